@@ -1,0 +1,3 @@
+//! Bytes on the wire: ISO 20022 debit files and bank reports, data-driven fixed-width
+//! layouts, and the one reason taxonomy. No database, HTTP, email or clock.
+#![forbid(unsafe_code)]
