@@ -1,0 +1,62 @@
+//! Wiring: from a [`Config`] to an open [`Store`] with its encryption key and bank table.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use mandates::BankTable;
+
+use crate::config::Config;
+use crate::crypto::AccountCipher;
+use crate::store::{Backend, Store, sqlite_path};
+
+/// The encryption key: configured (`TAHSIL_ENCRYPTION_KEY`), or a key file — given, or
+/// generated beside the SQLite file for the embedded default. PostgreSQL (production)
+/// never gets a generated key: a lost key file would make every account unreadable.
+pub fn account_cipher(config: &Config) -> anyhow::Result<AccountCipher> {
+    if let Some(key) = &config.encryption_key {
+        return AccountCipher::from_base64(key.expose())
+            .context("TAHSIL_ENCRYPTION_KEY (or `encryption_key` in the configuration file)");
+    }
+    if let Some(path) = &config.key_file {
+        return AccountCipher::from_key_file(path);
+    }
+    match Backend::of_url(&config.database_url)? {
+        Backend::Sqlite => {
+            let db = sqlite_path(&config.database_url)
+                .context("cannot find the SQLite file in the database URL")?;
+            let mut key_path: PathBuf = db.clone();
+            key_path.as_mut_os_string().push(".key");
+            AccountCipher::from_key_file(&key_path)
+        }
+        Backend::Postgres => bail!(
+            "no encryption key for account numbers: set TAHSIL_ENCRYPTION_KEY to base64 of 32 random bytes \
+             (e.g. `openssl rand -base64 32`) and keep it safe; PostgreSQL deployments never use a generated key file"
+        ),
+    }
+}
+
+pub fn bank_table(config: &Config) -> anyhow::Result<BankTable> {
+    match &config.bank_table_file {
+        None => Ok(BankTable::algeria_default()),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the bank table {}", path.display()))?;
+            BankTable::parse(&text)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| format!("the bank table {} is not valid", path.display()))
+        }
+    }
+}
+
+/// Opens the store described by the configuration (without migrating).
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let cipher = account_cipher(config)?;
+    let banks = bank_table(config)?;
+    Store::connect(
+        &config.database_url,
+        config.database_max_connections,
+        cipher,
+        banks,
+    )
+    .await
+}

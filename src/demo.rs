@@ -1,0 +1,250 @@
+//! `tahsil demo`: a realistic demo fund in an embedded database, seeded deterministically
+//! (employers with Arabic and French names, worksites across wilayas, RIB and CCP accounts
+//! across real bank codes, signed mandates, a period of declarations), then a summary.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use mandates::{AccountId, AccountKind, Amount, Ccp, Rib};
+
+use crate::store::{
+    Actor, NewDeclaration, NewDeclarationLine, NewEmployer, NewMandate, NewWorksite,
+    SignMandate, Store,
+};
+
+/// What the demo made, for the summary.
+#[derive(Debug, Default)]
+pub struct DemoSummary {
+    pub employers: u64,
+    pub worksites: u64,
+    pub bank_mandates: u64,
+    pub postal_mandates: u64,
+    pub declarations: u64,
+    pub declared_total: Amount,
+    pub period: String,
+}
+
+/// A small deterministic generator (SplitMix64) so every demo is the same demo.
+#[derive(Debug)]
+pub struct DemoRng(u64);
+
+impl DemoRng {
+    pub fn new(seed: u64) -> DemoRng {
+        DemoRng(seed)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// A number in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+const FRENCH_NAMES: &[&str] = &[
+    "Bâtiment", "Travaux Publics", "Hydraulique", "Génie Civil", "Construction", "Réalisation",
+    "Terrassement", "Ouvrages d'Art", "Routes et Ponts", "Promotion Immobilière",
+];
+const FAMILY_NAMES: &[(&str, &str)] = &[
+    ("Benali", "بن علي"),
+    ("Haddad", "حداد"),
+    ("Boudiaf", "بوضياف"),
+    ("Mansouri", "منصوري"),
+    ("Khelifi", "خليفي"),
+    ("Saadi", "سعدي"),
+    ("Belkacem", "بلقاسم"),
+    ("Zerrouki", "زروقي"),
+    ("Amrani", "عمراني"),
+    ("Taleb", "طالب"),
+    ("Hamidi", "حميدي"),
+    ("Cherif", "شريف"),
+];
+const ARABIC_ACTIVITIES: &[&str] = &[
+    "للبناء", "للأشغال العمومية", "للري", "للهندسة المدنية", "للإنجاز", "للطرق والجسور",
+];
+const LEGAL_FORMS: &[&str] = &["SARL", "EURL", "SPA", "ETB", "EPE"];
+const WILAYAS: &[&str] = &[
+    "Alger", "Oran", "Constantine", "Sétif", "Blida", "Tizi Ouzou", "Béjaïa", "Annaba",
+    "Batna", "Tlemcen", "Ouargla", "Ghardaïa", "Biskra", "Djelfa",
+];
+const SITE_KINDS: &[&str] = &[
+    "Logements LPL", "Lycée", "Barrage", "Station d'épuration", "Route nationale", "Hôpital",
+    "Réservoir", "Pont", "Cité universitaire", "Trémie",
+];
+/// Bank codes used for demo RIBs (real codes from the built-in table).
+const DEMO_BANKS: &[&str] = &["001", "002", "003", "004", "005", "010", "011", "021", "027", "032"];
+
+/// A valid account: about one employer in four pays from a postal account.
+pub fn demo_account(rng: &mut DemoRng) -> AccountId {
+    if rng.below(4) == 0 {
+        let number = 1_000 + rng.below(99_998_999);
+        let ccp = Ccp::from_number(number).expect("a CCP number below 10 digits");
+        AccountId::Postal(ccp.to_rip())
+    } else {
+        let bank = rng.pick(DEMO_BANKS);
+        let agency = format!("{:05}", rng.below(100_000));
+        let account = format!("{:010}", rng.below(10_000_000_000));
+        AccountId::Bank(Rib::from_parts(bank, &agency, &account).expect("generated parts are digits"))
+    }
+}
+
+/// Seeds `employers` employers with `worksites` worksites each, a signed mandate and one
+/// declaration for `period`.
+pub async fn seed(
+    store: &Store,
+    employers: u64,
+    worksites: u64,
+    period: &str,
+    seed: u64,
+) -> anyhow::Result<DemoSummary> {
+    let actor = Actor::new("demo");
+    let mut rng = DemoRng::new(seed);
+    let mut summary = DemoSummary {
+        period: period.to_owned(),
+        ..DemoSummary::default()
+    };
+    for index in 0..employers {
+        let (family, family_ar) = *rng.pick(FAMILY_NAMES);
+        let activity = rng.pick(FRENCH_NAMES);
+        let form = rng.pick(LEGAL_FORMS);
+        let activity_ar = rng.pick(ARABIC_ACTIVITIES);
+        let affiliation = format!("{:02}{:06}", 1 + index % 48, 100_000 + index);
+        let employer = store
+            .create_employer(
+                &actor,
+                NewEmployer {
+                    affiliation_number: affiliation.clone(),
+                    name: format!("{form} {activity} {family}"),
+                    name_ar: Some(format!("مؤسسة {family_ar} {activity_ar}")),
+                    email: format!("comptabilite+{affiliation}@demo.tahsil.dz"),
+                    language: Some(rng.pick(&["ar", "fr", "both"]).to_string()),
+                    period_kind: Some("monthly".to_owned()),
+                },
+            )
+            .await
+            .with_context(|| format!("seeding employer {affiliation}"))?;
+        summary.employers += 1;
+
+        let mut lines = Vec::new();
+        for site in 0..worksites.max(1) {
+            let code = format!("CH-{:03}", site + 1);
+            let wilaya = rng.pick(WILAYAS);
+            store
+                .create_worksite(
+                    &actor,
+                    employer.id,
+                    NewWorksite {
+                        code: code.clone(),
+                        name: format!("{} {}", rng.pick(SITE_KINDS), wilaya),
+                        wilaya: Some((*wilaya).to_owned()),
+                    },
+                )
+                .await?;
+            summary.worksites += 1;
+            let headcount = 3 + rng.below(60) as i64;
+            // A monthly wage of 25,000–120,000 DZD per worker, to the centime.
+            let wage_bill = headcount * (2_500_000 + rng.below(9_500_000) as i64);
+            let outdoor_share = 40 + rng.below(61) as i64;
+            lines.push(NewDeclarationLine {
+                worksite_code: code,
+                headcount,
+                wage_bill: Amount::from_centimes(wage_bill),
+                bad_weather_base: Amount::from_centimes(wage_bill * outdoor_share / 100),
+            });
+        }
+
+        let account = demo_account(&mut rng);
+        match account.kind() {
+            AccountKind::Bank => summary.bank_mandates += 1,
+            AccountKind::Postal => summary.postal_mandates += 1,
+        }
+        let mandate = store
+            .create_mandate(
+                &actor,
+                employer.id,
+                NewMandate {
+                    account,
+                    ceiling: None,
+                },
+            )
+            .await?;
+        store
+            .sign_mandate(
+                &actor,
+                mandate.id,
+                SignMandate {
+                    signer: format!("Gérant {family}"),
+                    ip: "127.0.0.1".to_owned(),
+                    user_agent: "tahsil demo".to_owned(),
+                    consent_version: "demo".to_owned(),
+                    consent_text_sha256: format!("{:064x}", 0),
+                },
+            )
+            .await?;
+
+        let declaration = store
+            .submit_declaration(
+                &actor,
+                employer.id,
+                NewDeclaration {
+                    period: period.to_owned(),
+                    lines,
+                },
+            )
+            .await?;
+        summary.declarations += 1;
+        summary.declared_total = summary
+            .declared_total
+            .checked_add(declaration.total)
+            .context("demo total overflowed")?;
+    }
+    Ok(summary)
+}
+
+/// Removes a previous demo database in `dir` (the key file is kept), so `demo` can be
+/// run again and always shows the same fresh fund.
+pub fn reset_demo_database(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the demo folder {}", dir.display()))?;
+    let db = dir.join("tahsil.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let mut path = db.clone().into_os_string();
+        path.push(suffix);
+        let path = PathBuf::from(path);
+        if path.exists() {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove the old demo file {}", path.display()))?;
+        }
+    }
+    Ok(db)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn demo_accounts_are_valid_and_deterministic() {
+        let mut one = DemoRng::new(7);
+        let mut two = DemoRng::new(7);
+        let mut postal = 0;
+        for _ in 0..500 {
+            let a = demo_account(&mut one);
+            let b = demo_account(&mut two);
+            assert_eq!(a, b);
+            // Whatever was generated parses back to itself.
+            assert_eq!(AccountId::parse(a.digits()).unwrap(), a);
+            if a.kind() == AccountKind::Postal {
+                postal += 1;
+            }
+        }
+        assert!((60..=190).contains(&postal), "about a quarter postal, got {postal}");
+    }
+}

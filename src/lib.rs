@@ -1,0 +1,15 @@
+//! tahsil: automated direct-debit collection for a social fund.
+//!
+//! The service crate: configuration, the store (all SQL), the web surface and the command
+//! line. The domain lives in `mandates`, the bytes on the wire in `bank-formats`.
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod demo;
+pub mod period;
+pub mod store;
+pub mod telemetry;
+pub mod web;

@@ -1,0 +1,337 @@
+//! Declarations: for one employer and one period, one line per worksite with its wage
+//! bases and the contributions computed from the dated rates.
+
+use std::collections::{HashMap, HashSet};
+
+use ::mandates::{Amount, LineBases, Scheme, compute_line};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::FromRow;
+
+use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique};
+use crate::period::Period;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Declaration {
+    pub id: i64,
+    pub employer_id: i64,
+    pub period: String,
+    pub status: String,
+    pub submitted_at: Option<String>,
+    pub created_at: String,
+    pub total: Amount,
+    pub lines: Vec<DeclarationLine>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DeclarationLine {
+    pub id: i64,
+    pub worksite_id: i64,
+    pub worksite_code: String,
+    pub worksite_name: String,
+    pub headcount: i64,
+    pub wage_bill: Amount,
+    pub bad_weather_base: Amount,
+    pub paid_leave: Amount,
+    pub bad_weather_employer: Amount,
+    pub bad_weather_employee: Amount,
+    pub total: Amount,
+    pub status: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDeclaration {
+    /// `2026-10` for a month, `2026-Q3` for a quarter.
+    pub period: String,
+    pub lines: Vec<NewDeclarationLine>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewDeclarationLine {
+    pub worksite_code: String,
+    pub headcount: i64,
+    /// Contributory wage bill of the worksite for the period (paid-leave base).
+    pub wage_bill: Amount,
+    /// Social-security wage base of covered outdoor workers (bad-weather base).
+    #[serde(default)]
+    pub bad_weather_base: Amount,
+}
+
+#[derive(FromRow)]
+struct DeclarationRow {
+    id: i64,
+    employer_id: i64,
+    period: String,
+    status: String,
+    submitted_at: Option<String>,
+    created_at: String,
+}
+
+#[derive(FromRow)]
+struct LineRow {
+    id: i64,
+    worksite_id: i64,
+    worksite_code: String,
+    worksite_name: String,
+    headcount: i64,
+    wage_bill_centimes: i64,
+    bad_weather_base_centimes: i64,
+    paid_leave_centimes: i64,
+    bad_weather_employer_centimes: i64,
+    bad_weather_employee_centimes: i64,
+    total_centimes: i64,
+    status: String,
+}
+
+impl From<LineRow> for DeclarationLine {
+    fn from(row: LineRow) -> Self {
+        DeclarationLine {
+            id: row.id,
+            worksite_id: row.worksite_id,
+            worksite_code: row.worksite_code,
+            worksite_name: row.worksite_name,
+            headcount: row.headcount,
+            wage_bill: Amount::from_centimes(row.wage_bill_centimes),
+            bad_weather_base: Amount::from_centimes(row.bad_weather_base_centimes),
+            paid_leave: Amount::from_centimes(row.paid_leave_centimes),
+            bad_weather_employer: Amount::from_centimes(row.bad_weather_employer_centimes),
+            bad_weather_employee: Amount::from_centimes(row.bad_weather_employee_centimes),
+            total: Amount::from_centimes(row.total_centimes),
+            status: row.status,
+        }
+    }
+}
+
+/// A line ready to insert: its worksite and computed amounts.
+struct PreparedLine {
+    worksite_id: i64,
+    headcount: i64,
+    wage_bill: Amount,
+    bad_weather_base: Amount,
+    paid_leave: Amount,
+    bad_weather_employer: Amount,
+    bad_weather_employee: Amount,
+    total: Amount,
+}
+
+impl Store {
+    /// Checks every line at once (all problems are reported together, each naming its line)
+    /// and, only when all are right, records the declaration as submitted.
+    pub async fn submit_declaration(
+        &self,
+        actor: &Actor,
+        employer_id: i64,
+        new: NewDeclaration,
+    ) -> StoreResult<Declaration> {
+        let employer = self.employer(employer_id).await?;
+        let period = Period::parse(&new.period).map_err(StoreError::Invalid)?;
+        if period.kind_name() != employer.period_kind {
+            return Err(StoreError::Invalid(format!(
+                "employer {} declares {} periods, but {} is a {} period",
+                employer.affiliation_number,
+                employer.period_kind,
+                period,
+                period.kind_name()
+            )));
+        }
+        if new.lines.is_empty() {
+            return Err(StoreError::Invalid(
+                "a declaration needs at least one worksite line".to_owned(),
+            ));
+        }
+        let worksites: HashMap<String, i64> = self
+            .list_worksites(employer_id)
+            .await?
+            .into_iter()
+            .map(|w| (w.code, w.id))
+            .collect();
+        let rates = self.rate_table().await?;
+
+        let mut problems = Vec::new();
+        let mut seen = HashSet::new();
+        let mut prepared = Vec::with_capacity(new.lines.len());
+        for (index, line) in new.lines.iter().enumerate() {
+            let number = index + 1;
+            let code = line.worksite_code.trim();
+            let Some(&worksite_id) = worksites.get(code) else {
+                problems.push(format!(
+                    "line {number}, field worksite_code: {code:?} is not a worksite of this employer"
+                ));
+                continue;
+            };
+            if !seen.insert(worksite_id) {
+                problems.push(format!(
+                    "line {number}, field worksite_code: worksite {code} appears twice; declare it once"
+                ));
+                continue;
+            }
+            if line.headcount < 0 {
+                problems.push(format!("line {number}, field headcount: must not be negative"));
+                continue;
+            }
+            if line.wage_bill.centimes() < 0 {
+                problems.push(format!("line {number}, field wage_bill: must not be negative"));
+                continue;
+            }
+            if line.bad_weather_base.centimes() < 0 || line.bad_weather_base > line.wage_bill {
+                problems.push(format!(
+                    "line {number}, field bad_weather_base: must be between 0 and the wage bill"
+                ));
+                continue;
+            }
+            let bases = LineBases {
+                wage_bill: line.wage_bill,
+                bad_weather_base: line.bad_weather_base,
+            };
+            match compute_line(&bases, period.start(), &rates) {
+                Ok(amounts) => {
+                    let part = |scheme: Scheme| {
+                        amounts
+                            .parts
+                            .iter()
+                            .find(|(s, _)| *s == scheme)
+                            .map(|(_, a)| *a)
+                            .unwrap_or(Amount::ZERO)
+                    };
+                    prepared.push(PreparedLine {
+                        worksite_id,
+                        headcount: line.headcount,
+                        wage_bill: line.wage_bill,
+                        bad_weather_base: line.bad_weather_base,
+                        paid_leave: part(Scheme::PaidLeave),
+                        bad_weather_employer: part(Scheme::BadWeatherEmployer),
+                        bad_weather_employee: part(Scheme::BadWeatherEmployee),
+                        total: amounts.total,
+                    });
+                }
+                Err(err) => problems.push(format!("line {number}: {err}")),
+            }
+        }
+        if !problems.is_empty() {
+            return Err(StoreError::InvalidLines(problems));
+        }
+
+        let now = self.now_text();
+        let mut tx = self.pool.begin().await?;
+        let declaration_id: i64 = sqlx::query_scalar(
+            "INSERT INTO declarations (employer_id, period, status, submitted_at, created_at) \
+             VALUES ($1, $2, 'submitted', $3, $3) RETURNING id",
+        )
+        .bind(employer_id)
+        .bind(period.to_string())
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            conflict_on_unique(e, || {
+                format!("a declaration for period {period} already exists for this employer")
+            })
+        })?;
+        for line in &prepared {
+            sqlx::query(
+                "INSERT INTO declaration_lines (declaration_id, worksite_id, headcount, \
+                 wage_bill_centimes, bad_weather_base_centimes, paid_leave_centimes, \
+                 bad_weather_employer_centimes, bad_weather_employee_centimes, total_centimes, status) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted')",
+            )
+            .bind(declaration_id)
+            .bind(line.worksite_id)
+            .bind(line.headcount)
+            .bind(line.wage_bill.centimes())
+            .bind(line.bad_weather_base.centimes())
+            .bind(line.paid_leave.centimes())
+            .bind(line.bad_weather_employer.centimes())
+            .bind(line.bad_weather_employee.centimes())
+            .bind(line.total.centimes())
+            .execute(&mut *tx)
+            .await?;
+        }
+        let total = Amount::checked_sum(prepared.iter().map(|l| l.total))
+            .ok_or_else(|| StoreError::Invalid("the declaration total is too large".to_owned()))?;
+        audit::record(
+            &mut tx,
+            &now,
+            actor,
+            "declaration.submitted",
+            "declaration",
+            declaration_id,
+            json!({
+                "employer_id": employer_id,
+                "period": period.to_string(),
+                "lines": prepared.len(),
+                "total": total.to_string(),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.declaration(declaration_id).await
+    }
+
+    pub async fn declaration(&self, id: i64) -> StoreResult<Declaration> {
+        let row = sqlx::query_as::<_, DeclarationRow>(
+            "SELECT id, employer_id, period, status, submitted_at, created_at \
+             FROM declarations WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("declaration", id))?;
+        let lines: Vec<DeclarationLine> = sqlx::query_as::<_, LineRow>(
+            "SELECT l.id, l.worksite_id, w.code AS worksite_code, w.name AS worksite_name, \
+             l.headcount, l.wage_bill_centimes, l.bad_weather_base_centimes, l.paid_leave_centimes, \
+             l.bad_weather_employer_centimes, l.bad_weather_employee_centimes, l.total_centimes, l.status \
+             FROM declaration_lines l JOIN worksites w ON w.id = l.worksite_id \
+             WHERE l.declaration_id = $1 ORDER BY w.code",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(DeclarationLine::from)
+        .collect();
+        let total = Amount::checked_sum(lines.iter().map(|l| l.total))
+            .ok_or_else(|| StoreError::Invalid("the declaration total is too large".to_owned()))?;
+        Ok(Declaration {
+            id: row.id,
+            employer_id: row.employer_id,
+            period: row.period,
+            status: row.status,
+            submitted_at: row.submitted_at,
+            created_at: row.created_at,
+            total,
+            lines,
+        })
+    }
+
+    pub async fn list_declarations(&self, employer_id: i64) -> StoreResult<Vec<Declaration>> {
+        self.employer(employer_id).await?;
+        let ids: Vec<i64> = sqlx::query_scalar(
+            "SELECT id FROM declarations WHERE employer_id = $1 ORDER BY period DESC",
+        )
+        .bind(employer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut declarations = Vec::with_capacity(ids.len());
+        for id in ids {
+            declarations.push(self.declaration(id).await?);
+        }
+        Ok(declarations)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declaration_lines_deserialize_amounts_from_strings() {
+        let line: NewDeclarationLine = serde_json::from_str(
+            r#"{"worksite_code":"W1","headcount":3,"wage_bill":"1234.56","bad_weather_base":"100"}"#,
+        )
+        .unwrap();
+        assert_eq!(line.wage_bill.centimes(), 123_456);
+        assert_eq!(line.bad_weather_base.centimes(), 10_000);
+    }
+}

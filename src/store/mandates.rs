@@ -1,0 +1,457 @@
+//! Debit mandates and the accounts they cover. Account numbers are encrypted before they
+//! reach SQL and only their masked form comes back out, except through
+//! [`Store::mandate_account_for_bank_file`], the one audited way to the digits.
+
+use ::mandates::{AccountId, Amount, Mandate, MandateReference, MandateStatus, SignatureEvidence};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use sqlx::{AnyConnection, FromRow};
+
+use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique, timestamp};
+
+/// A mandate as shown to people: the account only masked.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MandateRecord {
+    pub id: i64,
+    pub employer_id: i64,
+    pub reference: String,
+    pub status: String,
+    pub status_reason: Option<String>,
+    /// `bank` (RIB) or `postal` (RIP/CCP).
+    pub account_kind: String,
+    pub bank_code: String,
+    pub bank_name: Option<String>,
+    /// All but the last 4 digits hidden.
+    pub account_masked: String,
+    pub ceiling: Option<Amount>,
+    pub signed_at: Option<String>,
+    pub signed_by: Option<String>,
+    pub signature_ip: Option<String>,
+    pub signature_user_agent: Option<String>,
+    pub consent_version: Option<String>,
+    pub consent_text_sha256: Option<String>,
+    pub superseded_by: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A new mandate on an account, already parsed and checked.
+#[derive(Clone, Debug)]
+pub struct NewMandate {
+    pub account: AccountId,
+    pub ceiling: Option<Amount>,
+}
+
+/// The evidence of a signature, gathered by the surface that received it.
+#[derive(Clone, Debug, Deserialize)]
+pub struct SignMandate {
+    pub signer: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub consent_version: String,
+    pub consent_text_sha256: String,
+}
+
+#[derive(FromRow)]
+struct MandateRow {
+    id: i64,
+    employer_id: i64,
+    reference: String,
+    status: String,
+    status_reason: Option<String>,
+    kind: String,
+    bank_code: String,
+    masked: String,
+    ceiling_centimes: Option<i64>,
+    signed_at: Option<String>,
+    signed_by: Option<String>,
+    signature_ip: Option<String>,
+    signature_user_agent: Option<String>,
+    consent_version: Option<String>,
+    consent_text_sha256: Option<String>,
+    superseded_by: Option<i64>,
+    created_at: String,
+    updated_at: String,
+}
+
+const MANDATE_SELECT: &str = "SELECT m.id, m.employer_id, m.reference, m.status, m.status_reason, \
+     a.kind, a.bank_code, a.masked, m.ceiling_centimes, m.signed_at, m.signed_by, m.signature_ip, \
+     m.signature_user_agent, m.consent_version, m.consent_text_sha256, m.superseded_by, \
+     m.created_at, m.updated_at FROM mandates m JOIN accounts a ON a.id = m.account_id";
+
+impl Store {
+    fn mandate_record(&self, row: MandateRow) -> MandateRecord {
+        MandateRecord {
+            bank_name: self.banks.name(&row.bank_code).map(str::to_owned),
+            id: row.id,
+            employer_id: row.employer_id,
+            reference: row.reference,
+            status: row.status,
+            status_reason: row.status_reason,
+            account_kind: row.kind,
+            bank_code: row.bank_code,
+            account_masked: row.masked,
+            ceiling: row.ceiling_centimes.map(Amount::from_centimes),
+            signed_at: row.signed_at,
+            signed_by: row.signed_by,
+            signature_ip: row.signature_ip,
+            signature_user_agent: row.signature_user_agent,
+            consent_version: row.consent_version,
+            consent_text_sha256: row.consent_text_sha256,
+            superseded_by: row.superseded_by,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+
+    async fn mandate_row(conn: &mut AnyConnection, id: i64) -> StoreResult<MandateRow> {
+        sqlx::query_as::<_, MandateRow>(sqlx::AssertSqlSafe(format!("{MANDATE_SELECT} WHERE m.id = $1")))
+            .bind(id)
+            .fetch_optional(conn)
+            .await?
+            .ok_or_else(|| StoreError::not_found("mandate", id))
+    }
+
+    pub async fn mandate(&self, id: i64) -> StoreResult<MandateRecord> {
+        let mut conn = self.pool.acquire().await?;
+        let row = Self::mandate_row(&mut conn, id).await?;
+        Ok(self.mandate_record(row))
+    }
+
+    pub async fn list_mandates(&self, employer_id: i64) -> StoreResult<Vec<MandateRecord>> {
+        self.employer(employer_id).await?;
+        let rows = sqlx::query_as::<_, MandateRow>(sqlx::AssertSqlSafe(format!(
+            "{MANDATE_SELECT} WHERE m.employer_id = $1 ORDER BY m.id DESC"
+        )))
+        .bind(employer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(|r| self.mandate_record(r)).collect())
+    }
+
+    /// Records a pending mandate on an account. The bank code must be in the bank table.
+    /// A previous pending (unsigned) mandate of the employer is superseded by this one; an
+    /// active one stays active until this one is signed, so collection never has a gap.
+    pub async fn create_mandate(
+        &self,
+        actor: &Actor,
+        employer_id: i64,
+        new: NewMandate,
+    ) -> StoreResult<MandateRecord> {
+        let employer = self.employer(employer_id).await?;
+        self.banks
+            .check(&new.account)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        if let Some(ceiling) = new.ceiling
+            && !ceiling.is_positive()
+        {
+            return Err(StoreError::Invalid(
+                "the ceiling must be a positive amount, or absent for no ceiling".to_owned(),
+            ));
+        }
+        let now = self.now_text();
+        let digits = new.account.digits();
+        let index = self.cipher.blind_index(digits);
+        let mut tx = self.pool.begin().await?;
+
+        let existing_account: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM accounts WHERE employer_id = $1 AND number_index = $2",
+        )
+        .bind(employer_id)
+        .bind(&index)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let account_id = match existing_account {
+            Some(id) => id,
+            None => {
+                sqlx::query_scalar(
+                    "INSERT INTO accounts (employer_id, kind, bank_code, number_encrypted, number_index, masked, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(employer_id)
+                .bind(new.account.kind().as_str())
+                .bind(new.account.bank_code())
+                .bind(self.cipher.encrypt(digits))
+                .bind(&index)
+                .bind(new.account.masked())
+                .bind(&now)
+                .fetch_one(&mut *tx)
+                .await?
+            }
+        };
+
+        let previous_pending: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM mandates WHERE employer_id = $1 AND status = 'pending'",
+        )
+        .bind(employer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(previous) = previous_pending {
+            sqlx::query(
+                "UPDATE mandates SET status = 'superseded', status_reason = $2, updated_at = $3 \
+                 WHERE id = $1",
+            )
+            .bind(previous)
+            .bind("replaced by a newer unsigned mandate")
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        let sequence: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mandates WHERE employer_id = $1")
+            .bind(employer_id)
+            .fetch_one(&mut *tx)
+            .await?;
+        let reference = MandateReference::generate(
+            &employer.affiliation_number,
+            u64::try_from(sequence + 1).unwrap_or(1),
+        );
+        let mandate_id: i64 = sqlx::query_scalar(
+            "INSERT INTO mandates (employer_id, account_id, reference, status, ceiling_centimes, created_at, updated_at) \
+             VALUES ($1, $2, $3, 'pending', $4, $5, $5) RETURNING id",
+        )
+        .bind(employer_id)
+        .bind(account_id)
+        .bind(reference.as_str())
+        .bind(new.ceiling.map(Amount::centimes))
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            conflict_on_unique(e, || {
+                "another mandate was being created for this employer at the same time; try again"
+                    .to_owned()
+            })
+        })?;
+        if let Some(previous) = previous_pending {
+            sqlx::query("UPDATE mandates SET superseded_by = $2 WHERE id = $1")
+                .bind(previous)
+                .bind(mandate_id)
+                .execute(&mut *tx)
+                .await?;
+            audit::record(
+                &mut tx,
+                &now,
+                actor,
+                "mandate.superseded",
+                "mandate",
+                previous,
+                json!({ "superseded_by": mandate_id }),
+            )
+            .await?;
+        }
+        audit::record(
+            &mut tx,
+            &now,
+            actor,
+            "mandate.created",
+            "mandate",
+            mandate_id,
+            json!({
+                "employer_id": employer_id,
+                "reference": reference.as_str(),
+                "account": new.account.masked(),
+                "ceiling": new.ceiling.map(|c| c.to_string()),
+            }),
+        )
+        .await?;
+        let row = Self::mandate_row(&mut tx, mandate_id).await?;
+        tx.commit().await?;
+        Ok(self.mandate_record(row))
+    }
+
+    /// Signs a pending mandate with its evidence; the employer's previously active mandate,
+    /// if any, is superseded in the same transaction.
+    pub async fn sign_mandate(
+        &self,
+        actor: &Actor,
+        mandate_id: i64,
+        evidence: SignMandate,
+    ) -> StoreResult<MandateRecord> {
+        let now = self.now();
+        let now_text = timestamp(now);
+        let mut tx = self.pool.begin().await?;
+        let row = Self::mandate_row(&mut tx, mandate_id).await?;
+        let mut mandate = self.domain_mandate(&row)?;
+        mandate
+            .sign(SignatureEvidence {
+                signer: evidence.signer.clone(),
+                signed_at: now.naive_utc(),
+                ip: evidence.ip.clone(),
+                user_agent: evidence.user_agent.clone(),
+                consent_text_sha256: evidence.consent_text_sha256.clone(),
+            })
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+
+        let previous_active: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM mandates WHERE employer_id = $1 AND status = 'active'",
+        )
+        .bind(row.employer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some(previous) = previous_active {
+            sqlx::query(
+                "UPDATE mandates SET status = 'superseded', status_reason = $2, superseded_by = $3, \
+                 updated_at = $4 WHERE id = $1",
+            )
+            .bind(previous)
+            .bind("replaced by a newly signed mandate")
+            .bind(mandate_id)
+            .bind(&now_text)
+            .execute(&mut *tx)
+            .await?;
+            audit::record(
+                &mut tx,
+                &now_text,
+                actor,
+                "mandate.superseded",
+                "mandate",
+                previous,
+                json!({ "superseded_by": mandate_id }),
+            )
+            .await?;
+        }
+        let updated = sqlx::query(
+            "UPDATE mandates SET status = 'active', status_reason = NULL, signed_at = $2, signed_by = $3, \
+             signature_ip = $4, signature_user_agent = $5, consent_version = $6, consent_text_sha256 = $7, \
+             updated_at = $2 WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(mandate_id)
+        .bind(&now_text)
+        .bind(&evidence.signer)
+        .bind(&evidence.ip)
+        .bind(&evidence.user_agent)
+        .bind(&evidence.consent_version)
+        .bind(&evidence.consent_text_sha256)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            conflict_on_unique(e, || {
+                "another mandate of this employer was signed at the same time; reload and try again"
+                    .to_owned()
+            })
+        })?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "the mandate changed while it was being signed; reload and try again".to_owned(),
+            ));
+        }
+        audit::record(
+            &mut tx,
+            &now_text,
+            actor,
+            "mandate.signed",
+            "mandate",
+            mandate_id,
+            json!({
+                "signer": evidence.signer,
+                "ip": evidence.ip,
+                "consent_version": evidence.consent_version,
+                "consent_text_sha256": evidence.consent_text_sha256,
+            }),
+        )
+        .await?;
+        let row = Self::mandate_row(&mut tx, mandate_id).await?;
+        tx.commit().await?;
+        Ok(self.mandate_record(row))
+    }
+
+    /// Revokes a mandate at the employer's request.
+    pub async fn revoke_mandate(
+        &self,
+        actor: &Actor,
+        mandate_id: i64,
+        reason: &str,
+    ) -> StoreResult<MandateRecord> {
+        let now = self.now();
+        let now_text = timestamp(now);
+        let mut tx = self.pool.begin().await?;
+        let row = Self::mandate_row(&mut tx, mandate_id).await?;
+        let mut mandate = self.domain_mandate(&row)?;
+        mandate
+            .revoke(now.naive_utc())
+            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+        let reason = reason.trim();
+        let reason = if reason.is_empty() { "revoked by the employer" } else { reason };
+        sqlx::query(
+            "UPDATE mandates SET status = 'revoked', status_reason = $2, updated_at = $3 \
+             WHERE id = $1 AND status = $4",
+        )
+        .bind(mandate_id)
+        .bind(reason)
+        .bind(&now_text)
+        .bind(&row.status)
+        .execute(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            &now_text,
+            actor,
+            "mandate.revoked",
+            "mandate",
+            mandate_id,
+            json!({ "reason": reason, "previous_status": row.status }),
+        )
+        .await?;
+        let row = Self::mandate_row(&mut tx, mandate_id).await?;
+        tx.commit().await?;
+        Ok(self.mandate_record(row))
+    }
+
+    /// The account digits of a mandate, decrypted, for writing a bank file. Every call is
+    /// recorded in the audit trail (loi 18-07: access to account numbers is logged).
+    pub async fn mandate_account_for_bank_file(
+        &self,
+        actor: &Actor,
+        mandate_id: i64,
+        purpose: &str,
+    ) -> StoreResult<AccountId> {
+        let mut tx = self.pool.begin().await?;
+        let encrypted: String = sqlx::query_scalar(
+            "SELECT a.number_encrypted FROM mandates m JOIN accounts a ON a.id = m.account_id \
+             WHERE m.id = $1",
+        )
+        .bind(mandate_id)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::not_found("mandate", mandate_id))?;
+        let digits = self.cipher.decrypt(&encrypted)?;
+        let account = AccountId::parse(&digits)
+            .map_err(|e| StoreError::Invalid(format!("stored account is invalid: {e}")))?;
+        audit::record(
+            &mut tx,
+            &self.now_text(),
+            actor,
+            "account.read",
+            "mandate",
+            mandate_id,
+            json!({ "purpose": purpose }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(account)
+    }
+
+    /// Rebuilds the domain mandate to let it judge a transition. The account digits are
+    /// decrypted in memory only; they never leave this function.
+    fn domain_mandate(&self, row: &MandateRow) -> StoreResult<Mandate> {
+        let status: MandateStatus = row
+            .status
+            .parse()
+            .map_err(|_| StoreError::Invalid(format!("stored status {:?} is unknown", row.status)))?;
+        let reference = MandateReference::parse(&row.reference)
+            .map_err(|e| StoreError::Invalid(format!("stored reference is invalid: {e}")))?;
+        let signed_at = row
+            .signed_at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.with_timezone(&Utc).naive_utc());
+        Ok(Mandate::restore(
+            reference,
+            status,
+            row.ceiling_centimes.map(Amount::from_centimes),
+            signed_at,
+        ))
+    }
+}

@@ -1,0 +1,296 @@
+//! The store: the only module that runs SQL.
+//!
+//! One set of queries serves SQLite and PostgreSQL through sqlx's `Any` driver, with `$N`
+//! placeholders and portable column types (see `migrations/README.md`). Row structs stay
+//! in here; callers get plain records. Every state change writes its audit entry in the
+//! same transaction.
+
+mod audit;
+mod declarations;
+mod employers;
+mod mandates;
+mod reference;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use chrono::{DateTime, SecondsFormat, Utc};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{AnyPool, ConnectOptions, Connection};
+
+pub use audit::AuditEntry;
+pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
+pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
+pub use mandates::{MandateRecord, NewMandate, SignMandate};
+
+use crate::crypto::AccountCipher;
+
+/// Which database engine a URL points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn of_url(url: &str) -> anyhow::Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            anyhow::bail!(
+                "unsupported database URL {:?}: use sqlite://FILE (embedded) or postgres://USER@HOST/DB",
+                redact_url(url)
+            )
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "sqlite",
+            Backend::Postgres => "postgres",
+        }
+    }
+}
+
+/// Who did something, for the audit trail: `api`, `cli`, `system`, later `user:42`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor(String);
+
+impl Actor {
+    pub fn new(name: impl Into<String>) -> Actor {
+        Actor(name.into())
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// What can go wrong in the store, in terms a caller can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{entity} {id} does not exist")]
+    NotFound { entity: &'static str, id: String },
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    /// Several problems found at once, each naming its line and field.
+    #[error("{}", .0.join("; "))]
+    InvalidLines(Vec<String>),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error(transparent)]
+    Other(#[from] anyhow::Error),
+}
+
+impl StoreError {
+    fn not_found(entity: &'static str, id: impl ToString) -> StoreError {
+        StoreError::NotFound {
+            entity,
+            id: id.to_string(),
+        }
+    }
+}
+
+/// Turns a unique-key violation into a `Conflict` with a message for the user.
+fn conflict_on_unique(err: sqlx::Error, message: impl FnOnce() -> String) -> StoreError {
+    match err.as_database_error() {
+        Some(db) if db.is_unique_violation() => StoreError::Conflict(message()),
+        _ => StoreError::Database(err),
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// A source of "now", swappable in tests.
+pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
+
+/// Handle to the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    cipher: AccountCipher,
+    banks: Arc<::mandates::BankTable>,
+    clock: Clock,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Connects (creating an SQLite file if missing, in WAL mode).
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        cipher: AccountCipher,
+        banks: ::mandates::BankTable,
+    ) -> anyhow::Result<Store> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::of_url(url)?;
+        let url = match backend {
+            Backend::Sqlite => {
+                prepare_sqlite_file(url).await?;
+                url.to_owned()
+            }
+            Backend::Postgres => url.to_owned(),
+        };
+        let options: AnyConnectOptions = url
+            .parse()
+            .with_context(|| format!("invalid database URL {}", redact_url(&url)))?;
+        let options = options.disable_statement_logging();
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options)
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot connect to the database at {}; check that it is running and the URL is right",
+                    redact_url(&url)
+                )
+            })?;
+        Ok(Store {
+            pool,
+            backend,
+            cipher,
+            banks: Arc::new(banks),
+            clock: Arc::new(Utc::now),
+        })
+    }
+
+    /// Replaces the clock (tests use a fixed one).
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// Applies the migrations of this backend, then the reference data (default rates,
+    /// calendar) where missing. Safe to run from several instances at once.
+    pub async fn migrate(&self) -> anyhow::Result<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
+            .run(&self.pool)
+            .await
+            .context("applying database migrations failed")?;
+        self.ensure_reference_data()
+            .await
+            .context("loading the default rates and calendar failed")?;
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub fn banks(&self) -> &::mandates::BankTable {
+        &self.banks
+    }
+
+    pub async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    fn now(&self) -> DateTime<Utc> {
+        (self.clock)()
+    }
+
+    fn now_text(&self) -> String {
+        timestamp(self.now())
+    }
+}
+
+/// The one text form of timestamps in the database: RFC 3339, UTC, seconds, `Z`.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Creates the SQLite file if missing and switches it to WAL (a property of the file,
+/// so it is set once here rather than on every pooled connection).
+async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
+    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
+    let options: SqliteConnectOptions = url
+        .parse()
+        .with_context(|| format!("invalid SQLite URL {url:?}: write it like sqlite://tahsil.db"))?;
+    let path: PathBuf = options.get_filename().to_path_buf();
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)
+            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
+    }
+    let mut conn = options
+        .create_if_missing(true)
+        .journal_mode(SqliteJournalMode::Wal)
+        .connect()
+        .await
+        .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
+    conn.close().await?;
+    Ok(())
+}
+
+/// The path of an SQLite URL's file, for locating the generated key beside it.
+pub fn sqlite_path(url: &str) -> Option<PathBuf> {
+    use sqlx::sqlite::SqliteConnectOptions;
+    let options: SqliteConnectOptions = url.parse().ok()?;
+    Some(options.get_filename().to_path_buf())
+}
+
+/// A database URL with any password replaced, fit for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &credentials[..colon],
+                    &url[at..]
+                ),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted_from_urls() {
+        assert_eq!(
+            redact_url("postgres://app:s3cret@db.local:5432/tahsil"),
+            "postgres://app:***@db.local:5432/tahsil"
+        );
+        assert_eq!(redact_url("sqlite://tahsil.db"), "sqlite://tahsil.db");
+    }
+
+    #[test]
+    fn backends_are_recognised_from_the_url() {
+        assert_eq!(Backend::of_url("sqlite://x.db").unwrap(), Backend::Sqlite);
+        assert_eq!(Backend::of_url("postgres://p@h/db").unwrap(), Backend::Postgres);
+        assert!(Backend::of_url("mysql://h/db").is_err());
+    }
+}

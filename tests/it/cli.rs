@@ -1,0 +1,112 @@
+//! The command line, run as a user would run it.
+
+use std::process::{Command, Output};
+
+use crate::harness::TestDb;
+
+fn tahsil(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args(args)
+        .env_remove("TAHSIL_DATABASE_URL")
+        .env_remove("TAHSIL_ENCRYPTION_KEY")
+        .output()
+        .expect("run tahsil")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn accounts_check_names_the_bank_of_a_valid_rib() {
+    let output = tahsil(&["accounts", "check", "004 00174 4010010504 86"]);
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(text.contains("valid bank account (RIB)"), "{text}");
+    assert!(text.contains("004") && text.contains("CPA"), "{text}");
+    assert!(text.contains("00400174401001050486"), "{text}");
+}
+
+#[test]
+fn accounts_check_turns_a_ccp_into_its_rip() {
+    for (input, rip) in [
+        ("200 12", "00799999000000020091"),
+        ("200/12", "00799999000000020091"),
+        ("23115007 32", "00799999002311500797"),
+        ("00799999002311500797", "00799999002311500797"),
+    ] {
+        let output = tahsil(&["accounts", "check", input]);
+        assert!(output.status.success(), "{input}: {output:?}");
+        let text = stdout(&output);
+        assert!(text.contains("postal account (RIP)"), "{input}: {text}");
+        assert!(text.contains(rip), "{input}: {text}");
+        assert!(text.contains("Algérie Poste"), "{input}: {text}");
+    }
+}
+
+#[test]
+fn accounts_check_explains_a_wrong_key_in_one_line_and_exits_1() {
+    let output = tahsil(&["accounts", "check", "004 00174 4010010504 31"]);
+    assert_eq!(output.status.code(), Some(1));
+    let text = stdout(&output);
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(text.starts_with("invalid:") && text.contains("key"), "{text}");
+    assert!(!text.contains("86"), "must not suggest the right key: {text}");
+
+    let output = tahsil(&["accounts", "check", "200 13"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("clé"), "{output:?}");
+
+    let output = tahsil(&["accounts", "check", "0040017440100105048"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("19"), "{output:?}");
+}
+
+#[test]
+fn accounts_check_refuses_an_unknown_bank_code() {
+    let output = tahsil(&["accounts", "check", "099 00174 4010010504 86"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stdout(&output).contains("099"), "{output:?}");
+}
+
+#[tokio::test]
+async fn migrate_creates_the_embedded_database_and_its_key() {
+    let db = TestDb::sqlite().await;
+    let output = tahsil(&["--database-url", &db.url, "migrate"]);
+    assert!(output.status.success(), "{output:?}");
+    let path = tahsil::store::sqlite_path(&db.url).unwrap();
+    assert!(path.exists());
+    let mut key = path.clone().into_os_string();
+    key.push(".key");
+    let key = std::path::PathBuf::from(key);
+    assert!(key.exists(), "a local key file is generated for the embedded default");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the key file is private to its owner");
+    }
+    // Running it again changes nothing and succeeds.
+    assert!(tahsil(&["--database-url", &db.url, "migrate"]).status.success());
+}
+
+#[test]
+fn postgres_without_an_encryption_key_fails_fast_with_advice() {
+    let output = tahsil(&["--database-url", "postgres://postgres@127.0.0.1:1/none", "migrate"]);
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+    assert!(text.contains("TAHSIL_ENCRYPTION_KEY"), "{text}");
+}
+
+#[test]
+fn a_bad_configuration_file_is_named_in_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tahsil.toml");
+    std::fs::write(&file, "listen = \"everywhere\"\n").unwrap();
+    let output = tahsil(&["--config", file.to_str().unwrap(), "migrate"]);
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("tahsil.toml") && text.contains("listen"), "{text}");
+    assert!(!text.contains("panicked") && !text.contains("backtrace"), "{text}");
+}

@@ -1,0 +1,8 @@
+//! Integration tests: one binary (fast to link), driving the real service against real
+//! databases. Store tests run on SQLite and PostgreSQL alike (`both_backends!`).
+
+mod harness;
+
+mod api;
+mod cli;
+mod store;
