@@ -2,6 +2,22 @@
 //! rates. No IO, no clock ("today" is always a parameter), no async.
 #![forbid(unsafe_code)]
 
+pub mod account;
 pub mod amount;
+pub mod calendar;
+pub mod mandate;
+pub mod rates;
 
+pub use account::{
+    AccountError, AccountId, AccountKind, BankEntry, BankTable, BankTableError, Ccp, Rib, Rip,
+    ccp_key, mask_digits, rib_key,
+};
 pub use amount::{Amount, AmountError};
+pub use calendar::{Calendar, Holiday, HolidayKind};
+pub use mandate::{
+    Mandate, MandateError, MandateReference, MandateStatus, ReferenceError, SignatureEvidence,
+};
+pub use rates::{
+    ContributionRate, LineAmounts, LineBases, Rate, RateBase, RateError, RateTable, Scheme,
+    compute_line,
+};

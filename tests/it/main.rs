@@ -5,4 +5,5 @@ mod harness;
 
 mod api;
 mod cli;
+mod files;
 mod store;

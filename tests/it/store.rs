@@ -295,3 +295,31 @@ both_backends!(reference_data_is_loaded_once_and_kept, |db: TestDb| async move {
     let may_day = chrono::NaiveDate::from_ymd_opt(2026, 5, 1).unwrap();
     assert!(!calendar.is_business_day(may_day));
 });
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_migrations_define_the_same_tables_and_columns() {
+    let Some(pg) = TestDb::postgres().await else {
+        return;
+    };
+    let sqlite = TestDb::sqlite().await;
+    let on_sqlite = sqlite.store().await;
+    let on_postgres = pg.store().await;
+    let mut sqlite_columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
+         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+    )
+    .fetch_all(on_sqlite.pool())
+    .await
+    .unwrap();
+    let mut postgres_columns: Vec<(String, String)> = sqlx::query_as(
+        "SELECT CAST(table_name AS TEXT), CAST(column_name AS TEXT) FROM information_schema.columns \
+         WHERE table_schema = 'public' AND table_name NOT LIKE '_sqlx%'",
+    )
+    .fetch_all(on_postgres.pool())
+    .await
+    .unwrap();
+    sqlite_columns.sort();
+    postgres_columns.sort();
+    assert!(sqlite_columns.len() > 50, "{sqlite_columns:?}");
+    assert_eq!(sqlite_columns, postgres_columns);
+}

@@ -1,0 +1,205 @@
+//! Business days in Algeria: Sunday–Thursday, minus public holidays. Fixed holidays are
+//! generated per year; lunar (Hijri) holidays are dated entries, provisional until staff
+//! confirm them. A shifted lunar holiday is modelled by replacing its entry.
+
+use std::ops::RangeInclusive;
+
+use chrono::{Datelike, Days, NaiveDate, Weekday};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HolidayKind {
+    Fixed,
+    Lunar { confirmed: bool },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Holiday {
+    pub date: NaiveDate,
+    pub name: String,
+    pub kind: HolidayKind,
+}
+
+/// A weekend and a list of dated holidays.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Calendar {
+    weekend: Vec<Weekday>,
+    holidays: Vec<Holiday>,
+}
+
+const FIXED_HOLIDAYS: &[(u32, u32, &str)] = &[
+    (1, 1, "Nouvel an / رأس السنة الميلادية"),
+    (1, 12, "Yennayer / يناير"),
+    (5, 1, "Fête du travail / عيد العمال"),
+    (7, 5, "Fête de l'indépendance / عيد الاستقلال"),
+    (11, 1, "Fête de la révolution / عيد الثورة"),
+];
+
+/// Unofficial 2026 estimates (algeria.md), shipped provisional for staff to confirm.
+const LUNAR_2026: &[(u32, u32, &str)] = &[
+    (3, 20, "Aïd el-Fitr (1) / عيد الفطر"),
+    (3, 21, "Aïd el-Fitr (2) / عيد الفطر"),
+    (3, 22, "Aïd el-Fitr (3) / عيد الفطر"),
+    (5, 27, "Aïd el-Adha (1) / عيد الأضحى"),
+    (5, 28, "Aïd el-Adha (2) / عيد الأضحى"),
+    (5, 29, "Aïd el-Adha (3) / عيد الأضحى"),
+    (6, 16, "1er Moharram / رأس السنة الهجرية"),
+    (6, 25, "Achoura / عاشوراء"),
+    (8, 25, "Mawlid / المولد النبوي"),
+];
+
+impl Calendar {
+    /// Friday–Saturday weekend with the given holidays.
+    pub fn new(holidays: Vec<Holiday>) -> Calendar {
+        let mut holidays = holidays;
+        holidays.sort_by(|a, b| a.date.cmp(&b.date).then_with(|| a.name.cmp(&b.name)));
+        Calendar {
+            weekend: vec![Weekday::Fri, Weekday::Sat],
+            holidays,
+        }
+    }
+
+    /// The Algerian calendar for `years`: fixed holidays, plus the provisional 2026 lunar
+    /// estimates when 2026 is in range.
+    pub fn algeria(years: RangeInclusive<i32>) -> Calendar {
+        let mut holidays = Vec::new();
+        for year in years.clone() {
+            for &(month, day, name) in FIXED_HOLIDAYS {
+                if let Some(date) = NaiveDate::from_ymd_opt(year, month, day) {
+                    holidays.push(Holiday {
+                        date,
+                        name: name.to_owned(),
+                        kind: HolidayKind::Fixed,
+                    });
+                }
+            }
+        }
+        if years.contains(&2026) {
+            for &(month, day, name) in LUNAR_2026 {
+                if let Some(date) = NaiveDate::from_ymd_opt(2026, month, day) {
+                    holidays.push(Holiday {
+                        date,
+                        name: name.to_owned(),
+                        kind: HolidayKind::Lunar { confirmed: false },
+                    });
+                }
+            }
+        }
+        Calendar::new(holidays)
+    }
+
+    /// Adds or replaces (same name) a holiday; returns the calendar for chaining.
+    pub fn with_holiday(mut self, holiday: Holiday) -> Calendar {
+        self.holidays
+            .retain(|h| !(h.name == holiday.name && h.date.year() == holiday.date.year()));
+        self.holidays.push(holiday);
+        self.holidays.sort_by(|a, b| a.date.cmp(&b.date));
+        self
+    }
+
+    pub fn holidays(&self) -> &[Holiday] {
+        &self.holidays
+    }
+
+    pub fn is_holiday(&self, date: NaiveDate) -> bool {
+        self.holidays.iter().any(|h| h.date == date)
+    }
+
+    pub fn is_business_day(&self, date: NaiveDate) -> bool {
+        !self.weekend.contains(&date.weekday()) && !self.is_holiday(date)
+    }
+
+    /// The first business day on or after `date` (rolling a due date forward).
+    pub fn next_business_day(&self, date: NaiveDate) -> NaiveDate {
+        let mut day = date;
+        while !self.is_business_day(day) {
+            day = day + Days::new(1);
+        }
+        day
+    }
+
+    /// The first business day strictly after `date`.
+    pub fn next_business_day_after(&self, date: NaiveDate) -> NaiveDate {
+        self.next_business_day(date + Days::new(1))
+    }
+
+    /// The last business day on or before `date`.
+    pub fn previous_business_day(&self, date: NaiveDate) -> NaiveDate {
+        let mut day = date;
+        while !self.is_business_day(day) {
+            day = day - Days::new(1);
+        }
+        day
+    }
+
+    /// The date `n` business days before `date` (`date` itself need not be one).
+    pub fn business_days_before(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = date;
+        let mut left = n;
+        while left > 0 {
+            day = day - Days::new(1);
+            if self.is_business_day(day) {
+                left -= 1;
+            }
+        }
+        day
+    }
+
+    /// The date `n` business days after `date`.
+    pub fn add_business_days(&self, date: NaiveDate, n: u32) -> NaiveDate {
+        let mut day = date;
+        let mut left = n;
+        while left > 0 {
+            day = day + Days::new(1);
+            if self.is_business_day(day) {
+                left -= 1;
+            }
+        }
+        day
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn friday_and_saturday_are_the_weekend() {
+        let calendar = Calendar::new(Vec::new());
+        // 2026-11-26 is a Thursday, 27 Friday, 28 Saturday, 29 Sunday.
+        assert!(calendar.is_business_day(d(2026, 11, 26)));
+        assert!(!calendar.is_business_day(d(2026, 11, 27)));
+        assert!(!calendar.is_business_day(d(2026, 11, 28)));
+        assert!(calendar.is_business_day(d(2026, 11, 29)));
+        assert_eq!(calendar.next_business_day(d(2026, 11, 27)), d(2026, 11, 29));
+        assert_eq!(calendar.previous_business_day(d(2026, 11, 28)), d(2026, 11, 26));
+        assert_eq!(calendar.next_business_day_after(d(2026, 11, 26)), d(2026, 11, 29));
+    }
+
+    #[test]
+    fn holidays_are_skipped_when_counting() {
+        let calendar = Calendar::algeria(2026..=2026);
+        // 1 Nov 2026 is a Sunday and a holiday: the next business day is Monday 2 Nov.
+        assert_eq!(calendar.next_business_day(d(2026, 11, 1)), d(2026, 11, 2));
+        // Three business days before Monday 2 Nov: Thu 29 Oct, Wed 28, Tue 27.
+        assert_eq!(calendar.business_days_before(d(2026, 11, 2), 1), d(2026, 10, 29));
+        assert_eq!(calendar.business_days_before(d(2026, 11, 2), 3), d(2026, 10, 27));
+        assert_eq!(calendar.add_business_days(d(2026, 10, 29), 1), d(2026, 11, 2));
+        // Aïd el-Fitr 2026 (provisional): Friday 20 to Sunday 22 March.
+        assert_eq!(calendar.next_business_day(d(2026, 3, 20)), d(2026, 3, 23));
+    }
+
+    #[test]
+    fn a_lunar_holiday_can_be_confirmed_on_another_day() {
+        let calendar = Calendar::algeria(2026..=2026).with_holiday(Holiday {
+            date: d(2026, 8, 26),
+            name: "Mawlid / المولد النبوي".to_owned(),
+            kind: HolidayKind::Lunar { confirmed: true },
+        });
+        assert!(calendar.is_business_day(d(2026, 8, 25)));
+        assert!(!calendar.is_business_day(d(2026, 8, 26)));
+    }
+}

@@ -1,0 +1,107 @@
+//! `tahsil files inspect|validate` against the real bank samples in `../shared`.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use serde_json::Value;
+
+use crate::harness::skip;
+
+fn samples() -> Option<PathBuf> {
+    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/iso20022/samples"));
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip(&format!("{} is absent (the shared ISO 20022 samples)", dir.display()));
+        None
+    }
+}
+
+fn tahsil(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args(args)
+        .output()
+        .expect("run tahsil")
+}
+
+#[test]
+fn inspect_json_follows_the_contract_for_a_status_report() {
+    let Some(dir) = samples() else { return };
+    let file = dir.join("pain.002/pain.002.001.03_iso_style_rjct_am05.xml");
+    let output = tahsil(&["files", "inspect", "--json", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    let json: Value = serde_json::from_slice(&output.stdout).expect("one JSON object");
+    assert_eq!(json["format"], "pain.002.001.03");
+    assert!(json["message_id"].is_string(), "{json}");
+    let transactions = json["transactions"].as_array().expect("transactions array");
+    assert!(!transactions.is_empty(), "{json}");
+    for item in transactions {
+        for key in ["end_to_end_id", "amount", "status", "reason"] {
+            assert!(item.get(key).is_some(), "missing {key} in {item}");
+        }
+    }
+    assert!(
+        transactions
+            .iter()
+            .any(|t| t["status"] == "RJCT" && t["reason"] == "AM05"),
+        "{json}"
+    );
+}
+
+#[test]
+fn inspect_json_marks_returns_in_a_notification() {
+    let Some(dir) = samples() else { return };
+    let file = dir.join("camt.054/camt.054.001.02_sdd_return_ac06_rtrinf.xml");
+    let output = tahsil(&["files", "inspect", "--json", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["format"], "camt.054.001.02");
+    let transactions = json["transactions"].as_array().unwrap();
+    assert!(
+        transactions
+            .iter()
+            .any(|t| t["reason"] == "AC06" && t.get("reversal").is_some()),
+        "{json}"
+    );
+}
+
+#[test]
+fn inspect_refuses_a_file_that_is_not_a_bank_file_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, "hello, this is not a bank file\n").unwrap();
+    let output = tahsil(&["files", "inspect", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(text.trim().lines().count(), 1, "{text}");
+    assert!(text.contains("notes.txt"), "{text}");
+}
+
+#[test]
+fn validate_lists_every_problem_and_exits_1() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("broken.xml");
+    // A pain.008 whose declared totals do not match its one transaction.
+    std::fs::write(
+        &file,
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.008.001.02"><CstmrDrctDbtInitn>
+<GrpHdr><MsgId>M1</MsgId><CreDtTm>2026-11-24T10:00:00</CreDtTm><NbOfTxs>2</NbOfTxs><CtrlSum>99.00</CtrlSum><InitgPty><Nm>CACOBATPH</Nm></InitgPty></GrpHdr>
+<PmtInf><PmtInfId>P1</PmtInfId><PmtMtd>DD</PmtMtd><NbOfTxs>1</NbOfTxs><CtrlSum>10.00</CtrlSum>
+<PmtTpInf><SvcLvl><Cd>SEPA</Cd></SvcLvl><LclInstrm><Cd>CORE</Cd></LclInstrm><SeqTp>RCUR</SeqTp></PmtTpInf>
+<ReqdColltnDt>2026-12-01</ReqdColltnDt><Cdtr><Nm>CACOBATPH</Nm></Cdtr><CdtrAcct><Id><Othr><Id>00100123012345678935</Id></Othr></Id></CdtrAcct>
+<CdtrAgt><FinInstnId><Othr><Id>001</Id></Othr></FinInstnId></CdtrAgt>
+<DrctDbtTxInf><PmtId><EndToEndId>E1</EndToEndId></PmtId><InstdAmt Ccy="DZD">10.00</InstdAmt>
+<DrctDbtTx><MndtRltdInf><MndtId>TSL-1</MndtId><DtOfSgntr>2026-01-01</DtOfSgntr></MndtRltdInf></DrctDbtTx>
+<DbtrAgt><FinInstnId><Othr><Id>004</Id></Othr></FinInstnId></DbtrAgt><Dbtr><Nm>SARL X</Nm></Dbtr>
+<DbtrAcct><Id><Othr><Id>00400174401001050486</Id></Othr></Id></DbtrAcct></DrctDbtTxInf>
+</PmtInf></CstmrDrctDbtInitn></Document>"#,
+    )
+    .unwrap();
+    let output = tahsil(&["files", "validate", file.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    let text = text.to_lowercase();
+    assert!(text.contains("nboftxs") || text.contains("count"), "{text}");
+    assert!(text.contains("ctrlsum") || text.contains("control sum"), "{text}");
+}
