@@ -52,11 +52,28 @@ enum Command {
         #[arg(long, default_value_t = 3, value_name = "K")]
         worksites: u64,
     },
+    /// Bank files: inspect or validate.
+    Files {
+        #[command(subcommand)]
+        command: FilesCommand,
+    },
     /// Account identifiers.
     Accounts {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum FilesCommand {
+    /// Parse any supported bank file and show it (a table, or JSON with --json).
+    Inspect {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a bank file; exit 1 listing every problem.
+    Validate { file: PathBuf },
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +122,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let banks = app::bank_table(&config)?;
             Ok(accounts_check(&id.join(" "), &banks))
         }
+        Command::Files { .. } => anyhow::bail!("bank-formats is not wired in yet"),
         Command::Migrate => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(async {

@@ -71,6 +71,8 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// Maximum connections in the database pool.
     pub database_max_connections: u32,
+    /// Folder of the official ISO 20022 XSDs used by `files validate`.
+    pub xsd_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -85,6 +87,7 @@ impl Default for Config {
             bank_table_file: None,
             admin_token: None,
             database_max_connections: 8,
+            xsd_dir: None,
         }
     }
 }
@@ -102,6 +105,7 @@ struct FileConfig {
     bank_table_file: Option<PathBuf>,
     admin_token: Option<Secret>,
     database_max_connections: Option<u32>,
+    xsd_dir: Option<PathBuf>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -115,6 +119,7 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_BANK_TABLE_FILE",
     "TAHSIL_ADMIN_TOKEN",
     "TAHSIL_DATABASE_MAX_CONNECTIONS",
+    "TAHSIL_XSD_DIR",
 ];
 
 impl Config {
@@ -171,6 +176,9 @@ impl Config {
         if let Some(v) = file.database_max_connections {
             self.database_max_connections = v;
         }
+        if file.xsd_dir.is_some() {
+            self.xsd_dir = file.xsd_dir;
+        }
         Ok(())
     }
 
@@ -209,6 +217,9 @@ impl Config {
                     "environment variable TAHSIL_DATABASE_MAX_CONNECTIONS: {v:?} is not a whole number"
                 )
             })?;
+        }
+        if let Some(v) = get("TAHSIL_XSD_DIR") {
+            self.xsd_dir = Some(PathBuf::from(v));
         }
         if self.database_max_connections == 0 {
             bail!("database_max_connections must be at least 1");

@@ -238,7 +238,7 @@ async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
         std::fs::create_dir_all(parent)
             .with_context(|| format!("cannot create the folder {}", parent.display()))?;
     }
-    let mut conn = options
+    let conn = options
         .create_if_missing(true)
         .journal_mode(SqliteJournalMode::Wal)
         .connect()

@@ -33,9 +33,13 @@ pub fn skip(reason: &str) {
     if in_ci() {
         panic!("CI=true but {reason}");
     }
+    // Written to the real stderr (not the captured test output) once per run, so the
+    // reason is visible in a plain `cargo test`.
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| eprintln!("SKIPPED: {reason}"));
-    eprintln!("skipped: {reason}");
+    ONCE.call_once(|| {
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "skipped: {reason}");
+    });
 }
 
 /// One fresh database for one test; dropped (PostgreSQL) or deleted (SQLite) afterwards.

@@ -5,5 +5,4 @@ mod harness;
 
 mod api;
 mod cli;
-mod files;
 mod store;
