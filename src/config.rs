@@ -25,7 +25,9 @@ impl FromStr for LogFormat {
         match s {
             "pretty" => Ok(LogFormat::Pretty),
             "json" => Ok(LogFormat::Json),
-            other => Err(format!("unknown log format {other:?}: use \"pretty\" or \"json\"")),
+            other => Err(format!(
+                "unknown log format {other:?}: use \"pretty\" or \"json\""
+            )),
         }
     }
 }
@@ -240,8 +242,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -252,7 +256,10 @@ mod tests {
             .apply_file("database_url = \"sqlite://from-file.db\"\nlisten = \"127.0.0.1:9000\"\n")
             .unwrap();
         config
-            .apply_env(env_of(&[("TAHSIL_LISTEN", "0.0.0.0:7000"), ("TAHSIL_LOG_FORMAT", "json")]))
+            .apply_env(env_of(&[
+                ("TAHSIL_LISTEN", "0.0.0.0:7000"),
+                ("TAHSIL_LOG_FORMAT", "json"),
+            ]))
             .unwrap();
         assert_eq!(config.database_url, "sqlite://from-file.db");
         assert_eq!(config.listen.to_string(), "0.0.0.0:7000");
@@ -261,7 +268,9 @@ mod tests {
 
     #[test]
     fn a_typo_in_the_file_is_refused() {
-        let err = Config::default().apply_file("databse_url = \"x\"").unwrap_err();
+        let err = Config::default()
+            .apply_file("databse_url = \"x\"")
+            .unwrap_err();
         assert!(format!("{err:#}").contains("databse_url"), "{err:#}");
     }
 
@@ -271,7 +280,10 @@ mod tests {
             .apply_env(env_of(&[("TAHSIL_LISTEN", "everywhere")]))
             .unwrap_err();
         let text = format!("{err:#}");
-        assert!(text.contains("TAHSIL_LISTEN") && text.contains("127.0.0.1:8080"), "{text}");
+        assert!(
+            text.contains("TAHSIL_LISTEN") && text.contains("127.0.0.1:8080"),
+            "{text}"
+        );
     }
 
     #[test]

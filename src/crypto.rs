@@ -97,7 +97,9 @@ impl AccountCipher {
         let Some(body) = stored.strip_prefix(PREFIX) else {
             bail!("encrypted value has an unknown format version");
         };
-        let bytes = BASE64.decode(body).context("encrypted value is not base64")?;
+        let bytes = BASE64
+            .decode(body)
+            .context("encrypted value is not base64")?;
         if bytes.len() < 12 + 16 {
             bail!("encrypted value is truncated");
         }
@@ -160,11 +162,19 @@ mod tests {
     #[test]
     fn a_wrong_key_or_altered_value_is_refused() {
         let stored = AccountCipher::from_key(&[1u8; 32]).encrypt("00799999000000020091");
-        assert!(AccountCipher::from_key(&[2u8; 32]).decrypt(&stored).is_err());
+        assert!(
+            AccountCipher::from_key(&[2u8; 32])
+                .decrypt(&stored)
+                .is_err()
+        );
         let mut altered = stored.clone();
         altered.pop();
         altered.push(if stored.ends_with('A') { 'B' } else { 'A' });
-        assert!(AccountCipher::from_key(&[1u8; 32]).decrypt(&altered).is_err());
+        assert!(
+            AccountCipher::from_key(&[1u8; 32])
+                .decrypt(&altered)
+                .is_err()
+        );
     }
 
     #[test]

@@ -8,8 +8,8 @@ use anyhow::Context;
 use mandates::{AccountId, AccountKind, Amount, Ccp, Rib};
 
 use crate::store::{
-    Actor, NewDeclaration, NewDeclarationLine, NewEmployer, NewMandate, NewWorksite,
-    SignMandate, Store,
+    Actor, NewDeclaration, NewDeclarationLine, NewEmployer, NewMandate, NewWorksite, SignMandate,
+    Store,
 };
 
 /// What the demo made, for the summary.
@@ -49,8 +49,16 @@ impl DemoRng {
 }
 
 const FRENCH_NAMES: &[&str] = &[
-    "Bâtiment", "Travaux Publics", "Hydraulique", "Génie Civil", "Construction", "Réalisation",
-    "Terrassement", "Ouvrages d'Art", "Routes et Ponts", "Promotion Immobilière",
+    "Bâtiment",
+    "Travaux Publics",
+    "Hydraulique",
+    "Génie Civil",
+    "Construction",
+    "Réalisation",
+    "Terrassement",
+    "Ouvrages d'Art",
+    "Routes et Ponts",
+    "Promotion Immobilière",
 ];
 const FAMILY_NAMES: &[(&str, &str)] = &[
     ("Benali", "بن علي"),
@@ -67,19 +75,46 @@ const FAMILY_NAMES: &[(&str, &str)] = &[
     ("Cherif", "شريف"),
 ];
 const ARABIC_ACTIVITIES: &[&str] = &[
-    "للبناء", "للأشغال العمومية", "للري", "للهندسة المدنية", "للإنجاز", "للطرق والجسور",
+    "للبناء",
+    "للأشغال العمومية",
+    "للري",
+    "للهندسة المدنية",
+    "للإنجاز",
+    "للطرق والجسور",
 ];
 const LEGAL_FORMS: &[&str] = &["SARL", "EURL", "SPA", "ETB", "EPE"];
 const WILAYAS: &[&str] = &[
-    "Alger", "Oran", "Constantine", "Sétif", "Blida", "Tizi Ouzou", "Béjaïa", "Annaba",
-    "Batna", "Tlemcen", "Ouargla", "Ghardaïa", "Biskra", "Djelfa",
+    "Alger",
+    "Oran",
+    "Constantine",
+    "Sétif",
+    "Blida",
+    "Tizi Ouzou",
+    "Béjaïa",
+    "Annaba",
+    "Batna",
+    "Tlemcen",
+    "Ouargla",
+    "Ghardaïa",
+    "Biskra",
+    "Djelfa",
 ];
 const SITE_KINDS: &[&str] = &[
-    "Logements LPL", "Lycée", "Barrage", "Station d'épuration", "Route nationale", "Hôpital",
-    "Réservoir", "Pont", "Cité universitaire", "Trémie",
+    "Logements LPL",
+    "Lycée",
+    "Barrage",
+    "Station d'épuration",
+    "Route nationale",
+    "Hôpital",
+    "Réservoir",
+    "Pont",
+    "Cité universitaire",
+    "Trémie",
 ];
 /// Bank codes used for demo RIBs (real codes from the built-in table).
-const DEMO_BANKS: &[&str] = &["001", "002", "003", "004", "005", "010", "011", "021", "027", "032"];
+const DEMO_BANKS: &[&str] = &[
+    "001", "002", "003", "004", "005", "010", "011", "021", "027", "032",
+];
 
 /// A valid account: about one employer in four pays from a postal account.
 pub fn demo_account(rng: &mut DemoRng) -> AccountId {
@@ -91,7 +126,9 @@ pub fn demo_account(rng: &mut DemoRng) -> AccountId {
         let bank = rng.pick(DEMO_BANKS);
         let agency = format!("{:05}", rng.below(100_000));
         let account = format!("{:010}", rng.below(10_000_000_000));
-        AccountId::Bank(Rib::from_parts(bank, &agency, &account).expect("generated parts are digits"))
+        AccountId::Bank(
+            Rib::from_parts(bank, &agency, &account).expect("generated parts are digits"),
+        )
     }
 }
 
@@ -245,6 +282,9 @@ mod tests {
                 postal += 1;
             }
         }
-        assert!((60..=190).contains(&postal), "about a quarter postal, got {postal}");
+        assert!(
+            (60..=190).contains(&postal),
+            "about a quarter postal, got {postal}"
+        );
     }
 }

@@ -13,14 +13,17 @@ pub enum Period {
 impl Period {
     pub fn parse(text: &str) -> Result<Period, String> {
         let text = text.trim();
-        let bad = || format!("period {text:?} is not a month like 2026-10 or a quarter like 2026-Q3");
+        let bad =
+            || format!("period {text:?} is not a month like 2026-10 or a quarter like 2026-Q3");
         let (year, rest) = text.split_once('-').ok_or_else(bad)?;
         if year.len() != 4 {
             return Err(bad());
         }
         let year: i32 = year.parse().map_err(|_| bad())?;
         if !(2000..=2100).contains(&year) {
-            return Err(format!("period {text:?}: the year must be between 2000 and 2100"));
+            return Err(format!(
+                "period {text:?}: the year must be between 2000 and 2100"
+            ));
         }
         if let Some(q) = rest.strip_prefix('Q').or_else(|| rest.strip_prefix('q')) {
             let quarter: u32 = q.parse().map_err(|_| bad())?;
@@ -83,9 +86,14 @@ mod tests {
 
     #[test]
     fn nonsense_periods_are_refused_with_an_example() {
-        for text in ["2026-13", "2026-1", "2026-Q5", "26-10", "2026/10", "", "2026-Q12"] {
+        for text in [
+            "2026-13", "2026-1", "2026-Q5", "26-10", "2026/10", "", "2026-Q12",
+        ] {
             let err = Period::parse(text).unwrap_err();
-            assert!(err.contains("2026-10") || err.contains("year"), "{text}: {err}");
+            assert!(
+                err.contains("2026-10") || err.contains("year"),
+                "{text}: {err}"
+            );
         }
     }
 }

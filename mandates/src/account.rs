@@ -10,19 +10,29 @@ use std::str::FromStr;
 pub enum AccountError {
     #[error("the account identifier is empty")]
     Empty,
-    #[error("found {found} digits where a RIB or RIP has 20 (bank 3, agency 5, account 10, key 2); check for a missing or extra digit")]
+    #[error(
+        "found {found} digits where a RIB or RIP has 20 (bank 3, agency 5, account 10, key 2); check for a missing or extra digit"
+    )]
     Length { found: usize },
-    #[error("character {character:?} at position {position} is not a digit; use only digits, with spaces or dashes between groups")]
+    #[error(
+        "character {character:?} at position {position} is not a digit; use only digits, with spaces or dashes between groups"
+    )]
     NotADigit { character: char, position: usize },
-    #[error("the key (last 2 digits) does not match the agency and account number; check the digits against the bank statement")]
+    #[error(
+        "the key (last 2 digits) does not match the agency and account number; check the digits against the bank statement"
+    )]
     Key,
-    #[error("a CCP number has 1 to 10 digits followed by its 2-digit clé (e.g. \"NUMBER KEY\" or \"NUMBER/KEY\"); found {found} digits in the number")]
+    #[error(
+        "a CCP number has 1 to 10 digits followed by its 2-digit clé (e.g. \"NUMBER KEY\" or \"NUMBER/KEY\"); found {found} digits in the number"
+    )]
     CcpLength { found: usize },
     #[error("the clé does not match the CCP number; check both against the chequebook")]
     CcpKey,
     #[error("a postal RIP starts with 007 99999; this one has bank {bank} and agency {agency}")]
     NotPostal { bank: String, agency: String },
-    #[error("bank code {0} is not in the bank table; check the first 3 digits (or correct the table)")]
+    #[error(
+        "bank code {0} is not in the bank table; check the first 3 digits (or correct the table)"
+    )]
     UnknownBank(String),
 }
 
@@ -412,7 +422,8 @@ pub struct BankTableError {
 impl BankTable {
     /// The built-in table (`mandates/data/banks.tsv`).
     pub fn algeria_default() -> BankTable {
-        BankTable::parse(include_str!("../data/banks.tsv")).expect("the built-in bank table is valid")
+        BankTable::parse(include_str!("../data/banks.tsv"))
+            .expect("the built-in bank table is valid")
     }
 
     /// Parses `code<TAB>short name<TAB>full name` lines; `#` starts a comment line.
@@ -490,9 +501,16 @@ mod tests {
         assert_eq!(account.kind(), AccountKind::Bank);
         assert_eq!(account.digits(), "00400174401001050486");
         assert_eq!(rib_key("00174", "4010010504"), 86);
-        let AccountId::Bank(rib) = &account else { panic!() };
+        let AccountId::Bank(rib) = &account else {
+            panic!()
+        };
         assert_eq!(
-            (rib.bank_code(), rib.agency(), rib.account_number(), rib.key()),
+            (
+                rib.bank_code(),
+                rib.agency(),
+                rib.account_number(),
+                rib.key()
+            ),
             ("004", "00174", "4010010504", "86")
         );
     }
@@ -521,7 +539,9 @@ mod tests {
         );
         let rip = AccountId::parse("007 99999 0023115007 97").unwrap();
         assert_eq!(rip.kind(), AccountKind::Postal);
-        let AccountId::Postal(rip) = rip else { panic!() };
+        let AccountId::Postal(rip) = rip else {
+            panic!()
+        };
         assert_eq!(rip.to_ccp().to_string(), "23115007 32");
     }
 
@@ -533,7 +553,10 @@ mod tests {
             "004-00174-4010010504-86",
             "  004 00174 4010010504 86  ",
         ] {
-            assert_eq!(AccountId::parse(text).unwrap().digits(), "00400174401001050486");
+            assert_eq!(
+                AccountId::parse(text).unwrap().digits(),
+                "00400174401001050486"
+            );
         }
     }
 
@@ -550,9 +573,15 @@ mod tests {
         let message = AccountId::parse("004 00174 4010010504 87")
             .unwrap_err()
             .to_string();
-        assert!(message.contains("key") && !message.contains("86"), "{message}");
+        assert!(
+            message.contains("key") && !message.contains("86"),
+            "{message}"
+        );
         let message = Ccp::parse("200 13").unwrap_err().to_string();
-        assert!(message.contains("clé") && !message.contains("12"), "{message}");
+        assert!(
+            message.contains("clé") && !message.contains("12"),
+            "{message}"
+        );
         assert!(matches!(
             Rip::parse("00400174401001050486"),
             Err(AccountError::NotPostal { .. })

@@ -155,9 +155,18 @@ mod tests {
     #[test]
     fn refuses_what_is_not_an_amount() {
         assert_eq!(Amount::parse(""), Err(AmountError::Empty));
-        assert!(matches!(Amount::parse("12,50"), Err(AmountError::NotANumber(_))));
-        assert!(matches!(Amount::parse("1e5"), Err(AmountError::NotANumber(_))));
-        assert!(matches!(Amount::parse("1.234"), Err(AmountError::TooPrecise(_))));
+        assert!(matches!(
+            Amount::parse("12,50"),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Amount::parse("1e5"),
+            Err(AmountError::NotANumber(_))
+        ));
+        assert!(matches!(
+            Amount::parse("1.234"),
+            Err(AmountError::TooPrecise(_))
+        ));
         assert!(matches!(
             Amount::parse("99999999999999999999"),
             Err(AmountError::Overflow(_))
@@ -171,7 +180,10 @@ mod tests {
 
     #[test]
     fn arithmetic_is_checked() {
-        assert_eq!(Amount::from_centimes(i64::MAX).checked_add(Amount::from_centimes(1)), None);
+        assert_eq!(
+            Amount::from_centimes(i64::MAX).checked_add(Amount::from_centimes(1)),
+            None
+        );
         assert_eq!(
             Amount::checked_sum([Amount::from_centimes(1), Amount::from_centimes(2)]),
             Some(Amount::from_centimes(3))

@@ -92,7 +92,7 @@ impl Calendar {
         self.holidays
             .retain(|h| !(h.name == holiday.name && h.date.year() == holiday.date.year()));
         self.holidays.push(holiday);
-        self.holidays.sort_by(|a, b| a.date.cmp(&b.date));
+        self.holidays.sort_by_key(|h| h.date);
         self
     }
 
@@ -175,8 +175,14 @@ mod tests {
         assert!(!calendar.is_business_day(d(2026, 11, 28)));
         assert!(calendar.is_business_day(d(2026, 11, 29)));
         assert_eq!(calendar.next_business_day(d(2026, 11, 27)), d(2026, 11, 29));
-        assert_eq!(calendar.previous_business_day(d(2026, 11, 28)), d(2026, 11, 26));
-        assert_eq!(calendar.next_business_day_after(d(2026, 11, 26)), d(2026, 11, 29));
+        assert_eq!(
+            calendar.previous_business_day(d(2026, 11, 28)),
+            d(2026, 11, 26)
+        );
+        assert_eq!(
+            calendar.next_business_day_after(d(2026, 11, 26)),
+            d(2026, 11, 29)
+        );
     }
 
     #[test]
@@ -185,9 +191,18 @@ mod tests {
         // 1 Nov 2026 is a Sunday and a holiday: the next business day is Monday 2 Nov.
         assert_eq!(calendar.next_business_day(d(2026, 11, 1)), d(2026, 11, 2));
         // Three business days before Monday 2 Nov: Thu 29 Oct, Wed 28, Tue 27.
-        assert_eq!(calendar.business_days_before(d(2026, 11, 2), 1), d(2026, 10, 29));
-        assert_eq!(calendar.business_days_before(d(2026, 11, 2), 3), d(2026, 10, 27));
-        assert_eq!(calendar.add_business_days(d(2026, 10, 29), 1), d(2026, 11, 2));
+        assert_eq!(
+            calendar.business_days_before(d(2026, 11, 2), 1),
+            d(2026, 10, 29)
+        );
+        assert_eq!(
+            calendar.business_days_before(d(2026, 11, 2), 3),
+            d(2026, 10, 27)
+        );
+        assert_eq!(
+            calendar.add_business_days(d(2026, 10, 29), 1),
+            d(2026, 11, 2)
+        );
         // Aïd el-Fitr 2026 (provisional): Friday 20 to Sunday 22 March.
         assert_eq!(calendar.next_business_day(d(2026, 3, 20)), d(2026, 3, 23));
     }

@@ -17,7 +17,9 @@ pub struct MandateReference(String);
 pub enum ReferenceError {
     #[error("a mandate reference has 1 to 35 characters; found {0}")]
     Length(usize),
-    #[error("character {0:?} is not allowed in a mandate reference (letters, digits and / - ? : ( ) . , ' + only)")]
+    #[error(
+        "character {0:?} is not allowed in a mandate reference (letters, digits and / - ? : ( ) . , ' + only)"
+    )]
     Character(char),
     #[error("a mandate reference must not start or end with a space")]
     Space,
@@ -282,7 +284,9 @@ impl Mandate {
             return Err(MandateError::NotActive(self.status));
         }
         match self.ceiling {
-            Some(ceiling) if amount > ceiling => Err(MandateError::AboveCeiling { amount, ceiling }),
+            Some(ceiling) if amount > ceiling => {
+                Err(MandateError::AboveCeiling { amount, ceiling })
+            }
             _ => Ok(()),
         }
     }
@@ -311,7 +315,12 @@ mod tests {
     }
 
     fn in_state(status: MandateStatus) -> Mandate {
-        Mandate::restore(MandateReference::generate("16001234", 1), status, None, None)
+        Mandate::restore(
+            MandateReference::generate("16001234", 1),
+            status,
+            None,
+            None,
+        )
     }
 
     /// Every state × every event: allowed transitions land where the lifecycle says,
@@ -320,9 +329,14 @@ mod tests {
     fn the_transition_table() {
         use MandateStatus::*;
         type Event = fn(&mut Mandate) -> Result<(), MandateError>;
-        let events: [(&str, Event, &[(MandateStatus, MandateStatus)]); 5] = [
+        type Allowed = &'static [(MandateStatus, MandateStatus)];
+        let events: [(&str, Event, Allowed); 5] = [
             ("sign", |m| m.sign(evidence()), &[(Pending, Active)]),
-            ("suspend", |m| m.suspend("account closed"), &[(Active, Suspended)]),
+            (
+                "suspend",
+                |m| m.suspend("account closed"),
+                &[(Active, Suspended)],
+            ),
             (
                 "revoke",
                 |m| m.revoke(at()),
@@ -332,7 +346,11 @@ mod tests {
             (
                 "supersede",
                 |m| m.supersede(),
-                &[(Pending, Superseded), (Active, Superseded), (Suspended, Superseded)],
+                &[
+                    (Pending, Superseded),
+                    (Active, Superseded),
+                    (Suspended, Superseded),
+                ],
             ),
         ];
         for (name, event, allowed) in events {
@@ -385,7 +403,10 @@ mod tests {
         let long = MandateReference::generate(&"9".repeat(50), 123);
         assert!(long.as_str().len() <= 35, "{long}");
         assert!(MandateReference::parse(long.as_str()).is_ok());
-        assert_eq!(MandateReference::generate("16001234", 7).as_str(), "TSL-16001234-000007");
+        assert_eq!(
+            MandateReference::generate("16001234", 7).as_str(),
+            "TSL-16001234-000007"
+        );
         assert!(MandateReference::parse("").is_err());
         assert!(MandateReference::parse(&"A".repeat(36)).is_err());
         assert_eq!(

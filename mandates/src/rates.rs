@@ -25,9 +25,15 @@ pub enum RateError {
     #[error("rate {0:?} must be between 0 and 100 percent")]
     OutOfRange(String),
     #[error("no {scheme} rate is in force on {date}; add one in the rates table")]
-    Missing { scheme: &'static str, date: NaiveDate },
+    Missing {
+        scheme: &'static str,
+        date: NaiveDate,
+    },
     #[error("two {scheme} rates overlap from {date}; end the first before the second starts")]
-    Overlap { scheme: &'static str, date: NaiveDate },
+    Overlap {
+        scheme: &'static str,
+        date: NaiveDate,
+    },
     #[error("{scheme} rate valid from {from} ends before it starts ({to})")]
     Inverted {
         scheme: &'static str,
@@ -179,7 +185,7 @@ pub struct RateTable {
 
 impl RateTable {
     pub fn new(mut rates: Vec<ContributionRate>) -> Result<RateTable, RateError> {
-        rates.sort_by(|a, b| (a.scheme, a.valid_from).cmp(&(b.scheme, b.valid_from)));
+        rates.sort_by_key(|r| (r.scheme, r.valid_from));
         for rate in &rates {
             if let Some(to) = rate.valid_to
                 && to < rate.valid_from
@@ -193,7 +199,8 @@ impl RateTable {
         }
         for pair in rates.windows(2) {
             let (first, second) = (&pair[0], &pair[1]);
-            if first.scheme == second.scheme && first.valid_to.is_none_or(|to| to >= second.valid_from)
+            if first.scheme == second.scheme
+                && first.valid_to.is_none_or(|to| to >= second.valid_from)
             {
                 return Err(RateError::Overlap {
                     scheme: second.scheme.as_str(),
@@ -298,10 +305,22 @@ mod tests {
         assert_eq!(Rate::parse_percent("0.375").unwrap().ppm(), 3_750);
         assert_eq!(Rate::parse_percent("0.375").unwrap().to_string(), "0.375");
         assert_eq!(Rate::from_ppm(122_100).to_string(), "12.21");
-        assert!(matches!(Rate::parse_percent("0.12345"), Err(RateError::TooPrecise(_))));
-        assert!(matches!(Rate::parse_percent("101"), Err(RateError::OutOfRange(_))));
-        assert!(matches!(Rate::parse_percent("-1"), Err(RateError::OutOfRange(_))));
-        assert!(matches!(Rate::parse_percent("abc"), Err(RateError::NotAPercentage(_))));
+        assert!(matches!(
+            Rate::parse_percent("0.12345"),
+            Err(RateError::TooPrecise(_))
+        ));
+        assert!(matches!(
+            Rate::parse_percent("101"),
+            Err(RateError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            Rate::parse_percent("-1"),
+            Err(RateError::OutOfRange(_))
+        ));
+        assert!(matches!(
+            Rate::parse_percent("abc"),
+            Err(RateError::NotAPercentage(_))
+        ));
     }
 
     #[test]
@@ -309,15 +328,36 @@ mod tests {
         // 0.375 % of 1.32 DZD = 0.495 centimes → 0.50? no: 132 × 3750 = 495 000 ppm-centimes
         // = 0.495 centime → rounds to 0 centimes; 134 centimes → 0.5025 → 1 centime.
         let rate = Rate::from_ppm(3_750);
-        assert_eq!(rate.apply(Amount::from_centimes(132)).unwrap().centimes(), 0);
-        assert_eq!(rate.apply(Amount::from_centimes(134)).unwrap().centimes(), 1);
+        assert_eq!(
+            rate.apply(Amount::from_centimes(132)).unwrap().centimes(),
+            0
+        );
+        assert_eq!(
+            rate.apply(Amount::from_centimes(134)).unwrap().centimes(),
+            1
+        );
         // Exactly half a centime rounds up: 50 % of 1 centime.
-        assert_eq!(Rate::from_ppm(500_000).apply(Amount::from_centimes(1)).unwrap().centimes(), 1);
+        assert_eq!(
+            Rate::from_ppm(500_000)
+                .apply(Amount::from_centimes(1))
+                .unwrap()
+                .centimes(),
+            1
+        );
         // Just under half rounds down: 12.21 % of 4 centimes = 0.4884.
-        assert_eq!(Rate::from_ppm(122_100).apply(Amount::from_centimes(4)).unwrap().centimes(), 0);
+        assert_eq!(
+            Rate::from_ppm(122_100)
+                .apply(Amount::from_centimes(4))
+                .unwrap()
+                .centimes(),
+            0
+        );
         // 12.21 % of 123.45 DZD = 15.073245 → 15.07.
         assert_eq!(
-            Rate::from_ppm(122_100).apply(Amount::parse("123.45").unwrap()).unwrap().to_string(),
+            Rate::from_ppm(122_100)
+                .apply(Amount::parse("123.45").unwrap())
+                .unwrap()
+                .to_string(),
             "15.07"
         );
     }
@@ -353,16 +393,36 @@ mod tests {
             rate(122_100, d(2026, 1, 1), None),
         ])
         .unwrap();
-        assert_eq!(table.rate_on(Scheme::PaidLeave, d(2025, 6, 1)).unwrap().rate.ppm(), 100_000);
-        assert_eq!(table.rate_on(Scheme::PaidLeave, d(2026, 6, 1)).unwrap().rate.ppm(), 122_100);
+        assert_eq!(
+            table
+                .rate_on(Scheme::PaidLeave, d(2025, 6, 1))
+                .unwrap()
+                .rate
+                .ppm(),
+            100_000
+        );
+        assert_eq!(
+            table
+                .rate_on(Scheme::PaidLeave, d(2026, 6, 1))
+                .unwrap()
+                .rate
+                .ppm(),
+            122_100
+        );
         assert!(table.rate_on(Scheme::PaidLeave, d(2019, 6, 1)).is_none());
         let missing = compute_line(
-            &LineBases { wage_bill: Amount::ZERO, bad_weather_base: Amount::ZERO },
+            &LineBases {
+                wage_bill: Amount::ZERO,
+                bad_weather_base: Amount::ZERO,
+            },
             d(2026, 1, 1),
             &table,
         )
         .unwrap_err();
-        assert!(missing.to_string().contains("bad_weather_employer"), "{missing}");
+        assert!(
+            missing.to_string().contains("bad_weather_employer"),
+            "{missing}"
+        );
         let overlap = RateTable::new(vec![
             rate(1, d(2020, 1, 1), None),
             rate(2, d(2026, 1, 1), None),

@@ -168,11 +168,15 @@ impl Store {
                 continue;
             }
             if line.headcount < 0 {
-                problems.push(format!("line {number}, field headcount: must not be negative"));
+                problems.push(format!(
+                    "line {number}, field headcount: must not be negative"
+                ));
                 continue;
             }
             if line.wage_bill.centimes() < 0 {
-                problems.push(format!("line {number}, field wage_bill: must not be negative"));
+                problems.push(format!(
+                    "line {number}, field wage_bill: must not be negative"
+                ));
                 continue;
             }
             if line.bad_weather_base.centimes() < 0 || line.bad_weather_base > line.wage_bill {

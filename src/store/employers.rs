@@ -77,7 +77,12 @@ fn required(field: &str, value: &str, max: usize) -> StoreResult<String> {
     Ok(value.to_owned())
 }
 
-fn one_of(field: &str, value: Option<&str>, allowed: &[&str], default: &str) -> StoreResult<String> {
+fn one_of(
+    field: &str,
+    value: Option<&str>,
+    allowed: &[&str],
+    default: &str,
+) -> StoreResult<String> {
     match value {
         None => Ok(default.to_owned()),
         Some(v) if allowed.contains(&v) => Ok(v.to_owned()),
@@ -91,7 +96,10 @@ fn one_of(field: &str, value: Option<&str>, allowed: &[&str], default: &str) -> 
 impl NewEmployer {
     fn validated(self) -> StoreResult<NewEmployer> {
         let affiliation_number = required("affiliation_number", &self.affiliation_number, 20)?;
-        if !affiliation_number.chars().all(|c| c.is_ascii_alphanumeric()) {
+        if !affiliation_number
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric())
+        {
             return Err(StoreError::Invalid(
                 "affiliation_number may contain only letters and digits".to_owned(),
             ));
@@ -165,7 +173,11 @@ impl Store {
     }
 
     pub async fn employer(&self, id: i64) -> StoreResult<Employer> {
-        sqlx::query_as::<_, Employer>(concat!("SELECT ", employer_columns!(), " FROM employers WHERE id = $1"))
+        sqlx::query_as::<_, Employer>(concat!(
+            "SELECT ",
+            employer_columns!(),
+            " FROM employers WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?
@@ -174,7 +186,11 @@ impl Store {
 
     /// Employers by id, `limit` at a time, after `after_id` (keyset pagination).
     pub async fn list_employers(&self, after_id: i64, limit: i64) -> StoreResult<Vec<Employer>> {
-        Ok(sqlx::query_as::<_, Employer>(concat!("SELECT ", employer_columns!(), " FROM employers WHERE id > $1 ORDER BY id LIMIT $2"))
+        Ok(sqlx::query_as::<_, Employer>(concat!(
+            "SELECT ",
+            employer_columns!(),
+            " FROM employers WHERE id > $1 ORDER BY id LIMIT $2"
+        ))
         .bind(after_id)
         .bind(limit)
         .fetch_all(&self.pool)
@@ -189,12 +205,18 @@ impl Store {
     ) -> StoreResult<Worksite> {
         let code = required("code", &new.code, 30)?;
         let name = required("name", &new.name, 200)?;
-        let wilaya = new.wilaya.map(|w| w.trim().to_owned()).filter(|w| !w.is_empty());
+        let wilaya = new
+            .wilaya
+            .map(|w| w.trim().to_owned())
+            .filter(|w| !w.is_empty());
         self.employer(employer_id).await?;
         let now = self.now_text();
         let mut tx = self.pool.begin().await?;
-        let worksite = sqlx::query_as::<_, Worksite>(concat!("INSERT INTO worksites (employer_id, code, name, wilaya, created_at) \
-             VALUES ($1, $2, $3, $4, $5) RETURNING ", worksite_columns!()))
+        let worksite = sqlx::query_as::<_, Worksite>(concat!(
+            "INSERT INTO worksites (employer_id, code, name, wilaya, created_at) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING ",
+            worksite_columns!()
+        ))
         .bind(employer_id)
         .bind(&code)
         .bind(&name)
@@ -223,7 +245,11 @@ impl Store {
 
     pub async fn list_worksites(&self, employer_id: i64) -> StoreResult<Vec<Worksite>> {
         self.employer(employer_id).await?;
-        Ok(sqlx::query_as::<_, Worksite>(concat!("SELECT ", worksite_columns!(), " FROM worksites WHERE employer_id = $1 ORDER BY code"))
+        Ok(sqlx::query_as::<_, Worksite>(concat!(
+            "SELECT ",
+            worksite_columns!(),
+            " FROM worksites WHERE employer_id = $1 ORDER BY code"
+        ))
         .bind(employer_id)
         .fetch_all(&self.pool)
         .await?)

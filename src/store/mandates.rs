@@ -106,11 +106,13 @@ impl Store {
     }
 
     async fn mandate_row(conn: &mut AnyConnection, id: i64) -> StoreResult<MandateRow> {
-        sqlx::query_as::<_, MandateRow>(sqlx::AssertSqlSafe(format!("{MANDATE_SELECT} WHERE m.id = $1")))
-            .bind(id)
-            .fetch_optional(conn)
-            .await?
-            .ok_or_else(|| StoreError::not_found("mandate", id))
+        sqlx::query_as::<_, MandateRow>(sqlx::AssertSqlSafe(format!(
+            "{MANDATE_SELECT} WHERE m.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(conn)
+        .await?
+        .ok_or_else(|| StoreError::not_found("mandate", id))
     }
 
     pub async fn mandate(&self, id: i64) -> StoreResult<MandateRecord> {
@@ -199,10 +201,11 @@ impl Store {
             .await?;
         }
 
-        let sequence: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mandates WHERE employer_id = $1")
-            .bind(employer_id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let sequence: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM mandates WHERE employer_id = $1")
+                .bind(employer_id)
+                .fetch_one(&mut *tx)
+                .await?;
         let reference = MandateReference::generate(
             &employer.affiliation_number,
             u64::try_from(sequence + 1).unwrap_or(1),
@@ -373,7 +376,11 @@ impl Store {
             .revoke(now.naive_utc())
             .map_err(|e| StoreError::Conflict(e.to_string()))?;
         let reason = reason.trim();
-        let reason = if reason.is_empty() { "revoked by the employer" } else { reason };
+        let reason = if reason.is_empty() {
+            "revoked by the employer"
+        } else {
+            reason
+        };
         sqlx::query(
             "UPDATE mandates SET status = 'revoked', status_reason = $2, updated_at = $3 \
              WHERE id = $1 AND status = $4",
@@ -436,10 +443,9 @@ impl Store {
     /// Rebuilds the domain mandate to let it judge a transition. The account digits are
     /// decrypted in memory only; they never leave this function.
     fn domain_mandate(&self, row: &MandateRow) -> StoreResult<Mandate> {
-        let status: MandateStatus = row
-            .status
-            .parse()
-            .map_err(|_| StoreError::Invalid(format!("stored status {:?} is unknown", row.status)))?;
+        let status: MandateStatus = row.status.parse().map_err(|_| {
+            StoreError::Invalid(format!("stored status {:?} is unknown", row.status))
+        })?;
         let reference = MandateReference::parse(&row.reference)
             .map_err(|e| StoreError::Invalid(format!("stored reference is invalid: {e}")))?;
         let signed_at = row

@@ -290,7 +290,10 @@ mod tests {
     #[test]
     fn backends_are_recognised_from_the_url() {
         assert_eq!(Backend::of_url("sqlite://x.db").unwrap(), Backend::Sqlite);
-        assert_eq!(Backend::of_url("postgres://p@h/db").unwrap(), Backend::Postgres);
+        assert_eq!(
+            Backend::of_url("postgres://p@h/db").unwrap(),
+            Backend::Postgres
+        );
         assert!(Backend::of_url("mysql://h/db").is_err());
     }
 }

@@ -209,7 +209,9 @@ async fn sign_mandate(
     let request = body(payload)?;
     let signer = request.signer.trim();
     if signer.is_empty() {
-        return Err(ApiError::invalid("signer: the name of the person signing is required"));
+        return Err(ApiError::invalid(
+            "signer: the name of the person signing is required",
+        ));
     }
     let hash = request.consent_text_sha256.trim().to_ascii_lowercase();
     if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -231,7 +233,9 @@ async fn sign_mandate(
         consent_version: request.consent_version.trim().to_owned(),
         consent_text_sha256: hash,
     };
-    Ok(Json(state.store.sign_mandate(&actor(), id, evidence).await?))
+    Ok(Json(
+        state.store.sign_mandate(&actor(), id, evidence).await?,
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -248,7 +252,10 @@ async fn revoke_mandate(
 ) -> ApiResult<Json<MandateRecord>> {
     let request = body(payload)?;
     Ok(Json(
-        state.store.revoke_mandate(&actor(), id, &request.reason).await?,
+        state
+            .store
+            .revoke_mandate(&actor(), id, &request.reason)
+            .await?,
     ))
 }
 

@@ -50,8 +50,14 @@ fn accounts_check_explains_a_wrong_key_in_one_line_and_exits_1() {
     assert_eq!(output.status.code(), Some(1));
     let text = stdout(&output);
     assert_eq!(text.lines().count(), 1, "{text}");
-    assert!(text.starts_with("invalid:") && text.contains("key"), "{text}");
-    assert!(!text.contains("86"), "must not suggest the right key: {text}");
+    assert!(
+        text.starts_with("invalid:") && text.contains("key"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("86"),
+        "must not suggest the right key: {text}"
+    );
 
     let output = tahsil(&["accounts", "check", "200 13"]);
     assert_eq!(output.status.code(), Some(1));
@@ -79,7 +85,10 @@ async fn migrate_creates_the_embedded_database_and_its_key() {
     let mut key = path.clone().into_os_string();
     key.push(".key");
     let key = std::path::PathBuf::from(key);
-    assert!(key.exists(), "a local key file is generated for the embedded default");
+    assert!(
+        key.exists(),
+        "a local key file is generated for the embedded default"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -87,12 +96,20 @@ async fn migrate_creates_the_embedded_database_and_its_key() {
         assert_eq!(mode & 0o077, 0, "the key file is private to its owner");
     }
     // Running it again changes nothing and succeeds.
-    assert!(tahsil(&["--database-url", &db.url, "migrate"]).status.success());
+    assert!(
+        tahsil(&["--database-url", &db.url, "migrate"])
+            .status
+            .success()
+    );
 }
 
 #[test]
 fn postgres_without_an_encryption_key_fails_fast_with_advice() {
-    let output = tahsil(&["--database-url", "postgres://postgres@127.0.0.1:1/none", "migrate"]);
+    let output = tahsil(&[
+        "--database-url",
+        "postgres://postgres@127.0.0.1:1/none",
+        "migrate",
+    ]);
     assert!(!output.status.success());
     let text = String::from_utf8_lossy(&output.stderr);
     assert_eq!(text.trim().lines().count(), 1, "{text}");
@@ -107,6 +124,12 @@ fn a_bad_configuration_file_is_named_in_the_error() {
     let output = tahsil(&["--config", file.to_str().unwrap(), "migrate"]);
     assert!(!output.status.success());
     let text = String::from_utf8_lossy(&output.stderr);
-    assert!(text.contains("tahsil.toml") && text.contains("listen"), "{text}");
-    assert!(!text.contains("panicked") && !text.contains("backtrace"), "{text}");
+    assert!(
+        text.contains("tahsil.toml") && text.contains("listen"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("panicked") && !text.contains("backtrace"),
+        "{text}"
+    );
 }

@@ -25,7 +25,9 @@ fn admin_url() -> String {
 }
 
 pub fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// Prints why something is skipped, or fails when running under CI.

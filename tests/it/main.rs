@@ -1,6 +1,8 @@
 //! Integration tests: one binary (fast to link), driving the real service against real
 //! databases. Store tests run on SQLite and PostgreSQL alike (`both_backends!`).
 
+#![allow(clippy::unwrap_used)]
+
 mod harness;
 
 mod api;
