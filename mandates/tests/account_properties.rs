@@ -6,11 +6,18 @@
 use mandates::{AccountError, AccountId, Ccp, Rib};
 use proptest::prelude::*;
 
-const BANKS: &[&str] = &["001", "002", "003", "004", "005", "010", "011", "021", "027"];
+const BANKS: &[&str] = &[
+    "001", "002", "003", "004", "005", "010", "011", "021", "027",
+];
 
 fn rib() -> impl Strategy<Value = Rib> {
     (0..BANKS.len(), 0u64..100_000, 0u64..10_000_000_000).prop_map(|(bank, agency, account)| {
-        Rib::from_parts(BANKS[bank], &format!("{agency:05}"), &format!("{account:010}")).unwrap()
+        Rib::from_parts(
+            BANKS[bank],
+            &format!("{agency:05}"),
+            &format!("{account:010}"),
+        )
+        .unwrap()
     })
 }
 
@@ -20,7 +27,12 @@ fn ccp() -> impl Strategy<Value = Ccp> {
 
 /// Every way of writing the 20 digits a person might use.
 fn spellings(digits: &str) -> Vec<String> {
-    let groups = [&digits[0..3], &digits[3..8], &digits[8..18], &digits[18..20]];
+    let groups = [
+        &digits[0..3],
+        &digits[3..8],
+        &digits[8..18],
+        &digits[18..20],
+    ];
     vec![
         digits.to_owned(),
         groups.join(" "),

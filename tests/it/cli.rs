@@ -133,3 +133,60 @@ fn a_bad_configuration_file_is_named_in_the_error() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn serve_migrates_then_answers_health_checks_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader};
+    let db = TestDb::sqlite().await;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args([
+            "--database-url",
+            &db.url,
+            "serve",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("TAHSIL_ADMIN_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start serve");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let url = line
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {line:?}"))
+        .to_owned();
+    let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
+    assert_eq!(health.status(), reqwest::StatusCode::OK);
+    let employers = reqwest::get(format!("{url}/api/v1/employers"))
+        .await
+        .unwrap();
+    assert_eq!(employers.text().await.unwrap(), "[]");
+    Command::new("kill")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let status = child.wait().unwrap();
+    assert!(status.success(), "graceful shutdown exits 0: {status:?}");
+}
+
+#[test]
+fn serve_refuses_a_public_address_without_a_token() {
+    let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args([
+            "--database-url",
+            "sqlite::memory:",
+            "serve",
+            "--listen",
+            "0.0.0.0:0",
+        ])
+        .env_remove("TAHSIL_ADMIN_TOKEN")
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("TAHSIL_ADMIN_TOKEN"), "{text}");
+}
