@@ -7,6 +7,7 @@ pub mod amount;
 pub mod calendar;
 pub mod mandate;
 pub mod rates;
+pub mod schedule;
 
 pub use account::{
     AccountError, AccountId, AccountKind, BankEntry, BankTable, BankTableError, Ccp, Rib, Rip,
@@ -21,3 +22,4 @@ pub use rates::{
     ContributionRate, LineAmounts, LineBases, Rate, RateBase, RateError, RateTable, Scheme,
     compute_line,
 };
+pub use schedule::{ChannelPolicy, DueDate, DueDateSchedule, ScheduleError};

@@ -1,0 +1,223 @@
+//! Due dates and channel timing. A due-date schedule is a cron expression (seconds first,
+//! as the `cron` crate reads it; weekday names rather than numbers) evaluated in
+//! Africa/Algiers time; each date it yields is rolled forward to a business day.
+
+use std::str::FromStr;
+
+use chrono::{Days, NaiveDate, TimeZone};
+use chrono_tz::Africa::Algiers;
+
+use crate::Calendar;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScheduleError {
+    #[error(
+        "schedule {expression:?} is not a cron expression ({reason}); write it with seconds first, e.g. \"0 0 0 15 * *\" for the 15th of each month"
+    )]
+    Cron { expression: String, reason: String },
+}
+
+/// When contributions fall due, e.g. `0 0 0 15 * *` (the 15th of every month) or
+/// `0 0 0 15 1,4,7,10 *` (quarterly).
+#[derive(Clone, Debug)]
+pub struct DueDateSchedule {
+    expression: String,
+    schedule: cron::Schedule,
+}
+
+/// One due date: the date the schedule names and the business day it is collected on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct DueDate {
+    pub nominal: NaiveDate,
+    pub collection_date: NaiveDate,
+}
+
+impl DueDateSchedule {
+    pub fn parse(expression: &str) -> Result<DueDateSchedule, ScheduleError> {
+        let schedule =
+            cron::Schedule::from_str(expression.trim()).map_err(|e| ScheduleError::Cron {
+                expression: expression.to_owned(),
+                reason: e.to_string(),
+            })?;
+        Ok(DueDateSchedule {
+            expression: expression.trim().to_owned(),
+            schedule,
+        })
+    }
+
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    /// Due dates whose nominal date is in `from..=until` (Algiers days), each rolled
+    /// forward to the next business day of `calendar`.
+    pub fn due_dates(
+        &self,
+        from: NaiveDate,
+        until: NaiveDate,
+        calendar: &Calendar,
+    ) -> Vec<DueDate> {
+        let Some(day_before) = from.checked_sub_days(Days::new(1)) else {
+            return Vec::new();
+        };
+        let Some(start) = day_before
+            .and_hms_opt(23, 59, 59)
+            .and_then(|t| Algiers.from_local_datetime(&t).single())
+        else {
+            return Vec::new();
+        };
+        let mut dates: Vec<DueDate> = Vec::new();
+        for moment in self.schedule.after(&start) {
+            let nominal = moment.date_naive();
+            if nominal > until {
+                break;
+            }
+            if dates.last().is_some_and(|d| d.nominal == nominal) {
+                continue;
+            }
+            dates.push(DueDate {
+                nominal,
+                collection_date: calendar.next_business_day(nominal),
+            });
+        }
+        dates
+    }
+
+    /// The first due date whose collection date is on or after `date`.
+    pub fn next_due_date(&self, date: NaiveDate, calendar: &Calendar) -> Option<DueDate> {
+        // A nominal date can roll forward by the length of the longest holiday run, so
+        // look back a few weeks to catch one that lands on or after `date`.
+        let from = date.checked_sub_days(Days::new(21))?;
+        let until = date.checked_add_days(Days::new(400))?;
+        self.due_dates(from, until, calendar)
+            .into_iter()
+            .find(|d| d.collection_date >= date)
+    }
+}
+
+/// The timing and size rules of one channel (the bank network or the postal service).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChannelPolicy {
+    /// Files must reach the institution this many business days before the collection date.
+    pub lead_business_days: u32,
+    /// Employers are told amount and date at least this many calendar days before.
+    pub notice_days: u32,
+    /// A debit with no reject this many business days after collection counts as settled.
+    pub settlement_business_days: u32,
+    /// At most this many transactions in one file; more are split.
+    pub max_per_file: u32,
+}
+
+impl Default for ChannelPolicy {
+    fn default() -> Self {
+        ChannelPolicy {
+            lead_business_days: 2,
+            notice_days: 5,
+            settlement_business_days: 5,
+            max_per_file: 50_000,
+        }
+    }
+}
+
+impl ChannelPolicy {
+    /// The business day on which the files for `collection_date` are built and sent.
+    pub fn file_date(&self, collection_date: NaiveDate, calendar: &Calendar) -> NaiveDate {
+        calendar.business_days_before(collection_date, self.lead_business_days)
+    }
+
+    /// The last day an advance notice may be recorded for a debit on `collection_date`.
+    pub fn latest_notice_date(&self, collection_date: NaiveDate) -> NaiveDate {
+        collection_date
+            .checked_sub_days(Days::new(u64::from(self.notice_days)))
+            .unwrap_or(NaiveDate::MIN)
+    }
+
+    /// Whether a notice recorded on `noticed_on` allows debiting on `collection_date`.
+    pub fn notice_respected(&self, noticed_on: NaiveDate, collection_date: NaiveDate) -> bool {
+        noticed_on <= self.latest_notice_date(collection_date)
+    }
+
+    /// The day after which a debit with no reject is considered settled.
+    pub fn settlement_date(&self, collection_date: NaiveDate, calendar: &Calendar) -> NaiveDate {
+        calendar.add_business_days(collection_date, self.settlement_business_days)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn monthly_due_dates_roll_to_the_next_business_day() {
+        let calendar = Calendar::algeria(2026..=2027);
+        let schedule = DueDateSchedule::parse("0 0 0 15 * *").unwrap();
+        let dates = schedule.due_dates(d(2026, 10, 1), d(2027, 1, 31), &calendar);
+        let shown: Vec<(NaiveDate, NaiveDate)> = dates
+            .iter()
+            .map(|d| (d.nominal, d.collection_date))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                // Thursday 15 October 2026: a business day.
+                (d(2026, 10, 15), d(2026, 10, 15)),
+                // Sunday 15 November 2026.
+                (d(2026, 11, 15), d(2026, 11, 15)),
+                // Tuesday 15 December 2026.
+                (d(2026, 12, 15), d(2026, 12, 15)),
+                // Friday 15 January 2027 → Sunday 17.
+                (d(2027, 1, 15), d(2027, 1, 17)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_due_date_on_a_holiday_moves_past_it() {
+        let calendar = Calendar::algeria(2026..=2026);
+        // 1 May 2026 is a Friday and a holiday: Sunday 3 May.
+        let schedule = DueDateSchedule::parse("0 0 0 1 5 *").unwrap();
+        let next = schedule.next_due_date(d(2026, 4, 20), &calendar).unwrap();
+        assert_eq!(next.collection_date, d(2026, 5, 3));
+        // Asked on the collection date itself, the same due date is still "next".
+        assert_eq!(schedule.next_due_date(d(2026, 5, 3), &calendar), Some(next));
+    }
+
+    #[test]
+    fn weekday_names_follow_the_cron_crate() {
+        let calendar = Calendar::new(Vec::new());
+        // Every Sunday (cron's weekday names avoid its 1 = Sunday numbering).
+        let schedule = DueDateSchedule::parse("0 0 0 * * Sun").unwrap();
+        let dates = schedule.due_dates(d(2026, 11, 23), d(2026, 12, 6), &calendar);
+        assert_eq!(dates.len(), 2);
+        assert_eq!(dates[0].nominal, d(2026, 11, 29));
+    }
+
+    #[test]
+    fn a_bad_expression_says_how_to_write_one() {
+        let err = DueDateSchedule::parse("15 of each month")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("0 0 0 15 * *"), "{err}");
+    }
+
+    #[test]
+    fn channel_timing() {
+        let calendar = Calendar::algeria(2026..=2026);
+        let policy = ChannelPolicy::default();
+        // Two business days before Sunday 15 November 2026: Wednesday 11 (Thu 12 is 1).
+        assert_eq!(
+            policy.file_date(d(2026, 11, 15), &calendar),
+            d(2026, 11, 11)
+        );
+        assert!(policy.notice_respected(d(2026, 11, 10), d(2026, 11, 15)));
+        assert!(!policy.notice_respected(d(2026, 11, 11), d(2026, 11, 15)));
+        assert_eq!(
+            policy.settlement_date(d(2026, 11, 15), &calendar),
+            d(2026, 11, 22)
+        );
+    }
+}
