@@ -1,1 +1,62 @@
-//! (being written)
+//! ISO 20022: the pain.008 writer, and lenient, streaming, namespace-agnostic readers for
+//! pain.008, pain.002 and camt.052/053/054.
+
+pub mod camt;
+pub mod charset;
+pub mod pain002;
+pub mod pain008;
+pub(crate) mod xml;
+
+pub use camt::{CamtKind, CamtMessage, Entry, EntryTransaction, read_camt};
+pub use charset::{CharsetPolicy, clean_text};
+pub use pain002::{PaymentStatus, StatusReport, TransactionStatus, read_pain002};
+pub use pain008::{
+    AccountIdentifier, Agent, DirectDebit, GroupHeader, Pain008Document, Pain008Version,
+    Pain008Writer, PaymentInfo, ReadDebit, ReadPayment, SequenceType, WriteError, read_pain008,
+};
+pub use xml::XmlError;
+
+/// The message name in a namespace: `urn:iso:std:iso:20022:tech:xsd:pain.002.001.03` and
+/// `http://www.six-interbank-clearing.com/de/pain.002.001.03.ch.02.xsd` both give
+/// `pain.002.001.03`.
+pub fn version_from_namespace(namespace: &str) -> Option<String> {
+    let bytes = namespace.as_bytes();
+    for start in 0..bytes.len() {
+        let rest = &namespace[start..];
+        if !(rest.starts_with("pain.") || rest.starts_with("camt.")) {
+            continue;
+        }
+        let candidate = rest.get(..15)?;
+        let shape_ok = candidate
+            .bytes()
+            .enumerate()
+            .all(|(i, b)| match i {
+                0..=3 => b.is_ascii_alphabetic(),
+                4 | 8 | 12 => b == b'.',
+                _ => b.is_ascii_digit(),
+            });
+        if shape_ok {
+            return Some(candidate.to_owned());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::version_from_namespace;
+
+    #[test]
+    fn versions_come_from_namespaces_of_every_style() {
+        assert_eq!(
+            version_from_namespace("urn:iso:std:iso:20022:tech:xsd:pain.002.001.03").as_deref(),
+            Some("pain.002.001.03")
+        );
+        assert_eq!(
+            version_from_namespace("http://www.six-interbank-clearing.com/de/pain.002.001.03.ch.02.xsd")
+                .as_deref(),
+            Some("pain.002.001.03")
+        );
+        assert_eq!(version_from_namespace("urn:other"), None);
+    }
+}

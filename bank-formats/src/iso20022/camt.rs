@@ -1,0 +1,174 @@
+//! camt.052 / camt.053 / camt.054 (account report, statement, debit/credit notification),
+//! versions 001.02 to 001.08: entries and their transaction details, with the ids that link
+//! them back to our debits (EndToEndId, MndtId) and the return reason.
+
+use std::io::BufRead;
+
+use mandates::Amount;
+
+use super::pain008::parse_amount;
+use super::xml::{Step, Walker, XmlError};
+
+/// Which camt message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CamtKind {
+    AccountReport,
+    Statement,
+    Notification,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CamtMessage {
+    pub kind: CamtKind,
+    /// e.g. "camt.054.001.02".
+    pub version: String,
+    pub message_id: String,
+    pub entries: Vec<Entry>,
+}
+
+/// One booked (or pending) entry on the account.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Entry {
+    pub reference: Option<String>,
+    pub amount: Option<Amount>,
+    pub currency: Option<String>,
+    /// "CRDT" or "DBIT".
+    pub credit_debit: Option<String>,
+    pub reversal: bool,
+    /// "BOOK", "PDNG", "INFO" (enum in .02, `Sts/Cd` in .08).
+    pub status: Option<String>,
+    pub booking_date: Option<String>,
+    pub bank_transaction_code: Option<String>,
+    pub additional_info: Option<String>,
+    pub transactions: Vec<EntryTransaction>,
+}
+
+/// One transaction inside an entry (`NtryDtls/TxDtls`).
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct EntryTransaction {
+    pub end_to_end_id: Option<String>,
+    pub mandate_id: Option<String>,
+    pub payment_info_id: Option<String>,
+    /// The transaction amount (`Amt`, `AmtDtls/TxAmt/Amt`), else the instructed amount.
+    pub amount: Option<Amount>,
+    pub instructed_amount: Option<Amount>,
+    pub credit_debit: Option<String>,
+    pub return_reason: Option<String>,
+    pub additional_info: Option<String>,
+}
+
+fn kind_of(root_child: &str) -> Option<CamtKind> {
+    match root_child {
+        "BkToCstmrAcctRpt" => Some(CamtKind::AccountReport),
+        "BkToCstmrStmt" => Some(CamtKind::Statement),
+        "BkToCstmrDbtCdtNtfctn" => Some(CamtKind::Notification),
+        _ => None,
+    }
+}
+
+/// Reads a camt.052/053/054 (namespace ignored).
+pub fn read_camt<R: BufRead>(input: R) -> Result<CamtMessage, XmlError> {
+    let mut walker = Walker::new(input);
+    let mut kind = None;
+    let mut version = String::new();
+    let mut message_id = String::new();
+    let mut entries = Vec::new();
+    let mut entry: Option<Entry> = None;
+    let mut tx: Option<EntryTransaction> = None;
+    loop {
+        match walker.next()? {
+            Step::Eof => break,
+            Step::Open { xmlns, .. } => {
+                if walker.path.len() == 1 {
+                    version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
+                        .unwrap_or_default();
+                }
+                if walker.path.len() == 2 {
+                    kind = kind_of(walker.current());
+                }
+                match walker.current() {
+                    "Ntry" => entry = Some(Entry::default()),
+                    "TxDtls" if entry.is_some() => tx = Some(EntryTransaction::default()),
+                    _ => {}
+                }
+            }
+            Step::Close { text } => {
+                if let Some(t) = tx.as_mut() {
+                    if walker.at(&["TxDtls", "Refs", "EndToEndId"]) {
+                        t.end_to_end_id = Some(text).filter(|t| !t.is_empty() && t != "NOTPROVIDED");
+                    } else if walker.at(&["TxDtls", "Refs", "MndtId"]) {
+                        t.mandate_id = Some(text);
+                    } else if walker.at(&["TxDtls", "Refs", "PmtInfId"]) {
+                        t.payment_info_id = Some(text);
+                    } else if walker.at(&["TxDtls", "Amt"]) || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"]) {
+                        t.amount = Some(parse_amount(&walker, &text)?);
+                    } else if walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]) {
+                        t.instructed_amount = Some(parse_amount(&walker, &text)?);
+                    } else if walker.at(&["TxDtls", "CdtDbtInd"]) {
+                        t.credit_debit = Some(text);
+                    } else if walker.at(&["RtrInf", "Rsn", "Cd"]) || walker.at(&["RtrInf", "Rsn", "Prtry"]) {
+                        t.return_reason = Some(text).filter(|t| !t.is_empty());
+                    } else if walker.at(&["TxDtls", "AddtlTxInf"]) {
+                        t.additional_info = Some(text);
+                    } else if walker.current() == "TxDtls"
+                        && let Some(mut t) = tx.take()
+                    {
+                        if t.amount.is_none() {
+                            t.amount = t.instructed_amount;
+                        }
+                        if let Some(e) = entry.as_mut() {
+                            e.transactions.push(t);
+                        }
+                    }
+                } else if let Some(e) = entry.as_mut() {
+                    if walker.at(&["Ntry", "NtryRef"]) {
+                        e.reference = Some(text);
+                    } else if walker.at(&["Ntry", "Amt"]) {
+                        e.amount = Some(parse_amount(&walker, &text)?);
+                        e.currency = walker.last_ccy.clone();
+                    } else if walker.at(&["Ntry", "CdtDbtInd"]) {
+                        e.credit_debit = Some(text);
+                    } else if walker.at(&["Ntry", "RvslInd"]) {
+                        e.reversal = text == "true" || text == "1";
+                    } else if walker.at(&["Ntry", "Sts"]) && !text.is_empty() {
+                        e.status = Some(text);
+                    } else if walker.at(&["Ntry", "Sts", "Cd"]) || walker.at(&["Ntry", "Sts", "Prtry"]) {
+                        e.status = Some(text);
+                    } else if walker.at(&["Ntry", "BookgDt", "Dt"]) || walker.at(&["Ntry", "BookgDt", "DtTm"]) {
+                        e.booking_date = Some(text);
+                    } else if walker.at(&["BkTxCd", "Domn", "Fmly", "SubFmlyCd"]) {
+                        e.bank_transaction_code = Some(text);
+                    } else if walker.at(&["Ntry", "AddtlNtryInf"]) {
+                        e.additional_info = Some(text);
+                    } else if walker.current() == "Ntry"
+                        && let Some(e) = entry.take()
+                    {
+                        entries.push(e);
+                    }
+                } else if walker.at(&["GrpHdr", "MsgId"]) {
+                    message_id = text;
+                }
+            }
+        }
+    }
+    let Some(kind) = kind else {
+        return Err(XmlError::Content {
+            position: walker.position(),
+            message: "no BkToCstmrStmt, BkToCstmrDbtCdtNtfctn or BkToCstmrAcctRpt element: this is not a camt report".to_owned(),
+        });
+    };
+    if version.is_empty() {
+        version = match kind {
+            CamtKind::AccountReport => "camt.052",
+            CamtKind::Statement => "camt.053",
+            CamtKind::Notification => "camt.054",
+        }
+        .to_owned();
+    }
+    Ok(CamtMessage {
+        kind,
+        version,
+        message_id,
+        entries,
+    })
+}

@@ -1,0 +1,144 @@
+//! pain.002 (CustomerPaymentStatusReport), versions 001.03 to 001.14 and national variants
+//! of the same structure: statuses and reasons at group, payment-block and transaction level.
+
+use std::io::BufRead;
+
+use mandates::Amount;
+
+use super::pain008::parse_amount;
+use super::xml::{Step, Walker, XmlError};
+
+/// A status report as sent by the bank.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct StatusReport {
+    /// e.g. "pain.002.001.03", from the namespace (national variants keep their base name).
+    pub version: String,
+    pub message_id: String,
+    pub original_message_id: Option<String>,
+    pub original_message_name: Option<String>,
+    pub group_status: Option<String>,
+    pub group_reasons: Vec<String>,
+    pub payments: Vec<PaymentStatus>,
+}
+
+/// One original payment block (PmtInf) and the statuses of its listed transactions.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct PaymentStatus {
+    /// None for transactions reported outside any payment block.
+    pub original_payment_id: Option<String>,
+    pub status: Option<String>,
+    pub reasons: Vec<String>,
+    pub transactions: Vec<TransactionStatus>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct TransactionStatus {
+    pub original_end_to_end_id: Option<String>,
+    pub status: Option<String>,
+    pub reasons: Vec<String>,
+    pub amount: Option<Amount>,
+    pub mandate_id: Option<String>,
+}
+
+impl StatusReport {
+    /// The status and reason that apply to a listed transaction: its own, else its payment
+    /// block's, else the group's.
+    pub fn effective(
+        &self,
+        payment: &PaymentStatus,
+        transaction: &TransactionStatus,
+    ) -> (Option<String>, Option<String>) {
+        let status = transaction
+            .status
+            .clone()
+            .or_else(|| payment.status.clone())
+            .or_else(|| self.group_status.clone());
+        let reason = transaction
+            .reasons
+            .first()
+            .or_else(|| payment.reasons.first())
+            .or_else(|| self.group_reasons.first())
+            .cloned();
+        (status, reason)
+    }
+}
+
+/// Reads a pain.002 (namespace ignored).
+pub fn read_pain002<R: BufRead>(input: R) -> Result<StatusReport, XmlError> {
+    let mut walker = Walker::new(input);
+    let mut report = StatusReport::default();
+    let mut payment: Option<PaymentStatus> = None;
+    let mut transaction: Option<TransactionStatus> = None;
+    let mut loose = PaymentStatus::default();
+    let mut saw_root = false;
+    loop {
+        match walker.next()? {
+            Step::Eof => break,
+            Step::Open { xmlns, .. } => {
+                if walker.path.len() == 1 {
+                    report.version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
+                        .unwrap_or_else(|| "pain.002".to_owned());
+                }
+                match walker.current() {
+                    "CstmrPmtStsRpt" | "PmtStsRpt" => saw_root = true,
+                    "OrgnlPmtInfAndSts" => payment = Some(PaymentStatus::default()),
+                    "TxInfAndSts" => transaction = Some(TransactionStatus::default()),
+                    _ => {}
+                }
+            }
+            Step::Close { text } => {
+                let reason = walker.at(&["StsRsnInf", "Rsn", "Cd"])
+                    || walker.at(&["StsRsnInf", "Rsn", "Prtry"]);
+                if let Some(t) = transaction.as_mut() {
+                    if walker.at(&["TxInfAndSts", "OrgnlEndToEndId"]) {
+                        t.original_end_to_end_id = Some(text);
+                    } else if walker.at(&["TxInfAndSts", "TxSts"]) {
+                        t.status = Some(text);
+                    } else if reason && !text.is_empty() {
+                        t.reasons.push(text);
+                    } else if walker.at(&["OrgnlTxRef", "Amt", "InstdAmt"]) {
+                        t.amount = Some(parse_amount(&walker, &text)?);
+                    } else if walker.at(&["OrgnlTxRef", "MndtRltdInf", "MndtId"]) {
+                        t.mandate_id = Some(text);
+                    } else if walker.current() == "TxInfAndSts"
+                        && let Some(t) = transaction.take()
+                    {
+                        payment.as_mut().unwrap_or(&mut loose).transactions.push(t);
+                    }
+                } else if let Some(p) = payment.as_mut() {
+                    if walker.at(&["OrgnlPmtInfAndSts", "OrgnlPmtInfId"]) {
+                        p.original_payment_id = Some(text);
+                    } else if walker.at(&["OrgnlPmtInfAndSts", "PmtInfSts"]) {
+                        p.status = Some(text);
+                    } else if reason && !text.is_empty() {
+                        p.reasons.push(text);
+                    } else if walker.current() == "OrgnlPmtInfAndSts"
+                        && let Some(p) = payment.take()
+                    {
+                        report.payments.push(p);
+                    }
+                } else if walker.at(&["GrpHdr", "MsgId"]) {
+                    report.message_id = text;
+                } else if walker.at(&["OrgnlGrpInfAndSts", "OrgnlMsgId"]) {
+                    report.original_message_id = Some(text);
+                } else if walker.at(&["OrgnlGrpInfAndSts", "OrgnlMsgNmId"]) {
+                    report.original_message_name = Some(text);
+                } else if walker.at(&["OrgnlGrpInfAndSts", "GrpSts"]) {
+                    report.group_status = Some(text);
+                } else if reason && walker.inside("OrgnlGrpInfAndSts") && !text.is_empty() {
+                    report.group_reasons.push(text);
+                }
+            }
+        }
+    }
+    if !saw_root {
+        return Err(XmlError::Content {
+            position: walker.position(),
+            message: "no CstmrPmtStsRpt element: this is not a pain.002 status report".to_owned(),
+        });
+    }
+    if !loose.transactions.is_empty() {
+        report.payments.push(loose);
+    }
+    Ok(report)
+}

@@ -1,0 +1,550 @@
+//! pain.008 (CustomerDirectDebitInitiation): a streaming writer for versions 001.02 and
+//! 001.08, and a reader (for inspection, validation and round-trip tests).
+//!
+//! Streaming needs the totals before the transactions: the caller declares NbOfTxs and
+//! CtrlSum for the file and for each payment block (the collection run knows them from the
+//! database), the writer checks at every block end and at `finish` that what it wrote
+//! matches, and refuses to finish otherwise. Memory does not grow with the transactions.
+
+use std::io::{BufRead, Write};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use mandates::Amount;
+
+use super::charset::{CharsetPolicy, clean_text};
+use super::xml::{Step, Walker, XmlError};
+
+/// The schema version a bank profile asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Pain008Version {
+    V02,
+    V08,
+}
+
+impl Pain008Version {
+    pub fn name(self) -> &'static str {
+        match self {
+            Pain008Version::V02 => "pain.008.001.02",
+            Pain008Version::V08 => "pain.008.001.08",
+        }
+    }
+    pub fn namespace(self) -> &'static str {
+        match self {
+            Pain008Version::V02 => "urn:iso:std:iso:20022:tech:xsd:pain.008.001.02",
+            Pain008Version::V08 => "urn:iso:std:iso:20022:tech:xsd:pain.008.001.08",
+        }
+    }
+    fn bic_tag(self) -> &'static str {
+        match self {
+            Pain008Version::V02 => "BIC",
+            Pain008Version::V08 => "BICFI",
+        }
+    }
+}
+
+/// An account: the domestic 20-digit RIB/RIP (Algeria has no IBAN) or a real IBAN.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AccountIdentifier {
+    Domestic(String),
+    Iban(String),
+}
+
+/// A bank: its BIC when known, else its domestic code (the RIB's first 3 digits).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Agent {
+    Bic(String),
+    Code(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SequenceType {
+    First,
+    Recurrent,
+    OneOff,
+    Final,
+}
+
+impl SequenceType {
+    pub fn code(self) -> &'static str {
+        match self {
+            SequenceType::First => "FRST",
+            SequenceType::Recurrent => "RCUR",
+            SequenceType::OneOff => "OOFF",
+            SequenceType::Final => "FNAL",
+        }
+    }
+    pub fn from_code(code: &str) -> Option<SequenceType> {
+        match code {
+            "FRST" => Some(SequenceType::First),
+            "RCUR" => Some(SequenceType::Recurrent),
+            "OOFF" => Some(SequenceType::OneOff),
+            "FNAL" => Some(SequenceType::Final),
+            _ => None,
+        }
+    }
+}
+
+/// The group header, with the file's declared totals.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupHeader {
+    pub message_id: String,
+    pub created_at: NaiveDateTime,
+    pub number_of_transactions: u64,
+    pub control_sum: Amount,
+    pub initiating_party: String,
+}
+
+/// One PmtInf block: one collection date, sequence type and creditor account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PaymentInfo {
+    pub payment_id: String,
+    pub collection_date: NaiveDate,
+    pub sequence_type: SequenceType,
+    pub creditor_name: String,
+    pub creditor_account: AccountIdentifier,
+    pub creditor_agent: Agent,
+    pub creditor_scheme_id: String,
+    pub batch_booking: bool,
+    pub number_of_transactions: u64,
+    pub control_sum: Amount,
+}
+
+/// One debit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirectDebit {
+    pub end_to_end_id: String,
+    pub amount: Amount,
+    pub mandate_id: String,
+    pub mandate_signed_on: NaiveDate,
+    pub debtor_name: String,
+    pub debtor_account: AccountIdentifier,
+    pub debtor_agent: Agent,
+    /// Unstructured remittance, cut to 140 characters.
+    pub remittance: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WriteError {
+    #[error("writing the file failed: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("{what} {value:?} is longer than {max} characters")]
+    TooLong {
+        what: &'static str,
+        value: String,
+        max: usize,
+    },
+    #[error("{what} must not be empty")]
+    Empty { what: &'static str },
+    #[error("transaction {end_to_end_id}: the amount must be positive, found {amount}")]
+    Amount { end_to_end_id: String, amount: Amount },
+    #[error("{level} declares {declared_count} transactions for {declared_sum} but {actual_count} for {actual_sum} were written")]
+    Totals {
+        level: String,
+        declared_count: u64,
+        declared_sum: Amount,
+        actual_count: u64,
+        actual_sum: Amount,
+    },
+    #[error("{0}")]
+    Sequence(&'static str),
+}
+
+const MAX_ID: usize = 35;
+const MAX_NAME: usize = 70;
+const MAX_REMITTANCE: usize = 140;
+
+fn check_id(what: &'static str, value: &str) -> Result<(), WriteError> {
+    if value.trim().is_empty() {
+        return Err(WriteError::Empty { what });
+    }
+    if value.chars().count() > MAX_ID {
+        return Err(WriteError::TooLong {
+            what,
+            value: value.to_owned(),
+            max: MAX_ID,
+        });
+    }
+    Ok(())
+}
+
+/// Escapes text for XML element content.
+fn escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\t' && c != '\n' && c != '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Streams a pain.008 document to `W`.
+#[derive(Debug)]
+pub struct Pain008Writer<W: Write> {
+    out: W,
+    version: Pain008Version,
+    charset: CharsetPolicy,
+    header: GroupHeader,
+    scratch: String,
+    block: Option<(PaymentInfo, u64, Amount)>,
+    total_count: u64,
+    total_sum: Amount,
+}
+
+impl<W: Write> Pain008Writer<W> {
+    /// Writes the document start and group header.
+    pub fn new(
+        out: W,
+        version: Pain008Version,
+        charset: CharsetPolicy,
+        header: GroupHeader,
+    ) -> Result<Pain008Writer<W>, WriteError> {
+        check_id("MsgId", &header.message_id)?;
+        let mut writer = Pain008Writer {
+            out,
+            version,
+            charset,
+            header,
+            scratch: String::with_capacity(2048),
+            block: None,
+            total_count: 0,
+            total_sum: Amount::ZERO,
+        };
+        let h = writer.header.clone();
+        let s = &mut writer.scratch;
+        s.push_str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Document xmlns=\"");
+        s.push_str(version.namespace());
+        s.push_str("\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n<CstmrDrctDbtInitn>\n<GrpHdr>");
+        writer.element("MsgId", &h.message_id);
+        writer.element("CreDtTm", &h.created_at.format("%Y-%m-%dT%H:%M:%S").to_string());
+        writer.element("NbOfTxs", &h.number_of_transactions.to_string());
+        writer.element("CtrlSum", &h.control_sum.to_string());
+        writer.scratch.push_str("<InitgPty>");
+        let name = writer.name(&h.initiating_party);
+        writer.element("Nm", &name);
+        writer.scratch.push_str("</InitgPty></GrpHdr>\n");
+        writer.flush_scratch()?;
+        Ok(writer)
+    }
+
+    fn name(&self, text: &str) -> String {
+        clean_text(text, self.charset, MAX_NAME)
+    }
+
+    fn element(&mut self, tag: &str, value: &str) {
+        self.scratch.push('<');
+        self.scratch.push_str(tag);
+        self.scratch.push('>');
+        escape(value, &mut self.scratch);
+        self.scratch.push_str("</");
+        self.scratch.push_str(tag);
+        self.scratch.push('>');
+    }
+
+    fn account(&mut self, tag: &str, account: &AccountIdentifier) {
+        self.scratch.push('<');
+        self.scratch.push_str(tag);
+        self.scratch.push_str("><Id>");
+        match account {
+            AccountIdentifier::Iban(iban) => self.element("IBAN", iban),
+            AccountIdentifier::Domestic(id) => {
+                self.scratch.push_str("<Othr>");
+                self.element("Id", id);
+                self.scratch.push_str("</Othr>");
+            }
+        }
+        self.scratch.push_str("</Id></");
+        self.scratch.push_str(tag);
+        self.scratch.push('>');
+    }
+
+    fn agent(&mut self, tag: &str, agent: &Agent) {
+        self.scratch.push('<');
+        self.scratch.push_str(tag);
+        self.scratch.push_str("><FinInstnId>");
+        match agent {
+            Agent::Bic(bic) => {
+                let bic_tag = self.version.bic_tag();
+                self.element(bic_tag, bic);
+            }
+            Agent::Code(code) => {
+                self.scratch.push_str("<Othr>");
+                self.element("Id", code);
+                self.scratch.push_str("</Othr>");
+            }
+        }
+        self.scratch.push_str("</FinInstnId></");
+        self.scratch.push_str(tag);
+        self.scratch.push('>');
+    }
+
+    fn flush_scratch(&mut self) -> Result<(), WriteError> {
+        self.out.write_all(self.scratch.as_bytes())?;
+        self.scratch.clear();
+        Ok(())
+    }
+
+    fn close_block(&mut self) -> Result<(), WriteError> {
+        if let Some((info, count, sum)) = self.block.take() {
+            if count != info.number_of_transactions || sum != info.control_sum {
+                return Err(WriteError::Totals {
+                    level: format!("payment block {}", info.payment_id),
+                    declared_count: info.number_of_transactions,
+                    declared_sum: info.control_sum,
+                    actual_count: count,
+                    actual_sum: sum,
+                });
+            }
+            self.scratch.push_str("</PmtInf>\n");
+            self.flush_scratch()?;
+        }
+        Ok(())
+    }
+
+    /// Starts a payment block (closing the previous one, whose totals must match).
+    pub fn begin_payment(&mut self, info: &PaymentInfo) -> Result<(), WriteError> {
+        self.close_block()?;
+        check_id("PmtInfId", &info.payment_id)?;
+        check_id("creditor scheme id", &info.creditor_scheme_id)?;
+        self.scratch.push_str("<PmtInf>");
+        self.element("PmtInfId", &info.payment_id);
+        self.element("PmtMtd", "DD");
+        self.element("BtchBookg", if info.batch_booking { "true" } else { "false" });
+        self.element("NbOfTxs", &info.number_of_transactions.to_string());
+        self.element("CtrlSum", &info.control_sum.to_string());
+        self.scratch.push_str("<PmtTpInf><SvcLvl><Cd>SEPA</Cd></SvcLvl><LclInstrm><Cd>CORE</Cd></LclInstrm>");
+        self.element("SeqTp", info.sequence_type.code());
+        self.scratch.push_str("</PmtTpInf>");
+        self.element("ReqdColltnDt", &info.collection_date.format("%Y-%m-%d").to_string());
+        self.scratch.push_str("<Cdtr>");
+        let name = self.name(&info.creditor_name);
+        self.element("Nm", &name);
+        self.scratch.push_str("</Cdtr>");
+        self.account("CdtrAcct", &info.creditor_account);
+        self.agent("CdtrAgt", &info.creditor_agent);
+        self.element("ChrgBr", "SLEV");
+        self.scratch.push_str("<CdtrSchmeId><Id><PrvtId><Othr>");
+        self.element("Id", &info.creditor_scheme_id);
+        self.scratch
+            .push_str("<SchmeNm><Prtry>SEPA</Prtry></SchmeNm></Othr></PrvtId></Id></CdtrSchmeId>\n");
+        self.block = Some((info.clone(), 0, Amount::ZERO));
+        self.flush_scratch()
+    }
+
+    /// Adds one debit to the current payment block.
+    pub fn add(&mut self, debit: &DirectDebit) -> Result<(), WriteError> {
+        if self.block.is_none() {
+            return Err(WriteError::Sequence("add() before begin_payment()"));
+        }
+        check_id("EndToEndId", &debit.end_to_end_id)?;
+        check_id("MndtId", &debit.mandate_id)?;
+        if !debit.amount.is_positive() {
+            return Err(WriteError::Amount {
+                end_to_end_id: debit.end_to_end_id.clone(),
+                amount: debit.amount,
+            });
+        }
+        self.scratch.push_str("<DrctDbtTxInf><PmtId>");
+        self.element("EndToEndId", &debit.end_to_end_id);
+        self.scratch.push_str("</PmtId><InstdAmt Ccy=\"DZD\">");
+        self.scratch.push_str(&debit.amount.to_string());
+        self.scratch.push_str("</InstdAmt><DrctDbtTx><MndtRltdInf>");
+        self.element("MndtId", &debit.mandate_id);
+        self.element("DtOfSgntr", &debit.mandate_signed_on.format("%Y-%m-%d").to_string());
+        self.scratch.push_str("</MndtRltdInf></DrctDbtTx>");
+        self.agent("DbtrAgt", &debit.debtor_agent);
+        self.scratch.push_str("<Dbtr>");
+        let name = self.name(&debit.debtor_name);
+        self.element("Nm", &name);
+        self.scratch.push_str("</Dbtr>");
+        self.account("DbtrAcct", &debit.debtor_account);
+        let remittance = clean_text(&debit.remittance, self.charset, MAX_REMITTANCE);
+        if !remittance.is_empty() {
+            self.scratch.push_str("<RmtInf>");
+            self.element("Ustrd", &remittance);
+            self.scratch.push_str("</RmtInf>");
+        }
+        self.scratch.push_str("</DrctDbtTxInf>\n");
+        if let Some((_, count, sum)) = self.block.as_mut() {
+            *count += 1;
+            *sum = sum.checked_add(debit.amount).ok_or(WriteError::Sequence("control sum overflow"))?;
+        }
+        self.total_count += 1;
+        self.total_sum = self
+            .total_sum
+            .checked_add(debit.amount)
+            .ok_or(WriteError::Sequence("control sum overflow"))?;
+        if self.scratch.len() > 64 * 1024 {
+            self.flush_scratch()?;
+        }
+        Ok(())
+    }
+
+    /// Closes the document after checking every declared total; returns the output.
+    pub fn finish(mut self) -> Result<W, WriteError> {
+        self.close_block()?;
+        if self.total_count != self.header.number_of_transactions
+            || self.total_sum != self.header.control_sum
+        {
+            return Err(WriteError::Totals {
+                level: format!("message {}", self.header.message_id),
+                declared_count: self.header.number_of_transactions,
+                declared_sum: self.header.control_sum,
+                actual_count: self.total_count,
+                actual_sum: self.total_sum,
+            });
+        }
+        self.scratch.push_str("</CstmrDrctDbtInitn>\n</Document>\n");
+        self.flush_scratch()?;
+        self.out.flush()?;
+        Ok(self.out)
+    }
+}
+
+/// A pain.008 document as read back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Pain008Document {
+    /// e.g. "pain.008.001.02", from the namespace.
+    pub version: String,
+    pub message_id: String,
+    pub created_at: String,
+    pub declared_transactions: Option<u64>,
+    pub declared_control_sum: Option<Amount>,
+    pub initiating_party: String,
+    pub payments: Vec<ReadPayment>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ReadPayment {
+    pub payment_id: String,
+    pub collection_date: String,
+    pub sequence_type: String,
+    pub creditor_name: String,
+    pub creditor_account: String,
+    pub creditor_scheme_id: String,
+    pub declared_transactions: Option<u64>,
+    pub declared_control_sum: Option<Amount>,
+    pub transactions: Vec<ReadDebit>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct ReadDebit {
+    pub end_to_end_id: String,
+    pub amount: Option<Amount>,
+    pub currency: Option<String>,
+    pub mandate_id: String,
+    pub mandate_signed_on: String,
+    pub debtor_name: String,
+    pub debtor_account: String,
+    pub debtor_agent: String,
+    pub remittance: String,
+}
+
+pub(crate) fn parse_amount<R: BufRead>(walker: &Walker<R>, text: &str) -> Result<Amount, XmlError> {
+    Amount::parse(text).map_err(|e| walker.content_error(format!("{}: {e}", walker.current())))
+}
+
+/// Reads a pain.008 of any version (namespace ignored).
+pub fn read_pain008<R: BufRead>(input: R) -> Result<Pain008Document, XmlError> {
+    let mut walker = Walker::new(input);
+    let mut doc = Pain008Document {
+        version: String::new(),
+        message_id: String::new(),
+        created_at: String::new(),
+        declared_transactions: None,
+        declared_control_sum: None,
+        initiating_party: String::new(),
+        payments: Vec::new(),
+    };
+    let mut payment: Option<ReadPayment> = None;
+    let mut debit: Option<ReadDebit> = None;
+    loop {
+        match walker.next()? {
+            Step::Eof => break,
+            Step::Open { xmlns, .. } => {
+                if walker.path.len() == 1 {
+                    doc.version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
+                        .unwrap_or_else(|| "pain.008".to_owned());
+                }
+                match walker.current() {
+                    "PmtInf" => payment = Some(ReadPayment::default()),
+                    "DrctDbtTxInf" => debit = Some(ReadDebit::default()),
+                    _ => {}
+                }
+            }
+            Step::Close { text } => {
+                if walker.at(&["GrpHdr", "MsgId"]) {
+                    doc.message_id = text;
+                } else if walker.at(&["GrpHdr", "CreDtTm"]) {
+                    doc.created_at = text;
+                } else if walker.at(&["GrpHdr", "NbOfTxs"]) {
+                    doc.declared_transactions = text.parse().ok();
+                } else if walker.at(&["GrpHdr", "CtrlSum"]) {
+                    doc.declared_control_sum = Some(parse_amount(&walker, &text)?);
+                } else if walker.at(&["GrpHdr", "InitgPty", "Nm"]) {
+                    doc.initiating_party = text;
+                } else if let Some(d) = debit.as_mut() {
+                    if walker.at(&["PmtId", "EndToEndId"]) {
+                        d.end_to_end_id = text;
+                    } else if walker.at(&["DrctDbtTxInf", "InstdAmt"]) {
+                        d.amount = Some(parse_amount(&walker, &text)?);
+                        d.currency = walker.last_ccy.clone();
+                    } else if walker.at(&["MndtRltdInf", "MndtId"]) {
+                        d.mandate_id = text;
+                    } else if walker.at(&["MndtRltdInf", "DtOfSgntr"]) {
+                        d.mandate_signed_on = text;
+                    } else if walker.at(&["Dbtr", "Nm"]) {
+                        d.debtor_name = text;
+                    } else if walker.at(&["DbtrAcct", "Id", "IBAN"])
+                        || walker.at(&["DbtrAcct", "Id", "Othr", "Id"])
+                    {
+                        d.debtor_account = text;
+                    } else if walker.inside("DbtrAgt") && walker.inside("FinInstnId") && !text.is_empty() {
+                        d.debtor_agent = text;
+                    } else if walker.at(&["RmtInf", "Ustrd"]) {
+                        d.remittance = text;
+                    } else if walker.current() == "DrctDbtTxInf" {
+                        if let (Some(p), Some(d)) = (payment.as_mut(), debit.take()) {
+                            p.transactions.push(d);
+                        }
+                    }
+                } else if let Some(p) = payment.as_mut() {
+                    if walker.at(&["PmtInf", "PmtInfId"]) {
+                        p.payment_id = text;
+                    } else if walker.at(&["PmtInf", "NbOfTxs"]) {
+                        p.declared_transactions = text.parse().ok();
+                    } else if walker.at(&["PmtInf", "CtrlSum"]) {
+                        p.declared_control_sum = Some(parse_amount(&walker, &text)?);
+                    } else if walker.at(&["PmtTpInf", "SeqTp"]) {
+                        p.sequence_type = text;
+                    } else if walker.at(&["PmtInf", "ReqdColltnDt"]) || walker.at(&["ReqdColltnDt", "Dt"]) {
+                        p.collection_date = text;
+                    } else if walker.at(&["Cdtr", "Nm"]) {
+                        p.creditor_name = text;
+                    } else if walker.at(&["CdtrAcct", "Id", "IBAN"])
+                        || walker.at(&["CdtrAcct", "Id", "Othr", "Id"])
+                    {
+                        p.creditor_account = text;
+                    } else if walker.at(&["CdtrSchmeId", "Id", "PrvtId", "Othr", "Id"]) {
+                        p.creditor_scheme_id = text;
+                    } else if walker.current() == "PmtInf"
+                        && let Some(p) = payment.take()
+                    {
+                        doc.payments.push(p);
+                    }
+                }
+            }
+        }
+    }
+    if doc.message_id.is_empty() {
+        return Err(XmlError::Content {
+            position: walker.position(),
+            message: "no GrpHdr/MsgId: this is not a pain.008 message".to_owned(),
+        });
+    }
+    Ok(doc)
+}

@@ -1,0 +1,206 @@
+//! A small streaming walker over quick-xml: element local names (namespaces ignored, so
+//! every version and national variant reads alike), leaf text, and the few attributes we
+//! need. Refuses DTDs and any entity but the five predefined ones; every error carries the
+//! byte offset where it was found.
+
+use std::io::BufRead;
+
+use quick_xml::{Reader, XmlVersion};
+use quick_xml::events::Event;
+
+/// Why an XML document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    #[error("at byte {position}: the XML is malformed: {message}")]
+    Malformed { position: u64, message: String },
+    #[error("at byte {position}: DTDs (<!DOCTYPE …>) are refused in bank files")]
+    Dtd { position: u64 },
+    #[error("at byte {position}: entity &{name}; is refused (only &amp; &lt; &gt; &apos; &quot; and character references are allowed)")]
+    Entity { position: u64, name: String },
+    #[error("at byte {position}: elements are nested deeper than {MAX_DEPTH} levels")]
+    TooDeep { position: u64 },
+    #[error("the document ends before its root element is closed")]
+    Truncated,
+    #[error("at byte {position}: {message}")]
+    Content { position: u64, message: String },
+}
+
+const MAX_DEPTH: usize = 64;
+
+/// One step of the walk.
+#[derive(Debug)]
+pub(crate) enum Step {
+    /// An element opens; `xmlns` is its default namespace (its `Ccy` is in `last_ccy`).
+    Open { xmlns: Option<String> },
+    /// An element closes, with the text it held directly (trimmed).
+    Close { text: String },
+    Eof,
+}
+
+pub(crate) struct Walker<R: BufRead> {
+    reader: Reader<R>,
+    buf: Vec<u8>,
+    /// Local names of the open elements, outermost first.
+    pub path: Vec<String>,
+    text: String,
+    pending_close: bool,
+    empty_pending: bool,
+    /// `Ccy` of the most recently opened element, kept until the next open.
+    pub last_ccy: Option<String>,
+    seen_root: bool,
+}
+
+impl<R: BufRead> Walker<R> {
+    pub fn new(input: R) -> Walker<R> {
+        let mut reader = Reader::from_reader(input);
+        let config = reader.config_mut();
+        config.trim_text(false);
+        config.check_end_names = true;
+        config.expand_empty_elements = false;
+        Walker {
+            reader,
+            buf: Vec::with_capacity(1024),
+            path: Vec::with_capacity(16),
+            text: String::new(),
+            pending_close: false,
+            empty_pending: false,
+            last_ccy: None,
+            seen_root: false,
+        }
+    }
+
+    pub fn position(&self) -> u64 {
+        self.reader.buffer_position()
+    }
+
+    /// The local name of the innermost open element (or just closed, on `Close`).
+    pub fn current(&self) -> &str {
+        self.path.last().map(String::as_str).unwrap_or("")
+    }
+
+    /// True when the path ends with `suffix`.
+    pub fn at(&self, suffix: &[&str]) -> bool {
+        self.path.len() >= suffix.len()
+            && self.path[self.path.len() - suffix.len()..]
+                .iter()
+                .zip(suffix)
+                .all(|(a, b)| a == b)
+    }
+
+    /// True when `name` is an open element.
+    pub fn inside(&self, name: &str) -> bool {
+        self.path.iter().any(|p| p == name)
+    }
+
+    pub fn content_error(&self, message: impl Into<String>) -> XmlError {
+        XmlError::Content {
+            position: self.position(),
+            message: message.into(),
+        }
+    }
+
+    /// Advances. After a `Close`, the closed element is still the last entry of `path`
+    /// until the next call, so callers can match on it.
+    pub fn next(&mut self) -> Result<Step, XmlError> {
+        if self.pending_close {
+            self.pending_close = false;
+            self.path.pop();
+        }
+        if self.empty_pending {
+            self.empty_pending = false;
+            self.pending_close = true;
+            self.text.clear();
+            return Ok(Step::Close {
+                text: String::new(),
+            });
+        }
+        loop {
+            self.buf.clear();
+            let position = self.reader.buffer_position();
+            let event = self
+                .reader
+                .read_event_into(&mut self.buf)
+                .map_err(|e| XmlError::Malformed {
+                    position,
+                    message: e.to_string(),
+                })?;
+            match event {
+                Event::Start(ref start) | Event::Empty(ref start) => {
+                    let empty = matches!(event, Event::Empty(_));
+                    if self.path.len() >= MAX_DEPTH {
+                        return Err(XmlError::TooDeep { position });
+                    }
+                    let name = start.local_name().as_ref().to_owned();
+                    let mut ccy = None;
+                    let mut xmlns = None;
+                    for attribute in start.attributes().with_checks(false).flatten() {
+                        let key = attribute.key.as_ref();
+                        if key == "Ccy" {
+                            ccy = attribute.normalized_value(XmlVersion::Implicit1_0).ok().map(|v| v.into_owned());
+                        } else if key == "xmlns" {
+                            xmlns = attribute.normalized_value(XmlVersion::Implicit1_0).ok().map(|v| v.into_owned());
+                        }
+                    }
+                    self.seen_root = true;
+                    self.path.push(name);
+                    self.text.clear();
+                    self.last_ccy = ccy;
+                    // An empty element is an open immediately followed by a close.
+                    self.empty_pending = empty;
+                    return Ok(Step::Open { xmlns });
+                }
+                Event::End(_) => {
+                    if self.path.is_empty() {
+                        return Err(XmlError::Malformed {
+                            position,
+                            message: "closing tag without an opening one".to_owned(),
+                        });
+                    }
+                    self.pending_close = true;
+                    let text = std::mem::take(&mut self.text).trim().to_owned();
+                    return Ok(Step::Close { text });
+                }
+                Event::Text(text) => {
+                    if !self.path.is_empty() {
+                        self.text.push_str(&text.xml10_content());
+                    }
+                }
+                Event::CData(data) => {
+                    self.text.push_str(&data);
+                }
+                Event::GeneralRef(reference) => {
+                    if reference.is_char_ref() {
+                        match reference.resolve_char_ref() {
+                            Ok(Some(c)) => self.text.push(c),
+                            _ => {
+                                return Err(XmlError::Malformed {
+                                    position,
+                                    message: "invalid character reference".to_owned(),
+                                });
+                            }
+                        }
+                    } else {
+                        let name = reference.to_string();
+                        let c = match name.as_str() {
+                            "amp" => '&',
+                            "lt" => '<',
+                            "gt" => '>',
+                            "apos" => '\'',
+                            "quot" => '"',
+                            _ => return Err(XmlError::Entity { position, name }),
+                        };
+                        self.text.push(c);
+                    }
+                }
+                Event::DocType(_) => return Err(XmlError::Dtd { position }),
+                Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
+                Event::Eof => {
+                    if !self.path.is_empty() || !self.seen_root {
+                        return Err(XmlError::Truncated);
+                    }
+                    return Ok(Step::Eof);
+                }
+            }
+        }
+    }
+}
