@@ -15,11 +15,7 @@ use crate::web::AppState;
 use crate::{app, telemetry, web};
 
 #[derive(Debug, Parser)]
-#[command(
-    name = "tahsil",
-    version,
-    about = "Automated direct-debit collection for social funds"
-)]
+#[command(name = "tahsil", version, about = "Automated direct-debit collection for social funds")]
 pub struct Cli {
     /// Database URL: sqlite://FILE (embedded, the default) or postgres://USER@HOST/DB.
     #[arg(long, global = true, value_name = "URL")]
@@ -126,7 +122,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let banks = app::bank_table(&config)?;
             Ok(accounts_check(&id.join(" "), &banks))
         }
-        Command::Files { .. } => anyhow::bail!("bank-formats is not wired in yet"),
+        Command::Files {
+            command: FilesCommand::Inspect { file, json },
+        } => crate::files::inspect_command(&file, json),
+        Command::Files {
+            command: FilesCommand::Validate { file },
+        } => crate::files::validate_command(&file, config.xsd_dir.as_deref()),
         Command::Migrate => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(async {
@@ -217,10 +218,7 @@ async fn demo(
     let summary = crate::demo::seed(&store, employers, worksites, &period, 2026).await?;
     store.close().await;
     let url = crate::store::redact_url(&config.database_url);
-    println!(
-        "tahsil demo: a demo fund, seeded in {:.1?}",
-        started.elapsed()
-    );
+    println!("tahsil demo: a demo fund, seeded in {:.1?}", started.elapsed());
     println!("  database:      {url}");
     println!(
         "  employers:     {} with {} worksites",
@@ -237,9 +235,7 @@ async fn demo(
     println!("browse it:");
     println!("  cargo run --release -- --database-url {url} serve");
     println!("  curl http://127.0.0.1:8080/api/v1/employers");
-    println!(
-        "not built yet: the collection run, bank files and reconciliation (see the open issues)"
-    );
+    println!("not built yet: the collection run, bank files and reconciliation (see the open issues)");
     Ok(ExitCode::SUCCESS)
 }
 
@@ -299,11 +295,7 @@ fn accounts_check(input: &str, banks: &BankTable) -> ExitCode {
         AccountKind::Postal => "postal account (RIP)",
     };
     println!("valid {kind}");
-    println!(
-        "  bank:        {} {}",
-        account.bank_code(),
-        bank.display_name()
-    );
+    println!("  bank:        {} {}", account.bank_code(), bank.display_name());
     println!("  normalised:  {}", account.digits());
     println!("  grouped:     {}", account.grouped());
     if let AccountId::Postal(rip) = &account {

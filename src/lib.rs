@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod demo;
+pub mod files;
 pub mod period;
 pub mod store;
 pub mod telemetry;
