@@ -20,13 +20,14 @@ pub use xml::XmlError;
 /// `http://www.six-interbank-clearing.com/de/pain.002.001.03.ch.02.xsd` both give
 /// `pain.002.001.03`.
 pub fn version_from_namespace(namespace: &str) -> Option<String> {
-    let bytes = namespace.as_bytes();
-    for start in 0..bytes.len() {
+    for (start, _) in namespace.char_indices() {
         let rest = &namespace[start..];
         if !(rest.starts_with("pain.") || rest.starts_with("camt.")) {
             continue;
         }
-        let candidate = rest.get(..15)?;
+        let Some(candidate) = rest.get(..15) else {
+            continue;
+        };
         let shape_ok = candidate
             .bytes()
             .enumerate()
