@@ -1,0 +1,874 @@
+//! A layout description: what a fixed-width file looks like, loaded from TOML and checked
+//! once, so the reader and writer can trust it (positions fit, nothing overlaps, totals
+//! refer to real fields).
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use super::LayoutError;
+use super::codec::DateFormat;
+use crate::reasons::{ReasonCategory, RetryClass};
+
+/// A checked fixed-width layout: one header record type, one detail record type, one
+/// trailer record type, all of the same length, told apart by a code at a fixed position.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    name: String,
+    title: String,
+    kind: FileKind,
+    record_length: usize,
+    line_ending: LineEnding,
+    encoding: Encoding,
+    charset: Charset,
+    record_type_start: usize,
+    record_type_width: usize,
+    header: RecordDef,
+    detail: RecordDef,
+    trailer: RecordDef,
+    statuses: Vec<(String, ReturnStatus)>,
+    return_codes: Vec<ReturnCodeDef>,
+}
+
+/// What a file of this layout carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileKind {
+    /// Outbound debit instructions (our file to the bank or the post office).
+    Debit,
+    /// Inbound statuses and returns (their answer).
+    Return,
+}
+
+/// How records are separated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LineEnding {
+    #[serde(rename = "crlf", alias = "cr_lf")]
+    CrLf,
+    Lf,
+    /// No separator: records are exactly `record_length` bytes back to back.
+    None,
+}
+
+/// The declared byte encoding of the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// 7-bit ASCII; any byte above 0x7F is an error.
+    Ascii,
+    /// ISO 8859-1: one byte per character.
+    Latin1,
+    /// UTF-8; positions and widths count characters, not bytes.
+    Utf8,
+}
+
+/// Which characters alpha fields may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Charset {
+    /// `A-Z a-z 0-9 space / - ? : ( ) . , ' +`; accents and Arabic are transliterated on write.
+    Restricted,
+    /// Whatever the encoding can hold (characters it cannot hold are transliterated).
+    Any,
+}
+
+/// The role of a record type in the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RecordRole {
+    Header,
+    Detail,
+    Trailer,
+}
+
+impl RecordRole {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RecordRole::Header => "header",
+            RecordRole::Detail => "detail",
+            RecordRole::Trailer => "trailer",
+        }
+    }
+}
+
+/// The outcome a return file gives for one debit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnStatus {
+    /// Paid / settled.
+    Accepted,
+    /// Refused before settlement (nothing was debited).
+    Rejected,
+    /// Debited, then sent back (unpaid after settlement).
+    Returned,
+}
+
+impl ReturnStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReturnStatus::Accepted => "accepted",
+            ReturnStatus::Rejected => "rejected",
+            ReturnStatus::Returned => "returned",
+        }
+    }
+
+    /// The nearest ISO 20022 status, for `files inspect`: accepted → `ACSC` (settled),
+    /// rejected → `RJCT`; a return is a booked reversal as in camt.054 → `BOOK`
+    /// (with `reversal = true` in the inspection view).
+    pub fn iso_status(self) -> &'static str {
+        match self {
+            ReturnStatus::Accepted => "ACSC",
+            ReturnStatus::Rejected => "RJCT",
+            ReturnStatus::Returned => "BOOK",
+        }
+    }
+}
+
+/// One record type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordDef {
+    role: RecordRole,
+    code: String,
+    description: String,
+    fields: Vec<FieldDef>,
+}
+
+impl RecordDef {
+    pub fn role(&self) -> RecordRole {
+        self.role
+    }
+    /// The record-type code written at the layout's record-type position.
+    pub fn code(&self) -> &str {
+        &self.code
+    }
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    /// Fields in position order.
+    pub fn fields(&self) -> &[FieldDef] {
+        &self.fields
+    }
+    pub fn field(&self, name: &str) -> Option<&FieldDef> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+    pub fn has_field(&self, name: &str) -> bool {
+        self.field(name).is_some()
+    }
+}
+
+/// One field: a name, a 1-based start position and a width (in characters), and how the
+/// value is encoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldDef {
+    name: String,
+    start: usize,
+    width: usize,
+    kind: FieldKind,
+    description: String,
+    optional: bool,
+}
+
+impl FieldDef {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    /// 1-based position of the first character, as bank specifications write it.
+    pub fn start(&self) -> usize {
+        self.start
+    }
+    /// 1-based position of the last character.
+    pub fn end(&self) -> usize {
+        self.start + self.width - 1
+    }
+    pub fn width(&self) -> usize {
+        self.width
+    }
+    pub fn kind(&self) -> &FieldKind {
+        &self.kind
+    }
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    /// An optional field may be blank (all spaces); it reads as [`super::Value::Empty`].
+    pub fn optional(&self) -> bool {
+        self.optional
+    }
+    /// Whether the caller supplies a value (as opposed to constants, fillers and totals
+    /// computed by the writer).
+    pub fn takes_value(&self) -> bool {
+        matches!(
+            self.kind,
+            FieldKind::Numeric { .. }
+                | FieldKind::Alpha { .. }
+                | FieldKind::Amount
+                | FieldKind::Date(_)
+                | FieldKind::Status
+        )
+    }
+}
+
+/// How a field's value is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldKind {
+    /// Digits, right-aligned, zero-padded. Kept as a digit string (leading zeros matter in
+    /// account numbers). With `exact_width`, the value must fill the field (an account
+    /// number is never padded or cut).
+    Numeric { exact_width: bool },
+    /// Text, left-aligned, space-padded. `truncate`: longer text is cut (names); otherwise
+    /// it is an error. `uppercase`: written in capitals.
+    Alpha { truncate: bool, uppercase: bool },
+    /// Centimes with 2 implied decimals, right-aligned, zero-padded; never negative.
+    Amount,
+    /// A date in the given format (`YYYYMMDD`, `DDMMYYYY`, `YYMMDD`, `DD/MM/YYYY`…).
+    Date(DateFormat),
+    /// A fixed text the writer puts in and the reader checks.
+    Constant(String),
+    /// Unused characters: written as the fill character, ignored on reading.
+    Filler(char),
+    /// The number of records (details only, or every record), computed by the writer and
+    /// checked by the reader. In a header the caller supplies it (streaming writers cannot
+    /// know it yet) and the writer checks it at the end.
+    Count { of: CountOf },
+    /// The sum of a detail amount field (centimes), computed and checked like `Count`.
+    Sum { of: String },
+    /// The 1-based number of the detail record, written and checked.
+    Sequence,
+    /// A code from the layout's `[statuses]` table (return files).
+    Status,
+}
+
+impl FieldKind {
+    /// A short name for documentation tables.
+    pub fn label(&self) -> String {
+        match self {
+            FieldKind::Numeric { exact_width: true } => "numeric (exact)".into(),
+            FieldKind::Numeric { exact_width: false } => "numeric".into(),
+            FieldKind::Alpha { truncate: true, .. } => "alpha (truncated)".into(),
+            FieldKind::Alpha { .. } => "alpha".into(),
+            FieldKind::Amount => "amount (centimes)".into(),
+            FieldKind::Date(format) => format!("date {}", format.pattern()),
+            FieldKind::Constant(value) => format!("constant `{value}`"),
+            FieldKind::Filler(' ') => "filler (spaces)".into(),
+            FieldKind::Filler(c) => format!("filler (`{c}`)"),
+            FieldKind::Count { of: CountOf::Details } => "count of details".into(),
+            FieldKind::Count { of: CountOf::Records } => "count of records".into(),
+            FieldKind::Sum { of } => format!("sum of `{of}`"),
+            FieldKind::Sequence => "sequence number".into(),
+            FieldKind::Status => "status code".into(),
+        }
+    }
+}
+
+/// What a count field counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CountOf {
+    Details,
+    /// Header, details and trailer.
+    Records,
+}
+
+/// One return code of a return layout and the internal reason it maps to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnCodeDef {
+    pub code: String,
+    pub meaning: String,
+    pub category: ReasonCategory,
+    /// Overrides the category's usual retry class when set.
+    pub retry: Option<RetryClass>,
+}
+
+impl Layout {
+    /// Loads and checks a layout description written in TOML (see `bank-formats/layouts/`).
+    pub fn from_toml(text: &str) -> Result<Layout, LayoutError> {
+        let raw: RawLayout = toml::from_str(text)
+            .map_err(|e| LayoutError::Description(e.message().trim().to_owned()))?;
+        raw.check()
+    }
+
+    /// The layout's identifier, e.g. `postal-ccp-debit`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn title(&self) -> &str {
+        &self.title
+    }
+    pub fn kind(&self) -> FileKind {
+        self.kind
+    }
+    /// Characters per record, without the line ending.
+    pub fn record_length(&self) -> usize {
+        self.record_length
+    }
+    pub fn line_ending(&self) -> LineEnding {
+        self.line_ending
+    }
+    pub fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+    pub fn charset(&self) -> Charset {
+        self.charset
+    }
+    /// 1-based start and width of the record-type code.
+    pub fn record_type_position(&self) -> (usize, usize) {
+        (self.record_type_start, self.record_type_width)
+    }
+    pub fn header(&self) -> &RecordDef {
+        &self.header
+    }
+    pub fn detail(&self) -> &RecordDef {
+        &self.detail
+    }
+    pub fn trailer(&self) -> &RecordDef {
+        &self.trailer
+    }
+    pub fn record(&self, role: RecordRole) -> &RecordDef {
+        match role {
+            RecordRole::Header => &self.header,
+            RecordRole::Detail => &self.detail,
+            RecordRole::Trailer => &self.trailer,
+        }
+    }
+    /// The record type whose code this is.
+    pub fn record_for_code(&self, code: &str) -> Option<&RecordDef> {
+        [&self.header, &self.detail, &self.trailer]
+            .into_iter()
+            .find(|r| r.code == code)
+    }
+    /// Status codes of a return layout, in the order written in the description.
+    pub fn statuses(&self) -> &[(String, ReturnStatus)] {
+        &self.statuses
+    }
+    pub fn status_for_code(&self, code: &str) -> Option<ReturnStatus> {
+        self.statuses
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, s)| *s)
+    }
+    /// The code written for a status (the first one listed for it).
+    pub fn code_for_status(&self, status: ReturnStatus) -> Option<&str> {
+        self.statuses
+            .iter()
+            .find(|(_, s)| *s == status)
+            .map(|(c, _)| c.as_str())
+    }
+    /// The return codes this layout documents.
+    pub fn return_codes(&self) -> &[ReturnCodeDef] {
+        &self.return_codes
+    }
+    pub fn return_code(&self, code: &str) -> Option<&ReturnCodeDef> {
+        let code = code.trim();
+        self.return_codes.iter().find(|r| r.code == code)
+    }
+
+    /// A Markdown table of every record and field, used in the layout documentation
+    /// (a test keeps the shipped docs in step with their descriptions).
+    pub fn fields_markdown(&self) -> String {
+        let mut out = String::new();
+        for record in [&self.header, &self.detail, &self.trailer] {
+            out.push_str(&format!(
+                "### {} record (`{}`)\n\n{}\n\n| positions | width | name | type | meaning |\n|---|---|---|---|---|\n",
+                capitalise(record.role.as_str()),
+                record.code,
+                record.description,
+            ));
+            let mut rows: Vec<(usize, String)> = vec![(
+                self.record_type_start,
+                format!(
+                    "| {}–{} | {} | record_type | constant `{}` | record type |\n",
+                    self.record_type_start,
+                    self.record_type_start + self.record_type_width - 1,
+                    self.record_type_width,
+                    record.code
+                ),
+            )];
+            for field in &record.fields {
+                let optional = if field.optional { " (optional)" } else { "" };
+                rows.push((
+                    field.start,
+                    format!(
+                        "| {}–{} | {} | {} | {}{} | {} |\n",
+                        field.start,
+                        field.end(),
+                        field.width,
+                        field.name,
+                        field.kind.label(),
+                        optional,
+                        field.description
+                    ),
+                ));
+            }
+            rows.sort_by_key(|(start, _)| *start);
+            for (_, row) in rows {
+                out.push_str(&row);
+            }
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn capitalise(word: &str) -> String {
+    let mut chars = word.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The TOML shape, checked into a `Layout`.
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayout {
+    name: String,
+    #[serde(default)]
+    title: String,
+    kind: FileKind,
+    record_length: usize,
+    line_ending: LineEnding,
+    encoding: Encoding,
+    charset: Charset,
+    record_type: RawPosition,
+    header: RawRecord,
+    detail: RawRecord,
+    trailer: RawRecord,
+    #[serde(default)]
+    statuses: BTreeMap<String, ReturnStatus>,
+    #[serde(default)]
+    return_codes: Vec<RawReturnCode>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPosition {
+    start: usize,
+    width: usize,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRecord {
+    code: String,
+    #[serde(default)]
+    description: String,
+    fields: Vec<RawField>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawField {
+    name: String,
+    start: usize,
+    width: usize,
+    #[serde(rename = "type")]
+    kind: RawKind,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    optional: bool,
+    #[serde(default)]
+    exact_width: bool,
+    #[serde(default)]
+    truncate: bool,
+    #[serde(default)]
+    uppercase: bool,
+    format: Option<String>,
+    value: Option<String>,
+    fill: Option<String>,
+    of: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum RawKind {
+    Numeric,
+    Alpha,
+    Amount,
+    Date,
+    Constant,
+    Filler,
+    Count,
+    Sum,
+    Sequence,
+    Status,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawReturnCode {
+    code: String,
+    meaning: String,
+    category: String,
+    retry: Option<String>,
+}
+
+/// Longest amount field: 18 digits always fit in an `i64` of centimes.
+const MAX_AMOUNT_WIDTH: usize = 18;
+const MAX_RECORD_LENGTH: usize = 4096;
+
+fn bad(message: String) -> LayoutError {
+    LayoutError::Description(message)
+}
+
+impl RawLayout {
+    fn check(self) -> Result<Layout, LayoutError> {
+        let name = self.name.trim().to_owned();
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        {
+            return Err(bad(format!(
+                "layout name {:?} must be non-empty letters, digits, '-', '_' or '.'",
+                self.name
+            )));
+        }
+        if self.record_length == 0 || self.record_length > MAX_RECORD_LENGTH {
+            return Err(bad(format!(
+                "record_length {} must be between 1 and {MAX_RECORD_LENGTH}",
+                self.record_length
+            )));
+        }
+        if self.line_ending == LineEnding::None && self.encoding == Encoding::Utf8 {
+            return Err(bad(
+                "line_ending = \"none\" needs a one-byte encoding (ascii or latin1), not utf8"
+                    .into(),
+            ));
+        }
+        let (rt_start, rt_width) = (self.record_type.start, self.record_type.width);
+        if rt_start == 0 || rt_width == 0 || rt_start + rt_width - 1 > self.record_length {
+            return Err(bad(format!(
+                "record_type at {rt_start} width {rt_width} does not fit in {} characters",
+                self.record_length
+            )));
+        }
+        let ctx = Ctx {
+            record_length: self.record_length,
+            rt_start,
+            rt_width,
+        };
+        let header = ctx.record(RecordRole::Header, self.header)?;
+        let detail = ctx.record(RecordRole::Detail, self.detail)?;
+        let trailer = ctx.record(RecordRole::Trailer, self.trailer)?;
+        if header.code == detail.code || header.code == trailer.code || detail.code == trailer.code
+        {
+            return Err(bad(
+                "header, detail and trailer need different record-type codes".into(),
+            ));
+        }
+        // Totals must refer to an amount field of the detail record.
+        for record in [&header, &trailer] {
+            for field in &record.fields {
+                if let FieldKind::Sum { of } = &field.kind {
+                    match detail.field(of).map(|f| &f.kind) {
+                        Some(FieldKind::Amount) => {}
+                        _ => {
+                            return Err(bad(format!(
+                                "{} field {}: `of = \"{of}\"` must name an amount field of the detail record",
+                                record.role.as_str(),
+                                field.name
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        let has_status_field = detail
+            .fields
+            .iter()
+            .any(|f| matches!(f.kind, FieldKind::Status));
+        let mut statuses = Vec::new();
+        for (code, status) in self.statuses {
+            statuses.push((code, status));
+        }
+        if has_status_field {
+            if statuses.is_empty() {
+                return Err(bad(
+                    "a status field needs a [statuses] table (code = \"accepted\" | \"rejected\" | \"returned\")"
+                        .into(),
+                ));
+            }
+            let width = detail
+                .fields
+                .iter()
+                .find(|f| matches!(f.kind, FieldKind::Status))
+                .map(|f| f.width)
+                .unwrap_or(0);
+            if let Some((code, _)) = statuses
+                .iter()
+                .find(|(c, _)| c.chars().count() != width || c.trim() != c)
+            {
+                return Err(bad(format!(
+                    "status code {code:?} must be exactly {width} characters without spaces"
+                )));
+            }
+        }
+        // Keep a stable, readable order: accepted, rejected, returned.
+        statuses.sort_by_key(|(code, status)| (*status as u8, code.clone()));
+        let mut return_codes: Vec<ReturnCodeDef> = Vec::new();
+        for raw in self.return_codes {
+            let code = raw.code.trim().to_owned();
+            if code.is_empty() {
+                return Err(bad("a return code is empty".into()));
+            }
+            if return_codes.iter().any(|r| r.code == code) {
+                return Err(bad(format!("return code {code:?} is listed twice")));
+            }
+            let category = ReasonCategory::from_code(&raw.category).ok_or_else(|| {
+                bad(format!(
+                    "return code {code:?}: unknown category {:?} (one of: {})",
+                    raw.category,
+                    ReasonCategory::ALL
+                        .iter()
+                        .map(|c| c.code())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ))
+            })?;
+            let retry = match raw.retry {
+                None => None,
+                Some(text) => Some(RetryClass::from_code(&text).ok_or_else(|| {
+                    bad(format!(
+                        "return code {code:?}: unknown retry class {text:?} (retry_later, never or needs_staff)"
+                    ))
+                })?),
+            };
+            return_codes.push(ReturnCodeDef {
+                code,
+                meaning: raw.meaning,
+                category,
+                retry,
+            });
+        }
+        Ok(Layout {
+            name,
+            title: self.title,
+            kind: self.kind,
+            record_length: self.record_length,
+            line_ending: self.line_ending,
+            encoding: self.encoding,
+            charset: self.charset,
+            record_type_start: rt_start,
+            record_type_width: rt_width,
+            header,
+            detail,
+            trailer,
+            statuses,
+            return_codes,
+        })
+    }
+}
+
+struct Ctx {
+    record_length: usize,
+    rt_start: usize,
+    rt_width: usize,
+}
+
+impl Ctx {
+    fn record(&self, role: RecordRole, raw: RawRecord) -> Result<RecordDef, LayoutError> {
+        let where_ = role.as_str();
+        if raw.code.chars().count() != self.rt_width {
+            return Err(bad(format!(
+                "{where_} code {:?} must be {} characters (the record_type width)",
+                raw.code, self.rt_width
+            )));
+        }
+        let mut fields = Vec::with_capacity(raw.fields.len());
+        for raw_field in raw.fields {
+            fields.push(self.field(role, raw_field)?);
+        }
+        fields.sort_by_key(|f: &FieldDef| f.start);
+        // Names are unique; nothing overlaps another field or the record type.
+        for (i, field) in fields.iter().enumerate() {
+            if field.name == "record_type" {
+                return Err(bad(format!(
+                    "{where_}: `record_type` is reserved (the code is written from [record_type])"
+                )));
+            }
+            if fields[..i].iter().any(|f| f.name == field.name) {
+                return Err(bad(format!("{where_}: field {} is listed twice", field.name)));
+            }
+            let rt_end = self.rt_start + self.rt_width - 1;
+            if field.start <= rt_end && self.rt_start <= field.end() {
+                return Err(bad(format!(
+                    "{where_} field {} ({}–{}) overlaps the record type ({}–{rt_end})",
+                    field.name,
+                    field.start,
+                    field.end(),
+                    self.rt_start
+                )));
+            }
+            if let Some(previous) = fields[..i].last()
+                && previous.end() >= field.start
+            {
+                return Err(bad(format!(
+                    "{where_} fields {} ({}–{}) and {} ({}–{}) overlap",
+                    previous.name,
+                    previous.start,
+                    previous.end(),
+                    field.name,
+                    field.start,
+                    field.end()
+                )));
+            }
+        }
+        Ok(RecordDef {
+            role,
+            code: raw.code,
+            description: raw.description,
+            fields,
+        })
+    }
+
+    fn field(&self, role: RecordRole, raw: RawField) -> Result<FieldDef, LayoutError> {
+        let at = format!("{} field {}", role.as_str(), raw.name);
+        if raw.name.trim().is_empty() {
+            return Err(bad(format!("a {} field has no name", role.as_str())));
+        }
+        if raw.start == 0 || raw.width == 0 {
+            return Err(bad(format!("{at}: start and width begin at 1")));
+        }
+        if raw.start + raw.width - 1 > self.record_length {
+            return Err(bad(format!(
+                "{at}: positions {}–{} go past the record length {}",
+                raw.start,
+                raw.start + raw.width - 1,
+                self.record_length
+            )));
+        }
+        let allowed: &[&str] = match raw.kind {
+            RawKind::Numeric => &["exact_width", "optional"],
+            RawKind::Alpha => &["truncate", "uppercase", "optional"],
+            RawKind::Amount => &["optional"],
+            RawKind::Date => &["format", "optional"],
+            RawKind::Constant => &["value"],
+            RawKind::Filler => &["fill"],
+            RawKind::Count | RawKind::Sum => &["of"],
+            RawKind::Sequence | RawKind::Status => &[],
+        };
+        let given = [
+            ("exact_width", raw.exact_width),
+            ("truncate", raw.truncate),
+            ("uppercase", raw.uppercase),
+            ("optional", raw.optional),
+            ("format", raw.format.is_some()),
+            ("value", raw.value.is_some()),
+            ("fill", raw.fill.is_some()),
+            ("of", raw.of.is_some()),
+        ];
+        if let Some((key, _)) = given
+            .iter()
+            .find(|(key, set)| *set && !allowed.contains(key))
+        {
+            return Err(bad(format!(
+                "{at}: `{key}` does not apply to this type"
+            )));
+        }
+        let kind = match raw.kind {
+            RawKind::Numeric => FieldKind::Numeric {
+                exact_width: raw.exact_width,
+            },
+            RawKind::Alpha => FieldKind::Alpha {
+                truncate: raw.truncate,
+                uppercase: raw.uppercase,
+            },
+            RawKind::Amount => {
+                if raw.width > MAX_AMOUNT_WIDTH {
+                    return Err(bad(format!(
+                        "{at}: amounts are at most {MAX_AMOUNT_WIDTH} digits"
+                    )));
+                }
+                FieldKind::Amount
+            }
+            RawKind::Date => {
+                let pattern = raw
+                    .format
+                    .ok_or_else(|| bad(format!("{at}: a date needs `format`, e.g. \"YYYYMMDD\"")))?;
+                let format = DateFormat::parse(&pattern).map_err(|e| bad(format!("{at}: {e}")))?;
+                if format.width() != raw.width {
+                    return Err(bad(format!(
+                        "{at}: format {pattern:?} is {} characters but the width is {}",
+                        format.width(),
+                        raw.width
+                    )));
+                }
+                FieldKind::Date(format)
+            }
+            RawKind::Constant => {
+                let value = raw
+                    .value
+                    .ok_or_else(|| bad(format!("{at}: a constant needs `value`")))?;
+                if value.chars().count() != raw.width {
+                    return Err(bad(format!(
+                        "{at}: constant {value:?} must be exactly {} characters",
+                        raw.width
+                    )));
+                }
+                FieldKind::Constant(value)
+            }
+            RawKind::Filler => {
+                let fill = raw.fill.unwrap_or_else(|| " ".to_owned());
+                let mut chars = fill.chars();
+                match (chars.next(), chars.next()) {
+                    (Some(c), None) => FieldKind::Filler(c),
+                    _ => {
+                        return Err(bad(format!("{at}: `fill` is one character")));
+                    }
+                }
+            }
+            RawKind::Count => {
+                if role == RecordRole::Detail {
+                    return Err(bad(format!("{at}: counts belong in the header or trailer")));
+                }
+                let of = match raw.of.as_deref() {
+                    None | Some("details") => CountOf::Details,
+                    Some("records") => CountOf::Records,
+                    Some(other) => {
+                        return Err(bad(format!(
+                            "{at}: a count is `of = \"details\"` or `\"records\"`, not {other:?}"
+                        )));
+                    }
+                };
+                FieldKind::Count { of }
+            }
+            RawKind::Sum => {
+                if role == RecordRole::Detail {
+                    return Err(bad(format!("{at}: sums belong in the header or trailer")));
+                }
+                if raw.width > MAX_AMOUNT_WIDTH {
+                    return Err(bad(format!(
+                        "{at}: sums are at most {MAX_AMOUNT_WIDTH} digits"
+                    )));
+                }
+                let of = raw
+                    .of
+                    .ok_or_else(|| bad(format!("{at}: a sum needs `of` (a detail amount field)")))?;
+                FieldKind::Sum { of }
+            }
+            RawKind::Sequence => {
+                if role != RecordRole::Detail {
+                    return Err(bad(format!("{at}: sequence numbers belong in detail records")));
+                }
+                FieldKind::Sequence
+            }
+            RawKind::Status => {
+                if role != RecordRole::Detail {
+                    return Err(bad(format!("{at}: status codes belong in detail records")));
+                }
+                FieldKind::Status
+            }
+        };
+        Ok(FieldDef {
+            name: raw.name,
+            start: raw.start,
+            width: raw.width,
+            kind,
+            description: raw.description,
+            optional: raw.optional,
+        })
+    }
+}

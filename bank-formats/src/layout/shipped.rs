@@ -1,0 +1,206 @@
+//! The layouts tahsil ships (embedded from `bank-formats/layouts/`), recognising them in
+//! a byte buffer, and the generic view `files inspect` prints.
+
+use std::sync::LazyLock;
+
+use chrono::NaiveDate;
+use mandates::Amount;
+
+use super::{FileKind, Layout, LayoutError, LineEnding, RecordRole, ReturnStatus};
+
+const SHIPPED_SOURCES: [(&str, &str); 4] = [
+    (
+        "postal-ccp-debit",
+        include_str!("../../layouts/postal-ccp-debit.toml"),
+    ),
+    (
+        "postal-ccp-return",
+        include_str!("../../layouts/postal-ccp-return.toml"),
+    ),
+    (
+        "interbank-debit",
+        include_str!("../../layouts/interbank-debit.toml"),
+    ),
+    (
+        "interbank-return",
+        include_str!("../../layouts/interbank-return.toml"),
+    ),
+];
+
+static SHIPPED: LazyLock<Vec<Layout>> = LazyLock::new(|| {
+    SHIPPED_SOURCES
+        .iter()
+        .map(|(name, text)| match Layout::from_toml(text) {
+            Ok(layout) => layout,
+            // The shipped descriptions are checked by the crate's tests.
+            Err(e) => panic!("shipped layout {name} is invalid: {e}"),
+        })
+        .collect()
+});
+
+/// Every shipped layout: `postal-ccp-debit`, `postal-ccp-return`, `interbank-debit`,
+/// `interbank-return`.
+pub fn shipped() -> &'static [Layout] {
+    &SHIPPED
+}
+
+/// A shipped layout by name.
+pub fn shipped_layout(name: &str) -> Option<&'static Layout> {
+    SHIPPED.iter().find(|l| l.name() == name)
+}
+
+/// Which shipped layout `bytes` is written in, judged by its first record: length, the
+/// header's record-type code and every constant of the header (the shipped layouts
+/// carry a format identifier there). `None` if none matches.
+pub fn detect(bytes: &[u8]) -> Option<&'static Layout> {
+    detect_among(shipped(), bytes)
+}
+
+/// [`detect`] among any set of layouts (e.g. shipped plus an institution's own).
+pub fn detect_among<'a>(layouts: &'a [Layout], bytes: &[u8]) -> Option<&'a Layout> {
+    layouts.iter().find(|layout| layout.matches_header(bytes))
+}
+
+impl Layout {
+    /// Whether the first record of `bytes` is this layout's header.
+    pub fn matches_header(&self, bytes: &[u8]) -> bool {
+        let first: &[u8] = match self.line_ending() {
+            LineEnding::None => &bytes[..bytes.len().min(self.record_length())],
+            LineEnding::CrLf | LineEnding::Lf => {
+                let end = bytes
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .unwrap_or(bytes.len());
+                let line = &bytes[..end];
+                line.strip_suffix(b"\r").unwrap_or(line)
+            }
+        };
+        // Latin-1 decoding maps every byte to one char: positions of the ASCII header
+        // fields are the same whatever the declared encoding (UTF-8 headers with
+        // non-ASCII text before the constants are not recognised).
+        let chars: Vec<char> = first.iter().map(|&b| b as char).collect();
+        if chars.len() > self.record_length() {
+            return false;
+        }
+        let slice = |start: usize, width: usize| -> Option<String> {
+            chars
+                .get(start - 1..start - 1 + width)
+                .map(|s| s.iter().collect())
+        };
+        let (rt_start, rt_width) = self.record_type_position();
+        if slice(rt_start, rt_width).as_deref() != Some(self.header().code()) {
+            return false;
+        }
+        let mut constants = 0;
+        for field in self.header().fields() {
+            if let super::FieldKind::Constant(value) = field.kind() {
+                constants += 1;
+                if slice(field.start(), field.width()).as_deref() != Some(value.as_str()) {
+                    return false;
+                }
+            }
+        }
+        constants > 0
+    }
+
+    /// Reads a file of this layout into the generic inspection view.
+    pub fn inspect(&self, bytes: &[u8]) -> Result<LayoutInspection, LayoutError> {
+        let mut view = LayoutInspection {
+            format: self.name().to_owned(),
+            kind: self.kind(),
+            message_id: None,
+            original_message_id: None,
+            creation_date: None,
+            collection_date: None,
+            transaction_count: 0,
+            control_sum: Amount::ZERO,
+            transactions: Vec::new(),
+        };
+        for record in self.records(bytes) {
+            let record = record?;
+            let text = |name: &str| {
+                record
+                    .text(name)
+                    .filter(|t| !t.is_empty())
+                    .map(str::to_owned)
+            };
+            match record.role() {
+                RecordRole::Header => {
+                    view.message_id = text("file_reference");
+                    view.original_message_id = text("original_file_reference");
+                    view.creation_date = record.date("creation_date");
+                    view.collection_date = record.date("collection_date");
+                }
+                RecordRole::Detail => {
+                    let status = record
+                        .text("status")
+                        .and_then(|code| self.status_for_code(code));
+                    let amount = record.amount("amount");
+                    view.transaction_count += 1;
+                    if let Some(amount) = amount {
+                        view.control_sum = view.control_sum.checked_add(amount).unwrap_or(view.control_sum);
+                    }
+                    view.transactions.push(InspectedTransaction {
+                        end_to_end_id: text("end_to_end_id").unwrap_or_default(),
+                        amount,
+                        status,
+                        iso_status: status.map(|s| s.iso_status().to_owned()),
+                        reason: text("return_code"),
+                        reversal: status == Some(ReturnStatus::Returned),
+                        mandate_id: text("mandate_reference"),
+                        account_masked: record.text("account").map(mandates::mask_digits),
+                        date: record.date("date").or_else(|| record.date("collection_date")),
+                    });
+                }
+                RecordRole::Trailer => {}
+            }
+        }
+        Ok(view)
+    }
+}
+
+/// Detects a shipped layout and reads the file into the inspection view; `None` when no
+/// shipped layout recognises the bytes.
+pub fn inspect(bytes: &[u8]) -> Option<Result<LayoutInspection, LayoutError>> {
+    detect(bytes).map(|layout| layout.inspect(bytes))
+}
+
+/// A fixed-width file seen the way `files inspect` shows bank files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LayoutInspection {
+    /// The layout name, e.g. `postal-ccp-return` (the JSON `"format"`).
+    pub format: String,
+    pub kind: FileKind,
+    /// The file's own reference (the JSON `"message_id"`).
+    pub message_id: Option<String>,
+    /// For return files: our debit file they answer.
+    pub original_message_id: Option<String>,
+    pub creation_date: Option<NaiveDate>,
+    pub collection_date: Option<NaiveDate>,
+    /// Checked against the trailer while reading.
+    pub transaction_count: u64,
+    pub control_sum: Amount,
+    pub transactions: Vec<InspectedTransaction>,
+}
+
+/// One detail record in the inspection view.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InspectedTransaction {
+    pub end_to_end_id: String,
+    pub amount: Option<Amount>,
+    /// Return files: the outcome; debit files: `None`.
+    pub status: Option<ReturnStatus>,
+    /// The nearest ISO status (`ACSC`, `RJCT`, or `BOOK` for a return), for the JSON
+    /// `"status"`; `None` for debit files.
+    pub iso_status: Option<String>,
+    /// The layout's return code, verbatim (not an ISO code; classify it with
+    /// [`crate::reasons::classify_layout`]).
+    pub reason: Option<String>,
+    /// True for a return after settlement (as camt's reversal).
+    pub reversal: bool,
+    pub mandate_id: Option<String>,
+    /// The account with all but the last 4 digits masked.
+    pub account_masked: Option<String>,
+    /// The return's date, or a debit's per-line collection date.
+    pub date: Option<NaiveDate>,
+}
