@@ -7,7 +7,9 @@ pub mod pain002;
 pub mod pain008;
 pub(crate) mod xml;
 
-pub use camt::{CamtKind, CamtMessage, Entry, EntryTransaction, read_camt};
+pub use camt::{
+    CamtHeader, CamtKind, CamtMessage, Entry, EntryTransaction, for_each_camt_entry, read_camt,
+};
 pub use charset::{CharsetPolicy, clean_text};
 pub use pain002::{PaymentStatus, StatusReport, TransactionStatus, read_pain002};
 pub use pain008::{

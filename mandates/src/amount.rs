@@ -46,6 +46,9 @@ impl Amount {
         if trimmed.is_empty() {
             return Err(AmountError::Empty);
         }
+        if let Some(amount) = Amount::parse_plain(trimmed) {
+            return Ok(amount);
+        }
         if !trimmed
             .bytes()
             .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+')
@@ -59,6 +62,39 @@ impl Amount {
             AmountError::Overflow(_) => AmountError::Overflow(trimmed.to_owned()),
             other => other,
         })
+    }
+
+    /// The common shape ("1234", "1234.5", "1234.50", optional minus) without going through
+    /// `Decimal`: bank files hold hundreds of thousands of amounts. `None` sends anything
+    /// else (or anything that might overflow) down the general path.
+    fn parse_plain(text: &str) -> Option<Amount> {
+        let (negative, digits) = match text.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (whole, fraction) = match digits.split_once('.') {
+            Some((w, f)) => (w, f),
+            None => (digits, ""),
+        };
+        if whole.is_empty()
+            || whole.len() > 15
+            || fraction.len() > 2
+            || (digits.contains('.') && fraction.is_empty())
+            || !whole.bytes().all(|b| b.is_ascii_digit())
+            || !fraction.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        let digit = |b: u8| i64::from(b - b'0');
+        let units = whole.bytes().fold(0i64, |acc, b| acc * 10 + digit(b));
+        let cents = match fraction.as_bytes() {
+            [] => 0,
+            [tenths] => digit(*tenths) * 10,
+            [tenths, hundredths] => digit(*tenths) * 10 + digit(*hundredths),
+            _ => return None,
+        };
+        let centimes = units * 100 + cents;
+        Some(Amount(if negative { -centimes } else { centimes }))
     }
 
     /// Converts an exact decimal; more than two significant decimal places is refused.

@@ -66,24 +66,51 @@ fn kind_of(root_child: &str) -> Option<CamtKind> {
     }
 }
 
-/// Reads a camt.052/053/054 (namespace ignored).
+/// Reads a camt.052/053/054 (namespace ignored), keeping every entry.
 pub fn read_camt<R: BufRead>(input: R) -> Result<CamtMessage, XmlError> {
+    let mut entries = Vec::new();
+    let header = for_each_camt_entry(input, |entry| {
+        entries.push(entry);
+        Ok(())
+    })?;
+    Ok(CamtMessage {
+        kind: header.kind,
+        version: header.version,
+        message_id: header.message_id,
+        entries,
+    })
+}
+
+/// What a camt message says about itself (everything but its entries).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CamtHeader {
+    pub kind: CamtKind,
+    pub version: String,
+    pub message_id: String,
+}
+
+/// Streams the entries of a camt.052/053/054 to `on_entry` as they are read, so a
+/// 100,000-entry report needs memory for one entry at a time. `on_entry` may stop the
+/// read by returning an error.
+pub fn for_each_camt_entry<R: BufRead>(
+    input: R,
+    mut on_entry: impl FnMut(Entry) -> Result<(), XmlError>,
+) -> Result<CamtHeader, XmlError> {
     let mut walker = Walker::new(input);
     let mut kind = None;
     let mut version = String::new();
     let mut message_id = String::new();
-    let mut entries = Vec::new();
     let mut entry: Option<Entry> = None;
     let mut tx: Option<EntryTransaction> = None;
     loop {
         match walker.next()? {
             Step::Eof => break,
             Step::Open { xmlns, .. } => {
-                if walker.path.len() == 1 {
+                if walker.depth() == 1 {
                     version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
                         .unwrap_or_default();
                 }
-                if walker.path.len() == 2 {
+                if walker.depth() == 2 {
                     kind = kind_of(walker.current());
                 }
                 match walker.current() {
@@ -143,7 +170,7 @@ pub fn read_camt<R: BufRead>(input: R) -> Result<CamtMessage, XmlError> {
                     } else if walker.current() == "Ntry"
                         && let Some(e) = entry.take()
                     {
-                        entries.push(e);
+                        on_entry(e)?;
                     }
                 } else if walker.at(&["GrpHdr", "MsgId"]) {
                     message_id = text;
@@ -165,10 +192,9 @@ pub fn read_camt<R: BufRead>(input: R) -> Result<CamtMessage, XmlError> {
         }
         .to_owned();
     }
-    Ok(CamtMessage {
+    Ok(CamtHeader {
         kind,
         version,
         message_id,
-        entries,
     })
 }

@@ -75,7 +75,7 @@ pub fn read_pain002<R: BufRead>(input: R) -> Result<StatusReport, XmlError> {
         match walker.next()? {
             Step::Eof => break,
             Step::Open { xmlns, .. } => {
-                if walker.path.len() == 1 {
+                if walker.depth() == 1 {
                     report.version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
                         .unwrap_or_else(|| "pain.002".to_owned());
                 }

@@ -466,7 +466,7 @@ pub fn read_pain008<R: BufRead>(input: R) -> Result<Pain008Document, XmlError> {
         match walker.next()? {
             Step::Eof => break,
             Step::Open { xmlns, .. } => {
-                if walker.path.len() == 1 {
+                if walker.depth() == 1 {
                     doc.version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
                         .unwrap_or_else(|| "pain.008".to_owned());
                 }

@@ -40,8 +40,10 @@ pub(crate) enum Step {
 pub(crate) struct Walker<R: BufRead> {
     reader: Reader<R>,
     buf: Vec<u8>,
-    /// Local names of the open elements, outermost first.
-    pub path: Vec<String>,
+    /// Local names of the open elements, outermost first, kept in one buffer (`names`)
+    /// with each name's end offset in `ends`: no allocation per element.
+    names: String,
+    ends: Vec<usize>,
     text: String,
     pending_close: bool,
     empty_pending: bool,
@@ -60,7 +62,8 @@ impl<R: BufRead> Walker<R> {
         Walker {
             reader,
             buf: Vec::with_capacity(1024),
-            path: Vec::with_capacity(16),
+            names: String::with_capacity(256),
+            ends: Vec::with_capacity(32),
             text: String::new(),
             pending_close: false,
             empty_pending: false,
@@ -73,23 +76,44 @@ impl<R: BufRead> Walker<R> {
         self.reader.buffer_position()
     }
 
+    /// How many elements are open.
+    pub fn depth(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The name at `index` (0 = the root).
+    fn name_at(&self, index: usize) -> &str {
+        let start = if index == 0 { 0 } else { self.ends[index - 1] };
+        &self.names[start..self.ends[index]]
+    }
+
     /// The local name of the innermost open element (or just closed, on `Close`).
     pub fn current(&self) -> &str {
-        self.path.last().map(String::as_str).unwrap_or("")
+        match self.ends.len() {
+            0 => "",
+            n => self.name_at(n - 1),
+        }
     }
 
     /// True when the path ends with `suffix`.
     pub fn at(&self, suffix: &[&str]) -> bool {
-        self.path.len() >= suffix.len()
-            && self.path[self.path.len() - suffix.len()..]
+        let depth = self.ends.len();
+        depth >= suffix.len()
+            && suffix
                 .iter()
-                .zip(suffix)
-                .all(|(a, b)| a == b)
+                .enumerate()
+                .all(|(i, name)| self.name_at(depth - suffix.len() + i) == *name)
     }
 
     /// True when `name` is an open element.
     pub fn inside(&self, name: &str) -> bool {
-        self.path.iter().any(|p| p == name)
+        (0..self.ends.len()).any(|i| self.name_at(i) == name)
+    }
+
+    fn pop(&mut self) {
+        self.ends.pop();
+        let end = self.ends.last().copied().unwrap_or(0);
+        self.names.truncate(end);
     }
 
     pub fn content_error(&self, message: impl Into<String>) -> XmlError {
@@ -99,12 +123,12 @@ impl<R: BufRead> Walker<R> {
         }
     }
 
-    /// Advances. After a `Close`, the closed element is still the last entry of `path`
+    /// Advances. After a `Close`, the closed element is still the innermost name
     /// until the next call, so callers can match on it.
     pub fn next(&mut self) -> Result<Step, XmlError> {
         if self.pending_close {
             self.pending_close = false;
-            self.path.pop();
+            self.pop();
         }
         if self.empty_pending {
             self.empty_pending = false;
@@ -127,10 +151,11 @@ impl<R: BufRead> Walker<R> {
             match event {
                 Event::Start(ref start) | Event::Empty(ref start) => {
                     let empty = matches!(event, Event::Empty(_));
-                    if self.path.len() >= MAX_DEPTH {
+                    if self.ends.len() >= MAX_DEPTH {
                         return Err(XmlError::TooDeep { position });
                     }
-                    let name = start.local_name().as_ref().to_owned();
+                    self.names.push_str(start.local_name().as_ref());
+                    self.ends.push(self.names.len());
                     let mut ccy = None;
                     let mut xmlns = None;
                     for attribute in start.attributes().with_checks(false).flatten() {
@@ -142,7 +167,6 @@ impl<R: BufRead> Walker<R> {
                         }
                     }
                     self.seen_root = true;
-                    self.path.push(name);
                     self.text.clear();
                     self.last_ccy = ccy;
                     // An empty element is an open immediately followed by a close.
@@ -150,7 +174,7 @@ impl<R: BufRead> Walker<R> {
                     return Ok(Step::Open { xmlns });
                 }
                 Event::End(_) => {
-                    if self.path.is_empty() {
+                    if self.ends.is_empty() {
                         return Err(XmlError::Malformed {
                             position,
                             message: "closing tag without an opening one".to_owned(),
@@ -161,7 +185,7 @@ impl<R: BufRead> Walker<R> {
                     return Ok(Step::Close { text });
                 }
                 Event::Text(text) => {
-                    if !self.path.is_empty() {
+                    if !self.ends.is_empty() {
                         self.text.push_str(&text.xml10_content());
                     }
                 }
@@ -195,7 +219,7 @@ impl<R: BufRead> Walker<R> {
                 Event::DocType(_) => return Err(XmlError::Dtd { position }),
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
                 Event::Eof => {
-                    if !self.path.is_empty() || !self.seen_root {
+                    if !self.ends.is_empty() || !self.seen_root {
                         return Err(XmlError::Truncated);
                     }
                     return Ok(Step::Eof);
