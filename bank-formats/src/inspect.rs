@@ -20,6 +20,8 @@ pub enum InspectError {
     Unknown(String),
     #[error(transparent)]
     Xml(#[from] XmlError),
+    #[error(transparent)]
+    Layout(#[from] crate::layout::LayoutError),
 }
 
 /// One transaction as the contract shows it.
@@ -92,10 +94,13 @@ fn detect(bytes: &[u8]) -> Result<String, InspectError> {
     ))
 }
 
-/// Reads any supported bank file.
+/// Reads any supported bank file: ISO 20022 XML, or a fixed-width file of a shipped layout.
 pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InspectError::Empty);
+    }
+    if let Some(read) = crate::layout::inspect(bytes) {
+        return Ok(from_layout(read?));
     }
     let format = detect(bytes)?;
     if format.starts_with("pain.008") {
@@ -111,6 +116,30 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
 
 fn some(text: &str) -> Option<String> {
     Some(text.to_owned()).filter(|t| !t.is_empty())
+}
+
+fn from_layout(file: crate::layout::LayoutInspection) -> Inspection {
+    let transactions = file
+        .transactions
+        .iter()
+        .map(|t| InspectedTransaction {
+            end_to_end_id: some(&t.end_to_end_id),
+            amount: t.amount.map(|a| a.to_string()),
+            status: t.iso_status.clone(),
+            reason: t.reason.clone(),
+            reversal: Some(t.reversal),
+            mandate_id: Some(t.mandate_id.clone()),
+        })
+        .collect();
+    Inspection {
+        format: file.format,
+        message_id: file.message_id,
+        status: None,
+        reason: None,
+        original_message_id: file.original_message_id.map(Some),
+        payments: None,
+        transactions,
+    }
 }
 
 fn from_pain008(doc: Pain008Document) -> Inspection {
@@ -274,9 +303,15 @@ pub struct Validation {
     pub problems: Vec<String>,
 }
 
-/// Checks a bank file: our own pain.008 strictly (totals, amounts, ids, currency);
-/// reports (pain.002, camt) for readability.
+/// Checks a bank file: our own pain.008 and fixed-width files strictly (totals, counts,
+/// amounts, ids, field formats); reports (pain.002, camt) for readability.
 pub fn validate(bytes: &[u8]) -> Validation {
+    if let Some(layout) = crate::layout::detect(bytes) {
+        return Validation {
+            format: Some(layout.name().to_owned()),
+            problems: layout.validate(bytes).iter().map(ToString::to_string).collect(),
+        };
+    }
     let format = match detect(bytes) {
         Ok(format) => format,
         Err(e) => {
