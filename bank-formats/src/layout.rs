@@ -41,8 +41,7 @@ pub use model::{
 };
 pub use read::RecordReader;
 pub use shipped::{
-    InspectedTransaction, LayoutInspection, detect, detect_among, inspect, shipped,
-    shipped_layout,
+    InspectedTransaction, LayoutInspection, detect, detect_among, inspect, shipped, shipped_layout,
 };
 pub use write::{LayoutWriter, WrittenTotals};
 

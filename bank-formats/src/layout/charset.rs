@@ -12,7 +12,11 @@ use super::Encoding;
 
 /// Whether `c` is in the restricted set.
 pub fn is_restricted(c: char) -> bool {
-    c.is_ascii_alphanumeric() || matches!(c, ' ' | '/' | '-' | '?' | ':' | '(' | ')' | '.' | ',' | '\'' | '+')
+    c.is_ascii_alphanumeric()
+        || matches!(
+            c,
+            ' ' | '/' | '-' | '?' | ':' | '(' | ')' | '.' | ',' | '\'' | '+'
+        )
 }
 
 /// Makes `text` fit the layout's charset and encoding. Control characters always become
@@ -150,7 +154,11 @@ mod tests {
 
     #[test]
     fn accents_and_arabic_become_restricted_latin() {
-        let out = fit_text("Société Bâtiment Œuvre & Fils", Charset::Restricted, Encoding::Ascii);
+        let out = fit_text(
+            "Société Bâtiment Œuvre & Fils",
+            Charset::Restricted,
+            Encoding::Ascii,
+        );
         assert_eq!(out, "Societe Batiment OEuvre + Fils");
         let out = fit_text("شركة بن علي للبناء", Charset::Restricted, Encoding::Ascii);
         assert!(out.chars().all(is_restricted), "{out}");

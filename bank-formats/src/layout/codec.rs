@@ -153,10 +153,7 @@ impl DateFormat {
                 }
                 DatePart::Year2 => {
                     if !(2000..=2099).contains(&date.year()) {
-                        return Err(format!(
-                            "year {} does not fit YY (2000–2099)",
-                            date.year()
-                        ));
+                        return Err(format!("year {} does not fit YY (2000–2099)", date.year()));
                     }
                     out.push_str(&format!("{:02}", date.year() - 2000));
                 }
@@ -265,7 +262,9 @@ pub(crate) fn encode(
         },
         FieldKind::Status => match value {
             Value::Text(t) if t.chars().count() == width => Ok(t.clone()),
-            other => Err(format!("expects a {width}-character status code, got {other:?}")),
+            other => Err(format!(
+                "expects a {width}-character status code, got {other:?}"
+            )),
         },
         // Computed or fixed fields are never caller-supplied; the writer fills them.
         FieldKind::Constant(_)
@@ -297,10 +296,13 @@ pub(crate) fn digits_into(digits: &str, width: usize, exact_width: bool) -> Resu
 
 pub(crate) fn amount_into(amount: Amount, width: usize) -> Result<String, String> {
     if amount.centimes() < 0 {
-        return Err(format!("{amount} is negative; amounts in files are unsigned"));
+        return Err(format!(
+            "{amount} is negative; amounts in files are unsigned"
+        ));
     }
-    digits_into(&amount.centimes().to_string(), width, false)
-        .map_err(|_| format!("{amount} does not fit in {width} digits of centimes (never truncated)"))
+    digits_into(&amount.centimes().to_string(), width, false).map_err(|_| {
+        format!("{amount} does not fit in {width} digits of centimes (never truncated)")
+    })
 }
 
 fn pad_right(text: &str, width: usize) -> String {
@@ -329,16 +331,22 @@ pub(crate) fn decode(field: &FieldDef, raw: &str) -> Result<Value, String> {
         }
         FieldKind::Amount | FieldKind::Sum { .. } => {
             if raw.is_empty() || !raw.bytes().all(|b| b.is_ascii_digit()) {
-                return Err(format!("{} is not a number (amount in centimes)", quote(raw)));
+                return Err(format!(
+                    "{} is not a number (amount in centimes)",
+                    quote(raw)
+                ));
             }
             raw.parse::<i64>()
                 .map(|c| Value::Amount(Amount::from_centimes(c)))
                 .map_err(|_| format!("{} is too large for an amount", quote(raw)))
         }
-        FieldKind::Date(format) => format
-            .read(raw)
-            .map(Value::Date)
-            .ok_or_else(|| format!("{} is not a date in format {}", quote(raw), format.pattern())),
+        FieldKind::Date(format) => format.read(raw).map(Value::Date).ok_or_else(|| {
+            format!(
+                "{} is not a date in format {}",
+                quote(raw),
+                format.pattern()
+            )
+        }),
         FieldKind::Alpha { .. } => Ok(Value::Text(raw.trim_end_matches(' ').to_owned())),
         FieldKind::Status => Ok(Value::Text(raw.to_owned())),
         FieldKind::Constant(expected) => {

@@ -251,8 +251,12 @@ impl FieldKind {
             FieldKind::Constant(value) => format!("constant `{value}`"),
             FieldKind::Filler(' ') => "filler (spaces)".into(),
             FieldKind::Filler(c) => format!("filler (`{c}`)"),
-            FieldKind::Count { of: CountOf::Details } => "count of details".into(),
-            FieldKind::Count { of: CountOf::Records } => "count of records".into(),
+            FieldKind::Count {
+                of: CountOf::Details,
+            } => "count of details".into(),
+            FieldKind::Count {
+                of: CountOf::Records,
+            } => "count of records".into(),
             FieldKind::Sum { of } => format!("sum of `{of}`"),
             FieldKind::Sequence => "sequence number".into(),
             FieldKind::Status => "status code".into(),
@@ -690,7 +694,10 @@ impl Ctx {
                 )));
             }
             if fields[..i].iter().any(|f| f.name == field.name) {
-                return Err(bad(format!("{where_}: field {} is listed twice", field.name)));
+                return Err(bad(format!(
+                    "{where_}: field {} is listed twice",
+                    field.name
+                )));
             }
             let rt_end = self.rt_start + self.rt_width - 1;
             if field.start <= rt_end && self.rt_start <= field.end() {
@@ -764,9 +771,7 @@ impl Ctx {
             .iter()
             .find(|(key, set)| *set && !allowed.contains(key))
         {
-            return Err(bad(format!(
-                "{at}: `{key}` does not apply to this type"
-            )));
+            return Err(bad(format!("{at}: `{key}` does not apply to this type")));
         }
         let kind = match raw.kind {
             RawKind::Numeric => FieldKind::Numeric {
@@ -785,9 +790,9 @@ impl Ctx {
                 FieldKind::Amount
             }
             RawKind::Date => {
-                let pattern = raw
-                    .format
-                    .ok_or_else(|| bad(format!("{at}: a date needs `format`, e.g. \"YYYYMMDD\"")))?;
+                let pattern = raw.format.ok_or_else(|| {
+                    bad(format!("{at}: a date needs `format`, e.g. \"YYYYMMDD\""))
+                })?;
                 let format = DateFormat::parse(&pattern).map_err(|e| bad(format!("{at}: {e}")))?;
                 if format.width() != raw.width {
                     return Err(bad(format!(
@@ -844,14 +849,16 @@ impl Ctx {
                         "{at}: sums are at most {MAX_AMOUNT_WIDTH} digits"
                     )));
                 }
-                let of = raw
-                    .of
-                    .ok_or_else(|| bad(format!("{at}: a sum needs `of` (a detail amount field)")))?;
+                let of = raw.of.ok_or_else(|| {
+                    bad(format!("{at}: a sum needs `of` (a detail amount field)"))
+                })?;
                 FieldKind::Sum { of }
             }
             RawKind::Sequence => {
                 if role != RecordRole::Detail {
-                    return Err(bad(format!("{at}: sequence numbers belong in detail records")));
+                    return Err(bad(format!(
+                        "{at}: sequence numbers belong in detail records"
+                    )));
                 }
                 FieldKind::Sequence
             }

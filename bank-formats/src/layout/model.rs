@@ -9,8 +9,7 @@ use chrono::NaiveDate;
 use mandates::Amount;
 
 use super::{
-    FileKind, Layout, LayoutError, LayoutWriter, Record, RecordDef, RecordRole, ReturnStatus,
-    Value,
+    FileKind, Layout, LayoutError, LayoutWriter, Record, RecordDef, RecordRole, ReturnStatus, Value,
 };
 
 /// What a debit file's header says about the file as a whole.
@@ -163,7 +162,11 @@ where
     I::Item: Borrow<DebitInstruction>,
 {
     require_kind(layout, FileKind::Debit)?;
-    require_fields(layout, layout.detail(), &["end_to_end_id", "account", "amount"])?;
+    require_fields(
+        layout,
+        layout.detail(),
+        &["end_to_end_id", "account", "amount"],
+    )?;
     let detail_has_date = layout.detail().has_field("collection_date");
     if !detail_has_date && !layout.header().has_field("collection_date") {
         return Err(model_error(
@@ -175,12 +178,42 @@ where
 
     let def = layout.header();
     let mut record = Record::new(RecordRole::Header);
-    put(&mut record, def, "file_reference", Value::text(&header.file_reference));
-    put(&mut record, def, "creation_date", Value::Date(header.creation_date));
-    put(&mut record, def, "collection_date", Value::Date(header.collection_date));
-    put(&mut record, def, "creditor_name", Value::text(&header.creditor_name));
-    put(&mut record, def, "creditor_account", Value::digits(&header.creditor_account));
-    put(&mut record, def, "creditor_id", Value::text(&header.creditor_id));
+    put(
+        &mut record,
+        def,
+        "file_reference",
+        Value::text(&header.file_reference),
+    );
+    put(
+        &mut record,
+        def,
+        "creation_date",
+        Value::Date(header.creation_date),
+    );
+    put(
+        &mut record,
+        def,
+        "collection_date",
+        Value::Date(header.collection_date),
+    );
+    put(
+        &mut record,
+        def,
+        "creditor_name",
+        Value::text(&header.creditor_name),
+    );
+    put(
+        &mut record,
+        def,
+        "creditor_account",
+        Value::digits(&header.creditor_account),
+    );
+    put(
+        &mut record,
+        def,
+        "creditor_id",
+        Value::text(&header.creditor_id),
+    );
     writer.write_header(&record)?;
 
     let def = layout.detail();
@@ -197,23 +230,53 @@ where
             });
         }
         let mut record = Record::new(RecordRole::Detail);
-        put(&mut record, def, "end_to_end_id", Value::text(&instruction.end_to_end_id));
-        put(&mut record, def, "account", Value::digits(&instruction.account_digits));
-        put(&mut record, def, "debtor_name", Value::text(&instruction.debtor_name));
-        put(&mut record, def, "amount", Value::Amount(instruction.amount));
+        put(
+            &mut record,
+            def,
+            "end_to_end_id",
+            Value::text(&instruction.end_to_end_id),
+        );
+        put(
+            &mut record,
+            def,
+            "account",
+            Value::digits(&instruction.account_digits),
+        );
+        put(
+            &mut record,
+            def,
+            "debtor_name",
+            Value::text(&instruction.debtor_name),
+        );
+        put(
+            &mut record,
+            def,
+            "amount",
+            Value::Amount(instruction.amount),
+        );
         put(
             &mut record,
             def,
             "mandate_reference",
             Value::text(&instruction.mandate_reference),
         );
-        put(&mut record, def, "collection_date", Value::Date(instruction.collection_date));
+        put(
+            &mut record,
+            def,
+            "collection_date",
+            Value::Date(instruction.collection_date),
+        );
         writer.write_detail(&record)?;
     }
 
     let def = layout.trailer();
     let mut record = Record::new(RecordRole::Trailer);
-    put(&mut record, def, "file_reference", Value::text(&header.file_reference));
+    put(
+        &mut record,
+        def,
+        "file_reference",
+        Value::text(&header.file_reference),
+    );
     let totals = writer.finish(&record)?;
     Ok(FileTotals {
         count: totals.details,
@@ -224,7 +287,11 @@ where
 /// Reads a debit file whole (checked like any layout file).
 pub fn read_debit_file(layout: &Layout, bytes: &[u8]) -> Result<DebitFile, LayoutError> {
     require_kind(layout, FileKind::Debit)?;
-    require_fields(layout, layout.detail(), &["end_to_end_id", "account", "amount"])?;
+    require_fields(
+        layout,
+        layout.detail(),
+        &["end_to_end_id", "account", "amount"],
+    )?;
     let mut header = None;
     let mut instructions = Vec::new();
     let mut totals = FileTotals::default();
@@ -287,37 +354,68 @@ where
     I::Item: Borrow<ReturnRecord>,
 {
     require_kind(layout, FileKind::Return)?;
-    require_fields(layout, layout.detail(), &["end_to_end_id", "amount", "status"])?;
+    require_fields(
+        layout,
+        layout.detail(),
+        &["end_to_end_id", "amount", "status"],
+    )?;
     let mut writer = LayoutWriter::new(layout, out);
 
     let def = layout.header();
     let mut record = Record::new(RecordRole::Header);
-    put(&mut record, def, "file_reference", Value::text(&header.file_reference));
+    put(
+        &mut record,
+        def,
+        "file_reference",
+        Value::text(&header.file_reference),
+    );
     put(
         &mut record,
         def,
         "original_file_reference",
         Value::text(&header.original_file_reference),
     );
-    put(&mut record, def, "creation_date", Value::Date(header.creation_date));
+    put(
+        &mut record,
+        def,
+        "creation_date",
+        Value::Date(header.creation_date),
+    );
     writer.write_header(&record)?;
 
     let def = layout.detail();
     for (index, item) in records.into_iter().enumerate() {
         let item = item.borrow();
-        let status = layout.code_for_status(item.status).ok_or_else(|| LayoutError::Write {
-            record: format!("detail {}", index + 1),
-            field: "status".into(),
-            problem: format!("the layout has no code for status {}", item.status.as_str()),
-        })?;
+        let status = layout
+            .code_for_status(item.status)
+            .ok_or_else(|| LayoutError::Write {
+                record: format!("detail {}", index + 1),
+                field: "status".into(),
+                problem: format!("the layout has no code for status {}", item.status.as_str()),
+            })?;
         let mut record = Record::new(RecordRole::Detail);
-        put(&mut record, def, "end_to_end_id", Value::text(&item.end_to_end_id));
+        put(
+            &mut record,
+            def,
+            "end_to_end_id",
+            Value::text(&item.end_to_end_id),
+        );
         if !item.account_digits.is_empty() {
-            put(&mut record, def, "account", Value::digits(&item.account_digits));
+            put(
+                &mut record,
+                def,
+                "account",
+                Value::digits(&item.account_digits),
+            );
         }
         put(&mut record, def, "amount", Value::Amount(item.amount));
         put(&mut record, def, "status", Value::text(status));
-        put(&mut record, def, "return_code", Value::text(&item.return_code));
+        put(
+            &mut record,
+            def,
+            "return_code",
+            Value::text(&item.return_code),
+        );
         put(&mut record, def, "date", Value::Date(item.date));
         if let Some(mandate) = &item.mandate_reference {
             put(&mut record, def, "mandate_reference", Value::text(mandate));
@@ -327,7 +425,12 @@ where
 
     let def = layout.trailer();
     let mut record = Record::new(RecordRole::Trailer);
-    put(&mut record, def, "file_reference", Value::text(&header.file_reference));
+    put(
+        &mut record,
+        def,
+        "file_reference",
+        Value::text(&header.file_reference),
+    );
     let totals = writer.finish(&record)?;
     Ok(FileTotals {
         count: totals.details,
@@ -360,7 +463,11 @@ pub fn read_return_stream<R: BufRead>(
     mut on_record: impl FnMut(ReturnRecord) -> Result<(), LayoutError>,
 ) -> Result<(ReturnFileHeader, FileTotals), LayoutError> {
     require_kind(layout, FileKind::Return)?;
-    require_fields(layout, layout.detail(), &["end_to_end_id", "amount", "status"])?;
+    require_fields(
+        layout,
+        layout.detail(),
+        &["end_to_end_id", "amount", "status"],
+    )?;
     let mut header: Option<ReturnFileHeader> = None;
     let mut totals = FileTotals::default();
     for record in layout.records(reader) {
@@ -375,11 +482,13 @@ pub fn read_return_stream<R: BufRead>(
             }
             RecordRole::Detail => {
                 let code = text(&record, "status");
-                let status = layout.status_for_code(&code).ok_or_else(|| LayoutError::Field {
-                    line: record.line(),
-                    field: "status".into(),
-                    problem: format!("'{code}' is not a status code of this layout"),
-                })?;
+                let status = layout
+                    .status_for_code(&code)
+                    .ok_or_else(|| LayoutError::Field {
+                        line: record.line(),
+                        field: "status".into(),
+                        problem: format!("'{code}' is not a status code of this layout"),
+                    })?;
                 let file_date = header.as_ref().map(|h| h.creation_date);
                 let date = match (record.date("date"), file_date) {
                     (Some(d), _) | (None, Some(d)) => d,
@@ -413,26 +522,33 @@ fn text(record: &Record, name: &str) -> String {
 }
 
 fn date(layout: &Layout, record: &Record, name: &str) -> Result<NaiveDate, LayoutError> {
-    record.date(name).ok_or_else(|| match layout.record(record.role()).has_field(name) {
-        true => LayoutError::Field {
-            line: record.line(),
-            field: name.to_owned(),
-            problem: "a date is required here".into(),
-        },
-        false => model_error(
-            layout,
-            format!("the {} record needs a `{name}` date field", record.role().as_str()),
-        ),
-    })
+    record
+        .date(name)
+        .ok_or_else(|| match layout.record(record.role()).has_field(name) {
+            true => LayoutError::Field {
+                line: record.line(),
+                field: name.to_owned(),
+                problem: "a date is required here".into(),
+            },
+            false => model_error(
+                layout,
+                format!(
+                    "the {} record needs a `{name}` date field",
+                    record.role().as_str()
+                ),
+            ),
+        })
 }
 
 fn amount(layout: &Layout, record: &Record, name: &str) -> Result<Amount, LayoutError> {
-    record.amount(name).ok_or_else(|| match layout.record(record.role()).has_field(name) {
-        true => LayoutError::Field {
-            line: record.line(),
-            field: name.to_owned(),
-            problem: "an amount is required here".into(),
-        },
-        false => model_error(layout, format!("the detail record needs an `{name}` field")),
-    })
+    record
+        .amount(name)
+        .ok_or_else(|| match layout.record(record.role()).has_field(name) {
+            true => LayoutError::Field {
+                line: record.line(),
+                field: name.to_owned(),
+                problem: "an amount is required here".into(),
+            },
+            false => model_error(layout, format!("the detail record needs an `{name}` field")),
+        })
 }

@@ -51,7 +51,9 @@ impl Layout {
                 trailer,
             }),
             // The reader already reported a missing header or trailer.
-            _ => Err(LayoutError::File("the file has no header or no trailer".into())),
+            _ => Err(LayoutError::File(
+                "the file has no header or no trailer".into(),
+            )),
         }
     }
 
@@ -74,7 +76,9 @@ impl Layout {
         }
         match (header, trailer) {
             (Some(header), Some(trailer)) => Ok((header, trailer)),
-            _ => Err(LayoutError::File("the file has no header or no trailer".into())),
+            _ => Err(LayoutError::File(
+                "the file has no header or no trailer".into(),
+            )),
         }
     }
 
@@ -228,65 +232,63 @@ impl<R: BufRead> LineSource<R> {
     }
 
     fn next_separated(&mut self) -> Option<Result<RawLine, LayoutError>> {
-        loop {
-            self.number += 1;
-            let mut bytes = Vec::new();
-            let seen = loop {
-                let available = match self.reader.fill_buf() {
-                    Ok(available) => available,
-                    Err(e) if e.kind() == ErrorKind::Interrupted => continue,
-                    Err(e) => return Some(Err(e.into())),
-                };
-                if available.is_empty() {
-                    break Seen::Eof;
-                }
-                match available.iter().position(|&b| b == b'\n') {
-                    Some(pos) => {
-                        bytes.extend_from_slice(&available[..pos]);
-                        self.reader.consume(pos + 1);
-                        break Seen::Lf;
-                    }
-                    None => {
-                        let n = available.len();
-                        bytes.extend_from_slice(available);
-                        self.reader.consume(n);
-                    }
-                }
-                if bytes.len() > self.max_bytes {
-                    return Some(Err(LayoutError::Line {
-                        line: self.number,
-                        problem: format!(
-                            "no line ending within {} bytes (records are {} characters)",
-                            self.max_bytes, self.record_bytes
-                        ),
-                    }));
-                }
+        self.number += 1;
+        let mut bytes = Vec::new();
+        let seen = loop {
+            let available = match self.reader.fill_buf() {
+                Ok(available) => available,
+                Err(e) if e.kind() == ErrorKind::Interrupted => continue,
+                Err(e) => return Some(Err(e.into())),
             };
-            let seen = if seen == Seen::Lf && bytes.last() == Some(&b'\r') {
-                bytes.pop();
-                Seen::CrLf
-            } else {
-                seen
-            };
-            if seen == Seen::Eof && is_end_noise(&bytes) {
-                return None;
+            if available.is_empty() {
+                break Seen::Eof;
+            }
+            match available.iter().position(|&b| b == b'\n') {
+                Some(pos) => {
+                    bytes.extend_from_slice(&available[..pos]);
+                    self.reader.consume(pos + 1);
+                    break Seen::Lf;
+                }
+                None => {
+                    let n = available.len();
+                    bytes.extend_from_slice(available);
+                    self.reader.consume(n);
+                }
             }
             if bytes.len() > self.max_bytes {
                 return Some(Err(LayoutError::Line {
                     line: self.number,
                     problem: format!(
-                        "{} bytes long; records are {} characters",
-                        bytes.len(),
-                        self.record_bytes
+                        "no line ending within {} bytes (records are {} characters)",
+                        self.max_bytes, self.record_bytes
                     ),
                 }));
             }
-            return Some(Ok(RawLine {
-                number: self.number,
-                bytes,
-                seen,
+        };
+        let seen = if seen == Seen::Lf && bytes.last() == Some(&b'\r') {
+            bytes.pop();
+            Seen::CrLf
+        } else {
+            seen
+        };
+        if seen == Seen::Eof && is_end_noise(&bytes) {
+            return None;
+        }
+        if bytes.len() > self.max_bytes {
+            return Some(Err(LayoutError::Line {
+                line: self.number,
+                problem: format!(
+                    "{} bytes long; records are {} characters",
+                    bytes.len(),
+                    self.record_bytes
+                ),
             }));
         }
+        Some(Ok(RawLine {
+            number: self.number,
+            bytes,
+            seen,
+        }))
     }
 
     fn next_fixed(&mut self) -> Option<Result<RawLine, LayoutError>> {
@@ -356,7 +358,9 @@ fn parse_line(layout: &Layout, line: &RawLine, strict: bool) -> (Option<Record>,
                 LineEnding::Lf => "LF",
                 LineEnding::None => "fixed-length records without separators",
             };
-            errors.push(at_line(format!("ends with {found}; the layout uses {wanted}")));
+            errors.push(at_line(format!(
+                "ends with {found}; the layout uses {wanted}"
+            )));
         }
     }
 
@@ -391,7 +395,9 @@ fn parse_line(layout: &Layout, line: &RawLine, strict: bool) -> (Option<Record>,
     }
 
     let (rt_start, rt_width) = layout.record_type_position();
-    let code: String = chars[rt_start - 1..rt_start - 1 + rt_width].iter().collect();
+    let code: String = chars[rt_start - 1..rt_start - 1 + rt_width]
+        .iter()
+        .collect();
     let Some(def) = layout.record_for_code(&code) else {
         let known = [layout.header(), layout.detail(), layout.trailer()]
             .iter()
@@ -619,9 +625,8 @@ impl Checker {
                         CountOf::Details => "detail records",
                         CountOf::Records => "records",
                     };
-                    (digits.parse::<u64>().ok() != Some(expected)).then(|| {
-                        format!("count '{digits}' but the file has {expected} {what}")
-                    })
+                    (digits.parse::<u64>().ok() != Some(expected))
+                        .then(|| format!("count '{digits}' but the file has {expected} {what}"))
                 }
                 (Total::Sum(index), Some(Value::Amount(declared))) => {
                     match self.sums.get(*index).copied().flatten() {
@@ -648,7 +653,9 @@ impl Checker {
 
     fn finish(&self) -> Result<(), LayoutError> {
         match self.state {
-            State::Start => Err(LayoutError::File("the file is empty (no header record)".into())),
+            State::Start => Err(LayoutError::File(
+                "the file is empty (no header record)".into(),
+            )),
             State::Body => Err(LayoutError::File(format!(
                 "no trailer record after {} detail records (the file may be truncated)",
                 self.details

@@ -138,7 +138,10 @@ impl Layout {
                     let amount = record.amount("amount");
                     view.transaction_count += 1;
                     if let Some(amount) = amount {
-                        view.control_sum = view.control_sum.checked_add(amount).unwrap_or(view.control_sum);
+                        view.control_sum = view
+                            .control_sum
+                            .checked_add(amount)
+                            .unwrap_or(view.control_sum);
                     }
                     view.transactions.push(InspectedTransaction {
                         end_to_end_id: text("end_to_end_id").unwrap_or_default(),
@@ -149,7 +152,9 @@ impl Layout {
                         reversal: status == Some(ReturnStatus::Returned),
                         mandate_id: text("mandate_reference"),
                         account_masked: record.text("account").map(mandates::mask_digits),
-                        date: record.date("date").or_else(|| record.date("collection_date")),
+                        date: record
+                            .date("date")
+                            .or_else(|| record.date("collection_date")),
                     });
                 }
                 RecordRole::Trailer => {}

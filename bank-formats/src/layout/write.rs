@@ -74,8 +74,10 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
         let def = self.layout.header();
         let line = self.encode_record(def, record, "header".into(), None)?;
         for field in def.fields() {
-            if matches!(field.kind(), FieldKind::Count { .. } | FieldKind::Sum { .. })
-                && let Some(value) = record.get(field.name())
+            if matches!(
+                field.kind(),
+                FieldKind::Count { .. } | FieldKind::Sum { .. }
+            ) && let Some(value) = record.get(field.name())
             {
                 self.header_totals
                     .push((field.name().to_owned(), value.clone()));
@@ -127,7 +129,12 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
                     problem: format!(
                         "declared {declared} but the file has {}",
                         match field.kind() {
-                            FieldKind::Count { .. } => self.details.to_string(),
+                            FieldKind::Count {
+                                of: CountOf::Details,
+                            } => self.details.to_string(),
+                            FieldKind::Count {
+                                of: CountOf::Records,
+                            } => (self.details + 2).to_string(),
                             _ => self.sum_for(field.kind()).to_string(),
                         }
                     ),
@@ -248,7 +255,10 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
                         if declared != text {
                             return Err(error(
                                 field.name(),
-                                format!("given {v} but the file's total is {}", text.trim_start_matches('0')),
+                                format!(
+                                    "given {v} but the file's total is {}",
+                                    text.trim_start_matches('0')
+                                ),
                             ));
                         }
                     }
