@@ -181,7 +181,14 @@ impl<R: BufRead> Walker<R> {
                         });
                     }
                     self.pending_close = true;
-                    let text = std::mem::take(&mut self.text).trim().to_owned();
+                    // Copy out the trimmed text and keep the buffer's capacity for the next.
+                    let trimmed = self.text.trim();
+                    let text = if trimmed.is_empty() {
+                        String::new()
+                    } else {
+                        trimmed.to_owned()
+                    };
+                    self.text.clear();
                     return Ok(Step::Close { text });
                 }
                 Event::Text(text) => {
