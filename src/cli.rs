@@ -15,7 +15,11 @@ use crate::web::AppState;
 use crate::{app, telemetry, web};
 
 #[derive(Debug, Parser)]
-#[command(name = "tahsil", version, about = "Automated direct-debit collection for social funds")]
+#[command(
+    name = "tahsil",
+    version,
+    about = "Automated direct-debit collection for social funds"
+)]
 pub struct Cli {
     /// Database URL: sqlite://FILE (embedded, the default) or postgres://USER@HOST/DB.
     #[arg(long, global = true, value_name = "URL")]
@@ -218,7 +222,10 @@ async fn demo(
     let summary = crate::demo::seed(&store, employers, worksites, &period, 2026).await?;
     store.close().await;
     let url = crate::store::redact_url(&config.database_url);
-    println!("tahsil demo: a demo fund, seeded in {:.1?}", started.elapsed());
+    println!(
+        "tahsil demo: a demo fund, seeded in {:.1?}",
+        started.elapsed()
+    );
     println!("  database:      {url}");
     println!(
         "  employers:     {} with {} worksites",
@@ -235,7 +242,9 @@ async fn demo(
     println!("browse it:");
     println!("  cargo run --release -- --database-url {url} serve");
     println!("  curl http://127.0.0.1:8080/api/v1/employers");
-    println!("not built yet: the collection run, bank files and reconciliation (see the open issues)");
+    println!(
+        "not built yet: the collection run, bank files and reconciliation (see the open issues)"
+    );
     Ok(ExitCode::SUCCESS)
 }
 
@@ -295,7 +304,11 @@ fn accounts_check(input: &str, banks: &BankTable) -> ExitCode {
         AccountKind::Postal => "postal account (RIP)",
     };
     println!("valid {kind}");
-    println!("  bank:        {} {}", account.bank_code(), bank.display_name());
+    println!(
+        "  bank:        {} {}",
+        account.bank_code(),
+        bank.display_name()
+    );
     println!("  normalised:  {}", account.digits());
     println!("  grouped:     {}", account.grouped());
     if let AccountId::Postal(rip) = &account {

@@ -28,10 +28,7 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
 pub fn inspect_command(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     let bytes = read(path)?;
     let inspection = inspect(&bytes).map_err(|e| {
-        anyhow::anyhow!(
-            "{} is not a bank file tahsil can read: {e}",
-            path.display()
-        )
+        anyhow::anyhow!("{} is not a bank file tahsil can read: {e}", path.display())
     })?;
     if json {
         println!(
@@ -66,7 +63,11 @@ pub fn validate_command(path: &Path, xsd_dir: Option<&Path>) -> anyhow::Result<E
         }
         Ok(ExitCode::SUCCESS)
     } else {
-        println!("{}: {} problem(s) in {format}", path.display(), problems.len());
+        println!(
+            "{}: {} problem(s) in {format}",
+            path.display(),
+            problems.len()
+        );
         for problem in problems {
             println!("{problem}");
         }
@@ -116,7 +117,9 @@ fn xsd_check(path: &Path, format: &str, configured: Option<&Path>) -> XsdOutcome
         .map(|l| format!("XSD: {l}"))
         .collect();
     if lines.is_empty() {
-        XsdOutcome::Invalid(vec![format!("XSD: the file does not validate against {file_name}")])
+        XsdOutcome::Invalid(vec![format!(
+            "XSD: the file does not validate against {file_name}"
+        )])
     } else {
         XsdOutcome::Invalid(lines)
     }

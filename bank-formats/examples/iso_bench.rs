@@ -91,7 +91,10 @@ fn read(count: u64) -> std::io::Result<()> {
     {
         let mut out = BufWriter::new(std::fs::File::create(&path)?);
         writeln!(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>")?;
-        writeln!(out, "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.02\"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>BENCH-054</MsgId><CreDtTm>2026-12-16T06:00:00</CreDtTm></GrpHdr><Ntfctn><Id>N1</Id><CreDtTm>2026-12-16T06:00:00</CreDtTm><Acct><Id><Othr><Id>00100123012345678935</Id></Othr></Id></Acct>")?;
+        writeln!(
+            out,
+            "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.054.001.02\"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>BENCH-054</MsgId><CreDtTm>2026-12-16T06:00:00</CreDtTm></GrpHdr><Ntfctn><Id>N1</Id><CreDtTm>2026-12-16T06:00:00</CreDtTm><Acct><Id><Othr><Id>00100123012345678935</Id></Othr></Id></Acct>"
+        )?;
         for i in 0..count {
             let returned = i % 10 == 0;
             write!(
@@ -101,7 +104,11 @@ fn read(count: u64) -> std::io::Result<()> {
                 if returned { "DBIT" } else { "CRDT" },
                 16_000_000 + i,
                 amount(i),
-                if returned { "<RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf>" } else { "" }
+                if returned {
+                    "<RtrInf><Rsn><Cd>AM04</Cd></Rsn></RtrInf>"
+                } else {
+                    ""
+                }
             )?;
         }
         writeln!(out, "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>")?;
@@ -117,7 +124,9 @@ fn read(count: u64) -> std::io::Result<()> {
         if entry.transactions.iter().any(|t| t.return_reason.is_some()) {
             returns += 1;
         }
-        total = total.checked_add(entry.amount.unwrap_or(Amount::ZERO)).unwrap_or(total);
+        total = total
+            .checked_add(entry.amount.unwrap_or(Amount::ZERO))
+            .unwrap_or(total);
         Ok(())
     })
     .map_err(std::io::Error::other)?;

@@ -70,7 +70,11 @@ pub struct Inspection {
 fn detect(bytes: &[u8]) -> Result<String, InspectError> {
     let head = &bytes[..bytes.len().min(4096)];
     let head = String::from_utf8_lossy(head);
-    if !head.trim_start_matches('\u{feff}').trim_start().starts_with('<') {
+    if !head
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .starts_with('<')
+    {
         return Err(InspectError::Unknown(
             "not XML, and no fixed-width layout recognises it".to_owned(),
         ));
@@ -110,7 +114,9 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
     } else if format.starts_with("camt.05") {
         Ok(from_camt(read_camt(bytes)?))
     } else {
-        Err(InspectError::Unknown(format!("{format} is not a format tahsil reads")))
+        Err(InspectError::Unknown(format!(
+            "{format} is not a format tahsil reads"
+        )))
     }
 }
 
@@ -270,7 +276,10 @@ impl Inspection {
                     "payment:     {} {}{}",
                     dash(&p.payment_id),
                     dash(&p.status),
-                    p.reason.as_ref().map(|r| format!(" ({r})")).unwrap_or_default()
+                    p.reason
+                        .as_ref()
+                        .map(|r| format!(" ({r})"))
+                        .unwrap_or_default()
                 );
             }
         }
@@ -288,7 +297,9 @@ impl Inspection {
                 dash(&t.amount),
                 dash(&t.status),
                 dash(&t.reason),
-                t.reversal.map(|r| if r { "yes" } else { "no" }).unwrap_or("-")
+                t.reversal
+                    .map(|r| if r { "yes" } else { "no" })
+                    .unwrap_or("-")
             );
         }
         out
@@ -309,7 +320,11 @@ pub fn validate(bytes: &[u8]) -> Validation {
     if let Some(layout) = crate::layout::detect(bytes) {
         return Validation {
             format: Some(layout.name().to_owned()),
-            problems: layout.validate(bytes).iter().map(ToString::to_string).collect(),
+            problems: layout
+                .validate(bytes)
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
         };
     }
     let format = match detect(bytes) {
@@ -359,7 +374,10 @@ fn check_pain008(doc: &Pain008Document, problems: &mut Vec<String>) {
             long("EndToEndId", &t.end_to_end_id, problems);
             long("MndtId", &t.mandate_id, problems);
             if !seen.insert(t.end_to_end_id.clone()) {
-                problems.push(format!("EndToEndId {} appears more than once", t.end_to_end_id));
+                problems.push(format!(
+                    "EndToEndId {} appears more than once",
+                    t.end_to_end_id
+                ));
             }
             match t.amount {
                 Some(a) if a.is_positive() => {
@@ -369,10 +387,16 @@ fn check_pain008(doc: &Pain008Document, problems: &mut Vec<String>) {
                     "transaction {}: InstdAmt {a} is not positive",
                     t.end_to_end_id
                 )),
-                None => problems.push(format!("transaction {}: InstdAmt is missing", t.end_to_end_id)),
+                None => problems.push(format!(
+                    "transaction {}: InstdAmt is missing",
+                    t.end_to_end_id
+                )),
             }
             if t.currency.as_deref().is_some_and(|c| c.len() != 3) {
-                problems.push(format!("transaction {}: currency is not a 3-letter code", t.end_to_end_id));
+                problems.push(format!(
+                    "transaction {}: currency is not a 3-letter code",
+                    t.end_to_end_id
+                ));
             }
             count += 1;
         }
@@ -380,7 +404,9 @@ fn check_pain008(doc: &Pain008Document, problems: &mut Vec<String>) {
             problems.push(format!(
                 "payment block {}: NbOfTxs says {} but it holds {count} transactions",
                 p.payment_id,
-                p.declared_transactions.map(|n| n.to_string()).unwrap_or_else(|| "nothing".to_owned())
+                p.declared_transactions
+                    .map(|n| n.to_string())
+                    .unwrap_or_else(|| "nothing".to_owned())
             ));
         }
         if let Some(declared) = p.declared_control_sum
@@ -397,7 +423,9 @@ fn check_pain008(doc: &Pain008Document, problems: &mut Vec<String>) {
     if doc.declared_transactions != Some(total_count) {
         problems.push(format!(
             "group header: NbOfTxs says {} but the file holds {total_count} transactions",
-            doc.declared_transactions.map(|n| n.to_string()).unwrap_or_else(|| "nothing".to_owned())
+            doc.declared_transactions
+                .map(|n| n.to_string())
+                .unwrap_or_else(|| "nothing".to_owned())
         ));
     }
     if let Some(declared) = doc.declared_control_sum

@@ -30,14 +30,11 @@ pub fn version_from_namespace(namespace: &str) -> Option<String> {
         let Some(candidate) = rest.get(..15) else {
             continue;
         };
-        let shape_ok = candidate
-            .bytes()
-            .enumerate()
-            .all(|(i, b)| match i {
-                0..=3 => b.is_ascii_alphabetic(),
-                4 | 8 | 12 => b == b'.',
-                _ => b.is_ascii_digit(),
-            });
+        let shape_ok = candidate.bytes().enumerate().all(|(i, b)| match i {
+            0..=3 => b.is_ascii_alphabetic(),
+            4 | 8 | 12 => b == b'.',
+            _ => b.is_ascii_digit(),
+        });
         if shape_ok {
             return Some(candidate.to_owned());
         }
@@ -56,8 +53,10 @@ mod tests {
             Some("pain.002.001.03")
         );
         assert_eq!(
-            version_from_namespace("http://www.six-interbank-clearing.com/de/pain.002.001.03.ch.02.xsd")
-                .as_deref(),
+            version_from_namespace(
+                "http://www.six-interbank-clearing.com/de/pain.002.001.03.ch.02.xsd"
+            )
+            .as_deref(),
             Some("pain.002.001.03")
         );
         assert_eq!(version_from_namespace("urn:other"), None);

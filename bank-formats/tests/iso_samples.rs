@@ -9,7 +9,10 @@ use std::path::PathBuf;
 use bank_formats::inspect::{Inspection, inspect};
 
 fn samples_dir() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/iso20022/samples"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/iso20022/samples"
+    ));
     if dir.is_dir() {
         return Some(dir);
     }
@@ -17,12 +20,21 @@ fn samples_dir() -> Option<PathBuf> {
         panic!("CI=true but {} is missing", dir.display());
     }
     use std::io::Write;
-    let _ = writeln!(std::io::stderr(), "skipped: {} is absent (shared ISO 20022 samples)", dir.display());
+    let _ = writeln!(
+        std::io::stderr(),
+        "skipped: {} is absent (shared ISO 20022 samples)",
+        dir.display()
+    );
     None
 }
 
 /// (end_to_end_id, amount, status, reason); `None` means "expected absent".
-type Tx = (Option<&'static str>, Option<&'static str>, Option<&'static str>, Option<&'static str>);
+type Tx = (
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+    Option<&'static str>,
+);
 
 struct Sample {
     path: &'static str,
@@ -43,7 +55,12 @@ const SAMPLES: &[Sample] = &[
         format: "pain.002.001.03",
         message_id: "20180315375204222822452",
         transactions: 1,
-        facts: &[(Some("EndToEndId-001-03-04"), None, Some("RJCT"), Some("AC01"))],
+        facts: &[(
+            Some("EndToEndId-001-03-04"),
+            None,
+            Some("RJCT"),
+            Some("AC01"),
+        )],
         group: Some((None, None, "MsgId-001")),
         reversals: &[],
     },
@@ -67,9 +84,24 @@ const SAMPLES: &[Sample] = &[
         message_id: "DATIR00112G12345678100",
         transactions: 3,
         facts: &[
-            (Some("201207010001/01002"), Some("100.00"), Some("RJCT"), Some("MS02")),
-            (Some("201207010001/02452"), Some("30.30"), Some("RJCT"), Some("MS01")),
-            (Some("201205270001/01650"), Some("90.00"), Some("RJCT"), Some("MS02")),
+            (
+                Some("201207010001/01002"),
+                Some("100.00"),
+                Some("RJCT"),
+                Some("MS02"),
+            ),
+            (
+                Some("201207010001/02452"),
+                Some("30.30"),
+                Some("RJCT"),
+                Some("MS01"),
+            ),
+            (
+                Some("201205270001/01650"),
+                Some("90.00"),
+                Some("RJCT"),
+                Some("MS02"),
+            ),
         ],
         group: Some((None, None, "2012-07-18DEV0801009310G12345678100")),
         reversals: &[],
@@ -88,7 +120,12 @@ const SAMPLES: &[Sample] = &[
         format: "pain.002.001.03",
         message_id: "AAAAUS29_5678c",
         transactions: 1,
-        facts: &[(Some("VA100327/0123"), Some("1025.00"), Some("RJCT"), Some("AM05"))],
+        facts: &[(
+            Some("VA100327/0123"),
+            Some("1025.00"),
+            Some("RJCT"),
+            Some("AM05"),
+        )],
         group: Some((None, None, "CAVAY1234")),
         reversals: &[],
     },
@@ -185,8 +222,18 @@ const SAMPLES: &[Sample] = &[
         message_id: "AAAASESS-FP-ACCR001",
         transactions: 3,
         facts: &[
-            (Some("UXC06170000006PI00001EE00001"), Some("3.10"), Some("BOOK"), None),
-            (Some("UXC06170000006PI00001EE00002"), Some("3.20"), Some("BOOK"), None),
+            (
+                Some("UXC06170000006PI00001EE00001"),
+                Some("3.10"),
+                Some("BOOK"),
+                None,
+            ),
+            (
+                Some("UXC06170000006PI00001EE00002"),
+                Some("3.20"),
+                Some("BOOK"),
+                None,
+            ),
         ],
         group: None,
         reversals: &[],
@@ -197,8 +244,18 @@ const SAMPLES: &[Sample] = &[
         message_id: "BANKFILEID219073",
         transactions: 13,
         facts: &[
-            (Some("EndToEndIdAT-41-001"), Some("2500.00"), Some("BOOK"), None),
-            (Some("EndToEndIdAT-41-002"), Some("500.00"), Some("BOOK"), None),
+            (
+                Some("EndToEndIdAT-41-001"),
+                Some("2500.00"),
+                Some("BOOK"),
+                None,
+            ),
+            (
+                Some("EndToEndIdAT-41-002"),
+                Some("500.00"),
+                Some("BOOK"),
+                None,
+            ),
             // Entry 6: reversed (RvslInd) INFO entry with two failed direct debits.
             (None, Some("40.00"), Some("INFO"), Some("AC01")),
             (None, Some("60.00"), Some("INFO"), Some("CUST")),
@@ -212,9 +269,19 @@ const SAMPLES: &[Sample] = &[
         message_id: "201401030009999_20140104015504378",
         transactions: 9,
         facts: &[
-            (Some("20140103E2EIdA1INGBankNV"), Some("120.00"), Some("BOOK"), None),
+            (
+                Some("20140103E2EIdA1INGBankNV"),
+                Some("120.00"),
+                Some("BOOK"),
+                None,
+            ),
             (None, Some("125.00"), Some("BOOK"), Some("AC04")),
-            (Some("5000300060007000"), Some("30.00"), Some("BOOK"), Some("MD06")),
+            (
+                Some("5000300060007000"),
+                Some("30.00"),
+                Some("BOOK"),
+                Some("MD06"),
+            ),
         ],
         group: None,
         reversals: &[(None, None), (Some("5000300060007000"), Some("DDMdtINGBC"))],
@@ -251,7 +318,11 @@ const SAMPLES: &[Sample] = &[
 fn check(sample: &Sample, inspection: &Inspection) {
     let name = sample.path;
     assert_eq!(inspection.format, sample.format, "{name}");
-    assert_eq!(inspection.message_id.as_deref(), Some(sample.message_id), "{name}");
+    assert_eq!(
+        inspection.message_id.as_deref(),
+        Some(sample.message_id),
+        "{name}"
+    );
     assert_eq!(inspection.transactions.len(), sample.transactions, "{name}");
     for (e2e, amount, status, reason) in sample.facts {
         let found = inspection.transactions.iter().any(|t| {
@@ -260,12 +331,20 @@ fn check(sample: &Sample, inspection: &Inspection) {
                 && t.status.as_deref() == *status
                 && t.reason.as_deref() == *reason
         });
-        assert!(found, "{name}: no transaction {e2e:?} {amount:?} {status:?} {reason:?} in {:#?}", inspection.transactions);
+        assert!(
+            found,
+            "{name}: no transaction {e2e:?} {amount:?} {status:?} {reason:?} in {:#?}",
+            inspection.transactions
+        );
     }
     if let Some((status, reason, original)) = sample.group {
         assert_eq!(inspection.status, Some(status.map(str::to_owned)), "{name}");
         assert_eq!(inspection.reason, Some(reason.map(str::to_owned)), "{name}");
-        assert_eq!(inspection.original_message_id, Some(Some(original.to_owned())), "{name}");
+        assert_eq!(
+            inspection.original_message_id,
+            Some(Some(original.to_owned())),
+            "{name}"
+        );
     }
     let reversals: Vec<(Option<String>, Option<String>)> = inspection
         .transactions
@@ -285,7 +364,8 @@ fn check(sample: &Sample, inspection: &Inspection) {
 fn every_shared_sample_reads_with_the_facts_written_by_hand() {
     let Some(dir) = samples_dir() else { return };
     for sample in SAMPLES {
-        let bytes = std::fs::read(dir.join(sample.path)).unwrap_or_else(|e| panic!("{}: {e}", sample.path));
+        let bytes =
+            std::fs::read(dir.join(sample.path)).unwrap_or_else(|e| panic!("{}: {e}", sample.path));
         let inspection = inspect(&bytes).unwrap_or_else(|e| panic!("{}: {e}", sample.path));
         check(sample, &inspection);
     }
@@ -303,12 +383,19 @@ fn every_sample_in_the_folder_is_described() {
         for file in std::fs::read_dir(&family).unwrap() {
             let file = file.unwrap().path();
             if file.extension().is_some_and(|e| e == "xml") {
-                let relative = file.strip_prefix(&dir).unwrap().to_string_lossy().into_owned();
+                let relative = file
+                    .strip_prefix(&dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 on_disk.insert(relative);
             }
         }
     }
     let described: BTreeSet<String> = SAMPLES.iter().map(|s| s.path.to_owned()).collect();
     let missing: Vec<_> = on_disk.difference(&described).collect();
-    assert!(missing.is_empty(), "samples without hand-written facts: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "samples without hand-written facts: {missing:?}"
+    );
 }

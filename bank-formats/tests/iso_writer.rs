@@ -15,7 +15,10 @@ use mandates::Amount;
 use proptest::prelude::*;
 
 fn shared() -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/iso20022"))
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/iso20022"
+    ))
 }
 
 fn in_ci() -> bool {
@@ -34,7 +37,10 @@ fn skip(reason: &str) {
 fn xmllint(file: &Path, version: Pain008Version) -> Option<Result<(), String>> {
     let xsd = shared().join("xsd").join(format!("{}.xsd", version.name()));
     if !xsd.exists() {
-        skip(&format!("{} is absent (shared ISO 20022 schemas)", xsd.display()));
+        skip(&format!(
+            "{} is absent (shared ISO 20022 schemas)",
+            xsd.display()
+        ));
         return None;
     }
     let output = match Command::new("xmllint")
@@ -114,7 +120,11 @@ fn write_file(
     tag: &str,
 ) -> PathBuf {
     let debits: Vec<Vec<DirectDebit>> = (0..blocks)
-        .map(|b| (0..per_block).map(|i| debit(b * per_block + i, name)).collect())
+        .map(|b| {
+            (0..per_block)
+                .map(|i| debit(b * per_block + i, name))
+                .collect()
+        })
         .collect();
     let sum = |ds: &[DirectDebit]| Amount::checked_sum(ds.iter().map(|d| d.amount)).unwrap();
     let total = Amount::checked_sum(debits.iter().map(|b| sum(b))).unwrap();
@@ -124,11 +134,17 @@ fn write_file(
         std::process::id()
     ));
     let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
-    let mut writer = Pain008Writer::new(file, version, charset, header(blocks * per_block, total)).unwrap();
+    let mut writer =
+        Pain008Writer::new(file, version, charset, header(blocks * per_block, total)).unwrap();
     for (b, block) in debits.iter().enumerate() {
         let date = d(2026, 12, 15 + b as u32);
         writer
-            .begin_payment(&payment(&format!("PMT-{b}"), date, block.len() as u64, sum(block)))
+            .begin_payment(&payment(
+                &format!("PMT-{b}"),
+                date,
+                block.len() as u64,
+                sum(block),
+            ))
             .unwrap();
         for debit in block {
             writer.add(debit).unwrap();
@@ -141,13 +157,62 @@ fn write_file(
 #[test]
 fn every_written_scenario_validates_against_the_official_schema() {
     let scenarios = [
-        (Pain008Version::V02, CharsetPolicy::LatinRestricted, 1, 1, "SARL Bâtiment du Sud", "one"),
-        (Pain008Version::V08, CharsetPolicy::LatinRestricted, 1, 1, "SARL Bâtiment du Sud", "one"),
-        (Pain008Version::V02, CharsetPolicy::Utf8, 3, 4, "مؤسسة البناء الجنوبية", "many-arabic"),
-        (Pain008Version::V08, CharsetPolicy::Utf8, 3, 4, "مؤسسة البناء الجنوبية", "many-arabic"),
-        (Pain008Version::V02, CharsetPolicy::LatinRestricted, 2, 3, "مؤسسة البناء & Fils <Sud>", "translit"),
-        (Pain008Version::V08, CharsetPolicy::LatinRestricted, 1, 10_000, "ETB Travaux Publics Haddad", "10k"),
-        (Pain008Version::V02, CharsetPolicy::Utf8, 1, 10_000, "ETB Travaux Publics Haddad", "10k"),
+        (
+            Pain008Version::V02,
+            CharsetPolicy::LatinRestricted,
+            1,
+            1,
+            "SARL Bâtiment du Sud",
+            "one",
+        ),
+        (
+            Pain008Version::V08,
+            CharsetPolicy::LatinRestricted,
+            1,
+            1,
+            "SARL Bâtiment du Sud",
+            "one",
+        ),
+        (
+            Pain008Version::V02,
+            CharsetPolicy::Utf8,
+            3,
+            4,
+            "مؤسسة البناء الجنوبية",
+            "many-arabic",
+        ),
+        (
+            Pain008Version::V08,
+            CharsetPolicy::Utf8,
+            3,
+            4,
+            "مؤسسة البناء الجنوبية",
+            "many-arabic",
+        ),
+        (
+            Pain008Version::V02,
+            CharsetPolicy::LatinRestricted,
+            2,
+            3,
+            "مؤسسة البناء & Fils <Sud>",
+            "translit",
+        ),
+        (
+            Pain008Version::V08,
+            CharsetPolicy::LatinRestricted,
+            1,
+            10_000,
+            "ETB Travaux Publics Haddad",
+            "10k",
+        ),
+        (
+            Pain008Version::V02,
+            CharsetPolicy::Utf8,
+            1,
+            10_000,
+            "ETB Travaux Publics Haddad",
+            "10k",
+        ),
     ];
     for (version, charset, blocks, per_block, name, tag) in scenarios {
         let path = write_file(version, charset, blocks, per_block, name, tag);
@@ -163,7 +228,10 @@ fn every_written_scenario_validates_against_the_official_schema() {
         let doc = read_pain008(bytes.as_slice()).unwrap();
         assert_eq!(doc.payments.len() as u64, blocks, "{tag}");
         assert_eq!(
-            doc.payments.iter().map(|p| p.transactions.len() as u64).sum::<u64>(),
+            doc.payments
+                .iter()
+                .map(|p| p.transactions.len() as u64)
+                .sum::<u64>(),
             blocks * per_block,
             "{tag}"
         );
@@ -185,7 +253,12 @@ fn wrong_declared_totals_are_refused_at_the_end_of_the_block() {
     )
     .unwrap();
     writer
-        .begin_payment(&payment("P1", d(2026, 12, 15), 2, Amount::from_centimes(100)))
+        .begin_payment(&payment(
+            "P1",
+            d(2026, 12, 15),
+            2,
+            Amount::from_centimes(100),
+        ))
         .unwrap();
     let mut one = debit(1, "A");
     one.amount = Amount::from_centimes(100);
@@ -205,7 +278,12 @@ fn ids_longer_than_the_schema_allows_are_refused_not_cut() {
     )
     .unwrap();
     writer
-        .begin_payment(&payment("P1", d(2026, 12, 15), 1, Amount::from_centimes(100)))
+        .begin_payment(&payment(
+            "P1",
+            d(2026, 12, 15),
+            1,
+            Amount::from_centimes(100),
+        ))
         .unwrap();
     let mut long = debit(1, "A");
     long.end_to_end_id = "E".repeat(36);
@@ -227,7 +305,10 @@ fn id() -> impl Strategy<Value = String> {
 }
 
 fn name() -> impl Strategy<Value = String> {
-    prop_oneof!["[A-Za-z][A-Za-z .,'-]{0,40}[A-Za-z]", "[ا-ي]{1,20}( [ا-ي]{1,20})?"]
+    prop_oneof![
+        "[A-Za-z][A-Za-z .,'-]{0,40}[A-Za-z]",
+        "[ا-ي]{1,20}( [ا-ي]{1,20})?"
+    ]
 }
 
 proptest! {
@@ -295,8 +376,16 @@ proptest! {
 
 fn write_small() -> Vec<u8> {
     let one = debit(1, "مؤسسة & Co");
-    let mut writer = Pain008Writer::new(Vec::new(), Pain008Version::V08, CharsetPolicy::Utf8, header(1, one.amount)).unwrap();
-    writer.begin_payment(&payment("P1", d(2026, 12, 15), 1, one.amount)).unwrap();
+    let mut writer = Pain008Writer::new(
+        Vec::new(),
+        Pain008Version::V08,
+        CharsetPolicy::Utf8,
+        header(1, one.amount),
+    )
+    .unwrap();
+    writer
+        .begin_payment(&payment("P1", d(2026, 12, 15), 1, one.amount))
+        .unwrap();
     writer.add(&one).unwrap();
     writer.finish().unwrap()
 }

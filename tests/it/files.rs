@@ -8,11 +8,17 @@ use serde_json::Value;
 use crate::harness::skip;
 
 fn samples() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/iso20022/samples"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/iso20022/samples"
+    ));
     if dir.is_dir() {
         Some(dir)
     } else {
-        skip(&format!("{} is absent (the shared ISO 20022 samples)", dir.display()));
+        skip(&format!(
+            "{} is absent (the shared ISO 20022 samples)",
+            dir.display()
+        ));
         None
     }
 }
@@ -103,5 +109,80 @@ fn validate_lists_every_problem_and_exits_1() {
     let text = String::from_utf8_lossy(&output.stdout);
     let text = text.to_lowercase();
     assert!(text.contains("nboftxs") || text.contains("count"), "{text}");
-    assert!(text.contains("ctrlsum") || text.contains("control sum"), "{text}");
+    assert!(
+        text.contains("ctrlsum") || text.contains("control sum"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_fixed_width_postal_debit_file_inspects_and_validates_with_masked_accounts() {
+    use bank_formats::layout::{
+        DebitFileHeader, DebitInstruction, shipped_layout, write_debit_file,
+    };
+    use chrono::NaiveDate;
+    use mandates::Amount;
+    let layout = shipped_layout("postal-ccp-debit").expect("shipped layout");
+    let date = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+    let header = DebitFileHeader {
+        file_reference: "TAH-20261215-0001".to_owned(),
+        creation_date: NaiveDate::from_ymd_opt(2026, 12, 10).unwrap(),
+        collection_date: date,
+        creditor_name: "CACOBATPH".to_owned(),
+        creditor_account: "00799999000000020091".to_owned(),
+        creditor_id: "000123".to_owned(),
+    };
+    let instructions = [
+        DebitInstruction {
+            end_to_end_id: "T20261215E0000000001".to_owned(),
+            account_digits: "00799999002311500797".to_owned(),
+            debtor_name: "مؤسسة البناء".to_owned(),
+            amount: Amount::parse("125100.00").unwrap(),
+            mandate_reference: "TSL-16000001-000001".to_owned(),
+            collection_date: date,
+        },
+        DebitInstruction {
+            end_to_end_id: "T20261215E0000000002".to_owned(),
+            account_digits: "00799999000000020091".to_owned(),
+            debtor_name: "SARL Bâtiment".to_owned(),
+            amount: Amount::parse("15.07").unwrap(),
+            mandate_reference: "TSL-16000002-000001".to_owned(),
+            collection_date: date,
+        },
+    ];
+    let mut bytes = Vec::new();
+    write_debit_file(layout, &header, &instructions, &mut bytes).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("debit.txt");
+    std::fs::write(&file, &bytes).unwrap();
+
+    let output = tahsil(&["files", "inspect", "--json", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["format"], "postal-ccp-debit");
+    assert_eq!(json["message_id"], "TAH-20261215-0001");
+    let amounts: Vec<&str> = json["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["amount"].as_str().unwrap())
+        .collect();
+    assert_eq!(amounts, ["125100.00", "15.07"]);
+
+    let table = tahsil(&["files", "inspect", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(
+        !text.contains("00799999002311500797"),
+        "no account in clear: {text}"
+    );
+
+    let valid = tahsil(&["files", "validate", file.to_str().unwrap()]);
+    assert!(valid.status.success(), "{valid:?}");
+
+    // One changed amount digit breaks the trailer's control sum: every problem listed.
+    let mut broken = String::from_utf8(bytes).unwrap();
+    broken = broken.replacen("12510000", "12510001", 1);
+    std::fs::write(&file, broken).unwrap();
+    let invalid = tahsil(&["files", "validate", file.to_str().unwrap()]);
+    assert_eq!(invalid.status.code(), Some(1), "{invalid:?}");
 }

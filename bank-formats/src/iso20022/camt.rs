@@ -122,18 +122,23 @@ pub fn for_each_camt_entry<R: BufRead>(
             Step::Close { text } => {
                 if let Some(t) = tx.as_mut() {
                     if walker.at(&["TxDtls", "Refs", "EndToEndId"]) {
-                        t.end_to_end_id = Some(text).filter(|t| !t.is_empty() && t != "NOTPROVIDED");
+                        t.end_to_end_id =
+                            Some(text).filter(|t| !t.is_empty() && t != "NOTPROVIDED");
                     } else if walker.at(&["TxDtls", "Refs", "MndtId"]) {
                         t.mandate_id = Some(text);
                     } else if walker.at(&["TxDtls", "Refs", "PmtInfId"]) {
                         t.payment_info_id = Some(text);
-                    } else if walker.at(&["TxDtls", "Amt"]) || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"]) {
+                    } else if walker.at(&["TxDtls", "Amt"])
+                        || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"])
+                    {
                         t.amount = Some(parse_amount(&walker, &text)?);
                     } else if walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]) {
                         t.instructed_amount = Some(parse_amount(&walker, &text)?);
                     } else if walker.at(&["TxDtls", "CdtDbtInd"]) {
                         t.credit_debit = Some(text);
-                    } else if walker.at(&["RtrInf", "Rsn", "Cd"]) || walker.at(&["RtrInf", "Rsn", "Prtry"]) {
+                    } else if walker.at(&["RtrInf", "Rsn", "Cd"])
+                        || walker.at(&["RtrInf", "Rsn", "Prtry"])
+                    {
                         t.return_reason = Some(text).filter(|t| !t.is_empty());
                     } else if walker.at(&["TxDtls", "AddtlTxInf"]) {
                         t.additional_info = Some(text);
@@ -159,9 +164,13 @@ pub fn for_each_camt_entry<R: BufRead>(
                         e.reversal = text == "true" || text == "1";
                     } else if walker.at(&["Ntry", "Sts"]) && !text.is_empty() {
                         e.status = Some(text);
-                    } else if walker.at(&["Ntry", "Sts", "Cd"]) || walker.at(&["Ntry", "Sts", "Prtry"]) {
+                    } else if walker.at(&["Ntry", "Sts", "Cd"])
+                        || walker.at(&["Ntry", "Sts", "Prtry"])
+                    {
                         e.status = Some(text);
-                    } else if walker.at(&["Ntry", "BookgDt", "Dt"]) || walker.at(&["Ntry", "BookgDt", "DtTm"]) {
+                    } else if walker.at(&["Ntry", "BookgDt", "Dt"])
+                        || walker.at(&["Ntry", "BookgDt", "DtTm"])
+                    {
                         e.booking_date = Some(text);
                     } else if walker.at(&["BkTxCd", "Domn", "Fmly", "SubFmlyCd"]) {
                         e.bank_transaction_code = Some(text);

@@ -136,8 +136,13 @@ pub enum WriteError {
     #[error("{what} must not be empty")]
     Empty { what: &'static str },
     #[error("transaction {end_to_end_id}: the amount must be positive, found {amount}")]
-    Amount { end_to_end_id: String, amount: Amount },
-    #[error("{level} declares {declared_count} transactions for {declared_sum} but {actual_count} for {actual_sum} were written")]
+    Amount {
+        end_to_end_id: String,
+        amount: Amount,
+    },
+    #[error(
+        "{level} declares {declared_count} transactions for {declared_sum} but {actual_count} for {actual_sum} were written"
+    )]
     Totals {
         level: String,
         declared_count: u64,
@@ -220,7 +225,10 @@ impl<W: Write> Pain008Writer<W> {
         s.push_str(version.namespace());
         s.push_str("\" xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\">\n<CstmrDrctDbtInitn>\n<GrpHdr>");
         writer.element("MsgId", &h.message_id);
-        writer.element("CreDtTm", &h.created_at.format("%Y-%m-%dT%H:%M:%S").to_string());
+        writer.element(
+            "CreDtTm",
+            &h.created_at.format("%Y-%m-%dT%H:%M:%S").to_string(),
+        );
         writer.element("NbOfTxs", &h.number_of_transactions.to_string());
         writer.element("CtrlSum", &h.control_sum.to_string());
         writer.scratch.push_str("<InitgPty>");
@@ -313,13 +321,21 @@ impl<W: Write> Pain008Writer<W> {
         self.scratch.push_str("<PmtInf>");
         self.element("PmtInfId", &info.payment_id);
         self.element("PmtMtd", "DD");
-        self.element("BtchBookg", if info.batch_booking { "true" } else { "false" });
+        self.element(
+            "BtchBookg",
+            if info.batch_booking { "true" } else { "false" },
+        );
         self.element("NbOfTxs", &info.number_of_transactions.to_string());
         self.element("CtrlSum", &info.control_sum.to_string());
-        self.scratch.push_str("<PmtTpInf><SvcLvl><Cd>SEPA</Cd></SvcLvl><LclInstrm><Cd>CORE</Cd></LclInstrm>");
+        self.scratch.push_str(
+            "<PmtTpInf><SvcLvl><Cd>SEPA</Cd></SvcLvl><LclInstrm><Cd>CORE</Cd></LclInstrm>",
+        );
         self.element("SeqTp", info.sequence_type.code());
         self.scratch.push_str("</PmtTpInf>");
-        self.element("ReqdColltnDt", &info.collection_date.format("%Y-%m-%d").to_string());
+        self.element(
+            "ReqdColltnDt",
+            &info.collection_date.format("%Y-%m-%d").to_string(),
+        );
         self.scratch.push_str("<Cdtr>");
         let name = self.name(&info.creditor_name);
         self.element("Nm", &name);
@@ -329,8 +345,9 @@ impl<W: Write> Pain008Writer<W> {
         self.element("ChrgBr", "SLEV");
         self.scratch.push_str("<CdtrSchmeId><Id><PrvtId><Othr>");
         self.element("Id", &info.creditor_scheme_id);
-        self.scratch
-            .push_str("<SchmeNm><Prtry>SEPA</Prtry></SchmeNm></Othr></PrvtId></Id></CdtrSchmeId>\n");
+        self.scratch.push_str(
+            "<SchmeNm><Prtry>SEPA</Prtry></SchmeNm></Othr></PrvtId></Id></CdtrSchmeId>\n",
+        );
         self.block = Some((info.clone(), 0, Amount::ZERO));
         self.flush_scratch()
     }
@@ -354,7 +371,10 @@ impl<W: Write> Pain008Writer<W> {
         self.scratch.push_str(&debit.amount.to_string());
         self.scratch.push_str("</InstdAmt><DrctDbtTx><MndtRltdInf>");
         self.element("MndtId", &debit.mandate_id);
-        self.element("DtOfSgntr", &debit.mandate_signed_on.format("%Y-%m-%d").to_string());
+        self.element(
+            "DtOfSgntr",
+            &debit.mandate_signed_on.format("%Y-%m-%d").to_string(),
+        );
         self.scratch.push_str("</MndtRltdInf></DrctDbtTx>");
         self.agent("DbtrAgt", &debit.debtor_agent);
         self.scratch.push_str("<Dbtr>");
@@ -371,7 +391,9 @@ impl<W: Write> Pain008Writer<W> {
         self.scratch.push_str("</DrctDbtTxInf>\n");
         if let Some((_, count, sum)) = self.block.as_mut() {
             *count += 1;
-            *sum = sum.checked_add(debit.amount).ok_or(WriteError::Sequence("control sum overflow"))?;
+            *sum = sum
+                .checked_add(debit.amount)
+                .ok_or(WriteError::Sequence("control sum overflow"))?;
         }
         self.total_count += 1;
         self.total_sum = self
@@ -503,7 +525,10 @@ pub fn read_pain008<R: BufRead>(input: R) -> Result<Pain008Document, XmlError> {
                         || walker.at(&["DbtrAcct", "Id", "Othr", "Id"])
                     {
                         d.debtor_account = text;
-                    } else if walker.inside("DbtrAgt") && walker.inside("FinInstnId") && !text.is_empty() {
+                    } else if walker.inside("DbtrAgt")
+                        && walker.inside("FinInstnId")
+                        && !text.is_empty()
+                    {
                         d.debtor_agent = text;
                     } else if walker.at(&["RmtInf", "Ustrd"]) {
                         d.remittance = text;
@@ -521,7 +546,9 @@ pub fn read_pain008<R: BufRead>(input: R) -> Result<Pain008Document, XmlError> {
                         p.declared_control_sum = Some(parse_amount(&walker, &text)?);
                     } else if walker.at(&["PmtTpInf", "SeqTp"]) {
                         p.sequence_type = text;
-                    } else if walker.at(&["PmtInf", "ReqdColltnDt"]) || walker.at(&["ReqdColltnDt", "Dt"]) {
+                    } else if walker.at(&["PmtInf", "ReqdColltnDt"])
+                        || walker.at(&["ReqdColltnDt", "Dt"])
+                    {
                         p.collection_date = text;
                     } else if walker.at(&["Cdtr", "Nm"]) {
                         p.creditor_name = text;

@@ -5,8 +5,8 @@
 
 use std::io::BufRead;
 
-use quick_xml::{Reader, XmlVersion};
 use quick_xml::events::Event;
+use quick_xml::{Reader, XmlVersion};
 
 /// Why an XML document could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,7 +15,9 @@ pub enum XmlError {
     Malformed { position: u64, message: String },
     #[error("at byte {position}: DTDs (<!DOCTYPE …>) are refused in bank files")]
     Dtd { position: u64 },
-    #[error("at byte {position}: entity &{name}; is refused (only &amp; &lt; &gt; &apos; &quot; and character references are allowed)")]
+    #[error(
+        "at byte {position}: entity &{name}; is refused (only &amp; &lt; &gt; &apos; &quot; and character references are allowed)"
+    )]
     Entity { position: u64, name: String },
     #[error("at byte {position}: elements are nested deeper than {MAX_DEPTH} levels")]
     TooDeep { position: u64 },
@@ -31,9 +33,13 @@ const MAX_DEPTH: usize = 64;
 #[derive(Debug)]
 pub(crate) enum Step {
     /// An element opens; `xmlns` is its default namespace (its `Ccy` is in `last_ccy`).
-    Open { xmlns: Option<String> },
+    Open {
+        xmlns: Option<String>,
+    },
     /// An element closes, with the text it held directly (trimmed).
-    Close { text: String },
+    Close {
+        text: String,
+    },
     Eof,
 }
 
@@ -141,13 +147,13 @@ impl<R: BufRead> Walker<R> {
         loop {
             self.buf.clear();
             let position = self.reader.buffer_position();
-            let event = self
-                .reader
-                .read_event_into(&mut self.buf)
-                .map_err(|e| XmlError::Malformed {
-                    position,
-                    message: e.to_string(),
-                })?;
+            let event =
+                self.reader
+                    .read_event_into(&mut self.buf)
+                    .map_err(|e| XmlError::Malformed {
+                        position,
+                        message: e.to_string(),
+                    })?;
             match event {
                 Event::Start(ref start) | Event::Empty(ref start) => {
                     let empty = matches!(event, Event::Empty(_));
@@ -161,9 +167,15 @@ impl<R: BufRead> Walker<R> {
                     for attribute in start.attributes().with_checks(false).flatten() {
                         let key = attribute.key.as_ref();
                         if key == "Ccy" {
-                            ccy = attribute.normalized_value(XmlVersion::Implicit1_0).ok().map(|v| v.into_owned());
+                            ccy = attribute
+                                .normalized_value(XmlVersion::Implicit1_0)
+                                .ok()
+                                .map(|v| v.into_owned());
                         } else if key == "xmlns" {
-                            xmlns = attribute.normalized_value(XmlVersion::Implicit1_0).ok().map(|v| v.into_owned());
+                            xmlns = attribute
+                                .normalized_value(XmlVersion::Implicit1_0)
+                                .ok()
+                                .map(|v| v.into_owned());
                         }
                     }
                     self.seen_root = true;
