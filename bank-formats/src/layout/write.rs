@@ -273,6 +273,16 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
                         ));
                     }
                 },
+                FieldKind::Status => {
+                    let code = given.and_then(Value::as_text).unwrap_or_default();
+                    if layout.status_for_code(code).is_none() {
+                        return Err(error(
+                            field.name(),
+                            format!("'{code}' is not a status code of this layout"),
+                        ));
+                    }
+                    code.to_owned()
+                }
                 _ => encode(field, given, layout.charset(), layout.encoding())
                     .map_err(|p| error(field.name(), p))?,
             };
