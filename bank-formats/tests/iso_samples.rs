@@ -3,6 +3,8 @@
 //! reasons, reversal flags, mandate ids) — not against the reader's own output.
 //! A sample added to the folder fails the coverage check until it is described here.
 
+#![allow(clippy::unwrap_used)]
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 

@@ -2,6 +2,8 @@
 //! `../shared/iso20022/xsd/`), round-trips through the reader, totals enforced, and the
 //! readers never panicking on arbitrary or truncated bytes.
 
+#![allow(clippy::unwrap_used)]
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -98,12 +100,19 @@ fn debit(index: u64, name: &str) -> DirectDebit {
         mandate_id: format!("TSL-{:08}-000001", 16_000_000 + index),
         mandate_signed_on: d(2026, 1, 10),
         debtor_name: name.to_owned(),
-        debtor_account: if index % 4 == 0 {
+        debtor_account: if index.is_multiple_of(4) {
             AccountIdentifier::Domestic("00799999000000020091".to_owned())
         } else {
             AccountIdentifier::Domestic("00400174401001050486".to_owned())
         },
-        debtor_agent: Agent::Code(if index % 4 == 0 { "007" } else { "004" }.to_owned()),
+        debtor_agent: Agent::Code(
+            if index.is_multiple_of(4) {
+                "007"
+            } else {
+                "004"
+            }
+            .to_owned(),
+        ),
         remittance: format!(
             "CACOBATPH cotisations 2026-11, avis TSL-{index:08}: détail par chantier sur le portail (ورشات)"
         ),

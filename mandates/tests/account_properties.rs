@@ -3,6 +3,8 @@
 //! key: a changed but known bank code cannot be caught, which is why `accounts check`
 //! names the bank for a person to see).
 
+#![allow(clippy::unwrap_used)]
+
 use mandates::{AccountError, AccountId, Ccp, Rib};
 use proptest::prelude::*;
 

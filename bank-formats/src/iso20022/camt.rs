@@ -162,11 +162,11 @@ pub fn for_each_camt_entry<R: BufRead>(
                         e.credit_debit = Some(text);
                     } else if walker.at(&["Ntry", "RvslInd"]) {
                         e.reversal = text == "true" || text == "1";
-                    } else if walker.at(&["Ntry", "Sts"]) && !text.is_empty() {
-                        e.status = Some(text);
-                    } else if walker.at(&["Ntry", "Sts", "Cd"])
+                    } else if (walker.at(&["Ntry", "Sts"]) && !text.is_empty())
+                        || walker.at(&["Ntry", "Sts", "Cd"])
                         || walker.at(&["Ntry", "Sts", "Prtry"])
                     {
+                        // An enum in .02 (`<Sts>BOOK</Sts>`), a choice in .08 (`<Sts><Cd>BOOK</Cd></Sts>`).
                         e.status = Some(text);
                     } else if walker.at(&["Ntry", "BookgDt", "Dt"])
                         || walker.at(&["Ntry", "BookgDt", "DtTm"])

@@ -532,10 +532,10 @@ pub fn read_pain008<R: BufRead>(input: R) -> Result<Pain008Document, XmlError> {
                         d.debtor_agent = text;
                     } else if walker.at(&["RmtInf", "Ustrd"]) {
                         d.remittance = text;
-                    } else if walker.current() == "DrctDbtTxInf" {
-                        if let (Some(p), Some(d)) = (payment.as_mut(), debit.take()) {
-                            p.transactions.push(d);
-                        }
+                    } else if walker.current() == "DrctDbtTxInf"
+                        && let (Some(p), Some(d)) = (payment.as_mut(), debit.take())
+                    {
+                        p.transactions.push(d);
                     }
                 } else if let Some(p) = payment.as_mut() {
                     if walker.at(&["PmtInf", "PmtInfId"]) {
