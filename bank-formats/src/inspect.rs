@@ -7,8 +7,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::iso20022::{
-    CamtMessage, Pain008Document, StatusReport, XmlError, read_camt, read_pain002, read_pain008,
-    version_from_namespace,
+    CamtMessage, Pain008Document, StatusReport, XmlError, read_camt_slice, read_pain002_slice,
+    read_pain008_slice, version_from_namespace,
 };
 
 /// Why a file could not be inspected.
@@ -108,11 +108,11 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
     }
     let format = detect(bytes)?;
     if format.starts_with("pain.008") {
-        Ok(from_pain008(read_pain008(bytes)?))
+        Ok(from_pain008(read_pain008_slice(bytes)?))
     } else if format.starts_with("pain.002") {
-        Ok(from_pain002(read_pain002(bytes)?))
+        Ok(from_pain002(read_pain002_slice(bytes)?))
     } else if format.starts_with("camt.05") {
-        Ok(from_camt(read_camt(bytes)?))
+        Ok(from_camt(read_camt_slice(bytes)?))
     } else {
         Err(InspectError::Unknown(format!(
             "{format} is not a format tahsil reads"
@@ -338,7 +338,7 @@ pub fn validate(bytes: &[u8]) -> Validation {
     };
     let mut problems = Vec::new();
     if format.starts_with("pain.008") {
-        match read_pain008(bytes) {
+        match read_pain008_slice(bytes) {
             Ok(doc) => check_pain008(&doc, &mut problems),
             Err(e) => problems.push(e.to_string()),
         }

@@ -8,13 +8,17 @@ pub mod pain008;
 pub(crate) mod xml;
 
 pub use camt::{
-    CamtHeader, CamtKind, CamtMessage, Entry, EntryTransaction, for_each_camt_entry, read_camt,
+    CamtHeader, CamtKind, CamtMessage, Entry, EntryTransaction, for_each_camt_entry,
+    for_each_camt_entry_in, read_camt, read_camt_slice,
 };
 pub use charset::{CharsetPolicy, clean_text};
-pub use pain002::{PaymentStatus, StatusReport, TransactionStatus, read_pain002};
+pub use pain002::{
+    PaymentStatus, StatusReport, TransactionStatus, read_pain002, read_pain002_slice,
+};
 pub use pain008::{
     AccountIdentifier, Agent, DirectDebit, GroupHeader, Pain008Document, Pain008Version,
     Pain008Writer, PaymentInfo, ReadDebit, ReadPayment, SequenceType, WriteError, read_pain008,
+    read_pain008_slice,
 };
 pub use xml::XmlError;
 

