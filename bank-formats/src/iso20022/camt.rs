@@ -143,68 +143,88 @@ fn walk_entries<S: Source>(
                 }
             }
             Step::Close { text } => {
+                // Dispatch on the leaf name first: one string match instead of a chain of
+                // path comparisons per element (this is the hot loop of a big import).
+                let leaf = walker.current();
                 if let Some(t) = tx.as_mut() {
-                    if walker.at(&["TxDtls", "Refs", "EndToEndId"]) {
-                        t.end_to_end_id =
-                            Some(text).filter(|t| !t.is_empty() && t != "NOTPROVIDED");
-                    } else if walker.at(&["TxDtls", "Refs", "MndtId"]) {
-                        t.mandate_id = Some(text);
-                    } else if walker.at(&["TxDtls", "Refs", "PmtInfId"]) {
-                        t.payment_info_id = Some(text);
-                    } else if walker.at(&["TxDtls", "Amt"])
-                        || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"])
-                    {
-                        t.amount = Some(parse_amount(&walker, &text)?);
-                    } else if walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]) {
-                        t.instructed_amount = Some(parse_amount(&walker, &text)?);
-                    } else if walker.at(&["TxDtls", "CdtDbtInd"]) {
-                        t.credit_debit = Some(text);
-                    } else if walker.at(&["RtrInf", "Rsn", "Cd"])
-                        || walker.at(&["RtrInf", "Rsn", "Prtry"])
-                    {
-                        t.return_reason = Some(text).filter(|t| !t.is_empty());
-                    } else if walker.at(&["TxDtls", "AddtlTxInf"]) {
-                        t.additional_info = Some(text);
-                    } else if walker.current() == "TxDtls"
-                        && let Some(mut t) = tx.take()
-                    {
-                        if t.amount.is_none() {
-                            t.amount = t.instructed_amount;
+                    match leaf {
+                        "EndToEndId" if walker.at(&["TxDtls", "Refs", "EndToEndId"]) => {
+                            t.end_to_end_id =
+                                Some(text).filter(|t| !t.is_empty() && t != "NOTPROVIDED");
                         }
-                        if let Some(e) = entry.as_mut() {
-                            e.transactions.push(t);
+                        "MndtId" if walker.at(&["TxDtls", "Refs", "MndtId"]) => {
+                            t.mandate_id = Some(text);
                         }
+                        "PmtInfId" if walker.at(&["TxDtls", "Refs", "PmtInfId"]) => {
+                            t.payment_info_id = Some(text);
+                        }
+                        "Amt" => {
+                            if walker.at(&["TxDtls", "Amt"])
+                                || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"])
+                            {
+                                t.amount = Some(parse_amount(&walker, &text)?);
+                            } else if walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]) {
+                                t.instructed_amount = Some(parse_amount(&walker, &text)?);
+                            }
+                        }
+                        "CdtDbtInd" if walker.at(&["TxDtls", "CdtDbtInd"]) => {
+                            t.credit_debit = Some(text);
+                        }
+                        "Cd" | "Prtry" if walker.at(&["RtrInf", "Rsn", leaf]) => {
+                            t.return_reason = Some(text).filter(|t| !t.is_empty());
+                        }
+                        "AddtlTxInf" if walker.at(&["TxDtls", "AddtlTxInf"]) => {
+                            t.additional_info = Some(text);
+                        }
+                        "TxDtls" => {
+                            if let Some(mut t) = tx.take() {
+                                if t.amount.is_none() {
+                                    t.amount = t.instructed_amount;
+                                }
+                                if let Some(e) = entry.as_mut() {
+                                    e.transactions.push(t);
+                                }
+                            }
+                        }
+                        _ => {}
                     }
                 } else if let Some(e) = entry.as_mut() {
-                    if walker.at(&["Ntry", "NtryRef"]) {
-                        e.reference = Some(text);
-                    } else if walker.at(&["Ntry", "Amt"]) {
-                        e.amount = Some(parse_amount(&walker, &text)?);
-                        e.currency = walker.last_ccy.clone();
-                    } else if walker.at(&["Ntry", "CdtDbtInd"]) {
-                        e.credit_debit = Some(text);
-                    } else if walker.at(&["Ntry", "RvslInd"]) {
-                        e.reversal = text == "true" || text == "1";
-                    } else if (walker.at(&["Ntry", "Sts"]) && !text.is_empty())
-                        || walker.at(&["Ntry", "Sts", "Cd"])
-                        || walker.at(&["Ntry", "Sts", "Prtry"])
-                    {
+                    match leaf {
+                        "NtryRef" if walker.at(&["Ntry", "NtryRef"]) => e.reference = Some(text),
+                        "Amt" if walker.at(&["Ntry", "Amt"]) => {
+                            e.amount = Some(parse_amount(&walker, &text)?);
+                            e.currency = walker.last_ccy.clone();
+                        }
+                        "CdtDbtInd" if walker.at(&["Ntry", "CdtDbtInd"]) => {
+                            e.credit_debit = Some(text);
+                        }
+                        "RvslInd" if walker.at(&["Ntry", "RvslInd"]) => {
+                            e.reversal = text == "true" || text == "1";
+                        }
                         // An enum in .02 (`<Sts>BOOK</Sts>`), a choice in .08 (`<Sts><Cd>BOOK</Cd></Sts>`).
-                        e.status = Some(text);
-                    } else if walker.at(&["Ntry", "BookgDt", "Dt"])
-                        || walker.at(&["Ntry", "BookgDt", "DtTm"])
-                    {
-                        e.booking_date = Some(text);
-                    } else if walker.at(&["BkTxCd", "Domn", "Fmly", "SubFmlyCd"]) {
-                        e.bank_transaction_code = Some(text);
-                    } else if walker.at(&["Ntry", "AddtlNtryInf"]) {
-                        e.additional_info = Some(text);
-                    } else if walker.current() == "Ntry"
-                        && let Some(e) = entry.take()
-                    {
-                        on_entry(e)?;
+                        "Sts" if walker.at(&["Ntry", "Sts"]) && !text.is_empty() => {
+                            e.status = Some(text);
+                        }
+                        "Cd" | "Prtry" if walker.at(&["Ntry", "Sts", leaf]) => {
+                            e.status = Some(text)
+                        }
+                        "Dt" | "DtTm" if walker.at(&["Ntry", "BookgDt", leaf]) => {
+                            e.booking_date = Some(text);
+                        }
+                        "SubFmlyCd" if walker.at(&["BkTxCd", "Domn", "Fmly", "SubFmlyCd"]) => {
+                            e.bank_transaction_code = Some(text);
+                        }
+                        "AddtlNtryInf" if walker.at(&["Ntry", "AddtlNtryInf"]) => {
+                            e.additional_info = Some(text);
+                        }
+                        "Ntry" => {
+                            if let Some(e) = entry.take() {
+                                on_entry(e)?;
+                            }
+                        }
+                        _ => {}
                     }
-                } else if walker.at(&["GrpHdr", "MsgId"]) {
+                } else if leaf == "MsgId" && walker.at(&["GrpHdr", "MsgId"]) {
                     message_id = text;
                 }
             }

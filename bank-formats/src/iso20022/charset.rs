@@ -31,11 +31,18 @@ mod tests {
     #[test]
     fn latin_policy_strips_accents_and_transliterates_arabic() {
         assert_eq!(
-            clean_text("Société Générale & Fils", CharsetPolicy::LatinRestricted, 70),
+            clean_text(
+                "Société Générale & Fils",
+                CharsetPolicy::LatinRestricted,
+                70
+            ),
             "Societe Generale + Fils"
         );
         let arabic = clean_text("شركة البناء", CharsetPolicy::LatinRestricted, 70);
-        assert!(!arabic.is_empty() && arabic.chars().all(is_restricted), "{arabic}");
+        assert!(
+            !arabic.is_empty() && arabic.chars().all(is_restricted),
+            "{arabic}"
+        );
     }
 
     #[test]
