@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
+use bank_formats::layout::Layout;
 use mandates::BankTable;
 
 use crate::config::Config;
@@ -46,6 +47,30 @@ pub fn bank_table(config: &Config) -> anyhow::Result<BankTable> {
                 .with_context(|| format!("the bank table {} is not valid", path.display()))
         }
     }
+}
+
+/// The institutions' own fixed-width layouts: every `*.toml` in `layouts_dir`, in name
+/// order. A description that does not load stops startup, naming its file.
+pub fn institution_layouts(config: &Config) -> anyhow::Result<Vec<Layout>> {
+    let Some(dir) = &config.layouts_dir else {
+        return Ok(Vec::new());
+    };
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read the layouts folder {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.extension().is_some_and(|ext| ext == "toml"))
+        .collect();
+    paths.sort();
+    paths
+        .iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read the layout {}", path.display()))?;
+            Layout::from_toml(&text)
+                .map_err(|e| anyhow::anyhow!("{e}"))
+                .with_context(|| format!("the layout {} is not valid", path.display()))
+        })
+        .collect()
 }
 
 /// Opens the store described by the configuration (without migrating).

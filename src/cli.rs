@@ -128,10 +128,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Files {
             command: FilesCommand::Inspect { file, json },
-        } => crate::files::inspect_command(&file, json),
+        } => crate::files::inspect_command(&file, json, &app::institution_layouts(&config)?),
         Command::Files {
             command: FilesCommand::Validate { file },
-        } => crate::files::validate_command(&file, config.xsd_dir.as_deref()),
+        } => crate::files::validate_command(
+            &file,
+            config.xsd_dir.as_deref(),
+            &app::institution_layouts(&config)?,
+        ),
         Command::Migrate => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(async {

@@ -75,6 +75,9 @@ pub struct Config {
     pub database_max_connections: u32,
     /// Folder of the official ISO 20022 XSDs used by `files validate`.
     pub xsd_dir: Option<PathBuf>,
+    /// Folder of institutions' own fixed-width layouts (`*.toml`), recognised before the
+    /// shipped ones.
+    pub layouts_dir: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -90,6 +93,7 @@ impl Default for Config {
             admin_token: None,
             database_max_connections: 8,
             xsd_dir: None,
+            layouts_dir: None,
         }
     }
 }
@@ -108,6 +112,7 @@ struct FileConfig {
     admin_token: Option<Secret>,
     database_max_connections: Option<u32>,
     xsd_dir: Option<PathBuf>,
+    layouts_dir: Option<PathBuf>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -122,6 +127,7 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_ADMIN_TOKEN",
     "TAHSIL_DATABASE_MAX_CONNECTIONS",
     "TAHSIL_XSD_DIR",
+    "TAHSIL_LAYOUTS_DIR",
 ];
 
 impl Config {
@@ -181,6 +187,9 @@ impl Config {
         if file.xsd_dir.is_some() {
             self.xsd_dir = file.xsd_dir;
         }
+        if file.layouts_dir.is_some() {
+            self.layouts_dir = file.layouts_dir;
+        }
         Ok(())
     }
 
@@ -222,6 +231,9 @@ impl Config {
         }
         if let Some(v) = get("TAHSIL_XSD_DIR") {
             self.xsd_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("TAHSIL_LAYOUTS_DIR") {
+            self.layouts_dir = Some(PathBuf::from(v));
         }
         if self.database_max_connections == 0 {
             bail!("database_max_connections must be at least 1");

@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::Context;
-use bank_formats::inspect::{inspect, validate};
+use bank_formats::inspect::{inspect_with, validate_with};
+use bank_formats::layout::Layout;
 
 /// Where the official ISO 20022 schemas are looked for, in order.
 fn xsd_dirs(configured: Option<&Path>) -> Vec<PathBuf> {
@@ -25,9 +26,9 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-pub fn inspect_command(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
+pub fn inspect_command(path: &Path, json: bool, layouts: &[Layout]) -> anyhow::Result<ExitCode> {
     let bytes = read(path)?;
-    let inspection = inspect(&bytes).map_err(|e| {
+    let inspection = inspect_with(&bytes, layouts).map_err(|e| {
         anyhow::anyhow!("{} is not a bank file tahsil can read: {e}", path.display())
     })?;
     if json {
@@ -41,9 +42,13 @@ pub fn inspect_command(path: &Path, json: bool) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn validate_command(path: &Path, xsd_dir: Option<&Path>) -> anyhow::Result<ExitCode> {
+pub fn validate_command(
+    path: &Path,
+    xsd_dir: Option<&Path>,
+    layouts: &[Layout],
+) -> anyhow::Result<ExitCode> {
     let bytes = read(path)?;
-    let validation = validate(&bytes);
+    let validation = validate_with(&bytes, layouts);
     let mut problems = validation.problems.clone();
     let mut notes = Vec::new();
     if let Some(format) = validation.format.as_deref()

@@ -6,6 +6,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use crate::layout::Layout;
+
 use crate::iso20022::{
     CamtMessage, Pain008Document, StatusReport, XmlError, read_camt_slice, read_pain002_slice,
     read_pain008_slice, version_from_namespace,
@@ -100,11 +102,26 @@ fn detect(bytes: &[u8]) -> Result<String, InspectError> {
 
 /// Reads any supported bank file: ISO 20022 XML, or a fixed-width file of a shipped layout.
 pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
+    inspect_with(bytes, &[])
+}
+
+/// The layout that recognises `bytes`: an institution's own first, then the shipped ones.
+fn layout_for<'a>(bytes: &[u8], institution_layouts: &'a [Layout]) -> Option<&'a Layout> {
+    crate::layout::detect_among(institution_layouts, bytes)
+}
+
+/// As [`inspect`], also recognising the institutions' own fixed-width layouts.
+pub fn inspect_with(
+    bytes: &[u8],
+    institution_layouts: &[Layout],
+) -> Result<Inspection, InspectError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InspectError::Empty);
     }
-    if let Some(read) = crate::layout::inspect(bytes) {
-        return Ok(from_layout(read?));
+    if let Some(layout) =
+        layout_for(bytes, institution_layouts).or_else(|| crate::layout::detect(bytes))
+    {
+        return Ok(from_layout(layout.inspect(bytes)?));
     }
     let format = detect(bytes)?;
     if format.starts_with("pain.008") {
@@ -317,7 +334,14 @@ pub struct Validation {
 /// Checks a bank file: our own pain.008 and fixed-width files strictly (totals, counts,
 /// amounts, ids, field formats); reports (pain.002, camt) for readability.
 pub fn validate(bytes: &[u8]) -> Validation {
-    if let Some(layout) = crate::layout::detect(bytes) {
+    validate_with(bytes, &[])
+}
+
+/// As [`validate`], also recognising the institutions' own fixed-width layouts.
+pub fn validate_with(bytes: &[u8], institution_layouts: &[Layout]) -> Validation {
+    if let Some(layout) =
+        layout_for(bytes, institution_layouts).or_else(|| crate::layout::detect(bytes))
+    {
         return Validation {
             format: Some(layout.name().to_owned()),
             problems: layout

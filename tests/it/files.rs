@@ -186,3 +186,74 @@ fn a_fixed_width_postal_debit_file_inspects_and_validates_with_masked_accounts()
     let invalid = tahsil(&["files", "validate", file.to_str().unwrap()]);
     assert_eq!(invalid.status.code(), Some(1), "{invalid:?}");
 }
+
+#[test]
+fn an_institutions_own_layout_is_recognised_from_the_layouts_folder() {
+    use bank_formats::layout::{DebitFileHeader, DebitInstruction, Layout, write_debit_file};
+    use chrono::NaiveDate;
+    use mandates::Amount;
+    // An institution's layout: the shipped postal one under another name and format id.
+    let shipped = include_str!("../../bank-formats/layouts/postal-ccp-debit.toml");
+    let own = shipped
+        .replace(
+            "name = \"postal-ccp-debit\"",
+            "name = \"poste-centre-oran\"",
+        )
+        .replace("value = \"TAHSILCCPD\"", "value = \"PCORANDEBT\"");
+    assert_ne!(own, shipped, "the test must really change the layout");
+    let layout = Layout::from_toml(&own).expect("the institution layout loads");
+    let dir = tempfile::tempdir().unwrap();
+    let layouts = dir.path().join("layouts");
+    std::fs::create_dir(&layouts).unwrap();
+    std::fs::write(layouts.join("poste-centre-oran.toml"), &own).unwrap();
+
+    let date = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+    let mut bytes = Vec::new();
+    write_debit_file(
+        &layout,
+        &DebitFileHeader {
+            file_reference: "ORAN-0001".to_owned(),
+            creation_date: date,
+            collection_date: date,
+            creditor_name: "CACOBATPH".to_owned(),
+            creditor_account: "00799999000000020091".to_owned(),
+            creditor_id: "000123".to_owned(),
+        },
+        [DebitInstruction {
+            end_to_end_id: "T20261215E0000000009".to_owned(),
+            account_digits: "00799999002311500797".to_owned(),
+            debtor_name: "ETB Oran".to_owned(),
+            amount: Amount::parse("99.99").unwrap(),
+            mandate_reference: "TSL-31000777-000001".to_owned(),
+            collection_date: date,
+        }],
+        &mut bytes,
+    )
+    .unwrap();
+    let file = dir.path().join("oran.txt");
+    std::fs::write(&file, &bytes).unwrap();
+
+    // Without the folder, nobody recognises it; with it, it reads under its own name.
+    let unknown = tahsil(&["files", "inspect", "--json", file.to_str().unwrap()]);
+    assert!(!unknown.status.success(), "{unknown:?}");
+    let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args(["files", "inspect", "--json", file.to_str().unwrap()])
+        .env("TAHSIL_LAYOUTS_DIR", &layouts)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["format"], "poste-centre-oran");
+    assert_eq!(json["transactions"][0]["amount"], "99.99");
+
+    // A broken description is named in a one-line error.
+    std::fs::write(layouts.join("broken.toml"), "name = 3").unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args(["files", "inspect", file.to_str().unwrap()])
+        .env("TAHSIL_LAYOUTS_DIR", &layouts)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(text.contains("broken.toml"), "{text}");
+}
