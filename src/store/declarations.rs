@@ -179,9 +179,9 @@ impl Store {
                 ));
                 continue;
             }
-            if line.bad_weather_base.centimes() < 0 || line.bad_weather_base > line.wage_bill {
+            if line.bad_weather_base.centimes() < 0 {
                 problems.push(format!(
-                    "line {number}, field bad_weather_base: must be between 0 and the wage bill"
+                    "line {number}, field bad_weather_base: must not be negative"
                 ));
                 continue;
             }

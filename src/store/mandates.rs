@@ -381,7 +381,7 @@ impl Store {
         } else {
             reason
         };
-        sqlx::query(
+        let updated = sqlx::query(
             "UPDATE mandates SET status = 'revoked', status_reason = $2, updated_at = $3 \
              WHERE id = $1 AND status = $4",
         )
@@ -391,6 +391,11 @@ impl Store {
         .bind(&row.status)
         .execute(&mut *tx)
         .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::Conflict(
+                "the mandate changed while it was being revoked; reload and try again".to_owned(),
+            ));
+        }
         audit::record(
             &mut tx,
             &now_text,
