@@ -5,6 +5,7 @@ pub mod camt;
 pub mod charset;
 pub mod pain002;
 pub mod pain008;
+pub mod reports;
 pub(crate) mod xml;
 
 pub use camt::{
@@ -20,6 +21,7 @@ pub use pain008::{
     Pain008Writer, PaymentInfo, ReadDebit, ReadPayment, SequenceType, WriteError, read_pain008,
     read_pain008_slice,
 };
+pub use reports::{Camt054Writer, write_pain002};
 pub use xml::XmlError;
 
 /// The message name in a namespace: `urn:iso:std:iso:20022:tech:xsd:pain.002.001.03` and
