@@ -417,3 +417,13 @@ fn truncations_of_every_shared_sample_are_errors_not_panics() {
         }
     }
 }
+
+#[test]
+fn mismatched_closing_tags_are_malformed_with_a_position() {
+    let bytes = br#"<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>M</MsgId></GrpHd></BkToCstmrDbtCdtNtfctn></Document>"#;
+    let err = inspect(bytes).unwrap_err().to_string();
+    assert!(
+        err.contains("</GrpHd> does not match <GrpHdr>") && err.contains("byte"),
+        "{err}"
+    );
+}

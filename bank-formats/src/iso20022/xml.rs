@@ -81,7 +81,7 @@ impl Source for Slice<'_> {
 fn configure<R>(reader: &mut Reader<R>) {
     let config = reader.config_mut();
     config.trim_text(false);
-    config.check_end_names = true;
+    config.check_end_names = false;
     config.expand_empty_elements = false;
 }
 
@@ -218,18 +218,22 @@ impl<S: Source> Walker<S> {
                     self.ends.push(self.names.len());
                     let mut ccy = None;
                     let mut xmlns = None;
-                    for attribute in start.attributes().with_checks(false).flatten() {
-                        let key = attribute.key.as_ref();
-                        if key == "Ccy" {
-                            ccy = attribute
-                                .normalized_value(XmlVersion::Implicit1_0)
-                                .ok()
-                                .map(|v| v.into_owned());
-                        } else if key == "xmlns" {
-                            xmlns = attribute
-                                .normalized_value(XmlVersion::Implicit1_0)
-                                .ok()
-                                .map(|v| v.into_owned());
+                    // Only the root's namespace and the amounts' currency are ever read:
+                    // other elements' attributes are not parsed at all.
+                    if self.ends.len() == 1 || self.names.ends_with("Amt") {
+                        for attribute in start.attributes().with_checks(false).flatten() {
+                            let key = attribute.key.as_ref();
+                            if key == "Ccy" {
+                                ccy = attribute
+                                    .normalized_value(XmlVersion::Implicit1_0)
+                                    .ok()
+                                    .map(|v| v.into_owned());
+                            } else if key == "xmlns" {
+                                xmlns = attribute
+                                    .normalized_value(XmlVersion::Implicit1_0)
+                                    .ok()
+                                    .map(|v| v.into_owned());
+                            }
                         }
                     }
                     self.seen_root = true;
@@ -239,11 +243,24 @@ impl<S: Source> Walker<S> {
                     self.empty_pending = empty;
                     return Ok(Step::Open { xmlns });
                 }
-                Event::End(_) => {
+                Event::End(end) => {
                     if self.ends.is_empty() {
                         return Err(XmlError::Malformed {
                             position,
                             message: "closing tag without an opening one".to_owned(),
+                        });
+                    }
+                    // Matching end tags are checked here, on the path we keep anyway
+                    // (quick-xml's own check would keep a second copy of every name).
+                    let start = self.ends.len().checked_sub(2).map_or(0, |i| self.ends[i]);
+                    if self.names.as_bytes()[start..] != *end.local_name().as_ref().as_bytes() {
+                        return Err(XmlError::Malformed {
+                            position,
+                            message: format!(
+                                "closing tag </{}> does not match <{}>",
+                                end.local_name().as_ref(),
+                                &self.names[start..]
+                            ),
                         });
                     }
                     self.pending_close = true;
