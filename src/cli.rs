@@ -220,14 +220,28 @@ async fn demo(
     }
     let store = app::open_store(&config).await?;
     store.migrate().await?;
-    let today = chrono::Utc::now().date_naive();
-    let period = previous_month(today);
+    let period = previous_month(algiers_today());
     let started = std::time::Instant::now();
     let summary = crate::demo::seed(&store, employers, worksites, &period, 2026).await?;
+    let calendar = store.calendar().await?;
+    let policy = mandates::ChannelPolicy::default();
+    let due = config
+        .due_date_schedule
+        .next_collection_date(algiers_today(), &calendar, &policy)
+        .context("the due-date schedule has no date within a year")?;
+    let plan = store
+        .plan_collections(
+            &crate::store::Actor::new("demo"),
+            due.collection_date,
+            algiers_today(),
+        )
+        .await?;
+    let planned = store.collections_on(due.collection_date).await?;
+    let by_channel = |channel: &str| planned.iter().filter(|c| c.channel == channel).count();
     store.close().await;
     let url = crate::store::redact_url(&config.database_url);
     println!(
-        "tahsil demo: a demo fund, seeded in {:.1?}",
+        "tahsil demo: a demo fund, seeded and planned in {:.1?}",
         started.elapsed()
     );
     println!("  database:      {url}");
@@ -243,13 +257,28 @@ async fn demo(
         "  declarations:  {} for {}, total {} DZD",
         summary.declarations, summary.period, summary.declared_total
     );
+    println!(
+        "  planned:       {} collections for {} (due {}), total {} DZD: {} bank, {} postal; {} advance notices recorded",
+        plan.planned,
+        due.collection_date,
+        due.nominal,
+        plan.amount,
+        by_channel("bank"),
+        by_channel("postal"),
+        plan.planned
+    );
     println!("browse it:");
     println!("  cargo run --release -- --database-url {url} serve");
     println!("  curl http://127.0.0.1:8080/api/v1/employers");
     println!(
-        "not built yet: the collection run, bank files and reconciliation (see the open issues)"
+        "not built yet: bank files, the simulated bank and reconciliation (see the open issues)"
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Today in Africa/Algiers (UTC+1 all year: no daylight saving time).
+fn algiers_today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(1)).date_naive()
 }
 
 /// `2026-10` for any day of November 2026: the period a due date in this month collects.

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context, bail};
+use mandates::DueDateSchedule;
 use serde::Deserialize;
 
 /// How logs are written.
@@ -78,6 +79,9 @@ pub struct Config {
     /// Folder of institutions' own fixed-width layouts (`*.toml`), recognised before the
     /// shipped ones.
     pub layouts_dir: Option<PathBuf>,
+    /// When contributions fall due (cron, seconds first, Africa/Algiers), rolled forward to
+    /// a business day.
+    pub due_date_schedule: DueDateSchedule,
 }
 
 impl Default for Config {
@@ -94,6 +98,8 @@ impl Default for Config {
             database_max_connections: 8,
             xsd_dir: None,
             layouts_dir: None,
+            due_date_schedule: DueDateSchedule::parse(DEFAULT_DUE_DATE_SCHEDULE)
+                .expect("the default schedule is a valid cron expression"),
         }
     }
 }
@@ -113,6 +119,7 @@ struct FileConfig {
     database_max_connections: Option<u32>,
     xsd_dir: Option<PathBuf>,
     layouts_dir: Option<PathBuf>,
+    due_date_schedule: Option<String>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -128,7 +135,11 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_DATABASE_MAX_CONNECTIONS",
     "TAHSIL_XSD_DIR",
     "TAHSIL_LAYOUTS_DIR",
+    "TAHSIL_DUE_DATE_SCHEDULE",
 ];
+
+/// The 15th of every month.
+pub const DEFAULT_DUE_DATE_SCHEDULE: &str = "0 0 0 15 * *";
 
 impl Config {
     /// Loads the configuration. `explicit_file` (from `--config`) must exist; otherwise
@@ -190,6 +201,10 @@ impl Config {
         if file.layouts_dir.is_some() {
             self.layouts_dir = file.layouts_dir;
         }
+        if let Some(v) = file.due_date_schedule {
+            self.due_date_schedule =
+                DueDateSchedule::parse(&v).context("key `due_date_schedule`")?;
+        }
         Ok(())
     }
 
@@ -234,6 +249,10 @@ impl Config {
         }
         if let Some(v) = get("TAHSIL_LAYOUTS_DIR") {
             self.layouts_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("TAHSIL_DUE_DATE_SCHEDULE") {
+            self.due_date_schedule = DueDateSchedule::parse(&v)
+                .context("environment variable TAHSIL_DUE_DATE_SCHEDULE")?;
         }
         if self.database_max_connections == 0 {
             bail!("database_max_connections must be at least 1");
@@ -294,6 +313,18 @@ mod tests {
         let text = format!("{err:#}");
         assert!(
             text.contains("TAHSIL_LISTEN") && text.contains("127.0.0.1:8080"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_bad_schedule_says_how_to_write_one() {
+        let err = Config::default()
+            .apply_env(env_of(&[("TAHSIL_DUE_DATE_SCHEDULE", "every 15th")]))
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("TAHSIL_DUE_DATE_SCHEDULE") && text.contains("0 0 0 15 * *"),
             "{text}"
         );
     }

@@ -50,6 +50,29 @@ impl Period {
         }
     }
 
+    /// The first day after the period: contributions for it can be collected from then on.
+    pub fn next_start(self) -> NaiveDate {
+        match self {
+            Period::Month { year, month: 12 } => Period::Month {
+                year: year + 1,
+                month: 1,
+            },
+            Period::Month { year, month } => Period::Month {
+                year,
+                month: month + 1,
+            },
+            Period::Quarter { year, quarter: 4 } => Period::Quarter {
+                year: year + 1,
+                quarter: 1,
+            },
+            Period::Quarter { year, quarter } => Period::Quarter {
+                year,
+                quarter: quarter + 1,
+            },
+        }
+        .start()
+    }
+
     /// The first day of the period (the date used to choose the contribution rates).
     pub fn start(self) -> NaiveDate {
         let (year, month) = match self {
@@ -81,6 +104,14 @@ mod tests {
         assert_eq!(
             Period::parse("2026-Q3").unwrap().start(),
             NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+        );
+        assert_eq!(
+            Period::parse("2026-12").unwrap().next_start(),
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
+        );
+        assert_eq!(
+            Period::parse("2026-Q4").unwrap().next_start(),
+            NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()
         );
     }
 

@@ -95,6 +95,24 @@ impl DueDateSchedule {
     }
 }
 
+impl DueDateSchedule {
+    /// The first collection date on or after `today` that an advance notice recorded today
+    /// can still announce in time: a date whose notice would come too late is skipped for the
+    /// next one, never debited early.
+    pub fn next_collection_date(
+        &self,
+        today: NaiveDate,
+        calendar: &Calendar,
+        policy: &ChannelPolicy,
+    ) -> Option<DueDate> {
+        let from = today.checked_sub_days(Days::new(21))?;
+        let until = today.checked_add_days(Days::new(400))?;
+        self.due_dates(from, until, calendar).into_iter().find(|d| {
+            d.collection_date >= today && policy.notice_respected(today, d.collection_date)
+        })
+    }
+}
+
 /// The timing and size rules of one channel (the bank network or the postal service).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ChannelPolicy {
@@ -202,6 +220,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("0 0 0 15 * *"), "{err}");
+    }
+
+    #[test]
+    fn a_notice_that_would_come_too_late_moves_the_collection_to_the_next_date() {
+        let calendar = Calendar::algeria(2026..=2027);
+        let schedule = DueDateSchedule::parse("0 0 0 15 * *").unwrap();
+        let policy = ChannelPolicy::default(); // 5 days' notice
+        let on_time = schedule
+            .next_collection_date(d(2026, 12, 8), &calendar, &policy)
+            .unwrap();
+        assert_eq!(on_time.collection_date, d(2026, 12, 15));
+        let late = schedule
+            .next_collection_date(d(2026, 12, 12), &calendar, &policy)
+            .unwrap();
+        assert_eq!(late.collection_date, d(2027, 1, 17));
     }
 
     #[test]

@@ -81,6 +81,8 @@ CREATE TABLE declarations (
     id           INTEGER PRIMARY KEY,
     employer_id  INTEGER NOT NULL REFERENCES employers (id),
     period       TEXT NOT NULL,
+    -- First day after the period: the declaration can be collected from then on.
+    due_from     TEXT NOT NULL,
     status       TEXT NOT NULL CHECK (status IN ('draft', 'submitted', 'cancelled')),
     submitted_at TEXT,
     created_at   TEXT NOT NULL,

@@ -220,11 +220,12 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.pool.begin().await?;
         let declaration_id: i64 = sqlx::query_scalar(
-            "INSERT INTO declarations (employer_id, period, status, submitted_at, created_at) \
-             VALUES ($1, $2, 'submitted', $3, $3) RETURNING id",
+            "INSERT INTO declarations (employer_id, period, due_from, status, submitted_at, created_at) \
+             VALUES ($1, $2, $3, 'submitted', $4, $4) RETURNING id",
         )
         .bind(employer_id)
         .bind(period.to_string())
+        .bind(period.next_start().to_string())
         .bind(&now)
         .fetch_one(&mut *tx)
         .await

@@ -6,6 +6,7 @@
 //! same transaction.
 
 mod audit;
+mod collections;
 mod declarations;
 mod employers;
 mod mandates;
@@ -21,6 +22,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection};
 
 pub use audit::AuditEntry;
+pub use collections::{CollectionRecord, PlanSummary};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use mandates::{MandateRecord, NewMandate, SignMandate};

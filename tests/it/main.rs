@@ -7,5 +7,6 @@ mod harness;
 
 mod api;
 mod cli;
+mod cycle;
 mod files;
 mod store;

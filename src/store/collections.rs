@@ -1,0 +1,219 @@
+//! Planning collections: one per employer with an active mandate and collectible lines, for
+//! a collection date. Set-based SQL, so national scale plans in a few statements; one
+//! transaction, so a plan is all there or not at all; idempotent, so planning the same date
+//! again changes nothing.
+
+use chrono::NaiveDate;
+use mandates::Amount;
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::{Actor, Store, StoreResult};
+
+/// What a planning pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct PlanSummary {
+    pub collection_date: String,
+    /// Collections created by this pass (0 when the date was already planned).
+    pub planned: u64,
+    pub amount: Amount,
+    pub lines: u64,
+    /// Employers left out because their collectible total is above their mandate's ceiling.
+    pub over_ceiling: u64,
+}
+
+/// A planned collection as shown to staff and employers.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CollectionRecord {
+    pub id: i64,
+    pub employer_id: i64,
+    pub mandate_id: i64,
+    pub channel: String,
+    pub collection_date: String,
+    pub amount: Amount,
+    pub status: String,
+    pub attempt: i64,
+    pub end_to_end_id: String,
+    pub noticed_on: String,
+}
+
+#[derive(FromRow)]
+struct CollectionRow {
+    id: i64,
+    employer_id: i64,
+    mandate_id: i64,
+    channel: String,
+    collection_date: String,
+    amount_centimes: i64,
+    status: String,
+    attempt: i64,
+    end_to_end_id: String,
+    noticed_on: String,
+}
+
+/// The lines an employer's active mandate can collect on `$1`: submitted declarations due
+/// by then, lines not yet paid and not in a live collection.
+const COLLECTIBLE: &str = "FROM mandates m \
+     JOIN accounts a ON a.id = m.account_id \
+     JOIN declarations d ON d.employer_id = m.employer_id AND d.status = 'submitted' AND d.due_from <= $1 \
+     JOIN declaration_lines l ON l.declaration_id = d.id AND l.status IN ('submitted', 'unpaid') \
+     WHERE m.status = 'active' \
+       AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
+       AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = m.employer_id AND c.collection_date = $1)";
+
+impl Store {
+    /// Plans every collection due on `collection_date`, recording today (`noticed_on`) as the
+    /// day the advance notice is recorded. The caller chooses a date whose notice period
+    /// `noticed_on` respects (`mandates::ChannelPolicy::notice_respected`).
+    pub async fn plan_collections(
+        &self,
+        actor: &Actor,
+        collection_date: NaiveDate,
+        noticed_on: NaiveDate,
+    ) -> StoreResult<PlanSummary> {
+        let date = collection_date.to_string();
+        let compact = collection_date.format("%Y%m%d").to_string();
+        let now = self.now_text();
+        let mut tx = self.pool.begin().await?;
+        // This pass's collections are those above the highest id before it (ids only grow).
+        let before: i64 =
+            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM collections")
+                .fetch_one(&mut *tx)
+                .await?;
+
+        let over_ceiling: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM (SELECT m.id {COLLECTIBLE} GROUP BY m.id, m.ceiling_centimes \
+             HAVING m.ceiling_centimes IS NOT NULL AND SUM(l.total_centimes) > m.ceiling_centimes) over_limit"
+        )))
+        .bind(&date)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        // 1. One collection per eligible employer; the amount is settled in step 3.
+        let planned = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, \
+             status, attempt, end_to_end_id, noticed_on, created_at, updated_at) \
+             SELECT m.employer_id, m.id, a.kind, $1, CAST(SUM(l.total_centimes) AS BIGINT), 'planned', 1, \
+             'T' || $2 || 'M' || CAST(m.id AS TEXT), $3, $4, $4 \
+             {COLLECTIBLE} \
+             GROUP BY m.employer_id, m.id, a.kind, m.ceiling_centimes \
+             HAVING SUM(l.total_centimes) > 0 \
+                AND (m.ceiling_centimes IS NULL OR SUM(l.total_centimes) <= m.ceiling_centimes)"
+        )))
+        .bind(&date)
+        .bind(&compact)
+        .bind(noticed_on.to_string())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+
+        // 2. Their breakdown, line by line.
+        let lines = sqlx::query(
+            "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
+             SELECT c.id, l.id, l.total_centimes, 1 FROM collections c \
+             JOIN declarations d ON d.employer_id = c.employer_id AND d.status = 'submitted' AND d.due_from <= c.collection_date \
+             JOIN declaration_lines l ON l.declaration_id = d.id AND l.status IN ('submitted', 'unpaid') \
+             WHERE c.collection_date = $1 AND c.id > $2 \
+               AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1)",
+        )
+        .bind(&date)
+        .bind(before)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+
+        // 3. Each amount is exactly the sum of its lines, whatever changed in between.
+        sqlx::query(
+            "UPDATE collections SET amount_centimes = \
+             (SELECT CAST(SUM(cl.amount_centimes) AS BIGINT) FROM collection_lines cl WHERE cl.collection_id = collections.id) \
+             WHERE collection_date = $1 AND id > $2",
+        )
+        .bind(&date)
+        .bind(before)
+        .execute(&mut *tx)
+        .await?;
+
+        // 4. The lines are scheduled.
+        sqlx::query(
+            "UPDATE declaration_lines SET status = 'scheduled' WHERE status IN ('submitted', 'unpaid') \
+             AND id IN (SELECT cl.declaration_line_id FROM collection_lines cl \
+                        JOIN collections c ON c.id = cl.collection_id \
+                        WHERE c.collection_date = $1 AND cl.live = 1)",
+        )
+        .bind(&date)
+        .execute(&mut *tx)
+        .await?;
+
+        // 5. An advance notice per new collection, and 6. its audit entry.
+        sqlx::query(
+            "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
+             SELECT c.employer_id, 'advance_notice', c.id, 'advance_notice:' || CAST(c.id AS TEXT), $3 \
+             FROM collections c WHERE c.collection_date = $1 AND c.id > $2 \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(&date)
+        .bind(before)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+             SELECT $3, $4, 'collection.planned', 'collection', CAST(c.id AS TEXT), \
+             '{\"collection_date\":\"' || c.collection_date || '\",\"amount_centimes\":' || CAST(c.amount_centimes AS TEXT) || '}' \
+             FROM collections c WHERE c.collection_date = $1 AND c.id > $2",
+        )
+        .bind(&date)
+        .bind(before)
+        .bind(&now)
+        .bind(actor.as_str())
+        .execute(&mut *tx)
+        .await?;
+
+        let amount: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(amount_centimes) AS BIGINT) FROM collections \
+             WHERE collection_date = $1 AND id > $2",
+        )
+        .bind(&date)
+        .bind(before)
+        .fetch_one(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(PlanSummary {
+            collection_date: date,
+            planned,
+            amount: Amount::from_centimes(amount.unwrap_or(0)),
+            lines,
+            over_ceiling: u64::try_from(over_ceiling).unwrap_or(0),
+        })
+    }
+
+    /// The collections of one date, by employer.
+    pub async fn collections_on(
+        &self,
+        collection_date: NaiveDate,
+    ) -> StoreResult<Vec<CollectionRecord>> {
+        let rows = sqlx::query_as::<_, CollectionRow>(
+            "SELECT id, employer_id, mandate_id, channel, collection_date, amount_centimes, status, \
+             attempt, end_to_end_id, noticed_on FROM collections WHERE collection_date = $1 ORDER BY employer_id",
+        )
+        .bind(collection_date.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| CollectionRecord {
+                id: r.id,
+                employer_id: r.employer_id,
+                mandate_id: r.mandate_id,
+                channel: r.channel,
+                collection_date: r.collection_date,
+                amount: Amount::from_centimes(r.amount_centimes),
+                status: r.status,
+                attempt: r.attempt,
+                end_to_end_id: r.end_to_end_id,
+                noticed_on: r.noticed_on,
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,228 @@
+//! The collection cycle on both databases: planning.
+
+use chrono::NaiveDate;
+use mandates::{AccountId, Amount};
+use tahsil::store::{Actor, NewDeclaration, NewDeclarationLine, NewMandate, SignMandate, Store};
+
+use crate::both_backends;
+use crate::harness::TestDb;
+use crate::store::employer_with_worksites;
+
+fn actor() -> Actor {
+    Actor::new("test")
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+async fn signed_mandate(store: &Store, employer: i64, account: &str, ceiling: Option<&str>) -> i64 {
+    let mandate = store
+        .create_mandate(
+            &actor(),
+            employer,
+            NewMandate {
+                account: AccountId::parse(account).unwrap(),
+                ceiling: ceiling.map(|c| Amount::parse(c).unwrap()),
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .sign_mandate(
+            &actor(),
+            mandate.id,
+            SignMandate {
+                signer: "Gérant".to_owned(),
+                ip: "192.0.2.1".to_owned(),
+                user_agent: "test".to_owned(),
+                consent_version: "2026-01".to_owned(),
+                consent_text_sha256: "b".repeat(64),
+            },
+        )
+        .await
+        .unwrap();
+    mandate.id
+}
+
+async fn declare(store: &Store, employer: i64, period: &str, lines: &[(&str, &str)]) {
+    store
+        .submit_declaration(
+            &actor(),
+            employer,
+            NewDeclaration {
+                period: period.to_owned(),
+                lines: lines
+                    .iter()
+                    .map(|(code, wage)| NewDeclarationLine {
+                        worksite_code: (*code).to_owned(),
+                        headcount: 4,
+                        wage_bill: Amount::parse(wage).unwrap(),
+                        bad_weather_base: Amount::ZERO,
+                    })
+                    .collect(),
+            },
+        )
+        .await
+        .unwrap();
+}
+
+both_backends!(
+    planning_makes_one_collection_per_employer_for_all_its_worksites,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        // A: two periods, three worksites, a RIB mandate: one collection for everything due.
+        let a = employer_with_worksites(&store, "16100001", &["W1", "W2", "W3"]).await;
+        signed_mandate(&store, a, "004 00174 4010010504 86", None).await;
+        declare(
+            &store,
+            a,
+            "2026-10",
+            &[("W1", "100000.00"), ("W2", "50000.00"), ("W3", "10000.00")],
+        )
+        .await;
+        declare(&store, a, "2026-11", &[("W1", "100000.00")]).await;
+        // A's December declaration is not due by 15 December: it waits.
+        declare(&store, a, "2026-12", &[("W1", "999.00")]).await;
+        // B: a CCP mandate.
+        let b = employer_with_worksites(&store, "16100002", &["S1"]).await;
+        signed_mandate(&store, b, "200 12", None).await;
+        declare(&store, b, "2026-11", &[("S1", "20000.00")]).await;
+        // C: its total is above its mandate's ceiling: left out, and counted.
+        let c = employer_with_worksites(&store, "16100003", &["S1"]).await;
+        signed_mandate(&store, c, "23115007 32", Some("100.00")).await;
+        declare(&store, c, "2026-11", &[("S1", "20000.00")]).await;
+        // D: its mandate was revoked: nothing to collect.
+        let e = employer_with_worksites(&store, "16100004", &["S1"]).await;
+        let revoked = signed_mandate(&store, e, "001 00001 0000000001 44", None).await;
+        store
+            .revoke_mandate(&actor(), revoked, "test")
+            .await
+            .unwrap();
+        declare(&store, e, "2026-11", &[("S1", "20000.00")]).await;
+
+        let date = d(2026, 12, 15);
+        let summary = store
+            .plan_collections(&actor(), date, d(2026, 12, 8))
+            .await
+            .unwrap();
+        assert_eq!(summary.planned, 2, "{summary:?}");
+        assert_eq!(summary.lines, 5, "{summary:?}");
+        assert_eq!(summary.over_ceiling, 1, "{summary:?}");
+        // 12.21 % of 260,000.00 (A) and of 20,000.00 (B).
+        assert_eq!(summary.amount.to_string(), "34188.00");
+
+        let collections = store.collections_on(date).await.unwrap();
+        assert_eq!(collections.len(), 2);
+        let (ca, cb) = (&collections[0], &collections[1]);
+        assert_eq!(
+            (ca.employer_id, ca.channel.as_str(), ca.amount.to_string()),
+            (a, "bank", "31746.00".to_owned())
+        );
+        assert_eq!(
+            (cb.employer_id, cb.channel.as_str(), cb.amount.to_string()),
+            (b, "postal", "2442.00".to_owned())
+        );
+        assert_eq!(ca.status, "planned");
+        assert_eq!(ca.noticed_on, "2026-12-08");
+
+        // The breakdown adds up, lines are scheduled, one notice per collection was recorded.
+        let sum: i64 = sqlx::query_scalar(
+        "SELECT CAST(SUM(amount_centimes) AS BIGINT) FROM collection_lines WHERE collection_id = $1",
+    )
+    .bind(ca.id)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+        assert_eq!(sum, ca.amount.centimes());
+        let scheduled: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM declaration_lines WHERE status = 'scheduled'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(scheduled, 5);
+        let notices: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM notice_events WHERE kind = 'advance_notice'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(notices, 2);
+
+        // Planning the same date again changes nothing.
+        let again = store
+            .plan_collections(&actor(), date, d(2026, 12, 9))
+            .await
+            .unwrap();
+        assert_eq!((again.planned, again.lines), (0, 0), "{again:?}");
+        assert_eq!(store.collections_on(date).await.unwrap(), collections);
+        let notices_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_events")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(notices_after, 2);
+        let audits: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM audit_log WHERE action = 'collection.planned'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(audits, 2);
+
+        // A later date takes only what is newly due (A's December), never a scheduled line twice.
+        let january = store
+            .plan_collections(&actor(), d(2027, 1, 17), d(2027, 1, 10))
+            .await
+            .unwrap();
+        assert_eq!((january.planned, january.lines), (1, 1), "{january:?}");
+    }
+);
+
+both_backends!(
+    a_declaration_line_cannot_be_in_two_live_collections,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let a = employer_with_worksites(&store, "16200001", &["W1"]).await;
+        signed_mandate(&store, a, "004 00174 4010010504 86", None).await;
+        declare(&store, a, "2026-10", &[("W1", "1000.00")]).await;
+        store
+            .plan_collections(&actor(), d(2026, 12, 15), d(2026, 12, 8))
+            .await
+            .unwrap();
+        let (line, collection): (i64, i64) =
+            sqlx::query_as("SELECT declaration_line_id, collection_id FROM collection_lines")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        // Forcing a second live row for the same line is refused by the database itself.
+        let duplicate = sqlx::query(
+        "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, status, \
+         end_to_end_id, noticed_on, created_at, updated_at) \
+         SELECT employer_id, mandate_id, channel, '2027-01-17', amount_centimes, 'planned', 'DUP', noticed_on, created_at, updated_at \
+         FROM collections WHERE id = $1",
+    )
+    .bind(collection)
+    .execute(store.pool())
+    .await
+    .unwrap();
+        assert_eq!(duplicate.rows_affected(), 1);
+        let second: i64 =
+            sqlx::query_scalar("SELECT id FROM collections WHERE end_to_end_id = 'DUP'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        let refused = sqlx::query(
+        "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) VALUES ($1, $2, 1, 1)",
+    )
+    .bind(second)
+    .bind(line)
+    .execute(store.pool())
+    .await;
+        assert!(
+            refused
+                .unwrap_err()
+                .as_database_error()
+                .unwrap()
+                .is_unique_violation()
+        );
+    }
+);
