@@ -12,6 +12,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use mandates::Amount;
 
 use super::charset::{CharsetPolicy, clean_text};
+use super::xml::element;
 use super::xml::{Source, Step, Walker, XmlError};
 
 /// The schema version a bank profile asks for.
@@ -172,21 +173,6 @@ fn check_id(what: &'static str, value: &str) -> Result<(), WriteError> {
     Ok(())
 }
 
-/// Escapes text for XML element content.
-fn escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if (c as u32) < 0x20 && c != '\t' && c != '\n' && c != '\r' => out.push(' '),
-            c => out.push(c),
-        }
-    }
-}
-
 /// Streams a pain.008 document to `W`.
 #[derive(Debug)]
 pub struct Pain008Writer<W: Write> {
@@ -244,13 +230,7 @@ impl<W: Write> Pain008Writer<W> {
     }
 
     fn element(&mut self, tag: &str, value: &str) {
-        self.scratch.push('<');
-        self.scratch.push_str(tag);
-        self.scratch.push('>');
-        escape(value, &mut self.scratch);
-        self.scratch.push_str("</");
-        self.scratch.push_str(tag);
-        self.scratch.push('>');
+        element(&mut self.scratch, tag, value);
     }
 
     fn account(&mut self, tag: &str, account: &AccountIdentifier) {

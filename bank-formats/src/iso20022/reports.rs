@@ -11,30 +11,7 @@ use mandates::Amount;
 use super::camt::Entry;
 use super::pain002::StatusReport;
 use super::pain008::WriteError;
-
-fn escape(text: &str, out: &mut String) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c if c.is_control() => out.push(' '),
-            c => out.push(c),
-        }
-    }
-}
-
-fn element(out: &mut String, tag: &str, value: &str) {
-    out.push('<');
-    out.push_str(tag);
-    out.push('>');
-    escape(value, out);
-    out.push_str("</");
-    out.push_str(tag);
-    out.push('>');
-}
+use super::xml::{element, escape};
 
 fn amount(out: &mut String, tag: &str, value: Amount, currency: &str) {
     out.push('<');
@@ -48,14 +25,18 @@ fn amount(out: &mut String, tag: &str, value: Amount, currency: &str) {
     out.push('>');
 }
 
-/// A reason as ISO writes it: a code of up to 4 characters in `Cd`, anything else in `Prtry`.
-fn reason(out: &mut String, code: &str) {
-    out.push_str("<StsRsnInf><Rsn>");
+/// A reason code as ISO writes it: up to 4 characters in `Cd`, anything else in `Prtry`.
+fn reason_code(out: &mut String, code: &str) {
     if (1..=4).contains(&code.len()) && code.bytes().all(|b| b.is_ascii_alphanumeric()) {
         element(out, "Cd", code);
     } else {
         element(out, "Prtry", &code.chars().take(35).collect::<String>());
     }
+}
+
+fn reason(out: &mut String, code: &str) {
+    out.push_str("<StsRsnInf><Rsn>");
+    reason_code(out, code);
     out.push_str("</Rsn></StsRsnInf>");
 }
 

@@ -29,6 +29,33 @@ pub enum XmlError {
 
 const MAX_DEPTH: usize = 64;
 
+/// Escapes text for XML element content (control characters other than tab and line
+/// breaks become spaces: XML 1.0 cannot carry them).
+pub(crate) fn escape(text: &str, out: &mut String) {
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c if (c as u32) < 0x20 && c != '\t' && c != '\n' && c != '\r' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+}
+
+/// Appends `<tag>value</tag>`, escaped.
+pub(crate) fn element(out: &mut String, tag: &str, value: &str) {
+    out.push('<');
+    out.push_str(tag);
+    out.push('>');
+    escape(value, out);
+    out.push_str("</");
+    out.push_str(tag);
+    out.push('>');
+}
+
 /// One step of the walk.
 #[derive(Debug)]
 pub(crate) enum Step {
