@@ -222,7 +222,8 @@ async fn demo(
     store.migrate().await?;
     let period = previous_month(algiers_today());
     let started = std::time::Instant::now();
-    let summary = crate::demo::seed(&store, employers, worksites, &period, 2026).await?;
+    let summary = crate::demo::seed(&store, employers, worksites, &period, 2026, |_| {}).await?;
+    let seeded_in = started.elapsed();
     let calendar = store.calendar().await?;
     let policy = mandates::ChannelPolicy::default();
     let due = config
@@ -236,14 +237,12 @@ async fn demo(
             algiers_today(),
         )
         .await?;
+    let planned_in = started.elapsed() - seeded_in;
     let planned = store.collections_on(due.collection_date).await?;
     let by_channel = |channel: &str| planned.iter().filter(|c| c.channel == channel).count();
     store.close().await;
     let url = crate::store::redact_url(&config.database_url);
-    println!(
-        "tahsil demo: a demo fund, seeded and planned in {:.1?}",
-        started.elapsed()
-    );
+    println!("tahsil demo: a demo fund, seeded in {seeded_in:.1?} and planned in {planned_in:.1?}");
     println!("  database:      {url}");
     println!(
         "  employers:     {} with {} worksites",

@@ -7,10 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use mandates::{AccountId, AccountKind, Amount, Ccp, Rib};
 
-use crate::store::{
-    Actor, NewDeclaration, NewDeclarationLine, NewEmployer, NewMandate, NewWorksite, SignMandate,
-    Store,
-};
+use crate::period::Period;
+use crate::store::{Actor, SeedEmployer, SeedWorksite, Store};
 
 /// What the demo made, for the summary.
 #[derive(Debug, Default)]
@@ -132,117 +130,89 @@ pub fn demo_account(rng: &mut DemoRng) -> AccountId {
     }
 }
 
-/// Seeds `employers` employers with `worksites` worksites each, a signed mandate and one
-/// declaration for `period`.
+/// Employers per database transaction when seeding.
+const BATCH: u64 = 1_000;
+
+/// Seeds `employers` employers with `worksites` worksites each, an active mandate and one
+/// declaration for `period`, in batches (`Store::seed_batch`). `on_batch` is told how many
+/// employers are done, for progress display.
 pub async fn seed(
     store: &Store,
     employers: u64,
     worksites: u64,
     period: &str,
     seed: u64,
+    mut on_batch: impl FnMut(u64),
 ) -> anyhow::Result<DemoSummary> {
-    let actor = Actor::new("demo");
+    let actor = Actor::new("seed");
+    let parsed = Period::parse(period).map_err(anyhow::Error::msg)?;
     let mut rng = DemoRng::new(seed);
     let mut summary = DemoSummary {
         period: period.to_owned(),
         ..DemoSummary::default()
     };
-    for index in 0..employers {
-        let (family, family_ar) = *rng.pick(FAMILY_NAMES);
-        let activity = rng.pick(FRENCH_NAMES);
-        let form = rng.pick(LEGAL_FORMS);
-        let activity_ar = rng.pick(ARABIC_ACTIVITIES);
-        let affiliation = format!("{:02}{:06}", 1 + index % 48, 100_000 + index);
-        let employer = store
-            .create_employer(
-                &actor,
-                NewEmployer {
-                    affiliation_number: affiliation.clone(),
-                    name: format!("{form} {activity} {family}"),
-                    name_ar: Some(format!("مؤسسة {family_ar} {activity_ar}")),
-                    email: format!("comptabilite+{affiliation}@demo.tahsil.dz"),
-                    language: Some(rng.pick(&["ar", "fr", "both"]).to_string()),
-                    period_kind: Some("monthly".to_owned()),
-                },
-            )
+    let mut index = 0u64;
+    while index < employers {
+        let end = (index + BATCH).min(employers);
+        let batch: Vec<SeedEmployer> = (index..end)
+            .map(|i| generate_employer(&mut rng, i, worksites.max(1)))
+            .collect();
+        for employer in &batch {
+            match employer.account.kind() {
+                AccountKind::Bank => summary.bank_mandates += 1,
+                AccountKind::Postal => summary.postal_mandates += 1,
+            }
+        }
+        let counts = store
+            .seed_batch(&actor, parsed, &batch)
             .await
-            .with_context(|| format!("seeding employer {affiliation}"))?;
-        summary.employers += 1;
+            .with_context(|| format!("seeding employers {index}..{end}"))?;
+        summary.employers += counts.employers;
+        summary.worksites += counts.worksites;
+        summary.declarations += counts.employers;
+        summary.declared_total = summary
+            .declared_total
+            .checked_add(counts.declared)
+            .context("the declared total overflowed")?;
+        index = end;
+        on_batch(index);
+    }
+    Ok(summary)
+}
 
-        let mut lines = Vec::new();
-        for site in 0..worksites.max(1) {
-            let code = format!("CH-{:03}", site + 1);
+/// One realistic employer: names in French and Arabic, worksites across wilayas, a RIB or
+/// CCP account, monthly wages of 25,000–120,000 DZD per worker.
+fn generate_employer(rng: &mut DemoRng, index: u64, worksites: u64) -> SeedEmployer {
+    let (family, family_ar) = *rng.pick(FAMILY_NAMES);
+    let activity = rng.pick(FRENCH_NAMES);
+    let form = rng.pick(LEGAL_FORMS);
+    let activity_ar = rng.pick(ARABIC_ACTIVITIES);
+    let affiliation = format!("{:02}{:07}", 1 + index % 48, 1_000_000 + index);
+    let sites = (0..worksites)
+        .map(|site| {
             let wilaya = rng.pick(WILAYAS);
-            store
-                .create_worksite(
-                    &actor,
-                    employer.id,
-                    NewWorksite {
-                        code: code.clone(),
-                        name: format!("{} {}", rng.pick(SITE_KINDS), wilaya),
-                        wilaya: Some((*wilaya).to_owned()),
-                    },
-                )
-                .await?;
-            summary.worksites += 1;
             let headcount = 3 + rng.below(60) as i64;
-            // A monthly wage of 25,000–120,000 DZD per worker, to the centime.
             let wage_bill = headcount * (2_500_000 + rng.below(9_500_000) as i64);
             let outdoor_share = 40 + rng.below(61) as i64;
-            lines.push(NewDeclarationLine {
-                worksite_code: code,
+            SeedWorksite {
+                code: format!("CH-{:03}", site + 1),
+                name: format!("{} {}", rng.pick(SITE_KINDS), wilaya),
+                wilaya: (*wilaya).to_owned(),
                 headcount,
                 wage_bill: Amount::from_centimes(wage_bill),
                 bad_weather_base: Amount::from_centimes(wage_bill * outdoor_share / 100),
-            });
-        }
-
-        let account = demo_account(&mut rng);
-        match account.kind() {
-            AccountKind::Bank => summary.bank_mandates += 1,
-            AccountKind::Postal => summary.postal_mandates += 1,
-        }
-        let mandate = store
-            .create_mandate(
-                &actor,
-                employer.id,
-                NewMandate {
-                    account,
-                    ceiling: None,
-                },
-            )
-            .await?;
-        store
-            .sign_mandate(
-                &actor,
-                mandate.id,
-                SignMandate {
-                    signer: format!("Gérant {family}"),
-                    ip: "127.0.0.1".to_owned(),
-                    user_agent: "tahsil demo".to_owned(),
-                    consent_version: "demo".to_owned(),
-                    consent_text_sha256: format!("{:064x}", 0),
-                },
-            )
-            .await?;
-
-        let declaration = store
-            .submit_declaration(
-                &actor,
-                employer.id,
-                NewDeclaration {
-                    period: period.to_owned(),
-                    lines,
-                },
-            )
-            .await?;
-        summary.declarations += 1;
-        summary.declared_total = summary
-            .declared_total
-            .checked_add(declaration.total)
-            .context("demo total overflowed")?;
+            }
+        })
+        .collect();
+    SeedEmployer {
+        name: format!("{form} {activity} {family}"),
+        name_ar: format!("مؤسسة {family_ar} {activity_ar}"),
+        email: format!("comptabilite+{affiliation}@demo.tahsil.dz"),
+        language: rng.pick(&["ar", "fr", "both"]),
+        account: demo_account(rng),
+        affiliation_number: affiliation,
+        worksites: sites,
     }
-    Ok(summary)
 }
 
 /// Removes a previous demo database in `dir` (the key file is kept), so `demo` can be

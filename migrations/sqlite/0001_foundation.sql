@@ -103,7 +103,6 @@ CREATE TABLE declaration_lines (
     status                          TEXT NOT NULL CHECK (status IN ('submitted', 'scheduled', 'paid', 'unpaid', 'cancelled')),
     UNIQUE (declaration_id, worksite_id)
 );
-CREATE INDEX declaration_lines_status ON declaration_lines (status);
 
 CREATE TABLE contribution_rates (
     id          INTEGER PRIMARY KEY,

@@ -11,6 +11,7 @@ mod declarations;
 mod employers;
 mod mandates;
 mod reference;
+mod seed;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -26,6 +27,7 @@ pub use collections::{CollectionRecord, PlanSummary};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
+pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 
 use crate::crypto::AccountCipher;
 
