@@ -80,6 +80,7 @@ const ARABIC_ACTIVITIES: &[&str] = &[
     "للإنجاز",
     "للطرق والجسور",
 ];
+const LANGUAGES: &[&str] = &["ar", "fr", "both"];
 const LEGAL_FORMS: &[&str] = &["SARL", "EURL", "SPA", "ETB", "EPE"];
 const WILAYAS: &[&str] = &[
     "Alger",
@@ -208,7 +209,7 @@ fn generate_employer(rng: &mut DemoRng, index: u64, worksites: u64) -> SeedEmplo
         name: format!("{form} {activity} {family}"),
         name_ar: format!("مؤسسة {family_ar} {activity_ar}"),
         email: format!("comptabilite+{affiliation}@demo.tahsil.dz"),
-        language: rng.pick(&["ar", "fr", "both"]),
+        language: rng.pick(LANGUAGES),
         account: demo_account(rng),
         affiliation_number: affiliation,
         worksites: sites,
