@@ -201,7 +201,7 @@ fn from_pain002(report: StatusReport) -> Inspection {
                 status,
                 reason,
                 reversal: None,
-                mandate_id: None,
+                mandate_id: Some(t.mandate_id.clone()),
             });
         }
     }
@@ -209,14 +209,13 @@ fn from_pain002(report: StatusReport) -> Inspection {
         .payments
         .iter()
         .filter(|p| p.original_payment_id.is_some())
-        .map(|p| InspectedPayment {
-            payment_id: p.original_payment_id.clone(),
-            status: p.status.clone().or_else(|| report.group_status.clone()),
-            reason: p
-                .reasons
-                .first()
-                .or_else(|| report.group_reasons.first())
-                .cloned(),
+        .map(|p| {
+            let (status, reason) = report.effective_payment(p);
+            InspectedPayment {
+                payment_id: p.original_payment_id.clone(),
+                status,
+                reason,
+            }
         })
         .collect();
     Inspection {
@@ -233,13 +232,20 @@ fn from_pain002(report: StatusReport) -> Inspection {
 fn from_camt(message: CamtMessage) -> Inspection {
     let mut transactions = Vec::new();
     for entry in &message.entries {
+        // RvslInd is set by some banks and not others: a return is also known by its
+        // bank transaction code (unpaid or reversed direct debit) or a return reason.
+        let returned = entry.reversal
+            || matches!(
+                entry.bank_transaction_code.as_deref(),
+                Some("UPDD" | "PRDD")
+            );
         if entry.transactions.is_empty() {
             transactions.push(InspectedTransaction {
                 end_to_end_id: None,
                 amount: entry.amount.map(|a| a.to_string()),
                 status: entry.status.clone(),
                 reason: None,
-                reversal: Some(entry.reversal),
+                reversal: Some(returned),
                 mandate_id: Some(None),
             });
         }
@@ -251,7 +257,7 @@ fn from_camt(message: CamtMessage) -> Inspection {
                 amount: amount.map(|a| a.to_string()),
                 status: entry.status.clone(),
                 reason: t.return_reason.clone(),
-                reversal: Some(entry.reversal || t.return_reason.is_some()),
+                reversal: Some(returned || t.return_reason.is_some()),
                 mandate_id: Some(t.mandate_id.clone()),
             });
         }
@@ -375,88 +381,135 @@ pub fn validate_with(bytes: &[u8], institution_layouts: &[Layout]) -> Validation
     }
 }
 
+/// The strict checks of a pain.008 we wrote: totals at both levels, amounts, currency,
+/// required fields, id lengths, unique end-to-end ids, dates and codes. Each problem is
+/// one line, starting with where it is.
 fn check_pain008(doc: &Pain008Document, problems: &mut Vec<String>) {
     use mandates::Amount;
     use std::collections::HashSet;
+
+    fn is_date(text: &str) -> bool {
+        chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").is_ok()
+    }
+    /// A required id: present, at most 35 characters.
+    fn id(at: &str, what: &str, value: &str, problems: &mut Vec<String>) {
+        if value.trim().is_empty() {
+            problems.push(format!("{at}{what} is missing"));
+        } else if value.chars().count() > 35 {
+            problems.push(format!("{at}{what} {value:?} is longer than 35 characters"));
+        }
+    }
+    fn required(at: &str, what: &str, present: bool, problems: &mut Vec<String>) {
+        if !present {
+            problems.push(format!("{at}{what} is missing"));
+        }
+    }
+
+    id("group header: ", "MsgId", &doc.message_id, problems);
+    if chrono::NaiveDateTime::parse_from_str(&doc.created_at, "%Y-%m-%dT%H:%M:%S").is_err()
+        && chrono::DateTime::parse_from_rfc3339(&doc.created_at).is_err()
+    {
+        problems.push(format!(
+            "group header: CreDtTm {:?} is not an ISO date-time",
+            doc.created_at
+        ));
+    }
+    required(
+        "group header: ",
+        "InitgPty/Nm",
+        !doc.initiating_party.is_empty(),
+        problems,
+    );
+    if doc.payments.is_empty() {
+        problems.push("the file has no PmtInf block".to_owned());
+    }
     let mut seen = HashSet::new();
     let mut total_count = 0u64;
     let mut total_sum = Amount::ZERO;
-    let long = |what: &str, id: &str, problems: &mut Vec<String>| {
-        if id.chars().count() > 35 {
-            problems.push(format!("{what} {id:?} is longer than 35 characters"));
-        }
-        if id.is_empty() {
-            problems.push(format!("{what} is missing"));
-        }
-    };
-    long("GrpHdr/MsgId", &doc.message_id, problems);
     for p in &doc.payments {
-        long("PmtInfId", &p.payment_id, problems);
+        let at = format!("{}: payment block {}: ", p.at, p.payment_id);
+        id(&at, "PmtInfId", &p.payment_id, problems);
+        if !is_date(&p.collection_date) {
+            problems.push(format!(
+                "{at}ReqdColltnDt {:?} is not a date (YYYY-MM-DD)",
+                p.collection_date
+            ));
+        }
+        if !matches!(p.sequence_type.as_str(), "FRST" | "RCUR" | "OOFF" | "FNAL") {
+            problems.push(format!(
+                "{at}SeqTp {:?} is not FRST, RCUR, OOFF or FNAL",
+                p.sequence_type
+            ));
+        }
+        required(&at, "Cdtr/Nm", !p.creditor_name.is_empty(), problems);
+        required(&at, "CdtrAcct", p.creditor_account.is_some(), problems);
+        required(&at, "CdtrAgt", p.creditor_agent.is_some(), problems);
+        id(&at, "CdtrSchmeId", &p.creditor_scheme_id, problems);
+        if p.transactions.is_empty() {
+            problems.push(format!("{at}the block has no transactions"));
+        }
         let mut count = 0u64;
         let mut sum = Amount::ZERO;
         for t in &p.transactions {
-            long("EndToEndId", &t.end_to_end_id, problems);
-            long("MndtId", &t.mandate_id, problems);
-            if !seen.insert(t.end_to_end_id.clone()) {
-                problems.push(format!(
-                    "EndToEndId {} appears more than once",
-                    t.end_to_end_id
-                ));
+            let at = format!("{}: transaction {}: ", t.at, t.end_to_end_id);
+            id(&at, "EndToEndId", &t.end_to_end_id, problems);
+            if !t.end_to_end_id.is_empty() && !seen.insert(t.end_to_end_id.clone()) {
+                problems.push(format!("{at}EndToEndId appears more than once"));
             }
             match t.amount {
-                Some(a) if a.is_positive() => {
-                    sum = sum.checked_add(a).unwrap_or(sum);
-                }
-                Some(a) => problems.push(format!(
-                    "transaction {}: InstdAmt {a} is not positive",
-                    t.end_to_end_id
-                )),
-                None => problems.push(format!(
-                    "transaction {}: InstdAmt is missing",
-                    t.end_to_end_id
-                )),
+                Some(a) if a.is_positive() => sum = sum.checked_add(a).unwrap_or(sum),
+                Some(a) => problems.push(format!("{at}InstdAmt {a} is not positive")),
+                None => problems.push(format!("{at}InstdAmt is missing")),
             }
-            if t.currency.as_deref().is_some_and(|c| c.len() != 3) {
+            match t.currency.as_deref() {
+                Some("DZD") => {}
+                Some(other) => problems.push(format!("{at}currency {other:?} is not DZD")),
+                None => problems.push(format!("{at}InstdAmt has no Ccy")),
+            }
+            id(&at, "MndtId", &t.mandate_id, problems);
+            if !is_date(&t.mandate_signed_on) {
                 problems.push(format!(
-                    "transaction {}: currency is not a 3-letter code",
-                    t.end_to_end_id
+                    "{at}DtOfSgntr {:?} is not a date (YYYY-MM-DD)",
+                    t.mandate_signed_on
                 ));
+            }
+            required(&at, "Dbtr/Nm", !t.debtor_name.is_empty(), problems);
+            required(&at, "DbtrAcct", t.debtor_account.is_some(), problems);
+            required(&at, "DbtrAgt", t.debtor_agent.is_some(), problems);
+            if t.remittance.chars().count() > 140 {
+                problems.push(format!("{at}RmtInf/Ustrd is longer than 140 characters"));
             }
             count += 1;
         }
-        if p.declared_transactions != Some(count) {
-            problems.push(format!(
-                "payment block {}: NbOfTxs says {} but it holds {count} transactions",
-                p.payment_id,
-                p.declared_transactions
-                    .map(|n| n.to_string())
-                    .unwrap_or_else(|| "nothing".to_owned())
-            ));
+        match p.declared_transactions {
+            Some(declared) if declared == count => {}
+            declared => problems.push(format!(
+                "{at}NbOfTxs says {} but it holds {count} transactions",
+                declared.map_or_else(|| "nothing".to_owned(), |n| n.to_string())
+            )),
         }
-        if let Some(declared) = p.declared_control_sum
-            && declared != sum
-        {
-            problems.push(format!(
-                "payment block {}: CtrlSum says {declared} but its transactions add up to {sum}",
-                p.payment_id
-            ));
+        match p.declared_control_sum {
+            Some(declared) if declared == sum => {}
+            Some(declared) => problems.push(format!(
+                "{at}CtrlSum says {declared} but its transactions add up to {sum}"
+            )),
+            None => problems.push(format!("{at}CtrlSum is missing")),
         }
         total_count += count;
         total_sum = total_sum.checked_add(sum).unwrap_or(total_sum);
     }
-    if doc.declared_transactions != Some(total_count) {
-        problems.push(format!(
+    match doc.declared_transactions {
+        Some(declared) if declared == total_count => {}
+        declared => problems.push(format!(
             "group header: NbOfTxs says {} but the file holds {total_count} transactions",
-            doc.declared_transactions
-                .map(|n| n.to_string())
-                .unwrap_or_else(|| "nothing".to_owned())
-        ));
+            declared.map_or_else(|| "nothing".to_owned(), |n| n.to_string())
+        )),
     }
-    if let Some(declared) = doc.declared_control_sum
-        && declared != total_sum
-    {
-        problems.push(format!(
+    match doc.declared_control_sum {
+        Some(declared) if declared == total_sum => {}
+        Some(declared) => problems.push(format!(
             "group header: CtrlSum says {declared} but the transactions add up to {total_sum}"
-        ));
+        )),
+        None => problems.push("group header: CtrlSum is missing".to_owned()),
     }
 }

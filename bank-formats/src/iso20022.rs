@@ -22,7 +22,7 @@ pub use pain008::{
     read_pain008_slice,
 };
 pub use reports::{Camt054Writer, write_pain002};
-pub use xml::XmlError;
+pub use xml::{Position, XmlError};
 
 /// The message name in a namespace: `urn:iso:std:iso:20022:tech:xsd:pain.002.001.03` and
 /// `http://www.six-interbank-clearing.com/de/pain.002.001.03.ch.02.xsd` both give

@@ -15,6 +15,14 @@ pub enum CharsetPolicy {
 /// Cleans `text` for the policy (control characters become spaces, runs of spaces collapse)
 /// and cuts it to `max` characters on a character boundary.
 pub fn clean_text(text: &str, policy: CharsetPolicy, max: usize) -> String {
+    // U+FFFE and U+FFFF are not characters XML 1.0 can carry.
+    let owned;
+    let text = if text.contains(['\u{fffe}', '\u{ffff}']) {
+        owned = text.replace(['\u{fffe}', '\u{ffff}'], " ");
+        owned.as_str()
+    } else {
+        text
+    };
     let fitted = match policy {
         CharsetPolicy::Utf8 => fit_text(text, Charset::Any, Encoding::Utf8),
         CharsetPolicy::LatinRestricted => fit_text(text, Charset::Restricted, Encoding::Ascii),

@@ -41,8 +41,10 @@ pub struct TransactionStatus {
 }
 
 impl StatusReport {
-    /// The status and reason that apply to a listed transaction: its own, else its payment
-    /// block's, else the group's.
+    /// The status and reason that apply to a listed transaction: its own status, else its
+    /// payment block's, else the group's. The reason is the transaction's own, else that of
+    /// the nearest level above whose status is the same one (or unstated): a group `PART`
+    /// with reason X does not lend X to a transaction it reports as `ACSC`.
     pub fn effective(
         &self,
         payment: &PaymentStatus,
@@ -53,11 +55,31 @@ impl StatusReport {
             .clone()
             .or_else(|| payment.status.clone())
             .or_else(|| self.group_status.clone());
+        let same = |level: &Option<String>| level.is_none() || *level == status;
         let reason = transaction
             .reasons
             .first()
-            .or_else(|| payment.reasons.first())
-            .or_else(|| self.group_reasons.first())
+            .or_else(|| payment.reasons.first().filter(|_| same(&payment.status)))
+            .or_else(|| {
+                self.group_reasons
+                    .first()
+                    .filter(|_| same(&payment.status) && same(&self.group_status))
+            })
+            .cloned();
+        (status, reason)
+    }
+
+    /// The status and reason of a payment block: its own, else the group's.
+    pub fn effective_payment(&self, payment: &PaymentStatus) -> (Option<String>, Option<String>) {
+        let status = payment.status.clone().or_else(|| self.group_status.clone());
+        let reason = payment
+            .reasons
+            .first()
+            .or_else(|| {
+                self.group_reasons
+                    .first()
+                    .filter(|_| self.group_status.is_none() || self.group_status == status)
+            })
             .cloned();
         (status, reason)
     }

@@ -13,7 +13,7 @@ use mandates::Amount;
 
 use super::charset::{CharsetPolicy, clean_text};
 use super::xml::element;
-use super::xml::{Source, Step, Walker, XmlError};
+use super::xml::{Position, Source, Step, Walker, XmlError};
 
 /// The schema version a bank profile asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -43,14 +43,31 @@ impl Pain008Version {
     }
 }
 
-/// An account: the domestic 20-digit RIB/RIP (Algeria has no IBAN) or a real IBAN.
+/// An account: the domestic 20-digit RIB/RIP (Algeria has no IBAN), written in
+/// `Id/Othr/Id`, or a real IBAN, written in `Id/IBAN`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum AccountIdentifier {
     Domestic(String),
     Iban(String),
 }
 
-/// A bank: its BIC when known, else its domestic code (the RIB's first 3 digits).
+impl From<&mandates::AccountId> for AccountIdentifier {
+    fn from(account: &mandates::AccountId) -> AccountIdentifier {
+        AccountIdentifier::Domestic(account.digits().to_owned())
+    }
+}
+
+impl AccountIdentifier {
+    /// The identifier as written, whichever kind it is.
+    pub fn as_str(&self) -> &str {
+        match self {
+            AccountIdentifier::Domestic(id) | AccountIdentifier::Iban(id) => id,
+        }
+    }
+}
+
+/// A bank: its BIC when known (`BIC` in .02, `BICFI` in .08), else its domestic code
+/// (the RIB's first 3 digits) in `FinInstnId/Othr/Id`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Agent {
     Bic(String),
@@ -136,6 +153,12 @@ pub enum WriteError {
     },
     #[error("{what} must not be empty")]
     Empty { what: &'static str },
+    #[error("{what} {value:?} is not a valid {kind}")]
+    Invalid {
+        what: &'static str,
+        value: String,
+        kind: &'static str,
+    },
     #[error("transaction {end_to_end_id}: the amount must be positive, found {amount}")]
     Amount {
         end_to_end_id: String,
@@ -169,6 +192,87 @@ fn check_id(what: &'static str, value: &str) -> Result<(), WriteError> {
             value: value.to_owned(),
             max: MAX_ID,
         });
+    }
+    Ok(())
+}
+
+/// The schema's BIC pattern: `[A-Z]{6}[A-Z2-9][A-NP-Z0-9]([A-Z0-9]{3})?`.
+fn is_bic(bic: &str) -> bool {
+    let b = bic.as_bytes();
+    (b.len() == 8 || b.len() == 11)
+        && b[..6].iter().all(u8::is_ascii_uppercase)
+        && (b[6].is_ascii_uppercase() || (b'2'..=b'9').contains(&b[6]))
+        && ((b[7].is_ascii_uppercase() && b[7] != b'O') || b[7].is_ascii_digit())
+        && b[8..]
+            .iter()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+}
+
+/// The schema's IBAN pattern (`[A-Z]{2}[0-9]{2}[a-zA-Z0-9]{1,30}`) and the ISO 7064
+/// mod-97 check digits a bank checks next.
+fn is_iban(iban: &str) -> bool {
+    let b = iban.as_bytes();
+    if !(5..=34).contains(&b.len())
+        || !b[..2].iter().all(u8::is_ascii_uppercase)
+        || !b[2..4].iter().all(u8::is_ascii_digit)
+        || !b[4..].iter().all(u8::is_ascii_alphanumeric)
+    {
+        return false;
+    }
+    let mut remainder = 0u32;
+    for &c in b[4..].iter().chain(&b[..4]) {
+        let value = match c {
+            b'0'..=b'9' => u32::from(c - b'0'),
+            _ => u32::from(c.to_ascii_uppercase() - b'A') + 10,
+        };
+        remainder = if value >= 10 {
+            (remainder * 100 + value) % 97
+        } else {
+            (remainder * 10 + value) % 97
+        };
+    }
+    remainder == 1
+}
+
+fn check_account(what: &'static str, account: &AccountIdentifier) -> Result<(), WriteError> {
+    match account {
+        AccountIdentifier::Iban(iban) if !is_iban(iban) => Err(WriteError::Invalid {
+            what,
+            value: iban.clone(),
+            kind: "IBAN",
+        }),
+        AccountIdentifier::Iban(_) => Ok(()),
+        AccountIdentifier::Domestic(id) => {
+            check_id(what, id)?;
+            // `Othr/Id` is Max34Text, one less than the other ids.
+            if id.chars().count() > 34 {
+                return Err(WriteError::TooLong {
+                    what,
+                    value: id.clone(),
+                    max: 34,
+                });
+            }
+            Ok(())
+        }
+    }
+}
+
+fn check_agent(what: &'static str, agent: &Agent) -> Result<(), WriteError> {
+    match agent {
+        Agent::Bic(bic) if !is_bic(bic) => Err(WriteError::Invalid {
+            what,
+            value: bic.clone(),
+            kind: "BIC",
+        }),
+        Agent::Bic(_) => Ok(()),
+        Agent::Code(code) => check_id(what, code),
+    }
+}
+
+/// A name cleaned for the charset policy must still say something (`Nm` is 1..140).
+fn check_name(what: &'static str, cleaned: &str) -> Result<(), WriteError> {
+    if cleaned.is_empty() {
+        return Err(WriteError::Empty { what });
     }
     Ok(())
 }
@@ -219,6 +323,7 @@ impl<W: Write> Pain008Writer<W> {
         writer.element("CtrlSum", &h.control_sum.to_string());
         writer.scratch.push_str("<InitgPty>");
         let name = writer.name(&h.initiating_party);
+        check_name("initiating party name", &name)?;
         writer.element("Nm", &name);
         writer.scratch.push_str("</InitgPty></GrpHdr>\n");
         writer.flush_scratch()?;
@@ -298,6 +403,10 @@ impl<W: Write> Pain008Writer<W> {
         self.close_block()?;
         check_id("PmtInfId", &info.payment_id)?;
         check_id("creditor scheme id", &info.creditor_scheme_id)?;
+        check_account("creditor account", &info.creditor_account)?;
+        check_agent("creditor agent", &info.creditor_agent)?;
+        let creditor_name = self.name(&info.creditor_name);
+        check_name("creditor name", &creditor_name)?;
         self.scratch.push_str("<PmtInf>");
         self.element("PmtInfId", &info.payment_id);
         self.element("PmtMtd", "DD");
@@ -317,8 +426,7 @@ impl<W: Write> Pain008Writer<W> {
             &info.collection_date.format("%Y-%m-%d").to_string(),
         );
         self.scratch.push_str("<Cdtr>");
-        let name = self.name(&info.creditor_name);
-        self.element("Nm", &name);
+        self.element("Nm", &creditor_name);
         self.scratch.push_str("</Cdtr>");
         self.account("CdtrAcct", &info.creditor_account);
         self.agent("CdtrAgt", &info.creditor_agent);
@@ -339,6 +447,10 @@ impl<W: Write> Pain008Writer<W> {
         }
         check_id("EndToEndId", &debit.end_to_end_id)?;
         check_id("MndtId", &debit.mandate_id)?;
+        check_account("debtor account", &debit.debtor_account)?;
+        check_agent("debtor agent", &debit.debtor_agent)?;
+        let debtor_name = self.name(&debit.debtor_name);
+        check_name("debtor name", &debtor_name)?;
         if !debit.amount.is_positive() {
             return Err(WriteError::Amount {
                 end_to_end_id: debit.end_to_end_id.clone(),
@@ -358,8 +470,7 @@ impl<W: Write> Pain008Writer<W> {
         self.scratch.push_str("</MndtRltdInf></DrctDbtTx>");
         self.agent("DbtrAgt", &debit.debtor_agent);
         self.scratch.push_str("<Dbtr>");
-        let name = self.name(&debit.debtor_name);
-        self.element("Nm", &name);
+        self.element("Nm", &debtor_name);
         self.scratch.push_str("</Dbtr>");
         self.account("DbtrAcct", &debit.debtor_account);
         let remittance = clean_text(&debit.remittance, self.charset, MAX_REMITTANCE);
@@ -420,13 +531,19 @@ pub struct Pain008Document {
     pub payments: Vec<ReadPayment>,
 }
 
+/// A PmtInf block as read back. Dates and codes stay text: other creditors' files are read
+/// leniently, and `files validate` reports what is wrong with them.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ReadPayment {
+    /// Where its `<PmtInf>` starts (for `files validate`).
+    pub at: Position,
     pub payment_id: String,
     pub collection_date: String,
     pub sequence_type: String,
+    pub batch_booking: Option<bool>,
     pub creditor_name: String,
-    pub creditor_account: String,
+    pub creditor_account: Option<AccountIdentifier>,
+    pub creditor_agent: Option<Agent>,
     pub creditor_scheme_id: String,
     pub declared_transactions: Option<u64>,
     pub declared_control_sum: Option<Amount>,
@@ -435,19 +552,43 @@ pub struct ReadPayment {
 
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct ReadDebit {
+    /// Where its `<DrctDbtTxInf>` starts (for `files validate`).
+    pub at: Position,
     pub end_to_end_id: String,
     pub amount: Option<Amount>,
     pub currency: Option<String>,
     pub mandate_id: String,
     pub mandate_signed_on: String,
     pub debtor_name: String,
-    pub debtor_account: String,
-    pub debtor_agent: String,
+    pub debtor_account: Option<AccountIdentifier>,
+    pub debtor_agent: Option<Agent>,
     pub remittance: String,
 }
 
 pub(crate) fn parse_amount<S: Source>(walker: &Walker<S>, text: &str) -> Result<Amount, XmlError> {
     Amount::parse(text).map_err(|e| walker.content_error(format!("{}: {e}", walker.current())))
+}
+
+/// `<{owner}><Id><IBAN>` or `<{owner}><Id><Othr><Id>`, just closed.
+fn account_at<S: Source>(walker: &Walker<S>, owner: &str, text: &str) -> Option<AccountIdentifier> {
+    if walker.at(&[owner, "Id", "IBAN"]) {
+        Some(AccountIdentifier::Iban(text.to_owned()))
+    } else if walker.at(&[owner, "Id", "Othr", "Id"]) {
+        Some(AccountIdentifier::Domestic(text.to_owned()))
+    } else {
+        None
+    }
+}
+
+/// `<{owner}><FinInstnId><BIC|BICFI>` or `<{owner}><FinInstnId><Othr><Id>`, just closed.
+fn agent_at<S: Source>(walker: &Walker<S>, owner: &str, text: &str) -> Option<Agent> {
+    if walker.at(&[owner, "FinInstnId", "BIC"]) || walker.at(&[owner, "FinInstnId", "BICFI"]) {
+        Some(Agent::Bic(text.to_owned()))
+    } else if walker.at(&[owner, "FinInstnId", "Othr", "Id"]) {
+        Some(Agent::Code(text.to_owned()))
+    } else {
+        None
+    }
 }
 
 /// Reads a pain.008 of any version (namespace ignored).
@@ -481,8 +622,18 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                         .unwrap_or_else(|| "pain.008".to_owned());
                 }
                 match walker.current() {
-                    "PmtInf" => payment = Some(ReadPayment::default()),
-                    "DrctDbtTxInf" => debit = Some(ReadDebit::default()),
+                    "PmtInf" => {
+                        payment = Some(ReadPayment {
+                            at: walker.position(),
+                            ..ReadPayment::default()
+                        })
+                    }
+                    "DrctDbtTxInf" => {
+                        debit = Some(ReadDebit {
+                            at: walker.position(),
+                            ..ReadDebit::default()
+                        })
+                    }
                     _ => {}
                 }
             }
@@ -509,15 +660,10 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                         d.mandate_signed_on = text;
                     } else if walker.at(&["Dbtr", "Nm"]) {
                         d.debtor_name = text;
-                    } else if walker.at(&["DbtrAcct", "Id", "IBAN"])
-                        || walker.at(&["DbtrAcct", "Id", "Othr", "Id"])
-                    {
-                        d.debtor_account = text;
-                    } else if walker.inside("DbtrAgt")
-                        && walker.inside("FinInstnId")
-                        && !text.is_empty()
-                    {
-                        d.debtor_agent = text;
+                    } else if let Some(account) = account_at(&walker, "DbtrAcct", &text) {
+                        d.debtor_account = Some(account);
+                    } else if let Some(agent) = agent_at(&walker, "DbtrAgt", &text) {
+                        d.debtor_agent = Some(agent);
                     } else if walker.at(&["RmtInf", "Ustrd"]) {
                         d.remittance = text;
                     } else if walker.current() == "DrctDbtTxInf"
@@ -532,6 +678,12 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                         p.declared_transactions = text.parse().ok();
                     } else if walker.at(&["PmtInf", "CtrlSum"]) {
                         p.declared_control_sum = Some(parse_amount(&walker, &text)?);
+                    } else if walker.at(&["PmtInf", "BtchBookg"]) {
+                        p.batch_booking = match text.as_str() {
+                            "true" | "1" => Some(true),
+                            "false" | "0" => Some(false),
+                            _ => None,
+                        };
                     } else if walker.at(&["PmtTpInf", "SeqTp"]) {
                         p.sequence_type = text;
                     } else if walker.at(&["PmtInf", "ReqdColltnDt"])
@@ -540,10 +692,10 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                         p.collection_date = text;
                     } else if walker.at(&["Cdtr", "Nm"]) {
                         p.creditor_name = text;
-                    } else if walker.at(&["CdtrAcct", "Id", "IBAN"])
-                        || walker.at(&["CdtrAcct", "Id", "Othr", "Id"])
-                    {
-                        p.creditor_account = text;
+                    } else if let Some(account) = account_at(&walker, "CdtrAcct", &text) {
+                        p.creditor_account = Some(account);
+                    } else if let Some(agent) = agent_at(&walker, "CdtrAgt", &text) {
+                        p.creditor_agent = Some(agent);
                     } else if walker.at(&["CdtrSchmeId", "Id", "PrvtId", "Othr", "Id"]) {
                         p.creditor_scheme_id = text;
                     } else if walker.current() == "PmtInf"

@@ -3,28 +3,71 @@
 //! need. Refuses DTDs and any entity but the five predefined ones; every error carries the
 //! byte offset where it was found.
 
+use std::cell::Cell;
+use std::fmt;
 use std::io::BufRead;
 
 use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
 
+/// Where in a document: the byte offset, and the 1-based line when the document is in
+/// memory (counting lines through a streamed `BufRead` would mean keeping what was read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub byte: u64,
+    pub line: Option<u64>,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line} (byte {})", self.byte),
+            None => write!(f, "byte {}", self.byte),
+        }
+    }
+}
+
 /// Why an XML document could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum XmlError {
-    #[error("at byte {position}: the XML is malformed: {message}")]
-    Malformed { position: u64, message: String },
-    #[error("at byte {position}: DTDs (<!DOCTYPE …>) are refused in bank files")]
-    Dtd { position: u64 },
+    #[error("at {position}: the XML is malformed: {message}")]
+    Malformed { position: Position, message: String },
+    #[error("at {position}: DTDs (<!DOCTYPE …>) are refused in bank files")]
+    Dtd { position: Position },
     #[error(
-        "at byte {position}: entity &{name}; is refused (only &amp; &lt; &gt; &apos; &quot; and character references are allowed)"
+        "at {position}: entity &{name}; is refused (only &amp; &lt; &gt; &apos; &quot; and character references are allowed)"
     )]
-    Entity { position: u64, name: String },
-    #[error("at byte {position}: elements are nested deeper than {MAX_DEPTH} levels")]
-    TooDeep { position: u64 },
-    #[error("the document ends before its root element is closed")]
-    Truncated,
-    #[error("at byte {position}: {message}")]
-    Content { position: u64, message: String },
+    Entity { position: Position, name: String },
+    #[error("at {position}: elements are nested deeper than {MAX_DEPTH} levels")]
+    TooDeep { position: Position },
+    #[error("at {position}: the document ends before its root element is closed")]
+    Truncated { position: Position },
+    #[error("at {position}: {message}")]
+    Content { position: Position, message: String },
+}
+
+impl XmlError {
+    fn set_line(&mut self, line: Option<u64>) {
+        match self {
+            XmlError::Malformed { position, .. }
+            | XmlError::Dtd { position }
+            | XmlError::Entity { position, .. }
+            | XmlError::TooDeep { position }
+            | XmlError::Truncated { position }
+            | XmlError::Content { position, .. } => position.line = line,
+        }
+    }
+
+    pub fn position(&self) -> Position {
+        match self {
+            XmlError::Malformed { position, .. }
+            | XmlError::Dtd { position }
+            | XmlError::Entity { position, .. }
+            | XmlError::TooDeep { position }
+            | XmlError::Truncated { position }
+            | XmlError::Content { position, .. } => *position,
+        }
+    }
 }
 
 const MAX_DEPTH: usize = 64;
@@ -40,6 +83,7 @@ pub(crate) fn escape(text: &str, out: &mut String) {
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
             c if (c as u32) < 0x20 && c != '\t' && c != '\n' && c != '\r' => out.push(' '),
+            '\u{fffe}' | '\u{ffff}' => out.push(' '),
             c => out.push(c),
         }
     }
@@ -75,6 +119,10 @@ pub(crate) enum Step {
 pub(crate) trait Source {
     fn event(&mut self) -> quick_xml::Result<Event<'_>>;
     fn position(&self) -> u64;
+    /// The line of byte `byte`, where that is cheap to know.
+    fn line_at(&self, _byte: u64) -> Option<u64> {
+        None
+    }
 }
 
 pub(crate) struct Buffered<R: BufRead> {
@@ -94,6 +142,10 @@ impl<R: BufRead> Source for Buffered<R> {
 
 pub(crate) struct Slice<'a> {
     reader: Reader<&'a [u8]>,
+    bytes: &'a [u8],
+    /// Lines are counted lazily and incrementally: newlines before `counted` number `lines`.
+    counted: Cell<usize>,
+    lines: Cell<u64>,
 }
 
 impl Source for Slice<'_> {
@@ -102,6 +154,21 @@ impl Source for Slice<'_> {
     }
     fn position(&self) -> u64 {
         self.reader.buffer_position()
+    }
+    fn line_at(&self, byte: u64) -> Option<u64> {
+        let target = usize::try_from(byte).ok()?.min(self.bytes.len());
+        if target < self.counted.get() {
+            self.counted.set(0);
+            self.lines.set(0);
+        }
+        let from = self.counted.get();
+        let newlines = self.bytes[from..target]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64;
+        self.lines.set(self.lines.get() + newlines);
+        self.counted.set(target);
+        Some(self.lines.get() + 1)
     }
 }
 
@@ -141,7 +208,12 @@ impl<'a> Walker<Slice<'a>> {
     pub fn slice(bytes: &'a [u8]) -> Walker<Slice<'a>> {
         let mut reader = Reader::from_reader(bytes);
         configure(&mut reader);
-        Walker::over(Slice { reader })
+        Walker::over(Slice {
+            reader,
+            bytes,
+            counted: Cell::new(0),
+            lines: Cell::new(0),
+        })
     }
 }
 
@@ -159,8 +231,16 @@ impl<S: Source> Walker<S> {
         }
     }
 
-    pub fn position(&self) -> u64 {
-        self.source.position()
+    /// Where the walk is: just after the last event read.
+    pub fn position(&self) -> Position {
+        self.at_byte(self.source.position())
+    }
+
+    fn at_byte(&self, byte: u64) -> Position {
+        Position {
+            byte,
+            line: self.source.line_at(byte),
+        }
     }
 
     /// How many elements are open.
@@ -217,6 +297,14 @@ impl<S: Source> Walker<S> {
     /// Advances. After a `Close`, the closed element is still the innermost name
     /// until the next call, so callers can match on it.
     pub fn next(&mut self) -> Result<Step, XmlError> {
+        self.step().map_err(|mut e| {
+            let line = self.source.line_at(e.position().byte);
+            e.set_line(line);
+            e
+        })
+    }
+
+    fn step(&mut self) -> Result<Step, XmlError> {
         if self.pending_close {
             self.pending_close = false;
             self.pop();
@@ -230,7 +318,11 @@ impl<S: Source> Walker<S> {
             });
         }
         loop {
-            let position = self.source.position();
+            // The line is filled in by `next`, once the event's borrow has ended.
+            let position = Position {
+                byte: self.source.position(),
+                line: None,
+            };
             let event = self.source.event().map_err(|e| XmlError::Malformed {
                 position,
                 message: e.to_string(),
@@ -337,7 +429,7 @@ impl<S: Source> Walker<S> {
                 Event::Decl(_) | Event::PI(_) | Event::Comment(_) => {}
                 Event::Eof => {
                     if !self.ends.is_empty() || !self.seen_root {
-                        return Err(XmlError::Truncated);
+                        return Err(XmlError::Truncated { position });
                     }
                     return Ok(Step::Eof);
                 }
