@@ -35,10 +35,12 @@ pub struct InspectedTransaction {
     /// ISO status (RJCT, ACCP, … or BOOK/PDNG for statements); null for debit instructions.
     pub status: Option<String>,
     pub reason: Option<String>,
-    /// camt only: true for a return or reversal.
+    /// camt and return files only: true for a return or reversal (`RvslInd`, an unpaid
+    /// or reversed direct-debit code UPDD/PRDD, or a return reason). Absent elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reversal: Option<bool>,
-    /// camt only (null when absent); pain.008: the mandate of the debit.
+    /// Every ISO format (null when the file does not say): camt `Refs/MndtId`, pain.002
+    /// `OrgnlTxRef/MndtRltdInf/MndtId`, pain.008 `MndtRltdInf/MndtId`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mandate_id: Option<Option<String>>,
 }

@@ -49,6 +49,12 @@ struct Sample {
     group: Option<(Option<&'static str>, Option<&'static str>, &'static str)>,
     /// camt: end-to-end ids flagged as reversals/returns, with their mandate id.
     reversals: &'static [(Option<&'static str>, Option<&'static str>)],
+    /// pain.002: every payment block, in order (payment id, status, reason), the group's
+    /// status applied where the block has none.
+    payments: &'static [(&'static str, Option<&'static str>, Option<&'static str>)],
+    /// (end-to-end id, mandate id) of transactions that carry one (pain.002 `OrgnlTxRef`,
+    /// camt `Refs/MndtId`, pain.008 `MndtRltdInf`).
+    mandates: &'static [(&'static str, &'static str)],
 }
 
 const SAMPLES: &[Sample] = &[
@@ -65,6 +71,8 @@ const SAMPLES: &[Sample] = &[
         )],
         group: Some((None, None, "MsgId-001")),
         reversals: &[],
+        payments: &[("PmtInfId-001-03", Some("PART"), None)],
+        mandates: &[],
     },
     Sample {
         path: "pain.002/pain.002.001.03_bankofireland_style_4rjct_ac01_am04_md06_ms02.xml",
@@ -79,6 +87,13 @@ const SAMPLES: &[Sample] = &[
         ],
         group: Some((None, None, "MSGID12345678912")),
         reversals: &[],
+        payments: &[("PMTINFID1", None, None), ("PMTINFID2", None, None)],
+        mandates: &[
+            ("E2EID1", "MANDATEID1"),
+            ("E2EID2", "MANDATEID2"),
+            ("E2EID3", "MANDATEID3"),
+            ("E2EID4", "MANDATEID4"),
+        ],
     },
     Sample {
         path: "pain.002/pain.002.001.03_caixabank_example1_rjct_ms02_ms01.xml",
@@ -107,6 +122,15 @@ const SAMPLES: &[Sample] = &[
         ],
         group: Some((None, None, "2012-07-18DEV0801009310G12345678100")),
         reversals: &[],
+        payments: &[
+            ("PRE201207010001", None, None),
+            ("PRE201205270001", None, None),
+        ],
+        mandates: &[
+            ("201207010001/01002", "000001101000"),
+            ("201207010001/02452", "00001103500"),
+            ("201205270001/01650", "000001101000"),
+        ],
     },
     Sample {
         path: "pain.002/pain.002.001.03_iso_style_grp_accp.xml",
@@ -116,6 +140,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[],
         group: Some((Some("ACCP"), None, "ABC/100928/CCT001")),
         reversals: &[],
+        payments: &[],
+        mandates: &[],
     },
     Sample {
         path: "pain.002/pain.002.001.03_iso_style_rjct_am05.xml",
@@ -130,6 +156,8 @@ const SAMPLES: &[Sample] = &[
         )],
         group: Some((None, None, "CAVAY1234")),
         reversals: &[],
+        payments: &[("JKL_774", None, None)],
+        mandates: &[("VA100327/0123", "VIRGAY123")],
     },
     Sample {
         path: "pain.002/pain.002.001.03_nordea_grp_rjct_du01.xml",
@@ -139,6 +167,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[],
         group: Some((Some("RJCT"), Some("DU01"), "MSGID-PS-TEST-0708-01")),
         reversals: &[],
+        payments: &[],
+        mandates: &[],
     },
     Sample {
         path: "pain.008/pain.008.001.02_abnamro_voorbeeldbestand.xml",
@@ -148,6 +178,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[(Some("2000000038"), Some("1600.00"), None, None)],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[("2000000038", "MANDAAT123456")],
     },
     Sample {
         path: "pain.008/pain.008.001.02_ing_nl_voorbeeldbestand.xml",
@@ -157,6 +189,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[(Some("E2EID001"), Some("1.01"), None, None)],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[("E2EID001", "MANDAATIDNR001")],
     },
     Sample {
         path: "pain.008/pain.008.001.02_php-sepa-xml_minimal.xml",
@@ -166,6 +200,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[(Some("SomethingUnique"), Some("12.34"), None, None)],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[("SomethingUnique", "SomeOtherUniqueThing")],
     },
     Sample {
         path: "pain.008/pain.008.001.02_sepa_king.xml",
@@ -178,6 +214,11 @@ const SAMPLES: &[Sample] = &[
         ],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[
+            ("OriginatorID1234", "Mandate-Id"),
+            ("OriginatorID1235", "Other-Mandate-Id"),
+        ],
     },
     Sample {
         path: "pain.008/pain.008.001.08_php-sepa-xml_minimal.xml",
@@ -187,6 +228,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[(Some("SomethingUnique"), Some("12.34"), None, None)],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[("SomethingUnique", "SomeOtherUniqueThing")],
     },
     Sample {
         path: "pain.008/pain.008.001.11_php-sepa-xml_minimal.xml",
@@ -196,6 +239,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[(Some("SomethingUnique"), Some("12.34"), None, None)],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[("SomethingUnique", "SomeOtherUniqueThing")],
     },
     Sample {
         path: "camt.054/camt.054.001.02_sdd_return_ac06_rtrinf.xml",
@@ -205,6 +250,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[(Some("E2EID1"), Some("100.00"), Some("BOOK"), Some("AC06"))],
         group: None,
         reversals: &[(Some("E2EID1"), Some("MANDATEID2"))],
+        payments: &[],
+        mandates: &[("E2EID1", "MANDATEID2")],
     },
     Sample {
         path: "camt.054/camt.054.001.04_postfinance_chdd_credits_pmdd.xml",
@@ -217,6 +264,8 @@ const SAMPLES: &[Sample] = &[
         ],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[],
     },
     Sample {
         path: "camt.054/camt.054.001.08_example.xml",
@@ -236,9 +285,13 @@ const SAMPLES: &[Sample] = &[
                 Some("BOOK"),
                 None,
             ),
+            // The third TxDtls repeats the second's end-to-end id (3.2 written without
+            // its trailing zero).
         ],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[],
     },
     Sample {
         path: "camt.054/camt.054.001.02_finland_sample_with_rddt_ac01.xml",
@@ -264,6 +317,8 @@ const SAMPLES: &[Sample] = &[
         ],
         group: None,
         reversals: &[(None, None), (None, None)],
+        payments: &[],
+        mandates: &[],
     },
     Sample {
         path: "camt.053/camt.053.001.02_ing_example_sdd_returns_ac04_md06.xml",
@@ -278,6 +333,8 @@ const SAMPLES: &[Sample] = &[
                 None,
             ),
             (None, Some("125.00"), Some("BOOK"), Some("AC04")),
+            // A B2B debit on the account (RDDT/BBDD), not a return: amount from InstdAmt.
+            (Some("6010512558977000"), Some("30.00"), Some("BOOK"), None),
             (
                 Some("5000300060007000"),
                 Some("30.00"),
@@ -287,15 +344,30 @@ const SAMPLES: &[Sample] = &[
         ],
         group: None,
         reversals: &[(None, None), (Some("5000300060007000"), Some("DDMdtINGBC"))],
+        payments: &[],
+        mandates: &[
+            ("6010512558977000", "BBDDMdtESNTR"),
+            ("5000300060007000", "DDMdtINGBC"),
+        ],
     },
     Sample {
         path: "camt.053/camt.053.001.02_finland_sample_with_rddt.xml",
         format: "camt.053.001.02",
         message_id: "BANKFILEID00001",
         transactions: 13,
-        facts: &[(None, Some("1000.12"), Some("BOOK"), None)],
+        facts: &[
+            (None, Some("1000.12"), Some("BOOK"), None),
+            (
+                Some("EndToEndIdSCT01"),
+                Some("10000.00"),
+                Some("BOOK"),
+                None,
+            ),
+        ],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[],
     },
     Sample {
         path: "camt.053/camt.053.001.04_postfinance_statement_with_iddt_pmdd.xml",
@@ -305,6 +377,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[(None, Some("1692.22"), Some("BOOK"), None)],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[],
     },
     Sample {
         path: "camt.053/camt.053.001.08_example_genkgo.xml",
@@ -314,6 +388,8 @@ const SAMPLES: &[Sample] = &[
         facts: &[(Some("MUELL/FINP/RA12345"), Some("0.00"), Some("BOOK"), None)],
         group: None,
         reversals: &[],
+        payments: &[],
+        mandates: &[],
     },
 ];
 
@@ -360,6 +436,42 @@ fn check(sample: &Sample, inspection: &Inspection) {
         .map(|(e, m)| (e.map(str::to_owned), m.map(str::to_owned)))
         .collect();
     assert_eq!(reversals, expected, "{name}: returns and reversals");
+    if sample.format.starts_with("pain.002") {
+        let payments: Vec<(Option<&str>, Option<&str>, Option<&str>)> = inspection
+            .payments
+            .as_ref()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                (
+                    p.payment_id.as_deref(),
+                    p.status.as_deref(),
+                    p.reason.as_deref(),
+                )
+            })
+            .collect();
+        let expected: Vec<_> = sample
+            .payments
+            .iter()
+            .map(|(id, status, reason)| (Some(*id), *status, *reason))
+            .collect();
+        assert_eq!(payments, expected, "{name}: payment blocks");
+    } else {
+        assert!(sample.payments.is_empty(), "{name}");
+        assert_eq!(inspection.payments, None, "{name}");
+    }
+    for (e2e, mandate) in sample.mandates {
+        let found = inspection
+            .transactions
+            .iter()
+            .find(|t| t.end_to_end_id.as_deref() == Some(*e2e))
+            .unwrap_or_else(|| panic!("{name}: no transaction {e2e}"));
+        assert_eq!(
+            found.mandate_id.clone().flatten().as_deref(),
+            Some(*mandate),
+            "{name}: mandate of {e2e}"
+        );
+    }
 }
 
 #[test]
