@@ -209,7 +209,7 @@ fn generate_employer(rng: &mut DemoRng, index: u64, worksites: u64) -> SeedEmplo
         name: format!("{form} {activity} {family}"),
         name_ar: format!("مؤسسة {family_ar} {activity_ar}"),
         email: format!("comptabilite+{affiliation}@demo.tahsil.dz"),
-        language: rng.pick(LANGUAGES),
+        language: LANGUAGES[rng.below(LANGUAGES.len() as u64) as usize],
         account: demo_account(rng),
         affiliation_number: affiliation,
         worksites: sites,
