@@ -142,39 +142,40 @@ fn walk_entries<S: Source>(
                     _ => {}
                 }
             }
-            Step::Close { text } => {
+            Step::Close => {
+                let text = walker.text();
                 // Dispatch on the leaf name first: one string match instead of a chain of
                 // path comparisons per element (this is the hot loop of a big import).
                 let leaf = walker.current();
                 if let Some(t) = tx.as_mut() {
                     match leaf {
                         "EndToEndId" if walker.at(&["TxDtls", "Refs", "EndToEndId"]) => {
-                            t.end_to_end_id =
-                                Some(text).filter(|t| !t.is_empty() && t != "NOTPROVIDED");
+                            t.end_to_end_id = (!text.is_empty() && text != "NOTPROVIDED")
+                                .then(|| text.to_owned());
                         }
                         "MndtId" if walker.at(&["TxDtls", "Refs", "MndtId"]) => {
-                            t.mandate_id = Some(text);
+                            t.mandate_id = Some(text.to_owned());
                         }
                         "PmtInfId" if walker.at(&["TxDtls", "Refs", "PmtInfId"]) => {
-                            t.payment_info_id = Some(text);
+                            t.payment_info_id = Some(text.to_owned());
                         }
                         "Amt" => {
                             if walker.at(&["TxDtls", "Amt"])
                                 || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"])
                             {
-                                t.amount = Some(parse_amount(&walker, &text)?);
+                                t.amount = Some(parse_amount(&walker, text)?);
                             } else if walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]) {
-                                t.instructed_amount = Some(parse_amount(&walker, &text)?);
+                                t.instructed_amount = Some(parse_amount(&walker, text)?);
                             }
                         }
                         "CdtDbtInd" if walker.at(&["TxDtls", "CdtDbtInd"]) => {
-                            t.credit_debit = Some(text);
+                            t.credit_debit = Some(text.to_owned());
                         }
                         "Cd" | "Prtry" if walker.at(&["RtrInf", "Rsn", leaf]) => {
-                            t.return_reason = Some(text).filter(|t| !t.is_empty());
+                            t.return_reason = (!text.is_empty()).then(|| text.to_owned());
                         }
                         "AddtlTxInf" if walker.at(&["TxDtls", "AddtlTxInf"]) => {
-                            t.additional_info = Some(text);
+                            t.additional_info = Some(text.to_owned());
                         }
                         "TxDtls" => {
                             if let Some(mut t) = tx.take() {
@@ -190,32 +191,34 @@ fn walk_entries<S: Source>(
                     }
                 } else if let Some(e) = entry.as_mut() {
                     match leaf {
-                        "NtryRef" if walker.at(&["Ntry", "NtryRef"]) => e.reference = Some(text),
+                        "NtryRef" if walker.at(&["Ntry", "NtryRef"]) => {
+                            e.reference = Some(text.to_owned())
+                        }
                         "Amt" if walker.at(&["Ntry", "Amt"]) => {
-                            e.amount = Some(parse_amount(&walker, &text)?);
+                            e.amount = Some(parse_amount(&walker, text)?);
                             e.currency = walker.last_ccy.clone();
                         }
                         "CdtDbtInd" if walker.at(&["Ntry", "CdtDbtInd"]) => {
-                            e.credit_debit = Some(text);
+                            e.credit_debit = Some(text.to_owned());
                         }
                         "RvslInd" if walker.at(&["Ntry", "RvslInd"]) => {
                             e.reversal = text == "true" || text == "1";
                         }
                         // An enum in .02 (`<Sts>BOOK</Sts>`), a choice in .08 (`<Sts><Cd>BOOK</Cd></Sts>`).
                         "Sts" if walker.at(&["Ntry", "Sts"]) && !text.is_empty() => {
-                            e.status = Some(text);
+                            e.status = Some(text.to_owned());
                         }
                         "Cd" | "Prtry" if walker.at(&["Ntry", "Sts", leaf]) => {
-                            e.status = Some(text)
+                            e.status = Some(text.to_owned())
                         }
                         "Dt" | "DtTm" if walker.at(&["Ntry", "BookgDt", leaf]) => {
-                            e.booking_date = Some(text);
+                            e.booking_date = Some(text.to_owned());
                         }
                         "SubFmlyCd" if walker.at(&["BkTxCd", "Domn", "Fmly", "SubFmlyCd"]) => {
-                            e.bank_transaction_code = Some(text);
+                            e.bank_transaction_code = Some(text.to_owned());
                         }
                         "AddtlNtryInf" if walker.at(&["Ntry", "AddtlNtryInf"]) => {
-                            e.additional_info = Some(text);
+                            e.additional_info = Some(text.to_owned());
                         }
                         "Ntry" => {
                             if let Some(e) = entry.take() {
@@ -225,7 +228,7 @@ fn walk_entries<S: Source>(
                         _ => {}
                     }
                 } else if leaf == "MsgId" && walker.at(&["GrpHdr", "MsgId"]) {
-                    message_id = text;
+                    message_id = text.to_owned();
                 }
             }
         }

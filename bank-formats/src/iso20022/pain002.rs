@@ -116,20 +116,21 @@ fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, X
                     _ => {}
                 }
             }
-            Step::Close { text } => {
+            Step::Close => {
+                let text = walker.text();
                 let reason = walker.at(&["StsRsnInf", "Rsn", "Cd"])
                     || walker.at(&["StsRsnInf", "Rsn", "Prtry"]);
                 if let Some(t) = transaction.as_mut() {
                     if walker.at(&["TxInfAndSts", "OrgnlEndToEndId"]) {
-                        t.original_end_to_end_id = Some(text);
+                        t.original_end_to_end_id = Some(text.to_owned());
                     } else if walker.at(&["TxInfAndSts", "TxSts"]) {
-                        t.status = Some(text);
+                        t.status = Some(text.to_owned());
                     } else if reason && !text.is_empty() {
-                        t.reasons.push(text);
+                        t.reasons.push(text.to_owned());
                     } else if walker.at(&["OrgnlTxRef", "Amt", "InstdAmt"]) {
-                        t.amount = Some(parse_amount(&walker, &text)?);
+                        t.amount = Some(parse_amount(&walker, text)?);
                     } else if walker.at(&["OrgnlTxRef", "MndtRltdInf", "MndtId"]) {
-                        t.mandate_id = Some(text);
+                        t.mandate_id = Some(text.to_owned());
                     } else if walker.current() == "TxInfAndSts"
                         && let Some(t) = transaction.take()
                     {
@@ -137,26 +138,26 @@ fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, X
                     }
                 } else if let Some(p) = payment.as_mut() {
                     if walker.at(&["OrgnlPmtInfAndSts", "OrgnlPmtInfId"]) {
-                        p.original_payment_id = Some(text);
+                        p.original_payment_id = Some(text.to_owned());
                     } else if walker.at(&["OrgnlPmtInfAndSts", "PmtInfSts"]) {
-                        p.status = Some(text);
+                        p.status = Some(text.to_owned());
                     } else if reason && !text.is_empty() {
-                        p.reasons.push(text);
+                        p.reasons.push(text.to_owned());
                     } else if walker.current() == "OrgnlPmtInfAndSts"
                         && let Some(p) = payment.take()
                     {
                         report.payments.push(p);
                     }
                 } else if walker.at(&["GrpHdr", "MsgId"]) {
-                    report.message_id = text;
+                    report.message_id = text.to_owned();
                 } else if walker.at(&["OrgnlGrpInfAndSts", "OrgnlMsgId"]) {
-                    report.original_message_id = Some(text);
+                    report.original_message_id = Some(text.to_owned());
                 } else if walker.at(&["OrgnlGrpInfAndSts", "OrgnlMsgNmId"]) {
-                    report.original_message_name = Some(text);
+                    report.original_message_name = Some(text.to_owned());
                 } else if walker.at(&["OrgnlGrpInfAndSts", "GrpSts"]) {
-                    report.group_status = Some(text);
+                    report.group_status = Some(text.to_owned());
                 } else if reason && walker.inside("OrgnlGrpInfAndSts") && !text.is_empty() {
-                    report.group_reasons.push(text);
+                    report.group_reasons.push(text.to_owned());
                 }
             }
         }

@@ -637,35 +637,36 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                     _ => {}
                 }
             }
-            Step::Close { text } => {
+            Step::Close => {
+                let text = walker.text();
                 if walker.at(&["GrpHdr", "MsgId"]) {
-                    doc.message_id = text;
+                    doc.message_id = text.to_owned();
                 } else if walker.at(&["GrpHdr", "CreDtTm"]) {
-                    doc.created_at = text;
+                    doc.created_at = text.to_owned();
                 } else if walker.at(&["GrpHdr", "NbOfTxs"]) {
                     doc.declared_transactions = text.parse().ok();
                 } else if walker.at(&["GrpHdr", "CtrlSum"]) {
-                    doc.declared_control_sum = Some(parse_amount(&walker, &text)?);
+                    doc.declared_control_sum = Some(parse_amount(&walker, text)?);
                 } else if walker.at(&["GrpHdr", "InitgPty", "Nm"]) {
-                    doc.initiating_party = text;
+                    doc.initiating_party = text.to_owned();
                 } else if let Some(d) = debit.as_mut() {
                     if walker.at(&["PmtId", "EndToEndId"]) {
-                        d.end_to_end_id = text;
+                        d.end_to_end_id = text.to_owned();
                     } else if walker.at(&["DrctDbtTxInf", "InstdAmt"]) {
-                        d.amount = Some(parse_amount(&walker, &text)?);
+                        d.amount = Some(parse_amount(&walker, text)?);
                         d.currency = walker.last_ccy.clone();
                     } else if walker.at(&["MndtRltdInf", "MndtId"]) {
-                        d.mandate_id = text;
+                        d.mandate_id = text.to_owned();
                     } else if walker.at(&["MndtRltdInf", "DtOfSgntr"]) {
-                        d.mandate_signed_on = text;
+                        d.mandate_signed_on = text.to_owned();
                     } else if walker.at(&["Dbtr", "Nm"]) {
-                        d.debtor_name = text;
-                    } else if let Some(account) = account_at(&walker, "DbtrAcct", &text) {
+                        d.debtor_name = text.to_owned();
+                    } else if let Some(account) = account_at(&walker, "DbtrAcct", text) {
                         d.debtor_account = Some(account);
-                    } else if let Some(agent) = agent_at(&walker, "DbtrAgt", &text) {
+                    } else if let Some(agent) = agent_at(&walker, "DbtrAgt", text) {
                         d.debtor_agent = Some(agent);
                     } else if walker.at(&["RmtInf", "Ustrd"]) {
-                        d.remittance = text;
+                        d.remittance = text.to_owned();
                     } else if walker.current() == "DrctDbtTxInf"
                         && let (Some(p), Some(d)) = (payment.as_mut(), debit.take())
                     {
@@ -673,31 +674,31 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                     }
                 } else if let Some(p) = payment.as_mut() {
                     if walker.at(&["PmtInf", "PmtInfId"]) {
-                        p.payment_id = text;
+                        p.payment_id = text.to_owned();
                     } else if walker.at(&["PmtInf", "NbOfTxs"]) {
                         p.declared_transactions = text.parse().ok();
                     } else if walker.at(&["PmtInf", "CtrlSum"]) {
-                        p.declared_control_sum = Some(parse_amount(&walker, &text)?);
+                        p.declared_control_sum = Some(parse_amount(&walker, text)?);
                     } else if walker.at(&["PmtInf", "BtchBookg"]) {
-                        p.batch_booking = match text.as_str() {
+                        p.batch_booking = match text {
                             "true" | "1" => Some(true),
                             "false" | "0" => Some(false),
                             _ => None,
                         };
                     } else if walker.at(&["PmtTpInf", "SeqTp"]) {
-                        p.sequence_type = text;
+                        p.sequence_type = text.to_owned();
                     } else if walker.at(&["PmtInf", "ReqdColltnDt"])
                         || walker.at(&["ReqdColltnDt", "Dt"])
                     {
-                        p.collection_date = text;
+                        p.collection_date = text.to_owned();
                     } else if walker.at(&["Cdtr", "Nm"]) {
-                        p.creditor_name = text;
-                    } else if let Some(account) = account_at(&walker, "CdtrAcct", &text) {
+                        p.creditor_name = text.to_owned();
+                    } else if let Some(account) = account_at(&walker, "CdtrAcct", text) {
                         p.creditor_account = Some(account);
-                    } else if let Some(agent) = agent_at(&walker, "CdtrAgt", &text) {
+                    } else if let Some(agent) = agent_at(&walker, "CdtrAgt", text) {
                         p.creditor_agent = Some(agent);
                     } else if walker.at(&["CdtrSchmeId", "Id", "PrvtId", "Othr", "Id"]) {
-                        p.creditor_scheme_id = text;
+                        p.creditor_scheme_id = text.to_owned();
                     } else if walker.current() == "PmtInf"
                         && let Some(p) = payment.take()
                     {

@@ -107,10 +107,9 @@ pub(crate) enum Step {
     Open {
         xmlns: Option<String>,
     },
-    /// An element closes, with the text it held directly (trimmed).
-    Close {
-        text: String,
-    },
+    /// An element closes; the text it held directly is `Walker::text` until the next step
+    /// (borrowed, so the many elements nobody keeps cost no allocation).
+    Close,
     Eof,
 }
 
@@ -243,6 +242,11 @@ impl<S: Source> Walker<S> {
         }
     }
 
+    /// After `Step::Close`: the text the closed element held directly, trimmed.
+    pub fn text(&self) -> &str {
+        self.text.trim()
+    }
+
     /// How many elements are open.
     pub fn depth(&self) -> usize {
         self.ends.len()
@@ -308,14 +312,13 @@ impl<S: Source> Walker<S> {
         if self.pending_close {
             self.pending_close = false;
             self.pop();
+            self.text.clear();
         }
         if self.empty_pending {
             self.empty_pending = false;
             self.pending_close = true;
             self.text.clear();
-            return Ok(Step::Close {
-                text: String::new(),
-            });
+            return Ok(Step::Close);
         }
         loop {
             // The line is filled in by `next`, once the event's borrow has ended.
@@ -383,15 +386,7 @@ impl<S: Source> Walker<S> {
                         });
                     }
                     self.pending_close = true;
-                    // Copy out the trimmed text and keep the buffer's capacity for the next.
-                    let trimmed = self.text.trim();
-                    let text = if trimmed.is_empty() {
-                        String::new()
-                    } else {
-                        trimmed.to_owned()
-                    };
-                    self.text.clear();
-                    return Ok(Step::Close { text });
+                    return Ok(Step::Close);
                 }
                 Event::Text(text) => {
                     if !self.ends.is_empty() {

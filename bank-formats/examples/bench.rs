@@ -1,10 +1,11 @@
 //! Throughput of the ISO 20022 writer and reader at national scale.
 //!
 //! ```sh
-//! cargo build --release -p bank-formats --example iso_bench
-//! /usr/bin/time -v target/release/examples/iso_bench write 100000   # pain.008, to a file
-//! /usr/bin/time -v target/release/examples/iso_bench read 100000    # camt.054 read from memory
-//! /usr/bin/time -v target/release/examples/iso_bench stream 100000  # camt.054 streamed from disk
+//! cargo run --release -p bank-formats --example bench           # write, then stream, 100,000
+//! cargo build --release -p bank-formats --example bench
+//! /usr/bin/time -v target/release/examples/bench write 100000   # pain.008, to a file
+//! /usr/bin/time -v target/release/examples/bench read 100000    # camt.054 read from memory
+//! /usr/bin/time -v target/release/examples/bench stream 100000  # camt.054 streamed from disk
 //! ```
 //! Results are recorded in bank-formats/README.md.
 
@@ -159,8 +160,12 @@ fn main() -> std::io::Result<()> {
         Some("write") => write(count),
         Some("read") => read(count, true),
         Some("stream") => read(count, false),
+        None => {
+            write(count)?;
+            read(count, false)
+        }
         _ => {
-            eprintln!("usage: iso_bench write|read|stream [COUNT]");
+            eprintln!("usage: bench [write|read|stream] [COUNT]");
             std::process::exit(2);
         }
     }
