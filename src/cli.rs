@@ -56,6 +56,22 @@ enum Command {
         #[arg(long, default_value_t = 3, value_name = "K")]
         worksites: u64,
     },
+    /// Generate realistic employers (worksites, active mandates, a period of declarations)
+    /// in the configured database, for trials and benchmarks.
+    Seed {
+        /// Number of employers to create.
+        #[arg(long, value_name = "N")]
+        employers: u64,
+        /// Worksites per employer.
+        #[arg(long, default_value_t = 3, value_name = "K")]
+        worksites: u64,
+        /// Period declared (default: last month).
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// Seed of the generator: the same seed makes the same employers.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Bank files: inspect or validate.
     Files {
         #[command(subcommand)]
@@ -158,6 +174,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let explicit_database = cli_database_url_given;
             runtime()?.block_on(demo(config, dir, employers, worksites, explicit_database))
         }
+        Command::Seed {
+            employers,
+            worksites,
+            period,
+            seed,
+        } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            let period = period.unwrap_or_else(|| previous_month(algiers_today()));
+            runtime()?.block_on(seed_command(config, employers, worksites, period, seed))
+        }
         Command::Serve { listen } => {
             if let Some(listen) = listen {
                 config.listen = listen;
@@ -199,6 +225,48 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     };
     web::serve(listener, state, shutdown_signal()).await?;
     store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn seed_command(
+    config: Config,
+    employers: u64,
+    worksites: u64,
+    period: String,
+    seed: u64,
+) -> anyhow::Result<ExitCode> {
+    use std::io::{IsTerminal, Write};
+    if employers == 0 {
+        anyhow::bail!("--employers must be at least 1");
+    }
+    crate::period::Period::parse(&period).map_err(anyhow::Error::msg)?;
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let started = std::time::Instant::now();
+    // Progress only on a terminal; scripts and logs get the summary alone.
+    let on_terminal = std::io::stderr().is_terminal();
+    let summary = crate::demo::seed(&store, employers, worksites, &period, seed, |done| {
+        if on_terminal {
+            eprint!("\rseeding: {done}/{employers} employers");
+            let _ = std::io::stderr().flush();
+        }
+    })
+    .await?;
+    if on_terminal {
+        eprintln!();
+    }
+    store.close().await;
+    println!(
+        "seeded {} employers with {} worksites ({} RIB, {} CCP mandates, all active) and their {} declarations ({} DZD) in {:.1?} into {}",
+        summary.employers,
+        summary.worksites,
+        summary.bank_mandates,
+        summary.postal_mandates,
+        summary.period,
+        summary.declared_total,
+        started.elapsed(),
+        crate::store::redact_url(&config.database_url)
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -190,3 +190,47 @@ fn serve_refuses_a_public_address_without_a_token() {
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("TAHSIL_ADMIN_TOKEN"), "{text}");
 }
+
+#[tokio::test]
+async fn seed_generates_employers_ready_to_collect_and_refuses_to_seed_twice() {
+    let db = TestDb::sqlite().await;
+    let output = tahsil(&[
+        "--database-url",
+        &db.url,
+        "seed",
+        "--employers",
+        "30",
+        "--worksites",
+        "2",
+    ]);
+    assert!(output.status.success(), "{output:?}");
+    let text = stdout(&output);
+    assert!(
+        text.starts_with("seeded 30 employers with 60 worksites"),
+        "{text}"
+    );
+
+    let store = db.store().await;
+    let employers = store.list_employers(0, 100).await.unwrap();
+    assert_eq!(employers.len(), 30);
+    let mandates = store.list_mandates(employers[0].id).await.unwrap();
+    assert_eq!(mandates.len(), 1);
+    assert_eq!(mandates[0].status, "active");
+    let declarations = store.list_declarations(employers[0].id).await.unwrap();
+    assert_eq!(declarations.len(), 1);
+    assert_eq!(declarations[0].lines.len(), 2);
+    // The seeded employers are collectible: planning picks every one of them.
+    let date = chrono::NaiveDate::from_ymd_opt(2030, 1, 15).unwrap();
+    let noticed = chrono::NaiveDate::from_ymd_opt(2030, 1, 2).unwrap();
+    let plan = store
+        .plan_collections(&tahsil::store::Actor::new("test"), date, noticed)
+        .await
+        .unwrap();
+    assert_eq!((plan.planned, plan.lines), (30, 60), "{plan:?}");
+    store.close().await;
+
+    let again = tahsil(&["--database-url", &db.url, "seed", "--employers", "5"]);
+    assert!(!again.status.success());
+    let error = String::from_utf8_lossy(&again.stderr);
+    assert!(error.contains("fresh database"), "{error}");
+}
