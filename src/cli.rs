@@ -72,6 +72,47 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Build the collection files for a collection date now (plans it first when the
+    /// advance notice still allows). Without --date: the next date with planned debits.
+    Run {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// Import bank reports (pain.002, camt.052/053/054, return layouts; detected).
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The day the reports are applied on (default: today, Africa/Algiers).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        today: Option<chrono::NaiveDate>,
+    },
+    /// The simulated bank: answers every debit file in OUTBOX with reports in INBOX.
+    BankSim {
+        #[arg(long, value_name = "DIR")]
+        outbox: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        inbox: PathBuf,
+        /// Debits refused before settlement, per thousand.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        reject_per_mille: u64,
+        /// Debits returned after settlement, per thousand.
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        return_per_mille: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Keep answering new files every few seconds until interrupted.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Exceptions from reconciliation: list them, or resolve one.
+    Exceptions {
+        /// Resolve this exception…
+        #[arg(long, value_name = "ID", requires = "note")]
+        resolve: Option<i64>,
+        /// …with this note (kept in the audit trail).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
     /// Bank files: inspect or validate.
     Files {
         #[command(subcommand)]
@@ -184,6 +225,48 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let period = period.unwrap_or_else(|| previous_month(algiers_today()));
             runtime()?.block_on(seed_command(config, employers, worksites, period, seed))
         }
+        Command::Run { date } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(run_command(config, date))
+        }
+        Command::Import { files, today } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(import_command(config, files, today))
+        }
+        Command::BankSim {
+            outbox,
+            inbox,
+            reject_per_mille,
+            return_per_mille,
+            seed,
+            watch,
+        } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            if reject_per_mille + return_per_mille > 1000 {
+                anyhow::bail!("--reject-per-mille and --return-per-mille add up to more than 1000");
+            }
+            let sim = crate::cycle::banksim::BankSim {
+                reject_per_mille,
+                return_per_mille,
+                seed,
+                today: algiers_today(),
+                layouts: crate::cycle::CycleSettings::from_config(&config)?.layouts,
+            };
+            loop {
+                for path in sim.answer(&outbox, &inbox)? {
+                    println!("wrote {}", path.display());
+                }
+                if !watch {
+                    break;
+                }
+                std::thread::sleep(std::time::Duration::from_secs(2));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Exceptions { resolve, note } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(exceptions_command(config, resolve, note))
+        }
         Command::Serve { listen } => {
             if let Some(listen) = listen {
                 config.listen = listen;
@@ -224,6 +307,125 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         admin_token: config.admin_token.clone().map(Arc::new),
     };
     web::serve(listener, state, shutdown_signal()).await?;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run_command(config: Config, date: Option<chrono::NaiveDate>) -> anyhow::Result<ExitCode> {
+    let settings = crate::cycle::CycleSettings::from_config(&config)?;
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let today = algiers_today();
+    let actor = crate::store::Actor::new("cli");
+    let started = std::time::Instant::now();
+    let date = match date {
+        Some(date) => date,
+        None => match store.planned_dates().await?.into_iter().find(|d| *d >= today) {
+            Some(date) => date,
+            None => {
+                println!("nothing to run: no collection is planned from {today} on (use --date to plan and run a date)");
+                store.close().await;
+                return Ok(ExitCode::SUCCESS);
+            }
+        },
+    };
+    if settings.policy.notice_respected(today, date) {
+        let plan = store.plan_collections(&actor, date, today).await?;
+        if plan.planned > 0 {
+            println!(
+                "planned {} collections for {date} ({} DZD), advance notices recorded",
+                plan.planned, plan.amount
+            );
+        }
+    } else {
+        println!(
+            "{date} is less than {} days away: no new collection can be planned for it (advance notice); running what is planned",
+            settings.policy.notice_days
+        );
+    }
+    let summary = crate::cycle::run::run_date(&store, &settings, &actor, date, &instance_name()).await?;
+    store.close().await;
+    print_run(&summary);
+    println!("done in {:.2?}", started.elapsed());
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_run(summary: &crate::cycle::run::RunSummary) {
+    let r = &summary.recheck;
+    if r.mandate_inactive + r.over_ceiling + r.notice_late > 0 {
+        println!(
+            "cancelled before the run: {} mandate no longer active, {} above the mandate's ceiling, {} notice too late (their lines go to the next date)",
+            r.mandate_inactive, r.over_ceiling, r.notice_late
+        );
+    }
+    if summary.recovered > 0 {
+        println!("put {} files of an interrupted run in place", summary.recovered);
+    }
+    if summary.files.is_empty() {
+        println!("run of {}: no new debit to file (already run, or nothing planned)", summary.collection_date);
+    }
+    for file in &summary.files {
+        println!(
+            "{}  {} debits  {} DZD  {}  sha256 {}",
+            file.path.display(),
+            file.transactions,
+            file.control_sum,
+            file.format,
+            file.sha256
+        );
+    }
+}
+
+/// This process, for leases and run locks: host and process id.
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".to_owned());
+    format!("{host}:{}", std::process::id())
+}
+
+async fn import_command(
+    config: Config,
+    files: Vec<PathBuf>,
+    today: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
+    let settings = crate::cycle::CycleSettings::from_config(&config)?;
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let actor = crate::store::Actor::new("cli");
+    let today = today.unwrap_or_else(algiers_today);
+    let mut refused = false;
+    for file in &files {
+        let outcome =
+            crate::cycle::import::import_file(&store, &settings, &actor, file, None, today).await?;
+        refused |= matches!(outcome, crate::cycle::import::ImportOutcome::Quarantined { .. });
+        println!("{}", outcome.line());
+    }
+    store.close().await;
+    Ok(if refused { ExitCode::from(1) } else { ExitCode::SUCCESS })
+}
+
+async fn exceptions_command(
+    config: Config,
+    resolve: Option<i64>,
+    note: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    if let (Some(id), Some(note)) = (resolve, note) {
+        let resolved = store
+            .resolve_exception(&crate::store::Actor::new("cli"), id, &note)
+            .await?;
+        println!("exception {} resolved: {}", resolved.id, resolved.resolution.unwrap_or_default());
+    } else {
+        let open = store.exceptions(true).await?;
+        if open.is_empty() {
+            println!("no open exception");
+        }
+        for e in open {
+            println!("#{} {} (report {:?}, collection {:?}): {}", e.id, e.kind, e.report_id, e.collection_id, e.detail);
+        }
+    }
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -306,40 +508,100 @@ async fn demo(
         )
         .await?;
     let planned_in = started.elapsed() - seeded_in;
-    let planned = store.collections_on(due.collection_date).await?;
-    let by_channel = |channel: &str| planned.iter().filter(|c| c.channel == channel).count();
+    config.exchange_dir = dir.join("exchange");
+    let settings = crate::cycle::CycleSettings::from_config(&config)?;
+    let actor = crate::store::Actor::new("demo");
+    let date = due.collection_date;
+    let run = crate::cycle::run::run_date(&store, &settings, &actor, date, &instance_name()).await?;
+    // The simulated bank answers on the collection date; its reports are imported then.
+    let sim = crate::cycle::banksim::BankSim {
+        reject_per_mille: 50,
+        return_per_mille: 20,
+        seed: 2026,
+        today: date,
+        layouts: settings.layouts,
+    };
+    let mut reports = 0;
+    for institution in &settings.institutions {
+        reports += sim
+            .answer(
+                &settings.folder(institution.name, crate::cycle::exchange::Folder::Outbox),
+                &settings.folder(institution.name, crate::cycle::exchange::Folder::Inbox),
+            )?
+            .len();
+    }
+    let imports = crate::cycle::import::import_inboxes(&store, &settings, &actor, date).await?;
+    let cycle_in = started.elapsed() - seeded_in - planned_in;
+    let counts = store.collection_counts(Some(date)).await?;
+    let reasons = store.failure_reasons(date).await?;
+    let notices = store.notice_counts().await?;
+    let exceptions = store.exceptions(true).await?;
+    let retries: i64 = store
+        .collection_counts(None)
+        .await?
+        .iter()
+        .filter(|(_, status, _, _)| status == "planned")
+        .map(|(_, _, n, _)| n)
+        .sum();
     store.close().await;
     let url = crate::store::redact_url(&config.database_url);
-    println!("tahsil demo: a demo fund, seeded in {seeded_in:.1?} and planned in {planned_in:.1?}");
+    println!(
+        "tahsil demo: one collection cycle of a demo fund (seeded in {seeded_in:.1?}, planned in {planned_in:.1?}, filed, answered and reconciled in {cycle_in:.1?})"
+    );
     println!("  database:      {url}");
     println!(
-        "  employers:     {} with {} worksites",
-        summary.employers, summary.worksites
-    );
-    println!(
-        "  mandates:      {} bank (RIB), {} postal (CCP), all signed",
-        summary.bank_mandates, summary.postal_mandates
+        "  employers:     {} with {} worksites; mandates: {} bank (RIB), {} postal (CCP), all signed",
+        summary.employers, summary.worksites, summary.bank_mandates, summary.postal_mandates
     );
     println!(
         "  declarations:  {} for {}, total {} DZD",
         summary.declarations, summary.period, summary.declared_total
     );
     println!(
-        "  planned:       {} collections for {} (due {}), total {} DZD: {} bank, {} postal; {} advance notices recorded",
-        plan.planned,
-        due.collection_date,
-        due.nominal,
-        plan.amount,
-        by_channel("bank"),
-        by_channel("postal"),
-        plan.planned
+        "  collection:    {} debits on {} (due {}), {} DZD: one per employer for all its worksites",
+        plan.planned, date, due.nominal, plan.amount
     );
+    for channel in ["bank", "postal"] {
+        println!(
+            "    {channel:<7} {} debits, {} DZD",
+            run.transactions(channel),
+            run.amount(channel)
+        );
+    }
+    println!("  files written:");
+    for file in &run.files {
+        println!(
+            "    {}  ({}, {} debits, sha256 {}…)",
+            file.path.display(),
+            file.format,
+            file.transactions,
+            &file.sha256[..12]
+        );
+    }
+    println!("  simulated bank: {reports} reports; imported:");
+    for outcome in &imports {
+        println!("    {}", outcome.line());
+    }
+    println!("  outcome on {date}:");
+    for (channel, status, n, amount) in &counts {
+        println!(
+            "    {channel:<7} {status:<14} {n:>6}  {} DZD",
+            mandates::Amount::from_centimes(*amount)
+        );
+    }
+    for (status, category, n) in &reasons {
+        println!("    {status} because {category}: {n}");
+    }
+    println!("  retries planned: {retries} debits re-presented later (insufficient funds)");
+    println!("  exceptions for finance staff: {}", exceptions.len());
+    println!("  notices recorded (sent by the mailer, not built yet):");
+    for (kind, status, n) in &notices {
+        println!("    {kind:<18} {status:<8} {n}");
+    }
     println!("browse it:");
     println!("  cargo run --release -- --database-url {url} serve");
     println!("  curl http://127.0.0.1:8080/api/v1/employers");
-    println!(
-        "not built yet: bank files, the simulated bank and reconciliation (see the open issues)"
-    );
+    println!("  cargo run --release -- --database-url {url} exceptions");
     Ok(ExitCode::SUCCESS)
 }
 

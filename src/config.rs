@@ -82,6 +82,27 @@ pub struct Config {
     /// When contributions fall due (cron, seconds first, Africa/Algiers), rolled forward to
     /// a business day.
     pub due_date_schedule: DueDateSchedule,
+    /// The exchange folders: `<exchange_dir>/<institution>/{outbox,inbox,quarantine,archive}`.
+    pub exchange_dir: PathBuf,
+    /// The bank channel's debit format: `pain.008.001.02`, `pain.008.001.08`, or a
+    /// fixed-width debit layout's name (shipped or in `layouts_dir`).
+    pub bank_format: String,
+    /// The postal channel's debit format (default: the shipped `postal-ccp-debit` layout).
+    pub postal_format: String,
+    /// At most this many transactions per file; more are split into several files.
+    pub max_per_file: u32,
+    /// Insufficient funds: re-present after this many business days…
+    pub retry_business_days: u32,
+    /// …up to this many attempts in all (the first included).
+    pub max_attempts: u32,
+    /// Business days after the collection date with no reject for a debit to count as settled.
+    pub settlement_business_days: u32,
+    /// Advance notice: employers are told amount and date at least this many days before.
+    pub notice_days: u32,
+    /// The fund as creditor: name, account (RIB/RIP credited) and creditor identifier.
+    pub creditor_name: String,
+    pub creditor_account: String,
+    pub creditor_id: String,
 }
 
 impl Default for Config {
@@ -100,6 +121,17 @@ impl Default for Config {
             layouts_dir: None,
             due_date_schedule: DueDateSchedule::parse(DEFAULT_DUE_DATE_SCHEDULE)
                 .expect("the default schedule is a valid cron expression"),
+            exchange_dir: PathBuf::from("exchange"),
+            bank_format: "pain.008.001.02".to_owned(),
+            postal_format: "postal-ccp-debit".to_owned(),
+            max_per_file: 50_000,
+            retry_business_days: 5,
+            max_attempts: 3,
+            settlement_business_days: 5,
+            notice_days: 5,
+            creditor_name: "CACOBATPH".to_owned(),
+            creditor_account: "00400174401001050486".to_owned(),
+            creditor_id: "CACOBATPH".to_owned(),
         }
     }
 }
@@ -120,6 +152,17 @@ struct FileConfig {
     xsd_dir: Option<PathBuf>,
     layouts_dir: Option<PathBuf>,
     due_date_schedule: Option<String>,
+    exchange_dir: Option<PathBuf>,
+    bank_format: Option<String>,
+    postal_format: Option<String>,
+    max_per_file: Option<u32>,
+    retry_business_days: Option<u32>,
+    max_attempts: Option<u32>,
+    settlement_business_days: Option<u32>,
+    notice_days: Option<u32>,
+    creditor_name: Option<String>,
+    creditor_account: Option<String>,
+    creditor_id: Option<String>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -136,6 +179,17 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_XSD_DIR",
     "TAHSIL_LAYOUTS_DIR",
     "TAHSIL_DUE_DATE_SCHEDULE",
+    "TAHSIL_EXCHANGE_DIR",
+    "TAHSIL_BANK_FORMAT",
+    "TAHSIL_POSTAL_FORMAT",
+    "TAHSIL_MAX_PER_FILE",
+    "TAHSIL_RETRY_BUSINESS_DAYS",
+    "TAHSIL_MAX_ATTEMPTS",
+    "TAHSIL_SETTLEMENT_BUSINESS_DAYS",
+    "TAHSIL_NOTICE_DAYS",
+    "TAHSIL_CREDITOR_NAME",
+    "TAHSIL_CREDITOR_ACCOUNT",
+    "TAHSIL_CREDITOR_ID",
 ];
 
 /// The 15th of every month.
@@ -205,6 +259,22 @@ impl Config {
             self.due_date_schedule =
                 DueDateSchedule::parse(&v).context("key `due_date_schedule`")?;
         }
+        macro_rules! take {
+            ($($field:ident),*) => { $(if let Some(v) = file.$field { self.$field = v; })* };
+        }
+        take!(
+            exchange_dir,
+            bank_format,
+            postal_format,
+            max_per_file,
+            retry_business_days,
+            max_attempts,
+            settlement_business_days,
+            notice_days,
+            creditor_name,
+            creditor_account,
+            creditor_id
+        );
         Ok(())
     }
 
@@ -253,6 +323,39 @@ impl Config {
         if let Some(v) = get("TAHSIL_DUE_DATE_SCHEDULE") {
             self.due_date_schedule = DueDateSchedule::parse(&v)
                 .context("environment variable TAHSIL_DUE_DATE_SCHEDULE")?;
+        }
+        if let Some(v) = get("TAHSIL_EXCHANGE_DIR") {
+            self.exchange_dir = PathBuf::from(v);
+        }
+        for (name, slot) in [
+            ("TAHSIL_BANK_FORMAT", &mut self.bank_format),
+            ("TAHSIL_POSTAL_FORMAT", &mut self.postal_format),
+            ("TAHSIL_CREDITOR_NAME", &mut self.creditor_name),
+            ("TAHSIL_CREDITOR_ACCOUNT", &mut self.creditor_account),
+            ("TAHSIL_CREDITOR_ID", &mut self.creditor_id),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = v;
+            }
+        }
+        for (name, slot) in [
+            ("TAHSIL_MAX_PER_FILE", &mut self.max_per_file),
+            ("TAHSIL_RETRY_BUSINESS_DAYS", &mut self.retry_business_days),
+            ("TAHSIL_MAX_ATTEMPTS", &mut self.max_attempts),
+            ("TAHSIL_SETTLEMENT_BUSINESS_DAYS", &mut self.settlement_business_days),
+            ("TAHSIL_NOTICE_DAYS", &mut self.notice_days),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = v.trim().parse().map_err(|_| {
+                    anyhow::anyhow!("environment variable {name}: {v:?} is not a whole number")
+                })?;
+            }
+        }
+        if self.max_per_file == 0 {
+            bail!("max_per_file must be at least 1");
+        }
+        if self.max_attempts == 0 {
+            bail!("max_attempts must be at least 1 (the first presentation)");
         }
         if self.database_max_connections == 0 {
             bail!("database_max_connections must be at least 1");

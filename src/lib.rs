@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod config;
 pub mod crypto;
+pub mod cycle;
 pub mod demo;
 pub mod files;
 pub mod period;

@@ -10,7 +10,10 @@ mod collections;
 mod declarations;
 mod employers;
 mod mandates;
+mod jobs;
+mod reconcile;
 mod reference;
+mod runs;
 mod seed;
 
 use std::path::PathBuf;
@@ -27,6 +30,9 @@ pub use collections::{CollectionRecord, PlanSummary};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
+pub use jobs::Job;
+pub use reconcile::{Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord};
+pub use runs::{BankFileRecord, DebitDetail, NewBankFile, RecheckSummary, RunItem, RunLock};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 
 use crate::crypto::AccountCipher;

@@ -112,7 +112,13 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
     /// Checks the header's declared totals, writes the trailer (computing its totals),
     /// flushes, and returns the file's count and control sum (the sum of the first summed
     /// field, zero if the layout sums nothing).
-    pub fn finish(mut self, trailer: &Record) -> Result<WrittenTotals, LayoutError> {
+    pub fn finish(self, trailer: &Record) -> Result<WrittenTotals, LayoutError> {
+        self.finish_into(trailer).map(|(totals, _)| totals)
+    }
+
+    /// As [`finish`](LayoutWriter::finish), also handing back the output (for a caller
+    /// that must sync or hash it).
+    pub fn finish_into(mut self, trailer: &Record) -> Result<(WrittenTotals, W), LayoutError> {
         if self.state != State::Body {
             return Err(order_error("trailer", "write the header first"));
         }
@@ -145,10 +151,11 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
         let line = self.encode_record(def, trailer, "trailer".into(), None)?;
         self.emit(&line)?;
         self.out.flush()?;
-        Ok(WrittenTotals {
+        let totals = WrittenTotals {
             details: self.details,
             control_sum: self.sums.first().map(|(_, s)| *s).unwrap_or(Amount::ZERO),
-        })
+        };
+        Ok((totals, self.out))
     }
 
     fn sum_for(&self, kind: &FieldKind) -> Amount {

@@ -1,0 +1,209 @@
+//! The drop folders banks exchange files through (SFTP-style): per institution an
+//! `outbox` (our debit files, each with a `.sha256` beside it), an `inbox` (their
+//! reports), `archive` (reports imported) and `quarantine` (files that could not be read
+//! or matched, kept with their error).
+//!
+//! Files appear in the outbox only whole: written under a hidden temporary name, synced,
+//! then renamed (atomic on one file system), and the folder synced.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use sha2::{Digest, Sha256};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Folder {
+    Outbox,
+    Inbox,
+    Archive,
+    Quarantine,
+}
+
+impl Folder {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Folder::Outbox => "outbox",
+            Folder::Inbox => "inbox",
+            Folder::Archive => "archive",
+            Folder::Quarantine => "quarantine",
+        }
+    }
+}
+
+/// The hidden temporary name a file is written under before it is renamed into place.
+pub fn temporary_path(final_path: &Path) -> PathBuf {
+    let name = final_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    final_path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// A `Write` that hashes and counts what goes through it.
+#[derive(Debug)]
+pub struct HashingWriter<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl<W: Write> HashingWriter<W> {
+    pub fn new(inner: W) -> HashingWriter<W> {
+        HashingWriter {
+            inner,
+            hasher: Sha256::new(),
+            bytes: 0,
+        }
+    }
+    /// The inner writer, the hex SHA-256 and the size of everything written.
+    pub fn finish(self) -> (W, String, u64) {
+        (self.inner, hex::encode(self.hasher.finalize()), self.bytes)
+    }
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// Opens `path`'s temporary file for writing (creating the folder).
+pub fn create_temporary(final_path: &Path) -> anyhow::Result<HashingWriter<io::BufWriter<File>>> {
+    if let Some(dir) = final_path.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
+    let tmp = temporary_path(final_path);
+    let file =
+        File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    Ok(HashingWriter::new(io::BufWriter::with_capacity(
+        256 * 1024,
+        file,
+    )))
+}
+
+/// Flushes and syncs a finished temporary file.
+pub fn sync_temporary(writer: io::BufWriter<File>) -> anyhow::Result<()> {
+    let file = writer.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// Renames a synced temporary file into place, writes its `.sha256` beside it (same
+/// way), and syncs the folder.
+pub fn publish(final_path: &Path, sha256: &str) -> anyhow::Result<()> {
+    let tmp = temporary_path(final_path);
+    std::fs::rename(&tmp, final_path)
+        .with_context(|| format!("cannot move {} into place", final_path.display()))?;
+    let name = final_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let sum_path = final_path.with_file_name(format!("{name}.sha256"));
+    write_atomically(&sum_path, format!("{sha256}  {name}\n").as_bytes())?;
+    sync_folder(final_path)
+}
+
+/// Writes small content atomically (temporary file, sync, rename, folder sync).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = temporary_path(path);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    }
+    let mut file = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))?;
+    sync_folder(path)
+}
+
+fn sync_folder(path: &Path) -> anyhow::Result<()> {
+    if let Some(dir) = path.parent() {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("cannot sync the folder {}", dir.display()))?;
+    }
+    Ok(())
+}
+
+/// The hex SHA-256 of a file on disk.
+pub fn sha256_of(path: &Path) -> anyhow::Result<String> {
+    let mut file = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    io::copy(&mut file, &mut hasher)?;
+    Ok(hex::encode(hasher.finalize()))
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Removes temporary files left by a run that died before recording (their names start
+/// with `.PREFIX` and end with `.tmp`).
+pub fn remove_temporaries(dir: &Path, prefix: &str) -> anyhow::Result<u64> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(0);
+    };
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&format!(".{prefix}")) && name.ends_with(".tmp") {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot remove {}", entry.path().display()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
+/// Files waiting in a folder (not hidden, not `.sha256`), in name order.
+pub fn waiting_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_file())
+        .filter(|p| {
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            !name.starts_with('.') && !name.ends_with(".sha256")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Moves `path` into `dir` (keeping its name; a numbered suffix if taken). Returns the
+/// new path.
+pub fn move_into(path: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "file".to_owned());
+    let mut target = dir.join(&name);
+    let mut n = 1;
+    while target.exists() {
+        target = dir.join(format!("{name}.{n}"));
+        n += 1;
+    }
+    if std::fs::rename(path, &target).is_err() {
+        // Another file system: copy, sync, then remove.
+        std::fs::copy(path, &target)
+            .with_context(|| format!("cannot copy {} to {}", path.display(), target.display()))?;
+        File::open(&target).and_then(|f| f.sync_all())?;
+        std::fs::remove_file(path)?;
+    }
+    sync_folder(&target)?;
+    Ok(target)
+}

@@ -1,0 +1,349 @@
+//! Importing bank reports: read any supported format, classify every transaction with the
+//! reason taxonomy, expand group- and payment-level rejects to the debits they cover, and
+//! apply the report in one transaction. A file that cannot be read or matches nothing we
+//! sent goes to quarantine with its error — kept, never half-applied.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use bank_formats::inspect::{Inspection, inspect_with};
+use bank_formats::reasons::{Reason, ReasonCategory, RetryClass, classify_iso, classify_with_layout};
+use bank_formats::layout::shipped_layout;
+use chrono::NaiveDate;
+use mandates::Amount;
+use serde::Serialize;
+
+use super::exchange::{self, Folder};
+use super::CycleSettings;
+use crate::store::{
+    Actor, Effect, ImportSummary, NewReport, ReconcilePolicy, ReportItem, Store, StoreError,
+};
+
+/// The outcome of importing one file.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum ImportOutcome {
+    Applied { file: String, summary: ImportSummary },
+    AlreadyImported { file: String, report_id: i64 },
+    Quarantined { file: String, moved_to: Option<PathBuf>, error: String },
+}
+
+impl ImportOutcome {
+    pub fn line(&self) -> String {
+        match self {
+            ImportOutcome::Applied { file, summary: s } => format!(
+                "{file}: report #{} applied — {} items: {} settled, {} rejected, {} returned, {} informational; {} retries planned, {} mandates suspended, {} exceptions",
+                s.report_id, s.items, s.settled, s.rejected, s.returned, s.informational, s.retries_planned, s.mandates_suspended, s.exceptions
+            ),
+            ImportOutcome::AlreadyImported { file, report_id } => {
+                format!("{file}: already imported as report #{report_id}; nothing changed")
+            }
+            ImportOutcome::Quarantined { file, moved_to, error } => match moved_to {
+                Some(path) => format!("{file}: quarantined to {} — {error}", path.display()),
+                None => format!("{file}: not imported — {error}"),
+            },
+        }
+    }
+}
+
+fn taxonomy_codes(reason: &Reason) -> (&'static str, &'static str) {
+    (
+        reason.category.code(),
+        match reason.retry_class {
+            RetryClass::RetryLater => RetryClass::RetryLater.code(),
+            RetryClass::Never => RetryClass::Never.code(),
+            RetryClass::NeedsStaff => RetryClass::NeedsStaff.code(),
+        },
+    )
+}
+
+/// Turns an inspected report into items to apply. Debit files are not reports.
+pub fn classify(
+    inspection: &Inspection,
+    settings: &CycleSettings,
+) -> Result<Vec<ReportItem>, String> {
+    let format = inspection.format.as_str();
+    let layout = settings
+        .layouts
+        .iter()
+        .find(|l| l.name() == format)
+        .or_else(|| shipped_layout(format));
+    let is_layout = layout.is_some();
+    if format.starts_with("pain.008") {
+        return Err("this is a debit file (pain.008), not a report: nothing to import".to_owned());
+    }
+    if let Some(layout) = layout
+        && layout.kind() == bank_formats::layout::FileKind::Debit
+    {
+        return Err(format!("this is a debit file ({format}), not a report: nothing to import"));
+    }
+    let mut items = Vec::with_capacity(inspection.transactions.len());
+    for (n, tx) in inspection.transactions.iter().enumerate() {
+        let amount = match tx.amount.as_deref() {
+            None => None,
+            Some(text) => Some(Amount::parse(text).map_err(|e| {
+                format!("transaction {}: amount {text:?} is not valid: {e}", n + 1)
+            })?),
+        };
+        let status = tx.status.as_deref();
+        let reversal = tx.reversal.unwrap_or(false);
+        let effect = if format.starts_with("camt.") {
+            match status {
+                _ if reversal => Effect::Return,
+                Some("BOOK") | None => Effect::Settle,
+                Some(_) => Effect::Info,
+            }
+        } else {
+            // pain.002 and return layouts (whose statuses are given as ISO ones).
+            match status {
+                Some("RJCT") => Effect::Reject,
+                Some("BOOK") if reversal => Effect::Return,
+                Some("ACSC") => Effect::Settle,
+                _ => Effect::Info,
+            }
+        };
+        let (reason_category, retry_class) = match (&tx.reason, effect) {
+            (Some(code), Effect::Reject | Effect::Return) => {
+                let reason = match layout {
+                    Some(layout) if is_layout => classify_with_layout(layout, code),
+                    _ => classify_iso(code),
+                };
+                let (c, r) = taxonomy_codes(&reason);
+                (Some(c), Some(r))
+            }
+            (None, Effect::Reject | Effect::Return) => (
+                Some(ReasonCategory::Other.code()),
+                Some(RetryClass::NeedsStaff.code()),
+            ),
+            _ => (None, None),
+        };
+        items.push(ReportItem {
+            end_to_end_id: tx.end_to_end_id.clone(),
+            mandate_reference: tx.mandate_id.clone().flatten(),
+            amount,
+            status: tx.status.clone(),
+            reason_code: tx.reason.clone(),
+            reason_category,
+            retry_class,
+            effect,
+        });
+    }
+    Ok(items)
+}
+
+/// Adds items for debits a group- or payment-level reject covers without listing them.
+async fn expand_block_rejects(
+    store: &Store,
+    inspection: &Inspection,
+    items: &mut Vec<ReportItem>,
+) -> anyhow::Result<()> {
+    if !inspection.format.starts_with("pain.002") {
+        return Ok(());
+    }
+    let Some(Some(original)) = &inspection.original_message_id else {
+        return Ok(());
+    };
+    let Some(file) = store.bank_file_by_message_id(original).await? else {
+        return Ok(());
+    };
+    let group_rejected = matches!(&inspection.status, Some(Some(s)) if s == "RJCT");
+    let group_reason = inspection.reason.clone().flatten();
+    let rejected_blocks: Vec<(String, Option<String>)> = inspection
+        .payments
+        .iter()
+        .flatten()
+        .filter(|p| p.status.as_deref() == Some("RJCT"))
+        .filter_map(|p| {
+            p.payment_id
+                .as_deref()
+                .and_then(|id| id.rsplit('-').next())
+                .map(|seq| (seq.to_owned(), p.reason.clone()))
+        })
+        .collect();
+    if !group_rejected && rejected_blocks.is_empty() {
+        return Ok(());
+    }
+    let listed: std::collections::HashSet<String> =
+        items.iter().filter_map(|i| i.end_to_end_id.clone()).collect();
+    for (end_to_end_id, amount, sequence_type) in store.file_transactions(file.id).await? {
+        if listed.contains(&end_to_end_id) {
+            continue;
+        }
+        let reason = if group_rejected {
+            Some(group_reason.clone())
+        } else {
+            rejected_blocks
+                .iter()
+                .find(|(seq, _)| *seq == sequence_type)
+                .map(|(_, reason)| reason.clone())
+        };
+        let Some(reason) = reason else { continue };
+        let classified = reason.as_deref().map(classify_iso);
+        let (category, retry) = classified.as_ref().map_or(
+            (ReasonCategory::Other.code(), RetryClass::NeedsStaff.code()),
+            taxonomy_codes,
+        );
+        items.push(ReportItem {
+            end_to_end_id: Some(end_to_end_id),
+            mandate_reference: None,
+            amount: Some(amount),
+            status: Some("RJCT".to_owned()),
+            reason_code: reason,
+            reason_category: Some(category),
+            retry_class: Some(retry),
+            effect: Effect::Reject,
+        });
+    }
+    Ok(())
+}
+
+/// The date a retryable failure is presented again: `retry_business_days` business days
+/// from today, later if the advance-notice period needs it.
+pub fn retry_date(
+    today: NaiveDate,
+    settings: &CycleSettings,
+    calendar: &mandates::Calendar,
+) -> NaiveDate {
+    let mut date = calendar.add_business_days(today, settings.retry_business_days);
+    while !settings.policy.notice_respected(today, date) {
+        date = calendar.next_business_day_after(date);
+    }
+    date
+}
+
+/// Imports one file. `institution` is the inbox it came from (None for `tahsil import`).
+/// Files from an inbox are moved to `archive` or `quarantine`; files given on the command
+/// line are left where they are (and copied to quarantine when refused).
+pub async fn import_file(
+    store: &Store,
+    settings: &CycleSettings,
+    actor: &Actor,
+    path: &Path,
+    institution: Option<&str>,
+    today: NaiveDate,
+) -> anyhow::Result<ImportOutcome> {
+    let file_name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| path.display().to_string());
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let sha256 = exchange::sha256_hex(&bytes);
+    let refused = |error: String| {
+        let file_name = file_name.clone();
+        let sha256 = sha256.clone();
+        async move { quarantine(store, settings, path, institution, &file_name, &sha256, &error).await }
+    };
+    let inspection = match inspect_with(&bytes, settings.layouts) {
+        Ok(inspection) => inspection,
+        Err(err) => return refused(format!("cannot read it: {err}")).await,
+    };
+    let mut items = match classify(&inspection, settings) {
+        Ok(items) => items,
+        Err(err) => return refused(err).await,
+    };
+    expand_block_rejects(store, &inspection, &mut items).await?;
+    let calendar = store.calendar().await?;
+    let report = NewReport {
+        institution: institution.map(str::to_owned),
+        file_name: file_name.clone(),
+        sha256: sha256.clone(),
+        format: inspection.format.clone(),
+        message_id: inspection.message_id.clone(),
+        original_message_id: inspection.original_message_id.clone().flatten(),
+        items,
+    };
+    let policy = ReconcilePolicy {
+        today,
+        retry_date: retry_date(today, settings, &calendar),
+        max_attempts: settings.max_attempts,
+    };
+    match store.apply_report(actor, &report, policy).await {
+        Ok(summary) if summary.already_imported => {
+            if institution.is_some() {
+                let folder = settings.folder(institution.unwrap_or_default(), Folder::Archive);
+                exchange::move_into(path, &folder)?;
+            }
+            Ok(ImportOutcome::AlreadyImported {
+                file: file_name,
+                report_id: summary.report_id,
+            })
+        }
+        Ok(summary) => {
+            if let Some(institution) = institution {
+                exchange::move_into(path, &settings.folder(institution, Folder::Archive))?;
+            }
+            Ok(ImportOutcome::Applied {
+                file: file_name,
+                summary,
+            })
+        }
+        Err(StoreError::Invalid(message)) => refused(message).await,
+        Err(err) => Err(err.into()),
+    }
+}
+
+async fn quarantine(
+    store: &Store,
+    settings: &CycleSettings,
+    path: &Path,
+    institution: Option<&str>,
+    file_name: &str,
+    sha256: &str,
+    error: &str,
+) -> anyhow::Result<ImportOutcome> {
+    let folder = settings.folder(institution.unwrap_or("unknown"), Folder::Quarantine);
+    let moved_to = if institution.is_some() {
+        exchange::move_into(path, &folder)?
+    } else {
+        std::fs::create_dir_all(&folder)?;
+        let target = folder.join(file_name);
+        std::fs::copy(path, &target)
+            .with_context(|| format!("cannot copy {} to quarantine", path.display()))?;
+        target
+    };
+    store
+        .record_quarantine(
+            institution,
+            file_name,
+            &moved_to.display().to_string(),
+            sha256,
+            error,
+        )
+        .await?;
+    tracing::warn!(file = file_name, error, "report quarantined");
+    Ok(ImportOutcome::Quarantined {
+        file: file_name.to_owned(),
+        moved_to: Some(moved_to),
+        error: error.to_owned(),
+    })
+}
+
+/// Imports every file waiting in every institution's inbox, oldest name first.
+pub async fn import_inboxes(
+    store: &Store,
+    settings: &CycleSettings,
+    actor: &Actor,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<ImportOutcome>> {
+    let mut outcomes = Vec::new();
+    for institution in &settings.institutions {
+        let inbox = settings.folder(institution.name, Folder::Inbox);
+        for path in exchange::waiting_files(&inbox) {
+            outcomes.push(
+                import_file(store, settings, actor, &path, Some(institution.name), today).await?,
+            );
+        }
+    }
+    Ok(outcomes)
+}
+
+/// The debit layout (an institution's own first, then the shipped ones) that recognises
+/// `bytes`, if any.
+pub fn debit_layout_of(
+    bytes: &[u8],
+    layouts: &'static [bank_formats::layout::Layout],
+) -> Option<&'static bank_formats::layout::Layout> {
+    bank_formats::layout::detect_among(layouts, bytes)
+        .or_else(|| bank_formats::layout::detect(bytes))
+        .filter(|l| l.kind() == bank_formats::layout::FileKind::Debit)
+}

@@ -1,0 +1,147 @@
+//! The scheduler and workers of `serve`. Every instance runs a worker; exactly one — the
+//! holder of the `scheduler` lease in the database — decides what is due and queues it as
+//! idempotent jobs (`plan:DATE`, `run:DATE`, `import`, `settle:DATE`). A holder that dies
+//! stops renewing its lease and another instance takes over when it expires.
+
+use std::time::Duration as StdDuration;
+
+use chrono::{Duration, NaiveDate};
+
+use super::CycleSettings;
+use crate::store::{Actor, Job, Store};
+
+pub const SCHEDULER_LEASE: &str = "scheduler";
+
+/// Today in Africa/Algiers (UTC+1 all year).
+pub fn algiers_today() -> NaiveDate {
+    (chrono::Utc::now() + Duration::hours(1)).date_naive()
+}
+
+/// One scheduling pass, by the lease holder only: queues what is due today. Returns the
+/// jobs queued now (already queued ones are not queued again).
+pub async fn schedule(
+    store: &Store,
+    settings: &CycleSettings,
+    schedule: &mandates::DueDateSchedule,
+    today: NaiveDate,
+) -> anyhow::Result<Vec<String>> {
+    let calendar = store.calendar().await?;
+    let mut queued = Vec::new();
+    let queue = |kind: &str, key: String, payload: String| {
+        let key_copy = key.clone();
+        let kind = kind.to_owned();
+        async move {
+            let new = store.enqueue_job(&kind, &key, &payload).await?;
+            anyhow::Ok(new.then_some(key_copy))
+        }
+    };
+    if let Some(due) = schedule.next_collection_date(today, &calendar, &settings.policy) {
+        let date = due.collection_date;
+        if let Some(k) = queue("plan", format!("plan:{date}"), date.to_string()).await? {
+            queued.push(k);
+        }
+    }
+    // Runs: every date with planned collections whose file day has come.
+    for date in store.planned_dates().await? {
+        if settings.policy.file_date(date, &calendar) <= today
+            && date >= today
+            && let Some(k) = queue("run", format!("run:{date}"), date.to_string()).await?
+        {
+            queued.push(k);
+        }
+    }
+    if let Some(k) = queue("settle", format!("settle:{today}"), today.to_string()).await? {
+        queued.push(k);
+    }
+    Ok(queued)
+}
+
+/// Executes one claimed job.
+pub async fn execute(
+    store: &Store,
+    settings: &CycleSettings,
+    job: &Job,
+    holder: &str,
+) -> anyhow::Result<String> {
+    let actor = Actor::new("scheduler");
+    let today = algiers_today();
+    let date = || -> anyhow::Result<NaiveDate> {
+        Ok(NaiveDate::parse_from_str(&job.payload, "%Y-%m-%d")?)
+    };
+    match job.kind.as_str() {
+        "plan" => {
+            let plan = store.plan_collections(&actor, date()?, today).await?;
+            Ok(format!("planned {} collections", plan.planned))
+        }
+        "run" => {
+            let summary = super::run::run_date(store, settings, &actor, date()?, holder).await?;
+            Ok(format!("{} files written", summary.files.len()))
+        }
+        "settle" => {
+            let calendar = store.calendar().await?;
+            let last = calendar.business_days_before(today, settings.policy.settlement_business_days);
+            let settled = store.settle_elapsed(&actor, last, today).await?;
+            Ok(format!("{settled} settled by the window"))
+        }
+        other => anyhow::bail!("unknown job kind {other:?}"),
+    }
+}
+
+/// The loop of `serve`: every `tick`, take or renew the lease and schedule if held; then
+/// import the inboxes (any instance may: a report is applied once, by hash, in one
+/// transaction) and work the queue. Ends when `shutdown` resolves.
+pub async fn run_loop(
+    store: Store,
+    settings: CycleSettings,
+    due_dates: mandates::DueDateSchedule,
+    instance: String,
+    tick: StdDuration,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let lease_ttl = Duration::seconds(i64::try_from(tick.as_secs()).unwrap_or(30).max(5) * 3);
+    loop {
+        if *shutdown.borrow() {
+            break;
+        }
+        if let Err(err) = pass(&store, &settings, &due_dates, &instance, lease_ttl).await {
+            tracing::error!(error = %format!("{err:#}"), "scheduler pass failed");
+        }
+        let mut shutdown = shutdown.clone();
+        tokio::select! {
+            () = tokio::time::sleep(tick) => {}
+            _ = shutdown.changed() => {}
+        }
+    }
+    let _ = store.release_lease(SCHEDULER_LEASE, &instance).await;
+}
+
+async fn pass(
+    store: &Store,
+    settings: &CycleSettings,
+    due_dates: &mandates::DueDateSchedule,
+    instance: &str,
+    lease_ttl: Duration,
+) -> anyhow::Result<()> {
+    let today = algiers_today();
+    if store.acquire_lease(SCHEDULER_LEASE, instance, lease_ttl).await? {
+        let queued = schedule(store, settings, due_dates, today).await?;
+        if !queued.is_empty() {
+            tracing::info!(jobs = ?queued, "scheduled");
+        }
+    }
+    for outcome in super::import::import_inboxes(store, settings, &Actor::new("inbox"), today).await? {
+        tracing::info!(outcome = %outcome.line(), "report imported");
+    }
+    while let Some(job) = store.claim_job(instance, Duration::minutes(15)).await? {
+        let result = execute(store, settings, &job, instance).await;
+        let error = result.as_ref().err().map(|e| format!("{e:#}"));
+        match &result {
+            Ok(what) => tracing::info!(job = %job.dedupe_key, %what, "job done"),
+            Err(_) => tracing::warn!(job = %job.dedupe_key, error = ?error, "job failed"),
+        }
+        store
+            .finish_job(&job, instance, error.as_deref(), Duration::minutes(5), 5)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,714 @@
+//! Reconciliation: applying a bank report to collections, in one transaction per report,
+//! set-based so a 100,000-transaction report applies in a few statements.
+//!
+//! Matching: by EndToEndId, then by mandate reference + amount. Effects: `settle`
+//! (submitted → settled, lines paid, receipt), `reject` (before settlement) and `return`
+//! (after): collection rejected/returned, lines unpaid, failure notice, then by the
+//! reason's retry class — `retry_later`: a new attempt planned (lines move to it) while
+//! attempts remain; `never`: mandate suspended; `needs_staff`: an exception. Items that
+//! match nothing, disagree on the amount, repeat what was already applied, or contradict
+//! a collection's state become exceptions. The same bytes twice are refused by hash.
+
+use chrono::NaiveDate;
+use mandates::Amount;
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::{Actor, Store, StoreError, StoreResult, audit, runs::release_lines};
+
+/// What an item of a report does to its collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    Settle,
+    Reject,
+    Return,
+    Info,
+}
+
+impl Effect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Effect::Settle => "settle",
+            Effect::Reject => "reject",
+            Effect::Return => "return",
+            Effect::Info => "info",
+        }
+    }
+}
+
+/// One transaction of a report, classified.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReportItem {
+    pub end_to_end_id: Option<String>,
+    pub mandate_reference: Option<String>,
+    pub amount: Option<Amount>,
+    pub status: Option<String>,
+    pub reason_code: Option<String>,
+    /// Taxonomy codes (`insufficient_funds`, `retry_later`, …) for failures.
+    pub reason_category: Option<&'static str>,
+    pub retry_class: Option<&'static str>,
+    pub effect: Effect,
+}
+
+/// A report read and classified, ready to apply.
+#[derive(Clone, Debug)]
+pub struct NewReport {
+    pub institution: Option<String>,
+    pub file_name: String,
+    pub sha256: String,
+    pub format: String,
+    pub message_id: Option<String>,
+    pub original_message_id: Option<String>,
+    pub items: Vec<ReportItem>,
+}
+
+/// Dates and limits of one reconciliation pass.
+#[derive(Clone, Copy, Debug)]
+pub struct ReconcilePolicy {
+    pub today: NaiveDate,
+    /// When a retryable failure is presented again (a business day respecting the notice).
+    pub retry_date: NaiveDate,
+    pub max_attempts: u32,
+}
+
+/// What applying a report did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct ImportSummary {
+    pub report_id: i64,
+    /// True when these exact bytes were imported before: nothing changed.
+    pub already_imported: bool,
+    pub items: u64,
+    pub settled: u64,
+    pub rejected: u64,
+    pub returned: u64,
+    pub informational: u64,
+    pub retries_planned: u64,
+    pub mandates_suspended: u64,
+    pub exceptions: u64,
+}
+
+/// An exception for finance staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct ExceptionRecord {
+    pub id: i64,
+    pub kind: String,
+    pub report_id: Option<i64>,
+    pub item: Option<i64>,
+    pub collection_id: Option<i64>,
+    pub detail: String,
+    pub status: String,
+    pub resolution: Option<String>,
+    pub resolved_by: Option<String>,
+    pub resolved_at: Option<String>,
+    pub created_at: String,
+}
+
+/// A report as listed for staff.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct ReportRecord {
+    pub id: i64,
+    pub institution: Option<String>,
+    pub file_name: String,
+    pub sha256: String,
+    pub format: String,
+    pub message_id: Option<String>,
+    pub original_message_id: Option<String>,
+    pub items: i64,
+    pub applied: i64,
+    pub exceptions: i64,
+    pub imported_at: String,
+    pub imported_by: String,
+}
+
+/// Rows per multi-row INSERT: 4 bound values each (sqlx-sqlite resolves `$N` by name,
+/// quadratically in the statement's parameter count, so statements stay small).
+const ITEMS_PER_INSERT: usize = 100;
+
+/// The failed collections of report `$1`.
+const FAILED_OF_REPORT: &str =
+    "c.report_id = CAST($1 AS BIGINT) AND c.status IN ('rejected', 'returned')";
+
+fn sql_text(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+impl Store {
+    /// Applies a report once: see the module docs.
+    pub async fn apply_report(
+        &self,
+        actor: &Actor,
+        report: &NewReport,
+        policy: ReconcilePolicy,
+    ) -> StoreResult<ImportSummary> {
+        let now = self.now_text();
+        let today = policy.today.to_string();
+        let mut tx = self.pool.begin().await?;
+        let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE sha256 = $1")
+            .bind(&report.sha256)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(report_id) = existing {
+            return Ok(ImportSummary {
+                report_id,
+                already_imported: true,
+                ..ImportSummary::default()
+            });
+        }
+        let report_id: i64 = sqlx::query_scalar(
+            "INSERT INTO reports (institution, file_name, sha256, format, message_id, original_message_id, \
+             items, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
+        )
+        .bind(report.institution.clone())
+        .bind(&report.file_name)
+        .bind(&report.sha256)
+        .bind(&report.format)
+        .bind(report.message_id.clone())
+        .bind(report.original_message_id.clone())
+        .bind(report.items.len() as i64)
+        .bind(&now)
+        .bind(actor.as_str())
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            super::conflict_on_unique(e, || "this report is being imported by another instance".to_owned())
+        })?;
+
+        // 1. What the report said, item by item.
+        for (chunk_index, chunk) in report.items.chunks(ITEMS_PER_INSERT).enumerate() {
+            let mut sql = String::from(
+                "INSERT INTO report_items (report_id, item, end_to_end_id, mandate_reference, amount_centimes, \
+                 status, reason_code, reason_category, retry_class, effect) VALUES ",
+            );
+            for (i, item) in chunk.iter().enumerate() {
+                let n = chunk_index * ITEMS_PER_INSERT + i + 1;
+                let p = i * 4;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "({report_id}, {n}, ${}, ${}, {}, ${}, ${}, {}, {}, '{}')",
+                    p + 1,
+                    p + 2,
+                    item.amount.map_or("NULL".to_owned(), |a| a.centimes().to_string()),
+                    p + 3,
+                    p + 4,
+                    item.reason_category.map_or("NULL".to_owned(), sql_text),
+                    item.retry_class.map_or("NULL".to_owned(), sql_text),
+                    item.effect.as_str()
+                ));
+            }
+            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+            for item in chunk {
+                query = query
+                    .bind(item.end_to_end_id.clone())
+                    .bind(item.mandate_reference.clone())
+                    .bind(item.status.clone())
+                    .bind(item.reason_code.clone());
+            }
+            query.execute(&mut *tx).await?;
+        }
+
+        // 2. Matching: EndToEndId first, then mandate + amount among debits in flight.
+        sqlx::query(
+            "UPDATE report_items SET collection_id = \
+             (SELECT c.id FROM collections c WHERE c.end_to_end_id = report_items.end_to_end_id) \
+             WHERE report_id = $1 AND end_to_end_id IS NOT NULL",
+        )
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE report_items SET collection_id = \
+             (SELECT c.id FROM collections c JOIN mandates m ON m.id = c.mandate_id \
+              WHERE m.reference = report_items.mandate_reference AND c.amount_centimes = report_items.amount_centimes \
+              AND c.status IN ('submitted', 'settled') ORDER BY c.id DESC LIMIT 1) \
+             WHERE report_id = $1 AND collection_id IS NULL AND mandate_reference IS NOT NULL \
+             AND amount_centimes IS NOT NULL",
+        )
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+
+        let matched: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM report_items WHERE report_id = $1 AND collection_id IS NOT NULL",
+        )
+        .bind(report_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if matched == 0 && !report.items.is_empty() {
+            tx.rollback().await?;
+            return Err(StoreError::Invalid(format!(
+                "none of its {} transactions matches a debit tahsil sent (by EndToEndId, or mandate and amount): \
+                 check it is meant for this fund",
+                report.items.len()
+            )));
+        }
+
+        // 3. What each item will do, judged against the collection's state before the report.
+        sqlx::query(
+            "UPDATE report_items SET outcome = CASE \
+               WHEN collection_id IS NULL THEN 'unmatched' \
+               WHEN amount_centimes IS NOT NULL AND amount_centimes <> \
+                    (SELECT c.amount_centimes FROM collections c WHERE c.id = report_items.collection_id) THEN 'amount_mismatch' \
+               WHEN effect = 'info' THEN 'info' \
+               WHEN effect = 'settle' AND (SELECT c.status FROM collections c WHERE c.id = report_items.collection_id) = 'submitted' THEN 'applied' \
+               WHEN effect = 'settle' AND (SELECT c.status FROM collections c WHERE c.id = report_items.collection_id) = 'settled' THEN 'duplicate' \
+               WHEN effect IN ('reject', 'return') AND (SELECT c.status FROM collections c WHERE c.id = report_items.collection_id) IN ('submitted', 'settled') THEN 'applied' \
+               WHEN effect IN ('reject', 'return') AND (SELECT c.status FROM collections c WHERE c.id = report_items.collection_id) IN ('rejected', 'returned', 'retry_planned') THEN 'duplicate' \
+               ELSE 'conflict' END \
+             WHERE report_id = $1",
+        )
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+
+        // 4. Settlements.
+        let settled = sqlx::query(
+            "UPDATE collections SET status = 'settled', settled_on = $2, report_id = $1, updated_at = $3 \
+             WHERE status = 'submitted' AND id IN (SELECT collection_id FROM report_items \
+               WHERE report_id = $1 AND outcome = 'applied' AND effect = 'settle')",
+        )
+        .bind(report_id)
+        .bind(&today)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        sqlx::query(
+            "UPDATE declaration_lines SET status = 'paid' WHERE status = 'scheduled' AND id IN \
+             (SELECT cl.declaration_line_id FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
+              WHERE c.report_id = $1 AND c.status = 'settled' AND cl.live = 1)",
+        )
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
+
+        // 5. Rejects and returns.
+        let mut failed = [0u64; 2];
+        for (slot, effect, status) in [(0, "reject", "rejected"), (1, "return", "returned")] {
+            failed[slot] = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE collections SET status = '{status}', report_id = $1, updated_at = $2, \
+                 reason_code = (SELECT ri.reason_code FROM report_items ri WHERE ri.report_id = $1 \
+                   AND ri.collection_id = collections.id AND ri.effect = '{effect}' AND ri.outcome = 'applied' ORDER BY ri.item LIMIT 1), \
+                 reason_category = (SELECT ri.reason_category FROM report_items ri WHERE ri.report_id = $1 \
+                   AND ri.collection_id = collections.id AND ri.effect = '{effect}' AND ri.outcome = 'applied' ORDER BY ri.item LIMIT 1) \
+                 WHERE status IN ('submitted', 'settled') AND id IN (SELECT collection_id FROM report_items \
+                   WHERE report_id = $1 AND outcome = 'applied' AND effect = '{effect}')"
+            )))
+            .bind(report_id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        // Their lines are owed again (paid ones too, for a return after settlement).
+        release_lines(&mut tx, FAILED_OF_REPORT, &report_id.to_string()).await?;
+
+        // 6. Retries of retryable failures, while attempts remain and the mandate is active.
+        let retry_text = policy.retry_date.to_string();
+        let retry_compact = policy.retry_date.format("%Y%m%d").to_string();
+        let retries = sqlx::query(
+            "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, status, \
+             attempt, retry_of, end_to_end_id, noticed_on, created_at, updated_at) \
+             SELECT c.employer_id, c.mandate_id, c.channel, $2, c.amount_centimes, 'planned', c.attempt + 1, c.id, \
+             'T' || $3 || 'M' || CAST(c.mandate_id AS TEXT), $4, $5, $5 FROM collections c \
+             WHERE c.report_id = $1 AND c.status IN ('rejected', 'returned') AND c.attempt < $6 \
+             AND EXISTS (SELECT 1 FROM report_items ri WHERE ri.report_id = $1 AND ri.collection_id = c.id \
+                 AND ri.outcome = 'applied' AND ri.retry_class = 'retry_later') \
+             AND EXISTS (SELECT 1 FROM mandates m WHERE m.id = c.mandate_id AND m.status = 'active') \
+             AND NOT EXISTS (SELECT 1 FROM collections o WHERE o.employer_id = c.employer_id AND o.collection_date = $2)",
+        )
+        .bind(report_id)
+        .bind(&retry_text)
+        .bind(&retry_compact)
+        .bind(&today)
+        .bind(&now)
+        .bind(i64::from(policy.max_attempts))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if retries > 0 {
+            let new_retries = "n.collection_date = $2 AND n.status = 'planned' AND n.retry_of IN \
+                 (SELECT c.id FROM collections c WHERE c.report_id = $1 AND c.status IN ('rejected', 'returned'))";
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
+                 SELECT n.id, cl.declaration_line_id, cl.amount_centimes, 1 FROM collections n \
+                 JOIN collection_lines cl ON cl.collection_id = n.retry_of \
+                 JOIN declaration_lines l ON l.id = cl.declaration_line_id AND l.status = 'unpaid' \
+                 WHERE {new_retries} \
+                 AND NOT EXISTS (SELECT 1 FROM collection_lines x WHERE x.declaration_line_id = cl.declaration_line_id AND x.live = 1)"
+            )))
+            .bind(report_id)
+            .bind(&retry_text)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE declaration_lines SET status = 'scheduled' WHERE status = 'unpaid' AND id IN \
+                 (SELECT cl.declaration_line_id FROM collection_lines cl JOIN collections n ON n.id = cl.collection_id \
+                  WHERE cl.live = 1 AND {new_retries})"
+            )))
+            .bind(report_id)
+            .bind(&retry_text)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE collections SET amount_centimes = (SELECT CAST(SUM(cl.amount_centimes) AS BIGINT) \
+                 FROM collection_lines cl WHERE cl.collection_id = collections.id AND cl.live = 1) \
+                 WHERE id IN (SELECT n.id FROM collections n WHERE {new_retries})"
+            )))
+            .bind(report_id)
+            .bind(&retry_text)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "UPDATE collections SET status = 'retry_planned' WHERE report_id = $1 \
+                 AND status IN ('rejected', 'returned') \
+                 AND EXISTS (SELECT 1 FROM collections n WHERE n.retry_of = collections.id)",
+            )
+            .bind(report_id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
+                 SELECT n.employer_id, 'advance_notice', n.id, 'advance_notice:' || CAST(n.id AS TEXT), $3 \
+                 FROM collections n WHERE n.collection_date = $2 AND n.retry_of IN \
+                 (SELECT c.id FROM collections c WHERE c.report_id = $1) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(report_id)
+            .bind(&retry_text)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        // 7. Failures that need a new account or mandate: the mandate is suspended.
+        let suspended = sqlx::query(
+            "UPDATE mandates SET status = 'suspended', status_reason = 'suspended after a bank return', updated_at = $2 \
+             WHERE status = 'active' AND id IN (SELECT c.mandate_id FROM collections c \
+               JOIN report_items ri ON ri.collection_id = c.id AND ri.report_id = $1 \
+               WHERE c.report_id = $1 AND ri.outcome = 'applied' AND ri.retry_class = 'never')",
+        )
+        .bind(report_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if suspended > 0 {
+            sqlx::query(
+                "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
+                 SELECT m.employer_id, 'mandate_suspended', m.id, \
+                 'mandate_suspended:' || CAST(m.id AS TEXT) || ':' || CAST($1 AS TEXT), $2 \
+                 FROM mandates m WHERE m.updated_at = $2 AND m.status = 'suspended' AND m.id IN \
+                 (SELECT c.mandate_id FROM collections c WHERE c.report_id = $1) \
+                 ON CONFLICT (dedupe_key) DO NOTHING",
+            )
+            .bind(report_id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+                 SELECT $2, $3, 'mandate.suspended', 'mandate', CAST(m.id AS TEXT), \
+                 '{\"report_id\":' || CAST($1 AS TEXT) || '}' FROM mandates m \
+                 WHERE m.updated_at = $2 AND m.status = 'suspended' AND m.id IN \
+                 (SELECT c.mandate_id FROM collections c WHERE c.report_id = $1)",
+            )
+            .bind(report_id)
+            .bind(&now)
+            .bind(actor.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        // 8. Notices: receipts and failure notices, once per collection.
+        sqlx::query(
+            "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
+             SELECT c.employer_id, CASE WHEN c.status = 'settled' THEN 'receipt' ELSE 'failure_notice' END, c.id, \
+             CASE WHEN c.status = 'settled' THEN 'receipt:' ELSE 'failure_notice:' END || CAST(c.id AS TEXT), $2 \
+             FROM collections c WHERE c.report_id = $1 \
+             ON CONFLICT (dedupe_key) DO NOTHING",
+        )
+        .bind(report_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+
+        // 9. Exceptions: what did not apply cleanly, and failures for staff.
+        let exceptions = sqlx::query(
+            "INSERT INTO exceptions (kind, report_id, item, collection_id, detail, created_at) \
+             SELECT CASE WHEN outcome = 'applied' THEN 'needs_staff' ELSE outcome END, report_id, item, collection_id, \
+             'end_to_end_id ' || COALESCE(end_to_end_id, '(none)') || ', amount ' || \
+             COALESCE(CAST(amount_centimes AS TEXT), '(none)') || ' centimes, status ' || COALESCE(status, '(none)') || \
+             ', reason ' || COALESCE(reason_code, '(none)') || ', effect ' || effect, $2 \
+             FROM report_items WHERE report_id = $1 AND (outcome IN ('unmatched', 'amount_mismatch', 'duplicate', 'conflict') \
+               OR (outcome = 'applied' AND retry_class = 'needs_staff'))",
+        )
+        .bind(report_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+
+        // 10. The audit trail: every collection the report changed, and the report itself.
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+             SELECT $2, $3, 'collection.' || c.status, 'collection', CAST(c.id AS TEXT), \
+             '{\"report_id\":' || CAST($1 AS TEXT) || ',\"reason\":\"' || COALESCE(c.reason_code, '') || '\"}' \
+             FROM collections c WHERE c.report_id = $1",
+        )
+        .bind(report_id)
+        .bind(&now)
+        .bind(actor.as_str())
+        .execute(&mut *tx)
+        .await?;
+        let informational: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM report_items WHERE report_id = $1 AND outcome = 'info'",
+        )
+        .bind(report_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let applied = settled + failed[0] + failed[1];
+        sqlx::query("UPDATE reports SET applied = $2, exceptions = $3 WHERE id = $1")
+            .bind(report_id)
+            .bind(applied as i64)
+            .bind(exceptions as i64)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &now,
+            actor,
+            "report.imported",
+            "report",
+            report_id,
+            serde_json::json!({
+                "file_name": report.file_name,
+                "format": report.format,
+                "items": report.items.len(),
+                "settled": settled,
+                "rejected": failed[0],
+                "returned": failed[1],
+                "exceptions": exceptions,
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(ImportSummary {
+            report_id,
+            already_imported: false,
+            items: report.items.len() as u64,
+            settled,
+            rejected: failed[0],
+            returned: failed[1],
+            informational: u64::try_from(informational).unwrap_or(0),
+            retries_planned: retries,
+            mandates_suspended: suspended,
+            exceptions,
+        })
+    }
+
+    /// Debits with no reject by their settlement date count as settled: every submitted
+    /// collection dated on or before `last_settled_date`.
+    pub async fn settle_elapsed(
+        &self,
+        actor: &Actor,
+        last_settled_date: NaiveDate,
+        today: NaiveDate,
+    ) -> StoreResult<u64> {
+        let now = self.now_text();
+        let mut tx = self.pool.begin().await?;
+        let settled = sqlx::query(
+            "UPDATE collections SET status = 'settled', settled_on = $2, updated_at = $3 \
+             WHERE status = 'submitted' AND collection_date <= $1",
+        )
+        .bind(last_settled_date.to_string())
+        .bind(today.to_string())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if settled > 0 {
+            let just = "c.status = 'settled' AND c.updated_at = $1 AND c.report_id IS NULL";
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE declaration_lines SET status = 'paid' WHERE status = 'scheduled' AND id IN \
+                 (SELECT cl.declaration_line_id FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
+                  WHERE cl.live = 1 AND {just})"
+            )))
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
+                 SELECT c.employer_id, 'receipt', c.id, 'receipt:' || CAST(c.id AS TEXT), $1 \
+                 FROM collections c WHERE {just} ON CONFLICT (dedupe_key) DO NOTHING"
+            )))
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+                 SELECT $1, $2, 'collection.settled', 'collection', CAST(c.id AS TEXT), \
+                 '{{\"by\":\"settlement window\"}}' FROM collections c WHERE {just}"
+            )))
+            .bind(&now)
+            .bind(actor.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(settled)
+    }
+
+    /// The collections of a recorded file: (end_to_end_id, amount, sequence type).
+    pub async fn file_transactions(&self, file_id: i64) -> StoreResult<Vec<(String, Amount, String)>> {
+        let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
+            "SELECT end_to_end_id, amount_centimes, sequence_type FROM collections WHERE bank_file_id = $1 ORDER BY id",
+        )
+        .bind(file_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(e, a, s)| (e, Amount::from_centimes(a), s.unwrap_or_default()))
+            .collect())
+    }
+
+    pub async fn exceptions(&self, open_only: bool) -> StoreResult<Vec<ExceptionRecord>> {
+        Ok(sqlx::query_as::<_, ExceptionRecord>(
+            "SELECT id, kind, report_id, item, collection_id, detail, status, resolution, resolved_by, \
+             resolved_at, created_at FROM exceptions WHERE ($1 = 0 OR status = 'open') ORDER BY id",
+        )
+        .bind(i64::from(open_only))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Resolves an open exception with a note (audited).
+    pub async fn resolve_exception(
+        &self,
+        actor: &Actor,
+        id: i64,
+        resolution: &str,
+    ) -> StoreResult<ExceptionRecord> {
+        if resolution.trim().is_empty() {
+            return Err(StoreError::Invalid(
+                "say how the exception was resolved (resolution text is empty)".to_owned(),
+            ));
+        }
+        let now = self.now_text();
+        let mut tx = self.pool.begin().await?;
+        let changed = sqlx::query(
+            "UPDATE exceptions SET status = 'resolved', resolution = $2, resolved_by = $3, resolved_at = $4 \
+             WHERE id = $1 AND status = 'open'",
+        )
+        .bind(id)
+        .bind(resolution.trim())
+        .bind(actor.as_str())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if changed == 0 {
+            let exists: Option<String> = sqlx::query_scalar("SELECT status FROM exceptions WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+            return Err(match exists {
+                None => StoreError::not_found("exception", id),
+                Some(_) => StoreError::Conflict(format!("exception {id} is already resolved")),
+            });
+        }
+        audit::record(
+            &mut tx,
+            &now,
+            actor,
+            "exception.resolved",
+            "exception",
+            id,
+            serde_json::json!({ "resolution": resolution.trim() }),
+        )
+        .await?;
+        tx.commit().await?;
+        let record = self
+            .exceptions(false)
+            .await?
+            .into_iter()
+            .find(|e| e.id == id)
+            .ok_or_else(|| StoreError::not_found("exception", id))?;
+        Ok(record)
+    }
+
+    pub async fn reports(&self) -> StoreResult<Vec<ReportRecord>> {
+        Ok(sqlx::query_as::<_, ReportRecord>(
+            "SELECT id, institution, file_name, sha256, format, message_id, original_message_id, items, applied, \
+             exceptions, imported_at, imported_by FROM reports ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Records a file moved to quarantine, with its error.
+    pub async fn record_quarantine(
+        &self,
+        institution: Option<&str>,
+        file_name: &str,
+        stored_path: &str,
+        sha256: &str,
+        error: &str,
+    ) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO quarantined_files (institution, file_name, stored_path, sha256, error, quarantined_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(institution.map(str::to_owned))
+        .bind(file_name)
+        .bind(stored_path)
+        .bind(sha256)
+        .bind(error)
+        .bind(self.now_text())
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn quarantined(&self) -> StoreResult<Vec<(i64, String, String, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, file_name, stored_path, error FROM quarantined_files ORDER BY id",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Counts of collections by status on one date (for summaries and checks).
+    pub async fn collection_counts(&self, date: Option<NaiveDate>) -> StoreResult<Vec<(String, String, i64, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT channel, status, COUNT(*), CAST(SUM(amount_centimes) AS BIGINT) FROM collections \
+             WHERE ($1 = '' OR collection_date = $1) GROUP BY channel, status ORDER BY channel, status",
+        )
+        .bind(date.map(|d| d.to_string()).unwrap_or_default())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Failed collections of a date by reason category.
+    pub async fn failure_reasons(&self, date: NaiveDate) -> StoreResult<Vec<(String, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT status, COALESCE(reason_category, 'other'), COUNT(*) FROM collections \
+             WHERE collection_date = $1 AND status IN ('rejected', 'returned', 'retry_planned') \
+             GROUP BY status, reason_category ORDER BY status, reason_category",
+        )
+        .bind(date.to_string())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Notice events by kind and status.
+    pub async fn notice_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT kind, status, COUNT(*) FROM notice_events GROUP BY kind, status ORDER BY kind, status",
+        )
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

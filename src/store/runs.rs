@@ -1,0 +1,654 @@
+//! Runs: the SQL side of building debit files for a collection date. The run module
+//! (`crate::cycle::run`) writes the bytes; this records them.
+//!
+//! Order of a run, chosen so a crash at any point leaves the invariants true:
+//! 1. take the date's run lock (`runs`, a lease a dead holder loses when it expires);
+//! 2. re-check planned collections (mandate active, ceiling, notice), cancelling the rest;
+//! 3. list the eligible collections, write each file under a temporary name, fsync;
+//! 4. **one transaction** records every file (sequence, hash, counts, control sum) and
+//!    marks its collections `submitted` — all or nothing;
+//! 5. rename the files into place; mark the run complete.
+//!
+//! A crash before 4 leaves temporary files only (removed by the next run); a crash between
+//! 4 and 5 leaves a run `building` with recorded files, which the next run finishes by
+//! renaming the temporary file or regenerating the same bytes from the records (the
+//! generation is deterministic and checked against the recorded hash).
+
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, Utc};
+use futures_util::TryStreamExt;
+use mandates::{AccountId, Amount};
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::{Actor, Store, StoreError, StoreResult, timestamp};
+
+/// The lock on one collection date's run.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunLock {
+    pub run_id: i64,
+    pub collection_date: NaiveDate,
+    pub holder: String,
+    /// True when the previous holder left the run half-done (files recorded, maybe not in place).
+    pub resumed: bool,
+}
+
+/// What the re-checks before a run did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct RecheckSummary {
+    pub mandate_inactive: u64,
+    pub over_ceiling: u64,
+    pub notice_late: u64,
+}
+
+/// One eligible collection, light: enough to plan the split into files.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RunItem {
+    pub id: i64,
+    pub sequence_type: String,
+    pub amount: Amount,
+}
+
+/// One collection with what a debit file needs. The account is decrypted here (the one
+/// purpose it is decrypted for) and never leaves the file writer.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DebitDetail {
+    pub id: i64,
+    pub sequence_type: String,
+    pub end_to_end_id: String,
+    pub amount: Amount,
+    pub mandate_reference: String,
+    pub mandate_signed_on: NaiveDate,
+    pub debtor_name: String,
+    pub account: AccountId,
+    pub affiliation_number: String,
+}
+
+impl std::fmt::Debug for DebitDetail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DebitDetail")
+            .field("id", &self.id)
+            .field("end_to_end_id", &self.end_to_end_id)
+            .field("amount", &self.amount)
+            .field("account", &self.account)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A file about to be recorded, with the collections it holds (ranges of ids within a
+/// sequence type, as listed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewBankFile {
+    pub institution: String,
+    pub channel: String,
+    pub sequence: i64,
+    pub file_name: String,
+    pub format: String,
+    pub message_id: String,
+    pub created_at: NaiveDateTime,
+    pub transactions: u64,
+    pub control_sum: Amount,
+    pub sha256: String,
+    pub size_bytes: u64,
+    /// (sequence type, first id, last id, count) per block.
+    pub blocks: Vec<(String, i64, i64, u64)>,
+}
+
+/// A recorded debit file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct BankFileRecord {
+    pub id: i64,
+    pub run_id: i64,
+    pub institution: String,
+    pub channel: String,
+    pub sequence: i64,
+    pub file_name: String,
+    pub format: String,
+    pub message_id: String,
+    pub collection_date: String,
+    pub created_at: String,
+    pub transactions: i64,
+    pub control_sum_centimes: i64,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub downloaded_at: Option<String>,
+}
+
+const BANK_FILE_COLUMNS: &str = "id, run_id, institution, channel, sequence, file_name, format, message_id, \
+     collection_date, created_at, transactions, control_sum_centimes, sha256, size_bytes, downloaded_at";
+
+#[derive(FromRow)]
+struct DetailRow {
+    id: i64,
+    sequence_type: Option<String>,
+    end_to_end_id: String,
+    amount_centimes: i64,
+    reference: String,
+    signed_at: Option<String>,
+    name: String,
+    affiliation_number: String,
+    number_encrypted: String,
+}
+
+const DETAIL_SELECT: &str = "SELECT c.id, c.sequence_type, c.end_to_end_id, c.amount_centimes, m.reference, \
+     m.signed_at, e.name, e.affiliation_number, a.number_encrypted \
+     FROM collections c JOIN mandates m ON m.id = c.mandate_id \
+     JOIN accounts a ON a.id = m.account_id JOIN employers e ON e.id = c.employer_id";
+
+impl Store {
+    /// Takes the run lock of `date` for `lease`, or says who holds it.
+    pub async fn lock_run(
+        &self,
+        date: NaiveDate,
+        holder: &str,
+        lease: Duration,
+    ) -> StoreResult<RunLock> {
+        let now = self.now();
+        let until = timestamp(now + lease);
+        let now_text = timestamp(now);
+        let date_text = date.to_string();
+        let mut tx = self.pool.begin().await?;
+        let previous: Option<String> =
+            sqlx::query_scalar("SELECT status FROM runs WHERE collection_date = $1")
+                .bind(&date_text)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query(
+            "INSERT INTO runs (collection_date, status, holder, lease_until, started_at) \
+             VALUES ($1, 'complete', '', $2, $2) ON CONFLICT (collection_date) DO NOTHING",
+        )
+        .bind(&date_text)
+        .bind(&now_text)
+        .execute(&mut *tx)
+        .await?;
+        // Take it if it is complete (a new pass) or its lease ran out (the holder died).
+        let taken = sqlx::query(
+            "UPDATE runs SET status = 'building', holder = $2, lease_until = $3, started_at = $4, finished_at = NULL \
+             WHERE collection_date = $1 AND (status = 'complete' OR lease_until < $4 OR holder = $2)",
+        )
+        .bind(&date_text)
+        .bind(holder)
+        .bind(&until)
+        .bind(&now_text)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        let (run_id, current_holder, lease_until): (i64, String, String) = sqlx::query_as(
+            "SELECT id, holder, lease_until FROM runs WHERE collection_date = $1",
+        )
+        .bind(&date_text)
+        .fetch_one(&mut *tx)
+        .await?;
+        if taken == 0 {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(format!(
+                "the run of {date} is in progress on {current_holder} (lease until {lease_until}); wait for it, or retry after the lease expires"
+            )));
+        }
+        tx.commit().await?;
+        Ok(RunLock {
+            run_id,
+            collection_date: date,
+            holder: holder.to_owned(),
+            resumed: previous.as_deref() == Some("building"),
+        })
+    }
+
+    /// Ends a run: its files are in place.
+    pub async fn complete_run(&self, lock: &RunLock) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE runs SET status = 'complete', finished_at = $2 WHERE id = $1 AND holder = $3",
+        )
+        .bind(lock.run_id)
+        .bind(self.now_text())
+        .bind(&lock.holder)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Runs left `building` by a holder whose lease expired, or by `holder` itself.
+    pub async fn unfinished_runs(&self) -> StoreResult<Vec<(i64, String)>> {
+        Ok(sqlx::query_as(
+            "SELECT id, collection_date FROM runs WHERE status = 'building' AND lease_until < $1 ORDER BY id",
+        )
+        .bind(self.now_text())
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Cancels planned collections of `date` that may no longer be debited — mandate not
+    /// active, amount above its ceiling, advance notice recorded after `latest_notice` —
+    /// and gives their declaration lines back (unpaid, for the next date); stamps the
+    /// others with their sequence type (FRST until a debit of the mandate has settled).
+    pub async fn recheck_planned(
+        &self,
+        actor: &Actor,
+        date: NaiveDate,
+        latest_notice: NaiveDate,
+    ) -> StoreResult<RecheckSummary> {
+        let date_text = date.to_string();
+        let now = self.now_text();
+        let mut tx = self.pool.begin().await?;
+        let mut summary = RecheckSummary::default();
+        let checks: [(&str, &str); 3] = [
+            (
+                "mandate_inactive",
+                "NOT EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id AND m.status = 'active')",
+            ),
+            (
+                "over_ceiling",
+                "EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id \
+                 AND m.ceiling_centimes IS NOT NULL AND collections.amount_centimes > m.ceiling_centimes)",
+            ),
+            ("notice_late", "noticed_on > $3"),
+        ];
+        for (why, condition) in checks {
+            let cancelled = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE collections SET status = 'cancelled', reason_code = '{why}', updated_at = $2 \
+                 WHERE collection_date = $1 AND status = 'planned' AND {condition}"
+            )))
+            .bind(&date_text)
+            .bind(&now)
+            .bind(latest_notice.to_string())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            match why {
+                "mandate_inactive" => summary.mandate_inactive = cancelled,
+                "over_ceiling" => summary.over_ceiling = cancelled,
+                _ => summary.notice_late = cancelled,
+            }
+        }
+        if summary.mandate_inactive + summary.over_ceiling + summary.notice_late > 0 {
+            release_lines(&mut tx, "c.collection_date = $1 AND c.status = 'cancelled'", &date_text).await?;
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+                 SELECT $2, $3, 'collection.cancelled', 'collection', CAST(id AS TEXT), \
+                 '{\"reason\":\"' || reason_code || '\"}' FROM collections \
+                 WHERE collection_date = $1 AND status = 'cancelled' AND updated_at = $2",
+            )
+            .bind(&date_text)
+            .bind(&now)
+            .bind(actor.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE collections SET sequence_type = CASE WHEN EXISTS (SELECT 1 FROM collections p \
+             WHERE p.mandate_id = collections.mandate_id AND p.status = 'settled') THEN 'RCUR' ELSE 'FRST' END \
+             WHERE collection_date = $1 AND status = 'planned'",
+        )
+        .bind(&date_text)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(summary)
+    }
+
+    /// The eligible collections of a date and channel, in file order.
+    pub async fn run_items(&self, date: NaiveDate, channel: &str) -> StoreResult<Vec<RunItem>> {
+        let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT id, sequence_type, amount_centimes FROM collections \
+             WHERE collection_date = $1 AND channel = $2 AND status = 'planned' \
+             ORDER BY sequence_type, id",
+        )
+        .bind(date.to_string())
+        .bind(channel)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, sequence_type, amount)| RunItem {
+                id,
+                sequence_type: sequence_type.unwrap_or_else(|| "FRST".to_owned()),
+                amount: Amount::from_centimes(amount),
+            })
+            .collect())
+    }
+
+    /// The collections a recorded file holds, in file order.
+    pub async fn file_items(&self, file_id: i64) -> StoreResult<Vec<RunItem>> {
+        let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
+            "SELECT id, sequence_type, amount_centimes FROM collections WHERE bank_file_id = $1 \
+             ORDER BY sequence_type, id",
+        )
+        .bind(file_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, sequence_type, amount)| RunItem {
+                id,
+                sequence_type: sequence_type.unwrap_or_else(|| "FRST".to_owned()),
+                amount: Amount::from_centimes(amount),
+            })
+            .collect())
+    }
+
+    /// Streams the details of the eligible collections of a date and channel, in file
+    /// order, to `each`. One audit entry records that the accounts were decrypted for it.
+    pub async fn for_each_debit(
+        &self,
+        actor: &Actor,
+        date: NaiveDate,
+        channel: &str,
+        each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "{DETAIL_SELECT} WHERE c.collection_date = $1 AND c.channel = $2 AND c.status = 'planned' \
+             ORDER BY c.sequence_type, c.id"
+        );
+        self.stream_details(
+            actor,
+            &sql,
+            (date.to_string(), channel.to_owned()),
+            &format!("debit files of {date} ({channel})"),
+            each,
+        )
+        .await
+    }
+
+    /// Streams the details of the collections recorded in one file, in file order (to
+    /// regenerate its exact bytes).
+    pub async fn for_each_debit_in_file(
+        &self,
+        actor: &Actor,
+        file: &BankFileRecord,
+        each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
+    ) -> StoreResult<()> {
+        let sql = format!(
+            "{DETAIL_SELECT} WHERE c.bank_file_id = CAST($1 AS BIGINT) AND c.channel = $2 ORDER BY c.sequence_type, c.id"
+        );
+        self.stream_details(
+            actor,
+            &sql,
+            (file.id.to_string(), file.channel.clone()),
+            &format!("regenerating {}", file.file_name),
+            each,
+        )
+        .await
+    }
+
+    async fn stream_details(
+        &self,
+        actor: &Actor,
+        sql: &str,
+        (first, second): (String, String),
+        purpose: &str,
+        mut each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
+    ) -> StoreResult<()> {
+        let mut audit = self.pool.begin().await?;
+        super::audit::record(
+            &mut audit,
+            &self.now_text(),
+            actor,
+            "accounts.decrypted",
+            "bank_file",
+            0,
+            serde_json::json!({ "purpose": purpose }),
+        )
+        .await?;
+        audit.commit().await?;
+        let mut rows = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql.to_owned()))
+            .bind(first)
+            .bind(second)
+            .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await? {
+            let digits = self.cipher.decrypt(&row.number_encrypted)?;
+            let account = AccountId::parse(&digits)
+                .map_err(|e| StoreError::Invalid(format!("stored account is invalid: {e}")))?;
+            let signed_on = row
+                .signed_at
+                .as_deref()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .map(|t| t.with_timezone(&Utc).date_naive())
+                .ok_or_else(|| {
+                    StoreError::Invalid(format!("mandate {} has no signature date", row.reference))
+                })?;
+            each(DebitDetail {
+                id: row.id,
+                sequence_type: row.sequence_type.unwrap_or_else(|| "FRST".to_owned()),
+                end_to_end_id: row.end_to_end_id,
+                amount: Amount::from_centimes(row.amount_centimes),
+                mandate_reference: row.reference,
+                mandate_signed_on: signed_on,
+                debtor_name: row.name,
+                account,
+                affiliation_number: row.affiliation_number,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Dates that have planned collections, oldest first.
+    pub async fn planned_dates(&self) -> StoreResult<Vec<NaiveDate>> {
+        let dates: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT collection_date FROM collections WHERE status = 'planned' ORDER BY collection_date",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(dates
+            .iter()
+            .filter_map(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+            .collect())
+    }
+
+    /// The next free file sequence number of an institution.
+    pub async fn next_file_sequence(&self, institution: &str) -> StoreResult<i64> {
+        let max: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(MAX(sequence) AS BIGINT) FROM bank_files WHERE institution = $1",
+        )
+        .bind(institution)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(max.unwrap_or(0) + 1)
+    }
+
+    /// Records the files of a run and marks their collections submitted, in one
+    /// transaction. Refuses (changing nothing) when any collection is no longer eligible.
+    pub async fn record_files(
+        &self,
+        actor: &Actor,
+        lock: &RunLock,
+        files: &[NewBankFile],
+    ) -> StoreResult<Vec<BankFileRecord>> {
+        let date_text = lock.collection_date.to_string();
+        let now = self.now_text();
+        let mut tx = self.pool.begin().await?;
+        // Still ours? (A holder whose lease ran out may have been replaced.)
+        let holder: Option<String> = sqlx::query_scalar(
+            "SELECT holder FROM runs WHERE id = $1 AND status = 'building'",
+        )
+        .bind(lock.run_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if holder.as_deref() != Some(lock.holder.as_str()) {
+            return Err(StoreError::Conflict(format!(
+                "the run of {date_text} was taken over by another instance; nothing recorded"
+            )));
+        }
+        let mut records = Vec::with_capacity(files.len());
+        for file in files {
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO bank_files (run_id, institution, channel, sequence, file_name, format, message_id, \
+                 collection_date, created_at, transactions, control_sum_centimes, sha256, size_bytes) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+            )
+            .bind(lock.run_id)
+            .bind(&file.institution)
+            .bind(&file.channel)
+            .bind(file.sequence)
+            .bind(&file.file_name)
+            .bind(&file.format)
+            .bind(&file.message_id)
+            .bind(&date_text)
+            .bind(file.created_at.format("%Y-%m-%dT%H:%M:%S").to_string())
+            .bind(i64::try_from(file.transactions).unwrap_or(i64::MAX))
+            .bind(file.control_sum.centimes())
+            .bind(&file.sha256)
+            .bind(i64::try_from(file.size_bytes).unwrap_or(i64::MAX))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| {
+                super::conflict_on_unique(e, || {
+                    format!(
+                        "file sequence {} of {} is already taken (another run recorded it first); run again",
+                        file.sequence, file.institution
+                    )
+                })
+            })?;
+            for (sequence_type, first, last, count) in &file.blocks {
+                let marked = sqlx::query(
+                    "UPDATE collections SET status = 'submitted', bank_file_id = $1, updated_at = $2 \
+                     WHERE collection_date = $3 AND channel = $4 AND status = 'planned' \
+                     AND sequence_type = $5 AND id >= $6 AND id <= $7 \
+                     AND EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id AND m.status = 'active')",
+                )
+                .bind(id)
+                .bind(&now)
+                .bind(&date_text)
+                .bind(&file.channel)
+                .bind(sequence_type)
+                .bind(first)
+                .bind(last)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if marked != *count {
+                    return Err(StoreError::Conflict(format!(
+                        "collections of {date_text} changed while {} was written ({marked} of {count} still eligible); nothing recorded, run again",
+                        file.file_name
+                    )));
+                }
+            }
+            let (count, sum): (i64, Option<i64>) = sqlx::query_as(
+                "SELECT COUNT(*), CAST(SUM(amount_centimes) AS BIGINT) FROM collections WHERE bank_file_id = $1",
+            )
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+            if u64::try_from(count).ok() != Some(file.transactions)
+                || sum.unwrap_or(0) != file.control_sum.centimes()
+            {
+                return Err(StoreError::Other(anyhow::anyhow!(
+                    "{}: the database holds {count} debits for {} centimes but the file {} for {}; nothing recorded",
+                    file.file_name,
+                    sum.unwrap_or(0),
+                    file.transactions,
+                    file.control_sum.centimes()
+                )));
+            }
+            super::audit::record(
+                &mut tx,
+                &now,
+                actor,
+                "bank_file.recorded",
+                "bank_file",
+                id,
+                serde_json::json!({
+                    "file_name": file.file_name,
+                    "transactions": file.transactions,
+                    "control_sum_centimes": file.control_sum.centimes(),
+                    "sha256": file.sha256,
+                }),
+            )
+            .await?;
+            records.push(id);
+        }
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+             SELECT $2, $3, 'collection.submitted', 'collection', CAST(c.id AS TEXT), \
+             '{\"bank_file_id\":' || CAST(c.bank_file_id AS TEXT) || '}' \
+             FROM collections c JOIN bank_files f ON f.id = c.bank_file_id \
+             WHERE f.run_id = $1 AND c.updated_at = $2 AND c.status = 'submitted'",
+        )
+        .bind(lock.run_id)
+        .bind(&now)
+        .bind(actor.as_str())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(records.len());
+        for id in records {
+            out.push(self.bank_file(id).await?);
+        }
+        Ok(out)
+    }
+
+    pub async fn bank_file(&self, id: i64) -> StoreResult<BankFileRecord> {
+        sqlx::query_as::<_, BankFileRecord>(sqlx::AssertSqlSafe(format!(
+            "SELECT {BANK_FILE_COLUMNS} FROM bank_files WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("bank file", id))
+    }
+
+    /// Files of one run.
+    pub async fn bank_files_of_run(&self, run_id: i64) -> StoreResult<Vec<BankFileRecord>> {
+        Ok(sqlx::query_as::<_, BankFileRecord>(sqlx::AssertSqlSafe(format!(
+            "SELECT {BANK_FILE_COLUMNS} FROM bank_files WHERE run_id = $1 ORDER BY id"
+        )))
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Every recorded file, newest first (optionally of one institution).
+    pub async fn bank_files(&self, institution: Option<&str>) -> StoreResult<Vec<BankFileRecord>> {
+        Ok(sqlx::query_as::<_, BankFileRecord>(sqlx::AssertSqlSafe(format!(
+            "SELECT {BANK_FILE_COLUMNS} FROM bank_files WHERE ($1 = '' OR institution = $1) ORDER BY id DESC"
+        )))
+        .bind(institution.unwrap_or(""))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// The recorded file with this message id (reports name the file they answer).
+    pub async fn bank_file_by_message_id(
+        &self,
+        message_id: &str,
+    ) -> StoreResult<Option<BankFileRecord>> {
+        Ok(sqlx::query_as::<_, BankFileRecord>(sqlx::AssertSqlSafe(format!(
+            "SELECT {BANK_FILE_COLUMNS} FROM bank_files WHERE message_id = $1"
+        )))
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?)
+    }
+
+    pub async fn mark_downloaded(&self, id: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE bank_files SET downloaded_at = $2 WHERE id = $1 AND downloaded_at IS NULL")
+            .bind(id)
+            .bind(self.now_text())
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+/// Takes lines of the collections matching `which` (SQL over `c`, `$1` bound to `param`)
+/// out of them: no longer live, and back to unpaid.
+pub(super) async fn release_lines(
+    tx: &mut sqlx::AnyConnection,
+    which: &str,
+    param: &str,
+) -> StoreResult<()> {
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE declaration_lines SET status = 'unpaid' WHERE status IN ('scheduled', 'paid') AND id IN \
+         (SELECT cl.declaration_line_id FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
+          WHERE cl.live = 1 AND {which})"
+    )))
+    .bind(param)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE collection_lines SET live = 0 WHERE live = 1 AND collection_id IN \
+         (SELECT c.id FROM collections c WHERE {which})"
+    )))
+    .bind(param)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
+}
