@@ -275,7 +275,7 @@ async fn write_channel(
 
 enum Output {
     Iso(Box<Pain008Writer<HashingWriter<BufWriter<File>>>>),
-    Layout(LayoutWriter<'static, HashingWriter<BufWriter<File>>>),
+    Layout(Box<LayoutWriter<'static, HashingWriter<BufWriter<File>>>>),
 }
 
 /// One file being written under its temporary name.
@@ -333,7 +333,7 @@ impl FileBuilder {
                 set("creditor_name", Value::text(&creditor.name));
                 set("currency", Value::text("DZD"));
                 writer.write_header(&header)?;
-                Output::Layout(writer)
+                Output::Layout(Box::new(writer))
             }
         };
         Ok(FileBuilder {
@@ -429,7 +429,7 @@ impl FileBuilder {
                     .with("file_reference", Value::text(&self.new_file.message_id));
                 // The layout writer owns its output; it hands it back through `finish`
                 // only as totals, so it writes through to the hashing writer we keep.
-                return finish_layout(writer, trailer, self.new_file, self.blocks, self.path);
+                return finish_layout(*writer, trailer, self.new_file, self.blocks, self.path);
             }
         };
         let (buffered, sha256, size) = hashing.finish();

@@ -9,4 +9,5 @@ mod api;
 mod cli;
 mod cycle;
 mod files;
+mod run;
 mod store;
