@@ -291,8 +291,18 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
             config.listen
         );
     }
+    let settings = crate::cycle::CycleSettings::from_config(&config)?;
     let store = app::open_store(&config).await?;
     store.migrate().await?;
+    let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
+    let scheduler = tokio::spawn(crate::cycle::scheduler::run_loop(
+        store.clone(),
+        settings,
+        config.due_date_schedule.clone(),
+        instance_name(),
+        std::time::Duration::from_secs(30),
+        stopped,
+    ));
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -307,6 +317,8 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         admin_token: config.admin_token.clone().map(Arc::new),
     };
     web::serve(listener, state, shutdown_signal()).await?;
+    let _ = stop_scheduler.send(true);
+    let _ = scheduler.await;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -103,6 +103,8 @@ pub struct Config {
     pub creditor_name: String,
     pub creditor_account: String,
     pub creditor_id: String,
+    /// How long a run holds its date's lock; a holder that dies loses it after this.
+    pub run_lease_seconds: u32,
 }
 
 impl Default for Config {
@@ -132,6 +134,7 @@ impl Default for Config {
             creditor_name: "CACOBATPH".to_owned(),
             creditor_account: "00400174401001050486".to_owned(),
             creditor_id: "CACOBATPH".to_owned(),
+            run_lease_seconds: 300,
         }
     }
 }
@@ -163,6 +166,7 @@ struct FileConfig {
     creditor_name: Option<String>,
     creditor_account: Option<String>,
     creditor_id: Option<String>,
+    run_lease_seconds: Option<u32>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -190,6 +194,7 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_CREDITOR_NAME",
     "TAHSIL_CREDITOR_ACCOUNT",
     "TAHSIL_CREDITOR_ID",
+    "TAHSIL_RUN_LEASE_SECONDS",
 ];
 
 /// The 15th of every month.
@@ -273,7 +278,8 @@ impl Config {
             notice_days,
             creditor_name,
             creditor_account,
-            creditor_id
+            creditor_id,
+            run_lease_seconds
         );
         Ok(())
     }
@@ -344,6 +350,7 @@ impl Config {
             ("TAHSIL_MAX_ATTEMPTS", &mut self.max_attempts),
             ("TAHSIL_SETTLEMENT_BUSINESS_DAYS", &mut self.settlement_business_days),
             ("TAHSIL_NOTICE_DAYS", &mut self.notice_days),
+            ("TAHSIL_RUN_LEASE_SECONDS", &mut self.run_lease_seconds),
         ] {
             if let Some(v) = get(name) {
                 *slot = v.trim().parse().map_err(|_| {

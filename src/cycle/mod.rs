@@ -67,6 +67,8 @@ pub struct CycleSettings {
     pub creditor: Creditor,
     /// Institutions' own layouts, recognised on import before the shipped ones.
     pub layouts: &'static [Layout],
+    /// How long a run holds its date's lock (a dead holder loses it after this).
+    pub run_lease: chrono::Duration,
 }
 
 impl CycleSettings {
@@ -131,6 +133,7 @@ impl CycleSettings {
                 id: config.creditor_id.clone(),
             },
             layouts,
+            run_lease: chrono::Duration::seconds(i64::from(config.run_lease_seconds.max(1))),
         })
     }
 

@@ -130,7 +130,7 @@ pub async fn run_date(
     holder: &str,
 ) -> anyhow::Result<RunSummary> {
     let lock = store
-        .lock_run(date, holder, chrono::Duration::minutes(15))
+        .lock_run(date, holder, settings.run_lease)
         .await?;
     let mut summary = RunSummary {
         collection_date: date.to_string(),

@@ -115,7 +115,7 @@ pub async fn run_loop(
     let _ = store.release_lease(SCHEDULER_LEASE, &instance).await;
 }
 
-async fn pass(
+pub async fn pass(
     store: &Store,
     settings: &CycleSettings,
     due_dates: &mandates::DueDateSchedule,

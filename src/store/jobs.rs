@@ -9,7 +9,7 @@ use chrono::Duration;
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Store, StoreResult, timestamp};
+use super::{Store, StoreResult, lease_timestamp, timestamp};
 
 /// A claimed job.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
@@ -25,8 +25,8 @@ impl Store {
     /// Takes or renews the lease `name` for `holder`; false when another holder has it.
     pub async fn acquire_lease(&self, name: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
         let now = self.now();
-        let now_text = timestamp(now);
-        let until = timestamp(now + ttl);
+        let now_text = lease_timestamp(now);
+        let until = lease_timestamp(now + ttl);
         sqlx::query(
             "INSERT INTO leases (name, holder, expires_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
         )
@@ -60,15 +60,15 @@ impl Store {
 
     /// Queues a job unless one with the same key exists; true when queued now.
     pub async fn enqueue_job(&self, kind: &str, dedupe_key: &str, payload: &str) -> StoreResult<bool> {
-        let now = self.now_text();
         Ok(sqlx::query(
             "INSERT INTO jobs (kind, dedupe_key, payload, status, run_after, created_at) \
-             VALUES ($1, $2, $3, 'queued', $4, $4) ON CONFLICT (dedupe_key) DO NOTHING",
+             VALUES ($1, $2, $3, 'queued', $4, $5) ON CONFLICT (dedupe_key) DO NOTHING",
         )
         .bind(kind)
         .bind(dedupe_key)
         .bind(payload)
-        .bind(&now)
+        .bind(lease_timestamp(self.now()))
+        .bind(self.now_text())
         .execute(&self.pool)
         .await?
         .rows_affected()
@@ -78,8 +78,8 @@ impl Store {
     /// Claims the oldest ready job (queued, or running with an expired lock) for `worker`.
     pub async fn claim_job(&self, worker: &str, lock: Duration) -> StoreResult<Option<Job>> {
         let now = self.now();
-        let now_text = timestamp(now);
-        let until = timestamp(now + lock);
+        let now_text = lease_timestamp(now);
+        let until = lease_timestamp(now + lock);
         for _ in 0..5 {
             let candidate: Option<i64> = sqlx::query_scalar(
                 "SELECT id FROM jobs WHERE (status = 'queued' AND run_after <= $1) \
@@ -124,9 +124,9 @@ impl Store {
     ) -> StoreResult<()> {
         let now = self.now();
         let (status, run_after) = match error {
-            None => ("done", timestamp(now)),
-            Some(_) if job.attempts >= max_attempts => ("failed", timestamp(now)),
-            Some(_) => ("queued", timestamp(now + retry_in)),
+            None => ("done", lease_timestamp(now)),
+            Some(_) if job.attempts >= max_attempts => ("failed", lease_timestamp(now)),
+            Some(_) => ("queued", lease_timestamp(now + retry_in)),
         };
         sqlx::query(
             "UPDATE jobs SET status = $3, run_after = $4, last_error = $5, locked_by = NULL, locked_until = NULL, \

@@ -236,6 +236,12 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// Lease expiries, to the millisecond (leases are short and compared as text: every
+/// lease column uses this one format).
+pub fn lease_timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
 /// Creates the SQLite file if missing and switches it to WAL (a property of the file,
 /// so it is set once here rather than on every pooled connection).
 async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {

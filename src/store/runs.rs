@@ -143,8 +143,8 @@ impl Store {
         lease: Duration,
     ) -> StoreResult<RunLock> {
         let now = self.now();
-        let until = timestamp(now + lease);
-        let now_text = timestamp(now);
+        let until = super::lease_timestamp(now + lease);
+        let now_text = super::lease_timestamp(now);
         let date_text = date.to_string();
         let mut tx = self.pool.begin().await?;
         let previous: Option<String> =
@@ -211,7 +211,7 @@ impl Store {
         Ok(sqlx::query_as(
             "SELECT id, collection_date FROM runs WHERE status = 'building' AND lease_until < $1 ORDER BY id",
         )
-        .bind(self.now_text())
+        .bind(super::lease_timestamp(self.now()))
         .fetch_all(&self.pool)
         .await?)
     }

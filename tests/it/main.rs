@@ -7,7 +7,9 @@ mod harness;
 
 mod api;
 mod cli;
+mod crash;
 mod cycle;
 mod files;
 mod run;
+mod scale;
 mod store;
