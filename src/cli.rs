@@ -345,8 +345,10 @@ async fn run_command(config: Config, date: Option<chrono::NaiveDate>) -> anyhow:
         let plan = store.plan_collections(&actor, date, today).await?;
         if plan.planned > 0 {
             println!(
-                "planned {} collections for {date} ({} DZD), advance notices recorded",
-                plan.planned, plan.amount
+                "planned {} collections for {date} ({} DZD) in {:.2?}, advance notices recorded",
+                plan.planned,
+                plan.amount,
+                started.elapsed()
             );
         }
     } else {

@@ -77,6 +77,8 @@ ALTER TABLE collections ADD COLUMN report_id INTEGER REFERENCES reports (id);
 ALTER TABLE collections ADD COLUMN settled_on TEXT;
 CREATE INDEX collections_bank_file ON collections (bank_file_id);
 CREATE INDEX collections_mandate ON collections (mandate_id, status);
+CREATE INDEX collections_report ON collections (report_id);
+CREATE INDEX collections_retry_of ON collections (retry_of);
 
 -- Something finance staff must look at: an unmatched or mismatching report item, a
 -- duplicate, a technical reject. Resolved with a note, audited.

@@ -145,9 +145,11 @@ pub async fn run_date(
             &format!("{}-{compact}-", institution.name),
         )?;
     }
+    let started = std::time::Instant::now();
     summary.recheck = store
         .recheck_planned(actor, date, settings.policy.latest_notice_date(date))
         .await?;
+    tracing::info!(elapsed = ?started.elapsed(), "run: re-checked planned collections");
 
     let created_at = algiers_now();
     let mut written: Vec<(NewBankFile, PathBuf)> = Vec::new();
@@ -170,6 +172,7 @@ pub async fn run_date(
                 })
                 .collect();
             let files = write_channel(store, settings, actor, institution, date, &plans).await?;
+            tracing::info!(elapsed = ?started.elapsed(), channel = institution.channel, files = files.len(), "run: files written");
             written.extend(files);
         }
         Ok(())
@@ -187,6 +190,7 @@ pub async fn run_date(
             return Err(err.into());
         }
     };
+    tracing::info!(elapsed = ?started.elapsed(), "run: files recorded");
     for (record, (_, path)) in records.iter().zip(&written) {
         exchange::publish(path, &record.sha256)?;
         summary.files.push(run_file(record, path.clone()));

@@ -174,6 +174,8 @@ impl Store {
             super::conflict_on_unique(e, || "this report is being imported by another instance".to_owned())
         })?;
 
+        let started = std::time::Instant::now();
+        let step = |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "apply_report");
         // 1. What the report said, item by item.
         for (chunk_index, chunk) in report.items.chunks(ITEMS_PER_INSERT).enumerate() {
             let mut sql = String::from(
@@ -209,6 +211,7 @@ impl Store {
             query.execute(&mut *tx).await?;
         }
 
+        step("before 2");
         // 2. Matching: EndToEndId first, then mandate + amount among debits in flight.
         sqlx::query(
             "UPDATE report_items SET collection_id = \
@@ -245,6 +248,7 @@ impl Store {
             )));
         }
 
+        step("before 3");
         // 3. What each item will do, judged against the collection's state before the report.
         sqlx::query(
             "UPDATE report_items SET outcome = CASE \
@@ -263,6 +267,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
+        step("before 4");
         // 4. Settlements.
         let settled = sqlx::query(
             "UPDATE collections SET status = 'settled', settled_on = $2, report_id = $1, updated_at = $3 \
@@ -284,6 +289,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
+        step("before 5");
         // 5. Rejects and returns.
         let mut failed = [0u64; 2];
         for (slot, effect, status) in [(0, "reject", "rejected"), (1, "return", "returned")] {
@@ -305,6 +311,7 @@ impl Store {
         // Their lines are owed again (paid ones too, for a return after settlement).
         release_lines(&mut tx, FAILED_OF_REPORT, &report_id.to_string()).await?;
 
+        step("before 6");
         // 6. Retries of retryable failures, while attempts remain and the mandate is active.
         let retry_text = policy.retry_date.to_string();
         let retry_compact = policy.retry_date.format("%Y%m%d").to_string();
@@ -383,6 +390,7 @@ impl Store {
             .await?;
         }
 
+        step("before 7");
         // 7. Failures that need a new account or mandate: the mandate is suspended.
         let suspended = sqlx::query(
             "UPDATE mandates SET status = 'suspended', status_reason = 'suspended after a bank return', updated_at = $2 \
@@ -422,6 +430,7 @@ impl Store {
             .await?;
         }
 
+        step("before 8");
         // 8. Notices: receipts and failure notices, once per collection.
         sqlx::query(
             "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
@@ -435,6 +444,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
+        step("before 9");
         // 9. Exceptions: what did not apply cleanly, and failures for staff.
         let exceptions = sqlx::query(
             "INSERT INTO exceptions (kind, report_id, item, collection_id, detail, created_at) \
@@ -451,6 +461,7 @@ impl Store {
         .await?
         .rows_affected();
 
+        step("before 10");
         // 10. The audit trail: every collection the report changed, and the report itself.
         sqlx::query(
             "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \

@@ -20,7 +20,7 @@ use mandates::{AccountId, Amount};
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Actor, Store, StoreError, StoreResult, timestamp};
+use super::{Actor, Store, StoreError, StoreResult};
 
 /// The lock on one collection date's run.
 #[derive(Clone, Debug, PartialEq, Eq)]
