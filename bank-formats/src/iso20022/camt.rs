@@ -196,7 +196,7 @@ fn walk_entries<S: Source>(
                         }
                         "Amt" if walker.at(&["Ntry", "Amt"]) => {
                             e.amount = Some(parse_amount(&walker, text)?);
-                            e.currency = walker.last_ccy.clone();
+                            e.currency = walker.last_ccy().map(str::to_owned);
                         }
                         "CdtDbtInd" if walker.at(&["Ntry", "CdtDbtInd"]) => {
                             e.credit_debit = Some(text.to_owned());

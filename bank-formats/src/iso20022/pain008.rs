@@ -654,7 +654,7 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                         d.end_to_end_id = text.to_owned();
                     } else if walker.at(&["DrctDbtTxInf", "InstdAmt"]) {
                         d.amount = Some(parse_amount(&walker, text)?);
-                        d.currency = walker.last_ccy.clone();
+                        d.currency = walker.last_ccy().map(str::to_owned);
                     } else if walker.at(&["MndtRltdInf", "MndtId"]) {
                         d.mandate_id = text.to_owned();
                     } else if walker.at(&["MndtRltdInf", "DtOfSgntr"]) {
