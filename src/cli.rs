@@ -332,10 +332,17 @@ async fn run_command(config: Config, date: Option<chrono::NaiveDate>) -> anyhow:
     let started = std::time::Instant::now();
     let date = match date {
         Some(date) => date,
-        None => match store.planned_dates().await?.into_iter().find(|d| *d >= today) {
+        None => match store
+            .planned_dates()
+            .await?
+            .into_iter()
+            .find(|d| *d >= today)
+        {
             Some(date) => date,
             None => {
-                println!("nothing to run: no collection is planned from {today} on (use --date to plan and run a date)");
+                println!(
+                    "nothing to run: no collection is planned from {today} on (use --date to plan and run a date)"
+                );
                 store.close().await;
                 return Ok(ExitCode::SUCCESS);
             }
@@ -357,7 +364,8 @@ async fn run_command(config: Config, date: Option<chrono::NaiveDate>) -> anyhow:
             settings.policy.notice_days
         );
     }
-    let summary = crate::cycle::run::run_date(&store, &settings, &actor, date, &instance_name()).await?;
+    let summary =
+        crate::cycle::run::run_date(&store, &settings, &actor, date, &instance_name()).await?;
     store.close().await;
     print_run(&summary);
     println!("done in {:.2?}", started.elapsed());
@@ -373,10 +381,16 @@ fn print_run(summary: &crate::cycle::run::RunSummary) {
         );
     }
     if summary.recovered > 0 {
-        println!("put {} files of an interrupted run in place", summary.recovered);
+        println!(
+            "put {} files of an interrupted run in place",
+            summary.recovered
+        );
     }
     if summary.files.is_empty() {
-        println!("run of {}: no new debit to file (already run, or nothing planned)", summary.collection_date);
+        println!(
+            "run of {}: no new debit to file (already run, or nothing planned)",
+            summary.collection_date
+        );
     }
     for file in &summary.files {
         println!(
@@ -412,11 +426,18 @@ async fn import_command(
     for file in &files {
         let outcome =
             crate::cycle::import::import_file(&store, &settings, &actor, file, None, today).await?;
-        refused |= matches!(outcome, crate::cycle::import::ImportOutcome::Quarantined { .. });
+        refused |= matches!(
+            outcome,
+            crate::cycle::import::ImportOutcome::Quarantined { .. }
+        );
         println!("{}", outcome.line());
     }
     store.close().await;
-    Ok(if refused { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if refused {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 async fn exceptions_command(
@@ -430,14 +451,21 @@ async fn exceptions_command(
         let resolved = store
             .resolve_exception(&crate::store::Actor::new("cli"), id, &note)
             .await?;
-        println!("exception {} resolved: {}", resolved.id, resolved.resolution.unwrap_or_default());
+        println!(
+            "exception {} resolved: {}",
+            resolved.id,
+            resolved.resolution.unwrap_or_default()
+        );
     } else {
         let open = store.exceptions(true).await?;
         if open.is_empty() {
             println!("no open exception");
         }
         for e in open {
-            println!("#{} {} (report {:?}, collection {:?}): {}", e.id, e.kind, e.report_id, e.collection_id, e.detail);
+            println!(
+                "#{} {} (report {:?}, collection {:?}): {}",
+                e.id, e.kind, e.report_id, e.collection_id, e.detail
+            );
         }
     }
     store.close().await;
@@ -526,7 +554,8 @@ async fn demo(
     let settings = crate::cycle::CycleSettings::from_config(&config)?;
     let actor = crate::store::Actor::new("demo");
     let date = due.collection_date;
-    let run = crate::cycle::run::run_date(&store, &settings, &actor, date, &instance_name()).await?;
+    let run =
+        crate::cycle::run::run_date(&store, &settings, &actor, date, &instance_name()).await?;
     // The simulated bank answers on the collection date; its reports are imported then.
     let sim = crate::cycle::banksim::BankSim {
         reject_per_mille: 50,

@@ -348,7 +348,10 @@ impl Config {
             ("TAHSIL_MAX_PER_FILE", &mut self.max_per_file),
             ("TAHSIL_RETRY_BUSINESS_DAYS", &mut self.retry_business_days),
             ("TAHSIL_MAX_ATTEMPTS", &mut self.max_attempts),
-            ("TAHSIL_SETTLEMENT_BUSINESS_DAYS", &mut self.settlement_business_days),
+            (
+                "TAHSIL_SETTLEMENT_BUSINESS_DAYS",
+                &mut self.settlement_business_days,
+            ),
             ("TAHSIL_NOTICE_DAYS", &mut self.notice_days),
             ("TAHSIL_RUN_LEASE_SECONDS", &mut self.run_lease_seconds),
         ] {

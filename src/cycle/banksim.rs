@@ -87,7 +87,10 @@ impl BankSim {
             }
             let bytes =
                 std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-            let stem = name.rsplit_once('.').map_or(name.as_str(), |(s, _)| s).to_owned();
+            let stem = name
+                .rsplit_once('.')
+                .map_or(name.as_str(), |(s, _)| s)
+                .to_owned();
             let reports = self
                 .answer_file(&bytes, &stem)
                 .with_context(|| format!("cannot answer {name}"))?;
@@ -102,10 +105,7 @@ impl BankSim {
     }
 
     fn answer_file(&self, bytes: &[u8], stem: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
-        let created: NaiveDateTime = self
-            .today
-            .and_hms_opt(18, 0, 0)
-            .context("a valid time")?;
+        let created: NaiveDateTime = self.today.and_hms_opt(18, 0, 0).context("a valid time")?;
         if bytes.starts_with(b"<?xml") || bytes.starts_with(b"<") {
             return self.answer_pain008(bytes, stem, created);
         }
@@ -144,8 +144,14 @@ impl BankSim {
                 .code_for_status(status)
                 .with_context(|| format!("{return_name} has no code for {}", status.as_str()))?;
             let mut record = Record::new(RecordRole::Detail)
-                .with("account", Value::digits(detail.text("account").unwrap_or_default()))
-                .with("amount", Value::Amount(detail.amount("amount").unwrap_or(Amount::ZERO)))
+                .with(
+                    "account",
+                    Value::digits(detail.text("account").unwrap_or_default()),
+                )
+                .with(
+                    "amount",
+                    Value::Amount(detail.amount("amount").unwrap_or(Amount::ZERO)),
+                )
                 .with("end_to_end_id", Value::text(&e2e))
                 .with("status", Value::text(status_code))
                 .with("date", Value::Date(self.today))
@@ -165,7 +171,9 @@ impl BankSim {
             }
             writer.write_detail(&record)?;
         }
-        writer.finish(&Record::new(RecordRole::Trailer).with("file_reference", Value::text(&own_reference)))?;
+        writer.finish(
+            &Record::new(RecordRole::Trailer).with("file_reference", Value::text(&own_reference)),
+        )?;
         Ok(vec![(format!("{stem}-return.txt"), out)])
     }
 

@@ -82,8 +82,7 @@ pub fn create_temporary(final_path: &Path) -> anyhow::Result<HashingWriter<io::B
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     }
     let tmp = temporary_path(final_path);
-    let file =
-        File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let file = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     Ok(HashingWriter::new(io::BufWriter::with_capacity(
         256 * 1024,
         file,
@@ -119,10 +118,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     }
-    let mut file = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut file =
+        File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))?;
     sync_folder(path)
 }
 
@@ -175,7 +176,10 @@ pub fn waiting_files(dir: &Path) -> Vec<PathBuf> {
         .map(|e| e.path())
         .filter(|p| p.is_file())
         .filter(|p| {
-            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
             !name.starts_with('.') && !name.ends_with(".sha256")
         })
         .collect();
@@ -186,7 +190,8 @@ pub fn waiting_files(dir: &Path) -> Vec<PathBuf> {
 /// Moves `path` into `dir` (keeping its name; a numbered suffix if taken). Returns the
 /// new path.
 pub fn move_into(path: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

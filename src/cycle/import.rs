@@ -7,14 +7,16 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use bank_formats::inspect::{Inspection, inspect_with};
-use bank_formats::reasons::{Reason, ReasonCategory, RetryClass, classify_iso, classify_with_layout};
 use bank_formats::layout::shipped_layout;
+use bank_formats::reasons::{
+    Reason, ReasonCategory, RetryClass, classify_iso, classify_with_layout,
+};
 use chrono::NaiveDate;
 use mandates::Amount;
 use serde::Serialize;
 
-use super::exchange::{self, Folder};
 use super::CycleSettings;
+use super::exchange::{self, Folder};
 use crate::store::{
     Actor, Effect, ImportSummary, NewReport, ReconcilePolicy, ReportItem, Store, StoreError,
 };
@@ -23,9 +25,19 @@ use crate::store::{
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum ImportOutcome {
-    Applied { file: String, summary: ImportSummary },
-    AlreadyImported { file: String, report_id: i64 },
-    Quarantined { file: String, moved_to: Option<PathBuf>, error: String },
+    Applied {
+        file: String,
+        summary: ImportSummary,
+    },
+    AlreadyImported {
+        file: String,
+        report_id: i64,
+    },
+    Quarantined {
+        file: String,
+        moved_to: Option<PathBuf>,
+        error: String,
+    },
 }
 
 impl ImportOutcome {
@@ -33,12 +45,24 @@ impl ImportOutcome {
         match self {
             ImportOutcome::Applied { file, summary: s } => format!(
                 "{file}: report #{} applied — {} items: {} settled, {} rejected, {} returned, {} informational; {} retries planned, {} mandates suspended, {} exceptions",
-                s.report_id, s.items, s.settled, s.rejected, s.returned, s.informational, s.retries_planned, s.mandates_suspended, s.exceptions
+                s.report_id,
+                s.items,
+                s.settled,
+                s.rejected,
+                s.returned,
+                s.informational,
+                s.retries_planned,
+                s.mandates_suspended,
+                s.exceptions
             ),
             ImportOutcome::AlreadyImported { file, report_id } => {
                 format!("{file}: already imported as report #{report_id}; nothing changed")
             }
-            ImportOutcome::Quarantined { file, moved_to, error } => match moved_to {
+            ImportOutcome::Quarantined {
+                file,
+                moved_to,
+                error,
+            } => match moved_to {
                 Some(path) => format!("{file}: quarantined to {} — {error}", path.display()),
                 None => format!("{file}: not imported — {error}"),
             },
@@ -47,14 +71,7 @@ impl ImportOutcome {
 }
 
 fn taxonomy_codes(reason: &Reason) -> (&'static str, &'static str) {
-    (
-        reason.category.code(),
-        match reason.retry_class {
-            RetryClass::RetryLater => RetryClass::RetryLater.code(),
-            RetryClass::Never => RetryClass::Never.code(),
-            RetryClass::NeedsStaff => RetryClass::NeedsStaff.code(),
-        },
-    )
+    (reason.category.code(), reason.retry_class.code())
 }
 
 /// Turns an inspected report into items to apply. Debit files are not reports.
@@ -75,7 +92,9 @@ pub fn classify(
     if let Some(layout) = layout
         && layout.kind() == bank_formats::layout::FileKind::Debit
     {
-        return Err(format!("this is a debit file ({format}), not a report: nothing to import"));
+        return Err(format!(
+            "this is a debit file ({format}), not a report: nothing to import"
+        ));
     }
     let mut items = Vec::with_capacity(inspection.transactions.len());
     for (n, tx) in inspection.transactions.iter().enumerate() {
@@ -163,8 +182,10 @@ async fn expand_block_rejects(
     if !group_rejected && rejected_blocks.is_empty() {
         return Ok(());
     }
-    let listed: std::collections::HashSet<String> =
-        items.iter().filter_map(|i| i.end_to_end_id.clone()).collect();
+    let listed: std::collections::HashSet<String> = items
+        .iter()
+        .filter_map(|i| i.end_to_end_id.clone())
+        .collect();
     for (end_to_end_id, amount, sequence_type) in store.file_transactions(file.id).await? {
         if listed.contains(&end_to_end_id) {
             continue;
@@ -231,7 +252,18 @@ pub async fn import_file(
     let refused = |error: String| {
         let file_name = file_name.clone();
         let sha256 = sha256.clone();
-        async move { quarantine(store, settings, path, institution, &file_name, &sha256, &error).await }
+        async move {
+            quarantine(
+                store,
+                settings,
+                path,
+                institution,
+                &file_name,
+                &sha256,
+                &error,
+            )
+            .await
+        }
     };
     let inspection = match inspect_with(&bytes, settings.layouts) {
         Ok(inspection) => inspection,

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use bank_formats::iso20022::{
-    AccountIdentifier, Agent, DirectDebit, GroupHeader, PaymentInfo, Pain008Writer, SequenceType,
+    AccountIdentifier, Agent, DirectDebit, GroupHeader, Pain008Writer, PaymentInfo, SequenceType,
 };
 use bank_formats::layout::{LayoutWriter, Record, RecordRole, Value};
 use chrono::{NaiveDate, NaiveDateTime};
@@ -17,7 +17,9 @@ use serde::Serialize;
 
 use super::exchange::{self, Folder, HashingWriter};
 use super::{CycleSettings, DebitFormat, Institution};
-use crate::store::{Actor, BankFileRecord, DebitDetail, NewBankFile, RecheckSummary, RunItem, Store};
+use crate::store::{
+    Actor, BankFileRecord, DebitDetail, NewBankFile, RecheckSummary, RunItem, Store,
+};
 
 /// What a run did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -43,7 +45,11 @@ pub struct RunFile {
 
 impl RunSummary {
     pub fn transactions(&self, channel: &str) -> i64 {
-        self.files.iter().filter(|f| f.channel == channel).map(|f| f.transactions).sum()
+        self.files
+            .iter()
+            .filter(|f| f.channel == channel)
+            .map(|f| f.transactions)
+            .sum()
     }
     pub fn amount(&self, channel: &str) -> Amount {
         Amount::checked_sum(
@@ -106,18 +112,9 @@ fn message_id(institution: &Institution, date: NaiveDate, sequence: i64) -> Stri
 
 /// Algiers local time (UTC+1, no daylight saving), to the second.
 fn algiers_now() -> NaiveDateTime {
+    use chrono::Timelike;
     let now = (chrono::Utc::now() + chrono::Duration::hours(1)).naive_utc();
-    now.with_nanosecond_zero()
-}
-
-trait NoNanos {
-    fn with_nanosecond_zero(self) -> Self;
-}
-impl NoNanos for NaiveDateTime {
-    fn with_nanosecond_zero(self) -> Self {
-        use chrono::Timelike;
-        self.with_nanosecond(0).unwrap_or(self)
-    }
+    now.with_nanosecond(0).unwrap_or(now)
 }
 
 /// Builds the files of `date`: see the module docs. Running a date again writes nothing
@@ -129,9 +126,7 @@ pub async fn run_date(
     date: NaiveDate,
     holder: &str,
 ) -> anyhow::Result<RunSummary> {
-    let lock = store
-        .lock_run(date, holder, settings.run_lease)
-        .await?;
+    let lock = store.lock_run(date, holder, settings.run_lease).await?;
     let mut summary = RunSummary {
         collection_date: date.to_string(),
         ..RunSummary::default()
@@ -247,7 +242,9 @@ async fn write_channel(
                     continue;
                 }
                 if plan.items[item_index].id != detail.id {
-                    bail!("the collections of {date} changed while the files were written: run again");
+                    bail!(
+                        "the collections of {date} changed while the files were written: run again"
+                    );
                 }
                 if current.is_none() {
                     current = Some(FileBuilder::open(
@@ -440,7 +437,11 @@ impl FileBuilder {
         exchange::sync_temporary(buffered)?;
         self.new_file.sha256 = sha256;
         self.new_file.size_bytes = size;
-        self.new_file.blocks = self.blocks.iter().map(|b| (b.0.clone(), b.1, b.2, b.3)).collect();
+        self.new_file.blocks = self
+            .blocks
+            .iter()
+            .map(|b| (b.0.clone(), b.1, b.2, b.3))
+            .collect();
         Ok((self.new_file, self.path))
     }
 }
@@ -467,7 +468,10 @@ fn finish_layout(
     exchange::sync_temporary(buffered)?;
     new_file.sha256 = sha256;
     new_file.size_bytes = size;
-    new_file.blocks = blocks.iter().map(|b| (b.0.clone(), b.1, b.2, b.3)).collect();
+    new_file.blocks = blocks
+        .iter()
+        .map(|b| (b.0.clone(), b.1, b.2, b.3))
+        .collect();
     Ok((new_file, path))
 }
 
@@ -502,7 +506,10 @@ pub async fn finish_recorded(
         }
         if path.exists() {
             if exchange::sha256_of(&path)? != record.sha256 {
-                bail!("{} does not match its recorded hash: it was changed after it was written", path.display());
+                bail!(
+                    "{} does not match its recorded hash: it was changed after it was written",
+                    path.display()
+                );
             }
             exchange::write_atomically(
                 &sum_path,
@@ -550,7 +557,13 @@ async fn regenerate(
         created_at,
         items,
     };
-    let mut builder = Some(FileBuilder::open(settings, institution, date, &plan, path.to_path_buf())?);
+    let mut builder = Some(FileBuilder::open(
+        settings,
+        institution,
+        date,
+        &plan,
+        path.to_path_buf(),
+    )?);
     store
         .for_each_debit_in_file(actor, record, |detail| match builder.as_mut() {
             Some(b) => b.add(&detail),

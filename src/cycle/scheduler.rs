@@ -79,7 +79,8 @@ pub async fn execute(
         }
         "settle" => {
             let calendar = store.calendar().await?;
-            let last = calendar.business_days_before(today, settings.policy.settlement_business_days);
+            let last =
+                calendar.business_days_before(today, settings.policy.settlement_business_days);
             let settled = store.settle_elapsed(&actor, last, today).await?;
             Ok(format!("{settled} settled by the window"))
         }
@@ -123,13 +124,18 @@ pub async fn pass(
     lease_ttl: Duration,
 ) -> anyhow::Result<()> {
     let today = algiers_today();
-    if store.acquire_lease(SCHEDULER_LEASE, instance, lease_ttl).await? {
+    if store
+        .acquire_lease(SCHEDULER_LEASE, instance, lease_ttl)
+        .await?
+    {
         let queued = schedule(store, settings, due_dates, today).await?;
         if !queued.is_empty() {
             tracing::info!(jobs = ?queued, "scheduled");
         }
     }
-    for outcome in super::import::import_inboxes(store, settings, &Actor::new("inbox"), today).await? {
+    for outcome in
+        super::import::import_inboxes(store, settings, &Actor::new("inbox"), today).await?
+    {
         tracing::info!(outcome = %outcome.line(), "report imported");
     }
     while let Some(job) = store.claim_job(instance, Duration::minutes(15)).await? {

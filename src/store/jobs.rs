@@ -23,7 +23,12 @@ pub struct Job {
 
 impl Store {
     /// Takes or renews the lease `name` for `holder`; false when another holder has it.
-    pub async fn acquire_lease(&self, name: &str, holder: &str, ttl: Duration) -> StoreResult<bool> {
+    pub async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        ttl: Duration,
+    ) -> StoreResult<bool> {
         let now = self.now();
         let now_text = lease_timestamp(now);
         let until = lease_timestamp(now + ttl);
@@ -59,7 +64,12 @@ impl Store {
     }
 
     /// Queues a job unless one with the same key exists; true when queued now.
-    pub async fn enqueue_job(&self, kind: &str, dedupe_key: &str, payload: &str) -> StoreResult<bool> {
+    pub async fn enqueue_job(
+        &self,
+        kind: &str,
+        dedupe_key: &str,
+        payload: &str,
+    ) -> StoreResult<bool> {
         Ok(sqlx::query(
             "INSERT INTO jobs (kind, dedupe_key, payload, status, run_after, created_at) \
              VALUES ($1, $2, $3, 'queued', $4, $5) ON CONFLICT (dedupe_key) DO NOTHING",

@@ -9,8 +9,8 @@ mod audit;
 mod collections;
 mod declarations;
 mod employers;
-mod mandates;
 mod jobs;
+mod mandates;
 mod reconcile;
 mod reference;
 mod runs;
@@ -29,9 +29,11 @@ pub use audit::AuditEntry;
 pub use collections::{CollectionRecord, PlanSummary};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
-pub use mandates::{MandateRecord, NewMandate, SignMandate};
 pub use jobs::Job;
-pub use reconcile::{Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord};
+pub use mandates::{MandateRecord, NewMandate, SignMandate};
+pub use reconcile::{
+    Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
+};
 pub use runs::{BankFileRecord, DebitDetail, NewBankFile, RecheckSummary, RunItem, RunLock};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 

@@ -175,7 +175,8 @@ impl Store {
         })?;
 
         let started = std::time::Instant::now();
-        let step = |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "apply_report");
+        let step =
+            |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "apply_report");
         // 1. What the report said, item by item.
         for (chunk_index, chunk) in report.items.chunks(ITEMS_PER_INSERT).enumerate() {
             let mut sql = String::from(
@@ -192,7 +193,8 @@ impl Store {
                     "({report_id}, {n}, ${}, ${}, {}, ${}, ${}, {}, {}, '{}')",
                     p + 1,
                     p + 2,
-                    item.amount.map_or("NULL".to_owned(), |a| a.centimes().to_string()),
+                    item.amount
+                        .map_or("NULL".to_owned(), |a| a.centimes().to_string()),
                     p + 3,
                     p + 4,
                     item.reason_category.map_or("NULL".to_owned(), sql_text),
@@ -573,7 +575,10 @@ impl Store {
     }
 
     /// The collections of a recorded file: (end_to_end_id, amount, sequence type).
-    pub async fn file_transactions(&self, file_id: i64) -> StoreResult<Vec<(String, Amount, String)>> {
+    pub async fn file_transactions(
+        &self,
+        file_id: i64,
+    ) -> StoreResult<Vec<(String, Amount, String)>> {
         let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
             "SELECT end_to_end_id, amount_centimes, sequence_type FROM collections WHERE bank_file_id = $1 ORDER BY id",
         )
@@ -622,10 +627,11 @@ impl Store {
         .await?
         .rows_affected();
         if changed == 0 {
-            let exists: Option<String> = sqlx::query_scalar("SELECT status FROM exceptions WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let exists: Option<String> =
+                sqlx::query_scalar("SELECT status FROM exceptions WHERE id = $1")
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             return Err(match exists {
                 None => StoreError::not_found("exception", id),
                 Some(_) => StoreError::Conflict(format!("exception {id} is already resolved")),
@@ -692,7 +698,10 @@ impl Store {
     }
 
     /// Counts of collections by status on one date (for summaries and checks).
-    pub async fn collection_counts(&self, date: Option<NaiveDate>) -> StoreResult<Vec<(String, String, i64, i64)>> {
+    pub async fn collection_counts(
+        &self,
+        date: Option<NaiveDate>,
+    ) -> StoreResult<Vec<(String, String, i64, i64)>> {
         Ok(sqlx::query_as(
             "SELECT channel, status, COUNT(*), CAST(SUM(amount_centimes) AS BIGINT) FROM collections \
              WHERE ($1 = '' OR collection_date = $1) GROUP BY channel, status ORDER BY channel, status",
@@ -703,7 +712,10 @@ impl Store {
     }
 
     /// Failed collections of a date by reason category.
-    pub async fn failure_reasons(&self, date: NaiveDate) -> StoreResult<Vec<(String, String, i64)>> {
+    pub async fn failure_reasons(
+        &self,
+        date: NaiveDate,
+    ) -> StoreResult<Vec<(String, String, i64)>> {
         Ok(sqlx::query_as(
             "SELECT status, COALESCE(reason_category, 'other'), COUNT(*) FROM collections \
              WHERE collection_date = $1 AND status IN ('rejected', 'returned', 'retry_planned') \

@@ -172,12 +172,11 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        let (run_id, current_holder, lease_until): (i64, String, String) = sqlx::query_as(
-            "SELECT id, holder, lease_until FROM runs WHERE collection_date = $1",
-        )
-        .bind(&date_text)
-        .fetch_one(&mut *tx)
-        .await?;
+        let (run_id, current_holder, lease_until): (i64, String, String) =
+            sqlx::query_as("SELECT id, holder, lease_until FROM runs WHERE collection_date = $1")
+                .bind(&date_text)
+                .fetch_one(&mut *tx)
+                .await?;
         if taken == 0 {
             tx.rollback().await?;
             return Err(StoreError::Conflict(format!(
@@ -260,7 +259,12 @@ impl Store {
             }
         }
         if summary.mandate_inactive + summary.over_ceiling + summary.notice_late > 0 {
-            release_lines(&mut tx, "c.collection_date = $1 AND c.status = 'cancelled'", &date_text).await?;
+            release_lines(
+                &mut tx,
+                "c.collection_date = $1 AND c.status = 'cancelled'",
+                &date_text,
+            )
+            .await?;
             sqlx::query(
                 "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
                  SELECT $2, $3, 'collection.cancelled', 'collection', CAST(id AS TEXT), \
@@ -456,12 +460,11 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.pool.begin().await?;
         // Still ours? (A holder whose lease ran out may have been replaced.)
-        let holder: Option<String> = sqlx::query_scalar(
-            "SELECT holder FROM runs WHERE id = $1 AND status = 'building'",
-        )
-        .bind(lock.run_id)
-        .fetch_optional(&mut *tx)
-        .await?;
+        let holder: Option<String> =
+            sqlx::query_scalar("SELECT holder FROM runs WHERE id = $1 AND status = 'building'")
+                .bind(lock.run_id)
+                .fetch_optional(&mut *tx)
+                .await?;
         if holder.as_deref() != Some(lock.holder.as_str()) {
             return Err(StoreError::Conflict(format!(
                 "the run of {date_text} was taken over by another instance; nothing recorded"
@@ -587,12 +590,14 @@ impl Store {
 
     /// Files of one run.
     pub async fn bank_files_of_run(&self, run_id: i64) -> StoreResult<Vec<BankFileRecord>> {
-        Ok(sqlx::query_as::<_, BankFileRecord>(sqlx::AssertSqlSafe(format!(
-            "SELECT {BANK_FILE_COLUMNS} FROM bank_files WHERE run_id = $1 ORDER BY id"
-        )))
-        .bind(run_id)
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(
+            sqlx::query_as::<_, BankFileRecord>(sqlx::AssertSqlSafe(format!(
+                "SELECT {BANK_FILE_COLUMNS} FROM bank_files WHERE run_id = $1 ORDER BY id"
+            )))
+            .bind(run_id)
+            .fetch_all(&self.pool)
+            .await?,
+        )
     }
 
     /// Every recorded file, newest first (optionally of one institution).
@@ -610,20 +615,24 @@ impl Store {
         &self,
         message_id: &str,
     ) -> StoreResult<Option<BankFileRecord>> {
-        Ok(sqlx::query_as::<_, BankFileRecord>(sqlx::AssertSqlSafe(format!(
-            "SELECT {BANK_FILE_COLUMNS} FROM bank_files WHERE message_id = $1"
-        )))
-        .bind(message_id)
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(
+            sqlx::query_as::<_, BankFileRecord>(sqlx::AssertSqlSafe(format!(
+                "SELECT {BANK_FILE_COLUMNS} FROM bank_files WHERE message_id = $1"
+            )))
+            .bind(message_id)
+            .fetch_optional(&self.pool)
+            .await?,
+        )
     }
 
     pub async fn mark_downloaded(&self, id: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE bank_files SET downloaded_at = $2 WHERE id = $1 AND downloaded_at IS NULL")
-            .bind(id)
-            .bind(self.now_text())
-            .execute(&self.pool)
-            .await?;
+        sqlx::query(
+            "UPDATE bank_files SET downloaded_at = $2 WHERE id = $1 AND downloaded_at IS NULL",
+        )
+        .bind(id)
+        .bind(self.now_text())
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }

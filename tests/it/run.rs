@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use bank_formats::inspect::inspect;
 use chrono::NaiveDate;
 use tahsil::config::Config;
+use tahsil::cycle::CycleSettings;
 use tahsil::cycle::banksim::BankSim;
 use tahsil::cycle::exchange::{Folder, waiting_files};
 use tahsil::cycle::import::{ImportOutcome, import_file, import_inboxes};
 use tahsil::cycle::run::run_date;
-use tahsil::cycle::CycleSettings;
 use tahsil::store::{Actor, Store};
 
 use crate::both_backends;
@@ -38,9 +38,15 @@ pub fn settings(exchange: &Path, max_per_file: u32) -> CycleSettings {
 
 /// `employers` seeded employers (3 worksites each) planned for DATE.
 pub async fn planned(store: &Store, employers: u64) -> u64 {
-    tahsil::demo::seed(store, employers, 3, "2026-10", 7, |_| {}).await.unwrap();
+    tahsil::demo::seed(store, employers, 3, "2026-10", 7, |_| {})
+        .await
+        .unwrap();
     let plan = store
-        .plan_collections(&actor(), date(), NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+        .plan_collections(
+            &actor(),
+            date(),
+            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+        )
         .await
         .unwrap();
     plan.planned
@@ -57,8 +63,12 @@ async fn scalar(store: &Store, sql: &str) -> i64 {
 pub async fn check_invariants(store: &Store, exchange: &Path) {
     // 1. A declaration line is in at most one live collection (also a unique index).
     assert_eq!(
-        scalar(store, "SELECT COUNT(*) FROM (SELECT declaration_line_id FROM collection_lines WHERE live = 1 \
-                       GROUP BY declaration_line_id HAVING COUNT(*) > 1) x").await,
+        scalar(
+            store,
+            "SELECT COUNT(*) FROM (SELECT declaration_line_id FROM collection_lines WHERE live = 1 \
+                       GROUP BY declaration_line_id HAVING COUNT(*) > 1) x"
+        )
+        .await,
         0
     );
     // No employer debited twice on a date.
@@ -87,14 +97,19 @@ pub async fn check_invariants(store: &Store, exchange: &Path) {
         assert_eq!((n, s.unwrap_or(0)), (*count, *sum), "{name}");
         let path = exchange.join(institution).join("outbox").join(name);
         if run_status == "complete" {
-            let bytes = std::fs::read(&path).unwrap_or_else(|_| panic!("{name} is recorded but missing"));
+            let bytes =
+                std::fs::read(&path).unwrap_or_else(|_| panic!("{name} is recorded but missing"));
             assert_eq!(&tahsil::cycle::exchange::sha256_hex(&bytes), sha, "{name}");
             let view = inspect(&bytes).unwrap();
             assert_eq!(view.transactions.len() as i64, *count, "{name}");
         }
     }
     assert_eq!(
-        scalar(store, "SELECT COUNT(*) FROM collections WHERE status = 'submitted' AND bank_file_id IS NULL").await,
+        scalar(
+            store,
+            "SELECT COUNT(*) FROM collections WHERE status = 'submitted' AND bank_file_id IS NULL"
+        )
+        .await,
         0
     );
     // No file in an outbox without its record.
@@ -102,7 +117,10 @@ pub async fn check_invariants(store: &Store, exchange: &Path) {
     for institution in ["bank", "poste"] {
         for path in waiting_files(&exchange.join(institution).join("outbox")) {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            assert!(recorded.contains(&name), "{name} is in the outbox without a record");
+            assert!(
+                recorded.contains(&name),
+                "{name} is in the outbox without a record"
+            );
         }
     }
     // 4. No report applied twice.
@@ -149,65 +167,98 @@ fn expected_fates(exchange: &Path) -> HashMap<String, String> {
     fates
 }
 
-both_backends!(a_due_date_cycle_ends_with_every_collection_in_its_right_state, |db: TestDb| async move {
-    let store = db.store().await;
-    let exchange = tempfile::tempdir().unwrap();
-    // Small files, so the split is exercised.
-    let settings = settings(exchange.path(), 25);
-    let planned = planned(&store, 60).await;
-    assert_eq!(planned, 60);
+both_backends!(
+    a_due_date_cycle_ends_with_every_collection_in_its_right_state,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        // Small files, so the split is exercised.
+        let settings = settings(exchange.path(), 25);
+        let planned = planned(&store, 60).await;
+        assert_eq!(planned, 60);
 
-    let run = run_date(&store, &settings, &actor(), date(), "test-1").await.unwrap();
-    let bank_count = run.transactions("bank");
-    let postal_count = run.transactions("postal");
-    assert_eq!(bank_count + postal_count, 60);
-    assert!(run.files.len() >= 3, "60 debits in files of 25: {:?}", run.files.len());
-    // Each file holds its channel's debits only, and every file has its .sha256.
-    for file in &run.files {
-        let bytes = std::fs::read(&file.path).unwrap();
-        let view = inspect(&bytes).unwrap();
-        let expected = if file.channel == "bank" { "pain.008.001.02" } else { "postal-ccp-debit" };
-        assert_eq!(view.format, expected);
-        let sum_line = std::fs::read_to_string(format!("{}.sha256", file.path.display())).unwrap();
-        assert!(sum_line.starts_with(&file.sha256));
-        for tx in &view.transactions {
-            let channel: String = sqlx::query_scalar("SELECT channel FROM collections WHERE end_to_end_id = $1")
-                .bind(tx.end_to_end_id.clone().unwrap())
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
-            assert_eq!(channel, file.channel);
+        let run = run_date(&store, &settings, &actor(), date(), "test-1")
+            .await
+            .unwrap();
+        let bank_count = run.transactions("bank");
+        let postal_count = run.transactions("postal");
+        assert_eq!(bank_count + postal_count, 60);
+        assert!(
+            run.files.len() >= 3,
+            "60 debits in files of 25: {:?}",
+            run.files.len()
+        );
+        // Each file holds its channel's debits only, and every file has its .sha256.
+        for file in &run.files {
+            let bytes = std::fs::read(&file.path).unwrap();
+            let view = inspect(&bytes).unwrap();
+            let expected = if file.channel == "bank" {
+                "pain.008.001.02"
+            } else {
+                "postal-ccp-debit"
+            };
+            assert_eq!(view.format, expected);
+            let sum_line =
+                std::fs::read_to_string(format!("{}.sha256", file.path.display())).unwrap();
+            assert!(sum_line.starts_with(&file.sha256));
+            for tx in &view.transactions {
+                let channel: String =
+                    sqlx::query_scalar("SELECT channel FROM collections WHERE end_to_end_id = $1")
+                        .bind(tx.end_to_end_id.clone().unwrap())
+                        .fetch_one(store.pool())
+                        .await
+                        .unwrap();
+                assert_eq!(channel, file.channel);
+            }
         }
-    }
-    check_invariants(&store, exchange.path()).await;
+        check_invariants(&store, exchange.path()).await;
 
-    // Running the same date again writes nothing.
-    let again = run_date(&store, &settings, &actor(), date(), "test-2").await.unwrap();
-    assert!(again.files.is_empty(), "{:?}", again.files);
+        // Running the same date again writes nothing.
+        let again = run_date(&store, &settings, &actor(), date(), "test-2")
+            .await
+            .unwrap();
+        assert!(again.files.is_empty(), "{:?}", again.files);
 
-    // The simulated bank: high rates so every kind of outcome occurs.
-    let sim = BankSim { reject_per_mille: 250, return_per_mille: 150, seed: 11, today: date(), layouts: settings.layouts };
-    for institution in &settings.institutions {
-        sim.answer(&settings.folder(institution.name, Folder::Outbox), &settings.folder(institution.name, Folder::Inbox)).unwrap();
-    }
-    let fates = expected_fates(exchange.path());
-    assert_eq!(fates.len(), 60, "every debit answered once");
-    let outcomes = import_inboxes(&store, &settings, &actor(), date()).await.unwrap();
-    assert!(outcomes.iter().all(|o| matches!(o, ImportOutcome::Applied { .. })), "{outcomes:?}");
+        // The simulated bank: high rates so every kind of outcome occurs.
+        let sim = BankSim {
+            reject_per_mille: 250,
+            return_per_mille: 150,
+            seed: 11,
+            today: date(),
+            layouts: settings.layouts,
+        };
+        for institution in &settings.institutions {
+            sim.answer(
+                &settings.folder(institution.name, Folder::Outbox),
+                &settings.folder(institution.name, Folder::Inbox),
+            )
+            .unwrap();
+        }
+        let fates = expected_fates(exchange.path());
+        assert_eq!(fates.len(), 60, "every debit answered once");
+        let outcomes = import_inboxes(&store, &settings, &actor(), date())
+            .await
+            .unwrap();
+        assert!(
+            outcomes
+                .iter()
+                .all(|o| matches!(o, ImportOutcome::Applied { .. })),
+            "{outcomes:?}"
+        );
 
-    let rows: Vec<(i64, String, String, Option<String>, i64, i64)> = sqlx::query_as(
+        let rows: Vec<(i64, String, String, Option<String>, i64, i64)> = sqlx::query_as(
         "SELECT id, end_to_end_id, status, reason_code, attempt, mandate_id FROM collections WHERE collection_date = $1",
     )
     .bind(date().to_string())
     .fetch_all(store.pool())
     .await
     .unwrap();
-    let mut seen = HashMap::<&str, u32>::new();
-    for (id, e2e, status, reason, _attempt, mandate) in &rows {
-        let fate = &fates[e2e];
-        let (kind, code) = fate.split_once(':').unwrap_or((fate.as_str(), ""));
-        *seen.entry(kind).or_default() += 1;
-        let lines_status: Vec<String> = sqlx::query_scalar(
+        let mut seen = HashMap::<&str, u32>::new();
+        for (id, e2e, status, reason, _attempt, mandate) in &rows {
+            let fate = &fates[e2e];
+            let (kind, code) = fate.split_once(':').unwrap_or((fate.as_str(), ""));
+            *seen.entry(kind).or_default() += 1;
+            let lines_status: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT l.status FROM declaration_lines l JOIN collection_lines cl ON cl.declaration_line_id = l.id \
              WHERE cl.collection_id = $1",
         )
@@ -215,172 +266,272 @@ both_backends!(a_due_date_cycle_ends_with_every_collection_in_its_right_state, |
         .fetch_all(store.pool())
         .await
         .unwrap();
-        if kind == "settled" {
-            assert_eq!(status, "settled", "{e2e}");
-            assert_eq!(lines_status, vec!["paid".to_owned()], "{e2e}");
-            continue;
+            if kind == "settled" {
+                assert_eq!(status, "settled", "{e2e}");
+                assert_eq!(lines_status, vec!["paid".to_owned()], "{e2e}");
+                continue;
+            }
+            assert_eq!(reason.as_deref(), Some(code), "{e2e}");
+            let category = bank_formats::reasons::classify_iso(code).category;
+            let layout_category =
+                bank_formats::reasons::classify_layout("postal-ccp-return", code).category;
+            let insufficient = [category, layout_category]
+                .contains(&bank_formats::reasons::ReasonCategory::InsufficientFunds)
+                && (code == "AM04" || code == "01");
+            let retry: Option<(i64, i64)> = sqlx::query_as(
+                "SELECT attempt, amount_centimes FROM collections WHERE retry_of = $1",
+            )
+            .bind(id)
+            .fetch_optional(store.pool())
+            .await
+            .unwrap();
+            let mandate_status: String =
+                sqlx::query_scalar("SELECT status FROM mandates WHERE id = $1")
+                    .bind(mandate)
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+            if insufficient {
+                assert_eq!(status, "retry_planned", "{e2e} {fate}");
+                let (attempt, _) = retry.expect("a retry");
+                assert_eq!(attempt, 2);
+                // Its lines moved to the retry: scheduled there, not in two live collections.
+                assert_eq!(lines_status, vec!["scheduled".to_owned()], "{e2e}");
+            } else {
+                let expected = if kind == "rejected" {
+                    "rejected"
+                } else {
+                    "returned"
+                };
+                assert_eq!(status, expected, "{e2e} {fate}");
+                assert!(retry.is_none(), "{e2e}: no retry for {fate}");
+                assert_eq!(lines_status, vec!["unpaid".to_owned()], "{e2e}");
+                if code == "AC04" || code == "MD01" || code == "02" || code == "06" {
+                    assert_eq!(mandate_status, "suspended", "{e2e} {fate}");
+                }
+                if code == "FF01" || code == "10" {
+                    let exceptions = scalar(&store, &format!("SELECT COUNT(*) FROM exceptions WHERE collection_id = {id} AND kind = 'needs_staff'")).await;
+                    assert_eq!(exceptions, 1, "{e2e} {fate}");
+                }
+            }
         }
-        assert_eq!(reason.as_deref(), Some(code), "{e2e}");
-        let category = bank_formats::reasons::classify_iso(code).category;
-        let layout_category = bank_formats::reasons::classify_layout("postal-ccp-return", code).category;
-        let insufficient = [category, layout_category]
-            .contains(&bank_formats::reasons::ReasonCategory::InsufficientFunds)
-            && (code == "AM04" || code == "01");
-        let retry: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT attempt, amount_centimes FROM collections WHERE retry_of = $1",
+        assert!(seen.get("settled").copied().unwrap_or(0) > 0, "{seen:?}");
+        assert!(seen.get("rejected").copied().unwrap_or(0) > 0, "{seen:?}");
+        assert!(seen.get("returned").copied().unwrap_or(0) > 0, "{seen:?}");
+        check_invariants(&store, exchange.path()).await;
+
+        // Importing the same reports again (from the archive) has no further effect.
+        let before = scalar(&store, "SELECT COUNT(*) FROM audit_log").await;
+        for institution in ["bank", "poste"] {
+            for path in waiting_files(&exchange.path().join(institution).join("archive")) {
+                let outcome = import_file(&store, &settings, &actor(), &path, None, date())
+                    .await
+                    .unwrap();
+                assert!(
+                    matches!(outcome, ImportOutcome::AlreadyImported { .. }),
+                    "{outcome:?}"
+                );
+            }
+        }
+        assert_eq!(
+            scalar(&store, "SELECT COUNT(*) FROM audit_log").await,
+            before
+        );
+
+        // One notice per event: receipts for settled, failure notices for the rest.
+        let settled = scalar(
+            &store,
+            "SELECT COUNT(*) FROM collections WHERE status = 'settled'",
         )
-        .bind(id)
-        .fetch_optional(store.pool())
-        .await
-        .unwrap();
-        let mandate_status: String = sqlx::query_scalar("SELECT status FROM mandates WHERE id = $1")
-            .bind(mandate)
+        .await;
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM notice_events WHERE kind = 'receipt'"
+            )
+            .await,
+            settled
+        );
+        let failed = scalar(&store, "SELECT COUNT(*) FROM collections WHERE status IN ('rejected', 'returned', 'retry_planned')").await;
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM notice_events WHERE kind = 'failure_notice'"
+            )
+            .await,
+            failed
+        );
+    }
+);
+
+both_backends!(
+    unreadable_and_unmatched_reports_go_to_quarantine_unapplied,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 1000);
+        planned(&store, 5).await;
+        run_date(&store, &settings, &actor(), date(), "t")
+            .await
+            .unwrap();
+        let inbox = settings.folder("bank", Folder::Inbox);
+        std::fs::create_dir_all(&inbox).unwrap();
+        std::fs::write(inbox.join("garbage.xml"), b"<Document><not closed").unwrap();
+        let foreign = r#"<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt><GrpHdr><MsgId>X1</MsgId><CreDtTm>2026-12-15T10:00:00</CreDtTm></GrpHdr><OrgnlGrpInfAndSts><OrgnlMsgId>NOT-OURS</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId></OrgnlGrpInfAndSts><OrgnlPmtInfAndSts><OrgnlPmtInfId>P</OrgnlPmtInfId><TxInfAndSts><OrgnlEndToEndId>SOMEONE-ELSE</OrgnlEndToEndId><TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf></TxInfAndSts></OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>"#;
+        std::fs::write(inbox.join("foreign.xml"), foreign).unwrap();
+        let before = scalar(
+            &store,
+            "SELECT COUNT(*) FROM collections WHERE status = 'submitted'",
+        )
+        .await;
+        let outcomes = import_inboxes(&store, &settings, &actor(), date())
+            .await
+            .unwrap();
+        assert_eq!(outcomes.len(), 2);
+        for outcome in &outcomes {
+            let ImportOutcome::Quarantined {
+                moved_to, error, ..
+            } = outcome
+            else {
+                panic!("{outcome:?}")
+            };
+            assert!(moved_to.as_ref().unwrap().exists(), "kept: {outcome:?}");
+            assert!(!error.is_empty());
+        }
+        assert!(
+            waiting_files(&inbox).is_empty(),
+            "nothing left half-read in the inbox"
+        );
+        assert_eq!(store.quarantined().await.unwrap().len(), 2);
+        assert_eq!(
+            scalar(&store, "SELECT COUNT(*) FROM reports").await,
+            0,
+            "nothing applied"
+        );
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM collections WHERE status = 'submitted'"
+            )
+            .await,
+            before
+        );
+    }
+);
+
+both_backends!(
+    a_group_level_reject_rejects_every_debit_of_the_file,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 1000);
+        planned(&store, 12).await;
+        let run = run_date(&store, &settings, &actor(), date(), "t")
+            .await
+            .unwrap();
+        let bank = run.files.iter().find(|f| f.channel == "bank").unwrap();
+        let view = inspect(&std::fs::read(&bank.path).unwrap()).unwrap();
+        let message_id = view.message_id.unwrap();
+        let report = format!(
+            r#"<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt><GrpHdr><MsgId>GRP-RJ</MsgId><CreDtTm>2026-12-14T10:00:00</CreDtTm></GrpHdr><OrgnlGrpInfAndSts><OrgnlMsgId>{message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId><GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts></CstmrPmtStsRpt></Document>"#
+        );
+        let path = exchange.path().join("group-reject.xml");
+        std::fs::write(&path, report).unwrap();
+        let outcome = import_file(&store, &settings, &actor(), &path, None, date())
+            .await
+            .unwrap();
+        let ImportOutcome::Applied { summary, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(summary.rejected as i64, bank.transactions, "{summary:?}");
+        assert_eq!(
+            summary.exceptions as i64, bank.transactions,
+            "a format reject is for staff: {summary:?}"
+        );
+        let still = scalar(
+            &store,
+            "SELECT COUNT(*) FROM collections WHERE channel = 'bank' AND status <> 'rejected'",
+        )
+        .await;
+        assert_eq!(still, 0);
+        check_invariants(&store, exchange.path()).await;
+    }
+);
+
+both_backends!(
+    a_run_refuses_collections_that_may_no_longer_be_debited,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 1000);
+        planned(&store, 6).await;
+        // One employer revokes its mandate after planning: its debit leaves the run and its
+        // lines are owed again.
+        let (collection, mandate): (i64, i64) =
+            sqlx::query_as("SELECT id, mandate_id FROM collections ORDER BY id LIMIT 1")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        store
+            .revoke_mandate(&actor(), mandate, "changed bank")
+            .await
+            .unwrap();
+        let run = run_date(&store, &settings, &actor(), date(), "t")
+            .await
+            .unwrap();
+        assert_eq!(run.recheck.mandate_inactive, 1);
+        assert_eq!(run.transactions("bank") + run.transactions("postal"), 5);
+        let status: String = sqlx::query_scalar("SELECT status FROM collections WHERE id = $1")
+            .bind(collection)
             .fetch_one(store.pool())
             .await
             .unwrap();
-        if insufficient {
-            assert_eq!(status, "retry_planned", "{e2e} {fate}");
-            let (attempt, _) = retry.expect("a retry");
-            assert_eq!(attempt, 2);
-            // Its lines moved to the retry: scheduled there, not in two live collections.
-            assert_eq!(lines_status, vec!["scheduled".to_owned()], "{e2e}");
-        } else {
-            let expected = if kind == "rejected" { "rejected" } else { "returned" };
-            assert_eq!(status, expected, "{e2e} {fate}");
-            assert!(retry.is_none(), "{e2e}: no retry for {fate}");
-            assert_eq!(lines_status, vec!["unpaid".to_owned()], "{e2e}");
-            if code == "AC04" || code == "MD01" || code == "02" || code == "06" {
-                assert_eq!(mandate_status, "suspended", "{e2e} {fate}");
-            }
-            if code == "FF01" || code == "10" {
-                let exceptions = scalar(&store, &format!("SELECT COUNT(*) FROM exceptions WHERE collection_id = {id} AND kind = 'needs_staff'")).await;
-                assert_eq!(exceptions, 1, "{e2e} {fate}");
-            }
-        }
-    }
-    assert!(seen.get("settled").copied().unwrap_or(0) > 0, "{seen:?}");
-    assert!(seen.get("rejected").copied().unwrap_or(0) > 0, "{seen:?}");
-    assert!(seen.get("returned").copied().unwrap_or(0) > 0, "{seen:?}");
-    check_invariants(&store, exchange.path()).await;
-
-    // Importing the same reports again (from the archive) has no further effect.
-    let before = scalar(&store, "SELECT COUNT(*) FROM audit_log").await;
-    for institution in ["bank", "poste"] {
-        for path in waiting_files(&exchange.path().join(institution).join("archive")) {
-            let outcome = import_file(&store, &settings, &actor(), &path, None, date()).await.unwrap();
-            assert!(matches!(outcome, ImportOutcome::AlreadyImported { .. }), "{outcome:?}");
-        }
-    }
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM audit_log").await, before);
-
-    // One notice per event: receipts for settled, failure notices for the rest.
-    let settled = scalar(&store, "SELECT COUNT(*) FROM collections WHERE status = 'settled'").await;
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM notice_events WHERE kind = 'receipt'").await, settled);
-    let failed = scalar(&store, "SELECT COUNT(*) FROM collections WHERE status IN ('rejected', 'returned', 'retry_planned')").await;
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM notice_events WHERE kind = 'failure_notice'").await, failed);
-});
-
-both_backends!(unreadable_and_unmatched_reports_go_to_quarantine_unapplied, |db: TestDb| async move {
-    let store = db.store().await;
-    let exchange = tempfile::tempdir().unwrap();
-    let settings = settings(exchange.path(), 1000);
-    planned(&store, 5).await;
-    run_date(&store, &settings, &actor(), date(), "t").await.unwrap();
-    let inbox = settings.folder("bank", Folder::Inbox);
-    std::fs::create_dir_all(&inbox).unwrap();
-    std::fs::write(inbox.join("garbage.xml"), b"<Document><not closed").unwrap();
-    let foreign = r#"<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt><GrpHdr><MsgId>X1</MsgId><CreDtTm>2026-12-15T10:00:00</CreDtTm></GrpHdr><OrgnlGrpInfAndSts><OrgnlMsgId>NOT-OURS</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId></OrgnlGrpInfAndSts><OrgnlPmtInfAndSts><OrgnlPmtInfId>P</OrgnlPmtInfId><TxInfAndSts><OrgnlEndToEndId>SOMEONE-ELSE</OrgnlEndToEndId><TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AM04</Cd></Rsn></StsRsnInf></TxInfAndSts></OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>"#;
-    std::fs::write(inbox.join("foreign.xml"), foreign).unwrap();
-    let before = scalar(&store, "SELECT COUNT(*) FROM collections WHERE status = 'submitted'").await;
-    let outcomes = import_inboxes(&store, &settings, &actor(), date()).await.unwrap();
-    assert_eq!(outcomes.len(), 2);
-    for outcome in &outcomes {
-        let ImportOutcome::Quarantined { moved_to, error, .. } = outcome else { panic!("{outcome:?}") };
-        assert!(moved_to.as_ref().unwrap().exists(), "kept: {outcome:?}");
-        assert!(!error.is_empty());
-    }
-    assert!(waiting_files(&inbox).is_empty(), "nothing left half-read in the inbox");
-    assert_eq!(store.quarantined().await.unwrap().len(), 2);
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM reports").await, 0, "nothing applied");
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM collections WHERE status = 'submitted'").await, before);
-});
-
-both_backends!(a_group_level_reject_rejects_every_debit_of_the_file, |db: TestDb| async move {
-    let store = db.store().await;
-    let exchange = tempfile::tempdir().unwrap();
-    let settings = settings(exchange.path(), 1000);
-    planned(&store, 12).await;
-    let run = run_date(&store, &settings, &actor(), date(), "t").await.unwrap();
-    let bank = run.files.iter().find(|f| f.channel == "bank").unwrap();
-    let view = inspect(&std::fs::read(&bank.path).unwrap()).unwrap();
-    let message_id = view.message_id.unwrap();
-    let report = format!(
-        r#"<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:pain.002.001.03"><CstmrPmtStsRpt><GrpHdr><MsgId>GRP-RJ</MsgId><CreDtTm>2026-12-14T10:00:00</CreDtTm></GrpHdr><OrgnlGrpInfAndSts><OrgnlMsgId>{message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId><GrpSts>RJCT</GrpSts><StsRsnInf><Rsn><Cd>FF01</Cd></Rsn></StsRsnInf></OrgnlGrpInfAndSts></CstmrPmtStsRpt></Document>"#
-    );
-    let path = exchange.path().join("group-reject.xml");
-    std::fs::write(&path, report).unwrap();
-    let outcome = import_file(&store, &settings, &actor(), &path, None, date()).await.unwrap();
-    let ImportOutcome::Applied { summary, .. } = outcome else { panic!("{outcome:?}") };
-    assert_eq!(summary.rejected as i64, bank.transactions, "{summary:?}");
-    assert_eq!(summary.exceptions as i64, bank.transactions, "a format reject is for staff: {summary:?}");
-    let still = scalar(&store, "SELECT COUNT(*) FROM collections WHERE channel = 'bank' AND status <> 'rejected'").await;
-    assert_eq!(still, 0);
-    check_invariants(&store, exchange.path()).await;
-});
-
-both_backends!(a_run_refuses_collections_that_may_no_longer_be_debited, |db: TestDb| async move {
-    let store = db.store().await;
-    let exchange = tempfile::tempdir().unwrap();
-    let settings = settings(exchange.path(), 1000);
-    planned(&store, 6).await;
-    // One employer revokes its mandate after planning: its debit leaves the run and its
-    // lines are owed again.
-    let (collection, mandate): (i64, i64) = sqlx::query_as("SELECT id, mandate_id FROM collections ORDER BY id LIMIT 1")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    store.revoke_mandate(&actor(), mandate, "changed bank").await.unwrap();
-    let run = run_date(&store, &settings, &actor(), date(), "t").await.unwrap();
-    assert_eq!(run.recheck.mandate_inactive, 1);
-    assert_eq!(run.transactions("bank") + run.transactions("postal"), 5);
-    let status: String = sqlx::query_scalar("SELECT status FROM collections WHERE id = $1")
-        .bind(collection)
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(status, "cancelled");
-    let unpaid = scalar(&store, &format!(
+        assert_eq!(status, "cancelled");
+        let unpaid = scalar(&store, &format!(
         "SELECT COUNT(*) FROM collection_lines cl JOIN declaration_lines l ON l.id = cl.declaration_line_id \
          WHERE cl.collection_id = {collection} AND l.status = 'unpaid' AND cl.live = 0"
     )).await;
-    assert_eq!(unpaid, 3, "its three worksites' lines are owed again");
-    check_invariants(&store, exchange.path()).await;
-});
+        assert_eq!(unpaid, 3, "its three worksites' lines are owed again");
+        check_invariants(&store, exchange.path()).await;
+    }
+);
 
-both_backends!(files_of_an_interrupted_run_are_put_in_place_byte_for_byte, |db: TestDb| async move {
-    let store = db.store().await;
-    let exchange = tempfile::tempdir().unwrap();
-    let settings = settings(exchange.path(), 4);
-    planned(&store, 10).await;
-    let run = run_date(&store, &settings, &actor(), date(), "t").await.unwrap();
-    let originals: Vec<(PathBuf, Vec<u8>)> = run
-        .files
-        .iter()
-        .map(|f| (f.path.clone(), std::fs::read(&f.path).unwrap()))
-        .collect();
-    // Simulate a crash after recording, before the files were renamed: files gone, run building.
-    for (path, _) in &originals {
-        std::fs::remove_file(path).unwrap();
-        std::fs::remove_file(format!("{}.sha256", path.display())).unwrap();
+both_backends!(
+    files_of_an_interrupted_run_are_put_in_place_byte_for_byte,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 4);
+        planned(&store, 10).await;
+        let run = run_date(&store, &settings, &actor(), date(), "t")
+            .await
+            .unwrap();
+        let originals: Vec<(PathBuf, Vec<u8>)> = run
+            .files
+            .iter()
+            .map(|f| (f.path.clone(), std::fs::read(&f.path).unwrap()))
+            .collect();
+        // Simulate a crash after recording, before the files were renamed: files gone, run building.
+        for (path, _) in &originals {
+            std::fs::remove_file(path).unwrap();
+            std::fs::remove_file(format!("{}.sha256", path.display())).unwrap();
+        }
+        sqlx::query("UPDATE runs SET status = 'building', lease_until = '2000-01-01T00:00:00Z'")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let resumed = run_date(&store, &settings, &actor(), date(), "t2")
+            .await
+            .unwrap();
+        assert_eq!(resumed.recovered as usize, originals.len());
+        for (path, bytes) in &originals {
+            assert_eq!(
+                &std::fs::read(path).unwrap(),
+                bytes,
+                "{} regenerated identically",
+                path.display()
+            );
+        }
+        check_invariants(&store, exchange.path()).await;
     }
-    sqlx::query("UPDATE runs SET status = 'building', lease_until = '2000-01-01T00:00:00Z'")
-        .execute(store.pool())
-        .await
-        .unwrap();
-    let resumed = run_date(&store, &settings, &actor(), date(), "t2").await.unwrap();
-    assert_eq!(resumed.recovered as usize, originals.len());
-    for (path, bytes) in &originals {
-        assert_eq!(&std::fs::read(path).unwrap(), bytes, "{} regenerated identically", path.display());
-    }
-    check_invariants(&store, exchange.path()).await;
-});
+);
