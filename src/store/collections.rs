@@ -74,7 +74,7 @@ impl Store {
         let date = collection_date.to_string();
         let compact = collection_date.format("%Y%m%d").to_string();
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // This pass's collections are those above the highest id before it (ids only grow).
         let before: i64 =
             sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM collections")

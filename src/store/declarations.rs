@@ -218,7 +218,7 @@ impl Store {
         }
 
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let declaration_id: i64 = sqlx::query_scalar(
             "INSERT INTO declarations (employer_id, period, due_from, status, submitted_at, created_at) \
              VALUES ($1, $2, $3, 'submitted', $4, $4) RETURNING id",

@@ -138,7 +138,7 @@ impl Store {
     pub async fn create_employer(&self, actor: &Actor, new: NewEmployer) -> StoreResult<Employer> {
         let new = new.validated()?;
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let employer = sqlx::query_as::<_, Employer>(concat!("INSERT INTO employers (affiliation_number, name, name_ar, email, language, period_kind, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING ", employer_columns!()))
         .bind(&new.affiliation_number)
@@ -211,7 +211,7 @@ impl Store {
             .filter(|w| !w.is_empty());
         self.employer(employer_id).await?;
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let worksite = sqlx::query_as::<_, Worksite>(concat!(
             "INSERT INTO worksites (employer_id, code, name, wilaya, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING ",

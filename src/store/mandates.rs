@@ -155,7 +155,7 @@ impl Store {
         let now = self.now_text();
         let digits = new.account.digits();
         let index = self.cipher.blind_index(digits);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
 
         let existing_account: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM accounts WHERE employer_id = $1 AND number_index = $2",
@@ -274,7 +274,7 @@ impl Store {
     ) -> StoreResult<MandateRecord> {
         let now = self.now();
         let now_text = timestamp(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = Self::mandate_row(&mut tx, mandate_id).await?;
         let mut mandate = self.domain_mandate(&row)?;
         mandate
@@ -369,7 +369,7 @@ impl Store {
     ) -> StoreResult<MandateRecord> {
         let now = self.now();
         let now_text = timestamp(now);
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let row = Self::mandate_row(&mut tx, mandate_id).await?;
         let mut mandate = self.domain_mandate(&row)?;
         mandate
@@ -419,7 +419,7 @@ impl Store {
         mandate_id: i64,
         purpose: &str,
     ) -> StoreResult<AccountId> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let encrypted: String = sqlx::query_scalar(
             "SELECT a.number_encrypted FROM mandates m JOIN accounts a ON a.id = m.account_id \
              WHERE m.id = $1",

@@ -228,6 +228,17 @@ impl Store {
         (self.clock)()
     }
 
+    /// Begins a transaction that writes. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
+    /// "database is locked" without waiting when another connection wrote in between,
+    /// whereas an immediate one waits its turn (busy timeout). PostgreSQL needs nothing.
+    async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     fn now_text(&self) -> String {
         timestamp(self.now())
     }

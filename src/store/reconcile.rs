@@ -143,7 +143,7 @@ impl Store {
     ) -> StoreResult<ImportSummary> {
         let now = self.now_text();
         let today = policy.today.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let existing: Option<i64> = sqlx::query_scalar("SELECT id FROM reports WHERE sha256 = $1")
             .bind(&report.sha256)
             .fetch_optional(&mut *tx)
@@ -531,7 +531,7 @@ impl Store {
         today: NaiveDate,
     ) -> StoreResult<u64> {
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let settled = sqlx::query(
             "UPDATE collections SET status = 'settled', settled_on = $2, updated_at = $3 \
              WHERE status = 'submitted' AND collection_date <= $1",
@@ -614,7 +614,7 @@ impl Store {
             ));
         }
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let changed = sqlx::query(
             "UPDATE exceptions SET status = 'resolved', resolution = $2, resolved_by = $3, resolved_at = $4 \
              WHERE id = $1 AND status = 'open'",

@@ -38,7 +38,7 @@ fn parse_date(field: &str, text: &str) -> StoreResult<NaiveDate> {
 impl Store {
     pub(super) async fn ensure_reference_data(&self) -> StoreResult<()> {
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         for rate in RateTable::cacobatph_default().rates() {
             sqlx::query(
                 "INSERT INTO contribution_rates (scheme, rate_ppm, valid_from, valid_to, source, created_at) \

@@ -146,7 +146,7 @@ impl Store {
         let until = super::lease_timestamp(now + lease);
         let now_text = super::lease_timestamp(now);
         let date_text = date.to_string();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let previous: Option<String> =
             sqlx::query_scalar("SELECT status FROM runs WHERE collection_date = $1")
                 .bind(&date_text)
@@ -227,7 +227,7 @@ impl Store {
     ) -> StoreResult<RecheckSummary> {
         let date_text = date.to_string();
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         let mut summary = RecheckSummary::default();
         let checks: [(&str, &str); 3] = [
             (
@@ -381,7 +381,7 @@ impl Store {
         purpose: &str,
         mut each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
-        let mut audit = self.pool.begin().await?;
+        let mut audit = self.begin_write().await?;
         super::audit::record(
             &mut audit,
             &self.now_text(),
@@ -458,7 +458,7 @@ impl Store {
     ) -> StoreResult<Vec<BankFileRecord>> {
         let date_text = lock.collection_date.to_string();
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
         // Still ours? (A holder whose lease ran out may have been replaced.)
         let holder: Option<String> =
             sqlx::query_scalar("SELECT holder FROM runs WHERE id = $1 AND status = 'building'")

@@ -111,7 +111,7 @@ impl Store {
     ) -> StoreResult<SeedCounts> {
         let rates = self.rate_table().await?;
         let now = self.now_text();
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.begin_write().await?;
 
         let employers: Vec<(i64, String)> = insert_rows(
             &mut tx,

@@ -74,7 +74,14 @@ both_backends!(
             ),
         )
         .await;
-        assert_eq!(run_jobs, 1, "one run job, done once");
+        if run_jobs != 1 {
+            let jobs: Vec<(String, String, Option<String>)> =
+                sqlx::query_as("SELECT dedupe_key, status, last_error FROM jobs ORDER BY id")
+                    .fetch_all(first.pool())
+                    .await
+                    .unwrap();
+            panic!("one run job, done once; the jobs: {jobs:?}");
+        }
         let attempts = scalar(
             &first,
             &format!("SELECT attempts FROM jobs WHERE dedupe_key = 'run:{date}'"),
