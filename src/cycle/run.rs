@@ -18,7 +18,7 @@ use serde::Serialize;
 use super::exchange::{self, Folder, HashingWriter};
 use super::{CycleSettings, DebitFormat, Institution};
 use crate::store::{
-    Actor, BankFileRecord, DebitDetail, NewBankFile, RecheckSummary, RunItem, Store,
+    Actor, BankFileRecord, DebitDetail, FileBlock, NewBankFile, RecheckSummary, Store,
 };
 
 /// What a run did.
@@ -62,34 +62,23 @@ impl RunSummary {
     }
 }
 
-/// One file to write: its identity and the slice of run items it holds.
+/// One file to write: its identity and its blocks (one per sequence type).
 #[derive(Clone, Debug)]
 struct FilePlan {
+    institution: Institution,
     sequence: i64,
     file_name: String,
     message_id: String,
     created_at: NaiveDateTime,
-    items: Vec<RunItem>,
+    blocks: Vec<FileBlock>,
 }
 
 impl FilePlan {
     fn total(&self) -> Amount {
-        Amount::checked_sum(self.items.iter().map(|i| i.amount)).unwrap_or(Amount::ZERO)
+        Amount::checked_sum(self.blocks.iter().map(|b| b.amount)).unwrap_or(Amount::ZERO)
     }
-    /// (sequence type, first id, last id, count, sum) per block, in order.
-    fn blocks(&self) -> Vec<(String, i64, i64, u64, Amount)> {
-        let mut blocks: Vec<(String, i64, i64, u64, Amount)> = Vec::new();
-        for item in &self.items {
-            match blocks.last_mut() {
-                Some(block) if block.0 == item.sequence_type => {
-                    block.2 = item.id;
-                    block.3 += 1;
-                    block.4 = block.4.checked_add(item.amount).unwrap_or(block.4);
-                }
-                _ => blocks.push((item.sequence_type.clone(), item.id, item.id, 1, item.amount)),
-            }
-        }
-        blocks
+    fn count(&self) -> u64 {
+        self.blocks.iter().map(|b| b.count).sum()
     }
 }
 
@@ -147,33 +136,48 @@ pub async fn run_date(
     tracing::info!(elapsed = ?started.elapsed(), "run: re-checked planned collections");
 
     let created_at = algiers_now();
-    let mut written: Vec<(NewBankFile, PathBuf)> = Vec::new();
-    let outcome: anyhow::Result<()> = async {
-        for institution in &settings.institutions {
-            let items = store.run_items(date, institution.channel).await?;
-            if items.is_empty() {
-                continue;
-            }
-            let first_sequence = store.next_file_sequence(institution.name).await?;
-            let plans: Vec<FilePlan> = items
-                .chunks(settings.policy.max_per_file.max(1) as usize)
-                .zip(first_sequence..)
-                .map(|(chunk, sequence)| FilePlan {
-                    sequence,
-                    file_name: file_name(institution, date, sequence),
-                    message_id: message_id(institution, date, sequence),
-                    created_at,
-                    items: chunk.to_vec(),
-                })
-                .collect();
-            let files = write_channel(store, settings, actor, institution, date, &plans).await?;
-            tracing::info!(elapsed = ?started.elapsed(), channel = institution.channel, files = files.len(), "run: files written");
-            written.extend(files);
+    let mut plans: Vec<FilePlan> = Vec::new();
+    for institution in &settings.institutions {
+        let blocks = store
+            .run_blocks(date, institution.channel, settings.policy.max_per_file)
+            .await?;
+        let Some(last) = blocks.last().map(|b| b.file) else {
+            continue;
+        };
+        let first_sequence = store.next_file_sequence(institution.name).await?;
+        for (file, sequence) in (0..=last).zip(first_sequence..) {
+            plans.push(FilePlan {
+                institution: institution.clone(),
+                sequence,
+                file_name: file_name(institution, date, sequence),
+                message_id: message_id(institution, date, sequence),
+                created_at,
+                blocks: blocks.iter().filter(|b| b.file == file).cloned().collect(),
+            });
         }
-        Ok(())
     }
-    .await;
-    if let Err(err) = outcome {
+    // Every file at once, each from its own stream: the database, the decryption and
+    // the writers of several files share the cores.
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, plan) in plans.iter().cloned().enumerate() {
+        let (store, settings, actor) = (store.clone(), settings.clone(), actor.clone());
+        tasks.spawn(async move {
+            let written = write_file(&store, &settings, &actor, date, &plan).await;
+            (index, written)
+        });
+    }
+    let mut written: Vec<Option<(NewBankFile, PathBuf)>> = vec![None; plans.len()];
+    let mut failure: Option<anyhow::Error> = None;
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok((index, Ok(file))) => written[index] = Some(file),
+            Ok((_, Err(err))) => failure = failure.or(Some(err)),
+            Err(err) => failure = failure.or(Some(anyhow::anyhow!("writing a file failed: {err}"))),
+        }
+    }
+    tracing::info!(elapsed = ?started.elapsed(), files = plans.len(), "run: files written");
+    let written: Vec<(NewBankFile, PathBuf)> = written.into_iter().flatten().collect();
+    if let Some(err) = failure {
         discard(&written);
         return Err(err);
     }
@@ -212,66 +216,37 @@ fn discard(written: &[(NewBankFile, PathBuf)]) {
     }
 }
 
-/// Writes one channel's files from the database stream, checking the stream is the list
-/// the split was planned on.
-async fn write_channel(
+/// Writes one planned file from its database stream; the builder checks the stream
+/// against the plan's blocks (counts and sums).
+async fn write_file(
     store: &Store,
     settings: &CycleSettings,
     actor: &Actor,
-    institution: &Institution,
     date: NaiveDate,
-    plans: &[FilePlan],
-) -> anyhow::Result<Vec<(NewBankFile, PathBuf)>> {
-    let outbox = settings.folder(institution.name, Folder::Outbox);
-    let mut done: Vec<(NewBankFile, PathBuf)> = Vec::new();
-    let mut current: Option<FileBuilder> = None;
-    let mut plan_index = 0usize;
-    let mut item_index = 0usize;
-    store
-        .for_each_debit(actor, date, institution.channel, |detail| {
-            loop {
-                let Some(plan) = plans.get(plan_index) else {
-                    bail!("more collections than planned for {date}: run again");
-                };
-                if item_index == plan.items.len() {
-                    if let Some(builder) = current.take() {
-                        done.push(builder.close()?);
-                    }
-                    plan_index += 1;
-                    item_index = 0;
-                    continue;
-                }
-                if plan.items[item_index].id != detail.id {
-                    bail!(
-                        "the collections of {date} changed while the files were written: run again"
-                    );
-                }
-                if current.is_none() {
-                    current = Some(FileBuilder::open(
-                        settings,
-                        institution,
-                        date,
-                        plan,
-                        outbox.join(&plan.file_name),
-                    )?);
-                }
-                if let Some(builder) = current.as_mut() {
-                    builder.add(&detail)?;
-                }
-                item_index += 1;
-                return Ok(());
-            }
-        })
-        .await?;
-    if let Some(builder) = current.take() {
-        done.push(builder.close()?);
-        plan_index += 1;
+    plan: &FilePlan,
+) -> anyhow::Result<(NewBankFile, PathBuf)> {
+    let institution = &plan.institution;
+    let path = settings
+        .folder(institution.name, Folder::Outbox)
+        .join(&plan.file_name);
+    let mut builder = FileBuilder::open(settings, institution, date, plan, path.clone())?;
+    let streamed = store
+        .for_each_debit_in_blocks(
+            actor,
+            date,
+            institution.channel,
+            &plan.blocks,
+            &format!("debit file {}", plan.file_name),
+            |detail| builder.add(&detail),
+        )
+        .await;
+    let closed = streamed
+        .map_err(anyhow::Error::from)
+        .and_then(|()| builder.close());
+    if closed.is_err() {
+        let _ = std::fs::remove_file(exchange::temporary_path(&path));
     }
-    if plan_index != plans.len() {
-        discard(&done);
-        bail!("fewer collections than planned for {date}: run again");
-    }
-    Ok(done)
+    closed
 }
 
 enum Output {
@@ -284,8 +259,11 @@ struct FileBuilder {
     output: Output,
     new_file: NewBankFile,
     path: PathBuf,
-    blocks: Vec<(String, i64, i64, u64, Amount)>,
-    block: Option<String>,
+    blocks: Vec<FileBlock>,
+    /// Debits written so far per block (count, sum): checked against the plan at close.
+    written: Vec<(u64, Amount)>,
+    /// Index of the block being written.
+    block: Option<usize>,
     payment_prefix: String,
     date: NaiveDate,
     settings_creditor: super::Creditor,
@@ -302,7 +280,7 @@ impl FileBuilder {
     ) -> anyhow::Result<FileBuilder> {
         let out = exchange::create_temporary(&path)?;
         let total = plan.total();
-        let count = plan.items.len() as u64;
+        let count = plan.count();
         let creditor = &settings.creditor;
         let output = match institution.format {
             DebitFormat::Iso(version, charset) => Output::Iso(Box::new(Pain008Writer::new(
@@ -354,7 +332,8 @@ impl FileBuilder {
                 blocks: Vec::new(),
             },
             path,
-            blocks: plan.blocks(),
+            blocks: plan.blocks.clone(),
+            written: vec![(0, Amount::ZERO); plan.blocks.len()],
             block: None,
             payment_prefix: plan.message_id.clone(),
             date,
@@ -367,28 +346,44 @@ impl FileBuilder {
     }
 
     fn add(&mut self, detail: &DebitDetail) -> anyhow::Result<()> {
+        let Some(index) = self.blocks.iter().position(|b| {
+            b.sequence_type == detail.sequence_type && (b.first_id..=b.last_id).contains(&detail.id)
+        }) else {
+            bail!(
+                "collection {} is not in the planned blocks of {}: run again",
+                detail.id,
+                self.new_file.file_name
+            );
+        };
+        let written = &mut self.written[index];
+        written.0 += 1;
+        written.1 = written.1.checked_add(detail.amount).unwrap_or(written.1);
+        let new_block = self.block != Some(index);
+        if new_block && written.0 != 1 {
+            bail!(
+                "{}: the debits came out of file order",
+                self.new_file.file_name
+            );
+        }
+        self.block = Some(index);
         match &mut self.output {
             Output::Iso(writer) => {
-                if self.block.as_deref() != Some(detail.sequence_type.as_str()) {
-                    let Some(block) = self.blocks.iter().find(|b| b.0 == detail.sequence_type)
-                    else {
-                        bail!("collection {} is not in the planned blocks", detail.id);
-                    };
+                if new_block {
+                    let block = &self.blocks[index];
                     let creditor = &self.settings_creditor;
                     writer.begin_payment(&PaymentInfo {
-                        payment_id: format!("{}-{}", self.payment_prefix, block.0),
+                        payment_id: format!("{}-{}", self.payment_prefix, block.sequence_type),
                         collection_date: self.date,
-                        sequence_type: SequenceType::from_code(&block.0)
+                        sequence_type: SequenceType::from_code(&block.sequence_type)
                             .unwrap_or(SequenceType::Recurrent),
                         creditor_name: creditor.name.clone(),
                         creditor_account: AccountIdentifier::from(&creditor.account),
                         creditor_agent: Agent::Code(creditor.account.bank_code().to_owned()),
                         creditor_scheme_id: creditor.id.clone(),
                         batch_booking: true,
-                        number_of_transactions: block.3,
-                        control_sum: block.4,
+                        number_of_transactions: block.count,
+                        control_sum: block.amount,
                     })?;
-                    self.block = Some(detail.sequence_type.clone());
                 }
                 writer.add(&DirectDebit {
                     end_to_end_id: detail.end_to_end_id.clone(),
@@ -423,6 +418,20 @@ impl FileBuilder {
 
     /// Finishes the file (trailer, totals checked), syncs it; returns it ready to record.
     fn close(mut self) -> anyhow::Result<(NewBankFile, PathBuf)> {
+        for (block, (count, sum)) in self.blocks.iter().zip(&self.written) {
+            if *count != block.count || *sum != block.amount {
+                bail!(
+                    "the collections changed while {} was written ({} {} debits for {} written, {} for {} planned): nothing recorded, run again",
+                    self.new_file.file_name,
+                    count,
+                    block.sequence_type,
+                    sum,
+                    block.count,
+                    block.amount
+                );
+            }
+        }
+        self.new_file.blocks = block_ranges(&self.blocks);
         let hashing = match self.output {
             Output::Iso(writer) => (*writer).finish()?,
             Output::Layout(writer) => {
@@ -430,18 +439,13 @@ impl FileBuilder {
                     .with("file_reference", Value::text(&self.new_file.message_id));
                 // The layout writer owns its output; it hands it back through `finish`
                 // only as totals, so it writes through to the hashing writer we keep.
-                return finish_layout(*writer, trailer, self.new_file, self.blocks, self.path);
+                return finish_layout(*writer, trailer, self.new_file, self.path);
             }
         };
         let (buffered, sha256, size) = hashing.finish();
         exchange::sync_temporary(buffered)?;
         self.new_file.sha256 = sha256;
         self.new_file.size_bytes = size;
-        self.new_file.blocks = self
-            .blocks
-            .iter()
-            .map(|b| (b.0.clone(), b.1, b.2, b.3))
-            .collect();
         Ok((self.new_file, self.path))
     }
 }
@@ -450,7 +454,6 @@ fn finish_layout(
     writer: LayoutWriter<'static, HashingWriter<BufWriter<File>>>,
     trailer: Record,
     mut new_file: NewBankFile,
-    blocks: Vec<(String, i64, i64, u64, Amount)>,
     path: PathBuf,
 ) -> anyhow::Result<(NewBankFile, PathBuf)> {
     let (totals, hashing) = writer.finish_into(&trailer)?;
@@ -468,11 +471,15 @@ fn finish_layout(
     exchange::sync_temporary(buffered)?;
     new_file.sha256 = sha256;
     new_file.size_bytes = size;
-    new_file.blocks = blocks
-        .iter()
-        .map(|b| (b.0.clone(), b.1, b.2, b.3))
-        .collect();
     Ok((new_file, path))
+}
+
+/// (sequence type, first id, last id, count) per block, as `record_files` checks them.
+fn block_ranges(blocks: &[FileBlock]) -> Vec<(String, i64, i64, u64)> {
+    blocks
+        .iter()
+        .map(|b| (b.sequence_type.clone(), b.first_id, b.last_id, b.count))
+        .collect()
 }
 
 /// The remittance line: who, which due date, and the reference to the breakdown the
@@ -549,13 +556,14 @@ async fn regenerate(
     }
     let date = NaiveDate::parse_from_str(&record.collection_date, "%Y-%m-%d")?;
     let created_at = NaiveDateTime::parse_from_str(&record.created_at, "%Y-%m-%dT%H:%M:%S")?;
-    let items = store.file_items(record.id).await?;
+    let blocks = store.file_blocks(record.id).await?;
     let plan = FilePlan {
+        institution: institution.clone(),
         sequence: record.sequence,
         file_name: record.file_name.clone(),
         message_id: record.message_id.clone(),
         created_at,
-        items,
+        blocks,
     };
     let mut builder = Some(FileBuilder::open(
         settings,

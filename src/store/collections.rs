@@ -56,7 +56,7 @@ struct CollectionRow {
 const COLLECTIBLE: &str = "FROM mandates m \
      JOIN accounts a ON a.id = m.account_id \
      JOIN declarations d ON d.employer_id = m.employer_id AND d.status = 'submitted' AND d.due_from <= $1 \
-     JOIN declaration_lines l ON l.declaration_id = d.id AND l.status IN ('submitted', 'unpaid') \
+     JOIN declaration_lines l ON l.declaration_id = d.id AND l.status = 'submitted' \
      WHERE m.status = 'active' \
        AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
        AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = m.employer_id AND c.collection_date = $1)";
@@ -74,6 +74,8 @@ impl Store {
         let date = collection_date.to_string();
         let compact = collection_date.format("%Y%m%d").to_string();
         let now = self.now_text();
+        let started = std::time::Instant::now();
+        let step = |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "plan_collections");
         let mut tx = self.begin_write().await?;
         // This pass's collections are those above the highest id before it (ids only grow).
         let before: i64 =
@@ -89,6 +91,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
 
+        step("over ceiling counted");
         // 1. One collection per eligible employer; the amount is settled in step 3.
         let planned = sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, \
@@ -108,12 +111,13 @@ impl Store {
         .await?
         .rows_affected();
 
+        step("collections inserted");
         // 2. Their breakdown, line by line.
         let lines = sqlx::query(
             "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
              SELECT c.id, l.id, l.total_centimes, 1 FROM collections c \
              JOIN declarations d ON d.employer_id = c.employer_id AND d.status = 'submitted' AND d.due_from <= c.collection_date \
-             JOIN declaration_lines l ON l.declaration_id = d.id AND l.status IN ('submitted', 'unpaid') \
+             JOIN declaration_lines l ON l.declaration_id = d.id AND l.status = 'submitted' \
              WHERE c.collection_date = $1 AND c.id > $2 \
                AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1)",
         )
@@ -123,6 +127,7 @@ impl Store {
         .await?
         .rows_affected();
 
+        step("lines inserted");
         // 3. Each amount is exactly the sum of its lines, whatever changed in between.
         sqlx::query(
             "UPDATE collections SET amount_centimes = \
@@ -134,18 +139,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
-        // 4. The lines are scheduled.
-        sqlx::query(
-            "UPDATE declaration_lines SET status = 'scheduled' WHERE status IN ('submitted', 'unpaid') \
-             AND id IN (SELECT cl.declaration_line_id FROM collection_lines cl \
-                        JOIN collections c ON c.id = cl.collection_id \
-                        WHERE c.collection_date = $1 AND cl.live = 1)",
-        )
-        .bind(&date)
-        .execute(&mut *tx)
-        .await?;
-
-        // 5. An advance notice per new collection, and 6. its audit entry.
+        step("amounts summed");
+        // 4. An advance notice per new collection, and 5. its audit entry. (The lines are
+        // now scheduled: their live collection lines say so — `declaration_line_states`.)
         sqlx::query(
             "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
              SELECT c.employer_id, 'advance_notice', c.id, 'advance_notice:' || CAST(c.id AS TEXT), $3 \
@@ -157,6 +153,7 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        step("notices recorded");
         sqlx::query(
             "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
              SELECT $3, $4, 'collection.planned', 'collection', CAST(c.id AS TEXT), \
@@ -170,6 +167,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
+        step("audited");
         let amount: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(SUM(amount_centimes) AS BIGINT) FROM collections \
              WHERE collection_date = $1 AND id > $2",
@@ -179,6 +177,7 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         tx.commit().await?;
+        step("committed");
         Ok(PlanSummary {
             collection_date: date,
             planned,

@@ -286,8 +286,9 @@ impl Store {
         let lines: Vec<DeclarationLine> = sqlx::query_as::<_, LineRow>(
             "SELECT l.id, l.worksite_id, w.code AS worksite_code, w.name AS worksite_name, \
              l.headcount, l.wage_bill_centimes, l.bad_weather_base_centimes, l.paid_leave_centimes, \
-             l.bad_weather_employer_centimes, l.bad_weather_employee_centimes, l.total_centimes, l.status \
+             l.bad_weather_employer_centimes, l.bad_weather_employee_centimes, l.total_centimes, s.state AS status \
              FROM declaration_lines l JOIN worksites w ON w.id = l.worksite_id \
+             JOIN declaration_line_states s ON s.declaration_line_id = l.id \
              WHERE l.declaration_id = $1 ORDER BY w.code",
         )
         .bind(id)

@@ -34,7 +34,7 @@ pub use mandates::{MandateRecord, NewMandate, SignMandate};
 pub use reconcile::{
     Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
 };
-pub use runs::{BankFileRecord, DebitDetail, NewBankFile, RecheckSummary, RunItem, RunLock};
+pub use runs::{BankFileRecord, DebitDetail, FileBlock, NewBankFile, RecheckSummary, RunLock};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 
 use crate::crypto::AccountCipher;

@@ -123,14 +123,28 @@ pub struct ReportRecord {
 
 /// Rows per multi-row INSERT: 4 bound values each (sqlx-sqlite resolves `$N` by name,
 /// quadratically in the statement's parameter count, so statements stay small).
-const ITEMS_PER_INSERT: usize = 100;
-
 /// The failed collections of report `$1`.
 const FAILED_OF_REPORT: &str =
     "c.report_id = CAST($1 AS BIGINT) AND c.status IN ('rejected', 'returned')";
 
-fn sql_text(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+/// The items as a JSON array of arrays, in the column order of step 1.
+fn items_json(items: &[ReportItem]) -> String {
+    let rows: Vec<serde_json::Value> = items
+        .iter()
+        .map(|item| {
+            serde_json::json!([
+                item.end_to_end_id,
+                item.mandate_reference,
+                item.amount.map(|a| a.centimes().to_string()),
+                item.status,
+                item.reason_code,
+                item.reason_category,
+                item.retry_class,
+                item.effect.as_str(),
+            ])
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
 }
 
 impl Store {
@@ -177,52 +191,36 @@ impl Store {
         let started = std::time::Instant::now();
         let step =
             |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "apply_report");
-        // 1. What the report said, item by item.
-        for (chunk_index, chunk) in report.items.chunks(ITEMS_PER_INSERT).enumerate() {
-            let mut sql = String::from(
-                "INSERT INTO report_items (report_id, item, end_to_end_id, mandate_reference, amount_centimes, \
-                 status, reason_code, reason_category, retry_class, effect) VALUES ",
-            );
-            for (i, item) in chunk.iter().enumerate() {
-                let n = chunk_index * ITEMS_PER_INSERT + i + 1;
-                let p = i * 4;
-                if i > 0 {
-                    sql.push(',');
-                }
-                sql.push_str(&format!(
-                    "({report_id}, {n}, ${}, ${}, {}, ${}, ${}, {}, {}, '{}')",
-                    p + 1,
-                    p + 2,
-                    item.amount
-                        .map_or("NULL".to_owned(), |a| a.centimes().to_string()),
-                    p + 3,
-                    p + 4,
-                    item.reason_category.map_or("NULL".to_owned(), sql_text),
-                    item.retry_class.map_or("NULL".to_owned(), sql_text),
-                    item.effect.as_str()
-                ));
+        // 1. What the report said, item by item, matched by EndToEndId on the way in. The
+        // items travel as one JSON array bound once and unpacked by the database
+        // (`json_each` / `jsonb_array_elements`): a 100,000-item report is one statement
+        // instead of a thousand multi-row INSERTs with 400,000 bound values.
+        let items = items_json(&report.items);
+        let source = match self.backend {
+            super::Backend::Sqlite => "json_each($2) j",
+            super::Backend::Postgres => {
+                "jsonb_array_elements(CAST($2 AS jsonb)) WITH ORDINALITY AS j(value, key)"
             }
-            let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
-            for item in chunk {
-                query = query
-                    .bind(item.end_to_end_id.clone())
-                    .bind(item.mandate_reference.clone())
-                    .bind(item.status.clone())
-                    .bind(item.reason_code.clone());
-            }
-            query.execute(&mut *tx).await?;
-        }
-
-        step("before 2");
-        // 2. Matching: EndToEndId first, then mandate + amount among debits in flight.
-        sqlx::query(
-            "UPDATE report_items SET collection_id = \
-             (SELECT c.id FROM collections c WHERE c.end_to_end_id = report_items.end_to_end_id) \
-             WHERE report_id = $1 AND end_to_end_id IS NOT NULL",
-        )
+        };
+        let first_item = match self.backend {
+            super::Backend::Sqlite => "j.key + 1",
+            super::Backend::Postgres => "j.key",
+        };
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO report_items (report_id, item, end_to_end_id, mandate_reference, amount_centimes, \
+             status, reason_code, reason_category, retry_class, effect, collection_id) \
+             SELECT $1, {first_item}, j.value ->> 0, j.value ->> 1, CAST(j.value ->> 2 AS BIGINT), \
+             j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, \
+             (SELECT c.id FROM collections c WHERE c.end_to_end_id = j.value ->> 0) \
+             FROM {source}"
+        )))
         .bind(report_id)
+        .bind(items)
         .execute(&mut *tx)
         .await?;
+
+        step("before 2");
+        // 2. Matching: EndToEndId done above; then mandate + amount among debits in flight.
         sqlx::query(
             "UPDATE report_items SET collection_id = \
              (SELECT c.id FROM collections c JOIN mandates m ON m.id = c.mandate_id \
@@ -282,33 +280,26 @@ impl Store {
         .execute(&mut *tx)
         .await?
         .rows_affected();
-        sqlx::query(
-            "UPDATE declaration_lines SET status = 'paid' WHERE status = 'scheduled' AND id IN \
-             (SELECT cl.declaration_line_id FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
-              WHERE c.report_id = $1 AND c.status = 'settled' AND cl.live = 1)",
-        )
-        .bind(report_id)
-        .execute(&mut *tx)
-        .await?;
 
         step("before 5");
-        // 5. Rejects and returns.
+        // 5. Rejects and returns, each with the reason of its first item (joined once: a
+        // correlated subquery here would scan the whole report per failure).
         let mut failed = [0u64; 2];
         for (slot, effect, status) in [(0, "reject", "rejected"), (1, "return", "returned")] {
             failed[slot] = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE collections SET status = '{status}', report_id = $1, updated_at = $2, \
-                 reason_code = (SELECT ri.reason_code FROM report_items ri WHERE ri.report_id = $1 \
-                   AND ri.collection_id = collections.id AND ri.effect = '{effect}' AND ri.outcome = 'applied' ORDER BY ri.item LIMIT 1), \
-                 reason_category = (SELECT ri.reason_category FROM report_items ri WHERE ri.report_id = $1 \
-                   AND ri.collection_id = collections.id AND ri.effect = '{effect}' AND ri.outcome = 'applied' ORDER BY ri.item LIMIT 1) \
-                 WHERE status IN ('submitted', 'settled') AND id IN (SELECT collection_id FROM report_items \
-                   WHERE report_id = $1 AND outcome = 'applied' AND effect = '{effect}')"
+                 reason_code = f.reason_code, reason_category = f.reason_category \
+                 FROM (SELECT collection_id, reason_code, reason_category, \
+                         ROW_NUMBER() OVER (PARTITION BY collection_id ORDER BY item) AS n \
+                       FROM report_items WHERE report_id = $1 AND outcome = 'applied' AND effect = '{effect}') f \
+                 WHERE f.n = 1 AND f.collection_id = collections.id AND collections.status IN ('submitted', 'settled')"
             )))
             .bind(report_id)
             .bind(&now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
+            step(status);
         }
         // Their lines are owed again (paid ones too, for a return after settlement).
         release_lines(&mut tx, FAILED_OF_REPORT, &report_id.to_string()).await?;
@@ -344,18 +335,9 @@ impl Store {
                 "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
                  SELECT n.id, cl.declaration_line_id, cl.amount_centimes, 1 FROM collections n \
                  JOIN collection_lines cl ON cl.collection_id = n.retry_of \
-                 JOIN declaration_lines l ON l.id = cl.declaration_line_id AND l.status = 'unpaid' \
+                 JOIN declaration_lines l ON l.id = cl.declaration_line_id AND l.status = 'submitted' \
                  WHERE {new_retries} \
                  AND NOT EXISTS (SELECT 1 FROM collection_lines x WHERE x.declaration_line_id = cl.declaration_line_id AND x.live = 1)"
-            )))
-            .bind(report_id)
-            .bind(&retry_text)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE declaration_lines SET status = 'scheduled' WHERE status = 'unpaid' AND id IN \
-                 (SELECT cl.declaration_line_id FROM collection_lines cl JOIN collections n ON n.id = cl.collection_id \
-                  WHERE cl.live = 1 AND {new_retries})"
             )))
             .bind(report_id)
             .bind(&retry_text)
@@ -544,14 +526,6 @@ impl Store {
         .rows_affected();
         if settled > 0 {
             let just = "c.status = 'settled' AND c.updated_at = $1 AND c.report_id IS NULL";
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE declaration_lines SET status = 'paid' WHERE status = 'scheduled' AND id IN \
-                 (SELECT cl.declaration_line_id FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
-                  WHERE cl.live = 1 AND {just})"
-            )))
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
                  SELECT c.employer_id, 'receipt', c.id, 'receipt:' || CAST(c.id AS TEXT), $1 \

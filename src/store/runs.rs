@@ -40,12 +40,32 @@ pub struct RecheckSummary {
     pub notice_late: u64,
 }
 
-/// One eligible collection, light: enough to plan the split into files.
+/// A contiguous part of one debit file: the collections of one sequence type with ids
+/// `first_id..=last_id` (in file order, sequence type then id), their count and sum.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RunItem {
-    pub id: i64,
+pub struct FileBlock {
+    /// Which file of the channel's run (0, 1, …) it belongs to.
+    pub file: i64,
     pub sequence_type: String,
+    pub first_id: i64,
+    pub last_id: i64,
+    pub count: u64,
     pub amount: Amount,
+}
+
+type BlockRow = (i64, String, i64, i64, i64, i64);
+
+impl FileBlock {
+    fn from_row((file, sequence_type, first_id, last_id, count, sum): BlockRow) -> Self {
+        FileBlock {
+            file,
+            sequence_type,
+            first_id,
+            last_id,
+            count: u64::try_from(count).unwrap_or(0),
+            amount: Amount::from_centimes(sum),
+        }
+    }
 }
 
 /// One collection with what a debit file needs. The account is decrypted here (the one
@@ -289,67 +309,84 @@ impl Store {
         Ok(summary)
     }
 
-    /// The eligible collections of a date and channel, in file order.
-    pub async fn run_items(&self, date: NaiveDate, channel: &str) -> StoreResult<Vec<RunItem>> {
-        let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
-            "SELECT id, sequence_type, amount_centimes FROM collections \
-             WHERE collection_date = $1 AND channel = $2 AND status = 'planned' \
-             ORDER BY sequence_type, id",
+    /// How the eligible collections of a date and channel split into files of at most
+    /// `max_per_file`, in file order (sequence type, then id): per file, its blocks (one
+    /// per sequence type, a contiguous id range) with their counts and sums. Computed by
+    /// the database, so splitting a 100,000-debit run moves a handful of rows, not 100,000.
+    pub async fn run_blocks(
+        &self,
+        date: NaiveDate,
+        channel: &str,
+        max_per_file: u32,
+    ) -> StoreResult<Vec<FileBlock>> {
+        let rows: Vec<BlockRow> = sqlx::query_as(
+            "SELECT file_no, seq, MIN(id), MAX(id), COUNT(*), CAST(SUM(amount_centimes) AS BIGINT) FROM \
+             (SELECT id, amount_centimes, COALESCE(sequence_type, 'FRST') AS seq, \
+                (ROW_NUMBER() OVER (ORDER BY COALESCE(sequence_type, 'FRST'), id) - 1) / $3 AS file_no \
+              FROM collections WHERE collection_date = $1 AND channel = $2 AND status = 'planned') x \
+             GROUP BY file_no, seq ORDER BY file_no, seq",
         )
         .bind(date.to_string())
         .bind(channel)
+        .bind(i64::from(max_per_file.max(1)))
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, sequence_type, amount)| RunItem {
-                id,
-                sequence_type: sequence_type.unwrap_or_else(|| "FRST".to_owned()),
-                amount: Amount::from_centimes(amount),
-            })
-            .collect())
+        Ok(rows.into_iter().map(FileBlock::from_row).collect())
     }
 
-    /// The collections a recorded file holds, in file order.
-    pub async fn file_items(&self, file_id: i64) -> StoreResult<Vec<RunItem>> {
-        let rows: Vec<(i64, Option<String>, i64)> = sqlx::query_as(
-            "SELECT id, sequence_type, amount_centimes FROM collections WHERE bank_file_id = $1 \
-             ORDER BY sequence_type, id",
+    /// The blocks of a recorded file (`file` is 0).
+    pub async fn file_blocks(&self, file_id: i64) -> StoreResult<Vec<FileBlock>> {
+        let rows: Vec<BlockRow> = sqlx::query_as(
+            "SELECT CAST(0 AS BIGINT), COALESCE(sequence_type, 'FRST') AS seq, MIN(id), MAX(id), COUNT(*), \
+             CAST(SUM(amount_centimes) AS BIGINT) FROM collections WHERE bank_file_id = $1 \
+             GROUP BY COALESCE(sequence_type, 'FRST') ORDER BY seq",
         )
         .bind(file_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, sequence_type, amount)| RunItem {
-                id,
-                sequence_type: sequence_type.unwrap_or_else(|| "FRST".to_owned()),
-                amount: Amount::from_centimes(amount),
-            })
-            .collect())
+        Ok(rows.into_iter().map(FileBlock::from_row).collect())
     }
 
-    /// Streams the details of the eligible collections of a date and channel, in file
-    /// order, to `each`. One audit entry records that the accounts were decrypted for it.
-    pub async fn for_each_debit(
+    /// Streams the details of one planned file's collections (its `blocks`, still
+    /// planned), in file order, to `each`. One audit entry records that the accounts
+    /// were decrypted for it.
+    pub async fn for_each_debit_in_blocks(
         &self,
         actor: &Actor,
         date: NaiveDate,
         channel: &str,
+        blocks: &[FileBlock],
+        purpose: &str,
         each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
+        if blocks.is_empty() {
+            return Ok(());
+        }
+        let ranges: Vec<String> = (0..blocks.len())
+            .map(|i| {
+                let p = 3 + i * 3;
+                format!(
+                    "(COALESCE(c.sequence_type, 'FRST') = ${p} AND c.id >= ${} AND c.id <= ${})",
+                    p + 1,
+                    p + 2
+                )
+            })
+            .collect();
         let sql = format!(
             "{DETAIL_SELECT} WHERE c.collection_date = $1 AND c.channel = $2 AND c.status = 'planned' \
-             ORDER BY c.sequence_type, c.id"
+             AND ({}) ORDER BY COALESCE(c.sequence_type, 'FRST'), c.id",
+            ranges.join(" OR ")
         );
-        self.stream_details(
-            actor,
-            &sql,
-            (date.to_string(), channel.to_owned()),
-            &format!("debit files of {date} ({channel})"),
-            each,
-        )
-        .await
+        let mut query = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql))
+            .bind(date.to_string())
+            .bind(channel.to_owned());
+        for block in blocks {
+            query = query
+                .bind(block.sequence_type.clone())
+                .bind(block.first_id)
+                .bind(block.last_id);
+        }
+        self.stream_details(actor, query, purpose, each).await
     }
 
     /// Streams the details of the collections recorded in one file, in file order (to
@@ -361,12 +398,15 @@ impl Store {
         each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
         let sql = format!(
-            "{DETAIL_SELECT} WHERE c.bank_file_id = CAST($1 AS BIGINT) AND c.channel = $2 ORDER BY c.sequence_type, c.id"
+            "{DETAIL_SELECT} WHERE c.bank_file_id = $1 AND c.channel = $2 \
+             ORDER BY COALESCE(c.sequence_type, 'FRST'), c.id"
         );
+        let query = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql))
+            .bind(file.id)
+            .bind(file.channel.clone());
         self.stream_details(
             actor,
-            &sql,
-            (file.id.to_string(), file.channel.clone()),
+            query,
             &format!("regenerating {}", file.file_name),
             each,
         )
@@ -376,8 +416,7 @@ impl Store {
     async fn stream_details(
         &self,
         actor: &Actor,
-        sql: &str,
-        (first, second): (String, String),
+        query: sqlx::query::QueryAs<'_, sqlx::Any, DetailRow, sqlx::any::AnyArguments>,
         purpose: &str,
         mut each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
@@ -393,10 +432,7 @@ impl Store {
         )
         .await?;
         audit.commit().await?;
-        let mut rows = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql.to_owned()))
-            .bind(first)
-            .bind(second)
-            .fetch(&self.pool);
+        let mut rows = query.fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
             let digits = self.cipher.decrypt(&row.number_encrypted)?;
             let account = AccountId::parse(&digits)
@@ -638,20 +674,12 @@ impl Store {
 }
 
 /// Takes lines of the collections matching `which` (SQL over `c`, `$1` bound to `param`)
-/// out of them: no longer live, and back to unpaid.
+/// out of them: no longer live, so owed again (`unpaid` in `declaration_line_states`).
 pub(super) async fn release_lines(
     tx: &mut sqlx::AnyConnection,
     which: &str,
     param: &str,
 ) -> StoreResult<()> {
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE declaration_lines SET status = 'unpaid' WHERE status IN ('scheduled', 'paid') AND id IN \
-         (SELECT cl.declaration_line_id FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
-          WHERE cl.live = 1 AND {which})"
-    )))
-    .bind(param)
-    .execute(&mut *tx)
-    .await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE collection_lines SET live = 0 WHERE live = 1 AND collection_id IN \
          (SELECT c.id FROM collections c WHERE {which})"

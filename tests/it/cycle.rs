@@ -135,11 +135,12 @@ both_backends!(
     .await
     .unwrap();
         assert_eq!(sum, ca.amount.centimes());
-        let scheduled: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM declaration_lines WHERE status = 'scheduled'")
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
+        let scheduled: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM declaration_line_states WHERE state = 'scheduled'",
+        )
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
         assert_eq!(scheduled, 5);
         let notices: i64 =
             sqlx::query_scalar("SELECT COUNT(*) FROM notice_events WHERE kind = 'advance_notice'")

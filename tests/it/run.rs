@@ -259,7 +259,7 @@ both_backends!(
             let (kind, code) = fate.split_once(':').unwrap_or((fate.as_str(), ""));
             *seen.entry(kind).or_default() += 1;
             let lines_status: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT l.status FROM declaration_lines l JOIN collection_lines cl ON cl.declaration_line_id = l.id \
+            "SELECT DISTINCT l.state FROM declaration_line_states l JOIN collection_lines cl ON cl.declaration_line_id = l.declaration_line_id \
              WHERE cl.collection_id = $1",
         )
         .bind(id)
@@ -488,8 +488,8 @@ both_backends!(
             .unwrap();
         assert_eq!(status, "cancelled");
         let unpaid = scalar(&store, &format!(
-        "SELECT COUNT(*) FROM collection_lines cl JOIN declaration_lines l ON l.id = cl.declaration_line_id \
-         WHERE cl.collection_id = {collection} AND l.status = 'unpaid' AND cl.live = 0"
+        "SELECT COUNT(*) FROM collection_lines cl JOIN declaration_line_states l ON l.declaration_line_id = cl.declaration_line_id \
+         WHERE cl.collection_id = {collection} AND l.state = 'unpaid' AND cl.live = 0"
     )).await;
         assert_eq!(unpaid, 3, "its three worksites' lines are owed again");
         check_invariants(&store, exchange.path()).await;

@@ -359,7 +359,7 @@ both_backends!(
 );
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn both_migrations_define_the_same_tables_and_columns() {
+async fn both_migrations_define_the_same_tables_views_and_columns() {
     let Some(pg) = TestDb::postgres().await else {
         return;
     };
@@ -368,7 +368,7 @@ async fn both_migrations_define_the_same_tables_and_columns() {
     let on_postgres = pg.store().await;
     let mut sqlite_columns: Vec<(String, String)> = sqlx::query_as(
         "SELECT m.name, p.name FROM sqlite_master m JOIN pragma_table_info(m.name) p \
-         WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
+         WHERE m.type IN ('table', 'view') AND m.name NOT LIKE 'sqlite_%' AND m.name NOT LIKE '_sqlx%'",
     )
     .fetch_all(on_sqlite.pool())
     .await
