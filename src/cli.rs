@@ -113,6 +113,12 @@ enum Command {
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
     },
+    /// The business-day calendar: list it, or add, confirm, shift or remove a holiday.
+    /// A change moves the planned debits that would fall on a closed day, and says which.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Bank files: inspect or validate.
     Files {
         #[command(subcommand)]
@@ -135,6 +141,49 @@ enum FilesCommand {
     },
     /// Check a bank file; exit 1 listing every problem.
     Validate { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// The holidays of a year (default: this year and next).
+    List {
+        #[arg(long)]
+        year: Option<i32>,
+    },
+    /// Add a holiday; lunar ones announced ahead may be --unconfirmed.
+    Add {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: chrono::NaiveDate,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        lunar: bool,
+        #[arg(long, requires = "lunar")]
+        unconfirmed: bool,
+    },
+    /// Confirm a lunar holiday on its announced date.
+    Confirm {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: chrono::NaiveDate,
+        #[arg(long)]
+        name: String,
+    },
+    /// Move a holiday to another date (confirming it).
+    Shift {
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: chrono::NaiveDate,
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: chrono::NaiveDate,
+    },
+    /// Withdraw a holiday.
+    Remove {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: chrono::NaiveDate,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -262,6 +311,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::thread::sleep(std::time::Duration::from_secs(2));
             }
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(calendar_command(config, command))
         }
         Command::Exceptions { resolve, note } => {
             telemetry::init(config.log_format, &config.log_filter);
@@ -467,6 +520,73 @@ async fn exceptions_command(
                 e.id, e.kind, e.report_id, e.collection_id, e.detail
             );
         }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn calendar_command(config: Config, command: CalendarCommand) -> anyhow::Result<ExitCode> {
+    use crate::store::CalendarChange;
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let change = match command {
+        CalendarCommand::List { year } => {
+            use chrono::Datelike;
+            let this_year = crate::cycle::scheduler::algiers_today().year();
+            let years = year.map_or(this_year..=this_year + 1, |y| y..=y);
+            let calendar = store.calendar().await?;
+            for holiday in calendar
+                .holidays()
+                .iter()
+                .filter(|h| years.contains(&h.date.year()))
+            {
+                let kind = match holiday.kind {
+                    mandates::HolidayKind::Fixed => "fixed",
+                    mandates::HolidayKind::Lunar { confirmed: true } => "lunar, confirmed",
+                    mandates::HolidayKind::Lunar { confirmed: false } => "lunar, NOT confirmed",
+                };
+                println!("{}  {:<40} {kind}", holiday.date, holiday.name);
+            }
+            store.close().await;
+            return Ok(ExitCode::SUCCESS);
+        }
+        CalendarCommand::Add {
+            date,
+            name,
+            lunar,
+            unconfirmed,
+        } => CalendarChange::Add {
+            date,
+            name,
+            lunar,
+            confirmed: !unconfirmed,
+        },
+        CalendarCommand::Confirm { date, name } => CalendarChange::Confirm { date, name },
+        CalendarCommand::Shift { name, from, to } => CalendarChange::Shift { name, from, to },
+        CalendarCommand::Remove { date, name } => CalendarChange::Remove { date, name },
+    };
+    let outcome = store
+        .change_calendar(&crate::store::Actor::new("cli"), &change)
+        .await?;
+    println!("calendar changed");
+    if outcome.moved.is_empty() {
+        println!("no planned debit falls on a closed day: nothing moved");
+    }
+    for run in &outcome.moved {
+        println!(
+            "moved {} planned debits from {} to {} (new advance notices recorded){}",
+            run.moved,
+            run.from,
+            run.to,
+            if run.released > 0 {
+                format!(
+                    "; {} employers already debited on {}: their lines go to the next planning",
+                    run.released, run.to
+                )
+            } else {
+                String::new()
+            }
+        );
     }
     store.close().await;
     Ok(ExitCode::SUCCESS)

@@ -6,6 +6,7 @@
 //! same transaction.
 
 mod audit;
+mod calendar;
 mod collections;
 mod declarations;
 mod employers;
@@ -26,6 +27,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Connection};
 
 pub use audit::AuditEntry;
+pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
 pub use collections::{CollectionRecord, PlanSummary};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};

@@ -112,24 +112,30 @@ impl Store {
 
     /// The business-day calendar: Friday–Saturday weekend plus the stored holidays.
     pub async fn calendar(&self) -> StoreResult<Calendar> {
-        let rows = sqlx::query_as::<_, CalendarRow>(
-            "SELECT date, name, kind, confirmed FROM calendar_entries ORDER BY date",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut holidays = Vec::with_capacity(rows.len());
-        for row in rows {
-            holidays.push(Holiday {
-                date: parse_date("calendar date", &row.date)?,
-                name: row.name,
-                kind: match row.kind.as_str() {
-                    "lunar" => HolidayKind::Lunar {
-                        confirmed: row.confirmed != 0,
-                    },
-                    _ => HolidayKind::Fixed,
-                },
-            });
-        }
-        Ok(Calendar::new(holidays))
+        let mut conn = self.pool.acquire().await?;
+        load_calendar(&mut conn).await
     }
+}
+
+/// The calendar as `conn` sees it (inside a transaction: with its own changes).
+pub(super) async fn load_calendar(conn: &mut sqlx::AnyConnection) -> StoreResult<Calendar> {
+    let rows = sqlx::query_as::<_, CalendarRow>(
+        "SELECT date, name, kind, confirmed FROM calendar_entries ORDER BY date",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut holidays = Vec::with_capacity(rows.len());
+    for row in rows {
+        holidays.push(Holiday {
+            date: parse_date("calendar date", &row.date)?,
+            name: row.name,
+            kind: match row.kind.as_str() {
+                "lunar" => HolidayKind::Lunar {
+                    confirmed: row.confirmed != 0,
+                },
+                _ => HolidayKind::Fixed,
+            },
+        });
+    }
+    Ok(Calendar::new(holidays))
 }

@@ -227,3 +227,131 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_holiday_moves_planned_debits_to_the_next_business_day_and_says_which,
+    |db: TestDb| async move {
+        use tahsil::store::CalendarChange;
+        let store = db.store().await;
+        let a = employer_with_worksites(&store, "16200001", &["W1", "W2"]).await;
+        signed_mandate(&store, a, "004 00174 4010010504 86", None).await;
+        declare(
+            &store,
+            a,
+            "2026-10",
+            &[("W1", "1000.00"), ("W2", "2000.00")],
+        )
+        .await;
+        let c = employer_with_worksites(&store, "16200002", &["W1"]).await;
+        signed_mandate(&store, c, "001 00001 0000000001 44", None).await;
+        declare(&store, c, "2026-10", &[("W1", "5000.00")]).await;
+
+        // Tuesday 15 December for both; then C's next period on Wednesday 16.
+        let (tuesday, wednesday) = (d(2026, 12, 15), d(2026, 12, 16));
+        let first = store
+            .plan_collections(&actor(), tuesday, d(2026, 12, 1))
+            .await
+            .unwrap();
+        assert_eq!(first.planned, 2);
+        declare(&store, c, "2026-11", &[("W1", "6000.00")]).await;
+        let second = store
+            .plan_collections(&actor(), wednesday, d(2026, 12, 1))
+            .await
+            .unwrap();
+        assert_eq!(second.planned, 1, "only C has lines left");
+
+        // An unconfirmed lunar holiday is announced for the Tuesday.
+        let outcome = store
+            .change_calendar(
+                &actor(),
+                &CalendarChange::Add {
+                    date: tuesday,
+                    name: "Test holiday".to_owned(),
+                    lunar: true,
+                    confirmed: false,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(outcome.moved.len(), 1, "{outcome:?}");
+        let moved = &outcome.moved[0];
+        assert_eq!(
+            (
+                moved.from.as_str(),
+                moved.to.as_str(),
+                moved.moved,
+                moved.released
+            ),
+            ("2026-12-15", "2026-12-16", 1, 1),
+            "A moves; C already has Wednesday's debit, so its Tuesday one gives its lines back"
+        );
+        assert!(
+            store
+                .collections_on(tuesday)
+                .await
+                .unwrap()
+                .iter()
+                .all(|c| c.status == "cancelled")
+        );
+        let on_wednesday = store.collections_on(wednesday).await.unwrap();
+        let moved_a = on_wednesday.iter().find(|c| c.employer_id == a).unwrap();
+        assert_eq!(moved_a.status, "planned");
+        assert!(
+            moved_a.end_to_end_id.starts_with("T20261216M"),
+            "{}",
+            moved_a.end_to_end_id
+        );
+        assert_eq!(moved_a.amount.to_string(), "366.30", "12.21 % of 3,000.00");
+        // A new advance notice carries the new date; C's released lines are collectible again.
+        let notices: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM notice_events WHERE kind = 'advance_notice' AND subject_id = $1",
+        )
+        .bind(moved_a.id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(notices, 2, "the first notice and the one with the new date");
+        let released: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM declaration_line_states s JOIN declarations d ON d.id = s.declaration_id \
+             WHERE d.employer_id = $1 AND s.state = 'unpaid'",
+        )
+        .bind(c)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(released, 1);
+        assert!(!store.calendar().await.unwrap().is_business_day(tuesday));
+
+        // Confirming it moves nothing more; an unknown holiday is a clear error; the
+        // change is in the audit trail.
+        let again = store
+            .change_calendar(
+                &actor(),
+                &CalendarChange::Confirm {
+                    date: tuesday,
+                    name: "Test holiday".to_owned(),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(again.moved.is_empty());
+        let err = store
+            .change_calendar(
+                &actor(),
+                &CalendarChange::Remove {
+                    date: wednesday,
+                    name: "No such day".to_owned(),
+                },
+            )
+            .await
+            .unwrap_err();
+        assert!(err.to_string().contains("tahsil calendar list"), "{err}");
+        let trail = store.audit_trail("calendar", 0).await.unwrap();
+        let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+        assert!(actions.contains(&"calendar.holiday_added"), "{actions:?}");
+        assert!(
+            actions.contains(&"calendar.holiday_confirmed"),
+            "{actions:?}"
+        );
+    }
+);

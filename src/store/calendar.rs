@@ -1,0 +1,258 @@
+//! Staff changes to the calendar (lunar holidays are announced late and move by a day),
+//! and what they do to collections not yet in a file: a change and the re-planning it
+//! causes are one transaction, so no collection is ever left on a day the bank is closed.
+//!
+//! Re-planning rule: a planned collection whose date is no longer a business day moves to
+//! the next business day (a later date, so the advance notice already sent still came in
+//! time); its EndToEndId follows the date, and the employer gets a new advance notice
+//! with the new date. If the employer already has a collection on that day, the moved one
+//! is cancelled and its lines are released, to be collected by the next planning pass.
+//! Collections already in a file (submitted) are the bank's now and are never moved.
+
+use chrono::NaiveDate;
+use serde::Serialize;
+use sqlx::AnyConnection;
+
+use super::{Actor, Store, StoreError, StoreResult, audit};
+
+/// One staff change.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum CalendarChange {
+    /// A new holiday (lunar ones may be announced unconfirmed).
+    Add {
+        date: NaiveDate,
+        name: String,
+        lunar: bool,
+        confirmed: bool,
+    },
+    /// A lunar holiday confirmed on its announced date.
+    Confirm { date: NaiveDate, name: String },
+    /// A holiday moved (a lunar date announced a day later, say); it is confirmed.
+    Shift {
+        name: String,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    /// A holiday withdrawn.
+    Remove { date: NaiveDate, name: String },
+}
+
+/// Collections moved from one date to another by a change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MovedRun {
+    pub from: String,
+    pub to: String,
+    pub moved: u64,
+    /// Employers that already had a collection on `to`: cancelled, lines released.
+    pub released: u64,
+}
+
+/// What a change did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CalendarOutcome {
+    pub moved: Vec<MovedRun>,
+}
+
+impl Store {
+    /// Applies a calendar change and re-plans the collections it affects, in one
+    /// transaction (see the module docs).
+    pub async fn change_calendar(
+        &self,
+        actor: &Actor,
+        change: &CalendarChange,
+    ) -> StoreResult<CalendarOutcome> {
+        let now = self.now_text();
+        let mut tx = self.begin_write().await?;
+        let (action, detail) = apply(&mut tx, change, &now).await?;
+        audit::record(&mut tx, &now, actor, action, "calendar", 0, detail).await?;
+
+        let calendar = super::reference::load_calendar(&mut tx).await?;
+        let dates: Vec<String> = sqlx::query_scalar(
+            "SELECT DISTINCT collection_date FROM collections WHERE status = 'planned' ORDER BY collection_date",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut outcome = CalendarOutcome::default();
+        for text in dates {
+            let from = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+                .map_err(|e| StoreError::Invalid(format!("stored date {text:?}: {e}")))?;
+            if calendar.is_business_day(from) {
+                continue;
+            }
+            let to = calendar.next_business_day(from);
+            outcome
+                .moved
+                .push(move_date(&mut tx, actor, &now, from, to).await?);
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+}
+
+async fn apply(
+    tx: &mut AnyConnection,
+    change: &CalendarChange,
+    now: &str,
+) -> StoreResult<(&'static str, serde_json::Value)> {
+    let affected = match change {
+        CalendarChange::Add {
+            date,
+            name,
+            lunar,
+            confirmed,
+        } => sqlx::query(
+            "INSERT INTO calendar_entries (date, name, kind, confirmed, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (date, name) DO NOTHING",
+        )
+        .bind(date.to_string())
+        .bind(name)
+        .bind(if *lunar { "lunar" } else { "fixed" })
+        .bind(i64::from(*confirmed || !*lunar))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+        CalendarChange::Confirm { date, name } => sqlx::query(
+            "UPDATE calendar_entries SET confirmed = 1 WHERE date = $1 AND name = $2",
+        )
+        .bind(date.to_string())
+        .bind(name)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected(),
+        CalendarChange::Shift { name, from, to } => sqlx::query(
+            "UPDATE calendar_entries SET date = $3, confirmed = 1 WHERE date = $1 AND name = $2",
+        )
+        .bind(from.to_string())
+        .bind(name)
+        .bind(to.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            super::conflict_on_unique(e, || format!("{name} is already on {to}"))
+        })?
+        .rows_affected(),
+        CalendarChange::Remove { date, name } => {
+            sqlx::query("DELETE FROM calendar_entries WHERE date = $1 AND name = $2")
+                .bind(date.to_string())
+                .bind(name)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+        }
+    };
+    let (action, detail) = match change {
+        CalendarChange::Add {
+            date,
+            name,
+            lunar,
+            confirmed,
+        } => (
+            "calendar.holiday_added",
+            serde_json::json!({ "date": date.to_string(), "name": name, "lunar": lunar, "confirmed": confirmed }),
+        ),
+        CalendarChange::Confirm { date, name } => (
+            "calendar.holiday_confirmed",
+            serde_json::json!({ "date": date.to_string(), "name": name }),
+        ),
+        CalendarChange::Shift { name, from, to } => (
+            "calendar.holiday_shifted",
+            serde_json::json!({ "name": name, "from": from.to_string(), "to": to.to_string() }),
+        ),
+        CalendarChange::Remove { date, name } => (
+            "calendar.holiday_removed",
+            serde_json::json!({ "date": date.to_string(), "name": name }),
+        ),
+    };
+    if affected == 0 {
+        return Err(match change {
+            CalendarChange::Add { date, name, .. } => {
+                StoreError::Conflict(format!("{name} is already in the calendar on {date}"))
+            }
+            CalendarChange::Confirm { date, name }
+            | CalendarChange::Remove { date, name }
+            | CalendarChange::Shift {
+                name, from: date, ..
+            } => StoreError::Invalid(format!(
+                "there is no holiday {name:?} on {date} in the calendar: `tahsil calendar list` shows them"
+            )),
+        });
+    }
+    Ok((action, detail))
+}
+
+/// Moves the planned collections of `from` to `to` (see the module docs).
+async fn move_date(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    now: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> StoreResult<MovedRun> {
+    let (from_text, to_text) = (from.to_string(), to.to_string());
+    // Employers already collected on `to`: their collection of `from` gives its lines back.
+    let clash = "collection_date = $1 AND status = 'planned' AND EXISTS (SELECT 1 FROM collections o \
+                 WHERE o.employer_id = collections.employer_id AND o.collection_date = $2)";
+    let released = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE collections SET status = 'cancelled', reason_code = 'calendar_clash', updated_at = $3 WHERE {clash}"
+    )))
+    .bind(&from_text)
+    .bind(&to_text)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if released > 0 {
+        super::runs::release_lines(
+            &mut *tx,
+            "c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'",
+            &from_text,
+        )
+        .await?;
+    }
+    let moved = sqlx::query(
+        "UPDATE collections SET collection_date = $2, updated_at = $3, \
+         end_to_end_id = 'T' || $4 || 'M' || CAST(mandate_id AS TEXT) \
+         WHERE collection_date = $1 AND status = 'planned'",
+    )
+    .bind(&from_text)
+    .bind(&to_text)
+    .bind(now)
+    .bind(to.format("%Y%m%d").to_string())
+    .execute(&mut *tx)
+    .await
+    .map_err(|e| {
+        super::conflict_on_unique(e, || {
+            format!("moving the debits of {from} to {to} clashes with debits already there")
+        })
+    })?
+    .rows_affected();
+    // A new advance notice with the new date, once per collection and date.
+    sqlx::query(
+        "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
+         SELECT c.employer_id, 'advance_notice', c.id, \
+         'advance_notice:' || CAST(c.id AS TEXT) || ':' || c.collection_date, $2 \
+         FROM collections c WHERE c.collection_date = $1 AND c.status = 'planned' AND c.updated_at = $2 \
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind(&to_text)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        now,
+        actor,
+        "collections.rescheduled",
+        "collection_date",
+        0,
+        serde_json::json!({ "from": from_text, "to": to_text, "moved": moved, "released": released }),
+    )
+    .await?;
+    Ok(MovedRun {
+        from: from_text,
+        to: to_text,
+        moved,
+        released,
+    })
+}
