@@ -129,6 +129,56 @@ enum Command {
         #[command(subcommand)]
         command: AccountsCommand,
     },
+    /// People who sign in to the portal and console.
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// API tokens of bank clients (per institution).
+    Tokens {
+        #[command(subcommand)]
+        command: TokensCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UsersCommand {
+    /// Create a user; the password is read from standard input (one line).
+    Add {
+        /// employer, finance or admin.
+        #[arg(long, value_name = "ROLE")]
+        role: String,
+        #[arg(long, value_name = "EMAIL")]
+        email: String,
+        /// Name shown on pages (default: the part of the email before @).
+        #[arg(long, value_name = "NAME", default_value = "")]
+        name: String,
+        /// For an employer user: the affiliation number of an employer it acts for
+        /// (repeat for an accountant acting for several).
+        #[arg(long = "employer", value_name = "AFFILIATION")]
+        employers: Vec<String>,
+    },
+    /// List users (id, role, email, employers).
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+enum TokensCommand {
+    /// Create a token for an institution's client and print it (shown only this once).
+    Add {
+        /// bank or poste.
+        #[arg(long, value_name = "INSTITUTION")]
+        institution: String,
+        #[arg(long, value_name = "TEXT", default_value = "")]
+        label: String,
+    },
+    /// List tokens (never the tokens themselves).
+    List,
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        #[arg(value_name = "ID")]
+        id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -320,6 +370,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(exceptions_command(config, resolve, note))
         }
+        Command::Users { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(users_command(config, command))
+        }
+        Command::Tokens { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(tokens_command(config, command))
+        }
         Command::Serve { listen } => {
             if let Some(listen) = listen {
                 config.listen = listen;
@@ -347,6 +405,10 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let settings = crate::cycle::CycleSettings::from_config(&config)?;
     let store = app::open_store(&config).await?;
     store.migrate().await?;
+    let web_options = web::WebOptions {
+        cycle: Some(Arc::new(settings.clone())),
+        secure_cookies: config.cookie_secure,
+    };
     let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(crate::cycle::scheduler::run_loop(
         store.clone(),
@@ -369,9 +431,126 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         store: store.clone(),
         admin_token: config.admin_token.clone().map(Arc::new),
     };
-    web::serve(listener, state, shutdown_signal()).await?;
+    web::serve_with(listener, state, web_options, shutdown_signal()).await?;
     let _ = stop_scheduler.send(true);
     let _ = scheduler.await;
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads a password from standard input: one line, without its line ending.
+fn read_password() -> anyhow::Result<String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        eprint!("password (at least 10 characters; typing is visible): ");
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("cannot read the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        anyhow::bail!(
+            "no password on standard input: pipe it in, e.g. `printf '%s\\n' \"$PASSWORD\" | tahsil users add …`"
+        );
+    }
+    Ok(password)
+}
+
+async fn users_command(config: Config, command: UsersCommand) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let actor = crate::store::Actor::new("cli");
+    match command {
+        UsersCommand::Add {
+            role,
+            email,
+            name,
+            employers,
+        } => {
+            let role = crate::store::Role::parse(&role).map_err(anyhow::Error::msg)?;
+            let password = read_password()?;
+            let user = store
+                .create_user(
+                    &actor,
+                    crate::store::NewUser {
+                        email,
+                        display_name: name,
+                        role,
+                        password,
+                        employers,
+                    },
+                )
+                .await?;
+            println!(
+                "user {} created: {} ({}){}",
+                user.id,
+                user.email,
+                user.role.as_str(),
+                if user.employer_ids.is_empty() {
+                    String::new()
+                } else {
+                    format!(", acting for {} employer(s)", user.employer_ids.len())
+                }
+            );
+        }
+        UsersCommand::List => {
+            for user in store.users().await? {
+                println!(
+                    "{}\t{}\t{}\t{}{}",
+                    user.id,
+                    user.role.as_str(),
+                    user.email,
+                    user.employer_ids
+                        .iter()
+                        .map(|id| id.to_string())
+                        .collect::<Vec<_>>()
+                        .join(","),
+                    if user.disabled { "\tdisabled" } else { "" }
+                );
+            }
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn tokens_command(config: Config, command: TokensCommand) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let actor = crate::store::Actor::new("cli");
+    match command {
+        TokensCommand::Add { institution, label } => {
+            let (record, token) = store
+                .create_api_token(&actor, institution.trim(), &label)
+                .await?;
+            eprintln!(
+                "token {} for {} ({}); it is shown only now, keep it safe:",
+                record.id, record.institution, record.label
+            );
+            println!("{token}");
+        }
+        TokensCommand::List => {
+            for t in store.api_tokens().await? {
+                println!(
+                    "{}\t{}\t{}\tcreated {}\tlast used {}{}",
+                    t.id,
+                    t.institution,
+                    t.label,
+                    t.created_at,
+                    t.last_used_at.as_deref().unwrap_or("never"),
+                    t.revoked_at
+                        .map(|at| format!("\trevoked {at}"))
+                        .unwrap_or_default()
+                );
+            }
+        }
+        TokensCommand::Revoke { id } => {
+            store.revoke_api_token(&actor, id).await?;
+            println!("token {id} revoked");
+        }
+    }
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }

@@ -105,6 +105,9 @@ pub struct Config {
     pub creditor_id: String,
     /// How long a run holds its date's lock; a holder that dies loses it after this.
     pub run_lease_seconds: u32,
+    /// Mark session cookies `Secure` and send HSTS: set when served over HTTPS (behind a
+    /// TLS-terminating proxy).
+    pub cookie_secure: bool,
 }
 
 impl Default for Config {
@@ -135,6 +138,7 @@ impl Default for Config {
             creditor_account: "00400174401001050486".to_owned(),
             creditor_id: "CACOBATPH".to_owned(),
             run_lease_seconds: 300,
+            cookie_secure: false,
         }
     }
 }
@@ -167,6 +171,7 @@ struct FileConfig {
     creditor_account: Option<String>,
     creditor_id: Option<String>,
     run_lease_seconds: Option<u32>,
+    cookie_secure: Option<bool>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -195,6 +200,7 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_CREDITOR_ACCOUNT",
     "TAHSIL_CREDITOR_ID",
     "TAHSIL_RUN_LEASE_SECONDS",
+    "TAHSIL_COOKIE_SECURE",
 ];
 
 /// The 15th of every month.
@@ -279,7 +285,8 @@ impl Config {
             creditor_name,
             creditor_account,
             creditor_id,
-            run_lease_seconds
+            run_lease_seconds,
+            cookie_secure
         );
         Ok(())
     }
@@ -360,6 +367,13 @@ impl Config {
                     anyhow::anyhow!("environment variable {name}: {v:?} is not a whole number")
                 })?;
             }
+        }
+        if let Some(v) = get("TAHSIL_COOKIE_SECURE") {
+            self.cookie_secure = match v.trim() {
+                "1" | "true" | "yes" => true,
+                "0" | "false" | "no" => false,
+                _ => bail!("environment variable TAHSIL_COOKIE_SECURE: {v:?} is not true or false"),
+            };
         }
         if self.max_per_file == 0 {
             bail!("max_per_file must be at least 1");

@@ -12,10 +12,12 @@ mod declarations;
 mod employers;
 mod jobs;
 mod mandates;
+mod portal;
 mod reconcile;
 mod reference;
 mod runs;
 mod seed;
+mod users;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -33,11 +35,16 @@ pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarat
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use jobs::Job;
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
+pub use portal::{CollectionView, UpcomingDebit, UpcomingLine};
 pub use reconcile::{
     Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
 };
 pub use runs::{BankFileRecord, DebitDetail, FileBlock, NewBankFile, RecheckSummary, RunLock};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
+pub use users::{
+    ApiClient, ApiTokenRecord, NewUser, PasswordResetEmail, Role, SESSION_HOURS, Session, SignIn,
+    User, random_token, token_hash,
+};
 
 use crate::crypto::AccountCipher;
 

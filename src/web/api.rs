@@ -13,7 +13,7 @@ use axum::{Json, Router};
 use mandates::{AccountId, Amount};
 use serde::Deserialize;
 
-use super::{ApiError, AppState};
+use super::{ApiError, AppState, WebState};
 use crate::store::{
     Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration, NewEmployer,
     NewMandate, NewWorksite, SignMandate, Worksite,
@@ -21,7 +21,9 @@ use crate::store::{
 
 type ApiResult<T> = Result<T, ApiError>;
 
-pub fn router(state: AppState) -> Router<AppState> {
+/// The admin API (behind the admin token), then the bank clients' API (behind their own
+/// tokens), then a JSON 404 for anything else.
+pub(super) fn router(state: AppState, web: WebState) -> Router<WebState> {
     Router::new()
         .route("/employers", get(list_employers).post(create_employer))
         .route("/employers/{id}", get(get_employer))
@@ -42,8 +44,9 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/mandates/{id}/revoke", post(revoke_mandate))
         .route("/declarations/{id}", get(get_declaration))
         .route("/audit/{entity}/{id}", get(audit_trail))
-        .fallback(not_found)
         .layer(middleware::from_fn_with_state(state, require_token))
+        .nest("/bank", super::bank::router(web))
+        .fallback(not_found)
 }
 
 const API_ACTOR: &str = "api";

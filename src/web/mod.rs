@@ -1,20 +1,35 @@
-//! HTTP: the only module that knows axum. For now `GET /healthz` and the JSON API under
-//! `/api/v1`; the portal and console pages come with the web issue.
+//! HTTP: the only module that knows axum and HTML. `GET /healthz`, the JSON API under
+//! `/api/v1` (admin token), the bank clients' API under `/api/v1/bank` (per-institution
+//! tokens), and the server-rendered pages: sign-in, the employer portal (`/portal`) and
+//! the finance console (`/console`), in Arabic and French.
+//!
+//! Access rules live in one place each: [`session::Viewer`] (who is asking: a session
+//! cookie, CSRF on every form POST), [`portal`] (an employer user reaches only its own
+//! employers: every portal route goes through `portal::employer_for`), [`console`]
+//! (staff only), [`bank`] (an institution reaches only its own files).
 
 mod api;
+mod bank;
+mod console;
 mod error;
+mod i18n;
+mod pages;
+mod portal;
+mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use axum::extract::{FromRef, Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::net::TcpListener;
 
 use crate::config::Secret;
+use crate::cycle::CycleSettings;
 use crate::store::Store;
 
 pub use error::ApiError;
@@ -27,12 +42,89 @@ pub struct AppState {
     pub admin_token: Option<Arc<Secret>>,
 }
 
+/// How the web surface is set up beyond the store.
+#[derive(Clone, Debug, Default)]
+pub struct WebOptions {
+    /// The exchange folders and formats, for the bank API (without them it answers 503).
+    pub cycle: Option<Arc<CycleSettings>>,
+    /// Mark cookies `Secure` (behind HTTPS) and send `Strict-Transport-Security`.
+    pub secure_cookies: bool,
+}
+
+/// The router's state: the shared [`AppState`] and the web options.
+#[derive(Clone, Debug)]
+pub(crate) struct WebState {
+    pub app: AppState,
+    pub options: Arc<WebOptions>,
+}
+
+impl FromRef<WebState> for AppState {
+    fn from_ref(state: &WebState) -> AppState {
+        state.app.clone()
+    }
+}
+
+impl WebState {
+    pub fn store(&self) -> &Store {
+        &self.app.store
+    }
+}
+
 pub fn router(state: AppState) -> Router {
+    router_with(state, WebOptions::default())
+}
+
+pub fn router_with(state: AppState, options: WebOptions) -> Router {
+    let secure = options.secure_cookies;
+    let web = WebState {
+        app: state.clone(),
+        options: Arc::new(options),
+    };
     Router::new()
         .route("/healthz", get(healthz))
-        .nest("/api/v1", api::router(state.clone()))
+        .nest("/api/v1", api::router(state, web.clone()))
+        .merge(pages::router())
+        .merge(portal::router())
+        .merge(console::router())
+        .layer(middleware::from_fn(move |request, next| {
+            security_headers(request, next, secure)
+        }))
         .layer(tower_http::trace::TraceLayer::new_for_http())
-        .with_state(state)
+        .with_state(web)
+}
+
+/// Headers on every response: no framing, no sniffing, a strict content policy (no
+/// inline script or style: pages work without JavaScript), no referrer leaks.
+async fn security_headers(request: Request, next: Next, secure: bool) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name: HeaderName, value: &'static str| {
+        headers
+            .entry(name)
+            .or_insert(HeaderValue::from_static(value));
+    };
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'self'; script-src 'none'; style-src 'self'; img-src 'self' data:; \
+         form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'",
+    );
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    set(
+        headers,
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    if secure {
+        set(
+            headers,
+            header::STRICT_TRANSPORT_SECURITY,
+            "max-age=31536000; includeSubDomains",
+        );
+    }
+    response
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
@@ -51,9 +143,24 @@ pub async fn serve(
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
+    serve_with(listener, state, WebOptions::default(), shutdown).await
+}
+
+/// [`serve`] with the web options (exchange folders for the bank API, secure cookies).
+pub async fn serve_with(
+    listener: TcpListener,
+    state: AppState,
+    options: WebOptions,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let app = router_with(state, options).into_make_service_with_connect_info::<SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     Ok(())
+}
+
+/// Today in Africa/Algiers (UTC+1 all year: no daylight saving time).
+pub(crate) fn algiers_today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(1)).date_naive()
 }

@@ -13,3 +13,5 @@ mod files;
 mod run;
 mod scale;
 mod store;
+mod web;
+mod web_bank;

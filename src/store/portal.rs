@@ -1,0 +1,127 @@
+//! Read-only views for the employer portal: the upcoming debit with its per-worksite
+//! breakdown, and an employer's collection history.
+
+use chrono::NaiveDate;
+use mandates::Amount;
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::{Store, StoreError, StoreResult};
+
+/// The next debit of an employer: a planned or submitted collection, or — when none is
+/// planned yet — what is owed and will be collected on the next date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct UpcomingDebit {
+    /// The collection, when planned.
+    pub collection_id: Option<i64>,
+    pub collection_date: Option<String>,
+    pub status: Option<String>,
+    pub channel: Option<String>,
+    pub amount: Amount,
+    pub lines: Vec<UpcomingLine>,
+}
+
+/// One worksite's part of the upcoming debit.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct UpcomingLine {
+    pub worksite_code: String,
+    pub worksite_name: String,
+    pub period: String,
+    pub amount_centimes: i64,
+}
+
+/// A collection as an employer sees it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct CollectionView {
+    pub id: i64,
+    pub collection_date: String,
+    pub channel: String,
+    pub amount_centimes: i64,
+    pub status: String,
+    pub attempt: i64,
+    pub reason_code: Option<String>,
+    pub reason_category: Option<String>,
+    pub settled_on: Option<String>,
+}
+
+impl Store {
+    /// The employer's next debit on or after `today` (see [`UpcomingDebit`]); `None` when
+    /// nothing is planned and nothing is owed.
+    pub async fn upcoming_debit(
+        &self,
+        employer_id: i64,
+        today: NaiveDate,
+    ) -> StoreResult<Option<UpcomingDebit>> {
+        let planned: Option<(i64, String, String, String, i64)> = sqlx::query_as(
+            "SELECT id, collection_date, status, channel, amount_centimes FROM collections \
+             WHERE employer_id = $1 AND status IN ('planned', 'submitted') AND collection_date >= $2 \
+             ORDER BY collection_date, id LIMIT 1",
+        )
+        .bind(employer_id)
+        .bind(today.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        if let Some((id, date, status, channel, amount)) = planned {
+            let lines = sqlx::query_as::<_, UpcomingLine>(
+                "SELECT w.code AS worksite_code, w.name AS worksite_name, d.period, \
+                 cl.amount_centimes FROM collection_lines cl \
+                 JOIN declaration_lines l ON l.id = cl.declaration_line_id \
+                 JOIN declarations d ON d.id = l.declaration_id \
+                 JOIN worksites w ON w.id = l.worksite_id \
+                 WHERE cl.collection_id = $1 AND cl.live = 1 ORDER BY d.period, w.code",
+            )
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await?;
+            return Ok(Some(UpcomingDebit {
+                collection_id: Some(id),
+                collection_date: Some(date),
+                status: Some(status),
+                channel: Some(channel),
+                amount: Amount::from_centimes(amount),
+                lines,
+            }));
+        }
+        let lines = sqlx::query_as::<_, UpcomingLine>(
+            "SELECT w.code AS worksite_code, w.name AS worksite_name, d.period, \
+             l.total_centimes AS amount_centimes FROM declaration_lines l \
+             JOIN declarations d ON d.id = l.declaration_id \
+             JOIN worksites w ON w.id = l.worksite_id \
+             WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status IN ('submitted', 'unpaid') \
+             AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
+             ORDER BY d.period, w.code",
+        )
+        .bind(employer_id)
+        .fetch_all(&self.pool)
+        .await?;
+        if lines.is_empty() {
+            return Ok(None);
+        }
+        let amount = Amount::checked_sum(
+            lines
+                .iter()
+                .map(|l| Amount::from_centimes(l.amount_centimes)),
+        )
+        .ok_or_else(|| StoreError::Invalid("the amount owed is too large".to_owned()))?;
+        Ok(Some(UpcomingDebit {
+            collection_id: None,
+            collection_date: None,
+            status: None,
+            channel: None,
+            amount,
+            lines,
+        }))
+    }
+
+    /// Every collection of an employer, newest first.
+    pub async fn employer_collections(&self, employer_id: i64) -> StoreResult<Vec<CollectionView>> {
+        Ok(sqlx::query_as::<_, CollectionView>(
+            "SELECT id, collection_date, channel, amount_centimes, status, attempt, reason_code, \
+             reason_category, settled_on FROM collections WHERE employer_id = $1 \
+             ORDER BY collection_date DESC, id DESC",
+        )
+        .bind(employer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}

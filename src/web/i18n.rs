@@ -1,0 +1,411 @@
+//! The two languages of the pages: Arabic (right to left) and French. Every text a page
+//! shows is a field of [`Texts`], so a missing translation is a compile error. The
+//! language comes from the user's preference, else the browser's `Accept-Language`, else
+//! Arabic; a visible switch on every page changes it.
+
+use mandates::Amount;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lang {
+    Ar,
+    Fr,
+}
+
+impl Lang {
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text.trim() {
+            "ar" => Some(Lang::Ar),
+            "fr" => Some(Lang::Fr),
+            _ => None,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ar => "ar",
+            Lang::Fr => "fr",
+        }
+    }
+    pub fn dir(self) -> &'static str {
+        match self {
+            Lang::Ar => "rtl",
+            Lang::Fr => "ltr",
+        }
+    }
+    pub fn texts(self) -> &'static Texts {
+        match self {
+            Lang::Ar => &AR,
+            Lang::Fr => &FR,
+        }
+    }
+    /// The other language, for the switch.
+    pub fn other(self) -> Lang {
+        match self {
+            Lang::Ar => Lang::Fr,
+            Lang::Fr => Lang::Ar,
+        }
+    }
+    /// The first of `ar`/`fr` in an `Accept-Language` header, by quality.
+    pub fn from_accept_language(header: &str) -> Option<Lang> {
+        let mut best: Option<(Lang, f32)> = None;
+        for part in header.split(',') {
+            let mut pieces = part.trim().split(';');
+            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+            let quality = pieces
+                .find_map(|p| p.trim().strip_prefix("q="))
+                .and_then(|q| q.parse::<f32>().ok())
+                .unwrap_or(1.0);
+            let primary = tag.split('-').next().unwrap_or("");
+            if let Some(lang) = Lang::parse(primary)
+                && best.is_none_or(|(_, q)| quality > q)
+            {
+                best = Some((lang, quality));
+            }
+        }
+        best.map(|(lang, _)| lang)
+    }
+}
+
+/// An amount for people: thousands grouped with a space, a decimal comma, the currency.
+/// Exact: built from the integer centimes.
+pub fn money(amount: Amount, lang: Lang) -> String {
+    let centimes = amount.centimes();
+    let sign = if centimes < 0 { "-" } else { "" };
+    let abs = centimes.unsigned_abs();
+    let units = (abs / 100).to_string();
+    let mut grouped = String::with_capacity(units.len() + units.len() / 3);
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i) % 3 == 0 {
+            grouped.push('\u{a0}');
+        }
+        grouped.push(c);
+    }
+    let currency = match lang {
+        Lang::Ar => "د.ج",
+        Lang::Fr => "DA",
+    };
+    format!("{sign}{grouped},{:02}\u{a0}{currency}", abs % 100)
+}
+
+/// Every text of the pages, in one language.
+#[derive(Debug)]
+pub struct Texts {
+    pub app_name: &'static str,
+    pub switch_to: &'static str,
+    pub sign_in: &'static str,
+    pub sign_out: &'static str,
+    pub email: &'static str,
+    pub password: &'static str,
+    pub new_password: &'static str,
+    pub forgot_password: &'static str,
+    pub sign_in_refused: &'static str,
+    pub sign_in_throttled: &'static str,
+    pub reset_title: &'static str,
+    pub reset_send: &'static str,
+    pub reset_sent: &'static str,
+    pub reset_done: &'static str,
+    pub reset_set: &'static str,
+    pub forbidden_title: &'static str,
+    pub forbidden_text: &'static str,
+    pub not_found_title: &'static str,
+    pub not_found_text: &'static str,
+    pub bad_form_title: &'static str,
+    pub bad_form_text: &'static str,
+    pub error_title: &'static str,
+    pub error_text: &'static str,
+    pub portal: &'static str,
+    pub your_employers: &'static str,
+    pub affiliation: &'static str,
+    pub dashboard: &'static str,
+    pub mandate: &'static str,
+    pub declarations: &'static str,
+    pub history: &'static str,
+    pub upcoming_debit: &'static str,
+    pub upcoming_planned: &'static str,
+    pub upcoming_not_planned: &'static str,
+    pub nothing_owed: &'static str,
+    pub date: &'static str,
+    pub amount: &'static str,
+    pub status: &'static str,
+    pub worksite: &'static str,
+    pub period: &'static str,
+    pub total: &'static str,
+    pub channel: &'static str,
+    pub mandate_none: &'static str,
+    pub mandate_status: &'static str,
+    pub account: &'static str,
+    pub bank: &'static str,
+    pub reference: &'static str,
+    pub signed_on: &'static str,
+    pub new_account: &'static str,
+    pub account_hint: &'static str,
+    pub check_account: &'static str,
+    pub consent_title: &'static str,
+    pub consent_agree: &'static str,
+    pub signer_name: &'static str,
+    pub sign: &'static str,
+    pub revoke: &'static str,
+    pub revoke_confirm: &'static str,
+    pub mandate_signed: &'static str,
+    pub upload_csv: &'static str,
+    pub csv_hint: &'static str,
+    pub csv_file: &'static str,
+    pub upload: &'static str,
+    pub upload_refused: &'static str,
+    pub declaration_recorded: &'static str,
+    pub no_declarations: &'static str,
+    pub lines: &'static str,
+    pub attempt: &'static str,
+    pub reason: &'static str,
+    pub no_collections: &'static str,
+    pub console: &'static str,
+    pub runs_files: &'static str,
+    pub exceptions: &'static str,
+    pub quarantine: &'static str,
+    pub collections_by_status: &'static str,
+    pub count: &'static str,
+    pub open_exceptions: &'static str,
+    pub quarantined_files: &'static str,
+    pub file: &'static str,
+    pub format: &'static str,
+    pub sequence: &'static str,
+    pub transactions: &'static str,
+    pub control_sum: &'static str,
+    pub downloaded: &'static str,
+    pub download: &'static str,
+    pub kind: &'static str,
+    pub detail: &'static str,
+    pub resolution: &'static str,
+    pub resolve: &'static str,
+    pub resolved_by: &'static str,
+    pub no_exceptions: &'static str,
+    pub error: &'static str,
+    pub received: &'static str,
+    pub no_files: &'static str,
+    pub yes: &'static str,
+    pub no: &'static str,
+}
+
+pub static FR: Texts = Texts {
+    app_name: "Tahsil — prélèvements CACOBATPH",
+    switch_to: "العربية",
+    sign_in: "Se connecter",
+    sign_out: "Se déconnecter",
+    email: "Adresse e-mail",
+    password: "Mot de passe",
+    new_password: "Nouveau mot de passe (10 caractères au moins)",
+    forgot_password: "Mot de passe oublié ?",
+    sign_in_refused: "Adresse e-mail ou mot de passe incorrect.",
+    sign_in_throttled: "Trop de tentatives. Réessayez dans 15 minutes.",
+    reset_title: "Réinitialiser le mot de passe",
+    reset_send: "Envoyer le lien",
+    reset_sent: "Si un compte existe pour cette adresse, un lien de réinitialisation vient d'y être envoyé. Il est valable une heure.",
+    reset_done: "Votre mot de passe a été changé. Connectez-vous.",
+    reset_set: "Changer le mot de passe",
+    forbidden_title: "Accès refusé",
+    forbidden_text: "Votre compte ne permet pas d'ouvrir cette page.",
+    not_found_title: "Page introuvable",
+    not_found_text: "Cette page n'existe pas ou ne vous est pas accessible.",
+    bad_form_title: "Formulaire expiré",
+    bad_form_text: "Le formulaire a expiré ou ne vient pas de ce site. Revenez en arrière, rechargez la page et recommencez.",
+    error_title: "Erreur",
+    error_text: "Le serveur n'a pas pu traiter la demande. Elle a été enregistrée ; réessayez plus tard.",
+    portal: "Espace employeur",
+    your_employers: "Vos employeurs",
+    affiliation: "N° d'affiliation",
+    dashboard: "Tableau de bord",
+    mandate: "Mandat de prélèvement",
+    declarations: "Déclarations",
+    history: "Historique",
+    upcoming_debit: "Prochain prélèvement",
+    upcoming_planned: "Prélèvement prévu",
+    upcoming_not_planned: "Montant dû, qui sera prélevé à la prochaine échéance",
+    nothing_owed: "Aucun prélèvement prévu : rien n'est dû pour le moment.",
+    date: "Date",
+    amount: "Montant",
+    status: "État",
+    worksite: "Chantier",
+    period: "Période",
+    total: "Total",
+    channel: "Canal",
+    mandate_none: "Aucun mandat actif : les cotisations ne peuvent pas être prélevées. Saisissez un compte ci-dessous.",
+    mandate_status: "Mandats",
+    account: "Compte",
+    bank: "Banque",
+    reference: "Référence",
+    signed_on: "Signé le",
+    new_account: "Nouveau compte à prélever",
+    account_hint: "RIB ou RIP (20 chiffres), ou CCP sous la forme NUMÉRO CLÉ. La clé est vérifiée.",
+    check_account: "Vérifier le compte",
+    consent_title: "Autorisation de prélèvement",
+    consent_agree: "J'ai lu ce texte et j'autorise ces prélèvements.",
+    signer_name: "Nom et qualité du signataire",
+    sign: "Signer le mandat",
+    revoke: "Révoquer",
+    revoke_confirm: "Révoquer ce mandat (les prélèvements s'arrêtent)",
+    mandate_signed: "Mandat signé : il est actif.",
+    upload_csv: "Déposer une déclaration (CSV)",
+    csv_hint: "Une ligne par chantier : code_chantier;effectif;masse_salariale;assiette_intemperies. Séparateur « ; » (virgule décimale) ou « , » (point décimal). Une ligne d'en-tête est permise.",
+    csv_file: "Fichier CSV",
+    upload: "Déposer",
+    upload_refused: "Rien n'a été enregistré. Corrigez ces lignes puis déposez le fichier à nouveau :",
+    declaration_recorded: "Déclaration enregistrée.",
+    no_declarations: "Aucune déclaration.",
+    lines: "Lignes",
+    attempt: "Tentative",
+    reason: "Motif",
+    no_collections: "Aucun prélèvement pour l'instant.",
+    console: "Console finances",
+    runs_files: "Remises et fichiers",
+    exceptions: "Anomalies",
+    quarantine: "Quarantaine",
+    collections_by_status: "Prélèvements par canal et état",
+    count: "Nombre",
+    open_exceptions: "Anomalies ouvertes",
+    quarantined_files: "Fichiers en quarantaine",
+    file: "Fichier",
+    format: "Format",
+    sequence: "Séquence",
+    transactions: "Opérations",
+    control_sum: "Montant total",
+    downloaded: "Téléchargé",
+    download: "Télécharger",
+    kind: "Type",
+    detail: "Détail",
+    resolution: "Résolution",
+    resolve: "Résoudre",
+    resolved_by: "Résolue par",
+    no_exceptions: "Aucune anomalie.",
+    error: "Erreur",
+    received: "Reçu le",
+    no_files: "Aucun fichier.",
+    yes: "oui",
+    no: "non",
+};
+
+pub static AR: Texts = Texts {
+    app_name: "تحصيل — الاقتطاعات المباشرة لصندوق كاكوباث",
+    switch_to: "Français",
+    sign_in: "تسجيل الدخول",
+    sign_out: "تسجيل الخروج",
+    email: "البريد الإلكتروني",
+    password: "كلمة المرور",
+    new_password: "كلمة مرور جديدة (10 أحرف على الأقل)",
+    forgot_password: "نسيت كلمة المرور؟",
+    sign_in_refused: "البريد الإلكتروني أو كلمة المرور غير صحيحة.",
+    sign_in_throttled: "محاولات كثيرة. أعد المحاولة بعد 15 دقيقة.",
+    reset_title: "إعادة تعيين كلمة المرور",
+    reset_send: "إرسال الرابط",
+    reset_sent: "إذا كان هناك حساب بهذا العنوان، فقد أُرسل إليه رابط إعادة التعيين. الرابط صالح لمدة ساعة.",
+    reset_done: "تم تغيير كلمة المرور. سجّل الدخول.",
+    reset_set: "تغيير كلمة المرور",
+    forbidden_title: "الدخول مرفوض",
+    forbidden_text: "لا يسمح حسابك بفتح هذه الصفحة.",
+    not_found_title: "الصفحة غير موجودة",
+    not_found_text: "هذه الصفحة غير موجودة أو غير متاحة لك.",
+    bad_form_title: "انتهت صلاحية الاستمارة",
+    bad_form_text: "انتهت صلاحية الاستمارة أو أنها لا تأتي من هذا الموقع. عد إلى الخلف وأعد تحميل الصفحة ثم أعد المحاولة.",
+    error_title: "خطأ",
+    error_text: "تعذّر على الخادم معالجة الطلب. تم تسجيله؛ أعد المحاولة لاحقًا.",
+    portal: "فضاء المستخدِم",
+    your_employers: "مؤسساتكم",
+    affiliation: "رقم الانخراط",
+    dashboard: "لوحة القيادة",
+    mandate: "تفويض الاقتطاع",
+    declarations: "التصريحات",
+    history: "السجل",
+    upcoming_debit: "الاقتطاع القادم",
+    upcoming_planned: "اقتطاع مبرمج",
+    upcoming_not_planned: "المبلغ المستحق، يُقتطع في الموعد القادم",
+    nothing_owed: "لا يوجد اقتطاع مبرمج: لا شيء مستحق حاليًا.",
+    date: "التاريخ",
+    amount: "المبلغ",
+    status: "الحالة",
+    worksite: "الورشة",
+    period: "الفترة",
+    total: "المجموع",
+    channel: "القناة",
+    mandate_none: "لا يوجد تفويض ساري المفعول: لا يمكن اقتطاع الاشتراكات. أدخل حسابًا أدناه.",
+    mandate_status: "التفويضات",
+    account: "الحساب",
+    bank: "البنك",
+    reference: "المرجع",
+    signed_on: "تاريخ التوقيع",
+    new_account: "حساب جديد للاقتطاع",
+    account_hint: "رقم الهوية البنكية أو البريدية (20 رقمًا)، أو الحساب البريدي الجاري على شكل الرقم ثم المفتاح. يتم التحقق من المفتاح.",
+    check_account: "التحقق من الحساب",
+    consent_title: "ترخيص الاقتطاع",
+    consent_agree: "قرأت هذا النص وأرخّص بهذه الاقتطاعات.",
+    signer_name: "اسم الموقّع وصفته",
+    sign: "توقيع التفويض",
+    revoke: "إلغاء",
+    revoke_confirm: "إلغاء هذا التفويض (تتوقف الاقتطاعات)",
+    mandate_signed: "تم توقيع التفويض: إنه ساري المفعول.",
+    upload_csv: "إيداع تصريح (CSV)",
+    csv_hint: "سطر لكل ورشة: رمز_الورشة;عدد_العمال;كتلة_الأجور;وعاء_البطالة_الجوية. الفاصل « ; » (فاصلة عشرية) أو « , » (نقطة عشرية). يُسمح بسطر عناوين.",
+    csv_file: "ملف CSV",
+    upload: "إيداع",
+    upload_refused: "لم يُسجَّل أي شيء. صحّح هذه الأسطر ثم أودع الملف من جديد:",
+    declaration_recorded: "تم تسجيل التصريح.",
+    no_declarations: "لا توجد تصريحات.",
+    lines: "الأسطر",
+    attempt: "المحاولة",
+    reason: "السبب",
+    no_collections: "لا توجد اقتطاعات بعد.",
+    console: "وحدة المالية",
+    runs_files: "الدفعات والملفات",
+    exceptions: "الحالات الشاذة",
+    quarantine: "الحجر",
+    collections_by_status: "الاقتطاعات حسب القناة والحالة",
+    count: "العدد",
+    open_exceptions: "حالات شاذة مفتوحة",
+    quarantined_files: "ملفات في الحجر",
+    file: "الملف",
+    format: "الصيغة",
+    sequence: "التسلسل",
+    transactions: "العمليات",
+    control_sum: "المبلغ الإجمالي",
+    downloaded: "تم التنزيل",
+    download: "تنزيل",
+    kind: "النوع",
+    detail: "التفاصيل",
+    resolution: "الحل",
+    resolve: "حلّ",
+    resolved_by: "حلّها",
+    no_exceptions: "لا توجد حالات شاذة.",
+    error: "الخطأ",
+    received: "تاريخ الاستلام",
+    no_files: "لا توجد ملفات.",
+    yes: "نعم",
+    no: "لا",
+};
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_grouped_exactly() {
+        assert_eq!(
+            money(Amount::from_centimes(123_456_789), Lang::Fr),
+            "1\u{a0}234\u{a0}567,89\u{a0}DA"
+        );
+        assert_eq!(money(Amount::from_centimes(5), Lang::Fr), "0,05\u{a0}DA");
+        assert_eq!(
+            money(Amount::from_centimes(-100_000), Lang::Ar),
+            "-1\u{a0}000,00\u{a0}د.ج"
+        );
+    }
+
+    #[test]
+    fn the_browser_language_is_taken_by_quality() {
+        assert_eq!(
+            Lang::from_accept_language("fr-DZ,fr;q=0.9,ar;q=0.8"),
+            Some(Lang::Fr)
+        );
+        assert_eq!(
+            Lang::from_accept_language("en;q=1,ar-DZ;q=0.9,fr;q=0.5"),
+            Some(Lang::Ar)
+        );
+        assert_eq!(Lang::from_accept_language("en-US,en"), None);
+    }
+}

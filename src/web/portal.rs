@@ -1,0 +1,8 @@
+//! placeholder
+use axum::Router;
+
+use super::WebState;
+
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+}

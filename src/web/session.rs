@@ -1,0 +1,349 @@
+//! Who is asking, for the pages: the session cookie (HttpOnly, SameSite=Lax, Secure when
+//! configured), the CSRF token every form must post back (the session's, or before sign-in
+//! a random cookie's — double submit), the language, and the page/error responses.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+
+use super::WebState;
+use super::i18n::{Lang, Texts};
+use crate::store::{Role, Session, StoreError};
+
+pub const SESSION_COOKIE: &str = "tahsil_session";
+pub const CSRF_COOKIE: &str = "tahsil_csrf";
+pub const LANG_COOKIE: &str = "tahsil_lang";
+
+/// The request's visitor: signed in or not, language, CSRF token, address and browser.
+#[derive(Debug)]
+pub struct Viewer {
+    pub session: Option<Session>,
+    pub session_token: Option<String>,
+    pub lang: Lang,
+    /// The token this page's forms carry.
+    pub csrf: String,
+    /// True when the anonymous CSRF cookie must be issued with the response.
+    issue_csrf_cookie: bool,
+    pub secure_cookies: bool,
+    pub ip: String,
+    pub user_agent: String,
+    /// Path and query of this request (for the language switch to come back to).
+    pub path: String,
+}
+
+/// The value of one cookie in the request.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim().to_owned())
+        .filter(|value| !value.is_empty())
+}
+
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<WebState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let headers = &parts.headers;
+        let session_token = cookie(headers, SESSION_COOKIE);
+        let session = match &session_token {
+            Some(token) => match state.store().session(token).await {
+                Ok(session) => session,
+                Err(err) => {
+                    tracing::error!(error = %err, "reading a session failed");
+                    return Err((StatusCode::INTERNAL_SERVER_ERROR, "server error").into_response());
+                }
+            },
+            None => None,
+        };
+        let lang = session
+            .as_ref()
+            .and_then(|s| s.user.language.as_deref())
+            .and_then(Lang::parse)
+            .or_else(|| {
+                cookie(headers, LANG_COOKIE)
+                    .as_deref()
+                    .and_then(Lang::parse)
+            })
+            .or_else(|| {
+                headers
+                    .get(header::ACCEPT_LANGUAGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(Lang::from_accept_language)
+            })
+            .unwrap_or(Lang::Ar);
+        let (csrf, issue_csrf_cookie) = match &session {
+            Some(session) => (session.csrf_token.clone(), false),
+            None => match cookie(headers, CSRF_COOKIE) {
+                Some(token) if token.len() >= 32 => (token, false),
+                _ => (crate::store::random_token(), true),
+            },
+        };
+        let ip = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".to_owned());
+        let user_agent = headers
+            .get(header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .chars()
+            .take(400)
+            .collect();
+        let path = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str().to_owned())
+            .unwrap_or_else(|| "/".to_owned());
+        Ok(Viewer {
+            session,
+            session_token,
+            lang,
+            csrf,
+            issue_csrf_cookie,
+            secure_cookies: state.options.secure_cookies,
+            ip,
+            user_agent,
+            path,
+        })
+    }
+}
+
+/// One link of the navigation bar.
+#[derive(Clone, Debug)]
+pub struct NavLink {
+    pub href: String,
+    pub label: &'static str,
+    pub current: bool,
+}
+
+/// What every page's frame needs: language, direction, texts, the signed-in user, the
+/// CSRF token for its forms, the navigation.
+#[derive(Clone, Debug)]
+pub struct Chrome {
+    pub lang: &'static str,
+    pub dir: &'static str,
+    pub t: &'static Texts,
+    pub other_lang: &'static str,
+    pub user_name: Option<String>,
+    pub csrf: String,
+    pub back: String,
+    pub nav: Vec<NavLink>,
+}
+
+/// Why a page is not shown.
+#[derive(Debug)]
+pub enum Refusal {
+    /// Not signed in: go to the sign-in page.
+    SignInNeeded,
+    /// Signed in, but this role may not open the page.
+    Forbidden,
+    /// No such thing — or not this user's (the same answer, so nothing leaks).
+    NotFound,
+    /// The form's CSRF token is missing or wrong.
+    BadForm,
+    /// A server problem (logged once, here).
+    Internal,
+}
+
+/// A refusal, rendered in the visitor's language.
+#[derive(Debug)]
+pub struct PageError {
+    pub refusal: Refusal,
+    pub lang: Lang,
+}
+
+pub type PageResult = Result<Response, PageError>;
+
+#[derive(Template)]
+#[template(path = "web/message.html")]
+struct MessagePage {
+    c: Chrome,
+    title: &'static str,
+    text: &'static str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let t = self.lang.texts();
+        let (status, title, text) = match self.refusal {
+            Refusal::SignInNeeded => return Redirect::to("/login").into_response(),
+            Refusal::Forbidden => (StatusCode::FORBIDDEN, t.forbidden_title, t.forbidden_text),
+            Refusal::NotFound => (StatusCode::NOT_FOUND, t.not_found_title, t.not_found_text),
+            Refusal::BadForm => (StatusCode::FORBIDDEN, t.bad_form_title, t.bad_form_text),
+            Refusal::Internal => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                t.error_title,
+                t.error_text,
+            ),
+        };
+        let page = MessagePage {
+            c: Chrome {
+                lang: self.lang.code(),
+                dir: self.lang.dir(),
+                t,
+                other_lang: self.lang.other().code(),
+                user_name: None,
+                csrf: String::new(),
+                back: "/".to_owned(),
+                nav: vec![NavLink {
+                    href: "/".to_owned(),
+                    label: t.dashboard,
+                    current: false,
+                }],
+            },
+            title,
+            text,
+        };
+        match page.render() {
+            Ok(html) => (status, Html(html)).into_response(),
+            Err(_) => (status, title).into_response(),
+        }
+    }
+}
+
+impl Viewer {
+    pub fn texts(&self) -> &'static Texts {
+        self.lang.texts()
+    }
+
+    pub fn refuse(&self, refusal: Refusal) -> PageError {
+        PageError {
+            refusal,
+            lang: self.lang,
+        }
+    }
+
+    /// A store error as a page: not found stays not found, the rest is logged.
+    pub fn fail(&self, err: StoreError) -> PageError {
+        match err {
+            StoreError::NotFound { .. } => self.refuse(Refusal::NotFound),
+            other => {
+                tracing::error!(error = %other, "page failed");
+                self.refuse(Refusal::Internal)
+            }
+        }
+    }
+
+    /// The session, or a redirect to sign in.
+    pub fn signed_in(&self) -> Result<&Session, PageError> {
+        self.session
+            .as_ref()
+            .ok_or_else(|| self.refuse(Refusal::SignInNeeded))
+    }
+
+    /// A staff session (finance or admin), or a refusal.
+    pub fn staff(&self) -> Result<&Session, PageError> {
+        let session = self.signed_in()?;
+        if session.user.role.is_staff() {
+            Ok(session)
+        } else {
+            Err(self.refuse(Refusal::Forbidden))
+        }
+    }
+
+    /// An employer user's session, or a refusal.
+    pub fn employer_user(&self) -> Result<&Session, PageError> {
+        let session = self.signed_in()?;
+        if session.user.role == Role::Employer {
+            Ok(session)
+        } else {
+            Err(self.refuse(Refusal::Forbidden))
+        }
+    }
+
+    /// Checks a posted CSRF token against this visitor's.
+    pub fn check_csrf(&self, posted: &str) -> Result<(), PageError> {
+        let expected_ok = !self.csrf.is_empty() && !self.issue_csrf_cookie;
+        if expected_ok && constant_time_eq(posted.as_bytes(), self.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(self.refuse(Refusal::BadForm))
+        }
+    }
+
+    pub fn chrome(&self, nav: Vec<NavLink>) -> Chrome {
+        Chrome {
+            lang: self.lang.code(),
+            dir: self.lang.dir(),
+            t: self.texts(),
+            other_lang: self.lang.other().code(),
+            user_name: self.session.as_ref().map(|s| s.user.display_name.clone()),
+            csrf: self.csrf.clone(),
+            back: self.path.clone(),
+            nav,
+        }
+    }
+
+    /// Renders a page with a status, issuing the CSRF cookie when needed.
+    pub fn page(&self, status: StatusCode, template: &impl Template) -> PageResult {
+        let html = template.render().map_err(|err| {
+            tracing::error!(error = %err, "rendering a page failed");
+            self.refuse(Refusal::Internal)
+        })?;
+        let mut response = (status, Html(html)).into_response();
+        let headers = response.headers_mut();
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if self.issue_csrf_cookie {
+            self.set_cookie(headers, CSRF_COOKIE, &self.csrf, None);
+        }
+        Ok(response)
+    }
+
+    /// Adds a `Set-Cookie`: HttpOnly, SameSite=Lax, Path=/, Secure when configured.
+    pub fn set_cookie(
+        &self,
+        headers: &mut HeaderMap,
+        name: &str,
+        value: &str,
+        max_age: Option<i64>,
+    ) {
+        let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
+        if let Some(seconds) = max_age {
+            text.push_str(&format!("; Max-Age={seconds}"));
+        }
+        if self.secure_cookies {
+            text.push_str("; Secure");
+        }
+        if let Ok(value) = HeaderValue::from_str(&text) {
+            headers.append(header::SET_COOKIE, value);
+        }
+    }
+}
+
+/// A 303 to `to` (after a form POST).
+pub fn see_other(to: &str) -> Response {
+    Redirect::to(to).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cookies_are_found_by_exact_name() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("tahsil_session_x=1; tahsil_session=abc; other=2"),
+        );
+        assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&headers, CSRF_COOKIE), None);
+    }
+}
