@@ -1,8 +1,313 @@
-//! placeholder
+//! The finance console (finance staff and administrators only): a dashboard, runs and
+//! files (with download), exceptions with an audited resolution, quarantined files.
+
+use askama::Template;
 use axum::Router;
+use axum::body::Body;
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use mandates::Amount;
+use serde::Deserialize;
 
 use super::WebState;
+use super::i18n::money;
+use super::session::{Chrome, NavLink, PageResult, Refusal, Viewer, see_other};
+use crate::cycle::exchange::{self, Folder};
+use crate::store::{Actor, StoreError};
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
+        .route("/console", get(dashboard))
+        .route("/console/files", get(files))
+        .route("/console/files/{id}/download", get(download))
+        .route("/console/exceptions", get(exceptions))
+        .route("/console/exceptions/{id}/resolve", post(resolve))
+        .route("/console/quarantine", get(quarantine))
+}
+
+fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
+    let t = viewer.texts();
+    [
+        ("dashboard", "/console", t.dashboard),
+        ("files", "/console/files", t.runs_files),
+        ("exceptions", "/console/exceptions", t.exceptions),
+        ("quarantine", "/console/quarantine", t.quarantine),
+    ]
+    .into_iter()
+    .map(|(key, href, label)| NavLink {
+        href: href.to_owned(),
+        label,
+        current: key == current,
+    })
+    .collect()
+}
+
+struct CountRow {
+    channel: String,
+    status: String,
+    count: i64,
+    amount: String,
+}
+
+struct FileRow {
+    id: i64,
+    name: String,
+    institution: String,
+    format: String,
+    sequence: i64,
+    date: String,
+    transactions: i64,
+    control_sum: String,
+    sha256: String,
+    downloaded: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/console_dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    counts: Vec<CountRow>,
+    open_exceptions: usize,
+    quarantined: usize,
+    files: Vec<FileRow>,
+}
+
+fn file_rows(viewer: &Viewer, files: Vec<crate::store::BankFileRecord>) -> Vec<FileRow> {
+    files
+        .into_iter()
+        .map(|f| FileRow {
+            id: f.id,
+            name: f.file_name,
+            institution: f.institution,
+            format: f.format,
+            sequence: f.sequence,
+            date: f.collection_date,
+            transactions: f.transactions,
+            control_sum: money(Amount::from_centimes(f.control_sum_centimes), viewer.lang),
+            sha256: f.sha256,
+            downloaded: f.downloaded_at.unwrap_or_default(),
+        })
+        .collect()
+}
+
+async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+    viewer.staff()?;
+    let store = state.store();
+    let counts = store
+        .collection_counts(None)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .map(|(channel, status, count, amount)| CountRow {
+            channel,
+            status,
+            count,
+            amount: money(Amount::from_centimes(amount), viewer.lang),
+        })
+        .collect();
+    let open_exceptions = store
+        .exceptions(true)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .len();
+    let quarantined = store.quarantined().await.map_err(|e| viewer.fail(e))?.len();
+    let mut files = store.bank_files(None).await.map_err(|e| viewer.fail(e))?;
+    files.truncate(10);
+    let page = DashboardPage {
+        c: viewer.chrome(nav(&viewer, "dashboard")),
+        counts,
+        open_exceptions,
+        quarantined,
+        files: file_rows(&viewer, files),
+    };
+    viewer.page(StatusCode::OK, &page)
+}
+
+#[derive(Template)]
+#[template(path = "web/console_files.html")]
+struct FilesPage {
+    c: Chrome,
+    files: Vec<FileRow>,
+}
+
+async fn files(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+    viewer.staff()?;
+    let files = state
+        .store()
+        .bank_files(None)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let page = FilesPage {
+        c: viewer.chrome(nav(&viewer, "files")),
+        files: file_rows(&viewer, files),
+    };
+    viewer.page(StatusCode::OK, &page)
+}
+
+/// Staff download a debit file (checked against its hash). This is not the bank's
+/// download: it does not mark the file downloaded.
+async fn download(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
+    let session = viewer.staff()?;
+    let Some(settings) = state.options.cycle.as_deref() else {
+        return Err(viewer.refuse(Refusal::NotFound));
+    };
+    let file = state
+        .store()
+        .bank_file(id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let path = settings
+        .folder(&file.institution, Folder::Outbox)
+        .join(&file.file_name);
+    let bytes = tokio::fs::read(&path).await.map_err(|err| {
+        tracing::error!(file_id = id, error = %err, "a recorded debit file cannot be read");
+        viewer.refuse(Refusal::Internal)
+    })?;
+    if exchange::sha256_hex(&bytes) != file.sha256 {
+        tracing::error!(
+            file_id = id,
+            "a debit file no longer matches its recorded SHA-256"
+        );
+        return Err(viewer.refuse(Refusal::Internal));
+    }
+    // Debit files hold account numbers: who took one is logged (ids only).
+    tracing::info!(
+        file_id = id,
+        user_id = session.user.id,
+        "debit file downloaded from the console"
+    );
+    let mut response = Body::from(bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("attachment; filename=\"{}\"", file.file_name))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+struct ExceptionRow {
+    id: i64,
+    kind: String,
+    detail: String,
+    created: String,
+    open: bool,
+    resolution: String,
+    resolved_by: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/console_exceptions.html")]
+struct ExceptionsPage {
+    c: Chrome,
+    rows: Vec<ExceptionRow>,
+    error: Option<String>,
+}
+
+async fn render_exceptions(
+    state: &WebState,
+    viewer: &Viewer,
+    status: StatusCode,
+    error: Option<String>,
+) -> PageResult {
+    let rows = state
+        .store()
+        .exceptions(false)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .rev()
+        .map(|e| ExceptionRow {
+            id: e.id,
+            kind: e.kind,
+            detail: e.detail,
+            created: e.created_at,
+            open: e.status == "open",
+            resolution: e.resolution.unwrap_or_default(),
+            resolved_by: e.resolved_by.unwrap_or_default(),
+        })
+        .collect();
+    let page = ExceptionsPage {
+        c: viewer.chrome(nav(viewer, "exceptions")),
+        rows,
+        error,
+    };
+    viewer.page(status, &page)
+}
+
+async fn exceptions(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+    viewer.staff()?;
+    render_exceptions(&state, &viewer, StatusCode::OK, None).await
+}
+
+#[derive(Deserialize)]
+struct ResolveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    resolution: String,
+}
+
+async fn resolve(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<ResolveForm>,
+) -> PageResult {
+    let session = viewer.staff()?;
+    viewer.check_csrf(&form.csrf)?;
+    let actor = Actor::new(format!("user:{}", session.user.id));
+    match state
+        .store()
+        .resolve_exception(&actor, id, &form.resolution)
+        .await
+    {
+        Ok(_) => Ok(see_other("/console/exceptions")),
+        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
+            render_exceptions(
+                &state,
+                &viewer,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+            )
+            .await
+        }
+        Err(err) => Err(viewer.fail(err)),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/console_quarantine.html")]
+struct QuarantinePage {
+    c: Chrome,
+    rows: Vec<(i64, String, String)>,
+}
+
+async fn quarantine(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+    viewer.staff()?;
+    let rows = state
+        .store()
+        .quarantined()
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .rev()
+        .map(|(id, name, _path, error)| (id, name, error))
+        .collect();
+    let page = QuarantinePage {
+        c: viewer.chrome(nav(&viewer, "quarantine")),
+        rows,
+    };
+    viewer.page(StatusCode::OK, &page)
 }

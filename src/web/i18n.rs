@@ -112,7 +112,6 @@ pub struct Texts {
     pub bad_form_text: &'static str,
     pub error_title: &'static str,
     pub error_text: &'static str,
-    pub portal: &'static str,
     pub your_employers: &'static str,
     pub affiliation: &'static str,
     pub dashboard: &'static str,
@@ -143,7 +142,6 @@ pub struct Texts {
     pub consent_agree: &'static str,
     pub signer_name: &'static str,
     pub sign: &'static str,
-    pub revoke: &'static str,
     pub revoke_confirm: &'static str,
     pub mandate_signed: &'static str,
     pub upload_csv: &'static str,
@@ -171,7 +169,6 @@ pub struct Texts {
     pub transactions: &'static str,
     pub control_sum: &'static str,
     pub downloaded: &'static str,
-    pub download: &'static str,
     pub kind: &'static str,
     pub detail: &'static str,
     pub resolution: &'static str,
@@ -179,10 +176,7 @@ pub struct Texts {
     pub resolved_by: &'static str,
     pub no_exceptions: &'static str,
     pub error: &'static str,
-    pub received: &'static str,
     pub no_files: &'static str,
-    pub yes: &'static str,
-    pub no: &'static str,
 }
 
 pub static FR: Texts = Texts {
@@ -209,7 +203,6 @@ pub static FR: Texts = Texts {
     bad_form_text: "Le formulaire a expiré ou ne vient pas de ce site. Revenez en arrière, rechargez la page et recommencez.",
     error_title: "Erreur",
     error_text: "Le serveur n'a pas pu traiter la demande. Elle a été enregistrée ; réessayez plus tard.",
-    portal: "Espace employeur",
     your_employers: "Vos employeurs",
     affiliation: "N° d'affiliation",
     dashboard: "Tableau de bord",
@@ -240,7 +233,6 @@ pub static FR: Texts = Texts {
     consent_agree: "J'ai lu ce texte et j'autorise ces prélèvements.",
     signer_name: "Nom et qualité du signataire",
     sign: "Signer le mandat",
-    revoke: "Révoquer",
     revoke_confirm: "Révoquer ce mandat (les prélèvements s'arrêtent)",
     mandate_signed: "Mandat signé : il est actif.",
     upload_csv: "Déposer une déclaration (CSV)",
@@ -268,7 +260,6 @@ pub static FR: Texts = Texts {
     transactions: "Opérations",
     control_sum: "Montant total",
     downloaded: "Téléchargé",
-    download: "Télécharger",
     kind: "Type",
     detail: "Détail",
     resolution: "Résolution",
@@ -276,10 +267,7 @@ pub static FR: Texts = Texts {
     resolved_by: "Résolue par",
     no_exceptions: "Aucune anomalie.",
     error: "Erreur",
-    received: "Reçu le",
     no_files: "Aucun fichier.",
-    yes: "oui",
-    no: "non",
 };
 
 pub static AR: Texts = Texts {
@@ -306,7 +294,6 @@ pub static AR: Texts = Texts {
     bad_form_text: "انتهت صلاحية الاستمارة أو أنها لا تأتي من هذا الموقع. عد إلى الخلف وأعد تحميل الصفحة ثم أعد المحاولة.",
     error_title: "خطأ",
     error_text: "تعذّر على الخادم معالجة الطلب. تم تسجيله؛ أعد المحاولة لاحقًا.",
-    portal: "فضاء المستخدِم",
     your_employers: "مؤسساتكم",
     affiliation: "رقم الانخراط",
     dashboard: "لوحة القيادة",
@@ -337,7 +324,6 @@ pub static AR: Texts = Texts {
     consent_agree: "قرأت هذا النص وأرخّص بهذه الاقتطاعات.",
     signer_name: "اسم الموقّع وصفته",
     sign: "توقيع التفويض",
-    revoke: "إلغاء",
     revoke_confirm: "إلغاء هذا التفويض (تتوقف الاقتطاعات)",
     mandate_signed: "تم توقيع التفويض: إنه ساري المفعول.",
     upload_csv: "إيداع تصريح (CSV)",
@@ -365,7 +351,6 @@ pub static AR: Texts = Texts {
     transactions: "العمليات",
     control_sum: "المبلغ الإجمالي",
     downloaded: "تم التنزيل",
-    download: "تنزيل",
     kind: "النوع",
     detail: "التفاصيل",
     resolution: "الحل",
@@ -373,10 +358,7 @@ pub static AR: Texts = Texts {
     resolved_by: "حلّها",
     no_exceptions: "لا توجد حالات شاذة.",
     error: "الخطأ",
-    received: "تاريخ الاستلام",
     no_files: "لا توجد ملفات.",
-    yes: "نعم",
-    no: "لا",
 };
 
 #[cfg(test)]

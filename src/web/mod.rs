@@ -160,6 +160,21 @@ pub async fn serve_with(
     Ok(())
 }
 
+/// The consent text the mandate page shows for `mandate` in `lang` (`ar` or `fr`): what a
+/// signature's `consent_text_sha256` covers.
+pub fn consent_text(
+    lang: &str,
+    employer_name: &str,
+    mandate: &crate::store::MandateRecord,
+) -> Option<String> {
+    i18n::Lang::parse(lang).map(|lang| portal::consent_text(lang, employer_name, mandate))
+}
+
+/// An amount as the pages show it in `lang` (`ar` or `fr`).
+pub fn format_money(amount: mandates::Amount, lang: &str) -> Option<String> {
+    i18n::Lang::parse(lang).map(|lang| i18n::money(amount, lang))
+}
+
 /// Today in Africa/Algiers (UTC+1 all year: no daylight saving time).
 pub(crate) fn algiers_today() -> chrono::NaiveDate {
     (chrono::Utc::now() + chrono::Duration::hours(1)).date_naive()

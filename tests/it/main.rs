@@ -15,3 +15,4 @@ mod scale;
 mod store;
 mod web;
 mod web_bank;
+mod web_pages;

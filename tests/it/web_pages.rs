@@ -1,0 +1,507 @@
+//! The pages over real HTTP, on both databases: the employer's whole path (mandate with
+//! key check and consent, CSV declaration with every error at once, the upcoming debit),
+//! the finance console (audited exception resolution), languages, and the role × endpoint
+//! matrix: every forbidden access is refused and changes nothing.
+
+use chrono::NaiveDate;
+use reqwest::StatusCode;
+use sha2::{Digest, Sha256};
+use tahsil::store::{Actor, Role};
+
+use crate::both_backends;
+use crate::harness::TestDb;
+use crate::store::employer_with_worksites;
+use crate::web::{Browser, WebApp, add_user, get_text};
+
+/// Posts a declaration CSV as the page's form does (multipart).
+async fn upload_csv(
+    browser: &Browser,
+    app: &WebApp,
+    employer: i64,
+    period: &str,
+    csv: &str,
+) -> (StatusCode, String) {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", browser.csrf.clone())
+        .text("period", period.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                .file_name("declaration.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let response = browser
+        .client
+        .post(app.url(&format!("/portal/{employer}/declarations")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+fn french(app: &WebApp) -> reqwest::header::HeaderMap {
+    let _ = app;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("accept-language", "fr-DZ,fr;q=0.9".parse().unwrap());
+    headers
+}
+
+both_backends!(
+    an_employer_signs_a_mandate_declares_by_csv_and_sees_the_upcoming_debit,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let a = employer_with_worksites(&app.store, "16000001", &["W1", "W2"]).await;
+        let user = add_user(&app.store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
+        let browser = app.signed_in("gerant@a.dz").await;
+        browser
+            .post("/language", &[("lang", "fr"), ("back", "/")])
+            .await;
+
+        let (status, _, location) = browser
+            .post("/language", &[("lang", "fr"), ("back", "/portal")])
+            .await;
+        assert_eq!(
+            (status, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/portal"))
+        );
+        let response = browser.client.get(app.url("/portal")).send().await.unwrap();
+        assert_eq!(
+            response.headers()["location"],
+            format!("/portal/{a}").as_str()
+        );
+        let (status, page) = browser.get(&format!("/portal/{a}")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("Aucun prélèvement prévu"), "{page}");
+        assert!(page.contains("Aucun mandat actif"));
+
+        // The key is checked: a wrong key is refused with the reason, nothing recorded.
+        let (status, page, _) = browser
+            .post(
+                &format!("/portal/{a}/mandate"),
+                &[("account", "004 00174 4010010504 87")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("id=\"error\""), "{page}");
+        assert!(app.store.list_mandates(a).await.unwrap().is_empty());
+        let (status, _, _) = browser
+            .post(
+                &format!("/portal/{a}/mandate"),
+                &[("account", "004 00174 4010010504 86")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, page) = browser.get(&format!("/portal/{a}/mandate")).await;
+        let mandate = app.store.list_mandates(a).await.unwrap().remove(0);
+        assert_eq!(mandate.status, "pending");
+        let bank = mandate.bank_name.clone().unwrap();
+        assert!(
+            page.contains(&format!("id=\"pending-bank\">{bank}<")),
+            "bank named: {page}"
+        );
+        assert!(
+            page.contains("****************0486") && !page.contains("4010010504"),
+            "masked"
+        );
+        // Signing needs the consent box ticked.
+        let sign = format!("/portal/{a}/mandate/{}/sign", mandate.id);
+        let (status, _, _) = browser
+            .post(&sign, &[("signer", "Karim Benali, gérant")])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _, _) = browser
+            .post(
+                &sign,
+                &[("consent", "yes"), ("signer", "Karim Benali, gérant")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let signed = app.store.mandate(mandate.id).await.unwrap();
+        assert_eq!(signed.status, "active");
+        assert_eq!(
+            signed.signed_by.as_deref(),
+            Some(format!("Karim Benali, gérant (user {user})").as_str())
+        );
+        assert_eq!(signed.signature_ip.as_deref(), Some("127.0.0.1"));
+        assert_eq!(signed.consent_version.as_deref(), Some("2026-01-fr"));
+        let shown = tahsil::web::consent_text("fr", "SARL Bâtiment du Sud", &signed).unwrap();
+        assert_eq!(
+            signed.consent_text_sha256.as_deref(),
+            Some(hex::encode(Sha256::digest(shown.as_bytes())).as_str())
+        );
+
+        // A CSV with one bad line: every problem shown, nothing recorded.
+        let bad = "code;effectif;masse_salariale;intemperies\nW1;12;1 250 000,00;600 000\nW2;douze;80000,5;0\n";
+        let (status, page) = upload_csv(&browser, &app, a, "2026-10", bad).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.contains("line 3, field headcount: &#34;douze&#34;")
+                || page.contains("line 3, field headcount: &quot;douze&quot;"),
+            "{page}"
+        );
+        assert!(
+            app.store.list_declarations(a).await.unwrap().is_empty(),
+            "nothing half-imported"
+        );
+        let good = bad.replace("douze", "12");
+        let (status, _) = upload_csv(&browser, &app, a, "2026-10", &good).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let declarations = app.store.list_declarations(a).await.unwrap();
+        assert_eq!(declarations.len(), 1);
+        assert_eq!(declarations[0].lines.len(), 2);
+        assert_eq!(declarations[0].lines[0].wage_bill.centimes(), 125_000_000);
+        assert_eq!(declarations[0].lines[1].wage_bill.centimes(), 8_000_050);
+
+        // The amount owed, then the planned debit, with the per-worksite breakdown.
+        let total = tahsil::web::format_money(declarations[0].total, "fr").unwrap();
+        let (_, page) = browser.get(&format!("/portal/{a}")).await;
+        assert!(page.contains(&total), "{total} in {page}");
+        app.store
+            .plan_collections(
+                &Actor::new("test"),
+                NaiveDate::from_ymd_opt(2099, 1, 15).unwrap(),
+                NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(),
+            )
+            .await
+            .unwrap();
+        let (_, page) = browser.get(&format!("/portal/{a}")).await;
+        assert!(
+            page.contains("id=\"upcoming-date\"><bdi>2099-01-15</bdi>"),
+            "{page}"
+        );
+        assert!(page.contains(&total));
+        for line in &declarations[0].lines {
+            assert!(page.contains(&tahsil::web::format_money(line.total, "fr").unwrap()));
+            assert!(page.contains(&line.worksite_code));
+        }
+        let (status, page) = browser.get(&format!("/portal/{a}/history")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("2099-01-15") && page.contains("planned"));
+    }
+);
+
+both_backends!(
+    finance_staff_resolve_exceptions_with_an_audited_note,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let finance = add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO exceptions (kind, detail, status, created_at) \
+             VALUES ('unmatched', 'E2E T1 not sent by us', 'open', '2026-12-15T10:00:00Z') RETURNING id",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+        let browser = app.signed_in("finance@fund.dz").await;
+        let (status, page) = browser.get("/console").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("id=\"open-exceptions\">1<"), "{page}");
+        let (_, page) = browser.get("/console/exceptions").await;
+        assert!(page.contains("E2E T1 not sent by us"));
+        let resolve = format!("/console/exceptions/{id}/resolve");
+        let (status, _, _) = browser.post(&resolve, &[("resolution", "  ")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let (status, _, _) = browser
+            .post(&resolve, &[("resolution", "Bank confirmed a test item")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let resolved = app.store.exceptions(false).await.unwrap().remove(0);
+        assert_eq!(resolved.status, "resolved");
+        assert_eq!(resolved.resolved_by, Some(format!("user:{finance}")));
+        let trail = app.store.audit_trail("exception", id).await.unwrap();
+        assert_eq!(trail.len(), 1);
+        assert_eq!(trail[0].actor, format!("user:{finance}"));
+        let (status, _, _) = browser.post(&resolve, &[("resolution", "again")]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "already resolved");
+        for path in ["/console/files", "/console/quarantine"] {
+            let (status, _) = browser.get(path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+        }
+    }
+);
+
+both_backends!(
+    pages_are_arabic_right_to_left_or_french_by_preference_then_browser,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let client = app.browser();
+        let (_, page) = get_text(&client, &app.url("/login")).await;
+        assert!(
+            page.contains("<html lang=\"ar\" dir=\"rtl\">"),
+            "Arabic by default"
+        );
+        assert!(page.contains("تسجيل الدخول"));
+        assert!(page.contains("id=\"switch-language\" lang=\"fr\">Français<"));
+        let response = client
+            .get(app.url("/login"))
+            .headers(french(&app))
+            .send()
+            .await
+            .unwrap();
+        let page = response.text().await.unwrap();
+        assert!(page.contains("<html lang=\"fr\" dir=\"ltr\">"));
+        assert!(page.contains("Se connecter"));
+
+        // A signed-in user's choice wins over the browser's.
+        add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+        let browser = app.signed_in("finance@fund.dz").await;
+        browser
+            .post("/language", &[("lang", "ar"), ("back", "/console")])
+            .await;
+        let response = browser
+            .client
+            .get(app.url("/console"))
+            .headers(french(&app))
+            .send()
+            .await
+            .unwrap();
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("dir=\"rtl\"") && page.contains("وحدة المالية"),
+            "{page}"
+        );
+    }
+);
+
+/// What one request got: status and where it was sent.
+async fn status_of(
+    client: &reqwest::Client,
+    request: reqwest::RequestBuilder,
+) -> (StatusCode, String) {
+    let _ = client;
+    let response = request.send().await.unwrap();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    (response.status(), location)
+}
+
+both_backends!(
+    each_role_reaches_only_what_it_may_and_forbidden_requests_change_nothing,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        // Files for the console download.
+        crate::run::planned(&app.store, 5).await;
+        tahsil::cycle::run::run_date(
+            &app.store,
+            &app.settings,
+            &Actor::new("test"),
+            NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
+            "matrix",
+        )
+        .await
+        .unwrap();
+        let file_id = app.store.bank_files(None).await.unwrap()[0].id;
+        let a = employer_with_worksites(&app.store, "16000001", &["W1"]).await;
+        let b = employer_with_worksites(&app.store, "16000002", &["W1"]).await;
+        add_user(&app.store, "a@a.dz", Role::Employer, &["16000001"]).await;
+        add_user(
+            &app.store,
+            "acct@cabinet.dz",
+            Role::Employer,
+            &["16000001", "16000002"],
+        )
+        .await;
+        add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+        add_user(&app.store, "admin@fund.dz", Role::Admin, &[]).await;
+        // B has an active mandate and a declaration.
+        let accountant = app.signed_in("acct@cabinet.dz").await;
+        accountant
+            .post(
+                &format!("/portal/{b}/mandate"),
+                &[("account", "004 00174 4010010504 86")],
+            )
+            .await;
+        let mb = app.store.list_mandates(b).await.unwrap()[0].id;
+        let (status, _, _) = accountant
+            .post(
+                &format!("/portal/{b}/mandate/{mb}/sign"),
+                &[("consent", "yes"), ("signer", "Comptable")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER, "the accountant acts for B");
+        let (status, _) = upload_csv(&accountant, &app, b, "2026-10", "W1;3;90000,00;0\n").await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, page) = accountant.get("/portal").await;
+        assert_eq!(status, StatusCode::OK, "several employers: a list");
+        assert!(page.contains(&format!("/portal/{a}")) && page.contains(&format!("/portal/{b}")));
+
+        let a_user = app.signed_in("a@a.dz").await;
+        let finance = app.signed_in("finance@fund.dz").await;
+        let admin = app.signed_in("admin@fund.dz").await;
+        let anonymous = app.browser();
+        let exception: i64 = sqlx::query_scalar(
+            "INSERT INTO exceptions (kind, detail, status, created_at) \
+             VALUES ('unmatched', 'x', 'open', '2026-12-15T10:00:00Z') RETURNING id",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+
+        let employer_pages = |e: i64| {
+            vec![
+                format!("/portal/{e}"),
+                format!("/portal/{e}/mandate"),
+                format!("/portal/{e}/declarations"),
+                format!("/portal/{e}/history"),
+            ]
+        };
+        let console_pages = vec![
+            "/console".to_owned(),
+            "/console/files".to_owned(),
+            "/console/exceptions".to_owned(),
+            "/console/quarantine".to_owned(),
+            format!("/console/files/{file_id}/download"),
+        ];
+
+        // Employer A's user: its own pages yes; B's pages look nonexistent; console forbidden.
+        for path in employer_pages(a) {
+            assert_eq!(a_user.get(&path).await.0, StatusCode::OK, "A -> {path}");
+        }
+        for path in employer_pages(b) {
+            let (status, page) = a_user.get(&path).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "A -> {path}");
+            assert!(!page.contains("16000002"), "nothing of B leaks: {path}");
+        }
+        for path in &console_pages {
+            assert_eq!(
+                a_user.get(path).await.0,
+                StatusCode::FORBIDDEN,
+                "A -> {path}"
+            );
+        }
+        // …and cannot change anything of B's, by B's path or by smuggling B's ids into A's.
+        for (path, fields) in [
+            (
+                format!("/portal/{b}/mandate"),
+                vec![("account", "004 00174 4010010504 86")],
+            ),
+            (format!("/portal/{b}/mandate/{mb}/revoke"), vec![]),
+            (format!("/portal/{a}/mandate/{mb}/revoke"), vec![]),
+            (
+                format!("/portal/{b}/mandate/{mb}/sign"),
+                vec![("consent", "yes"), ("signer", "x")],
+            ),
+            (
+                format!("/portal/{a}/mandate/{mb}/sign"),
+                vec![("consent", "yes"), ("signer", "x")],
+            ),
+        ] {
+            let (status, _, _) = a_user.post(&path, &fields).await;
+            assert_eq!(status, StatusCode::NOT_FOUND, "A -> POST {path}");
+        }
+        let (status, _) = upload_csv(&a_user, &app, b, "2026-11", "W1;3;90000,00;0\n").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let (status, _, _) = a_user
+            .post(
+                &format!("/console/exceptions/{exception}/resolve"),
+                &[("resolution", "mine")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        let mandates_b = app.store.list_mandates(b).await.unwrap();
+        assert_eq!(mandates_b.len(), 1);
+        assert_eq!(mandates_b[0].status, "active", "B's mandate untouched");
+        assert_eq!(app.store.list_declarations(b).await.unwrap().len(), 1);
+        assert_eq!(app.store.exceptions(true).await.unwrap().len(), 1);
+        // A session is no API credential.
+        for path in [
+            format!("/api/v1/employers/{b}"),
+            "/api/v1/bank/files".to_owned(),
+            format!("/api/v1/bank/files/{file_id}"),
+        ] {
+            let (status, _) = status_of(&a_user.client, a_user.client.get(app.url(&path))).await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "A -> {path}");
+        }
+
+        // Staff: the console yes, the portal no.
+        for staff in [&finance, &admin] {
+            for path in &console_pages {
+                assert_eq!(staff.get(path).await.0, StatusCode::OK, "staff -> {path}");
+            }
+            for path in employer_pages(a) {
+                assert_eq!(
+                    staff.get(&path).await.0,
+                    StatusCode::FORBIDDEN,
+                    "staff -> {path}"
+                );
+            }
+        }
+        // The console download did not count as the bank's download.
+        assert!(
+            app.store
+                .bank_file(file_id)
+                .await
+                .unwrap()
+                .downloaded_at
+                .is_none()
+        );
+
+        // Nobody signed in: every page sends to sign in; forms too, changing nothing.
+        for path in employer_pages(a)
+            .iter()
+            .chain(console_pages.iter())
+            .chain(["/portal".to_owned(), "/".to_owned()].iter())
+        {
+            let (status, location) = status_of(&anonymous, anonymous.get(app.url(path))).await;
+            assert_eq!(
+                (status, location.as_str()),
+                (StatusCode::SEE_OTHER, "/login"),
+                "anonymous -> {path}"
+            );
+        }
+        let (status, location) = status_of(
+            &anonymous,
+            anonymous
+                .post(app.url(&format!("/portal/{b}/mandate/{mb}/revoke")))
+                .form(&[("csrf", "x")]),
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, "/login")
+        );
+        let (status, _) = status_of(
+            &anonymous,
+            anonymous
+                .post(app.url(&format!("/console/exceptions/{exception}/resolve")))
+                .form(&[("csrf", "x"), ("resolution", "anon")]),
+        )
+        .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.store.list_mandates(b).await.unwrap()[0].status,
+            "active"
+        );
+        assert_eq!(app.store.exceptions(true).await.unwrap().len(), 1);
+
+        // The accountant, acting for B, can revoke B's mandate (with its CSRF token only).
+        let (status, _) = status_of(
+            &accountant.client,
+            accountant
+                .client
+                .post(app.url(&format!("/portal/{b}/mandate/{mb}/revoke")))
+                .form(&[("csrf", a_user.csrf.as_str())]),
+        )
+        .await;
+        assert_eq!(
+            status,
+            StatusCode::FORBIDDEN,
+            "another session's CSRF token"
+        );
+        let (status, _, _) = accountant
+            .post(&format!("/portal/{b}/mandate/{mb}/revoke"), &[])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.store.list_mandates(b).await.unwrap()[0].status,
+            "revoked"
+        );
+    }
+);
