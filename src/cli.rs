@@ -878,6 +878,7 @@ async fn demo(
     let reasons = store.failure_reasons(date).await?;
     let notices = store.notice_counts().await?;
     let exceptions = store.exceptions(true).await?;
+    let logins = crate::demo::create_demo_users(&store).await?;
     let retries: i64 = store
         .collection_counts(None)
         .await?
@@ -942,6 +943,14 @@ async fn demo(
     }
     println!("browse it:");
     println!("  cargo run --release -- --database-url {url} serve");
+    println!(
+        "  (with TAHSIL_EXCHANGE_DIR={} for file downloads), then http://127.0.0.1:8080/login — password {} for every demo login:",
+        dir.join("exchange").display(),
+        crate::demo::DEMO_PASSWORD
+    );
+    for (email, role, sees) in &logins {
+        println!("    {email:<28} {role:<9} {sees}");
+    }
     println!("  curl http://127.0.0.1:8080/api/v1/employers");
     println!("  cargo run --release -- --database-url {url} exceptions");
     Ok(ExitCode::SUCCESS)

@@ -216,6 +216,63 @@ fn generate_employer(rng: &mut DemoRng, index: u64, worksites: u64) -> SeedEmplo
     }
 }
 
+/// The password of every demo login (a demo database only: printed in the summary).
+pub const DEMO_PASSWORD: &str = "tahsil-demo-2026";
+
+/// Creates the demo's logins: a finance officer, an employer user for each of the first
+/// two employers, and an accountant acting for the second and third. Returns
+/// (email, role, what it sees) for the summary.
+pub async fn create_demo_users(store: &Store) -> anyhow::Result<Vec<(String, String, String)>> {
+    use crate::store::{NewUser, Role};
+    let actor = Actor::new("demo");
+    let employers = store.list_employers(0, 3).await?;
+    let mut plan: Vec<(String, Role, Vec<String>)> = vec![(
+        "finance@demo.tahsil.dz".to_owned(),
+        Role::Finance,
+        Vec::new(),
+    )];
+    for (i, employer) in employers.iter().take(2).enumerate() {
+        plan.push((
+            format!("employeur{}@demo.tahsil.dz", i + 1),
+            Role::Employer,
+            vec![employer.affiliation_number.clone()],
+        ));
+    }
+    if employers.len() >= 3 {
+        plan.push((
+            "cabinet@demo.tahsil.dz".to_owned(),
+            Role::Employer,
+            employers[1..3]
+                .iter()
+                .map(|e| e.affiliation_number.clone())
+                .collect(),
+        ));
+    }
+    let mut made = Vec::new();
+    for (email, role, affiliations) in plan {
+        store
+            .create_user(
+                &actor,
+                NewUser {
+                    email: email.clone(),
+                    display_name: String::new(),
+                    role,
+                    password: DEMO_PASSWORD.to_owned(),
+                    employers: affiliations.clone(),
+                },
+            )
+            .await
+            .with_context(|| format!("creating the demo user {email}"))?;
+        let sees = if affiliations.is_empty() {
+            "the finance console".to_owned()
+        } else {
+            format!("employer(s) {}", affiliations.join(", "))
+        };
+        made.push((email, role.as_str().to_owned(), sees));
+    }
+    Ok(made)
+}
+
 /// Removes a previous demo database in `dir` (the key file is kept), so `demo` can be
 /// run again and always shows the same fresh fund.
 pub fn reset_demo_database(dir: &Path) -> anyhow::Result<PathBuf> {

@@ -200,6 +200,16 @@ struct SessionRow {
     expires_at: String,
 }
 
+#[derive(FromRow)]
+struct ResetRow {
+    id: i64,
+    user_id: i64,
+    email: String,
+    language: Option<String>,
+    token_encrypted: Option<String>,
+    expires_at: String,
+}
+
 const USER_COLUMNS: &str = "id, email, display_name, role, language, disabled";
 
 /// A fresh random token: 32 bytes, URL-safe base64.
@@ -594,7 +604,7 @@ impl Store {
 
     /// Reset emails waiting to be sent, oldest first, with their tokens decrypted.
     pub async fn password_reset_emails(&self) -> StoreResult<Vec<PasswordResetEmail>> {
-        let rows: Vec<(i64, i64, String, Option<String>, Option<String>, String)> = sqlx::query_as(
+        let rows: Vec<ResetRow> = sqlx::query_as(
             "SELECT r.id, r.user_id, u.email, u.language, r.token_encrypted, r.expires_at \
                  FROM password_resets r JOIN users u ON u.id = r.user_id \
                  WHERE r.status = 'pending' ORDER BY r.id",
@@ -602,15 +612,17 @@ impl Store {
         .fetch_all(&self.pool)
         .await?;
         let mut out = Vec::with_capacity(rows.len());
-        for (reset_id, user_id, email, language, encrypted, expires_at) in rows {
-            let Some(encrypted) = encrypted else { continue };
+        for row in rows {
+            let Some(encrypted) = row.token_encrypted else {
+                continue;
+            };
             out.push(PasswordResetEmail {
-                reset_id,
-                user_id,
-                email,
-                language,
+                reset_id: row.id,
+                user_id: row.user_id,
+                email: row.email,
+                language: row.language,
                 token: self.cipher.decrypt(&encrypted)?,
-                expires_at,
+                expires_at: row.expires_at,
             });
         }
         Ok(out)

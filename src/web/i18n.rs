@@ -46,14 +46,14 @@ impl Lang {
     }
     /// The first of `ar`/`fr` in an `Accept-Language` header, by quality.
     pub fn from_accept_language(header: &str) -> Option<Lang> {
-        let mut best: Option<(Lang, f32)> = None;
+        let mut best: Option<(Lang, u16)> = None;
         for part in header.split(',') {
             let mut pieces = part.trim().split(';');
             let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
             let quality = pieces
                 .find_map(|p| p.trim().strip_prefix("q="))
-                .and_then(|q| q.parse::<f32>().ok())
-                .unwrap_or(1.0);
+                .map(quality_millis)
+                .unwrap_or(1000);
             let primary = tag.split('-').next().unwrap_or("");
             if let Some(lang) = Lang::parse(primary)
                 && best.is_none_or(|(_, q)| quality > q)
@@ -65,6 +65,21 @@ impl Lang {
     }
 }
 
+/// A quality value (`q=0.8`) in thousandths, exactly; anything unreadable counts as 0.
+fn quality_millis(text: &str) -> u16 {
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    let whole: u16 = match whole {
+        "0" => 0,
+        "1" => 1000,
+        _ => return 0,
+    };
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let padded = format!("{fraction:0<3}");
+    (whole + padded.parse::<u16>().unwrap_or(0)).min(1000)
+}
+
 /// An amount for people: thousands grouped with a space, a decimal comma, the currency.
 /// Exact: built from the integer centimes.
 pub fn money(amount: Amount, lang: Lang) -> String {
@@ -74,7 +89,7 @@ pub fn money(amount: Amount, lang: Lang) -> String {
     let units = (abs / 100).to_string();
     let mut grouped = String::with_capacity(units.len() + units.len() / 3);
     for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i) % 3 == 0 {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
             grouped.push('\u{a0}');
         }
         grouped.push(c);
@@ -376,6 +391,14 @@ mod tests {
             money(Amount::from_centimes(-100_000), Lang::Ar),
             "-1\u{a0}000,00\u{a0}د.ج"
         );
+    }
+
+    #[test]
+    fn qualities_are_read_exactly() {
+        assert_eq!(quality_millis("0.8"), 800);
+        assert_eq!(quality_millis("1"), 1000);
+        assert_eq!(quality_millis("0.125"), 125);
+        assert_eq!(quality_millis("x"), 0);
     }
 
     #[test]

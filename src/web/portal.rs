@@ -229,6 +229,34 @@ async fn dashboard(
     viewer.page(StatusCode::OK, &page)
 }
 
+/// What a page says back after a form: its status, the value to show again, the
+/// problems (every one) or a notice.
+struct Feedback {
+    status: StatusCode,
+    value: String,
+    errors: Vec<String>,
+    notice: Option<&'static str>,
+}
+
+impl Feedback {
+    fn ok(notice: Option<&'static str>) -> Feedback {
+        Feedback {
+            status: StatusCode::OK,
+            value: String::new(),
+            errors: Vec::new(),
+            notice,
+        }
+    }
+    fn refused(status: StatusCode, value: String, errors: Vec<String>) -> Feedback {
+        Feedback {
+            status,
+            value,
+            errors,
+            notice: None,
+        }
+    }
+}
+
 struct MandateRow {
     id: i64,
     reference: String,
@@ -264,10 +292,7 @@ async fn render_mandate_page(
     viewer: &Viewer,
     session: &Session,
     employer: &Employer,
-    status: StatusCode,
-    account: String,
-    error: Option<String>,
-    notice: Option<&'static str>,
+    feedback: Feedback,
 ) -> PageResult {
     let mandates = state
         .store()
@@ -303,11 +328,11 @@ async fn render_mandate_page(
                 },
             })
             .collect(),
-        account,
-        error,
-        notice,
+        account: feedback.value,
+        error: feedback.errors.into_iter().next(),
+        notice: feedback.notice,
     };
-    viewer.page(status, &page)
+    viewer.page(feedback.status, &page)
 }
 
 async fn mandate_page(
@@ -321,17 +346,7 @@ async fn mandate_page(
         .done
         .filter(|d| d == "signed")
         .map(|_| viewer.texts().mandate_signed);
-    render_mandate_page(
-        &state,
-        &viewer,
-        &session,
-        &employer,
-        StatusCode::OK,
-        String::new(),
-        None,
-        notice,
-    )
-    .await
+    render_mandate_page(&state, &viewer, &session, &employer, Feedback::ok(notice)).await
 }
 
 #[derive(Deserialize)]
@@ -356,10 +371,11 @@ async fn new_mandate(
             &viewer,
             &session,
             &employer,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            form.account.chars().take(40).collect(),
-            Some(message),
-            None,
+            Feedback::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form.account.chars().take(40).collect(),
+                vec![message],
+            ),
         )
     };
     let account = match AccountId::parse(&form.account) {
@@ -432,10 +448,11 @@ async fn sign(
             &viewer,
             &session,
             &employer,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            String::new(),
-            Some(message.to_owned()),
-            None,
+            Feedback::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                String::new(),
+                vec![message.to_owned()],
+            ),
         )
         .await;
     }
@@ -472,10 +489,7 @@ async fn sign(
                 &viewer,
                 &session,
                 &employer,
-                StatusCode::CONFLICT,
-                String::new(),
-                Some(message),
-                None,
+                Feedback::refused(StatusCode::CONFLICT, String::new(), vec![message]),
             )
             .await
         }
@@ -511,10 +525,7 @@ async fn revoke(
                 &viewer,
                 &session,
                 &employer,
-                StatusCode::CONFLICT,
-                String::new(),
-                Some(message),
-                None,
+                Feedback::refused(StatusCode::CONFLICT, String::new(), vec![message]),
             )
             .await
         }
@@ -545,10 +556,7 @@ async fn render_declarations(
     viewer: &Viewer,
     session: &Session,
     employer_id: i64,
-    status: StatusCode,
-    period: String,
-    errors: Vec<String>,
-    notice: Option<&'static str>,
+    feedback: Feedback,
 ) -> PageResult {
     let declarations = state
         .store()
@@ -567,11 +575,11 @@ async fn render_declarations(
                 total: money(d.total, viewer.lang),
             })
             .collect(),
-        period,
-        errors,
-        notice,
+        period: feedback.value,
+        errors: feedback.errors,
+        notice: feedback.notice,
     };
-    viewer.page(status, &page)
+    viewer.page(feedback.status, &page)
 }
 
 async fn declarations_page(
@@ -585,17 +593,7 @@ async fn declarations_page(
         .done
         .filter(|d| d == "recorded")
         .map(|_| viewer.texts().declaration_recorded);
-    render_declarations(
-        &state,
-        &viewer,
-        &session,
-        employer_id,
-        StatusCode::OK,
-        String::new(),
-        Vec::new(),
-        notice,
-    )
-    .await
+    render_declarations(&state, &viewer, &session, employer_id, Feedback::ok(notice)).await
 }
 
 /// Largest CSV accepted (hundreds of worksites are a few tens of kilobytes).
@@ -630,10 +628,7 @@ async fn upload_declaration(
             &viewer,
             &session,
             employer_id,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            period.clone(),
-            errors,
-            None,
+            Feedback::refused(StatusCode::UNPROCESSABLE_ENTITY, period.clone(), errors),
         )
     };
     let Some(bytes) = csv.filter(|b| !b.is_empty()) else {
