@@ -580,9 +580,13 @@ async fn run_command(config: Config, date: Option<chrono::NaiveDate>) -> anyhow:
             }
         },
     };
+    let progress = crate::progress::Progress::new();
+    let display = crate::progress::Display::start(&progress);
     if settings.policy.notice_respected(today, date) {
+        progress.stage(format!("planning {date}"), 0);
         let plan = store.plan_collections(&actor, date, today).await?;
         if plan.planned > 0 {
+            display.clear_line();
             println!(
                 "planned {} collections for {date} ({} DZD) in {:.2?}, advance notices recorded",
                 plan.planned,
@@ -596,8 +600,16 @@ async fn run_command(config: Config, date: Option<chrono::NaiveDate>) -> anyhow:
             settings.policy.notice_days
         );
     }
-    let summary =
-        crate::cycle::run::run_date(&store, &settings, &actor, date, &instance_name()).await?;
+    let summary = crate::cycle::run::run_date_with_progress(
+        &store,
+        &settings,
+        &actor,
+        date,
+        &instance_name(),
+        &progress,
+    )
+    .await?;
+    drop(display);
     store.close().await;
     print_run(&summary);
     println!("done in {:.2?}", started.elapsed());
@@ -655,9 +667,24 @@ async fn import_command(
     let actor = crate::store::Actor::new("cli");
     let today = today.unwrap_or_else(algiers_today);
     let mut refused = false;
-    for file in &files {
+    let progress = crate::progress::Progress::new();
+    for (index, file) in files.iter().enumerate() {
+        progress.stage(
+            format!(
+                "importing {}/{}: {}",
+                index + 1,
+                files.len(),
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
+            0,
+        );
+        let display = crate::progress::Display::start(&progress);
         let outcome =
-            crate::cycle::import::import_file(&store, &settings, &actor, file, None, today).await?;
+            crate::cycle::import::import_file(&store, &settings, &actor, file, None, today).await;
+        drop(display);
+        let outcome = outcome?;
         refused |= matches!(
             outcome,
             crate::cycle::import::ImportOutcome::Quarantined { .. }

@@ -12,6 +12,7 @@ pub mod cycle;
 pub mod demo;
 pub mod files;
 pub mod period;
+pub mod progress;
 pub mod store;
 pub mod telemetry;
 pub mod web;

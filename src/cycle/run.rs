@@ -5,6 +5,7 @@
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use bank_formats::iso20022::{
@@ -17,6 +18,7 @@ use serde::Serialize;
 
 use super::exchange::{self, Folder, HashingWriter};
 use super::{CycleSettings, DebitFormat, Institution};
+use crate::progress::Progress;
 use crate::store::{
     Actor, BankFileRecord, DebitDetail, FileBlock, NewBankFile, RecheckSummary, Store,
 };
@@ -115,6 +117,19 @@ pub async fn run_date(
     date: NaiveDate,
     holder: &str,
 ) -> anyhow::Result<RunSummary> {
+    run_date_with_progress(store, settings, actor, date, holder, &Progress::new()).await
+}
+
+/// [`run_date`], reporting its stages and the debits written into `progress`.
+pub async fn run_date_with_progress(
+    store: &Store,
+    settings: &CycleSettings,
+    actor: &Actor,
+    date: NaiveDate,
+    holder: &str,
+    progress: &Arc<Progress>,
+) -> anyhow::Result<RunSummary> {
+    progress.stage(format!("run of {date}: locking"), 0);
     let lock = store.lock_run(date, holder, settings.run_lease).await?;
     let mut summary = RunSummary {
         collection_date: date.to_string(),
@@ -130,10 +145,11 @@ pub async fn run_date(
         )?;
     }
     let started = std::time::Instant::now();
+    progress.stage("re-checking planned debits", 0);
     summary.recheck = store
         .recheck_planned(actor, date, settings.policy.latest_notice_date(date))
         .await?;
-    tracing::info!(elapsed = ?started.elapsed(), "run: re-checked planned collections");
+    tracing::debug!(elapsed = ?started.elapsed(), "run: re-checked planned collections");
 
     let created_at = algiers_now();
     let mut plans: Vec<FilePlan> = Vec::new();
@@ -158,11 +174,16 @@ pub async fn run_date(
     }
     // Every file at once, each from its own stream: the database, the decryption and
     // the writers of several files share the cores.
+    progress.stage(
+        format!("writing {} debit files", plans.len()),
+        plans.iter().map(FilePlan::count).sum(),
+    );
     let mut tasks = tokio::task::JoinSet::new();
     for (index, plan) in plans.iter().cloned().enumerate() {
         let (store, settings, actor) = (store.clone(), settings.clone(), actor.clone());
+        let progress = Arc::clone(progress);
         tasks.spawn(async move {
-            let written = write_file(&store, &settings, &actor, date, &plan).await;
+            let written = write_file(&store, &settings, &actor, date, &plan, &progress).await;
             (index, written)
         });
     }
@@ -175,12 +196,13 @@ pub async fn run_date(
             Err(err) => failure = failure.or(Some(anyhow::anyhow!("writing a file failed: {err}"))),
         }
     }
-    tracing::info!(elapsed = ?started.elapsed(), files = plans.len(), "run: files written");
+    tracing::debug!(elapsed = ?started.elapsed(), files = plans.len(), "run: files written");
     let written: Vec<(NewBankFile, PathBuf)> = written.into_iter().flatten().collect();
     if let Some(err) = failure {
         discard(&written);
         return Err(err);
     }
+    progress.stage("recording the files", 0);
     let new_files: Vec<NewBankFile> = written.iter().map(|(f, _)| f.clone()).collect();
     let records = match store.record_files(actor, &lock, &new_files).await {
         Ok(records) => records,
@@ -189,7 +211,7 @@ pub async fn run_date(
             return Err(err.into());
         }
     };
-    tracing::info!(elapsed = ?started.elapsed(), "run: files recorded");
+    tracing::debug!(elapsed = ?started.elapsed(), "run: files recorded");
     for (record, (_, path)) in records.iter().zip(&written) {
         exchange::publish(path, &record.sha256)?;
         summary.files.push(run_file(record, path.clone()));
@@ -224,6 +246,7 @@ async fn write_file(
     actor: &Actor,
     date: NaiveDate,
     plan: &FilePlan,
+    progress: &Progress,
 ) -> anyhow::Result<(NewBankFile, PathBuf)> {
     let institution = &plan.institution;
     let path = settings
@@ -237,7 +260,10 @@ async fn write_file(
             institution.channel,
             &plan.blocks,
             &format!("debit file {}", plan.file_name),
-            |detail| builder.add(&detail),
+            |detail| {
+                progress.advance(1);
+                builder.add(&detail)
+            },
         )
         .await;
     let closed = streamed
