@@ -41,14 +41,12 @@ impl Progress {
             self.done.load(Ordering::Relaxed),
             self.total.load(Ordering::Relaxed),
         );
-        if total > 0 {
-            format!(
-                "{stage}: {done}/{total} ({}%) {:.1}s",
-                done.saturating_mul(100) / total,
+        match done.saturating_mul(100).checked_div(total) {
+            Some(percent) => format!(
+                "{stage}: {done}/{total} ({percent}%) {:.1}s",
                 elapsed.as_secs_f64()
-            )
-        } else {
-            format!("{stage}… {:.1}s", elapsed.as_secs_f64())
+            ),
+            None => format!("{stage}… {:.1}s", elapsed.as_secs_f64()),
         }
     }
 }
