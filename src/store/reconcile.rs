@@ -196,6 +196,14 @@ impl Store {
         // (`json_each` / `jsonb_array_elements`): a 100,000-item report is one statement
         // instead of a thousand multi-row INSERTs with 400,000 bound values.
         let items = items_json(&report.items);
+        // A report that came from an institution (its drop folder, its API token) matches
+        // only debits that institution was sent.
+        let scope = if report.institution.is_some() {
+            " AND c.bank_file_id IN (SELECT f.id FROM bank_files f \
+               WHERE f.institution = (SELECT r.institution FROM reports r WHERE r.id = $1))"
+        } else {
+            ""
+        };
         let source = match self.backend {
             super::Backend::Sqlite => "json_each($2) j",
             super::Backend::Postgres => {
@@ -211,7 +219,7 @@ impl Store {
              status, reason_code, reason_category, retry_class, effect, collection_id) \
              SELECT $1, {first_item}, j.value ->> 0, j.value ->> 1, CAST(j.value ->> 2 AS BIGINT), \
              j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, \
-             (SELECT c.id FROM collections c WHERE c.end_to_end_id = j.value ->> 0) \
+             (SELECT c.id FROM collections c WHERE c.end_to_end_id = j.value ->> 0{scope}) \
              FROM {source}"
         )))
         .bind(report_id)
@@ -221,14 +229,14 @@ impl Store {
 
         step("before 2");
         // 2. Matching: EndToEndId done above; then mandate + amount among debits in flight.
-        sqlx::query(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE report_items SET collection_id = \
              (SELECT c.id FROM collections c JOIN mandates m ON m.id = c.mandate_id \
               WHERE m.reference = report_items.mandate_reference AND c.amount_centimes = report_items.amount_centimes \
-              AND c.status IN ('submitted', 'settled') ORDER BY c.id DESC LIMIT 1) \
+              AND c.status IN ('submitted', 'settled'){scope} ORDER BY c.id DESC LIMIT 1) \
              WHERE report_id = $1 AND collection_id IS NULL AND mandate_reference IS NOT NULL \
-             AND amount_centimes IS NOT NULL",
-        )
+             AND amount_centimes IS NOT NULL"
+        )))
         .bind(report_id)
         .execute(&mut *tx)
         .await?;

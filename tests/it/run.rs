@@ -535,3 +535,68 @@ both_backends!(
         check_invariants(&store, exchange.path()).await;
     }
 );
+
+both_backends!(
+    a_report_from_one_institution_does_not_touch_another_institutions_debits,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 1000);
+        planned(&store, 12).await;
+        run_date(&store, &settings, &actor(), date(), "t")
+            .await
+            .unwrap();
+        let sim = BankSim {
+            reject_per_mille: 0,
+            return_per_mille: 0,
+            seed: 3,
+            today: date(),
+            layouts: settings.layouts,
+        };
+        let answers = exchange.path().join("answers");
+        std::fs::create_dir_all(&answers).unwrap();
+        sim.answer(&settings.folder("bank", Folder::Outbox), &answers)
+            .unwrap();
+        let camt = waiting_files(&answers)
+            .into_iter()
+            .find(|p| p.to_string_lossy().contains("camt054"))
+            .expect("the bank answered with a camt.054");
+
+        // The bank's statement, arriving through Algérie Poste's folder or token, matches
+        // nothing Algérie Poste was sent: refused whole, the bank's debits untouched.
+        let misrouted = answers.join("misrouted-camt054.xml");
+        std::fs::copy(&camt, &misrouted).unwrap();
+        let outcome = import_file(
+            &store,
+            &settings,
+            &actor(),
+            &misrouted,
+            Some("poste"),
+            date(),
+        )
+        .await
+        .unwrap();
+        assert!(
+            matches!(outcome, ImportOutcome::Quarantined { .. }),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM collections WHERE status = 'settled'"
+            )
+            .await,
+            0
+        );
+        // From the bank it applies.
+        let outcome = import_file(&store, &settings, &actor(), &camt, Some("bank"), date())
+            .await
+            .unwrap();
+        let ImportOutcome::Applied { summary, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(summary.settled > 0, "{summary:?}");
+        assert_eq!(summary.exceptions, 0, "{summary:?}");
+        check_invariants(&store, exchange.path()).await;
+    }
+);
