@@ -105,6 +105,18 @@ pub struct Config {
     pub creditor_id: String,
     /// How long a run holds its date's lock; a holder that dies loses it after this.
     pub run_lease_seconds: u32,
+    /// Notices by SMTP: `smtp://HOST:PORT` (plain, for a relay on loopback),
+    /// `smtp://HOST?tls=required` (STARTTLS) or `smtps://USER:PASS@HOST` (TLS). Without
+    /// it notices are written as `.eml` files into `mail_dir`.
+    pub smtp_url: Option<Secret>,
+    /// Where notices go without SMTP (default: `mail` beside the SQLite file, else `./mail`).
+    pub mail_dir: Option<PathBuf>,
+    /// The sender of notices, `Name <address>`; its domain names the Message-IDs.
+    pub mail_from: String,
+    /// Where employers' replies go (a monitored mailbox), `Name <address>`.
+    pub mail_reply_to: Option<String>,
+    /// The employer portal's address, shown in notices (never with a token or an id).
+    pub portal_url: Option<String>,
 }
 
 impl Default for Config {
@@ -135,9 +147,17 @@ impl Default for Config {
             creditor_account: "00400174401001050486".to_owned(),
             creditor_id: "CACOBATPH".to_owned(),
             run_lease_seconds: 300,
+            smtp_url: None,
+            mail_dir: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            mail_reply_to: None,
+            portal_url: None,
         }
     }
 }
+
+/// The demo's sender; a deployment sets its own (`TAHSIL_MAIL_FROM`).
+pub const DEFAULT_MAIL_FROM: &str = "CACOBATPH <avis@cacobatph.invalid>";
 
 /// The file form: every field optional, unknown keys refused (a typo must not be ignored).
 #[derive(Debug, Default, Deserialize)]
@@ -167,6 +187,11 @@ struct FileConfig {
     creditor_account: Option<String>,
     creditor_id: Option<String>,
     run_lease_seconds: Option<u32>,
+    smtp_url: Option<Secret>,
+    mail_dir: Option<PathBuf>,
+    mail_from: Option<String>,
+    mail_reply_to: Option<String>,
+    portal_url: Option<String>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -195,6 +220,11 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_CREDITOR_ACCOUNT",
     "TAHSIL_CREDITOR_ID",
     "TAHSIL_RUN_LEASE_SECONDS",
+    "TAHSIL_SMTP_URL",
+    "TAHSIL_MAIL_DIR",
+    "TAHSIL_MAIL_FROM",
+    "TAHSIL_MAIL_REPLY_TO",
+    "TAHSIL_PORTAL_URL",
 ];
 
 /// The 15th of every month.
@@ -279,8 +309,21 @@ impl Config {
             creditor_name,
             creditor_account,
             creditor_id,
-            run_lease_seconds
+            run_lease_seconds,
+            mail_from
         );
+        if file.smtp_url.is_some() {
+            self.smtp_url = file.smtp_url;
+        }
+        if file.mail_dir.is_some() {
+            self.mail_dir = file.mail_dir;
+        }
+        if file.mail_reply_to.is_some() {
+            self.mail_reply_to = file.mail_reply_to;
+        }
+        if file.portal_url.is_some() {
+            self.portal_url = file.portal_url;
+        }
         Ok(())
     }
 
@@ -332,6 +375,21 @@ impl Config {
         }
         if let Some(v) = get("TAHSIL_EXCHANGE_DIR") {
             self.exchange_dir = PathBuf::from(v);
+        }
+        if let Some(v) = get("TAHSIL_SMTP_URL") {
+            self.smtp_url = Some(Secret::new(v));
+        }
+        if let Some(v) = get("TAHSIL_MAIL_DIR") {
+            self.mail_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("TAHSIL_MAIL_FROM") {
+            self.mail_from = v;
+        }
+        if let Some(v) = get("TAHSIL_MAIL_REPLY_TO") {
+            self.mail_reply_to = Some(v);
+        }
+        if let Some(v) = get("TAHSIL_PORTAL_URL") {
+            self.portal_url = Some(v);
         }
         for (name, slot) in [
             ("TAHSIL_BANK_FORMAT", &mut self.bank_format),

@@ -11,6 +11,7 @@ mod declarations;
 mod employers;
 mod jobs;
 mod mandates;
+mod notices;
 mod reconcile;
 mod reference;
 mod runs;
@@ -31,6 +32,10 @@ pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarat
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use jobs::Job;
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
+pub use notices::{
+    BreakdownLine, ClaimedNotice, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts,
+    NoticeFailure, NoticeKind, NoticeRecipient, NoticeRecord, NoticeSubject, SentNotice,
+};
 pub use reconcile::{
     Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
 };
