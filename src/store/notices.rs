@@ -322,14 +322,17 @@ impl Store {
         // PostgreSQL: concurrent workers skip each other's rows instead of queueing behind
         // them and then finding them taken. The outer condition is what guarantees a row
         // is claimed once (re-checked on the locked row); SKIP LOCKED only spreads work.
+        // The pick is a materialised CTE: as `id IN (SELECT … LIMIT n FOR UPDATE)`
+        // PostgreSQL may rescan the subquery per row and claim every ready row at once.
         let skip_locked = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
         let mut claimed = sqlx::query_as::<_, ClaimedNotice>(sqlx::AssertSqlSafe(format!(
-            "UPDATE notice_events SET locked_by = $1, locked_until = $2 \
-             WHERE id IN (SELECT id FROM notice_events WHERE {ready} ORDER BY id LIMIT $4{skip_locked}) \
-             AND {ready} RETURNING {CLAIMED_COLUMNS}"
+            "WITH picked AS MATERIALIZED \
+             (SELECT id FROM notice_events WHERE {ready} ORDER BY id LIMIT $4{skip_locked}) \
+             UPDATE notice_events SET locked_by = $1, locked_until = $2 \
+             WHERE id IN (SELECT id FROM picked) AND {ready} RETURNING {CLAIMED_COLUMNS}"
         )))
         .bind(worker)
         .bind(&until)
