@@ -902,7 +902,7 @@ fn the_demo_delivers_every_notice_of_its_cycle_and_counts_them() {
     // Receipts: numbered once, uniquely. Failure notices: the reason of their collection.
     let store = runtime.block_on(async {
         let db = dir.path().join("demo").join("tahsil.db");
-        let store = Store::connect(
+        Store::connect(
             &format!("sqlite://{}", db.display()),
             2,
             tahsil::crypto::AccountCipher::from_key_file(
@@ -912,8 +912,7 @@ fn the_demo_delivers_every_notice_of_its_cycle_and_counts_them() {
             mandates::BankTable::algeria_default(),
         )
         .await
-        .unwrap();
-        store
+        .unwrap()
     });
     // One advance notice per debit (retries included), a receipt per settled one, a
     // failure notice per rejected or returned one.
