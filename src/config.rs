@@ -117,6 +117,8 @@ pub struct Config {
     pub mail_reply_to: Option<String>,
     /// The employer portal's address, shown in notices (never with a token or an id).
     pub portal_url: Option<String>,
+    /// Notices in flight at once, and SMTP connections kept open for them.
+    pub mail_connections: u32,
 }
 
 impl Default for Config {
@@ -152,6 +154,7 @@ impl Default for Config {
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
             mail_reply_to: None,
             portal_url: None,
+            mail_connections: 8,
         }
     }
 }
@@ -192,6 +195,7 @@ struct FileConfig {
     mail_from: Option<String>,
     mail_reply_to: Option<String>,
     portal_url: Option<String>,
+    mail_connections: Option<u32>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -225,6 +229,7 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_MAIL_FROM",
     "TAHSIL_MAIL_REPLY_TO",
     "TAHSIL_PORTAL_URL",
+    "TAHSIL_MAIL_CONNECTIONS",
 ];
 
 /// The 15th of every month.
@@ -310,7 +315,8 @@ impl Config {
             creditor_account,
             creditor_id,
             run_lease_seconds,
-            mail_from
+            mail_from,
+            mail_connections
         );
         if file.smtp_url.is_some() {
             self.smtp_url = file.smtp_url;
@@ -412,6 +418,7 @@ impl Config {
             ),
             ("TAHSIL_NOTICE_DAYS", &mut self.notice_days),
             ("TAHSIL_RUN_LEASE_SECONDS", &mut self.run_lease_seconds),
+            ("TAHSIL_MAIL_CONNECTIONS", &mut self.mail_connections),
         ] {
             if let Some(v) = get(name) {
                 *slot = v.trim().parse().map_err(|_| {
@@ -424,6 +431,9 @@ impl Config {
         }
         if self.max_attempts == 0 {
             bail!("max_attempts must be at least 1 (the first presentation)");
+        }
+        if self.mail_connections == 0 {
+            bail!("mail_connections must be at least 1");
         }
         if self.database_max_connections == 0 {
             bail!("database_max_connections must be at least 1");

@@ -91,7 +91,7 @@ impl Mailer {
             })?),
         };
         let transport = match &config.smtp_url {
-            Some(url) => smtp_transport(url.expose())?,
+            Some(url) => smtp_transport(url.expose(), config.mail_connections)?,
             None => Transport::Folder(
                 config
                     .mail_dir
@@ -214,7 +214,7 @@ fn error_chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-fn smtp_transport(url: &str) -> anyhow::Result<Transport> {
+fn smtp_transport(url: &str, connections: u32) -> anyhow::Result<Transport> {
     let display = crate::store::redact_url(url);
     if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
         anyhow::bail!(
@@ -230,7 +230,7 @@ fn smtp_transport(url: &str) -> anyhow::Result<Transport> {
             )
         })?
         .timeout(Some(Duration::from_secs(30)))
-        .pool_config(PoolConfig::new().max_size(4))
+        .pool_config(PoolConfig::new().max_size(connections.max(1)))
         .build();
     Ok(Transport::Smtp { transport, display })
 }
@@ -293,7 +293,7 @@ mod tests {
     // The pooled transport starts its pool on the runtime: build it inside one.
     #[tokio::test]
     async fn the_smtp_transport_describes_itself_without_the_password() {
-        let transport = smtp_transport("smtps://user:hunter2@mail.example").unwrap();
+        let transport = smtp_transport("smtps://user:hunter2@mail.example", 2).unwrap();
         assert_eq!(transport.describe(), "smtps://user:***@mail.example");
         assert!(!format!("{transport:?}").contains("hunter2"));
     }

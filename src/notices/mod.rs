@@ -37,6 +37,10 @@ pub fn settings_from_config(config: &crate::config::Config, mailer: &Mailer) -> 
             reply_to: mailer.reply_to(),
             notice_days: config.notice_days,
         },
+        concurrency: usize::try_from(config.mail_connections).unwrap_or(1),
+        // A batch ends when its slowest notice is sent: several rounds per batch keep the
+        // connections busy.
+        batch: i64::from(config.mail_connections).saturating_mul(8).max(50),
         ..NoticeSettings::default()
     }
 }
