@@ -1017,3 +1017,85 @@ fn the_demo_delivers_every_notice_of_its_cycle_and_counts_them() {
         notice_counts(&summary).values().sum::<i64>()
     );
 }
+
+both_backends!(
+    a_dead_workers_notices_are_taken_over_and_a_resend_keeps_its_message_id,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let dir = tempfile::tempdir().unwrap();
+        advance_notices(&store, 3).await;
+        // A worker claims everything with a short lock, then dies.
+        let dead = store
+            .claim_notices("dead-worker", chrono::Duration::milliseconds(800), 10)
+            .await
+            .unwrap();
+        assert_eq!(dead.len(), 3);
+        assert!(
+            store
+                .claim_notices("live-worker", chrono::Duration::seconds(60), 10)
+                .await
+                .unwrap()
+                .is_empty(),
+            "locked notices are not claimed twice"
+        );
+        tokio::time::sleep(Duration::from_millis(900)).await;
+        let config = Config {
+            mail_dir: Some(dir.path().join("mail")),
+            mail_from: "CACOBATPH <avis@cacobatph.dz>".to_owned(),
+            ..Config::default()
+        };
+        let mailer = tahsil::notices::mailer_from_config(&config).unwrap();
+        let report = tahsil::notices::deliver_all(
+            &store,
+            &mailer,
+            &fast_settings(10),
+            "live-worker",
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            report.sent, 3,
+            "taken over once the lock expired: {report:?}"
+        );
+        let files = || -> BTreeMap<String, String> {
+            std::fs::read_dir(dir.path().join("mail"))
+                .unwrap()
+                .map(|e| e.unwrap().path())
+                .map(|p| {
+                    let raw = std::fs::read(&p).unwrap();
+                    (
+                        p.file_name().unwrap().to_string_lossy().into_owned(),
+                        parse(&raw).message_id,
+                    )
+                })
+                .collect()
+        };
+        let first = files();
+        assert_eq!(first.len(), 3);
+
+        // A crash after the hand-over and before the sent mark leaves a notice pending: it is
+        // sent again with the same Message-ID, and the folder still holds it once.
+        sqlx::query("UPDATE notice_events SET status = 'pending' WHERE id = (SELECT MIN(id) FROM notice_events)")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        sqlx::query(
+            "DELETE FROM notice_messages WHERE event_id = (SELECT MIN(id) FROM notice_events)",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        let again = tahsil::notices::deliver_all(
+            &store,
+            &mailer,
+            &fast_settings(10),
+            "live-worker",
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(again.sent, 1);
+        assert_eq!(files(), first, "same files, same Message-IDs");
+    }
+);
