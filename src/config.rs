@@ -511,6 +511,32 @@ mod tests {
     }
 
     #[test]
+    fn mail_settings_come_from_the_environment_and_the_smtp_password_stays_hidden() {
+        let mut config = Config::default();
+        config
+            .apply_env(env_of(&[
+                ("TAHSIL_SMTP_URL", "smtps://avis:hunter2@smtp.example.dz"),
+                ("TAHSIL_MAIL_FROM", "CACOBATPH <avis@example.dz>"),
+                ("TAHSIL_MAIL_REPLY_TO", "reclamations@example.dz"),
+                ("TAHSIL_MAIL_DIR", "/var/mail/tahsil"),
+                ("TAHSIL_MAIL_CONNECTIONS", "16"),
+            ]))
+            .unwrap();
+        assert_eq!(config.mail_from, "CACOBATPH <avis@example.dz>");
+        assert_eq!(
+            config.mail_reply_to.as_deref(),
+            Some("reclamations@example.dz")
+        );
+        assert_eq!(config.mail_dir, Some(PathBuf::from("/var/mail/tahsil")));
+        assert_eq!(config.mail_connections, 16);
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let err = Config::default()
+            .apply_env(env_of(&[("TAHSIL_MAIL_CONNECTIONS", "0")]))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("mail_connections"), "{err:#}");
+    }
+
+    #[test]
     fn secrets_do_not_show_in_debug_output() {
         let mut config = Config::default();
         config
