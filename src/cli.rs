@@ -119,6 +119,19 @@ enum Command {
         #[command(subcommand)]
         command: CalendarCommand,
     },
+    /// Notices to employers: counts by kind and status; failures for staff; send now.
+    Notices {
+        /// List the notices that failed for good and those waiting for a retry, with
+        /// their error (ids only, no personal data).
+        #[arg(long)]
+        failed: bool,
+        /// Send every pending notice now (TAHSIL_SMTP_URL, else the mail folder), then exit.
+        #[arg(long)]
+        send: bool,
+        /// Put a failed notice back in the queue (after fixing its cause).
+        #[arg(long, value_name = "ID")]
+        requeue: Option<i64>,
+    },
     /// Bank files: inspect or validate.
     Files {
         #[command(subcommand)]
@@ -378,6 +391,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(tokens_command(config, command))
         }
+        Command::Notices {
+            failed,
+            send,
+            requeue,
+        } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(notices_command(config, failed, send, requeue))
+        }
         Command::Serve { listen } => {
             if let Some(listen) = listen {
                 config.listen = listen;
@@ -403,6 +424,8 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         );
     }
     let settings = crate::cycle::CycleSettings::from_config(&config)?;
+    let mailer = crate::notices::mailer_from_config(&config)?;
+    let notice_settings = crate::notices::settings_from_config(&config, &mailer);
     let store = app::open_store(&config).await?;
     store.migrate().await?;
     let web_options = web::WebOptions {
@@ -416,6 +439,13 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         config.due_date_schedule.clone(),
         instance_name(),
         std::time::Duration::from_secs(30),
+        stopped.clone(),
+    ));
+    let notices = tokio::spawn(crate::notices::run_loop(
+        store.clone(),
+        mailer,
+        notice_settings,
+        format!("{}:notices", instance_name()),
         stopped,
     ));
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -434,6 +464,7 @@ async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     web::serve_with(listener, state, web_options, shutdown_signal()).await?;
     let _ = stop_scheduler.send(true);
     let _ = scheduler.await;
+    let _ = notices.await;
     store.close().await;
     Ok(ExitCode::SUCCESS)
 }
@@ -798,6 +829,83 @@ async fn calendar_command(config: Config, command: CalendarCommand) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
+async fn notices_command(
+    config: Config,
+    failed: bool,
+    send: bool,
+    requeue: Option<i64>,
+) -> anyhow::Result<ExitCode> {
+    let mailer = if send {
+        Some(crate::notices::mailer_from_config(&config)?)
+    } else {
+        None
+    };
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    if let Some(id) = requeue {
+        store
+            .requeue_notice(&crate::store::Actor::new("cli"), id)
+            .await?;
+        println!("notice {id} is queued again");
+    }
+    if let Some(mailer) = mailer {
+        let settings = crate::notices::settings_from_config(&config, &mailer);
+        let started = std::time::Instant::now();
+        let report = crate::notices::deliver_all(
+            &store,
+            &mailer,
+            &settings,
+            &format!("{}:notices", instance_name()),
+            std::time::Duration::ZERO,
+        )
+        .await?;
+        let elapsed = started.elapsed();
+        println!(
+            "sent {} notices to {} in {elapsed:.2?} ({} per second); {} to retry later, {} failed for good",
+            report.sent,
+            mailer.transport().describe(),
+            per_second(report.sent, elapsed),
+            report.postponed,
+            report.failed
+        );
+    }
+    let counts = store.notice_counts().await?;
+    if counts.is_empty() {
+        println!("no notice recorded");
+    }
+    for (kind, status, n) in &counts {
+        println!("{kind:<22} {status:<8} {n:>8}");
+    }
+    if failed {
+        let failures = store.notice_failures(false, 1000).await?;
+        if failures.is_empty() {
+            println!("no notice failed or waiting for a retry");
+        }
+        for f in failures {
+            println!(
+                "#{} employer {} {} {}: {} attempts{}, {}",
+                f.id,
+                f.employer_id,
+                f.kind,
+                f.status,
+                f.attempts,
+                f.next_attempt_at
+                    .map(|at| format!(", next at {at}"))
+                    .unwrap_or_default(),
+                f.last_error.unwrap_or_default()
+            );
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// A rate for people, counted in whole units over a duration (display only).
+fn per_second(count: u64, elapsed: std::time::Duration) -> u128 {
+    let millis = elapsed.as_millis().max(1);
+    u128::from(count) * 1000 / millis
+}
+
 async fn seed_command(
     config: Config,
     employers: u64,
@@ -850,6 +958,10 @@ async fn demo(
     if employers == 0 {
         anyhow::bail!("--employers must be at least 1");
     }
+    if config.mail_dir.is_none() {
+        config.mail_dir = Some(dir.join("mail"));
+    }
+    let mailer = crate::notices::mailer_from_config(&config)?;
     if !explicit_database {
         let db = crate::demo::reset_demo_database(&dir)?;
         config.database_url = format!("sqlite://{}", db.display());
@@ -901,6 +1013,18 @@ async fn demo(
     }
     let imports = crate::cycle::import::import_inboxes(&store, &settings, &actor, date).await?;
     let cycle_in = started.elapsed() - seeded_in - planned_in;
+    // Every notice of the cycle is delivered before the demo ends (a mail server that is
+    // down gets a minute; what it did not take stays queued for `serve`).
+    let notice_settings = crate::notices::settings_from_config(&config, &mailer);
+    crate::notices::deliver_all(
+        &store,
+        &mailer,
+        &notice_settings,
+        &format!("{}:notices", instance_name()),
+        std::time::Duration::from_secs(60),
+    )
+    .await?;
+    let mailed_in = started.elapsed() - seeded_in - planned_in - cycle_in;
     let counts = store.collection_counts(Some(date)).await?;
     let reasons = store.failure_reasons(date).await?;
     let notices = store.notice_counts().await?;
@@ -964,9 +1088,33 @@ async fn demo(
     }
     println!("  retries planned: {retries} debits re-presented later (insufficient funds)");
     println!("  exceptions for finance staff: {}", exceptions.len());
-    println!("  notices recorded (sent by the mailer, not built yet):");
+    let sent: i64 = notices
+        .iter()
+        .filter(|(_, status, _)| status == "sent")
+        .map(|(_, _, n)| n)
+        .sum();
+    match mailer.transport() {
+        crate::notices::Transport::Smtp { .. } => println!(
+            "  notices:       {sent} sent through {} in {mailed_in:.1?}, by kind:",
+            mailer.transport().describe()
+        ),
+        crate::notices::Transport::Folder(mail_dir) => println!(
+            "  notices:       {sent} written as .eml files into {} in {mailed_in:.1?}, by kind:",
+            mail_dir.display()
+        ),
+    }
     for (kind, status, n) in &notices {
-        println!("    {kind:<18} {status:<8} {n}");
+        println!("    {kind:<18} {status:<8} {n:>6}");
+    }
+    let undelivered: i64 = notices
+        .iter()
+        .filter(|(_, status, _)| status != "sent")
+        .map(|(_, _, n)| n)
+        .sum();
+    if undelivered > 0 {
+        println!(
+            "    ({undelivered} not delivered: `tahsil notices --failed` lists them; `tahsil serve` retries the pending ones)"
+        );
     }
     println!("browse it:");
     println!("  cargo run --release -- --database-url {url} serve");

@@ -108,6 +108,20 @@ pub struct Config {
     /// Mark session cookies `Secure` and send HSTS: set when served over HTTPS (behind a
     /// TLS-terminating proxy).
     pub cookie_secure: bool,
+    /// Notices by SMTP: `smtp://HOST:PORT` (plain, for a relay on loopback),
+    /// `smtp://HOST?tls=required` (STARTTLS) or `smtps://USER:PASS@HOST` (TLS). Without
+    /// it notices are written as `.eml` files into `mail_dir`.
+    pub smtp_url: Option<Secret>,
+    /// Where notices go without SMTP (default: `mail` beside the SQLite file, else `./mail`).
+    pub mail_dir: Option<PathBuf>,
+    /// The sender of notices, `Name <address>`; its domain names the Message-IDs.
+    pub mail_from: String,
+    /// Where employers' replies go (a monitored mailbox), `Name <address>`.
+    pub mail_reply_to: Option<String>,
+    /// The employer portal's address, shown in notices (never with a token or an id).
+    pub portal_url: Option<String>,
+    /// Notices in flight at once, and SMTP connections kept open for them.
+    pub mail_connections: u32,
 }
 
 impl Default for Config {
@@ -139,9 +153,18 @@ impl Default for Config {
             creditor_id: "CACOBATPH".to_owned(),
             run_lease_seconds: 300,
             cookie_secure: false,
+            smtp_url: None,
+            mail_dir: None,
+            mail_from: DEFAULT_MAIL_FROM.to_owned(),
+            mail_reply_to: None,
+            portal_url: None,
+            mail_connections: 8,
         }
     }
 }
+
+/// The demo's sender; a deployment sets its own (`TAHSIL_MAIL_FROM`).
+pub const DEFAULT_MAIL_FROM: &str = "CACOBATPH <avis@cacobatph.invalid>";
 
 /// The file form: every field optional, unknown keys refused (a typo must not be ignored).
 #[derive(Debug, Default, Deserialize)]
@@ -172,6 +195,12 @@ struct FileConfig {
     creditor_id: Option<String>,
     run_lease_seconds: Option<u32>,
     cookie_secure: Option<bool>,
+    smtp_url: Option<Secret>,
+    mail_dir: Option<PathBuf>,
+    mail_from: Option<String>,
+    mail_reply_to: Option<String>,
+    portal_url: Option<String>,
+    mail_connections: Option<u32>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -201,6 +230,12 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_CREDITOR_ID",
     "TAHSIL_RUN_LEASE_SECONDS",
     "TAHSIL_COOKIE_SECURE",
+    "TAHSIL_SMTP_URL",
+    "TAHSIL_MAIL_DIR",
+    "TAHSIL_MAIL_FROM",
+    "TAHSIL_MAIL_REPLY_TO",
+    "TAHSIL_PORTAL_URL",
+    "TAHSIL_MAIL_CONNECTIONS",
 ];
 
 /// The 15th of every month.
@@ -286,8 +321,22 @@ impl Config {
             creditor_account,
             creditor_id,
             run_lease_seconds,
-            cookie_secure
+            cookie_secure,
+            mail_from,
+            mail_connections
         );
+        if file.smtp_url.is_some() {
+            self.smtp_url = file.smtp_url;
+        }
+        if file.mail_dir.is_some() {
+            self.mail_dir = file.mail_dir;
+        }
+        if file.mail_reply_to.is_some() {
+            self.mail_reply_to = file.mail_reply_to;
+        }
+        if file.portal_url.is_some() {
+            self.portal_url = file.portal_url;
+        }
         Ok(())
     }
 
@@ -340,6 +389,21 @@ impl Config {
         if let Some(v) = get("TAHSIL_EXCHANGE_DIR") {
             self.exchange_dir = PathBuf::from(v);
         }
+        if let Some(v) = get("TAHSIL_SMTP_URL") {
+            self.smtp_url = Some(Secret::new(v));
+        }
+        if let Some(v) = get("TAHSIL_MAIL_DIR") {
+            self.mail_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = get("TAHSIL_MAIL_FROM") {
+            self.mail_from = v;
+        }
+        if let Some(v) = get("TAHSIL_MAIL_REPLY_TO") {
+            self.mail_reply_to = Some(v);
+        }
+        if let Some(v) = get("TAHSIL_PORTAL_URL") {
+            self.portal_url = Some(v);
+        }
         for (name, slot) in [
             ("TAHSIL_BANK_FORMAT", &mut self.bank_format),
             ("TAHSIL_POSTAL_FORMAT", &mut self.postal_format),
@@ -361,6 +425,7 @@ impl Config {
             ),
             ("TAHSIL_NOTICE_DAYS", &mut self.notice_days),
             ("TAHSIL_RUN_LEASE_SECONDS", &mut self.run_lease_seconds),
+            ("TAHSIL_MAIL_CONNECTIONS", &mut self.mail_connections),
         ] {
             if let Some(v) = get(name) {
                 *slot = v.trim().parse().map_err(|_| {
@@ -380,6 +445,9 @@ impl Config {
         }
         if self.max_attempts == 0 {
             bail!("max_attempts must be at least 1 (the first presentation)");
+        }
+        if self.mail_connections == 0 {
+            bail!("mail_connections must be at least 1");
         }
         if self.database_max_connections == 0 {
             bail!("database_max_connections must be at least 1");
@@ -454,6 +522,32 @@ mod tests {
             text.contains("TAHSIL_DUE_DATE_SCHEDULE") && text.contains("0 0 0 15 * *"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn mail_settings_come_from_the_environment_and_the_smtp_password_stays_hidden() {
+        let mut config = Config::default();
+        config
+            .apply_env(env_of(&[
+                ("TAHSIL_SMTP_URL", "smtps://avis:hunter2@smtp.example.dz"),
+                ("TAHSIL_MAIL_FROM", "CACOBATPH <avis@example.dz>"),
+                ("TAHSIL_MAIL_REPLY_TO", "reclamations@example.dz"),
+                ("TAHSIL_MAIL_DIR", "/var/mail/tahsil"),
+                ("TAHSIL_MAIL_CONNECTIONS", "16"),
+            ]))
+            .unwrap();
+        assert_eq!(config.mail_from, "CACOBATPH <avis@example.dz>");
+        assert_eq!(
+            config.mail_reply_to.as_deref(),
+            Some("reclamations@example.dz")
+        );
+        assert_eq!(config.mail_dir, Some(PathBuf::from("/var/mail/tahsil")));
+        assert_eq!(config.mail_connections, 16);
+        assert!(!format!("{config:?}").contains("hunter2"));
+        let err = Config::default()
+            .apply_env(env_of(&[("TAHSIL_MAIL_CONNECTIONS", "0")]))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("mail_connections"), "{err:#}");
     }
 
     #[test]

@@ -288,6 +288,21 @@ pub fn reset_demo_database(dir: &Path) -> anyhow::Result<PathBuf> {
                 .with_context(|| format!("cannot remove the old demo file {}", path.display()))?;
         }
     }
+    // The previous demo's notices go with its database.
+    if let Ok(entries) = std::fs::read_dir(dir.join("mail")) {
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("notice-") && name.ends_with(".eml") {
+                std::fs::remove_file(entry.path()).with_context(|| {
+                    format!(
+                        "cannot remove the old demo notice {}",
+                        entry.path().display()
+                    )
+                })?;
+            }
+        }
+    }
     Ok(db)
 }
 

@@ -11,6 +11,7 @@ pub mod crypto;
 pub mod cycle;
 pub mod demo;
 pub mod files;
+pub mod notices;
 pub mod period;
 pub mod progress;
 pub mod store;

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{AnyConnection, FromRow};
 
+use super::notices::{self, NoticeKind};
 use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique, timestamp};
 
 /// A mandate as shown to people: the account only masked.
@@ -340,6 +341,22 @@ impl Store {
                 "the mandate changed while it was being signed; reload and try again".to_owned(),
             ));
         }
+        // The employer is told in the same transaction (outbox): a first mandate is
+        // "signed", one that supersedes an active mandate "replaced".
+        let kind = if previous_active.is_some() {
+            NoticeKind::MandateReplaced
+        } else {
+            NoticeKind::MandateSigned
+        };
+        notices::record_event(
+            &mut tx,
+            row.employer_id,
+            kind,
+            mandate_id,
+            &format!("{}:{mandate_id}", kind.code()),
+            &now_text,
+        )
+        .await?;
         audit::record(
             &mut tx,
             &now_text,
@@ -396,6 +413,15 @@ impl Store {
                 "the mandate changed while it was being revoked; reload and try again".to_owned(),
             ));
         }
+        notices::record_event(
+            &mut tx,
+            row.employer_id,
+            NoticeKind::MandateRevoked,
+            mandate_id,
+            &format!("mandate_revoked:{mandate_id}"),
+            &now_text,
+        )
+        .await?;
         audit::record(
             &mut tx,
             &now_text,

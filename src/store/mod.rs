@@ -13,6 +13,7 @@ mod employers;
 mod jobs;
 mod mandates;
 mod portal;
+mod notices;
 mod reconcile;
 mod reference;
 mod runs;
@@ -36,6 +37,10 @@ pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use jobs::Job;
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
 pub use portal::{CollectionView, UpcomingDebit, UpcomingLine};
+pub use notices::{
+    BreakdownLine, ClaimedNotice, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts,
+    NoticeFailure, NoticeKind, NoticeRecipient, NoticeRecord, NoticeSubject, SentNotice,
+};
 pub use reconcile::{
     Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
 };

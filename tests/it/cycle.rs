@@ -156,10 +156,11 @@ both_backends!(
             .unwrap();
         assert_eq!((again.planned, again.lines), (0, 0), "{again:?}");
         assert_eq!(store.collections_on(date).await.unwrap(), collections);
-        let notices_after: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM notice_events")
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
+        let notices_after: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM notice_events WHERE kind = 'advance_notice'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
         assert_eq!(notices_after, 2);
         let audits: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM audit_log WHERE action = 'collection.planned'",

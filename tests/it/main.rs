@@ -10,6 +10,7 @@ mod cli;
 mod crash;
 mod cycle;
 mod files;
+mod notices;
 mod run;
 mod scale;
 mod store;
