@@ -16,4 +16,5 @@ mod scale;
 mod store;
 mod web;
 mod web_bank;
+mod web_ops;
 mod web_pages;
