@@ -45,6 +45,8 @@ pub(super) fn router(state: AppState, web: WebState) -> Router<WebState> {
         .route("/declarations/{id}", get(get_declaration))
         .route("/audit/{entity}/{id}", get(audit_trail))
         .layer(middleware::from_fn_with_state(state, require_token))
+        // Public, like the README: the description of the API, not its data.
+        .route("/openapi.json", get(super::openapi::document))
         .nest("/bank", super::bank::router(web))
         .fallback(not_found)
 }

@@ -13,6 +13,8 @@ mod bank;
 mod console;
 mod error;
 mod i18n;
+mod metrics;
+mod openapi;
 mod pages;
 mod portal;
 mod session;
@@ -56,6 +58,8 @@ pub struct WebOptions {
 pub(crate) struct WebState {
     pub app: AppState,
     pub options: Arc<WebOptions>,
+    /// Request latencies for `/metrics`.
+    pub requests: Arc<metrics::RequestMetrics>,
 }
 
 impl FromRef<WebState> for AppState {
@@ -79,9 +83,11 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
     let web = WebState {
         app: state.clone(),
         options: Arc::new(options),
+        requests: Arc::default(),
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(metrics::metrics))
         .nest("/api/v1", api::router(state, web.clone()))
         .merge(pages::router())
         .merge(portal::router())
@@ -89,6 +95,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         .layer(middleware::from_fn(move |request, next| {
             security_headers(request, next, secure)
         }))
+        .layer(middleware::from_fn_with_state(web.clone(), metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(web)
 }

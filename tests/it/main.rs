@@ -6,6 +6,7 @@
 mod harness;
 
 mod api;
+mod browser;
 mod cli;
 mod crash;
 mod cycle;
@@ -16,4 +17,5 @@ mod scale;
 mod store;
 mod web;
 mod web_bank;
+mod web_ops;
 mod web_pages;
