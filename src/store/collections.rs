@@ -106,11 +106,29 @@ impl Store {
         sqlx::query("CREATE INDEX plan_source_employer ON plan_source (employer_id)")
             .execute(&mut *tx)
             .await?;
+
+        // Per employer: the debit's amount, and its sequence type as the run's re-check
+        // would stamp it (FRST until a debit of the mandate has settled), so that the
+        // re-check rewrites only the collections whose type changed since.
+        sqlx::query(
+            "CREATE TEMP TABLE plan_debits (employer_id BIGINT NOT NULL, mandate_id BIGINT NOT NULL, \
+             channel TEXT NOT NULL, ceiling_centimes BIGINT, amount_centimes BIGINT NOT NULL, sequence_type TEXT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO plan_debits (employer_id, mandate_id, channel, ceiling_centimes, amount_centimes, sequence_type) \
+             SELECT employer_id, mandate_id, channel, ceiling_centimes, CAST(SUM(total_centimes) AS BIGINT), \
+             CASE WHEN EXISTS (SELECT 1 FROM collections p WHERE p.mandate_id = plan_source.mandate_id \
+               AND p.status = 'settled') THEN 'RCUR' ELSE 'FRST' END \
+             FROM plan_source GROUP BY employer_id, mandate_id, channel, ceiling_centimes",
+        )
+        .execute(&mut *tx)
+        .await?;
         step("collectible lines read");
 
         let over_ceiling: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT mandate_id FROM plan_source GROUP BY mandate_id, ceiling_centimes \
-             HAVING ceiling_centimes IS NOT NULL AND SUM(total_centimes) > ceiling_centimes) over_limit",
+            "SELECT COUNT(*) FROM plan_debits WHERE ceiling_centimes IS NOT NULL AND amount_centimes > ceiling_centimes",
         )
         .fetch_one(&mut *tx)
         .await?;
@@ -120,12 +138,10 @@ impl Store {
         // its collectible lines.
         let planned = sqlx::query(
             "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, \
-             status, attempt, end_to_end_id, noticed_on, created_at, updated_at) \
-             SELECT employer_id, mandate_id, channel, $1, CAST(SUM(total_centimes) AS BIGINT), 'planned', 1, \
-             'T' || $2 || 'M' || CAST(mandate_id AS TEXT), $3, $4, $4 FROM plan_source \
-             GROUP BY employer_id, mandate_id, channel, ceiling_centimes \
-             HAVING SUM(total_centimes) > 0 \
-                AND (ceiling_centimes IS NULL OR SUM(total_centimes) <= ceiling_centimes)",
+             status, attempt, end_to_end_id, noticed_on, created_at, updated_at, sequence_type) \
+             SELECT employer_id, mandate_id, channel, $1, amount_centimes, 'planned', 1, \
+             'T' || $2 || 'M' || CAST(mandate_id AS TEXT), $3, $4, $4, sequence_type FROM plan_debits \
+             WHERE amount_centimes > 0 AND (ceiling_centimes IS NULL OR amount_centimes <= ceiling_centimes)",
         )
         .bind(&date)
         .bind(&compact)
@@ -150,6 +166,9 @@ impl Store {
         .await?
         .rows_affected();
         sqlx::query("DROP TABLE plan_source")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DROP TABLE plan_debits")
             .execute(&mut *tx)
             .await?;
 
