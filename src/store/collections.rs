@@ -83,26 +83,66 @@ impl Store {
                 .fetch_one(&mut *tx)
                 .await?;
 
-        let over_ceiling: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM (SELECT m.id {COLLECTIBLE} GROUP BY m.id, m.ceiling_centimes \
-             HAVING m.ceiling_centimes IS NOT NULL AND SUM(l.total_centimes) > m.ceiling_centimes) over_limit"
+        // 0. The collectible lines, read once into a private table: planning then never
+        // reads a table it is writing (a plan that re-scans `collection_lines` per line
+        // while inserting into it is quadratic), and the collections and their lines come
+        // from the same rows, so each amount is the sum of its lines by construction. The
+        // index makes every join order against the new collections cheap, whatever the
+        // planner estimates for rows inserted in this very transaction (it has no
+        // statistics for them).
+        sqlx::query(
+            "CREATE TEMP TABLE plan_source (employer_id BIGINT NOT NULL, mandate_id BIGINT NOT NULL, \
+             channel TEXT NOT NULL, ceiling_centimes BIGINT, line_id BIGINT NOT NULL, total_centimes BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO plan_source (employer_id, mandate_id, channel, ceiling_centimes, line_id, total_centimes) \
+             SELECT m.employer_id, m.id, a.kind, m.ceiling_centimes, l.id, l.total_centimes {COLLECTIBLE}"
         )))
         .bind(&date)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("CREATE INDEX plan_source_employer ON plan_source (employer_id)")
+            .execute(&mut *tx)
+            .await?;
+
+        // Per employer: the debit's amount, and its sequence type as the run's re-check
+        // would stamp it (FRST until a debit of the mandate has settled), so that the
+        // re-check rewrites only the collections whose type changed since.
+        sqlx::query(
+            "CREATE TEMP TABLE plan_debits (employer_id BIGINT NOT NULL, mandate_id BIGINT NOT NULL, \
+             channel TEXT NOT NULL, ceiling_centimes BIGINT, amount_centimes BIGINT NOT NULL, sequence_type TEXT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO plan_debits (employer_id, mandate_id, channel, ceiling_centimes, amount_centimes, sequence_type) \
+             SELECT employer_id, mandate_id, channel, ceiling_centimes, CAST(SUM(total_centimes) AS BIGINT), \
+             CASE WHEN EXISTS (SELECT 1 FROM collections p WHERE p.mandate_id = plan_source.mandate_id \
+               AND p.status = 'settled') THEN 'RCUR' ELSE 'FRST' END \
+             FROM plan_source GROUP BY employer_id, mandate_id, channel, ceiling_centimes",
+        )
+        .execute(&mut *tx)
+        .await?;
+        step("collectible lines read");
+
+        let over_ceiling: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM plan_debits WHERE ceiling_centimes IS NOT NULL AND amount_centimes > ceiling_centimes",
+        )
         .fetch_one(&mut *tx)
         .await?;
 
         step("over ceiling counted");
-        // 1. One collection per eligible employer; the amount is settled in step 3.
-        let planned = sqlx::query(sqlx::AssertSqlSafe(format!(
+        // 1. One collection per eligible employer (one active mandate each), for the sum of
+        // its collectible lines.
+        let planned = sqlx::query(
             "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, \
-             status, attempt, end_to_end_id, noticed_on, created_at, updated_at) \
-             SELECT m.employer_id, m.id, a.kind, $1, CAST(SUM(l.total_centimes) AS BIGINT), 'planned', 1, \
-             'T' || $2 || 'M' || CAST(m.id AS TEXT), $3, $4, $4 \
-             {COLLECTIBLE} \
-             GROUP BY m.employer_id, m.id, a.kind, m.ceiling_centimes \
-             HAVING SUM(l.total_centimes) > 0 \
-                AND (m.ceiling_centimes IS NULL OR SUM(l.total_centimes) <= m.ceiling_centimes)"
-        )))
+             status, attempt, end_to_end_id, noticed_on, created_at, updated_at, sequence_type) \
+             SELECT employer_id, mandate_id, channel, $1, amount_centimes, 'planned', 1, \
+             'T' || $2 || 'M' || CAST(mandate_id AS TEXT), $3, $4, $4, sequence_type FROM plan_debits \
+             WHERE amount_centimes > 0 AND (ceiling_centimes IS NULL OR amount_centimes <= ceiling_centimes)",
+        )
         .bind(&date)
         .bind(&compact)
         .bind(noticed_on.to_string())
@@ -112,35 +152,28 @@ impl Store {
         .rows_affected();
 
         step("collections inserted");
-        // 2. Their breakdown, line by line.
+        // 2. Their breakdown, line by line: the same rows, of the employers planned in 1.
+        // (A line made live elsewhere since 0 fails the partial unique index and with it
+        // the whole plan, rather than being collected twice.)
         let lines = sqlx::query(
             "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
-             SELECT c.id, l.id, l.total_centimes, 1 FROM collections c \
-             JOIN declarations d ON d.employer_id = c.employer_id AND d.status = 'submitted' AND d.due_from <= c.collection_date \
-             JOIN declaration_lines l ON l.declaration_id = d.id AND l.status = 'submitted' \
-             WHERE c.collection_date = $1 AND c.id > $2 \
-               AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1)",
+             SELECT c.id, p.line_id, p.total_centimes, 1 FROM plan_source p \
+             JOIN collections c ON c.employer_id = p.employer_id AND c.collection_date = $1 AND c.id > $2",
         )
         .bind(&date)
         .bind(before)
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        sqlx::query("DROP TABLE plan_source")
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DROP TABLE plan_debits")
+            .execute(&mut *tx)
+            .await?;
 
         step("lines inserted");
-        // 3. Each amount is exactly the sum of its lines, whatever changed in between.
-        sqlx::query(
-            "UPDATE collections SET amount_centimes = \
-             (SELECT CAST(SUM(cl.amount_centimes) AS BIGINT) FROM collection_lines cl WHERE cl.collection_id = collections.id) \
-             WHERE collection_date = $1 AND id > $2",
-        )
-        .bind(&date)
-        .bind(before)
-        .execute(&mut *tx)
-        .await?;
-
-        step("amounts summed");
-        // 4. An advance notice per new collection, and 5. its audit entry. (The lines are
+        // 3. An advance notice per new collection, and 4. its audit entry. (The lines are
         // now scheduled: their live collection lines say so — `declaration_line_states`.)
         sqlx::query(
             "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \

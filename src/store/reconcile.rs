@@ -351,9 +351,10 @@ impl Store {
             .bind(&retry_text)
             .execute(&mut *tx)
             .await?;
+            // (`live <> 0`: the lines by primary key, see `release_lines`.)
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE collections SET amount_centimes = (SELECT CAST(SUM(cl.amount_centimes) AS BIGINT) \
-                 FROM collection_lines cl WHERE cl.collection_id = collections.id AND cl.live = 1) \
+                 FROM collection_lines cl WHERE cl.collection_id = collections.id AND cl.live <> 0) \
                  WHERE id IN (SELECT n.id FROM collections n WHERE {new_retries})"
             )))
             .bind(report_id)

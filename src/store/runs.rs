@@ -297,11 +297,14 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        sqlx::query(
-            "UPDATE collections SET sequence_type = CASE WHEN EXISTS (SELECT 1 FROM collections p \
-             WHERE p.mandate_id = collections.mandate_id AND p.status = 'settled') THEN 'RCUR' ELSE 'FRST' END \
-             WHERE collection_date = $1 AND status = 'planned'",
-        )
+        // Only the collections whose type changed (planning stamps it already): rewriting
+        // 100,000 rows that stay the same cost PostgreSQL 3 s of new row versions.
+        let sequence_type = "CASE WHEN EXISTS (SELECT 1 FROM collections p \
+             WHERE p.mandate_id = collections.mandate_id AND p.status = 'settled') THEN 'RCUR' ELSE 'FRST' END";
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE collections SET sequence_type = {sequence_type} \
+             WHERE collection_date = $1 AND status = 'planned' AND COALESCE(sequence_type, '') <> {sequence_type}"
+        )))
         .bind(&date_text)
         .execute(&mut *tx)
         .await?;
@@ -675,13 +678,19 @@ impl Store {
 
 /// Takes lines of the collections matching `which` (SQL over `c`, `$1` bound to `param`)
 /// out of them: no longer live, so owed again (`unpaid` in `declaration_line_states`).
+///
+/// `live <> 0` rather than `live = 1` (the same rows: `live` is 0 or 1) keeps the partial
+/// index `collection_lines_one_live` out of this plan: without statistics on the lines
+/// just planned, PostgreSQL otherwise ANDs a bitmap of that whole index (every live
+/// line) into each collection's lookup — 12 ms per failed collection instead of
+/// microseconds through the primary key.
 pub(super) async fn release_lines(
     tx: &mut sqlx::AnyConnection,
     which: &str,
     param: &str,
 ) -> StoreResult<()> {
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE collection_lines SET live = 0 WHERE live = 1 AND collection_id IN \
+        "UPDATE collection_lines SET live = 0 WHERE live <> 0 AND collection_id IN \
          (SELECT c.id FROM collections c WHERE {which})"
     )))
     .bind(param)
