@@ -12,8 +12,8 @@ mod declarations;
 mod employers;
 mod jobs;
 mod mandates;
-mod portal;
 mod notices;
+mod portal;
 mod reconcile;
 mod reference;
 mod runs;
@@ -36,11 +36,11 @@ pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarat
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use jobs::Job;
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
-pub use portal::{CollectionView, UpcomingDebit, UpcomingLine};
 pub use notices::{
     BreakdownLine, ClaimedNotice, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts,
     NoticeFailure, NoticeKind, NoticeRecipient, NoticeRecord, NoticeSubject, SentNotice,
 };
+pub use portal::{CollectionView, UpcomingDebit, UpcomingLine};
 pub use reconcile::{
     Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
 };
