@@ -202,6 +202,13 @@ async fn move_date(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    // Their advance notices not yet sent are withdrawn (a new one goes out for the moved).
+    super::runs::withdraw_unsent_advance_notices(
+        &mut *tx,
+        "c.collection_date = $1 AND c.status IN ('planned', 'cancelled')",
+        &from_text,
+    )
+    .await?;
     if released > 0 {
         super::runs::release_lines(
             &mut *tx,

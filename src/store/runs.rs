@@ -296,6 +296,12 @@ impl Store {
             .bind(actor.as_str())
             .execute(&mut *tx)
             .await?;
+            withdraw_unsent_advance_notices(
+                &mut tx,
+                "c.collection_date = $1 AND c.status = 'cancelled'",
+                &date_text,
+            )
+            .await?;
         }
         // Only the collections whose type changed (planning stamps it already): rewriting
         // 100,000 rows that stay the same cost PostgreSQL 3 s of new row versions.
@@ -674,6 +680,25 @@ impl Store {
         .await?;
         Ok(())
     }
+}
+
+/// Withdraws the advance notices of the collections matching `which` (SQL over `c`, `$1`
+/// bound to `param`) that no worker has taken yet: an employer is not told of a debit that
+/// will not happen (cancelled) or no longer on that date (moved: its new notice replaces
+/// it). A notice already claimed or sent stays; it was, or is being, delivered.
+pub(super) async fn withdraw_unsent_advance_notices(
+    tx: &mut sqlx::AnyConnection,
+    which: &str,
+    param: &str,
+) -> StoreResult<u64> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM notice_events WHERE kind = 'advance_notice' AND status = 'pending' \
+         AND locked_by IS NULL AND subject_id IN (SELECT c.id FROM collections c WHERE {which})"
+    )))
+    .bind(param)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
 }
 
 /// Takes lines of the collections matching `which` (SQL over `c`, `$1` bound to `param`)

@@ -304,14 +304,18 @@ both_backends!(
         );
         assert_eq!(moved_a.amount.to_string(), "366.30", "12.21 % of 3,000.00");
         // A new advance notice carries the new date; C's released lines are collectible again.
-        let notices: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM notice_events WHERE kind = 'advance_notice' AND subject_id = $1",
+        let notices: Vec<String> = sqlx::query_scalar(
+            "SELECT dedupe_key FROM notice_events WHERE kind = 'advance_notice' AND subject_id = $1",
         )
         .bind(moved_a.id)
-        .fetch_one(store.pool())
+        .fetch_all(store.pool())
         .await
         .unwrap();
-        assert_eq!(notices, 2, "the first notice and the one with the new date");
+        assert_eq!(
+            notices,
+            vec![format!("advance_notice:{}:2026-12-16", moved_a.id)],
+            "the unsent notice of the old date is withdrawn, the new date's replaces it"
+        );
         let released: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM declaration_line_states s JOIN declarations d ON d.id = s.declaration_id \
              WHERE d.employer_id = $1 AND s.state = 'unpaid'",

@@ -492,6 +492,12 @@ both_backends!(
          WHERE cl.collection_id = {collection} AND l.state = 'unpaid' AND cl.live = 0"
     )).await;
         assert_eq!(unpaid, 3, "its three worksites' lines are owed again");
+        let notices = scalar(
+            &store,
+            &format!("SELECT COUNT(*) FROM notice_events WHERE kind = 'advance_notice' AND subject_id = {collection}"),
+        )
+        .await;
+        assert_eq!(notices, 0, "its advance notice, not sent yet, is withdrawn");
         check_invariants(&store, exchange.path()).await;
     }
 );
