@@ -143,7 +143,9 @@ pub async fn deliver_batch(
         store.release_notices(worker, &unstarted).await?;
     }
     if report.claimed > 0 {
-        tracing::info!(
+        // Per batch: debug (a national run is hundreds of batches); failures and
+        // postponements are logged where they happen.
+        tracing::debug!(
             worker,
             claimed = report.claimed,
             sent = report.sent,
