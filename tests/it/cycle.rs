@@ -16,7 +16,12 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
-async fn signed_mandate(store: &Store, employer: i64, account: &str, ceiling: Option<&str>) -> i64 {
+pub async fn signed_mandate(
+    store: &Store,
+    employer: i64,
+    account: &str,
+    ceiling: Option<&str>,
+) -> i64 {
     let mandate = store
         .create_mandate(
             &actor(),

@@ -10,15 +10,13 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 use mail_parser::{MessageParser, MimeHeaders};
-use mandates::{AccountId, Amount};
+use mandates::Amount;
 use tahsil::config::{Config, Secret};
 use tahsil::notices::{Mailer, NoticeSettings, RenderContext};
-use tahsil::store::{
-    Actor, NewDeclaration, NewDeclarationLine, NewEmployer, NewMandate, NewWorksite, SignMandate,
-    Store,
-};
+use tahsil::store::{Actor, NewDeclaration, NewDeclarationLine, NewEmployer, NewWorksite, Store};
 
 use crate::both_backends;
+use crate::cycle::signed_mandate;
 use crate::harness::{TestDb, skip};
 
 /// The test SMTP server: accepts everything except recipients containing `reject` (550,
@@ -345,35 +343,6 @@ async fn worksite(store: &Store, employer: i64, code: &str, name: &str) {
         .unwrap();
 }
 
-async fn signed_mandate(store: &Store, employer: i64, account: &str) -> i64 {
-    let mandate = store
-        .create_mandate(
-            &actor(),
-            employer,
-            NewMandate {
-                account: AccountId::parse(account).unwrap(),
-                ceiling: None,
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .sign_mandate(
-            &actor(),
-            mandate.id,
-            SignMandate {
-                signer: "Gérant".to_owned(),
-                ip: "192.0.2.1".to_owned(),
-                user_agent: "test".to_owned(),
-                consent_version: "2026-01".to_owned(),
-                consent_text_sha256: "b".repeat(64),
-            },
-        )
-        .await
-        .unwrap();
-    mandate.id
-}
-
 async fn declare(store: &Store, employer: i64, lines: &[(&str, &str)]) {
     store
         .submit_declaration(
@@ -427,16 +396,16 @@ both_backends!(
         let a = employer(&store, "31000001", "compta.a@example.dz", "both").await;
         worksite(&store, a, "W1", "Logements LPL Bir El Djir").await;
         worksite(&store, a, "W2", "Lycée Es Senia").await;
-        signed_mandate(&store, a, FIRST_ACCOUNT).await;
-        signed_mandate(&store, a, SECOND_ACCOUNT).await;
+        signed_mandate(&store, a, FIRST_ACCOUNT, None).await;
+        signed_mandate(&store, a, SECOND_ACCOUNT, None).await;
         declare(&store, a, &[("W1", "100000.00"), ("W2", "50000.00")]).await;
         // B: French only. C: Arabic only, revokes its mandate.
         let b = employer(&store, "31000002", "compta.b@example.dz", "fr").await;
         worksite(&store, b, "S1", "Barrage").await;
-        signed_mandate(&store, b, "200 12").await;
+        signed_mandate(&store, b, "200 12", None).await;
         declare(&store, b, &[("S1", "20000.00")]).await;
         let c = employer(&store, "31000003", "compta.c@example.dz", "ar").await;
-        let revoked = signed_mandate(&store, c, "23115007 32").await;
+        let revoked = signed_mandate(&store, c, "23115007 32", None).await;
         store
             .revoke_mandate(&actor(), revoked, "test")
             .await
@@ -776,7 +745,7 @@ both_backends!(
             (deferred, SECOND_ACCOUNT),
             (fine, "200 12"),
         ] {
-            signed_mandate(&store, e, account).await;
+            signed_mandate(&store, e, account, None).await;
         }
         let mailer = smtp_mailer(&server.url()).await;
         tahsil::notices::deliver_all(
