@@ -97,8 +97,39 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         }))
         .layer(middleware::from_fn_with_state(web.clone(), metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(middleware::from_fn(request_id))
         .with_state(web)
 }
+
+/// Every request gets an id, in the span of everything logged while serving it and in
+/// the `X-Request-Id` response header (a caller's own id is kept when it is a short
+/// token), so a user's report, a proxy's log line and ours can be matched.
+async fn request_id(request: Request, next: Next) -> Response {
+    use tracing::Instrument;
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            use rand::RngCore;
+            format!("{:016x}", rand::rng().next_u64())
+        });
+    let span = tracing::info_span!("request", id = %id);
+    let mut response = next.run(request).instrument(span).await;
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// Headers on every response: no framing, no sniffing, a strict content policy (no
 /// inline script or style: pages work without JavaScript), no referrer leaks.

@@ -436,7 +436,7 @@ both_backends!(
 );
 
 both_backends!(
-    every_response_carries_the_security_headers,
+    every_response_carries_the_security_headers_and_a_request_id,
     |db: TestDb| async move {
         let app = WebApp::spawn(&db).await;
         for path in [
@@ -455,6 +455,27 @@ both_backends!(
             assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
             assert_eq!(headers["x-frame-options"], "DENY", "{path}");
             assert_eq!(headers["referrer-policy"], "same-origin", "{path}");
+            let id = headers["x-request-id"].to_str().unwrap();
+            assert!(
+                id.len() == 16 && id.bytes().all(|b| b.is_ascii_hexdigit()),
+                "{path}: {id}"
+            );
         }
+        // A caller's own request id is kept (and a malformed one replaced).
+        let client = reqwest::Client::new();
+        let kept = client
+            .get(app.url("/healthz"))
+            .header("x-request-id", "proxy-7f3a_01")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(kept.headers()["x-request-id"], "proxy-7f3a_01");
+        let replaced = client
+            .get(app.url("/healthz"))
+            .header("x-request-id", "two words")
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(replaced.headers()["x-request-id"], "two words");
     }
 );
