@@ -293,7 +293,8 @@ impl View {
         }
     }
 
-    fn mandate(&mut self, m: &MandateFacts, lang: Lang) {
+    fn mandate(&mut self, facts: &MandateFacts, lang: Lang) {
+        let m = &facts.mandate;
         self.reference = m.reference.clone();
         self.account = last4(&m.account_masked);
         self.institution = institution(&m.account_kind, m.bank_name.as_deref(), lang);
@@ -302,11 +303,11 @@ impl View {
         if matches!(m.status.as_str(), "revoked" | "suspended") {
             self.since = date(&m.updated_at);
         }
-        if let Some((reference, masked)) = &m.replaced {
+        if let Some((reference, masked)) = &facts.replaced {
             self.old_reference = reference.clone();
             self.old_account = last4(masked);
         }
-        let category = m
+        let category = facts
             .suspension_reason
             .as_deref()
             .and_then(ReasonCategory::from_code)
@@ -505,7 +506,7 @@ pub fn last4(masked: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::{NoticeRecipient, NoticeSubject};
+    use crate::store::{MandateRecord, NoticeRecipient, NoticeSubject};
 
     fn a(text: &str) -> Amount {
         Amount::parse(text).unwrap()
@@ -743,18 +744,27 @@ mod tests {
 
     fn mandate() -> MandateFacts {
         MandateFacts {
-            id: 5,
-            employer_id: 7,
-            reference: "CACOBATPH-16100001-0002".to_owned(),
-            status: "active".to_owned(),
-            status_reason: None,
-            account_kind: "postal".to_owned(),
-            bank_code: "007".to_owned(),
-            bank_name: None,
-            account_masked: "****************1244".to_owned(),
-            ceiling: Some(a("500000.00")),
-            signed_at: Some("2026-11-02T09:00:00Z".to_owned()),
-            updated_at: "2026-11-02T09:00:00Z".to_owned(),
+            mandate: MandateRecord {
+                id: 5,
+                employer_id: 7,
+                reference: "CACOBATPH-16100001-0002".to_owned(),
+                status: "active".to_owned(),
+                status_reason: None,
+                account_kind: "postal".to_owned(),
+                bank_code: "007".to_owned(),
+                bank_name: None,
+                account_masked: "****************1244".to_owned(),
+                ceiling: Some(a("500000.00")),
+                signed_at: Some("2026-11-02T09:00:00Z".to_owned()),
+                signed_by: Some("Gérant".to_owned()),
+                signature_ip: None,
+                signature_user_agent: None,
+                consent_version: Some("2026-01".to_owned()),
+                consent_text_sha256: None,
+                superseded_by: None,
+                created_at: "2026-11-02T08:00:00Z".to_owned(),
+                updated_at: "2026-11-02T09:00:00Z".to_owned(),
+            },
             replaced: Some((
                 "CACOBATPH-16100001-0001".to_owned(),
                 "****************0486".to_owned(),

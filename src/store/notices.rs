@@ -132,21 +132,11 @@ pub struct CollectionFacts {
     pub receipt_number: Option<String>,
 }
 
-/// A mandate as its notices describe it.
+/// A mandate as its notices describe it: the mandate as shown to people, and what the
+/// replacement and suspension notices add.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MandateFacts {
-    pub id: i64,
-    pub employer_id: i64,
-    pub reference: String,
-    pub status: String,
-    pub status_reason: Option<String>,
-    pub account_kind: String,
-    pub bank_code: String,
-    pub bank_name: Option<String>,
-    pub account_masked: String,
-    pub ceiling: Option<Amount>,
-    pub signed_at: Option<String>,
-    pub updated_at: String,
+    pub mandate: super::MandateRecord,
     /// The mandate this one superseded (reference, masked account), for `mandate_replaced`.
     pub replaced: Option<(String, String)>,
     /// The reason category of the return that suspended it, for `mandate_suspended`.
@@ -275,21 +265,6 @@ struct LineRow {
     paid_leave_centimes: i64,
     bad_weather_employer_centimes: i64,
     bad_weather_employee_centimes: i64,
-}
-
-#[derive(FromRow)]
-struct MandateRow {
-    id: i64,
-    employer_id: i64,
-    reference: String,
-    status: String,
-    status_reason: Option<String>,
-    ceiling_centimes: Option<i64>,
-    signed_at: Option<String>,
-    updated_at: String,
-    kind: String,
-    bank_code: String,
-    masked: String,
 }
 
 #[derive(FromRow)]
@@ -578,7 +553,7 @@ impl Store {
         };
         let owner = match &subject {
             NoticeSubject::Collection(c) => c.employer_id,
-            NoticeSubject::Mandate(m) => m.employer_id,
+            NoticeSubject::Mandate(m) => m.mandate.employer_id,
             NoticeSubject::Dispute(_) => notice.employer_id,
         };
         // A notice is only ever written to the employer its subject belongs to.
@@ -700,15 +675,7 @@ impl Store {
     }
 
     async fn mandate_facts(&self, id: i64) -> StoreResult<MandateFacts> {
-        let row = sqlx::query_as::<_, MandateRow>(
-            "SELECT m.id, m.employer_id, m.reference, m.status, m.status_reason, m.ceiling_centimes, m.signed_at, \
-             m.updated_at, a.kind, a.bank_code, a.masked FROM mandates m JOIN accounts a ON a.id = m.account_id \
-             WHERE m.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::not_found("mandate", id))?;
+        let mandate = self.mandate(id).await?;
         let replaced: Option<(String, String)> = sqlx::query_as(
             "SELECT m.reference, a.masked FROM mandates m JOIN accounts a ON a.id = m.account_id \
              WHERE m.superseded_by = $1 AND m.signed_at IS NOT NULL ORDER BY m.id DESC LIMIT 1",
@@ -724,18 +691,7 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         Ok(MandateFacts {
-            id: row.id,
-            employer_id: row.employer_id,
-            reference: row.reference,
-            status: row.status,
-            status_reason: row.status_reason,
-            account_kind: row.kind,
-            bank_name: self.banks.name(&row.bank_code).map(str::to_owned),
-            bank_code: row.bank_code,
-            account_masked: row.masked,
-            ceiling: row.ceiling_centimes.map(Amount::from_centimes),
-            signed_at: row.signed_at,
-            updated_at: row.updated_at,
+            mandate,
             replaced,
             suspension_reason,
         })
