@@ -269,7 +269,7 @@ pub fn lease_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Creates the SQLite file if missing and switches it to WAL (a property of the file,
+/// Creates the SQLite file if missing (with 16 KiB pages) and switches it to WAL (a property of the file,
 /// so it is set once here rather than on every pooled connection).
 async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
     use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
@@ -283,6 +283,11 @@ async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
     }
     let conn = options
         .create_if_missing(true)
+        // Only takes effect when the file is created. 16 KiB pages instead of 4 KiB: a
+        // due-date run reads and writes hundreds of thousands of rows, and each page is one
+        // read system call and one B-tree cell array (measured in the README: fewer system
+        // calls, the run faster).
+        .page_size(16_384)
         .journal_mode(SqliteJournalMode::Wal)
         .connect()
         .await
