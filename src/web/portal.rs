@@ -76,7 +76,7 @@ pub fn consent_text(lang: Lang, employer: &str, mandate: &MandateRecord) -> Stri
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
-async fn employer_for(
+pub(super) async fn employer_for(
     state: &WebState,
     viewer: &Viewer,
     employer_id: i64,
@@ -93,7 +93,12 @@ async fn employer_for(
     Ok((session, employer))
 }
 
-fn nav(viewer: &Viewer, session: &Session, employer_id: i64, current: &str) -> Vec<NavLink> {
+pub(super) fn nav(
+    viewer: &Viewer,
+    session: &Session,
+    employer_id: i64,
+    current: &str,
+) -> Vec<NavLink> {
     let t = viewer.texts();
     let mut links = Vec::new();
     if session.user.employer_ids.len() > 1 {
@@ -115,10 +120,15 @@ fn nav(viewer: &Viewer, session: &Session, employer_id: i64, current: &str) -> V
             current: key == current,
         });
     }
+    links.extend(super::portal_extras::nav_links(
+        viewer,
+        employer_id,
+        current,
+    ));
     links
 }
 
-fn employer_name(employer: &Employer, lang: Lang) -> String {
+pub(super) fn employer_name(employer: &Employer, lang: Lang) -> String {
     match (lang, &employer.name_ar) {
         (Lang::Ar, Some(name)) if !name.trim().is_empty() => name.clone(),
         _ => employer.name.clone(),

@@ -350,6 +350,7 @@ both_backends!(
                 format!("/portal/{e}/mandate"),
                 format!("/portal/{e}/declarations"),
                 format!("/portal/{e}/history"),
+                format!("/portal/{e}/api-access"),
             ]
         };
         let console_pages = vec![
