@@ -12,3 +12,8 @@ CREATE TABLE user_api_tokens (
     revoked_at   TEXT
 );
 CREATE INDEX user_api_tokens_user ON user_api_tokens (user_id, id);
+
+-- Password-reset emails are sent by the notice worker: one worker claims an email (until
+-- `locked_until`) before sending it, so two workers never both send the same link.
+ALTER TABLE password_resets ADD COLUMN locked_by TEXT;
+ALTER TABLE password_resets ADD COLUMN locked_until TEXT;

@@ -35,7 +35,9 @@ pub use audit::AuditEntry;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
 pub use collections::{CollectionRecord, PlanSummary};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
-pub use employer_views::{CollectionDetail, CollectionWorksite, NextAttempt, Receipt};
+pub use employer_views::{
+    CollectionDetail, CollectionWorksite, NextAttempt, PlausibilityWarning, Receipt, plausibility,
+};
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use jobs::Job;
 pub use mandates::{MandateRecord, NewMandate, SignMandate};

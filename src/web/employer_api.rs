@@ -7,7 +7,9 @@
 //! - `GET  /api/v1/mandates` — mandates, accounts masked.
 //! - `GET  /api/v1/declarations` (`?period=`) — declarations with lines and amounts.
 //! - `POST /api/v1/declarations` — submit one as JSON: every bad line and field is listed
-//!   (`invalid_lines`) and nothing is recorded until all are right.
+//!   (`invalid_lines`) and nothing is recorded until all are right. A period already
+//!   declared is corrected (200, `replaced`) until its lines are planned into a debit
+//!   (409 after); `warnings` names worksites far from their previous periods.
 //! - `GET  /api/v1/collections` — debits with their per-worksite breakdown, state, the
 //!   bank's reason in plain words when one failed, the next attempt, the receipt number.
 //!
@@ -31,7 +33,7 @@ use serde_json::Value;
 use super::{ApiError, WebState};
 use crate::store::{
     Actor, ApiUser, CollectionDetail, Declaration, MandateRecord, NewDeclaration,
-    NewDeclarationLine,
+    NewDeclarationLine, PlausibilityWarning,
 };
 
 type ApiResult<T> = Result<T, ApiError>;
@@ -266,7 +268,7 @@ async fn submit_declaration(
     State(state): State<WebState>,
     Extension(user): Extension<ApiUser>,
     payload: Result<Json<SubmitDeclaration>, JsonRejection>,
-) -> ApiResult<(StatusCode, Json<Declaration>)> {
+) -> ApiResult<(StatusCode, Json<SubmittedDeclaration>)> {
     let body = payload
         .map(|Json(b)| b)
         .map_err(|rejection| ApiError::invalid(rejection.body_text()))?;
@@ -297,9 +299,9 @@ async fn submit_declaration(
         return Err(crate::store::StoreError::InvalidLines(problems).into());
     }
     let actor = Actor::new(format!("api-user:{}:{}", user.user.id, user.token_id));
-    let declaration = state
+    let (declaration, replaced) = state
         .store()
-        .submit_declaration(
+        .submit_or_correct_declaration(
             &actor,
             employer_id,
             NewDeclaration {
@@ -308,7 +310,34 @@ async fn submit_declaration(
             },
         )
         .await?;
-    Ok((StatusCode::CREATED, Json(declaration)))
+    let warnings = state
+        .store()
+        .plausibility_warnings(employer_id, &declaration.period)
+        .await?;
+    let status = if replaced {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(SubmittedDeclaration {
+            declaration,
+            replaced,
+            warnings,
+        }),
+    ))
+}
+
+/// A submitted declaration, whether it replaced an earlier one of its period, and the
+/// worksites whose amounts differ sharply from their previous periods (to check; not a
+/// refusal).
+#[derive(Serialize)]
+struct SubmittedDeclaration {
+    #[serde(flatten)]
+    declaration: Declaration,
+    replaced: bool,
+    warnings: Vec<PlausibilityWarning>,
 }
 
 /// Reads JSON lines `{worksite_code, headcount, wage_bill, bad_weather_base}`, checking

@@ -20,3 +20,4 @@ mod web_bank;
 mod web_employer_api;
 mod web_ops;
 mod web_pages;
+mod web_portal_extras;
