@@ -147,7 +147,7 @@ enum Command {
         #[command(subcommand)]
         command: UsersCommand,
     },
-    /// API tokens of bank clients (per institution).
+    /// API tokens: bank clients' (per institution) and employer users' personal ones.
     Tokens {
         #[command(subcommand)]
         command: TokensCommand,
@@ -177,20 +177,32 @@ enum UsersCommand {
 
 #[derive(Debug, Subcommand)]
 enum TokensCommand {
-    /// Create a token for an institution's client and print it (shown only this once).
+    /// Create a token and print it (shown only this once): for an institution's client
+    /// (`--institution`), or an employer user's personal API token (`--user`).
     Add {
         /// bank or poste.
-        #[arg(long, value_name = "INSTITUTION")]
-        institution: String,
+        #[arg(
+            long,
+            value_name = "INSTITUTION",
+            required_unless_present = "user",
+            conflicts_with = "user"
+        )]
+        institution: Option<String>,
+        /// The email of an employer user: its token reaches that user's employers only.
+        #[arg(long, value_name = "EMAIL")]
+        user: Option<String>,
         #[arg(long, value_name = "TEXT", default_value = "")]
         label: String,
     },
-    /// List tokens (never the tokens themselves).
+    /// List tokens (never the tokens themselves); personal ones are marked `user:ID`.
     List,
     /// Revoke a token: it stops working at once.
     Revoke {
         #[arg(value_name = "ID")]
         id: i64,
+        /// ID is an employer user's personal token (`user:…` in the list).
+        #[arg(long)]
+        user: bool,
     },
 }
 
@@ -552,7 +564,29 @@ async fn tokens_command(config: Config, command: TokensCommand) -> anyhow::Resul
     store.migrate().await?;
     let actor = crate::store::Actor::new("cli");
     match command {
-        TokensCommand::Add { institution, label } => {
+        TokensCommand::Add {
+            user: Some(email),
+            label,
+            ..
+        } => {
+            let Some(user) = store.user_by_email(&email).await? else {
+                anyhow::bail!("no user with this email: create it with `tahsil users add` first");
+            };
+            let label = match label.trim() {
+                "" => "cli",
+                text => text,
+            };
+            let (record, token) = store.create_user_api_token(&actor, user.id, label).await?;
+            eprintln!(
+                "personal token {} for user {} ({}); it is shown only now, keep it safe:",
+                record.id, user.id, record.label
+            );
+            println!("{token}");
+        }
+        TokensCommand::Add {
+            institution, label, ..
+        } => {
+            let institution = institution.unwrap_or_default();
             let (record, token) = store
                 .create_api_token(&actor, institution.trim(), &label)
                 .await?;
@@ -576,8 +610,25 @@ async fn tokens_command(config: Config, command: TokensCommand) -> anyhow::Resul
                         .unwrap_or_default()
                 );
             }
+            for t in store.all_user_api_tokens().await? {
+                println!(
+                    "{}\tuser:{}\t{}\tcreated {}\tlast used {}{}",
+                    t.id,
+                    t.user_id,
+                    t.label,
+                    t.created_at,
+                    t.last_used_at.as_deref().unwrap_or("never"),
+                    t.revoked_at
+                        .map(|at| format!("\trevoked {at}"))
+                        .unwrap_or_default()
+                );
+            }
         }
-        TokensCommand::Revoke { id } => {
+        TokensCommand::Revoke { id, user: true } => {
+            store.revoke_user_api_token(&actor, None, id).await?;
+            println!("personal token {id} revoked");
+        }
+        TokensCommand::Revoke { id, user: false } => {
             store.revoke_api_token(&actor, id).await?;
             println!("token {id} revoked");
         }

@@ -139,6 +139,12 @@ impl Mailer {
         format!("<notice.{event_id}.{key}@{}>", self.message_id_domain)
     }
 
+    /// A Message-ID for a message that is not a notice event (a password reset):
+    /// `<LOCAL@domain>`, the same on every attempt.
+    pub fn message_id_for(&self, local: &str) -> String {
+        format!("<{local}@{}>", self.message_id_domain)
+    }
+
     /// Builds the email of a notice.
     pub fn build(
         &self,

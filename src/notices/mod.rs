@@ -10,10 +10,12 @@
 //! logs a name, an address or an account number — events are logged by id and kind.
 
 pub mod mailer;
+pub mod password_reset;
 pub mod render;
 pub mod worker;
 
 pub use mailer::{Mailer, SendError, Transport};
+pub use password_reset::{ResetReport, deliver_password_resets};
 pub use render::{RenderContext, RenderedNotice, render};
 pub use worker::{DeliveryReport, NoticeSettings, deliver_all, deliver_batch, run_loop};
 

@@ -283,6 +283,7 @@ pub async fn deliver_all(
 ) -> anyhow::Result<DeliveryReport> {
     let give_up = Instant::now() + max_wait;
     let mut total = DeliveryReport::default();
+    send_password_resets(store, mailer, settings, worker).await;
     loop {
         let report = deliver_batch(store, mailer, settings, worker).await?;
         total.add(report);
@@ -318,6 +319,8 @@ pub async fn run_loop(
         if *stop.borrow() {
             break;
         }
+        // Reset links first: a person is waiting for each one.
+        send_password_resets(&store, &mailer, &settings, &worker).await;
         let busy = match deliver_batch(&store, &mailer, &settings, &worker).await {
             Ok(report) => report.claimed == u64::try_from(settings.batch).unwrap_or(0),
             Err(err) => {
@@ -334,6 +337,22 @@ pub async fn run_loop(
         }
     }
     tracing::info!(worker = worker.as_str(), "notice worker stopped");
+}
+
+/// One pass over the pending password-reset emails; a failure is logged and retried on
+/// the next pass.
+async fn send_password_resets(
+    store: &Store,
+    mailer: &Mailer,
+    settings: &NoticeSettings,
+    worker: &str,
+) {
+    let portal_url = settings.render.portal_url.as_deref();
+    if let Err(err) =
+        super::password_reset::deliver_password_resets(store, mailer, portal_url, worker).await
+    {
+        tracing::warn!(error = %format!("{err:#}"), "password reset emails: delivery failed; retrying later");
+    }
 }
 
 #[cfg(test)]

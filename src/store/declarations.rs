@@ -125,6 +125,17 @@ impl Store {
         employer_id: i64,
         new: NewDeclaration,
     ) -> StoreResult<Declaration> {
+        let (period, prepared) = self.prepare_declaration(employer_id, &new).await?;
+        self.insert_declaration(actor, employer_id, period, prepared)
+            .await
+    }
+
+    /// Every check of a declaration, and its lines with their amounts computed.
+    async fn prepare_declaration(
+        &self,
+        employer_id: i64,
+        new: &NewDeclaration,
+    ) -> StoreResult<(Period, Vec<PreparedLine>)> {
         let employer = self.employer(employer_id).await?;
         let period = Period::parse(&new.period).map_err(StoreError::Invalid)?;
         if period.kind_name() != employer.period_kind {
@@ -216,7 +227,16 @@ impl Store {
         if !problems.is_empty() {
             return Err(StoreError::InvalidLines(problems));
         }
+        Ok((period, prepared))
+    }
 
+    async fn insert_declaration(
+        &self,
+        actor: &Actor,
+        employer_id: i64,
+        period: Period,
+        prepared: Vec<PreparedLine>,
+    ) -> StoreResult<Declaration> {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
         let declaration_id: i64 = sqlx::query_scalar(
@@ -234,25 +254,7 @@ impl Store {
                 format!("a declaration for period {period} already exists for this employer")
             })
         })?;
-        for line in &prepared {
-            sqlx::query(
-                "INSERT INTO declaration_lines (declaration_id, worksite_id, headcount, \
-                 wage_bill_centimes, bad_weather_base_centimes, paid_leave_centimes, \
-                 bad_weather_employer_centimes, bad_weather_employee_centimes, total_centimes, status) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted')",
-            )
-            .bind(declaration_id)
-            .bind(line.worksite_id)
-            .bind(line.headcount)
-            .bind(line.wage_bill.centimes())
-            .bind(line.bad_weather_base.centimes())
-            .bind(line.paid_leave.centimes())
-            .bind(line.bad_weather_employer.centimes())
-            .bind(line.bad_weather_employee.centimes())
-            .bind(line.total.centimes())
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_lines(&mut tx, declaration_id, &prepared).await?;
         let total = Amount::checked_sum(prepared.iter().map(|l| l.total))
             .ok_or_else(|| StoreError::Invalid("the declaration total is too large".to_owned()))?;
         audit::record(
@@ -272,6 +274,118 @@ impl Store {
         .await?;
         tx.commit().await?;
         self.declaration(declaration_id).await
+    }
+
+    /// Submits `new`, or — when the employer already declared this period — corrects it:
+    /// its lines are replaced by the new ones, as long as none of them has been planned
+    /// into a collection yet (the cut-off: planning records the advance notice with the
+    /// amount, so from then on the amount is announced and stays). Returns the declaration
+    /// and whether it replaced an earlier one. Past the cut-off: [`StoreError::Conflict`]
+    /// naming the debit that holds it.
+    pub async fn submit_or_correct_declaration(
+        &self,
+        actor: &Actor,
+        employer_id: i64,
+        new: NewDeclaration,
+    ) -> StoreResult<(Declaration, bool)> {
+        let (period, prepared) = self.prepare_declaration(employer_id, &new).await?;
+        let existing: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM declarations WHERE employer_id = $1 AND period = $2",
+        )
+        .bind(employer_id)
+        .bind(period.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(declaration_id) = existing else {
+            let declaration = self
+                .insert_declaration(actor, employer_id, period, prepared)
+                .await?;
+            return Ok((declaration, false));
+        };
+        let now = self.now_text();
+        let mut tx = self.begin_write().await?;
+        if let Some(date) = planned_into(&mut tx, declaration_id).await? {
+            return Err(locked(&period, &date));
+        }
+        let old_total: Option<i64> = sqlx::query_scalar(
+            "SELECT CAST(SUM(total_centimes) AS BIGINT) FROM declaration_lines WHERE declaration_id = $1",
+        )
+        .bind(declaration_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let replaced = async {
+            sqlx::query("DELETE FROM declaration_lines WHERE declaration_id = $1")
+                .bind(declaration_id)
+                .execute(&mut *tx)
+                .await?;
+            insert_lines(&mut tx, declaration_id, &prepared).await
+        }
+        .await;
+        if let Err(err) = replaced {
+            // Planned in the very instant (a PostgreSQL planner committed between the check
+            // and the delete): its collection lines now hold these lines.
+            return Err(match &err {
+                StoreError::Database(db)
+                    if db
+                        .as_database_error()
+                        .is_some_and(|e| e.is_foreign_key_violation()) =>
+                {
+                    locked(&period, "")
+                }
+                _ => err,
+            });
+        }
+        sqlx::query(
+            "UPDATE declarations SET status = 'submitted', submitted_at = $2 WHERE id = $1",
+        )
+        .bind(declaration_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let total = Amount::checked_sum(prepared.iter().map(|l| l.total))
+            .ok_or_else(|| StoreError::Invalid("the declaration total is too large".to_owned()))?;
+        audit::record(
+            &mut tx,
+            &now,
+            actor,
+            "declaration.corrected",
+            "declaration",
+            declaration_id,
+            json!({
+                "employer_id": employer_id,
+                "period": period.to_string(),
+                "lines": prepared.len(),
+                "total": total.to_string(),
+                "previous_total": Amount::from_centimes(old_total.unwrap_or(0)).to_string(),
+            }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((self.declaration(declaration_id).await?, true))
+    }
+
+    /// The collection date of the first debit a declaration's lines were planned into, if
+    /// any: from then on the declaration can no longer be corrected.
+    pub async fn declaration_locked_by(&self, declaration_id: i64) -> StoreResult<Option<String>> {
+        let mut conn = self.pool.acquire().await?;
+        planned_into(&mut conn, declaration_id).await
+    }
+
+    /// Every line an employer declared, for plausibility checks: (worksite code, period,
+    /// total in centimes), by worksite then period.
+    pub async fn declared_history(
+        &self,
+        employer_id: i64,
+    ) -> StoreResult<Vec<(String, String, i64)>> {
+        Ok(sqlx::query_as(
+            "SELECT w.code, d.period, l.total_centimes FROM declaration_lines l \
+             JOIN declarations d ON d.id = l.declaration_id JOIN worksites w ON w.id = l.worksite_id \
+             WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status <> 'cancelled' \
+             ORDER BY w.code, d.period",
+        )
+        .bind(employer_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn declaration(&self, id: i64) -> StoreResult<Declaration> {
@@ -325,6 +439,60 @@ impl Store {
         }
         Ok(declarations)
     }
+}
+
+fn locked(period: &Period, date: &str) -> StoreError {
+    let when = if date.is_empty() {
+        String::new()
+    } else {
+        format!(" of {date}")
+    };
+    StoreError::Conflict(format!(
+        "the declaration for {period} can no longer be corrected: it is in the debit{when}, \
+         announced to you with its amount; if it is wrong, open a dispute or contact the fund"
+    ))
+}
+
+/// The date of the earliest collection any line of the declaration was planned into.
+async fn planned_into(
+    conn: &mut sqlx::AnyConnection,
+    declaration_id: i64,
+) -> StoreResult<Option<String>> {
+    Ok(sqlx::query_scalar(
+        "SELECT MIN(c.collection_date) FROM collection_lines cl \
+         JOIN declaration_lines l ON l.id = cl.declaration_line_id \
+         JOIN collections c ON c.id = cl.collection_id WHERE l.declaration_id = $1",
+    )
+    .bind(declaration_id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+async fn insert_lines(
+    conn: &mut sqlx::AnyConnection,
+    declaration_id: i64,
+    prepared: &[PreparedLine],
+) -> StoreResult<()> {
+    for line in prepared {
+        sqlx::query(
+            "INSERT INTO declaration_lines (declaration_id, worksite_id, headcount, \
+             wage_bill_centimes, bad_weather_base_centimes, paid_leave_centimes, \
+             bad_weather_employer_centimes, bad_weather_employee_centimes, total_centimes, status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'submitted')",
+        )
+        .bind(declaration_id)
+        .bind(line.worksite_id)
+        .bind(line.headcount)
+        .bind(line.wage_bill.centimes())
+        .bind(line.bad_weather_base.centimes())
+        .bind(line.paid_leave.centimes())
+        .bind(line.bad_weather_employer.centimes())
+        .bind(line.bad_weather_employee.centimes())
+        .bind(line.total.centimes())
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

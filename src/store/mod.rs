@@ -9,6 +9,7 @@ mod audit;
 mod calendar;
 mod collections;
 mod declarations;
+mod employer_views;
 mod employers;
 mod jobs;
 mod mandates;
@@ -18,6 +19,7 @@ mod reconcile;
 mod reference;
 mod runs;
 mod seed;
+mod user_tokens;
 mod users;
 
 use std::path::PathBuf;
@@ -33,6 +35,9 @@ pub use audit::AuditEntry;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
 pub use collections::{CollectionRecord, PlanSummary};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
+pub use employer_views::{
+    CollectionDetail, CollectionWorksite, NextAttempt, PlausibilityWarning, Receipt, plausibility,
+};
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use jobs::Job;
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
@@ -46,6 +51,7 @@ pub use reconcile::{
 };
 pub use runs::{BankFileRecord, DebitDetail, FileBlock, NewBankFile, RecheckSummary, RunLock};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
+pub use user_tokens::{ApiUser, USER_TOKEN_PREFIX, UserApiTokenRecord};
 pub use users::{
     ApiClient, ApiTokenRecord, NewUser, PasswordResetEmail, Role, SESSION_HOURS, Session, SignIn,
     User, random_token, token_hash,

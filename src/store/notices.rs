@@ -639,7 +639,7 @@ impl Store {
 
     /// The receipt number of a settled collection, given once: `RC-<year>-<8 digits>`
     /// from the receipts table's id, so unique across the fund and stable on a resend.
-    async fn receipt_number(
+    pub(super) async fn receipt_number(
         &self,
         collection_id: i64,
         collection_date: &str,

@@ -642,6 +642,46 @@ impl Store {
         Ok(())
     }
 
+    /// Claims a pending reset email for one worker until `lock` from now: true when this
+    /// worker may send it (nobody holds it, or the holder's claim expired).
+    pub async fn claim_password_reset(
+        &self,
+        reset_id: i64,
+        worker: &str,
+        lock: Duration,
+    ) -> StoreResult<bool> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let claimed = sqlx::query(
+            "UPDATE password_resets SET locked_by = $2, locked_until = $3 \
+             WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until < $4)",
+        )
+        .bind(reset_id)
+        .bind(worker)
+        .bind(super::lease_timestamp(now + lock))
+        .bind(super::lease_timestamp(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(claimed == 1)
+    }
+
+    /// A reset email that will not be sent (expired while waiting, or an address the mail
+    /// server refuses): the link is dropped with its token; the user may ask again.
+    pub async fn drop_password_reset(&self, reset_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE password_resets SET status = 'expired', token_encrypted = NULL \
+             WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(reset_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Sets a new password with a reset token (once, before it expires), and signs the
     /// user out everywhere.
     pub async fn reset_password(&self, token: &str, new_password: &str) -> StoreResult<User> {

@@ -45,6 +45,8 @@ pub(super) fn router(state: AppState, web: WebState) -> Router<WebState> {
         .route("/declarations/{id}", get(get_declaration))
         .route("/audit/{entity}/{id}", get(audit_trail))
         .layer(middleware::from_fn_with_state(state, require_token))
+        // Employer users' personal tokens (their own middleware).
+        .merge(super::employer_api::router(web.clone()))
         // Public, like the README: the description of the API, not its data.
         .route("/openapi.json", get(super::openapi::document))
         .nest("/bank", super::bank::router(web))
@@ -57,22 +59,35 @@ fn actor() -> Actor {
     Actor::new(API_ACTOR)
 }
 
-/// Checks the bearer token when one is configured (in constant time).
+/// Checks the bearer token when one is configured (in constant time). An employer user's
+/// personal token is refused here (403) whether or not an admin token is configured: it
+/// reaches only its own employers' routes.
 async fn require_token(
     State(state): State<AppState>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    if let Some(expected) = &state.admin_token {
-        let given = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
-        if !constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
-            return Err(ApiError::unauthorized());
-        }
+    let given = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if given.starts_with(crate::store::USER_TOKEN_PREFIX) {
+        return Err(match state.store.api_user(given).await? {
+            Some(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "an employer user's token reaches only /api/v1/me, /api/v1/mandates, \
+                 /api/v1/declarations and /api/v1/collections",
+            ),
+            None => ApiError::unauthorized(),
+        });
+    }
+    if let Some(expected) = &state.admin_token
+        && !constant_time_eq(given.as_bytes(), expected.expose().as_bytes())
+    {
+        return Err(ApiError::unauthorized());
     }
     Ok(next.run(request).await)
 }

@@ -11,12 +11,15 @@
 mod api;
 mod bank;
 mod console;
+mod employer_api;
 mod error;
 mod i18n;
+mod i18n_extras;
 mod metrics;
 mod openapi;
 mod pages;
 mod portal;
+mod portal_extras;
 mod session;
 
 use std::net::SocketAddr;
@@ -91,6 +94,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         .nest("/api/v1", api::router(state, web.clone()))
         .merge(pages::router())
         .merge(portal::router())
+        .merge(portal_extras::router())
         .merge(console::router())
         .layer(middleware::from_fn(move |request, next| {
             security_headers(request, next, secure)

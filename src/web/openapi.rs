@@ -51,6 +51,7 @@ mod tests {
             .into_iter()
             .collect();
         routed.extend(routes(include_str!("bank.rs"), "/api/v1/bank"));
+        routed.extend(routes(include_str!("employer_api.rs"), "/api/v1"));
         assert!(routed.len() >= 14, "the scan finds the routes: {routed:?}");
         assert!(routed.contains("/api/v1/employers/{id}/declarations"));
         assert!(routed.contains("/api/v1/bank/reports"));

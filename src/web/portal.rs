@@ -76,7 +76,7 @@ pub fn consent_text(lang: Lang, employer: &str, mandate: &MandateRecord) -> Stri
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
-async fn employer_for(
+pub(super) async fn employer_for(
     state: &WebState,
     viewer: &Viewer,
     employer_id: i64,
@@ -93,7 +93,12 @@ async fn employer_for(
     Ok((session, employer))
 }
 
-fn nav(viewer: &Viewer, session: &Session, employer_id: i64, current: &str) -> Vec<NavLink> {
+pub(super) fn nav(
+    viewer: &Viewer,
+    session: &Session,
+    employer_id: i64,
+    current: &str,
+) -> Vec<NavLink> {
     let t = viewer.texts();
     let mut links = Vec::new();
     if session.user.employer_ids.len() > 1 {
@@ -115,10 +120,15 @@ fn nav(viewer: &Viewer, session: &Session, employer_id: i64, current: &str) -> V
             current: key == current,
         });
     }
+    links.extend(super::portal_extras::nav_links(
+        viewer,
+        employer_id,
+        current,
+    ));
     links
 }
 
-fn employer_name(employer: &Employer, lang: Lang) -> String {
+pub(super) fn employer_name(employer: &Employer, lang: Lang) -> String {
     match (lang, &employer.name_ar) {
         (Lang::Ar, Some(name)) if !name.trim().is_empty() => name.clone(),
         _ => employer.name.clone(),
@@ -538,16 +548,23 @@ struct DeclarationRow {
     status: String,
     lines: usize,
     total: String,
+    /// Whether it can still be corrected, or the debit that locked it.
+    correction: String,
 }
 
 #[derive(Template)]
 #[template(path = "web/portal_declarations.html")]
 struct DeclarationsPage {
     c: Chrome,
+    x: &'static super::i18n_extras::ExtraTexts,
     employer_id: i64,
     declarations: Vec<DeclarationRow>,
+    /// Plausibility warnings of the declarations still open to correction.
+    warnings: Vec<String>,
     period: String,
     errors: Vec<String>,
+    /// The errors are lines to correct (not a refusal of the whole declaration).
+    line_errors: bool,
     notice: Option<&'static str>,
 }
 
@@ -558,23 +575,56 @@ async fn render_declarations(
     employer_id: i64,
     feedback: Feedback,
 ) -> PageResult {
-    let declarations = state
-        .store()
+    let store = state.store();
+    let declarations = store
         .list_declarations(employer_id)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let x = super::i18n_extras::extras(viewer.lang);
+    let history = store
+        .declared_history(employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let mut rows = Vec::with_capacity(declarations.len());
+    let mut warnings = Vec::new();
+    for d in declarations {
+        let locked_by = store
+            .declaration_locked_by(d.id)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        let correction = match &locked_by {
+            Some(date) => x
+                .locked
+                .replace("{date}", &crate::notices::render::date(date)),
+            None => {
+                for w in crate::store::plausibility(&history, &d.period) {
+                    warnings.push(
+                        x.plausibility_line
+                            .replace("{worksite}", &w.worksite_code)
+                            .replace("{period}", &w.period)
+                            .replace("{amount}", &money(w.amount, viewer.lang))
+                            .replace("{average}", &money(w.previous_average, viewer.lang))
+                            .replace("{count}", &w.previous_periods.to_string()),
+                    );
+                }
+                x.editable.to_owned()
+            }
+        };
+        rows.push(DeclarationRow {
+            period: d.period,
+            status: d.status,
+            lines: d.lines.len(),
+            total: money(d.total, viewer.lang),
+            correction,
+        });
+    }
     let page = DeclarationsPage {
         c: viewer.chrome(nav(viewer, session, employer_id, "declarations")),
+        x,
         employer_id,
-        declarations: declarations
-            .into_iter()
-            .map(|d| DeclarationRow {
-                period: d.period,
-                status: d.status,
-                lines: d.lines.len(),
-                total: money(d.total, viewer.lang),
-            })
-            .collect(),
+        declarations: rows,
+        warnings,
+        line_errors: feedback.status != StatusCode::CONFLICT,
         period: feedback.value,
         errors: feedback.errors,
         notice: feedback.notice,
@@ -589,10 +639,11 @@ async fn declarations_page(
     Query(query): Query<NoticeQuery>,
 ) -> PageResult {
     let (session, _) = employer_for(&state, &viewer, employer_id).await?;
-    let notice = query
-        .done
-        .filter(|d| d == "recorded")
-        .map(|_| viewer.texts().declaration_recorded);
+    let notice = match query.done.as_deref() {
+        Some("recorded") => Some(viewer.texts().declaration_recorded),
+        Some("corrected") => Some(super::i18n_extras::extras(viewer.lang).declaration_corrected),
+        _ => None,
+    };
     render_declarations(&state, &viewer, &session, employer_id, Feedback::ok(notice)).await
 }
 
@@ -660,14 +711,39 @@ async fn upload_declaration(
         period: period.clone(),
         lines: parsed.lines,
     };
+    // A period already declared is corrected (replaced) while none of it is planned.
     match state
         .store()
-        .submit_declaration(&actor, employer_id, new)
+        .submit_or_correct_declaration(&actor, employer_id, new)
         .await
     {
-        Ok(_) => Ok(see_other(&format!(
-            "/portal/{employer_id}/declarations?done=recorded"
+        Ok((_, corrected)) => Ok(see_other(&format!(
+            "/portal/{employer_id}/declarations?done={}",
+            if corrected { "corrected" } else { "recorded" }
         ))),
+        Err(StoreError::Conflict(message)) => {
+            let locked = match crate::period::Period::parse(&period) {
+                Ok(p) => locked_date(&state, employer_id, &p.to_string()).await,
+                Err(_) => None,
+            };
+            let message = match locked {
+                Some(date) => super::i18n_extras::extras(viewer.lang)
+                    .correction_refused
+                    .replace("{period}", &period)
+                    .replace("{date}", &crate::notices::render::date(&date)),
+                None => message,
+            };
+            refused_with(
+                &state,
+                &viewer,
+                &session,
+                employer_id,
+                StatusCode::CONFLICT,
+                period.clone(),
+                vec![message],
+            )
+            .await
+        }
         Err(StoreError::InvalidLines(lines)) => {
             refused(
                 lines
@@ -677,11 +753,40 @@ async fn upload_declaration(
             )
             .await
         }
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-            refused(vec![message]).await
-        }
+        Err(StoreError::Invalid(message)) => refused(vec![message]).await,
         Err(err) => Err(viewer.fail(err)),
     }
+}
+
+/// The collection date that locked the employer's declaration of `period`, if any.
+async fn locked_date(state: &WebState, employer_id: i64, period: &str) -> Option<String> {
+    let declarations = state.store().list_declarations(employer_id).await.ok()?;
+    let declaration = declarations.iter().find(|d| d.period == period)?;
+    state
+        .store()
+        .declaration_locked_by(declaration.id)
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn refused_with(
+    state: &WebState,
+    viewer: &Viewer,
+    session: &Session,
+    employer_id: i64,
+    status: StatusCode,
+    period: String,
+    errors: Vec<String>,
+) -> PageResult {
+    render_declarations(
+        state,
+        viewer,
+        session,
+        employer_id,
+        Feedback::refused(status, period, errors),
+    )
+    .await
 }
 
 /// A declaration CSV read: its lines (with the file line each came from), or every problem.
@@ -827,17 +932,25 @@ fn renumber(message: &str, file_lines: &[usize]) -> String {
 }
 
 struct HistoryRow {
+    id: i64,
     date: String,
     amount: String,
     status: String,
     attempt: i64,
+    /// A failed debit: the taxonomy's plain words (what happened, what to do)…
     reason: String,
+    reason_code: String,
+    /// …and the next attempt, or that none is planned.
+    next: String,
+    /// A settled debit: its receipt page.
+    receipt: Option<String>,
 }
 
 #[derive(Template)]
 #[template(path = "web/portal_history.html")]
 struct HistoryPage {
     c: Chrome,
+    x: &'static super::i18n_extras::ExtraTexts,
     rows: Vec<HistoryRow>,
 }
 
@@ -846,23 +959,57 @@ async fn history(
     viewer: Viewer,
     Path(employer_id): Path<i64>,
 ) -> PageResult {
+    use bank_formats::reasons::ReasonCategory;
     let (session, _) = employer_for(&state, &viewer, employer_id).await?;
+    let x = super::i18n_extras::extras(viewer.lang);
     let rows = state
         .store()
-        .employer_collections(employer_id)
+        .collection_details(employer_id)
         .await
         .map_err(|e| viewer.fail(e))?
         .into_iter()
-        .map(|c| HistoryRow {
-            date: c.collection_date,
-            amount: money(Amount::from_centimes(c.amount_centimes), viewer.lang),
-            status: c.status,
-            attempt: c.attempt,
-            reason: c.reason_category.unwrap_or_default(),
+        .map(|c| {
+            let failed = matches!(c.status.as_str(), "rejected" | "returned" | "retry_planned");
+            let category = c
+                .reason_category
+                .as_deref()
+                .map(|code| ReasonCategory::from_code(code).unwrap_or(ReasonCategory::Other));
+            let reason = match (failed, category, viewer.lang) {
+                (true, Some(category), Lang::Fr) => category.text_fr().to_owned(),
+                (true, Some(category), Lang::Ar) => category.text_ar().to_owned(),
+                (true, None, Lang::Fr) => ReasonCategory::Other.text_fr().to_owned(),
+                (true, None, Lang::Ar) => ReasonCategory::Other.text_ar().to_owned(),
+                (false, _, _) => String::new(),
+            };
+            let next = match (&c.next_attempt, failed) {
+                (Some(n), true) => x
+                    .next_attempt_on
+                    .replace("{date}", &crate::notices::render::date(&n.collection_date))
+                    .replace("{amount}", &money(n.amount, viewer.lang)),
+                (None, true) => x.no_retry.to_owned(),
+                _ => String::new(),
+            };
+            HistoryRow {
+                id: c.id,
+                date: c.collection_date,
+                amount: money(c.amount, viewer.lang),
+                status: x.status(&c.status),
+                attempt: c.attempt,
+                reason,
+                reason_code: if failed {
+                    c.reason_code.unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                next,
+                receipt: (c.status == "settled")
+                    .then(|| format!("/portal/{employer_id}/receipts/{}", c.id)),
+            }
         })
         .collect();
     let page = HistoryPage {
         c: viewer.chrome(nav(&viewer, &session, employer_id, "history")),
+        x,
         rows,
     };
     viewer.page(StatusCode::OK, &page)

@@ -17,5 +17,7 @@ mod scale;
 mod store;
 mod web;
 mod web_bank;
+mod web_employer_api;
 mod web_ops;
 mod web_pages;
+mod web_portal_extras;

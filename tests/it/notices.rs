@@ -1068,3 +1068,70 @@ both_backends!(
         assert_eq!(files(), first, "same files, same Message-IDs");
     }
 );
+
+both_backends!(
+    password_reset_emails_go_through_smtp_once_with_a_working_link,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let dir = tempfile::tempdir().unwrap();
+        let Some(server) = SmtpServer::start(dir.path(), 0, None) else {
+            return;
+        };
+        store
+            .create_user(
+                &actor(),
+                tahsil::store::NewUser {
+                    email: "finance@fund.dz".to_owned(),
+                    display_name: "Finance".to_owned(),
+                    role: tahsil::store::Role::Finance,
+                    password: "correct horse battery".to_owned(),
+                    employers: Vec::new(),
+                },
+            )
+            .await
+            .unwrap();
+        assert!(
+            store
+                .request_password_reset("finance@fund.dz")
+                .await
+                .unwrap()
+        );
+        let mailer = smtp_mailer(&server.url()).await;
+        for _ in 0..2 {
+            tahsil::notices::deliver_all(
+                &store,
+                &mailer,
+                &fast_settings(10),
+                "w",
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+        }
+        let messages = server.messages();
+        assert_eq!(messages.len(), 1, "sent once");
+        let m = parse(&messages[0]);
+        assert_eq!(m.to, "finance@fund.dz");
+        assert!(
+            m.message_id.starts_with("password-reset."),
+            "{}",
+            m.message_id
+        );
+        assert!(
+            m.subject.contains("Réinitialisation") && m.subject.contains("إعادة تعيين"),
+            "no language chosen: both"
+        );
+        let marker = "https://portail.cacobatph.dz/password/reset?token=";
+        let start = m.text.find(marker).expect("the link") + marker.len();
+        let token: String = m.text[start..]
+            .chars()
+            .take_while(|c| !c.is_whitespace())
+            .collect();
+        assert!(m.html.contains(&format!("href=\"{marker}{token}\"")));
+        assert!(store.password_reset_emails().await.unwrap().is_empty());
+        store
+            .reset_password(&token, "a brand new password")
+            .await
+            .unwrap();
+    }
+);

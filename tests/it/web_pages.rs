@@ -179,7 +179,7 @@ both_backends!(
         }
         let (status, page) = browser.get(&format!("/portal/{a}/history")).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("2099-01-15") && page.contains("planned"));
+        assert!(page.contains("2099-01-15") && page.contains("Prévu"));
     }
 );
 
@@ -350,6 +350,8 @@ both_backends!(
                 format!("/portal/{e}/mandate"),
                 format!("/portal/{e}/declarations"),
                 format!("/portal/{e}/history"),
+                format!("/portal/{e}/api-access"),
+                format!("/portal/{e}/notices"),
             ]
         };
         let console_pages = vec![
