@@ -76,7 +76,7 @@ pub fn consent_text(lang: Lang, employer: &str, mandate: &MandateRecord) -> Stri
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
-async fn employer_for(
+pub(super) async fn employer_for(
     state: &WebState,
     viewer: &Viewer,
     employer_id: i64,
@@ -93,7 +93,12 @@ async fn employer_for(
     Ok((session, employer))
 }
 
-fn nav(viewer: &Viewer, session: &Session, employer_id: i64, current: &str) -> Vec<NavLink> {
+pub(super) fn nav(
+    viewer: &Viewer,
+    session: &Session,
+    employer_id: i64,
+    current: &str,
+) -> Vec<NavLink> {
     let t = viewer.texts();
     let mut links = Vec::new();
     if session.user.employer_ids.len() > 1 {
@@ -108,6 +113,7 @@ fn nav(viewer: &Viewer, session: &Session, employer_id: i64, current: &str) -> V
         ("mandate", "/mandate".to_owned(), t.mandate),
         ("declarations", "/declarations".to_owned(), t.declarations),
         ("history", "/history".to_owned(), t.history),
+        ("disputes", "/disputes".to_owned(), t.disputes),
     ] {
         links.push(NavLink {
             href: format!("/portal/{employer_id}{path}"),
@@ -827,6 +833,9 @@ fn renumber(message: &str, file_lines: &[usize]) -> String {
 }
 
 struct HistoryRow {
+    /// The collection's case, else whether it may be contested (see `disputes`).
+    dispute: Option<(i64, String)>,
+    contest: Option<i64>,
     date: String,
     amount: String,
     status: String,
@@ -838,6 +847,7 @@ struct HistoryRow {
 #[template(path = "web/portal_history.html")]
 struct HistoryPage {
     c: Chrome,
+    employer_id: i64,
     rows: Vec<HistoryRow>,
 }
 
@@ -847,6 +857,14 @@ async fn history(
     Path(employer_id): Path<i64>,
 ) -> PageResult {
     let (session, _) = employer_for(&state, &viewer, employer_id).await?;
+    let disputes: HashMap<i64, (i64, String)> = state
+        .store()
+        .employer_disputes(employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .map(|d| (d.collection_id, (d.id, d.case_number)))
+        .collect();
     let rows = state
         .store()
         .employer_collections(employer_id)
@@ -854,6 +872,8 @@ async fn history(
         .map_err(|e| viewer.fail(e))?
         .into_iter()
         .map(|c| HistoryRow {
+            dispute: disputes.get(&c.id).cloned(),
+            contest: (c.status != "cancelled").then_some(c.id),
             date: c.collection_date,
             amount: money(Amount::from_centimes(c.amount_centimes), viewer.lang),
             status: c.status,
@@ -863,6 +883,7 @@ async fn history(
         .collect();
     let page = HistoryPage {
         c: viewer.chrome(nav(&viewer, &session, employer_id, "history")),
+        employer_id,
         rows,
     };
     viewer.page(StatusCode::OK, &page)

@@ -350,6 +350,7 @@ both_backends!(
                 format!("/portal/{e}/mandate"),
                 format!("/portal/{e}/declarations"),
                 format!("/portal/{e}/history"),
+                format!("/portal/{e}/disputes"),
             ]
         };
         let console_pages = vec![
@@ -357,6 +358,7 @@ both_backends!(
             "/console/files".to_owned(),
             "/console/exceptions".to_owned(),
             "/console/quarantine".to_owned(),
+            "/console/disputes".to_owned(),
             format!("/console/files/{file_id}/download"),
         ];
 
@@ -480,6 +482,16 @@ both_backends!(
             "active"
         );
         assert_eq!(app.store.exceptions(true).await.unwrap().len(), 1);
+
+        crate::web_disputes::matrix(
+            &app,
+            (a, b),
+            &accountant,
+            &a_user,
+            &[&finance, &admin],
+            &anonymous,
+        )
+        .await;
 
         // The accountant, acting for B, can revoke B's mandate (with its CSRF token only).
         let (status, _) = status_of(
