@@ -806,7 +806,7 @@ mod tests {
     }
 
     #[test]
-    fn dispute_notices_are_ready_for_the_disputes_module() {
+    fn dispute_notices_carry_the_case_number_deadline_and_answer() {
         let dispute = DisputeFacts {
             case_number: "RCL-2026-000017".to_owned(),
             collection_date: "2026-12-15".to_owned(),

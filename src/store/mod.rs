@@ -9,6 +9,7 @@ mod audit;
 mod calendar;
 mod collections;
 mod declarations;
+mod disputes;
 mod employer_views;
 mod employers;
 mod jobs;
@@ -35,6 +36,11 @@ pub use audit::AuditEntry;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
 pub use collections::{CollectionRecord, PlanSummary};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
+pub use disputes::{
+    ContestKind, Contested, DISPUTE_DAYS, DISPUTE_MAX_MESSAGES, DISPUTE_MESSAGE_MAX_CHARS,
+    DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord, DisputeRefusal, DisputeState,
+    dispute_message,
+};
 pub use employer_views::{
     CollectionDetail, CollectionWorksite, NextAttempt, PlausibilityWarning, Receipt, plausibility,
 };

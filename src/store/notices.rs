@@ -31,8 +31,8 @@ pub enum NoticeKind {
     MandateRevoked,
     /// Suspended after a hard return (account closed, no mandate, refused).
     MandateSuspended,
-    /// Disputes are recorded by the disputes module (not built yet): it inserts these
-    /// events with `subject_id` = the dispute's id; see [`Store::notice_facts`].
+    /// A case opened or reopened by the employer, and the fund's answer: recorded by
+    /// the disputes store with `subject_id` = the case message they are about.
     DisputeAcknowledged,
     DisputeAnswered,
 }
@@ -143,7 +143,7 @@ pub struct MandateFacts {
     pub suspension_reason: Option<String>,
 }
 
-/// A dispute as its notices describe it (filled by the disputes module once it exists).
+/// A dispute as its notices describe it, from the case message the notice is about.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DisputeFacts {
     pub case_number: String,
@@ -530,31 +530,26 @@ impl Store {
             email: recipient.email,
             language: recipient.language,
         };
-        let subject = match kind {
+        let (subject, owner) = match kind {
             NoticeKind::AdvanceNotice | NoticeKind::Receipt | NoticeKind::FailureNotice => {
                 let facts = self
                     .collection_facts(notice.subject_id, kind == NoticeKind::Receipt)
                     .await?;
-                NoticeSubject::Collection(Box::new(facts))
+                let owner = facts.employer_id;
+                (NoticeSubject::Collection(Box::new(facts)), owner)
             }
             NoticeKind::MandateSigned
             | NoticeKind::MandateReplaced
             | NoticeKind::MandateRevoked
             | NoticeKind::MandateSuspended => {
-                NoticeSubject::Mandate(Box::new(self.mandate_facts(notice.subject_id).await?))
+                let facts = self.mandate_facts(notice.subject_id).await?;
+                let owner = facts.mandate.employer_id;
+                (NoticeSubject::Mandate(Box::new(facts)), owner)
             }
             NoticeKind::DisputeAcknowledged | NoticeKind::DisputeAnswered => {
-                // The disputes module adds its table and a query here returning
-                // `NoticeSubject::Dispute(DisputeFacts { .. })`; templates are ready.
-                return Err(StoreError::Invalid(
-                    "dispute notices need the disputes table, which is not built yet".to_owned(),
-                ));
+                let (owner, facts) = self.dispute_facts(notice.subject_id).await?;
+                (NoticeSubject::Dispute(Box::new(facts)), owner)
             }
-        };
-        let owner = match &subject {
-            NoticeSubject::Collection(c) => c.employer_id,
-            NoticeSubject::Mandate(m) => m.mandate.employer_id,
-            NoticeSubject::Dispute(_) => notice.employer_id,
         };
         // A notice is only ever written to the employer its subject belongs to.
         if owner != notice.employer_id {
@@ -572,7 +567,11 @@ impl Store {
         })
     }
 
-    async fn collection_facts(&self, id: i64, with_receipt: bool) -> StoreResult<CollectionFacts> {
+    pub(crate) async fn collection_facts(
+        &self,
+        id: i64,
+        with_receipt: bool,
+    ) -> StoreResult<CollectionFacts> {
         let row = sqlx::query_as::<_, CollectionRow>(
             "SELECT c.id, c.employer_id, c.collection_date, c.amount_centimes, c.attempt, c.channel, c.status, \
              c.reason_code, c.reason_category, c.settled_on, m.reference, a.bank_code, a.masked \

@@ -27,13 +27,14 @@ pub(super) fn router() -> Router<WebState> {
         .route("/console/quarantine", get(quarantine))
 }
 
-fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
+pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
     let t = viewer.texts();
     [
         ("dashboard", "/console", t.dashboard),
         ("files", "/console/files", t.runs_files),
         ("exceptions", "/console/exceptions", t.exceptions),
         ("quarantine", "/console/quarantine", t.quarantine),
+        ("disputes", "/console/disputes", t.disputes),
     ]
     .into_iter()
     .map(|(key, href, label)| NavLink {

@@ -6,12 +6,14 @@
 //! Access rules live in one place each: [`session::Viewer`] (who is asking: a session
 //! cookie, CSRF on every form POST), [`portal`] (an employer user reaches only its own
 //! employers: every portal route goes through `portal::employer_for`), [`console`]
-//! (staff only), [`bank`] (an institution reaches only its own files).
+//! (staff only), [`bank`] (an institution reaches only its own files); [`disputes`] has
+//! pages on both sides and uses the portal's and the console's checks.
 
 mod api;
 mod bank;
 mod console;
 mod employer_api;
+mod disputes;
 mod error;
 mod i18n;
 mod i18n_extras;
@@ -96,6 +98,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         .merge(portal::router())
         .merge(portal_extras::router())
         .merge(console::router())
+        .merge(disputes::router())
         .layer(middleware::from_fn(move |request, next| {
             security_headers(request, next, secure)
         }))

@@ -113,6 +113,7 @@ pub(super) fn nav(
         ("mandate", "/mandate".to_owned(), t.mandate),
         ("declarations", "/declarations".to_owned(), t.declarations),
         ("history", "/history".to_owned(), t.history),
+        ("disputes", "/disputes".to_owned(), t.disputes),
     ] {
         links.push(NavLink {
             href: format!("/portal/{employer_id}{path}"),
@@ -933,6 +934,9 @@ fn renumber(message: &str, file_lines: &[usize]) -> String {
 
 struct HistoryRow {
     id: i64,
+    /// The collection's case, else whether it may be contested (see `disputes`).
+    dispute: Option<(i64, String)>,
+    contest: Option<i64>,
     date: String,
     amount: String,
     status: String,
@@ -951,6 +955,7 @@ struct HistoryRow {
 struct HistoryPage {
     c: Chrome,
     x: &'static super::i18n_extras::ExtraTexts,
+    employer_id: i64,
     rows: Vec<HistoryRow>,
 }
 
@@ -962,6 +967,14 @@ async fn history(
     use bank_formats::reasons::ReasonCategory;
     let (session, _) = employer_for(&state, &viewer, employer_id).await?;
     let x = super::i18n_extras::extras(viewer.lang);
+    let disputes: HashMap<i64, (i64, String)> = state
+        .store()
+        .employer_disputes(employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .map(|d| (d.collection_id, (d.id, d.case_number)))
+        .collect();
     let rows = state
         .store()
         .collection_details(employer_id)
@@ -991,6 +1004,8 @@ async fn history(
             };
             HistoryRow {
                 id: c.id,
+                dispute: disputes.get(&c.id).cloned(),
+                contest: (c.status != "cancelled").then_some(c.id),
                 date: c.collection_date,
                 amount: money(c.amount, viewer.lang),
                 status: x.status(&c.status),
@@ -1010,6 +1025,7 @@ async fn history(
     let page = HistoryPage {
         c: viewer.chrome(nav(&viewer, &session, employer_id, "history")),
         x,
+        employer_id,
         rows,
     };
     viewer.page(StatusCode::OK, &page)

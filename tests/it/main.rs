@@ -18,6 +18,7 @@ mod store;
 mod web;
 mod web_bank;
 mod web_employer_api;
+mod web_disputes;
 mod web_ops;
 mod web_pages;
 mod web_portal_extras;

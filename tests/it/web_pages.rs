@@ -352,6 +352,7 @@ both_backends!(
                 format!("/portal/{e}/history"),
                 format!("/portal/{e}/api-access"),
                 format!("/portal/{e}/notices"),
+                format!("/portal/{e}/disputes"),
             ]
         };
         let console_pages = vec![
@@ -359,6 +360,7 @@ both_backends!(
             "/console/files".to_owned(),
             "/console/exceptions".to_owned(),
             "/console/quarantine".to_owned(),
+            "/console/disputes".to_owned(),
             format!("/console/files/{file_id}/download"),
         ];
 
@@ -482,6 +484,16 @@ both_backends!(
             "active"
         );
         assert_eq!(app.store.exceptions(true).await.unwrap().len(), 1);
+
+        crate::web_disputes::matrix(
+            &app,
+            (a, b),
+            &accountant,
+            &a_user,
+            &[&finance, &admin],
+            &anonymous,
+        )
+        .await;
 
         // The accountant, acting for B, can revoke B's mandate (with its CSRF token only).
         let (status, _) = status_of(

@@ -1,0 +1,774 @@
+//! Disputes: an employer contests one of its collections (a reason from a fixed list and
+//! a plain-text message) and gets a case number at once; the fund answers with an outcome.
+//!
+//! One case per collection (`disputes.collection_id` is unique): contesting the same
+//! collection again adds a message to the existing case. Lifecycle:
+//!
+//! - `open`: the fund answers by `deadline` ([`DISPUTE_DAYS`] calendar days after the case
+//!   was opened or reopened); past it the case is overdue.
+//! - `answered` (outcome `upheld` or `rejected`): the employer may write again until
+//!   `deadline` ([`DISPUTE_DAYS`] days after the answer), which reopens the case with a
+//!   new answer date; after that the case is closed (derived, nothing to write).
+//!
+//! Every collection that is or was presented can be contested — planned (the advance
+//! notice invites contesting before the debit), submitted, settled, rejected, returned,
+//! retried — but not a cancelled one, which never reached the bank. Every change is one
+//! transaction with its audit entry and, when it opens, reopens or answers a case, its
+//! notice event (`dispute_acknowledged`, `dispute_answered`; subject: the message).
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use mandates::Amount;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::FromRow;
+
+use super::notices::{DisputeFacts, NoticeKind, record_event};
+use super::{Actor, Backend, CollectionView, Store, StoreError, StoreResult, audit};
+
+/// Calendar days the fund has to answer a case, and the employer to write again after an
+/// answer.
+pub const DISPUTE_DAYS: i64 = 30;
+/// The longest message, in characters.
+pub const DISPUTE_MESSAGE_MAX_CHARS: usize = 2000;
+/// Messages a case holds at most (both sides together).
+pub const DISPUTE_MAX_MESSAGES: i64 = 50;
+
+/// Why an employer contests a collection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeReason {
+    AmountWrong,
+    AlreadyPaid,
+    NotAuthorised,
+    DuplicateDebit,
+    Other,
+}
+
+impl DisputeReason {
+    pub const ALL: [DisputeReason; 5] = [
+        DisputeReason::AmountWrong,
+        DisputeReason::AlreadyPaid,
+        DisputeReason::NotAuthorised,
+        DisputeReason::DuplicateDebit,
+        DisputeReason::Other,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DisputeReason::AmountWrong => "amount_wrong",
+            DisputeReason::AlreadyPaid => "already_paid",
+            DisputeReason::NotAuthorised => "not_authorised",
+            DisputeReason::DuplicateDebit => "duplicate_debit",
+            DisputeReason::Other => "other",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<DisputeReason> {
+        DisputeReason::ALL.into_iter().find(|r| r.code() == code)
+    }
+}
+
+/// The fund's decision on a case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DisputeOutcome {
+    /// The employer is right (the debit is corrected or refunded).
+    Upheld,
+    Rejected,
+}
+
+impl DisputeOutcome {
+    pub const ALL: [DisputeOutcome; 2] = [DisputeOutcome::Upheld, DisputeOutcome::Rejected];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            DisputeOutcome::Upheld => "upheld",
+            DisputeOutcome::Rejected => "rejected",
+        }
+    }
+
+    pub fn from_code(code: &str) -> Option<DisputeOutcome> {
+        DisputeOutcome::ALL.into_iter().find(|o| o.code() == code)
+    }
+}
+
+/// Why a contest or an answer is refused. Nothing is recorded then; the web says each in
+/// the reader's language.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DisputeRefusal {
+    UnknownReason,
+    UnknownOutcome,
+    EmptyMessage,
+    MessageTooLong {
+        chars: usize,
+    },
+    /// Control characters other than line breaks and tabs.
+    NotPlainText,
+    /// The collection was cancelled: it never reached the bank.
+    NotContestable {
+        status: String,
+    },
+    /// Answered, and the time to write again is over.
+    Closed {
+        case_number: String,
+        deadline: String,
+    },
+    TooManyMessages {
+        case_number: String,
+    },
+    /// An answer to a case that is not waiting for one.
+    NotOpen {
+        case_number: String,
+    },
+}
+
+impl std::fmt::Display for DisputeRefusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DisputeRefusal::UnknownReason => write!(f, "reason: choose one from the list"),
+            DisputeRefusal::UnknownOutcome => write!(f, "outcome: upheld or rejected"),
+            DisputeRefusal::EmptyMessage => write!(f, "message: empty"),
+            DisputeRefusal::MessageTooLong { chars } => write!(
+                f,
+                "message: {chars} characters, at most {DISPUTE_MESSAGE_MAX_CHARS}"
+            ),
+            DisputeRefusal::NotPlainText => write!(f, "message: control characters"),
+            DisputeRefusal::NotContestable { status } => {
+                write!(f, "a {status} collection cannot be contested")
+            }
+            DisputeRefusal::Closed {
+                case_number,
+                deadline,
+            } => write!(f, "case {case_number} is closed since {deadline}"),
+            DisputeRefusal::TooManyMessages { case_number } => {
+                write!(f, "case {case_number} has {DISPUTE_MAX_MESSAGES} messages")
+            }
+            DisputeRefusal::NotOpen { case_number } => {
+                write!(f, "case {case_number} is not waiting for an answer")
+            }
+        }
+    }
+}
+
+/// A message as stored: trimmed, line breaks as `\n`, checked for length and plain text.
+pub fn dispute_message(text: &str) -> Result<String, DisputeRefusal> {
+    let text = text.replace("\r\n", "\n").replace('\r', "\n");
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(DisputeRefusal::EmptyMessage);
+    }
+    let chars = text.chars().count();
+    if chars > DISPUTE_MESSAGE_MAX_CHARS {
+        return Err(DisputeRefusal::MessageTooLong { chars });
+    }
+    if text
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\t')
+    {
+        return Err(DisputeRefusal::NotPlainText);
+    }
+    Ok(text.to_owned())
+}
+
+/// A case with its collection and employer, as the portal and the console list it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct DisputeRecord {
+    pub id: i64,
+    pub case_number: String,
+    pub collection_id: i64,
+    pub employer_id: i64,
+    pub employer_name: String,
+    pub affiliation_number: String,
+    pub reason: String,
+    /// `open` or `answered` (see [`DisputeRecord::state`] for closed and overdue).
+    pub status: String,
+    pub outcome: Option<String>,
+    /// `YYYY-MM-DD`: the answer date when open, the last day to write again when answered.
+    pub deadline: String,
+    pub opened_at: String,
+    pub answered_at: Option<String>,
+    pub collection_date: String,
+    pub amount_centimes: i64,
+    pub collection_status: String,
+    pub messages: i64,
+}
+
+/// Where a case stands on a given day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DisputeState {
+    Open { overdue: bool },
+    Answered,
+    Closed,
+}
+
+impl DisputeRecord {
+    pub fn state(&self, today: NaiveDate) -> DisputeState {
+        let past = NaiveDate::parse_from_str(&self.deadline, "%Y-%m-%d").is_ok_and(|d| d < today);
+        match (self.status.as_str(), past) {
+            ("open", overdue) => DisputeState::Open { overdue },
+            (_, false) => DisputeState::Answered,
+            (_, true) => DisputeState::Closed,
+        }
+    }
+}
+
+/// One message of a case, oldest first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct DisputeMessage {
+    pub id: i64,
+    pub dispute_id: i64,
+    /// `employer` or `fund`.
+    pub author: String,
+    /// Who wrote it (`user:42`).
+    pub actor: String,
+    pub reason: Option<String>,
+    pub outcome: Option<String>,
+    pub body: String,
+    pub deadline: String,
+    pub created_at: String,
+}
+
+/// What a contest did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ContestKind {
+    /// A new case.
+    Opened,
+    /// A message added to the open case of the collection.
+    Joined,
+    /// An answered case opened again by the employer's new message.
+    Reopened,
+    /// The same message as the case's last one (a form sent twice): nothing recorded.
+    Repeated,
+}
+
+/// The case a contest went to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Contested {
+    pub dispute_id: i64,
+    pub case_number: String,
+    pub kind: ContestKind,
+}
+
+const DISPUTE_SELECT: &str = "SELECT d.id, d.case_number, d.collection_id, d.employer_id, \
+     e.name AS employer_name, e.affiliation_number, d.reason, d.status, d.outcome, d.deadline, \
+     d.opened_at, d.answered_at, c.collection_date, c.amount_centimes, \
+     c.status AS collection_status, \
+     (SELECT COUNT(*) FROM dispute_messages m WHERE m.dispute_id = d.id) AS messages \
+     FROM disputes d JOIN collections c ON c.id = d.collection_id \
+     JOIN employers e ON e.id = d.employer_id";
+
+#[derive(FromRow)]
+struct CaseRow {
+    id: i64,
+    case_number: String,
+    status: String,
+    deadline: String,
+}
+
+#[derive(FromRow)]
+struct FactsRow {
+    employer_id: i64,
+    case_number: String,
+    outcome: Option<String>,
+    body: String,
+    deadline: String,
+    created_at: String,
+    collection_date: String,
+    amount_centimes: i64,
+}
+
+/// The Algiers day of a stored UTC timestamp (UTC+1 all year).
+fn algiers_day(timestamp: &str) -> String {
+    DateTime::parse_from_rfc3339(timestamp)
+        .map(|t| {
+            (t.with_timezone(&Utc) + Duration::hours(1))
+                .date_naive()
+                .to_string()
+        })
+        .unwrap_or_else(|_| timestamp.get(..10).unwrap_or(timestamp).to_owned())
+}
+
+impl Store {
+    /// Today in Africa/Algiers by the store's clock (UTC+1, no daylight saving time).
+    fn algiers_today(&self) -> NaiveDate {
+        (self.now() + Duration::hours(1)).date_naive()
+    }
+
+    /// `FOR UPDATE` on PostgreSQL (SQLite's write transaction already excludes others).
+    fn lock_suffix(&self) -> &'static str {
+        match self.backend {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// The employer contests its collection: a new case, or a message added to the
+    /// collection's case (reopening it when answered). `Ok(Err(_))` is a refusal; nothing
+    /// is recorded then. Another employer's collection is "not found".
+    pub async fn contest_collection(
+        &self,
+        actor: &Actor,
+        employer_id: i64,
+        collection_id: i64,
+        reason: &str,
+        message: &str,
+    ) -> StoreResult<Result<Contested, DisputeRefusal>> {
+        let Some(reason) = DisputeReason::from_code(reason.trim()) else {
+            return Ok(Err(DisputeRefusal::UnknownReason));
+        };
+        let body = match dispute_message(message) {
+            Ok(body) => body,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let now = self.now_text();
+        let today = self.algiers_today();
+        let answer_by = (today + Duration::days(DISPUTE_DAYS)).to_string();
+        let mut tx = self.begin_write().await?;
+        let status: Option<String> =
+            sqlx::query_scalar("SELECT status FROM collections WHERE id = $1 AND employer_id = $2")
+                .bind(collection_id)
+                .bind(employer_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(status) = status else {
+            return Err(StoreError::not_found("collection", collection_id));
+        };
+        if status == "cancelled" {
+            return Ok(Err(DisputeRefusal::NotContestable { status }));
+        }
+        let inserted: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO disputes (collection_id, employer_id, reason, status, deadline, opened_at, updated_at) \
+             VALUES ($1, $2, $3, 'open', $4, $5, $5) ON CONFLICT (collection_id) DO NOTHING RETURNING id",
+        )
+        .bind(collection_id)
+        .bind(employer_id)
+        .bind(reason.code())
+        .bind(&answer_by)
+        .bind(&now)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let (case, kind) = match inserted {
+            Some(id) => {
+                let year = today.format("%Y");
+                let case_number = format!("RCL-{year}-{id:06}");
+                sqlx::query("UPDATE disputes SET case_number = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(&case_number)
+                    .execute(&mut *tx)
+                    .await?;
+                let case = CaseRow {
+                    id,
+                    case_number,
+                    status: "open".to_owned(),
+                    deadline: answer_by.clone(),
+                };
+                (case, ContestKind::Opened)
+            }
+            None => {
+                let case = sqlx::query_as::<_, CaseRow>(sqlx::AssertSqlSafe(format!(
+                    "SELECT id, case_number, status, deadline FROM disputes WHERE collection_id = $1{}",
+                    self.lock_suffix()
+                )))
+                .bind(collection_id)
+                .fetch_one(&mut *tx)
+                .await?;
+                let (count, last): (i64, Option<String>) = sqlx::query_as(
+                    "SELECT COUNT(*), (SELECT body FROM dispute_messages WHERE dispute_id = $1 \
+                     AND author = 'employer' AND id = (SELECT MAX(id) FROM dispute_messages WHERE dispute_id = $1)) \
+                     FROM dispute_messages WHERE dispute_id = $1",
+                )
+                .bind(case.id)
+                .fetch_one(&mut *tx)
+                .await?;
+                if last.as_deref() == Some(body.as_str()) {
+                    return Ok(Ok(Contested {
+                        dispute_id: case.id,
+                        case_number: case.case_number,
+                        kind: ContestKind::Repeated,
+                    }));
+                }
+                let past =
+                    NaiveDate::parse_from_str(&case.deadline, "%Y-%m-%d").is_ok_and(|d| d < today);
+                if case.status == "answered" && past {
+                    return Ok(Err(DisputeRefusal::Closed {
+                        case_number: case.case_number,
+                        deadline: case.deadline,
+                    }));
+                }
+                if count >= DISPUTE_MAX_MESSAGES {
+                    return Ok(Err(DisputeRefusal::TooManyMessages {
+                        case_number: case.case_number,
+                    }));
+                }
+                let kind = if case.status == "answered" {
+                    sqlx::query(
+                        "UPDATE disputes SET status = 'open', outcome = NULL, deadline = $2, updated_at = $3 \
+                         WHERE id = $1",
+                    )
+                    .bind(case.id)
+                    .bind(&answer_by)
+                    .bind(&now)
+                    .execute(&mut *tx)
+                    .await?;
+                    ContestKind::Reopened
+                } else {
+                    sqlx::query("UPDATE disputes SET updated_at = $2 WHERE id = $1")
+                        .bind(case.id)
+                        .bind(&now)
+                        .execute(&mut *tx)
+                        .await?;
+                    ContestKind::Joined
+                };
+                (case, kind)
+            }
+        };
+        // An employer's message carries the answer date in force after it.
+        let deadline = match kind {
+            ContestKind::Joined => case.deadline.clone(),
+            _ => answer_by.clone(),
+        };
+        let message_id: i64 = sqlx::query_scalar(
+            "INSERT INTO dispute_messages (dispute_id, author, actor, reason, body, deadline, created_at) \
+             VALUES ($1, 'employer', $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(case.id)
+        .bind(actor.as_str())
+        .bind(reason.code())
+        .bind(&body)
+        .bind(&deadline)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let action = match kind {
+            ContestKind::Opened => "dispute.opened",
+            ContestKind::Reopened => "dispute.reopened",
+            _ => "dispute.message",
+        };
+        audit::record(
+            &mut tx,
+            &now,
+            actor,
+            action,
+            "dispute",
+            case.id,
+            json!({
+                "case_number": case.case_number,
+                "collection_id": collection_id,
+                "reason": reason.code(),
+                "message_id": message_id,
+                "deadline": deadline,
+            }),
+        )
+        .await?;
+        // Opening and reopening are acknowledged by email with the answer date; a message
+        // added to an open case is not (it changes no date), the page shows it.
+        if matches!(kind, ContestKind::Opened | ContestKind::Reopened) {
+            record_event(
+                &mut tx,
+                employer_id,
+                NoticeKind::DisputeAcknowledged,
+                message_id,
+                &format!("dispute_acknowledged:{message_id}"),
+                &now,
+            )
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(Ok(Contested {
+            dispute_id: case.id,
+            case_number: case.case_number,
+            kind,
+        }))
+    }
+
+    /// The fund answers an open case with an outcome and a message; the employer may
+    /// write again for [`DISPUTE_DAYS`] days. Audited, with its `dispute_answered` notice.
+    pub async fn answer_dispute(
+        &self,
+        actor: &Actor,
+        dispute_id: i64,
+        outcome: &str,
+        message: &str,
+    ) -> StoreResult<Result<DisputeRecord, DisputeRefusal>> {
+        let Some(outcome) = DisputeOutcome::from_code(outcome.trim()) else {
+            return Ok(Err(DisputeRefusal::UnknownOutcome));
+        };
+        let body = match dispute_message(message) {
+            Ok(body) => body,
+            Err(refusal) => return Ok(Err(refusal)),
+        };
+        let now = self.now_text();
+        let write_again_until = (self.algiers_today() + Duration::days(DISPUTE_DAYS)).to_string();
+        let mut tx = self.begin_write().await?;
+        let case: Option<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT case_number, status, employer_id FROM disputes WHERE id = $1{}",
+            self.lock_suffix()
+        )))
+        .bind(dispute_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((case_number, status, employer_id)) = case else {
+            return Err(StoreError::not_found("dispute", dispute_id));
+        };
+        if status != "open" {
+            return Ok(Err(DisputeRefusal::NotOpen { case_number }));
+        }
+        let count: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM dispute_messages WHERE dispute_id = $1")
+                .bind(dispute_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if count >= DISPUTE_MAX_MESSAGES {
+            return Ok(Err(DisputeRefusal::TooManyMessages { case_number }));
+        }
+        sqlx::query(
+            "UPDATE disputes SET status = 'answered', outcome = $2, deadline = $3, answered_at = $4, \
+             updated_at = $4 WHERE id = $1 AND status = 'open'",
+        )
+        .bind(dispute_id)
+        .bind(outcome.code())
+        .bind(&write_again_until)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        let message_id: i64 = sqlx::query_scalar(
+            "INSERT INTO dispute_messages (dispute_id, author, actor, outcome, body, deadline, created_at) \
+             VALUES ($1, 'fund', $2, $3, $4, $5, $6) RETURNING id",
+        )
+        .bind(dispute_id)
+        .bind(actor.as_str())
+        .bind(outcome.code())
+        .bind(&body)
+        .bind(&write_again_until)
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            &now,
+            actor,
+            "dispute.answered",
+            "dispute",
+            dispute_id,
+            json!({
+                "case_number": case_number,
+                "outcome": outcome.code(),
+                "message_id": message_id,
+                "deadline": write_again_until,
+            }),
+        )
+        .await?;
+        record_event(
+            &mut tx,
+            employer_id,
+            NoticeKind::DisputeAnswered,
+            message_id,
+            &format!("dispute_answered:{message_id}"),
+            &now,
+        )
+        .await?;
+        tx.commit().await?;
+        self.dispute(dispute_id).await.map(Ok)
+    }
+
+    /// One case.
+    pub async fn dispute(&self, id: i64) -> StoreResult<DisputeRecord> {
+        sqlx::query_as::<_, DisputeRecord>(sqlx::AssertSqlSafe(format!(
+            "{DISPUTE_SELECT} WHERE d.id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("dispute", id))
+    }
+
+    /// One collection of an employer; another employer's is "not found".
+    pub async fn employer_collection(
+        &self,
+        employer_id: i64,
+        collection_id: i64,
+    ) -> StoreResult<CollectionView> {
+        sqlx::query_as::<_, CollectionView>(
+            "SELECT id, collection_date, channel, amount_centimes, status, attempt, reason_code, \
+             reason_category, settled_on FROM collections WHERE id = $1 AND employer_id = $2",
+        )
+        .bind(collection_id)
+        .bind(employer_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("collection", collection_id))
+    }
+
+    /// The case of a collection, if it was contested.
+    pub async fn collection_dispute(
+        &self,
+        collection_id: i64,
+    ) -> StoreResult<Option<DisputeRecord>> {
+        Ok(
+            sqlx::query_as::<_, DisputeRecord>(sqlx::AssertSqlSafe(format!(
+                "{DISPUTE_SELECT} WHERE d.collection_id = $1"
+            )))
+            .bind(collection_id)
+            .fetch_optional(&self.pool)
+            .await?,
+        )
+    }
+
+    /// The messages of a case, oldest first.
+    pub async fn dispute_messages(&self, dispute_id: i64) -> StoreResult<Vec<DisputeMessage>> {
+        Ok(sqlx::query_as::<_, DisputeMessage>(
+            "SELECT id, dispute_id, author, actor, reason, outcome, body, deadline, created_at \
+             FROM dispute_messages WHERE dispute_id = $1 ORDER BY id",
+        )
+        .bind(dispute_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// An employer's cases, newest first.
+    pub async fn employer_disputes(&self, employer_id: i64) -> StoreResult<Vec<DisputeRecord>> {
+        Ok(
+            sqlx::query_as::<_, DisputeRecord>(sqlx::AssertSqlSafe(format!(
+                "{DISPUTE_SELECT} WHERE d.employer_id = $1 ORDER BY d.id DESC"
+            )))
+            .bind(employer_id)
+            .fetch_all(&self.pool)
+            .await?,
+        )
+    }
+
+    /// The staff queue: open cases by answer date (the most urgent first), then the
+    /// `answered` most recently answered ones (at most `answered` of them).
+    pub async fn dispute_queue(&self, answered: i64) -> StoreResult<Vec<DisputeRecord>> {
+        let mut queue = sqlx::query_as::<_, DisputeRecord>(sqlx::AssertSqlSafe(format!(
+            "{DISPUTE_SELECT} WHERE d.status = 'open' ORDER BY d.deadline, d.id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        queue.extend(
+            sqlx::query_as::<_, DisputeRecord>(sqlx::AssertSqlSafe(format!(
+                "{DISPUTE_SELECT} WHERE d.status = 'answered' ORDER BY d.answered_at DESC, d.id DESC LIMIT $1"
+            )))
+            .bind(answered)
+            .fetch_all(&self.pool)
+            .await?,
+        );
+        Ok(queue)
+    }
+
+    /// What a dispute notice says, from the message it is about (`subject_id`): the case,
+    /// the collection, and the deadline and answer as that message set them. With the
+    /// employer the case belongs to.
+    pub(super) async fn dispute_facts(&self, message_id: i64) -> StoreResult<(i64, DisputeFacts)> {
+        let row = sqlx::query_as::<_, FactsRow>(
+            "SELECT d.employer_id, d.case_number, m.outcome, m.body, m.deadline, m.created_at, \
+             c.collection_date, c.amount_centimes FROM dispute_messages m \
+             JOIN disputes d ON d.id = m.dispute_id JOIN collections c ON c.id = d.collection_id \
+             WHERE m.id = $1",
+        )
+        .bind(message_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("dispute message", message_id))?;
+        // One answer text, shown in both languages' parts; filed under the script it is in.
+        let arabic = row
+            .body
+            .chars()
+            .any(|c| ('\u{600}'..='\u{6ff}').contains(&c));
+        let answer = row.outcome.is_some().then_some(row.body);
+        let (answer_ar, answer_fr) = if arabic {
+            (answer, None)
+        } else {
+            (None, answer)
+        };
+        Ok((
+            row.employer_id,
+            DisputeFacts {
+                case_number: row.case_number,
+                collection_date: row.collection_date,
+                amount: Amount::from_centimes(row.amount_centimes),
+                opened_on: algiers_day(&row.created_at),
+                deadline: row.deadline,
+                outcome: row.outcome,
+                answer_fr,
+                answer_ar,
+            },
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_are_trimmed_plain_text_of_bounded_length() {
+        assert_eq!(
+            dispute_message("  Le montant\r\nest faux.\t "),
+            Ok("Le montant\nest faux.".to_owned())
+        );
+        assert_eq!(dispute_message(" \n "), Err(DisputeRefusal::EmptyMessage));
+        assert_eq!(
+            dispute_message(&"é".repeat(DISPUTE_MESSAGE_MAX_CHARS)).map(|m| m.chars().count()),
+            Ok(DISPUTE_MESSAGE_MAX_CHARS)
+        );
+        assert_eq!(
+            dispute_message(&"x".repeat(DISPUTE_MESSAGE_MAX_CHARS + 1)),
+            Err(DisputeRefusal::MessageTooLong {
+                chars: DISPUTE_MESSAGE_MAX_CHARS + 1
+            })
+        );
+        assert_eq!(
+            dispute_message("a\u{0}b"),
+            Err(DisputeRefusal::NotPlainText)
+        );
+    }
+
+    #[test]
+    fn reasons_and_outcomes_are_a_fixed_list() {
+        for reason in DisputeReason::ALL {
+            assert_eq!(DisputeReason::from_code(reason.code()), Some(reason));
+        }
+        assert_eq!(DisputeReason::from_code("AMOUNT_WRONG"), None);
+        assert_eq!(
+            DisputeOutcome::from_code("upheld"),
+            Some(DisputeOutcome::Upheld)
+        );
+        assert_eq!(DisputeOutcome::from_code("maybe"), None);
+    }
+
+    #[test]
+    fn a_case_is_overdue_or_closed_after_its_deadline() {
+        let mut case = DisputeRecord {
+            id: 1,
+            case_number: "RCL-2026-000001".to_owned(),
+            collection_id: 1,
+            employer_id: 1,
+            employer_name: String::new(),
+            affiliation_number: String::new(),
+            reason: "other".to_owned(),
+            status: "open".to_owned(),
+            outcome: None,
+            deadline: "2026-12-31".to_owned(),
+            opened_at: "2026-12-01T09:00:00Z".to_owned(),
+            answered_at: None,
+            collection_date: "2026-11-15".to_owned(),
+            amount_centimes: 100,
+            collection_status: "settled".to_owned(),
+            messages: 1,
+        };
+        let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
+        assert_eq!(case.state(day(31)), DisputeState::Open { overdue: false });
+        assert_eq!(
+            case.state(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
+            DisputeState::Open { overdue: true }
+        );
+        case.status = "answered".to_owned();
+        assert_eq!(case.state(day(31)), DisputeState::Answered);
+        assert_eq!(
+            case.state(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
+            DisputeState::Closed
+        );
+        assert_eq!(algiers_day("2026-12-31T23:30:00Z"), "2027-01-01");
+    }
+}
