@@ -8,6 +8,7 @@
 mod audit;
 mod calendar;
 mod collections;
+mod console;
 mod declarations;
 mod employers;
 mod jobs;
@@ -32,6 +33,10 @@ use sqlx::{AnyPool, ConnectOptions, Connection};
 pub use audit::AuditEntry;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
 pub use collections::{CollectionRecord, PlanSummary};
+pub use console::{
+    DateOutcome, FailureCount, NewRate, NextRun, RateRecord, ReportOverview, RunLine, RunOutcome,
+    UserOverview,
+};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use jobs::Job;

@@ -11,6 +11,7 @@
 mod api;
 mod bank;
 mod console;
+mod console_views;
 mod error;
 mod i18n;
 mod metrics;
@@ -92,6 +93,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         .merge(pages::router())
         .merge(portal::router())
         .merge(console::router())
+        .merge(console_views::router())
         .layer(middleware::from_fn(move |request, next| {
             security_headers(request, next, secure)
         }))

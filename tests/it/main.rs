@@ -17,5 +17,6 @@ mod scale;
 mod store;
 mod web;
 mod web_bank;
+mod web_console;
 mod web_ops;
 mod web_pages;
