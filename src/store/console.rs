@@ -158,8 +158,8 @@ impl Store {
         .await?)
     }
 
-    /// Presented, settled and failed debits of the last `dates` collection dates that had
-    /// debits in a file, oldest first.
+    /// Presented, settled and failed debits of the last `dates` collection dates that were
+    /// run (and had debits in a file), oldest first. Only those dates are read, by index.
     pub async fn date_outcomes(&self, dates: i64) -> StoreResult<Vec<DateOutcome>> {
         let mut rows = sqlx::query_as::<_, DateOutcome>(
             "SELECT collection_date, COUNT(*) AS presented, \
@@ -167,8 +167,9 @@ impl Store {
              CAST(SUM(CASE WHEN status IN ('rejected', 'returned', 'retry_planned') THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
              CAST(SUM(amount_centimes) AS BIGINT) AS presented_centimes, \
              CAST(SUM(CASE WHEN status = 'settled' THEN amount_centimes ELSE 0 END) AS BIGINT) AS settled_centimes \
-             FROM collections WHERE bank_file_id IS NOT NULL \
-             GROUP BY collection_date ORDER BY collection_date DESC LIMIT $1",
+             FROM collections WHERE bank_file_id IS NOT NULL AND collection_date IN \
+             (SELECT collection_date FROM runs ORDER BY collection_date DESC LIMIT $1) \
+             GROUP BY collection_date ORDER BY collection_date DESC",
         )
         .bind(dates)
         .fetch_all(&self.pool)
@@ -208,23 +209,17 @@ impl Store {
         .await?)
     }
 
-    /// The debits of the files of runs `run_ids` by state.
-    pub async fn run_outcomes(&self, run_ids: &[i64]) -> StoreResult<Vec<RunOutcome>> {
-        let mut out = Vec::new();
-        for run_id in run_ids {
-            out.extend(
-                sqlx::query_as::<_, RunOutcome>(
-                    "SELECT f.run_id, c.status, COUNT(*) AS count, \
-                     CAST(SUM(c.amount_centimes) AS BIGINT) AS amount_centimes \
-                     FROM bank_files f JOIN collections c ON c.bank_file_id = f.id \
-                     WHERE f.run_id = $1 GROUP BY f.run_id, c.status ORDER BY c.status",
-                )
-                .bind(run_id)
-                .fetch_all(&self.pool)
-                .await?,
-            );
-        }
-        Ok(out)
+    /// The debits of a run's files by state.
+    pub async fn run_outcome(&self, run_id: i64) -> StoreResult<Vec<RunOutcome>> {
+        Ok(sqlx::query_as::<_, RunOutcome>(
+            "SELECT f.run_id, c.status, COUNT(*) AS count, \
+             CAST(SUM(c.amount_centimes) AS BIGINT) AS amount_centimes \
+             FROM bank_files f JOIN collections c ON c.bank_file_id = f.id \
+             WHERE f.run_id = $1 GROUP BY f.run_id, c.status ORDER BY c.status",
+        )
+        .bind(run_id)
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// One run's date and state.

@@ -471,7 +471,6 @@ struct RunRow {
     started: String,
     /// (institution, files, transactions, amount) per institution.
     lines: Vec<(String, i64, i64, String)>,
-    outcome: Vec<(String, i64, String)>,
 }
 
 #[derive(Template)]
@@ -485,18 +484,17 @@ struct RunsPage {
 async fn outcome_lines(
     state: &WebState,
     viewer: &Viewer,
-    ids: &[i64],
-) -> Result<Vec<(i64, String, i64, String)>, PageError> {
+    run_id: i64,
+) -> Result<Vec<(String, i64, String)>, PageError> {
     let k = viewer.lang.console();
     Ok(state
         .store()
-        .run_outcomes(ids)
+        .run_outcome(run_id)
         .await
         .map_err(|e| viewer.fail(e))?
         .into_iter()
         .map(|o| {
             (
-                o.run_id,
                 k.code("collection", &o.status).to_owned(),
                 o.count,
                 amount(o.amount_centimes, viewer.lang),
@@ -522,7 +520,6 @@ async fn runs(State(state): State<WebState>, viewer: Viewer) -> PageResult {
                 state: k.code("run", &line.status).to_owned(),
                 started: line.started_at.clone(),
                 lines: Vec::new(),
-                outcome: Vec::new(),
             });
         }
         if let (Some(row), Some(institution)) = (rows.last_mut(), line.institution) {
@@ -532,12 +529,6 @@ async fn runs(State(state): State<WebState>, viewer: Viewer) -> PageResult {
                 line.transactions,
                 amount(line.amount_centimes, viewer.lang),
             ));
-        }
-    }
-    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
-    for (run_id, status, count, sum) in outcome_lines(&state, &viewer, &ids).await? {
-        if let Some(row) = rows.iter_mut().find(|r| r.id == run_id) {
-            row.outcome.push((status, count, sum));
         }
     }
     let page = RunsPage {
@@ -596,11 +587,7 @@ async fn run(State(state): State<WebState>, viewer: Viewer, Path(id): Path<i64>)
             downloaded: f.downloaded_at.unwrap_or_default(),
         })
         .collect();
-    let outcome = outcome_lines(&state, &viewer, &[id])
-        .await?
-        .into_iter()
-        .map(|(_, status, count, sum)| (status, count, sum))
-        .collect();
+    let outcome = outcome_lines(&state, &viewer, id).await?;
     let page = RunPage {
         c: viewer.chrome(nav(&viewer, "runs")),
         k,

@@ -261,11 +261,19 @@ both_backends!(
                 "{institution}: {page}"
             );
         }
-        let settled = count(&app.store, "SELECT COUNT(*) FROM collections WHERE status = 'settled' AND bank_file_id IS NOT NULL").await;
-        assert!(page.contains(&format!("<li>Réglé : {settled} (")), "{page}");
 
         let (status, page) = finance.get(&format!("/console/runs/{run_id}")).await;
         assert_eq!(status, StatusCode::OK);
+        let (settled, sum): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(SUM(amount_centimes) AS BIGINT) FROM collections WHERE status = 'settled' AND bank_file_id IS NOT NULL",
+        )
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+        assert!(
+            page.contains(&format!("<tr><td>Réglé</td><td class=\"num\">{settled}</td><td class=\"num\"><bdi>{}</bdi></td></tr>", money(sum))),
+            "{page}"
+        );
         for file in &files {
             assert!(page.contains(&format!("/console/files/{}/download", file.id)));
             assert!(page.contains(&file.file_name));
