@@ -8,6 +8,7 @@
 mod audit;
 mod calendar;
 mod collections;
+mod console;
 mod declarations;
 mod disputes;
 mod employer_views;
@@ -35,6 +36,10 @@ use sqlx::{AnyPool, ConnectOptions, Connection};
 pub use audit::AuditEntry;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
 pub use collections::{CollectionRecord, PlanSummary};
+pub use console::{
+    DateOutcome, FailureCount, NewRate, NextRun, RateRecord, ReportOverview, RunLine, RunOutcome,
+    UserOverview,
+};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
 pub use disputes::{
     ContestKind, Contested, DISPUTE_DAYS, DISPUTE_MAX_MESSAGES, DISPUTE_MESSAGE_MAX_CHARS,

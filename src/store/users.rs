@@ -171,6 +171,8 @@ pub struct ApiClient {
 pub const SESSION_HOURS: i64 = 12;
 /// Reset links work this long.
 pub const RESET_MINUTES: i64 = 60;
+/// An invitation's link (a new user choosing a password) works this long.
+pub const INVITE_HOURS: i64 = 72;
 /// Failed sign-ins counted over this window…
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 /// …at most this many for one email…
@@ -298,13 +300,31 @@ impl Store {
     /// Creates a user. Employer users need at least one employer (by affiliation number);
     /// staff have none.
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> StoreResult<User> {
+        Ok(self.add_user(actor, new, false).await?.0)
+    }
+
+    /// Creates a user without a password (`new.password` is ignored): a reset link valid
+    /// [`INVITE_HOURS`] is queued for the mailer ([`Store::password_reset_emails`]), with
+    /// which the person chooses one. Audited like [`Store::create_user`].
+    pub async fn invite_user(&self, actor: &Actor, new: NewUser) -> StoreResult<User> {
+        Ok(self.add_user(actor, new, true).await?.0)
+    }
+
+    async fn add_user(
+        &self,
+        actor: &Actor,
+        new: NewUser,
+        invite: bool,
+    ) -> StoreResult<(User, Option<i64>)> {
         let email = normalise_email(&new.email);
         if !email.contains('@') || email.len() > 254 || email.contains(char::is_whitespace) {
             return Err(StoreError::Invalid(
                 "the email address is not valid".to_owned(),
             ));
         }
-        check_password(&new.password)?;
+        if !invite {
+            check_password(&new.password)?;
+        }
         match (new.role, new.employers.is_empty()) {
             (Role::Employer, true) => {
                 return Err(StoreError::Invalid(
@@ -336,8 +356,12 @@ impl Store {
             "" => email.split('@').next().unwrap_or_default().to_owned(),
             name => name.to_owned(),
         };
-        let password_hash = hash_password(new.password).await?;
-        let now = self.now_text();
+        let password_hash = match invite {
+            false => Some(hash_password(new.password).await?),
+            true => None,
+        };
+        let now = self.now();
+        let now_text = timestamp(now);
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (email, display_name, role, password_hash, created_at) \
@@ -347,7 +371,7 @@ impl Store {
         .bind(&display_name)
         .bind(new.role.as_str())
         .bind(&password_hash)
-        .bind(&now)
+        .bind(&now_text)
         .fetch_one(&mut *tx)
         .await
         .map_err(|e| {
@@ -360,18 +384,36 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
+        let reset_id = if invite {
+            let token = random_token();
+            Some(
+                sqlx::query_scalar::<_, i64>(
+                    "INSERT INTO password_resets (user_id, token_sha256, token_encrypted, status, created_at, expires_at) \
+                     VALUES ($1, $2, $3, 'pending', $4, $5) RETURNING id",
+                )
+                .bind(id)
+                .bind(token_hash(&token))
+                .bind(self.cipher.encrypt(&token))
+                .bind(&now_text)
+                .bind(timestamp(now + Duration::hours(INVITE_HOURS)))
+                .fetch_one(&mut *tx)
+                .await?,
+            )
+        } else {
+            None
+        };
         audit::record(
             &mut tx,
-            &now,
+            &now_text,
             actor,
             "user.created",
             "user",
             id,
-            json!({ "role": new.role.as_str(), "employer_ids": employer_ids }),
+            json!({ "role": new.role.as_str(), "employer_ids": employer_ids, "invited": invite, "reset_id": reset_id }),
         )
         .await?;
         tx.commit().await?;
-        self.user(id).await
+        Ok((self.user(id).await?, reset_id))
     }
 
     pub async fn user(&self, id: i64) -> StoreResult<User> {

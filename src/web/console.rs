@@ -1,5 +1,7 @@
 //! The finance console (finance staff and administrators only): a dashboard, runs and
-//! files (with download), exceptions with an audited resolution, quarantined files.
+//! files (with download), exceptions with an audited resolution, quarantined files. The
+//! other screens (runs, reports, employers, calendar, rates, users) are in
+//! [`super::console_views`].
 
 use askama::Template;
 use axum::Router;
@@ -37,6 +39,7 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
         ("disputes", "/console/disputes", t.disputes),
     ]
     .into_iter()
+    .chain(super::console_views::nav_entries(viewer))
     .map(|(key, href, label)| NavLink {
         href: href.to_owned(),
         label,
@@ -73,6 +76,7 @@ struct DashboardPage {
     open_exceptions: usize,
     quarantined: usize,
     files: Vec<FileRow>,
+    extras: super::console_views::DashboardExtras,
 }
 
 fn file_rows(viewer: &Viewer, files: Vec<crate::store::BankFileRecord>) -> Vec<FileRow> {
@@ -122,6 +126,7 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
         open_exceptions,
         quarantined,
         files: file_rows(&viewer, files),
+        extras: super::console_views::dashboard_extras(&state, &viewer).await?,
     };
     viewer.page(StatusCode::OK, &page)
 }

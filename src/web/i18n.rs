@@ -5,6 +5,9 @@
 
 use mandates::Amount;
 
+mod console;
+pub use console::ConsoleTexts;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Lang {
     Ar,

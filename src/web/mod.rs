@@ -12,8 +12,9 @@
 mod api;
 mod bank;
 mod console;
-mod employer_api;
+mod console_views;
 mod disputes;
+mod employer_api;
 mod error;
 mod i18n;
 mod i18n_extras;
@@ -99,6 +100,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         .merge(portal_extras::router())
         .merge(console::router())
         .merge(disputes::router())
+        .merge(console_views::router())
         .layer(middleware::from_fn(move |request, next| {
             security_headers(request, next, secure)
         }))

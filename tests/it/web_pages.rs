@@ -298,6 +298,7 @@ both_backends!(
         .await
         .unwrap();
         let file_id = app.store.bank_files(None).await.unwrap()[0].id;
+        let run_id = app.store.bank_files(None).await.unwrap()[0].run_id;
         let a = employer_with_worksites(&app.store, "16000001", &["W1"]).await;
         let b = employer_with_worksites(&app.store, "16000002", &["W1"]).await;
         add_user(&app.store, "a@a.dz", Role::Employer, &["16000001"]).await;
@@ -362,6 +363,13 @@ both_backends!(
             "/console/quarantine".to_owned(),
             "/console/disputes".to_owned(),
             format!("/console/files/{file_id}/download"),
+            "/console/runs".to_owned(),
+            format!("/console/runs/{run_id}"),
+            "/console/reports".to_owned(),
+            "/console/employers".to_owned(),
+            format!("/console/employers/{b}"),
+            "/console/calendar".to_owned(),
+            "/console/rates".to_owned(),
         ];
 
         // Employer A's user: its own pages yes; B's pages look nonexistent; console forbidden.
@@ -409,6 +417,56 @@ both_backends!(
             )
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // Nor any console form: calendar, rates, users.
+        let calendar = app.store.calendar().await.unwrap();
+        let finance_id = app
+            .store
+            .user_by_email("finance@fund.dz")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        for (path, fields) in [
+            (
+                "/console/calendar/add".to_owned(),
+                vec![("date", "2026-12-15"), ("name", "x"), ("kind", "fixed")],
+            ),
+            (
+                "/console/calendar/remove".to_owned(),
+                vec![("date", "2026-07-05"), ("name", "x")],
+            ),
+            (
+                "/console/rates".to_owned(),
+                vec![
+                    ("scheme", "paid_leave"),
+                    ("rate", "50"),
+                    ("valid_from", "2030-01-01"),
+                    ("source", "x"),
+                ],
+            ),
+            (
+                "/console/users".to_owned(),
+                vec![("email", "evil@a.dz"), ("role", "admin")],
+            ),
+            (format!("/console/users/{finance_id}/disable"), vec![]),
+        ] {
+            let (status, _, _) = a_user.post(&path, &fields).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "A -> POST {path}");
+        }
+        assert_eq!(app.store.calendar().await.unwrap(), calendar);
+        assert_eq!(app.store.contribution_rates().await.unwrap().len(), 3);
+        assert!(
+            app.store
+                .user_by_email("evil@a.dz")
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(!app.store.user(finance_id).await.unwrap().disabled);
+        // User management is the administrators' only.
+        assert_eq!(a_user.get("/console/users").await.0, StatusCode::FORBIDDEN);
+        assert_eq!(finance.get("/console/users").await.0, StatusCode::FORBIDDEN);
+        assert_eq!(admin.get("/console/users").await.0, StatusCode::OK);
         let mandates_b = app.store.list_mandates(b).await.unwrap();
         assert_eq!(mandates_b.len(), 1);
         assert_eq!(mandates_b[0].status, "active", "B's mandate untouched");
@@ -448,11 +506,14 @@ both_backends!(
         );
 
         // Nobody signed in: every page sends to sign in; forms too, changing nothing.
-        for path in employer_pages(a)
-            .iter()
-            .chain(console_pages.iter())
-            .chain(["/portal".to_owned(), "/".to_owned()].iter())
-        {
+        for path in employer_pages(a).iter().chain(console_pages.iter()).chain(
+            [
+                "/portal".to_owned(),
+                "/".to_owned(),
+                "/console/users".to_owned(),
+            ]
+            .iter(),
+        ) {
             let (status, location) = status_of(&anonymous, anonymous.get(app.url(path))).await;
             assert_eq!(
                 (status, location.as_str()),
