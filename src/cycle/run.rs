@@ -76,6 +76,23 @@ struct FilePlan {
 }
 
 impl FilePlan {
+    /// The file as planned: hash and size unknown until written.
+    fn new_file(&self) -> NewBankFile {
+        NewBankFile {
+            institution: self.institution.name.to_owned(),
+            channel: self.institution.channel.to_owned(),
+            sequence: self.sequence,
+            file_name: self.file_name.clone(),
+            format: self.institution.format.name(),
+            message_id: self.message_id.clone(),
+            created_at: self.created_at,
+            transactions: self.count(),
+            control_sum: self.total(),
+            sha256: String::new(),
+            size_bytes: 0,
+            blocks: block_ranges(&self.blocks),
+        }
+    }
     fn total(&self) -> Amount {
         Amount::checked_sum(self.blocks.iter().map(|b| b.amount)).unwrap_or(Amount::ZERO)
     }
@@ -173,29 +190,50 @@ pub async fn run_date_with_progress(
         }
     }
     // Every file at once, each from its own stream: the database, the decryption and
-    // the writers of several files share the cores.
+    // the writers of several files share the cores. Meanwhile one transaction records the
+    // files as planned and marks their collections submitted (the streams read the
+    // committed, still planned, rows); it commits only once every file is written and
+    // matches its plan. With a pool of one connection, it records after writing.
+    for plan in &plans {
+        store
+            .audit_decryption(actor, &format!("debit file {}", plan.file_name))
+            .await?;
+    }
+    let planned: Vec<NewBankFile> = plans.iter().map(FilePlan::new_file).collect();
     progress.stage(
         format!("writing {} debit files", plans.len()),
         plans.iter().map(FilePlan::count).sum(),
     );
     let mut tasks = tokio::task::JoinSet::new();
     for (index, plan) in plans.iter().cloned().enumerate() {
-        let (store, settings, actor) = (store.clone(), settings.clone(), actor.clone());
+        let (store, settings) = (store.clone(), settings.clone());
         let progress = Arc::clone(progress);
         tasks.spawn(async move {
-            let written = write_file(&store, &settings, &actor, date, &plan, &progress).await;
+            let written = write_file(&store, &settings, date, &plan, &progress).await;
             (index, written)
         });
     }
-    let mut written: Vec<Option<(NewBankFile, PathBuf)>> = vec![None; plans.len()];
-    let mut failure: Option<anyhow::Error> = None;
-    while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok((index, Ok(file))) => written[index] = Some(file),
-            Ok((_, Err(err))) => failure = failure.or(Some(err)),
-            Err(err) => failure = failure.or(Some(anyhow::anyhow!("writing a file failed: {err}"))),
+    let write_all = async {
+        let mut written: Vec<Option<(NewBankFile, PathBuf)>> = vec![None; plans.len()];
+        let mut failure: Option<anyhow::Error> = None;
+        while let Some(joined) = tasks.join_next().await {
+            match joined {
+                Ok((index, Ok(file))) => written[index] = Some(file),
+                Ok((_, Err(err))) => failure = failure.or(Some(err)),
+                Err(err) => {
+                    failure = failure.or(Some(anyhow::anyhow!("writing a file failed: {err}")));
+                }
+            }
         }
-    }
+        (written, failure)
+    };
+    let (recording, (written, failure)) = if store.max_connections() > 1 {
+        let (recording, written) =
+            tokio::join!(store.begin_recording(actor, &lock, &planned), write_all);
+        (Some(recording), written)
+    } else {
+        (None, write_all.await)
+    };
     tracing::debug!(elapsed = ?started.elapsed(), files = plans.len(), "run: files written");
     let written: Vec<(NewBankFile, PathBuf)> = written.into_iter().flatten().collect();
     if let Some(err) = failure {
@@ -203,8 +241,16 @@ pub async fn run_date_with_progress(
         return Err(err);
     }
     progress.stage("recording the files", 0);
+    let recording = match recording {
+        Some(recording) => recording,
+        None => store.begin_recording(actor, &lock, &planned).await,
+    };
     let new_files: Vec<NewBankFile> = written.iter().map(|(f, _)| f.clone()).collect();
-    let records = match store.record_files(actor, &lock, &new_files).await {
+    let records = match recording {
+        Ok(recording) => recording.finish(&new_files).await,
+        Err(err) => Err(err),
+    };
+    let records = match records {
         Ok(records) => records,
         Err(err) => {
             discard(&written);
@@ -243,7 +289,6 @@ fn discard(written: &[(NewBankFile, PathBuf)]) {
 async fn write_file(
     store: &Store,
     settings: &CycleSettings,
-    actor: &Actor,
     date: NaiveDate,
     plan: &FilePlan,
     progress: &Progress,
@@ -254,17 +299,10 @@ async fn write_file(
         .join(&plan.file_name);
     let mut builder = FileBuilder::open(settings, institution, date, plan, path.clone())?;
     let streamed = store
-        .for_each_debit_in_blocks(
-            actor,
-            date,
-            institution.channel,
-            &plan.blocks,
-            &format!("debit file {}", plan.file_name),
-            |detail| {
-                progress.advance(1);
-                builder.add(&detail)
-            },
-        )
+        .for_each_debit_in_blocks(date, institution.channel, &plan.blocks, |detail| {
+            progress.advance(1);
+            builder.add(&detail)
+        })
         .await;
     let closed = streamed
         .map_err(anyhow::Error::from)
@@ -343,20 +381,7 @@ impl FileBuilder {
         };
         Ok(FileBuilder {
             output,
-            new_file: NewBankFile {
-                institution: institution.name.to_owned(),
-                channel: institution.channel.to_owned(),
-                sequence: plan.sequence,
-                file_name: plan.file_name.clone(),
-                format: institution.format.name(),
-                message_id: plan.message_id.clone(),
-                created_at: plan.created_at,
-                transactions: count,
-                control_sum: total,
-                sha256: String::new(),
-                size_bytes: 0,
-                blocks: Vec::new(),
-            },
+            new_file: plan.new_file(),
             path,
             blocks: plan.blocks.clone(),
             written: vec![(0, Amount::ZERO); plan.blocks.len()],

@@ -60,7 +60,9 @@ pub use portal::{CollectionView, UpcomingDebit, UpcomingLine};
 pub use reconcile::{
     Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
 };
-pub use runs::{BankFileRecord, DebitDetail, FileBlock, NewBankFile, RecheckSummary, RunLock};
+pub use runs::{
+    BankFileRecord, DebitDetail, FileBlock, FileRecording, NewBankFile, RecheckSummary, RunLock,
+};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 pub use user_tokens::{ApiUser, USER_TOKEN_PREFIX, UserApiTokenRecord};
 pub use users::{
@@ -236,6 +238,11 @@ impl Store {
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The most connections the pool opens.
+    pub fn max_connections(&self) -> u32 {
+        self.pool.options().get_max_connections()
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -6,7 +6,10 @@
 //! 2. re-check planned collections (mandate active, ceiling, notice), cancelling the rest;
 //! 3. list the eligible collections, write each file under a temporary name, fsync;
 //! 4. **one transaction** records every file (sequence, hash, counts, control sum) and
-//!    marks its collections `submitted` — all or nothing;
+//!    marks its collections `submitted` — all or nothing. It is opened while the files
+//!    are written (`begin_recording`: the rows as planned, the collections marked, their
+//!    audit entries; the writers read the committed, still planned, rows) and commits
+//!    once every file is written and matches its plan (`FileRecording::finish`);
 //! 5. rename the files into place; mark the run complete.
 //!
 //! A crash before 4 leaves temporary files only (removed by the next run); a crash between
@@ -357,15 +360,14 @@ impl Store {
     }
 
     /// Streams the details of one planned file's collections (its `blocks`, still
-    /// planned), in file order, to `each`. One audit entry records that the accounts
-    /// were decrypted for it.
+    /// planned), in file order, to `each`. The caller has recorded the decryption
+    /// ([`Store::audit_decryption`]) beforehand: this only reads, so it can run while the
+    /// run's recording transaction is open.
     pub async fn for_each_debit_in_blocks(
         &self,
-        actor: &Actor,
         date: NaiveDate,
         channel: &str,
         blocks: &[FileBlock],
-        purpose: &str,
         each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
         if blocks.is_empty() {
@@ -395,7 +397,7 @@ impl Store {
                 .bind(block.first_id)
                 .bind(block.last_id);
         }
-        self.stream_details(actor, query, purpose, each).await
+        self.stream_details(query, each).await
     }
 
     /// Streams the details of the collections recorded in one file, in file order (to
@@ -413,22 +415,14 @@ impl Store {
         let query = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql))
             .bind(file.id)
             .bind(file.channel.clone());
-        self.stream_details(
-            actor,
-            query,
-            &format!("regenerating {}", file.file_name),
-            each,
-        )
-        .await
+        self.audit_decryption(actor, &format!("regenerating {}", file.file_name))
+            .await?;
+        self.stream_details(query, each).await
     }
 
-    async fn stream_details(
-        &self,
-        actor: &Actor,
-        query: sqlx::query::QueryAs<'_, sqlx::Any, DetailRow, sqlx::any::AnyArguments>,
-        purpose: &str,
-        mut each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
-    ) -> StoreResult<()> {
+    /// Records that accounts are about to be decrypted, and what for (a debit file).
+    /// Callers of [`Store::for_each_debit_in_blocks`] record it first.
+    pub async fn audit_decryption(&self, actor: &Actor, purpose: &str) -> StoreResult<()> {
         let mut audit = self.begin_write().await?;
         super::audit::record(
             &mut audit,
@@ -441,6 +435,14 @@ impl Store {
         )
         .await?;
         audit.commit().await?;
+        Ok(())
+    }
+
+    async fn stream_details(
+        &self,
+        query: sqlx::query::QueryAs<'_, sqlx::Any, DetailRow, sqlx::any::AnyArguments>,
+        mut each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
+    ) -> StoreResult<()> {
         let mut rows = query.fetch(&self.pool);
         while let Some(row) = rows.try_next().await? {
             let digits = self.cipher.decrypt(&row.number_encrypted)?;
@@ -493,14 +495,33 @@ impl Store {
         Ok(max.unwrap_or(0) + 1)
     }
 
-    /// Records the files of a run and marks their collections submitted, in one
-    /// transaction. Refuses (changing nothing) when any collection is no longer eligible.
+    /// Records the files of a run at once: [`Store::begin_recording`] then
+    /// [`FileRecording::finish`].
     pub async fn record_files(
         &self,
         actor: &Actor,
         lock: &RunLock,
         files: &[NewBankFile],
     ) -> StoreResult<Vec<BankFileRecord>> {
+        self.begin_recording(actor, lock, files)
+            .await?
+            .finish(files)
+            .await
+    }
+
+    /// Opens the transaction that records a run's files as planned — their rows (hash and
+    /// size still empty), their collections marked `submitted` (each block's count and the
+    /// file's sum checked against the plan) with their audit entries — while the files are
+    /// being written; [`FileRecording::finish`] adds what the written bytes say and commits.
+    /// Readers do not see any of it before the commit (the files are read from the
+    /// collections still `planned`, in their own snapshot). Dropping the recording (a file
+    /// failed) rolls it all back.
+    pub async fn begin_recording(
+        &self,
+        actor: &Actor,
+        lock: &RunLock,
+        planned: &[NewBankFile],
+    ) -> StoreResult<FileRecording> {
         let date_text = lock.collection_date.to_string();
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
@@ -515,12 +536,12 @@ impl Store {
                 "the run of {date_text} was taken over by another instance; nothing recorded"
             )));
         }
-        let mut records = Vec::with_capacity(files.len());
-        for file in files {
+        let mut files = Vec::with_capacity(planned.len());
+        for file in planned {
             let id: i64 = sqlx::query_scalar(
                 "INSERT INTO bank_files (run_id, institution, channel, sequence, file_name, format, message_id, \
                  collection_date, created_at, transactions, control_sum_centimes, sha256, size_bytes) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', 0) RETURNING id",
             )
             .bind(lock.run_id)
             .bind(&file.institution)
@@ -533,8 +554,6 @@ impl Store {
             .bind(file.created_at.format("%Y-%m-%dT%H:%M:%S").to_string())
             .bind(i64::try_from(file.transactions).unwrap_or(i64::MAX))
             .bind(file.control_sum.centimes())
-            .bind(&file.sha256)
-            .bind(i64::try_from(file.size_bytes).unwrap_or(i64::MAX))
             .fetch_one(&mut *tx)
             .await
             .map_err(|e| {
@@ -586,22 +605,12 @@ impl Store {
                     file.control_sum.centimes()
                 )));
             }
-            super::audit::record(
-                &mut tx,
-                &now,
-                actor,
-                "bank_file.recorded",
-                "bank_file",
+            files.push((
                 id,
-                serde_json::json!({
-                    "file_name": file.file_name,
-                    "transactions": file.transactions,
-                    "control_sum_centimes": file.control_sum.centimes(),
-                    "sha256": file.sha256,
-                }),
-            )
-            .await?;
-            records.push(id);
+                file.file_name.clone(),
+                file.transactions,
+                file.control_sum,
+            ));
         }
         sqlx::query(
             "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
@@ -615,12 +624,13 @@ impl Store {
         .bind(actor.as_str())
         .execute(&mut *tx)
         .await?;
-        tx.commit().await?;
-        let mut out = Vec::with_capacity(records.len());
-        for id in records {
-            out.push(self.bank_file(id).await?);
-        }
-        Ok(out)
+        Ok(FileRecording {
+            store: self.clone(),
+            tx,
+            actor: actor.clone(),
+            now,
+            files,
+        })
     }
 
     pub async fn bank_file(&self, id: i64) -> StoreResult<BankFileRecord> {
@@ -679,6 +689,81 @@ impl Store {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+}
+
+/// A run's files recorded as planned, in a transaction still open while they are
+/// written (see [`Store::begin_recording`]).
+pub struct FileRecording {
+    store: Store,
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    actor: Actor,
+    now: String,
+    /// (id, file name, transactions, control sum) as planned, in the order given.
+    files: Vec<(i64, String, u64, Amount)>,
+}
+
+impl std::fmt::Debug for FileRecording {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("FileRecording")
+            .field("files", &self.files)
+            .finish_non_exhaustive()
+    }
+}
+
+impl FileRecording {
+    /// Adds what the written files say (hash, size; their counts and sums must be the
+    /// planned ones), audits each file and commits: the files and their collections are
+    /// then recorded together, or not at all.
+    pub async fn finish(mut self, written: &[NewBankFile]) -> StoreResult<Vec<BankFileRecord>> {
+        if written.len() != self.files.len() {
+            return Err(StoreError::Other(anyhow::anyhow!(
+                "{} files were written for {} planned; nothing recorded",
+                written.len(),
+                self.files.len()
+            )));
+        }
+        for ((id, name, transactions, control_sum), file) in self.files.iter().zip(written) {
+            if file.file_name != *name
+                || file.transactions != *transactions
+                || file.control_sum != *control_sum
+            {
+                return Err(StoreError::Other(anyhow::anyhow!(
+                    "{}: written with {} debits for {} centimes, planned as {name} with {transactions} for {}; nothing recorded",
+                    file.file_name,
+                    file.transactions,
+                    file.control_sum.centimes(),
+                    control_sum.centimes()
+                )));
+            }
+            sqlx::query("UPDATE bank_files SET sha256 = $2, size_bytes = $3 WHERE id = $1")
+                .bind(id)
+                .bind(&file.sha256)
+                .bind(i64::try_from(file.size_bytes).unwrap_or(i64::MAX))
+                .execute(&mut *self.tx)
+                .await?;
+            super::audit::record(
+                &mut self.tx,
+                &self.now,
+                &self.actor,
+                "bank_file.recorded",
+                "bank_file",
+                *id,
+                serde_json::json!({
+                    "file_name": file.file_name,
+                    "transactions": file.transactions,
+                    "control_sum_centimes": file.control_sum.centimes(),
+                    "sha256": file.sha256,
+                }),
+            )
+            .await?;
+        }
+        self.tx.commit().await?;
+        let mut out = Vec::with_capacity(self.files.len());
+        for (id, ..) in &self.files {
+            out.push(self.store.bank_file(*id).await?);
+        }
+        Ok(out)
     }
 }
 
