@@ -3,9 +3,9 @@
 //! ```sh
 //! cargo run --release -p bank-formats --example bench           # write, then stream, 100,000
 //! cargo build --release -p bank-formats --example bench
-//! /usr/bin/time -v target/release/examples/bench write 100000   # pain.008, to a file
-//! /usr/bin/time -v target/release/examples/bench read 100000    # camt.054 read from memory
-//! /usr/bin/time -v target/release/examples/bench stream 100000  # camt.054 streamed from disk
+//! /usr/bin/time -f "%e s %M KB" target/release/examples/bench write 100000   # pain.008, to a file
+//! /usr/bin/time -f "%e s %M KB" target/release/examples/bench read 100000    # camt.054 read from memory
+//! /usr/bin/time -f "%e s %M KB" target/release/examples/bench stream 100000  # camt.054 streamed from disk
 //! ```
 //! Results are recorded in bank-formats/README.md.
 

@@ -68,29 +68,30 @@ impl Amount {
     /// `Decimal`: bank files hold hundreds of thousands of amounts. `None` sends anything
     /// else (or anything that might overflow) down the general path.
     fn parse_plain(text: &str) -> Option<Amount> {
-        let (negative, digits) = match text.strip_prefix('-') {
-            Some(rest) => (true, rest),
-            None => (false, text),
+        // One pass over the bytes: this runs for every amount of every bank file.
+        let (negative, digits) = match text.as_bytes() {
+            [b'-', rest @ ..] => (true, rest),
+            bytes => (false, bytes),
         };
-        let (whole, fraction) = match digits.split_once('.') {
-            Some((w, f)) => (w, f),
-            None => (digits, ""),
-        };
-        if whole.is_empty()
-            || whole.len() > 15
-            || fraction.len() > 2
-            || (digits.contains('.') && fraction.is_empty())
-            || !whole.bytes().all(|b| b.is_ascii_digit())
-            || !fraction.bytes().all(|b| b.is_ascii_digit())
-        {
+        let whole_len = digits
+            .iter()
+            .position(|b| !b.is_ascii_digit())
+            .unwrap_or(digits.len());
+        if whole_len == 0 || whole_len > 15 {
             return None;
         }
         let digit = |b: u8| i64::from(b - b'0');
-        let units = whole.bytes().fold(0i64, |acc, b| acc * 10 + digit(b));
-        let cents = match fraction.as_bytes() {
+        let units = digits[..whole_len]
+            .iter()
+            .fold(0i64, |acc, &b| acc * 10 + digit(b));
+        let cents = match digits[whole_len..] {
             [] => 0,
-            [tenths] => digit(*tenths) * 10,
-            [tenths, hundredths] => digit(*tenths) * 10 + digit(*hundredths),
+            [b'.', tenths] if tenths.is_ascii_digit() => digit(tenths) * 10,
+            [b'.', tenths, hundredths]
+                if tenths.is_ascii_digit() && hundredths.is_ascii_digit() =>
+            {
+                digit(tenths) * 10 + digit(hundredths)
+            }
             _ => return None,
         };
         let centimes = units * 100 + cents;

@@ -143,39 +143,42 @@ fn walk_entries<S: Source>(
                 }
             }
             Step::Close => {
-                let text = walker.text();
+                // Text is looked at only where it is kept (most elements are containers).
+                let text = || walker.text();
                 // Dispatch on the leaf name first: one string match instead of a chain of
                 // path comparisons per element (this is the hot loop of a big import).
                 let leaf = walker.current();
                 if let Some(t) = tx.as_mut() {
                     match leaf {
                         "EndToEndId" if walker.at(&["TxDtls", "Refs", "EndToEndId"]) => {
+                            let text = text();
                             t.end_to_end_id = (!text.is_empty() && text != "NOTPROVIDED")
                                 .then(|| text.to_owned());
                         }
                         "MndtId" if walker.at(&["TxDtls", "Refs", "MndtId"]) => {
-                            t.mandate_id = Some(text.to_owned());
+                            t.mandate_id = Some(text().to_owned());
                         }
                         "PmtInfId" if walker.at(&["TxDtls", "Refs", "PmtInfId"]) => {
-                            t.payment_info_id = Some(text.to_owned());
+                            t.payment_info_id = Some(text().to_owned());
                         }
                         "Amt" => {
                             if walker.at(&["TxDtls", "Amt"])
                                 || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"])
                             {
-                                t.amount = Some(parse_amount(&walker, text)?);
+                                t.amount = Some(parse_amount(&walker, text())?);
                             } else if walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]) {
-                                t.instructed_amount = Some(parse_amount(&walker, text)?);
+                                t.instructed_amount = Some(parse_amount(&walker, text())?);
                             }
                         }
                         "CdtDbtInd" if walker.at(&["TxDtls", "CdtDbtInd"]) => {
-                            t.credit_debit = Some(text.to_owned());
+                            t.credit_debit = Some(text().to_owned());
                         }
                         "Cd" | "Prtry" if walker.at(&["RtrInf", "Rsn", leaf]) => {
+                            let text = text();
                             t.return_reason = (!text.is_empty()).then(|| text.to_owned());
                         }
                         "AddtlTxInf" if walker.at(&["TxDtls", "AddtlTxInf"]) => {
-                            t.additional_info = Some(text.to_owned());
+                            t.additional_info = Some(text().to_owned());
                         }
                         "TxDtls" => {
                             if let Some(mut t) = tx.take() {
@@ -192,33 +195,33 @@ fn walk_entries<S: Source>(
                 } else if let Some(e) = entry.as_mut() {
                     match leaf {
                         "NtryRef" if walker.at(&["Ntry", "NtryRef"]) => {
-                            e.reference = Some(text.to_owned())
+                            e.reference = Some(text().to_owned())
                         }
                         "Amt" if walker.at(&["Ntry", "Amt"]) => {
-                            e.amount = Some(parse_amount(&walker, text)?);
+                            e.amount = Some(parse_amount(&walker, text())?);
                             e.currency = walker.last_ccy().map(str::to_owned);
                         }
                         "CdtDbtInd" if walker.at(&["Ntry", "CdtDbtInd"]) => {
-                            e.credit_debit = Some(text.to_owned());
+                            e.credit_debit = Some(text().to_owned());
                         }
                         "RvslInd" if walker.at(&["Ntry", "RvslInd"]) => {
-                            e.reversal = text == "true" || text == "1";
+                            e.reversal = matches!(text(), "true" | "1");
                         }
                         // An enum in .02 (`<Sts>BOOK</Sts>`), a choice in .08 (`<Sts><Cd>BOOK</Cd></Sts>`).
-                        "Sts" if walker.at(&["Ntry", "Sts"]) && !text.is_empty() => {
-                            e.status = Some(text.to_owned());
+                        "Sts" if walker.at(&["Ntry", "Sts"]) && !text().is_empty() => {
+                            e.status = Some(text().to_owned());
                         }
                         "Cd" | "Prtry" if walker.at(&["Ntry", "Sts", leaf]) => {
-                            e.status = Some(text.to_owned())
+                            e.status = Some(text().to_owned())
                         }
                         "Dt" | "DtTm" if walker.at(&["Ntry", "BookgDt", leaf]) => {
-                            e.booking_date = Some(text.to_owned());
+                            e.booking_date = Some(text().to_owned());
                         }
                         "SubFmlyCd" if walker.at(&["BkTxCd", "Domn", "Fmly", "SubFmlyCd"]) => {
-                            e.bank_transaction_code = Some(text.to_owned());
+                            e.bank_transaction_code = Some(text().to_owned());
                         }
                         "AddtlNtryInf" if walker.at(&["Ntry", "AddtlNtryInf"]) => {
-                            e.additional_info = Some(text.to_owned());
+                            e.additional_info = Some(text().to_owned());
                         }
                         "Ntry" => {
                             if let Some(e) = entry.take() {
@@ -228,7 +231,7 @@ fn walk_entries<S: Source>(
                         _ => {}
                     }
                 } else if leaf == "MsgId" && walker.at(&["GrpHdr", "MsgId"]) {
-                    message_id = text.to_owned();
+                    message_id = text().to_owned();
                 }
             }
         }

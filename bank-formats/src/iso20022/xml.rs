@@ -418,19 +418,25 @@ fn trim(text: &str) -> &str {
 /// The `Ccy` of an amount written the usual way (` Ccy="DZD"`, or no attribute), without
 /// the general attribute parser; `None` when the attributes need that parser.
 fn plain_ccy(attributes: &str) -> Option<Option<&str>> {
-    if attributes.is_empty() {
+    let b = attributes.as_bytes();
+    if b.is_empty() {
         return Some(None);
     }
-    let rest = attributes.trim_start_matches([' ', '\t', '\r', '\n']);
-    let value = rest.strip_prefix("Ccy=\"")?;
-    let end = value.find('"')?;
-    let (value, after) = (&value[..end], &value[end + 1..]);
-    let plain = rest.len() < attributes.len()
-        && !value
-            .bytes()
-            .any(|b| matches!(b, b'&' | b'\t' | b'\r' | b'\n'))
-        && after.bytes().all(is_whitespace);
-    plain.then_some(Some(value))
+    // Bytes, not chars: every delimiter is ASCII, so the value's ends are char boundaries.
+    let skip = b.iter().take_while(|&&c| is_whitespace(c)).count();
+    if skip == 0 || !b[skip..].starts_with(b"Ccy=\"") {
+        return None;
+    }
+    let from = skip + 5;
+    let end = from + b[from..].iter().position(|&c| c == b'"')?;
+    let plain = !b[from..end]
+        .iter()
+        .any(|&c| matches!(c, b'&' | b'\t' | b'\r' | b'\n'))
+        && b[end + 1..].iter().all(|&c| is_whitespace(c));
+    if !plain {
+        return None;
+    }
+    attributes.get(from..end).map(Some)
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
@@ -950,6 +956,16 @@ impl<S: Source> Walker<S> {
                 return Err(XmlError::Dtd { position });
             }
             let end = start + token.len();
+            // Plain text (the most common token) is only lent: `text()` takes it from the
+            // input when asked. It ends at `<`, `&` or the end of the input, so on a char
+            // boundary.
+            if let Token::Text { cr: false, .. } = token {
+                self.pos = end;
+                if !self.ends.is_empty() {
+                    self.push_text(start, end);
+                }
+                continue;
+            }
             // Only a document that is not UTF-8 has tokens past its valid start.
             let Some(piece) = self.source.text().get(start..end) else {
                 return Err(malformed(match std::str::from_utf8(&bytes[start..end]) {
@@ -959,16 +975,13 @@ impl<S: Source> Walker<S> {
             };
             self.pos = end;
             match token {
-                Token::Text { cr, .. } => {
+                Token::Text { .. } => {
+                    // With a `\r` (plain text went above): line ends are normalized.
                     if !self.ends.is_empty() {
-                        if cr {
-                            let normalized =
-                                BytesText::from_escaped(piece).xml10_content().into_owned();
-                            self.own_text();
-                            self.text.push_str(&normalized);
-                        } else {
-                            self.push_text(start, end);
-                        }
+                        let normalized =
+                            BytesText::from_escaped(piece).xml10_content().into_owned();
+                        self.own_text();
+                        self.text.push_str(&normalized);
                     }
                 }
                 Token::CData(len) => {
