@@ -481,8 +481,8 @@ async fn browser_an_employer_fixes_a_csv_and_sees_the_upcoming_debit() {
     assert_eq!(items.len(), 1, "one bad line, one error");
     let message = items[0].text().await.unwrap();
     assert!(
-        message.contains("line 3, field headcount: \"douze\""),
-        "{message}"
+        message.contains("السطر 3") && message.contains("(headcount): «douze»"),
+        "the line and field, in Arabic: {message}"
     );
     assert!(
         errors.text().await.unwrap().contains("لم يُسجَّل أي شيء"),
