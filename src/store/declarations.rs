@@ -160,7 +160,10 @@ impl LineProblem {
             ProblemKind::NotAmount { text, decimal } => {
                 format!("{text:?} is not an amount in dinars (like 125000{decimal}50)")
             }
-            ProblemKind::FieldCount { found, separator: s } => format!(
+            ProblemKind::FieldCount {
+                found,
+                separator: s,
+            } => format!(
                 "{found} fields, expected 3 or 4 (worksite_code{s}headcount{s}wage_bill{s}bad_weather_base)"
             ),
             ProblemKind::NoLines => "no worksite line found".to_owned(),

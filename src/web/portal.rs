@@ -847,8 +847,7 @@ pub fn parse_declaration_csv(text: &str, worksites: &HashSet<String>) -> ParsedC
             continue;
         }
         let mut problem = |field, kind| {
-            out.errors
-                .push(LineProblem::new(number, Some(field), kind));
+            out.errors.push(LineProblem::new(number, Some(field), kind));
         };
         let mut bad = false;
         let code = fields[0].clone();

@@ -40,8 +40,7 @@ pub(super) fn router() -> Router<WebState> {
 /// `text` as a period this employer declares, or why not (in `lang`).
 pub(super) fn check_period(employer: &Employer, text: &str, lang: Lang) -> Result<Period, String> {
     let d = texts(lang);
-    let period =
-        Period::parse(text).map_err(|_| d.bad_period.replace("{text}", text.trim()))?;
+    let period = Period::parse(text).map_err(|_| d.bad_period.replace("{text}", text.trim()))?;
     if period.kind_name() != employer.period_kind {
         return Err(if employer.period_kind == "quarterly" {
             d.quarterly_only
@@ -173,6 +172,7 @@ async fn render(state: &WebState, viewer: &Viewer, view: View<'_>) -> PageResult
     let d = texts(lang);
     let x = extras(lang);
     let employer_id = view.employer.id;
+    let field_errors = view.typed.is_some() && view.status == StatusCode::UNPROCESSABLE_ENTITY;
     let mut rows = Vec::new();
     let mut locked = None;
     let mut declared = false;
@@ -187,14 +187,13 @@ async fn render(state: &WebState, viewer: &Viewer, view: View<'_>) -> PageResult
             .declaration_for_period(employer_id, &period.to_string())
             .await
             .map_err(|e| viewer.fail(e))?;
-        if let Some(declaration) = &declaration {
-            if let Some(date) = store
+        if let Some(declaration) = &declaration
+            && let Some(date) = store
                 .declaration_locked_by(declaration.id)
                 .await
                 .map_err(|e| viewer.fail(e))?
-            {
-                locked = Some(locked_text(lang, period, &date));
-            }
+        {
+            locked = Some(locked_text(lang, period, &date));
         }
         // Typed values are shown back unless the declaration is locked (then: what is recorded).
         let typed = view.typed.filter(|_| locked.is_none());
@@ -269,7 +268,7 @@ async fn render(state: &WebState, viewer: &Viewer, view: View<'_>) -> PageResult
             .unwrap_or(view.period_text),
         period_ok: view.period.is_some(),
         rows,
-        field_errors: view.status == StatusCode::UNPROCESSABLE_ENTITY,
+        field_errors,
         errors: view.errors,
         locked,
         declared,
@@ -367,12 +366,7 @@ async fn submit_form(
     let period = match check_period(&employer, &period_text, lang) {
         Ok(period) => period,
         Err(message) => {
-            let page = view(
-                None,
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                vec![message],
-            );
+            let page = view(None, None, StatusCode::UNPROCESSABLE_ENTITY, vec![message]);
             return render(&state, &viewer, page).await;
         }
     };
@@ -431,15 +425,17 @@ async fn submit_form(
                 row.bad_weather_base.clone(),
             ],
         );
-        if row.headcount.is_empty() && row.wage_bill.is_empty() && row.bad_weather_base.is_empty()
-        {
+        if row.headcount.is_empty() && row.wage_bill.is_empty() && row.bad_weather_base.is_empty() {
             // A worksite left blank is not declared this period.
             continue;
         }
         let before = problems.len();
         let mut problem = |field, kind| problems.push(LineProblem::new(number, Some(field), kind));
         if !worksites.contains(&row.code) {
-            problem("worksite_code", ProblemKind::UnknownWorksite(row.code.clone()));
+            problem(
+                "worksite_code",
+                ProblemKind::UnknownWorksite(row.code.clone()),
+            );
         } else if let Some(first_line) = seen.insert(row.code.as_str(), number) {
             problem(
                 "worksite_code",
@@ -584,9 +580,21 @@ mod tests {
 
     #[test]
     fn the_form_opens_on_the_period_just_ended() {
-        assert_eq!(previous_period("monthly", day(2026, 11, 3)).to_string(), "2026-10");
-        assert_eq!(previous_period("monthly", day(2026, 1, 31)).to_string(), "2025-12");
-        assert_eq!(previous_period("quarterly", day(2026, 5, 1)).to_string(), "2026-Q1");
-        assert_eq!(previous_period("quarterly", day(2026, 2, 1)).to_string(), "2025-Q4");
+        assert_eq!(
+            previous_period("monthly", day(2026, 11, 3)).to_string(),
+            "2026-10"
+        );
+        assert_eq!(
+            previous_period("monthly", day(2026, 1, 31)).to_string(),
+            "2025-12"
+        );
+        assert_eq!(
+            previous_period("quarterly", day(2026, 5, 1)).to_string(),
+            "2026-Q1"
+        );
+        assert_eq!(
+            previous_period("quarterly", day(2026, 2, 1)).to_string(),
+            "2025-Q4"
+        );
     }
 }

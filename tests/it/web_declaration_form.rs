@@ -15,7 +15,10 @@ use crate::web_employer_api::d;
 
 /// The form's fields for rows `(code, headcount, wage bill, bad-weather base)`, as the
 /// page posts them (`code.N` hidden, then the three inputs of row N).
-fn rows<'a>(period: &'a str, rows: &[(&'a str, &'a str, &'a str, &'a str)]) -> Vec<(String, String)> {
+fn rows<'a>(
+    period: &'a str,
+    rows: &[(&'a str, &'a str, &'a str, &'a str)],
+) -> Vec<(String, String)> {
     let mut fields = vec![("period".to_owned(), period.to_owned())];
     for (i, (code, headcount, wage_bill, bad_weather)) in rows.iter().enumerate() {
         fields.push((format!("code.{i}"), (*code).to_owned()));
@@ -67,11 +70,16 @@ both_backends!(
                 "{code}: {page}"
             );
             assert!(page.contains(&format!("{code}</bdi> — Chantier {code}")));
-            assert!(page.contains(&format!("name=\"wage_bill.{i}\" id=\"wage_bill-{i}\" value=\"\"")));
+            assert!(page.contains(&format!(
+                "name=\"wage_bill.{i}\" id=\"wage_bill-{i}\" value=\"\""
+            )));
         }
         assert!(!page.contains("id=\"prefilled\"") && !page.contains("id=\"locked\""));
         let (_, list) = browser.get(&format!("/portal/{a}/declarations")).await;
-        assert!(list.contains("id=\"open-form\""), "the list leads to the form");
+        assert!(
+            list.contains("id=\"open-form\""),
+            "the list leads to the form"
+        );
 
         // Two bad rows (W3 left blank: not declared): both errors, in French, nothing
         // recorded, the typed values shown again.
@@ -93,7 +101,10 @@ both_backends!(
             page.contains("Chantier W2, champ masse salariale (wage_bill) : « 12,345 » n"),
             "{page}"
         );
-        assert!(page.contains("Rien n&#39;a été enregistré") || page.contains("Rien n'a été enregistré"));
+        assert!(
+            page.contains("Rien n&#39;a été enregistré")
+                || page.contains("Rien n'a été enregistré")
+        );
         assert!(page.contains("name=\"headcount.0\" id=\"headcount-0\" value=\"douze\""));
         assert!(page.contains("name=\"wage_bill.0\" id=\"wage_bill-0\" value=\"1234,50\""));
         assert!(page.contains("name=\"wage_bill.1\" id=\"wage_bill-1\" value=\"12,345\""));
@@ -146,7 +157,11 @@ both_backends!(
         // W1: 123 450 c × 12.21 % = 15 073.245 → 15 073; 100 000 c × 0.375 % = 375 (twice).
         let w1 = &declaration.lines[0];
         assert_eq!(
-            (w1.worksite_code.as_str(), w1.headcount, w1.wage_bill.centimes()),
+            (
+                w1.worksite_code.as_str(),
+                w1.headcount,
+                w1.wage_bill.centimes()
+            ),
             ("W1", 4, 123_450)
         );
         assert_eq!(w1.paid_leave.centimes(), 15_073);
@@ -212,7 +227,9 @@ both_backends!(
                 && page.contains("15/12/2026"),
             "{page}"
         );
-        assert!(!page.contains("name=\"wage_bill.0\"") && !page.contains("id=\"save-declaration\""));
+        assert!(
+            !page.contains("name=\"wage_bill.0\"") && !page.contains("id=\"save-declaration\"")
+        );
         assert!(page.contains("2000.00"), "the declared values, read-only");
         // …and a POST is refused with the reason, changing nothing.
         let (status, page, _) = submit(&browser, a, &good).await;
@@ -226,7 +243,10 @@ both_backends!(
             .await;
         let (status, page, _) = submit(&browser, a, &good).await;
         assert_eq!(status, StatusCode::CONFLICT);
-        assert!(page.contains("لم يعد ممكنا تصحيح تصريح الفترة 2026-10"), "{page}");
+        assert!(
+            page.contains("لم يعد ممكنا تصحيح تصريح الفترة 2026-10"),
+            "{page}"
+        );
         assert_eq!(
             app.store.declaration(declaration.id).await.unwrap().lines,
             locked_lines
