@@ -1,7 +1,7 @@
 //! Declarations: for one employer and one period, one line per worksite with its wage
 //! bases and the contributions computed from the dated rates.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use ::mandates::{Amount, LineBases, Scheme, compute_line};
 use serde::{Deserialize, Serialize};
@@ -104,6 +104,86 @@ impl From<LineRow> for DeclarationLine {
     }
 }
 
+/// One problem of a declaration: the line it is on (from 1; 0 for the whole file or form),
+/// the field (a stable name: `worksite_code`, `headcount`, `wage_bill`, `bad_weather_base`,
+/// `file`), and what is wrong. `Display` gives the English text the JSON API and logs use;
+/// the pages render it in the reader's language from the same parts.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineProblem {
+    pub line: usize,
+    pub field: Option<&'static str>,
+    pub kind: ProblemKind,
+}
+
+/// What is wrong with one field or line of a declaration.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// Nothing given where a value is needed.
+    Empty,
+    /// The code is no worksite of this employer.
+    UnknownWorksite(String),
+    /// The worksite was already declared on an earlier line.
+    Repeated { code: String, first_line: usize },
+    /// Not a whole number of workers (0 or more).
+    NotWholeNumber(String),
+    /// A negative number or amount.
+    Negative,
+    /// Not an amount in dinars; `decimal` is the decimal mark of the example to show.
+    NotAmount { text: String, decimal: char },
+    /// A CSV line with the wrong number of fields.
+    FieldCount { found: usize, separator: char },
+    /// No worksite line at all.
+    NoLines,
+    /// The contributions cannot be computed (no rate in force, overflow): the fund's side.
+    Rates(String),
+}
+
+impl LineProblem {
+    pub fn new(line: usize, field: Option<&'static str>, kind: ProblemKind) -> LineProblem {
+        LineProblem { line, field, kind }
+    }
+
+    /// What is wrong, in English, without the line and field.
+    pub fn english_text(&self) -> String {
+        match &self.kind {
+            ProblemKind::Empty => "empty".to_owned(),
+            ProblemKind::UnknownWorksite(code) => {
+                format!("{code:?} is not a worksite of this employer")
+            }
+            ProblemKind::Repeated { code, first_line } => {
+                format!("{code} is already declared on line {first_line}")
+            }
+            ProblemKind::NotWholeNumber(text) => {
+                format!("{text:?} is not a whole number of workers")
+            }
+            ProblemKind::Negative => "must not be negative".to_owned(),
+            ProblemKind::NotAmount { text, decimal } => {
+                format!("{text:?} is not an amount in dinars (like 125000{decimal}50)")
+            }
+            ProblemKind::FieldCount {
+                found,
+                separator: s,
+            } => format!(
+                "{found} fields, expected 3 or 4 (worksite_code{s}headcount{s}wage_bill{s}bad_weather_base)"
+            ),
+            ProblemKind::NoLines => "no worksite line found".to_owned(),
+            ProblemKind::Rates(detail) => detail.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for LineProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let text = self.english_text();
+        match (self.line, self.field) {
+            (0, Some(field)) => write!(f, "{field}: {text}"),
+            (0, None) => write!(f, "{text}"),
+            (line, Some(field)) => write!(f, "line {line}, field {field}: {text}"),
+            (line, None) => write!(f, "line {line}: {text}"),
+        }
+    }
+}
+
 /// A line ready to insert: its worksite and computed amounts.
 struct PreparedLine {
     worksite_id: i64,
@@ -161,39 +241,39 @@ impl Store {
         let rates = self.rate_table().await?;
 
         let mut problems = Vec::new();
-        let mut seen = HashSet::new();
+        let mut seen: HashMap<i64, usize> = HashMap::new();
         let mut prepared = Vec::with_capacity(new.lines.len());
         for (index, line) in new.lines.iter().enumerate() {
             let number = index + 1;
+            let problem = |field, kind| LineProblem::new(number, Some(field), kind);
             let code = line.worksite_code.trim();
             let Some(&worksite_id) = worksites.get(code) else {
-                problems.push(format!(
-                    "line {number}, field worksite_code: {code:?} is not a worksite of this employer"
+                problems.push(problem(
+                    "worksite_code",
+                    ProblemKind::UnknownWorksite(code.to_owned()),
                 ));
                 continue;
             };
-            if !seen.insert(worksite_id) {
-                problems.push(format!(
-                    "line {number}, field worksite_code: worksite {code} appears twice; declare it once"
+            if let Some(&first_line) = seen.get(&worksite_id) {
+                problems.push(problem(
+                    "worksite_code",
+                    ProblemKind::Repeated {
+                        code: code.to_owned(),
+                        first_line,
+                    },
                 ));
                 continue;
             }
-            if line.headcount < 0 {
-                problems.push(format!(
-                    "line {number}, field headcount: must not be negative"
-                ));
-                continue;
-            }
-            if line.wage_bill.centimes() < 0 {
-                problems.push(format!(
-                    "line {number}, field wage_bill: must not be negative"
-                ));
-                continue;
-            }
-            if line.bad_weather_base.centimes() < 0 {
-                problems.push(format!(
-                    "line {number}, field bad_weather_base: must not be negative"
-                ));
+            seen.insert(worksite_id, number);
+            let negative = [
+                ("headcount", line.headcount < 0),
+                ("wage_bill", line.wage_bill.centimes() < 0),
+                ("bad_weather_base", line.bad_weather_base.centimes() < 0),
+            ]
+            .into_iter()
+            .find(|(_, negative)| *negative);
+            if let Some((field, _)) = negative {
+                problems.push(problem(field, ProblemKind::Negative));
                 continue;
             }
             let bases = LineBases {
@@ -221,7 +301,11 @@ impl Store {
                         total: amounts.total,
                     });
                 }
-                Err(err) => problems.push(format!("line {number}: {err}")),
+                Err(err) => problems.push(LineProblem::new(
+                    number,
+                    None,
+                    ProblemKind::Rates(err.to_string()),
+                )),
             }
         }
         if !problems.is_empty() {
@@ -423,6 +507,25 @@ impl Store {
             total,
             lines,
         })
+    }
+
+    /// The employer's declaration of `period` (as printed: `2026-10`, `2026-Q3`), if any.
+    pub async fn declaration_for_period(
+        &self,
+        employer_id: i64,
+        period: &str,
+    ) -> StoreResult<Option<Declaration>> {
+        let id: Option<i64> = sqlx::query_scalar(
+            "SELECT id FROM declarations WHERE employer_id = $1 AND period = $2",
+        )
+        .bind(employer_id)
+        .bind(period)
+        .fetch_optional(&self.pool)
+        .await?;
+        match id {
+            Some(id) => Ok(Some(self.declaration(id).await?)),
+            None => Ok(None),
+        }
     }
 
     pub async fn list_declarations(&self, employer_id: i64) -> StoreResult<Vec<Declaration>> {

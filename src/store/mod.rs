@@ -40,7 +40,9 @@ pub use console::{
     DateOutcome, FailureCount, NewRate, NextRun, RateRecord, ReportOverview, RunLine, RunOutcome,
     UserOverview,
 };
-pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
+pub use declarations::{
+    Declaration, DeclarationLine, LineProblem, NewDeclaration, NewDeclarationLine, ProblemKind,
+};
 pub use disputes::{
     ContestKind, Contested, DISPUTE_DAYS, DISPUTE_MAX_MESSAGES, DISPUTE_MESSAGE_MAX_CHARS,
     DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord, DisputeRefusal, DisputeState,
@@ -124,8 +126,8 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(String),
     /// Several problems found at once, each naming its line and field.
-    #[error("{}", .0.join("; "))]
-    InvalidLines(Vec<String>),
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))]
+    InvalidLines(Vec<LineProblem>),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error(transparent)]

@@ -296,7 +296,7 @@ async fn submit_declaration(
         .collect();
     let (lines, problems) = parse_lines(&body.lines, &worksites);
     if !problems.is_empty() {
-        return Err(crate::store::StoreError::InvalidLines(problems).into());
+        return Err(ApiError::invalid_lines(problems));
     }
     let actor = Actor::new(format!("api-user:{}:{}", user.user.id, user.token_id));
     let (declaration, replaced) = state

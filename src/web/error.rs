@@ -30,6 +30,19 @@ impl ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid", message)
     }
 
+    /// Several lines to correct (English texts naming their line and field); nothing recorded.
+    pub fn invalid_lines(lines: Vec<String>) -> ApiError {
+        ApiError {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: "invalid_lines",
+            message: format!(
+                "{} line(s) need correcting; nothing was recorded",
+                lines.len()
+            ),
+            details: lines,
+        }
+    }
+
     pub fn unauthorized() -> ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
@@ -49,15 +62,9 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message)
             }
             StoreError::Invalid(message) => ApiError::invalid(message),
-            StoreError::InvalidLines(lines) => ApiError {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                code: "invalid_lines",
-                message: format!(
-                    "{} line(s) need correcting; nothing was recorded",
-                    lines.len()
-                ),
-                details: lines,
-            },
+            StoreError::InvalidLines(lines) => {
+                ApiError::invalid_lines(lines.iter().map(ToString::to_string).collect())
+            }
             StoreError::Database(_) | StoreError::Other(_) => {
                 tracing::error!(error = %err, "request failed");
                 ApiError::new(

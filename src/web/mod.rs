@@ -17,11 +17,13 @@ mod disputes;
 mod employer_api;
 mod error;
 mod i18n;
+mod i18n_declarations;
 mod i18n_extras;
 mod metrics;
 mod openapi;
 mod pages;
 mod portal;
+mod portal_declare;
 mod portal_extras;
 mod session;
 
@@ -98,6 +100,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         .merge(pages::router())
         .merge(portal::router())
         .merge(portal_extras::router())
+        .merge(portal_declare::router())
         .merge(console::router())
         .merge(disputes::router())
         .merge(console_views::router())

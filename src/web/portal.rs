@@ -22,8 +22,8 @@ use super::WebState;
 use super::i18n::{Lang, money};
 use super::session::{Chrome, NavLink, PageError, PageResult, Refusal, Viewer, see_other};
 use crate::store::{
-    Actor, Employer, MandateRecord, NewDeclaration, NewDeclarationLine, NewMandate, Session,
-    SignMandate, StoreError,
+    Actor, Employer, LineProblem, MandateRecord, NewDeclaration, NewDeclarationLine, NewMandate,
+    ProblemKind, Session, SignMandate, StoreError,
 };
 
 pub(super) fn router() -> Router<WebState> {
@@ -558,6 +558,7 @@ struct DeclarationRow {
 struct DeclarationsPage {
     c: Chrome,
     x: &'static super::i18n_extras::ExtraTexts,
+    d: &'static super::i18n_declarations::DeclarationTexts,
     employer_id: i64,
     declarations: Vec<DeclarationRow>,
     /// Plausibility warnings of the declarations still open to correction.
@@ -622,6 +623,7 @@ async fn render_declarations(
     let page = DeclarationsPage {
         c: viewer.chrome(nav(viewer, session, employer_id, "declarations")),
         x,
+        d: super::i18n_declarations::texts(viewer.lang),
         employer_id,
         declarations: rows,
         warnings,
@@ -657,7 +659,7 @@ async fn upload_declaration(
     Path(employer_id): Path<i64>,
     mut multipart: Multipart,
 ) -> PageResult {
-    let (session, _) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
     let mut csrf = String::new();
     let mut period = String::new();
     let mut csv: Option<Vec<u8>> = None;
@@ -674,6 +676,7 @@ async fn upload_declaration(
         }
     }
     viewer.check_csrf(&csrf)?;
+    let d = super::i18n_declarations::texts(viewer.lang);
     let refused = |errors: Vec<String>| {
         render_declarations(
             &state,
@@ -684,17 +687,18 @@ async fn upload_declaration(
         )
     };
     let Some(bytes) = csv.filter(|b| !b.is_empty()) else {
-        return refused(vec!["file: choose the CSV file to upload".to_owned()]).await;
+        return refused(vec![d.choose_file.to_owned()]).await;
     };
     if bytes.len() > MAX_CSV_BYTES {
-        return refused(vec![format!("file: at most {MAX_CSV_BYTES} bytes")]).await;
-    }
-    let Ok(text) = String::from_utf8(bytes) else {
         return refused(vec![
-            "file: not UTF-8 text; save the CSV as UTF-8".to_owned(),
+            d.file_too_big.replace("{max}", &MAX_CSV_BYTES.to_string()),
         ])
         .await;
+    }
+    let Ok(text) = String::from_utf8(bytes) else {
+        return refused(vec![d.not_utf8.to_owned()]).await;
     };
+    let checked_period = super::portal_declare::check_period(&employer, &period, viewer.lang);
     let worksites: HashSet<String> = state
         .store()
         .list_worksites(employer_id)
@@ -704,12 +708,27 @@ async fn upload_declaration(
         .map(|w| w.code)
         .collect();
     let parsed = parse_declaration_csv(&text, &worksites);
-    if !parsed.errors.is_empty() {
-        return refused(parsed.errors).await;
-    }
+    let place = super::i18n_declarations::Place::Csv(&parsed.file_lines);
+    let checked_period = match checked_period {
+        Ok(p) if parsed.errors.is_empty() => p,
+        checked => {
+            // Every problem at once: the period's and the file's.
+            let messages = checked
+                .err()
+                .into_iter()
+                .chain(
+                    parsed
+                        .errors
+                        .iter()
+                        .map(|p| d.problem(&super::i18n_declarations::Place::Csv(&[]), p)),
+                )
+                .collect();
+            return refused(messages).await;
+        }
+    };
     let actor = Actor::new(format!("user:{}", session.user.id));
     let new = NewDeclaration {
-        period: period.clone(),
+        period: checked_period.to_string(),
         lines: parsed.lines,
     };
     // A period already declared is corrected (replaced) while none of it is planned.
@@ -723,71 +742,29 @@ async fn upload_declaration(
             if corrected { "corrected" } else { "recorded" }
         ))),
         Err(StoreError::Conflict(message)) => {
-            let locked = match crate::period::Period::parse(&period) {
-                Ok(p) => locked_date(&state, employer_id, &p.to_string()).await,
-                Err(_) => None,
-            };
-            let message = match locked {
-                Some(date) => super::i18n_extras::extras(viewer.lang)
-                    .correction_refused
-                    .replace("{period}", &period)
-                    .replace("{date}", &crate::notices::render::date(&date)),
-                None => message,
-            };
-            refused_with(
+            let message = super::portal_declare::conflict_message(
+                &state,
+                employer_id,
+                &checked_period,
+                viewer.lang,
+            )
+            .await
+            .unwrap_or(message);
+            render_declarations(
                 &state,
                 &viewer,
                 &session,
                 employer_id,
-                StatusCode::CONFLICT,
-                period.clone(),
-                vec![message],
+                Feedback::refused(StatusCode::CONFLICT, period.clone(), vec![message]),
             )
             .await
         }
         Err(StoreError::InvalidLines(lines)) => {
-            refused(
-                lines
-                    .iter()
-                    .map(|l| renumber(l, &parsed.file_lines))
-                    .collect(),
-            )
-            .await
+            refused(lines.iter().map(|l| d.problem(&place, l)).collect()).await
         }
         Err(StoreError::Invalid(message)) => refused(vec![message]).await,
         Err(err) => Err(viewer.fail(err)),
     }
-}
-
-/// The collection date that locked the employer's declaration of `period`, if any.
-async fn locked_date(state: &WebState, employer_id: i64, period: &str) -> Option<String> {
-    let declarations = state.store().list_declarations(employer_id).await.ok()?;
-    let declaration = declarations.iter().find(|d| d.period == period)?;
-    state
-        .store()
-        .declaration_locked_by(declaration.id)
-        .await
-        .ok()
-        .flatten()
-}
-
-async fn refused_with(
-    state: &WebState,
-    viewer: &Viewer,
-    session: &Session,
-    employer_id: i64,
-    status: StatusCode,
-    period: String,
-    errors: Vec<String>,
-) -> PageResult {
-    render_declarations(
-        state,
-        viewer,
-        session,
-        employer_id,
-        Feedback::refused(status, period, errors),
-    )
-    .await
 }
 
 /// A declaration CSV read: its lines (with the file line each came from), or every problem.
@@ -796,7 +773,34 @@ pub struct ParsedCsv {
     pub lines: Vec<NewDeclarationLine>,
     /// `file_lines[i]` is the line of the file `lines[i]` came from.
     pub file_lines: Vec<usize>,
-    pub errors: Vec<String>,
+    pub errors: Vec<LineProblem>,
+}
+
+/// A headcount as typed: a whole number of workers, 0 or more.
+pub(super) fn parse_headcount(text: &str) -> Result<i64, ProblemKind> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(ProblemKind::NotWholeNumber(text.trim().to_owned())),
+    }
+}
+
+/// An amount in dinars as typed: spaces (thousands) ignored, a decimal comma or point
+/// ("1 234,50", "1234.50"), at most two decimals, never negative; read exactly into
+/// centimes. `decimal` is the mark of the example shown when it cannot be read.
+pub(super) fn parse_amount(text: &str, decimal: char) -> Result<Amount, ProblemKind> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    match Amount::parse(&cleaned) {
+        Ok(a) if a.centimes() >= 0 => Ok(a),
+        Ok(_) => Err(ProblemKind::Negative),
+        Err(_) => Err(ProblemKind::NotAmount {
+            text: text.trim().to_owned(),
+            decimal,
+        }),
+    }
 }
 
 /// Reads `worksite_code;headcount;wage_bill;bad_weather_base` lines (`;` with decimal
@@ -808,6 +812,7 @@ pub fn parse_declaration_csv(text: &str, worksites: &HashSet<String>) -> ParsedC
         Some(first) if first.contains(';') => ';',
         _ => ',',
     };
+    let decimal = if separator == ';' { ',' } else { '.' };
     let mut out = ParsedCsv::default();
     let mut seen: HashMap<String, usize> = HashMap::new();
     let mut first_content = true;
@@ -831,73 +836,49 @@ pub fn parse_declaration_csv(text: &str, worksites: &HashSet<String>) -> ParsedC
             }
         }
         if !(3..=4).contains(&fields.len()) {
-            out.errors.push(format!(
-                "line {number}: {} fields, expected 3 or 4 (worksite_code{separator}headcount{separator}wage_bill{separator}bad_weather_base)",
-                fields.len()
+            out.errors.push(LineProblem::new(
+                number,
+                None,
+                ProblemKind::FieldCount {
+                    found: fields.len(),
+                    separator,
+                },
             ));
             continue;
         }
+        let mut problem = |field, kind| {
+            out.errors.push(LineProblem::new(number, Some(field), kind));
+        };
         let mut bad = false;
         let code = fields[0].clone();
         if code.is_empty() {
-            out.errors
-                .push(format!("line {number}, field worksite_code: empty"));
+            problem("worksite_code", ProblemKind::Empty);
             bad = true;
         } else if !worksites.contains(&code) {
-            out.errors.push(format!(
-                "line {number}, field worksite_code: {code:?} is not a worksite of this employer"
-            ));
+            problem("worksite_code", ProblemKind::UnknownWorksite(code.clone()));
             bad = true;
-        } else if let Some(previous) = seen.insert(code.clone(), number) {
-            out.errors.push(format!(
-                "line {number}, field worksite_code: {code} is already declared on line {previous}"
-            ));
+        } else if let Some(first_line) = seen.insert(code.clone(), number) {
+            problem(
+                "worksite_code",
+                ProblemKind::Repeated {
+                    code: code.clone(),
+                    first_line,
+                },
+            );
             bad = true;
         }
-        let headcount = match fields[1].parse::<i64>() {
-            Ok(n) if n >= 0 => Some(n),
-            _ => {
-                out.errors.push(format!(
-                    "line {number}, field headcount: {:?} is not a whole number of workers",
-                    fields[1]
-                ));
-                None
-            }
+        let headcount = parse_headcount(&fields[1])
+            .map_err(|kind| problem("headcount", kind))
+            .ok();
+        let wage_bill = parse_amount(&fields[2], decimal)
+            .map_err(|kind| problem("wage_bill", kind))
+            .ok();
+        let bad_weather = match fields.get(3).map(String::as_str).unwrap_or("") {
+            "" => Some(Amount::ZERO),
+            text => parse_amount(text, decimal)
+                .map_err(|kind| problem("bad_weather_base", kind))
+                .ok(),
         };
-        let amount = |field: &str, text: &str, errors: &mut Vec<String>| -> Option<Amount> {
-            let mut cleaned: String = text
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '\u{a0}')
-                .collect();
-            if separator == ';' {
-                cleaned = cleaned.replace(',', ".");
-            }
-            if cleaned.is_empty() && field == "bad_weather_base" {
-                return Some(Amount::ZERO);
-            }
-            match Amount::parse(&cleaned) {
-                Ok(a) if a.centimes() >= 0 => Some(a),
-                Ok(_) => {
-                    errors.push(format!(
-                        "line {number}, field {field}: must not be negative"
-                    ));
-                    None
-                }
-                Err(_) => {
-                    errors.push(format!(
-                        "line {number}, field {field}: {text:?} is not an amount in dinars (like 125000{}50)",
-                        if separator == ';' { ',' } else { '.' }
-                    ));
-                    None
-                }
-            }
-        };
-        let wage_bill = amount("wage_bill", &fields[2], &mut out.errors);
-        let bad_weather = amount(
-            "bad_weather_base",
-            fields.get(3).map(String::as_str).unwrap_or(""),
-            &mut out.errors,
-        );
         if let (false, Some(headcount), Some(wage_bill), Some(bad_weather_base)) =
             (bad, headcount, wage_bill, bad_weather)
         {
@@ -911,25 +892,10 @@ pub fn parse_declaration_csv(text: &str, worksites: &HashSet<String>) -> ParsedC
         }
     }
     if out.errors.is_empty() && out.lines.is_empty() {
-        out.errors.push("file: no worksite line found".to_owned());
+        out.errors
+            .push(LineProblem::new(0, Some("file"), ProblemKind::NoLines));
     }
     out
-}
-
-/// The store numbers lines from 1 in the order given; the person needs file lines.
-fn renumber(message: &str, file_lines: &[usize]) -> String {
-    let Some(rest) = message.strip_prefix("line ") else {
-        return message.to_owned();
-    };
-    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
-    match digits
-        .parse::<usize>()
-        .ok()
-        .and_then(|n| file_lines.get(n.wrapping_sub(1)))
-    {
-        Some(line) => format!("line {line}{}", &rest[digits.len()..]),
-        None => message.to_owned(),
-    }
 }
 
 struct HistoryRow {
@@ -1046,8 +1012,9 @@ mod tests {
         let parsed = parse_declaration_csv(csv, &sites());
         assert_eq!(parsed.lines.len(), 1);
         assert_eq!(parsed.lines[0].wage_bill.centimes(), 12_500_050);
+        let errors: Vec<String> = parsed.errors.iter().map(ToString::to_string).collect();
         assert_eq!(
-            parsed.errors,
+            errors,
             vec![
                 "line 3, field worksite_code: \"W9\" is not a worksite of this employer",
                 "line 3, field headcount: \"x\" is not a whole number of workers",
@@ -1065,14 +1032,5 @@ mod tests {
         assert_eq!(parsed.lines.len(), 2);
         assert_eq!(parsed.file_lines, vec![1, 2]);
         assert_eq!(parsed.lines[0].bad_weather_base, Amount::ZERO);
-    }
-
-    #[test]
-    fn store_line_numbers_become_file_line_numbers() {
-        assert_eq!(
-            renumber("line 2, field x: y", &[2, 5]),
-            "line 5, field x: y"
-        );
-        assert_eq!(renumber("period: bad", &[2]), "period: bad");
     }
 }

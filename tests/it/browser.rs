@@ -481,8 +481,8 @@ async fn browser_an_employer_fixes_a_csv_and_sees_the_upcoming_debit() {
     assert_eq!(items.len(), 1, "one bad line, one error");
     let message = items[0].text().await.unwrap();
     assert!(
-        message.contains("line 3, field headcount: \"douze\""),
-        "{message}"
+        message.contains("السطر 3") && message.contains("(headcount): «douze»"),
+        "the line and field, in Arabic: {message}"
     );
     assert!(
         errors.text().await.unwrap().contains("لم يُسجَّل أي شيء"),
@@ -509,6 +509,29 @@ async fn browser_an_employer_fixes_a_csv_and_sees_the_upcoming_debit() {
     let total = visible(&tahsil::web::format_money(declarations[0].total, "ar").unwrap());
     let row = chrome.text("#declarations tbody tr").await;
     assert!(row.contains("2026-10") && row.contains(&total), "{row}");
+
+    // The same period in the online form: prefilled, corrected in place, no JavaScript.
+    chrome
+        .click(&format!(
+            "#declarations a[href='/portal/{a}/declarations/form?period=2026-10']"
+        ))
+        .await;
+    chrome.wait_for("#declaration-form").await;
+    assert_eq!(
+        chrome
+            .script("return document.getElementById('wage_bill-0').value")
+            .await,
+        "1250000.00"
+    );
+    chrome.type_into("#wage_bill-0", "1 300 000,00").await;
+    chrome.click("#save-declaration").await;
+    chrome.wait_for("#notice").await;
+    let declarations = app.store.list_declarations(a).await.unwrap();
+    assert_eq!(declarations.len(), 1, "corrected, not added");
+    assert_eq!(declarations[0].lines[0].wage_bill.centimes(), 130_000_000);
+    let total = visible(&tahsil::web::format_money(declarations[0].total, "ar").unwrap());
+    assert_eq!(chrome.text("#total").await, total);
+    chrome.screenshot("declaration_form_corrected").await;
 
     // Planned for a debit (as the cycle does), the dashboard shows it with its breakdown.
     app.store

@@ -18,6 +18,7 @@ mod store;
 mod web;
 mod web_bank;
 mod web_console;
+mod web_declaration_form;
 mod web_disputes;
 mod web_employer_api;
 mod web_ops;

@@ -331,11 +331,15 @@ both_backends!(
         };
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(
-            problems[0].starts_with("line 2, field worksite_code"),
+            problems[0]
+                .to_string()
+                .starts_with("line 2, field worksite_code"),
             "{problems:?}"
         );
         assert!(
-            problems[1].starts_with("line 3, field worksite_code"),
+            problems[1]
+                .to_string()
+                .starts_with("line 3, field worksite_code"),
             "{problems:?}"
         );
         assert!(store.list_declarations(employer).await.unwrap().is_empty());

@@ -138,9 +138,8 @@ both_backends!(
         let (status, page) = upload_csv(&browser, &app, a, "2026-10", bad).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            page.contains("line 3, field headcount: &#34;douze&#34;")
-                || page.contains("line 3, field headcount: &quot;douze&quot;"),
-            "{page}"
+            page.contains("Ligne 3, champ effectif (headcount) : « douze » n"),
+            "the line and field, in French: {page}"
         );
         assert!(
             app.store.list_declarations(a).await.unwrap().is_empty(),
@@ -350,6 +349,8 @@ both_backends!(
                 format!("/portal/{e}"),
                 format!("/portal/{e}/mandate"),
                 format!("/portal/{e}/declarations"),
+                format!("/portal/{e}/declarations/form"),
+                format!("/portal/{e}/declarations/form?period=2026-10"),
                 format!("/portal/{e}/history"),
                 format!("/portal/{e}/api-access"),
                 format!("/portal/{e}/notices"),
@@ -395,6 +396,24 @@ both_backends!(
                 vec![("account", "004 00174 4010010504 86")],
             ),
             (format!("/portal/{b}/mandate/{mb}/revoke"), vec![]),
+            (
+                format!("/portal/{b}/declarations/form"),
+                vec![
+                    ("period", "2026-10"),
+                    ("code.0", "W1"),
+                    ("headcount.0", "9"),
+                    ("wage_bill.0", "1,00"),
+                ],
+            ),
+            (
+                format!("/portal/{b}/declarations/form"),
+                vec![
+                    ("period", "2026-11"),
+                    ("code.0", "W1"),
+                    ("headcount.0", "9"),
+                    ("wage_bill.0", "1,00"),
+                ],
+            ),
             (format!("/portal/{a}/mandate/{mb}/revoke"), vec![]),
             (
                 format!("/portal/{b}/mandate/{mb}/sign"),
@@ -470,7 +489,13 @@ both_backends!(
         let mandates_b = app.store.list_mandates(b).await.unwrap();
         assert_eq!(mandates_b.len(), 1);
         assert_eq!(mandates_b[0].status, "active", "B's mandate untouched");
-        assert_eq!(app.store.list_declarations(b).await.unwrap().len(), 1);
+        let declarations_b = app.store.list_declarations(b).await.unwrap();
+        assert_eq!(declarations_b.len(), 1, "no declaration added to B");
+        assert_eq!(
+            declarations_b[0].lines[0].wage_bill.centimes(),
+            9_000_000,
+            "B's declaration unchanged"
+        );
         assert_eq!(app.store.exceptions(true).await.unwrap().len(), 1);
         // A session is no API credential.
         for path in [
@@ -526,6 +551,23 @@ both_backends!(
             anonymous
                 .post(app.url(&format!("/portal/{b}/mandate/{mb}/revoke")))
                 .form(&[("csrf", "x")]),
+        )
+        .await;
+        assert_eq!(
+            (status, location.as_str()),
+            (StatusCode::SEE_OTHER, "/login")
+        );
+        let (status, location) = status_of(
+            &anonymous,
+            anonymous
+                .post(app.url(&format!("/portal/{b}/declarations/form")))
+                .form(&[
+                    ("csrf", "x"),
+                    ("period", "2026-10"),
+                    ("code.0", "W1"),
+                    ("headcount.0", "1"),
+                    ("wage_bill.0", "1"),
+                ]),
         )
         .await;
         assert_eq!(
