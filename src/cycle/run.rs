@@ -228,8 +228,12 @@ pub async fn run_date_with_progress(
         (written, failure)
     };
     let (recording, (written, failure)) = if store.max_connections() > 1 {
-        let (recording, written) =
-            tokio::join!(store.begin_recording(actor, &lock, &planned), write_all);
+        let recording = async {
+            let recording = store.begin_recording(actor, &lock, &planned).await;
+            tracing::debug!(elapsed = ?started.elapsed(), "run: collections marked submitted");
+            recording
+        };
+        let (recording, written) = tokio::join!(recording, write_all);
         (Some(recording), written)
     } else {
         (None, write_all.await)
