@@ -150,6 +150,41 @@ impl Browser {
     }
 }
 
+/// Posts a declaration CSV as the portal's form does (multipart): status, body and the
+/// redirect's location, if any.
+pub async fn upload_csv(
+    browser: &Browser,
+    app: &WebApp,
+    employer: i64,
+    period: &str,
+    csv: &str,
+) -> (StatusCode, String, Option<String>) {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", browser.csrf.clone())
+        .text("period", period.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                .file_name("declaration.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let response = browser
+        .client
+        .post(app.url(&format!("/portal/{employer}/declarations")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, response.text().await.unwrap(), location)
+}
+
 pub async fn get_text(client: &reqwest::Client, url: &str) -> (StatusCode, String) {
     let response = client.get(url).send().await.unwrap();
     let status = response.status();

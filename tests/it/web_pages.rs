@@ -11,36 +11,7 @@ use tahsil::store::{Actor, Role};
 use crate::both_backends;
 use crate::harness::TestDb;
 use crate::store::employer_with_worksites;
-use crate::web::{Browser, WebApp, add_user, get_text};
-
-/// Posts a declaration CSV as the page's form does (multipart).
-async fn upload_csv(
-    browser: &Browser,
-    app: &WebApp,
-    employer: i64,
-    period: &str,
-    csv: &str,
-) -> (StatusCode, String) {
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", browser.csrf.clone())
-        .text("period", period.to_owned())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-                .file_name("declaration.csv")
-                .mime_str("text/csv")
-                .unwrap(),
-        );
-    let response = browser
-        .client
-        .post(app.url(&format!("/portal/{employer}/declarations")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.text().await.unwrap())
-}
+use crate::web::{WebApp, add_user, get_text, upload_csv};
 
 fn french(app: &WebApp) -> reqwest::header::HeaderMap {
     let _ = app;
@@ -135,7 +106,7 @@ both_backends!(
 
         // A CSV with one bad line: every problem shown, nothing recorded.
         let bad = "code;effectif;masse_salariale;intemperies\nW1;12;1 250 000,00;600 000\nW2;douze;80000,5;0\n";
-        let (status, page) = upload_csv(&browser, &app, a, "2026-10", bad).await;
+        let (status, page, _) = upload_csv(&browser, &app, a, "2026-10", bad).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
             page.contains("Ligne 3, champ effectif (headcount) : « douze » n"),
@@ -146,7 +117,7 @@ both_backends!(
             "nothing half-imported"
         );
         let good = bad.replace("douze", "12");
-        let (status, _) = upload_csv(&browser, &app, a, "2026-10", &good).await;
+        let (status, _, _) = upload_csv(&browser, &app, a, "2026-10", &good).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let declarations = app.store.list_declarations(a).await.unwrap();
         assert_eq!(declarations.len(), 1);
@@ -326,7 +297,7 @@ both_backends!(
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER, "the accountant acts for B");
-        let (status, _) = upload_csv(&accountant, &app, b, "2026-10", "W1;3;90000,00;0\n").await;
+        let (status, _, _) = upload_csv(&accountant, &app, b, "2026-10", "W1;3;90000,00;0\n").await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let (status, page) = accountant.get("/portal").await;
         assert_eq!(status, StatusCode::OK, "several employers: a list");
@@ -427,7 +398,7 @@ both_backends!(
             let (status, _, _) = a_user.post(&path, &fields).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "A -> POST {path}");
         }
-        let (status, _) = upload_csv(&a_user, &app, b, "2026-11", "W1;3;90000,00;0\n").await;
+        let (status, _, _) = upload_csv(&a_user, &app, b, "2026-11", "W1;3;90000,00;0\n").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (status, _, _) = a_user
             .post(

@@ -13,7 +13,7 @@ use crate::both_backends;
 use crate::cycle::signed_mandate;
 use crate::harness::TestDb;
 use crate::store::employer_with_worksites;
-use crate::web::{PASSWORD, WebApp, add_user, csrf_of, get_text};
+use crate::web::{PASSWORD, WebApp, add_user, csrf_of, get_text, upload_csv};
 use crate::web_employer_api::{call, d, declare, one_cycle, user_token};
 
 fn folder_mailer(dir: &std::path::Path) -> Mailer {
@@ -35,40 +35,6 @@ fn settings(portal_url: Option<String>) -> NoticeSettings {
         },
         ..NoticeSettings::default()
     }
-}
-
-/// Posts a declaration CSV as the page's form does.
-async fn upload(
-    browser: &crate::web::Browser,
-    app: &WebApp,
-    employer: i64,
-    period: &str,
-    csv: &str,
-) -> (StatusCode, String, Option<String>) {
-    let form = reqwest::multipart::Form::new()
-        .text("csrf", browser.csrf.clone())
-        .text("period", period.to_owned())
-        .part(
-            "file",
-            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
-                .file_name("d.csv")
-                .mime_str("text/csv")
-                .unwrap(),
-        );
-    let response = browser
-        .client
-        .post(app.url(&format!("/portal/{employer}/declarations")))
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    let location = response
-        .headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
-    (status, response.text().await.unwrap(), location)
 }
 
 both_backends!(
@@ -289,7 +255,7 @@ both_backends!(
             .await;
 
         // W1 ten times its usual amount: recorded, with a warning (not a refusal).
-        let (status, _, location) = upload(
+        let (status, _, location) = upload_csv(
             &browser,
             &app,
             a,
@@ -312,7 +278,7 @@ both_backends!(
         // Corrected by a new upload of the period: replaced, audited, the warning gone.
         let before = app.store.list_declarations(a).await.unwrap();
         let id = before.iter().find(|d| d.period == "2026-10").unwrap().id;
-        let (status, _, location) = upload(
+        let (status, _, location) = upload_csv(
             &browser,
             &app,
             a,
@@ -368,7 +334,7 @@ both_backends!(
             .await
             .unwrap();
         let locked_lines = app.store.declaration(id).await.unwrap().lines;
-        let (status, page, _) = upload(
+        let (status, page, _) = upload_csv(
             &browser,
             &app,
             a,
@@ -393,7 +359,8 @@ both_backends!(
         browser
             .post("/language", &[("lang", "ar"), ("back", "/")])
             .await;
-        let (status, page, _) = upload(&browser, &app, a, "2026-10", "W1;4;120000,00;0\n").await;
+        let (status, page, _) =
+            upload_csv(&browser, &app, a, "2026-10", "W1;4;120000,00;0\n").await;
         assert_eq!(status, StatusCode::CONFLICT);
         assert!(
             page.contains("لم يعد ممكنا تصحيح تصريح الفترة 2026-10"),
@@ -415,7 +382,7 @@ both_backends!(
         assert_eq!(app.store.declaration(id).await.unwrap().lines, locked_lines);
         // A new period is still declared as usual.
         let (status, _, location) =
-            upload(&browser, &app, a, "2026-11", "W1;4;100000,00;0\n").await;
+            upload_csv(&browser, &app, a, "2026-11", "W1;4;100000,00;0\n").await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert!(location.unwrap().ends_with("done=recorded"));
     }
