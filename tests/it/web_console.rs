@@ -653,12 +653,12 @@ both_backends!(
             (
                 "12,5",
                 "2020-01-01".to_owned(),
-                "Un nouveau taux doit commencer après aujourd'hui",
+                "Un nouveau taux doit commencer après aujourd&#39;hui",
             ),
             (
                 "12,5",
                 (from + chrono::Duration::days(1)).to_string(),
-                "Un taux commence le premier jour d'un mois",
+                "Un taux commence le premier jour d&#39;un mois",
             ),
             ("12,5", "2027-13-01".to_owned(), "Date invalide"),
         ] {
@@ -693,7 +693,7 @@ both_backends!(
         let (status, page, _) = post_rate(&admin, "13", &from.to_string()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
-            page.contains("ajoutez les taux dans l'ordre des dates"),
+            page.contains("ajoutez les taux dans l&#39;ordre des dates"),
             "{page}"
         );
 

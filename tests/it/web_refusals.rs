@@ -48,7 +48,7 @@ both_backends!(
             (
                 1,
                 "fr",
-                "Ce mandat n'attend plus de signature",
+                "Ce mandat n&#39;attend plus de signature",
                 "Ce mandat a déjà pris fin",
             ),
             (
@@ -117,7 +117,7 @@ both_backends!(
         for (lang, past_rate, missing_holiday) in [
             (
                 "fr",
-                "Un nouveau taux doit commencer après aujourd'hui",
+                "Un nouveau taux doit commencer après aujourd&#39;hui",
                 "Ce jour férié ne figure pas au calendrier à cette date",
             ),
             (
