@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use super::{Actor, Store, StoreError, StoreResult, audit};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, audit};
 
 /// One staff change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,7 +129,9 @@ async fn apply(
         .execute(&mut *tx)
         .await
         .map_err(|e| {
-            super::conflict_on_unique(e, || format!("{name} is already on {to}"))
+            super::refused_on_unique(e, Refusal::HolidayAlreadyOnDate, || {
+                format!("{name} is already on {to}")
+            })
         })?
         .rows_affected(),
         CalendarChange::Remove { date, name } => {
@@ -166,16 +168,20 @@ async fn apply(
     };
     if affected == 0 {
         return Err(match change {
-            CalendarChange::Add { date, name, .. } => {
-                StoreError::Conflict(format!("{name} is already in the calendar on {date}"))
-            }
+            CalendarChange::Add { date, name, .. } => StoreError::refused(
+                Refusal::HolidayExists,
+                format!("{name} is already in the calendar on {date}"),
+            ),
             CalendarChange::Confirm { date, name }
             | CalendarChange::Remove { date, name }
             | CalendarChange::Shift {
                 name, from: date, ..
-            } => StoreError::Invalid(format!(
-                "there is no holiday {name:?} on {date} in the calendar: `tahsil calendar list` shows them"
-            )),
+            } => StoreError::refused(
+                Refusal::HolidayMissing,
+                format!(
+                    "there is no holiday {name:?} on {date} in the calendar: `tahsil calendar list` shows them"
+                ),
+            ),
         });
     }
     Ok((action, detail))

@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::{Actor, AuditEntry, Store, StoreError, StoreResult, audit};
+use super::{Actor, AuditEntry, Refusal, Store, StoreError, StoreResult, audit};
 
 /// Planned debits of one collection date and channel (a run still to come).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
@@ -340,21 +340,27 @@ impl Store {
     ) -> StoreResult<RateRecord> {
         let source = new.source.trim();
         if source.is_empty() || source.chars().count() > 300 {
-            return Err(StoreError::Invalid(
-                "say where the rate comes from (a decree, a board decision): 1 to 300 characters"
-                    .to_owned(),
+            return Err(StoreError::refused(
+                Refusal::RateSource,
+                "say where the rate comes from (a decree, a board decision): 1 to 300 characters",
             ));
         }
         if new.valid_from <= today {
-            return Err(StoreError::Invalid(format!(
-                "a new rate must start after today ({today}): rates already used by declarations are not changed"
-            )));
+            return Err(StoreError::refused(
+                Refusal::RateNotFuture,
+                format!(
+                    "a new rate must start after today ({today}): rates already used by declarations are not changed"
+                ),
+            ));
         }
         if new.valid_from.day() != 1 {
-            return Err(StoreError::Invalid(format!(
-                "a rate starts on the first day of a month (declaration periods do), not on {}",
-                new.valid_from
-            )));
+            return Err(StoreError::refused(
+                Refusal::RateNotFirstOfMonth,
+                format!(
+                    "a rate starts on the first day of a month (declaration periods do), not on {}",
+                    new.valid_from
+                ),
+            ));
         }
         let from = new.valid_from.to_string();
         let now = self.now_text();
@@ -367,10 +373,13 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         if let Some(later) = later {
-            return Err(StoreError::Conflict(format!(
-                "a {} rate already starts on {later}: add rates in date order",
-                new.scheme.as_str()
-            )));
+            return Err(StoreError::refused(
+                Refusal::RateOutOfOrder,
+                format!(
+                    "a {} rate already starts on {later}: add rates in date order",
+                    new.scheme.as_str()
+                ),
+            ));
         }
         let day_before = (new.valid_from - Duration::days(1)).to_string();
         let closed: Vec<i64> = sqlx::query_scalar(

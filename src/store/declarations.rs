@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, audit, conflict_on_unique};
 use crate::period::Period;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -217,19 +217,24 @@ impl Store {
         new: &NewDeclaration,
     ) -> StoreResult<(Period, Vec<PreparedLine>)> {
         let employer = self.employer(employer_id).await?;
-        let period = Period::parse(&new.period).map_err(StoreError::Invalid)?;
+        let period = Period::parse(&new.period)
+            .map_err(|e| StoreError::refused(Refusal::PeriodInvalid, e))?;
         if period.kind_name() != employer.period_kind {
-            return Err(StoreError::Invalid(format!(
-                "employer {} declares {} periods, but {} is a {} period",
-                employer.affiliation_number,
-                employer.period_kind,
-                period,
-                period.kind_name()
-            )));
+            return Err(StoreError::refused(
+                Refusal::PeriodKindMismatch,
+                format!(
+                    "employer {} declares {} periods, but {} is a {} period",
+                    employer.affiliation_number,
+                    employer.period_kind,
+                    period,
+                    period.kind_name()
+                ),
+            ));
         }
         if new.lines.is_empty() {
-            return Err(StoreError::Invalid(
-                "a declaration needs at least one worksite line".to_owned(),
+            return Err(StoreError::refused(
+                Refusal::DeclarationEmpty,
+                "a declaration needs at least one worksite line",
             ));
         }
         let worksites: HashMap<String, i64> = self
@@ -339,8 +344,12 @@ impl Store {
             })
         })?;
         insert_lines(&mut tx, declaration_id, &prepared).await?;
-        let total = Amount::checked_sum(prepared.iter().map(|l| l.total))
-            .ok_or_else(|| StoreError::Invalid("the declaration total is too large".to_owned()))?;
+        let total = Amount::checked_sum(prepared.iter().map(|l| l.total)).ok_or_else(|| {
+            StoreError::refused(
+                Refusal::DeclarationTotalTooLarge,
+                "the declaration total is too large",
+            )
+        })?;
         audit::record(
             &mut tx,
             &now,
@@ -426,8 +435,12 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-        let total = Amount::checked_sum(prepared.iter().map(|l| l.total))
-            .ok_or_else(|| StoreError::Invalid("the declaration total is too large".to_owned()))?;
+        let total = Amount::checked_sum(prepared.iter().map(|l| l.total)).ok_or_else(|| {
+            StoreError::refused(
+                Refusal::DeclarationTotalTooLarge,
+                "the declaration total is too large",
+            )
+        })?;
         audit::record(
             &mut tx,
             &now,
@@ -495,8 +508,12 @@ impl Store {
         .into_iter()
         .map(DeclarationLine::from)
         .collect();
-        let total = Amount::checked_sum(lines.iter().map(|l| l.total))
-            .ok_or_else(|| StoreError::Invalid("the declaration total is too large".to_owned()))?;
+        let total = Amount::checked_sum(lines.iter().map(|l| l.total)).ok_or_else(|| {
+            StoreError::refused(
+                Refusal::DeclarationTotalTooLarge,
+                "the declaration total is too large",
+            )
+        })?;
         Ok(Declaration {
             id: row.id,
             employer_id: row.employer_id,

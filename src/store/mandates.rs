@@ -2,14 +2,19 @@
 //! reach SQL and only their masked form comes back out, except through
 //! [`Store::mandate_account_for_bank_file`], the one audited way to the digits.
 
-use ::mandates::{AccountId, Amount, Mandate, MandateReference, MandateStatus, SignatureEvidence};
+use ::mandates::{
+    AccountId, Amount, Mandate, MandateError, MandateReference, MandateStatus, SignatureEvidence,
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{AnyConnection, FromRow};
 
 use super::notices::{self, NoticeKind};
-use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique, timestamp};
+use super::{
+    Actor, Refusal, Store, StoreError, StoreResult, audit, conflict_on_unique, refused_on_unique,
+    timestamp,
+};
 
 /// A mandate as shown to people: the account only masked.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -149,8 +154,9 @@ impl Store {
         if let Some(ceiling) = new.ceiling
             && !ceiling.is_positive()
         {
-            return Err(StoreError::Invalid(
-                "the ceiling must be a positive amount, or absent for no ceiling".to_owned(),
+            return Err(StoreError::refused(
+                Refusal::MandateCeiling,
+                "the ceiling must be a positive amount, or absent for no ceiling",
             ));
         }
         let now = self.now_text();
@@ -286,7 +292,13 @@ impl Store {
                 user_agent: evidence.user_agent.clone(),
                 consent_text_sha256: evidence.consent_text_sha256.clone(),
             })
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            .map_err(|e| {
+                let refusal = match e {
+                    MandateError::Evidence(_) => Refusal::MandateEvidence,
+                    _ => Refusal::MandateNotPending,
+                };
+                StoreError::refused(refusal, e.to_string())
+            })?;
 
         let previous_active: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM mandates WHERE employer_id = $1 AND status = 'active'",
@@ -331,14 +343,15 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| {
-            conflict_on_unique(e, || {
+            refused_on_unique(e, Refusal::MandateSignedMeanwhile, || {
                 "another mandate of this employer was signed at the same time; reload and try again"
                     .to_owned()
             })
         })?;
         if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "the mandate changed while it was being signed; reload and try again".to_owned(),
+            return Err(StoreError::refused(
+                Refusal::MandateChanged,
+                "the mandate changed while it was being signed; reload and try again",
             ));
         }
         // The employer is told in the same transaction (outbox): a first mandate is
@@ -391,7 +404,7 @@ impl Store {
         let mut mandate = self.domain_mandate(&row)?;
         mandate
             .revoke(now.naive_utc())
-            .map_err(|e| StoreError::Conflict(e.to_string()))?;
+            .map_err(|e| StoreError::refused(Refusal::MandateEnded, e.to_string()))?;
         let reason = reason.trim();
         let reason = if reason.is_empty() {
             "revoked by the employer"
@@ -409,8 +422,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
-            return Err(StoreError::Conflict(
-                "the mandate changed while it was being revoked; reload and try again".to_owned(),
+            return Err(StoreError::refused(
+                Refusal::MandateChanged,
+                "the mandate changed while it was being revoked; reload and try again",
             ));
         }
         notices::record_event(

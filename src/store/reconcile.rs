@@ -14,7 +14,7 @@ use mandates::Amount;
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Actor, Store, StoreError, StoreResult, audit, runs::release_lines};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, audit, runs::release_lines};
 
 /// What an item of a report does to its collection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -592,8 +592,9 @@ impl Store {
         resolution: &str,
     ) -> StoreResult<ExceptionRecord> {
         if resolution.trim().is_empty() {
-            return Err(StoreError::Invalid(
-                "say how the exception was resolved (resolution text is empty)".to_owned(),
+            return Err(StoreError::refused(
+                Refusal::ResolutionEmpty,
+                "say how the exception was resolved (resolution text is empty)",
             ));
         }
         let now = self.now_text();
@@ -617,7 +618,10 @@ impl Store {
                     .await?;
             return Err(match exists {
                 None => StoreError::not_found("exception", id),
-                Some(_) => StoreError::Conflict(format!("exception {id} is already resolved")),
+                Some(_) => StoreError::refused(
+                    Refusal::ExceptionAlreadyResolved,
+                    format!("exception {id} is already resolved"),
+                ),
             });
         }
         audit::record(

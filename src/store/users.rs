@@ -17,7 +17,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::FromRow;
 
-use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique, timestamp};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, audit, conflict_on_unique, timestamp};
 
 /// What a user may do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -230,13 +230,15 @@ fn normalise_email(email: &str) -> String {
 
 fn check_password(password: &str) -> StoreResult<()> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
-        return Err(StoreError::Invalid(format!(
-            "the password is too short: use at least {MIN_PASSWORD_CHARS} characters"
-        )));
+        return Err(StoreError::refused(
+            Refusal::PasswordTooShort,
+            format!("the password is too short: use at least {MIN_PASSWORD_CHARS} characters"),
+        ));
     }
     if password.len() > 1024 {
-        return Err(StoreError::Invalid(
-            "the password is too long: use at most 1024 bytes".to_owned(),
+        return Err(StoreError::refused(
+            Refusal::PasswordTooLong,
+            "the password is too long: use at most 1024 bytes",
         ));
     }
     Ok(())
@@ -318,8 +320,9 @@ impl Store {
     ) -> StoreResult<(User, Option<i64>)> {
         let email = normalise_email(&new.email);
         if !email.contains('@') || email.len() > 254 || email.contains(char::is_whitespace) {
-            return Err(StoreError::Invalid(
-                "the email address is not valid".to_owned(),
+            return Err(StoreError::refused(
+                Refusal::EmailInvalid,
+                "the email address is not valid",
             ));
         }
         if !invite {
@@ -327,14 +330,15 @@ impl Store {
         }
         match (new.role, new.employers.is_empty()) {
             (Role::Employer, true) => {
-                return Err(StoreError::Invalid(
-                    "an employer user needs at least one employer (--employer AFFILIATION)"
-                        .to_owned(),
+                return Err(StoreError::refused(
+                    Refusal::EmployerUserNeedsEmployer,
+                    "an employer user needs at least one employer (--employer AFFILIATION)",
                 ));
             }
             (Role::Finance | Role::Admin, false) => {
-                return Err(StoreError::Invalid(
-                    "only employer users are linked to employers".to_owned(),
+                return Err(StoreError::refused(
+                    Refusal::StaffUserWithEmployer,
+                    "only employer users are linked to employers",
                 ));
             }
             _ => {}
@@ -736,8 +740,9 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         let invalid = || {
-            StoreError::Invalid(
-                "this reset link is not valid any more: ask for a new one".to_owned(),
+            StoreError::refused(
+                Refusal::ResetLinkInvalid,
+                "this reset link is not valid any more: ask for a new one",
             )
         };
         let Some((reset_id, user_id, status, expires_at)) = found else {

@@ -17,7 +17,7 @@ use super::WebState;
 use super::i18n::money;
 use super::session::{Chrome, NavLink, PageResult, Refusal, Viewer, see_other};
 use crate::cycle::exchange::{self, Folder};
-use crate::store::{Actor, StoreError};
+use crate::store::Actor;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -280,16 +280,18 @@ async fn resolve(
         .await
     {
         Ok(_) => Ok(see_other("/console/exceptions")),
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-            render_exceptions(
-                &state,
-                &viewer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-            )
-            .await
-        }
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                render_exceptions(
+                    &state,
+                    &viewer,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(message),
+                )
+                .await
+            }
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 

@@ -1209,19 +1209,21 @@ async fn change_calendar(
             )
             .await
         }
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-            render_calendar(
-                state,
-                viewer,
-                Some(date.year()),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(message),
-                kept,
-            )
-            .await
-        }
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                render_calendar(
+                    state,
+                    viewer,
+                    Some(date.year()),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some(message),
+                    kept,
+                )
+                .await
+            }
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 
@@ -1465,18 +1467,20 @@ async fn add_rate(
         .await
     {
         Ok(_) => Ok(see_other("/console/rates?added=1")),
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-            render_rates(
-                &state,
-                &viewer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-                None,
-                kept,
-            )
-            .await
-        }
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                render_rates(
+                    &state,
+                    &viewer,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    Some(message),
+                    None,
+                    kept,
+                )
+                .await
+            }
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 
@@ -1682,8 +1686,10 @@ async fn create_user(
             id,
         }) => refused(format!("{} {id}", k.unknown_employer)).await,
         Err(StoreError::Conflict(_)) => refused(k.email_taken.to_owned()).await,
-        Err(StoreError::Invalid(message)) => refused(message).await,
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => refused(message).await,
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 

@@ -62,6 +62,10 @@ impl From<StoreError> for ApiError {
                 ApiError::new(StatusCode::CONFLICT, "conflict", message)
             }
             StoreError::Invalid(message) => ApiError::invalid(message),
+            StoreError::Refused { refusal, message } if refusal.is_conflict() => {
+                ApiError::new(StatusCode::CONFLICT, "conflict", message)
+            }
+            StoreError::Refused { message, .. } => ApiError::invalid(message),
             StoreError::InvalidLines(lines) => {
                 ApiError::invalid_lines(lines.iter().map(ToString::to_string).collect())
             }

@@ -19,6 +19,7 @@ mod error;
 mod i18n;
 mod i18n_declarations;
 mod i18n_extras;
+mod i18n_refusals;
 mod metrics;
 mod openapi;
 mod pages;

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::WebState;
 use super::i18n::Lang;
 use super::session::{Chrome, LANG_COOKIE, PageResult, Refusal, SESSION_COOKIE, Viewer, see_other};
-use crate::store::{SESSION_HOURS, SignIn, StoreError};
+use crate::store::{SESSION_HOURS, SignIn};
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -241,15 +241,17 @@ async fn reset(
         .await
     {
         Ok(_) => Ok(see_other("/login?reset=done")),
-        Err(StoreError::Invalid(message)) => {
-            let page = ResetPage {
-                c: viewer.chrome(Vec::new()),
-                token: form.token,
-                error: Some(message),
-            };
-            viewer.page(StatusCode::UNPROCESSABLE_ENTITY, &page)
-        }
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                let page = ResetPage {
+                    c: viewer.chrome(Vec::new()),
+                    token: form.token,
+                    error: Some(message),
+                };
+                viewer.page(StatusCode::UNPROCESSABLE_ENTITY, &page)
+            }
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 

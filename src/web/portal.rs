@@ -391,10 +391,12 @@ async fn new_mandate(
     };
     let account = match AccountId::parse(&form.account) {
         Ok(account) => account,
-        Err(err) => return refused(err.to_string()).await,
+        Err(err) => {
+            return refused(super::i18n_refusals::account_error(viewer.lang, &err)).await;
+        }
     };
     if let Err(err) = state.store().banks().check(&account) {
-        return refused(err.to_string()).await;
+        return refused(super::i18n_refusals::account_error(viewer.lang, &err)).await;
     }
     let actor = Actor::new(format!("user:{}", session.user.id));
     match state
@@ -410,8 +412,10 @@ async fn new_mandate(
         .await
     {
         Ok(_) => Ok(see_other(&format!("/portal/{employer_id}/mandate"))),
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => refused(message).await,
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => refused(message).await,
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 
@@ -494,17 +498,19 @@ async fn sign(
         Ok(_) => Ok(see_other(&format!(
             "/portal/{employer_id}/mandate?done=signed"
         ))),
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-            render_mandate_page(
-                &state,
-                &viewer,
-                &session,
-                &employer,
-                Feedback::refused(StatusCode::CONFLICT, String::new(), vec![message]),
-            )
-            .await
-        }
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                render_mandate_page(
+                    &state,
+                    &viewer,
+                    &session,
+                    &employer,
+                    Feedback::refused(StatusCode::CONFLICT, String::new(), vec![message]),
+                )
+                .await
+            }
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 
@@ -530,17 +536,19 @@ async fn revoke(
         .await
     {
         Ok(_) => Ok(see_other(&format!("/portal/{employer_id}/mandate"))),
-        Err(StoreError::Invalid(message) | StoreError::Conflict(message)) => {
-            render_mandate_page(
-                &state,
-                &viewer,
-                &session,
-                &employer,
-                Feedback::refused(StatusCode::CONFLICT, String::new(), vec![message]),
-            )
-            .await
-        }
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                render_mandate_page(
+                    &state,
+                    &viewer,
+                    &session,
+                    &employer,
+                    Feedback::refused(StatusCode::CONFLICT, String::new(), vec![message]),
+                )
+                .await
+            }
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 
@@ -749,7 +757,12 @@ async fn upload_declaration(
                 viewer.lang,
             )
             .await
-            .unwrap_or(message);
+            .unwrap_or_else(|| {
+                format!(
+                    "{} ({message})",
+                    super::i18n_refusals::generic_lead(viewer.lang)
+                )
+            });
             render_declarations(
                 &state,
                 &viewer,
@@ -762,8 +775,10 @@ async fn upload_declaration(
         Err(StoreError::InvalidLines(lines)) => {
             refused(lines.iter().map(|l| d.problem(&place, l)).collect()).await
         }
-        Err(StoreError::Invalid(message)) => refused(vec![message]).await,
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => refused(vec![message]).await,
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 

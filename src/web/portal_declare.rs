@@ -543,7 +543,9 @@ async fn submit_form(
         Err(StoreError::Conflict(message)) => {
             let message = conflict_message(&state, employer_id, &period, lang)
                 .await
-                .unwrap_or(message);
+                .unwrap_or_else(|| {
+                    format!("{} ({message})", super::i18n_refusals::generic_lead(lang))
+                });
             let page = view(Some(period), None, StatusCode::CONFLICT, vec![message]);
             render(&state, &viewer, page).await
         }
@@ -557,16 +559,18 @@ async fn submit_form(
             );
             render(&state, &viewer, page).await
         }
-        Err(StoreError::Invalid(message)) => {
-            let page = view(
-                Some(period),
-                Some(typed),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                vec![message],
-            );
-            render(&state, &viewer, page).await
-        }
-        Err(err) => Err(viewer.fail(err)),
+        Err(err) => match super::i18n_refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                let page = view(
+                    Some(period),
+                    Some(typed),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    vec![message],
+                );
+                render(&state, &viewer, page).await
+            }
+            None => Err(viewer.fail(err)),
+        },
     }
 }
 

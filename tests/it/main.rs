@@ -24,3 +24,4 @@ mod web_employer_api;
 mod web_ops;
 mod web_pages;
 mod web_portal_extras;
+mod web_refusals;

@@ -116,7 +116,16 @@ both_backends!(
             .sign_mandate(&actor(), first.id, evidence())
             .await
             .unwrap_err();
-        assert!(matches!(again, StoreError::Conflict(_)), "{again}");
+        assert!(
+            matches!(
+                again,
+                StoreError::Refused {
+                    refusal: tahsil::store::Refusal::MandateNotPending,
+                    ..
+                }
+            ),
+            "{again}"
+        );
 
         // A replacement stays pending while the first remains active...
         let second = store

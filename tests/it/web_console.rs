@@ -653,12 +653,12 @@ both_backends!(
             (
                 "12,5",
                 "2020-01-01".to_owned(),
-                "a new rate must start after today",
+                "Un nouveau taux doit commencer après aujourd&#39;hui",
             ),
             (
                 "12,5",
                 (from + chrono::Duration::days(1)).to_string(),
-                "first day of a month",
+                "Un taux commence le premier jour d&#39;un mois",
             ),
             ("12,5", "2027-13-01".to_owned(), "Date invalide"),
         ] {
@@ -692,7 +692,10 @@ both_backends!(
         // The same start again: refused.
         let (status, page, _) = post_rate(&admin, "13", &from.to_string()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(page.contains("already starts on"), "{page}");
+        assert!(
+            page.contains("ajoutez les taux dans l&#39;ordre des dates"),
+            "{page}"
+        );
 
         // A declaration for a period from then on is computed with the new rate.
         let e = employer_with_worksites(&app.store, "16000001", &["W1"]).await;
