@@ -54,7 +54,6 @@ struct CollectionRow {
 /// The lines an employer's active mandate can collect on `$1`: submitted declarations due
 /// by then, lines not yet paid and not in a live collection.
 const COLLECTIBLE: &str = "FROM mandates m \
-     JOIN accounts a ON a.id = m.account_id \
      JOIN declarations d ON d.employer_id = m.employer_id AND d.status = 'submitted' AND d.due_from <= $1 \
      JOIN declaration_lines l ON l.declaration_id = d.id AND l.status = 'submitted' \
      WHERE m.status = 'active' \
@@ -87,29 +86,34 @@ impl Store {
         // reads a table it is writing (a plan that re-scans `collection_lines` per line
         // while inserting into it is quadratic), and the collections and their lines come
         // from the same rows, so each amount is the sum of its lines by construction. The
-        // index makes every join order against the new collections cheap, whatever the
-        // planner estimates for rows inserted in this very transaction (it has no
-        // statistics for them).
+        // table keeps only what the lines need; the channel and ceiling are read per
+        // debit below. On PostgreSQL an index makes every join order against the new
+        // collections cheap, whatever the planner estimates for rows inserted in this
+        // very transaction (it has no statistics for them); SQLite joins them through the
+        // collections' own unique (employer, date) index and does without.
         sqlx::query(
             "CREATE TEMP TABLE plan_source (employer_id BIGINT NOT NULL, mandate_id BIGINT NOT NULL, \
-             channel TEXT NOT NULL, ceiling_centimes BIGINT, line_id BIGINT NOT NULL, total_centimes BIGINT NOT NULL)",
+             line_id BIGINT NOT NULL, total_centimes BIGINT NOT NULL)",
         )
         .execute(&mut *tx)
         .await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO plan_source (employer_id, mandate_id, channel, ceiling_centimes, line_id, total_centimes) \
-             SELECT m.employer_id, m.id, a.kind, m.ceiling_centimes, l.id, l.total_centimes {COLLECTIBLE}"
+            "INSERT INTO plan_source (employer_id, mandate_id, line_id, total_centimes) \
+             SELECT m.employer_id, m.id, l.id, l.total_centimes {COLLECTIBLE}"
         )))
         .bind(&date)
         .execute(&mut *tx)
         .await?;
-        sqlx::query("CREATE INDEX plan_source_employer ON plan_source (employer_id)")
-            .execute(&mut *tx)
-            .await?;
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("CREATE INDEX plan_source_employer ON plan_source (employer_id)")
+                .execute(&mut *tx)
+                .await?;
+        }
 
-        // Per employer: the debit's amount, and its sequence type as the run's re-check
-        // would stamp it (FRST until a debit of the mandate has settled), so that the
-        // re-check rewrites only the collections whose type changed since.
+        // Per employer (one active mandate each): the debit's amount, its channel and
+        // ceiling, and its sequence type as the run's re-check would stamp it (FRST until
+        // a debit of the mandate has settled), so that the re-check rewrites only the
+        // collections whose type changed since.
         sqlx::query(
             "CREATE TEMP TABLE plan_debits (employer_id BIGINT NOT NULL, mandate_id BIGINT NOT NULL, \
              channel TEXT NOT NULL, ceiling_centimes BIGINT, amount_centimes BIGINT NOT NULL, sequence_type TEXT NOT NULL)",
@@ -118,10 +122,12 @@ impl Store {
         .await?;
         sqlx::query(
             "INSERT INTO plan_debits (employer_id, mandate_id, channel, ceiling_centimes, amount_centimes, sequence_type) \
-             SELECT employer_id, mandate_id, channel, ceiling_centimes, CAST(SUM(total_centimes) AS BIGINT), \
-             CASE WHEN EXISTS (SELECT 1 FROM collections p WHERE p.mandate_id = plan_source.mandate_id \
+             SELECT g.employer_id, g.mandate_id, a.kind, m.ceiling_centimes, g.amount, \
+             CASE WHEN EXISTS (SELECT 1 FROM collections p WHERE p.mandate_id = g.mandate_id \
                AND p.status = 'settled') THEN 'RCUR' ELSE 'FRST' END \
-             FROM plan_source GROUP BY employer_id, mandate_id, channel, ceiling_centimes",
+             FROM (SELECT employer_id, mandate_id, CAST(SUM(total_centimes) AS BIGINT) AS amount \
+                   FROM plan_source GROUP BY employer_id, mandate_id) g \
+             JOIN mandates m ON m.id = g.mandate_id JOIN accounts a ON a.id = m.account_id",
         )
         .execute(&mut *tx)
         .await?;

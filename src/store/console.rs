@@ -214,7 +214,7 @@ impl Store {
         Ok(sqlx::query_as::<_, RunOutcome>(
             "SELECT f.run_id, c.status, COUNT(*) AS count, \
              CAST(SUM(c.amount_centimes) AS BIGINT) AS amount_centimes \
-             FROM bank_files f JOIN collections c ON c.bank_file_id = f.id \
+             FROM bank_files f JOIN collections c ON c.bank_file_id = f.id AND c.bank_file_id IS NOT NULL \
              WHERE f.run_id = $1 GROUP BY f.run_id, c.status ORDER BY c.status",
         )
         .bind(run_id)

@@ -337,7 +337,7 @@ impl Store {
         .await?
         .rows_affected();
         if retries > 0 {
-            let new_retries = "n.collection_date = $2 AND n.status = 'planned' AND n.retry_of IN \
+            let new_retries = "n.collection_date = $2 AND n.status = 'planned' AND n.retry_of IS NOT NULL AND n.retry_of IN \
                  (SELECT c.id FROM collections c WHERE c.report_id = $1 AND c.status IN ('rejected', 'returned'))";
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
@@ -372,7 +372,7 @@ impl Store {
             sqlx::query(
                 "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
                  SELECT n.employer_id, 'advance_notice', n.id, 'advance_notice:' || CAST(n.id AS TEXT), $3 \
-                 FROM collections n WHERE n.collection_date = $2 AND n.retry_of IN \
+                 FROM collections n WHERE n.collection_date = $2 AND n.retry_of IS NOT NULL AND n.retry_of IN \
                  (SELECT c.id FROM collections c WHERE c.report_id = $1) \
                  ON CONFLICT (dedupe_key) DO NOTHING",
             )

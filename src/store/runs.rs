@@ -368,36 +368,25 @@ impl Store {
         date: NaiveDate,
         channel: &str,
         blocks: &[FileBlock],
-        each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
+        mut each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
-        if blocks.is_empty() {
-            return Ok(());
-        }
-        let ranges: Vec<String> = (0..blocks.len())
-            .map(|i| {
-                let p = 3 + i * 3;
-                format!(
-                    "(COALESCE(c.sequence_type, 'FRST') = ${p} AND c.id >= ${} AND c.id <= ${})",
-                    p + 1,
-                    p + 2
-                )
-            })
-            .collect();
+        // One query per block, in the blocks' (file) order: within a block the rows come
+        // in id order straight from the (date, status) index, with no sort of the whole
+        // file before its first row.
         let sql = format!(
             "{DETAIL_SELECT} WHERE c.collection_date = $1 AND c.channel = $2 AND c.status = 'planned' \
-             AND ({}) ORDER BY COALESCE(c.sequence_type, 'FRST'), c.id",
-            ranges.join(" OR ")
+             AND COALESCE(c.sequence_type, 'FRST') = $3 AND c.id >= $4 AND c.id <= $5 ORDER BY c.id"
         );
-        let mut query = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql))
-            .bind(date.to_string())
-            .bind(channel.to_owned());
         for block in blocks {
-            query = query
+            let query = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql.clone()))
+                .bind(date.to_string())
+                .bind(channel.to_owned())
                 .bind(block.sequence_type.clone())
                 .bind(block.first_id)
                 .bind(block.last_id);
+            self.stream_details(query, &mut each).await?;
         }
-        self.stream_details(query, each).await
+        Ok(())
     }
 
     /// Streams the details of the collections recorded in one file, in file order (to
@@ -617,7 +606,7 @@ impl Store {
              SELECT $2, $3, 'collection.submitted', 'collection', CAST(c.id AS TEXT), \
              '{\"bank_file_id\":' || CAST(c.bank_file_id AS TEXT) || '}' \
              FROM collections c JOIN bank_files f ON f.id = c.bank_file_id \
-             WHERE f.run_id = $1 AND c.updated_at = $2 AND c.status = 'submitted'",
+             WHERE c.bank_file_id IS NOT NULL AND f.run_id = $1 AND c.updated_at = $2 AND c.status = 'submitted'",
         )
         .bind(lock.run_id)
         .bind(&now)

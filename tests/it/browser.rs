@@ -327,7 +327,8 @@ async fn browser_an_employer_signs_a_mandate() {
         .await;
     chrome.click("#check-account").await;
     let error = chrome.wait_for("#error").await.text().await.unwrap();
-    assert!(error.contains("key"), "{error}");
+    // In the page's language (French here), from the account check's stable code.
+    assert!(error.contains("La clé"), "{error}");
     assert_eq!(
         chrome
             .find("#account")
