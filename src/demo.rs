@@ -226,11 +226,14 @@ pub async fn create_demo_users(store: &Store) -> anyhow::Result<Vec<(String, Str
     use crate::store::{NewUser, Role};
     let actor = Actor::new("demo");
     let employers = store.list_employers(0, 3).await?;
-    let mut plan: Vec<(String, Role, Vec<String>)> = vec![(
-        "finance@demo.tahsil.dz".to_owned(),
-        Role::Finance,
-        Vec::new(),
-    )];
+    let mut plan: Vec<(String, Role, Vec<String>)> = vec![
+        (
+            "finance@demo.tahsil.dz".to_owned(),
+            Role::Finance,
+            Vec::new(),
+        ),
+        ("admin@demo.tahsil.dz".to_owned(), Role::Admin, Vec::new()),
+    ];
     for (i, employer) in employers.iter().take(2).enumerate() {
         plan.push((
             format!("employeur{}@demo.tahsil.dz", i + 1),
@@ -263,7 +266,9 @@ pub async fn create_demo_users(store: &Store) -> anyhow::Result<Vec<(String, Str
             )
             .await
             .with_context(|| format!("creating the demo user {email}"))?;
-        let sees = if affiliations.is_empty() {
+        let sees = if role == Role::Admin {
+            "the console, rates and users".to_owned()
+        } else if affiliations.is_empty() {
             "the finance console".to_owned()
         } else {
             format!("employer(s) {}", affiliations.join(", "))

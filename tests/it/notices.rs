@@ -861,6 +861,14 @@ fn the_demo_delivers_every_notice_of_its_cycle_and_counts_them() {
         "{summary}"
     );
     assert!(counts.get("receipt").is_some_and(|n| *n > 20), "{summary}");
+    // Its logins: staff (finance and an administrator) and employer users.
+    for login in [
+        "finance@demo.tahsil.dz       finance",
+        "admin@demo.tahsil.dz         admin",
+        "employeur1@demo.tahsil.dz    employer",
+    ] {
+        assert!(summary.contains(login), "{login} in {summary}");
+    }
     assert!(
         counts.get("failure_notice").is_some_and(|n| *n > 0),
         "{summary}"
