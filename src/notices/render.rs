@@ -197,6 +197,8 @@ struct View {
     settled_on: String,
     reason: String,
     reason_code: String,
+    /// Why an announced debit was cancelled (`debit_cancelled`), in plain words.
+    cancel_reason: String,
     next_date: String,
     next_amount: String,
     // Mandates.
@@ -239,6 +241,7 @@ impl View {
             settled_on: String::new(),
             reason: String::new(),
             reason_code: String::new(),
+            cancel_reason: String::new(),
             next_date: String::new(),
             next_amount: String::new(),
             ceiling: String::new(),
@@ -287,6 +290,7 @@ impl View {
             .unwrap_or(ReasonCategory::Other);
         self.reason = reason_text(category, lang).to_owned();
         self.reason_code = c.reason_code.clone().unwrap_or_default();
+        self.cancel_reason = cancel_reason(&self.reason_code, lang).to_owned();
         if let Some((next_date, next_amount)) = &c.next_attempt {
             self.next_date = date(next_date);
             self.next_amount = money(*next_amount, lang);
@@ -350,6 +354,12 @@ fn subject(n: &View, lang: Lang) -> String {
         (Lang::Fr, NoticeKind::FailureNotice) => {
             format!("Prélèvement du {} non abouti ({})", n.date, n.amount)
         }
+        (Lang::Fr, NoticeKind::DebitCancelled) => {
+            format!("Prélèvement du {} annulé ({})", n.date, n.amount)
+        }
+        (Lang::Ar, NoticeKind::DebitCancelled) => {
+            format!("إلغاء اقتطاع {} ({})", n.date, n.amount)
+        }
         (Lang::Ar, NoticeKind::FailureNotice) => {
             format!("تعذر اقتطاع {} ({})", n.date, n.amount)
         }
@@ -392,6 +402,31 @@ fn subject(n: &View, lang: Lang) -> String {
         (Lang::Ar, NoticeKind::DisputeAnswered) => {
             format!("الرد على اعتراضكم رقم {}", n.case_number)
         }
+    }
+}
+
+/// Why the run's re-check or a calendar change cancelled a planned debit (the codes
+/// `Store::recheck_planned` and `Store::change_calendar` write).
+fn cancel_reason(code: &str, lang: Lang) -> &'static str {
+    match (code, lang) {
+        ("mandate_inactive", Lang::Fr) => {
+            "l'autorisation de prélèvement n'est plus active (révoquée, remplacée ou suspendue)"
+        }
+        ("mandate_inactive", Lang::Ar) => "ترخيص الاقتطاع لم يعد ساريًا (ملغى أو مستبدل أو معلّق)",
+        ("over_ceiling", Lang::Fr) => {
+            "le montant dépasse le plafond par prélèvement de votre autorisation"
+        }
+        ("over_ceiling", Lang::Ar) => "المبلغ يتجاوز سقف الاقتطاع المحدد في ترخيصكم",
+        ("notice_late", Lang::Fr) => {
+            "l'avis n'a pas pu vous parvenir dans le délai de préavis avant cette date"
+        }
+        ("notice_late", Lang::Ar) => "تعذر إبلاغكم بالإشعار في أجل الإشعار المسبق قبل هذا التاريخ",
+        ("calendar_clash", Lang::Fr) => {
+            "cette date a été déplacée (jour férié) sur celle d'un autre prélèvement déjà prévu"
+        }
+        ("calendar_clash", Lang::Ar) => "نُقل هذا التاريخ (عطلة) إلى تاريخ اقتطاع آخر مبرمج مسبقًا",
+        (_, Lang::Fr) => "une vérification avant l'envoi à la banque l'a écarté",
+        (_, Lang::Ar) => "استُبعد عند التحقق قبل الإرسال إلى البنك",
     }
 }
 
@@ -845,9 +880,10 @@ mod tests {
     fn every_kind_has_a_subject_in_both_languages() {
         for kind in NoticeKind::ALL {
             let subject = match kind {
-                NoticeKind::AdvanceNotice | NoticeKind::Receipt | NoticeKind::FailureNotice => {
-                    NoticeSubject::Collection(Box::new(collection()))
-                }
+                NoticeKind::AdvanceNotice
+                | NoticeKind::Receipt
+                | NoticeKind::FailureNotice
+                | NoticeKind::DebitCancelled => NoticeSubject::Collection(Box::new(collection())),
                 NoticeKind::DisputeAcknowledged | NoticeKind::DisputeAnswered => {
                     NoticeSubject::Dispute(Box::new(DisputeFacts {
                         case_number: "X".to_owned(),

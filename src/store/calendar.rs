@@ -222,6 +222,13 @@ async fn move_date(
             &from_text,
         )
         .await?;
+        super::runs::notify_cancelled_debits(
+            &mut *tx,
+            "c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'",
+            &from_text,
+            now,
+        )
+        .await?;
     }
     let moved = sqlx::query(
         "UPDATE collections SET collection_date = $2, updated_at = $3, \

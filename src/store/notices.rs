@@ -25,6 +25,10 @@ pub enum NoticeKind {
     Receipt,
     /// A collection was rejected or returned: reason, what to do, next attempt.
     FailureNotice,
+    /// A debit already announced by an advance notice that went out will not be
+    /// presented (cancelled by the run's re-check or a calendar change): why, and that
+    /// the amounts stay owed. (An advance notice not yet sent is withdrawn instead.)
+    DebitCancelled,
     MandateSigned,
     /// A newly signed mandate superseded the active one (new account).
     MandateReplaced,
@@ -38,10 +42,11 @@ pub enum NoticeKind {
 }
 
 impl NoticeKind {
-    pub const ALL: [NoticeKind; 9] = [
+    pub const ALL: [NoticeKind; 10] = [
         NoticeKind::AdvanceNotice,
         NoticeKind::Receipt,
         NoticeKind::FailureNotice,
+        NoticeKind::DebitCancelled,
         NoticeKind::MandateSigned,
         NoticeKind::MandateReplaced,
         NoticeKind::MandateRevoked,
@@ -55,6 +60,7 @@ impl NoticeKind {
             NoticeKind::AdvanceNotice => "advance_notice",
             NoticeKind::Receipt => "receipt",
             NoticeKind::FailureNotice => "failure_notice",
+            NoticeKind::DebitCancelled => "debit_cancelled",
             NoticeKind::MandateSigned => "mandate_signed",
             NoticeKind::MandateReplaced => "mandate_replaced",
             NoticeKind::MandateRevoked => "mandate_revoked",
@@ -531,7 +537,10 @@ impl Store {
             language: recipient.language,
         };
         let (subject, owner) = match kind {
-            NoticeKind::AdvanceNotice | NoticeKind::Receipt | NoticeKind::FailureNotice => {
+            NoticeKind::AdvanceNotice
+            | NoticeKind::Receipt
+            | NoticeKind::FailureNotice
+            | NoticeKind::DebitCancelled => {
                 let facts = self
                     .collection_facts(notice.subject_id, kind == NoticeKind::Receipt)
                     .await?;

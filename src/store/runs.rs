@@ -305,6 +305,13 @@ impl Store {
                 &date_text,
             )
             .await?;
+            notify_cancelled_debits(
+                &mut tx,
+                "c.collection_date = $1 AND c.status = 'cancelled'",
+                &date_text,
+                &now,
+            )
+            .await?;
         }
         // Only the collections whose type changed (planning stamps it already): rewriting
         // 100,000 rows that stay the same cost PostgreSQL 3 s of new row versions.
@@ -760,6 +767,31 @@ impl FileRecording {
 /// bound to `param`) that no worker has taken yet: an employer is not told of a debit that
 /// will not happen (cancelled) or no longer on that date (moved: its new notice replaces
 /// it). A notice already claimed or sent stays; it was, or is being, delivered.
+/// Tells each employer whose cancelled debit was announced — its advance notice went
+/// out, or a worker is sending it (those not taken yet are withdrawn first, see
+/// [`withdraw_unsent_advance_notices`]) — that it will not be presented: one
+/// `debit_cancelled` notice per collection matched by `which` (over `collections c`, with
+/// `$1` = `param`), recorded once (dedupe key), in the caller's transaction.
+pub(super) async fn notify_cancelled_debits(
+    tx: &mut sqlx::AnyConnection,
+    which: &str,
+    param: &str,
+    now: &str,
+) -> StoreResult<u64> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
+         SELECT c.employer_id, 'debit_cancelled', c.id, 'debit_cancelled:' || CAST(c.id AS TEXT), $2 \
+         FROM collections c WHERE {which} AND EXISTS (SELECT 1 FROM notice_events n \
+           WHERE n.dedupe_key = 'advance_notice:' || CAST(c.id AS TEXT)) \
+         ON CONFLICT (dedupe_key) DO NOTHING"
+    )))
+    .bind(param)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}
+
 pub(super) async fn withdraw_unsent_advance_notices(
     tx: &mut sqlx::AnyConnection,
     which: &str,

@@ -65,6 +65,7 @@ pub struct ExtraTexts {
     pub k_mandate_replaced: &'static str,
     pub k_mandate_revoked: &'static str,
     pub k_mandate_suspended: &'static str,
+    pub k_debit_cancelled: &'static str,
     pub k_dispute_acknowledged: &'static str,
     pub k_dispute_answered: &'static str,
 }
@@ -128,6 +129,7 @@ pub static FR: ExtraTexts = ExtraTexts {
     k_mandate_replaced: "Nouveau compte de prélèvement",
     k_mandate_revoked: "Autorisation révoquée",
     k_mandate_suspended: "Prélèvements suspendus",
+    k_debit_cancelled: "Prélèvement annulé",
     k_dispute_acknowledged: "Réclamation reçue",
     k_dispute_answered: "Réponse à une réclamation",
 };
@@ -191,6 +193,7 @@ pub static AR: ExtraTexts = ExtraTexts {
     k_mandate_replaced: "حساب اقتطاع جديد",
     k_mandate_revoked: "إلغاء الترخيص",
     k_mandate_suspended: "تعليق الاقتطاعات",
+    k_debit_cancelled: "إلغاء اقتطاع",
     k_dispute_acknowledged: "استلام الاعتراض",
     k_dispute_answered: "الرد على الاعتراض",
 };
@@ -221,6 +224,7 @@ impl ExtraTexts {
             "mandate_replaced" => self.k_mandate_replaced,
             "mandate_revoked" => self.k_mandate_revoked,
             "mandate_suspended" => self.k_mandate_suspended,
+            "debit_cancelled" => self.k_debit_cancelled,
             "dispute_acknowledged" => self.k_dispute_acknowledged,
             "dispute_answered" => self.k_dispute_answered,
             other => return other.to_owned(),

@@ -502,6 +502,104 @@ both_backends!(
     }
 );
 
+/// Delivers every pending notice into a fresh `.eml` folder: (file name, subject, text).
+async fn deliver_to_folder(store: &Store) -> Vec<(String, String, String)> {
+    let mail = tempfile::tempdir().unwrap();
+    let config = Config {
+        mail_dir: Some(mail.path().to_path_buf()),
+        mail_from: "CACOBATPH <avis@cacobatph.dz>".to_owned(),
+        ..Config::default()
+    };
+    let mailer = tahsil::notices::mailer_from_config(&config).unwrap();
+    tahsil::notices::deliver_all(
+        store,
+        &mailer,
+        &tahsil::notices::NoticeSettings::default(),
+        "worker-1",
+        std::time::Duration::from_secs(20),
+    )
+    .await
+    .unwrap();
+    let mut sent = Vec::new();
+    for entry in std::fs::read_dir(mail.path()).unwrap() {
+        let path = entry.unwrap().path();
+        let raw = std::fs::read(&path).unwrap();
+        let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        sent.push((
+            path.file_name().unwrap().to_string_lossy().into_owned(),
+            message.subject().unwrap_or_default().to_owned(),
+            message.body_text(0).unwrap_or_default().into_owned(),
+        ));
+    }
+    sent
+}
+
+both_backends!(
+    a_cancelled_debit_whose_advance_notice_went_out_is_announced_as_cancelled,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 1000);
+        planned(&store, 4).await;
+        // The advance notices go out.
+        let first = deliver_to_folder(&store).await;
+        assert_eq!(first.len(), 4, "{first:?}");
+        // Then one employer revokes its mandate: the run cancels its debit, whose notice
+        // the employer already has, so it is told the debit will not come.
+        let (collection, mandate): (i64, i64) =
+            sqlx::query_as("SELECT id, mandate_id FROM collections ORDER BY id LIMIT 1")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        store
+            .revoke_mandate(&actor(), mandate, "changed bank")
+            .await
+            .unwrap();
+        let run = run_date(&store, &settings, &actor(), date(), "t")
+            .await
+            .unwrap();
+        assert_eq!(run.recheck.mandate_inactive, 1);
+        let cancelled_notices = format!(
+            "SELECT COUNT(*) FROM notice_events WHERE kind = 'debit_cancelled' AND subject_id = {collection}"
+        );
+        assert_eq!(scalar(&store, &cancelled_notices).await, 1);
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM notice_events WHERE kind = 'debit_cancelled'"
+            )
+            .await,
+            1,
+            "only the cancelled debit's employer"
+        );
+        let second = deliver_to_folder(&store).await;
+        let mail = second
+            .iter()
+            .find(|(name, ..)| name.contains("debit_cancelled"))
+            .unwrap_or_else(|| panic!("no cancellation emailed: {second:?}"));
+        let (_, subject, text) = mail;
+        assert!(
+            subject.contains("Prélèvement du") && subject.contains("annulé")
+                || subject.contains("إلغاء اقتطاع"),
+            "{subject}"
+        );
+        assert!(
+            text.contains("n'est plus active") || text.contains("لم يعد ساريًا"),
+            "the reason in plain words: {text}"
+        );
+        assert!(
+            text.contains("restent dues") || text.contains("تبقى الاشتراكات"),
+            "{text}"
+        );
+        // Running the date again tells nobody twice.
+        run_date(&store, &settings, &actor(), date(), "t")
+            .await
+            .unwrap();
+        assert_eq!(scalar(&store, &cancelled_notices).await, 1);
+        check_invariants(&store, exchange.path()).await;
+    }
+);
+
 both_backends!(
     files_of_an_interrupted_run_are_put_in_place_byte_for_byte,
     |db: TestDb| async move {
