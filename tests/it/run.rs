@@ -467,15 +467,7 @@ both_backends!(
         planned(&store, 6).await;
         // One employer revokes its mandate after planning: its debit leaves the run and its
         // lines are owed again.
-        let (collection, mandate): (i64, i64) =
-            sqlx::query_as("SELECT id, mandate_id FROM collections ORDER BY id LIMIT 1")
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
-        store
-            .revoke_mandate(&actor(), mandate, "changed bank")
-            .await
-            .unwrap();
+        let collection = revoke_first_mandate(&store).await;
         let run = run_date(&store, &settings, &actor(), date(), "t")
             .await
             .unwrap();
@@ -501,6 +493,20 @@ both_backends!(
         check_invariants(&store, exchange.path()).await;
     }
 );
+
+/// The first planned collection's employer revokes its mandate; returns that collection.
+async fn revoke_first_mandate(store: &Store) -> i64 {
+    let (collection, mandate): (i64, i64) =
+        sqlx::query_as("SELECT id, mandate_id FROM collections ORDER BY id LIMIT 1")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+    store
+        .revoke_mandate(&actor(), mandate, "changed bank")
+        .await
+        .unwrap();
+    collection
+}
 
 /// Delivers every pending notice into a fresh `.eml` folder: (file name, subject, text).
 async fn deliver_to_folder(store: &Store) -> Vec<(String, String, String)> {
@@ -546,15 +552,7 @@ both_backends!(
         assert_eq!(first.len(), 4, "{first:?}");
         // Then one employer revokes its mandate: the run cancels its debit, whose notice
         // the employer already has, so it is told the debit will not come.
-        let (collection, mandate): (i64, i64) =
-            sqlx::query_as("SELECT id, mandate_id FROM collections ORDER BY id LIMIT 1")
-                .fetch_one(store.pool())
-                .await
-                .unwrap();
-        store
-            .revoke_mandate(&actor(), mandate, "changed bank")
-            .await
-            .unwrap();
+        let collection = revoke_first_mandate(&store).await;
         let run = run_date(&store, &settings, &actor(), date(), "t")
             .await
             .unwrap();
