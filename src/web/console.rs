@@ -55,17 +55,18 @@ struct CountRow {
     amount: String,
 }
 
-struct FileRow {
-    id: i64,
-    name: String,
-    institution: String,
-    format: String,
-    sequence: i64,
-    date: String,
-    transactions: i64,
-    control_sum: String,
-    sha256: String,
-    downloaded: String,
+/// A file as `_files_table.html` shows it (the files page and a run's page).
+pub(super) struct FileRow {
+    pub(super) id: i64,
+    pub(super) name: String,
+    pub(super) institution: String,
+    pub(super) format: String,
+    pub(super) sequence: i64,
+    pub(super) date: String,
+    pub(super) transactions: i64,
+    pub(super) control_sum: String,
+    pub(super) sha256: String,
+    pub(super) downloaded: String,
 }
 
 #[derive(Template)]
@@ -79,7 +80,7 @@ struct DashboardPage {
     extras: super::console_views::DashboardExtras,
 }
 
-fn file_rows(viewer: &Viewer, files: Vec<crate::store::BankFileRecord>) -> Vec<FileRow> {
+pub(super) fn file_rows(viewer: &Viewer, files: Vec<crate::store::BankFileRecord>) -> Vec<FileRow> {
     files
         .into_iter()
         .map(|f| FileRow {

@@ -16,7 +16,7 @@ use mandates::{Amount, Rate, Scheme};
 use serde::Deserialize;
 
 use super::WebState;
-use super::console::nav;
+use super::console::{FileRow, file_rows, nav};
 use super::i18n::{ConsoleTexts, Lang, money};
 use super::session::{Chrome, PageError, PageResult, Refusal, Viewer, see_other};
 use crate::store::{
@@ -539,20 +539,6 @@ async fn runs(State(state): State<WebState>, viewer: Viewer) -> PageResult {
     viewer.page(StatusCode::OK, &page)
 }
 
-/// A file as `_files_table.html` shows it.
-struct FileRow {
-    id: i64,
-    name: String,
-    institution: String,
-    format: String,
-    sequence: i64,
-    date: String,
-    transactions: i64,
-    control_sum: String,
-    sha256: String,
-    downloaded: String,
-}
-
 #[derive(Template)]
 #[template(path = "web/console_run.html")]
 struct RunPage {
@@ -569,24 +555,16 @@ async fn run(State(state): State<WebState>, viewer: Viewer, Path(id): Path<i64>)
     let k = viewer.lang.console();
     let store = state.store();
     let (date, status) = store.run_header(id).await.map_err(|e| viewer.fail(e))?;
-    let files = store
-        .bank_files_of_run(id)
-        .await
-        .map_err(|e| viewer.fail(e))?
-        .into_iter()
-        .map(|f| FileRow {
-            id: f.id,
-            name: f.file_name,
-            institution: k.code("institution", &f.institution).to_owned(),
-            format: f.format,
-            sequence: f.sequence,
-            date: f.collection_date,
-            transactions: f.transactions,
-            control_sum: amount(f.control_sum_centimes, viewer.lang),
-            sha256: f.sha256,
-            downloaded: f.downloaded_at.unwrap_or_default(),
-        })
-        .collect();
+    let mut files = file_rows(
+        &viewer,
+        store
+            .bank_files_of_run(id)
+            .await
+            .map_err(|e| viewer.fail(e))?,
+    );
+    for file in &mut files {
+        file.institution = k.code("institution", &file.institution).to_owned();
+    }
     let outcome = outcome_lines(&state, &viewer, id).await?;
     let page = RunPage {
         c: viewer.chrome(nav(&viewer, "runs")),
