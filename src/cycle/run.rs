@@ -76,6 +76,12 @@ struct FilePlan {
 }
 
 impl FilePlan {
+    /// Where the file goes: its institution's outbox.
+    fn path(&self, settings: &CycleSettings) -> PathBuf {
+        settings
+            .folder(self.institution.name, Folder::Outbox)
+            .join(&self.file_name)
+    }
     /// The file as planned: hash and size unknown until written.
     fn new_file(&self) -> NewBankFile {
         NewBankFile {
@@ -204,11 +210,18 @@ pub async fn run_date_with_progress(
         format!("writing {} debit files", plans.len()),
         plans.iter().map(FilePlan::count).sum(),
     );
+    // One connection per file stream, and one for the recording: never more streams at
+    // once than the pool has connections to spare (the rest wait their turn).
+    let streams = Arc::new(tokio::sync::Semaphore::new(
+        store.max_connections().saturating_sub(1).max(1) as usize,
+    ));
     let mut tasks = tokio::task::JoinSet::new();
     for (index, plan) in plans.iter().cloned().enumerate() {
         let (store, settings) = (store.clone(), settings.clone());
         let progress = Arc::clone(progress);
+        let streams = Arc::clone(&streams);
         tasks.spawn(async move {
+            let _stream = streams.acquire_owned().await;
             let written = write_file(&store, &settings, date, &plan, &progress).await;
             (index, written)
         });
@@ -240,8 +253,14 @@ pub async fn run_date_with_progress(
     };
     tracing::debug!(elapsed = ?started.elapsed(), files = plans.len(), "run: files written");
     let written: Vec<(NewBankFile, PathBuf)> = written.into_iter().flatten().collect();
+    // On any failure, every plan's temporary file goes (a writer that panicked left its own).
+    let discard = || {
+        for plan in &plans {
+            let _ = std::fs::remove_file(exchange::temporary_path(&plan.path(settings)));
+        }
+    };
     if let Some(err) = failure {
-        discard(&written);
+        discard();
         return Err(err);
     }
     progress.stage("recording the files", 0);
@@ -257,7 +276,7 @@ pub async fn run_date_with_progress(
     let records = match records {
         Ok(records) => records,
         Err(err) => {
-            discard(&written);
+            discard();
             return Err(err.into());
         }
     };
@@ -282,12 +301,6 @@ fn run_file(record: &BankFileRecord, path: PathBuf) -> RunFile {
     }
 }
 
-fn discard(written: &[(NewBankFile, PathBuf)]) {
-    for (_, path) in written {
-        let _ = std::fs::remove_file(exchange::temporary_path(path));
-    }
-}
-
 /// Writes one planned file from its database stream; the builder checks the stream
 /// against the plan's blocks (counts and sums).
 async fn write_file(
@@ -298,9 +311,7 @@ async fn write_file(
     progress: &Progress,
 ) -> anyhow::Result<(NewBankFile, PathBuf)> {
     let institution = &plan.institution;
-    let path = settings
-        .folder(institution.name, Folder::Outbox)
-        .join(&plan.file_name);
+    let path = plan.path(settings);
     let mut builder = FileBuilder::open(settings, institution, date, plan, path.clone())?;
     let streamed = store
         .for_each_debit_in_blocks(date, institution.channel, &plan.blocks, |detail| {
@@ -486,7 +497,6 @@ impl FileBuilder {
                 );
             }
         }
-        self.new_file.blocks = block_ranges(&self.blocks);
         let hashing = match self.output {
             Output::Iso(writer) => (*writer).finish()?,
             Output::Layout(writer) => {

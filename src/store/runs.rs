@@ -521,12 +521,19 @@ impl Store {
         let date_text = lock.collection_date.to_string();
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
-        // Still ours? (A holder whose lease ran out may have been replaced.)
-        let holder: Option<String> =
-            sqlx::query_scalar("SELECT holder FROM runs WHERE id = $1 AND status = 'building'")
-                .bind(lock.run_id)
-                .fetch_optional(&mut *tx)
-                .await?;
+        // Still ours? (A holder whose lease ran out may have been replaced.) The run's row
+        // stays locked until this transaction ends, while the files are written: no other
+        // instance takes the run over meanwhile (SQLite: the write lock does the same).
+        let lock_row = match self.backend {
+            super::Backend::Postgres => " FOR UPDATE",
+            super::Backend::Sqlite => "",
+        };
+        let holder: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT holder FROM runs WHERE id = $1 AND status = 'building'{lock_row}"
+        )))
+        .bind(lock.run_id)
+        .fetch_optional(&mut *tx)
+        .await?;
         if holder.as_deref() != Some(lock.holder.as_str()) {
             return Err(StoreError::Conflict(format!(
                 "the run of {date_text} was taken over by another instance; nothing recorded"
@@ -763,10 +770,6 @@ impl FileRecording {
     }
 }
 
-/// Withdraws the advance notices of the collections matching `which` (SQL over `c`, `$1`
-/// bound to `param`) that no worker has taken yet: an employer is not told of a debit that
-/// will not happen (cancelled) or no longer on that date (moved: its new notice replaces
-/// it). A notice already claimed or sent stays; it was, or is being, delivered.
 /// Tells each employer whose cancelled debit was announced — its advance notice went
 /// out, or a worker is sending it (those not taken yet are withdrawn first, see
 /// [`withdraw_unsent_advance_notices`]) — that it will not be presented: one
@@ -792,6 +795,10 @@ pub(super) async fn notify_cancelled_debits(
     .rows_affected())
 }
 
+/// Withdraws the advance notices of the collections matching `which` (SQL over `c`, `$1`
+/// bound to `param`) that no worker has taken yet: an employer is not told of a debit that
+/// will not happen (cancelled) or no longer on that date (moved: its new notice replaces
+/// it). A notice already claimed or sent stays; it was, or is being, delivered.
 pub(super) async fn withdraw_unsent_advance_notices(
     tx: &mut sqlx::AnyConnection,
     which: &str,

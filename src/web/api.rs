@@ -13,6 +13,7 @@ use axum::{Json, Router};
 use mandates::{AccountId, Amount};
 use serde::Deserialize;
 
+use super::session::constant_time_eq;
 use super::{ApiError, AppState, WebState};
 use crate::store::{
     Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration, NewEmployer,
@@ -67,12 +68,7 @@ async fn require_token(
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .unwrap_or("");
+    let given = super::session::bearer_token(request.headers());
     if given.starts_with(crate::store::USER_TOKEN_PREFIX) {
         return Err(match state.store.api_user(given).await? {
             Some(_) => ApiError::new(
@@ -90,13 +86,6 @@ async fn require_token(
         return Err(ApiError::unauthorized());
     }
     Ok(next.run(request).await)
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    if a.len() != b.len() {
-        return false;
-    }
-    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 async fn not_found() -> ApiError {

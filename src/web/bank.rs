@@ -48,13 +48,7 @@ async fn require_institution(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("");
+    let given = super::session::bearer_token(request.headers());
     if given.is_empty() {
         return Err(unauthorized());
     }

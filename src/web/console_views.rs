@@ -18,6 +18,7 @@ use serde::Deserialize;
 use super::WebState;
 use super::console::{FileRow, file_rows, nav};
 use super::i18n::{ConsoleTexts, Lang, money};
+use super::portal::employer_name;
 use super::session::{Chrome, PageError, PageResult, Refusal, Viewer, see_other};
 use crate::store::{
     Actor, AuditEntry, CalendarChange, CalendarOutcome, NewRate, NewUser, Role, Session, StoreError,
@@ -685,13 +686,6 @@ struct EmployersPage {
     rows: Vec<(i64, String, String, String, String)>,
     next: Option<String>,
     first: Option<String>,
-}
-
-fn employer_name(employer: &crate::store::Employer, lang: Lang) -> String {
-    match (lang, &employer.name_ar) {
-        (Lang::Ar, Some(name)) if !name.trim().is_empty() => name.clone(),
-        _ => employer.name.clone(),
-    }
 }
 
 async fn employers(

@@ -20,7 +20,7 @@ use std::collections::{HashMap, HashSet};
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, Request, State};
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
@@ -53,14 +53,7 @@ async fn require_user(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let given = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .unwrap_or("")
-        .to_owned();
+    let given = super::session::bearer_token(request.headers()).to_owned();
     let user = if given.is_empty() {
         None
     } else {

@@ -133,11 +133,7 @@ pub(super) async fn metrics(
     headers: axum::http::HeaderMap,
 ) -> Response {
     if let Some(expected) = &state.app.admin_token {
-        let given = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .unwrap_or("");
+        let given = super::session::bearer_token(&headers);
         if !super::session::constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
             return super::ApiError::unauthorized().into_response();
         }
