@@ -259,6 +259,22 @@ async fn move_date(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    // Each collection's own trail: moved, or cancelled because the new date had one.
+    sqlx::query(
+        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+         SELECT $3, $4, CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' ELSE 'collection.rescheduled' END, \
+         'collection', CAST(c.id AS TEXT), \
+         CASE WHEN c.status = 'cancelled' THEN '{\"reason\":\"calendar_clash\"}' \
+         ELSE '{\"from\":\"' || $1 || '\",\"to\":\"' || $2 || '\"}' END \
+         FROM collections c WHERE c.updated_at = $3 AND ((c.collection_date = $2 AND c.status = 'planned') \
+           OR (c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'))",
+    )
+    .bind(&from_text)
+    .bind(&to_text)
+    .bind(now)
+    .bind(actor.as_str())
+    .execute(&mut *tx)
+    .await?;
     audit::record(
         &mut *tx,
         now,

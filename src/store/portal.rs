@@ -87,7 +87,7 @@ impl Store {
              l.total_centimes AS amount_centimes FROM declaration_lines l \
              JOIN declarations d ON d.id = l.declaration_id \
              JOIN worksites w ON w.id = l.worksite_id \
-             WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status IN ('submitted', 'unpaid') \
+             WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status = 'submitted' \
              AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
              ORDER BY d.period, w.code",
         )

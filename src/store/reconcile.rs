@@ -121,8 +121,6 @@ pub struct ReportRecord {
     pub imported_by: String,
 }
 
-/// Rows per multi-row INSERT: 4 bound values each (sqlx-sqlite resolves `$N` by name,
-/// quadratically in the statement's parameter count, so statements stay small).
 /// The failed collections of report `$1`.
 const FAILED_OF_REPORT: &str =
     "c.report_id = CAST($1 AS BIGINT) AND c.status IN ('rejected', 'returned')";

@@ -774,7 +774,9 @@ impl FileRecording {
 /// out, or a worker is sending it (those not taken yet are withdrawn first, see
 /// [`withdraw_unsent_advance_notices`]) — that it will not be presented: one
 /// `debit_cancelled` notice per collection matched by `which` (over `collections c`, with
-/// `$1` = `param`), recorded once (dedupe key), in the caller's transaction.
+/// `$1` = `param`), recorded once (dedupe key), in the caller's transaction. Any advance
+/// notice of the collection counts: one re-sent after a calendar move has its date in
+/// its dedupe key.
 pub(super) async fn notify_cancelled_debits(
     tx: &mut sqlx::AnyConnection,
     which: &str,
@@ -785,7 +787,7 @@ pub(super) async fn notify_cancelled_debits(
         "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
          SELECT c.employer_id, 'debit_cancelled', c.id, 'debit_cancelled:' || CAST(c.id AS TEXT), $2 \
          FROM collections c WHERE {which} AND EXISTS (SELECT 1 FROM notice_events n \
-           WHERE n.dedupe_key = 'advance_notice:' || CAST(c.id AS TEXT)) \
+           WHERE n.employer_id = c.employer_id AND n.kind = 'advance_notice' AND n.subject_id = c.id) \
          ON CONFLICT (dedupe_key) DO NOTHING"
     )))
     .bind(param)

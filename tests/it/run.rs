@@ -576,19 +576,27 @@ both_backends!(
             .find(|(name, ..)| name.contains("debit_cancelled"))
             .unwrap_or_else(|| panic!("no cancellation emailed: {second:?}"));
         let (_, subject, text) = mail;
-        assert!(
-            subject.contains("Prélèvement du") && subject.contains("annulé")
-                || subject.contains("إلغاء اقتطاع"),
-            "{subject}"
-        );
-        assert!(
-            text.contains("n'est plus active") || text.contains("لم يعد ساريًا"),
-            "the reason in plain words: {text}"
-        );
-        assert!(
-            text.contains("restent dues") || text.contains("تبقى الاشتراكات"),
-            "{text}"
-        );
+        // In the employer's language(s), each with the reason and what follows.
+        let language: String = sqlx::query_scalar(
+            "SELECT e.language FROM employers e JOIN collections c ON c.employer_id = e.id WHERE c.id = $1",
+        )
+        .bind(collection)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        if language != "ar" {
+            assert!(
+                subject.contains("Prélèvement du") && subject.contains("annulé"),
+                "{subject}"
+            );
+            assert!(text.contains("n'est plus active"), "the reason: {text}");
+            assert!(text.contains("restent dues"), "{text}");
+        }
+        if language != "fr" {
+            assert!(subject.contains("إلغاء اقتطاع"), "{subject}");
+            assert!(text.contains("لم يعد ساريًا"), "the reason: {text}");
+            assert!(text.contains("تبقى الاشتراكات"), "{text}");
+        }
         // Running the date again tells nobody twice.
         run_date(&store, &settings, &actor(), date(), "t")
             .await
