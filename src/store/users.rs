@@ -165,6 +165,8 @@ pub struct ApiTokenRecord {
 pub struct ApiClient {
     pub token_id: i64,
     pub institution: String,
+    /// The last use was recorded more than a minute ago (or never): worth recording now.
+    pub stale_use: bool,
 }
 
 /// Sessions last this long from sign-in.
@@ -877,16 +879,20 @@ impl Store {
 
     /// The bank client a bearer token belongs to, if it is a live token.
     pub async fn api_client(&self, token: &str) -> StoreResult<Option<ApiClient>> {
-        let found: Option<(i64, String)> = sqlx::query_as(
-            "SELECT id, institution FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL",
+        let found: Option<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT id, institution, last_used_at FROM api_tokens WHERE token_sha256 = $1 AND revoked_at IS NULL",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(found.map(|(token_id, institution)| ApiClient {
-            token_id,
-            institution,
-        }))
+        let minute_ago = timestamp(self.now() - Duration::minutes(1));
+        Ok(
+            found.map(|(token_id, institution, last_used_at)| ApiClient {
+                token_id,
+                institution,
+                stale_use: last_used_at.is_none_or(|at| at < minute_ago),
+            }),
+        )
     }
 
     /// Notes that a token was used (at most once a minute, to keep API reads cheap).

@@ -55,7 +55,10 @@ async fn require_institution(
     let Some(client) = state.store().api_client(given).await? else {
         return Err(unauthorized());
     };
-    if let Err(err) = state.store().touch_api_token(client.token_id).await {
+    // Recorded at most once a minute, so that reads do not queue for the write lock.
+    if client.stale_use
+        && let Err(err) = state.store().touch_api_token(client.token_id).await
+    {
         tracing::warn!(error = %err, token_id = client.token_id, "could not record token use");
     }
     request.extensions_mut().insert(client);
