@@ -90,7 +90,10 @@ impl Store {
         // debit below. On PostgreSQL an index makes every join order against the new
         // collections cheap, whatever the planner estimates for rows inserted in this
         // very transaction (it has no statistics for them); SQLite joins them through the
-        // collections' own unique (employer, date) index and does without.
+        // collections' own unique (employer, date) index and does without: step 2 says
+        // `CROSS JOIN`, which SQLite takes as "this table first" (reading the new
+        // collections first through their date index would scan this table once per
+        // collection), and PostgreSQL as a plain join.
         sqlx::query(
             "CREATE TEMP TABLE plan_source (employer_id BIGINT NOT NULL, mandate_id BIGINT NOT NULL, \
              line_id BIGINT NOT NULL, total_centimes BIGINT NOT NULL)",
@@ -163,8 +166,8 @@ impl Store {
         // the whole plan, rather than being collected twice.)
         let lines = sqlx::query(
             "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
-             SELECT c.id, p.line_id, p.total_centimes, 1 FROM plan_source p \
-             JOIN collections c ON c.employer_id = p.employer_id AND c.collection_date = $1 AND c.id > $2",
+             SELECT c.id, p.line_id, p.total_centimes, 1 FROM plan_source p CROSS JOIN collections c \
+             WHERE c.employer_id = p.employer_id AND c.collection_date = $1 AND c.id > $2",
         )
         .bind(&date)
         .bind(before)

@@ -8,6 +8,9 @@
 //! attempts remain; `never`: mandate suspended; `needs_staff`: an exception. Items that
 //! match nothing, disagree on the amount, repeat what was already applied, or contradict
 //! a collection's state become exceptions. The same bytes twice are refused by hash.
+//! Every item is judged against the collection's state before the report, so a booking
+//! and its reversal in one report end as a return; of several failures of one debit the
+//! first reject (else the first return) gives the reason and the retry class.
 
 use chrono::NaiveDate;
 use mandates::Amount;
@@ -121,28 +124,44 @@ pub struct ReportRecord {
     pub imported_by: String,
 }
 
-/// The failed collections of report `$1`.
-const FAILED_OF_REPORT: &str =
-    "c.report_id = CAST($1 AS BIGINT) AND c.status IN ('rejected', 'returned')";
+/// The failed collections of report `$1` (from the `report_failures` table of `apply_report`).
+const FAILED_OF_REPORT: &str = "c.id IN (SELECT f.collection_id FROM report_failures f WHERE f.report_id = CAST($1 AS BIGINT))";
 
-/// The items as a JSON array of arrays, in the column order of step 1.
+/// What an item does, judged against its collection's state before the report: SQL over
+/// the item's columns (`amount_centimes`, `effect`, prefixed by `item`) and the given
+/// expressions for the matched collection's id, status and amount.
+fn outcome_of(item: &str, collection_id: &str, status: &str, amount: &str) -> String {
+    format!(
+        "CASE WHEN {collection_id} IS NULL THEN 'unmatched' \
+           WHEN {item}amount_centimes IS NOT NULL AND {item}amount_centimes <> {amount} THEN 'amount_mismatch' \
+           WHEN {item}effect = 'info' THEN 'info' \
+           WHEN {item}effect = 'settle' AND {status} = 'submitted' THEN 'applied' \
+           WHEN {item}effect = 'settle' AND {status} = 'settled' THEN 'duplicate' \
+           WHEN {item}effect IN ('reject', 'return') AND {status} IN ('submitted', 'settled') THEN 'applied' \
+           WHEN {item}effect IN ('reject', 'return') AND {status} IN ('rejected', 'returned', 'retry_planned') THEN 'duplicate' \
+           ELSE 'conflict' END"
+    )
+}
+
+/// The items as a JSON array of arrays, in the column order of step 1 (serialized from
+/// borrowed tuples: no intermediate JSON values for a 100,000-item report).
 fn items_json(items: &[ReportItem]) -> String {
-    let rows: Vec<serde_json::Value> = items
+    let rows: Vec<_> = items
         .iter()
         .map(|item| {
-            serde_json::json!([
-                item.end_to_end_id,
-                item.mandate_reference,
-                item.amount.map(|a| a.centimes().to_string()),
-                item.status,
-                item.reason_code,
+            (
+                &item.end_to_end_id,
+                &item.mandate_reference,
+                item.amount.map(|a| a.centimes()),
+                &item.status,
+                &item.reason_code,
                 item.reason_category,
                 item.retry_class,
                 item.effect.as_str(),
-            ])
+            )
         })
         .collect();
-    serde_json::Value::Array(rows).to_string()
+    serde_json::to_string(&rows).expect("report items are plain strings and integers")
 }
 
 impl Store {
@@ -189,11 +208,15 @@ impl Store {
         let started = std::time::Instant::now();
         let step =
             |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "apply_report");
-        // 1. What the report said, item by item, matched by EndToEndId on the way in. The
-        // items travel as one JSON array bound once and unpacked by the database
-        // (`json_each` / `jsonb_array_elements`): a 100,000-item report is one statement
-        // instead of a thousand multi-row INSERTs with 400,000 bound values.
+        // 1. What the report said, item by item, matched by EndToEndId on the way in and
+        // judged against the collection's state before the report. The items travel as one
+        // JSON array bound once and unpacked by the database (`json_each` /
+        // `jsonb_array_elements`): a 100,000-item report is one statement instead of a
+        // thousand multi-row INSERTs with 400,000 bound values. Each item's fields are
+        // extracted once into a materialized table (left to the planner, SQLite would parse
+        // an item again for every use of a field).
         let items = items_json(&report.items);
+        step("json");
         // A report that came from an institution (its drop folder, its API token) matches
         // only debits that institution was sent.
         let scope = if report.institution.is_some() {
@@ -212,22 +235,27 @@ impl Store {
             super::Backend::Sqlite => "j.key + 1",
             super::Backend::Postgres => "j.key",
         };
+        let outcome = outcome_of("i.", "c.id", "c.status", "c.amount_centimes");
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO report_items (report_id, item, end_to_end_id, mandate_reference, amount_centimes, \
-             status, reason_code, reason_category, retry_class, effect, collection_id) \
-             SELECT $1, {first_item}, j.value ->> 0, j.value ->> 1, CAST(j.value ->> 2 AS BIGINT), \
-             j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, \
-             (SELECT c.id FROM collections c WHERE c.end_to_end_id = j.value ->> 0{scope}) \
-             FROM {source}"
+            "WITH i AS MATERIALIZED (SELECT {first_item} AS item, j.value ->> 0 AS end_to_end_id, \
+               j.value ->> 1 AS mandate_reference, CAST(j.value ->> 2 AS BIGINT) AS amount_centimes, \
+               j.value ->> 3 AS status, j.value ->> 4 AS reason_code, j.value ->> 5 AS reason_category, \
+               j.value ->> 6 AS retry_class, j.value ->> 7 AS effect FROM {source}) \
+             INSERT INTO report_items (report_id, item, end_to_end_id, mandate_reference, amount_centimes, \
+             status, reason_code, reason_category, retry_class, effect, collection_id, outcome) \
+             SELECT $1, i.item, i.end_to_end_id, i.mandate_reference, i.amount_centimes, i.status, \
+             i.reason_code, i.reason_category, i.retry_class, i.effect, c.id, {outcome} \
+             FROM i LEFT JOIN collections c ON c.end_to_end_id = i.end_to_end_id{scope}"
         )))
         .bind(report_id)
         .bind(items)
         .execute(&mut *tx)
         .await?;
 
-        step("before 2");
-        // 2. Matching: EndToEndId done above; then mandate + amount among debits in flight.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
+        step("items recorded");
+        // 2. Matching the rest by mandate + amount among debits in flight, then judging
+        // those few the same way.
+        let fallback = sqlx::query(sqlx::AssertSqlSafe(format!(
             "UPDATE report_items SET collection_id = \
              (SELECT c.id FROM collections c JOIN mandates m ON m.id = c.mandate_id \
               WHERE m.reference = report_items.mandate_reference AND c.amount_centimes = report_items.amount_centimes \
@@ -237,7 +265,28 @@ impl Store {
         )))
         .bind(report_id)
         .execute(&mut *tx)
-        .await?;
+        .await?
+        .rows_affected();
+        if fallback > 0 {
+            let of_item = |column: &str| {
+                format!(
+                    "(SELECT c.{column} FROM collections c WHERE c.id = report_items.collection_id)"
+                )
+            };
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "UPDATE report_items SET outcome = {} \
+                 WHERE report_id = $1 AND outcome = 'unmatched' AND collection_id IS NOT NULL",
+                outcome_of(
+                    "",
+                    "collection_id",
+                    &of_item("status"),
+                    &of_item("amount_centimes")
+                )
+            )))
+            .bind(report_id)
+            .execute(&mut *tx)
+            .await?;
+        }
 
         let matched: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM report_items WHERE report_id = $1 AND collection_id IS NOT NULL",
@@ -254,27 +303,8 @@ impl Store {
             )));
         }
 
-        step("before 3");
-        // 3. What each item will do, judged against the collection's state before the report.
-        sqlx::query(
-            "UPDATE report_items SET outcome = CASE \
-               WHEN collection_id IS NULL THEN 'unmatched' \
-               WHEN amount_centimes IS NOT NULL AND amount_centimes <> \
-                    (SELECT c.amount_centimes FROM collections c WHERE c.id = report_items.collection_id) THEN 'amount_mismatch' \
-               WHEN effect = 'info' THEN 'info' \
-               WHEN effect = 'settle' AND (SELECT c.status FROM collections c WHERE c.id = report_items.collection_id) = 'submitted' THEN 'applied' \
-               WHEN effect = 'settle' AND (SELECT c.status FROM collections c WHERE c.id = report_items.collection_id) = 'settled' THEN 'duplicate' \
-               WHEN effect IN ('reject', 'return') AND (SELECT c.status FROM collections c WHERE c.id = report_items.collection_id) IN ('submitted', 'settled') THEN 'applied' \
-               WHEN effect IN ('reject', 'return') AND (SELECT c.status FROM collections c WHERE c.id = report_items.collection_id) IN ('rejected', 'returned', 'retry_planned') THEN 'duplicate' \
-               ELSE 'conflict' END \
-             WHERE report_id = $1",
-        )
-        .bind(report_id)
-        .execute(&mut *tx)
-        .await?;
-
-        step("before 4");
-        // 4. Settlements.
+        step("matched");
+        // 3. Settlements.
         let settled = sqlx::query(
             "UPDATE collections SET status = 'settled', settled_on = $2, report_id = $1, updated_at = $3 \
              WHERE status = 'submitted' AND id IN (SELECT collection_id FROM report_items \
@@ -287,41 +317,56 @@ impl Store {
         .await?
         .rows_affected();
 
-        step("before 5");
-        // 5. Rejects and returns, each with the reason of its first item (joined once: a
-        // correlated subquery here would scan the whole report per failure).
+        step("settled");
+        // 4. The failures, one row per collection, in a private table every later step
+        // reads instead of the report's 100,000 items or collections: the first reject
+        // item of a collection, else its first return, gives the reason and the retry
+        // class. (A reject wins over a return in the same report: the debit never arrived.)
+        sqlx::query(
+            "CREATE TEMP TABLE report_failures (report_id BIGINT NOT NULL, collection_id BIGINT PRIMARY KEY, \
+             mandate_id BIGINT NOT NULL, effect TEXT NOT NULL, reason_code TEXT, reason_category TEXT, retry_class TEXT)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO report_failures (report_id, collection_id, mandate_id, effect, reason_code, reason_category, retry_class) \
+             SELECT $1, f.collection_id, c.mandate_id, f.effect, f.reason_code, f.reason_category, f.retry_class \
+             FROM (SELECT collection_id, effect, reason_code, reason_category, retry_class, \
+                     ROW_NUMBER() OVER (PARTITION BY collection_id \
+                       ORDER BY CASE effect WHEN 'reject' THEN 0 ELSE 1 END, item) AS n \
+                   FROM report_items WHERE report_id = $1 AND outcome = 'applied' AND effect IN ('reject', 'return')) f \
+             JOIN collections c ON c.id = f.collection_id AND c.status IN ('submitted', 'settled') WHERE f.n = 1",
+        )
+        .bind(report_id)
+        .execute(&mut *tx)
+        .await?;
         let mut failed = [0u64; 2];
         for (slot, effect, status) in [(0, "reject", "rejected"), (1, "return", "returned")] {
             failed[slot] = sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE collections SET status = '{status}', report_id = $1, updated_at = $2, \
                  reason_code = f.reason_code, reason_category = f.reason_category \
-                 FROM (SELECT collection_id, reason_code, reason_category, \
-                         ROW_NUMBER() OVER (PARTITION BY collection_id ORDER BY item) AS n \
-                       FROM report_items WHERE report_id = $1 AND outcome = 'applied' AND effect = '{effect}') f \
-                 WHERE f.n = 1 AND f.collection_id = collections.id AND collections.status IN ('submitted', 'settled')"
+                 FROM report_failures f WHERE f.effect = '{effect}' AND f.collection_id = collections.id"
             )))
             .bind(report_id)
             .bind(&now)
             .execute(&mut *tx)
             .await?
             .rows_affected();
-            step(status);
         }
         // Their lines are owed again (paid ones too, for a return after settlement).
         release_lines(&mut tx, FAILED_OF_REPORT, &report_id.to_string()).await?;
 
-        step("before 6");
-        // 6. Retries of retryable failures, while attempts remain and the mandate is active.
+        step("failures applied");
+        // 5. Retries of retryable failures, while attempts remain and the mandate is active.
         let retry_text = policy.retry_date.to_string();
         let retry_compact = policy.retry_date.format("%Y%m%d").to_string();
         let retries = sqlx::query(
             "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, status, \
              attempt, retry_of, end_to_end_id, noticed_on, created_at, updated_at) \
              SELECT c.employer_id, c.mandate_id, c.channel, $2, c.amount_centimes, 'planned', c.attempt + 1, c.id, \
-             'T' || $3 || 'M' || CAST(c.mandate_id AS TEXT), $4, $5, $5 FROM collections c \
-             WHERE c.report_id = $1 AND c.status IN ('rejected', 'returned') AND c.attempt < $6 \
-             AND EXISTS (SELECT 1 FROM report_items ri WHERE ri.report_id = $1 AND ri.collection_id = c.id \
-                 AND ri.outcome = 'applied' AND ri.retry_class = 'retry_later') \
+             'T' || $3 || 'M' || CAST(c.mandate_id AS TEXT), $4, $5, $5 \
+             FROM report_failures f JOIN collections c ON c.id = f.collection_id \
+             WHERE f.report_id = $1 AND f.retry_class = 'retry_later' AND c.attempt < $6 \
              AND EXISTS (SELECT 1 FROM mandates m WHERE m.id = c.mandate_id AND m.status = 'active') \
              AND NOT EXISTS (SELECT 1 FROM collections o WHERE o.employer_id = c.employer_id AND o.collection_date = $2)",
         )
@@ -336,7 +381,7 @@ impl Store {
         .rows_affected();
         if retries > 0 {
             let new_retries = "n.collection_date = $2 AND n.status = 'planned' AND n.retry_of IS NOT NULL AND n.retry_of IN \
-                 (SELECT c.id FROM collections c WHERE c.report_id = $1 AND c.status IN ('rejected', 'returned'))";
+                 (SELECT f.collection_id FROM report_failures f WHERE f.report_id = $1)";
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
                  SELECT n.id, cl.declaration_line_id, cl.amount_centimes, 1 FROM collections n \
@@ -360,20 +405,20 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             sqlx::query(
-                "UPDATE collections SET status = 'retry_planned' WHERE report_id = $1 \
+                "UPDATE collections SET status = 'retry_planned' \
+                 WHERE id IN (SELECT f.collection_id FROM report_failures f WHERE f.report_id = $1) \
                  AND status IN ('rejected', 'returned') \
                  AND EXISTS (SELECT 1 FROM collections n WHERE n.retry_of = collections.id)",
             )
             .bind(report_id)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
                  SELECT n.employer_id, 'advance_notice', n.id, 'advance_notice:' || CAST(n.id AS TEXT), $3 \
-                 FROM collections n WHERE n.collection_date = $2 AND n.retry_of IS NOT NULL AND n.retry_of IN \
-                 (SELECT c.id FROM collections c WHERE c.report_id = $1) \
-                 ON CONFLICT (dedupe_key) DO NOTHING",
-            )
+                 FROM collections n WHERE {new_retries} \
+                 ON CONFLICT (dedupe_key) DO NOTHING"
+            )))
             .bind(report_id)
             .bind(&retry_text)
             .bind(&now)
@@ -381,13 +426,12 @@ impl Store {
             .await?;
         }
 
-        step("before 7");
-        // 7. Failures that need a new account or mandate: the mandate is suspended.
+        step("retries planned");
+        // 6. Failures that need a new account or mandate: the mandate is suspended.
         let suspended = sqlx::query(
             "UPDATE mandates SET status = 'suspended', status_reason = 'suspended after a bank return', updated_at = $2 \
-             WHERE status = 'active' AND id IN (SELECT c.mandate_id FROM collections c \
-               JOIN report_items ri ON ri.collection_id = c.id AND ri.report_id = $1 \
-               WHERE c.report_id = $1 AND ri.outcome = 'applied' AND ri.retry_class = 'never')",
+             WHERE status = 'active' AND id IN (SELECT f.mandate_id FROM report_failures f \
+               WHERE f.report_id = $1 AND f.retry_class = 'never')",
         )
         .bind(report_id)
         .bind(&now)
@@ -395,34 +439,36 @@ impl Store {
         .await?
         .rows_affected();
         if suspended > 0 {
-            sqlx::query(
+            let just_suspended = "m.updated_at = $2 AND m.status = 'suspended' AND m.id IN \
+                 (SELECT f.mandate_id FROM report_failures f WHERE f.report_id = $1 AND f.retry_class = 'never')";
+            sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
                  SELECT m.employer_id, 'mandate_suspended', m.id, \
                  'mandate_suspended:' || CAST(m.id AS TEXT) || ':' || CAST($1 AS TEXT), $2 \
-                 FROM mandates m WHERE m.updated_at = $2 AND m.status = 'suspended' AND m.id IN \
-                 (SELECT c.mandate_id FROM collections c WHERE c.report_id = $1) \
-                 ON CONFLICT (dedupe_key) DO NOTHING",
-            )
+                 FROM mandates m WHERE {just_suspended} \
+                 ON CONFLICT (dedupe_key) DO NOTHING"
+            )))
             .bind(report_id)
             .bind(&now)
             .execute(&mut *tx)
             .await?;
-            sqlx::query(
+            sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
                  SELECT $2, $3, 'mandate.suspended', 'mandate', CAST(m.id AS TEXT), \
-                 '{\"report_id\":' || CAST($1 AS TEXT) || '}' FROM mandates m \
-                 WHERE m.updated_at = $2 AND m.status = 'suspended' AND m.id IN \
-                 (SELECT c.mandate_id FROM collections c WHERE c.report_id = $1)",
-            )
+                 '{{\"report_id\":' || CAST($1 AS TEXT) || '}}' FROM mandates m WHERE {just_suspended}"
+            )))
             .bind(report_id)
             .bind(&now)
             .bind(actor.as_str())
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query("DROP TABLE report_failures")
+            .execute(&mut *tx)
+            .await?;
 
-        step("before 8");
-        // 8. Notices: receipts and failure notices, once per collection.
+        step("mandates suspended");
+        // 7. Notices: receipts and failure notices, once per collection.
         sqlx::query(
             "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
              SELECT c.employer_id, CASE WHEN c.status = 'settled' THEN 'receipt' ELSE 'failure_notice' END, c.id, \
@@ -435,8 +481,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
-        step("before 9");
-        // 9. Exceptions: what did not apply cleanly, and failures for staff.
+        step("notices recorded");
+        // 8. Exceptions: what did not apply cleanly, and failures for staff.
         let exceptions = sqlx::query(
             "INSERT INTO exceptions (kind, report_id, item, collection_id, detail, created_at) \
              SELECT CASE WHEN outcome = 'applied' THEN 'needs_staff' ELSE outcome END, report_id, item, collection_id, \
@@ -452,8 +498,8 @@ impl Store {
         .await?
         .rows_affected();
 
-        step("before 10");
-        // 10. The audit trail: every collection the report changed, and the report itself.
+        step("exceptions recorded");
+        // 9. The audit trail: every collection the report changed, and the report itself.
         sqlx::query(
             "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
              SELECT $2, $3, 'collection.' || c.status, 'collection', CAST(c.id AS TEXT), \
@@ -496,7 +542,9 @@ impl Store {
             }),
         )
         .await?;
+        step("audited");
         tx.commit().await?;
+        step("committed");
         Ok(ImportSummary {
             report_id,
             already_imported: false,

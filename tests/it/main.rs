@@ -11,6 +11,7 @@ mod cli;
 mod crash;
 mod cycle;
 mod files;
+mod matching;
 mod notices;
 mod run;
 mod scale;

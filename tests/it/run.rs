@@ -52,7 +52,7 @@ pub async fn planned(store: &Store, employers: u64) -> u64 {
     plan.planned
 }
 
-async fn scalar(store: &Store, sql: &str) -> i64 {
+pub async fn scalar(store: &Store, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
         .fetch_one(store.pool())
         .await
