@@ -259,6 +259,9 @@ pub async fn import_file(
             inspected,
         )
     });
+    // What is kept of the file from here on is its items (a 45 MB report is not held
+    // three times over while it is applied).
+    drop(bytes);
     tracing::debug!(elapsed = ?started.elapsed(), "import_file: read");
     let refused = |error: String| {
         let file_name = file_name.clone();
@@ -287,13 +290,22 @@ pub async fn import_file(
     expand_block_rejects(store, &inspection, &mut items).await?;
     let calendar = store.calendar().await?;
     tracing::debug!(elapsed = ?started.elapsed(), "import_file: classified");
+    // The inspection's transactions are dropped here, having become the items.
+    let (format, message_id, original_message_id) = {
+        let inspection = inspection;
+        (
+            inspection.format,
+            inspection.message_id,
+            inspection.original_message_id.flatten(),
+        )
+    };
     let report = NewReport {
         institution: institution.map(str::to_owned),
         file_name: file_name.clone(),
         sha256: sha256.clone(),
-        format: inspection.format.clone(),
-        message_id: inspection.message_id.clone(),
-        original_message_id: inspection.original_message_id.clone().flatten(),
+        format,
+        message_id,
+        original_message_id,
         items,
     };
     let policy = ReconcilePolicy {
