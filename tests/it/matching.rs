@@ -174,58 +174,42 @@ both_backends!(
                 ("unmatched".to_owned(), None)
             ]
         );
-        // The retry of b carries b's lines and amount; d's mandate is suspended; d's
-        // lines are owed again; d got a failure notice and no receipt.
-        assert_eq!(
-            scalar(
-                &store,
-                &format!(
-                    "SELECT amount_centimes FROM collections WHERE retry_of = {}",
-                    b.0
-                )
-            )
-            .await,
-            b.2
-        );
-        assert_eq!(
-            scalar(
-                &store,
-                &format!(
-                    "SELECT COUNT(*) FROM collection_lines WHERE collection_id = {} AND live = 1",
-                    d.0
-                )
-            )
-            .await,
-            0
-        );
-        assert_eq!(
-            scalar(
-                &store,
-                &format!(
+        // The retry of b carries b's amount; d's lines are owed again, its mandate is
+        // suspended, and it got one failure notice and no receipt.
+        let (b_id, d_id) = (b.0, d.0);
+        for (sql, expected) in [
+            (
+                format!("SELECT amount_centimes FROM collections WHERE retry_of = {b_id}"),
+                b.2,
+            ),
+            (
+                format!(
+                    "SELECT COUNT(*) FROM collection_lines WHERE collection_id = {d_id} AND live = 1"
+                ),
+                0,
+            ),
+            (
+                format!(
                     "SELECT COUNT(*) FROM mandates m JOIN collections c ON c.mandate_id = m.id \
-                                     WHERE c.id = {} AND m.status = 'suspended'",
-                    d.0
-                )
-            )
-            .await,
-            1
-        );
-        assert_eq!(
-            scalar(
-                &store,
-                &format!(
-                    "SELECT COUNT(*) FROM notice_events WHERE subject_id = {} \
-                                     AND kind IN ('receipt', 'failure_notice')",
-                    d.0
-                )
-            )
-            .await,
-            1
-        );
-        assert_eq!(
-            scalar(&store, &format!("SELECT COUNT(*) FROM notice_events WHERE subject_id = {} AND kind = 'failure_notice'", d.0)).await,
-            1
-        );
+                     WHERE c.id = {d_id} AND m.status = 'suspended'"
+                ),
+                1,
+            ),
+            (
+                format!(
+                    "SELECT COUNT(*) FROM notice_events WHERE subject_id = {d_id} AND kind = 'receipt'"
+                ),
+                0,
+            ),
+            (
+                format!(
+                    "SELECT COUNT(*) FROM notice_events WHERE subject_id = {d_id} AND kind = 'failure_notice'"
+                ),
+                1,
+            ),
+        ] {
+            assert_eq!(scalar(&store, &sql).await, expected, "{sql}");
+        }
 
         // A later report repeating a's booking and b's return changes nothing: each is a
         // duplicate for staff to see.
