@@ -290,15 +290,16 @@ pub async fn import_file(
     expand_block_rejects(store, &inspection, &mut items).await?;
     let calendar = store.calendar().await?;
     tracing::debug!(elapsed = ?started.elapsed(), "import_file: classified");
-    // The inspection's transactions are dropped here, having become the items.
-    let (format, message_id, original_message_id) = {
-        let inspection = inspection;
-        (
-            inspection.format,
-            inspection.message_id,
-            inspection.original_message_id.flatten(),
-        )
-    };
+    let Inspection {
+        format,
+        message_id,
+        original_message_id,
+        transactions,
+        ..
+    } = inspection;
+    // The transactions became the items: not held while the report is applied.
+    drop(transactions);
+    let original_message_id = original_message_id.flatten();
     let report = NewReport {
         institution: institution.map(str::to_owned),
         file_name: file_name.clone(),
