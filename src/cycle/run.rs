@@ -175,11 +175,14 @@ pub async fn run_date_with_progress(
     tracing::debug!(elapsed = ?started.elapsed(), "run: re-checked planned collections");
 
     let created_at = algiers_now();
+    // Each channel's split into files, computed by the database for both channels at once.
+    let channel_blocks =
+        futures_util::future::try_join_all(settings.institutions.iter().map(|institution| {
+            store.run_blocks(date, institution.channel, settings.policy.max_per_file)
+        }))
+        .await?;
     let mut plans: Vec<FilePlan> = Vec::new();
-    for institution in &settings.institutions {
-        let blocks = store
-            .run_blocks(date, institution.channel, settings.policy.max_per_file)
-            .await?;
+    for (institution, blocks) in settings.institutions.iter().zip(channel_blocks) {
         let Some(last) = blocks.last().map(|b| b.file) else {
             continue;
         };
@@ -200,11 +203,12 @@ pub async fn run_date_with_progress(
     // files as planned and marks their collections submitted (the streams read the
     // committed, still planned, rows); it commits only once every file is written and
     // matches its plan. With a pool of one connection, it records after writing.
-    for plan in &plans {
-        store
-            .audit_decryption(actor, &format!("debit file {}", plan.file_name))
-            .await?;
-    }
+    let purposes: Vec<String> = plans
+        .iter()
+        .map(|plan| format!("debit file {}", plan.file_name))
+        .collect();
+    store.audit_decryption(actor, &purposes).await?;
+    tracing::debug!(elapsed = ?started.elapsed(), files = plans.len(), "run: files planned");
     let planned: Vec<NewBankFile> = plans.iter().map(FilePlan::new_file).collect();
     progress.stage(
         format!("writing {} debit files", plans.len()),
