@@ -258,33 +258,41 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
         let mut summary = RecheckSummary::default();
-        let checks: [(&str, &str); 3] = [
-            (
-                "mandate_inactive",
-                "NOT EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id AND m.status = 'active')",
-            ),
-            (
-                "over_ceiling",
-                "EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id \
-                 AND m.ceiling_centimes IS NOT NULL AND collections.amount_centimes > m.ceiling_centimes)",
-            ),
-            ("notice_late", "noticed_on > $3"),
-        ];
-        for (why, condition) in checks {
-            let cancelled = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "UPDATE collections SET status = 'cancelled', reason_code = '{why}', updated_at = $2 \
-                 WHERE collection_date = $1 AND status = 'planned' AND {condition}"
-            )))
+        // The three checks in one pass over the date's planned debits; the first that
+        // fails names the reason.
+        let inactive = "NOT EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id AND m.status = 'active')";
+        let over_ceiling = "EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id \
+             AND m.ceiling_centimes IS NOT NULL AND collections.amount_centimes > m.ceiling_centimes)";
+        let late = "noticed_on > $3";
+        let cancelled = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE collections SET status = 'cancelled', updated_at = $2, reason_code = CASE \
+             WHEN {inactive} THEN 'mandate_inactive' WHEN {over_ceiling} THEN 'over_ceiling' \
+             ELSE 'notice_late' END \
+             WHERE collection_date = $1 AND status = 'planned' AND ({inactive} OR {over_ceiling} OR {late})"
+        )))
+        .bind(&date_text)
+        .bind(&now)
+        .bind(latest_notice.to_string())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if cancelled > 0 {
+            let by_reason: Vec<(String, i64)> = sqlx::query_as(
+                "SELECT reason_code, COUNT(*) FROM collections WHERE collection_date = $1 \
+                 AND status = 'cancelled' AND updated_at = $2 \
+                 AND reason_code IN ('mandate_inactive', 'over_ceiling', 'notice_late') GROUP BY reason_code",
+            )
             .bind(&date_text)
             .bind(&now)
-            .bind(latest_notice.to_string())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            match why {
-                "mandate_inactive" => summary.mandate_inactive = cancelled,
-                "over_ceiling" => summary.over_ceiling = cancelled,
-                _ => summary.notice_late = cancelled,
+            .fetch_all(&mut *tx)
+            .await?;
+            for (why, count) in by_reason {
+                let count = u64::try_from(count).unwrap_or(0);
+                match why.as_str() {
+                    "mandate_inactive" => summary.mandate_inactive = count,
+                    "over_ceiling" => summary.over_ceiling = count,
+                    _ => summary.notice_late = count,
+                }
             }
         }
         if summary.mandate_inactive + summary.over_ceiling + summary.notice_late > 0 {

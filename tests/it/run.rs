@@ -494,6 +494,96 @@ both_backends!(
     }
 );
 
+both_backends!(
+    a_run_names_why_each_refused_debit_left_it,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 1000);
+        planned(&store, 6).await;
+        let ids: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, mandate_id FROM collections ORDER BY id")
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+        // The first: mandate revoked and, besides, its ceiling lowered (the mandate is
+        // named, the first reason checked). The second: ceiling one centime below its
+        // amount. The third: its advance notice recorded on the collection date itself.
+        let revoked = revoke_first_mandate(&store).await;
+        assert_eq!(revoked, ids[0].0);
+        for (mandate, collection) in [(ids[0].1, ids[0].0), (ids[1].1, ids[1].0)] {
+            sqlx::query(
+                "UPDATE mandates SET ceiling_centimes = \
+                 (SELECT amount_centimes - 1 FROM collections WHERE id = $2) WHERE id = $1",
+            )
+            .bind(mandate)
+            .bind(collection)
+            .execute(store.pool())
+            .await
+            .unwrap();
+        }
+        sqlx::query("UPDATE collections SET noticed_on = $2 WHERE id = $1")
+            .bind(ids[2].0)
+            .bind(date().to_string())
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let run = run_date(&store, &settings, &actor(), date(), "t")
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                run.recheck.mandate_inactive,
+                run.recheck.over_ceiling,
+                run.recheck.notice_late
+            ),
+            (1, 1, 1),
+            "{:?}",
+            run.recheck
+        );
+        assert_eq!(run.transactions("bank") + run.transactions("postal"), 3);
+        for ((id, _), reason) in ids
+            .iter()
+            .zip(["mandate_inactive", "over_ceiling", "notice_late"])
+        {
+            let (status, code): (String, Option<String>) =
+                sqlx::query_as("SELECT status, reason_code FROM collections WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(store.pool())
+                    .await
+                    .unwrap();
+            assert_eq!(
+                (status.as_str(), code.as_deref()),
+                ("cancelled", Some(reason))
+            );
+            let audited = scalar(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) FROM audit_log WHERE action = 'collection.cancelled' \
+                     AND entity_id = '{id}' AND detail LIKE '%{reason}%'"
+                ),
+            )
+            .await;
+            assert_eq!(
+                audited, 1,
+                "collection {id}: its cancellation is audited with why"
+            );
+        }
+        let owed = scalar(
+            &store,
+            &format!(
+                "SELECT COUNT(*) FROM collection_lines cl JOIN declaration_line_states l \
+                 ON l.declaration_line_id = cl.declaration_line_id \
+                 WHERE cl.collection_id IN ({}, {}, {}) AND l.state = 'unpaid' AND cl.live = 0",
+                ids[0].0, ids[1].0, ids[2].0
+            ),
+        )
+        .await;
+        assert_eq!(owed, 9, "the three debits' lines are owed again");
+        check_invariants(&store, exchange.path()).await;
+    }
+);
+
 /// The first planned collection's employer revokes its mandate; returns that collection.
 async fn revoke_first_mandate(store: &Store) -> i64 {
     let (collection, mandate): (i64, i64) =
