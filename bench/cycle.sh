@@ -11,6 +11,7 @@
 #   bench/cycle.sh prepare-pg           # the same on PostgreSQL (databases bench_run, bench_imp)
 #   bench/cycle.sh run-pg [N] | import-pg [N]
 #   bench/cycle.sh million              # seed 1,000,000 employers x 5 (SQLite, ~3 min, 1.7 GB) and time one run
+#   bench/cycle.sh million-run [N]      # N more timed runs on that seeded database
 #
 # Each timed line is "<seconds> s <peak RSS> KB" (GNU time) followed by the stage timings
 # from the debug log (`plan_collections step=…`, `run: …`, `apply_report step=…`).
@@ -18,6 +19,7 @@
 # /tmp/tahsil-bench), PG (default postgres://postgres@127.0.0.1:5432). Needs GNU time
 # (/usr/bin/time) and, for PostgreSQL, psql.
 set -euo pipefail
+SELF=$(realpath "$0")
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${TAHSIL_BIN:-${CARGO_TARGET_DIR:-target}/release/tahsil}")
 DIR=${BENCH_DIR:-/tmp/tahsil-bench}
@@ -108,12 +110,18 @@ import-pg)
 million)
     rm -f "$DIR"/million.db*
     "$BIN" --database-url "sqlite://$DIR/million.db" seed --employers 1000000 --worksites 5
-    sqlite_copy million.db
-    rm -rf "$DIR/million-exchange"
-    TAHSIL_EXCHANGE_DIR="$DIR/million-exchange" timed "$BIN" --database-url "sqlite://$DIR/copy.db" run --date $DATE
+    "$SELF" million-run 1
+    ;;
+million-run)
+    [ -f "$DIR/million.db" ] || { echo "no $DIR/million.db: bench/cycle.sh million first" >&2; exit 1; }
+    for _ in $(seq "$repeat"); do
+        sqlite_copy million.db
+        rm -rf "$DIR/million-exchange"
+        TAHSIL_EXCHANGE_DIR="$DIR/million-exchange" timed "$BIN" --database-url "sqlite://$DIR/copy.db" run --date $DATE
+    done
     ;;
 *)
-    sed -n '2,19p' "$0" >&2
+    sed -n '2,20p' "$0" >&2
     exit 2
     ;;
 esac

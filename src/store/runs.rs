@@ -158,9 +158,10 @@ const DETAIL_COLUMNS: &str = "c.id, c.sequence_type, c.end_to_end_id, c.amount_c
 const DETAIL_FROM: &str = "FROM collections c JOIN mandates m ON m.id = c.mandate_id \
      JOIN accounts a ON a.id = m.account_id JOIN employers e ON e.id = c.employer_id";
 
-/// Debits read per query by the file writers, as one JSON array: one row handed from the
-/// database per chunk instead of one per debit (on SQLite each row crosses from the
-/// connection's thread to the writer's task, which cost more than the row itself).
+/// Debits read per query by the file writers on SQLite, as one JSON array: one row handed
+/// from the database per chunk instead of one per debit (each row crosses from the
+/// connection's thread to the writer's task, which cost more than the row itself; with
+/// PostgreSQL's row stream the JSON only added server work, so it reads rows).
 const DETAIL_CHUNK: i64 = 1_000;
 
 impl Store {
@@ -391,21 +392,32 @@ impl Store {
         blocks: &[FileBlock],
         mut each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
-        // Per block, in the blocks' (file) order, chunks of ids in order: each chunk is one
-        // query reading the next `DETAIL_CHUNK` debits straight from the (date) index in id
-        // order, returned as one JSON array (no sort of the whole file before its first row).
-        let array = match self.backend {
-            super::Backend::Sqlite => "json_group_array(json_array(",
-            super::Backend::Postgres => "CAST(json_agg(json_build_array(",
-        };
-        let close = match self.backend {
-            super::Backend::Sqlite => "))",
-            super::Backend::Postgres => ") ORDER BY c.id) AS TEXT)",
-        };
+        let block_filter = "c.collection_date = $1 AND c.channel = $2 AND c.status = 'planned' \
+             AND COALESCE(c.sequence_type, 'FRST') = $3";
+        if self.backend == super::Backend::Postgres {
+            // PostgreSQL streams rows cheaply: one query per block, in the blocks' (file)
+            // order, each in id order straight from the (date) index, no sort of the file.
+            let sql = format!(
+                "SELECT {DETAIL_COLUMNS} {DETAIL_FROM} WHERE {block_filter} \
+                 AND c.id >= $4 AND c.id <= $5 ORDER BY c.id"
+            );
+            for block in blocks {
+                let query = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql.clone()))
+                    .bind(date.to_string())
+                    .bind(channel.to_owned())
+                    .bind(block.sequence_type.clone())
+                    .bind(block.first_id)
+                    .bind(block.last_id);
+                self.stream_details(query, &mut each).await?;
+            }
+            return Ok(());
+        }
+        // SQLite: per block, chunks of ids in order, each one query reading the next
+        // `DETAIL_CHUNK` debits from the (date) index and returning them as one JSON array.
         let sql = format!(
-            "SELECT {array}{DETAIL_COLUMNS}{close}, CAST(MAX(c.id) AS BIGINT) FROM (SELECT c.id FROM collections c \
-             WHERE c.collection_date = $1 AND c.channel = $2 AND c.status = 'planned' \
-             AND COALESCE(c.sequence_type, 'FRST') = $3 AND c.id > $4 AND c.id <= $5 ORDER BY c.id LIMIT $6) k \
+            "SELECT json_group_array(json_array({DETAIL_COLUMNS})), MAX(c.id) FROM \
+             (SELECT c.id FROM collections c WHERE {block_filter} AND c.id > $4 AND c.id <= $5 \
+              ORDER BY c.id LIMIT $6) k \
              CROSS JOIN collections c JOIN mandates m ON m.id = c.mandate_id \
              JOIN accounts a ON a.id = m.account_id JOIN employers e ON e.id = c.employer_id WHERE c.id = k.id"
         );
