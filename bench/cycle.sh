@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The collection-cycle benchmarks of issue 4 (figures in the README's Benchmarks table):
+# The collection-cycle benchmarks of issue 4 (figures in BENCHMARKS.md):
 # a due-date run for 100,000 employers x 5 worksites, and the import of one camt.054 of
 # about 107,000 entries, on SQLite or PostgreSQL. Each timed command runs on a fresh copy
 # of a prepared database, so every repetition starts from the same state.
