@@ -584,6 +584,23 @@ both_backends!(
     }
 );
 
+/// Simulates a crash after a run recorded its files and before it renamed them: the files
+/// (and their `.sha256`) are gone and the run is still building, its lease expired. Returns
+/// the files' bytes, in the order given.
+async fn lose_files_after_recording(store: &Store, paths: &[PathBuf]) -> Vec<Vec<u8>> {
+    let mut originals = Vec::with_capacity(paths.len());
+    for path in paths {
+        originals.push(std::fs::read(path).unwrap());
+        std::fs::remove_file(path).unwrap();
+        std::fs::remove_file(format!("{}.sha256", path.display())).unwrap();
+    }
+    sqlx::query("UPDATE runs SET status = 'building', lease_until = '2000-01-01T00:00:00Z'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    originals
+}
+
 /// The first planned collection's employer revokes its mandate; returns that collection.
 async fn revoke_first_mandate(store: &Store) -> i64 {
     let (collection, mandate): (i64, i64) =
@@ -706,25 +723,13 @@ both_backends!(
         let run = run_date(&store, &settings, &actor(), date(), "t")
             .await
             .unwrap();
-        let originals: Vec<(PathBuf, Vec<u8>)> = run
-            .files
-            .iter()
-            .map(|f| (f.path.clone(), std::fs::read(&f.path).unwrap()))
-            .collect();
-        // Simulate a crash after recording, before the files were renamed: files gone, run building.
-        for (path, _) in &originals {
-            std::fs::remove_file(path).unwrap();
-            std::fs::remove_file(format!("{}.sha256", path.display())).unwrap();
-        }
-        sqlx::query("UPDATE runs SET status = 'building', lease_until = '2000-01-01T00:00:00Z'")
-            .execute(store.pool())
-            .await
-            .unwrap();
+        let paths: Vec<PathBuf> = run.files.iter().map(|f| f.path.clone()).collect();
+        let originals = lose_files_after_recording(&store, &paths).await;
         let resumed = run_date(&store, &settings, &actor(), date(), "t2")
             .await
             .unwrap();
         assert_eq!(resumed.recovered as usize, originals.len());
-        for (path, bytes) in &originals {
+        for (path, bytes) in paths.iter().zip(&originals) {
             assert_eq!(
                 &std::fs::read(path).unwrap(),
                 bytes,
@@ -752,18 +757,12 @@ both_backends!(
             .unwrap();
         let bank = run.files.iter().find(|f| f.channel == "bank").unwrap();
         assert!(bank.transactions > 1_000, "{} debits", bank.transactions);
-        let written = std::fs::read(&bank.path).unwrap();
-        std::fs::remove_file(&bank.path).unwrap();
-        std::fs::remove_file(format!("{}.sha256", bank.path.display())).unwrap();
-        sqlx::query("UPDATE runs SET status = 'building', lease_until = '2000-01-01T00:00:00Z'")
-            .execute(store.pool())
-            .await
-            .unwrap();
+        let written = lose_files_after_recording(&store, std::slice::from_ref(&bank.path)).await;
         let resumed = run_date(&store, &settings, &actor(), date(), "t2")
             .await
             .unwrap();
         assert_eq!(resumed.recovered, 1, "the bank file, put back");
-        assert_eq!(std::fs::read(&bank.path).unwrap(), written);
+        assert_eq!(std::fs::read(&bank.path).unwrap(), written[0]);
         check_invariants(&store, exchange.path()).await;
     }
 );
