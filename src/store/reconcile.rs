@@ -630,6 +630,39 @@ impl Store {
         .await?)
     }
 
+    /// A page of exceptions, newest first: those with an id below `before` (all when
+    /// `None`), at most `limit`.
+    pub async fn exceptions_before(
+        &self,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<ExceptionRecord>> {
+        Ok(sqlx::query_as::<_, ExceptionRecord>(
+            "SELECT id, kind, report_id, item, collection_id, detail, status, resolution, resolved_by, \
+             resolved_at, created_at FROM exceptions WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2",
+        )
+        .bind(before.unwrap_or(0))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// How many exceptions are open.
+    pub async fn open_exception_count(&self) -> StoreResult<i64> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM exceptions WHERE status = 'open'")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
+    /// How many files are in quarantine.
+    pub async fn quarantined_count(&self) -> StoreResult<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM quarantined_files")
+            .fetch_one(&self.pool)
+            .await?)
+    }
+
     /// Resolves an open exception with a note (audited).
     pub async fn resolve_exception(
         &self,

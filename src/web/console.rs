@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -74,8 +74,8 @@ pub(super) struct FileRow {
 struct DashboardPage {
     c: Chrome,
     counts: Vec<CountRow>,
-    open_exceptions: usize,
-    quarantined: usize,
+    open_exceptions: i64,
+    quarantined: i64,
     files: Vec<FileRow>,
     extras: super::console_views::DashboardExtras,
 }
@@ -107,8 +107,8 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
     let fail = |e| viewer.fail(e);
     let (counts, exceptions, quarantined, files, extras) = tokio::try_join!(
         async { store.collection_counts(None).await.map_err(fail) },
-        async { store.exceptions(true).await.map_err(fail) },
-        async { store.quarantined().await.map_err(fail) },
+        async { store.open_exception_count().await.map_err(fail) },
+        async { store.quarantined_count().await.map_err(fail) },
         async { store.bank_files(None).await.map_err(fail) },
         super::console_views::dashboard_extras(&state, &viewer),
     )?;
@@ -126,8 +126,8 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
     let page = DashboardPage {
         c: viewer.chrome(nav(&viewer, "dashboard")),
         counts,
-        open_exceptions: exceptions.len(),
-        quarantined: quarantined.len(),
+        open_exceptions: exceptions,
+        quarantined,
         files: file_rows(&viewer, files),
         extras,
     };
@@ -216,27 +216,51 @@ struct ExceptionRow {
     resolved_by: String,
 }
 
+/// Exceptions shown per page (newest first; the page links to the older ones).
+const EXCEPTIONS_PER_PAGE: i64 = 100;
+
 #[derive(Template)]
 #[template(path = "web/console_exceptions.html")]
 struct ExceptionsPage {
     c: Chrome,
     rows: Vec<ExceptionRow>,
+    open: i64,
+    /// The id to page on from, when older exceptions remain.
+    older: Option<i64>,
+    /// True on a page other than the newest.
+    paged: bool,
     error: Option<String>,
+}
+
+/// `?before=ID`; anything else shows the newest page.
+#[derive(Deserialize)]
+struct ExceptionsQuery {
+    before: Option<String>,
 }
 
 async fn render_exceptions(
     state: &WebState,
     viewer: &Viewer,
     status: StatusCode,
+    before: Option<i64>,
     error: Option<String>,
 ) -> PageResult {
-    let rows = state
-        .store()
-        .exceptions(false)
-        .await
-        .map_err(|e| viewer.fail(e))?
+    let store = state.store();
+    let fail = |e| viewer.fail(e);
+    let (mut found, open) = tokio::try_join!(
+        async {
+            store
+                .exceptions_before(before, EXCEPTIONS_PER_PAGE + 1)
+                .await
+                .map_err(fail)
+        },
+        async { store.open_exception_count().await.map_err(fail) },
+    )?;
+    let more = found.len() as i64 > EXCEPTIONS_PER_PAGE;
+    found.truncate(EXCEPTIONS_PER_PAGE as usize);
+    let older = more.then(|| found.last().map(|e| e.id)).flatten();
+    let rows = found
         .into_iter()
-        .rev()
         .map(|e| ExceptionRow {
             id: e.id,
             kind: e.kind,
@@ -250,14 +274,22 @@ async fn render_exceptions(
     let page = ExceptionsPage {
         c: viewer.chrome(nav(viewer, "exceptions")),
         rows,
+        open,
+        older,
+        paged: before.is_some(),
         error,
     };
     viewer.page(status, &page)
 }
 
-async fn exceptions(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+async fn exceptions(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Query(query): Query<ExceptionsQuery>,
+) -> PageResult {
     viewer.staff()?;
-    render_exceptions(&state, &viewer, StatusCode::OK, None).await
+    let before = query.before.and_then(|id| id.parse::<i64>().ok());
+    render_exceptions(&state, &viewer, StatusCode::OK, before, None).await
 }
 
 #[derive(Deserialize)]
@@ -289,6 +321,7 @@ async fn resolve(
                     &state,
                     &viewer,
                     StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
                     Some(message),
                 )
                 .await

@@ -193,6 +193,8 @@ pub struct Texts {
     pub resolve: &'static str,
     pub resolved_by: &'static str,
     pub no_exceptions: &'static str,
+    pub older_exceptions: &'static str,
+    pub newest_exceptions: &'static str,
     pub error: &'static str,
     pub no_files: &'static str,
     // Disputes.
@@ -338,6 +340,8 @@ pub static FR: Texts = Texts {
     resolve: "Résoudre",
     resolved_by: "Résolue par",
     no_exceptions: "Aucune anomalie.",
+    older_exceptions: "Anomalies plus anciennes",
+    newest_exceptions: "Les plus récentes",
     error: "Erreur",
     no_files: "Aucun fichier.",
     // Disputes.
@@ -483,6 +487,8 @@ pub static AR: Texts = Texts {
     resolve: "حلّ",
     resolved_by: "حلّها",
     no_exceptions: "لا توجد حالات شاذة.",
+    older_exceptions: "حالات شاذة أقدم",
+    newest_exceptions: "الأحدث",
     error: "الخطأ",
     no_files: "لا توجد ملفات.",
     // Disputes.

@@ -272,14 +272,14 @@ async fn render(state: &WebState) -> Result<String, crate::store::StoreError> {
     );
     let _ = writeln!(out, "tahsil_notices_pending {pending}");
 
-    let open = store.exceptions(true).await?.len();
+    let open = store.open_exception_count().await?;
     gauge_header(
         &mut out,
         "tahsil_exceptions_open",
         "Reconciliation exceptions waiting for staff.",
     );
     let _ = writeln!(out, "tahsil_exceptions_open {open}");
-    let quarantined = store.quarantined().await?.len();
+    let quarantined = store.quarantined_count().await?;
     gauge_header(
         &mut out,
         "tahsil_quarantined_files",

@@ -933,3 +933,57 @@ both_backends!(
         assert!(!app.store.user(admin_id).await.unwrap().disabled);
     }
 );
+
+both_backends!(
+    exceptions_are_paged_newest_first_with_the_open_count_on_every_page,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let (_, finance) = french(&app, "finance@fund.dz", Role::Finance).await;
+        // 130 exceptions without a report (ids 1 …130); every third one resolved.
+        for n in 1..=130 {
+            sqlx::query(
+                "INSERT INTO exceptions (kind, detail, status, created_at) \
+                 VALUES ('needs_staff', $1, $2, '2026-12-16T09:00:00Z')",
+            )
+            .bind(format!("case {n}"))
+            .bind(if n % 3 == 0 { "resolved" } else { "open" })
+            .execute(app.store.pool())
+            .await
+            .unwrap();
+        }
+        let ids = |page: &str| -> Vec<i64> {
+            page.match_indices("<tr id=\"exception-")
+                .map(|(at, _)| {
+                    let rest = &page[at + "<tr id=\"exception-".len()..];
+                    rest[..rest.find('"').unwrap()].parse().unwrap()
+                })
+                .collect()
+        };
+        let open = "<strong id=\"open-exceptions\">87</strong>";
+        let (status, first) = finance.get("/console/exceptions").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ids(&first), (31..=130).rev().collect::<Vec<_>>());
+        assert!(first.contains(open), "{first}");
+        assert!(first.contains("href=\"/console/exceptions?before=31\""));
+        assert!(!first.contains("id=\"newest\""));
+
+        let (status, second) = finance.get("/console/exceptions?before=31").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ids(&second), (1..=30).rev().collect::<Vec<_>>());
+        assert!(second.contains(open));
+        assert!(
+            !second.contains("id=\"older\""),
+            "the oldest page ends the list"
+        );
+        assert!(second.contains("<a id=\"newest\" href=\"/console/exceptions\">"));
+
+        // A page number that is not one shows the newest page.
+        let (status, odd) = finance.get("/console/exceptions?before=x").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(ids(&odd), ids(&first));
+
+        // The dashboard counts them without reading them all.
+        let (_, dashboard) = finance.get("/console").await;
+        assert!(dashboard.contains(open), "{dashboard}");
+    }
+);
