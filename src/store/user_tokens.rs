@@ -9,7 +9,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::users::{random_token, token_hash};
+use super::users::{TokenKind, random_token, token_hash};
 use super::{Actor, Role, Store, StoreError, StoreResult, User, audit, timestamp};
 
 /// A user's token as listed (never the token itself).
@@ -142,33 +142,8 @@ impl Store {
         user_id: Option<i64>,
         token_id: i64,
     ) -> StoreResult<()> {
-        let now = self.now_text();
-        let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE user_api_tokens SET revoked_at = $3 WHERE id = $1 \
-             AND ($2 = 0 OR user_id = $2) AND revoked_at IS NULL",
-        )
-        .bind(token_id)
-        .bind(user_id.unwrap_or(0))
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
-            return Err(StoreError::not_found("live api token", token_id));
-        }
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "user_api_token.revoked",
-            "user_api_token",
-            token_id,
-            json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.revoke_token(actor, TokenKind::Personal, token_id, user_id)
+            .await
     }
 
     /// The employer user a bearer token belongs to: a live personal token of an enabled

@@ -850,25 +850,47 @@ impl Store {
 
     /// Revokes a token (audited); it stops working at once.
     pub async fn revoke_api_token(&self, actor: &Actor, id: i64) -> StoreResult<()> {
+        self.revoke_token(actor, TokenKind::Bank, id, None).await
+    }
+
+    /// Revokes a live token of `kind` (audited as `<entity>.revoked`): it stops working at
+    /// once. With `owner`, only that user's token; another's, or one already revoked, is
+    /// "not found".
+    pub(super) async fn revoke_token(
+        &self,
+        actor: &Actor,
+        kind: TokenKind,
+        id: i64,
+        owner: Option<i64>,
+    ) -> StoreResult<()> {
+        let (table, entity) = match kind {
+            TokenKind::Bank => ("api_tokens", "api_token"),
+            TokenKind::Personal => ("user_api_tokens", "user_api_token"),
+        };
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL",
-        )
+        let owned = if owner.is_some() {
+            " AND user_id = $3"
+        } else {
+            ""
+        };
+        let mut update = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE {table} SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL{owned}"
+        )))
         .bind(id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if changed == 0 {
+        .bind(&now);
+        if let Some(owner) = owner {
+            update = update.bind(owner);
+        }
+        if update.execute(&mut *tx).await?.rows_affected() == 0 {
             return Err(StoreError::not_found("live api token", id));
         }
         audit::record(
             &mut tx,
             &now,
             actor,
-            "api_token.revoked",
-            "api_token",
+            &format!("{entity}.revoked"),
+            entity,
             id,
             json!({}),
         )
@@ -941,4 +963,12 @@ mod tests {
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
     }
+}
+
+/// The two kinds of API token: a bank client's (per institution) and an employer user's
+/// personal one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TokenKind {
+    Bank,
+    Personal,
 }
