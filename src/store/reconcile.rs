@@ -124,6 +124,9 @@ pub struct ReportRecord {
     pub imported_by: String,
 }
 
+const EXCEPTION_COLUMNS: &str = "id, kind, report_id, item, collection_id, detail, status, resolution, resolved_by, \
+     resolved_at, created_at";
+
 /// The failed collections of report `$1` (from the `report_failures` table of `apply_report`).
 const FAILED_OF_REPORT: &str = "c.id IN (SELECT f.collection_id FROM report_failures f WHERE f.report_id = CAST($1 AS BIGINT))";
 
@@ -621,10 +624,9 @@ impl Store {
     }
 
     pub async fn exceptions(&self, open_only: bool) -> StoreResult<Vec<ExceptionRecord>> {
-        Ok(sqlx::query_as::<_, ExceptionRecord>(
-            "SELECT id, kind, report_id, item, collection_id, detail, status, resolution, resolved_by, \
-             resolved_at, created_at FROM exceptions WHERE ($1 = 0 OR status = 'open') ORDER BY id",
-        )
+        Ok(sqlx::query_as::<_, ExceptionRecord>(sqlx::AssertSqlSafe(format!(
+            "SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE ($1 = 0 OR status = 'open') ORDER BY id"
+        )))
         .bind(i64::from(open_only))
         .fetch_all(&self.pool)
         .await?)
@@ -637,10 +639,9 @@ impl Store {
         before: Option<i64>,
         limit: i64,
     ) -> StoreResult<Vec<ExceptionRecord>> {
-        Ok(sqlx::query_as::<_, ExceptionRecord>(
-            "SELECT id, kind, report_id, item, collection_id, detail, status, resolution, resolved_by, \
-             resolved_at, created_at FROM exceptions WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2",
-        )
+        Ok(sqlx::query_as::<_, ExceptionRecord>(sqlx::AssertSqlSafe(format!(
+            "SELECT {EXCEPTION_COLUMNS} FROM exceptions WHERE ($1 = 0 OR id < $1) ORDER BY id DESC LIMIT $2"
+        )))
         .bind(before.unwrap_or(0))
         .bind(limit)
         .fetch_all(&self.pool)

@@ -155,7 +155,7 @@ struct DetailRow {
 
 const DETAIL_COLUMNS: &str = "c.id, c.sequence_type, c.end_to_end_id, c.amount_centimes, m.reference, \
      m.signed_at, e.name, e.affiliation_number, a.number_encrypted";
-const DETAIL_FROM: &str = "FROM collections c JOIN mandates m ON m.id = c.mandate_id \
+const DETAIL_TABLES: &str = "collections c JOIN mandates m ON m.id = c.mandate_id \
      JOIN accounts a ON a.id = m.account_id JOIN employers e ON e.id = c.employer_id";
 
 /// Debits read per query by the file writers on SQLite, as one JSON array: one row handed
@@ -265,35 +265,23 @@ impl Store {
         let over_ceiling = "EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id \
              AND m.ceiling_centimes IS NOT NULL AND collections.amount_centimes > m.ceiling_centimes)";
         let late = "noticed_on > $3";
-        let cancelled = sqlx::query(sqlx::AssertSqlSafe(format!(
+        let reasons: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "UPDATE collections SET status = 'cancelled', updated_at = $2, reason_code = CASE \
              WHEN {inactive} THEN 'mandate_inactive' WHEN {over_ceiling} THEN 'over_ceiling' \
              ELSE 'notice_late' END \
-             WHERE collection_date = $1 AND status = 'planned' AND ({inactive} OR {over_ceiling} OR {late})"
+             WHERE collection_date = $1 AND status = 'planned' AND ({inactive} OR {over_ceiling} OR {late}) \
+             RETURNING reason_code"
         )))
         .bind(&date_text)
         .bind(&now)
         .bind(latest_notice.to_string())
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if cancelled > 0 {
-            let by_reason: Vec<(String, i64)> = sqlx::query_as(
-                "SELECT reason_code, COUNT(*) FROM collections WHERE collection_date = $1 \
-                 AND status = 'cancelled' AND updated_at = $2 \
-                 AND reason_code IN ('mandate_inactive', 'over_ceiling', 'notice_late') GROUP BY reason_code",
-            )
-            .bind(&date_text)
-            .bind(&now)
-            .fetch_all(&mut *tx)
-            .await?;
-            for (why, count) in by_reason {
-                let count = u64::try_from(count).unwrap_or(0);
-                match why.as_str() {
-                    "mandate_inactive" => summary.mandate_inactive = count,
-                    "over_ceiling" => summary.over_ceiling = count,
-                    _ => summary.notice_late = count,
-                }
+        .fetch_all(&mut *tx)
+        .await?;
+        for why in reasons {
+            match why.as_str() {
+                "mandate_inactive" => summary.mandate_inactive += 1,
+                "over_ceiling" => summary.over_ceiling += 1,
+                _ => summary.notice_late += 1,
             }
         }
         if summary.mandate_inactive + summary.over_ceiling + summary.notice_late > 0 {
@@ -398,7 +386,7 @@ impl Store {
             // PostgreSQL streams rows cheaply: one query per block, in the blocks' (file)
             // order, each in id order straight from the (date) index, no sort of the file.
             let sql = format!(
-                "SELECT {DETAIL_COLUMNS} {DETAIL_FROM} WHERE {block_filter} \
+                "SELECT {DETAIL_COLUMNS} FROM {DETAIL_TABLES} WHERE {block_filter} \
                  AND c.id >= $4 AND c.id <= $5 ORDER BY c.id"
             );
             for block in blocks {
@@ -417,9 +405,7 @@ impl Store {
         let sql = format!(
             "SELECT json_group_array(json_array({DETAIL_COLUMNS})), MAX(c.id) FROM \
              (SELECT c.id FROM collections c WHERE {block_filter} AND c.id > $4 AND c.id <= $5 \
-              ORDER BY c.id LIMIT $6) k \
-             CROSS JOIN collections c JOIN mandates m ON m.id = c.mandate_id \
-             JOIN accounts a ON a.id = m.account_id JOIN employers e ON e.id = c.employer_id WHERE c.id = k.id"
+              ORDER BY c.id LIMIT $6) k CROSS JOIN {DETAIL_TABLES} WHERE c.id = k.id"
         );
         for block in blocks {
             let mut after = block.first_id - 1;
@@ -438,7 +424,9 @@ impl Store {
                     break;
                 };
                 let mut rows: Vec<DetailRow> = serde_json::from_str(&chunk).map_err(|e| {
-                    StoreError::Other(anyhow::anyhow!("reading debits {after}..: {e}"))
+                    StoreError::Other(anyhow::anyhow!(
+                        "the debits after id {after} came back from the database unreadable: {e}"
+                    ))
                 })?;
                 rows.sort_unstable_by_key(|r| r.id);
                 for row in rows {
@@ -459,7 +447,7 @@ impl Store {
         each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
         let sql = format!(
-            "SELECT {DETAIL_COLUMNS} {DETAIL_FROM} WHERE c.bank_file_id = $1 AND c.channel = $2 \
+            "SELECT {DETAIL_COLUMNS} FROM {DETAIL_TABLES} WHERE c.bank_file_id = $1 AND c.channel = $2 \
              ORDER BY COALESCE(c.sequence_type, 'FRST'), c.id"
         );
         let query = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql))
@@ -473,11 +461,7 @@ impl Store {
     /// Records that accounts are about to be decrypted, and what for (one entry per debit
     /// file), in one transaction. Callers of [`Store::for_each_debit_in_blocks`] record it
     /// first.
-    pub async fn audit_decryption<S: AsRef<str>>(
-        &self,
-        actor: &Actor,
-        purposes: &[S],
-    ) -> StoreResult<()> {
+    pub async fn audit_decryption(&self, actor: &Actor, purposes: &[String]) -> StoreResult<()> {
         let mut audit = self.begin_write().await?;
         let now = self.now_text();
         for purpose in purposes {
@@ -488,7 +472,7 @@ impl Store {
                 "accounts.decrypted",
                 "bank_file",
                 0,
-                serde_json::json!({ "purpose": purpose.as_ref() }),
+                serde_json::json!({ "purpose": purpose }),
             )
             .await?;
         }

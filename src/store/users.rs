@@ -935,6 +935,14 @@ impl Store {
     }
 }
 
+/// The two kinds of API token: a bank client's (per institution) and an employer user's
+/// personal one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum TokenKind {
+    Bank,
+    Personal,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -963,12 +971,4 @@ mod tests {
         assert_eq!(token_hash(&a).len(), 64);
         assert_ne!(token_hash(&a), a);
     }
-}
-
-/// The two kinds of API token: a bank client's (per institution) and an employer user's
-/// personal one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum TokenKind {
-    Bank,
-    Personal,
 }

@@ -105,7 +105,7 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
     // page takes as long as its slowest part (the counts and the charts each read many
     // collections) rather than their sum.
     let fail = |e| viewer.fail(e);
-    let (counts, exceptions, quarantined, files, extras) = tokio::try_join!(
+    let (counts, open_exceptions, quarantined, mut files, extras) = tokio::try_join!(
         async { store.collection_counts(None).await.map_err(fail) },
         async { store.open_exception_count().await.map_err(fail) },
         async { store.quarantined_count().await.map_err(fail) },
@@ -121,12 +121,11 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
             amount: money(Amount::from_centimes(amount), viewer.lang),
         })
         .collect();
-    let mut files = files;
     files.truncate(10);
     let page = DashboardPage {
         c: viewer.chrome(nav(&viewer, "dashboard")),
         counts,
-        open_exceptions: exceptions,
+        open_exceptions,
         quarantined,
         files: file_rows(&viewer, files),
         extras,

@@ -4,18 +4,11 @@
 use chrono::{Duration, NaiveDate};
 use tahsil::config::Config;
 use tahsil::cycle::scheduler::{SCHEDULER_LEASE, algiers_today, pass};
-use tahsil::store::{Actor, Store};
+use tahsil::store::Actor;
 
 use crate::both_backends;
 use crate::harness::TestDb;
-use crate::run::{check_invariants, settings};
-
-async fn scalar(store: &Store, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-}
+use crate::run::{check_invariants, scalar, settings};
 
 both_backends!(
     two_schedulers_run_a_due_date_once,
