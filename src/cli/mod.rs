@@ -14,6 +14,9 @@ use crate::config::{Config, LogFormat};
 use crate::web::AppState;
 use crate::{app, telemetry, web};
 
+pub mod demo;
+mod files;
+
 #[derive(Debug, Parser)]
 #[command(
     name = "tahsil",
@@ -309,10 +312,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Files {
             command: FilesCommand::Inspect { file, json },
-        } => crate::files::inspect_command(&file, json, &app::institution_layouts(&config)?),
+        } => files::inspect_command(&file, json, &app::institution_layouts(&config)?),
         Command::Files {
             command: FilesCommand::Validate { file },
-        } => crate::files::validate_command(
+        } => files::validate_command(
             &file,
             config.xsd_dir.as_deref(),
             &app::institution_layouts(&config)?,
@@ -974,7 +977,7 @@ async fn seed_command(
     let started = std::time::Instant::now();
     // Progress only on a terminal; scripts and logs get the summary alone.
     let on_terminal = std::io::stderr().is_terminal();
-    let summary = crate::demo::seed(&store, employers, worksites, &period, seed, |done| {
+    let summary = demo::seed(&store, employers, worksites, &period, seed, |done| {
         if on_terminal {
             eprint!("\rseeding: {done}/{employers} employers");
             let _ = std::io::stderr().flush();
@@ -1014,7 +1017,7 @@ async fn demo(
     }
     let mailer = crate::notices::mailer_from_config(&config)?;
     if !explicit_database {
-        let db = crate::demo::reset_demo_database(&dir)?;
+        let db = demo::reset_demo_database(&dir)?;
         config.database_url = format!("sqlite://{}", db.display());
         config.key_file = None;
         config.encryption_key = None;
@@ -1023,7 +1026,7 @@ async fn demo(
     store.migrate().await?;
     let period = previous_month(algiers_today());
     let started = std::time::Instant::now();
-    let summary = crate::demo::seed(&store, employers, worksites, &period, 2026, |_| {}).await?;
+    let summary = demo::seed(&store, employers, worksites, &period, 2026, |_| {}).await?;
     let seeded_in = started.elapsed();
     let calendar = store.calendar().await?;
     let policy = mandates::ChannelPolicy::default();
@@ -1080,7 +1083,7 @@ async fn demo(
     let reasons = store.failure_reasons(date).await?;
     let notices = store.notice_counts().await?;
     let exceptions = store.exceptions(true).await?;
-    let logins = crate::demo::create_demo_users(&store).await?;
+    let logins = demo::create_demo_users(&store).await?;
     let retries: i64 = store
         .collection_counts(None)
         .await?
@@ -1172,7 +1175,7 @@ async fn demo(
     println!(
         "  (with TAHSIL_EXCHANGE_DIR={} for file downloads), then http://127.0.0.1:8080/login — password {} for every demo login:",
         dir.join("exchange").display(),
-        crate::demo::DEMO_PASSWORD
+        demo::DEMO_PASSWORD
     );
     for (email, role, sees) in &logins {
         println!("    {email:<28} {role:<9} {sees}");
