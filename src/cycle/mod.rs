@@ -1,9 +1,11 @@
 //! The collection cycle around the store: runs that write debit files, the exchange
-//! folders, report import and reconciliation, the simulated bank, the scheduler.
+//! folders, report import and reconciliation, the simulated bank, the scheduler and its
+//! jobs.
 
 pub mod banksim;
 pub mod exchange;
 pub mod import;
+pub mod jobs;
 pub mod run;
 pub mod scheduler;
 
