@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use crate::app;
 use crate::config::Config;
+use crate::cycle::collect::{Planning, plan_and_run};
 
 use super::{algiers_today, instance_name};
 
@@ -42,36 +43,35 @@ pub(super) async fn run(
     };
     let progress = crate::progress::Progress::new();
     let display = crate::progress::Display::start(&progress);
-    if settings.policy.notice_respected(today, date) {
-        progress.stage(format!("planning {date}"), 0);
-        let plan = store.plan_collections(&actor, date, today).await?;
-        if plan.planned > 0 {
-            display.clear_line();
-            println!(
-                "planned {} collections for {date} ({} DZD) in {:.2?}, advance notices recorded",
-                plan.planned,
-                plan.amount,
-                started.elapsed()
-            );
-        }
-    } else {
-        println!(
-            "{date} is less than {} days away: no new collection can be planned for it (advance notice); running what is planned",
-            settings.policy.notice_days
-        );
-    }
-    let summary = crate::cycle::run::run_date_with_progress(
+    let outcome = plan_and_run(
         &store,
         &settings,
         &actor,
         date,
+        today,
         &instance_name(),
         &progress,
+        |planning| match planning {
+            Planning::Planned(plan) => {
+                if plan.planned > 0 {
+                    display.clear_line();
+                    println!(
+                        "planned {} collections for {date} ({} DZD) in {:.2?}, advance notices recorded",
+                        plan.planned,
+                        plan.amount,
+                        started.elapsed()
+                    );
+                }
+            }
+            Planning::TooLateToNotice { notice_days } => println!(
+                "{date} is less than {notice_days} days away: no new collection can be planned for it (advance notice); running what is planned"
+            ),
+        },
     )
     .await?;
     drop(display);
     store.close().await;
-    print_run(&summary);
+    print_run(&outcome.run);
     println!("done in {:.2?}", started.elapsed());
     Ok(ExitCode::SUCCESS)
 }

@@ -12,6 +12,7 @@ use mandates::{AccountId, AccountKind, Amount, Ccp, Rib};
 
 use crate::app;
 use crate::config::Config;
+use crate::cycle::collect::{PlannedRun, Planning, plan_and_run};
 use crate::period::Period;
 use crate::store::{Actor, SeedEmployer, SeedWorksite, Store};
 
@@ -342,30 +343,36 @@ pub(super) async fn demo(
     }
     let store = app::open_store(&config).await?;
     store.migrate().await?;
-    let period = previous_month(algiers_today());
+    let today = algiers_today();
+    let period = previous_month(today);
     let started = std::time::Instant::now();
     let summary = seed(&store, employers, worksites, &period, 2026, |_| {}).await?;
     let seeded_in = started.elapsed();
-    let calendar = store.calendar().await?;
-    let policy = mandates::ChannelPolicy::default();
-    let due = config
-        .due_date_schedule
-        .next_collection_date(algiers_today(), &calendar, &policy)
-        .context("the due-date schedule has no date within a year")?;
-    let plan = store
-        .plan_collections(
-            &crate::store::Actor::new("demo"),
-            due.collection_date,
-            algiers_today(),
-        )
-        .await?;
-    let planned_in = started.elapsed() - seeded_in;
     config.exchange_dir = dir.join("exchange");
     let settings = crate::cycle::CycleSettings::from_config(&config)?;
+    let calendar = store.calendar().await?;
+    let due = config
+        .due_date_schedule
+        .next_collection_date(today, &calendar, &settings.policy)
+        .context("the due-date schedule has no date within a year")?;
     let actor = crate::store::Actor::new("demo");
     let date = due.collection_date;
-    let run =
-        crate::cycle::run::run_date(&store, &settings, &actor, date, &instance_name()).await?;
+    let mut planned_in = std::time::Duration::ZERO;
+    let PlannedRun { planning, run } = plan_and_run(
+        &store,
+        &settings,
+        &actor,
+        date,
+        today,
+        &instance_name(),
+        &crate::progress::Progress::new(),
+        |_| planned_in = started.elapsed() - seeded_in,
+    )
+    .await?;
+    // The date was chosen by the same notice rule: it is always planned.
+    let Planning::Planned(plan) = planning else {
+        anyhow::bail!("{date} is too close for the advance notice: nothing was planned");
+    };
     // The simulated bank answers on the collection date; its reports are imported then.
     let sim = crate::cycle::banksim::BankSim {
         reject_per_mille: 50,

@@ -10,7 +10,9 @@ use std::time::Duration as StdDuration;
 use chrono::{Duration, NaiveDate};
 
 use super::CycleSettings;
+use super::collect::{Planning, plan_if_notice_allows};
 use super::jobs::Job;
+use crate::progress::Progress;
 use crate::store::{Actor, Store};
 
 pub const SCHEDULER_LEASE: &str = "scheduler";
@@ -62,8 +64,21 @@ pub async fn execute(
     let today = algiers_today();
     match job {
         Job::Plan { date } => {
-            let plan = store.plan_collections(&actor, date, today).await?;
-            Ok(format!("planned {} collections", plan.planned))
+            let planning = plan_if_notice_allows(
+                store,
+                &settings.policy,
+                &actor,
+                date,
+                today,
+                &Progress::default(),
+            )
+            .await?;
+            Ok(match planning {
+                Planning::Planned(plan) => format!("planned {} collections", plan.planned),
+                Planning::TooLateToNotice { notice_days } => format!(
+                    "{date} is less than {notice_days} days away: nothing planned (advance notice)"
+                ),
+            })
         }
         Job::Run { date } => {
             let summary = super::run::run_date(store, settings, &actor, date, holder).await?;
