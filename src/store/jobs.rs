@@ -75,7 +75,8 @@ impl Store {
         Ok(())
     }
 
-    /// Queues a job unless one with the same key exists; true when queued now.
+    /// Queues a job unless one with the same key exists; true when queued now. The kind,
+    /// key and payload are `cycle::jobs::Job`'s.
     pub async fn enqueue_job(
         &self,
         kind: &str,
@@ -165,7 +166,7 @@ impl Store {
         Ok(())
     }
 
-    /// Jobs by status (for the console and tests).
+    /// Jobs counted by kind and status (for /metrics).
     pub async fn job_counts(&self) -> StoreResult<Vec<JobCount>> {
         Ok(sqlx::query_as(
             "SELECT kind, status, COUNT(*) AS count FROM jobs GROUP BY kind, status ORDER BY kind, status",
