@@ -1,14 +1,19 @@
 //! The scheduler and workers of `serve`. Every instance runs a worker; exactly one — the
 //! holder of the `scheduler` lease in the database — decides what is due and queues it as
-//! idempotent jobs (`plan:DATE`, `run:DATE`, `import`, `settle:DATE`). A holder that dies
-//! stops renewing its lease and another instance takes over when it expires.
+//! idempotent jobs ([`Job`]: `plan:DATE`, `run:DATE`, `settle:DATE`). A holder that dies
+//! stops renewing its lease and another instance takes over when it expires. Reports are
+//! not a job: every instance imports the inboxes on each pass (a report is applied once,
+//! by its hash).
 
 use std::time::Duration as StdDuration;
 
 use chrono::{Duration, NaiveDate};
 
 use super::CycleSettings;
-use crate::store::{Actor, Job, Store};
+use super::collect::{Planning, plan_if_notice_allows};
+use super::jobs::Job;
+use crate::progress::Progress;
+use crate::store::{Actor, Store};
 
 pub const SCHEDULER_LEASE: &str = "scheduler";
 
@@ -24,34 +29,26 @@ pub async fn schedule(
     settings: &CycleSettings,
     schedule: &mandates::DueDateSchedule,
     today: NaiveDate,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Vec<Job>> {
     let calendar = store.calendar().await?;
-    let mut queued = Vec::new();
-    let queue = |kind: &str, key: String, payload: String| {
-        let key_copy = key.clone();
-        let kind = kind.to_owned();
-        async move {
-            let new = store.enqueue_job(&kind, &key, &payload).await?;
-            anyhow::Ok(new.then_some(key_copy))
-        }
-    };
-    if let Some(due) = schedule.next_collection_date(today, &calendar, &settings.policy) {
-        let date = due.collection_date;
-        if let Some(k) = queue("plan", format!("plan:{date}"), date.to_string()).await? {
-            queued.push(k);
-        }
+    let mut due = Vec::new();
+    if let Some(next) = schedule.next_collection_date(today, &calendar, &settings.policy) {
+        due.push(Job::Plan {
+            date: next.collection_date,
+        });
     }
     // Runs: every date with planned collections whose file day has come.
     for date in store.planned_dates().await? {
-        if settings.policy.file_date(date, &calendar) <= today
-            && date >= today
-            && let Some(k) = queue("run", format!("run:{date}"), date.to_string()).await?
-        {
-            queued.push(k);
+        if settings.policy.file_date(date, &calendar) <= today && date >= today {
+            due.push(Job::Run { date });
         }
     }
-    if let Some(k) = queue("settle", format!("settle:{today}"), today.to_string()).await? {
-        queued.push(k);
+    due.push(Job::Settle { day: today });
+    let mut queued = Vec::new();
+    for job in due {
+        if job.enqueue(store).await? {
+            queued.push(job);
+        }
     }
     Ok(queued)
 }
@@ -60,31 +57,41 @@ pub async fn schedule(
 pub async fn execute(
     store: &Store,
     settings: &CycleSettings,
-    job: &Job,
+    job: Job,
     holder: &str,
 ) -> anyhow::Result<String> {
     let actor = Actor::new("scheduler");
     let today = algiers_today();
-    let date = || -> anyhow::Result<NaiveDate> {
-        Ok(NaiveDate::parse_from_str(&job.payload, "%Y-%m-%d")?)
-    };
-    match job.kind.as_str() {
-        "plan" => {
-            let plan = store.plan_collections(&actor, date()?, today).await?;
-            Ok(format!("planned {} collections", plan.planned))
+    match job {
+        Job::Plan { date } => {
+            let planning = plan_if_notice_allows(
+                store,
+                &settings.policy,
+                &actor,
+                date,
+                today,
+                &Progress::default(),
+            )
+            .await?;
+            Ok(match planning {
+                Planning::Planned(plan) => format!("planned {} collections", plan.planned),
+                Planning::TooLateToNotice { notice_days } => format!(
+                    "{date} is less than {notice_days} days away: nothing planned (advance notice)"
+                ),
+            })
         }
-        "run" => {
-            let summary = super::run::run_date(store, settings, &actor, date()?, holder).await?;
+        Job::Run { date } => {
+            let summary = super::run::run_date(store, settings, &actor, date, holder).await?;
             Ok(format!("{} files written", summary.files.len()))
         }
-        "settle" => {
+        // Settles by the day it runs on (a late job settles what has elapsed by then).
+        Job::Settle { day: _ } => {
             let calendar = store.calendar().await?;
             let last =
                 calendar.business_days_before(today, settings.policy.settlement_business_days);
             let settled = store.settle_elapsed(&actor, last, today).await?;
             Ok(format!("{settled} settled by the window"))
         }
-        other => anyhow::bail!("unknown job kind {other:?}"),
     }
 }
 
@@ -130,7 +137,8 @@ pub async fn pass(
     {
         let queued = schedule(store, settings, due_dates, today).await?;
         if !queued.is_empty() {
-            tracing::info!(jobs = ?queued, "scheduled");
+            let keys: Vec<String> = queued.iter().map(Job::dedupe_key).collect();
+            tracing::info!(jobs = ?keys, "scheduled");
         }
     }
     for outcome in
@@ -139,7 +147,11 @@ pub async fn pass(
         tracing::info!(outcome = %outcome.line(), "report imported");
     }
     while let Some(job) = store.claim_job(instance, Duration::minutes(15)).await? {
-        let result = execute(store, settings, &job, instance).await;
+        // A row this version cannot read fails like a job that failed (and is retried).
+        let result = match Job::parse(&job.kind, &job.payload) {
+            Ok(parsed) => execute(store, settings, parsed, instance).await,
+            Err(err) => Err(err.into()),
+        };
         let error = result.as_ref().err().map(|e| format!("{e:#}"));
         match &result {
             Ok(what) => tracing::info!(job = %job.dedupe_key, %what, "job done"),

@@ -4,6 +4,10 @@
 //! one worker at a time: the claim is a conditional UPDATE that only one transaction can
 //! win, with a lock that expires so a dead worker's job is claimed again. A lease (the
 //! scheduler's) has one holder until it expires; the holder renews it.
+//!
+//! The queue stores a job's kind, key and payload as plain text and knows nothing of what
+//! they mean: the kinds of work are the cycle's (`cycle::jobs::Job` writes and reads
+//! them), and the store must not depend on the cycle above it.
 
 use chrono::Duration;
 use serde::Serialize;
@@ -11,14 +15,22 @@ use sqlx::FromRow;
 
 use super::{Store, StoreResult, lease_timestamp, timestamp};
 
-/// A claimed job.
+/// A claimed job, as stored (`cycle::jobs::Job::parse` reads its kind and payload).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
-pub struct Job {
+pub struct ClaimedJob {
     pub id: i64,
     pub kind: String,
     pub dedupe_key: String,
     pub payload: String,
     pub attempts: i64,
+}
+
+/// How many jobs of a kind are in a state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct JobCount {
+    pub kind: String,
+    pub status: String,
+    pub count: i64,
 }
 
 impl Store {
@@ -63,7 +75,8 @@ impl Store {
         Ok(())
     }
 
-    /// Queues a job unless one with the same key exists; true when queued now.
+    /// Queues a job unless one with the same key exists; true when queued now. The kind,
+    /// key and payload are `cycle::jobs::Job`'s.
     pub async fn enqueue_job(
         &self,
         kind: &str,
@@ -86,7 +99,7 @@ impl Store {
     }
 
     /// Claims the oldest ready job (queued, or running with an expired lock) for `worker`.
-    pub async fn claim_job(&self, worker: &str, lock: Duration) -> StoreResult<Option<Job>> {
+    pub async fn claim_job(&self, worker: &str, lock: Duration) -> StoreResult<Option<ClaimedJob>> {
         let now = self.now();
         let now_text = lease_timestamp(now);
         let until = lease_timestamp(now + lock);
@@ -111,7 +124,7 @@ impl Store {
             .await?
             .rows_affected();
             if won == 1 {
-                return Ok(sqlx::query_as::<_, Job>(
+                return Ok(sqlx::query_as::<_, ClaimedJob>(
                     "SELECT id, kind, dedupe_key, payload, attempts FROM jobs WHERE id = $1",
                 )
                 .bind(id)
@@ -126,7 +139,7 @@ impl Store {
     /// `max_attempts`).
     pub async fn finish_job(
         &self,
-        job: &Job,
+        job: &ClaimedJob,
         worker: &str,
         error: Option<&str>,
         retry_in: Duration,
@@ -153,10 +166,10 @@ impl Store {
         Ok(())
     }
 
-    /// Jobs by status (for the console and tests).
-    pub async fn job_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
+    /// Jobs counted by kind and status (for /metrics).
+    pub async fn job_counts(&self) -> StoreResult<Vec<JobCount>> {
         Ok(sqlx::query_as(
-            "SELECT kind, status, COUNT(*) FROM jobs GROUP BY kind, status ORDER BY kind, status",
+            "SELECT kind, status, COUNT(*) AS count FROM jobs GROUP BY kind, status ORDER BY kind, status",
         )
         .fetch_all(&self.pool)
         .await?)

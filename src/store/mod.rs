@@ -52,7 +52,7 @@ pub use employer_views::{
     CollectionDetail, CollectionWorksite, NextAttempt, PlausibilityWarning, Receipt, plausibility,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
-pub use jobs::Job;
+pub use jobs::{ClaimedJob, JobCount};
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
 pub use notices::{
     BreakdownLine, ClaimedNotice, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts,

@@ -289,7 +289,12 @@ async fn render(state: &WebState) -> Result<String, crate::store::StoreError> {
 
     let jobs = store.job_counts().await?;
     gauge_header(&mut out, "tahsil_jobs", "Queued jobs, by kind and state.");
-    for (kind, status, count) in &jobs {
+    for crate::store::JobCount {
+        kind,
+        status,
+        count,
+    } in &jobs
+    {
         let _ = writeln!(
             out,
             "tahsil_jobs{{kind=\"{}\",state=\"{}\"}} {count}",

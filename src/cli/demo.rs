@@ -1,14 +1,22 @@
 //! `tahsil demo`: a realistic demo fund in an embedded database, seeded deterministically
 //! (employers with Arabic and French names, worksites across wilayas, RIB and CCP accounts
-//! across real bank codes, signed mandates, a period of declarations), then a summary.
+//! across real bank codes, signed mandates, a period of declarations), taken through one
+//! collection cycle, then a summary. The generator (`seed`) also serves `tahsil seed` and
+//! the tests (as `tahsil::demo`); it writes through the store only.
 
 use std::path::{Path, PathBuf};
+use std::process::ExitCode;
 
 use anyhow::Context;
 use mandates::{AccountId, AccountKind, Amount, Ccp, Rib};
 
+use crate::app;
+use crate::config::Config;
+use crate::cycle::collect::{PlannedRun, Planning, plan_and_run};
 use crate::period::Period;
 use crate::store::{Actor, SeedEmployer, SeedWorksite, Store};
+
+use super::{algiers_today, instance_name, previous_month};
 
 /// What the demo made, for the summary.
 #[derive(Debug, Default)]
@@ -309,6 +317,197 @@ pub fn reset_demo_database(dir: &Path) -> anyhow::Result<PathBuf> {
         }
     }
     Ok(db)
+}
+
+/// `tahsil demo`: the fund seeded, one collection cycle run, answered by the simulated
+/// bank, reconciled and its notices delivered, then a summary and how to browse it.
+pub(super) async fn demo(
+    mut config: Config,
+    dir: PathBuf,
+    employers: u64,
+    worksites: u64,
+    explicit_database: bool,
+) -> anyhow::Result<ExitCode> {
+    if employers == 0 {
+        anyhow::bail!("--employers must be at least 1");
+    }
+    if config.mail_dir.is_none() {
+        config.mail_dir = Some(dir.join("mail"));
+    }
+    let mailer = crate::notices::mailer_from_config(&config)?;
+    if !explicit_database {
+        let db = reset_demo_database(&dir)?;
+        config.database_url = format!("sqlite://{}", db.display());
+        config.key_file = None;
+        config.encryption_key = None;
+    }
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let today = algiers_today();
+    let period = previous_month(today);
+    let started = std::time::Instant::now();
+    let summary = seed(&store, employers, worksites, &period, 2026, |_| {}).await?;
+    let seeded_in = started.elapsed();
+    config.exchange_dir = dir.join("exchange");
+    let settings = crate::cycle::CycleSettings::from_config(&config)?;
+    let calendar = store.calendar().await?;
+    let due = config
+        .due_date_schedule
+        .next_collection_date(today, &calendar, &settings.policy)
+        .context("the due-date schedule has no date within a year")?;
+    let actor = crate::store::Actor::new("demo");
+    let date = due.collection_date;
+    let mut planned_in = std::time::Duration::ZERO;
+    let PlannedRun { planning, run } = plan_and_run(
+        &store,
+        &settings,
+        &actor,
+        date,
+        today,
+        &instance_name(),
+        &crate::progress::Progress::new(),
+        |_| planned_in = started.elapsed() - seeded_in,
+    )
+    .await?;
+    // The date was chosen by the same notice rule: it is always planned.
+    let Planning::Planned(plan) = planning else {
+        anyhow::bail!("{date} is too close for the advance notice: nothing was planned");
+    };
+    // The simulated bank answers on the collection date; its reports are imported then.
+    let sim = crate::cycle::banksim::BankSim {
+        reject_per_mille: 50,
+        return_per_mille: 20,
+        seed: 2026,
+        today: date,
+        layouts: settings.layouts,
+    };
+    let mut reports = 0;
+    for institution in &settings.institutions {
+        reports += sim
+            .answer(
+                &settings.folder(institution.name, crate::cycle::exchange::Folder::Outbox),
+                &settings.folder(institution.name, crate::cycle::exchange::Folder::Inbox),
+            )?
+            .len();
+    }
+    let imports = crate::cycle::import::import_inboxes(&store, &settings, &actor, date).await?;
+    let cycle_in = started.elapsed() - seeded_in - planned_in;
+    // Every notice of the cycle is delivered before the demo ends (a mail server that is
+    // down gets a minute; what it did not take stays queued for `serve`).
+    let notice_settings = crate::notices::settings_from_config(&config, &mailer);
+    crate::notices::deliver_all(
+        &store,
+        &mailer,
+        &notice_settings,
+        &format!("{}:notices", instance_name()),
+        std::time::Duration::from_secs(60),
+    )
+    .await?;
+    let mailed_in = started.elapsed() - seeded_in - planned_in - cycle_in;
+    let counts = store.collection_counts(Some(date)).await?;
+    let reasons = store.failure_reasons(date).await?;
+    let notices = store.notice_counts().await?;
+    let exceptions = store.exceptions(true).await?;
+    let logins = create_demo_users(&store).await?;
+    let retries: i64 = store
+        .collection_counts(None)
+        .await?
+        .iter()
+        .filter(|(_, status, _, _)| status == "planned")
+        .map(|(_, _, n, _)| n)
+        .sum();
+    store.close().await;
+    let url = crate::store::redact_url(&config.database_url);
+    println!(
+        "tahsil demo: one collection cycle of a demo fund (seeded in {seeded_in:.1?}, planned in {planned_in:.1?}, filed, answered and reconciled in {cycle_in:.1?})"
+    );
+    println!("  database:      {url}");
+    println!(
+        "  employers:     {} with {} worksites; mandates: {} bank (RIB), {} postal (CCP), all signed",
+        summary.employers, summary.worksites, summary.bank_mandates, summary.postal_mandates
+    );
+    println!(
+        "  declarations:  {} for {}, total {} DZD",
+        summary.declarations, summary.period, summary.declared_total
+    );
+    println!(
+        "  collection:    {} debits on {} (due {}), {} DZD: one per employer for all its worksites",
+        plan.planned, date, due.nominal, plan.amount
+    );
+    for channel in ["bank", "postal"] {
+        println!(
+            "    {channel:<7} {} debits, {} DZD",
+            run.transactions(channel),
+            run.amount(channel)
+        );
+    }
+    println!("  files written:");
+    for file in &run.files {
+        println!(
+            "    {}  ({}, {} debits, sha256 {}…)",
+            file.path.display(),
+            file.format,
+            file.transactions,
+            &file.sha256[..12]
+        );
+    }
+    println!("  simulated bank: {reports} reports; imported:");
+    for outcome in &imports {
+        println!("    {}", outcome.line());
+    }
+    println!("  outcome on {date}:");
+    for (channel, status, n, amount) in &counts {
+        println!(
+            "    {channel:<7} {status:<14} {n:>6}  {} DZD",
+            mandates::Amount::from_centimes(*amount)
+        );
+    }
+    for (status, category, n) in &reasons {
+        println!("    {status} because {category}: {n}");
+    }
+    println!("  retries planned: {retries} debits re-presented later (insufficient funds)");
+    println!("  exceptions for finance staff: {}", exceptions.len());
+    let sent: i64 = notices
+        .iter()
+        .filter(|(_, status, _)| status == "sent")
+        .map(|(_, _, n)| n)
+        .sum();
+    match mailer.transport() {
+        crate::notices::Transport::Smtp { .. } => println!(
+            "  notices:       {sent} sent through {} in {mailed_in:.1?}, by kind:",
+            mailer.transport().describe()
+        ),
+        crate::notices::Transport::Folder(mail_dir) => println!(
+            "  notices:       {sent} written as .eml files into {} in {mailed_in:.1?}, by kind:",
+            mail_dir.display()
+        ),
+    }
+    for (kind, status, n) in &notices {
+        println!("    {kind:<18} {status:<8} {n:>6}");
+    }
+    let undelivered: i64 = notices
+        .iter()
+        .filter(|(_, status, _)| status != "sent")
+        .map(|(_, _, n)| n)
+        .sum();
+    if undelivered > 0 {
+        println!(
+            "    ({undelivered} not delivered: `tahsil notices --failed` lists them; `tahsil serve` retries the pending ones)"
+        );
+    }
+    println!("browse it:");
+    println!("  cargo run --release -- --database-url {url} serve");
+    println!(
+        "  (with TAHSIL_EXCHANGE_DIR={} for file downloads), then http://127.0.0.1:8080/login — password {} for every demo login:",
+        dir.join("exchange").display(),
+        DEMO_PASSWORD
+    );
+    for (email, role, sees) in &logins {
+        println!("    {email:<28} {role:<9} {sees}");
+    }
+    println!("  curl http://127.0.0.1:8080/api/v1/employers");
+    println!("  cargo run --release -- --database-url {url} exceptions");
+    Ok(ExitCode::SUCCESS)
 }
 
 #[cfg(test)]

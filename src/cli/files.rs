@@ -1,5 +1,7 @@
-//! `tahsil files inspect|validate`: thin wrappers over `bank_formats::inspect`, plus the
-//! XSD check of our own XML with `xmllint` when it and the schemas are available.
+//! `tahsil files inspect|validate` and `tahsil accounts check`: thin wrappers over
+//! `bank_formats::inspect`, plus the XSD check of our own XML with `xmllint` when it and the
+//! schemas are available; and what an account identifier is (`mandates`' parsing and bank
+//! table). No database.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -7,6 +9,30 @@ use std::process::{Command, ExitCode};
 use anyhow::Context;
 use bank_formats::inspect::{inspect_with, validate_with};
 use bank_formats::layout::Layout;
+use clap::Subcommand;
+use mandates::{AccountId, AccountKind, BankTable};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum FilesCommand {
+    /// Parse any supported bank file and show it (a table, or JSON with --json).
+    Inspect {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check a bank file; exit 1 listing every problem.
+    Validate { file: PathBuf },
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum AccountsCommand {
+    /// Validate a RIB, RIP or CCP number and say what it is.
+    Check {
+        /// The identifier: 20 digits (spaces or dashes allowed), or a CCP as `NUMBER KEY` / `NUMBER/KEY`.
+        #[arg(num_args = 1.., required = true)]
+        id: Vec<String>,
+    },
+}
 
 /// Where the official ISO 20022 schemas are looked for, in order.
 fn xsd_dirs(configured: Option<&Path>) -> Vec<PathBuf> {
@@ -26,7 +52,12 @@ fn read(path: &Path) -> anyhow::Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-pub fn inspect_command(path: &Path, json: bool, layouts: &[Layout]) -> anyhow::Result<ExitCode> {
+/// `tahsil files inspect`: a table, or JSON.
+pub(super) fn inspect_command(
+    path: &Path,
+    json: bool,
+    layouts: &[Layout],
+) -> anyhow::Result<ExitCode> {
     let bytes = read(path)?;
     let inspection = inspect_with(&bytes, layouts).map_err(|e| {
         anyhow::anyhow!("{} is not a bank file tahsil can read: {e}", path.display())
@@ -42,7 +73,8 @@ pub fn inspect_command(path: &Path, json: bool, layouts: &[Layout]) -> anyhow::R
     Ok(ExitCode::SUCCESS)
 }
 
-pub fn validate_command(
+/// `tahsil files validate`: exit 1 listing every problem.
+pub(super) fn validate_command(
     path: &Path,
     xsd_dir: Option<&Path>,
     layouts: &[Layout],
@@ -128,4 +160,40 @@ fn xsd_check(path: &Path, format: &str, configured: Option<&Path>) -> XsdOutcome
     } else {
         XsdOutcome::Invalid(lines)
     }
+}
+
+/// Prints what an identifier is. The number shown is the one the user typed, normalised;
+/// the bank is named so a person can see a wrong (but existing) bank code, which no key
+/// can catch.
+pub(super) fn accounts_check(input: &str, banks: &BankTable) -> ExitCode {
+    let account = match AccountId::parse(input) {
+        Ok(account) => account,
+        Err(err) => {
+            println!("invalid: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let bank = match banks.check(&account) {
+        Ok(entry) => entry,
+        Err(err) => {
+            println!("invalid: {err}");
+            return ExitCode::from(1);
+        }
+    };
+    let kind = match account.kind() {
+        AccountKind::Bank => "bank account (RIB)",
+        AccountKind::Postal => "postal account (RIP)",
+    };
+    println!("valid {kind}");
+    println!(
+        "  bank:        {} {}",
+        account.bank_code(),
+        bank.display_name()
+    );
+    println!("  normalised:  {}", account.digits());
+    println!("  grouped:     {}", account.grouped());
+    if let AccountId::Postal(rip) = &account {
+        println!("  CCP:         {}", rip.to_ccp());
+    }
+    ExitCode::SUCCESS
 }

@@ -1,0 +1,220 @@
+//! `tahsil run`, `tahsil import`, `tahsil exceptions` and `tahsil bank-sim`: the collection
+//! cycle by hand — debit files built for a date, bank reports imported, reconciliation
+//! exceptions listed or resolved, the simulated bank answering. The work is
+//! `crate::cycle`'s; this file chooses the date, shows progress and prints the outcome.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use crate::app;
+use crate::config::Config;
+use crate::cycle::collect::{Planning, plan_and_run};
+
+use super::{algiers_today, instance_name};
+
+/// `tahsil run`: builds the files of `date` (default: the next planned date from today on).
+pub(super) async fn run(
+    config: Config,
+    date: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
+    let settings = crate::cycle::CycleSettings::from_config(&config)?;
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let today = algiers_today();
+    let actor = crate::store::Actor::new("cli");
+    let started = std::time::Instant::now();
+    let date = match date {
+        Some(date) => date,
+        None => match store
+            .planned_dates()
+            .await?
+            .into_iter()
+            .find(|d| *d >= today)
+        {
+            Some(date) => date,
+            None => {
+                println!(
+                    "nothing to run: no collection is planned from {today} on (use --date to plan and run a date)"
+                );
+                store.close().await;
+                return Ok(ExitCode::SUCCESS);
+            }
+        },
+    };
+    let progress = crate::progress::Progress::new();
+    let display = crate::progress::Display::start(&progress);
+    let outcome = plan_and_run(
+        &store,
+        &settings,
+        &actor,
+        date,
+        today,
+        &instance_name(),
+        &progress,
+        |planning| match planning {
+            Planning::Planned(plan) => {
+                if plan.planned > 0 {
+                    display.clear_line();
+                    println!(
+                        "planned {} collections for {date} ({} DZD) in {:.2?}, advance notices recorded",
+                        plan.planned,
+                        plan.amount,
+                        started.elapsed()
+                    );
+                }
+            }
+            Planning::TooLateToNotice { notice_days } => println!(
+                "{date} is less than {notice_days} days away: no new collection can be planned for it (advance notice); running what is planned"
+            ),
+        },
+    )
+    .await?;
+    drop(display);
+    store.close().await;
+    print_run(&outcome.run);
+    println!("done in {:.2?}", started.elapsed());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// What a run did, one file a line.
+fn print_run(summary: &crate::cycle::run::RunSummary) {
+    let r = &summary.recheck;
+    if r.mandate_inactive + r.over_ceiling + r.notice_late > 0 {
+        println!(
+            "cancelled before the run: {} mandate no longer active, {} above the mandate's ceiling, {} notice too late (their lines go to the next date)",
+            r.mandate_inactive, r.over_ceiling, r.notice_late
+        );
+    }
+    if summary.recovered > 0 {
+        println!(
+            "put {} files of an interrupted run in place",
+            summary.recovered
+        );
+    }
+    if summary.files.is_empty() {
+        println!(
+            "run of {}: no new debit to file (already run, or nothing planned)",
+            summary.collection_date
+        );
+    }
+    for file in &summary.files {
+        println!(
+            "{}  {} debits  {} DZD  {}  sha256 {}",
+            file.path.display(),
+            file.transactions,
+            file.control_sum,
+            file.format,
+            file.sha256
+        );
+    }
+}
+
+/// `tahsil import`: applies each report in turn; exit 1 when one was quarantined.
+pub(super) async fn import(
+    config: Config,
+    files: Vec<PathBuf>,
+    today: Option<chrono::NaiveDate>,
+) -> anyhow::Result<ExitCode> {
+    let settings = crate::cycle::CycleSettings::from_config(&config)?;
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let actor = crate::store::Actor::new("cli");
+    let today = today.unwrap_or_else(algiers_today);
+    let mut refused = false;
+    let progress = crate::progress::Progress::new();
+    for (index, file) in files.iter().enumerate() {
+        progress.stage(
+            format!(
+                "importing {}/{}: {}",
+                index + 1,
+                files.len(),
+                file.file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default()
+            ),
+            0,
+        );
+        let display = crate::progress::Display::start(&progress);
+        let outcome =
+            crate::cycle::import::import_file(&store, &settings, &actor, file, None, today).await;
+        drop(display);
+        let outcome = outcome?;
+        refused |= matches!(
+            outcome,
+            crate::cycle::import::ImportOutcome::Quarantined { .. }
+        );
+        println!("{}", outcome.line());
+    }
+    store.close().await;
+    Ok(if refused {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// `tahsil exceptions`: lists the open exceptions, or resolves one with a note.
+pub(super) async fn exceptions(
+    config: Config,
+    resolve: Option<i64>,
+    note: Option<String>,
+) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    if let (Some(id), Some(note)) = (resolve, note) {
+        let resolved = store
+            .resolve_exception(&crate::store::Actor::new("cli"), id, &note)
+            .await?;
+        println!(
+            "exception {} resolved: {}",
+            resolved.id,
+            resolved.resolution.unwrap_or_default()
+        );
+    } else {
+        let open = store.exceptions(true).await?;
+        if open.is_empty() {
+            println!("no open exception");
+        }
+        for e in open {
+            println!(
+                "#{} {} (report {:?}, collection {:?}): {}",
+                e.id, e.kind, e.report_id, e.collection_id, e.detail
+            );
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The simulated bank: answers every debit file in `outbox` with reports in `inbox`, once
+/// or (`watch`) every two seconds until interrupted.
+pub(super) fn bank_sim(
+    config: &Config,
+    outbox: &Path,
+    inbox: &Path,
+    reject_per_mille: u64,
+    return_per_mille: u64,
+    seed: u64,
+    watch: bool,
+) -> anyhow::Result<ExitCode> {
+    if reject_per_mille + return_per_mille > 1000 {
+        anyhow::bail!("--reject-per-mille and --return-per-mille add up to more than 1000");
+    }
+    let sim = crate::cycle::banksim::BankSim {
+        reject_per_mille,
+        return_per_mille,
+        seed,
+        today: algiers_today(),
+        layouts: crate::cycle::CycleSettings::from_config(config)?.layouts,
+    };
+    loop {
+        for path in sim.answer(outbox, inbox)? {
+            println!("wrote {}", path.display());
+        }
+        if !watch {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_secs(2));
+    }
+    Ok(ExitCode::SUCCESS)
+}

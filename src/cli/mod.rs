@@ -1,0 +1,335 @@
+//! The command line (a contract: see product.md). Errors end as one readable line on
+//! standard error and a non-zero exit, never a backtrace.
+//!
+//! This file holds the clap definitions of every command, the dispatch, and what the
+//! commands share (the async runtime, the one-line error, this process's name); each
+//! command group has its own file, with its subcommands beside their handlers. Only this
+//! module prints for people: the rest of the crate returns values and logs with `tracing`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::{Config, LogFormat};
+use crate::{app, telemetry};
+
+mod calendar;
+mod cycle;
+pub mod demo;
+mod files;
+mod notices;
+mod people;
+mod seed;
+mod serve;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "tahsil",
+    version,
+    about = "Automated direct-debit collection for social funds"
+)]
+pub struct Cli {
+    /// Database URL: sqlite://FILE (embedded, the default) or postgres://USER@HOST/DB.
+    #[arg(long, global = true, value_name = "URL")]
+    database_url: Option<String>,
+    /// Configuration file (default: ./tahsil.toml when present).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Log format on standard error: pretty or json.
+    #[arg(long, global = true, value_name = "FORMAT")]
+    log_format: Option<LogFormat>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Serve the API (and later the portal, console, scheduler and workers).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080, or TAHSIL_LISTEN).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Apply database migrations and load default reference data.
+    Migrate,
+    /// Seed a demo fund in an embedded database in DIR and print a summary.
+    Demo {
+        /// Folder for the demo database and its files.
+        #[arg(long, default_value = "tahsil-demo", value_name = "DIR")]
+        dir: PathBuf,
+        /// Number of employers to create.
+        #[arg(long, default_value_t = 200, value_name = "N")]
+        employers: u64,
+        /// Worksites per employer.
+        #[arg(long, default_value_t = 3, value_name = "K")]
+        worksites: u64,
+    },
+    /// Generate realistic employers (worksites, active mandates, a period of declarations)
+    /// in the configured database, for trials and benchmarks.
+    Seed {
+        /// Number of employers to create.
+        #[arg(long, value_name = "N")]
+        employers: u64,
+        /// Worksites per employer.
+        #[arg(long, default_value_t = 3, value_name = "K")]
+        worksites: u64,
+        /// Period declared (default: last month).
+        #[arg(long, value_name = "PERIOD")]
+        period: Option<String>,
+        /// Seed of the generator: the same seed makes the same employers.
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
+    /// Build the collection files for a collection date now (plans it first when the
+    /// advance notice still allows). Without --date: the next date with planned debits.
+    Run {
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: Option<chrono::NaiveDate>,
+    },
+    /// Import bank reports (pain.002, camt.052/053/054, return layouts; detected).
+    Import {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// The day the reports are applied on (default: today, Africa/Algiers).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        today: Option<chrono::NaiveDate>,
+    },
+    /// The simulated bank: answers every debit file in OUTBOX with reports in INBOX.
+    BankSim {
+        #[arg(long, value_name = "DIR")]
+        outbox: PathBuf,
+        #[arg(long, value_name = "DIR")]
+        inbox: PathBuf,
+        /// Debits refused before settlement, per thousand.
+        #[arg(long, default_value_t = 50, value_name = "N")]
+        reject_per_mille: u64,
+        /// Debits returned after settlement, per thousand.
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        return_per_mille: u64,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+        /// Keep answering new files every few seconds until interrupted.
+        #[arg(long)]
+        watch: bool,
+    },
+    /// Exceptions from reconciliation: list them, or resolve one.
+    Exceptions {
+        /// Resolve this exception…
+        #[arg(long, value_name = "ID", requires = "note")]
+        resolve: Option<i64>,
+        /// …with this note (kept in the audit trail).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+    /// The business-day calendar: list it, or add, confirm, shift or remove a holiday.
+    /// A change moves the planned debits that would fall on a closed day, and says which.
+    Calendar {
+        #[command(subcommand)]
+        command: calendar::CalendarCommand,
+    },
+    /// Notices to employers: counts by kind and status; failures for staff; send now.
+    Notices {
+        /// List the notices that failed for good and those waiting for a retry, with
+        /// their error (ids only, no personal data).
+        #[arg(long)]
+        failed: bool,
+        /// Send every pending notice now (TAHSIL_SMTP_URL, else the mail folder), then exit.
+        #[arg(long)]
+        send: bool,
+        /// Put a failed notice back in the queue (after fixing its cause).
+        #[arg(long, value_name = "ID")]
+        requeue: Option<i64>,
+    },
+    /// Bank files: inspect or validate.
+    Files {
+        #[command(subcommand)]
+        command: files::FilesCommand,
+    },
+    /// Account identifiers.
+    Accounts {
+        #[command(subcommand)]
+        command: files::AccountsCommand,
+    },
+    /// People who sign in to the portal and console.
+    Users {
+        #[command(subcommand)]
+        command: people::UsersCommand,
+    },
+    /// API tokens: bank clients' (per institution) and employer users' personal ones.
+    Tokens {
+        #[command(subcommand)]
+        command: people::TokensCommand,
+    },
+}
+
+/// Entry point used by `main`.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {}", one_line(&err));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// An error and its causes on one line: "cannot read X: permission denied".
+fn one_line(err: &anyhow::Error) -> String {
+    err.chain()
+        .map(|e| e.to_string())
+        .collect::<Vec<_>>()
+        .join(": ")
+}
+
+/// The configuration (file, environment, then global flags), then the command.
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let mut config = Config::load(cli.config.as_deref(), |name| std::env::var(name).ok())?;
+    let cli_database_url_given = cli.database_url.is_some();
+    if let Some(url) = cli.database_url {
+        config.database_url = url;
+    }
+    if let Some(format) = cli.log_format {
+        config.log_format = format;
+    }
+    match cli.command {
+        Command::Accounts {
+            command: files::AccountsCommand::Check { id },
+        } => {
+            let banks = app::bank_table(&config)?;
+            Ok(files::accounts_check(&id.join(" "), &banks))
+        }
+        Command::Files {
+            command: files::FilesCommand::Inspect { file, json },
+        } => files::inspect_command(&file, json, &app::institution_layouts(&config)?),
+        Command::Files {
+            command: files::FilesCommand::Validate { file },
+        } => files::validate_command(
+            &file,
+            config.xsd_dir.as_deref(),
+            &app::institution_layouts(&config)?,
+        ),
+        Command::Migrate => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(serve::migrate(config))
+        }
+        Command::Demo {
+            dir,
+            employers,
+            worksites,
+        } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            let explicit_database = cli_database_url_given;
+            runtime()?.block_on(demo::demo(
+                config,
+                dir,
+                employers,
+                worksites,
+                explicit_database,
+            ))
+        }
+        Command::Seed {
+            employers,
+            worksites,
+            period,
+            seed,
+        } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            let period = period.unwrap_or_else(|| previous_month(algiers_today()));
+            runtime()?.block_on(seed::seed(config, employers, worksites, period, seed))
+        }
+        Command::Run { date } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(cycle::run(config, date))
+        }
+        Command::Import { files, today } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(cycle::import(config, files, today))
+        }
+        Command::BankSim {
+            outbox,
+            inbox,
+            reject_per_mille,
+            return_per_mille,
+            seed,
+            watch,
+        } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            cycle::bank_sim(
+                &config,
+                &outbox,
+                &inbox,
+                reject_per_mille,
+                return_per_mille,
+                seed,
+                watch,
+            )
+        }
+        Command::Calendar { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(calendar::calendar(config, command))
+        }
+        Command::Exceptions { resolve, note } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(cycle::exceptions(config, resolve, note))
+        }
+        Command::Users { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(people::users(config, command))
+        }
+        Command::Tokens { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(people::tokens(config, command))
+        }
+        Command::Notices {
+            failed,
+            send,
+            requeue,
+        } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(notices::notices(config, failed, send, requeue))
+        }
+        Command::Serve { listen } => {
+            if let Some(listen) = listen {
+                config.listen = listen;
+            }
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(serve::serve(config))
+        }
+    }
+}
+
+/// The async runtime of the commands that reach the database.
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// This process, for leases and run locks: host and process id.
+fn instance_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_owned())
+        .unwrap_or_else(|_| "host".to_owned());
+    format!("{host}:{}", std::process::id())
+}
+
+/// Today in Africa/Algiers (UTC+1 all year: no daylight saving time).
+fn algiers_today() -> chrono::NaiveDate {
+    (chrono::Utc::now() + chrono::Duration::hours(1)).date_naive()
+}
+
+/// `2026-10` for any day of November 2026: the period a due date in this month collects.
+fn previous_month(today: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
+    let (year, month) = if today.month() == 1 {
+        (today.year() - 1, 12)
+    } else {
+        (today.year(), today.month() - 1)
+    };
+    format!("{year}-{month:02}")
+}
