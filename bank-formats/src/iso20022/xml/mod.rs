@@ -8,7 +8,7 @@
 //! document (or once per chunk when streaming) instead of once per event, and names are
 //! compared as bytes where they lie, so the hot path neither allocates nor re-decodes.
 //! Two deliberate differences from the quick-xml walker it replaced (kept in
-//! `xml_reference.rs` as the tests' oracle): positions count a UTF-8 byte-order mark, and
+//! `reference.rs` as the tests' oracle): positions count a UTF-8 byte-order mark, and
 //! `<!DOCTYPE` is refused as a DTD as soon as it is seen.
 
 use std::cell::Cell;
@@ -1116,7 +1116,6 @@ impl<S: Source> Walker<S> {
 }
 
 #[cfg(test)]
-#[path = "xml_reference.rs"]
 #[allow(dead_code)]
 mod reference;
 
