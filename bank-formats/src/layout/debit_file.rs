@@ -10,7 +10,9 @@ use std::io::Write;
 use chrono::NaiveDate;
 use mandates::Amount;
 
-use super::model::{amount, date, model_error, put, require_fields, require_kind, text};
+use super::model::{
+    amount, date, finish_with_trailer, model_error, put, require_fields, require_kind, text,
+};
 use super::{FileKind, FileTotals, Layout, LayoutError, LayoutWriter, Record, RecordRole, Value};
 
 /// What a debit file's header says about the file as a whole.
@@ -84,12 +86,7 @@ impl<'l, W: Write> DebitFileWriter<'l, W> {
         header: &DebitFileHeader,
         out: W,
     ) -> Result<DebitFileWriter<'l, W>, LayoutError> {
-        require_kind(layout, FileKind::Debit)?;
-        require_fields(
-            layout,
-            layout.detail(),
-            &["end_to_end_id", "account", "amount"],
-        )?;
+        fits_the_model(layout)?;
         let detail_has_date = layout.detail().has_field("collection_date");
         if !detail_has_date && !layout.header().has_field("collection_date") {
             return Err(model_error(
@@ -206,16 +203,7 @@ impl<'l, W: Write> DebitFileWriter<'l, W> {
     /// As [`finish`](DebitFileWriter::finish), also handing back the output (for a
     /// caller that must sync or hash it).
     pub fn finish_into(self) -> Result<(FileTotals, W), LayoutError> {
-        let def = self.writer.layout().trailer();
-        let mut record = Record::new(RecordRole::Trailer);
-        put(
-            &mut record,
-            def,
-            "file_reference",
-            Value::text(&self.file_reference),
-        );
-        let (totals, out) = self.writer.finish_into(&record)?;
-        Ok((totals.into(), out))
+        finish_with_trailer(self.writer, &self.file_reference)
     }
 }
 
@@ -242,12 +230,7 @@ where
 
 /// Reads a debit file whole (checked like any layout file).
 pub fn read_debit_file(layout: &Layout, bytes: &[u8]) -> Result<DebitFile, LayoutError> {
-    require_kind(layout, FileKind::Debit)?;
-    require_fields(
-        layout,
-        layout.detail(),
-        &["end_to_end_id", "account", "amount"],
-    )?;
+    fits_the_model(layout)?;
     let mut header = None;
     let mut instructions = Vec::new();
     let mut totals = FileTotals::default();
@@ -295,4 +278,14 @@ pub fn read_debit_file(layout: &Layout, bytes: &[u8]) -> Result<DebitFile, Layou
         instructions,
         totals,
     })
+}
+
+/// Refuses a layout that is not a debit layout or lacks a detail field the model needs.
+fn fits_the_model(layout: &Layout) -> Result<(), LayoutError> {
+    require_kind(layout, FileKind::Debit)?;
+    require_fields(
+        layout,
+        layout.detail(),
+        &["end_to_end_id", "account", "amount"],
+    )
 }

@@ -3,10 +3,15 @@
 //! layout has it, and reading one back with an error that says where. Knows no particular
 //! layout and no field name beyond the ones it is given.
 
+use std::io::Write;
+
 use chrono::NaiveDate;
 use mandates::Amount;
 
-use super::{FileKind, Layout, LayoutError, Record, RecordDef, Value, WrittenTotals};
+use super::{
+    FileKind, Layout, LayoutError, LayoutWriter, Record, RecordDef, RecordRole, Value,
+    WrittenTotals,
+};
 
 /// The count and control sum of a file (as written, or as checked when read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -77,6 +82,23 @@ pub(super) fn put(record: &mut Record, def: &RecordDef, name: &str, value: Value
     if def.has_field(name) {
         record.set(name, value);
     }
+}
+
+/// Writes the trailer both typed files share (the header's `file_reference`, where the
+/// layout has it; totals computed) and returns the totals and the output.
+pub(super) fn finish_with_trailer<W: Write>(
+    writer: LayoutWriter<'_, W>,
+    file_reference: &str,
+) -> Result<(FileTotals, W), LayoutError> {
+    let mut record = Record::new(RecordRole::Trailer);
+    put(
+        &mut record,
+        writer.layout().trailer(),
+        "file_reference",
+        Value::text(file_reference),
+    );
+    let (totals, out) = writer.finish_into(&record)?;
+    Ok((totals.into(), out))
 }
 
 pub(super) fn text(record: &Record, name: &str) -> String {

@@ -10,7 +10,7 @@ use std::io::{BufRead, Write};
 use chrono::NaiveDate;
 use mandates::Amount;
 
-use super::model::{amount, date, put, require_fields, require_kind, text};
+use super::model::{amount, date, finish_with_trailer, put, require_fields, require_kind, text};
 use super::{
     FileKind, FileTotals, Layout, LayoutError, LayoutWriter, Record, RecordRole, ReturnStatus,
     Value,
@@ -72,12 +72,7 @@ impl<'l, W: Write> ReturnFileWriter<'l, W> {
         header: &ReturnFileHeader,
         out: W,
     ) -> Result<ReturnFileWriter<'l, W>, LayoutError> {
-        require_kind(layout, FileKind::Return)?;
-        require_fields(
-            layout,
-            layout.detail(),
-            &["end_to_end_id", "amount", "status"],
-        )?;
+        fits_the_model(layout)?;
         let mut writer = LayoutWriter::new(layout, out);
         let def = layout.header();
         let mut record = Record::new(RecordRole::Header);
@@ -159,16 +154,7 @@ impl<'l, W: Write> ReturnFileWriter<'l, W> {
 
     /// As [`finish`](ReturnFileWriter::finish), also handing back the output.
     pub fn finish_into(self) -> Result<(FileTotals, W), LayoutError> {
-        let def = self.writer.layout().trailer();
-        let mut record = Record::new(RecordRole::Trailer);
-        put(
-            &mut record,
-            def,
-            "file_reference",
-            Value::text(&self.file_reference),
-        );
-        let (totals, out) = self.writer.finish_into(&record)?;
-        Ok((totals.into(), out))
+        finish_with_trailer(self.writer, &self.file_reference)
     }
 }
 
@@ -216,12 +202,7 @@ pub fn read_return_stream<R: BufRead>(
     reader: R,
     mut on_record: impl FnMut(ReturnRecord) -> Result<(), LayoutError>,
 ) -> Result<(ReturnFileHeader, FileTotals), LayoutError> {
-    require_kind(layout, FileKind::Return)?;
-    require_fields(
-        layout,
-        layout.detail(),
-        &["end_to_end_id", "amount", "status"],
-    )?;
+    fits_the_model(layout)?;
     let mut header: Option<ReturnFileHeader> = None;
     let mut totals = FileTotals::default();
     for record in layout.records(reader) {
@@ -269,4 +250,14 @@ pub fn read_return_stream<R: BufRead>(
     }
     let header = header.ok_or_else(|| LayoutError::File("no header record".into()))?;
     Ok((header, totals))
+}
+
+/// Refuses a layout that is not a return layout or lacks a detail field the model needs.
+fn fits_the_model(layout: &Layout) -> Result<(), LayoutError> {
+    require_kind(layout, FileKind::Return)?;
+    require_fields(
+        layout,
+        layout.detail(),
+        &["end_to_end_id", "amount", "status"],
+    )
 }
