@@ -13,8 +13,11 @@
 //! - [`LayoutWriter`] writes records to any `Write`, computing counts, sums and sequence
 //!   numbers; it never cuts a number or an amount, and cuts text only where the layout
 //!   says `truncate`.
-//! - The typed models ([`DebitInstruction`], [`ReturnRecord`]) sit on top, through
-//!   well-known field names (see `bank-formats/layouts/README.md`).
+//! - The typed models sit on top, through well-known field names (see
+//!   `bank-formats/layouts/README.md`), mapped once each: [`DebitFileWriter`] streams
+//!   [`DebitInstruction`]s into a debit file (the collection run writes through it) and
+//!   [`read_debit_file`] reads them back; [`ReturnFileWriter`] streams [`ReturnRecord`]s
+//!   (the simulated bank) and [`read_return_stream`] reads them.
 //! - [`detect`] recognises a shipped layout from a file's header and [`inspect`] turns
 //!   the file into the generic view `files inspect` prints.
 //!
@@ -22,24 +25,30 @@
 
 mod charset;
 mod codec;
+mod debit_file;
 mod description;
 mod model;
 mod read;
+mod return_file;
 mod shipped;
 mod write;
 
 pub use charset::{fit_text, is_restricted, transliterate_char};
 pub use codec::{DateFormat, Value};
+pub use debit_file::{
+    DebitFile, DebitFileHeader, DebitFileWriter, DebitInstruction, read_debit_file,
+    write_debit_file,
+};
 pub use description::{
     Charset, CountOf, Encoding, FieldDef, FieldKind, FileKind, Layout, LineEnding, RecordDef,
     RecordRole, ReturnCodeDef, ReturnStatus,
 };
-pub use model::{
-    DebitFile, DebitFileHeader, DebitInstruction, FileTotals, ReturnFile, ReturnFileHeader,
-    ReturnRecord, read_debit_file, read_return_file, read_return_stream, write_debit_file,
-    write_return_file,
-};
+pub use model::FileTotals;
 pub use read::RecordReader;
+pub use return_file::{
+    ReturnFile, ReturnFileHeader, ReturnFileWriter, ReturnRecord, read_return_file,
+    read_return_stream, write_return_file,
+};
 pub use shipped::{
     InspectedTransaction, LayoutInspection, detect, detect_among, inspect, shipped, shipped_layout,
 };

@@ -1,4 +1,7 @@
-//! Write → read gives back the same model, for every shipped layout.
+//! Write → read gives back the same model, for every shipped layout; and the typed
+//! streaming writers write the very bytes the generic records mapped by hand wrote (the
+//! collection run's and the simulated bank's way before they wrote through the typed
+//! models).
 #![allow(clippy::unwrap_used)]
 
 mod layout_support;
@@ -179,6 +182,140 @@ fn check_return_round_trip(layout: &Layout, header: &ReturnFileHeader, records: 
     }
 }
 
+/// A debit file as the collection run wrote it before `DebitFileWriter`: well-known
+/// fields set by hand on generic records, where the layout has them.
+fn debit_file_by_hand(
+    layout: &Layout,
+    header: &DebitFileHeader,
+    instructions: &[DebitInstruction],
+) -> (Vec<u8>, WrittenTotals) {
+    let mut out = Vec::new();
+    let mut writer = LayoutWriter::new(layout, &mut out);
+    let def = layout.header();
+    let mut record = Record::new(RecordRole::Header);
+    let mut set = |name: &str, value: Value| {
+        if def.has_field(name) {
+            record.set(name, value);
+        }
+    };
+    set("file_reference", Value::text(&header.file_reference));
+    set("creation_date", Value::Date(header.creation_date));
+    set("collection_date", Value::Date(header.collection_date));
+    set("creditor_account", Value::digits(&header.creditor_account));
+    set("creditor_id", Value::text(&header.creditor_id));
+    set("creditor_name", Value::text(&header.creditor_name));
+    set("currency", Value::text("DZD"));
+    writer.write_header(&record).unwrap();
+    let def = layout.detail();
+    for instruction in instructions {
+        let mut record = Record::new(RecordRole::Detail);
+        let mut set = |name: &str, value: Value| {
+            if def.has_field(name) {
+                record.set(name, value);
+            }
+        };
+        set("account", Value::digits(&instruction.account_digits));
+        set("debtor_name", Value::text(&instruction.debtor_name));
+        set("amount", Value::Amount(instruction.amount));
+        set("end_to_end_id", Value::text(&instruction.end_to_end_id));
+        set(
+            "mandate_reference",
+            Value::text(&instruction.mandate_reference),
+        );
+        set("collection_date", Value::Date(header.collection_date));
+        writer.write_detail(&record).unwrap();
+    }
+    let trailer = Record::new(RecordRole::Trailer)
+        .with("file_reference", Value::text(&header.file_reference));
+    let totals = writer.finish(&trailer).unwrap();
+    (out, totals)
+}
+
+/// Streams the same instructions through `DebitFileWriter`, one at a time, and checks
+/// the bytes and totals against [`debit_file_by_hand`].
+fn check_debit_writer_matches_the_hand_mapping(
+    name: &str,
+    header: &DebitFileHeader,
+    instructions: &[DebitInstruction],
+) {
+    let layout = shipped_layout(name).unwrap();
+    let (by_hand, hand_totals) = debit_file_by_hand(layout, header, instructions);
+    let mut writer = DebitFileWriter::new(layout, header, Vec::new()).unwrap();
+    for instruction in instructions {
+        writer.add(instruction).unwrap();
+    }
+    let (totals, typed) = writer.finish_into().unwrap();
+    assert_eq!(typed, by_hand, "{name}: the typed writer changed the bytes");
+    assert_eq!(totals.count, hand_totals.details);
+    assert_eq!(totals.total, hand_totals.control_sum);
+}
+
+/// A return file as the simulated bank wrote it before `ReturnFileWriter`: every
+/// well-known field set by hand, the return code only when there is one.
+fn return_file_by_hand(
+    layout: &Layout,
+    header: &ReturnFileHeader,
+    records: &[ReturnRecord],
+) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut writer = LayoutWriter::new(layout, &mut out);
+    writer
+        .write_header(
+            &Record::new(RecordRole::Header)
+                .with("file_reference", Value::text(&header.file_reference))
+                .with(
+                    "original_file_reference",
+                    Value::text(&header.original_file_reference),
+                )
+                .with("creation_date", Value::Date(header.creation_date)),
+        )
+        .unwrap();
+    for item in records {
+        let status = layout.code_for_status(item.status).unwrap();
+        let mut record = Record::new(RecordRole::Detail)
+            .with("account", Value::digits(&item.account_digits))
+            .with("amount", Value::Amount(item.amount))
+            .with("end_to_end_id", Value::text(&item.end_to_end_id))
+            .with("status", Value::text(status))
+            .with("date", Value::Date(item.date))
+            .with(
+                "mandate_reference",
+                Value::text(item.mandate_reference.clone().unwrap_or_default()),
+            );
+        if !item.return_code.is_empty() {
+            record.set("return_code", Value::text(&item.return_code));
+        }
+        writer.write_detail(&record).unwrap();
+    }
+    writer
+        .finish(
+            &Record::new(RecordRole::Trailer)
+                .with("file_reference", Value::text(&header.file_reference)),
+        )
+        .unwrap();
+    out
+}
+
+fn check_return_writer_matches_the_hand_mapping(
+    layout: &Layout,
+    header: &ReturnFileHeader,
+    records: &[ReturnRecord],
+) {
+    let by_hand = return_file_by_hand(layout, header, records);
+    let mut writer = ReturnFileWriter::new(layout, header, Vec::new()).unwrap();
+    for record in records {
+        writer.add(record).unwrap();
+    }
+    let (totals, typed) = writer.finish_into().unwrap();
+    assert_eq!(
+        typed,
+        by_hand,
+        "{}: the typed writer changed the bytes",
+        layout.name()
+    );
+    assert_eq!(totals.count, records.len() as u64);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(64))]
 
@@ -212,5 +349,23 @@ proptest! {
         let mut again = Vec::new();
         layout.write_file(&file, &mut again).unwrap();
         prop_assert_eq!(again, bytes);
+    }
+
+    /// The collection run's debit files (one collection date per file) are the bytes
+    /// the hand-mapped records gave, in both debit layouts.
+    #[test]
+    fn the_debit_file_writer_writes_the_bytes_of_the_hand_mapped_records((header, instructions) in debit_case(false)) {
+        check_debit_writer_matches_the_hand_mapping("postal-ccp-debit", &header, &instructions);
+        check_debit_writer_matches_the_hand_mapping("interbank-debit", &header, &instructions);
+    }
+
+    /// The simulated bank's return files are the bytes the hand-mapped records gave.
+    #[test]
+    fn the_return_file_writer_writes_the_bytes_of_the_hand_mapped_records(
+        (postal_header, postal) in return_case(shipped_layout("postal-ccp-return").unwrap()),
+        (interbank_header, interbank) in return_case(shipped_layout("interbank-return").unwrap()),
+    ) {
+        check_return_writer_matches_the_hand_mapping(shipped_layout("postal-ccp-return").unwrap(), &postal_header, &postal);
+        check_return_writer_matches_the_hand_mapping(shipped_layout("interbank-return").unwrap(), &interbank_header, &interbank);
     }
 }

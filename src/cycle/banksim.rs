@@ -12,7 +12,9 @@ use bank_formats::iso20022::{
     Camt054Writer, Entry, EntryTransaction, PaymentStatus, StatusReport, TransactionStatus,
     read_pain008_slice, write_pain002,
 };
-use bank_formats::layout::{Layout, LayoutWriter, Record, RecordRole, ReturnStatus, Value};
+use bank_formats::layout::{
+    Layout, ReturnFileHeader, ReturnFileWriter, ReturnRecord, ReturnStatus, read_debit_file,
+};
 use bank_formats::reasons::ReasonCategory;
 use chrono::{NaiveDate, NaiveDateTime};
 use mandates::Amount;
@@ -118,62 +120,44 @@ impl BankSim {
             .find(|l| l.name() == return_name)
             .or_else(|| bank_formats::layout::shipped_layout(&return_name))
             .with_context(|| format!("no return layout {return_name} for {}", layout.name()))?;
-        let file = layout.read(bytes)?;
-        let file_reference = file
-            .header
-            .text("file_reference")
-            .unwrap_or_default()
-            .to_owned();
+        let debits = read_debit_file(layout, bytes)?;
         let mut out = Vec::new();
-        let mut writer = LayoutWriter::new(returns, &mut out);
-        let own_reference = format!("SIM-{stem}");
-        writer.write_header(
-            &Record::new(RecordRole::Header)
-                .with("file_reference", Value::text(&own_reference))
-                .with("original_file_reference", Value::text(&file_reference))
-                .with("creation_date", Value::Date(self.today)),
+        let mut writer = ReturnFileWriter::new(
+            returns,
+            &ReturnFileHeader {
+                file_reference: format!("SIM-{stem}"),
+                original_file_reference: debits.header.file_reference,
+                creation_date: self.today,
+            },
+            &mut out,
         )?;
-        for detail in &file.details {
-            let e2e = detail.text("end_to_end_id").unwrap_or_default().to_owned();
-            let (status, code) = match self.fate(&e2e) {
+        for debit in debits.instructions {
+            let (status, category) = match self.fate(&debit.end_to_end_id) {
                 Fate::Settled => (ReturnStatus::Accepted, None),
                 Fate::Rejected(c) => (ReturnStatus::Rejected, Some(c)),
                 Fate::Returned(c) => (ReturnStatus::Returned, Some(c)),
             };
-            let status_code = returns
-                .code_for_status(status)
-                .with_context(|| format!("{return_name} has no code for {}", status.as_str()))?;
-            let mut record = Record::new(RecordRole::Detail)
-                .with(
-                    "account",
-                    Value::digits(detail.text("account").unwrap_or_default()),
-                )
-                .with(
-                    "amount",
-                    Value::Amount(detail.amount("amount").unwrap_or(Amount::ZERO)),
-                )
-                .with("end_to_end_id", Value::text(&e2e))
-                .with("status", Value::text(status_code))
-                .with("date", Value::Date(self.today))
-                .with(
-                    "mandate_reference",
-                    Value::text(detail.text("mandate_reference").unwrap_or_default()),
-                );
-            if let Some(category) = code {
-                let code = returns
-                    .return_codes()
-                    .iter()
-                    .find(|r| r.category == category)
-                    .or_else(|| returns.return_codes().last())
-                    .map(|r| r.code.clone())
-                    .unwrap_or_default();
-                record.set("return_code", Value::text(code));
-            }
-            writer.write_detail(&record)?;
+            let return_code = category
+                .and_then(|category| {
+                    returns
+                        .return_codes()
+                        .iter()
+                        .find(|r| r.category == category)
+                        .or_else(|| returns.return_codes().last())
+                })
+                .map(|r| r.code.clone())
+                .unwrap_or_default();
+            writer.add(&ReturnRecord {
+                end_to_end_id: debit.end_to_end_id,
+                account_digits: debit.account_digits,
+                amount: debit.amount,
+                status,
+                return_code,
+                date: self.today,
+                mandate_reference: Some(debit.mandate_reference),
+            })?;
         }
-        writer.finish(
-            &Record::new(RecordRole::Trailer).with("file_reference", Value::text(&own_reference)),
-        )?;
+        writer.finish()?;
         Ok(vec![(format!("{stem}-return.txt"), out)])
     }
 

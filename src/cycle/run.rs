@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use bank_formats::iso20022::{
     AccountIdentifier, Agent, DirectDebit, GroupHeader, Pain008Writer, PaymentInfo, SequenceType,
 };
-use bank_formats::layout::{LayoutWriter, Record, RecordRole, Value};
+use bank_formats::layout::{DebitFileHeader, DebitFileWriter, DebitInstruction};
 use chrono::{NaiveDate, NaiveDateTime};
 use mandates::Amount;
 use serde::Serialize;
@@ -334,7 +334,7 @@ async fn write_file(
 
 enum Output {
     Iso(Box<Pain008Writer<HashingWriter<BufWriter<File>>>>),
-    Layout(Box<LayoutWriter<'static, HashingWriter<BufWriter<File>>>>),
+    Layout(Box<DebitFileWriter<'static, HashingWriter<BufWriter<File>>>>),
 }
 
 /// One file being written under its temporary name.
@@ -350,7 +350,6 @@ struct FileBuilder {
     payment_prefix: String,
     date: NaiveDate,
     settings_creditor: super::Creditor,
-    layout_detail: Option<bank_formats::layout::RecordDef>,
 }
 
 impl FileBuilder {
@@ -378,25 +377,18 @@ impl FileBuilder {
                     initiating_party: creditor.name.clone(),
                 },
             )?)),
-            DebitFormat::Layout(layout) => {
-                let mut writer = LayoutWriter::new(layout, out);
-                let def = layout.header();
-                let mut header = Record::new(RecordRole::Header);
-                let mut set = |name: &str, value: Value| {
-                    if def.has_field(name) {
-                        header.set(name, value);
-                    }
-                };
-                set("file_reference", Value::text(&plan.message_id));
-                set("creation_date", Value::Date(plan.created_at.date()));
-                set("collection_date", Value::Date(date));
-                set("creditor_account", Value::digits(creditor.account.digits()));
-                set("creditor_id", Value::text(&creditor.id));
-                set("creditor_name", Value::text(&creditor.name));
-                set("currency", Value::text("DZD"));
-                writer.write_header(&header)?;
-                Output::Layout(Box::new(writer))
-            }
+            DebitFormat::Layout(layout) => Output::Layout(Box::new(DebitFileWriter::new(
+                layout,
+                &DebitFileHeader {
+                    file_reference: plan.message_id.clone(),
+                    creation_date: plan.created_at.date(),
+                    collection_date: date,
+                    creditor_name: creditor.name.clone(),
+                    creditor_account: creditor.account.digits().to_owned(),
+                    creditor_id: creditor.id.clone(),
+                },
+                out,
+            )?)),
         };
         Ok(FileBuilder {
             output,
@@ -408,10 +400,6 @@ impl FileBuilder {
             payment_prefix: plan.message_id.clone(),
             date,
             settings_creditor: creditor.clone(),
-            layout_detail: match institution.format {
-                DebitFormat::Layout(layout) => Some(layout.detail().clone()),
-                DebitFormat::Iso(..) => None,
-            },
         })
     }
 
@@ -466,22 +454,14 @@ impl FileBuilder {
                     remittance: remittance(detail, self.date),
                 })?;
             }
-            Output::Layout(writer) => {
-                let def = self.layout_detail.as_ref();
-                let mut record = Record::new(RecordRole::Detail);
-                let mut set = |name: &str, value: Value| {
-                    if def.is_some_and(|d| d.has_field(name)) {
-                        record.set(name, value);
-                    }
-                };
-                set("account", Value::digits(detail.account.digits()));
-                set("debtor_name", Value::text(&detail.debtor_name));
-                set("amount", Value::Amount(detail.amount));
-                set("end_to_end_id", Value::text(&detail.end_to_end_id));
-                set("mandate_reference", Value::text(&detail.mandate_reference));
-                set("collection_date", Value::Date(self.date));
-                writer.write_detail(&record)?;
-            }
+            Output::Layout(writer) => writer.add(&DebitInstruction {
+                end_to_end_id: detail.end_to_end_id.clone(),
+                account_digits: detail.account.digits().to_owned(),
+                debtor_name: detail.debtor_name.clone(),
+                amount: detail.amount,
+                mandate_reference: detail.mandate_reference.clone(),
+                collection_date: self.date,
+            })?,
         }
         Ok(())
     }
@@ -504,11 +484,20 @@ impl FileBuilder {
         let hashing = match self.output {
             Output::Iso(writer) => (*writer).finish()?,
             Output::Layout(writer) => {
-                let trailer = Record::new(RecordRole::Trailer)
-                    .with("file_reference", Value::text(&self.new_file.message_id));
-                // The layout writer owns its output; it hands it back through `finish`
-                // only as totals, so it writes through to the hashing writer we keep.
-                return finish_layout(*writer, trailer, self.new_file, self.path);
+                // The trailer's count and sum are computed from what was written.
+                let (totals, hashing) = (*writer).finish_into()?;
+                let new_file = &self.new_file;
+                if totals.count != new_file.transactions || totals.total != new_file.control_sum {
+                    bail!(
+                        "{}: wrote {} debits for {} but planned {} for {}",
+                        new_file.file_name,
+                        totals.count,
+                        totals.total,
+                        new_file.transactions,
+                        new_file.control_sum
+                    );
+                }
+                hashing
             }
         };
         let (buffered, sha256, size) = hashing.finish();
@@ -517,30 +506,6 @@ impl FileBuilder {
         self.new_file.size_bytes = size;
         Ok((self.new_file, self.path))
     }
-}
-
-fn finish_layout(
-    writer: LayoutWriter<'static, HashingWriter<BufWriter<File>>>,
-    trailer: Record,
-    mut new_file: NewBankFile,
-    path: PathBuf,
-) -> anyhow::Result<(NewBankFile, PathBuf)> {
-    let (totals, hashing) = writer.finish_into(&trailer)?;
-    if totals.details != new_file.transactions || totals.control_sum != new_file.control_sum {
-        bail!(
-            "{}: wrote {} debits for {} but planned {} for {}",
-            new_file.file_name,
-            totals.details,
-            totals.control_sum,
-            new_file.transactions,
-            new_file.control_sum
-        );
-    }
-    let (buffered, sha256, size) = hashing.finish();
-    exchange::sync_temporary(buffered)?;
-    new_file.sha256 = sha256;
-    new_file.size_bytes = size;
-    Ok((new_file, path))
 }
 
 /// (sequence type, first id, last id, count) per block, as `record_files` checks them.

@@ -67,6 +67,11 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
         }
     }
 
+    /// The layout being written.
+    pub fn layout(&self) -> &'l Layout {
+        self.layout
+    }
+
     pub fn write_header(&mut self, record: &Record) -> Result<(), LayoutError> {
         if self.state != State::Start {
             return Err(order_error("header", "the header is written once, first"));

@@ -7,7 +7,8 @@ use std::io::BufRead;
 use quick_xml::events::Event;
 use quick_xml::{Reader, XmlVersion};
 
-use super::{MAX_DEPTH, Position, Step, XmlError};
+use super::error::MAX_DEPTH;
+use super::{Position, Step, XmlError};
 
 /// Where events come from: a buffered reader (any `BufRead`, constant memory) or a
 /// byte slice already in memory (no copying: about twice as fast).

@@ -1,0 +1,67 @@
+//! What can go wrong reading XML, and where: [`Position`] (byte offset, and the line when the
+//! document is in memory) and [`XmlError`]. Knows nothing of how documents are read.
+
+use std::fmt;
+
+/// Where in a document: the byte offset, and the 1-based line when the document is in
+/// memory (counting lines through a streamed `BufRead` would mean keeping what was read).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Position {
+    pub byte: u64,
+    pub line: Option<u64>,
+}
+
+impl fmt::Display for Position {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line} (byte {})", self.byte),
+            None => write!(f, "byte {}", self.byte),
+        }
+    }
+}
+
+/// Why an XML document could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum XmlError {
+    #[error("at {position}: the XML is malformed: {message}")]
+    Malformed { position: Position, message: String },
+    #[error("at {position}: DTDs (<!DOCTYPE …>) are refused in bank files")]
+    Dtd { position: Position },
+    #[error(
+        "at {position}: entity &{name}; is refused (only &amp; &lt; &gt; &apos; &quot; and character references are allowed)"
+    )]
+    Entity { position: Position, name: String },
+    #[error("at {position}: elements are nested deeper than {MAX_DEPTH} levels")]
+    TooDeep { position: Position },
+    #[error("at {position}: the document ends before its root element is closed")]
+    Truncated { position: Position },
+    #[error("at {position}: {message}")]
+    Content { position: Position, message: String },
+}
+
+impl XmlError {
+    pub(super) fn set_line(&mut self, line: Option<u64>) {
+        match self {
+            XmlError::Malformed { position, .. }
+            | XmlError::Dtd { position }
+            | XmlError::Entity { position, .. }
+            | XmlError::TooDeep { position }
+            | XmlError::Truncated { position }
+            | XmlError::Content { position, .. } => position.line = line,
+        }
+    }
+
+    pub fn position(&self) -> Position {
+        match self {
+            XmlError::Malformed { position, .. }
+            | XmlError::Dtd { position }
+            | XmlError::Entity { position, .. }
+            | XmlError::TooDeep { position }
+            | XmlError::Truncated { position }
+            | XmlError::Content { position, .. } => *position,
+        }
+    }
+}
+
+/// How deep elements may nest before a document is refused.
+pub(super) const MAX_DEPTH: usize = 64;
