@@ -1,10 +1,10 @@
 //! Browser tests: headless Chromium, driven through chromedriver (WebDriver, `fantoccini`),
-//! against the real server on an ephemeral port. They replay the flows of `web_pages.rs`
-//! as a person does them — typing, ticking, choosing a file, clicking — and assert on what
-//! the page shows. Each flow keeps a screenshot under `<target>/screenshots/<flow>.png`.
+//! against the real server on an ephemeral port. They replay the flows of `portal/mod.rs`,
+//! `console/exceptions.rs` and `i18n.rs` as a person does them — typing, ticking, choosing
+//! a file, clicking — and assert on what the page shows. Each flow keeps a screenshot under `<target>/screenshots/<flow>.png`.
 //!
 //! SQLite only: what the browser adds (HTML forms, validation, the file input, layout and
-//! direction) does not depend on the database, and `web_pages.rs` runs the same flows over
+//! direction) does not depend on the database, and the `web` tests run the same flows over
 //! HTTP on both databases.
 //!
 //! Each test starts its own chromedriver (a free port, its own process group) and Chromium
@@ -24,9 +24,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use tahsil::store::{Actor, Role};
 
-use crate::harness::{TestDb, in_ci};
-use crate::store::employer_with_worksites;
-use crate::web::{PASSWORD, WebApp, add_user};
+use crate::harness::fixtures::{add_user, employer_with_worksites};
+use crate::harness::{PASSWORD, TestDb, WebApp, in_ci};
 
 // Generous: the suite runs these beside every other test on a shared 2-core machine.
 const WAIT: Duration = Duration::from_secs(30);

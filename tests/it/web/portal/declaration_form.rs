@@ -7,11 +7,8 @@ use reqwest::StatusCode;
 use tahsil::store::{Actor, Role};
 
 use crate::both_backends;
-use crate::cycle::signed_mandate;
-use crate::harness::TestDb;
-use crate::store::employer_with_worksites;
-use crate::web::{Browser, WebApp, add_user};
-use crate::web_employer_api::d;
+use crate::harness::fixtures::{add_user, d, employer_with_worksites, signed_mandate};
+use crate::harness::{Browser, TestDb, WebApp};
 
 /// The form's fields for rows `(code, headcount, wage bill, bad-weather base)`, as the
 /// page posts them (`code.N` hidden, then the three inputs of row N).

@@ -1,238 +1,62 @@
-//! The pages over real HTTP, on both databases: the employer's whole path (mandate with
-//! key check and consent, CSV declaration with every error at once, the upcoming debit),
-//! the finance console (audited exception resolution), languages, and the role × endpoint
-//! matrix: every forbidden access is refused and changes nothing.
+//! Who may do what, over real HTTP on both databases: a form without this visitor's CSRF
+//! token is refused, and the role × endpoint matrix — every forbidden access (another
+//! employer's ids, staff pages for employer users, portal pages for staff, anything for
+//! nobody signed in) is refused and changes nothing.
 
 use chrono::NaiveDate;
 use reqwest::StatusCode;
-use sha2::{Digest, Sha256};
 use tahsil::store::{Actor, Role};
 
 use crate::both_backends;
-use crate::harness::TestDb;
-use crate::store::employer_with_worksites;
-use crate::web::{WebApp, add_user, get_text, upload_csv};
-
-fn french(app: &WebApp) -> reqwest::header::HeaderMap {
-    let _ = app;
-    let mut headers = reqwest::header::HeaderMap::new();
-    headers.insert("accept-language", "fr-DZ,fr;q=0.9".parse().unwrap());
-    headers
-}
+use crate::harness::fixtures::{add_user, employer_with_worksites, planned};
+use crate::harness::{PASSWORD, TestDb, WebApp, csrf_of, get_text, upload_csv};
 
 both_backends!(
-    an_employer_signs_a_mandate_declares_by_csv_and_sees_the_upcoming_debit,
+    a_form_without_the_right_csrf_token_is_refused,
     |db: TestDb| async move {
         let app = WebApp::spawn(&db).await;
-        let a = employer_with_worksites(&app.store, "16000001", &["W1", "W2"]).await;
-        let user = add_user(&app.store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
-        let browser = app.signed_in("gerant@a.dz").await;
-        browser
-            .post("/language", &[("lang", "fr"), ("back", "/")])
-            .await;
-
-        let (status, _, location) = browser
-            .post("/language", &[("lang", "fr"), ("back", "/portal")])
-            .await;
-        assert_eq!(
-            (status, location.as_deref()),
-            (StatusCode::SEE_OTHER, Some("/portal"))
-        );
-        let response = browser.client.get(app.url("/portal")).send().await.unwrap();
-        assert_eq!(
-            response.headers()["location"],
-            format!("/portal/{a}").as_str()
-        );
-        let (status, page) = browser.get(&format!("/portal/{a}")).await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("Aucun prélèvement prévu"), "{page}");
-        assert!(page.contains("Aucun mandat actif"));
-
-        // The key is checked: a wrong key is refused with the reason, nothing recorded.
-        let (status, page, _) = browser
-            .post(
-                &format!("/portal/{a}/mandate"),
-                &[("account", "004 00174 4010010504 87")],
-            )
-            .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(page.contains("id=\"error\""), "{page}");
-        assert!(app.store.list_mandates(a).await.unwrap().is_empty());
-        let (status, _, _) = browser
-            .post(
-                &format!("/portal/{a}/mandate"),
-                &[("account", "004 00174 4010010504 86")],
-            )
-            .await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        let (_, page) = browser.get(&format!("/portal/{a}/mandate")).await;
-        let mandate = app.store.list_mandates(a).await.unwrap().remove(0);
-        assert_eq!(mandate.status, "pending");
-        let bank = mandate.bank_name.clone().unwrap();
-        assert!(
-            page.contains(&format!("id=\"pending-bank\">{bank}<")),
-            "bank named: {page}"
-        );
-        assert!(
-            page.contains("****************0486") && !page.contains("4010010504"),
-            "masked"
-        );
-        // Signing needs the consent box ticked.
-        let sign = format!("/portal/{a}/mandate/{}/sign", mandate.id);
-        let (status, _, _) = browser
-            .post(&sign, &[("signer", "Karim Benali, gérant")])
-            .await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        let (status, _, _) = browser
-            .post(
-                &sign,
-                &[("consent", "yes"), ("signer", "Karim Benali, gérant")],
-            )
-            .await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        let signed = app.store.mandate(mandate.id).await.unwrap();
-        assert_eq!(signed.status, "active");
-        assert_eq!(
-            signed.signed_by.as_deref(),
-            Some(format!("Karim Benali, gérant (user {user})").as_str())
-        );
-        assert_eq!(signed.signature_ip.as_deref(), Some("127.0.0.1"));
-        assert_eq!(signed.consent_version.as_deref(), Some("2026-01-fr"));
-        let shown = tahsil::web::consent_text("fr", "SARL Bâtiment du Sud", &signed).unwrap();
-        assert_eq!(
-            signed.consent_text_sha256.as_deref(),
-            Some(hex::encode(Sha256::digest(shown.as_bytes())).as_str())
-        );
-
-        // A CSV with one bad line: every problem shown, nothing recorded.
-        let bad = "code;effectif;masse_salariale;intemperies\nW1;12;1 250 000,00;600 000\nW2;douze;80000,5;0\n";
-        let (status, page, _) = upload_csv(&browser, &app, a, "2026-10", bad).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(
-            page.contains("Ligne 3, champ effectif (headcount) : « douze » n"),
-            "the line and field, in French: {page}"
-        );
-        assert!(
-            app.store.list_declarations(a).await.unwrap().is_empty(),
-            "nothing half-imported"
-        );
-        let good = bad.replace("douze", "12");
-        let (status, _, _) = upload_csv(&browser, &app, a, "2026-10", &good).await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        let declarations = app.store.list_declarations(a).await.unwrap();
-        assert_eq!(declarations.len(), 1);
-        assert_eq!(declarations[0].lines.len(), 2);
-        assert_eq!(declarations[0].lines[0].wage_bill.centimes(), 125_000_000);
-        assert_eq!(declarations[0].lines[1].wage_bill.centimes(), 8_000_050);
-
-        // The amount owed, then the planned debit, with the per-worksite breakdown.
-        let total = tahsil::web::format_money(declarations[0].total, "fr").unwrap();
-        let (_, page) = browser.get(&format!("/portal/{a}")).await;
-        assert!(page.contains(&total), "{total} in {page}");
-        app.store
-            .plan_collections(
-                &Actor::new("test"),
-                NaiveDate::from_ymd_opt(2099, 1, 15).unwrap(),
-                NaiveDate::from_ymd_opt(2099, 1, 1).unwrap(),
-            )
-            .await
-            .unwrap();
-        let (_, page) = browser.get(&format!("/portal/{a}")).await;
-        assert!(
-            page.contains("id=\"upcoming-date\"><bdi>2099-01-15</bdi>"),
-            "{page}"
-        );
-        assert!(page.contains(&total));
-        for line in &declarations[0].lines {
-            assert!(page.contains(&tahsil::web::format_money(line.total, "fr").unwrap()));
-            assert!(page.contains(&line.worksite_code));
-        }
-        let (status, page) = browser.get(&format!("/portal/{a}/history")).await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("2099-01-15") && page.contains("Prévu"));
-    }
-);
-
-both_backends!(
-    finance_staff_resolve_exceptions_with_an_audited_note,
-    |db: TestDb| async move {
-        let app = WebApp::spawn(&db).await;
-        let finance = add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO exceptions (kind, detail, status, created_at) \
-             VALUES ('unmatched', 'E2E T1 not sent by us', 'open', '2026-12-15T10:00:00Z') RETURNING id",
-        )
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
-        let browser = app.signed_in("finance@fund.dz").await;
-        let (status, page) = browser.get("/console").await;
-        assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("id=\"open-exceptions\">1<"), "{page}");
-        let (_, page) = browser.get("/console/exceptions").await;
-        assert!(page.contains("E2E T1 not sent by us"));
-        let resolve = format!("/console/exceptions/{id}/resolve");
-        let (status, _, _) = browser.post(&resolve, &[("resolution", "  ")]).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        let (status, _, _) = browser
-            .post(&resolve, &[("resolution", "Bank confirmed a test item")])
-            .await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        let resolved = app.store.exceptions(false).await.unwrap().remove(0);
-        assert_eq!(resolved.status, "resolved");
-        assert_eq!(resolved.resolved_by, Some(format!("user:{finance}")));
-        let trail = app.store.audit_trail("exception", id).await.unwrap();
-        assert_eq!(trail.len(), 1);
-        assert_eq!(trail[0].actor, format!("user:{finance}"));
-        let (status, _, _) = browser.post(&resolve, &[("resolution", "again")]).await;
-        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "already resolved");
-        for path in ["/console/files", "/console/quarantine"] {
-            let (status, _) = browser.get(path).await;
-            assert_eq!(status, StatusCode::OK, "{path}");
-        }
-    }
-);
-
-both_backends!(
-    pages_are_arabic_right_to_left_or_french_by_preference_then_browser,
-    |db: TestDb| async move {
-        let app = WebApp::spawn(&db).await;
+        add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
         let client = app.browser();
-        let (_, page) = get_text(&client, &app.url("/login")).await;
-        assert!(
-            page.contains("<html lang=\"ar\" dir=\"rtl\">"),
-            "Arabic by default"
-        );
-        assert!(page.contains("تسجيل الدخول"));
-        assert!(page.contains("id=\"switch-language\" lang=\"fr\">Français<"));
+        // No token at all, then a token that is not this visitor's.
         let response = client
-            .get(app.url("/login"))
-            .headers(french(&app))
+            .post(app.url("/login"))
+            .form(&[("email", "finance@fund.dz"), ("password", PASSWORD)])
             .send()
             .await
             .unwrap();
-        let page = response.text().await.unwrap();
-        assert!(page.contains("<html lang=\"fr\" dir=\"ltr\">"));
-        assert!(page.contains("Se connecter"));
-
-        // A signed-in user's choice wins over the browser's.
-        add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let (_, page) = get_text(&client, &app.url("/login")).await;
+        let mut wrong = csrf_of(&page);
+        wrong.replace_range(0..1, if wrong.starts_with('A') { "B" } else { "A" });
+        let response = client
+            .post(app.url("/login"))
+            .form(&[
+                ("csrf", wrong.as_str()),
+                ("email", "finance@fund.dz"),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        // Signed in, a form posted with the pre-sign-in token is refused too.
         let browser = app.signed_in("finance@fund.dz").await;
-        browser
-            .post("/language", &[("lang", "ar"), ("back", "/console")])
-            .await;
         let response = browser
             .client
-            .get(app.url("/console"))
-            .headers(french(&app))
+            .post(app.url("/language"))
+            .form(&[
+                ("csrf", csrf_of(&page).as_str()),
+                ("lang", "fr"),
+                ("back", "/"),
+            ])
             .send()
             .await
             .unwrap();
-        let page = response.text().await.unwrap();
-        assert!(
-            page.contains("dir=\"rtl\"") && page.contains("وحدة المالية"),
-            "{page}"
-        );
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+        let (status, _, _) = browser
+            .post("/language", &[("lang", "fr"), ("back", "/console")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
     }
 );
 
@@ -257,7 +81,7 @@ both_backends!(
     |db: TestDb| async move {
         let app = WebApp::spawn(&db).await;
         // Files for the console download.
-        crate::run::planned(&app.store, 5).await;
+        planned(&app.store, 5).await;
         tahsil::cycle::run::run_date(
             &app.store,
             &app.settings,
@@ -559,7 +383,7 @@ both_backends!(
         );
         assert_eq!(app.store.exceptions(true).await.unwrap().len(), 1);
 
-        crate::web_disputes::matrix(
+        crate::web::disputes::matrix(
             &app,
             (a, b),
             &accountant,

@@ -1,19 +1,16 @@
-//! Test harness: a fresh database per test, on SQLite and on PostgreSQL, and the service
-//! spawned on port 0.
+//! Databases for tests: a fresh one per test, on SQLite and on PostgreSQL.
 //!
 //! PostgreSQL comes from `TAHSIL_TEST_POSTGRES_URL` (default
 //! `postgres://postgres@127.0.0.1:5432/postgres`); each test creates its own database and
 //! drops it afterwards. When PostgreSQL is unreachable the PostgreSQL half of each test is
 //! skipped with a printed reason — except under CI (`CI=true`), where that is a failure.
 
-use std::net::SocketAddr;
+use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Once};
 
 use sqlx::{Connection, Executor, PgConnection};
 use tahsil::crypto::AccountCipher;
 use tahsil::store::Store;
-use tahsil::web::{self, AppState};
 
 pub const TEST_KEY: [u8; 32] = [42u8; 32];
 
@@ -143,77 +140,4 @@ impl Drop for TestDb {
         })
         .join();
     }
-}
-
-/// The service running on an ephemeral port.
-pub struct TestApp {
-    pub address: SocketAddr,
-    pub store: Store,
-    pub client: reqwest::Client,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl TestApp {
-    pub async fn spawn(db: &TestDb, token: Option<&str>) -> TestApp {
-        let store = db.store().await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let address = listener.local_addr().expect("address");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let state = AppState {
-            store: store.clone(),
-            admin_token: token.map(|t| Arc::new(tahsil::config::Secret::new(t))),
-        };
-        tokio::spawn(async move {
-            let _ = web::serve(listener, state, async move {
-                let _ = rx.await;
-            })
-            .await;
-        });
-        TestApp {
-            address,
-            store,
-            client: reqwest::Client::new(),
-            shutdown: Some(tx),
-        }
-    }
-
-    pub fn url(&self, path: &str) -> String {
-        format!("http://{}{}", self.address, path)
-    }
-}
-
-impl Drop for TestApp {
-    fn drop(&mut self) {
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-    }
-}
-
-/// Defines a test that runs once on SQLite and once on PostgreSQL, each on a fresh
-/// database: `both_backends!(name, |db| async move { ... });`
-#[macro_export]
-macro_rules! both_backends {
-    ($name:ident, $body:expr) => {
-        mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn sqlite() {
-                let db = $crate::harness::TestDb::sqlite().await;
-                ($body)(db).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn postgres() {
-                let Some(db) = $crate::harness::TestDb::postgres().await else {
-                    return;
-                };
-                ($body)(db).await;
-            }
-        }
-    };
 }

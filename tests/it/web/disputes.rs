@@ -1,7 +1,7 @@
 //! Disputes over real HTTP, on both databases: an employer contests a debit and gets the
 //! case number in the response, a second contest joins the case, staff answer from the
 //! queue (audited, emailed), bad input records nothing, and the part of the role ×
-//! endpoint matrix about disputes (called from `web_pages.rs`).
+//! endpoint matrix about disputes (called from `access.rs`).
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -15,14 +15,10 @@ use tahsil::notices::NoticeSettings;
 use tahsil::store::{Actor, NewDeclaration, NewDeclarationLine, Role, Store};
 
 use crate::both_backends;
-use crate::cycle::signed_mandate;
-use crate::harness::TestDb;
-use crate::store::employer_with_worksites;
-use crate::web::{Browser, WebApp, add_user};
-
-fn actor() -> Actor {
-    Actor::new("test")
-}
+use crate::harness::fixtures::{
+    actor, add_user, employer_with_worksites, scalar as count, signed_mandate,
+};
+use crate::harness::{Browser, TestDb, WebApp};
 
 /// An employer with a signed mandate on `account`, one declaration and its collection
 /// planned for 2099-01-15, then marked `status`. Returns (employer, collection).
@@ -70,13 +66,6 @@ async fn employer_with_collection(
         .await
         .unwrap();
     (employer, collection)
-}
-
-async fn count(store: &Store, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
 }
 
 /// Dispute rows, messages, dispute notices and dispute audit entries: what a refused
@@ -647,7 +636,7 @@ both_backends!(
     }
 );
 
-/// The disputes part of the role × endpoint matrix (`web_pages.rs`): B's collection is
+/// The disputes part of the role × endpoint matrix (`access.rs`): B's collection is
 /// contested by the accountant acting for B; employer A's user can neither see, contest
 /// nor read it (404, through B's paths or B's ids in A's), staff reach the console's
 /// pages and not the portal's, nobody signed in is sent to sign in; nothing changes.

@@ -1,15 +1,65 @@
-//! The store's refusals shown on pages speak the viewer's language (French or Arabic),
-//! never the store's English sentence: replayed mandate forms (sign twice, revoke twice)
-//! and console changes the store refuses (a rate starting in the past, a holiday that is
-//! not in the calendar), on both databases.
+//! The pages' languages over real HTTP, on both databases: Arabic right to left or
+//! French, by the user's preference, then the browser's; and the store's refusals shown
+//! in the viewer's language, never the store's English sentence — replayed mandate forms
+//! (sign twice, revoke twice) and console changes the store refuses (a rate starting in
+//! the past, a holiday that is not in the calendar).
 
 use reqwest::StatusCode;
 use tahsil::store::Role;
 
 use crate::both_backends;
-use crate::harness::TestDb;
-use crate::store::employer_with_worksites;
-use crate::web::{Browser, WebApp, add_user};
+use crate::harness::fixtures::{add_user, employer_with_worksites};
+use crate::harness::{Browser, TestDb, WebApp, get_text};
+
+fn french(app: &WebApp) -> reqwest::header::HeaderMap {
+    let _ = app;
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("accept-language", "fr-DZ,fr;q=0.9".parse().unwrap());
+    headers
+}
+
+both_backends!(
+    pages_are_arabic_right_to_left_or_french_by_preference_then_browser,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let client = app.browser();
+        let (_, page) = get_text(&client, &app.url("/login")).await;
+        assert!(
+            page.contains("<html lang=\"ar\" dir=\"rtl\">"),
+            "Arabic by default"
+        );
+        assert!(page.contains("تسجيل الدخول"));
+        assert!(page.contains("id=\"switch-language\" lang=\"fr\">Français<"));
+        let response = client
+            .get(app.url("/login"))
+            .headers(french(&app))
+            .send()
+            .await
+            .unwrap();
+        let page = response.text().await.unwrap();
+        assert!(page.contains("<html lang=\"fr\" dir=\"ltr\">"));
+        assert!(page.contains("Se connecter"));
+
+        // A signed-in user's choice wins over the browser's.
+        add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+        let browser = app.signed_in("finance@fund.dz").await;
+        browser
+            .post("/language", &[("lang", "ar"), ("back", "/console")])
+            .await;
+        let response = browser
+            .client
+            .get(app.url("/console"))
+            .headers(french(&app))
+            .send()
+            .await
+            .unwrap();
+        let page = response.text().await.unwrap();
+        assert!(
+            page.contains("dir=\"rtl\"") && page.contains("وحدة المالية"),
+            "{page}"
+        );
+    }
+);
 
 /// A signed-in user who chose `lang` ("fr" or "ar").
 async fn reading(app: &WebApp, email: &str, role: Role, employers: &[&str], lang: &str) -> Browser {

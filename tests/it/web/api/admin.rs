@@ -1,4 +1,5 @@
-//! The JSON API over real HTTP, on both databases.
+//! The admin JSON API over real HTTP, on both databases: declarations read back exactly
+//! (and identically on both databases), errors as JSON with a code, the admin token.
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};

@@ -13,8 +13,8 @@ use tahsil::cycle::run::run_date;
 use tahsil::store::Actor;
 
 use crate::both_backends;
-use crate::harness::TestDb;
-use crate::web::WebApp;
+use crate::harness::fixtures::planned;
+use crate::harness::{TestDb, WebApp};
 
 fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 12, 15).unwrap()
@@ -22,7 +22,7 @@ fn date() -> NaiveDate {
 
 /// 40 seeded employers planned and run for the date: files for the bank and the post.
 async fn files_written(app: &WebApp) {
-    let planned = crate::run::planned(&app.store, 40).await;
+    let planned = planned(&app.store, 40).await;
     assert_eq!(planned, 40);
     let run = run_date(
         &app.store,
