@@ -1,8 +1,8 @@
 //! The dashboard's two charts, drawn on the server as SVG geometry (no script; the
 //! template writes the SVG): the collection rate of the last collection dates, and their
 //! failures stacked by internal reason — each with its table, for screen readers and
-//! for the exact figures. Right to left mirrors the time axis. Geometry and counts only:
-//! the page around them is [`super::dashboard`].
+//! for the exact figures. Right to left mirrors the time axis. Only the charts: the page
+//! around them (counts, files, next runs) is [`super::dashboard`].
 
 use std::collections::BTreeMap;
 

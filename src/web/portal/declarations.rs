@@ -67,7 +67,7 @@ async fn render_declarations(
         .list_declarations(employer_id)
         .await
         .map_err(|e| viewer.fail(e))?;
-    let d_texts = viewer.lang.declarations();
+    let texts = viewer.lang.declarations();
     let history = store
         .declared_history(employer_id)
         .await
@@ -80,13 +80,13 @@ async fn render_declarations(
             .await
             .map_err(|e| viewer.fail(e))?;
         let correction = match &locked_by {
-            Some(date) => d_texts
+            Some(date) => texts
                 .locked
                 .replace("{date}", &crate::notices::render::date(date)),
             None => {
                 for w in crate::store::plausibility(&history, &d.period) {
                     warnings.push(
-                        d_texts
+                        texts
                             .plausibility_line
                             .replace("{worksite}", &w.worksite_code)
                             .replace("{period}", &w.period)
@@ -95,7 +95,7 @@ async fn render_declarations(
                             .replace("{count}", &w.previous_periods.to_string()),
                     );
                 }
-                d_texts.editable.to_owned()
+                texts.editable.to_owned()
             }
         };
         rows.push(DeclarationRow {
@@ -108,7 +108,7 @@ async fn render_declarations(
     }
     let page = DeclarationsPage {
         c: viewer.chrome(nav(viewer, session, employer_id, "declarations")),
-        d: d_texts,
+        d: texts,
         employer_id,
         declarations: rows,
         warnings,
