@@ -6,26 +6,24 @@
 //! Access rules live in one place each: [`session::Viewer`] (who is asking: a session
 //! cookie, CSRF on every form POST), [`portal`] (an employer user reaches only its own
 //! employers: every portal route goes through `portal::employer_for`), [`console`]
-//! (staff only), [`bank`] (an institution reaches only its own files); [`disputes`] has
-//! pages on both sides and uses the portal's and the console's checks.
+//! (staff only), [`api`] (the admin token, an employer user's personal token, an
+//! institution's token: each reaches only its own); [`disputes`] has pages on both sides
+//! and uses the portal's and the console's checks.
+//!
+//! The rooms: [`account`] (sign-in and the pages anyone reaches), [`portal`],
+//! [`console`], [`disputes`], [`api`], [`metrics`]; under them [`session`] (the visitor,
+//! cookies, CSRF, page responses) and [`i18n`] (the words and formats of both
+//! languages). This file holds the router, the state every handler reaches, the
+//! middleware (request id, security headers) and `serve`. Everything here reads and
+//! writes through the store, never SQL.
 
+mod account;
 mod api;
-mod bank;
 mod console;
-mod console_views;
 mod disputes;
-mod employer_api;
-mod error;
 mod i18n;
-mod i18n_declarations;
-mod i18n_extras;
-mod i18n_refusals;
 mod metrics;
-mod openapi;
-mod pages;
 mod portal;
-mod portal_declare;
-mod portal_extras;
 mod session;
 
 use std::net::SocketAddr;
@@ -43,7 +41,7 @@ use crate::config::Secret;
 use crate::cycle::CycleSettings;
 use crate::store::Store;
 
-pub use error::ApiError;
+pub use api::ApiError;
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -98,13 +96,10 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
         .nest("/api/v1", api::router(state, web.clone()))
-        .merge(pages::router())
+        .merge(account::router())
         .merge(portal::router())
-        .merge(portal_extras::router())
-        .merge(portal_declare::router())
         .merge(console::router())
         .merge(disputes::router())
-        .merge(console_views::router())
         .layer(middleware::from_fn(move |request, next| {
             security_headers(request, next, secure)
         }))

@@ -337,6 +337,13 @@ impl Viewer {
     }
 }
 
+/// A form that posts nothing but its CSRF token (sign out, revoke, disable…).
+#[derive(Debug, serde::Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    pub csrf: String,
+}
+
 /// A 303 to `to` (after a form POST).
 pub fn see_other(to: &str) -> Response {
     Redirect::to(to).into_response()

@@ -11,8 +11,9 @@ use tahsil::cycle::banksim::BankSim;
 use tahsil::cycle::exchange::{Folder, waiting_files};
 
 use crate::both_backends;
-use crate::harness::{TEST_KEY, TestDb};
-use crate::run::{check_invariants, planned, settings};
+use crate::harness::fixtures::planned;
+use crate::harness::{TEST_KEY, TestDb, settings};
+use crate::run::check_invariants;
 
 fn spawn(db: &TestDb, exchange: &Path, args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_tahsil"))

@@ -1,76 +1,8 @@
 //! The collection cycle on both databases: planning.
 
-use chrono::NaiveDate;
-use mandates::{AccountId, Amount};
-use tahsil::store::{Actor, NewDeclaration, NewDeclarationLine, NewMandate, SignMandate, Store};
-
 use crate::both_backends;
 use crate::harness::TestDb;
-use crate::store::employer_with_worksites;
-
-fn actor() -> Actor {
-    Actor::new("test")
-}
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
-}
-
-pub async fn signed_mandate(
-    store: &Store,
-    employer: i64,
-    account: &str,
-    ceiling: Option<&str>,
-) -> i64 {
-    let mandate = store
-        .create_mandate(
-            &actor(),
-            employer,
-            NewMandate {
-                account: AccountId::parse(account).unwrap(),
-                ceiling: ceiling.map(|c| Amount::parse(c).unwrap()),
-            },
-        )
-        .await
-        .unwrap();
-    store
-        .sign_mandate(
-            &actor(),
-            mandate.id,
-            SignMandate {
-                signer: "Gérant".to_owned(),
-                ip: "192.0.2.1".to_owned(),
-                user_agent: "test".to_owned(),
-                consent_version: "2026-01".to_owned(),
-                consent_text_sha256: "b".repeat(64),
-            },
-        )
-        .await
-        .unwrap();
-    mandate.id
-}
-
-async fn declare(store: &Store, employer: i64, period: &str, lines: &[(&str, &str)]) {
-    store
-        .submit_declaration(
-            &actor(),
-            employer,
-            NewDeclaration {
-                period: period.to_owned(),
-                lines: lines
-                    .iter()
-                    .map(|(code, wage)| NewDeclarationLine {
-                        worksite_code: (*code).to_owned(),
-                        headcount: 4,
-                        wage_bill: Amount::parse(wage).unwrap(),
-                        bad_weather_base: Amount::ZERO,
-                    })
-                    .collect(),
-            },
-        )
-        .await
-        .unwrap();
-}
+use crate::harness::fixtures::{actor, d, declare, employer_with_worksites, signed_mandate};
 
 both_backends!(
     planning_makes_one_collection_per_employer_for_all_its_worksites,

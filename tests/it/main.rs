@@ -5,8 +5,6 @@
 
 mod harness;
 
-mod api;
-mod browser;
 mod cli;
 mod crash;
 mod cycle;
@@ -17,12 +15,3 @@ mod run;
 mod scale;
 mod store;
 mod web;
-mod web_bank;
-mod web_console;
-mod web_declaration_form;
-mod web_disputes;
-mod web_employer_api;
-mod web_ops;
-mod web_pages;
-mod web_portal_extras;
-mod web_refusals;

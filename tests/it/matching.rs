@@ -10,8 +10,9 @@ use tahsil::cycle::run::run_date;
 use tahsil::store::{Actor, Effect, NewReport, ReconcilePolicy, ReportItem, Store};
 
 use crate::both_backends;
-use crate::harness::TestDb;
-use crate::run::{check_invariants, planned, scalar, settings};
+use crate::harness::fixtures::{planned, scalar};
+use crate::harness::{TestDb, settings};
+use crate::run::check_invariants;
 
 fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(2026, 12, 15).unwrap()

@@ -8,15 +8,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use chrono::NaiveDate;
 use mail_parser::{MessageParser, MimeHeaders};
 use mandates::Amount;
 use tahsil::config::{Config, Secret};
 use tahsil::notices::{Mailer, NoticeSettings, RenderContext};
-use tahsil::store::{Actor, NewDeclaration, NewDeclarationLine, NewEmployer, NewWorksite, Store};
+use tahsil::store::{NewDeclaration, NewDeclarationLine, NewEmployer, NewWorksite, Store};
 
 use crate::both_backends;
-use crate::cycle::signed_mandate;
+use crate::harness::fixtures::{actor, d, signed_mandate};
 use crate::harness::{TestDb, skip};
 
 /// The test SMTP server: accepts everything except recipients containing `reject` (550,
@@ -272,14 +271,6 @@ fn parse(raw: &[u8]) -> Received {
         html: message.body_html(0).unwrap().into_owned(),
         content_type,
     }
-}
-
-fn actor() -> Actor {
-    Actor::new("test")
-}
-
-fn d(y: i32, m: u32, day: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
 /// A mailer on the test server, built from configuration as `serve` builds it.

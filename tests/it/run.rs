@@ -7,56 +7,21 @@ use std::path::{Path, PathBuf};
 use bank_formats::inspect::inspect;
 use chrono::NaiveDate;
 use tahsil::config::Config;
-use tahsil::cycle::CycleSettings;
 use tahsil::cycle::banksim::BankSim;
 use tahsil::cycle::exchange::{Folder, waiting_files};
 use tahsil::cycle::import::{ImportOutcome, import_file, import_inboxes};
 use tahsil::cycle::run::run_date;
-use tahsil::store::{Actor, Store};
+use tahsil::store::Store;
 
 use crate::both_backends;
-use crate::harness::TestDb;
+use crate::harness::fixtures::{PLANNED_DATE, actor, planned, scalar};
+use crate::harness::{TestDb, settings};
 
-const DATE: (i32, u32, u32) = (2026, 12, 15);
+/// The date the run tests collect on: the one [`planned`] plans for.
+const DATE: (i32, u32, u32) = PLANNED_DATE;
 
 fn date() -> NaiveDate {
     NaiveDate::from_ymd_opt(DATE.0, DATE.1, DATE.2).unwrap()
-}
-
-fn actor() -> Actor {
-    Actor::new("test")
-}
-
-pub fn settings(exchange: &Path, max_per_file: u32) -> CycleSettings {
-    let config = Config {
-        exchange_dir: exchange.to_path_buf(),
-        max_per_file,
-        ..Config::default()
-    };
-    CycleSettings::from_config(&config).unwrap()
-}
-
-/// `employers` seeded employers (3 worksites each) planned for DATE.
-pub async fn planned(store: &Store, employers: u64) -> u64 {
-    tahsil::demo::seed(store, employers, 3, "2026-10", 7, |_| {})
-        .await
-        .unwrap();
-    let plan = store
-        .plan_collections(
-            &actor(),
-            date(),
-            NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
-        )
-        .await
-        .unwrap();
-    plan.planned
-}
-
-pub async fn scalar(store: &Store, sql: &str) -> i64 {
-    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
 }
 
 /// The product's invariants, checked from the database and the outbox.

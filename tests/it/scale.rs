@@ -7,8 +7,9 @@ use tahsil::cycle::scheduler::{SCHEDULER_LEASE, algiers_today, pass};
 use tahsil::store::Actor;
 
 use crate::both_backends;
-use crate::harness::TestDb;
-use crate::run::{check_invariants, scalar, settings};
+use crate::harness::fixtures::scalar;
+use crate::harness::{TestDb, settings};
+use crate::run::check_invariants;
 
 both_backends!(
     two_schedulers_run_a_due_date_once,

@@ -2,51 +2,15 @@
 
 use mandates::{AccountId, Amount};
 use tahsil::store::{
-    Actor, NewDeclaration, NewDeclarationLine, NewEmployer, NewMandate, NewWorksite, SignMandate,
-    Store, StoreError,
+    NewDeclaration, NewDeclarationLine, NewEmployer, NewMandate, SignMandate, StoreError,
 };
 
 use crate::both_backends;
 use crate::harness::TestDb;
+use crate::harness::fixtures::{actor, employer_with_worksites};
 
 const RIB: &str = "004 00174 4010010504 86";
 const RIB_DIGITS: &str = "00400174401001050486";
-
-fn actor() -> Actor {
-    Actor::new("test")
-}
-
-pub async fn employer_with_worksites(store: &Store, affiliation: &str, codes: &[&str]) -> i64 {
-    let employer = store
-        .create_employer(
-            &actor(),
-            NewEmployer {
-                affiliation_number: affiliation.to_owned(),
-                name: "SARL Bâtiment du Sud".to_owned(),
-                name_ar: Some("شركة البناء الجنوبية".to_owned()),
-                email: "compta@example.dz".to_owned(),
-                language: None,
-                period_kind: None,
-            },
-        )
-        .await
-        .expect("employer");
-    for code in codes {
-        store
-            .create_worksite(
-                &actor(),
-                employer.id,
-                NewWorksite {
-                    code: (*code).to_owned(),
-                    name: format!("Chantier {code}"),
-                    wilaya: Some("Alger".to_owned()),
-                },
-            )
-            .await
-            .expect("worksite");
-    }
-    employer.id
-}
 
 fn evidence() -> SignMandate {
     SignMandate {

@@ -1,0 +1,299 @@
+//! The admin API under `/api/v1` (behind the admin token): employers, worksites, mandates,
+//! declarations and the audit trail. Amounts travel as decimal strings ("1234.50"), never
+//! as JSON numbers. Knows nothing of the employer users' or the banks' tokens beyond
+//! refusing a personal token here.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::Router;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use mandates::{AccountId, Amount};
+use serde::Deserialize;
+
+use super::{ApiError, ApiResult};
+use crate::store::{
+    Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration, NewEmployer,
+    NewMandate, NewWorksite, SignMandate, Worksite,
+};
+use crate::web::session::constant_time_eq;
+use crate::web::{AppState, WebState};
+
+/// The admin routes, each behind [`require_token`].
+pub(super) fn router(state: AppState) -> Router<WebState> {
+    Router::new()
+        .route("/employers", get(list_employers).post(create_employer))
+        .route("/employers/{id}", get(get_employer))
+        .route(
+            "/employers/{id}/worksites",
+            get(list_worksites).post(create_worksite),
+        )
+        .route(
+            "/employers/{id}/mandates",
+            get(list_mandates).post(create_mandate),
+        )
+        .route(
+            "/employers/{id}/declarations",
+            get(list_declarations).post(submit_declaration),
+        )
+        .route("/mandates/{id}", get(get_mandate))
+        .route("/mandates/{id}/sign", post(sign_mandate))
+        .route("/mandates/{id}/revoke", post(revoke_mandate))
+        .route("/declarations/{id}", get(get_declaration))
+        .route("/audit/{entity}/{id}", get(audit_trail))
+        .layer(middleware::from_fn_with_state(state, require_token))
+}
+
+const API_ACTOR: &str = "api";
+
+fn actor() -> Actor {
+    Actor::new(API_ACTOR)
+}
+
+/// Checks the bearer token when one is configured (in constant time). An employer user's
+/// personal token is refused here (403) whether or not an admin token is configured: it
+/// reaches only its own employers' routes.
+async fn require_token(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let given = crate::web::session::bearer_token(request.headers());
+    if given.starts_with(crate::store::USER_TOKEN_PREFIX) {
+        return Err(match state.store.api_user(given).await? {
+            Some(_) => ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "an employer user's token reaches only /api/v1/me, /api/v1/mandates, \
+                 /api/v1/declarations and /api/v1/collections",
+            ),
+            None => ApiError::unauthorized(),
+        });
+    }
+    if let Some(expected) = &state.admin_token
+        && !constant_time_eq(given.as_bytes(), expected.expose().as_bytes())
+    {
+        return Err(ApiError::unauthorized());
+    }
+    Ok(next.run(request).await)
+}
+
+fn body<T>(payload: Result<Json<T>, JsonRejection>) -> ApiResult<T> {
+    payload
+        .map(|Json(value)| value)
+        .map_err(|rejection| ApiError::invalid(rejection.body_text()))
+}
+
+#[derive(Deserialize)]
+struct Page {
+    #[serde(default)]
+    after: i64,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    100
+}
+
+async fn list_employers(
+    State(state): State<AppState>,
+    Query(page): Query<Page>,
+) -> ApiResult<Json<Vec<Employer>>> {
+    let limit = page.limit.clamp(1, 1000);
+    Ok(Json(state.store.list_employers(page.after, limit).await?))
+}
+
+async fn create_employer(
+    State(state): State<AppState>,
+    payload: Result<Json<NewEmployer>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Employer>)> {
+    let new = body(payload)?;
+    let employer = state.store.create_employer(&actor(), new).await?;
+    Ok((StatusCode::CREATED, Json(employer)))
+}
+
+async fn get_employer(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Employer>> {
+    Ok(Json(state.store.employer(id).await?))
+}
+
+async fn list_worksites(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<Worksite>>> {
+    Ok(Json(state.store.list_worksites(id).await?))
+}
+
+async fn create_worksite(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    payload: Result<Json<NewWorksite>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Worksite>)> {
+    let new = body(payload)?;
+    let worksite = state.store.create_worksite(&actor(), id, new).await?;
+    Ok((StatusCode::CREATED, Json(worksite)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateMandate {
+    /// A RIB, a RIP, or a CCP written `NUMBER KEY` / `NUMBER/KEY`.
+    account: String,
+    #[serde(default)]
+    ceiling: Option<Amount>,
+}
+
+async fn list_mandates(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<MandateRecord>>> {
+    Ok(Json(state.store.list_mandates(id).await?))
+}
+
+async fn create_mandate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    payload: Result<Json<CreateMandate>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<MandateRecord>)> {
+    let request = body(payload)?;
+    let account = AccountId::parse(&request.account)
+        .map_err(|e| ApiError::invalid(format!("account: {e}")))?;
+    let mandate = state
+        .store
+        .create_mandate(
+            &actor(),
+            id,
+            NewMandate {
+                account,
+                ceiling: request.ceiling,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(mandate)))
+}
+
+async fn get_mandate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<MandateRecord>> {
+    Ok(Json(state.store.mandate(id).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignRequest {
+    signer: String,
+    consent_version: String,
+    consent_text_sha256: String,
+}
+
+async fn sign_mandate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    payload: Result<Json<SignRequest>, JsonRejection>,
+) -> ApiResult<Json<MandateRecord>> {
+    let request = body(payload)?;
+    let signer = request.signer.trim();
+    if signer.is_empty() {
+        return Err(ApiError::invalid(
+            "signer: the name of the person signing is required",
+        ));
+    }
+    let hash = request.consent_text_sha256.trim().to_ascii_lowercase();
+    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::invalid(
+            "consent_text_sha256: the SHA-256 of the consent text, as 64 hexadecimal digits",
+        ));
+    }
+    let user_agent = headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(400)
+        .collect();
+    let evidence = SignMandate {
+        signer: signer.to_owned(),
+        ip: peer.ip().to_string(),
+        user_agent,
+        consent_version: request.consent_version.trim().to_owned(),
+        consent_text_sha256: hash,
+    };
+    Ok(Json(
+        state.store.sign_mandate(&actor(), id, evidence).await?,
+    ))
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RevokeRequest {
+    #[serde(default)]
+    reason: String,
+}
+
+async fn revoke_mandate(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    payload: Result<Json<RevokeRequest>, JsonRejection>,
+) -> ApiResult<Json<MandateRecord>> {
+    let request = body(payload)?;
+    Ok(Json(
+        state
+            .store
+            .revoke_mandate(&actor(), id, &request.reason)
+            .await?,
+    ))
+}
+
+async fn list_declarations(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Vec<Declaration>>> {
+    Ok(Json(state.store.list_declarations(id).await?))
+}
+
+async fn submit_declaration(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    payload: Result<Json<NewDeclaration>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<Declaration>)> {
+    let new = body(payload)?;
+    let declaration = state.store.submit_declaration(&actor(), id, new).await?;
+    Ok((StatusCode::CREATED, Json(declaration)))
+}
+
+async fn get_declaration(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<Declaration>> {
+    Ok(Json(state.store.declaration(id).await?))
+}
+
+async fn audit_trail(
+    State(state): State<AppState>,
+    Path((entity, id)): Path<(String, i64)>,
+) -> ApiResult<Json<Vec<AuditEntry>>> {
+    Ok(Json(state.store.audit_trail(&entity, id).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constant_time_eq;
+
+    #[test]
+    fn token_comparison_needs_the_exact_token() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd"));
+        assert!(!constant_time_eq(b"abc", b"abcd"));
+    }
+}

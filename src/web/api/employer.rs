@@ -1,0 +1,530 @@
+//! The employer users' JSON API: `Authorization: Bearer <personal token>` (made on the
+//! portal's "API access" page or by `tahsil tokens add --user EMAIL`). A token acts as its
+//! user and reaches only the employers that user acts for; `?employer=ID` narrows to one of
+//! them, and any other id — someone else's or none at all — is the same 404.
+//!
+//! - `GET  /api/v1/me` — the token's user and its employers (their ids for `employer`).
+//! - `GET  /api/v1/mandates` — mandates, accounts masked.
+//! - `GET  /api/v1/declarations` (`?period=`) — declarations with lines and amounts.
+//! - `POST /api/v1/declarations` — submit one as JSON: every bad line and field is listed
+//!   (`invalid_lines`) and nothing is recorded until all are right. A period already
+//!   declared is corrected (200, `replaced`) until its lines are planned into a debit
+//!   (409 after); `warnings` names worksites far from their previous periods.
+//! - `GET  /api/v1/collections` — debits with their per-worksite breakdown, state, the
+//!   bank's reason in plain words when one failed, the next attempt, the receipt number.
+//!
+//! The admin token has no employer: on these routes it gets 403, as a personal token
+//! does on the admin routes (see `admin::require_token`).
+
+use std::collections::{HashMap, HashSet};
+
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::{Query, Request, State};
+use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::get;
+use axum::{Extension, Json, Router};
+use bank_formats::reasons::ReasonCategory;
+use mandates::Amount;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::{ApiError, ApiResult};
+use crate::store::{
+    Actor, ApiUser, CollectionDetail, Declaration, MandateRecord, NewDeclaration,
+    NewDeclarationLine, PlausibilityWarning,
+};
+use crate::web::WebState;
+
+pub(super) fn router(state: WebState) -> Router<WebState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/mandates", get(mandates))
+        .route("/declarations", get(declarations).post(submit_declaration))
+        .route("/collections", get(collections))
+        .layer(middleware::from_fn_with_state(state, require_user))
+}
+
+/// Resolves the bearer token to its employer user, or refuses (401; 403 for the admin token).
+async fn require_user(
+    State(state): State<WebState>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let given = crate::web::session::bearer_token(request.headers()).to_owned();
+    let user = if given.is_empty() {
+        None
+    } else {
+        state.store().api_user(&given).await?
+    };
+    let Some(user) = user else {
+        let is_admin = state.app.admin_token.as_ref().is_some_and(|expected| {
+            crate::web::session::constant_time_eq(given.as_bytes(), expected.expose().as_bytes())
+        });
+        if is_admin {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "the admin token acts for no employer: use /api/v1/employers/{id}/… with it, \
+                 or an employer user's personal token here",
+            ));
+        }
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "send your personal API token as `Authorization: Bearer <token>` \
+             (portal → API access); a revoked token no longer works",
+        ));
+    };
+    if user.stale_use
+        && let Err(err) = state.store().touch_user_api_token(user.token_id).await
+    {
+        tracing::warn!(error = %err, token_id = user.token_id, "could not record token use");
+    }
+    request.extensions_mut().insert(user);
+    Ok(next.run(request).await)
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Filter {
+    #[serde(default)]
+    employer: Option<String>,
+    #[serde(default)]
+    period: Option<String>,
+}
+
+fn filter(query: Result<Query<Filter>, QueryRejection>) -> ApiResult<Filter> {
+    query
+        .map(|Query(f)| f)
+        .map_err(|rejection| ApiError::invalid(rejection.body_text()))
+}
+
+fn not_yours(id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        format!(
+            "employer {id} is not one of the employers this token acts for; GET /api/v1/me lists them"
+        ),
+    )
+}
+
+/// The employers a request covers: the one asked for (when the user acts for it) or all
+/// of the user's.
+fn scope(user: &ApiUser, employer: Option<&str>) -> ApiResult<Vec<i64>> {
+    match employer.map(str::trim) {
+        None | Some("") => Ok(user.user.employer_ids.clone()),
+        Some(text) => match text.parse::<i64>() {
+            Ok(id) if user.user.may_act_for(id) => Ok(vec![id]),
+            Ok(_) => Err(not_yours(text)),
+            Err(_) => Err(ApiError::invalid(format!(
+                "employer: {text:?} is not an employer id (a number; GET /api/v1/me lists yours)"
+            ))),
+        },
+    }
+}
+
+#[derive(Serialize)]
+struct EmployerView {
+    id: i64,
+    affiliation_number: String,
+    name: String,
+    name_ar: Option<String>,
+}
+
+#[derive(Serialize)]
+struct MeView {
+    user_id: i64,
+    display_name: String,
+    token_id: i64,
+    employers: Vec<EmployerView>,
+}
+
+async fn me(
+    State(state): State<WebState>,
+    Extension(user): Extension<ApiUser>,
+) -> ApiResult<Json<MeView>> {
+    let mut employers = Vec::new();
+    for id in &user.user.employer_ids {
+        let e = state.store().employer(*id).await?;
+        employers.push(EmployerView {
+            id: e.id,
+            affiliation_number: e.affiliation_number,
+            name: e.name,
+            name_ar: e.name_ar,
+        });
+    }
+    Ok(Json(MeView {
+        user_id: user.user.id,
+        display_name: user.user.display_name.clone(),
+        token_id: user.token_id,
+        employers,
+    }))
+}
+
+/// A mandate as its employer sees it through the API: the account masked.
+#[derive(Serialize)]
+struct MandateView {
+    id: i64,
+    employer_id: i64,
+    reference: String,
+    status: String,
+    status_reason: Option<String>,
+    account_kind: String,
+    bank_code: String,
+    bank_name: Option<String>,
+    account_masked: String,
+    ceiling: Option<Amount>,
+    signed_at: Option<String>,
+    signed_by: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+impl From<MandateRecord> for MandateView {
+    fn from(m: MandateRecord) -> MandateView {
+        MandateView {
+            id: m.id,
+            employer_id: m.employer_id,
+            reference: m.reference,
+            status: m.status,
+            status_reason: m.status_reason,
+            account_kind: m.account_kind,
+            bank_code: m.bank_code,
+            bank_name: m.bank_name,
+            account_masked: m.account_masked,
+            ceiling: m.ceiling,
+            signed_at: m.signed_at,
+            signed_by: m.signed_by,
+            created_at: m.created_at,
+            updated_at: m.updated_at,
+        }
+    }
+}
+
+async fn mandates(
+    State(state): State<WebState>,
+    Extension(user): Extension<ApiUser>,
+    query: Result<Query<Filter>, QueryRejection>,
+) -> ApiResult<Json<Vec<MandateView>>> {
+    let filter = filter(query)?;
+    let mut out = Vec::new();
+    for id in scope(&user, filter.employer.as_deref())? {
+        out.extend(
+            state
+                .store()
+                .list_mandates(id)
+                .await?
+                .into_iter()
+                .map(MandateView::from),
+        );
+    }
+    Ok(Json(out))
+}
+
+async fn declarations(
+    State(state): State<WebState>,
+    Extension(user): Extension<ApiUser>,
+    query: Result<Query<Filter>, QueryRejection>,
+) -> ApiResult<Json<Vec<Declaration>>> {
+    let filter = filter(query)?;
+    let period = filter.period.as_deref().map(str::trim).unwrap_or("");
+    let mut out = Vec::new();
+    for id in scope(&user, filter.employer.as_deref())? {
+        out.extend(
+            state
+                .store()
+                .list_declarations(id)
+                .await?
+                .into_iter()
+                .filter(|d| period.is_empty() || d.period == period),
+        );
+    }
+    Ok(Json(out))
+}
+
+/// The body of `POST /api/v1/declarations`. Lines are read one by one so that every bad
+/// line and field is reported, not only the first one serde meets.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SubmitDeclaration {
+    /// Needed when the user acts for several employers.
+    #[serde(default)]
+    employer: Option<i64>,
+    period: String,
+    lines: Vec<Value>,
+}
+
+async fn submit_declaration(
+    State(state): State<WebState>,
+    Extension(user): Extension<ApiUser>,
+    payload: Result<Json<SubmitDeclaration>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<SubmittedDeclaration>)> {
+    let body = payload
+        .map(|Json(b)| b)
+        .map_err(|rejection| ApiError::invalid(rejection.body_text()))?;
+    let employer_id = match (body.employer, user.user.employer_ids.as_slice()) {
+        (Some(id), _) if user.user.may_act_for(id) => id,
+        (Some(id), _) => return Err(not_yours(&id.to_string())),
+        (None, [only]) => *only,
+        (None, _) => {
+            return Err(ApiError::invalid(
+                "employer: this token acts for several employers; say which one (GET /api/v1/me lists them)",
+            ));
+        }
+    };
+    if body.lines.is_empty() {
+        return Err(ApiError::invalid(
+            "lines: a declaration needs at least one worksite line",
+        ));
+    }
+    let worksites: HashSet<String> = state
+        .store()
+        .list_worksites(employer_id)
+        .await?
+        .into_iter()
+        .map(|w| w.code)
+        .collect();
+    let (lines, problems) = parse_lines(&body.lines, &worksites);
+    if !problems.is_empty() {
+        return Err(ApiError::invalid_lines(problems));
+    }
+    let actor = Actor::new(format!("api-user:{}:{}", user.user.id, user.token_id));
+    let (declaration, replaced) = state
+        .store()
+        .submit_or_correct_declaration(
+            &actor,
+            employer_id,
+            NewDeclaration {
+                period: body.period,
+                lines,
+            },
+        )
+        .await?;
+    let warnings = state
+        .store()
+        .plausibility_warnings(employer_id, &declaration.period)
+        .await?;
+    let status = if replaced {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(SubmittedDeclaration {
+            declaration,
+            replaced,
+            warnings,
+        }),
+    ))
+}
+
+/// A submitted declaration, whether it replaced an earlier one of its period, and the
+/// worksites whose amounts differ sharply from their previous periods (to check; not a
+/// refusal).
+#[derive(Serialize)]
+struct SubmittedDeclaration {
+    #[serde(flatten)]
+    declaration: Declaration,
+    replaced: bool,
+    warnings: Vec<PlausibilityWarning>,
+}
+
+/// Reads JSON lines `{worksite_code, headcount, wage_bill, bad_weather_base}`, checking
+/// every field of every line; problems name the line (from 1) and the field.
+fn parse_lines(
+    lines: &[Value],
+    worksites: &HashSet<String>,
+) -> (Vec<NewDeclarationLine>, Vec<String>) {
+    const FIELDS: [&str; 4] = [
+        "worksite_code",
+        "headcount",
+        "wage_bill",
+        "bad_weather_base",
+    ];
+    let mut out = Vec::with_capacity(lines.len());
+    let mut problems = Vec::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (index, value) in lines.iter().enumerate() {
+        let number = index + 1;
+        let Some(object) = value.as_object() else {
+            problems.push(format!(
+                "line {number}: an object {{\"worksite_code\", \"headcount\", \"wage_bill\", \"bad_weather_base\"}} is expected"
+            ));
+            continue;
+        };
+        let before = problems.len();
+        for key in object.keys() {
+            if !FIELDS.contains(&key.as_str()) {
+                problems.push(format!(
+                    "line {number}, field {key}: unknown field (expected {})",
+                    FIELDS.join(", ")
+                ));
+            }
+        }
+        let code = match object.get("worksite_code").and_then(Value::as_str) {
+            Some(code) if worksites.contains(code.trim()) => {
+                let code = code.trim().to_owned();
+                if let Some(previous) = seen.insert(code.clone(), number) {
+                    problems.push(format!(
+                        "line {number}, field worksite_code: {code} is already declared on line {previous}"
+                    ));
+                }
+                Some(code)
+            }
+            Some(code) => {
+                problems.push(format!(
+                    "line {number}, field worksite_code: {code:?} is not a worksite of this employer"
+                ));
+                None
+            }
+            None => {
+                problems.push(format!(
+                    "line {number}, field worksite_code: required, a worksite code as a string"
+                ));
+                None
+            }
+        };
+        let headcount = match object.get("headcount").and_then(Value::as_i64) {
+            Some(n) if n >= 0 => Some(n),
+            _ => {
+                problems.push(format!(
+                    "line {number}, field headcount: {} is not a whole number of workers (0 or more)",
+                    shown(object.get("headcount"))
+                ));
+                None
+            }
+        };
+        let mut amount = |field: &str, required: bool| -> Option<Amount> {
+            match object.get(field) {
+                None | Some(Value::Null) if !required => Some(Amount::ZERO),
+                Some(Value::String(text)) => match Amount::parse(text.trim()) {
+                    Ok(a) if a.centimes() >= 0 => Some(a),
+                    Ok(_) => {
+                        problems.push(format!(
+                            "line {number}, field {field}: must not be negative"
+                        ));
+                        None
+                    }
+                    Err(_) => {
+                        problems.push(format!(
+                            "line {number}, field {field}: {text:?} is not an amount in dinars (like \"125000.50\")"
+                        ));
+                        None
+                    }
+                },
+                other => {
+                    problems.push(format!(
+                        "line {number}, field {field}: {} is not an amount: write it as a decimal string like \"125000.50\"",
+                        shown(other)
+                    ));
+                    None
+                }
+            }
+        };
+        let wage_bill = amount("wage_bill", true);
+        let bad_weather_base = amount("bad_weather_base", false);
+        if let (Some(worksite_code), Some(headcount), Some(wage_bill), Some(bad_weather_base)) =
+            (code, headcount, wage_bill, bad_weather_base)
+            && problems.len() == before
+        {
+            out.push(NewDeclarationLine {
+                worksite_code,
+                headcount,
+                wage_bill,
+                bad_weather_base,
+            });
+        }
+    }
+    (out, problems)
+}
+
+fn shown(value: Option<&Value>) -> String {
+    match value {
+        None => "missing".to_owned(),
+        Some(v) => {
+            let text = v.to_string();
+            if text.chars().count() > 40 {
+                format!("{}…", text.chars().take(40).collect::<String>())
+            } else {
+                text
+            }
+        }
+    }
+}
+
+/// The taxonomy's plain words for a failure: what happened and what to do.
+#[derive(Serialize)]
+struct ReasonText {
+    fr: &'static str,
+    ar: &'static str,
+}
+
+#[derive(Serialize)]
+struct CollectionOut {
+    #[serde(flatten)]
+    detail: CollectionDetail,
+    reason_text: Option<ReasonText>,
+}
+
+async fn collections(
+    State(state): State<WebState>,
+    Extension(user): Extension<ApiUser>,
+    query: Result<Query<Filter>, QueryRejection>,
+) -> ApiResult<Json<Vec<CollectionOut>>> {
+    let filter = filter(query)?;
+    let mut out = Vec::new();
+    for id in scope(&user, filter.employer.as_deref())? {
+        for detail in state.store().collection_details(id).await? {
+            let reason_text = detail.reason_category.as_deref().map(|code| {
+                let category = ReasonCategory::from_code(code).unwrap_or(ReasonCategory::Other);
+                ReasonText {
+                    fr: category.text_fr(),
+                    ar: category.text_ar(),
+                }
+            });
+            out.push(CollectionOut {
+                detail,
+                reason_text,
+            });
+        }
+    }
+    Ok(Json(out))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bad_line_and_field_of_a_json_declaration_is_reported() {
+        let sites: HashSet<String> = ["W1", "W2"].iter().map(|s| (*s).to_owned()).collect();
+        let lines: Vec<Value> = serde_json::from_str(
+            r#"[
+              {"worksite_code": "W1", "headcount": 3, "wage_bill": "1000.50"},
+              {"worksite_code": "W9", "headcount": -1, "wage_bill": 12.5},
+              {"worksite_code": "W1", "headcount": 2, "wage_bill": "abc", "extra": 1},
+              "W2"
+            ]"#,
+        )
+        .unwrap();
+        let (ok, problems) = parse_lines(&lines, &sites);
+        assert_eq!(ok.len(), 1);
+        assert_eq!(ok[0].wage_bill.centimes(), 100_050);
+        assert_eq!(ok[0].bad_weather_base, Amount::ZERO);
+        assert_eq!(
+            problems,
+            vec![
+                "line 2, field worksite_code: \"W9\" is not a worksite of this employer",
+                "line 2, field headcount: -1 is not a whole number of workers (0 or more)",
+                "line 2, field wage_bill: 12.5 is not an amount: write it as a decimal string like \"125000.50\"",
+                "line 3, field extra: unknown field (expected worksite_code, headcount, wage_bill, bad_weather_base)",
+                "line 3, field worksite_code: W1 is already declared on line 1",
+                "line 3, field wage_bill: \"abc\" is not an amount in dinars (like \"125000.50\")",
+                "line 4: an object {\"worksite_code\", \"headcount\", \"wage_bill\", \"bad_weather_base\"} is expected",
+            ]
+        );
+    }
+}

@@ -1,0 +1,351 @@
+//! The calendar: the holidays of a year, and the changes staff make to it (add, confirm a
+//! lunar date, shift, remove) — each re-plans the debits it touches and the page says what
+//! moved — with the history of changes.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use chrono::{Datelike, NaiveDate};
+use serde::Deserialize;
+
+use super::{PageQuery, actor, form_date, nav};
+use crate::store::{AuditEntry, CalendarChange, CalendarOutcome};
+use crate::web::WebState;
+use crate::web::i18n::{ConsoleTexts, refusals};
+use crate::web::session::{Chrome, PageResult, Viewer};
+
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .route("/console/calendar", get(calendar))
+        .route("/console/calendar/add", post(calendar_add))
+        .route("/console/calendar/confirm", post(calendar_confirm))
+        .route("/console/calendar/shift", post(calendar_shift))
+        .route("/console/calendar/remove", post(calendar_remove))
+}
+
+struct HolidayRow {
+    index: usize,
+    date: String,
+    name: String,
+    kind: &'static str,
+    provisional: bool,
+}
+
+struct MovedRow {
+    moved: u64,
+    from: String,
+    to: String,
+    released: u64,
+}
+
+struct ChangeRow {
+    at: String,
+    actor: String,
+    action: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/console/calendar.html")]
+struct CalendarPage {
+    c: Chrome,
+    k: &'static ConsoleTexts,
+    year: i32,
+    years: Vec<i32>,
+    holidays: Vec<HolidayRow>,
+    /// After a change: what moved (empty: nothing did).
+    changed: Option<Vec<MovedRow>>,
+    error: Option<String>,
+    history: Vec<ChangeRow>,
+    /// The add form's values, kept after an error.
+    add_date: String,
+    add_name: String,
+}
+
+/// One history line in words: a holiday (date and name) or debits moved.
+fn change_detail(k: &ConsoleTexts, entry: &AuditEntry) -> String {
+    let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap_or_default();
+    let text = |key: &str| {
+        detail
+            .get(key)
+            .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+            .unwrap_or_default()
+    };
+    match entry.action.as_str() {
+        "collections.rescheduled" => {
+            let mut line = format!(
+                "{} {} {} {} {}",
+                text("moved"),
+                k.moved_from,
+                text("from"),
+                k.moved_to,
+                text("to")
+            );
+            if text("released") != "0" {
+                line.push_str(&format!(" — {} {}", text("released"), k.released));
+            }
+            line
+        }
+        "calendar.holiday_shifted" => {
+            format!("{} : {} → {}", text("name"), text("from"), text("to"))
+        }
+        _ => format!("{} : {}", text("name"), text("date")),
+    }
+}
+
+async fn render_calendar(
+    state: &WebState,
+    viewer: &Viewer,
+    year: Option<i32>,
+    status: StatusCode,
+    changed: Option<CalendarOutcome>,
+    error: Option<String>,
+    add: (String, String),
+) -> PageResult {
+    let k = viewer.lang.console();
+    let store = state.store();
+    let calendar = store.calendar().await.map_err(|e| viewer.fail(e))?;
+    let year = year.unwrap_or_else(|| crate::web::algiers_today().year());
+    let mut years: Vec<i32> = calendar.holidays().iter().map(|h| h.date.year()).collect();
+    years.push(year);
+    years.sort_unstable();
+    years.dedup();
+    let holidays = calendar
+        .holidays()
+        .iter()
+        .filter(|h| h.date.year() == year)
+        .enumerate()
+        .map(|(index, h)| {
+            let (kind, provisional) = match h.kind {
+                mandates::HolidayKind::Fixed => ("fixed", false),
+                mandates::HolidayKind::Lunar { confirmed: true } => ("lunar_confirmed", false),
+                mandates::HolidayKind::Lunar { confirmed: false } => ("lunar_provisional", true),
+            };
+            HolidayRow {
+                index,
+                date: h.date.to_string(),
+                name: h.name.clone(),
+                kind: k.code("holiday", kind),
+                provisional,
+            }
+        })
+        .collect();
+    let history = store
+        .calendar_history(30)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .map(|entry| ChangeRow {
+            detail: change_detail(k, &entry),
+            action: k.code("audit", &entry.action).to_owned(),
+            at: entry.at,
+            actor: entry.actor,
+        })
+        .collect();
+    let page = CalendarPage {
+        c: viewer.chrome(nav(viewer, "calendar")),
+        k,
+        year,
+        years,
+        holidays,
+        changed: changed.map(|o| {
+            o.moved
+                .into_iter()
+                .map(|m| MovedRow {
+                    moved: m.moved,
+                    from: m.from,
+                    to: m.to,
+                    released: m.released,
+                })
+                .collect()
+        }),
+        error,
+        history,
+        add_date: add.0,
+        add_name: add.1,
+    };
+    viewer.page(status, &page)
+}
+
+async fn calendar(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Query(query): Query<PageQuery>,
+) -> PageResult {
+    viewer.staff()?;
+    let year = query.year.filter(|y| (2000..=2100).contains(y));
+    render_calendar(
+        &state,
+        &viewer,
+        year,
+        StatusCode::OK,
+        None,
+        None,
+        Default::default(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct HolidayForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    to: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+}
+
+/// Checks a calendar form, applies the change and shows the calendar with what moved.
+async fn change_calendar(
+    state: &WebState,
+    viewer: &Viewer,
+    form: HolidayForm,
+    change: impl FnOnce(NaiveDate, Option<NaiveDate>, String) -> CalendarChange,
+    needs_to: bool,
+) -> PageResult {
+    let session = viewer.staff()?;
+    viewer.check_csrf(&form.csrf)?;
+    let k = viewer.lang.console();
+    let kept = (
+        form.date.chars().take(10).collect::<String>(),
+        form.name.chars().take(100).collect::<String>(),
+    );
+    let name = form.name.trim().to_owned();
+    let date = form_date(&form.date);
+    let to = form_date(&form.to);
+    let problem = if date.is_none() || (needs_to && to.is_none()) {
+        Some(k.bad_date)
+    } else if name.is_empty() || name.chars().count() > 100 {
+        Some(k.name_required)
+    } else {
+        None
+    };
+    let (Some(date), None) = (date, problem) else {
+        return render_calendar(
+            state,
+            viewer,
+            date.map(|d| d.year()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            None,
+            problem.map(str::to_owned),
+            kept,
+        )
+        .await;
+    };
+    let change = change(date, to, name);
+    let shown_year = to.unwrap_or(date).year();
+    match state
+        .store()
+        .change_calendar(&actor(session), &change)
+        .await
+    {
+        Ok(outcome) => {
+            render_calendar(
+                state,
+                viewer,
+                Some(shown_year),
+                StatusCode::OK,
+                Some(outcome),
+                None,
+                Default::default(),
+            )
+            .await
+        }
+        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                render_calendar(
+                    state,
+                    viewer,
+                    Some(date.year()),
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some(message),
+                    kept,
+                )
+                .await
+            }
+            None => Err(viewer.fail(err)),
+        },
+    }
+}
+
+async fn calendar_add(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Form(form): Form<HolidayForm>,
+) -> PageResult {
+    let (lunar, confirmed) = match form.kind.as_str() {
+        "lunar_provisional" => (true, false),
+        "lunar_confirmed" => (true, true),
+        _ => (false, true),
+    };
+    change_calendar(
+        &state,
+        &viewer,
+        form,
+        |date, _, name| CalendarChange::Add {
+            date,
+            name,
+            lunar,
+            confirmed,
+        },
+        false,
+    )
+    .await
+}
+
+async fn calendar_confirm(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Form(form): Form<HolidayForm>,
+) -> PageResult {
+    change_calendar(
+        &state,
+        &viewer,
+        form,
+        |date, _, name| CalendarChange::Confirm { date, name },
+        false,
+    )
+    .await
+}
+
+async fn calendar_shift(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Form(form): Form<HolidayForm>,
+) -> PageResult {
+    change_calendar(
+        &state,
+        &viewer,
+        form,
+        |from, to, name| CalendarChange::Shift {
+            name,
+            from,
+            to: to.unwrap_or(from),
+        },
+        true,
+    )
+    .await
+}
+
+async fn calendar_remove(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Form(form): Form<HolidayForm>,
+) -> PageResult {
+    change_calendar(
+        &state,
+        &viewer,
+        form,
+        |date, _, name| CalendarChange::Remove { date, name },
+        false,
+    )
+    .await
+}

@@ -1,0 +1,286 @@
+//! Employers: the search (affiliation number, name or email; paged), and one employer
+//! shown whole to staff — worksites, mandates with their signature evidence,
+//! declarations, collections, notices and the audit trail.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+
+use super::{PAGE, PageQuery, amount, nav, query_part};
+use crate::store::AuditEntry;
+use crate::web::WebState;
+use crate::web::i18n::{ConsoleTexts, Lang, employer_name, money};
+use crate::web::session::{Chrome, PageResult, Viewer};
+
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .route("/console/employers", get(employers))
+        .route("/console/employers/{id}", get(employer))
+}
+
+#[derive(Template)]
+#[template(path = "web/console/employers.html")]
+struct EmployersPage {
+    c: Chrome,
+    k: &'static ConsoleTexts,
+    q: String,
+    /// (id, affiliation number, name, email, period kind)
+    rows: Vec<(i64, String, String, String, String)>,
+    next: Option<String>,
+    first: Option<String>,
+}
+
+async fn employers(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Query(query): Query<PageQuery>,
+) -> PageResult {
+    viewer.staff()?;
+    let k = viewer.lang.console();
+    let q: String = query.q.trim().chars().take(100).collect();
+    let mut found = state
+        .store()
+        .search_employers(&q, query.after.max(0), PAGE + 1)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let more = found.len() as i64 > PAGE;
+    found.truncate(PAGE as usize);
+    let next = more
+        .then(|| {
+            found
+                .last()
+                .map(|e| format!("/console/employers?q={}&after={}", query_part(&q), e.id))
+        })
+        .flatten();
+    let rows = found
+        .iter()
+        .map(|e| {
+            (
+                e.id,
+                e.affiliation_number.clone(),
+                employer_name(e, viewer.lang),
+                e.email.clone(),
+                k.code("period", &e.period_kind).to_owned(),
+            )
+        })
+        .collect();
+    let page = EmployersPage {
+        c: viewer.chrome(nav(&viewer, "employers")),
+        k,
+        first: (query.after > 0).then(|| format!("/console/employers?q={}", query_part(&q))),
+        q,
+        rows,
+        next,
+    };
+    viewer.page(StatusCode::OK, &page)
+}
+
+struct MandateView {
+    reference: String,
+    status: String,
+    account: String,
+    bank: String,
+    ceiling: String,
+    signed_at: String,
+    signer: String,
+    ip: String,
+    browser: String,
+    consent: String,
+    created: String,
+}
+
+struct DeclarationView {
+    period: String,
+    status: String,
+    submitted_at: String,
+    lines: usize,
+    total: String,
+}
+
+struct CollectionRow {
+    date: String,
+    channel: String,
+    amount: String,
+    status: String,
+    attempt: i64,
+    reason: String,
+    settled_on: String,
+}
+
+struct NoticeRow {
+    kind: String,
+    status: String,
+    created: String,
+    sent_at: String,
+    subject: String,
+}
+
+struct AuditRow {
+    at: String,
+    actor: String,
+    action: String,
+    entity: String,
+    detail: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/console/employer.html")]
+struct EmployerPage {
+    c: Chrome,
+    k: &'static ConsoleTexts,
+    affiliation: String,
+    name: String,
+    name_other: String,
+    email: String,
+    language: String,
+    period_kind: String,
+    created: String,
+    /// (code, name, wilaya)
+    worksites: Vec<(String, String, String)>,
+    mandates: Vec<MandateView>,
+    declarations: Vec<DeclarationView>,
+    collections: Vec<CollectionRow>,
+    notices: Vec<NoticeRow>,
+    audit: Vec<AuditRow>,
+}
+
+async fn employer(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
+    viewer.staff()?;
+    let lang = viewer.lang;
+    let k = lang.console();
+    let store = state.store();
+    let fail = |e| viewer.fail(e);
+    let employer = store.employer(id).await.map_err(fail)?;
+    let worksites = store
+        .list_worksites(id)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|w| (w.code, w.name, w.wilaya.unwrap_or_default()))
+        .collect();
+    let mandates = store
+        .list_mandates(id)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|m| MandateView {
+            reference: m.reference,
+            status: k.code("mandate", &m.status).to_owned(),
+            account: m.account_masked,
+            bank: m.bank_name.unwrap_or(m.bank_code),
+            ceiling: m.ceiling.map(|c| money(c, lang)).unwrap_or_default(),
+            signed_at: m.signed_at.unwrap_or_default(),
+            signer: m.signed_by.unwrap_or_default(),
+            ip: m.signature_ip.unwrap_or_default(),
+            browser: m.signature_user_agent.unwrap_or_default(),
+            consent: match (m.consent_version, m.consent_text_sha256) {
+                (Some(version), Some(sha)) => format!("{version}, {sha}"),
+                _ => String::new(),
+            },
+            created: m.created_at,
+        })
+        .collect();
+    let declarations = store
+        .list_declarations(id)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|d| DeclarationView {
+            status: k.code("declaration", &d.status).to_owned(),
+            period: d.period,
+            submitted_at: d.submitted_at.unwrap_or_default(),
+            lines: d.lines.len(),
+            total: money(d.total, lang),
+        })
+        .collect();
+    let collections = store
+        .employer_collections(id)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|c| CollectionRow {
+            date: c.collection_date,
+            channel: k.code("channel", &c.channel).to_owned(),
+            amount: amount(c.amount_centimes, lang),
+            status: k.code("collection", &c.status).to_owned(),
+            attempt: c.attempt,
+            reason: match (c.reason_category, c.reason_code) {
+                (Some(category), Some(code)) => {
+                    format!("{} ({code})", k.code("reason", &category))
+                }
+                (Some(category), None) => k.code("reason", &category).to_owned(),
+                (None, Some(code)) => code,
+                (None, None) => String::new(),
+            },
+            settled_on: c.settled_on.unwrap_or_default(),
+        })
+        .collect();
+    let notices = store
+        .notices_for_employer(id, 100)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|n| NoticeRow {
+            kind: k.code("notice_kind", &n.kind).to_owned(),
+            status: k.code("notice", &n.status).to_owned(),
+            created: n.created_at,
+            sent_at: n.sent_at.unwrap_or_default(),
+            subject: n.subject.unwrap_or_default(),
+        })
+        .collect();
+    let audit = store
+        .employer_audit(id, 200)
+        .await
+        .map_err(fail)?
+        .into_iter()
+        .map(|a: AuditEntry| AuditRow {
+            at: a.at,
+            actor: a.actor,
+            action: a.action,
+            entity: format!("{} {}", a.entity, a.entity_id),
+            detail: a.detail,
+        })
+        .collect();
+    let (name, name_other) = match lang {
+        Lang::Ar => (
+            employer_name(&employer, lang),
+            if employer
+                .name_ar
+                .as_deref()
+                .is_some_and(|n| !n.trim().is_empty())
+            {
+                employer.name.clone()
+            } else {
+                String::new()
+            },
+        ),
+        Lang::Fr => (
+            employer.name.clone(),
+            employer.name_ar.clone().unwrap_or_default(),
+        ),
+    };
+    let page = EmployerPage {
+        c: viewer.chrome(nav(&viewer, "employers")),
+        k,
+        affiliation: employer.affiliation_number,
+        name,
+        name_other,
+        email: employer.email,
+        language: k.code("language", &employer.language).to_owned(),
+        period_kind: k.code("period", &employer.period_kind).to_owned(),
+        created: employer.created_at,
+        worksites,
+        mandates,
+        declarations,
+        collections,
+        notices,
+        audit,
+    };
+    viewer.page(StatusCode::OK, &page)
+}

@@ -1,0 +1,146 @@
+//! The exceptions page: newest first, paged, with the open count on every page, and the
+//! audited resolution of one (a note is required).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::nav;
+use crate::store::Actor;
+use crate::web::WebState;
+use crate::web::i18n::refusals;
+use crate::web::session::{Chrome, PageResult, Viewer, see_other};
+
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .route("/console/exceptions", get(exceptions))
+        .route("/console/exceptions/{id}/resolve", post(resolve))
+}
+
+struct ExceptionRow {
+    id: i64,
+    kind: String,
+    detail: String,
+    created: String,
+    open: bool,
+    resolution: String,
+    resolved_by: String,
+}
+
+/// Exceptions shown per page (newest first; the page links to the older ones).
+const EXCEPTIONS_PER_PAGE: i64 = 100;
+
+#[derive(Template)]
+#[template(path = "web/console/exceptions.html")]
+struct ExceptionsPage {
+    c: Chrome,
+    rows: Vec<ExceptionRow>,
+    open: i64,
+    /// The id to page on from, when older exceptions remain.
+    older: Option<i64>,
+    /// True on a page other than the newest.
+    paged: bool,
+    error: Option<String>,
+}
+
+/// `?before=ID`; anything else shows the newest page.
+#[derive(Deserialize)]
+struct ExceptionsQuery {
+    before: Option<String>,
+}
+
+async fn render_exceptions(
+    state: &WebState,
+    viewer: &Viewer,
+    status: StatusCode,
+    before: Option<i64>,
+    error: Option<String>,
+) -> PageResult {
+    let store = state.store();
+    let fail = |e| viewer.fail(e);
+    let (mut found, open) = tokio::try_join!(
+        async {
+            store
+                .exceptions_before(before, EXCEPTIONS_PER_PAGE + 1)
+                .await
+                .map_err(fail)
+        },
+        async { store.open_exception_count().await.map_err(fail) },
+    )?;
+    let more = found.len() as i64 > EXCEPTIONS_PER_PAGE;
+    found.truncate(EXCEPTIONS_PER_PAGE as usize);
+    let older = more.then(|| found.last().map(|e| e.id)).flatten();
+    let rows = found
+        .into_iter()
+        .map(|e| ExceptionRow {
+            id: e.id,
+            kind: e.kind,
+            detail: e.detail,
+            created: e.created_at,
+            open: e.status == "open",
+            resolution: e.resolution.unwrap_or_default(),
+            resolved_by: e.resolved_by.unwrap_or_default(),
+        })
+        .collect();
+    let page = ExceptionsPage {
+        c: viewer.chrome(nav(viewer, "exceptions")),
+        rows,
+        open,
+        older,
+        paged: before.is_some(),
+        error,
+    };
+    viewer.page(status, &page)
+}
+
+async fn exceptions(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Query(query): Query<ExceptionsQuery>,
+) -> PageResult {
+    viewer.staff()?;
+    let before = query.before.and_then(|id| id.parse::<i64>().ok());
+    render_exceptions(&state, &viewer, StatusCode::OK, before, None).await
+}
+
+#[derive(Deserialize)]
+struct ResolveForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    resolution: String,
+}
+
+async fn resolve(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<ResolveForm>,
+) -> PageResult {
+    let session = viewer.staff()?;
+    viewer.check_csrf(&form.csrf)?;
+    let actor = Actor::new(format!("user:{}", session.user.id));
+    match state
+        .store()
+        .resolve_exception(&actor, id, &form.resolution)
+        .await
+    {
+        Ok(_) => Ok(see_other("/console/exceptions")),
+        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                render_exceptions(
+                    &state,
+                    &viewer,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    None,
+                    Some(message),
+                )
+                .await
+            }
+            None => Err(viewer.fail(err)),
+        },
+    }
+}

@@ -1,0 +1,180 @@
+//! The finance console (`/console`, finance staff and administrators only): the
+//! [`dashboard`] with its [`charts`], [`runs`] and their [`files`] (with download, and the
+//! quarantined reports), imported [`reports`], [`exceptions`] with an audited resolution,
+//! [`employers`] (search and a full view), the [`calendar`] (changes re-plan debits and
+//! say what moved), dated contribution [`rates`] (administrators add them) and [`users`]
+//! (administrators only). The disputes queue is in [`super::disputes`].
+//!
+//! This file holds what the screens share (the navigation, the staff and administrator
+//! checks, the file table's rows, paging, small formats); each screen's file uses it and
+//! none uses another, but for the dashboard drawing its [`charts`]. Nothing here knows the
+//! portal.
+
+mod calendar;
+mod charts;
+mod dashboard;
+mod employers;
+mod exceptions;
+mod files;
+mod rates;
+mod reports;
+mod runs;
+mod users;
+
+use axum::Router;
+use chrono::NaiveDate;
+use mandates::Amount;
+use serde::Deserialize;
+
+use super::WebState;
+use super::i18n::{Lang, money};
+use super::session::{NavLink, PageError, Refusal, Viewer};
+use crate::store::{Actor, Role, Session};
+
+/// Every console screen's routes.
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .merge(dashboard::router())
+        .merge(files::router())
+        .merge(exceptions::router())
+        .merge(runs::router())
+        .merge(reports::router())
+        .merge(employers::router())
+        .merge(calendar::router())
+        .merge(rates::router())
+        .merge(users::router())
+}
+
+/// The console's navigation, the `current` screen marked (users: administrators only).
+pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
+    let t = viewer.texts();
+    let k = viewer.lang.console();
+    let mut entries = vec![
+        ("dashboard", "/console", t.dashboard),
+        ("files", "/console/files", t.runs_files),
+        ("exceptions", "/console/exceptions", t.exceptions),
+        ("quarantine", "/console/quarantine", t.quarantine),
+        ("disputes", "/console/disputes", t.disputes),
+        ("runs", "/console/runs", k.nav_runs),
+        ("reports", "/console/reports", k.nav_reports),
+        ("employers", "/console/employers", k.nav_employers),
+        ("calendar", "/console/calendar", k.nav_calendar),
+        ("rates", "/console/rates", k.nav_rates),
+    ];
+    if is_admin(viewer) {
+        entries.push(("users", "/console/users", k.nav_users));
+    }
+    entries
+        .into_iter()
+        .map(|(key, href, label)| NavLink {
+            href: href.to_owned(),
+            label,
+            current: key == current,
+        })
+        .collect()
+}
+
+fn is_admin(viewer: &Viewer) -> bool {
+    viewer
+        .session
+        .as_ref()
+        .is_some_and(|s| s.user.role == Role::Admin)
+}
+
+/// An administrator's session, or a refusal (finance staff: forbidden).
+fn admin(viewer: &Viewer) -> Result<&Session, PageError> {
+    let session = viewer.staff()?;
+    if session.user.role == Role::Admin {
+        Ok(session)
+    } else {
+        Err(viewer.refuse(Refusal::Forbidden))
+    }
+}
+
+fn actor(session: &Session) -> Actor {
+    Actor::new(format!("user:{}", session.user.id))
+}
+
+fn amount(centimes: i64, lang: Lang) -> String {
+    money(Amount::from_centimes(centimes), lang)
+}
+
+/// A part of a URL query, percent-encoded.
+fn query_part(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for byte in text.bytes() {
+        if byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(byte));
+        } else {
+            out.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    out
+}
+
+/// A file as `partials/files_table.html` shows it (the files page and a run's page).
+struct FileRow {
+    id: i64,
+    name: String,
+    institution: String,
+    format: String,
+    sequence: i64,
+    date: String,
+    transactions: i64,
+    control_sum: String,
+    sha256: String,
+    downloaded: String,
+}
+
+fn file_rows(viewer: &Viewer, files: Vec<crate::store::BankFileRecord>) -> Vec<FileRow> {
+    files
+        .into_iter()
+        .map(|f| FileRow {
+            id: f.id,
+            name: f.file_name,
+            institution: f.institution,
+            format: f.format,
+            sequence: f.sequence,
+            date: f.collection_date,
+            transactions: f.transactions,
+            control_sum: money(Amount::from_centimes(f.control_sum_centimes), viewer.lang),
+            sha256: f.sha256,
+            downloaded: f.downloaded_at.unwrap_or_default(),
+        })
+        .collect()
+}
+
+/// Rows per page of the paged lists (reports, employers, users).
+const PAGE: i64 = 50;
+
+#[derive(Deserialize)]
+struct PageQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    after: i64,
+    #[serde(default)]
+    before: i64,
+    #[serde(default)]
+    created: Option<String>,
+    #[serde(default)]
+    added: Option<String>,
+    #[serde(default)]
+    year: Option<i32>,
+}
+
+/// A date typed in a form (`YYYY-MM-DD`).
+fn form_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_parts_are_percent_encoded() {
+        assert_eq!(query_part("SARL a&b"), "SARL%20a%26b");
+        assert_eq!(query_part("é"), "%C3%A9");
+    }
+}

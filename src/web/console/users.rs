@@ -1,0 +1,276 @@
+//! User management (administrators only): the users with their role, employers and last
+//! sign-in (searched, paged); invite one (an email to set the password); disable and
+//! enable (never oneself).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use serde::Deserialize;
+
+use super::{PAGE, PageQuery, actor, admin, nav, query_part};
+use crate::store::{NewUser, Role, StoreError};
+use crate::web::WebState;
+use crate::web::i18n::{ConsoleTexts, refusals};
+use crate::web::session::{Chrome, CsrfForm, PageResult, Viewer, see_other};
+
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .route("/console/users", get(users).post(create_user))
+        .route("/console/users/{id}/disable", post(disable_user))
+        .route("/console/users/{id}/enable", post(enable_user))
+}
+
+struct UserRow {
+    id: i64,
+    email: String,
+    name: String,
+    role: String,
+    employers: String,
+    last_sign_in: String,
+    disabled: bool,
+    state: String,
+    is_self: bool,
+}
+
+#[derive(Clone, Default, Deserialize)]
+struct UserForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    role: String,
+    #[serde(default)]
+    employers: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/console/users.html")]
+struct UsersPage {
+    c: Chrome,
+    k: &'static ConsoleTexts,
+    q: String,
+    rows: Vec<UserRow>,
+    next: Option<String>,
+    first: Option<String>,
+    /// (code, label) of each role for the form.
+    roles: Vec<(&'static str, &'static str)>,
+    error: Option<String>,
+    notice: Option<&'static str>,
+    form: UserForm,
+}
+
+async fn render_users(
+    state: &WebState,
+    viewer: &Viewer,
+    query: &PageQuery,
+    status: StatusCode,
+    error: Option<String>,
+    form: UserForm,
+) -> PageResult {
+    let session = admin(viewer)?;
+    let k = viewer.lang.console();
+    let q: String = query.q.trim().chars().take(100).collect();
+    let mut found = state
+        .store()
+        .user_overviews(&q, query.after.max(0), PAGE + 1)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let more = found.len() as i64 > PAGE;
+    found.truncate(PAGE as usize);
+    let next = more
+        .then(|| {
+            found
+                .last()
+                .map(|u| format!("/console/users?q={}&after={}", query_part(&q), u.id))
+        })
+        .flatten();
+    let rows = found
+        .into_iter()
+        .map(|u| UserRow {
+            is_self: u.id == session.user.id,
+            id: u.id,
+            email: u.email,
+            name: u.display_name,
+            role: k.code("role", &u.role).to_owned(),
+            employers: u.employers.join(" "),
+            last_sign_in: u.last_sign_in.unwrap_or_else(|| k.never.to_owned()),
+            state: k
+                .code("account", if u.disabled { "disabled" } else { "active" })
+                .to_owned(),
+            disabled: u.disabled,
+        })
+        .collect();
+    let page = UsersPage {
+        c: viewer.chrome(nav(viewer, "users")),
+        k,
+        first: (query.after > 0).then(|| format!("/console/users?q={}", query_part(&q))),
+        q,
+        rows,
+        next,
+        roles: ["finance", "admin", "employer"]
+            .into_iter()
+            .map(|r| (r, k.code("role", r)))
+            .collect(),
+        error,
+        notice: query.created.as_ref().map(|_| k.user_created),
+        form,
+    };
+    viewer.page(status, &page)
+}
+
+fn no_query() -> PageQuery {
+    PageQuery {
+        q: String::new(),
+        after: 0,
+        before: 0,
+        created: None,
+        added: None,
+        year: None,
+    }
+}
+
+async fn users(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Query(query): Query<PageQuery>,
+) -> PageResult {
+    admin(&viewer)?;
+    render_users(
+        &state,
+        &viewer,
+        &query,
+        StatusCode::OK,
+        None,
+        UserForm::default(),
+    )
+    .await
+}
+
+async fn create_user(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Form(form): Form<UserForm>,
+) -> PageResult {
+    let session = admin(&viewer)?;
+    viewer.check_csrf(&form.csrf)?;
+    let k = viewer.lang.console();
+    let email = form.email.trim().to_owned();
+    let role = Role::parse(&form.role).ok();
+    let employers: Vec<String> = form
+        .employers
+        .split(|c: char| c.is_whitespace() || c == ',' || c == ';')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect();
+    let kept = UserForm {
+        csrf: String::new(),
+        email: email.chars().take(254).collect(),
+        display_name: form.display_name.chars().take(120).collect(),
+        role: form.role.chars().take(20).collect(),
+        employers: form.employers.chars().take(500).collect(),
+    };
+    let problem = match role {
+        _ if !email.contains('@') || email.contains(char::is_whitespace) || email.len() > 254 => {
+            Some(k.bad_email.to_owned())
+        }
+        None => Some(k.bad_role.to_owned()),
+        Some(Role::Employer) if employers.is_empty() => Some(k.employers_needed.to_owned()),
+        Some(Role::Finance | Role::Admin) if !employers.is_empty() => {
+            Some(k.staff_no_employers.to_owned())
+        }
+        _ => None,
+    };
+    let query = no_query();
+    let (Some(role), None) = (role, &problem) else {
+        return render_users(
+            &state,
+            &viewer,
+            &query,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            problem,
+            kept,
+        )
+        .await;
+    };
+    let new = NewUser {
+        email,
+        display_name: form.display_name.trim().chars().take(120).collect(),
+        role,
+        password: String::new(),
+        employers,
+    };
+    let refused = |message: String| {
+        render_users(
+            &state,
+            &viewer,
+            &query,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(message),
+            kept.clone(),
+        )
+    };
+    match state.store().invite_user(&actor(session), new).await {
+        Ok(user) => Ok(see_other(&format!("/console/users?created={}", user.id))),
+        Err(StoreError::NotFound {
+            entity: "employer",
+            id,
+        }) => refused(format!("{} {id}", k.unknown_employer)).await,
+        Err(StoreError::Conflict(_)) => refused(k.email_taken.to_owned()).await,
+        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => refused(message).await,
+            None => Err(viewer.fail(err)),
+        },
+    }
+}
+
+async fn set_disabled(
+    state: &WebState,
+    viewer: &Viewer,
+    id: i64,
+    form: &CsrfForm,
+    disabled: bool,
+) -> PageResult {
+    let session = admin(viewer)?;
+    viewer.check_csrf(&form.csrf)?;
+    if disabled && id == session.user.id {
+        let k = viewer.lang.console();
+        return render_users(
+            state,
+            viewer,
+            &no_query(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(k.cannot_disable_self.to_owned()),
+            UserForm::default(),
+        )
+        .await;
+    }
+    state
+        .store()
+        .set_user_disabled(&actor(session), id, disabled)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok(see_other("/console/users"))
+}
+
+async fn disable_user(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    set_disabled(&state, &viewer, id, &form, true).await
+}
+
+async fn enable_user(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    set_disabled(&state, &viewer, id, &form, false).await
+}

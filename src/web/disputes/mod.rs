@@ -1,0 +1,200 @@
+//! Disputes in the pages. Employer users (portal, through `portal::employer_for`, so only
+//! their own employers' collections and cases): contest a collection from the history (a
+//! reason from the list and a plain-text message), get the case number in the response,
+//! follow the case (status, deadline, messages, the fund's answer), write again. Staff
+//! (console): the queue by deadline with overdue cases marked, a case with its collection
+//! (account masked) and the answer form (outcome and message; audited, emailed).
+//!
+//! This file holds what both sides show the same way (a case, its messages, the reason
+//! and outcome words, the refusals); [`portal`] and [`console`] hold each side's pages and
+//! routes, and neither uses the other.
+
+mod console;
+mod portal;
+
+use axum::Router;
+use axum::http::StatusCode;
+use mandates::Amount;
+use serde::Deserialize;
+
+use super::WebState;
+use super::i18n::{Texts, money};
+use super::session::Viewer;
+use crate::store::{
+    DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord, DisputeRefusal, DisputeState,
+};
+
+/// The dispute pages of both sides.
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .merge(portal::router())
+        .merge(console::router())
+}
+
+fn reason_label(t: &Texts, code: &str) -> &'static str {
+    match DisputeReason::from_code(code) {
+        Some(DisputeReason::AmountWrong) => t.reason_amount_wrong,
+        Some(DisputeReason::AlreadyPaid) => t.reason_already_paid,
+        Some(DisputeReason::NotAuthorised) => t.reason_not_authorised,
+        Some(DisputeReason::DuplicateDebit) => t.reason_duplicate_debit,
+        Some(DisputeReason::Other) | None => t.reason_other,
+    }
+}
+
+fn outcome_label(t: &Texts, code: &str) -> &'static str {
+    match DisputeOutcome::from_code(code) {
+        Some(DisputeOutcome::Upheld) => t.upheld,
+        _ => t.rejected,
+    }
+}
+
+/// A refusal in the reader's language, and the status it is answered with: 422 for what
+/// was typed, 409 for the state of the collection or case.
+fn refusal(t: &Texts, refusal: &DisputeRefusal) -> (StatusCode, String) {
+    let input = StatusCode::UNPROCESSABLE_ENTITY;
+    let state = StatusCode::CONFLICT;
+    match refusal {
+        DisputeRefusal::UnknownReason => (input, t.err_reason.to_owned()),
+        DisputeRefusal::UnknownOutcome => (input, t.err_outcome.to_owned()),
+        DisputeRefusal::EmptyMessage => (input, t.err_message_empty.to_owned()),
+        DisputeRefusal::MessageTooLong { chars } => {
+            (input, format!("{} {chars}", t.err_message_long))
+        }
+        DisputeRefusal::NotPlainText => (input, t.err_message_plain.to_owned()),
+        DisputeRefusal::NotContestable { .. } => (state, t.err_cancelled.to_owned()),
+        DisputeRefusal::Closed { .. } => (state, t.err_closed.to_owned()),
+        DisputeRefusal::TooManyMessages { .. } => (state, t.err_too_many.to_owned()),
+        DisputeRefusal::NotOpen { .. } => (state, t.err_not_open.to_owned()),
+    }
+}
+
+/// `2026-12-16T09:30:00Z` → `2026-12-16 10:30` (Africa/Algiers, UTC+1).
+fn algiers_time(timestamp: &str) -> String {
+    chrono::DateTime::parse_from_rfc3339(timestamp)
+        .map(|t| {
+            (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(1))
+                .format("%Y-%m-%d %H:%M")
+                .to_string()
+        })
+        .unwrap_or_else(|_| timestamp.to_owned())
+}
+
+/// A case as the pages show it.
+struct CaseView {
+    id: i64,
+    number: String,
+    collection_id: i64,
+    collection_date: String,
+    amount: String,
+    collection_status: String,
+    employer: String,
+    affiliation: String,
+    reason: &'static str,
+    /// `open`, `answered` or `closed` (a CSS class and a test hook).
+    state: &'static str,
+    state_label: &'static str,
+    overdue: bool,
+    outcome: &'static str,
+    deadline_label: &'static str,
+    deadline: String,
+    opened_on: String,
+    messages: i64,
+}
+
+fn case_view(viewer: &Viewer, case: &DisputeRecord) -> CaseView {
+    let t = viewer.texts();
+    let (state, state_label, overdue, deadline_label) = match case.state(super::algiers_today()) {
+        DisputeState::Open { overdue } => ("open", t.dispute_open, overdue, t.answer_by),
+        DisputeState::Answered => ("answered", t.dispute_answered, false, t.write_again_until),
+        DisputeState::Closed => ("closed", t.dispute_closed, false, t.case_closed_since),
+    };
+    CaseView {
+        id: case.id,
+        number: case.case_number.clone(),
+        collection_id: case.collection_id,
+        collection_date: case.collection_date.clone(),
+        amount: money(Amount::from_centimes(case.amount_centimes), viewer.lang),
+        collection_status: case.collection_status.clone(),
+        employer: case.employer_name.clone(),
+        affiliation: case.affiliation_number.clone(),
+        reason: reason_label(t, &case.reason),
+        state,
+        state_label,
+        overdue,
+        outcome: case
+            .outcome
+            .as_deref()
+            .map(|o| outcome_label(t, o))
+            .unwrap_or(""),
+        deadline_label,
+        deadline: case.deadline.clone(),
+        opened_on: algiers_time(&case.opened_at),
+        messages: case.messages,
+    }
+}
+
+struct MessageView {
+    id: i64,
+    from_fund: bool,
+    author: &'static str,
+    at: String,
+    /// The reason (employer) or the outcome (fund), when given.
+    label: &'static str,
+    body: String,
+}
+
+fn message_views(viewer: &Viewer, messages: Vec<DisputeMessage>) -> Vec<MessageView> {
+    let t = viewer.texts();
+    messages
+        .into_iter()
+        .map(|m| {
+            let from_fund = m.author == "fund";
+            let label = match (&m.reason, &m.outcome) {
+                (_, Some(outcome)) => outcome_label(t, outcome),
+                (Some(reason), None) => reason_label(t, reason),
+                (None, None) => "",
+            };
+            MessageView {
+                id: m.id,
+                from_fund,
+                author: if from_fund {
+                    t.from_fund
+                } else {
+                    t.from_employer
+                },
+                at: algiers_time(&m.created_at),
+                label,
+                body: m.body,
+            }
+        })
+        .collect()
+}
+
+/// The options of a select: (code, label, selected).
+type Options = Vec<(&'static str, &'static str, bool)>;
+
+fn reason_options(t: &Texts, selected: &str) -> Options {
+    DisputeReason::ALL
+        .into_iter()
+        .map(|r| (r.code(), reason_label(t, r.code()), r.code() == selected))
+        .collect()
+}
+
+fn outcome_options(t: &Texts, selected: &str) -> Options {
+    DisputeOutcome::ALL
+        .into_iter()
+        .map(|o| (o.code(), outcome_label(t, o.code()), o.code() == selected))
+        .collect()
+}
+
+#[derive(Deserialize)]
+struct MessageForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    #[serde(default)]
+    outcome: String,
+    #[serde(default)]
+    message: String,
+}

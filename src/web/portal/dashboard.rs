@@ -1,0 +1,125 @@
+//! The portal's front pages: the list of the user's employers (`/portal`, straight to the
+//! one when there is one) and an employer's dashboard — its upcoming debit (date, amount,
+//! per-worksite breakdown) and its active mandate.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+use mandates::Amount;
+
+use super::{employer_for, nav};
+use crate::web::WebState;
+use crate::web::i18n::{employer_name, money};
+use crate::web::session::{Chrome, PageResult, Viewer, see_other};
+
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .route("/portal", get(home))
+        .route("/portal/{employer}", get(dashboard))
+}
+
+#[derive(Template)]
+#[template(path = "web/portal/home.html")]
+struct HomePage {
+    c: Chrome,
+    employers: Vec<(i64, String, String)>,
+}
+
+async fn home(State(state): State<WebState>, viewer: Viewer) -> PageResult {
+    let session = viewer.employer_user()?;
+    if let [only] = session.user.employer_ids.as_slice() {
+        return Ok(see_other(&format!("/portal/{only}")));
+    }
+    let mut employers = Vec::new();
+    for id in &session.user.employer_ids {
+        let employer = state
+            .store()
+            .employer(*id)
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        employers.push((
+            employer.id,
+            employer_name(&employer, viewer.lang),
+            employer.affiliation_number,
+        ));
+    }
+    let page = HomePage {
+        c: viewer.chrome(Vec::new()),
+        employers,
+    };
+    viewer.page(StatusCode::OK, &page)
+}
+
+/// A line of a breakdown, formatted.
+struct BreakdownRow {
+    worksite: String,
+    period: String,
+    amount: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/portal/dashboard.html")]
+struct DashboardPage {
+    c: Chrome,
+    employer: String,
+    affiliation: String,
+    /// (date or empty, amount, planned?)
+    upcoming: Option<(String, String, bool)>,
+    breakdown: Vec<BreakdownRow>,
+    mandate: Option<String>,
+}
+
+async fn dashboard(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(employer_id): Path<i64>,
+) -> PageResult {
+    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let store = state.store();
+    let upcoming = store
+        .upcoming_debit(employer_id, crate::web::algiers_today())
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let mandates = store
+        .list_mandates(employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let mandate = mandates.iter().find(|m| m.status == "active").map(|m| {
+        format!(
+            "{} — {} ({})",
+            m.account_masked,
+            m.bank_name.clone().unwrap_or_else(|| m.bank_code.clone()),
+            m.reference
+        )
+    });
+    let breakdown = upcoming
+        .as_ref()
+        .map(|u| {
+            u.lines
+                .iter()
+                .map(|l| BreakdownRow {
+                    worksite: format!("{} — {}", l.worksite_code, l.worksite_name),
+                    period: l.period.clone(),
+                    amount: money(Amount::from_centimes(l.amount_centimes), viewer.lang),
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let page = DashboardPage {
+        c: viewer.chrome(nav(&viewer, &session, employer_id, "dashboard")),
+        employer: employer_name(&employer, viewer.lang),
+        affiliation: employer.affiliation_number,
+        upcoming: upcoming.map(|u| {
+            (
+                u.collection_date.clone().unwrap_or_default(),
+                money(u.amount, viewer.lang),
+                u.collection_id.is_some(),
+            )
+        }),
+        breakdown,
+        mandate,
+    };
+    viewer.page(StatusCode::OK, &page)
+}

@@ -1,0 +1,119 @@
+//! The history page: every debit of the employer with its state, a failed one's reason in
+//! the taxonomy's plain words and its next attempt, a settled one's receipt, and whether
+//! it may be contested (or its dispute case).
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::routing::get;
+
+use super::{employer_for, nav};
+use crate::web::WebState;
+use crate::web::i18n::{Lang, PortalTexts, money};
+use crate::web::session::{Chrome, PageResult, Viewer};
+
+pub(super) fn router() -> Router<WebState> {
+    Router::new().route("/portal/{employer}/history", get(history))
+}
+
+struct HistoryRow {
+    id: i64,
+    /// The collection's case, else whether it may be contested (see `disputes`).
+    dispute: Option<(i64, String)>,
+    contest: Option<i64>,
+    date: String,
+    amount: String,
+    status: String,
+    attempt: i64,
+    /// A failed debit: the taxonomy's plain words (what happened, what to do)…
+    reason: String,
+    reason_code: String,
+    /// …and the next attempt, or that none is planned.
+    next: String,
+    /// A settled debit: its receipt page.
+    receipt: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "web/portal/history.html")]
+struct HistoryPage {
+    c: Chrome,
+    x: &'static PortalTexts,
+    employer_id: i64,
+    rows: Vec<HistoryRow>,
+}
+
+async fn history(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(employer_id): Path<i64>,
+) -> PageResult {
+    use bank_formats::reasons::ReasonCategory;
+    let (session, _) = employer_for(&state, &viewer, employer_id).await?;
+    let x = viewer.lang.portal();
+    let disputes: HashMap<i64, (i64, String)> = state
+        .store()
+        .employer_disputes(employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .map(|d| (d.collection_id, (d.id, d.case_number)))
+        .collect();
+    let rows = state
+        .store()
+        .collection_details(employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .map(|c| {
+            let failed = matches!(c.status.as_str(), "rejected" | "returned" | "retry_planned");
+            let category = c
+                .reason_category
+                .as_deref()
+                .map(|code| ReasonCategory::from_code(code).unwrap_or(ReasonCategory::Other));
+            let reason = match (failed, category, viewer.lang) {
+                (true, Some(category), Lang::Fr) => category.text_fr().to_owned(),
+                (true, Some(category), Lang::Ar) => category.text_ar().to_owned(),
+                (true, None, Lang::Fr) => ReasonCategory::Other.text_fr().to_owned(),
+                (true, None, Lang::Ar) => ReasonCategory::Other.text_ar().to_owned(),
+                (false, _, _) => String::new(),
+            };
+            let next = match (&c.next_attempt, failed) {
+                (Some(n), true) => x
+                    .next_attempt_on
+                    .replace("{date}", &crate::notices::render::date(&n.collection_date))
+                    .replace("{amount}", &money(n.amount, viewer.lang)),
+                (None, true) => x.no_retry.to_owned(),
+                _ => String::new(),
+            };
+            HistoryRow {
+                id: c.id,
+                dispute: disputes.get(&c.id).cloned(),
+                contest: (c.status != "cancelled").then_some(c.id),
+                date: c.collection_date,
+                amount: money(c.amount, viewer.lang),
+                status: x.status(&c.status),
+                attempt: c.attempt,
+                reason,
+                reason_code: if failed {
+                    c.reason_code.unwrap_or_default()
+                } else {
+                    String::new()
+                },
+                next,
+                receipt: (c.status == "settled")
+                    .then(|| format!("/portal/{employer_id}/receipts/{}", c.id)),
+            }
+        })
+        .collect();
+    let page = HistoryPage {
+        c: viewer.chrome(nav(&viewer, &session, employer_id, "history")),
+        x,
+        employer_id,
+        rows,
+    };
+    viewer.page(StatusCode::OK, &page)
+}

@@ -1,0 +1,332 @@
+//! The mandate page: enter a RIB/CCP (the key checked, the bank named), read the consent
+//! text, sign it (with the evidence: who, when, from where, which browser, the text's
+//! SHA-256), revoke. The consent text is here, versioned.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use mandates::AccountId;
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+
+use super::{DoneQuery, Feedback, employer_for, nav};
+use crate::store::{Actor, Employer, MandateRecord, NewMandate, Session, SignMandate};
+use crate::web::WebState;
+use crate::web::i18n::{Lang, employer_name, refusals};
+use crate::web::session::{Chrome, CsrfForm, PageError, PageResult, Refusal, Viewer, see_other};
+
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .route(
+            "/portal/{employer}/mandate",
+            get(mandate_page).post(new_mandate),
+        )
+        .route("/portal/{employer}/mandate/{mandate}/sign", post(sign))
+        .route("/portal/{employer}/mandate/{mandate}/revoke", post(revoke))
+}
+
+/// The version of the consent text below; stored with each signature with its SHA-256.
+pub const CONSENT_VERSION: &str = "2026-01";
+
+/// The consent text shown for one mandate, in one language: what is signed.
+pub fn consent_text(lang: Lang, employer: &str, mandate: &MandateRecord) -> String {
+    let bank = mandate
+        .bank_name
+        .clone()
+        .unwrap_or_else(|| mandate.bank_code.clone());
+    match lang {
+        Lang::Fr => format!(
+            "En signant ce mandat (référence {reference}), {employer} autorise la CACOBATPH à présenter \
+             des prélèvements sur le compte {account} ({bank}) pour les cotisations de congés payés et \
+             de chômage-intempéries qu'elle déclare, et autorise sa banque ou Algérie Poste à débiter ce \
+             compte. Chaque prélèvement est annoncé au moins cinq jours à l'avance, avec sa date et son \
+             montant. Le mandat peut être révoqué à tout moment depuis cet espace ; une contestation peut \
+             être formée auprès de la caisse. (Texte version {CONSENT_VERSION})",
+            reference = mandate.reference,
+            account = mandate.account_masked,
+        ),
+        Lang::Ar => format!(
+            "بتوقيع هذا التفويض (المرجع {reference})، ترخّص {employer} للصندوق الوطني للعطل المدفوعة الأجر \
+             والبطالة الناجمة عن سوء الأحوال الجوية (كاكوباث) بتقديم اقتطاعات من الحساب {account} ({bank}) \
+             لتسديد الاشتراكات التي تصرّح بها، وترخّص لبنكها أو لبريد الجزائر بخصم هذا الحساب. يُعلَن عن كل \
+             اقتطاع قبل خمسة أيام على الأقل بتاريخه ومبلغه. يمكن إلغاء التفويض في أي وقت من هذا الفضاء، \
+             ويمكن تقديم اعتراض لدى الصندوق. (نص الإصدار {CONSENT_VERSION})",
+            reference = mandate.reference,
+            account = mandate.account_masked,
+        ),
+    }
+}
+
+struct MandateRow {
+    id: i64,
+    reference: String,
+    status: String,
+    account: String,
+    bank: String,
+    signed: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/portal/mandate.html")]
+struct MandatePage {
+    c: Chrome,
+    employer_id: i64,
+    mandates: Vec<MandateRow>,
+    has_active: bool,
+    /// A pending mandate to sign: (id, bank, consent text).
+    pending: Option<(i64, String, String)>,
+    active_id: Option<i64>,
+    account: String,
+    error: Option<String>,
+    notice: Option<&'static str>,
+}
+
+async fn render_mandate_page(
+    state: &WebState,
+    viewer: &Viewer,
+    session: &Session,
+    employer: &Employer,
+    feedback: Feedback,
+) -> PageResult {
+    let mandates = state
+        .store()
+        .list_mandates(employer.id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let name = employer_name(employer, viewer.lang);
+    let pending = mandates.iter().find(|m| m.status == "pending").map(|m| {
+        (
+            m.id,
+            m.bank_name.clone().unwrap_or_else(|| m.bank_code.clone()),
+            consent_text(viewer.lang, &name, m),
+        )
+    });
+    let active_id = mandates.iter().find(|m| m.status == "active").map(|m| m.id);
+    let page = MandatePage {
+        c: viewer.chrome(nav(viewer, session, employer.id, "mandate")),
+        employer_id: employer.id,
+        has_active: active_id.is_some(),
+        active_id,
+        pending,
+        mandates: mandates
+            .into_iter()
+            .map(|m| MandateRow {
+                id: m.id,
+                reference: m.reference,
+                status: m.status,
+                account: m.account_masked,
+                bank: m.bank_name.unwrap_or(m.bank_code),
+                signed: match (m.signed_at, m.signed_by) {
+                    (Some(at), Some(by)) => format!("{at} — {by}"),
+                    _ => String::new(),
+                },
+            })
+            .collect(),
+        account: feedback.value,
+        error: feedback.errors.into_iter().next(),
+        notice: feedback.notice,
+    };
+    viewer.page(feedback.status, &page)
+}
+
+async fn mandate_page(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(employer_id): Path<i64>,
+    Query(query): Query<DoneQuery>,
+) -> PageResult {
+    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let notice = query
+        .done
+        .filter(|d| d == "signed")
+        .map(|_| viewer.texts().mandate_signed);
+    render_mandate_page(&state, &viewer, &session, &employer, Feedback::ok(notice)).await
+}
+
+#[derive(Deserialize)]
+struct AccountForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    account: String,
+}
+
+async fn new_mandate(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(employer_id): Path<i64>,
+    Form(form): Form<AccountForm>,
+) -> PageResult {
+    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    viewer.check_csrf(&form.csrf)?;
+    let refused = |message: String| {
+        render_mandate_page(
+            &state,
+            &viewer,
+            &session,
+            &employer,
+            Feedback::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                form.account.chars().take(40).collect(),
+                vec![message],
+            ),
+        )
+    };
+    let account = match AccountId::parse(&form.account) {
+        Ok(account) => account,
+        Err(err) => {
+            return refused(refusals::account_error(viewer.lang, &err)).await;
+        }
+    };
+    if let Err(err) = state.store().banks().check(&account) {
+        return refused(refusals::account_error(viewer.lang, &err)).await;
+    }
+    let actor = Actor::new(format!("user:{}", session.user.id));
+    match state
+        .store()
+        .create_mandate(
+            &actor,
+            employer_id,
+            NewMandate {
+                account,
+                ceiling: None,
+            },
+        )
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/portal/{employer_id}/mandate"))),
+        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => refused(message).await,
+            None => Err(viewer.fail(err)),
+        },
+    }
+}
+
+/// The mandate `mandate_id` if it is this employer's; "not found" otherwise.
+async fn own_mandate(
+    state: &WebState,
+    viewer: &Viewer,
+    employer_id: i64,
+    mandate_id: i64,
+) -> Result<MandateRecord, PageError> {
+    match state.store().mandate(mandate_id).await {
+        Ok(m) if m.employer_id == employer_id => Ok(m),
+        Ok(_) => Err(viewer.refuse(Refusal::NotFound)),
+        Err(err) => Err(viewer.fail(err)),
+    }
+}
+
+#[derive(Deserialize)]
+struct SignForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    consent: String,
+    #[serde(default)]
+    signer: String,
+}
+
+async fn sign(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path((employer_id, mandate_id)): Path<(i64, i64)>,
+    Form(form): Form<SignForm>,
+) -> PageResult {
+    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    viewer.check_csrf(&form.csrf)?;
+    let mandate = own_mandate(&state, &viewer, employer_id, mandate_id).await?;
+    let signer = form.signer.trim();
+    if form.consent != "yes" || signer.is_empty() {
+        let message = match viewer.lang {
+            Lang::Fr => "Cochez la case d'autorisation et indiquez le nom du signataire.",
+            Lang::Ar => "ضع علامة في خانة الترخيص واكتب اسم الموقّع.",
+        };
+        return render_mandate_page(
+            &state,
+            &viewer,
+            &session,
+            &employer,
+            Feedback::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                String::new(),
+                vec![message.to_owned()],
+            ),
+        )
+        .await;
+    }
+    // The evidence: who (the user and the name typed), when (the store's clock), from
+    // where, with which browser, and the hash of the exact text shown.
+    let text = consent_text(
+        viewer.lang,
+        &employer_name(&employer, viewer.lang),
+        &mandate,
+    );
+    let evidence = SignMandate {
+        signer: format!(
+            "{} (user {})",
+            signer.chars().take(120).collect::<String>(),
+            session.user.id
+        ),
+        ip: viewer.ip.clone(),
+        user_agent: viewer.user_agent.clone(),
+        consent_version: format!("{CONSENT_VERSION}-{}", viewer.lang.code()),
+        consent_text_sha256: hex::encode(Sha256::digest(text.as_bytes())),
+    };
+    let actor = Actor::new(format!("user:{}", session.user.id));
+    match state
+        .store()
+        .sign_mandate(&actor, mandate_id, evidence)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/portal/{employer_id}/mandate?done=signed"
+        ))),
+        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                render_mandate_page(
+                    &state,
+                    &viewer,
+                    &session,
+                    &employer,
+                    Feedback::refused(StatusCode::CONFLICT, String::new(), vec![message]),
+                )
+                .await
+            }
+            None => Err(viewer.fail(err)),
+        },
+    }
+}
+
+async fn revoke(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path((employer_id, mandate_id)): Path<(i64, i64)>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    viewer.check_csrf(&form.csrf)?;
+    own_mandate(&state, &viewer, employer_id, mandate_id).await?;
+    let actor = Actor::new(format!("user:{}", session.user.id));
+    match state
+        .store()
+        .revoke_mandate(&actor, mandate_id, "revoked by the employer in the portal")
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!("/portal/{employer_id}/mandate"))),
+        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                render_mandate_page(
+                    &state,
+                    &viewer,
+                    &session,
+                    &employer,
+                    Feedback::refused(StatusCode::CONFLICT, String::new(), vec![message]),
+                )
+                .await
+            }
+            None => Err(viewer.fail(err)),
+        },
+    }
+}

@@ -1,0 +1,214 @@
+//! The employer portal (`/portal`): an employer user's employers, each with its upcoming
+//! debit ([`dashboard`]), its mandate ([`mandate`]), its declarations by CSV
+//! ([`declarations`]) or online form ([`declaration_form`]), its history of debits
+//! ([`history`]) with their receipts ([`receipts`]), the notices sent to it ([`notices`]),
+//! and the user's personal API tokens ([`api_access`]). The disputes pages are in
+//! [`super::disputes`].
+//!
+//! Access: every route takes the employer id from the path and goes through
+//! [`employer_for`], which answers "not found" unless the signed-in employer user acts for
+//! that employer — so another employer's pages, forms and ids all look nonexistent.
+//!
+//! This file holds what the pages share (access, navigation, form feedback, the
+//! declaration input read by both the CSV upload and the form); each page file uses it and
+//! none uses another. Nothing here knows the console.
+
+mod api_access;
+mod dashboard;
+mod declaration_form;
+mod declarations;
+mod history;
+mod mandate;
+mod notices;
+mod receipts;
+
+use axum::Router;
+use axum::http::StatusCode;
+use mandates::Amount;
+use serde::Deserialize;
+
+pub(super) use mandate::consent_text;
+
+use super::WebState;
+use super::i18n::Lang;
+use super::session::{NavLink, PageError, Refusal, Viewer};
+use crate::period::Period;
+use crate::store::{Employer, ProblemKind, Session};
+
+/// Every portal page's routes.
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .merge(dashboard::router())
+        .merge(mandate::router())
+        .merge(declarations::router())
+        .merge(declaration_form::router())
+        .merge(history::router())
+        .merge(receipts::router())
+        .merge(notices::router())
+        .merge(api_access::router())
+}
+
+/// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
+pub(super) async fn employer_for(
+    state: &WebState,
+    viewer: &Viewer,
+    employer_id: i64,
+) -> Result<(Session, Employer), PageError> {
+    let session = viewer.employer_user()?.clone();
+    if !session.user.may_act_for(employer_id) {
+        return Err(viewer.refuse(Refusal::NotFound));
+    }
+    let employer = state
+        .store()
+        .employer(employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    Ok((session, employer))
+}
+
+/// The portal's navigation for one employer, the `current` page marked.
+pub(super) fn nav(
+    viewer: &Viewer,
+    session: &Session,
+    employer_id: i64,
+    current: &str,
+) -> Vec<NavLink> {
+    let t = viewer.texts();
+    let p = viewer.lang.portal();
+    let mut links = Vec::new();
+    if session.user.employer_ids.len() > 1 {
+        links.push(NavLink {
+            href: "/portal".to_owned(),
+            label: t.your_employers,
+            current: current == "home",
+        });
+    }
+    for (key, path, label) in [
+        ("dashboard", String::new(), t.dashboard),
+        ("mandate", "/mandate".to_owned(), t.mandate),
+        ("declarations", "/declarations".to_owned(), t.declarations),
+        ("history", "/history".to_owned(), t.history),
+        ("disputes", "/disputes".to_owned(), t.disputes),
+        ("notices", "/notices".to_owned(), p.notices),
+        ("api-access", "/api-access".to_owned(), p.api_access),
+    ] {
+        links.push(NavLink {
+            href: format!("/portal/{employer_id}{path}"),
+            label,
+            current: key == current,
+        });
+    }
+    links
+}
+
+/// What a page says back after a form: its status, the value to show again, the
+/// problems (every one) or a notice.
+struct Feedback {
+    status: StatusCode,
+    value: String,
+    errors: Vec<String>,
+    notice: Option<&'static str>,
+}
+
+impl Feedback {
+    fn ok(notice: Option<&'static str>) -> Feedback {
+        Feedback {
+            status: StatusCode::OK,
+            value: String::new(),
+            errors: Vec::new(),
+            notice,
+        }
+    }
+    fn refused(status: StatusCode, value: String, errors: Vec<String>) -> Feedback {
+        Feedback {
+            status,
+            value,
+            errors,
+            notice: None,
+        }
+    }
+}
+
+/// `?done=…`: what the form before the redirect did.
+#[derive(Deserialize)]
+struct DoneQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
+/// `2026-11-27T10:05:00Z` → `2026-11-27 10:05 UTC`.
+fn when(timestamp: &str) -> String {
+    match (timestamp.get(..10), timestamp.get(11..16)) {
+        (Some(day), Some(time)) => format!("{day} {time} UTC"),
+        _ => timestamp.to_owned(),
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Declaration input, read the same way by the CSV upload and the online form.
+
+/// `text` as a period this employer declares, or why not (in `lang`).
+fn check_period(employer: &Employer, text: &str, lang: Lang) -> Result<Period, String> {
+    let d = lang.declarations();
+    let period = Period::parse(text).map_err(|_| d.bad_period.replace("{text}", text.trim()))?;
+    if period.kind_name() != employer.period_kind {
+        return Err(if employer.period_kind == "quarterly" {
+            d.quarterly_only
+        } else {
+            d.monthly_only
+        }
+        .to_owned());
+    }
+    Ok(period)
+}
+
+/// Why the employer's declaration of `period` can no longer be corrected (in `lang`), if
+/// it is locked: the date of the debit it was planned into.
+async fn conflict_message(
+    state: &WebState,
+    employer_id: i64,
+    period: &Period,
+    lang: Lang,
+) -> Option<String> {
+    let store = state.store();
+    let declaration = store
+        .declaration_for_period(employer_id, &period.to_string())
+        .await
+        .ok()??;
+    let date = store.declaration_locked_by(declaration.id).await.ok()??;
+    Some(locked_text(lang, period, &date))
+}
+
+fn locked_text(lang: Lang, period: &Period, date: &str) -> String {
+    lang.declarations()
+        .correction_refused
+        .replace("{period}", &period.to_string())
+        .replace("{date}", &crate::notices::render::date(date))
+}
+
+/// A headcount as typed: a whole number of workers, 0 or more.
+fn parse_headcount(text: &str) -> Result<i64, ProblemKind> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 0 => Ok(n),
+        _ => Err(ProblemKind::NotWholeNumber(text.trim().to_owned())),
+    }
+}
+
+/// An amount in dinars as typed: spaces (thousands) ignored, a decimal comma or point
+/// ("1 234,50", "1234.50"), at most two decimals, never negative; read exactly into
+/// centimes. `decimal` is the mark of the example shown when it cannot be read.
+fn parse_amount(text: &str, decimal: char) -> Result<Amount, ProblemKind> {
+    let cleaned: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    match Amount::parse(&cleaned) {
+        Ok(a) if a.centimes() >= 0 => Ok(a),
+        Ok(_) => Err(ProblemKind::Negative),
+        Err(_) => Err(ProblemKind::NotAmount {
+            text: text.trim().to_owned(),
+            decimal,
+        }),
+    }
+}

@@ -1,0 +1,292 @@
+//! The service for tests, on an ephemeral port: [`TestApp`] (the JSON API with an admin
+//! token) and [`WebApp`] (with exchange folders, for the pages and the bank API), and the
+//! clients that drive them over HTTP — a signed-in [`Browser`], plain and JSON requests.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+use tahsil::config::Config;
+use tahsil::cycle::CycleSettings;
+use tahsil::store::Store;
+use tahsil::web::{self, AppState, WebOptions};
+
+use super::TestDb;
+
+/// Every test user's password (see `fixtures::add_user`).
+pub const PASSWORD: &str = "correct horse battery";
+
+/// The cycle's settings over the exchange folder `exchange`, at most `max_per_file`
+/// transactions a file.
+pub fn settings(exchange: &Path, max_per_file: u32) -> CycleSettings {
+    let config = Config {
+        exchange_dir: exchange.to_path_buf(),
+        max_per_file,
+        ..Config::default()
+    };
+    CycleSettings::from_config(&config).unwrap()
+}
+
+/// The service running on an ephemeral port.
+pub struct TestApp {
+    pub address: SocketAddr,
+    pub store: Store,
+    pub client: reqwest::Client,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl TestApp {
+    pub async fn spawn(db: &TestDb, token: Option<&str>) -> TestApp {
+        let store = db.store().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let address = listener.local_addr().expect("address");
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState {
+            store: store.clone(),
+            admin_token: token.map(|t| Arc::new(tahsil::config::Secret::new(t))),
+        };
+        tokio::spawn(async move {
+            let _ = web::serve(listener, state, async move {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        TestApp {
+            address,
+            store,
+            client: reqwest::Client::new(),
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// The service with its exchange folders, on an ephemeral port.
+pub struct WebApp {
+    pub address: std::net::SocketAddr,
+    pub store: Store,
+    pub settings: Arc<CycleSettings>,
+    pub exchange: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl WebApp {
+    pub async fn spawn(db: &TestDb) -> WebApp {
+        Self::spawn_with(db, Some("admin-test-token")).await
+    }
+
+    pub async fn spawn_with(db: &TestDb, admin_token: Option<&str>) -> WebApp {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = Arc::new(settings(exchange.path(), 50_000));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let state = AppState {
+            store: store.clone(),
+            admin_token: admin_token.map(|t| Arc::new(tahsil::config::Secret::new(t))),
+        };
+        let options = WebOptions {
+            cycle: Some(settings.clone()),
+            secure_cookies: false,
+        };
+        tokio::spawn(async move {
+            let _ = web::serve_with(listener, state, options, async move {
+                let _ = rx.await;
+            })
+            .await;
+        });
+        WebApp {
+            address,
+            store,
+            settings,
+            exchange,
+            shutdown: Some(tx),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.address, path)
+    }
+
+    pub fn exchange_dir(&self) -> &Path {
+        self.exchange.path()
+    }
+
+    /// A browser-like client: keeps cookies, does not follow redirects (tests look at them).
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .unwrap()
+    }
+
+    /// A signed-in browser for `email` (password [`PASSWORD`]).
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let client = self.browser();
+        let csrf = csrf_of(&get_text(&client, &self.url("/login")).await.1);
+        let response = client
+            .post(self.url("/login"))
+            .form(&[
+                ("csrf", csrf.as_str()),
+                ("email", email),
+                ("password", PASSWORD),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "sign-in of {email}"
+        );
+        // The session's own CSRF token, from any page with a form.
+        let (_, page) = get_text(&client, &self.url("/password/forgot")).await;
+        Browser {
+            client,
+            csrf: csrf_of(&page),
+            base: self.url(""),
+        }
+    }
+}
+
+impl Drop for WebApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+/// A signed-in client and its session's CSRF token.
+pub struct Browser {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    base: String,
+}
+
+impl Browser {
+    pub async fn get(&self, path: &str) -> (StatusCode, String) {
+        get_text(&self.client, &format!("{}{path}", self.base)).await
+    }
+
+    /// Posts a form with the session's CSRF token added.
+    pub async fn post(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<String>) {
+        let mut form: Vec<(&str, &str)> = vec![("csrf", self.csrf.as_str())];
+        form.extend_from_slice(fields);
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let location = response
+            .headers()
+            .get("location")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        (status, response.text().await.unwrap(), location)
+    }
+}
+
+pub async fn get_text(client: &reqwest::Client, url: &str) -> (StatusCode, String) {
+    let response = client.get(url).send().await.unwrap();
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+/// The CSRF token in a page's forms.
+pub fn csrf_of(html: &str) -> String {
+    let marker = "name=\"csrf\" value=\"";
+    let start = html
+        .find(marker)
+        .map(|i| i + marker.len())
+        .expect("a form with a CSRF token");
+    let end = html[start..].find('"').unwrap();
+    html[start..start + end].to_owned()
+}
+
+/// Posts a declaration CSV as the portal's form does (multipart): status, body and the
+/// redirect's location, if any.
+pub async fn upload_csv(
+    browser: &Browser,
+    app: &WebApp,
+    employer: i64,
+    period: &str,
+    csv: &str,
+) -> (StatusCode, String, Option<String>) {
+    let form = reqwest::multipart::Form::new()
+        .text("csrf", browser.csrf.clone())
+        .text("period", period.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(csv.as_bytes().to_vec())
+                .file_name("declaration.csv")
+                .mime_str("text/csv")
+                .unwrap(),
+        );
+    let response = browser
+        .client
+        .post(app.url(&format!("/portal/{employer}/declarations")))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    let location = response
+        .headers()
+        .get("location")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, response.text().await.unwrap(), location)
+}
+
+/// A JSON request with an optional bearer token: the status and the JSON answer.
+pub async fn call(
+    app: &WebApp,
+    method: reqwest::Method,
+    path: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().request(method, app.url(path));
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    (
+        status,
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{path}: not JSON: {text}")),
+    )
+}
+
+pub async fn get(app: &WebApp, path: &str, token: &str) -> (StatusCode, Value) {
+    call(app, reqwest::Method::GET, path, Some(token), None).await
+}
