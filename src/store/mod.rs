@@ -277,7 +277,7 @@ fn refused_on_unique(
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A source of "now", swappable in tests.
+/// The store's source of "now": every timestamp it writes comes from this one clock.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Handle to the database. Cheap to clone.
@@ -337,12 +337,6 @@ impl Store {
             banks: Arc::new(banks),
             clock: Arc::new(Utc::now),
         })
-    }
-
-    /// Replaces the clock (tests use a fixed one).
-    pub fn with_clock(mut self, clock: Clock) -> Store {
-        self.clock = clock;
-        self
     }
 
     /// Applies the migrations of this backend, then the reference data (default rates,

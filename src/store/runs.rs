@@ -542,20 +542,6 @@ impl Store {
         Ok(max.unwrap_or(0) + 1)
     }
 
-    /// Records the files of a run at once: [`Store::begin_recording`] then
-    /// [`FileRecording::finish`].
-    pub async fn record_files(
-        &self,
-        actor: &Actor,
-        lock: &RunLock,
-        files: &[NewBankFile],
-    ) -> StoreResult<Vec<BankFileRecord>> {
-        self.begin_recording(actor, lock, files)
-            .await?
-            .finish(files)
-            .await
-    }
-
     /// Opens the transaction that records a run's files as planned — their rows (hash and
     /// size still empty), their collections marked `submitted` (each block's count and the
     /// file's sum checked against the plan) with their audit entries — while the files are
