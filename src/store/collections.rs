@@ -107,7 +107,7 @@ impl Store {
         .bind(&date)
         .execute(&mut *tx)
         .await?;
-        if self.backend == super::Backend::Postgres {
+        if self.backend.indexes_temporary_tables() {
             sqlx::query("CREATE INDEX plan_source_employer ON plan_source (employer_id)")
                 .execute(&mut *tx)
                 .await?;

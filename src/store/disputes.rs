@@ -23,7 +23,7 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::notices::{DisputeFacts, NoticeKind, record_event};
-use super::{Actor, Backend, CollectionView, Store, StoreError, StoreResult, audit};
+use super::{Actor, CollectionView, Store, StoreError, StoreResult, audit};
 
 /// Calendar days the fund has to answer a case, and the employer to write again after an
 /// answer.
@@ -294,14 +294,6 @@ impl Store {
         (self.now() + Duration::hours(1)).date_naive()
     }
 
-    /// `FOR UPDATE` on PostgreSQL (SQLite's write transaction already excludes others).
-    fn lock_suffix(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        }
-    }
-
     /// The employer contests its collection: a new case, or a message added to the
     /// collection's case (reopening it when answered). `Ok(Err(_))` is a refusal; nothing
     /// is recorded then. Another employer's collection is "not found".
@@ -367,7 +359,7 @@ impl Store {
             None => {
                 let case = sqlx::query_as::<_, CaseRow>(sqlx::AssertSqlSafe(format!(
                     "SELECT id, case_number, status, deadline FROM disputes WHERE collection_id = $1{}",
-                    self.lock_suffix()
+                    self.backend.lock_rows()
                 )))
                 .bind(collection_id)
                 .fetch_one(&mut *tx)
@@ -502,7 +494,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let case: Option<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT case_number, status, employer_id FROM disputes WHERE id = $1{}",
-            self.lock_suffix()
+            self.backend.lock_rows()
         )))
         .bind(dispute_id)
         .fetch_optional(&mut *tx)

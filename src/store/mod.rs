@@ -10,6 +10,7 @@ mod calendar;
 mod collections;
 mod console;
 mod declarations;
+mod dialect;
 mod disputes;
 mod employer_views;
 mod employers;
@@ -31,7 +32,7 @@ use std::time::Duration;
 use anyhow::Context;
 use chrono::{DateTime, SecondsFormat, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Connection};
+use sqlx::{AnyPool, ConnectOptions};
 
 pub use audit::AuditEntry;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
@@ -310,7 +311,7 @@ impl Store {
         let backend = Backend::of_url(url)?;
         let url = match backend {
             Backend::Sqlite => {
-                prepare_sqlite_file(url).await?;
+                dialect::prepare_sqlite_file(url).await?;
                 url.to_owned()
             }
             Backend::Postgres => url.to_owned(),
@@ -386,15 +387,9 @@ impl Store {
         (self.clock)()
     }
 
-    /// Begins a transaction that writes. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
-    /// "database is locked" without waiting when another connection wrote in between,
-    /// whereas an immediate one waits its turn (busy timeout). PostgreSQL needs nothing.
+    /// Begins a transaction that writes (see [`Backend::begin_write`]).
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        self.backend.begin_write(&self.pool).await
     }
 
     fn now_text(&self) -> String {
@@ -411,33 +406,6 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 /// lease column uses this one format).
 pub fn lease_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Creates the SQLite file if missing (with 16 KiB pages) and switches it to WAL (a property of the file,
-/// so it is set once here rather than on every pooled connection).
-async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-    let options: SqliteConnectOptions = url
-        .parse()
-        .with_context(|| format!("invalid SQLite URL {url:?}: write it like sqlite://tahsil.db"))?;
-    let path: PathBuf = options.get_filename().to_path_buf();
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
-    }
-    let conn = options
-        .create_if_missing(true)
-        // Only takes effect when the file is created. 16 KiB pages instead of 4 KiB: a
-        // due-date run reads and writes hundreds of thousands of rows, and each page is one
-        // read system call and one B-tree cell array (measured in the README: fewer system
-        // calls, the run faster).
-        .page_size(16_384)
-        .journal_mode(SqliteJournalMode::Wal)
-        .connect()
-        .await
-        .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
-    conn.close().await?;
-    Ok(())
 }
 
 /// The path of an SQLite URL's file, for locating the generated key beside it.

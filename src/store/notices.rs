@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Actor, Backend, Store, StoreError, StoreResult, audit, lease_timestamp};
+use super::{Actor, Store, StoreError, StoreResult, audit, lease_timestamp};
 
 /// What a notice is about. The code is what `notice_events.kind` holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -300,15 +300,11 @@ impl Store {
         let until = lease_timestamp(now + lock);
         let ready = "status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
                      AND (locked_until IS NULL OR locked_until < $3)";
-        // PostgreSQL: concurrent workers skip each other's rows instead of queueing behind
-        // them and then finding them taken. The outer condition is what guarantees a row
-        // is claimed once (re-checked on the locked row); SKIP LOCKED only spreads work.
-        // The pick is a materialised CTE: as `id IN (SELECT … LIMIT n FOR UPDATE)`
+        // Concurrent workers skip each other's rows (`Backend::skip_locked_rows`). The outer
+        // condition is what guarantees a row is claimed once (re-checked on the locked
+        // row). The pick is a materialised CTE: as `id IN (SELECT … LIMIT n FOR UPDATE)`
         // PostgreSQL may rescan the subquery per row and claim every ready row at once.
-        let skip_locked = match self.backend {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
+        let skip_locked = self.backend.skip_locked_rows();
         let mut claimed = sqlx::query_as::<_, ClaimedNotice>(sqlx::AssertSqlSafe(format!(
             "WITH picked AS MATERIALIZED \
              (SELECT id FROM notice_events WHERE {ready} ORDER BY id LIMIT $4{skip_locked}) \

@@ -17,6 +17,7 @@ use mandates::Amount;
 use serde::Serialize;
 use sqlx::FromRow;
 
+use super::dialect::JsonArrayRows;
 use super::{Actor, Refusal, Store, StoreError, StoreResult, audit, runs::release_lines};
 
 /// What an item of a report does to its collection.
@@ -228,16 +229,10 @@ impl Store {
         } else {
             ""
         };
-        let source = match self.backend {
-            super::Backend::Sqlite => "json_each($2) j",
-            super::Backend::Postgres => {
-                "jsonb_array_elements(CAST($2 AS jsonb)) WITH ORDINALITY AS j(value, key)"
-            }
-        };
-        let first_item = match self.backend {
-            super::Backend::Sqlite => "j.key + 1",
-            super::Backend::Postgres => "j.key",
-        };
+        let JsonArrayRows {
+            from: source,
+            position: first_item,
+        } = self.backend.json_array_rows();
         let outcome = outcome_of("i.", "c.id", "c.status", "c.amount_centimes");
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "WITH i AS MATERIALIZED (SELECT {first_item} AS item, j.value ->> 0 AS end_to_end_id, \

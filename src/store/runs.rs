@@ -23,6 +23,7 @@ use mandates::{AccountId, Amount};
 use serde::Serialize;
 use sqlx::FromRow;
 
+use super::dialect::DebitReads;
 use super::{Actor, Store, StoreError, StoreResult};
 
 /// The lock on one collection date's run.
@@ -382,7 +383,7 @@ impl Store {
     ) -> StoreResult<()> {
         let block_filter = "c.collection_date = $1 AND c.channel = $2 AND c.status = 'planned' \
              AND COALESCE(c.sequence_type, 'FRST') = $3";
-        if self.backend == super::Backend::Postgres {
+        if self.backend.debit_reads() == DebitReads::RowStream {
             // PostgreSQL streams rows cheaply: one query per block, in the blocks' (file)
             // order, each in id order straight from the (date) index, no sort of the file.
             let sql = format!(
@@ -561,10 +562,7 @@ impl Store {
         // Still ours? (A holder whose lease ran out may have been replaced.) The run's row
         // stays locked until this transaction ends, while the files are written: no other
         // instance takes the run over meanwhile (SQLite: the write lock does the same).
-        let lock_row = match self.backend {
-            super::Backend::Postgres => " FOR UPDATE",
-            super::Backend::Sqlite => "",
-        };
+        let lock_row = self.backend.lock_rows();
         let holder: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT holder FROM runs WHERE id = $1 AND status = 'building'{lock_row}"
         )))
