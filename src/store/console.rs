@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::{Actor, AuditEntry, Refusal, Store, StoreError, StoreResult, audit};
+use super::{Actor, AuditEntry, Refusal, Store, StoreError, StoreResult, audit, like_escaped};
 
 /// Planned debits of one collection date and channel (a run still to come).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
@@ -104,43 +104,6 @@ pub struct NewRate {
     pub rate: Rate,
     pub valid_from: NaiveDate,
     pub source: String,
-}
-
-/// A user as administrators list them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct UserOverview {
-    pub id: i64,
-    pub email: String,
-    pub display_name: String,
-    pub role: String,
-    pub disabled: bool,
-    pub created_at: String,
-    pub last_sign_in: Option<String>,
-    /// Affiliation numbers of the employers an employer user acts for.
-    pub employers: Vec<String>,
-}
-
-#[derive(FromRow)]
-struct UserOverviewRow {
-    id: i64,
-    email: String,
-    display_name: String,
-    role: String,
-    disabled: i64,
-    created_at: String,
-    last_sign_in: Option<String>,
-}
-
-/// `text` for a LIKE pattern, its wildcards escaped (with `ESCAPE '\'`).
-fn like_escaped(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 2);
-    for c in text.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out
 }
 
 impl Store {
@@ -439,110 +402,5 @@ impl Store {
             .into_iter()
             .find(|r| r.id == id)
             .ok_or_else(|| StoreError::not_found("contribution rate", id))
-    }
-
-    /// Users whose email or name contains `query`, by id after `after_id`, at most
-    /// `limit`, with their last sign-in (from the audit trail) and employers.
-    pub async fn user_overviews(
-        &self,
-        query: &str,
-        after_id: i64,
-        limit: i64,
-    ) -> StoreResult<Vec<UserOverview>> {
-        let contains = format!("%{}%", like_escaped(&query.trim().to_lowercase()));
-        let rows = sqlx::query_as::<_, UserOverviewRow>(
-            "SELECT u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, \
-             (SELECT MAX(a.at) FROM audit_log a WHERE a.entity = 'user' AND a.entity_id = CAST(u.id AS TEXT) \
-              AND a.action = 'user.signed_in') AS last_sign_in \
-             FROM users u WHERE u.id > $1 AND (u.email LIKE $2 ESCAPE '\\' OR LOWER(u.display_name) LIKE $2 ESCAPE '\\') \
-             ORDER BY u.id LIMIT $3",
-        )
-        .bind(after_id)
-        .bind(contains)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let employers: Vec<String> = sqlx::query_scalar(
-                "SELECT e.affiliation_number FROM user_employers ue JOIN employers e ON e.id = ue.employer_id \
-                 WHERE ue.user_id = $1 ORDER BY e.affiliation_number",
-            )
-            .bind(row.id)
-            .fetch_all(&self.pool)
-            .await?;
-            out.push(UserOverview {
-                id: row.id,
-                email: row.email,
-                display_name: row.display_name,
-                role: row.role,
-                disabled: row.disabled != 0,
-                created_at: row.created_at,
-                last_sign_in: row.last_sign_in,
-                employers,
-            });
-        }
-        Ok(out)
-    }
-
-    /// Disables (signing the user out everywhere) or enables a user. Audited.
-    pub async fn set_user_disabled(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        disabled: bool,
-    ) -> StoreResult<()> {
-        let now = self.now_text();
-        let mut tx = self.begin_write().await?;
-        let changed =
-            sqlx::query("UPDATE users SET disabled = $2 WHERE id = $1 AND disabled <> $2")
-                .bind(user_id)
-                .bind(i64::from(disabled))
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-        if changed == 0 {
-            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM users WHERE id = $1")
-                .bind(user_id)
-                .fetch_optional(&mut *tx)
-                .await?;
-            return match exists {
-                None => Err(StoreError::not_found("user", user_id)),
-                Some(_) => Ok(()),
-            };
-        }
-        if disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id)
-                .execute(&mut *tx)
-                .await?;
-        }
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            if disabled {
-                "user.disabled"
-            } else {
-                "user.enabled"
-            },
-            "user",
-            user_id,
-            json!({}),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn like_wildcards_are_escaped() {
-        assert_eq!(like_escaped("50%_a\\b"), "50\\%\\_a\\\\b");
-        assert_eq!(like_escaped("SARL"), "SARL");
     }
 }
