@@ -8,7 +8,6 @@
 mod audit;
 mod calendar;
 mod collections;
-mod console;
 mod declarations;
 mod dialect;
 mod disputes;
@@ -19,6 +18,7 @@ mod mandates;
 mod notices;
 mod password_resets;
 mod portal;
+mod rates;
 mod reconcile;
 mod reference;
 mod refusal;
@@ -26,6 +26,7 @@ mod runs;
 mod secrets;
 mod seed;
 mod sessions;
+mod statistics;
 mod tokens;
 mod users;
 
@@ -34,16 +35,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
 pub use audit::AuditEntry;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
 pub use collections::{CollectionRecord, PlanSummary};
-pub use console::{
-    DateOutcome, FailureCount, NewRate, NextRun, RateRecord, ReportOverview, RunLine, RunOutcome,
-};
 pub use declarations::{
     Declaration, DeclarationLine, LineProblem, NewDeclaration, NewDeclarationLine, ProblemKind,
 };
@@ -64,6 +62,7 @@ pub use notices::{
 };
 pub use password_resets::PasswordResetEmail;
 pub use portal::{CollectionView, UpcomingDebit, UpcomingLine};
+pub use rates::{NewRate, RateRecord};
 pub use reconcile::{
     Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
 };
@@ -74,6 +73,7 @@ pub use runs::{
 pub use secrets::{random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 pub use sessions::{SESSION_HOURS, Session, SignIn};
+pub use statistics::{DateOutcome, FailureCount, NextRun, ReportOverview, RunLine, RunOutcome};
 pub use tokens::{ApiClient, ApiTokenRecord, ApiUser, USER_TOKEN_PREFIX, UserApiTokenRecord};
 pub use users::{NewUser, Role, User, UserOverview};
 
@@ -191,6 +191,12 @@ pub(super) fn like_escaped(text: &str) -> String {
         out.push(c);
     }
     out
+}
+
+/// A stored `YYYY-MM-DD` date; `field` names it in the error.
+pub(super) fn parse_date(field: &str, text: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| StoreError::Invalid(format!("stored {field} {text:?} is not a date")))
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -758,42 +758,4 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
-
-    /// Counts of collections by status on one date (for summaries and checks).
-    pub async fn collection_counts(
-        &self,
-        date: Option<NaiveDate>,
-    ) -> StoreResult<Vec<(String, String, i64, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT channel, status, COUNT(*), CAST(SUM(amount_centimes) AS BIGINT) FROM collections \
-             WHERE ($1 = '' OR collection_date = $1) GROUP BY channel, status ORDER BY channel, status",
-        )
-        .bind(date.map(|d| d.to_string()).unwrap_or_default())
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// Failed collections of a date by reason category.
-    pub async fn failure_reasons(
-        &self,
-        date: NaiveDate,
-    ) -> StoreResult<Vec<(String, String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT status, COALESCE(reason_category, 'other'), COUNT(*) FROM collections \
-             WHERE collection_date = $1 AND status IN ('rejected', 'returned', 'retry_planned') \
-             GROUP BY status, reason_category ORDER BY status, reason_category",
-        )
-        .bind(date.to_string())
-        .fetch_all(&self.pool)
-        .await?)
-    }
-
-    /// Notice events by kind and status.
-    pub async fn notice_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT kind, status, COUNT(*) FROM notice_events GROUP BY kind, status ORDER BY kind, status",
-        )
-        .fetch_all(&self.pool)
-        .await?)
-    }
 }
