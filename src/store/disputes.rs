@@ -23,7 +23,7 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::notices::{DisputeFacts, NoticeKind, record_event};
-use super::{Actor, CollectionView, Store, StoreError, StoreResult, audit};
+use super::{Actor, Store, StoreError, StoreResult, audit};
 
 /// Calendar days the fund has to answer a case, and the employer to write again after an
 /// answer.
@@ -574,24 +574,6 @@ impl Store {
         .ok_or_else(|| StoreError::not_found("dispute", id))
     }
 
-    /// One collection of an employer; another employer's is "not found".
-    pub async fn employer_collection(
-        &self,
-        employer_id: i64,
-        collection_id: i64,
-    ) -> StoreResult<CollectionView> {
-        sqlx::query_as::<_, CollectionView>(
-            "SELECT id, collection_date, channel, amount_centimes, status, attempt, reason_code, \
-             reason_category, settled_on FROM collections WHERE id = $1 AND employer_id = $2",
-        )
-        .bind(collection_id)
-        .bind(employer_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::not_found("collection", collection_id))
-    }
-
-    /// The case of a collection, if it was contested.
     pub async fn collection_dispute(
         &self,
         collection_id: i64,

@@ -11,14 +11,13 @@ mod collections;
 mod declarations;
 mod dialect;
 mod disputes;
-mod employer_views;
 mod employers;
 mod jobs;
 mod mandates;
 mod notices;
 mod password_resets;
-mod portal;
 mod rates;
+mod receipts;
 mod reconcile;
 mod reference;
 mod refusal;
@@ -41,17 +40,17 @@ use sqlx::{AnyPool, ConnectOptions};
 
 pub use audit::AuditEntry;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
-pub use collections::{CollectionRecord, PlanSummary};
-pub use declarations::{
-    Declaration, DeclarationLine, LineProblem, NewDeclaration, NewDeclarationLine, ProblemKind,
-};
+pub use collections::CollectionRecord;
+pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};
+pub use collections::planning::PlanSummary;
+pub use collections::upcoming::{UpcomingDebit, UpcomingLine};
+pub use declarations::plausibility::{PlausibilityWarning, plausibility};
+pub use declarations::problems::{LineProblem, ProblemKind};
+pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
 pub use disputes::{
     ContestKind, Contested, DISPUTE_DAYS, DISPUTE_MAX_MESSAGES, DISPUTE_MESSAGE_MAX_CHARS,
     DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord, DisputeRefusal, DisputeState,
     dispute_message,
-};
-pub use employer_views::{
-    CollectionDetail, CollectionWorksite, NextAttempt, PlausibilityWarning, Receipt, plausibility,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use jobs::Job;
@@ -61,8 +60,8 @@ pub use notices::{
     NoticeFailure, NoticeKind, NoticeRecipient, NoticeRecord, NoticeSubject, SentNotice,
 };
 pub use password_resets::PasswordResetEmail;
-pub use portal::{CollectionView, UpcomingDebit, UpcomingLine};
 pub use rates::{NewRate, RateRecord};
+pub use receipts::Receipt;
 pub use reconcile::{
     Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
 };

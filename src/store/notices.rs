@@ -485,6 +485,21 @@ impl Store {
         .await?)
     }
 
+    /// A notice sent to `employer_id`, with what was sent; "not found" for another
+    /// employer's notice or one not sent yet.
+    pub async fn sent_notice(&self, employer_id: i64, event_id: i64) -> StoreResult<NoticeRecord> {
+        sqlx::query_as::<_, NoticeRecord>(
+            "SELECT e.id, e.kind, e.status, e.created_at, m.sent_at, m.subject, m.language, m.message_id, \
+             m.recipient, m.body_text FROM notice_events e JOIN notice_messages m ON m.event_id = e.id \
+             WHERE e.id = $1 AND e.employer_id = $2 AND m.employer_id = $2",
+        )
+        .bind(event_id)
+        .bind(employer_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("notice", event_id))
+    }
+
     /// Notices that failed for good (`failed_only`), or also those waiting for a retry.
     pub async fn notice_failures(
         &self,
@@ -639,43 +654,6 @@ impl Store {
             next_attempt: next_attempt.map(|(date, c)| (date, Amount::from_centimes(c))),
             receipt_number,
         })
-    }
-
-    /// The receipt number of a settled collection, given once: `RC-<year>-<8 digits>`
-    /// from the receipts table's id, so unique across the fund and stable on a resend.
-    pub(super) async fn receipt_number(
-        &self,
-        collection_id: i64,
-        collection_date: &str,
-    ) -> StoreResult<String> {
-        let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO receipts (collection_id, issued_at) VALUES ($1, $2) ON CONFLICT (collection_id) DO NOTHING",
-        )
-        .bind(collection_id)
-        .bind(self.now_text())
-        .execute(&mut *tx)
-        .await?;
-        let (id, number): (i64, Option<String>) =
-            sqlx::query_as("SELECT id, number FROM receipts WHERE collection_id = $1")
-                .bind(collection_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let number = match number {
-            Some(number) => number,
-            None => {
-                let year = collection_date.get(..4).unwrap_or("0000");
-                let number = format!("RC-{year}-{id:08}");
-                sqlx::query("UPDATE receipts SET number = $2 WHERE id = $1")
-                    .bind(id)
-                    .bind(&number)
-                    .execute(&mut *tx)
-                    .await?;
-                number
-            }
-        };
-        tx.commit().await?;
-        Ok(number)
     }
 
     async fn mandate_facts(&self, id: i64) -> StoreResult<MandateFacts> {
