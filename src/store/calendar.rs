@@ -229,20 +229,20 @@ async fn move_date(
     .await?
     .rows_affected();
     // Their advance notices not yet sent are withdrawn (a new one goes out for the moved).
-    super::runs::withdraw_unsent_advance_notices(
+    super::notices::withdraw_unsent_advance_notices(
         &mut *tx,
         "c.collection_date = $1 AND c.status IN ('planned', 'cancelled')",
         &from_text,
     )
     .await?;
     if released > 0 {
-        super::runs::release_lines(
+        super::collections::release_lines(
             &mut *tx,
             "c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'",
             &from_text,
         )
         .await?;
-        super::runs::notify_cancelled_debits(
+        super::notices::notify_cancelled_debits(
             &mut *tx,
             "c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'",
             &from_text,

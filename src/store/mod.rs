@@ -6,6 +6,7 @@
 //! same transaction.
 
 mod audit;
+mod bank_files;
 mod calendar;
 mod collections;
 mod declarations;
@@ -39,6 +40,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
 pub use audit::AuditEntry;
+pub use bank_files::BankFileRecord;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
 pub use collections::CollectionRecord;
 pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};
@@ -66,9 +68,10 @@ pub use reconcile::{
     Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
 };
 pub use refusal::Refusal;
-pub use runs::{
-    BankFileRecord, DebitDetail, FileBlock, FileRecording, NewBankFile, RecheckSummary, RunLock,
-};
+pub use runs::RunLock;
+pub use runs::debits::{DebitDetail, FileBlock};
+pub use runs::recheck::RecheckSummary;
+pub use runs::recording::{FileRecording, NewBankFile};
 pub use secrets::{random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 pub use sessions::{SESSION_HOURS, Session, SignIn};

@@ -245,6 +245,52 @@ pub(super) async fn record_event(
     Ok(())
 }
 
+/// Tells each employer whose cancelled debit was announced — its advance notice went
+/// out, or a worker is sending it (those not taken yet are withdrawn first, see
+/// [`withdraw_unsent_advance_notices`]) — that it will not be presented: one
+/// `debit_cancelled` notice per collection matched by `which` (over `collections c`, with
+/// `$1` = `param`), recorded once (dedupe key), in the caller's transaction. Any advance
+/// notice of the collection counts: one re-sent after a calendar move has its date in
+/// its dedupe key.
+pub(super) async fn notify_cancelled_debits(
+    tx: &mut sqlx::AnyConnection,
+    which: &str,
+    param: &str,
+    now: &str,
+) -> StoreResult<u64> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
+         SELECT c.employer_id, 'debit_cancelled', c.id, 'debit_cancelled:' || CAST(c.id AS TEXT), $2 \
+         FROM collections c WHERE {which} AND EXISTS (SELECT 1 FROM notice_events n \
+           WHERE n.employer_id = c.employer_id AND n.kind = 'advance_notice' AND n.subject_id = c.id) \
+         ON CONFLICT (dedupe_key) DO NOTHING"
+    )))
+    .bind(param)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}
+
+/// Withdraws the advance notices of the collections matching `which` (SQL over `c`, `$1`
+/// bound to `param`) that no worker has taken yet: an employer is not told of a debit that
+/// will not happen (cancelled) or no longer on that date (moved: its new notice replaces
+/// it). A notice already claimed or sent stays; it was, or is being, delivered.
+pub(super) async fn withdraw_unsent_advance_notices(
+    tx: &mut sqlx::AnyConnection,
+    which: &str,
+    param: &str,
+) -> StoreResult<u64> {
+    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM notice_events WHERE kind = 'advance_notice' AND status = 'pending' \
+         AND locked_by IS NULL AND subject_id IN (SELECT c.id FROM collections c WHERE {which})"
+    )))
+    .bind(param)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
+}
+
 #[derive(FromRow)]
 struct CollectionRow {
     id: i64,

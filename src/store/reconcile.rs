@@ -18,7 +18,7 @@ use serde::Serialize;
 use sqlx::FromRow;
 
 use super::dialect::JsonArrayRows;
-use super::{Actor, Refusal, Store, StoreError, StoreResult, audit, runs::release_lines};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, audit, collections::release_lines};
 
 /// What an item of a report does to its collection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -599,23 +599,6 @@ impl Store {
         }
         tx.commit().await?;
         Ok(settled)
-    }
-
-    /// The collections of a recorded file: (end_to_end_id, amount, sequence type).
-    pub async fn file_transactions(
-        &self,
-        file_id: i64,
-    ) -> StoreResult<Vec<(String, Amount, String)>> {
-        let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
-            "SELECT end_to_end_id, amount_centimes, sequence_type FROM collections WHERE bank_file_id = $1 ORDER BY id",
-        )
-        .bind(file_id)
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(e, a, s)| (e, Amount::from_centimes(a), s.unwrap_or_default()))
-            .collect())
     }
 
     pub async fn exceptions(&self, open_only: bool) -> StoreResult<Vec<ExceptionRecord>> {
