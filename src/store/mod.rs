@@ -57,10 +57,12 @@ pub use disputes::{
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use jobs::Job;
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
-pub use notices::{
-    BreakdownLine, ClaimedNotice, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts,
-    NoticeFailure, NoticeKind, NoticeRecipient, NoticeRecord, NoticeSubject, SentNotice,
+pub use notices::delivery::{ClaimedNotice, NoticeFailure, SentNotice};
+pub use notices::facts::{
+    BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,
+    NoticeSubject,
 };
+pub use notices::{NoticeKind, NoticeRecord};
 pub use password_resets::PasswordResetEmail;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
