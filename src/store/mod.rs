@@ -13,10 +13,12 @@ mod declarations;
 mod dialect;
 mod disputes;
 mod employers;
+mod exceptions;
 mod jobs;
 mod mandates;
 mod notices;
 mod password_resets;
+mod quarantine;
 mod rates;
 mod receipts;
 mod reconcile;
@@ -55,6 +57,7 @@ pub use disputes::{
     dispute_message,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
+pub use exceptions::ExceptionRecord;
 pub use jobs::Job;
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, SentNotice};
@@ -66,9 +69,7 @@ pub use notices::{NoticeKind, NoticeRecord};
 pub use password_resets::PasswordResetEmail;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
-pub use reconcile::{
-    Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
-};
+pub use reconcile::{Effect, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord};
 pub use refusal::Refusal;
 pub use runs::RunLock;
 pub use runs::debits::{DebitDetail, FileBlock};
