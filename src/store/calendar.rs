@@ -229,7 +229,7 @@ async fn move_date(
     .await?
     .rows_affected();
     // Their advance notices not yet sent are withdrawn (a new one goes out for the moved).
-    super::notices::withdraw_unsent_advance_notices(
+    super::notice_events::withdraw_unsent_advance_notices(
         &mut *tx,
         "c.collection_date = $1 AND c.status IN ('planned', 'cancelled')",
         &from_text,
@@ -242,7 +242,7 @@ async fn move_date(
             &from_text,
         )
         .await?;
-        super::notices::notify_cancelled_debits(
+        super::notice_events::notify_cancelled_debits(
             &mut *tx,
             "c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'",
             &from_text,

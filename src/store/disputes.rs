@@ -22,8 +22,8 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
+use super::notice_events::{NoticeKind, record_event};
 use super::notices::facts::DisputeFacts;
-use super::notices::{NoticeKind, record_event};
 use super::{Actor, Store, StoreError, StoreResult, audit};
 
 /// Calendar days the fund has to answer a case, and the employer to write again after an

@@ -16,6 +16,7 @@ mod employers;
 mod exceptions;
 mod jobs;
 mod mandates;
+mod notice_events;
 mod notices;
 mod password_resets;
 mod quarantine;
@@ -60,12 +61,13 @@ pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::ExceptionRecord;
 pub use jobs::Job;
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
+pub use notice_events::NoticeKind;
+pub use notices::NoticeRecord;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, SentNotice};
 pub use notices::facts::{
     BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,
     NoticeSubject,
 };
-pub use notices::{NoticeKind, NoticeRecord};
 pub use password_resets::PasswordResetEmail;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;

@@ -7,8 +7,8 @@
 use mandates::Amount;
 use sqlx::FromRow;
 
-use super::NoticeKind;
 use super::delivery::ClaimedNotice;
+use crate::store::notice_events::NoticeKind;
 use crate::store::{MandateRecord, Store, StoreError, StoreResult};
 
 /// Who a notice goes to, and in which language(s): `ar`, `fr` or `both`.

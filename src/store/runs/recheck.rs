@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 use crate::store::collections::release_lines;
-use crate::store::notices::{notify_cancelled_debits, withdraw_unsent_advance_notices};
+use crate::store::notice_events::{notify_cancelled_debits, withdraw_unsent_advance_notices};
 use crate::store::{Actor, Store, StoreResult};
 
 /// What the re-checks before a run did.
