@@ -2,7 +2,7 @@
 //! control sum, hash), what each holds, and when the bank downloaded it. For the console's
 //! files page, the bank API, regenerating a file, and matching the reports that answer one.
 //!
-//! Must not know: the bytes of a file (they are on disk; `crate::files` serves them).
+//! Must not know: the bytes of a file (the run writes them to disk).
 
 use mandates::Amount;
 use serde::Serialize;

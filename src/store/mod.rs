@@ -1,9 +1,17 @@
 //! The store: the only module that runs SQL.
 //!
 //! One set of queries serves SQLite and PostgreSQL through sqlx's `Any` driver, with `$N`
-//! placeholders and portable column types (see `migrations/README.md`). Row structs stay
-//! in here; callers get plain records. Every state change writes its audit entry in the
+//! placeholders and portable column types (see `migrations/README.md`); the few places
+//! where the engines take different paths are named in `dialect`. Row structs stay in
+//! here; callers get plain records. Every state change writes its audit entry in the
 //! same transaction.
+//!
+//! One file (or folder) per concept, named with the product's words; everything public
+//! is re-exported here, so callers write `crate::store::X`. This file keeps what they all
+//! share: connecting and migrating, [`Actor`], [`StoreError`], and the text forms of
+//! timestamps.
+//!
+//! Must not know: HTTP, HTML, email or the command line.
 
 mod audit;
 mod bank_files;

@@ -276,7 +276,7 @@ async fn record_report(
     report: &NewReport,
     now: &str,
 ) -> StoreResult<i64> {
-    Ok(sqlx::query_scalar(
+    sqlx::query_scalar(
         "INSERT INTO reports (institution, file_name, sha256, format, message_id, original_message_id, \
          items, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
@@ -293,7 +293,7 @@ async fn record_report(
     .await
     .map_err(|e| {
         conflict_on_unique(e, || "this report is being imported by another instance".to_owned())
-    })?)
+    })
 }
 
 /// Step 3: the collections the report settles. Returns how many.
