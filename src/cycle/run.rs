@@ -508,7 +508,7 @@ impl FileBuilder {
     }
 }
 
-/// (sequence type, first id, last id, count) per block, as `record_files` checks them.
+/// (sequence type, first id, last id, count) per block, as the store's recording (`Store::begin_recording`) checks them.
 fn block_ranges(blocks: &[FileBlock]) -> Vec<(String, i64, i64, u64)> {
     blocks
         .iter()

@@ -55,4 +55,34 @@ impl Store {
         .fetch_all(&self.pool)
         .await?)
     }
+
+    /// The audit trail of an employer and of its worksites, mandates, declarations and
+    /// notices, newest first.
+    pub async fn employer_audit(
+        &self,
+        employer_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEntry>> {
+        let columns = "a.id, a.at, a.actor, a.action, a.entity, a.entity_id, a.detail";
+        let owned = |entity: &str, table: &str| {
+            format!(
+                "SELECT {columns} FROM {table} x JOIN audit_log a ON a.entity = '{entity}' \
+                 AND a.entity_id = CAST(x.id AS TEXT) WHERE x.employer_id = $2"
+            )
+        };
+        let sql = format!(
+            "SELECT * FROM (SELECT {columns} FROM audit_log a WHERE a.entity = 'employer' AND a.entity_id = $1 \
+             UNION ALL {} UNION ALL {} UNION ALL {} UNION ALL {}) t ORDER BY id DESC LIMIT $3",
+            owned("worksite", "worksites"),
+            owned("mandate", "mandates"),
+            owned("declaration", "declarations"),
+            owned("notice_event", "notice_events"),
+        );
+        Ok(sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql))
+            .bind(employer_id.to_string())
+            .bind(employer_id)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?)
+    }
 }

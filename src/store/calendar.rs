@@ -1,5 +1,6 @@
-//! Staff changes to the calendar (lunar holidays are announced late and move by a day),
-//! and what they do to collections not yet in a file: a change and the re-planning it
+//! The business-day calendar: the stored holidays as the domain's `Calendar`, the history
+//! of its changes, and staff changes (lunar holidays are announced late and move by a
+//! day) with what they do to collections not yet in a file: a change and the re-planning it
 //! causes are one transaction, so no collection is ever left on a day the bank is closed.
 //!
 //! Re-planning rule: a planned collection whose date is no longer a business day moves to
@@ -9,11 +10,12 @@
 //! is cancelled and its lines are released, to be collected by the next planning pass.
 //! Collections already in a file (submitted) are the bank's now and are never moved.
 
+use ::mandates::{Calendar, Holiday, HolidayKind};
 use chrono::NaiveDate;
 use serde::Serialize;
-use sqlx::AnyConnection;
+use sqlx::{AnyConnection, FromRow};
 
-use super::{Actor, Refusal, Store, StoreError, StoreResult, audit};
+use super::{Actor, AuditEntry, Refusal, Store, StoreError, StoreResult, audit, parse_date};
 
 /// One staff change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -54,6 +56,24 @@ pub struct CalendarOutcome {
 }
 
 impl Store {
+    /// The business-day calendar: Friday–Saturday weekend plus the stored holidays.
+    pub async fn calendar(&self) -> StoreResult<Calendar> {
+        let mut conn = self.pool.acquire().await?;
+        load_calendar(&mut conn).await
+    }
+
+    /// The last `limit` calendar changes and the re-planning they caused, newest first.
+    pub async fn calendar_history(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
+        Ok(sqlx::query_as::<_, AuditEntry>(
+            "SELECT id, at, actor, action, entity, entity_id, detail FROM audit_log \
+             WHERE entity IN ('calendar', 'collection_date') AND entity_id = '0' \
+             ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     /// Applies a calendar change and re-plans the collections it affects, in one
     /// transaction (see the module docs).
     pub async fn change_calendar(
@@ -66,7 +86,7 @@ impl Store {
         let (action, detail) = apply(&mut tx, change, &now).await?;
         audit::record(&mut tx, &now, actor, action, "calendar", 0, detail).await?;
 
-        let calendar = super::reference::load_calendar(&mut tx).await?;
+        let calendar = load_calendar(&mut tx).await?;
         let dates: Vec<String> = sqlx::query_scalar(
             "SELECT DISTINCT collection_date FROM collections WHERE status = 'planned' ORDER BY collection_date",
         )
@@ -209,20 +229,20 @@ async fn move_date(
     .await?
     .rows_affected();
     // Their advance notices not yet sent are withdrawn (a new one goes out for the moved).
-    super::runs::withdraw_unsent_advance_notices(
+    super::notice_events::withdraw_unsent_advance_notices(
         &mut *tx,
         "c.collection_date = $1 AND c.status IN ('planned', 'cancelled')",
         &from_text,
     )
     .await?;
     if released > 0 {
-        super::runs::release_lines(
+        super::collections::release_lines(
             &mut *tx,
             "c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'",
             &from_text,
         )
         .await?;
-        super::runs::notify_cancelled_debits(
+        super::notice_events::notify_cancelled_debits(
             &mut *tx,
             "c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'",
             &from_text,
@@ -291,4 +311,35 @@ async fn move_date(
         moved,
         released,
     })
+}
+
+#[derive(FromRow)]
+struct CalendarRow {
+    date: String,
+    name: String,
+    kind: String,
+    confirmed: i64,
+}
+
+/// The calendar as `conn` sees it (inside a transaction: with its own changes).
+pub(super) async fn load_calendar(conn: &mut sqlx::AnyConnection) -> StoreResult<Calendar> {
+    let rows = sqlx::query_as::<_, CalendarRow>(
+        "SELECT date, name, kind, confirmed FROM calendar_entries ORDER BY date",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut holidays = Vec::with_capacity(rows.len());
+    for row in rows {
+        holidays.push(Holiday {
+            date: parse_date("calendar date", &row.date)?,
+            name: row.name,
+            kind: match row.kind.as_str() {
+                "lunar" => HolidayKind::Lunar {
+                    confirmed: row.confirmed != 0,
+                },
+                _ => HolidayKind::Fixed,
+            },
+        });
+    }
+    Ok(Calendar::new(holidays))
 }

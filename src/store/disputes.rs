@@ -22,8 +22,9 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::notices::{DisputeFacts, NoticeKind, record_event};
-use super::{Actor, Backend, CollectionView, Store, StoreError, StoreResult, audit};
+use super::notice_events::{NoticeKind, record_event};
+use super::notices::facts::DisputeFacts;
+use super::{Actor, Store, StoreError, StoreResult, audit};
 
 /// Calendar days the fund has to answer a case, and the employer to write again after an
 /// answer.
@@ -294,14 +295,6 @@ impl Store {
         (self.now() + Duration::hours(1)).date_naive()
     }
 
-    /// `FOR UPDATE` on PostgreSQL (SQLite's write transaction already excludes others).
-    fn lock_suffix(&self) -> &'static str {
-        match self.backend {
-            Backend::Postgres => " FOR UPDATE",
-            Backend::Sqlite => "",
-        }
-    }
-
     /// The employer contests its collection: a new case, or a message added to the
     /// collection's case (reopening it when answered). `Ok(Err(_))` is a refusal; nothing
     /// is recorded then. Another employer's collection is "not found".
@@ -367,7 +360,7 @@ impl Store {
             None => {
                 let case = sqlx::query_as::<_, CaseRow>(sqlx::AssertSqlSafe(format!(
                     "SELECT id, case_number, status, deadline FROM disputes WHERE collection_id = $1{}",
-                    self.lock_suffix()
+                    self.backend.lock_rows()
                 )))
                 .bind(collection_id)
                 .fetch_one(&mut *tx)
@@ -502,7 +495,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         let case: Option<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT case_number, status, employer_id FROM disputes WHERE id = $1{}",
-            self.lock_suffix()
+            self.backend.lock_rows()
         )))
         .bind(dispute_id)
         .fetch_optional(&mut *tx)
@@ -582,24 +575,6 @@ impl Store {
         .ok_or_else(|| StoreError::not_found("dispute", id))
     }
 
-    /// One collection of an employer; another employer's is "not found".
-    pub async fn employer_collection(
-        &self,
-        employer_id: i64,
-        collection_id: i64,
-    ) -> StoreResult<CollectionView> {
-        sqlx::query_as::<_, CollectionView>(
-            "SELECT id, collection_date, channel, amount_centimes, status, attempt, reason_code, \
-             reason_category, settled_on FROM collections WHERE id = $1 AND employer_id = $2",
-        )
-        .bind(collection_id)
-        .bind(employer_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::not_found("collection", collection_id))
-    }
-
-    /// The case of a collection, if it was contested.
     pub async fn collection_dispute(
         &self,
         collection_id: i64,

@@ -1,10 +1,11 @@
-//! Employers (debtors, identified by their affiliation number) and their worksites.
+//! Employers (debtors, identified by their affiliation number) and their worksites, and
+//! the staff's search for an employer.
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique};
+use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique, like_escaped};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct Employer {
@@ -251,6 +252,32 @@ impl Store {
             " FROM worksites WHERE employer_id = $1 ORDER BY code"
         ))
         .bind(employer_id)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Employers whose affiliation number starts with `query` or whose name (French or
+    /// Arabic) contains it, by id after `after_id`, at most `limit`. An empty query lists all.
+    pub async fn search_employers(
+        &self,
+        query: &str,
+        after_id: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<Employer>> {
+        let query = query.trim();
+        let prefix = format!("{}%", like_escaped(query));
+        let contains = format!("%{}%", like_escaped(&query.to_lowercase()));
+        Ok(sqlx::query_as::<_, Employer>(
+            "SELECT id, affiliation_number, name, name_ar, email, language, period_kind, created_at \
+             FROM employers WHERE id > $1 AND ($2 = '' OR affiliation_number LIKE $3 ESCAPE '\\' \
+             OR LOWER(name) LIKE $4 ESCAPE '\\' OR COALESCE(name_ar, '') LIKE $4 ESCAPE '\\') \
+             ORDER BY id LIMIT $5",
+        )
+        .bind(after_id)
+        .bind(query)
+        .bind(prefix)
+        .bind(contains)
+        .bind(limit)
         .fetch_all(&self.pool)
         .await?)
     }

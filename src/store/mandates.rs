@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{AnyConnection, FromRow};
 
-use super::notices::{self, NoticeKind};
+use super::notice_events::{self, NoticeKind};
 use super::{
     Actor, Refusal, Store, StoreError, StoreResult, audit, conflict_on_unique, refused_on_unique,
     timestamp,
@@ -361,7 +361,7 @@ impl Store {
         } else {
             NoticeKind::MandateSigned
         };
-        notices::record_event(
+        notice_events::record_event(
             &mut tx,
             row.employer_id,
             kind,
@@ -427,7 +427,7 @@ impl Store {
                 "the mandate changed while it was being revoked; reload and try again",
             ));
         }
-        notices::record_event(
+        notice_events::record_event(
             &mut tx,
             row.employer_id,
             NoticeKind::MandateRevoked,

@@ -1,27 +1,44 @@
 //! The store: the only module that runs SQL.
 //!
 //! One set of queries serves SQLite and PostgreSQL through sqlx's `Any` driver, with `$N`
-//! placeholders and portable column types (see `migrations/README.md`). Row structs stay
-//! in here; callers get plain records. Every state change writes its audit entry in the
+//! placeholders and portable column types (see `migrations/README.md`); the few places
+//! where the engines take different paths are named in `dialect`. Row structs stay in
+//! here; callers get plain records. Every state change writes its audit entry in the
 //! same transaction.
+//!
+//! One file (or folder) per concept, named with the product's words; everything public
+//! is re-exported here, so callers write `crate::store::X`. This file keeps what they all
+//! share: connecting and migrating, [`Actor`], [`StoreError`], and the text forms of
+//! timestamps.
+//!
+//! Must not know: HTTP, HTML, email or the command line.
 
 mod audit;
+mod bank_files;
 mod calendar;
 mod collections;
-mod console;
 mod declarations;
+mod dialect;
 mod disputes;
-mod employer_views;
 mod employers;
+mod exceptions;
 mod jobs;
 mod mandates;
+mod notice_events;
 mod notices;
-mod portal;
+mod password_resets;
+mod quarantine;
+mod rates;
+mod receipts;
 mod reconcile;
 mod reference;
+mod refusal;
 mod runs;
+mod secrets;
 mod seed;
-mod user_tokens;
+mod sessions;
+mod statistics;
+mod tokens;
 mod users;
 
 use std::path::PathBuf;
@@ -29,48 +46,51 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
-use sqlx::{AnyPool, ConnectOptions, Connection};
+use sqlx::{AnyPool, ConnectOptions};
 
 pub use audit::AuditEntry;
+pub use bank_files::BankFileRecord;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
-pub use collections::{CollectionRecord, PlanSummary};
-pub use console::{
-    DateOutcome, FailureCount, NewRate, NextRun, RateRecord, ReportOverview, RunLine, RunOutcome,
-    UserOverview,
-};
-pub use declarations::{
-    Declaration, DeclarationLine, LineProblem, NewDeclaration, NewDeclarationLine, ProblemKind,
-};
+pub use collections::CollectionRecord;
+pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};
+pub use collections::planning::PlanSummary;
+pub use collections::upcoming::{UpcomingDebit, UpcomingLine};
+pub use declarations::plausibility::{PlausibilityWarning, plausibility};
+pub use declarations::problems::{LineProblem, ProblemKind};
+pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
 pub use disputes::{
     ContestKind, Contested, DISPUTE_DAYS, DISPUTE_MAX_MESSAGES, DISPUTE_MESSAGE_MAX_CHARS,
     DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord, DisputeRefusal, DisputeState,
     dispute_message,
 };
-pub use employer_views::{
-    CollectionDetail, CollectionWorksite, NextAttempt, PlausibilityWarning, Receipt, plausibility,
-};
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
+pub use exceptions::ExceptionRecord;
 pub use jobs::{ClaimedJob, JobCount};
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
-pub use notices::{
-    BreakdownLine, ClaimedNotice, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts,
-    NoticeFailure, NoticeKind, NoticeRecipient, NoticeRecord, NoticeSubject, SentNotice,
+pub use notice_events::NoticeKind;
+pub use notices::NoticeRecord;
+pub use notices::delivery::{ClaimedNotice, NoticeFailure, SentNotice};
+pub use notices::facts::{
+    BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,
+    NoticeSubject,
 };
-pub use portal::{CollectionView, UpcomingDebit, UpcomingLine};
-pub use reconcile::{
-    Effect, ExceptionRecord, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord,
-};
-pub use runs::{
-    BankFileRecord, DebitDetail, FileBlock, FileRecording, NewBankFile, RecheckSummary, RunLock,
-};
+pub use password_resets::PasswordResetEmail;
+pub use rates::{NewRate, RateRecord};
+pub use receipts::Receipt;
+pub use reconcile::{Effect, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord};
+pub use refusal::Refusal;
+pub use runs::RunLock;
+pub use runs::debits::{DebitDetail, FileBlock};
+pub use runs::recheck::RecheckSummary;
+pub use runs::recording::{FileRecording, NewBankFile};
+pub use secrets::{random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
-pub use user_tokens::{ApiUser, USER_TOKEN_PREFIX, UserApiTokenRecord};
-pub use users::{
-    ApiClient, ApiTokenRecord, NewUser, PasswordResetEmail, Role, SESSION_HOURS, Session, SignIn,
-    User, random_token, token_hash,
-};
+pub use sessions::{SESSION_HOURS, Session, SignIn};
+pub use statistics::{DateOutcome, FailureCount, NextRun, ReportOverview, RunLine, RunOutcome};
+pub use tokens::{ApiClient, ApiTokenRecord, ApiUser, USER_TOKEN_PREFIX, UserApiTokenRecord};
+pub use users::{NewUser, Role, User, UserOverview};
 
 use crate::crypto::AccountCipher;
 
@@ -139,105 +159,6 @@ pub enum StoreError {
     Other(#[from] anyhow::Error),
 }
 
-/// Why the store refused a request, as a stable code the web pages translate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Refusal {
-    /// Signing a mandate that is not waiting for a signature (already signed, revoked…).
-    MandateNotPending,
-    /// Revoking a mandate that has already ended (revoked, expired, superseded).
-    MandateEnded,
-    /// The signature evidence is incomplete (no signer name, no consent hash).
-    MandateEvidence,
-    /// Another mandate of the employer was signed at the same moment.
-    MandateSignedMeanwhile,
-    /// The mandate changed while it was being signed or revoked.
-    MandateChanged,
-    /// A mandate ceiling that is zero or negative.
-    MandateCeiling,
-    /// Adding a holiday that is already in the calendar on that date.
-    HolidayExists,
-    /// Confirming, moving or removing a holiday that is not in the calendar on that date.
-    HolidayMissing,
-    /// Moving a holiday onto a date where it already is.
-    HolidayAlreadyOnDate,
-    /// A contribution rate without its source (or one too long).
-    RateSource,
-    /// A contribution rate starting today or earlier.
-    RateNotFuture,
-    /// A contribution rate not starting on the first day of a month.
-    RateNotFirstOfMonth,
-    /// A contribution rate starting before (or on) a later rate of the same scheme.
-    RateOutOfOrder,
-    EmailInvalid,
-    PasswordTooShort,
-    PasswordTooLong,
-    /// An employer user without any employer.
-    EmployerUserNeedsEmployer,
-    /// A staff user linked to employers.
-    StaffUserWithEmployer,
-    /// A password-reset link that is unknown, used or expired.
-    ResetLinkInvalid,
-    /// Resolving an exception without saying how.
-    ResolutionEmpty,
-    ExceptionAlreadyResolved,
-    /// A declaration period that is not `YYYY-MM` / `YYYY-Qn`.
-    PeriodInvalid,
-    /// A monthly period for a quarterly employer, or the reverse.
-    PeriodKindMismatch,
-    /// A declaration without any worksite line.
-    DeclarationEmpty,
-    DeclarationTotalTooLarge,
-}
-
-impl Refusal {
-    /// The stable code (snake case), for logs and tests.
-    pub fn code(self) -> &'static str {
-        match self {
-            Refusal::MandateNotPending => "mandate_not_pending",
-            Refusal::MandateEnded => "mandate_ended",
-            Refusal::MandateEvidence => "mandate_evidence",
-            Refusal::MandateSignedMeanwhile => "mandate_signed_meanwhile",
-            Refusal::MandateChanged => "mandate_changed",
-            Refusal::MandateCeiling => "mandate_ceiling",
-            Refusal::HolidayExists => "holiday_exists",
-            Refusal::HolidayMissing => "holiday_missing",
-            Refusal::HolidayAlreadyOnDate => "holiday_already_on_date",
-            Refusal::RateSource => "rate_source",
-            Refusal::RateNotFuture => "rate_not_future",
-            Refusal::RateNotFirstOfMonth => "rate_not_first_of_month",
-            Refusal::RateOutOfOrder => "rate_out_of_order",
-            Refusal::EmailInvalid => "email_invalid",
-            Refusal::PasswordTooShort => "password_too_short",
-            Refusal::PasswordTooLong => "password_too_long",
-            Refusal::EmployerUserNeedsEmployer => "employer_user_needs_employer",
-            Refusal::StaffUserWithEmployer => "staff_user_with_employer",
-            Refusal::ResetLinkInvalid => "reset_link_invalid",
-            Refusal::ResolutionEmpty => "resolution_empty",
-            Refusal::ExceptionAlreadyResolved => "exception_already_resolved",
-            Refusal::PeriodInvalid => "period_invalid",
-            Refusal::PeriodKindMismatch => "period_kind_mismatch",
-            Refusal::DeclarationEmpty => "declaration_empty",
-            Refusal::DeclarationTotalTooLarge => "declaration_total_too_large",
-        }
-    }
-
-    /// Whether the JSON API answers it as a conflict (409) rather than invalid input.
-    pub fn is_conflict(self) -> bool {
-        matches!(
-            self,
-            Refusal::MandateNotPending
-                | Refusal::MandateEnded
-                | Refusal::MandateEvidence
-                | Refusal::MandateSignedMeanwhile
-                | Refusal::MandateChanged
-                | Refusal::HolidayExists
-                | Refusal::HolidayAlreadyOnDate
-                | Refusal::RateOutOfOrder
-                | Refusal::ExceptionAlreadyResolved
-        )
-    }
-}
-
 impl StoreError {
     /// A coded refusal with its English text.
     fn refused(refusal: Refusal, message: impl Into<String>) -> StoreError {
@@ -275,9 +196,27 @@ fn refused_on_unique(
     }
 }
 
+/// `text` for a LIKE pattern, its wildcards escaped (with `ESCAPE '\'`).
+pub(super) fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A stored `YYYY-MM-DD` date; `field` names it in the error.
+pub(super) fn parse_date(field: &str, text: &str) -> StoreResult<NaiveDate> {
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map_err(|_| StoreError::Invalid(format!("stored {field} {text:?} is not a date")))
+}
+
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// A source of "now", swappable in tests.
+/// The store's source of "now": every timestamp it writes comes from this one clock.
 pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
 
 /// Handle to the database. Cheap to clone.
@@ -310,7 +249,7 @@ impl Store {
         let backend = Backend::of_url(url)?;
         let url = match backend {
             Backend::Sqlite => {
-                prepare_sqlite_file(url).await?;
+                dialect::prepare_sqlite_file(url).await?;
                 url.to_owned()
             }
             Backend::Postgres => url.to_owned(),
@@ -337,12 +276,6 @@ impl Store {
             banks: Arc::new(banks),
             clock: Arc::new(Utc::now),
         })
-    }
-
-    /// Replaces the clock (tests use a fixed one).
-    pub fn with_clock(mut self, clock: Clock) -> Store {
-        self.clock = clock;
-        self
     }
 
     /// Applies the migrations of this backend, then the reference data (default rates,
@@ -392,15 +325,9 @@ impl Store {
         (self.clock)()
     }
 
-    /// Begins a transaction that writes. On SQLite it takes the write lock at once
-    /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
-    /// "database is locked" without waiting when another connection wrote in between,
-    /// whereas an immediate one waits its turn (busy timeout). PostgreSQL needs nothing.
+    /// Begins a transaction that writes (see [`Backend::begin_write`]).
     async fn begin_write(&self) -> StoreResult<sqlx::Transaction<'static, sqlx::Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        self.backend.begin_write(&self.pool).await
     }
 
     fn now_text(&self) -> String {
@@ -417,33 +344,6 @@ pub fn timestamp(at: DateTime<Utc>) -> String {
 /// lease column uses this one format).
 pub fn lease_timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
-
-/// Creates the SQLite file if missing (with 16 KiB pages) and switches it to WAL (a property of the file,
-/// so it is set once here rather than on every pooled connection).
-async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
-    use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode};
-    let options: SqliteConnectOptions = url
-        .parse()
-        .with_context(|| format!("invalid SQLite URL {url:?}: write it like sqlite://tahsil.db"))?;
-    let path: PathBuf = options.get_filename().to_path_buf();
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
-            .with_context(|| format!("cannot create the folder {}", parent.display()))?;
-    }
-    let conn = options
-        .create_if_missing(true)
-        // Only takes effect when the file is created. 16 KiB pages instead of 4 KiB: a
-        // due-date run reads and writes hundreds of thousands of rows, and each page is one
-        // read system call and one B-tree cell array (measured in the README: fewer system
-        // calls, the run faster).
-        .page_size(16_384)
-        .journal_mode(SqliteJournalMode::Wal)
-        .connect()
-        .await
-        .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
-    conn.close().await?;
-    Ok(())
 }
 
 /// The path of an SQLite URL's file, for locating the generated key beside it.
@@ -493,5 +393,11 @@ mod tests {
             Backend::Postgres
         );
         assert!(Backend::of_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn like_wildcards_are_escaped() {
+        assert_eq!(like_escaped("50%_a\\b"), "50\\%\\_a\\\\b");
+        assert_eq!(like_escaped("SARL"), "SARL");
     }
 }

@@ -1,39 +1,14 @@
-//! Reference data the fund edits: dated contribution rates and calendar entries.
-//! Defaults (from `mandates`) are loaded at migration time where missing; staff changes
-//! are kept, since inserts skip existing keys.
+//! Reference data the fund edits, loaded with its defaults: the dated contribution rates
+//! and the holidays of the calendar (from `mandates`), inserted at migration time where
+//! missing. Staff changes are kept, since inserts skip existing keys. Reading and changing
+//! them is `rates` and `calendar`.
 
-use std::str::FromStr;
+use ::mandates::{Calendar, HolidayKind, RateTable};
 
-use ::mandates::{Calendar, ContributionRate, Holiday, HolidayKind, Rate, RateTable, Scheme};
-use chrono::NaiveDate;
-use sqlx::FromRow;
-
-use super::{Store, StoreError, StoreResult};
-
-#[derive(FromRow)]
-struct RateRow {
-    scheme: String,
-    rate_ppm: i64,
-    valid_from: String,
-    valid_to: Option<String>,
-    source: String,
-}
-
-#[derive(FromRow)]
-struct CalendarRow {
-    date: String,
-    name: String,
-    kind: String,
-    confirmed: i64,
-}
+use super::{Store, StoreResult};
 
 /// The years whose fixed holidays are loaded by default.
 const DEFAULT_CALENDAR_YEARS: std::ops::RangeInclusive<i32> = 2025..=2030;
-
-fn parse_date(field: &str, text: &str) -> StoreResult<NaiveDate> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map_err(|_| StoreError::Invalid(format!("stored {field} {text:?} is not a date")))
-}
 
 impl Store {
     pub(super) async fn ensure_reference_data(&self) -> StoreResult<()> {
@@ -78,64 +53,4 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
-
-    /// The contribution rates in force, as the domain's table.
-    pub async fn rate_table(&self) -> StoreResult<RateTable> {
-        let rows = sqlx::query_as::<_, RateRow>(
-            "SELECT scheme, rate_ppm, valid_from, valid_to, source FROM contribution_rates \
-             ORDER BY scheme, valid_from",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let mut rates = Vec::with_capacity(rows.len());
-        for row in rows {
-            let scheme = Scheme::from_str(&row.scheme).map_err(|_| {
-                StoreError::Invalid(format!("stored scheme {:?} is unknown", row.scheme))
-            })?;
-            let ppm = u32::try_from(row.rate_ppm).map_err(|_| {
-                StoreError::Invalid(format!("stored rate {} is out of range", row.rate_ppm))
-            })?;
-            rates.push(ContributionRate {
-                scheme,
-                rate: Rate::from_ppm(ppm),
-                valid_from: parse_date("valid_from", &row.valid_from)?,
-                valid_to: row
-                    .valid_to
-                    .as_deref()
-                    .map(|t| parse_date("valid_to", t))
-                    .transpose()?,
-                source: row.source,
-            });
-        }
-        RateTable::new(rates).map_err(|e| StoreError::Invalid(e.to_string()))
-    }
-
-    /// The business-day calendar: Friday–Saturday weekend plus the stored holidays.
-    pub async fn calendar(&self) -> StoreResult<Calendar> {
-        let mut conn = self.pool.acquire().await?;
-        load_calendar(&mut conn).await
-    }
-}
-
-/// The calendar as `conn` sees it (inside a transaction: with its own changes).
-pub(super) async fn load_calendar(conn: &mut sqlx::AnyConnection) -> StoreResult<Calendar> {
-    let rows = sqlx::query_as::<_, CalendarRow>(
-        "SELECT date, name, kind, confirmed FROM calendar_entries ORDER BY date",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let mut holidays = Vec::with_capacity(rows.len());
-    for row in rows {
-        holidays.push(Holiday {
-            date: parse_date("calendar date", &row.date)?,
-            name: row.name,
-            kind: match row.kind.as_str() {
-                "lunar" => HolidayKind::Lunar {
-                    confirmed: row.confirmed != 0,
-                },
-                _ => HolidayKind::Fixed,
-            },
-        });
-    }
-    Ok(Calendar::new(holidays))
 }

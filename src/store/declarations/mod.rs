@@ -1,5 +1,9 @@
 //! Declarations: for one employer and one period, one line per worksite with its wage
-//! bases and the contributions computed from the dated rates.
+//! bases and the contributions computed from the dated rates; submitted, or corrected
+//! until their lines are planned into a debit. What can be wrong with a line is in
+//! `problems`, the warning for an unusual amount in `plausibility`.
+//!
+//! Must not know: how lines arrive (CSV, form, JSON: the web parses them).
 
 use std::collections::HashMap;
 
@@ -10,6 +14,11 @@ use sqlx::FromRow;
 
 use super::{Actor, Refusal, Store, StoreError, StoreResult, audit, conflict_on_unique};
 use crate::period::Period;
+
+pub(super) mod plausibility;
+pub(super) mod problems;
+
+use problems::{LineProblem, ProblemKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Declaration {
@@ -100,86 +109,6 @@ impl From<LineRow> for DeclarationLine {
             bad_weather_employee: Amount::from_centimes(row.bad_weather_employee_centimes),
             total: Amount::from_centimes(row.total_centimes),
             status: row.status,
-        }
-    }
-}
-
-/// One problem of a declaration: the line it is on (from 1; 0 for the whole file or form),
-/// the field (a stable name: `worksite_code`, `headcount`, `wage_bill`, `bad_weather_base`,
-/// `file`), and what is wrong. `Display` gives the English text the JSON API and logs use;
-/// the pages render it in the reader's language from the same parts.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct LineProblem {
-    pub line: usize,
-    pub field: Option<&'static str>,
-    pub kind: ProblemKind,
-}
-
-/// What is wrong with one field or line of a declaration.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum ProblemKind {
-    /// Nothing given where a value is needed.
-    Empty,
-    /// The code is no worksite of this employer.
-    UnknownWorksite(String),
-    /// The worksite was already declared on an earlier line.
-    Repeated { code: String, first_line: usize },
-    /// Not a whole number of workers (0 or more).
-    NotWholeNumber(String),
-    /// A negative number or amount.
-    Negative,
-    /// Not an amount in dinars; `decimal` is the decimal mark of the example to show.
-    NotAmount { text: String, decimal: char },
-    /// A CSV line with the wrong number of fields.
-    FieldCount { found: usize, separator: char },
-    /// No worksite line at all.
-    NoLines,
-    /// The contributions cannot be computed (no rate in force, overflow): the fund's side.
-    Rates(String),
-}
-
-impl LineProblem {
-    pub fn new(line: usize, field: Option<&'static str>, kind: ProblemKind) -> LineProblem {
-        LineProblem { line, field, kind }
-    }
-
-    /// What is wrong, in English, without the line and field.
-    pub fn english_text(&self) -> String {
-        match &self.kind {
-            ProblemKind::Empty => "empty".to_owned(),
-            ProblemKind::UnknownWorksite(code) => {
-                format!("{code:?} is not a worksite of this employer")
-            }
-            ProblemKind::Repeated { code, first_line } => {
-                format!("{code} is already declared on line {first_line}")
-            }
-            ProblemKind::NotWholeNumber(text) => {
-                format!("{text:?} is not a whole number of workers")
-            }
-            ProblemKind::Negative => "must not be negative".to_owned(),
-            ProblemKind::NotAmount { text, decimal } => {
-                format!("{text:?} is not an amount in dinars (like 125000{decimal}50)")
-            }
-            ProblemKind::FieldCount {
-                found,
-                separator: s,
-            } => format!(
-                "{found} fields, expected 3 or 4 (worksite_code{s}headcount{s}wage_bill{s}bad_weather_base)"
-            ),
-            ProblemKind::NoLines => "no worksite line found".to_owned(),
-            ProblemKind::Rates(detail) => detail.clone(),
-        }
-    }
-}
-
-impl std::fmt::Display for LineProblem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = self.english_text();
-        match (self.line, self.field) {
-            (0, Some(field)) => write!(f, "{field}: {text}"),
-            (0, None) => write!(f, "{text}"),
-            (line, Some(field)) => write!(f, "line {line}, field {field}: {text}"),
-            (line, None) => write!(f, "line {line}: {text}"),
         }
     }
 }
@@ -466,23 +395,6 @@ impl Store {
     pub async fn declaration_locked_by(&self, declaration_id: i64) -> StoreResult<Option<String>> {
         let mut conn = self.pool.acquire().await?;
         planned_into(&mut conn, declaration_id).await
-    }
-
-    /// Every line an employer declared, for plausibility checks: (worksite code, period,
-    /// total in centimes), by worksite then period.
-    pub async fn declared_history(
-        &self,
-        employer_id: i64,
-    ) -> StoreResult<Vec<(String, String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT w.code, d.period, l.total_centimes FROM declaration_lines l \
-             JOIN declarations d ON d.id = l.declaration_id JOIN worksites w ON w.id = l.worksite_id \
-             WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status <> 'cancelled' \
-             ORDER BY w.code, d.period",
-        )
-        .bind(employer_id)
-        .fetch_all(&self.pool)
-        .await?)
     }
 
     pub async fn declaration(&self, id: i64) -> StoreResult<Declaration> {

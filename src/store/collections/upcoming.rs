@@ -1,12 +1,15 @@
-//! Read-only views for the employer portal: the upcoming debit with its per-worksite
-//! breakdown, and an employer's collection history.
+//! An employer's next debit: the planned (or submitted) collection with its per-worksite
+//! breakdown or, when none is planned yet, what is owed and will be collected on the next
+//! date. For the portal's home page and the employer JSON API.
+//!
+//! Must not know: how the portal shows it.
 
 use chrono::NaiveDate;
 use mandates::Amount;
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Store, StoreError, StoreResult};
+use crate::store::{Store, StoreError, StoreResult};
 
 /// The next debit of an employer: a planned or submitted collection, or — when none is
 /// planned yet — what is owed and will be collected on the next date.
@@ -28,20 +31,6 @@ pub struct UpcomingLine {
     pub worksite_name: String,
     pub period: String,
     pub amount_centimes: i64,
-}
-
-/// A collection as an employer sees it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
-pub struct CollectionView {
-    pub id: i64,
-    pub collection_date: String,
-    pub channel: String,
-    pub amount_centimes: i64,
-    pub status: String,
-    pub attempt: i64,
-    pub reason_code: Option<String>,
-    pub reason_category: Option<String>,
-    pub settled_on: Option<String>,
 }
 
 impl Store {
@@ -111,17 +100,5 @@ impl Store {
             amount,
             lines,
         }))
-    }
-
-    /// Every collection of an employer, newest first.
-    pub async fn employer_collections(&self, employer_id: i64) -> StoreResult<Vec<CollectionView>> {
-        Ok(sqlx::query_as::<_, CollectionView>(
-            "SELECT id, collection_date, channel, amount_centimes, status, attempt, reason_code, \
-             reason_category, settled_on FROM collections WHERE employer_id = $1 \
-             ORDER BY collection_date DESC, id DESC",
-        )
-        .bind(employer_id)
-        .fetch_all(&self.pool)
-        .await?)
     }
 }

@@ -6,9 +6,8 @@
 use chrono::NaiveDate;
 use mandates::Amount;
 use serde::Serialize;
-use sqlx::FromRow;
 
-use super::{Actor, Store, StoreResult};
+use crate::store::{Actor, Store, StoreResult};
 
 /// What a planning pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -20,35 +19,6 @@ pub struct PlanSummary {
     pub lines: u64,
     /// Employers left out because their collectible total is above their mandate's ceiling.
     pub over_ceiling: u64,
-}
-
-/// A planned collection as shown to staff and employers.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct CollectionRecord {
-    pub id: i64,
-    pub employer_id: i64,
-    pub mandate_id: i64,
-    pub channel: String,
-    pub collection_date: String,
-    pub amount: Amount,
-    pub status: String,
-    pub attempt: i64,
-    pub end_to_end_id: String,
-    pub noticed_on: String,
-}
-
-#[derive(FromRow)]
-struct CollectionRow {
-    id: i64,
-    employer_id: i64,
-    mandate_id: i64,
-    channel: String,
-    collection_date: String,
-    amount_centimes: i64,
-    status: String,
-    attempt: i64,
-    end_to_end_id: String,
-    noticed_on: String,
 }
 
 /// The lines an employer's active mandate can collect on `$1`: submitted declarations due
@@ -107,7 +77,7 @@ impl Store {
         .bind(&date)
         .execute(&mut *tx)
         .await?;
-        if self.backend == super::Backend::Postgres {
+        if self.backend.indexes_temporary_tables() {
             sqlx::query("CREATE INDEX plan_source_employer ON plan_source (employer_id)")
                 .execute(&mut *tx)
                 .await?;
@@ -227,34 +197,5 @@ impl Store {
             lines,
             over_ceiling: u64::try_from(over_ceiling).unwrap_or(0),
         })
-    }
-
-    /// The collections of one date, by employer.
-    pub async fn collections_on(
-        &self,
-        collection_date: NaiveDate,
-    ) -> StoreResult<Vec<CollectionRecord>> {
-        let rows = sqlx::query_as::<_, CollectionRow>(
-            "SELECT id, employer_id, mandate_id, channel, collection_date, amount_centimes, status, \
-             attempt, end_to_end_id, noticed_on FROM collections WHERE collection_date = $1 ORDER BY employer_id",
-        )
-        .bind(collection_date.to_string())
-        .fetch_all(&self.pool)
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| CollectionRecord {
-                id: r.id,
-                employer_id: r.employer_id,
-                mandate_id: r.mandate_id,
-                channel: r.channel,
-                collection_date: r.collection_date,
-                amount: Amount::from_centimes(r.amount_centimes),
-                status: r.status,
-                attempt: r.attempt,
-                end_to_end_id: r.end_to_end_id,
-                noticed_on: r.noticed_on,
-            })
-            .collect())
     }
 }

@@ -1,0 +1,235 @@
+//! Password resets: a link by email to choose a new password (and the invitation of a new
+//! user, which is the same link living longer). The token is kept as SHA-256 and, until
+//! the mailer has sent it, encrypted for the mailer; one live link per user; claimed by
+//! one mailer at a time.
+//!
+//! Must not know: how the email is written or sent (`crate::notices`).
+
+use chrono::Duration;
+use serde_json::json;
+use sqlx::FromRow;
+
+use super::secrets::{check_password, hash_password, random_token, token_hash};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, User, audit, timestamp};
+
+/// A password-reset email waiting for the mailer.
+#[derive(Clone)]
+pub struct PasswordResetEmail {
+    pub reset_id: i64,
+    pub user_id: i64,
+    pub email: String,
+    pub language: Option<String>,
+    /// The token to put in the link (`/password/reset?token=…`).
+    pub token: String,
+    pub expires_at: String,
+}
+
+impl std::fmt::Debug for PasswordResetEmail {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordResetEmail")
+            .field("reset_id", &self.reset_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Reset links work this long.
+pub const RESET_MINUTES: i64 = 60;
+
+#[derive(FromRow)]
+struct ResetRow {
+    id: i64,
+    user_id: i64,
+    email: String,
+    language: Option<String>,
+    token_encrypted: Option<String>,
+    expires_at: String,
+}
+
+impl Store {
+    /// Records a reset token for the user with this email and the email to send (for the
+    /// mailer: [`Store::password_reset_emails`]). Unknown or disabled emails do nothing,
+    /// and the caller answers the same either way.
+    pub async fn request_password_reset(&self, email: &str) -> StoreResult<bool> {
+        let Some(user) = self.user_by_email(email).await? else {
+            return Ok(false);
+        };
+        if user.disabled {
+            return Ok(false);
+        }
+        let token = random_token();
+        let now = self.now();
+        let now_text = timestamp(now);
+        let mut tx = self.begin_write().await?;
+        // One live link at a time: older ones stop working.
+        sqlx::query(
+            "UPDATE password_resets SET status = 'expired', token_encrypted = NULL \
+             WHERE user_id = $1 AND status IN ('pending', 'sent')",
+        )
+        .bind(user.id)
+        .execute(&mut *tx)
+        .await?;
+        let id: i64 = sqlx::query_scalar(
+            "INSERT INTO password_resets (user_id, token_sha256, token_encrypted, status, created_at, expires_at) \
+             VALUES ($1, $2, $3, 'pending', $4, $5) RETURNING id",
+        )
+        .bind(user.id)
+        .bind(token_hash(&token))
+        .bind(self.cipher.encrypt(&token))
+        .bind(&now_text)
+        .bind(timestamp(now + Duration::minutes(RESET_MINUTES)))
+        .fetch_one(&mut *tx)
+        .await?;
+        audit::record(
+            &mut tx,
+            &now_text,
+            &Actor::new("web"),
+            "user.password_reset_requested",
+            "user",
+            user.id,
+            json!({ "reset_id": id }),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Reset emails waiting to be sent, oldest first, with their tokens decrypted.
+    pub async fn password_reset_emails(&self) -> StoreResult<Vec<PasswordResetEmail>> {
+        let rows: Vec<ResetRow> = sqlx::query_as(
+            "SELECT r.id, r.user_id, u.email, u.language, r.token_encrypted, r.expires_at \
+                 FROM password_resets r JOIN users u ON u.id = r.user_id \
+                 WHERE r.status = 'pending' ORDER BY r.id",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let Some(encrypted) = row.token_encrypted else {
+                continue;
+            };
+            out.push(PasswordResetEmail {
+                reset_id: row.id,
+                user_id: row.user_id,
+                email: row.email,
+                language: row.language,
+                token: self.cipher.decrypt(&encrypted)?,
+                expires_at: row.expires_at,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The mailer sent this reset email: the token is no longer kept in any form but its hash.
+    pub async fn mark_password_reset_sent(&self, reset_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE password_resets SET status = 'sent', token_encrypted = NULL \
+             WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(reset_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Claims a pending reset email for one worker until `lock` from now: true when this
+    /// worker may send it (nobody holds it, or the holder's claim expired).
+    pub async fn claim_password_reset(
+        &self,
+        reset_id: i64,
+        worker: &str,
+        lock: Duration,
+    ) -> StoreResult<bool> {
+        let now = self.now();
+        let mut tx = self.begin_write().await?;
+        let claimed = sqlx::query(
+            "UPDATE password_resets SET locked_by = $2, locked_until = $3 \
+             WHERE id = $1 AND status = 'pending' AND (locked_until IS NULL OR locked_until < $4)",
+        )
+        .bind(reset_id)
+        .bind(worker)
+        .bind(super::lease_timestamp(now + lock))
+        .bind(super::lease_timestamp(now))
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        tx.commit().await?;
+        Ok(claimed == 1)
+    }
+
+    /// A reset email that will not be sent (expired while waiting, or an address the mail
+    /// server refuses): the link is dropped with its token; the user may ask again.
+    pub async fn drop_password_reset(&self, reset_id: i64) -> StoreResult<()> {
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE password_resets SET status = 'expired', token_encrypted = NULL \
+             WHERE id = $1 AND status = 'pending'",
+        )
+        .bind(reset_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a new password with a reset token (once, before it expires), and signs the
+    /// user out everywhere.
+    pub async fn reset_password(&self, token: &str, new_password: &str) -> StoreResult<User> {
+        check_password(new_password)?;
+        let now_text = self.now_text();
+        let found: Option<(i64, i64, String, String)> = sqlx::query_as(
+            "SELECT id, user_id, status, expires_at FROM password_resets WHERE token_sha256 = $1",
+        )
+        .bind(token_hash(token))
+        .fetch_optional(&self.pool)
+        .await?;
+        let invalid = || {
+            StoreError::refused(
+                Refusal::ResetLinkInvalid,
+                "this reset link is not valid any more: ask for a new one",
+            )
+        };
+        let Some((reset_id, user_id, status, expires_at)) = found else {
+            return Err(invalid());
+        };
+        if !matches!(status.as_str(), "pending" | "sent") || expires_at <= now_text {
+            return Err(invalid());
+        }
+        let hash = hash_password(new_password.to_owned()).await?;
+        let mut tx = self.begin_write().await?;
+        let used = sqlx::query(
+            "UPDATE password_resets SET status = 'used', used_at = $2, token_encrypted = NULL \
+             WHERE id = $1 AND status IN ('pending', 'sent')",
+        )
+        .bind(reset_id)
+        .bind(&now_text)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if used == 0 {
+            return Err(invalid());
+        }
+        sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
+            .bind(user_id)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::record(
+            &mut tx,
+            &now_text,
+            &Actor::new(format!("user:{user_id}")),
+            "user.password_reset",
+            "user",
+            user_id,
+            json!({ "reset_id": reset_id }),
+        )
+        .await?;
+        tx.commit().await?;
+        self.user(user_id).await
+    }
+}

@@ -1,0 +1,103 @@
+//! Why the store refused a request, as stable codes: the web says each in the viewer's
+//! language, the JSON API chooses its status from it, logs and the CLI keep the English.
+//!
+//! Must not know: the words of any language (the web's `i18n` has them).
+
+/// Why the store refused a request, as a stable code the web pages translate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    /// Signing a mandate that is not waiting for a signature (already signed, revoked…).
+    MandateNotPending,
+    /// Revoking a mandate that has already ended (revoked, expired, superseded).
+    MandateEnded,
+    /// The signature evidence is incomplete (no signer name, no consent hash).
+    MandateEvidence,
+    /// Another mandate of the employer was signed at the same moment.
+    MandateSignedMeanwhile,
+    /// The mandate changed while it was being signed or revoked.
+    MandateChanged,
+    /// A mandate ceiling that is zero or negative.
+    MandateCeiling,
+    /// Adding a holiday that is already in the calendar on that date.
+    HolidayExists,
+    /// Confirming, moving or removing a holiday that is not in the calendar on that date.
+    HolidayMissing,
+    /// Moving a holiday onto a date where it already is.
+    HolidayAlreadyOnDate,
+    /// A contribution rate without its source (or one too long).
+    RateSource,
+    /// A contribution rate starting today or earlier.
+    RateNotFuture,
+    /// A contribution rate not starting on the first day of a month.
+    RateNotFirstOfMonth,
+    /// A contribution rate starting before (or on) a later rate of the same scheme.
+    RateOutOfOrder,
+    EmailInvalid,
+    PasswordTooShort,
+    PasswordTooLong,
+    /// An employer user without any employer.
+    EmployerUserNeedsEmployer,
+    /// A staff user linked to employers.
+    StaffUserWithEmployer,
+    /// A password-reset link that is unknown, used or expired.
+    ResetLinkInvalid,
+    /// Resolving an exception without saying how.
+    ResolutionEmpty,
+    ExceptionAlreadyResolved,
+    /// A declaration period that is not `YYYY-MM` / `YYYY-Qn`.
+    PeriodInvalid,
+    /// A monthly period for a quarterly employer, or the reverse.
+    PeriodKindMismatch,
+    /// A declaration without any worksite line.
+    DeclarationEmpty,
+    DeclarationTotalTooLarge,
+}
+
+impl Refusal {
+    /// The stable code (snake case), for logs and tests.
+    pub fn code(self) -> &'static str {
+        match self {
+            Refusal::MandateNotPending => "mandate_not_pending",
+            Refusal::MandateEnded => "mandate_ended",
+            Refusal::MandateEvidence => "mandate_evidence",
+            Refusal::MandateSignedMeanwhile => "mandate_signed_meanwhile",
+            Refusal::MandateChanged => "mandate_changed",
+            Refusal::MandateCeiling => "mandate_ceiling",
+            Refusal::HolidayExists => "holiday_exists",
+            Refusal::HolidayMissing => "holiday_missing",
+            Refusal::HolidayAlreadyOnDate => "holiday_already_on_date",
+            Refusal::RateSource => "rate_source",
+            Refusal::RateNotFuture => "rate_not_future",
+            Refusal::RateNotFirstOfMonth => "rate_not_first_of_month",
+            Refusal::RateOutOfOrder => "rate_out_of_order",
+            Refusal::EmailInvalid => "email_invalid",
+            Refusal::PasswordTooShort => "password_too_short",
+            Refusal::PasswordTooLong => "password_too_long",
+            Refusal::EmployerUserNeedsEmployer => "employer_user_needs_employer",
+            Refusal::StaffUserWithEmployer => "staff_user_with_employer",
+            Refusal::ResetLinkInvalid => "reset_link_invalid",
+            Refusal::ResolutionEmpty => "resolution_empty",
+            Refusal::ExceptionAlreadyResolved => "exception_already_resolved",
+            Refusal::PeriodInvalid => "period_invalid",
+            Refusal::PeriodKindMismatch => "period_kind_mismatch",
+            Refusal::DeclarationEmpty => "declaration_empty",
+            Refusal::DeclarationTotalTooLarge => "declaration_total_too_large",
+        }
+    }
+
+    /// Whether the JSON API answers it as a conflict (409) rather than invalid input.
+    pub fn is_conflict(self) -> bool {
+        matches!(
+            self,
+            Refusal::MandateNotPending
+                | Refusal::MandateEnded
+                | Refusal::MandateEvidence
+                | Refusal::MandateSignedMeanwhile
+                | Refusal::MandateChanged
+                | Refusal::HolidayExists
+                | Refusal::HolidayAlreadyOnDate
+                | Refusal::RateOutOfOrder
+                | Refusal::ExceptionAlreadyResolved
+        )
+    }
+}
