@@ -15,7 +15,7 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Actor, AuditEntry, Refusal, Store, StoreError, StoreResult, audit, parse_date};
+use super::{Actor, AuditEntry, Refusal, Store, StoreError, StoreResult, audit::Audit, parse_date};
 
 /// One staff change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,7 +84,11 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
         let (action, detail) = apply(&mut tx, change, &now).await?;
-        audit::record(&mut tx, &now, actor, action, "calendar", 0, detail).await?;
+        Audit::new(actor, action)
+            .on("calendar", 0)
+            .detail(detail)
+            .record(&mut tx, &now)
+            .await?;
 
         let calendar = load_calendar(&mut tx).await?;
         let dates: Vec<String> = sqlx::query_scalar(
@@ -295,16 +299,7 @@ async fn move_date(
     .bind(actor.as_str())
     .execute(&mut *tx)
     .await?;
-    audit::record(
-        &mut *tx,
-        now,
-        actor,
-        "collections.rescheduled",
-        "collection_date",
-        0,
-        serde_json::json!({ "from": from_text, "to": to_text, "moved": moved, "released": released }),
-    )
-    .await?;
+    Audit::new(actor, "collections.rescheduled").on("collection_date", 0).detail(serde_json::json!({ "from": from_text, "to": to_text, "moved": moved, "released": released })).record(&mut *tx, now).await?;
     Ok(MovedRun {
         from: from_text,
         to: to_text,

@@ -24,7 +24,7 @@ use mandates::Amount;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique};
+use super::{Actor, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique};
 
 mod failures;
 mod items;
@@ -400,14 +400,9 @@ async fn audit_report(
         .bind(exceptions as i64)
         .execute(&mut *tx)
         .await?;
-    audit::record(
-        &mut *tx,
-        now,
-        actor,
-        "report.imported",
-        "report",
-        report_id,
-        serde_json::json!({
+    Audit::new(actor, "report.imported")
+        .on("report", report_id)
+        .detail(serde_json::json!({
             "file_name": report.file_name,
             "format": report.format,
             "items": report.items.len(),
@@ -415,8 +410,8 @@ async fn audit_report(
             "rejected": rejected,
             "returned": returned,
             "exceptions": exceptions,
-        }),
-    )
-    .await?;
+        }))
+        .record(&mut *tx, now)
+        .await?;
     Ok(u64::try_from(informational).unwrap_or(0))
 }

@@ -9,7 +9,7 @@ use mandates::Amount;
 
 use super::RunLock;
 use crate::store::{
-    Actor, BankFileRecord, Store, StoreError, StoreResult, audit, conflict_on_unique,
+    Actor, BankFileRecord, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique,
 };
 
 /// A file about to be recorded, with the collections it holds (ranges of ids within a
@@ -211,21 +211,16 @@ impl FileRecording {
                 .bind(i64::try_from(file.size_bytes).unwrap_or(i64::MAX))
                 .execute(&mut *self.tx)
                 .await?;
-            audit::record(
-                &mut self.tx,
-                &self.now,
-                &self.actor,
-                "bank_file.recorded",
-                "bank_file",
-                *id,
-                serde_json::json!({
+            Audit::new(&self.actor, "bank_file.recorded")
+                .on("bank_file", *id)
+                .detail(serde_json::json!({
                     "file_name": file.file_name,
                     "transactions": file.transactions,
                     "control_sum_centimes": file.control_sum.centimes(),
                     "sha256": file.sha256,
-                }),
-            )
-            .await?;
+                }))
+                .record(&mut self.tx, &self.now)
+                .await?;
         }
         self.tx.commit().await?;
         let mut out = Vec::with_capacity(self.files.len());
