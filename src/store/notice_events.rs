@@ -241,3 +241,20 @@ pub(super) async fn withdraw_unsent_advance_notices(
     .await?
     .rows_affected())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::dedupe_key;
+
+    #[test]
+    fn dedupe_keys_are_kind_subject_and_what_makes_it_new() {
+        assert_eq!(
+            dedupe_key("'receipt'", "c.id", None),
+            "'receipt' || ':' || CAST(c.id AS TEXT)"
+        );
+        assert_eq!(
+            dedupe_key("'advance_notice'", "c.id", Some("c.collection_date")),
+            "'advance_notice' || ':' || CAST(c.id AS TEXT) || ':' || CAST(c.collection_date AS TEXT)"
+        );
+    }
+}
