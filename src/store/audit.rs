@@ -1,4 +1,6 @@
-//! The append-only audit trail (database triggers refuse UPDATE and DELETE).
+//! The append-only audit trail (database triggers refuse UPDATE and DELETE). Every entry
+//! is written here, in the caller's transaction: one by [`Audit`], one per row of a query
+//! by [`AuditRows`].
 
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
@@ -129,10 +131,11 @@ impl AuditRows<'_> {
     }
 }
 
-/// One value of a detail written by SQL ([`detail_sql`]).
+/// One value of a detail written by SQL ([`detail_sql`]). Keys and values are written
+/// as they are (codes, dates and numbers: nothing to escape).
 #[derive(Clone, Copy, Debug)]
 pub(super) enum DetailValue<'a> {
-    /// A JSON string from an SQL text expression (written as it is: codes and dates).
+    /// A JSON string from an SQL text expression.
     Text(&'a str),
     /// A JSON number from an SQL integer expression.
     Number(&'a str),
@@ -143,33 +146,29 @@ pub(super) enum DetailValue<'a> {
 /// The SQL expression that writes a JSON object of `fields`, in their order, for
 /// [`AuditRows::detail`]: `[("report_id", Number("$1"))]` writes `{"report_id":7}`.
 pub(super) fn detail_sql(fields: &[(&str, DetailValue<'_>)]) -> String {
-    let mut parts: Vec<String> = Vec::new();
+    // The object's fixed text, cut where a row's value goes in.
+    let mut sql = Vec::new();
     let mut text = String::from("{");
     for (n, (key, value)) in fields.iter().enumerate() {
-        if n > 0 {
-            text.push(',');
-        }
-        text.push_str(&format!("\"{key}\":"));
-        let expression = match *value {
+        let comma = if n == 0 { "" } else { "," };
+        text.push_str(&format!("{comma}\"{key}\":"));
+        match *value {
+            DetailValue::Fixed(value) => text.push_str(&format!("\"{value}\"")),
             DetailValue::Text(expression) => {
                 text.push('"');
-                Some((expression.to_owned(), "\""))
+                sql.push(sql_literal(&std::mem::take(&mut text)));
+                sql.push(expression.to_owned());
+                text.push('"');
             }
-            DetailValue::Number(expression) => Some((format!("CAST({expression} AS TEXT)"), "")),
-            DetailValue::Fixed(value) => {
-                text.push_str(&format!("\"{value}\""));
-                None
+            DetailValue::Number(expression) => {
+                sql.push(sql_literal(&std::mem::take(&mut text)));
+                sql.push(format!("CAST({expression} AS TEXT)"));
             }
-        };
-        if let Some((expression, after)) = expression {
-            parts.push(sql_literal(&std::mem::take(&mut text)));
-            parts.push(expression);
-            text.push_str(after);
         }
     }
     text.push('}');
-    parts.push(sql_literal(&text));
-    parts.join(" || ")
+    sql.push(sql_literal(&text));
+    sql.join(" || ")
 }
 
 impl Store {

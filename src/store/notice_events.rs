@@ -1,7 +1,9 @@
 //! Notice events, the outbox of notices to employers: each state change that an employer
 //! is told of records its event in its own transaction, once per dedupe key (recorded
-//! twice, kept once). A change that cancels an announced debit tells of it; one that
-//! cancels or moves a debit not yet announced withdraws the announcement.
+//! twice, kept once). Every event is written here, by one statement: one event by
+//! [`NoticeEvent`], one per row of a query by [`NoticeEvents`], each key by
+//! [`dedupe_key`]. A change that cancels an announced debit tells of it; one that cancels
+//! or moves a debit not yet announced withdraws the announcement.
 //!
 //! Must not know: delivering and writing notices (`notices`, `crate::notices`).
 
@@ -141,8 +143,8 @@ impl<'a> NoticeEvents<'a> {
         self
     }
 
-    /// An SQL value that makes the event of a subject told of before a new one (see
-    /// [`dedupe_key`]).
+    /// An SQL value added to each dedupe key, for a subject that may be told of again
+    /// (a new date, another report): see [`dedupe_key`].
     pub(super) fn again(mut self, value: &'a str) -> Self {
         self.again = Some(value);
         self
