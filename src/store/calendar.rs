@@ -15,7 +15,12 @@ use chrono::NaiveDate;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Actor, AuditEntry, Refusal, Store, StoreError, StoreResult, audit, parse_date};
+use super::audit::DetailValue::{Fixed, Text};
+use super::audit::{AuditRows, detail_sql};
+use super::notice_events::{NoticeEvents, NoticeKind};
+use super::{
+    Actor, AuditEntry, Bind, Refusal, Store, StoreError, StoreResult, audit::Audit, parse_date,
+};
 
 /// One staff change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -84,7 +89,11 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
         let (action, detail) = apply(&mut tx, change, &now).await?;
-        audit::record(&mut tx, &now, actor, action, "calendar", 0, detail).await?;
+        Audit::new(actor, action)
+            .on("calendar", 0)
+            .detail(detail)
+            .record(&mut tx, &now)
+            .await?;
 
         let calendar = load_calendar(&mut tx).await?;
         let dates: Vec<String> = sqlx::query_scalar(
@@ -268,43 +277,37 @@ async fn move_date(
     })?
     .rows_affected();
     // A new advance notice with the new date, once per collection and date.
-    sqlx::query(
-        "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
-         SELECT c.employer_id, 'advance_notice', c.id, \
-         'advance_notice:' || CAST(c.id AS TEXT) || ':' || c.collection_date, $2 \
-         FROM collections c WHERE c.collection_date = $1 AND c.status = 'planned' AND c.updated_at = $2 \
-         ON CONFLICT (dedupe_key) DO NOTHING",
+    NoticeEvents::new(
+        NoticeKind::AdvanceNotice,
+        "c",
+        "collections c WHERE c.collection_date = $1 AND c.status = 'planned' AND c.updated_at = $2",
     )
-    .bind(&to_text)
-    .bind(now)
-    .execute(&mut *tx)
+    .again("c.collection_date")
+    .record(tx, now, &[Bind::Text(&to_text), Bind::Text(now)])
     .await?;
     // Each collection's own trail: moved, or cancelled because the new date had one.
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-         SELECT $3, $4, CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' ELSE 'collection.rescheduled' END, \
-         'collection', CAST(c.id AS TEXT), \
-         CASE WHEN c.status = 'cancelled' THEN '{\"reason\":\"calendar_clash\"}' \
-         ELSE '{\"from\":\"' || $1 || '\",\"to\":\"' || $2 || '\"}' END \
-         FROM collections c WHERE c.updated_at = $3 AND ((c.collection_date = $2 AND c.status = 'planned') \
-           OR (c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'))",
-    )
-    .bind(&from_text)
-    .bind(&to_text)
-    .bind(now)
-    .bind(actor.as_str())
-    .execute(&mut *tx)
-    .await?;
-    audit::record(
-        &mut *tx,
+    AuditRows {
+        action: "CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' \
+                 ELSE 'collection.rescheduled' END",
+        entity: "collection",
+        id: "c.id",
+        detail: &format!(
+            "CASE WHEN c.status = 'cancelled' THEN {} ELSE {} END",
+            detail_sql(&[("reason", Fixed("calendar_clash"))]),
+            detail_sql(&[("from", Text("$1")), ("to", Text("$2"))])
+        ),
+        from: "collections c WHERE c.updated_at = $3 \
+               AND ((c.collection_date = $2 AND c.status = 'planned') \
+               OR (c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'))",
+    }
+    .record(
+        tx,
         now,
         actor,
-        "collections.rescheduled",
-        "collection_date",
-        0,
-        serde_json::json!({ "from": from_text, "to": to_text, "moved": moved, "released": released }),
+        &[Bind::Text(&from_text), Bind::Text(&to_text), Bind::Text(now)],
     )
     .await?;
+    Audit::new(actor, "collections.rescheduled").on("collection_date", 0).detail(serde_json::json!({ "from": from_text, "to": to_text, "moved": moved, "released": released })).record(&mut *tx, now).await?;
     Ok(MovedRun {
         from: from_text,
         to: to_text,

@@ -22,9 +22,9 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::notice_events::{NoticeKind, record_event};
+use super::notice_events::{NoticeEvent, NoticeKind};
 use super::notices::facts::DisputeFacts;
-use super::{Actor, Store, StoreError, StoreResult, audit};
+use super::{Actor, Store, StoreError, StoreResult, audit::Audit};
 
 /// Calendar days the fund has to answer a case, and the employer to write again after an
 /// answer.
@@ -437,34 +437,23 @@ impl Store {
             ContestKind::Reopened => "dispute.reopened",
             _ => "dispute.message",
         };
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            action,
-            "dispute",
-            case.id,
-            json!({
+        Audit::new(actor, action)
+            .on("dispute", case.id)
+            .detail(json!({
                 "case_number": case.case_number,
                 "collection_id": collection_id,
                 "reason": reason.code(),
                 "message_id": message_id,
                 "deadline": deadline,
-            }),
-        )
-        .await?;
+            }))
+            .record(&mut tx, &now)
+            .await?;
         // Opening and reopening are acknowledged by email with the answer date; a message
         // added to an open case is not (it changes no date), the page shows it.
         if matches!(kind, ContestKind::Opened | ContestKind::Reopened) {
-            record_event(
-                &mut tx,
-                employer_id,
-                NoticeKind::DisputeAcknowledged,
-                message_id,
-                &format!("dispute_acknowledged:{message_id}"),
-                &now,
-            )
-            .await?;
+            NoticeEvent::new(NoticeKind::DisputeAcknowledged, employer_id, message_id)
+                .record(&mut tx, &now)
+                .await?;
         }
         tx.commit().await?;
         Ok(Ok(Contested {
@@ -536,30 +525,19 @@ impl Store {
         .bind(&now)
         .fetch_one(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "dispute.answered",
-            "dispute",
-            dispute_id,
-            json!({
+        Audit::new(actor, "dispute.answered")
+            .on("dispute", dispute_id)
+            .detail(json!({
                 "case_number": case_number,
                 "outcome": outcome.code(),
                 "message_id": message_id,
                 "deadline": write_again_until,
-            }),
-        )
-        .await?;
-        record_event(
-            &mut tx,
-            employer_id,
-            NoticeKind::DisputeAnswered,
-            message_id,
-            &format!("dispute_answered:{message_id}"),
-            &now,
-        )
-        .await?;
+            }))
+            .record(&mut tx, &now)
+            .await?;
+        NoticeEvent::new(NoticeKind::DisputeAnswered, employer_id, message_id)
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         self.dispute(dispute_id).await.map(Ok)
     }

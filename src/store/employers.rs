@@ -5,7 +5,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique, like_escaped};
+use super::{
+    Actor, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique, like_escaped,
+};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct Employer {
@@ -159,16 +161,11 @@ impl Store {
                 )
             })
         })?;
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "employer.created",
-            "employer",
-            employer.id,
-            json!({ "affiliation_number": employer.affiliation_number }),
-        )
-        .await?;
+        Audit::new(actor, "employer.created")
+            .on("employer", employer.id)
+            .detail(json!({ "affiliation_number": employer.affiliation_number }))
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         Ok(employer)
     }
@@ -230,16 +227,11 @@ impl Store {
                 format!("this employer already has a worksite with code {code}")
             })
         })?;
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "worksite.created",
-            "worksite",
-            worksite.id,
-            json!({ "employer_id": employer_id, "code": code }),
-        )
-        .await?;
+        Audit::new(actor, "worksite.created")
+            .on("worksite", worksite.id)
+            .detail(json!({ "employer_id": employer_id, "code": code }))
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         Ok(worksite)
     }

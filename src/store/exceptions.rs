@@ -6,7 +6,7 @@
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Actor, Refusal, Store, StoreError, StoreResult, audit};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, audit::Audit};
 
 /// An exception for finance staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
@@ -102,16 +102,11 @@ impl Store {
                 ),
             });
         }
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "exception.resolved",
-            "exception",
-            id,
-            serde_json::json!({ "resolution": resolution.trim() }),
-        )
-        .await?;
+        Audit::new(actor, "exception.resolved")
+            .on("exception", id)
+            .detail(serde_json::json!({ "resolution": resolution.trim() }))
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         let record = self
             .exceptions(false)

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::{AnyConnection, FromRow};
 
-use super::notice_events::{self, NoticeKind};
+use super::notice_events::{NoticeEvent, NoticeKind};
 use super::{
-    Actor, Refusal, Store, StoreError, StoreResult, audit, conflict_on_unique, refused_on_unique,
-    timestamp,
+    Actor, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique,
+    refused_on_unique, timestamp,
 };
 
 /// A mandate as shown to people: the account only masked.
@@ -240,32 +240,22 @@ impl Store {
                 .bind(mandate_id)
                 .execute(&mut *tx)
                 .await?;
-            audit::record(
-                &mut tx,
-                &now,
-                actor,
-                "mandate.superseded",
-                "mandate",
-                previous,
-                json!({ "superseded_by": mandate_id }),
-            )
-            .await?;
+            Audit::new(actor, "mandate.superseded")
+                .on("mandate", previous)
+                .detail(json!({ "superseded_by": mandate_id }))
+                .record(&mut tx, &now)
+                .await?;
         }
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "mandate.created",
-            "mandate",
-            mandate_id,
-            json!({
+        Audit::new(actor, "mandate.created")
+            .on("mandate", mandate_id)
+            .detail(json!({
                 "employer_id": employer_id,
                 "reference": reference.as_str(),
                 "account": new.account.masked(),
                 "ceiling": new.ceiling.map(|c| c.to_string()),
-            }),
-        )
-        .await?;
+            }))
+            .record(&mut tx, &now)
+            .await?;
         let row = Self::mandate_row(&mut tx, mandate_id).await?;
         tx.commit().await?;
         Ok(self.mandate_record(row))
@@ -317,16 +307,11 @@ impl Store {
             .bind(&now_text)
             .execute(&mut *tx)
             .await?;
-            audit::record(
-                &mut tx,
-                &now_text,
-                actor,
-                "mandate.superseded",
-                "mandate",
-                previous,
-                json!({ "superseded_by": mandate_id }),
-            )
-            .await?;
+            Audit::new(actor, "mandate.superseded")
+                .on("mandate", previous)
+                .detail(json!({ "superseded_by": mandate_id }))
+                .record(&mut tx, &now_text)
+                .await?;
         }
         let updated = sqlx::query(
             "UPDATE mandates SET status = 'active', status_reason = NULL, signed_at = $2, signed_by = $3, \
@@ -361,30 +346,19 @@ impl Store {
         } else {
             NoticeKind::MandateSigned
         };
-        notice_events::record_event(
-            &mut tx,
-            row.employer_id,
-            kind,
-            mandate_id,
-            &format!("{}:{mandate_id}", kind.code()),
-            &now_text,
-        )
-        .await?;
-        audit::record(
-            &mut tx,
-            &now_text,
-            actor,
-            "mandate.signed",
-            "mandate",
-            mandate_id,
-            json!({
+        NoticeEvent::new(kind, row.employer_id, mandate_id)
+            .record(&mut tx, &now_text)
+            .await?;
+        Audit::new(actor, "mandate.signed")
+            .on("mandate", mandate_id)
+            .detail(json!({
                 "signer": evidence.signer,
                 "ip": evidence.ip,
                 "consent_version": evidence.consent_version,
                 "consent_text_sha256": evidence.consent_text_sha256,
-            }),
-        )
-        .await?;
+            }))
+            .record(&mut tx, &now_text)
+            .await?;
         let row = Self::mandate_row(&mut tx, mandate_id).await?;
         tx.commit().await?;
         Ok(self.mandate_record(row))
@@ -427,25 +401,14 @@ impl Store {
                 "the mandate changed while it was being revoked; reload and try again",
             ));
         }
-        notice_events::record_event(
-            &mut tx,
-            row.employer_id,
-            NoticeKind::MandateRevoked,
-            mandate_id,
-            &format!("mandate_revoked:{mandate_id}"),
-            &now_text,
-        )
-        .await?;
-        audit::record(
-            &mut tx,
-            &now_text,
-            actor,
-            "mandate.revoked",
-            "mandate",
-            mandate_id,
-            json!({ "reason": reason, "previous_status": row.status }),
-        )
-        .await?;
+        NoticeEvent::new(NoticeKind::MandateRevoked, row.employer_id, mandate_id)
+            .record(&mut tx, &now_text)
+            .await?;
+        Audit::new(actor, "mandate.revoked")
+            .on("mandate", mandate_id)
+            .detail(json!({ "reason": reason, "previous_status": row.status }))
+            .record(&mut tx, &now_text)
+            .await?;
         let row = Self::mandate_row(&mut tx, mandate_id).await?;
         tx.commit().await?;
         Ok(self.mandate_record(row))
@@ -471,16 +434,11 @@ impl Store {
         let digits = self.cipher.decrypt(&encrypted)?;
         let account = AccountId::parse(&digits)
             .map_err(|e| StoreError::Invalid(format!("stored account is invalid: {e}")))?;
-        audit::record(
-            &mut tx,
-            &self.now_text(),
-            actor,
-            "account.read",
-            "mandate",
-            mandate_id,
-            json!({ "purpose": purpose }),
-        )
-        .await?;
+        Audit::new(actor, "account.read")
+            .on("mandate", mandate_id)
+            .detail(json!({ "purpose": purpose }))
+            .record(&mut tx, &self.now_text())
+            .await?;
         tx.commit().await?;
         Ok(account)
     }

@@ -208,6 +208,34 @@ pub(super) fn like_escaped(text: &str) -> String {
     out
 }
 
+/// `text` as an SQL string literal (quotes doubled), for codes written into set-based
+/// statements.
+pub(super) fn sql_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// A value bound to one `$N` of a set-based statement that a builder completes (see
+/// `audit::AuditRows`, `notice_events::NoticeEvents`): the caller's SQL numbers its own
+/// values `$1`, `$2`, … in the order given, and the builder binds its own after them.
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Bind<'a> {
+    Int(i64),
+    Text(&'a str),
+}
+
+impl Bind<'_> {
+    /// `query` with `binds` bound in order, as `$1`, `$2`, ….
+    fn all<'q>(
+        query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+        binds: &[Bind<'_>],
+    ) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+        binds.iter().fold(query, |query, bind| match *bind {
+            Bind::Int(value) => query.bind(value),
+            Bind::Text(value) => query.bind(value),
+        })
+    }
+}
+
 /// A stored `YYYY-MM-DD` date; `field` names it in the error.
 pub(super) fn parse_date(field: &str, text: &str) -> StoreResult<NaiveDate> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")

@@ -1,14 +1,16 @@
 //! Notice events, the outbox of notices to employers: each state change that an employer
 //! is told of records its event in its own transaction, once per dedupe key (recorded
-//! twice, kept once). A change that cancels an announced debit tells of it; one that
-//! cancels or moves a debit not yet announced withdraws the announcement.
+//! twice, kept once). Every event is written here, by one statement: one event by
+//! [`NoticeEvent`], one per row of a query by [`NoticeEvents`], each key by
+//! [`dedupe_key`]. A change that cancels an announced debit tells of it; one that cancels
+//! or moves a debit not yet announced withdraws the announcement.
 //!
 //! Must not know: delivering and writing notices (`notices`, `crate::notices`).
 
 use serde::Serialize;
 use sqlx::AnyConnection;
 
-use super::StoreResult;
+use super::{Bind, StoreResult, sql_literal};
 
 /// What a notice is about. The code is what `notice_events.kind` holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -70,27 +72,135 @@ impl NoticeKind {
     }
 }
 
-/// Records a notice event inside the caller's transaction; the same dedupe key twice keeps one.
-pub(super) async fn record_event(
-    conn: &mut AnyConnection,
-    employer_id: i64,
+/// A notice event to record: `NoticeEvent::new(kind, employer_id, subject_id).record(&mut
+/// tx, &now)`. The set-based counterpart, one event per row of a query, is [`NoticeEvents`].
+#[must_use = "a notice event is written by `record`"]
+#[derive(Clone, Copy, Debug)]
+pub(super) struct NoticeEvent {
     kind: NoticeKind,
+    employer_id: i64,
     subject_id: i64,
-    dedupe_key: &str,
-    now: &str,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind(employer_id)
-    .bind(kind.code())
-    .bind(subject_id)
-    .bind(dedupe_key)
-    .bind(now)
-    .execute(conn)
-    .await?;
-    Ok(())
+}
+
+impl NoticeEvent {
+    pub(super) fn new(kind: NoticeKind, employer_id: i64, subject_id: i64) -> NoticeEvent {
+        NoticeEvent {
+            kind,
+            employer_id,
+            subject_id,
+        }
+    }
+
+    /// Records the event inside the caller's transaction; recorded twice, kept once.
+    pub(super) async fn record(self, conn: &mut AnyConnection, now: &str) -> StoreResult<()> {
+        let values = NoticeEvents {
+            kind: self.kind,
+            instead: None,
+            employer: "$1".to_owned(),
+            subject: "$2".to_owned(),
+            again: None,
+            from: None,
+        };
+        let binds = [Bind::Int(self.employer_id), Bind::Int(self.subject_id)];
+        values.record(conn, now, &binds).await?;
+        Ok(())
+    }
+}
+
+/// One notice event for each row of a query, in one `INSERT … SELECT` (set-based: a plan
+/// announces every debit it made in one statement): `NoticeEvents::new(kind, "c",
+/// "collections c WHERE …").record(&mut tx, &now, &[Bind::Text(&date)])`. `rows` is the
+/// alias, in `from`, of the table the events are about: its `employer_id` and `id` are
+/// each event's employer and subject. The caller's values are `$1`… of `from`.
+#[must_use = "notice events are written by `record`"]
+#[derive(Clone, Debug)]
+pub(super) struct NoticeEvents<'a> {
+    kind: NoticeKind,
+    instead: Option<(&'a str, NoticeKind)>,
+    /// SQL: each event's employer and subject.
+    employer: String,
+    subject: String,
+    again: Option<&'a str>,
+    /// SQL after `FROM`; none for the one event of [`NoticeEvent`].
+    from: Option<&'a str>,
+}
+
+impl<'a> NoticeEvents<'a> {
+    pub(super) fn new(kind: NoticeKind, rows: &str, from: &'a str) -> NoticeEvents<'a> {
+        NoticeEvents {
+            kind,
+            instead: None,
+            employer: format!("{rows}.employer_id"),
+            subject: format!("{rows}.id"),
+            again: None,
+            from: Some(from),
+        }
+    }
+
+    /// `kind` instead for the rows where the SQL `condition` holds.
+    pub(super) fn when(mut self, condition: &'a str, kind: NoticeKind) -> Self {
+        self.instead = Some((condition, kind));
+        self
+    }
+
+    /// An SQL value added to each dedupe key, for a subject that may be told of again
+    /// (a new date, another report): see [`dedupe_key`].
+    pub(super) fn again(mut self, value: &'a str) -> Self {
+        self.again = Some(value);
+        self
+    }
+
+    /// Records the events inside the caller's transaction, each once (`now` is bound
+    /// after `binds`). Returns how many were new. This is the one statement that writes
+    /// notice events.
+    pub(super) async fn record(
+        self,
+        conn: &mut AnyConnection,
+        now: &str,
+        binds: &[Bind<'_>],
+    ) -> StoreResult<u64> {
+        let NoticeEvents {
+            kind,
+            instead,
+            employer,
+            subject,
+            again,
+            from,
+        } = self;
+        let kind = match instead {
+            None => sql_literal(kind.code()),
+            Some((condition, instead)) => format!(
+                "CASE WHEN {condition} THEN {} ELSE {} END",
+                sql_literal(instead.code()),
+                sql_literal(kind.code())
+            ),
+        };
+        let key = dedupe_key(&kind, &subject, again);
+        let now_n = binds.len() + 1;
+        let from = from.map(|from| format!(" FROM {from}")).unwrap_or_default();
+        let sql = format!(
+            "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
+             SELECT {employer}, {kind}, {subject}, {key}, ${now_n}{from} \
+             ON CONFLICT (dedupe_key) DO NOTHING"
+        );
+        Ok(Bind::all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+            .bind(now)
+            .execute(conn)
+            .await?
+            .rows_affected())
+    }
+}
+
+/// The dedupe key of a notice event, as SQL: `kind:subject`, and `kind:subject:again` where
+/// one subject may be told of more than once (a debit moved to a new date, a mandate
+/// suspended by another report). Every event's key is written here: a key recorded
+/// before must still match a new event's, so each event leads to one email.
+fn dedupe_key(kind: &str, subject: &str, again: Option<&str>) -> String {
+    let key = format!("{kind} || ':' || CAST({subject} AS TEXT)");
+    match again {
+        Some(again) => format!("{key} || ':' || CAST({again} AS TEXT)"),
+        None => key,
+    }
 }
 
 /// Tells each employer whose cancelled debit was announced — its advance notice went
@@ -106,18 +216,13 @@ pub(super) async fn notify_cancelled_debits(
     param: &str,
     now: &str,
 ) -> StoreResult<u64> {
-    Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
-        "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
-         SELECT c.employer_id, 'debit_cancelled', c.id, 'debit_cancelled:' || CAST(c.id AS TEXT), $2 \
-         FROM collections c WHERE {which} AND EXISTS (SELECT 1 FROM notice_events n \
-           WHERE n.employer_id = c.employer_id AND n.kind = 'advance_notice' AND n.subject_id = c.id) \
-         ON CONFLICT (dedupe_key) DO NOTHING"
-    )))
-    .bind(param)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected())
+    let from = format!(
+        "collections c WHERE {which} AND EXISTS (SELECT 1 FROM notice_events n \
+         WHERE n.employer_id = c.employer_id AND n.kind = 'advance_notice' AND n.subject_id = c.id)"
+    );
+    NoticeEvents::new(NoticeKind::DebitCancelled, "c", &from)
+        .record(tx, now, &[Bind::Text(param)])
+        .await
 }
 
 /// Withdraws the advance notices of the collections matching `which` (SQL over `c`, `$1`
@@ -137,4 +242,21 @@ pub(super) async fn withdraw_unsent_advance_notices(
     .execute(&mut *tx)
     .await?
     .rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::dedupe_key;
+
+    #[test]
+    fn dedupe_keys_are_kind_subject_and_what_makes_it_new() {
+        assert_eq!(
+            dedupe_key("'receipt'", "c.id", None),
+            "'receipt' || ':' || CAST(c.id AS TEXT)"
+        );
+        assert_eq!(
+            dedupe_key("'advance_notice'", "c.id", Some("c.collection_date")),
+            "'advance_notice' || ':' || CAST(c.id AS TEXT) || ':' || CAST(c.collection_date AS TEXT)"
+        );
+    }
 }

@@ -10,7 +10,7 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::secrets::{check_password, hash_password, random_token, token_hash};
-use super::{Actor, Refusal, Store, StoreError, StoreResult, User, audit, timestamp};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, User, audit::Audit, timestamp};
 
 /// A password-reset email waiting for the mailer.
 #[derive(Clone)]
@@ -79,16 +79,11 @@ impl Store {
         .bind(timestamp(now + Duration::minutes(RESET_MINUTES)))
         .fetch_one(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
-            &now_text,
-            &Actor::new("web"),
-            "user.password_reset_requested",
-            "user",
-            user.id,
-            json!({ "reset_id": id }),
-        )
-        .await?;
+        Audit::new(&Actor::new("web"), "user.password_reset_requested")
+            .on("user", user.id)
+            .detail(json!({ "reset_id": id }))
+            .record(&mut tx, &now_text)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -219,15 +214,13 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx)
             .await?;
-        audit::record(
-            &mut tx,
-            &now_text,
+        Audit::new(
             &Actor::new(format!("user:{user_id}")),
             "user.password_reset",
-            "user",
-            user_id,
-            json!({ "reset_id": reset_id }),
         )
+        .on("user", user_id)
+        .detail(json!({ "reset_id": reset_id }))
+        .record(&mut tx, &now_text)
         .await?;
         tx.commit().await?;
         self.user(user_id).await

@@ -13,7 +13,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::{Actor, Refusal, Store, StoreError, StoreResult, audit, parse_date};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, audit::Audit, parse_date};
 
 /// A stored contribution rate.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
@@ -180,17 +180,8 @@ impl Store {
             });
         }
         ::mandates::RateTable::new(rates).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "rate.added",
-            "contribution_rate",
-            id,
-            json!({ "scheme": new.scheme.as_str(), "rate_ppm": new.rate.ppm(), "valid_from": from,
-                    "source": source, "ended": closed, "ended_on": day_before }),
-        )
-        .await?;
+        Audit::new(actor, "rate.added").on("contribution_rate", id).detail(json!({ "scheme": new.scheme.as_str(), "rate_ppm": new.rate.ppm(), "valid_from": from,
+                    "source": source, "ended": closed, "ended_on": day_before })).record(&mut tx, &now).await?;
         tx.commit().await?;
         self.contribution_rates()
             .await?

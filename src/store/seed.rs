@@ -5,7 +5,7 @@
 use mandates::{AccountId, Amount, LineBases, Scheme, compute_line};
 use serde_json::json;
 
-use super::{Actor, Store, StoreError, StoreResult, audit};
+use super::{Actor, Store, StoreError, StoreResult, audit::Audit};
 use crate::period::Period;
 
 /// One generated employer with everything it needs to be collected.
@@ -365,21 +365,16 @@ impl Store {
             declared,
         };
         let first = employers.iter().map(|(id, _)| *id).min().unwrap_or(0);
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "seed.batch",
-            "employer",
-            first,
-            json!({
+        Audit::new(actor, "seed.batch")
+            .on("employer", first)
+            .detail(json!({
                 "employers": counts.employers,
                 "worksites": counts.worksites,
                 "period": period.to_string(),
                 "declared": declared.to_string(),
-            }),
-        )
-        .await?;
+            }))
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         Ok(counts)
     }

@@ -5,12 +5,11 @@
 //! Must not know: how pages use a session (cookies, forms); only the records.
 
 use chrono::Duration;
-use serde_json::json;
 use sqlx::FromRow;
 
 use super::secrets::{random_token, token_hash, verify_password};
 use super::users::normalise_email;
-use super::{Actor, Store, StoreError, StoreResult, User, audit, timestamp};
+use super::{Actor, Store, StoreError, StoreResult, User, audit::Audit, timestamp};
 
 /// A signed-in session.
 #[derive(Clone, Debug)]
@@ -126,16 +125,10 @@ impl Store {
         .bind(&expires_at)
         .execute(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
-            &now_text,
-            &Actor::new(format!("user:{user_id}")),
-            "user.signed_in",
-            "user",
-            user_id,
-            json!({}),
-        )
-        .await?;
+        Audit::new(&Actor::new(format!("user:{user_id}")), "user.signed_in")
+            .on("user", user_id)
+            .record(&mut tx, &now_text)
+            .await?;
         tx.commit().await?;
         let session = self
             .session(&token)

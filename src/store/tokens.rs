@@ -13,7 +13,7 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::secrets::{random_token, token_hash};
-use super::{Actor, Role, Store, StoreError, StoreResult, User, audit, timestamp};
+use super::{Actor, Role, Store, StoreError, StoreResult, User, audit::Audit, timestamp};
 
 /// A bank client's token as listed (never the token itself).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
@@ -122,16 +122,11 @@ impl Store {
         .bind(&now)
         .fetch_one(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "api_token.created",
-            "api_token",
-            id,
-            json!({ "institution": institution, "label": label }),
-        )
-        .await?;
+        Audit::new(actor, "api_token.created")
+            .on("api_token", id)
+            .detail(json!({ "institution": institution, "label": label }))
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         let record = self
             .api_tokens()
@@ -227,16 +222,11 @@ impl Store {
         .bind(&now)
         .fetch_one(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "user_api_token.created",
-            "user_api_token",
-            id,
-            json!({ "user_id": user_id, "label": label }),
-        )
-        .await?;
+        Audit::new(actor, "user_api_token.created")
+            .on("user_api_token", id)
+            .detail(json!({ "user_id": user_id, "label": label }))
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         let record = self
             .user_api_tokens(user_id)
@@ -344,16 +334,10 @@ impl Store {
         if update.execute(&mut *tx).await?.rows_affected() == 0 {
             return Err(StoreError::not_found("live api token", id));
         }
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            &format!("{entity}.revoked"),
-            entity,
-            id,
-            json!({}),
-        )
-        .await?;
+        Audit::new(actor, &format!("{entity}.revoked"))
+            .on(entity, id)
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

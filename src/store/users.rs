@@ -12,7 +12,7 @@ use sqlx::FromRow;
 
 use super::secrets::{check_password, hash_password, random_token, token_hash};
 use super::{
-    Actor, Refusal, Store, StoreError, StoreResult, audit, conflict_on_unique, like_escaped,
+    Actor, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique, like_escaped,
     timestamp,
 };
 
@@ -279,16 +279,7 @@ impl Store {
         } else {
             None
         };
-        audit::record(
-            &mut tx,
-            &now_text,
-            actor,
-            "user.created",
-            "user",
-            id,
-            json!({ "role": new.role.as_str(), "employer_ids": employer_ids, "invited": invite, "reset_id": reset_id }),
-        )
-        .await?;
+        Audit::new(actor, "user.created").on("user", id).detail(json!({ "role": new.role.as_str(), "employer_ids": employer_ids, "invited": invite, "reset_id": reset_id })).record(&mut tx, &now_text).await?;
         tx.commit().await?;
         Ok((self.user(id).await?, reset_id))
     }
@@ -421,19 +412,16 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
         }
-        audit::record(
-            &mut tx,
-            &now,
+        Audit::new(
             actor,
             if disabled {
                 "user.disabled"
             } else {
                 "user.enabled"
             },
-            "user",
-            user_id,
-            json!({}),
         )
+        .on("user", user_id)
+        .record(&mut tx, &now)
         .await?;
         tx.commit().await?;
         Ok(())

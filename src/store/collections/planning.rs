@@ -7,7 +7,10 @@ use chrono::NaiveDate;
 use mandates::Amount;
 use serde::Serialize;
 
-use crate::store::{Actor, Store, StoreResult};
+use crate::store::audit::DetailValue::{Number, Text};
+use crate::store::audit::{AuditRows, detail_sql};
+use crate::store::notice_events::{NoticeEvents, NoticeKind};
+use crate::store::{Actor, Bind, Store, StoreResult};
 
 /// What a planning pass did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -154,29 +157,23 @@ impl Store {
         step("lines inserted");
         // 3. An advance notice per new collection, and 4. its audit entry. (The lines are
         // now scheduled: their live collection lines say so — `declaration_line_states`.)
-        sqlx::query(
-            "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
-             SELECT c.employer_id, 'advance_notice', c.id, 'advance_notice:' || CAST(c.id AS TEXT), $3 \
-             FROM collections c WHERE c.collection_date = $1 AND c.id > $2 \
-             ON CONFLICT (dedupe_key) DO NOTHING",
-        )
-        .bind(&date)
-        .bind(before)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
+        let new_collections = "collections c WHERE c.collection_date = $1 AND c.id > $2";
+        let binds = [Bind::Text(&date), Bind::Int(before)];
+        NoticeEvents::new(NoticeKind::AdvanceNotice, "c", new_collections)
+            .record(&mut tx, &now, &binds)
+            .await?;
         step("notices recorded");
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-             SELECT $3, $4, 'collection.planned', 'collection', CAST(c.id AS TEXT), \
-             '{\"collection_date\":\"' || c.collection_date || '\",\"amount_centimes\":' || CAST(c.amount_centimes AS TEXT) || '}' \
-             FROM collections c WHERE c.collection_date = $1 AND c.id > $2",
-        )
-        .bind(&date)
-        .bind(before)
-        .bind(&now)
-        .bind(actor.as_str())
-        .execute(&mut *tx)
+        AuditRows {
+            action: "'collection.planned'",
+            entity: "collection",
+            id: "c.id",
+            detail: &detail_sql(&[
+                ("collection_date", Text("c.collection_date")),
+                ("amount_centimes", Number("c.amount_centimes")),
+            ]),
+            from: new_collections,
+        }
+        .record(&mut tx, &now, actor, &binds)
         .await?;
 
         step("audited");

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::{Actor, Refusal, Store, StoreError, StoreResult, audit, conflict_on_unique};
+use super::{Actor, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique};
 use crate::period::Period;
 
 pub(super) mod plausibility;
@@ -279,21 +279,16 @@ impl Store {
                 "the declaration total is too large",
             )
         })?;
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "declaration.submitted",
-            "declaration",
-            declaration_id,
-            json!({
+        Audit::new(actor, "declaration.submitted")
+            .on("declaration", declaration_id)
+            .detail(json!({
                 "employer_id": employer_id,
                 "period": period.to_string(),
                 "lines": prepared.len(),
                 "total": total.to_string(),
-            }),
-        )
-        .await?;
+            }))
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         self.declaration(declaration_id).await
     }
@@ -370,22 +365,17 @@ impl Store {
                 "the declaration total is too large",
             )
         })?;
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "declaration.corrected",
-            "declaration",
-            declaration_id,
-            json!({
+        Audit::new(actor, "declaration.corrected")
+            .on("declaration", declaration_id)
+            .detail(json!({
                 "employer_id": employer_id,
                 "period": period.to_string(),
                 "lines": prepared.len(),
                 "total": total.to_string(),
                 "previous_total": Amount::from_centimes(old_total.unwrap_or(0)).to_string(),
-            }),
-        )
-        .await?;
+            }))
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         Ok((self.declaration(declaration_id).await?, true))
     }

@@ -14,7 +14,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use crate::store::{Actor, Store, StoreError, StoreResult, audit, lease_timestamp};
+use crate::store::{Actor, Store, StoreError, StoreResult, audit::Audit, lease_timestamp};
 
 /// A notice event claimed for delivery by one worker until `locked_until`.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
@@ -142,16 +142,11 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
-        audit::record(
-            &mut tx,
-            &now,
-            &Actor::new("notices"),
-            "notice.sent",
-            "notice_event",
-            event_id,
-            json!({ "message_id": sent.message_id, "transport": sent.transport }),
-        )
-        .await?;
+        Audit::new(&Actor::new("notices"), "notice.sent")
+            .on("notice_event", event_id)
+            .detail(json!({ "message_id": sent.message_id, "transport": sent.transport }))
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -195,16 +190,11 @@ impl Store {
         .await?
         .rows_affected();
         if updated == 1 {
-            audit::record(
-                &mut tx,
-                &now,
-                &Actor::new("notices"),
-                "notice.failed",
-                "notice_event",
-                event_id,
-                json!({ "error": error }),
-            )
-            .await?;
+            Audit::new(&Actor::new("notices"), "notice.failed")
+                .on("notice_event", event_id)
+                .detail(json!({ "error": error }))
+                .record(&mut tx, &now)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -226,16 +216,10 @@ impl Store {
                 "notice {event_id} is not a failed notice; only failed notices can be sent again"
             )));
         }
-        audit::record(
-            &mut tx,
-            &now,
-            actor,
-            "notice.requeued",
-            "notice_event",
-            event_id,
-            json!({}),
-        )
-        .await?;
+        Audit::new(actor, "notice.requeued")
+            .on("notice_event", event_id)
+            .record(&mut tx, &now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }

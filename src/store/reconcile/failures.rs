@@ -9,8 +9,11 @@
 use sqlx::AnyConnection;
 
 use super::ReconcilePolicy;
+use crate::store::audit::DetailValue::Number;
+use crate::store::audit::{AuditRows, detail_sql};
 use crate::store::collections::release_lines;
-use crate::store::{Actor, StoreResult};
+use crate::store::notice_events::{NoticeEvents, NoticeKind};
+use crate::store::{Actor, Bind, StoreResult};
 
 /// The failed collections of report `$1` (from the `report_failures` table of `apply_report`).
 const FAILED_OF_REPORT: &str = "c.id IN (SELECT f.collection_id FROM report_failures f WHERE f.report_id = CAST($1 AS BIGINT))";
@@ -130,16 +133,12 @@ pub(super) async fn plan_retries(
         .bind(report_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
-             SELECT n.employer_id, 'advance_notice', n.id, 'advance_notice:' || CAST(n.id AS TEXT), $3 \
-             FROM collections n WHERE {new_retries} \
-             ON CONFLICT (dedupe_key) DO NOTHING"
-        )))
-        .bind(report_id)
-        .bind(&retry_text)
-        .bind(now)
-        .execute(&mut *tx)
+        NoticeEvents::new(
+            NoticeKind::AdvanceNotice,
+            "n",
+            &format!("collections n WHERE {new_retries}"),
+        )
+        .record(tx, now, &[Bind::Int(report_id), Bind::Text(&retry_text)])
         .await?;
     }
     Ok(retries)
@@ -164,28 +163,22 @@ pub(super) async fn suspend_mandates(
     .await?
     .rows_affected();
     if suspended > 0 {
-        let just_suspended = "m.updated_at = $2 AND m.status = 'suspended' AND m.id IN \
+        let just_suspended = "mandates m WHERE m.updated_at = $2 AND m.status = 'suspended' AND m.id IN \
              (SELECT f.mandate_id FROM report_failures f WHERE f.report_id = $1 AND f.retry_class = 'never')";
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
-             SELECT m.employer_id, 'mandate_suspended', m.id, \
-             'mandate_suspended:' || CAST(m.id AS TEXT) || ':' || CAST($1 AS TEXT), $2 \
-             FROM mandates m WHERE {just_suspended} \
-             ON CONFLICT (dedupe_key) DO NOTHING"
-        )))
-        .bind(report_id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-             SELECT $2, $3, 'mandate.suspended', 'mandate', CAST(m.id AS TEXT), \
-             '{{\"report_id\":' || CAST($1 AS TEXT) || '}}' FROM mandates m WHERE {just_suspended}"
-        )))
-        .bind(report_id)
-        .bind(now)
-        .bind(actor.as_str())
-        .execute(&mut *tx)
+        let binds = [Bind::Int(report_id), Bind::Text(now)];
+        // Suspended again by a later report, a mandate is told of again.
+        NoticeEvents::new(NoticeKind::MandateSuspended, "m", just_suspended)
+            .again("$1")
+            .record(tx, now, &binds)
+            .await?;
+        AuditRows {
+            action: "'mandate.suspended'",
+            entity: "mandate",
+            id: "m.id",
+            detail: &detail_sql(&[("report_id", Number("$1"))]),
+            from: just_suspended,
+        }
+        .record(tx, now, actor, &binds)
         .await?;
     }
     Ok(suspended)

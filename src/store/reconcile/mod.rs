@@ -24,7 +24,10 @@ use mandates::Amount;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique};
+use super::audit::DetailValue::{Fixed, Number, Text};
+use super::audit::{AuditRows, detail_sql};
+use super::notice_events::{NoticeEvents, NoticeKind};
+use super::{Actor, Bind, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique};
 
 mod failures;
 mod items;
@@ -225,23 +228,20 @@ impl Store {
         .await?
         .rows_affected();
         if settled > 0 {
-            let just = "c.status = 'settled' AND c.updated_at = $1 AND c.report_id IS NULL";
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
-                 SELECT c.employer_id, 'receipt', c.id, 'receipt:' || CAST(c.id AS TEXT), $1 \
-                 FROM collections c WHERE {just} ON CONFLICT (dedupe_key) DO NOTHING"
-            )))
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!(
-                "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-                 SELECT $1, $2, 'collection.settled', 'collection', CAST(c.id AS TEXT), \
-                 '{{\"by\":\"settlement window\"}}' FROM collections c WHERE {just}"
-            )))
-            .bind(&now)
-            .bind(actor.as_str())
-            .execute(&mut *tx)
+            let just = "collections c \
+                 WHERE c.status = 'settled' AND c.updated_at = $1 AND c.report_id IS NULL";
+            let binds = [Bind::Text(&now)];
+            NoticeEvents::new(NoticeKind::Receipt, "c", just)
+                .record(&mut tx, &now, &binds)
+                .await?;
+            AuditRows {
+                action: "'collection.settled'",
+                entity: "collection",
+                id: "c.id",
+                detail: &detail_sql(&[("by", Fixed("settlement window"))]),
+                from: just,
+            }
+            .record(&mut tx, &now, actor, &binds)
             .await?;
         }
         tx.commit().await?;
@@ -318,16 +318,13 @@ async fn settle(
 
 /// Step 7: a receipt or a failure notice for each collection the report changed, once.
 async fn record_notices(tx: &mut AnyConnection, report_id: i64, now: &str) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
-         SELECT c.employer_id, CASE WHEN c.status = 'settled' THEN 'receipt' ELSE 'failure_notice' END, c.id, \
-         CASE WHEN c.status = 'settled' THEN 'receipt:' ELSE 'failure_notice:' END || CAST(c.id AS TEXT), $2 \
-         FROM collections c WHERE c.report_id = $1 \
-         ON CONFLICT (dedupe_key) DO NOTHING",
+    NoticeEvents::new(
+        NoticeKind::FailureNotice,
+        "c",
+        "collections c WHERE c.report_id = $1",
     )
-    .bind(report_id)
-    .bind(now)
-    .execute(&mut *tx)
+    .when("c.status = 'settled'", NoticeKind::Receipt)
+    .record(tx, now, &[Bind::Int(report_id)])
     .await?;
     Ok(())
 }
@@ -370,16 +367,17 @@ async fn audit_report(
     now: &str,
     counts: Counts,
 ) -> StoreResult<u64> {
-    sqlx::query(
-        "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-         SELECT $2, $3, 'collection.' || c.status, 'collection', CAST(c.id AS TEXT), \
-         '{\"report_id\":' || CAST($1 AS TEXT) || ',\"reason\":\"' || COALESCE(c.reason_code, '') || '\"}' \
-         FROM collections c WHERE c.report_id = $1",
-    )
-    .bind(report_id)
-    .bind(now)
-    .bind(actor.as_str())
-    .execute(&mut *tx)
+    AuditRows {
+        action: "'collection.' || c.status",
+        entity: "collection",
+        id: "c.id",
+        detail: &detail_sql(&[
+            ("report_id", Number("$1")),
+            ("reason", Text("COALESCE(c.reason_code, '')")),
+        ]),
+        from: "collections c WHERE c.report_id = $1",
+    }
+    .record(&mut *tx, now, actor, &[Bind::Int(report_id)])
     .await?;
     let informational: i64 = sqlx::query_scalar(
         "SELECT COUNT(*) FROM report_items WHERE report_id = $1 AND outcome = 'info'",
@@ -400,14 +398,9 @@ async fn audit_report(
         .bind(exceptions as i64)
         .execute(&mut *tx)
         .await?;
-    audit::record(
-        &mut *tx,
-        now,
-        actor,
-        "report.imported",
-        "report",
-        report_id,
-        serde_json::json!({
+    Audit::new(actor, "report.imported")
+        .on("report", report_id)
+        .detail(serde_json::json!({
             "file_name": report.file_name,
             "format": report.format,
             "items": report.items.len(),
@@ -415,8 +408,8 @@ async fn audit_report(
             "rejected": rejected,
             "returned": returned,
             "exceptions": exceptions,
-        }),
-    )
-    .await?;
+        }))
+        .record(&mut *tx, now)
+        .await?;
     Ok(u64::try_from(informational).unwrap_or(0))
 }

@@ -10,7 +10,7 @@ use mandates::{AccountId, Amount};
 use sqlx::FromRow;
 
 use crate::store::dialect::DebitReads;
-use crate::store::{Actor, BankFileRecord, Store, StoreError, StoreResult, audit};
+use crate::store::{Actor, BankFileRecord, Store, StoreError, StoreResult, audit::Audit};
 
 /// A contiguous part of one debit file: the collections of one sequence type with ids
 /// `first_id..=last_id` (in file order, sequence type then id), their count and sum.
@@ -226,16 +226,11 @@ impl Store {
         let mut audit = self.begin_write().await?;
         let now = self.now_text();
         for purpose in purposes {
-            audit::record(
-                &mut audit,
-                &now,
-                actor,
-                "accounts.decrypted",
-                "bank_file",
-                0,
-                serde_json::json!({ "purpose": purpose }),
-            )
-            .await?;
+            Audit::new(actor, "accounts.decrypted")
+                .on("bank_file", 0)
+                .detail(serde_json::json!({ "purpose": purpose }))
+                .record(&mut audit, &now)
+                .await?;
         }
         audit.commit().await?;
         Ok(())

@@ -8,9 +8,11 @@
 use chrono::NaiveDate;
 use serde::Serialize;
 
+use crate::store::audit::DetailValue::Text;
+use crate::store::audit::{AuditRows, detail_sql};
 use crate::store::collections::release_lines;
 use crate::store::notice_events::{notify_cancelled_debits, withdraw_unsent_advance_notices};
-use crate::store::{Actor, Store, StoreResult};
+use crate::store::{Actor, Bind, Store, StoreResult};
 
 /// What the re-checks before a run did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -67,16 +69,20 @@ impl Store {
                 &date_text,
             )
             .await?;
-            sqlx::query(
-                "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-                 SELECT $2, $3, 'collection.cancelled', 'collection', CAST(id AS TEXT), \
-                 '{\"reason\":\"' || reason_code || '\"}' FROM collections \
-                 WHERE collection_date = $1 AND status = 'cancelled' AND updated_at = $2",
+            AuditRows {
+                action: "'collection.cancelled'",
+                entity: "collection",
+                id: "c.id",
+                detail: &detail_sql(&[("reason", Text("c.reason_code"))]),
+                from: "collections c \
+                     WHERE c.collection_date = $1 AND c.status = 'cancelled' AND c.updated_at = $2",
+            }
+            .record(
+                &mut tx,
+                &now,
+                actor,
+                &[Bind::Text(&date_text), Bind::Text(&now)],
             )
-            .bind(&date_text)
-            .bind(&now)
-            .bind(actor.as_str())
-            .execute(&mut *tx)
             .await?;
             withdraw_unsent_advance_notices(
                 &mut tx,

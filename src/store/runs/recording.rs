@@ -8,8 +8,10 @@ use chrono::NaiveDateTime;
 use mandates::Amount;
 
 use super::RunLock;
+use crate::store::audit::DetailValue::Number;
+use crate::store::audit::{AuditRows, detail_sql};
 use crate::store::{
-    Actor, BankFileRecord, Store, StoreError, StoreResult, audit, conflict_on_unique,
+    Actor, BankFileRecord, Bind, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique,
 };
 
 /// A file about to be recorded, with the collections it holds (ranges of ids within a
@@ -139,17 +141,21 @@ impl Store {
                 file.control_sum,
             ));
         }
-        sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
-             SELECT $2, $3, 'collection.submitted', 'collection', CAST(c.id AS TEXT), \
-             '{\"bank_file_id\":' || CAST(c.bank_file_id AS TEXT) || '}' \
-             FROM collections c JOIN bank_files f ON f.id = c.bank_file_id \
-             WHERE c.bank_file_id IS NOT NULL AND f.run_id = $1 AND c.updated_at = $2 AND c.status = 'submitted'",
+        AuditRows {
+            action: "'collection.submitted'",
+            entity: "collection",
+            id: "c.id",
+            detail: &detail_sql(&[("bank_file_id", Number("c.bank_file_id"))]),
+            from: "collections c JOIN bank_files f ON f.id = c.bank_file_id \
+                 WHERE c.bank_file_id IS NOT NULL AND f.run_id = $1 AND c.updated_at = $2 \
+                 AND c.status = 'submitted'",
+        }
+        .record(
+            &mut tx,
+            &now,
+            actor,
+            &[Bind::Int(lock.run_id), Bind::Text(&now)],
         )
-        .bind(lock.run_id)
-        .bind(&now)
-        .bind(actor.as_str())
-        .execute(&mut *tx)
         .await?;
         Ok(FileRecording {
             store: self.clone(),
@@ -211,21 +217,16 @@ impl FileRecording {
                 .bind(i64::try_from(file.size_bytes).unwrap_or(i64::MAX))
                 .execute(&mut *self.tx)
                 .await?;
-            audit::record(
-                &mut self.tx,
-                &self.now,
-                &self.actor,
-                "bank_file.recorded",
-                "bank_file",
-                *id,
-                serde_json::json!({
+            Audit::new(&self.actor, "bank_file.recorded")
+                .on("bank_file", *id)
+                .detail(serde_json::json!({
                     "file_name": file.file_name,
                     "transactions": file.transactions,
                     "control_sum_centimes": file.control_sum.centimes(),
                     "sha256": file.sha256,
-                }),
-            )
-            .await?;
+                }))
+                .record(&mut self.tx, &self.now)
+                .await?;
         }
         self.tx.commit().await?;
         let mut out = Vec::with_capacity(self.files.len());
