@@ -1,12 +1,13 @@
 //! tahsil's pure domain: account identifiers, money, mandates, calendar, contribution
-//! rates, and declarations with their periods and rules. No IO, no clock ("today" is
-//! always a parameter), no async.
+//! rates, declarations with their periods and rules, and the rules of disputes. No IO, no
+//! clock ("today" is always a parameter), no async.
 #![forbid(unsafe_code)]
 
 pub mod account;
 pub mod amount;
 pub mod calendar;
 pub mod declaration;
+pub mod dispute;
 pub mod mandate;
 pub mod period;
 pub mod rates;

@@ -51,6 +51,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
 pub use ::mandates::NewDeclarationLine;
+pub use ::mandates::dispute::DisputeRefusal;
 pub use audit::AuditEntry;
 pub use bank_files::BankFileRecord;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
@@ -60,9 +61,8 @@ pub use collections::planning::PlanSummary;
 pub use collections::upcoming::{UpcomingDebit, UpcomingLine};
 pub use declarations::{Declaration, DeclarationLine, NewDeclaration};
 pub use disputes::{
-    ContestKind, Contested, DISPUTE_DAYS, DISPUTE_MAX_MESSAGES, DISPUTE_MESSAGE_MAX_CHARS,
-    DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord, DisputeRefusal, DisputeState,
-    dispute_message,
+    ContestKind, Contested, DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord,
+    DisputeState,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::ExceptionRecord;
