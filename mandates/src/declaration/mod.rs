@@ -116,13 +116,6 @@ pub struct CheckedLine {
     pub amounts: LineAmounts,
 }
 
-/// Every line of a declaration, right, with its contributions.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CheckedLines {
-    pub period: Period,
-    pub lines: Vec<CheckedLine>,
-}
-
 /// The whole rule set: every problem of every line at once, in line and field order (each
 /// naming its line and field), or the lines with their contributions computed with the
 /// rates in force at the start of `period`. `worksites` are the employer's worksite
@@ -133,9 +126,8 @@ pub fn check_lines(
     lines: &[LineInput],
     rates: &RateTable,
     period: Period,
-) -> Result<CheckedLines, Vec<LineProblem>> {
-    let (problems, complete) = check(worksites, lines);
-    let mut problems = problems;
+) -> Result<Vec<CheckedLine>, Vec<LineProblem>> {
+    let (mut problems, complete) = check(worksites, lines);
     let mut checked = Vec::with_capacity(complete.len());
     for (line, declared) in complete {
         let bases = LineBases {
@@ -157,10 +149,7 @@ pub fn check_lines(
     }
     problems.sort_by_key(LineProblem::position);
     if problems.is_empty() && checked.len() == lines.len() {
-        Ok(CheckedLines {
-            period,
-            lines: checked,
-        })
+        Ok(checked)
     } else {
         Err(problems)
     }
@@ -347,8 +336,8 @@ mod tests {
         let lines = [line(1, "W1", 3, "1000.00"), line(2, "W2", 0, "0")];
         let checked =
             check_lines(&sites(), &lines, &RateTable::cacobatph_default(), period).unwrap();
-        assert_eq!(checked.lines.len(), 2);
-        assert_eq!(checked.lines[0].amounts.total.to_string(), "122.10");
+        assert_eq!(checked.len(), 2);
+        assert_eq!(checked[0].amounts.total.to_string(), "122.10");
         let no_rates = RateTable::new(Vec::new()).unwrap();
         let problems = check_lines(&sites(), &lines, &no_rates, period).unwrap_err();
         assert_eq!(problems.len(), 2);

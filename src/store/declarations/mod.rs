@@ -158,7 +158,6 @@ impl Store {
                 _ => StoreError::InvalidLines(problems),
             })?;
         Ok(checked
-            .lines
             .into_iter()
             .map(|line| PreparedLine {
                 worksite_id: worksites[&line.declared.worksite_code],
