@@ -16,12 +16,12 @@ use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use mandates::declaration::{LineInput, line_problems, merge_problems, plausibility};
-use mandates::{Amount, LineProblem, Period, ProblemKind};
+use mandates::{LineProblem, Period};
 use serde::Deserialize;
 
 use super::{
-    Submission, check_period, conflict_message, employer_for, locked_text, nav, parse_amount,
-    parse_headcount, submit_declaration,
+    Blank, Submission, check_period, conflict_message, employer_for, locked_text, nav,
+    read_figures, submit_declaration,
 };
 use crate::store::{Employer, NewDeclaration, Session};
 use crate::web::WebState;
@@ -349,27 +349,14 @@ async fn submit_form(
             // A worksite left blank is not declared this period.
             continue;
         }
-        let mut problem = |field, kind| reading.push(LineProblem::new(number, Some(field), kind));
         let mut input = LineInput::new(number);
         input.worksite_code = Some(row.code.clone());
-        input.headcount = match row.headcount.as_str() {
-            "" => Err(ProblemKind::Empty),
-            text => parse_headcount(text),
-        }
-        .map_err(|kind| problem("headcount", kind))
-        .ok();
-        input.wage_bill = match row.wage_bill.as_str() {
-            "" => Err(ProblemKind::Empty),
-            text => parse_amount(text, ','),
-        }
-        .map_err(|kind| problem("wage_bill", kind))
-        .ok();
-        input.bad_weather_base = match row.bad_weather_base.as_str() {
-            "" => Ok(Amount::ZERO),
-            text => parse_amount(text, ','),
-        }
-        .map_err(|kind| problem("bad_weather_base", kind))
-        .ok();
+        let figures = [
+            row.headcount.as_str(),
+            row.wage_bill.as_str(),
+            row.bad_weather_base.as_str(),
+        ];
+        read_figures(&mut input, figures, ',', Blank::Empty, &mut reading);
         inputs.push(input);
     }
     let problems = merge_problems(reading, line_problems(&worksites, &inputs));

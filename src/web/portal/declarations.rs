@@ -11,11 +11,11 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use mandates::declaration::{LineInput, line_problems, merge_problems, plausibility};
-use mandates::{Amount, LineProblem, NewDeclarationLine, ProblemKind};
+use mandates::{LineProblem, NewDeclarationLine, ProblemKind};
 
 use super::{
-    DoneQuery, Feedback, Submission, check_period, employer_for, nav, parse_amount,
-    parse_headcount, submit_declaration,
+    Blank, DoneQuery, Feedback, Submission, check_period, employer_for, nav, read_figures,
+    submit_declaration,
 };
 use crate::store::{NewDeclaration, Session};
 use crate::web::WebState;
@@ -295,27 +295,19 @@ fn read_csv(text: &str, worksites: &HashSet<String>) -> (Vec<LineInput>, Vec<Lin
             inputs.push(LineInput::new(number));
             continue;
         }
-        let mut problem = |field, kind| problems.push(LineProblem::new(number, Some(field), kind));
         let mut input = LineInput::new(number);
-        input.worksite_code = match fields[0].as_str() {
-            "" => {
-                problem("worksite_code", ProblemKind::Empty);
-                None
-            }
-            code => Some(code.to_owned()),
-        };
-        input.headcount = parse_headcount(&fields[1])
-            .map_err(|kind| problem("headcount", kind))
-            .ok();
-        input.wage_bill = parse_amount(&fields[2], decimal)
-            .map_err(|kind| problem("wage_bill", kind))
-            .ok();
-        input.bad_weather_base = match fields.get(3).map(String::as_str).unwrap_or("") {
-            "" => Some(Amount::ZERO),
-            text => parse_amount(text, decimal)
-                .map_err(|kind| problem("bad_weather_base", kind))
-                .ok(),
-        };
+        if fields[0].is_empty() {
+            problems.push(LineProblem::new(
+                number,
+                Some("worksite_code"),
+                ProblemKind::Empty,
+            ));
+        } else {
+            input.worksite_code = Some(fields[0].clone());
+        }
+        let bad_weather_base = fields.get(3).map(String::as_str).unwrap_or("");
+        let figures = [fields[1].as_str(), fields[2].as_str(), bad_weather_base];
+        read_figures(&mut input, figures, decimal, Blank::Text, &mut problems);
         inputs.push(input);
     }
     (inputs, problems)
@@ -323,6 +315,8 @@ fn read_csv(text: &str, worksites: &HashSet<String>) -> (Vec<LineInput>, Vec<Lin
 
 #[cfg(test)]
 mod tests {
+    use mandates::Amount;
+
     use super::*;
 
     fn sites() -> HashSet<String> {

@@ -24,7 +24,7 @@ mod receipts;
 
 use axum::Router;
 use axum::http::StatusCode;
-use mandates::declaration::check_period_kind;
+use mandates::declaration::{LineInput, check_period_kind};
 use mandates::{Amount, LineProblem, Period, ProblemKind};
 use serde::Deserialize;
 
@@ -228,6 +228,51 @@ fn locked_text(lang: Lang, period: &Period, date: &str) -> String {
         .correction_refused
         .replace("{period}", &period.to_string())
         .replace("{date}", &crate::notices::render::date(date))
+}
+
+/// What an empty headcount or wage bill is when read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Blank {
+    /// Nothing given: "to fill in" (the form's fields).
+    Empty,
+    /// Text like any other, which is no number (a CSV file's cells).
+    Text,
+}
+
+/// Reads a line's figures as typed — headcount, wage bill, bad-weather base (empty: 0) —
+/// into `input`, amounts with a decimal comma or point (`decimal` is the mark of the
+/// example shown when one cannot be read); each problem goes to `problems` with its line
+/// and field.
+fn read_figures(
+    input: &mut LineInput,
+    [headcount, wage_bill, bad_weather_base]: [&str; 3],
+    decimal: char,
+    blank: Blank,
+    problems: &mut Vec<LineProblem>,
+) {
+    let line = input.line;
+    let mut problem = |field, kind| problems.push(LineProblem::new(line, Some(field), kind));
+    let missing = |text: &str| blank == Blank::Empty && text.is_empty();
+    input.headcount = if missing(headcount) {
+        Err(ProblemKind::Empty)
+    } else {
+        parse_headcount(headcount)
+    }
+    .map_err(|kind| problem("headcount", kind))
+    .ok();
+    input.wage_bill = if missing(wage_bill) {
+        Err(ProblemKind::Empty)
+    } else {
+        parse_amount(wage_bill, decimal)
+    }
+    .map_err(|kind| problem("wage_bill", kind))
+    .ok();
+    input.bad_weather_base = match bad_weather_base {
+        "" => Ok(Amount::ZERO),
+        text => parse_amount(text, decimal),
+    }
+    .map_err(|kind| problem("bad_weather_base", kind))
+    .ok();
 }
 
 /// A headcount as typed: a whole number (the rules want it 0 or more).
