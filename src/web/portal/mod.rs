@@ -9,9 +9,11 @@
 //! [`employer_for`], which answers "not found" unless the signed-in employer user acts for
 //! that employer — so another employer's pages, forms and ids all look nonexistent.
 //!
-//! This file holds what the pages share (access, navigation, form feedback, the
-//! declaration input read by both the CSV upload and the form); each page file uses it and
-//! none uses another. Nothing here knows the console.
+//! This file holds what the pages share (access, navigation, form feedback, and for the
+//! CSV upload and the form alike: reading a declaration's period and figures, sending it
+//! to the store and saying how the store took it; the rules the lines are checked by are
+//! `mandates::declaration`'s); each page file uses it and none uses another. Nothing here
+//! knows the console.
 
 mod api_access;
 mod dashboard;
