@@ -10,7 +10,6 @@ pub mod config;
 pub mod crypto;
 pub mod cycle;
 pub mod notices;
-pub mod period;
 pub mod progress;
 pub mod store;
 pub mod telemetry;

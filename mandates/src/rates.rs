@@ -267,6 +267,16 @@ pub struct LineAmounts {
     pub total: Amount,
 }
 
+impl LineAmounts {
+    /// The contribution of one scheme (zero when it has none).
+    pub fn part(&self, scheme: Scheme) -> Amount {
+        self.parts
+            .iter()
+            .find(|(s, _)| *s == scheme)
+            .map_or(Amount::ZERO, |(_, a)| *a)
+    }
+}
+
 /// Computes every scheme of one line with the rates in force on `period_start`.
 pub fn compute_line(
     bases: &LineBases,

@@ -8,12 +8,11 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use mandates::{AccountId, AccountKind, Amount, Ccp, Rib};
+use mandates::{AccountId, AccountKind, Amount, Ccp, Period, Rib};
 
 use crate::app;
 use crate::config::Config;
 use crate::cycle::collect::{PlannedRun, Planning, plan_and_run};
-use crate::period::Period;
 use crate::store::{Actor, SeedEmployer, SeedWorksite, Store};
 
 use super::{algiers_today, instance_name, previous_month};

@@ -325,11 +325,7 @@ fn algiers_today() -> chrono::NaiveDate {
 
 /// `2026-10` for any day of November 2026: the period a due date in this month collects.
 fn previous_month(today: chrono::NaiveDate) -> String {
-    use chrono::Datelike;
-    let (year, month) = if today.month() == 1 {
-        (today.year() - 1, 12)
-    } else {
-        (today.year(), today.month() - 1)
-    };
-    format!("{year}-{month:02}")
+    mandates::Period::containing("monthly", today)
+        .previous()
+        .to_string()
 }

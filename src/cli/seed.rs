@@ -18,7 +18,7 @@ pub(super) async fn seed(
     if employers == 0 {
         anyhow::bail!("--employers must be at least 1");
     }
-    crate::period::Period::parse(&period).map_err(anyhow::Error::msg)?;
+    mandates::Period::parse(&period).map_err(anyhow::Error::msg)?;
     let store = app::open_store(&config).await?;
     store.migrate().await?;
     let started = std::time::Instant::now();

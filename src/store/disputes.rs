@@ -2,13 +2,15 @@
 //! a plain-text message) and gets a case number at once; the fund answers with an outcome.
 //!
 //! One case per collection (`disputes.collection_id` is unique): contesting the same
-//! collection again adds a message to the existing case. Lifecycle:
+//! collection again adds a message to the existing case. Lifecycle (the deadlines, how
+//! many messages, what a message may be are `mandates::dispute`'s rules):
 //!
-//! - `open`: the fund answers by `deadline` ([`DISPUTE_DAYS`] calendar days after the case
-//!   was opened or reopened); past it the case is overdue.
+//! - `open`: the fund answers by `deadline` (30 calendar days after the case was opened or
+//!   reopened, [`DISPUTE_DAYS`](mandates::dispute::DISPUTE_DAYS)); past it the case is
+//!   overdue.
 //! - `answered` (outcome `upheld` or `rejected`): the employer may write again until
-//!   `deadline` ([`DISPUTE_DAYS`] days after the answer), which reopens the case with a
-//!   new answer date; after that the case is closed (derived, nothing to write).
+//!   `deadline` (30 days after the answer), which reopens the case with a new answer date;
+//!   after that the case is closed (derived, nothing to write).
 //!
 //! Every collection that is or was presented can be contested — planned (the advance
 //! notice invites contesting before the debit), submitted, settled, rejected, returned,
@@ -18,6 +20,7 @@
 
 use chrono::{DateTime, Duration, NaiveDate, Utc};
 use mandates::Amount;
+use mandates::dispute::{DisputeRefusal, check_room, deadline_after, dispute_message, is_past};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
@@ -25,14 +28,6 @@ use sqlx::FromRow;
 use super::notice_events::{NoticeEvent, NoticeKind};
 use super::notices::facts::DisputeFacts;
 use super::{Actor, Store, StoreError, StoreResult, audit::Audit};
-
-/// Calendar days the fund has to answer a case, and the employer to write again after an
-/// answer.
-pub const DISPUTE_DAYS: i64 = 30;
-/// The longest message, in characters.
-pub const DISPUTE_MESSAGE_MAX_CHARS: usize = 2000;
-/// Messages a case holds at most (both sides together).
-pub const DISPUTE_MAX_MESSAGES: i64 = 50;
 
 /// Why an employer contests a collection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -93,84 +88,6 @@ impl DisputeOutcome {
     }
 }
 
-/// Why a contest or an answer is refused. Nothing is recorded then; the web says each in
-/// the reader's language.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DisputeRefusal {
-    UnknownReason,
-    UnknownOutcome,
-    EmptyMessage,
-    MessageTooLong {
-        chars: usize,
-    },
-    /// Control characters other than line breaks and tabs.
-    NotPlainText,
-    /// The collection was cancelled: it never reached the bank.
-    NotContestable {
-        status: String,
-    },
-    /// Answered, and the time to write again is over.
-    Closed {
-        case_number: String,
-        deadline: String,
-    },
-    TooManyMessages {
-        case_number: String,
-    },
-    /// An answer to a case that is not waiting for one.
-    NotOpen {
-        case_number: String,
-    },
-}
-
-impl std::fmt::Display for DisputeRefusal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            DisputeRefusal::UnknownReason => write!(f, "reason: choose one from the list"),
-            DisputeRefusal::UnknownOutcome => write!(f, "outcome: upheld or rejected"),
-            DisputeRefusal::EmptyMessage => write!(f, "message: empty"),
-            DisputeRefusal::MessageTooLong { chars } => write!(
-                f,
-                "message: {chars} characters, at most {DISPUTE_MESSAGE_MAX_CHARS}"
-            ),
-            DisputeRefusal::NotPlainText => write!(f, "message: control characters"),
-            DisputeRefusal::NotContestable { status } => {
-                write!(f, "a {status} collection cannot be contested")
-            }
-            DisputeRefusal::Closed {
-                case_number,
-                deadline,
-            } => write!(f, "case {case_number} is closed since {deadline}"),
-            DisputeRefusal::TooManyMessages { case_number } => {
-                write!(f, "case {case_number} has {DISPUTE_MAX_MESSAGES} messages")
-            }
-            DisputeRefusal::NotOpen { case_number } => {
-                write!(f, "case {case_number} is not waiting for an answer")
-            }
-        }
-    }
-}
-
-/// A message as stored: trimmed, line breaks as `\n`, checked for length and plain text.
-pub fn dispute_message(text: &str) -> Result<String, DisputeRefusal> {
-    let text = text.replace("\r\n", "\n").replace('\r', "\n");
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(DisputeRefusal::EmptyMessage);
-    }
-    let chars = text.chars().count();
-    if chars > DISPUTE_MESSAGE_MAX_CHARS {
-        return Err(DisputeRefusal::MessageTooLong { chars });
-    }
-    if text
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\t')
-    {
-        return Err(DisputeRefusal::NotPlainText);
-    }
-    Ok(text.to_owned())
-}
-
 /// A case with its collection and employer, as the portal and the console list it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct DisputeRecord {
@@ -204,8 +121,7 @@ pub enum DisputeState {
 
 impl DisputeRecord {
     pub fn state(&self, today: NaiveDate) -> DisputeState {
-        let past = NaiveDate::parse_from_str(&self.deadline, "%Y-%m-%d").is_ok_and(|d| d < today);
-        match (self.status.as_str(), past) {
+        match (self.status.as_str(), is_past(&self.deadline, today)) {
             ("open", overdue) => DisputeState::Open { overdue },
             (_, false) => DisputeState::Answered,
             (_, true) => DisputeState::Closed,
@@ -315,7 +231,7 @@ impl Store {
         };
         let now = self.now_text();
         let today = self.algiers_today();
-        let answer_by = (today + Duration::days(DISPUTE_DAYS)).to_string();
+        let answer_by = deadline_after(today).to_string();
         let mut tx = self.begin_write().await?;
         let status: Option<String> =
             sqlx::query_scalar("SELECT status FROM collections WHERE id = $1 AND employer_id = $2")
@@ -380,18 +296,14 @@ impl Store {
                         kind: ContestKind::Repeated,
                     }));
                 }
-                let past =
-                    NaiveDate::parse_from_str(&case.deadline, "%Y-%m-%d").is_ok_and(|d| d < today);
-                if case.status == "answered" && past {
+                if case.status == "answered" && is_past(&case.deadline, today) {
                     return Ok(Err(DisputeRefusal::Closed {
                         case_number: case.case_number,
                         deadline: case.deadline,
                     }));
                 }
-                if count >= DISPUTE_MAX_MESSAGES {
-                    return Ok(Err(DisputeRefusal::TooManyMessages {
-                        case_number: case.case_number,
-                    }));
+                if let Err(refusal) = check_room(&case.case_number, count) {
+                    return Ok(Err(refusal));
                 }
                 let kind = if case.status == "answered" {
                     sqlx::query(
@@ -464,7 +376,8 @@ impl Store {
     }
 
     /// The fund answers an open case with an outcome and a message; the employer may
-    /// write again for [`DISPUTE_DAYS`] days. Audited, with its `dispute_answered` notice.
+    /// write again for [`DISPUTE_DAYS`](mandates::dispute::DISPUTE_DAYS) days. Audited,
+    /// with its `dispute_answered` notice.
     pub async fn answer_dispute(
         &self,
         actor: &Actor,
@@ -480,7 +393,7 @@ impl Store {
             Err(refusal) => return Ok(Err(refusal)),
         };
         let now = self.now_text();
-        let write_again_until = (self.algiers_today() + Duration::days(DISPUTE_DAYS)).to_string();
+        let write_again_until = deadline_after(self.algiers_today()).to_string();
         let mut tx = self.begin_write().await?;
         let case: Option<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT case_number, status, employer_id FROM disputes WHERE id = $1{}",
@@ -500,8 +413,8 @@ impl Store {
                 .bind(dispute_id)
                 .fetch_one(&mut *tx)
                 .await?;
-        if count >= DISPUTE_MAX_MESSAGES {
-            return Ok(Err(DisputeRefusal::TooManyMessages { case_number }));
+        if let Err(refusal) = check_room(&case_number, count) {
+            return Ok(Err(refusal));
         }
         sqlx::query(
             "UPDATE disputes SET status = 'answered', outcome = $2, deadline = $3, answered_at = $4, \
@@ -653,29 +566,6 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn messages_are_trimmed_plain_text_of_bounded_length() {
-        assert_eq!(
-            dispute_message("  Le montant\r\nest faux.\t "),
-            Ok("Le montant\nest faux.".to_owned())
-        );
-        assert_eq!(dispute_message(" \n "), Err(DisputeRefusal::EmptyMessage));
-        assert_eq!(
-            dispute_message(&"é".repeat(DISPUTE_MESSAGE_MAX_CHARS)).map(|m| m.chars().count()),
-            Ok(DISPUTE_MESSAGE_MAX_CHARS)
-        );
-        assert_eq!(
-            dispute_message(&"x".repeat(DISPUTE_MESSAGE_MAX_CHARS + 1)),
-            Err(DisputeRefusal::MessageTooLong {
-                chars: DISPUTE_MESSAGE_MAX_CHARS + 1
-            })
-        );
-        assert_eq!(
-            dispute_message("a\u{0}b"),
-            Err(DisputeRefusal::NotPlainText)
-        );
-    }
 
     #[test]
     fn reasons_and_outcomes_are_a_fixed_list() {

@@ -1,6 +1,8 @@
 //! Employers (debtors, identified by their affiliation number) and their worksites, and
 //! the staff's search for an employer.
 
+use std::collections::HashSet;
+
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
@@ -246,6 +248,16 @@ impl Store {
         .bind(employer_id)
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    /// The codes of an employer's worksites: those its declaration lines may name.
+    pub async fn worksite_codes(&self, employer_id: i64) -> StoreResult<HashSet<String>> {
+        Ok(self
+            .list_worksites(employer_id)
+            .await?
+            .into_iter()
+            .map(|w| w.code)
+            .collect())
     }
 
     /// Employers whose affiliation number starts with `query` or whose name (French or

@@ -50,6 +50,8 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+pub use ::mandates::NewDeclarationLine;
+pub use ::mandates::dispute::DisputeRefusal;
 pub use audit::AuditEntry;
 pub use bank_files::BankFileRecord;
 pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
@@ -57,13 +59,10 @@ pub use collections::CollectionRecord;
 pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};
 pub use collections::planning::PlanSummary;
 pub use collections::upcoming::{UpcomingDebit, UpcomingLine};
-pub use declarations::plausibility::{PlausibilityWarning, plausibility};
-pub use declarations::problems::{LineProblem, ProblemKind};
-pub use declarations::{Declaration, DeclarationLine, NewDeclaration, NewDeclarationLine};
+pub use declarations::{Declaration, DeclarationLine, NewDeclaration};
 pub use disputes::{
-    ContestKind, Contested, DISPUTE_DAYS, DISPUTE_MAX_MESSAGES, DISPUTE_MESSAGE_MAX_CHARS,
-    DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord, DisputeRefusal, DisputeState,
-    dispute_message,
+    ContestKind, Contested, DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord,
+    DisputeState,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::ExceptionRecord;
@@ -91,6 +90,8 @@ pub use sessions::{SESSION_HOURS, Session, SignIn};
 pub use statistics::{DateOutcome, FailureCount, NextRun, ReportOverview, RunLine, RunOutcome};
 pub use tokens::{ApiClient, ApiTokenRecord, ApiUser, USER_TOKEN_PREFIX, UserApiTokenRecord};
 pub use users::{NewUser, Role, User, UserOverview};
+
+use ::mandates::LineProblem;
 
 use crate::crypto::AccountCipher;
 

@@ -44,8 +44,6 @@ pub enum Refusal {
     /// Resolving an exception without saying how.
     ResolutionEmpty,
     ExceptionAlreadyResolved,
-    /// A declaration period that is not `YYYY-MM` / `YYYY-Qn`.
-    PeriodInvalid,
     /// A monthly period for a quarterly employer, or the reverse.
     PeriodKindMismatch,
     /// A declaration without any worksite line.
@@ -78,7 +76,6 @@ impl Refusal {
             Refusal::ResetLinkInvalid => "reset_link_invalid",
             Refusal::ResolutionEmpty => "resolution_empty",
             Refusal::ExceptionAlreadyResolved => "exception_already_resolved",
-            Refusal::PeriodInvalid => "period_invalid",
             Refusal::PeriodKindMismatch => "period_kind_mismatch",
             Refusal::DeclarationEmpty => "declaration_empty",
             Refusal::DeclarationTotalTooLarge => "declaration_total_too_large",

@@ -2,11 +2,10 @@
 //! multi-row inserts, one transaction per batch. Generated records are not audited one by
 //! one; each batch leaves one audit entry saying what it created.
 
-use mandates::{AccountId, Amount, LineBases, Scheme, compute_line};
+use mandates::{AccountId, Amount, LineBases, Period, Scheme, compute_line};
 use serde_json::json;
 
 use super::{Actor, Store, StoreError, StoreResult, audit::Audit};
-use crate::period::Period;
 
 /// One generated employer with everything it needs to be collected.
 #[derive(Clone, Debug)]
@@ -315,13 +314,7 @@ impl Store {
                     &rates,
                 )
                 .map_err(|err| StoreError::Invalid(err.to_string()))?;
-                let part = |scheme: Scheme| {
-                    amounts
-                        .parts
-                        .iter()
-                        .find(|(s, _)| *s == scheme)
-                        .map_or(0, |(_, a)| a.centimes())
-                };
+                let part = |scheme| amounts.part(scheme).centimes();
                 declared = declared
                     .checked_add(amounts.total)
                     .ok_or_else(|| StoreError::Invalid("declared total overflowed".to_owned()))?;

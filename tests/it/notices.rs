@@ -340,7 +340,7 @@ async fn declare(store: &Store, employer: i64, lines: &[(&str, &str)]) {
             &actor(),
             employer,
             NewDeclaration {
-                period: "2026-10".to_owned(),
+                period: "2026-10".parse().unwrap(),
                 lines: lines
                     .iter()
                     .map(|(code, wage)| NewDeclarationLine {

@@ -239,7 +239,7 @@ both_backends!(
                 &actor(),
                 employer,
                 NewDeclaration {
-                    period: "2026-10".to_owned(),
+                    period: "2026-10".parse().unwrap(),
                     lines: vec![
                         NewDeclarationLine {
                             worksite_code: "A".to_owned(),
@@ -293,7 +293,7 @@ both_backends!(
                 &actor(),
                 employer,
                 NewDeclaration {
-                    period: "2026-10".to_owned(),
+                    period: "2026-10".parse().unwrap(),
                     lines: vec![line("A", "10.00"), line("Z", "10.00"), line("A", "5.00")],
                 },
             )

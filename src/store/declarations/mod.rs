@@ -1,24 +1,22 @@
 //! Declarations: for one employer and one period, one line per worksite with its wage
 //! bases and the contributions computed from the dated rates; submitted, or corrected
-//! until their lines are planned into a debit. What can be wrong with a line is in
-//! `problems`, the warning for an unusual amount in `plausibility`.
+//! until their lines are planned into a debit. Their rules are `mandates::declaration`'s:
+//! the store applies them again to every declaration it records, whoever checked it
+//! before; `plausibility` reads the history the plausibility warnings come from.
 //!
-//! Must not know: how lines arrive (CSV, form, JSON: the web parses them).
+//! Must not know: how lines arrive (CSV, form, JSON: the web reads them).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
-use ::mandates::{Amount, LineBases, Scheme, compute_line};
-use serde::{Deserialize, Serialize};
+use ::mandates::declaration::{ProblemKind, check_lines, check_period_kind};
+use ::mandates::{Amount, NewDeclarationLine, Period, Scheme};
+use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
 use super::{Actor, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique};
-use crate::period::Period;
 
 pub(super) mod plausibility;
-pub(super) mod problems;
-
-use problems::{LineProblem, ProblemKind};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Declaration {
@@ -48,24 +46,11 @@ pub struct DeclarationLine {
     pub status: String,
 }
 
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A declaration to record: its period and its worksites' lines.
+#[derive(Clone, Debug)]
 pub struct NewDeclaration {
-    /// `2026-10` for a month, `2026-Q3` for a quarter.
-    pub period: String,
+    pub period: Period,
     pub lines: Vec<NewDeclarationLine>,
-}
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct NewDeclarationLine {
-    pub worksite_code: String,
-    pub headcount: i64,
-    /// Contributory wage bill of the worksite for the period (paid-leave base).
-    pub wage_bill: Amount,
-    /// Social-security wage base of covered outdoor workers (bad-weather base).
-    #[serde(default)]
-    pub bad_weather_base: Amount,
 }
 
 #[derive(FromRow)]
@@ -134,118 +119,57 @@ impl Store {
         employer_id: i64,
         new: NewDeclaration,
     ) -> StoreResult<Declaration> {
-        let (period, prepared) = self.prepare_declaration(employer_id, &new).await?;
-        self.insert_declaration(actor, employer_id, period, prepared)
+        let prepared = self.prepare_declaration(employer_id, &new).await?;
+        self.insert_declaration(actor, employer_id, new.period, prepared)
             .await
     }
 
-    /// Every check of a declaration, and its lines with their amounts computed.
+    /// The rules of a declaration (`mandates::declaration`), and its lines with their
+    /// worksites and amounts.
     async fn prepare_declaration(
         &self,
         employer_id: i64,
         new: &NewDeclaration,
-    ) -> StoreResult<(Period, Vec<PreparedLine>)> {
+    ) -> StoreResult<Vec<PreparedLine>> {
         let employer = self.employer(employer_id).await?;
-        let period = Period::parse(&new.period)
-            .map_err(|e| StoreError::refused(Refusal::PeriodInvalid, e))?;
-        if period.kind_name() != employer.period_kind {
-            return Err(StoreError::refused(
+        check_period_kind(&employer.period_kind, new.period).map_err(|other| {
+            StoreError::refused(
                 Refusal::PeriodKindMismatch,
-                format!(
-                    "employer {} declares {} periods, but {} is a {} period",
-                    employer.affiliation_number,
-                    employer.period_kind,
-                    period,
-                    period.kind_name()
-                ),
-            ));
-        }
-        if new.lines.is_empty() {
-            return Err(StoreError::refused(
-                Refusal::DeclarationEmpty,
-                "a declaration needs at least one worksite line",
-            ));
-        }
+                format!("employer {} {other}", employer.affiliation_number),
+            )
+        })?;
         let worksites: HashMap<String, i64> = self
             .list_worksites(employer_id)
             .await?
             .into_iter()
             .map(|w| (w.code, w.id))
             .collect();
+        let codes: HashSet<String> = worksites.keys().cloned().collect();
         let rates = self.rate_table().await?;
-
-        let mut problems = Vec::new();
-        let mut seen: HashMap<i64, usize> = HashMap::new();
-        let mut prepared = Vec::with_capacity(new.lines.len());
-        for (index, line) in new.lines.iter().enumerate() {
-            let number = index + 1;
-            let problem = |field, kind| LineProblem::new(number, Some(field), kind);
-            let code = line.worksite_code.trim();
-            let Some(&worksite_id) = worksites.get(code) else {
-                problems.push(problem(
-                    "worksite_code",
-                    ProblemKind::UnknownWorksite(code.to_owned()),
-                ));
-                continue;
-            };
-            if let Some(&first_line) = seen.get(&worksite_id) {
-                problems.push(problem(
-                    "worksite_code",
-                    ProblemKind::Repeated {
-                        code: code.to_owned(),
-                        first_line,
-                    },
-                ));
-                continue;
-            }
-            seen.insert(worksite_id, number);
-            let negative = [
-                ("headcount", line.headcount < 0),
-                ("wage_bill", line.wage_bill.centimes() < 0),
-                ("bad_weather_base", line.bad_weather_base.centimes() < 0),
-            ]
+        let inputs: Vec<_> = (1..).zip(&new.lines).map(|(n, l)| l.input(n)).collect();
+        let checked =
+            check_lines(&codes, &inputs, &rates, new.period).map_err(|problems| match problems
+                .as_slice()
+            {
+                [only] if only.kind == ProblemKind::NoLines => StoreError::refused(
+                    Refusal::DeclarationEmpty,
+                    "a declaration needs at least one worksite line",
+                ),
+                _ => StoreError::InvalidLines(problems),
+            })?;
+        Ok(checked
             .into_iter()
-            .find(|(_, negative)| *negative);
-            if let Some((field, _)) = negative {
-                problems.push(problem(field, ProblemKind::Negative));
-                continue;
-            }
-            let bases = LineBases {
-                wage_bill: line.wage_bill,
-                bad_weather_base: line.bad_weather_base,
-            };
-            match compute_line(&bases, period.start(), &rates) {
-                Ok(amounts) => {
-                    let part = |scheme: Scheme| {
-                        amounts
-                            .parts
-                            .iter()
-                            .find(|(s, _)| *s == scheme)
-                            .map(|(_, a)| *a)
-                            .unwrap_or(Amount::ZERO)
-                    };
-                    prepared.push(PreparedLine {
-                        worksite_id,
-                        headcount: line.headcount,
-                        wage_bill: line.wage_bill,
-                        bad_weather_base: line.bad_weather_base,
-                        paid_leave: part(Scheme::PaidLeave),
-                        bad_weather_employer: part(Scheme::BadWeatherEmployer),
-                        bad_weather_employee: part(Scheme::BadWeatherEmployee),
-                        total: amounts.total,
-                    });
-                }
-                Err(err) => problems.push(LineProblem::new(
-                    number,
-                    None,
-                    ProblemKind::Rates(err.to_string()),
-                )),
-            }
-        }
-        if !problems.is_empty() {
-            return Err(StoreError::InvalidLines(problems));
-        }
-        Ok((period, prepared))
+            .map(|line| PreparedLine {
+                worksite_id: worksites[&line.declared.worksite_code],
+                headcount: line.declared.headcount,
+                wage_bill: line.declared.wage_bill,
+                bad_weather_base: line.declared.bad_weather_base,
+                paid_leave: line.amounts.part(Scheme::PaidLeave),
+                bad_weather_employer: line.amounts.part(Scheme::BadWeatherEmployer),
+                bad_weather_employee: line.amounts.part(Scheme::BadWeatherEmployee),
+                total: line.amounts.total,
+            })
+            .collect())
     }
 
     async fn insert_declaration(
@@ -305,7 +229,8 @@ impl Store {
         employer_id: i64,
         new: NewDeclaration,
     ) -> StoreResult<(Declaration, bool)> {
-        let (period, prepared) = self.prepare_declaration(employer_id, &new).await?;
+        let prepared = self.prepare_declaration(employer_id, &new).await?;
+        let period = new.period;
         let existing: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM declarations WHERE employer_id = $1 AND period = $2",
         )
@@ -515,19 +440,4 @@ async fn insert_lines(
         .await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn declaration_lines_deserialize_amounts_from_strings() {
-        let line: NewDeclarationLine = serde_json::from_str(
-            r#"{"worksite_code":"W1","headcount":3,"wage_bill":"1234.56","bad_weather_base":"100"}"#,
-        )
-        .unwrap();
-        assert_eq!(line.wage_bill.centimes(), 123_456);
-        assert_eq!(line.bad_weather_base.centimes(), 10_000);
-    }
 }

@@ -1,83 +1,26 @@
-//! Plausibility: a worksite whose declared amount moves sharply from its previous periods
-//! gets a warning for the employer to check (never a refusal). The rule is pure; only
-//! reading the declared history touches the database.
-//!
-//! The rule (`plausibility`, its constants and its test) runs no SQL: it belongs in
-//! `mandates` with the other declaration rules, and moves there with them (issue 13);
-//! this file then keeps the read.
+//! The declared history plausibility warnings are drawn from (the rule itself is
+//! `mandates::declaration::plausibility`).
 //!
 //! Must not know: how the portal shows a warning.
 
-use mandates::Amount;
-use serde::Serialize;
+use ::mandates::Amount;
+use ::mandates::declaration::{DeclaredTotal, PlausibilityWarning, plausibility};
+use sqlx::FromRow;
 
 use crate::store::{Store, StoreResult};
 
-/// How far a worksite's amount may move from its recent average before the portal asks
-/// the employer to check it: more than this many times the average, or less than the
-/// average divided by it.
-pub const PLAUSIBILITY_FACTOR: i64 = 2;
-/// How many earlier periods the average covers (those the worksite was declared in).
-pub const PLAUSIBILITY_PERIODS: usize = 3;
-
-/// A worksite whose declared amount differs sharply from its previous periods: a warning
-/// for the employer to check, never a refusal.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct PlausibilityWarning {
-    pub worksite_code: String,
-    pub period: String,
-    pub amount: Amount,
-    /// The average of the worksite's previous periods (up to 3)…
-    pub previous_average: Amount,
-    /// …and how many there were.
-    pub previous_periods: usize,
-}
-
-/// The warnings for `period`, from every declared line `(worksite, period, centimes)` of
-/// the employer: each worksite of `period` against the average of its (up to) 3 latest
-/// earlier periods; none without an earlier period or with an average of zero.
-pub fn plausibility(history: &[(String, String, i64)], period: &str) -> Vec<PlausibilityWarning> {
-    let mut warnings = Vec::new();
-    for (code, _, amount) in history.iter().filter(|(_, p, _)| p == period) {
-        let mut earlier: Vec<(&str, i64)> = history
-            .iter()
-            .filter(|(c, p, _)| c == code && p.as_str() < period)
-            .map(|(_, p, a)| (p.as_str(), *a))
-            .collect();
-        earlier.sort_unstable();
-        let recent = &earlier[earlier.len().saturating_sub(PLAUSIBILITY_PERIODS)..];
-        if recent.is_empty() {
-            continue;
-        }
-        let n = recent.len() as i128;
-        let sum: i128 = recent.iter().map(|(_, a)| i128::from(*a)).sum();
-        if sum <= 0 {
-            continue;
-        }
-        let amount_n = i128::from(*amount) * n;
-        let factor = i128::from(PLAUSIBILITY_FACTOR);
-        // amount > factor × average, or amount × factor < average (exact, in centimes).
-        if amount_n > factor * sum || amount_n * factor < sum {
-            warnings.push(PlausibilityWarning {
-                worksite_code: code.clone(),
-                period: period.to_owned(),
-                amount: Amount::from_centimes(*amount),
-                previous_average: Amount::from_centimes(i64::try_from(sum / n).unwrap_or(i64::MAX)),
-                previous_periods: recent.len(),
-            });
-        }
-    }
-    warnings
+#[derive(FromRow)]
+struct HistoryRow {
+    code: String,
+    period: String,
+    total_centimes: i64,
 }
 
 impl Store {
-    /// Every line an employer declared, for plausibility checks: (worksite code, period,
-    /// total in centimes), by worksite then period.
-    pub async fn declared_history(
-        &self,
-        employer_id: i64,
-    ) -> StoreResult<Vec<(String, String, i64)>> {
-        Ok(sqlx::query_as(
+    /// Every line an employer declared, for plausibility checks: its worksite, period and
+    /// total, by worksite then period.
+    pub async fn declared_history(&self, employer_id: i64) -> StoreResult<Vec<DeclaredTotal>> {
+        let rows = sqlx::query_as::<_, HistoryRow>(
             "SELECT w.code, d.period, l.total_centimes FROM declaration_lines l \
              JOIN declarations d ON d.id = l.declaration_id JOIN worksites w ON w.id = l.worksite_id \
              WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status <> 'cancelled' \
@@ -85,7 +28,15 @@ impl Store {
         )
         .bind(employer_id)
         .fetch_all(&self.pool)
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| DeclaredTotal {
+                worksite_code: row.code,
+                period: row.period,
+                total: Amount::from_centimes(row.total_centimes),
+            })
+            .collect())
     }
 
     /// The plausibility warnings of an employer's declaration for `period`.
@@ -98,59 +49,5 @@ impl Store {
             &self.declared_history(employer_id).await?,
             period,
         ))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn h(rows: &[(&str, &str, i64)]) -> Vec<(String, String, i64)> {
-        rows.iter()
-            .map(|(c, p, a)| ((*c).to_owned(), (*p).to_owned(), *a))
-            .collect()
-    }
-
-    #[test]
-    fn a_sharp_change_against_the_last_three_periods_is_flagged_both_ways() {
-        let history = h(&[
-            // W1: 100 for a long time, then 201 (more than twice): flagged.
-            ("W1", "2026-06", 999_999),
-            ("W1", "2026-07", 100),
-            ("W1", "2026-08", 100),
-            ("W1", "2026-09", 100),
-            ("W1", "2026-10", 201),
-            // W2: exactly twice the average is not "more than": quiet.
-            ("W2", "2026-09", 100),
-            ("W2", "2026-10", 200),
-            // W3: fell below half: flagged.
-            ("W3", "2026-08", 300),
-            ("W3", "2026-09", 100),
-            ("W3", "2026-10", 99),
-            // W4: new worksite, no earlier period: quiet.
-            ("W4", "2026-10", 5_000_000),
-            // W5: earlier periods all zero: no basis, quiet.
-            ("W5", "2026-09", 0),
-            ("W5", "2026-10", 1_000),
-        ]);
-        let warnings = plausibility(&history, "2026-10");
-        assert_eq!(
-            warnings
-                .iter()
-                .map(|w| (
-                    w.worksite_code.as_str(),
-                    w.previous_average.centimes(),
-                    w.previous_periods
-                ))
-                .collect::<Vec<_>>(),
-            [("W1", 100, 3), ("W3", 200, 2)]
-        );
-        // Only the last three earlier periods count (2026-06's outlier is out).
-        assert_eq!(warnings[0].amount.centimes(), 201);
-        assert!(
-            plausibility(&history, "2026-09")
-                .iter()
-                .all(|w| w.worksite_code != "W2")
-        );
     }
 }

@@ -13,7 +13,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use mandates::{AccountId, Amount};
+use mandates::{AccountId, Amount, NewDeclarationLine, Period};
 use serde::Deserialize;
 
 use super::{ApiError, ApiResult};
@@ -262,12 +262,29 @@ async fn list_declarations(
     Ok(Json(state.store.list_declarations(id).await?))
 }
 
+/// The body of `POST /api/v1/employers/{id}/declarations` (named as its errors always
+/// named it).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename = "NewDeclaration")]
+struct DeclarationBody {
+    /// `2026-10` for a month, `2026-Q3` for a quarter.
+    period: String,
+    lines: Vec<NewDeclarationLine>,
+}
+
 async fn submit_declaration(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    payload: Result<Json<NewDeclaration>, JsonRejection>,
+    payload: Result<Json<DeclarationBody>, JsonRejection>,
 ) -> ApiResult<(StatusCode, Json<Declaration>)> {
-    let new = body(payload)?;
+    let body = body(payload)?;
+    // An unknown employer is "not found" before its period is looked at.
+    state.store.employer(id).await?;
+    let period = Period::parse(&body.period).map_err(|e| ApiError::invalid(e.to_string()))?;
+    let new = NewDeclaration {
+        period,
+        lines: body.lines,
+    };
     let declaration = state.store.submit_declaration(&actor(), id, new).await?;
     Ok((StatusCode::CREATED, Json(declaration)))
 }

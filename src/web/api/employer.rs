@@ -16,7 +16,7 @@
 //! The admin token has no employer: on these routes it gets 403, as a personal token
 //! does on the admin routes (see `admin::require_token`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{Query, Request, State};
@@ -26,15 +26,15 @@ use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
 use bank_formats::reasons::ReasonCategory;
-use mandates::Amount;
+use mandates::declaration::{
+    FIELDS, LineInput, PlausibilityWarning, field_position, line_problems,
+};
+use mandates::{Amount, LineProblem, NewDeclarationLine, Period, ProblemKind};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{ApiError, ApiResult};
-use crate::store::{
-    Actor, ApiUser, CollectionDetail, Declaration, MandateRecord, NewDeclaration,
-    NewDeclarationLine, PlausibilityWarning,
-};
+use crate::store::{Actor, ApiUser, CollectionDetail, Declaration, MandateRecord, NewDeclaration};
 use crate::web::WebState;
 
 pub(super) fn router(state: WebState) -> Router<WebState> {
@@ -274,33 +274,19 @@ async fn submit_declaration(
             ));
         }
     };
-    if body.lines.is_empty() {
-        return Err(ApiError::invalid(
-            "lines: a declaration needs at least one worksite line",
-        ));
-    }
-    let worksites: HashSet<String> = state
-        .store()
-        .list_worksites(employer_id)
-        .await?
-        .into_iter()
-        .map(|w| w.code)
-        .collect();
+    let worksites = state.store().worksite_codes(employer_id).await?;
     let (lines, problems) = parse_lines(&body.lines, &worksites);
-    if !problems.is_empty() {
-        return Err(ApiError::invalid_lines(problems));
+    match problems.as_slice() {
+        [] => {}
+        // No line at all: the declaration as a whole is refused, not line by line.
+        [only] if body.lines.is_empty() => return Err(ApiError::invalid(only.clone())),
+        _ => return Err(ApiError::invalid_lines(problems)),
     }
+    let period = Period::parse(&body.period).map_err(|e| ApiError::invalid(e.to_string()))?;
     let actor = Actor::new(format!("api-user:{}:{}", user.user.id, user.token_id));
     let (declaration, replaced) = state
         .store()
-        .submit_or_correct_declaration(
-            &actor,
-            employer_id,
-            NewDeclaration {
-                period: body.period,
-                lines,
-            },
-        )
+        .submit_or_correct_declaration(&actor, employer_id, NewDeclaration { period, lines })
         .await?;
     let warnings = state
         .store()
@@ -332,68 +318,56 @@ struct SubmittedDeclaration {
     warnings: Vec<PlausibilityWarning>,
 }
 
-/// Reads JSON lines `{worksite_code, headcount, wage_bill, bad_weather_base}`, checking
-/// every field of every line; problems name the line (from 1) and the field.
+/// Reads JSON lines `{worksite_code, headcount, wage_bill, bad_weather_base}` and checks
+/// them by the declaration rules (all but the contributions, which the store computes with
+/// the period's rates): the right lines, and every problem of every line and field, each
+/// naming its line (from 1) and field, in order.
 fn parse_lines(
     lines: &[Value],
     worksites: &HashSet<String>,
 ) -> (Vec<NewDeclarationLine>, Vec<String>) {
-    const FIELDS: [&str; 4] = [
-        "worksite_code",
-        "headcount",
-        "wage_bill",
-        "bad_weather_base",
-    ];
-    let mut out = Vec::with_capacity(lines.len());
-    let mut problems = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    // What reading the JSON found wrong, placed among the rules' problems by line and field.
+    let mut problems: Vec<((usize, usize), String)> = Vec::new();
+    let mut inputs = Vec::with_capacity(lines.len());
     for (index, value) in lines.iter().enumerate() {
         let number = index + 1;
+        let at = |field: &str| (number, field_position(field));
+        // The line's own problems (not an object, unknown fields) come before its fields'.
+        let whole = (number, 0);
         let Some(object) = value.as_object() else {
-            problems.push(format!(
+            problems.push((whole, format!(
                 "line {number}: an object {{\"worksite_code\", \"headcount\", \"wage_bill\", \"bad_weather_base\"}} is expected"
-            ));
+            )));
+            inputs.push(LineInput::new(number));
             continue;
         };
-        let before = problems.len();
         for key in object.keys() {
             if !FIELDS.contains(&key.as_str()) {
-                problems.push(format!(
-                    "line {number}, field {key}: unknown field (expected {})",
-                    FIELDS.join(", ")
+                problems.push((
+                    whole,
+                    format!(
+                        "line {number}, field {key}: unknown field (expected {})",
+                        FIELDS.join(", ")
+                    ),
                 ));
             }
         }
-        let code = match object.get("worksite_code").and_then(Value::as_str) {
-            Some(code) if worksites.contains(code.trim()) => {
-                let code = code.trim().to_owned();
-                if let Some(previous) = seen.insert(code.clone(), number) {
-                    problems.push(format!(
-                        "line {number}, field worksite_code: {code} is already declared on line {previous}"
-                    ));
-                }
-                Some(code)
-            }
-            Some(code) => {
-                problems.push(format!(
-                    "line {number}, field worksite_code: {code:?} is not a worksite of this employer"
-                ));
-                None
-            }
-            None => {
-                problems.push(format!(
+        let mut input = LineInput::new(number);
+        input.worksite_code =
+            match object.get("worksite_code").and_then(Value::as_str) {
+                Some(code) => Some(code.to_owned()),
+                None => {
+                    problems.push((at("worksite_code"), format!(
                     "line {number}, field worksite_code: required, a worksite code as a string"
-                ));
-                None
-            }
-        };
-        let headcount = match object.get("headcount").and_then(Value::as_i64) {
-            Some(n) if n >= 0 => Some(n),
-            _ => {
-                problems.push(format!(
-                    "line {number}, field headcount: {} is not a whole number of workers (0 or more)",
-                    shown(object.get("headcount"))
-                ));
+                )));
+                    None
+                }
+            };
+        input.headcount = match object.get("headcount").and_then(Value::as_i64) {
+            Some(n) => Some(n),
+            None => {
+                let given = shown(object.get("headcount"));
+                problems.push((at("headcount"), not_whole_number(number, &given)));
                 None
             }
         };
@@ -401,44 +375,51 @@ fn parse_lines(
             match object.get(field) {
                 None | Some(Value::Null) if !required => Some(Amount::ZERO),
                 Some(Value::String(text)) => match Amount::parse(text.trim()) {
-                    Ok(a) if a.centimes() >= 0 => Some(a),
-                    Ok(_) => {
-                        problems.push(format!(
-                            "line {number}, field {field}: must not be negative"
-                        ));
-                        None
-                    }
+                    Ok(a) => Some(a),
                     Err(_) => {
-                        problems.push(format!(
+                        problems.push((at(field), format!(
                             "line {number}, field {field}: {text:?} is not an amount in dinars (like \"125000.50\")"
-                        ));
+                        )));
                         None
                     }
                 },
                 other => {
-                    problems.push(format!(
+                    problems.push((at(field), format!(
                         "line {number}, field {field}: {} is not an amount: write it as a decimal string like \"125000.50\"",
                         shown(other)
-                    ));
+                    )));
                     None
                 }
             }
         };
-        let wage_bill = amount("wage_bill", true);
-        let bad_weather_base = amount("bad_weather_base", false);
-        if let (Some(worksite_code), Some(headcount), Some(wage_bill), Some(bad_weather_base)) =
-            (code, headcount, wage_bill, bad_weather_base)
-            && problems.len() == before
-        {
-            out.push(NewDeclarationLine {
-                worksite_code,
-                headcount,
-                wage_bill,
-                bad_weather_base,
-            });
-        }
+        input.wage_bill = amount("wage_bill", true);
+        input.bad_weather_base = amount("bad_weather_base", false);
+        inputs.push(input);
     }
-    (out, problems)
+    let rules = line_problems(worksites, &inputs);
+    problems.extend(rules.iter().map(|p| (p.position(), api_text(p))));
+    problems.sort_by_key(|(position, _)| *position);
+    let wrong: HashSet<usize> = problems.iter().map(|((line, _), _)| *line).collect();
+    let lines = inputs
+        .iter()
+        .filter(|input| !wrong.contains(&input.line))
+        .filter_map(LineInput::complete)
+        .collect();
+    (lines, problems.into_iter().map(|(_, text)| text).collect())
+}
+
+/// A rule's problem in the API's words: its English text, the headcount's said as the
+/// JSON reader says it.
+fn api_text(problem: &LineProblem) -> String {
+    match &problem.kind {
+        ProblemKind::NotWholeNumber(text) => not_whole_number(problem.line, text),
+        ProblemKind::NoLines => "lines: a declaration needs at least one worksite line".to_owned(),
+        _ => problem.to_string(),
+    }
+}
+
+fn not_whole_number(line: usize, shown: &str) -> String {
+    format!("line {line}, field headcount: {shown} is not a whole number of workers (0 or more)")
 }
 
 fn shown(value: Option<&Value>) -> String {

@@ -1,11 +1,13 @@
 //! The declaration texts in Arabic and French: the problems of a CSV line or form row
-//! (rendered from the store's [`LineProblem`] parts — the line or worksite and the stable
+//! (rendered from the [`LineProblem`] parts of `mandates::declaration` — the line or worksite and the stable
 //! field name stay visible, the words follow the page's language), the online form, and
 //! the declarations list's correction and plausibility words. A struct per language like
 //! [`super::Texts`], so a missing translation is a compile error.
 
-use super::Lang;
-use crate::store::{LineProblem, ProblemKind};
+use mandates::declaration::PlausibilityWarning;
+use mandates::{LineProblem, ProblemKind};
+
+use super::{Lang, money};
 
 #[derive(Debug)]
 pub struct DeclarationTexts {
@@ -233,9 +235,11 @@ impl DeclarationTexts {
     }
 
     /// Where the problem is: `Ligne 3, champ effectif (headcount)` or
-    /// `Chantier W1, champ masse salariale (wage_bill)`; the field name stays as a code.
+    /// `Chantier W1, champ masse salariale (wage_bill)`; the field name stays as a code. A
+    /// problem of the whole declaration is the file's in a CSV, nowhere on the form.
     pub fn problem_place(&self, place: &Place<'_>, problem: &LineProblem) -> String {
         let at = match (place, problem.line) {
+            (Place::Csv(_), 0) if problem.field.is_none() => self.f_file.to_owned(),
             (_, 0) => String::new(),
             (Place::Form(codes), line) => match codes.get(line - 1) {
                 Some(code) => self.at_worksite.replace("{code}", code),
@@ -251,6 +255,16 @@ impl DeclarationTexts {
             (_, Some(field)) => format!("{at}{}{field}", self.comma),
             (_, None) => at,
         }
+    }
+
+    /// A plausibility warning: the worksite, the period, its amount and its average.
+    pub fn plausibility(&self, warning: &PlausibilityWarning, lang: Lang) -> String {
+        self.plausibility_line
+            .replace("{worksite}", &warning.worksite_code)
+            .replace("{period}", &warning.period)
+            .replace("{amount}", &money(warning.amount, lang))
+            .replace("{average}", &money(warning.previous_average, lang))
+            .replace("{count}", &warning.previous_periods.to_string())
     }
 
     /// The whole message: place, then what is wrong.

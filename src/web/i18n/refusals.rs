@@ -96,9 +96,6 @@ fn fr(refusal: Refusal) -> &'static str {
         Refusal::ExceptionAlreadyResolved => {
             "Cette anomalie est déjà résolue. Rechargez la page pour voir la liste à jour."
         }
-        Refusal::PeriodInvalid => {
-            "La période n'est pas valide : écrivez un mois comme 2026-10 ou un trimestre comme 2026-Q3."
-        }
         Refusal::PeriodKindMismatch => {
             "Cette période ne correspond pas à la périodicité de déclaration de l'employeur (mensuelle ou trimestrielle)."
         }
@@ -154,7 +151,6 @@ fn ar(refusal: Refusal) -> &'static str {
         Refusal::ExceptionAlreadyResolved => {
             "هذه الحالة الشاذة معالَجة من قبل. أعد تحميل الصفحة لرؤية القائمة المحدَّثة."
         }
-        Refusal::PeriodInvalid => "الفترة غير صالحة: اكتب شهرا مثل 2026-10 أو ثلاثيا مثل 2026-Q3.",
         Refusal::PeriodKindMismatch => "هذه الفترة لا توافق دورية تصريح المؤسسة (شهرية أو ثلاثية).",
         Refusal::DeclarationEmpty => "يجب أن يتضمّن التصريح سطر ورشة واحدًا على الأقل.",
         Refusal::DeclarationTotalTooLarge => "مجموع التصريح كبير جدًا: تحقّق من المبالغ.",

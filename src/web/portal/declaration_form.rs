@@ -2,32 +2,30 @@
 //! (headcount, wage bill, bad-weather base — the CSV's fields, read by the same parsers),
 //! without JavaScript. A period already declared and still correctable comes prefilled;
 //! past the cut-off (planned into a debit) it is shown read-only with the reason. A
-//! submission is checked whole — every row's problems at once, in the page's language,
-//! nothing recorded, the typed values kept — then goes through the store's
+//! submission is checked whole by the declaration rules (`mandates::declaration`) — every
+//! row's problems at once, in the page's language, nothing recorded, the typed values
+//! kept — then goes through the store's
 //! [`submit_or_correct_declaration`](crate::store::Store::submit_or_correct_declaration),
-//! the path of the CSV upload and the API, so the rules live in one place.
+//! the path of the CSV upload and the API.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use chrono::Datelike;
-use mandates::Amount;
+use mandates::declaration::{LineInput, line_problems, merge_problems, plausibility};
+use mandates::{LineProblem, Period};
 use serde::Deserialize;
 
 use super::{
-    check_period, conflict_message, employer_for, locked_text, nav, parse_amount, parse_headcount,
+    Blank, Submission, check_period, conflict_message, employer_for, locked_text, nav,
+    read_figures, submit_declaration,
 };
-use crate::period::Period;
-use crate::store::{
-    Actor, Employer, LineProblem, NewDeclaration, NewDeclarationLine, ProblemKind, Session,
-    StoreError,
-};
+use crate::store::{Employer, NewDeclaration, Session};
 use crate::web::WebState;
-use crate::web::i18n::{DeclarationTexts, Place, money, refusals};
+use crate::web::i18n::{DeclarationTexts, Place, money};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -35,33 +33,6 @@ pub(super) fn router() -> Router<WebState> {
         "/portal/{employer}/declarations/form",
         get(form_page).post(submit_form),
     )
-}
-
-/// The period before the one `today` is in, of the employer's kind: the usual one to declare.
-fn previous_period(period_kind: &str, today: chrono::NaiveDate) -> Period {
-    let (year, month) = (today.year(), today.month());
-    if period_kind == "quarterly" {
-        match (month - 1) / 3 + 1 {
-            1 => Period::Quarter {
-                year: year - 1,
-                quarter: 4,
-            },
-            q => Period::Quarter {
-                year,
-                quarter: q - 1,
-            },
-        }
-    } else if month == 1 {
-        Period::Month {
-            year: year - 1,
-            month: 12,
-        }
-    } else {
-        Period::Month {
-            year,
-            month: month - 1,
-        }
-    }
 }
 
 struct FormRow {
@@ -164,16 +135,9 @@ async fn render(state: &WebState, viewer: &Viewer, view: View<'_>) -> PageResult
                     .declared_history(employer_id)
                     .await
                     .map_err(|e| viewer.fail(e))?;
-                warnings = crate::store::plausibility(&history, &declaration.period)
-                    .into_iter()
-                    .map(|w| {
-                        d.plausibility_line
-                            .replace("{worksite}", &w.worksite_code)
-                            .replace("{period}", &w.period)
-                            .replace("{amount}", &money(w.amount, lang))
-                            .replace("{average}", &money(w.previous_average, lang))
-                            .replace("{count}", &w.previous_periods.to_string())
-                    })
+                warnings = plausibility(&history, &declaration.period)
+                    .iter()
+                    .map(|w| d.plausibility(w, lang))
                     .collect();
             }
         }
@@ -256,7 +220,10 @@ async fn form_page(
         .period
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| {
-            previous_period(&employer.period_kind, crate::web::algiers_today()).to_string()
+            // The period just ended: the usual one to declare.
+            Period::containing(&employer.period_kind, crate::web::algiers_today())
+                .previous()
+                .to_string()
         });
     let notice = match query.done.as_deref() {
         Some("recorded") => Some(viewer.texts().declaration_recorded),
@@ -358,21 +325,16 @@ async fn submit_form(
     }
     posted.sort_by_key(|(index, _)| *index);
 
-    let worksites: HashSet<String> = state
+    let worksites = state
         .store()
-        .list_worksites(employer_id)
+        .worksite_codes(employer_id)
         .await
-        .map_err(|e| viewer.fail(e))?
-        .into_iter()
-        .map(|w| w.code)
-        .collect();
+        .map_err(|e| viewer.fail(e))?;
     let mut typed = Typed::default();
     // Problems are numbered by row (1 = the first row posted); `row_codes` names them.
     let row_codes: Vec<String> = posted.iter().map(|(_, r)| r.code.clone()).collect();
-    let mut problems: Vec<LineProblem> = Vec::new();
-    let mut lines = Vec::new();
-    let mut line_codes = Vec::new();
-    let mut seen: HashMap<&str, usize> = HashMap::new();
+    let mut reading: Vec<LineProblem> = Vec::new();
+    let mut inputs = Vec::new();
     for (position, (_, row)) in posted.iter().enumerate() {
         let number = position + 1;
         typed.values.insert(
@@ -387,66 +349,26 @@ async fn submit_form(
             // A worksite left blank is not declared this period.
             continue;
         }
-        let before = problems.len();
-        let mut problem = |field, kind| problems.push(LineProblem::new(number, Some(field), kind));
-        if !worksites.contains(&row.code) {
-            problem(
-                "worksite_code",
-                ProblemKind::UnknownWorksite(row.code.clone()),
-            );
-        } else if let Some(first_line) = seen.insert(row.code.as_str(), number) {
-            problem(
-                "worksite_code",
-                ProblemKind::Repeated {
-                    code: row.code.clone(),
-                    first_line,
-                },
-            );
-        }
-        let headcount = match row.headcount.as_str() {
-            "" => Err(ProblemKind::Empty),
-            text => parse_headcount(text),
-        }
-        .map_err(|kind| problem("headcount", kind))
-        .ok();
-        let wage_bill = match row.wage_bill.as_str() {
-            "" => Err(ProblemKind::Empty),
-            text => parse_amount(text, ','),
-        }
-        .map_err(|kind| problem("wage_bill", kind))
-        .ok();
-        let bad_weather_base = match row.bad_weather_base.as_str() {
-            "" => Ok(Amount::ZERO),
-            text => parse_amount(text, ','),
-        }
-        .map_err(|kind| problem("bad_weather_base", kind))
-        .ok();
-        if let (true, Some(headcount), Some(wage_bill), Some(bad_weather_base)) = (
-            problems.len() == before,
-            headcount,
-            wage_bill,
-            bad_weather_base,
-        ) {
-            lines.push(NewDeclarationLine {
-                worksite_code: row.code.clone(),
-                headcount,
-                wage_bill,
-                bad_weather_base,
-            });
-            line_codes.push(row.code.clone());
-        }
+        let mut input = LineInput::new(number);
+        input.worksite_code = Some(row.code.clone());
+        let figures = [
+            row.headcount.as_str(),
+            row.wage_bill.as_str(),
+            row.bad_weather_base.as_str(),
+        ];
+        read_figures(&mut input, figures, ',', Blank::Empty, &mut reading);
+        inputs.push(input);
     }
+    let problems = merge_problems(reading, line_problems(&worksites, &inputs));
     let refuse = |typed: Typed, problems: &[LineProblem], place: &Place<'_>, codes: &[String]| {
         let mut typed = typed;
         let mut errors = Vec::with_capacity(problems.len());
         for problem in problems {
             errors.push(d.problem(place, problem));
-            let code = problem
-                .line
-                .checked_sub(1)
-                .and_then(|i| codes.get(i))
-                .cloned()
-                .unwrap_or_default();
+            // Shown on its row too, unless it is the whole declaration's.
+            let Some(code) = problem.line.checked_sub(1).and_then(|i| codes.get(i)) else {
+                continue;
+            };
             let short = match problem.field {
                 Some(field) => format!(
                     "{}{}{}",
@@ -458,21 +380,12 @@ async fn submit_form(
             };
             typed
                 .problems
-                .entry(code)
+                .entry(code.clone())
                 .or_default()
                 .push((problem.field, short));
         }
         (typed, errors)
     };
-    if problems.is_empty() && lines.is_empty() {
-        let page = view(
-            Some(period),
-            Some(typed),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            vec![d.no_lines.to_owned()],
-        );
-        return render(&state, &viewer, page).await;
-    }
     if !problems.is_empty() {
         let (typed, errors) = refuse(typed, &problems, &Place::Form(&row_codes), &row_codes);
         let page = view(
@@ -483,29 +396,27 @@ async fn submit_form(
         );
         return render(&state, &viewer, page).await;
     }
+    let lines: Vec<_> = inputs.iter().filter_map(LineInput::complete).collect();
+    let line_codes: Vec<String> = lines.iter().map(|l| l.worksite_code.clone()).collect();
 
-    let actor = Actor::new(format!("user:{}", session.user.id));
-    let new = NewDeclaration {
-        period: period.to_string(),
-        lines,
-    };
-    match state
-        .store()
-        .submit_or_correct_declaration(&actor, employer_id, new)
-        .await
+    match submit_declaration(
+        &state,
+        &viewer,
+        &session,
+        employer_id,
+        NewDeclaration { period, lines },
+    )
+    .await?
     {
-        Ok((_, corrected)) => Ok(see_other(&format!(
+        Submission::Recorded(corrected) => Ok(see_other(&format!(
             "/portal/{employer_id}/declarations/form?period={period}&done={}",
             if corrected { "corrected" } else { "recorded" }
         ))),
-        Err(StoreError::Conflict(message)) => {
-            let message = conflict_message(&state, employer_id, &period, lang)
-                .await
-                .unwrap_or_else(|| format!("{} ({message})", refusals::generic_lead(lang)));
+        Submission::Locked(message) => {
             let page = view(Some(period), None, StatusCode::CONFLICT, vec![message]);
             render(&state, &viewer, page).await
         }
-        Err(StoreError::InvalidLines(problems)) => {
+        Submission::Lines(problems) => {
             let (typed, errors) = refuse(typed, &problems, &Place::Form(&line_codes), &line_codes);
             let page = view(
                 Some(period),
@@ -515,46 +426,14 @@ async fn submit_form(
             );
             render(&state, &viewer, page).await
         }
-        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
-            Some(message) => {
-                let page = view(
-                    Some(period),
-                    Some(typed),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    vec![message],
-                );
-                render(&state, &viewer, page).await
-            }
-            None => Err(viewer.fail(err)),
-        },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn day(y: i32, m: u32, d: u32) -> chrono::NaiveDate {
-        chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap()
-    }
-
-    #[test]
-    fn the_form_opens_on_the_period_just_ended() {
-        assert_eq!(
-            previous_period("monthly", day(2026, 11, 3)).to_string(),
-            "2026-10"
-        );
-        assert_eq!(
-            previous_period("monthly", day(2026, 1, 31)).to_string(),
-            "2025-12"
-        );
-        assert_eq!(
-            previous_period("quarterly", day(2026, 5, 1)).to_string(),
-            "2026-Q1"
-        );
-        assert_eq!(
-            previous_period("quarterly", day(2026, 2, 1)).to_string(),
-            "2025-Q4"
-        );
+        Submission::Refused(message) => {
+            let page = view(
+                Some(period),
+                Some(typed),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                vec![message],
+            );
+            render(&state, &viewer, page).await
+        }
     }
 }

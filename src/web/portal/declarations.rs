@@ -3,24 +3,23 @@
 //! every bad line and field reported at once, nothing half-recorded; a period already
 //! declared is corrected (replaced) until it is planned into a debit.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use askama::Template;
 use axum::Router;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use mandates::Amount;
+use mandates::declaration::{LineInput, line_problems, merge_problems, plausibility};
+use mandates::{LineProblem, NewDeclarationLine, ProblemKind};
 
 use super::{
-    DoneQuery, Feedback, check_period, conflict_message, employer_for, nav, parse_amount,
-    parse_headcount,
+    Blank, DoneQuery, Feedback, Submission, check_period, employer_for, nav, read_figures,
+    submit_declaration,
 };
-use crate::store::{
-    Actor, LineProblem, NewDeclaration, NewDeclarationLine, ProblemKind, Session, StoreError,
-};
+use crate::store::{NewDeclaration, Session};
 use crate::web::WebState;
-use crate::web::i18n::{DeclarationTexts, Place, money, refusals};
+use crate::web::i18n::{DeclarationTexts, Place, money};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -84,17 +83,11 @@ async fn render_declarations(
                 .locked
                 .replace("{date}", &crate::notices::render::date(date)),
             None => {
-                for w in crate::store::plausibility(&history, &d.period) {
-                    warnings.push(
-                        texts
-                            .plausibility_line
-                            .replace("{worksite}", &w.worksite_code)
-                            .replace("{period}", &w.period)
-                            .replace("{amount}", &money(w.amount, viewer.lang))
-                            .replace("{average}", &money(w.previous_average, viewer.lang))
-                            .replace("{count}", &w.previous_periods.to_string()),
-                    );
-                }
+                warnings.extend(
+                    plausibility(&history, &d.period)
+                        .iter()
+                        .map(|w| texts.plausibility(w, viewer.lang)),
+                );
                 texts.editable.to_owned()
             }
         };
@@ -184,14 +177,11 @@ async fn upload_declaration(
         return refused(vec![d.not_utf8.to_owned()]).await;
     };
     let checked_period = check_period(&employer, &period, viewer.lang);
-    let worksites: HashSet<String> = state
+    let worksites = state
         .store()
-        .list_worksites(employer_id)
+        .worksite_codes(employer_id)
         .await
-        .map_err(|e| viewer.fail(e))?
-        .into_iter()
-        .map(|w| w.code)
-        .collect();
+        .map_err(|e| viewer.fail(e))?;
     let parsed = parse_declaration_csv(&text, &worksites);
     let place = Place::Csv(&parsed.file_lines);
     let checked_period = match checked_period {
@@ -206,25 +196,16 @@ async fn upload_declaration(
             return refused(messages).await;
         }
     };
-    let actor = Actor::new(format!("user:{}", session.user.id));
     let new = NewDeclaration {
-        period: checked_period.to_string(),
+        period: checked_period,
         lines: parsed.lines,
     };
-    // A period already declared is corrected (replaced) while none of it is planned.
-    match state
-        .store()
-        .submit_or_correct_declaration(&actor, employer_id, new)
-        .await
-    {
-        Ok((_, corrected)) => Ok(see_other(&format!(
+    match submit_declaration(&state, &viewer, &session, employer_id, new).await? {
+        Submission::Recorded(corrected) => Ok(see_other(&format!(
             "/portal/{employer_id}/declarations?done={}",
             if corrected { "corrected" } else { "recorded" }
         ))),
-        Err(StoreError::Conflict(message)) => {
-            let message = conflict_message(&state, employer_id, &checked_period, viewer.lang)
-                .await
-                .unwrap_or_else(|| format!("{} ({message})", refusals::generic_lead(viewer.lang)));
+        Submission::Locked(message) => {
             render_declarations(
                 &state,
                 &viewer,
@@ -234,17 +215,15 @@ async fn upload_declaration(
             )
             .await
         }
-        Err(StoreError::InvalidLines(lines)) => {
+        Submission::Lines(lines) => {
             refused(lines.iter().map(|l| d.problem(&place, l)).collect()).await
         }
-        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
-            Some(message) => refused(vec![message]).await,
-            None => Err(viewer.fail(err)),
-        },
+        Submission::Refused(message) => refused(vec![message]).await,
     }
 }
 
-/// A declaration CSV read: its lines (with the file line each came from), or every problem.
+/// A declaration CSV read and checked: its right lines (with the file line each came
+/// from), and every problem of the file, its reading's and the rules'.
 #[derive(Debug, Default)]
 pub struct ParsedCsv {
     pub lines: Vec<NewDeclarationLine>,
@@ -254,17 +233,36 @@ pub struct ParsedCsv {
 }
 
 /// Reads `worksite_code;headcount;wage_bill;bad_weather_base` lines (`;` with decimal
-/// commas, or `,` with decimal points; an optional header), checking every field and
-/// every worksite code, and reporting all problems with their line and field.
+/// commas, or `,` with decimal points; an optional header) and checks them by the
+/// declaration rules (all but the contributions, which need the period's rates): every
+/// problem with its file line and field.
 pub fn parse_declaration_csv(text: &str, worksites: &HashSet<String>) -> ParsedCsv {
+    let (inputs, reading) = read_csv(text, worksites);
+    let errors = merge_problems(reading, line_problems(worksites, &inputs));
+    let wrong: HashSet<usize> = errors.iter().map(|p| p.line).collect();
+    let mut out = ParsedCsv {
+        errors,
+        ..ParsedCsv::default()
+    };
+    for input in inputs.iter().filter(|i| !wrong.contains(&i.line)) {
+        if let Some(line) = input.complete() {
+            out.lines.push(line);
+            out.file_lines.push(input.line);
+        }
+    }
+    out
+}
+
+/// The file's lines as typed (numbered as in the file), and the problems of reading them.
+fn read_csv(text: &str, worksites: &HashSet<String>) -> (Vec<LineInput>, Vec<LineProblem>) {
     let text = text.trim_start_matches('\u{feff}');
     let separator = match text.lines().find(|l| !l.trim().is_empty()) {
         Some(first) if first.contains(';') => ';',
         _ => ',',
     };
     let decimal = if separator == ';' { ',' } else { '.' };
-    let mut out = ParsedCsv::default();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    let mut inputs = Vec::new();
+    let mut problems = Vec::new();
     let mut first_content = true;
     for (index, raw) in text.lines().enumerate() {
         let number = index + 1;
@@ -286,7 +284,7 @@ pub fn parse_declaration_csv(text: &str, worksites: &HashSet<String>) -> ParsedC
             }
         }
         if !(3..=4).contains(&fields.len()) {
-            out.errors.push(LineProblem::new(
+            problems.push(LineProblem::new(
                 number,
                 None,
                 ProblemKind::FieldCount {
@@ -294,62 +292,31 @@ pub fn parse_declaration_csv(text: &str, worksites: &HashSet<String>) -> ParsedC
                     separator,
                 },
             ));
+            inputs.push(LineInput::new(number));
             continue;
         }
-        let mut problem = |field, kind| {
-            out.errors.push(LineProblem::new(number, Some(field), kind));
-        };
-        let mut bad = false;
-        let code = fields[0].clone();
-        if code.is_empty() {
-            problem("worksite_code", ProblemKind::Empty);
-            bad = true;
-        } else if !worksites.contains(&code) {
-            problem("worksite_code", ProblemKind::UnknownWorksite(code.clone()));
-            bad = true;
-        } else if let Some(first_line) = seen.insert(code.clone(), number) {
-            problem(
-                "worksite_code",
-                ProblemKind::Repeated {
-                    code: code.clone(),
-                    first_line,
-                },
-            );
-            bad = true;
+        let mut input = LineInput::new(number);
+        if fields[0].is_empty() {
+            problems.push(LineProblem::new(
+                number,
+                Some("worksite_code"),
+                ProblemKind::Empty,
+            ));
+        } else {
+            input.worksite_code = Some(fields[0].clone());
         }
-        let headcount = parse_headcount(&fields[1])
-            .map_err(|kind| problem("headcount", kind))
-            .ok();
-        let wage_bill = parse_amount(&fields[2], decimal)
-            .map_err(|kind| problem("wage_bill", kind))
-            .ok();
-        let bad_weather = match fields.get(3).map(String::as_str).unwrap_or("") {
-            "" => Some(Amount::ZERO),
-            text => parse_amount(text, decimal)
-                .map_err(|kind| problem("bad_weather_base", kind))
-                .ok(),
-        };
-        if let (false, Some(headcount), Some(wage_bill), Some(bad_weather_base)) =
-            (bad, headcount, wage_bill, bad_weather)
-        {
-            out.lines.push(NewDeclarationLine {
-                worksite_code: code,
-                headcount,
-                wage_bill,
-                bad_weather_base,
-            });
-            out.file_lines.push(number);
-        }
+        let bad_weather_base = fields.get(3).map(String::as_str).unwrap_or("");
+        let figures = [fields[1].as_str(), fields[2].as_str(), bad_weather_base];
+        read_figures(&mut input, figures, decimal, Blank::Text, &mut problems);
+        inputs.push(input);
     }
-    if out.errors.is_empty() && out.lines.is_empty() {
-        out.errors
-            .push(LineProblem::new(0, Some("file"), ProblemKind::NoLines));
-    }
-    out
+    (inputs, problems)
 }
 
 #[cfg(test)]
 mod tests {
+    use mandates::Amount;
+
     use super::*;
 
     fn sites() -> HashSet<String> {

@@ -9,9 +9,11 @@
 //! [`employer_for`], which answers "not found" unless the signed-in employer user acts for
 //! that employer — so another employer's pages, forms and ids all look nonexistent.
 //!
-//! This file holds what the pages share (access, navigation, form feedback, the
-//! declaration input read by both the CSV upload and the form); each page file uses it and
-//! none uses another. Nothing here knows the console.
+//! This file holds what the pages share (access, navigation, form feedback, and for the
+//! CSV upload and the form alike: reading a declaration's period and figures, sending it
+//! to the store and saying how the store took it; the rules the lines are checked by are
+//! `mandates::declaration`'s); each page file uses it and none uses another. Nothing here
+//! knows the console.
 
 mod api_access;
 mod dashboard;
@@ -24,16 +26,16 @@ mod receipts;
 
 use axum::Router;
 use axum::http::StatusCode;
-use mandates::Amount;
+use mandates::declaration::{LineInput, check_period_kind};
+use mandates::{Amount, LineProblem, Period, ProblemKind};
 use serde::Deserialize;
 
 pub(super) use mandate::consent_text;
 
 use super::WebState;
-use super::i18n::Lang;
+use super::i18n::{Lang, refusals};
 use super::session::{NavLink, PageError, Refusal, Viewer};
-use crate::period::Period;
-use crate::store::{Employer, ProblemKind, Session};
+use crate::store::{Actor, Employer, NewDeclaration, Session, StoreError};
 
 /// Every portal page's routes.
 pub(super) fn router() -> Router<WebState> {
@@ -145,21 +147,65 @@ fn when(timestamp: &str) -> String {
 }
 
 // ---------------------------------------------------------------------------------------
-// Declaration input, read the same way by the CSV upload and the online form.
+// Declaration input, read the same way by the CSV upload and the online form (the rules
+// the lines read are then checked by are `mandates::declaration`'s).
 
 /// `text` as a period this employer declares, or why not (in `lang`).
 fn check_period(employer: &Employer, text: &str, lang: Lang) -> Result<Period, String> {
     let d = lang.declarations();
     let period = Period::parse(text).map_err(|_| d.bad_period.replace("{text}", text.trim()))?;
-    if period.kind_name() != employer.period_kind {
-        return Err(if employer.period_kind == "quarterly" {
+    check_period_kind(&employer.period_kind, period).map_err(|_| {
+        if employer.period_kind == "quarterly" {
             d.quarterly_only
         } else {
             d.monthly_only
         }
-        .to_owned());
+        .to_owned()
+    })
+}
+
+/// How the store took a declaration sent from the CSV upload or the form.
+enum Submission {
+    /// Recorded; `true` when it corrected (replaced) the period's earlier declaration.
+    Recorded(bool),
+    /// Past the cut-off: why it can no longer be corrected, in the viewer's language.
+    Locked(String),
+    /// Refused as a whole, the reason in the viewer's language.
+    Refused(String),
+    /// Lines to correct, numbered as the declaration sent them (the rules' problems the
+    /// page could not see before: no rate in force for the period…).
+    Lines(Vec<LineProblem>),
+}
+
+/// Submits or corrects `new` as the signed-in user, and says how the store took it.
+async fn submit_declaration(
+    state: &WebState,
+    viewer: &Viewer,
+    session: &Session,
+    employer_id: i64,
+    new: NewDeclaration,
+) -> Result<Submission, PageError> {
+    let actor = Actor::new(format!("user:{}", session.user.id));
+    let period = new.period;
+    // A period already declared is corrected (replaced) while none of it is planned.
+    match state
+        .store()
+        .submit_or_correct_declaration(&actor, employer_id, new)
+        .await
+    {
+        Ok((_, corrected)) => Ok(Submission::Recorded(corrected)),
+        Err(StoreError::Conflict(message)) => {
+            let message = conflict_message(state, employer_id, &period, viewer.lang)
+                .await
+                .unwrap_or_else(|| format!("{} ({message})", refusals::generic_lead(viewer.lang)));
+            Ok(Submission::Locked(message))
+        }
+        Err(StoreError::InvalidLines(problems)) => Ok(Submission::Lines(problems)),
+        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => Ok(Submission::Refused(message)),
+            None => Err(viewer.fail(err)),
+        },
     }
-    Ok(period)
 }
 
 /// Why the employer's declaration of `period` can no longer be corrected (in `lang`), if
@@ -186,29 +232,70 @@ fn locked_text(lang: Lang, period: &Period, date: &str) -> String {
         .replace("{date}", &crate::notices::render::date(date))
 }
 
-/// A headcount as typed: a whole number of workers, 0 or more.
-fn parse_headcount(text: &str) -> Result<i64, ProblemKind> {
-    match text.trim().parse::<i64>() {
-        Ok(n) if n >= 0 => Ok(n),
-        _ => Err(ProblemKind::NotWholeNumber(text.trim().to_owned())),
+/// What an empty headcount or wage bill is when read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Blank {
+    /// Nothing given: "to fill in" (the form's fields).
+    Empty,
+    /// Text like any other, which is no number (a CSV file's cells).
+    Text,
+}
+
+/// Reads a line's figures as typed — headcount, wage bill, bad-weather base (empty: 0) —
+/// into `input`, amounts with a decimal comma or point (`decimal` is the mark of the
+/// example shown when one cannot be read); each problem goes to `problems` with its line
+/// and field.
+fn read_figures(
+    input: &mut LineInput,
+    [headcount, wage_bill, bad_weather_base]: [&str; 3],
+    decimal: char,
+    blank: Blank,
+    problems: &mut Vec<LineProblem>,
+) {
+    let line = input.line;
+    let mut problem = |field, kind| problems.push(LineProblem::new(line, Some(field), kind));
+    let missing = |text: &str| blank == Blank::Empty && text.is_empty();
+    input.headcount = if missing(headcount) {
+        Err(ProblemKind::Empty)
+    } else {
+        parse_headcount(headcount)
     }
+    .map_err(|kind| problem("headcount", kind))
+    .ok();
+    input.wage_bill = if missing(wage_bill) {
+        Err(ProblemKind::Empty)
+    } else {
+        parse_amount(wage_bill, decimal)
+    }
+    .map_err(|kind| problem("wage_bill", kind))
+    .ok();
+    input.bad_weather_base = match bad_weather_base {
+        "" => Ok(Amount::ZERO),
+        text => parse_amount(text, decimal),
+    }
+    .map_err(|kind| problem("bad_weather_base", kind))
+    .ok();
+}
+
+/// A headcount as typed: a whole number (the rules want it 0 or more).
+fn parse_headcount(text: &str) -> Result<i64, ProblemKind> {
+    text.trim()
+        .parse::<i64>()
+        .map_err(|_| ProblemKind::NotWholeNumber(text.trim().to_owned()))
 }
 
 /// An amount in dinars as typed: spaces (thousands) ignored, a decimal comma or point
-/// ("1 234,50", "1234.50"), at most two decimals, never negative; read exactly into
-/// centimes. `decimal` is the mark of the example shown when it cannot be read.
+/// ("1 234,50", "1234.50"), at most two decimals; read exactly into centimes (the rules
+/// want it not negative). `decimal` is the mark of the example shown when it cannot be
+/// read.
 fn parse_amount(text: &str, decimal: char) -> Result<Amount, ProblemKind> {
     let cleaned: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')
         .map(|c| if c == ',' { '.' } else { c })
         .collect();
-    match Amount::parse(&cleaned) {
-        Ok(a) if a.centimes() >= 0 => Ok(a),
-        Ok(_) => Err(ProblemKind::Negative),
-        Err(_) => Err(ProblemKind::NotAmount {
-            text: text.trim().to_owned(),
-            decimal,
-        }),
-    }
+    Amount::parse(&cleaned).map_err(|_| ProblemKind::NotAmount {
+        text: text.trim().to_owned(),
+        decimal,
+    })
 }

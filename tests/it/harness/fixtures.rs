@@ -95,7 +95,7 @@ pub async fn declare(store: &Store, employer: i64, period: &str, lines: &[(&str,
             &actor(),
             employer,
             NewDeclaration {
-                period: period.to_owned(),
+                period: period.parse().unwrap(),
                 lines: lines
                     .iter()
                     .map(|(code, wage)| NewDeclarationLine {

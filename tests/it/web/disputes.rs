@@ -35,7 +35,7 @@ async fn employer_with_collection(
             &actor(),
             employer,
             NewDeclaration {
-                period: "2026-10".to_owned(),
+                period: "2026-10".parse().unwrap(),
                 lines: vec![NewDeclarationLine {
                     worksite_code: "W1".to_owned(),
                     headcount: 3,

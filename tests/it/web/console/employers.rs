@@ -23,7 +23,7 @@ both_backends!(
                 &actor(),
                 a,
                 NewDeclaration {
-                    period: "2026-10".to_owned(),
+                    period: "2026-10".parse().unwrap(),
                     lines: vec![NewDeclarationLine {
                         worksite_code: "W1".to_owned(),
                         headcount: 4,

@@ -120,7 +120,7 @@ both_backends!(
                 &actor(),
                 e,
                 NewDeclaration {
-                    period,
+                    period: period.parse().unwrap(),
                     lines: vec![NewDeclarationLine {
                         worksite_code: "W1".to_owned(),
                         headcount: 1,

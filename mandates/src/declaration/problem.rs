@@ -1,8 +1,11 @@
 //! What can be wrong with a declaration, line by line: each problem names its line and
-//! field, so a file, a form or an API call gets every problem at once.
+//! field, so a file, a form or an API call gets every problem at once — those its reader
+//! found reading the input and those of the rules ([`super::check_lines`]) together.
 //!
 //! Must not know: the words of any language but the English `Display` (the web's `i18n`
 //! says them in the reader's language from the same parts).
+
+use super::field_position;
 
 /// One problem of a declaration: the line it is on (from 1; 0 for the whole file or form),
 /// the field (a stable name: `worksite_code`, `headcount`, `wage_bill`, `bad_weather_base`,
@@ -24,9 +27,9 @@ pub enum ProblemKind {
     UnknownWorksite(String),
     /// The worksite was already declared on an earlier line.
     Repeated { code: String, first_line: usize },
-    /// Not a whole number of workers (0 or more).
+    /// Not a whole number of workers (0 or more): the value as given.
     NotWholeNumber(String),
-    /// A negative number or amount.
+    /// A negative amount.
     Negative,
     /// Not an amount in dinars; `decimal` is the decimal mark of the example to show.
     NotAmount { text: String, decimal: char },
@@ -41,6 +44,12 @@ pub enum ProblemKind {
 impl LineProblem {
     pub fn new(line: usize, field: Option<&'static str>, kind: ProblemKind) -> LineProblem {
         LineProblem { line, field, kind }
+    }
+
+    /// Where the problem stands in the list shown: by line, then by field in the order of
+    /// a line's fields, a problem of the whole line after its fields'.
+    pub fn position(&self) -> (usize, usize) {
+        (self.line, self.field.map_or(usize::MAX, field_position))
     }
 
     /// What is wrong, in English, without the line and field.
