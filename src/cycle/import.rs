@@ -70,8 +70,8 @@ impl ImportOutcome {
     }
 }
 
-fn taxonomy_codes(reason: &Reason) -> (&'static str, &'static str) {
-    (reason.category.code(), reason.retry_class.code())
+fn taxonomy(reason: &Reason) -> (ReasonCategory, RetryClass) {
+    (reason.category, reason.retry_class)
 }
 
 /// Turns an inspected report into items to apply. Debit files are not reports.
@@ -127,12 +127,12 @@ pub fn classify(
                     Some(layout) if is_layout => classify_with_layout(layout, code),
                     _ => classify_iso(code),
                 };
-                let (c, r) = taxonomy_codes(&reason);
+                let (c, r) = taxonomy(&reason);
                 (Some(c), Some(r))
             }
             (None, Effect::Reject | Effect::Return) => (
-                Some(ReasonCategory::Other.code()),
-                Some(RetryClass::NeedsStaff.code()),
+                Some(ReasonCategory::Other),
+                Some(RetryClass::NeedsStaff),
             ),
             _ => (None, None),
         };
@@ -201,8 +201,8 @@ async fn expand_block_rejects(
         let Some(reason) = reason else { continue };
         let classified = reason.as_deref().map(classify_iso);
         let (category, retry) = classified.as_ref().map_or(
-            (ReasonCategory::Other.code(), RetryClass::NeedsStaff.code()),
-            taxonomy_codes,
+            (ReasonCategory::Other, RetryClass::NeedsStaff),
+            taxonomy,
         );
         items.push(ReportItem {
             end_to_end_id: Some(end_to_end_id),

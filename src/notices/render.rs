@@ -286,7 +286,7 @@ impl View {
         let category = c
             .reason_category
             .as_deref()
-            .and_then(ReasonCategory::from_code)
+            .and_then(|c| ReasonCategory::parse(c).ok())
             .unwrap_or(ReasonCategory::Other);
         self.reason = reason_text(category, lang).to_owned();
         self.reason_code = c.reason_code.clone().unwrap_or_default();
@@ -314,7 +314,7 @@ impl View {
         let category = facts
             .suspension_reason
             .as_deref()
-            .and_then(ReasonCategory::from_code)
+            .and_then(|c| ReasonCategory::parse(c).ok())
             .unwrap_or(ReasonCategory::AccountClosed);
         self.reason = reason_text(category, lang).to_owned();
     }

@@ -942,7 +942,7 @@ fn the_demo_delivers_every_notice_of_its_cycle_and_counts_them() {
             .iter()
             .find(|m| format!("<{}>", m.message_id) == message_id)
             .unwrap();
-        let category = bank_formats::reasons::ReasonCategory::from_code(&category).unwrap();
+        let category = bank_formats::reasons::ReasonCategory::parse(&category).unwrap();
         if language != "ar" {
             assert!(
                 message.text.contains(category.text_fr()),

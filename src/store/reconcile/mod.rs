@@ -19,6 +19,7 @@
 //! Must not know: report formats (`bank-formats` reads them, `crate::cycle::import`
 //! classifies the items).
 
+use bank_formats::reasons::{ReasonCategory, RetryClass};
 use chrono::NaiveDate;
 use mandates::Amount;
 use serde::Serialize;
@@ -29,24 +30,13 @@ use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique};
 mod failures;
 mod items;
 
-/// What an item of a report does to its collection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Effect {
-    Settle,
-    Reject,
-    Return,
-    Info,
-}
-
-impl Effect {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Effect::Settle => "settle",
-            Effect::Reject => "reject",
-            Effect::Return => "return",
-            Effect::Info => "info",
-        }
+::mandates::stored_codes! {
+    /// What an item of a report does to its collection.
+    pub enum Effect("report item effect") {
+        Settle = "settle",
+        Reject = "reject",
+        Return = "return",
+        Info = "info",
     }
 }
 
@@ -58,9 +48,9 @@ pub struct ReportItem {
     pub amount: Option<Amount>,
     pub status: Option<String>,
     pub reason_code: Option<String>,
-    /// Taxonomy codes (`insufficient_funds`, `retry_later`, …) for failures.
-    pub reason_category: Option<&'static str>,
-    pub retry_class: Option<&'static str>,
+    /// Where a failure stands in the reason taxonomy, and what to do next.
+    pub reason_category: Option<ReasonCategory>,
+    pub retry_class: Option<RetryClass>,
     pub effect: Effect,
 }
 

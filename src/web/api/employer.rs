@@ -479,7 +479,7 @@ async fn collections(
     for id in scope(&user, filter.employer.as_deref())? {
         for detail in state.store().collection_details(id).await? {
             let reason_text = detail.reason_category.as_deref().map(|code| {
-                let category = ReasonCategory::from_code(code).unwrap_or(ReasonCategory::Other);
+                let category = ReasonCategory::parse(code).unwrap_or(ReasonCategory::Other);
                 ReasonText {
                     fr: category.text_fr(),
                     ar: category.text_ar(),

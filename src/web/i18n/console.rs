@@ -553,7 +553,7 @@ mod tests {
         assert_eq!(AR.code("collection", "settled"), "مسوّى");
         assert_eq!(FR.code("collection", "unheard_of"), "unheard_of");
         for category in bank_formats::reasons::ReasonCategory::ALL {
-            assert_ne!(FR.code("reason", category.code()), category.code());
+            assert_ne!(FR.code("reason", category.as_str()), category.as_str());
         }
     }
 }

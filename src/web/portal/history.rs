@@ -73,7 +73,7 @@ async fn history(
             let category = c
                 .reason_category
                 .as_deref()
-                .map(|code| ReasonCategory::from_code(code).unwrap_or(ReasonCategory::Other));
+                .map(|code| ReasonCategory::parse(code).unwrap_or(ReasonCategory::Other));
             let reason = match (failed, category, viewer.lang) {
                 (true, Some(category), Lang::Fr) => category.text_fr().to_owned(),
                 (true, Some(category), Lang::Ar) => category.text_ar().to_owned(),

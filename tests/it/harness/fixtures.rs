@@ -4,6 +4,7 @@
 //! Each puts data in place through the store (or the running app); none asserts on what
 //! a test checks.
 
+use bank_formats::reasons::{ReasonCategory, RetryClass};
 use chrono::NaiveDate;
 use mandates::{AccountId, Amount};
 use tahsil::store::{
@@ -210,14 +211,14 @@ pub async fn one_cycle(app: &WebApp) -> Cycle {
         ("submitted", "submitted")
     );
     let item =
-        |c: &tahsil::store::CollectionRecord, effect, reason: Option<&'static str>| ReportItem {
+        |c: &tahsil::store::CollectionRecord, effect, reason: Option<ReasonCategory>| ReportItem {
             end_to_end_id: Some(c.end_to_end_id.clone()),
             mandate_reference: None,
             amount: Some(c.amount),
             status: Some(if reason.is_some() { "RJCT" } else { "ACSC" }.to_owned()),
             reason_code: reason.map(|_| "AM04".to_owned()),
             reason_category: reason,
-            retry_class: reason.map(|_| "retry_later"),
+            retry_class: reason.map(|_| RetryClass::RetryLater),
             effect,
         };
     let summary = store
@@ -232,7 +233,7 @@ pub async fn one_cycle(app: &WebApp) -> Cycle {
                 original_message_id: None,
                 items: vec![
                     item(ca, Effect::Settle, None),
-                    item(cb, Effect::Reject, Some("insufficient_funds")),
+                    item(cb, Effect::Reject, Some(ReasonCategory::InsufficientFunds)),
                 ],
             },
             ReconcilePolicy {
