@@ -108,7 +108,7 @@ macro_rules! stored_codes {
 
         impl ::std::fmt::Display for $name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(self.as_str())
+                f.pad(self.as_str())
             }
         }
 
@@ -140,6 +140,7 @@ mod tests {
             assert_eq!(Light::parse(light.as_str()), Ok(light));
             assert_eq!(light.to_string(), light.as_str());
         }
+        assert_eq!(format!("{:<6}|", Light::Red), "red   |");
         let err = Light::parse("Red").unwrap_err();
         assert_eq!(err.to_string(), "unknown light \"Red\": use red or green");
         assert_eq!("green".parse::<Light>(), Ok(Light::Green));

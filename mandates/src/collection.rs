@@ -30,7 +30,9 @@ impl CollectionStatus {
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            CollectionStatus::Rejected | CollectionStatus::Returned | CollectionStatus::RetryPlanned
+            CollectionStatus::Rejected
+                | CollectionStatus::Returned
+                | CollectionStatus::RetryPlanned
         )
     }
 }

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use bank_formats::iso20022::{CharsetPolicy, Pain008Version};
 use bank_formats::layout::{FileKind, Layout, shipped_layout};
-use mandates::{AccountId, ChannelPolicy};
+use mandates::{AccountId, Channel, ChannelPolicy};
 
 use crate::config::Config;
 
@@ -44,10 +44,10 @@ impl DebitFormat {
 /// Where one channel's debits go.
 #[derive(Clone, Debug)]
 pub struct Institution {
-    /// Folder and file-name prefix: `bank` or `poste`.
-    pub name: &'static str,
-    /// `bank` (RIB accounts) or `postal` (RIP/CCP accounts).
-    pub channel: &'static str,
+    /// Which one: its code is its folder and file-name prefix.
+    pub name: crate::store::Institution,
+    /// The channel whose debits it receives.
+    pub channel: Channel,
     pub format: DebitFormat,
 }
 
@@ -112,13 +112,13 @@ impl CycleSettings {
             exchange_dir: config.exchange_dir.clone(),
             institutions: vec![
                 Institution {
-                    name: "bank",
-                    channel: "bank",
+                    name: crate::store::Institution::Bank,
+                    channel: Channel::Bank,
                     format: format("bank_format", &config.bank_format)?,
                 },
                 Institution {
-                    name: "poste",
-                    channel: "postal",
+                    name: crate::store::Institution::Poste,
+                    channel: Channel::Postal,
                     format: format("postal_format", &config.postal_format)?,
                 },
             ],
@@ -140,7 +140,7 @@ impl CycleSettings {
         })
     }
 
-    pub fn institution(&self, name: &str) -> Option<&Institution> {
+    pub fn institution(&self, name: crate::store::Institution) -> Option<&Institution> {
         self.institutions.iter().find(|i| i.name == name)
     }
 

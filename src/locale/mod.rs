@@ -10,7 +10,7 @@
 //! (`web::i18n`), the notices and the command line use what is here.
 //! Must not know: HTTP, SQL or email.
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{NaiveDate, NaiveDateTime};
 use mandates::Amount;
 
 pub mod words;
@@ -91,11 +91,9 @@ pub fn digits(amount: Amount) -> String {
     format!("{sign}{grouped},{:02}", abs % 100)
 }
 
-/// A stored timestamp (RFC 3339) as the Algiers time it was, when it reads as one.
+/// A stored timestamp as the Algiers time it was, when it reads as one.
 pub fn stored_algiers_time(timestamp: &str) -> Option<NaiveDateTime> {
-    DateTime::parse_from_rfc3339(timestamp)
-        .ok()
-        .map(|at| algiers_time(at.with_timezone(&Utc)))
+    crate::store::parse_timestamp(timestamp).map(algiers_time)
 }
 
 /// A day as the notices and emails write it, in both languages: `15/12/2026`.
@@ -204,10 +202,7 @@ mod tests {
 
     #[test]
     fn the_browser_language_is_taken_by_quality() {
-        assert_eq!(
-            accept_language("fr-DZ,fr;q=0.9,ar;q=0.8"),
-            Some(Lang::Fr)
-        );
+        assert_eq!(accept_language("fr-DZ,fr;q=0.9,ar;q=0.8"), Some(Lang::Fr));
         assert_eq!(
             accept_language("en;q=1,ar-DZ;q=0.9,fr;q=0.5"),
             Some(Lang::Ar)
@@ -224,8 +219,14 @@ mod tests {
     #[test]
     fn algiers_times_are_written_per_medium() {
         let reset = stored_algiers_time("2026-11-27T10:05:00Z").unwrap();
-        assert_eq!((clock(reset), letter_day(reset.date())), ("11:05".to_owned(), "27/11/2026".to_owned()));
-        assert_eq!(page_time(stored_algiers_time("2026-12-16T09:30:00Z").unwrap()), "2026-12-16 10:30");
+        assert_eq!(
+            (clock(reset), letter_day(reset.date())),
+            ("11:05".to_owned(), "27/11/2026".to_owned())
+        );
+        assert_eq!(
+            page_time(stored_algiers_time("2026-12-16T09:30:00Z").unwrap()),
+            "2026-12-16 10:30"
+        );
         assert_eq!(letter_day_of("2026-12-15T08:00:00Z"), "15/12/2026");
         assert_eq!(letter_day_of("soon"), "soon");
     }

@@ -16,15 +16,15 @@
 //! transaction with its audit entry and, when it opens, reopens or answers a case, its
 //! notice event (`dispute_acknowledged`, `dispute_answered`; subject: the message).
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use mandates::Amount;
+use chrono::{Duration, NaiveDate};
+use mandates::{Amount, CollectionStatus, algiers_time, today_in_algiers};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
 use super::notice_events::{NoticeKind, record_event};
 use super::notices::facts::DisputeFacts;
-use super::{Actor, Store, StoreError, StoreResult, audit};
+use super::{Actor, OptionalCode, Store, StoreError, StoreResult, audit, parse_timestamp};
 
 /// Calendar days the fund has to answer a case, and the employer to write again after an
 /// answer.
@@ -34,62 +34,41 @@ pub const DISPUTE_MESSAGE_MAX_CHARS: usize = 2000;
 /// Messages a case holds at most (both sides together).
 pub const DISPUTE_MAX_MESSAGES: i64 = 50;
 
-/// Why an employer contests a collection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DisputeReason {
-    AmountWrong,
-    AlreadyPaid,
-    NotAuthorised,
-    DuplicateDebit,
-    Other,
-}
-
-impl DisputeReason {
-    pub const ALL: [DisputeReason; 5] = [
-        DisputeReason::AmountWrong,
-        DisputeReason::AlreadyPaid,
-        DisputeReason::NotAuthorised,
-        DisputeReason::DuplicateDebit,
-        DisputeReason::Other,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            DisputeReason::AmountWrong => "amount_wrong",
-            DisputeReason::AlreadyPaid => "already_paid",
-            DisputeReason::NotAuthorised => "not_authorised",
-            DisputeReason::DuplicateDebit => "duplicate_debit",
-            DisputeReason::Other => "other",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<DisputeReason> {
-        DisputeReason::ALL.into_iter().find(|r| r.code() == code)
+::mandates::stored_codes! {
+    /// Why an employer contests a collection.
+    pub enum DisputeReason("dispute reason") {
+        AmountWrong = "amount_wrong",
+        AlreadyPaid = "already_paid",
+        NotAuthorised = "not_authorised",
+        DuplicateDebit = "duplicate_debit",
+        Other = "other",
     }
 }
 
-/// The fund's decision on a case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DisputeOutcome {
-    /// The employer is right (the debit is corrected or refunded).
-    Upheld,
-    Rejected,
+::mandates::stored_codes! {
+    /// The fund's decision on a case.
+    pub enum DisputeOutcome("dispute outcome") {
+        /// The employer is right (the debit is corrected or refunded).
+        Upheld = "upheld",
+        Rejected = "rejected",
+    }
 }
 
-impl DisputeOutcome {
-    pub const ALL: [DisputeOutcome; 2] = [DisputeOutcome::Upheld, DisputeOutcome::Rejected];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            DisputeOutcome::Upheld => "upheld",
-            DisputeOutcome::Rejected => "rejected",
-        }
+::mandates::stored_codes! {
+    /// What a case waits for, as stored (see [`DisputeState`] for closed and overdue).
+    pub enum DisputeStatus("dispute status") {
+        /// The fund's answer.
+        Open = "open",
+        /// Nothing, unless the employer writes again.
+        Answered = "answered",
     }
+}
 
-    pub fn from_code(code: &str) -> Option<DisputeOutcome> {
-        DisputeOutcome::ALL.into_iter().find(|o| o.code() == code)
+::mandates::stored_codes! {
+    /// Who wrote a case's message.
+    pub enum MessageAuthor("message author") {
+        Employer = "employer",
+        Fund = "fund",
     }
 }
 
@@ -107,7 +86,7 @@ pub enum DisputeRefusal {
     NotPlainText,
     /// The collection was cancelled: it never reached the bank.
     NotContestable {
-        status: String,
+        status: CollectionStatus,
     },
     /// Answered, and the time to write again is over.
     Closed {
@@ -180,17 +159,21 @@ pub struct DisputeRecord {
     pub employer_id: i64,
     pub employer_name: String,
     pub affiliation_number: String,
-    pub reason: String,
-    /// `open` or `answered` (see [`DisputeRecord::state`] for closed and overdue).
-    pub status: String,
-    pub outcome: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub reason: DisputeReason,
+    /// Open or answered (see [`DisputeRecord::state`] for closed and overdue).
+    #[sqlx(try_from = "String")]
+    pub status: DisputeStatus,
+    #[sqlx(try_from = "OptionalCode")]
+    pub outcome: Option<DisputeOutcome>,
     /// `YYYY-MM-DD`: the answer date when open, the last day to write again when answered.
     pub deadline: String,
     pub opened_at: String,
     pub answered_at: Option<String>,
     pub collection_date: String,
     pub amount_centimes: i64,
-    pub collection_status: String,
+    #[sqlx(try_from = "String")]
+    pub collection_status: CollectionStatus,
     pub messages: i64,
 }
 
@@ -205,10 +188,10 @@ pub enum DisputeState {
 impl DisputeRecord {
     pub fn state(&self, today: NaiveDate) -> DisputeState {
         let past = NaiveDate::parse_from_str(&self.deadline, "%Y-%m-%d").is_ok_and(|d| d < today);
-        match (self.status.as_str(), past) {
-            ("open", overdue) => DisputeState::Open { overdue },
-            (_, false) => DisputeState::Answered,
-            (_, true) => DisputeState::Closed,
+        match (self.status, past) {
+            (DisputeStatus::Open, overdue) => DisputeState::Open { overdue },
+            (DisputeStatus::Answered, false) => DisputeState::Answered,
+            (DisputeStatus::Answered, true) => DisputeState::Closed,
         }
     }
 }
@@ -218,12 +201,14 @@ impl DisputeRecord {
 pub struct DisputeMessage {
     pub id: i64,
     pub dispute_id: i64,
-    /// `employer` or `fund`.
-    pub author: String,
+    #[sqlx(try_from = "String")]
+    pub author: MessageAuthor,
     /// Who wrote it (`user:42`).
     pub actor: String,
-    pub reason: Option<String>,
-    pub outcome: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    pub reason: Option<DisputeReason>,
+    #[sqlx(try_from = "OptionalCode")]
+    pub outcome: Option<DisputeOutcome>,
     pub body: String,
     pub deadline: String,
     pub created_at: String,
@@ -262,7 +247,8 @@ const DISPUTE_SELECT: &str = "SELECT d.id, d.case_number, d.collection_id, d.emp
 struct CaseRow {
     id: i64,
     case_number: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: DisputeStatus,
     deadline: String,
 }
 
@@ -270,7 +256,8 @@ struct CaseRow {
 struct FactsRow {
     employer_id: i64,
     case_number: String,
-    outcome: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    outcome: Option<DisputeOutcome>,
     body: String,
     deadline: String,
     created_at: String,
@@ -278,21 +265,18 @@ struct FactsRow {
     amount_centimes: i64,
 }
 
-/// The Algiers day of a stored UTC timestamp (UTC+1 all year).
+/// The Algiers day of a stored UTC timestamp, as `YYYY-MM-DD`.
 fn algiers_day(timestamp: &str) -> String {
-    DateTime::parse_from_rfc3339(timestamp)
-        .map(|t| {
-            (t.with_timezone(&Utc) + Duration::hours(1))
-                .date_naive()
-                .to_string()
-        })
-        .unwrap_or_else(|_| timestamp.get(..10).unwrap_or(timestamp).to_owned())
+    parse_timestamp(timestamp).map_or_else(
+        || timestamp.get(..10).unwrap_or(timestamp).to_owned(),
+        |t| algiers_time(t).date().to_string(),
+    )
 }
 
 impl Store {
-    /// Today in Africa/Algiers by the store's clock (UTC+1, no daylight saving time).
+    /// Today in Africa/Algiers by the store's clock.
     fn algiers_today(&self) -> NaiveDate {
-        (self.now() + Duration::hours(1)).date_naive()
+        today_in_algiers(self.now())
     }
 
     /// The employer contests its collection: a new case, or a message added to the
@@ -306,7 +290,7 @@ impl Store {
         reason: &str,
         message: &str,
     ) -> StoreResult<Result<Contested, DisputeRefusal>> {
-        let Some(reason) = DisputeReason::from_code(reason.trim()) else {
+        let Ok(reason) = DisputeReason::parse(reason.trim()) else {
             return Ok(Err(DisputeRefusal::UnknownReason));
         };
         let body = match dispute_message(message) {
@@ -326,7 +310,8 @@ impl Store {
         let Some(status) = status else {
             return Err(StoreError::not_found("collection", collection_id));
         };
-        if status == "cancelled" {
+        let status = CollectionStatus::parse(&status)?;
+        if status == CollectionStatus::Cancelled {
             return Ok(Err(DisputeRefusal::NotContestable { status }));
         }
         let inserted: Option<i64> = sqlx::query_scalar(
@@ -335,7 +320,7 @@ impl Store {
         )
         .bind(collection_id)
         .bind(employer_id)
-        .bind(reason.code())
+        .bind(reason.as_str())
         .bind(&answer_by)
         .bind(&now)
         .fetch_optional(&mut *tx)
@@ -352,7 +337,7 @@ impl Store {
                 let case = CaseRow {
                     id,
                     case_number,
-                    status: "open".to_owned(),
+                    status: DisputeStatus::Open,
                     deadline: answer_by.clone(),
                 };
                 (case, ContestKind::Opened)
@@ -382,7 +367,7 @@ impl Store {
                 }
                 let past =
                     NaiveDate::parse_from_str(&case.deadline, "%Y-%m-%d").is_ok_and(|d| d < today);
-                if case.status == "answered" && past {
+                if case.status == DisputeStatus::Answered && past {
                     return Ok(Err(DisputeRefusal::Closed {
                         case_number: case.case_number,
                         deadline: case.deadline,
@@ -393,7 +378,7 @@ impl Store {
                         case_number: case.case_number,
                     }));
                 }
-                let kind = if case.status == "answered" {
+                let kind = if case.status == DisputeStatus::Answered {
                     sqlx::query(
                         "UPDATE disputes SET status = 'open', outcome = NULL, deadline = $2, updated_at = $3 \
                          WHERE id = $1",
@@ -426,7 +411,7 @@ impl Store {
         )
         .bind(case.id)
         .bind(actor.as_str())
-        .bind(reason.code())
+        .bind(reason.as_str())
         .bind(&body)
         .bind(&deadline)
         .bind(&now)
@@ -447,7 +432,7 @@ impl Store {
             json!({
                 "case_number": case.case_number,
                 "collection_id": collection_id,
-                "reason": reason.code(),
+                "reason": reason.as_str(),
                 "message_id": message_id,
                 "deadline": deadline,
             }),
@@ -483,7 +468,7 @@ impl Store {
         outcome: &str,
         message: &str,
     ) -> StoreResult<Result<DisputeRecord, DisputeRefusal>> {
-        let Some(outcome) = DisputeOutcome::from_code(outcome.trim()) else {
+        let Ok(outcome) = DisputeOutcome::parse(outcome.trim()) else {
             return Ok(Err(DisputeRefusal::UnknownOutcome));
         };
         let body = match dispute_message(message) {
@@ -503,7 +488,7 @@ impl Store {
         let Some((case_number, status, employer_id)) = case else {
             return Err(StoreError::not_found("dispute", dispute_id));
         };
-        if status != "open" {
+        if DisputeStatus::parse(&status)? != DisputeStatus::Open {
             return Ok(Err(DisputeRefusal::NotOpen { case_number }));
         }
         let count: i64 =
@@ -519,7 +504,7 @@ impl Store {
              updated_at = $4 WHERE id = $1 AND status = 'open'",
         )
         .bind(dispute_id)
-        .bind(outcome.code())
+        .bind(outcome.as_str())
         .bind(&write_again_until)
         .bind(&now)
         .execute(&mut *tx)
@@ -530,7 +515,7 @@ impl Store {
         )
         .bind(dispute_id)
         .bind(actor.as_str())
-        .bind(outcome.code())
+        .bind(outcome.as_str())
         .bind(&body)
         .bind(&write_again_until)
         .bind(&now)
@@ -545,7 +530,7 @@ impl Store {
             dispute_id,
             json!({
                 "case_number": case_number,
-                "outcome": outcome.code(),
+                "outcome": outcome.as_str(),
                 "message_id": message_id,
                 "deadline": write_again_until,
             }),
@@ -702,14 +687,11 @@ mod tests {
     #[test]
     fn reasons_and_outcomes_are_a_fixed_list() {
         for reason in DisputeReason::ALL {
-            assert_eq!(DisputeReason::from_code(reason.code()), Some(reason));
+            assert_eq!(DisputeReason::parse(reason.as_str()), Ok(reason));
         }
-        assert_eq!(DisputeReason::from_code("AMOUNT_WRONG"), None);
-        assert_eq!(
-            DisputeOutcome::from_code("upheld"),
-            Some(DisputeOutcome::Upheld)
-        );
-        assert_eq!(DisputeOutcome::from_code("maybe"), None);
+        assert!(DisputeReason::parse("AMOUNT_WRONG").is_err());
+        assert_eq!(DisputeOutcome::parse("upheld"), Ok(DisputeOutcome::Upheld));
+        assert!(DisputeOutcome::parse("maybe").is_err());
     }
 
     #[test]
@@ -721,15 +703,15 @@ mod tests {
             employer_id: 1,
             employer_name: String::new(),
             affiliation_number: String::new(),
-            reason: "other".to_owned(),
-            status: "open".to_owned(),
+            reason: DisputeReason::Other,
+            status: DisputeStatus::Open,
             outcome: None,
             deadline: "2026-12-31".to_owned(),
             opened_at: "2026-12-01T09:00:00Z".to_owned(),
             answered_at: None,
             collection_date: "2026-11-15".to_owned(),
             amount_centimes: 100,
-            collection_status: "settled".to_owned(),
+            collection_status: CollectionStatus::Settled,
             messages: 1,
         };
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
@@ -738,7 +720,7 @@ mod tests {
             case.state(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
             DisputeState::Open { overdue: true }
         );
-        case.status = "answered".to_owned();
+        case.status = DisputeStatus::Answered;
         assert_eq!(case.state(day(31)), DisputeState::Answered);
         assert_eq!(
             case.state(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),

@@ -25,7 +25,9 @@ use mandates::Amount;
 use serde::Serialize;
 use sqlx::{AnyConnection, FromRow};
 
-use super::{Actor, Store, StoreError, StoreResult, audit, conflict_on_unique};
+use super::{
+    Actor, Institution, OptionalCode, Store, StoreError, StoreResult, audit, conflict_on_unique,
+};
 
 mod failures;
 mod items;
@@ -57,7 +59,8 @@ pub struct ReportItem {
 /// A report read and classified, ready to apply.
 #[derive(Clone, Debug)]
 pub struct NewReport {
-    pub institution: Option<String>,
+    /// The institution it came from (its drop folder, its API token), when known.
+    pub institution: Option<Institution>,
     pub file_name: String,
     pub sha256: String,
     pub format: String,
@@ -95,7 +98,8 @@ pub struct ImportSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct ReportRecord {
     pub id: i64,
-    pub institution: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    pub institution: Option<Institution>,
     pub file_name: String,
     pub sha256: String,
     pub format: String,
@@ -270,7 +274,7 @@ async fn record_report(
         "INSERT INTO reports (institution, file_name, sha256, format, message_id, original_message_id, \
          items, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
-    .bind(report.institution.clone())
+    .bind(report.institution.map(Institution::as_str))
     .bind(&report.file_name)
     .bind(&report.sha256)
     .bind(&report.format)

@@ -27,7 +27,7 @@ use crate::store::{
     StoreError,
 };
 use crate::web::WebState;
-use crate::web::i18n::{DeclarationTexts, Place, money, refusals};
+use crate::web::i18n::{DeclarationTexts, PageTexts, Place, money, refusals};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -256,7 +256,11 @@ async fn form_page(
         .period
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| {
-            previous_period(&employer.period_kind, crate::web::algiers_today()).to_string()
+            previous_period(
+                employer.period_kind.as_str(),
+                crate::locale::today_in_algiers(chrono::Utc::now()),
+            )
+            .to_string()
         });
     let notice = match query.done.as_deref() {
         Some("recorded") => Some(viewer.texts().declaration_recorded),

@@ -20,7 +20,7 @@ use crate::store::{
     Actor, LineProblem, NewDeclaration, NewDeclarationLine, ProblemKind, Session, StoreError,
 };
 use crate::web::WebState;
-use crate::web::i18n::{DeclarationTexts, Place, money, refusals};
+use crate::web::i18n::{DeclarationTexts, PageTexts, Place, money, refusals};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -82,7 +82,7 @@ async fn render_declarations(
         let correction = match &locked_by {
             Some(date) => texts
                 .locked
-                .replace("{date}", &crate::notices::render::date(date)),
+                .replace("{date}", &crate::locale::letter_day_of(date)),
             None => {
                 for w in crate::store::plausibility(&history, &d.period) {
                     warnings.push(
@@ -100,7 +100,7 @@ async fn render_declarations(
         };
         rows.push(DeclarationRow {
             period: d.period,
-            status: d.status,
+            status: crate::locale::Word::word(d.status, viewer.lang).to_owned(),
             lines: d.lines.len(),
             total: money(d.total, viewer.lang),
             correction,

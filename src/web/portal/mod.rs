@@ -30,8 +30,9 @@ use serde::Deserialize;
 pub(super) use mandate::consent_text;
 
 use super::WebState;
-use super::i18n::Lang;
+use super::i18n::PageTexts;
 use super::session::{NavLink, PageError, Refusal, Viewer};
+use crate::locale::Lang;
 use crate::period::Period;
 use crate::store::{Employer, ProblemKind, Session};
 
@@ -151,13 +152,15 @@ fn when(timestamp: &str) -> String {
 fn check_period(employer: &Employer, text: &str, lang: Lang) -> Result<Period, String> {
     let d = lang.declarations();
     let period = Period::parse(text).map_err(|_| d.bad_period.replace("{text}", text.trim()))?;
-    if period.kind_name() != employer.period_kind {
-        return Err(if employer.period_kind == "quarterly" {
-            d.quarterly_only
-        } else {
-            d.monthly_only
-        }
-        .to_owned());
+    if period.kind_name() != employer.period_kind.as_str() {
+        return Err(
+            if employer.period_kind == crate::store::PeriodKind::Quarterly {
+                d.quarterly_only
+            } else {
+                d.monthly_only
+            }
+            .to_owned(),
+        );
     }
     Ok(period)
 }
@@ -183,7 +186,7 @@ fn locked_text(lang: Lang, period: &Period, date: &str) -> String {
     lang.declarations()
         .correction_refused
         .replace("{period}", &period.to_string())
-        .replace("{date}", &crate::notices::render::date(date))
+        .replace("{date}", &crate::locale::letter_day_of(date))
 }
 
 /// A headcount as typed: a whole number of workers, 0 or more.

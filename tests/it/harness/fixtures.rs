@@ -161,11 +161,12 @@ pub async fn add_user(store: &Store, email: &str, role: Role, employers: &[&str]
 /// An employer user acting for `employers`, and a personal API token of theirs.
 pub async fn user_token(app: &WebApp, email: &str, employers: &[&str]) -> (i64, String) {
     let user = add_user(&app.store, email, Role::Employer, employers).await;
-    let (_, token) = app
+    let token = app
         .store
         .create_user_api_token(&Actor::new("test"), user, "tests")
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     (user, token)
 }
 
