@@ -95,7 +95,7 @@ pub(super) async fn users(config: Config, command: UsersCommand) -> anyhow::Resu
             name,
             employers,
         } => {
-            let role = crate::store::Role::parse(&role).map_err(anyhow::Error::msg)?;
+            let role = crate::store::Role::parse(role.trim()).map_err(anyhow::Error::msg)?;
             let password = read_password()?;
             let user = store
                 .create_user(

@@ -96,26 +96,27 @@ pub fn stored_algiers_time(timestamp: &str) -> Option<NaiveDateTime> {
     crate::store::parse_timestamp(timestamp).map(algiers_time)
 }
 
-/// A day as the notices and emails write it, in both languages: `15/12/2026`.
-pub fn letter_day(day: NaiveDate) -> String {
+/// A day written out for readers, in both languages: `15/12/2026` (notices, emails,
+/// receipts and the pages' sentences; the pages' tables show `2026-12-15`, as stored).
+pub fn written_day(day: NaiveDate) -> String {
     day.format("%d/%m/%Y").to_string()
 }
 
-/// A stored `YYYY-MM-DD` (or a timestamp starting with one) as [`letter_day`] writes it;
+/// A stored `YYYY-MM-DD` (or a timestamp starting with one) as [`written_day`] writes it;
 /// text that is no date is kept as it is.
-pub fn letter_day_of(iso: &str) -> String {
+pub fn written_day_of(iso: &str) -> String {
     match NaiveDate::parse_from_str(iso.get(..10).unwrap_or(iso), "%Y-%m-%d") {
-        Ok(day) => letter_day(day),
+        Ok(day) => written_day(day),
         Err(_) => iso.to_owned(),
     }
 }
 
-/// A time of day as the emails write it: `11:05`.
+/// A time of day written out for readers: `11:05`.
 pub fn clock(at: NaiveDateTime) -> String {
     at.format("%H:%M").to_string()
 }
 
-/// A moment as the pages write it: `2026-12-16 10:30` (Algiers time).
+/// A moment as the pages' tables write it: `2026-12-16 10:30` (Algiers time).
 pub fn page_time(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
@@ -220,14 +221,14 @@ mod tests {
     fn algiers_times_are_written_per_medium() {
         let reset = stored_algiers_time("2026-11-27T10:05:00Z").unwrap();
         assert_eq!(
-            (clock(reset), letter_day(reset.date())),
+            (clock(reset), written_day(reset.date())),
             ("11:05".to_owned(), "27/11/2026".to_owned())
         );
         assert_eq!(
             page_time(stored_algiers_time("2026-12-16T09:30:00Z").unwrap()),
             "2026-12-16 10:30"
         );
-        assert_eq!(letter_day_of("2026-12-15T08:00:00Z"), "15/12/2026");
-        assert_eq!(letter_day_of("soon"), "soon");
+        assert_eq!(written_day_of("2026-12-15T08:00:00Z"), "15/12/2026");
+        assert_eq!(written_day_of("soon"), "soon");
     }
 }

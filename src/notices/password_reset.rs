@@ -10,7 +10,7 @@ use askama::Template;
 
 use super::mailer::{Mailer, SendError};
 use super::render::RenderedNotice;
-use crate::locale::{Lang, NoticeLanguage, clock, letter_day, stored_algiers_time};
+use crate::locale::{Lang, NoticeLanguage, clock, stored_algiers_time, written_day};
 use crate::store::{PasswordResetEmail, Store};
 
 /// What one pass did.
@@ -80,7 +80,7 @@ struct ResetHtml<'a> {
 /// `2026-11-27T10:05:00Z` → (`11:05`, `27/11/2026`) in Algiers time.
 fn algiers_time(expires_at: &str) -> (String, String) {
     match stored_algiers_time(expires_at) {
-        Some(local) => (clock(local), letter_day(local.date())),
+        Some(local) => (clock(local), written_day(local.date())),
         None => (expires_at.to_owned(), String::new()),
     }
 }

@@ -10,7 +10,7 @@ use bank_formats::reasons::ReasonCategory;
 use mandates::{AccountKind, Amount, MandateStatus};
 
 use crate::locale::words::reason_explanation;
-use crate::locale::{self, Lang, Medium, NoticeLanguage, last4, letter_day, letter_day_of};
+use crate::locale::{self, Lang, Medium, NoticeLanguage, last4, written_day, written_day_of};
 use crate::store::{
     BreakdownLine, CollectionFacts, DisputeFacts, DisputeOutcome, MandateFacts, NoticeFacts,
     NoticeKind, NoticeSubject,
@@ -226,7 +226,7 @@ impl View {
 
     fn collection(&mut self, c: &CollectionFacts, lang: Lang) {
         self.amount = money(c.amount, lang);
-        self.date = letter_day_of(&c.collection_date);
+        self.date = written_day_of(&c.collection_date);
         self.contest_by = day_before(&c.collection_date);
         self.attempt = c.attempt;
         self.account = last4(&c.account_masked);
@@ -244,13 +244,13 @@ impl View {
             .collect();
         self.schemes = schemes(&c.lines, lang);
         self.receipt_number = c.receipt_number.clone().unwrap_or_default();
-        self.settled_on = letter_day_of(c.settled_on.as_deref().unwrap_or(&c.collection_date));
+        self.settled_on = written_day_of(c.settled_on.as_deref().unwrap_or(&c.collection_date));
         let category = c.reason_category.unwrap_or(ReasonCategory::Other);
         self.reason = reason_explanation(category, lang).to_owned();
         self.reason_code = c.reason_code.clone().unwrap_or_default();
         self.cancel_reason = cancel_reason(&self.reason_code, lang).to_owned();
         if let Some(next) = &c.next_attempt {
-            self.next_date = letter_day_of(&next.collection_date);
+            self.next_date = written_day_of(&next.collection_date);
             self.next_amount = money(next.amount, lang);
         }
     }
@@ -261,9 +261,9 @@ impl View {
         self.account = last4(&m.account_masked);
         self.institution = institution(m.account_kind, m.bank_name.as_deref(), lang);
         self.ceiling = m.ceiling.map(|c| money(c, lang)).unwrap_or_default();
-        self.since = letter_day_of(m.signed_at.as_deref().unwrap_or(&m.updated_at));
+        self.since = written_day_of(m.signed_at.as_deref().unwrap_or(&m.updated_at));
         if matches!(m.status, MandateStatus::Revoked | MandateStatus::Suspended) {
-            self.since = letter_day_of(&m.updated_at);
+            self.since = written_day_of(&m.updated_at);
         }
         if let Some(replaced) = &facts.replaced {
             self.old_reference = replaced.reference.clone();
@@ -277,10 +277,10 @@ impl View {
 
     fn dispute(&mut self, d: &DisputeFacts, lang: Lang) {
         self.case_number = d.case_number.clone();
-        self.date = letter_day_of(&d.collection_date);
+        self.date = written_day_of(&d.collection_date);
         self.amount = money(d.amount, lang);
-        self.opened_on = letter_day_of(&d.opened_on);
-        self.deadline = letter_day_of(&d.deadline);
+        self.opened_on = written_day_of(&d.opened_on);
+        self.deadline = written_day_of(&d.deadline);
         self.upheld = d.outcome == Some(DisputeOutcome::Upheld);
         self.answer = match lang {
             Lang::Ar => d.answer_ar.clone().or_else(|| d.answer_fr.clone()),
@@ -439,7 +439,7 @@ fn day_before(iso: &str) -> String {
     match chrono::NaiveDate::parse_from_str(iso.get(..10).unwrap_or(iso), "%Y-%m-%d") {
         Ok(day) => day
             .pred_opt()
-            .map_or_else(|| letter_day_of(iso), letter_day),
+            .map_or_else(|| written_day_of(iso), written_day),
         Err(_) => iso.to_owned(),
     }
 }

@@ -82,7 +82,7 @@ async fn render_declarations(
         let correction = match &locked_by {
             Some(date) => texts
                 .locked
-                .replace("{date}", &crate::locale::letter_day_of(date)),
+                .replace("{date}", &crate::locale::written_day_of(date)),
             None => {
                 for w in crate::store::plausibility(&history, &d.period) {
                     warnings.push(

@@ -12,7 +12,7 @@ use axum::routing::get;
 
 use super::{employer_for, nav};
 use crate::locale::words::reason_explanation;
-use crate::locale::{EmployerWord, letter_day_of};
+use crate::locale::{EmployerWord, written_day_of};
 use crate::web::WebState;
 use crate::web::i18n::{PageTexts, PortalTexts, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
@@ -82,7 +82,7 @@ async fn history(
             let next = match (&c.next_attempt, failed) {
                 (Some(n), true) => x
                     .next_attempt_on
-                    .replace("{date}", &letter_day_of(&n.collection_date))
+                    .replace("{date}", &written_day_of(&n.collection_date))
                     .replace("{amount}", &money(n.amount, viewer.lang)),
                 (None, true) => x.no_retry.to_owned(),
                 _ => String::new(),

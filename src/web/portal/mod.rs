@@ -186,7 +186,7 @@ fn locked_text(lang: Lang, period: &Period, date: &str) -> String {
     lang.declarations()
         .correction_refused
         .replace("{period}", &period.to_string())
-        .replace("{date}", &crate::locale::letter_day_of(date))
+        .replace("{date}", &crate::locale::written_day_of(date))
 }
 
 /// A headcount as typed: a whole number of workers, 0 or more.

@@ -11,7 +11,7 @@ use super::{employer_for, nav};
 use crate::web::WebState;
 use mandates::AccountKind;
 
-use crate::locale::{Word, letter_day_of};
+use crate::locale::{Word, written_day_of};
 use crate::store::Institution;
 use crate::web::i18n::{PageTexts, PortalTexts, employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
@@ -78,13 +78,13 @@ async fn receipt(
         number: receipt.number.clone(),
         employer: employer_name(&employer, viewer.lang),
         affiliation: employer.affiliation_number.clone(),
-        paid_on: letter_day_of(c.settled_on.as_deref().unwrap_or(&c.collection_date)),
-        collection_date: letter_day_of(&c.collection_date),
+        paid_on: written_day_of(c.settled_on.as_deref().unwrap_or(&c.collection_date)),
+        collection_date: written_day_of(&c.collection_date),
         amount: money(c.amount, viewer.lang),
         account: c.account_masked.clone(),
         institution,
         mandate: c.mandate_reference.clone(),
-        issued_on: letter_day_of(&receipt.issued_at),
+        issued_on: written_day_of(&receipt.issued_at),
         rows: c
             .worksites
             .iter()
