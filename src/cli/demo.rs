@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use chrono::Utc;
-use mandates::{AccountId, AccountKind, Amount, Ccp, CollectionStatus, Rib};
+use mandates::{AccountId, AccountKind, Amount, Ccp, CollectionStatus, NoticeLanguage, Rib};
 
 use crate::app;
 use crate::config::Config;
@@ -90,7 +90,6 @@ const ARABIC_ACTIVITIES: &[&str] = &[
     "للإنجاز",
     "للطرق والجسور",
 ];
-const LANGUAGES: &[&str] = &["ar", "fr", "both"];
 const LEGAL_FORMS: &[&str] = &["SARL", "EURL", "SPA", "ETB", "EPE"];
 const WILAYAS: &[&str] = &[
     "Alger",
@@ -219,7 +218,7 @@ fn generate_employer(rng: &mut DemoRng, index: u64, worksites: u64) -> SeedEmplo
         name: format!("{form} {activity} {family}"),
         name_ar: format!("مؤسسة {family_ar} {activity_ar}"),
         email: format!("comptabilite+{affiliation}@demo.tahsil.dz"),
-        language: LANGUAGES[rng.below(LANGUAGES.len() as u64) as usize],
+        language: NoticeLanguage::ALL[rng.below(NoticeLanguage::ALL.len() as u64) as usize],
         account: demo_account(rng),
         affiliation_number: affiliation,
         worksites: sites,
