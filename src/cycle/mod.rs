@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use anyhow::{Context, bail};
 use bank_formats::iso20022::{CharsetPolicy, Pain008Version};
 use bank_formats::layout::{FileKind, Layout, shipped_layout};
-use mandates::{AccountId, Channel, ChannelPolicy};
+use mandates::{AccountId, ChannelPolicy};
 
 use crate::config::Config;
 
@@ -41,13 +41,11 @@ impl DebitFormat {
     }
 }
 
-/// Where one channel's debits go.
+/// Where one channel's debits go (`name.channel()`), in which format.
 #[derive(Clone, Debug)]
 pub struct Institution {
     /// Which one: its code is its folder and file-name prefix.
     pub name: crate::store::Institution,
-    /// The channel whose debits it receives.
-    pub channel: Channel,
     pub format: DebitFormat,
 }
 
@@ -113,12 +111,10 @@ impl CycleSettings {
             institutions: vec![
                 Institution {
                     name: crate::store::Institution::Bank,
-                    channel: Channel::Bank,
                     format: format("bank_format", &config.bank_format)?,
                 },
                 Institution {
                     name: crate::store::Institution::Poste,
-                    channel: Channel::Postal,
                     format: format("postal_format", &config.postal_format)?,
                 },
             ],

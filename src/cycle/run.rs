@@ -87,7 +87,7 @@ impl FilePlan {
     fn new_file(&self) -> NewBankFile {
         NewBankFile {
             institution: self.institution.name,
-            channel: self.institution.channel,
+            channel: self.institution.name.channel(),
             sequence: self.sequence,
             file_name: self.file_name.clone(),
             format: self.institution.format.name(),
@@ -172,7 +172,11 @@ pub async fn run_date_with_progress(
     // Each channel's split into files, computed by the database for both channels at once.
     let channel_blocks =
         futures_util::future::try_join_all(settings.institutions.iter().map(|institution| {
-            store.run_blocks(date, institution.channel, settings.policy.max_per_file)
+            store.run_blocks(
+                date,
+                institution.name.channel(),
+                settings.policy.max_per_file,
+            )
         }))
         .await?;
     let mut plans: Vec<FilePlan> = Vec::new();
@@ -312,7 +316,7 @@ async fn write_file(
     let path = plan.path(settings);
     let mut builder = FileBuilder::open(settings, institution, date, plan, path.clone())?;
     let streamed = store
-        .for_each_debit_in_blocks(date, institution.channel, &plan.blocks, |detail| {
+        .for_each_debit_in_blocks(date, institution.name.channel(), &plan.blocks, |detail| {
             progress.advance(1);
             builder.add(&detail)
         })
