@@ -9,6 +9,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod cycle;
+pub mod locale;
 pub mod notices;
 pub mod progress;
 pub mod store;

@@ -10,35 +10,38 @@ use std::fmt;
 
 use crate::layout::{Layout, shipped_layout};
 
-/// The internal reason for a failed collection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ReasonCategory {
-    InsufficientFunds,
-    /// Closed, unknown or invalid account (including a deceased holder).
-    AccountClosed,
-    /// The account exists but refuses this debit (blocked, no direct debits allowed).
-    AccountBlocked,
-    NoOrInvalidMandate,
-    /// Refused or reclaimed on the debtor's side (by the employer or its bank).
-    DebtorRefused,
-    /// Amount invalid or above a limit (the debtor's, the bank's, the system's).
-    AmountOrLimit,
-    Duplicate,
-    /// Something in our file or its data was wrong; finance staff fix and resend.
-    TechnicalOrFormat,
-    Regulatory,
-    Other,
+mandates::stored_codes! {
+    /// The internal reason for a failed collection; the code is stable (storage, APIs,
+    /// layout descriptions).
+    pub enum ReasonCategory("reason category") {
+        InsufficientFunds = "insufficient_funds",
+        /// Closed, unknown or invalid account (including a deceased holder).
+        AccountClosed = "account_closed",
+        /// The account exists but refuses this debit (blocked, no direct debits allowed).
+        AccountBlocked = "account_blocked",
+        NoOrInvalidMandate = "no_or_invalid_mandate",
+        /// Refused or reclaimed on the debtor's side (by the employer or its bank).
+        DebtorRefused = "debtor_refused",
+        /// Amount invalid or above a limit (the debtor's, the bank's, the system's).
+        AmountOrLimit = "amount_or_limit",
+        Duplicate = "duplicate",
+        /// Something in our file or its data was wrong; finance staff fix and resend.
+        TechnicalOrFormat = "technical_or_format",
+        Regulatory = "regulatory",
+        Other = "other",
+    }
 }
 
-/// What to do after a failure of this kind.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum RetryClass {
-    /// Re-present automatically after the configured delay (up to the configured count).
-    RetryLater,
-    /// Do not re-present; the mandate or account must change first (the employer acts).
-    Never,
-    /// Do not re-present automatically; an exception for finance staff.
-    NeedsStaff,
+mandates::stored_codes! {
+    /// What to do after a failure of this kind.
+    pub enum RetryClass("retry class") {
+        /// Re-present automatically after the configured delay (up to the configured count).
+        RetryLater = "retry_later",
+        /// Do not re-present; the mandate or account must change first (the employer acts).
+        Never = "never",
+        /// Do not re-present automatically; an exception for finance staff.
+        NeedsStaff = "needs_staff",
+    }
 }
 
 /// Where a code comes from.
@@ -95,39 +98,6 @@ impl Reason {
 }
 
 impl ReasonCategory {
-    pub const ALL: [ReasonCategory; 10] = [
-        ReasonCategory::InsufficientFunds,
-        ReasonCategory::AccountClosed,
-        ReasonCategory::AccountBlocked,
-        ReasonCategory::NoOrInvalidMandate,
-        ReasonCategory::DebtorRefused,
-        ReasonCategory::AmountOrLimit,
-        ReasonCategory::Duplicate,
-        ReasonCategory::TechnicalOrFormat,
-        ReasonCategory::Regulatory,
-        ReasonCategory::Other,
-    ];
-
-    /// A stable code for storage, APIs and layout descriptions.
-    pub fn code(self) -> &'static str {
-        match self {
-            ReasonCategory::InsufficientFunds => "insufficient_funds",
-            ReasonCategory::AccountClosed => "account_closed",
-            ReasonCategory::AccountBlocked => "account_blocked",
-            ReasonCategory::NoOrInvalidMandate => "no_or_invalid_mandate",
-            ReasonCategory::DebtorRefused => "debtor_refused",
-            ReasonCategory::AmountOrLimit => "amount_or_limit",
-            ReasonCategory::Duplicate => "duplicate",
-            ReasonCategory::TechnicalOrFormat => "technical_or_format",
-            ReasonCategory::Regulatory => "regulatory",
-            ReasonCategory::Other => "other",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<ReasonCategory> {
-        ReasonCategory::ALL.into_iter().find(|c| c.code() == code)
-    }
-
     /// The usual retry class; a code may override it (see [`classify_iso`]).
     pub fn retry_class(self) -> RetryClass {
         match self {
@@ -244,38 +214,6 @@ impl ReasonCategory {
                  مصالحنا تدرس الحالة وستعلمكم بالمتابعة؛ يمكنكم أيضا الاتصال بالبنك."
             }
         }
-    }
-}
-
-impl fmt::Display for ReasonCategory {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
-    }
-}
-
-impl RetryClass {
-    pub const ALL: [RetryClass; 3] = [
-        RetryClass::RetryLater,
-        RetryClass::Never,
-        RetryClass::NeedsStaff,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            RetryClass::RetryLater => "retry_later",
-            RetryClass::Never => "never",
-            RetryClass::NeedsStaff => "needs_staff",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<RetryClass> {
-        RetryClass::ALL.into_iter().find(|c| c.code() == code)
-    }
-}
-
-impl fmt::Display for RetryClass {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.code())
     }
 }
 

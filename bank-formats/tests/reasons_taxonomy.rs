@@ -143,11 +143,11 @@ fn every_category_has_a_stable_code_and_texts_in_arabic_and_french() {
     let mut codes = std::collections::BTreeSet::new();
     for category in ReasonCategory::ALL {
         assert!(
-            codes.insert(category.code()),
+            codes.insert(category.as_str()),
             "duplicate code {}",
-            category.code()
+            category.as_str()
         );
-        assert_eq!(ReasonCategory::from_code(category.code()), Some(category));
+        assert_eq!(ReasonCategory::parse(category.as_str()), Ok(category));
         let fr = category.text_fr();
         let ar = category.text_ar();
         assert!(fr.len() > 60, "{category}: French text too short");
@@ -174,10 +174,10 @@ fn every_category_has_a_stable_code_and_texts_in_arabic_and_french() {
             .starts_with("رصيد الحساب غير كاف")
     );
     for retry in RetryClass::ALL {
-        assert_eq!(RetryClass::from_code(retry.code()), Some(retry));
+        assert_eq!(RetryClass::parse(retry.as_str()), Ok(retry));
     }
     assert_eq!(
-        ReasonCategory::ALL.map(ReasonCategory::code),
+        ReasonCategory::ALL.map(ReasonCategory::as_str),
         [
             "insufficient_funds",
             "account_closed",

@@ -3,7 +3,6 @@
 //! `algeria.md`; errors say which part is wrong but never what the right key would be.
 
 use std::fmt;
-use std::str::FromStr;
 
 /// Why a piece of text is not a valid account identifier.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -260,30 +259,11 @@ impl fmt::Debug for Ccp {
     }
 }
 
-/// Bank (RIB) or postal (RIP) account.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum AccountKind {
-    Bank,
-    Postal,
-}
-
-impl AccountKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AccountKind::Bank => "bank",
-            AccountKind::Postal => "postal",
-        }
-    }
-}
-
-impl FromStr for AccountKind {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "bank" => Ok(AccountKind::Bank),
-            "postal" => Ok(AccountKind::Postal),
-            other => Err(format!("unknown account kind {other:?}")),
-        }
+crate::stored_codes! {
+    /// Bank (RIB) or postal (RIP) account.
+    pub enum AccountKind("account kind") {
+        Bank = "bank",
+        Postal = "postal",
     }
 }
 

@@ -4,7 +4,19 @@
 
 use std::ops::RangeInclusive;
 
-use chrono::{Datelike, Days, NaiveDate, Weekday};
+use chrono::{DateTime, Datelike, Days, NaiveDate, NaiveDateTime, Timelike, Utc, Weekday};
+
+/// The local time in Africa/Algiers at `at`, to the second: UTC+1 all year (Algeria has
+/// no daylight saving time).
+pub fn algiers_time(at: DateTime<Utc>) -> NaiveDateTime {
+    let local = (at + chrono::Duration::hours(1)).naive_utc();
+    local.with_nanosecond(0).unwrap_or(local)
+}
+
+/// The day it is in Africa/Algiers at `now`: the fund's "today", wherever it runs.
+pub fn today_in_algiers(now: DateTime<Utc>) -> NaiveDate {
+    algiers_time(now).date()
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum HolidayKind {
@@ -164,6 +176,17 @@ mod tests {
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn algiers_is_an_hour_ahead_of_utc_all_year() {
+        let at = |text: &str| DateTime::parse_from_rfc3339(text).unwrap().to_utc();
+        assert_eq!(today_in_algiers(at("2026-12-31T23:30:00Z")), d(2027, 1, 1));
+        assert_eq!(today_in_algiers(at("2026-07-01T22:59:59Z")), d(2026, 7, 1));
+        assert_eq!(
+            algiers_time(at("2026-07-01T22:59:59.750Z")).to_string(),
+            "2026-07-01 23:59:59"
+        );
     }
 
     #[test]

@@ -46,7 +46,7 @@ pub enum DisputeRefusal {
     NotPlainText,
     /// The collection was cancelled: it never reached the bank.
     NotContestable {
-        status: String,
+        status: crate::CollectionStatus,
     },
     /// Answered, and the time to write again is over.
     Closed {
@@ -74,7 +74,7 @@ impl fmt::Display for DisputeRefusal {
             ),
             DisputeRefusal::NotPlainText => write!(f, "message: control characters"),
             DisputeRefusal::NotContestable { status } => {
-                write!(f, "a {status} collection cannot be contested")
+                write!(f, "a {} collection cannot be contested", status.as_str())
             }
             DisputeRefusal::Closed {
                 case_number,

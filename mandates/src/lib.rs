@@ -1,13 +1,17 @@
-//! tahsil's pure domain: account identifiers, money, mandates, calendar, contribution
-//! rates, declarations with their periods and rules, and the rules of disputes. No IO, no
-//! clock ("today" is always a parameter), no async.
+//! tahsil's pure domain: account identifiers, money, mandates, collections, declarations with
+//! their periods and rules, the rules of disputes, the calendar (and the Algiers day),
+//! contribution rates, the fund's two languages, and the closed sets of states they are
+//! stored as. No IO, no clock ("now" and "today" are always parameters), no async.
 #![forbid(unsafe_code)]
 
 pub mod account;
 pub mod amount;
 pub mod calendar;
+pub mod code;
+pub mod collection;
 pub mod declaration;
 pub mod dispute;
+pub mod language;
 pub mod mandate;
 pub mod period;
 pub mod rates;
@@ -18,8 +22,11 @@ pub use account::{
     ccp_key, mask_digits, rib_key,
 };
 pub use amount::{Amount, AmountError};
-pub use calendar::{Calendar, Holiday, HolidayKind};
+pub use calendar::{Calendar, Holiday, HolidayKind, algiers_time, today_in_algiers};
+pub use code::UnknownCode;
+pub use collection::{Channel, CollectionStatus};
 pub use declaration::{LineProblem, NewDeclarationLine, ProblemKind};
+pub use language::{Lang, NoticeLanguage};
 pub use mandate::{
     Mandate, MandateError, MandateReference, MandateStatus, ReferenceError, SignatureEvidence,
 };
@@ -29,3 +36,7 @@ pub use rates::{
     compute_line,
 };
 pub use schedule::{ChannelPolicy, DueDate, DueDateSchedule, ScheduleError};
+
+/// For [`stored_codes!`]: the enums it declares serialize as their codes.
+#[doc(hidden)]
+pub use serde as __serde;

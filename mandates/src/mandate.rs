@@ -3,7 +3,6 @@
 //! Transitions are named business events returning `Result`; terminal states refuse all.
 
 use std::fmt;
-use std::str::FromStr;
 
 use chrono::NaiveDateTime;
 
@@ -74,60 +73,25 @@ impl fmt::Debug for MandateReference {
     }
 }
 
-/// Where a mandate is in its life.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum MandateStatus {
-    Pending,
-    Active,
-    Suspended,
-    Revoked,
-    Expired,
-    Superseded,
+crate::stored_codes! {
+    /// Where a mandate is in its life.
+    pub enum MandateStatus("mandate status") {
+        Pending = "pending",
+        Active = "active",
+        Suspended = "suspended",
+        Revoked = "revoked",
+        Expired = "expired",
+        Superseded = "superseded",
+    }
 }
 
 impl MandateStatus {
-    pub const ALL: [MandateStatus; 6] = [
-        MandateStatus::Pending,
-        MandateStatus::Active,
-        MandateStatus::Suspended,
-        MandateStatus::Revoked,
-        MandateStatus::Expired,
-        MandateStatus::Superseded,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MandateStatus::Pending => "pending",
-            MandateStatus::Active => "active",
-            MandateStatus::Suspended => "suspended",
-            MandateStatus::Revoked => "revoked",
-            MandateStatus::Expired => "expired",
-            MandateStatus::Superseded => "superseded",
-        }
-    }
-
     /// Revoked, expired and superseded mandates never change again.
     pub fn is_terminal(self) -> bool {
         matches!(
             self,
             MandateStatus::Revoked | MandateStatus::Expired | MandateStatus::Superseded
         )
-    }
-}
-
-impl FromStr for MandateStatus {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        MandateStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == s)
-            .ok_or_else(|| format!("unknown mandate status {s:?}"))
-    }
-}
-
-impl fmt::Display for MandateStatus {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

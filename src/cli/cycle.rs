@@ -6,11 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use chrono::Utc;
+
 use crate::app;
 use crate::config::Config;
 use crate::cycle::collect::{Planning, plan_and_run};
+use crate::locale::today_in_algiers;
 
-use super::{algiers_today, instance_name};
+use super::instance_name;
 
 /// `tahsil run`: builds the files of `date` (default: the next planned date from today on).
 pub(super) async fn run(
@@ -20,7 +23,7 @@ pub(super) async fn run(
     let settings = crate::cycle::CycleSettings::from_config(&config)?;
     let store = app::open_store(&config).await?;
     store.migrate().await?;
-    let today = algiers_today();
+    let today = today_in_algiers(Utc::now());
     let actor = crate::store::Actor::new("cli");
     let started = std::time::Instant::now();
     let date = match date {
@@ -119,7 +122,7 @@ pub(super) async fn import(
     let store = app::open_store(&config).await?;
     store.migrate().await?;
     let actor = crate::store::Actor::new("cli");
-    let today = today.unwrap_or_else(algiers_today);
+    let today = today.unwrap_or_else(|| today_in_algiers(Utc::now()));
     let mut refused = false;
     let progress = crate::progress::Progress::new();
     for (index, file) in files.iter().enumerate() {
@@ -204,7 +207,7 @@ pub(super) fn bank_sim(
         reject_per_mille,
         return_per_mille,
         seed,
-        today: algiers_today(),
+        today: today_in_algiers(Utc::now()),
         layouts: crate::cycle::CycleSettings::from_config(config)?.layouts,
     };
     loop {

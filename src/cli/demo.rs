@@ -8,14 +8,18 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use mandates::{AccountId, AccountKind, Amount, Ccp, Period, Rib};
+use chrono::Utc;
+use mandates::{
+    AccountId, AccountKind, Amount, Ccp, CollectionStatus, NoticeLanguage, Period, Rib,
+};
 
 use crate::app;
 use crate::config::Config;
 use crate::cycle::collect::{PlannedRun, Planning, plan_and_run};
-use crate::store::{Actor, SeedEmployer, SeedWorksite, Store};
+use crate::locale::today_in_algiers;
+use crate::store::{Actor, NoticeStatus, SeedEmployer, SeedWorksite, Store};
 
-use super::{algiers_today, instance_name, previous_month};
+use super::{instance_name, previous_month};
 
 /// What the demo made, for the summary.
 #[derive(Debug, Default)]
@@ -87,7 +91,6 @@ const ARABIC_ACTIVITIES: &[&str] = &[
     "للإنجاز",
     "للطرق والجسور",
 ];
-const LANGUAGES: &[&str] = &["ar", "fr", "both"];
 const LEGAL_FORMS: &[&str] = &["SARL", "EURL", "SPA", "ETB", "EPE"];
 const WILAYAS: &[&str] = &[
     "Alger",
@@ -216,7 +219,7 @@ fn generate_employer(rng: &mut DemoRng, index: u64, worksites: u64) -> SeedEmplo
         name: format!("{form} {activity} {family}"),
         name_ar: format!("مؤسسة {family_ar} {activity_ar}"),
         email: format!("comptabilite+{affiliation}@demo.tahsil.dz"),
-        language: LANGUAGES[rng.below(LANGUAGES.len() as u64) as usize],
+        language: NoticeLanguage::ALL[rng.below(NoticeLanguage::ALL.len() as u64) as usize],
         account: demo_account(rng),
         affiliation_number: affiliation,
         worksites: sites,
@@ -342,7 +345,7 @@ pub(super) async fn demo(
     }
     let store = app::open_store(&config).await?;
     store.migrate().await?;
-    let today = algiers_today();
+    let today = today_in_algiers(Utc::now());
     let period = previous_month(today);
     let started = std::time::Instant::now();
     let summary = seed(&store, employers, worksites, &period, 2026, |_| {}).await?;
@@ -384,8 +387,14 @@ pub(super) async fn demo(
     for institution in &settings.institutions {
         reports += sim
             .answer(
-                &settings.folder(institution.name, crate::cycle::exchange::Folder::Outbox),
-                &settings.folder(institution.name, crate::cycle::exchange::Folder::Inbox),
+                &settings.folder(
+                    institution.name.as_str(),
+                    crate::cycle::exchange::Folder::Outbox,
+                ),
+                &settings.folder(
+                    institution.name.as_str(),
+                    crate::cycle::exchange::Folder::Inbox,
+                ),
             )?
             .len();
     }
@@ -412,8 +421,8 @@ pub(super) async fn demo(
         .collection_counts(None)
         .await?
         .iter()
-        .filter(|(_, status, _, _)| status == "planned")
-        .map(|(_, _, n, _)| n)
+        .filter(|c| c.status == CollectionStatus::Planned)
+        .map(|c| c.count)
         .sum();
     store.close().await;
     let url = crate::store::redact_url(&config.database_url);
@@ -433,7 +442,7 @@ pub(super) async fn demo(
         "  collection:    {} debits on {} (due {}), {} DZD: one per employer for all its worksites",
         plan.planned, date, due.nominal, plan.amount
     );
-    for channel in ["bank", "postal"] {
+    for channel in mandates::Channel::ALL {
         println!(
             "    {channel:<7} {} debits, {} DZD",
             run.transactions(channel),
@@ -455,21 +464,24 @@ pub(super) async fn demo(
         println!("    {}", outcome.line());
     }
     println!("  outcome on {date}:");
-    for (channel, status, n, amount) in &counts {
+    for c in &counts {
         println!(
-            "    {channel:<7} {status:<14} {n:>6}  {} DZD",
-            mandates::Amount::from_centimes(*amount)
+            "    {:<7} {:<14} {:>6}  {} DZD",
+            c.channel,
+            c.status,
+            c.count,
+            mandates::Amount::from_centimes(c.amount_centimes)
         );
     }
-    for (status, category, n) in &reasons {
-        println!("    {status} because {category}: {n}");
+    for r in &reasons {
+        println!("    {} because {}: {}", r.status, r.category, r.count);
     }
     println!("  retries planned: {retries} debits re-presented later (insufficient funds)");
     println!("  exceptions for finance staff: {}", exceptions.len());
     let sent: i64 = notices
         .iter()
-        .filter(|(_, status, _)| status == "sent")
-        .map(|(_, _, n)| n)
+        .filter(|c| c.status == NoticeStatus::Sent)
+        .map(|c| c.count)
         .sum();
     match mailer.transport() {
         crate::notices::Transport::Smtp { .. } => println!(
@@ -481,13 +493,13 @@ pub(super) async fn demo(
             mail_dir.display()
         ),
     }
-    for (kind, status, n) in &notices {
-        println!("    {kind:<18} {status:<8} {n:>6}");
+    for c in &notices {
+        println!("    {:<18} {:<8} {:>6}", c.kind, c.status, c.count);
     }
     let undelivered: i64 = notices
         .iter()
-        .filter(|(_, status, _)| status != "sent")
-        .map(|(_, _, n)| n)
+        .filter(|c| c.status != NoticeStatus::Sent)
+        .map(|c| c.count)
         .sum();
     if undelivered > 0 {
         println!(

@@ -11,9 +11,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
+use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LogFormat};
+use crate::locale::today_in_algiers;
 use crate::{app, telemetry};
 
 mod calendar;
@@ -238,7 +240,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
         } => {
             telemetry::init(config.log_format, &config.log_filter);
-            let period = period.unwrap_or_else(|| previous_month(algiers_today()));
+            let period = period.unwrap_or_else(|| previous_month(today_in_algiers(Utc::now())));
             runtime()?.block_on(seed::seed(config, employers, worksites, period, seed))
         }
         Command::Run { date } => {
@@ -316,11 +318,6 @@ fn instance_name() -> String {
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "host".to_owned());
     format!("{host}:{}", std::process::id())
-}
-
-/// Today in Africa/Algiers (UTC+1 all year: no daylight saving time).
-fn algiers_today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(1)).date_naive()
 }
 
 /// `2026-10` for any day of November 2026: the period a due date in this month collects.

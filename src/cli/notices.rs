@@ -54,8 +54,8 @@ pub(super) async fn notices(
     if counts.is_empty() {
         println!("no notice recorded");
     }
-    for (kind, status, n) in &counts {
-        println!("{kind:<22} {status:<8} {n:>8}");
+    for c in &counts {
+        println!("{:<22} {:<8} {:>8}", c.kind, c.status, c.count);
     }
     if failed {
         let failures = store.notice_failures(false, 1000).await?;

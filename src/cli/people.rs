@@ -9,6 +9,7 @@ use clap::Subcommand;
 
 use crate::app;
 use crate::config::Config;
+use crate::store::NewToken;
 
 #[derive(Debug, Subcommand)]
 pub(super) enum UsersCommand {
@@ -94,7 +95,7 @@ pub(super) async fn users(config: Config, command: UsersCommand) -> anyhow::Resu
             name,
             employers,
         } => {
-            let role = crate::store::Role::parse(&role).map_err(anyhow::Error::msg)?;
+            let role = crate::store::Role::parse(role.trim()).map_err(anyhow::Error::msg)?;
             let password = read_password()?;
             let user = store
                 .create_user(
@@ -159,7 +160,8 @@ pub(super) async fn tokens(config: Config, command: TokensCommand) -> anyhow::Re
                 "" => "cli",
                 text => text,
             };
-            let (record, token) = store.create_user_api_token(&actor, user.id, label).await?;
+            let NewToken { record, token } =
+                store.create_user_api_token(&actor, user.id, label).await?;
             eprintln!(
                 "personal token {} for user {} ({}); it is shown only now, keep it safe:",
                 record.id, user.id, record.label
@@ -170,7 +172,7 @@ pub(super) async fn tokens(config: Config, command: TokensCommand) -> anyhow::Re
             institution, label, ..
         } => {
             let institution = institution.unwrap_or_default();
-            let (record, token) = store
+            let NewToken { record, token } = store
                 .create_api_token(&actor, institution.trim(), &label)
                 .await?;
             eprintln!(

@@ -70,8 +70,8 @@ impl ImportOutcome {
     }
 }
 
-fn taxonomy_codes(reason: &Reason) -> (&'static str, &'static str) {
-    (reason.category.code(), reason.retry_class.code())
+fn taxonomy(reason: &Reason) -> (ReasonCategory, RetryClass) {
+    (reason.category, reason.retry_class)
 }
 
 /// Turns an inspected report into items to apply. Debit files are not reports.
@@ -127,13 +127,12 @@ pub fn classify(
                     Some(layout) if is_layout => classify_with_layout(layout, code),
                     _ => classify_iso(code),
                 };
-                let (c, r) = taxonomy_codes(&reason);
+                let (c, r) = taxonomy(&reason);
                 (Some(c), Some(r))
             }
-            (None, Effect::Reject | Effect::Return) => (
-                Some(ReasonCategory::Other.code()),
-                Some(RetryClass::NeedsStaff.code()),
-            ),
+            (None, Effect::Reject | Effect::Return) => {
+                (Some(ReasonCategory::Other), Some(RetryClass::NeedsStaff))
+            }
             _ => (None, None),
         };
         items.push(ReportItem {
@@ -186,8 +185,8 @@ async fn expand_block_rejects(
         .iter()
         .filter_map(|i| i.end_to_end_id.clone())
         .collect();
-    for (end_to_end_id, amount, sequence_type) in store.file_transactions(file.id).await? {
-        if listed.contains(&end_to_end_id) {
+    for transaction in store.file_transactions(file.id).await? {
+        if listed.contains(&transaction.end_to_end_id) {
             continue;
         }
         let reason = if group_rejected {
@@ -195,19 +194,18 @@ async fn expand_block_rejects(
         } else {
             rejected_blocks
                 .iter()
-                .find(|(seq, _)| *seq == sequence_type)
+                .find(|(seq, _)| *seq == transaction.sequence_type)
                 .map(|(_, reason)| reason.clone())
         };
         let Some(reason) = reason else { continue };
         let classified = reason.as_deref().map(classify_iso);
-        let (category, retry) = classified.as_ref().map_or(
-            (ReasonCategory::Other.code(), RetryClass::NeedsStaff.code()),
-            taxonomy_codes,
-        );
+        let (category, retry) = classified
+            .as_ref()
+            .map_or((ReasonCategory::Other, RetryClass::NeedsStaff), taxonomy);
         items.push(ReportItem {
-            end_to_end_id: Some(end_to_end_id),
+            end_to_end_id: Some(transaction.end_to_end_id),
             mandate_reference: None,
-            amount: Some(amount),
+            amount: Some(transaction.amount),
             status: Some("RJCT".to_owned()),
             reason_code: reason,
             reason_category: Some(category),
@@ -240,7 +238,7 @@ pub async fn import_file(
     settings: &CycleSettings,
     actor: &Actor,
     path: &Path,
-    institution: Option<&str>,
+    institution: Option<crate::store::Institution>,
     today: NaiveDate,
 ) -> anyhow::Result<ImportOutcome> {
     let file_name = path
@@ -301,7 +299,7 @@ pub async fn import_file(
     drop(transactions);
     let original_message_id = original_message_id.flatten();
     let report = NewReport {
-        institution: institution.map(str::to_owned),
+        institution,
         file_name: file_name.clone(),
         sha256: sha256.clone(),
         format,
@@ -317,7 +315,10 @@ pub async fn import_file(
     match store.apply_report(actor, &report, policy).await {
         Ok(summary) if summary.already_imported => {
             if institution.is_some() {
-                let folder = settings.folder(institution.unwrap_or_default(), Folder::Archive);
+                let folder = settings.folder(
+                    institution.map_or("", crate::store::Institution::as_str),
+                    Folder::Archive,
+                );
                 exchange::move_into(path, &folder)?;
             }
             Ok(ImportOutcome::AlreadyImported {
@@ -327,7 +328,10 @@ pub async fn import_file(
         }
         Ok(summary) => {
             if let Some(institution) = institution {
-                exchange::move_into(path, &settings.folder(institution, Folder::Archive))?;
+                exchange::move_into(
+                    path,
+                    &settings.folder(institution.as_str(), Folder::Archive),
+                )?;
             }
             Ok(ImportOutcome::Applied {
                 file: file_name,
@@ -343,12 +347,15 @@ async fn quarantine(
     store: &Store,
     settings: &CycleSettings,
     path: &Path,
-    institution: Option<&str>,
+    institution: Option<crate::store::Institution>,
     file_name: &str,
     sha256: &str,
     error: &str,
 ) -> anyhow::Result<ImportOutcome> {
-    let folder = settings.folder(institution.unwrap_or("unknown"), Folder::Quarantine);
+    let folder = settings.folder(
+        institution.map_or("unknown", crate::store::Institution::as_str),
+        Folder::Quarantine,
+    );
     let moved_to = if institution.is_some() {
         exchange::move_into(path, &folder)?
     } else {
@@ -384,7 +391,7 @@ pub async fn import_inboxes(
 ) -> anyhow::Result<Vec<ImportOutcome>> {
     let mut outcomes = Vec::new();
     for institution in &settings.institutions {
-        let inbox = settings.folder(institution.name, Folder::Inbox);
+        let inbox = settings.folder(institution.name.as_str(), Folder::Inbox);
         for path in exchange::waiting_files(&inbox) {
             outcomes.push(
                 import_file(store, settings, actor, &path, Some(institution.name), today).await?,

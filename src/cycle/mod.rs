@@ -41,13 +41,11 @@ impl DebitFormat {
     }
 }
 
-/// Where one channel's debits go.
+/// Where one channel's debits go (`name.channel()`), in which format.
 #[derive(Clone, Debug)]
 pub struct Institution {
-    /// Folder and file-name prefix: `bank` or `poste`.
-    pub name: &'static str,
-    /// `bank` (RIB accounts) or `postal` (RIP/CCP accounts).
-    pub channel: &'static str,
+    /// Which one: its code is its folder and file-name prefix.
+    pub name: crate::store::Institution,
     pub format: DebitFormat,
 }
 
@@ -112,13 +110,11 @@ impl CycleSettings {
             exchange_dir: config.exchange_dir.clone(),
             institutions: vec![
                 Institution {
-                    name: "bank",
-                    channel: "bank",
+                    name: crate::store::Institution::Bank,
                     format: format("bank_format", &config.bank_format)?,
                 },
                 Institution {
-                    name: "poste",
-                    channel: "postal",
+                    name: crate::store::Institution::Poste,
                     format: format("postal_format", &config.postal_format)?,
                 },
             ],
@@ -140,7 +136,7 @@ impl CycleSettings {
         })
     }
 
-    pub fn institution(&self, name: &str) -> Option<&Institution> {
+    pub fn institution(&self, name: crate::store::Institution) -> Option<&Institution> {
         self.institutions.iter().find(|i| i.name == name)
     }
 

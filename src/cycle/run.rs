@@ -13,11 +13,12 @@ use bank_formats::iso20022::{
 };
 use bank_formats::layout::{DebitFileHeader, DebitFileWriter, DebitInstruction};
 use chrono::{NaiveDate, NaiveDateTime};
-use mandates::Amount;
+use mandates::{Amount, Channel};
 use serde::Serialize;
 
 use super::exchange::{self, Folder, HashingWriter};
 use super::{CycleSettings, DebitFormat, Institution};
+use crate::locale::algiers_time;
 use crate::progress::Progress;
 use crate::store::{
     Actor, BankFileRecord, DebitDetail, FileBlock, NewBankFile, RecheckSummary, Store,
@@ -36,8 +37,8 @@ pub struct RunSummary {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct RunFile {
-    pub institution: String,
-    pub channel: String,
+    pub institution: crate::store::Institution,
+    pub channel: Channel,
     pub path: PathBuf,
     pub format: String,
     pub transactions: i64,
@@ -46,14 +47,14 @@ pub struct RunFile {
 }
 
 impl RunSummary {
-    pub fn transactions(&self, channel: &str) -> i64 {
+    pub fn transactions(&self, channel: Channel) -> i64 {
         self.files
             .iter()
             .filter(|f| f.channel == channel)
             .map(|f| f.transactions)
             .sum()
     }
-    pub fn amount(&self, channel: &str) -> Amount {
+    pub fn amount(&self, channel: Channel) -> Amount {
         Amount::checked_sum(
             self.files
                 .iter()
@@ -79,14 +80,14 @@ impl FilePlan {
     /// Where the file goes: its institution's outbox.
     fn path(&self, settings: &CycleSettings) -> PathBuf {
         settings
-            .folder(self.institution.name, Folder::Outbox)
+            .folder(self.institution.name.as_str(), Folder::Outbox)
             .join(&self.file_name)
     }
     /// The file as planned: hash and size unknown until written.
     fn new_file(&self) -> NewBankFile {
         NewBankFile {
-            institution: self.institution.name.to_owned(),
-            channel: self.institution.channel.to_owned(),
+            institution: self.institution.name,
+            channel: self.institution.name.channel(),
             sequence: self.sequence,
             file_name: self.file_name.clone(),
             format: self.institution.format.name(),
@@ -96,7 +97,7 @@ impl FilePlan {
             control_sum: self.total(),
             sha256: String::new(),
             size_bytes: 0,
-            blocks: block_ranges(&self.blocks),
+            blocks: self.blocks.clone(),
         }
     }
     fn total(&self) -> Amount {
@@ -119,16 +120,9 @@ fn file_name(institution: &Institution, date: NaiveDate, sequence: i64) -> Strin
 fn message_id(institution: &Institution, date: NaiveDate, sequence: i64) -> String {
     format!(
         "TSL-{}-{}-{sequence:06}",
-        institution.name.to_uppercase(),
+        institution.name.as_str().to_uppercase(),
         date.format("%Y%m%d")
     )
-}
-
-/// Algiers local time (UTC+1, no daylight saving), to the second.
-fn algiers_now() -> NaiveDateTime {
-    use chrono::Timelike;
-    let now = (chrono::Utc::now() + chrono::Duration::hours(1)).naive_utc();
-    now.with_nanosecond(0).unwrap_or(now)
 }
 
 /// Builds the files of `date`: see the module docs. Running a date again writes nothing
@@ -163,7 +157,7 @@ pub async fn run_date_with_progress(
     let compact = date.format("%Y%m%d").to_string();
     for institution in &settings.institutions {
         exchange::remove_temporaries(
-            &settings.folder(institution.name, Folder::Outbox),
+            &settings.folder(institution.name.as_str(), Folder::Outbox),
             &format!("{}-{compact}-", institution.name),
         )?;
     }
@@ -174,11 +168,15 @@ pub async fn run_date_with_progress(
         .await?;
     tracing::debug!(elapsed = ?started.elapsed(), "run: re-checked planned collections");
 
-    let created_at = algiers_now();
+    let created_at = algiers_time(chrono::Utc::now());
     // Each channel's split into files, computed by the database for both channels at once.
     let channel_blocks =
         futures_util::future::try_join_all(settings.institutions.iter().map(|institution| {
-            store.run_blocks(date, institution.channel, settings.policy.max_per_file)
+            store.run_blocks(
+                date,
+                institution.name.channel(),
+                settings.policy.max_per_file,
+            )
         }))
         .await?;
     let mut plans: Vec<FilePlan> = Vec::new();
@@ -295,8 +293,8 @@ pub async fn run_date_with_progress(
 
 fn run_file(record: &BankFileRecord, path: PathBuf) -> RunFile {
     RunFile {
-        institution: record.institution.clone(),
-        channel: record.channel.clone(),
+        institution: record.institution,
+        channel: record.channel,
         path,
         format: record.format.clone(),
         transactions: record.transactions,
@@ -318,7 +316,7 @@ async fn write_file(
     let path = plan.path(settings);
     let mut builder = FileBuilder::open(settings, institution, date, plan, path.clone())?;
     let streamed = store
-        .for_each_debit_in_blocks(date, institution.channel, &plan.blocks, |detail| {
+        .for_each_debit_in_blocks(date, institution.name.channel(), &plan.blocks, |detail| {
             progress.advance(1);
             builder.add(&detail)
         })
@@ -508,14 +506,6 @@ impl FileBuilder {
     }
 }
 
-/// (sequence type, first id, last id, count) per block, as the store's recording (`Store::begin_recording`) checks them.
-fn block_ranges(blocks: &[FileBlock]) -> Vec<(String, i64, i64, u64)> {
-    blocks
-        .iter()
-        .map(|b| (b.sequence_type.clone(), b.first_id, b.last_id, b.count))
-        .collect()
-}
-
 /// The remittance line: who, which due date, and the reference to the breakdown the
 /// employer received in its advance notice (bounded well under the 140 characters).
 fn remittance(detail: &DebitDetail, date: NaiveDate) -> String {
@@ -539,7 +529,7 @@ pub async fn finish_recorded(
     let mut fixed = 0;
     for record in store.bank_files_of_run(run_id).await? {
         let path = settings
-            .folder(&record.institution, Folder::Outbox)
+            .folder(record.institution.as_str(), Folder::Outbox)
             .join(&record.file_name);
         let sum_path = path.with_file_name(format!("{}.sha256", record.file_name));
         if path.exists() && sum_path.exists() {
@@ -577,7 +567,7 @@ async fn regenerate(
     path: &std::path::Path,
 ) -> anyhow::Result<()> {
     let institution = settings
-        .institution(&record.institution)
+        .institution(record.institution)
         .with_context(|| format!("{} is not a configured institution", record.institution))?;
     if institution.format.name() != record.format {
         bail!(

@@ -7,20 +7,16 @@
 
 use std::time::Duration as StdDuration;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{Duration, NaiveDate, Utc};
 
 use super::CycleSettings;
 use super::collect::{Planning, plan_if_notice_allows};
 use super::jobs::Job;
+use crate::locale::today_in_algiers;
 use crate::progress::Progress;
 use crate::store::{Actor, Store};
 
 pub const SCHEDULER_LEASE: &str = "scheduler";
-
-/// Today in Africa/Algiers (UTC+1 all year).
-pub fn algiers_today() -> NaiveDate {
-    (chrono::Utc::now() + Duration::hours(1)).date_naive()
-}
 
 /// One scheduling pass, by the lease holder only: queues what is due today. Returns the
 /// jobs queued now (already queued ones are not queued again).
@@ -61,7 +57,7 @@ pub async fn execute(
     holder: &str,
 ) -> anyhow::Result<String> {
     let actor = Actor::new("scheduler");
-    let today = algiers_today();
+    let today = today_in_algiers(Utc::now());
     match job {
         Job::Plan { date } => {
             let planning = plan_if_notice_allows(
@@ -130,7 +126,7 @@ pub async fn pass(
     instance: &str,
     lease_ttl: Duration,
 ) -> anyhow::Result<()> {
-    let today = algiers_today();
+    let today = today_in_algiers(Utc::now());
     if store
         .acquire_lease(SCHEDULER_LEASE, instance, lease_ttl)
         .await?

@@ -10,6 +10,7 @@ use askama::Template;
 
 use super::mailer::{Mailer, SendError};
 use super::render::RenderedNotice;
+use crate::locale::{Lang, NoticeLanguage, clock, stored_algiers_time, written_day};
 use crate::store::{PasswordResetEmail, Store};
 
 /// What one pass did.
@@ -26,8 +27,7 @@ pub struct ResetReport {
 const CLAIM: Duration = Duration::from_secs(120);
 
 struct LangTexts {
-    lang: &'static str,
-    dir: &'static str,
+    lang: Lang,
     subject: &'static str,
     intro: &'static str,
     action: &'static str,
@@ -37,8 +37,7 @@ struct LangTexts {
 }
 
 const FR: LangTexts = LangTexts {
-    lang: "fr",
-    dir: "ltr",
+    lang: Lang::Fr,
     subject: "Réinitialisation de votre mot de passe",
     intro: "Vous avez demandé à changer le mot de passe de votre compte sur l'espace employeur de la CACOBATPH.",
     action: "Choisir un nouveau mot de passe",
@@ -48,8 +47,7 @@ const FR: LangTexts = LangTexts {
 };
 
 const AR: LangTexts = LangTexts {
-    lang: "ar",
-    dir: "rtl",
+    lang: Lang::Ar,
     subject: "إعادة تعيين كلمة المرور",
     intro: "طلبتم تغيير كلمة مرور حسابكم في فضاء المستخدِمين لدى كاكوباث.",
     action: "اختيار كلمة مرور جديدة",
@@ -79,17 +77,11 @@ struct ResetHtml<'a> {
     path: &'a str,
 }
 
-/// `2026-11-27T10:05:00Z` → (`11:05`, `27/11/2026`) in Algiers time (UTC+1, no DST).
+/// `2026-11-27T10:05:00Z` → (`11:05`, `27/11/2026`) in Algiers time.
 fn algiers_time(expires_at: &str) -> (String, String) {
-    match chrono::DateTime::parse_from_rfc3339(expires_at) {
-        Ok(at) => {
-            let local = at.with_timezone(&chrono::Utc) + chrono::Duration::hours(1);
-            (
-                local.format("%H:%M").to_string(),
-                local.format("%d/%m/%Y").to_string(),
-            )
-        }
-        Err(_) => (expires_at.to_owned(), String::new()),
+    match stored_algiers_time(expires_at) {
+        Some(local) => (clock(local), written_day(local.date())),
+        None => (expires_at.to_owned(), String::new()),
     }
 }
 
@@ -101,17 +93,18 @@ pub fn render_reset(
 ) -> anyhow::Result<RenderedNotice> {
     let path = format!("/password/reset?token={}", email.token);
     let link = portal_url.map(|base| format!("{}{path}", base.trim_end_matches('/')));
-    let (language, langs): (&str, Vec<&LangTexts>) = match email.language.as_deref() {
-        Some("ar") => ("ar", vec![&AR]),
-        Some("fr") => ("fr", vec![&FR]),
-        _ => ("both", vec![&AR, &FR]),
-    };
+    let language = NoticeLanguage::of(email.language);
+    let langs: Vec<&LangTexts> = language
+        .langs()
+        .iter()
+        .map(|lang| lang.pick(&FR, &AR))
+        .collect();
     let (time, date) = algiers_time(&email.expires_at);
     let sections: Vec<Section> = langs
         .iter()
         .map(|t| Section {
-            lang: t.lang,
-            dir: t.dir,
+            lang: t.lang.as_str(),
+            dir: t.lang.dir(),
             intro: t.intro,
             action: t.action,
             no_link: t.no_link,
@@ -150,7 +143,7 @@ pub fn render_reset(
         subject,
         text: format!("{text}\n"),
         html,
-        language: language.to_owned(),
+        language,
     })
 }
 
@@ -219,12 +212,12 @@ pub async fn deliver_password_resets(
 mod tests {
     use super::*;
 
-    fn email(language: Option<&str>) -> PasswordResetEmail {
+    fn email(language: Option<Lang>) -> PasswordResetEmail {
         PasswordResetEmail {
             reset_id: 7,
             user_id: 3,
             email: "gerant@example.dz".to_owned(),
-            language: language.map(str::to_owned),
+            language,
             token: "abc_DEF-123".to_owned(),
             expires_at: "2026-11-27T10:05:00Z".to_owned(),
         }
@@ -232,8 +225,8 @@ mod tests {
 
     #[test]
     fn the_link_carries_the_token_and_the_expiry_is_in_algiers_time() {
-        let fr = render_reset(&email(Some("fr")), Some("https://portail.example.dz/")).unwrap();
-        assert_eq!(fr.language, "fr");
+        let fr = render_reset(&email(Some(Lang::Fr)), Some("https://portail.example.dz/")).unwrap();
+        assert_eq!(fr.language, NoticeLanguage::Fr);
         assert!(fr.subject.starts_with("Réinitialisation"));
         assert!(
             fr.text
@@ -250,7 +243,7 @@ mod tests {
         );
         assert!(!fr.text.contains("كلمة"));
         let both = render_reset(&email(None), None).unwrap();
-        assert_eq!(both.language, "both");
+        assert_eq!(both.language, NoticeLanguage::Both);
         assert!(both.subject.contains(" / "));
         assert!(both.html.contains("lang=\"ar\"") && both.html.contains("lang=\"fr\""));
         assert!(both.text.contains("/password/reset?token=abc_DEF-123"));

@@ -7,11 +7,13 @@
 
 use askama::Template;
 use bank_formats::reasons::ReasonCategory;
-use mandates::Amount;
+use mandates::{AccountKind, Amount, MandateStatus};
 
+use crate::locale::words::reason_explanation;
+use crate::locale::{self, Lang, Medium, NoticeLanguage, last4, written_day, written_day_of};
 use crate::store::{
-    BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeKind,
-    NoticeSubject,
+    BreakdownLine, CollectionFacts, DisputeFacts, DisputeOutcome, MandateFacts, NoticeFacts,
+    NoticeKind, NoticeSubject,
 };
 
 /// A notice ready to send.
@@ -20,8 +22,8 @@ pub struct RenderedNotice {
     pub subject: String,
     pub text: String,
     pub html: String,
-    /// `ar`, `fr` or `both`: what the notice was written in.
-    pub language: String,
+    /// What the notice was written in.
+    pub language: NoticeLanguage,
 }
 
 /// What the text needs beyond the facts: fixed per deployment.
@@ -35,56 +37,20 @@ pub struct RenderContext {
     pub notice_days: u32,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Lang {
-    Ar,
-    Fr,
-}
-
-impl Lang {
-    fn code(self) -> &'static str {
-        match self {
-            Lang::Ar => "ar",
-            Lang::Fr => "fr",
-        }
-    }
-    fn dir(self) -> &'static str {
-        match self {
-            Lang::Ar => "rtl",
-            Lang::Fr => "ltr",
-        }
-    }
-    fn currency(self) -> &'static str {
-        match self {
-            Lang::Ar => "دج",
-            Lang::Fr => "DZD",
-        }
-    }
-}
-
-/// The languages of a preference, Arabic first when both.
-fn languages(preference: &str) -> (&'static str, Vec<Lang>) {
-    match preference {
-        "ar" => ("ar", vec![Lang::Ar]),
-        "fr" => ("fr", vec![Lang::Fr]),
-        _ => ("both", vec![Lang::Ar, Lang::Fr]),
-    }
-}
-
 /// Writes a notice from its facts.
 pub fn render(facts: &NoticeFacts, context: &RenderContext) -> anyhow::Result<RenderedNotice> {
-    let (language, langs) = languages(&facts.recipient.language);
+    let language = facts.recipient.language;
     let mut subjects = Vec::new();
     let mut texts = Vec::new();
     let mut sections = Vec::new();
-    for lang in langs {
+    for &lang in language.langs() {
         let view = View::new(facts, context, lang);
         subjects.push(subject(&view, lang));
         match lang {
             Lang::Ar => {
                 texts.push(ArText { n: &view }.render()?);
                 sections.push(Section {
-                    lang: lang.code(),
+                    lang: lang.as_str(),
                     dir: lang.dir(),
                     body: ArHtml { n: &view }.render()?,
                 });
@@ -92,7 +58,7 @@ pub fn render(facts: &NoticeFacts, context: &RenderContext) -> anyhow::Result<Re
             Lang::Fr => {
                 texts.push(FrText { n: &view }.render()?);
                 sections.push(Section {
-                    lang: lang.code(),
+                    lang: lang.as_str(),
                     dir: lang.dir(),
                     body: FrHtml { n: &view }.render()?,
                 });
@@ -117,7 +83,7 @@ pub fn render(facts: &NoticeFacts, context: &RenderContext) -> anyhow::Result<Re
         subject,
         text,
         html,
-        language: language.to_owned(),
+        language,
     })
 }
 
@@ -177,7 +143,7 @@ struct SchemeView {
 /// Everything a template shows, already formatted for one language. Fields that do not
 /// apply to the notice's kind are empty.
 struct View {
-    kind: &'static str,
+    kind: NoticeKind,
     employer: String,
     affiliation: String,
     portal_url: Option<String>,
@@ -217,13 +183,9 @@ struct View {
 impl View {
     fn new(facts: &NoticeFacts, context: &RenderContext, lang: Lang) -> View {
         let r = &facts.recipient;
-        let employer = match (lang, &r.name_ar) {
-            (Lang::Ar, Some(name_ar)) if !name_ar.trim().is_empty() => name_ar.clone(),
-            _ => r.name.clone(),
-        };
         let mut view = View {
-            kind: facts.kind.code(),
-            employer,
+            kind: facts.kind,
+            employer: locale::employer_name(lang, &r.name, r.name_ar.as_deref()).to_owned(),
             affiliation: r.affiliation_number.clone(),
             portal_url: context.portal_url.clone(),
             reply_to: context.reply_to.clone(),
@@ -264,11 +226,11 @@ impl View {
 
     fn collection(&mut self, c: &CollectionFacts, lang: Lang) {
         self.amount = money(c.amount, lang);
-        self.date = date(&c.collection_date);
+        self.date = written_day_of(&c.collection_date);
         self.contest_by = day_before(&c.collection_date);
         self.attempt = c.attempt;
         self.account = last4(&c.account_masked);
-        self.institution = institution(&c.channel, c.bank_name.as_deref(), lang);
+        self.institution = institution(c.channel, c.bank_name.as_deref(), lang);
         self.reference = c.mandate_reference.clone();
         self.lines = c
             .lines
@@ -282,18 +244,14 @@ impl View {
             .collect();
         self.schemes = schemes(&c.lines, lang);
         self.receipt_number = c.receipt_number.clone().unwrap_or_default();
-        self.settled_on = date(c.settled_on.as_deref().unwrap_or(&c.collection_date));
-        let category = c
-            .reason_category
-            .as_deref()
-            .and_then(ReasonCategory::from_code)
-            .unwrap_or(ReasonCategory::Other);
-        self.reason = reason_text(category, lang).to_owned();
+        self.settled_on = written_day_of(c.settled_on.as_deref().unwrap_or(&c.collection_date));
+        let category = c.reason_category.unwrap_or(ReasonCategory::Other);
+        self.reason = reason_explanation(category, lang).to_owned();
         self.reason_code = c.reason_code.clone().unwrap_or_default();
         self.cancel_reason = cancel_reason(&self.reason_code, lang).to_owned();
-        if let Some((next_date, next_amount)) = &c.next_attempt {
-            self.next_date = date(next_date);
-            self.next_amount = money(*next_amount, lang);
+        if let Some(next) = &c.next_attempt {
+            self.next_date = written_day_of(&next.collection_date);
+            self.next_amount = money(next.amount, lang);
         }
     }
 
@@ -301,31 +259,29 @@ impl View {
         let m = &facts.mandate;
         self.reference = m.reference.clone();
         self.account = last4(&m.account_masked);
-        self.institution = institution(&m.account_kind, m.bank_name.as_deref(), lang);
+        self.institution = institution(m.account_kind, m.bank_name.as_deref(), lang);
         self.ceiling = m.ceiling.map(|c| money(c, lang)).unwrap_or_default();
-        self.since = date(m.signed_at.as_deref().unwrap_or(&m.updated_at));
-        if matches!(m.status.as_str(), "revoked" | "suspended") {
-            self.since = date(&m.updated_at);
+        self.since = written_day_of(m.signed_at.as_deref().unwrap_or(&m.updated_at));
+        if matches!(m.status, MandateStatus::Revoked | MandateStatus::Suspended) {
+            self.since = written_day_of(&m.updated_at);
         }
-        if let Some((reference, masked)) = &facts.replaced {
-            self.old_reference = reference.clone();
-            self.old_account = last4(masked);
+        if let Some(replaced) = &facts.replaced {
+            self.old_reference = replaced.reference.clone();
+            self.old_account = last4(&replaced.account_masked);
         }
         let category = facts
             .suspension_reason
-            .as_deref()
-            .and_then(ReasonCategory::from_code)
             .unwrap_or(ReasonCategory::AccountClosed);
-        self.reason = reason_text(category, lang).to_owned();
+        self.reason = reason_explanation(category, lang).to_owned();
     }
 
     fn dispute(&mut self, d: &DisputeFacts, lang: Lang) {
         self.case_number = d.case_number.clone();
-        self.date = date(&d.collection_date);
+        self.date = written_day_of(&d.collection_date);
         self.amount = money(d.amount, lang);
-        self.opened_on = date(&d.opened_on);
-        self.deadline = date(&d.deadline);
-        self.upheld = d.outcome.as_deref() == Some("upheld");
+        self.opened_on = written_day_of(&d.opened_on);
+        self.deadline = written_day_of(&d.deadline);
+        self.upheld = d.outcome == Some(DisputeOutcome::Upheld);
         self.answer = match lang {
             Lang::Ar => d.answer_ar.clone().or_else(|| d.answer_fr.clone()),
             Lang::Fr => d.answer_fr.clone().or_else(|| d.answer_ar.clone()),
@@ -335,8 +291,7 @@ impl View {
 }
 
 fn subject(n: &View, lang: Lang) -> String {
-    let kind = NoticeKind::from_code(n.kind).unwrap_or(NoticeKind::AdvanceNotice);
-    match (lang, kind) {
+    match (lang, n.kind) {
         (Lang::Fr, NoticeKind::AdvanceNotice) => {
             format!("Avis de prélèvement : {} le {}", n.amount, n.date)
         }
@@ -430,23 +385,16 @@ fn cancel_reason(code: &str, lang: Lang) -> &'static str {
     }
 }
 
-fn reason_text(category: ReasonCategory, lang: Lang) -> &'static str {
-    match lang {
-        Lang::Ar => category.text_ar(),
-        Lang::Fr => category.text_fr(),
-    }
-}
-
 /// The bank or the post office holding the account.
-fn institution(kind: &str, bank_name: Option<&str>, lang: Lang) -> String {
+fn institution(kind: AccountKind, bank_name: Option<&str>, lang: Lang) -> String {
     match (kind, lang) {
-        ("postal", Lang::Fr) => "compte courant postal (Algérie Poste)".to_owned(),
-        ("postal", Lang::Ar) => "الحساب البريدي الجاري (بريد الجزائر)".to_owned(),
-        (_, Lang::Fr) => match bank_name {
+        (AccountKind::Postal, Lang::Fr) => "compte courant postal (Algérie Poste)".to_owned(),
+        (AccountKind::Postal, Lang::Ar) => "الحساب البريدي الجاري (بريد الجزائر)".to_owned(),
+        (AccountKind::Bank, Lang::Fr) => match bank_name {
             Some(name) => format!("compte bancaire, {name}"),
             None => "compte bancaire".to_owned(),
         },
-        (_, Lang::Ar) => match bank_name {
+        (AccountKind::Bank, Lang::Ar) => match bank_name {
             Some(name) => format!("الحساب البنكي، {name}"),
             None => "الحساب البنكي".to_owned(),
         },
@@ -475,110 +423,48 @@ fn schemes(lines: &[BreakdownLine], lang: Lang) -> Vec<SchemeView> {
         .into_iter()
         .filter(|(amount, _, _)| amount.centimes() != 0)
         .map(|(amount, ar, fr)| SchemeView {
-            label: match lang {
-                Lang::Ar => ar,
-                Lang::Fr => fr,
-            },
+            label: lang.pick(fr, ar),
             amount: money(amount, lang),
         })
         .collect()
 }
 
-/// An amount exactly from its centimes: `1 234 567,89 DZD` (no-break spaces between
-/// thousands, a decimal comma), `دج` in Arabic. Never through a float.
+/// An amount as the notices write it (`1 234 567,89 DZD`, `دج` in Arabic).
 fn money(amount: Amount, lang: Lang) -> String {
-    format!("{}\u{a0}{}", digits(amount), lang.currency())
+    locale::money(amount, lang, Medium::Notice)
 }
 
-/// The number part of [`money`]: `1 234 567,89`.
-pub fn digits(amount: Amount) -> String {
-    let centimes = amount.centimes();
-    let sign = if centimes < 0 { "-" } else { "" };
-    let abs = centimes.unsigned_abs();
-    let units = (abs / 100).to_string();
-    let mut grouped = String::new();
-    for (i, ch) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i).is_multiple_of(3) {
-            grouped.push('\u{a0}');
-        }
-        grouped.push(ch);
-    }
-    format!("{sign}{grouped},{:02}", abs % 100)
-}
-
-/// `2026-12-15` (or a timestamp starting with it) → `15/12/2026`.
-pub fn date(iso: &str) -> String {
-    match chrono::NaiveDate::parse_from_str(iso.get(..10).unwrap_or(iso), "%Y-%m-%d") {
-        Ok(day) => day.format("%d/%m/%Y").to_string(),
-        Err(_) => iso.to_owned(),
-    }
-}
-
+/// The day before a stored `YYYY-MM-DD`, as the notices write days.
 fn day_before(iso: &str) -> String {
     match chrono::NaiveDate::parse_from_str(iso.get(..10).unwrap_or(iso), "%Y-%m-%d") {
         Ok(day) => day
             .pred_opt()
-            .map_or_else(|| date(iso), |d| d.format("%d/%m/%Y").to_string()),
+            .map_or_else(|| written_day_of(iso), written_day),
         Err(_) => iso.to_owned(),
     }
 }
 
-/// `****************0486` → `****0486`: the last 4 digits and nothing else. Built from
-/// the stored masked form, so the digits never pass through here.
-pub fn last4(masked: &str) -> String {
-    let tail: String = masked
-        .chars()
-        .rev()
-        .filter(char::is_ascii_digit)
-        .take(4)
-        .collect::<Vec<_>>()
-        .into_iter()
-        .rev()
-        .collect();
-    format!("****{tail}")
-}
-
 #[cfg(test)]
 mod tests {
+    use mandates::{Channel, CollectionStatus};
+
     use super::*;
-    use crate::store::{MandateRecord, NoticeRecipient, NoticeSubject};
+    use crate::store::{
+        MandateRecord, NextAttempt, NoticeRecipient, NoticeSubject, ReplacedMandate,
+    };
 
     fn a(text: &str) -> Amount {
         Amount::parse(text).unwrap()
     }
 
-    #[test]
-    fn amounts_are_written_exactly_from_centimes() {
-        assert_eq!(digits(Amount::from_centimes(0)), "0,00");
-        assert_eq!(digits(Amount::from_centimes(5)), "0,05");
-        assert_eq!(digits(Amount::from_centimes(123_456)), "1\u{a0}234,56");
-        assert_eq!(
-            digits(Amount::from_centimes(12_345_678_901)),
-            "123\u{a0}456\u{a0}789,01"
-        );
-        assert_eq!(
-            digits(Amount::from_centimes(i64::MAX)),
-            "92\u{a0}233\u{a0}720\u{a0}368\u{a0}547\u{a0}758,07"
-        );
-        assert_eq!(digits(Amount::from_centimes(-100_000)), "-1\u{a0}000,00");
-        assert_eq!(money(a("31746.00"), Lang::Fr), "31\u{a0}746,00\u{a0}DZD");
-        assert_eq!(money(a("31746.00"), Lang::Ar), "31\u{a0}746,00\u{a0}دج");
-    }
-
-    #[test]
-    fn masks_keep_only_the_last_four_digits() {
-        assert_eq!(last4("****************0486"), "****0486");
-        assert_eq!(last4("**********1244"), "****1244");
-    }
-
-    fn recipient(language: &str) -> NoticeRecipient {
+    fn recipient(language: NoticeLanguage) -> NoticeRecipient {
         NoticeRecipient {
             employer_id: 7,
             affiliation_number: "16100001".to_owned(),
             name: "SARL Bâtiment <du Sud>".to_owned(),
             name_ar: Some("شركة البناء الجنوبية".to_owned()),
             email: "compta@example.dz".to_owned(),
-            language: language.to_owned(),
+            language,
         }
     }
 
@@ -598,8 +484,8 @@ mod tests {
             collection_date: "2026-12-15".to_owned(),
             amount: a("13431.50"),
             attempt: 1,
-            channel: "bank".to_owned(),
-            status: "planned".to_owned(),
+            channel: Channel::Bank,
+            status: CollectionStatus::Planned,
             reason_code: None,
             reason_category: None,
             settled_on: None,
@@ -616,11 +502,11 @@ mod tests {
         }
     }
 
-    fn facts(kind: NoticeKind, language: &str, subject: NoticeSubject) -> NoticeFacts {
+    fn facts(kind: NoticeKind, language: NoticeLanguage, subject: NoticeSubject) -> NoticeFacts {
         NoticeFacts {
             event_id: 11,
             kind,
-            dedupe_key: format!("{}:3", kind.code()),
+            dedupe_key: format!("{}:3", kind.as_str()),
             recipient: recipient(language),
             subject,
         }
@@ -639,13 +525,13 @@ mod tests {
         let notice = render(
             &facts(
                 NoticeKind::AdvanceNotice,
-                "both",
+                NoticeLanguage::Both,
                 NoticeSubject::Collection(Box::new(collection())),
             ),
             &context(),
         )
         .unwrap();
-        assert_eq!(notice.language, "both");
+        assert_eq!(notice.language, NoticeLanguage::Both);
         assert!(
             notice.subject.contains("Avis de prélèvement") && notice.subject.contains("إشعار مسبق"),
             "{}",
@@ -683,7 +569,7 @@ mod tests {
         let fr = render(
             &facts(
                 NoticeKind::AdvanceNotice,
-                "fr",
+                NoticeLanguage::Fr,
                 NoticeSubject::Collection(Box::new(collection())),
             ),
             &context(),
@@ -694,7 +580,7 @@ mod tests {
         let ar = render(
             &facts(
                 NoticeKind::AdvanceNotice,
-                "ar",
+                NoticeLanguage::Ar,
                 NoticeSubject::Collection(Box::new(collection())),
             ),
             &context(),
@@ -712,14 +598,18 @@ mod tests {
     #[test]
     fn a_failure_notice_gives_the_reason_the_next_attempt_and_the_consequence() {
         let mut c = collection();
-        c.status = "retry_planned".to_owned();
+        c.status = CollectionStatus::RetryPlanned;
         c.reason_code = Some("AM04".to_owned());
-        c.reason_category = Some("insufficient_funds".to_owned());
-        c.next_attempt = Some(("2026-12-22".to_owned(), a("13431.50")));
+        c.reason_category = Some(ReasonCategory::InsufficientFunds);
+        c.next_attempt = Some(NextAttempt {
+            collection_id: 4,
+            collection_date: "2026-12-22".to_owned(),
+            amount: a("13431.50"),
+        });
         let notice = render(
             &facts(
                 NoticeKind::FailureNotice,
-                "both",
+                NoticeLanguage::Both,
                 NoticeSubject::Collection(Box::new(c.clone())),
             ),
             &context(),
@@ -740,11 +630,11 @@ mod tests {
         assert!(notice.text.contains("زيادات التأخير"));
         // Without a retry: no date, another way to pay.
         c.next_attempt = None;
-        c.reason_category = Some("account_closed".to_owned());
+        c.reason_category = Some(ReasonCategory::AccountClosed);
         let notice = render(
             &facts(
                 NoticeKind::FailureNotice,
-                "fr",
+                NoticeLanguage::Fr,
                 NoticeSubject::Collection(Box::new(c)),
             ),
             &context(),
@@ -761,13 +651,13 @@ mod tests {
     #[test]
     fn a_receipt_carries_its_number() {
         let mut c = collection();
-        c.status = "settled".to_owned();
+        c.status = CollectionStatus::Settled;
         c.settled_on = Some("2026-12-15".to_owned());
         c.receipt_number = Some("RC-2026-00000042".to_owned());
         let notice = render(
             &facts(
                 NoticeKind::Receipt,
-                "both",
+                NoticeLanguage::Both,
                 NoticeSubject::Collection(Box::new(c)),
             ),
             &context(),
@@ -783,9 +673,9 @@ mod tests {
                 id: 5,
                 employer_id: 7,
                 reference: "CACOBATPH-16100001-0002".to_owned(),
-                status: "active".to_owned(),
+                status: MandateStatus::Active,
                 status_reason: None,
-                account_kind: "postal".to_owned(),
+                account_kind: AccountKind::Postal,
                 bank_code: "007".to_owned(),
                 bank_name: None,
                 account_masked: "****************1244".to_owned(),
@@ -800,10 +690,10 @@ mod tests {
                 created_at: "2026-11-02T08:00:00Z".to_owned(),
                 updated_at: "2026-11-02T09:00:00Z".to_owned(),
             },
-            replaced: Some((
-                "CACOBATPH-16100001-0001".to_owned(),
-                "****************0486".to_owned(),
-            )),
+            replaced: Some(ReplacedMandate {
+                reference: "CACOBATPH-16100001-0001".to_owned(),
+                account_masked: "****************0486".to_owned(),
+            }),
             suspension_reason: None,
         }
     }
@@ -817,7 +707,11 @@ mod tests {
             NoticeKind::MandateSuspended,
         ] {
             let notice = render(
-                &facts(kind, "both", NoticeSubject::Mandate(Box::new(mandate()))),
+                &facts(
+                    kind,
+                    NoticeLanguage::Both,
+                    NoticeSubject::Mandate(Box::new(mandate())),
+                ),
                 &context(),
             )
             .unwrap();
@@ -848,7 +742,7 @@ mod tests {
             amount: a("13431.50"),
             opened_on: "2026-12-16".to_owned(),
             deadline: "2026-12-31".to_owned(),
-            outcome: Some("upheld".to_owned()),
+            outcome: Some(DisputeOutcome::Upheld),
             answer_fr: Some("Le chantier W2 était fermé en octobre.".to_owned()),
             answer_ar: Some("الورشة W2 كانت مغلقة في أكتوبر.".to_owned()),
         };
@@ -856,7 +750,7 @@ mod tests {
             let notice = render(
                 &facts(
                     kind,
-                    "both",
+                    NoticeLanguage::Both,
                     NoticeSubject::Dispute(Box::new(dispute.clone())),
                 ),
                 &context(),
@@ -898,7 +792,7 @@ mod tests {
                 }
                 _ => NoticeSubject::Mandate(Box::new(mandate())),
             };
-            let notice = render(&facts(kind, "both", subject), &context()).unwrap();
+            let notice = render(&facts(kind, NoticeLanguage::Both, subject), &context()).unwrap();
             let (ar, fr) = notice.subject.split_once(" / ").unwrap();
             assert!(
                 ar.chars().any(|c| ('\u{600}'..='\u{6ff}').contains(&c)),

@@ -290,7 +290,7 @@ pub async fn deliver_all(
         if report.claimed > 0 && report.postponed == 0 {
             continue;
         }
-        let (pending, _) = store.pending_notices().await?;
+        let pending = store.pending_notices().await?.count;
         if pending == 0 || Instant::now() >= give_up {
             return Ok(total);
         }

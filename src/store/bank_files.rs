@@ -4,19 +4,40 @@
 //!
 //! Must not know: the bytes of a file (the run writes them to disk).
 
-use mandates::Amount;
+use mandates::{Amount, Channel};
 use serde::Serialize;
 use sqlx::FromRow;
 
 use super::{Store, StoreError, StoreResult};
+
+::mandates::stored_codes! {
+    /// Who receives a channel's debit files and answers them with reports: a bank, or
+    /// Algérie Poste; its code also names its exchange folder and its API tokens.
+    pub enum Institution("institution") {
+        Bank = "bank",
+        Poste = "poste",
+    }
+}
+
+impl Institution {
+    /// The channel whose debits it receives.
+    pub fn channel(self) -> Channel {
+        match self {
+            Institution::Bank => Channel::Bank,
+            Institution::Poste => Channel::Postal,
+        }
+    }
+}
 
 /// A recorded debit file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct BankFileRecord {
     pub id: i64,
     pub run_id: i64,
-    pub institution: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub institution: Institution,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub sequence: i64,
     pub file_name: String,
     pub format: String,
@@ -28,6 +49,15 @@ pub struct BankFileRecord {
     pub sha256: String,
     pub size_bytes: i64,
     pub downloaded_at: Option<String>,
+}
+
+/// One collection of a recorded file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FileTransaction {
+    pub end_to_end_id: String,
+    pub amount: Amount,
+    /// `FRST` or `RCUR`.
+    pub sequence_type: String,
 }
 
 const BANK_FILE_COLUMNS: &str = "id, run_id, institution, channel, sequence, file_name, format, message_id, \
@@ -57,11 +87,14 @@ impl Store {
     }
 
     /// Every recorded file, newest first (optionally of one institution).
-    pub async fn bank_files(&self, institution: Option<&str>) -> StoreResult<Vec<BankFileRecord>> {
+    pub async fn bank_files(
+        &self,
+        institution: Option<Institution>,
+    ) -> StoreResult<Vec<BankFileRecord>> {
         Ok(sqlx::query_as::<_, BankFileRecord>(sqlx::AssertSqlSafe(format!(
             "SELECT {BANK_FILE_COLUMNS} FROM bank_files WHERE ($1 = '' OR institution = $1) ORDER BY id DESC"
         )))
-        .bind(institution.unwrap_or(""))
+        .bind(institution.map_or("", Institution::as_str))
         .fetch_all(&self.pool)
         .await?)
     }
@@ -93,21 +126,18 @@ impl Store {
     }
 
     /// The next free file sequence number of an institution.
-    pub async fn next_file_sequence(&self, institution: &str) -> StoreResult<i64> {
+    pub async fn next_file_sequence(&self, institution: Institution) -> StoreResult<i64> {
         let max: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(MAX(sequence) AS BIGINT) FROM bank_files WHERE institution = $1",
         )
-        .bind(institution)
+        .bind(institution.as_str())
         .fetch_one(&self.pool)
         .await?;
         Ok(max.unwrap_or(0) + 1)
     }
 
-    /// The collections of a recorded file: (end_to_end_id, amount, sequence type).
-    pub async fn file_transactions(
-        &self,
-        file_id: i64,
-    ) -> StoreResult<Vec<(String, Amount, String)>> {
+    /// The collections of a recorded file, in file order.
+    pub async fn file_transactions(&self, file_id: i64) -> StoreResult<Vec<FileTransaction>> {
         let rows: Vec<(String, i64, Option<String>)> = sqlx::query_as(
             "SELECT end_to_end_id, amount_centimes, sequence_type FROM collections WHERE bank_file_id = $1 ORDER BY id",
         )
@@ -116,7 +146,11 @@ impl Store {
         .await?;
         Ok(rows
             .into_iter()
-            .map(|(e, a, s)| (e, Amount::from_centimes(a), s.unwrap_or_default()))
+            .map(|(end_to_end_id, amount, sequence_type)| FileTransaction {
+                end_to_end_id,
+                amount: Amount::from_centimes(amount),
+                sequence_type: sequence_type.unwrap_or_default(),
+            })
             .collect())
     }
 }

@@ -18,9 +18,7 @@ use sqlx::{AnyConnection, FromRow};
 use super::audit::DetailValue::{Fixed, Text};
 use super::audit::{AuditRows, detail_sql};
 use super::notice_events::{NoticeEvents, NoticeKind};
-use super::{
-    Actor, AuditEntry, Bind, Refusal, Store, StoreError, StoreResult, audit::Audit, parse_date,
-};
+use super::{Actor, Bind, Refusal, Store, StoreError, StoreResult, audit::Audit, parse_date};
 
 /// One staff change.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -42,6 +40,29 @@ pub enum CalendarChange {
     },
     /// A holiday withdrawn.
     Remove { date: NaiveDate, name: String },
+}
+
+::mandates::stored_codes! {
+    /// What a calendar change did, as its audit entry names it.
+    pub enum CalendarAction("calendar action") {
+        HolidayAdded = "calendar.holiday_added",
+        HolidayConfirmed = "calendar.holiday_confirmed",
+        HolidayShifted = "calendar.holiday_shifted",
+        HolidayRemoved = "calendar.holiday_removed",
+        /// The planned collections of a closed day moved to the next business day.
+        CollectionsRescheduled = "collections.rescheduled",
+    }
+}
+
+/// One entry of the calendar's history: a change, or the re-planning it caused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct CalendarHistoryEntry {
+    pub at: String,
+    pub actor: String,
+    #[sqlx(try_from = "String")]
+    pub action: CalendarAction,
+    /// JSON text: the holiday (date, name) or the dates moved and how many.
+    pub detail: String,
 }
 
 /// Collections moved from one date to another by a change.
@@ -68,9 +89,9 @@ impl Store {
     }
 
     /// The last `limit` calendar changes and the re-planning they caused, newest first.
-    pub async fn calendar_history(&self, limit: i64) -> StoreResult<Vec<AuditEntry>> {
-        Ok(sqlx::query_as::<_, AuditEntry>(
-            "SELECT id, at, actor, action, entity, entity_id, detail FROM audit_log \
+    pub async fn calendar_history(&self, limit: i64) -> StoreResult<Vec<CalendarHistoryEntry>> {
+        Ok(sqlx::query_as::<_, CalendarHistoryEntry>(
+            "SELECT at, actor, action, detail FROM audit_log \
              WHERE entity IN ('calendar', 'collection_date') AND entity_id = '0' \
              ORDER BY id DESC LIMIT $1",
         )
@@ -179,19 +200,19 @@ async fn apply(
             lunar,
             confirmed,
         } => (
-            "calendar.holiday_added",
+            CalendarAction::HolidayAdded.as_str(),
             serde_json::json!({ "date": date.to_string(), "name": name, "lunar": lunar, "confirmed": confirmed }),
         ),
         CalendarChange::Confirm { date, name } => (
-            "calendar.holiday_confirmed",
+            CalendarAction::HolidayConfirmed.as_str(),
             serde_json::json!({ "date": date.to_string(), "name": name }),
         ),
         CalendarChange::Shift { name, from, to } => (
-            "calendar.holiday_shifted",
+            CalendarAction::HolidayShifted.as_str(),
             serde_json::json!({ "name": name, "from": from.to_string(), "to": to.to_string() }),
         ),
         CalendarChange::Remove { date, name } => (
-            "calendar.holiday_removed",
+            CalendarAction::HolidayRemoved.as_str(),
             serde_json::json!({ "date": date.to_string(), "name": name }),
         ),
     };

@@ -18,73 +18,52 @@
 //! transaction with its audit entry and, when it opens, reopens or answers a case, its
 //! notice event (`dispute_acknowledged`, `dispute_answered`; subject: the message).
 
-use chrono::{DateTime, Duration, NaiveDate, Utc};
-use mandates::Amount;
+use chrono::NaiveDate;
 use mandates::dispute::{DisputeRefusal, check_room, deadline_after, dispute_message, is_past};
+use mandates::{Amount, CollectionStatus, algiers_time, today_in_algiers};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
 use super::notice_events::{NoticeEvent, NoticeKind};
 use super::notices::facts::DisputeFacts;
-use super::{Actor, Store, StoreError, StoreResult, audit::Audit};
+use super::{Actor, OptionalCode, Store, StoreError, StoreResult, audit::Audit, parse_timestamp};
 
-/// Why an employer contests a collection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DisputeReason {
-    AmountWrong,
-    AlreadyPaid,
-    NotAuthorised,
-    DuplicateDebit,
-    Other,
-}
-
-impl DisputeReason {
-    pub const ALL: [DisputeReason; 5] = [
-        DisputeReason::AmountWrong,
-        DisputeReason::AlreadyPaid,
-        DisputeReason::NotAuthorised,
-        DisputeReason::DuplicateDebit,
-        DisputeReason::Other,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            DisputeReason::AmountWrong => "amount_wrong",
-            DisputeReason::AlreadyPaid => "already_paid",
-            DisputeReason::NotAuthorised => "not_authorised",
-            DisputeReason::DuplicateDebit => "duplicate_debit",
-            DisputeReason::Other => "other",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<DisputeReason> {
-        DisputeReason::ALL.into_iter().find(|r| r.code() == code)
+::mandates::stored_codes! {
+    /// Why an employer contests a collection.
+    pub enum DisputeReason("dispute reason") {
+        AmountWrong = "amount_wrong",
+        AlreadyPaid = "already_paid",
+        NotAuthorised = "not_authorised",
+        DuplicateDebit = "duplicate_debit",
+        Other = "other",
     }
 }
 
-/// The fund's decision on a case.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum DisputeOutcome {
-    /// The employer is right (the debit is corrected or refunded).
-    Upheld,
-    Rejected,
+::mandates::stored_codes! {
+    /// The fund's decision on a case.
+    pub enum DisputeOutcome("dispute outcome") {
+        /// The employer is right (the debit is corrected or refunded).
+        Upheld = "upheld",
+        Rejected = "rejected",
+    }
 }
 
-impl DisputeOutcome {
-    pub const ALL: [DisputeOutcome; 2] = [DisputeOutcome::Upheld, DisputeOutcome::Rejected];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            DisputeOutcome::Upheld => "upheld",
-            DisputeOutcome::Rejected => "rejected",
-        }
+::mandates::stored_codes! {
+    /// What a case waits for, as stored (see [`DisputeState`] for closed and overdue).
+    pub enum DisputeStatus("dispute status") {
+        /// The fund's answer.
+        Open = "open",
+        /// Nothing, unless the employer writes again.
+        Answered = "answered",
     }
+}
 
-    pub fn from_code(code: &str) -> Option<DisputeOutcome> {
-        DisputeOutcome::ALL.into_iter().find(|o| o.code() == code)
+::mandates::stored_codes! {
+    /// Who wrote a case's message.
+    pub enum MessageAuthor("message author") {
+        Employer = "employer",
+        Fund = "fund",
     }
 }
 
@@ -97,17 +76,21 @@ pub struct DisputeRecord {
     pub employer_id: i64,
     pub employer_name: String,
     pub affiliation_number: String,
-    pub reason: String,
-    /// `open` or `answered` (see [`DisputeRecord::state`] for closed and overdue).
-    pub status: String,
-    pub outcome: Option<String>,
+    #[sqlx(try_from = "String")]
+    pub reason: DisputeReason,
+    /// Open or answered (see [`DisputeRecord::state`] for closed and overdue).
+    #[sqlx(try_from = "String")]
+    pub status: DisputeStatus,
+    #[sqlx(try_from = "OptionalCode")]
+    pub outcome: Option<DisputeOutcome>,
     /// `YYYY-MM-DD`: the answer date when open, the last day to write again when answered.
     pub deadline: String,
     pub opened_at: String,
     pub answered_at: Option<String>,
     pub collection_date: String,
     pub amount_centimes: i64,
-    pub collection_status: String,
+    #[sqlx(try_from = "String")]
+    pub collection_status: CollectionStatus,
     pub messages: i64,
 }
 
@@ -121,10 +104,10 @@ pub enum DisputeState {
 
 impl DisputeRecord {
     pub fn state(&self, today: NaiveDate) -> DisputeState {
-        match (self.status.as_str(), is_past(&self.deadline, today)) {
-            ("open", overdue) => DisputeState::Open { overdue },
-            (_, false) => DisputeState::Answered,
-            (_, true) => DisputeState::Closed,
+        match (self.status, is_past(&self.deadline, today)) {
+            (DisputeStatus::Open, overdue) => DisputeState::Open { overdue },
+            (DisputeStatus::Answered, false) => DisputeState::Answered,
+            (DisputeStatus::Answered, true) => DisputeState::Closed,
         }
     }
 }
@@ -134,12 +117,14 @@ impl DisputeRecord {
 pub struct DisputeMessage {
     pub id: i64,
     pub dispute_id: i64,
-    /// `employer` or `fund`.
-    pub author: String,
+    #[sqlx(try_from = "String")]
+    pub author: MessageAuthor,
     /// Who wrote it (`user:42`).
     pub actor: String,
-    pub reason: Option<String>,
-    pub outcome: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    pub reason: Option<DisputeReason>,
+    #[sqlx(try_from = "OptionalCode")]
+    pub outcome: Option<DisputeOutcome>,
     pub body: String,
     pub deadline: String,
     pub created_at: String,
@@ -178,7 +163,8 @@ const DISPUTE_SELECT: &str = "SELECT d.id, d.case_number, d.collection_id, d.emp
 struct CaseRow {
     id: i64,
     case_number: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: DisputeStatus,
     deadline: String,
 }
 
@@ -186,7 +172,8 @@ struct CaseRow {
 struct FactsRow {
     employer_id: i64,
     case_number: String,
-    outcome: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    outcome: Option<DisputeOutcome>,
     body: String,
     deadline: String,
     created_at: String,
@@ -194,21 +181,18 @@ struct FactsRow {
     amount_centimes: i64,
 }
 
-/// The Algiers day of a stored UTC timestamp (UTC+1 all year).
+/// The Algiers day of a stored UTC timestamp, as `YYYY-MM-DD`.
 fn algiers_day(timestamp: &str) -> String {
-    DateTime::parse_from_rfc3339(timestamp)
-        .map(|t| {
-            (t.with_timezone(&Utc) + Duration::hours(1))
-                .date_naive()
-                .to_string()
-        })
-        .unwrap_or_else(|_| timestamp.get(..10).unwrap_or(timestamp).to_owned())
+    parse_timestamp(timestamp).map_or_else(
+        || timestamp.get(..10).unwrap_or(timestamp).to_owned(),
+        |t| algiers_time(t).date().to_string(),
+    )
 }
 
 impl Store {
-    /// Today in Africa/Algiers by the store's clock (UTC+1, no daylight saving time).
+    /// Today in Africa/Algiers by the store's clock.
     fn algiers_today(&self) -> NaiveDate {
-        (self.now() + Duration::hours(1)).date_naive()
+        today_in_algiers(self.now())
     }
 
     /// The employer contests its collection: a new case, or a message added to the
@@ -222,7 +206,7 @@ impl Store {
         reason: &str,
         message: &str,
     ) -> StoreResult<Result<Contested, DisputeRefusal>> {
-        let Some(reason) = DisputeReason::from_code(reason.trim()) else {
+        let Ok(reason) = DisputeReason::parse(reason.trim()) else {
             return Ok(Err(DisputeRefusal::UnknownReason));
         };
         let body = match dispute_message(message) {
@@ -242,7 +226,8 @@ impl Store {
         let Some(status) = status else {
             return Err(StoreError::not_found("collection", collection_id));
         };
-        if status == "cancelled" {
+        let status = CollectionStatus::parse(&status)?;
+        if status == CollectionStatus::Cancelled {
             return Ok(Err(DisputeRefusal::NotContestable { status }));
         }
         let inserted: Option<i64> = sqlx::query_scalar(
@@ -251,7 +236,7 @@ impl Store {
         )
         .bind(collection_id)
         .bind(employer_id)
-        .bind(reason.code())
+        .bind(reason.as_str())
         .bind(&answer_by)
         .bind(&now)
         .fetch_optional(&mut *tx)
@@ -268,7 +253,7 @@ impl Store {
                 let case = CaseRow {
                     id,
                     case_number,
-                    status: "open".to_owned(),
+                    status: DisputeStatus::Open,
                     deadline: answer_by.clone(),
                 };
                 (case, ContestKind::Opened)
@@ -296,7 +281,7 @@ impl Store {
                         kind: ContestKind::Repeated,
                     }));
                 }
-                if case.status == "answered" && is_past(&case.deadline, today) {
+                if case.status == DisputeStatus::Answered && is_past(&case.deadline, today) {
                     return Ok(Err(DisputeRefusal::Closed {
                         case_number: case.case_number,
                         deadline: case.deadline,
@@ -305,7 +290,7 @@ impl Store {
                 if let Err(refusal) = check_room(&case.case_number, count) {
                     return Ok(Err(refusal));
                 }
-                let kind = if case.status == "answered" {
+                let kind = if case.status == DisputeStatus::Answered {
                     sqlx::query(
                         "UPDATE disputes SET status = 'open', outcome = NULL, deadline = $2, updated_at = $3 \
                          WHERE id = $1",
@@ -338,7 +323,7 @@ impl Store {
         )
         .bind(case.id)
         .bind(actor.as_str())
-        .bind(reason.code())
+        .bind(reason.as_str())
         .bind(&body)
         .bind(&deadline)
         .bind(&now)
@@ -354,7 +339,7 @@ impl Store {
             .detail(json!({
                 "case_number": case.case_number,
                 "collection_id": collection_id,
-                "reason": reason.code(),
+                "reason": reason.as_str(),
                 "message_id": message_id,
                 "deadline": deadline,
             }))
@@ -385,7 +370,7 @@ impl Store {
         outcome: &str,
         message: &str,
     ) -> StoreResult<Result<DisputeRecord, DisputeRefusal>> {
-        let Some(outcome) = DisputeOutcome::from_code(outcome.trim()) else {
+        let Ok(outcome) = DisputeOutcome::parse(outcome.trim()) else {
             return Ok(Err(DisputeRefusal::UnknownOutcome));
         };
         let body = match dispute_message(message) {
@@ -405,7 +390,7 @@ impl Store {
         let Some((case_number, status, employer_id)) = case else {
             return Err(StoreError::not_found("dispute", dispute_id));
         };
-        if status != "open" {
+        if DisputeStatus::parse(&status)? != DisputeStatus::Open {
             return Ok(Err(DisputeRefusal::NotOpen { case_number }));
         }
         let count: i64 =
@@ -421,7 +406,7 @@ impl Store {
              updated_at = $4 WHERE id = $1 AND status = 'open'",
         )
         .bind(dispute_id)
-        .bind(outcome.code())
+        .bind(outcome.as_str())
         .bind(&write_again_until)
         .bind(&now)
         .execute(&mut *tx)
@@ -432,7 +417,7 @@ impl Store {
         )
         .bind(dispute_id)
         .bind(actor.as_str())
-        .bind(outcome.code())
+        .bind(outcome.as_str())
         .bind(&body)
         .bind(&write_again_until)
         .bind(&now)
@@ -442,7 +427,7 @@ impl Store {
             .on("dispute", dispute_id)
             .detail(json!({
                 "case_number": case_number,
-                "outcome": outcome.code(),
+                "outcome": outcome.as_str(),
                 "message_id": message_id,
                 "deadline": write_again_until,
             }))
@@ -570,14 +555,11 @@ mod tests {
     #[test]
     fn reasons_and_outcomes_are_a_fixed_list() {
         for reason in DisputeReason::ALL {
-            assert_eq!(DisputeReason::from_code(reason.code()), Some(reason));
+            assert_eq!(DisputeReason::parse(reason.as_str()), Ok(reason));
         }
-        assert_eq!(DisputeReason::from_code("AMOUNT_WRONG"), None);
-        assert_eq!(
-            DisputeOutcome::from_code("upheld"),
-            Some(DisputeOutcome::Upheld)
-        );
-        assert_eq!(DisputeOutcome::from_code("maybe"), None);
+        assert!(DisputeReason::parse("AMOUNT_WRONG").is_err());
+        assert_eq!(DisputeOutcome::parse("upheld"), Ok(DisputeOutcome::Upheld));
+        assert!(DisputeOutcome::parse("maybe").is_err());
     }
 
     #[test]
@@ -589,15 +571,15 @@ mod tests {
             employer_id: 1,
             employer_name: String::new(),
             affiliation_number: String::new(),
-            reason: "other".to_owned(),
-            status: "open".to_owned(),
+            reason: DisputeReason::Other,
+            status: DisputeStatus::Open,
             outcome: None,
             deadline: "2026-12-31".to_owned(),
             opened_at: "2026-12-01T09:00:00Z".to_owned(),
             answered_at: None,
             collection_date: "2026-11-15".to_owned(),
             amount_centimes: 100,
-            collection_status: "settled".to_owned(),
+            collection_status: CollectionStatus::Settled,
             messages: 1,
         };
         let day = |d: u32| NaiveDate::from_ymd_opt(2026, 12, d).unwrap();
@@ -606,7 +588,7 @@ mod tests {
             case.state(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),
             DisputeState::Open { overdue: true }
         );
-        case.status = "answered".to_owned();
+        case.status = DisputeStatus::Answered;
         assert_eq!(case.state(day(31)), DisputeState::Answered);
         assert_eq!(
             case.state(NaiveDate::from_ymd_opt(2027, 1, 1).unwrap()),

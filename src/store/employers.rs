@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use mandates::NoticeLanguage;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
@@ -18,11 +19,21 @@ pub struct Employer {
     pub name: String,
     pub name_ar: Option<String>,
     pub email: String,
-    /// Notice language: `ar`, `fr` or `both`.
-    pub language: String,
-    /// `monthly` or `quarterly`.
-    pub period_kind: String,
+    /// What its notices are written in.
+    #[sqlx(try_from = "String")]
+    pub language: NoticeLanguage,
+    /// How often it declares.
+    #[sqlx(try_from = "String")]
+    pub period_kind: PeriodKind,
     pub created_at: String,
+}
+
+::mandates::stored_codes! {
+    /// How often an employer declares: a month (`2026-10`) or a quarter (`2026-Q3`) at a time.
+    pub enum PeriodKind("period kind") {
+        Monthly = "monthly",
+        Quarterly = "quarterly",
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

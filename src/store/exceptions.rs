@@ -8,16 +8,42 @@ use sqlx::FromRow;
 
 use super::{Actor, Refusal, Store, StoreError, StoreResult, audit::Audit};
 
+::mandates::stored_codes! {
+    /// Why a report's item became an exception.
+    pub enum ExceptionKind("exception kind") {
+        /// It names no debit of ours.
+        Unmatched = "unmatched",
+        /// Its amount is not its debit's.
+        AmountMismatch = "amount_mismatch",
+        /// It repeats what was already applied to its debit.
+        Duplicate = "duplicate",
+        /// It contradicts its debit's state.
+        Conflict = "conflict",
+        /// A failure whose reason needs staff (no automatic retry).
+        NeedsStaff = "needs_staff",
+    }
+}
+
+::mandates::stored_codes! {
+    /// Whether an exception still waits for staff.
+    pub enum ExceptionStatus("exception status") {
+        Open = "open",
+        Resolved = "resolved",
+    }
+}
+
 /// An exception for finance staff.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct ExceptionRecord {
     pub id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: ExceptionKind,
     pub report_id: Option<i64>,
     pub item: Option<i64>,
     pub collection_id: Option<i64>,
     pub detail: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: ExceptionStatus,
     pub resolution: Option<String>,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<String>,

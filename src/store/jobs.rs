@@ -25,11 +25,25 @@ pub struct ClaimedJob {
     pub attempts: i64,
 }
 
+::mandates::stored_codes! {
+    /// Where a job is in the queue.
+    pub enum JobStatus("job status") {
+        Queued = "queued",
+        /// Claimed by a worker until its lock expires.
+        Running = "running",
+        Done = "done",
+        /// Failed its last allowed attempt.
+        Failed = "failed",
+    }
+}
+
 /// How many jobs of a kind are in a state.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct JobCount {
+    /// The cycle's code for the kind of work (`cycle::jobs::Job`).
     pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
     pub count: i64,
 }
 
@@ -147,9 +161,9 @@ impl Store {
     ) -> StoreResult<()> {
         let now = self.now();
         let (status, run_after) = match error {
-            None => ("done", lease_timestamp(now)),
-            Some(_) if job.attempts >= max_attempts => ("failed", lease_timestamp(now)),
-            Some(_) => ("queued", lease_timestamp(now + retry_in)),
+            None => (JobStatus::Done, lease_timestamp(now)),
+            Some(_) if job.attempts >= max_attempts => (JobStatus::Failed, lease_timestamp(now)),
+            Some(_) => (JobStatus::Queued, lease_timestamp(now + retry_in)),
         };
         sqlx::query(
             "UPDATE jobs SET status = $3, run_after = $4, last_error = $5, locked_by = NULL, locked_until = NULL, \
@@ -157,7 +171,7 @@ impl Store {
         )
         .bind(job.id)
         .bind(worker)
-        .bind(status)
+        .bind(status.as_str())
         .bind(run_after)
         .bind(error.map(str::to_owned))
         .bind(timestamp(now))

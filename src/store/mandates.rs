@@ -3,7 +3,8 @@
 //! [`Store::mandate_account_for_bank_file`], the one audited way to the digits.
 
 use ::mandates::{
-    AccountId, Amount, Mandate, MandateError, MandateReference, MandateStatus, SignatureEvidence,
+    AccountId, AccountKind, Amount, Mandate, MandateError, MandateReference, MandateStatus,
+    SignatureEvidence,
 };
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -22,10 +23,9 @@ pub struct MandateRecord {
     pub id: i64,
     pub employer_id: i64,
     pub reference: String,
-    pub status: String,
+    pub status: MandateStatus,
     pub status_reason: Option<String>,
-    /// `bank` (RIB) or `postal` (RIP/CCP).
-    pub account_kind: String,
+    pub account_kind: AccountKind,
     pub bank_code: String,
     pub bank_name: Option<String>,
     /// All but the last 4 digits hidden.
@@ -64,9 +64,11 @@ struct MandateRow {
     id: i64,
     employer_id: i64,
     reference: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: MandateStatus,
     status_reason: Option<String>,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: AccountKind,
     bank_code: String,
     masked: String,
     ceiling_centimes: Option<i64>,
@@ -392,7 +394,7 @@ impl Store {
         .bind(mandate_id)
         .bind(reason)
         .bind(&now_text)
-        .bind(&row.status)
+        .bind(row.status.as_str())
         .execute(&mut *tx)
         .await?;
         if updated.rows_affected() != 1 {
@@ -446,9 +448,7 @@ impl Store {
     /// Rebuilds the domain mandate to let it judge a transition. The account digits are
     /// decrypted in memory only; they never leave this function.
     fn domain_mandate(&self, row: &MandateRow) -> StoreResult<Mandate> {
-        let status: MandateStatus = row.status.parse().map_err(|_| {
-            StoreError::Invalid(format!("stored status {:?} is unknown", row.status))
-        })?;
+        let status = row.status;
         let reference = MandateReference::parse(&row.reference)
             .map_err(|e| StoreError::Invalid(format!("stored reference is invalid: {e}")))?;
         let signed_at = row

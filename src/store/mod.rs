@@ -53,42 +53,52 @@ use sqlx::{AnyPool, ConnectOptions};
 pub use ::mandates::NewDeclarationLine;
 pub use ::mandates::dispute::DisputeRefusal;
 pub use audit::AuditEntry;
-pub use bank_files::BankFileRecord;
-pub use calendar::{CalendarChange, CalendarOutcome, MovedRun};
+pub use bank_files::{BankFileRecord, FileTransaction, Institution};
+pub use calendar::{
+    CalendarAction, CalendarChange, CalendarHistoryEntry, CalendarOutcome, MovedRun,
+};
 pub use collections::CollectionRecord;
 pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};
 pub use collections::planning::PlanSummary;
 pub use collections::upcoming::{UpcomingDebit, UpcomingLine};
-pub use declarations::{Declaration, DeclarationLine, NewDeclaration};
+pub use declarations::{
+    Declaration, DeclarationLine, DeclarationStatus, LineState, NewDeclaration,
+};
 pub use disputes::{
     ContestKind, Contested, DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord,
-    DisputeState,
+    DisputeState, DisputeStatus, MessageAuthor,
 };
-pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
-pub use exceptions::ExceptionRecord;
-pub use jobs::{ClaimedJob, JobCount};
+pub use employers::{Employer, NewEmployer, NewWorksite, PeriodKind, Worksite};
+pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
+pub use jobs::{ClaimedJob, JobCount, JobStatus};
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
 pub use notice_events::NoticeKind;
-pub use notices::NoticeRecord;
-pub use notices::delivery::{ClaimedNotice, NoticeFailure, SentNotice};
+pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{
     BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,
-    NoticeSubject,
+    NoticeSubject, ReplacedMandate,
 };
+pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
+pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
 pub use reconcile::{Effect, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord};
 pub use refusal::Refusal;
-pub use runs::RunLock;
 pub use runs::debits::{DebitDetail, FileBlock};
 pub use runs::recheck::RecheckSummary;
 pub use runs::recording::{FileRecording, NewBankFile};
+pub use runs::{RunLock, RunStatus, UnfinishedRun};
 pub use secrets::{random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 pub use sessions::{SESSION_HOURS, Session, SignIn};
-pub use statistics::{DateOutcome, FailureCount, NextRun, ReportOverview, RunLine, RunOutcome};
-pub use tokens::{ApiClient, ApiTokenRecord, ApiUser, USER_TOKEN_PREFIX, UserApiTokenRecord};
+pub use statistics::{
+    CollectionCount, DateOutcome, FailureCount, FailureReason, NextRun, NoticeCount,
+    ReportOverview, RunHeader, RunLine, RunOutcome,
+};
+pub use tokens::{
+    ApiClient, ApiTokenRecord, ApiUser, NewToken, USER_TOKEN_PREFIX, UserApiTokenRecord,
+};
 pub use users::{NewUser, Role, User, UserOverview};
 
 use ::mandates::LineProblem;
@@ -158,6 +168,13 @@ pub enum StoreError {
     Database(#[from] sqlx::Error),
     #[error(transparent)]
     Other(#[from] anyhow::Error),
+}
+
+/// A stored code that names no state (a row written by something else): a server error.
+impl From<::mandates::UnknownCode> for StoreError {
+    fn from(err: ::mandates::UnknownCode) -> StoreError {
+        StoreError::Other(anyhow::Error::new(err).context("reading a stored code"))
+    }
 }
 
 impl StoreError {
@@ -234,6 +251,20 @@ impl Bind<'_> {
             Bind::Int(value) => query.bind(value),
             Bind::Text(value) => query.bind(value),
         })
+    }
+}
+
+/// A nullable stored code read as its enum: `#[sqlx(try_from = "OptionalCode")]` on an
+/// `Option<…>` field of a row (a required code reads with `try_from = "String"`); an
+/// unknown code is an error naming it.
+#[derive(sqlx::Type)]
+#[sqlx(transparent)]
+pub(super) struct OptionalCode(Option<String>);
+
+impl<T: std::str::FromStr<Err = ::mandates::UnknownCode>> TryFrom<OptionalCode> for Option<T> {
+    type Error = ::mandates::UnknownCode;
+    fn try_from(code: OptionalCode) -> Result<Option<T>, ::mandates::UnknownCode> {
+        code.0.as_deref().map(str::parse).transpose()
     }
 }
 
@@ -367,6 +398,13 @@ impl Store {
 /// The one text form of timestamps in the database: RFC 3339, UTC, seconds, `Z`.
 pub fn timestamp(at: DateTime<Utc>) -> String {
     at.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// A stored timestamp (any RFC 3339 text) as the instant it names, when it reads as one.
+pub fn parse_timestamp(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .ok()
+        .map(|at| at.with_timezone(&Utc))
 }
 
 /// Lease expiries, to the millisecond (leases are short and compared as text: every

@@ -7,68 +7,33 @@
 //!
 //! Must not know: delivering and writing notices (`notices`, `crate::notices`).
 
-use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::{Bind, StoreResult, sql_literal};
 
-/// What a notice is about. The code is what `notice_events.kind` holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum NoticeKind {
-    /// A collection is planned: amount, date, account (masked), breakdown, how to contest.
-    AdvanceNotice,
-    /// A collection settled: receipt number, amount, date, breakdown.
-    Receipt,
-    /// A collection was rejected or returned: reason, what to do, next attempt.
-    FailureNotice,
-    /// A debit already announced by an advance notice that went out will not be
-    /// presented (cancelled by the run's re-check or a calendar change): why, and that
-    /// the amounts stay owed. (An advance notice not yet sent is withdrawn instead.)
-    DebitCancelled,
-    MandateSigned,
-    /// A newly signed mandate superseded the active one (new account).
-    MandateReplaced,
-    MandateRevoked,
-    /// Suspended after a hard return (account closed, no mandate, refused).
-    MandateSuspended,
-    /// A case opened or reopened by the employer, and the fund's answer: recorded by
-    /// the disputes store with `subject_id` = the case message they are about.
-    DisputeAcknowledged,
-    DisputeAnswered,
-}
-
-impl NoticeKind {
-    pub const ALL: [NoticeKind; 10] = [
-        NoticeKind::AdvanceNotice,
-        NoticeKind::Receipt,
-        NoticeKind::FailureNotice,
-        NoticeKind::DebitCancelled,
-        NoticeKind::MandateSigned,
-        NoticeKind::MandateReplaced,
-        NoticeKind::MandateRevoked,
-        NoticeKind::MandateSuspended,
-        NoticeKind::DisputeAcknowledged,
-        NoticeKind::DisputeAnswered,
-    ];
-
-    pub fn code(self) -> &'static str {
-        match self {
-            NoticeKind::AdvanceNotice => "advance_notice",
-            NoticeKind::Receipt => "receipt",
-            NoticeKind::FailureNotice => "failure_notice",
-            NoticeKind::DebitCancelled => "debit_cancelled",
-            NoticeKind::MandateSigned => "mandate_signed",
-            NoticeKind::MandateReplaced => "mandate_replaced",
-            NoticeKind::MandateRevoked => "mandate_revoked",
-            NoticeKind::MandateSuspended => "mandate_suspended",
-            NoticeKind::DisputeAcknowledged => "dispute_acknowledged",
-            NoticeKind::DisputeAnswered => "dispute_answered",
-        }
-    }
-
-    pub fn from_code(code: &str) -> Option<NoticeKind> {
-        NoticeKind::ALL.into_iter().find(|k| k.code() == code)
+::mandates::stored_codes! {
+    /// What a notice is about. The code is what `notice_events.kind` holds.
+    pub enum NoticeKind("notice kind") {
+        /// A collection is planned: amount, date, account (masked), breakdown, how to contest.
+        AdvanceNotice = "advance_notice",
+        /// A collection settled: receipt number, amount, date, breakdown.
+        Receipt = "receipt",
+        /// A collection was rejected or returned: reason, what to do, next attempt.
+        FailureNotice = "failure_notice",
+        /// A debit already announced by an advance notice that went out will not be
+        /// presented (cancelled by the run's re-check or a calendar change): why, and that
+        /// the amounts stay owed. (An advance notice not yet sent is withdrawn instead.)
+        DebitCancelled = "debit_cancelled",
+        MandateSigned = "mandate_signed",
+        /// A newly signed mandate superseded the active one (new account).
+        MandateReplaced = "mandate_replaced",
+        MandateRevoked = "mandate_revoked",
+        /// Suspended after a hard return (account closed, no mandate, refused).
+        MandateSuspended = "mandate_suspended",
+        /// A case opened or reopened by the employer, and the fund's answer: recorded by
+        /// the disputes store with `subject_id` = the case message they are about.
+        DisputeAcknowledged = "dispute_acknowledged",
+        DisputeAnswered = "dispute_answered",
     }
 }
 
@@ -168,11 +133,11 @@ impl<'a> NoticeEvents<'a> {
             from,
         } = self;
         let kind = match instead {
-            None => sql_literal(kind.code()),
+            None => sql_literal(kind.as_str()),
             Some((condition, instead)) => format!(
                 "CASE WHEN {condition} THEN {} ELSE {} END",
-                sql_literal(instead.code()),
-                sql_literal(kind.code())
+                sql_literal(instead.as_str()),
+                sql_literal(kind.as_str())
             ),
         };
         let key = dedupe_key(&kind, &subject, again);

@@ -6,11 +6,14 @@
 //! Must not know: how the email is written or sent (`crate::notices`).
 
 use chrono::Duration;
+use mandates::Lang;
 use serde_json::json;
 use sqlx::FromRow;
 
 use super::secrets::{check_password, hash_password, random_token, token_hash};
-use super::{Actor, Refusal, Store, StoreError, StoreResult, User, audit::Audit, timestamp};
+use super::{
+    Actor, OptionalCode, Refusal, Store, StoreError, StoreResult, User, audit::Audit, timestamp,
+};
 
 /// A password-reset email waiting for the mailer.
 #[derive(Clone)]
@@ -18,7 +21,7 @@ pub struct PasswordResetEmail {
     pub reset_id: i64,
     pub user_id: i64,
     pub email: String,
-    pub language: Option<String>,
+    pub language: Option<Lang>,
     /// The token to put in the link (`/password/reset?token=…`).
     pub token: String,
     pub expires_at: String,
@@ -40,7 +43,8 @@ struct ResetRow {
     id: i64,
     user_id: i64,
     email: String,
-    language: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    language: Option<Lang>,
     token_encrypted: Option<String>,
     expires_at: String,
 }

@@ -3,13 +3,24 @@
 //!
 //! Must not know: where the files are (the caller moves them and gives the path).
 
-use super::{Store, StoreResult};
+use super::{Institution, Store, StoreResult};
+
+/// A report file in quarantine, as staff list it.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct QuarantinedFile {
+    pub id: i64,
+    pub file_name: String,
+    /// Where it was moved.
+    pub stored_path: String,
+    /// Why it could not be read.
+    pub error: String,
+}
 
 impl Store {
     /// Records a file moved to quarantine, with its error.
     pub async fn record_quarantine(
         &self,
-        institution: Option<&str>,
+        institution: Option<Institution>,
         file_name: &str,
         stored_path: &str,
         sha256: &str,
@@ -19,7 +30,7 @@ impl Store {
             "INSERT INTO quarantined_files (institution, file_name, stored_path, sha256, error, quarantined_at) \
              VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
-        .bind(institution.map(str::to_owned))
+        .bind(institution.map(Institution::as_str))
         .bind(file_name)
         .bind(stored_path)
         .bind(sha256)
@@ -29,7 +40,7 @@ impl Store {
         .await?)
     }
 
-    pub async fn quarantined(&self) -> StoreResult<Vec<(i64, String, String, String)>> {
+    pub async fn quarantined(&self) -> StoreResult<Vec<QuarantinedFile>> {
         Ok(sqlx::query_as(
             "SELECT id, file_name, stored_path, error FROM quarantined_files ORDER BY id",
         )

@@ -4,6 +4,7 @@
 //!
 //! Must not know: how a receipt is rendered (the web's page, the notice's email).
 
+use mandates::CollectionStatus;
 use serde::Serialize;
 
 use super::{CollectionDetail, Store, StoreError, StoreResult};
@@ -22,7 +23,7 @@ impl Store {
     /// "Not found" for another employer's collection or one not settled.
     pub async fn receipt(&self, employer_id: i64, collection_id: i64) -> StoreResult<Receipt> {
         let collection = self.collection_detail(employer_id, collection_id).await?;
-        if collection.status != "settled" {
+        if collection.status != CollectionStatus::Settled {
             return Err(StoreError::not_found(
                 "receipt of collection",
                 collection_id,

@@ -2,7 +2,7 @@
 //! multi-row inserts, one transaction per batch. Generated records are not audited one by
 //! one; each batch leaves one audit entry saying what it created.
 
-use mandates::{AccountId, Amount, LineBases, Period, Scheme, compute_line};
+use mandates::{AccountId, Amount, LineBases, NoticeLanguage, Period, Scheme, compute_line};
 use serde_json::json;
 
 use super::{Actor, Store, StoreError, StoreResult, audit::Audit};
@@ -14,7 +14,7 @@ pub struct SeedEmployer {
     pub name: String,
     pub name_ar: String,
     pub email: String,
-    pub language: &'static str,
+    pub language: NoticeLanguage,
     pub account: AccountId,
     pub worksites: Vec<SeedWorksite>,
 }
@@ -132,7 +132,7 @@ impl Store {
                         Value::Text(e.name.clone()),
                         Value::OptText(Some(e.name_ar.clone())),
                         Value::Text(e.email.clone()),
-                        Value::Text(e.language.to_owned()),
+                        Value::Text(e.language.as_str().to_owned()),
                         Value::Text(period.kind_name().to_owned()),
                         Value::Text(now.clone()),
                     ]

@@ -5,17 +5,22 @@
 //!
 //! Must not know: how a chart or a page shows them.
 
+use bank_formats::reasons::ReasonCategory;
 use chrono::NaiveDate;
+use mandates::{Channel, CollectionStatus};
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Store, StoreError, StoreResult};
+use super::{
+    Institution, NoticeKind, NoticeStatus, OptionalCode, RunStatus, Store, StoreError, StoreResult,
+};
 
 /// Planned debits of one collection date and channel (a run still to come).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct NextRun {
     pub collection_date: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub count: i64,
     pub amount_centimes: i64,
 }
@@ -36,7 +41,8 @@ pub struct DateOutcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct FailureCount {
     pub collection_date: String,
-    pub category: String,
+    #[sqlx(try_from = "String")]
+    pub category: ReasonCategory,
     pub count: i64,
 }
 
@@ -45,11 +51,13 @@ pub struct FailureCount {
 pub struct RunLine {
     pub run_id: i64,
     pub collection_date: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
     pub started_at: String,
     pub finished_at: Option<String>,
     /// None for a run that wrote no file.
-    pub institution: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    pub institution: Option<Institution>,
     pub files: i64,
     pub transactions: i64,
     pub amount_centimes: i64,
@@ -59,7 +67,8 @@ pub struct RunLine {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct RunOutcome {
     pub run_id: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CollectionStatus,
     pub count: i64,
     pub amount_centimes: i64,
 }
@@ -68,7 +77,8 @@ pub struct RunOutcome {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct ReportOverview {
     pub id: i64,
-    pub institution: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    pub institution: Option<Institution>,
     pub file_name: String,
     pub format: String,
     pub imported_at: String,
@@ -81,6 +91,45 @@ pub struct ReportOverview {
     /// Exceptions the report raised, and how many are still open.
     pub exceptions: i64,
     pub open_exceptions: i64,
+}
+
+/// One run's date and state.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct RunHeader {
+    pub collection_date: String,
+    #[sqlx(try_from = "String")]
+    pub status: RunStatus,
+}
+
+/// Collections of one channel in one state: how many, for how much.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct CollectionCount {
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
+    #[sqlx(try_from = "String")]
+    pub status: CollectionStatus,
+    pub count: i64,
+    pub amount_centimes: i64,
+}
+
+/// Failed collections of one state with one reason category.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct FailureReason {
+    #[sqlx(try_from = "String")]
+    pub status: CollectionStatus,
+    #[sqlx(try_from = "String")]
+    pub category: ReasonCategory,
+    pub count: i64,
+}
+
+/// Notice events of one kind in one state.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct NoticeCount {
+    #[sqlx(try_from = "String")]
+    pub kind: NoticeKind,
+    #[sqlx(try_from = "String")]
+    pub status: NoticeStatus,
+    pub count: i64,
 }
 
 impl Store {
@@ -163,7 +212,7 @@ impl Store {
     }
 
     /// One run's date and state.
-    pub async fn run_header(&self, run_id: i64) -> StoreResult<(String, String)> {
+    pub async fn run_header(&self, run_id: i64) -> StoreResult<RunHeader> {
         sqlx::query_as("SELECT collection_date, status FROM runs WHERE id = $1")
             .bind(run_id)
             .fetch_optional(&self.pool)
@@ -195,9 +244,9 @@ impl Store {
     pub async fn collection_counts(
         &self,
         date: Option<NaiveDate>,
-    ) -> StoreResult<Vec<(String, String, i64, i64)>> {
+    ) -> StoreResult<Vec<CollectionCount>> {
         Ok(sqlx::query_as(
-            "SELECT channel, status, COUNT(*), CAST(SUM(amount_centimes) AS BIGINT) FROM collections \
+            "SELECT channel, status, COUNT(*) AS count, CAST(SUM(amount_centimes) AS BIGINT) AS amount_centimes FROM collections \
              WHERE ($1 = '' OR collection_date = $1) GROUP BY channel, status ORDER BY channel, status",
         )
         .bind(date.map(|d| d.to_string()).unwrap_or_default())
@@ -206,12 +255,9 @@ impl Store {
     }
 
     /// Failed collections of a date by reason category.
-    pub async fn failure_reasons(
-        &self,
-        date: NaiveDate,
-    ) -> StoreResult<Vec<(String, String, i64)>> {
+    pub async fn failure_reasons(&self, date: NaiveDate) -> StoreResult<Vec<FailureReason>> {
         Ok(sqlx::query_as(
-            "SELECT status, COALESCE(reason_category, 'other'), COUNT(*) FROM collections \
+            "SELECT status, COALESCE(reason_category, 'other') AS category, COUNT(*) AS count FROM collections \
              WHERE collection_date = $1 AND status IN ('rejected', 'returned', 'retry_planned') \
              GROUP BY status, reason_category ORDER BY status, reason_category",
         )
@@ -221,9 +267,9 @@ impl Store {
     }
 
     /// Notice events by kind and status.
-    pub async fn notice_counts(&self) -> StoreResult<Vec<(String, String, i64)>> {
+    pub async fn notice_counts(&self) -> StoreResult<Vec<NoticeCount>> {
         Ok(sqlx::query_as(
-            "SELECT kind, status, COUNT(*) FROM notice_events GROUP BY kind, status ORDER BY kind, status",
+            "SELECT kind, status, COUNT(*) AS count FROM notice_events GROUP BY kind, status ORDER BY kind, status",
         )
         .fetch_all(&self.pool)
         .await?)

@@ -13,13 +13,16 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::secrets::{random_token, token_hash};
-use super::{Actor, Role, Store, StoreError, StoreResult, User, audit::Audit, timestamp};
+use super::{
+    Actor, Institution, Role, Store, StoreError, StoreResult, User, audit::Audit, timestamp,
+};
 
 /// A bank client's token as listed (never the token itself).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct ApiTokenRecord {
     pub id: i64,
-    pub institution: String,
+    #[sqlx(try_from = "String")]
+    pub institution: Institution,
     pub label: String,
     pub created_at: String,
     pub last_used_at: Option<String>,
@@ -30,13 +33,17 @@ pub struct ApiTokenRecord {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ApiClient {
     pub token_id: i64,
-    pub institution: String,
+    pub institution: Institution,
     /// The last use was recorded more than a minute ago (or never): worth recording now.
     pub stale_use: bool,
 }
 
-/// Institutions that have API tokens.
-pub const INSTITUTIONS: &[&str] = &["bank", "poste"];
+/// A token just made, with its record: the only time the token itself is seen.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewToken<R> {
+    pub record: R,
+    pub token: String,
+}
 
 /// A user's token as listed (never the token itself).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
@@ -98,13 +105,10 @@ impl Store {
         actor: &Actor,
         institution: &str,
         label: &str,
-    ) -> StoreResult<(ApiTokenRecord, String)> {
-        if !INSTITUTIONS.contains(&institution) {
-            return Err(StoreError::Invalid(format!(
-                "unknown institution {institution:?}: use {}",
-                INSTITUTIONS.join(" or ")
-            )));
-        }
+    ) -> StoreResult<NewToken<ApiTokenRecord>> {
+        let institution = Institution::parse(institution)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?
+            .as_str();
         let token = format!("tahsil_{institution}_{}", random_token());
         let now = self.now_text();
         let label = match label.trim() {
@@ -134,7 +138,7 @@ impl Store {
             .into_iter()
             .find(|t| t.id == id)
             .ok_or_else(|| StoreError::not_found("api token", id))?;
-        Ok((record, token))
+        Ok(NewToken { record, token })
     }
 
     pub async fn api_tokens(&self) -> StoreResult<Vec<ApiTokenRecord>> {
@@ -158,13 +162,15 @@ impl Store {
         .bind(token_hash(token))
         .fetch_optional(&self.pool)
         .await?;
-        Ok(
-            found.map(|(token_id, institution, last_used_at)| ApiClient {
-                token_id,
-                institution,
-                stale_use: self.stale_use(last_used_at),
-            }),
-        )
+        found
+            .map(|(token_id, institution, last_used_at)| {
+                Ok(ApiClient {
+                    token_id,
+                    institution: Institution::parse(&institution)?,
+                    stale_use: self.stale_use(last_used_at),
+                })
+            })
+            .transpose()
     }
 
     /// Notes that a token was used (at most once a minute, to keep API reads cheap).
@@ -179,7 +185,7 @@ impl Store {
         actor: &Actor,
         user_id: i64,
         label: &str,
-    ) -> StoreResult<(UserApiTokenRecord, String)> {
+    ) -> StoreResult<NewToken<UserApiTokenRecord>> {
         let user = self.user(user_id).await?;
         if user.role != Role::Employer {
             return Err(StoreError::Invalid(
@@ -234,7 +240,7 @@ impl Store {
             .into_iter()
             .find(|t| t.id == id)
             .ok_or_else(|| StoreError::not_found("api token", id))?;
-        Ok((record, token))
+        Ok(NewToken { record, token })
     }
 
     /// A user's tokens, live first then revoked, newest first.

@@ -6,46 +6,30 @@
 //! does to them (an invitation is a reset link; disabling ends the sessions).
 
 use chrono::Duration;
+use mandates::Lang;
 use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
 use super::secrets::{check_password, hash_password, random_token, token_hash};
 use super::{
-    Actor, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique, like_escaped,
-    timestamp,
+    Actor, OptionalCode, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique,
+    like_escaped, timestamp,
 };
 
-/// What a user may do.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Acts for one or more employers (its own company, or an accountant's clients).
-    Employer,
-    /// Finance staff: the console (runs, files, reconciliation, exceptions).
-    Finance,
-    /// Everything finance staff can do, and more.
-    Admin,
+::mandates::stored_codes! {
+    /// What a user may do.
+    pub enum Role("role") {
+        /// Acts for one or more employers (its own company, or an accountant's clients).
+        Employer = "employer",
+        /// Finance staff: the console (runs, files, reconciliation, exceptions).
+        Finance = "finance",
+        /// Everything finance staff can do, and more.
+        Admin = "admin",
+    }
 }
 
 impl Role {
-    pub fn parse(text: &str) -> Result<Role, String> {
-        match text.trim() {
-            "employer" => Ok(Role::Employer),
-            "finance" => Ok(Role::Finance),
-            "admin" => Ok(Role::Admin),
-            other => Err(format!(
-                "unknown role {other:?}: use employer, finance or admin"
-            )),
-        }
-    }
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Role::Employer => "employer",
-            Role::Finance => "finance",
-            Role::Admin => "admin",
-        }
-    }
     /// Finance staff and administrators see the console.
     pub fn is_staff(self) -> bool {
         matches!(self, Role::Finance | Role::Admin)
@@ -59,8 +43,8 @@ pub struct User {
     pub email: String,
     pub display_name: String,
     pub role: Role,
-    /// Preferred language (`ar` or `fr`), when chosen.
-    pub language: Option<String>,
+    /// Preferred language, when chosen.
+    pub language: Option<Lang>,
     pub disabled: bool,
     /// The employers an employer user acts for (empty for staff).
     pub employer_ids: Vec<i64>,
@@ -111,7 +95,7 @@ pub struct UserOverview {
     pub id: i64,
     pub email: String,
     pub display_name: String,
-    pub role: String,
+    pub role: Role,
     pub disabled: bool,
     pub created_at: String,
     pub last_sign_in: Option<String>,
@@ -127,8 +111,10 @@ struct UserRow {
     id: i64,
     email: String,
     display_name: String,
-    role: String,
-    language: Option<String>,
+    #[sqlx(try_from = "String")]
+    role: Role,
+    #[sqlx(try_from = "OptionalCode")]
+    language: Option<Lang>,
     disabled: i64,
 }
 
@@ -137,7 +123,8 @@ struct UserOverviewRow {
     id: i64,
     email: String,
     display_name: String,
-    role: String,
+    #[sqlx(try_from = "String")]
+    role: Role,
     disabled: i64,
     created_at: String,
     last_sign_in: Option<String>,
@@ -155,7 +142,7 @@ impl Store {
             id: row.id,
             email: row.email,
             display_name: row.display_name,
-            role: Role::parse(&row.role).map_err(StoreError::Invalid)?,
+            role: row.role,
             language: row.language,
             disabled: row.disabled != 0,
             employer_ids,
@@ -322,14 +309,11 @@ impl Store {
         Ok(users)
     }
 
-    pub async fn set_user_language(&self, user_id: i64, language: &str) -> StoreResult<()> {
-        if !matches!(language, "ar" | "fr") {
-            return Err(StoreError::Invalid("language: ar or fr".to_owned()));
-        }
+    pub async fn set_user_language(&self, user_id: i64, language: Lang) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query("UPDATE users SET language = $2 WHERE id = $1")
             .bind(user_id)
-            .bind(language)
+            .bind(language.as_str())
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -438,6 +422,7 @@ mod tests {
         assert!(
             Role::parse("root")
                 .unwrap_err()
+                .to_string()
                 .contains("employer, finance or admin")
         );
     }

@@ -11,10 +11,11 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::WebState;
-use super::i18n::{Lang, refusals};
+use super::i18n::refusals;
 use super::session::{
     Chrome, CsrfForm, LANG_COOKIE, PageResult, Refusal, SESSION_COOKIE, Viewer, see_other,
 };
+use crate::locale::Lang;
 use crate::store::{SESSION_HOURS, SignIn};
 
 pub(super) fn router() -> Router<WebState> {
@@ -277,13 +278,13 @@ async fn language(
     Form(form): Form<LanguageForm>,
 ) -> PageResult {
     viewer.check_csrf(&form.csrf)?;
-    let Some(lang) = Lang::parse(&form.lang) else {
+    let Ok(lang) = Lang::parse(form.lang.trim()) else {
         return Err(viewer.refuse(Refusal::NotFound));
     };
     if let Some(session) = &viewer.session {
         state
             .store()
-            .set_user_language(session.user.id, lang.code())
+            .set_user_language(session.user.id, lang)
             .await
             .map_err(|e| viewer.fail(e))?;
     }
@@ -291,7 +292,7 @@ async fn language(
     viewer.set_cookie(
         response.headers_mut(),
         LANG_COOKIE,
-        lang.code(),
+        lang.as_str(),
         Some(365 * 24 * 3600),
     );
     Ok(response)

@@ -18,6 +18,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::WebState;
+use crate::store::NoticeStatus;
 
 /// Upper bounds of the latency buckets, in microseconds (1 ms to 10 s).
 const BUCKETS_MICROS: [u64; 12] = [
@@ -179,11 +180,11 @@ async fn render(state: &WebState) -> Result<String, crate::store::StoreError> {
         unfinished.len()
     );
 
-    let mut by_file: BTreeMap<(String, String, bool), (i64, i64)> = BTreeMap::new();
+    let mut by_file: BTreeMap<(&str, String, bool), (i64, i64)> = BTreeMap::new();
     for f in &files {
         let entry = by_file
             .entry((
-                f.institution.clone(),
+                f.institution.as_str(),
                 f.format.clone(),
                 f.downloaded_at.is_some(),
             ))
@@ -224,12 +225,11 @@ async fn render(state: &WebState) -> Result<String, crate::store::StoreError> {
         "tahsil_collections",
         "Collections (one debit of an employer on a date), by channel and state.",
     );
-    for (channel, status, count, _) in &collections {
+    for c in &collections {
         let _ = writeln!(
             out,
-            "tahsil_collections{{channel=\"{}\",state=\"{}\"}} {count}",
-            escape(channel),
-            escape(status)
+            "tahsil_collections{{channel=\"{}\",state=\"{}\"}} {}",
+            c.channel, c.status, c.count
         );
     }
     gauge_header(
@@ -237,12 +237,11 @@ async fn render(state: &WebState) -> Result<String, crate::store::StoreError> {
         "tahsil_collections_amount_centimes",
         "Sum of the collections' amounts in centimes (exact), by channel and state.",
     );
-    for (channel, status, _, centimes) in &collections {
+    for c in &collections {
         let _ = writeln!(
             out,
-            "tahsil_collections_amount_centimes{{channel=\"{}\",state=\"{}\"}} {centimes}",
-            escape(channel),
-            escape(status)
+            "tahsil_collections_amount_centimes{{channel=\"{}\",state=\"{}\"}} {}",
+            c.channel, c.status, c.amount_centimes
         );
     }
 
@@ -252,18 +251,17 @@ async fn render(state: &WebState) -> Result<String, crate::store::StoreError> {
         "tahsil_notices",
         "Notices to employers, by kind and state (pending: not sent yet).",
     );
-    for (kind, status, count) in &notices {
+    for c in &notices {
         let _ = writeln!(
             out,
-            "tahsil_notices{{kind=\"{}\",state=\"{}\"}} {count}",
-            escape(kind),
-            escape(status)
+            "tahsil_notices{{kind=\"{}\",state=\"{}\"}} {}",
+            c.kind, c.status, c.count
         );
     }
     let pending: i64 = notices
         .iter()
-        .filter(|(_, status, _)| status == "pending")
-        .map(|(_, _, n)| n)
+        .filter(|c| c.status == NoticeStatus::Pending)
+        .map(|c| c.count)
         .sum();
     gauge_header(
         &mut out,
@@ -299,7 +297,7 @@ async fn render(state: &WebState) -> Result<String, crate::store::StoreError> {
             out,
             "tahsil_jobs{{kind=\"{}\",state=\"{}\"}} {count}",
             escape(kind),
-            escape(status)
+            status
         );
     }
 

@@ -39,6 +39,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Secret;
 use crate::cycle::CycleSettings;
+use crate::locale::Lang;
 use crate::store::Store;
 
 pub use api::ApiError;
@@ -213,15 +214,12 @@ pub fn consent_text(
     employer_name: &str,
     mandate: &crate::store::MandateRecord,
 ) -> Option<String> {
-    i18n::Lang::parse(lang).map(|lang| portal::consent_text(lang, employer_name, mandate))
+    Lang::parse(lang)
+        .ok()
+        .map(|lang| portal::consent_text(lang, employer_name, mandate))
 }
 
 /// An amount as the pages show it in `lang` (`ar` or `fr`).
 pub fn format_money(amount: mandates::Amount, lang: &str) -> Option<String> {
-    i18n::Lang::parse(lang).map(|lang| i18n::money(amount, lang))
-}
-
-/// Today in Africa/Algiers (UTC+1 all year: no daylight saving time).
-pub(crate) fn algiers_today() -> chrono::NaiveDate {
-    (chrono::Utc::now() + chrono::Duration::hours(1)).date_naive()
+    Lang::parse(lang).ok().map(|lang| i18n::money(amount, lang))
 }

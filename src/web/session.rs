@@ -11,7 +11,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::WebState;
-use super::i18n::{Lang, Texts};
+use super::i18n::{PageTexts, Texts};
+use crate::locale::{Lang, accept_language};
 use crate::store::{Role, Session, StoreError};
 
 pub const SESSION_COOKIE: &str = "tahsil_session";
@@ -83,18 +84,13 @@ impl FromRequestParts<WebState> for Viewer {
         };
         let lang = session
             .as_ref()
-            .and_then(|s| s.user.language.as_deref())
-            .and_then(Lang::parse)
-            .or_else(|| {
-                cookie(headers, LANG_COOKIE)
-                    .as_deref()
-                    .and_then(Lang::parse)
-            })
+            .and_then(|s| s.user.language)
+            .or_else(|| cookie(headers, LANG_COOKIE).and_then(|code| Lang::parse(code.trim()).ok()))
             .or_else(|| {
                 headers
                     .get(header::ACCEPT_LANGUAGE)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(Lang::from_accept_language)
+                    .and_then(accept_language)
             })
             .unwrap_or(Lang::Ar);
         let (csrf, issue_csrf_cookie) = match &session {
@@ -205,10 +201,10 @@ impl IntoResponse for PageError {
         };
         let page = MessagePage {
             c: Chrome {
-                lang: self.lang.code(),
+                lang: self.lang.as_str(),
                 dir: self.lang.dir(),
                 t,
-                other_lang: self.lang.other().code(),
+                other_lang: self.lang.other().as_str(),
                 user_name: None,
                 csrf: String::new(),
                 back: "/".to_owned(),
@@ -290,10 +286,10 @@ impl Viewer {
 
     pub fn chrome(&self, nav: Vec<NavLink>) -> Chrome {
         Chrome {
-            lang: self.lang.code(),
+            lang: self.lang.as_str(),
             dir: self.lang.dir(),
             t: self.texts(),
-            other_lang: self.lang.other().code(),
+            other_lang: self.lang.other().as_str(),
             user_name: self.session.as_ref().map(|s| s.user.display_name.clone()),
             csrf: self.csrf.clone(),
             back: self.path.clone(),

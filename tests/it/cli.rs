@@ -215,7 +215,7 @@ async fn seed_generates_employers_ready_to_collect_and_refuses_to_seed_twice() {
     assert_eq!(employers.len(), 30);
     let mandates = store.list_mandates(employers[0].id).await.unwrap();
     assert_eq!(mandates.len(), 1);
-    assert_eq!(mandates[0].status, "active");
+    assert_eq!(mandates[0].status.as_str(), "active");
     let declarations = store.list_declarations(employers[0].id).await.unwrap();
     assert_eq!(declarations.len(), 1);
     assert_eq!(declarations[0].lines.len(), 2);

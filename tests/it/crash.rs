@@ -117,15 +117,15 @@ both_backends!(
         };
         for institution in &settings.institutions {
             sim.answer(
-                &settings.folder(institution.name, Folder::Outbox),
-                &settings.folder(institution.name, Folder::Inbox),
+                &settings.folder(institution.name.as_str(), Folder::Outbox),
+                &settings.folder(institution.name.as_str(), Folder::Inbox),
             )
             .unwrap();
         }
         let reports: Vec<_> = settings
             .institutions
             .iter()
-            .flat_map(|i| waiting_files(&settings.folder(i.name, Folder::Inbox)))
+            .flat_map(|i| waiting_files(&settings.folder(i.name.as_str(), Folder::Inbox)))
             .collect();
         assert!(!reports.is_empty());
         let mut delay = Duration::ZERO;

@@ -60,7 +60,7 @@ both_backends!(
             (cb.employer_id, cb.channel.as_str(), cb.amount.to_string()),
             (b, "postal", "2442.00".to_owned())
         );
-        assert_eq!(ca.status, "planned");
+        assert_eq!(ca.status.as_str(), "planned");
         assert_eq!(ca.noticed_on, "2026-12-08");
 
         // The breakdown adds up, lines are scheduled, one notice per collection was recorded.
@@ -229,11 +229,11 @@ both_backends!(
                 .await
                 .unwrap()
                 .iter()
-                .all(|c| c.status == "cancelled")
+                .all(|c| c.status.as_str() == "cancelled")
         );
         let on_wednesday = store.collections_on(wednesday).await.unwrap();
         let moved_a = on_wednesday.iter().find(|c| c.employer_id == a).unwrap();
-        assert_eq!(moved_a.status, "planned");
+        assert_eq!(moved_a.status.as_str(), "planned");
         assert!(
             moved_a.end_to_end_id.starts_with("T20261216M"),
             "{}",

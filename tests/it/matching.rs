@@ -52,8 +52,8 @@ fn item(
             .to_owned(),
         ),
         reason_code: reason.map(str::to_owned),
-        reason_category: classified.as_ref().map(|r| r.category.code()),
-        retry_class: classified.as_ref().map(|r| r.retry_class.code()),
+        reason_category: classified.as_ref().map(|r| r.category),
+        retry_class: classified.as_ref().map(|r| r.retry_class),
         effect,
     }
 }

@@ -145,8 +145,8 @@ both_backends!(
         let run = run_date(&store, &settings, &actor(), date(), "test-1")
             .await
             .unwrap();
-        let bank_count = run.transactions("bank");
-        let postal_count = run.transactions("postal");
+        let bank_count = run.transactions(mandates::Channel::Bank);
+        let postal_count = run.transactions(mandates::Channel::Postal);
         assert_eq!(bank_count + postal_count, 60);
         assert!(
             run.files.len() >= 3,
@@ -157,7 +157,7 @@ both_backends!(
         for file in &run.files {
             let bytes = std::fs::read(&file.path).unwrap();
             let view = inspect(&bytes).unwrap();
-            let expected = if file.channel == "bank" {
+            let expected = if file.channel.as_str() == "bank" {
                 "pain.008.001.02"
             } else {
                 "postal-ccp-debit"
@@ -173,7 +173,7 @@ both_backends!(
                         .fetch_one(store.pool())
                         .await
                         .unwrap();
-                assert_eq!(channel, file.channel);
+                assert_eq!(channel, file.channel.as_str());
             }
         }
         check_invariants(&store, exchange.path()).await;
@@ -194,8 +194,8 @@ both_backends!(
         };
         for institution in &settings.institutions {
             sim.answer(
-                &settings.folder(institution.name, Folder::Outbox),
-                &settings.folder(institution.name, Folder::Inbox),
+                &settings.folder(institution.name.as_str(), Folder::Outbox),
+                &settings.folder(institution.name.as_str(), Folder::Inbox),
             )
             .unwrap();
         }
@@ -394,7 +394,11 @@ both_backends!(
         let run = run_date(&store, &settings, &actor(), date(), "t")
             .await
             .unwrap();
-        let bank = run.files.iter().find(|f| f.channel == "bank").unwrap();
+        let bank = run
+            .files
+            .iter()
+            .find(|f| f.channel.as_str() == "bank")
+            .unwrap();
         let view = inspect(&std::fs::read(&bank.path).unwrap()).unwrap();
         let message_id = view.message_id.unwrap();
         let report = format!(
@@ -437,7 +441,10 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(run.recheck.mandate_inactive, 1);
-        assert_eq!(run.transactions("bank") + run.transactions("postal"), 5);
+        assert_eq!(
+            run.transactions(mandates::Channel::Bank) + run.transactions(mandates::Channel::Postal),
+            5
+        );
         let status: String = sqlx::query_scalar("SELECT status FROM collections WHERE id = $1")
             .bind(collection)
             .fetch_one(store.pool())
@@ -506,7 +513,10 @@ both_backends!(
             "{:?}",
             run.recheck
         );
-        assert_eq!(run.transactions("bank") + run.transactions("postal"), 3);
+        assert_eq!(
+            run.transactions(mandates::Channel::Bank) + run.transactions(mandates::Channel::Postal),
+            3
+        );
         for ((id, _), reason) in ids
             .iter()
             .zip(["mandate_inactive", "over_ceiling", "notice_late"])
@@ -720,7 +730,11 @@ both_backends!(
         let run = run_date(&store, &settings, &actor(), date(), "t")
             .await
             .unwrap();
-        let bank = run.files.iter().find(|f| f.channel == "bank").unwrap();
+        let bank = run
+            .files
+            .iter()
+            .find(|f| f.channel.as_str() == "bank")
+            .unwrap();
         assert!(bank.transactions > 1_000, "{} debits", bank.transactions);
         let written = lose_files_after_recording(&store, std::slice::from_ref(&bank.path)).await;
         let resumed = run_date(&store, &settings, &actor(), date(), "t2")
@@ -767,7 +781,7 @@ both_backends!(
             &settings,
             &actor(),
             &misrouted,
-            Some("poste"),
+            Some(tahsil::store::Institution::Poste),
             date(),
         )
         .await
@@ -785,9 +799,16 @@ both_backends!(
             0
         );
         // From the bank it applies.
-        let outcome = import_file(&store, &settings, &actor(), &camt, Some("bank"), date())
-            .await
-            .unwrap();
+        let outcome = import_file(
+            &store,
+            &settings,
+            &actor(),
+            &camt,
+            Some(tahsil::store::Institution::Bank),
+            date(),
+        )
+        .await
+        .unwrap();
         let ImportOutcome::Applied { summary, .. } = outcome else {
             panic!("{outcome:?}")
         };

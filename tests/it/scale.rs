@@ -3,7 +3,8 @@
 
 use chrono::{Duration, NaiveDate};
 use tahsil::config::Config;
-use tahsil::cycle::scheduler::{SCHEDULER_LEASE, algiers_today, pass};
+use tahsil::cycle::scheduler::{SCHEDULER_LEASE, pass};
+use tahsil::locale::today_in_algiers;
 use tahsil::store::Actor;
 
 use crate::both_backends;
@@ -22,7 +23,7 @@ both_backends!(
         let due_dates = Config::default().due_date_schedule;
 
         // Collections due on the next business day: their files are due today.
-        let today = algiers_today();
+        let today = today_in_algiers(chrono::Utc::now());
         let calendar = first.calendar().await.unwrap();
         let date: NaiveDate = calendar.add_business_days(today, 1);
         tahsil::demo::seed(&first, 100, 2, "2026-10", 3, |_| {})

@@ -65,14 +65,14 @@ both_backends!(
             )
             .await
             .unwrap();
-        assert_eq!(first.status, "pending");
+        assert_eq!(first.status.as_str(), "pending");
         assert_eq!(first.account_masked, "****************0486");
         assert_eq!(first.bank_code, "004");
         let first = store
             .sign_mandate(&actor(), first.id, evidence())
             .await
             .unwrap();
-        assert_eq!(first.status, "active");
+        assert_eq!(first.status.as_str(), "active");
         assert_eq!(first.signature_ip.as_deref(), Some("192.0.2.10"));
 
         // Signing twice is refused by the domain.
@@ -103,20 +103,23 @@ both_backends!(
             )
             .await
             .unwrap();
-        assert_eq!(second.account_kind, "postal");
-        assert_eq!(store.mandate(first.id).await.unwrap().status, "active");
+        assert_eq!(second.account_kind.as_str(), "postal");
+        assert_eq!(
+            store.mandate(first.id).await.unwrap().status.as_str(),
+            "active"
+        );
         // ...and signing it supersedes the first in the same transaction.
         let second = store
             .sign_mandate(&actor(), second.id, evidence())
             .await
             .unwrap();
-        assert_eq!(second.status, "active");
+        assert_eq!(second.status.as_str(), "active");
         let first = store.mandate(first.id).await.unwrap();
-        assert_eq!(first.status, "superseded");
+        assert_eq!(first.status.as_str(), "superseded");
         assert_eq!(first.superseded_by, Some(second.id));
 
         let revoked = store.revoke_mandate(&actor(), second.id, "").await.unwrap();
-        assert_eq!(revoked.status, "revoked");
+        assert_eq!(revoked.status.as_str(), "revoked");
         let trail: Vec<String> = store
             .audit_trail("mandate", first.id)
             .await

@@ -6,23 +6,27 @@
 //!
 //! Must not know: how pages show a collection.
 
-use mandates::Amount;
+use bank_formats::reasons::ReasonCategory;
+use mandates::{AccountKind, Amount, Channel, CollectionStatus};
 use serde::Serialize;
 use sqlx::FromRow;
 
-use crate::store::{Store, StoreError, StoreResult};
+use crate::store::{OptionalCode, Store, StoreError, StoreResult};
 
 /// A collection as an employer sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct CollectionView {
     pub id: i64,
     pub collection_date: String,
-    pub channel: String,
+    #[sqlx(try_from = "String")]
+    pub channel: Channel,
     pub amount_centimes: i64,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: CollectionStatus,
     pub attempt: i64,
     pub reason_code: Option<String>,
-    pub reason_category: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    pub reason_category: Option<ReasonCategory>,
     pub settled_on: Option<String>,
 }
 
@@ -49,11 +53,9 @@ pub struct CollectionDetail {
     pub id: i64,
     pub employer_id: i64,
     pub collection_date: String,
-    /// `bank` or `postal`.
-    pub channel: String,
+    pub channel: Channel,
     pub amount: Amount,
-    /// `planned`, `submitted`, `settled`, `rejected`, `returned`, `retry_planned`, `cancelled`.
-    pub status: String,
+    pub status: CollectionStatus,
     pub attempt: i64,
     /// The failed debit this one presents again.
     pub retry_of: Option<i64>,
@@ -61,13 +63,13 @@ pub struct CollectionDetail {
     pub settled_on: Option<String>,
     /// The bank's reason code (ISO or the layout's) when it failed…
     pub reason_code: Option<String>,
-    /// …and its category in the reason taxonomy (`insufficient_funds`, …).
-    pub reason_category: Option<String>,
+    /// …and its category in the reason taxonomy.
+    pub reason_category: Option<ReasonCategory>,
     pub next_attempt: Option<NextAttempt>,
     /// Given once the receipt exists (settled debits).
     pub receipt_number: Option<String>,
     pub mandate_reference: String,
-    pub account_kind: String,
+    pub account_kind: AccountKind,
     pub bank_code: String,
     /// All but the last 4 digits hidden.
     pub account_masked: String,
@@ -79,18 +81,22 @@ struct DetailRow {
     id: i64,
     employer_id: i64,
     collection_date: String,
-    channel: String,
+    #[sqlx(try_from = "String")]
+    channel: Channel,
     amount_centimes: i64,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: CollectionStatus,
     attempt: i64,
     retry_of: Option<i64>,
     noticed_on: String,
     settled_on: Option<String>,
     reason_code: Option<String>,
-    reason_category: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    reason_category: Option<ReasonCategory>,
     receipt_number: Option<String>,
     reference: String,
-    kind: String,
+    #[sqlx(try_from = "String")]
+    kind: AccountKind,
     bank_code: String,
     masked: String,
 }

@@ -7,7 +7,7 @@
 //! states).
 
 use chrono::NaiveDate;
-use mandates::Amount;
+use mandates::{Amount, Channel, CollectionStatus};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -23,10 +23,10 @@ pub struct CollectionRecord {
     pub id: i64,
     pub employer_id: i64,
     pub mandate_id: i64,
-    pub channel: String,
+    pub channel: Channel,
     pub collection_date: String,
     pub amount: Amount,
-    pub status: String,
+    pub status: CollectionStatus,
     pub attempt: i64,
     pub end_to_end_id: String,
     pub noticed_on: String,
@@ -37,10 +37,12 @@ struct CollectionRow {
     id: i64,
     employer_id: i64,
     mandate_id: i64,
-    channel: String,
+    #[sqlx(try_from = "String")]
+    channel: Channel,
     collection_date: String,
     amount_centimes: i64,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: CollectionStatus,
     attempt: i64,
     end_to_end_id: String,
     noticed_on: String,

@@ -5,7 +5,7 @@
 //! Must not know: how the portal shows it.
 
 use chrono::NaiveDate;
-use mandates::Amount;
+use mandates::{Amount, Channel, CollectionStatus};
 use serde::Serialize;
 use sqlx::FromRow;
 
@@ -18,8 +18,8 @@ pub struct UpcomingDebit {
     /// The collection, when planned.
     pub collection_id: Option<i64>,
     pub collection_date: Option<String>,
-    pub status: Option<String>,
-    pub channel: Option<String>,
+    pub status: Option<CollectionStatus>,
+    pub channel: Option<Channel>,
     pub amount: Amount,
     pub lines: Vec<UpcomingLine>,
 }
@@ -65,8 +65,8 @@ impl Store {
             return Ok(Some(UpcomingDebit {
                 collection_id: Some(id),
                 collection_date: Some(date),
-                status: Some(status),
-                channel: Some(channel),
+                status: Some(CollectionStatus::parse(&status)?),
+                channel: Some(Channel::parse(&channel)?),
                 amount: Amount::from_centimes(amount),
                 lines,
             }));

@@ -23,7 +23,7 @@ pub struct Declaration {
     pub id: i64,
     pub employer_id: i64,
     pub period: String,
-    pub status: String,
+    pub status: DeclarationStatus,
     pub submitted_at: Option<String>,
     pub created_at: String,
     pub total: Amount,
@@ -43,7 +43,7 @@ pub struct DeclarationLine {
     pub bad_weather_employer: Amount,
     pub bad_weather_employee: Amount,
     pub total: Amount,
-    pub status: String,
+    pub status: LineState,
 }
 
 /// A declaration to record: its period and its worksites' lines.
@@ -76,7 +76,29 @@ struct LineRow {
     bad_weather_employer_centimes: i64,
     bad_weather_employee_centimes: i64,
     total_centimes: i64,
-    status: String,
+    #[sqlx(try_from = "String")]
+    status: LineState,
+}
+
+::mandates::stored_codes! {
+    /// Where a declaration is.
+    pub enum DeclarationStatus("declaration status") {
+        Draft = "draft",
+        Submitted = "submitted",
+        Cancelled = "cancelled",
+    }
+}
+
+::mandates::stored_codes! {
+    /// What became of a declaration line's amount: declared, taken into a planned debit,
+    /// paid, owed again after a failed debit, or withdrawn by a correction.
+    pub enum LineState("declaration line state") {
+        Submitted = "submitted",
+        Scheduled = "scheduled",
+        Paid = "paid",
+        Unpaid = "unpaid",
+        Cancelled = "cancelled",
+    }
 }
 
 impl From<LineRow> for DeclarationLine {
@@ -132,7 +154,7 @@ impl Store {
         new: &NewDeclaration,
     ) -> StoreResult<Vec<PreparedLine>> {
         let employer = self.employer(employer_id).await?;
-        check_period_kind(&employer.period_kind, new.period).map_err(|other| {
+        check_period_kind(employer.period_kind.as_str(), new.period).map_err(|other| {
             StoreError::refused(
                 Refusal::PeriodKindMismatch,
                 format!("employer {} {other}", employer.affiliation_number),
@@ -345,7 +367,7 @@ impl Store {
             id: row.id,
             employer_id: row.employer_id,
             period: row.period,
-            status: row.status,
+            status: DeclarationStatus::parse(&row.status)?,
             submitted_at: row.submitted_at,
             created_at: row.created_at,
             total,

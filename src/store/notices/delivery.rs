@@ -14,14 +14,20 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use crate::store::{Actor, Store, StoreError, StoreResult, audit::Audit, lease_timestamp};
+use mandates::NoticeLanguage;
+
+use super::NoticeStatus;
+use crate::store::{
+    Actor, NoticeKind, Store, StoreError, StoreResult, audit::Audit, lease_timestamp,
+};
 
 /// A notice event claimed for delivery by one worker until `locked_until`.
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct ClaimedNotice {
     pub id: i64,
     pub employer_id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: NoticeKind,
     pub subject_id: i64,
     pub dedupe_key: String,
     /// Delivery attempts made before this one.
@@ -36,7 +42,7 @@ pub struct SentNotice {
     pub message_id: String,
     pub recipient: String,
     pub subject: String,
-    pub language: String,
+    pub language: NoticeLanguage,
     pub body_text: String,
     /// `smtp` or `folder`.
     pub transport: String,
@@ -48,12 +54,22 @@ pub struct SentNotice {
 pub struct NoticeFailure {
     pub id: i64,
     pub employer_id: i64,
-    pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub kind: NoticeKind,
+    #[sqlx(try_from = "String")]
+    pub status: NoticeStatus,
     pub attempts: i64,
     pub last_error: Option<String>,
     pub created_at: String,
     pub next_attempt_at: Option<String>,
+}
+
+/// The notices still to send.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct PendingNotices {
+    pub count: i64,
+    /// When the earliest retry is due; `None`: now (or nothing pending).
+    pub next_retry_at: Option<String>,
 }
 
 const CLAIMED_COLUMNS: &str =
@@ -136,7 +152,7 @@ impl Store {
         .bind(&sent.message_id)
         .bind(&sent.recipient)
         .bind(&sent.subject)
-        .bind(&sent.language)
+        .bind(sent.language.as_str())
         .bind(&sent.body_text)
         .bind(&sent.transport)
         .bind(&now)
@@ -241,10 +257,11 @@ impl Store {
         .await?)
     }
 
-    /// How many notices are still to send, and when the earliest retry is due (None: now).
-    pub async fn pending_notices(&self) -> StoreResult<(i64, Option<String>)> {
+    /// How many notices are still to send, and when the earliest retry is due.
+    pub async fn pending_notices(&self) -> StoreResult<PendingNotices> {
         Ok(sqlx::query_as(
-            "SELECT COUNT(*), MIN(next_attempt_at) FROM notice_events WHERE status = 'pending'",
+            "SELECT COUNT(*) AS count, MIN(next_attempt_at) AS next_retry_at FROM notice_events \
+             WHERE status = 'pending'",
         )
         .fetch_one(&self.pool)
         .await?)

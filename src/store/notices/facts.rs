@@ -4,14 +4,17 @@
 //!
 //! Must not know: the words of a notice (`crate::notices` writes them).
 
-use mandates::Amount;
+use bank_formats::reasons::ReasonCategory;
+use mandates::{Amount, Channel, CollectionStatus, NoticeLanguage};
 use sqlx::FromRow;
 
 use super::delivery::ClaimedNotice;
 use crate::store::notice_events::NoticeKind;
-use crate::store::{MandateRecord, Store, StoreError, StoreResult};
+use crate::store::{
+    DisputeOutcome, MandateRecord, NextAttempt, OptionalCode, Store, StoreError, StoreResult,
+};
 
-/// Who a notice goes to, and in which language(s): `ar`, `fr` or `both`.
+/// Who a notice goes to, and in which language(s).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NoticeRecipient {
     pub employer_id: i64,
@@ -19,7 +22,7 @@ pub struct NoticeRecipient {
     pub name: String,
     pub name_ar: Option<String>,
     pub email: String,
-    pub language: String,
+    pub language: NoticeLanguage,
 }
 
 /// One line of a collection's breakdown: a worksite's contributions for a period.
@@ -42,11 +45,10 @@ pub struct CollectionFacts {
     pub collection_date: String,
     pub amount: Amount,
     pub attempt: i64,
-    /// `bank` or `postal`.
-    pub channel: String,
-    pub status: String,
+    pub channel: Channel,
+    pub status: CollectionStatus,
     pub reason_code: Option<String>,
-    pub reason_category: Option<String>,
+    pub reason_category: Option<ReasonCategory>,
     pub settled_on: Option<String>,
     pub mandate_reference: String,
     pub bank_code: String,
@@ -54,8 +56,8 @@ pub struct CollectionFacts {
     /// All but the last 4 digits hidden (the stored masked form).
     pub account_masked: String,
     pub lines: Vec<BreakdownLine>,
-    /// The retry planned after this failure: its date and amount.
-    pub next_attempt: Option<(String, Amount)>,
+    /// The retry planned after this failure.
+    pub next_attempt: Option<NextAttempt>,
     /// Receipts only: the number given once to this collection's receipt.
     pub receipt_number: Option<String>,
 }
@@ -65,10 +67,18 @@ pub struct CollectionFacts {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct MandateFacts {
     pub mandate: MandateRecord,
-    /// The mandate this one superseded (reference, masked account), for `mandate_replaced`.
-    pub replaced: Option<(String, String)>,
+    /// The mandate this one superseded, for `mandate_replaced`.
+    pub replaced: Option<ReplacedMandate>,
     /// The reason category of the return that suspended it, for `mandate_suspended`.
-    pub suspension_reason: Option<String>,
+    pub suspension_reason: Option<ReasonCategory>,
+}
+
+/// The mandate a newly signed one superseded: its reference and masked account.
+#[derive(Clone, Debug, PartialEq, Eq, FromRow)]
+pub struct ReplacedMandate {
+    pub reference: String,
+    #[sqlx(rename = "masked")]
+    pub account_masked: String,
 }
 
 /// A dispute as its notices describe it, from the case message the notice is about.
@@ -80,8 +90,8 @@ pub struct DisputeFacts {
     pub opened_on: String,
     /// The date by which the fund answers (acknowledgement) or the employer may appeal.
     pub deadline: String,
-    /// The answer, for `dispute_answered`: `upheld` (refund) or `rejected`.
-    pub outcome: Option<String>,
+    /// The answer, for `dispute_answered`: upheld (refund) or rejected.
+    pub outcome: Option<DisputeOutcome>,
     pub answer_fr: Option<String>,
     pub answer_ar: Option<String>,
 }
@@ -110,10 +120,13 @@ struct CollectionRow {
     collection_date: String,
     amount_centimes: i64,
     attempt: i64,
-    channel: String,
-    status: String,
+    #[sqlx(try_from = "String")]
+    channel: Channel,
+    #[sqlx(try_from = "String")]
+    status: CollectionStatus,
     reason_code: Option<String>,
-    reason_category: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    reason_category: Option<ReasonCategory>,
     settled_on: Option<String>,
     reference: String,
     bank_code: String,
@@ -138,7 +151,8 @@ struct RecipientRow {
     name: String,
     name_ar: Option<String>,
     email: String,
-    language: String,
+    #[sqlx(try_from = "String")]
+    language: NoticeLanguage,
 }
 
 impl Store {
@@ -146,8 +160,7 @@ impl Store {
     /// Errors other than [`StoreError::Database`] mean the notice cannot be written
     /// (unknown kind, missing subject) and will not become writable by waiting.
     pub async fn notice_facts(&self, notice: &ClaimedNotice) -> StoreResult<NoticeFacts> {
-        let kind = NoticeKind::from_code(&notice.kind)
-            .ok_or_else(|| StoreError::Invalid(format!("unknown notice kind {:?}", notice.kind)))?;
+        let kind = notice.kind;
         let recipient = sqlx::query_as::<_, RecipientRow>(
             "SELECT id, affiliation_number, name, name_ar, email, language FROM employers WHERE id = $1",
         )
@@ -228,8 +241,8 @@ impl Store {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        let next_attempt: Option<(String, i64)> = sqlx::query_as(
-            "SELECT collection_date, amount_centimes FROM collections WHERE retry_of = $1 \
+        let next_attempt: Option<(i64, String, i64)> = sqlx::query_as(
+            "SELECT id, collection_date, amount_centimes FROM collections WHERE retry_of = $1 \
              AND status <> 'cancelled' ORDER BY id LIMIT 1",
         )
         .bind(id)
@@ -267,14 +280,18 @@ impl Store {
                     bad_weather_employee: Amount::from_centimes(l.bad_weather_employee_centimes),
                 })
                 .collect(),
-            next_attempt: next_attempt.map(|(date, c)| (date, Amount::from_centimes(c))),
+            next_attempt: next_attempt.map(|(id, date, centimes)| NextAttempt {
+                collection_id: id,
+                collection_date: date,
+                amount: Amount::from_centimes(centimes),
+            }),
             receipt_number,
         })
     }
 
     async fn mandate_facts(&self, id: i64) -> StoreResult<MandateFacts> {
         let mandate = self.mandate(id).await?;
-        let replaced: Option<(String, String)> = sqlx::query_as(
+        let replaced = sqlx::query_as::<_, ReplacedMandate>(
             "SELECT m.reference, a.masked FROM mandates m JOIN accounts a ON a.id = m.account_id \
              WHERE m.superseded_by = $1 AND m.signed_at IS NOT NULL ORDER BY m.id DESC LIMIT 1",
         )
@@ -291,7 +308,10 @@ impl Store {
         Ok(MandateFacts {
             mandate,
             replaced,
-            suspension_reason,
+            suspension_reason: suspension_reason
+                .as_deref()
+                .map(ReasonCategory::parse)
+                .transpose()?,
         })
     }
 }

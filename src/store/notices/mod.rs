@@ -3,24 +3,40 @@
 //!
 //! Must not know: how a notice is written or sent (`crate::notices` renders and mails it).
 
+use mandates::NoticeLanguage;
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Store, StoreError, StoreResult};
+use super::{NoticeKind, OptionalCode, Store, StoreError, StoreResult};
 
 pub(super) mod delivery;
 pub(super) mod facts;
+
+::mandates::stored_codes! {
+    /// Where a notice is in its delivery.
+    pub enum NoticeStatus("notice status") {
+        /// Still to send (or to retry).
+        Pending = "pending",
+        Sent = "sent",
+        /// Failed for good: staff may queue it again.
+        Failed = "failed",
+    }
+}
 
 /// A notice as the portal lists it: the event, and what was sent once it was.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct NoticeRecord {
     pub id: i64,
-    pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub kind: NoticeKind,
+    #[sqlx(try_from = "String")]
+    pub status: NoticeStatus,
     pub created_at: String,
     pub sent_at: Option<String>,
     pub subject: Option<String>,
-    pub language: Option<String>,
+    /// What the notice was written in, once sent.
+    #[sqlx(try_from = "OptionalCode")]
+    pub language: Option<NoticeLanguage>,
     pub message_id: Option<String>,
     pub recipient: Option<String>,
     pub body_text: Option<String>,

@@ -19,6 +19,7 @@
 //! Must not know: report formats (`bank-formats` reads them, `crate::cycle::import`
 //! classifies the items).
 
+use bank_formats::reasons::{ReasonCategory, RetryClass};
 use chrono::NaiveDate;
 use mandates::Amount;
 use serde::Serialize;
@@ -27,29 +28,21 @@ use sqlx::{AnyConnection, FromRow};
 use super::audit::DetailValue::{Fixed, Number, Text};
 use super::audit::{AuditRows, detail_sql};
 use super::notice_events::{NoticeEvents, NoticeKind};
-use super::{Actor, Bind, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique};
+use super::{
+    Actor, Bind, Institution, OptionalCode, Store, StoreError, StoreResult, audit::Audit,
+    conflict_on_unique,
+};
 
 mod failures;
 mod items;
 
-/// What an item of a report does to its collection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Effect {
-    Settle,
-    Reject,
-    Return,
-    Info,
-}
-
-impl Effect {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Effect::Settle => "settle",
-            Effect::Reject => "reject",
-            Effect::Return => "return",
-            Effect::Info => "info",
-        }
+::mandates::stored_codes! {
+    /// What an item of a report does to its collection.
+    pub enum Effect("report item effect") {
+        Settle = "settle",
+        Reject = "reject",
+        Return = "return",
+        Info = "info",
     }
 }
 
@@ -61,16 +54,17 @@ pub struct ReportItem {
     pub amount: Option<Amount>,
     pub status: Option<String>,
     pub reason_code: Option<String>,
-    /// Taxonomy codes (`insufficient_funds`, `retry_later`, …) for failures.
-    pub reason_category: Option<&'static str>,
-    pub retry_class: Option<&'static str>,
+    /// Where a failure stands in the reason taxonomy, and what to do next.
+    pub reason_category: Option<ReasonCategory>,
+    pub retry_class: Option<RetryClass>,
     pub effect: Effect,
 }
 
 /// A report read and classified, ready to apply.
 #[derive(Clone, Debug)]
 pub struct NewReport {
-    pub institution: Option<String>,
+    /// The institution it came from (its drop folder, its API token), when known.
+    pub institution: Option<Institution>,
     pub file_name: String,
     pub sha256: String,
     pub format: String,
@@ -108,7 +102,8 @@ pub struct ImportSummary {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct ReportRecord {
     pub id: i64,
-    pub institution: Option<String>,
+    #[sqlx(try_from = "OptionalCode")]
+    pub institution: Option<Institution>,
     pub file_name: String,
     pub sha256: String,
     pub format: String,
@@ -280,7 +275,7 @@ async fn record_report(
         "INSERT INTO reports (institution, file_name, sha256, format, message_id, original_message_id, \
          items, imported_at, imported_by) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id",
     )
-    .bind(report.institution.clone())
+    .bind(report.institution.map(Institution::as_str))
     .bind(&report.file_name)
     .bind(&report.sha256)
     .bind(&report.format)

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use futures_util::TryStreamExt;
-use mandates::{AccountId, Amount};
+use mandates::{AccountId, Amount, Channel};
 use sqlx::FromRow;
 
 use crate::store::dialect::DebitReads;
@@ -99,7 +99,7 @@ impl Store {
     pub async fn run_blocks(
         &self,
         date: NaiveDate,
-        channel: &str,
+        channel: Channel,
         max_per_file: u32,
     ) -> StoreResult<Vec<FileBlock>> {
         let rows: Vec<BlockRow> = sqlx::query_as(
@@ -110,7 +110,7 @@ impl Store {
              GROUP BY file_no, seq ORDER BY file_no, seq",
         )
         .bind(date.to_string())
-        .bind(channel)
+        .bind(channel.as_str())
         .bind(i64::from(max_per_file.max(1)))
         .fetch_all(&self.pool)
         .await?;
@@ -137,7 +137,7 @@ impl Store {
     pub async fn for_each_debit_in_blocks(
         &self,
         date: NaiveDate,
-        channel: &str,
+        channel: Channel,
         blocks: &[FileBlock],
         mut each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
@@ -153,7 +153,7 @@ impl Store {
             for block in blocks {
                 let query = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql.clone()))
                     .bind(date.to_string())
-                    .bind(channel.to_owned())
+                    .bind(channel.as_str())
                     .bind(block.sequence_type.clone())
                     .bind(block.first_id)
                     .bind(block.last_id);
@@ -174,7 +174,7 @@ impl Store {
                 let (chunk, last): (Option<String>, Option<i64>) =
                     sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()))
                         .bind(date.to_string())
-                        .bind(channel.to_owned())
+                        .bind(channel.as_str())
                         .bind(block.sequence_type.clone())
                         .bind(after)
                         .bind(block.last_id)
@@ -213,7 +213,7 @@ impl Store {
         );
         let query = sqlx::query_as::<_, DetailRow>(sqlx::AssertSqlSafe(sql))
             .bind(file.id)
-            .bind(file.channel.clone());
+            .bind(file.channel.as_str());
         self.audit_decryption(actor, &[format!("regenerating {}", file.file_name)])
             .await?;
         self.stream_details(query, each).await

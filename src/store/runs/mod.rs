@@ -31,6 +31,23 @@ pub(super) mod debits;
 pub(super) mod recheck;
 pub(super) mod recording;
 
+::mandates::stored_codes! {
+    /// Where a collection date's run is.
+    pub enum RunStatus("run status") {
+        /// Files being written and recorded (or left so by a holder that died).
+        Building = "building",
+        /// Its files in place.
+        Complete = "complete",
+    }
+}
+
+/// A run left `building` by a holder whose lease expired.
+#[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
+pub struct UnfinishedRun {
+    pub id: i64,
+    pub collection_date: String,
+}
+
 /// The lock on one collection date's run.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RunLock {
@@ -113,7 +130,7 @@ impl Store {
     }
 
     /// Runs left `building` by a holder whose lease expired, or by `holder` itself.
-    pub async fn unfinished_runs(&self) -> StoreResult<Vec<(i64, String)>> {
+    pub async fn unfinished_runs(&self) -> StoreResult<Vec<UnfinishedRun>> {
         Ok(sqlx::query_as(
             "SELECT id, collection_date FROM runs WHERE status = 'building' AND lease_until < $1 ORDER BY id",
         )

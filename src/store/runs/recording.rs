@@ -5,21 +5,22 @@
 //! Must not know: how the bytes are written (`crate::cycle::run`).
 
 use chrono::NaiveDateTime;
-use mandates::Amount;
+use mandates::{Amount, Channel};
 
 use super::RunLock;
 use crate::store::audit::DetailValue::Number;
 use crate::store::audit::{AuditRows, detail_sql};
 use crate::store::{
-    Actor, BankFileRecord, Bind, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique,
+    Actor, BankFileRecord, Bind, FileBlock, Institution, Store, StoreError, StoreResult,
+    audit::Audit, conflict_on_unique,
 };
 
 /// A file about to be recorded, with the collections it holds (ranges of ids within a
 /// sequence type, as listed).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct NewBankFile {
-    pub institution: String,
-    pub channel: String,
+    pub institution: Institution,
+    pub channel: Channel,
     pub sequence: i64,
     pub file_name: String,
     pub format: String,
@@ -29,8 +30,8 @@ pub struct NewBankFile {
     pub control_sum: Amount,
     pub sha256: String,
     pub size_bytes: u64,
-    /// (sequence type, first id, last id, count) per block.
-    pub blocks: Vec<(String, i64, i64, u64)>,
+    /// The blocks it holds, as planned.
+    pub blocks: Vec<FileBlock>,
 }
 
 impl Store {
@@ -73,8 +74,8 @@ impl Store {
                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '', 0) RETURNING id",
             )
             .bind(lock.run_id)
-            .bind(&file.institution)
-            .bind(&file.channel)
+            .bind(file.institution.as_str())
+            .bind(file.channel.as_str())
             .bind(file.sequence)
             .bind(&file.file_name)
             .bind(&file.format)
@@ -93,7 +94,7 @@ impl Store {
                     )
                 })
             })?;
-            for (sequence_type, first, last, count) in &file.blocks {
+            for block in &file.blocks {
                 let marked = sqlx::query(
                     "UPDATE collections SET status = 'submitted', bank_file_id = $1, updated_at = $2 \
                      WHERE collection_date = $3 AND channel = $4 AND status = 'planned' \
@@ -103,14 +104,15 @@ impl Store {
                 .bind(id)
                 .bind(&now)
                 .bind(&date_text)
-                .bind(&file.channel)
-                .bind(sequence_type)
-                .bind(first)
-                .bind(last)
+                .bind(file.channel.as_str())
+                .bind(&block.sequence_type)
+                .bind(block.first_id)
+                .bind(block.last_id)
                 .execute(&mut *tx)
                 .await?
                 .rows_affected();
-                if marked != *count {
+                let count = block.count;
+                if marked != count {
                     return Err(StoreError::Conflict(format!(
                         "collections of {date_text} changed while {} was written ({marked} of {count} still eligible); nothing recorded, run again",
                         file.file_name

@@ -26,8 +26,10 @@ use tokio::io::AsyncWriteExt;
 use super::ApiError;
 use crate::cycle::exchange::{self, Folder};
 use crate::cycle::import::{ImportOutcome, import_file};
+use crate::locale::today_in_algiers;
 use crate::store::{Actor, ApiClient, BankFileRecord};
 use crate::web::WebState;
+use chrono::Utc;
 
 /// Largest report accepted (a 100,000-transaction camt.054 is about 60 MB).
 const MAX_REPORT_BYTES: u64 = 512 * 1024 * 1024;
@@ -122,7 +124,7 @@ async fn list_files(
     State(state): State<WebState>,
     axum::Extension(client): axum::Extension<ApiClient>,
 ) -> Result<Json<Vec<FileView>>, ApiError> {
-    let files = state.store().bank_files(Some(&client.institution)).await?;
+    let files = state.store().bank_files(Some(client.institution)).await?;
     Ok(Json(files.into_iter().map(FileView::from).collect()))
 }
 
@@ -148,7 +150,7 @@ async fn download_file(
         Err(err) => return Err(err.into()),
     };
     let path = settings
-        .folder(&file.institution, Folder::Outbox)
+        .folder(file.institution.as_str(), Folder::Outbox)
         .join(&file.file_name);
     let bytes = tokio::fs::read(&path).await.map_err(|err| {
         tracing::error!(file_id = id, error = %err, "a recorded debit file cannot be read");
@@ -234,7 +236,7 @@ async fn upload_report(
     // it to `archive` (applied) or `quarantine` (refused), exactly as from the inbox.
     let uploads: PathBuf = settings
         .exchange_dir
-        .join(&client.institution)
+        .join(client.institution.as_str())
         .join("uploads");
     let received = receive(body, &uploads, &name).await?;
     if let Err(refusal) = check_answers_own_file(&state, settings, &client, &received).await {
@@ -253,8 +255,8 @@ async fn upload_report(
         settings,
         &actor,
         &received,
-        Some(&client.institution),
-        crate::web::algiers_today(),
+        Some(client.institution),
+        today_in_algiers(Utc::now()),
     )
     .await
     .map_err(|err| {

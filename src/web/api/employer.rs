@@ -25,15 +25,18 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::get;
 use axum::{Extension, Json, Router};
-use bank_formats::reasons::ReasonCategory;
 use mandates::declaration::{
     FIELDS, LineInput, PlausibilityWarning, field_position, line_problems,
 };
-use mandates::{Amount, LineProblem, NewDeclarationLine, Period, ProblemKind};
+use mandates::{
+    AccountKind, Amount, LineProblem, MandateStatus, NewDeclarationLine, Period, ProblemKind,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::{ApiError, ApiResult};
+use crate::locale::Lang;
+use crate::locale::words::reason_explanation;
 use crate::store::{Actor, ApiUser, CollectionDetail, Declaration, MandateRecord, NewDeclaration};
 use crate::web::WebState;
 
@@ -169,9 +172,9 @@ struct MandateView {
     id: i64,
     employer_id: i64,
     reference: String,
-    status: String,
+    status: MandateStatus,
     status_reason: Option<String>,
-    account_kind: String,
+    account_kind: AccountKind,
     bank_code: String,
     bank_name: Option<String>,
     account_masked: String,
@@ -459,12 +462,9 @@ async fn collections(
     let mut out = Vec::new();
     for id in scope(&user, filter.employer.as_deref())? {
         for detail in state.store().collection_details(id).await? {
-            let reason_text = detail.reason_category.as_deref().map(|code| {
-                let category = ReasonCategory::from_code(code).unwrap_or(ReasonCategory::Other);
-                ReasonText {
-                    fr: category.text_fr(),
-                    ar: category.text_ar(),
-                }
+            let reason_text = detail.reason_category.map(|category| ReasonText {
+                fr: reason_explanation(category, Lang::Fr),
+                ar: reason_explanation(category, Lang::Ar),
             });
             out.push(CollectionOut {
                 detail,

@@ -8,13 +8,17 @@ use axum::extract::{Form, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
 use chrono::{Datelike, NaiveDate};
+use mandates::HolidayKind;
 use serde::Deserialize;
 
 use super::{PageQuery, actor, form_date, nav};
-use crate::store::{AuditEntry, CalendarChange, CalendarOutcome};
+use crate::locale::Word;
+use crate::locale::today_in_algiers;
+use crate::store::{CalendarAction, CalendarChange, CalendarHistoryEntry, CalendarOutcome};
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, refusals};
+use crate::web::i18n::{ConsoleTexts, PageTexts, refusals};
 use crate::web::session::{Chrome, PageResult, Viewer};
+use chrono::Utc;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -62,10 +66,19 @@ struct CalendarPage {
     /// The add form's values, kept after an error.
     add_date: String,
     add_name: String,
+    /// The add form's kinds of holiday: (form value, words).
+    kinds: Vec<(&'static str, &'static str)>,
 }
 
+/// The kinds of holiday the add form offers, by their form value.
+const HOLIDAY_KINDS: [(&str, HolidayKind); 3] = [
+    ("fixed", HolidayKind::Fixed),
+    ("lunar_provisional", HolidayKind::Lunar { confirmed: false }),
+    ("lunar_confirmed", HolidayKind::Lunar { confirmed: true }),
+];
+
 /// One history line in words: a holiday (date and name) or debits moved.
-fn change_detail(k: &ConsoleTexts, entry: &AuditEntry) -> String {
+fn change_detail(k: &ConsoleTexts, entry: &CalendarHistoryEntry) -> String {
     let detail: serde_json::Value = serde_json::from_str(&entry.detail).unwrap_or_default();
     let text = |key: &str| {
         detail
@@ -73,8 +86,8 @@ fn change_detail(k: &ConsoleTexts, entry: &AuditEntry) -> String {
             .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
             .unwrap_or_default()
     };
-    match entry.action.as_str() {
-        "collections.rescheduled" => {
+    match entry.action {
+        CalendarAction::CollectionsRescheduled => {
             let mut line = format!(
                 "{} {} {} {} {}",
                 text("moved"),
@@ -88,10 +101,12 @@ fn change_detail(k: &ConsoleTexts, entry: &AuditEntry) -> String {
             }
             line
         }
-        "calendar.holiday_shifted" => {
+        CalendarAction::HolidayShifted => {
             format!("{} : {} → {}", text("name"), text("from"), text("to"))
         }
-        _ => format!("{} : {}", text("name"), text("date")),
+        CalendarAction::HolidayAdded
+        | CalendarAction::HolidayConfirmed
+        | CalendarAction::HolidayRemoved => format!("{} : {}", text("name"), text("date")),
     }
 }
 
@@ -107,7 +122,7 @@ async fn render_calendar(
     let k = viewer.lang.console();
     let store = state.store();
     let calendar = store.calendar().await.map_err(|e| viewer.fail(e))?;
-    let year = year.unwrap_or_else(|| crate::web::algiers_today().year());
+    let year = year.unwrap_or_else(|| today_in_algiers(Utc::now()).year());
     let mut years: Vec<i32> = calendar.holidays().iter().map(|h| h.date.year()).collect();
     years.push(year);
     years.sort_unstable();
@@ -117,19 +132,12 @@ async fn render_calendar(
         .iter()
         .filter(|h| h.date.year() == year)
         .enumerate()
-        .map(|(index, h)| {
-            let (kind, provisional) = match h.kind {
-                mandates::HolidayKind::Fixed => ("fixed", false),
-                mandates::HolidayKind::Lunar { confirmed: true } => ("lunar_confirmed", false),
-                mandates::HolidayKind::Lunar { confirmed: false } => ("lunar_provisional", true),
-            };
-            HolidayRow {
-                index,
-                date: h.date.to_string(),
-                name: h.name.clone(),
-                kind: k.code("holiday", kind),
-                provisional,
-            }
+        .map(|(index, h)| HolidayRow {
+            index,
+            date: h.date.to_string(),
+            name: h.name.clone(),
+            kind: h.kind.word(viewer.lang),
+            provisional: h.kind == HolidayKind::Lunar { confirmed: false },
         })
         .collect();
     let history = store
@@ -139,7 +147,7 @@ async fn render_calendar(
         .into_iter()
         .map(|entry| ChangeRow {
             detail: change_detail(k, &entry),
-            action: k.code("audit", &entry.action).to_owned(),
+            action: entry.action.word(viewer.lang).to_owned(),
             at: entry.at,
             actor: entry.actor,
         })
@@ -165,6 +173,10 @@ async fn render_calendar(
         history,
         add_date: add.0,
         add_name: add.1,
+        kinds: HOLIDAY_KINDS
+            .iter()
+            .map(|(value, kind)| (*value, kind.word(viewer.lang)))
+            .collect(),
     };
     viewer.page(status, &page)
 }
@@ -281,10 +293,13 @@ async fn calendar_add(
     viewer: Viewer,
     Form(form): Form<HolidayForm>,
 ) -> PageResult {
-    let (lunar, confirmed) = match form.kind.as_str() {
-        "lunar_provisional" => (true, false),
-        "lunar_confirmed" => (true, true),
-        _ => (false, true),
+    let kind = HOLIDAY_KINDS
+        .iter()
+        .find(|(value, _)| *value == form.kind)
+        .map_or(HolidayKind::Fixed, |(_, kind)| *kind);
+    let (lunar, confirmed) = match kind {
+        HolidayKind::Fixed => (false, true),
+        HolidayKind::Lunar { confirmed } => (true, confirmed),
     };
     change_calendar(
         &state,

@@ -8,7 +8,10 @@ use std::collections::BTreeMap;
 
 use super::amount;
 use crate::web::WebState;
-use crate::web::i18n::Lang;
+use bank_formats::reasons::ReasonCategory;
+
+use crate::locale::{Lang, Word};
+use crate::web::i18n::PageTexts;
 use crate::web::session::{PageError, Viewer};
 
 /// A share in thousandths as a percentage with one decimal ("95,2 %"), exactly rounded
@@ -146,18 +149,20 @@ fn nice_step(at_least: i64) -> i64 {
 }
 
 /// The colour of each internal reason, in the taxonomy's order.
-const REASON_COLOURS: [(&str, &str); 10] = [
-    ("insufficient_funds", "#e69f00"),
-    ("account_closed", "#d55e00"),
-    ("account_blocked", "#cc79a7"),
-    ("no_or_invalid_mandate", "#0072b2"),
-    ("debtor_refused", "#56b4e9"),
-    ("amount_or_limit", "#009e73"),
-    ("duplicate", "#f0e442"),
-    ("technical_or_format", "#555555"),
-    ("regulatory", "#8c564b"),
-    ("other", "#999999"),
-];
+fn reason_colour(category: ReasonCategory) -> &'static str {
+    match category {
+        ReasonCategory::InsufficientFunds => "#e69f00",
+        ReasonCategory::AccountClosed => "#d55e00",
+        ReasonCategory::AccountBlocked => "#cc79a7",
+        ReasonCategory::NoOrInvalidMandate => "#0072b2",
+        ReasonCategory::DebtorRefused => "#56b4e9",
+        ReasonCategory::AmountOrLimit => "#009e73",
+        ReasonCategory::Duplicate => "#f0e442",
+        ReasonCategory::TechnicalOrFormat => "#555555",
+        ReasonCategory::Regulatory => "#8c564b",
+        ReasonCategory::Other => "#999999",
+    }
+}
 
 pub(super) struct OutcomeRow {
     pub(super) date: String,
@@ -251,29 +256,24 @@ pub(super) async fn charts(state: &WebState, viewer: &Viewer) -> Result<Charts, 
         .collect();
 
     // Failures by internal reason, stacked per date.
-    let mut by_date: BTreeMap<String, BTreeMap<&'static str, i64>> = BTreeMap::new();
+    let mut by_date: BTreeMap<String, BTreeMap<ReasonCategory, i64>> = BTreeMap::new();
     if let Some(first) = dates.first() {
         for f in store
             .failures_by_reason(first)
             .await
             .map_err(|e| viewer.fail(e))?
         {
-            // A category the taxonomy does not know (never expected) counts as "other".
-            let category = REASON_COLOURS
-                .iter()
-                .find(|(code, _)| *code == f.category)
-                .map_or("other", |(code, _)| code);
             *by_date
                 .entry(f.collection_date)
                 .or_default()
-                .entry(category)
+                .entry(f.category)
                 .or_default() += f.count;
         }
     }
-    let used: Vec<(&'static str, &'static str)> = REASON_COLOURS
-        .iter()
-        .copied()
-        .filter(|(code, _)| by_date.values().any(|m| m.contains_key(code)))
+    let used: Vec<(ReasonCategory, &'static str)> = ReasonCategory::ALL
+        .into_iter()
+        .filter(|category| by_date.values().any(|m| m.contains_key(category)))
+        .map(|category| (category, reason_colour(category)))
         .collect();
     let failures: Vec<FailureRow> = dates
         .iter()
@@ -318,7 +318,7 @@ pub(super) async fn charts(state: &WebState, viewer: &Viewer) -> Result<Charts, 
                     w: width,
                     h: (y_low - y_high).max(1),
                     fill: colour,
-                    title: format!("{} — {}: {count}", row.date, k.code("reason", code)),
+                    title: format!("{} — {}: {count}", row.date, code.word(lang)),
                 });
                 below += count;
             }
@@ -336,7 +336,7 @@ pub(super) async fn charts(state: &WebState, viewer: &Viewer) -> Result<Charts, 
         .iter()
         .map(|(code, colour)| LegendItem {
             colour,
-            label: k.code("reason", code),
+            label: code.word(lang),
         })
         .collect();
     Ok(Charts {

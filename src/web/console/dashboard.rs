@@ -10,8 +10,9 @@ use mandates::Amount;
 
 use super::charts::{self, Chart, FailureRow, LegendItem, OutcomeRow};
 use super::{FileRow, amount, file_rows, nav};
+use crate::locale::Word;
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, money};
+use crate::web::i18n::{ConsoleTexts, PageTexts, money};
 use crate::web::session::{Chrome, PageError, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -19,8 +20,8 @@ pub(super) fn router() -> Router<WebState> {
 }
 
 struct CountRow {
-    channel: String,
-    status: String,
+    channel: &'static str,
+    status: &'static str,
     count: i64,
     amount: String,
 }
@@ -52,11 +53,11 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
     )?;
     let counts = counts
         .into_iter()
-        .map(|(channel, status, count, amount)| CountRow {
-            channel,
-            status,
-            count,
-            amount: money(Amount::from_centimes(amount), viewer.lang),
+        .map(|c| CountRow {
+            channel: c.channel.word(viewer.lang),
+            status: c.status.word(viewer.lang),
+            count: c.count,
+            amount: money(Amount::from_centimes(c.amount_centimes), viewer.lang),
         })
         .collect();
     files.truncate(10);
@@ -102,7 +103,7 @@ async fn dashboard_extras(state: &WebState, viewer: &Viewer) -> Result<Dashboard
         .map_err(|e| viewer.fail(e))?
         .into_iter()
         .map(|r| NextRunRow {
-            channel: k.code("channel", &r.channel).to_owned(),
+            channel: r.channel.word(lang).to_owned(),
             date: r.collection_date,
             count: r.count,
             amount: amount(r.amount_centimes, lang),

@@ -9,9 +9,10 @@ use axum::http::StatusCode;
 use axum::routing::get;
 
 use super::{PAGE, PageQuery, amount, nav, query_part};
+use crate::locale::{Lang, Word};
 use crate::store::AuditEntry;
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, Lang, employer_name, money};
+use crate::web::i18n::{ConsoleTexts, PageTexts, employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -62,7 +63,7 @@ async fn employers(
                 e.affiliation_number.clone(),
                 employer_name(e, viewer.lang),
                 e.email.clone(),
-                k.code("period", &e.period_kind).to_owned(),
+                e.period_kind.word(viewer.lang).to_owned(),
             )
         })
         .collect();
@@ -171,7 +172,7 @@ async fn employer(
         .into_iter()
         .map(|m| MandateView {
             reference: m.reference,
-            status: k.code("mandate", &m.status).to_owned(),
+            status: m.status.word(lang).to_owned(),
             account: m.account_masked,
             bank: m.bank_name.unwrap_or(m.bank_code),
             ceiling: m.ceiling.map(|c| money(c, lang)).unwrap_or_default(),
@@ -192,7 +193,7 @@ async fn employer(
         .map_err(fail)?
         .into_iter()
         .map(|d| DeclarationView {
-            status: k.code("declaration", &d.status).to_owned(),
+            status: d.status.word(lang).to_owned(),
             period: d.period,
             submitted_at: d.submitted_at.unwrap_or_default(),
             lines: d.lines.len(),
@@ -206,15 +207,15 @@ async fn employer(
         .into_iter()
         .map(|c| CollectionRow {
             date: c.collection_date,
-            channel: k.code("channel", &c.channel).to_owned(),
+            channel: c.channel.word(lang).to_owned(),
             amount: amount(c.amount_centimes, lang),
-            status: k.code("collection", &c.status).to_owned(),
+            status: c.status.word(lang).to_owned(),
             attempt: c.attempt,
             reason: match (c.reason_category, c.reason_code) {
                 (Some(category), Some(code)) => {
-                    format!("{} ({code})", k.code("reason", &category))
+                    format!("{} ({code})", category.word(lang))
                 }
-                (Some(category), None) => k.code("reason", &category).to_owned(),
+                (Some(category), None) => category.word(lang).to_owned(),
                 (None, Some(code)) => code,
                 (None, None) => String::new(),
             },
@@ -227,8 +228,8 @@ async fn employer(
         .map_err(fail)?
         .into_iter()
         .map(|n| NoticeRow {
-            kind: k.code("notice_kind", &n.kind).to_owned(),
-            status: k.code("notice", &n.status).to_owned(),
+            kind: n.kind.word(lang).to_owned(),
+            status: n.status.word(lang).to_owned(),
             created: n.created_at,
             sent_at: n.sent_at.unwrap_or_default(),
             subject: n.subject.unwrap_or_default(),
@@ -272,8 +273,8 @@ async fn employer(
         name,
         name_other,
         email: employer.email,
-        language: k.code("language", &employer.language).to_owned(),
-        period_kind: k.code("period", &employer.period_kind).to_owned(),
+        language: employer.language.word(lang).to_owned(),
+        period_kind: employer.period_kind.word(lang).to_owned(),
         created: employer.created_at,
         worksites,
         mandates,

@@ -9,7 +9,8 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::nav;
-use crate::store::Actor;
+use crate::locale::Word;
+use crate::store::{Actor, ExceptionStatus};
 use crate::web::WebState;
 use crate::web::i18n::refusals;
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
@@ -22,7 +23,7 @@ pub(super) fn router() -> Router<WebState> {
 
 struct ExceptionRow {
     id: i64,
-    kind: String,
+    kind: &'static str,
     detail: String,
     created: String,
     open: bool,
@@ -77,10 +78,10 @@ async fn render_exceptions(
         .into_iter()
         .map(|e| ExceptionRow {
             id: e.id,
-            kind: e.kind,
+            kind: e.kind.word(viewer.lang),
             detail: e.detail,
             created: e.created_at,
-            open: e.status == "open",
+            open: e.status == ExceptionStatus::Open,
             resolution: e.resolution.unwrap_or_default(),
             resolved_by: e.resolved_by.unwrap_or_default(),
         })

@@ -59,7 +59,7 @@ async fn download(
         .await
         .map_err(|e| viewer.fail(e))?;
     let path = settings
-        .folder(&file.institution, Folder::Outbox)
+        .folder(file.institution.as_str(), Folder::Outbox)
         .join(&file.file_name);
     let bytes = tokio::fs::read(&path).await.map_err(|err| {
         tracing::error!(file_id = id, error = %err, "a recorded debit file cannot be read");
@@ -109,7 +109,7 @@ async fn quarantine(State(state): State<WebState>, viewer: Viewer) -> PageResult
         .map_err(|e| viewer.fail(e))?
         .into_iter()
         .rev()
-        .map(|(id, name, _path, error)| (id, name, error))
+        .map(|file| (file.id, file.file_name, file.error))
         .collect();
     let page = QuarantinePage {
         c: viewer.chrome(nav(&viewer, "quarantine")),

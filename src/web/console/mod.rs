@@ -27,8 +27,10 @@ use mandates::Amount;
 use serde::Deserialize;
 
 use super::WebState;
-use super::i18n::{Lang, money};
+use super::i18n::{PageTexts, money};
 use super::session::{NavLink, PageError, Refusal, Viewer};
+use crate::locale::Lang;
+use crate::locale::Word;
 use crate::store::{Actor, Role, Session};
 
 /// Every console screen's routes.
@@ -132,7 +134,7 @@ fn file_rows(viewer: &Viewer, files: Vec<crate::store::BankFileRecord>) -> Vec<F
         .map(|f| FileRow {
             id: f.id,
             name: f.file_name,
-            institution: f.institution,
+            institution: f.institution.word(viewer.lang).to_owned(),
             format: f.format,
             sequence: f.sequence,
             date: f.collection_date,

@@ -11,10 +11,13 @@ use mandates::{Rate, Scheme};
 use serde::Deserialize;
 
 use super::{PageQuery, actor, admin, form_date, is_admin, nav};
+use crate::locale::Lang;
+use crate::locale::today_in_algiers;
 use crate::store::NewRate;
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, Lang, refusals};
+use crate::web::i18n::{ConsoleTexts, PageTexts, refusals};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
+use chrono::Utc;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new().route("/console/rates", get(rates).post(add_rate))
@@ -80,7 +83,7 @@ async fn render_rates(
     form: RateForm,
 ) -> PageResult {
     let k = viewer.lang.console();
-    let today = crate::web::algiers_today().to_string();
+    let today = today_in_algiers(Utc::now()).to_string();
     let rows = state
         .store()
         .contribution_rates()
@@ -179,7 +182,7 @@ async fn add_rate(
     };
     match state
         .store()
-        .add_contribution_rate(&actor(session), &new, crate::web::algiers_today())
+        .add_contribution_rate(&actor(session), &new, today_in_algiers(Utc::now()))
         .await
     {
         Ok(_) => Ok(see_other("/console/rates?added=1")),

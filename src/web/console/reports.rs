@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use axum::routing::get;
 
 use super::{PAGE, PageQuery, nav};
+use crate::locale::Word;
 use crate::web::WebState;
-use crate::web::i18n::ConsoleTexts;
+use crate::web::i18n::{ConsoleTexts, PageTexts};
 use crate::web::session::{Chrome, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -68,7 +69,7 @@ async fn reports(
             name: r.file_name,
             institution: r
                 .institution
-                .map(|i| k.code("institution", &i).to_owned())
+                .map(|i| i.word(viewer.lang).to_owned())
                 .unwrap_or_default(),
             format: r.format,
             imported_at: r.imported_at,

@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use axum::routing::get;
 
 use super::{FileRow, amount, file_rows, nav};
+use crate::locale::Word;
 use crate::web::WebState;
-use crate::web::i18n::ConsoleTexts;
+use crate::web::i18n::{ConsoleTexts, PageTexts};
 use crate::web::session::{Chrome, PageError, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -40,7 +41,6 @@ async fn outcome_lines(
     viewer: &Viewer,
     run_id: i64,
 ) -> Result<Vec<(String, i64, String)>, PageError> {
-    let k = viewer.lang.console();
     Ok(state
         .store()
         .run_outcome(run_id)
@@ -49,7 +49,7 @@ async fn outcome_lines(
         .into_iter()
         .map(|o| {
             (
-                k.code("collection", &o.status).to_owned(),
+                o.status.word(viewer.lang).to_owned(),
                 o.count,
                 amount(o.amount_centimes, viewer.lang),
             )
@@ -71,14 +71,14 @@ async fn runs(State(state): State<WebState>, viewer: Viewer) -> PageResult {
             rows.push(RunRow {
                 id: line.run_id,
                 date: line.collection_date.clone(),
-                state: k.code("run", &line.status).to_owned(),
+                state: line.status.word(viewer.lang).to_owned(),
                 started: line.started_at.clone(),
                 lines: Vec::new(),
             });
         }
         if let (Some(row), Some(institution)) = (rows.last_mut(), line.institution) {
             row.lines.push((
-                k.code("institution", &institution).to_owned(),
+                institution.word(viewer.lang).to_owned(),
                 line.files,
                 line.transactions,
                 amount(line.amount_centimes, viewer.lang),
@@ -108,23 +108,20 @@ async fn run(State(state): State<WebState>, viewer: Viewer, Path(id): Path<i64>)
     viewer.staff()?;
     let k = viewer.lang.console();
     let store = state.store();
-    let (date, status) = store.run_header(id).await.map_err(|e| viewer.fail(e))?;
-    let mut files = file_rows(
+    let header = store.run_header(id).await.map_err(|e| viewer.fail(e))?;
+    let files = file_rows(
         &viewer,
         store
             .bank_files_of_run(id)
             .await
             .map_err(|e| viewer.fail(e))?,
     );
-    for file in &mut files {
-        file.institution = k.code("institution", &file.institution).to_owned();
-    }
     let outcome = outcome_lines(&state, &viewer, id).await?;
     let page = RunPage {
         c: viewer.chrome(nav(&viewer, "runs")),
         k,
-        date,
-        state: k.code("run", &status).to_owned(),
+        date: header.collection_date,
+        state: header.status.word(viewer.lang).to_owned(),
         files,
         outcome,
     };

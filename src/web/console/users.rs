@@ -10,9 +10,10 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{PAGE, PageQuery, actor, admin, nav, query_part};
+use crate::locale::Word;
 use crate::store::{NewUser, Role, StoreError};
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, refusals};
+use crate::web::i18n::{ConsoleTexts, PageTexts, refusals};
 use crate::web::session::{Chrome, CsrfForm, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -96,12 +97,15 @@ async fn render_users(
             id: u.id,
             email: u.email,
             name: u.display_name,
-            role: k.code("role", &u.role).to_owned(),
+            role: u.role.word(viewer.lang).to_owned(),
             employers: u.employers.join(" "),
             last_sign_in: u.last_sign_in.unwrap_or_else(|| k.never.to_owned()),
-            state: k
-                .code("account", if u.disabled { "disabled" } else { "active" })
-                .to_owned(),
+            state: if u.disabled {
+                k.account_disabled
+            } else {
+                k.account_active
+            }
+            .to_owned(),
             disabled: u.disabled,
         })
         .collect();
@@ -112,9 +116,9 @@ async fn render_users(
         q,
         rows,
         next,
-        roles: ["finance", "admin", "employer"]
+        roles: [Role::Finance, Role::Admin, Role::Employer]
             .into_iter()
-            .map(|r| (r, k.code("role", r)))
+            .map(|r| (r.as_str(), r.word(viewer.lang)))
             .collect(),
         error,
         notice: query.created.as_ref().map(|_| k.user_created),
@@ -160,7 +164,7 @@ async fn create_user(
     viewer.check_csrf(&form.csrf)?;
     let k = viewer.lang.console();
     let email = form.email.trim().to_owned();
-    let role = Role::parse(&form.role).ok();
+    let role = Role::parse(form.role.trim()).ok();
     let employers: Vec<String> = form
         .employers
         .split(|c: char| c.is_whitespace() || c == ',' || c == ';')

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::{
     CaseView, MessageForm, MessageView, Options, case_view, message_views, outcome_options, refusal,
 };
-use crate::notices::render::last4;
+use crate::locale::{Word, last4};
 use crate::store::Actor;
 use crate::web::WebState;
 use crate::web::console::nav;
@@ -61,7 +61,7 @@ async fn queue(State(state): State<WebState>, viewer: Viewer) -> PageResult {
 
 /// The collection of a case as staff see it: the account masked to its last 4 digits.
 struct CollectionView {
-    channel: String,
+    channel: &'static str,
     attempt: i64,
     failure: String,
     mandate: String,
@@ -106,13 +106,18 @@ async fn render_console_case(
         .await
         .map_err(|e| viewer.fail(e))?;
     let collection = CollectionView {
-        channel: facts.channel,
+        channel: facts.channel.word(viewer.lang),
         attempt: facts.attempt,
-        failure: [facts.reason_category, facts.reason_code]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" / "),
+        failure: [
+            facts
+                .reason_category
+                .map(|category| category.word(viewer.lang).to_owned()),
+            facts.reason_code,
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" / "),
         mandate: facts.mandate_reference,
         account: last4(&facts.account_masked),
         bank: facts.bank_name.unwrap_or(facts.bank_code),
@@ -136,7 +141,7 @@ async fn render_console_case(
         messages: message_views(viewer, messages),
         notice,
         error,
-        outcomes: outcome_options(viewer.texts(), &outcome),
+        outcomes: outcome_options(viewer.lang, &outcome),
         message,
     };
     viewer.page(status, &page)

@@ -14,14 +14,17 @@ mod portal;
 
 use axum::Router;
 use axum::http::StatusCode;
-use mandates::Amount;
+use chrono::Utc;
+use mandates::{Amount, CollectionStatus};
 use serde::Deserialize;
 
 use super::WebState;
 use super::i18n::{Texts, money};
 use super::session::Viewer;
+use crate::locale::{EmployerWord, Lang, Word, page_time, stored_algiers_time, today_in_algiers};
 use crate::store::{
     DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord, DisputeRefusal, DisputeState,
+    MessageAuthor,
 };
 
 /// The dispute pages of both sides.
@@ -31,20 +34,17 @@ pub(super) fn router() -> Router<WebState> {
         .merge(console::router())
 }
 
-fn reason_label(t: &Texts, code: &str) -> &'static str {
-    match DisputeReason::from_code(code) {
-        Some(DisputeReason::AmountWrong) => t.reason_amount_wrong,
-        Some(DisputeReason::AlreadyPaid) => t.reason_already_paid,
-        Some(DisputeReason::NotAuthorised) => t.reason_not_authorised,
-        Some(DisputeReason::DuplicateDebit) => t.reason_duplicate_debit,
-        Some(DisputeReason::Other) | None => t.reason_other,
-    }
-}
-
-fn outcome_label(t: &Texts, code: &str) -> &'static str {
-    match DisputeOutcome::from_code(code) {
-        Some(DisputeOutcome::Upheld) => t.upheld,
-        _ => t.rejected,
+/// A collection's state as the viewer reads it: staff's word in the console, the
+/// employer's in the portal.
+fn collection_status(viewer: &Viewer, status: CollectionStatus) -> &'static str {
+    let staff = viewer
+        .session
+        .as_ref()
+        .is_some_and(|s| s.user.role.is_staff());
+    if staff {
+        status.word(viewer.lang)
+    } else {
+        status.employer_word(viewer.lang)
     }
 }
 
@@ -68,15 +68,9 @@ fn refusal(t: &Texts, refusal: &DisputeRefusal) -> (StatusCode, String) {
     }
 }
 
-/// `2026-12-16T09:30:00Z` → `2026-12-16 10:30` (Africa/Algiers, UTC+1).
+/// `2026-12-16T09:30:00Z` → `2026-12-16 10:30` (Africa/Algiers).
 fn algiers_time(timestamp: &str) -> String {
-    chrono::DateTime::parse_from_rfc3339(timestamp)
-        .map(|t| {
-            (t.with_timezone(&chrono::Utc) + chrono::Duration::hours(1))
-                .format("%Y-%m-%d %H:%M")
-                .to_string()
-        })
-        .unwrap_or_else(|_| timestamp.to_owned())
+    stored_algiers_time(timestamp).map_or_else(|| timestamp.to_owned(), page_time)
 }
 
 /// A case as the pages show it.
@@ -86,7 +80,7 @@ struct CaseView {
     collection_id: i64,
     collection_date: String,
     amount: String,
-    collection_status: String,
+    collection_status: &'static str,
     employer: String,
     affiliation: String,
     reason: &'static str,
@@ -103,10 +97,12 @@ struct CaseView {
 
 fn case_view(viewer: &Viewer, case: &DisputeRecord) -> CaseView {
     let t = viewer.texts();
-    let (state, state_label, overdue, deadline_label) = match case.state(super::algiers_today()) {
-        DisputeState::Open { overdue } => ("open", t.dispute_open, overdue, t.answer_by),
-        DisputeState::Answered => ("answered", t.dispute_answered, false, t.write_again_until),
-        DisputeState::Closed => ("closed", t.dispute_closed, false, t.case_closed_since),
+    let lang = viewer.lang;
+    let case_state = case.state(today_in_algiers(Utc::now()));
+    let (state, overdue, deadline_label) = match case_state {
+        DisputeState::Open { overdue } => ("open", overdue, t.answer_by),
+        DisputeState::Answered => ("answered", false, t.write_again_until),
+        DisputeState::Closed => ("closed", false, t.case_closed_since),
     };
     CaseView {
         id: case.id,
@@ -114,18 +110,14 @@ fn case_view(viewer: &Viewer, case: &DisputeRecord) -> CaseView {
         collection_id: case.collection_id,
         collection_date: case.collection_date.clone(),
         amount: money(Amount::from_centimes(case.amount_centimes), viewer.lang),
-        collection_status: case.collection_status.clone(),
+        collection_status: collection_status(viewer, case.collection_status),
         employer: case.employer_name.clone(),
         affiliation: case.affiliation_number.clone(),
-        reason: reason_label(t, &case.reason),
+        reason: case.reason.word(lang),
         state,
-        state_label,
+        state_label: case_state.word(lang),
         overdue,
-        outcome: case
-            .outcome
-            .as_deref()
-            .map(|o| outcome_label(t, o))
-            .unwrap_or(""),
+        outcome: case.outcome.map_or("", |o| o.word(lang)),
         deadline_label,
         deadline: case.deadline.clone(),
         opened_on: algiers_time(&case.opened_at),
@@ -144,24 +136,19 @@ struct MessageView {
 }
 
 fn message_views(viewer: &Viewer, messages: Vec<DisputeMessage>) -> Vec<MessageView> {
-    let t = viewer.texts();
+    let lang = viewer.lang;
     messages
         .into_iter()
         .map(|m| {
-            let from_fund = m.author == "fund";
-            let label = match (&m.reason, &m.outcome) {
-                (_, Some(outcome)) => outcome_label(t, outcome),
-                (Some(reason), None) => reason_label(t, reason),
+            let label = match (m.reason, m.outcome) {
+                (_, Some(outcome)) => outcome.word(lang),
+                (Some(reason), None) => reason.word(lang),
                 (None, None) => "",
             };
             MessageView {
                 id: m.id,
-                from_fund,
-                author: if from_fund {
-                    t.from_fund
-                } else {
-                    t.from_employer
-                },
+                from_fund: m.author == MessageAuthor::Fund,
+                author: m.author.word(lang),
                 at: algiers_time(&m.created_at),
                 label,
                 body: m.body,
@@ -173,17 +160,17 @@ fn message_views(viewer: &Viewer, messages: Vec<DisputeMessage>) -> Vec<MessageV
 /// The options of a select: (code, label, selected).
 type Options = Vec<(&'static str, &'static str, bool)>;
 
-fn reason_options(t: &Texts, selected: &str) -> Options {
+fn reason_options(lang: Lang, selected: &str) -> Options {
     DisputeReason::ALL
         .into_iter()
-        .map(|r| (r.code(), reason_label(t, r.code()), r.code() == selected))
+        .map(|r| (r.as_str(), r.word(lang), r.as_str() == selected))
         .collect()
 }
 
-fn outcome_options(t: &Texts, selected: &str) -> Options {
+fn outcome_options(lang: Lang, selected: &str) -> Options {
     DisputeOutcome::ALL
         .into_iter()
-        .map(|o| (o.code(), outcome_label(t, o.code()), o.code() == selected))
+        .map(|o| (o.as_str(), o.word(lang), o.as_str() == selected))
         .collect()
 }
 

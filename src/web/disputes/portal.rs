@@ -8,16 +8,18 @@ use axum::Router;
 use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use mandates::Amount;
+use mandates::{Amount, CollectionStatus};
 
 use super::{
     CaseView, MessageForm, MessageView, Options, case_view, message_views, reason_options, refusal,
 };
+use crate::locale::{EmployerWord, today_in_algiers};
 use crate::store::{Actor, ContestKind, DisputeState};
 use crate::web::WebState;
 use crate::web::i18n::money;
 use crate::web::portal::{employer_for, nav};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer};
+use chrono::Utc;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -68,7 +70,7 @@ struct ContestPage {
     collection_id: i64,
     date: String,
     amount: String,
-    status: String,
+    status: &'static str,
     /// The collection's case, when it has one (the message joins it).
     existing: Option<(i64, String)>,
     /// Why this collection cannot be contested (no form then).
@@ -100,11 +102,11 @@ async fn render_contest(
         .await
         .map_err(|e| viewer.fail(e))?;
     let t = viewer.texts();
-    let blocked = if collection.status == "cancelled" {
+    let blocked = if collection.status == CollectionStatus::Cancelled {
         Some(t.err_cancelled)
     } else if case
         .as_ref()
-        .is_some_and(|c| c.state(crate::web::algiers_today()) == DisputeState::Closed)
+        .is_some_and(|c| c.state(today_in_algiers(Utc::now())) == DisputeState::Closed)
     {
         Some(t.err_closed)
     } else {
@@ -119,11 +121,11 @@ async fn render_contest(
             Amount::from_centimes(collection.amount_centimes),
             viewer.lang,
         ),
-        status: collection.status,
+        status: collection.status.employer_word(viewer.lang),
         existing: case.map(|c| (c.id, c.case_number)),
         blocked,
         error,
-        reasons: reason_options(t, reason),
+        reasons: reason_options(viewer.lang, reason),
         message,
     };
     viewer.page(status, &page)
@@ -244,7 +246,7 @@ async fn render_portal_case(
         case: case_view(viewer, &case),
         messages: message_views(viewer, messages),
         banner,
-        reasons: reason_options(viewer.texts(), &case.reason),
+        reasons: reason_options(viewer.lang, case.reason.as_str()),
         message: String::new(),
     };
     viewer.page(status, &page)

@@ -1,7 +1,6 @@
 //! The finance console's own texts (runs, reports, employers, calendar, rates, users and
 //! the dashboard charts), in both languages; a field missing in one is a compile error.
-//! Codes stored in the database (states, reasons, kinds) get their words from
-//! [`ConsoleTexts::code`].
+//! The words of stored states (statuses, reasons, kinds) are `crate::locale::words`'.
 
 use super::Lang;
 
@@ -129,31 +128,15 @@ pub struct ConsoleTexts {
     pub employers_needed: &'static str,
     pub staff_no_employers: &'static str,
     pub unknown_employer: &'static str,
-    /// Words for stored codes, keyed `domain:code` (see [`ConsoleTexts::code`]).
-    pub codes: &'static [(&'static str, &'static str)],
+    /// A user's account: enabled, or disabled.
+    pub account_active: &'static str,
+    pub account_disabled: &'static str,
 }
 
 impl ConsoleTexts {
-    /// The words for a stored code of a domain (`collection`, `mandate`, `notice`,
-    /// `notice_kind`, `reason`, `run`, `channel`, `declaration`, `role`, `audit`), or the
-    /// code itself when it has none.
-    pub fn code<'a>(&self, domain: &str, code: &'a str) -> &'a str {
-        self.codes
-            .iter()
-            .find(|(key, _)| {
-                key.split_once(':')
-                    .is_some_and(|(d, c)| d == domain && c == code)
-            })
-            .map_or(code, |(_, words)| words)
-    }
-}
-
-impl Lang {
-    pub fn console(self) -> &'static ConsoleTexts {
-        match self {
-            Lang::Ar => &AR,
-            Lang::Fr => &FR,
-        }
+    /// These texts in `lang`.
+    pub fn of(lang: Lang) -> &'static ConsoleTexts {
+        lang.pick(&FR, &AR)
     }
 }
 
@@ -279,74 +262,8 @@ pub static FR: ConsoleTexts = ConsoleTexts {
     employers_needed: "Un utilisateur employeur doit être rattaché à au moins un employeur (son n° d'affiliation).",
     staff_no_employers: "Seuls les utilisateurs employeurs sont rattachés à des employeurs : laissez ce champ vide.",
     unknown_employer: "Aucun employeur n'a ce n° d'affiliation :",
-    codes: &[
-        ("collection:planned", "Planifié"),
-        ("collection:submitted", "Présenté"),
-        ("collection:settled", "Réglé"),
-        ("collection:rejected", "Rejeté"),
-        ("collection:returned", "Retourné"),
-        (
-            "collection:retry_planned",
-            "Échec, nouvelle tentative prévue",
-        ),
-        ("collection:cancelled", "Annulé"),
-        ("mandate:pending", "En attente de signature"),
-        ("mandate:active", "Actif"),
-        ("mandate:suspended", "Suspendu"),
-        ("mandate:revoked", "Révoqué"),
-        ("mandate:expired", "Expiré"),
-        ("mandate:superseded", "Remplacé"),
-        ("notice:pending", "En attente"),
-        ("notice:sent", "Envoyé"),
-        ("notice:failed", "Échec d'envoi"),
-        ("notice_kind:advance_notice", "Préavis"),
-        ("notice_kind:receipt", "Reçu"),
-        ("notice_kind:failure_notice", "Avis d'échec"),
-        ("notice_kind:mandate_signed", "Mandat signé"),
-        ("notice_kind:mandate_replaced", "Mandat remplacé"),
-        ("notice_kind:mandate_revoked", "Mandat révoqué"),
-        ("notice_kind:mandate_suspended", "Mandat suspendu"),
-        ("notice_kind:debit_cancelled", "Prélèvement annulé"),
-        ("notice_kind:dispute_acknowledged", "Réclamation reçue"),
-        ("notice_kind:dispute_answered", "Réponse à la réclamation"),
-        ("reason:insufficient_funds", "Provision insuffisante"),
-        ("reason:account_closed", "Compte clôturé ou inconnu"),
-        ("reason:account_blocked", "Compte bloqué"),
-        ("reason:no_or_invalid_mandate", "Mandat absent ou invalide"),
-        ("reason:debtor_refused", "Refus du débiteur"),
-        ("reason:amount_or_limit", "Montant ou plafond"),
-        ("reason:duplicate", "Doublon"),
-        ("reason:technical_or_format", "Technique ou format"),
-        ("reason:regulatory", "Motif réglementaire"),
-        ("reason:other", "Autre motif"),
-        ("run:building", "En cours"),
-        ("run:complete", "Terminée"),
-        ("channel:bank", "Banque"),
-        ("channel:postal", "Poste (CCP)"),
-        ("institution:bank", "Banque"),
-        ("institution:poste", "Algérie Poste"),
-        ("declaration:draft", "Brouillon"),
-        ("declaration:submitted", "Déposée"),
-        ("declaration:cancelled", "Annulée"),
-        ("role:employer", "Employeur"),
-        ("role:finance", "Finances"),
-        ("role:admin", "Administrateur"),
-        ("account:active", "Actif"),
-        ("account:disabled", "Désactivé"),
-        ("holiday:fixed", "Date fixe"),
-        ("holiday:lunar_confirmed", "Lunaire, confirmé"),
-        ("holiday:lunar_provisional", "Lunaire, provisoire"),
-        ("audit:calendar.holiday_added", "Jour férié ajouté"),
-        ("audit:calendar.holiday_confirmed", "Jour férié confirmé"),
-        ("audit:calendar.holiday_shifted", "Jour férié déplacé"),
-        ("audit:calendar.holiday_removed", "Jour férié retiré"),
-        ("audit:collections.rescheduled", "Prélèvements déplacés"),
-        ("language:ar", "Arabe"),
-        ("language:fr", "Français"),
-        ("language:both", "Arabe et français"),
-        ("period:monthly", "Mensuelle"),
-        ("period:quarterly", "Trimestrielle"),
-    ],
+    account_active: "Actif",
+    account_disabled: "Désactivé",
 };
 
 pub static AR: ConsoleTexts = ConsoleTexts {
@@ -471,89 +388,6 @@ pub static AR: ConsoleTexts = ConsoleTexts {
     employers_needed: "يجب ربط مستخدم المؤسسة بمؤسسة واحدة على الأقل (رقم انخراطها).",
     staff_no_employers: "يُربط مستخدمو المؤسسات وحدهم بالمؤسسات: اترك هذا الحقل فارغًا.",
     unknown_employer: "لا توجد مؤسسة بهذا الرقم:",
-    codes: &[
-        ("collection:planned", "مبرمج"),
-        ("collection:submitted", "مقدَّم"),
-        ("collection:settled", "مسوّى"),
-        ("collection:rejected", "مرفوض"),
-        ("collection:returned", "مرتجع"),
-        ("collection:retry_planned", "أخفق، محاولة جديدة مبرمجة"),
-        ("collection:cancelled", "ملغى"),
-        ("mandate:pending", "في انتظار التوقيع"),
-        ("mandate:active", "ساري"),
-        ("mandate:suspended", "معلَّق"),
-        ("mandate:revoked", "ملغى"),
-        ("mandate:expired", "منتهي الصلاحية"),
-        ("mandate:superseded", "مستبدَل"),
-        ("notice:pending", "قيد الانتظار"),
-        ("notice:sent", "مُرسَل"),
-        ("notice:failed", "فشل الإرسال"),
-        ("notice_kind:advance_notice", "إشعار مسبق"),
-        ("notice_kind:receipt", "وصل"),
-        ("notice_kind:failure_notice", "إشعار إخفاق"),
-        ("notice_kind:mandate_signed", "توقيع التفويض"),
-        ("notice_kind:mandate_replaced", "استبدال التفويض"),
-        ("notice_kind:mandate_revoked", "إلغاء التفويض"),
-        ("notice_kind:mandate_suspended", "تعليق التفويض"),
-        ("notice_kind:debit_cancelled", "إلغاء اقتطاع"),
-        ("notice_kind:dispute_acknowledged", "استلام الاعتراض"),
-        ("notice_kind:dispute_answered", "الرد على الاعتراض"),
-        ("reason:insufficient_funds", "رصيد غير كاف"),
-        ("reason:account_closed", "حساب مغلق أو غير معروف"),
-        ("reason:account_blocked", "حساب مجمَّد"),
-        ("reason:no_or_invalid_mandate", "تفويض غائب أو غير صالح"),
-        ("reason:debtor_refused", "رفض من المدين"),
-        ("reason:amount_or_limit", "المبلغ أو السقف"),
-        ("reason:duplicate", "تكرار"),
-        ("reason:technical_or_format", "خلل تقني أو في الصيغة"),
-        ("reason:regulatory", "سبب تنظيمي"),
-        ("reason:other", "سبب آخر"),
-        ("run:building", "قيد الإنجاز"),
-        ("run:complete", "مكتملة"),
-        ("channel:bank", "البنك"),
-        ("channel:postal", "البريد (الحساب البريدي الجاري)"),
-        ("institution:bank", "البنك"),
-        ("institution:poste", "بريد الجزائر"),
-        ("declaration:draft", "مسودة"),
-        ("declaration:submitted", "مودَع"),
-        ("declaration:cancelled", "ملغى"),
-        ("role:employer", "مستخدم مؤسسة"),
-        ("role:finance", "المالية"),
-        ("role:admin", "مسؤول"),
-        ("account:active", "نشط"),
-        ("account:disabled", "معطَّل"),
-        ("holiday:fixed", "تاريخ ثابت"),
-        ("holiday:lunar_confirmed", "قمري، مؤكَّد"),
-        ("holiday:lunar_provisional", "قمري، غير مؤكَّد"),
-        ("audit:calendar.holiday_added", "إضافة عطلة"),
-        ("audit:calendar.holiday_confirmed", "تأكيد عطلة"),
-        ("audit:calendar.holiday_shifted", "نقل عطلة"),
-        ("audit:calendar.holiday_removed", "حذف عطلة"),
-        ("audit:collections.rescheduled", "نقل الاقتطاعات"),
-        ("language:ar", "العربية"),
-        ("language:fr", "الفرنسية"),
-        ("language:both", "العربية والفرنسية"),
-        ("period:monthly", "شهرية"),
-        ("period:quarterly", "فصلية"),
-    ],
+    account_active: "نشط",
+    account_disabled: "معطَّل",
 };
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn both_languages_name_the_same_codes() {
-        let keys = |t: &ConsoleTexts| t.codes.iter().map(|(k, _)| *k).collect::<Vec<_>>();
-        assert_eq!(keys(&FR), keys(&AR));
-        assert_eq!(
-            FR.code("reason", "insufficient_funds"),
-            "Provision insuffisante"
-        );
-        assert_eq!(AR.code("collection", "settled"), "مسوّى");
-        assert_eq!(FR.code("collection", "unheard_of"), "unheard_of");
-        for category in bank_formats::reasons::ReasonCategory::ALL {
-            assert_ne!(FR.code("reason", category.code()), category.code());
-        }
-    }
-}

@@ -164,12 +164,10 @@ pub static AR: DeclarationTexts = DeclarationTexts {
     plausibility_hint: "هذا ليس رفضا: إذا كان المبلغ صحيحا فلا شيء عليكم؛ وإلا فصحّحوه بإيداع ملف هذه الفترة من جديد قبل إدراجه في اقتطاع.",
 };
 
-impl Lang {
-    pub fn declarations(self) -> &'static DeclarationTexts {
-        match self {
-            Lang::Ar => &AR,
-            Lang::Fr => &FR,
-        }
+impl DeclarationTexts {
+    /// These texts in `lang`.
+    pub fn of(lang: Lang) -> &'static DeclarationTexts {
+        lang.pick(&FR, &AR)
     }
 }
 

@@ -5,10 +5,13 @@
 //! [`portal`] (`lang.portal()`), [`declarations`] (`lang.declarations()`) — plus the
 //! store's [`refusals`] in words. The language comes from the user's preference, else the
 //! browser's `Accept-Language`, else Arabic; a visible switch on every page changes it.
-//! Words and formats only: nothing here knows a request, a page or the store's SQL.
+//! The language, money, dates and the words of states are `crate::locale`'s (one for the
+//! pages, the notices and the command line). Words only: nothing here knows a request, a
+//! page or the store's SQL.
 
 use mandates::Amount;
 
+use crate::locale::{self, Lang, Medium};
 use crate::store::Employer;
 
 mod console;
@@ -20,109 +23,39 @@ pub use console::ConsoleTexts;
 pub use declarations::{DeclarationTexts, Place};
 pub use portal::PortalTexts;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Lang {
-    Ar,
-    Fr,
+/// The texts of each family of pages in a language: `viewer.lang.texts()`,
+/// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).
+pub trait PageTexts {
+    fn texts(self) -> &'static Texts;
+    fn console(self) -> &'static ConsoleTexts;
+    fn portal(self) -> &'static PortalTexts;
+    fn declarations(self) -> &'static DeclarationTexts;
 }
 
-impl Lang {
-    pub fn parse(text: &str) -> Option<Lang> {
-        match text.trim() {
-            "ar" => Some(Lang::Ar),
-            "fr" => Some(Lang::Fr),
-            _ => None,
-        }
+impl PageTexts for Lang {
+    fn texts(self) -> &'static Texts {
+        self.pick(&FR, &AR)
     }
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ar => "ar",
-            Lang::Fr => "fr",
-        }
+    fn console(self) -> &'static ConsoleTexts {
+        ConsoleTexts::of(self)
     }
-    pub fn dir(self) -> &'static str {
-        match self {
-            Lang::Ar => "rtl",
-            Lang::Fr => "ltr",
-        }
+    fn portal(self) -> &'static PortalTexts {
+        PortalTexts::of(self)
     }
-    pub fn texts(self) -> &'static Texts {
-        match self {
-            Lang::Ar => &AR,
-            Lang::Fr => &FR,
-        }
-    }
-    /// The other language, for the switch.
-    pub fn other(self) -> Lang {
-        match self {
-            Lang::Ar => Lang::Fr,
-            Lang::Fr => Lang::Ar,
-        }
-    }
-    /// The first of `ar`/`fr` in an `Accept-Language` header, by quality.
-    pub fn from_accept_language(header: &str) -> Option<Lang> {
-        let mut best: Option<(Lang, u16)> = None;
-        for part in header.split(',') {
-            let mut pieces = part.trim().split(';');
-            let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
-            let quality = pieces
-                .find_map(|p| p.trim().strip_prefix("q="))
-                .map(quality_millis)
-                .unwrap_or(1000);
-            let primary = tag.split('-').next().unwrap_or("");
-            if let Some(lang) = Lang::parse(primary)
-                && best.is_none_or(|(_, q)| quality > q)
-            {
-                best = Some((lang, quality));
-            }
-        }
-        best.map(|(lang, _)| lang)
+    fn declarations(self) -> &'static DeclarationTexts {
+        DeclarationTexts::of(self)
     }
 }
 
-/// A quality value (`q=0.8`) in thousandths, exactly; anything unreadable counts as 0.
-fn quality_millis(text: &str) -> u16 {
-    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
-    let whole: u16 = match whole {
-        "0" => 0,
-        "1" => 1000,
-        _ => return 0,
-    };
-    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return 0;
-    }
-    let padded = format!("{fraction:0<3}");
-    (whole + padded.parse::<u16>().unwrap_or(0)).min(1000)
-}
-
-/// An amount for people: thousands grouped with a space, a decimal comma, the currency.
-/// Exact: built from the integer centimes.
+/// An amount as the pages write it (`1 234,56 DA`, `د.ج` in Arabic): [`locale::money`]
+/// for the pages.
 pub fn money(amount: Amount, lang: Lang) -> String {
-    let centimes = amount.centimes();
-    let sign = if centimes < 0 { "-" } else { "" };
-    let abs = centimes.unsigned_abs();
-    let units = (abs / 100).to_string();
-    let mut grouped = String::with_capacity(units.len() + units.len() / 3);
-    for (i, c) in units.chars().enumerate() {
-        if i > 0 && (units.len() - i).is_multiple_of(3) {
-            grouped.push('\u{a0}');
-        }
-        grouped.push(c);
-    }
-    let currency = match lang {
-        Lang::Ar => "د.ج",
-        Lang::Fr => "DA",
-    };
-    format!("{sign}{grouped},{:02}\u{a0}{currency}", abs % 100)
+    locale::money(amount, lang, Medium::Page)
 }
 
-/// An employer's name as a page in `lang` shows it: its Arabic name on Arabic pages when
-/// it has one, else its registered name.
+/// An employer's name as a page in `lang` shows it (see [`locale::employer_name`]).
 pub fn employer_name(employer: &Employer, lang: Lang) -> String {
-    match (lang, &employer.name_ar) {
-        (Lang::Ar, Some(name)) if !name.trim().is_empty() => name.clone(),
-        _ => employer.name.clone(),
-    }
+    locale::employer_name(lang, &employer.name, employer.name_ar.as_deref()).to_owned()
 }
 
 /// Every text of the pages, in one language.
@@ -233,20 +166,9 @@ pub struct Texts {
     pub message: &'static str,
     pub message_hint: &'static str,
     pub send_dispute: &'static str,
-    pub reason_amount_wrong: &'static str,
-    pub reason_already_paid: &'static str,
-    pub reason_not_authorised: &'static str,
-    pub reason_duplicate_debit: &'static str,
-    pub reason_other: &'static str,
-    pub dispute_open: &'static str,
-    pub dispute_answered: &'static str,
-    pub dispute_closed: &'static str,
     pub overdue: &'static str,
     pub outcome: &'static str,
-    pub upheld: &'static str,
-    pub rejected: &'static str,
     pub from_employer: &'static str,
-    pub from_fund: &'static str,
     pub exchanges: &'static str,
     pub no_disputes: &'static str,
     pub contest_how: &'static str,
@@ -380,20 +302,9 @@ pub static FR: Texts = Texts {
     message: "Message",
     message_hint: "Texte simple, 2 000 caractères au plus, sans pièce jointe.",
     send_dispute: "Envoyer la réclamation",
-    reason_amount_wrong: "Montant erroné",
-    reason_already_paid: "Déjà payé par un autre moyen",
-    reason_not_authorised: "Prélèvement non autorisé",
-    reason_duplicate_debit: "Prélèvement en double",
-    reason_other: "Autre motif",
-    dispute_open: "En cours d'examen",
-    dispute_answered: "Répondue",
-    dispute_closed: "Close",
     overdue: "En retard",
     outcome: "Décision",
-    upheld: "Fondée",
-    rejected: "Non retenue",
     from_employer: "Employeur",
-    from_fund: "Caisse",
     exchanges: "Échanges",
     no_disputes: "Aucune réclamation.",
     contest_how: "Pour contester un prélèvement, choisissez « Contester » sur sa ligne de l'historique. Un prélèvement annulé, qui n'a jamais été présenté, ne peut pas être contesté.",
@@ -527,20 +438,9 @@ pub static AR: Texts = Texts {
     message: "الرسالة",
     message_hint: "نص بسيط، 2000 حرف على الأكثر، دون مرفقات.",
     send_dispute: "إرسال الاعتراض",
-    reason_amount_wrong: "المبلغ خاطئ",
-    reason_already_paid: "تم الدفع مسبقا بوسيلة أخرى",
-    reason_not_authorised: "اقتطاع غير مرخّص به",
-    reason_duplicate_debit: "اقتطاع مكرر",
-    reason_other: "سبب آخر",
-    dispute_open: "قيد الدراسة",
-    dispute_answered: "تم الرد",
-    dispute_closed: "مغلق",
     overdue: "متأخر",
     outcome: "القرار",
-    upheld: "مؤسَّس",
-    rejected: "غير مقبول",
     from_employer: "صاحب العمل",
-    from_fund: "الصندوق",
     exchanges: "المراسلات",
     no_disputes: "لا توجد اعتراضات.",
     contest_how: "للاعتراض على اقتطاع، اختاروا « اعتراض » في سطره من السجل. لا يمكن الاعتراض على اقتطاع ملغى لم يُقدَّم أبدا.",
@@ -567,42 +467,3 @@ pub static AR: Texts = Texts {
     err_too_many: "بلغ هذا الملف الحد الأقصى للرسائل؛ تواصلوا مع الصندوق.",
     err_not_open: "تم الرد على هذا الملف مسبقا؛ يعاد فتحه إذا كتب صاحب العمل من جديد.",
 };
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn amounts_are_grouped_exactly() {
-        assert_eq!(
-            money(Amount::from_centimes(123_456_789), Lang::Fr),
-            "1\u{a0}234\u{a0}567,89\u{a0}DA"
-        );
-        assert_eq!(money(Amount::from_centimes(5), Lang::Fr), "0,05\u{a0}DA");
-        assert_eq!(
-            money(Amount::from_centimes(-100_000), Lang::Ar),
-            "-1\u{a0}000,00\u{a0}د.ج"
-        );
-    }
-
-    #[test]
-    fn qualities_are_read_exactly() {
-        assert_eq!(quality_millis("0.8"), 800);
-        assert_eq!(quality_millis("1"), 1000);
-        assert_eq!(quality_millis("0.125"), 125);
-        assert_eq!(quality_millis("x"), 0);
-    }
-
-    #[test]
-    fn the_browser_language_is_taken_by_quality() {
-        assert_eq!(
-            Lang::from_accept_language("fr-DZ,fr;q=0.9,ar;q=0.8"),
-            Some(Lang::Fr)
-        );
-        assert_eq!(
-            Lang::from_accept_language("en;q=1,ar-DZ;q=0.9,fr;q=0.5"),
-            Some(Lang::Ar)
-        );
-        assert_eq!(Lang::from_accept_language("en-US,en"), None);
-    }
-}

@@ -1,5 +1,5 @@
 //! The employer portal's own texts (API access, receipts, notices received, and the
-//! history's states and failure explanations), in Arabic and French: a struct like
+//! history's failure explanations), in Arabic and French: a struct like
 //! [`super::Texts`], so a missing translation is a compile error too. Kept apart so the
 //! shared `Texts` does not grow with every page. Words only: no page, no store.
 
@@ -43,23 +43,6 @@ pub struct PortalTexts {
     pub next_attempt_on: &'static str,
     pub no_retry: &'static str,
     pub reason_code: &'static str,
-    pub st_planned: &'static str,
-    pub st_submitted: &'static str,
-    pub st_settled: &'static str,
-    pub st_rejected: &'static str,
-    pub st_returned: &'static str,
-    pub st_retry_planned: &'static str,
-    pub st_cancelled: &'static str,
-    pub k_advance_notice: &'static str,
-    pub k_receipt: &'static str,
-    pub k_failure_notice: &'static str,
-    pub k_mandate_signed: &'static str,
-    pub k_mandate_replaced: &'static str,
-    pub k_mandate_revoked: &'static str,
-    pub k_mandate_suspended: &'static str,
-    pub k_debit_cancelled: &'static str,
-    pub k_dispute_acknowledged: &'static str,
-    pub k_dispute_answered: &'static str,
 }
 
 pub static FR: PortalTexts = PortalTexts {
@@ -99,23 +82,6 @@ pub static FR: PortalTexts = PortalTexts {
     next_attempt_on: "Nouvelle présentation le {date}, pour {amount}. Approvisionnez le compte avant cette date.",
     no_retry: "Aucune nouvelle présentation n'est prévue : suivez l'indication ci-dessus ou réglez le montant dû par un autre moyen (virement ou guichet de votre agence CACOBATPH).",
     reason_code: "code",
-    st_planned: "Prévu",
-    st_submitted: "Transmis à la banque",
-    st_settled: "Payé",
-    st_rejected: "Rejeté",
-    st_returned: "Retourné (impayé)",
-    st_retry_planned: "Non abouti, nouvelle présentation prévue",
-    st_cancelled: "Annulé",
-    k_advance_notice: "Avis de prélèvement",
-    k_receipt: "Reçu",
-    k_failure_notice: "Prélèvement non abouti",
-    k_mandate_signed: "Autorisation enregistrée",
-    k_mandate_replaced: "Nouveau compte de prélèvement",
-    k_mandate_revoked: "Autorisation révoquée",
-    k_mandate_suspended: "Prélèvements suspendus",
-    k_debit_cancelled: "Prélèvement annulé",
-    k_dispute_acknowledged: "Réclamation reçue",
-    k_dispute_answered: "Réponse à une réclamation",
 };
 
 pub static AR: PortalTexts = PortalTexts {
@@ -155,65 +121,11 @@ pub static AR: PortalTexts = PortalTexts {
     next_attempt_on: "يُعاد تقديم الاقتطاع يوم {date} بمبلغ {amount}. يرجى تزويد الحساب قبل هذا التاريخ.",
     no_retry: "لا يُنتظر أي تقديم جديد: اتبعوا التوجيه أعلاه أو سددوا المبلغ المستحق بوسيلة أخرى (تحويل أو شباك وكالة كاكوباث).",
     reason_code: "الرمز",
-    st_planned: "مبرمج",
-    st_submitted: "مرسل إلى البنك",
-    st_settled: "مدفوع",
-    st_rejected: "مرفوض",
-    st_returned: "مُرجَع (غير مدفوع)",
-    st_retry_planned: "لم يتم، تقديم جديد مبرمج",
-    st_cancelled: "ملغى",
-    k_advance_notice: "إشعار مسبق بالاقتطاع",
-    k_receipt: "وصل",
-    k_failure_notice: "اقتطاع لم يتم",
-    k_mandate_signed: "تسجيل الترخيص",
-    k_mandate_replaced: "حساب اقتطاع جديد",
-    k_mandate_revoked: "إلغاء الترخيص",
-    k_mandate_suspended: "تعليق الاقتطاعات",
-    k_debit_cancelled: "إلغاء اقتطاع",
-    k_dispute_acknowledged: "استلام الاعتراض",
-    k_dispute_answered: "الرد على الاعتراض",
 };
 
 impl PortalTexts {
-    /// A collection's state in words.
-    pub fn status(&self, status: &str) -> String {
-        match status {
-            "planned" => self.st_planned,
-            "submitted" => self.st_submitted,
-            "settled" => self.st_settled,
-            "rejected" => self.st_rejected,
-            "returned" => self.st_returned,
-            "retry_planned" => self.st_retry_planned,
-            "cancelled" => self.st_cancelled,
-            other => return other.to_owned(),
-        }
-        .to_owned()
-    }
-
-    /// A notice's kind in words.
-    pub fn notice_kind(&self, kind: &str) -> String {
-        match kind {
-            "advance_notice" => self.k_advance_notice,
-            "receipt" => self.k_receipt,
-            "failure_notice" => self.k_failure_notice,
-            "mandate_signed" => self.k_mandate_signed,
-            "mandate_replaced" => self.k_mandate_replaced,
-            "mandate_revoked" => self.k_mandate_revoked,
-            "mandate_suspended" => self.k_mandate_suspended,
-            "debit_cancelled" => self.k_debit_cancelled,
-            "dispute_acknowledged" => self.k_dispute_acknowledged,
-            "dispute_answered" => self.k_dispute_answered,
-            other => return other.to_owned(),
-        }
-        .to_owned()
-    }
-}
-
-impl Lang {
-    pub fn portal(self) -> &'static PortalTexts {
-        match self {
-            Lang::Ar => &AR,
-            Lang::Fr => &FR,
-        }
+    /// These texts in `lang`.
+    pub fn of(lang: Lang) -> &'static PortalTexts {
+        lang.pick(&FR, &AR)
     }
 }

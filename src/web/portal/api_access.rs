@@ -10,9 +10,9 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use super::{DoneQuery, employer_for, nav, when};
-use crate::store::{Actor, Session, StoreError};
+use crate::store::{Actor, NewToken, Session, StoreError};
 use crate::web::WebState;
-use crate::web::i18n::{PortalTexts, employer_name};
+use crate::web::i18n::{PageTexts, PortalTexts, employer_name};
 use crate::web::session::{Chrome, CsrfForm, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -165,7 +165,7 @@ async fn create_token(
         .await
     {
         // Shown in this answer only (the page is `no-store`); the database keeps its hash.
-        Ok((_, token)) => ApiFeedback {
+        Ok(NewToken { token, .. }) => ApiFeedback {
             status: StatusCode::OK,
             new_token: Some(token),
             label: String::new(),

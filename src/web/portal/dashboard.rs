@@ -10,9 +10,11 @@ use axum::routing::get;
 use mandates::Amount;
 
 use super::{employer_for, nav};
+use crate::locale::today_in_algiers;
 use crate::web::WebState;
 use crate::web::i18n::{employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
+use chrono::Utc;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -79,21 +81,24 @@ async fn dashboard(
     let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
     let store = state.store();
     let upcoming = store
-        .upcoming_debit(employer_id, crate::web::algiers_today())
+        .upcoming_debit(employer_id, today_in_algiers(Utc::now()))
         .await
         .map_err(|e| viewer.fail(e))?;
     let mandates = store
         .list_mandates(employer_id)
         .await
         .map_err(|e| viewer.fail(e))?;
-    let mandate = mandates.iter().find(|m| m.status == "active").map(|m| {
-        format!(
-            "{} — {} ({})",
-            m.account_masked,
-            m.bank_name.clone().unwrap_or_else(|| m.bank_code.clone()),
-            m.reference
-        )
-    });
+    let mandate = mandates
+        .iter()
+        .find(|m| m.status == mandates::MandateStatus::Active)
+        .map(|m| {
+            format!(
+                "{} — {} ({})",
+                m.account_masked,
+                m.bank_name.clone().unwrap_or_else(|| m.bank_code.clone()),
+                m.reference
+            )
+        });
     let breakdown = upcoming
         .as_ref()
         .map(|u| {

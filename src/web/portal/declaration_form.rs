@@ -25,7 +25,7 @@ use super::{
 };
 use crate::store::{Employer, NewDeclaration, Session};
 use crate::web::WebState;
-use crate::web::i18n::{DeclarationTexts, Place, money};
+use crate::web::i18n::{DeclarationTexts, PageTexts, Place, money};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -221,9 +221,12 @@ async fn form_page(
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| {
             // The period just ended: the usual one to declare.
-            Period::containing(&employer.period_kind, crate::web::algiers_today())
-                .previous()
-                .to_string()
+            Period::containing(
+                employer.period_kind.as_str(),
+                crate::locale::today_in_algiers(chrono::Utc::now()),
+            )
+            .previous()
+            .to_string()
         });
     let notice = match query.done.as_deref() {
         Some("recorded") => Some(viewer.texts().declaration_recorded),

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::store::{NewDeclaration, Session};
 use crate::web::WebState;
-use crate::web::i18n::{DeclarationTexts, Place, money};
+use crate::web::i18n::{DeclarationTexts, PageTexts, Place, money};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -81,7 +81,7 @@ async fn render_declarations(
         let correction = match &locked_by {
             Some(date) => texts
                 .locked
-                .replace("{date}", &crate::notices::render::date(date)),
+                .replace("{date}", &crate::locale::written_day_of(date)),
             None => {
                 warnings.extend(
                     plausibility(&history, &d.period)
@@ -93,7 +93,7 @@ async fn render_declarations(
         };
         rows.push(DeclarationRow {
             period: d.period,
-            status: d.status,
+            status: crate::locale::Word::word(d.status, viewer.lang).to_owned(),
             lines: d.lines.len(),
             total: money(d.total, viewer.lang),
             correction,

@@ -11,8 +11,10 @@ use axum::http::StatusCode;
 use axum::routing::get;
 
 use super::{employer_for, nav};
+use crate::locale::words::reason_explanation;
+use crate::locale::{EmployerWord, written_day_of};
 use crate::web::WebState;
-use crate::web::i18n::{Lang, PortalTexts, money};
+use crate::web::i18n::{PageTexts, PortalTexts, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -26,7 +28,7 @@ struct HistoryRow {
     contest: Option<i64>,
     date: String,
     amount: String,
-    status: String,
+    status: &'static str,
     attempt: i64,
     /// A failed debit: the taxonomy's plain words (what happened, what to do)…
     reason: String,
@@ -52,6 +54,7 @@ async fn history(
     Path(employer_id): Path<i64>,
 ) -> PageResult {
     use bank_formats::reasons::ReasonCategory;
+    use mandates::CollectionStatus;
     let (session, _) = employer_for(&state, &viewer, employer_id).await?;
     let x = viewer.lang.portal();
     let disputes: HashMap<i64, (i64, String)> = state
@@ -69,22 +72,17 @@ async fn history(
         .map_err(|e| viewer.fail(e))?
         .into_iter()
         .map(|c| {
-            let failed = matches!(c.status.as_str(), "rejected" | "returned" | "retry_planned");
-            let category = c
-                .reason_category
-                .as_deref()
-                .map(|code| ReasonCategory::from_code(code).unwrap_or(ReasonCategory::Other));
-            let reason = match (failed, category, viewer.lang) {
-                (true, Some(category), Lang::Fr) => category.text_fr().to_owned(),
-                (true, Some(category), Lang::Ar) => category.text_ar().to_owned(),
-                (true, None, Lang::Fr) => ReasonCategory::Other.text_fr().to_owned(),
-                (true, None, Lang::Ar) => ReasonCategory::Other.text_ar().to_owned(),
-                (false, _, _) => String::new(),
+            let failed = c.status.is_failure();
+            let reason = if failed {
+                let category = c.reason_category.unwrap_or(ReasonCategory::Other);
+                reason_explanation(category, viewer.lang).to_owned()
+            } else {
+                String::new()
             };
             let next = match (&c.next_attempt, failed) {
                 (Some(n), true) => x
                     .next_attempt_on
-                    .replace("{date}", &crate::notices::render::date(&n.collection_date))
+                    .replace("{date}", &written_day_of(&n.collection_date))
                     .replace("{amount}", &money(n.amount, viewer.lang)),
                 (None, true) => x.no_retry.to_owned(),
                 _ => String::new(),
@@ -92,10 +90,10 @@ async fn history(
             HistoryRow {
                 id: c.id,
                 dispute: disputes.get(&c.id).cloned(),
-                contest: (c.status != "cancelled").then_some(c.id),
+                contest: (c.status != CollectionStatus::Cancelled).then_some(c.id),
                 date: c.collection_date,
                 amount: money(c.amount, viewer.lang),
-                status: x.status(&c.status),
+                status: c.status.employer_word(viewer.lang),
                 attempt: c.attempt,
                 reason,
                 reason_code: if failed {
@@ -104,7 +102,7 @@ async fn history(
                     String::new()
                 },
                 next,
-                receipt: (c.status == "settled")
+                receipt: (c.status == CollectionStatus::Settled)
                     .then(|| format!("/portal/{employer_id}/receipts/{}", c.id)),
             }
         })

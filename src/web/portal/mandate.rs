@@ -7,14 +7,15 @@ use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use mandates::AccountId;
+use mandates::{AccountId, MandateStatus};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
 use super::{DoneQuery, Feedback, employer_for, nav};
+use crate::locale::{Lang, Word};
 use crate::store::{Actor, Employer, MandateRecord, NewMandate, Session, SignMandate};
 use crate::web::WebState;
-use crate::web::i18n::{Lang, employer_name, refusals};
+use crate::web::i18n::{employer_name, refusals};
 use crate::web::session::{Chrome, CsrfForm, PageError, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -62,7 +63,7 @@ pub fn consent_text(lang: Lang, employer: &str, mandate: &MandateRecord) -> Stri
 struct MandateRow {
     id: i64,
     reference: String,
-    status: String,
+    status: &'static str,
     account: String,
     bank: String,
     signed: String,
@@ -96,14 +97,20 @@ async fn render_mandate_page(
         .await
         .map_err(|e| viewer.fail(e))?;
     let name = employer_name(employer, viewer.lang);
-    let pending = mandates.iter().find(|m| m.status == "pending").map(|m| {
-        (
-            m.id,
-            m.bank_name.clone().unwrap_or_else(|| m.bank_code.clone()),
-            consent_text(viewer.lang, &name, m),
-        )
-    });
-    let active_id = mandates.iter().find(|m| m.status == "active").map(|m| m.id);
+    let pending = mandates
+        .iter()
+        .find(|m| m.status == MandateStatus::Pending)
+        .map(|m| {
+            (
+                m.id,
+                m.bank_name.clone().unwrap_or_else(|| m.bank_code.clone()),
+                consent_text(viewer.lang, &name, m),
+            )
+        });
+    let active_id = mandates
+        .iter()
+        .find(|m| m.status == MandateStatus::Active)
+        .map(|m| m.id);
     let page = MandatePage {
         c: viewer.chrome(nav(viewer, session, employer.id, "mandate")),
         employer_id: employer.id,
@@ -115,7 +122,7 @@ async fn render_mandate_page(
             .map(|m| MandateRow {
                 id: m.id,
                 reference: m.reference,
-                status: m.status,
+                status: m.status.word(viewer.lang),
                 account: m.account_masked,
                 bank: m.bank_name.unwrap_or(m.bank_code),
                 signed: match (m.signed_at, m.signed_by) {
@@ -271,7 +278,7 @@ async fn sign(
         ),
         ip: viewer.ip.clone(),
         user_agent: viewer.user_agent.clone(),
-        consent_version: format!("{CONSENT_VERSION}-{}", viewer.lang.code()),
+        consent_version: format!("{CONSENT_VERSION}-{}", viewer.lang.as_str()),
         consent_text_sha256: hex::encode(Sha256::digest(text.as_bytes())),
     };
     let actor = Actor::new(format!("user:{}", session.user.id));

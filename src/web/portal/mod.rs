@@ -33,8 +33,9 @@ use serde::Deserialize;
 pub(super) use mandate::consent_text;
 
 use super::WebState;
-use super::i18n::{Lang, refusals};
+use super::i18n::{PageTexts, refusals};
 use super::session::{NavLink, PageError, Refusal, Viewer};
+use crate::locale::Lang;
 use crate::store::{Actor, Employer, NewDeclaration, Session, StoreError};
 
 /// Every portal page's routes.
@@ -154,8 +155,8 @@ fn when(timestamp: &str) -> String {
 fn check_period(employer: &Employer, text: &str, lang: Lang) -> Result<Period, String> {
     let d = lang.declarations();
     let period = Period::parse(text).map_err(|_| d.bad_period.replace("{text}", text.trim()))?;
-    check_period_kind(&employer.period_kind, period).map_err(|_| {
-        if employer.period_kind == "quarterly" {
+    check_period_kind(employer.period_kind.as_str(), period).map_err(|_| {
+        if employer.period_kind == crate::store::PeriodKind::Quarterly {
             d.quarterly_only
         } else {
             d.monthly_only
@@ -229,7 +230,7 @@ fn locked_text(lang: Lang, period: &Period, date: &str) -> String {
     lang.declarations()
         .correction_refused
         .replace("{period}", &period.to_string())
-        .replace("{date}", &crate::notices::render::date(date))
+        .replace("{date}", &crate::locale::written_day_of(date))
 }
 
 /// What an empty headcount or wage bill is when read.

@@ -8,8 +8,9 @@ use axum::http::StatusCode;
 use axum::routing::get;
 
 use super::{employer_for, nav, when};
+use crate::locale::EmployerWord;
 use crate::web::WebState;
-use crate::web::i18n::PortalTexts;
+use crate::web::i18n::{PageTexts, PortalTexts};
 use crate::web::session::{Chrome, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -21,7 +22,7 @@ pub(super) fn router() -> Router<WebState> {
 struct NoticeRow {
     id: i64,
     sent_at: String,
-    kind: String,
+    kind: &'static str,
     subject: String,
 }
 
@@ -52,7 +53,7 @@ async fn notices(
             Some(NoticeRow {
                 id: n.id,
                 sent_at: when(n.sent_at.as_deref()?),
-                kind: x.notice_kind(&n.kind),
+                kind: n.kind.employer_word(viewer.lang),
                 subject: n.subject?,
             })
         })
@@ -73,7 +74,7 @@ struct NoticePage {
     x: &'static PortalTexts,
     employer_id: i64,
     subject: String,
-    kind: String,
+    kind: &'static str,
     sent_at: String,
     recipient: String,
     body: String,
@@ -97,7 +98,7 @@ async fn notice(
         x,
         employer_id,
         subject: n.subject.unwrap_or_default(),
-        kind: x.notice_kind(&n.kind),
+        kind: n.kind.employer_word(viewer.lang),
         sent_at: n.sent_at.as_deref().map(when).unwrap_or_default(),
         recipient: n.recipient.unwrap_or_default(),
         body: n.body_text.unwrap_or_default(),

@@ -9,7 +9,11 @@ use axum::routing::get;
 
 use super::{employer_for, nav};
 use crate::web::WebState;
-use crate::web::i18n::{Lang, PortalTexts, employer_name, money};
+use mandates::AccountKind;
+
+use crate::locale::{Word, written_day_of};
+use crate::store::Institution;
+use crate::web::i18n::{PageTexts, PortalTexts, employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -41,11 +45,6 @@ struct ReceiptPage {
     rows: Vec<ReceiptRow>,
 }
 
-/// `2026-12-15` (or a timestamp starting with it) → `15/12/2026`.
-fn day(iso: &str) -> String {
-    crate::notices::render::date(iso)
-}
-
 /// The receipt of a settled debit, printable (the stylesheet's `@media print` leaves only
 /// the receipt). Another employer's debit, or one not settled, is "not found".
 async fn receipt(
@@ -62,11 +61,10 @@ async fn receipt(
     let x = viewer.lang.portal();
     let c = &receipt.collection;
     let bank = state.store().banks().name(&c.bank_code);
-    let institution = match (c.account_kind.as_str(), viewer.lang, bank) {
-        ("postal", Lang::Fr, _) => "Algérie Poste".to_owned(),
-        ("postal", Lang::Ar, _) => "بريد الجزائر".to_owned(),
-        (_, _, Some(name)) => name.to_owned(),
-        (_, _, None) => c.bank_code.clone(),
+    let institution = match (c.account_kind, bank) {
+        (AccountKind::Postal, _) => Institution::Poste.word(viewer.lang).to_owned(),
+        (AccountKind::Bank, Some(name)) => name.to_owned(),
+        (AccountKind::Bank, None) => c.bank_code.clone(),
     };
     let fund = state
         .options
@@ -80,13 +78,13 @@ async fn receipt(
         number: receipt.number.clone(),
         employer: employer_name(&employer, viewer.lang),
         affiliation: employer.affiliation_number.clone(),
-        paid_on: day(c.settled_on.as_deref().unwrap_or(&c.collection_date)),
-        collection_date: day(&c.collection_date),
+        paid_on: written_day_of(c.settled_on.as_deref().unwrap_or(&c.collection_date)),
+        collection_date: written_day_of(&c.collection_date),
         amount: money(c.amount, viewer.lang),
         account: c.account_masked.clone(),
         institution,
         mandate: c.mandate_reference.clone(),
-        issued_on: day(&receipt.issued_at),
+        issued_on: written_day_of(&receipt.issued_at),
         rows: c
             .worksites
             .iter()

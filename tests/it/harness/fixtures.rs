@@ -4,6 +4,7 @@
 //! Each puts data in place through the store (or the running app); none asserts on what
 //! a test checks.
 
+use bank_formats::reasons::{ReasonCategory, RetryClass};
 use chrono::NaiveDate;
 use mandates::{AccountId, Amount};
 use tahsil::store::{
@@ -160,11 +161,12 @@ pub async fn add_user(store: &Store, email: &str, role: Role, employers: &[&str]
 /// An employer user acting for `employers`, and a personal API token of theirs.
 pub async fn user_token(app: &WebApp, email: &str, employers: &[&str]) -> (i64, String) {
     let user = add_user(&app.store, email, Role::Employer, employers).await;
-    let (_, token) = app
+    let token = app
         .store
         .create_user_api_token(&Actor::new("test"), user, "tests")
         .await
-        .unwrap();
+        .unwrap()
+        .token;
     (user, token)
 }
 
@@ -210,14 +212,14 @@ pub async fn one_cycle(app: &WebApp) -> Cycle {
         ("submitted", "submitted")
     );
     let item =
-        |c: &tahsil::store::CollectionRecord, effect, reason: Option<&'static str>| ReportItem {
+        |c: &tahsil::store::CollectionRecord, effect, reason: Option<ReasonCategory>| ReportItem {
             end_to_end_id: Some(c.end_to_end_id.clone()),
             mandate_reference: None,
             amount: Some(c.amount),
             status: Some(if reason.is_some() { "RJCT" } else { "ACSC" }.to_owned()),
             reason_code: reason.map(|_| "AM04".to_owned()),
             reason_category: reason,
-            retry_class: reason.map(|_| "retry_later"),
+            retry_class: reason.map(|_| RetryClass::RetryLater),
             effect,
         };
     let summary = store
@@ -232,7 +234,7 @@ pub async fn one_cycle(app: &WebApp) -> Cycle {
                 original_message_id: None,
                 items: vec![
                     item(ca, Effect::Settle, None),
-                    item(cb, Effect::Reject, Some("insufficient_funds")),
+                    item(cb, Effect::Reject, Some(ReasonCategory::InsufficientFunds)),
                 ],
             },
             ReconcilePolicy {

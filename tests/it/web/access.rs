@@ -283,7 +283,11 @@ both_backends!(
         assert_eq!(admin.get("/console/users").await.0, StatusCode::OK);
         let mandates_b = app.store.list_mandates(b).await.unwrap();
         assert_eq!(mandates_b.len(), 1);
-        assert_eq!(mandates_b[0].status, "active", "B's mandate untouched");
+        assert_eq!(
+            mandates_b[0].status.as_str(),
+            "active",
+            "B's mandate untouched"
+        );
         let declarations_b = app.store.list_declarations(b).await.unwrap();
         assert_eq!(declarations_b.len(), 1, "no declaration added to B");
         assert_eq!(
@@ -378,7 +382,7 @@ both_backends!(
         .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(
-            app.store.list_mandates(b).await.unwrap()[0].status,
+            app.store.list_mandates(b).await.unwrap()[0].status.as_str(),
             "active"
         );
         assert_eq!(app.store.exceptions(true).await.unwrap().len(), 1);
@@ -412,7 +416,7 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(
-            app.store.list_mandates(b).await.unwrap()[0].status,
+            app.store.list_mandates(b).await.unwrap()[0].status.as_str(),
             "revoked"
         );
     }

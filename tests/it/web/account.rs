@@ -219,7 +219,10 @@ both_backends!(
     |db: TestDb| async move {
         let app = WebApp::spawn(&db).await;
         let user = add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
-        app.store.set_user_language(user, "fr").await.unwrap();
+        app.store
+            .set_user_language(user, mandates::Lang::Fr)
+            .await
+            .unwrap();
         let client = app.browser();
         let (_, page) = get_text(&client, &app.url("/password/forgot")).await;
         let response = client

@@ -372,7 +372,7 @@ async fn browser_an_employer_signs_a_mandate() {
         true
     );
     assert_eq!(
-        app.store.mandate(mandate.id).await.unwrap().status,
+        app.store.mandate(mandate.id).await.unwrap().status.as_str(),
         "pending"
     );
     // Ticked: signed, and the page says so.
@@ -381,7 +381,7 @@ async fn browser_an_employer_signs_a_mandate() {
     let notice = chrome.wait_for("#notice").await.text().await.unwrap();
     assert_eq!(notice, "Mandat signé : il est actif.");
     let row = format!("#mandate-{} .status", mandate.id);
-    assert_eq!(chrome.text(&row).await, "active");
+    assert_eq!(chrome.text(&row).await, "Actif");
     assert!(
         chrome
             .text(&format!("#mandate-{}", mandate.id))
@@ -389,7 +389,7 @@ async fn browser_an_employer_signs_a_mandate() {
             .contains("Karim Benali, gérant"),
     );
     let signed = app.store.mandate(mandate.id).await.unwrap();
-    assert_eq!(signed.status, "active");
+    assert_eq!(signed.status.as_str(), "active");
     assert!(
         signed
             .signature_user_agent

@@ -137,7 +137,7 @@ both_backends!(
             assert!(page.contains(signed_twice), "{lang}: {page}");
             no_english(&page);
             assert_eq!(
-                app.store.mandate(mandate.id).await.unwrap().status,
+                app.store.mandate(mandate.id).await.unwrap().status.as_str(),
                 "active"
             );
 
@@ -153,7 +153,7 @@ both_backends!(
             assert_eq!(status, StatusCode::CONFLICT);
             assert!(page.contains(signed_twice), "{lang}: {page}");
             assert_eq!(
-                app.store.mandate(mandate.id).await.unwrap().status,
+                app.store.mandate(mandate.id).await.unwrap().status.as_str(),
                 "revoked"
             );
         }

@@ -70,8 +70,9 @@ both_backends!(
         let text = response.text().await.unwrap();
 
         // The counts are the store's.
-        for (channel, status, count, centimes) in app.store.collection_counts(None).await.unwrap() {
-            let labels = format!("{{channel=\"{channel}\",state=\"{status}\"}}");
+        for c in app.store.collection_counts(None).await.unwrap() {
+            let (count, centimes) = (c.count, c.amount_centimes);
+            let labels = format!("{{channel=\"{}\",state=\"{}\"}}", c.channel, c.status);
             assert_eq!(
                 sample(&text, &format!("tahsil_collections{labels}")),
                 Some(count),
@@ -107,8 +108,8 @@ both_backends!(
             .await
             .unwrap()
             .iter()
-            .filter(|(_, s, _)| s == "pending")
-            .map(|(_, _, n)| n)
+            .filter(|c| c.status.as_str() == "pending")
+            .map(|c| c.count)
             .sum();
         assert!(pending > 0, "planning recorded advance notices");
         assert_eq!(sample(&text, "tahsil_notices_pending"), Some(pending));

@@ -221,20 +221,20 @@ impl RawLayout {
             if return_codes.iter().any(|r| r.code == code) {
                 return Err(bad(format!("return code {code:?} is listed twice")));
             }
-            let category = ReasonCategory::from_code(&raw.category).ok_or_else(|| {
+            let category = ReasonCategory::parse(&raw.category).map_err(|_| {
                 bad(format!(
                     "return code {code:?}: unknown category {:?} (one of: {})",
                     raw.category,
                     ReasonCategory::ALL
                         .iter()
-                        .map(|c| c.code())
+                        .map(|c| c.as_str())
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))
             })?;
             let retry = match raw.retry {
                 None => None,
-                Some(text) => Some(RetryClass::from_code(&text).ok_or_else(|| {
+                Some(text) => Some(RetryClass::parse(&text).map_err(|_| {
                     bad(format!(
                         "return code {code:?}: unknown retry class {text:?} (retry_later, never or needs_staff)"
                     ))

@@ -33,7 +33,10 @@ async fn files_written(app: &WebApp) {
     )
     .await
     .unwrap();
-    assert!(run.transactions("bank") > 0 && run.transactions("postal") > 0);
+    assert!(
+        run.transactions(mandates::Channel::Bank) > 0
+            && run.transactions(mandates::Channel::Postal) > 0
+    );
 }
 
 async fn token(app: &WebApp, institution: &str) -> String {
@@ -41,7 +44,7 @@ async fn token(app: &WebApp, institution: &str) -> String {
         .create_api_token(&Actor::new("test"), institution, "test client")
         .await
         .unwrap()
-        .1
+        .token
 }
 
 async fn get_json(app: &WebApp, path: &str, token: &str) -> (StatusCode, Value) {
@@ -108,7 +111,7 @@ both_backends!(
                     .iter()
                     .find(|r| r.id == file["id"].as_i64().unwrap())
                     .unwrap();
-                assert_eq!(record.institution, institution);
+                assert_eq!(record.institution.as_str(), institution);
                 assert_eq!(file["name"], record.file_name.as_str());
                 assert_eq!(file["sha256"], record.sha256.as_str());
                 assert_eq!(file["transactions"], record.transactions);
@@ -212,7 +215,7 @@ both_backends!(
         let report_id = body["summary"]["report_id"].as_i64().unwrap();
         let reports_now = app.store.reports().await.unwrap();
         assert_eq!(reports_now.len(), 1);
-        assert_eq!(reports_now[0].institution.as_deref(), Some("bank"));
+        assert_eq!(reports_now[0].institution.map(|i| i.as_str()), Some("bank"));
         assert!(reports_now[0].imported_by.starts_with("bank-api:bank:"));
         // Archived like an inbox import; nothing left in the upload area.
         assert!(
@@ -247,7 +250,7 @@ both_backends!(
         assert_eq!(app.store.reports().await.unwrap().len(), 1);
         let quarantined = app.store.quarantined().await.unwrap();
         assert_eq!(quarantined.len(), 1);
-        assert_eq!(quarantined[0].1, "garbage.xml");
+        assert_eq!(quarantined[0].file_name, "garbage.xml");
         assert!(
             app.settings
                 .folder("bank", Folder::Quarantine)

@@ -178,11 +178,12 @@ both_backends!(
         )
         .await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
-        let (_, bank_token) = app
+        let bank_token = app
             .store
             .create_api_token(&Actor::new("test"), "bank", "gateway")
             .await
-            .unwrap();
+            .unwrap()
+            .token;
         let (status, _) = get(&app, "/api/v1/collections", &bank_token).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED);
         let (status, _) = get(&app, "/api/v1/bank/files", &token_a).await;

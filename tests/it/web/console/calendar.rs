@@ -56,8 +56,8 @@ both_backends!(
         assert!(page.contains("Lunaire, provisoire") && page.contains("id=\"confirm-"));
         let trail = app.store.calendar_history(10).await.unwrap();
         assert_eq!(trail.len(), 2);
-        assert_eq!(trail[1].action, "calendar.holiday_added");
-        assert_eq!(trail[0].action, "collections.rescheduled");
+        assert_eq!(trail[1].action.as_str(), "calendar.holiday_added");
+        assert_eq!(trail[0].action.as_str(), "collections.rescheduled");
         assert!(
             trail
                 .iter()

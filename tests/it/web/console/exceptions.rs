@@ -35,7 +35,7 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let resolved = app.store.exceptions(false).await.unwrap().remove(0);
-        assert_eq!(resolved.status, "resolved");
+        assert_eq!(resolved.status.as_str(), "resolved");
         assert_eq!(resolved.resolved_by, Some(format!("user:{finance}")));
         let trail = app.store.audit_trail("exception", id).await.unwrap();
         assert_eq!(trail.len(), 1);

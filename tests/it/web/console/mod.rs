@@ -48,8 +48,10 @@ pub async fn whole_cycle(app: &WebApp, employers: u64) {
     };
     for institution in &app.settings.institutions {
         sim.answer(
-            &app.settings.folder(institution.name, Folder::Outbox),
-            &app.settings.folder(institution.name, Folder::Inbox),
+            &app.settings
+                .folder(institution.name.as_str(), Folder::Outbox),
+            &app.settings
+                .folder(institution.name.as_str(), Folder::Inbox),
         )
         .unwrap();
     }

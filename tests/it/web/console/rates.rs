@@ -101,7 +101,7 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(trail.len(), 1);
-        assert_eq!(trail[0].action, "rate.added");
+        assert_eq!(trail[0].action.as_str(), "rate.added");
         assert_eq!(trail[0].actor, format!("user:{admin_id}"));
         // The same start again: refused.
         let (status, page, _) = post_rate(&admin, "13", &from.to_string()).await;

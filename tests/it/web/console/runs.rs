@@ -37,7 +37,7 @@ both_backends!(
         for (institution, label) in [("bank", "Banque"), ("poste", "Algérie Poste")] {
             let mine: Vec<_> = files
                 .iter()
-                .filter(|f| f.institution == institution)
+                .filter(|f| f.institution.as_str() == institution)
                 .collect();
             if mine.is_empty() {
                 continue;

@@ -140,7 +140,7 @@ both_backends!(
             (Role::Employer, 1)
         );
         let trail = app.store.audit_trail("user", created.id).await.unwrap();
-        assert_eq!(trail[0].action, "user.created");
+        assert_eq!(trail[0].action.as_str(), "user.created");
         assert_eq!(trail[0].actor, format!("user:{admin_id}"));
         // No password was typed by anyone: the person sets one through the queued link.
         let hash: Option<String> =

@@ -63,7 +63,7 @@ both_backends!(
         assert_eq!(status, StatusCode::SEE_OTHER);
         let (_, page) = browser.get(&format!("/portal/{a}/mandate")).await;
         let mandate = app.store.list_mandates(a).await.unwrap().remove(0);
-        assert_eq!(mandate.status, "pending");
+        assert_eq!(mandate.status.as_str(), "pending");
         let bank = mandate.bank_name.clone().unwrap();
         assert!(
             page.contains(&format!("id=\"pending-bank\">{bank}<")),
@@ -87,7 +87,7 @@ both_backends!(
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let signed = app.store.mandate(mandate.id).await.unwrap();
-        assert_eq!(signed.status, "active");
+        assert_eq!(signed.status.as_str(), "active");
         assert_eq!(
             signed.signed_by.as_deref(),
             Some(format!("Karim Benali, gérant (user {user})").as_str())

@@ -159,7 +159,10 @@ both_backends!(
         let (status, page) = user_a.get(&format!("/portal/{a}/notices")).await;
         assert_eq!(status, StatusCode::OK);
         let notices_a = app.store.notices_for_employer(a, 100).await.unwrap();
-        let receipt_notice = notices_a.iter().find(|n| n.kind == "receipt").unwrap();
+        let receipt_notice = notices_a
+            .iter()
+            .find(|n| n.kind.as_str() == "receipt")
+            .unwrap();
         assert!(
             receipt_notice.subject.as_deref().unwrap().contains(&number),
             "the emailed receipt has the same number"
@@ -185,7 +188,7 @@ both_backends!(
         let notices_b = app.store.notices_for_employer(b, 100).await.unwrap();
         let failure = notices_b
             .iter()
-            .find(|n| n.kind == "failure_notice")
+            .find(|n| n.kind.as_str() == "failure_notice")
             .unwrap();
         for (user, path) in [
             (&user_a, format!("/portal/{a}/notices/{}", failure.id)),

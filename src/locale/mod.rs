@@ -1,0 +1,234 @@
+//! What people read, in Arabic and French, written once: the one [`Lang`] (with the
+//! browser's choice, [`accept_language`]) and the employers' [`NoticeLanguage`], [`money`],
+//! days and Algiers times, masked accounts, the one [`today_in_algiers`], and in [`words`]
+//! the ar/fr word of every state (one exhaustive table per enum, so a new state cannot
+//! silently show its raw code).
+//!
+//! `Lang`, `NoticeLanguage` and the Algiers day are pure and the store needs them too, so
+//! they are defined in the domain crate (`mandates`) and re-exported here: the store stays
+//! below this module, whose words name the store's states. The web's page texts
+//! (`web::i18n`), the notices and the command line use what is here.
+//! Must not know: HTTP, SQL or email.
+
+use chrono::{NaiveDate, NaiveDateTime};
+use mandates::Amount;
+
+pub mod words;
+
+pub use words::{EmployerWord, Word};
+
+pub use mandates::{Lang, NoticeLanguage, algiers_time, today_in_algiers};
+
+/// The first of `ar`/`fr` in an `Accept-Language` header, by quality.
+pub fn accept_language(header: &str) -> Option<Lang> {
+    let mut best: Option<(Lang, u16)> = None;
+    for part in header.split(',') {
+        let mut pieces = part.trim().split(';');
+        let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
+        let quality = pieces
+            .find_map(|p| p.trim().strip_prefix("q="))
+            .map(quality_millis)
+            .unwrap_or(1000);
+        let primary = tag.split('-').next().unwrap_or("");
+        if let Ok(lang) = Lang::parse(primary)
+            && best.is_none_or(|(_, q)| quality > q)
+        {
+            best = Some((lang, quality));
+        }
+    }
+    best.map(|(lang, _)| lang)
+}
+
+/// A quality value (`q=0.8`) in thousandths, exactly; anything unreadable counts as 0.
+fn quality_millis(text: &str) -> u16 {
+    let (whole, fraction) = text.trim().split_once('.').unwrap_or((text.trim(), ""));
+    let whole: u16 = match whole {
+        "0" => 0,
+        "1" => 1000,
+        _ => return 0,
+    };
+    if fraction.len() > 3 || !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let padded = format!("{fraction:0<3}");
+    (whole + padded.parse::<u16>().unwrap_or(0)).min(1000)
+}
+
+/// Where an amount is read, which decides how its currency is spelled: the pages write
+/// `DA` / `د.ج`, the notices and emails `DZD` / `دج` (each as its tests and readers have it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Medium {
+    Page,
+    Notice,
+}
+
+/// An amount for people, exactly from its centimes: thousands grouped with no-break
+/// spaces, a decimal comma, then the currency as `medium` spells it in `lang`
+/// (`1 234 567,89 DA`). Never through a float.
+pub fn money(amount: Amount, lang: Lang, medium: Medium) -> String {
+    let currency = match (medium, lang) {
+        (Medium::Page, Lang::Fr) => "DA",
+        (Medium::Page, Lang::Ar) => "د.ج",
+        (Medium::Notice, Lang::Fr) => "DZD",
+        (Medium::Notice, Lang::Ar) => "دج",
+    };
+    format!("{}\u{a0}{currency}", digits(amount))
+}
+
+/// The number part of [`money`]: `1 234 567,89`.
+pub fn digits(amount: Amount) -> String {
+    let centimes = amount.centimes();
+    let sign = if centimes < 0 { "-" } else { "" };
+    let abs = centimes.unsigned_abs();
+    let units = (abs / 100).to_string();
+    let mut grouped = String::with_capacity(units.len() + units.len() / 3);
+    for (i, c) in units.chars().enumerate() {
+        if i > 0 && (units.len() - i).is_multiple_of(3) {
+            grouped.push('\u{a0}');
+        }
+        grouped.push(c);
+    }
+    format!("{sign}{grouped},{:02}", abs % 100)
+}
+
+/// A stored timestamp as the Algiers time it was, when it reads as one.
+pub fn stored_algiers_time(timestamp: &str) -> Option<NaiveDateTime> {
+    crate::store::parse_timestamp(timestamp).map(algiers_time)
+}
+
+/// A day written out for readers, in both languages: `15/12/2026` (notices, emails,
+/// receipts and the pages' sentences; the pages' tables show `2026-12-15`, as stored).
+pub fn written_day(day: NaiveDate) -> String {
+    day.format("%d/%m/%Y").to_string()
+}
+
+/// A stored `YYYY-MM-DD` (or a timestamp starting with one) as [`written_day`] writes it;
+/// text that is no date is kept as it is.
+pub fn written_day_of(iso: &str) -> String {
+    match NaiveDate::parse_from_str(iso.get(..10).unwrap_or(iso), "%Y-%m-%d") {
+        Ok(day) => written_day(day),
+        Err(_) => iso.to_owned(),
+    }
+}
+
+/// A time of day written out for readers: `11:05`.
+pub fn clock(at: NaiveDateTime) -> String {
+    at.format("%H:%M").to_string()
+}
+
+/// A moment as the pages' tables write it: `2026-12-16 10:30` (Algiers time).
+pub fn page_time(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// `****************0486` → `****0486`: a stored masked account shortened to its last 4
+/// digits and nothing else (the digits never pass through here).
+pub fn last4(masked: &str) -> String {
+    let tail: String = masked
+        .chars()
+        .rev()
+        .filter(char::is_ascii_digit)
+        .take(4)
+        .collect::<Vec<_>>()
+        .into_iter()
+        .rev()
+        .collect();
+    format!("****{tail}")
+}
+
+/// An employer's name as a reader of `lang` sees it: its Arabic name for Arabic readers
+/// when it has one, else its registered name.
+pub fn employer_name<'a>(lang: Lang, name: &'a str, name_ar: Option<&'a str>) -> &'a str {
+    match (lang, name_ar) {
+        (Lang::Ar, Some(name_ar)) if !name_ar.trim().is_empty() => name_ar,
+        _ => name,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(text: &str) -> Amount {
+        Amount::parse(text).unwrap()
+    }
+
+    #[test]
+    fn amounts_are_grouped_exactly() {
+        assert_eq!(
+            money(Amount::from_centimes(123_456_789), Lang::Fr, Medium::Page),
+            "1\u{a0}234\u{a0}567,89\u{a0}DA"
+        );
+        assert_eq!(
+            money(Amount::from_centimes(5), Lang::Fr, Medium::Page),
+            "0,05\u{a0}DA"
+        );
+        assert_eq!(
+            money(Amount::from_centimes(-100_000), Lang::Ar, Medium::Page),
+            "-1\u{a0}000,00\u{a0}د.ج"
+        );
+    }
+
+    #[test]
+    fn amounts_are_written_exactly_from_centimes() {
+        assert_eq!(digits(Amount::from_centimes(0)), "0,00");
+        assert_eq!(digits(Amount::from_centimes(5)), "0,05");
+        assert_eq!(digits(Amount::from_centimes(123_456)), "1\u{a0}234,56");
+        assert_eq!(
+            digits(Amount::from_centimes(12_345_678_901)),
+            "123\u{a0}456\u{a0}789,01"
+        );
+        assert_eq!(
+            digits(Amount::from_centimes(i64::MAX)),
+            "92\u{a0}233\u{a0}720\u{a0}368\u{a0}547\u{a0}758,07"
+        );
+        assert_eq!(digits(Amount::from_centimes(-100_000)), "-1\u{a0}000,00");
+        assert_eq!(
+            money(a("31746.00"), Lang::Fr, Medium::Notice),
+            "31\u{a0}746,00\u{a0}DZD"
+        );
+        assert_eq!(
+            money(a("31746.00"), Lang::Ar, Medium::Notice),
+            "31\u{a0}746,00\u{a0}دج"
+        );
+    }
+
+    #[test]
+    fn qualities_are_read_exactly() {
+        assert_eq!(quality_millis("0.8"), 800);
+        assert_eq!(quality_millis("1"), 1000);
+        assert_eq!(quality_millis("0.125"), 125);
+        assert_eq!(quality_millis("x"), 0);
+    }
+
+    #[test]
+    fn the_browser_language_is_taken_by_quality() {
+        assert_eq!(accept_language("fr-DZ,fr;q=0.9,ar;q=0.8"), Some(Lang::Fr));
+        assert_eq!(
+            accept_language("en;q=1,ar-DZ;q=0.9,fr;q=0.5"),
+            Some(Lang::Ar)
+        );
+        assert_eq!(accept_language("en-US,en"), None);
+    }
+
+    #[test]
+    fn masks_keep_only_the_last_four_digits() {
+        assert_eq!(last4("****************0486"), "****0486");
+        assert_eq!(last4("**********1244"), "****1244");
+    }
+
+    #[test]
+    fn algiers_times_are_written_per_medium() {
+        let reset = stored_algiers_time("2026-11-27T10:05:00Z").unwrap();
+        assert_eq!(
+            (clock(reset), written_day(reset.date())),
+            ("11:05".to_owned(), "27/11/2026".to_owned())
+        );
+        assert_eq!(
+            page_time(stored_algiers_time("2026-12-16T09:30:00Z").unwrap()),
+            "2026-12-16 10:30"
+        );
+        assert_eq!(written_day_of("2026-12-15T08:00:00Z"), "15/12/2026");
+        assert_eq!(written_day_of("soon"), "soon");
+    }
+}

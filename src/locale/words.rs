@@ -1,0 +1,272 @@
+//! The word for every state, in Arabic and French: one exhaustive `match` per enum (no
+//! wildcard), so a new state is a compile error here until it has its words, never its
+//! raw code on a page, in a notice or on the command line.
+//!
+//! Staff (the console) read [`Word::word`]; where employers (the portal) read a plainer
+//! word, the same table gives it as [`EmployerWord::employer_word`].
+
+use bank_formats::reasons::ReasonCategory;
+use mandates::{AccountKind, CollectionStatus, HolidayKind, MandateStatus, NoticeLanguage};
+
+use super::Lang;
+use crate::store::{
+    CalendarAction, DeclarationStatus, DisputeOutcome, DisputeReason, DisputeState, ExceptionKind,
+    Institution, MessageAuthor, NoticeKind, NoticeStatus, PeriodKind, Role, RunStatus,
+};
+
+/// The word for a state in each language.
+pub trait Word: Copy {
+    fn word(self, lang: Lang) -> &'static str;
+}
+
+/// The word an employer reads for a state, where it is plainer than the staff's.
+pub trait EmployerWord: Copy {
+    fn employer_word(self, lang: Lang) -> &'static str;
+}
+
+/// A collection's state: for staff, and for the employer.
+fn collection_status(status: CollectionStatus) -> [(&'static str, &'static str); 2] {
+    match status {
+        CollectionStatus::Planned => [("Planifié", "مبرمج"), ("Prévu", "مبرمج")],
+        CollectionStatus::Submitted => [
+            ("Présenté", "مقدَّم"),
+            ("Transmis à la banque", "مرسل إلى البنك"),
+        ],
+        CollectionStatus::Settled => [("Réglé", "مسوّى"), ("Payé", "مدفوع")],
+        CollectionStatus::Rejected => [("Rejeté", "مرفوض"), ("Rejeté", "مرفوض")],
+        CollectionStatus::Returned => [
+            ("Retourné", "مرتجع"),
+            ("Retourné (impayé)", "مُرجَع (غير مدفوع)"),
+        ],
+        CollectionStatus::RetryPlanned => [
+            (
+                "Échec, nouvelle tentative prévue",
+                "أخفق، محاولة جديدة مبرمجة",
+            ),
+            (
+                "Non abouti, nouvelle présentation prévue",
+                "لم يتم، تقديم جديد مبرمج",
+            ),
+        ],
+        CollectionStatus::Cancelled => [("Annulé", "ملغى"), ("Annulé", "ملغى")],
+    }
+}
+
+impl Word for CollectionStatus {
+    fn word(self, lang: Lang) -> &'static str {
+        let [(fr, ar), _] = collection_status(self);
+        lang.pick(fr, ar)
+    }
+}
+
+impl EmployerWord for CollectionStatus {
+    fn employer_word(self, lang: Lang) -> &'static str {
+        let [_, (fr, ar)] = collection_status(self);
+        lang.pick(fr, ar)
+    }
+}
+
+/// What a notice is about: for staff, and for the employer who received it.
+fn notice_kind(kind: NoticeKind) -> [(&'static str, &'static str); 2] {
+    match kind {
+        NoticeKind::AdvanceNotice => [
+            ("Préavis", "إشعار مسبق"),
+            ("Avis de prélèvement", "إشعار مسبق بالاقتطاع"),
+        ],
+        NoticeKind::Receipt => [("Reçu", "وصل"), ("Reçu", "وصل")],
+        NoticeKind::FailureNotice => [
+            ("Avis d'échec", "إشعار إخفاق"),
+            ("Prélèvement non abouti", "اقتطاع لم يتم"),
+        ],
+        NoticeKind::DebitCancelled => [
+            ("Prélèvement annulé", "إلغاء اقتطاع"),
+            ("Prélèvement annulé", "إلغاء اقتطاع"),
+        ],
+        NoticeKind::MandateSigned => [
+            ("Mandat signé", "توقيع التفويض"),
+            ("Autorisation enregistrée", "تسجيل الترخيص"),
+        ],
+        NoticeKind::MandateReplaced => [
+            ("Mandat remplacé", "استبدال التفويض"),
+            ("Nouveau compte de prélèvement", "حساب اقتطاع جديد"),
+        ],
+        NoticeKind::MandateRevoked => [
+            ("Mandat révoqué", "إلغاء التفويض"),
+            ("Autorisation révoquée", "إلغاء الترخيص"),
+        ],
+        NoticeKind::MandateSuspended => [
+            ("Mandat suspendu", "تعليق التفويض"),
+            ("Prélèvements suspendus", "تعليق الاقتطاعات"),
+        ],
+        NoticeKind::DisputeAcknowledged => [
+            ("Réclamation reçue", "استلام الاعتراض"),
+            ("Réclamation reçue", "استلام الاعتراض"),
+        ],
+        NoticeKind::DisputeAnswered => [
+            ("Réponse à la réclamation", "الرد على الاعتراض"),
+            ("Réponse à une réclamation", "الرد على الاعتراض"),
+        ],
+    }
+}
+
+impl Word for NoticeKind {
+    fn word(self, lang: Lang) -> &'static str {
+        let [(fr, ar), _] = notice_kind(self);
+        lang.pick(fr, ar)
+    }
+}
+
+impl EmployerWord for NoticeKind {
+    fn employer_word(self, lang: Lang) -> &'static str {
+        let [_, (fr, ar)] = notice_kind(self);
+        lang.pick(fr, ar)
+    }
+}
+
+/// Words of the enums every reader sees alike: `words! { Enum { Variant => ("fr", "ar"), … } }`
+/// writes each one's exhaustive `match`.
+macro_rules! words {
+    ($($enum:ty { $($variant:pat => ($fr:literal, $ar:literal)),+ $(,)? })+) => {
+        $(
+            impl Word for $enum {
+                fn word(self, lang: Lang) -> &'static str {
+                    let (fr, ar) = match self {
+                        $($variant => ($fr, $ar)),+
+                    };
+                    lang.pick(fr, ar)
+                }
+            }
+        )+
+    };
+}
+
+words! {
+    AccountKind {
+        AccountKind::Bank => ("Banque", "البنك"),
+        AccountKind::Postal => ("Poste (CCP)", "البريد (الحساب البريدي الجاري)"),
+    }
+    Institution {
+        Institution::Bank => ("Banque", "البنك"),
+        Institution::Poste => ("Algérie Poste", "بريد الجزائر"),
+    }
+    MandateStatus {
+        MandateStatus::Pending => ("En attente de signature", "في انتظار التوقيع"),
+        MandateStatus::Active => ("Actif", "ساري"),
+        MandateStatus::Suspended => ("Suspendu", "معلَّق"),
+        MandateStatus::Revoked => ("Révoqué", "ملغى"),
+        MandateStatus::Expired => ("Expiré", "منتهي الصلاحية"),
+        MandateStatus::Superseded => ("Remplacé", "مستبدَل"),
+    }
+    NoticeStatus {
+        NoticeStatus::Pending => ("En attente", "قيد الانتظار"),
+        NoticeStatus::Sent => ("Envoyé", "مُرسَل"),
+        NoticeStatus::Failed => ("Échec d'envoi", "فشل الإرسال"),
+    }
+    ReasonCategory {
+        ReasonCategory::InsufficientFunds => ("Provision insuffisante", "رصيد غير كاف"),
+        ReasonCategory::AccountClosed => ("Compte clôturé ou inconnu", "حساب مغلق أو غير معروف"),
+        ReasonCategory::AccountBlocked => ("Compte bloqué", "حساب مجمَّد"),
+        ReasonCategory::NoOrInvalidMandate => ("Mandat absent ou invalide", "تفويض غائب أو غير صالح"),
+        ReasonCategory::DebtorRefused => ("Refus du débiteur", "رفض من المدين"),
+        ReasonCategory::AmountOrLimit => ("Montant ou plafond", "المبلغ أو السقف"),
+        ReasonCategory::Duplicate => ("Doublon", "تكرار"),
+        ReasonCategory::TechnicalOrFormat => ("Technique ou format", "خلل تقني أو في الصيغة"),
+        ReasonCategory::Regulatory => ("Motif réglementaire", "سبب تنظيمي"),
+        ReasonCategory::Other => ("Autre motif", "سبب آخر"),
+    }
+    RunStatus {
+        RunStatus::Building => ("En cours", "قيد الإنجاز"),
+        RunStatus::Complete => ("Terminée", "مكتملة"),
+    }
+    DeclarationStatus {
+        DeclarationStatus::Draft => ("Brouillon", "مسودة"),
+        DeclarationStatus::Submitted => ("Déposée", "مودَع"),
+        DeclarationStatus::Cancelled => ("Annulée", "ملغى"),
+    }
+    Role {
+        Role::Employer => ("Employeur", "مستخدم مؤسسة"),
+        Role::Finance => ("Finances", "المالية"),
+        Role::Admin => ("Administrateur", "مسؤول"),
+    }
+    HolidayKind {
+        HolidayKind::Fixed => ("Date fixe", "تاريخ ثابت"),
+        HolidayKind::Lunar { confirmed: true } => ("Lunaire, confirmé", "قمري، مؤكَّد"),
+        HolidayKind::Lunar { confirmed: false } => ("Lunaire, provisoire", "قمري، غير مؤكَّد"),
+    }
+    CalendarAction {
+        CalendarAction::HolidayAdded => ("Jour férié ajouté", "إضافة عطلة"),
+        CalendarAction::HolidayConfirmed => ("Jour férié confirmé", "تأكيد عطلة"),
+        CalendarAction::HolidayShifted => ("Jour férié déplacé", "نقل عطلة"),
+        CalendarAction::HolidayRemoved => ("Jour férié retiré", "حذف عطلة"),
+        CalendarAction::CollectionsRescheduled => ("Prélèvements déplacés", "نقل الاقتطاعات"),
+    }
+    NoticeLanguage {
+        NoticeLanguage::Ar => ("Arabe", "العربية"),
+        NoticeLanguage::Fr => ("Français", "الفرنسية"),
+        NoticeLanguage::Both => ("Arabe et français", "العربية والفرنسية"),
+    }
+    PeriodKind {
+        PeriodKind::Monthly => ("Mensuelle", "شهرية"),
+        PeriodKind::Quarterly => ("Trimestrielle", "فصلية"),
+    }
+    ExceptionKind {
+        ExceptionKind::Unmatched => ("Non rapprochée", "غير مطابَقة"),
+        ExceptionKind::AmountMismatch => ("Montant différent", "مبلغ مختلف"),
+        ExceptionKind::Duplicate => ("Doublon", "تكرار"),
+        ExceptionKind::Conflict => ("Contraire à l'état du prélèvement", "مخالفة لحالة الاقتطاع"),
+        ExceptionKind::NeedsStaff => ("Motif à examiner", "سبب يتطلب الفحص"),
+    }
+    DisputeReason {
+        DisputeReason::AmountWrong => ("Montant erroné", "المبلغ خاطئ"),
+        DisputeReason::AlreadyPaid => ("Déjà payé par un autre moyen", "تم الدفع مسبقا بوسيلة أخرى"),
+        DisputeReason::NotAuthorised => ("Prélèvement non autorisé", "اقتطاع غير مرخّص به"),
+        DisputeReason::DuplicateDebit => ("Prélèvement en double", "اقتطاع مكرر"),
+        DisputeReason::Other => ("Autre motif", "سبب آخر"),
+    }
+    DisputeOutcome {
+        DisputeOutcome::Upheld => ("Fondée", "مؤسَّس"),
+        DisputeOutcome::Rejected => ("Non retenue", "غير مقبول"),
+    }
+    DisputeState {
+        DisputeState::Open { .. } => ("En cours d'examen", "قيد الدراسة"),
+        DisputeState::Answered => ("Répondue", "تم الرد"),
+        DisputeState::Closed => ("Close", "مغلق"),
+    }
+    MessageAuthor {
+        MessageAuthor::Employer => ("Employeur", "صاحب العمل"),
+        MessageAuthor::Fund => ("Caisse", "الصندوق"),
+    }
+}
+
+/// What happened and what the employer should do, for a failure's reason category: the
+/// taxonomy's own text (`bank_formats::reasons`), in `lang`.
+pub fn reason_explanation(category: ReasonCategory, lang: Lang) -> &'static str {
+    lang.pick(category.text_fr(), category.text_ar())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_languages_name_the_same_codes() {
+        for category in ReasonCategory::ALL {
+            for lang in [Lang::Fr, Lang::Ar] {
+                assert_ne!(category.word(lang), category.as_str());
+            }
+        }
+        assert_eq!(
+            ReasonCategory::InsufficientFunds.word(Lang::Fr),
+            "Provision insuffisante"
+        );
+        assert_eq!(CollectionStatus::Settled.word(Lang::Ar), "مسوّى");
+        assert_eq!(CollectionStatus::Settled.employer_word(Lang::Fr), "Payé");
+        assert_eq!(NoticeKind::AdvanceNotice.word(Lang::Fr), "Préavis");
+        assert_eq!(
+            NoticeKind::AdvanceNotice.employer_word(Lang::Fr),
+            "Avis de prélèvement"
+        );
+        // A code with no state is refused where it is read: never shown raw.
+        assert!(CollectionStatus::parse("unheard_of").is_err());
+    }
+}
