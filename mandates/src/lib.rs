@@ -30,7 +30,7 @@ pub use language::{Lang, NoticeLanguage};
 pub use mandate::{
     Mandate, MandateError, MandateReference, MandateStatus, ReferenceError, SignatureEvidence,
 };
-pub use period::{Period, PeriodError};
+pub use period::{Period, PeriodError, PeriodKind};
 pub use rates::{
     ContributionRate, LineAmounts, LineBases, Rate, RateBase, RateError, RateTable, Scheme,
     compute_line,

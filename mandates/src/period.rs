@@ -6,6 +6,14 @@ use std::str::FromStr;
 
 use chrono::{Datelike, NaiveDate};
 
+crate::stored_codes! {
+    /// How often an employer declares: a month (`2026-10`) or a quarter (`2026-Q3`) at a time.
+    pub enum PeriodKind("period kind") {
+        Monthly = "monthly",
+        Quarterly = "quarterly",
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Period {
     Month { year: i32, month: u32 },
@@ -51,25 +59,23 @@ impl Period {
         Ok(Period::Month { year, month })
     }
 
-    /// The period of the kind named (`quarterly`; anything else is `monthly`) that `day`
-    /// falls in.
-    pub fn containing(kind_name: &str, day: NaiveDate) -> Period {
+    /// The period of `kind` that `day` falls in.
+    pub fn containing(kind: PeriodKind, day: NaiveDate) -> Period {
         let (year, month) = (day.year(), day.month());
-        if kind_name == "quarterly" {
-            Period::Quarter {
+        match kind {
+            PeriodKind::Quarterly => Period::Quarter {
                 year,
                 quarter: (month - 1) / 3 + 1,
-            }
-        } else {
-            Period::Month { year, month }
+            },
+            PeriodKind::Monthly => Period::Month { year, month },
         }
     }
 
-    /// `monthly` or `quarterly`, as stored on the employer.
-    pub fn kind_name(self) -> &'static str {
+    /// A month or a quarter.
+    pub fn kind(self) -> PeriodKind {
         match self {
-            Period::Month { .. } => "monthly",
-            Period::Quarter { .. } => "quarterly",
+            Period::Month { .. } => PeriodKind::Monthly,
+            Period::Quarter { .. } => PeriodKind::Quarterly,
         }
     }
 
@@ -179,7 +185,11 @@ mod tests {
 
     #[test]
     fn the_form_opens_on_the_period_just_ended() {
-        let just_ended = |kind, today| Period::containing(kind, today).previous().to_string();
+        let just_ended = |kind: &str, today| {
+            Period::containing(kind.parse().unwrap(), today)
+                .previous()
+                .to_string()
+        };
         assert_eq!(just_ended("monthly", day(2026, 11, 3)), "2026-10");
         assert_eq!(just_ended("monthly", day(2026, 1, 31)), "2025-12");
         assert_eq!(just_ended("quarterly", day(2026, 5, 1)), "2026-Q1");

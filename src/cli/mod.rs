@@ -322,7 +322,7 @@ fn instance_name() -> String {
 
 /// `2026-10` for any day of November 2026: the period a due date in this month collects.
 fn previous_month(today: chrono::NaiveDate) -> String {
-    mandates::Period::containing("monthly", today)
+    mandates::Period::containing(mandates::PeriodKind::Monthly, today)
         .previous()
         .to_string()
 }

@@ -6,12 +6,14 @@
 //! word, the same table gives it as [`EmployerWord::employer_word`].
 
 use bank_formats::reasons::ReasonCategory;
-use mandates::{AccountKind, CollectionStatus, HolidayKind, MandateStatus, NoticeLanguage};
+use mandates::{
+    AccountKind, CollectionStatus, HolidayKind, MandateStatus, NoticeLanguage, PeriodKind,
+};
 
 use super::Lang;
 use crate::store::{
     CalendarAction, DeclarationStatus, DisputeOutcome, DisputeReason, DisputeState, ExceptionKind,
-    Institution, MessageAuthor, NoticeKind, NoticeStatus, PeriodKind, Role, RunStatus,
+    Institution, MessageAuthor, NoticeKind, NoticeStatus, Role, RunStatus,
 };
 
 /// The word for a state in each language.

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use mandates::NoticeLanguage;
+use mandates::{NoticeLanguage, PeriodKind};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sqlx::FromRow;
@@ -26,14 +26,6 @@ pub struct Employer {
     #[sqlx(try_from = "String")]
     pub period_kind: PeriodKind,
     pub created_at: String,
-}
-
-::mandates::stored_codes! {
-    /// How often an employer declares: a month (`2026-10`) or a quarter (`2026-Q3`) at a time.
-    pub enum PeriodKind("period kind") {
-        Monthly = "monthly",
-        Quarterly = "quarterly",
-    }
 }
 
 #[derive(Clone, Debug, Deserialize)]

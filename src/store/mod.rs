@@ -68,7 +68,7 @@ pub use disputes::{
     ContestKind, Contested, DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord,
     DisputeState, DisputeStatus, MessageAuthor,
 };
-pub use employers::{Employer, NewEmployer, NewWorksite, PeriodKind, Worksite};
+pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
 pub use jobs::{ClaimedJob, JobCount, JobStatus};
 pub use mandates::{MandateRecord, NewMandate, SignMandate};

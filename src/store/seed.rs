@@ -133,7 +133,7 @@ impl Store {
                         Value::OptText(Some(e.name_ar.clone())),
                         Value::Text(e.email.clone()),
                         Value::Text(e.language.as_str().to_owned()),
-                        Value::Text(period.kind_name().to_owned()),
+                        Value::Text(period.kind().as_str().to_owned()),
                         Value::Text(now.clone()),
                     ]
                 })

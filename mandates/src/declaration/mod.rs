@@ -24,7 +24,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::{Amount, LineAmounts, LineBases, Period, RateTable, compute_line};
+use crate::{Amount, LineAmounts, LineBases, Period, PeriodKind, RateTable, compute_line};
 
 pub use plausibility::{
     DeclaredTotal, PLAUSIBILITY_FACTOR, PLAUSIBILITY_PERIODS, PlausibilityWarning, plausibility,
@@ -237,8 +237,8 @@ fn check(
 /// A period of another kind than the employer declares.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OtherPeriodKind {
-    /// The kind the employer declares (`monthly`, `quarterly`).
-    pub declares: String,
+    /// The kind the employer declares.
+    pub declares: PeriodKind,
     pub period: Period,
 }
 
@@ -247,23 +247,19 @@ impl fmt::Display for OtherPeriodKind {
         write!(
             f,
             "declares {} periods, but {} is a {} period",
-            self.declares,
+            self.declares.as_str(),
             self.period,
-            self.period.kind_name()
+            self.period.kind().as_str()
         )
     }
 }
 
-/// The period rule: an employer declares periods of its kind only (`declares`, as stored
-/// on the employer: `monthly` or `quarterly`).
-pub fn check_period_kind(declares: &str, period: Period) -> Result<Period, OtherPeriodKind> {
-    if period.kind_name() == declares {
+/// The period rule: an employer declares periods of its kind only.
+pub fn check_period_kind(declares: PeriodKind, period: Period) -> Result<Period, OtherPeriodKind> {
+    if period.kind() == declares {
         Ok(period)
     } else {
-        Err(OtherPeriodKind {
-            declares: declares.to_owned(),
-            period,
-        })
+        Err(OtherPeriodKind { declares, period })
     }
 }
 
@@ -361,9 +357,12 @@ mod tests {
     #[test]
     fn an_employer_declares_periods_of_its_kind() {
         let quarter = Period::parse("2026-Q3").unwrap();
-        assert_eq!(check_period_kind("quarterly", quarter), Ok(quarter));
         assert_eq!(
-            check_period_kind("monthly", quarter)
+            check_period_kind(PeriodKind::Quarterly, quarter),
+            Ok(quarter)
+        );
+        assert_eq!(
+            check_period_kind(PeriodKind::Monthly, quarter)
                 .unwrap_err()
                 .to_string(),
             "declares monthly periods, but 2026-Q3 is a quarterly period"

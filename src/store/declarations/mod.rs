@@ -154,7 +154,7 @@ impl Store {
         new: &NewDeclaration,
     ) -> StoreResult<Vec<PreparedLine>> {
         let employer = self.employer(employer_id).await?;
-        check_period_kind(employer.period_kind.as_str(), new.period).map_err(|other| {
+        check_period_kind(employer.period_kind, new.period).map_err(|other| {
             StoreError::refused(
                 Refusal::PeriodKindMismatch,
                 format!("employer {} {other}", employer.affiliation_number),

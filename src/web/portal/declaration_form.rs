@@ -222,7 +222,7 @@ async fn form_page(
         .unwrap_or_else(|| {
             // The period just ended: the usual one to declare.
             Period::containing(
-                employer.period_kind.as_str(),
+                employer.period_kind,
                 crate::locale::today_in_algiers(chrono::Utc::now()),
             )
             .previous()

@@ -155,8 +155,8 @@ fn when(timestamp: &str) -> String {
 fn check_period(employer: &Employer, text: &str, lang: Lang) -> Result<Period, String> {
     let d = lang.declarations();
     let period = Period::parse(text).map_err(|_| d.bad_period.replace("{text}", text.trim()))?;
-    check_period_kind(employer.period_kind.as_str(), period).map_err(|_| {
-        if employer.period_kind == crate::store::PeriodKind::Quarterly {
+    check_period_kind(employer.period_kind, period).map_err(|_| {
+        if employer.period_kind == mandates::PeriodKind::Quarterly {
             d.quarterly_only
         } else {
             d.monthly_only
