@@ -1,0 +1,360 @@
+//! The notices as their readers get them: subjects, both languages, breakdowns, masked
+//! accounts, each kind.
+
+use mandates::{Channel, CollectionStatus};
+
+use super::*;
+use crate::store::{MandateRecord, NextAttempt, NoticeRecipient, NoticeSubject, ReplacedMandate};
+
+fn a(text: &str) -> Amount {
+    Amount::parse(text).unwrap()
+}
+
+fn recipient(language: NoticeLanguage) -> NoticeRecipient {
+    NoticeRecipient {
+        employer_id: 7,
+        affiliation_number: "16100001".to_owned(),
+        name: "SARL Bâtiment <du Sud>".to_owned(),
+        name_ar: Some("شركة البناء الجنوبية".to_owned()),
+        email: "compta@example.dz".to_owned(),
+        language,
+    }
+}
+
+fn collection() -> CollectionFacts {
+    let line = |code: &str, total: &str, pl: &str, bwe: &str, bww: &str| BreakdownLine {
+        worksite_code: code.to_owned(),
+        worksite_name: format!("Chantier {code}"),
+        period: "2026-10".to_owned(),
+        amount: a(total),
+        paid_leave: a(pl),
+        bad_weather_employer: a(bwe),
+        bad_weather_employee: a(bww),
+    };
+    CollectionFacts {
+        id: 3,
+        employer_id: 7,
+        collection_date: "2026-12-15".to_owned(),
+        amount: a("13431.50"),
+        attempt: 1,
+        channel: Channel::Bank,
+        status: CollectionStatus::Planned,
+        reason_code: None,
+        reason_category: None,
+        settled_on: None,
+        mandate_reference: "CACOBATPH-16100001-0001".to_owned(),
+        bank_code: "004".to_owned(),
+        bank_name: Some("CPA".to_owned()),
+        account_masked: "****************0486".to_owned(),
+        lines: vec![
+            line("W1", "12210.00", "12210.00", "0.00", "0.00"),
+            line("W2", "1221.50", "1000.00", "150.75", "70.75"),
+        ],
+        next_attempt: None,
+        receipt_number: None,
+    }
+}
+
+fn facts(kind: NoticeKind, language: NoticeLanguage, subject: NoticeSubject) -> NoticeFacts {
+    NoticeFacts {
+        event_id: 11,
+        kind,
+        dedupe_key: format!("{}:3", kind.as_str()),
+        recipient: recipient(language),
+        subject,
+    }
+}
+
+fn context() -> RenderContext {
+    RenderContext {
+        portal_url: Some("https://portail.example.dz".to_owned()),
+        reply_to: Some("reclamations@example.dz".to_owned()),
+        notice_days: 5,
+    }
+}
+
+#[test]
+fn an_advance_notice_in_both_languages_has_the_breakdown_and_a_masked_account() {
+    let notice = render(
+        &facts(
+            NoticeKind::AdvanceNotice,
+            NoticeLanguage::Both,
+            NoticeSubject::Collection(Box::new(collection())),
+        ),
+        &context(),
+    )
+    .unwrap();
+    assert_eq!(notice.language, NoticeLanguage::Both);
+    assert!(
+        notice.subject.contains("Avis de prélèvement") && notice.subject.contains("إشعار مسبق"),
+        "{}",
+        notice.subject
+    );
+    for body in [&notice.text, &notice.html] {
+        assert!(body.contains("13\u{a0}431,50\u{a0}DZD"), "{body}");
+        assert!(body.contains("13\u{a0}431,50\u{a0}دج"), "{body}");
+        assert!(body.contains("15/12/2026"));
+        assert!(body.contains("14/12/2026"), "contest before the day before");
+        assert!(body.contains("****0486"));
+        assert!(body.contains("W1") && body.contains("Chantier W2"));
+        assert!(body.contains("12\u{a0}210,00\u{a0}DZD"));
+        assert!(body.contains("1\u{a0}221,50\u{a0}DZD"));
+        // Per scheme: paid leave 13,210.00; bad weather 150.75 + 70.75.
+        assert!(body.contains("Congés payés") && body.contains("13\u{a0}210,00"));
+        assert!(body.contains("150,75") && body.contains("70,75"));
+        assert!(body.contains("العطل المدفوعة الأجر"));
+    }
+    assert!(notice.html.contains(r#"<div dir="rtl" lang="ar""#));
+    assert!(notice.html.contains(r#"<div dir="ltr" lang="fr""#));
+    // Names are escaped in HTML, not in text.
+    assert!(
+        notice.html.contains("SARL Bâtiment &#60;du Sud&#62;")
+            || notice.html.contains("SARL Bâtiment &lt;du Sud&gt;"),
+        "{}",
+        notice.html
+    );
+    assert!(notice.text.contains("SARL Bâtiment <du Sud>"));
+    assert!(notice.text.contains("https://portail.example.dz"));
+}
+
+#[test]
+fn one_language_only_when_the_employer_chose_one() {
+    let fr = render(
+        &facts(
+            NoticeKind::AdvanceNotice,
+            NoticeLanguage::Fr,
+            NoticeSubject::Collection(Box::new(collection())),
+        ),
+        &context(),
+    )
+    .unwrap();
+    assert!(fr.text.contains("DZD") && !fr.text.contains("دج"));
+    assert!(!fr.html.contains(r#"lang="ar""#));
+    let ar = render(
+        &facts(
+            NoticeKind::AdvanceNotice,
+            NoticeLanguage::Ar,
+            NoticeSubject::Collection(Box::new(collection())),
+        ),
+        &context(),
+    )
+    .unwrap();
+    assert!(ar.text.contains("دج") && !ar.text.contains("Avis"));
+    assert!(
+        ar.html.contains(r#"<html lang="ar" dir="rtl">"#),
+        "{}",
+        ar.html
+    );
+    assert!(ar.text.contains("شركة البناء الجنوبية"));
+}
+
+#[test]
+fn a_failure_notice_gives_the_reason_the_next_attempt_and_the_consequence() {
+    let mut c = collection();
+    c.status = CollectionStatus::RetryPlanned;
+    c.reason_code = Some("AM04".to_owned());
+    c.reason_category = Some(ReasonCategory::InsufficientFunds);
+    c.next_attempt = Some(NextAttempt {
+        collection_id: 4,
+        collection_date: "2026-12-22".to_owned(),
+        amount: a("13431.50"),
+    });
+    let notice = render(
+        &facts(
+            NoticeKind::FailureNotice,
+            NoticeLanguage::Both,
+            NoticeSubject::Collection(Box::new(c.clone())),
+        ),
+        &context(),
+    )
+    .unwrap();
+    assert!(
+        notice
+            .text
+            .contains(ReasonCategory::InsufficientFunds.text_fr())
+    );
+    assert!(
+        notice
+            .text
+            .contains(ReasonCategory::InsufficientFunds.text_ar())
+    );
+    assert!(notice.text.contains("22/12/2026"));
+    assert!(notice.text.contains("majorations de retard"));
+    assert!(notice.text.contains("زيادات التأخير"));
+    // Without a retry: no date, another way to pay.
+    c.next_attempt = None;
+    c.reason_category = Some(ReasonCategory::AccountClosed);
+    let notice = render(
+        &facts(
+            NoticeKind::FailureNotice,
+            NoticeLanguage::Fr,
+            NoticeSubject::Collection(Box::new(c)),
+        ),
+        &context(),
+    )
+    .unwrap();
+    assert!(
+        notice
+            .text
+            .contains(ReasonCategory::AccountClosed.text_fr())
+    );
+    assert!(notice.text.contains("Aucune nouvelle présentation"));
+}
+
+#[test]
+fn a_receipt_carries_its_number() {
+    let mut c = collection();
+    c.status = CollectionStatus::Settled;
+    c.settled_on = Some("2026-12-15".to_owned());
+    c.receipt_number = Some("RC-2026-00000042".to_owned());
+    let notice = render(
+        &facts(
+            NoticeKind::Receipt,
+            NoticeLanguage::Both,
+            NoticeSubject::Collection(Box::new(c)),
+        ),
+        &context(),
+    )
+    .unwrap();
+    assert!(notice.subject.contains("RC-2026-00000042"));
+    assert!(notice.text.matches("RC-2026-00000042").count() >= 2);
+}
+
+fn mandate() -> MandateFacts {
+    MandateFacts {
+        mandate: MandateRecord {
+            id: 5,
+            employer_id: 7,
+            reference: "CACOBATPH-16100001-0002".to_owned(),
+            status: MandateStatus::Active,
+            status_reason: None,
+            account_kind: AccountKind::Postal,
+            bank_code: "007".to_owned(),
+            bank_name: None,
+            account_masked: "****************1244".to_owned(),
+            ceiling: Some(a("500000.00")),
+            signed_at: Some("2026-11-02T09:00:00Z".to_owned()),
+            signed_by: Some("Gérant".to_owned()),
+            signature_ip: None,
+            signature_user_agent: None,
+            consent_version: Some("2026-01".to_owned()),
+            consent_text_sha256: None,
+            superseded_by: None,
+            created_at: "2026-11-02T08:00:00Z".to_owned(),
+            updated_at: "2026-11-02T09:00:00Z".to_owned(),
+        },
+        replaced: Some(ReplacedMandate {
+            reference: "CACOBATPH-16100001-0001".to_owned(),
+            account_masked: "****************0486".to_owned(),
+        }),
+        suspension_reason: None,
+    }
+}
+
+#[test]
+fn every_mandate_notice_renders_in_both_languages() {
+    for kind in [
+        NoticeKind::MandateSigned,
+        NoticeKind::MandateReplaced,
+        NoticeKind::MandateRevoked,
+        NoticeKind::MandateSuspended,
+    ] {
+        let notice = render(
+            &facts(
+                kind,
+                NoticeLanguage::Both,
+                NoticeSubject::Mandate(Box::new(mandate())),
+            ),
+            &context(),
+        )
+        .unwrap();
+        assert!(
+            notice.subject.contains("CACOBATPH-16100001-0002"),
+            "{kind:?}"
+        );
+        assert!(
+            notice.text.contains("****1244"),
+            "{kind:?}: {}",
+            notice.text
+        );
+        assert!(notice.html.contains(r#"lang="ar""#) && notice.html.contains(r#"lang="fr""#));
+        if kind == NoticeKind::MandateReplaced {
+            assert!(notice.text.contains("****0486") && notice.text.contains("0001"));
+        }
+        if kind == NoticeKind::MandateSigned {
+            assert!(notice.text.contains("500\u{a0}000,00"));
+        }
+    }
+}
+
+#[test]
+fn dispute_notices_carry_the_case_number_deadline_and_answer() {
+    let dispute = DisputeFacts {
+        case_number: "RCL-2026-000017".to_owned(),
+        collection_date: "2026-12-15".to_owned(),
+        amount: a("13431.50"),
+        opened_on: "2026-12-16".to_owned(),
+        deadline: "2026-12-31".to_owned(),
+        outcome: Some(DisputeOutcome::Upheld),
+        answer_fr: Some("Le chantier W2 était fermé en octobre.".to_owned()),
+        answer_ar: Some("الورشة W2 كانت مغلقة في أكتوبر.".to_owned()),
+    };
+    for kind in [NoticeKind::DisputeAcknowledged, NoticeKind::DisputeAnswered] {
+        let notice = render(
+            &facts(
+                kind,
+                NoticeLanguage::Both,
+                NoticeSubject::Dispute(Box::new(dispute.clone())),
+            ),
+            &context(),
+        )
+        .unwrap();
+        assert!(notice.subject.contains("RCL-2026-000017"), "{kind:?}");
+        if kind == NoticeKind::DisputeAcknowledged {
+            assert!(notice.text.contains("31/12/2026"), "{}", notice.text);
+        } else {
+            assert!(
+                notice
+                    .text
+                    .contains("Le chantier W2 était fermé en octobre.")
+            );
+            assert!(notice.text.contains("الورشة W2 كانت مغلقة في أكتوبر."));
+        }
+    }
+}
+
+#[test]
+fn every_kind_has_a_subject_in_both_languages() {
+    for kind in NoticeKind::ALL {
+        let subject = match kind {
+            NoticeKind::AdvanceNotice
+            | NoticeKind::Receipt
+            | NoticeKind::FailureNotice
+            | NoticeKind::DebitCancelled => NoticeSubject::Collection(Box::new(collection())),
+            NoticeKind::DisputeAcknowledged | NoticeKind::DisputeAnswered => {
+                NoticeSubject::Dispute(Box::new(DisputeFacts {
+                    case_number: "X".to_owned(),
+                    collection_date: "2026-12-15".to_owned(),
+                    amount: a("1.00"),
+                    opened_on: "2026-12-16".to_owned(),
+                    deadline: "2026-12-31".to_owned(),
+                    outcome: None,
+                    answer_fr: None,
+                    answer_ar: None,
+                }))
+            }
+            _ => NoticeSubject::Mandate(Box::new(mandate())),
+        };
+        let notice = render(&facts(kind, NoticeLanguage::Both, subject), &context()).unwrap();
+        let (ar, fr) = notice.subject.split_once(" / ").unwrap();
+        assert!(
+            ar.chars().any(|c| ('\u{600}'..='\u{6ff}').contains(&c)),
+            "{kind:?}"
+        );
+        assert!(
+            fr.is_ascii() || fr.chars().any(|c| c.is_alphabetic()),
+            "{kind:?}"
+        );
+        assert!(!notice.text.contains("00400174401001050486"));
+    }
+}
