@@ -8,7 +8,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use super::{PAGE, PageQuery, amount, nav, query_part};
+use super::{PAGE, PageQuery, amount, nav, paged, query_part};
 use crate::locale::{Lang, Word};
 use crate::store::AuditEntry;
 use crate::web::WebState;
@@ -41,20 +41,14 @@ async fn employers(
     viewer.staff()?;
     let k = viewer.lang.console();
     let q: String = query.q.trim().chars().take(100).collect();
-    let mut found = state
+    let found = state
         .store()
         .search_employers(&q, query.after.max(0), PAGE + 1)
         .await
         .map_err(|e| viewer.fail(e))?;
-    let more = found.len() as i64 > PAGE;
-    found.truncate(PAGE as usize);
-    let next = more
-        .then(|| {
-            found
-                .last()
-                .map(|e| format!("/console/employers?q={}&after={}", query_part(&q), e.id))
-        })
-        .flatten();
+    let (found, next) = paged(found, PAGE, |e| {
+        format!("/console/employers?q={}&after={}", query_part(&q), e.id)
+    });
     let rows = found
         .iter()
         .map(|e| {

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::nav;
+use super::{nav, paged};
 use crate::locale::Word;
 use crate::store::{Actor, ExceptionStatus};
 use crate::web::WebState;
@@ -62,7 +62,7 @@ async fn render_exceptions(
 ) -> PageResult {
     let store = state.store();
     let fail = |e| viewer.fail(e);
-    let (mut found, open) = tokio::try_join!(
+    let (found, open) = tokio::try_join!(
         async {
             store
                 .exceptions_before(before, EXCEPTIONS_PER_PAGE + 1)
@@ -71,9 +71,7 @@ async fn render_exceptions(
         },
         async { store.open_exception_count().await.map_err(fail) },
     )?;
-    let more = found.len() as i64 > EXCEPTIONS_PER_PAGE;
-    found.truncate(EXCEPTIONS_PER_PAGE as usize);
-    let older = more.then(|| found.last().map(|e| e.id)).flatten();
+    let (found, older) = paged(found, EXCEPTIONS_PER_PAGE, |e| e.id);
     let rows = found
         .into_iter()
         .map(|e| ExceptionRow {

@@ -149,6 +149,15 @@ fn file_rows(viewer: &Viewer, files: Vec<crate::store::BankFileRecord>) -> Vec<F
 /// Rows per page of the paged lists (reports, employers, users).
 const PAGE: i64 = 50;
 
+/// One page of a list read with one row more than `per_page` (`limit = per_page + 1`): the
+/// rows to show, and where the next page starts (from the last row) when there is more.
+fn paged<T, N>(mut found: Vec<T>, per_page: i64, next: impl Fn(&T) -> N) -> (Vec<T>, Option<N>) {
+    let more = found.len() as i64 > per_page;
+    found.truncate(usize::try_from(per_page).unwrap_or(0));
+    let link = if more { found.last().map(next) } else { None };
+    (found, link)
+}
+
 #[derive(Deserialize)]
 struct PageQuery {
     #[serde(default)]

@@ -7,7 +7,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use super::{PAGE, PageQuery, nav};
+use super::{PAGE, PageQuery, nav, paged};
 use crate::locale::Word;
 use crate::web::WebState;
 use crate::web::i18n::{ConsoleTexts, PageTexts};
@@ -48,20 +48,12 @@ async fn reports(
 ) -> PageResult {
     viewer.staff()?;
     let k = viewer.lang.console();
-    let mut found = state
+    let found = state
         .store()
         .report_overviews(query.before.max(0), PAGE + 1)
         .await
         .map_err(|e| viewer.fail(e))?;
-    let more = found.len() as i64 > PAGE;
-    found.truncate(PAGE as usize);
-    let next = more
-        .then(|| {
-            found
-                .last()
-                .map(|r| format!("/console/reports?before={}", r.id))
-        })
-        .flatten();
+    let (found, next) = paged(found, PAGE, |r| format!("/console/reports?before={}", r.id));
     let rows = found
         .into_iter()
         .map(|r| ReportRow {

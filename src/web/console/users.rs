@@ -9,7 +9,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{PAGE, PageQuery, actor, admin, nav, query_part};
+use super::{PAGE, PageQuery, actor, admin, nav, paged, query_part};
 use crate::locale::Word;
 use crate::store::{NewUser, Role, StoreError};
 use crate::web::WebState;
@@ -76,20 +76,14 @@ async fn render_users(
     let session = admin(viewer)?;
     let k = viewer.lang.console();
     let q: String = query.q.trim().chars().take(100).collect();
-    let mut found = state
+    let found = state
         .store()
         .user_overviews(&q, query.after.max(0), PAGE + 1)
         .await
         .map_err(|e| viewer.fail(e))?;
-    let more = found.len() as i64 > PAGE;
-    found.truncate(PAGE as usize);
-    let next = more
-        .then(|| {
-            found
-                .last()
-                .map(|u| format!("/console/users?q={}&after={}", query_part(&q), u.id))
-        })
-        .flatten();
+    let (found, next) = paged(found, PAGE, |u| {
+        format!("/console/users?q={}&after={}", query_part(&q), u.id)
+    });
     let rows = found
         .into_iter()
         .map(|u| UserRow {
