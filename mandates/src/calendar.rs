@@ -92,6 +92,14 @@ impl Calendar {
         &self.holidays
     }
 
+    /// The lunar holidays not yet confirmed (estimates) within `days` days of `date`.
+    pub fn unconfirmed_near(&self, date: NaiveDate, days: i64) -> impl Iterator<Item = &Holiday> {
+        self.holidays.iter().filter(move |h| {
+            h.kind == HolidayKind::Lunar { confirmed: false }
+                && (h.date - date).num_days().abs() <= days
+        })
+    }
+
     pub fn is_holiday(&self, date: NaiveDate) -> bool {
         self.holidays.iter().any(|h| h.date == date)
     }

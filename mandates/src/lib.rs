@@ -38,7 +38,10 @@ pub use rates::{
     ContributionRate, LineAmounts, LineBases, Rate, RateBase, RateError, RateTable, Scheme,
     compute_line,
 };
-pub use schedule::{ChannelPolicy, DueDate, DueDateSchedule, ScheduleError};
+pub use schedule::{
+    ChannelPolicy, CycleDate, DueDate, DueDateSchedule, NEAR_ESTIMATE_DAYS, NearEstimate,
+    ScheduleError, dates_near_estimates,
+};
 
 /// For [`stored_codes!`]: the enums it declares serialize as their codes.
 #[doc(hidden)]

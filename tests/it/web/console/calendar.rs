@@ -53,7 +53,7 @@ both_backends!(
             ),
             (0, 5)
         );
-        assert!(page.contains("Lunaire, provisoire") && page.contains("id=\"confirm-"));
+        assert!(page.contains("Lunaire, estimé — à confirmer") && page.contains("id=\"confirm-"));
         let trail = app.store.calendar_history(10).await.unwrap();
         assert_eq!(trail.len(), 2);
         assert_eq!(trail[1].action.as_str(), "calendar.holiday_added");
