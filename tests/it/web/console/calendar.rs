@@ -223,15 +223,15 @@ both_backends!(
         let (a, b, c) = (estimates[0].1, estimates[1].1, estimates[2].1);
         for line in [
             format!(
-                "<strong>Prélèvement du <bdi>{planned_on}</bdi></strong> — Fête essai A — estimé le <bdi>{a}</bdi> — {}",
+                "<strong>Prélèvement du <bdi>{planned_on}</bdi></strong> — <bdi>Fête essai A</bdi> — estimé le <bdi>{a}</bdi> — {}",
                 link(a)
             ),
             format!(
-                "<strong>Envoi des fichiers du <bdi>{file_date}</bdi></strong> (pour le prélèvement du <bdi>{planned_on}</bdi>) — Fête essai B — estimé le <bdi>{b}</bdi> — {}",
+                "<strong>Envoi des fichiers du <bdi>{file_date}</bdi></strong> (pour le prélèvement du <bdi>{planned_on}</bdi>) — <bdi>Fête essai B</bdi> — estimé le <bdi>{b}</bdi> — {}",
                 link(b)
             ),
             format!(
-                "<strong>Prélèvement du <bdi>{}</bdi></strong> — Fête essai C — estimé le <bdi>{c}</bdi> — {}",
+                "<strong>Prélèvement du <bdi>{}</bdi></strong> — <bdi>Fête essai C</bdi> — estimé le <bdi>{c}</bdi> — {}",
                 due[0],
                 link(c)
             ),
@@ -261,7 +261,7 @@ both_backends!(
         assert!(page.contains("تواريخ قريبة من عيد قمري غير مؤكَّد"), "{page}");
         assert!(
             page.contains(&format!(
-                "<strong>إرسال الملفات يوم <bdi>{file_date}</bdi></strong> (لاقتطاع يوم <bdi>{planned_on}</bdi>) — Fête essai B — المقدَّر يوم <bdi>{b}</bdi>"
+                "<strong>إرسال الملفات يوم <bdi>{file_date}</bdi></strong> (لاقتطاع يوم <bdi>{planned_on}</bdi>) — <bdi>Fête essai B</bdi> — المقدَّر يوم <bdi>{b}</bdi>"
             )),
             "{page}"
         );
