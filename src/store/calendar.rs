@@ -356,6 +356,15 @@ struct CalendarRow {
     confirmed: i64,
 }
 
+/// A holiday's kind as `calendar_entries` stores it: its `kind` and `confirmed` columns
+/// (a fixed holiday is confirmed by nature).
+pub(super) fn stored_kind(kind: HolidayKind) -> (&'static str, bool) {
+    match kind {
+        HolidayKind::Fixed => ("fixed", true),
+        HolidayKind::Lunar { confirmed } => ("lunar", confirmed),
+    }
+}
+
 /// The calendar as `conn` sees it (inside a transaction: with its own changes).
 pub(super) async fn load_calendar(conn: &mut sqlx::AnyConnection) -> StoreResult<Calendar> {
     let rows = sqlx::query_as::<_, CalendarRow>(

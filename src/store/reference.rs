@@ -11,13 +11,13 @@
 //! [`SAME_HOLIDAY_DAYS`] of it (one staff added or moved before its year was loaded). New
 //! holidays re-plan the debits they close, like any calendar change.
 
-use ::mandates::{Calendar, HolidayKind, RateTable};
+use ::mandates::{Calendar, Holiday, HolidayKind, RateTable};
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::Serialize;
 use sqlx::AnyConnection;
 
 use super::audit::Audit;
-use super::calendar::{CalendarAction, MovedRun, replan_closed_days};
+use super::calendar::{CalendarAction, MovedRun, replan_closed_days, stored_kind};
 use super::{Actor, Store, StoreResult};
 
 /// How many years after this one the calendar holds its holidays.
@@ -127,22 +127,10 @@ impl Store {
             }
             let defaults = Calendar::algeria(year..=year);
             for holiday in defaults.holidays() {
-                let (stored_kind, confirmed) = match holiday.kind {
-                    HolidayKind::Fixed => ("fixed", true),
-                    HolidayKind::Lunar { confirmed } => ("lunar", confirmed),
-                };
-                if stored_kind != kind {
+                if stored_kind(holiday.kind).0 != kind {
                     continue;
                 }
-                let inserted = insert_default(
-                    &mut tx,
-                    holiday.date,
-                    &holiday.name,
-                    stored_kind,
-                    confirmed,
-                    &now,
-                )
-                .await?;
+                let inserted = insert_default(&mut tx, holiday, &now).await?;
                 match holiday.kind {
                     HolidayKind::Fixed => outcome.fixed += inserted,
                     HolidayKind::Lunar { .. } => outcome.lunar += inserted,
@@ -173,24 +161,24 @@ impl Store {
 
 /// Inserts one default holiday unless one of its name lies within [`SAME_HOLIDAY_DAYS`];
 /// returns how many rows it wrote (0 or 1).
-async fn insert_default(
-    tx: &mut AnyConnection,
-    date: NaiveDate,
-    name: &str,
-    kind: &str,
-    confirmed: bool,
-    now: &str,
-) -> StoreResult<u64> {
+async fn insert_default(tx: &mut AnyConnection, holiday: &Holiday, now: &str) -> StoreResult<u64> {
+    let (kind, confirmed) = stored_kind(holiday.kind);
     let window = Days::new(SAME_HOLIDAY_DAYS);
-    let from = date.checked_sub_days(window).unwrap_or(date);
-    let to = date.checked_add_days(window).unwrap_or(date);
+    let from = holiday
+        .date
+        .checked_sub_days(window)
+        .unwrap_or(holiday.date);
+    let to = holiday
+        .date
+        .checked_add_days(window)
+        .unwrap_or(holiday.date);
     Ok(sqlx::query(
         "INSERT INTO calendar_entries (date, name, kind, confirmed, created_at) \
          SELECT $1, $2, $3, $4, $5 WHERE NOT EXISTS (SELECT 1 FROM calendar_entries \
          WHERE name = $2 AND date >= $6 AND date <= $7)",
     )
-    .bind(date.to_string())
-    .bind(name)
+    .bind(holiday.date.to_string())
+    .bind(&holiday.name)
     .bind(kind)
     .bind(i64::from(confirmed))
     .bind(now)
