@@ -1,6 +1,7 @@
 //! Business days in Algeria: Sunday–Thursday, minus public holidays. Fixed holidays are
-//! generated per year; lunar (Hijri) holidays are dated entries, provisional until staff
-//! confirm them. A shifted lunar holiday is modelled by replacing its entry.
+//! generated per year; lunar (Hijri) holidays are dated entries, estimated years ahead by
+//! [`crate::hijri`] and provisional until staff confirm them. A shifted lunar holiday is
+//! modelled by replacing its entry.
 
 use std::ops::RangeInclusive;
 
@@ -46,19 +47,6 @@ const FIXED_HOLIDAYS: &[(u32, u32, &str)] = &[
     (11, 1, "Fête de la révolution / عيد الثورة"),
 ];
 
-/// Unofficial 2026 estimates (algeria.md), shipped provisional for staff to confirm.
-const LUNAR_2026: &[(u32, u32, &str)] = &[
-    (3, 20, "Aïd el-Fitr (1) / عيد الفطر"),
-    (3, 21, "Aïd el-Fitr (2) / عيد الفطر"),
-    (3, 22, "Aïd el-Fitr (3) / عيد الفطر"),
-    (5, 27, "Aïd el-Adha (1) / عيد الأضحى"),
-    (5, 28, "Aïd el-Adha (2) / عيد الأضحى"),
-    (5, 29, "Aïd el-Adha (3) / عيد الأضحى"),
-    (6, 16, "1er Moharram / رأس السنة الهجرية"),
-    (6, 25, "Achoura / عاشوراء"),
-    (8, 25, "Mawlid / المولد النبوي"),
-];
-
 impl Calendar {
     /// Friday–Saturday weekend with the given holidays.
     pub fn new(holidays: Vec<Holiday>) -> Calendar {
@@ -70,11 +58,11 @@ impl Calendar {
         }
     }
 
-    /// The Algerian calendar for `years`: fixed holidays, plus the provisional 2026 lunar
-    /// estimates when 2026 is in range.
+    /// The Algerian calendar for `years`: the fixed holidays and the estimated lunar ones,
+    /// provisional (see [`crate::hijri`]).
     pub fn algeria(years: RangeInclusive<i32>) -> Calendar {
         let mut holidays = Vec::new();
-        for year in years.clone() {
+        for year in years {
             for &(month, day, name) in FIXED_HOLIDAYS {
                 if let Some(date) = NaiveDate::from_ymd_opt(year, month, day) {
                     holidays.push(Holiday {
@@ -84,25 +72,17 @@ impl Calendar {
                     });
                 }
             }
-        }
-        if years.contains(&2026) {
-            for &(month, day, name) in LUNAR_2026 {
-                if let Some(date) = NaiveDate::from_ymd_opt(2026, month, day) {
-                    holidays.push(Holiday {
-                        date,
-                        name: name.to_owned(),
-                        kind: HolidayKind::Lunar { confirmed: false },
-                    });
-                }
-            }
+            holidays.extend(crate::hijri::estimated_lunar_holidays(year));
         }
         Calendar::new(holidays)
     }
 
-    /// Adds or replaces (same name) a holiday; returns the calendar for chaining.
+    /// Adds a holiday, or moves one of the same name within a month of it (a lunar holiday
+    /// may come twice in a Gregorian year, 11 months apart); returns the calendar for chaining.
     pub fn with_holiday(mut self, holiday: Holiday) -> Calendar {
-        self.holidays
-            .retain(|h| !(h.name == holiday.name && h.date.year() == holiday.date.year()));
+        self.holidays.retain(|h| {
+            !(h.name == holiday.name && (h.date - holiday.date).num_days().abs() <= 30)
+        });
         self.holidays.push(holiday);
         self.holidays.sort_by_key(|h| h.date);
         self
@@ -110,6 +90,14 @@ impl Calendar {
 
     pub fn holidays(&self) -> &[Holiday] {
         &self.holidays
+    }
+
+    /// The lunar holidays not yet confirmed (estimates) within `days` days of `date`.
+    pub fn unconfirmed_near(&self, date: NaiveDate, days: i64) -> impl Iterator<Item = &Holiday> {
+        self.holidays.iter().filter(move |h| {
+            h.kind == HolidayKind::Lunar { confirmed: false }
+                && (h.date - date).num_days().abs() <= days
+        })
     }
 
     pub fn is_holiday(&self, date: NaiveDate) -> bool {

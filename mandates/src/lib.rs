@@ -1,5 +1,6 @@
 //! tahsil's pure domain: account identifiers, money, mandates, collections, declarations with
-//! their periods and rules, the rules of disputes, the calendar (and the Algiers day),
+//! their periods and rules, the rules of disputes, the calendar (and the Algiers day) with
+//! the estimated dates of the Hijri months,
 //! contribution rates, the fund's two languages, and the closed sets of states they are
 //! stored as. No IO, no clock ("now" and "today" are always parameters), no async.
 #![forbid(unsafe_code)]
@@ -11,6 +12,7 @@ pub mod code;
 pub mod collection;
 pub mod declaration;
 pub mod dispute;
+pub mod hijri;
 pub mod language;
 pub mod mandate;
 pub mod period;
@@ -26,6 +28,7 @@ pub use calendar::{Calendar, Holiday, HolidayKind, algiers_time, today_in_algier
 pub use code::UnknownCode;
 pub use collection::{Channel, CollectionStatus};
 pub use declaration::{LineProblem, NewDeclarationLine, ProblemKind};
+pub use hijri::{HijriMonth, estimated_lunar_holidays};
 pub use language::{Lang, NoticeLanguage};
 pub use mandate::{
     Mandate, MandateError, MandateReference, MandateStatus, ReferenceError, SignatureEvidence,
@@ -35,7 +38,10 @@ pub use rates::{
     ContributionRate, LineAmounts, LineBases, Rate, RateBase, RateError, RateTable, Scheme,
     compute_line,
 };
-pub use schedule::{ChannelPolicy, DueDate, DueDateSchedule, ScheduleError};
+pub use schedule::{
+    ChannelPolicy, CycleDate, DueDate, DueDateSchedule, NEAR_ESTIMATE_DAYS, NearEstimate,
+    ScheduleError, dates_near_estimates,
+};
 
 /// For [`stored_codes!`]: the enums it declares serialize as their codes.
 #[doc(hidden)]

@@ -161,6 +161,72 @@ impl ChannelPolicy {
     }
 }
 
+/// Which date of the cycle a [`NearEstimate`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CycleDate {
+    /// The day the debits are collected.
+    Collection,
+    /// The day their files are built and sent ([`ChannelPolicy::file_date`]).
+    File,
+}
+
+/// A date of the collection cycle within a day of a lunar holiday not yet confirmed: if the
+/// holiday is announced a day off its estimate, that date may become a closed day (or the
+/// day it was moved past may open).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NearEstimate {
+    pub date: NaiveDate,
+    pub what: CycleDate,
+    /// The collection date it belongs to (the date itself for a collection date).
+    pub collection_date: NaiveDate,
+    pub holiday: crate::Holiday,
+}
+
+/// How close to an unconfirmed estimate a date of the cycle must be to be flagged.
+pub const NEAR_ESTIMATE_DAYS: i64 = 1;
+
+/// The `collection_dates` and their file dates that fall in `from..=until` within
+/// [`NEAR_ESTIMATE_DAYS`] of an unconfirmed lunar holiday of `calendar`, by date.
+pub fn dates_near_estimates(
+    collection_dates: &[NaiveDate],
+    calendar: &Calendar,
+    policy: &ChannelPolicy,
+    from: NaiveDate,
+    until: NaiveDate,
+) -> Vec<NearEstimate> {
+    let mut collection_dates = collection_dates.to_vec();
+    collection_dates.sort_unstable();
+    collection_dates.dedup();
+    let mut near = Vec::new();
+    for collection_date in collection_dates {
+        let file_date = policy.file_date(collection_date, calendar);
+        for (date, what) in [
+            (collection_date, CycleDate::Collection),
+            (file_date, CycleDate::File),
+        ] {
+            if date < from || date > until {
+                continue;
+            }
+            near.extend(
+                calendar
+                    .unconfirmed_near(date, NEAR_ESTIMATE_DAYS)
+                    .map(|holiday| NearEstimate {
+                        date,
+                        what,
+                        collection_date,
+                        holiday: holiday.clone(),
+                    }),
+            );
+        }
+    }
+    near.sort_by(|a, b| {
+        a.date
+            .cmp(&b.date)
+            .then_with(|| a.holiday.date.cmp(&b.holiday.date))
+    });
+    near
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +301,53 @@ mod tests {
             .next_collection_date(d(2026, 12, 12), &calendar, &policy)
             .unwrap();
         assert_eq!(late.collection_date, d(2027, 1, 17));
+    }
+
+    #[test]
+    fn collection_and_file_dates_next_to_an_unconfirmed_estimate_are_flagged() {
+        let calendar = Calendar::algeria(2027..=2027);
+        let schedule = DueDateSchedule::parse("0 0 0 15 * *").unwrap();
+        let policy = ChannelPolicy::default();
+        let from = d(2027, 3, 20);
+        let until = from + Days::new(60);
+        let dates: Vec<NaiveDate> = schedule
+            .due_dates(from, until, &calendar)
+            .into_iter()
+            .map(|due| due.collection_date)
+            .collect();
+        // Saturday 15 May 2027 rolls to Sunday 16 May, the eve of Aïd el-Adha's estimate
+        // (17–19 May); 15 April (a Thursday) is far from any lunar holiday.
+        assert_eq!(dates, [d(2027, 4, 15), d(2027, 5, 16)]);
+        let near = dates_near_estimates(&dates, &calendar, &policy, from, until);
+        let shown: Vec<(NaiveDate, CycleDate, NaiveDate)> = near
+            .iter()
+            .map(|n| (n.date, n.what, n.holiday.date))
+            .collect();
+        assert_eq!(
+            shown,
+            [(d(2027, 5, 16), CycleDate::Collection, d(2027, 5, 17))]
+        );
+        assert!(near[0].holiday.name.starts_with("Aïd el-Adha (1)"));
+
+        // Confirmed, it is a holiday like any other: nothing to flag.
+        let confirmed = calendar.clone().with_holiday(crate::Holiday {
+            date: d(2027, 5, 17),
+            name: near[0].holiday.name.clone(),
+            kind: crate::HolidayKind::Lunar { confirmed: true },
+        });
+        assert!(dates_near_estimates(&dates, &confirmed, &policy, from, until).is_empty());
+        // Outside the window, nothing either.
+        assert!(dates_near_estimates(&dates, &calendar, &policy, from, d(2027, 5, 15)).is_empty());
+
+        // A file date next to an estimate: Aïd el-Fitr 2027 is estimated 10–12 March, so
+        // the files of Monday 15 March go on Tuesday 9 March, the eve of the estimate.
+        let march = [d(2027, 3, 15)];
+        let near = dates_near_estimates(&march, &calendar, &policy, d(2027, 3, 1), d(2027, 3, 31));
+        let shown: Vec<(NaiveDate, CycleDate, NaiveDate)> = near
+            .iter()
+            .map(|n| (n.date, n.what, n.holiday.date))
+            .collect();
+        assert_eq!(shown, [(d(2027, 3, 9), CycleDate::File, d(2027, 3, 10)),]);
     }
 
     #[test]

@@ -9,11 +9,12 @@ use clap::Subcommand;
 
 use crate::app;
 use crate::config::Config;
-use crate::locale::today_in_algiers;
+use crate::locale::{Lang, Word, today_in_algiers};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum CalendarCommand {
-    /// The holidays of a year (default: this year and next).
+    /// The holidays of a year (default: this year and next); lunar estimates are marked
+    /// "estimated — to be confirmed".
     List {
         #[arg(long)]
         year: Option<i32>,
@@ -70,12 +71,15 @@ pub(super) async fn calendar(config: Config, command: CalendarCommand) -> anyhow
                 .iter()
                 .filter(|h| years.contains(&h.date.year()))
             {
-                let kind = match holiday.kind {
-                    mandates::HolidayKind::Fixed => "fixed",
-                    mandates::HolidayKind::Lunar { confirmed: true } => "lunar, confirmed",
-                    mandates::HolidayKind::Lunar { confirmed: false } => "lunar, NOT confirmed",
-                };
-                println!("{}  {:<40} {kind}", holiday.date, holiday.name);
+                // Like the holidays' names, in French and Arabic.
+                let kind = holiday.kind;
+                println!(
+                    "{}  {:<40} {} / {}",
+                    holiday.date,
+                    holiday.name,
+                    kind.word(Lang::Fr),
+                    kind.word(Lang::Ar)
+                );
             }
             store.close().await;
             return Ok(ExitCode::SUCCESS);

@@ -40,6 +40,7 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let web_options = web::WebOptions {
         cycle: Some(Arc::new(settings.clone())),
         secure_cookies: config.cookie_secure,
+        due_dates: Some(config.due_date_schedule.clone()),
     };
     let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(crate::cycle::scheduler::run_loop(

@@ -26,6 +26,14 @@ pub async fn schedule(
     schedule: &mandates::DueDateSchedule,
     today: NaiveDate,
 ) -> anyhow::Result<Vec<Job>> {
+    // The calendar reaches ten years ahead: a new year's holidays load as the horizon
+    // moves (one small read when there is nothing to load).
+    let loaded = store
+        .load_calendar_years(&Actor::new("scheduler"), today)
+        .await?;
+    if !loaded.years.is_empty() {
+        tracing::info!(years = ?loaded.years, fixed = loaded.fixed, lunar = loaded.lunar, moved = loaded.moved.len(), "calendar years loaded");
+    }
     let calendar = store.calendar().await?;
     let mut due = Vec::new();
     if let Some(next) = schedule.next_collection_date(today, &calendar, &settings.policy) {

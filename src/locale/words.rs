@@ -193,7 +193,10 @@ words! {
     HolidayKind {
         HolidayKind::Fixed => ("Date fixe", "تاريخ ثابت"),
         HolidayKind::Lunar { confirmed: true } => ("Lunaire, confirmé", "قمري، مؤكَّد"),
-        HolidayKind::Lunar { confirmed: false } => ("Lunaire, provisoire", "قمري، غير مؤكَّد"),
+        HolidayKind::Lunar { confirmed: false } => (
+            "Lunaire, estimé — à confirmer",
+            "قمري، تاريخ تقديري — في انتظار التأكيد"
+        ),
     }
     CalendarAction {
         CalendarAction::HolidayAdded => ("Jour férié ajouté", "إضافة عطلة"),
@@ -201,6 +204,7 @@ words! {
         CalendarAction::HolidayShifted => ("Jour férié déplacé", "نقل عطلة"),
         CalendarAction::HolidayRemoved => ("Jour férié retiré", "حذف عطلة"),
         CalendarAction::CollectionsRescheduled => ("Prélèvements déplacés", "نقل الاقتطاعات"),
+        CalendarAction::YearsLoaded => ("Années à venir chargées", "تحميل السنوات القادمة"),
     }
     NoticeLanguage {
         NoticeLanguage::Ar => ("Arabe", "العربية"),

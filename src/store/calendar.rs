@@ -51,6 +51,8 @@ pub enum CalendarChange {
         HolidayRemoved = "calendar.holiday_removed",
         /// The planned collections of a closed day moved to the next business day.
         CollectionsRescheduled = "collections.rescheduled",
+        /// The default holidays of years ahead loaded: fixed ones and lunar estimates.
+        YearsLoaded = "calendar.years_loaded",
     }
 }
 
@@ -116,27 +118,36 @@ impl Store {
             .record(&mut tx, &now)
             .await?;
 
-        let calendar = load_calendar(&mut tx).await?;
-        let dates: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT collection_date FROM collections WHERE status = 'planned' ORDER BY collection_date",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut outcome = CalendarOutcome::default();
-        for text in dates {
-            let from = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
-                .map_err(|e| StoreError::Invalid(format!("stored date {text:?}: {e}")))?;
-            if calendar.is_business_day(from) {
-                continue;
-            }
-            let to = calendar.next_business_day(from);
-            outcome
-                .moved
-                .push(move_date(&mut tx, actor, &now, from, to).await?);
-        }
+        let moved = replan_closed_days(&mut tx, actor, &now).await?;
         tx.commit().await?;
-        Ok(outcome)
+        Ok(CalendarOutcome { moved })
     }
+}
+
+/// Moves the planned collections of every day the calendar (as `tx` sees it) now closes to
+/// the next business day (see the module docs); what moved, date by date.
+pub(super) async fn replan_closed_days(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    now: &str,
+) -> StoreResult<Vec<MovedRun>> {
+    let calendar = load_calendar(&mut *tx).await?;
+    let dates: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT collection_date FROM collections WHERE status = 'planned' ORDER BY collection_date",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut moved = Vec::new();
+    for text in dates {
+        let from = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
+            .map_err(|e| StoreError::Invalid(format!("stored date {text:?}: {e}")))?;
+        if calendar.is_business_day(from) {
+            continue;
+        }
+        let to = calendar.next_business_day(from);
+        moved.push(move_date(&mut *tx, actor, now, from, to).await?);
+    }
+    Ok(moved)
 }
 
 async fn apply(
@@ -343,6 +354,15 @@ struct CalendarRow {
     name: String,
     kind: String,
     confirmed: i64,
+}
+
+/// A holiday's kind as `calendar_entries` stores it: its `kind` and `confirmed` columns
+/// (a fixed holiday is confirmed by nature).
+pub(super) fn stored_kind(kind: HolidayKind) -> (&'static str, bool) {
+    match kind {
+        HolidayKind::Fixed => ("fixed", true),
+        HolidayKind::Lunar { confirmed } => ("lunar", confirmed),
+    }
 }
 
 /// The calendar as `conn` sees it (inside a transaction: with its own changes).

@@ -84,6 +84,7 @@ pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
 pub use reconcile::{Effect, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord};
+pub use reference::{CALENDAR_YEARS_AHEAD, CalendarYearsLoaded};
 pub use refusal::Refusal;
 pub use runs::debits::{DebitDetail, FileBlock};
 pub use runs::recheck::RecheckSummary;

@@ -59,6 +59,9 @@ pub struct WebOptions {
     pub cycle: Option<Arc<CycleSettings>>,
     /// Mark cookies `Secure` (behind HTTPS) and send `Strict-Transport-Security`.
     pub secure_cookies: bool,
+    /// The due dates, for the dashboard's look 60 days ahead (without them it sees only
+    /// the dates already planned).
+    pub due_dates: Option<mandates::DueDateSchedule>,
 }
 
 /// The router's state: the shared [`AppState`] and the web options.

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod calendar;
 mod cli;
 mod crash;
 mod cycle;

@@ -107,6 +107,25 @@ fn change_detail(k: &ConsoleTexts, entry: &CalendarHistoryEntry) -> String {
         CalendarAction::HolidayAdded
         | CalendarAction::HolidayConfirmed
         | CalendarAction::HolidayRemoved => format!("{} : {}", text("name"), text("date")),
+        CalendarAction::YearsLoaded => {
+            let years: Vec<i64> = detail
+                .get("years")
+                .and_then(|v| v.as_array())
+                .map(|years| years.iter().filter_map(serde_json::Value::as_i64).collect())
+                .unwrap_or_default();
+            let span = match (years.first(), years.last()) {
+                (Some(first), Some(last)) if first != last => format!("{first}–{last}"),
+                (Some(first), _) => first.to_string(),
+                _ => String::new(),
+            };
+            format!(
+                "{span} : {} {}, {} {}",
+                text("lunar"),
+                k.loaded_lunar,
+                text("fixed"),
+                k.loaded_fixed
+            )
+        }
     }
 }
 

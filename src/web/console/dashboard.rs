@@ -1,16 +1,19 @@
 //! The console's dashboard: collections by channel and state, open exceptions,
-//! quarantined files, the latest files, the next runs, and the [`super::charts`].
+//! quarantined files, the latest files, the next runs, the [`super::charts`], and a warning
+//! when a collection or file date of the next 60 days is a day from a lunar holiday that is
+//! still an estimate.
 
 use askama::Template;
 use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use mandates::Amount;
+use chrono::{Datelike, Days, NaiveDate, Utc};
+use mandates::{Amount, CycleDate};
 
 use super::charts::{self, Chart, FailureRow, LegendItem, OutcomeRow};
 use super::{FileRow, amount, file_rows, nav};
-use crate::locale::Word;
+use crate::locale::{Word, today_in_algiers};
 use crate::web::WebState;
 use crate::web::i18n::{ConsoleTexts, PageTexts, money};
 use crate::web::session::{Chrome, PageError, PageResult, Viewer};
@@ -35,6 +38,7 @@ struct DashboardPage {
     quarantined: i64,
     files: Vec<FileRow>,
     extras: DashboardExtras,
+    near_estimates: Vec<NearEstimateRow>,
 }
 
 async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult {
@@ -44,12 +48,13 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
     // page takes as long as its slowest part (the counts and the charts each read many
     // collections) rather than their sum.
     let fail = |e| viewer.fail(e);
-    let (counts, open_exceptions, quarantined, mut files, extras) = tokio::try_join!(
+    let (counts, open_exceptions, quarantined, mut files, extras, near_estimates) = tokio::try_join!(
         async { store.collection_counts(None).await.map_err(fail) },
         async { store.open_exception_count().await.map_err(fail) },
         async { store.quarantined_count().await.map_err(fail) },
         async { store.bank_files(None).await.map_err(fail) },
         dashboard_extras(&state, &viewer),
+        async { near_estimates(&state, &viewer).await.map_err(fail) },
     )?;
     let counts = counts
         .into_iter()
@@ -68,6 +73,7 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
         quarantined,
         files: file_rows(&viewer, files),
         extras,
+        near_estimates,
     };
     viewer.page(StatusCode::OK, &page)
 }
@@ -119,4 +125,69 @@ async fn dashboard_extras(state: &WebState, viewer: &Viewer) -> Result<Dashboard
         legend: charts.legend,
         failures: charts.failures,
     })
+}
+
+/// How far ahead the dashboard looks for cycle dates next to an unconfirmed estimate.
+const NEAR_ESTIMATE_HORIZON_DAYS: u64 = 60;
+
+/// A collection or file date a day from a lunar holiday still estimated.
+struct NearEstimateRow {
+    /// "Collection on" or "files sent on", and the date.
+    what: &'static str,
+    date: String,
+    /// For a file date: the collection date it serves.
+    collection_date: Option<String>,
+    holiday: String,
+    holiday_date: String,
+    /// The calendar page's year for the holiday.
+    year: i32,
+}
+
+/// The planned collection dates and the schedule's next due dates (with their file dates)
+/// that fall within a day of an unconfirmed lunar estimate in the next 60 days.
+async fn near_estimates(
+    state: &WebState,
+    viewer: &Viewer,
+) -> Result<Vec<NearEstimateRow>, crate::store::StoreError> {
+    let store = state.store();
+    let k = viewer.lang.console();
+    let today = today_in_algiers(Utc::now());
+    let until = today + Days::new(NEAR_ESTIMATE_HORIZON_DAYS);
+    let calendar = store.calendar().await?;
+    let mut dates: Vec<NaiveDate> = store.planned_dates().await?;
+    if let Some(schedule) = &state.options.due_dates {
+        // A little past the window: a later collection's files may go inside it, and a
+        // nominal date a little before today may have rolled into it.
+        let from = today.checked_sub_days(Days::new(21)).unwrap_or(today);
+        let beyond = until + Days::new(21);
+        dates.extend(
+            schedule
+                .due_dates(from, beyond, &calendar)
+                .into_iter()
+                .map(|due| due.collection_date),
+        );
+    }
+    let policy = state
+        .options
+        .cycle
+        .as_ref()
+        .map(|cycle| cycle.policy)
+        .unwrap_or_default();
+    Ok(
+        mandates::dates_near_estimates(&dates, &calendar, &policy, today, until)
+            .into_iter()
+            .map(|near| NearEstimateRow {
+                what: match near.what {
+                    CycleDate::Collection => k.near_collection_date,
+                    CycleDate::File => k.near_file_date,
+                },
+                date: near.date.to_string(),
+                collection_date: (near.what == CycleDate::File)
+                    .then(|| near.collection_date.to_string()),
+                year: near.holiday.date.year(),
+                holiday_date: near.holiday.date.to_string(),
+                holiday: near.holiday.name,
+            })
+            .collect(),
+    )
 }

@@ -104,6 +104,10 @@ impl WebApp {
         let options = WebOptions {
             cycle: Some(settings.clone()),
             secure_cookies: false,
+            due_dates: Some(
+                mandates::DueDateSchedule::parse(tahsil::config::DEFAULT_DUE_DATE_SCHEDULE)
+                    .unwrap(),
+            ),
         };
         tokio::spawn(async move {
             let _ = web::serve_with(listener, state, options, async move {

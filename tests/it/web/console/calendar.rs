@@ -1,12 +1,16 @@
 //! The console's calendar over real HTTP, on both databases: a change moves the planned
-//! debits it touches and says so.
+//! debits it touches and says so; lunar estimates are marked, and the dashboard warns of
+//! collection and file dates a day from one.
 
+use chrono::{Datelike, NaiveDate};
+use mandates::DueDateSchedule;
 use reqwest::StatusCode;
-use tahsil::store::{Role, Store};
+use tahsil::config::DEFAULT_DUE_DATE_SCHEDULE;
+use tahsil::store::{CalendarChange, Role, Store};
 
 use super::french;
 use crate::both_backends;
-use crate::harness::fixtures::{planned, scalar as count};
+use crate::harness::fixtures::{actor, planned, scalar as count};
 use crate::harness::{TestDb, WebApp};
 
 async fn planned_on(store: &Store, date: &str) -> i64 {
@@ -53,7 +57,7 @@ both_backends!(
             ),
             (0, 5)
         );
-        assert!(page.contains("Lunaire, provisoire") && page.contains("id=\"confirm-"));
+        assert!(page.contains("Lunaire, estimé — à confirmer") && page.contains("id=\"confirm-"));
         let trail = app.store.calendar_history(10).await.unwrap();
         assert_eq!(trail.len(), 2);
         assert_eq!(trail[1].action.as_str(), "calendar.holiday_added");
@@ -142,5 +146,182 @@ both_backends!(
             .unwrap();
         assert_eq!(response.status(), StatusCode::FORBIDDEN, "no CSRF token");
         assert_eq!(app.store.calendar_history(100).await.unwrap().len(), before);
+    }
+);
+
+/// A date `days` after `date`, or before for a negative count.
+fn days_from(date: NaiveDate, days: i64) -> NaiveDate {
+    date + chrono::TimeDelta::days(days)
+}
+
+both_backends!(
+    the_dashboard_warns_of_cycle_dates_a_day_from_an_unconfirmed_estimate,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let store = &app.store;
+        let today = mandates::today_in_algiers(chrono::Utc::now());
+        let calendar = store.calendar().await.unwrap();
+        let schedule = DueDateSchedule::parse(DEFAULT_DUE_DATE_SCHEDULE).unwrap();
+        let due: Vec<NaiveDate> = schedule
+            .due_dates(today, days_from(today, 60), &calendar)
+            .into_iter()
+            .map(|due| due.collection_date)
+            .collect();
+        // Debits planned on a business day three weeks ahead, away from the due dates.
+        let mut planned_on = calendar.next_business_day(days_from(today, 21));
+        while due.iter().any(|d| (*d - planned_on).num_days().abs() <= 3) {
+            planned_on = calendar.next_business_day_after(planned_on);
+        }
+        tahsil::demo::seed(store, 3, 2, "2026-10", 7, |_| {})
+            .await
+            .unwrap();
+        let plan = store
+            .plan_collections(&actor(), planned_on, today)
+            .await
+            .unwrap();
+        assert_eq!(plan.planned, 3);
+        let file_date = app.settings.policy.file_date(planned_on, &calendar);
+        // Three estimates announced unconfirmed: the day after the planned date, the day
+        // before its files go, and the day after the schedule's first due date.
+        let estimates = [
+            ("Fête essai A", days_from(planned_on, 1)),
+            ("Fête essai B", days_from(file_date, -1)),
+            ("Fête essai C", days_from(due[0], 1)),
+        ];
+        for (name, date) in estimates {
+            store
+                .change_calendar(
+                    &actor(),
+                    &CalendarChange::Add {
+                        date,
+                        name: name.to_owned(),
+                        lunar: true,
+                        confirmed: false,
+                    },
+                )
+                .await
+                .unwrap();
+        }
+
+        let (_, finance) = french(&app, "finance@fund.dz", Role::Finance).await;
+        let (status, page) = finance.get("/console").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("<section class=\"warning\" id=\"near-estimates\""),
+            "{page}"
+        );
+        assert!(
+            page.contains("Dates proches d&#39;une fête lunaire non confirmée"),
+            "{page}"
+        );
+        let link = |date: NaiveDate| {
+            format!(
+                "<a href=\"/console/calendar?year={0}\">Voir le calendrier <bdi>{0}</bdi></a>",
+                date.year()
+            )
+        };
+        let (a, b, c) = (estimates[0].1, estimates[1].1, estimates[2].1);
+        for line in [
+            format!(
+                "<strong>Prélèvement du <bdi>{planned_on}</bdi></strong> — <bdi>Fête essai A</bdi> — estimé le <bdi>{a}</bdi> — {}",
+                link(a)
+            ),
+            format!(
+                "<strong>Envoi des fichiers du <bdi>{file_date}</bdi></strong> (pour le prélèvement du <bdi>{planned_on}</bdi>) — <bdi>Fête essai B</bdi> — estimé le <bdi>{b}</bdi> — {}",
+                link(b)
+            ),
+            format!(
+                "<strong>Prélèvement du <bdi>{}</bdi></strong> — <bdi>Fête essai C</bdi> — estimé le <bdi>{c}</bdi> — {}",
+                due[0],
+                link(c)
+            ),
+        ] {
+            assert!(page.contains(&line), "{line}\n{page}");
+        }
+
+        // Confirmed, a holiday is a holiday: its warning goes, the others stay.
+        let (status, _, _) = finance
+            .post(
+                "/console/calendar/confirm",
+                &[("date", &a.to_string()), ("name", "Fête essai A")],
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        let (_, page) = finance.get("/console").await;
+        assert!(!page.contains("Fête essai A"), "{page}");
+        assert!(page.contains("Fête essai B") && page.contains("Fête essai C"));
+
+        // In Arabic, right to left.
+        let (status, _, _) = finance
+            .post("/language", &[("lang", "ar"), ("back", "/console")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, page) = finance.get("/console").await;
+        assert!(page.contains("dir=\"rtl\""));
+        assert!(page.contains("تواريخ قريبة من عيد قمري غير مؤكَّد"), "{page}");
+        assert!(
+            page.contains(&format!(
+                "<strong>إرسال الملفات يوم <bdi>{file_date}</bdi></strong> (لاقتطاع يوم <bdi>{planned_on}</bdi>) — <bdi>Fête essai B</bdi> — المقدَّر يوم <bdi>{b}</bdi>"
+            )),
+            "{page}"
+        );
+    }
+);
+
+both_backends!(
+    the_calendar_page_marks_estimates_and_shows_the_years_loaded,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let today = mandates::today_in_algiers(chrono::Utc::now());
+        // A year later: the scheduler (here, the store's step) loads one more year.
+        let loaded = app
+            .store
+            .load_calendar_years(&actor(), today + chrono::Months::new(12))
+            .await
+            .unwrap();
+        assert_eq!(loaded.years.len(), 1);
+        let (_, finance) = french(&app, "finance@fund.dz", Role::Finance).await;
+        let next_year = today.year() + 1;
+        let (status, page) = finance
+            .get(&format!("/console/calendar?year={next_year}"))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("id=\"estimates-hint\""), "{page}");
+        let fitr = mandates::estimated_lunar_holidays(next_year)
+            .into_iter()
+            .find(|h| h.name.starts_with("Aïd el-Fitr (1)"))
+            .unwrap();
+        assert!(
+            page.contains(&format!(
+                "<tr class=\"estimate\"><td><bdi>{}</bdi></td>",
+                fitr.date
+            )),
+            "{page}"
+        );
+        assert!(page.contains("<strong>Lunaire, estimé — à confirmer</strong>"));
+        assert!(page.contains(">Fête du travail / عيد العمال</td><td>Date fixe</td>"));
+        // The load is in the history, in words.
+        let year = loaded.years[0];
+        assert!(
+            page.contains(&format!(
+                "<td>Années à venir chargées</td><td>{year} : {} estimation(s) lunaire(s) à confirmer, 5 jour(s) férié(s) fixe(s)</td>",
+                loaded.lunar
+            )),
+            "{page}"
+        );
+
+        // In Arabic.
+        let (status, _, _) = finance
+            .post("/language", &[("lang", "ar"), ("back", "/console")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (_, page) = finance
+            .get(&format!("/console/calendar?year={next_year}"))
+            .await;
+        assert!(
+            page.contains("<strong>قمري، تاريخ تقديري — في انتظار التأكيد</strong>"),
+            "{page}"
+        );
+        assert!(page.contains("تحميل السنوات القادمة"), "{page}");
     }
 );
