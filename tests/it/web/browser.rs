@@ -639,6 +639,88 @@ async fn browser_a_finance_officer_resolves_an_exception() {
     chrome.finish().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_a_finance_officer_puts_a_failed_job_back() {
+    use tahsil::cycle::exchange::Folder;
+    use tahsil::cycle::scheduler::{QueuePolicy, work_queue};
+
+    let db = TestDb::sqlite().await;
+    let app = WebApp::spawn(&db).await;
+    add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+    // A due date whose files cannot be written (the outboxes are files): its run job
+    // fails every attempt.
+    crate::harness::fixtures::planned(&app.store, 4).await;
+    for institution in &app.settings.institutions {
+        let outbox = app
+            .settings
+            .folder(institution.name.as_str(), Folder::Outbox);
+        std::fs::create_dir_all(outbox.parent().unwrap()).unwrap();
+        std::fs::write(&outbox, "not a folder").unwrap();
+    }
+    let job = tahsil::cycle::jobs::Job::Run {
+        date: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
+    };
+    job.enqueue(&app.store).await.unwrap();
+    let policy = QueuePolicy {
+        retry_in: chrono::Duration::zero(),
+        ..QueuePolicy::default()
+    };
+    work_queue(&app.store, &app.settings, "worker", &policy)
+        .await
+        .unwrap();
+    let id: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'failed'")
+        .fetch_one(app.store.pool())
+        .await
+        .unwrap();
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    chrome.sign_in(&app, "finance@fund.dz").await;
+    // Arabic first, right to left: reached from the navigation.
+    chrome.click("nav a[href='/console/jobs']").await;
+    let row = chrome.wait_for(&format!("#job-{id}")).await;
+    assert!(
+        row.text()
+            .await
+            .unwrap()
+            .contains("إعداد ملفات تاريخ الاقتطاع")
+    );
+    assert_eq!(chrome.text("#jobs-failed td.num").await, "1");
+    assert_eq!(
+        chrome
+            .script("return getComputedStyle(document.body).direction")
+            .await,
+        "rtl"
+    );
+    chrome.screenshot("jobs_ar").await;
+
+    chrome.click("#switch-language").await;
+    chrome.wait_for("html[lang=fr]").await;
+    let text = chrome.text(&format!("#job-{id}")).await;
+    assert!(text.contains("Remise des fichiers d'une date"), "{text}");
+    assert!(
+        text.contains("run:2026-12-15") && text.contains("outbox"),
+        "{text}"
+    );
+    chrome.screenshot("jobs_fr").await;
+
+    // The cause fixed, the job put back: said so, listed no more, counted as queued.
+    for institution in &app.settings.institutions {
+        std::fs::remove_file(
+            app.settings
+                .folder(institution.name.as_str(), Folder::Outbox),
+        )
+        .unwrap();
+    }
+    chrome.click(&format!("#retry-{id}")).await;
+    let notice = chrome.wait_for("#notice").await.text().await.unwrap();
+    assert!(notice.contains(&format!("n° {id}")), "{notice}");
+    assert_eq!(chrome.count(&format!("#job-{id}")).await, 0);
+    assert_eq!(chrome.text("#jobs-queued td.num").await, "1");
+    chrome.screenshot("jobs_fr_retried").await;
+    chrome.finish().await;
+}
+
 /// The page's language, direction (attribute and computed style) and which side the
 /// brand (first in the header, pushed away by `margin-inline-end: auto`) is on.
 async fn layout(chrome: &Chrome) -> Value {
