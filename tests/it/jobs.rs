@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Duration;
-use tahsil::store::{Actor, JobStatus, Refusal, Store, StoreError};
+use tahsil::store::{Actor, ClaimedJob, JobStatus, Refusal, Store, StoreError};
 
 use crate::both_backends;
 use crate::harness::TestDb;
@@ -94,6 +94,14 @@ both_backends!(
     }
 );
 
+/// A claim by `worker`, its lock held 15 minutes.
+async fn claim(store: &Store, worker: &str) -> Option<ClaimedJob> {
+    store
+        .claim_job(worker, Duration::minutes(15))
+        .await
+        .unwrap()
+}
+
 both_backends!(
     a_failing_job_waits_its_backoff_fails_for_good_and_staff_put_it_back,
     |db: TestDb| async move {
@@ -106,24 +114,14 @@ both_backends!(
         );
         // A writer error quoting the account it refused: kept for staff, masked.
         let error = "writing a file failed: detail 1, field account: \"00400174401001050486\" has 20 digits; the field holds 18";
-        let first = store
-            .claim_job("a", Duration::minutes(15))
-            .await
-            .unwrap()
-            .unwrap();
+        let first = claim(&store, "a").await.unwrap();
         assert_eq!(first.attempts, 1);
         store
             .finish_job(&first, "a", Some(error), Duration::hours(1), 3)
             .await
             .unwrap();
         // Queued again, but not before its backoff has elapsed.
-        assert!(
-            store
-                .claim_job("b", Duration::minutes(15))
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(claim(&store, "b").await.is_none());
         let waits = scalar(
             &store,
             "SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND run_after > created_at",
@@ -136,11 +134,7 @@ both_backends!(
             .await
             .unwrap();
         for attempt in [2, 3] {
-            let job = store
-                .claim_job("b", Duration::minutes(15))
-                .await
-                .unwrap()
-                .unwrap();
+            let job = claim(&store, "b").await.unwrap();
             assert_eq!((job.id, job.attempts), (first.id, attempt));
             store
                 .finish_job(&job, "b", Some(error), Duration::zero(), 3)
@@ -148,13 +142,7 @@ both_backends!(
                 .unwrap();
         }
         // The last allowed attempt failed: failed for good, shown with its error, masked.
-        assert!(
-            store
-                .claim_job("c", Duration::minutes(15))
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(claim(&store, "c").await.is_none());
         let failed = store.failed_jobs(100).await.unwrap();
         assert_eq!(failed.len(), 1);
         let job = &failed[0];
@@ -209,11 +197,7 @@ both_backends!(
         ));
         assert_eq!(store.audit_trail("job", first.id).await.unwrap().len(), 1);
         // It runs again from a first attempt, and is done.
-        let job = store
-            .claim_job("d", Duration::minutes(15))
-            .await
-            .unwrap()
-            .unwrap();
+        let job = claim(&store, "d").await.unwrap();
         assert_eq!((job.id, job.attempts), (first.id, 1));
         store
             .finish_job(&job, "d", None, Duration::zero(), 3)
@@ -252,20 +236,10 @@ both_backends!(
             .unwrap()
             .unwrap();
         // Its lock holds: nobody else takes it.
-        assert!(
-            second
-                .claim_job("b", Duration::minutes(15))
-                .await
-                .unwrap()
-                .is_none()
-        );
+        assert!(claim(&second, "b").await.is_none());
         // Worker a dies; once its lock expires, b takes the job over (a second attempt).
         tokio::time::sleep(std::time::Duration::from_millis(400)).await;
-        let taken = second
-            .claim_job("b", Duration::minutes(15))
-            .await
-            .unwrap()
-            .unwrap();
+        let taken = claim(&second, "b").await.unwrap();
         assert_eq!((taken.id, taken.attempts), (dead.id, 2));
         // A worker that was only slow cannot end the job it lost.
         first

@@ -641,37 +641,13 @@ async fn browser_a_finance_officer_resolves_an_exception() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_a_finance_officer_puts_a_failed_job_back() {
-    use tahsil::cycle::exchange::Folder;
-    use tahsil::cycle::scheduler::{QueuePolicy, work_queue};
+    use crate::harness::fixtures::{failed_run_job, unblock_outboxes};
 
     let db = TestDb::sqlite().await;
     let app = WebApp::spawn(&db).await;
     add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
-    // A due date whose files cannot be written (the outboxes are files): its run job
-    // fails every attempt.
-    crate::harness::fixtures::planned(&app.store, 4).await;
-    for institution in &app.settings.institutions {
-        let outbox = app
-            .settings
-            .folder(institution.name.as_str(), Folder::Outbox);
-        std::fs::create_dir_all(outbox.parent().unwrap()).unwrap();
-        std::fs::write(&outbox, "not a folder").unwrap();
-    }
-    let job = tahsil::cycle::jobs::Job::Run {
-        date: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
-    };
-    job.enqueue(&app.store).await.unwrap();
-    let policy = QueuePolicy {
-        retry_in: chrono::Duration::zero(),
-        ..QueuePolicy::default()
-    };
-    work_queue(&app.store, &app.settings, "worker", &policy)
-        .await
-        .unwrap();
-    let id: i64 = sqlx::query_scalar("SELECT id FROM jobs WHERE status = 'failed'")
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+    // A due date whose files cannot be written: its run job failed every attempt.
+    let id = failed_run_job(&app.store, &app.settings, 4).await;
     let Some(chrome) = Chrome::start().await else {
         return;
     };
@@ -705,13 +681,7 @@ async fn browser_a_finance_officer_puts_a_failed_job_back() {
     chrome.screenshot("jobs_fr").await;
 
     // The cause fixed, the job put back: said so, listed no more, counted as queued.
-    for institution in &app.settings.institutions {
-        std::fs::remove_file(
-            app.settings
-                .folder(institution.name.as_str(), Folder::Outbox),
-        )
-        .unwrap();
-    }
+    unblock_outboxes(&app.settings);
     chrome.click(&format!("#retry-{id}")).await;
     let notice = chrome.wait_for("#notice").await.text().await.unwrap();
     assert!(notice.contains(&format!("n° {id}")), "{notice}");

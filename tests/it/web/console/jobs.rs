@@ -6,26 +6,15 @@ use std::process::{Command, Output};
 
 use chrono::Duration;
 use reqwest::StatusCode;
-use tahsil::cycle::exchange::Folder;
-use tahsil::cycle::jobs::Job;
 use tahsil::cycle::scheduler::{QueuePolicy, work_queue};
 use tahsil::store::{Role, Store};
 
 use super::french;
 use crate::both_backends;
-use crate::harness::fixtures::{add_user, d, employer_with_worksites, planned, scalar};
+use crate::harness::fixtures::{
+    add_user, employer_with_worksites, failed_run_job, scalar, unblock_outboxes, work_queue_now,
+};
 use crate::harness::{TEST_KEY, TestDb, WebApp, csrf_of, get_text};
-
-/// Works the queue as the scheduler does, every failed attempt due again at once.
-async fn work(app: &WebApp) -> u64 {
-    let policy = QueuePolicy {
-        retry_in: Duration::zero(),
-        ..QueuePolicy::default()
-    };
-    work_queue(&app.store, &app.settings, "worker", &policy)
-        .await
-        .unwrap()
-}
 
 fn tahsil_jobs(db: &TestDb, args: &[&str]) -> Output {
     use base64::Engine;
@@ -61,27 +50,14 @@ both_backends!(
         assert!(page.contains("id=\"no-failed-jobs\""), "{page}");
         assert!(page.contains("href=\"/console/jobs\""), "in the navigation");
 
-        // A due date whose files cannot be written: every outbox is in the way (a file).
-        assert!(planned(&app.store, 6).await > 0);
-        for institution in &app.settings.institutions {
-            let outbox = app
-                .settings
-                .folder(institution.name.as_str(), Folder::Outbox);
-            std::fs::create_dir_all(outbox.parent().unwrap()).unwrap();
-            std::fs::write(&outbox, "not a folder").unwrap();
-        }
-        let job = Job::Run {
-            date: d(2026, 12, 15),
-        };
-        assert!(job.enqueue(&app.store).await.unwrap());
-        let id = scalar(
+        // A due date whose files cannot be written: its run job fails every attempt.
+        let id = failed_run_job(&app.store, &app.settings, 6).await;
+        let attempts = scalar(
             &app.store,
-            "SELECT id FROM jobs WHERE dedupe_key = 'run:2026-12-15'",
+            &format!("SELECT attempts FROM jobs WHERE id = {id}"),
         )
         .await;
-        // Each attempt fails; the fifth is the last allowed.
-        assert_eq!(work(&app).await, 5);
-        assert_eq!(status_of(&app.store, id).await, "failed");
+        assert_eq!(attempts, 5, "the last allowed attempt");
         let error: String = sqlx::query_scalar("SELECT last_error FROM jobs WHERE id = $1")
             .bind(id)
             .fetch_one(app.store.pool())
@@ -141,13 +117,7 @@ both_backends!(
         assert_eq!(status_of(&app.store, id).await, "failed");
 
         // The cause is fixed; staff put the job back: audited as them.
-        for institution in &app.settings.institutions {
-            std::fs::remove_file(
-                app.settings
-                    .folder(institution.name.as_str(), Folder::Outbox),
-            )
-            .unwrap();
-        }
+        unblock_outboxes(&app.settings);
         let (status, _, location) = finance
             .post(&format!("/console/jobs/{id}/retry"), &[])
             .await;
@@ -177,7 +147,7 @@ both_backends!(
         assert!(page.contains("Ce travail n&#39;est pas en échec"), "{page}");
 
         // It runs: the files are written, the job is done.
-        assert_eq!(work(&app).await, 1);
+        assert_eq!(work_queue_now(&app.store, &app.settings).await, 1);
         assert_eq!(status_of(&app.store, id).await, "done");
         assert!(!app.store.bank_files(None).await.unwrap().is_empty());
         let output = tahsil_jobs(&db, &["--retry", &id.to_string()]);
@@ -191,7 +161,7 @@ both_backends!(
             .enqueue_job("import", "import:x", "x")
             .await
             .unwrap();
-        assert_eq!(work(&app).await, 5);
+        assert_eq!(work_queue_now(&app.store, &app.settings).await, 5);
         let unknown = scalar(
             &app.store,
             "SELECT id FROM jobs WHERE dedupe_key = 'import:x'",
