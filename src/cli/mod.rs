@@ -22,6 +22,7 @@ mod calendar;
 mod cycle;
 pub mod demo;
 mod files;
+mod jobs;
 mod notices;
 mod people;
 mod seed;
@@ -144,6 +145,16 @@ enum Command {
         /// Put a failed notice back in the queue (after fixing its cause).
         #[arg(long, value_name = "ID")]
         requeue: Option<i64>,
+    },
+    /// The scheduler's jobs: counts by kind and state; the failed ones; put one back.
+    Jobs {
+        /// List the jobs that failed for good, with their last error (no personal data).
+        #[arg(long)]
+        failed: bool,
+        /// Put a failed job back in the queue (after fixing its cause), with its attempts
+        /// counted afresh.
+        #[arg(long, value_name = "ID")]
+        retry: Option<i64>,
     },
     /// Bank files: inspect or validate.
     Files {
@@ -293,6 +304,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(notices::notices(config, failed, send, requeue))
+        }
+        Command::Jobs { failed, retry } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(jobs::jobs(config, failed, retry))
         }
         Command::Serve { listen } => {
             if let Some(listen) = listen {

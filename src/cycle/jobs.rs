@@ -19,6 +19,16 @@ use chrono::NaiveDate;
 
 use crate::store::{Store, StoreResult};
 
+mandates::stored_codes! {
+    /// The kinds of work in the queue, as its `kind` column stores them; what staff read
+    /// of a stored job before its payload (the console's jobs page words each).
+    pub enum JobKind("job kind") {
+        Plan = "plan",
+        Run = "run",
+        Settle = "settle",
+    }
+}
+
 /// A job of the scheduler, with its typed payload.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Job {
@@ -42,16 +52,12 @@ pub enum JobError {
 }
 
 impl Job {
-    const PLAN: &'static str = "plan";
-    const RUN: &'static str = "run";
-    const SETTLE: &'static str = "settle";
-
     /// The queue's `kind` column.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> JobKind {
         match self {
-            Job::Plan { .. } => Job::PLAN,
-            Job::Run { .. } => Job::RUN,
-            Job::Settle { .. } => Job::SETTLE,
+            Job::Plan { .. } => JobKind::Plan,
+            Job::Run { .. } => JobKind::Run,
+            Job::Settle { .. } => JobKind::Settle,
         }
     }
 
@@ -75,30 +81,23 @@ impl Job {
 
     /// The job of a stored row, from its kind and payload.
     pub fn parse(kind: &str, payload: &str) -> Result<Job, JobError> {
-        let date = |kind: &'static str| {
+        let kind = JobKind::parse(kind).map_err(|unknown| JobError::UnknownKind(unknown.code))?;
+        let date =
             NaiveDate::parse_from_str(payload, "%Y-%m-%d").map_err(|_| JobError::BadDate {
-                kind,
+                kind: kind.as_str(),
                 payload: payload.to_owned(),
-            })
-        };
-        match kind {
-            Job::PLAN => Ok(Job::Plan {
-                date: date(Job::PLAN)?,
-            }),
-            Job::RUN => Ok(Job::Run {
-                date: date(Job::RUN)?,
-            }),
-            Job::SETTLE => Ok(Job::Settle {
-                day: date(Job::SETTLE)?,
-            }),
-            other => Err(JobError::UnknownKind(other.to_owned())),
-        }
+            })?;
+        Ok(match kind {
+            JobKind::Plan => Job::Plan { date },
+            JobKind::Run => Job::Run { date },
+            JobKind::Settle => Job::Settle { day: date },
+        })
     }
 
     /// Queues this job unless the same one is queued or done already; true when queued now.
     pub async fn enqueue(&self, store: &Store) -> StoreResult<bool> {
         store
-            .enqueue_job(self.kind(), &self.dedupe_key(), &self.payload())
+            .enqueue_job(self.kind().as_str(), &self.dedupe_key(), &self.payload())
             .await
     }
 }
@@ -126,7 +125,7 @@ mod tests {
             (Job::Run { date }, "run", "run:2026-12-15"),
             (Job::Settle { day: date }, "settle", "settle:2026-12-15"),
         ] {
-            assert_eq!(job.kind(), kind);
+            assert_eq!(job.kind().as_str(), kind);
             assert_eq!(job.dedupe_key(), key);
             assert_eq!(job.to_string(), key);
             assert_eq!(job.payload(), "2026-12-15");

@@ -14,9 +14,30 @@ use super::collect::{Planning, plan_if_notice_allows};
 use super::jobs::Job;
 use crate::locale::today_in_algiers;
 use crate::progress::Progress;
-use crate::store::{Actor, Store};
+use crate::store::{Actor, Store, scrub_error};
 
 pub const SCHEDULER_LEASE: &str = "scheduler";
+
+/// How the queue is worked: how long a claim holds a job (then another worker may take it
+/// over: its worker is taken for dead), how long a failed attempt waits before the next,
+/// and after how many attempts a job fails for good and waits for staff (the console's
+/// jobs page, `tahsil jobs --retry`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueuePolicy {
+    pub lock: Duration,
+    pub retry_in: Duration,
+    pub max_attempts: i64,
+}
+
+impl Default for QueuePolicy {
+    fn default() -> QueuePolicy {
+        QueuePolicy {
+            lock: Duration::minutes(15),
+            retry_in: Duration::minutes(5),
+            max_attempts: 5,
+        }
+    }
+}
 
 /// One scheduling pass, by the lease holder only: queues what is due today. Returns the
 /// jobs queued now (already queued ones are not queued again).
@@ -150,20 +171,48 @@ pub async fn pass(
     {
         tracing::info!(outcome = %outcome.line(), "report imported");
     }
-    while let Some(job) = store.claim_job(instance, Duration::minutes(15)).await? {
+    work_queue(store, settings, instance, &QueuePolicy::default()).await?;
+    Ok(())
+}
+
+/// Claims and executes ready jobs until none is left, as worker `instance`; returns how
+/// many it worked. A failed attempt goes back in the queue after `policy.retry_in`, and
+/// fails for good at `policy.max_attempts`; its error is logged and kept scrubbed of
+/// personal data (a file writer may quote the account number it refused).
+pub async fn work_queue(
+    store: &Store,
+    settings: &CycleSettings,
+    instance: &str,
+    policy: &QueuePolicy,
+) -> anyhow::Result<u64> {
+    let mut worked = 0;
+    while let Some(job) = store.claim_job(instance, policy.lock).await? {
         // A row this version cannot read fails like a job that failed (and is retried).
         let result = match Job::parse(&job.kind, &job.payload) {
             Ok(parsed) => execute(store, settings, parsed, instance).await,
             Err(err) => Err(err.into()),
         };
-        let error = result.as_ref().err().map(|e| format!("{e:#}"));
-        match &result {
-            Ok(what) => tracing::info!(job = %job.dedupe_key, %what, "job done"),
-            Err(_) => tracing::warn!(job = %job.dedupe_key, error = ?error, "job failed"),
-        }
+        let error = match &result {
+            Ok(what) => {
+                tracing::info!(job = %job.dedupe_key, %what, "job done");
+                None
+            }
+            Err(err) => {
+                let error = scrub_error(&format!("{err:#}"));
+                tracing::warn!(job = %job.dedupe_key, attempt = job.attempts, %error, "job failed");
+                Some(error)
+            }
+        };
         store
-            .finish_job(&job, instance, error.as_deref(), Duration::minutes(5), 5)
+            .finish_job(
+                &job,
+                instance,
+                error.as_deref(),
+                policy.retry_in,
+                policy.max_attempts,
+            )
             .await?;
+        worked += 1;
     }
-    Ok(())
+    Ok(worked)
 }

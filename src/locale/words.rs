@@ -13,7 +13,7 @@ use mandates::{
 use super::Lang;
 use crate::store::{
     CalendarAction, DeclarationStatus, DisputeOutcome, DisputeReason, DisputeState, ExceptionKind,
-    Institution, MessageAuthor, NoticeKind, NoticeStatus, Role, RunStatus,
+    Institution, JobStatus, MessageAuthor, NoticeKind, NoticeStatus, Role, RunStatus,
 };
 
 /// The word for a state in each language.
@@ -163,6 +163,12 @@ words! {
         NoticeStatus::Pending => ("En attente", "قيد الانتظار"),
         NoticeStatus::Sent => ("Envoyé", "مُرسَل"),
         NoticeStatus::Failed => ("Échec d'envoi", "فشل الإرسال"),
+    }
+    JobStatus {
+        JobStatus::Queued => ("En attente", "في الانتظار"),
+        JobStatus::Running => ("En cours", "قيد التنفيذ"),
+        JobStatus::Done => ("Terminé", "منجَز"),
+        JobStatus::Failed => ("En échec", "فاشل"),
     }
     ReasonCategory {
         ReasonCategory::InsufficientFunds => ("Provision insuffisante", "رصيد غير كاف"),

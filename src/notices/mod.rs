@@ -48,18 +48,10 @@ pub fn settings_from_config(config: &crate::config::Config, mailer: &Mailer) -> 
 }
 
 /// An error text fit for logs and the staff list: every word that looks like an email
-/// address is replaced (SMTP servers quote the recipient in their refusals).
+/// address is replaced (SMTP servers quote the recipient in their refusals), as in every
+/// error kept for staff (`store::scrub_error`, which also masks account numbers).
 pub fn scrub(text: &str) -> String {
-    text.split(' ')
-        .map(|word| {
-            if word.contains('@') {
-                "<address>"
-            } else {
-                word
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    crate::store::scrub_error(text)
 }
 
 #[cfg(test)]

@@ -62,11 +62,13 @@ impl Backend {
         }
     }
 
-    /// The suffix of a `SELECT … LIMIT n` that picks rows to claim, so concurrent workers
-    /// skip each other's rows instead of queueing behind them and then finding them taken
-    /// (`FOR UPDATE SKIP LOCKED` on PostgreSQL). SQLite has one writer at a time: nothing
-    /// to skip. The claim's own condition, re-checked on the row, is what makes a row
-    /// claimed once; this only spreads the work.
+    /// The suffix of a `SELECT … LIMIT n` that picks rows to claim (jobs, notices), so
+    /// concurrent workers skip each other's rows instead of queueing behind them and then
+    /// finding them taken (`FOR UPDATE SKIP LOCKED` on PostgreSQL): a worker comes back
+    /// empty only when no ready row is left. SQLite has one writer at a time, and a
+    /// statement that writes takes the write lock before it reads, so its pick already
+    /// sees every earlier claim: nothing to skip. The claim's own condition, re-checked on
+    /// the row, is what makes a row claimed once; this spreads the work.
     pub(super) fn skip_locked_rows(self) -> &'static str {
         match self {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",

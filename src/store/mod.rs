@@ -70,7 +70,7 @@ pub use disputes::{
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
-pub use jobs::{ClaimedJob, JobCount, JobStatus};
+pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};
 pub use mandates::{MandateRecord, NewMandate, SignMandate};
 pub use notice_events::NoticeKind;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};

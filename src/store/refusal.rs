@@ -44,6 +44,8 @@ pub enum Refusal {
     /// Resolving an exception without saying how.
     ResolutionEmpty,
     ExceptionAlreadyResolved,
+    /// Putting back in the queue a job that has not failed (queued, running or done).
+    JobNotFailed,
     /// A monthly period for a quarterly employer, or the reverse.
     PeriodKindMismatch,
     /// A declaration without any worksite line.
@@ -76,6 +78,7 @@ impl Refusal {
             Refusal::ResetLinkInvalid => "reset_link_invalid",
             Refusal::ResolutionEmpty => "resolution_empty",
             Refusal::ExceptionAlreadyResolved => "exception_already_resolved",
+            Refusal::JobNotFailed => "job_not_failed",
             Refusal::PeriodKindMismatch => "period_kind_mismatch",
             Refusal::DeclarationEmpty => "declaration_empty",
             Refusal::DeclarationTotalTooLarge => "declaration_total_too_large",
@@ -95,6 +98,7 @@ impl Refusal {
                 | Refusal::HolidayAlreadyOnDate
                 | Refusal::RateOutOfOrder
                 | Refusal::ExceptionAlreadyResolved
+                | Refusal::JobNotFailed
         )
     }
 }

@@ -10,6 +10,7 @@ mod cli;
 mod crash;
 mod cycle;
 mod files;
+mod jobs;
 mod matching;
 mod notices;
 mod run;

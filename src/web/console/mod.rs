@@ -2,8 +2,9 @@
 //! [`dashboard`] with its [`charts`], [`runs`] and their [`files`] (with download, and the
 //! quarantined reports), imported [`reports`], [`exceptions`] with an audited resolution,
 //! [`employers`] (search and a full view), the [`calendar`] (changes re-plan debits and
-//! say what moved), dated contribution [`rates`] (administrators add them) and [`users`]
-//! (administrators only). The disputes queue is in [`super::disputes`].
+//! say what moved), dated contribution [`rates`] (administrators add them), the
+//! scheduler's [`jobs`] (failed ones put back in the queue) and [`users`] (administrators
+//! only). The disputes queue is in [`super::disputes`].
 //!
 //! This file holds what the screens share (the navigation, the staff and administrator
 //! checks, the file table's rows, paging, small formats); each screen's file uses it and
@@ -16,6 +17,7 @@ mod dashboard;
 mod employers;
 mod exceptions;
 mod files;
+mod jobs;
 mod rates;
 mod reports;
 mod runs;
@@ -44,6 +46,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(employers::router())
         .merge(calendar::router())
         .merge(rates::router())
+        .merge(jobs::router())
         .merge(users::router())
 }
 
@@ -62,6 +65,7 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
         ("employers", "/console/employers", k.nav_employers),
         ("calendar", "/console/calendar", k.nav_calendar),
         ("rates", "/console/rates", k.nav_rates),
+        ("jobs", "/console/jobs", k.nav_jobs),
     ];
     if is_admin(viewer) {
         entries.push(("users", "/console/users", k.nav_users));

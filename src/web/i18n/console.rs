@@ -13,6 +13,7 @@ pub struct ConsoleTexts {
     pub nav_calendar: &'static str,
     pub nav_rates: &'static str,
     pub nav_users: &'static str,
+    pub nav_jobs: &'static str,
     pub next_runs: &'static str,
     pub no_next_runs: &'static str,
     pub rate_chart_title: &'static str,
@@ -46,6 +47,24 @@ pub struct ConsoleTexts {
     pub no_reports: &'static str,
     pub next_page: &'static str,
     pub first_page: &'static str,
+    pub jobs_title: &'static str,
+    /// What the queue does, with `{minutes}` between attempts and `{attempts}` attempts
+    /// ([`ConsoleTexts::jobs_hint`]).
+    jobs_hint: &'static str,
+    pub jobs_by_status: &'static str,
+    pub failed_jobs: &'static str,
+    pub no_failed_jobs: &'static str,
+    /// Said under the list when more jobs failed than it shows.
+    pub more_failed_jobs: &'static str,
+    pub job_key: &'static str,
+    pub attempts: &'static str,
+    pub last_error: &'static str,
+    pub failed_at: &'static str,
+    pub retry: &'static str,
+    /// After a retry, with `{id}` the job's number ([`ConsoleTexts::job_retried`]).
+    job_retried: &'static str,
+    /// A stored job's kind this version does not know (its code follows).
+    pub unknown_job_kind: &'static str,
     pub employers_title: &'static str,
     pub search_employers: &'static str,
     pub search: &'static str,
@@ -151,6 +170,19 @@ impl ConsoleTexts {
     pub fn of(lang: Lang) -> &'static ConsoleTexts {
         lang.pick(&FR, &AR)
     }
+
+    /// What the jobs page says of the queue: a failed job is tried again `minutes` later,
+    /// and stops for staff after `attempts` attempts.
+    pub fn jobs_hint(&self, minutes: i64, attempts: i64) -> String {
+        self.jobs_hint
+            .replace("{minutes}", &minutes.to_string())
+            .replace("{attempts}", &attempts.to_string())
+    }
+
+    /// The confirmation after job `id` was put back in the queue.
+    pub fn job_retried(&self, id: i64) -> String {
+        self.job_retried.replace("{id}", &id.to_string())
+    }
 }
 
 pub static FR: ConsoleTexts = ConsoleTexts {
@@ -160,6 +192,7 @@ pub static FR: ConsoleTexts = ConsoleTexts {
     nav_calendar: "Calendrier",
     nav_rates: "Taux",
     nav_users: "Utilisateurs",
+    nav_jobs: "Travaux",
     next_runs: "Prochaines remises (prélèvements planifiés)",
     no_next_runs: "Aucun prélèvement planifié.",
     rate_chart_title: "Taux de recouvrement par date de prélèvement",
@@ -193,6 +226,19 @@ pub static FR: ConsoleTexts = ConsoleTexts {
     no_reports: "Aucun compte rendu importé.",
     next_page: "Page suivante",
     first_page: "Première page",
+    jobs_title: "Travaux du planificateur",
+    jobs_hint: "Chaque jour, le planificateur met en file les travaux dus (planifier une date, remettre ses fichiers, régler les prélèvements échus) et chaque instance du service les exécute. Un travail qui échoue est réessayé {minutes} minutes plus tard ; après {attempts} tentatives, il s'arrête et figure ci-dessous avec sa dernière erreur. Corrigez-en la cause, puis relancez-le : il repart pour {attempts} tentatives.",
+    jobs_by_status: "Travaux par état",
+    failed_jobs: "Travaux en échec",
+    no_failed_jobs: "Aucun travail en échec.",
+    more_failed_jobs: "Seuls les échecs les plus récents sont listés ; le total est compté ci-dessus.",
+    job_key: "Clé",
+    attempts: "Tentatives",
+    last_error: "Dernière erreur",
+    failed_at: "En échec depuis",
+    retry: "Relancer",
+    job_retried: "Le travail n° {id} est de nouveau dans la file : le prochain passage du planificateur l'exécutera.",
+    unknown_job_kind: "Type inconnu de cette version",
     employers_title: "Employeurs",
     search_employers: "N° d'affiliation ou nom",
     search: "Rechercher",
@@ -296,6 +342,7 @@ pub static AR: ConsoleTexts = ConsoleTexts {
     nav_calendar: "الرزنامة",
     nav_rates: "النسب",
     nav_users: "المستخدمون",
+    nav_jobs: "المهام",
     next_runs: "الدفعات القادمة (الاقتطاعات المبرمجة)",
     no_next_runs: "لا توجد اقتطاعات مبرمجة.",
     rate_chart_title: "نسبة التحصيل حسب تاريخ الاقتطاع",
@@ -329,6 +376,19 @@ pub static AR: ConsoleTexts = ConsoleTexts {
     no_reports: "لم يُستورد أي تقرير.",
     next_page: "الصفحة التالية",
     first_page: "الصفحة الأولى",
+    jobs_title: "مهام المبرمِج",
+    jobs_hint: "كل يوم يضع المبرمِج المهام المستحقة في قائمة الانتظار (برمجة تاريخ، إعداد ملفاته، تسوية الاقتطاعات المستحقة) وتنفّذها كل نسخة من الخدمة. المهمة التي تفشل يعاد تنفيذها بعد {minutes} دقائق؛ وبعد {attempts} محاولات تتوقف وتظهر أدناه مع آخر خطأ. أصلح السبب ثم أعد تشغيلها: تبدأ من جديد بـ {attempts} محاولات.",
+    jobs_by_status: "المهام حسب الحالة",
+    failed_jobs: "المهام الفاشلة",
+    no_failed_jobs: "لا توجد مهمة فاشلة.",
+    more_failed_jobs: "تُعرض أحدث حالات الفشل فقط؛ المجموع محسوب أعلاه.",
+    job_key: "المفتاح",
+    attempts: "المحاولات",
+    last_error: "آخر خطأ",
+    failed_at: "تاريخ الفشل",
+    retry: "إعادة التشغيل",
+    job_retried: "أعيدت المهمة رقم {id} إلى قائمة الانتظار: ستُنفَّذ في المرور القادم للمبرمِج.",
+    unknown_job_kind: "نوع غير معروف في هذا الإصدار",
     employers_title: "المؤسسات المستخدِمة",
     search_employers: "رقم الانخراط أو الاسم",
     search: "بحث",

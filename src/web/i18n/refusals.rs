@@ -96,6 +96,9 @@ fn fr(refusal: Refusal) -> &'static str {
         Refusal::ExceptionAlreadyResolved => {
             "Cette anomalie est déjà résolue. Rechargez la page pour voir la liste à jour."
         }
+        Refusal::JobNotFailed => {
+            "Ce travail n'est pas en échec (il est en attente, en cours ou terminé) : il n'y a rien à relancer. Rechargez la page pour voir son état."
+        }
         Refusal::PeriodKindMismatch => {
             "Cette période ne correspond pas à la périodicité de déclaration de l'employeur (mensuelle ou trimestrielle)."
         }
@@ -150,6 +153,9 @@ fn ar(refusal: Refusal) -> &'static str {
         Refusal::ResolutionEmpty => "اذكر كيف عولجت الحالة الشاذة (نص المعالجة فارغ).",
         Refusal::ExceptionAlreadyResolved => {
             "هذه الحالة الشاذة معالَجة من قبل. أعد تحميل الصفحة لرؤية القائمة المحدَّثة."
+        }
+        Refusal::JobNotFailed => {
+            "هذه المهمة ليست فاشلة (في الانتظار أو قيد التنفيذ أو منجزة): لا شيء لإعادة تشغيله. أعد تحميل الصفحة لرؤية حالتها."
         }
         Refusal::PeriodKindMismatch => "هذه الفترة لا توافق دورية تصريح المؤسسة (شهرية أو ثلاثية).",
         Refusal::DeclarationEmpty => "يجب أن يتضمّن التصريح سطر ورشة واحدًا على الأقل.",

@@ -1,12 +1,17 @@
 //! Set-up helpers several test files share: the audit actor, dates, employers with
 //! worksites, signed mandates, declarations, seeded and planned employers, users with the
-//! test password and their API tokens, one whole collection cycle, and a scalar query.
+//! test password and their API tokens, one whole collection cycle, a run job failed for
+//! good, and a scalar query.
 //! Each puts data in place through the store (or the running app); none asserts on what
 //! a test checks.
 
 use bank_formats::reasons::{ReasonCategory, RetryClass};
 use chrono::NaiveDate;
 use mandates::{AccountId, Amount};
+use tahsil::cycle::CycleSettings;
+use tahsil::cycle::exchange::Folder;
+use tahsil::cycle::jobs::Job;
+use tahsil::cycle::scheduler::{QueuePolicy, work_queue};
 use tahsil::store::{
     Actor, Effect, NewDeclaration, NewDeclarationLine, NewEmployer, NewMandate, NewReport, NewUser,
     NewWorksite, ReconcilePolicy, ReportItem, Role, SignMandate, Store,
@@ -256,5 +261,44 @@ pub async fn one_cycle(app: &WebApp) -> Cycle {
         a_settled: ca.id,
         b_rejected: cb.id,
         b_retry,
+    }
+}
+
+/// Works the queue as the scheduler does, every failed attempt due again at once; how many
+/// jobs it worked.
+pub async fn work_queue_now(store: &Store, settings: &CycleSettings) -> u64 {
+    let policy = QueuePolicy {
+        retry_in: chrono::Duration::zero(),
+        ..QueuePolicy::default()
+    };
+    work_queue(store, settings, "worker", &policy)
+        .await
+        .unwrap()
+}
+
+/// `employers` planned for [`PLANNED_DATE`] whose files cannot be written (every outbox is
+/// a file, [`unblock_outboxes`] fixes it): the date's run job, worked at once, failed its
+/// every allowed attempt. Its id.
+pub async fn failed_run_job(store: &Store, settings: &CycleSettings, employers: u64) -> i64 {
+    planned(store, employers).await;
+    for institution in &settings.institutions {
+        let outbox = settings.folder(institution.name.as_str(), Folder::Outbox);
+        std::fs::create_dir_all(outbox.parent().unwrap()).unwrap();
+        std::fs::write(&outbox, "not a folder").unwrap();
+    }
+    let date = d(PLANNED_DATE.0, PLANNED_DATE.1, PLANNED_DATE.2);
+    Job::Run { date }.enqueue(store).await.unwrap();
+    work_queue_now(store, settings).await;
+    scalar(
+        store,
+        &format!("SELECT id FROM jobs WHERE dedupe_key = 'run:{date}' AND status = 'failed'"),
+    )
+    .await
+}
+
+/// The outboxes [`failed_run_job`] blocked, made free again.
+pub fn unblock_outboxes(settings: &CycleSettings) {
+    for institution in &settings.institutions {
+        std::fs::remove_file(settings.folder(institution.name.as_str(), Folder::Outbox)).unwrap();
     }
 }

@@ -166,6 +166,7 @@ both_backends!(
             format!("/console/employers/{b}"),
             "/console/calendar".to_owned(),
             "/console/rates".to_owned(),
+            "/console/jobs".to_owned(),
         ];
 
         // Employer A's user: its own pages yes; B's pages look nonexistent; console forbidden.

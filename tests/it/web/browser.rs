@@ -639,6 +639,58 @@ async fn browser_a_finance_officer_resolves_an_exception() {
     chrome.finish().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_a_finance_officer_puts_a_failed_job_back() {
+    use crate::harness::fixtures::{failed_run_job, unblock_outboxes};
+
+    let db = TestDb::sqlite().await;
+    let app = WebApp::spawn(&db).await;
+    add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+    // A due date whose files cannot be written: its run job failed every attempt.
+    let id = failed_run_job(&app.store, &app.settings, 4).await;
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    chrome.sign_in(&app, "finance@fund.dz").await;
+    // Arabic first, right to left: reached from the navigation.
+    chrome.click("nav a[href='/console/jobs']").await;
+    let row = chrome.wait_for(&format!("#job-{id}")).await;
+    assert!(
+        row.text()
+            .await
+            .unwrap()
+            .contains("إعداد ملفات تاريخ الاقتطاع")
+    );
+    assert_eq!(chrome.text("#jobs-failed td.num").await, "1");
+    assert_eq!(
+        chrome
+            .script("return getComputedStyle(document.body).direction")
+            .await,
+        "rtl"
+    );
+    chrome.screenshot("jobs_ar").await;
+
+    chrome.click("#switch-language").await;
+    chrome.wait_for("html[lang=fr]").await;
+    let text = chrome.text(&format!("#job-{id}")).await;
+    assert!(text.contains("Remise des fichiers d'une date"), "{text}");
+    assert!(
+        text.contains("run:2026-12-15") && text.contains("outbox"),
+        "{text}"
+    );
+    chrome.screenshot("jobs_fr").await;
+
+    // The cause fixed, the job put back: said so, listed no more, counted as queued.
+    unblock_outboxes(&app.settings);
+    chrome.click(&format!("#retry-{id}")).await;
+    let notice = chrome.wait_for("#notice").await.text().await.unwrap();
+    assert!(notice.contains(&format!("n° {id}")), "{notice}");
+    assert_eq!(chrome.count(&format!("#job-{id}")).await, 0);
+    assert_eq!(chrome.text("#jobs-queued td.num").await, "1");
+    chrome.screenshot("jobs_fr_retried").await;
+    chrome.finish().await;
+}
+
 /// The page's language, direction (attribute and computed style) and which side the
 /// brand (first in the header, pushed away by `margin-inline-end: auto`) is on.
 async fn layout(chrome: &Chrome) -> Value {

@@ -6,6 +6,7 @@ mod calendar;
 mod dashboard;
 mod employers;
 mod exceptions;
+mod jobs;
 mod rates;
 mod runs;
 mod users;
