@@ -9,8 +9,8 @@
 //! [`Job::payload`]) and reads them back ([`Job::parse`]).
 //!
 //! The rows are byte for byte those the scheduler has always written, so a queue filled by
-//! an earlier version is read the same: kind `plan`, `run` or `settle`, key `KIND:DATE`
-//! (`plan:2026-12-15`), payload the date (`2026-12-15`). A stored row of a kind this
+//! an earlier version is read the same: kind `plan`, `run`, `settle` or `summary`, key
+//! `KIND:DATE` (`plan:2026-12-15`), payload the date (`2026-12-15`). A stored row of a kind this
 //! version does not know is an error naming it (the job fails and is retried like any
 //! failing job), never a panic. This module knows neither SQL nor what a job does (that is
 //! `scheduler::execute`).
@@ -30,6 +30,8 @@ pub enum Job {
     /// Settle the debits whose settlement window has elapsed. One a `day`: the day is the
     /// job's identity in the queue; the work settles what has elapsed by the day it runs.
     Settle { day: NaiveDate },
+    /// Record and log what happened on a `day` that has ended (counts only).
+    Summary { day: NaiveDate },
 }
 
 /// A stored job that [`Job::parse`] cannot read.
@@ -45,6 +47,7 @@ impl Job {
     const PLAN: &'static str = "plan";
     const RUN: &'static str = "run";
     const SETTLE: &'static str = "settle";
+    const SUMMARY: &'static str = "summary";
 
     /// The queue's `kind` column.
     pub fn kind(&self) -> &'static str {
@@ -52,6 +55,7 @@ impl Job {
             Job::Plan { .. } => Job::PLAN,
             Job::Run { .. } => Job::RUN,
             Job::Settle { .. } => Job::SETTLE,
+            Job::Summary { .. } => Job::SUMMARY,
         }
     }
 
@@ -59,7 +63,7 @@ impl Job {
     fn date(&self) -> NaiveDate {
         match *self {
             Job::Plan { date } | Job::Run { date } => date,
-            Job::Settle { day } => day,
+            Job::Settle { day } | Job::Summary { day } => day,
         }
     }
 
@@ -90,6 +94,9 @@ impl Job {
             }),
             Job::SETTLE => Ok(Job::Settle {
                 day: date(Job::SETTLE)?,
+            }),
+            Job::SUMMARY => Ok(Job::Summary {
+                day: date(Job::SUMMARY)?,
             }),
             other => Err(JobError::UnknownKind(other.to_owned())),
         }
@@ -125,6 +132,7 @@ mod tests {
             (Job::Plan { date }, "plan", "plan:2026-12-15"),
             (Job::Run { date }, "run", "run:2026-12-15"),
             (Job::Settle { day: date }, "settle", "settle:2026-12-15"),
+            (Job::Summary { day: date }, "summary", "summary:2026-12-15"),
         ] {
             assert_eq!(job.kind(), kind);
             assert_eq!(job.dedupe_key(), key);

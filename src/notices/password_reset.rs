@@ -162,7 +162,7 @@ pub async fn deliver_password_resets(
             continue;
         }
         let expired = chrono::DateTime::parse_from_rfc3339(&email.expires_at)
-            .map(|at| at.with_timezone(&chrono::Utc) <= chrono::Utc::now())
+            .map(|at| at.with_timezone(&chrono::Utc) <= store.clock().now())
             .unwrap_or(false);
         if expired {
             store.drop_password_reset(id).await?;
