@@ -32,6 +32,8 @@ pub(super) async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
 pub struct ServeOptions {
     /// "Now" for everything the service does (the store, scheduler, workers and pages).
     pub clock: Clock,
+    /// This instance's name in leases and job locks (unique among the instances).
+    pub instance: String,
     /// The pause between scheduler passes (a move of the clock by hand ends it early).
     pub tick: std::time::Duration,
     /// How often an idle notice worker looks for new notices.
@@ -43,6 +45,7 @@ impl ServeOptions {
     pub fn from_config(config: &Config) -> ServeOptions {
         ServeOptions {
             clock: app::clock(config),
+            instance: instance_name(),
             tick: std::time::Duration::from_secs(30),
             notice_poll: crate::notices::NoticeSettings::default().poll,
         }
@@ -95,7 +98,7 @@ pub async fn serve_with(
         store.clone(),
         settings,
         config.due_date_schedule.clone(),
-        instance_name(),
+        options.instance.clone(),
         options.tick,
         stopped.clone(),
     ));
@@ -103,7 +106,7 @@ pub async fn serve_with(
         store.clone(),
         mailer,
         notice_settings,
-        format!("{}:notices", instance_name()),
+        format!("{}:notices", options.instance),
         stopped,
     ));
     if config.admin_token.is_none() {

@@ -6,6 +6,7 @@
 mod harness;
 
 mod cli;
+mod clock;
 mod crash;
 mod cycle;
 mod files;

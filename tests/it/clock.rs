@@ -1,0 +1,179 @@
+//! Time is an input: the service reads one clock, and moving it by hand moves "today" for
+//! the portal's dashboard, the scheduler's due work and session expiry. The day's summary
+//! is recorded once a day, whoever runs it. On both databases.
+
+use chrono::Duration;
+use reqwest::StatusCode;
+use tahsil::clock::Clock;
+use tahsil::store::{AuditEntry, Role, Store};
+
+use crate::both_backends;
+use crate::harness::fixtures::{
+    actor, add_user, d, declare, employer_with_worksites, scalar, signed_mandate,
+};
+use crate::harness::{Served, TestDb, WebApp, wait_until};
+
+/// An employer (affiliation `16000001`) with a signed mandate and its November declaration,
+/// its debit planned for 15 December (noticed on the clock's day, by the test or by a
+/// running scheduler), and its user `gerant@a.dz`. Returns the employer's id.
+async fn employer_planned_for_the_15th(store: &Store) -> i64 {
+    let employer = employer_with_worksites(store, "16000001", &["W1"]).await;
+    signed_mandate(store, employer, "004 00174 4010010504 86", None).await;
+    declare(store, employer, "2026-11", &[("W1", "100000.00")]).await;
+    store
+        .plan_collections(&actor(), d(2026, 12, 15), store.clock().today())
+        .await
+        .unwrap();
+    let planned = scalar(
+        store,
+        &format!(
+            "SELECT COUNT(*) FROM collections WHERE employer_id = {employer} \
+             AND collection_date = '2026-12-15' AND status = 'planned'"
+        ),
+    )
+    .await;
+    assert_eq!(planned, 1);
+    add_user(store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
+    employer
+}
+
+/// How many jobs with this key are done.
+async fn done(store: &Store, key: &str) -> bool {
+    scalar(
+        store,
+        &format!("SELECT COUNT(*) FROM jobs WHERE dedupe_key = '{key}' AND status = 'done'"),
+    )
+    .await
+        == 1
+}
+
+/// The summaries of a day in the audit trail.
+async fn day_summaries(store: &Store, number: &str) -> Vec<AuditEntry> {
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, at, actor, action, entity, entity_id, detail FROM audit_log \
+         WHERE action = 'scheduler.day' AND entity = 'day' AND entity_id = '{number}'"
+    )))
+    .fetch_all(store.pool())
+    .await
+    .unwrap()
+}
+
+both_backends!(
+    advancing_the_clock_moves_today_on_the_portal_dashboard,
+    |db: TestDb| async move {
+        let clock = Clock::fixed_on(d(2026, 12, 10));
+        let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
+        let employer = employer_planned_for_the_15th(&app.store).await;
+        let dashboard = format!("/portal/{employer}");
+
+        let (status, page) = app.signed_in("gerant@a.dz").await.get(&dashboard).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("id=\"upcoming-date\"><bdi>2026-12-15</bdi>"),
+            "the 15th is ahead on the 10th: {page}"
+        );
+
+        // The 16th: the 15th is behind, and nothing else is owed.
+        clock.advance(Duration::days(6));
+        let (status, page) = app.signed_in("gerant@a.dz").await.get(&dashboard).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            !page.contains("id=\"upcoming-date\""),
+            "no upcoming debit on the 16th: {page}"
+        );
+    }
+);
+
+both_backends!(
+    a_session_expires_when_the_clock_passes_its_twelve_hours,
+    |db: TestDb| async move {
+        let clock = Clock::fixed_on(d(2026, 12, 10));
+        let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
+        let employer = employer_planned_for_the_15th(&app.store).await;
+        let dashboard = format!("/portal/{employer}");
+        let browser = app.signed_in("gerant@a.dz").await;
+
+        clock.advance(Duration::hours(11));
+        let (status, _) = browser.get(&dashboard).await;
+        assert_eq!(status, StatusCode::OK, "11 hours on: still signed in");
+
+        clock.advance(Duration::hours(2));
+        let response = browser.client.get(app.url(&dashboard)).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "13 hours on");
+        assert_eq!(response.headers()["location"], "/login");
+    }
+);
+
+both_backends!(
+    serve_queues_the_next_days_work_when_the_clock_moves_into_it,
+    |db: TestDb| async move {
+        let clock = Clock::fixed_on(d(2026, 12, 10));
+        let folder = tempfile::tempdir().unwrap();
+        let served = Served::start(&db, Served::config(&db, folder.path()), &clock, "a").await;
+        let store = served.store.clone();
+        let health = reqwest::get(served.url("/healthz")).await.unwrap();
+        assert_eq!(health.status(), StatusCode::OK, "the web is served too");
+        wait_until("settle:2026-12-10 done", || done(&store, "settle:2026-12-10")).await;
+        assert_eq!(
+            scalar(&store, "SELECT COUNT(*) FROM jobs WHERE dedupe_key = 'settle:2026-12-11'").await,
+            0,
+            "nothing of the 11th on the 10th"
+        );
+
+        // The clock moves to the 11th: the scheduler wakes without waiting for its tick.
+        clock.advance(Duration::days(1));
+        wait_until("settle:2026-12-11 done", || done(&store, "settle:2026-12-11")).await;
+        wait_until("the 10th summarised", || done(&store, "summary:2026-12-10")).await;
+        assert_eq!(day_summaries(&store, "20261210").await.len(), 1);
+        served.stop().await;
+    }
+);
+
+both_backends!(
+    the_day_is_summarised_once_with_two_instances,
+    |db: TestDb| async move {
+        let clock = Clock::fixed_on(d(2026, 12, 10));
+        let folder = tempfile::tempdir().unwrap();
+        let config = Served::config(&db, folder.path());
+        let a = Served::start(&db, config.clone(), &clock, "a").await;
+        let b = Served::start(&db, config, &clock, "b").await;
+        let store = a.store.clone();
+        let s = &store;
+        wait_until("the 9th summarised", || done(s, "summary:2026-12-09")).await;
+        wait_until("settle:2026-12-10 done", || done(s, "settle:2026-12-10")).await;
+
+        // On the 10th: a mandate signed and a debit planned, and their two notices (the
+        // signature's and the advance notice) sent by a worker.
+        employer_planned_for_the_15th(&store).await;
+        wait_until("both notices sent", || async move {
+            scalar(s, "SELECT COUNT(*) FROM notice_events WHERE status = 'sent'").await == 2
+        })
+        .await;
+
+        clock.advance(Duration::days(1));
+        wait_until("the 10th summarised", || done(&store, "summary:2026-12-10")).await;
+        wait_until("settle:2026-12-11 done", || done(s, "settle:2026-12-11")).await;
+        // More passes of both instances on the 11th change nothing.
+        for _ in 0..3 {
+            clock.advance(Duration::hours(1));
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+
+        let summaries = day_summaries(&store, "20261210").await;
+        assert_eq!(summaries.len(), 1, "{summaries:?}");
+        let detail: serde_json::Value = serde_json::from_str(&summaries[0].detail).unwrap();
+        assert_eq!(detail["day"], "2026-12-10");
+        assert_eq!(detail["planned"], 1, "{detail}");
+        assert_eq!(detail["notices_sent"], 2, "{detail}");
+        assert_eq!(detail["files"], 0, "{detail}");
+        assert_eq!(summaries[0].actor, "scheduler");
+        assert_eq!(day_summaries(&store, "20261209").await.len(), 1);
+        assert_eq!(
+            scalar(&store, "SELECT COUNT(*) FROM audit_log WHERE action = 'scheduler.day'").await,
+            2,
+            "the 9th and the 10th, once each"
+        );
+        a.stop().await;
+        b.stop().await;
+    }
+);
