@@ -5,11 +5,11 @@
 use chrono::Duration;
 use reqwest::StatusCode;
 use tahsil::clock::Clock;
-use tahsil::store::{AuditEntry, Role, Store};
+use tahsil::store::{AuditEntry, DaySummary, Role, Store};
 
 use crate::both_backends;
 use crate::harness::fixtures::{
-    actor, add_user, d, declare, employer_with_worksites, scalar, signed_mandate,
+    actor, add_user, d, declare, employer_with_worksites, one_cycle, scalar, signed_mandate,
 };
 use crate::harness::{Served, TestDb, WebApp, wait_until};
 
@@ -175,5 +175,52 @@ both_backends!(
         );
         a.stop().await;
         b.stop().await;
+    }
+);
+
+both_backends!(
+    the_days_summary_counts_that_day_only_and_is_recorded_once,
+    |db: TestDb| async move {
+        // One cycle on the 15th: planned, run, answered (one settled, one rejected and
+        // re-planned), all on the clock's day.
+        let clock = Clock::fixed_on(d(2026, 12, 15));
+        let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
+        one_cycle(&app).await;
+
+        let (day, recorded) = app
+            .store
+            .record_day_summary(&actor(), d(2026, 12, 15))
+            .await
+            .unwrap();
+        assert!(recorded);
+        let expected = DaySummary {
+            planned: 3,
+            files: 2,
+            debits: 2,
+            reports: 1,
+            items: 2,
+            settled: 1,
+            rejected: 1,
+            ..DaySummary::default()
+        };
+        assert_eq!(day, expected);
+        let (again, recorded) = app
+            .store
+            .record_day_summary(&actor(), d(2026, 12, 15))
+            .await
+            .unwrap();
+        assert_eq!((again, recorded), (expected, false), "recorded once");
+        assert_eq!(day_summaries(&app.store, "20261215").await.len(), 1);
+
+        let (before, _) = app
+            .store
+            .record_day_summary(&actor(), d(2026, 12, 14))
+            .await
+            .unwrap();
+        assert_eq!(before, DaySummary::default(), "nothing the day before");
+        assert_eq!(
+            app.store.last_day_summarised().await.unwrap(),
+            Some(d(2026, 12, 15))
+        );
     }
 );
