@@ -172,7 +172,14 @@ pub async fn deliver_password_resets(
         let name = store.user(email.user_id).await?.display_name;
         let rendered = render_reset(&email, portal_url)?;
         let message_id = mailer.message_id_for(&format!("password-reset.{id}"));
-        let outcome = match mailer.build(&message_id, &name, &email.email, &rendered) {
+        let built = mailer.build(
+            &message_id,
+            &name,
+            &email.email,
+            &rendered,
+            store.clock().now(),
+        );
+        let outcome = match built {
             Ok(message) => {
                 mailer
                     .send(&message, &format!("password-reset-{id:08}"))

@@ -228,7 +228,14 @@ async fn deliver_one(
     };
     let message_id = mailer.message_id(notice.id, &notice.dedupe_key);
     let recipient = &facts.recipient;
-    let email = match mailer.build(&message_id, &recipient.name, &recipient.email, &rendered) {
+    let built = mailer.build(
+        &message_id,
+        &recipient.name,
+        &recipient.email,
+        &rendered,
+        store.clock().now(),
+    );
+    let email = match built {
         Ok(email) => email,
         Err(err) => return fail(err.to_string()).await,
     };

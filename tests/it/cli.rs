@@ -9,6 +9,7 @@ fn tahsil(args: &[&str]) -> Output {
         .args(args)
         .env_remove("TAHSIL_DATABASE_URL")
         .env_remove("TAHSIL_ENCRYPTION_KEY")
+        .env_remove("TAHSIL_CLOCK")
         .output()
         .expect("run tahsil")
 }
@@ -258,7 +259,10 @@ async fn run_without_a_date_plans_and_runs_the_next_date_with_work_after_seed() 
 
     let nothing = run();
     assert!(nothing.status.success(), "{nothing:?}");
-    assert!(stdout(&nothing).starts_with("nothing to run"), "{nothing:?}");
+    assert!(
+        stdout(&nothing).starts_with("nothing to run"),
+        "{nothing:?}"
+    );
 
     // `seed` declares the month before the clock's (November).
     let seeded = tahsil_at(
@@ -274,7 +278,10 @@ async fn run_without_a_date_plans_and_runs_the_next_date_with_work_after_seed() 
         text.contains("next collection date with work: 2026-12-15 (30 employers to debit"),
         "{text}"
     );
-    assert!(text.contains("planned 30 collections for 2026-12-15"), "{text}");
+    assert!(
+        text.contains("planned 30 collections for 2026-12-15"),
+        "{text}"
+    );
     let stderr = String::from_utf8_lossy(&ran.stderr);
     assert!(stderr.contains("the clock is simulated"), "{stderr}");
     let written: usize = ["bank", "poste"]

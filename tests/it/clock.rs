@@ -37,7 +37,16 @@ async fn employer_planned_for_the_15th(store: &Store) -> i64 {
     employer
 }
 
-/// How many jobs with this key are done.
+/// The service on a clock standing on 10 December, the employer of
+/// [`employer_planned_for_the_15th`], and the path of its dashboard.
+async fn portal_on_the_10th(db: &TestDb) -> (Clock, WebApp, String) {
+    let clock = Clock::fixed_on(d(2026, 12, 10));
+    let app = WebApp::spawn_with_clock(db, clock.clone()).await;
+    let employer = employer_planned_for_the_15th(&app.store).await;
+    (clock, app, format!("/portal/{employer}"))
+}
+
+/// Whether the job with this key is done.
 async fn done(store: &Store, key: &str) -> bool {
     scalar(
         store,
@@ -61,10 +70,7 @@ async fn day_summaries(store: &Store, number: &str) -> Vec<AuditEntry> {
 both_backends!(
     advancing_the_clock_moves_today_on_the_portal_dashboard,
     |db: TestDb| async move {
-        let clock = Clock::fixed_on(d(2026, 12, 10));
-        let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
-        let employer = employer_planned_for_the_15th(&app.store).await;
-        let dashboard = format!("/portal/{employer}");
+        let (clock, app, dashboard) = portal_on_the_10th(&db).await;
 
         let (status, page) = app.signed_in("gerant@a.dz").await.get(&dashboard).await;
         assert_eq!(status, StatusCode::OK);
@@ -87,10 +93,7 @@ both_backends!(
 both_backends!(
     a_session_expires_when_the_clock_passes_its_twelve_hours,
     |db: TestDb| async move {
-        let clock = Clock::fixed_on(d(2026, 12, 10));
-        let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
-        let employer = employer_planned_for_the_15th(&app.store).await;
-        let dashboard = format!("/portal/{employer}");
+        let (clock, app, dashboard) = portal_on_the_10th(&db).await;
         let browser = app.signed_in("gerant@a.dz").await;
 
         clock.advance(Duration::hours(11));
@@ -98,7 +101,12 @@ both_backends!(
         assert_eq!(status, StatusCode::OK, "11 hours on: still signed in");
 
         clock.advance(Duration::hours(2));
-        let response = browser.client.get(app.url(&dashboard)).send().await.unwrap();
+        let response = browser
+            .client
+            .get(app.url(&dashboard))
+            .send()
+            .await
+            .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "13 hours on");
         assert_eq!(response.headers()["location"], "/login");
     }
@@ -113,16 +121,26 @@ both_backends!(
         let store = served.store.clone();
         let health = reqwest::get(served.url("/healthz")).await.unwrap();
         assert_eq!(health.status(), StatusCode::OK, "the web is served too");
-        wait_until("settle:2026-12-10 done", || done(&store, "settle:2026-12-10")).await;
+        wait_until("settle:2026-12-10 done", || {
+            done(&store, "settle:2026-12-10")
+        })
+        .await;
         assert_eq!(
-            scalar(&store, "SELECT COUNT(*) FROM jobs WHERE dedupe_key = 'settle:2026-12-11'").await,
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM jobs WHERE dedupe_key = 'settle:2026-12-11'"
+            )
+            .await,
             0,
             "nothing of the 11th on the 10th"
         );
 
         // The clock moves to the 11th: the scheduler wakes without waiting for its tick.
         clock.advance(Duration::days(1));
-        wait_until("settle:2026-12-11 done", || done(&store, "settle:2026-12-11")).await;
+        wait_until("settle:2026-12-11 done", || {
+            done(&store, "settle:2026-12-11")
+        })
+        .await;
         wait_until("the 10th summarised", || done(&store, "summary:2026-12-10")).await;
         assert_eq!(day_summaries(&store, "20261210").await.len(), 1);
         served.stop().await;
@@ -146,7 +164,12 @@ both_backends!(
         // signature's and the advance notice) sent by a worker.
         employer_planned_for_the_15th(&store).await;
         wait_until("both notices sent", || async move {
-            scalar(s, "SELECT COUNT(*) FROM notice_events WHERE status = 'sent'").await == 2
+            scalar(
+                s,
+                "SELECT COUNT(*) FROM notice_events WHERE status = 'sent'",
+            )
+            .await
+                == 2
         })
         .await;
 
@@ -159,6 +182,14 @@ both_backends!(
             tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
 
+        // The e-mails are dated by the clock too.
+        for entry in std::fs::read_dir(folder.path().join("mail")).unwrap() {
+            let raw = std::fs::read(entry.unwrap().path()).unwrap();
+            let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let date = message.date().unwrap();
+            assert_eq!((date.year, date.month, date.day), (2026, 12, 10), "{date}");
+        }
+
         let summaries = day_summaries(&store, "20261210").await;
         assert_eq!(summaries.len(), 1, "{summaries:?}");
         let detail: serde_json::Value = serde_json::from_str(&summaries[0].detail).unwrap();
@@ -169,7 +200,11 @@ both_backends!(
         assert_eq!(summaries[0].actor, "scheduler");
         assert_eq!(day_summaries(&store, "20261209").await.len(), 1);
         assert_eq!(
-            scalar(&store, "SELECT COUNT(*) FROM audit_log WHERE action = 'scheduler.day'").await,
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'scheduler.day'"
+            )
+            .await,
             2,
             "the 9th and the 10th, once each"
         );
