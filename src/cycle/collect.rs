@@ -76,7 +76,10 @@ pub async fn next_date_with_work(
         let first = first.collection_date;
         for due in schedule.due_dates(from, until, &calendar) {
             let date = due.collection_date;
-            if date < first || planned.is_some_and(|p| p.date() <= date) {
+            if planned.is_some_and(|p| p.date() <= date) {
+                break;
+            }
+            if date < first {
                 continue;
             }
             let debits = store.collectible_debits(date).await?;

@@ -5,13 +5,15 @@
 use chrono::Duration;
 use reqwest::StatusCode;
 use tahsil::clock::Clock;
+use tahsil::config::Config;
+use tahsil::cycle::collect::{NextWork, next_date_with_work};
 use tahsil::store::{AuditEntry, DaySummary, Role, Store};
 
 use crate::both_backends;
 use crate::harness::fixtures::{
     actor, add_user, d, declare, employer_with_worksites, one_cycle, scalar, signed_mandate,
 };
-use crate::harness::{Served, TestDb, WebApp, wait_until};
+use crate::harness::{Served, TestDb, WebApp, settings, wait_until};
 
 /// An employer (affiliation `16000001`) with a signed mandate and its November declaration,
 /// its debit planned for 15 December (noticed on the clock's day, by the test or by a
@@ -256,6 +258,53 @@ both_backends!(
         assert_eq!(
             app.store.last_day_summarised().await.unwrap(),
             Some(d(2026, 12, 15))
+        );
+    }
+);
+
+both_backends!(
+    the_next_date_with_work_is_judged_from_the_clocks_today,
+    |db: TestDb| async move {
+        // Saturday 12 December: the 15th is too close for a 5-day notice; the next due
+        // date is Friday 15 January, collected on Sunday the 17th.
+        let clock = Clock::fixed_on(d(2026, 12, 12));
+        let store = db.store_with_clock(clock.clone()).await;
+        let policy = settings(std::path::Path::new("unused"), 100).policy;
+        let schedule = Config::default().due_date_schedule;
+        let next = || next_date_with_work(&store, &policy, &schedule, clock.today());
+        assert_eq!(next().await.unwrap(), None, "nothing declared");
+
+        // B is planned for the 15th (noticed on the 1st); A declares afterwards, and C
+        // owes more than its mandate's ceiling allows.
+        let b = employer_with_worksites(&store, "16000002", &["S1"]).await;
+        signed_mandate(&store, b, "200 12", None).await;
+        declare(&store, b, "2026-11", &[("S1", "20000.00")]).await;
+        store
+            .plan_collections(&actor(), d(2026, 12, 15), d(2026, 12, 1))
+            .await
+            .unwrap();
+        let a = employer_with_worksites(&store, "16000001", &["W1"]).await;
+        signed_mandate(&store, a, "004 00174 4010010504 86", None).await;
+        declare(&store, a, "2026-11", &[("W1", "100000.00")]).await;
+        let c = employer_with_worksites(&store, "16000003", &["K1"]).await;
+        signed_mandate(&store, c, "200 12", Some("10.00")).await;
+        declare(&store, c, "2026-11", &[("K1", "100000.00")]).await;
+        assert_eq!(
+            next().await.unwrap(),
+            Some(NextWork::Planned {
+                date: d(2026, 12, 15)
+            }),
+            "the planned 15th comes first"
+        );
+
+        // The 16th: the 15th is behind; A is the one debit to plan, C being over its ceiling.
+        clock.advance(Duration::days(4));
+        assert_eq!(
+            next().await.unwrap(),
+            Some(NextWork::ToPlan {
+                date: d(2027, 1, 17),
+                debits: 1
+            })
         );
     }
 );
