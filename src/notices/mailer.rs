@@ -160,7 +160,7 @@ impl Mailer {
         let to = Mailbox::new(Some(to_name.to_owned()), address);
         let mut builder = Message::builder()
             .message_id(Some(message_id.to_owned()))
-            // The clock's time, not the system's (lettre would stamp `SystemTime::now`).
+            // The clock's time: left unset, lettre would stamp the system time.
             .date(std::time::SystemTime::from(date))
             .from(self.from.clone())
             .to(to)
