@@ -1,4 +1,5 @@
-//! Wiring: from a [`Config`] to an open [`Store`] with its encryption key and bank table.
+//! Wiring: from a [`Config`] to an open [`Store`] with its encryption key, bank table and
+//! clock.
 
 use std::path::PathBuf;
 
@@ -6,6 +7,7 @@ use anyhow::{Context, bail};
 use bank_formats::layout::Layout;
 use mandates::BankTable;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::crypto::AccountCipher;
 use crate::store::{Backend, Store, sqlite_path};
@@ -73,15 +75,35 @@ pub fn institution_layouts(config: &Config) -> anyhow::Result<Vec<Layout>> {
         .collect()
 }
 
-/// Opens the store described by the configuration (without migrating).
+/// The configured clock: the real time, or (`clock`, `TAHSIL_CLOCK`, `serve --clock`) one
+/// that starts at the configured instant and runs on from there.
+pub fn clock(config: &Config) -> Clock {
+    match config.clock {
+        None => Clock::system(),
+        Some(at) => Clock::starting_at(at.with_timezone(&chrono::Utc)),
+    }
+}
+
+/// Opens the store described by the configuration (without migrating), on the
+/// configured clock.
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    open_store_with_clock(config, clock(config)).await
+}
+
+/// Opens the store described by the configuration on `clock` (a command's own, a test's).
+/// A simulated clock is logged: nobody should take its dates for the real ones.
+pub async fn open_store_with_clock(config: &Config, clock: Clock) -> anyhow::Result<Store> {
     let cipher = account_cipher(config)?;
     let banks = bank_table(config)?;
-    Store::connect(
+    if clock.is_simulated() {
+        tracing::warn!(now = %clock.now(), today = %clock.today(), "the clock is simulated: dates and times are not the real ones");
+    }
+    Ok(Store::connect(
         &config.database_url,
         config.database_max_connections,
         cipher,
         banks,
     )
-    .await
+    .await?
+    .with_clock(clock))
 }

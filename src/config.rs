@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 use anyhow::{Context, bail};
+use chrono::{DateTime, FixedOffset};
 use mandates::DueDateSchedule;
 use serde::Deserialize;
+
+use crate::clock::parse_instant;
 
 /// How logs are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -122,6 +125,9 @@ pub struct Config {
     pub portal_url: Option<String>,
     /// Notices in flight at once, and SMTP connections kept open for them.
     pub mail_connections: u32,
+    /// Trials and training: the instant the service starts believing it is, running on
+    /// from there (`serve --clock`); `None` is the real time.
+    pub clock: Option<DateTime<FixedOffset>>,
 }
 
 impl Default for Config {
@@ -159,6 +165,7 @@ impl Default for Config {
             mail_reply_to: None,
             portal_url: None,
             mail_connections: 8,
+            clock: None,
         }
     }
 }
@@ -201,6 +208,7 @@ struct FileConfig {
     mail_reply_to: Option<String>,
     portal_url: Option<String>,
     mail_connections: Option<u32>,
+    clock: Option<String>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -236,6 +244,7 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_MAIL_REPLY_TO",
     "TAHSIL_PORTAL_URL",
     "TAHSIL_MAIL_CONNECTIONS",
+    "TAHSIL_CLOCK",
 ];
 
 /// The 15th of every month.
@@ -337,6 +346,9 @@ impl Config {
         if file.portal_url.is_some() {
             self.portal_url = file.portal_url;
         }
+        if let Some(v) = file.clock {
+            self.clock = Some(parse_instant(&v).context("key `clock`")?);
+        }
         Ok(())
     }
 
@@ -403,6 +415,9 @@ impl Config {
         }
         if let Some(v) = get("TAHSIL_PORTAL_URL") {
             self.portal_url = Some(v);
+        }
+        if let Some(v) = get("TAHSIL_CLOCK") {
+            self.clock = Some(parse_instant(&v).context("environment variable TAHSIL_CLOCK")?);
         }
         for (name, slot) in [
             ("TAHSIL_BANK_FORMAT", &mut self.bank_format),
@@ -548,6 +563,34 @@ mod tests {
             .apply_env(env_of(&[("TAHSIL_MAIL_CONNECTIONS", "0")]))
             .unwrap_err();
         assert!(format!("{err:#}").contains("mail_connections"), "{err:#}");
+    }
+
+    #[test]
+    fn a_simulated_clock_comes_from_the_file_or_the_environment_with_its_offset() {
+        let mut config = Config::default();
+        assert_eq!(config.clock, None, "the real time by default");
+        config
+            .apply_file("clock = \"2026-12-10T08:00:00+01:00\"\n")
+            .unwrap();
+        assert_eq!(
+            config.clock.map(|at| at.to_rfc3339()),
+            Some("2026-12-10T08:00:00+01:00".to_owned())
+        );
+        config
+            .apply_env(env_of(&[("TAHSIL_CLOCK", "2027-01-15T09:30:00Z")]))
+            .unwrap();
+        assert_eq!(
+            config.clock.map(|at| at.to_rfc3339()),
+            Some("2027-01-15T09:30:00+00:00".to_owned())
+        );
+        let err = Config::default()
+            .apply_env(env_of(&[("TAHSIL_CLOCK", "2026-12-10 08:00")]))
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("TAHSIL_CLOCK") && text.contains("2026-12-10T08:00:00+01:00"),
+            "{text}"
+        );
     }
 
     #[test]

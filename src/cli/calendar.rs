@@ -4,12 +4,11 @@
 
 use std::process::ExitCode;
 
-use chrono::Utc;
 use clap::Subcommand;
 
 use crate::app;
 use crate::config::Config;
-use crate::locale::{Lang, Word, today_in_algiers};
+use crate::locale::{Lang, Word};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum CalendarCommand {
@@ -63,7 +62,7 @@ pub(super) async fn calendar(config: Config, command: CalendarCommand) -> anyhow
     let change = match command {
         CalendarCommand::List { year } => {
             use chrono::Datelike;
-            let this_year = today_in_algiers(Utc::now()).year();
+            let this_year = store.clock().today().year();
             let years = year.map_or(this_year..=this_year + 1, |y| y..=y);
             let calendar = store.calendar().await?;
             for holiday in calendar

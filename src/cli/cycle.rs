@@ -6,16 +6,14 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use chrono::Utc;
-
 use crate::app;
 use crate::config::Config;
-use crate::cycle::collect::{Planning, plan_and_run};
-use crate::locale::today_in_algiers;
+use crate::cycle::collect::{NextWork, Planning, next_date_with_work, plan_and_run};
 
 use super::instance_name;
 
-/// `tahsil run`: builds the files of `date` (default: the next planned date from today on).
+/// `tahsil run`: builds the files of `date` (default: the next collection date that has
+/// work — see `cycle::collect::next_date_with_work`).
 pub(super) async fn run(
     config: Config,
     date: Option<chrono::NaiveDate>,
@@ -23,26 +21,35 @@ pub(super) async fn run(
     let settings = crate::cycle::CycleSettings::from_config(&config)?;
     let store = app::open_store(&config).await?;
     store.migrate().await?;
-    let today = today_in_algiers(Utc::now());
+    let today = store.clock().today();
     let actor = crate::store::Actor::new("cli");
     let started = std::time::Instant::now();
     let date = match date {
         Some(date) => date,
-        None => match store
-            .planned_dates()
-            .await?
-            .into_iter()
-            .find(|d| *d >= today)
-        {
-            Some(date) => date,
-            None => {
-                println!(
-                    "nothing to run: no collection is planned from {today} on (use --date to plan and run a date)"
-                );
-                store.close().await;
-                return Ok(ExitCode::SUCCESS);
+        None => {
+            match next_date_with_work(&store, &settings.policy, &config.due_date_schedule, today)
+                .await?
+            {
+                Some(next) => {
+                    match next {
+                        NextWork::ToPlan { date, debits } => println!(
+                            "next collection date with work: {date} ({debits} employers to debit, planned now)"
+                        ),
+                        NextWork::Planned { date } => {
+                            println!("next collection date with work: {date} (debits planned)")
+                        }
+                    }
+                    next.date()
+                }
+                None => {
+                    println!(
+                        "nothing to run: no collectible declaration for a date the advance notice still allows, and no collection planned from {today} on (use --date to run a date)"
+                    );
+                    store.close().await;
+                    return Ok(ExitCode::SUCCESS);
+                }
             }
-        },
+        }
     };
     let progress = crate::progress::Progress::new();
     let display = crate::progress::Display::start(&progress);
@@ -119,10 +126,15 @@ pub(super) async fn import(
     today: Option<chrono::NaiveDate>,
 ) -> anyhow::Result<ExitCode> {
     let settings = crate::cycle::CycleSettings::from_config(&config)?;
-    let store = app::open_store(&config).await?;
+    // `--today` is a clock standing on that day for this one command.
+    let clock = match today {
+        Some(day) => crate::clock::Clock::fixed_on(day),
+        None => app::clock(&config),
+    };
+    let store = app::open_store_with_clock(&config, clock).await?;
     store.migrate().await?;
     let actor = crate::store::Actor::new("cli");
-    let today = today.unwrap_or_else(|| today_in_algiers(Utc::now()));
+    let today = store.clock().today();
     let mut refused = false;
     let progress = crate::progress::Progress::new();
     for (index, file) in files.iter().enumerate() {
@@ -207,7 +219,7 @@ pub(super) fn bank_sim(
         reject_per_mille,
         return_per_mille,
         seed,
-        today: today_in_algiers(Utc::now()),
+        today: app::clock(config).today(),
         layouts: crate::cycle::CycleSettings::from_config(config)?.layouts,
     };
     loop {

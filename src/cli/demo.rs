@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::Utc;
 use mandates::{
     AccountId, AccountKind, Amount, Ccp, CollectionStatus, NoticeLanguage, Period, Rib,
 };
@@ -16,7 +15,6 @@ use mandates::{
 use crate::app;
 use crate::config::Config;
 use crate::cycle::collect::{PlannedRun, Planning, plan_and_run};
-use crate::locale::today_in_algiers;
 use crate::store::{Actor, NoticeStatus, SeedEmployer, SeedWorksite, Store};
 
 use super::{instance_name, previous_month};
@@ -345,7 +343,7 @@ pub(super) async fn demo(
     }
     let store = app::open_store(&config).await?;
     store.migrate().await?;
-    let today = today_in_algiers(Utc::now());
+    let today = store.clock().today();
     let period = previous_month(today);
     let started = std::time::Instant::now();
     let summary = seed(&store, employers, worksites, &period, 2026, |_| {}).await?;

@@ -11,11 +11,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use chrono::Utc;
 use clap::{Parser, Subcommand};
 
 use crate::config::{Config, LogFormat};
-use crate::locale::today_in_algiers;
 use crate::{app, telemetry};
 
 mod calendar;
@@ -26,7 +24,7 @@ mod jobs;
 mod notices;
 mod people;
 mod seed;
-mod serve;
+pub mod serve;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -55,6 +53,10 @@ enum Command {
         /// Address to listen on (default 127.0.0.1:8080, or TAHSIL_LISTEN).
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
+        /// Trials and training: start believing it is INSTANT (RFC 3339 with its offset,
+        /// like 2026-12-10T08:00:00+01:00) and run on from there (or TAHSIL_CLOCK).
+        #[arg(long, value_name = "INSTANT", value_parser = parse_clock)]
+        clock: Option<chrono::DateTime<chrono::FixedOffset>>,
     },
     /// Apply database migrations and load default reference data.
     Migrate,
@@ -251,7 +253,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             seed,
         } => {
             telemetry::init(config.log_format, &config.log_filter);
-            let period = period.unwrap_or_else(|| previous_month(today_in_algiers(Utc::now())));
+            let period = period.unwrap_or_else(|| previous_month(app::clock(&config).today()));
             runtime()?.block_on(seed::seed(config, employers, worksites, period, seed))
         }
         Command::Run { date } => {
@@ -309,9 +311,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(jobs::jobs(config, failed, retry))
         }
-        Command::Serve { listen } => {
+        Command::Serve { listen, clock } => {
             if let Some(listen) = listen {
                 config.listen = listen;
+            }
+            if clock.is_some() {
+                config.clock = clock;
             }
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(serve::serve(config))
@@ -333,6 +338,11 @@ fn instance_name() -> String {
         .map(|h| h.trim().to_owned())
         .unwrap_or_else(|_| "host".to_owned());
     format!("{host}:{}", std::process::id())
+}
+
+/// `--clock`: an instant with its offset, or a message showing how to write one.
+fn parse_clock(text: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, String> {
+    crate::clock::parse_instant(text).map_err(|err| format!("{err:#}"))
 }
 
 /// `2026-10` for any day of November 2026: the period a due date in this month collects.

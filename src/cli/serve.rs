@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::web::AppState;
 use crate::{app, web};
@@ -24,18 +25,69 @@ pub(super) async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// How `serve` paces itself — real time, unlike the business time of its clock — and
+/// which clock it reads. The command line takes [`ServeOptions::from_config`]; a test
+/// gives its own clock (moved by hand) and short pauses.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    /// "Now" for everything the service does (the store, scheduler, workers and pages).
+    pub clock: Clock,
+    /// This instance's name in leases and job locks (unique among the instances).
+    pub instance: String,
+    /// The pause between scheduler passes (a move of the clock by hand ends it early).
+    pub tick: std::time::Duration,
+    /// How often an idle notice worker looks for new notices.
+    pub notice_poll: std::time::Duration,
+}
+
+impl ServeOptions {
+    /// The configured clock (`clock`, `TAHSIL_CLOCK`, `--clock`), a pass every 30 seconds.
+    pub fn from_config(config: &Config) -> ServeOptions {
+        ServeOptions {
+            clock: app::clock(config),
+            instance: instance_name(),
+            tick: std::time::Duration::from_secs(30),
+            notice_poll: crate::notices::NoticeSettings::default().poll,
+        }
+    }
+}
+
 /// `tahsil serve`: the web surface, the scheduler and the notice worker, until a signal.
 pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
-    if config.admin_token.is_none() && !config.listen.ip().is_loopback() {
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.listen))?;
+    let options = ServeOptions::from_config(&config);
+    serve_with(config, options, listener, shutdown_signal(), |address| {
+        println!("tahsil is serving on http://{address} (Ctrl-C to stop)");
+    })
+    .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The service itself, on `listener`, until `shutdown` resolves: migrates, then runs the
+/// web server, the scheduler loop and the notice worker side by side, all on the
+/// options' clock. `ready` is told the address once everything runs.
+pub async fn serve_with(
+    config: Config,
+    options: ServeOptions,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ready: impl FnOnce(std::net::SocketAddr),
+) -> anyhow::Result<()> {
+    let address = listener.local_addr()?;
+    if config.admin_token.is_none() && !address.ip().is_loopback() {
         anyhow::bail!(
-            "refusing to serve the API on {} without a token: set TAHSIL_ADMIN_TOKEN, or listen on 127.0.0.1",
-            config.listen
+            "refusing to serve the API on {address} without a token: set TAHSIL_ADMIN_TOKEN, or listen on 127.0.0.1"
         );
     }
     let settings = crate::cycle::CycleSettings::from_config(&config)?;
     let mailer = crate::notices::mailer_from_config(&config)?;
-    let notice_settings = crate::notices::settings_from_config(&config, &mailer);
-    let store = app::open_store(&config).await?;
+    let notice_settings = crate::notices::NoticeSettings {
+        poll: options.notice_poll,
+        ..crate::notices::settings_from_config(&config, &mailer)
+    };
+    let store = app::open_store_with_clock(&config, options.clock).await?;
     store.migrate().await?;
     let web_options = web::WebOptions {
         cycle: Some(Arc::new(settings.clone())),
@@ -47,36 +99,32 @@ pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
         store.clone(),
         settings,
         config.due_date_schedule.clone(),
-        instance_name(),
-        std::time::Duration::from_secs(30),
+        options.instance.clone(),
+        options.tick,
         stopped.clone(),
     ));
     let notices = tokio::spawn(crate::notices::run_loop(
         store.clone(),
         mailer,
         notice_settings,
-        format!("{}:notices", instance_name()),
+        format!("{}:notices", options.instance),
         stopped,
     ));
-    let listener = tokio::net::TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", config.listen))?;
-    let address = listener.local_addr()?;
     if config.admin_token.is_none() {
         tracing::warn!("no TAHSIL_ADMIN_TOKEN: the API is open to anyone on this machine");
     }
     tracing::info!(%address, backend = store.backend().as_str(), "tahsil is serving");
-    println!("tahsil is serving on http://{address} (Ctrl-C to stop)");
+    ready(address);
     let state = AppState {
         store: store.clone(),
         admin_token: config.admin_token.clone().map(Arc::new),
     };
-    web::serve_with(listener, state, web_options, shutdown_signal()).await?;
+    let served = web::serve_with(listener, state, web_options, shutdown).await;
     let _ = stop_scheduler.send(true);
     let _ = scheduler.await;
     let _ = notices.await;
     store.close().await;
-    Ok(ExitCode::SUCCESS)
+    served
 }
 
 /// Ctrl-C or SIGTERM.

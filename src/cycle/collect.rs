@@ -8,8 +8,8 @@
 
 use std::sync::Arc;
 
-use chrono::NaiveDate;
-use mandates::ChannelPolicy;
+use chrono::{Days, NaiveDate};
+use mandates::{ChannelPolicy, DueDateSchedule};
 
 use super::CycleSettings;
 use super::run::{RunSummary, run_date_with_progress};
@@ -30,6 +30,70 @@ pub enum Planning {
 pub struct PlannedRun {
     pub planning: Planning,
     pub run: RunSummary,
+}
+
+/// Why a date is the next one with work (`tahsil run` without `--date`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NextWork {
+    /// A due date an advance notice recorded today still announces in time, with
+    /// collectible lines: this many employers to debit once planned.
+    ToPlan { date: NaiveDate, debits: u64 },
+    /// A date with debits planned already.
+    Planned { date: NaiveDate },
+}
+
+impl NextWork {
+    pub fn date(&self) -> NaiveDate {
+        match *self {
+            NextWork::ToPlan { date, .. } | NextWork::Planned { date } => date,
+        }
+    }
+}
+
+/// The next collection date that has work from `today` on: the earlier of the first due
+/// date (within a year) that the notice still allows planning into and that has
+/// collectible lines, and the first date with planned debits. `None`: nothing to do.
+pub async fn next_date_with_work(
+    store: &Store,
+    policy: &ChannelPolicy,
+    schedule: &DueDateSchedule,
+    today: NaiveDate,
+) -> anyhow::Result<Option<NextWork>> {
+    let planned = store
+        .planned_dates()
+        .await?
+        .into_iter()
+        .find(|date| *date >= today)
+        .map(|date| NextWork::Planned { date });
+    let calendar = store.calendar().await?;
+    let mut to_plan = None;
+    if let (Some(first), Some(from), Some(until)) = (
+        schedule.next_collection_date(today, &calendar, policy),
+        // A due date's nominal day can lie before the business day it is collected on.
+        today.checked_sub_days(Days::new(21)),
+        today.checked_add_days(Days::new(366)),
+    ) {
+        let first = first.collection_date;
+        for due in schedule.due_dates(from, until, &calendar) {
+            let date = due.collection_date;
+            if planned.is_some_and(|p| p.date() <= date) {
+                break;
+            }
+            if date < first {
+                continue;
+            }
+            let debits = store.collectible_debits(date).await?;
+            if debits > 0 {
+                to_plan = Some(NextWork::ToPlan { date, debits });
+                break;
+            }
+        }
+    }
+    Ok(match (to_plan, planned) {
+        (Some(plan), Some(planned)) if planned.date() <= plan.date() => Some(planned),
+        (Some(plan), _) => Some(plan),
+        (None, planned) => planned,
+    })
 }
 
 /// Plans the collections of `date` if a notice recorded `today` still allows debiting on

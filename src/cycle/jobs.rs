@@ -9,8 +9,8 @@
 //! [`Job::payload`]) and reads them back ([`Job::parse`]).
 //!
 //! The rows are byte for byte those the scheduler has always written, so a queue filled by
-//! an earlier version is read the same: kind `plan`, `run` or `settle`, key `KIND:DATE`
-//! (`plan:2026-12-15`), payload the date (`2026-12-15`). A stored row of a kind this
+//! an earlier version is read the same: kind `plan`, `run`, `settle` or `summary`, key
+//! `KIND:DATE` (`plan:2026-12-15`), payload the date (`2026-12-15`). A stored row of a kind this
 //! version does not know is an error naming it (the job fails and is retried like any
 //! failing job), never a panic. This module knows neither SQL nor what a job does (that is
 //! `scheduler::execute`).
@@ -26,6 +26,7 @@ mandates::stored_codes! {
         Plan = "plan",
         Run = "run",
         Settle = "settle",
+        Summary = "summary",
     }
 }
 
@@ -40,6 +41,8 @@ pub enum Job {
     /// Settle the debits whose settlement window has elapsed. One a `day`: the day is the
     /// job's identity in the queue; the work settles what has elapsed by the day it runs.
     Settle { day: NaiveDate },
+    /// Record and log what happened on a `day` that has ended (counts only).
+    Summary { day: NaiveDate },
 }
 
 /// A stored job that [`Job::parse`] cannot read.
@@ -58,6 +61,7 @@ impl Job {
             Job::Plan { .. } => JobKind::Plan,
             Job::Run { .. } => JobKind::Run,
             Job::Settle { .. } => JobKind::Settle,
+            Job::Summary { .. } => JobKind::Summary,
         }
     }
 
@@ -65,7 +69,7 @@ impl Job {
     fn date(&self) -> NaiveDate {
         match *self {
             Job::Plan { date } | Job::Run { date } => date,
-            Job::Settle { day } => day,
+            Job::Settle { day } | Job::Summary { day } => day,
         }
     }
 
@@ -91,6 +95,7 @@ impl Job {
             JobKind::Plan => Job::Plan { date },
             JobKind::Run => Job::Run { date },
             JobKind::Settle => Job::Settle { day: date },
+            JobKind::Summary => Job::Summary { day: date },
         })
     }
 
@@ -124,6 +129,7 @@ mod tests {
             (Job::Plan { date }, "plan", "plan:2026-12-15"),
             (Job::Run { date }, "run", "run:2026-12-15"),
             (Job::Settle { day: date }, "settle", "settle:2026-12-15"),
+            (Job::Summary { day: date }, "summary", "summary:2026-12-15"),
         ] {
             assert_eq!(job.kind().as_str(), kind);
             assert_eq!(job.dedupe_key(), key);

@@ -168,7 +168,7 @@ pub async fn run_date_with_progress(
         .await?;
     tracing::debug!(elapsed = ?started.elapsed(), "run: re-checked planned collections");
 
-    let created_at = algiers_time(chrono::Utc::now());
+    let created_at = algiers_time(store.clock().now());
     // Each channel's split into files, computed by the database for both channels at once.
     let channel_blocks =
         futures_util::future::try_join_all(settings.institutions.iter().map(|institution| {

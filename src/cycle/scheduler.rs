@@ -4,17 +4,21 @@
 //! stops renewing its lease and another instance takes over when it expires. Reports are
 //! not a job: every instance imports the inboxes on each pass (a report is applied once,
 //! by its hash).
+//!
+//! Time is the store's clock: what is due, and today, are judged by it; only the pause
+//! between passes is real time. A clock moved by hand (a test, a training session) wakes
+//! the loop at once. When a day has ended, its summary is queued (`summary:DAY`): the job
+//! records it in the audit trail and logs it, once, whichever instance claims it.
 
 use std::time::Duration as StdDuration;
 
-use chrono::{Duration, NaiveDate, Utc};
+use chrono::{Days, Duration, NaiveDate};
 
 use super::CycleSettings;
 use super::collect::{Planning, plan_if_notice_allows};
 use super::jobs::Job;
-use crate::locale::today_in_algiers;
 use crate::progress::Progress;
-use crate::store::{Actor, Store, scrub_error};
+use crate::store::{Actor, DaySummary, Store, scrub_error};
 
 pub const SCHEDULER_LEASE: &str = "scheduler";
 
@@ -56,7 +60,10 @@ pub async fn schedule(
         tracing::info!(years = ?loaded.years, fixed = loaded.fixed, lunar = loaded.lunar, moved = loaded.moved.len(), "calendar years loaded");
     }
     let calendar = store.calendar().await?;
-    let mut due = Vec::new();
+    let mut due: Vec<Job> = days_to_summarise(store.last_day_summarised().await?, today)
+        .into_iter()
+        .map(|day| Job::Summary { day })
+        .collect();
     if let Some(next) = schedule.next_collection_date(today, &calendar, &settings.policy) {
         due.push(Job::Plan {
             date: next.collection_date,
@@ -78,6 +85,23 @@ pub async fn schedule(
     Ok(queued)
 }
 
+/// The days that ended since the last one summarised: none before yesterday when no day
+/// has been yet (a new fund), and at most a month back (a service stopped for long).
+fn days_to_summarise(last: Option<NaiveDate>, today: NaiveDate) -> Vec<NaiveDate> {
+    let Some(yesterday) = today.pred_opt() else {
+        return Vec::new();
+    };
+    let oldest = today.checked_sub_days(Days::new(31)).unwrap_or(yesterday);
+    let first = last
+        .and_then(|day| day.succ_opt())
+        .unwrap_or(yesterday)
+        .max(oldest);
+    first
+        .iter_days()
+        .take_while(|day| *day <= yesterday)
+        .collect()
+}
+
 /// Executes one claimed job.
 pub async fn execute(
     store: &Store,
@@ -86,7 +110,7 @@ pub async fn execute(
     holder: &str,
 ) -> anyhow::Result<String> {
     let actor = Actor::new("scheduler");
-    let today = today_in_algiers(Utc::now());
+    let today = store.clock().today();
     match job {
         Job::Plan { date } => {
             let planning = plan_if_notice_allows(
@@ -117,12 +141,41 @@ pub async fn execute(
             let settled = store.settle_elapsed(&actor, last, today).await?;
             Ok(format!("{settled} settled by the window"))
         }
+        Job::Summary { day } => {
+            let (summary, recorded) = store.record_day_summary(&actor, day).await?;
+            if recorded {
+                log_day(day, &summary);
+            }
+            Ok(format!("summary of {day} recorded"))
+        }
     }
 }
 
-/// The loop of `serve`: every `tick`, take or renew the lease and schedule if held; then
-/// import the inboxes (any instance may: a report is applied once, by hash, in one
-/// transaction) and work the queue. Ends when `shutdown` resolves.
+/// The one line a day in the log: counts only, never a name, an amount or an account.
+fn log_day(day: NaiveDate, s: &DaySummary) {
+    tracing::info!(
+        %day,
+        planned = s.planned,
+        files = s.files,
+        debits = s.debits,
+        reports = s.reports,
+        items = s.items,
+        settled = s.settled,
+        rejected = s.rejected,
+        returned = s.returned,
+        notices_sent = s.notices_sent,
+        notices_failed = s.notices_failed,
+        exceptions = s.exceptions,
+        quarantined = s.quarantined,
+        jobs_failed = s.jobs_failed,
+        "the day in summary"
+    );
+}
+
+/// The loop of `serve`: every `tick` (or at once when the clock is moved by hand), take or
+/// renew the lease and schedule if held; then import the inboxes (any instance may: a
+/// report is applied once, by hash, in one transaction) and work the queue. Ends when
+/// `shutdown` resolves.
 pub async fn run_loop(
     store: Store,
     settings: CycleSettings,
@@ -132,6 +185,7 @@ pub async fn run_loop(
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let lease_ttl = Duration::seconds(i64::try_from(tick.as_secs()).unwrap_or(30).max(5) * 3);
+    let mut moved = store.clock().moved();
     loop {
         if *shutdown.borrow() {
             break;
@@ -143,6 +197,7 @@ pub async fn run_loop(
         tokio::select! {
             () = tokio::time::sleep(tick) => {}
             _ = shutdown.changed() => {}
+            _ = moved.changed() => {}
         }
     }
     let _ = store.release_lease(SCHEDULER_LEASE, &instance).await;
@@ -155,7 +210,7 @@ pub async fn pass(
     instance: &str,
     lease_ttl: Duration,
 ) -> anyhow::Result<()> {
-    let today = today_in_algiers(Utc::now());
+    let today = store.clock().today();
     if store
         .acquire_lease(SCHEDULER_LEASE, instance, lease_ttl)
         .await?
@@ -215,4 +270,29 @@ pub async fn work_queue(
         worked += 1;
     }
     Ok(worked)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn every_day_that_ended_since_the_last_summary_is_summarised_once() {
+        let today = d(2026, 12, 10);
+        assert_eq!(days_to_summarise(None, today), vec![d(2026, 12, 9)]);
+        assert_eq!(days_to_summarise(Some(d(2026, 12, 9)), today), vec![]);
+        assert_eq!(
+            days_to_summarise(Some(d(2026, 12, 6)), today),
+            vec![d(2026, 12, 7), d(2026, 12, 8), d(2026, 12, 9)]
+        );
+        let long_ago = days_to_summarise(Some(d(2026, 1, 1)), today);
+        assert_eq!(long_ago.len(), 31);
+        assert_eq!(long_ago.last(), Some(&d(2026, 12, 9)));
+        // A clock set back: nothing again.
+        assert_eq!(days_to_summarise(Some(d(2026, 12, 20)), today), vec![]);
+    }
 }

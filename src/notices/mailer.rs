@@ -145,13 +145,14 @@ impl Mailer {
         format!("<{local}@{}>", self.message_id_domain)
     }
 
-    /// Builds the email of a notice.
+    /// Builds the email of a notice, dated `date` (the clock's now).
     pub fn build(
         &self,
         message_id: &str,
         to_name: &str,
         to_address: &str,
         notice: &RenderedNotice,
+        date: chrono::DateTime<chrono::Utc>,
     ) -> Result<Message, SendError> {
         let address = to_address.trim().parse().map_err(|_| {
             SendError::Permanent("the employer's email address is not valid".to_owned())
@@ -159,6 +160,8 @@ impl Mailer {
         let to = Mailbox::new(Some(to_name.to_owned()), address);
         let mut builder = Message::builder()
             .message_id(Some(message_id.to_owned()))
+            // The clock's time: left unset, lettre would stamp the system time.
+            .date(std::time::SystemTime::from(date))
             .from(self.from.clone())
             .to(to)
             .subject(notice.subject.clone());

@@ -162,7 +162,7 @@ pub async fn deliver_password_resets(
             continue;
         }
         let expired = chrono::DateTime::parse_from_rfc3339(&email.expires_at)
-            .map(|at| at.with_timezone(&chrono::Utc) <= chrono::Utc::now())
+            .map(|at| at.with_timezone(&chrono::Utc) <= store.clock().now())
             .unwrap_or(false);
         if expired {
             store.drop_password_reset(id).await?;
@@ -172,7 +172,14 @@ pub async fn deliver_password_resets(
         let name = store.user(email.user_id).await?.display_name;
         let rendered = render_reset(&email, portal_url)?;
         let message_id = mailer.message_id_for(&format!("password-reset.{id}"));
-        let outcome = match mailer.build(&message_id, &name, &email.email, &rendered) {
+        let built = mailer.build(
+            &message_id,
+            &name,
+            &email.email,
+            &rendered,
+            store.clock().now(),
+        );
+        let outcome = match built {
             Ok(message) => {
                 mailer
                     .send(&message, &format!("password-reset-{id:08}"))

@@ -103,7 +103,8 @@ pub async fn deliver_batch(
     worker: &str,
 ) -> anyhow::Result<DeliveryReport> {
     let lock = chrono::Duration::from_std(settings.lock)?;
-    let claimed_at = Instant::now();
+    // The lock is judged by the clock (the database's expiry is written by it).
+    let claimed_at = store.clock().now();
     let claimed = store.claim_notices(worker, lock, settings.batch).await?;
     let mut report = DeliveryReport {
         claimed: claimed.len() as u64,
@@ -111,7 +112,7 @@ pub async fn deliver_batch(
     };
     // Start nothing in the last quarter of the lock: a send started then could still be
     // running when another worker takes the notice over.
-    let start_by = claimed_at + settings.lock - settings.lock / 4;
+    let start_by = claimed_at + (lock - lock / 4);
     let shared = Arc::new((
         store.clone(),
         mailer.clone(),
@@ -122,7 +123,7 @@ pub async fn deliver_batch(
     let mut unstarted = Vec::new();
     let mut first_error = None;
     for notice in claimed {
-        if Instant::now() >= start_by {
+        if store.clock().now() >= start_by {
             unstarted.push(notice.id);
             continue;
         }
@@ -227,7 +228,14 @@ async fn deliver_one(
     };
     let message_id = mailer.message_id(notice.id, &notice.dedupe_key);
     let recipient = &facts.recipient;
-    let email = match mailer.build(&message_id, &recipient.name, &recipient.email, &rendered) {
+    let built = mailer.build(
+        &message_id,
+        &recipient.name,
+        &recipient.email,
+        &rendered,
+        store.clock().now(),
+    );
+    let email = match built {
         Ok(email) => email,
         Err(err) => return fail(err.to_string()).await,
     };

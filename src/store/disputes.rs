@@ -20,7 +20,7 @@
 
 use chrono::NaiveDate;
 use mandates::dispute::{DisputeRefusal, check_room, deadline_after, dispute_message, is_past};
-use mandates::{Amount, CollectionStatus, algiers_time, today_in_algiers};
+use mandates::{Amount, CollectionStatus, algiers_time};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
@@ -190,11 +190,6 @@ fn algiers_day(timestamp: &str) -> String {
 }
 
 impl Store {
-    /// Today in Africa/Algiers by the store's clock.
-    fn algiers_today(&self) -> NaiveDate {
-        today_in_algiers(self.now())
-    }
-
     /// The employer contests its collection: a new case, or a message added to the
     /// collection's case (reopening it when answered). `Ok(Err(_))` is a refusal; nothing
     /// is recorded then. Another employer's collection is "not found".
@@ -214,7 +209,7 @@ impl Store {
             Err(refusal) => return Ok(Err(refusal)),
         };
         let now = self.now_text();
-        let today = self.algiers_today();
+        let today = self.clock.today();
         let answer_by = deadline_after(today).to_string();
         let mut tx = self.begin_write().await?;
         let status: Option<String> =
@@ -378,7 +373,7 @@ impl Store {
             Err(refusal) => return Ok(Err(refusal)),
         };
         let now = self.now_text();
-        let write_again_until = deadline_after(self.algiers_today()).to_string();
+        let write_again_until = deadline_after(self.clock.today()).to_string();
         let mut tx = self.begin_write().await?;
         let case: Option<(String, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT case_number, status, employer_id FROM disputes WHERE id = $1{}",

@@ -17,6 +17,7 @@ mod audit;
 mod bank_files;
 mod calendar;
 mod collections;
+mod day_summary;
 mod declarations;
 mod dialect;
 mod disputes;
@@ -50,6 +51,8 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions};
 
+use crate::clock::Clock;
+
 pub use ::mandates::NewDeclarationLine;
 pub use ::mandates::dispute::DisputeRefusal;
 pub use audit::AuditEntry;
@@ -61,6 +64,7 @@ pub use collections::CollectionRecord;
 pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};
 pub use collections::planning::PlanSummary;
 pub use collections::upcoming::{UpcomingDebit, UpcomingLine};
+pub use day_summary::DaySummary;
 pub use declarations::{
     Declaration, DeclarationLine, DeclarationStatus, LineState, NewDeclaration,
 };
@@ -277,10 +281,8 @@ pub(super) fn parse_date(field: &str, text: &str) -> StoreResult<NaiveDate> {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
-/// The store's source of "now": every timestamp it writes comes from this one clock.
-pub type Clock = Arc<dyn Fn() -> DateTime<Utc> + Send + Sync>;
-
-/// Handle to the database. Cheap to clone.
+/// Handle to the database. Cheap to clone. Every timestamp it writes, and every expiry it
+/// judges (sessions, resets, leases, locks), comes from its one [`Clock`].
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
@@ -335,8 +337,20 @@ impl Store {
             backend,
             cipher,
             banks: Arc::new(banks),
-            clock: Arc::new(Utc::now),
+            clock: Clock::system(),
         })
+    }
+
+    /// The same store reading its time from `clock` (a simulated clock, or a test's).
+    pub fn with_clock(mut self, clock: Clock) -> Store {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock every timestamp of the store comes from: the service's one "now", for
+    /// whoever holds the store (scheduler, workers, pages).
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Applies the migrations of this backend, then the reference data (default rates,
@@ -383,7 +397,7 @@ impl Store {
     }
 
     fn now(&self) -> DateTime<Utc> {
-        (self.clock)()
+        self.clock.now()
     }
 
     /// Begins a transaction that writes (see [`Backend::begin_write`]).

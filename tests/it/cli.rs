@@ -9,6 +9,7 @@ fn tahsil(args: &[&str]) -> Output {
         .args(args)
         .env_remove("TAHSIL_DATABASE_URL")
         .env_remove("TAHSIL_ENCRYPTION_KEY")
+        .env_remove("TAHSIL_CLOCK")
         .output()
         .expect("run tahsil")
 }
@@ -233,4 +234,95 @@ async fn seed_generates_employers_ready_to_collect_and_refuses_to_seed_twice() {
     assert!(!again.status.success());
     let error = String::from_utf8_lossy(&again.stderr);
     assert!(error.contains("fresh database"), "{error}");
+}
+
+/// `tahsil` as in a trial: the clock starts at `clock` (`TAHSIL_CLOCK`), the exchange
+/// folders are `exchange`.
+fn tahsil_at(clock: &str, exchange: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args(args)
+        .env_remove("TAHSIL_DATABASE_URL")
+        .env_remove("TAHSIL_ENCRYPTION_KEY")
+        .env("TAHSIL_CLOCK", clock)
+        .env("TAHSIL_EXCHANGE_DIR", exchange)
+        .output()
+        .expect("run tahsil")
+}
+
+#[tokio::test]
+async fn run_without_a_date_plans_and_runs_the_next_date_with_work_after_seed() {
+    let db = TestDb::sqlite().await;
+    let exchange = tempfile::tempdir().unwrap();
+    // 2 December 2026: the next due date the notice allows is the 15th.
+    let at = "2026-12-02T09:00:00+01:00";
+    let run = || tahsil_at(at, exchange.path(), &["--database-url", &db.url, "run"]);
+
+    let nothing = run();
+    assert!(nothing.status.success(), "{nothing:?}");
+    assert!(
+        stdout(&nothing).starts_with("nothing to run"),
+        "{nothing:?}"
+    );
+
+    // `seed` declares the month before the clock's (November).
+    let seeded = tahsil_at(
+        at,
+        exchange.path(),
+        &["--database-url", &db.url, "seed", "--employers", "30"],
+    );
+    assert!(seeded.status.success(), "{seeded:?}");
+    let ran = run();
+    assert!(ran.status.success(), "{ran:?}");
+    let text = stdout(&ran);
+    assert!(
+        text.contains("next collection date with work: 2026-12-15 (30 employers to debit"),
+        "{text}"
+    );
+    assert!(
+        text.contains("planned 30 collections for 2026-12-15"),
+        "{text}"
+    );
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert!(stderr.contains("the clock is simulated"), "{stderr}");
+    let written: usize = ["bank", "poste"]
+        .iter()
+        .map(|institution| {
+            std::fs::read_dir(exchange.path().join(institution).join("outbox"))
+                .map(|dir| dir.count())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert!(written >= 2, "a file per channel in the outboxes: {text}");
+    let store = db.store().await;
+    let submitted: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM collections WHERE collection_date = '2026-12-15' \
+         AND status = 'submitted' AND noticed_on = '2026-12-02'",
+    )
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(submitted, 30, "noticed on the clock's day, filed");
+    store.close().await;
+
+    // Everything is filed: nothing left to run.
+    let again = run();
+    assert!(again.status.success(), "{again:?}");
+    assert!(stdout(&again).starts_with("nothing to run"), "{again:?}");
+}
+
+#[test]
+fn serve_refuses_a_clock_that_is_not_an_instant_and_shows_one() {
+    let output = tahsil(&[
+        "--database-url",
+        "sqlite::memory:",
+        "serve",
+        "--clock",
+        "2026-12-10 08:00",
+    ]);
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        text.contains("--clock") && text.contains("2026-12-10T08:00:00+01:00"),
+        "{text}"
+    );
 }

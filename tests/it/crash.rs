@@ -5,14 +5,13 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use base64::Engine;
 use chrono::NaiveDate;
 use tahsil::cycle::banksim::BankSim;
 use tahsil::cycle::exchange::{Folder, waiting_files};
 
 use crate::both_backends;
 use crate::harness::fixtures::planned;
-use crate::harness::{TEST_KEY, TestDb, settings};
+use crate::harness::{TestDb, settings, test_key_base64};
 use crate::run::check_invariants;
 
 fn spawn(db: &TestDb, exchange: &Path, args: &[&str]) -> Child {
@@ -20,10 +19,7 @@ fn spawn(db: &TestDb, exchange: &Path, args: &[&str]) -> Child {
         .arg("--database-url")
         .arg(&db.url)
         .args(args)
-        .env(
-            "TAHSIL_ENCRYPTION_KEY",
-            base64::engine::general_purpose::STANDARD.encode(TEST_KEY),
-        )
+        .env("TAHSIL_ENCRYPTION_KEY", test_key_base64())
         .env("TAHSIL_EXCHANGE_DIR", exchange)
         .env("TAHSIL_MAX_PER_FILE", "40")
         .env("TAHSIL_RUN_LEASE_SECONDS", "1")

@@ -7,6 +7,7 @@ mod harness;
 
 mod calendar;
 mod cli;
+mod clock;
 mod crash;
 mod cycle;
 mod files;

@@ -775,7 +775,7 @@ both_backends!(
         // Staff see it, without the address.
         let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
             .args(["--database-url", &db.url, "notices", "--failed"])
-            .env("TAHSIL_ENCRYPTION_KEY", base64_key())
+            .env("TAHSIL_ENCRYPTION_KEY", crate::harness::test_key_base64())
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
@@ -794,11 +794,6 @@ both_backends!(
         );
     }
 );
-
-fn base64_key() -> String {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD.encode(crate::harness::TEST_KEY)
-}
 
 fn demo(dir: &Path, smtp: Option<&str>) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_tahsil"));

@@ -195,4 +195,20 @@ impl Store {
             over_ceiling: u64::try_from(over_ceiling).unwrap_or(0),
         })
     }
+
+    /// How many employers planning `collection_date` now would debit: those with
+    /// collectible lines whose total is above zero and within their mandate's ceiling (the
+    /// same rows and rule as [`Store::plan_collections`]). Reads only.
+    pub async fn collectible_debits(&self, collection_date: NaiveDate) -> StoreResult<u64> {
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM (SELECT m.employer_id, m.ceiling_centimes, \
+             CAST(SUM(l.total_centimes) AS BIGINT) AS amount {COLLECTIBLE} \
+             GROUP BY m.employer_id, m.ceiling_centimes) g \
+             WHERE g.amount > 0 AND (g.ceiling_centimes IS NULL OR g.amount <= g.ceiling_centimes)"
+        )))
+        .bind(collection_date.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
 }

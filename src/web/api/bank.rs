@@ -26,10 +26,9 @@ use tokio::io::AsyncWriteExt;
 use super::ApiError;
 use crate::cycle::exchange::{self, Folder};
 use crate::cycle::import::{ImportOutcome, import_file};
-use crate::locale::today_in_algiers;
 use crate::store::{Actor, ApiClient, BankFileRecord};
 use crate::web::WebState;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 /// Largest report accepted (a 100,000-transaction camt.054 is about 60 MB).
 const MAX_REPORT_BYTES: u64 = 512 * 1024 * 1024;
@@ -199,12 +198,9 @@ struct UploadQuery {
 }
 
 /// A safe file name: letters, digits, `.`, `-`, `_`; not hidden; at most 120 characters.
-fn safe_name(given: Option<&str>) -> Result<String, ApiError> {
+fn safe_name(given: Option<&str>, now: DateTime<Utc>) -> Result<String, ApiError> {
     let name = match given.map(str::trim) {
-        None | Some("") => format!(
-            "upload-{}.dat",
-            chrono::Utc::now().format("%Y%m%dT%H%M%S%3f")
-        ),
+        None | Some("") => format!("upload-{}.dat", now.format("%Y%m%dT%H%M%S%3f")),
         Some(name) => name.to_owned(),
     };
     let ok = name.len() <= 120
@@ -231,7 +227,7 @@ async fn upload_report(
     body: Body,
 ) -> Result<Response, ApiError> {
     let settings = cycle(&state)?;
-    let name = safe_name(query.name.as_deref())?;
+    let name = safe_name(query.name.as_deref(), state.store().clock().now())?;
     // Received into a folder nobody watches, then imported from there: the import moves
     // it to `archive` (applied) or `quarantine` (refused), exactly as from the inbox.
     let uploads: PathBuf = settings
@@ -256,7 +252,7 @@ async fn upload_report(
         &actor,
         &received,
         Some(client.institution),
-        today_in_algiers(Utc::now()),
+        state.store().clock().today(),
     )
     .await
     .map_err(|err| {
@@ -394,14 +390,20 @@ mod tests {
     use super::safe_name;
 
     #[test]
-    fn upload_names_cannot_escape_or_hide() {
+    fn upload_names_cannot_escape_or_hide_and_unnamed_ones_are_named_by_the_clock() {
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-10T08:00:01.250Z")
+            .unwrap()
+            .to_utc();
         assert_eq!(
-            safe_name(Some("camt054-0001.xml")).unwrap(),
+            safe_name(Some("camt054-0001.xml"), now).unwrap(),
             "camt054-0001.xml"
         );
-        assert!(safe_name(Some("../outbox/x.xml")).is_err());
-        assert!(safe_name(Some(".hidden")).is_err());
-        assert!(safe_name(Some("a/b")).is_err());
-        assert!(safe_name(None).unwrap().starts_with("upload-"));
+        assert!(safe_name(Some("../outbox/x.xml"), now).is_err());
+        assert!(safe_name(Some(".hidden"), now).is_err());
+        assert!(safe_name(Some("a/b"), now).is_err());
+        assert_eq!(
+            safe_name(None, now).unwrap(),
+            "upload-20261210T080001250.dat"
+        );
     }
 }

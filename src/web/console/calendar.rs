@@ -13,12 +13,10 @@ use serde::Deserialize;
 
 use super::{PageQuery, actor, form_date, nav};
 use crate::locale::Word;
-use crate::locale::today_in_algiers;
 use crate::store::{CalendarAction, CalendarChange, CalendarHistoryEntry, CalendarOutcome};
 use crate::web::WebState;
 use crate::web::i18n::{ConsoleTexts, PageTexts, refusals};
 use crate::web::session::{Chrome, PageResult, Viewer};
-use chrono::Utc;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -141,7 +139,7 @@ async fn render_calendar(
     let k = viewer.lang.console();
     let store = state.store();
     let calendar = store.calendar().await.map_err(|e| viewer.fail(e))?;
-    let year = year.unwrap_or_else(|| today_in_algiers(Utc::now()).year());
+    let year = year.unwrap_or_else(|| store.clock().today().year());
     let mut years: Vec<i32> = calendar.holidays().iter().map(|h| h.date.year()).collect();
     years.push(year);
     years.sort_unstable();

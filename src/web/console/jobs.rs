@@ -42,6 +42,7 @@ impl Word for JobKind {
                 "Règlement des prélèvements échus",
                 "تسوية الاقتطاعات المستحقة",
             ),
+            JobKind::Summary => ("Bilan de la journée écoulée", "حصيلة اليوم المنقضي"),
         };
         lang.pick(fr, ar)
     }

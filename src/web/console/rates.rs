@@ -12,12 +12,10 @@ use serde::Deserialize;
 
 use super::{PageQuery, actor, admin, form_date, is_admin, nav};
 use crate::locale::Lang;
-use crate::locale::today_in_algiers;
 use crate::store::NewRate;
 use crate::web::WebState;
 use crate::web::i18n::{ConsoleTexts, PageTexts, refusals};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
-use chrono::Utc;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new().route("/console/rates", get(rates).post(add_rate))
@@ -83,7 +81,7 @@ async fn render_rates(
     form: RateForm,
 ) -> PageResult {
     let k = viewer.lang.console();
-    let today = today_in_algiers(Utc::now()).to_string();
+    let today = state.store().clock().today().to_string();
     let rows = state
         .store()
         .contribution_rates()
@@ -182,7 +180,7 @@ async fn add_rate(
     };
     match state
         .store()
-        .add_contribution_rate(&actor(session), &new, today_in_algiers(Utc::now()))
+        .add_contribution_rate(&actor(session), &new, state.store().clock().today())
         .await
     {
         Ok(_) => Ok(see_other("/console/rates?added=1")),

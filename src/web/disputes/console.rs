@@ -50,9 +50,10 @@ async fn queue(State(state): State<WebState>, viewer: Viewer) -> PageResult {
         .dispute_queue(ANSWERED_SHOWN)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let today = state.store().clock().today();
     let page = QueuePage {
         c: viewer.chrome(nav(&viewer, "disputes")),
-        cases: cases.iter().map(|c| case_view(&viewer, c)).collect(),
+        cases: cases.iter().map(|c| case_view(&viewer, c, today)).collect(),
         console: true,
         base: "/console/disputes/",
     };
@@ -136,7 +137,7 @@ async fn render_console_case(
     let (outcome, message) = form.map(|f| (f.outcome, f.message)).unwrap_or_default();
     let page = ConsoleCasePage {
         c: viewer.chrome(nav(viewer, "disputes")),
-        case: case_view(viewer, &case),
+        case: case_view(viewer, &case, store.clock().today()),
         collection,
         messages: message_views(viewer, messages),
         notice,

@@ -14,14 +14,14 @@ mod portal;
 
 use axum::Router;
 use axum::http::StatusCode;
-use chrono::Utc;
+use chrono::NaiveDate;
 use mandates::{Amount, CollectionStatus};
 use serde::Deserialize;
 
 use super::WebState;
 use super::i18n::{Texts, money};
 use super::session::Viewer;
-use crate::locale::{EmployerWord, Lang, Word, page_time, stored_algiers_time, today_in_algiers};
+use crate::locale::{EmployerWord, Lang, Word, page_time, stored_algiers_time};
 use crate::store::{
     DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord, DisputeRefusal, DisputeState,
     MessageAuthor,
@@ -95,10 +95,11 @@ struct CaseView {
     messages: i64,
 }
 
-fn case_view(viewer: &Viewer, case: &DisputeRecord) -> CaseView {
+/// A case as both sides see it, its state (overdue or not) as of `today`.
+fn case_view(viewer: &Viewer, case: &DisputeRecord, today: NaiveDate) -> CaseView {
     let t = viewer.texts();
     let lang = viewer.lang;
-    let case_state = case.state(today_in_algiers(Utc::now()));
+    let case_state = case.state(today);
     let (state, overdue, deadline_label) = match case_state {
         DisputeState::Open { overdue } => ("open", overdue, t.answer_by),
         DisputeState::Answered => ("answered", false, t.write_again_until),

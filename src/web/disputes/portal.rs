@@ -13,13 +13,12 @@ use mandates::{Amount, CollectionStatus};
 use super::{
     CaseView, MessageForm, MessageView, Options, case_view, message_views, reason_options, refusal,
 };
-use crate::locale::{EmployerWord, today_in_algiers};
+use crate::locale::EmployerWord;
 use crate::store::{Actor, ContestKind, DisputeState};
 use crate::web::WebState;
 use crate::web::i18n::money;
 use crate::web::portal::{employer_for, nav};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer};
-use chrono::Utc;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -52,10 +51,11 @@ async fn portal_list(
         .employer_disputes(employer_id)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let today = state.store().clock().today();
     let page = PortalListPage {
         c: viewer.chrome(nav(&viewer, &session, employer_id, "disputes")),
         employer_id,
-        cases: cases.iter().map(|c| case_view(&viewer, c)).collect(),
+        cases: cases.iter().map(|c| case_view(&viewer, c, today)).collect(),
         console: false,
         base: format!("/portal/{employer_id}/disputes/"),
     };
@@ -106,7 +106,7 @@ async fn render_contest(
         Some(t.err_cancelled)
     } else if case
         .as_ref()
-        .is_some_and(|c| c.state(today_in_algiers(Utc::now())) == DisputeState::Closed)
+        .is_some_and(|c| c.state(store.clock().today()) == DisputeState::Closed)
     {
         Some(t.err_closed)
     } else {
@@ -243,7 +243,7 @@ async fn render_portal_case(
     let page = PortalCasePage {
         c: viewer.chrome(nav(viewer, &session, employer_id, "disputes")),
         employer_id,
-        case: case_view(viewer, &case),
+        case: case_view(viewer, &case, store.clock().today()),
         messages: message_views(viewer, messages),
         banner,
         reasons: reason_options(viewer.lang, case.reason.as_str()),

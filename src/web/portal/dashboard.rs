@@ -10,11 +10,9 @@ use axum::routing::get;
 use mandates::Amount;
 
 use super::{employer_for, nav};
-use crate::locale::today_in_algiers;
 use crate::web::WebState;
 use crate::web::i18n::{employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
-use chrono::Utc;
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -81,7 +79,7 @@ async fn dashboard(
     let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
     let store = state.store();
     let upcoming = store
-        .upcoming_debit(employer_id, today_in_algiers(Utc::now()))
+        .upcoming_debit(employer_id, store.clock().today())
         .await
         .map_err(|e| viewer.fail(e))?;
     let mandates = store

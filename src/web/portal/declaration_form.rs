@@ -221,12 +221,9 @@ async fn form_page(
         .filter(|p| !p.trim().is_empty())
         .unwrap_or_else(|| {
             // The period just ended: the usual one to declare.
-            Period::containing(
-                employer.period_kind,
-                crate::locale::today_in_algiers(chrono::Utc::now()),
-            )
-            .previous()
-            .to_string()
+            Period::containing(employer.period_kind, state.store().clock().today())
+                .previous()
+                .to_string()
         });
     let notice = match query.done.as_deref() {
         Some("recorded") => Some(viewer.texts().declaration_recorded),

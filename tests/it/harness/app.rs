@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use reqwest::StatusCode;
 use serde_json::Value;
+use tahsil::clock::Clock;
 use tahsil::config::Config;
 use tahsil::cycle::CycleSettings;
 use tahsil::store::Store;
@@ -39,7 +40,12 @@ pub struct TestApp {
 
 impl TestApp {
     pub async fn spawn(db: &TestDb, token: Option<&str>) -> TestApp {
-        let store = db.store().await;
+        Self::spawn_with_clock(db, token, Clock::system()).await
+    }
+
+    /// The service reading `clock` (the test moves it by hand).
+    pub async fn spawn_with_clock(db: &TestDb, token: Option<&str>, clock: Clock) -> TestApp {
+        let store = db.store_with_clock(clock).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -91,7 +97,16 @@ impl WebApp {
     }
 
     pub async fn spawn_with(db: &TestDb, admin_token: Option<&str>) -> WebApp {
-        let store = db.store().await;
+        Self::start(db, admin_token, Clock::system()).await
+    }
+
+    /// The service reading `clock` (the test moves it by hand), with the admin token.
+    pub async fn spawn_with_clock(db: &TestDb, clock: Clock) -> WebApp {
+        Self::start(db, Some("admin-test-token"), clock).await
+    }
+
+    async fn start(db: &TestDb, admin_token: Option<&str>, clock: Clock) -> WebApp {
+        let store = db.store_with_clock(clock).await;
         let exchange = tempfile::tempdir().unwrap();
         let settings = Arc::new(settings(exchange.path(), 50_000));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -9,10 +9,17 @@ use std::sync::Once;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use sqlx::{Connection, Executor, PgConnection};
+use tahsil::clock::Clock;
 use tahsil::crypto::AccountCipher;
 use tahsil::store::Store;
 
 pub const TEST_KEY: [u8; 32] = [42u8; 32];
+
+/// [`TEST_KEY`] as `TAHSIL_ENCRYPTION_KEY` takes it.
+pub fn test_key_base64() -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(TEST_KEY)
+}
 
 static COUNTER: AtomicU64 = AtomicU64::new(0);
 
@@ -92,8 +99,14 @@ impl TestDb {
         })
     }
 
-    /// A migrated store on this database with the test key.
+    /// A migrated store on this database with the test key, on the real time.
     pub async fn store(&self) -> Store {
+        self.store_with_clock(Clock::system()).await
+    }
+
+    /// A migrated store on this database with the test key, reading `clock` (a test moves
+    /// it by hand: every clone of the clock moves with it).
+    pub async fn store_with_clock(&self, clock: Clock) -> Store {
         let store = Store::connect(
             &self.url,
             5,
@@ -101,7 +114,8 @@ impl TestDb {
             mandates::BankTable::algeria_default(),
         )
         .await
-        .expect("connect");
+        .expect("connect")
+        .with_clock(clock);
         store.migrate().await.expect("migrate");
         store
     }

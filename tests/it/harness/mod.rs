@@ -1,16 +1,18 @@
 //! Test harness: a fresh database per test on SQLite and on PostgreSQL ([`db`]), the
-//! service spawned on port 0 and the clients that drive it ([`app`]), and the set-up
-//! helpers several test files share ([`fixtures`]). `both_backends!` runs a test once on
-//! each database.
+//! service spawned on port 0 and the clients that drive it ([`app`]), `serve` itself on a
+//! clock moved by hand ([`serve`]), and the set-up helpers several test files share
+//! ([`fixtures`]). `both_backends!` runs a test once on each database.
 
 mod app;
 mod db;
 pub mod fixtures;
+mod serve;
 
 pub use app::{
     Browser, PASSWORD, TestApp, WebApp, call, csrf_of, get, get_text, settings, upload_csv,
 };
-pub use db::{TEST_KEY, TestDb, in_ci, skip};
+pub use db::{TestDb, in_ci, skip, test_key_base64};
+pub use serve::{Served, wait_until};
 
 /// Defines a test that runs once on SQLite and once on PostgreSQL, each on a fresh
 /// database: `both_backends!(name, |db| async move { ... });`

@@ -14,17 +14,13 @@ use crate::both_backends;
 use crate::harness::fixtures::{
     add_user, employer_with_worksites, failed_run_job, scalar, unblock_outboxes, work_queue_now,
 };
-use crate::harness::{TEST_KEY, TestDb, WebApp, csrf_of, get_text};
+use crate::harness::{TestDb, WebApp, csrf_of, get_text, test_key_base64};
 
 fn tahsil_jobs(db: &TestDb, args: &[&str]) -> Output {
-    use base64::Engine;
     Command::new(env!("CARGO_BIN_EXE_tahsil"))
         .args(["--database-url", &db.url, "jobs"])
         .args(args)
-        .env(
-            "TAHSIL_ENCRYPTION_KEY",
-            base64::engine::general_purpose::STANDARD.encode(TEST_KEY),
-        )
+        .env("TAHSIL_ENCRYPTION_KEY", test_key_base64())
         .output()
         .unwrap()
 }
