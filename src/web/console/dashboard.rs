@@ -8,12 +8,12 @@ use axum::Router;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::routing::get;
-use chrono::{Datelike, Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate};
 use mandates::{Amount, CycleDate};
 
 use super::charts::{self, Chart, FailureRow, LegendItem, OutcomeRow};
 use super::{FileRow, amount, file_rows, nav};
-use crate::locale::{Word, today_in_algiers};
+use crate::locale::Word;
 use crate::web::WebState;
 use crate::web::i18n::{ConsoleTexts, PageTexts, money};
 use crate::web::session::{Chrome, PageError, PageResult, Viewer};
@@ -151,7 +151,7 @@ async fn near_estimates(
 ) -> Result<Vec<NearEstimateRow>, crate::store::StoreError> {
     let store = state.store();
     let k = viewer.lang.console();
-    let today = today_in_algiers(Utc::now());
+    let today = store.clock().today();
     let until = today + Days::new(NEAR_ESTIMATE_HORIZON_DAYS);
     let calendar = store.calendar().await?;
     let mut dates: Vec<NaiveDate> = store.planned_dates().await?;
