@@ -105,6 +105,20 @@ impl Job {
             .enqueue_job(self.kind().as_str(), &self.dedupe_key(), &self.payload())
             .await
     }
+
+    /// Queues this job under the key `KIND:DATE:MARK` (same kind and payload): a job that
+    /// may be needed again for the same date whenever `mark` changes — the plan of a date
+    /// while it is open, `mark` being what planning would take in
+    /// (`Store::planning_mark`). True when queued now.
+    pub async fn enqueue_marked(&self, store: &Store, mark: &str) -> StoreResult<bool> {
+        store
+            .enqueue_job(
+                self.kind().as_str(),
+                &format!("{}:{mark}", self.dedupe_key()),
+                &self.payload(),
+            )
+            .await
+    }
 }
 
 impl std::fmt::Display for Job {

@@ -343,6 +343,7 @@ fn every_kind_has_a_subject_in_both_languages() {
                     answer_ar: None,
                 }))
             }
+            NoticeKind::OverCeiling => NoticeSubject::Shortfall(Box::new(shortfall())),
             _ => NoticeSubject::Mandate(Box::new(mandate())),
         };
         let notice = render(&facts(kind, NoticeLanguage::Both, subject), &context()).unwrap();
@@ -356,5 +357,51 @@ fn every_kind_has_a_subject_in_both_languages() {
             "{kind:?}"
         );
         assert!(!notice.text.contains("00400174401001050486"));
+    }
+}
+
+fn shortfall() -> ShortfallFacts {
+    ShortfallFacts {
+        collection_date: "2026-12-15".to_owned(),
+        amount: a("150000.00"),
+        ceiling: a("100000.00"),
+        deadline: "2026-12-10".to_owned(),
+        mandate_reference: "CACO-M-000042".to_owned(),
+    }
+}
+
+#[test]
+fn an_employer_over_its_ceiling_is_told_what_it_owes_the_ceiling_and_what_to_do_by_when() {
+    for (lang, owed, ceiling, raise, other_way) in [
+        (
+            NoticeLanguage::Fr,
+            "150 000,00 DZD",
+            "100 000,00 DZD",
+            "relevez ou supprimez le plafond dans votre espace employeur",
+            "réglez le montant par un autre moyen",
+        ),
+        (
+            NoticeLanguage::Ar,
+            "150 000,00",
+            "100 000,00",
+            "ارفعوا السقف أو ألغوه",
+            "سدّدوا المبلغ بوسيلة أخرى",
+        ),
+    ] {
+        let subject = NoticeSubject::Shortfall(Box::new(shortfall()));
+        let notice = render(&facts(NoticeKind::OverCeiling, lang, subject), &context()).unwrap();
+        for text in [&notice.text, &notice.html] {
+            assert!(text.contains(owed), "{lang:?}: {text}");
+            assert!(text.contains(ceiling), "{lang:?}: {text}");
+            assert!(text.contains(raise), "{lang:?}: {text}");
+            assert!(text.contains(other_way), "{lang:?}: {text}");
+            assert!(text.contains("CACO-M-000042"), "{lang:?}: {text}");
+        }
+        // The deadline: the 10th of December, written as the notices write days.
+        assert!(
+            notice.text.contains("2026") && notice.text.contains("10"),
+            "{}",
+            notice.text
+        );
     }
 }

@@ -96,9 +96,22 @@ pub struct DisputeFacts {
     pub answer_ar: Option<String>,
 }
 
+/// An employer over its mandate's ceiling for a collection date, as its notice says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShortfallFacts {
+    pub collection_date: String,
+    /// What the employer owes for the date.
+    pub amount: Amount,
+    pub ceiling: Amount,
+    /// The last day a raised ceiling still lets the debit be planned for the date.
+    pub deadline: String,
+    pub mandate_reference: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoticeSubject {
     Collection(Box<CollectionFacts>),
+    Shortfall(Box<ShortfallFacts>),
     Mandate(Box<MandateFacts>),
     Dispute(Box<DisputeFacts>),
 }
@@ -199,6 +212,10 @@ impl Store {
                 let (owner, facts) = self.dispute_facts(notice.subject_id).await?;
                 (NoticeSubject::Dispute(Box::new(facts)), owner)
             }
+            NoticeKind::OverCeiling => {
+                let (owner, facts) = self.shortfall_facts(notice.subject_id).await?;
+                (NoticeSubject::Shortfall(Box::new(facts)), owner)
+            }
         };
         // A notice is only ever written to the employer its subject belongs to.
         if owner != notice.employer_id {
@@ -287,6 +304,28 @@ impl Store {
             }),
             receipt_number,
         })
+    }
+
+    async fn shortfall_facts(&self, id: i64) -> StoreResult<(i64, ShortfallFacts)> {
+        let row: Option<(i64, String, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT s.employer_id, s.collection_date, s.amount_centimes, s.ceiling_centimes, s.deadline, \
+             m.reference FROM ceiling_shortfalls s JOIN mandates m ON m.id = s.mandate_id WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (owner, collection_date, amount, ceiling, deadline, mandate_reference) =
+            row.ok_or_else(|| StoreError::not_found("ceiling shortfall", id))?;
+        Ok((
+            owner,
+            ShortfallFacts {
+                collection_date,
+                amount: Amount::from_centimes(amount),
+                ceiling: Amount::from_centimes(ceiling),
+                deadline,
+                mandate_reference,
+            },
+        ))
     }
 
     async fn mandate_facts(&self, id: i64) -> StoreResult<MandateFacts> {
