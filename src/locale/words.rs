@@ -86,7 +86,10 @@ fn notice_kind(kind: NoticeKind) -> [(&'static str, &'static str); 2] {
         ],
         NoticeKind::OverCeiling => [
             ("Plafond dépassé", "تجاوز السقف"),
-            ("Montant au-dessus de votre plafond", "مبلغ يتجاوز سقف الاقتطاع"),
+            (
+                "Montant au-dessus de votre plafond",
+                "مبلغ يتجاوز سقف الاقتطاع",
+            ),
         ],
         NoticeKind::MandateSigned => [
             ("Mandat signé", "توقيع التفويض"),

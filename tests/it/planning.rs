@@ -35,7 +35,7 @@ async fn pass(app: &WebApp) {
 
 /// A collection of an employer on a date: (id, amount, status, notice version, announced,
 /// earliest debit date).
-#[derive(Debug, PartialEq, Eq)]
+#[derive(Debug, PartialEq, Eq, sqlx::FromRow)]
 struct Debit {
     id: i64,
     amount: i64,
@@ -46,23 +46,14 @@ struct Debit {
 }
 
 async fn debit(store: &Store, employer: i64, date: &str) -> Option<Debit> {
-    let row: Option<(i64, i64, String, i64, Option<i64>, Option<String>)> = sqlx::query_as(
-        sqlx::AssertSqlSafe(format!(
-            "SELECT id, amount_centimes, status, notice_version, announced_centimes, earliest_debit_date \
-             FROM collections WHERE employer_id = {employer} AND collection_date = '{date}'"
-        )),
-    )
+    sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT id, amount_centimes AS amount, status, notice_version AS version, \
+         announced_centimes AS announced, earliest_debit_date AS earliest \
+         FROM collections WHERE employer_id = {employer} AND collection_date = '{date}'"
+    )))
     .fetch_optional(store.pool())
     .await
-    .unwrap();
-    row.map(|(id, amount, status, version, announced, earliest)| Debit {
-        id,
-        amount,
-        status,
-        version,
-        announced,
-        earliest,
-    })
+    .unwrap()
 }
 
 /// The total of an employer's declaration of `period`.
@@ -94,7 +85,11 @@ async fn planning_state(store: &Store) -> [i64; 5] {
     [
         scalar(store, "SELECT COUNT(*) FROM collections").await,
         scalar(store, "SELECT COUNT(*) FROM collection_lines").await,
-        scalar(store, "SELECT COALESCE(CAST(SUM(notice_version) AS BIGINT), 0) FROM collections").await,
+        scalar(
+            store,
+            "SELECT COALESCE(CAST(SUM(notice_version) AS BIGINT), 0) FROM collections",
+        )
+        .await,
         scalar(store, "SELECT COUNT(*) FROM notice_events").await,
         scalar(
             store,
@@ -175,7 +170,11 @@ both_backends!(
             .unwrap();
         let settled_state = planning_state(s).await;
         more_passes(&app, &clock).await;
-        assert_eq!(planning_state(s).await, settled_state, "passes plan nothing twice");
+        assert_eq!(
+            planning_state(s).await,
+            settled_state,
+            "passes plan nothing twice"
+        );
 
         // 4 December, after the first plan and before the deadline: October is declared
         // late, and a second employer declares for the first time.
@@ -203,7 +202,10 @@ both_backends!(
             advance_notices(s, first.id).await,
             vec![
                 (format!("advance_notice:{}", first.id), "sent".to_owned()),
-                (format!("advance_notice:{}:v2", first.id), "pending".to_owned()),
+                (
+                    format!("advance_notice:{}:v2", first.id),
+                    "pending".to_owned()
+                ),
             ],
             "a second advance notice for the new total"
         );
@@ -211,7 +213,11 @@ both_backends!(
         assert_eq!(b_debit.version, 1);
         let settled_state = planning_state(s).await;
         more_passes(&app, &clock).await;
-        assert_eq!(planning_state(s).await, settled_state, "passes plan nothing twice");
+        assert_eq!(
+            planning_state(s).await,
+            settled_state,
+            "passes plan nothing twice"
+        );
 
         // 6 December: October corrected downwards, before its re-announcement went out.
         clock.set(d(2026, 12, 6).and_hms_opt(9, 0, 0).unwrap().and_utc());
@@ -235,20 +241,30 @@ both_backends!(
             advance_notices(s, first.id).await,
             vec![
                 (format!("advance_notice:{}", first.id), "sent".to_owned()),
-                (format!("advance_notice:{}:v3", first.id), "pending".to_owned()),
+                (
+                    format!("advance_notice:{}:v3", first.id),
+                    "pending".to_owned()
+                ),
             ],
             "the unsent second notice is withdrawn, the third announces the new total"
         );
         let settled_state = planning_state(s).await;
         more_passes(&app, &clock).await;
-        assert_eq!(planning_state(s).await, settled_state, "passes plan nothing twice");
+        assert_eq!(
+            planning_state(s).await,
+            settled_state,
+            "passes plan nothing twice"
+        );
 
         // 11 December, after the deadline: September declared late waits for the next
         // date, and the 15th is no longer corrected.
         clock.set(d(2026, 12, 11).and_hms_opt(9, 0, 0).unwrap().and_utc());
         declare(s, a, "2026-09", &[("W1", "30000.00")]).await;
         let refused = correct_result(s, a, "2026-10", &[("W2", "10000.00")]).await;
-        assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(StoreError::Conflict(_))),
+            "{refused:?}"
+        );
         pass(&app).await;
         let september = declared(s, a, "2026-09").await;
         assert_eq!(
@@ -265,10 +281,17 @@ both_backends!(
         .unwrap();
         assert_eq!(next.len(), 1, "{next:?}");
         assert!(next[0].0.starts_with("2027-01"), "{next:?}");
-        assert_eq!(next[0].1, september, "the too-late declaration goes to January");
+        assert_eq!(
+            next[0].1, september,
+            "the too-late declaration goes to January"
+        );
         let settled_state = planning_state(s).await;
         more_passes(&app, &clock).await;
-        assert_eq!(planning_state(s).await, settled_state, "passes plan nothing twice");
+        assert_eq!(
+            planning_state(s).await,
+            settled_state,
+            "passes plan nothing twice"
+        );
 
         // The file day of the 15th: the amended debits are filed (the database accepts
         // them: announced, after their notice).
@@ -303,12 +326,32 @@ both_backends!(
         let id = c.id;
 
         // More than announced: a planned debit may be (it is not filed), a filed one not.
-        assert!(raw(s, &format!("UPDATE collections SET amount_centimes = amount_centimes + 1 WHERE id = {id}")).await);
         assert!(
-            !raw(s, &format!("UPDATE collections SET status = 'submitted' WHERE id = {id}")).await,
+            raw(
+                s,
+                &format!(
+                    "UPDATE collections SET amount_centimes = amount_centimes + 1 WHERE id = {id}"
+                )
+            )
+            .await
+        );
+        assert!(
+            !raw(
+                s,
+                &format!("UPDATE collections SET status = 'submitted' WHERE id = {id}")
+            )
+            .await,
             "a debit above its last advance notice is refused"
         );
-        assert!(raw(s, &format!("UPDATE collections SET amount_centimes = announced_centimes WHERE id = {id}")).await);
+        assert!(
+            raw(
+                s,
+                &format!(
+                    "UPDATE collections SET amount_centimes = announced_centimes WHERE id = {id}"
+                )
+            )
+            .await
+        );
         // Before its notice period: the 5th is before the 6th.
         assert!(
             !raw(s, &format!("UPDATE collections SET status = 'submitted', collection_date = '2026-12-05' WHERE id = {id}")).await,
@@ -328,9 +371,21 @@ both_backends!(
             "a filed debit with no announcement is refused"
         );
         // As announced, on its date: accepted.
-        assert!(raw(s, &format!("UPDATE collections SET status = 'submitted' WHERE id = {id}")).await);
         assert!(
-            !raw(s, &format!("UPDATE collections SET amount_centimes = amount_centimes + 1 WHERE id = {id}")).await,
+            raw(
+                s,
+                &format!("UPDATE collections SET status = 'submitted' WHERE id = {id}")
+            )
+            .await
+        );
+        assert!(
+            !raw(
+                s,
+                &format!(
+                    "UPDATE collections SET amount_centimes = amount_centimes + 1 WHERE id = {id}"
+                )
+            )
+            .await,
             "nor raised once filed"
         );
     }
@@ -346,7 +401,10 @@ both_backends!(
         let mandate = signed_mandate(s, c, "004 00174 4010010504 86", Some("1000.00")).await;
         declare(s, c, "2026-11", &[("W1", "100000.00")]).await;
         let owed = declared(s, c, "2026-11").await;
-        assert!(owed > 1000_00, "the declaration is above the ceiling: {owed}");
+        assert!(
+            owed > 100_000,
+            "the declaration is above the ceiling: {owed}"
+        );
         pass(&app).await;
         more_passes(&app, &clock).await;
 
@@ -372,7 +430,10 @@ both_backends!(
         let (status, page) = employer.get(&format!("/portal/{c}")).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("id=\"over-ceiling\""), "{page}");
-        assert!(page.contains(&format!("/portal/{c}/mandate#ceiling")), "{page}");
+        assert!(
+            page.contains(&format!("/portal/{c}/mandate#ceiling")),
+            "{page}"
+        );
 
         // A ceiling that is not an amount, or not positive, is refused with the reason.
         let path = format!("/portal/{c}/mandate/{mandate}/ceiling");
@@ -381,7 +442,10 @@ both_backends!(
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
             assert!(page.contains("id=\"error\""), "{bad}: {page}");
         }
-        assert_eq!(s.mandate(mandate).await.unwrap().ceiling, Some(Amount::parse("1000.00").unwrap()));
+        assert_eq!(
+            s.mandate(mandate).await.unwrap().ceiling,
+            Some(Amount::parse("1000.00").unwrap())
+        );
 
         // Raised in the portal before the deadline: the next pass plans the debit.
         clock.set(d(2026, 12, 5).and_hms_opt(9, 0, 0).unwrap().and_utc());
@@ -390,7 +454,10 @@ both_backends!(
         let staff = app.signed_in("finance@fund.dz").await;
         let (status, _, location) = employer.post(&path, &[("ceiling", "1 000 000,00")]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        assert_eq!(location.as_deref(), Some(format!("/portal/{c}/mandate?done=ceiling").as_str()));
+        assert_eq!(
+            location.as_deref(),
+            Some(format!("/portal/{c}/mandate?done=ceiling").as_str())
+        );
         assert_eq!(
             s.mandate(mandate).await.unwrap().ceiling,
             Some(Amount::parse("1000000.00").unwrap())
@@ -401,9 +468,15 @@ both_backends!(
             "audited"
         );
         pass(&app).await;
-        let planned = debit(s, c, "2026-12-15").await.expect("planned once raised");
+        let planned = debit(s, c, "2026-12-15")
+            .await
+            .expect("planned once raised");
         assert_eq!((planned.amount, planned.announced), (owed, Some(owed)));
-        assert_eq!(over_ceiling_notices().await, 1, "still one notice for the date");
+        assert_eq!(
+            over_ceiling_notices().await,
+            1,
+            "still one notice for the date"
+        );
         let (_, page) = staff.get("/console").await;
         assert!(page.contains("id=\"over-ceiling-count\">0<"), "{page}");
         let (_, page) = employer.get(&format!("/portal/{c}")).await;

@@ -387,7 +387,11 @@ fn an_employer_over_its_ceiling_is_told_what_it_owes_the_ceiling_and_what_to_do_
         ),
     ] {
         let subject = NoticeSubject::Shortfall(Box::new(shortfall()));
-        let notice = render(&facts(NoticeKind::OverCeiling, language, subject), &context()).unwrap();
+        let notice = render(
+            &facts(NoticeKind::OverCeiling, language, subject),
+            &context(),
+        )
+        .unwrap();
         let owed = money(a("150000.00"), lang);
         let ceiling = money(a("100000.00"), lang);
         for text in [&notice.text, &notice.html] {
@@ -396,7 +400,10 @@ fn an_employer_over_its_ceiling_is_told_what_it_owes_the_ceiling_and_what_to_do_
             assert!(text.contains(raise), "{lang:?}: {text}");
             assert!(text.contains(other_way), "{lang:?}: {text}");
             assert!(text.contains("CACO-M-000042"), "{lang:?}: {text}");
-            assert!(text.contains(&written_day_of("2026-12-10")), "the deadline: {text}");
+            assert!(
+                text.contains(&written_day_of("2026-12-10")),
+                "the deadline: {text}"
+            );
         }
         assert!(notice.subject.contains(&owed), "{}", notice.subject);
     }

@@ -69,7 +69,12 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
         async { store.bank_files(None).await.map_err(fail) },
         dashboard_extras(&state, &viewer),
         async { near_estimates(&state, &viewer).await.map_err(fail) },
-        async { store.ceiling_shortfalls(store.clock().today()).await.map_err(fail) },
+        async {
+            store
+                .ceiling_shortfalls(store.clock().today())
+                .await
+                .map_err(fail)
+        },
     )?;
     let over_ceiling = shortfalls
         .into_iter()

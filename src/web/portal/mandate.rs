@@ -27,7 +27,10 @@ pub(super) fn router() -> Router<WebState> {
         )
         .route("/portal/{employer}/mandate/{mandate}/sign", post(sign))
         .route("/portal/{employer}/mandate/{mandate}/revoke", post(revoke))
-        .route("/portal/{employer}/mandate/{mandate}/ceiling", post(ceiling))
+        .route(
+            "/portal/{employer}/mandate/{mandate}/ceiling",
+            post(ceiling),
+        )
 }
 
 /// The version of the consent text below; stored with each signature with its SHA-256.
@@ -123,9 +126,7 @@ async fn render_mandate_page(
         .map(|m| {
             (
                 m.id,
-                m.ceiling
-                    .map(|c| money(c, viewer.lang))
-                    .unwrap_or_default(),
+                m.ceiling.map(|c| money(c, viewer.lang)).unwrap_or_default(),
             )
         });
     let page = MandatePage {
@@ -383,7 +384,11 @@ async fn ceiling(
             &viewer,
             &session,
             &employer,
-            Feedback::refused(StatusCode::UNPROCESSABLE_ENTITY, String::new(), vec![message]),
+            Feedback::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                String::new(),
+                vec![message],
+            ),
         )
     };
     let text = form.ceiling.trim();
