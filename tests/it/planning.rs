@@ -17,7 +17,7 @@ use crate::both_backends;
 use crate::harness::fixtures::{
     actor, add_user, d, declare, employer_with_worksites, scalar, signed_mandate,
 };
-use crate::harness::{TestDb, WebApp};
+use crate::harness::{Served, TestDb, WebApp, wait_until};
 
 /// One pass of the scheduler as the lease holder `a` (queue what is due, work the queue).
 async fn pass(app: &WebApp) {
@@ -486,5 +486,101 @@ both_backends!(
         let (status, _, _) = employer.post(&path, &[("ceiling", "")]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(s.mandate(mandate).await.unwrap().ceiling, None);
+    }
+);
+
+/// The e-mails `serve` wrote into its mail folder: (subject, text).
+fn mails(folder: &std::path::Path) -> Vec<(String, String)> {
+    let Ok(entries) = std::fs::read_dir(folder.join("mail")) else {
+        return Vec::new();
+    };
+    entries
+        .map(|entry| {
+            let raw = std::fs::read(entry.unwrap().path()).unwrap();
+            let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            (
+                message.subject().unwrap_or_default().to_owned(),
+                message.body_text(0).unwrap_or_default().into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// How many notices of `kind` were sent.
+async fn sent(store: &Store, kind: &str) -> i64 {
+    scalar(
+        store,
+        &format!("SELECT COUNT(*) FROM notice_events WHERE kind = '{kind}' AND status = 'sent'"),
+    )
+    .await
+}
+
+both_backends!(
+    serve_announces_a_late_declaration_again_and_tells_an_employer_over_its_ceiling,
+    |db: TestDb| async move {
+        let clock = Clock::fixed_on(d(2026, 12, 2));
+        let folder = tempfile::tempdir().unwrap();
+        let served = Served::start(&db, Served::config(&db, folder.path()), &clock, "a").await;
+        let s = &served.store.clone();
+        let a = employer_with_worksites(s, "16000001", &["W1", "W2"]).await;
+        signed_mandate(s, a, "004 00174 4010010504 86", None).await;
+        declare(s, a, "2026-11", &[("W1", "100000.00")]).await;
+        let c = employer_with_worksites(s, "16000003", &["W1"]).await;
+        signed_mandate(s, c, "200 12", Some("1000.00")).await;
+        declare(s, c, "2026-11", &[("W1", "100000.00")]).await;
+        clock.advance(Duration::zero());
+        wait_until("A's first notice and C's over-ceiling notice sent", || async move {
+            sent(s, "advance_notice").await == 1 && sent(s, "over_ceiling").await == 1
+        })
+        .await;
+
+        // 4 December: October declared late is announced again, with the new total.
+        declare(s, a, "2026-10", &[("W2", "50000.00")]).await;
+        clock.set(d(2026, 12, 4).and_hms_opt(9, 0, 0).unwrap().and_utc());
+        wait_until("the second advance notice sent", || async move {
+            sent(s, "advance_notice").await == 2
+        })
+        .await;
+        let total = declared(s, a, "2026-11").await + declared(s, a, "2026-10").await;
+        let planned = debit(s, a, "2026-12-15").await.unwrap();
+        assert_eq!((planned.amount, planned.version), (total, 2));
+        // More passes: nothing more is sent.
+        for _ in 0..3 {
+            clock.advance(Duration::hours(1));
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        assert_eq!(sent(s, "advance_notice").await, 2);
+        assert_eq!(sent(s, "over_ceiling").await, 1);
+
+        let total = tahsil::locale::money(
+            Amount::from_centimes(total),
+            tahsil::locale::Lang::Fr,
+            tahsil::locale::Medium::Notice,
+        );
+        let mails = mails(folder.path());
+        let announcing: Vec<_> = mails
+            .iter()
+            .filter(|(subject, _)| subject.contains("Avis de prélèvement"))
+            .collect();
+        assert_eq!(announcing.len(), 2, "{mails:?}");
+        assert!(
+            announcing
+                .iter()
+                .any(|(subject, text)| subject.contains(&total)
+                    && text.contains("W1")
+                    && text.contains("W2")),
+            "the new total and its breakdown: {announcing:?}"
+        );
+        let over: Vec<_> = mails
+            .iter()
+            .filter(|(subject, _)| subject.contains("dépasse votre plafond"))
+            .collect();
+        assert_eq!(over.len(), 1, "{mails:?}");
+        assert!(
+            over[0].1.contains("10/12/2026"),
+            "the deadline: {}",
+            over[0].1
+        );
+        served.stop().await;
     }
 );
