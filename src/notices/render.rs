@@ -154,6 +154,8 @@ struct View {
     date: String,
     contest_by: String,
     attempt: i64,
+    /// The announcement's number: above 1, it replaces the previous advance notice.
+    notice_version: i64,
     account: String,
     institution: String,
     reference: String,
@@ -194,6 +196,7 @@ impl View {
             date: String::new(),
             contest_by: String::new(),
             attempt: 1,
+            notice_version: 1,
             account: String::new(),
             institution: String::new(),
             reference: String::new(),
@@ -230,6 +233,7 @@ impl View {
         self.date = written_day_of(&c.collection_date);
         self.contest_by = day_before(&c.collection_date);
         self.attempt = c.attempt;
+        self.notice_version = c.notice_version;
         self.account = last4(&c.account_masked);
         self.institution = institution(c.channel, c.bank_name.as_deref(), lang);
         self.reference = c.mandate_reference.clone();

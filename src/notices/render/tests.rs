@@ -37,6 +37,7 @@ fn collection() -> CollectionFacts {
         collection_date: "2026-12-15".to_owned(),
         amount: a("13431.50"),
         attempt: 1,
+        notice_version: 1,
         channel: Channel::Bank,
         status: CollectionStatus::Planned,
         reason_code: None,
@@ -406,5 +407,37 @@ fn an_employer_over_its_ceiling_is_told_what_it_owes_the_ceiling_and_what_to_do_
             );
         }
         assert!(notice.subject.contains(&owed), "{}", notice.subject);
+    }
+}
+
+#[test]
+fn an_advance_notice_announced_again_says_it_replaces_the_previous_one() {
+    let mut amended = collection();
+    amended.notice_version = 2;
+    let first = render(
+        &facts(
+            NoticeKind::AdvanceNotice,
+            NoticeLanguage::Both,
+            NoticeSubject::Collection(Box::new(collection())),
+        ),
+        &context(),
+    )
+    .unwrap();
+    let again = render(
+        &facts(
+            NoticeKind::AdvanceNotice,
+            NoticeLanguage::Both,
+            NoticeSubject::Collection(Box::new(amended)),
+        ),
+        &context(),
+    )
+    .unwrap();
+    for phrase in [
+        "Cet avis remplace le précédent",
+        "يحلّ هذا الإشعار محلّ الإشعار السابق",
+    ] {
+        assert!(!first.text.contains(phrase) && !first.html.contains(phrase));
+        assert!(again.text.contains(phrase), "{}", again.text);
+        assert!(again.html.contains(phrase), "{}", again.html);
     }
 }

@@ -45,6 +45,9 @@ pub struct CollectionFacts {
     pub collection_date: String,
     pub amount: Amount,
     pub attempt: i64,
+    /// How many times this debit was announced (2 and more: amended after its first
+    /// advance notice; the notice says it replaces the previous one).
+    pub notice_version: i64,
     pub channel: Channel,
     pub status: CollectionStatus,
     pub reason_code: Option<String>,
@@ -133,6 +136,7 @@ struct CollectionRow {
     collection_date: String,
     amount_centimes: i64,
     attempt: i64,
+    notice_version: i64,
     #[sqlx(try_from = "String")]
     channel: Channel,
     #[sqlx(try_from = "String")]
@@ -239,7 +243,7 @@ impl Store {
         with_receipt: bool,
     ) -> StoreResult<CollectionFacts> {
         let row = sqlx::query_as::<_, CollectionRow>(
-            "SELECT c.id, c.employer_id, c.collection_date, c.amount_centimes, c.attempt, c.channel, c.status, \
+            "SELECT c.id, c.employer_id, c.collection_date, c.amount_centimes, c.attempt, c.notice_version, c.channel, c.status, \
              c.reason_code, c.reason_category, c.settled_on, m.reference, a.bank_code, a.masked \
              FROM collections c JOIN mandates m ON m.id = c.mandate_id JOIN accounts a ON a.id = m.account_id \
              WHERE c.id = $1",
@@ -276,6 +280,7 @@ impl Store {
             collection_date: row.collection_date,
             amount: Amount::from_centimes(row.amount_centimes),
             attempt: row.attempt,
+            notice_version: row.notice_version,
             channel: row.channel,
             status: row.status,
             reason_code: row.reason_code,
