@@ -10,7 +10,8 @@
 //!
 //! The rows are byte for byte those the scheduler has always written, so a queue filled by
 //! an earlier version is read the same: kind `plan`, `run`, `settle` or `summary`, key
-//! `KIND:DATE` (`plan:2026-12-15`), payload the date (`2026-12-15`). A stored row of a kind this
+//! `KIND:DATE` (`plan:2026-12-15`), payload the date (`2026-12-15`); a plan may also be keyed
+//! `plan:DATE:MARK` ([`Job::enqueue_marked`]: queued again whenever what it would plan changed). A stored row of a kind this
 //! version does not know is an error naming it (the job fails and is retried like any
 //! failing job), never a panic. This module knows neither SQL nor what a job does (that is
 //! `scheduler::execute`).

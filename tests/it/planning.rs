@@ -568,7 +568,8 @@ both_backends!(
                 .iter()
                 .any(|(subject, text)| subject.contains(&total)
                     && text.contains("W1")
-                    && text.contains("W2")),
+                    && text.contains("W2")
+                    && text.contains("Cet avis remplace le précédent")),
             "the new total and its breakdown: {announcing:?}"
         );
         let over: Vec<_> = mails
