@@ -14,6 +14,7 @@ mod files;
 mod jobs;
 mod matching;
 mod notices;
+mod planning;
 mod run;
 mod scale;
 mod store;
