@@ -1,7 +1,8 @@
 //! Collections: one debit of one employer on one collection date, for the sum of the
 //! declaration lines it takes. Planning them (`planning`), an employer's next debit
 //! (`upcoming`) and what the employer sees of them (`history`) are beside this file, which
-//! holds the plain read by date.
+//! holds the plain read by date. Staff actions on one debit (hold, release, cancel,
+//! re-present) are `actions`.
 //!
 //! Must not know: files and reports (`runs`, `reconcile` move collections through their
 //! states).
@@ -13,6 +14,7 @@ use sqlx::FromRow;
 
 use super::{Store, StoreResult};
 
+pub(super) mod actions;
 pub(super) mod history;
 pub(super) mod planning;
 pub(super) mod upcoming;
