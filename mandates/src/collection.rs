@@ -177,7 +177,10 @@ mod tests {
             CollectionStatus::Cancelled,
             CollectionStatus::RetryPlanned,
         ] {
-            assert!(state(status, false).possible_actions().is_empty(), "{status}");
+            assert!(
+                state(status, false).possible_actions().is_empty(),
+                "{status}"
+            );
         }
         let refused = state(CollectionStatus::Submitted, false)
             .check(DebitAction::Hold)

@@ -12,8 +12,7 @@
 
 use chrono::NaiveDate;
 use mandates::{
-    Amount, Channel, ChannelPolicy, CollectionStatus, DebitAction, DebitState,
-    representation_date,
+    Amount, Channel, ChannelPolicy, CollectionStatus, DebitAction, DebitState, representation_date,
 };
 use serde::Serialize;
 use sqlx::FromRow;
@@ -164,15 +163,14 @@ impl Store {
         let mut tx = self.begin_write().await?;
         // The row locked until the end (PostgreSQL): a run recording it waits for us, or
         // we for it and then see it in its file.
-        let locked: Option<(String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(
-            format!(
+        let locked: Option<(String, Option<String>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
                 "SELECT status, held_at FROM collections WHERE id = $1{}",
                 self.backend.lock_rows()
-            ),
-        ))
-        .bind(id)
-        .fetch_optional(&mut *tx)
-        .await?;
+            )))
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
         if locked.is_none() {
             return Err(StoreError::not_found("collection", id));
         }
@@ -181,15 +179,17 @@ impl Store {
             .fetch_one(&mut *tx)
             .await?;
         if let Err(refused) = row.state().check(action) {
-            return Err(StoreError::Conflict(match (row.next_attempt, &row.bank_file) {
-                (Some(next), _) => format!(
-                    "debit {id} was already re-presented as #{next}; act on #{next} instead"
-                ),
-                (None, Some(file)) if action == DebitAction::Hold => {
-                    format!("debit {id} is already in file {file}: {refused}")
-                }
-                _ => format!("debit {id}: {refused}"),
-            }));
+            return Err(StoreError::Conflict(
+                match (row.next_attempt, &row.bank_file) {
+                    (Some(next), _) => format!(
+                        "debit {id} was already re-presented as #{next}; act on #{next} instead"
+                    ),
+                    (None, Some(file)) if action == DebitAction::Hold => {
+                        format!("debit {id} is already in file {file}: {refused}")
+                    }
+                    _ => format!("debit {id}: {refused}"),
+                },
+            ));
         }
         let mut missed_its_date = false;
         let mut next_attempt = None;
@@ -410,12 +410,7 @@ fn audit_action(action: DebitAction) -> &'static str {
 /// A planned debit cancelled (`why` is its reason code): its lines owed again (collectible
 /// at the next date), its advance notice withdrawn if not taken yet, else the employer
 /// told it will not be presented.
-async fn cancel(
-    tx: &mut sqlx::AnyConnection,
-    id: i64,
-    why: &str,
-    now: &str,
-) -> StoreResult<()> {
+async fn cancel(tx: &mut sqlx::AnyConnection, id: i64, why: &str, now: &str) -> StoreResult<()> {
     sqlx::query(
         "UPDATE collections SET status = 'cancelled', held_at = NULL, reason_code = $2, updated_at = $3 \
          WHERE id = $1 AND status = 'planned'",

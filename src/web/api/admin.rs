@@ -20,8 +20,8 @@ use serde::Deserialize;
 
 use super::{ApiError, ApiResult};
 use crate::store::{
-    ActionOutcome, Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration, NewEmployer,
-    NewMandate, NewWorksite, SignMandate, Worksite,
+    ActionOutcome, Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration,
+    NewEmployer, NewMandate, NewWorksite, SignMandate, Worksite,
 };
 use crate::web::session::constant_time_eq;
 use crate::web::{AppState, WebState};

@@ -11,9 +11,9 @@ use axum::routing::{get, post};
 use mandates::DebitAction;
 use serde::Deserialize;
 
-use super::{actor, buttons, nav, ActionButton};
+use super::{ActionButton, actor, buttons, nav};
 use crate::locale::Word;
-use crate::store::{DebitRecord, StoreError};
+use crate::store::StoreError;
 use crate::web::WebState;
 use crate::web::i18n::{DebitTexts, money, refusals};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
@@ -142,7 +142,11 @@ async fn act(
         Ok(outcome) => Ok(see_other(&format!(
             "/console/debits/{id}?done={}{}",
             action.as_str(),
-            if outcome.missed_its_date { "&missed=1" } else { "" }
+            if outcome.missed_its_date {
+                "&missed=1"
+            } else {
+                ""
+            }
         ))),
         Err(StoreError::NotFound { .. }) => Err(viewer.refuse(Refusal::NotFound)),
         Err(err) => match refusals::refusal_message(viewer.lang, &err) {
