@@ -640,6 +640,12 @@ both_backends!(
         )
         .await;
         let exception = app.store.exceptions(true).await.unwrap().remove(0);
+        // Two weeks on, the session has expired: signed in again.
+        let browser = app.signed_in("finance@fund.dz").await;
+        let (status, _, _) = browser
+            .post("/language", &[("lang", "fr"), ("back", "/console")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
         let noted: i64 = sqlx::query_scalar(
             "INSERT INTO exceptions (kind, detail, status, created_at) \
              VALUES ('unmatched', 'E2E T9 not ours', 'open', '2026-12-16T10:00:00Z') RETURNING id",
@@ -651,7 +657,8 @@ both_backends!(
             .resolve_exception(&actor(), noted, "bank test item")
             .await
             .unwrap();
-        let (_, html) = browser.get("/console/exceptions").await;
+        let (status, html) = browser.get("/console/exceptions").await;
+        assert_eq!(status, StatusCode::OK, "{html}");
         let e = exception.id;
         assert!(html.contains(&format!("id=\"represent-{e}\"")), "{html}");
         assert!(
@@ -677,9 +684,7 @@ both_backends!(
         let (_, html) = browser.get("/console/exceptions").await;
         assert!(
             html.contains(&format!(
-                "id=\"resolved-how-{e}\">Résolue par l&#x27;action : Représenter maintenant<"
-            )) || html.contains(&format!(
-                "id=\"resolved-how-{e}\">Résolue par l'action : Représenter maintenant<"
+                "id=\"resolved-how-{e}\">Résolue par l&#39;action : Représenter maintenant<"
             )),
             "{html}"
         );
@@ -687,7 +692,19 @@ both_backends!(
         assert!(html.contains("id=\"next-attempt\""), "{html}");
 
         // An employer user reaches none of it.
-        add_user(&app.store, "boss@example.dz", Role::Employer, &[]).await;
+        let affiliation: String =
+            sqlx::query_scalar("SELECT affiliation_number FROM employers WHERE id = $1")
+                .bind(c[0].employer_id)
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        add_user(
+            &app.store,
+            "boss@example.dz",
+            Role::Employer,
+            &[&affiliation],
+        )
+        .await;
         let employer = app.signed_in("boss@example.dz").await;
         let (status, _) = employer.get(&page).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
