@@ -477,3 +477,52 @@ both_backends!(
         assert_eq!(next_attempts(c[1].id).await, 1);
     }
 );
+
+both_backends!(
+    a_re_presentation_takes_only_the_lines_no_other_debit_holds,
+    |db: TestDb| async move {
+        let clock = first_of_december();
+        let store = db.store_with_clock(clock.clone()).await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 50_000);
+        planned(&store, 2).await;
+        let c = store.collections_on(date()).await.unwrap();
+        run(&store, &settings, date()).await;
+        let today = d(2026, 12, 16);
+        set_day(&clock, today);
+        reject(&store, &c[0], RetryClass::NeedsStaff, "tech0", today).await;
+        reject(&store, &c[1], RetryClass::NeedsStaff, "tech1", today).await;
+
+        // Re-presented first: the next date's planning leaves its lines alone.
+        let represented = act(&store, c[1].id, DebitAction::Represent, "file fixed")
+            .await
+            .unwrap();
+        let next = d(2027, 1, 17);
+        store.plan_collections(&actor(), next, today).await.unwrap();
+        let planned_next = store.collections_on(next).await.unwrap();
+        assert_eq!(
+            planned_next
+                .iter()
+                .map(|x| x.employer_id)
+                .collect::<Vec<_>>(),
+            vec![c[0].employer_id],
+            "the re-presented debit's lines are not planned twice"
+        );
+        assert_eq!(represented.next_attempt.unwrap().amount, c[1].amount);
+
+        // Planned into the next date first: nothing is left to present by hand.
+        let message = conflict(act(&store, c[0].id, DebitAction::Represent, "by hand").await);
+        assert!(message.contains("nothing left to present"), "{message}");
+        assert_eq!(
+            scalar(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) FROM collections WHERE retry_of = {}",
+                    c[0].id
+                )
+            )
+            .await,
+            0
+        );
+    }
+);
