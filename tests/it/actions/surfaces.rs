@@ -123,6 +123,14 @@ both_backends!(
         planned(&app.store, 2).await;
         let c = app.store.collections_on(date()).await.unwrap();
 
+        // Reached from the employer's page.
+        let (_, html) = browser
+            .get(&format!("/console/employers/{}", c[0].employer_id))
+            .await;
+        assert!(
+            html.contains(&format!("href=\"/console/debits/{}\"", c[0].id)),
+            "{html}"
+        );
         let page = format!("/console/debits/{}", c[0].id);
         let (status, html) = browser.get(&page).await;
         assert_eq!(status, StatusCode::OK);
