@@ -15,7 +15,9 @@ pub enum ContactError {
     Empty,
     /// A line break, tab or other control character.
     ControlCharacter,
-    TooLong { max: usize },
+    TooLong {
+        max: usize,
+    },
     /// Not exactly one `@`, or a space.
     NotAnAddress,
     /// The part before `@`.
@@ -95,7 +97,9 @@ pub fn parse_email(input: &str) -> Result<&str, ContactError> {
                 && label.len() <= 63
                 && !label.starts_with('-')
                 && !label.ends_with('-')
-                && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
         && labels
             .last()
@@ -139,8 +143,14 @@ mod tests {
     #[test]
     fn header_breaking_and_malformed_addresses_are_refused_with_their_reason() {
         for (input, reason) in [
-            ("a@a.dz\r\nBcc: all@evil.example", ContactError::ControlCharacter),
-            ("a@a.dz\nBcc: x@evil.example", ContactError::ControlCharacter),
+            (
+                "a@a.dz\r\nBcc: all@evil.example",
+                ContactError::ControlCharacter,
+            ),
+            (
+                "a@a.dz\nBcc: x@evil.example",
+                ContactError::ControlCharacter,
+            ),
             ("a@a.dz\r", ContactError::ControlCharacter),
             ("a\t@a.dz", ContactError::ControlCharacter),
             ("a@a.dz\u{0}", ContactError::ControlCharacter),

@@ -40,12 +40,21 @@ both_backends!(
         let log_path = work.path().join("serve.log");
         let log = std::fs::File::create(&log_path).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tahsil"))
-            .args(["--database-url", &db.url, "serve", "--listen", "127.0.0.1:0"])
+            .args([
+                "--database-url",
+                &db.url,
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
             .current_dir(work.path())
             .env("TAHSIL_LOG", "debug")
             .env("RUST_LOG", "debug")
             .env("TAHSIL_ENCRYPTION_KEY", test_key_base64())
-            .env("TAHSIL_ADMIN_TOKEN", "a-long-admin-token-for-this-test-only-0123")
+            .env(
+                "TAHSIL_ADMIN_TOKEN",
+                "a-long-admin-token-for-this-test-only-0123",
+            )
             .env("TAHSIL_MAIL_DIR", &mail)
             .env_remove("TAHSIL_CLOCK")
             .env_remove("TAHSIL_PORTAL_URL")
@@ -67,7 +76,10 @@ both_backends!(
         let (_, page) = get_text(&client, &format!("{url}/password/forgot")).await;
         let response = client
             .post(format!("{url}/password/forgot"))
-            .form(&[("csrf", csrf_of(&page).as_str()), ("email", "finance@fund.dz")])
+            .form(&[
+                ("csrf", csrf_of(&page).as_str()),
+                ("email", "finance@fund.dz"),
+            ])
             .send()
             .await
             .unwrap();
@@ -202,7 +214,10 @@ both_backends!(
             let message = answer["message"].as_str().unwrap();
             assert!(message.starts_with(field), "{value:?}: {message}");
         }
-        assert_eq!(scalar(&app.store, "SELECT COUNT(*) FROM employers").await, 0);
+        assert_eq!(
+            scalar(&app.store, "SELECT COUNT(*) FROM employers").await,
+            0
+        );
 
         // Users: the console and `tahsil users add` go through the same store method.
         for (email, name) in [
@@ -250,7 +265,7 @@ both_backends!(
                 name: "Chantier".to_owned(),
                 wilaya: "Alger".to_owned(),
                 headcount: 3,
-                wage_bill: mandates::Amount::from_centimes(100_000_00),
+                wage_bill: mandates::Amount::from_centimes(10_000_000),
                 bad_weather_base: mandates::Amount::from_centimes(0),
             }],
         };
@@ -267,7 +282,10 @@ both_backends!(
             matches!(&refused, StoreError::Invalid(m) if m.contains("line break")),
             "{refused:?}"
         );
-        assert_eq!(scalar(&app.store, "SELECT COUNT(*) FROM employers").await, 0);
+        assert_eq!(
+            scalar(&app.store, "SELECT COUNT(*) FROM employers").await,
+            0
+        );
     }
 );
 
@@ -496,13 +514,12 @@ both_backends!(
             signed["consent_text_sha256"].as_str().unwrap(),
             tahsil::store::consent_text_sha256(text)
         );
-        let (kept, version): (String, String) = sqlx::query_as(
-            "SELECT text, version FROM consent_texts WHERE hash = $1",
-        )
-        .bind(signed["consent_text_sha256"].as_str().unwrap())
-        .fetch_one(app.store.pool())
-        .await
-        .unwrap();
+        let (kept, version): (String, String) =
+            sqlx::query_as("SELECT text, version FROM consent_texts WHERE hash = $1")
+                .bind(signed["consent_text_sha256"].as_str().unwrap())
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
         assert_eq!((kept.as_str(), version.as_str()), (text, "2026-01-fr"));
 
         // The staff's evidence page shows the exact text.
