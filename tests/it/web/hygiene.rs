@@ -211,7 +211,7 @@ both_backends!(
             )
             .await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{value:?}");
-            let message = answer["message"].as_str().unwrap();
+            let message = answer["error"]["message"].as_str().unwrap();
             assert!(message.starts_with(field), "{value:?}: {message}");
         }
         assert_eq!(
@@ -484,7 +484,7 @@ both_backends!(
             let (status, answer) =
                 call(&app, reqwest::Method::POST, &sign, Some(ADMIN), Some(body)).await;
             assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-            let message = answer["message"].as_str().unwrap();
+            let message = answer["error"]["message"].as_str().unwrap();
             assert!(message.contains(says), "{message}");
         }
         assert_eq!(
