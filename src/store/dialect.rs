@@ -127,9 +127,19 @@ pub(super) async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("invalid SQLite URL {url:?}: write it like sqlite://tahsil.db"))?;
     let path: PathBuf = options.get_filename().to_path_buf();
+    let access = crate::private::Access::PRIVATE;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
+        access
+            .create_dir_all(parent)
             .with_context(|| format!("cannot create the folder {}", parent.display()))?;
+    }
+    // Created private (an empty file is an empty database), whatever the umask; SQLite
+    // gives its -wal and -shm the database file's mode, and they are set again below.
+    let on_disk = path.as_os_str() != ":memory:";
+    if on_disk && !path.exists() {
+        access
+            .create_new(&path)
+            .with_context(|| format!("cannot create the SQLite database {}", path.display()))?;
     }
     let conn = options
         .create_if_missing(true)
@@ -143,5 +153,15 @@ pub(super) async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
     conn.close().await?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let file = PathBuf::from(file);
+        if on_disk && file.exists() {
+            access
+                .apply_to_file(&file)
+                .with_context(|| format!("cannot make {} private (0600)", file.display()))?;
+        }
+    }
     Ok(())
 }
