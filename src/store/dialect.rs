@@ -52,6 +52,21 @@ impl Backend {
         })
     }
 
+    /// The statement that makes planning transactions take turns, run first in each. On
+    /// PostgreSQL two plans of one date side by side (two `tahsil run`s) would both insert
+    /// the same (employer, date) collections and the second would fail on the unique key
+    /// with a raw "duplicate key" error; behind a transaction-scoped advisory lock the
+    /// second waits, then sees the first's collections and plans nothing, and its run meets
+    /// the run lock's conflict message, as on SQLite. SQLite's write transaction
+    /// ([`Backend::begin_write`]) already excludes every other.
+    pub(super) fn planning_lock(self) -> Option<&'static str> {
+        match self {
+            // The key is arbitrary but fixed: "tahsil planning".
+            Backend::Postgres => Some("SELECT pg_advisory_xact_lock(7268657)"),
+            Backend::Sqlite => None,
+        }
+    }
+
     /// The suffix of a `SELECT` that keeps the rows it read locked until the transaction
     /// ends: `FOR UPDATE` on PostgreSQL, where writers run side by side; nothing on SQLite,
     /// where a write transaction ([`Backend::begin_write`]) already excludes every other.

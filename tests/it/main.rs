@@ -11,6 +11,7 @@ mod clock;
 mod crash;
 mod cycle;
 mod files;
+mod inputs;
 mod jobs;
 mod matching;
 mod notices;
