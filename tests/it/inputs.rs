@@ -52,14 +52,6 @@ fn booked(end_to_end_id: &str, amount: &str) -> String {
     )
 }
 
-async fn quarantined_row(store: &Store, id: i64) -> (String, String, String) {
-    sqlx::query_as("SELECT stored_path, sha256, error FROM quarantined_files WHERE id = $1")
-        .bind(id)
-        .fetch_one(store.pool())
-        .await
-        .unwrap()
-}
-
 async fn import(store: &Store, settings: &CycleSettings, path: &Path) -> ImportOutcome {
     import_file(store, settings, &actor(), path, None, date())
         .await

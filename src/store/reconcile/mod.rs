@@ -218,6 +218,7 @@ impl Store {
         Ok(ImportSummary {
             report_id,
             already_imported: false,
+            empty: false,
             items: report.items.len() as u64,
             settled,
             rejected,

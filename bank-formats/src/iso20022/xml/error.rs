@@ -78,4 +78,5 @@ pub(super) const MAX_TEXT: usize = 64 * 1024;
 /// fields they keep.
 pub(crate) const MAX4: usize = 4;
 pub(crate) const MAX35: usize = 35;
+pub(crate) const MAX140: usize = 140;
 pub(crate) const MAX500: usize = 500;

@@ -34,7 +34,7 @@ mod tests;
 mod walker;
 
 pub use error::{Position, XmlError};
-pub(crate) use error::{MAX4, MAX35, MAX500};
+pub(crate) use error::{MAX4, MAX35, MAX140, MAX500};
 pub(crate) use escape::{element, escape};
 pub(crate) use source::Source;
 pub(crate) use walker::{Step, Walker};

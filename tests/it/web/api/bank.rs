@@ -304,3 +304,32 @@ both_backends!(
         assert!(app.store.quarantined().await.unwrap().is_empty());
     }
 );
+
+both_backends!(
+    uploads_beyond_the_concurrent_limit_are_answered_503_and_kept_private,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let bank = token(&app, "bank").await;
+        // Every upload slot taken (as by uploads in flight): the next is told to come back.
+        let slots = app.settings.upload_slots.clone();
+        let held = slots
+            .clone()
+            .acquire_many_owned(slots.available_permits() as u32)
+            .await
+            .unwrap();
+        let (status, body) = upload(&app, &bank, "busy.xml", b"<x/>".to_vec()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"]["code"], "busy");
+        assert!(app.store.quarantined().await.unwrap().is_empty(), "nothing kept");
+        drop(held);
+        let (status, body) = upload(&app, &bank, "garbage.xml", b"garbage".to_vec()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let kept = &app.store.quarantined().await.unwrap()[0].stored_path;
+            let mode = std::fs::metadata(kept).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{kept}");
+        }
+    }
+);
