@@ -498,7 +498,9 @@ impl Config {
             bail!("max_per_file must be at least 1");
         }
         if self.max_report_bytes == 0 {
-            bail!("max_report_bytes must be at least 1 (the default is {DEFAULT_MAX_REPORT_BYTES})");
+            bail!(
+                "max_report_bytes must be at least 1 (the default is {DEFAULT_MAX_REPORT_BYTES})"
+            );
         }
         if self.max_concurrent_uploads == 0 {
             bail!("max_concurrent_uploads must be at least 1");

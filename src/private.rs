@@ -143,7 +143,10 @@ mod tests {
         assert_eq!(mode(&dir.path().join("a")), 0o700);
         assert_eq!(mode(&private), 0o700);
         assert_eq!(mode(&file), 0o600);
-        assert!(Access::PRIVATE.create_new(&file).is_err(), "never overwrites");
+        assert!(
+            Access::PRIVATE.create_new(&file).is_err(),
+            "never overwrites"
+        );
 
         let gid = fs::metadata(&file).unwrap().gid();
         let shared = Access::shared_with(gid);

@@ -83,7 +83,8 @@ impl<R: Read> Read for Counting<R> {
 #[test]
 fn a_200_mb_message_id_is_refused_after_reading_a_few_hundred_kilobytes() {
     let head = br#"<?xml version="1.0"?><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn><GrpHdr><MsgId>"#;
-    let tail = br#"</MsgId></GrpHdr><Ntfctn><Id>N</Id></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"#;
+    let tail =
+        br#"</MsgId></GrpHdr><Ntfctn><Id>N</Id></Ntfctn></BkToCstmrDbtCdtNtfctn></Document>"#;
     let read = Arc::new(AtomicU64::new(0));
     let hostile = Counting {
         inner: head

@@ -64,7 +64,9 @@ impl ImportOutcome {
                 format!("{file}: already imported as report #{report_id}; nothing changed")
             }
             ImportOutcome::Empty { file, report_id } => {
-                format!("{file}: report #{report_id} lists no transaction; recorded as empty, nothing changed")
+                format!(
+                    "{file}: report #{report_id} lists no transaction; recorded as empty, nothing changed"
+                )
             }
             ImportOutcome::Quarantined {
                 file,
@@ -264,8 +266,16 @@ pub async fn import_file(
                  nothing was read or applied — ask the bank to split it, or raise max_report_bytes",
                 settings.max_report_bytes
             );
-            return quarantine(store, settings, path, institution, &file_name, &sha256, &error)
-                .await;
+            return quarantine(
+                store,
+                settings,
+                path,
+                institution,
+                &file_name,
+                &sha256,
+                &error,
+            )
+            .await;
         }
     };
     // The hash (which identifies the report) and the reading are independent: on a

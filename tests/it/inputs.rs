@@ -104,8 +104,7 @@ both_backends!(
         let outcome = import(&store, &settings, &path).await;
         let error = quarantined_error(&outcome);
         assert!(
-            error.contains(&format!("{} bytes", big.len()))
-                && error.contains("max_report_bytes"),
+            error.contains(&format!("{} bytes", big.len())) && error.contains("max_report_bytes"),
             "{error}"
         );
         let ImportOutcome::Quarantined {
@@ -150,7 +149,11 @@ both_backends!(
         for ((stored, sha256), original) in rows.iter().zip([&first, &second]) {
             let kept = std::fs::read(stored).unwrap();
             assert_eq!(kept, std::fs::read(original).unwrap());
-            assert_eq!(*sha256, hex_sha256(&kept), "the recorded hash is the kept bytes'");
+            assert_eq!(
+                *sha256,
+                hex_sha256(&kept),
+                "the recorded hash is the kept bytes'"
+            );
         }
     }
 );
@@ -360,7 +363,10 @@ both_backends!(
         let refused = store
             .apply_report(&actor, &stray, policy(date() - chrono::Duration::days(200)))
             .await;
-        assert!(matches!(refused, Err(StoreError::Invalid(_))), "{refused:?}");
+        assert!(
+            matches!(refused, Err(StoreError::Invalid(_))),
+            "{refused:?}"
+        );
     }
 );
 
@@ -504,7 +510,10 @@ fn database_key_mail_and_exchange_files_are_private_under_umask_0022() {
             }
         }
     }
-    assert!(files >= 5, "outbox files, their sums, notices, quarantine: {files}");
+    assert!(
+        files >= 5,
+        "outbox files, their sums, notices, quarantine: {files}"
+    );
     let mails = std::fs::read_dir(db.parent().unwrap().join("mail"))
         .unwrap()
         .count();

@@ -229,8 +229,13 @@ impl<S: Source> Walker<S> {
             })?;
             if self.ends.is_empty() && self.seen_root {
                 let content = match &event {
-                    Event::Text(text) => !text.as_ref().bytes().all(|b| matches!(b, b' ' | b'\r' | b'\n' | b'\t')),
-                    Event::CData(_) | Event::GeneralRef(_) | Event::Start(_) | Event::Empty(_) => true,
+                    Event::Text(text) => !text
+                        .as_ref()
+                        .bytes()
+                        .all(|b| matches!(b, b' ' | b'\r' | b'\n' | b'\t')),
+                    Event::CData(_) | Event::GeneralRef(_) | Event::Start(_) | Event::Empty(_) => {
+                        true
+                    }
                     _ => false,
                 };
                 if content {

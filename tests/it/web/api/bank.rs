@@ -320,7 +320,10 @@ both_backends!(
         let (status, body) = upload(&app, &bank, "busy.xml", b"<x/>".to_vec()).await;
         assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
         assert_eq!(body["error"]["code"], "busy");
-        assert!(app.store.quarantined().await.unwrap().is_empty(), "nothing kept");
+        assert!(
+            app.store.quarantined().await.unwrap().is_empty(),
+            "nothing kept"
+        );
         drop(held);
         let (status, body) = upload(&app, &bank, "garbage.xml", b"garbage".to_vec()).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
