@@ -448,7 +448,7 @@ fn database_key_mail_and_exchange_files_are_private_under_umask_0022() {
     let url = format!("sqlite://{}", db.display());
     // Every command through a shell that sets the umask most systems use.
     let tahsil = |args: &[&str]| {
-        let output = Command::new("sh")
+        Command::new("sh")
             .arg("-c")
             .arg("umask 0022; exec \"$@\"")
             .arg("sh")
@@ -462,8 +462,7 @@ fn database_key_mail_and_exchange_files_are_private_under_umask_0022() {
             .env("TAHSIL_CLOCK", "2026-12-02T09:00:00+01:00")
             .env("TAHSIL_EXCHANGE_DIR", &exchange)
             .output()
-            .unwrap();
-        output
+            .unwrap()
     };
     let control = dir.path().join("control");
     let touched = Command::new("sh")

@@ -152,7 +152,7 @@ impl Store {
                     "format": report.format,
                     "items": 0,
                 }))
-                .record(&mut *tx, &now)
+                .record(&mut tx, &now)
                 .await?;
             tx.commit().await?;
             return Ok(ImportSummary {
