@@ -251,12 +251,14 @@ both_backends!(
         let quarantined = app.store.quarantined().await.unwrap();
         assert_eq!(quarantined.len(), 1);
         assert_eq!(quarantined[0].file_name, "garbage.xml");
-        assert!(
-            app.settings
-                .folder("bank", Folder::Quarantine)
-                .join("garbage.xml")
-                .exists()
+        // Kept under a name of its own (moment, hash prefix, name): never overwritten.
+        let kept = std::path::Path::new(&quarantined[0].stored_path);
+        assert!(kept.exists(), "{kept:?}");
+        assert_eq!(
+            kept.parent().unwrap(),
+            app.settings.folder("bank", Folder::Quarantine)
         );
+        assert!(kept.to_str().unwrap().ends_with("-garbage.xml"), "{kept:?}");
 
         // A debit file sent back as a "report" is refused the same way.
         let debit =
