@@ -39,6 +39,7 @@ mod secrets;
 mod seed;
 mod sessions;
 mod statistics;
+mod throttle;
 mod tokens;
 mod users;
 
@@ -94,9 +95,13 @@ pub use runs::debits::{DebitDetail, FileBlock};
 pub use runs::recheck::RecheckSummary;
 pub use runs::recording::{FileRecording, NewBankFile};
 pub use runs::{RunLock, RunStatus, UnfinishedRun};
-pub use secrets::{random_token, token_hash};
+pub use secrets::{PasswordGate, random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
-pub use sessions::{SESSION_HOURS, Session, SignIn};
+pub use password_resets::ResetRequest;
+pub use sessions::{
+    DEVICE_DAYS, FAILURE_WINDOW_MINUTES, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_EMAIL, SESSION_HOURS, Session, SignIn,
+    SignInAttempt,
+};
 pub use statistics::{
     CollectionCount, DateOutcome, FailureCount, FailureReason, NextRun, NoticeCount,
     ReportOverview, RunHeader, RunLine, RunOutcome,
@@ -290,6 +295,8 @@ pub struct Store {
     cipher: AccountCipher,
     banks: Arc<::mandates::BankTable>,
     clock: Clock,
+    /// The bounded room where passwords are checked (argon2 costs ~19 MiB a check).
+    password_gate: secrets::PasswordGate,
 }
 
 impl std::fmt::Debug for Store {
@@ -338,7 +345,15 @@ impl Store {
             cipher,
             banks: Arc::new(banks),
             clock: Clock::system(),
+            password_gate: secrets::PasswordGate::default(),
         })
+    }
+
+    /// The same store checking passwords through `gate` (its size and queue timeout come
+    /// from the configuration: `login_concurrency`, `login_queue_ms`).
+    pub fn with_password_gate(mut self, gate: PasswordGate) -> Store {
+        self.password_gate = gate;
+        self
     }
 
     /// The same store reading its time from `clock` (a simulated clock, or a test's).

@@ -62,20 +62,63 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$
 
 /// Whether `password` matches the stored hash; false for an unknown user (`None`), after
 /// the same work as for a known one.
-pub(super) async fn verify_password(password: String, stored: Option<String>) -> bool {
-    tokio::task::spawn_blocking(move || {
-        let known = stored.is_some();
-        let text = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
-        let Ok(parsed) = PasswordHash::new(&text) else {
-            return false;
-        };
-        let ok = Argon2::default()
-            .verify_password(password.as_bytes(), &parsed)
-            .is_ok();
-        ok && known
-    })
-    .await
-    .unwrap_or(false)
+fn password_matches(password: &str, stored: Option<String>) -> bool {
+    let known = stored.is_some();
+    let text = stored.unwrap_or_else(|| DUMMY_HASH.to_owned());
+    let Ok(parsed) = PasswordHash::new(&text) else {
+        return false;
+    };
+    let ok = Argon2::default()
+        .verify_password(password.as_bytes(), &parsed)
+        .is_ok();
+    ok && known
+}
+
+/// The bounded room where passwords are checked: argon2id takes ~19 MiB and tens of
+/// milliseconds a check, so at most `permits` checks run at once and a caller waits at most
+/// `queue` for its turn — then it is told the service is busy ([`PasswordGate::verify`]
+/// answers `None`) instead of queueing without end. Memory stays at `permits` × 19 MiB
+/// whatever the number of sign-ins in flight.
+#[derive(Clone, Debug)]
+pub struct PasswordGate {
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    queue: std::time::Duration,
+}
+
+/// Password checks at once by default…
+pub const DEFAULT_PASSWORD_CHECKS: u32 = 4;
+/// …and how long one waits for its turn by default.
+pub const DEFAULT_PASSWORD_QUEUE_MS: u32 = 1000;
+
+impl Default for PasswordGate {
+    fn default() -> Self {
+        PasswordGate::new(DEFAULT_PASSWORD_CHECKS, DEFAULT_PASSWORD_QUEUE_MS)
+    }
+}
+
+impl PasswordGate {
+    /// At most `permits` (at least 1) checks at once, waiting at most `queue_ms` for a turn.
+    pub fn new(permits: u32, queue_ms: u32) -> PasswordGate {
+        PasswordGate {
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(permits.max(1) as usize)),
+            queue: std::time::Duration::from_millis(u64::from(queue_ms)),
+        }
+    }
+
+    /// Whether `password` matches `stored` (false for an unknown user, `None`, after the
+    /// same work), once a permit is free; `None` when none freed up in time.
+    pub(super) async fn verify(&self, password: String, stored: Option<String>) -> Option<bool> {
+        let permit = tokio::time::timeout(self.queue, self.permits.clone().acquire_owned())
+            .await
+            .ok()?
+            .ok()?;
+        // The permit goes with the work: a caller that gives up does not free it early.
+        let checked = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            password_matches(&password, stored)
+        });
+        Some(checked.await.unwrap_or(false))
+    }
 }
 
 #[cfg(test)]

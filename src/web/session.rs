@@ -2,15 +2,14 @@
 //! configured), the CSRF token every form must post back (the session's, or before sign-in
 //! a random cookie's — double submit), the language, and the page/error responses.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::WebState;
+use super::client::ClientAddr;
 use super::i18n::{PageTexts, Texts};
 use crate::locale::{Lang, accept_language};
 use crate::store::{Role, Session, StoreError};
@@ -18,6 +17,8 @@ use crate::store::{Role, Session, StoreError};
 pub const SESSION_COOKIE: &str = "tahsil_session";
 pub const CSRF_COOKIE: &str = "tahsil_csrf";
 pub const LANG_COOKIE: &str = "tahsil_lang";
+/// A browser that signed in before (see `store::sessions`: it passes an account's lockout).
+pub const DEVICE_COOKIE: &str = "tahsil_device";
 
 /// The request's visitor: signed in or not, language, CSRF token, address and browser.
 #[derive(Debug)]
@@ -30,6 +31,7 @@ pub struct Viewer {
     /// True when the anonymous CSRF cookie must be issued with the response.
     issue_csrf_cookie: bool,
     pub secure_cookies: bool,
+    /// The client's address ([`ClientAddr`]).
     pub ip: String,
     pub user_agent: String,
     /// Path and query of this request (for the language switch to come back to).
@@ -100,11 +102,10 @@ impl FromRequestParts<WebState> for Viewer {
                 _ => (crate::store::random_token(), true),
             },
         };
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
+        let ip = ClientAddr::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {})
+            .to_string();
         let user_agent = headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

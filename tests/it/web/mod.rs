@@ -14,6 +14,8 @@ mod disputes;
 mod i18n;
 mod metrics;
 mod portal;
+mod security_access;
+mod security_throttle;
 
 use std::time::Duration;
 
