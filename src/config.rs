@@ -560,7 +560,12 @@ impl IpRange {
         let network: IpAddr = address.trim().parse().map_err(|_| bad())?;
         let bits = if network.is_ipv4() { 32 } else { 128 };
         let prefix = match prefix {
-            Some(p) => p.trim().parse::<u8>().ok().filter(|p| *p <= bits).ok_or_else(bad)?,
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= bits)
+                .ok_or_else(bad)?,
             None => bits,
         };
         Ok(IpRange { network, prefix })
@@ -574,11 +579,15 @@ impl IpRange {
         };
         match (self.network, ip) {
             (IpAddr::V4(net), IpAddr::V4(ip)) => {
-                let mask = u32::MAX.checked_shl(32 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u32::from(net) & mask == u32::from(ip) & mask
             }
             (IpAddr::V6(net), IpAddr::V6(ip)) => {
-                let mask = u128::MAX.checked_shl(128 - u32::from(self.prefix)).unwrap_or(0);
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
                 u128::from(net) & mask == u128::from(ip) & mask
             }
             _ => false,
@@ -712,7 +721,10 @@ mod tests {
     fn trusted_proxies_are_addresses_or_ranges() {
         let mut config = Config::default();
         config
-            .apply_env(env_of(&[("TAHSIL_TRUSTED_PROXIES", "10.0.0.0/8, 192.168.1.7,fd00::/8")]))
+            .apply_env(env_of(&[(
+                "TAHSIL_TRUSTED_PROXIES",
+                "10.0.0.0/8, 192.168.1.7,fd00::/8",
+            )]))
             .unwrap();
         let [range, single, v6] = config.trusted_proxies[..] else {
             panic!("three ranges: {:?}", config.trusted_proxies);
@@ -724,12 +736,19 @@ mod tests {
         assert!(!single.contains("192.168.1.8".parse().unwrap()));
         assert!(v6.contains("fd12::1".parse().unwrap()));
         assert!(!v6.contains("10.0.0.1".parse().unwrap()));
-        assert!(IpRange::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(
+            IpRange::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
         let err = Config::default()
             .apply_env(env_of(&[("TAHSIL_TRUSTED_PROXIES", "10.0.0.0/33")]))
             .unwrap_err();
         let text = format!("{err:#}");
-        assert!(text.contains("TAHSIL_TRUSTED_PROXIES") && text.contains("10.0.0.0/8"), "{text}");
+        assert!(
+            text.contains("TAHSIL_TRUSTED_PROXIES") && text.contains("10.0.0.0/8"),
+            "{text}"
+        );
         let mut config = Config::default();
         config
             .apply_file("trusted_proxies = [\"127.0.0.1\"]\ninsecure_open_admin_api_on_loopback = true\nmetrics_token = \"m\"\n")

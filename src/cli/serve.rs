@@ -120,7 +120,10 @@ pub async fn serve_with(
         format!("{}:notices", options.instance),
         stopped,
     ));
-    match (&config.admin_token, config.insecure_open_admin_api_on_loopback) {
+    match (
+        &config.admin_token,
+        config.insecure_open_admin_api_on_loopback,
+    ) {
         (None, true) => tracing::warn!(
             "INSECURE: insecure_open_admin_api_on_loopback is set and there is no admin token: \
              anyone on this machine can read and change every employer and mandate through the \
@@ -129,9 +132,9 @@ pub async fn serve_with(
         (None, false) => tracing::warn!(
             "no TAHSIL_ADMIN_TOKEN: the admin API answers 401 to every request until one is set"
         ),
-        (Some(_), true) => tracing::warn!(
-            "insecure_open_admin_api_on_loopback is ignored: an admin token is set"
-        ),
+        (Some(_), true) => {
+            tracing::warn!("insecure_open_admin_api_on_loopback is ignored: an admin token is set")
+        }
         (Some(_), false) => {}
     }
     if config.metrics_token.is_none() {

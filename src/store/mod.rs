@@ -85,6 +85,7 @@ pub use notices::facts::{
 };
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
+pub use password_resets::ResetRequest;
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
@@ -97,10 +98,9 @@ pub use runs::recording::{FileRecording, NewBankFile};
 pub use runs::{RunLock, RunStatus, UnfinishedRun};
 pub use secrets::{PasswordGate, random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
-pub use password_resets::ResetRequest;
 pub use sessions::{
-    DEVICE_DAYS, FAILURE_WINDOW_MINUTES, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_EMAIL, SESSION_HOURS, Session, SignIn,
-    SignInAttempt,
+    DEVICE_DAYS, FAILURE_WINDOW_MINUTES, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_EMAIL,
+    SESSION_HOURS, Session, SignIn, SignInAttempt,
 };
 pub use statistics::{
     CollectionCount, DateOutcome, FailureCount, FailureReason, NextRun, NoticeCount,

@@ -11,11 +11,11 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::secrets::{check_password, hash_password, random_token, token_hash};
+use super::users::normalise_email;
 use super::{
     Actor, OptionalCode, Refusal, Store, StoreError, StoreResult, User, audit::Audit, throttle,
     timestamp,
 };
-use super::users::normalise_email;
 
 /// A password-reset email waiting for the mailer.
 #[derive(Clone)]
@@ -95,12 +95,20 @@ impl Store {
         let now = self.now();
         let window = Duration::minutes(RESET_WINDOW_MINUTES);
         let mut tx = self.begin_write().await?;
-        let by_account =
-            throttle::bump(&mut tx, &throttle::bucket("forgot:account", &email), now, window)
-                .await?;
-        let by_address =
-            throttle::bump(&mut tx, &throttle::bucket("forgot:address", address), now, window)
-                .await?;
+        let by_account = throttle::bump(
+            &mut tx,
+            &throttle::bucket("forgot:account", &email),
+            now,
+            window,
+        )
+        .await?;
+        let by_address = throttle::bump(
+            &mut tx,
+            &throttle::bucket("forgot:address", address),
+            now,
+            window,
+        )
+        .await?;
         if by_account > MAX_RESETS_PER_ACCOUNT || by_address > MAX_RESETS_PER_ADDRESS {
             tx.commit().await?;
             return Ok(ResetRequest::Throttled);

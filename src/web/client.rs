@@ -141,8 +141,14 @@ mod tests {
             client_address(ip("203.0.113.9"), &spoofed, &trusted),
             ip("203.0.113.9")
         );
-        assert_eq!(client_address(ip("10.0.0.2"), &spoofed, &[]), ip("10.0.0.2"));
-        assert_eq!(client_address(ip("10.0.0.2"), &spoofed, &trusted), ip("1.2.3.4"));
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &spoofed, &[]),
+            ip("10.0.0.2")
+        );
+        assert_eq!(
+            client_address(ip("10.0.0.2"), &spoofed, &trusted),
+            ip("1.2.3.4")
+        );
     }
 
     #[test]

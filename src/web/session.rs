@@ -72,6 +72,10 @@ impl FromRequestParts<WebState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let ip = ClientAddr::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {})
+            .to_string();
         let headers = &parts.headers;
         let session_token = cookie(headers, SESSION_COOKIE);
         let session = match &session_token {
@@ -102,10 +106,6 @@ impl FromRequestParts<WebState> for Viewer {
                 _ => (crate::store::random_token(), true),
             },
         };
-        let ip = ClientAddr::from_request_parts(parts, state)
-            .await
-            .unwrap_or_else(|never| match never {})
-            .to_string();
         let user_agent = headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

@@ -9,7 +9,6 @@ use crate::both_backends;
 use crate::harness::fixtures::{add_user, employer_with_worksites, planned};
 use crate::harness::{METRICS_TOKEN, TestDb, WebApp};
 
-
 /// The value of the one sample `name{labels}` (or `name` alone) in a metrics text.
 fn sample(text: &str, series: &str) -> Option<i64> {
     text.lines()

@@ -58,10 +58,22 @@ both_backends!(
                 .contains("TAHSIL_ADMIN_TOKEN"),
             "says what to do: {body}"
         );
-        assert!(served.store.list_mandates(employer).await.unwrap().is_empty());
+        assert!(
+            served
+                .store
+                .list_mandates(employer)
+                .await
+                .unwrap()
+                .is_empty()
+        );
         // Any token is wrong when none is configured.
         assert_eq!(
-            status_of(client.get(format!("{base}/api/v1/employers")).bearer_auth("guess")).await,
+            status_of(
+                client
+                    .get(format!("{base}/api/v1/employers"))
+                    .bearer_auth("guess")
+            )
+            .await,
             StatusCode::UNAUTHORIZED
         );
         // Nor is /metrics open.
@@ -144,7 +156,12 @@ both_backends!(
                 "{path} without the header"
             );
             assert_eq!(
-                status_of(client.get(&url).header("authorization", "Basic Zm9vOmJhcg==")).await,
+                status_of(
+                    client
+                        .get(&url)
+                        .header("authorization", "Basic Zm9vOmJhcg==")
+                )
+                .await,
                 StatusCode::UNAUTHORIZED,
                 "{path} with another scheme"
             );
@@ -155,7 +172,12 @@ both_backends!(
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
-            status_of(client.get(app.url("/api/v1/me")).bearer_auth("tahsil_u_wrong")).await,
+            status_of(
+                client
+                    .get(app.url("/api/v1/me"))
+                    .bearer_auth("tahsil_u_wrong")
+            )
+            .await,
             StatusCode::UNAUTHORIZED
         );
         assert_eq!(
@@ -187,10 +209,7 @@ both_backends!(
         })
         .await;
         let url = on.url("/metrics");
-        assert_eq!(
-            status_of(client.get(&url)).await,
-            StatusCode::UNAUTHORIZED
-        );
+        assert_eq!(status_of(client.get(&url)).await, StatusCode::UNAUTHORIZED);
         assert_eq!(
             status_of(client.get(&url).bearer_auth("admin-test-token")).await,
             StatusCode::UNAUTHORIZED

@@ -72,7 +72,10 @@ both_backends!(
             .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
             .count();
         assert_eq!(refused + throttled, 40, "{statuses:?}");
-        assert!(refused as i64 <= MAX_FAILURES_PER_EMAIL, "{refused} checked");
+        assert!(
+            refused as i64 <= MAX_FAILURES_PER_EMAIL,
+            "{refused} checked"
+        );
         assert!(checked_failures(&app).await <= MAX_FAILURES_PER_EMAIL);
         // And the right password now waits like everyone (no device signed in before).
         let fresh = anonymous(&app).await;
@@ -89,7 +92,8 @@ both_backends!(
         add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
         let browser = anonymous(&app).await;
         for i in 0..MAX_FAILURES_PER_ADDRESS - 1 {
-            let response = sign_in(&app, &browser, &format!("x{i}@nowhere.dz"), "wrong", None).await;
+            let response =
+                sign_in(&app, &browser, &format!("x{i}@nowhere.dz"), "wrong", None).await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "failure {i}");
         }
         let before = checked_failures(&app).await;
@@ -103,7 +107,9 @@ both_backends!(
                 } else {
                     (format!("guess{i}@nowhere.dz"), format!("guess {i}"))
                 };
-                sign_in(app, browser, &email, &password, None).await.status()
+                sign_in(app, browser, &email, &password, None)
+                    .await
+                    .status()
             }
         }))
         .await;
@@ -132,8 +138,14 @@ both_backends!(
         // 35 failures for random emails, each from its own client behind the proxy.
         for i in 0..35 {
             let ip = format!("203.0.113.{}", i + 1);
-            let response =
-                sign_in(&app, &browser, &format!("r{i}@nowhere.dz"), "wrong", Some(&ip)).await;
+            let response = sign_in(
+                &app,
+                &browser,
+                &format!("r{i}@nowhere.dz"),
+                "wrong",
+                Some(&ip),
+            )
+            .await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "failure {i}");
         }
         // A different client, through the same proxy, with the right password.
@@ -149,7 +161,14 @@ both_backends!(
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         // One client that fails from one address is still throttled there.
         for _ in 0..MAX_FAILURES_PER_ADDRESS {
-            sign_in(&app, &browser, "nobody@nowhere.dz", "wrong", Some("192.0.2.50")).await;
+            sign_in(
+                &app,
+                &browser,
+                "nobody@nowhere.dz",
+                "wrong",
+                Some("192.0.2.50"),
+            )
+            .await;
         }
         let response = sign_in(
             &app,
@@ -172,8 +191,14 @@ both_backends!(
         let browser = anonymous(&app).await;
         for i in 0..MAX_FAILURES_PER_ADDRESS {
             let ip = format!("203.0.113.{}", i + 1);
-            let response =
-                sign_in(&app, &browser, &format!("r{i}@nowhere.dz"), "wrong", Some(&ip)).await;
+            let response = sign_in(
+                &app,
+                &browser,
+                &format!("r{i}@nowhere.dz"),
+                "wrong",
+                Some(&ip),
+            )
+            .await;
             assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "failure {i}");
         }
         let response = sign_in(
@@ -216,7 +241,10 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let owner = (owner.0.clone(), csrf_of(&get_text(&owner.0, &app.url("/login")).await.1));
+        let owner = (
+            owner.0.clone(),
+            csrf_of(&get_text(&owner.0, &app.url("/login")).await.1),
+        );
 
         // Anyone knowing the email fails more than the limit.
         let attacker = anonymous(&app).await;
@@ -270,7 +298,8 @@ both_backends!(
         let responses = join_all((0..20).map(|i| {
             let (app, browser) = (&app, &browser);
             async move {
-                let response = sign_in(app, browser, &format!("b{i}@nowhere.dz"), "wrong", None).await;
+                let response =
+                    sign_in(app, browser, &format!("b{i}@nowhere.dz"), "wrong", None).await;
                 let retry = response.headers().get("retry-after").cloned();
                 (response.status(), retry)
             }
@@ -301,7 +330,11 @@ both_backends!(
 );
 
 /// Posts `/password/forgot` for `email`: the status and the page.
-async fn forgot(app: &WebApp, browser: &(reqwest::Client, String), email: &str) -> (StatusCode, String) {
+async fn forgot(
+    app: &WebApp,
+    browser: &(reqwest::Client, String),
+    email: &str,
+) -> (StatusCode, String) {
     let response = browser
         .0
         .post(app.url("/password/forgot"))
@@ -316,7 +349,10 @@ async fn resets_of(app: &WebApp, email: &str) -> i64 {
     let user = app.store.user_by_email(email).await.unwrap().unwrap();
     scalar(
         &app.store,
-        &format!("SELECT COUNT(*) FROM password_resets WHERE user_id = {}", user.id),
+        &format!(
+            "SELECT COUNT(*) FROM password_resets WHERE user_id = {}",
+            user.id
+        ),
     )
     .await
 }
@@ -333,7 +369,10 @@ both_backends!(
         let answers = join_all((0..30).map(|_| forgot(&app, &browser, "a@fund.dz"))).await;
         assert!(answers.iter().all(|(status, _)| *status == StatusCode::OK));
         let notice = |page: &str| page.contains("class=\"notice\"");
-        assert!(answers.iter().all(|(_, page)| notice(page)), "the same answer");
+        assert!(
+            answers.iter().all(|(_, page)| notice(page)),
+            "the same answer"
+        );
         assert_eq!(resets_of(&app, "a@fund.dz").await, 3);
         // The address is spent too (30 asks, 10 allowed): another account gets nothing from
         // here…
