@@ -54,5 +54,9 @@ RSS_AFTER=$(awk '/VmRSS/ { print $2 }' "/proc/$PID/status")
 echo "$N parallel anonymous sign-ins ($MODE addresses) against $BIN"
 echo "answers by status:"
 awk '{ print "  " $1 }' "$DIR/answers" | sort | uniq -c
+for status in $(awk '{ print $1 }' "$DIR/answers" | sort -u); do
+  awk -v s="$status" '$1 == s { print $2 }' "$DIR/answers" | sort -n | awk -v s="$status" \
+    '{ t[NR] = $1 } END { printf "  %s: median %.3f s, p95 %.3f s, slowest %.3f s\n", s, t[int((NR + 1) / 2)], t[int(NR * 0.95 + 0.5)], t[NR] }'
+done
 echo "slowest answer: $(awk '{ print $2 }' "$DIR/answers" | sort -n | tail -1) s"
 echo "server RSS: $((RSS_BEFORE / 1024)) MB before, peak $((RSS_PEAK / 1024)) MB, $((RSS_AFTER / 1024)) MB after"

@@ -159,7 +159,7 @@ impl Default for Config {
             insecure_open_admin_api_on_loopback: false,
             trusted_proxies: Vec::new(),
             login_concurrency: 4,
-            login_queue_ms: 1000,
+            login_queue_ms: 500,
             database_max_connections: 8,
             xsd_dir: None,
             layouts_dir: None,

@@ -53,8 +53,8 @@ pub enum SignIn {
     /// Too many recent failures for this account (from unknown devices), this device or
     /// this address: try again later. Nothing was checked.
     Throttled,
-    /// Every password check is taken and none freed up in time: try again in a moment.
-    /// Nothing was checked and nothing counted.
+    /// Every turn of the password gate is taken and none freed up in time: try again in a
+    /// moment. Nothing was read, checked or counted.
     Busy,
 }
 
@@ -98,10 +98,14 @@ impl Store {
     /// the answer is [`SignIn::Throttled`] without checking anything. A browser that signed
     /// in to this account before (its device cookie) is counted on its own instead of on
     /// the account: failures from elsewhere lock out only the devices that never proved
-    /// they know the password, never the owner's. The password is checked through the
-    /// store's [`super::PasswordGate`] ([`SignIn::Busy`] when it is full). Only hashes of
+    /// they know the password, never the owner's. The whole attempt runs in a turn of the
+    /// store's [`super::PasswordGate`] ([`SignIn::Busy`] when it stays full). Only hashes of
     /// the email, address and device are kept.
     pub async fn sign_in_attempt(&self, attempt: SignInAttempt<'_>) -> StoreResult<SignIn> {
+        // First a turn in the gate: nothing is read, counted or checked without one.
+        let Some(turn) = self.password_gate.enter().await else {
+            return Ok(SignIn::Busy);
+        };
         let email = normalise_email(attempt.email);
         let email_key = token_hash(&format!("email:{email}"));
         let ip_key = token_hash(&format!("ip:{}", attempt.address));
@@ -141,17 +145,10 @@ impl Store {
         if by_account > MAX_FAILURES_PER_EMAIL || by_address > MAX_FAILURES_PER_ADDRESS {
             return Ok(SignIn::Throttled);
         }
-        let Some(right) = self
+        let right = self
             .password_gate
-            .verify(attempt.password.to_owned(), hash)
-            .await
-        else {
-            let mut tx = self.begin_write().await?;
-            throttle::refund(&mut tx, &account_bucket).await?;
-            throttle::refund(&mut tx, &address_bucket).await?;
-            tx.commit().await?;
-            return Ok(SignIn::Busy);
-        };
+            .check(turn, attempt.password.to_owned(), hash)
+            .await;
         let now_text = timestamp(now);
         let user_id = match user_id {
             Some(id) if right && !disabled => id,
