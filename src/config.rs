@@ -2,7 +2,7 @@
 //! environment variables → command-line flags. Every value is parsed once, here, and a bad
 //! value stops startup with a message naming where it came from and what to write instead.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
@@ -72,9 +72,23 @@ pub struct Config {
     pub key_file: Option<PathBuf>,
     /// A corrected bank-code table (`code<TAB>short name<TAB>full name` per line).
     pub bank_table_file: Option<PathBuf>,
-    /// Bearer token for the JSON API until user accounts land. Required when `serve`
-    /// listens on anything but loopback.
+    /// Bearer token of the admin JSON API. Without it the admin API answers 401 to
+    /// everyone, whatever the listen address (see `insecure_open_admin_api_on_loopback`).
     pub admin_token: Option<Secret>,
+    /// Bearer token of `GET /metrics` (for the scraper; the admin token does not open it).
+    /// Without it `/metrics` answers 404.
+    pub metrics_token: Option<Secret>,
+    /// Development only: with no `admin_token`, let requests from loopback (and through no
+    /// proxy) use the admin API without a token. Refused unless `serve` listens on
+    /// loopback; logged as a warning at startup. Never on by default.
+    pub insecure_open_admin_api_on_loopback: bool,
+    /// The proxies whose `X-Forwarded-For` (or `Forwarded`) is believed: IP addresses or
+    /// CIDR ranges. The client's address is the right-most hop that is not one of them.
+    pub trusted_proxies: Vec<IpRange>,
+    /// Password checks (argon2id, ~19 MiB each) running at once…
+    pub login_concurrency: u32,
+    /// …and how long a sign-in waits for one before it is answered 503 (milliseconds).
+    pub login_queue_ms: u32,
     /// Maximum connections in the database pool.
     pub database_max_connections: u32,
     /// Folder of the official ISO 20022 XSDs used by `files validate`.
@@ -149,6 +163,11 @@ impl Default for Config {
             key_file: None,
             bank_table_file: None,
             admin_token: None,
+            metrics_token: None,
+            insecure_open_admin_api_on_loopback: false,
+            trusted_proxies: Vec::new(),
+            login_concurrency: 4,
+            login_queue_ms: 500,
             database_max_connections: 8,
             xsd_dir: None,
             layouts_dir: None,
@@ -199,6 +218,11 @@ struct FileConfig {
     key_file: Option<PathBuf>,
     bank_table_file: Option<PathBuf>,
     admin_token: Option<Secret>,
+    metrics_token: Option<Secret>,
+    insecure_open_admin_api_on_loopback: Option<bool>,
+    trusted_proxies: Option<Vec<String>>,
+    login_concurrency: Option<u32>,
+    login_queue_ms: Option<u32>,
     database_max_connections: Option<u32>,
     xsd_dir: Option<PathBuf>,
     layouts_dir: Option<PathBuf>,
@@ -238,6 +262,11 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_KEY_FILE",
     "TAHSIL_BANK_TABLE_FILE",
     "TAHSIL_ADMIN_TOKEN",
+    "TAHSIL_METRICS_TOKEN",
+    "TAHSIL_INSECURE_OPEN_ADMIN_API_ON_LOOPBACK",
+    "TAHSIL_TRUSTED_PROXIES",
+    "TAHSIL_LOGIN_CONCURRENCY",
+    "TAHSIL_LOGIN_QUEUE_MS",
     "TAHSIL_DATABASE_MAX_CONNECTIONS",
     "TAHSIL_XSD_DIR",
     "TAHSIL_LAYOUTS_DIR",
@@ -321,6 +350,16 @@ impl Config {
         if file.admin_token.is_some() {
             self.admin_token = file.admin_token;
         }
+        if file.metrics_token.is_some() {
+            self.metrics_token = file.metrics_token;
+        }
+        if let Some(list) = file.trusted_proxies {
+            self.trusted_proxies = list
+                .iter()
+                .map(|text| IpRange::parse(text))
+                .collect::<anyhow::Result<_>>()
+                .context("key `trusted_proxies`")?;
+        }
         if let Some(v) = file.database_max_connections {
             self.database_max_connections = v;
         }
@@ -357,7 +396,10 @@ impl Config {
             run_lease_seconds,
             cookie_secure,
             mail_from,
-            mail_connections
+            mail_connections,
+            insecure_open_admin_api_on_loopback,
+            login_concurrency,
+            login_queue_ms
         );
         if file.smtp_url.is_some() {
             self.smtp_url = file.smtp_url;
@@ -405,6 +447,18 @@ impl Config {
         }
         if let Some(v) = get("TAHSIL_ADMIN_TOKEN") {
             self.admin_token = Some(Secret::new(v));
+        }
+        if let Some(v) = get("TAHSIL_METRICS_TOKEN") {
+            self.metrics_token = Some(Secret::new(v));
+        }
+        if let Some(v) = get("TAHSIL_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|text| !text.is_empty())
+                .map(IpRange::parse)
+                .collect::<anyhow::Result<_>>()
+                .context("environment variable TAHSIL_TRUSTED_PROXIES")?;
         }
         if let Some(v) = get("TAHSIL_DATABASE_MAX_CONNECTIONS") {
             self.database_max_connections = v.trim().parse().map_err(|_| {
@@ -480,6 +534,8 @@ impl Config {
                 "TAHSIL_MAX_CONCURRENT_UPLOADS",
                 &mut self.max_concurrent_uploads,
             ),
+            ("TAHSIL_LOGIN_CONCURRENCY", &mut self.login_concurrency),
+            ("TAHSIL_LOGIN_QUEUE_MS", &mut self.login_queue_ms),
         ] {
             if let Some(v) = get(name) {
                 *slot = v.trim().parse().map_err(|_| {
@@ -487,12 +543,23 @@ impl Config {
                 })?;
             }
         }
-        if let Some(v) = get("TAHSIL_COOKIE_SECURE") {
-            self.cookie_secure = match v.trim() {
-                "1" | "true" | "yes" => true,
-                "0" | "false" | "no" => false,
-                _ => bail!("environment variable TAHSIL_COOKIE_SECURE: {v:?} is not true or false"),
-            };
+        for (name, slot) in [
+            ("TAHSIL_COOKIE_SECURE", &mut self.cookie_secure),
+            (
+                "TAHSIL_INSECURE_OPEN_ADMIN_API_ON_LOOPBACK",
+                &mut self.insecure_open_admin_api_on_loopback,
+            ),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = match v.trim() {
+                    "1" | "true" | "yes" => true,
+                    "0" | "false" | "no" => false,
+                    _ => bail!("environment variable {name}: {v:?} is not true or false"),
+                };
+            }
+        }
+        if self.login_concurrency == 0 {
+            bail!("login_concurrency must be at least 1 (password checks at once)");
         }
         if self.max_per_file == 0 {
             bail!("max_per_file must be at least 1");
@@ -515,6 +582,63 @@ impl Config {
             bail!("database_max_connections must be at least 1");
         }
         Ok(())
+    }
+}
+
+/// An IP address or a CIDR range (`10.0.0.0/8`, `fd00::/8`), for `trusted_proxies`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IpRange {
+    network: IpAddr,
+    prefix: u8,
+}
+
+impl IpRange {
+    pub fn parse(text: &str) -> anyhow::Result<IpRange> {
+        let text = text.trim();
+        let bad = || {
+            anyhow::anyhow!(
+                "{text:?} is not an IP address or range: write it like 10.0.0.1, 10.0.0.0/8 or fd00::/8"
+            )
+        };
+        let (address, prefix) = match text.split_once('/') {
+            Some((address, prefix)) => (address, Some(prefix)),
+            None => (text, None),
+        };
+        let network: IpAddr = address.trim().parse().map_err(|_| bad())?;
+        let bits = if network.is_ipv4() { 32 } else { 128 };
+        let prefix = match prefix {
+            Some(p) => p
+                .trim()
+                .parse::<u8>()
+                .ok()
+                .filter(|p| *p <= bits)
+                .ok_or_else(bad)?,
+            None => bits,
+        };
+        Ok(IpRange { network, prefix })
+    }
+
+    /// Whether `ip` is in this range (an IPv4 address mapped into IPv6 counts as IPv4).
+    pub fn contains(&self, ip: IpAddr) -> bool {
+        let ip = match ip {
+            IpAddr::V6(v6) => v6.to_ipv4_mapped().map(IpAddr::V4).unwrap_or(ip),
+            v4 => v4,
+        };
+        match (self.network, ip) {
+            (IpAddr::V4(net), IpAddr::V4(ip)) => {
+                let mask = u32::MAX
+                    .checked_shl(32 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u32::from(net) & mask == u32::from(ip) & mask
+            }
+            (IpAddr::V6(net), IpAddr::V6(ip)) => {
+                let mask = u128::MAX
+                    .checked_shl(128 - u32::from(self.prefix))
+                    .unwrap_or(0);
+                u128::from(net) & mask == u128::from(ip) & mask
+            }
+            _ => false,
+        }
     }
 }
 
@@ -638,6 +762,47 @@ mod tests {
             text.contains("TAHSIL_CLOCK") && text.contains("2026-12-10T08:00:00+01:00"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_ranges() {
+        let mut config = Config::default();
+        config
+            .apply_env(env_of(&[(
+                "TAHSIL_TRUSTED_PROXIES",
+                "10.0.0.0/8, 192.168.1.7,fd00::/8",
+            )]))
+            .unwrap();
+        let [range, single, v6] = config.trusted_proxies[..] else {
+            panic!("three ranges: {:?}", config.trusted_proxies);
+        };
+        assert!(range.contains("10.200.3.4".parse().unwrap()));
+        assert!(range.contains("::ffff:10.0.0.1".parse().unwrap()));
+        assert!(!range.contains("11.0.0.1".parse().unwrap()));
+        assert!(single.contains("192.168.1.7".parse().unwrap()));
+        assert!(!single.contains("192.168.1.8".parse().unwrap()));
+        assert!(v6.contains("fd12::1".parse().unwrap()));
+        assert!(!v6.contains("10.0.0.1".parse().unwrap()));
+        assert!(
+            IpRange::parse("0.0.0.0/0")
+                .unwrap()
+                .contains("8.8.8.8".parse().unwrap())
+        );
+        let err = Config::default()
+            .apply_env(env_of(&[("TAHSIL_TRUSTED_PROXIES", "10.0.0.0/33")]))
+            .unwrap_err();
+        let text = format!("{err:#}");
+        assert!(
+            text.contains("TAHSIL_TRUSTED_PROXIES") && text.contains("10.0.0.0/8"),
+            "{text}"
+        );
+        let mut config = Config::default();
+        config
+            .apply_file("trusted_proxies = [\"127.0.0.1\"]\ninsecure_open_admin_api_on_loopback = true\nmetrics_token = \"m\"\n")
+            .unwrap();
+        assert_eq!(config.trusted_proxies.len(), 1);
+        assert!(config.insecure_open_admin_api_on_loopback);
+        assert!(config.metrics_token.is_some());
     }
 
     #[test]

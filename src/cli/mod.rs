@@ -58,6 +58,11 @@ enum Command {
         /// like 2026-12-10T08:00:00+01:00) and run on from there (or TAHSIL_CLOCK).
         #[arg(long, value_name = "INSTANT", value_parser = parse_clock)]
         clock: Option<chrono::DateTime<chrono::FixedOffset>>,
+        /// Development only: with no admin token, open the admin API to requests from this
+        /// machine (loopback, through no proxy). Refused unless listening on loopback; logged
+        /// as a warning (or TAHSIL_INSECURE_OPEN_ADMIN_API_ON_LOOPBACK).
+        #[arg(long)]
+        insecure_open_admin_api_on_loopback: bool,
     },
     /// Apply database migrations and load default reference data.
     Migrate,
@@ -322,9 +327,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(jobs::jobs(config, failed, retry))
         }
-        Command::Serve { listen, clock } => {
+        Command::Serve {
+            listen,
+            clock,
+            insecure_open_admin_api_on_loopback,
+        } => {
             if let Some(listen) = listen {
                 config.listen = listen;
+            }
+            if insecure_open_admin_api_on_loopback {
+                config.insecure_open_admin_api_on_loopback = true;
             }
             if clock.is_some() {
                 config.clock = clock;

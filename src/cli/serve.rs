@@ -76,9 +76,10 @@ pub async fn serve_with(
     ready: impl FnOnce(std::net::SocketAddr),
 ) -> anyhow::Result<()> {
     let address = listener.local_addr()?;
-    if config.admin_token.is_none() && !address.ip().is_loopback() {
+    if config.insecure_open_admin_api_on_loopback && !address.ip().is_loopback() {
         anyhow::bail!(
-            "refusing to serve the API on {address} without a token: set TAHSIL_ADMIN_TOKEN, or listen on 127.0.0.1"
+            "refusing insecure_open_admin_api_on_loopback on {address}: it is for development on 127.0.0.1 only; \
+             remove it and set TAHSIL_ADMIN_TOKEN"
         );
     }
     let settings = crate::cycle::CycleSettings::from_config(&config)?;
@@ -87,12 +88,21 @@ pub async fn serve_with(
         poll: options.notice_poll,
         ..crate::notices::settings_from_config(&config, &mailer)
     };
-    let store = app::open_store_with_clock(&config, options.clock).await?;
+    let store = app::open_store_with_clock(&config, options.clock)
+        .await?
+        .with_password_gate(crate::store::PasswordGate::new(
+            config.login_concurrency,
+            config.login_queue_ms,
+        ));
     store.migrate().await?;
     let web_options = web::WebOptions {
         cycle: Some(Arc::new(settings.clone())),
         secure_cookies: config.cookie_secure,
         due_dates: Some(config.due_date_schedule.clone()),
+        metrics_token: config.metrics_token.clone().map(Arc::new),
+        open_admin_api_on_loopback: config.insecure_open_admin_api_on_loopback
+            && config.admin_token.is_none(),
+        trusted_proxies: config.trusted_proxies.clone(),
     };
     let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(crate::cycle::scheduler::run_loop(
@@ -110,8 +120,25 @@ pub async fn serve_with(
         format!("{}:notices", options.instance),
         stopped,
     ));
-    if config.admin_token.is_none() {
-        tracing::warn!("no TAHSIL_ADMIN_TOKEN: the API is open to anyone on this machine");
+    match (
+        &config.admin_token,
+        config.insecure_open_admin_api_on_loopback,
+    ) {
+        (None, true) => tracing::warn!(
+            "INSECURE: insecure_open_admin_api_on_loopback is set and there is no admin token: \
+             anyone on this machine can read and change every employer and mandate through the \
+             admin API; for development only"
+        ),
+        (None, false) => tracing::warn!(
+            "no TAHSIL_ADMIN_TOKEN: the admin API answers 401 to every request until one is set"
+        ),
+        (Some(_), true) => {
+            tracing::warn!("insecure_open_admin_api_on_loopback is ignored: an admin token is set")
+        }
+        (Some(_), false) => {}
+    }
+    if config.metrics_token.is_none() {
+        tracing::info!("no TAHSIL_METRICS_TOKEN: /metrics is off (404)");
     }
     tracing::info!(%address, backend = store.backend().as_str(), "tahsil is serving");
     ready(address);

@@ -39,6 +39,7 @@ mod secrets;
 mod seed;
 mod sessions;
 mod statistics;
+mod throttle;
 mod tokens;
 mod users;
 
@@ -86,6 +87,7 @@ pub use notices::facts::{
 };
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
+pub use password_resets::ResetRequest;
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
@@ -96,9 +98,12 @@ pub use runs::debits::{DebitDetail, FileBlock};
 pub use runs::recheck::RecheckSummary;
 pub use runs::recording::{FileRecording, NewBankFile};
 pub use runs::{RunLock, RunStatus, UnfinishedRun};
-pub use secrets::{random_token, token_hash};
+pub use secrets::{PasswordGate, random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
-pub use sessions::{SESSION_HOURS, Session, SignIn};
+pub use sessions::{
+    DEVICE_DAYS, FAILURE_WINDOW_MINUTES, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_EMAIL,
+    SESSION_HOURS, Session, SignIn, SignInAttempt,
+};
 pub use statistics::{
     CollectionCount, DateOutcome, FailureCount, FailureReason, NextRun, NoticeCount,
     ReportOverview, RunHeader, RunLine, RunOutcome,
@@ -295,6 +300,8 @@ pub struct Store {
     /// The advance-notice period (calendar days): an announcement recorded on a day allows
     /// debiting from that day + this many days on (`earliest_debit_date`).
     notice_days: u32,
+    /// The bounded room where passwords are checked (argon2 costs ~19 MiB a check).
+    password_gate: secrets::PasswordGate,
 }
 
 impl std::fmt::Debug for Store {
@@ -344,7 +351,15 @@ impl Store {
             banks: Arc::new(banks),
             clock: Clock::system(),
             notice_days: ::mandates::ChannelPolicy::default().notice_days,
+            password_gate: secrets::PasswordGate::default(),
         })
+    }
+
+    /// The same store checking passwords through `gate` (its size and queue timeout come
+    /// from the configuration: `login_concurrency`, `login_queue_ms`).
+    pub fn with_password_gate(mut self, gate: PasswordGate) -> Store {
+        self.password_gate = gate;
+        self
     }
 
     /// The same store reading its time from `clock` (a simulated clock, or a test's).

@@ -11,8 +11,10 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::secrets::{check_password, hash_password, random_token, token_hash};
+use super::users::normalise_email;
 use super::{
-    Actor, OptionalCode, Refusal, Store, StoreError, StoreResult, User, audit::Audit, timestamp,
+    Actor, OptionalCode, Refusal, Store, StoreError, StoreResult, User, audit::Audit, throttle,
+    timestamp,
 };
 
 /// A password-reset email waiting for the mailer.
@@ -37,6 +39,23 @@ impl std::fmt::Debug for PasswordResetEmail {
 
 /// Reset links work this long.
 pub const RESET_MINUTES: i64 = 60;
+/// Reset requests counted over this window…
+pub const RESET_WINDOW_MINUTES: i64 = 60;
+/// …at most this many for one email…
+pub const MAX_RESETS_PER_ACCOUNT: i64 = 3;
+/// …and this many from one address.
+pub const MAX_RESETS_PER_ADDRESS: i64 = 10;
+
+/// What became of a reset request (the web answers the same for all three).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ResetRequest {
+    /// A link is on its way.
+    Queued,
+    /// No enabled account has this email: nothing sent.
+    NoAccount,
+    /// Too many requests for this email or from this address: nothing sent.
+    Throttled,
+}
 
 #[derive(FromRow)]
 struct ResetRow {
@@ -52,43 +71,98 @@ struct ResetRow {
 impl Store {
     /// Records a reset token for the user with this email and the email to send (for the
     /// mailer: [`Store::password_reset_emails`]). Unknown or disabled emails do nothing,
-    /// and the caller answers the same either way.
+    /// and the caller answers the same either way. Not throttled: staff tools and tests;
+    /// the web's form goes through [`Store::request_password_reset_from`].
     pub async fn request_password_reset(&self, email: &str) -> StoreResult<bool> {
-        let Some(user) = self.user_by_email(email).await? else {
+        let email = normalise_email(email);
+        let mut tx = self.begin_write().await?;
+        let queued = self.queue_password_reset(&mut tx, &email).await?;
+        tx.commit().await?;
+        Ok(queued)
+    }
+
+    /// [`Store::request_password_reset`] from the web's form, throttled: at most
+    /// [`MAX_RESETS_PER_ACCOUNT`] requests for one email and [`MAX_RESETS_PER_ADDRESS`]
+    /// from one address in [`RESET_WINDOW_MINUTES`], counted and decided in the same
+    /// transaction as the request. Beyond, nothing is queued (no email goes out, the live
+    /// link stays). The same work (the same statements) whether or not the account exists.
+    pub async fn request_password_reset_from(
+        &self,
+        email: &str,
+        address: &str,
+    ) -> StoreResult<ResetRequest> {
+        let email = normalise_email(email);
+        let now = self.now();
+        let window = Duration::minutes(RESET_WINDOW_MINUTES);
+        let mut tx = self.begin_write().await?;
+        let by_account = throttle::bump(
+            &mut tx,
+            &throttle::bucket("forgot:account", &email),
+            now,
+            window,
+        )
+        .await?;
+        let by_address = throttle::bump(
+            &mut tx,
+            &throttle::bucket("forgot:address", address),
+            now,
+            window,
+        )
+        .await?;
+        if by_account > MAX_RESETS_PER_ACCOUNT || by_address > MAX_RESETS_PER_ADDRESS {
+            tx.commit().await?;
+            return Ok(ResetRequest::Throttled);
+        }
+        let queued = self.queue_password_reset(&mut tx, &email).await?;
+        tx.commit().await?;
+        Ok(if queued {
+            ResetRequest::Queued
+        } else {
+            ResetRequest::NoAccount
+        })
+    }
+
+    /// Queues a reset link for the enabled user with this (normalised) email, in `tx`.
+    async fn queue_password_reset(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        email: &str,
+    ) -> StoreResult<bool> {
+        let user: Option<(i64, i64)> =
+            sqlx::query_as("SELECT id, disabled FROM users WHERE email = $1")
+                .bind(email)
+                .fetch_optional(&mut **tx)
+                .await?;
+        let Some((user_id, 0)) = user else {
             return Ok(false);
         };
-        if user.disabled {
-            return Ok(false);
-        }
         let token = random_token();
         let now = self.now();
         let now_text = timestamp(now);
-        let mut tx = self.begin_write().await?;
         // One live link at a time: older ones stop working.
         sqlx::query(
             "UPDATE password_resets SET status = 'expired', token_encrypted = NULL \
              WHERE user_id = $1 AND status IN ('pending', 'sent')",
         )
-        .bind(user.id)
-        .execute(&mut *tx)
+        .bind(user_id)
+        .execute(&mut **tx)
         .await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO password_resets (user_id, token_sha256, token_encrypted, status, created_at, expires_at) \
              VALUES ($1, $2, $3, 'pending', $4, $5) RETURNING id",
         )
-        .bind(user.id)
+        .bind(user_id)
         .bind(token_hash(&token))
         .bind(self.cipher.encrypt(&token))
         .bind(&now_text)
         .bind(timestamp(now + Duration::minutes(RESET_MINUTES)))
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await?;
         Audit::new(&Actor::new("web"), "user.password_reset_requested")
-            .on("user", user.id)
+            .on("user", user_id)
             .detail(json!({ "reset_id": id }))
-            .record(&mut tx, &now_text)
+            .record(tx, &now_text)
             .await?;
-        tx.commit().await?;
         Ok(true)
     }
 

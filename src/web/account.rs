@@ -5,7 +5,7 @@
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde::Deserialize;
@@ -13,10 +13,11 @@ use serde::Deserialize;
 use super::WebState;
 use super::i18n::refusals;
 use super::session::{
-    Chrome, CsrfForm, LANG_COOKIE, PageResult, Refusal, SESSION_COOKIE, Viewer, see_other,
+    Chrome, CsrfForm, DEVICE_COOKIE, LANG_COOKIE, PageResult, Refusal, SESSION_COOKIE, Viewer,
+    cookie, see_other,
 };
 use crate::locale::Lang;
-use crate::store::{SESSION_HOURS, SignIn};
+use crate::store::{DEVICE_DAYS, ResetRequest, SESSION_HOURS, SignIn, SignInAttempt};
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -96,16 +97,27 @@ struct LoginForm {
 async fn login(
     State(state): State<WebState>,
     viewer: Viewer,
+    headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> PageResult {
     viewer.check_csrf(&form.csrf)?;
+    let device = cookie(&headers, DEVICE_COOKIE);
     let outcome = state
         .store()
-        .sign_in(&form.email, &form.password, &viewer.ip)
+        .sign_in_attempt(SignInAttempt {
+            email: &form.email,
+            password: &form.password,
+            address: &viewer.ip,
+            device: device.as_deref(),
+        })
         .await
         .map_err(|e| viewer.fail(e))?;
     let (status, error) = match outcome {
-        SignIn::Accepted { token, session } => {
+        SignIn::Accepted {
+            token,
+            session,
+            device,
+        } => {
             let mut response = see_other("/");
             viewer.set_cookie(
                 response.headers_mut(),
@@ -113,6 +125,14 @@ async fn login(
                 &token,
                 Some(SESSION_HOURS * 3600),
             );
+            if let Some(device) = device {
+                viewer.set_cookie(
+                    response.headers_mut(),
+                    DEVICE_COOKIE,
+                    &device,
+                    Some(DEVICE_DAYS * 24 * 3600),
+                );
+            }
             tracing::info!(user_id = session.user.id, "signed in");
             return Ok(response);
         }
@@ -121,6 +141,19 @@ async fn login(
             StatusCode::TOO_MANY_REQUESTS,
             viewer.texts().sign_in_throttled,
         ),
+        SignIn::Busy => {
+            let page = LoginPage {
+                c: viewer.chrome(Vec::new()),
+                email: form.email.trim().chars().take(254).collect(),
+                error: Some(viewer.texts().sign_in_busy),
+                notice: None,
+            };
+            let mut response = viewer.page(StatusCode::SERVICE_UNAVAILABLE, &page)?;
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+            return Ok(response);
+        }
     };
     let page = LoginPage {
         c: viewer.chrome(Vec::new()),
@@ -128,7 +161,14 @@ async fn login(
         error: Some(error),
         notice: None,
     };
-    viewer.page(status, &page)
+    let mut response = viewer.page(status, &page)?;
+    if status == StatusCode::TOO_MANY_REQUESTS {
+        let seconds = crate::store::FAILURE_WINDOW_MINUTES * 60;
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
+    Ok(response)
 }
 
 async fn logout(
@@ -175,18 +215,28 @@ struct ForgotForm {
     email: String,
 }
 
+/// Every answer of `/password/forgot` takes at least this long, so its timing does not
+/// tell whether the address has an account (nor whether it was throttled).
+const FORGOT_MIN_DURATION: std::time::Duration = std::time::Duration::from_millis(250);
+
 async fn forgot(
     State(state): State<WebState>,
     viewer: Viewer,
     Form(form): Form<ForgotForm>,
 ) -> PageResult {
     viewer.check_csrf(&form.csrf)?;
-    // The same answer whether or not the address has an account.
-    state
+    // Pacing, not business time: a monotonic instant, never the clock's "now".
+    let answer_at = tokio::time::Instant::now() + FORGOT_MIN_DURATION;
+    // The same answer (and time) whether the address has an account, has none, or asked
+    // too often (then nothing is sent).
+    let outcome = state
         .store()
-        .request_password_reset(&form.email)
-        .await
-        .map_err(|e| viewer.fail(e))?;
+        .request_password_reset_from(&form.email, &viewer.ip)
+        .await;
+    tokio::time::sleep_until(answer_at).await;
+    if outcome.map_err(|e| viewer.fail(e))? == ResetRequest::Throttled {
+        tracing::info!("password reset request throttled");
+    }
     let page = ForgotPage {
         c: viewer.chrome(Vec::new()),
         sent: true,

@@ -3,7 +3,7 @@
 //! state, notices, exceptions, quarantined files, jobs) and the latency of the requests
 //! this process served, per method and route, as a histogram.
 //!
-//! Behind the admin token when one is configured (like the JSON API). No floats: latencies
+//! Behind its own token (`metrics_token`); off (404) without one. No floats: latencies
 //! are counted in microseconds and written as decimal seconds.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -128,16 +128,26 @@ pub(super) async fn track(State(state): State<WebState>, request: Request, next:
     response
 }
 
-/// `GET /metrics`.
+/// `GET /metrics`: only with the metrics token (`metrics_token`; the admin token does not
+/// open it — a scraper holds no more than it needs). Without a configured token the route
+/// is off: 404, as if it did not exist.
 pub(super) async fn metrics(
     State(state): State<WebState>,
     headers: axum::http::HeaderMap,
 ) -> Response {
-    if let Some(expected) = &state.app.admin_token {
-        let given = super::session::bearer_token(&headers);
-        if !super::session::constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) {
-            return super::ApiError::unauthorized().into_response();
-        }
+    let Some(expected) = &state.options.metrics_token else {
+        return super::ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "metrics are off: set metrics_token (TAHSIL_METRICS_TOKEN) to scrape them",
+        )
+        .into_response();
+    };
+    let given = super::session::bearer_token(&headers);
+    if given.is_empty()
+        || !super::session::constant_time_eq(given.as_bytes(), expected.expose().as_bytes())
+    {
+        return super::ApiError::unauthorized().into_response();
     }
     match render(&state).await {
         Ok(text) => (

@@ -19,6 +19,7 @@
 
 mod account;
 mod api;
+mod client;
 mod consent;
 mod console;
 mod disputes;
@@ -50,7 +51,8 @@ pub use api::ApiError;
 #[derive(Clone, Debug)]
 pub struct AppState {
     pub store: Store,
-    /// When set, the API requires `Authorization: Bearer <token>`.
+    /// The admin API's `Authorization: Bearer <token>`. Without it the admin API answers
+    /// 401 to everyone (unless [`WebOptions::open_admin_api_on_loopback`]).
     pub admin_token: Option<Arc<Secret>>,
 }
 
@@ -64,6 +66,14 @@ pub struct WebOptions {
     /// The due dates, for the dashboard's look 60 days ahead (without them it sees only
     /// the dates already planned).
     pub due_dates: Option<mandates::DueDateSchedule>,
+    /// The bearer token of `/metrics`; without it `/metrics` answers 404.
+    pub metrics_token: Option<Arc<Secret>>,
+    /// Development only: with no admin token, the admin API answers requests from a
+    /// loopback peer that came through no proxy without a token (`serve` refuses it
+    /// unless it listens on loopback, and warns).
+    pub open_admin_api_on_loopback: bool,
+    /// The proxies whose forwarding headers are believed (see [`client`]).
+    pub trusted_proxies: Vec<crate::config::IpRange>,
 }
 
 /// The router's state: the shared [`AppState`] and the web options.
@@ -94,14 +104,14 @@ pub fn router(state: AppState) -> Router {
 pub fn router_with(state: AppState, options: WebOptions) -> Router {
     let secure = options.secure_cookies;
     let web = WebState {
-        app: state.clone(),
+        app: state,
         options: Arc::new(options),
         requests: Arc::default(),
     };
     Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
-        .nest("/api/v1", api::router(state, web.clone()))
+        .nest("/api/v1", api::router(web.clone()))
         .merge(account::router())
         .merge(portal::router())
         .merge(console::router())
@@ -111,14 +121,16 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         }))
         .layer(middleware::from_fn_with_state(web.clone(), metrics::track))
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(redact::request_span))
-        .layer(middleware::from_fn(request_id))
+        .layer(middleware::from_fn_with_state(web.clone(), request_id))
         .with_state(web)
 }
 
 /// Every request gets an id, in the span of everything logged while serving it and in
 /// the `X-Request-Id` response header (a caller's own id is kept when it is a short
-/// token), so a user's report, a proxy's log line and ours can be matched.
-async fn request_id(request: Request, next: Next) -> Response {
+/// token), so a user's report, a proxy's log line and ours can be matched. The client's
+/// address ([`client::ClientAddr`]) is computed here once, kept for the handlers and
+/// logged in the span.
+async fn request_id(State(web): State<WebState>, mut request: Request, next: Next) -> Response {
     use tracing::Instrument;
     let id = request
         .headers()
@@ -135,7 +147,13 @@ async fn request_id(request: Request, next: Next) -> Response {
             use rand::RngCore;
             format!("{:016x}", rand::rng().next_u64())
         });
-    let span = tracing::info_span!("request", id = %id);
+    let client = client::ClientAddr(client::client_address(
+        client::peer(request.extensions()),
+        request.headers(),
+        &web.options.trusted_proxies,
+    ));
+    request.extensions_mut().insert(client);
+    let span = tracing::info_span!("request", id = %id, client = %client);
     let mut response = next.run(request).instrument(span).await;
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);

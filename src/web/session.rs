@@ -4,15 +4,14 @@
 //! fund's key from a random pre-session cookie, so a planted pair never matches), the
 //! language, and the page/error responses.
 
-use std::net::SocketAddr;
-
 use askama::Template;
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::WebState;
+use super::client::ClientAddr;
 use super::i18n::{PageTexts, Texts};
 use crate::locale::{Lang, accept_language};
 use crate::store::{Role, Session, StoreError};
@@ -21,6 +20,8 @@ pub const SESSION_COOKIE: &str = "tahsil_session";
 /// Before sign-in: a random id the sign-in forms' CSRF token is derived from.
 pub const PRESESSION_COOKIE: &str = "tahsil_presession";
 pub const LANG_COOKIE: &str = "tahsil_lang";
+/// A browser that signed in before (see `store::sessions`: it passes an account's lockout).
+pub const DEVICE_COOKIE: &str = "tahsil_device";
 
 /// The request's visitor: signed in or not, language, CSRF token, address and browser.
 #[derive(Debug)]
@@ -33,6 +34,7 @@ pub struct Viewer {
     /// A new pre-session id to issue with the response (its cookie was missing).
     new_presession: Option<String>,
     pub secure_cookies: bool,
+    /// The client's address ([`ClientAddr`]).
     pub ip: String,
     pub user_agent: String,
     /// Path and query of this request (for the language switch to come back to).
@@ -83,6 +85,10 @@ impl FromRequestParts<WebState> for Viewer {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
+        let ip = ClientAddr::from_request_parts(parts, state)
+            .await
+            .unwrap_or_else(|never| match never {})
+            .to_string();
         let headers = &parts.headers;
         let secure = state.options.secure_cookies;
         let named = |name: &str| cookie(headers, &cookie_name(name, secure));
@@ -122,11 +128,6 @@ impl FromRequestParts<WebState> for Viewer {
                 }
             },
         };
-        let ip = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".to_owned());
         let user_agent = headers
             .get(header::USER_AGENT)
             .and_then(|v| v.to_str().ok())

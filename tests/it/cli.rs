@@ -146,6 +146,7 @@ async fn serve_migrates_then_answers_health_checks_and_stops_on_sigterm() {
             "serve",
             "--listen",
             "127.0.0.1:0",
+            "--insecure-open-admin-api-on-loopback",
         ])
         .env_remove("TAHSIL_ADMIN_TOKEN")
         .stdout(std::process::Stdio::piped())
@@ -162,10 +163,18 @@ async fn serve_migrates_then_answers_health_checks_and_stops_on_sigterm() {
         .to_owned();
     let health = reqwest::get(format!("{url}/healthz")).await.unwrap();
     assert_eq!(health.status(), reqwest::StatusCode::OK);
+    // No admin token: only the development flag opens the admin API, to loopback.
     let employers = reqwest::get(format!("{url}/api/v1/employers"))
         .await
         .unwrap();
     assert_eq!(employers.text().await.unwrap(), "[]");
+    let forwarded = reqwest::Client::new()
+        .get(format!("{url}/api/v1/employers"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forwarded.status(), reqwest::StatusCode::UNAUTHORIZED);
     Command::new("kill")
         .arg(child.id().to_string())
         .status()
@@ -175,7 +184,7 @@ async fn serve_migrates_then_answers_health_checks_and_stops_on_sigterm() {
 }
 
 #[test]
-fn serve_refuses_a_public_address_without_a_token() {
+fn serve_refuses_the_open_admin_api_flag_on_a_public_address() {
     let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
         .args([
             "--database-url",
@@ -183,13 +192,17 @@ fn serve_refuses_a_public_address_without_a_token() {
             "serve",
             "--listen",
             "0.0.0.0:0",
+            "--insecure-open-admin-api-on-loopback",
         ])
         .env_remove("TAHSIL_ADMIN_TOKEN")
         .output()
         .unwrap();
     assert!(!output.status.success());
     let text = String::from_utf8_lossy(&output.stderr);
-    assert!(text.contains("TAHSIL_ADMIN_TOKEN"), "{text}");
+    assert!(
+        text.contains("insecure_open_admin_api_on_loopback") && text.contains("TAHSIL_ADMIN_TOKEN"),
+        "{text}"
+    );
 }
 
 #[tokio::test]

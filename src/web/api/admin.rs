@@ -5,12 +5,10 @@
 //! as JSON numbers. Knows nothing of the employer users' or the banks' tokens beyond
 //! refusing a personal token here.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::Router;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{ConnectInfo, Path, Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -23,13 +21,14 @@ use crate::store::{
     ActionOutcome, Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration,
     NewEmployer, NewMandate, NewWorksite, SignMandate, Worksite,
 };
+use crate::web::client::{ClientAddr, forwarded, peer};
 use crate::web::consent;
 use crate::web::i18n::employer_name;
 use crate::web::session::constant_time_eq;
 use crate::web::{AppState, WebState};
 
 /// The admin routes, each behind [`require_token`].
-pub(super) fn router(state: AppState) -> Router<WebState> {
+pub(super) fn router(state: WebState) -> Router<WebState> {
     Router::new()
         .route("/employers", get(list_employers).post(create_employer))
         .route("/employers/{id}", get(get_employer))
@@ -63,14 +62,19 @@ fn actor() -> Actor {
     Actor::new(API_ACTOR)
 }
 
-/// Checks the bearer token when one is configured (in constant time). An employer user's
-/// personal token is refused here (403) whether or not an admin token is configured: it
-/// reaches only its own employers' routes.
+/// Every admin request needs the admin token (compared in constant time), whatever the
+/// listen address: without a configured token the admin API answers 401 to everyone. An
+/// employer user's personal token is refused here (403): it reaches only its own
+/// employers' routes. A wrong or absent token is 401, never the anonymous path. The one
+/// exception is the development flag `insecure_open_admin_api_on_loopback`: with no admin
+/// token configured, a request with no token from a loopback peer that came through no
+/// proxy is let in.
 async fn require_token(
-    State(state): State<AppState>,
+    State(web): State<WebState>,
     request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
+    let state = &web.app;
     let given = crate::web::session::bearer_token(request.headers());
     if given.starts_with(crate::store::USER_TOKEN_PREFIX) {
         return Err(match state.store.api_user(given).await? {
@@ -83,10 +87,27 @@ async fn require_token(
             None => ApiError::unauthorized(),
         });
     }
-    if let Some(expected) = &state.admin_token
-        && !constant_time_eq(given.as_bytes(), expected.expose().as_bytes())
-    {
-        return Err(ApiError::unauthorized());
+    let allowed = match &state.admin_token {
+        Some(expected) => {
+            !given.is_empty() && constant_time_eq(given.as_bytes(), expected.expose().as_bytes())
+        }
+        None => {
+            web.options.open_admin_api_on_loopback
+                && given.is_empty()
+                && peer(request.extensions()).is_loopback()
+                && !forwarded(request.headers())
+        }
+    };
+    if !allowed {
+        return Err(match state.admin_token {
+            Some(_) => ApiError::unauthorized(),
+            None => ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "the admin API needs a token: set admin_token (TAHSIL_ADMIN_TOKEN) where tahsil \
+                 runs and send it as `Authorization: Bearer <token>`",
+            ),
+        });
     }
     Ok(next.run(request).await)
 }
@@ -209,7 +230,7 @@ struct SignRequest {
 async fn sign_mandate(
     State(state): State<AppState>,
     Path(id): Path<i64>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    client: ClientAddr,
     headers: HeaderMap,
     payload: Result<Json<SignRequest>, JsonRejection>,
 ) -> ApiResult<Json<MandateRecord>> {
@@ -251,7 +272,7 @@ async fn sign_mandate(
         .collect();
     let evidence = SignMandate {
         signer: signer.to_owned(),
-        ip: peer.ip().to_string(),
+        ip: client.to_string(),
         user_agent,
         consent_version: version.to_owned(),
         consent_text: text,

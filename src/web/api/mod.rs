@@ -17,15 +17,15 @@ use axum::routing::get;
 
 pub use error::ApiError;
 
-use super::{AppState, WebState};
+use super::WebState;
 
 type ApiResult<T> = Result<T, ApiError>;
 
 /// The admin API (behind the admin token), then the employer users' API and the bank
 /// clients' API (behind their own tokens), the public description, then a JSON 404 for
 /// anything else.
-pub(super) fn router(state: AppState, web: WebState) -> Router<WebState> {
-    admin::router(state)
+pub(super) fn router(web: WebState) -> Router<WebState> {
+    admin::router(web.clone())
         // Employer users' personal tokens (their own middleware).
         .merge(employer::router(web.clone()))
         // Public, like the README: the description of the API, not its data.

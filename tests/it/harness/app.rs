@@ -19,6 +19,9 @@ use super::TestDb;
 /// Every test user's password (see `fixtures::add_user`).
 pub const PASSWORD: &str = "correct horse battery";
 
+/// The `/metrics` token of a [`WebApp`].
+pub const METRICS_TOKEN: &str = "metrics-test-token";
+
 /// The cycle's settings over the exchange folder `exchange`, at most `max_per_file`
 /// transactions a file.
 pub fn settings(exchange: &Path, max_per_file: u32) -> CycleSettings {
@@ -97,16 +100,37 @@ impl WebApp {
     }
 
     pub async fn spawn_with(db: &TestDb, admin_token: Option<&str>) -> WebApp {
-        Self::start(db, admin_token, Clock::system()).await
+        Self::start(db, admin_token, Clock::system(), None, |_| {}).await
     }
 
     /// The service reading `clock` (the test moves it by hand), with the admin token.
     pub async fn spawn_with_clock(db: &TestDb, clock: Clock) -> WebApp {
-        Self::start(db, Some("admin-test-token"), clock).await
+        Self::start(db, Some("admin-test-token"), clock, None, |_| {}).await
     }
 
-    async fn start(db: &TestDb, admin_token: Option<&str>, clock: Clock) -> WebApp {
+    /// The service with the web options `adjust` changes (trusted proxies, the metrics
+    /// token…) and, when given, its own password gate.
+    pub async fn spawn_adjusted(
+        db: &TestDb,
+        admin_token: Option<&str>,
+        gate: Option<tahsil::store::PasswordGate>,
+        adjust: impl FnOnce(&mut WebOptions),
+    ) -> WebApp {
+        Self::start(db, admin_token, Clock::system(), gate, adjust).await
+    }
+
+    async fn start(
+        db: &TestDb,
+        admin_token: Option<&str>,
+        clock: Clock,
+        gate: Option<tahsil::store::PasswordGate>,
+        adjust: impl FnOnce(&mut WebOptions),
+    ) -> WebApp {
         let store = db.store_with_clock(clock).await;
+        let store = match gate {
+            Some(gate) => store.with_password_gate(gate),
+            None => store,
+        };
         let exchange = tempfile::tempdir().unwrap();
         let settings = Arc::new(settings(exchange.path(), 50_000));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -116,14 +140,17 @@ impl WebApp {
             store: store.clone(),
             admin_token: admin_token.map(|t| Arc::new(tahsil::config::Secret::new(t))),
         };
-        let options = WebOptions {
+        let mut options = WebOptions {
             cycle: Some(settings.clone()),
             secure_cookies: false,
             due_dates: Some(
                 mandates::DueDateSchedule::parse(tahsil::config::DEFAULT_DUE_DATE_SCHEDULE)
                     .unwrap(),
             ),
+            metrics_token: Some(Arc::new(tahsil::config::Secret::new(METRICS_TOKEN))),
+            ..WebOptions::default()
         };
+        adjust(&mut options);
         tokio::spawn(async move {
             let _ = web::serve_with(listener, state, options, async move {
                 let _ = rx.await;

@@ -9,7 +9,8 @@ pub mod fixtures;
 mod serve;
 
 pub use app::{
-    Browser, PASSWORD, TestApp, WebApp, call, csrf_of, get, get_text, settings, upload_csv,
+    Browser, METRICS_TOKEN, PASSWORD, TestApp, WebApp, call, csrf_of, get, get_text, settings,
+    upload_csv,
 };
 pub use db::{TestDb, in_ci, skip, test_key_base64};
 pub use serve::{Served, wait_until};

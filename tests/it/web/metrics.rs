@@ -7,9 +7,7 @@ use tahsil::store::{Actor, Role};
 
 use crate::both_backends;
 use crate::harness::fixtures::{add_user, employer_with_worksites, planned};
-use crate::harness::{TestDb, WebApp};
-
-const ADMIN: &str = "Bearer admin-test-token";
+use crate::harness::{METRICS_TOKEN, TestDb, WebApp};
 
 /// The value of the one sample `name{labels}` (or `name` alone) in a metrics text.
 fn sample(text: &str, series: &str) -> Option<i64> {
@@ -52,11 +50,11 @@ both_backends!(
         assert_eq!(
             refused.status(),
             StatusCode::UNAUTHORIZED,
-            "behind the admin token"
+            "behind the metrics token"
         );
         let response = client
             .get(app.url("/metrics"))
-            .header("authorization", ADMIN)
+            .bearer_auth(METRICS_TOKEN)
             .send()
             .await
             .unwrap();

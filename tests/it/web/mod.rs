@@ -16,6 +16,8 @@ mod hygiene;
 mod i18n;
 mod metrics;
 mod portal;
+mod security_access;
+mod security_throttle;
 
 use std::time::Duration;
 

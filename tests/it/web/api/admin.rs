@@ -7,11 +7,15 @@ use serde_json::{Value, json};
 use crate::both_backends;
 use crate::harness::{TestApp, TestDb};
 
+/// The admin token these tests' service runs with (the admin API has no open door).
+const TOKEN: &str = "admin-api-test-token";
+
 async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
     let response = app
         .client
         .post(app.url(path))
         .header("user-agent", "tahsil-tests/1.0")
+        .bearer_auth(TOKEN)
         .json(&body)
         .send()
         .await
@@ -21,7 +25,13 @@ async fn post(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
 }
 
 async fn get(app: &TestApp, path: &str) -> (StatusCode, Value) {
-    let response = app.client.get(app.url(path)).send().await.expect("request");
+    let response = app
+        .client
+        .get(app.url(path))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .expect("request");
     let status = response.status();
     (status, response.json().await.expect("json body"))
 }
@@ -107,7 +117,7 @@ fn without_timestamps(mut value: Value) -> Value {
 both_backends!(
     a_declaration_made_through_the_api_reads_back_exactly,
     |db: TestDb| async move {
-        let app = TestApp::spawn(&db, None).await;
+        let app = TestApp::spawn(&db, Some(TOKEN)).await;
         let declaration = declare_through_the_api(&app).await;
         // 2 500 000.55 × 12.21 % = 305 250.067155 → 305 250.07
         // 1 200 000.10 × 0.375 % = 4 500.000375 → 4 500.00 (each side)
@@ -145,8 +155,8 @@ async fn a_declaration_reads_back_identically_on_both_databases() {
         return;
     };
     let sqlite = TestDb::sqlite().await;
-    let on_sqlite = declare_through_the_api(&TestApp::spawn(&sqlite, None).await).await;
-    let on_postgres = declare_through_the_api(&TestApp::spawn(&pg, None).await).await;
+    let on_sqlite = declare_through_the_api(&TestApp::spawn(&sqlite, Some(TOKEN)).await).await;
+    let on_postgres = declare_through_the_api(&TestApp::spawn(&pg, Some(TOKEN)).await).await;
     assert_eq!(
         without_timestamps(on_sqlite),
         without_timestamps(on_postgres)
@@ -156,7 +166,7 @@ async fn a_declaration_reads_back_identically_on_both_databases() {
 both_backends!(
     errors_are_json_with_a_code_and_a_readable_message,
     |db: TestDb| async move {
-        let app = TestApp::spawn(&db, None).await;
+        let app = TestApp::spawn(&db, Some(TOKEN)).await;
         let (status, body) = post(
             &app,
             "/api/v1/employers",
