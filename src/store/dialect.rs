@@ -38,6 +38,15 @@ pub(super) struct JsonArrayRows {
 }
 
 impl Backend {
+    /// The engine behind a connection, for the few builders that get only the caller's
+    /// transaction (the audit trail's batches, [`Backend::json_array_rows`]).
+    pub(super) fn of_connection(conn: &sqlx::AnyConnection) -> Backend {
+        match conn.backend_name() {
+            "PostgreSQL" => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
     /// Begins a transaction that writes. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
     /// "database is locked" without waiting when another connection wrote in between,

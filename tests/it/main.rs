@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod audit;
 mod calendar;
 mod cli;
 mod clock;
