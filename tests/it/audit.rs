@@ -9,6 +9,7 @@ use std::process::{Command, Output};
 
 use tahsil::store::{AuditBreak, AuditHead, Store};
 
+use crate::both_backends;
 use crate::harness::fixtures::{actor, d, employer_with_worksites, planned, scalar};
 use crate::harness::{TestDb, test_key_base64};
 
