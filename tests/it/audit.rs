@@ -185,7 +185,7 @@ both_backends!(an_edited_entry_is_named, |db: TestDb| async move {
     let output = tahsil(&db, &["audit", "verify"]);
     assert_eq!(output.status.code(), Some(1), "{output:?}");
     let text = String::from_utf8_lossy(&output.stderr);
-    assert!(text.contains("entry 3"), "{text}");
+    assert!(text.contains("entry 4"), "{text}");
     assert!(text.contains("edited"), "{text}");
 });
 
