@@ -375,3 +375,90 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    entries_from_before_the_chain_are_anchored_and_still_checked,
+    |db: TestDb| async move {
+        // A database as it stood before migration 0017, with a trail written then.
+        let old = Store::connect(
+            &db.url,
+            2,
+            tahsil::crypto::AccountCipher::from_key(&[42u8; 32]),
+            mandates::BankTable::algeria_default(),
+        )
+        .await
+        .unwrap();
+        let folder = if db.backend == "postgres" { "postgres" } else { "sqlite" };
+        let migrator = sqlx::migrate::Migrator::new(std::path::Path::new(&format!(
+            "{}/migrations/{folder}",
+            env!("CARGO_MANIFEST_DIR")
+        )))
+        .await
+        .unwrap();
+        migrator.run_to(16, old.pool()).await.unwrap();
+        for n in 1..=3 {
+            sqlx::query(
+                "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+                 VALUES ('2026-11-30T10:00:00Z', 'cli', 'employer.created', 'employer', $1, '{}')",
+            )
+            .bind(n.to_string())
+            .execute(old.pool())
+            .await
+            .unwrap();
+        }
+        old.close().await;
+
+        let store = db.store().await;
+        employer_with_worksites(&store, "16000201", &["A"]).await;
+        let walked = store.verify_audit(None).await.unwrap();
+        assert_eq!(walked.broken, None);
+        assert_eq!(walked.earlier_entries, 3);
+        assert_eq!(
+            walked.entries,
+            scalar(&store, "SELECT COUNT(*) FROM audit_log").await - 3
+        );
+        let first_prev: String =
+            sqlx::query_scalar("SELECT prev_hash FROM audit_log WHERE seq = 1")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_ne!(
+            first_prev,
+            "0".repeat(64),
+            "the chain starts from the earlier entries' anchor"
+        );
+
+        // An edit among the earlier entries is still detected.
+        tamper(
+            &db,
+            &store,
+            "UPDATE audit_log SET actor = 'someone' WHERE seq IS NULL AND entity_id = '2'",
+        )
+        .await;
+        let through = scalar(&store, "SELECT legacy_through FROM audit_head").await;
+        assert_eq!(
+            broken(&store, None).await,
+            Some(AuditBreak::EarlierEntriesChanged { through })
+        );
+        tamper(
+            &db,
+            &store,
+            "UPDATE audit_log SET actor = 'cli' WHERE seq IS NULL AND entity_id = '2'",
+        )
+        .await;
+        assert_eq!(broken(&store, None).await, None);
+
+        // An entry written around the store has no place in the chain.
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail) \
+             VALUES ('2026-12-01T10:00:00Z', 'cli', 'employer.created', 'employer', '9', '{}')",
+        )
+        .execute(store.pool())
+        .await
+        .unwrap();
+        assert!(matches!(
+            broken(&store, None).await,
+            Some(AuditBreak::Unchained { .. })
+        ));
+    }
+);
