@@ -12,7 +12,7 @@
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use sqlx::{AnyConnection, FromRow, Row};
+use sqlx::{AnyConnection, FromRow};
 
 use super::dialect::JsonArrayRows;
 use super::{Actor, Backend, Bind, Store, StoreError, StoreResult, sql_literal};
@@ -110,10 +110,10 @@ impl NewAuditEntry<'_> {
 }
 
 /// One audit entry for each row of a query (set-based: a plan, a report or a calendar move
-/// audits every collection it changed). Each field is SQL over the rows of `from`, read in
-/// one `SELECT` (the caller's values bound as [`Bind`]); the entries are then chained in
-/// Rust and written [`AUDIT_BATCH`] at a time, each batch one JSON array unpacked by the
-/// database ([`Backend::json_array_rows`]) — one statement per batch, not one per entry.
+/// audits every collection it changed). Each field is SQL over the rows of `from` (the
+/// caller's values bound as [`Bind`]), evaluated by one `INSERT … SELECT` into a table of
+/// the transaction; the entries are then chained in Rust and written [`AUDIT_BATCH`] at a
+/// time, one statement each (`chain_batch`).
 #[must_use = "audit entries are written by `record`"]
 #[derive(Clone, Copy, Debug)]
 pub(super) struct AuditRows<'a> {
@@ -146,79 +146,110 @@ impl AuditRows<'_> {
             detail,
             from,
         } = self;
-        let sql = format!("SELECT {action}, CAST({id} AS TEXT), {detail} FROM {from}");
-        let rows = Bind::all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
-            .fetch_all(&mut *conn)
+        // The rows' fields, numbered 1..n, into a table of this transaction: read back a
+        // page at a time, so memory stays flat whatever the number of rows.
+        sqlx::query(
+            "CREATE TEMP TABLE audit_batch (n INTEGER PRIMARY KEY, action TEXT NOT NULL, \
+             entity_id TEXT NOT NULL, detail TEXT NOT NULL)",
+        )
+        .execute(&mut *conn)
+        .await?;
+        let sql = format!(
+            "INSERT INTO audit_batch (n, action, entity_id, detail) \
+             SELECT ROW_NUMBER() OVER (), {action}, CAST({id} AS TEXT), {detail} FROM {from}"
+        );
+        let entries = Bind::all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+            .execute(&mut *conn)
+            .await?
+            .rows_affected();
+        if entries > 0 {
+            let backend = Backend::of_connection(conn);
+            let head = take_head(conn).await?;
+            let head = chain_batch(conn, backend, at, actor, entity, head, entries).await?;
+            move_head(conn, &head).await?;
+        }
+        sqlx::query("DROP TABLE audit_batch")
+            .execute(&mut *conn)
             .await?;
-        if rows.is_empty() {
-            return Ok(0);
-        }
-        let backend = Backend::of_connection(conn);
-        let mut head = take_head(conn).await?;
-        let mut batch = Vec::with_capacity(AUDIT_BATCH.min(rows.len()));
-        for row in &rows {
-            let (action, entity_id, detail): (String, String, String) =
-                (row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-            let seq = head.seq + 1;
-            let hash = link_hash(
-                &head.hash,
-                seq,
-                &Link {
-                    at,
-                    actor: actor.as_str(),
-                    action: &action,
-                    entity,
-                    entity_id: &entity_id,
-                    detail: &detail,
-                },
-            );
-            let prev = std::mem::replace(&mut head, AuditHead { seq, hash });
-            batch.push((seq, action, entity_id, detail, prev.hash, head.hash.clone()));
-            if batch.len() == AUDIT_BATCH {
-                insert_batch(conn, backend, at, actor, entity, &batch).await?;
-                batch.clear();
-            }
-        }
-        if !batch.is_empty() {
-            insert_batch(conn, backend, at, actor, entity, &batch).await?;
-        }
-        move_head(conn, &head).await?;
-        Ok(u64::try_from(rows.len()).unwrap_or(u64::MAX))
+        Ok(entries)
     }
 }
 
-/// Entries written by one statement of [`AuditRows::record`].
-const AUDIT_BATCH: usize = 10_000;
-
-/// One chained entry of a batch: (seq, action, entity_id, detail, prev_hash, hash).
-type ChainedRow = (i64, String, String, String, String, String);
-
-/// Writes `batch` (all at `at`, by `actor`, on `entity`) in one statement: the entries as
-/// one JSON array of arrays, unpacked by the database.
-async fn insert_batch(
+/// Chains the `entries` rows of `audit_batch` after `head` and appends them to the trail,
+/// [`AUDIT_BATCH`] at a time: each page read in order, hashed here, and written by one
+/// statement that joins the page's hashes (one JSON array, unpacked by the database:
+/// [`Backend::json_array_rows`]) to its rows. Returns the new head.
+async fn chain_batch(
     conn: &mut AnyConnection,
     backend: Backend,
     at: &str,
     actor: &Actor,
     entity: &str,
-    batch: &[ChainedRow],
-) -> StoreResult<()> {
+    mut head: AuditHead,
+    entries: u64,
+) -> StoreResult<AuditHead> {
     let JsonArrayRows { from: source, .. } = backend.json_array_rows();
-    let entries = serde_json::to_string(batch)
-        .map_err(|err| StoreError::Other(anyhow::Error::new(err).context("audit batch")))?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    let insert = format!(
         "INSERT INTO audit_log (at, actor, action, entity, entity_id, detail, seq, prev_hash, hash) \
-         SELECT $1, $3, j.value ->> 1, $4, j.value ->> 2, j.value ->> 3, \
-         CAST(j.value ->> 0 AS BIGINT), j.value ->> 4, j.value ->> 5 FROM {source}"
-    )))
-    .bind(at)
-    .bind(entries)
-    .bind(actor.as_str())
-    .bind(entity)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+         SELECT $1, $3, b.action, $4, b.entity_id, b.detail, $5 + b.n, j.value ->> 1, j.value ->> 2 \
+         FROM {source} CROSS JOIN audit_batch b WHERE b.n = CAST(j.value ->> 0 AS INTEGER)"
+    );
+    let entries = i64::try_from(entries).unwrap_or(i64::MAX);
+    let before = head.seq;
+    let mut after = 0_i64;
+    while after < entries {
+        let page: Vec<(String, String, String)> = sqlx::query_as(
+            "SELECT action, entity_id, detail FROM audit_batch WHERE n > $1 AND n <= $2 ORDER BY n",
+        )
+        .bind(after)
+        .bind(after + AUDIT_BATCH)
+        .fetch_all(&mut *conn)
+        .await?;
+        if page.is_empty() {
+            break;
+        }
+        // (n, prev_hash, hash) of each row.
+        let mut links = Vec::with_capacity(page.len());
+        for (action, entity_id, detail) in &page {
+            let seq = head.seq + 1;
+            let link = Link {
+                at,
+                actor: actor.as_str(),
+                action,
+                entity,
+                entity_id,
+                detail,
+            };
+            let next = AuditHead {
+                seq,
+                hash: link_hash(&head.hash, seq, &link),
+            };
+            let prev = std::mem::replace(&mut head, next);
+            links.push((seq - before, prev.hash, head.hash.clone()));
+        }
+        let links = serde_json::to_string(&links)
+            .map_err(|err| StoreError::Other(anyhow::Error::new(err).context("audit batch")))?;
+        sqlx::query(sqlx::AssertSqlSafe(insert.clone()))
+            .bind(at)
+            .bind(links)
+            .bind(actor.as_str())
+            .bind(entity)
+            .bind(before)
+            .execute(&mut *conn)
+            .await?;
+        after += AUDIT_BATCH;
+    }
+    if head.seq - before != entries {
+        return Err(StoreError::Other(anyhow::anyhow!(
+            "{entries} audit entries to chain but {} read back; nothing recorded",
+            head.seq - before
+        )));
+    }
+    Ok(head)
 }
+
+/// Entries chained and written by one statement of [`AuditRows::record`].
+const AUDIT_BATCH: i64 = 10_000;
 
 /// The place and hash of the last entry of the chain: what an external copy keeps to prove
 /// the history up to it (`tahsil audit head`, the daily log line, evidence packs). Written
