@@ -83,9 +83,9 @@ fn describe(broken: &AuditBreak) -> String {
         AuditBreak::Missing { from, to } => {
             format!("entries {from} to {to} are missing (deleted): a gap in the sequence")
         }
-        AuditBreak::Edited { seq, id } => format!(
-            "entry {seq} (row {id}) was edited: its content no longer matches its hash"
-        ),
+        AuditBreak::Edited { seq, id } => {
+            format!("entry {seq} (row {id}) was edited: its content no longer matches its hash")
+        }
         AuditBreak::Relinked { seq, id } => format!(
             "entry {seq} (row {id}) does not carry the hash of entry {}: that entry was \
              replaced with a re-computed hash, or this one was put in",
@@ -104,11 +104,11 @@ fn describe(broken: &AuditBreak) -> String {
             "truncated: the head names entry {} ({}) but the chain ends at entry {}",
             head.seq, head.hash, last.seq
         ),
-        AuditBreak::HeadDiffers { last, head } => format!(
-            "the recorded head {head} does not match the chain's last entry {last}"
-        ),
-        AuditBreak::Unchained { id } => format!(
-            "row {id} has no place in the chain: it was written around the store"
-        ),
+        AuditBreak::HeadDiffers { last, head } => {
+            format!("the recorded head {head} does not match the chain's last entry {last}")
+        }
+        AuditBreak::Unchained { id } => {
+            format!("row {id} has no place in the chain: it was written around the store")
+        }
     }
 }

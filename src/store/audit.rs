@@ -546,31 +546,81 @@ mod tests {
         assert_eq!(hash.len(), 64);
         assert_eq!(hash, link_hash(GENESIS, 1, &ENTRY), "deterministic");
         assert_ne!(hash, link_hash(GENESIS, 2, &ENTRY), "the place counts");
-        assert_ne!(hash, link_hash(&hash, 1, &ENTRY), "the previous hash counts");
-        assert_ne!(hash, legacy_hash(GENESIS, 1, &ENTRY), "legacy entries hash apart");
+        assert_ne!(
+            hash,
+            link_hash(&hash, 1, &ENTRY),
+            "the previous hash counts"
+        );
+        assert_ne!(
+            hash,
+            legacy_hash(GENESIS, 1, &ENTRY),
+            "legacy entries hash apart"
+        );
         let changed = [
-            Link { at: "2026-12-07T08:00:01Z", ..ENTRY },
-            Link { actor: "api", ..ENTRY },
-            Link { action: "mandate.revoked", ..ENTRY },
-            Link { entity: "employer", ..ENTRY },
-            Link { entity_id: "8", ..ENTRY },
-            Link { detail: "{\"a\":1}", ..ENTRY },
+            Link {
+                at: "2026-12-07T08:00:01Z",
+                ..ENTRY
+            },
+            Link {
+                actor: "api",
+                ..ENTRY
+            },
+            Link {
+                action: "mandate.revoked",
+                ..ENTRY
+            },
+            Link {
+                entity: "employer",
+                ..ENTRY
+            },
+            Link {
+                entity_id: "8",
+                ..ENTRY
+            },
+            Link {
+                detail: "{\"a\":1}",
+                ..ENTRY
+            },
         ];
         for entry in &changed {
             assert_ne!(hash, link_hash(GENESIS, 1, entry), "{entry:?}");
         }
         // Text moved from one field to the next is another entry (lengths are encoded).
-        let shifted = Link { action: "mandate.signedmandate", entity: "", ..ENTRY };
-        let split = Link { action: "mandate.signed", entity: "mandate", ..ENTRY };
-        assert_ne!(link_hash(GENESIS, 1, &shifted), link_hash(GENESIS, 1, &split));
+        let shifted = Link {
+            action: "mandate.signedmandate",
+            entity: "",
+            ..ENTRY
+        };
+        let split = Link {
+            action: "mandate.signed",
+            entity: "mandate",
+            ..ENTRY
+        };
+        assert_ne!(
+            link_hash(GENESIS, 1, &shifted),
+            link_hash(GENESIS, 1, &split)
+        );
     }
 
     #[test]
     fn an_anchor_reads_back_as_it_prints_and_refuses_anything_else() {
-        let head = AuditHead { seq: 42, hash: "ab".repeat(32) };
+        let head = AuditHead {
+            seq: 42,
+            hash: "ab".repeat(32),
+        };
         assert_eq!(head.to_string().parse::<AuditHead>(), Ok(head.clone()));
-        assert_eq!(format!("42:{}", "AB".repeat(32)).parse::<AuditHead>(), Ok(head));
-        for wrong in ["", "42", "42:abc", "x:00", &format!("-1:{GENESIS}"), &format!("1:{}", "g".repeat(64))] {
+        assert_eq!(
+            format!("42:{}", "AB".repeat(32)).parse::<AuditHead>(),
+            Ok(head)
+        );
+        for wrong in [
+            "",
+            "42",
+            "42:abc",
+            "x:00",
+            &format!("-1:{GENESIS}"),
+            &format!("1:{}", "g".repeat(64)),
+        ] {
             let err = wrong.parse::<AuditHead>().unwrap_err();
             assert!(err.contains("SEQ:HASH"), "{err}");
         }

@@ -67,10 +67,7 @@ struct ChainedEntry {
 impl Store {
     /// Walks the audit chain up to its head, checking it against `anchor` too when given
     /// (a head printed earlier and kept outside the database).
-    pub async fn verify_audit(
-        &self,
-        anchor: Option<&AuditHead>,
-    ) -> StoreResult<AuditVerification> {
+    pub async fn verify_audit(&self, anchor: Option<&AuditHead>) -> StoreResult<AuditVerification> {
         let mut conn = self.pool.acquire().await?;
         // The head first: every entry up to it was committed with it; later appends are
         // left for the next walk.

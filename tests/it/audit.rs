@@ -82,9 +82,7 @@ async fn stored_hash_of(store: &Store, seq: i64) -> String {
     let seq = seq.to_string();
     let mut digest = Sha256::new();
     digest.update(b"tahsil audit entry v1");
-    for field in [
-        &row.0, &seq, &row.1, &row.2, &row.3, &row.4, &row.5, &row.6,
-    ] {
+    for field in [&row.0, &seq, &row.1, &row.2, &row.3, &row.4, &row.5, &row.6] {
         digest.update((field.len() as u64).to_be_bytes());
         digest.update(field.as_bytes());
     }
@@ -133,7 +131,10 @@ both_backends!(
 
         let printed = tahsil(&db, &["audit", "head"]);
         assert!(printed.status.success(), "{printed:?}");
-        assert_eq!(String::from_utf8_lossy(&printed.stdout).trim(), head.to_string());
+        assert_eq!(
+            String::from_utf8_lossy(&printed.stdout).trim(),
+            head.to_string()
+        );
         let verified = tahsil(&db, &["audit", "verify", "--anchor", &head.to_string()]);
         assert!(verified.status.success(), "{verified:?}");
         let text = String::from_utf8_lossy(&verified.stdout);
@@ -189,20 +190,23 @@ both_backends!(an_edited_entry_is_named, |db: TestDb| async move {
     assert!(text.contains("edited"), "{text}");
 });
 
-both_backends!(a_deleted_entry_is_a_gap_in_the_sequence, |db: TestDb| async move {
-    let store = db.store().await;
-    history(&store).await;
-    tamper(&db, &store, "DELETE FROM audit_log WHERE seq = 5").await;
-    assert_eq!(
-        broken(&store, None).await,
-        Some(AuditBreak::Missing { from: 5, to: 5 })
-    );
-    store.close().await;
-    let output = tahsil(&db, &["audit", "verify"]);
-    assert_eq!(output.status.code(), Some(1), "{output:?}");
-    let text = String::from_utf8_lossy(&output.stderr);
-    assert!(text.contains("entry 5 is missing"), "{text}");
-});
+both_backends!(
+    a_deleted_entry_is_a_gap_in_the_sequence,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        history(&store).await;
+        tamper(&db, &store, "DELETE FROM audit_log WHERE seq = 5").await;
+        assert_eq!(
+            broken(&store, None).await,
+            Some(AuditBreak::Missing { from: 5, to: 5 })
+        );
+        store.close().await;
+        let output = tahsil(&db, &["audit", "verify"]);
+        assert_eq!(output.status.code(), Some(1), "{output:?}");
+        let text = String::from_utf8_lossy(&output.stderr);
+        assert!(text.contains("entry 5 is missing"), "{text}");
+    }
+);
 
 both_backends!(
     a_truncated_history_is_caught_by_the_head_and_by_an_earlier_anchor,
@@ -328,53 +332,52 @@ async fn truncate_is_refused_on_postgres() {
         let err = result.expect_err("TRUNCATE must be refused");
         assert!(err.to_string().contains(table), "{err}");
     }
-    assert_eq!(scalar(&store, "SELECT COUNT(*) FROM audit_log").await, before);
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(*) FROM audit_log").await,
+        before
+    );
     assert_eq!(broken(&store, None).await, None);
 }
 
-both_backends!(
-    concurrent_appends_keep_one_chain,
-    |db: TestDb| async move {
-        let store = db.store().await;
-        tahsil::demo::seed(&store, 20, 3, "2026-10", 7, |_| {})
-            .await
-            .unwrap();
-        let mut tasks = Vec::new();
-        for worker in 0..6 {
-            let store = store.clone();
-            tasks.push(tokio::spawn(async move {
-                for n in 0..8 {
-                    employer_with_worksites(&store, &format!("18{worker:02}{n:04}"), &["A"])
-                        .await;
-                }
-            }));
-        }
-        // Set-based appends at the same time: planning another date audits every debit.
-        let planner = {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .plan_collections(&actor(), d(2026, 12, 15), d(2026, 12, 1))
-                    .await
-                    .unwrap()
-                    .planned
-            })
-        };
-        for task in tasks {
-            task.await.unwrap();
-        }
-        assert_eq!(planner.await.unwrap(), 20);
-        let total = scalar(&store, "SELECT COUNT(*) FROM audit_log").await;
-        let walked = store.verify_audit(None).await.unwrap();
-        assert_eq!(walked.broken, None);
-        assert_eq!(walked.entries, total);
-        assert_eq!(
-            scalar(&store, "SELECT COUNT(DISTINCT prev_hash) FROM audit_log").await,
-            total,
-            "no two entries follow the same one: the chain never forked"
-        );
+both_backends!(concurrent_appends_keep_one_chain, |db: TestDb| async move {
+    let store = db.store().await;
+    tahsil::demo::seed(&store, 20, 3, "2026-10", 7, |_| {})
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for worker in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..8 {
+                employer_with_worksites(&store, &format!("18{worker:02}{n:04}"), &["A"]).await;
+            }
+        }));
     }
-);
+    // Set-based appends at the same time: planning another date audits every debit.
+    let planner = {
+        let store = store.clone();
+        tokio::spawn(async move {
+            store
+                .plan_collections(&actor(), d(2026, 12, 15), d(2026, 12, 1))
+                .await
+                .unwrap()
+                .planned
+        })
+    };
+    for task in tasks {
+        task.await.unwrap();
+    }
+    assert_eq!(planner.await.unwrap(), 20);
+    let total = scalar(&store, "SELECT COUNT(*) FROM audit_log").await;
+    let walked = store.verify_audit(None).await.unwrap();
+    assert_eq!(walked.broken, None);
+    assert_eq!(walked.entries, total);
+    assert_eq!(
+        scalar(&store, "SELECT COUNT(DISTINCT prev_hash) FROM audit_log").await,
+        total,
+        "no two entries follow the same one: the chain never forked"
+    );
+});
 
 both_backends!(
     entries_from_before_the_chain_are_anchored_and_still_checked,
@@ -388,7 +391,11 @@ both_backends!(
         )
         .await
         .unwrap();
-        let folder = if db.backend == "postgres" { "postgres" } else { "sqlite" };
+        let folder = if db.backend == "postgres" {
+            "postgres"
+        } else {
+            "sqlite"
+        };
         let migrator = sqlx::migrate::Migrator::new(std::path::Path::new(&format!(
             "{}/migrations/{folder}",
             env!("CARGO_MANIFEST_DIR")
