@@ -198,19 +198,24 @@ async fn chain_batch(
     let before = head.seq;
     let mut after = 0_i64;
     while after < entries {
-        let page: Vec<(String, String, String)> = sqlx::query_as(
-            "SELECT action, entity_id, detail FROM audit_batch WHERE n > $1 AND n <= $2 ORDER BY n",
-        )
-        .bind(after)
-        .bind(after + AUDIT_BATCH)
-        .fetch_all(&mut *conn)
-        .await?;
+        // The page as one JSON array (one row, not ten thousand: see
+        // `Backend::audit_batch_page`), put in order here.
+        let page: Option<String> = sqlx::query_scalar(backend.audit_batch_page())
+            .bind(after)
+            .bind(after + AUDIT_BATCH)
+            .fetch_one(&mut *conn)
+            .await?;
+        let mut page: Vec<(i64, String, String, String)> =
+            serde_json::from_str(page.as_deref().unwrap_or("[]")).map_err(|err| {
+                StoreError::Other(anyhow::Error::new(err).context("reading an audit batch"))
+            })?;
         if page.is_empty() {
             break;
         }
+        page.sort_unstable_by_key(|row| row.0);
         // (n, prev_hash, hash) of each row.
         let mut links = Vec::with_capacity(page.len());
-        for (action, entity_id, detail) in &page {
+        for (_, action, entity_id, detail) in &page {
             let seq = head.seq + 1;
             let link = Link {
                 at,

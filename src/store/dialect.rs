@@ -109,6 +109,24 @@ impl Backend {
         }
     }
 
+    /// The statement that reads a page of a set-based audit batch (`audit_batch` rows `n`
+    /// in `$1 < n <= $2`) to chain it: one JSON array `[[n, action, entity_id, detail], …]`
+    /// in one row (NULL or `[]` when empty), not a row per entry — on SQLite every row
+    /// crosses from the connection's thread to the task, which at 100,000 entries cost more
+    /// than the entries (see `debit_reads`). The functions differ.
+    pub(super) fn audit_batch_page(self) -> &'static str {
+        match self {
+            Backend::Sqlite => {
+                "SELECT json_group_array(json_array(n, action, entity_id, detail)) \
+                 FROM audit_batch WHERE n > $1 AND n <= $2"
+            }
+            Backend::Postgres => {
+                "SELECT CAST(json_agg(json_build_array(n, action, entity_id, detail)) AS TEXT) \
+                 FROM audit_batch WHERE n > $1 AND n <= $2"
+            }
+        }
+    }
+
     /// A report's items, bound as one JSON array (`$2`) and unpacked by the database: a
     /// 100,000-item report is one statement instead of a thousand multi-row INSERTs. The
     /// functions differ: SQLite's `json_each` numbers elements from 0, PostgreSQL's
