@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, LogFormat};
 use crate::{app, telemetry};
 
+mod audit;
 mod calendar;
 mod cycle;
 mod debits;
@@ -169,6 +170,11 @@ enum Command {
         /// counted afresh.
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
+    },
+    /// The audit trail's hash chain: check it, or print its head.
+    Audit {
+        #[command(subcommand)]
+        command: audit::AuditCommand,
     },
     /// Bank files: inspect or validate.
     Files {
@@ -326,6 +332,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs { failed, retry } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(jobs::jobs(config, failed, retry))
+        }
+        Command::Audit { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(audit::audit(config, command))
         }
         Command::Serve {
             listen,

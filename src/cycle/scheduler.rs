@@ -28,7 +28,7 @@ use super::CycleSettings;
 use super::collect::{Planning, plan_if_notice_allows};
 use super::jobs::Job;
 use crate::progress::Progress;
-use crate::store::{Actor, DaySummary, Store, scrub_error};
+use crate::store::{Actor, AuditHead, DaySummary, Store, scrub_error};
 
 pub const SCHEDULER_LEASE: &str = "scheduler";
 
@@ -166,15 +166,18 @@ pub async fn execute(
         Job::Summary { day } => {
             let (summary, recorded) = store.record_day_summary(&actor, day).await?;
             if recorded {
-                log_day(day, &summary);
+                // The chain's head as of the day's own entry (or a little later): in the
+                // log, outside the database, it anchors the history up to it.
+                log_day(day, &summary, &store.audit_head().await?);
             }
             Ok(format!("summary of {day} recorded"))
         }
     }
 }
 
-/// The one line a day in the log: counts only, never a name, an amount or an account.
-fn log_day(day: NaiveDate, s: &DaySummary) {
+/// The one line a day in the log: counts only, never a name, an amount or an account; and
+/// the audit chain's head (`audit_head` = SEQ:HASH, for `tahsil audit verify --anchor`).
+fn log_day(day: NaiveDate, s: &DaySummary, head: &AuditHead) {
     tracing::info!(
         %day,
         planned = s.planned,
@@ -190,6 +193,7 @@ fn log_day(day: NaiveDate, s: &DaySummary) {
         exceptions = s.exceptions,
         quarantined = s.quarantined,
         jobs_failed = s.jobs_failed,
+        audit_head = %head,
         "the day in summary"
     );
 }

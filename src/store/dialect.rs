@@ -38,6 +38,15 @@ pub(super) struct JsonArrayRows {
 }
 
 impl Backend {
+    /// The engine behind a connection, for the few builders that get only the caller's
+    /// transaction (the audit trail's batches, [`Backend::json_array_rows`]).
+    pub(super) fn of_connection(conn: &sqlx::AnyConnection) -> Backend {
+        match conn.backend_name() {
+            "PostgreSQL" => Backend::Postgres,
+            _ => Backend::Sqlite,
+        }
+    }
+
     /// Begins a transaction that writes. On SQLite it takes the write lock at once
     /// (`BEGIN IMMEDIATE`): a deferred transaction that reads and then writes fails with
     /// "database is locked" without waiting when another connection wrote in between,
@@ -112,6 +121,24 @@ impl Backend {
         match self {
             Backend::Postgres => DebitReads::RowStream,
             Backend::Sqlite => DebitReads::JsonChunks,
+        }
+    }
+
+    /// The statement that reads a page of a set-based audit batch (`audit_batch` rows `n`
+    /// in `$1 < n <= $2`) to chain it: one JSON array `[[n, action, entity_id, detail], …]`
+    /// in one row (NULL or `[]` when empty), not a row per entry — on SQLite every row
+    /// crosses from the connection's thread to the task, which at 100,000 entries cost more
+    /// than the entries (see `debit_reads`). The functions differ.
+    pub(super) fn audit_batch_page(self) -> &'static str {
+        match self {
+            Backend::Sqlite => {
+                "SELECT json_group_array(json_array(n, action, entity_id, detail)) \
+                 FROM audit_batch WHERE n > $1 AND n <= $2"
+            }
+            Backend::Postgres => {
+                "SELECT CAST(json_agg(json_build_array(n, action, entity_id, detail)) AS TEXT) \
+                 FROM audit_batch WHERE n > $1 AND n <= $2"
+            }
         }
     }
 

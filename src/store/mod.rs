@@ -14,6 +14,7 @@
 //! Must not know: HTTP, HTML, email or the command line.
 
 mod audit;
+mod audit_verify;
 mod bank_files;
 mod calendar;
 mod collections;
@@ -56,7 +57,8 @@ use crate::clock::Clock;
 
 pub use ::mandates::NewDeclarationLine;
 pub use ::mandates::dispute::DisputeRefusal;
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, AuditHead};
+pub use audit_verify::{AuditBreak, AuditVerification};
 pub use bank_files::{BankFileRecord, FileTransaction, Institution};
 pub use calendar::{
     CalendarAction, CalendarChange, CalendarHistoryEntry, CalendarOutcome, MovedRun,
@@ -400,6 +402,9 @@ impl Store {
         self.ensure_reference_data()
             .await
             .context("loading the default rates and calendar failed")?;
+        self.anchor_audit_chain()
+            .await
+            .context("anchoring the audit trail's earlier entries failed")?;
         Ok(())
     }
 

@@ -6,6 +6,7 @@
 mod harness;
 
 mod actions;
+mod audit;
 mod calendar;
 mod cli;
 mod clock;

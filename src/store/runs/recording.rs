@@ -143,27 +143,15 @@ impl Store {
                 file.control_sum,
             ));
         }
-        AuditRows {
-            action: "'collection.submitted'",
-            entity: "collection",
-            id: "c.id",
-            detail: &detail_sql(&[("bank_file_id", Number("c.bank_file_id"))]),
-            from: "collections c JOIN bank_files f ON f.id = c.bank_file_id \
-                 WHERE c.bank_file_id IS NOT NULL AND f.run_id = $1 AND c.updated_at = $2 \
-                 AND c.status = 'submitted'",
-        }
-        .record(
-            &mut tx,
-            &now,
-            actor,
-            &[Bind::Int(lock.run_id), Bind::Text(&now)],
-        )
-        .await?;
+        // The debits marked here are audited by `finish`, just before the commit: an
+        // audit entry takes the chain's head, which on PostgreSQL every other audited
+        // change then waits for, so not while the files are being written.
         Ok(FileRecording {
             store: self.clone(),
             tx,
             actor: actor.clone(),
             now,
+            run_id: lock.run_id,
             files,
         })
     }
@@ -176,6 +164,7 @@ pub struct FileRecording {
     tx: sqlx::Transaction<'static, sqlx::Any>,
     actor: Actor,
     now: String,
+    run_id: i64,
     /// (id, file name, transactions, control sum) as planned, in the order given.
     files: Vec<(i64, String, u64, Amount)>,
 }
@@ -200,6 +189,22 @@ impl FileRecording {
                 self.files.len()
             )));
         }
+        AuditRows {
+            action: "'collection.submitted'",
+            entity: "collection",
+            id: "c.id",
+            detail: &detail_sql(&[("bank_file_id", Number("c.bank_file_id"))]),
+            from: "collections c JOIN bank_files f ON f.id = c.bank_file_id \
+                 WHERE c.bank_file_id IS NOT NULL AND f.run_id = $1 AND c.updated_at = $2 \
+                 AND c.status = 'submitted'",
+        }
+        .record(
+            &mut self.tx,
+            &self.now,
+            &self.actor,
+            &[Bind::Int(self.run_id), Bind::Text(&self.now)],
+        )
+        .await?;
         for ((id, name, transactions, control_sum), file) in self.files.iter().zip(written) {
             if file.file_name != *name
                 || file.transactions != *transactions

@@ -1,6 +1,6 @@
 //! Employers: the search (affiliation number, name or email; paged), and one employer
 //! shown whole to staff — worksites, mandates with their signature evidence,
-//! declarations, collections, notices and the audit trail.
+//! declarations, collections, notices and the audit trail, with the audit chain's head.
 
 use askama::Template;
 use axum::Router;
@@ -143,6 +143,9 @@ struct EmployerPage {
     collections: Vec<CollectionRow>,
     notices: Vec<NoticeRow>,
     audit: Vec<AuditRow>,
+    /// The audit chain's head (`SEQ:HASH`) as the page was made: this page is the
+    /// employer's evidence (signatures and trail), and the head anchors it.
+    audit_head: String,
 }
 
 async fn employer(
@@ -248,6 +251,7 @@ async fn employer(
             detail: a.detail,
         })
         .collect();
+    let audit_head = store.audit_head().await.map_err(fail)?.to_string();
     let (name, name_other) = match lang {
         Lang::Ar => (
             employer_name(&employer, lang),
@@ -282,6 +286,7 @@ async fn employer(
         collections,
         notices,
         audit,
+        audit_head,
     };
     viewer.page(StatusCode::OK, &page)
 }

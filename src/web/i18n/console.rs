@@ -89,6 +89,9 @@ pub struct ConsoleTexts {
     pub created: &'static str,
     pub sent_at: &'static str,
     pub audit_trail: &'static str,
+    /// Before the audit chain's head (`SEQ:HASH`) on an employer's page: what an
+    /// external copy keeps to prove the history shown (`tahsil audit verify --anchor`).
+    pub audit_head: &'static str,
     pub actor: &'static str,
     pub action: &'static str,
     pub entity: &'static str,
@@ -263,6 +266,7 @@ pub static FR: ConsoleTexts = ConsoleTexts {
     created: "Créé le",
     sent_at: "Envoyé le",
     audit_trail: "Journal d'audit",
+    audit_head: "Tête de la chaîne d'audit à l'affichage de cette page (entrée:empreinte), à conserver hors de la base comme preuve de l'historique :",
     actor: "Auteur",
     action: "Action",
     entity: "Objet",
@@ -413,6 +417,7 @@ pub static AR: ConsoleTexts = ConsoleTexts {
     created: "تاريخ الإنشاء",
     sent_at: "تاريخ الإرسال",
     audit_trail: "سجل التدقيق",
+    audit_head: "رأس سلسلة التدقيق عند عرض هذه الصفحة (المدخل:البصمة)، يُحفظ خارج قاعدة البيانات دليلاً على السجل:",
     actor: "الفاعل",
     action: "الإجراء",
     entity: "العنصر",
