@@ -13,6 +13,7 @@ mod cycle;
 mod files;
 mod jobs;
 mod matching;
+mod months;
 mod notices;
 mod run;
 mod scale;

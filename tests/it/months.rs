@@ -1,0 +1,630 @@
+//! Months in service: the real `serve` (scheduler loop, workers, web, inbox watcher,
+//! notices to a real SMTP server) driven day by day on a clock moved by hand, from
+//! 10 February to 3 June 2027 — three consecutive due dates (15 March, 15 April, and 15
+//! May, a Saturday collected on Sunday the 16th until Aïd el-Adha closes it). Eight
+//! employers declare early, late, too late, correct a declaration, go over their ceiling
+//! and raise it; the simulated bank answers every file through the inbox with rejects
+//! (retried) and returns, and once sends no bookings at all (the settlement window
+//! settles). At the end, from the database, the files and the mailbox: every line is
+//! paid or owed once, every debit fell on a business day after its notice for no more
+//! than the notice announced, and the e-mails are the notice events. On SQLite and
+//! PostgreSQL; and with two instances on one PostgreSQL database, the same end state.
+//!
+//! Lanes still to come are marked `LANE D` (a date open until its notice deadline, the
+//! over-ceiling notice and the portal's ceiling) and `LANE E` (staff hold, release,
+//! cancel and re-present a debit): there the test asserts today's behaviour, and says
+//! what to assert instead.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{Days, NaiveDate};
+use mandates::account::{Rib, ccp_key};
+use mandates::{AccountId, Amount};
+use tahsil::cycle::banksim::BankSim;
+use tahsil::store::{
+    CalendarChange, NewDeclaration, NewDeclarationLine, NewEmployer, NewWorksite, StoreError,
+};
+
+use crate::both_backends;
+use crate::harness::fixtures::{actor, d, scalar, signed_mandate};
+use crate::harness::fund::{Fund, count_by};
+use crate::harness::{TestDb, in_ci};
+
+const NOTICE_DAYS: u64 = 5;
+const FIRST_DAY: (i32, u32, u32) = (2027, 2, 10);
+const LAST_DAY: (i32, u32, u32) = (2027, 6, 3);
+
+/// The employers of the fund, by the part they play.
+#[derive(Clone, Copy, Debug)]
+struct Employers {
+    /// Bank account, declares every month before the date's first plan.
+    early: i64,
+    /// Postal account, declares early too.
+    postal: i64,
+    /// Declares January after the 15 March date was first planned, before its deadline.
+    late: i64,
+    /// Declares after the 15 March and 15 April deadlines.
+    too_late: i64,
+    /// Declares February wrongly and corrects it.
+    corrects: i64,
+    /// Owes more than its ceiling, then raises it.
+    ceiling: i64,
+    /// Bank account, two worksites.
+    big: i64,
+    /// Postal account.
+    small: i64,
+}
+
+impl Employers {
+    fn regulars(&self) -> [i64; 4] {
+        [self.early, self.postal, self.big, self.small]
+    }
+}
+
+/// What a run of the scenario ended with, to compare runs.
+#[derive(Debug, PartialEq, Eq)]
+struct EndState {
+    /// (affiliation, date, status, amount, attempt), sorted.
+    collections: Vec<(String, String, String, i64, i64)>,
+    /// (institution, collection date, debits, control sum), sorted.
+    files: Vec<(String, String, i64, i64)>,
+    /// Notice events sent, by kind.
+    notices: BTreeMap<String, i64>,
+    /// Reports imported, exceptions raised, mandates suspended.
+    reports: i64,
+    exceptions: i64,
+    suspended: i64,
+}
+
+both_backends!(
+    ninety_days_of_serve_on_a_moved_clock,
+    |db: TestDb| async move {
+        let started = std::time::Instant::now();
+        let Some(end) = scenario(&db, 1).await else {
+            return;
+        };
+        eprintln!(
+            "{}: 113 days of serve in {:.1} s: {end:?}",
+            db.backend,
+            started.elapsed().as_secs_f64()
+        );
+    }
+);
+
+/// Two instances of `serve` on one PostgreSQL database end where one instance ends, and
+/// nothing is done twice (the checks of [`scenario`] find no duplicate file, debit or
+/// e-mail).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_instances_on_one_postgres_database_end_in_the_same_state() {
+    let (Some(one), Some(two)) = (TestDb::postgres().await, TestDb::postgres().await) else {
+        return;
+    };
+    let started = std::time::Instant::now();
+    let (alone, together) = tokio::join!(scenario(&one, 1), scenario(&two, 2));
+    let (Some(alone), Some(together)) = (alone, together) else {
+        assert!(!in_ci());
+        return;
+    };
+    eprintln!(
+        "postgres, one and two instances side by side: {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert_eq!(alone, together);
+}
+
+/// The whole scenario on `db` with `instances` instances of `serve`, checked; its end
+/// state. `None` when no SMTP server can be started (outside CI).
+async fn scenario(db: &TestDb, instances: usize) -> Option<EndState> {
+    let first = d(FIRST_DAY.0, FIRST_DAY.1, FIRST_DAY.2);
+    let fund = Fund::open(db, first, instances).await?;
+    // On 10 February the 15 February date was planned (its notice deadline is today) with
+    // nothing to collect; the fund's employers arrive after that pass.
+    let e = employers(&fund).await;
+    for employer in e.regulars() {
+        declare(&fund, employer, "2027-01", 1).await;
+    }
+    declare(&fund, e.corrects, "2027-01", 1).await;
+    declare(&fund, e.ceiling, "2027-01", 3).await;
+    let sims = Sims::new();
+
+    let mut day = first;
+    let last = d(LAST_DAY.0, LAST_DAY.1, LAST_DAY.2);
+    while day < last {
+        day = day.succ_opt().unwrap();
+        fund.day(day).await;
+        on(&fund, &e, &sims, day).await;
+    }
+
+    check_lines(&fund).await;
+    check_debits(&fund).await;
+    check_emails(&fund).await;
+    check_days(&fund, first, last).await;
+    let end = end_state(&fund).await;
+    assert!(end.reports > 0 && end.exceptions > 0, "{end:?}");
+    fund.stop().await;
+    Some(end)
+}
+
+/// The banks' behaviour, date by date (which debits fail is a hash of the seed and the
+/// EndToEndId: the same on every database and with any number of instances).
+struct Sims {
+    march: BankSim,
+    april: BankSim,
+    may: BankSim,
+    /// Every later presentation settles.
+    retries: BankSim,
+}
+
+impl Sims {
+    fn new() -> Sims {
+        let sim = |reject_per_mille, return_per_mille, seed| BankSim {
+            reject_per_mille,
+            return_per_mille,
+            seed,
+            today: d(2027, 1, 1),
+            layouts: &[],
+        };
+        Sims {
+            march: sim(250, 0, 7),
+            april: sim(250, 200, 11),
+            may: sim(200, 150, 13),
+            retries: sim(0, 0, 1),
+        }
+    }
+}
+
+/// What happens on `day`, after the service's morning pass: the employers' and staff's
+/// doings, then the bank's answers to the files collected today.
+async fn on(fund: &Fund, e: &Employers, sims: &Sims, day: NaiveDate) {
+    let store = &fund.store;
+    match (day.month(), day.day()) {
+        (2, 11) => {
+            // The 15 March date is planned: everyone who declared January and is within
+            // their ceiling.
+            assert_eq!(
+                planned_on(fund, "2027-03-15").await,
+                BTreeSet::from([e.early, e.postal, e.corrects, e.big, e.small])
+            );
+            // LANE D: the employer over its ceiling has been told (an over-ceiling notice
+            // with the amount owed and the ceiling), and the console shows it. Today
+            // planning only counts it.
+        }
+        (2, 20) => {
+            // Late: after the 15 March date was planned, before its notice deadline.
+            declare(fund, e.late, "2027-01", 1).await;
+        }
+        (2, 21) => {
+            // LANE D: the pass of the 21st plans the late lines into 15 March, with an
+            // advance notice. Today the date was planned once, on the 11th, and the late
+            // lines wait for a later date.
+            assert!(!planned_on(fund, "2027-03-15").await.contains(&e.late));
+        }
+        (2, 25) => {
+            // The employer over its ceiling raises it: today by signing a new mandate on
+            // the same account with a higher ceiling (LANE D: the portal's ceiling field).
+            signed_mandate(store, e.ceiling, &account(6, e.ceiling), Some("5000000.00")).await;
+        }
+        (3, 1) => {
+            for employer in e.regulars() {
+                declare(fund, employer, "2027-02", 1).await;
+            }
+            // A wrong wage bill, corrected the same morning (before any plan).
+            declare(fund, e.corrects, "2027-02", 9).await;
+            let (_, corrected) = store
+                .submit_or_correct_declaration(&actor(), e.corrects, declaration("2027-02", 2))
+                .await
+                .unwrap();
+            assert!(corrected);
+        }
+        (3, 12) => {
+            // Too late for 15 March: its notice deadline was the 10th.
+            declare(fund, e.too_late, "2027-01", 1).await;
+            // Once planned, the corrected declaration can no longer change: the amount
+            // announced stays.
+            let refused = store
+                .submit_or_correct_declaration(&actor(), e.corrects, declaration("2027-02", 3))
+                .await;
+            assert!(matches!(refused, Err(StoreError::Conflict(_))), "{refused:?}");
+        }
+        (4, 1) => {
+            for employer in e.regulars() {
+                declare(fund, employer, "2027-03", 1).await;
+            }
+            declare(fund, e.corrects, "2027-03", 2).await;
+            declare(fund, e.late, "2027-02", 1).await;
+            declare(fund, e.ceiling, "2027-02", 3).await;
+        }
+        (4, 12) => {
+            // Too late for 15 April: its notice deadline was the 10th.
+            declare(fund, e.too_late, "2027-02", 1).await;
+        }
+        (5, 9) => {
+            // A week before the 16 May collection date, Aïd el-Adha is announced a day
+            // before its estimate (17 to 19 May): 16 to 18 May. The debits planned for the
+            // 16th move to the next business day, the 19th, with a new advance notice.
+            let planned = planned_on(fund, "2027-05-16").await;
+            assert!(!planned.is_empty(), "debits planned for 16 May");
+            let mut adha: Vec<mandates::Holiday> = mandates::estimated_lunar_holidays(2027)
+                .into_iter()
+                .filter(|h| h.name.starts_with("Aïd el-Adha"))
+                .collect();
+            assert_eq!(adha.first().map(|h| h.date), Some(d(2027, 5, 17)));
+            // The last day first, so the 16th closes with the rest of the feast already
+            // in place and the debits move once.
+            adha.reverse();
+            for holiday in adha {
+                store
+                    .change_calendar(
+                        &actor(),
+                        &CalendarChange::Shift {
+                            name: holiday.name.clone(),
+                            from: holiday.date,
+                            to: holiday.date.pred_opt().unwrap(),
+                        },
+                    )
+                    .await
+                    .unwrap();
+            }
+            assert!(planned_on(fund, "2027-05-16").await.is_empty());
+            assert_eq!(planned_on(fund, "2027-05-19").await, planned);
+        }
+        _ => {}
+    }
+    // LANE E: a clerk holds a planned debit before its file day (it stays out of the
+    // file), releases it, and re-presents a debit rejected for a technical reason (a new
+    // attempt on the next possible date, announced); a debit has one next attempt at most.
+
+    let (sim, keep): (&BankSim, fn(&str) -> bool) = match (day.month(), day.day()) {
+        // The bank sends its rejects but no bookings: the rest settle by the window.
+        (3, 15) => (&sims.march, |name| !name.contains("camt054")),
+        (4, 15) => (&sims.april, |_| true),
+        (5, 19) => (&sims.may, |_| true),
+        // Later presentations (retries) settle.
+        _ => (&sims.retries, |_| true),
+    };
+    let dropped = fund.bank_answers(sim, keep).await;
+    if matches!((day.month(), day.day()), (3, 15) | (4, 15) | (5, 19)) {
+        assert!(!dropped.is_empty(), "the bank answers on {day}");
+    }
+    if (day.month(), day.day()) == (4, 15) {
+        let debited = debited_on(fund, "2027-03-15").await;
+        assert!(!debited.contains(&e.too_late) && !debited.contains(&e.ceiling));
+        assert!(!debited_on(fund, "2027-04-15").await.contains(&e.too_late));
+    }
+}
+
+/// The employers, their worksites and signed mandates (sent `mandate_signed` notices).
+async fn employers(fund: &Fund) -> Employers {
+    let mut ids = Vec::new();
+    for n in 1..=8_i64 {
+        let store = &fund.store;
+        let employer = store
+            .create_employer(
+                &actor(),
+                NewEmployer {
+                    affiliation_number: format!("1600000{n}"),
+                    name: format!("SARL Bâtiment {n}"),
+                    name_ar: None,
+                    email: format!("compta{n}@employeur.dz"),
+                    language: Some("fr".to_owned()),
+                    period_kind: None,
+                },
+            )
+            .await
+            .unwrap()
+            .id;
+        let sites: &[&str] = if n == 7 { &["W1", "W2"] } else { &["W1"] };
+        for code in sites {
+            store
+                .create_worksite(
+                    &actor(),
+                    employer,
+                    NewWorksite {
+                        code: (*code).to_owned(),
+                        name: format!("Chantier {code}"),
+                        wilaya: Some("Alger".to_owned()),
+                    },
+                )
+                .await
+                .unwrap();
+        }
+        let ceiling = (n == 6).then_some("1000.00");
+        signed_mandate(store, employer, &account(n, employer), ceiling).await;
+        ids.push(employer);
+    }
+    Employers {
+        early: ids[0],
+        postal: ids[1],
+        late: ids[2],
+        too_late: ids[3],
+        corrects: ids[4],
+        ceiling: ids[5],
+        big: ids[6],
+        small: ids[7],
+    }
+}
+
+/// The account of the `n`th employer: postal for the 2nd and 8th, a bank's for the rest.
+fn account(n: i64, employer: i64) -> String {
+    let postal = matches!(n, 2 | 8) || (n > 8 && employer % 2 == 0);
+    if postal {
+        let number = 1_000_000 + u64::try_from(employer).unwrap();
+        format!("{number} {:02}", ccp_key(number))
+    } else {
+        let rib = Rib::from_parts("004", "00174", &format!("{:010}", 4_010_010_500 + employer)).unwrap();
+        AccountId::parse(rib.digits()).unwrap();
+        rib.digits().to_owned()
+    }
+}
+
+/// A declaration of `period`: 4 workers per worksite, a wage bill of `scale` × 100,000 DA.
+fn declaration(period: &str, scale: i64) -> NewDeclaration {
+    declaration_of(period, scale, &["W1"])
+}
+
+fn declaration_of(period: &str, scale: i64, sites: &[&str]) -> NewDeclaration {
+    NewDeclaration {
+        period: period.parse().unwrap(),
+        lines: sites
+            .iter()
+            .map(|code| NewDeclarationLine {
+                worksite_code: (*code).to_owned(),
+                headcount: 4,
+                wage_bill: Amount::from_centimes(scale * 10_000_000),
+                bad_weather_base: Amount::ZERO,
+            })
+            .collect(),
+    }
+}
+
+async fn declare(fund: &Fund, employer: i64, period: &str, scale: i64) {
+    let sites: Vec<String> = fund
+        .store
+        .list_worksites(employer)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|w| w.code)
+        .collect();
+    let sites: Vec<&str> = sites.iter().map(String::as_str).collect();
+    fund.store
+        .submit_declaration(&actor(), employer, declaration_of(period, scale, &sites))
+        .await
+        .unwrap();
+}
+
+/// The employers with a debit planned on `date`.
+async fn planned_on(fund: &Fund, date: &str) -> BTreeSet<i64> {
+    employers_where(fund, &format!("collection_date = '{date}' AND status = 'planned'")).await
+}
+
+/// The employers whose debit on `date` went into a file.
+async fn debited_on(fund: &Fund, date: &str) -> BTreeSet<i64> {
+    employers_where(
+        fund,
+        &format!("collection_date = '{date}' AND status NOT IN ('planned', 'cancelled')"),
+    )
+    .await
+}
+
+async fn employers_where(fund: &Fund, condition: &str) -> BTreeSet<i64> {
+    sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+        "SELECT employer_id FROM collections WHERE {condition}"
+    )))
+    .fetch_all(fund.store.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .collect()
+}
+
+/// Every declaration line is paid or owed, once: in at most one live collection; paid
+/// exactly when that collection settled; and the money settled is the sum of the lines
+/// paid (each collection's amount the sum of its live lines).
+async fn check_lines(fund: &Fund) {
+    let store = &fund.store;
+    let states: Vec<(i64, String, i64)> = sqlx::query_as(
+        "SELECT s.declaration_line_id, s.state, l.total_centimes FROM declaration_line_states s \
+         JOIN declaration_lines l ON l.id = s.declaration_line_id",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let lines: i64 = scalar(store, "SELECT COUNT(*) FROM declaration_lines").await;
+    assert_eq!(
+        i64::try_from(states.len()).unwrap(),
+        lines,
+        "one state per line (never in two live collections)"
+    );
+    let by_state = count_by(&states, |(_, state, _)| state.clone());
+    for state in by_state.keys() {
+        assert!(
+            ["paid", "scheduled", "unpaid", "submitted"].contains(&state.as_str()),
+            "{by_state:?}"
+        );
+    }
+    assert!(by_state.get("paid").copied().unwrap_or(0) > 0, "{by_state:?}");
+    assert!(by_state.get("unpaid").copied().unwrap_or(0) > 0, "returns and suspensions leave lines owed: {by_state:?}");
+    let paid: i64 = states
+        .iter()
+        .filter(|(_, state, _)| state == "paid")
+        .map(|(_, _, total)| total)
+        .sum();
+    let settled = scalar(
+        store,
+        "SELECT CAST(COALESCE(SUM(amount_centimes), 0) AS BIGINT) FROM collections WHERE status = 'settled'",
+    )
+    .await;
+    assert_eq!(paid, settled, "the money settled is the lines paid");
+    let unequal = scalar(
+        store,
+        "SELECT COUNT(*) FROM collections c WHERE c.status IN ('planned', 'submitted', 'settled') \
+         AND c.amount_centimes <> (SELECT COALESCE(SUM(cl.amount_centimes), 0) FROM collection_lines cl \
+         WHERE cl.collection_id = c.id AND cl.live = 1)",
+    )
+    .await;
+    assert_eq!(unequal, 0, "each live collection is the sum of its lines");
+}
+
+/// Every debit in every file: on a business day of the calendar as it ends, once, for a
+/// collection that went into that one file, announced by an e-mail sent at least the
+/// notice period before, for no more than the last advance notice of it announced.
+async fn check_debits(fund: &Fund) {
+    let store = &fund.store;
+    let calendar = store.calendar().await.unwrap();
+    let debits = fund.debits();
+    assert!(debits.len() > 20, "{} debits", debits.len());
+    let ids = count_by(&debits, |debit| debit.end_to_end_id.clone());
+    assert!(ids.values().all(|n| *n == 1), "a debit in two files: {ids:?}");
+    let files: BTreeSet<&str> = debits.iter().map(|debit| debit.file.as_str()).collect();
+    assert_eq!(
+        i64::try_from(files.len()).unwrap(),
+        scalar(store, "SELECT COUNT(*) FROM bank_files").await,
+        "the outboxes hold the recorded files, each once"
+    );
+    assert_eq!(
+        i64::try_from(debits.len()).unwrap(),
+        scalar(store, "SELECT COUNT(*) FROM collections WHERE status NOT IN ('planned', 'cancelled')").await,
+        "every collection filed is in a file"
+    );
+    let emails = fund.emails();
+    let announced = advance_notices(fund, &emails).await;
+    for debit in &debits {
+        assert!(
+            calendar.is_business_day(debit.collection_date),
+            "{debit:?} on a closed day"
+        );
+        let (collection, date, amount): (i64, String, i64) = sqlx::query_as(
+            "SELECT id, collection_date, amount_centimes FROM collections WHERE end_to_end_id = $1",
+        )
+        .bind(&debit.end_to_end_id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!((date, amount), (debit.collection_date.to_string(), debit.amount.centimes()));
+        let Some((sent_on, announced)) = announced.get(&collection) else {
+            panic!("{debit:?}: no advance notice received");
+        };
+        assert!(
+            *sent_on + Days::new(NOTICE_DAYS) <= debit.collection_date,
+            "{debit:?}: noticed on {sent_on} only"
+        );
+        assert!(debit.amount <= *announced, "{debit:?}: {announced} announced");
+    }
+}
+
+/// Per collection, the last advance notice e-mail received about it: the day it was sent
+/// (Algiers) and the amount it announced ("La CACOBATPH prélèvera 31 746,00 DZD le …").
+async fn advance_notices(
+    fund: &Fund,
+    emails: &[crate::harness::fund::Email],
+) -> BTreeMap<i64, (NaiveDate, Amount)> {
+    let events: BTreeMap<i64, (String, i64)> = sqlx::query_as::<_, (i64, String, i64)>(
+        "SELECT id, kind, subject_id FROM notice_events",
+    )
+    .fetch_all(fund.store.pool())
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(id, kind, subject)| (id, (kind, subject)))
+    .collect();
+    let mut last: BTreeMap<i64, (chrono::DateTime<chrono::Utc>, NaiveDate, Amount)> = BTreeMap::new();
+    for email in emails {
+        let (kind, collection) = &events[&email.event_id];
+        if kind != "advance_notice" {
+            continue;
+        }
+        let amount = email
+            .text
+            .split_once("prélèvera ")
+            .and_then(|(_, rest)| rest.split_once("DZD"))
+            .map(|(amount, _)| amount.chars().filter(char::is_ascii_digit).collect::<String>())
+            .and_then(|digits| digits.parse::<i64>().ok())
+            .map(Amount::from_centimes)
+            .unwrap_or_else(|| panic!("no amount in the advance notice: {}", email.text));
+        let day = mandates::today_in_algiers(email.date);
+        if last.get(collection).is_none_or(|(at, _, _)| *at <= email.date) {
+            last.insert(*collection, (email.date, day, amount));
+        }
+    }
+    last.into_iter()
+        .map(|(collection, (_, day, amount))| (collection, (day, amount)))
+        .collect()
+}
+
+/// The e-mails received are the notice events sent, one each, counted by kind; none is
+/// waiting or failed.
+async fn check_emails(fund: &Fund) {
+    let store = &fund.store;
+    let events: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT id, kind, status FROM notice_events")
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    let statuses = count_by(&events, |(_, _, status)| status.clone());
+    assert_eq!(statuses.keys().collect::<Vec<_>>(), ["sent"], "{statuses:?}");
+    let emails = fund.emails();
+    let received = count_by(&emails, |email| email.event_id);
+    assert!(received.values().all(|n| *n == 1), "an e-mail twice: {received:?}");
+    let kinds: BTreeMap<i64, String> = events.iter().map(|(id, kind, _)| (*id, kind.clone())).collect();
+    let by_kind = count_by(&emails, |email| kinds[&email.event_id].clone());
+    assert_eq!(by_kind, count_by(&events, |(_, kind, _)| kind.clone()));
+    for kind in ["mandate_signed", "mandate_replaced", "advance_notice", "receipt", "failure_notice"] {
+        assert!(by_kind.contains_key(kind), "no {kind} e-mail: {by_kind:?}");
+    }
+    // Each went to its employer.
+    for email in &emails {
+        assert!(email.to.ends_with("@employeur.dz"), "{}", email.to);
+    }
+}
+
+/// Every day was summarised once, no job failed, and nothing was quarantined.
+async fn check_days(fund: &Fund, first: NaiveDate, last: NaiveDate) {
+    let store = &fund.store;
+    let days = (last - first).num_days();
+    assert_eq!(
+        scalar(store, "SELECT COUNT(*) FROM audit_log WHERE action = 'scheduler.day'").await,
+        days + 1,
+        "each day from the eve of {first} to the eve of {last} summarised once"
+    );
+    assert_eq!(
+        scalar(store, "SELECT COUNT(*) FROM jobs WHERE status = 'failed' OR last_error IS NOT NULL").await,
+        0
+    );
+    assert_eq!(scalar(store, "SELECT COUNT(*) FROM quarantined_files").await, 0);
+}
+
+async fn end_state(fund: &Fund) -> EndState {
+    let pool = fund.store.pool();
+    let collections = sqlx::query_as(
+        "SELECT e.affiliation_number, c.collection_date, c.status, c.amount_centimes, c.attempt \
+         FROM collections c JOIN employers e ON e.id = c.employer_id \
+         ORDER BY e.affiliation_number, c.collection_date, c.attempt",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let files = sqlx::query_as(
+        "SELECT institution, collection_date, transactions, control_sum_centimes FROM bank_files \
+         ORDER BY institution, collection_date, control_sum_centimes",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let notices = sqlx::query_as::<_, (String, i64)>(
+        "SELECT kind, COUNT(*) FROM notice_events WHERE status = 'sent' GROUP BY kind",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .collect();
+    EndState {
+        collections,
+        files,
+        notices,
+        reports: scalar(&fund.store, "SELECT COUNT(*) FROM reports").await,
+        exceptions: scalar(&fund.store, "SELECT COUNT(*) FROM exceptions").await,
+        suspended: scalar(&fund.store, "SELECT COUNT(*) FROM mandates WHERE status = 'suspended'").await,
+    }
+}
