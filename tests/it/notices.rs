@@ -17,7 +17,7 @@ use tahsil::store::{NewDeclaration, NewDeclarationLine, NewEmployer, NewWorksite
 use crate::both_backends;
 use crate::harness::fixtures::{actor, d, signed_mandate};
 use crate::harness::smtp::SmtpServer;
-use crate::harness::{TestDb, skip};
+use crate::harness::TestDb;
 
 /// A received message, parsed: what the tests look at.
 #[derive(Debug)]

@@ -213,7 +213,7 @@ impl Fund {
                 .payments
                 .iter()
                 .flat_map(|payment| {
-                    let date = payment.collection_date.parse().unwrap();
+                    let date: NaiveDate = payment.collection_date.parse().unwrap();
                     payment.transactions.iter().map(move |debit| FiledDebit {
                         end_to_end_id: debit.end_to_end_id.clone(),
                         collection_date: date,
