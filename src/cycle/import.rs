@@ -328,7 +328,10 @@ pub async fn import_file(
         }
         Ok(summary) => {
             if let Some(institution) = institution {
-                archive(path, &settings.folder(institution.as_str(), Folder::Archive))?;
+                archive(
+                    path,
+                    &settings.folder(institution.as_str(), Folder::Archive),
+                )?;
             }
             Ok(ImportOutcome::Applied {
                 file: file_name,
@@ -392,8 +395,7 @@ pub async fn import_inboxes(
     for institution in &settings.institutions {
         let inbox = settings.folder(institution.name.as_str(), Folder::Inbox);
         for path in exchange::waiting_files(&inbox) {
-            match import_file(store, settings, actor, &path, Some(institution.name), today).await
-            {
+            match import_file(store, settings, actor, &path, Some(institution.name), today).await {
                 Ok(outcome) => outcomes.push(outcome),
                 Err(err) if taken_by_another(&path, &err) => {
                     tracing::debug!(file = %path.display(), "report taken by another instance");
@@ -409,7 +411,11 @@ pub async fn import_inboxes(
 /// the same inbox took it first: it has moved it away already, or it is applying the
 /// same bytes right now (and will move it). That file is the other instance's to finish.
 fn taken_by_another(path: &Path, err: &anyhow::Error) -> bool {
-    !path.exists() || matches!(err.downcast_ref::<StoreError>(), Some(StoreError::Conflict(_)))
+    !path.exists()
+        || matches!(
+            err.downcast_ref::<StoreError>(),
+            Some(StoreError::Conflict(_))
+        )
 }
 
 /// Moves an imported inbox file into the archive. A file already gone was archived by

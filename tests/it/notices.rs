@@ -15,9 +15,9 @@ use tahsil::notices::{Mailer, NoticeSettings, RenderContext};
 use tahsil::store::{NewDeclaration, NewDeclarationLine, NewEmployer, NewWorksite, Store};
 
 use crate::both_backends;
+use crate::harness::TestDb;
 use crate::harness::fixtures::{actor, d, signed_mandate};
 use crate::harness::smtp::SmtpServer;
-use crate::harness::TestDb;
 
 /// A received message, parsed: what the tests look at.
 #[derive(Debug)]

@@ -7,7 +7,8 @@
 //! for a blind amount of time.
 //!
 //! What the fund did is read back from the database, the files and the mailbox: every
-//! debit in the files ([`Fund::debits`]), every e-mail received ([`Fund::emails`]).
+//! debit in the files ([`Fund::debits`]), every e-mail received ([`Fund::emails`]); and
+//! [`checks`] holds what every fund must have done, whatever its story.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,10 @@ use tahsil::cycle::CycleSettings;
 use tahsil::cycle::banksim::BankSim;
 use tahsil::cycle::exchange::{self, Folder};
 use tahsil::store::Store;
+
+mod checks;
+
+pub use checks::{EndState, check_days, check_debits, check_emails, check_lines, end_state};
 
 use super::fixtures::scalar;
 use super::smtp::SmtpServer;
@@ -192,7 +197,9 @@ impl Fund {
     pub fn debits(&self) -> Vec<FiledDebit> {
         let mut debits = Vec::new();
         for institution in &self.settings.institutions {
-            let outbox = self.settings.folder(institution.name.as_str(), Folder::Outbox);
+            let outbox = self
+                .settings
+                .folder(institution.name.as_str(), Folder::Outbox);
             for path in exchange::waiting_files(&outbox) {
                 let name = path.file_name().unwrap().to_string_lossy().into_owned();
                 if name.ends_with(".sha256") {
@@ -281,7 +288,10 @@ pub fn morning_of(day: NaiveDate) -> DateTime<Utc> {
 }
 
 /// How many of each `kind` (a count per key).
-pub fn count_by<T, K: Ord>(items: impl IntoIterator<Item = T>, key: impl Fn(&T) -> K) -> BTreeMap<K, i64> {
+pub fn count_by<T, K: Ord>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> K,
+) -> BTreeMap<K, i64> {
     let mut counts = BTreeMap::new();
     for item in items {
         *counts.entry(key(&item)).or_insert(0) += 1;
