@@ -20,13 +20,14 @@ use std::collections::BTreeSet;
 use chrono::{Datelike, NaiveDate};
 use mandates::account::{Rib, ccp_key};
 use mandates::{AccountId, Amount};
+use reqwest::StatusCode;
 use tahsil::cycle::banksim::BankSim;
 use tahsil::store::{
-    CalendarChange, NewDeclaration, NewDeclarationLine, NewEmployer, NewWorksite, StoreError,
+    NewDeclaration, NewDeclarationLine, NewEmployer, NewWorksite, Role, StoreError,
 };
 
 use crate::both_backends;
-use crate::harness::fixtures::{actor, d, scalar, signed_mandate};
+use crate::harness::fixtures::{actor, add_user, d, scalar, signed_mandate};
 use crate::harness::fund::{
     EndState, Fund, check_days, check_debits, check_emails, check_lines, end_state,
 };
@@ -251,24 +252,46 @@ async fn on(fund: &Fund, e: &Employers, sims: &Sims, day: NaiveDate) {
                 .filter(|h| h.name.starts_with("Aïd el-Adha"))
                 .collect();
             assert_eq!(adha.first().map(|h| h.date), Some(d(2027, 5, 17)));
-            // The last day first, so the 16th closes with the rest of the feast already
-            // in place and the debits move once.
+            // Staff shift each day on the console (of the last instance): the last day
+            // first, so the 16th closes with the rest of the feast in place and the debits
+            // move once.
+            add_user(store, "finance@fund.dz", Role::Finance, &[]).await;
+            let staff = fund.signed_in("finance@fund.dz").await;
             adha.reverse();
+            let mut page = String::new();
             for holiday in adha {
-                store
-                    .change_calendar(
-                        &actor(),
-                        &CalendarChange::Shift {
-                            name: holiday.name.clone(),
-                            from: holiday.date,
-                            to: holiday.date.pred_opt().unwrap(),
-                        },
+                let (from, to) = (holiday.date, holiday.date.pred_opt().unwrap());
+                let (status, answer, _) = staff
+                    .post(
+                        "/console/calendar/shift",
+                        &[
+                            ("date", &from.to_string()),
+                            ("name", &holiday.name),
+                            ("to", &to.to_string()),
+                        ],
                     )
-                    .await
-                    .unwrap();
+                    .await;
+                assert_eq!(status, StatusCode::OK, "{answer}");
+                page = answer;
             }
+            assert!(
+                page.contains(&format!(
+                    "<li>{} prélèvement(s) planifié(s) déplacé(s) du <bdi>2027-05-16</bdi> au <bdi>2027-05-19</bdi></li>",
+                    planned.len()
+                )),
+                "{page}"
+            );
             assert!(planned_on(fund, "2027-05-16").await.is_empty());
             assert_eq!(planned_on(fund, "2027-05-19").await, planned);
+            // The employer's dashboard shows the new date.
+            add_user(store, "gerant@employeur.dz", Role::Employer, &["16000001"]).await;
+            let employer = fund.signed_in("gerant@employeur.dz").await;
+            let (status, page) = employer.get(&format!("/portal/{}", e.early)).await;
+            assert_eq!(status, StatusCode::OK);
+            assert!(
+                page.contains("id=\"upcoming-date\"><bdi>2027-05-19</bdi>"),
+                "{page}"
+            );
         }
         _ => {}
     }

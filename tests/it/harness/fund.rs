@@ -29,7 +29,7 @@ pub use checks::{EndState, check_days, check_debits, check_emails, check_lines, 
 
 use super::fixtures::scalar;
 use super::smtp::SmtpServer;
-use super::{Served, TestDb, wait_until};
+use super::{Browser, Served, TestDb, sign_in, wait_until};
 
 /// The hour of the day (Africa/Algiers) the fund's day starts at in these tests.
 const MORNING: i64 = 8;
@@ -272,6 +272,18 @@ impl Fund {
                 }
             })
             .collect()
+    }
+
+    /// A browser signed in as `email` (a user with the test password) on the web of the
+    /// last instance, reading French.
+    pub async fn signed_in(&self, email: &str) -> Browser {
+        let base = self.instances.last().unwrap().url("");
+        let browser = sign_in(&base, email).await;
+        let (status, _, _) = browser
+            .post("/language", &[("lang", "fr"), ("back", "/")])
+            .await;
+        assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
+        browser
     }
 
     /// Stops every instance cleanly.

@@ -13,7 +13,7 @@ mod serve;
 pub mod smtp;
 
 pub use app::{
-    Browser, PASSWORD, TestApp, WebApp, call, csrf_of, get, get_text, settings, upload_csv,
+    Browser, PASSWORD, TestApp, WebApp, call, csrf_of, get, get_text, settings, sign_in, upload_csv,
 };
 pub use db::{TestDb, in_ci, skip, test_key_base64};
 pub use serve::{Served, wait_until};
