@@ -105,5 +105,6 @@ pub async fn open_store_with_clock(config: &Config, clock: Clock) -> anyhow::Res
         banks,
     )
     .await?
-    .with_clock(clock))
+    .with_clock(clock)
+    .with_notice_days(config.notice_days))
 }

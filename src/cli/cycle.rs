@@ -72,6 +72,20 @@ pub(super) async fn run(
                         started.elapsed()
                     );
                 }
+                if plan.amended > 0 {
+                    display.clear_line();
+                    println!(
+                        "amended {} collections planned before for {date} (lines declared or corrected since), announced again",
+                        plan.amended
+                    );
+                }
+                if plan.over_ceiling > 0 {
+                    display.clear_line();
+                    println!(
+                        "{} employers owe more than their mandate's ceiling for {date}: not debited, told by notice",
+                        plan.over_ceiling
+                    );
+                }
             }
             Planning::TooLateToNotice { notice_days } => println!(
                 "{date} is less than {notice_days} days away: no new collection can be planned for it (advance notice); running what is planned"

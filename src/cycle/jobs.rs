@@ -10,7 +10,8 @@
 //!
 //! The rows are byte for byte those the scheduler has always written, so a queue filled by
 //! an earlier version is read the same: kind `plan`, `run`, `settle` or `summary`, key
-//! `KIND:DATE` (`plan:2026-12-15`), payload the date (`2026-12-15`). A stored row of a kind this
+//! `KIND:DATE` (`plan:2026-12-15`), payload the date (`2026-12-15`); a plan may also be keyed
+//! `plan:DATE:MARK` ([`Job::enqueue_marked`]: queued again whenever what it would plan changed). A stored row of a kind this
 //! version does not know is an error naming it (the job fails and is retried like any
 //! failing job), never a panic. This module knows neither SQL nor what a job does (that is
 //! `scheduler::execute`).
@@ -103,6 +104,20 @@ impl Job {
     pub async fn enqueue(&self, store: &Store) -> StoreResult<bool> {
         store
             .enqueue_job(self.kind().as_str(), &self.dedupe_key(), &self.payload())
+            .await
+    }
+
+    /// Queues this job under the key `KIND:DATE:MARK` (same kind and payload): a job that
+    /// may be needed again for the same date whenever `mark` changes — the plan of a date
+    /// while it is open, `mark` being what planning would take in
+    /// (`Store::planning_mark`). True when queued now.
+    pub async fn enqueue_marked(&self, store: &Store, mark: &str) -> StoreResult<bool> {
+        store
+            .enqueue_job(
+                self.kind().as_str(),
+                &format!("{}:{mark}", self.dedupe_key()),
+                &self.payload(),
+            )
             .await
     }
 }

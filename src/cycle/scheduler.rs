@@ -1,7 +1,17 @@
 //! The scheduler and workers of `serve`. Every instance runs a worker; exactly one — the
 //! holder of the `scheduler` lease in the database — decides what is due and queues it as
 //! idempotent jobs ([`Job`]: `plan:DATE`, `run:DATE`, `settle:DATE`). A holder that dies
-//! stops renewing its lease and another instance takes over when it expires. Reports are
+//! stops renewing its lease and another instance takes over when it expires.
+//!
+//! A collection date stays open until its notice deadline (the date − the notice period):
+//! every pass, the next open date is planned again when what planning would take in has
+//! changed — a declaration submitted or corrected, a ceiling raised. The plan job's key is
+//! `plan:DATE:MARK`, MARK a fingerprint of the collectible lines and of the amounts not yet
+//! announced (`Store::planning_mark`): a new job exactly when something changed, none on
+//! the passes in between (plain `plan:DATE` when the date has nothing to plan). Planning is
+//! idempotent and amends what it planned before, so the jobs of one date may run in any
+//! order. After the deadline the date is no longer the next open one: new lines wait for
+//! the next date. Reports are
 //! not a job: every instance imports the inboxes on each pass (a report is applied once,
 //! by its hash).
 //!
@@ -64,10 +74,20 @@ pub async fn schedule(
         .into_iter()
         .map(|day| Job::Summary { day })
         .collect();
+    let mut queued = Vec::new();
+    // The next open date: planned again whenever what it would take in changed.
     if let Some(next) = schedule.next_collection_date(today, &calendar, &settings.policy) {
-        due.push(Job::Plan {
+        let job = Job::Plan {
             date: next.collection_date,
-        });
+        };
+        match store.planning_mark(next.collection_date).await? {
+            Some(mark) => {
+                if job.enqueue_marked(store, &mark).await? {
+                    queued.push(job);
+                }
+            }
+            None => due.push(job),
+        }
     }
     // Runs: every date with planned collections whose file day has come.
     for date in store.planned_dates().await? {
@@ -76,7 +96,6 @@ pub async fn schedule(
         }
     }
     due.push(Job::Settle { day: today });
-    let mut queued = Vec::new();
     for job in due {
         if job.enqueue(store).await? {
             queued.push(job);
@@ -123,7 +142,10 @@ pub async fn execute(
             )
             .await?;
             Ok(match planning {
-                Planning::Planned(plan) => format!("planned {} collections", plan.planned),
+                Planning::Planned(plan) => format!(
+                    "planned {} collections, amended {}, {} over their ceiling",
+                    plan.planned, plan.amended, plan.over_ceiling
+                ),
                 Planning::TooLateToNotice { notice_days } => format!(
                     "{date} is less than {notice_days} days away: nothing planned (advance notice)"
                 ),

@@ -84,6 +84,13 @@ fn notice_kind(kind: NoticeKind) -> [(&'static str, &'static str); 2] {
             ("Prélèvement annulé", "إلغاء اقتطاع"),
             ("Prélèvement annulé", "إلغاء اقتطاع"),
         ],
+        NoticeKind::OverCeiling => [
+            ("Plafond dépassé", "تجاوز السقف"),
+            (
+                "Montant au-dessus de votre plafond",
+                "مبلغ يتجاوز سقف الاقتطاع",
+            ),
+        ],
         NoticeKind::MandateSigned => [
             ("Mandat signé", "توقيع التفويض"),
             ("Autorisation enregistrée", "تسجيل الترخيص"),

@@ -13,7 +13,7 @@ use crate::locale::words::reason_explanation;
 use crate::locale::{self, Lang, Medium, NoticeLanguage, last4, written_day, written_day_of};
 use crate::store::{
     BreakdownLine, CollectionFacts, DisputeFacts, DisputeOutcome, MandateFacts, NoticeFacts,
-    NoticeKind, NoticeSubject,
+    NoticeKind, NoticeSubject, ShortfallFacts,
 };
 
 /// A notice ready to send.
@@ -154,6 +154,8 @@ struct View {
     date: String,
     contest_by: String,
     attempt: i64,
+    /// The announcement's number: above 1, it replaces the previous advance notice.
+    notice_version: i64,
     account: String,
     institution: String,
     reference: String,
@@ -194,6 +196,7 @@ impl View {
             date: String::new(),
             contest_by: String::new(),
             attempt: 1,
+            notice_version: 1,
             account: String::new(),
             institution: String::new(),
             reference: String::new(),
@@ -220,6 +223,7 @@ impl View {
             NoticeSubject::Collection(c) => view.collection(c, lang),
             NoticeSubject::Mandate(m) => view.mandate(m, lang),
             NoticeSubject::Dispute(d) => view.dispute(d, lang),
+            NoticeSubject::Shortfall(s) => view.shortfall(s, lang),
         }
         view
     }
@@ -229,6 +233,7 @@ impl View {
         self.date = written_day_of(&c.collection_date);
         self.contest_by = day_before(&c.collection_date);
         self.attempt = c.attempt;
+        self.notice_version = c.notice_version;
         self.account = last4(&c.account_masked);
         self.institution = institution(c.channel, c.bank_name.as_deref(), lang);
         self.reference = c.mandate_reference.clone();
@@ -273,6 +278,14 @@ impl View {
             .suspension_reason
             .unwrap_or(ReasonCategory::AccountClosed);
         self.reason = reason_explanation(category, lang).to_owned();
+    }
+
+    fn shortfall(&mut self, s: &ShortfallFacts, lang: Lang) {
+        self.amount = money(s.amount, lang);
+        self.ceiling = money(s.ceiling, lang);
+        self.date = written_day_of(&s.collection_date);
+        self.deadline = written_day_of(&s.deadline);
+        self.reference = s.mandate_reference.clone();
     }
 
     fn dispute(&mut self, d: &DisputeFacts, lang: Lang) {
@@ -356,6 +369,13 @@ fn subject(n: &View, lang: Lang) -> String {
         }
         (Lang::Ar, NoticeKind::DisputeAnswered) => {
             format!("الرد على اعتراضكم رقم {}", n.case_number)
+        }
+        (Lang::Fr, NoticeKind::OverCeiling) => format!(
+            "Prélèvement du {} non présenté : {} dépasse votre plafond",
+            n.date, n.amount
+        ),
+        (Lang::Ar, NoticeKind::OverCeiling) => {
+            format!("لن يُقدَّم اقتطاع {}: {} يتجاوز سقفكم", n.date, n.amount)
         }
     }
 }

@@ -366,6 +366,62 @@ impl Store {
         Ok(self.mandate_record(row))
     }
 
+    /// Sets, raises, lowers or removes (`None`) the ceiling per debit of a live (pending or
+    /// active) mandate, at the employer's request; audited with the previous ceiling. A
+    /// ceiling raised before a date's notice deadline lets the next planning pass debit
+    /// what it had skipped. A ceiling must be positive.
+    pub async fn set_mandate_ceiling(
+        &self,
+        actor: &Actor,
+        mandate_id: i64,
+        ceiling: Option<Amount>,
+    ) -> StoreResult<MandateRecord> {
+        if let Some(ceiling) = ceiling
+            && !ceiling.is_positive()
+        {
+            return Err(StoreError::refused(
+                Refusal::MandateCeiling,
+                "the ceiling must be a positive amount, or absent for no ceiling",
+            ));
+        }
+        let now = self.now_text();
+        let mut tx = self.begin_write().await?;
+        let row = Self::mandate_row(&mut tx, mandate_id).await?;
+        if !matches!(row.status, MandateStatus::Pending | MandateStatus::Active) {
+            return Err(StoreError::refused(
+                Refusal::MandateEnded,
+                "this mandate has ended: its ceiling can no longer be changed; sign a new mandate",
+            ));
+        }
+        let previous = row.ceiling_centimes;
+        let updated = sqlx::query(
+            "UPDATE mandates SET ceiling_centimes = $2, updated_at = $3 WHERE id = $1 AND status = $4",
+        )
+        .bind(mandate_id)
+        .bind(ceiling.map(Amount::centimes))
+        .bind(&now)
+        .bind(row.status.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Err(StoreError::refused(
+                Refusal::MandateChanged,
+                "the mandate changed while its ceiling was being changed; reload and try again",
+            ));
+        }
+        Audit::new(actor, "mandate.ceiling_changed")
+            .on("mandate", mandate_id)
+            .detail(json!({
+                "previous": previous.map(|c| Amount::from_centimes(c).to_string()),
+                "ceiling": ceiling.map(|c| c.to_string()),
+            }))
+            .record(&mut tx, &now)
+            .await?;
+        let row = Self::mandate_row(&mut tx, mandate_id).await?;
+        tx.commit().await?;
+        Ok(self.mandate_record(row))
+    }
+
     /// Revokes a mandate at the employer's request.
     pub async fn revoke_mandate(
         &self,

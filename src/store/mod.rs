@@ -63,6 +63,7 @@ pub use calendar::{
 pub use collections::CollectionRecord;
 pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};
 pub use collections::planning::PlanSummary;
+pub use collections::shortfalls::CeilingShortfall;
 pub use collections::upcoming::{UpcomingDebit, UpcomingLine};
 pub use day_summary::DaySummary;
 pub use declarations::{
@@ -80,7 +81,7 @@ pub use notice_events::NoticeKind;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{
     BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,
-    NoticeSubject, ReplacedMandate,
+    NoticeSubject, ReplacedMandate, ShortfallFacts,
 };
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
@@ -290,6 +291,9 @@ pub struct Store {
     cipher: AccountCipher,
     banks: Arc<::mandates::BankTable>,
     clock: Clock,
+    /// The advance-notice period (calendar days): an announcement recorded on a day allows
+    /// debiting from that day + this many days on (`earliest_debit_date`).
+    notice_days: u32,
 }
 
 impl std::fmt::Debug for Store {
@@ -338,6 +342,7 @@ impl Store {
             cipher,
             banks: Arc::new(banks),
             clock: Clock::system(),
+            notice_days: ::mandates::ChannelPolicy::default().notice_days,
         })
     }
 
@@ -345,6 +350,18 @@ impl Store {
     pub fn with_clock(mut self, clock: Clock) -> Store {
         self.clock = clock;
         self
+    }
+
+    /// The same store with the configured advance-notice period (`notice_days`; the default
+    /// is `mandates::ChannelPolicy`'s).
+    pub fn with_notice_days(mut self, notice_days: u32) -> Store {
+        self.notice_days = notice_days;
+        self
+    }
+
+    /// The advance-notice period this store announces debits with.
+    pub fn notice_days(&self) -> u32 {
+        self.notice_days
     }
 
     /// The clock every timestamp of the store comes from: the service's one "now", for

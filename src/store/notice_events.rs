@@ -34,6 +34,10 @@ use super::{Bind, StoreResult, sql_literal};
         /// the disputes store with `subject_id` = the case message they are about.
         DisputeAcknowledged = "dispute_acknowledged",
         DisputeAnswered = "dispute_answered",
+        /// What the employer owes for a collection date is above its mandate's ceiling:
+        /// nothing is debited; raise the ceiling before the deadline, or pay another way.
+        /// `subject_id` = the `ceiling_shortfalls` row (one per employer and date).
+        OverCeiling = "over_ceiling",
     }
 }
 

@@ -15,6 +15,7 @@ mod jobs;
 mod matching;
 mod months;
 mod notices;
+mod planning;
 mod run;
 mod scale;
 mod store;

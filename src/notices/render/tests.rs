@@ -37,6 +37,7 @@ fn collection() -> CollectionFacts {
         collection_date: "2026-12-15".to_owned(),
         amount: a("13431.50"),
         attempt: 1,
+        notice_version: 1,
         channel: Channel::Bank,
         status: CollectionStatus::Planned,
         reason_code: None,
@@ -343,6 +344,7 @@ fn every_kind_has_a_subject_in_both_languages() {
                     answer_ar: None,
                 }))
             }
+            NoticeKind::OverCeiling => NoticeSubject::Shortfall(Box::new(shortfall())),
             _ => NoticeSubject::Mandate(Box::new(mandate())),
         };
         let notice = render(&facts(kind, NoticeLanguage::Both, subject), &context()).unwrap();
@@ -356,5 +358,86 @@ fn every_kind_has_a_subject_in_both_languages() {
             "{kind:?}"
         );
         assert!(!notice.text.contains("00400174401001050486"));
+    }
+}
+
+fn shortfall() -> ShortfallFacts {
+    ShortfallFacts {
+        collection_date: "2026-12-15".to_owned(),
+        amount: a("150000.00"),
+        ceiling: a("100000.00"),
+        deadline: "2026-12-10".to_owned(),
+        mandate_reference: "CACO-M-000042".to_owned(),
+    }
+}
+
+#[test]
+fn an_employer_over_its_ceiling_is_told_what_it_owes_the_ceiling_and_what_to_do_by_when() {
+    for (language, lang, raise, other_way) in [
+        (
+            NoticeLanguage::Fr,
+            Lang::Fr,
+            "relevez ou supprimez le plafond dans votre espace employeur",
+            "réglez le montant par un autre moyen",
+        ),
+        (
+            NoticeLanguage::Ar,
+            Lang::Ar,
+            "ارفعوا السقف أو ألغوه",
+            "سدّدوا المبلغ بوسيلة أخرى",
+        ),
+    ] {
+        let subject = NoticeSubject::Shortfall(Box::new(shortfall()));
+        let notice = render(
+            &facts(NoticeKind::OverCeiling, language, subject),
+            &context(),
+        )
+        .unwrap();
+        let owed = money(a("150000.00"), lang);
+        let ceiling = money(a("100000.00"), lang);
+        for text in [&notice.text, &notice.html] {
+            assert!(text.contains(&owed), "{lang:?}: {text}");
+            assert!(text.contains(&ceiling), "{lang:?}: {text}");
+            assert!(text.contains(raise), "{lang:?}: {text}");
+            assert!(text.contains(other_way), "{lang:?}: {text}");
+            assert!(text.contains("CACO-M-000042"), "{lang:?}: {text}");
+            assert!(
+                text.contains(&written_day_of("2026-12-10")),
+                "the deadline: {text}"
+            );
+        }
+        assert!(notice.subject.contains(&owed), "{}", notice.subject);
+    }
+}
+
+#[test]
+fn an_advance_notice_announced_again_says_it_replaces_the_previous_one() {
+    let mut amended = collection();
+    amended.notice_version = 2;
+    let first = render(
+        &facts(
+            NoticeKind::AdvanceNotice,
+            NoticeLanguage::Both,
+            NoticeSubject::Collection(Box::new(collection())),
+        ),
+        &context(),
+    )
+    .unwrap();
+    let again = render(
+        &facts(
+            NoticeKind::AdvanceNotice,
+            NoticeLanguage::Both,
+            NoticeSubject::Collection(Box::new(amended)),
+        ),
+        &context(),
+    )
+    .unwrap();
+    for phrase in [
+        "Cet avis remplace le précédent",
+        "يحلّ هذا الإشعار محلّ الإشعار السابق",
+    ] {
+        assert!(!first.text.contains(phrase) && !first.html.contains(phrase));
+        assert!(again.text.contains(phrase), "{}", again.text);
+        assert!(again.html.contains(phrase), "{}", again.html);
     }
 }

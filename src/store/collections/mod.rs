@@ -1,6 +1,7 @@
 //! Collections: one debit of one employer on one collection date, for the sum of the
-//! declaration lines it takes. Planning them (`planning`), an employer's next debit
-//! (`upcoming`) and what the employer sees of them (`history`) are beside this file, which
+//! declaration lines it takes. Planning them (`planning`), the employers planning left
+//! out over their ceiling (`shortfalls`), an employer's next debit (`upcoming`) and what
+//! the employer sees of them (`history`) are beside this file, which
 //! holds the plain read by date.
 //!
 //! Must not know: files and reports (`runs`, `reconcile` move collections through their
@@ -15,6 +16,7 @@ use super::{Store, StoreResult};
 
 pub(super) mod history;
 pub(super) mod planning;
+pub(super) mod shortfalls;
 pub(super) mod upcoming;
 
 /// A planned collection as shown to staff and employers.

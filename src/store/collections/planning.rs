@@ -2,14 +2,30 @@
 //! a collection date. Set-based SQL, so national scale plans in a few statements; one
 //! transaction, so a plan is all there or not at all; idempotent, so planning the same date
 //! again changes nothing.
+//!
+//! A date stays open until its notice deadline (the caller plans only while a notice
+//! recorded today still reaches the employer in time): planning it again attaches the lines
+//! submitted or corrected since to the employer's planned collection, recomputes its amount
+//! from its lines and announces it again — a new advance notice (`notice_version` + 1, its
+//! own dedupe key), the previous one withdrawn if no worker has taken it yet. Each
+//! announcement writes `announced_centimes` and `earliest_debit_date` (today + the notice
+//! period); the database refuses to file a collection for more, or earlier
+//! (`collections_within_notice`, migration 0013).
+//!
+//! Ceilings: an employer whose total for the date is above its mandate's ceiling is not
+//! debited at all (never a part of what is owed without its choice): a `ceiling_shortfalls`
+//! row, and one `over_ceiling` notice per date telling it to raise the ceiling before the
+//! deadline or pay another way. A later pass, once the ceiling allows, plans it.
 
-use chrono::NaiveDate;
+use chrono::{Days, NaiveDate};
 use mandates::Amount;
 use serde::Serialize;
 
 use crate::store::audit::DetailValue::{Number, Text};
 use crate::store::audit::{AuditRows, detail_sql};
-use crate::store::notice_events::{NoticeEvents, NoticeKind};
+use crate::store::notice_events::{
+    NoticeEvents, NoticeKind, notify_cancelled_debits, withdraw_unsent_advance_notices,
+};
 use crate::store::{Actor, Bind, Store, StoreResult};
 
 /// What a planning pass did.
@@ -22,21 +38,32 @@ pub struct PlanSummary {
     pub lines: u64,
     /// Employers left out because their collectible total is above their mandate's ceiling.
     pub over_ceiling: u64,
+    /// Collections planned before whose amount changed (lines added, or taken out by a
+    /// correction): announced again.
+    pub amended: u64,
 }
 
 /// The lines an employer's active mandate can collect on `$1`: submitted declarations due
-/// by then, lines not yet paid and not in a live collection.
+/// by then, lines not yet paid and not in a live collection, of employers with no
+/// collection on that date yet or with a planned one of the same mandate (amended).
 const COLLECTIBLE: &str = "FROM mandates m \
      JOIN declarations d ON d.employer_id = m.employer_id AND d.status = 'submitted' AND d.due_from <= $1 \
      JOIN declaration_lines l ON l.declaration_id = d.id AND l.status = 'submitted' \
      WHERE m.status = 'active' \
        AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
-       AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = m.employer_id AND c.collection_date = $1)";
+       AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = m.employer_id AND c.collection_date = $1 \
+                       AND (c.status <> 'planned' OR c.mandate_id <> m.id))";
+
+/// The sum of the live lines of collection `c`.
+const LIVE_SUM: &str = "(SELECT COALESCE(CAST(SUM(cl.amount_centimes) AS BIGINT), 0) FROM collection_lines cl \
+     WHERE cl.collection_id = c.id AND cl.live <> 0)";
 
 impl Store {
     /// Plans every collection due on `collection_date`, recording today (`noticed_on`) as the
-    /// day the advance notice is recorded. The caller chooses a date whose notice period
-    /// `noticed_on` respects (`mandates::ChannelPolicy::notice_respected`).
+    /// day the advance notice is recorded, and amends the collections already planned for
+    /// it (see the module). The caller chooses a date whose notice period `noticed_on`
+    /// respects (`mandates::ChannelPolicy::notice_respected`); if it does not, the database
+    /// refuses to file the debits (their earliest debit date is after the date).
     pub async fn plan_collections(
         &self,
         actor: &Actor,
@@ -45,6 +72,15 @@ impl Store {
     ) -> StoreResult<PlanSummary> {
         let date = collection_date.to_string();
         let compact = collection_date.format("%Y%m%d").to_string();
+        let notice = Days::new(u64::from(self.notice_days));
+        let earliest = noticed_on
+            .checked_add_days(notice)
+            .unwrap_or(NaiveDate::MAX)
+            .to_string();
+        let deadline = collection_date
+            .checked_sub_days(notice)
+            .unwrap_or(NaiveDate::MIN)
+            .to_string();
         let now = self.now_text();
         let started = std::time::Instant::now();
         let step = |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "plan_collections");
@@ -86,7 +122,8 @@ impl Store {
                 .await?;
         }
 
-        // Per employer (one active mandate each): the debit's amount, its channel and
+        // Per employer (one active mandate each): the debit's amount — its new lines and
+        // those already in its planned collection of the date —, its channel and
         // ceiling, and its sequence type as the run's re-check would stamp it (FRST until
         // a debit of the mandate has settled), so that the re-check rewrites only the
         // collections whose type changed since.
@@ -96,54 +133,58 @@ impl Store {
         )
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query(sqlx::AssertSqlSafe(format!(
             "INSERT INTO plan_debits (employer_id, mandate_id, channel, ceiling_centimes, amount_centimes, sequence_type) \
-             SELECT g.employer_id, g.mandate_id, a.kind, m.ceiling_centimes, g.amount, \
+             SELECT g.employer_id, g.mandate_id, a.kind, m.ceiling_centimes, g.amount + COALESCE((SELECT {LIVE_SUM} \
+               FROM collections c WHERE c.employer_id = g.employer_id AND c.collection_date = $1 AND c.status = 'planned'), 0), \
              CASE WHEN EXISTS (SELECT 1 FROM collections p WHERE p.mandate_id = g.mandate_id \
                AND p.status = 'settled') THEN 'RCUR' ELSE 'FRST' END \
              FROM (SELECT employer_id, mandate_id, CAST(SUM(total_centimes) AS BIGINT) AS amount \
                    FROM plan_source GROUP BY employer_id, mandate_id) g \
-             JOIN mandates m ON m.id = g.mandate_id JOIN accounts a ON a.id = m.account_id",
-        )
+             JOIN mandates m ON m.id = g.mandate_id JOIN accounts a ON a.id = m.account_id"
+        )))
+        .bind(&date)
         .execute(&mut *tx)
         .await?;
         step("collectible lines read");
 
-        let over_ceiling: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM plan_debits WHERE ceiling_centimes IS NOT NULL AND amount_centimes > ceiling_centimes",
-        )
-        .fetch_one(&mut *tx)
-        .await?;
+        let over_ceiling = self
+            .record_shortfalls(&mut tx, actor, &date, &deadline, &now)
+            .await?;
+        step("over ceiling recorded");
 
-        step("over ceiling counted");
-        // 1. One collection per eligible employer (one active mandate each), for the sum of
-        // its collectible lines.
+        // 1. One collection per eligible employer (one active mandate each) without one on
+        // the date, for the sum of its collectible lines, announced for it.
         let planned = sqlx::query(
             "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, \
-             status, attempt, end_to_end_id, noticed_on, created_at, updated_at, sequence_type) \
-             SELECT employer_id, mandate_id, channel, $1, amount_centimes, 'planned', 1, \
-             'T' || $2 || 'M' || CAST(mandate_id AS TEXT), $3, $4, $4, sequence_type FROM plan_debits \
-             WHERE amount_centimes > 0 AND (ceiling_centimes IS NULL OR amount_centimes <= ceiling_centimes)",
+             status, attempt, end_to_end_id, noticed_on, created_at, updated_at, sequence_type, \
+             announced_centimes, earliest_debit_date, notice_version) \
+             SELECT d.employer_id, d.mandate_id, d.channel, $1, d.amount_centimes, 'planned', 1, \
+             'T' || $2 || 'M' || CAST(d.mandate_id AS TEXT), $3, $4, $4, d.sequence_type, \
+             d.amount_centimes, $5, 1 FROM plan_debits d WHERE d.amount_centimes > 0 \
+             AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = d.employer_id AND c.collection_date = $1)",
         )
         .bind(&date)
         .bind(&compact)
         .bind(noticed_on.to_string())
         .bind(&now)
+        .bind(&earliest)
         .execute(&mut *tx)
         .await?
         .rows_affected();
 
         step("collections inserted");
-        // 2. Their breakdown, line by line: the same rows, of the employers planned in 1.
-        // (A line made live elsewhere since 0 fails the partial unique index and with it
-        // the whole plan, rather than being collected twice.)
+        // 2. Their breakdown, line by line: the same rows, into the employer's planned
+        // collection of the date (new, or amended). (A line made live elsewhere since 0
+        // fails the partial unique index and with it the whole plan, rather than being
+        // collected twice.)
         let lines = sqlx::query(
             "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
              SELECT c.id, p.line_id, p.total_centimes, 1 FROM plan_source p CROSS JOIN collections c \
-             WHERE c.employer_id = p.employer_id AND c.collection_date = $1 AND c.id > $2",
+             WHERE c.employer_id = p.employer_id AND c.collection_date = $1 AND c.status = 'planned' \
+             AND c.mandate_id = p.mandate_id",
         )
         .bind(&date)
-        .bind(before)
         .execute(&mut *tx)
         .await?
         .rows_affected();
@@ -153,8 +194,8 @@ impl Store {
         sqlx::query("DROP TABLE plan_debits")
             .execute(&mut *tx)
             .await?;
-
         step("lines inserted");
+
         // 3. An advance notice per new collection, and 4. its audit entry. (The lines are
         // now scheduled: their live collection lines say so — `declaration_line_states`.)
         let new_collections = "collections c WHERE c.collection_date = $1 AND c.id > $2";
@@ -175,8 +216,21 @@ impl Store {
         }
         .record(&mut tx, &now, actor, &binds)
         .await?;
-
         step("audited");
+
+        // 5. The collections planned before whose lines changed: amended and announced again.
+        let amended = amend_planned(
+            &mut tx,
+            actor,
+            AmendDates {
+                date: &date,
+                noticed_on: &noticed_on.to_string(),
+                earliest: &earliest,
+                now: &now,
+            },
+            before,
+        )
+        .await?;
         let amount: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(SUM(amount_centimes) AS BIGINT) FROM collections \
              WHERE collection_date = $1 AND id > $2",
@@ -192,8 +246,128 @@ impl Store {
             planned,
             amount: Amount::from_centimes(amount.unwrap_or(0)),
             lines,
-            over_ceiling: u64::try_from(over_ceiling).unwrap_or(0),
+            over_ceiling,
+            amended,
         })
+    }
+
+    /// Step 0 bis of planning: the employers of `plan_debits` over their ceiling are taken
+    /// out of the plan (their lines wait), recorded in `ceiling_shortfalls` (kept up to
+    /// date with what they owe and their ceiling) and told once per date. Returns how many.
+    async fn record_shortfalls(
+        &self,
+        tx: &mut sqlx::AnyConnection,
+        actor: &Actor,
+        date: &str,
+        deadline: &str,
+        now: &str,
+    ) -> StoreResult<u64> {
+        let over = "ceiling_centimes IS NOT NULL AND amount_centimes > ceiling_centimes";
+        let changed: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO ceiling_shortfalls (employer_id, mandate_id, collection_date, amount_centimes, \
+             ceiling_centimes, deadline, resolved_at, created_at, updated_at) \
+             SELECT employer_id, mandate_id, $1, amount_centimes, ceiling_centimes, $2, NULL, $3, $3 \
+             FROM plan_debits WHERE {over} \
+             ON CONFLICT (employer_id, collection_date) DO UPDATE SET mandate_id = excluded.mandate_id, \
+             amount_centimes = excluded.amount_centimes, ceiling_centimes = excluded.ceiling_centimes, \
+             deadline = excluded.deadline, resolved_at = NULL, updated_at = excluded.updated_at \
+             WHERE ceiling_shortfalls.amount_centimes <> excluded.amount_centimes \
+             OR ceiling_shortfalls.ceiling_centimes <> excluded.ceiling_centimes \
+             OR ceiling_shortfalls.resolved_at IS NOT NULL \
+             RETURNING id"
+        )))
+        .bind(date)
+        .bind(deadline)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM plan_debits WHERE {over}"
+        )))
+        .fetch_one(&mut *tx)
+        .await?;
+        // The employers debited on the date after all (ceiling raised or removed, or a
+        // correction) are no longer over their ceiling.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE ceiling_shortfalls SET resolved_at = $2, updated_at = $2 \
+             WHERE collection_date = $1 AND resolved_at IS NULL AND employer_id IN \
+             (SELECT employer_id FROM plan_debits WHERE amount_centimes > 0 AND NOT ({over}))"
+        )))
+        .bind(date)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if count == 0 {
+            return Ok(0);
+        }
+        // Their lines wait: nothing of theirs is planned or attached on this date.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM plan_source WHERE employer_id IN (SELECT employer_id FROM plan_debits WHERE {over})"
+        )))
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DELETE FROM plan_debits WHERE {over}"
+        )))
+        .execute(&mut *tx)
+        .await?;
+        // One notice per employer and date (the row's id is in its dedupe key).
+        let open = "ceiling_shortfalls s WHERE s.collection_date = $1 AND s.resolved_at IS NULL";
+        NoticeEvents::new(NoticeKind::OverCeiling, "s", open)
+            .record(tx, now, &[Bind::Text(date)])
+            .await?;
+        if !changed.is_empty() {
+            let ids = changed
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ");
+            AuditRows {
+                action: "'collection.over_ceiling'",
+                entity: "employer",
+                id: "s.employer_id",
+                detail: &detail_sql(&[
+                    ("collection_date", Text("s.collection_date")),
+                    ("amount_centimes", Number("s.amount_centimes")),
+                    ("ceiling_centimes", Number("s.ceiling_centimes")),
+                ]),
+                from: &format!("ceiling_shortfalls s WHERE s.id IN ({ids})"),
+            }
+            .record(tx, now, actor, &[])
+            .await?;
+        }
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// What planning `collection_date` would take in now, as a short fingerprint — the
+    /// collectible lines (how many, the newest), the ceilings of their mandates, and the
+    /// planned collections whose amount differs from what was announced — or `None` when
+    /// there is nothing to plan or amend. The scheduler makes it part of the plan job's
+    /// key (`plan:DATE:MARK`): a new job exactly when something changed since the last
+    /// (a declaration submitted or corrected, a ceiling raised), none on passes where
+    /// nothing did. Reads only.
+    pub async fn planning_mark(&self, collection_date: NaiveDate) -> StoreResult<Option<String>> {
+        let date = collection_date.to_string();
+        let (lines, newest, ceilings, unlimited): (i64, i64, i64, i64) =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT COUNT(*), CAST(COALESCE(MAX(l.id), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(COALESCE(m.ceiling_centimes, 0)), 0) AS BIGINT), \
+                 CAST(COALESCE(SUM(CASE WHEN m.ceiling_centimes IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+                 {COLLECTIBLE}"
+            )))
+            .bind(&date)
+            .fetch_one(&self.pool)
+            .await?;
+        let (stale, stale_sum): (i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(amount_centimes), 0) AS BIGINT) FROM collections \
+             WHERE collection_date = $1 AND status = 'planned' \
+             AND (announced_centimes IS NULL OR amount_centimes <> announced_centimes)",
+        )
+        .bind(&date)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((lines > 0 || stale > 0)
+            .then(|| format!("{lines}.{newest}.{ceilings}.{unlimited}.{stale}.{stale_sum}")))
     }
 
     /// How many employers planning `collection_date` now would debit: those with
@@ -211,4 +385,111 @@ impl Store {
         .await?;
         Ok(u64::try_from(count).unwrap_or(0))
     }
+}
+
+/// The dates of an amendment: the collection date, the day of the new announcement, the
+/// earliest debit date it allows, and the timestamp.
+#[derive(Clone, Copy)]
+struct AmendDates<'a> {
+    date: &'a str,
+    noticed_on: &'a str,
+    earliest: &'a str,
+    now: &'a str,
+}
+
+/// Step 5 of planning: the collections of the date planned before this pass (ids up to
+/// `before`) whose live lines no longer add up to what was announced. Those with lines get
+/// their new amount, announced again (new version, notice, audit; the unsent previous
+/// notice withdrawn); those left without any (a correction whose new lines could not be
+/// attached: over the ceiling) are cancelled, told if their notice went out. Returns how
+/// many were amended or cancelled.
+async fn amend_planned(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    at: AmendDates<'_>,
+    before: i64,
+) -> StoreResult<u64> {
+    sqlx::query("CREATE TEMP TABLE plan_amended (collection_id BIGINT NOT NULL, amount_centimes BIGINT NOT NULL)")
+        .execute(&mut *tx)
+        .await?;
+    let amended = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO plan_amended (collection_id, amount_centimes) \
+         SELECT c.id, {LIVE_SUM} FROM collections c \
+         WHERE c.collection_date = $1 AND c.status = 'planned' AND c.id <= $2 \
+         AND (c.amount_centimes <> {LIVE_SUM} OR c.announced_centimes IS NULL \
+              OR c.announced_centimes <> {LIVE_SUM})"
+    )))
+    .bind(at.date)
+    .bind(before)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if amended > 0 {
+        let which = "c.collection_date = $1 AND c.id IN (SELECT collection_id FROM plan_amended)";
+        withdraw_unsent_advance_notices(tx, which, at.date).await?;
+        // Left without lines: cancelled (the amount stays what it was: never zero).
+        let emptied = "plan_amended.amount_centimes = 0";
+        let cancelled = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE collections SET status = 'cancelled', updated_at = $2, reason_code = CASE \
+             WHEN EXISTS (SELECT 1 FROM ceiling_shortfalls s WHERE s.employer_id = collections.employer_id \
+             AND s.collection_date = collections.collection_date AND s.resolved_at IS NULL) \
+             THEN 'over_ceiling' ELSE 'notice_late' END \
+             WHERE id IN (SELECT collection_id FROM plan_amended WHERE {emptied})"
+        )))
+        .bind(at.date)
+        .bind(at.now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if cancelled > 0 {
+            notify_cancelled_debits(
+                tx,
+                "c.collection_date = $1 AND c.status = 'cancelled' \
+                 AND c.id IN (SELECT collection_id FROM plan_amended WHERE amount_centimes = 0)",
+                at.date,
+                at.now,
+            )
+            .await?;
+        }
+        sqlx::query(
+            "UPDATE collections SET amount_centimes = (SELECT a.amount_centimes FROM plan_amended a \
+             WHERE a.collection_id = collections.id), announced_centimes = (SELECT a.amount_centimes \
+             FROM plan_amended a WHERE a.collection_id = collections.id), earliest_debit_date = $2, \
+             noticed_on = $3, notice_version = notice_version + 1, updated_at = $4 \
+             WHERE status = 'planned' AND id IN (SELECT collection_id FROM plan_amended WHERE amount_centimes > 0)",
+        )
+        .bind(at.date)
+        .bind(at.earliest)
+        .bind(at.noticed_on)
+        .bind(at.now)
+        .execute(&mut *tx)
+        .await?;
+        let announced = "collections c WHERE c.collection_date = $1 AND c.status = 'planned' \
+             AND c.id IN (SELECT collection_id FROM plan_amended)";
+        let binds = [Bind::Text(at.date)];
+        // The dedupe key of announcement n > 1 is `advance_notice:ID:vN` (the first keeps
+        // `advance_notice:ID`; a calendar move adds its date instead).
+        NoticeEvents::new(NoticeKind::AdvanceNotice, "c", announced)
+            .again("'v' || CAST(c.notice_version AS TEXT)")
+            .record(tx, at.now, &binds)
+            .await?;
+        AuditRows {
+            action: "CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' ELSE 'collection.amended' END",
+            entity: "collection",
+            id: "c.id",
+            detail: &detail_sql(&[
+                ("collection_date", Text("c.collection_date")),
+                ("amount_centimes", Number("c.amount_centimes")),
+                ("notice_version", Number("c.notice_version")),
+            ]),
+            from: "collections c WHERE c.collection_date = $1 \
+                   AND c.id IN (SELECT collection_id FROM plan_amended)",
+        }
+        .record(tx, at.now, actor, &binds)
+        .await?;
+    }
+    sqlx::query("DROP TABLE plan_amended")
+        .execute(&mut *tx)
+        .await?;
+    Ok(amended)
 }

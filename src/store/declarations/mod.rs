@@ -240,9 +240,12 @@ impl Store {
     }
 
     /// Submits `new`, or — when the employer already declared this period — corrects it:
-    /// its lines are replaced by the new ones, as long as none of them has been planned
-    /// into a collection yet (the cut-off: planning records the advance notice with the
-    /// amount, so from then on the amount is announced and stays). Returns the declaration
+    /// its lines are replaced by the new ones, as long as none of them is in a collection
+    /// that can no longer be announced again: filed, or planned for a date whose notice
+    /// deadline has passed (a date stays open until then). Lines in a planned collection
+    /// of an open date are taken out of it (its amount lowered to its remaining lines);
+    /// the next planning pass puts the new lines in and announces the new total by a new
+    /// advance notice. Returns the declaration
     /// and whether it replaced an earlier one. Past the cut-off: [`StoreError::Conflict`]
     /// naming the debit that holds it.
     pub async fn submit_or_correct_declaration(
@@ -267,10 +270,12 @@ impl Store {
             return Ok((declaration, false));
         };
         let now = self.now_text();
+        let open_from = self.open_from();
         let mut tx = self.begin_write().await?;
-        if let Some(date) = planned_into(&mut tx, declaration_id).await? {
+        if let Some(date) = planned_into(&mut tx, declaration_id, &open_from).await? {
             return Err(locked(&period, &date));
         }
+        detach_from_open_collections(&mut tx, declaration_id, &now).await?;
         let old_total: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(SUM(total_centimes) AS BIGINT) FROM declaration_lines WHERE declaration_id = $1",
         )
@@ -331,7 +336,17 @@ impl Store {
     /// any: from then on the declaration can no longer be corrected.
     pub async fn declaration_locked_by(&self, declaration_id: i64) -> StoreResult<Option<String>> {
         let mut conn = self.pool.acquire().await?;
-        planned_into(&mut conn, declaration_id).await
+        planned_into(&mut conn, declaration_id, &self.open_from()).await
+    }
+
+    /// The first collection date still open today: a notice recorded today reaches the
+    /// employer in time for a debit on that date or later (today + the notice period).
+    fn open_from(&self) -> String {
+        self.clock
+            .today()
+            .checked_add_days(chrono::Days::new(u64::from(self.notice_days)))
+            .unwrap_or(chrono::NaiveDate::MAX)
+            .to_string()
     }
 
     pub async fn declaration(&self, id: i64) -> StoreResult<Declaration> {
@@ -422,19 +437,68 @@ fn locked(period: &Period, date: &str) -> StoreError {
     ))
 }
 
-/// The date of the earliest collection any line of the declaration was planned into.
+/// The date of the earliest collection holding a line of the declaration that can no
+/// longer be amended: any but a planned one of a date still open (on or after
+/// `open_from`, see `Store::open_from`).
 async fn planned_into(
     conn: &mut sqlx::AnyConnection,
     declaration_id: i64,
+    open_from: &str,
 ) -> StoreResult<Option<String>> {
     Ok(sqlx::query_scalar(
         "SELECT MIN(c.collection_date) FROM collection_lines cl \
          JOIN declaration_lines l ON l.id = cl.declaration_line_id \
-         JOIN collections c ON c.id = cl.collection_id WHERE l.declaration_id = $1",
+         JOIN collections c ON c.id = cl.collection_id WHERE l.declaration_id = $1 \
+         AND NOT (c.status = 'planned' AND cl.live = 1 AND c.collection_date >= $2)",
     )
     .bind(declaration_id)
+    .bind(open_from)
     .fetch_one(&mut *conn)
     .await?)
+}
+
+/// Takes the declaration's lines out of the planned collections of open dates that hold
+/// them (the caller checked there are no others) and lowers each to its remaining lines'
+/// sum — never above what was announced; the next planning pass adds the new lines and
+/// announces the new total. A collection left with no line keeps its amount until then
+/// (an amount is never zero); planning cancels it if nothing is put back.
+async fn detach_from_open_collections(
+    tx: &mut sqlx::AnyConnection,
+    declaration_id: i64,
+    now: &str,
+) -> StoreResult<()> {
+    let held: Vec<i64> = sqlx::query_scalar(
+        "SELECT DISTINCT cl.collection_id FROM collection_lines cl \
+         JOIN declaration_lines l ON l.id = cl.declaration_line_id WHERE l.declaration_id = $1",
+    )
+    .bind(declaration_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if held.is_empty() {
+        return Ok(());
+    }
+    sqlx::query(
+        "DELETE FROM collection_lines WHERE declaration_line_id IN \
+         (SELECT id FROM declaration_lines WHERE declaration_id = $1)",
+    )
+    .bind(declaration_id)
+    .execute(&mut *tx)
+    .await?;
+    let ids = held
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let live = "(SELECT COALESCE(CAST(SUM(cl.amount_centimes) AS BIGINT), 0) FROM collection_lines cl \
+         WHERE cl.collection_id = collections.id AND cl.live <> 0)";
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE collections SET amount_centimes = {live}, updated_at = $1 \
+         WHERE status = 'planned' AND id IN ({ids}) AND {live} > 0"
+    )))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(())
 }
 
 async fn insert_lines(

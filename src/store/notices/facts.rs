@@ -45,6 +45,9 @@ pub struct CollectionFacts {
     pub collection_date: String,
     pub amount: Amount,
     pub attempt: i64,
+    /// How many times this debit was announced (2 and more: amended after its first
+    /// advance notice; the notice says it replaces the previous one).
+    pub notice_version: i64,
     pub channel: Channel,
     pub status: CollectionStatus,
     pub reason_code: Option<String>,
@@ -96,9 +99,22 @@ pub struct DisputeFacts {
     pub answer_ar: Option<String>,
 }
 
+/// An employer over its mandate's ceiling for a collection date, as its notice says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ShortfallFacts {
+    pub collection_date: String,
+    /// What the employer owes for the date.
+    pub amount: Amount,
+    pub ceiling: Amount,
+    /// The last day a raised ceiling still lets the debit be planned for the date.
+    pub deadline: String,
+    pub mandate_reference: String,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoticeSubject {
     Collection(Box<CollectionFacts>),
+    Shortfall(Box<ShortfallFacts>),
     Mandate(Box<MandateFacts>),
     Dispute(Box<DisputeFacts>),
 }
@@ -120,6 +136,7 @@ struct CollectionRow {
     collection_date: String,
     amount_centimes: i64,
     attempt: i64,
+    notice_version: i64,
     #[sqlx(try_from = "String")]
     channel: Channel,
     #[sqlx(try_from = "String")]
@@ -199,6 +216,10 @@ impl Store {
                 let (owner, facts) = self.dispute_facts(notice.subject_id).await?;
                 (NoticeSubject::Dispute(Box::new(facts)), owner)
             }
+            NoticeKind::OverCeiling => {
+                let (owner, facts) = self.shortfall_facts(notice.subject_id).await?;
+                (NoticeSubject::Shortfall(Box::new(facts)), owner)
+            }
         };
         // A notice is only ever written to the employer its subject belongs to.
         if owner != notice.employer_id {
@@ -222,7 +243,7 @@ impl Store {
         with_receipt: bool,
     ) -> StoreResult<CollectionFacts> {
         let row = sqlx::query_as::<_, CollectionRow>(
-            "SELECT c.id, c.employer_id, c.collection_date, c.amount_centimes, c.attempt, c.channel, c.status, \
+            "SELECT c.id, c.employer_id, c.collection_date, c.amount_centimes, c.attempt, c.notice_version, c.channel, c.status, \
              c.reason_code, c.reason_category, c.settled_on, m.reference, a.bank_code, a.masked \
              FROM collections c JOIN mandates m ON m.id = c.mandate_id JOIN accounts a ON a.id = m.account_id \
              WHERE c.id = $1",
@@ -259,6 +280,7 @@ impl Store {
             collection_date: row.collection_date,
             amount: Amount::from_centimes(row.amount_centimes),
             attempt: row.attempt,
+            notice_version: row.notice_version,
             channel: row.channel,
             status: row.status,
             reason_code: row.reason_code,
@@ -287,6 +309,28 @@ impl Store {
             }),
             receipt_number,
         })
+    }
+
+    async fn shortfall_facts(&self, id: i64) -> StoreResult<(i64, ShortfallFacts)> {
+        let row: Option<(i64, String, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT s.employer_id, s.collection_date, s.amount_centimes, s.ceiling_centimes, s.deadline, \
+             m.reference FROM ceiling_shortfalls s JOIN mandates m ON m.id = s.mandate_id WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (owner, collection_date, amount, ceiling, deadline, mandate_reference) =
+            row.ok_or_else(|| StoreError::not_found("ceiling shortfall", id))?;
+        Ok((
+            owner,
+            ShortfallFacts {
+                collection_date,
+                amount: Amount::from_centimes(amount),
+                ceiling: Amount::from_centimes(ceiling),
+                deadline,
+                mandate_reference,
+            },
+        ))
     }
 
     async fn mandate_facts(&self, id: i64) -> StoreResult<MandateFacts> {

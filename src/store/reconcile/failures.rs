@@ -71,20 +71,29 @@ pub(super) async fn apply(
 /// Step 5: a new attempt for each retryable failure on the policy's retry date, while
 /// attempts remain and the mandate is active; the lines move to it, the failed one is
 /// `retry_planned`, and the employer gets an advance notice. Returns how many.
+/// The day a retry is announced on, and the earliest day it may then be debited (written
+/// with it: `announced_centimes` and `earliest_debit_date`, see migration 0013).
+#[derive(Clone, Copy)]
+pub(super) struct Announced<'a> {
+    pub today: &'a str,
+    pub earliest: &'a str,
+}
+
 pub(super) async fn plan_retries(
     tx: &mut AnyConnection,
     report_id: i64,
     policy: &ReconcilePolicy,
-    today: &str,
+    announced: Announced<'_>,
     now: &str,
 ) -> StoreResult<u64> {
+    let today = announced.today;
     let retry_text = policy.retry_date.to_string();
     let retry_compact = policy.retry_date.format("%Y%m%d").to_string();
     let retries = sqlx::query(
         "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, status, \
-         attempt, retry_of, end_to_end_id, noticed_on, created_at, updated_at) \
+         attempt, retry_of, end_to_end_id, noticed_on, created_at, updated_at, announced_centimes, earliest_debit_date) \
          SELECT c.employer_id, c.mandate_id, c.channel, $2, c.amount_centimes, 'planned', c.attempt + 1, c.id, \
-         'T' || $3 || 'M' || CAST(c.mandate_id AS TEXT), $4, $5, $5 \
+         'T' || $3 || 'M' || CAST(c.mandate_id AS TEXT), $4, $5, $5, c.amount_centimes, $7 \
          FROM report_failures f JOIN collections c ON c.id = f.collection_id \
          WHERE f.report_id = $1 AND f.retry_class = 'retry_later' AND c.attempt < $6 \
          AND EXISTS (SELECT 1 FROM mandates m WHERE m.id = c.mandate_id AND m.status = 'active') \
@@ -96,6 +105,7 @@ pub(super) async fn plan_retries(
     .bind(today)
     .bind(now)
     .bind(i64::from(policy.max_attempts))
+    .bind(announced.earliest)
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -114,10 +124,12 @@ pub(super) async fn plan_retries(
         .bind(&retry_text)
         .execute(&mut *tx)
         .await?;
-        // (`live <> 0`: the lines by primary key, see `release_lines`.)
+        // (`live <> 0`: the lines by primary key, see `release_lines`.) What the retry's
+        // advance notice announces is its amount.
+        let lines = "(SELECT CAST(SUM(cl.amount_centimes) AS BIGINT) \
+             FROM collection_lines cl WHERE cl.collection_id = collections.id AND cl.live <> 0)";
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "UPDATE collections SET amount_centimes = (SELECT CAST(SUM(cl.amount_centimes) AS BIGINT) \
-             FROM collection_lines cl WHERE cl.collection_id = collections.id AND cl.live <> 0) \
+            "UPDATE collections SET amount_centimes = {lines}, announced_centimes = {lines} \
              WHERE id IN (SELECT n.id FROM collections n WHERE {new_retries})"
         )))
         .bind(report_id)

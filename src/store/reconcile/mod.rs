@@ -165,7 +165,23 @@ impl Store {
         let (rejected, returned) = failures::apply(&mut tx, report_id, &now).await?;
         step("failures applied");
         // 5. Retries of retryable failures, while attempts remain and the mandate is active.
-        let retries = failures::plan_retries(&mut tx, report_id, &policy, &today, &now).await?;
+        // A retry is announced today: debited no earlier than the notice period from now.
+        let earliest = policy
+            .today
+            .checked_add_days(chrono::Days::new(u64::from(self.notice_days)))
+            .unwrap_or(chrono::NaiveDate::MAX)
+            .to_string();
+        let retries = failures::plan_retries(
+            &mut tx,
+            report_id,
+            &policy,
+            failures::Announced {
+                today: &today,
+                earliest: &earliest,
+            },
+            &now,
+        )
+        .await?;
         step("retries planned");
         // 6. Failures that need a new account or mandate: the mandate is suspended.
         let suspended = failures::suspend_mandates(&mut tx, actor, report_id, &now).await?;

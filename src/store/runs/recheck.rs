@@ -42,7 +42,13 @@ impl Store {
         let inactive = "NOT EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id AND m.status = 'active')";
         let over_ceiling = "EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id \
              AND m.ceiling_centimes IS NOT NULL AND collections.amount_centimes > m.ceiling_centimes)";
-        let late = "noticed_on > $3";
+        // Late: announced after the last day a notice could reach the employer, or not
+        // announced as it stands (more than the last notice said, before its earliest
+        // debit date — the database would refuse to file it — or left without lines by a
+        // correction that no pass re-planned before the deadline).
+        let late = "(noticed_on > $3 OR announced_centimes IS NULL \
+             OR amount_centimes > announced_centimes OR collection_date < earliest_debit_date \
+             OR NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.collection_id = collections.id AND cl.live <> 0))";
         let reasons: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "UPDATE collections SET status = 'cancelled', updated_at = $2, reason_code = CASE \
              WHEN {inactive} THEN 'mandate_inactive' WHEN {over_ceiling} THEN 'over_ceiling' \

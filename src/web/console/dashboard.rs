@@ -15,7 +15,7 @@ use super::charts::{self, Chart, FailureRow, LegendItem, OutcomeRow};
 use super::{FileRow, amount, file_rows, nav};
 use crate::locale::Word;
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, PageTexts, money};
+use crate::web::i18n::{CeilingTexts, ConsoleTexts, PageTexts, money};
 use crate::web::session::{Chrome, PageError, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -39,6 +39,20 @@ struct DashboardPage {
     files: Vec<FileRow>,
     extras: DashboardExtras,
     near_estimates: Vec<NearEstimateRow>,
+    k: &'static CeilingTexts,
+    /// Employers whose debit is not presented: over their mandate's ceiling.
+    over_ceiling: Vec<OverCeilingRow>,
+}
+
+/// An employer over its ceiling for a coming collection date, formatted.
+struct OverCeilingRow {
+    employer_id: i64,
+    employer: String,
+    affiliation: String,
+    date: String,
+    owed: String,
+    ceiling: String,
+    deadline: String,
 }
 
 async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult {
@@ -48,14 +62,32 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
     // page takes as long as its slowest part (the counts and the charts each read many
     // collections) rather than their sum.
     let fail = |e| viewer.fail(e);
-    let (counts, open_exceptions, quarantined, mut files, extras, near_estimates) = tokio::try_join!(
+    let (counts, open_exceptions, quarantined, mut files, extras, near_estimates, shortfalls) = tokio::try_join!(
         async { store.collection_counts(None).await.map_err(fail) },
         async { store.open_exception_count().await.map_err(fail) },
         async { store.quarantined_count().await.map_err(fail) },
         async { store.bank_files(None).await.map_err(fail) },
         dashboard_extras(&state, &viewer),
         async { near_estimates(&state, &viewer).await.map_err(fail) },
+        async {
+            store
+                .ceiling_shortfalls(store.clock().today())
+                .await
+                .map_err(fail)
+        },
     )?;
+    let over_ceiling = shortfalls
+        .into_iter()
+        .map(|s| OverCeilingRow {
+            employer_id: s.employer_id,
+            employer: s.employer_name,
+            affiliation: s.affiliation_number,
+            date: s.collection_date,
+            owed: money(s.amount, viewer.lang),
+            ceiling: money(s.ceiling, viewer.lang),
+            deadline: s.deadline,
+        })
+        .collect();
     let counts = counts
         .into_iter()
         .map(|c| CountRow {
@@ -74,6 +106,8 @@ async fn dashboard(State(state): State<WebState>, viewer: Viewer) -> PageResult 
         files: file_rows(&viewer, files),
         extras,
         near_estimates,
+        k: CeilingTexts::of(viewer.lang),
+        over_ceiling,
     };
     viewer.page(StatusCode::OK, &page)
 }

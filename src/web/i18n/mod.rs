@@ -14,11 +14,13 @@ use mandates::Amount;
 use crate::locale::{self, Lang, Medium};
 use crate::store::Employer;
 
+mod ceilings;
 mod console;
 mod declarations;
 mod portal;
 pub mod refusals;
 
+pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
 pub use declarations::{DeclarationTexts, Place};
 pub use portal::PortalTexts;

@@ -11,7 +11,7 @@ use mandates::Amount;
 
 use super::{employer_for, nav};
 use crate::web::WebState;
-use crate::web::i18n::{employer_name, money};
+use crate::web::i18n::{CeilingTexts, employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -69,6 +69,18 @@ struct DashboardPage {
     upcoming: Option<(String, String, bool)>,
     breakdown: Vec<BreakdownRow>,
     mandate: Option<String>,
+    employer_id: i64,
+    k: &'static CeilingTexts,
+    /// Debits not presented because what is owed is above the mandate's ceiling.
+    over_ceiling: Vec<OverCeilingRow>,
+}
+
+/// A debit left out over the ceiling, formatted.
+struct OverCeilingRow {
+    date: String,
+    owed: String,
+    ceiling: String,
+    deadline: String,
 }
 
 async fn dashboard(
@@ -86,6 +98,18 @@ async fn dashboard(
         .list_mandates(employer_id)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let over_ceiling = store
+        .employer_ceiling_shortfalls(employer_id, store.clock().today())
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .map(|s| OverCeilingRow {
+            date: s.collection_date,
+            owed: money(s.amount, viewer.lang),
+            ceiling: money(s.ceiling, viewer.lang),
+            deadline: s.deadline,
+        })
+        .collect();
     let mandate = mandates
         .iter()
         .find(|m| m.status == mandates::MandateStatus::Active)
@@ -123,6 +147,9 @@ async fn dashboard(
         }),
         breakdown,
         mandate,
+        employer_id,
+        k: CeilingTexts::of(viewer.lang),
+        over_ceiling,
     };
     viewer.page(StatusCode::OK, &page)
 }

@@ -1,6 +1,7 @@
 //! The mandate page: enter a RIB/CCP (the key checked, the bank named), read the consent
 //! text, sign it (with the evidence: who, when, from where, which browser, the text's
-//! SHA-256), revoke. The consent text is here, versioned.
+//! SHA-256), set, raise or remove the ceiling per debit, revoke. The consent text is here,
+//! versioned.
 
 use askama::Template;
 use axum::Router;
@@ -11,11 +12,11 @@ use mandates::{AccountId, MandateStatus};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
-use super::{DoneQuery, Feedback, employer_for, nav};
+use super::{DoneQuery, Feedback, employer_for, nav, parse_amount};
 use crate::locale::{Lang, Word};
 use crate::store::{Actor, Employer, MandateRecord, NewMandate, Session, SignMandate};
 use crate::web::WebState;
-use crate::web::i18n::{employer_name, refusals};
+use crate::web::i18n::{CeilingTexts, employer_name, money, refusals};
 use crate::web::session::{Chrome, CsrfForm, PageError, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -26,6 +27,10 @@ pub(super) fn router() -> Router<WebState> {
         )
         .route("/portal/{employer}/mandate/{mandate}/sign", post(sign))
         .route("/portal/{employer}/mandate/{mandate}/revoke", post(revoke))
+        .route(
+            "/portal/{employer}/mandate/{mandate}/ceiling",
+            post(ceiling),
+        )
 }
 
 /// The version of the consent text below; stored with each signature with its SHA-256.
@@ -82,6 +87,10 @@ struct MandatePage {
     account: String,
     error: Option<String>,
     notice: Option<&'static str>,
+    k: &'static CeilingTexts,
+    /// The live mandate whose ceiling the form changes (the active one, else the pending
+    /// one), and its ceiling as shown (empty: none).
+    ceiling_of: Option<(i64, String)>,
 }
 
 async fn render_mandate_page(
@@ -111,6 +120,15 @@ async fn render_mandate_page(
         .iter()
         .find(|m| m.status == MandateStatus::Active)
         .map(|m| m.id);
+    let ceiling_of = [MandateStatus::Active, MandateStatus::Pending]
+        .iter()
+        .find_map(|status| mandates.iter().find(|m| m.status == *status))
+        .map(|m| {
+            (
+                m.id,
+                m.ceiling.map(|c| money(c, viewer.lang)).unwrap_or_default(),
+            )
+        });
     let page = MandatePage {
         c: viewer.chrome(nav(viewer, session, employer.id, "mandate")),
         employer_id: employer.id,
@@ -134,6 +152,8 @@ async fn render_mandate_page(
         account: feedback.value,
         error: feedback.errors.into_iter().next(),
         notice: feedback.notice,
+        k: CeilingTexts::of(viewer.lang),
+        ceiling_of,
     };
     viewer.page(feedback.status, &page)
 }
@@ -145,10 +165,11 @@ async fn mandate_page(
     Query(query): Query<DoneQuery>,
 ) -> PageResult {
     let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
-    let notice = query
-        .done
-        .filter(|d| d == "signed")
-        .map(|_| viewer.texts().mandate_signed);
+    let notice = query.done.as_deref().and_then(|done| match done {
+        "signed" => Some(viewer.texts().mandate_signed),
+        "ceiling" => Some(CeilingTexts::of(viewer.lang).form_saved),
+        _ => None,
+    });
     render_mandate_page(&state, &viewer, &session, &employer, Feedback::ok(notice)).await
 }
 
@@ -333,6 +354,65 @@ async fn revoke(
                 )
                 .await
             }
+            None => Err(viewer.fail(err)),
+        },
+    }
+}
+
+#[derive(Deserialize)]
+struct CeilingForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    ceiling: String,
+}
+
+/// Sets, raises, lowers or removes (empty) the ceiling of the employer's live mandate:
+/// a positive amount in dinars, at most two decimals. Audited by the store.
+async fn ceiling(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path((employer_id, mandate_id)): Path<(i64, i64)>,
+    Form(form): Form<CeilingForm>,
+) -> PageResult {
+    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    viewer.check_csrf(&form.csrf)?;
+    own_mandate(&state, &viewer, employer_id, mandate_id).await?;
+    let refused = |message: String| {
+        render_mandate_page(
+            &state,
+            &viewer,
+            &session,
+            &employer,
+            Feedback::refused(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                String::new(),
+                vec![message],
+            ),
+        )
+    };
+    let text = form.ceiling.trim();
+    let ceiling = if text.is_empty() {
+        None
+    } else {
+        match parse_amount(text, ',') {
+            Ok(amount) if amount.is_positive() => Some(amount),
+            _ => {
+                return refused(CeilingTexts::of(viewer.lang).form_invalid.to_owned()).await;
+            }
+        }
+    };
+    let actor = Actor::new(format!("user:{}", session.user.id));
+    match state
+        .store()
+        .set_mandate_ceiling(&actor, mandate_id, ceiling)
+        .await
+    {
+        Ok(_) => Ok(see_other(&format!(
+            "/portal/{employer_id}/mandate?done=ceiling"
+        ))),
+        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => refused(message).await,
             None => Err(viewer.fail(err)),
         },
     }

@@ -289,7 +289,7 @@ fn parse_headcount(text: &str) -> Result<i64, ProblemKind> {
 /// ("1 234,50", "1234.50"), at most two decimals; read exactly into centimes (the rules
 /// want it not negative). `decimal` is the mark of the example shown when it cannot be
 /// read.
-fn parse_amount(text: &str, decimal: char) -> Result<Amount, ProblemKind> {
+pub(super) fn parse_amount(text: &str, decimal: char) -> Result<Amount, ProblemKind> {
     let cleaned: String = text
         .chars()
         .filter(|c| !c.is_whitespace() && *c != '\u{a0}' && *c != '\u{202f}')

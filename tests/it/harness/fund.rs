@@ -101,9 +101,13 @@ impl Fund {
     }
 
     /// Moves the clock to the morning of `day` (a later day) and waits for the service to
-    /// have done that day's pass and be idle.
+    /// have done that day's pass and be idle. Waits for it to be idle first: what the test
+    /// did since (a staff change that writes notices, say) is finished before time jumps.
+    /// (A jump of a day expires every lock at once: a notice one instance's worker has
+    /// sent but not yet marked sent would be claimed and sent again by another.)
     pub async fn day(&self, day: NaiveDate) {
         assert!(day > self.today(), "{day} is not after {}", self.today());
+        self.idle().await;
         self.clock.set(morning_of(day));
         self.idle().await;
     }
@@ -155,6 +159,8 @@ impl Fund {
     /// institution's inbox, except those `keep` refuses (a report the bank never sends).
     /// Then one more pass imports them. Returns the names of the reports dropped.
     pub async fn bank_answers(&self, bank: &BankSim, keep: impl Fn(&str) -> bool) -> Vec<String> {
+        // What the test did before is finished first (see `day`).
+        self.idle().await;
         let today = self.today();
         let files: Vec<(String, String)> = sqlx::query_as(
             "SELECT institution, file_name FROM bank_files WHERE collection_date = $1 ORDER BY id",

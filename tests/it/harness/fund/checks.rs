@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{Days, NaiveDate};
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use mandates::Amount;
 
 use super::{Email, Fund, count_by};
@@ -154,8 +154,9 @@ pub async fn advance_notices(fund: &Fund, emails: &[Email]) -> BTreeMap<i64, (Na
             .into_iter()
             .map(|(id, kind, subject)| (id, (kind, subject)))
             .collect();
-    let mut last: BTreeMap<i64, (chrono::DateTime<chrono::Utc>, NaiveDate, Amount)> =
-        BTreeMap::new();
+    // When it was sent (the instant, then the event), the day, the amount.
+    type Sent = (chrono::DateTime<chrono::Utc>, i64);
+    let mut last: BTreeMap<i64, (Sent, NaiveDate, Amount)> = BTreeMap::new();
     for email in emails {
         let (kind, collection) = &events[&email.event_id];
         if kind != "advance_notice" {
@@ -175,11 +176,10 @@ pub async fn advance_notices(fund: &Fund, emails: &[Email]) -> BTreeMap<i64, (Na
             .map(Amount::from_centimes)
             .unwrap_or_else(|| panic!("no amount in the advance notice: {}", email.text));
         let day = mandates::today_in_algiers(email.date);
-        if last
-            .get(collection)
-            .is_none_or(|(at, _, _)| *at <= email.date)
-        {
-            last.insert(*collection, (email.date, day, amount));
+        // The last sent, and of two sent at the same instant the later event.
+        let at = (email.date, email.event_id);
+        if last.get(collection).is_none_or(|(seen, _, _)| *seen <= at) {
+            last.insert(*collection, (at, day, amount));
         }
     }
     last.into_iter()
@@ -204,10 +204,31 @@ pub async fn check_emails(fund: &Fund) -> BTreeMap<String, i64> {
     );
     let emails = fund.emails();
     let received = count_by(&emails, |email| email.event_id);
-    assert!(
-        received.values().all(|n| *n == 1),
-        "an e-mail twice: {received:?}"
-    );
+    let twice: Vec<i64> = received
+        .iter()
+        .filter(|(_, n)| **n > 1)
+        .map(|(id, _)| *id)
+        .collect();
+    if !twice.is_empty() {
+        let ids = twice
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows: Vec<(i64, String, String, Option<String>)> =
+            sqlx::query_as(sqlx::AssertSqlSafe(format!(
+                "SELECT id, dedupe_key, created_at, sent_at FROM notice_events WHERE id IN ({ids})"
+            )))
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+        let dates: Vec<(i64, DateTime<Utc>)> = emails
+            .iter()
+            .filter(|email| twice.contains(&email.event_id))
+            .map(|email| (email.event_id, email.date))
+            .collect();
+        panic!("e-mails sent twice: {rows:?}, sent at {dates:?}");
+    }
     let kinds: BTreeMap<i64, String> = events
         .iter()
         .map(|(id, kind, _)| (*id, kind.clone()))

@@ -4,6 +4,7 @@
 
 use reqwest::StatusCode;
 use serde_json::json;
+use tahsil::clock::Clock;
 use tahsil::store::{Actor, Role};
 
 use crate::both_backends;
@@ -15,7 +16,9 @@ use crate::harness::{TestDb, WebApp, call, upload_csv};
 both_backends!(
     declarations_stay_correctable_until_planned_and_sharp_changes_are_flagged,
     |db: TestDb| async move {
-        let app = WebApp::spawn(&db).await;
+        // 11 December: the debit of the 15th planned below is past its notice deadline
+        // (the 10th), so what it holds can no longer be corrected.
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 11))).await;
         let a = employer_with_worksites(&app.store, "16000001", &["W1", "W2"]).await;
         signed_mandate(&app.store, a, "004 00174 4010010504 86", None).await;
         for period in ["2026-07", "2026-08", "2026-09"] {
