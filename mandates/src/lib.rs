@@ -26,7 +26,9 @@ pub use account::{
 pub use amount::{Amount, AmountError};
 pub use calendar::{Calendar, Holiday, HolidayKind, algiers_time, today_in_algiers};
 pub use code::UnknownCode;
-pub use collection::{Channel, CollectionStatus};
+pub use collection::{
+    ActionRefused, Channel, CollectionStatus, DebitAction, DebitState, representation_date,
+};
 pub use declaration::{LineProblem, NewDeclarationLine, ProblemKind};
 pub use hijri::{HijriMonth, estimated_lunar_holidays};
 pub use language::{Lang, NoticeLanguage};

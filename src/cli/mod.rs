@@ -18,6 +18,7 @@ use crate::{app, telemetry};
 
 mod calendar;
 mod cycle;
+mod debits;
 pub mod demo;
 mod files;
 mod jobs;
@@ -128,6 +129,12 @@ enum Command {
         /// …with this note (kept in the audit trail).
         #[arg(long, value_name = "TEXT")]
         note: Option<String>,
+    },
+    /// Staff actions on one debit, with a reason (audited): hold, release, cancel, or
+    /// represent a rejected or returned one.
+    Debits {
+        #[command(subcommand)]
+        command: debits::DebitsCommand,
     },
     /// The business-day calendar: list it, or add, confirm, shift or remove a holiday.
     /// A change moves the planned debits that would fall on a closed day, and says which.
@@ -286,6 +293,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Calendar { command } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(calendar::calendar(config, command))
+        }
+        Command::Debits { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(debits::debits(config, command))
         }
         Command::Exceptions { resolve, note } => {
             telemetry::init(config.log_format, &config.log_filter);

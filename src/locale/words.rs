@@ -7,7 +7,8 @@
 
 use bank_formats::reasons::ReasonCategory;
 use mandates::{
-    AccountKind, CollectionStatus, HolidayKind, MandateStatus, NoticeLanguage, PeriodKind,
+    AccountKind, CollectionStatus, DebitAction, HolidayKind, MandateStatus, NoticeLanguage,
+    PeriodKind,
 };
 
 use super::Lang;
@@ -64,6 +65,19 @@ impl Word for CollectionStatus {
 impl EmployerWord for CollectionStatus {
     fn employer_word(self, lang: Lang) -> &'static str {
         let [_, (fr, ar)] = collection_status(self);
+        lang.pick(fr, ar)
+    }
+}
+
+/// A staff action on a debit (its button, and what resolved an exception).
+impl Word for DebitAction {
+    fn word(self, lang: Lang) -> &'static str {
+        let (fr, ar) = match self {
+            DebitAction::Hold => ("Suspendre", "تعليق"),
+            DebitAction::Release => ("Lever la suspension", "رفع التعليق"),
+            DebitAction::Cancel => ("Annuler le prélèvement", "إلغاء الاقتطاع"),
+            DebitAction::Represent => ("Représenter maintenant", "إعادة التقديم الآن"),
+        };
         lang.pick(fr, ar)
     }
 }

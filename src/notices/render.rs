@@ -380,8 +380,8 @@ fn subject(n: &View, lang: Lang) -> String {
     }
 }
 
-/// Why the run's re-check or a calendar change cancelled a planned debit (the codes
-/// `Store::recheck_planned` and `Store::change_calendar` write).
+/// Why the run's re-check, a calendar change or staff cancelled a planned debit (the codes
+/// `Store::recheck_planned`, `Store::change_calendar` and `Store::act_on_debit` write).
 fn cancel_reason(code: &str, lang: Lang) -> &'static str {
     match (code, lang) {
         ("mandate_inactive", Lang::Fr) => {
@@ -400,6 +400,18 @@ fn cancel_reason(code: &str, lang: Lang) -> &'static str {
             "cette date a été déplacée (jour férié) sur celle d'un autre prélèvement déjà prévu"
         }
         ("calendar_clash", Lang::Ar) => "نُقل هذا التاريخ (عطلة) إلى تاريخ اقتطاع آخر مبرمج مسبقًا",
+        ("staff_cancelled", Lang::Fr) => {
+            "le service financier de la caisse l'a annulé ; les montants restent dus et seront prélevés à une prochaine échéance"
+        }
+        ("staff_cancelled", Lang::Ar) => {
+            "ألغته المصلحة المالية للصندوق؛ تبقى المبالغ مستحقة وتُقتطع في أجل لاحق"
+        }
+        ("held_past_its_date", Lang::Fr) => {
+            "il a été suspendu par la caisse au-delà de sa date ; les montants restent dus et seront prélevés à une prochaine échéance"
+        }
+        ("held_past_its_date", Lang::Ar) => {
+            "أوقفه الصندوق إلى ما بعد تاريخه؛ تبقى المبالغ مستحقة وتُقتطع في أجل لاحق"
+        }
         (_, Lang::Fr) => "une vérification avant l'envoi à la banque l'a écarté",
         (_, Lang::Ar) => "استُبعد عند التحقق قبل الإرسال إلى البنك",
     }

@@ -1,12 +1,15 @@
 //! Exceptions for finance staff: what a report could not apply cleanly (raised by
-//! `reconcile`), listed, counted and resolved with a note.
+//! `reconcile`), listed, counted and resolved with a note — or by a staff action on its
+//! debit (`collections::actions`), which the exception then names.
 //!
 //! Must not know: how they were raised (the report's items).
 
 use serde::Serialize;
 use sqlx::FromRow;
 
-use super::{Actor, Refusal, Store, StoreError, StoreResult, audit::Audit};
+use mandates::DebitAction;
+
+use super::{Actor, OptionalCode, Refusal, Store, StoreError, StoreResult, audit::Audit};
 
 ::mandates::stored_codes! {
     /// Why a report's item became an exception.
@@ -47,11 +50,14 @@ pub struct ExceptionRecord {
     pub resolution: Option<String>,
     pub resolved_by: Option<String>,
     pub resolved_at: Option<String>,
+    /// The staff action on its debit that resolved it (`None`: resolved by a note).
+    #[sqlx(try_from = "OptionalCode")]
+    pub resolved_by_action: Option<DebitAction>,
     pub created_at: String,
 }
 
 const EXCEPTION_COLUMNS: &str = "id, kind, report_id, item, collection_id, detail, status, resolution, resolved_by, \
-     resolved_at, created_at";
+     resolved_at, resolved_by_action, created_at";
 
 impl Store {
     pub async fn exceptions(&self, open_only: bool) -> StoreResult<Vec<ExceptionRecord>> {

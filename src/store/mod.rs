@@ -61,6 +61,7 @@ pub use calendar::{
     CalendarAction, CalendarChange, CalendarHistoryEntry, CalendarOutcome, MovedRun,
 };
 pub use collections::CollectionRecord;
+pub use collections::actions::{ACTION_REASON_MAX, ActionOutcome, DebitRecord};
 pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};
 pub use collections::planning::PlanSummary;
 pub use collections::shortfalls::CeilingShortfall;

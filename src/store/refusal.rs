@@ -44,6 +44,8 @@ pub enum Refusal {
     /// Resolving an exception without saying how.
     ResolutionEmpty,
     ExceptionAlreadyResolved,
+    /// A staff action on a debit without its reason (or one too long).
+    ActionReason,
     /// Putting back in the queue a job that has not failed (queued, running or done).
     JobNotFailed,
     /// A monthly period for a quarterly employer, or the reverse.
@@ -78,6 +80,7 @@ impl Refusal {
             Refusal::ResetLinkInvalid => "reset_link_invalid",
             Refusal::ResolutionEmpty => "resolution_empty",
             Refusal::ExceptionAlreadyResolved => "exception_already_resolved",
+            Refusal::ActionReason => "action_reason",
             Refusal::JobNotFailed => "job_not_failed",
             Refusal::PeriodKindMismatch => "period_kind_mismatch",
             Refusal::DeclarationEmpty => "declaration_empty",

@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod actions;
 mod calendar;
 mod cli;
 mod clock;

@@ -2,7 +2,8 @@
 //! declaration lines it takes. Planning them (`planning`), the employers planning left
 //! out over their ceiling (`shortfalls`), an employer's next debit (`upcoming`) and what
 //! the employer sees of them (`history`) are beside this file, which
-//! holds the plain read by date.
+//! holds the plain read by date. Staff actions on one debit (hold, release, cancel,
+//! re-present) are `actions`.
 //!
 //! Must not know: files and reports (`runs`, `reconcile` move collections through their
 //! states).
@@ -14,6 +15,7 @@ use sqlx::FromRow;
 
 use super::{Store, StoreResult};
 
+pub(super) mod actions;
 pub(super) mod history;
 pub(super) mod planning;
 pub(super) mod shortfalls;

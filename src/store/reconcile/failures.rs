@@ -97,7 +97,8 @@ pub(super) async fn plan_retries(
          FROM report_failures f JOIN collections c ON c.id = f.collection_id \
          WHERE f.report_id = $1 AND f.retry_class = 'retry_later' AND c.attempt < $6 \
          AND EXISTS (SELECT 1 FROM mandates m WHERE m.id = c.mandate_id AND m.status = 'active') \
-         AND NOT EXISTS (SELECT 1 FROM collections o WHERE o.employer_id = c.employer_id AND o.collection_date = $2)",
+         AND NOT EXISTS (SELECT 1 FROM collections o WHERE o.employer_id = c.employer_id AND o.collection_date = $2) \
+         AND NOT EXISTS (SELECT 1 FROM collections r WHERE r.retry_of = c.id)",
     )
     .bind(report_id)
     .bind(&retry_text)

@@ -106,7 +106,7 @@ impl Store {
             "SELECT file_no, seq, MIN(id), MAX(id), COUNT(*), CAST(SUM(amount_centimes) AS BIGINT) FROM \
              (SELECT id, amount_centimes, COALESCE(sequence_type, 'FRST') AS seq, \
                 (ROW_NUMBER() OVER (ORDER BY COALESCE(sequence_type, 'FRST'), id) - 1) / $3 AS file_no \
-              FROM collections WHERE collection_date = $1 AND channel = $2 AND status = 'planned') x \
+              FROM collections WHERE collection_date = $1 AND channel = $2 AND status = 'planned' AND held_at IS NULL) x \
              GROUP BY file_no, seq ORDER BY file_no, seq",
         )
         .bind(date.to_string())
@@ -141,7 +141,7 @@ impl Store {
         blocks: &[FileBlock],
         mut each: impl FnMut(DebitDetail) -> anyhow::Result<()>,
     ) -> StoreResult<()> {
-        let block_filter = "c.collection_date = $1 AND c.channel = $2 AND c.status = 'planned' \
+        let block_filter = "c.collection_date = $1 AND c.channel = $2 AND c.status = 'planned' AND c.held_at IS NULL \
              AND COALESCE(c.sequence_type, 'FRST') = $3";
         if self.backend.debit_reads() == DebitReads::RowStream {
             // PostgreSQL streams rows cheaply: one query per block, in the blocks' (file)

@@ -139,10 +139,11 @@ impl Store {
         .await?)
     }
 
-    /// Dates that have planned collections, oldest first.
+    /// Dates that have planned collections to file (not held), oldest first.
     pub async fn planned_dates(&self) -> StoreResult<Vec<NaiveDate>> {
         let dates: Vec<String> = sqlx::query_scalar(
-            "SELECT DISTINCT collection_date FROM collections WHERE status = 'planned' ORDER BY collection_date",
+            "SELECT DISTINCT collection_date FROM collections WHERE status = 'planned' AND held_at IS NULL \
+             ORDER BY collection_date",
         )
         .fetch_all(&self.pool)
         .await?;

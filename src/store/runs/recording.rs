@@ -97,7 +97,7 @@ impl Store {
             for block in &file.blocks {
                 let marked = sqlx::query(
                     "UPDATE collections SET status = 'submitted', bank_file_id = $1, updated_at = $2 \
-                     WHERE collection_date = $3 AND channel = $4 AND status = 'planned' \
+                     WHERE collection_date = $3 AND channel = $4 AND status = 'planned' AND held_at IS NULL \
                      AND sequence_type = $5 AND id >= $6 AND id <= $7 \
                      AND EXISTS (SELECT 1 FROM mandates m WHERE m.id = collections.mandate_id AND m.status = 'active')",
                 )

@@ -1,5 +1,7 @@
 //! The admin API under `/api/v1` (behind the admin token): employers, worksites, mandates,
-//! declarations and the audit trail. Amounts travel as decimal strings ("1234.50"), never
+//! declarations, the audit trail, and staff actions on a debit (hold, release, cancel,
+//! re-present, each with `{"reason": …}`: 404 unknown, 409 when its state does not allow
+//! it, saying the state and what is possible). Amounts travel as decimal strings ("1234.50"), never
 //! as JSON numbers. Knows nothing of the employer users' or the banks' tokens beyond
 //! refusing a personal token here.
 
@@ -13,13 +15,13 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{get, post};
-use mandates::{AccountId, Amount, NewDeclarationLine, Period};
+use mandates::{AccountId, Amount, DebitAction, NewDeclarationLine, Period};
 use serde::Deserialize;
 
 use super::{ApiError, ApiResult};
 use crate::store::{
-    Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration, NewEmployer,
-    NewMandate, NewWorksite, SignMandate, Worksite,
+    ActionOutcome, Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration,
+    NewEmployer, NewMandate, NewWorksite, SignMandate, Worksite,
 };
 use crate::web::session::constant_time_eq;
 use crate::web::{AppState, WebState};
@@ -46,6 +48,10 @@ pub(super) fn router(state: AppState) -> Router<WebState> {
         .route("/mandates/{id}/revoke", post(revoke_mandate))
         .route("/declarations/{id}", get(get_declaration))
         .route("/audit/{entity}/{id}", get(audit_trail))
+        .route("/collections/{id}/hold", post(hold_collection))
+        .route("/collections/{id}/release", post(release_collection))
+        .route("/collections/{id}/cancel", post(cancel_collection))
+        .route("/collections/{id}/represent", post(represent_collection))
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -301,6 +307,68 @@ async fn audit_trail(
     Path((entity, id)): Path<(String, i64)>,
 ) -> ApiResult<Json<Vec<AuditEntry>>> {
     Ok(Json(state.store.audit_trail(&entity, id).await?))
+}
+
+/// The body of a staff action on a debit.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ActionRequest {
+    /// Why (required; kept in the audit trail and on the exceptions it resolves).
+    reason: String,
+}
+
+async fn act(
+    state: &WebState,
+    id: i64,
+    action: DebitAction,
+    payload: Result<Json<ActionRequest>, JsonRejection>,
+) -> ApiResult<Json<ActionOutcome>> {
+    let request = body(payload)?;
+    // The debit's channel timing (notice period, file day): the configured one.
+    let policy = state
+        .options
+        .cycle
+        .as_ref()
+        .map(|cycle| cycle.policy)
+        .unwrap_or_default();
+    Ok(Json(
+        state
+            .store()
+            .act_on_debit(&actor(), id, action, &request.reason, &policy)
+            .await?,
+    ))
+}
+
+async fn hold_collection(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    payload: Result<Json<ActionRequest>, JsonRejection>,
+) -> ApiResult<Json<ActionOutcome>> {
+    act(&state, id, DebitAction::Hold, payload).await
+}
+
+async fn release_collection(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    payload: Result<Json<ActionRequest>, JsonRejection>,
+) -> ApiResult<Json<ActionOutcome>> {
+    act(&state, id, DebitAction::Release, payload).await
+}
+
+async fn cancel_collection(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    payload: Result<Json<ActionRequest>, JsonRejection>,
+) -> ApiResult<Json<ActionOutcome>> {
+    act(&state, id, DebitAction::Cancel, payload).await
+}
+
+async fn represent_collection(
+    State(state): State<WebState>,
+    Path(id): Path<i64>,
+    payload: Result<Json<ActionRequest>, JsonRejection>,
+) -> ApiResult<Json<ActionOutcome>> {
+    act(&state, id, DebitAction::Represent, payload).await
 }
 
 #[cfg(test)]

@@ -95,6 +95,8 @@ struct DeclarationView {
 }
 
 struct CollectionRow {
+    /// Its page, with the staff's actions on it.
+    id: i64,
     date: String,
     channel: String,
     amount: String,
@@ -200,6 +202,7 @@ async fn employer(
         .map_err(fail)?
         .into_iter()
         .map(|c| CollectionRow {
+            id: c.id,
             date: c.collection_date,
             channel: c.channel.word(lang).to_owned(),
             amount: amount(c.amount_centimes, lang),

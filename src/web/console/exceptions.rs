@@ -1,5 +1,6 @@
 //! The exceptions page: newest first, paged, with the open count on every page, and the
-//! audited resolution of one (a note is required).
+//! audited resolution of one: by a note, or by an action on its debit (hold, cancel,
+//! re-present — the debit page's forms, with their reason); a resolved one says which.
 
 use askama::Template;
 use axum::Router;
@@ -8,11 +9,11 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{nav, paged};
+use super::{ActionButton, buttons, nav, paged};
 use crate::locale::Word;
 use crate::store::{Actor, ExceptionStatus};
 use crate::web::WebState;
-use crate::web::i18n::refusals;
+use crate::web::i18n::{DebitTexts, refusals};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -29,6 +30,11 @@ struct ExceptionRow {
     open: bool,
     resolution: String,
     resolved_by: String,
+    /// The debit it is about, with the actions that would resolve it (open ones).
+    collection_id: Option<i64>,
+    actions: Vec<ActionButton>,
+    /// How it was resolved: by which action, or by a note.
+    resolved_how: String,
 }
 
 /// Exceptions shown per page (newest first; the page links to the older ones).
@@ -38,6 +44,7 @@ const EXCEPTIONS_PER_PAGE: i64 = 100;
 #[template(path = "web/console/exceptions.html")]
 struct ExceptionsPage {
     c: Chrome,
+    d: &'static DebitTexts,
     rows: Vec<ExceptionRow>,
     open: i64,
     /// The id to page on from, when older exceptions remain.
@@ -72,20 +79,40 @@ async fn render_exceptions(
         async { store.open_exception_count().await.map_err(fail) },
     )?;
     let (found, older) = paged(found, EXCEPTIONS_PER_PAGE, |e| e.id);
-    let rows = found
-        .into_iter()
-        .map(|e| ExceptionRow {
+    let d = DebitTexts::of(viewer.lang);
+    let mut rows = Vec::with_capacity(found.len());
+    for e in found {
+        let open = e.status == ExceptionStatus::Open;
+        // The actions its debit allows now (only for an open one: a page of at most
+        // `EXCEPTIONS_PER_PAGE`, most of them resolved).
+        let actions = match (open, e.collection_id) {
+            (true, Some(id)) => match store.debit(id).await {
+                Ok(debit) => buttons(&debit, viewer, false),
+                Err(err) => return Err(fail(err)),
+            },
+            _ => Vec::new(),
+        };
+        let resolved_how = match e.resolved_by_action {
+            _ if open => String::new(),
+            Some(action) => format!("{} : {}", d.resolved_by_action, action.word(viewer.lang)),
+            None => d.resolved_by_note.to_owned(),
+        };
+        rows.push(ExceptionRow {
             id: e.id,
             kind: e.kind.word(viewer.lang),
             detail: e.detail,
             created: e.created_at,
-            open: e.status == ExceptionStatus::Open,
+            open,
             resolution: e.resolution.unwrap_or_default(),
             resolved_by: e.resolved_by.unwrap_or_default(),
-        })
-        .collect();
+            collection_id: e.collection_id,
+            actions,
+            resolved_how,
+        });
+    }
     let page = ExceptionsPage {
         c: viewer.chrome(nav(viewer, "exceptions")),
+        d,
         rows,
         open,
         older,

@@ -1,6 +1,7 @@
 //! The finance console (`/console`, finance staff and administrators only): the
 //! [`dashboard`] with its [`charts`], [`runs`] and their [`files`] (with download, and the
-//! quarantined reports), imported [`reports`], [`exceptions`] with an audited resolution,
+//! quarantined reports), imported [`reports`], [`exceptions`] with an audited resolution
+//! (a note, or a staff action on its debit: [`debits`]),
 //! [`employers`] (search and a full view), the [`calendar`] (changes re-plan debits and
 //! say what moved), dated contribution [`rates`] (administrators add them), the
 //! scheduler's [`jobs`] (failed ones put back in the queue) and [`users`] (administrators
@@ -14,6 +15,7 @@
 mod calendar;
 mod charts;
 mod dashboard;
+mod debits;
 mod employers;
 mod exceptions;
 mod files;
@@ -25,7 +27,7 @@ mod users;
 
 use axum::Router;
 use chrono::NaiveDate;
-use mandates::Amount;
+use mandates::{Amount, DebitAction};
 use serde::Deserialize;
 
 use super::WebState;
@@ -33,7 +35,7 @@ use super::i18n::{PageTexts, money};
 use super::session::{NavLink, PageError, Refusal, Viewer};
 use crate::locale::Lang;
 use crate::locale::Word;
-use crate::store::{Actor, Role, Session};
+use crate::store::{Actor, DebitRecord, Role, Session};
 
 /// Every console screen's routes.
 pub(super) fn router() -> Router<WebState> {
@@ -41,6 +43,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(dashboard::router())
         .merge(files::router())
         .merge(exceptions::router())
+        .merge(debits::router())
         .merge(runs::router())
         .merge(reports::router())
         .merge(employers::router())
@@ -95,6 +98,25 @@ fn admin(viewer: &Viewer) -> Result<&Session, PageError> {
     } else {
         Err(viewer.refuse(Refusal::Forbidden))
     }
+}
+
+/// An action form: the action's code (in its URL) and its word (the button).
+struct ActionButton {
+    code: &'static str,
+    word: &'static str,
+}
+
+/// The forms of the actions a debit's state allows (without release: `with_release`).
+fn buttons(debit: &DebitRecord, viewer: &Viewer, with_release: bool) -> Vec<ActionButton> {
+    debit
+        .possible_actions
+        .iter()
+        .filter(|a| with_release || **a != DebitAction::Release)
+        .map(|a| ActionButton {
+            code: a.as_str(),
+            word: a.word(viewer.lang),
+        })
+        .collect()
 }
 
 fn actor(session: &Session) -> Actor {

@@ -2,7 +2,8 @@
 //! shows is a field of a texts struct, so a missing translation is a compile error: the
 //! shared [`Texts`] here (the frame, sign-in, the first portal and console pages,
 //! disputes), and one struct per family of pages beside it — [`console`] (`lang.console()`),
-//! [`portal`] (`lang.portal()`), [`declarations`] (`lang.declarations()`) — plus the
+//! [`portal`] (`lang.portal()`), [`declarations`] (`lang.declarations()`), [`debits`]
+//! (`DebitTexts::of(lang)`: staff actions on a debit) — plus the
 //! store's [`refusals`] in words. The language comes from the user's preference, else the
 //! browser's `Accept-Language`, else Arabic; a visible switch on every page changes it.
 //! The language, money, dates and the words of states are `crate::locale`'s (one for the
@@ -16,12 +17,14 @@ use crate::store::Employer;
 
 mod ceilings;
 mod console;
+mod debits;
 mod declarations;
 mod portal;
 pub mod refusals;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
+pub use debits::DebitTexts;
 pub use declarations::{DeclarationTexts, Place};
 pub use portal::PortalTexts;
 

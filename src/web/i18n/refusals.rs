@@ -96,6 +96,9 @@ fn fr(refusal: Refusal) -> &'static str {
         Refusal::ExceptionAlreadyResolved => {
             "Cette anomalie est déjà résolue. Rechargez la page pour voir la liste à jour."
         }
+        Refusal::ActionReason => {
+            "Indiquez la raison de l'action (1 à 500 caractères) : elle est conservée dans le journal d'audit."
+        }
         Refusal::JobNotFailed => {
             "Ce travail n'est pas en échec (il est en attente, en cours ou terminé) : il n'y a rien à relancer. Rechargez la page pour voir son état."
         }
@@ -154,6 +157,7 @@ fn ar(refusal: Refusal) -> &'static str {
         Refusal::ExceptionAlreadyResolved => {
             "هذه الحالة الشاذة معالَجة من قبل. أعد تحميل الصفحة لرؤية القائمة المحدَّثة."
         }
+        Refusal::ActionReason => "اذكروا سبب الإجراء (من 1 إلى 500 حرف): يُحفظ في سجل التدقيق.",
         Refusal::JobNotFailed => {
             "هذه المهمة ليست فاشلة (في الانتظار أو قيد التنفيذ أو منجزة): لا شيء لإعادة تشغيله. أعد تحميل الصفحة لرؤية حالتها."
         }

@@ -1,0 +1,164 @@
+//! The debit page (`/console/debits/{id}`): one debit's state, where it went, its attempts,
+//! and a form per action its state allows (hold, release, cancel, re-present), each with
+//! its required reason, audited as the staff member. The exceptions page posts the same
+//! forms (`from=exceptions` brings it back there).
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use mandates::DebitAction;
+use serde::Deserialize;
+
+use super::{ActionButton, actor, buttons, nav};
+use crate::locale::Word;
+use crate::store::StoreError;
+use crate::web::WebState;
+use crate::web::i18n::{DebitTexts, money, refusals};
+use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
+
+pub(super) fn router() -> Router<WebState> {
+    Router::new()
+        .route("/console/debits/{id}", get(debit))
+        .route("/console/debits/{id}/{action}", post(act))
+}
+
+#[derive(Template)]
+#[template(path = "web/console/debit.html")]
+struct DebitPage {
+    c: Chrome,
+    d: &'static DebitTexts,
+    id: i64,
+    employer_id: i64,
+    date: String,
+    amount: String,
+    status: &'static str,
+    held: bool,
+    attempt: i64,
+    bank_file: Option<String>,
+    retry_of: Option<i64>,
+    next_attempt: Option<i64>,
+    buttons: Vec<ActionButton>,
+    notice: Option<String>,
+    error: Option<String>,
+}
+
+/// `?done=ACTION` after an action (`&missed=1` when a release came too late).
+#[derive(Deserialize)]
+struct DebitQuery {
+    done: Option<String>,
+    missed: Option<String>,
+}
+
+async fn render(
+    state: &WebState,
+    viewer: &Viewer,
+    status: StatusCode,
+    id: i64,
+    notice: Option<String>,
+    error: Option<String>,
+) -> PageResult {
+    let debit = match state.store().debit(id).await {
+        Ok(debit) => debit,
+        Err(StoreError::NotFound { .. }) => return Err(viewer.refuse(Refusal::NotFound)),
+        Err(err) => return Err(viewer.fail(err)),
+    };
+    let page = DebitPage {
+        c: viewer.chrome(nav(viewer, "exceptions")),
+        d: DebitTexts::of(viewer.lang),
+        id: debit.id,
+        employer_id: debit.employer_id,
+        date: debit.collection_date.clone(),
+        amount: money(debit.amount, viewer.lang),
+        status: debit.status.word(viewer.lang),
+        held: debit.held,
+        attempt: debit.attempt,
+        bank_file: debit.bank_file.clone(),
+        retry_of: debit.retry_of,
+        next_attempt: debit.next_attempt,
+        buttons: buttons(&debit, viewer, true),
+        notice,
+        error,
+    };
+    viewer.page(status, &page)
+}
+
+async fn debit(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(query): Query<DebitQuery>,
+) -> PageResult {
+    viewer.staff()?;
+    let d = DebitTexts::of(viewer.lang);
+    let notice = query
+        .done
+        .and_then(|code| DebitAction::parse(&code).ok())
+        .map(|action| {
+            if query.missed.is_some() {
+                d.missed_its_date.to_owned()
+            } else {
+                d.done(action.word(viewer.lang))
+            }
+        });
+    render(&state, &viewer, StatusCode::OK, id, notice, None).await
+}
+
+#[derive(Deserialize)]
+struct ActionForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    reason: String,
+    /// `exceptions` to come back to the exceptions page.
+    #[serde(default)]
+    from: String,
+}
+
+async fn act(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path((id, action)): Path<(i64, String)>,
+    Form(form): Form<ActionForm>,
+) -> PageResult {
+    let session = viewer.staff()?;
+    viewer.check_csrf(&form.csrf)?;
+    let Ok(action) = DebitAction::parse(&action) else {
+        return Err(viewer.refuse(Refusal::NotFound));
+    };
+    let policy = state
+        .options
+        .cycle
+        .as_ref()
+        .map(|cycle| cycle.policy)
+        .unwrap_or_default();
+    match state
+        .store()
+        .act_on_debit(&actor(session), id, action, &form.reason, &policy)
+        .await
+    {
+        Ok(_) if form.from == "exceptions" => Ok(see_other("/console/exceptions")),
+        Ok(outcome) => Ok(see_other(&format!(
+            "/console/debits/{id}?done={}{}",
+            action.as_str(),
+            if outcome.missed_its_date {
+                "&missed=1"
+            } else {
+                ""
+            }
+        ))),
+        Err(StoreError::NotFound { .. }) => Err(viewer.refuse(Refusal::NotFound)),
+        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
+            Some(message) => {
+                let status = if matches!(err, StoreError::Conflict(_)) {
+                    StatusCode::CONFLICT
+                } else {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                };
+                render(&state, &viewer, status, id, None, Some(message)).await
+            }
+            None => Err(viewer.fail(err)),
+        },
+    }
+}
