@@ -11,8 +11,8 @@
 //! than the notice announced, and the e-mails are the notice events. On SQLite and
 //! PostgreSQL; and with two instances on one PostgreSQL database, the same end state.
 //!
-//! What is still to come is marked `LANE E` (staff hold, release, cancel and re-present
-//! a debit): there the test says what to do and assert once it exists.
+//! Staff re-present a debit rejected for a technical reason from the exceptions page, and
+//! hold a debit (admin API) that then misses its date when released (console).
 
 use std::collections::BTreeSet;
 
@@ -336,12 +336,54 @@ async fn on(fund: &Fund, e: &Employers, sims: &Sims, day: NaiveDate) {
                 "{page}"
             );
         }
+        (5, 10) => {
+            // Staff hold the early employer's 19 May debit (through the admin API of the
+            // first instance): it is kept out of the file built on the 12th.
+            let debit = debit_of(fund, e.early, "2027-05-19").await;
+            let response = reqwest::Client::new()
+                .post(fund.instances[0].url(&format!("/api/v1/collections/{debit}/hold")))
+                .bearer_auth("admin-test-token")
+                .json(&serde_json::json!({ "reason": "the employer disputes the amount" }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+        }
+        (5, 12) => {
+            assert!(
+                debited_on(fund, "2027-05-19").await.len() >= 2,
+                "the file is built"
+            );
+            let debit = debit_of(fund, e.early, "2027-05-19").await;
+            let held = scalar(
+                store,
+                &format!("SELECT COUNT(*) FROM collections WHERE id = {debit} AND status = 'planned' AND held_at IS NOT NULL"),
+            )
+            .await;
+            assert_eq!(held, 1, "the held debit is not in the file");
+        }
+        (5, 13) => {
+            // Released after its file was built, it cannot go out on its date: cancelled,
+            // its lines owed again for the next date (on the console).
+            let debit = debit_of(fund, e.early, "2027-05-19").await;
+            let staff = fund.signed_in("finance@fund.dz").await;
+            let (status, page, _) = staff
+                .post(
+                    &format!("/console/debits/{debit}/release"),
+                    &[("reason", "dispute settled: the amount stands")],
+                )
+                .await;
+            assert!(
+                status.is_redirection() || status.is_success(),
+                "{status}: {page}"
+            );
+            assert_eq!(
+                store.debit(debit).await.unwrap().status.as_str(),
+                "cancelled"
+            );
+        }
         _ => {}
     }
-    // LANE E: a clerk holds a planned debit before its file day (it stays out of the
-    // file), releases it, and re-presents a debit rejected for a technical reason (a new
-    // attempt on the next possible date, announced); a debit has one next attempt at most.
-
     let (sim, keep): (&BankSim, fn(&str) -> bool) = match (day.month(), day.day()) {
         // The bank sends its rejects but no bookings: the rest settle by the window.
         (3, 15) => (&sims.march, |name| !name.contains("camt054")),
@@ -361,9 +403,65 @@ async fn on(fund: &Fund, e: &Employers, sims: &Sims, day: NaiveDate) {
         assert!(debited.contains(&e.late) && debited.contains(&e.ceiling));
         assert!(!debited.contains(&e.too_late), "too late for 15 March");
     }
+    if (day.month(), day.day()) == (3, 15) {
+        // A debit rejected for a technical reason waits for staff (an open exception).
+        // Before the next pass plans its lines into the next date, a clerk re-presents it
+        // from the exceptions page: a new attempt on the first date the notice allows,
+        // announced; the exception is resolved by the action.
+        let exceptions: Vec<(i64, i64)> = sqlx::query_as(
+            "SELECT x.id, c.id FROM exceptions x JOIN collections c ON c.id = x.collection_id \
+             WHERE x.status = 'open' AND c.status = 'rejected' AND c.collection_date = '2027-03-15'",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let &[(exception, debit)] = exceptions.as_slice() else {
+            panic!("one technical reject on 15 March: {exceptions:?}");
+        };
+        let staff = fund.signed_in("finance@fund.dz").await;
+        let (status, _, location) = staff
+            .post(
+                &format!("/console/debits/{debit}/represent"),
+                &[
+                    ("reason", "the bank fixed its file"),
+                    ("from", "exceptions"),
+                ],
+            )
+            .await;
+        assert_eq!(
+            (status, location.as_deref()),
+            (StatusCode::SEE_OTHER, Some("/console/exceptions"))
+        );
+        let how: Option<String> =
+            sqlx::query_scalar("SELECT resolved_by_action FROM exceptions WHERE id = $1")
+                .bind(exception)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(how.as_deref(), Some("represent"));
+        let again = store.debit(debit).await.unwrap();
+        assert!(again.next_attempt.is_some(), "{again:?}");
+        // A debit has one next attempt: re-presenting it again is refused.
+        let (status, _, _) = staff
+            .post(
+                &format!("/console/debits/{debit}/represent"),
+                &[("reason", "twice")],
+            )
+            .await;
+        assert!(status.is_client_error(), "{status}");
+    }
     if (day.month(), day.day()) == (4, 15) {
         assert!(debited_on(fund, "2027-04-15").await.contains(&e.too_late));
     }
+}
+
+/// The id of the employer's debit on `date`.
+async fn debit_of(fund: &Fund, employer: i64, date: &str) -> i64 {
+    scalar(
+        &fund.store,
+        &format!("SELECT id FROM collections WHERE employer_id = {employer} AND collection_date = '{date}'"),
+    )
+    .await
 }
 
 /// How many notices of `kind` the employer was sent.
