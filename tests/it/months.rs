@@ -133,6 +133,7 @@ async fn scenario(db: &TestDb, instances: usize) -> Option<EndState> {
         "receipt",
         "failure_notice",
         "mandate_suspended",
+        "debit_cancelled",
     ] {
         assert!(emails.contains_key(kind), "no {kind} e-mail: {emails:?}");
     }
@@ -669,4 +670,24 @@ async fn check_story(fund: &Fund, e: &Employers) {
         .await
             > 0
     );
+    // Staff's actions: the re-presentation settled, its exception resolved by it; the held
+    // debit, released too late, was cancelled and its lines planned for the next date.
+    assert_eq!(
+        count(
+            "status = 'settled' AND retry_of IN \
+             (SELECT x.collection_id FROM exceptions x WHERE x.resolved_by_action = 'represent')"
+        )
+        .await,
+        1
+    );
+    let after_may = scalar(
+        store,
+        &format!(
+            "SELECT COUNT(*) FROM collections WHERE employer_id = {} AND status = 'planned' \
+             AND collection_date > '2027-05-19'",
+            e.early
+        ),
+    )
+    .await;
+    assert_eq!(after_may, 1, "the held debit's lines are planned for June");
 }
