@@ -87,6 +87,14 @@ pub struct Config {
     pub due_date_schedule: DueDateSchedule,
     /// The exchange folders: `<exchange_dir>/<institution>/{outbox,inbox,quarantine,archive}`.
     pub exchange_dir: PathBuf,
+    /// The group of the bank's transfer account (a name or a number): exchange folders and
+    /// files are then 0750/0640 with that group instead of 0700/0600.
+    pub exchange_group: Option<String>,
+    /// The largest report imported, in bytes (`tahsil import`, the inboxes, the bank API);
+    /// a larger one is quarantined (or refused with 413 when uploaded).
+    pub max_report_bytes: u64,
+    /// Report uploads received at once by the bank API; more are answered 503.
+    pub max_concurrent_uploads: u32,
     /// The bank channel's debit format: `pain.008.001.02`, `pain.008.001.08`, or a
     /// fixed-width debit layout's name (shipped or in `layouts_dir`).
     pub bank_format: String,
@@ -147,6 +155,9 @@ impl Default for Config {
             due_date_schedule: DueDateSchedule::parse(DEFAULT_DUE_DATE_SCHEDULE)
                 .expect("the default schedule is a valid cron expression"),
             exchange_dir: PathBuf::from("exchange"),
+            exchange_group: None,
+            max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
+            max_concurrent_uploads: 4,
             bank_format: "pain.008.001.02".to_owned(),
             postal_format: "postal-ccp-debit".to_owned(),
             max_per_file: 50_000,
@@ -170,6 +181,9 @@ impl Default for Config {
     }
 }
 
+/// 64 MiB: a 100,000-transaction camt.054 is about 60 MB.
+pub const DEFAULT_MAX_REPORT_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The demo's sender; a deployment sets its own (`TAHSIL_MAIL_FROM`).
 pub const DEFAULT_MAIL_FROM: &str = "CACOBATPH <avis@cacobatph.invalid>";
 
@@ -190,6 +204,9 @@ struct FileConfig {
     layouts_dir: Option<PathBuf>,
     due_date_schedule: Option<String>,
     exchange_dir: Option<PathBuf>,
+    exchange_group: Option<String>,
+    max_report_bytes: Option<u64>,
+    max_concurrent_uploads: Option<u32>,
     bank_format: Option<String>,
     postal_format: Option<String>,
     max_per_file: Option<u32>,
@@ -226,6 +243,9 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_LAYOUTS_DIR",
     "TAHSIL_DUE_DATE_SCHEDULE",
     "TAHSIL_EXCHANGE_DIR",
+    "TAHSIL_EXCHANGE_GROUP",
+    "TAHSIL_MAX_REPORT_BYTES",
+    "TAHSIL_MAX_CONCURRENT_UPLOADS",
     "TAHSIL_BANK_FORMAT",
     "TAHSIL_POSTAL_FORMAT",
     "TAHSIL_MAX_PER_FILE",
@@ -317,8 +337,13 @@ impl Config {
         macro_rules! take {
             ($($field:ident),*) => { $(if let Some(v) = file.$field { self.$field = v; })* };
         }
+        if file.exchange_group.is_some() {
+            self.exchange_group = file.exchange_group;
+        }
         take!(
             exchange_dir,
+            max_report_bytes,
+            max_concurrent_uploads,
             bank_format,
             postal_format,
             max_per_file,
@@ -401,6 +426,16 @@ impl Config {
         if let Some(v) = get("TAHSIL_EXCHANGE_DIR") {
             self.exchange_dir = PathBuf::from(v);
         }
+        if let Some(v) = get("TAHSIL_EXCHANGE_GROUP") {
+            self.exchange_group = Some(v);
+        }
+        if let Some(v) = get("TAHSIL_MAX_REPORT_BYTES") {
+            self.max_report_bytes = v.trim().parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "environment variable TAHSIL_MAX_REPORT_BYTES: {v:?} is not a whole number of bytes"
+                )
+            })?;
+        }
         if let Some(v) = get("TAHSIL_SMTP_URL") {
             self.smtp_url = Some(Secret::new(v));
         }
@@ -441,6 +476,10 @@ impl Config {
             ("TAHSIL_NOTICE_DAYS", &mut self.notice_days),
             ("TAHSIL_RUN_LEASE_SECONDS", &mut self.run_lease_seconds),
             ("TAHSIL_MAIL_CONNECTIONS", &mut self.mail_connections),
+            (
+                "TAHSIL_MAX_CONCURRENT_UPLOADS",
+                &mut self.max_concurrent_uploads,
+            ),
         ] {
             if let Some(v) = get(name) {
                 *slot = v.trim().parse().map_err(|_| {
@@ -457,6 +496,14 @@ impl Config {
         }
         if self.max_per_file == 0 {
             bail!("max_per_file must be at least 1");
+        }
+        if self.max_report_bytes == 0 {
+            bail!(
+                "max_report_bytes must be at least 1 (the default is {DEFAULT_MAX_REPORT_BYTES})"
+            );
+        }
+        if self.max_concurrent_uploads == 0 {
+            bail!("max_concurrent_uploads must be at least 1");
         }
         if self.max_attempts == 0 {
             bail!("max_attempts must be at least 1 (the first presentation)");

@@ -24,6 +24,9 @@ const PREFIX: &str = "v1:";
 pub struct AccountCipher {
     aead: Aes256Gcm,
     index_key: [u8; 32],
+    /// For tokens the web derives from a value (the sign-in form's CSRF token from its
+    /// pre-session id): its own key, so it never equals a blind index.
+    token_key: [u8; 32],
 }
 
 impl std::fmt::Debug for AccountCipher {
@@ -37,9 +40,13 @@ impl AccountCipher {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key size");
         mac.update(b"tahsil.blind-index.v1");
         let index_key: [u8; 32] = mac.finalize().into_bytes().into();
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).expect("HMAC takes any key size");
+        mac.update(b"tahsil.derived-token.v1");
+        let token_key: [u8; 32] = mac.finalize().into_bytes().into();
         AccountCipher {
             aead: Aes256Gcm::new(key.into()),
             index_key,
+            token_key,
         }
     }
 
@@ -128,6 +135,20 @@ impl AccountCipher {
             <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key).expect("HMAC takes any key");
         mac.update(digits.as_bytes());
         hex::encode(mac.finalize().into_bytes())
+    }
+}
+
+impl AccountCipher {
+    /// A keyed token derived from `value` for one `purpose` (base64url, 43 characters):
+    /// whoever lacks the key cannot make one that matches a value of their choice.
+    pub fn derived_token(&self, purpose: &str, value: &str) -> String {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut mac =
+            <Hmac<Sha256> as Mac>::new_from_slice(&self.token_key).expect("HMAC takes any key");
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(value.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
     }
 }
 

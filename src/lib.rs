@@ -12,6 +12,7 @@ pub mod crypto;
 pub mod cycle;
 pub mod locale;
 pub mod notices;
+pub mod private;
 pub mod progress;
 pub mod store;
 pub mod telemetry;

@@ -1,7 +1,8 @@
 //! tahsil's pure domain: account identifiers, money, mandates, collections, declarations with
 //! their periods and rules, the rules of disputes, the calendar (and the Algiers day) with
 //! the estimated dates of the Hijri months,
-//! contribution rates, the fund's two languages, and the closed sets of states they are
+//! contribution rates, the fund's two languages, the e-mail addresses and names that go into
+//! headers, and the closed sets of states they are
 //! stored as. No IO, no clock ("now" and "today" are always parameters), no async.
 #![forbid(unsafe_code)]
 
@@ -10,6 +11,7 @@ pub mod amount;
 pub mod calendar;
 pub mod code;
 pub mod collection;
+pub mod contact;
 pub mod declaration;
 pub mod dispute;
 pub mod hijri;
@@ -29,6 +31,7 @@ pub use code::UnknownCode;
 pub use collection::{
     ActionRefused, Channel, CollectionStatus, DebitAction, DebitState, representation_date,
 };
+pub use contact::{ContactError, check_header_text, parse_email};
 pub use declaration::{LineProblem, NewDeclarationLine, ProblemKind};
 pub use hijri::{HijriMonth, estimated_lunar_holidays};
 pub use language::{Lang, NoticeLanguage};

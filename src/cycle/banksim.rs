@@ -98,10 +98,10 @@ impl BankSim {
                 .with_context(|| format!("cannot answer {name}"))?;
             for (report_name, content) in reports {
                 let target = inbox.join(report_name);
-                exchange::write_atomically(&target, &content)?;
+                exchange::write_atomically(&target, &content, exchange::Access::PRIVATE)?;
                 written.push(target);
             }
-            exchange::write_atomically(&marker, b"")?;
+            exchange::write_atomically(&marker, b"", exchange::Access::PRIVATE)?;
         }
         Ok(written)
     }

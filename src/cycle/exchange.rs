@@ -4,7 +4,9 @@
 //! or matched, kept with their error).
 //!
 //! Files appear in the outbox only whole: written under a hidden temporary name, synced,
-//! then renamed (atomic on one file system), and the folder synced.
+//! then renamed (atomic on one file system), and the folder synced. Folders and files are
+//! private whatever the umask ([`Access`]: 0700/0600, or 0750/0640 with `exchange_group`).
+//! Quarantine never overwrites: each file gets a name of its own (`quarantine_name`).
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -12,6 +14,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use sha2::{Digest, Sha256};
+
+pub use crate::private::Access;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Folder {
@@ -76,13 +80,19 @@ impl<W: Write> Write for HashingWriter<W> {
 }
 
 /// Opens `path`'s temporary file for writing (creating the folder).
-pub fn create_temporary(final_path: &Path) -> anyhow::Result<HashingWriter<io::BufWriter<File>>> {
+pub fn create_temporary(
+    final_path: &Path,
+    access: Access,
+) -> anyhow::Result<HashingWriter<io::BufWriter<File>>> {
     if let Some(dir) = final_path.parent() {
-        std::fs::create_dir_all(dir)
+        access
+            .create_dir_all(dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     }
     let tmp = temporary_path(final_path);
-    let file = File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let file = access
+        .create(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
     Ok(HashingWriter::new(io::BufWriter::with_capacity(
         256 * 1024,
         file,
@@ -98,7 +108,7 @@ pub fn sync_temporary(writer: io::BufWriter<File>) -> anyhow::Result<()> {
 
 /// Renames a synced temporary file into place, writes its `.sha256` beside it (same
 /// way), and syncs the folder.
-pub fn publish(final_path: &Path, sha256: &str) -> anyhow::Result<()> {
+pub fn publish(final_path: &Path, sha256: &str, access: Access) -> anyhow::Result<()> {
     let tmp = temporary_path(final_path);
     std::fs::rename(&tmp, final_path)
         .with_context(|| format!("cannot move {} into place", final_path.display()))?;
@@ -107,19 +117,21 @@ pub fn publish(final_path: &Path, sha256: &str) -> anyhow::Result<()> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default();
     let sum_path = final_path.with_file_name(format!("{name}.sha256"));
-    write_atomically(&sum_path, format!("{sha256}  {name}\n").as_bytes())?;
+    write_atomically(&sum_path, format!("{sha256}  {name}\n").as_bytes(), access)?;
     sync_folder(final_path)
 }
 
 /// Writes small content atomically (temporary file, sync, rename, folder sync).
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub fn write_atomically(path: &Path, bytes: &[u8], access: Access) -> anyhow::Result<()> {
     let tmp = temporary_path(path);
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
+        access
+            .create_dir_all(dir)
             .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     }
-    let mut file =
-        File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+    let mut file = access
+        .create(&tmp)
+        .with_context(|| format!("cannot create {}", tmp.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;
     std::fs::rename(&tmp, path)
@@ -187,28 +199,91 @@ pub fn waiting_files(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-/// Moves `path` into `dir` (keeping its name; a numbered suffix if taken). Returns the
-/// new path.
-pub fn move_into(path: &Path, dir: &Path) -> anyhow::Result<PathBuf> {
-    std::fs::create_dir_all(dir)
-        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+/// Moves `path` into `dir` (keeping its name; a numbered suffix if taken), with `access`.
+/// Returns the new path.
+pub fn move_into(path: &Path, dir: &Path, access: Access) -> anyhow::Result<PathBuf> {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "file".to_owned());
-    let mut target = dir.join(&name);
-    let mut n = 1;
-    while target.exists() {
-        target = dir.join(format!("{name}.{n}"));
-        n += 1;
-    }
-    if std::fs::rename(path, &target).is_err() {
-        // Another file system: copy, sync, then remove.
-        std::fs::copy(path, &target)
-            .with_context(|| format!("cannot copy {} to {}", path.display(), target.display()))?;
-        File::open(&target).and_then(|f| f.sync_all())?;
-        std::fs::remove_file(path)?;
+    move_as(path, dir, &name, access)
+}
+
+/// Moves `path` into `dir` as `name` (a numbered suffix if taken), with `access`.
+pub fn move_as(path: &Path, dir: &Path, name: &str, access: Access) -> anyhow::Result<PathBuf> {
+    access
+        .create_dir_all(dir)
+        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    // A hard link never replaces an existing file (unlike a rename): taken names are
+    // skipped, and the original is removed once linked.
+    let mut n = 0;
+    let target = loop {
+        let target = if n == 0 {
+            dir.join(name)
+        } else {
+            dir.join(format!("{name}.{n}"))
+        };
+        match std::fs::hard_link(path, &target) {
+            Ok(()) => {
+                std::fs::remove_file(path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                break target;
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n += 1,
+            // Another file system (or no hard links): copy, sync, then remove.
+            Err(_) => {
+                let target = copy_as(path, dir, name, access)?;
+                std::fs::remove_file(path)
+                    .with_context(|| format!("cannot remove {}", path.display()))?;
+                break target;
+            }
+        }
+    };
+    // A file the bank's account wrote may not be ours to change: it keeps its mode then.
+    if let Err(err) = access.apply_to_file(&target) {
+        tracing::warn!(file = %target.display(), error = %err, "cannot set the mode of a moved file");
     }
     sync_folder(&target)?;
     Ok(target)
+}
+
+/// Copies `path` into `dir` as `name` (a numbered suffix if taken; never overwriting),
+/// with `access`. Returns the new path.
+pub fn copy_as(path: &Path, dir: &Path, name: &str, access: Access) -> anyhow::Result<PathBuf> {
+    access
+        .create_dir_all(dir)
+        .with_context(|| format!("cannot create the folder {}", dir.display()))?;
+    let mut source = File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut n = 0;
+    loop {
+        let target = if n == 0 {
+            dir.join(name)
+        } else {
+            dir.join(format!("{name}.{n}"))
+        };
+        match access.create_new(&target) {
+            Ok(mut file) => {
+                io::copy(&mut source, &mut file).with_context(|| {
+                    format!("cannot copy {} to {}", path.display(), target.display())
+                })?;
+                file.sync_all()?;
+                sync_folder(&target)?;
+                return Ok(target);
+            }
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => n += 1,
+            Err(e) => {
+                return Err(e).with_context(|| format!("cannot create {}", target.display()));
+            }
+        }
+    }
+}
+
+/// The name a file gets in quarantine: the moment (from the clock), the start of its
+/// SHA-256 and the name it came with, so two different files of one name never meet.
+pub fn quarantine_name(now: chrono::DateTime<chrono::Utc>, sha256: &str, name: &str) -> String {
+    format!(
+        "{}-{}-{name}",
+        now.format("%Y%m%dT%H%M%S%3fZ"),
+        sha256.get(..12).unwrap_or(sha256)
+    )
 }

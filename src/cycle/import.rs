@@ -33,6 +33,11 @@ pub enum ImportOutcome {
         file: String,
         report_id: i64,
     },
+    /// A report that lists no transaction: recorded as empty, nothing applied.
+    Empty {
+        file: String,
+        report_id: i64,
+    },
     Quarantined {
         file: String,
         moved_to: Option<PathBuf>,
@@ -57,6 +62,11 @@ impl ImportOutcome {
             ),
             ImportOutcome::AlreadyImported { file, report_id } => {
                 format!("{file}: already imported as report #{report_id}; nothing changed")
+            }
+            ImportOutcome::Empty { file, report_id } => {
+                format!(
+                    "{file}: report #{report_id} lists no transaction; recorded as empty, nothing changed"
+                )
             }
             ImportOutcome::Quarantined {
                 file,
@@ -246,7 +256,28 @@ pub async fn import_file(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
     let started = std::time::Instant::now();
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = match read_bounded(path, settings.max_report_bytes)? {
+        Ok(bytes) => bytes,
+        Err(size) => {
+            // Never held in memory: hashed as it streams by, then quarantined whole.
+            let sha256 = exchange::sha256_of(path)?;
+            let error = format!(
+                "the file is {size} bytes; reports may be at most {} bytes (max_report_bytes): \
+                 nothing was read or applied — ask the bank to split it, or raise max_report_bytes",
+                settings.max_report_bytes
+            );
+            return quarantine(
+                store,
+                settings,
+                path,
+                institution,
+                &file_name,
+                &sha256,
+                &error,
+            )
+            .await;
+        }
+    };
     // The hash (which identifies the report) and the reading are independent: on a
     // 45 MB report each takes tens of milliseconds, so they run side by side.
     let (sha256, inspected) = std::thread::scope(|scope| {
@@ -313,13 +344,26 @@ pub async fn import_file(
         max_attempts: settings.max_attempts,
     };
     match store.apply_report(actor, &report, policy).await {
+        Ok(summary) if summary.empty => {
+            if let Some(institution) = institution {
+                exchange::move_into(
+                    path,
+                    &settings.folder(institution.as_str(), Folder::Archive),
+                    settings.access,
+                )?;
+            }
+            Ok(ImportOutcome::Empty {
+                file: file_name,
+                report_id: summary.report_id,
+            })
+        }
         Ok(summary) if summary.already_imported => {
             if institution.is_some() {
                 let folder = settings.folder(
                     institution.map_or("", crate::store::Institution::as_str),
                     Folder::Archive,
                 );
-                archive(path, &folder)?;
+                archive(path, &folder, settings.access)?;
             }
             Ok(ImportOutcome::AlreadyImported {
                 file: file_name,
@@ -331,6 +375,7 @@ pub async fn import_file(
                 archive(
                     path,
                     &settings.folder(institution.as_str(), Folder::Archive),
+                    settings.access,
                 )?;
             }
             Ok(ImportOutcome::Applied {
@@ -343,6 +388,31 @@ pub async fn import_file(
     }
 }
 
+/// The file's bytes when it has at most `max` of them; else `Err(size)`, having read no
+/// more than `max + 1` bytes (the limit holds even for a file that grows while read).
+fn read_bounded(path: &Path, max: u64) -> anyhow::Result<Result<Vec<u8>, u64>> {
+    use std::io::Read;
+    let file =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if size > max {
+        return Ok(Err(size));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+    file.take(max + 1)
+        .read_to_end(&mut bytes)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    if bytes.len() as u64 > max {
+        drop(bytes);
+        let size = std::fs::metadata(path).map(|m| m.len()).unwrap_or(max + 1);
+        return Ok(Err(size.max(max + 1)));
+    }
+    Ok(Ok(bytes))
+}
+
+/// Keeps a refused file in quarantine under a name of its own (the clock's moment, the
+/// start of its hash, its name: two files of one name never overwrite each other) and
+/// records it with the hash of the bytes actually kept.
 async fn quarantine(
     store: &Store,
     settings: &CycleSettings,
@@ -356,21 +426,21 @@ async fn quarantine(
         institution.map_or("unknown", crate::store::Institution::as_str),
         Folder::Quarantine,
     );
+    let name = exchange::quarantine_name(store.clock().now(), sha256, file_name);
     let moved_to = if institution.is_some() {
-        exchange::move_into(path, &folder)?
+        exchange::move_as(path, &folder, &name, settings.access)?
     } else {
-        std::fs::create_dir_all(&folder)?;
-        let target = folder.join(file_name);
-        std::fs::copy(path, &target)
-            .with_context(|| format!("cannot copy {} to quarantine", path.display()))?;
-        target
+        exchange::copy_as(path, &folder, &name, settings.access)
+            .with_context(|| format!("cannot copy {} to quarantine", path.display()))?
     };
+    // The file may have changed since it was read: the hash recorded is the kept bytes'.
+    let kept = exchange::sha256_of(&moved_to)?;
     store
         .record_quarantine(
             institution,
             file_name,
             &moved_to.display().to_string(),
-            sha256,
+            &kept,
             error,
         )
         .await?;
@@ -420,8 +490,8 @@ fn taken_by_another(path: &Path, err: &anyhow::Error) -> bool {
 
 /// Moves an imported inbox file into the archive. A file already gone was archived by
 /// another instance watching the same inbox (it found the report applied, or applied it).
-fn archive(path: &Path, folder: &Path) -> anyhow::Result<()> {
-    match exchange::move_into(path, folder) {
+fn archive(path: &Path, folder: &Path, access: exchange::Access) -> anyhow::Result<()> {
+    match exchange::move_into(path, folder, access) {
         Err(_) if !path.exists() => Ok(()),
         moved => moved.map(|_| ()),
     }

@@ -70,6 +70,14 @@ pub struct CycleSettings {
     pub layouts: &'static [Layout],
     /// How long a run holds its date's lock (a dead holder loses it after this).
     pub run_lease: chrono::Duration,
+    /// Who may read the exchange folders and their files: the owner alone, or with the
+    /// bank's transfer account's group (`exchange_group`).
+    pub access: exchange::Access,
+    /// The largest report imported (`max_report_bytes`); a larger one is quarantined.
+    pub max_report_bytes: u64,
+    /// Report uploads received at once by the bank API (`max_concurrent_uploads`), shared
+    /// by every clone of these settings.
+    pub upload_slots: std::sync::Arc<tokio::sync::Semaphore>,
 }
 
 impl CycleSettings {
@@ -133,6 +141,14 @@ impl CycleSettings {
             },
             layouts,
             run_lease: chrono::Duration::seconds(i64::from(config.run_lease_seconds.max(1))),
+            access: match &config.exchange_group {
+                None => exchange::Access::PRIVATE,
+                Some(group) => exchange::Access::shared_with(crate::private::group_id(group)?),
+            },
+            max_report_bytes: config.max_report_bytes,
+            upload_slots: std::sync::Arc::new(tokio::sync::Semaphore::new(
+                config.max_concurrent_uploads.max(1) as usize,
+            )),
         })
     }
 

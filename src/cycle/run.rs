@@ -284,7 +284,7 @@ pub async fn run_date_with_progress(
     };
     tracing::debug!(elapsed = ?started.elapsed(), "run: files recorded");
     for (record, (_, path)) in records.iter().zip(&written) {
-        exchange::publish(path, &record.sha256)?;
+        exchange::publish(path, &record.sha256, settings.access)?;
         summary.files.push(run_file(record, path.clone()));
     }
     store.complete_run(&lock).await?;
@@ -358,7 +358,7 @@ impl FileBuilder {
         plan: &FilePlan,
         path: PathBuf,
     ) -> anyhow::Result<FileBuilder> {
-        let out = exchange::create_temporary(&path)?;
+        let out = exchange::create_temporary(&path, settings.access)?;
         let total = plan.total();
         let count = plan.count();
         let creditor = &settings.creditor;
@@ -545,6 +545,7 @@ pub async fn finish_recorded(
             exchange::write_atomically(
                 &sum_path,
                 format!("{}  {}\n", record.sha256, record.file_name).as_bytes(),
+                settings.access,
             )?;
             fixed += 1;
             continue;
@@ -553,7 +554,7 @@ pub async fn finish_recorded(
         if !(tmp.exists() && exchange::sha256_of(&tmp)? == record.sha256) {
             regenerate(store, settings, actor, &record, &path).await?;
         }
-        exchange::publish(&path, &record.sha256)?;
+        exchange::publish(&path, &record.sha256, settings.access)?;
         fixed += 1;
     }
     Ok(fixed)

@@ -244,13 +244,17 @@ fn smtp_transport(url: &str, connections: u32) -> anyhow::Result<Transport> {
     Ok(Transport::Smtp { transport, display })
 }
 
-/// Writes a file whole or not at all: a temporary name, fsync, then rename.
+/// Writes a file whole or not at all: a temporary name, fsync, then rename. The folder
+/// and the files are private (0700/0600) whatever the umask: notices hold live links.
 fn write_atomically(dir: &Path, path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     use std::io::Write;
-    std::fs::create_dir_all(dir)
+    let access = crate::private::Access::PRIVATE;
+    access
+        .create_dir_all(dir)
         .with_context(|| format!("cannot create the mail folder {}", dir.display()))?;
     let tmp = path.with_extension("eml.tmp");
-    let mut file = std::fs::File::create(&tmp)
+    let mut file = access
+        .create(&tmp)
         .with_context(|| format!("cannot write in the mail folder {}", dir.display()))?;
     file.write_all(bytes)?;
     file.sync_all()?;

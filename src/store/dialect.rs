@@ -52,6 +52,21 @@ impl Backend {
         })
     }
 
+    /// The statement that makes planning transactions take turns, run first in each. On
+    /// PostgreSQL two plans of one date side by side (two `tahsil run`s) would both insert
+    /// the same (employer, date) collections and the second would fail on the unique key
+    /// with a raw "duplicate key" error; behind a transaction-scoped advisory lock the
+    /// second waits, then sees the first's collections and plans nothing, and its run meets
+    /// the run lock's conflict message, as on SQLite. SQLite's write transaction
+    /// ([`Backend::begin_write`]) already excludes every other.
+    pub(super) fn planning_lock(self) -> Option<&'static str> {
+        match self {
+            // The key is arbitrary but fixed: "tahsil planning".
+            Backend::Postgres => Some("SELECT pg_advisory_xact_lock(7268657)"),
+            Backend::Sqlite => None,
+        }
+    }
+
     /// The suffix of a `SELECT` that keeps the rows it read locked until the transaction
     /// ends: `FOR UPDATE` on PostgreSQL, where writers run side by side; nothing on SQLite,
     /// where a write transaction ([`Backend::begin_write`]) already excludes every other.
@@ -127,9 +142,19 @@ pub(super) async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
         .parse()
         .with_context(|| format!("invalid SQLite URL {url:?}: write it like sqlite://tahsil.db"))?;
     let path: PathBuf = options.get_filename().to_path_buf();
+    let access = crate::private::Access::PRIVATE;
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent)
+        access
+            .create_dir_all(parent)
             .with_context(|| format!("cannot create the folder {}", parent.display()))?;
+    }
+    // Created private (an empty file is an empty database), whatever the umask; SQLite
+    // gives its -wal and -shm the database file's mode, and they are set again below.
+    let on_disk = path.as_os_str() != ":memory:";
+    if on_disk && !path.exists() {
+        access
+            .create_new(&path)
+            .with_context(|| format!("cannot create the SQLite database {}", path.display()))?;
     }
     let conn = options
         .create_if_missing(true)
@@ -143,5 +168,15 @@ pub(super) async fn prepare_sqlite_file(url: &str) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot open the SQLite database {}", path.display()))?;
     conn.close().await?;
+    for suffix in ["", "-wal", "-shm"] {
+        let mut file = path.clone().into_os_string();
+        file.push(suffix);
+        let file = PathBuf::from(file);
+        if on_disk && file.exists() {
+            access
+                .apply_to_file(&file)
+                .with_context(|| format!("cannot make {} private (0600)", file.display()))?;
+        }
+    }
     Ok(())
 }

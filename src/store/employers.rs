@@ -85,6 +85,13 @@ fn required(field: &str, value: &str, max: usize) -> StoreResult<String> {
     Ok(value.to_owned())
 }
 
+/// A name that goes into e-mail headers beside the address: one line, at most 200
+/// characters.
+pub(super) fn header_text(field: &str, value: &str) -> StoreResult<()> {
+    ::mandates::check_header_text(value, 200)
+        .map_err(|e| StoreError::Invalid(format!("{field}: {e}")))
+}
+
 fn one_of(
     field: &str,
     value: Option<&str>,
@@ -112,11 +119,14 @@ impl NewEmployer {
                 "affiliation_number may contain only letters and digits".to_owned(),
             ));
         }
-        let email = required("email", &self.email, 254)?;
-        if !email.contains('@') || email.starts_with('@') || email.ends_with('@') {
-            return Err(StoreError::Invalid(format!(
-                "email {email:?} is not an email address"
-            )));
+        // The address and the names go into e-mail headers: checked as typed, so a line
+        // break is refused here rather than by the mailer later.
+        let email = ::mandates::parse_email(&self.email)
+            .map_err(|e| StoreError::Invalid(format!("email: {e}")))?
+            .to_owned();
+        header_text("name", &self.name)?;
+        if let Some(name_ar) = &self.name_ar {
+            header_text("name_ar", name_ar)?;
         }
         Ok(NewEmployer {
             affiliation_number,

@@ -37,6 +37,8 @@ pub struct MandateRecord {
     pub signature_user_agent: Option<String>,
     pub consent_version: Option<String>,
     pub consent_text_sha256: Option<String>,
+    /// The exact text signed (kept once per text in `consent_texts`, by its SHA-256).
+    pub consent_text: Option<String>,
     pub superseded_by: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
@@ -49,14 +51,22 @@ pub struct NewMandate {
     pub ceiling: Option<Amount>,
 }
 
-/// The evidence of a signature, gathered by the surface that received it.
+/// The evidence of a signature, gathered by the surface that received it: the exact
+/// consent text shown, whose SHA-256 the store computes and under which it keeps the text.
 #[derive(Clone, Debug, Deserialize)]
 pub struct SignMandate {
     pub signer: String,
     pub ip: String,
     pub user_agent: String,
+    /// A consent version the fund published (the surface checks it against its list).
     pub consent_version: String,
-    pub consent_text_sha256: String,
+    pub consent_text: String,
+}
+
+/// The SHA-256 (hex) of a consent text, as a signature records it.
+pub fn consent_text_sha256(text: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 #[derive(FromRow)]
@@ -78,6 +88,7 @@ struct MandateRow {
     signature_user_agent: Option<String>,
     consent_version: Option<String>,
     consent_text_sha256: Option<String>,
+    consent_text: Option<String>,
     superseded_by: Option<i64>,
     created_at: String,
     updated_at: String,
@@ -85,8 +96,9 @@ struct MandateRow {
 
 const MANDATE_SELECT: &str = "SELECT m.id, m.employer_id, m.reference, m.status, m.status_reason, \
      a.kind, a.bank_code, a.masked, m.ceiling_centimes, m.signed_at, m.signed_by, m.signature_ip, \
-     m.signature_user_agent, m.consent_version, m.consent_text_sha256, m.superseded_by, \
-     m.created_at, m.updated_at FROM mandates m JOIN accounts a ON a.id = m.account_id";
+     m.signature_user_agent, m.consent_version, m.consent_text_sha256, c.text AS consent_text, \
+     m.superseded_by, m.created_at, m.updated_at FROM mandates m JOIN accounts a ON a.id = m.account_id \
+     LEFT JOIN consent_texts c ON c.hash = m.consent_text_sha256";
 
 impl Store {
     fn mandate_record(&self, row: MandateRow) -> MandateRecord {
@@ -107,6 +119,7 @@ impl Store {
             signature_user_agent: row.signature_user_agent,
             consent_version: row.consent_version,
             consent_text_sha256: row.consent_text_sha256,
+            consent_text: row.consent_text,
             superseded_by: row.superseded_by,
             created_at: row.created_at,
             updated_at: row.updated_at,
@@ -271,6 +284,14 @@ impl Store {
         mandate_id: i64,
         evidence: SignMandate,
     ) -> StoreResult<MandateRecord> {
+        let version = evidence.consent_version.trim();
+        if version.is_empty() || version.chars().count() > 40 || evidence.consent_text.is_empty() {
+            return Err(StoreError::refused(
+                Refusal::MandateEvidence,
+                "a signature needs the consent version and the exact consent text shown",
+            ));
+        }
+        let consent_sha256 = consent_text_sha256(&evidence.consent_text);
         let now = self.now();
         let now_text = timestamp(now);
         let mut tx = self.begin_write().await?;
@@ -282,7 +303,7 @@ impl Store {
                 signed_at: now.naive_utc(),
                 ip: evidence.ip.clone(),
                 user_agent: evidence.user_agent.clone(),
-                consent_text_sha256: evidence.consent_text_sha256.clone(),
+                consent_text_sha256: consent_sha256.clone(),
             })
             .map_err(|e| {
                 let refusal = match e {
@@ -315,6 +336,18 @@ impl Store {
                 .record(&mut tx, &now_text)
                 .await?;
         }
+        // The text itself, once per text: a second signature of the same text keeps the
+        // first record (the table refuses changes).
+        sqlx::query(
+            "INSERT INTO consent_texts (hash, version, text, published_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (hash) DO NOTHING",
+        )
+        .bind(&consent_sha256)
+        .bind(version)
+        .bind(&evidence.consent_text)
+        .bind(&now_text)
+        .execute(&mut *tx)
+        .await?;
         let updated = sqlx::query(
             "UPDATE mandates SET status = 'active', status_reason = NULL, signed_at = $2, signed_by = $3, \
              signature_ip = $4, signature_user_agent = $5, consent_version = $6, consent_text_sha256 = $7, \
@@ -325,8 +358,8 @@ impl Store {
         .bind(&evidence.signer)
         .bind(&evidence.ip)
         .bind(&evidence.user_agent)
-        .bind(&evidence.consent_version)
-        .bind(&evidence.consent_text_sha256)
+        .bind(version)
+        .bind(&consent_sha256)
         .execute(&mut *tx)
         .await
         .map_err(|e| {
@@ -356,8 +389,8 @@ impl Store {
             .detail(json!({
                 "signer": evidence.signer,
                 "ip": evidence.ip,
-                "consent_version": evidence.consent_version,
-                "consent_text_sha256": evidence.consent_text_sha256,
+                "consent_version": version,
+                "consent_text_sha256": consent_sha256,
             }))
             .record(&mut tx, &now_text)
             .await?;

@@ -77,7 +77,7 @@ pub use disputes::{
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
 pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};
-pub use mandates::{MandateRecord, NewMandate, SignMandate};
+pub use mandates::{MandateRecord, NewMandate, SignMandate, consent_text_sha256};
 pub use notice_events::NoticeKind;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{
@@ -403,6 +403,12 @@ impl Store {
 
     pub fn banks(&self) -> &::mandates::BankTable {
         &self.banks
+    }
+
+    /// The CSRF token of the sign-in forms for one pre-session id (a random cookie): keyed
+    /// by the fund's key, so a cookie and token pair planted by another site never match.
+    pub fn presession_csrf_token(&self, presession: &str) -> String {
+        self.cipher.derived_token("presession-csrf", presession)
     }
 
     pub async fn ping(&self) -> StoreResult<()> {

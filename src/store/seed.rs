@@ -108,6 +108,18 @@ impl Store {
         period: Period,
         batch: &[SeedEmployer],
     ) -> StoreResult<SeedCounts> {
+        // The same checks as one employer created by the API: the address and the names
+        // go into e-mail headers.
+        for employer in batch {
+            ::mandates::parse_email(&employer.email).map_err(|e| {
+                StoreError::Invalid(format!(
+                    "employer {}: email: {e}",
+                    employer.affiliation_number
+                ))
+            })?;
+            super::employers::header_text("name", &employer.name)?;
+            super::employers::header_text("name_ar", &employer.name_ar)?;
+        }
         let rates = self.rate_table().await?;
         let now = self.now_text();
         let mut tx = self.begin_write().await?;

@@ -178,13 +178,21 @@ impl Store {
         new: NewUser,
         invite: bool,
     ) -> StoreResult<(User, Option<i64>)> {
-        let email = normalise_email(&new.email);
-        if !email.contains('@') || email.len() > 254 || email.contains(char::is_whitespace) {
+        // Checked as typed (a trailing line break is refused, not trimmed away): the
+        // address and the name go into e-mail headers.
+        if let Err(e) = ::mandates::parse_email(&new.email) {
             return Err(StoreError::refused(
                 Refusal::EmailInvalid,
-                "the email address is not valid",
+                format!("the email address is not valid: {e}"),
             ));
         }
+        if let Err(e) = ::mandates::check_header_text(&new.display_name, 200) {
+            return Err(StoreError::refused(
+                Refusal::EmailInvalid,
+                format!("the name is not valid: {e}"),
+            ));
+        }
+        let email = normalise_email(&new.email);
         if !invite {
             check_password(&new.password)?;
         }

@@ -263,12 +263,34 @@ struct LanguageForm {
     back: String,
 }
 
-/// Only a local path is followed back (no open redirect).
-fn local_path(back: &str) -> &str {
-    if back.starts_with('/') && !back.starts_with("//") && !back.contains('\\') {
-        back
-    } else {
-        "/"
+/// Only a path on this site is followed back (no open redirect): `back` is parsed as a URI
+/// reference and must be a path alone — starting with one `/`, with no scheme or
+/// authority, no backslash, no control or space character anywhere (browsers drop a tab or
+/// a line break, so `/\t/evil.example/` would become `//evil.example/`). Anything else goes
+/// to `/`.
+fn local_path(back: &str) -> String {
+    const HOME: &str = "/";
+    if !back.starts_with('/')
+        || back.starts_with("//")
+        || back
+            .chars()
+            .any(|c| c == '\\' || c.is_control() || c.is_whitespace())
+    {
+        return HOME.to_owned();
+    }
+    let Ok(uri) = back.parse::<axum::http::Uri>() else {
+        return HOME.to_owned();
+    };
+    match uri.path_and_query() {
+        Some(path)
+            if uri.scheme().is_none()
+                && uri.authority().is_none()
+                && path.path().starts_with('/')
+                && !path.path().starts_with("//") =>
+        {
+            path.as_str().to_owned()
+        }
+        _ => HOME.to_owned(),
     }
 }
 
@@ -288,7 +310,7 @@ async fn language(
             .await
             .map_err(|e| viewer.fail(e))?;
     }
-    let mut response = see_other(local_path(&form.back));
+    let mut response = see_other(&local_path(&form.back));
     viewer.set_cookie(
         response.headers_mut(),
         LANG_COOKIE,
@@ -304,9 +326,31 @@ mod tests {
 
     #[test]
     fn the_language_switch_only_goes_back_to_local_pages() {
-        assert_eq!(local_path("/portal/3?x=1"), "/portal/3?x=1");
-        assert_eq!(local_path("//evil.example/"), "/");
-        assert_eq!(local_path("https://evil.example/"), "/");
-        assert_eq!(local_path("/\\evil"), "/");
+        for local in ["/", "/portal/3?x=1", "/console/employers?q=a%20b", "/login"] {
+            assert_eq!(local_path(local), local);
+        }
+        for hostile in [
+            "",
+            "portal",
+            "//evil.example/",
+            "///evil.example/",
+            "https://evil.example/",
+            "http:/evil.example/",
+            "javascript:alert(1)",
+            "/\\evil.example/",
+            "\\\\evil.example/",
+            "/\t/evil.example/",
+            "/\t\t/evil.example",
+            "/\n/evil.example/",
+            "/\r\n//evil.example/",
+            "/portal\nSet-Cookie: x=1",
+            "/\u{0}/evil",
+            "/\u{85}/evil",
+            "/ /evil.example/",
+            " //evil.example/",
+            "/\u{3000}/evil",
+        ] {
+            assert_eq!(local_path(hostile), "/", "{hostile:?}");
+        }
     }
 }

@@ -19,11 +19,13 @@
 
 mod account;
 mod api;
+mod consent;
 mod console;
 mod disputes;
 mod i18n;
 mod metrics;
 mod portal;
+mod redact;
 mod session;
 
 use std::net::SocketAddr;
@@ -108,7 +110,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
             security_headers(request, next, secure)
         }))
         .layer(middleware::from_fn_with_state(web.clone(), metrics::track))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(redact::request_span))
         .layer(middleware::from_fn(request_id))
         .with_state(web)
 }
@@ -211,7 +213,7 @@ pub async fn serve_with(
 }
 
 /// The consent text the mandate page shows for `mandate` in `lang` (`ar` or `fr`): what a
-/// signature's `consent_text_sha256` covers.
+/// signature's `consent_text_sha256` covers (the text is kept with the signature).
 pub fn consent_text(
     lang: &str,
     employer_name: &str,
@@ -219,7 +221,7 @@ pub fn consent_text(
 ) -> Option<String> {
     Lang::parse(lang)
         .ok()
-        .map(|lang| portal::consent_text(lang, employer_name, mandate))
+        .map(|lang| consent::consent_text(lang, employer_name, mandate))
 }
 
 /// An amount as the pages show it in `lang` (`ar` or `fr`).

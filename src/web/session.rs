@@ -1,6 +1,8 @@
-//! Who is asking, for the pages: the session cookie (HttpOnly, SameSite=Lax, Secure when
-//! configured), the CSRF token every form must post back (the session's, or before sign-in
-//! a random cookie's — double submit), the language, and the page/error responses.
+//! Who is asking, for the pages: the session cookie (HttpOnly, SameSite=Lax; under
+//! `cookie_secure` Secure and named `__Host-…`, so no other origin can plant it), the CSRF
+//! token every form must post back (the session's, or before sign-in one derived with the
+//! fund's key from a random pre-session cookie, so a planted pair never matches), the
+//! language, and the page/error responses.
 
 use std::net::SocketAddr;
 
@@ -16,7 +18,8 @@ use crate::locale::{Lang, accept_language};
 use crate::store::{Role, Session, StoreError};
 
 pub const SESSION_COOKIE: &str = "tahsil_session";
-pub const CSRF_COOKIE: &str = "tahsil_csrf";
+/// Before sign-in: a random id the sign-in forms' CSRF token is derived from.
+pub const PRESESSION_COOKIE: &str = "tahsil_presession";
 pub const LANG_COOKIE: &str = "tahsil_lang";
 
 /// The request's visitor: signed in or not, language, CSRF token, address and browser.
@@ -27,13 +30,23 @@ pub struct Viewer {
     pub lang: Lang,
     /// The token this page's forms carry.
     pub csrf: String,
-    /// True when the anonymous CSRF cookie must be issued with the response.
-    issue_csrf_cookie: bool,
+    /// A new pre-session id to issue with the response (its cookie was missing).
+    new_presession: Option<String>,
     pub secure_cookies: bool,
     pub ip: String,
     pub user_agent: String,
     /// Path and query of this request (for the language switch to come back to).
     pub path: String,
+}
+
+/// A cookie's name as sent: under `cookie_secure`, with the `__Host-` prefix (browsers
+/// accept it only Secure, on `Path=/`, without `Domain`: set by this origin alone).
+pub fn cookie_name(name: &str, secure: bool) -> String {
+    if secure {
+        format!("__Host-{name}")
+    } else {
+        name.to_owned()
+    }
 }
 
 /// The value of one cookie in the request.
@@ -71,7 +84,9 @@ impl FromRequestParts<WebState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, state: &WebState) -> Result<Self, Response> {
         let headers = &parts.headers;
-        let session_token = cookie(headers, SESSION_COOKIE);
+        let secure = state.options.secure_cookies;
+        let named = |name: &str| cookie(headers, &cookie_name(name, secure));
+        let session_token = named(SESSION_COOKIE);
         let session = match &session_token {
             Some(token) => match state.store().session(token).await {
                 Ok(session) => session,
@@ -85,7 +100,7 @@ impl FromRequestParts<WebState> for Viewer {
         let lang = session
             .as_ref()
             .and_then(|s| s.user.language)
-            .or_else(|| cookie(headers, LANG_COOKIE).and_then(|code| Lang::parse(code.trim()).ok()))
+            .or_else(|| named(LANG_COOKIE).and_then(|code| Lang::parse(code.trim()).ok()))
             .or_else(|| {
                 headers
                     .get(header::ACCEPT_LANGUAGE)
@@ -93,11 +108,18 @@ impl FromRequestParts<WebState> for Viewer {
                     .and_then(accept_language)
             })
             .unwrap_or(Lang::Ar);
-        let (csrf, issue_csrf_cookie) = match &session {
-            Some(session) => (session.csrf_token.clone(), false),
-            None => match cookie(headers, CSRF_COOKIE) {
-                Some(token) if token.len() >= 32 => (token, false),
-                _ => (crate::store::random_token(), true),
+        // Before sign-in the token is not in the cookie: it is derived from the
+        // pre-session id with the fund's key, so a pair planted by another site is refused.
+        let (csrf, new_presession) = match &session {
+            Some(session) => (session.csrf_token.clone(), None),
+            None => match named(PRESESSION_COOKIE) {
+                Some(id) if (32..=128).contains(&id.len()) => {
+                    (state.store().presession_csrf_token(&id), None)
+                }
+                _ => {
+                    let id = crate::store::random_token();
+                    (state.store().presession_csrf_token(&id), Some(id))
+                }
             },
         };
         let ip = parts
@@ -122,8 +144,8 @@ impl FromRequestParts<WebState> for Viewer {
             session_token,
             lang,
             csrf,
-            issue_csrf_cookie,
-            secure_cookies: state.options.secure_cookies,
+            new_presession,
+            secure_cookies: secure,
             ip,
             user_agent,
             path,
@@ -276,7 +298,7 @@ impl Viewer {
 
     /// Checks a posted CSRF token against this visitor's.
     pub fn check_csrf(&self, posted: &str) -> Result<(), PageError> {
-        let expected_ok = !self.csrf.is_empty() && !self.issue_csrf_cookie;
+        let expected_ok = !self.csrf.is_empty() && self.new_presession.is_none();
         if expected_ok && constant_time_eq(posted.as_bytes(), self.csrf.as_bytes()) {
             Ok(())
         } else {
@@ -297,7 +319,7 @@ impl Viewer {
         }
     }
 
-    /// Renders a page with a status, issuing the CSRF cookie when needed.
+    /// Renders a page with a status, issuing the pre-session cookie when needed.
     pub fn page(&self, status: StatusCode, template: &impl Template) -> PageResult {
         let html = template.render().map_err(|err| {
             tracing::error!(error = %err, "rendering a page failed");
@@ -306,13 +328,14 @@ impl Viewer {
         let mut response = (status, Html(html)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        if self.issue_csrf_cookie {
-            self.set_cookie(headers, CSRF_COOKIE, &self.csrf, None);
+        if let Some(id) = &self.new_presession {
+            self.set_cookie(headers, PRESESSION_COOKIE, id, None);
         }
         Ok(response)
     }
 
-    /// Adds a `Set-Cookie`: HttpOnly, SameSite=Lax, Path=/, Secure when configured.
+    /// Adds a `Set-Cookie`: HttpOnly, SameSite=Lax, Path=/, no Domain; when configured
+    /// Secure and named with the `__Host-` prefix.
     pub fn set_cookie(
         &self,
         headers: &mut HeaderMap,
@@ -320,6 +343,7 @@ impl Viewer {
         value: &str,
         max_age: Option<i64>,
     ) {
+        let name = cookie_name(name, self.secure_cookies);
         let mut text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax");
         if let Some(seconds) = max_age {
             text.push_str(&format!("; Max-Age={seconds}"));
@@ -357,6 +381,21 @@ mod tests {
             HeaderValue::from_static("tahsil_session_x=1; tahsil_session=abc; other=2"),
         );
         assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
-        assert_eq!(cookie(&headers, CSRF_COOKIE), None);
+        assert_eq!(cookie(&headers, PRESESSION_COOKIE), None);
+    }
+
+    #[test]
+    fn secure_cookies_carry_the_host_prefix() {
+        assert_eq!(cookie_name(SESSION_COOKIE, false), "tahsil_session");
+        assert_eq!(cookie_name(SESSION_COOKIE, true), "__Host-tahsil_session");
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("tahsil_session=planted; __Host-tahsil_session=own"),
+        );
+        assert_eq!(
+            cookie(&headers, &cookie_name(SESSION_COOKIE, true)).as_deref(),
+            Some("own")
+        );
     }
 }

@@ -12,6 +12,7 @@ mod clock;
 mod crash;
 mod cycle;
 mod files;
+mod inputs;
 mod jobs;
 mod matching;
 mod months;

@@ -17,8 +17,8 @@ fn evidence() -> SignMandate {
         signer: "Karima Benali".to_owned(),
         ip: "192.0.2.10".to_owned(),
         user_agent: "test-agent".to_owned(),
-        consent_version: "2026-01".to_owned(),
-        consent_text_sha256: "a".repeat(64),
+        consent_version: "2026-01-fr".to_owned(),
+        consent_text: "Le texte du mandat signé dans ce test.".to_owned(),
     }
 }
 

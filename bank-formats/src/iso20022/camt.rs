@@ -7,7 +7,7 @@ use std::io::BufRead;
 use mandates::Amount;
 
 use super::pain008::parse_amount;
-use super::xml::{Source, Step, Walker, XmlError};
+use super::xml::{MAX4, MAX35, MAX500, Source, Step, Walker, XmlError};
 
 /// Which camt message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -151,15 +151,15 @@ fn walk_entries<S: Source>(
                 if let Some(t) = tx.as_mut() {
                     match leaf {
                         "EndToEndId" if walker.at(&["TxDtls", "Refs", "EndToEndId"]) => {
-                            let text = text();
+                            let text = walker.field(MAX35)?;
                             t.end_to_end_id = (!text.is_empty() && text != "NOTPROVIDED")
                                 .then(|| text.to_owned());
                         }
                         "MndtId" if walker.at(&["TxDtls", "Refs", "MndtId"]) => {
-                            t.mandate_id = Some(text().to_owned());
+                            t.mandate_id = Some(walker.field(MAX35)?.to_owned());
                         }
                         "PmtInfId" if walker.at(&["TxDtls", "Refs", "PmtInfId"]) => {
-                            t.payment_info_id = Some(text().to_owned());
+                            t.payment_info_id = Some(walker.field(MAX35)?.to_owned());
                         }
                         "Amt" => {
                             if walker.at(&["TxDtls", "Amt"])
@@ -171,14 +171,14 @@ fn walk_entries<S: Source>(
                             }
                         }
                         "CdtDbtInd" if walker.at(&["TxDtls", "CdtDbtInd"]) => {
-                            t.credit_debit = Some(text().to_owned());
+                            t.credit_debit = Some(walker.field(MAX4)?.to_owned());
                         }
                         "Cd" | "Prtry" if walker.at(&["RtrInf", "Rsn", leaf]) => {
-                            let text = text();
+                            let text = walker.field(MAX35)?;
                             t.return_reason = (!text.is_empty()).then(|| text.to_owned());
                         }
                         "AddtlTxInf" if walker.at(&["TxDtls", "AddtlTxInf"]) => {
-                            t.additional_info = Some(text().to_owned());
+                            t.additional_info = Some(walker.field(MAX500)?.to_owned());
                         }
                         "TxDtls" => {
                             if let Some(mut t) = tx.take() {
@@ -195,33 +195,33 @@ fn walk_entries<S: Source>(
                 } else if let Some(e) = entry.as_mut() {
                     match leaf {
                         "NtryRef" if walker.at(&["Ntry", "NtryRef"]) => {
-                            e.reference = Some(text().to_owned())
+                            e.reference = Some(walker.field(MAX35)?.to_owned())
                         }
                         "Amt" if walker.at(&["Ntry", "Amt"]) => {
                             e.amount = Some(parse_amount(&walker, text())?);
                             e.currency = walker.last_ccy().map(str::to_owned);
                         }
                         "CdtDbtInd" if walker.at(&["Ntry", "CdtDbtInd"]) => {
-                            e.credit_debit = Some(text().to_owned());
+                            e.credit_debit = Some(walker.field(MAX4)?.to_owned());
                         }
                         "RvslInd" if walker.at(&["Ntry", "RvslInd"]) => {
                             e.reversal = matches!(text(), "true" | "1");
                         }
                         // An enum in .02 (`<Sts>BOOK</Sts>`), a choice in .08 (`<Sts><Cd>BOOK</Cd></Sts>`).
                         "Sts" if walker.at(&["Ntry", "Sts"]) && !text().is_empty() => {
-                            e.status = Some(text().to_owned());
+                            e.status = Some(walker.field(MAX35)?.to_owned());
                         }
                         "Cd" | "Prtry" if walker.at(&["Ntry", "Sts", leaf]) => {
-                            e.status = Some(text().to_owned())
+                            e.status = Some(walker.field(MAX35)?.to_owned())
                         }
                         "Dt" | "DtTm" if walker.at(&["Ntry", "BookgDt", leaf]) => {
-                            e.booking_date = Some(text().to_owned());
+                            e.booking_date = Some(walker.field(MAX35)?.to_owned());
                         }
                         "SubFmlyCd" if walker.at(&["BkTxCd", "Domn", "Fmly", "SubFmlyCd"]) => {
-                            e.bank_transaction_code = Some(text().to_owned());
+                            e.bank_transaction_code = Some(walker.field(MAX35)?.to_owned());
                         }
                         "AddtlNtryInf" if walker.at(&["Ntry", "AddtlNtryInf"]) => {
-                            e.additional_info = Some(text().to_owned());
+                            e.additional_info = Some(walker.field(MAX500)?.to_owned());
                         }
                         "Ntry" => {
                             if let Some(e) = entry.take() {
@@ -231,7 +231,7 @@ fn walk_entries<S: Source>(
                         _ => {}
                     }
                 } else if leaf == "MsgId" && walker.at(&["GrpHdr", "MsgId"]) {
-                    message_id = text().to_owned();
+                    message_id = walker.field(MAX35)?.to_owned();
                 }
             }
         }

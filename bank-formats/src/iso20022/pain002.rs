@@ -6,7 +6,7 @@ use std::io::BufRead;
 use mandates::Amount;
 
 use super::pain008::parse_amount;
-use super::xml::{Source, Step, Walker, XmlError};
+use super::xml::{MAX35, Source, Step, Walker, XmlError};
 
 /// A status report as sent by the bank.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -122,15 +122,15 @@ fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, X
                     || walker.at(&["StsRsnInf", "Rsn", "Prtry"]);
                 if let Some(t) = transaction.as_mut() {
                     if walker.at(&["TxInfAndSts", "OrgnlEndToEndId"]) {
-                        t.original_end_to_end_id = Some(text.to_owned());
+                        t.original_end_to_end_id = Some(walker.field(MAX35)?.to_owned());
                     } else if walker.at(&["TxInfAndSts", "TxSts"]) {
-                        t.status = Some(text.to_owned());
+                        t.status = Some(walker.field(MAX35)?.to_owned());
                     } else if reason && !text.is_empty() {
-                        t.reasons.push(text.to_owned());
+                        t.reasons.push(walker.field(MAX35)?.to_owned());
                     } else if walker.at(&["OrgnlTxRef", "Amt", "InstdAmt"]) {
                         t.amount = Some(parse_amount(&walker, text)?);
                     } else if walker.at(&["OrgnlTxRef", "MndtRltdInf", "MndtId"]) {
-                        t.mandate_id = Some(text.to_owned());
+                        t.mandate_id = Some(walker.field(MAX35)?.to_owned());
                     } else if walker.current() == "TxInfAndSts"
                         && let Some(t) = transaction.take()
                     {
@@ -138,26 +138,26 @@ fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, X
                     }
                 } else if let Some(p) = payment.as_mut() {
                     if walker.at(&["OrgnlPmtInfAndSts", "OrgnlPmtInfId"]) {
-                        p.original_payment_id = Some(text.to_owned());
+                        p.original_payment_id = Some(walker.field(MAX35)?.to_owned());
                     } else if walker.at(&["OrgnlPmtInfAndSts", "PmtInfSts"]) {
-                        p.status = Some(text.to_owned());
+                        p.status = Some(walker.field(MAX35)?.to_owned());
                     } else if reason && !text.is_empty() {
-                        p.reasons.push(text.to_owned());
+                        p.reasons.push(walker.field(MAX35)?.to_owned());
                     } else if walker.current() == "OrgnlPmtInfAndSts"
                         && let Some(p) = payment.take()
                     {
                         report.payments.push(p);
                     }
                 } else if walker.at(&["GrpHdr", "MsgId"]) {
-                    report.message_id = text.to_owned();
+                    report.message_id = walker.field(MAX35)?.to_owned();
                 } else if walker.at(&["OrgnlGrpInfAndSts", "OrgnlMsgId"]) {
-                    report.original_message_id = Some(text.to_owned());
+                    report.original_message_id = Some(walker.field(MAX35)?.to_owned());
                 } else if walker.at(&["OrgnlGrpInfAndSts", "OrgnlMsgNmId"]) {
-                    report.original_message_name = Some(text.to_owned());
+                    report.original_message_name = Some(walker.field(MAX35)?.to_owned());
                 } else if walker.at(&["OrgnlGrpInfAndSts", "GrpSts"]) {
-                    report.group_status = Some(text.to_owned());
+                    report.group_status = Some(walker.field(MAX35)?.to_owned());
                 } else if reason && walker.inside("OrgnlGrpInfAndSts") && !text.is_empty() {
-                    report.group_reasons.push(text.to_owned());
+                    report.group_reasons.push(walker.field(MAX35)?.to_owned());
                 }
             }
         }

@@ -13,7 +13,7 @@ use mandates::Amount;
 
 use super::charset::{CharsetPolicy, clean_text};
 use super::xml::element;
-use super::xml::{Position, Source, Step, Walker, XmlError};
+use super::xml::{MAX35, MAX140, Position, Source, Step, Walker, XmlError};
 
 /// The schema version a bank profile asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -640,7 +640,7 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
             Step::Close => {
                 let text = walker.text();
                 if walker.at(&["GrpHdr", "MsgId"]) {
-                    doc.message_id = text.to_owned();
+                    doc.message_id = walker.field(MAX35)?.to_owned();
                 } else if walker.at(&["GrpHdr", "CreDtTm"]) {
                     doc.created_at = text.to_owned();
                 } else if walker.at(&["GrpHdr", "NbOfTxs"]) {
@@ -648,25 +648,25 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                 } else if walker.at(&["GrpHdr", "CtrlSum"]) {
                     doc.declared_control_sum = Some(parse_amount(&walker, text)?);
                 } else if walker.at(&["GrpHdr", "InitgPty", "Nm"]) {
-                    doc.initiating_party = text.to_owned();
+                    doc.initiating_party = walker.field(MAX140)?.to_owned();
                 } else if let Some(d) = debit.as_mut() {
                     if walker.at(&["PmtId", "EndToEndId"]) {
-                        d.end_to_end_id = text.to_owned();
+                        d.end_to_end_id = walker.field(MAX35)?.to_owned();
                     } else if walker.at(&["DrctDbtTxInf", "InstdAmt"]) {
                         d.amount = Some(parse_amount(&walker, text)?);
                         d.currency = walker.last_ccy().map(str::to_owned);
                     } else if walker.at(&["MndtRltdInf", "MndtId"]) {
-                        d.mandate_id = text.to_owned();
+                        d.mandate_id = walker.field(MAX35)?.to_owned();
                     } else if walker.at(&["MndtRltdInf", "DtOfSgntr"]) {
                         d.mandate_signed_on = text.to_owned();
                     } else if walker.at(&["Dbtr", "Nm"]) {
-                        d.debtor_name = text.to_owned();
+                        d.debtor_name = walker.field(MAX140)?.to_owned();
                     } else if let Some(account) = account_at(&walker, "DbtrAcct", text) {
                         d.debtor_account = Some(account);
                     } else if let Some(agent) = agent_at(&walker, "DbtrAgt", text) {
                         d.debtor_agent = Some(agent);
                     } else if walker.at(&["RmtInf", "Ustrd"]) {
-                        d.remittance = text.to_owned();
+                        d.remittance = walker.field(MAX140)?.to_owned();
                     } else if walker.current() == "DrctDbtTxInf"
                         && let (Some(p), Some(d)) = (payment.as_mut(), debit.take())
                     {
@@ -674,7 +674,7 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                     }
                 } else if let Some(p) = payment.as_mut() {
                     if walker.at(&["PmtInf", "PmtInfId"]) {
-                        p.payment_id = text.to_owned();
+                        p.payment_id = walker.field(MAX35)?.to_owned();
                     } else if walker.at(&["PmtInf", "NbOfTxs"]) {
                         p.declared_transactions = text.parse().ok();
                     } else if walker.at(&["PmtInf", "CtrlSum"]) {
@@ -692,13 +692,13 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                     {
                         p.collection_date = text.to_owned();
                     } else if walker.at(&["Cdtr", "Nm"]) {
-                        p.creditor_name = text.to_owned();
+                        p.creditor_name = walker.field(MAX140)?.to_owned();
                     } else if let Some(account) = account_at(&walker, "CdtrAcct", text) {
                         p.creditor_account = Some(account);
                     } else if let Some(agent) = agent_at(&walker, "CdtrAgt", text) {
                         p.creditor_agent = Some(agent);
                     } else if walker.at(&["CdtrSchmeId", "Id", "PrvtId", "Othr", "Id"]) {
-                        p.creditor_scheme_id = text.to_owned();
+                        p.creditor_scheme_id = walker.field(MAX35)?.to_owned();
                     } else if walker.current() == "PmtInf"
                         && let Some(p) = payment.take()
                     {

@@ -67,14 +67,19 @@ impl Layout {
         let first: &[u8] = match self.line_ending() {
             LineEnding::None => &bytes[..bytes.len().min(self.record_length())],
             LineEnding::CrLf | LineEnding::Lf => {
-                let end = bytes
-                    .iter()
-                    .position(|&b| b == b'\n')
-                    .unwrap_or(bytes.len());
-                let line = &bytes[..end];
+                // Only as far as a header can reach: a file with no line ending (or a
+                // hostile one) is not scanned, nor copied, whole.
+                let head = &bytes[..bytes.len().min(self.record_length() + 2)];
+                let end = head.iter().position(|&b| b == b'\n').unwrap_or(bytes.len());
+                let Some(line) = bytes.get(..end) else {
+                    return false;
+                };
                 line.strip_suffix(b"\r").unwrap_or(line)
             }
         };
+        if first.len() > self.record_length() {
+            return false;
+        }
         // Latin-1 decoding maps every byte to one char: positions of the ASCII header
         // fields are the same whatever the declared encoding (UTF-8 headers with
         // non-ASCII text before the constants are not recognised).

@@ -240,6 +240,7 @@ fn mandate() -> MandateFacts {
             signature_user_agent: None,
             consent_version: Some("2026-01".to_owned()),
             consent_text_sha256: None,
+            consent_text: None,
             superseded_by: None,
             created_at: "2026-11-02T08:00:00Z".to_owned(),
             updated_at: "2026-11-02T09:00:00Z".to_owned(),

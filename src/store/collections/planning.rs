@@ -85,6 +85,9 @@ impl Store {
         let started = std::time::Instant::now();
         let step = |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "plan_collections");
         let mut tx = self.begin_write().await?;
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         // This pass's collections are those above the highest id before it (ids only grow).
         let before: i64 =
             sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM collections")

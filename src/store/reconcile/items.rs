@@ -5,6 +5,7 @@
 //!
 //! Must not know: what the outcomes do to collections (the later steps, `failures`).
 
+use chrono::NaiveDate;
 use sqlx::AnyConnection;
 
 use super::{NewReport, ReportItem};
@@ -96,22 +97,37 @@ pub(super) async fn record_items(
     Ok(())
 }
 
+/// How far the mandate + amount fallback looks: only debits whose collection date lies
+/// within this many days before the day the report is imported…
+pub const FALLBACK_DAYS_BEFORE: i64 = 60;
+/// …or this many days after it (a reject can come before the collection date). A report
+/// answers the debits presented in its period; an old or garbled entry that carries a
+/// mandate and an amount must not settle some other debit of the same employer.
+pub const FALLBACK_DAYS_AFTER: i64 = 30;
+
 /// Step 2: the items still unmatched with a mandate reference and an amount, matched among
-/// the debits in flight, then those few judged the same way.
+/// the debits in flight whose collection date is near `today` (see
+/// [`FALLBACK_DAYS_BEFORE`]), then those few judged the same way.
 pub(super) async fn match_by_mandate(
     tx: &mut AnyConnection,
     report_id: i64,
     scope: &str,
+    today: NaiveDate,
 ) -> StoreResult<()> {
+    let from = today - chrono::Duration::days(FALLBACK_DAYS_BEFORE);
+    let until = today + chrono::Duration::days(FALLBACK_DAYS_AFTER);
     let fallback = sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE report_items SET collection_id = \
          (SELECT c.id FROM collections c JOIN mandates m ON m.id = c.mandate_id \
           WHERE m.reference = report_items.mandate_reference AND c.amount_centimes = report_items.amount_centimes \
-          AND c.status IN ('submitted', 'settled'){scope} ORDER BY c.id DESC LIMIT 1) \
+          AND c.status IN ('submitted', 'settled') AND c.collection_date >= $2 AND c.collection_date <= $3{scope} \
+          ORDER BY c.id DESC LIMIT 1) \
          WHERE report_id = $1 AND collection_id IS NULL AND mandate_reference IS NOT NULL \
          AND amount_centimes IS NOT NULL"
     )))
     .bind(report_id)
+    .bind(from.to_string())
+    .bind(until.to_string())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -146,4 +162,21 @@ pub(super) async fn matched(tx: &mut AnyConnection, report_id: i64) -> StoreResu
     .bind(report_id)
     .fetch_one(&mut *tx)
     .await?)
+}
+
+/// Step 2b: an item that repeats, in the same report, what an earlier item already does
+/// to the same debit (the same EndToEndId, or mandate and amount, with the same effect) is
+/// a `duplicate`, so it becomes an exception instead of being applied twice or silently
+/// dropped. A booking and its reversal have different effects: they stay a pair.
+pub(super) async fn mark_repeats(tx: &mut AnyConnection, report_id: i64) -> StoreResult<u64> {
+    Ok(sqlx::query(
+        "UPDATE report_items SET outcome = 'duplicate' \
+         WHERE report_id = $1 AND outcome = 'applied' AND EXISTS (SELECT 1 FROM report_items p \
+           WHERE p.report_id = $1 AND p.collection_id = report_items.collection_id \
+           AND p.effect = report_items.effect AND p.outcome = 'applied' AND p.item < report_items.item)",
+    )
+    .bind(report_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected())
 }

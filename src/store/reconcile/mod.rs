@@ -1,13 +1,18 @@
 //! Reconciliation: applying a bank report to collections, in one transaction per report,
 //! set-based so a 100,000-transaction report applies in a few statements.
 //!
-//! Matching: by EndToEndId, then by mandate reference + amount. Effects: `settle`
+//! Matching: by EndToEndId, then by mandate reference + amount among the debits whose
+//! collection date lies within 60 days before and 30 days after the import day (the
+//! debits presented in the report's period: `items::FALLBACK_DAYS_BEFORE`). Effects: `settle`
 //! (submitted → settled, lines paid, receipt), `reject` (before settlement) and `return`
 //! (after): collection rejected/returned, lines unpaid, failure notice, then by the
 //! reason's retry class — `retry_later`: a new attempt planned (lines move to it) while
 //! attempts remain; `never`: mandate suspended; `needs_staff`: an exception. Items that
 //! match nothing, disagree on the amount, repeat what was already applied, or contradict
-//! a collection's state become exceptions. The same bytes twice are refused by hash.
+//! a collection's state become exceptions, and so does an item that repeats what an
+//! earlier item of the same report does to the same debit. A report with no item is
+//! recorded as empty (`report.empty`), never as applied. The same bytes twice are refused
+//! by hash.
 //! Every item is judged against the collection's state before the report, so a booking
 //! and its reversal in one report end as a return; of several failures of one debit the
 //! first reject (else the first return) gives the reason and the retry class.
@@ -88,6 +93,8 @@ pub struct ImportSummary {
     pub report_id: i64,
     /// True when these exact bytes were imported before: nothing changed.
     pub already_imported: bool,
+    /// True when the report listed no transaction: recorded as empty, nothing applied.
+    pub empty: bool,
     pub items: u64,
     pub settled: u64,
     pub rejected: u64,
@@ -135,6 +142,25 @@ impl Store {
             });
         }
         let report_id = record_report(&mut tx, actor, report, &now).await?;
+        if report.items.is_empty() {
+            // Nothing to apply: recorded as an empty report (its bytes are known, so the
+            // same file again is recognised), never counted as applied.
+            Audit::new(actor, "report.empty")
+                .on("report", report_id)
+                .detail(serde_json::json!({
+                    "file_name": report.file_name,
+                    "format": report.format,
+                    "items": 0,
+                }))
+                .record(&mut tx, &now)
+                .await?;
+            tx.commit().await?;
+            return Ok(ImportSummary {
+                report_id,
+                empty: true,
+                ..ImportSummary::default()
+            });
+        }
 
         let started = std::time::Instant::now();
         let step =
@@ -147,7 +173,8 @@ impl Store {
         items::record_items(&mut tx, self.backend, report_id, items, scope).await?;
         step("items recorded");
         // 2. The rest matched by mandate + amount among debits in flight, judged the same way.
-        items::match_by_mandate(&mut tx, report_id, scope).await?;
+        items::match_by_mandate(&mut tx, report_id, scope, policy.today).await?;
+        items::mark_repeats(&mut tx, report_id).await?;
         if items::matched(&mut tx, report_id).await? == 0 && !report.items.is_empty() {
             tx.rollback().await?;
             return Err(StoreError::Invalid(format!(
@@ -207,6 +234,7 @@ impl Store {
         Ok(ImportSummary {
             report_id,
             already_imported: false,
+            empty: false,
             items: report.items.len() as u64,
             settled,
             rejected,

@@ -23,6 +23,8 @@ use crate::store::{
     ActionOutcome, Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration,
     NewEmployer, NewMandate, NewWorksite, SignMandate, Worksite,
 };
+use crate::web::consent;
+use crate::web::i18n::employer_name;
 use crate::web::session::constant_time_eq;
 use crate::web::{AppState, WebState};
 
@@ -197,8 +199,11 @@ async fn get_mandate(
 #[serde(deny_unknown_fields)]
 struct SignRequest {
     signer: String,
+    /// A version the fund published (`2026-01-fr`): tahsil writes the text itself.
     consent_version: String,
-    consent_text_sha256: String,
+    /// Optional: when given, it must be the SHA-256 of that text for this mandate.
+    #[serde(default)]
+    consent_text_sha256: Option<String>,
 }
 
 async fn sign_mandate(
@@ -215,11 +220,27 @@ async fn sign_mandate(
             "signer: the name of the person signing is required",
         ));
     }
-    let hash = request.consent_text_sha256.trim().to_ascii_lowercase();
-    if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::invalid(
-            "consent_text_sha256: the SHA-256 of the consent text, as 64 hexadecimal digits",
-        ));
+    // Only a version the fund published, and its text for this mandate as tahsil writes
+    // it: the hash is computed here, never taken from the caller.
+    let version = request.consent_version.trim();
+    let Some(lang) = consent::published_lang(version) else {
+        return Err(ApiError::invalid(format!(
+            "consent_version: {:?} is not a consent version the fund published; use one of {}",
+            version.chars().take(40).collect::<String>(),
+            consent::published_versions().join(", ")
+        )));
+    };
+    let mandate = state.store.mandate(id).await?;
+    let employer = state.store.employer(mandate.employer_id).await?;
+    let text = consent::consent_text(lang, &employer_name(&employer, lang), &mandate);
+    if let Some(given) = &request.consent_text_sha256 {
+        let expected = crate::store::consent_text_sha256(&text);
+        if !given.trim().eq_ignore_ascii_case(&expected) {
+            return Err(ApiError::invalid(format!(
+                "consent_text_sha256: not the SHA-256 of the text of consent version {version} for \
+                 this mandate ({expected}); leave it out and tahsil computes it"
+            )));
+        }
     }
     let user_agent = headers
         .get(header::USER_AGENT)
@@ -232,8 +253,8 @@ async fn sign_mandate(
         signer: signer.to_owned(),
         ip: peer.ip().to_string(),
         user_agent,
-        consent_version: request.consent_version.trim().to_owned(),
-        consent_text_sha256: hash,
+        consent_version: version.to_owned(),
+        consent_text: text,
     };
     Ok(Json(
         state.store.sign_mandate(&actor(), id, evidence).await?,

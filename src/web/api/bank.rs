@@ -6,7 +6,9 @@
 //! - `GET  /api/v1/bank/files/{id}` — the bytes (checked against the recorded SHA-256);
 //!   the first download is recorded.
 //! - `POST /api/v1/bank/reports?name=FILE` — the raw report as the body: imported exactly
-//!   like `tahsil import` (one transaction, or quarantined with its error → 422).
+//!   like `tahsil import` (one transaction, or quarantined with its error → 422). The body
+//!   is streamed to a file, never held in memory; more than `max_report_bytes` → 413
+//!   (nothing kept), more than `max_concurrent_uploads` at once → 503.
 
 use std::path::PathBuf;
 
@@ -29,9 +31,6 @@ use crate::cycle::import::{ImportOutcome, import_file};
 use crate::store::{Actor, ApiClient, BankFileRecord};
 use crate::web::WebState;
 use chrono::{DateTime, Utc};
-
-/// Largest report accepted (a 100,000-transaction camt.054 is about 60 MB).
-const MAX_REPORT_BYTES: u64 = 512 * 1024 * 1024;
 
 pub(super) fn router(state: WebState) -> Router<WebState> {
     Router::new()
@@ -224,17 +223,31 @@ async fn upload_report(
     State(state): State<WebState>,
     axum::Extension(client): axum::Extension<ApiClient>,
     Query(query): Query<UploadQuery>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     let settings = cycle(&state)?;
+    // A bounded number of uploads at once: the rest are told to come back, not queued.
+    let Ok(_slot) = settings.upload_slots.clone().try_acquire_owned() else {
+        return Err(ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "busy",
+            "too many reports are being uploaded at this moment: send this one again in a minute",
+        ));
+    };
     let name = safe_name(query.name.as_deref(), state.store().clock().now())?;
+    if let Some(length) = content_length(&headers)
+        && length > settings.max_report_bytes
+    {
+        return Err(too_large(settings.max_report_bytes));
+    }
     // Received into a folder nobody watches, then imported from there: the import moves
     // it to `archive` (applied) or `quarantine` (refused), exactly as from the inbox.
     let uploads: PathBuf = settings
         .exchange_dir
         .join(client.institution.as_str())
         .join("uploads");
-    let received = receive(body, &uploads, &name).await?;
+    let received = receive(body, &uploads, &name, settings).await?;
     if let Err(refusal) = check_answers_own_file(&state, settings, &client, &received).await {
         let _ = tokio::fs::remove_file(&received).await;
         if let Some(folder) = received.parent() {
@@ -275,7 +288,7 @@ async fn upload_report(
                 "{file} was not imported and is kept in quarantine for the fund's staff: {error}"
             ),
         )),
-        outcome @ ImportOutcome::AlreadyImported { .. } => {
+        outcome @ (ImportOutcome::AlreadyImported { .. } | ImportOutcome::Empty { .. }) => {
             Ok((StatusCode::OK, Json(outcome)).into_response())
         }
         outcome @ ImportOutcome::Applied { .. } => {
@@ -325,8 +338,34 @@ fn without_paths(outcome: ImportOutcome) -> ImportOutcome {
     }
 }
 
-/// Streams the body into `dir/name` under a unique hidden name, returning the final path.
-async fn receive(body: Body, dir: &std::path::Path, name: &str) -> Result<PathBuf, ApiError> {
+fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn too_large(max: u64) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!(
+            "a report may be at most {max} bytes (max_report_bytes); nothing was kept: split it, or ask the fund to raise the limit"
+        ),
+    )
+}
+
+/// Streams the body into `dir/name` under a unique hidden name (private, whatever the
+/// umask), returning the final path; stops at `max_report_bytes`.
+async fn receive(
+    body: Body,
+    dir: &std::path::Path,
+    name: &str,
+    settings: &crate::cycle::CycleSettings,
+) -> Result<PathBuf, ApiError> {
     let server = |err: std::io::Error| {
         tracing::error!(error = %err, "cannot store an uploaded report");
         ApiError::new(
@@ -335,11 +374,12 @@ async fn receive(body: Body, dir: &std::path::Path, name: &str) -> Result<PathBu
             "the upload could not be stored on the server; send it again later",
         )
     };
-    tokio::fs::create_dir_all(dir).await.map_err(server)?;
+    let access = settings.access;
+    access.create_dir_all(dir).map_err(server)?;
     let unique = crate::store::random_token();
     let partial = dir.join(format!(".{unique}.part"));
     let target_dir = dir.join(&unique[..16]);
-    let mut file = tokio::fs::File::create(&partial).await.map_err(server)?;
+    let mut file = tokio::fs::File::from_std(access.create_new(&partial).map_err(server)?);
     let mut stream = body.into_data_stream();
     let mut size: u64 = 0;
     loop {
@@ -356,13 +396,9 @@ async fn receive(body: Body, dir: &std::path::Path, name: &str) -> Result<PathBu
             }
         };
         size += chunk.len() as u64;
-        if size > MAX_REPORT_BYTES {
+        if size > settings.max_report_bytes {
             let _ = tokio::fs::remove_file(&partial).await;
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("a report may be at most {MAX_REPORT_BYTES} bytes"),
-            ));
+            return Err(too_large(settings.max_report_bytes));
         }
         file.write_all(&chunk).await.map_err(server)?;
     }
@@ -377,9 +413,7 @@ async fn receive(body: Body, dir: &std::path::Path, name: &str) -> Result<PathBu
     file.sync_all().await.map_err(server)?;
     drop(file);
     // Each upload in its own folder, so the file keeps the name the bank gave it.
-    tokio::fs::create_dir_all(&target_dir)
-        .await
-        .map_err(server)?;
+    access.create_dir_all(&target_dir).map_err(server)?;
     let target = target_dir.join(name);
     tokio::fs::rename(&partial, &target).await.map_err(server)?;
     Ok(target)

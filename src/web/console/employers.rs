@@ -83,6 +83,8 @@ struct MandateView {
     ip: String,
     browser: String,
     consent: String,
+    /// The exact text signed, when it was kept (signatures since migration 0016).
+    consent_text: String,
     created: String,
 }
 
@@ -180,6 +182,7 @@ async fn employer(
                 (Some(version), Some(sha)) => format!("{version}, {sha}"),
                 _ => String::new(),
             },
+            consent_text: m.consent_text.unwrap_or_default(),
             created: m.created_at,
         })
         .collect();

@@ -1,7 +1,7 @@
 //! The mandate page: enter a RIB/CCP (the key checked, the bank named), read the consent
-//! text, sign it (with the evidence: who, when, from where, which browser, the text's
-//! SHA-256), set, raise or remove the ceiling per debit, revoke. The consent text is here,
-//! versioned.
+//! text, sign it (with the evidence: who, when, from where, which browser, the exact text,
+//! kept with its SHA-256), set, raise or remove the ceiling per debit, revoke. The consent
+//! text itself is in `web::consent`.
 
 use askama::Template;
 use axum::Router;
@@ -10,12 +10,12 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use mandates::{AccountId, MandateStatus};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use super::{DoneQuery, Feedback, employer_for, nav, parse_amount};
 use crate::locale::{Lang, Word};
 use crate::store::{Actor, Employer, MandateRecord, NewMandate, Session, SignMandate};
 use crate::web::WebState;
+use crate::web::consent::{consent_text, published_version};
 use crate::web::i18n::{CeilingTexts, employer_name, money, refusals};
 use crate::web::session::{Chrome, CsrfForm, PageError, PageResult, Refusal, Viewer, see_other};
 
@@ -31,38 +31,6 @@ pub(super) fn router() -> Router<WebState> {
             "/portal/{employer}/mandate/{mandate}/ceiling",
             post(ceiling),
         )
-}
-
-/// The version of the consent text below; stored with each signature with its SHA-256.
-pub const CONSENT_VERSION: &str = "2026-01";
-
-/// The consent text shown for one mandate, in one language: what is signed.
-pub fn consent_text(lang: Lang, employer: &str, mandate: &MandateRecord) -> String {
-    let bank = mandate
-        .bank_name
-        .clone()
-        .unwrap_or_else(|| mandate.bank_code.clone());
-    match lang {
-        Lang::Fr => format!(
-            "En signant ce mandat (référence {reference}), {employer} autorise la CACOBATPH à présenter \
-             des prélèvements sur le compte {account} ({bank}) pour les cotisations de congés payés et \
-             de chômage-intempéries qu'elle déclare, et autorise sa banque ou Algérie Poste à débiter ce \
-             compte. Chaque prélèvement est annoncé au moins cinq jours à l'avance, avec sa date et son \
-             montant. Le mandat peut être révoqué à tout moment depuis cet espace ; une contestation peut \
-             être formée auprès de la caisse. (Texte version {CONSENT_VERSION})",
-            reference = mandate.reference,
-            account = mandate.account_masked,
-        ),
-        Lang::Ar => format!(
-            "بتوقيع هذا التفويض (المرجع {reference})، ترخّص {employer} للصندوق الوطني للعطل المدفوعة الأجر \
-             والبطالة الناجمة عن سوء الأحوال الجوية (كاكوباث) بتقديم اقتطاعات من الحساب {account} ({bank}) \
-             لتسديد الاشتراكات التي تصرّح بها، وترخّص لبنكها أو لبريد الجزائر بخصم هذا الحساب. يُعلَن عن كل \
-             اقتطاع قبل خمسة أيام على الأقل بتاريخه ومبلغه. يمكن إلغاء التفويض في أي وقت من هذا الفضاء، \
-             ويمكن تقديم اعتراض لدى الصندوق. (نص الإصدار {CONSENT_VERSION})",
-            reference = mandate.reference,
-            account = mandate.account_masked,
-        ),
-    }
 }
 
 struct MandateRow {
@@ -299,8 +267,8 @@ async fn sign(
         ),
         ip: viewer.ip.clone(),
         user_agent: viewer.user_agent.clone(),
-        consent_version: format!("{CONSENT_VERSION}-{}", viewer.lang.as_str()),
-        consent_text_sha256: hex::encode(Sha256::digest(text.as_bytes())),
+        consent_version: published_version(viewer.lang),
+        consent_text: text,
     };
     let actor = Actor::new(format!("user:{}", session.user.id));
     match state

@@ -30,8 +30,6 @@ use mandates::declaration::{LineInput, check_period_kind};
 use mandates::{Amount, LineProblem, Period, ProblemKind};
 use serde::Deserialize;
 
-pub(super) use mandate::consent_text;
-
 use super::WebState;
 use super::i18n::{PageTexts, refusals};
 use super::session::{NavLink, PageError, Refusal, Viewer};

@@ -85,8 +85,8 @@ pub async fn signed_mandate(
                 signer: "Gérant".to_owned(),
                 ip: "192.0.2.1".to_owned(),
                 user_agent: "test".to_owned(),
-                consent_version: "2026-01".to_owned(),
-                consent_text_sha256: "b".repeat(64),
+                consent_version: "2026-01-fr".to_owned(),
+                consent_text: "Le texte du mandat signé dans ce test.".to_owned(),
             },
         )
         .await

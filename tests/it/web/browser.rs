@@ -446,7 +446,7 @@ async fn browser_an_employer_fixes_a_csv_and_sees_the_upcoming_debit() {
                 ip: "127.0.0.1".to_owned(),
                 user_agent: "test".to_owned(),
                 consent_version: "2026-01-fr".to_owned(),
-                consent_text_sha256: "0".repeat(64),
+                consent_text: "Le texte du mandat signé dans ce test.".to_owned(),
             },
         )
         .await

@@ -1,7 +1,8 @@
 //! The web surface over real HTTP, on both databases, one file per room of `src/web`:
 //! [`account`] (sign-in, passwords), [`access`] (CSRF and the role × endpoint matrix),
 //! [`i18n`] (languages, refusals in words), [`portal`], [`console`], [`disputes`], [`api`],
-//! [`metrics`], and [`browser`] (the same flows in headless Chromium). The service and
+//! [`metrics`], [`hygiene`] (issue 17: secrets out of logs, the redirect, addresses,
+//! cookies, consent texts), and [`browser`] (the same flows in headless Chromium). The service and
 //! its clients are in `harness::app`. Here: the middleware every response goes through,
 //! and the notice set-up the account and portal tests share.
 
@@ -11,6 +12,7 @@ mod api;
 mod browser;
 mod console;
 mod disputes;
+mod hygiene;
 mod i18n;
 mod metrics;
 mod portal;

@@ -65,3 +65,18 @@ impl XmlError {
 
 /// How deep elements may nest before a document is refused.
 pub(super) const MAX_DEPTH: usize = 64;
+
+/// The most bytes one piece of text or markup may take (a tag with its attributes, a run
+/// of text between two tags). ISO 20022 fields are at most a few hundred characters; this
+/// only keeps a hostile file from filling memory.
+pub(super) const MAX_TOKEN: usize = 64 * 1024;
+
+/// The most bytes the text of one element may take, pieces (references, CDATA) included.
+pub(super) const MAX_TEXT: usize = 64 * 1024;
+
+/// Field lengths of the ISO 20022 schemas (`Max35Text`, …), checked by the readers on the
+/// fields they keep.
+pub(crate) const MAX4: usize = 4;
+pub(crate) const MAX35: usize = 35;
+pub(crate) const MAX140: usize = 140;
+pub(crate) const MAX500: usize = 500;

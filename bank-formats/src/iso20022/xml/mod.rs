@@ -33,6 +33,7 @@ mod source;
 mod tests;
 mod walker;
 
+pub(crate) use error::{MAX4, MAX35, MAX140, MAX500};
 pub use error::{Position, XmlError};
 pub(crate) use escape::{element, escape};
 pub(crate) use source::Source;

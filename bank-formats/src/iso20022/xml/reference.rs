@@ -227,6 +227,21 @@ impl<S: Source> Walker<S> {
                 position,
                 message: e.to_string(),
             })?;
+            if self.ends.is_empty() && self.seen_root {
+                let content = match &event {
+                    Event::Text(text) => !text
+                        .as_ref()
+                        .bytes()
+                        .all(|b| matches!(b, b' ' | b'\r' | b'\n' | b'\t')),
+                    Event::CData(_) | Event::GeneralRef(_) | Event::Start(_) | Event::Empty(_) => {
+                        true
+                    }
+                    _ => false,
+                };
+                if content {
+                    return Err(super::walker::after_root(position));
+                }
+            }
             match event {
                 Event::Start(ref start) | Event::Empty(ref start) => {
                     let empty = matches!(event, Event::Empty(_));

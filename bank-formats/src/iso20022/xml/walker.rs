@@ -9,7 +9,7 @@ use quick_xml::XmlVersion;
 use quick_xml::errors::{Error as QuickError, IllFormedError, SyntaxError};
 use quick_xml::events::{BytesRef, BytesStart, BytesText};
 
-use super::error::{MAX_DEPTH, Position, XmlError};
+use super::error::{MAX_DEPTH, MAX_TEXT, MAX_TOKEN, Position, XmlError};
 use super::scan::{Scan, Token, find, is_whitespace, scan};
 use super::source::{Buffered, READ_AHEAD, Slice, Source, VALIDATE_AHEAD};
 
@@ -88,6 +88,16 @@ fn plain_ccy(attributes: &str) -> Option<Option<&str>> {
 }
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// Anything but whitespace, comments and processing instructions after the root element
+/// closed: most likely two documents written one after the other, which are refused
+/// rather than read as one.
+pub(super) fn after_root(position: Position) -> XmlError {
+    XmlError::Content {
+        position,
+        message: "content after the root element ends (two documents in one file?): a bank file holds exactly one document".to_owned(),
+    }
+}
 
 pub(crate) struct Walker<S: Source> {
     source: S,
@@ -201,6 +211,23 @@ impl<S: Source> Walker<S> {
             Some((start, end)) => trim(self.source.text().get(start..end).unwrap_or_default()),
             None => trim(&self.text),
         }
+    }
+
+    /// After `Step::Close`: the text, when it has at most `max` characters (the schema's
+    /// `Max35Text`, `Max140Text`, …); else an error naming the element and both lengths.
+    pub fn field(&self, max: usize) -> Result<&str, XmlError> {
+        let text = self.text();
+        if text.len() > max {
+            let chars = text.chars().count();
+            if chars > max {
+                return Err(self.content_error(format!(
+                    "<{}> holds {chars} characters; ISO 20022 allows at most {max} there \
+                     (Max{max}Text): the file is damaged or not a genuine bank report",
+                    self.current()
+                )));
+            }
+        }
+        Ok(text)
     }
 
     /// How many elements are open.
@@ -318,6 +345,17 @@ impl<S: Source> Walker<S> {
                 byte: self.source.base() + self.pos as u64,
                 line: None,
             };
+            // One element's text, made of many pieces (references, CDATA sections), is
+            // bounded like one piece: memory stays flat whatever the file holds.
+            if self.text.len() > MAX_TEXT {
+                return Err(XmlError::Content {
+                    position,
+                    message: format!(
+                        "<{}> holds more than {MAX_TEXT} bytes of text; no field of a bank file is that long",
+                        self.current()
+                    ),
+                });
+            }
             let malformed = |error: QuickError| XmlError::Malformed {
                 position,
                 message: error.to_string(),
@@ -350,6 +388,16 @@ impl<S: Source> Walker<S> {
             let token = match scan(&bytes[start..], self.source.complete()) {
                 Scan::Token(token) => token,
                 Scan::NeedMore => {
+                    // Checked while streaming: a hostile file with one huge piece of text
+                    // or markup is refused before it sits in memory.
+                    if bytes.len() - start > MAX_TOKEN {
+                        return Err(XmlError::Content {
+                            position,
+                            message: format!(
+                                "more than {MAX_TOKEN} bytes of text or markup in one piece; no field of a bank file is that long"
+                            ),
+                        });
+                    }
                     self.more(position)?;
                     continue;
                 }
@@ -366,6 +414,8 @@ impl<S: Source> Walker<S> {
                 self.pos = end;
                 if !self.ends.is_empty() {
                     self.push_text(start, end);
+                } else if self.seen_root && !bytes[start..end].iter().all(|&b| is_whitespace(b)) {
+                    return Err(after_root(position));
                 }
                 continue;
             }
@@ -377,6 +427,16 @@ impl<S: Source> Walker<S> {
                 }));
             };
             self.pos = end;
+            if self.ends.is_empty() && self.seen_root {
+                let content = match token {
+                    Token::Text { .. } => !piece.bytes().all(is_whitespace),
+                    Token::CData(_) | Token::Ref(_) | Token::Start { .. } => true,
+                    _ => false,
+                };
+                if content {
+                    return Err(after_root(position));
+                }
+            }
             match token {
                 Token::Text { .. } => {
                     // With a `\r` (plain text went above): line ends are normalized.

@@ -70,8 +70,7 @@ async fn declare_through_the_api(app: &TestApp) -> Value {
         &format!("/api/v1/mandates/{mandate_id}/sign"),
         json!({
             "signer": "Yacine Haddad",
-            "consent_version": "2026-01",
-            "consent_text_sha256": "0123456789abcdef".repeat(4)
+            "consent_version": "2026-01-fr"
         }),
     )
     .await;

@@ -251,12 +251,14 @@ both_backends!(
         let quarantined = app.store.quarantined().await.unwrap();
         assert_eq!(quarantined.len(), 1);
         assert_eq!(quarantined[0].file_name, "garbage.xml");
-        assert!(
-            app.settings
-                .folder("bank", Folder::Quarantine)
-                .join("garbage.xml")
-                .exists()
+        // Kept under a name of its own (moment, hash prefix, name): never overwritten.
+        let kept = std::path::Path::new(&quarantined[0].stored_path);
+        assert!(kept.exists(), "{kept:?}");
+        assert_eq!(
+            kept.parent().unwrap(),
+            app.settings.folder("bank", Folder::Quarantine)
         );
+        assert!(kept.to_str().unwrap().ends_with("-garbage.xml"), "{kept:?}");
 
         // A debit file sent back as a "report" is refused the same way.
         let debit =
@@ -302,5 +304,37 @@ both_backends!(
         assert_eq!(body["error"]["code"], "other_institution");
         assert!(app.store.reports().await.unwrap().is_empty());
         assert!(app.store.quarantined().await.unwrap().is_empty());
+    }
+);
+
+both_backends!(
+    uploads_beyond_the_concurrent_limit_are_answered_503_and_kept_private,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let bank = token(&app, "bank").await;
+        // Every upload slot taken (as by uploads in flight): the next is told to come back.
+        let slots = app.settings.upload_slots.clone();
+        let held = slots
+            .clone()
+            .acquire_many_owned(slots.available_permits() as u32)
+            .await
+            .unwrap();
+        let (status, body) = upload(&app, &bank, "busy.xml", b"<x/>".to_vec()).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+        assert_eq!(body["error"]["code"], "busy");
+        assert!(
+            app.store.quarantined().await.unwrap().is_empty(),
+            "nothing kept"
+        );
+        drop(held);
+        let (status, body) = upload(&app, &bank, "garbage.xml", b"garbage".to_vec()).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let kept = &app.store.quarantined().await.unwrap()[0].stored_path;
+            let mode = std::fs::metadata(kept).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{kept}");
+        }
     }
 );

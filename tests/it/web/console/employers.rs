@@ -82,7 +82,14 @@ both_backends!(
         let mandate = app.store.list_mandates(a).await.unwrap().remove(0);
         assert!(page.contains(&mandate.account_masked) && !page.contains("4010010504"));
         assert!(page.contains("<td class=\"status\">Actif</td>"));
-        assert!(page.contains("192.0.2.1") && page.contains(&"b".repeat(64)));
+        assert!(
+            page.contains("192.0.2.1")
+                && page.contains(mandate.consent_text_sha256.as_deref().unwrap())
+        );
+        assert!(
+            page.contains(mandate.consent_text.as_deref().unwrap()),
+            "the exact text signed"
+        );
         assert!(page.contains(&money(50_000_000)), "ceiling");
         // Declaration, planned collection, notices and the audit trail.
         let declaration = app.store.list_declarations(a).await.unwrap().remove(0);

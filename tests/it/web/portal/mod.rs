@@ -99,6 +99,11 @@ both_backends!(
             signed.consent_text_sha256.as_deref(),
             Some(hex::encode(Sha256::digest(shown.as_bytes())).as_str())
         );
+        assert_eq!(
+            signed.consent_text.as_deref(),
+            Some(shown.as_str()),
+            "the exact text shown is kept with the signature"
+        );
 
         // A CSV with one bad line: every problem shown, nothing recorded.
         let bad = "code;effectif;masse_salariale;intemperies\nW1;12;1 250 000,00;600 000\nW2;douze;80000,5;0\n";
