@@ -363,7 +363,7 @@ pub async fn import_file(
                     institution.map_or("", crate::store::Institution::as_str),
                     Folder::Archive,
                 );
-                exchange::move_into(path, &folder, settings.access)?;
+                archive(path, &folder, settings.access)?;
             }
             Ok(ImportOutcome::AlreadyImported {
                 file: file_name,
@@ -372,7 +372,7 @@ pub async fn import_file(
         }
         Ok(summary) => {
             if let Some(institution) = institution {
-                exchange::move_into(
+                archive(
                     path,
                     &settings.folder(institution.as_str(), Folder::Archive),
                     settings.access,
@@ -452,7 +452,9 @@ async fn quarantine(
     })
 }
 
-/// Imports every file waiting in every institution's inbox, oldest name first.
+/// Imports every file waiting in every institution's inbox, oldest name first. Every
+/// instance of `serve` watches the same inboxes: a file another instance took first is
+/// left to it (see `taken_by_another`), not an error that would fail this pass.
 pub async fn import_inboxes(
     store: &Store,
     settings: &CycleSettings,
@@ -463,12 +465,36 @@ pub async fn import_inboxes(
     for institution in &settings.institutions {
         let inbox = settings.folder(institution.name.as_str(), Folder::Inbox);
         for path in exchange::waiting_files(&inbox) {
-            outcomes.push(
-                import_file(store, settings, actor, &path, Some(institution.name), today).await?,
-            );
+            match import_file(store, settings, actor, &path, Some(institution.name), today).await {
+                Ok(outcome) => outcomes.push(outcome),
+                Err(err) if taken_by_another(&path, &err) => {
+                    tracing::debug!(file = %path.display(), "report taken by another instance");
+                }
+                Err(err) => return Err(err),
+            }
         }
     }
     Ok(outcomes)
+}
+
+/// Whether importing the inbox file `path` failed only because another instance watching
+/// the same inbox took it first: it has moved it away already, or it is applying the
+/// same bytes right now (and will move it). That file is the other instance's to finish.
+fn taken_by_another(path: &Path, err: &anyhow::Error) -> bool {
+    !path.exists()
+        || matches!(
+            err.downcast_ref::<StoreError>(),
+            Some(StoreError::Conflict(_))
+        )
+}
+
+/// Moves an imported inbox file into the archive. A file already gone was archived by
+/// another instance watching the same inbox (it found the report applied, or applied it).
+fn archive(path: &Path, folder: &Path, access: exchange::Access) -> anyhow::Result<()> {
+    match exchange::move_into(path, folder, access) {
+        Err(_) if !path.exists() => Ok(()),
+        moved => moved.map(|_| ()),
+    }
 }
 
 /// The debit layout (an institution's own first, then the shipped ones) that recognises

@@ -1,14 +1,18 @@
 //! Scale-out: two instances against one database. Exactly one holds the scheduler lease,
-//! a job is claimed once, and a due date is run once.
+//! a job is claimed once, a due date is run once, and a report in the inboxes both watch
+//! is applied once without failing either.
 
 use chrono::{Duration, NaiveDate};
 use tahsil::config::Config;
+use tahsil::cycle::banksim::BankSim;
+use tahsil::cycle::exchange::{Folder, waiting_files};
+use tahsil::cycle::import::{ImportOutcome, import_inboxes};
 use tahsil::cycle::scheduler::{SCHEDULER_LEASE, pass};
 use tahsil::locale::today_in_algiers;
 use tahsil::store::Actor;
 
 use crate::both_backends;
-use crate::harness::fixtures::scalar;
+use crate::harness::fixtures::{PLANNED_DATE, d, planned, scalar};
 use crate::harness::{TestDb, settings};
 use crate::run::check_invariants;
 
@@ -168,5 +172,74 @@ both_backends!(
         );
         let claimed: Vec<_> = [a.unwrap(), b.unwrap()].into_iter().flatten().collect();
         assert_eq!(claimed.len(), 1, "{claimed:?}");
+    }
+);
+
+both_backends!(
+    two_instances_import_one_inbox_each_report_once_without_failing,
+    |db: TestDb| async move {
+        // Two instances (two stores) watch the same inboxes. Whichever takes a report
+        // first applies it; the other finds it gone, or applied, or being applied, and
+        // goes on: neither pass fails (a failed pass skips its work on the queue).
+        let first = db.store().await;
+        let second = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 3);
+        planned(&first, 40).await;
+        let date = d(PLANNED_DATE.0, PLANNED_DATE.1, PLANNED_DATE.2);
+        tahsil::cycle::run::run_date(&first, &settings, &Actor::new("test"), date, "test")
+            .await
+            .unwrap();
+        let bank = BankSim {
+            reject_per_mille: 200,
+            return_per_mille: 100,
+            seed: 3,
+            today: date,
+            layouts: &[],
+        };
+        let mut reports = 0;
+        for institution in &settings.institutions {
+            let name = institution.name.as_str();
+            reports += bank
+                .answer(
+                    &settings.folder(name, Folder::Outbox),
+                    &settings.folder(name, Folder::Inbox),
+                )
+                .unwrap()
+                .len();
+        }
+        assert!(reports >= 20, "{reports} reports");
+        let inbox = Actor::new("inbox");
+        let (a, b) = tokio::join!(
+            import_inboxes(&first, &settings, &inbox, date),
+            import_inboxes(&second, &settings, &inbox, date),
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let applied = a
+            .iter()
+            .chain(&b)
+            .filter(|outcome| {
+                matches!(
+                    outcome,
+                    ImportOutcome::Applied { .. } | ImportOutcome::Empty { .. }
+                )
+            })
+            .count();
+        assert_eq!(
+            applied, reports,
+            "each report applied (or found empty) once: {a:?} {b:?}"
+        );
+        assert_eq!(
+            scalar(&first, "SELECT COUNT(*) FROM reports").await,
+            i64::try_from(reports).unwrap()
+        );
+        assert_eq!(
+            scalar(&first, "SELECT COUNT(*) FROM quarantined_files").await,
+            0
+        );
+        for institution in &settings.institutions {
+            let name = institution.name.as_str();
+            assert!(waiting_files(&settings.folder(name, Folder::Inbox)).is_empty());
+        }
     }
 );

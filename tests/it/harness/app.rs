@@ -185,30 +185,41 @@ impl WebApp {
 
     /// A signed-in browser for `email` (password [`PASSWORD`]).
     pub async fn signed_in(&self, email: &str) -> Browser {
-        let client = self.browser();
-        let csrf = csrf_of(&get_text(&client, &self.url("/login")).await.1);
-        let response = client
-            .post(self.url("/login"))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("email", email),
-                ("password", PASSWORD),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(
-            response.status(),
-            StatusCode::SEE_OTHER,
-            "sign-in of {email}"
-        );
-        // The session's own CSRF token, from any page with a form.
-        let (_, page) = get_text(&client, &self.url("/password/forgot")).await;
-        Browser {
-            client,
-            csrf: csrf_of(&page),
-            base: self.url(""),
-        }
+        sign_in(&self.url(""), email).await
+    }
+}
+
+/// A browser signed in as `email` (password [`PASSWORD`]) on the service at `base`
+/// (`http://address`): keeps cookies, does not follow redirects.
+pub async fn sign_in(base: &str, email: &str) -> Browser {
+    let url = |path: &str| format!("{base}{path}");
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let csrf = csrf_of(&get_text(&client, &url("/login")).await.1);
+    let response = client
+        .post(url("/login"))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        StatusCode::SEE_OTHER,
+        "sign-in of {email}"
+    );
+    // The session's own CSRF token, from any page with a form.
+    let (_, page) = get_text(&client, &url("/password/forgot")).await;
+    Browser {
+        client,
+        csrf: csrf_of(&page),
+        base: base.to_owned(),
     }
 }
 

@@ -1,16 +1,20 @@
 //! Test harness: a fresh database per test on SQLite and on PostgreSQL ([`db`]), the
 //! service spawned on port 0 and the clients that drive it ([`app`]), `serve` itself on a
-//! clock moved by hand ([`serve`]), and the set-up helpers several test files share
-//! ([`fixtures`]). `both_backends!` runs a test once on each database.
+//! clock moved by hand ([`serve`]), a real SMTP server on loopback ([`smtp`]), a whole
+//! fund run by `serve` day by day with the simulated bank answering through its inboxes
+//! ([`fund`]), and the set-up helpers several test files share ([`fixtures`]).
+//! `both_backends!` runs a test once on each database.
 
 mod app;
 mod db;
 pub mod fixtures;
+pub mod fund;
 mod serve;
+pub mod smtp;
 
 pub use app::{
     Browser, METRICS_TOKEN, PASSWORD, TestApp, WebApp, call, csrf_of, get, get_text, settings,
-    upload_csv,
+    sign_in, upload_csv,
 };
 pub use db::{TestDb, in_ci, skip, test_key_base64};
 pub use serve::{Served, wait_until};
