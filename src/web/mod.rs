@@ -95,6 +95,15 @@ impl WebState {
     pub fn store(&self) -> &Store {
         &self.app.store
     }
+
+    /// The channels' timing (notice period, file day): the configured one, else the default.
+    pub fn channel_policy(&self) -> mandates::ChannelPolicy {
+        self.options
+            .cycle
+            .as_ref()
+            .map(|cycle| cycle.policy)
+            .unwrap_or_default()
+    }
 }
 
 pub fn router(state: AppState) -> Router {

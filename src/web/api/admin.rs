@@ -367,12 +367,7 @@ async fn act(
 ) -> ApiResult<Json<ActionOutcome>> {
     let request = body(payload)?;
     // The debit's channel timing (notice period, file day): the configured one.
-    let policy = state
-        .options
-        .cycle
-        .as_ref()
-        .map(|cycle| cycle.policy)
-        .unwrap_or_default();
+    let policy = state.channel_policy();
     Ok(Json(
         state
             .store()

@@ -201,12 +201,7 @@ async fn near_estimates(
                 .map(|due| due.collection_date),
         );
     }
-    let policy = state
-        .options
-        .cycle
-        .as_ref()
-        .map(|cycle| cycle.policy)
-        .unwrap_or_default();
+    let policy = state.channel_policy();
     Ok(
         mandates::dates_near_estimates(&dates, &calendar, &policy, today, until)
             .into_iter()

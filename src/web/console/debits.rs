@@ -127,12 +127,7 @@ async fn act(
     let Ok(action) = DebitAction::parse(&action) else {
         return Err(viewer.refuse(Refusal::NotFound));
     };
-    let policy = state
-        .options
-        .cycle
-        .as_ref()
-        .map(|cycle| cycle.policy)
-        .unwrap_or_default();
+    let policy = state.channel_policy();
     match state
         .store()
         .act_on_debit(&actor(session), id, action, &form.reason, &policy)
