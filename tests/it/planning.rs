@@ -585,3 +585,73 @@ both_backends!(
         served.stop().await;
     }
 );
+
+both_backends!(
+    new_lines_that_take_a_planned_debit_over_the_ceiling_cancel_it_and_nothing_is_debited,
+    |db: TestDb| async move {
+        // An employer planned and announced within its ceiling declares more while the date
+        // is open: its total is now over the ceiling. It is told nothing will be debited on
+        // the date (pay another way or raise the ceiling): so the debit announced before is
+        // cancelled too, never presented beside a payment by another channel.
+        let clock = Clock::fixed_on(d(2026, 12, 2));
+        let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
+        let s = &app.store;
+        let c = employer_with_worksites(s, "16000004", &["W1"]).await;
+        signed_mandate(s, c, "004 00174 4010010504 86", Some("1000.00")).await;
+        declare(s, c, "2026-11", &[("W1", "5000.00")]).await;
+        let first = declared(s, c, "2026-11").await;
+        assert!(first > 0 && first <= 100_000, "within the ceiling: {first}");
+        pass(&app).await;
+        let planned = debit(s, c, "2026-12-15").await.expect("planned");
+        assert_eq!(
+            (planned.status.as_str(), planned.amount),
+            ("planned", first)
+        );
+
+        clock.advance(Duration::hours(2));
+        declare(s, c, "2026-10", &[("W1", "5000.00")]).await;
+        let owed = first + declared(s, c, "2026-10").await;
+        assert!(owed > 100_000, "now over the ceiling: {owed}");
+        pass(&app).await;
+        more_passes(&app, &clock).await;
+
+        let after = debit(s, c, "2026-12-15").await.expect("the row stays");
+        assert_eq!(after.id, planned.id);
+        assert_eq!(after.status, "cancelled");
+        assert_eq!(
+            scalar(s, &format!("SELECT COUNT(*) FROM collections WHERE id = {} AND reason_code = 'over_ceiling'", planned.id)).await,
+            1
+        );
+        assert_eq!(
+            scalar(
+                s,
+                &format!(
+                    "SELECT COUNT(*) FROM collection_lines WHERE collection_id = {} AND live <> 0",
+                    planned.id
+                )
+            )
+            .await,
+            0,
+            "its lines are owed again"
+        );
+        assert_eq!(
+            scalar(s, &format!("SELECT CAST(amount_centimes AS BIGINT) FROM ceiling_shortfalls WHERE employer_id = {c} AND collection_date = '2026-12-15'")).await,
+            owed,
+            "the shortfall is the whole amount owed"
+        );
+        assert_eq!(
+            scalar(s, &format!("SELECT COUNT(*) FROM notice_events WHERE kind = 'over_ceiling' AND employer_id = {c}")).await,
+            1
+        );
+        // Its first advance notice, not yet sent, was withdrawn; nothing says it will be debited.
+        assert_eq!(
+            scalar(s, &format!("SELECT COUNT(*) FROM notice_events WHERE kind = 'advance_notice' AND subject_id = {}", planned.id)).await,
+            0
+        );
+        assert_eq!(
+            scalar(s, &format!("SELECT COUNT(*) FROM audit_log WHERE action = 'collection.cancelled' AND entity_id = '{}'", planned.id)).await,
+            1,
+            "audited"
+        );
+    }
+);

@@ -21,6 +21,7 @@ use chrono::{Days, NaiveDate};
 use mandates::Amount;
 use serde::Serialize;
 
+use super::release_lines;
 use crate::store::audit::DetailValue::{Number, Text};
 use crate::store::audit::{AuditRows, detail_sql};
 use crate::store::notice_events::{
@@ -151,8 +152,8 @@ impl Store {
         .await?;
         step("collectible lines read");
 
-        let over_ceiling = self
-            .record_shortfalls(&mut tx, actor, &date, &deadline, &now)
+        let (over_ceiling, shortfalls_changed) = self
+            .record_shortfalls(&mut tx, &date, &deadline, &now)
             .await?;
         step("over ceiling recorded");
 
@@ -199,14 +200,32 @@ impl Store {
             .await?;
         step("lines inserted");
 
-        // 3. An advance notice per new collection, and 4. its audit entry. (The lines are
-        // now scheduled: their live collection lines say so — `declaration_line_states`.)
+        // 3. An advance notice per new collection. (The lines are now scheduled: their live
+        // collection lines say so — `declaration_line_states`.)
         let new_collections = "collections c WHERE c.collection_date = $1 AND c.id > $2";
         let binds = [Bind::Text(&date), Bind::Int(before)];
         NoticeEvents::new(NoticeKind::AdvanceNotice, "c", new_collections)
             .record(&mut tx, &now, &binds)
             .await?;
         step("notices recorded");
+
+        // 4. The collections planned before whose lines changed: amended and announced again.
+        let amended = amend_planned(
+            &mut tx,
+            AmendDates {
+                date: &date,
+                noticed_on: &noticed_on.to_string(),
+                earliest: &earliest,
+                now: &now,
+            },
+            before,
+        )
+        .await?;
+
+        // 5. The audit entries, last: each takes the audit chain's head, held until the
+        // commit, so no row lock is taken after it (on PostgreSQL another transaction
+        // holding such a row and waiting for the head would deadlock with this one).
+        audit_shortfalls(&mut tx, actor, &now, &shortfalls_changed).await?;
         AuditRows {
             action: "'collection.planned'",
             entity: "collection",
@@ -219,21 +238,26 @@ impl Store {
         }
         .record(&mut tx, &now, actor, &binds)
         .await?;
+        if amended > 0 {
+            AuditRows {
+                action: "CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' ELSE 'collection.amended' END",
+                entity: "collection",
+                id: "c.id",
+                detail: &detail_sql(&[
+                    ("collection_date", Text("c.collection_date")),
+                    ("amount_centimes", Number("c.amount_centimes")),
+                    ("notice_version", Number("c.notice_version")),
+                ]),
+                from: "collections c WHERE c.collection_date = $1 \
+                       AND c.id IN (SELECT collection_id FROM plan_amended)",
+            }
+            .record(&mut tx, &now, actor, &[Bind::Text(&date)])
+            .await?;
+        }
+        sqlx::query("DROP TABLE plan_amended")
+            .execute(&mut *tx)
+            .await?;
         step("audited");
-
-        // 5. The collections planned before whose lines changed: amended and announced again.
-        let amended = amend_planned(
-            &mut tx,
-            actor,
-            AmendDates {
-                date: &date,
-                noticed_on: &noticed_on.to_string(),
-                earliest: &earliest,
-                now: &now,
-            },
-            before,
-        )
-        .await?;
         let amount: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(SUM(amount_centimes) AS BIGINT) FROM collections \
              WHERE collection_date = $1 AND id > $2",
@@ -256,15 +280,19 @@ impl Store {
 
     /// Step 0 bis of planning: the employers of `plan_debits` over their ceiling are taken
     /// out of the plan (their lines wait), recorded in `ceiling_shortfalls` (kept up to
-    /// date with what they owe and their ceiling) and told once per date. Returns how many.
+    /// date with what they owe and their ceiling) and told once per date. A debit of theirs
+    /// already planned on the date loses its lines too (step 4 cancels it, reason
+    /// `over_ceiling`, and tells the employer if its notice went out): the over-ceiling
+    /// notice says nothing is debited on the date, and nothing is — an employer who pays
+    /// what it owes another way is never debited part of it as well. Returns how many, and
+    /// the shortfalls recorded or changed now (audited at the end of planning).
     async fn record_shortfalls(
         &self,
         tx: &mut sqlx::AnyConnection,
-        actor: &Actor,
         date: &str,
         deadline: &str,
         now: &str,
-    ) -> StoreResult<u64> {
+    ) -> StoreResult<(u64, Vec<i64>)> {
         let over = "ceiling_centimes IS NOT NULL AND amount_centimes > ceiling_centimes";
         let changed: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "INSERT INTO ceiling_shortfalls (employer_id, mandate_id, collection_date, amount_centimes, \
@@ -301,9 +329,19 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         if count == 0 {
-            return Ok(0);
+            return Ok((0, changed));
         }
-        // Their lines wait: nothing of theirs is planned or attached on this date.
+        // Their lines wait: nothing of theirs is planned or attached on this date, not even
+        // the lines of a debit planned for them before.
+        release_lines(
+            &mut *tx,
+            &format!(
+                "c.collection_date = $1 AND c.status = 'planned' \
+                 AND c.employer_id IN (SELECT employer_id FROM plan_debits WHERE {over})"
+            ),
+            date,
+        )
+        .await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
             "DELETE FROM plan_source WHERE employer_id IN (SELECT employer_id FROM plan_debits WHERE {over})"
         )))
@@ -319,27 +357,7 @@ impl Store {
         NoticeEvents::new(NoticeKind::OverCeiling, "s", open)
             .record(tx, now, &[Bind::Text(date)])
             .await?;
-        if !changed.is_empty() {
-            let ids = changed
-                .iter()
-                .map(i64::to_string)
-                .collect::<Vec<_>>()
-                .join(", ");
-            AuditRows {
-                action: "'collection.over_ceiling'",
-                entity: "employer",
-                id: "s.employer_id",
-                detail: &detail_sql(&[
-                    ("collection_date", Text("s.collection_date")),
-                    ("amount_centimes", Number("s.amount_centimes")),
-                    ("ceiling_centimes", Number("s.ceiling_centimes")),
-                ]),
-                from: &format!("ceiling_shortfalls s WHERE s.id IN ({ids})"),
-            }
-            .record(tx, now, actor, &[])
-            .await?;
-        }
-        Ok(u64::try_from(count).unwrap_or(0))
+        Ok((u64::try_from(count).unwrap_or(0), changed))
     }
 
     /// What planning `collection_date` would take in now, as a short fingerprint — the
@@ -400,7 +418,7 @@ struct AmendDates<'a> {
     now: &'a str,
 }
 
-/// Step 5 of planning: the collections of the date planned before this pass (ids up to
+/// Step 4 of planning: the collections of the date planned before this pass (ids up to
 /// `before`) whose live lines no longer add up to what was announced. Those with lines get
 /// their new amount, announced again (new version, notice, audit; the unsent previous
 /// notice withdrawn); those left without any (a correction whose new lines could not be
@@ -408,7 +426,6 @@ struct AmendDates<'a> {
 /// many were amended or cancelled.
 async fn amend_planned(
     tx: &mut sqlx::AnyConnection,
-    actor: &Actor,
     at: AmendDates<'_>,
     before: i64,
 ) -> StoreResult<u64> {
@@ -476,23 +493,37 @@ async fn amend_planned(
             .again("'v' || CAST(c.notice_version AS TEXT)")
             .record(tx, at.now, &binds)
             .await?;
+    }
+    // (`plan_amended` stays for the audit entries written at the end of planning.)
+    Ok(amended)
+}
+
+/// The audit entries of the shortfalls planning recorded or changed (`collection.over_ceiling`).
+async fn audit_shortfalls(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    now: &str,
+    changed: &[i64],
+) -> StoreResult<()> {
+    if !changed.is_empty() {
+        let ids = changed
+            .iter()
+            .map(i64::to_string)
+            .collect::<Vec<_>>()
+            .join(", ");
         AuditRows {
-            action: "CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' ELSE 'collection.amended' END",
-            entity: "collection",
-            id: "c.id",
+            action: "'collection.over_ceiling'",
+            entity: "employer",
+            id: "s.employer_id",
             detail: &detail_sql(&[
-                ("collection_date", Text("c.collection_date")),
-                ("amount_centimes", Number("c.amount_centimes")),
-                ("notice_version", Number("c.notice_version")),
+                ("collection_date", Text("s.collection_date")),
+                ("amount_centimes", Number("s.amount_centimes")),
+                ("ceiling_centimes", Number("s.ceiling_centimes")),
             ]),
-            from: "collections c WHERE c.collection_date = $1 \
-                   AND c.id IN (SELECT collection_id FROM plan_amended)",
+            from: &format!("ceiling_shortfalls s WHERE s.id IN ({ids})"),
         }
-        .record(tx, at.now, actor, &binds)
+        .record(tx, now, actor, &[])
         .await?;
     }
-    sqlx::query("DROP TABLE plan_amended")
-        .execute(&mut *tx)
-        .await?;
-    Ok(amended)
+    Ok(())
 }
