@@ -410,6 +410,32 @@ fn read_bounded(path: &Path, max: u64) -> anyhow::Result<Result<Vec<u8>, u64>> {
     Ok(Ok(bytes))
 }
 
+/// An upload cut off at `max_report_bytes` (the bank API stops receiving there): its first
+/// `max_report_bytes` are kept in quarantine with the reason, never read as a report.
+pub async fn quarantine_oversized_upload(
+    store: &Store,
+    settings: &CycleSettings,
+    path: &Path,
+    institution: crate::store::Institution,
+    file_name: &str,
+) -> anyhow::Result<ImportOutcome> {
+    let sha256 = exchange::sha256_of(path)?;
+    let error = format!(
+        "the upload was larger than max_report_bytes ({} bytes): it was cut off there and never read; only its first {} bytes are kept",
+        settings.max_report_bytes, settings.max_report_bytes
+    );
+    quarantine(
+        store,
+        settings,
+        path,
+        Some(institution),
+        file_name,
+        &sha256,
+        &error,
+    )
+    .await
+}
+
 /// Keeps a refused file in quarantine under a name of its own (the clock's moment, the
 /// start of its hash, its name: two files of one name never overwrite each other) and
 /// records it with the hash of the bytes actually kept.

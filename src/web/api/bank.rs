@@ -8,7 +8,9 @@
 //! - `POST /api/v1/bank/reports?name=FILE` — the raw report as the body: imported exactly
 //!   like `tahsil import` (one transaction, or quarantined with its error → 422). The body
 //!   is streamed to a file, never held in memory; more than `max_report_bytes` → 413
-//!   (nothing kept), more than `max_concurrent_uploads` at once → 503.
+//!   (announced by `Content-Length`: nothing read nor kept; found while streaming: cut off
+//!   there, the part received kept in quarantine with the reason), more than
+//!   `max_concurrent_uploads` at once → 503.
 
 use std::path::PathBuf;
 
@@ -27,7 +29,7 @@ use tokio::io::AsyncWriteExt;
 
 use super::ApiError;
 use crate::cycle::exchange::{self, Folder};
-use crate::cycle::import::{ImportOutcome, import_file};
+use crate::cycle::import::{self, ImportOutcome, import_file};
 use crate::store::{Actor, ApiClient, BankFileRecord};
 use crate::web::WebState;
 use chrono::{DateTime, Utc};
@@ -239,7 +241,7 @@ async fn upload_report(
     if let Some(length) = content_length(&headers)
         && length > settings.max_report_bytes
     {
-        return Err(too_large(settings.max_report_bytes));
+        return Err(too_large(settings.max_report_bytes, false));
     }
     // Received into a folder nobody watches, then imported from there: the import moves
     // it to `archive` (applied) or `quarantine` (refused), exactly as from the inbox.
@@ -247,7 +249,29 @@ async fn upload_report(
         .exchange_dir
         .join(client.institution.as_str())
         .join("uploads");
-    let received = receive(body, &uploads, &name, settings).await?;
+    let Received {
+        path: received,
+        cut_off,
+    } = receive(body, &uploads, &name, settings).await?;
+    if cut_off {
+        let kept = import::quarantine_oversized_upload(
+            state.store(),
+            settings,
+            &received,
+            client.institution,
+            &name,
+        )
+        .await;
+        if let Some(folder) = received.parent() {
+            let _ = tokio::fs::remove_dir(folder).await;
+        }
+        let quarantined = kept.is_ok();
+        if let Err(err) = kept {
+            tracing::error!(error = %format!("{err:#}"), "cannot quarantine an oversized upload");
+            let _ = tokio::fs::remove_file(&received).await;
+        }
+        return Err(too_large(settings.max_report_bytes, quarantined));
+    }
     if let Err(refusal) = check_answers_own_file(&state, settings, &client, &received).await {
         let _ = tokio::fs::remove_file(&received).await;
         if let Some(folder) = received.parent() {
@@ -348,24 +372,30 @@ fn content_length(headers: &axum::http::HeaderMap) -> Option<u64> {
         .ok()
 }
 
-fn too_large(max: u64) -> ApiError {
+fn too_large(max: u64, quarantined: bool) -> ApiError {
+    let kept = if quarantined {
+        "its first bytes are kept in quarantine for the fund's staff, nothing was imported"
+    } else {
+        "nothing was kept"
+    };
     ApiError::new(
         StatusCode::PAYLOAD_TOO_LARGE,
         "too_large",
         format!(
-            "a report may be at most {max} bytes (max_report_bytes); nothing was kept: split it, or ask the fund to raise the limit"
+            "a report may be at most {max} bytes (max_report_bytes); {kept}: split it, or ask the fund to raise the limit"
         ),
     )
 }
 
 /// Streams the body into `dir/name` under a unique hidden name (private, whatever the
-/// umask), returning the final path; stops at `max_report_bytes`.
+/// umask), returning the final path; stops at `max_report_bytes` (the part received is
+/// kept, marked cut off, for the quarantine).
 async fn receive(
     body: Body,
     dir: &std::path::Path,
     name: &str,
     settings: &crate::cycle::CycleSettings,
-) -> Result<PathBuf, ApiError> {
+) -> Result<Received, ApiError> {
     let server = |err: std::io::Error| {
         tracing::error!(error = %err, "cannot store an uploaded report");
         ApiError::new(
@@ -382,6 +412,7 @@ async fn receive(
     let mut file = tokio::fs::File::from_std(access.create_new(&partial).map_err(server)?);
     let mut stream = body.into_data_stream();
     let mut size: u64 = 0;
+    let mut cut_off = false;
     loop {
         let chunk = match stream.try_next().await {
             Ok(Some(chunk)) => chunk,
@@ -395,11 +426,17 @@ async fn receive(
                 ));
             }
         };
-        size += chunk.len() as u64;
-        if size > settings.max_report_bytes {
-            let _ = tokio::fs::remove_file(&partial).await;
-            return Err(too_large(settings.max_report_bytes));
+        if size + chunk.len() as u64 > settings.max_report_bytes {
+            // Cut off at the limit: what came so far is kept for the quarantine, the rest
+            // of the body is not read.
+            let room = usize::try_from(settings.max_report_bytes - size).unwrap_or(0);
+            file.write_all(&chunk[..room.min(chunk.len())])
+                .await
+                .map_err(server)?;
+            cut_off = true;
+            break;
         }
+        size += chunk.len() as u64;
         file.write_all(&chunk).await.map_err(server)?;
     }
     if size == 0 {
@@ -416,7 +453,16 @@ async fn receive(
     access.create_dir_all(&target_dir).map_err(server)?;
     let target = target_dir.join(name);
     tokio::fs::rename(&partial, &target).await.map_err(server)?;
-    Ok(target)
+    Ok(Received {
+        path: target,
+        cut_off,
+    })
+}
+
+/// An upload received: where it is, and whether it was cut off at `max_report_bytes`.
+struct Received {
+    path: PathBuf,
+    cut_off: bool,
 }
 
 #[cfg(test)]

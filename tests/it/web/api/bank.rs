@@ -338,3 +338,49 @@ both_backends!(
         }
     }
 );
+
+both_backends!(
+    an_upload_found_too_large_while_streaming_is_cut_off_and_quarantined_with_the_reason,
+    |db: TestDb| async move {
+        // A small limit, and a body sent in chunks (no Content-Length announces its size).
+        let app = WebApp::spawn_adjusted(&db, None, None, |options| {
+            let mut cycle = (**options.cycle.as_ref().unwrap()).clone();
+            cycle.max_report_bytes = 1_000;
+            options.cycle = Some(std::sync::Arc::new(cycle));
+        })
+        .await;
+        let bank = token(&app, "bank").await;
+        let chunk = format!("<Document>{}</Document>", "A".repeat(700));
+        let mut request = format!(
+            "POST /api/v1/bank/reports?name=huge.xml HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {bank}\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+            app.url("").trim_start_matches("http://")
+        );
+        for _ in 0..5 {
+            request.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+        }
+        request.push_str("0\r\n\r\n");
+        let address = app.url("").trim_start_matches("http://").to_owned();
+        let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer).await;
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+        assert!(answer.contains("kept in quarantine"), "{answer}");
+
+        let kept = app.store.quarantined().await.unwrap();
+        assert_eq!(kept.len(), 1, "{kept:?}");
+        assert!(
+            kept[0].error.contains("max_report_bytes"),
+            "{}",
+            kept[0].error
+        );
+        let bytes = std::fs::read(&kept[0].stored_path).unwrap();
+        assert_eq!(bytes.len(), 1_000, "the first max_report_bytes are kept");
+        assert!(
+            app.store.reports().await.unwrap().is_empty(),
+            "nothing imported"
+        );
+    }
+);
