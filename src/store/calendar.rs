@@ -117,13 +117,15 @@ impl Store {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
         let (action, detail) = apply(&mut tx, change, &now).await?;
-        let moved = replan_closed_days(&mut tx, actor, &now).await?;
-        // The change's entry last, after every row write (see `replan_closed_days`).
+        let moves = replan_closed_days(&mut tx, &now).await?;
+        // The audit entries after every row write (see `replan_closed_days`): the change,
+        // then the moves it caused.
         Audit::new(actor, action)
             .on("calendar", 0)
             .detail(detail)
             .record(&mut tx, &now)
             .await?;
+        let moved = moves.audit(&mut tx, actor, &now).await?;
         tx.commit().await?;
         Ok(CalendarOutcome { moved })
     }
@@ -132,16 +134,16 @@ impl Store {
 /// Moves the planned collections of every day the calendar (as `tx` sees it) now closes to
 /// the next business day (see the module docs); what moved, date by date.
 ///
-/// Every move is written first and audited after all of them: an audit entry takes the
-/// chain's head and holds it until commit, so a row updated after one could deadlock
-/// (PostgreSQL) with a transaction that holds that row and waits for the head. Each
-/// move's collections are noted in `calendar_moved` as it is made, since two closed days
-/// may move to the same day and the audit must still say which came from where.
+/// Every move is written first and audited after all of them, by [`ClosedDaysMoved::audit`]
+/// once the caller's own rows are written too: an audit entry takes the chain's head and
+/// holds it until commit, so a row updated after one could deadlock (PostgreSQL) with a
+/// transaction that holds that row and waits for the head. Each move's collections are
+/// noted in `calendar_moved` as it is made, since two closed days may move to the same day
+/// and the audit must still say which came from where.
 pub(super) async fn replan_closed_days(
     tx: &mut AnyConnection,
-    actor: &Actor,
     now: &str,
-) -> StoreResult<Vec<MovedRun>> {
+) -> StoreResult<ClosedDaysMoved> {
     let calendar = load_calendar(&mut *tx).await?;
     let dates: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT collection_date FROM collections WHERE status = 'planned' ORDER BY collection_date",
@@ -157,7 +159,7 @@ pub(super) async fn replan_closed_days(
         }
     }
     if closed.is_empty() {
-        return Ok(Vec::new());
+        return Ok(ClosedDaysMoved(Vec::new()));
     }
     sqlx::query(
         "CREATE TEMP TABLE calendar_moved (collection_id BIGINT PRIMARY KEY, \
@@ -170,13 +172,32 @@ pub(super) async fn replan_closed_days(
         let to = calendar.next_business_day(from);
         moved.push(move_date(&mut *tx, now, from, to).await?);
     }
-    for run in &moved {
-        audit_move(&mut *tx, actor, now, run).await?;
+    Ok(ClosedDaysMoved(moved))
+}
+
+/// The moves of [`replan_closed_days`], written but not yet audited.
+#[must_use = "the moves are audited by `audit`"]
+pub(super) struct ClosedDaysMoved(Vec<MovedRun>);
+
+impl ClosedDaysMoved {
+    /// Writes the moves' audit entries, date by date, in `tx`; what moved.
+    pub(super) async fn audit(
+        self,
+        tx: &mut AnyConnection,
+        actor: &Actor,
+        now: &str,
+    ) -> StoreResult<Vec<MovedRun>> {
+        if self.0.is_empty() {
+            return Ok(self.0);
+        }
+        for run in &self.0 {
+            audit_move(&mut *tx, actor, now, run).await?;
+        }
+        sqlx::query("DROP TABLE calendar_moved")
+            .execute(&mut *tx)
+            .await?;
+        Ok(self.0)
     }
-    sqlx::query("DROP TABLE calendar_moved")
-        .execute(&mut *tx)
-        .await?;
-    Ok(moved)
 }
 
 async fn apply(

@@ -63,7 +63,15 @@ async fn an_action_and_a_resolution_of_its_exception_at_once_do_not_deadlock() {
         .unwrap();
     let action = tokio::spawn({
         let store = store.clone();
-        async move { act(&store, failed.id, DebitAction::Represent, "bank fixed its reader").await }
+        async move {
+            act(
+                &store,
+                failed.id,
+                DebitAction::Represent,
+                "bank fixed its reader",
+            )
+            .await
+        }
     });
     until_waiting(&store, 1).await;
     let resolution = tokio::spawn({
