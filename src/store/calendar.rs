@@ -111,14 +111,21 @@ impl Store {
     ) -> StoreResult<CalendarOutcome> {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
+        // A calendar change and a planning pass take turns: both write the planned
+        // collections and then audit them.
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         let (action, detail) = apply(&mut tx, change, &now).await?;
+        let moves = replan_closed_days(&mut tx, &now).await?;
+        // The audit entries after every row write (see `replan_closed_days`): the change,
+        // then the moves it caused.
         Audit::new(actor, action)
             .on("calendar", 0)
             .detail(detail)
             .record(&mut tx, &now)
             .await?;
-
-        let moved = replan_closed_days(&mut tx, actor, &now).await?;
+        let moved = moves.audit(&mut tx, actor, &now).await?;
         tx.commit().await?;
         Ok(CalendarOutcome { moved })
     }
@@ -126,28 +133,71 @@ impl Store {
 
 /// Moves the planned collections of every day the calendar (as `tx` sees it) now closes to
 /// the next business day (see the module docs); what moved, date by date.
+///
+/// Every move is written first and audited after all of them, by [`ClosedDaysMoved::audit`]
+/// once the caller's own rows are written too: an audit entry takes the chain's head and
+/// holds it until commit, so a row updated after one could deadlock (PostgreSQL) with a
+/// transaction that holds that row and waits for the head. Each move's collections are
+/// noted in `calendar_moved` as it is made, since two closed days may move to the same day
+/// and the audit must still say which came from where.
 pub(super) async fn replan_closed_days(
     tx: &mut AnyConnection,
-    actor: &Actor,
     now: &str,
-) -> StoreResult<Vec<MovedRun>> {
+) -> StoreResult<ClosedDaysMoved> {
     let calendar = load_calendar(&mut *tx).await?;
     let dates: Vec<String> = sqlx::query_scalar(
         "SELECT DISTINCT collection_date FROM collections WHERE status = 'planned' ORDER BY collection_date",
     )
     .fetch_all(&mut *tx)
     .await?;
-    let mut moved = Vec::new();
+    let mut closed = Vec::new();
     for text in dates {
         let from = NaiveDate::parse_from_str(&text, "%Y-%m-%d")
             .map_err(|e| StoreError::Invalid(format!("stored date {text:?}: {e}")))?;
-        if calendar.is_business_day(from) {
-            continue;
+        if !calendar.is_business_day(from) {
+            closed.push(from);
         }
-        let to = calendar.next_business_day(from);
-        moved.push(move_date(&mut *tx, actor, now, from, to).await?);
     }
-    Ok(moved)
+    if closed.is_empty() {
+        return Ok(ClosedDaysMoved(Vec::new()));
+    }
+    sqlx::query(
+        "CREATE TEMP TABLE calendar_moved (collection_id BIGINT PRIMARY KEY, \
+         from_date TEXT NOT NULL, to_date TEXT NOT NULL)",
+    )
+    .execute(&mut *tx)
+    .await?;
+    let mut moved = Vec::new();
+    for from in closed {
+        let to = calendar.next_business_day(from);
+        moved.push(move_date(&mut *tx, now, from, to).await?);
+    }
+    Ok(ClosedDaysMoved(moved))
+}
+
+/// The moves of [`replan_closed_days`], written but not yet audited.
+#[must_use = "the moves are audited by `audit`"]
+pub(super) struct ClosedDaysMoved(Vec<MovedRun>);
+
+impl ClosedDaysMoved {
+    /// Writes the moves' audit entries, date by date, in `tx`; what moved.
+    pub(super) async fn audit(
+        self,
+        tx: &mut AnyConnection,
+        actor: &Actor,
+        now: &str,
+    ) -> StoreResult<Vec<MovedRun>> {
+        if self.0.is_empty() {
+            return Ok(self.0);
+        }
+        for run in &self.0 {
+            audit_move(&mut *tx, actor, now, run).await?;
+        }
+        sqlx::query("DROP TABLE calendar_moved")
+            .execute(&mut *tx)
+            .await?;
+        Ok(self.0)
+    }
 }
 
 async fn apply(
@@ -248,10 +298,36 @@ async fn apply(
     Ok((action, detail))
 }
 
+/// The audit entries of one move (`move_date`): each collection's own trail, moved or
+/// cancelled because the new date had one, then the move's summary.
+async fn audit_move(
+    tx: &mut AnyConnection,
+    actor: &Actor,
+    now: &str,
+    run: &MovedRun,
+) -> StoreResult<()> {
+    AuditRows {
+        action: "CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' \
+                 ELSE 'collection.rescheduled' END",
+        entity: "collection",
+        id: "c.id",
+        detail: &format!(
+            "CASE WHEN c.status = 'cancelled' THEN {} ELSE {} END",
+            detail_sql(&[("reason", Fixed("calendar_clash"))]),
+            detail_sql(&[("from", Text("m.from_date")), ("to", Text("m.to_date"))])
+        ),
+        from: "collections c JOIN calendar_moved m ON m.collection_id = c.id \
+               WHERE m.from_date = $1",
+    }
+    .record(tx, now, actor, &[Bind::Text(&run.from)])
+    .await?;
+    Audit::new(actor, "collections.rescheduled").on("collection_date", 0).detail(serde_json::json!({ "from": run.from, "to": run.to, "moved": run.moved, "released": run.released })).record(&mut *tx, now).await?;
+    Ok(())
+}
+
 /// Moves the planned collections of `from` to `to` (see the module docs).
 async fn move_date(
     tx: &mut AnyConnection,
-    actor: &Actor,
     now: &str,
     from: NaiveDate,
     to: NaiveDate,
@@ -317,29 +393,21 @@ async fn move_date(
     .again("c.collection_date")
     .record(tx, now, &[Bind::Text(&to_text), Bind::Text(now)])
     .await?;
-    // Each collection's own trail: moved, or cancelled because the new date had one.
-    AuditRows {
-        action: "CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' \
-                 ELSE 'collection.rescheduled' END",
-        entity: "collection",
-        id: "c.id",
-        detail: &format!(
-            "CASE WHEN c.status = 'cancelled' THEN {} ELSE {} END",
-            detail_sql(&[("reason", Fixed("calendar_clash"))]),
-            detail_sql(&[("from", Text("$1")), ("to", Text("$2"))])
-        ),
-        from: "collections c WHERE c.updated_at = $3 \
-               AND ((c.collection_date = $2 AND c.status = 'planned') \
-               OR (c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash'))",
-    }
-    .record(
-        tx,
-        now,
-        actor,
-        &[Bind::Text(&from_text), Bind::Text(&to_text), Bind::Text(now)],
+    // Which collections this move changed, for its audit entries (`audit_move`): moved,
+    // or cancelled because the new date had one (a collection moved here by an earlier
+    // date of this pass is that date's).
+    sqlx::query(
+        "INSERT INTO calendar_moved (collection_id, from_date, to_date) \
+         SELECT c.id, $1, $2 FROM collections c WHERE c.updated_at = $3 \
+         AND ((c.collection_date = $2 AND c.status = 'planned') \
+         OR (c.collection_date = $1 AND c.status = 'cancelled' AND c.reason_code = 'calendar_clash')) \
+         AND NOT EXISTS (SELECT 1 FROM calendar_moved m WHERE m.collection_id = c.id)",
     )
+    .bind(&from_text)
+    .bind(&to_text)
+    .bind(now)
+    .execute(&mut *tx)
     .await?;
-    Audit::new(actor, "collections.rescheduled").on("collection_date", 0).detail(serde_json::json!({ "from": from_text, "to": to_text, "moved": moved, "released": released })).record(&mut *tx, now).await?;
     Ok(MovedRun {
         from: from_text,
         to: to_text,

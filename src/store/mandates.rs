@@ -330,11 +330,6 @@ impl Store {
             .bind(&now_text)
             .execute(&mut *tx)
             .await?;
-            Audit::new(actor, "mandate.superseded")
-                .on("mandate", previous)
-                .detail(json!({ "superseded_by": mandate_id }))
-                .record(&mut tx, &now_text)
-                .await?;
         }
         // The text itself, once per text: a second signature of the same text keeps the
         // first record (the table refuses changes).
@@ -384,6 +379,15 @@ impl Store {
         NoticeEvent::new(kind, row.employer_id, mandate_id)
             .record(&mut tx, &now_text)
             .await?;
+        // The audit entries last, after every row write: each takes the chain's head and
+        // holds it until commit (a row locked after one could deadlock on PostgreSQL).
+        if let Some(previous) = previous_active {
+            Audit::new(actor, "mandate.superseded")
+                .on("mandate", previous)
+                .detail(json!({ "superseded_by": mandate_id }))
+                .record(&mut tx, &now_text)
+                .await?;
+        }
         Audit::new(actor, "mandate.signed")
             .on("mandate", mandate_id)
             .detail(json!({

@@ -141,7 +141,9 @@ impl Store {
             }
         }
         if outcome.fixed + outcome.lunar > 0 {
-            outcome.moved = replan_closed_days(&mut tx, actor, &now).await?;
+            let moves = replan_closed_days(&mut tx, &now).await?;
+            // The audit entries after every row write (see `replan_closed_days`).
+            outcome.moved = moves.audit(&mut tx, actor, &now).await?;
             if !first_load {
                 Audit::new(actor, CalendarAction::YearsLoaded.as_str())
                     .on("calendar", 0)

@@ -193,6 +193,8 @@ impl Store {
         }
         let mut missed_its_date = false;
         let mut next_attempt = None;
+        // The `collection.planned` detail of a re-presentation, audited at the end.
+        let mut planned = None;
         let mut detail = serde_json::json!({ "reason": reason });
         match action {
             DebitAction::Hold => {
@@ -314,25 +316,16 @@ impl Store {
                 NoticeEvent::new(NoticeKind::AdvanceNotice, row.employer_id, new_id)
                     .record(&mut tx, &now)
                     .await?;
-                Audit::new(actor, "collection.planned")
-                    .on("collection", new_id)
-                    .detail(serde_json::json!({
-                        "collection_date": date.to_string(),
-                        "amount_centimes": amount,
-                        "retry_of": id,
-                    }))
-                    .record(&mut tx, &now)
-                    .await?;
+                planned = Some(serde_json::json!({
+                    "collection_date": date.to_string(),
+                    "amount_centimes": amount,
+                    "retry_of": id,
+                }));
                 detail["next_attempt"] = serde_json::json!(new_id);
                 detail["collection_date"] = serde_json::json!(date.to_string());
                 next_attempt = Some(new_id);
             }
         }
-        Audit::new(actor, audit_action(action))
-            .on("collection", id)
-            .detail(detail)
-            .record(&mut tx, &now)
-            .await?;
         // The debit's open exceptions (and those of the debit it presents again) are
         // resolved by the action, which says so on them.
         let exceptions_resolved: Vec<i64> = if action == DebitAction::Release {
@@ -353,6 +346,22 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?
         };
+        // The audit entries last, after every row write: each takes the chain's head and
+        // holds it until commit, so a row locked after one could deadlock (PostgreSQL)
+        // with a transaction that holds that row and waits for the head
+        // (`resolve_exception` locks an exception, then audits).
+        if let (Some(new_id), Some(planned)) = (next_attempt, planned) {
+            Audit::new(actor, "collection.planned")
+                .on("collection", new_id)
+                .detail(planned)
+                .record(&mut tx, &now)
+                .await?;
+        }
+        Audit::new(actor, audit_action(action))
+            .on("collection", id)
+            .detail(detail)
+            .record(&mut tx, &now)
+            .await?;
         for exception in &exceptions_resolved {
             Audit::new(actor, "exception.resolved")
                 .on("exception", *exception)

@@ -75,21 +75,6 @@ impl Store {
                 &date_text,
             )
             .await?;
-            AuditRows {
-                action: "'collection.cancelled'",
-                entity: "collection",
-                id: "c.id",
-                detail: &detail_sql(&[("reason", Text("c.reason_code"))]),
-                from: "collections c \
-                     WHERE c.collection_date = $1 AND c.status = 'cancelled' AND c.updated_at = $2",
-            }
-            .record(
-                &mut tx,
-                &now,
-                actor,
-                &[Bind::Text(&date_text), Bind::Text(&now)],
-            )
-            .await?;
             withdraw_unsent_advance_notices(
                 &mut tx,
                 "c.collection_date = $1 AND c.status = 'cancelled'",
@@ -115,6 +100,26 @@ impl Store {
         .bind(&date_text)
         .execute(&mut *tx)
         .await?;
+        // The audit entries last, after every row write: each takes the chain's head and
+        // holds it until commit, so a row written after one could deadlock (PostgreSQL)
+        // with a transaction that holds that row and waits for the head.
+        if summary.mandate_inactive + summary.over_ceiling + summary.notice_late > 0 {
+            AuditRows {
+                    action: "'collection.cancelled'",
+                    entity: "collection",
+                    id: "c.id",
+                    detail: &detail_sql(&[("reason", Text("c.reason_code"))]),
+                    from: "collections c \
+                         WHERE c.collection_date = $1 AND c.status = 'cancelled' AND c.updated_at = $2",
+                }
+                .record(
+                    &mut tx,
+                    &now,
+                    actor,
+                    &[Bind::Text(&date_text), Bind::Text(&now)],
+                )
+                .await?;
+        }
         tx.commit().await?;
         Ok(summary)
     }

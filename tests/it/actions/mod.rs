@@ -14,6 +14,7 @@ use tahsil::store::{
     StoreError,
 };
 
+mod deadlock;
 mod surfaces;
 
 use crate::both_backends;

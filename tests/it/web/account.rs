@@ -328,3 +328,57 @@ both_backends!(
         assert_eq!(std::fs::read_dir(mail.path()).unwrap().count(), 1);
     }
 );
+
+/// `/password/forgot` while another transaction holds the audit chain's head (PostgreSQL,
+/// where writers run side by side): only a known address's request writes an audit entry,
+/// so if the answer waited for it, its time would say the account exists. Both answer at
+/// the floor; the known address's link is queued once the head is free.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reset_request_answers_at_its_floor_while_the_audit_head_is_held() {
+    use sqlx::{Connection, Executor, PgConnection};
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let app = WebApp::spawn(&db).await;
+    add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+    let client = app.browser();
+    let (_, page) = get_text(&client, &app.url("/password/forgot")).await;
+    let csrf = csrf_of(&page);
+
+    let mut holder = PgConnection::connect(&db.url).await.unwrap();
+    holder.execute("BEGIN").await.unwrap();
+    holder
+        .execute("SELECT seq FROM audit_head WHERE id = 1 FOR UPDATE")
+        .await
+        .unwrap();
+    for email in ["finance@fund.dz", "unknown@fund.dz"] {
+        let started = Instant::now();
+        let response = tokio::time::timeout(
+            Duration::from_secs(3),
+            client
+                .post(app.url("/password/forgot"))
+                .form(&[("csrf", csrf.as_str()), ("email", email)])
+                .send(),
+        )
+        .await
+        .unwrap_or_else(|_| panic!("{email}: no answer while the audit head is held"))
+        .unwrap();
+        let took = started.elapsed();
+        assert_eq!(response.status(), StatusCode::OK, "{email}");
+        assert!(response.text().await.unwrap().contains("class=\"notice\""));
+        assert!(
+            took >= Duration::from_millis(250) && took < Duration::from_secs(2),
+            "{email}: answered in {took:?}"
+        );
+    }
+    assert!(app.store.password_reset_emails().await.unwrap().is_empty());
+    holder.execute("COMMIT").await.unwrap();
+    for _ in 0..100 {
+        if !app.store.password_reset_emails().await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let emails = app.store.password_reset_emails().await.unwrap();
+    assert_eq!(emails.len(), 1, "one email, for the known address");
+}
