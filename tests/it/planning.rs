@@ -585,3 +585,76 @@ both_backends!(
         served.stop().await;
     }
 );
+
+both_backends!(
+    a_shortfall_is_shown_until_its_deadline_then_the_amounts_wait_for_the_next_date,
+    |db: TestDb| async move {
+        let clock = Clock::fixed_on(d(2026, 12, 2));
+        let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
+        let s = &app.store;
+        let c = employer_with_worksites(s, "16000003", &["W1"]).await;
+        signed_mandate(s, c, "004 00174 4010010504 86", Some("1000.00")).await;
+        declare(s, c, "2026-11", &[("W1", "100000.00")]).await;
+        pass(&app).await;
+        add_user(s, "finance@fund.dz", Role::Finance, &[]).await;
+        add_user(s, "gerant@c.dz", Role::Employer, &["16000003"]).await;
+        let dates = |list: Vec<tahsil::store::CeilingShortfall>| {
+            list.into_iter()
+                .map(|x| (x.collection_date, x.deadline))
+                .collect::<Vec<_>>()
+        };
+        let december = ("2026-12-15".to_owned(), "2026-12-10".to_owned());
+
+        // On the deadline day a raised ceiling still makes the 15th: shown.
+        clock.set(d(2026, 12, 10).and_hms_opt(9, 0, 0).unwrap().and_utc());
+        let today = clock.today();
+        assert_eq!(
+            dates(s.ceiling_shortfalls(today).await.unwrap()),
+            vec![december.clone()]
+        );
+        let staff = app.signed_in("finance@fund.dz").await;
+        let (_, page) = staff.get("/console").await;
+        assert!(page.contains("id=\"over-ceiling-count\">1<"), "{page}");
+        assert!(page.contains("2026-12-10"), "{page}");
+        let employer = app.signed_in("gerant@c.dz").await;
+        let (_, page) = employer.get(&format!("/portal/{c}")).await;
+        assert_eq!(page.matches("id=\"over-ceiling\"").count(), 1, "{page}");
+        assert!(page.contains("2026-12-15"), "{page}");
+
+        // The day after: the 15th can no longer be made, its shortfall is no longer shown;
+        // the amounts wait for January, whose plan records a shortfall of its own.
+        clock.set(d(2026, 12, 11).and_hms_opt(9, 0, 0).unwrap().and_utc());
+        let today = clock.today();
+        assert_eq!(
+            dates(s.ceiling_shortfalls(today).await.unwrap()),
+            Vec::<(String, String)>::new()
+        );
+        assert_eq!(
+            dates(s.employer_ceiling_shortfalls(c, today).await.unwrap()),
+            Vec::<(String, String)>::new()
+        );
+        pass(&app).await;
+        let open = dates(s.ceiling_shortfalls(today).await.unwrap());
+        assert_eq!(open.len(), 1, "{open:?}");
+        assert!(open[0].0.starts_with("2027-01"), "{open:?}");
+        assert_eq!(
+            dates(s.employer_ceiling_shortfalls(c, today).await.unwrap()),
+            open
+        );
+        let staff = app.signed_in("finance@fund.dz").await;
+        let (_, page) = staff.get("/console").await;
+        assert!(page.contains("id=\"over-ceiling-count\">1<"), "{page}");
+        assert!(!page.contains("2026-12-10"), "the missed deadline: {page}");
+        assert!(page.contains(&open[0].1), "January's deadline: {page}");
+        let employer = app.signed_in("gerant@c.dz").await;
+        let (_, page) = employer.get(&format!("/portal/{c}")).await;
+        assert_eq!(page.matches("id=\"over-ceiling\"").count(), 1, "{page}");
+        assert!(!page.contains("2026-12-10"), "{page}");
+        assert!(page.contains(&open[0].0), "{page}");
+        assert_eq!(
+            debit(s, c, "2026-12-15").await,
+            None,
+            "never debited on the 15th"
+        );
+    }
+);
