@@ -658,3 +658,105 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    a_debit_cancelled_over_the_ceiling_is_planned_again_on_its_date_once_raised,
+    |db: TestDb| async move {
+        let clock = Clock::fixed_on(d(2026, 12, 2));
+        let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
+        let s = &app.store;
+        let c = employer_with_worksites(s, "16000003", &["W1"]).await;
+        let mandate = signed_mandate(s, c, "004 00174 4010010504 86", Some("1000.00")).await;
+        declare(s, c, "2026-11", &[("W1", "1000.00")]).await;
+        pass(&app).await;
+        let first = debit(s, c, "2026-12-15").await.expect("within the ceiling");
+        assert_eq!((first.status.as_str(), first.version), ("planned", 1));
+        sqlx::query("UPDATE notice_events SET status = 'sent' WHERE kind = 'advance_notice'")
+            .execute(s.pool())
+            .await
+            .unwrap();
+
+        // 4 December: November corrected upwards, above the ceiling: the debit, left
+        // without lines, is cancelled.
+        clock.set(d(2026, 12, 4).and_hms_opt(9, 0, 0).unwrap().and_utc());
+        correct(s, c, "2026-11", &[("W1", "100000.00")]).await;
+        pass(&app).await;
+        let owed = declared(s, c, "2026-11").await;
+        assert!(owed > 100_000, "above the ceiling: {owed}");
+        let cancelled = debit(s, c, "2026-12-15").await.unwrap();
+        assert_eq!(
+            (cancelled.id, cancelled.status.as_str()),
+            (first.id, "cancelled")
+        );
+        let reason: String = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT reason_code FROM collections WHERE id = {}",
+            first.id
+        )))
+        .fetch_one(s.pool())
+        .await
+        .unwrap();
+        assert_eq!(reason, "over_ceiling");
+
+        // 6 December, before the deadline (the 10th): the ceiling raised, the next pass
+        // plans the employer on the 15th after all — the same row, announced again.
+        clock.set(d(2026, 12, 6).and_hms_opt(9, 0, 0).unwrap().and_utc());
+        s.set_mandate_ceiling(
+            &actor(),
+            mandate,
+            Some(Amount::parse("1000000.00").unwrap()),
+        )
+        .await
+        .unwrap();
+        pass(&app).await;
+        let revived = debit(s, c, "2026-12-15").await.expect("planned again");
+        assert_eq!(
+            revived,
+            Debit {
+                id: first.id,
+                amount: owed,
+                status: "planned".to_owned(),
+                version: cancelled.version + 1,
+                announced: Some(owed),
+                earliest: Some("2026-12-11".to_owned()),
+            }
+        );
+        let live: i64 = scalar(
+            s,
+            &format!(
+                "SELECT CAST(SUM(amount_centimes) AS BIGINT) FROM collection_lines \
+                 WHERE collection_id = {} AND live = 1",
+                first.id
+            ),
+        )
+        .await;
+        assert_eq!(live, owed, "its amount is the sum of its live lines");
+        let notices = advance_notices(s, first.id).await;
+        assert_eq!(
+            notices.last(),
+            Some(&(
+                format!("advance_notice:{}:v{}", first.id, revived.version),
+                "pending".to_owned()
+            )),
+            "announced again: {notices:?}"
+        );
+        assert!(
+            s.ceiling_shortfalls(clock.today())
+                .await
+                .unwrap()
+                .is_empty(),
+            "the shortfall is resolved"
+        );
+        let settled_state = planning_state(s).await;
+        more_passes(&app, &clock).await;
+        assert_eq!(
+            planning_state(s).await,
+            settled_state,
+            "passes plan nothing twice"
+        );
+
+        // The file day: it is filed for what was announced.
+        clock.set(d(2026, 12, 13).and_hms_opt(9, 0, 0).unwrap().and_utc());
+        pass(&app).await;
+        assert_eq!(debit(s, c, "2026-12-15").await.unwrap().status, "submitted");
+    }
+);
