@@ -19,6 +19,8 @@ use crate::harness::fixtures::{
 };
 use crate::harness::{Served, TestDb, WebApp, wait_until};
 
+mod ceilings;
+
 /// One pass of the scheduler as the lease holder `a` (queue what is due, work the queue).
 async fn pass(app: &WebApp) {
     let schedule = DueDateSchedule::parse(tahsil::config::DEFAULT_DUE_DATE_SCHEDULE).unwrap();

@@ -16,6 +16,14 @@
 //! debited at all (never a part of what is owed without its choice): a `ceiling_shortfalls`
 //! row, and one `over_ceiling` notice per date telling it to raise the ceiling before the
 //! deadline or pay another way. A later pass, once the ceiling allows, plans it.
+//!
+//! A debit planning itself cancelled for the ceiling (`reason_code = 'over_ceiling'`: a
+//! correction left it without lines and the new ones were above the ceiling) is no obstacle
+//! to planning the employer again on the same date: one collection per employer and date is
+//! a unique key, so the pass revives that row — planned again with the new lines and amount,
+//! announced again (`notice_version` + 1) — rather than inserting a second. Only a first
+//! attempt of the same mandate is revived; a debit staff cancelled stays cancelled (its
+//! lines wait for the next date).
 
 use chrono::{Days, NaiveDate};
 use mandates::Amount;
@@ -33,7 +41,8 @@ use crate::store::{Actor, Bind, Store, StoreResult};
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct PlanSummary {
     pub collection_date: String,
-    /// Collections created by this pass (0 when the date was already planned).
+    /// Collections created by this pass, or revived after planning cancelled them for the
+    /// ceiling (0 when the date was already planned).
     pub planned: u64,
     pub amount: Amount,
     pub lines: u64,
@@ -46,14 +55,20 @@ pub struct PlanSummary {
 
 /// The lines an employer's active mandate can collect on `$1`: submitted declarations due
 /// by then, lines not yet paid and not in a live collection, of employers with no
-/// collection on that date yet or with a planned one of the same mandate (amended).
+/// collection on that date yet, with a planned one of the same mandate (amended) or one of
+/// the same mandate planning cancelled for the ceiling (revived, see the module).
 const COLLECTIBLE: &str = "FROM mandates m \
      JOIN declarations d ON d.employer_id = m.employer_id AND d.status = 'submitted' AND d.due_from <= $1 \
      JOIN declaration_lines l ON l.declaration_id = d.id AND l.status = 'submitted' \
      WHERE m.status = 'active' \
        AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
        AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = m.employer_id AND c.collection_date = $1 \
-                       AND (c.status <> 'planned' OR c.mandate_id <> m.id))";
+                       AND (c.mandate_id <> m.id OR NOT (c.status = 'planned' OR (c.status = 'cancelled' \
+                            AND c.reason_code = 'over_ceiling' AND c.retry_of IS NULL))))";
+
+/// A debit of the date planning may revive (see the module), as a condition on `c`.
+const REVIVABLE: &str =
+    "c.status = 'cancelled' AND c.reason_code = 'over_ceiling' AND c.retry_of IS NULL";
 
 /// The sum of the live lines of collection `c`.
 const LIVE_SUM: &str = "(SELECT COALESCE(CAST(SUM(cl.amount_centimes) AS BIGINT), 0) FROM collection_lines cl \
@@ -178,15 +193,38 @@ impl Store {
         .rows_affected();
 
         step("collections inserted");
+        // 1 bis. The employer's debit of the date planning cancelled for the ceiling, now
+        // within it: planned again for the new amount (its lines are attached in step 2),
+        // announced again below. (The unique key allows one row per employer and date.)
+        let revived: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "UPDATE collections SET status = 'planned', reason_code = NULL, reason_category = NULL, \
+             held_at = NULL, amount_centimes = {picked}, announced_centimes = {picked}, \
+             sequence_type = (SELECT d.sequence_type FROM plan_debits d WHERE d.employer_id = collections.employer_id), \
+             channel = (SELECT d.channel FROM plan_debits d WHERE d.employer_id = collections.employer_id), \
+             earliest_debit_date = $2, noticed_on = $3, notice_version = notice_version + 1, updated_at = $4 \
+             WHERE id IN (SELECT c.id FROM collections c JOIN plan_debits d ON d.employer_id = c.employer_id \
+               AND d.mandate_id = c.mandate_id AND d.amount_centimes > 0 \
+               WHERE c.collection_date = $1 AND {REVIVABLE}) \
+             RETURNING id",
+            picked = "(SELECT d.amount_centimes FROM plan_debits d WHERE d.employer_id = collections.employer_id)"
+        )))
+        .bind(&date)
+        .bind(&earliest)
+        .bind(noticed_on.to_string())
+        .bind(&now)
+        .fetch_all(&mut *tx)
+        .await?;
         // 2. Their breakdown, line by line: the same rows, into the employer's planned
         // collection of the date (new, or amended). (A line made live elsewhere since 0
         // fails the partial unique index and with it the whole plan, rather than being
-        // collected twice.)
+        // collected twice. A line once in a revived debit is made live there again.)
         let lines = sqlx::query(
             "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
              SELECT c.id, p.line_id, p.total_centimes, 1 FROM plan_source p CROSS JOIN collections c \
              WHERE c.employer_id = p.employer_id AND c.collection_date = $1 AND c.status = 'planned' \
-             AND c.mandate_id = p.mandate_id",
+             AND c.mandate_id = p.mandate_id \
+             ON CONFLICT (collection_id, declaration_line_id) DO UPDATE SET live = 1, \
+             amount_centimes = excluded.amount_centimes",
         )
         .bind(&date)
         .execute(&mut *tx)
@@ -201,7 +239,25 @@ impl Store {
         step("lines inserted");
 
         // 3. An advance notice per new collection. (The lines are now scheduled: their live
-        // collection lines say so — `declaration_line_states`.)
+        // collection lines say so — `declaration_line_states`.) A revived one is announced
+        // again (`advance_notice:ID:vN`).
+        let revived_ids = if revived.is_empty() {
+            "0".to_owned()
+        } else {
+            revived
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let revived_collections =
+            format!("collections c WHERE c.collection_date = $1 AND c.id IN ({revived_ids})");
+        if !revived.is_empty() {
+            NoticeEvents::new(NoticeKind::AdvanceNotice, "c", &revived_collections)
+                .again("'v' || CAST(c.notice_version AS TEXT)")
+                .record(&mut tx, &now, &[Bind::Text(&date)])
+                .await?;
+        }
         let new_collections = "collections c WHERE c.collection_date = $1 AND c.id > $2";
         let binds = [Bind::Text(&date), Bind::Int(before)];
         NoticeEvents::new(NoticeKind::AdvanceNotice, "c", new_collections)
@@ -226,6 +282,21 @@ impl Store {
         // commit, so no row lock is taken after it (on PostgreSQL another transaction
         // holding such a row and waiting for the head would deadlock with this one).
         audit_shortfalls(&mut tx, actor, &now, &shortfalls_changed).await?;
+        if !revived.is_empty() {
+            AuditRows {
+                action: "'collection.planned'",
+                entity: "collection",
+                id: "c.id",
+                detail: &detail_sql(&[
+                    ("collection_date", Text("c.collection_date")),
+                    ("amount_centimes", Number("c.amount_centimes")),
+                    ("notice_version", Number("c.notice_version")),
+                ]),
+                from: &revived_collections,
+            }
+            .record(&mut tx, &now, actor, &[Bind::Text(&date)])
+            .await?;
+        }
         AuditRows {
             action: "'collection.planned'",
             entity: "collection",
@@ -258,10 +329,10 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         step("audited");
-        let amount: Option<i64> = sqlx::query_scalar(
+        let amount: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT CAST(SUM(amount_centimes) AS BIGINT) FROM collections \
-             WHERE collection_date = $1 AND id > $2",
-        )
+             WHERE collection_date = $1 AND (id > $2 OR id IN ({revived_ids}))"
+        )))
         .bind(&date)
         .bind(before)
         .fetch_one(&mut *tx)
@@ -270,7 +341,7 @@ impl Store {
         step("committed");
         Ok(PlanSummary {
             collection_date: date,
-            planned,
+            planned: planned + u64::try_from(revived.len()).unwrap_or(0),
             amount: Amount::from_centimes(amount.unwrap_or(0)),
             lines,
             over_ceiling,
@@ -379,11 +450,14 @@ impl Store {
             .bind(&date)
             .fetch_one(&self.pool)
             .await?;
-        let (stale, stale_sum): (i64, i64) = sqlx::query_as(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(amount_centimes), 0) AS BIGINT) FROM collections \
-             WHERE collection_date = $1 AND status = 'planned' \
-             AND (announced_centimes IS NULL OR amount_centimes <> announced_centimes)",
-        )
+        // (A debit a correction left without lines keeps its amount — never zero — and
+        // the corrected lines may reuse the old ids on SQLite: its live sum tells.)
+        let (stale, stale_sum): (i64, i64) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(c.amount_centimes), 0) AS BIGINT) FROM collections c \
+             WHERE c.collection_date = $1 AND c.status = 'planned' \
+             AND (c.announced_centimes IS NULL OR c.amount_centimes <> c.announced_centimes \
+                  OR c.amount_centimes <> {LIVE_SUM})"
+        )))
         .bind(&date)
         .fetch_one(&self.pool)
         .await?;

@@ -2,6 +2,12 @@
 //! their mandate's ceiling (`ceiling_shortfalls`, written by `planning`): for staff (the
 //! console's list and count) and for the employer (the portal's warning). A shortfall is
 //! open until planning debits the employer on that date after all.
+//!
+//! Shown only until its notice deadline (the deadline is today or later): after it, a raised
+//! ceiling can no longer make that date, so neither the console nor the portal shows the
+//! date's shortfall any more; the amounts wait for the next open date, whose planning records
+//! a shortfall of its own if they are still above the ceiling. (The row stays, unresolved,
+//! as the record of the missed date.)
 
 use chrono::NaiveDate;
 use mandates::Amount;
@@ -10,7 +16,7 @@ use sqlx::FromRow;
 
 use crate::store::{Store, StoreResult};
 
-/// An employer over its ceiling for a collection date still ahead.
+/// An employer over its ceiling for a collection date whose notice deadline has not passed.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CeilingShortfall {
     pub employer_id: i64,
@@ -38,11 +44,11 @@ struct ShortfallRow {
 const OPEN: &str = "SELECT s.employer_id, e.affiliation_number, e.name, s.collection_date, \
      s.amount_centimes, s.ceiling_centimes, s.deadline \
      FROM ceiling_shortfalls s JOIN employers e ON e.id = s.employer_id \
-     WHERE s.resolved_at IS NULL AND s.collection_date >= $1";
+     WHERE s.resolved_at IS NULL AND s.deadline >= $1";
 
 impl Store {
-    /// The open shortfalls of collection dates from `from` on (today), by date and
-    /// affiliation number.
+    /// The open shortfalls whose deadline is `from` (today) or later — those a raised
+    /// ceiling can still fix (see the module) —, by date and affiliation number.
     pub async fn ceiling_shortfalls(&self, from: NaiveDate) -> StoreResult<Vec<CeilingShortfall>> {
         let rows = sqlx::query_as::<_, ShortfallRow>(sqlx::AssertSqlSafe(format!(
             "{OPEN} ORDER BY s.collection_date, e.affiliation_number"
@@ -53,7 +59,7 @@ impl Store {
         Ok(rows.into_iter().map(shortfall).collect())
     }
 
-    /// The open shortfalls of one employer, from `from` on.
+    /// The open shortfalls of one employer whose deadline is `from` (today) or later.
     pub async fn employer_ceiling_shortfalls(
         &self,
         employer_id: i64,

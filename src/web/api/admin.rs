@@ -1,5 +1,5 @@
 //! The admin API under `/api/v1` (behind the admin token): employers, worksites, mandates,
-//! declarations, the audit trail, and staff actions on a debit (hold, release, cancel,
+//! declarations, a mandate's ceiling, the audit trail, and staff actions on a debit (hold, release, cancel,
 //! re-present, each with `{"reason": …}`: 404 unknown, 409 when its state does not allow
 //! it, saying the state and what is possible). Amounts travel as decimal strings ("1234.50"), never
 //! as JSON numbers. Knows nothing of the employer users' or the banks' tokens beyond
@@ -12,7 +12,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use mandates::{AccountId, Amount, DebitAction, NewDeclarationLine, Period};
 use serde::Deserialize;
 
@@ -47,6 +47,7 @@ pub(super) fn router(state: WebState) -> Router<WebState> {
         .route("/mandates/{id}", get(get_mandate))
         .route("/mandates/{id}/sign", post(sign_mandate))
         .route("/mandates/{id}/revoke", post(revoke_mandate))
+        .route("/mandates/{id}/ceiling", put(set_ceiling))
         .route("/declarations/{id}", get(get_declaration))
         .route("/audit/{entity}/{id}", get(audit_trail))
         .route("/collections/{id}/hold", post(hold_collection))
@@ -299,6 +300,39 @@ async fn revoke_mandate(
         state
             .store
             .revoke_mandate(&actor(), id, &request.reason)
+            .await?,
+    ))
+}
+
+/// The body of `PUT /api/v1/mandates/{id}/ceiling`: `{"ceiling": "500000.00"}`, or
+/// `{"ceiling": null}` for no ceiling (the field is required: a body without it is refused
+/// rather than taken as "no ceiling").
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CeilingRequest {
+    ceiling: serde_json::Value,
+}
+
+/// Sets, raises, lowers or removes a mandate's ceiling through the same audited store
+/// method as the portal ([`crate::store::Store::set_mandate_ceiling`]).
+async fn set_ceiling(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    payload: Result<Json<CeilingRequest>, JsonRejection>,
+) -> ApiResult<Json<MandateRecord>> {
+    let request = body(payload)?;
+    let ceiling = match request.ceiling {
+        serde_json::Value::Null => None,
+        value => Some(serde_json::from_value::<Amount>(value).map_err(|e| {
+            ApiError::invalid(format!(
+                "ceiling: {e}; give a decimal string in dinars such as \"500000.00\", or null for no ceiling"
+            ))
+        })?),
+    };
+    Ok(Json(
+        state
+            .store
+            .set_mandate_ceiling(&actor(), id, ceiling)
             .await?,
     ))
 }

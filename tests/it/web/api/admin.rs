@@ -257,3 +257,78 @@ both_backends!(
         assert_eq!(health.status(), StatusCode::OK);
     }
 );
+
+async fn put(app: &TestApp, path: &str, body: Value) -> (StatusCode, Value) {
+    let response = app
+        .client
+        .put(app.url(path))
+        .bearer_auth(TOKEN)
+        .json(&body)
+        .send()
+        .await
+        .expect("request");
+    let status = response.status();
+    (status, response.json().await.expect("json body"))
+}
+
+both_backends!(
+    a_mandate_ceiling_is_set_and_removed_through_the_api_and_audited,
+    |db: TestDb| async move {
+        let app = TestApp::spawn(&db, Some(TOKEN)).await;
+        let declaration = declare_through_the_api(&app).await;
+        let employer = declaration["employer_id"].as_i64().unwrap();
+        let (_, mandates) = get(&app, &format!("/api/v1/employers/{employer}/mandates")).await;
+        let mandate = mandates[0]["id"].as_i64().unwrap();
+        let path = format!("/api/v1/mandates/{mandate}/ceiling");
+
+        let (status, body) = put(&app, &path, json!({ "ceiling": "500000.00" })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["ceiling"], "500000.00");
+        let (status, body) = put(&app, &path, json!({ "ceiling": null })).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(body["ceiling"], Value::Null);
+        let (_, read) = get(&app, &format!("/api/v1/mandates/{mandate}")).await;
+        assert_eq!(read["ceiling"], Value::Null);
+
+        // Refused, with the reason: not an amount, not positive, a number, no field.
+        for bad in [
+            json!({ "ceiling": "beaucoup" }),
+            json!({ "ceiling": "0" }),
+            json!({ "ceiling": "-5.00" }),
+            json!({ "ceiling": 500000 }),
+            json!({}),
+        ] {
+            let (status, body) = put(&app, &path, bad.clone()).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {body}");
+            assert!(body["error"]["message"].as_str().is_some(), "{body}");
+        }
+        let (status, body) = put(
+            &app,
+            "/api/v1/mandates/999999/ceiling",
+            json!({ "ceiling": "1.00" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+
+        // Audited through the store, as from the portal: the two changes, not the refusals.
+        let (status, trail) = get(&app, &format!("/api/v1/audit/mandate/{mandate}")).await;
+        assert_eq!(status, StatusCode::OK, "{trail}");
+        let changes = trail
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["action"] == "mandate.ceiling_changed")
+            .count();
+        assert_eq!(changes, 2, "{trail}");
+
+        // Without the admin token: refused.
+        let response = app
+            .client
+            .put(app.url(&path))
+            .json(&json!({ "ceiling": "1.00" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+    }
+);

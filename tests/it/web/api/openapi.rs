@@ -41,6 +41,7 @@ both_backends!(
                 let request = match method.as_str() {
                     "get" => client.get(&url),
                     "post" => client.post(&url).json(&serde_json::json!({})),
+                    "put" => client.put(&url).json(&serde_json::json!({})),
                     other => panic!("{other} {path}: add it to this test"),
                 };
                 let response = request.header("authorization", ADMIN).send().await.unwrap();
