@@ -346,7 +346,7 @@ pub async fn import_file(
     match store.apply_report(actor, &report, policy).await {
         Ok(summary) if summary.empty => {
             if let Some(institution) = institution {
-                exchange::move_into(
+                archive(
                     path,
                     &settings.folder(institution.as_str(), Folder::Archive),
                     settings.access,
