@@ -514,7 +514,12 @@ pub(super) async fn demo(
     for (email, role, sees) in &logins {
         println!("    {email:<28} {role:<9} {sees}");
     }
-    println!("  curl http://127.0.0.1:8080/api/v1/employers");
+    println!(
+        "  the JSON API needs the admin token: start serve with TAHSIL_ADMIN_TOKEN=<a long random secret>, then"
+    );
+    println!(
+        "  curl -H \"Authorization: Bearer $TAHSIL_ADMIN_TOKEN\" http://127.0.0.1:8080/api/v1/employers"
+    );
     println!("  cargo run --release -- --database-url {url} exceptions");
     Ok(ExitCode::SUCCESS)
 }
