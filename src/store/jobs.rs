@@ -285,6 +285,9 @@ impl Store {
             return Err(StoreError::not_found("job", id));
         };
         if job.status != JobStatus::Failed {
+            // Ended now, not when the dropped transaction is rolled back in the background:
+            // its row lock would make a worker claiming with SKIP LOCKED pass the job by.
+            tx.rollback().await?;
             return Err(StoreError::refused(
                 Refusal::JobNotFailed,
                 format!(
