@@ -277,6 +277,27 @@ pub fn reason_explanation(category: ReasonCategory, lang: Lang) -> &'static str 
     lang.pick(category.text_fr(), category.text_ar())
 }
 
+/// The words of why a planned debit was cancelled before any file (the codes the run's
+/// re-check, a calendar change, planning and staff write); `None` for a code without words
+/// (a bank's own reason code, shown as it is).
+pub fn cancel_reason_word(code: &str, lang: Lang) -> Option<&'static str> {
+    Some(match (code, lang) {
+        ("mandate_inactive", Lang::Fr) => "mandat inactif",
+        ("mandate_inactive", Lang::Ar) => "تفويض غير ساري",
+        ("over_ceiling", Lang::Fr) => "au-delà du plafond",
+        ("over_ceiling", Lang::Ar) => "يتجاوز السقف",
+        ("notice_late", Lang::Fr) => "préavis trop tardif",
+        ("notice_late", Lang::Ar) => "إشعار متأخر",
+        ("calendar_clash", Lang::Fr) => "date déplacée sur un autre prélèvement",
+        ("calendar_clash", Lang::Ar) => "تاريخ نُقل إلى اقتطاع آخر",
+        ("staff_cancelled", Lang::Fr) => "annulé par la caisse",
+        ("staff_cancelled", Lang::Ar) => "ألغاه الصندوق",
+        ("held_past_its_date", Lang::Fr) => "suspendu au-delà de sa date",
+        ("held_past_its_date", Lang::Ar) => "موقوف إلى ما بعد تاريخه",
+        _ => return None,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -219,7 +219,8 @@ async fn employer(
                     format!("{} ({code})", category.word(lang))
                 }
                 (Some(category), None) => category.word(lang).to_owned(),
-                (None, Some(code)) => code,
+                (None, Some(code)) => crate::locale::words::cancel_reason_word(&code, lang)
+                    .map_or(code, str::to_owned),
                 (None, None) => String::new(),
             },
             settled_on: c.settled_on.unwrap_or_default(),
