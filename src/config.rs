@@ -109,12 +109,20 @@ pub struct Config {
     pub max_report_bytes: u64,
     /// Report uploads received at once by the bank API; more are answered 503.
     pub max_concurrent_uploads: u32,
-    /// The bank channel's debit format: `pain.008.001.02`, `pain.008.001.08`, or a
-    /// fixed-width debit layout's name (shipped or in `layouts_dir`).
-    pub bank_format: String,
-    /// The postal channel's debit format (default: the shipped `postal-ccp-debit` layout).
-    pub postal_format: String,
-    /// At most this many transactions per file; more are split into several files.
+    /// The bank channel's profile (`bank_formats::profile`): a shipped profile's name
+    /// (`dz-domestic`, the default: no SEPA codes; `sepa`) or the path of a profile file
+    /// (`….toml`). It says the debit and refund formats, codes, charset, file size, lead
+    /// time, cut-off and reports.
+    pub bank_profile: String,
+    /// The postal channel's profile (default: the shipped `dz-postal`).
+    pub postal_profile: String,
+    /// Overrides the bank profile's debit format: `pain.008.001.02`, `pain.008.001.08`,
+    /// or a fixed-width debit layout's name (shipped or in `layouts_dir`).
+    pub bank_format: Option<String>,
+    /// Overrides the postal profile's debit format.
+    pub postal_format: Option<String>,
+    /// At most this many transactions per file (and never more than the institution's
+    /// profile allows); more are split into several files.
     pub max_per_file: u32,
     /// Insufficient funds: re-present after this many business days…
     pub retry_business_days: u32,
@@ -128,6 +136,8 @@ pub struct Config {
     pub creditor_name: String,
     pub creditor_account: String,
     pub creditor_id: String,
+    /// The fund's postal account (a RIP), credited by the postal debit files.
+    pub creditor_postal_account: String,
     /// How long a run holds its date's lock; a holder that dies loses it after this.
     pub run_lease_seconds: u32,
     /// Mark session cookies `Secure` and send HSTS: set when served over HTTPS (behind a
@@ -177,8 +187,10 @@ impl Default for Config {
             exchange_group: None,
             max_report_bytes: DEFAULT_MAX_REPORT_BYTES,
             max_concurrent_uploads: 4,
-            bank_format: "pain.008.001.02".to_owned(),
-            postal_format: "postal-ccp-debit".to_owned(),
+            bank_profile: "dz-domestic".to_owned(),
+            postal_profile: "dz-postal".to_owned(),
+            bank_format: None,
+            postal_format: None,
             max_per_file: 50_000,
             retry_business_days: 5,
             max_attempts: 3,
@@ -187,6 +199,7 @@ impl Default for Config {
             creditor_name: "CACOBATPH".to_owned(),
             creditor_account: "00400174401001050486".to_owned(),
             creditor_id: "CACOBATPH".to_owned(),
+            creditor_postal_account: "00799999000099887702".to_owned(),
             run_lease_seconds: 300,
             cookie_secure: false,
             smtp_url: None,
@@ -231,6 +244,8 @@ struct FileConfig {
     exchange_group: Option<String>,
     max_report_bytes: Option<u64>,
     max_concurrent_uploads: Option<u32>,
+    bank_profile: Option<String>,
+    postal_profile: Option<String>,
     bank_format: Option<String>,
     postal_format: Option<String>,
     max_per_file: Option<u32>,
@@ -241,6 +256,7 @@ struct FileConfig {
     creditor_name: Option<String>,
     creditor_account: Option<String>,
     creditor_id: Option<String>,
+    creditor_postal_account: Option<String>,
     run_lease_seconds: Option<u32>,
     cookie_secure: Option<bool>,
     smtp_url: Option<Secret>,
@@ -275,6 +291,8 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_EXCHANGE_GROUP",
     "TAHSIL_MAX_REPORT_BYTES",
     "TAHSIL_MAX_CONCURRENT_UPLOADS",
+    "TAHSIL_BANK_PROFILE",
+    "TAHSIL_POSTAL_PROFILE",
     "TAHSIL_BANK_FORMAT",
     "TAHSIL_POSTAL_FORMAT",
     "TAHSIL_MAX_PER_FILE",
@@ -285,6 +303,7 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_CREDITOR_NAME",
     "TAHSIL_CREDITOR_ACCOUNT",
     "TAHSIL_CREDITOR_ID",
+    "TAHSIL_CREDITOR_POSTAL_ACCOUNT",
     "TAHSIL_RUN_LEASE_SECONDS",
     "TAHSIL_COOKIE_SECURE",
     "TAHSIL_SMTP_URL",
@@ -379,12 +398,18 @@ impl Config {
         if file.exchange_group.is_some() {
             self.exchange_group = file.exchange_group;
         }
+        if file.bank_format.is_some() {
+            self.bank_format = file.bank_format;
+        }
+        if file.postal_format.is_some() {
+            self.postal_format = file.postal_format;
+        }
         take!(
             exchange_dir,
             max_report_bytes,
             max_concurrent_uploads,
-            bank_format,
-            postal_format,
+            bank_profile,
+            postal_profile,
             max_per_file,
             retry_business_days,
             max_attempts,
@@ -393,6 +418,7 @@ impl Config {
             creditor_name,
             creditor_account,
             creditor_id,
+            creditor_postal_account,
             run_lease_seconds,
             cookie_secure,
             mail_from,
@@ -511,9 +537,21 @@ impl Config {
         for (name, slot) in [
             ("TAHSIL_BANK_FORMAT", &mut self.bank_format),
             ("TAHSIL_POSTAL_FORMAT", &mut self.postal_format),
+        ] {
+            if let Some(v) = get(name) {
+                *slot = Some(v);
+            }
+        }
+        for (name, slot) in [
+            ("TAHSIL_BANK_PROFILE", &mut self.bank_profile),
+            ("TAHSIL_POSTAL_PROFILE", &mut self.postal_profile),
             ("TAHSIL_CREDITOR_NAME", &mut self.creditor_name),
             ("TAHSIL_CREDITOR_ACCOUNT", &mut self.creditor_account),
             ("TAHSIL_CREDITOR_ID", &mut self.creditor_id),
+            (
+                "TAHSIL_CREDITOR_POSTAL_ACCOUNT",
+                &mut self.creditor_postal_account,
+            ),
         ] {
             if let Some(v) = get(name) {
                 *slot = v;

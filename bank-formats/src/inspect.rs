@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::layout::Layout;
 
 use crate::iso20022::{
-    CamtMessage, Pain008Document, StatusReport, XmlError, read_camt_slice, read_pain002_slice,
-    read_pain008_slice, version_from_namespace,
+    CamtMessage, Pain001Document, Pain008Document, StatusReport, XmlError, read_camt_slice,
+    read_pain001_slice, read_pain002_slice, read_pain008_slice, version_from_namespace,
 };
 
 /// Why a file could not be inspected.
@@ -88,6 +88,7 @@ fn detect(bytes: &[u8]) -> Result<String, InspectError> {
     }
     for (element, family) in [
         ("CstmrDrctDbtInitn", "pain.008"),
+        ("CstmrCdtTrfInitn", "pain.001"),
         ("CstmrPmtStsRpt", "pain.002"),
         ("BkToCstmrDbtCdtNtfctn", "camt.054"),
         ("BkToCstmrStmt", "camt.053"),
@@ -98,8 +99,14 @@ fn detect(bytes: &[u8]) -> Result<String, InspectError> {
         }
     }
     Err(InspectError::Unknown(
-        "an XML document, but not pain.008, pain.002 or camt.052/053/054".to_owned(),
+        "an XML document, but not pain.008, pain.001, pain.002 or camt.052/053/054".to_owned(),
     ))
+}
+
+/// Which ISO 20022 message an XML file is (`pain.001.001.03`, `camt.054`, …), without
+/// reading it whole: what `inspect` and `validate` go by.
+pub fn format_of(bytes: &[u8]) -> Result<String, InspectError> {
+    detect(bytes)
 }
 
 /// Reads any supported bank file: ISO 20022 XML, or a fixed-width file of a shipped layout.
@@ -128,6 +135,8 @@ pub fn inspect_with(
     let format = detect(bytes)?;
     if format.starts_with("pain.008") {
         Ok(from_pain008(read_pain008_slice(bytes)?))
+    } else if format.starts_with("pain.001") {
+        Ok(from_pain001(read_pain001_slice(bytes)?))
     } else if format.starts_with("pain.002") {
         Ok(from_pain002(read_pain002_slice(bytes)?))
     } else if format.starts_with("camt.05") {
@@ -179,6 +188,33 @@ fn from_pain008(doc: Pain008Document) -> Inspection {
             reason: None,
             reversal: None,
             mandate_id: Some(some(&t.mandate_id)),
+        })
+        .collect();
+    Inspection {
+        format: doc.version,
+        message_id: some(&doc.message_id),
+        status: None,
+        reason: None,
+        original_message_id: None,
+        payments: None,
+        transactions,
+    }
+}
+
+/// Credit transfers (refunds): instructions like pain.008 debits (`status: null`), no
+/// mandate (the key is left out, as for other formats without one).
+fn from_pain001(doc: Pain001Document) -> Inspection {
+    let transactions = doc
+        .payments
+        .iter()
+        .flat_map(|p| p.transfers.iter())
+        .map(|t| InspectedTransaction {
+            end_to_end_id: some(&t.end_to_end_id),
+            amount: t.amount.map(|a| a.to_string()),
+            status: None,
+            reason: None,
+            reversal: None,
+            mandate_id: None,
         })
         .collect();
     Inspection {
@@ -339,7 +375,7 @@ pub struct Validation {
     pub problems: Vec<String>,
 }
 
-/// Checks a bank file: our own pain.008 and fixed-width files strictly (totals, counts,
+/// Checks a bank file: our own pain.008, pain.001 and fixed-width files strictly (totals, counts,
 /// amounts, ids, field formats); reports (pain.002, camt) for readability.
 pub fn validate(bytes: &[u8]) -> Validation {
     validate_with(bytes, &[])
@@ -372,6 +408,11 @@ pub fn validate_with(bytes: &[u8], institution_layouts: &[Layout]) -> Validation
     if format.starts_with("pain.008") {
         match read_pain008_slice(bytes) {
             Ok(doc) => check_pain008(&doc, &mut problems),
+            Err(e) => problems.push(e.to_string()),
+        }
+    } else if format.starts_with("pain.001") {
+        match read_pain001_slice(bytes) {
+            Ok(doc) => check_pain001(&doc, &mut problems),
             Err(e) => problems.push(e.to_string()),
         }
     } else if let Err(e) = inspect(bytes) {
@@ -514,4 +555,128 @@ fn check_pain008(doc: &Pain008Document, problems: &mut Vec<String>) {
         )),
         None => problems.push("group header: CtrlSum is missing".to_owned()),
     }
+}
+
+/// The strict checks of a pain.001 we wrote: totals at both levels, positive DZD amounts,
+/// required fields, id lengths, unique end-to-end ids, the execution date.
+fn check_pain001(doc: &Pain001Document, problems: &mut Vec<String>) {
+    use mandates::Amount;
+    use std::collections::HashSet;
+
+    fn id(at: &str, what: &str, value: &str, problems: &mut Vec<String>) {
+        if value.trim().is_empty() {
+            problems.push(format!("{at}{what} is missing"));
+        } else if value.chars().count() > 35 {
+            problems.push(format!("{at}{what} {value:?} is longer than 35 characters"));
+        }
+    }
+    fn required(at: &str, what: &str, present: bool, problems: &mut Vec<String>) {
+        if !present {
+            problems.push(format!("{at}{what} is missing"));
+        }
+    }
+    fn totals(
+        at: &str,
+        what: &str,
+        declared: (Option<u64>, Option<Amount>),
+        actual: (u64, Amount),
+        problems: &mut Vec<String>,
+    ) {
+        match declared.0 {
+            Some(n) if n == actual.0 => {}
+            n => problems.push(format!(
+                "{at}NbOfTxs says {} but {what} holds {} transactions",
+                n.map_or_else(|| "nothing".to_owned(), |n| n.to_string()),
+                actual.0
+            )),
+        }
+        match declared.1 {
+            Some(sum) if sum == actual.1 => {}
+            Some(sum) => problems.push(format!(
+                "{at}CtrlSum says {sum} but its transactions add up to {}",
+                actual.1
+            )),
+            None => problems.push(format!("{at}CtrlSum is missing")),
+        }
+    }
+
+    id("group header: ", "MsgId", &doc.message_id, problems);
+    if chrono::NaiveDateTime::parse_from_str(&doc.created_at, "%Y-%m-%dT%H:%M:%S").is_err()
+        && chrono::DateTime::parse_from_rfc3339(&doc.created_at).is_err()
+    {
+        problems.push(format!(
+            "group header: CreDtTm {:?} is not an ISO date-time",
+            doc.created_at
+        ));
+    }
+    required(
+        "group header: ",
+        "InitgPty/Nm",
+        !doc.initiating_party.is_empty(),
+        problems,
+    );
+    if doc.payments.is_empty() {
+        problems.push("the file has no PmtInf block".to_owned());
+    }
+    let mut seen = HashSet::new();
+    let mut file = (0u64, Amount::ZERO);
+    for p in &doc.payments {
+        let at = format!("{}: payment block {}: ", p.at, p.payment_id);
+        id(&at, "PmtInfId", &p.payment_id, problems);
+        if p.payment_method != "TRF" {
+            problems.push(format!("{at}PmtMtd {:?} is not TRF", p.payment_method));
+        }
+        if chrono::NaiveDate::parse_from_str(&p.execution_date, "%Y-%m-%d").is_err() {
+            problems.push(format!(
+                "{at}ReqdExctnDt {:?} is not a date (YYYY-MM-DD)",
+                p.execution_date
+            ));
+        }
+        required(&at, "Dbtr/Nm", !p.debtor_name.is_empty(), problems);
+        required(&at, "DbtrAcct", p.debtor_account.is_some(), problems);
+        required(&at, "DbtrAgt", p.debtor_agent.is_some(), problems);
+        if p.transfers.is_empty() {
+            problems.push(format!("{at}the block has no transactions"));
+        }
+        let mut block = (0u64, Amount::ZERO);
+        for t in &p.transfers {
+            let at = format!("{}: transaction {}: ", t.at, t.end_to_end_id);
+            id(&at, "EndToEndId", &t.end_to_end_id, problems);
+            if !t.end_to_end_id.is_empty() && !seen.insert(t.end_to_end_id.clone()) {
+                problems.push(format!("{at}EndToEndId appears more than once"));
+            }
+            match t.amount {
+                Some(a) if a.is_positive() => block.1 = block.1.checked_add(a).unwrap_or(block.1),
+                Some(a) => problems.push(format!("{at}InstdAmt {a} is not positive")),
+                None => problems.push(format!("{at}InstdAmt is missing")),
+            }
+            match t.currency.as_deref() {
+                Some("DZD") => {}
+                Some(other) => problems.push(format!("{at}currency {other:?} is not DZD")),
+                None => problems.push(format!("{at}InstdAmt has no Ccy")),
+            }
+            required(&at, "Cdtr/Nm", !t.creditor_name.is_empty(), problems);
+            required(&at, "CdtrAcct", t.creditor_account.is_some(), problems);
+            if t.remittance.chars().count() > 140 {
+                problems.push(format!("{at}RmtInf/Ustrd is longer than 140 characters"));
+            }
+            block.0 += 1;
+        }
+        totals(
+            &at,
+            "the block",
+            (p.declared_transactions, p.declared_control_sum),
+            block,
+            problems,
+        );
+        file.0 += block.0;
+        file.1 = file.1.checked_add(block.1).unwrap_or(file.1);
+    }
+    totals(
+        "group header: ",
+        "the file",
+        (doc.declared_transactions, doc.declared_control_sum),
+        file,
+        problems,
+    );
 }

@@ -1,11 +1,14 @@
-//! ISO 20022: the pain.008 writer, and lenient, streaming, namespace-agnostic readers for
-//! pain.008, pain.002 and camt.052/053/054.
+//! ISO 20022: the pain.008 writer and the pain.001 (refund) writer, each following a bank
+//! profile's rules, and lenient, streaming, namespace-agnostic readers for pain.008,
+//! pain.001, pain.002 and camt.052/053/054.
 
 pub mod camt;
 pub mod charset;
+pub mod pain001;
 pub mod pain002;
 pub mod pain008;
 pub mod reports;
+pub mod rules;
 pub(crate) mod xml;
 
 pub use camt::{
@@ -13,6 +16,11 @@ pub use camt::{
     for_each_camt_entry_in, read_camt, read_camt_slice,
 };
 pub use charset::{CharsetPolicy, clean_text};
+pub use pain001::{
+    CreditTransfer, CreditTransferBatch, Pain001Document, Pain001Version, ReadTransfer,
+    ReadTransferPayment, TransferFormat, credit_transfer_bytes, read_pain001, read_pain001_slice,
+    write_pain001,
+};
 pub use pain002::{
     PaymentStatus, StatusReport, TransactionStatus, read_pain002, read_pain002_slice,
 };
@@ -22,6 +30,9 @@ pub use pain008::{
     read_pain008_slice,
 };
 pub use reports::{Camt054Writer, write_pain002};
+pub use rules::{
+    CreditorIdParty, CreditorIdRule, DebitRules, PaymentType, TransferRules, TypeCode,
+};
 pub use xml::{Position, XmlError};
 
 /// The message name in a namespace: `urn:iso:std:iso:20022:tech:xsd:pain.002.001.03` and

@@ -9,10 +9,10 @@ use std::process::Command;
 
 use bank_formats::inspect::{inspect, validate};
 use bank_formats::iso20022::{
-    AccountIdentifier, Agent, CharsetPolicy, DirectDebit, GroupHeader, Pain008Document,
-    Pain008Version, Pain008Writer, PaymentInfo, ReadDebit, ReadPayment, SequenceType, WriteError,
-    clean_text, for_each_camt_entry, read_camt, read_camt_slice, read_pain002, read_pain002_slice,
-    read_pain008, read_pain008_slice,
+    AccountIdentifier, Agent, CharsetPolicy, CreditorIdRule, DirectDebit, GroupHeader,
+    Pain008Document, Pain008Version, Pain008Writer, PaymentInfo, PaymentType, ReadDebit,
+    ReadPayment, SequenceType, WriteError, clean_text, for_each_camt_entry, read_camt,
+    read_camt_slice, read_pain002, read_pain002_slice, read_pain008, read_pain008_slice,
 };
 use chrono::NaiveDate;
 use mandates::Amount;
@@ -590,6 +590,9 @@ proptest! {
                 creditor_account: Some(info.creditor_account.clone()),
                 creditor_agent: Some(info.creditor_agent.clone()),
                 creditor_scheme_id: info.creditor_scheme_id.clone(),
+                payment_type: PaymentType::sepa_core_debit(),
+                charge_bearer: Some("SLEV".to_owned()),
+                creditor_id: CreditorIdRule::sepa(),
                 declared_transactions: Some(info.number_of_transactions),
                 declared_control_sum: Some(info.control_sum),
                 transactions: debits.iter().zip(&read_block.transactions).map(|(w, r)| ReadDebit {

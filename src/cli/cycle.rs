@@ -215,23 +215,39 @@ pub(super) async fn exceptions(
     Ok(ExitCode::SUCCESS)
 }
 
+/// How often the simulated bank refuses, per thousand.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct SimRates {
+    pub reject_per_mille: u64,
+    pub return_per_mille: u64,
+    pub transfer_reject_per_mille: u64,
+}
+
 /// The simulated bank: answers every debit file in `outbox` with reports in `inbox`, once
 /// or (`watch`) every two seconds until interrupted.
 pub(super) fn bank_sim(
     config: &Config,
     outbox: &Path,
     inbox: &Path,
-    reject_per_mille: u64,
-    return_per_mille: u64,
+    rates: SimRates,
     seed: u64,
     watch: bool,
 ) -> anyhow::Result<ExitCode> {
+    let SimRates {
+        reject_per_mille,
+        return_per_mille,
+        transfer_reject_per_mille,
+    } = rates;
     if reject_per_mille + return_per_mille > 1000 {
         anyhow::bail!("--reject-per-mille and --return-per-mille add up to more than 1000");
+    }
+    if transfer_reject_per_mille > 1000 {
+        anyhow::bail!("--transfer-reject-per-mille is more than 1000");
     }
     let sim = crate::cycle::banksim::BankSim {
         reject_per_mille,
         return_per_mille,
+        transfer_reject_per_mille,
         seed,
         today: app::clock(config).today(),
         layouts: crate::cycle::CycleSettings::from_config(config)?.layouts,

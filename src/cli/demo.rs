@@ -377,6 +377,7 @@ pub(super) async fn demo(
     let sim = crate::cycle::banksim::BankSim {
         reject_per_mille: 50,
         return_per_mille: 20,
+        transfer_reject_per_mille: 0,
         seed: 2026,
         today: date,
         layouts: settings.layouts,

@@ -121,6 +121,9 @@ enum Command {
         /// Debits returned after settlement, per thousand.
         #[arg(long, default_value_t = 20, value_name = "N")]
         return_per_mille: u64,
+        /// Credit transfers (refund files, pain.001) rejected, per thousand.
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        transfer_reject_per_mille: u64,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
         /// Keep answering new files every few seconds until interrupted.
@@ -287,6 +290,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             inbox,
             reject_per_mille,
             return_per_mille,
+            transfer_reject_per_mille,
             seed,
             watch,
         } => {
@@ -295,8 +299,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 &config,
                 &outbox,
                 &inbox,
-                reject_per_mille,
-                return_per_mille,
+                cycle::SimRates {
+                    reject_per_mille,
+                    return_per_mille,
+                    transfer_reject_per_mille,
+                },
                 seed,
                 watch,
             )

@@ -1,16 +1,17 @@
 //! The simulated bank (`tahsil bank-sim`): answers each debit file in an outbox with the
 //! reports a real bank or Algérie Poste would send, in the same family — for pain.008 a
 //! pain.002 (rejects before settlement) and a camt.054 (credits booked, returns after
-//! settlement); for a fixed-width debit layout its return layout. Which debits fail, and
-//! why, is decided by a hash of the seed and the EndToEndId: the same files and seed give
-//! the same reports.
+//! settlement); for a fixed-width debit layout its return layout; for a pain.001 (a
+//! refund batch) a pain.002 accepting each transfer or rejecting it. Which debits and
+//! transfers fail, and why, is decided by a hash of the seed and the EndToEndId: the same
+//! files and seed give the same reports.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use bank_formats::iso20022::{
     Camt054Writer, Entry, EntryTransaction, PaymentStatus, StatusReport, TransactionStatus,
-    read_pain008_slice, write_pain002,
+    read_pain001_slice, read_pain008_slice, write_pain002,
 };
 use bank_formats::layout::{
     Layout, ReturnFileHeader, ReturnFileWriter, ReturnRecord, ReturnStatus, read_debit_file,
@@ -28,6 +29,8 @@ pub struct BankSim {
     pub reject_per_mille: u64,
     /// Debits settled then returned, per thousand.
     pub return_per_mille: u64,
+    /// Credit transfers (refunds) rejected, per thousand; the others are accepted.
+    pub transfer_reject_per_mille: u64,
     pub seed: u64,
     /// The date the reports carry.
     pub today: NaiveDate,
@@ -109,7 +112,12 @@ impl BankSim {
     fn answer_file(&self, bytes: &[u8], stem: &str) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
         let created: NaiveDateTime = self.today.and_hms_opt(18, 0, 0).context("a valid time")?;
         if bytes.starts_with(b"<?xml") || bytes.starts_with(b"<") {
-            return self.answer_pain008(bytes, stem, created);
+            return match bank_formats::inspect::format_of(bytes) {
+                Ok(format) if format.starts_with("pain.001") => {
+                    self.answer_pain001(bytes, stem, created)
+                }
+                _ => self.answer_pain008(bytes, stem, created),
+            };
         }
         let layout = crate::cycle::import::debit_layout_of(bytes, self.layouts)
             .context("neither pain.008 nor a known debit layout")?;
@@ -159,6 +167,71 @@ impl BankSim {
         }
         writer.finish()?;
         Ok(vec![(format!("{stem}-return.txt"), out)])
+    }
+
+    /// A refund batch: one pain.002 saying, per transfer, accepted and settled (`ACSC`)
+    /// or rejected (`RJCT`, with why), and the group `ACCP`, `PART` or `RJCT`.
+    fn answer_pain001(
+        &self,
+        bytes: &[u8],
+        stem: &str,
+        created: NaiveDateTime,
+    ) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
+        let document = read_pain001_slice(bytes)?;
+        if document.payments.is_empty() {
+            bail!("the credit-transfer file holds no payment block");
+        }
+        let (mut accepted, mut rejected) = (0u64, 0u64);
+        let mut payments = Vec::new();
+        for payment in &document.payments {
+            let mut listed = Vec::new();
+            for transfer in &payment.transfers {
+                let h = hash_text(self.seed ^ 0x7472_616E_7366_6572, &transfer.end_to_end_id);
+                let (status, reasons) = if h % 1000 < self.transfer_reject_per_mille {
+                    rejected += 1;
+                    // Why a transfer fails: the employer's account is closed, unknown
+                    // or blocked; never money the fund lacks (the sim's fund pays).
+                    let reason = match (h / 1000) % 3 {
+                        0 => "AC04",
+                        1 => "AC01",
+                        _ => "AC06",
+                    };
+                    ("RJCT", vec![reason.to_owned()])
+                } else {
+                    accepted += 1;
+                    ("ACSC", Vec::new())
+                };
+                listed.push(TransactionStatus {
+                    original_end_to_end_id: Some(transfer.end_to_end_id.clone()),
+                    status: Some(status.to_owned()),
+                    reasons,
+                    amount: transfer.amount,
+                    mandate_id: None,
+                });
+            }
+            payments.push(PaymentStatus {
+                original_payment_id: Some(payment.payment_id.clone()),
+                status: None,
+                reasons: Vec::new(),
+                transactions: listed,
+            });
+        }
+        let group = match (accepted, rejected) {
+            (_, 0) => "ACCP",
+            (0, _) => "RJCT",
+            _ => "PART",
+        };
+        let report = StatusReport {
+            version: "pain.002.001.03".to_owned(),
+            message_id: format!("SIM-{stem}-S"),
+            original_message_id: Some(document.message_id.clone()),
+            original_message_name: Some(document.version.clone()),
+            group_status: Some(group.to_owned()),
+            group_reasons: Vec::new(),
+            payments,
+        };
+        let status = write_pain002(Vec::new(), &report, created, "Banque simulee")?;
+        Ok(vec![(format!("{stem}-pain002.xml"), status)])
     }
 
     fn answer_pain008(

@@ -121,6 +121,52 @@ pub fn publish(final_path: &Path, sha256: &str, access: Access) -> anyhow::Resul
     sync_folder(final_path)
 }
 
+/// A file written whole under its hidden temporary name beside `path`, synced and hashed,
+/// not yet visible in the outbox: what a caller records before it publishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StagedFile {
+    /// Where it will appear (`publish` renames the temporary file there).
+    pub path: PathBuf,
+    /// The hex SHA-256 of its bytes, as the `.sha256` beside it will say.
+    pub sha256: String,
+    pub size_bytes: u64,
+}
+
+/// How any outbound file other than a run's debit files — a refund batch (pain.001) first
+/// — lands in an outbox, the way debit files do, with no store in sight:
+///
+/// 1. `stage(outbox.join(name), &bytes, access)` writes the bytes under the hidden
+///    temporary name, syncs them and hashes them (nothing visible yet);
+/// 2. the caller records the file — name, SHA-256, size, count and control sum, and its
+///    transactions' new state — in **one store transaction**;
+/// 3. only after that commit, `staged.publish(access)` renames it into place, writes the
+///    `.sha256` beside it and syncs the folder.
+///
+/// A crash before 2 leaves a temporary file (`remove_temporaries` clears it, nothing was
+/// recorded); between 2 and 3 the file is recorded but not visible: regenerate it from
+/// the records, `stage` it again, check its hash against the recorded one, and publish.
+/// Files written from the same records are byte-identical (the writers are pure), which
+/// is what makes that check hold.
+pub fn stage(final_path: &Path, bytes: &[u8], access: Access) -> anyhow::Result<StagedFile> {
+    let mut out = create_temporary(final_path, access)?;
+    out.write_all(bytes)
+        .with_context(|| format!("cannot write {}", temporary_path(final_path).display()))?;
+    let (buffered, sha256, size_bytes) = out.finish();
+    sync_temporary(buffered)?;
+    Ok(StagedFile {
+        path: final_path.to_path_buf(),
+        sha256,
+        size_bytes,
+    })
+}
+
+impl StagedFile {
+    /// Step 3 of [`stage`]: the file appears whole, with its `.sha256`.
+    pub fn publish(&self, access: Access) -> anyhow::Result<()> {
+        publish(&self.path, &self.sha256, access)
+    }
+}
+
 /// Writes small content atomically (temporary file, sync, rename, folder sync).
 pub fn write_atomically(path: &Path, bytes: &[u8], access: Access) -> anyhow::Result<()> {
     let tmp = temporary_path(path);

@@ -99,6 +99,12 @@ pub fn classify(
     if format.starts_with("pain.008") {
         return Err("this is a debit file (pain.008), not a report: nothing to import".to_owned());
     }
+    if format.starts_with("pain.001") {
+        return Err(
+            "this is a refund file (pain.001, credit transfers), not a report: nothing to import"
+                .to_owned(),
+        );
+    }
     if let Some(layout) = layout
         && layout.kind() == bank_formats::layout::FileKind::Debit
     {

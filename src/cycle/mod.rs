@@ -13,23 +13,24 @@ pub mod scheduler;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use bank_formats::iso20022::{CharsetPolicy, Pain008Version};
+use bank_formats::iso20022::{CharsetPolicy, DebitRules, Pain008Version};
 use bank_formats::layout::{FileKind, Layout, shipped_layout};
-use mandates::{AccountId, ChannelPolicy};
+use bank_formats::profile::{BankProfile, DebitProfile, shipped_profile};
+use mandates::{AccountId, AccountKind, ChannelPolicy};
 
 use crate::config::Config;
 
-/// How an institution wants its debit files.
-#[derive(Clone, Copy, Debug)]
+/// How an institution wants its debit files (from its bank profile).
+#[derive(Clone, Debug)]
 pub enum DebitFormat {
-    Iso(Pain008Version, CharsetPolicy),
+    Iso(Pain008Version, CharsetPolicy, DebitRules),
     Layout(&'static Layout),
 }
 
 impl DebitFormat {
     pub fn name(&self) -> String {
         match self {
-            DebitFormat::Iso(version, _) => version.name().to_owned(),
+            DebitFormat::Iso(version, ..) => version.name().to_owned(),
             DebitFormat::Layout(layout) => layout.name().to_owned(),
         }
     }
@@ -46,7 +47,14 @@ impl DebitFormat {
 pub struct Institution {
     /// Which one: its code is its folder and file-name prefix.
     pub name: crate::store::Institution,
+    /// Its bank profile (`bank_profile` / `postal_profile`), as configured.
+    pub profile: BankProfile,
     pub format: DebitFormat,
+    /// The fund's account its debit files credit: the bank RIB (`creditor_account`) or
+    /// the postal RIP (`creditor_postal_account`).
+    pub creditor_account: AccountId,
+    /// At most this many debits per file: `max_per_file`, within the profile's limit.
+    pub max_per_file: u32,
 }
 
 /// The fund as creditor.
@@ -85,52 +93,82 @@ impl CycleSettings {
         // Loaded once per process and kept for its lifetime (layouts are borrowed by writers).
         let layouts: &'static [Layout] =
             Box::leak(crate::app::institution_layouts(config)?.into_boxed_slice());
-        let format = |key: &str, value: &str| -> anyhow::Result<DebitFormat> {
-            match value {
-                "pain.008.001.02" => Ok(DebitFormat::Iso(
-                    Pain008Version::V02,
-                    CharsetPolicy::LatinRestricted,
-                )),
-                "pain.008.001.08" => Ok(DebitFormat::Iso(
-                    Pain008Version::V08,
-                    CharsetPolicy::LatinRestricted,
-                )),
-                name => {
+        let format = |key: &str, profile: &BankProfile| -> anyhow::Result<DebitFormat> {
+            match profile.debit() {
+                DebitProfile::Iso { version, rules } => {
+                    Ok(DebitFormat::Iso(*version, profile.charset(), rules.clone()))
+                }
+                DebitProfile::Layout(name) => {
                     let layout = layouts
                         .iter()
-                        .find(|l| l.name() == name)
+                        .find(|l| l.name() == name.as_str())
                         .or_else(|| shipped_layout(name))
                         .with_context(|| {
                             format!(
-                                "{key} = {name:?} is neither pain.008.001.02, pain.008.001.08 nor a known layout"
+                                "{key}: {name:?} is neither pain.008.001.02, pain.008.001.08 nor a known layout"
                             )
                         })?;
                     if layout.kind() != FileKind::Debit {
-                        bail!("{key} = {name:?} is a return layout, not a debit layout");
+                        bail!("{key}: {name:?} is a return layout, not a debit layout");
                     }
                     Ok(DebitFormat::Layout(layout))
                 }
             }
         };
+        let bank_profile = profile_of("bank_profile", &config.bank_profile, &config.bank_format)?;
+        let postal_profile = profile_of(
+            "postal_profile",
+            &config.postal_profile,
+            &config.postal_format,
+        )?;
         let account = AccountId::parse(&config.creditor_account)
             .map_err(|e| anyhow::anyhow!("creditor_account is not a valid RIB/RIP: {e}"))?;
+        let postal_account = AccountId::parse(&config.creditor_postal_account)
+            .map_err(|e| anyhow::anyhow!("creditor_postal_account is not a valid RIP: {e}"))?;
+        if postal_account.kind() != AccountKind::Postal {
+            bail!(
+                "creditor_postal_account must be the fund's postal account (a RIP, 007 99999 …), not a bank RIB"
+            );
+        }
+        let institution =
+            |name, key: &str, profile: BankProfile, creditor_account| -> anyhow::Result<_> {
+                Ok(Institution {
+                    name,
+                    format: format(key, &profile)?,
+                    max_per_file: config.max_per_file.min(profile.max_transactions_per_file()),
+                    profile,
+                    creditor_account,
+                })
+            };
+        let institutions = vec![
+            institution(
+                crate::store::Institution::Bank,
+                "bank_profile",
+                bank_profile,
+                account.clone(),
+            )?,
+            institution(
+                crate::store::Institution::Poste,
+                "postal_profile",
+                postal_profile,
+                postal_account,
+            )?,
+        ];
+        // One run per date writes every channel's files: it starts early enough for the
+        // institution that needs the longest lead time.
+        let lead_business_days = institutions
+            .iter()
+            .map(|i| i.profile.lead_business_days())
+            .max()
+            .unwrap_or(ChannelPolicy::default().lead_business_days);
         Ok(CycleSettings {
             exchange_dir: config.exchange_dir.clone(),
-            institutions: vec![
-                Institution {
-                    name: crate::store::Institution::Bank,
-                    format: format("bank_format", &config.bank_format)?,
-                },
-                Institution {
-                    name: crate::store::Institution::Poste,
-                    format: format("postal_format", &config.postal_format)?,
-                },
-            ],
+            institutions,
             policy: ChannelPolicy {
+                lead_business_days,
                 notice_days: config.notice_days,
                 settlement_business_days: config.settlement_business_days,
                 max_per_file: config.max_per_file,
-                ..ChannelPolicy::default()
             },
             retry_business_days: config.retry_business_days,
             max_attempts: config.max_attempts,
@@ -159,4 +197,26 @@ impl CycleSettings {
     pub fn folder(&self, institution: &str, which: exchange::Folder) -> PathBuf {
         self.exchange_dir.join(institution).join(which.as_str())
     }
+}
+
+/// The profile `value` names (a shipped profile, or a `….toml` file), with the debit
+/// format overridden when the configuration says one (`bank_format`, `postal_format`).
+fn profile_of(key: &str, value: &str, format: &Option<String>) -> anyhow::Result<BankProfile> {
+    let profile = if value.ends_with(".toml") {
+        let text = std::fs::read_to_string(value)
+            .with_context(|| format!("{key}: cannot read the profile {value}"))?;
+        BankProfile::from_toml(&text)
+            .map_err(|e| anyhow::anyhow!("{e}"))
+            .with_context(|| format!("{key}: the profile {value} is not valid"))?
+    } else {
+        shipped_profile(value).cloned().with_context(|| {
+            format!(
+                "{key} = {value:?} is neither a shipped profile (dz-domestic, sepa, dz-postal) nor a profile file (….toml)"
+            )
+        })?
+    };
+    Ok(match format {
+        Some(format) => profile.with_debit_format(format),
+        None => profile,
+    })
 }

@@ -172,11 +172,7 @@ pub async fn run_date_with_progress(
     // Each channel's split into files, computed by the database for both channels at once.
     let channel_blocks =
         futures_util::future::try_join_all(settings.institutions.iter().map(|institution| {
-            store.run_blocks(
-                date,
-                institution.name.channel(),
-                settings.policy.max_per_file,
-            )
+            store.run_blocks(date, institution.name.channel(), institution.max_per_file)
         }))
         .await?;
     let mut plans: Vec<FilePlan> = Vec::new();
@@ -361,20 +357,28 @@ impl FileBuilder {
         let out = exchange::create_temporary(&path, settings.access)?;
         let total = plan.total();
         let count = plan.count();
-        let creditor = &settings.creditor;
-        let output = match institution.format {
-            DebitFormat::Iso(version, charset) => Output::Iso(Box::new(Pain008Writer::new(
-                out,
-                version,
-                charset,
-                GroupHeader {
-                    message_id: plan.message_id.clone(),
-                    created_at: plan.created_at,
-                    number_of_transactions: count,
-                    control_sum: total,
-                    initiating_party: creditor.name.clone(),
-                },
-            )?)),
+        // The fund as this institution's files name it: its account there (the bank RIB,
+        // or the postal RIP the postal layout asks for).
+        let creditor = &super::Creditor {
+            account: institution.creditor_account.clone(),
+            ..settings.creditor.clone()
+        };
+        let output = match &institution.format {
+            DebitFormat::Iso(version, charset, rules) => {
+                Output::Iso(Box::new(Pain008Writer::with_rules(
+                    out,
+                    *version,
+                    *charset,
+                    rules.clone(),
+                    GroupHeader {
+                        message_id: plan.message_id.clone(),
+                        created_at: plan.created_at,
+                        number_of_transactions: count,
+                        control_sum: total,
+                        initiating_party: creditor.name.clone(),
+                    },
+                )?))
+            }
             DebitFormat::Layout(layout) => Output::Layout(Box::new(DebitFileWriter::new(
                 layout,
                 &DebitFileHeader {

@@ -107,6 +107,7 @@ both_backends!(
         let sim = BankSim {
             reject_per_mille: 100,
             return_per_mille: 50,
+            transfer_reject_per_mille: 0,
             seed: 5,
             today: NaiveDate::from_ymd_opt(2026, 12, 15).unwrap(),
             layouts: settings.layouts,

@@ -19,6 +19,7 @@ mod matching;
 mod months;
 mod notices;
 mod planning;
+mod profiles;
 mod run;
 mod scale;
 mod store;

@@ -159,6 +159,7 @@ impl Sims {
         let sim = |reject_per_mille, return_per_mille, seed| BankSim {
             reject_per_mille,
             return_per_mille,
+            transfer_reject_per_mille: 0,
             seed,
             today: d(2027, 1, 1),
             layouts: &[],

@@ -188,6 +188,7 @@ both_backends!(
         let sim = BankSim {
             reject_per_mille: 250,
             return_per_mille: 150,
+            transfer_reject_per_mille: 0,
             seed: 11,
             today: date(),
             layouts: settings.layouts,
@@ -759,6 +760,7 @@ both_backends!(
         let sim = BankSim {
             reject_per_mille: 0,
             return_per_mille: 0,
+            transfer_reject_per_mille: 0,
             seed: 3,
             today: date(),
             layouts: settings.layouts,

@@ -193,6 +193,7 @@ both_backends!(
         let bank = BankSim {
             reject_per_mille: 200,
             return_per_mille: 100,
+            transfer_reject_per_mille: 0,
             seed: 3,
             today: date,
             layouts: &[],

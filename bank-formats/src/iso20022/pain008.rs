@@ -12,6 +12,7 @@ use chrono::{NaiveDate, NaiveDateTime};
 use mandates::Amount;
 
 use super::charset::{CharsetPolicy, clean_text};
+use super::rules::{CreditorIdParty, CreditorIdRule, DebitRules, PaymentType, TypeCode};
 use super::xml::element;
 use super::xml::{MAX35, MAX140, Position, Source, Step, Walker, XmlError};
 
@@ -23,6 +24,12 @@ pub enum Pain008Version {
 }
 
 impl Pain008Version {
+    /// The version a profile names (`pain.008.001.02`, `pain.008.001.08`).
+    pub fn from_name(name: &str) -> Option<Pain008Version> {
+        [Pain008Version::V02, Pain008Version::V08]
+            .into_iter()
+            .find(|v| v.name() == name)
+    }
     pub fn name(self) -> &'static str {
         match self {
             Pain008Version::V02 => "pain.008.001.02",
@@ -176,13 +183,15 @@ pub enum WriteError {
     },
     #[error("{0}")]
     Sequence(&'static str),
+    #[error("bank profile {profile} names no {what}: add it to the profile")]
+    NotInProfile { profile: String, what: &'static str },
 }
 
 const MAX_ID: usize = 35;
 const MAX_NAME: usize = 70;
 const MAX_REMITTANCE: usize = 140;
 
-fn check_id(what: &'static str, value: &str) -> Result<(), WriteError> {
+pub(crate) fn check_id(what: &'static str, value: &str) -> Result<(), WriteError> {
     if value.trim().is_empty() {
         return Err(WriteError::Empty { what });
     }
@@ -234,7 +243,10 @@ fn is_iban(iban: &str) -> bool {
     remainder == 1
 }
 
-fn check_account(what: &'static str, account: &AccountIdentifier) -> Result<(), WriteError> {
+pub(crate) fn check_account(
+    what: &'static str,
+    account: &AccountIdentifier,
+) -> Result<(), WriteError> {
     match account {
         AccountIdentifier::Iban(iban) if !is_iban(iban) => Err(WriteError::Invalid {
             what,
@@ -257,7 +269,7 @@ fn check_account(what: &'static str, account: &AccountIdentifier) -> Result<(), 
     }
 }
 
-fn check_agent(what: &'static str, agent: &Agent) -> Result<(), WriteError> {
+pub(crate) fn check_agent(what: &'static str, agent: &Agent) -> Result<(), WriteError> {
     match agent {
         Agent::Bic(bic) if !is_bic(bic) => Err(WriteError::Invalid {
             what,
@@ -283,6 +295,7 @@ pub struct Pain008Writer<W: Write> {
     out: W,
     version: Pain008Version,
     charset: CharsetPolicy,
+    rules: DebitRules,
     header: GroupHeader,
     scratch: String,
     block: Option<(PaymentInfo, u64, Amount)>,
@@ -291,18 +304,33 @@ pub struct Pain008Writer<W: Write> {
 }
 
 impl<W: Write> Pain008Writer<W> {
-    /// Writes the document start and group header.
+    /// Writes the document start and group header, with SEPA Core's payment type and
+    /// creditor identifier (`DebitRules::sepa_core`) — the SEPA profile's output.
     pub fn new(
         out: W,
         version: Pain008Version,
         charset: CharsetPolicy,
         header: GroupHeader,
     ) -> Result<Pain008Writer<W>, WriteError> {
+        Pain008Writer::with_rules(out, version, charset, DebitRules::sepa_core(), header)
+    }
+
+    /// Writes the document start and group header; every payment block follows `rules`
+    /// (a bank profile's payment type codes, charge bearer and creditor identifier).
+    pub fn with_rules(
+        out: W,
+        version: Pain008Version,
+        charset: CharsetPolicy,
+        rules: DebitRules,
+        header: GroupHeader,
+    ) -> Result<Pain008Writer<W>, WriteError> {
         check_id("MsgId", &header.message_id)?;
+        rules.check()?;
         let mut writer = Pain008Writer {
             out,
             version,
             charset,
+            rules,
             header,
             scratch: String::with_capacity(2048),
             block: None,
@@ -416,11 +444,9 @@ impl<W: Write> Pain008Writer<W> {
         );
         self.element("NbOfTxs", &info.number_of_transactions.to_string());
         self.element("CtrlSum", &info.control_sum.to_string());
-        self.scratch.push_str(
-            "<PmtTpInf><SvcLvl><Cd>SEPA</Cd></SvcLvl><LclInstrm><Cd>CORE</Cd></LclInstrm>",
-        );
-        self.element("SeqTp", info.sequence_type.code());
-        self.scratch.push_str("</PmtTpInf>");
+        self.rules
+            .payment_type
+            .write(&mut self.scratch, Some(info.sequence_type.code()));
         self.element(
             "ReqdColltnDt",
             &info.collection_date.format("%Y-%m-%d").to_string(),
@@ -430,12 +456,12 @@ impl<W: Write> Pain008Writer<W> {
         self.scratch.push_str("</Cdtr>");
         self.account("CdtrAcct", &info.creditor_account);
         self.agent("CdtrAgt", &info.creditor_agent);
-        self.element("ChrgBr", "SLEV");
-        self.scratch.push_str("<CdtrSchmeId><Id><PrvtId><Othr>");
-        self.element("Id", &info.creditor_scheme_id);
-        self.scratch.push_str(
-            "<SchmeNm><Prtry>SEPA</Prtry></SchmeNm></Othr></PrvtId></Id></CdtrSchmeId>\n",
-        );
+        if let Some(bearer) = &self.rules.charge_bearer {
+            element(&mut self.scratch, "ChrgBr", bearer);
+        }
+        self.rules
+            .creditor_id
+            .write(&mut self.scratch, &info.creditor_scheme_id);
         self.block = Some((info.clone(), 0, Amount::ZERO));
         self.flush_scratch()
     }
@@ -545,6 +571,11 @@ pub struct ReadPayment {
     pub creditor_account: Option<AccountIdentifier>,
     pub creditor_agent: Option<Agent>,
     pub creditor_scheme_id: String,
+    /// `PmtTpInf`'s codes, as the bank profile wrote them.
+    pub payment_type: PaymentType,
+    pub charge_bearer: Option<String>,
+    /// How `CdtrSchmeId` was dressed (party, scheme name, issuer).
+    pub creditor_id: CreditorIdRule,
     pub declared_transactions: Option<u64>,
     pub declared_control_sum: Option<Amount>,
     pub transactions: Vec<ReadDebit>,
@@ -589,6 +620,28 @@ fn agent_at<S: Source>(walker: &Walker<S>, owner: &str, text: &str) -> Option<Ag
     } else {
         None
     }
+}
+
+/// `<PmtTpInf><{SvcLvl|LclInstrm|CtgyPurp}><{Cd|Prtry}>`, just closed: which part, and
+/// its code.
+pub(crate) fn read_type_code<S: Source>(
+    walker: &Walker<S>,
+) -> Result<Option<(&'static str, TypeCode)>, XmlError> {
+    for part in ["SvcLvl", "LclInstrm", "CtgyPurp"] {
+        if walker.at(&["PmtTpInf", part, "Cd"]) {
+            return Ok(Some((
+                part,
+                TypeCode::Code(walker.field(MAX35)?.to_owned()),
+            )));
+        }
+        if walker.at(&["PmtTpInf", part, "Prtry"]) {
+            return Ok(Some((
+                part,
+                TypeCode::Proprietary(walker.field(MAX35)?.to_owned()),
+            )));
+        }
+    }
+    Ok(None)
 }
 
 /// Reads a pain.008 of any version (namespace ignored).
@@ -699,6 +752,24 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
                         p.creditor_agent = Some(agent);
                     } else if walker.at(&["CdtrSchmeId", "Id", "PrvtId", "Othr", "Id"]) {
                         p.creditor_scheme_id = walker.field(MAX35)?.to_owned();
+                        p.creditor_id.party = CreditorIdParty::Private;
+                    } else if walker.at(&["CdtrSchmeId", "Id", "OrgId", "Othr", "Id"]) {
+                        p.creditor_scheme_id = walker.field(MAX35)?.to_owned();
+                        p.creditor_id.party = CreditorIdParty::Organisation;
+                    } else if walker.inside("CdtrSchmeId")
+                        && walker.at(&["Othr", "SchmeNm", "Prtry"])
+                    {
+                        p.creditor_id.scheme = Some(walker.field(MAX35)?.to_owned());
+                    } else if walker.inside("CdtrSchmeId") && walker.at(&["Othr", "Issr"]) {
+                        p.creditor_id.issuer = Some(walker.field(MAX35)?.to_owned());
+                    } else if walker.at(&["PmtInf", "ChrgBr"]) {
+                        p.charge_bearer = Some(walker.field(MAX35)?.to_owned());
+                    } else if let Some((part, code)) = read_type_code(&walker)? {
+                        match part {
+                            "SvcLvl" => p.payment_type.service_level = Some(code),
+                            "LclInstrm" => p.payment_type.local_instrument = Some(code),
+                            _ => p.payment_type.category_purpose = Some(code),
+                        }
                     } else if walker.current() == "PmtInf"
                         && let Some(p) = payment.take()
                     {

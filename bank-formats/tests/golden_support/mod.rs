@@ -113,4 +113,3 @@ pub fn write_scenario<W: std::io::Write>(
     }
     writer.finish().unwrap()
 }
-

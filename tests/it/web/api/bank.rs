@@ -76,6 +76,7 @@ fn reports_for(app: &WebApp, institution: &str) -> Vec<PathBuf> {
     let sim = BankSim {
         reject_per_mille: 200,
         return_per_mille: 0,
+        transfer_reject_per_mille: 0,
         seed: 5,
         today: date(),
         layouts: app.settings.layouts,

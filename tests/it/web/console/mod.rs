@@ -43,6 +43,7 @@ pub async fn whole_cycle(app: &WebApp, employers: u64) {
     let sim = BankSim {
         reject_per_mille: 250,
         return_per_mille: 150,
+        transfer_reject_per_mille: 0,
         seed: 11,
         today: date,
         layouts: app.settings.layouts,

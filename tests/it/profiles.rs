@@ -1,0 +1,269 @@
+//! Bank profiles in the service: the default bank profile writes domestic pain.008 (no
+//! SEPA code), a bank configured `sepa` gets SEPA Core, the postal header carries the
+//! fund's RIP, and the simulated bank answers a refund file (pain.001) with a pain.002.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use bank_formats::inspect::inspect;
+use bank_formats::iso20022::{AccountIdentifier, Agent, CreditTransfer, CreditTransferBatch};
+use bank_formats::layout::{read_debit_file, shipped_layout};
+use bank_formats::profile::write_credit_transfer;
+use chrono::NaiveDate;
+use mandates::Amount;
+use tahsil::config::Config;
+use tahsil::cycle::CycleSettings;
+use tahsil::cycle::banksim::BankSim;
+use tahsil::cycle::exchange::{Access, Folder, stage, waiting_files};
+use tahsil::cycle::run::run_date;
+
+use crate::both_backends;
+use crate::harness::TestDb;
+use crate::harness::fixtures::{PLANNED_DATE, actor, planned};
+
+fn date() -> NaiveDate {
+    NaiveDate::from_ymd_opt(PLANNED_DATE.0, PLANNED_DATE.1, PLANNED_DATE.2).unwrap()
+}
+
+fn settings_with(exchange: &Path, bank_profile: &str) -> CycleSettings {
+    CycleSettings::from_config(&Config {
+        exchange_dir: exchange.to_path_buf(),
+        bank_profile: bank_profile.to_owned(),
+        ..Config::default()
+    })
+    .unwrap()
+}
+
+/// `xmllint` against the official schema, or why it cannot run (a failure under CI=true).
+fn schema_check(file: &Path, schema: &str) {
+    let xsd = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/iso20022/xsd")
+        .join(format!("{schema}.xsd"));
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    if !xsd.exists() {
+        assert!(!ci, "CI=true but {} is absent", xsd.display());
+        eprintln!("skipped: {} is absent", xsd.display());
+        return;
+    }
+    match Command::new("xmllint")
+        .args(["--noout", "--stream", "--schema"])
+        .arg(&xsd)
+        .arg(file)
+        .output()
+    {
+        Ok(out) => assert!(
+            out.status.success(),
+            "{} is not valid {schema}: {}",
+            file.display(),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+        Err(_) => {
+            assert!(!ci, "CI=true but xmllint is not installed");
+            eprintln!("skipped: xmllint is not installed");
+        }
+    }
+}
+
+both_backends!(
+    the_default_profiles_write_domestic_bank_files_and_the_funds_rip_in_postal_headers,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let config = Config::default();
+        let settings = settings_with(exchange.path(), &config.bank_profile);
+        assert_eq!(planned(&store, 24).await, 24);
+        let run = run_date(&store, &settings, &actor(), date(), "profiles")
+            .await
+            .unwrap();
+        let (mut bank_files, mut postal_files) = (0, 0);
+        for file in &run.files {
+            let bytes = std::fs::read(&file.path).unwrap();
+            if file.channel.as_str() == "bank" {
+                bank_files += 1;
+                let text = String::from_utf8(bytes).unwrap();
+                assert_eq!(file.format, "pain.008.001.02");
+                for sepa in ["<SvcLvl>", "<LclInstrm>", ">SEPA<", ">CORE<", "<PrvtId>"] {
+                    assert!(!text.contains(sepa), "the default bank file has {sepa}");
+                }
+                assert!(text.contains("<OrgId><Othr><Id>CACOBATPH</Id></Othr></OrgId>"));
+                schema_check(&file.path, "pain.008.001.02");
+            } else {
+                postal_files += 1;
+                let layout = shipped_layout("postal-ccp-debit").unwrap();
+                let read = read_debit_file(layout, &bytes).unwrap();
+                // The postal layout's header says the fund's RIP: the postal account,
+                // never the bank RIB of creditor_account.
+                assert_eq!(read.header.creditor_account, config.creditor_postal_account);
+                assert_ne!(read.header.creditor_account, config.creditor_account);
+                assert!(read.header.creditor_account.starts_with("00799999"));
+            }
+        }
+        assert!(bank_files > 0 && postal_files > 0, "{:?}", run.files);
+    }
+);
+
+both_backends!(
+    a_bank_configured_sepa_gets_sepa_core_files,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings_with(exchange.path(), "sepa");
+        assert_eq!(planned(&store, 8).await, 8);
+        let run = run_date(&store, &settings, &actor(), date(), "sepa")
+            .await
+            .unwrap();
+        let bank = run
+            .files
+            .iter()
+            .find(|f| f.channel.as_str() == "bank")
+            .expect("a bank file");
+        let text = std::fs::read_to_string(&bank.path).unwrap();
+        assert!(
+            text.contains("<SvcLvl><Cd>SEPA</Cd></SvcLvl><LclInstrm><Cd>CORE</Cd></LclInstrm>")
+        );
+        assert!(text.contains(
+            "<PrvtId><Othr><Id>CACOBATPH</Id><SchmeNm><Prtry>SEPA</Prtry></SchmeNm></Othr></PrvtId>"
+        ));
+        schema_check(&bank.path, "pain.008.001.02");
+    }
+);
+
+#[test]
+fn a_profile_or_postal_account_that_cannot_be_used_stops_startup_saying_why() {
+    let error = CycleSettings::from_config(&Config {
+        bank_profile: "atlantis".to_owned(),
+        ..Config::default()
+    })
+    .unwrap_err();
+    assert!(
+        format!("{error:#}").contains("neither a shipped profile"),
+        "{error:#}"
+    );
+    let error = CycleSettings::from_config(&Config {
+        creditor_postal_account: Config::default().creditor_account,
+        ..Config::default()
+    })
+    .unwrap_err();
+    assert!(format!("{error:#}").contains("a RIP"), "{error:#}");
+    // A bank's own profile file is read from its path.
+    let folder = tempfile::tempdir().unwrap();
+    let own = folder.path().join("my-bank.toml");
+    std::fs::write(
+        &own,
+        "name = \"my-bank\"\ntitle = \"Mine\"\ncharset = \"utf8\"\nmax_transactions_per_file = 7\n\
+         lead_business_days = 3\ncut_off = \"10:00\"\nreports = [\"camt.053\"]\n\
+         [debit]\nformat = \"pain.008.001.08\"\nlocal_instrument = { proprietary = \"PRLV\" }\n",
+    )
+    .unwrap();
+    let settings = CycleSettings::from_config(&Config {
+        bank_profile: own.display().to_string(),
+        ..Config::default()
+    })
+    .unwrap();
+    let bank = settings
+        .institution(tahsil::store::Institution::Bank)
+        .unwrap();
+    assert_eq!(bank.profile.name(), "my-bank");
+    assert_eq!(bank.format.name(), "pain.008.001.08");
+    assert_eq!(
+        bank.max_per_file, 7,
+        "the profile's limit is below max_per_file"
+    );
+    assert_eq!(
+        settings.policy.lead_business_days, 3,
+        "the longest lead time"
+    );
+}
+
+/// A refund batch of `count` transfers from the fund to employers.
+fn refund_batch(count: usize) -> CreditTransferBatch {
+    CreditTransferBatch {
+        message_id: format!("TSL-REFUND-{count}"),
+        created_at: date().and_hms_opt(9, 0, 0).unwrap(),
+        initiating_party: "CACOBATPH".to_owned(),
+        payment_id: format!("TSL-REFUND-{count}-P"),
+        execution_date: date(),
+        debtor_name: "CACOBATPH".to_owned(),
+        debtor_account: AccountIdentifier::Domestic("00400174401001050486".to_owned()),
+        debtor_agent: Agent::Code("004".to_owned()),
+        transfers: (0..count)
+            .map(|i| CreditTransfer {
+                end_to_end_id: format!("R{count}E{i:06}"),
+                amount: Amount::from_centimes(10_000 + i as i64),
+                creditor_name: "Entreprise Benali".to_owned(),
+                creditor_account: AccountIdentifier::Domestic("00799999000000020091".to_owned()),
+                creditor_agent: Agent::Code("007".to_owned()),
+                remittance: "Remboursement".to_owned(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn the_simulated_bank_answers_a_refund_file_with_a_status_report() {
+    let exchange = tempfile::tempdir().unwrap();
+    let settings = settings_with(exchange.path(), "dz-domestic");
+    let bank = settings
+        .institution(tahsil::store::Institution::Bank)
+        .unwrap();
+    let outbox = settings.folder("bank", Folder::Outbox);
+    let inbox = settings.folder("bank", Folder::Inbox);
+    for (count, reject_per_mille, group) in
+        [(40, 0, "ACCP"), (40, 1000, "RJCT"), (200, 300, "PART")]
+    {
+        let bytes = write_credit_transfer(&bank.profile, &refund_batch(count)).unwrap();
+        // Landing in the outbox: staged (hidden, synced, hashed), then published.
+        let name = format!("bank-refund-{count}-{reject_per_mille}.xml");
+        let staged = stage(&outbox.join(&name), &bytes, Access::PRIVATE).unwrap();
+        assert!(
+            waiting_files(&outbox).iter().all(|p| !p.ends_with(&name)),
+            "not visible yet"
+        );
+        staged.publish(Access::PRIVATE).unwrap();
+        let sum = std::fs::read_to_string(outbox.join(format!("{name}.sha256"))).unwrap();
+        assert_eq!(sum, format!("{}  {name}\n", staged.sha256));
+        assert_eq!(staged.size_bytes, bytes.len() as u64);
+        schema_check(&outbox.join(&name), "pain.001.001.03");
+
+        let sim = BankSim {
+            reject_per_mille: 0,
+            return_per_mille: 0,
+            transfer_reject_per_mille: reject_per_mille,
+            seed: 7,
+            today: date(),
+            layouts: settings.layouts,
+        };
+        let written = sim.answer(&outbox, &inbox).unwrap();
+        assert_eq!(written.len(), 1, "one pain.002 for {name}: {written:?}");
+        let report = inspect(&std::fs::read(&written[0]).unwrap()).unwrap();
+        assert_eq!(report.format, "pain.002.001.03");
+        assert_eq!(report.status, Some(Some(group.to_owned())), "{name}");
+        assert_eq!(
+            report.original_message_id,
+            Some(Some(format!("TSL-REFUND-{count}")))
+        );
+        assert_eq!(report.transactions.len(), count);
+        let rejected = report
+            .transactions
+            .iter()
+            .filter(|t| t.status.as_deref() == Some("RJCT"))
+            .inspect(|t| {
+                let reason = t.reason.as_deref().unwrap();
+                assert!(["AC01", "AC04", "AC06"].contains(&reason), "{reason}");
+            })
+            .count();
+        assert!(
+            report
+                .transactions
+                .iter()
+                .all(|t| matches!(t.status.as_deref(), Some("ACSC" | "RJCT")))
+        );
+        match group {
+            "ACCP" => assert_eq!(rejected, 0),
+            "RJCT" => assert_eq!(rejected, count),
+            _ => assert!((30..=90).contains(&rejected), "{rejected} of 200 at 30 %"),
+        }
+        // Answered once: a second pass writes nothing more.
+        assert!(sim.answer(&outbox, &inbox).unwrap().is_empty());
+    }
+}
