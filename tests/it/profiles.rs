@@ -267,3 +267,52 @@ fn the_simulated_bank_answers_a_refund_file_with_a_status_report() {
         assert!(sim.answer(&outbox, &inbox).unwrap().is_empty());
     }
 }
+
+fn tahsil(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args(args)
+        .output()
+        .expect("run tahsil")
+}
+
+#[test]
+fn files_inspect_and_validate_read_a_refund_file() {
+    let folder = tempfile::tempdir().unwrap();
+    let profile = bank_formats::profile::shipped_profile("sepa").unwrap();
+    let file = folder.path().join("refunds.xml");
+    std::fs::write(
+        &file,
+        write_credit_transfer(profile, &refund_batch(3)).unwrap(),
+    )
+    .unwrap();
+    let output = tahsil(&["files", "inspect", "--json", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{output:?}");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(json["format"], "pain.001.001.09");
+    assert_eq!(json["message_id"], "TSL-REFUND-3");
+    let transactions = json["transactions"].as_array().unwrap();
+    assert_eq!(transactions.len(), 3);
+    assert_eq!(transactions[1]["end_to_end_id"], "R3E000001");
+    assert_eq!(transactions[1]["amount"], "100.01");
+    assert_eq!(transactions[1]["status"], serde_json::Value::Null);
+
+    let output = tahsil(&["files", "validate", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert!(text.contains("valid pain.001.001.09"), "{text}");
+    if std::env::var("CI").is_ok_and(|v| v == "true") {
+        assert!(
+            text.contains("XSD: valid against"),
+            "the CLI checks the official schema: {text}"
+        );
+    }
+    // A wrong control sum is named, and the exit code says so.
+    let broken = std::fs::read_to_string(&file)
+        .unwrap()
+        .replacen("<CtrlSum>", "<CtrlSum>9", 1);
+    std::fs::write(&file, broken).unwrap();
+    let output = tahsil(&["files", "validate", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert_eq!(output.status.code(), Some(1), "{text}");
+    assert!(text.contains("group header: CtrlSum says 9"), "{text}");
+}
