@@ -466,3 +466,91 @@ fn shipped_profiles_say_what_each_institution_wants() {
     };
     assert_eq!(rules.payment_type, PaymentType::default());
 }
+
+mod properties {
+    use super::*;
+    use bank_formats::iso20022::{clean_text, read_pain001_slice};
+    use proptest::prelude::*;
+
+    fn transfer() -> impl Strategy<Value = CreditTransfer> {
+        (
+            "[A-Z0-9]{1,35}",
+            1i64..=10_000_000_000,
+            prop_oneof![
+                Just("SARL Bâtiment & Fils <Sud>".to_owned()),
+                Just("مؤسسة الأشغال".to_owned()),
+                "[a-zA-Z' .-]{1,80}",
+            ],
+            0usize..3,
+            "[ -~]{0,160}",
+        )
+            .prop_map(|(id, centimes, name, account, remittance)| CreditTransfer {
+                end_to_end_id: id,
+                amount: Amount::from_centimes(centimes),
+                creditor_name: if name.trim().is_empty() {
+                    "X".to_owned()
+                } else {
+                    name
+                },
+                creditor_account: match account {
+                    0 => AccountIdentifier::Domestic("00799999000000020091".to_owned()),
+                    1 => AccountIdentifier::Domestic("00400174401001050486".to_owned()),
+                    _ => AccountIdentifier::Iban("DE89370400440532013000".to_owned()),
+                },
+                creditor_agent: match account {
+                    0 => Agent::Code("007".to_owned()),
+                    1 => Agent::Code("004".to_owned()),
+                    _ => Agent::Bic("COBADEFFXXX".to_owned()),
+                },
+                remittance,
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(128))]
+
+        #[test]
+        fn every_refund_batch_reads_back_as_written(
+            transfers in prop::collection::vec(transfer(), 1..20),
+            format in prop::sample::select(transfer_formats()),
+        ) {
+            let mut batch = refunds(1);
+            // Unique end-to-end ids, as the writer requires.
+            let mut seen = std::collections::HashSet::new();
+            batch.transfers = transfers.into_iter().filter(|t| seen.insert(t.end_to_end_id.clone())).collect();
+            let bytes = credit_transfer_bytes(&format, &batch).unwrap();
+            let read = read_pain001_slice(&bytes).unwrap();
+            let payment = &read.payments[0];
+            prop_assert_eq!(payment.transfers.len(), batch.transfers.len());
+            let sum = Amount::checked_sum(batch.transfers.iter().map(|t| t.amount)).unwrap();
+            prop_assert_eq!(read.declared_control_sum, Some(sum));
+            prop_assert_eq!(payment.declared_control_sum, Some(sum));
+            for (w, r) in batch.transfers.iter().zip(&payment.transfers) {
+                prop_assert_eq!(&r.end_to_end_id, &w.end_to_end_id);
+                prop_assert_eq!(r.amount, Some(w.amount));
+                prop_assert_eq!(&r.creditor_name, &clean_text(&w.creditor_name, format.charset, 70));
+                prop_assert_eq!(&r.remittance, &clean_text(&w.remittance, format.charset, 140));
+                prop_assert_eq!(r.creditor_account.as_ref(), Some(&w.creditor_account));
+            }
+            prop_assert_eq!(validate(&bytes).problems, Vec::<String>::new());
+            prop_assert_eq!(inspect(&bytes).unwrap().transactions.len(), batch.transfers.len());
+        }
+
+        #[test]
+        fn refund_readers_never_panic_on_cut_or_mangled_files(
+            cut in 0usize..4000,
+            flip in 0usize..4000,
+            byte in any::<u8>(),
+        ) {
+            let mut bytes = credit_transfer_bytes(&transfer_formats()[5], &refunds(4)).unwrap();
+            if let Some(b) = bytes.get_mut(flip) {
+                *b = byte;
+            }
+            bytes.truncate(cut);
+            let _ = read_pain001_slice(&bytes);
+            let _ = read_pain001(bytes.as_slice());
+            let _ = inspect(&bytes);
+            let _ = validate(&bytes);
+        }
+    }
+}
