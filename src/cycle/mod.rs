@@ -1,12 +1,14 @@
 //! The collection cycle around the store: runs that write debit files, planning a date
 //! then running it (`collect`), the exchange folders, report import and reconciliation,
-//! the simulated bank, the scheduler and its jobs.
+//! refund files staged for the outbox (`refund`), the simulated bank, the scheduler and its
+//! jobs.
 
 pub mod banksim;
 pub mod collect;
 pub mod exchange;
 pub mod import;
 pub mod jobs;
+pub mod refund;
 pub mod run;
 pub mod scheduler;
 

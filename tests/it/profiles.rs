@@ -316,3 +316,55 @@ fn files_inspect_and_validate_read_a_refund_file() {
     assert_eq!(output.status.code(), Some(1), "{text}");
     assert!(text.contains("group header: CtrlSum says 9"), "{text}");
 }
+
+#[test]
+fn a_refund_file_is_staged_in_the_banks_outbox_from_the_funds_account() {
+    use tahsil::cycle::refund::{RefundBatch, stage_refund_file};
+    use tahsil::store::Institution;
+
+    let exchange = tempfile::tempdir().unwrap();
+    let settings = settings_with(exchange.path(), "dz-domestic");
+    let batch = RefundBatch {
+        sequence: 1,
+        execution_date: date(),
+        created_at: date().and_hms_opt(9, 30, 0).unwrap(),
+        transfers: refund_batch(5).transfers,
+    };
+    let staged = stage_refund_file(&settings, Institution::Bank, &batch).unwrap();
+    assert_eq!(staged.format, "pain.001.001.03");
+    assert_eq!(staged.transactions, 5);
+    assert_eq!(
+        staged.control_sum,
+        Amount::from_centimes(5 * 10_000 + (1 + 2 + 3 + 4))
+    );
+    let outbox = settings.folder("bank", Folder::Outbox);
+    assert!(waiting_files(&outbox).is_empty(), "staged, not yet visible");
+    staged.file.publish(Access::PRIVATE).unwrap();
+    let path = outbox.join(&staged.file_name);
+    assert_eq!(waiting_files(&outbox), vec![path.clone()]);
+    let bytes = std::fs::read(&path).unwrap();
+    assert_eq!(
+        tahsil::cycle::exchange::sha256_hex(&bytes),
+        staged.file.sha256
+    );
+    schema_check(&path, "pain.001.001.03");
+    let read = bank_formats::iso20022::read_pain001_slice(&bytes).unwrap();
+    assert_eq!(read.message_id, staged.message_id);
+    let payment = &read.payments[0];
+    // The fund's bank account pays the refunds, through its own bank.
+    assert_eq!(
+        payment.debtor_account,
+        Some(AccountIdentifier::Domestic(
+            Config::default().creditor_account
+        ))
+    );
+    assert_eq!(payment.debtor_agent, Some(Agent::Code("004".to_owned())));
+    assert_eq!(payment.payment_type, Default::default(), "no SEPA codes");
+    // Algérie Poste's profile takes no refund files: said, nothing written.
+    let error = stage_refund_file(&settings, Institution::Poste, &batch).unwrap_err();
+    assert!(
+        format!("{error:#}").contains("takes no refund files"),
+        "{error:#}"
+    );
+    assert!(waiting_files(&settings.folder("poste", Folder::Outbox)).is_empty());
+}
