@@ -83,11 +83,10 @@ pub(super) fn validate_command(
     let validation = validate_with(&bytes, layouts);
     let mut problems = validation.problems.clone();
     let mut notes = Vec::new();
-    let xml = validation.format.is_some() && validation.schema.is_some();
     if validation.format.is_some() && !validation.readable {
         // A schema check of a file tahsil cannot read would only contradict it.
         notes.push("XSD: not checked (the file could not be read)".to_owned());
-    } else if let Some((schema, variant)) = validation.schema.as_ref().filter(|_| xml) {
+    } else if let Some((schema, variant)) = validation.schema.as_ref() {
         match xsd_check(path, schema, *variant, xsd_dir) {
             XsdOutcome::Valid(schema) => notes.push(format!("XSD: valid against {schema}")),
             XsdOutcome::Invalid(lines) => problems.extend(lines),
