@@ -6,15 +6,20 @@
 //! /usr/bin/time -f "%e s %M KB" target/release/examples/bench write 100000   # pain.008, to a file
 //! /usr/bin/time -f "%e s %M KB" target/release/examples/bench read 100000    # camt.054 read from memory
 //! /usr/bin/time -f "%e s %M KB" target/release/examples/bench stream 100000  # camt.054 streamed from disk
+//! /usr/bin/time -f "%e s %M KB" target/release/examples/bench quickxml 100000 # the same through quick-xml
 //! ```
+//! `quickxml` is the tokenizer question of issue 18: the same file streamed through
+//! quick-xml's `Reader` (on the same 256 KB `BufReader`, no end-name checks, no trimming, no
+//! decoding beyond what its events do) into the same `Entry` values, by the same paths.
 //! Results are recorded in bank-formats/README.md.
 
 use std::io::{BufReader, BufWriter, Write};
 use std::time::Instant;
 
 use bank_formats::iso20022::{
-    AccountIdentifier, Agent, CharsetPolicy, DirectDebit, Entry, GroupHeader, Pain008Version,
-    Pain008Writer, PaymentInfo, SequenceType, for_each_camt_entry, for_each_camt_entry_in,
+    AccountIdentifier, Agent, CharsetPolicy, DirectDebit, Entry, EntryTransaction, GroupHeader,
+    Pain008Version, Pain008Writer, PaymentInfo, SequenceType, for_each_camt_entry,
+    for_each_camt_entry_in,
 };
 use chrono::NaiveDate;
 use mandates::Amount;
@@ -87,8 +92,144 @@ fn write(count: u64) -> std::io::Result<()> {
     Ok(())
 }
 
+/// How the camt.054 is read.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Memory,
+    Stream,
+    QuickXml,
+}
+
+/// The camt reader's work on quick-xml's events: the open local names, each element's text,
+/// and the same fields of the same paths into the same `Entry` values (the amounts by the
+/// same parser). What it leaves out (DTD and entity refusal, bounds, positions) only makes
+/// it faster, so the comparison favours quick-xml.
+fn quick_xml_entries(
+    input: impl std::io::BufRead,
+    mut on_entry: impl FnMut(Entry),
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use quick_xml::events::Event;
+    let mut reader = quick_xml::Reader::from_reader(input);
+    let config = reader.config_mut();
+    config.trim_text(false);
+    config.check_end_names = false;
+    let mut buf = Vec::with_capacity(64 * 1024);
+    // The open local names in one buffer, each name's end in `ends`: no allocation per
+    // element (as the walker does).
+    let mut names = String::with_capacity(256);
+    let mut ends: Vec<usize> = Vec::with_capacity(32);
+    let mut text = String::new();
+    // The last `Ccy` read, in a reused buffer.
+    let mut ccy = String::new();
+    let mut has_ccy = false;
+    let mut entry: Option<Entry> = None;
+    let mut tx: Option<EntryTransaction> = None;
+    let at = |names: &str, ends: &[usize], suffix: &[&str]| {
+        if ends.len() < suffix.len() {
+            return false;
+        }
+        let mut end = names.len();
+        for (i, name) in suffix.iter().rev().enumerate() {
+            let index = ends.len() - 1 - i;
+            let start = if index == 0 { 0 } else { ends[index - 1] };
+            if &names[start..end] != *name {
+                return false;
+            }
+            end = start;
+        }
+        true
+    };
+    loop {
+        let event = reader.read_event_into(&mut buf)?;
+        let (start, close) = match &event {
+            Event::Start(e) => (Some(e), false),
+            Event::Empty(e) => (Some(e), true),
+            Event::End(_) => (None, true),
+            Event::Text(t) => {
+                text.push_str(t);
+                (None, false)
+            }
+            Event::Eof => break,
+            _ => (None, false),
+        };
+        if let Some(e) = start {
+            let local = e.local_name();
+            let name: &str = local.as_ref();
+            names.push_str(name);
+            ends.push(names.len());
+            text.clear();
+            has_ccy = false;
+            if name.ends_with("Amt") {
+                for attribute in e.attributes().flatten() {
+                    let key: &str = attribute.key.as_ref();
+                    if key == "Ccy" {
+                        ccy.clear();
+                        ccy.push_str(
+                            &attribute.normalized_value(quick_xml::XmlVersion::Implicit1_0)?,
+                        );
+                        has_ccy = true;
+                    }
+                }
+            }
+            match name {
+                "Ntry" => entry = Some(Entry::default()),
+                "TxDtls" => tx = Some(EntryTransaction::default()),
+                _ => {}
+            }
+        }
+        if !close {
+            continue;
+        }
+        let value = text.trim();
+        let leaf_start = ends.len().checked_sub(2).map_or(0, |i| ends[i]);
+        let leaf = &names[leaf_start..];
+        let at = |suffix: &[&str]| at(&names, &ends, suffix);
+        if let Some(t) = tx.as_mut() {
+            match leaf {
+                "EndToEndId" if at(&["Refs", "EndToEndId"]) => {
+                    t.end_to_end_id = Some(value.to_owned())
+                }
+                "MndtId" if at(&["Refs", "MndtId"]) => t.mandate_id = Some(value.to_owned()),
+                "Amt" if at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"]) => {
+                    t.amount = Some(Amount::parse(value)?);
+                    t.currency = has_ccy.then(|| ccy.clone());
+                }
+                "Cd" if at(&["RtrInf", "Rsn", "Cd"]) => t.return_reason = Some(value.to_owned()),
+                "TxDtls" => {
+                    if let (Some(t), Some(e)) = (tx.take(), entry.as_mut()) {
+                        e.transactions.push(t);
+                    }
+                }
+                _ => {}
+            }
+        } else if let Some(e) = entry.as_mut() {
+            match leaf {
+                "Amt" if at(&["Ntry", "Amt"]) => {
+                    e.amount = Some(Amount::parse(value)?);
+                    e.currency = has_ccy.then(|| ccy.clone());
+                }
+                "CdtDbtInd" => e.credit_debit = Some(value.to_owned()),
+                "Sts" => e.status = Some(value.to_owned()),
+                "Dt" if at(&["BookgDt", "Dt"]) => e.booking_date = Some(value.to_owned()),
+                "Ntry" => {
+                    if let Some(e) = entry.take() {
+                        on_entry(e);
+                    }
+                }
+                _ => {}
+            }
+        }
+        ends.pop();
+        names.truncate(ends.last().copied().unwrap_or(0));
+        text.clear();
+        buf.clear();
+    }
+    Ok(())
+}
+
 #[allow(clippy::disallowed_types, clippy::float_arithmetic)]
-fn read(count: u64, in_memory: bool) -> std::io::Result<()> {
+fn read(count: u64, mode: Mode) -> std::io::Result<()> {
+    let in_memory = mode == Mode::Memory;
     let path = std::env::temp_dir().join("tahsil-bench-camt054.xml");
     {
         let mut out = BufWriter::new(std::fs::File::create(&path)?);
@@ -130,7 +271,14 @@ fn read(count: u64, in_memory: bool) -> std::io::Result<()> {
             .unwrap_or(total);
         Ok(())
     };
-    if in_memory {
+    if mode == Mode::QuickXml {
+        let input = BufReader::with_capacity(256 * 1024, std::fs::File::open(&path)?);
+        let mut on_entry = on_entry;
+        quick_xml_entries(input, |e| {
+            let _ = on_entry(e);
+        })
+        .map_err(std::io::Error::other)?;
+    } else if in_memory {
         // As an import does: the file is read whole (it is hashed and kept anyway).
         let bytes = std::fs::read(&path)?;
         for_each_camt_entry_in(&bytes, on_entry).map_err(std::io::Error::other)?;
@@ -139,10 +287,10 @@ fn read(count: u64, in_memory: bool) -> std::io::Result<()> {
         for_each_camt_entry(input, on_entry).map_err(std::io::Error::other)?;
     }
     let elapsed = started.elapsed();
-    let how = if in_memory {
-        "read from memory"
-    } else {
-        "streamed from disk"
+    let how = match mode {
+        Mode::Memory => "read from memory",
+        Mode::Stream => "streamed from disk",
+        Mode::QuickXml => "streamed from disk through quick-xml",
     };
     println!(
         "camt.054.001.02: {how}: {entries} entries ({returns} returns, {total} DZD, {:.1} MB) in {:.3} s = {:.0} tx/s",
@@ -158,14 +306,15 @@ fn main() -> std::io::Result<()> {
     let count = args.get(2).and_then(|n| n.parse().ok()).unwrap_or(100_000);
     match args.get(1).map(String::as_str) {
         Some("write") => write(count),
-        Some("read") => read(count, true),
-        Some("stream") => read(count, false),
+        Some("read") => read(count, Mode::Memory),
+        Some("stream") => read(count, Mode::Stream),
+        Some("quickxml") => read(count, Mode::QuickXml),
         None => {
             write(count)?;
-            read(count, false)
+            read(count, Mode::Stream)
         }
         _ => {
-            eprintln!("usage: bench [write|read|stream] [COUNT]");
+            eprintln!("usage: bench [write|read|stream|quickxml] [COUNT]");
             std::process::exit(2);
         }
     }

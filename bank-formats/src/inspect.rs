@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::layout::Layout;
 
 use crate::iso20022::{
-    CamtMessage, Pain001Document, Pain008Document, StatusReport, XmlError, read_camt_slice,
-    read_pain001_slice, read_pain002_slice, read_pain008_slice, version_from_namespace,
+    CamtMessage, Identified, Pain001Document, Pain008Document, StatusReport, XmlError, identify,
+    read_camt_slice, read_pain001_slice, read_pain002_slice, read_pain008_slice,
 };
 
 /// Why a file could not be inspected.
@@ -43,6 +43,11 @@ pub struct InspectedTransaction {
     /// `OrgnlTxRef/MndtRltdInf/MndtId`, pain.008 `MndtRltdInf/MndtId`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mandate_id: Option<Option<String>>,
+    /// camt and pain.008 (null when the file does not say): the `Ccy` of the amount shown
+    /// (for camt, of the amount the precedence took: `TxDtls/Amt`, `AmtDtls/TxAmt`,
+    /// `InstdAmt`, the entry's `Amt`). Absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<Option<String>>,
 }
 
 /// A payment block of a status report.
@@ -70,43 +75,27 @@ pub struct Inspection {
     pub transactions: Vec<InspectedTransaction>,
 }
 
-/// The message family, from the root's namespace or its first child element.
-fn detect(bytes: &[u8]) -> Result<String, InspectError> {
-    let head = &bytes[..bytes.len().min(4096)];
-    let head = String::from_utf8_lossy(head);
-    if !head
-        .trim_start_matches('\u{feff}')
-        .trim_start()
-        .starts_with('<')
-    {
-        return Err(InspectError::Unknown(
-            "not XML, and no fixed-width layout recognises it".to_owned(),
-        ));
-    }
-    if let Some(version) = version_from_namespace(&head) {
-        return Ok(version);
-    }
-    for (element, family) in [
-        ("CstmrDrctDbtInitn", "pain.008"),
-        ("CstmrCdtTrfInitn", "pain.001"),
-        ("CstmrPmtStsRpt", "pain.002"),
-        ("BkToCstmrDbtCdtNtfctn", "camt.054"),
-        ("BkToCstmrStmt", "camt.053"),
-        ("BkToCstmrAcctRpt", "camt.052"),
-    ] {
-        if head.contains(element) {
-            return Ok(family.to_owned());
+/// What an XML document is, by its message element (never by a name it refers to).
+fn detect(bytes: &[u8]) -> Result<Identified, InspectError> {
+    if crate::iso20022::xml::is_utf8(bytes) {
+        let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        if !text.trim_ascii_start().starts_with(b"<") {
+            return Err(InspectError::Unknown(
+                "not XML, and no fixed-width layout recognises it".to_owned(),
+            ));
         }
     }
-    Err(InspectError::Unknown(
-        "an XML document, but not pain.008, pain.001, pain.002 or camt.052/053/054".to_owned(),
-    ))
+    identify(bytes)?.ok_or_else(|| {
+        InspectError::Unknown(
+            "an XML document, but not pain.008, pain.001, pain.002 or camt.052/053/054".to_owned(),
+        )
+    })
 }
 
 /// Which ISO 20022 message an XML file is (`pain.001.001.03`, `camt.054`, …), without
 /// reading it whole: what `inspect` and `validate` go by.
 pub fn format_of(bytes: &[u8]) -> Result<String, InspectError> {
-    detect(bytes)
+    detect(bytes).map(|identified| identified.format)
 }
 
 /// Reads any supported bank file: ISO 20022 XML, or a fixed-width file of a shipped layout.
@@ -132,19 +121,16 @@ pub fn inspect_with(
     {
         return Ok(from_layout(layout.inspect(bytes)?));
     }
-    let format = detect(bytes)?;
-    if format.starts_with("pain.008") {
-        Ok(from_pain008(read_pain008_slice(bytes)?))
-    } else if format.starts_with("pain.001") {
-        Ok(from_pain001(read_pain001_slice(bytes)?))
-    } else if format.starts_with("pain.002") {
-        Ok(from_pain002(read_pain002_slice(bytes)?))
-    } else if format.starts_with("camt.05") {
-        Ok(from_camt(read_camt_slice(bytes)?))
-    } else {
-        Err(InspectError::Unknown(format!(
-            "{format} is not a format tahsil reads"
-        )))
+    let identified = detect(bytes)?;
+    match identified.family {
+        "pain.008" => Ok(from_pain008(read_pain008_slice(bytes)?)),
+        "pain.001" => Ok(from_pain001(read_pain001_slice(bytes)?)),
+        "pain.002" => Ok(from_pain002(read_pain002_slice(bytes)?)),
+        "camt.052" | "camt.053" | "camt.054" => Ok(from_camt(read_camt_slice(bytes)?)),
+        _ => Err(InspectError::Unknown(format!(
+            "{} is not a format tahsil reads",
+            identified.format
+        ))),
     }
 }
 
@@ -163,6 +149,7 @@ fn from_layout(file: crate::layout::LayoutInspection) -> Inspection {
             reason: t.reason.clone(),
             reversal: Some(t.reversal),
             mandate_id: Some(t.mandate_id.clone()),
+            currency: None,
         })
         .collect();
     Inspection {
@@ -188,6 +175,7 @@ fn from_pain008(doc: Pain008Document) -> Inspection {
             reason: None,
             reversal: None,
             mandate_id: Some(some(&t.mandate_id)),
+            currency: Some(t.currency.clone()),
         })
         .collect();
     Inspection {
@@ -240,6 +228,7 @@ fn from_pain002(report: StatusReport) -> Inspection {
                 reason,
                 reversal: None,
                 mandate_id: Some(t.mandate_id.clone()),
+                currency: None,
             });
         }
     }
@@ -285,14 +274,21 @@ fn from_camt(message: CamtMessage) -> Inspection {
                 reason: None,
                 reversal: Some(returned),
                 mandate_id: Some(None),
+                currency: Some(entry.currency.clone()),
             });
         }
         let single = entry.transactions.len() == 1;
         for t in &entry.transactions {
-            let amount = t.amount.or(if single { entry.amount } else { None });
+            // The transaction's own amount, else (alone in its entry) the entry's.
+            let (amount, currency) = match t.amount {
+                Some(amount) => (Some(amount), t.currency.clone()),
+                None if single => (entry.amount, entry.currency.clone()),
+                None => (None, None),
+            };
             transactions.push(InspectedTransaction {
                 end_to_end_id: t.end_to_end_id.clone(),
                 amount: amount.map(|a| a.to_string()),
+                currency: Some(currency),
                 status: entry.status.clone(),
                 reason: t.return_reason.clone(),
                 reversal: Some(returned || t.return_reason.is_some()),
@@ -370,9 +366,17 @@ impl Inspection {
 /// The result of `files validate`.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Validation {
+    /// The same `format` as `inspect` gives.
     pub format: Option<String>,
     /// Each a readable line, with a position where there is one.
     pub problems: Vec<String>,
+    /// The XML schema the document's namespace calls for (`pain.002.001.03.xsd`), and
+    /// whether it is a national variant's own (`pain.002.001.03.ch.02.xsd`); none for a
+    /// fixed-width file or an XML document without a namespace.
+    pub schema: Option<(String, bool)>,
+    /// False when the file could not be read at all (malformed, truncated, an unknown
+    /// encoding): then no schema check can say anything more.
+    pub readable: bool,
 }
 
 /// Checks a bank file: our own pain.008, pain.001 and fixed-width files strictly (totals, counts,
@@ -393,34 +397,48 @@ pub fn validate_with(bytes: &[u8], institution_layouts: &[Layout]) -> Validation
                 .iter()
                 .map(ToString::to_string)
                 .collect(),
+            schema: None,
+            readable: true,
         };
     }
-    let format = match detect(bytes) {
-        Ok(format) => format,
+    let identified = match detect(bytes) {
+        Ok(identified) => identified,
         Err(e) => {
             return Validation {
                 format: None,
                 problems: vec![e.to_string()],
+                schema: None,
+                readable: false,
             };
         }
     };
     let mut problems = Vec::new();
-    if format.starts_with("pain.008") {
+    let mut readable = true;
+    if identified.family == "pain.008" {
         match read_pain008_slice(bytes) {
             Ok(doc) => check_pain008(&doc, &mut problems),
-            Err(e) => problems.push(e.to_string()),
+            Err(e) => {
+                problems.push(e.to_string());
+                readable = false;
+            }
         }
-    } else if format.starts_with("pain.001") {
+    } else if identified.family == "pain.001" {
         match read_pain001_slice(bytes) {
             Ok(doc) => check_pain001(&doc, &mut problems),
-            Err(e) => problems.push(e.to_string()),
+            Err(e) => {
+                problems.push(e.to_string());
+                readable = false;
+            }
         }
     } else if let Err(e) = inspect(bytes) {
         problems.push(e.to_string());
+        readable = false;
     }
     Validation {
-        format: Some(format),
+        schema: identified.schema(),
+        format: Some(identified.format),
         problems,
+        readable,
     }
 }
 

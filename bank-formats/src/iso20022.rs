@@ -35,6 +35,98 @@ pub use rules::{
 };
 pub use xml::{Position, XmlError};
 
+/// What a document is, by its message element (`CstmrPmtStsRpt`, `BkToCstmrStmt`, …, the
+/// root's first child, or the root itself), never by a name it refers to (a pain.002's
+/// `OrgnlMsgNmId` names the file it answers).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Identified {
+    /// The message family: "pain.008", "pain.002", "camt.053", …
+    pub family: &'static str,
+    /// The version, as every reader reports it: from the namespace when that names the
+    /// same family (`pain.002.001.03`), else the family alone (no namespace).
+    pub format: String,
+    /// The namespace of the root element (its prefix's, for `ns2:Document`).
+    pub namespace: Option<String>,
+}
+
+impl Identified {
+    /// The schema file this document's namespace calls for: `pain.002.001.03.xsd` for the
+    /// ISO namespace; a national variant's own (`pain.002.001.03.ch.02.xsd`, from the last
+    /// part of a SIX namespace) with `variant` true; none without a namespace.
+    pub fn schema(&self) -> Option<(String, bool)> {
+        let namespace = self.namespace.as_deref()?;
+        if let Some(rest) = namespace.strip_prefix("urn:iso:std:iso:20022:tech:xsd:") {
+            return Some((format!("{rest}.xsd"), false));
+        }
+        let last = namespace.rsplit(['/', ':']).next().unwrap_or(namespace);
+        let name = last.strip_suffix(".xsd").unwrap_or(last);
+        Some((format!("{name}.xsd"), true))
+    }
+}
+
+/// The family of a message element.
+fn family_of(element: &str) -> Option<&'static str> {
+    Some(match element {
+        "CstmrDrctDbtInitn" => "pain.008",
+        "CstmrPmtStsRpt" | "PmtStsRpt" => "pain.002",
+        "CstmrCdtTrfInitn" => "pain.001",
+        "BkToCstmrAcctRpt" => "camt.052",
+        "BkToCstmrStmt" => "camt.053",
+        "BkToCstmrDbtCdtNtfctn" => "camt.054",
+        _ => return None,
+    })
+}
+
+/// The version every reader reports: the namespace's when it names `family`, else `family`.
+pub(crate) fn version_for(family: &str, namespace: Option<&str>) -> String {
+    namespace
+        .and_then(version_from_namespace)
+        .filter(|v| v.starts_with(family))
+        .unwrap_or_else(|| family.to_owned())
+}
+
+/// Identifies an XML document by its message element (see [`Identified`]); `None` when it
+/// is XML but none of the messages above. Reads only up to that element.
+pub fn identify(bytes: &[u8]) -> Result<Option<Identified>, XmlError> {
+    if xml::is_utf8(bytes) {
+        identify_in(xml::Walker::slice(bytes))
+    } else {
+        identify_in(xml::Walker::new(bytes))
+    }
+}
+
+fn identify_in<S: xml::Source>(mut walker: xml::Walker<S>) -> Result<Option<Identified>, XmlError> {
+    let mut namespace = None;
+    loop {
+        match walker.next()? {
+            xml::Step::Eof => return Ok(None),
+            // Only the root has opened: it closed without a message element.
+            xml::Step::Close => return Ok(None),
+            xml::Step::Open { xmlns } => {
+                if walker.depth() == 1 {
+                    namespace = xmlns;
+                }
+                if let Some(family) = family_of(walker.current()) {
+                    return Ok(Some(Identified {
+                        family,
+                        format: version_for(family, namespace.as_deref()),
+                        namespace,
+                    }));
+                }
+                if walker.depth() >= 2 {
+                    return Ok(None);
+                }
+            }
+        }
+    }
+}
+
+/// One rule for every reader: an id that is empty or `NOTPROVIDED` (what the EPC
+/// guidelines have banks write where no id was given) is absent.
+pub(crate) fn optional_id(text: &str) -> Option<String> {
+    (!text.is_empty() && text != "NOTPROVIDED").then(|| text.to_owned())
+}
+
 /// The message name in a namespace: `urn:iso:std:iso:20022:tech:xsd:pain.002.001.03` and
 /// `http://www.six-interbank-clearing.com/de/pain.002.001.03.ch.02.xsd` both give
 /// `pain.002.001.03`.

@@ -97,10 +97,10 @@ fn statement_items_carry_reversal_and_mandate_id_even_when_absent() {
             "format": "camt.053.001.08",
             "message_id": "STMT-1",
             "transactions": [
-                {"end_to_end_id": "E1", "amount": "10.00", "status": "BOOK", "reason": null, "reversal": false, "mandate_id": null},
+                {"end_to_end_id": "E1", "amount": "10.00", "status": "BOOK", "reason": null, "reversal": false, "mandate_id": null, "currency": "DZD"},
                 // An unpaid direct debit (UPDD) without RvslInd or reason is still a return.
-                {"end_to_end_id": "E2", "amount": "20.00", "status": "BOOK", "reason": null, "reversal": true, "mandate_id": "M2"},
-                {"end_to_end_id": null, "amount": "30.00", "status": "PDNG", "reason": null, "reversal": false, "mandate_id": null},
+                {"end_to_end_id": "E2", "amount": "20.00", "status": "BOOK", "reason": null, "reversal": true, "mandate_id": "M2", "currency": "DZD"},
+                {"end_to_end_id": null, "amount": "30.00", "status": "PDNG", "reason": null, "reversal": false, "mandate_id": null, "currency": "DZD"},
             ],
         })
     );

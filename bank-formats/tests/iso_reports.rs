@@ -163,6 +163,7 @@ fn entry() -> impl Strategy<Value = Entry> {
                 mandate_id: mandate,
                 payment_info_id: None,
                 amount: Some(Amount::from_centimes(centimes)),
+                currency: Some("DZD".to_owned()),
                 instructed_amount: None,
                 credit_debit: None,
                 return_reason: if returned { code } else { None },

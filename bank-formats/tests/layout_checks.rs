@@ -565,3 +565,51 @@ fn fixed_length_records_without_separators_read_and_write() {
         "line 2: record is 70 characters; this layout's records are 80"
     );
 }
+
+#[test]
+fn validate_refuses_a_dos_end_of_file_mark_that_reading_forgives() {
+    let layout = layout("interbank-debit");
+    let mut bytes = debit_file("interbank-debit", 3);
+    assert_eq!(layout.validate(&bytes), vec![]);
+    bytes.push(0x1A);
+    let problems: Vec<String> = layout
+        .validate(&bytes)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with("line 6: a DOS end-of-file mark (byte 0x1A)"),
+        "{problems:?}"
+    );
+    // Reading forgives it, as the layouts README says.
+    assert_eq!(layout.read(&bytes).unwrap().details.len(), 3);
+}
+
+#[test]
+fn one_bad_byte_is_one_problem_not_a_cascade() {
+    let layout = layout("interbank-debit");
+    let name_at = layout.detail().field("debtor_name").unwrap().start();
+    for (line, what) in [(1, "header"), (3, "detail"), (6, "trailer")] {
+        let mut bytes = debit_file("interbank-debit", 4);
+        // One byte that is not ASCII, inside a record (the name, or the record's second
+        // character for header and trailer).
+        let at = bytes
+            .split(|&b| b == b'\n')
+            .take(line - 1)
+            .map(|l| l.len() + 1)
+            .sum::<usize>()
+            + if what == "detail" { name_at } else { 2 };
+        bytes[at] = 0xE9;
+        let problems: Vec<String> = layout
+            .validate(&bytes)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(problems.len(), 1, "{what}: {problems:?}");
+        assert!(
+            problems[0].starts_with(&format!("line {line}: byte 0xE9 at column")),
+            "{what}: {problems:?}"
+        );
+    }
+}

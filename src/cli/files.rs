@@ -83,14 +83,20 @@ pub(super) fn validate_command(
     let validation = validate_with(&bytes, layouts);
     let mut problems = validation.problems.clone();
     let mut notes = Vec::new();
-    if let Some(format) = validation.format.as_deref()
-        && bytes.trim_ascii_start().starts_with(b"<")
-    {
-        match xsd_check(path, format, xsd_dir) {
+    if validation.format.is_some() && !validation.readable {
+        // A schema check of a file tahsil cannot read would only contradict it.
+        notes.push("XSD: not checked (the file could not be read)".to_owned());
+    } else if let Some((schema, variant)) = validation.schema.as_ref() {
+        match xsd_check(path, schema, *variant, xsd_dir) {
             XsdOutcome::Valid(schema) => notes.push(format!("XSD: valid against {schema}")),
             XsdOutcome::Invalid(lines) => problems.extend(lines),
             XsdOutcome::Skipped(reason) => notes.push(format!("XSD: not checked ({reason})")),
         }
+    } else if validation.format.is_some() && bytes.trim_ascii_start().starts_with(b"<") {
+        notes.push(
+            "XSD: not checked (the document has no namespace, so no schema applies to it)"
+                .to_owned(),
+        );
     }
     let format = validation.format.as_deref().unwrap_or("unknown format");
     if problems.is_empty() {
@@ -121,13 +127,22 @@ enum XsdOutcome {
     Skipped(String),
 }
 
-fn xsd_check(path: &Path, format: &str, configured: Option<&Path>) -> XsdOutcome {
-    let file_name = format!("{format}.xsd");
+/// Validates `path` against the schema file `file_name`; `variant`: a national variant's
+/// own schema (`pain.002.001.03.ch.02.xsd`), never replaced by the plain ISO one, which
+/// such files do not follow.
+fn xsd_check(path: &Path, file_name: &str, variant: bool, configured: Option<&Path>) -> XsdOutcome {
     let Some(schema) = xsd_dirs(configured)
         .into_iter()
-        .map(|d| d.join(&file_name))
+        .map(|d| d.join(file_name))
         .find(|p| p.exists())
     else {
+        if variant {
+            return XsdOutcome::Skipped(format!(
+                "no schema for this variant: the file follows a national variant whose \
+                 schema, {file_name}, is not among the schemas (TAHSIL_XSD_DIR); this says \
+                 nothing against the file"
+            ));
+        }
         return XsdOutcome::Skipped(format!(
             "no {file_name} found; set TAHSIL_XSD_DIR to the folder of the official schemas"
         ));
@@ -146,7 +161,7 @@ fn xsd_check(path: &Path, format: &str, configured: Option<&Path>) -> XsdOutcome
         }
     };
     if output.status.success() {
-        return XsdOutcome::Valid(file_name);
+        return XsdOutcome::Valid(file_name.to_owned());
     }
     let lines: Vec<String> = String::from_utf8_lossy(&output.stderr)
         .lines()

@@ -265,6 +265,7 @@ impl BankSim {
                     mandate_id: Some(debit.mandate_id.clone()),
                     payment_info_id: Some(payment.payment_id.clone()),
                     amount: Some(amount),
+                    currency: Some("DZD".to_owned()),
                     instructed_amount: None,
                     credit_debit: Some("CRDT".to_owned()),
                     return_reason: None,

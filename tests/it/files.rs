@@ -257,3 +257,98 @@ fn an_institutions_own_layout_is_recognised_from_the_layouts_folder() {
     let text = String::from_utf8_lossy(&output.stderr);
     assert!(text.contains("broken.toml"), "{text}");
 }
+
+/// The files `bank-formats/tests/reading/make.py` wrote: shapes real banks send.
+fn reading(name: &str) -> PathBuf {
+    PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/bank-formats/tests/reading"
+    ))
+    .join(name)
+}
+
+/// Whether `xmllint` and the shared schemas are here to check XML against.
+fn xsd_available() -> bool {
+    let schemas = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/iso20022/xsd"
+    ));
+    let xmllint = Command::new("xmllint").arg("--version").output().is_ok();
+    if !(xmllint && schemas.is_dir()) {
+        skip("xmllint or ../shared/iso20022/xsd is absent: the XSD half is not checked");
+        return false;
+    }
+    true
+}
+
+#[test]
+fn validate_reads_every_encoding_and_never_calls_a_file_both_malformed_and_valid() {
+    let xsd = xsd_available();
+    for name in [
+        "pain002-iso-8859-1.xml",
+        "pain002-windows-1256.xml",
+        "pain002-utf-16le-bom.xml",
+        "pain002-utf-16be-bom.xml",
+        "pain002-ns2-prefixed.xml",
+    ] {
+        let file = reading(name);
+        let output = tahsil(&["files", "validate", file.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert!(output.status.success(), "{name}: {text}");
+        assert!(text.contains(": valid pain.002.001.03"), "{name}: {text}");
+        assert!(!text.to_lowercase().contains("malformed"), "{name}: {text}");
+        if xsd {
+            assert!(
+                text.contains("XSD: valid against pain.002.001.03.xsd"),
+                "{name}: {text}"
+            );
+        }
+        // inspect names the same format.
+        let output = tahsil(&["files", "inspect", "--json", file.to_str().unwrap()]);
+        assert!(output.status.success(), "{name}: {output:?}");
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["format"], "pain.002.001.03", "{name}");
+    }
+    for name in [
+        "broken-utf-16le-unpaired-surrogate.xml",
+        "broken-unknown-encoding.xml",
+    ] {
+        let file = reading(name);
+        let output = tahsil(&["files", "validate", file.to_str().unwrap()]);
+        let text = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{name}: {text}");
+        assert!(!text.contains("XSD: valid"), "{name}: {text}");
+        // Known as a pain.002 but not readable: the schema check is not run, and says so.
+        if name.contains("utf-16") {
+            assert!(text.contains(" in pain.002.001.03\n"), "{name}: {text}");
+            assert!(
+                text.contains("XSD: not checked (the file could not be read)"),
+                "{name}: {text}"
+            );
+        }
+    }
+}
+
+#[test]
+fn validate_says_plainly_when_a_national_variant_has_no_schema_here() {
+    let file = reading("pain002-six-ch02.xml");
+    let output = tahsil(&["files", "validate", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains(": valid pain.002.001.03"), "{text}");
+    assert!(
+        text.contains("XSD: not checked (no schema for this variant"),
+        "{text}"
+    );
+    assert!(text.contains("pain.002.001.03.ch.02.xsd"), "{text}");
+    // Without a namespace, no schema applies: said so, not a failure.
+    let file = reading("pain002-no-namespace-answering-pain008.xml");
+    let output = tahsil(&["files", "validate", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains(": valid pain.002\n"), "{text}");
+    assert!(
+        text.contains("XSD: not checked (the document has no namespace"),
+        "{text}"
+    );
+}

@@ -429,6 +429,57 @@ both_backends!(
 );
 
 both_backends!(
+    a_report_without_a_namespace_in_latin1_is_applied_as_the_status_report_it_is,
+    |db: TestDb| async move {
+        // Issue 18, points 1 and 2: identified by its CstmrPmtStsRpt (not by the
+        // OrgnlMsgNmId naming our pain.008), and read in the ISO-8859-1 it declares.
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 1000);
+        planned(&store, 4).await;
+        let run = run_date(&store, &settings, &actor(), date(), "t")
+            .await
+            .unwrap();
+        let bank = run
+            .files
+            .iter()
+            .find(|f| f.channel.as_str() == "bank")
+            .unwrap();
+        let view = inspect(&std::fs::read(&bank.path).unwrap()).unwrap();
+        let message_id = view.message_id.unwrap();
+        let rejected = view.transactions[0].end_to_end_id.clone().unwrap();
+        let report = format!(
+            "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n<Document><CstmrPmtStsRpt><GrpHdr><MsgId>R\u{c9}PONSE-1</MsgId><CreDtTm>2026-12-14T10:00:00</CreDtTm></GrpHdr><OrgnlGrpInfAndSts><OrgnlMsgId>{message_id}</OrgnlMsgId><OrgnlMsgNmId>pain.008.001.02</OrgnlMsgNmId></OrgnlGrpInfAndSts><OrgnlPmtInfAndSts><OrgnlPmtInfId>P</OrgnlPmtInfId><TxInfAndSts><OrgnlEndToEndId>{rejected}</OrgnlEndToEndId><TxSts>RJCT</TxSts><StsRsnInf><Rsn><Cd>AC01</Cd></Rsn><AddtlInf>Num\u{e9}ro de compte erron\u{e9}</AddtlInf></StsRsnInf></TxInfAndSts></OrgnlPmtInfAndSts></CstmrPmtStsRpt></Document>\n"
+        );
+        let latin1: Vec<u8> = report
+            .chars()
+            .map(|c| u8::try_from(u32::from(c)).unwrap())
+            .collect();
+        assert!(
+            std::str::from_utf8(&latin1).is_err(),
+            "the file is not UTF-8"
+        );
+        let path = exchange.path().join("no-namespace-latin1.xml");
+        std::fs::write(&path, latin1).unwrap();
+        let outcome = import_file(&store, &settings, &actor(), &path, None, date())
+            .await
+            .unwrap();
+        let ImportOutcome::Applied { summary, .. } = outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(summary.rejected, 1, "{summary:?}");
+        let status: String =
+            sqlx::query_scalar("SELECT status FROM collections WHERE end_to_end_id = $1")
+                .bind(&rejected)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(status, "rejected");
+        check_invariants(&store, exchange.path()).await;
+    }
+);
+
+both_backends!(
     a_run_refuses_collections_that_may_no_longer_be_debited,
     |db: TestDb| async move {
         let store = db.store().await;

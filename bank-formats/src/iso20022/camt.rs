@@ -6,8 +6,9 @@ use std::io::BufRead;
 
 use mandates::Amount;
 
+use super::optional_id;
 use super::pain008::parse_amount;
-use super::xml::{MAX4, MAX35, MAX500, Source, Step, Walker, XmlError};
+use super::xml::{MAX4, MAX35, MAX500, Source, Step, Walker, XmlError, is_utf8};
 
 /// Which camt message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,8 +50,12 @@ pub struct EntryTransaction {
     pub end_to_end_id: Option<String>,
     pub mandate_id: Option<String>,
     pub payment_info_id: Option<String>,
-    /// The transaction amount (`Amt`, `AmtDtls/TxAmt/Amt`), else the instructed amount.
+    /// The transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt`, else the
+    /// instructed amount `AmtDtls/InstdAmt/Amt` (the entry's own `Amt` is the fallback of
+    /// an entry with one transaction, applied by its users).
     pub amount: Option<Amount>,
+    /// The `Ccy` of the amount taken.
+    pub currency: Option<String>,
     pub instructed_amount: Option<Amount>,
     pub credit_debit: Option<String>,
     pub return_reason: Option<String>,
@@ -73,7 +78,12 @@ pub fn read_camt<R: BufRead>(input: R) -> Result<CamtMessage, XmlError> {
 
 /// Reads a camt message already in memory (faster: no copying), keeping every entry.
 pub fn read_camt_slice(bytes: &[u8]) -> Result<CamtMessage, XmlError> {
-    collect(Walker::slice(bytes))
+    if is_utf8(bytes) {
+        collect(Walker::slice(bytes))
+    } else {
+        // Decoded as it is read (UTF-16, ISO-8859-1, …).
+        collect(Walker::new(bytes))
+    }
 }
 
 fn collect<S: Source>(walker: Walker<S>) -> Result<CamtMessage, XmlError> {
@@ -113,7 +123,11 @@ pub fn for_each_camt_entry_in(
     bytes: &[u8],
     on_entry: impl FnMut(Entry) -> Result<(), XmlError>,
 ) -> Result<CamtHeader, XmlError> {
-    walk_entries(Walker::slice(bytes), on_entry)
+    if is_utf8(bytes) {
+        walk_entries(Walker::slice(bytes), on_entry)
+    } else {
+        walk_entries(Walker::new(bytes), on_entry)
+    }
 }
 
 fn walk_entries<S: Source>(
@@ -121,24 +135,31 @@ fn walk_entries<S: Source>(
     mut on_entry: impl FnMut(Entry) -> Result<(), XmlError>,
 ) -> Result<CamtHeader, XmlError> {
     let mut kind = None;
-    let mut version = String::new();
+    let mut namespace = None;
     let mut message_id = String::new();
     let mut entry: Option<Entry> = None;
     let mut tx: Option<EntryTransaction> = None;
+    // Of the transaction being read: its amount came from `TxDtls/Amt`; the instructed
+    // amount's currency.
+    let mut tx_amount_direct = false;
+    let mut instructed_currency: Option<String> = None;
     loop {
         match walker.next()? {
             Step::Eof => break,
             Step::Open { xmlns, .. } => {
                 if walker.depth() == 1 {
-                    version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
-                        .unwrap_or_default();
+                    namespace = xmlns;
                 }
                 if walker.depth() == 2 {
                     kind = kind_of(walker.current());
                 }
                 match walker.current() {
                     "Ntry" => entry = Some(Entry::default()),
-                    "TxDtls" if entry.is_some() => tx = Some(EntryTransaction::default()),
+                    "TxDtls" if entry.is_some() => {
+                        tx = Some(EntryTransaction::default());
+                        tx_amount_direct = false;
+                        instructed_currency = None;
+                    }
                     _ => {}
                 }
             }
@@ -151,23 +172,28 @@ fn walk_entries<S: Source>(
                 if let Some(t) = tx.as_mut() {
                     match leaf {
                         "EndToEndId" if walker.at(&["TxDtls", "Refs", "EndToEndId"]) => {
-                            let text = walker.field(MAX35)?;
-                            t.end_to_end_id = (!text.is_empty() && text != "NOTPROVIDED")
-                                .then(|| text.to_owned());
+                            t.end_to_end_id = optional_id(walker.field(MAX35)?);
                         }
                         "MndtId" if walker.at(&["TxDtls", "Refs", "MndtId"]) => {
-                            t.mandate_id = Some(walker.field(MAX35)?.to_owned());
+                            t.mandate_id = optional_id(walker.field(MAX35)?);
                         }
                         "PmtInfId" if walker.at(&["TxDtls", "Refs", "PmtInfId"]) => {
-                            t.payment_info_id = Some(walker.field(MAX35)?.to_owned());
+                            t.payment_info_id = optional_id(walker.field(MAX35)?);
                         }
                         "Amt" => {
-                            if walker.at(&["TxDtls", "Amt"])
-                                || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"])
+                            // Precedence: TxDtls/Amt, then AmtDtls/TxAmt, then InstdAmt
+                            // (whatever their order in the file).
+                            let direct = walker.at(&["TxDtls", "Amt"]);
+                            if direct
+                                || (!tx_amount_direct
+                                    && walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"]))
                             {
                                 t.amount = Some(parse_amount(&walker, text())?);
+                                t.currency = walker.last_ccy().map(str::to_owned);
+                                tx_amount_direct |= direct;
                             } else if walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]) {
                                 t.instructed_amount = Some(parse_amount(&walker, text())?);
+                                instructed_currency = walker.last_ccy().map(str::to_owned);
                             }
                         }
                         "CdtDbtInd" if walker.at(&["TxDtls", "CdtDbtInd"]) => {
@@ -184,6 +210,7 @@ fn walk_entries<S: Source>(
                             if let Some(mut t) = tx.take() {
                                 if t.amount.is_none() {
                                     t.amount = t.instructed_amount;
+                                    t.currency = instructed_currency.take();
                                 }
                                 if let Some(e) = entry.as_mut() {
                                     e.transactions.push(t);
@@ -242,14 +269,12 @@ fn walk_entries<S: Source>(
             message: "no BkToCstmrStmt, BkToCstmrDbtCdtNtfctn or BkToCstmrAcctRpt element: this is not a camt report".to_owned(),
         });
     };
-    if version.is_empty() {
-        version = match kind {
-            CamtKind::AccountReport => "camt.052",
-            CamtKind::Statement => "camt.053",
-            CamtKind::Notification => "camt.054",
-        }
-        .to_owned();
-    }
+    let family = match kind {
+        CamtKind::AccountReport => "camt.052",
+        CamtKind::Statement => "camt.053",
+        CamtKind::Notification => "camt.054",
+    };
+    let version = super::version_for(family, namespace.as_deref());
     Ok(CamtHeader {
         kind,
         version,

@@ -5,8 +5,9 @@ use std::io::BufRead;
 
 use mandates::Amount;
 
+use super::optional_id;
 use super::pain008::parse_amount;
-use super::xml::{MAX35, Source, Step, Walker, XmlError};
+use super::xml::{MAX35, Source, Step, Walker, XmlError, is_utf8};
 
 /// A status report as sent by the bank.
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
@@ -92,7 +93,12 @@ pub fn read_pain002<R: BufRead>(input: R) -> Result<StatusReport, XmlError> {
 
 /// Reads a pain.002 already in memory (faster: no copying).
 pub fn read_pain002_slice(bytes: &[u8]) -> Result<StatusReport, XmlError> {
-    read_pain002_from(Walker::slice(bytes))
+    if is_utf8(bytes) {
+        read_pain002_from(Walker::slice(bytes))
+    } else {
+        // Decoded as it is read (UTF-16, ISO-8859-1, …).
+        read_pain002_from(Walker::new(bytes))
+    }
 }
 
 fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, XmlError> {
@@ -106,8 +112,7 @@ fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, X
             Step::Eof => break,
             Step::Open { xmlns, .. } => {
                 if walker.depth() == 1 {
-                    report.version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
-                        .unwrap_or_else(|| "pain.002".to_owned());
+                    report.version = super::version_for("pain.002", xmlns.as_deref());
                 }
                 match walker.current() {
                     "CstmrPmtStsRpt" | "PmtStsRpt" => saw_root = true,
@@ -122,7 +127,7 @@ fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, X
                     || walker.at(&["StsRsnInf", "Rsn", "Prtry"]);
                 if let Some(t) = transaction.as_mut() {
                     if walker.at(&["TxInfAndSts", "OrgnlEndToEndId"]) {
-                        t.original_end_to_end_id = Some(walker.field(MAX35)?.to_owned());
+                        t.original_end_to_end_id = optional_id(walker.field(MAX35)?);
                     } else if walker.at(&["TxInfAndSts", "TxSts"]) {
                         t.status = Some(walker.field(MAX35)?.to_owned());
                     } else if reason && !text.is_empty() {
@@ -130,7 +135,7 @@ fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, X
                     } else if walker.at(&["OrgnlTxRef", "Amt", "InstdAmt"]) {
                         t.amount = Some(parse_amount(&walker, text)?);
                     } else if walker.at(&["OrgnlTxRef", "MndtRltdInf", "MndtId"]) {
-                        t.mandate_id = Some(walker.field(MAX35)?.to_owned());
+                        t.mandate_id = optional_id(walker.field(MAX35)?);
                     } else if walker.current() == "TxInfAndSts"
                         && let Some(t) = transaction.take()
                     {
@@ -138,7 +143,7 @@ fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, X
                     }
                 } else if let Some(p) = payment.as_mut() {
                     if walker.at(&["OrgnlPmtInfAndSts", "OrgnlPmtInfId"]) {
-                        p.original_payment_id = Some(walker.field(MAX35)?.to_owned());
+                        p.original_payment_id = optional_id(walker.field(MAX35)?);
                     } else if walker.at(&["OrgnlPmtInfAndSts", "PmtInfSts"]) {
                         p.status = Some(walker.field(MAX35)?.to_owned());
                     } else if reason && !text.is_empty() {
@@ -151,7 +156,7 @@ fn read_pain002_from<S: Source>(mut walker: Walker<S>) -> Result<StatusReport, X
                 } else if walker.at(&["GrpHdr", "MsgId"]) {
                     report.message_id = walker.field(MAX35)?.to_owned();
                 } else if walker.at(&["OrgnlGrpInfAndSts", "OrgnlMsgId"]) {
-                    report.original_message_id = Some(walker.field(MAX35)?.to_owned());
+                    report.original_message_id = optional_id(walker.field(MAX35)?);
                 } else if walker.at(&["OrgnlGrpInfAndSts", "OrgnlMsgNmId"]) {
                     report.original_message_name = Some(walker.field(MAX35)?.to_owned());
                 } else if walker.at(&["OrgnlGrpInfAndSts", "GrpSts"]) {

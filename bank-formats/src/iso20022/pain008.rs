@@ -651,7 +651,12 @@ pub fn read_pain008<R: BufRead>(input: R) -> Result<Pain008Document, XmlError> {
 
 /// Reads a pain.008 already in memory (faster: no copying).
 pub fn read_pain008_slice(bytes: &[u8]) -> Result<Pain008Document, XmlError> {
-    read_pain008_from(Walker::slice(bytes))
+    if super::xml::is_utf8(bytes) {
+        read_pain008_from(Walker::slice(bytes))
+    } else {
+        // Decoded as it is read (UTF-16, ISO-8859-1, …).
+        read_pain008_from(Walker::new(bytes))
+    }
 }
 
 fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document, XmlError> {
@@ -671,8 +676,7 @@ fn read_pain008_from<S: Source>(mut walker: Walker<S>) -> Result<Pain008Document
             Step::Eof => break,
             Step::Open { xmlns, .. } => {
                 if walker.depth() == 1 {
-                    doc.version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
-                        .unwrap_or_else(|| "pain.008".to_owned());
+                    doc.version = super::version_for("pain.008", xmlns.as_deref());
                 }
                 match walker.current() {
                     "PmtInf" => {

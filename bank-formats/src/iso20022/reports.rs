@@ -241,7 +241,7 @@ impl<W: Write> Camt054Writer<W> {
                     }
                     if let Some(value) = tx.amount {
                         s.push_str("<TxAmt>");
-                        amount(s, "Amt", value, &currency);
+                        amount(s, "Amt", value, tx.currency.as_deref().unwrap_or(&currency));
                         s.push_str("</TxAmt>");
                     }
                     s.push_str("</AmtDtls>");

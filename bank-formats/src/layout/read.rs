@@ -89,6 +89,7 @@ impl Layout {
     pub fn validate(&self, bytes: &[u8]) -> Vec<LayoutError> {
         let mut problems = Vec::new();
         let mut lines = LineSource::new(self, bytes);
+        lines.strict = true;
         let mut checker = Checker::new(self);
         while let Some(line) = lines.next_line() {
             if problems.len() >= MAX_PROBLEMS {
@@ -104,13 +105,20 @@ impl Layout {
                     break;
                 }
             };
+            // The first problem of each record only: one bad byte is one problem, and an
+            // unreadable record still counts in the file's structure (its sequence
+            // numbers, counts and totals), so it does not make every record after it wrong.
             let (record, errors) = parse_line(self, &line, true);
-            problems.extend(errors);
-            if let Some(record) = record
-                && let Err(e) = checker.observe(&record)
-            {
-                problems.push(e);
+            let mut first = errors.into_iter().next();
+            match record {
+                Some(record) => {
+                    if let Err(e) = checker.observe(&record) {
+                        first.get_or_insert(e);
+                    }
+                }
+                None => checker.unreadable(role_of_raw(self, &line.bytes)),
             }
+            problems.extend(first);
         }
         if let Err(e) = checker.finish() {
             problems.push(e);
@@ -199,6 +207,8 @@ struct LineSource<R> {
     max_bytes: usize,
     number: usize,
     failed: bool,
+    /// `validate`: a DOS end-of-file mark after the last record is a problem.
+    strict: bool,
 }
 
 impl<R: BufRead> LineSource<R> {
@@ -214,6 +224,7 @@ impl<R: BufRead> LineSource<R> {
             max_bytes: layout.record_length() * per_char + 2,
             number: 0,
             failed: false,
+            strict: false,
         }
     }
 
@@ -272,7 +283,7 @@ impl<R: BufRead> LineSource<R> {
             seen
         };
         if seen == Seen::Eof && is_end_noise(&bytes) {
-            return None;
+            return self.dos_end(&bytes);
         }
         if bytes.len() > self.max_bytes {
             return Some(Err(LayoutError::Line {
@@ -315,7 +326,7 @@ impl<R: BufRead> LineSource<R> {
             }));
         }
         if is_end_noise(&bytes) {
-            return None;
+            return self.dos_end(&bytes);
         }
         Some(Ok(RawLine {
             number: self.number,
@@ -323,6 +334,33 @@ impl<R: BufRead> LineSource<R> {
             seen: Seen::Eof,
         }))
     }
+}
+
+impl<R> LineSource<R> {
+    /// The end of the input, after the trailing `noise`: a problem for `validate` when it
+    /// holds a DOS end-of-file mark, which the reader forgives and tahsil never writes.
+    fn dos_end(&self, noise: &[u8]) -> Option<Result<RawLine, LayoutError>> {
+        (self.strict && noise.contains(&0x1A)).then(|| {
+            Err(LayoutError::Line {
+                line: self.number,
+                problem: "a DOS end-of-file mark (byte 0x1A) after the last record: the file \
+                          must end with the last record's line ending (remove the mark)"
+                    .into(),
+            })
+        })
+    }
+}
+
+/// The role of a record that could not be read, from its record type code (as ASCII).
+fn role_of_raw(layout: &Layout, bytes: &[u8]) -> Option<RecordRole> {
+    let (start, width) = layout.record_type_position();
+    let code: String = bytes
+        .iter()
+        .skip(start - 1)
+        .take(width)
+        .map(|&b| if b.is_ascii() { b as char } else { '?' })
+        .collect();
+    layout.record_for_code(&code).map(|def| def.role())
 }
 
 /// What may trail a file harmlessly: nothing, a stray line ending, a DOS end-of-file mark.
@@ -609,6 +647,21 @@ impl Checker {
                 }
             }
             (State::Ended, _) => Err(at_line("a record after the trailer".into())),
+        }
+    }
+
+    /// A record that could not be read (already reported), by the role its record type
+    /// code says, if known: it still takes its place, so the records after it are checked
+    /// as they stand (sequence numbers, counts); the sums become unknowable.
+    fn unreadable(&mut self, role: Option<RecordRole>) {
+        match (self.state, role) {
+            (State::Start, Some(RecordRole::Header)) => self.state = State::Body,
+            (State::Body, Some(RecordRole::Detail)) => {
+                self.details += 1;
+                self.sums.iter_mut().for_each(|sum| *sum = None);
+            }
+            (State::Body, Some(RecordRole::Trailer)) => self.state = State::Ended,
+            _ => {}
         }
     }
 

@@ -3,8 +3,9 @@
 
 use std::fmt;
 
-/// Where in a document: the byte offset, and the 1-based line when the document is in
-/// memory (counting lines through a streamed `BufRead` would mean keeping what was read).
+/// Where in a document: the byte offset in the file, and the 1-based line when the document
+/// is in memory or not in UTF-8 (counting lines through a streamed UTF-8 `BufRead` would
+/// cost the hot path; a document in another encoding is decoded, and counted, as it is read).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Position {
     pub byte: u64,
@@ -40,14 +41,14 @@ pub enum XmlError {
 }
 
 impl XmlError {
-    pub(super) fn set_line(&mut self, line: Option<u64>) {
+    pub(super) fn set_position(&mut self, to: Position) {
         match self {
             XmlError::Malformed { position, .. }
             | XmlError::Dtd { position }
             | XmlError::Entity { position, .. }
             | XmlError::TooDeep { position }
             | XmlError::Truncated { position }
-            | XmlError::Content { position, .. } => position.line = line,
+            | XmlError::Content { position, .. } => *position = to,
         }
     }
 

@@ -14,6 +14,7 @@
 //! One concept a file, each depending only on those above it:
 //! - `error`: [`Position`] and [`XmlError`];
 //! - `escape`: escaping text and writing one element (the writers' side);
+//! - `encoding`: which encoding a document is in (byte-order mark, XML declaration);
 //! - `scan`: the tokenizer, over the bytes at hand;
 //! - `source`: where the bytes come from (a `BufRead`, or a slice in memory);
 //! - `walker`: the steps the readers see, built from the tokens of a source;
@@ -22,6 +23,7 @@
 //!
 //! No ISO message is known here: the readers (`pain008`, `pain002`, `camt`) sit above.
 
+mod encoding;
 mod error;
 mod escape;
 #[cfg(test)]
@@ -33,6 +35,7 @@ mod source;
 mod tests;
 mod walker;
 
+pub(crate) use encoding::is_utf8;
 pub(crate) use error::{MAX4, MAX35, MAX140, MAX500};
 pub use error::{Position, XmlError};
 pub(crate) use escape::{element, escape};

@@ -200,7 +200,10 @@ impl<S: Source> Walker<S> {
     pub fn next(&mut self) -> Result<Step, XmlError> {
         self.step().map_err(|mut e| {
             let line = self.source.line_at(e.position().byte);
-            e.set_line(line);
+            e.set_position(super::Position {
+                line,
+                ..e.position()
+            });
             e
         })
     }
@@ -255,6 +258,10 @@ impl<S: Source> Walker<S> {
                     // Only the root's namespace and the amounts' currency are ever read:
                     // other elements' attributes are not parsed at all.
                     if self.ends.len() == 1 || self.names.ends_with("Amt") {
+                        let qname = start.name();
+                        let full: &str = qname.as_ref();
+                        let prefix = full.split_once(':').map(|(p, _)| p);
+                        let mut prefixed = false;
                         for attribute in start.attributes().with_checks(false).flatten() {
                             let key = attribute.key.as_ref();
                             if key == "Ccy" {
@@ -262,11 +269,17 @@ impl<S: Source> Walker<S> {
                                     .normalized_value(XmlVersion::Implicit1_0)
                                     .ok()
                                     .map(|v| v.into_owned());
-                            } else if key == "xmlns" {
+                            } else if key == "xmlns" && !prefixed {
                                 xmlns = attribute
                                     .normalized_value(XmlVersion::Implicit1_0)
                                     .ok()
                                     .map(|v| v.into_owned());
+                            } else if prefix.is_some() && key.strip_prefix("xmlns:") == prefix {
+                                xmlns = attribute
+                                    .normalized_value(XmlVersion::Implicit1_0)
+                                    .ok()
+                                    .map(|v| v.into_owned());
+                                prefixed = true;
                             }
                         }
                     }

@@ -101,6 +101,10 @@ fn agree(bytes: &[u8]) -> Result<(), TestCaseError> {
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         return Ok(());
     }
+    // quick-xml (without its `encoding` feature) read UTF-8 only; we decode the others.
+    if !super::is_utf8(bytes) {
+        return Ok(());
+    }
     let old = trace_old(reference::Walker::slice(bytes));
     for ahead in [1, 2, 5, 64 * 1024] {
         let new = trace_new(Walker::slicing(bytes, ahead));

@@ -193,9 +193,10 @@ impl<S: Source> Walker<S> {
         self.at_byte(self.source.base() + self.pos as u64)
     }
 
+    /// Where byte `byte` of the input as the walker sees it lies in the file.
     fn at_byte(&self, byte: u64) -> Position {
         Position {
-            byte,
+            byte: self.source.original(byte),
             line: self.source.line_at(byte),
         }
     }
@@ -294,8 +295,7 @@ impl<S: Source> Walker<S> {
     /// until the next call, so callers can match on it.
     pub fn next(&mut self) -> Result<Step, XmlError> {
         self.step().map_err(|mut e| {
-            let line = self.source.line_at(e.position().byte);
-            e.set_line(line);
+            e.set_position(self.at_byte(e.position().byte));
             e
         })
     }
@@ -321,10 +321,7 @@ impl<S: Source> Walker<S> {
         if self.fetch(position)? {
             return Ok(());
         }
-        Err(XmlError::Malformed {
-            position,
-            message: self.source.undecodable(self.pos).to_string(),
-        })
+        Err(self.source.undecodable(self.pos, position))
     }
 
     fn step(&mut self) -> Result<Step, XmlError> {
@@ -509,6 +506,7 @@ impl<S: Source> Walker<S> {
                         }
                     } else if self.ends.len() == 1 || amount {
                         let start = BytesStart::from_content(content, name_len);
+                        let mut prefixed = false;
                         for attribute in start.attributes().with_checks(false).flatten() {
                             let key = attribute.key.as_ref();
                             if key == "Ccy" {
@@ -521,11 +519,21 @@ impl<S: Source> Walker<S> {
                                     self.ccy.push_str(&value);
                                     self.has_ccy = true;
                                 }
-                            } else if key == "xmlns" {
+                            } else if key == "xmlns" && !prefixed {
                                 xmlns = attribute
                                     .normalized_value(XmlVersion::Implicit1_0)
                                     .ok()
                                     .map(|v| v.into_owned());
+                            } else if local_start > 0
+                                && key.strip_prefix("xmlns:") == Some(&content[..local_start - 1])
+                            {
+                                // `<ns2:Document xmlns:ns2="…">`: the namespace of the
+                                // root's own prefix (Java tools prefix every element).
+                                xmlns = attribute
+                                    .normalized_value(XmlVersion::Implicit1_0)
+                                    .ok()
+                                    .map(|v| v.into_owned());
+                                prefixed = true;
                             }
                         }
                     }
