@@ -43,7 +43,7 @@ pub struct InspectedTransaction {
     /// `OrgnlTxRef/MndtRltdInf/MndtId`, pain.008 `MndtRltdInf/MndtId`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mandate_id: Option<Option<String>>,
-    /// camt and pain.008 (null when the file does not say): the `Ccy` of the amount shown
+    /// camt, pain.008 and pain.001 (null when the file does not say): the `Ccy` of the amount shown
     /// (for camt, of the amount the precedence took: `TxDtls/Amt`, `AmtDtls/TxAmt`,
     /// `InstdAmt`, the entry's `Amt`). Absent elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,6 +203,7 @@ fn from_pain001(doc: Pain001Document) -> Inspection {
             reason: None,
             reversal: None,
             mandate_id: None,
+            currency: Some(t.currency.clone()),
         })
         .collect();
     Inspection {

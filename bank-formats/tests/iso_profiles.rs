@@ -357,8 +357,8 @@ fn inspect_shows_a_refund_file_in_the_contract_shape() {
             "format": "pain.001.001.03",
             "message_id": "TSL-REFUND-20261220-000001",
             "transactions": [
-                {"end_to_end_id": "R20261220E00000000", "amount": "500.00", "status": null, "reason": null},
-                {"end_to_end_id": "R20261220E00000001", "amount": "623.45", "status": null, "reason": null},
+                {"end_to_end_id": "R20261220E00000000", "amount": "500.00", "currency": "DZD", "status": null, "reason": null},
+                {"end_to_end_id": "R20261220E00000001", "amount": "623.45", "currency": "DZD", "status": null, "reason": null},
             ]
         })
     );
