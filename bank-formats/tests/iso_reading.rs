@@ -194,3 +194,33 @@ fn errors_in_a_decoded_document_point_into_the_file() {
     assert_eq!(error.position().byte, at16, "{error}");
     assert_eq!(error.position().line, Some(3), "{error}");
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+    /// Bytes after a UTF-16 mark or a declaration of another encoding go through the
+    /// decoder: whatever they are, every reader answers (an error or a reading), never a
+    /// panic, in memory and streamed.
+    #[test]
+    fn decoded_noise_never_panics(
+        prefix in proptest::sample::select(vec![
+            &b"\xFF\xFE"[..],
+            &b"\xFE\xFF"[..],
+            &b"<\0?\0"[..],
+            &b"\0<\0?"[..],
+            &b"<?xml version='1.0' encoding='windows-1256'?>"[..],
+            &b"<?xml version=\"1.0\" encoding=\"UTF-16\"?>"[..],
+            &b"<?xml version=\"1.0\" encoding=\"x-unknown\"?>"[..],
+        ]),
+        body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..300),
+        capacity in 1usize..9,
+    ) {
+        let mut bytes = prefix.to_vec();
+        bytes.extend(body);
+        let _ = inspect(&bytes);
+        let _ = validate(&bytes);
+        let _ = identify(&bytes);
+        let _ = read_pain002(BufReader::with_capacity(capacity, &bytes[..]));
+        let _ = for_each_camt_entry(BufReader::with_capacity(capacity, &bytes[..]), |_| Ok(()));
+    }
+}

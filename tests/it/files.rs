@@ -352,3 +352,51 @@ fn validate_says_plainly_when_a_national_variant_has_no_schema_here() {
         "{text}"
     );
 }
+
+#[test]
+fn a_national_variant_is_validated_against_its_own_schema_when_it_is_there() {
+    if !xsd_available() {
+        return;
+    }
+    // A stand-in for SIX's schema, written here: its namespace, a Document holding a
+    // CstmrPmtStsRpt of anything; then one that wants an element the file does not have.
+    let schema = |content: &str| {
+        format!(
+            r#"<?xml version="1.0"?>
+<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" targetNamespace="http://www.six-interbank-clearing.com/de/pain.002.001.03.ch.02.xsd" xmlns="http://www.six-interbank-clearing.com/de/pain.002.001.03.ch.02.xsd" elementFormDefault="qualified">
+  <xs:element name="Document"><xs:complexType><xs:sequence>{content}</xs:sequence></xs:complexType></xs:element>
+</xs:schema>"#
+        )
+    };
+    let file = reading("pain002-six-ch02.xml");
+    for (content, valid) in [
+        (
+            r#"<xs:element name="CstmrPmtStsRpt"><xs:complexType><xs:sequence><xs:any processContents="skip" maxOccurs="unbounded"/></xs:sequence></xs:complexType></xs:element>"#,
+            true,
+        ),
+        (r#"<xs:element name="SwissOnly" type="xs:string"/>"#, false),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(
+            dir.path().join("pain.002.001.03.ch.02.xsd"),
+            schema(content),
+        )
+        .unwrap();
+        let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+            .env("TAHSIL_XSD_DIR", dir.path())
+            .args(["files", "validate", file.to_str().unwrap()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&output.stdout);
+        if valid {
+            assert!(output.status.success(), "{text}");
+            assert!(
+                text.contains("XSD: valid against pain.002.001.03.ch.02.xsd"),
+                "{text}"
+            );
+        } else {
+            assert_eq!(output.status.code(), Some(1), "{text}");
+            assert!(text.contains("SwissOnly"), "{text}");
+        }
+    }
+}

@@ -6,7 +6,7 @@ use std::io::BufReader;
 
 use proptest::prelude::*;
 
-use super::{Source, Step, Walker, XmlError, reference};
+use super::{Position, Source, Step, Walker, XmlError, reference};
 
 /// Everything a reader can see of a walk, step by step.
 fn trace_new<S: Source>(mut walker: Walker<S>) -> Vec<String> {
@@ -276,4 +276,88 @@ fn whole_documents_walk_as_before() {
         }
     }
     eprintln!("{seen} shared samples walked alike");
+}
+
+/// What a walk shows, with each position apart (so another encoding's can be compared).
+fn trace_at<S: Source>(mut walker: Walker<S>) -> Vec<(String, Position)> {
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        match walker.next() {
+            Ok(step) => {
+                let done = matches!(step, Step::Eof);
+                out.push((
+                    format!(
+                        "{step:?} depth={} current={:?} text={:?} ccy={:?}",
+                        walker.depth(),
+                        walker.current(),
+                        walker.text(),
+                        walker.last_ccy().map(str::to_owned),
+                    ),
+                    walker.position(),
+                ));
+                if done {
+                    break;
+                }
+            }
+            Err(mut e) => {
+                let position = e.position();
+                e.set_position(Position::default());
+                out.push((format!("{e:?}"), position));
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Text pieces only (every character a Latin-1 one or beyond the BMP, none of the C1
+/// controls that Windows-1252 reads otherwise), for documents that exist in every encoding.
+fn text_noise() -> impl Strategy<Value = String> {
+    let pieces: Vec<&'static str> = PIECES
+        .iter()
+        .filter_map(|p| std::str::from_utf8(p).ok())
+        .chain(["é", "Ç", "ÿ", "<Nm>Société</Nm>", "\u{1D11E}", "رد", "€"])
+        .collect();
+    prop::collection::vec(prop::sample::select(pieces), 0..40).prop_map(|p| p.concat())
+}
+
+/// The UTF-8 walk of `text`, positions moved to where they are in the file that
+/// `prefix` bytes start and that takes `width(c)` bytes a character.
+fn expected(text: &str, prefix: u64, width: impl Fn(char) -> u64) -> Vec<(String, Position)> {
+    trace_at(Walker::slice(text.as_bytes()))
+        .into_iter()
+        .map(|(step, at)| {
+            let utf8 = usize::try_from(at.byte).unwrap();
+            let byte = prefix + text[..utf8].chars().map(&width).sum::<u64>();
+            (step, Position { byte, ..at })
+        })
+        .collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// A document in UTF-16 or ISO-8859-1 walks as its UTF-8 form does, step by step, with
+    /// the file's own positions (bytes and lines), in memory and through reads of every size.
+    #[test]
+    fn other_encodings_walk_as_their_utf8_form(text in text_noise()) {
+        let mut utf16 = b"\xFF\xFE".to_vec();
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let want16 = expected(&text, 2, |c| if (c as u32) < 0x1_0000 { 2 } else { 4 });
+        for capacity in [1, 2, 3, 7, 4096] {
+            let got = trace_at(Walker::reading(BufReader::with_capacity(capacity, &utf16[..]), capacity));
+            prop_assert_eq!(&got, &want16, "UTF-16 by {}", capacity);
+        }
+        if text.chars().all(|c| (c as u32) < 0x100) {
+            let declaration = "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>";
+            let mut latin1 = declaration.as_bytes().to_vec();
+            latin1.extend(text.chars().map(|c| c as u32 as u8));
+            let whole = format!("{declaration}{text}");
+            let want = expected(&whole, 0, |_| 1);
+            for capacity in [1, 5, 4096] {
+                let got = trace_at(Walker::reading(BufReader::with_capacity(capacity, &latin1[..]), capacity));
+                prop_assert_eq!(&got, &want, "ISO-8859-1 by {}", capacity);
+            }
+        }
+    }
 }
