@@ -20,6 +20,7 @@ mod console;
 mod debits;
 mod declarations;
 mod portal;
+mod screens;
 pub mod refusals;
 
 pub use ceilings::CeilingTexts;
@@ -27,6 +28,7 @@ pub use console::ConsoleTexts;
 pub use debits::DebitTexts;
 pub use declarations::{DeclarationTexts, Place};
 pub use portal::PortalTexts;
+pub use screens::ScreenTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
 /// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).

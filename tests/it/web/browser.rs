@@ -625,7 +625,8 @@ async fn browser_a_finance_officer_resolves_an_exception() {
         chrome
             .text(&format!("#exception-{id}"))
             .await
-            .contains(&format!("user:{finance}"))
+            .contains("finance@fund.dz"),
+        "who resolved it, by name (here the e-mail: no display name)"
     );
     assert_eq!(chrome.count(&format!("#resolve-{id}")).await, 0);
     let trail = app.store.audit_trail("exception", id).await.unwrap();
@@ -768,3 +769,5 @@ async fn browser_pages_render_right_to_left_in_arabic_and_the_switch_works() {
     assert_eq!(layout(&chrome).await, arabic);
     chrome.finish().await;
 }
+
+mod screens;

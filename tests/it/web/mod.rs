@@ -14,6 +14,8 @@ mod console;
 mod disputes;
 mod hygiene;
 mod i18n;
+mod internals;
+mod readable;
 mod metrics;
 mod portal;
 mod security_access;
