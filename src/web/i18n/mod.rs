@@ -262,7 +262,7 @@ pub static FR: Texts = Texts {
     revoke_confirm: "Révoquer ce mandat (les prélèvements s'arrêtent)",
     mandate_signed: "Mandat signé : il est actif.",
     upload_csv: "Déposer une déclaration (CSV)",
-    csv_hint: "Une ligne par chantier : code_chantier;effectif;masse_salariale;assiette_intemperies. Séparateur « ; » (virgule décimale) ou « , » (point décimal). Une ligne d'en-tête est permise.",
+    csv_hint: "Une ligne par chantier, dans cet ordre : code du chantier ; effectif ; masse salariale ; assiette intempéries. Séparateur « ; » (virgule décimale) ou « , » (point décimal). Une ligne d'en-tête est permise.",
     csv_file: "Fichier CSV",
     upload: "Déposer",
     upload_refused: "Rien n'a été enregistré. Corrigez ces lignes puis déposez le fichier à nouveau :",

@@ -29,6 +29,12 @@ pub struct ScreenTexts {
     pub method_title: &'static str,
     pub method_text: &'static str,
     pub home: &'static str,
+    pub no_mandate: &'static str,
+    pub mandate_suspended: &'static str,
+    pub give_mandate: &'static str,
+    pub owed_without_mandate: &'static str,
+    pub debited_account: &'static str,
+    pub owed_over_ceiling: &'static str,
 }
 
 impl ScreenTexts {
@@ -66,6 +72,12 @@ pub static FR: ScreenTexts = ScreenTexts {
     method_title: "Cette page ne s'ouvre pas ainsi",
     method_text: "Cette adresse sert à envoyer un formulaire ; elle ne s'affiche pas seule (par exemple après un changement de langue ou un rafraîchissement). Reprenez depuis l'accueil.",
     home: "Retour à l'accueil",
+    no_mandate: "Aucun mandat actif : la caisse ne peut rien prélever.",
+    mandate_suspended: "Votre mandat est suspendu (la banque a refusé un prélèvement) : la caisse ne peut rien prélever tant qu'un nouveau mandat n'est pas signé.",
+    give_mandate: "Donner un mandat de prélèvement",
+    owed_without_mandate: "Montant dû : sans mandat actif, il ne sera pas prélevé. Réglez-le autrement (virement, guichet) ou signez un mandat.",
+    debited_account: "Compte prélevé :",
+    owed_over_ceiling: "Montant dû, au-dessus de votre plafond : il ne sera prélevé qu'une fois le plafond relevé (voir l'avertissement ci-dessus).",
 };
 
 pub static AR: ScreenTexts = ScreenTexts {
@@ -96,4 +108,10 @@ pub static AR: ScreenTexts = ScreenTexts {
     method_title: "لا تُفتح هذه الصفحة بهذه الطريقة",
     method_text: "هذا العنوان مخصص لإرسال استمارة ولا يُعرض وحده (مثلًا بعد تغيير اللغة أو تحديث الصفحة). ابدأ من الصفحة الرئيسية.",
     home: "العودة إلى الصفحة الرئيسية",
+    no_mandate: "لا يوجد تفويض ساري المفعول: لا يمكن للصندوق اقتطاع أي مبلغ.",
+    mandate_suspended: "تفويضكم معلّق (رفض البنك اقتطاعًا): لا يمكن للصندوق اقتطاع أي مبلغ حتى توقيع تفويض جديد.",
+    give_mandate: "منح تفويض بالاقتطاع",
+    owed_without_mandate: "مبلغ مستحق: لن يُقتطع دون تفويض ساري المفعول. سدّدوه بطريقة أخرى (تحويل، شباك) أو وقّعوا تفويضًا.",
+    debited_account: "الحساب المُقتطع منه:",
+    owed_over_ceiling: "مبلغ مستحق يتجاوز سقفكم: لن يُقتطع إلا بعد رفع السقف (انظر التنبيه أعلاه).",
 };

@@ -103,6 +103,21 @@ async fn browser_screens_staff_and_employers_act_on() {
     let employer = format!("/console/employers/{}", cycle.b);
     both_languages(&chrome, &app, &employer, "console_employer").await;
     assert_eq!(chrome.count("#audit-head").await, 1);
+    // Removing a holiday asks first, on a page of its own; keeping it changes nothing.
+    chrome.goto(&app, "/console/calendar?year=2026").await;
+    let holidays = chrome.count("#holidays tbody tr").await;
+    chrome.click("#remove-0").await;
+    chrome.wait_for("#remove-form").await;
+    look_at(&chrome, "console_holiday_remove_ar").await;
+    chrome.click("#switch-language").await;
+    chrome.wait_for("html[lang=fr]").await;
+    assert_eq!(chrome.count("#remove-form button.danger").await, 1);
+    look_at(&chrome, "console_holiday_remove_fr").await;
+    chrome.click("#keep").await;
+    chrome.wait_for("#holidays").await;
+    assert_eq!(chrome.count("#holidays tbody tr").await, holidays);
+    chrome.click("#switch-language").await;
+    chrome.wait_for("html[lang=ar]").await;
     chrome.click("#sign-out").await;
 
     chrome.sign_in(&app, "gerant@c.dz").await;
@@ -117,5 +132,47 @@ async fn browser_screens_staff_and_employers_act_on() {
     let b = cycle.b;
     both_languages(&chrome, &app, &format!("/portal/{b}"), "portal_dashboard").await;
     both_languages(&chrome, &app, &format!("/portal/{b}/history"), "portal_history").await;
+    // Revoking asks first: what stays owed, the planned debit that will not be presented,
+    // a reason; the red button stands apart from "check the account".
+    chrome.goto(&app, &format!("/portal/{b}/mandate")).await;
+    assert_eq!(chrome.count("form #revoke").await, 0, "no one-click revoke");
+    chrome.click("#revoke-link").await;
+    chrome.wait_for("#revoke-form").await;
+    assert_eq!(chrome.count("#planned-debits tbody tr").await, 1);
+    look_at(&chrome, "portal_revoke_ar").await;
+    chrome.click("#switch-language").await;
+    chrome.wait_for("html[lang=fr]").await;
+    look_at(&chrome, "portal_revoke_fr").await;
+    // Without a reason the browser does not send it; with one, revoked and said so.
+    chrome.click("#revoke").await;
+    assert_eq!(chrome.path().await, format!("/portal/{b}/mandate/{}/revoke", mandate_of(s, b).await));
+    chrome.click("#reason-account_closed").await;
+    chrome.click("#revoke").await;
+    let notice = chrome.wait_for("#notice").await.text().await.unwrap();
+    assert!(notice.starts_with("Mandat révoqué"), "{notice}");
+    assert_eq!(chrome.count("#revoke-link").await, 0);
+    look_at(&chrome, "portal_revoked_fr").await;
+
+    // An address that does not exist, and a form's address opened as a page: real pages,
+    // both languages, a link home.
+    chrome.goto(&app, "/nowhere").await;
+    chrome.wait_for("#home").await;
+    look_at(&chrome, "not_found").await;
+    chrome.goto(&app, &format!("/portal/{b}/mandate/1/sign")).await;
+    chrome.wait_for("#home").await;
+    assert!(chrome.text("main").await.contains("لا تُفتح هذه الصفحة"));
+    look_at(&chrome, "method_not_allowed").await;
     chrome.finish().await;
+}
+
+/// The employer's active mandate.
+async fn mandate_of(store: &tahsil::store::Store, employer: i64) -> i64 {
+    store
+        .list_mandates(employer)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|m| m.status.as_str() == "active")
+        .unwrap()
+        .id
 }
