@@ -267,13 +267,13 @@ both_backends!(
         }
 
         // Confirmed, a holiday is a holiday: its warning goes, the others stay.
-        let (status, _, _) = finance
+        let (status, page, location) = finance
             .post(
                 "/console/calendar/confirm",
                 &[("date", &a.to_string()), ("name", "Fête essai A")],
             )
             .await;
-        assert_eq!(status, StatusCode::OK);
+        after_change(&finance, status, page, location).await;
         let (_, page) = finance.get("/console").await;
         assert!(!page.contains("Fête essai A"), "{page}");
         assert!(page.contains("Fête essai B") && page.contains("Fête essai C"));
