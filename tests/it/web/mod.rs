@@ -16,6 +16,7 @@ mod hygiene;
 mod i18n;
 mod internals;
 mod readable;
+mod rough_edges;
 mod metrics;
 mod portal;
 mod security_access;
