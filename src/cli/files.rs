@@ -281,7 +281,8 @@ fn in_words(message: &str) -> String {
                     "this element is not expected here; expected: {}",
                     expected.trim_end_matches('.').trim_matches(['(', ')', ' '])
                 )
-            } else if let Some(expected) = text.strip_prefix("Missing child element(s). Expected is ")
+            } else if let Some(expected) =
+                text.strip_prefix("Missing child element(s). Expected is ")
             {
                 format!(
                     "a required element is missing: {}",

@@ -47,7 +47,9 @@ pub fn actor_word(code: &str, name: Option<&str>, lang: Lang) -> String {
     let person = |id: i64| {
         name.filter(|n| !n.trim().is_empty())
             .map(str::to_owned)
-            .unwrap_or_else(|| lang.pick(format!("utilisateur n° {id}"), format!("المستخدم رقم {id}")))
+            .unwrap_or_else(|| {
+                lang.pick(format!("utilisateur n° {id}"), format!("المستخدم رقم {id}"))
+            })
     };
     match actor {
         Actor::User(id) => person(id),
@@ -60,7 +62,9 @@ pub fn actor_word(code: &str, name: Option<&str>, lang: Lang) -> String {
             "{} ({})",
             lang.pick("API bancaire", "الواجهة البرمجية البنكية"),
             crate::store::Institution::parse(institution)
-                .map_or(lang.pick("banque", "بنك"), |i| super::Word::word(i, lang))
+                .map_or(lang.pick("banque", "بنك"), |i| super::Word::word(
+                    i, lang
+                ))
         ),
         Actor::Service(service) => service_word(service, lang).to_owned(),
     }

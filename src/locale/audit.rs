@@ -47,9 +47,7 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
         "user.enabled" => ("Utilisateur réactivé", "إعادة تفعيل مستخدم"),
         "user.signed_in" => ("Connexion", "تسجيل الدخول"),
         "user.password_reset" => ("Mot de passe changé", "تغيير كلمة المرور"),
-        "user.password_reset_requested" => {
-            ("Lien de mot de passe demandé", "طلب رابط كلمة المرور")
-        }
+        "user.password_reset_requested" => ("Lien de mot de passe demandé", "طلب رابط كلمة المرور"),
         "job.retried" => ("Tâche relancée", "إعادة تشغيل مهمة"),
         "rate.added" => ("Taux ajouté", "إضافة نسبة"),
         "scheduler.day" => ("Bilan de la journée", "حصيلة اليوم"),
@@ -94,10 +92,7 @@ mod tests {
 
     #[test]
     fn audit_actions_read_in_words() {
-        assert_eq!(
-            audit_action("mandate.revoked", Lang::Fr),
-            "Mandat révoqué"
-        );
+        assert_eq!(audit_action("mandate.revoked", Lang::Fr), "Mandat révoqué");
         assert_eq!(audit_action("mandate.revoked", Lang::Ar), "إلغاء التفويض");
         assert_eq!(audit_action("new.thing", Lang::Fr), "Autre opération");
         assert_eq!(audit_entity("collection", Lang::Fr), "Prélèvement");

@@ -274,15 +274,12 @@ impl IntoResponse for PageError {
         }
         let t = self.lang.texts();
         let (status, title, text) = refusal_words(&self.refusal, self.lang);
-        let other = matches!(
-            self.refusal,
-            Refusal::NotFound | Refusal::MethodNotAllowed
-        )
-        .then(|| {
-            let lang = self.lang.other();
-            let (_, title, text) = refusal_words(&self.refusal, lang);
-            (lang.as_str(), lang.dir(), title, text)
-        });
+        let other =
+            matches!(self.refusal, Refusal::NotFound | Refusal::MethodNotAllowed).then(|| {
+                let lang = self.lang.other();
+                let (_, title, text) = refusal_words(&self.refusal, lang);
+                (lang.as_str(), lang.dir(), title, text)
+            });
         let page = MessagePage {
             c: Chrome {
                 lang: self.lang.as_str(),

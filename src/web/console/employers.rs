@@ -219,7 +219,11 @@ async fn employer(
         .map(|d| DeclarationView {
             status: d.status.word(lang).to_owned(),
             period: d.period,
-            submitted_at: d.submitted_at.as_deref().map(page_moment).unwrap_or_default(),
+            submitted_at: d
+                .submitted_at
+                .as_deref()
+                .map(page_moment)
+                .unwrap_or_default(),
             lines: d.lines.len(),
             total: money(d.total, lang),
         })

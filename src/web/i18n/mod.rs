@@ -20,8 +20,8 @@ mod console;
 mod debits;
 mod declarations;
 mod portal;
-mod screens;
 pub mod refusals;
+mod screens;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;

@@ -162,7 +162,11 @@ async fn revoke(
     let mandate = own_mandate(&state, &viewer, employer_id, mandate_id).await?;
     let s = ScreenTexts::of(viewer.lang);
     // The reason is one of the page's choices, kept by its code.
-    let Some((code, _)) = s.revoke_reasons.iter().find(|(code, _)| *code == form.reason) else {
+    let Some((code, _)) = s
+        .revoke_reasons
+        .iter()
+        .find(|(code, _)| *code == form.reason)
+    else {
         return render(
             &state,
             &viewer,

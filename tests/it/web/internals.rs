@@ -37,7 +37,10 @@ pub fn visible_internals(text: &str) -> Vec<String> {
     let context = |at: usize, len: usize| -> String {
         let from = at.saturating_sub(30);
         let to = (at + len + 30).min(chars.len());
-        chars[from..to].iter().collect::<String>().replace('\n', " ")
+        chars[from..to]
+            .iter()
+            .collect::<String>()
+            .replace('\n', " ")
     };
     // Words: runs of ASCII letters, digits and underscores.
     let mut i = 0;
@@ -53,13 +56,17 @@ pub fn visible_internals(text: &str) -> Vec<String> {
             // Inside an e-mail address, a path or a file name it is not a word on its own.
             let part_of_name = matches!(before, Some('@' | '.' | '/' | '-' | ':' | '='))
                 || matches!(after, Some('@' | '/' | '-' | '='))
-                || (after == Some('.') && chars.get(i + 1).is_some_and(char::is_ascii_alphanumeric));
+                || (after == Some('.')
+                    && chars.get(i + 1).is_some_and(char::is_ascii_alphanumeric));
             let is_code = word.contains('_')
                 && word.chars().all(|c| c.is_ascii_lowercase() || c == '_')
                 && !word.starts_with('_')
                 && !word.ends_with('_');
             if !part_of_name && (is_code || STATE_CODES.contains(&word.as_str())) {
-                found.push(format!("state code {word:?}: …{}…", context(start, i - start)));
+                found.push(format!(
+                    "state code {word:?}: …{}…",
+                    context(start, i - start)
+                ));
             }
             if word == "user" && matches!(after, Some(':')) {
                 found.push(format!("internal actor: …{}…", context(start, 8)));

@@ -15,10 +15,10 @@ mod disputes;
 mod hygiene;
 mod i18n;
 mod internals;
-mod readable;
-mod rough_edges;
 mod metrics;
 mod portal;
+mod readable;
+mod rough_edges;
 mod security_access;
 mod security_throttle;
 

@@ -150,7 +150,11 @@ async fn read_every_page(
     let page = signed_in.text().await.unwrap();
     let switched = client
         .post(format!("{base}/language"))
-        .form(&[("csrf", csrf_of(&page).as_str()), ("lang", lang), ("back", "/")])
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("lang", lang),
+            ("back", "/"),
+        ])
         .send()
         .await
         .unwrap();

@@ -26,7 +26,10 @@ async fn look_at(chrome: &Chrome, name: &str) {
         .unwrap_or_default()
         .to_owned();
     let raw = crate::web::internals::visible_internals(&text);
-    assert!(raw.is_empty(), "{name}: internals on screen {raw:?}\n{text}");
+    assert!(
+        raw.is_empty(),
+        "{name}: internals on screen {raw:?}\n{text}"
+    );
     let overflow = chrome
         .script("return document.documentElement.scrollWidth > window.innerWidth")
         .await;
@@ -121,7 +124,13 @@ async fn browser_screens_staff_and_employers_act_on() {
     chrome.click("#sign-out").await;
 
     chrome.sign_in(&app, "gerant@c.dz").await;
-    both_languages(&chrome, &app, &format!("/portal/{c}"), "portal_over_ceiling").await;
+    both_languages(
+        &chrome,
+        &app,
+        &format!("/portal/{c}"),
+        "portal_over_ceiling",
+    )
+    .await;
     assert_eq!(chrome.count("#over-ceiling").await, 1);
     let mandate = format!("/portal/{c}/mandate");
     both_languages(&chrome, &app, &mandate, "portal_mandate_ceiling").await;
@@ -131,7 +140,13 @@ async fn browser_screens_staff_and_employers_act_on() {
     chrome.sign_in(&app, "gerant@b.dz").await;
     let b = cycle.b;
     both_languages(&chrome, &app, &format!("/portal/{b}"), "portal_dashboard").await;
-    both_languages(&chrome, &app, &format!("/portal/{b}/history"), "portal_history").await;
+    both_languages(
+        &chrome,
+        &app,
+        &format!("/portal/{b}/history"),
+        "portal_history",
+    )
+    .await;
     // Revoking asks first: what stays owed, the planned debit that will not be presented,
     // a reason; the red button stands apart from "check the account".
     chrome.goto(&app, &format!("/portal/{b}/mandate")).await;
@@ -145,7 +160,10 @@ async fn browser_screens_staff_and_employers_act_on() {
     look_at(&chrome, "portal_revoke_fr").await;
     // Without a reason the browser does not send it; with one, revoked and said so.
     chrome.click("#revoke").await;
-    assert_eq!(chrome.path().await, format!("/portal/{b}/mandate/{}/revoke", mandate_of(s, b).await));
+    assert_eq!(
+        chrome.path().await,
+        format!("/portal/{b}/mandate/{}/revoke", mandate_of(s, b).await)
+    );
     chrome.click("#reason-account_closed").await;
     chrome.click("#revoke").await;
     let notice = chrome.wait_for("#notice").await.text().await.unwrap();
@@ -158,7 +176,9 @@ async fn browser_screens_staff_and_employers_act_on() {
     chrome.goto(&app, "/nowhere").await;
     chrome.wait_for("#home").await;
     look_at(&chrome, "not_found").await;
-    chrome.goto(&app, &format!("/portal/{b}/mandate/1/sign")).await;
+    chrome
+        .goto(&app, &format!("/portal/{b}/mandate/1/sign"))
+        .await;
     chrome.wait_for("#home").await;
     assert!(chrome.text("main").await.contains("لا تُفتح هذه الصفحة"));
     look_at(&chrome, "method_not_allowed").await;

@@ -31,7 +31,10 @@ async fn after_change(
 ) -> String {
     assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
     let location = location.expect("a redirect");
-    assert!(location.starts_with("/console/calendar?year="), "{location}");
+    assert!(
+        location.starts_with("/console/calendar?year="),
+        "{location}"
+    );
     let (status, page) = browser.get(&location).await;
     assert_eq!(status, StatusCode::OK);
     page

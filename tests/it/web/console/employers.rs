@@ -120,8 +120,7 @@ both_backends!(
         employer_with_worksites(&app.store, "16999002", &["W1"]).await;
         let (_, page) = finance.get(&format!("/console/employers/{a}")).await;
         assert_eq!(
-            page.matches("<code dir=\"ltr\">employer.created ")
-                .count(),
+            page.matches("<code dir=\"ltr\">employer.created ").count(),
             1
         );
         assert_eq!(
