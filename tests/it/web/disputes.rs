@@ -692,7 +692,11 @@ pub async fn matrix(
             &[("reason", "amount_wrong"), ("message", "Effectif faux.")],
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "the accountant contests for B");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the accountant contests for B"
+    );
     let case = app.store.collection_dispute(cb).await.unwrap().unwrap();
     let db = case.id;
     let before = footprint(&app.store).await;
