@@ -15,10 +15,12 @@ use mandates::Amount;
 
 pub mod actors;
 pub mod audit;
+pub mod report_items;
 pub mod words;
 
 pub use actors::actor_word;
 pub use audit::{audit_action, audit_entity};
+pub use report_items::report_item_detail;
 pub use words::{EmployerWord, Word};
 
 pub use mandates::{Lang, NoticeLanguage, algiers_time, today_in_algiers};

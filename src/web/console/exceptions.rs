@@ -102,7 +102,7 @@ async fn render_exceptions(
         rows.push(ExceptionRow {
             id: e.id,
             kind: e.kind.word(viewer.lang),
-            detail: e.detail,
+            detail: crate::locale::report_item_detail(&e.detail, viewer.lang),
             created: page_moment(&e.created_at),
             open,
             resolution: e.resolution.unwrap_or_default(),

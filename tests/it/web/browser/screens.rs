@@ -81,7 +81,8 @@ async fn browser_screens_staff_and_employers_act_on() {
     // An exception on B's planned retry: its action forms show on the exceptions page.
     sqlx::query(
         "INSERT INTO exceptions (kind, collection_id, detail, status, created_at) \
-         VALUES ('needs_staff', $1, 'AM04 on the first attempt', 'open', '2026-12-02T08:00:00Z')",
+         VALUES ('needs_staff', $1, 'end_to_end_id TSL-E2E-9, amount 244200 centimes, status RJCT, \
+         reason MS03, effect reject', 'open', '2026-12-02T08:00:00Z')",
     )
     .bind(cycle.b_retry)
     .execute(s.pool())
@@ -103,6 +104,8 @@ async fn browser_screens_staff_and_employers_act_on() {
     let rejected = format!("/console/debits/{}", cycle.b_rejected);
     both_languages(&chrome, &app, &rejected, "console_debit_rejected").await;
     both_languages(&chrome, &app, "/console/exceptions", "console_exceptions").await;
+    let detail = chrome.text("#exceptions tbody tr").await;
+    assert!(detail.contains("Référence TSL-E2E-9"), "{detail}");
     let employer = format!("/console/employers/{}", cycle.b);
     both_languages(&chrome, &app, &employer, "console_employer").await;
     assert_eq!(chrome.count("#audit-head").await, 1);
