@@ -105,7 +105,10 @@ async fn browser_screens_staff_and_employers_act_on() {
     both_languages(&chrome, &app, &rejected, "console_debit_rejected").await;
     both_languages(&chrome, &app, "/console/exceptions", "console_exceptions").await;
     let detail = chrome.text("#exceptions tbody tr").await;
-    assert!(detail.contains("Référence TSL-E2E-9"), "{detail}");
+    assert!(
+        detail.contains("المرجع TSL-E2E-9") && !detail.contains("end_to_end_id"),
+        "{detail}"
+    );
     let employer = format!("/console/employers/{}", cycle.b);
     both_languages(&chrome, &app, &employer, "console_employer").await;
     assert_eq!(chrome.count("#audit-head").await, 1);
