@@ -341,6 +341,21 @@ is less than the minimum value allowed ('0.01').\n\
     }
 
     #[test]
+    fn xmllint_stream_mode_reads_the_same() {
+        // As `xmllint --stream` prints it (no `element X:` part).
+        let stderr = concat!(
+            "bad.xml:3: Schemas validity error : Element ",
+            "'{urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}Foo': This element is not ",
+            "expected. Expected is ( {urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}FwdgAgt ).\n",
+            "bad.xml fails to validate\n",
+        );
+        assert_eq!(
+            xmllint_problems(stderr),
+            vec!["XSD: line 3, <Foo>: this element is not expected here; expected: FwdgAgt"]
+        );
+    }
+
+    #[test]
     fn a_parser_error_keeps_its_column_from_the_caret() {
         let stderr = concat!(
             "/tmp/x/bad.xml:3: parser error : Opening and ending tag mismatch: A line 2 and B\n",
