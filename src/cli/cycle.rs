@@ -205,9 +205,25 @@ pub(super) async fn exceptions(
             println!("no open exception");
         }
         for e in open {
+            // Read by people: the kind in words, and only the links it has (never
+            // `Some(2)`/`None`).
+            let mut links = Vec::new();
+            if let Some(report) = e.report_id {
+                links.push(format!("report #{report}"));
+            }
+            if let Some(debit) = e.collection_id {
+                links.push(format!("debit #{debit}"));
+            }
+            let links = if links.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", links.join(", "))
+            };
             println!(
-                "#{} {} (report {:?}, collection {:?}): {}",
-                e.id, e.kind, e.report_id, e.collection_id, e.detail
+                "#{} {}{links}: {}",
+                e.id,
+                e.kind.as_str().replace('_', " "),
+                e.detail
             );
         }
     }

@@ -163,11 +163,7 @@ fn xsd_check(path: &Path, file_name: &str, variant: bool, configured: Option<&Pa
     if output.status.success() {
         return XsdOutcome::Valid(file_name.to_owned());
     }
-    let lines: Vec<String> = String::from_utf8_lossy(&output.stderr)
-        .lines()
-        .filter(|l| !l.trim().is_empty() && !l.ends_with("fails to validate"))
-        .map(|l| format!("XSD: {l}"))
-        .collect();
+    let lines = xmllint_problems(&String::from_utf8_lossy(&output.stderr));
     if lines.is_empty() {
         XsdOutcome::Invalid(vec![format!(
             "XSD: the file does not validate against {file_name}"
@@ -211,4 +207,179 @@ pub(super) fn accounts_check(input: &str, banks: &BankTable) -> ExitCode {
         println!("  CCP:         {}", rip.to_ccp());
     }
     ExitCode::SUCCESS
+}
+
+/// xmllint's complaints said in words (`XSD: line 12, <InstdAmt>: the value '0' is less
+/// than the minimum value allowed ('0.01')`): the file's path, namespaces, the
+/// `Schemas validity error` labels and the source excerpt with its caret are noise to a
+/// reader; the line (and the column, from the caret) and the element are kept.
+fn xmllint_problems(stderr: &str) -> Vec<String> {
+    let lines: Vec<&str> = stderr.lines().collect();
+    let mut problems = Vec::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        i += 1;
+        if line.trim().is_empty() || line.ends_with("fails to validate") {
+            continue;
+        }
+        // `PATH:LINE: rest`; anything else (a caret line, an excerpt) is not a problem.
+        let Some((line_no, rest)) = located(line) else {
+            continue;
+        };
+        // A parser error is followed by the excerpt and a caret under the column.
+        let column = match (lines.get(i), lines.get(i + 1)) {
+            (Some(_excerpt), Some(caret)) if caret.trim() == "^" => {
+                i += 2;
+                Some(caret.chars().count())
+            }
+            _ => None,
+        };
+        let place = match column {
+            Some(column) => format!("line {line_no}, column {column}"),
+            None => format!("line {line_no}"),
+        };
+        problems.push(format!("XSD: {place}{}", in_words(rest)));
+    }
+    problems
+}
+
+/// `PATH:LINE: rest` → (LINE, rest).
+fn located(line: &str) -> Option<(u64, &str)> {
+    let mut parts = line.splitn(3, ':');
+    let (_path, number, rest) = (parts.next()?, parts.next()?, parts.next()?);
+    let number = number.trim().parse().ok()?;
+    Some((number, rest.trim()))
+}
+
+/// One of xmllint's messages without its labels and namespaces: `, <Element>: what`.
+fn in_words(message: &str) -> String {
+    let without_namespaces = strip_namespaces(message);
+    let mut text = without_namespaces.as_str();
+    // `element InstdAmt: Schemas validity error : Element 'InstdAmt': …`
+    let mut element = None;
+    if let Some(rest) = text.strip_prefix("element ")
+        && let Some((name, rest)) = rest.split_once(':')
+    {
+        element = Some(name.trim().to_owned());
+        text = rest.trim();
+    }
+    for label in [
+        "Schemas validity error :",
+        "Schemas parser error :",
+        "parser error :",
+        "validity error :",
+    ] {
+        if let Some(rest) = text.strip_prefix(label) {
+            text = rest.trim();
+        }
+    }
+    if let Some(rest) = text.strip_prefix("Element '")
+        && let Some((name, rest)) = rest.split_once("':")
+    {
+        element = Some(name.to_owned());
+        text = rest.trim();
+    }
+    if let Some(rest) = text.strip_prefix("[facet '")
+        && let Some((_, rest)) = rest.split_once("'] ")
+    {
+        text = rest.trim();
+    }
+    let said = match text {
+        "This element is not expected." => "this element is not expected here".to_owned(),
+        _ => {
+            if let Some(expected) = text
+                .strip_prefix("This element is not expected. Expected is ")
+                .or_else(|| text.strip_prefix("This element is not expected. Expected is one of "))
+            {
+                format!(
+                    "this element is not expected here; expected: {}",
+                    expected.trim_end_matches('.').trim_matches(['(', ')', ' '])
+                )
+            } else if let Some(expected) =
+                text.strip_prefix("Missing child element(s). Expected is ")
+            {
+                format!(
+                    "a required element is missing: {}",
+                    expected.trim_end_matches('.').trim_matches(['(', ')', ' '])
+                )
+            } else {
+                let mut said = text.trim_end_matches('.').to_owned();
+                if let Some(first) = said.get(..1) {
+                    said = format!("{}{}", first.to_lowercase(), &said[1..]);
+                }
+                said
+            }
+        }
+    };
+    match element {
+        Some(element) => format!(", <{element}>: {said}"),
+        None => format!(": {said}"),
+    }
+}
+
+/// `'{urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}InstdAmt'` → `'InstdAmt'`.
+fn strip_namespaces(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut depth = 0;
+    for c in text.chars() {
+        match c {
+            '{' => depth += 1,
+            '}' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xmllint_noise_becomes_a_sentence_with_its_line() {
+        let stderr = "/tmp/x/debits.xml:12: element InstdAmt: Schemas validity error : Element \
+'{urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}InstdAmt': [facet 'minInclusive'] The value '0' \
+is less than the minimum value allowed ('0.01').\n\
+/tmp/x/debits.xml:20: element Foo: Schemas validity error : Element \
+'{urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}Foo': This element is not expected. Expected is \
+( {urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}DrctDbtTx ).\n\
+/tmp/x/debits.xml fails to validate\n";
+        assert_eq!(
+            xmllint_problems(stderr),
+            vec![
+                "XSD: line 12, <InstdAmt>: the value '0' is less than the minimum value allowed ('0.01')",
+                "XSD: line 20, <Foo>: this element is not expected here; expected: DrctDbtTx",
+            ]
+        );
+    }
+
+    #[test]
+    fn xmllint_stream_mode_reads_the_same() {
+        // As `xmllint --stream` prints it (no `element X:` part).
+        let stderr = concat!(
+            "bad.xml:3: Schemas validity error : Element ",
+            "'{urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}Foo': This element is not ",
+            "expected. Expected is ( {urn:iso:std:iso:20022:tech:xsd:pain.008.001.02}FwdgAgt ).\n",
+            "bad.xml fails to validate\n",
+        );
+        assert_eq!(
+            xmllint_problems(stderr),
+            vec!["XSD: line 3, <Foo>: this element is not expected here; expected: FwdgAgt"]
+        );
+    }
+
+    #[test]
+    fn a_parser_error_keeps_its_column_from_the_caret() {
+        let stderr = concat!(
+            "/tmp/x/bad.xml:3: parser error : Opening and ending tag mismatch: A line 2 and B\n",
+            "<B></C>\n",
+            "     ^\n",
+        );
+        assert_eq!(
+            xmllint_problems(stderr),
+            vec!["XSD: line 3, column 6: opening and ending tag mismatch: A line 2 and B"]
+        );
+    }
 }

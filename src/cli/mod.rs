@@ -50,7 +50,17 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Serve the API (and later the portal, console, scheduler and workers).
+    /// Run the fund: the employer portal (/portal), the finance console (/console), the
+    /// JSON API (/api/v1) and the banks' API, the scheduler (plans, files, imports the
+    /// inboxes, settles) and the notice worker, until interrupted. Migrates first.
+    ///
+    /// Settings come from tahsil.toml and TAHSIL_* variables (see the README's
+    /// Configuration): the admin and metrics tokens, the portal's address for links in
+    /// e-mails, the exchange folders, SMTP or a mail folder. Several instances may serve
+    /// one PostgreSQL database.
+    #[command(
+        after_help = "Example: tahsil --database-url sqlite://tahsil.db serve --listen 127.0.0.1:8080"
+    )]
     Serve {
         /// Address to listen on (default 127.0.0.1:8080, or TAHSIL_LISTEN).
         #[arg(long, value_name = "ADDR")]

@@ -13,8 +13,14 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use mandates::Amount;
 
+pub mod actors;
+pub mod audit;
+pub mod report_items;
 pub mod words;
 
+pub use actors::actor_word;
+pub use audit::{audit_action, audit_entity};
+pub use report_items::report_item_detail;
 pub use words::{EmployerWord, Word};
 
 pub use mandates::{Lang, NoticeLanguage, algiers_time, today_in_algiers};
@@ -54,8 +60,9 @@ fn quality_millis(text: &str) -> u16 {
     (whole + padded.parse::<u16>().unwrap_or(0)).min(1000)
 }
 
-/// Where an amount is read, which decides how its currency is spelled: the pages write
-/// `DA` / `د.ج`, the notices and emails `DZD` / `دج` (each as its tests and readers have it).
+/// Where an amount is read. The currency is spelled one way per language wherever it is
+/// read (`DA`, `د.ج`): the medium is kept so that a medium may differ in layout later, not
+/// in spelling (issue 20: four spellings confused readers).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Medium {
     Page,
@@ -67,10 +74,8 @@ pub enum Medium {
 /// (`1 234 567,89 DA`). Never through a float.
 pub fn money(amount: Amount, lang: Lang, medium: Medium) -> String {
     let currency = match (medium, lang) {
-        (Medium::Page, Lang::Fr) => "DA",
-        (Medium::Page, Lang::Ar) => "د.ج",
-        (Medium::Notice, Lang::Fr) => "DZD",
-        (Medium::Notice, Lang::Ar) => "دج",
+        (Medium::Page | Medium::Notice, Lang::Fr) => "DA",
+        (Medium::Page | Medium::Notice, Lang::Ar) => "د.ج",
     };
     format!("{}\u{a0}{currency}", digits(amount))
 }
@@ -119,6 +124,13 @@ pub fn clock(at: NaiveDateTime) -> String {
 /// A moment as the pages' tables write it: `2026-12-16 10:30` (Algiers time).
 pub fn page_time(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A stored UTC timestamp (`2026-12-16T09:30:00Z`) as the pages show it: the Algiers time
+/// it was, as [`page_time`] writes it. The one way a stored moment reaches a page, so no
+/// UTC timestamp is ever shown; text that is no timestamp (already a day) is kept.
+pub fn page_moment(stored: &str) -> String {
+    stored_algiers_time(stored).map_or_else(|| stored.to_owned(), page_time)
 }
 
 /// `****************0486` → `****0486`: a stored masked account shortened to its last 4
@@ -185,11 +197,11 @@ mod tests {
         assert_eq!(digits(Amount::from_centimes(-100_000)), "-1\u{a0}000,00");
         assert_eq!(
             money(a("31746.00"), Lang::Fr, Medium::Notice),
-            "31\u{a0}746,00\u{a0}DZD"
+            "31\u{a0}746,00\u{a0}DA"
         );
         assert_eq!(
             money(a("31746.00"), Lang::Ar, Medium::Notice),
-            "31\u{a0}746,00\u{a0}دج"
+            "31\u{a0}746,00\u{a0}د.ج"
         );
     }
 
@@ -229,6 +241,8 @@ mod tests {
             "2026-12-16 10:30"
         );
         assert_eq!(written_day_of("2026-12-15T08:00:00Z"), "15/12/2026");
+        assert_eq!(page_moment("2026-12-02T18:28:55Z"), "2026-12-02 19:28");
+        assert_eq!(page_moment("2026-12-02"), "2026-12-02");
         assert_eq!(written_day_of("soon"), "soon");
     }
 }

@@ -461,7 +461,7 @@ fn schemes(lines: &[BreakdownLine], lang: Lang) -> Vec<SchemeView> {
         .collect()
 }
 
-/// An amount as the notices write it (`1 234 567,89 DZD`, `دج` in Arabic).
+/// An amount as the notices write it (`1 234 567,89 DA`, `د.ج` in Arabic), as the pages do.
 fn money(amount: Amount, lang: Lang) -> String {
     locale::money(amount, lang, Medium::Notice)
 }

@@ -121,10 +121,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         .route("/healthz", get(healthz))
         .route("/metrics", get(metrics::metrics))
         .nest("/api/v1", api::router(web.clone()))
-        .merge(account::router())
-        .merge(portal::router())
-        .merge(console::router())
-        .merge(disputes::router())
+        .merge(pages())
         .layer(middleware::from_fn(move |request, next| {
             security_headers(request, next, secure)
         }))
@@ -132,6 +129,20 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
         .layer(tower_http::trace::TraceLayer::new_for_http().make_span_with(redact::request_span))
         .layer(middleware::from_fn_with_state(web.clone(), request_id))
         .with_state(web)
+}
+
+/// The pages people open: sign-in and account, the portal, the console, the disputes.
+/// An address no page has answers with a page (404), and a page's address asked with a
+/// method it does not take — a form's address opened after a language switch or a
+/// refresh — with a page too (405), never an empty body.
+fn pages() -> Router<WebState> {
+    Router::new()
+        .merge(account::router())
+        .merge(portal::router())
+        .merge(console::router())
+        .merge(disputes::router())
+        .method_not_allowed_fallback(session::method_not_allowed_page)
+        .fallback(session::not_found_page)
 }
 
 /// Every request gets an id, in the span of everything logged while serving it and in

@@ -7,7 +7,7 @@
 use askama::Template;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
 use super::WebState;
@@ -135,11 +135,18 @@ impl FromRequestParts<WebState> for Viewer {
             .chars()
             .take(400)
             .collect();
-        let path = parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str().to_owned())
-            .unwrap_or_else(|| "/".to_owned());
+        // A page answering a form (a refusal shown in place) lives at an address that
+        // only takes the form: its language switch goes back to the page the form was
+        // on (the same-origin `Referer`), never to the form's address (a 405).
+        let path = if matches!(parts.method, Method::GET | Method::HEAD) {
+            parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_owned())
+                .unwrap_or_else(|| "/".to_owned())
+        } else {
+            referer_path(headers).unwrap_or_else(|| "/".to_owned())
+        };
         Ok(Viewer {
             session,
             session_token,
@@ -152,6 +159,17 @@ impl FromRequestParts<WebState> for Viewer {
             path,
         })
     }
+}
+
+/// The path and query of a same-origin `Referer` (its host is the request's `Host`).
+fn referer_path(headers: &HeaderMap) -> Option<String> {
+    let referer = headers.get(header::REFERER)?.to_str().ok()?;
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    let rest = referer
+        .strip_prefix("https://")
+        .or_else(|| referer.strip_prefix("http://"))?;
+    let (authority, path) = rest.split_at(rest.find('/')?);
+    (authority.eq_ignore_ascii_case(host) && !path.starts_with("//")).then(|| path.to_owned())
 }
 
 /// One link of the navigation bar.
@@ -187,6 +205,8 @@ pub enum Refusal {
     NotFound,
     /// The form's CSRF token is missing or wrong.
     BadForm,
+    /// The address exists but not for this method (a form's address opened as a page).
+    MethodNotAllowed,
     /// A server problem (logged once, here).
     Internal,
 }
@@ -206,22 +226,60 @@ struct MessagePage {
     c: Chrome,
     title: &'static str,
     text: &'static str,
+    /// The same in the other language (lang, dir, title, text): a visitor who reached a
+    /// wrong address reads it whatever language was guessed.
+    other: Option<(&'static str, &'static str, &'static str, &'static str)>,
+    home: &'static str,
+}
+
+/// The words of a refusal page in `lang`: status, title, text.
+fn refusal_words(refusal: &Refusal, lang: Lang) -> (StatusCode, &'static str, &'static str) {
+    let t = lang.texts();
+    let s = super::i18n::ScreenTexts::of(lang);
+    match refusal {
+        Refusal::SignInNeeded | Refusal::Forbidden => {
+            (StatusCode::FORBIDDEN, t.forbidden_title, t.forbidden_text)
+        }
+        Refusal::NotFound => (StatusCode::NOT_FOUND, t.not_found_title, t.not_found_text),
+        Refusal::MethodNotAllowed => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            s.method_title,
+            s.method_text,
+        ),
+        Refusal::BadForm => (StatusCode::FORBIDDEN, t.bad_form_title, t.bad_form_text),
+        Refusal::Internal => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            t.error_title,
+            t.error_text,
+        ),
+    }
+}
+
+/// The page of an address that does not exist (the router's fallback): 404, in the
+/// visitor's language and the other, with a link home.
+pub async fn not_found_page(viewer: Viewer) -> Response {
+    viewer.refuse(Refusal::NotFound).into_response()
+}
+
+/// The page of a form's address opened as a page (or any method an address does not
+/// take): 405, in both languages, with a link home.
+pub async fn method_not_allowed_page(viewer: Viewer) -> Response {
+    viewer.refuse(Refusal::MethodNotAllowed).into_response()
 }
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
+        if let Refusal::SignInNeeded = self.refusal {
+            return Redirect::to("/login").into_response();
+        }
         let t = self.lang.texts();
-        let (status, title, text) = match self.refusal {
-            Refusal::SignInNeeded => return Redirect::to("/login").into_response(),
-            Refusal::Forbidden => (StatusCode::FORBIDDEN, t.forbidden_title, t.forbidden_text),
-            Refusal::NotFound => (StatusCode::NOT_FOUND, t.not_found_title, t.not_found_text),
-            Refusal::BadForm => (StatusCode::FORBIDDEN, t.bad_form_title, t.bad_form_text),
-            Refusal::Internal => (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                t.error_title,
-                t.error_text,
-            ),
-        };
+        let (status, title, text) = refusal_words(&self.refusal, self.lang);
+        let other =
+            matches!(self.refusal, Refusal::NotFound | Refusal::MethodNotAllowed).then(|| {
+                let lang = self.lang.other();
+                let (_, title, text) = refusal_words(&self.refusal, lang);
+                (lang.as_str(), lang.dir(), title, text)
+            });
         let page = MessagePage {
             c: Chrome {
                 lang: self.lang.as_str(),
@@ -229,6 +287,7 @@ impl IntoResponse for PageError {
                 t,
                 other_lang: self.lang.other().as_str(),
                 user_name: None,
+                // No form on a refusal page: its language switch is left out.
                 csrf: String::new(),
                 back: "/".to_owned(),
                 nav: vec![NavLink {
@@ -239,11 +298,19 @@ impl IntoResponse for PageError {
             },
             title,
             text,
+            other,
+            home: super::i18n::ScreenTexts::of(self.lang).home,
         };
-        match page.render() {
+        let mut response = match page.render() {
             Ok(html) => (status, Html(html)).into_response(),
             Err(_) => (status, title).into_response(),
+        };
+        if let Refusal::MethodNotAllowed = self.refusal {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
         }
+        response
     }
 }
 

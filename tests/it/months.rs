@@ -306,7 +306,7 @@ async fn on(fund: &Fund, e: &Employers, sims: &Sims, day: NaiveDate) {
             let mut page = String::new();
             for holiday in adha {
                 let (from, to) = (holiday.date, holiday.date.pred_opt().unwrap());
-                let (status, answer, _) = staff
+                let (status, answer, location) = staff
                     .post(
                         "/console/calendar/shift",
                         &[
@@ -316,6 +316,9 @@ async fn on(fund: &Fund, e: &Employers, sims: &Sims, day: NaiveDate) {
                         ],
                     )
                     .await;
+                // Post/redirect/get: what moved is on the page the change leads to.
+                assert_eq!(status, StatusCode::SEE_OTHER, "{answer}");
+                let (status, answer) = staff.get(&location.unwrap()).await;
                 assert_eq!(status, StatusCode::OK, "{answer}");
                 page = answer;
             }

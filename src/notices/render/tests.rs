@@ -92,14 +92,14 @@ fn an_advance_notice_in_both_languages_has_the_breakdown_and_a_masked_account() 
         notice.subject
     );
     for body in [&notice.text, &notice.html] {
-        assert!(body.contains("13\u{a0}431,50\u{a0}DZD"), "{body}");
-        assert!(body.contains("13\u{a0}431,50\u{a0}دج"), "{body}");
+        assert!(body.contains("13\u{a0}431,50\u{a0}DA"), "{body}");
+        assert!(body.contains("13\u{a0}431,50\u{a0}د.ج"), "{body}");
         assert!(body.contains("15/12/2026"));
         assert!(body.contains("14/12/2026"), "contest before the day before");
         assert!(body.contains("****0486"));
         assert!(body.contains("W1") && body.contains("Chantier W2"));
-        assert!(body.contains("12\u{a0}210,00\u{a0}DZD"));
-        assert!(body.contains("1\u{a0}221,50\u{a0}DZD"));
+        assert!(body.contains("12\u{a0}210,00\u{a0}DA"));
+        assert!(body.contains("1\u{a0}221,50\u{a0}DA"));
         // Per scheme: paid leave 13,210.00; bad weather 150.75 + 70.75.
         assert!(body.contains("Congés payés") && body.contains("13\u{a0}210,00"));
         assert!(body.contains("150,75") && body.contains("70,75"));
@@ -129,7 +129,7 @@ fn one_language_only_when_the_employer_chose_one() {
         &context(),
     )
     .unwrap();
-    assert!(fr.text.contains("DZD") && !fr.text.contains("دج"));
+    assert!(fr.text.contains("DA") && !fr.text.contains("د.ج"));
     assert!(!fr.html.contains(r#"lang="ar""#));
     let ar = render(
         &facts(
@@ -140,7 +140,7 @@ fn one_language_only_when_the_employer_chose_one() {
         &context(),
     )
     .unwrap();
-    assert!(ar.text.contains("دج") && !ar.text.contains("Avis"));
+    assert!(ar.text.contains("د.ج") && !ar.text.contains("Avis"));
     assert!(
         ar.html.contains(r#"<html lang="ar" dir="rtl">"#),
         "{}",

@@ -11,12 +11,12 @@ use chrono::{Datelike, NaiveDate};
 use mandates::HolidayKind;
 use serde::Deserialize;
 
-use super::{PageQuery, actor, form_date, nav};
-use crate::locale::Word;
+use super::{PageQuery, actor, actor_words, form_date, nav};
+use crate::locale::{Word, page_moment};
 use crate::store::{CalendarAction, CalendarChange, CalendarHistoryEntry, CalendarOutcome};
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, PageTexts, refusals};
-use crate::web::session::{Chrome, PageResult, Viewer};
+use crate::web::i18n::{ConsoleTexts, PageTexts, ScreenTexts, refusals};
+use crate::web::session::{Chrome, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -24,13 +24,18 @@ pub(super) fn router() -> Router<WebState> {
         .route("/console/calendar/add", post(calendar_add))
         .route("/console/calendar/confirm", post(calendar_confirm))
         .route("/console/calendar/shift", post(calendar_shift))
-        .route("/console/calendar/remove", post(calendar_remove))
+        .route(
+            "/console/calendar/remove",
+            get(remove_page).post(calendar_remove),
+        )
 }
 
 struct HolidayRow {
     index: usize,
     date: String,
     name: String,
+    /// The name as a part of the removal page's address.
+    name_query: String,
     kind: &'static str,
     provisional: bool,
 }
@@ -132,7 +137,7 @@ async fn render_calendar(
     viewer: &Viewer,
     year: Option<i32>,
     status: StatusCode,
-    changed: Option<CalendarOutcome>,
+    changed: Option<Vec<MovedRow>>,
     error: Option<String>,
     add: (String, String),
 ) -> PageResult {
@@ -153,20 +158,24 @@ async fn render_calendar(
             index,
             date: h.date.to_string(),
             name: h.name.clone(),
+            name_query: super::query_part(&h.name),
             kind: h.kind.word(viewer.lang),
             provisional: h.kind == HolidayKind::Lunar { confirmed: false },
         })
         .collect();
-    let history = store
+    let entries = store
         .calendar_history(30)
         .await
-        .map_err(|e| viewer.fail(e))?
+        .map_err(|e| viewer.fail(e))?;
+    let codes = entries.iter().map(|e| e.actor.clone()).collect();
+    let actors = actor_words(store, codes, viewer.lang).await;
+    let history = entries
         .into_iter()
         .map(|entry| ChangeRow {
             detail: change_detail(k, &entry),
             action: entry.action.word(viewer.lang).to_owned(),
-            at: entry.at,
-            actor: entry.actor,
+            at: page_moment(&entry.at),
+            actor: actors.get(&entry.actor).cloned().unwrap_or_default(),
         })
         .collect();
     let page = CalendarPage {
@@ -175,17 +184,7 @@ async fn render_calendar(
         year,
         years,
         holidays,
-        changed: changed.map(|o| {
-            o.moved
-                .into_iter()
-                .map(|m| MovedRow {
-                    moved: m.moved,
-                    from: m.from,
-                    to: m.to,
-                    released: m.released,
-                })
-                .collect()
-        }),
+        changed,
         error,
         history,
         add_date: add.0,
@@ -198,10 +197,55 @@ async fn render_calendar(
     viewer.page(status, &page)
 }
 
+/// After a change (post/redirect/get), what moved: `changed=none`, or
+/// `changed=5_2026-12-15_2026-12-16_0.…` (moved, from, to, released per date).
+#[derive(Deserialize)]
+struct ChangedQuery {
+    #[serde(default)]
+    changed: Option<String>,
+}
+
+/// What moved, written into the address the change redirects to.
+fn changed_param(outcome: &CalendarOutcome) -> String {
+    if outcome.moved.is_empty() {
+        return "none".to_owned();
+    }
+    outcome
+        .moved
+        .iter()
+        .map(|m| format!("{}_{}_{}_{}", m.moved, m.from, m.to, m.released))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// [`changed_param`] read back; anything malformed shows nothing.
+fn parse_changed(param: &str) -> Option<Vec<MovedRow>> {
+    if param == "none" {
+        return Some(Vec::new());
+    }
+    param
+        .split('.')
+        .map(|row| {
+            let mut parts = row.split('_');
+            let moved = parts.next()?.parse().ok()?;
+            let from = form_date(parts.next()?)?.to_string();
+            let to = form_date(parts.next()?)?.to_string();
+            let released = parts.next()?.parse().ok()?;
+            parts.next().is_none().then_some(MovedRow {
+                moved,
+                from,
+                to,
+                released,
+            })
+        })
+        .collect()
+}
+
 async fn calendar(
     State(state): State<WebState>,
     viewer: Viewer,
     Query(query): Query<PageQuery>,
+    Query(changed): Query<ChangedQuery>,
 ) -> PageResult {
     viewer.staff()?;
     let year = query.year.filter(|y| (2000..=2100).contains(y));
@@ -210,11 +254,61 @@ async fn calendar(
         &viewer,
         year,
         StatusCode::OK,
-        None,
+        changed.changed.as_deref().and_then(parse_changed),
         None,
         Default::default(),
     )
     .await
+}
+
+#[derive(Template)]
+#[template(path = "web/console/calendar_remove.html")]
+struct RemovePage {
+    c: Chrome,
+    k: &'static ConsoleTexts,
+    s: &'static ScreenTexts,
+    date: String,
+    year: i32,
+    name: String,
+    kind: &'static str,
+}
+
+#[derive(Deserialize)]
+struct RemoveQuery {
+    #[serde(default)]
+    date: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Removing a holiday asks first, on a page of its own: the holiday, what removing it
+/// does, a destructive button and a way back. A holiday not in the calendar goes back
+/// to the calendar.
+async fn remove_page(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Query(query): Query<RemoveQuery>,
+) -> PageResult {
+    viewer.staff()?;
+    let calendar = state.store().calendar().await.map_err(|e| viewer.fail(e))?;
+    let date = form_date(&query.date);
+    let Some(holiday) = calendar
+        .holidays()
+        .iter()
+        .find(|h| Some(h.date) == date && h.name == query.name)
+    else {
+        return Ok(see_other("/console/calendar"));
+    };
+    let page = RemovePage {
+        c: viewer.chrome(nav(&viewer, "calendar")),
+        k: viewer.lang.console(),
+        s: ScreenTexts::of(viewer.lang),
+        date: holiday.date.to_string(),
+        year: holiday.date.year(),
+        name: holiday.name.clone(),
+        kind: holiday.kind.word(viewer.lang),
+    };
+    viewer.page(StatusCode::OK, &page)
 }
 
 #[derive(Deserialize)]
@@ -275,18 +369,10 @@ async fn change_calendar(
         .change_calendar(&actor(session), &change)
         .await
     {
-        Ok(outcome) => {
-            render_calendar(
-                state,
-                viewer,
-                Some(shown_year),
-                StatusCode::OK,
-                Some(outcome),
-                None,
-                Default::default(),
-            )
-            .await
-        }
+        Ok(outcome) => Ok(see_other(&format!(
+            "/console/calendar?year={shown_year}&changed={}",
+            changed_param(&outcome)
+        ))),
         Err(err) => match refusals::refusal_message(viewer.lang, &err) {
             Some(message) => {
                 render_calendar(

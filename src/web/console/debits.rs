@@ -31,6 +31,8 @@ struct DebitPage {
     d: &'static DebitTexts,
     id: i64,
     employer_id: i64,
+    /// The employer as staff know it: affiliation number and name.
+    employer: String,
     date: String,
     amount: String,
     status: &'static str,
@@ -64,11 +66,21 @@ async fn render(
         Err(StoreError::NotFound { .. }) => return Err(viewer.refuse(Refusal::NotFound)),
         Err(err) => return Err(viewer.fail(err)),
     };
+    let employer = state
+        .store()
+        .employer(debit.employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let page = DebitPage {
         c: viewer.chrome(nav(viewer, "exceptions")),
         d: DebitTexts::of(viewer.lang),
         id: debit.id,
         employer_id: debit.employer_id,
+        employer: format!(
+            "{} — {}",
+            employer.affiliation_number,
+            crate::web::i18n::employer_name(&employer, viewer.lang)
+        ),
         date: debit.collection_date.clone(),
         amount: money(debit.amount, viewer.lang),
         status: debit.status.word(viewer.lang),

@@ -8,11 +8,11 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use super::{PAGE, PageQuery, amount, nav, paged, query_part};
-use crate::locale::{Lang, Word};
+use super::{PAGE, PageQuery, actor_words, amount, nav, paged, query_part};
+use crate::locale::{Lang, Word, audit_action, audit_entity, page_moment};
 use crate::store::AuditEntry;
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, PageTexts, employer_name, money};
+use crate::web::i18n::{ConsoleTexts, PageTexts, ScreenTexts, employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -119,8 +119,10 @@ struct NoticeRow {
 struct AuditRow {
     at: String,
     actor: String,
-    action: String,
+    action: &'static str,
     entity: String,
+    /// The stored action code and detail (JSON), shown on demand as technical detail.
+    code: String,
     detail: String,
 }
 
@@ -129,6 +131,7 @@ struct AuditRow {
 struct EmployerPage {
     c: Chrome,
     k: &'static ConsoleTexts,
+    s: &'static ScreenTexts,
     affiliation: String,
     name: String,
     name_other: String,
@@ -159,6 +162,15 @@ async fn employer(
     let store = state.store();
     let fail = |e| viewer.fail(e);
     let employer = store.employer(id).await.map_err(fail)?;
+    let mandates = store.list_mandates(id).await.map_err(fail)?;
+    let entries = store.employer_audit(id, 200).await.map_err(fail)?;
+    let mut codes: Vec<String> = mandates
+        .iter()
+        .filter_map(|m| crate::locale::actors::signer(m.signed_by.as_deref()?).1)
+        .map(|user| format!("user:{user}"))
+        .collect();
+    codes.extend(entries.iter().map(|a| a.actor.clone()));
+    let actors = actor_words(store, codes, lang).await;
     let worksites = store
         .list_worksites(id)
         .await
@@ -166,10 +178,7 @@ async fn employer(
         .into_iter()
         .map(|w| (w.code, w.name, w.wilaya.unwrap_or_default()))
         .collect();
-    let mandates = store
-        .list_mandates(id)
-        .await
-        .map_err(fail)?
+    let mandates = mandates
         .into_iter()
         .map(|m| MandateView {
             reference: m.reference,
@@ -177,8 +186,21 @@ async fn employer(
             account: m.account_masked,
             bank: m.bank_name.unwrap_or(m.bank_code),
             ceiling: m.ceiling.map(|c| money(c, lang)).unwrap_or_default(),
-            signed_at: m.signed_at.unwrap_or_default(),
-            signer: m.signed_by.unwrap_or_default(),
+            signed_at: m.signed_at.as_deref().map(page_moment).unwrap_or_default(),
+            signer: m
+                .signed_by
+                .as_deref()
+                .map(|by| match crate::locale::actors::signer(by) {
+                    (name, Some(user)) => format!(
+                        "{name} ({} {})",
+                        ScreenTexts::of(lang).signed_in_as,
+                        actors
+                            .get(&format!("user:{user}"))
+                            .map_or("", String::as_str)
+                    ),
+                    (name, None) => name.to_owned(),
+                })
+                .unwrap_or_default(),
             ip: m.signature_ip.unwrap_or_default(),
             browser: m.signature_user_agent.unwrap_or_default(),
             consent: match (m.consent_version, m.consent_text_sha256) {
@@ -186,7 +208,7 @@ async fn employer(
                 _ => String::new(),
             },
             consent_text: m.consent_text.unwrap_or_default(),
-            created: m.created_at,
+            created: page_moment(&m.created_at),
         })
         .collect();
     let declarations = store
@@ -197,7 +219,11 @@ async fn employer(
         .map(|d| DeclarationView {
             status: d.status.word(lang).to_owned(),
             period: d.period,
-            submitted_at: d.submitted_at.unwrap_or_default(),
+            submitted_at: d
+                .submitted_at
+                .as_deref()
+                .map(page_moment)
+                .unwrap_or_default(),
             lines: d.lines.len(),
             total: money(d.total, lang),
         })
@@ -234,21 +260,19 @@ async fn employer(
         .map(|n| NoticeRow {
             kind: n.kind.word(lang).to_owned(),
             status: n.status.word(lang).to_owned(),
-            created: n.created_at,
-            sent_at: n.sent_at.unwrap_or_default(),
+            created: page_moment(&n.created_at),
+            sent_at: n.sent_at.as_deref().map(page_moment).unwrap_or_default(),
             subject: n.subject.unwrap_or_default(),
         })
         .collect();
-    let audit = store
-        .employer_audit(id, 200)
-        .await
-        .map_err(fail)?
+    let audit = entries
         .into_iter()
         .map(|a: AuditEntry| AuditRow {
-            at: a.at,
-            actor: a.actor,
-            action: a.action,
-            entity: format!("{} {}", a.entity, a.entity_id),
+            at: page_moment(&a.at),
+            actor: actors.get(&a.actor).cloned().unwrap_or_default(),
+            action: audit_action(&a.action, lang),
+            entity: format!("{} n° {}", audit_entity(&a.entity, lang), a.entity_id),
+            code: a.action,
             detail: a.detail,
         })
         .collect();
@@ -274,13 +298,14 @@ async fn employer(
     let page = EmployerPage {
         c: viewer.chrome(nav(&viewer, "employers")),
         k,
+        s: ScreenTexts::of(lang),
         affiliation: employer.affiliation_number,
         name,
         name_other,
         email: employer.email,
         language: employer.language.word(lang).to_owned(),
         period_kind: employer.period_kind.word(lang).to_owned(),
-        created: employer.created_at,
+        created: page_moment(&employer.created_at),
         worksites,
         mandates,
         declarations,

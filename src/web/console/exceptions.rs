@@ -9,8 +9,8 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use serde::Deserialize;
 
-use super::{ActionButton, buttons, nav, paged};
-use crate::locale::Word;
+use super::{ActionButton, actor_words, buttons, nav, paged};
+use crate::locale::{Word, page_moment};
 use crate::store::{Actor, ExceptionStatus};
 use crate::web::WebState;
 use crate::web::i18n::{DebitTexts, refusals};
@@ -80,6 +80,8 @@ async fn render_exceptions(
     )?;
     let (found, older) = paged(found, EXCEPTIONS_PER_PAGE, |e| e.id);
     let d = DebitTexts::of(viewer.lang);
+    let codes = found.iter().filter_map(|e| e.resolved_by.clone()).collect();
+    let actors = actor_words(store, codes, viewer.lang).await;
     let mut rows = Vec::with_capacity(found.len());
     for e in found {
         let open = e.status == ExceptionStatus::Open;
@@ -100,11 +102,14 @@ async fn render_exceptions(
         rows.push(ExceptionRow {
             id: e.id,
             kind: e.kind.word(viewer.lang),
-            detail: e.detail,
-            created: e.created_at,
+            detail: crate::locale::report_item_detail(&e.detail, viewer.lang),
+            created: page_moment(&e.created_at),
             open,
             resolution: e.resolution.unwrap_or_default(),
-            resolved_by: e.resolved_by.unwrap_or_default(),
+            resolved_by: e
+                .resolved_by
+                .and_then(|code| actors.get(&code).cloned())
+                .unwrap_or_default(),
             collection_id: e.collection_id,
             actions,
             resolved_how,

@@ -123,6 +123,34 @@ fn actor(session: &Session) -> Actor {
     Actor::new(format!("user:{}", session.user.id))
 }
 
+/// Who did something, in words, for each actor code of `codes` (`user:4` → the user's
+/// name, else e-mail; `scheduler` → what it is): looked up once per distinct user.
+async fn actor_words(
+    store: &crate::store::Store,
+    codes: Vec<String>,
+    lang: Lang,
+) -> std::collections::HashMap<String, String> {
+    let mut words = std::collections::HashMap::new();
+    for code in codes {
+        if words.contains_key(&code) {
+            continue;
+        }
+        let name = match crate::locale::actors::Actor::parse(&code).user_id() {
+            Some(id) => store.user(id).await.ok().map(|user| {
+                if user.display_name.trim().is_empty() {
+                    user.email
+                } else {
+                    user.display_name
+                }
+            }),
+            None => None,
+        };
+        let word = crate::locale::actor_word(&code, name.as_deref(), lang);
+        words.insert(code, word);
+    }
+    words
+}
+
 fn amount(centimes: i64, lang: Lang) -> String {
     money(Amount::from_centimes(centimes), lang)
 }
@@ -167,7 +195,11 @@ fn file_rows(viewer: &Viewer, files: Vec<crate::store::BankFileRecord>) -> Vec<F
             transactions: f.transactions,
             control_sum: money(Amount::from_centimes(f.control_sum_centimes), viewer.lang),
             sha256: f.sha256,
-            downloaded: f.downloaded_at.unwrap_or_default(),
+            downloaded: f
+                .downloaded_at
+                .as_deref()
+                .map(crate::locale::page_moment)
+                .unwrap_or_default(),
         })
         .collect()
 }

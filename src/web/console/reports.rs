@@ -54,6 +54,8 @@ async fn reports(
         .await
         .map_err(|e| viewer.fail(e))?;
     let (found, next) = paged(found, PAGE, |r| format!("/console/reports?before={}", r.id));
+    let codes = found.iter().map(|r| r.imported_by.clone()).collect();
+    let actors = super::actor_words(state.store(), codes, viewer.lang).await;
     let rows = found
         .into_iter()
         .map(|r| ReportRow {
@@ -64,8 +66,8 @@ async fn reports(
                 .map(|i| i.word(viewer.lang).to_owned())
                 .unwrap_or_default(),
             format: r.format,
-            imported_at: r.imported_at,
-            imported_by: r.imported_by,
+            imported_at: crate::locale::page_moment(&r.imported_at),
+            imported_by: actors.get(&r.imported_by).cloned().unwrap_or_default(),
             items: r.items,
             matched: r.matched,
             unmatched: r.unmatched,

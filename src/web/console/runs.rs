@@ -72,7 +72,7 @@ async fn runs(State(state): State<WebState>, viewer: Viewer) -> PageResult {
                 id: line.run_id,
                 date: line.collection_date.clone(),
                 state: line.status.word(viewer.lang).to_owned(),
-                started: line.started_at.clone(),
+                started: crate::locale::page_moment(&line.started_at),
                 lines: Vec::new(),
             });
         }

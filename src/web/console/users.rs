@@ -93,7 +93,10 @@ async fn render_users(
             name: u.display_name,
             role: u.role.word(viewer.lang).to_owned(),
             employers: u.employers.join(" "),
-            last_sign_in: u.last_sign_in.unwrap_or_else(|| k.never.to_owned()),
+            last_sign_in: u
+                .last_sign_in
+                .as_deref()
+                .map_or_else(|| k.never.to_owned(), crate::locale::page_moment),
             state: if u.disabled {
                 k.account_disabled
             } else {

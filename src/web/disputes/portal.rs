@@ -1,14 +1,16 @@
 //! The employer's side of disputes (through `portal::employer_for`, so only its own
 //! employers' collections and cases): the list of its cases, contesting a collection from
-//! the history (a reason from the list and a plain-text message) with the case number in
-//! the response, and a case followed and written to again.
+//! the history (a reason from the list and a plain-text message), answered by a redirect
+//! to the case's page with its number (post/redirect/get), and a case followed and
+//! written to again.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::get;
 use mandates::{Amount, CollectionStatus};
+use serde::Deserialize;
 
 use super::{
     CaseView, MessageForm, MessageView, Options, case_view, message_views, reason_options, refusal,
@@ -18,7 +20,7 @@ use crate::store::{Actor, ContestKind, DisputeState};
 use crate::web::WebState;
 use crate::web::i18n::money;
 use crate::web::portal::{employer_for, nav};
-use crate::web::session::{Chrome, PageResult, Refusal, Viewer};
+use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -169,27 +171,23 @@ async fn contest(
         )
         .await
         .map_err(|e| viewer.fail(e))?;
-    let t = viewer.texts();
     match result {
+        // Post/redirect/get: the case page says what happened, and a refresh does not
+        // contest again.
         Ok(contested) => {
-            let (status, banner, emailed) = match contested.kind {
-                ContestKind::Opened => (StatusCode::CREATED, t.dispute_opened, true),
-                ContestKind::Reopened => (StatusCode::OK, t.dispute_reopened, true),
-                ContestKind::Joined => (StatusCode::OK, t.dispute_joined, false),
-                ContestKind::Repeated => (StatusCode::OK, t.dispute_repeated, false),
+            let done = match contested.kind {
+                ContestKind::Opened => "opened",
+                ContestKind::Reopened => "reopened",
+                ContestKind::Joined => "joined",
+                ContestKind::Repeated => "repeated",
             };
-            render_portal_case(
-                &state,
-                &viewer,
-                employer_id,
-                contested.dispute_id,
-                status,
-                Some((banner, emailed)),
-            )
-            .await
+            Ok(see_other(&format!(
+                "/portal/{employer_id}/disputes/{}?done={done}",
+                contested.dispute_id
+            )))
         }
         Err(refused) => {
-            let (status, text) = refusal(t, &refused);
+            let (status, text) = refusal(viewer.texts(), &refused);
             render_contest(
                 &state,
                 &viewer,
@@ -252,18 +250,34 @@ async fn render_portal_case(
     viewer.page(status, &page)
 }
 
+/// `?done=opened|reopened|joined|repeated` after a contest.
+#[derive(Deserialize)]
+struct CaseQuery {
+    #[serde(default)]
+    done: Option<String>,
+}
+
 async fn portal_case(
     State(state): State<WebState>,
     viewer: Viewer,
     Path((employer_id, dispute_id)): Path<(i64, i64)>,
+    Query(query): Query<CaseQuery>,
 ) -> PageResult {
+    let t = viewer.texts();
+    let banner = match query.done.as_deref() {
+        Some("opened") => Some((t.dispute_opened, true)),
+        Some("reopened") => Some((t.dispute_reopened, true)),
+        Some("joined") => Some((t.dispute_joined, false)),
+        Some("repeated") => Some((t.dispute_repeated, false)),
+        _ => None,
+    };
     render_portal_case(
         &state,
         &viewer,
         employer_id,
         dispute_id,
         StatusCode::OK,
-        None,
+        banner,
     )
     .await
 }

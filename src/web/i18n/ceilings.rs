@@ -86,7 +86,7 @@ pub static AR: CeilingTexts = CeilingTexts {
     form_title: "سقف الاقتطاع",
     form_current: "السقف الحالي:",
     form_none: "بلا سقف",
-    form_label: "السقف الجديد (دج)",
+    form_label: "السقف الجديد (د.ج)",
     form_hint: "مبلغ موجب بالدينار، مثل 150000 أو 150 000,50. اتركوه فارغًا لإلغاء السقف.",
     form_submit: "حفظ السقف",
     form_saved: "تم حفظ السقف.",

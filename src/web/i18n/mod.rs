@@ -21,12 +21,14 @@ mod debits;
 mod declarations;
 mod portal;
 pub mod refusals;
+mod screens;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
 pub use debits::DebitTexts;
 pub use declarations::{DeclarationTexts, Place};
 pub use portal::PortalTexts;
+pub use screens::ScreenTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
 /// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).
@@ -260,7 +262,7 @@ pub static FR: Texts = Texts {
     revoke_confirm: "Révoquer ce mandat (les prélèvements s'arrêtent)",
     mandate_signed: "Mandat signé : il est actif.",
     upload_csv: "Déposer une déclaration (CSV)",
-    csv_hint: "Une ligne par chantier : code_chantier;effectif;masse_salariale;assiette_intemperies. Séparateur « ; » (virgule décimale) ou « , » (point décimal). Une ligne d'en-tête est permise.",
+    csv_hint: "Une ligne par chantier, dans cet ordre : code du chantier ; effectif ; masse salariale ; assiette intempéries. Séparateur « ; » (virgule décimale) ou « , » (point décimal). Une ligne d'en-tête est permise.",
     csv_file: "Fichier CSV",
     upload: "Déposer",
     upload_refused: "Rien n'a été enregistré. Corrigez ces lignes puis déposez le fichier à nouveau :",

@@ -11,7 +11,7 @@ use mandates::Amount;
 
 use super::{employer_for, nav};
 use crate::web::WebState;
-use crate::web::i18n::{CeilingTexts, employer_name, money};
+use crate::web::i18n::{CeilingTexts, ScreenTexts, employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -71,6 +71,9 @@ struct DashboardPage {
     mandate: Option<String>,
     employer_id: i64,
     k: &'static CeilingTexts,
+    s: &'static ScreenTexts,
+    /// No active mandate because the last one was suspended (a bank refused a debit).
+    suspended: bool,
     /// Debits not presented because what is owed is above the mandate's ceiling.
     over_ceiling: Vec<OverCeilingRow>,
 }
@@ -121,6 +124,10 @@ async fn dashboard(
                 m.reference
             )
         });
+    let suspended = mandate.is_none()
+        && mandates
+            .iter()
+            .any(|m| m.status == mandates::MandateStatus::Suspended);
     let breakdown = upcoming
         .as_ref()
         .map(|u| {
@@ -149,6 +156,8 @@ async fn dashboard(
         mandate,
         employer_id,
         k: CeilingTexts::of(viewer.lang),
+        s: ScreenTexts::of(viewer.lang),
+        suspended,
         over_ceiling,
     };
     viewer.page(StatusCode::OK, &page)

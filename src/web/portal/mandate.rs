@@ -16,8 +16,8 @@ use crate::locale::{Lang, Word};
 use crate::store::{Actor, Employer, MandateRecord, NewMandate, Session, SignMandate};
 use crate::web::WebState;
 use crate::web::consent::{consent_text, published_version};
-use crate::web::i18n::{CeilingTexts, employer_name, money, refusals};
-use crate::web::session::{Chrome, CsrfForm, PageError, PageResult, Refusal, Viewer, see_other};
+use crate::web::i18n::{CeilingTexts, ScreenTexts, employer_name, money, refusals};
+use crate::web::session::{Chrome, PageError, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -26,7 +26,6 @@ pub(super) fn router() -> Router<WebState> {
             get(mandate_page).post(new_mandate),
         )
         .route("/portal/{employer}/mandate/{mandate}/sign", post(sign))
-        .route("/portal/{employer}/mandate/{mandate}/revoke", post(revoke))
         .route(
             "/portal/{employer}/mandate/{mandate}/ceiling",
             post(ceiling),
@@ -56,6 +55,7 @@ struct MandatePage {
     error: Option<String>,
     notice: Option<&'static str>,
     k: &'static CeilingTexts,
+    s: &'static ScreenTexts,
     /// The live mandate whose ceiling the form changes (the active one, else the pending
     /// one), and its ceiling as shown (empty: none).
     ceiling_of: Option<(i64, String)>,
@@ -112,7 +112,11 @@ async fn render_mandate_page(
                 account: m.account_masked,
                 bank: m.bank_name.unwrap_or(m.bank_code),
                 signed: match (m.signed_at, m.signed_by) {
-                    (Some(at), Some(by)) => format!("{at} — {by}"),
+                    (Some(at), Some(by)) => format!(
+                        "{} — {}",
+                        crate::locale::page_moment(&at),
+                        crate::locale::actors::signer(&by).0
+                    ),
                     _ => String::new(),
                 },
             })
@@ -121,6 +125,7 @@ async fn render_mandate_page(
         error: feedback.errors.into_iter().next(),
         notice: feedback.notice,
         k: CeilingTexts::of(viewer.lang),
+        s: ScreenTexts::of(viewer.lang),
         ceiling_of,
     };
     viewer.page(feedback.status, &page)
@@ -136,6 +141,7 @@ async fn mandate_page(
     let notice = query.done.as_deref().and_then(|done| match done {
         "signed" => Some(viewer.texts().mandate_signed),
         "ceiling" => Some(CeilingTexts::of(viewer.lang).form_saved),
+        "revoked" => Some(ScreenTexts::of(viewer.lang).revoke_done),
         _ => None,
     });
     render_mandate_page(&state, &viewer, &session, &employer, Feedback::ok(notice)).await
@@ -279,38 +285,6 @@ async fn sign(
         Ok(_) => Ok(see_other(&format!(
             "/portal/{employer_id}/mandate?done=signed"
         ))),
-        Err(err) => match refusals::refusal_message(viewer.lang, &err) {
-            Some(message) => {
-                render_mandate_page(
-                    &state,
-                    &viewer,
-                    &session,
-                    &employer,
-                    Feedback::refused(StatusCode::CONFLICT, String::new(), vec![message]),
-                )
-                .await
-            }
-            None => Err(viewer.fail(err)),
-        },
-    }
-}
-
-async fn revoke(
-    State(state): State<WebState>,
-    viewer: Viewer,
-    Path((employer_id, mandate_id)): Path<(i64, i64)>,
-    Form(form): Form<CsrfForm>,
-) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
-    viewer.check_csrf(&form.csrf)?;
-    own_mandate(&state, &viewer, employer_id, mandate_id).await?;
-    let actor = Actor::new(format!("user:{}", session.user.id));
-    match state
-        .store()
-        .revoke_mandate(&actor, mandate_id, "revoked by the employer in the portal")
-        .await
-    {
-        Ok(_) => Ok(see_other(&format!("/portal/{employer_id}/mandate"))),
         Err(err) => match refusals::refusal_message(viewer.lang, &err) {
             Some(message) => {
                 render_mandate_page(

@@ -23,6 +23,7 @@ mod history;
 mod mandate;
 mod notices;
 mod receipts;
+mod revoke;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -47,6 +48,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(receipts::router())
         .merge(notices::router())
         .merge(api_access::router())
+        .merge(revoke::router())
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
@@ -137,12 +139,9 @@ struct DoneQuery {
     done: Option<String>,
 }
 
-/// `2026-11-27T10:05:00Z` → `2026-11-27 10:05 UTC`.
+/// A stored moment as the pages show it: the Algiers time it was (never UTC).
 fn when(timestamp: &str) -> String {
-    match (timestamp.get(..10), timestamp.get(11..16)) {
-        (Some(day), Some(time)) => format!("{day} {time} UTC"),
-        _ => timestamp.to_owned(),
-    }
+    crate::locale::page_moment(timestamp)
 }
 
 // ---------------------------------------------------------------------------------------

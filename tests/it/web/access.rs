@@ -413,7 +413,10 @@ both_backends!(
             "another session's CSRF token"
         );
         let (status, _, _) = accountant
-            .post(&format!("/portal/{b}/mandate/{mb}/revoke"), &[])
+            .post(
+                &format!("/portal/{b}/mandate/{mb}/revoke"),
+                &[("reason", "account_closed")],
+            )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         assert_eq!(

@@ -621,11 +621,12 @@ async fn browser_a_finance_officer_resolves_an_exception() {
         .await
         .unwrap();
     assert_eq!(resolved, "Bank confirmed a test item");
+    // Who resolved it, by name, never as `user:ID`.
+    let name = app.store.user(finance).await.unwrap().display_name;
+    let row = chrome.text(&format!("#exception-{id}")).await;
     assert!(
-        chrome
-            .text(&format!("#exception-{id}"))
-            .await
-            .contains(&format!("user:{finance}"))
+        row.contains(&name) && !row.contains("user:"),
+        "{name}: {row}"
     );
     assert_eq!(chrome.count(&format!("#resolve-{id}")).await, 0);
     let trail = app.store.audit_trail("exception", id).await.unwrap();
@@ -768,3 +769,5 @@ async fn browser_pages_render_right_to_left_in_arabic_and_the_switch_works() {
     assert_eq!(layout(&chrome).await, arabic);
     chrome.finish().await;
 }
+
+mod screens;

@@ -103,6 +103,23 @@ async fn in_french(browser: &Browser) {
     assert_eq!(status, StatusCode::SEE_OTHER);
 }
 
+/// A contest answered by a redirect to its case page (post/redirect/get) saying `done`:
+/// the page it leads to.
+async fn contested(
+    browser: &crate::harness::Browser,
+    status: StatusCode,
+    page: String,
+    location: Option<String>,
+    done: &str,
+) -> String {
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let location = location.expect("a redirect");
+    assert!(location.ends_with(&format!("?done={done}")), "{location}");
+    let (status, page) = browser.get(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    page
+}
+
 both_backends!(
     an_employer_contests_a_debit_gets_the_case_number_at_once_and_a_second_contest_joins_it,
     |db: TestDb| async move {
@@ -124,12 +141,12 @@ both_backends!(
         assert!(page.contains("2099-01-15") && page.contains("id=\"send-dispute\""));
         assert!(page.contains("Prélèvement en double"), "reasons in French");
 
-        // Opening: 201, and the case number is in this very response.
+        // Opening: the answer leads to the case page (post/redirect/get), with its number.
         let first = "Le chantier W1 était fermé en octobre :\r\naucun salarié déclaré.";
-        let (status, page, _) = browser
+        let (status, page, location) = browser
             .post(&contest, &[("reason", "amount_wrong"), ("message", first)])
             .await;
-        assert_eq!(status, StatusCode::CREATED, "{page}");
+        let page = contested(&browser, status, page, location, "opened").await;
         let case = app
             .store
             .collection_dispute(collection)
@@ -182,7 +199,7 @@ both_backends!(
 
         // A second contest of the same debit joins the case: same number, two messages,
         // no second acknowledgement (no date changed).
-        let (status, page, _) = browser
+        let (status, page, location) = browser
             .post(
                 &contest,
                 &[
@@ -191,7 +208,7 @@ both_backends!(
                 ],
             )
             .await;
-        assert_eq!(status, StatusCode::OK, "{page}");
+        let page = contested(&browser, status, page, location, "joined").await;
         assert!(page.contains("ajouté au dossier déjà ouvert"), "{page}");
         assert!(page.contains(&format!("id=\"case-number\" dir=\"ltr\">{number}<")));
         assert!(page.contains("Débité deux fois le même jour.") && page.contains("aucun salarié"));
@@ -208,7 +225,7 @@ both_backends!(
         );
         assert_eq!(footprint(&app.store).await, [1, 2, 1, 2]);
         // The same form sent twice records it once.
-        let (status, page, _) = browser
+        let (status, page, location) = browser
             .post(
                 &contest,
                 &[
@@ -217,7 +234,7 @@ both_backends!(
                 ],
             )
             .await;
-        assert_eq!(status, StatusCode::OK);
+        let page = contested(&browser, status, page, location, "repeated").await;
         assert!(page.contains("déjà enregistré"), "{page}");
         assert_eq!(footprint(&app.store).await, [1, 2, 1, 2]);
 
@@ -484,7 +501,7 @@ both_backends!(
         assert!(page.contains("Non retenue") && page.contains("le prélèvement est dû"));
         assert!(page.contains("class=\"from-fund\""));
         let contest = format!("/portal/{a}/collections/{ca}/dispute");
-        let (status, page, _) = gerant
+        let (status, page, location) = gerant
             .post(
                 &contest,
                 &[
@@ -493,7 +510,7 @@ both_backends!(
                 ],
             )
             .await;
-        assert_eq!(status, StatusCode::OK, "{page}");
+        let page = contested(&gerant, status, page, location, "reopened").await;
         assert!(page.contains("Le dossier est rouvert"), "{page}");
         let case = app.store.dispute(first.dispute_id).await.unwrap();
         assert_eq!((case.status.as_str(), case.outcome), ("open", None));
@@ -675,7 +692,11 @@ pub async fn matrix(
             &[("reason", "amount_wrong"), ("message", "Effectif faux.")],
         )
         .await;
-    assert_eq!(status, StatusCode::CREATED, "the accountant contests for B");
+    assert_eq!(
+        status,
+        StatusCode::SEE_OTHER,
+        "the accountant contests for B"
+    );
     let case = app.store.collection_dispute(cb).await.unwrap().unwrap();
     let db = case.id;
     let before = footprint(&app.store).await;

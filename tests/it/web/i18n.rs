@@ -142,9 +142,10 @@ both_backends!(
             );
 
             let revoke = format!("/portal/{e}/mandate/{}/revoke", mandate.id);
-            let (status, _, _) = browser.post(&revoke, &[]).await;
+            let reason = [("reason", "other_payment")];
+            let (status, _, _) = browser.post(&revoke, &reason).await;
             assert_eq!(status, StatusCode::SEE_OTHER);
-            let (status, page, _) = browser.post(&revoke, &[]).await;
+            let (status, page, _) = browser.post(&revoke, &reason).await;
             assert_eq!(status, StatusCode::CONFLICT, "{lang}");
             assert!(page.contains(revoked_twice), "{lang}: {page}");
             no_english(&page);

@@ -14,8 +14,11 @@ mod console;
 mod disputes;
 mod hygiene;
 mod i18n;
+mod internals;
 mod metrics;
 mod portal;
+mod readable;
+mod rough_edges;
 mod security_access;
 mod security_throttle;
 

@@ -144,7 +144,7 @@ pub async fn check_debits(fund: &Fund) -> usize {
 }
 
 /// Per collection, the last advance notice e-mail received about it: the day it was sent
-/// (Algiers) and the amount it announced ("La CACOBATPH prélèvera 31 746,00 DZD le …").
+/// (Algiers) and the amount it announced ("La CACOBATPH prélèvera 31 746,00 DA le …").
 pub async fn advance_notices(fund: &Fund, emails: &[Email]) -> BTreeMap<i64, (NaiveDate, Amount)> {
     let events: BTreeMap<i64, (String, i64)> =
         sqlx::query_as::<_, (i64, String, i64)>("SELECT id, kind, subject_id FROM notice_events")
@@ -165,7 +165,7 @@ pub async fn advance_notices(fund: &Fund, emails: &[Email]) -> BTreeMap<i64, (Na
         let amount = email
             .text
             .split_once("prélèvera ")
-            .and_then(|(_, rest)| rest.split_once("DZD"))
+            .and_then(|(_, rest)| rest.split_once("DA"))
             .map(|(amount, _)| {
                 amount
                     .chars()

@@ -21,6 +21,25 @@ async fn planned_on(store: &Store, date: &str) -> i64 {
     .await
 }
 
+/// A calendar change answered by a redirect to the calendar (post/redirect/get): the
+/// page it leads to.
+async fn after_change(
+    browser: &crate::harness::Browser,
+    status: StatusCode,
+    page: String,
+    location: Option<String>,
+) -> String {
+    assert_eq!(status, StatusCode::SEE_OTHER, "{page}");
+    let location = location.expect("a redirect");
+    assert!(
+        location.starts_with("/console/calendar?year="),
+        "{location}"
+    );
+    let (status, page) = browser.get(&location).await;
+    assert_eq!(status, StatusCode::OK);
+    page
+}
+
 both_backends!(
     calendar_changes_move_planned_debits_and_say_so,
     |db: TestDb| async move {
@@ -35,7 +54,7 @@ both_backends!(
         );
 
         // A lunar holiday announced on the collection date: the 5 debits move to the 16th.
-        let (status, page, _) = finance
+        let (status, page, location) = finance
             .post(
                 "/console/calendar/add",
                 &[
@@ -45,7 +64,8 @@ both_backends!(
                 ],
             )
             .await;
-        assert_eq!(status, StatusCode::OK, "{page}");
+        // Post/redirect/get: the result is a page of its own, safe to refresh.
+        let page = after_change(&finance, status, page, location).await;
         assert!(
             page.contains("<li>5 prélèvement(s) planifié(s) déplacé(s) du <bdi>2026-12-15</bdi> au <bdi>2026-12-16</bdi></li>"),
             "{page}"
@@ -71,15 +91,15 @@ both_backends!(
         assert!(page.contains("<td>Prélèvements déplacés</td><td>5 prélèvement(s) planifié(s) déplacé(s) du 2026-12-15 au 2026-12-16</td>"), "{page}");
 
         // Confirmed, then shifted onto the new date: the debits move again, to the 17th.
-        let (status, page, _) = finance
+        let (status, page, location) = finance
             .post(
                 "/console/calendar/confirm",
                 &[("date", "2026-12-15"), ("name", "Fête test")],
             )
             .await;
-        assert_eq!(status, StatusCode::OK);
+        let page = after_change(&finance, status, page, location).await;
         assert!(page.contains("id=\"nothing-moved\""));
-        let (status, page, _) = finance
+        let (status, page, location) = finance
             .post(
                 "/console/calendar/shift",
                 &[
@@ -89,17 +109,27 @@ both_backends!(
                 ],
             )
             .await;
-        assert_eq!(status, StatusCode::OK);
+        let page = after_change(&finance, status, page, location).await;
         assert!(page.contains("<li>5 prélèvement(s) planifié(s) déplacé(s) du <bdi>2026-12-16</bdi> au <bdi>2026-12-17</bdi></li>"), "{page}");
         assert_eq!(planned_on(&app.store, "2026-12-17").await, 5);
-        // Removing it moves nothing back (later dates keep their notice valid).
-        let (status, page, _) = finance
+        // Removing it asks first, on a page of its own; then moves nothing back (later
+        // dates keep their notice valid).
+        let (status, page) = finance
+            .get("/console/calendar/remove?date=2026-12-16&name=F%C3%AAte%20test")
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("id=\"remove-form\"") && page.contains("Fête test"),
+            "{page}"
+        );
+        assert_eq!(planned_on(&app.store, "2026-12-17").await, 5, "not yet");
+        let (status, page, location) = finance
             .post(
                 "/console/calendar/remove",
                 &[("date", "2026-12-16"), ("name", "Fête test")],
             )
             .await;
-        assert_eq!(status, StatusCode::OK);
+        let page = after_change(&finance, status, page, location).await;
         assert!(page.contains("id=\"nothing-moved\""));
         assert_eq!(planned_on(&app.store, "2026-12-17").await, 5);
 
@@ -240,13 +270,13 @@ both_backends!(
         }
 
         // Confirmed, a holiday is a holiday: its warning goes, the others stay.
-        let (status, _, _) = finance
+        let (status, page, location) = finance
             .post(
                 "/console/calendar/confirm",
                 &[("date", &a.to_string()), ("name", "Fête essai A")],
             )
             .await;
-        assert_eq!(status, StatusCode::OK);
+        after_change(&finance, status, page, location).await;
         let (_, page) = finance.get("/console").await;
         assert!(!page.contains("Fête essai A"), "{page}");
         assert!(page.contains("Fête essai B") && page.contains("Fête essai C"));

@@ -103,14 +103,16 @@ both_backends!(
             page.contains("<td>Préavis</td><td>En attente</td>"),
             "{page}"
         );
-        for action in [
-            "employer.created",
-            "worksite.created",
-            "mandate.signed",
-            "declaration.submitted",
+        // In words, the stored code kept in the collapsed technical detail.
+        for (action, words) in [
+            ("employer.created", "Employeur créé"),
+            ("worksite.created", "Chantier ajouté"),
+            ("mandate.signed", "Mandat signé"),
+            ("declaration.submitted", "Déclaration déposée"),
         ] {
+            assert!(page.contains(&format!("<td>{words}</td>")), "{action}");
             assert!(
-                page.contains(&format!("<td dir=\"ltr\">{action}</td>")),
+                page.contains(&format!("<code dir=\"ltr\">{action} ")),
                 "{action}"
             );
         }
@@ -118,8 +120,7 @@ both_backends!(
         employer_with_worksites(&app.store, "16999002", &["W1"]).await;
         let (_, page) = finance.get(&format!("/console/employers/{a}")).await;
         assert_eq!(
-            page.matches("<td dir=\"ltr\">employer.created</td>")
-                .count(),
+            page.matches("<code dir=\"ltr\">employer.created ").count(),
             1
         );
         assert_eq!(

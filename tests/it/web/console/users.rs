@@ -54,6 +54,8 @@ both_backends!(
         .fetch_one(app.store.pool())
         .await
         .unwrap();
+        // As the Algiers time it was, never the stored UTC timestamp.
+        let signed_in = tahsil::locale::page_moment(&signed_in);
         assert!(
             page.contains(&format!(
                 "<td><bdi>{signed_in}</bdi></td><td class=\"state\">Actif</td>"

@@ -1,0 +1,100 @@
+//! The audit trail as people read it: each action (`mandate.revoked`) and each kind of
+//! thing it is about (`mandate`) in words. The codes stay in the trail (they are what
+//! `audit verify` hashes) and are shown to staff only as technical detail, on demand.
+
+use super::Lang;
+
+/// An audit action in words; `None` for an action this table does not know yet (the page
+/// then shows a general word and keeps the code in the technical detail).
+pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
+    let (fr, ar) = match action {
+        "employer.created" => ("Employeur créé", "إنشاء المستخدِم"),
+        "worksite.created" => ("Chantier ajouté", "إضافة ورشة"),
+        "mandate.created" => ("Mandat préparé", "إعداد تفويض"),
+        "mandate.signed" => ("Mandat signé", "توقيع التفويض"),
+        "mandate.superseded" => ("Mandat remplacé", "استبدال التفويض"),
+        "mandate.revoked" => ("Mandat révoqué", "إلغاء التفويض"),
+        "mandate.ceiling_changed" => ("Plafond modifié", "تعديل السقف"),
+        "account.read" => (
+            "Numéro de compte lu pour un fichier bancaire",
+            "قراءة رقم الحساب لملف بنكي",
+        ),
+        "accounts.decrypted" => ("Numéros de compte lus", "قراءة أرقام الحسابات"),
+        "declaration.submitted" => ("Déclaration déposée", "إيداع التصريح"),
+        "declaration.corrected" => ("Déclaration corrigée", "تصحيح التصريح"),
+        "collection.planned" => ("Prélèvement planifié", "برمجة اقتطاع"),
+        "collection.held" => ("Prélèvement suspendu", "تعليق اقتطاع"),
+        "collection.released" => ("Prélèvement libéré", "رفع تعليق اقتطاع"),
+        "collection.cancelled" => ("Prélèvement annulé", "إلغاء اقتطاع"),
+        "collection.represented" => ("Prélèvement représenté", "إعادة تقديم اقتطاع"),
+        "collections.rescheduled" => ("Prélèvements déplacés", "تأجيل اقتطاعات"),
+        "notice.sent" => ("Avis envoyé", "إرسال إشعار"),
+        "notice.failed" => ("Avis non envoyé", "تعذّر إرسال إشعار"),
+        "notice.requeued" => ("Avis remis en file", "إعادة إشعار إلى الانتظار"),
+        "dispute.opened" => ("Contestation ouverte", "فتح اعتراض"),
+        "dispute.message" => ("Message de contestation", "رسالة اعتراض"),
+        "dispute.answered" => ("Contestation tranchée", "الفصل في اعتراض"),
+        "dispute.reopened" => ("Contestation rouverte", "إعادة فتح اعتراض"),
+        "exception.resolved" => ("Anomalie résolue", "تسوية حالة شاذة"),
+        "bank_file.recorded" => ("Fichier bancaire enregistré", "تسجيل ملف بنكي"),
+        "report.imported" => ("Relevé bancaire importé", "استيراد كشف بنكي"),
+        "report.empty" => ("Relevé bancaire vide", "كشف بنكي فارغ"),
+        "api_token.created" | "user_api_token.created" => {
+            ("Jeton d'API créé", "إنشاء رمز واجهة برمجية")
+        }
+        "user.created" => ("Utilisateur créé", "إنشاء مستخدم"),
+        "user.disabled" => ("Utilisateur désactivé", "تعطيل مستخدم"),
+        "user.enabled" => ("Utilisateur réactivé", "إعادة تفعيل مستخدم"),
+        "user.signed_in" => ("Connexion", "تسجيل الدخول"),
+        "user.password_reset" => ("Mot de passe changé", "تغيير كلمة المرور"),
+        "user.password_reset_requested" => ("Lien de mot de passe demandé", "طلب رابط كلمة المرور"),
+        "job.retried" => ("Tâche relancée", "إعادة تشغيل مهمة"),
+        "rate.added" => ("Taux ajouté", "إضافة نسبة"),
+        "scheduler.day" => ("Bilan de la journée", "حصيلة اليوم"),
+        "calendar.holiday_added" => ("Jour férié ajouté", "إضافة عطلة"),
+        "calendar.holiday_confirmed" => ("Jour férié confirmé", "تأكيد عطلة"),
+        "calendar.holiday_removed" => ("Jour férié retiré", "حذف عطلة"),
+        "calendar.holiday_shifted" => ("Jour férié déplacé", "نقل عطلة"),
+        "calendar.years_loaded" => ("Années du calendrier chargées", "تحميل سنوات التقويم"),
+        _ => return None,
+    };
+    Some(lang.pick(fr, ar))
+}
+
+/// An audit action in words, or a general word for one not in the table.
+pub fn audit_action(action: &str, lang: Lang) -> &'static str {
+    audit_action_word(action, lang).unwrap_or(lang.pick("Autre opération", "عملية أخرى"))
+}
+
+/// What an audit entry is about (`mandate`, `collection`) in words.
+pub fn audit_entity(entity: &str, lang: Lang) -> &'static str {
+    let (fr, ar) = match entity {
+        "employer" => ("Employeur", "المستخدِم"),
+        "worksite" => ("Chantier", "الورشة"),
+        "mandate" => ("Mandat", "التفويض"),
+        "declaration" => ("Déclaration", "التصريح"),
+        "collection" => ("Prélèvement", "الاقتطاع"),
+        "notice_event" => ("Avis", "الإشعار"),
+        "dispute" => ("Contestation", "الاعتراض"),
+        "exception" => ("Anomalie", "الحالة الشاذة"),
+        "bank_file" => ("Fichier bancaire", "الملف البنكي"),
+        "report" => ("Relevé bancaire", "الكشف البنكي"),
+        "user" => ("Utilisateur", "المستخدم"),
+        "job" => ("Tâche", "المهمة"),
+        _ => ("Autre", "أخرى"),
+    };
+    lang.pick(fr, ar)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn audit_actions_read_in_words() {
+        assert_eq!(audit_action("mandate.revoked", Lang::Fr), "Mandat révoqué");
+        assert_eq!(audit_action("mandate.revoked", Lang::Ar), "إلغاء التفويض");
+        assert_eq!(audit_action("new.thing", Lang::Fr), "Autre opération");
+        assert_eq!(audit_entity("collection", Lang::Fr), "Prélèvement");
+    }
+}

@@ -1,0 +1,130 @@
+//! What a person must never read on a page, in an e-mail or in CLI output meant for
+//! people (issue 20, item 4): a raw state code (`needs_staff`, `submitted`), a UTC
+//! timestamp (`2026-12-02T18:28:55Z`), an internal actor (`user:1`, `(user 4)`), audit
+//! JSON, Rust debug text (`Some(2)`, `None`). One detector, used by the browser's screens
+//! and by the test that renders every page and e-mail of a whole fund.
+
+/// The stored codes of every state a page or e-mail talks about, as they are stored
+/// (English, lower case). A code with an underscore is caught by its shape anyway.
+const STATE_CODES: &[&str] = &[
+    "planned",
+    "submitted",
+    "settled",
+    "rejected",
+    "returned",
+    "cancelled",
+    "superseded",
+    "pending",
+    "active",
+    "revoked",
+    "suspended",
+    "resolved",
+    "queued",
+    "running",
+    "failed",
+    "withdrawn",
+    "corrected",
+    "unmatched",
+    "duplicate",
+    "conflict",
+    "represented",
+];
+
+/// Every internal found in `text` (empty: none), each with a little of its context.
+pub fn visible_internals(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let chars: Vec<char> = text.chars().collect();
+    let context = |at: usize, len: usize| -> String {
+        let from = at.saturating_sub(30);
+        let to = (at + len + 30).min(chars.len());
+        chars[from..to]
+            .iter()
+            .collect::<String>()
+            .replace('\n', " ")
+    };
+    // Words: runs of ASCII letters, digits and underscores.
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_alphanumeric() || chars[i] == '_' {
+            let start = i;
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '_') {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let before = start.checked_sub(1).map(|j| chars[j]);
+            let after = chars.get(i).copied();
+            // Inside an e-mail address, a path or a file name it is not a word on its own.
+            let part_of_name = matches!(before, Some('@' | '.' | '/' | '-' | ':' | '='))
+                || matches!(after, Some('@' | '/' | '-' | '='))
+                || (after == Some('.')
+                    && chars.get(i + 1).is_some_and(char::is_ascii_alphanumeric));
+            let is_code = word.contains('_')
+                && word.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                && !word.starts_with('_')
+                && !word.ends_with('_');
+            if !part_of_name && (is_code || STATE_CODES.contains(&word.as_str())) {
+                found.push(format!(
+                    "state code {word:?}: …{}…",
+                    context(start, i - start)
+                ));
+            }
+            if word == "user" && matches!(after, Some(':')) {
+                found.push(format!("internal actor: …{}…", context(start, 8)));
+            }
+            if (word == "Some" || word == "Ok" || word == "Err") && after == Some('(') {
+                found.push(format!("debug text: …{}…", context(start, 8)));
+            }
+            if word == "None" {
+                found.push(format!("debug text: …{}…", context(start, 4)));
+            }
+            continue;
+        }
+        i += 1;
+    }
+    for (at, _) in text.match_indices("(user ") {
+        found.push(format!("internal actor: …{}…", snippet(text, at)));
+    }
+    for (at, _) in text.match_indices("{\"") {
+        found.push(format!("JSON: …{}…", snippet(text, at)));
+    }
+    // `2026-12-02T18:28:55Z`, `2026-12-02T18:28`: a date, `T`, two digits, `:`.
+    let bytes = text.as_bytes();
+    for at in 0..bytes.len().saturating_sub(15) {
+        let w = &bytes[at..at + 16];
+        let digits = |r: std::ops::Range<usize>| r.into_iter().all(|k| w[k].is_ascii_digit());
+        if digits(0..4)
+            && w[4] == b'-'
+            && digits(5..7)
+            && w[7] == b'-'
+            && digits(8..10)
+            && w[10] == b'T'
+            && digits(11..13)
+            && w[13] == b':'
+            && digits(14..16)
+        {
+            found.push(format!("UTC timestamp: …{}…", snippet(text, at)));
+        }
+    }
+    found
+}
+
+fn snippet(text: &str, at: usize) -> String {
+    let from = (0..=at.saturating_sub(30))
+        .rev()
+        .find(|&k| text.is_char_boundary(k))
+        .unwrap_or(0);
+    let to = (at + 40..=text.len())
+        .find(|&k| text.is_char_boundary(k))
+        .unwrap_or(text.len());
+    text[from..to].replace('\n', " ")
+}
+
+#[test]
+fn internals_are_found_and_plain_words_are_not() {
+    assert!(visible_internals("Statut : Soumis au fichier le 15/12/2026 à 10:30").is_empty());
+    assert!(visible_internals("finance@fund.dz compta_sud@example.dz run.xml").is_empty());
+    let found = visible_internals(
+        "état needs_staff, submitted 2026-12-02T18:28:55Z par user:1 (user 4) report Some(2) {\"a\":1}",
+    );
+    assert_eq!(found.len(), 7, "{found:#?}");
+}

@@ -1,0 +1,270 @@
+//! Issue 20, "Done when": a whole demo fund — `tahsil demo` run as a person runs it —
+//! then every page its logins reach (following every link, as each of them) and every
+//! e-mail it sent, read for what a person must never see: a raw state code, a UTC
+//! timestamp, an internal actor, audit JSON, Rust debug text. The demo's own summary (the
+//! command line, read by people) must carry no debug text either.
+//!
+//! SQLite only: what is checked is the words on screens, the same on both databases.
+
+use std::collections::{BTreeMap, HashSet, VecDeque};
+use std::path::Path;
+use std::process::Command;
+
+use reqwest::StatusCode;
+use tahsil::store::Store;
+
+use super::internals::visible_internals;
+use crate::harness::csrf_of;
+
+/// Pages of one shape (digits replaced: `/console/debits/N`) read per login: enough to
+/// meet every state the demo produces, not every one of its debits.
+const PER_SHAPE: usize = 12;
+/// Pages read per login at most.
+const PER_LOGIN: usize = 400;
+
+/// `tahsil demo` into `dir`: its summary.
+fn demo(dir: &Path) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args(["demo", "--dir"])
+        .arg(dir)
+        .args(["--employers", "12"])
+        .env_remove("TAHSIL_DATABASE_URL")
+        .env_remove("TAHSIL_ENCRYPTION_KEY")
+        .env_remove("TAHSIL_MAIL_DIR")
+        .env_remove("TAHSIL_SMTP_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+/// The text a person reads on a page: no tags, no attribute values, entities decoded, and
+/// without the technical detail kept out of sight (`<details class="technical">`).
+pub fn visible_text(html: &str) -> String {
+    let mut html = html.to_owned();
+    while let Some(start) = html.find("<details class=\"technical\">") {
+        let end = html[start..]
+            .find("</details>")
+            .map_or(html.len(), |e| start + e + "</details>".len());
+        html.replace_range(start..end, " ");
+    }
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    text.replace("&amp;", "&")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&#34;", "\"")
+        .replace("&#60;", "<")
+        .replace("&#62;", ">")
+}
+
+/// The same-site links of a page worth following (GET pages; not downloads, the API or
+/// the stylesheet).
+fn links(html: &str) -> Vec<String> {
+    html.split("href=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|href| href.replace("&amp;", "&"))
+        .filter(|href| href.starts_with('/') && !href.starts_with("//"))
+        .map(|href| href.split('#').next().unwrap_or_default().to_owned())
+        .filter(|href| {
+            !href.is_empty()
+                && !href.contains("/download")
+                && !href.starts_with("/api/")
+                && !href.starts_with("/static/")
+                && !href.ends_with(".csv")
+                && !href.ends_with(".pdf")
+                && !href.contains("/csv")
+        })
+        .collect()
+}
+
+/// `/console/debits/17?x=2` → `/console/debits/N?x=N`.
+fn shape(path: &str) -> String {
+    let mut out = String::new();
+    let mut digits = false;
+    for c in path.chars() {
+        if c.is_ascii_digit() {
+            if !digits {
+                out.push('N');
+            }
+            digits = true;
+        } else {
+            digits = false;
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Signs in as `email`, reading `lang`, and reads every page reachable from the first
+/// one: how many, and per page the internals found (only pages with some). Pages
+/// answering 5xx are reported too.
+async fn read_every_page(
+    base: &str,
+    email: &str,
+    lang: &str,
+) -> (usize, BTreeMap<String, Vec<String>>) {
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let login = client
+        .get(format!("{base}/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let signed_in = client
+        .post(format!("{base}/login"))
+        .form(&[
+            ("csrf", csrf_of(&login).as_str()),
+            ("email", email),
+            ("password", tahsil::demo::DEMO_PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), StatusCode::OK, "{email} signs in");
+    let first = signed_in.url().path().to_owned();
+    let page = signed_in.text().await.unwrap();
+    let switched = client
+        .post(format!("{base}/language"))
+        .form(&[
+            ("csrf", csrf_of(&page).as_str()),
+            ("lang", lang),
+            ("back", "/"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(switched.status(), StatusCode::OK, "{email} reads {lang}");
+    let mut queue = VecDeque::from([first]);
+    let mut seen = HashSet::new();
+    let mut shapes: BTreeMap<String, usize> = BTreeMap::new();
+    let mut found = BTreeMap::new();
+    let mut read = 0;
+    while let Some(path) = queue.pop_front() {
+        if !seen.insert(path.clone()) || read >= PER_LOGIN {
+            continue;
+        }
+        let per_shape = shapes.entry(shape(&path)).or_default();
+        if *per_shape >= PER_SHAPE {
+            continue;
+        }
+        *per_shape += 1;
+        let response = client.get(format!("{base}{path}")).send().await.unwrap();
+        let status = response.status();
+        let html_page = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("text/html"));
+        let body = response.text().await.unwrap();
+        if status.is_server_error() {
+            found.insert(path.clone(), vec![format!("answered {status}")]);
+            continue;
+        }
+        if !html_page {
+            continue;
+        }
+        read += 1;
+        let problems = visible_internals(&visible_text(&body));
+        if !problems.is_empty() {
+            found.insert(path.clone(), problems);
+        }
+        queue.extend(links(&body));
+    }
+    (read, found)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo_dir = dir.path().join("demo");
+    let summary = demo(&demo_dir);
+    for debug in ["Some(", "None", "Ok(", "Err(", "{\""] {
+        assert!(!summary.contains(debug), "debug text {debug:?}: {summary}");
+    }
+
+    let store = Store::connect(
+        &format!("sqlite://{}", demo_dir.join("tahsil.db").display()),
+        2,
+        tahsil::crypto::AccountCipher::from_key_file(&demo_dir.join("tahsil.db.key")).unwrap(),
+        mandates::BankTable::algeria_default(),
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = tahsil::web::AppState {
+        store,
+        admin_token: None,
+    };
+    tokio::spawn(tahsil::web::serve(listener, state, std::future::pending()));
+
+    let mut everything = BTreeMap::new();
+    let mut pages = 0;
+    for email in [
+        "finance@demo.tahsil.dz",
+        "admin@demo.tahsil.dz",
+        "employeur1@demo.tahsil.dz",
+        "employeur2@demo.tahsil.dz",
+        "cabinet@demo.tahsil.dz",
+    ] {
+        for lang in ["ar", "fr"] {
+            let (read, found) = read_every_page(&base, email, lang).await;
+            pages += read;
+            for (path, problems) in found {
+                everything.insert(format!("{email} {lang} {path}"), problems);
+            }
+        }
+    }
+    assert!(pages > 60, "the crawl reached only {pages} pages");
+
+    let mut emails = 0;
+    for entry in std::fs::read_dir(demo_dir.join("mail")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "eml") {
+            continue;
+        }
+        let raw = std::fs::read(&path).unwrap();
+        let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let mut text = message.subject().unwrap_or_default().to_owned();
+        text.push('\n');
+        text.push_str(&message.body_text(0).unwrap_or_default());
+        text.push('\n');
+        text.push_str(&visible_text(&message.body_html(0).unwrap_or_default()));
+        let problems = visible_internals(&text);
+        if !problems.is_empty() {
+            everything.insert(path.display().to_string(), problems);
+        }
+        emails += 1;
+    }
+    assert!(emails > 12, "the demo sent only {emails} e-mails");
+    assert!(
+        everything.is_empty(),
+        "internals on {} of {pages} pages and {emails} e-mails:\n{everything:#?}",
+        everything.len()
+    );
+}
