@@ -71,7 +71,14 @@ both_backends!(
             .iter()
             .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
             .count();
-        assert_eq!(refused + throttled, 40, "{statuses:?}");
+        // On a loaded machine some attempts wait past the password checks' queue and are
+        // answered 503 (busy) without a check: they count as neither, and prove nothing here.
+        let busy = statuses
+            .iter()
+            .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
+            .count();
+        assert_eq!(refused + throttled + busy, 40, "{statuses:?}");
+        assert!(throttled > 0, "40 parallel failures, none throttled: {statuses:?}");
         assert!(
             refused as i64 <= MAX_FAILURES_PER_EMAIL,
             "{refused} checked"
