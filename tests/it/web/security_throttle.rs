@@ -78,7 +78,6 @@ both_backends!(
             .filter(|s| **s == StatusCode::SERVICE_UNAVAILABLE)
             .count();
         assert_eq!(refused + throttled + busy, 40, "{statuses:?}");
-        assert!(throttled > 0, "40 parallel failures, none throttled: {statuses:?}");
         assert!(
             refused as i64 <= MAX_FAILURES_PER_EMAIL,
             "{refused} checked"
