@@ -1,13 +1,17 @@
 //! camt.052 / camt.053 / camt.054 (account report, statement, debit/credit notification),
 //! versions 001.02 to 001.08: entries and their transaction details, with the ids that link
-//! them back to our debits (EndToEndId, MndtId) and the return reason.
+//! them back to our debits (EndToEndId, MndtId) and the return reason, and what says what
+//! an entry means: its credit/debit indicator, status, booking and value dates, bank
+//! transaction code, amounts with their currency (any number of decimals: an amount that is
+//! not a whole number of centimes is kept as written, never a reason to refuse the file),
+//! and for incoming credits the debtor, its account and the remittance information.
 
 use std::io::BufRead;
 
 use mandates::Amount;
 
 use super::pain008::parse_amount;
-use super::xml::{MAX4, MAX35, MAX500, Source, Step, Walker, XmlError};
+use super::xml::{MAX4, MAX35, MAX140, MAX500, Source, Step, Walker, XmlError};
 
 /// Which camt message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +34,14 @@ pub struct CamtMessage {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Entry {
     pub reference: Option<String>,
+    /// `AcctSvcrRef`: the bank's own reference of the entry (unique on the account).
+    pub account_servicer_reference: Option<String>,
+    /// The amount when it is a whole number of hundredths (of any currency); else `None`
+    /// and the text is in `amount_text`.
     pub amount: Option<Amount>,
+    /// The amount as written when it is not in DZD, or not a whole number of hundredths (a
+    /// 3-decimal currency such as KWD, TND or LYD): kept verbatim, never rounded.
+    pub amount_text: Option<String>,
     pub currency: Option<String>,
     /// "CRDT" or "DBIT".
     pub credit_debit: Option<String>,
@@ -38,6 +49,13 @@ pub struct Entry {
     /// "BOOK", "PDNG", "INFO" (enum in .02, `Sts/Cd` in .08).
     pub status: Option<String>,
     pub booking_date: Option<String>,
+    /// `ValDt/Dt` (or `DtTm`): when the amount counts for interest.
+    pub value_date: Option<String>,
+    /// `BkTxCd/Domn/Cd` and `BkTxCd/Domn/Fmly/Cd`: e.g. PMNT and IDDT (issued direct
+    /// debits, ours) or RCDT (received credit transfers, not ours).
+    pub bank_transaction_domain: Option<String>,
+    pub bank_transaction_family: Option<String>,
+    /// `BkTxCd/Domn/Fmly/SubFmlyCd`: e.g. ESDD, UPDD (unpaid), PRDD (reversed).
     pub bank_transaction_code: Option<String>,
     pub additional_info: Option<String>,
     pub transactions: Vec<EntryTransaction>,
@@ -49,12 +67,84 @@ pub struct EntryTransaction {
     pub end_to_end_id: Option<String>,
     pub mandate_id: Option<String>,
     pub payment_info_id: Option<String>,
-    /// The transaction amount (`Amt`, `AmtDtls/TxAmt/Amt`), else the instructed amount.
+    /// The transaction amount (`Amt`, `AmtDtls/TxAmt/Amt`), else the instructed amount,
+    /// when it is a whole number of hundredths (else `None`, and `amount_text`).
     pub amount: Option<Amount>,
     pub instructed_amount: Option<Amount>,
+    /// The amount kept, as written, when it is not in DZD or not a whole number of
+    /// hundredths.
+    pub amount_text: Option<String>,
+    /// The currency (`Ccy`) of the amount kept.
+    pub currency: Option<String>,
     pub credit_debit: Option<String>,
     pub return_reason: Option<String>,
     pub additional_info: Option<String>,
+    /// `RltdPties/Cdtr/…/Othr/Id`: the creditor identifier of a direct debit (ours, or
+    /// another creditor's).
+    pub creditor_id: Option<String>,
+    /// `RltdPties/Dbtr/Nm`: who paid (an incoming credit) or was debited.
+    pub debtor_name: Option<String>,
+    /// `RltdPties/DbtrAcct/Id/IBAN` or `…/Othr/Id`. An account number: never print or log
+    /// it in clear.
+    pub debtor_account: Option<String>,
+    /// `RmtInf/Ustrd` (several joined by a space) and `RmtInf/Strd/CdtrRefInf/Ref`.
+    pub remittance: Option<String>,
+}
+
+/// An amount as read: in hundredths when it is a whole number of them (`None` else), and
+/// as written when it is not DZD or not a whole number of hundredths.
+struct ReadAmount {
+    exact: Option<Amount>,
+    written: Option<String>,
+}
+
+/// Reads an amount of any currency: a whole number of hundredths becomes an `Amount`; an
+/// amount in another currency than DZD, or with more decimals (KWD, TND and LYD have
+/// three), is also kept as written; only text that is not a decimal number at all is an
+/// error.
+fn read_amount<S: Source>(
+    walker: &Walker<S>,
+    text: &str,
+    currency: Option<&str>,
+) -> Result<ReadAmount, XmlError> {
+    let foreign = currency.is_some_and(|c| !c.eq_ignore_ascii_case("DZD"));
+    let written = || Some(text.chars().take(40).collect::<String>());
+    match Amount::parse(text) {
+        Ok(amount) => Ok(ReadAmount {
+            exact: Some(amount),
+            written: if foreign { written() } else { None },
+        }),
+        Err(mandates::AmountError::TooPrecise(_)) => Ok(ReadAmount {
+            exact: None,
+            written: written(),
+        }),
+        Err(_) => parse_amount(walker, text).map(|amount| ReadAmount {
+            exact: Some(amount),
+            written: None,
+        }),
+    }
+}
+
+/// Joins a repeated free-text element (`Ustrd`) to what was read before, bounded.
+fn append(to: &mut Option<String>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    match to {
+        Some(kept) if kept.len() < MAX500 => {
+            kept.push(' ');
+            kept.push_str(text);
+            if kept.len() > MAX500 {
+                let cut = (0..=MAX500)
+                    .rev()
+                    .find(|&i| kept.is_char_boundary(i))
+                    .unwrap_or(0);
+                kept.truncate(cut);
+            }
+        }
+        Some(_) => {}
+        None => *to = Some(text.to_owned()),
+    }
 }
 
 fn kind_of(root_child: &str) -> Option<CamtKind> {
@@ -162,13 +252,56 @@ fn walk_entries<S: Source>(
                             t.payment_info_id = Some(walker.field(MAX35)?.to_owned());
                         }
                         "Amt" => {
-                            if walker.at(&["TxDtls", "Amt"])
-                                || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"])
-                            {
-                                t.amount = Some(parse_amount(&walker, text())?);
-                            } else if walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]) {
-                                t.instructed_amount = Some(parse_amount(&walker, text())?);
+                            let transaction = walker.at(&["TxDtls", "Amt"])
+                                || walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"]);
+                            let instructed = !transaction
+                                && walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]);
+                            // The transaction amount wins over the instructed one; the
+                            // currency and verbatim text follow the amount kept.
+                            let kept_instructed = t.amount.is_none() && t.amount_text.is_none();
+                            if transaction || (instructed && kept_instructed) {
+                                let ccy = walker.last_ccy().map(str::to_owned);
+                                let read = read_amount(&walker, text(), ccy.as_deref())?;
+                                if transaction {
+                                    t.amount = read.exact;
+                                    if read.exact.is_none() {
+                                        t.instructed_amount = None;
+                                    }
+                                } else {
+                                    t.instructed_amount = read.exact;
+                                }
+                                t.amount_text = read.written;
+                                t.currency = ccy;
+                            } else if instructed {
+                                let read = read_amount(&walker, text(), walker.last_ccy())?;
+                                t.instructed_amount = read.exact;
                             }
+                        }
+                        // .02–.06 `Cdtr/Id/…`, .07+ `Cdtr/Pty/Id/…`.
+                        "Id" if walker.inside("RltdPties")
+                            && (walker.at(&["Cdtr", "Id", "PrvtId", "Othr", "Id"])
+                                || walker.at(&["Cdtr", "Id", "OrgId", "Othr", "Id"])
+                                || walker.at(&["Cdtr", "Pty", "Id", "PrvtId", "Othr", "Id"])
+                                || walker.at(&["Cdtr", "Pty", "Id", "OrgId", "Othr", "Id"])) =>
+                        {
+                            t.creditor_id = Some(walker.field(MAX35)?.to_owned());
+                        }
+                        "Nm" if walker.at(&["RltdPties", "Dbtr", "Nm"])
+                            || walker.at(&["RltdPties", "Dbtr", "Pty", "Nm"]) =>
+                        {
+                            t.debtor_name = Some(walker.field(MAX140)?.to_owned());
+                        }
+                        "IBAN" | "Id"
+                            if walker.at(&["RltdPties", "DbtrAcct", "Id", "IBAN"])
+                                || walker.at(&["RltdPties", "DbtrAcct", "Id", "Othr", "Id"]) =>
+                        {
+                            t.debtor_account = Some(walker.field(MAX35)?.to_owned());
+                        }
+                        "Ustrd" if walker.at(&["RmtInf", "Ustrd"]) => {
+                            append(&mut t.remittance, walker.field(MAX140)?);
+                        }
+                        "Ref" if walker.at(&["RmtInf", "Strd", "CdtrRefInf", "Ref"]) => {
+                            append(&mut t.remittance, walker.field(MAX35)?);
                         }
                         "CdtDbtInd" if walker.at(&["TxDtls", "CdtDbtInd"]) => {
                             t.credit_debit = Some(walker.field(MAX4)?.to_owned());
@@ -198,8 +331,22 @@ fn walk_entries<S: Source>(
                             e.reference = Some(walker.field(MAX35)?.to_owned())
                         }
                         "Amt" if walker.at(&["Ntry", "Amt"]) => {
-                            e.amount = Some(parse_amount(&walker, text())?);
                             e.currency = walker.last_ccy().map(str::to_owned);
+                            let read = read_amount(&walker, text(), e.currency.as_deref())?;
+                            e.amount = read.exact;
+                            e.amount_text = read.written;
+                        }
+                        "AcctSvcrRef" if walker.at(&["Ntry", "AcctSvcrRef"]) => {
+                            e.account_servicer_reference = Some(walker.field(MAX35)?.to_owned())
+                        }
+                        "Dt" | "DtTm" if walker.at(&["Ntry", "ValDt", leaf]) => {
+                            e.value_date = Some(walker.field(MAX35)?.to_owned());
+                        }
+                        "Cd" if walker.at(&["Ntry", "BkTxCd", "Domn", "Cd"]) => {
+                            e.bank_transaction_domain = Some(walker.field(MAX4)?.to_owned());
+                        }
+                        "Cd" if walker.at(&["Ntry", "BkTxCd", "Domn", "Fmly", "Cd"]) => {
+                            e.bank_transaction_family = Some(walker.field(MAX4)?.to_owned());
                         }
                         "CdtDbtInd" if walker.at(&["Ntry", "CdtDbtInd"]) => {
                             e.credit_debit = Some(walker.field(MAX4)?.to_owned());
