@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::layout::Layout;
 
 use crate::iso20022::{
-    CamtMessage, EntryTransaction, Pain008Document, StatusReport, XmlError, read_camt_slice, read_pain002_slice,
-    read_pain008_slice, version_from_namespace,
+    CamtMessage, EntryTransaction, Pain008Document, StatusReport, XmlError, read_camt_slice,
+    read_pain002_slice, read_pain008_slice, version_from_namespace,
 };
 
 /// Why a file could not be inspected.

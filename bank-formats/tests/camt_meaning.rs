@@ -44,7 +44,10 @@ fn three_decimal_amounts_anywhere_are_kept_as_written_with_their_currency() {
     assert_eq!(l.amount, Some(Amount::from_centimes(750)));
     assert_eq!(l.amount_text.as_deref(), Some("7.500"));
     assert_eq!(l.currency.as_deref(), Some("LYD"));
-    assert_eq!(lyd.transactions[0].end_to_end_id, None, "NOTPROVIDED is absent");
+    assert_eq!(
+        lyd.transactions[0].end_to_end_id, None,
+        "NOTPROVIDED is absent"
+    );
     // DZD amounts exact to the centime are amounts, with no text kept.
     assert_eq!(dbit.amount, Some(Amount::from_centimes(150_000)));
     assert_eq!(dbit.amount_text, None);
@@ -93,7 +96,11 @@ fn what_an_entry_means_is_read_indicator_status_dates_codes_parties() {
     assert!(!dbit.reversal);
     let d = &dbit.transactions[0];
     assert_eq!(d.credit_debit.as_deref(), Some("DBIT"));
-    assert_eq!(d.creditor_id.as_deref(), Some("CACOBATPH"), "v08 Cdtr/Pty/Id");
+    assert_eq!(
+        d.creditor_id.as_deref(),
+        Some("CACOBATPH"),
+        "v08 Cdtr/Pty/Id"
+    );
     assert_eq!(d.mandate_id.as_deref(), Some("MND-7"));
     assert_eq!(d.return_reason, None);
     assert_eq!(pending.status.as_deref(), Some("PDNG"));
@@ -108,7 +115,14 @@ fn inspect_shows_each_entry_with_its_currency_and_masks_the_payer_account() {
     assert_eq!(transactions.len(), 4);
     let expected = [
         // (amount, currency, as written, credit/debit, status, booking date)
-        ("30.755", "TND", Some("30.755"), "CRDT", "BOOK", "2026-12-16"),
+        (
+            "30.755",
+            "TND",
+            Some("30.755"),
+            "CRDT",
+            "BOOK",
+            "2026-12-16",
+        ),
         (
             "7.50",
             "LYD",

@@ -177,7 +177,8 @@ pub fn classify(
 /// 4. a DZD amount that is not a whole number of centimes → an amount mismatch for staff;
 /// 5. a debit of the fund's account (`DBIT`) with no reversal flag or return information →
 ///    a return (or a refund claim), never a settlement, for staff;
-/// then a reversal returns and a credit settles. A booked credit that is not ours (3, or
+///
+/// Then a reversal returns and a credit settles. A booked credit that is not ours (3, or
 /// 2 outside direct debits) is kept as an incoming credit for the ledger. Returns the
 /// amount in centimes (DZD, exact) and the item's facts.
 fn camt_meaning(tx: &InspectedTransaction, our_creditor_id: &str) -> (Option<Amount>, ItemFacts) {
@@ -189,7 +190,10 @@ fn camt_meaning(tx: &InspectedTransaction, our_creditor_id: &str) -> (Option<Amo
         .is_none_or(|c| c.eq_ignore_ascii_case("DZD"));
     // Only a DZD amount is kept in centimes, and only when it is exact to the centime;
     // any other is kept as written.
-    let written = entry.amount_as_written.clone().or_else(|| tx.amount.clone());
+    let written = entry
+        .amount_as_written
+        .clone()
+        .or_else(|| tx.amount.clone());
     let (amount, amount_text, inexact) = match tx.amount.as_deref().map(Amount::parse) {
         Some(Ok(amount)) if dzd => (Some(amount), None, false),
         Some(_) => (None, written, dzd),
@@ -255,7 +259,9 @@ fn entry_day(text: &str) -> Option<NaiveDate> {
         return Some(day);
     }
     if let Ok(moment) = chrono::DateTime::parse_from_rfc3339(text) {
-        return Some(mandates::today_in_algiers(moment.with_timezone(&chrono::Utc)));
+        return Some(mandates::today_in_algiers(
+            moment.with_timezone(&chrono::Utc),
+        ));
     }
     text.get(..10)
         .and_then(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())

@@ -29,9 +29,31 @@ fn import_day() -> NaiveDate {
 }
 
 fn data(name: &str) -> String {
-    std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/it/data").join(name))
-        .unwrap()
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/it/data")
+            .join(name),
+    )
+    .unwrap()
 }
+
+/// An incoming credit as kept: amount in centimes, as written, currency, booking day,
+/// masked account.
+type KeptCredit = (
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
+
+/// Its personal fields: name, remittance and account encrypted, the account's index.
+type Encrypted = (
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+);
 
 fn decimal(centimes: i64) -> String {
     format!("{}.{:02}", centimes / 100, centimes % 100)
@@ -158,21 +180,25 @@ both_backends!(
 
         // 5. Settled on the entry's booking date, not the value date or the import day; a
         // booking date-time is taken in Algiers.
-        let settled_on =
-            |id: i64| text(&store, "SELECT settled_on FROM collections WHERE id = $1", id);
+        let settled_on = |id: i64| {
+            text(
+                &store,
+                "SELECT settled_on FROM collections WHERE id = $1",
+                id,
+            )
+        };
         assert_eq!(settled_on(a.0).await.as_deref(), Some("2026-12-16"));
         assert_eq!(settled_on(c.0).await.as_deref(), Some("2026-12-17"));
 
         // 4. The booked credits that are not ours are kept: the transfer, the KWD credit
         // (as written, no centimes), the cash deposit; the payer's data encrypted.
-        let credits: Vec<(Option<i64>, String, Option<String>, Option<String>, Option<String>)> =
-            sqlx::query_as(
-                "SELECT amount_centimes, amount_text, currency, booked_on, debtor_account_masked \
+        let credits: Vec<KeptCredit> = sqlx::query_as(
+            "SELECT amount_centimes, amount_text, currency, booked_on, debtor_account_masked \
                  FROM incoming_credits ORDER BY item",
-            )
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
         assert_eq!(
             credits,
             [
@@ -199,14 +225,13 @@ both_backends!(
                 ),
             ]
         );
-        let stored: Vec<(Option<String>, Option<String>, Option<String>, Option<String>)> =
-            sqlx::query_as(
-                "SELECT debtor_name_encrypted, remittance_encrypted, debtor_account_encrypted, \
+        let stored: Vec<Encrypted> = sqlx::query_as(
+            "SELECT debtor_name_encrypted, remittance_encrypted, debtor_account_encrypted, \
                  debtor_account_index FROM incoming_credits ORDER BY item",
-            )
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
         let (name, remittance, account, index) = &stored[0];
         for clear in ["Sahel", "novembre", "16-000123", "00799999000123456789"] {
             for kept in [name, remittance, account, index] {
@@ -215,7 +240,10 @@ both_backends!(
             }
         }
         assert_eq!(index.as_deref().map(str::len), Some(64), "a keyed index");
-        assert!(stored[2].1.is_some(), "the cash deposit's entry information");
+        assert!(
+            stored[2].1.is_some(),
+            "the cash deposit's entry information"
+        );
 
         // The reports page counts them.
         let overview = store.report_overviews(0, 10).await.unwrap();
@@ -243,11 +271,18 @@ both_backends!(
             panic!("{outcome:?}")
         };
         assert_eq!(
-            (summary.informational, summary.incoming_credits, summary.exceptions),
+            (
+                summary.informational,
+                summary.incoming_credits,
+                summary.exceptions
+            ),
             (2, 1, 0),
             "{summary:?}"
         );
-        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM incoming_credits").await, 4);
+        assert_eq!(
+            scalar(&store, "SELECT COUNT(*) FROM incoming_credits").await,
+            4
+        );
         assert_eq!(
             scalar(&store, "SELECT COUNT(*) FROM exceptions").await,
             2,

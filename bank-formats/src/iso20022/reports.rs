@@ -198,12 +198,7 @@ impl<W: Write> Camt054Writer<W> {
                 escape(text, s);
                 s.push_str("</Amt>");
             }
-            (amount_value, _) => amount(
-                s,
-                "Amt",
-                amount_value.unwrap_or(Amount::ZERO),
-                &currency,
-            ),
+            (amount_value, _) => amount(s, "Amt", amount_value.unwrap_or(Amount::ZERO), &currency),
         }
         element(
             s,

@@ -285,8 +285,7 @@ impl Store {
         step("settled");
         // 3b. Booked credits that are not ours, kept for the ledger.
         let incoming_credits =
-            credits::record(&mut tx, &self.cipher, self.backend, report, report_id, &now)
-                .await?;
+            credits::record(&mut tx, &self.cipher, self.backend, report, report_id, &now).await?;
         step("incoming credits kept");
         // 4. The failures, rejected or returned, their lines owed again.
         failures::record(&mut tx, report_id).await?;
