@@ -1,6 +1,7 @@
 -- Issue 18: what a report's entries mean.
 -- Each item keeps why it is informational (`meaning`: pending, foreign_currency,
--- other_transaction, other_creditor, unlinked; or inexact_amount, refund_claim), the
+-- other_transaction, other_creditor, unlinked; or inexact_amount, refund_claim,
+-- reversed_debit for staff), the
 -- entry's booking and value dates (a settlement is dated by its booking date), its
 -- credit/debit indicator, and its currency with the amount as written when it is not a
 -- whole number of hundredths (3-decimal currencies: `amount_centimes` stays NULL).

@@ -117,6 +117,7 @@ pub fn classify(
             let (amount, facts) = camt_meaning(tx, &settings.creditor.id);
             let effect = match facts.meaning {
                 Some(meaning) if meaning.is_informational() => Effect::Info,
+                Some(Meaning::ReversedDebit) => Effect::Info,
                 _ if reversal || facts.credit_debit.as_deref() == Some("DBIT") => Effect::Return,
                 _ => Effect::Settle,
             };
@@ -175,7 +176,9 @@ pub fn classify(
 ///    another creditor's identifier, or a credit with nothing linking it to a debit (no
 ///    EndToEndId, no mandate);
 /// 4. a DZD amount that is not a whole number of centimes → an amount mismatch for staff;
-/// 5. a debit of the fund's account (`DBIT`) with no reversal flag or return information →
+/// 5. a reversal credited to the fund's account (`CRDT`): the reversal of a debit, never
+///    the return of a collection (a return takes money: `DBIT`) → a conflict for staff;
+/// 6. a debit of the fund's account (`DBIT`) with no reversal flag or return information →
 ///    a return (or a refund claim), never a settlement, for staff;
 ///
 /// Then a reversal returns and a credit settles. A booked credit that is not ours (3, or
@@ -220,6 +223,8 @@ fn camt_meaning(tx: &InspectedTransaction, our_creditor_id: &str) -> (Option<Amo
         Some(Meaning::Unlinked)
     } else if inexact {
         Some(Meaning::InexactAmount)
+    } else if reversal && entry.credit_debit.as_deref() == Some("CRDT") {
+        Some(Meaning::ReversedDebit)
     } else if debit && !reversal {
         Some(Meaning::RefundClaim)
     } else {

@@ -115,7 +115,7 @@ both_backends!(
             panic!("{outcome:?}")
         };
         // Item by item (the file's comments say why): what it did and why.
-        let expected: [(&str, &str, Option<&str>); 11] = [
+        let expected: [(&str, &str, Option<&str>); 12] = [
             ("settle", "applied", None),
             ("return", "applied", Some("refund_claim")),
             ("settle", "applied", None),
@@ -127,6 +127,7 @@ both_backends!(
             ("info", "info", Some("other_creditor")),
             ("info", "info", Some("unlinked")),
             ("info", "info", Some("pending")),
+            ("info", "conflict", Some("reversed_debit")),
         ];
         let items: Vec<(String, String, Option<String>)> = sqlx::query_as(
             "SELECT effect, outcome, meaning FROM report_items WHERE report_id = $1 ORDER BY item",
@@ -162,8 +163,9 @@ both_backends!(
         assert_eq!(status(c.0).await, "settled");
         // 6. D's amount is not exact to the centime: untouched, for staff.
         assert_eq!(status(d.0).await, "submitted");
-        // 4. Exceptions only for what staff must see: B's claim and D's amount; none of the
-        // seven entries that are not collections.
+        // 4. Exceptions only for what staff must see: B's claim, D's amount, the reversal
+        // credited on A (A stays settled); none of the seven entries that are not
+        // collections.
         let exceptions: Vec<(String, Option<i64>)> =
             sqlx::query_as("SELECT kind, collection_id FROM exceptions ORDER BY item")
                 .fetch_all(store.pool())
@@ -173,10 +175,11 @@ both_backends!(
             exceptions,
             [
                 ("needs_staff".to_owned(), Some(b.0)),
-                ("amount_mismatch".to_owned(), Some(d.0))
+                ("amount_mismatch".to_owned(), Some(d.0)),
+                ("conflict".to_owned(), Some(a.0)),
             ]
         );
-        assert_eq!(summary.exceptions, 2);
+        assert_eq!(summary.exceptions, 3);
 
         // 5. Settled on the entry's booking date, not the value date or the import day; a
         // booking date-time is taken in Algiers.
@@ -285,7 +288,7 @@ both_backends!(
         );
         assert_eq!(
             scalar(&store, "SELECT COUNT(*) FROM exceptions").await,
-            2,
+            3,
             "no new exception"
         );
     }

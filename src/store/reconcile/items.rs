@@ -8,7 +8,7 @@
 use chrono::NaiveDate;
 use sqlx::AnyConnection;
 
-use super::{NewReport, ReportItem};
+use super::{Meaning, NewReport, ReportItem};
 use crate::store::dialect::JsonArrayRows;
 use crate::store::{Backend, StoreResult};
 
@@ -16,12 +16,15 @@ use crate::store::{Backend, StoreResult};
 /// the item's columns (`amount_centimes`, `effect`, `meaning`, prefixed by `item`) and the
 /// given expressions for the matched collection's id, status and amount. An informational
 /// item that matches nothing (an entry that is not a collection) stays `info`; a DZD
-/// amount that is not a whole number of centimes on one of our debits is a mismatch.
+/// amount that is not a whole number of centimes on one of our debits is a mismatch, and
+/// a reversal credited to the account on one of them a conflict.
 fn outcome_of(item: &str, collection_id: &str, status: &str, amount: &str) -> String {
+    let informational = Meaning::INFORMATIONAL_SQL;
     format!(
-        "CASE WHEN {collection_id} IS NULL AND {item}effect = 'info' AND {item}meaning IS NOT NULL THEN 'info' \
+        "CASE WHEN {collection_id} IS NULL AND {item}effect = 'info' AND {item}meaning IN {informational} THEN 'info' \
            WHEN {collection_id} IS NULL THEN 'unmatched' \
            WHEN {item}meaning = 'inexact_amount' THEN 'amount_mismatch' \
+           WHEN {item}meaning = 'reversed_debit' THEN 'conflict' \
            WHEN {item}amount_centimes IS NOT NULL AND {item}amount_centimes <> {amount} THEN 'amount_mismatch' \
            WHEN {item}effect = 'info' THEN 'info' \
            WHEN {item}effect = 'settle' AND {status} = 'submitted' THEN 'applied' \

@@ -80,13 +80,28 @@ mod items;
         /// Our debit taken back from the fund's account (a DBIT booking) with no reversal
         /// flag or return information: a return or a refund claim, for staff.
         RefundClaim = "refund_claim",
+        /// A reversal credited to the fund's account (`CRDT` with a reversal): the reversal
+        /// of a debit of the account, never the return of one of our collections (which
+        /// takes money back: `DBIT`). Not applied; a conflict for staff.
+        ReversedDebit = "reversed_debit",
     }
 }
 
 impl Meaning {
+    /// The informational meanings, as SQL (`items::outcome_of`).
+    pub(crate) const INFORMATIONAL_SQL: &'static str =
+        "('pending', 'foreign_currency', 'other_transaction', 'other_creditor', 'unlinked')";
+
     /// Informational: kept and counted, never raised to staff.
     pub fn is_informational(self) -> bool {
-        !matches!(self, Meaning::InexactAmount | Meaning::RefundClaim)
+        match self {
+            Meaning::Pending
+            | Meaning::ForeignCurrency
+            | Meaning::OtherTransaction
+            | Meaning::OtherCreditor
+            | Meaning::Unlinked => true,
+            Meaning::InexactAmount | Meaning::RefundClaim | Meaning::ReversedDebit => false,
+        }
     }
 }
 
@@ -448,10 +463,10 @@ async fn settle(
 ) -> StoreResult<u64> {
     Ok(sqlx::query(
         "UPDATE collections SET status = 'settled', report_id = $1, updated_at = $3, \
-         settled_on = COALESCE((SELECT MIN(COALESCE(i.booked_on, i.value_date)) FROM report_items i WHERE i.report_id = $1 \
-           AND i.collection_id = collections.id AND i.outcome = 'applied' AND i.effect = 'settle'), $2) \
-         WHERE status = 'submitted' AND id IN (SELECT collection_id FROM report_items \
-           WHERE report_id = $1 AND outcome = 'applied' AND effect = 'settle')",
+         settled_on = COALESCE(i.day, $2) \
+         FROM (SELECT collection_id, MIN(COALESCE(booked_on, value_date)) AS day FROM report_items \
+           WHERE report_id = $1 AND outcome = 'applied' AND effect = 'settle' GROUP BY collection_id) i \
+         WHERE collections.status = 'submitted' AND collections.id = i.collection_id",
     )
     .bind(report_id)
     .bind(today)
@@ -561,4 +576,25 @@ async fn audit_report(
         .record(&mut *tx, now)
         .await?;
     Ok(u64::try_from(informational).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Meaning;
+
+    #[test]
+    fn the_informational_meanings_in_sql_are_those_of_the_enum() {
+        let listed: Vec<&str> = Meaning::ALL
+            .iter()
+            .filter(|m| m.is_informational())
+            .map(|m| m.as_str())
+            .collect();
+        let sql = Meaning::INFORMATIONAL_SQL;
+        let in_sql: Vec<&str> = sql
+            .trim_matches(['(', ')'])
+            .split(", ")
+            .map(|code| code.trim_matches('\''))
+            .collect();
+        assert_eq!(in_sql, listed);
+    }
 }
