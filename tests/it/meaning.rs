@@ -286,6 +286,25 @@ both_backends!(
             scalar(&store, "SELECT COUNT(*) FROM incoming_credits").await,
             4
         );
+        // The payer's account is indexed as the accounts table keeps numbers (no spaces):
+        // the same account written with spaces has the same index, so the ledger finds it.
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(DISTINCT debtor_account_index) FROM incoming_credits \
+                 WHERE debtor_account_index IS NOT NULL"
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM incoming_credits WHERE debtor_account_masked = '****************6789'"
+            )
+            .await,
+            2
+        );
         assert_eq!(
             scalar(&store, "SELECT COUNT(*) FROM exceptions").await,
             3,

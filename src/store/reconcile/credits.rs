@@ -29,11 +29,19 @@ pub(super) async fn record(
         .enumerate()
         .filter_map(|(n, item)| {
             let credit = item.facts.incoming_credit.as_ref()?;
+            // As the accounts table keeps it (digits, no spaces), so the index finds the
+            // employer whose account paid; an IBAN in capitals.
             let account = credit
                 .debtor_account
                 .as_deref()
-                .map(|a| a.trim())
+                .map(|a| {
+                    a.chars()
+                        .filter(|c| !c.is_whitespace() && *c != '-')
+                        .collect::<String>()
+                        .to_ascii_uppercase()
+                })
                 .filter(|a| !a.is_empty());
+            let account = account.as_deref();
             let amount_text = item
                 .facts
                 .amount_text
