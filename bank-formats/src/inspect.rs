@@ -9,8 +9,9 @@ use serde::Serialize;
 use crate::layout::Layout;
 
 use crate::iso20022::{
-    CamtMessage, Identified, Pain001Document, Pain008Document, StatusReport, XmlError, identify,
-    read_camt_slice, read_pain001_slice, read_pain002_slice, read_pain008_slice,
+    CamtMessage, EntryTransaction, Identified, Pain001Document, Pain008Document, StatusReport,
+    XmlError, identify, read_camt_slice, read_pain001_slice, read_pain002_slice,
+    read_pain008_slice,
 };
 
 /// Why a file could not be inspected.
@@ -48,6 +49,54 @@ pub struct InspectedTransaction {
     /// `InstdAmt`, the entry's `Amt`). Absent elsewhere.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<Option<String>>,
+    /// camt only: what the entry means beyond the contract's fields.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub entry: Option<Box<EntryFacts>>,
+}
+
+/// What a camt entry (or one of its transactions) says beyond the contract's fields: credit
+/// or debit, its dates, its currency and bank transaction code, and for an incoming credit
+/// who paid and why. The import decides from these what the entry means (a settlement, a
+/// return, or informational).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct EntryFacts {
+    /// "CRDT" or "DBIT" (the transaction's own indicator, else the entry's).
+    pub credit_debit: Option<String>,
+    /// `Ccy` of the amount (the transaction's, else the entry's): the transaction's
+    /// top-level `currency`, except that it is given here too for a transaction without an
+    /// amount of its own in an entry of several (there the top-level one is null).
+    pub currency: Option<String>,
+    /// The amount as written, when it is not in DZD or not a whole number of hundredths
+    /// (then `amount` is this text too).
+    pub amount_as_written: Option<String>,
+    pub booking_date: Option<String>,
+    pub value_date: Option<String>,
+    /// `NtryRef` and `AcctSvcrRef`.
+    pub entry_reference: Option<String>,
+    pub account_servicer_reference: Option<String>,
+    /// `BkTxCd/Domn`: domain, family and sub-family codes (PMNT, IDDT, ESDD).
+    pub bank_transaction_domain: Option<String>,
+    pub bank_transaction_family: Option<String>,
+    pub bank_transaction_code: Option<String>,
+    pub creditor_id: Option<String>,
+    pub debtor_name: Option<String>,
+    pub remittance: Option<String>,
+    /// The debtor's account, masked (all but the last 4 characters).
+    pub debtor_account_masked: Option<String>,
+    /// The debtor's account in clear, for the store to encrypt; never serialized, and its
+    /// `Debug` is masked.
+    #[serde(skip)]
+    pub debtor_account: Option<ClearAccount>,
+}
+
+/// An account number in clear, read from a bank file: its `Debug` shows only the masked form.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ClearAccount(pub String);
+
+impl std::fmt::Debug for ClearAccount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", mandates::mask_digits(&self.0))
+    }
 }
 
 /// A payment block of a status report.
@@ -150,6 +199,7 @@ fn from_layout(file: crate::layout::LayoutInspection) -> Inspection {
             reversal: Some(t.reversal),
             mandate_id: Some(t.mandate_id.clone()),
             currency: None,
+            entry: None,
         })
         .collect();
     Inspection {
@@ -176,6 +226,7 @@ fn from_pain008(doc: Pain008Document) -> Inspection {
             reversal: None,
             mandate_id: Some(some(&t.mandate_id)),
             currency: Some(t.currency.clone()),
+            entry: None,
         })
         .collect();
     Inspection {
@@ -204,6 +255,7 @@ fn from_pain001(doc: Pain001Document) -> Inspection {
             reversal: None,
             mandate_id: None,
             currency: Some(t.currency.clone()),
+            entry: None,
         })
         .collect();
     Inspection {
@@ -230,6 +282,7 @@ fn from_pain002(report: StatusReport) -> Inspection {
                 reversal: None,
                 mandate_id: Some(t.mandate_id.clone()),
                 currency: None,
+                entry: None,
             });
         }
     }
@@ -267,33 +320,85 @@ fn from_camt(message: CamtMessage) -> Inspection {
                 entry.bank_transaction_code.as_deref(),
                 Some("UPDD" | "PRDD")
             );
+        let entry_amount = entry
+            .amount
+            .map(|a| a.to_string())
+            .or_else(|| entry.amount_text.clone());
+        let facts = |t: Option<&EntryTransaction>| {
+            let account = t.and_then(|t| t.debtor_account.clone());
+            Some(Box::new(EntryFacts {
+                credit_debit: t
+                    .and_then(|t| t.credit_debit.clone())
+                    .or_else(|| entry.credit_debit.clone()),
+                currency: t
+                    .and_then(|t| t.currency.clone())
+                    .or_else(|| entry.currency.clone()),
+                amount_as_written: None,
+                booking_date: entry.booking_date.clone(),
+                value_date: entry.value_date.clone(),
+                entry_reference: entry.reference.clone(),
+                account_servicer_reference: entry.account_servicer_reference.clone(),
+                bank_transaction_domain: entry.bank_transaction_domain.clone(),
+                bank_transaction_family: entry.bank_transaction_family.clone(),
+                bank_transaction_code: entry.bank_transaction_code.clone(),
+                creditor_id: t.and_then(|t| t.creditor_id.clone()),
+                debtor_name: t.and_then(|t| t.debtor_name.clone()),
+                remittance: t
+                    .and_then(|t| t.remittance.clone())
+                    .or_else(|| entry.additional_info.clone()),
+                debtor_account_masked: account.as_deref().map(mandates::mask_digits),
+                debtor_account: account.map(ClearAccount),
+            }))
+        };
         if entry.transactions.is_empty() {
+            let mut facts = facts(None);
+            if let Some(f) = facts.as_mut() {
+                f.amount_as_written = entry.amount_text.clone();
+            }
             transactions.push(InspectedTransaction {
                 end_to_end_id: None,
-                amount: entry.amount.map(|a| a.to_string()),
+                amount: entry_amount.clone(),
                 status: entry.status.clone(),
                 reason: None,
                 reversal: Some(returned),
                 mandate_id: Some(None),
                 currency: Some(entry.currency.clone()),
+                entry: facts,
             });
         }
         let single = entry.transactions.len() == 1;
         for t in &entry.transactions {
-            // The transaction's own amount, else (alone in its entry) the entry's.
-            let (amount, currency) = match t.amount {
-                Some(amount) => (Some(amount), t.currency.clone()),
-                None if single => (entry.amount, entry.currency.clone()),
-                None => (None, None),
+            // The transaction's own amount (the precedence's, with its currency), else the
+            // entry's when it is the entry's only transaction.
+            let own = t
+                .amount
+                .map(|a| a.to_string())
+                .or_else(|| t.amount_text.clone());
+            let (amount, written, currency) = match own {
+                Some(text) => (Some(text), t.amount_text.clone(), t.currency.clone()),
+                None if single => (
+                    entry_amount.clone(),
+                    entry.amount_text.clone(),
+                    entry.currency.clone(),
+                ),
+                None => (None, None, None),
             };
+            let mut facts = facts(Some(t));
+            if let Some(f) = facts.as_mut() {
+                f.amount_as_written = written;
+                if t.amount.is_none() && t.amount_text.is_none() {
+                    f.currency = entry.currency.clone();
+                }
+            }
             transactions.push(InspectedTransaction {
                 end_to_end_id: t.end_to_end_id.clone(),
-                amount: amount.map(|a| a.to_string()),
+                amount,
                 currency: Some(currency),
                 status: entry.status.clone(),
                 reason: t.return_reason.clone(),
                 reversal: Some(returned || t.return_reason.is_some()),
                 mandate_id: Some(t.mandate_id.clone()),
+                entry: facts,
             });
         }
     }

@@ -156,6 +156,8 @@ fn entry() -> impl Strategy<Value = Entry> {
             reversal: returned,
             status: Some("BOOK".to_owned()),
             booking_date: Some(format!("2026-12-{day:02}")),
+            bank_transaction_domain: Some("PMNT".to_owned()),
+            bank_transaction_family: Some("IDDT".to_owned()),
             bank_transaction_code: Some(if returned { "UPDD" } else { "ESDD" }.to_owned()),
             additional_info: None,
             transactions: vec![EntryTransaction {
@@ -168,7 +170,9 @@ fn entry() -> impl Strategy<Value = Entry> {
                 credit_debit: None,
                 return_reason: if returned { code } else { None },
                 additional_info: None,
+                ..EntryTransaction::default()
             }],
+            ..Entry::default()
         })
 }
 

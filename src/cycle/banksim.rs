@@ -270,6 +270,7 @@ impl BankSim {
                     credit_debit: Some("CRDT".to_owned()),
                     return_reason: None,
                     additional_info: None,
+                    ..EntryTransaction::default()
                 };
                 let entry = |credit_debit: &str, reversal: bool, reason: Option<&str>| Entry {
                     reference: Some(debit.end_to_end_id.clone()),
@@ -286,6 +287,7 @@ impl BankSim {
                         return_reason: reason.map(str::to_owned),
                         ..transaction.clone()
                     }],
+                    ..Entry::default()
                 };
                 match self.fate(&debit.end_to_end_id) {
                     Fate::Settled => camt.entry(&entry("CRDT", false, None))?,

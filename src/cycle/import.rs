@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use bank_formats::inspect::{Inspection, inspect_with};
+use bank_formats::inspect::{EntryFacts, InspectedTransaction, Inspection, inspect_with};
 use bank_formats::layout::shipped_layout;
 use bank_formats::reasons::{
     Reason, ReasonCategory, RetryClass, classify_iso, classify_with_layout,
@@ -18,7 +18,8 @@ use serde::Serialize;
 use super::CycleSettings;
 use super::exchange::{self, Folder};
 use crate::store::{
-    Actor, Effect, ImportSummary, NewReport, ReconcilePolicy, ReportItem, Store, StoreError,
+    Actor, Effect, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport, ReconcilePolicy,
+    ReportItem, Store, StoreError,
 };
 
 /// The outcome of importing one file.
@@ -49,13 +50,14 @@ impl ImportOutcome {
     pub fn line(&self) -> String {
         match self {
             ImportOutcome::Applied { file, summary: s } => format!(
-                "{file}: report #{} applied — {} items: {} settled, {} rejected, {} returned, {} informational; {} retries planned, {} mandates suspended, {} exceptions",
+                "{file}: report #{} applied — {} items: {} settled, {} rejected, {} returned, {} informational ({} incoming credits kept); {} retries planned, {} mandates suspended, {} exceptions",
                 s.report_id,
                 s.items,
                 s.settled,
                 s.rejected,
                 s.returned,
                 s.informational,
+                s.incoming_credits,
                 s.retries_planned,
                 s.mandates_suspended,
                 s.exceptions
@@ -112,30 +114,35 @@ pub fn classify(
             "this is a debit file ({format}), not a report: nothing to import"
         ));
     }
+    let camt = format.starts_with("camt.");
     let mut items = Vec::with_capacity(inspection.transactions.len());
     for (n, tx) in inspection.transactions.iter().enumerate() {
-        let amount = match tx.amount.as_deref() {
-            None => None,
-            Some(text) => Some(Amount::parse(text).map_err(|e| {
-                format!("transaction {}: amount {text:?} is not valid: {e}", n + 1)
-            })?),
-        };
         let status = tx.status.as_deref();
         let reversal = tx.reversal.unwrap_or(false);
-        let effect = if format.starts_with("camt.") {
-            match status {
-                _ if reversal => Effect::Return,
-                Some("BOOK") | None => Effect::Settle,
-                Some(_) => Effect::Info,
-            }
+        let (amount, effect, facts) = if camt {
+            let (amount, facts) = camt_meaning(tx, &settings.creditor.id);
+            let effect = match facts.meaning {
+                Some(meaning) if meaning.is_informational() => Effect::Info,
+                Some(Meaning::ReversedDebit) => Effect::Info,
+                _ if reversal || facts.credit_debit.as_deref() == Some("DBIT") => Effect::Return,
+                _ => Effect::Settle,
+            };
+            (amount, effect, facts)
         } else {
+            let amount = match tx.amount.as_deref() {
+                None => None,
+                Some(text) => Some(Amount::parse(text).map_err(|e| {
+                    format!("transaction {}: amount {text:?} is not valid: {e}", n + 1)
+                })?),
+            };
             // pain.002 and return layouts (whose statuses are given as ISO ones).
-            match status {
+            let effect = match status {
                 Some("RJCT") => Effect::Reject,
                 Some("BOOK") if reversal => Effect::Return,
                 Some("ACSC") => Effect::Settle,
                 _ => Effect::Info,
-            }
+            };
+            (amount, effect, ItemFacts::default())
         };
         let (reason_category, retry_class) = match (&tx.reason, effect) {
             (Some(code), Effect::Reject | Effect::Return) => {
@@ -160,9 +167,115 @@ pub fn classify(
             reason_category,
             retry_class,
             effect,
+            facts,
         });
     }
     Ok(items)
+}
+
+/// What a camt entry means, from what it says (issue 18), in this order:
+/// 1. not booked (`PDNG`, or any status but `BOOK`) → informational, *pending*: a pending
+///    reversal is not applied as a return, a pending credit is not a settlement;
+/// 2. an amount in another currency than DZD → informational, kept as written;
+/// 3. clearly not a collection → informational: a bank transaction family other than our
+///    issued direct debits (`IDDT`: a transfer, fees, a debit of the fund by someone else),
+///    another creditor's identifier, or a credit with nothing linking it to a debit (no
+///    EndToEndId, no mandate);
+/// 4. a DZD amount that is not a whole number of centimes → an amount mismatch for staff;
+/// 5. a reversal credited to the fund's account (`CRDT`): the reversal of a debit, never
+///    the return of a collection (a return takes money: `DBIT`) → a conflict for staff;
+/// 6. a debit of the fund's account (`DBIT`) with no reversal flag or return information →
+///    a return (or a refund claim), never a settlement, for staff;
+///
+/// Then a reversal returns and a credit settles. A booked credit that is not ours (3, or
+/// 2 outside direct debits) is kept as an incoming credit for the ledger. Returns the
+/// amount in centimes (DZD, exact) and the item's facts.
+fn camt_meaning(tx: &InspectedTransaction, our_creditor_id: &str) -> (Option<Amount>, ItemFacts) {
+    let empty = EntryFacts::default();
+    let entry = tx.entry.as_deref().unwrap_or(&empty);
+    let dzd = entry
+        .currency
+        .as_deref()
+        .is_none_or(|c| c.eq_ignore_ascii_case("DZD"));
+    // Only a DZD amount is kept in centimes, and only when it is exact to the centime;
+    // any other is kept as written.
+    let written = entry
+        .amount_as_written
+        .clone()
+        .or_else(|| tx.amount.clone());
+    let (amount, amount_text, inexact) = match tx.amount.as_deref().map(Amount::parse) {
+        Some(Ok(amount)) if dzd => (Some(amount), None, false),
+        Some(_) => (None, written, dzd),
+        None => (None, None, false),
+    };
+    let booked = matches!(tx.status.as_deref(), Some("BOOK") | None);
+    let reversal = tx.reversal.unwrap_or(false);
+    let debit = entry.credit_debit.as_deref() == Some("DBIT");
+    let family = entry.bank_transaction_family.as_deref();
+    let linked = tx.end_to_end_id.is_some() || tx.mandate_id.clone().flatten().is_some();
+    let meaning = if !booked {
+        Some(Meaning::Pending)
+    } else if !dzd {
+        Some(Meaning::ForeignCurrency)
+    } else if family.is_some_and(|f| !f.eq_ignore_ascii_case("IDDT")) {
+        Some(Meaning::OtherTransaction)
+    } else if entry
+        .creditor_id
+        .as_deref()
+        .is_some_and(|c| !c.trim().eq_ignore_ascii_case(our_creditor_id.trim()))
+    {
+        Some(Meaning::OtherCreditor)
+    } else if !linked && !debit && !reversal {
+        Some(Meaning::Unlinked)
+    } else if inexact {
+        Some(Meaning::InexactAmount)
+    } else if reversal && entry.credit_debit.as_deref() == Some("CRDT") {
+        Some(Meaning::ReversedDebit)
+    } else if debit && !reversal {
+        Some(Meaning::RefundClaim)
+    } else {
+        None
+    };
+    let kept_as_credit = booked
+        && !debit
+        && !reversal
+        && !family.is_some_and(|f| f.eq_ignore_ascii_case("IDDT"))
+        && matches!(
+            meaning,
+            Some(Meaning::ForeignCurrency | Meaning::OtherTransaction | Meaning::Unlinked)
+        );
+    let facts = ItemFacts {
+        meaning,
+        booked_on: entry.booking_date.as_deref().and_then(entry_day),
+        value_date: entry.value_date.as_deref().and_then(entry_day),
+        credit_debit: entry.credit_debit.clone(),
+        currency: entry.currency.clone(),
+        amount_text,
+        incoming_credit: kept_as_credit.then(|| IncomingCredit {
+            entry_key: entry.account_servicer_reference.clone(),
+            entry_reference: entry.entry_reference.clone(),
+            debtor_name: entry.debtor_name.clone(),
+            debtor_account: entry.debtor_account.as_ref().map(|a| a.0.clone()),
+            remittance: entry.remittance.clone(),
+        }),
+    };
+    (amount, facts)
+}
+
+/// The day of a camt date (`Dt`) or date-time (`DtTm`): a date-time with an offset is
+/// taken in Africa/Algiers; one without, as written.
+fn entry_day(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Some(day);
+    }
+    if let Ok(moment) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Some(mandates::today_in_algiers(
+            moment.with_timezone(&chrono::Utc),
+        ));
+    }
+    text.get(..10)
+        .and_then(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
 }
 
 /// Adds items for debits a group- or payment-level reject covers without listing them.
@@ -227,6 +340,7 @@ async fn expand_block_rejects(
             reason_category: Some(category),
             retry_class: Some(retry),
             effect: Effect::Reject,
+            facts: ItemFacts::default(),
         });
     }
     Ok(())

@@ -93,7 +93,10 @@ pub use password_resets::ResetRequest;
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
-pub use reconcile::{Effect, ImportSummary, NewReport, ReconcilePolicy, ReportItem, ReportRecord};
+pub use reconcile::{
+    Effect, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport, ReconcilePolicy,
+    ReportItem, ReportRecord,
+};
 pub use reference::{CALENDAR_YEARS_AHEAD, CalendarYearsLoaded};
 pub use refusal::Refusal;
 pub use runs::debits::{DebitDetail, FileBlock};

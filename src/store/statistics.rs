@@ -88,6 +88,11 @@ pub struct ReportOverview {
     pub matched: i64,
     /// Items that matched none of our debits.
     pub unmatched: i64,
+    /// Informational items (pending, in another currency, not a collection): kept and
+    /// counted, not exceptions.
+    pub informational: i64,
+    /// Booked credits that are not collections, kept for the ledger from this report.
+    pub incoming_credits: i64,
     /// Exceptions the report raised, and how many are still open.
     pub exceptions: i64,
     pub open_exceptions: i64,
@@ -230,6 +235,8 @@ impl Store {
             "SELECT r.id, r.institution, r.file_name, r.format, r.imported_at, r.imported_by, r.items, \
              (SELECT COUNT(*) FROM report_items i WHERE i.report_id = r.id AND i.collection_id IS NOT NULL) AS matched, \
              (SELECT COUNT(*) FROM report_items i WHERE i.report_id = r.id AND i.outcome = 'unmatched') AS unmatched, \
+             (SELECT COUNT(*) FROM report_items i WHERE i.report_id = r.id AND i.outcome = 'info') AS informational, \
+             (SELECT COUNT(*) FROM incoming_credits k WHERE k.report_id = r.id) AS incoming_credits, \
              (SELECT COUNT(*) FROM exceptions e WHERE e.report_id = r.id) AS exceptions, \
              (SELECT COUNT(*) FROM exceptions e WHERE e.report_id = r.id AND e.status = 'open') AS open_exceptions \
              FROM reports r WHERE ($1 = 0 OR r.id < $1) ORDER BY r.id DESC LIMIT $2",

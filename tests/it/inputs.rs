@@ -222,6 +222,7 @@ fn item(e2e: Option<&str>, mandate: Option<&str>, centimes: i64, effect: Effect)
         reason_category: None,
         retry_class: None,
         effect,
+        facts: Default::default(),
     }
 }
 

@@ -16,6 +16,7 @@ mod files;
 mod inputs;
 mod jobs;
 mod matching;
+mod meaning;
 mod months;
 mod notices;
 mod planning;

@@ -55,6 +55,7 @@ fn item(
         reason_category: classified.as_ref().map(|r| r.category),
         retry_class: classified.as_ref().map(|r| r.retry_class),
         effect,
+        facts: Default::default(),
     }
 }
 

@@ -1,6 +1,10 @@
 //! camt.052 / camt.053 / camt.054 (account report, statement, debit/credit notification),
 //! versions 001.02 to 001.08: entries and their transaction details, with the ids that link
-//! them back to our debits (EndToEndId, MndtId) and the return reason.
+//! them back to our debits (EndToEndId, MndtId) and the return reason, and what says what
+//! an entry means: its credit/debit indicator, status, booking and value dates, bank
+//! transaction code, amounts with their currency (any number of decimals: an amount that is
+//! not a whole number of centimes is kept as written, never a reason to refuse the file),
+//! and for incoming credits the debtor, its account and the remittance information.
 
 use std::io::BufRead;
 
@@ -8,7 +12,7 @@ use mandates::Amount;
 
 use super::optional_id;
 use super::pain008::parse_amount;
-use super::xml::{MAX4, MAX35, MAX500, Source, Step, Walker, XmlError, is_utf8};
+use super::xml::{MAX4, MAX35, MAX140, MAX500, Source, Step, Walker, XmlError, is_utf8};
 
 /// Which camt message.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -31,7 +35,14 @@ pub struct CamtMessage {
 #[derive(Clone, Debug, PartialEq, Eq, Default)]
 pub struct Entry {
     pub reference: Option<String>,
+    /// `AcctSvcrRef`: the bank's own reference of the entry (unique on the account).
+    pub account_servicer_reference: Option<String>,
+    /// The amount when it is a whole number of hundredths (of any currency); else `None`
+    /// and the text is in `amount_text`.
     pub amount: Option<Amount>,
+    /// The amount as written when it is not in DZD, or not a whole number of hundredths (a
+    /// 3-decimal currency such as KWD, TND or LYD): kept verbatim, never rounded.
+    pub amount_text: Option<String>,
     pub currency: Option<String>,
     /// "CRDT" or "DBIT".
     pub credit_debit: Option<String>,
@@ -39,6 +50,13 @@ pub struct Entry {
     /// "BOOK", "PDNG", "INFO" (enum in .02, `Sts/Cd` in .08).
     pub status: Option<String>,
     pub booking_date: Option<String>,
+    /// `ValDt/Dt` (or `DtTm`): when the amount counts for interest.
+    pub value_date: Option<String>,
+    /// `BkTxCd/Domn/Cd` and `BkTxCd/Domn/Fmly/Cd`: e.g. PMNT and IDDT (issued direct
+    /// debits, ours) or RCDT (received credit transfers, not ours).
+    pub bank_transaction_domain: Option<String>,
+    pub bank_transaction_family: Option<String>,
+    /// `BkTxCd/Domn/Fmly/SubFmlyCd`: e.g. ESDD, UPDD (unpaid), PRDD (reversed).
     pub bank_transaction_code: Option<String>,
     pub additional_info: Option<String>,
     pub transactions: Vec<EntryTransaction>,
@@ -51,15 +69,87 @@ pub struct EntryTransaction {
     pub mandate_id: Option<String>,
     pub payment_info_id: Option<String>,
     /// The transaction's amount: `TxDtls/Amt`, else `AmtDtls/TxAmt/Amt`, else the
-    /// instructed amount `AmtDtls/InstdAmt/Amt` (the entry's own `Amt` is the fallback of
-    /// an entry with one transaction, applied by its users).
+    /// instructed amount `AmtDtls/InstdAmt/Amt`, whatever their order in the file (the
+    /// entry's own `Amt` is the fallback of an entry with one transaction, applied by its
+    /// users); when it is a whole number of hundredths (else `None`, and `amount_text`).
     pub amount: Option<Amount>,
-    /// The `Ccy` of the amount taken.
-    pub currency: Option<String>,
+    /// The instructed amount (`AmtDtls/InstdAmt/Amt`) when it is a whole number of
+    /// hundredths.
     pub instructed_amount: Option<Amount>,
+    /// The amount taken, as written, when it is not in DZD or not a whole number of
+    /// hundredths.
+    pub amount_text: Option<String>,
+    /// The `Ccy` of the amount taken (by the precedence above).
+    pub currency: Option<String>,
     pub credit_debit: Option<String>,
     pub return_reason: Option<String>,
     pub additional_info: Option<String>,
+    /// `RltdPties/Cdtr/…/Othr/Id`: the creditor identifier of a direct debit (ours, or
+    /// another creditor's).
+    pub creditor_id: Option<String>,
+    /// `RltdPties/Dbtr/Nm`: who paid (an incoming credit) or was debited.
+    pub debtor_name: Option<String>,
+    /// `RltdPties/DbtrAcct/Id/IBAN` or `…/Othr/Id`. An account number: never print or log
+    /// it in clear.
+    pub debtor_account: Option<String>,
+    /// `RmtInf/Ustrd` (several joined by a space) and `RmtInf/Strd/CdtrRefInf/Ref`.
+    pub remittance: Option<String>,
+}
+
+/// An amount as read: in hundredths when it is a whole number of them (`None` else), and
+/// as written when it is not DZD or not a whole number of hundredths.
+struct ReadAmount {
+    exact: Option<Amount>,
+    written: Option<String>,
+}
+
+/// Reads an amount of any currency: a whole number of hundredths becomes an `Amount`; an
+/// amount in another currency than DZD, or with more decimals (KWD, TND and LYD have
+/// three), is also kept as written; only text that is not a decimal number at all is an
+/// error.
+fn read_amount<S: Source>(
+    walker: &Walker<S>,
+    text: &str,
+    currency: Option<&str>,
+) -> Result<ReadAmount, XmlError> {
+    let foreign = currency.is_some_and(|c| !c.eq_ignore_ascii_case("DZD"));
+    let written = || Some(text.chars().take(40).collect::<String>());
+    match Amount::parse(text) {
+        Ok(amount) => Ok(ReadAmount {
+            exact: Some(amount),
+            written: if foreign { written() } else { None },
+        }),
+        Err(mandates::AmountError::TooPrecise(_)) => Ok(ReadAmount {
+            exact: None,
+            written: written(),
+        }),
+        Err(_) => parse_amount(walker, text).map(|amount| ReadAmount {
+            exact: Some(amount),
+            written: None,
+        }),
+    }
+}
+
+/// Joins a repeated free-text element (`Ustrd`) to what was read before, bounded.
+fn append(to: &mut Option<String>, text: &str) {
+    if text.is_empty() {
+        return;
+    }
+    match to {
+        Some(kept) if kept.len() < MAX500 => {
+            kept.push(' ');
+            kept.push_str(text);
+            if kept.len() > MAX500 {
+                let cut = (0..=MAX500)
+                    .rev()
+                    .find(|&i| kept.is_char_boundary(i))
+                    .unwrap_or(0);
+                kept.truncate(cut);
+            }
+        }
+        Some(_) => {}
+        None => *to = Some(text.to_owned()),
+    }
 }
 
 fn kind_of(root_child: &str) -> Option<CamtKind> {
@@ -139,10 +229,9 @@ fn walk_entries<S: Source>(
     let mut message_id = String::new();
     let mut entry: Option<Entry> = None;
     let mut tx: Option<EntryTransaction> = None;
-    // Of the transaction being read: its amount came from `TxDtls/Amt`; the instructed
-    // amount's currency.
-    let mut tx_amount_direct = false;
-    let mut instructed_currency: Option<String> = None;
+    // Of the transaction being read: the rank of the amount taken so far (0 none,
+    // 1 `InstdAmt`, 2 `AmtDtls/TxAmt`, 3 `TxDtls/Amt`).
+    let mut tx_amount_rank = 0u8;
     loop {
         match walker.next()? {
             Step::Eof => break,
@@ -157,8 +246,7 @@ fn walk_entries<S: Source>(
                     "Ntry" => entry = Some(Entry::default()),
                     "TxDtls" if entry.is_some() => {
                         tx = Some(EntryTransaction::default());
-                        tx_amount_direct = false;
-                        instructed_currency = None;
+                        tx_amount_rank = 0;
                     }
                     _ => {}
                 }
@@ -182,19 +270,56 @@ fn walk_entries<S: Source>(
                         }
                         "Amt" => {
                             // Precedence: TxDtls/Amt, then AmtDtls/TxAmt, then InstdAmt
-                            // (whatever their order in the file).
-                            let direct = walker.at(&["TxDtls", "Amt"]);
-                            if direct
-                                || (!tx_amount_direct
-                                    && walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"]))
-                            {
-                                t.amount = Some(parse_amount(&walker, text())?);
-                                t.currency = walker.last_ccy().map(str::to_owned);
-                                tx_amount_direct |= direct;
+                            // (whatever their order in the file); the currency and the
+                            // verbatim text follow the amount taken.
+                            let rank = if walker.at(&["TxDtls", "Amt"]) {
+                                3
+                            } else if walker.at(&["TxDtls", "AmtDtls", "TxAmt", "Amt"]) {
+                                2
                             } else if walker.at(&["TxDtls", "AmtDtls", "InstdAmt", "Amt"]) {
-                                t.instructed_amount = Some(parse_amount(&walker, text())?);
-                                instructed_currency = walker.last_ccy().map(str::to_owned);
+                                1
+                            } else {
+                                0
+                            };
+                            if rank > 0 {
+                                let ccy = walker.last_ccy().map(str::to_owned);
+                                let read = read_amount(&walker, text(), ccy.as_deref())?;
+                                if rank == 1 {
+                                    t.instructed_amount = read.exact;
+                                }
+                                if rank >= tx_amount_rank {
+                                    t.amount = read.exact;
+                                    t.amount_text = read.written;
+                                    t.currency = ccy;
+                                    tx_amount_rank = rank;
+                                }
                             }
+                        }
+                        // .02–.06 `Cdtr/Id/…`, .07+ `Cdtr/Pty/Id/…`.
+                        "Id" if walker.inside("RltdPties")
+                            && (walker.at(&["Cdtr", "Id", "PrvtId", "Othr", "Id"])
+                                || walker.at(&["Cdtr", "Id", "OrgId", "Othr", "Id"])
+                                || walker.at(&["Cdtr", "Pty", "Id", "PrvtId", "Othr", "Id"])
+                                || walker.at(&["Cdtr", "Pty", "Id", "OrgId", "Othr", "Id"])) =>
+                        {
+                            t.creditor_id = Some(walker.field(MAX35)?.to_owned());
+                        }
+                        "Nm" if walker.at(&["RltdPties", "Dbtr", "Nm"])
+                            || walker.at(&["RltdPties", "Dbtr", "Pty", "Nm"]) =>
+                        {
+                            t.debtor_name = Some(walker.field(MAX140)?.to_owned());
+                        }
+                        "IBAN" | "Id"
+                            if walker.at(&["RltdPties", "DbtrAcct", "Id", "IBAN"])
+                                || walker.at(&["RltdPties", "DbtrAcct", "Id", "Othr", "Id"]) =>
+                        {
+                            t.debtor_account = Some(walker.field(MAX35)?.to_owned());
+                        }
+                        "Ustrd" if walker.at(&["RmtInf", "Ustrd"]) => {
+                            append(&mut t.remittance, walker.field(MAX140)?);
+                        }
+                        "Ref" if walker.at(&["RmtInf", "Strd", "CdtrRefInf", "Ref"]) => {
+                            append(&mut t.remittance, walker.field(MAX35)?);
                         }
                         "CdtDbtInd" if walker.at(&["TxDtls", "CdtDbtInd"]) => {
                             t.credit_debit = Some(walker.field(MAX4)?.to_owned());
@@ -207,14 +332,10 @@ fn walk_entries<S: Source>(
                             t.additional_info = Some(walker.field(MAX500)?.to_owned());
                         }
                         "TxDtls" => {
-                            if let Some(mut t) = tx.take() {
-                                if t.amount.is_none() {
-                                    t.amount = t.instructed_amount;
-                                    t.currency = instructed_currency.take();
-                                }
-                                if let Some(e) = entry.as_mut() {
-                                    e.transactions.push(t);
-                                }
+                            if let Some(t) = tx.take()
+                                && let Some(e) = entry.as_mut()
+                            {
+                                e.transactions.push(t);
                             }
                         }
                         _ => {}
@@ -225,8 +346,22 @@ fn walk_entries<S: Source>(
                             e.reference = Some(walker.field(MAX35)?.to_owned())
                         }
                         "Amt" if walker.at(&["Ntry", "Amt"]) => {
-                            e.amount = Some(parse_amount(&walker, text())?);
                             e.currency = walker.last_ccy().map(str::to_owned);
+                            let read = read_amount(&walker, text(), e.currency.as_deref())?;
+                            e.amount = read.exact;
+                            e.amount_text = read.written;
+                        }
+                        "AcctSvcrRef" if walker.at(&["Ntry", "AcctSvcrRef"]) => {
+                            e.account_servicer_reference = Some(walker.field(MAX35)?.to_owned())
+                        }
+                        "Dt" | "DtTm" if walker.at(&["Ntry", "ValDt", leaf]) => {
+                            e.value_date = Some(walker.field(MAX35)?.to_owned());
+                        }
+                        "Cd" if walker.at(&["Ntry", "BkTxCd", "Domn", "Cd"]) => {
+                            e.bank_transaction_domain = Some(walker.field(MAX4)?.to_owned());
+                        }
+                        "Cd" if walker.at(&["Ntry", "BkTxCd", "Domn", "Fmly", "Cd"]) => {
+                            e.bank_transaction_family = Some(walker.field(MAX4)?.to_owned());
                         }
                         "CdtDbtInd" if walker.at(&["Ntry", "CdtDbtInd"]) => {
                             e.credit_debit = Some(walker.field(MAX4)?.to_owned());

@@ -190,7 +190,16 @@ impl<W: Write> Camt054Writer<W> {
         if let Some(reference) = &entry.reference {
             element(s, "NtryRef", reference);
         }
-        amount(s, "Amt", entry.amount.unwrap_or(Amount::ZERO), &currency);
+        match (&entry.amount, &entry.amount_text) {
+            (None, Some(text)) => {
+                s.push_str("<Amt Ccy=\"");
+                escape(&currency, s);
+                s.push_str("\">");
+                escape(text, s);
+                s.push_str("</Amt>");
+            }
+            (amount_value, _) => amount(s, "Amt", amount_value.unwrap_or(Amount::ZERO), &currency),
+        }
         element(
             s,
             "CdtDbtInd",
@@ -205,9 +214,28 @@ impl<W: Write> Camt054Writer<W> {
             element(s, "Dt", date);
             s.push_str("</BookgDt>");
         }
+        if let Some(date) = &entry.value_date {
+            s.push_str("<ValDt>");
+            element(s, "Dt", date);
+            s.push_str("</ValDt>");
+        }
+        if let Some(reference) = &entry.account_servicer_reference {
+            element(s, "AcctSvcrRef", reference);
+        }
         s.push_str("<BkTxCd>");
         if let Some(code) = &entry.bank_transaction_code {
-            s.push_str("<Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd>");
+            s.push_str("<Domn>");
+            element(
+                s,
+                "Cd",
+                entry.bank_transaction_domain.as_deref().unwrap_or("PMNT"),
+            );
+            s.push_str("<Fmly>");
+            element(
+                s,
+                "Cd",
+                entry.bank_transaction_family.as_deref().unwrap_or("IDDT"),
+            );
             element(s, "SubFmlyCd", code);
             s.push_str("</Fmly></Domn>");
         }
@@ -215,6 +243,7 @@ impl<W: Write> Camt054Writer<W> {
         if !entry.transactions.is_empty() {
             s.push_str("<NtryDtls>");
             for tx in &entry.transactions {
+                let currency = tx.currency.as_deref().unwrap_or(&currency);
                 s.push_str("<TxDtls>");
                 if tx.end_to_end_id.is_some()
                     || tx.mandate_id.is_some()
@@ -236,12 +265,12 @@ impl<W: Write> Camt054Writer<W> {
                     s.push_str("<AmtDtls>");
                     if let Some(value) = tx.instructed_amount {
                         s.push_str("<InstdAmt>");
-                        amount(s, "Amt", value, &currency);
+                        amount(s, "Amt", value, currency);
                         s.push_str("</InstdAmt>");
                     }
                     if let Some(value) = tx.amount {
                         s.push_str("<TxAmt>");
-                        amount(s, "Amt", value, tx.currency.as_deref().unwrap_or(&currency));
+                        amount(s, "Amt", value, currency);
                         s.push_str("</TxAmt>");
                     }
                     s.push_str("</AmtDtls>");

@@ -8,16 +8,23 @@
 use chrono::NaiveDate;
 use sqlx::AnyConnection;
 
-use super::{NewReport, ReportItem};
+use super::{Meaning, NewReport, ReportItem};
 use crate::store::dialect::JsonArrayRows;
 use crate::store::{Backend, StoreResult};
 
 /// What an item does, judged against its collection's state before the report: SQL over
-/// the item's columns (`amount_centimes`, `effect`, prefixed by `item`) and the given
-/// expressions for the matched collection's id, status and amount.
+/// the item's columns (`amount_centimes`, `effect`, `meaning`, prefixed by `item`) and the
+/// given expressions for the matched collection's id, status and amount. An informational
+/// item that matches nothing (an entry that is not a collection) stays `info`; a DZD
+/// amount that is not a whole number of centimes on one of our debits is a mismatch, and
+/// a reversal credited to the account on one of them a conflict.
 fn outcome_of(item: &str, collection_id: &str, status: &str, amount: &str) -> String {
+    let informational = Meaning::INFORMATIONAL_SQL;
     format!(
-        "CASE WHEN {collection_id} IS NULL THEN 'unmatched' \
+        "CASE WHEN {collection_id} IS NULL AND {item}effect = 'info' AND {item}meaning IN {informational} THEN 'info' \
+           WHEN {collection_id} IS NULL THEN 'unmatched' \
+           WHEN {item}meaning = 'inexact_amount' THEN 'amount_mismatch' \
+           WHEN {item}meaning = 'reversed_debit' THEN 'conflict' \
            WHEN {item}amount_centimes IS NOT NULL AND {item}amount_centimes <> {amount} THEN 'amount_mismatch' \
            WHEN {item}effect = 'info' THEN 'info' \
            WHEN {item}effect = 'settle' AND {status} = 'submitted' THEN 'applied' \
@@ -43,6 +50,12 @@ pub(super) fn items_json(items: &[ReportItem]) -> String {
                 item.reason_category,
                 item.retry_class,
                 item.effect.as_str(),
+                item.facts.meaning.map(|m| m.as_str()),
+                item.facts.booked_on.map(|d| d.to_string()),
+                item.facts.value_date.map(|d| d.to_string()),
+                &item.facts.credit_debit,
+                &item.facts.currency,
+                &item.facts.amount_text,
             )
         })
         .collect();
@@ -83,11 +96,15 @@ pub(super) async fn record_items(
         "WITH i AS MATERIALIZED (SELECT {first_item} AS item, j.value ->> 0 AS end_to_end_id, \
            j.value ->> 1 AS mandate_reference, CAST(j.value ->> 2 AS BIGINT) AS amount_centimes, \
            j.value ->> 3 AS status, j.value ->> 4 AS reason_code, j.value ->> 5 AS reason_category, \
-           j.value ->> 6 AS retry_class, j.value ->> 7 AS effect FROM {source}) \
+           j.value ->> 6 AS retry_class, j.value ->> 7 AS effect, j.value ->> 8 AS meaning, \
+           j.value ->> 9 AS booked_on, j.value ->> 10 AS value_date, j.value ->> 11 AS credit_debit, \
+           j.value ->> 12 AS currency, j.value ->> 13 AS amount_text FROM {source}) \
          INSERT INTO report_items (report_id, item, end_to_end_id, mandate_reference, amount_centimes, \
-         status, reason_code, reason_category, retry_class, effect, collection_id, outcome) \
+         status, reason_code, reason_category, retry_class, effect, collection_id, outcome, \
+         meaning, booked_on, value_date, credit_debit, currency, amount_text) \
          SELECT $1, i.item, i.end_to_end_id, i.mandate_reference, i.amount_centimes, i.status, \
-         i.reason_code, i.reason_category, i.retry_class, i.effect, c.id, {outcome} \
+         i.reason_code, i.reason_category, i.retry_class, i.effect, c.id, {outcome}, \
+         i.meaning, i.booked_on, i.value_date, i.credit_debit, i.currency, i.amount_text \
          FROM i LEFT JOIN collections c ON c.end_to_end_id = i.end_to_end_id{scope}"
     )))
     .bind(report_id)

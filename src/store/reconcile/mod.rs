@@ -17,9 +17,16 @@
 //! and its reversal in one report end as a return; of several failures of one debit the
 //! first reject (else the first return) gives the reason and the retry class.
 //!
+//! Informational items (`effect = info` with a `Meaning`: pending, another currency, not a
+//! collection) that match nothing stay `info`, never "unmatched" exceptions, and a report
+//! with such items is recorded even when none of its items is ours. A settlement is dated
+//! by its item's booking date (else value date, else the import day). Booked credits that
+//! are not ours are kept in `incoming_credits` (`credits`).
+//!
 //! `apply_report` below reads as its steps, each a function taking the one transaction:
 //! the report recorded, its items recorded, matched and judged (`items`), settlements,
-//! failures, retries and suspensions (`failures`), notices, exceptions, the audit trail.
+//! incoming credits (`credits`), failures, retries and suspensions (`failures`), notices,
+//! exceptions, the audit trail.
 //!
 //! Must not know: report formats (`bank-formats` reads them, `crate::cycle::import`
 //! classifies the items).
@@ -38,6 +45,7 @@ use super::{
     conflict_on_unique,
 };
 
+mod credits;
 mod failures;
 mod items;
 
@@ -48,6 +56,95 @@ mod items;
         Reject = "reject",
         Return = "return",
         Info = "info",
+    }
+}
+
+::mandates::stored_codes! {
+    /// Why an item of a report does not settle or fail a debit as it stands (stored in
+    /// `report_items.meaning`). The first five are informational: recorded, counted, shown
+    /// on the reports page, never an "unmatched" exception; the last two mark items of our
+    /// own debits that staff must look at.
+    pub enum Meaning("report item meaning") {
+        /// Not booked yet (`PDNG`, or any status but `BOOK`): applied only once booked.
+        Pending = "pending",
+        /// In a currency tahsil does not collect: kept as written.
+        ForeignCurrency = "foreign_currency",
+        /// A bank transaction of another family than our direct debits (a transfer, fees…).
+        OtherTransaction = "other_transaction",
+        /// A direct debit of another creditor.
+        OtherCreditor = "other_creditor",
+        /// Nothing that links it to a debit (no EndToEndId, no mandate).
+        Unlinked = "unlinked",
+        /// A DZD amount that is not a whole number of centimes on one of our debits.
+        InexactAmount = "inexact_amount",
+        /// Our debit taken back from the fund's account (a DBIT booking) with no reversal
+        /// flag or return information: a return or a refund claim, for staff.
+        RefundClaim = "refund_claim",
+        /// A reversal credited to the fund's account (`CRDT` with a reversal): the reversal
+        /// of a debit of the account, never the return of one of our collections (which
+        /// takes money back: `DBIT`). Not applied; a conflict for staff.
+        ReversedDebit = "reversed_debit",
+    }
+}
+
+impl Meaning {
+    /// The informational meanings, as SQL (`items::outcome_of`).
+    pub(crate) const INFORMATIONAL_SQL: &'static str =
+        "('pending', 'foreign_currency', 'other_transaction', 'other_creditor', 'unlinked')";
+
+    /// Informational: kept and counted, never raised to staff.
+    pub fn is_informational(self) -> bool {
+        match self {
+            Meaning::Pending
+            | Meaning::ForeignCurrency
+            | Meaning::OtherTransaction
+            | Meaning::OtherCreditor
+            | Meaning::Unlinked => true,
+            Meaning::InexactAmount | Meaning::RefundClaim | Meaning::ReversedDebit => false,
+        }
+    }
+}
+
+/// What an item says beyond its effect on a debit (camt entries; all empty elsewhere).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ItemFacts {
+    pub meaning: Option<Meaning>,
+    /// The entry's booking date: the date a settlement is recorded on.
+    pub booked_on: Option<NaiveDate>,
+    pub value_date: Option<NaiveDate>,
+    /// "CRDT" or "DBIT".
+    pub credit_debit: Option<String>,
+    pub currency: Option<String>,
+    /// The amount as written when it is not kept in `amount` (not DZD, or not a whole
+    /// number of centimes).
+    pub amount_text: Option<String>,
+    /// A booked credit that is not one of our collections: kept in `incoming_credits`.
+    pub incoming_credit: Option<IncomingCredit>,
+}
+
+/// Who paid and why, for a booked credit that is not one of our collections. Personal:
+/// encrypted at rest, and its `Debug` shows none of it.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct IncomingCredit {
+    /// The bank's own reference of the entry (`AcctSvcrRef`): one entry reported twice is
+    /// kept once.
+    pub entry_key: Option<String>,
+    pub entry_reference: Option<String>,
+    pub debtor_name: Option<String>,
+    pub debtor_account: Option<String>,
+    pub remittance: Option<String>,
+}
+
+impl std::fmt::Debug for IncomingCredit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IncomingCredit")
+            .field("entry_key", &self.entry_key)
+            .field("entry_reference", &self.entry_reference)
+            .field(
+                "debtor_account",
+                &self.debtor_account.as_deref().map(mandates::mask_digits),
+            )
+            .finish_non_exhaustive()
     }
 }
 
@@ -63,6 +160,7 @@ pub struct ReportItem {
     pub reason_category: Option<ReasonCategory>,
     pub retry_class: Option<RetryClass>,
     pub effect: Effect,
+    pub facts: ItemFacts,
 }
 
 /// A report read and classified, ready to apply.
@@ -100,6 +198,9 @@ pub struct ImportSummary {
     pub rejected: u64,
     pub returned: u64,
     pub informational: u64,
+    /// Booked credits that are not our collections, kept for the ledger (a credit already
+    /// kept from an earlier report is not counted again).
+    pub incoming_credits: u64,
     pub retries_planned: u64,
     pub mandates_suspended: u64,
     pub exceptions: u64,
@@ -175,7 +276,17 @@ impl Store {
         // 2. The rest matched by mandate + amount among debits in flight, judged the same way.
         items::match_by_mandate(&mut tx, report_id, scope, policy.today).await?;
         items::mark_repeats(&mut tx, report_id).await?;
-        if items::matched(&mut tx, report_id).await? == 0 && !report.items.is_empty() {
+        // A report none of whose items is ours is refused — unless it says of some items
+        // that they are not collections (a statement of the fund's account on a day with
+        // no collection booked): those are kept, informational.
+        let informational_by_nature = report
+            .items
+            .iter()
+            .any(|i| i.facts.meaning.is_some_and(Meaning::is_informational));
+        if items::matched(&mut tx, report_id).await? == 0
+            && !report.items.is_empty()
+            && !informational_by_nature
+        {
             tx.rollback().await?;
             return Err(StoreError::Invalid(format!(
                 "none of its {} transactions matches a debit tahsil sent (by EndToEndId, or mandate and amount): \
@@ -184,9 +295,13 @@ impl Store {
             )));
         }
         step("matched");
-        // 3. Settlements.
+        // 3. Settlements, dated by their entries' booking dates.
         let settled = settle(&mut tx, report_id, &today, &now).await?;
         step("settled");
+        // 3b. Booked credits that are not ours, kept for the ledger.
+        let incoming_credits =
+            credits::record(&mut tx, &self.cipher, self.backend, report, report_id, &now).await?;
+        step("incoming credits kept");
         // 4. The failures, rejected or returned, their lines owed again.
         failures::record(&mut tx, report_id).await?;
         let (rejected, returned) = failures::apply(&mut tx, report_id, &now).await?;
@@ -226,6 +341,7 @@ impl Store {
             rejected,
             returned,
             exceptions,
+            incoming_credits,
         };
         let informational = audit_report(&mut tx, actor, report, report_id, &now, counts).await?;
         step("audited");
@@ -240,6 +356,7 @@ impl Store {
             rejected,
             returned,
             informational,
+            incoming_credits,
             retries_planned: retries,
             mandates_suspended: suspended,
             exceptions,
@@ -335,7 +452,9 @@ async fn record_report(
     })
 }
 
-/// Step 3: the collections the report settles. Returns how many.
+/// Step 3: the collections the report settles, each on its entry's booking date (the
+/// day the money was booked to the fund's account), else its value date, else the import
+/// day (a report that gives neither). Returns how many.
 async fn settle(
     tx: &mut AnyConnection,
     report_id: i64,
@@ -343,9 +462,11 @@ async fn settle(
     now: &str,
 ) -> StoreResult<u64> {
     Ok(sqlx::query(
-        "UPDATE collections SET status = 'settled', settled_on = $2, report_id = $1, updated_at = $3 \
-         WHERE status = 'submitted' AND id IN (SELECT collection_id FROM report_items \
-           WHERE report_id = $1 AND outcome = 'applied' AND effect = 'settle')",
+        "UPDATE collections SET status = 'settled', report_id = $1, updated_at = $3, \
+         settled_on = COALESCE(i.day, $2) \
+         FROM (SELECT collection_id, MIN(COALESCE(booked_on, value_date)) AS day FROM report_items \
+           WHERE report_id = $1 AND outcome = 'applied' AND effect = 'settle' GROUP BY collection_id) i \
+         WHERE collections.status = 'submitted' AND collections.id = i.collection_id",
     )
     .bind(report_id)
     .bind(today)
@@ -394,6 +515,7 @@ struct Counts {
     rejected: u64,
     returned: u64,
     exceptions: u64,
+    incoming_credits: u64,
 }
 
 /// Step 9: an audit entry for every collection the report changed and one for the report,
@@ -429,6 +551,7 @@ async fn audit_report(
         rejected,
         returned,
         exceptions,
+        incoming_credits,
     } = counts;
     let applied = settled + rejected + returned;
     sqlx::query("UPDATE reports SET applied = $2, exceptions = $3 WHERE id = $1")
@@ -447,8 +570,31 @@ async fn audit_report(
             "rejected": rejected,
             "returned": returned,
             "exceptions": exceptions,
+            "informational": informational,
+            "incoming_credits": incoming_credits,
         }))
         .record(&mut *tx, now)
         .await?;
     Ok(u64::try_from(informational).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Meaning;
+
+    #[test]
+    fn the_informational_meanings_in_sql_are_those_of_the_enum() {
+        let listed: Vec<&str> = Meaning::ALL
+            .iter()
+            .filter(|m| m.is_informational())
+            .map(|m| m.as_str())
+            .collect();
+        let sql = Meaning::INFORMATIONAL_SQL;
+        let in_sql: Vec<&str> = sql
+            .trim_matches(['(', ')'])
+            .split(", ")
+            .map(|code| code.trim_matches('\''))
+            .collect();
+        assert_eq!(in_sql, listed);
+    }
 }

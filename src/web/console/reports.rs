@@ -1,5 +1,6 @@
-//! Imported reports, newest first and paged: their items, how many matched, and their
-//! exceptions (open ones counted).
+//! Imported reports, newest first and paged: their items, how many matched, how many
+//! were informational (pending, another currency, not a collection) and how many booked
+//! credits not ours were kept for the ledger, and their exceptions (open ones counted).
 
 use askama::Template;
 use axum::Router;
@@ -27,6 +28,8 @@ struct ReportRow {
     items: i64,
     matched: i64,
     unmatched: i64,
+    informational: i64,
+    incoming_credits: i64,
     exceptions: i64,
     open_exceptions: i64,
 }
@@ -71,6 +74,8 @@ async fn reports(
             items: r.items,
             matched: r.matched,
             unmatched: r.unmatched,
+            informational: r.informational,
+            incoming_credits: r.incoming_credits,
             exceptions: r.exceptions,
             open_exceptions: r.open_exceptions,
         })

@@ -43,6 +43,10 @@ pub struct ConsoleTexts {
     pub imported_by: &'static str,
     pub matched: &'static str,
     pub unmatched: &'static str,
+    /// Items kept for information (pending, another currency, not a collection).
+    pub informational: &'static str,
+    /// Credits received that are not collections, kept for the employers' accounts.
+    pub incoming_credits: &'static str,
     pub exceptions_open: &'static str,
     pub no_reports: &'static str,
     pub next_page: &'static str,
@@ -225,6 +229,8 @@ pub static FR: ConsoleTexts = ConsoleTexts {
     imported_by: "Par",
     matched: "Rapprochées",
     unmatched: "Non rapprochées",
+    informational: "Pour information",
+    incoming_credits: "Virements reçus (hors prélèvements)",
     exceptions_open: "Anomalies (ouvertes)",
     no_reports: "Aucun compte rendu importé.",
     next_page: "Page suivante",
@@ -376,6 +382,8 @@ pub static AR: ConsoleTexts = ConsoleTexts {
     imported_by: "بواسطة",
     matched: "مطابَقة",
     unmatched: "غير مطابَقة",
+    informational: "للعلم فقط",
+    incoming_credits: "تحويلات واردة (خارج الاقتطاعات)",
     exceptions_open: "حالات شاذة (مفتوحة)",
     no_reports: "لم يُستورد أي تقرير.",
     next_page: "الصفحة التالية",

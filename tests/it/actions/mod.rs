@@ -74,6 +74,7 @@ async fn reject(
                     reason_category: Some(category),
                     retry_class: Some(retry),
                     effect: Effect::Reject,
+                    facts: Default::default(),
                 }],
             },
             ReconcilePolicy {

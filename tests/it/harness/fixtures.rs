@@ -226,6 +226,7 @@ pub async fn one_cycle(app: &WebApp) -> Cycle {
             reason_category: reason,
             retry_class: reason.map(|_| RetryClass::RetryLater),
             effect,
+            facts: Default::default(),
         };
     let summary = store
         .apply_report(

@@ -143,5 +143,13 @@ both_backends!(
         assert!(page.contains(
             "<td class=\"num\">3</td><td class=\"num matched\">1</td><td class=\"num unmatched\">2</td><td class=\"num\"><a href=\"/console/exceptions\">2 (1)</a></td>"
         ));
+        // Informational items and the credits kept for the ledger, counted (none here).
+        assert!(page.contains(
+            "(1)</a></td><td class=\"num informational\">0</td><td class=\"num incoming-credits\">0</td></tr>"
+        ));
+        assert!(
+            page.contains("<th scope=\"col\">Pour information</th>"),
+            "{page}"
+        );
     }
 );

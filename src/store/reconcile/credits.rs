@@ -1,0 +1,92 @@
+//! Step 3b of applying a report: the booked credits that are not our collections (a
+//! transfer, a payment by another channel), kept in `incoming_credits` for the ledger to
+//! match to employers — the payer's name, account and remittance information encrypted,
+//! the account also as its keyed index (the one `accounts.number_index` uses) and masked.
+//! An entry reported twice (an intraday camt.052, then the day's camt.053) is kept once:
+//! unique by the bank's reference of the entry per source.
+//!
+//! Must not know: how an entry was judged not ours (`crate::cycle::import`).
+
+use sqlx::AnyConnection;
+
+use super::NewReport;
+use crate::crypto::AccountCipher;
+use crate::store::dialect::JsonArrayRows;
+use crate::store::{Backend, StoreResult};
+
+/// Keeps the report's incoming credits; returns how many were new.
+pub(super) async fn record(
+    tx: &mut AnyConnection,
+    cipher: &AccountCipher,
+    backend: Backend,
+    report: &NewReport,
+    report_id: i64,
+    now: &str,
+) -> StoreResult<u64> {
+    let rows: Vec<_> = report
+        .items
+        .iter()
+        .enumerate()
+        .filter_map(|(n, item)| {
+            let credit = item.facts.incoming_credit.as_ref()?;
+            // As the accounts table keeps it (digits, no spaces), so the index finds the
+            // employer whose account paid; an IBAN in capitals.
+            let account = credit
+                .debtor_account
+                .as_deref()
+                .map(|a| {
+                    a.chars()
+                        .filter(|c| !c.is_whitespace() && *c != '-')
+                        .collect::<String>()
+                        .to_ascii_uppercase()
+                })
+                .filter(|a| !a.is_empty());
+            let account = account.as_deref();
+            let amount_text = item
+                .facts
+                .amount_text
+                .clone()
+                .or_else(|| item.amount.map(|a| a.to_string()))
+                .unwrap_or_default();
+            Some((
+                n as i64 + 1,
+                credit.entry_key.clone(),
+                item.amount.map(|a| a.centimes()),
+                amount_text,
+                item.facts.currency.clone(),
+                item.facts.booked_on.map(|d| d.to_string()),
+                item.facts.value_date.map(|d| d.to_string()),
+                credit.entry_reference.clone(),
+                credit.debtor_name.as_deref().map(|n| cipher.encrypt(n)),
+                credit.remittance.as_deref().map(|r| cipher.encrypt(r)),
+                account.map(|a| cipher.encrypt(a)),
+                account.map(|a| cipher.blind_index(a)),
+                account.map(mandates::mask_digits),
+            ))
+        })
+        .collect();
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let JsonArrayRows { from: source, .. } = backend.json_array_rows();
+    let rows = serde_json::to_string(&rows).expect("incoming credits are strings and integers");
+    let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO incoming_credits (report_id, item, source, entry_key, amount_centimes, amount_text, \
+         currency, booked_on, value_date, entry_reference, debtor_name_encrypted, remittance_encrypted, \
+         debtor_account_encrypted, debtor_account_index, debtor_account_masked, created_at) \
+         SELECT $1, CAST(j.value ->> 0 AS BIGINT), $3, j.value ->> 1, CAST(j.value ->> 2 AS BIGINT), \
+         j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8, \
+         j.value ->> 9, j.value ->> 10, j.value ->> 11, j.value ->> 12, $4 FROM {source} \
+         WHERE EXISTS (SELECT 1 FROM report_items i WHERE i.report_id = $1 \
+           AND i.item = CAST(j.value ->> 0 AS BIGINT) AND i.outcome = 'info') \
+         ON CONFLICT DO NOTHING"
+    )))
+    .bind(report_id)
+    .bind(rows)
+    .bind(report.institution.map_or("", |i| i.as_str()))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    Ok(inserted)
+}
