@@ -119,6 +119,10 @@ pub struct Inspection {
     pub reason: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub original_message_id: Option<Option<String>>,
+    /// pain.002 only: the name of the message it answers (`OrgnlMsgNmId`, e.g.
+    /// `pain.001.001.03` for a refund file's answer). Not part of the JSON contract.
+    #[serde(skip)]
+    pub original_message_name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payments: Option<Vec<InspectedPayment>>,
     pub transactions: Vec<InspectedTransaction>,
@@ -208,6 +212,7 @@ fn from_layout(file: crate::layout::LayoutInspection) -> Inspection {
         status: None,
         reason: None,
         original_message_id: file.original_message_id.map(Some),
+        original_message_name: None,
         payments: None,
         transactions,
     }
@@ -235,6 +240,7 @@ fn from_pain008(doc: Pain008Document) -> Inspection {
         status: None,
         reason: None,
         original_message_id: None,
+        original_message_name: None,
         payments: None,
         transactions,
     }
@@ -264,6 +270,7 @@ fn from_pain001(doc: Pain001Document) -> Inspection {
         status: None,
         reason: None,
         original_message_id: None,
+        original_message_name: None,
         payments: None,
         transactions,
     }
@@ -305,6 +312,7 @@ fn from_pain002(report: StatusReport) -> Inspection {
         status: Some(report.group_status.clone()),
         reason: Some(report.group_reasons.first().cloned()),
         original_message_id: Some(report.original_message_id.clone()),
+        original_message_name: report.original_message_name.clone(),
         payments: Some(payments),
         transactions,
     }
@@ -408,6 +416,7 @@ fn from_camt(message: CamtMessage) -> Inspection {
         status: None,
         reason: None,
         original_message_id: None,
+        original_message_name: None,
         payments: None,
         transactions,
     }

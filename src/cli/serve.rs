@@ -137,6 +137,28 @@ pub async fn serve_with(
         }
         (Some(_), false) => {}
     }
+    // The creditor accounts ship with example values so that `demo` works out of the box;
+    // real files crediting them would go nowhere the fund can use.
+    let example = crate::config::Config::default();
+    for (setting, value, shipped) in [
+        (
+            "creditor_account (TAHSIL_CREDITOR_ACCOUNT)",
+            &config.creditor_account,
+            &example.creditor_account,
+        ),
+        (
+            "creditor_postal_account (TAHSIL_CREDITOR_POSTAL_ACCOUNT)",
+            &config.creditor_postal_account,
+            &example.creditor_postal_account,
+        ),
+    ] {
+        if value == shipped {
+            tracing::warn!(
+                "{setting} is still the shipped example: debit files would credit an account that \
+                 is not the fund's; set it to the fund's own account before the first real run"
+            );
+        }
+    }
     if config.metrics_token.is_none() {
         tracing::info!("no TAHSIL_METRICS_TOKEN: /metrics is off (404)");
     }

@@ -107,6 +107,21 @@ pub fn classify(
                 .to_owned(),
         );
     }
+    // A bank's answer to one of our refund files (credit transfers) concerns refunds, not
+    // debits: applied as a debit status report, its ACSC/RJCT would settle or reject
+    // collections sharing an end-to-end id. Kept aside until refunds are reconciled.
+    if format.starts_with("pain.002")
+        && inspection
+            .original_message_name
+            .as_deref()
+            .is_some_and(|name| name.starts_with("pain.001"))
+    {
+        return Err(
+            "this is a bank's answer to a refund file (pain.002 on a pain.001): refund answers \
+             are not applied to debits; keep it for the refunds' reconciliation"
+                .to_owned(),
+        );
+    }
     if let Some(layout) = layout
         && layout.kind() == bank_formats::layout::FileKind::Debit
     {

@@ -307,7 +307,12 @@ pub fn read_pain001<R: BufRead>(input: R) -> Result<Pain001Document, XmlError> {
 
 /// Reads a pain.001 already in memory.
 pub fn read_pain001_slice(bytes: &[u8]) -> Result<Pain001Document, XmlError> {
-    read_pain001_from(Walker::slice(bytes))
+    if super::xml::is_utf8(bytes) {
+        read_pain001_from(Walker::slice(bytes))
+    } else {
+        // Decoded as it is read (UTF-16, ISO-8859-1, …), like the other readers.
+        read_pain001_from(Walker::new(bytes))
+    }
 }
 
 fn account_of<S: Source>(walker: &Walker<S>, owner: &str) -> Option<AccountIdentifier> {
@@ -341,8 +346,7 @@ fn read_pain001_from<S: Source>(mut walker: Walker<S>) -> Result<Pain001Document
             Step::Eof => break,
             Step::Open { xmlns, .. } => {
                 if walker.depth() == 1 {
-                    doc.version = super::version_from_namespace(xmlns.as_deref().unwrap_or(""))
-                        .unwrap_or_else(|| "pain.001".to_owned());
+                    doc.version = super::version_for("pain.001", xmlns.as_deref());
                 }
                 match walker.current() {
                     "PmtInf" => {

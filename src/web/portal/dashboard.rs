@@ -7,7 +7,7 @@ use axum::Router;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::get;
-use mandates::Amount;
+use mandates::{Amount, CollectionStatus};
 
 use super::{employer_for, nav};
 use crate::web::WebState;
@@ -66,7 +66,8 @@ struct DashboardPage {
     employer: String,
     affiliation: String,
     /// (date or empty, amount, planned?)
-    upcoming: Option<(String, String, bool)>,
+    /// Date, amount, planned, already in a file sent to the bank.
+    upcoming: Option<(String, String, bool, bool)>,
     breakdown: Vec<BreakdownRow>,
     mandate: Option<String>,
     employer_id: i64,
@@ -150,6 +151,7 @@ async fn dashboard(
                 u.collection_date.clone().unwrap_or_default(),
                 money(u.amount, viewer.lang),
                 u.collection_id.is_some(),
+                u.status == Some(CollectionStatus::Submitted),
             )
         }),
         breakdown,

@@ -43,6 +43,8 @@ struct RevokePage {
     /// What stays owed (empty: nothing).
     owed: String,
     planned: Vec<PlannedRow>,
+    /// Debits already sent to the bank: they will still be debited.
+    in_bank: Vec<PlannedRow>,
     reasons: Vec<(&'static str, &'static str)>,
     error: Option<String>,
 }
@@ -72,7 +74,7 @@ async fn render(
 ) -> PageResult {
     let store = state.store();
     let lang = viewer.lang;
-    let owed = store
+    let owed_lines = store
         .list_declarations(employer.id)
         .await
         .map_err(|e| viewer.fail(e))?
@@ -86,18 +88,35 @@ async fn render(
         })
         .try_fold(Amount::ZERO, |sum, line| sum.checked_add(line.total))
         .unwrap_or(Amount::ZERO);
-    let planned = store
+    let collections = store
         .employer_collections(employer.id)
         .await
-        .map_err(|e| viewer.fail(e))?
-        .into_iter()
-        .filter(|c| c.status == CollectionStatus::Planned)
-        .map(|c| PlannedRow {
-            date: c.collection_date,
-            amount: money(Amount::from_centimes(c.amount_centimes), lang),
-            status: c.status.word(lang),
-        })
-        .collect();
+        .map_err(|e| viewer.fail(e))?;
+    let rows = |status: CollectionStatus| -> Vec<PlannedRow> {
+        collections
+            .iter()
+            .filter(|c| c.status == status)
+            .map(|c| PlannedRow {
+                date: c.collection_date.clone(),
+                amount: money(Amount::from_centimes(c.amount_centimes), lang),
+                status: c.status.word(lang),
+            })
+            .collect()
+    };
+    let planned = rows(CollectionStatus::Planned);
+    // A debit already in a file goes to the bank whatever happens to the mandate: its lines
+    // are not "owed, to pay by other means" (paying them again would pay twice).
+    let in_bank = rows(CollectionStatus::Submitted);
+    let in_bank_total = collections
+        .iter()
+        .filter(|c| c.status == CollectionStatus::Submitted)
+        .map(|c| Amount::from_centimes(c.amount_centimes))
+        .try_fold(Amount::ZERO, |sum, a| sum.checked_add(a))
+        .unwrap_or(Amount::ZERO);
+    let owed = owed_lines
+        .checked_sub(in_bank_total)
+        .filter(|a| a.is_positive())
+        .unwrap_or(Amount::ZERO);
     let s = ScreenTexts::of(lang);
     let page = RevokePage {
         c: viewer.chrome(nav(viewer, session, employer.id, "mandate")),
@@ -113,6 +132,7 @@ async fn render(
             String::new()
         },
         planned,
+        in_bank,
         reasons: s.revoke_reasons.to_vec(),
         error,
     };
