@@ -13,6 +13,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use mandates::Amount;
 
+pub mod statement;
 pub mod words;
 
 pub use words::{EmployerWord, Word};

@@ -12,6 +12,7 @@
 //! none uses another, but for the dashboard drawing its [`charts`]. Nothing here knows the
 //! portal.
 
+mod account;
 mod calendar;
 mod charts;
 mod dashboard;
@@ -47,6 +48,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(runs::router())
         .merge(reports::router())
         .merge(employers::router())
+        .merge(account::router())
         .merge(calendar::router())
         .merge(rates::router())
         .merge(jobs::router())

@@ -19,6 +19,7 @@ mod ceilings;
 mod console;
 mod debits;
 mod declarations;
+mod ledger;
 mod portal;
 pub mod refusals;
 
@@ -26,6 +27,7 @@ pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
 pub use debits::DebitTexts;
 pub use declarations::{DeclarationTexts, Place};
+pub use ledger::LedgerTexts;
 pub use portal::PortalTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
