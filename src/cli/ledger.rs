@@ -54,7 +54,8 @@ fn parse_amount(text: &str) -> Result<Amount, String> {
 }
 
 fn parse_channel(text: &str) -> Result<PaymentChannel, String> {
-    text.parse().map_err(|err: mandates::UnknownCode| err.to_string())
+    text.parse()
+        .map_err(|err: mandates::UnknownCode| err.to_string())
 }
 
 pub(super) async fn ledger(config: Config, command: LedgerCommand) -> anyhow::Result<ExitCode> {
@@ -146,7 +147,9 @@ pub(super) async fn payments(config: Config, command: PaymentsCommand) -> anyhow
         outcome.lines_paid, outcome.allocated
     );
     for id in &outcome.debits_reduced {
-        println!("planned debit {id} reduced by the lines paid; the employer gets a revised advance notice");
+        println!(
+            "planned debit {id} reduced by the lines paid; the employer gets a revised advance notice"
+        );
     }
     for id in &outcome.debits_cancelled {
         println!("planned debit {id} cancelled: every line it held is paid");

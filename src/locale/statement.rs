@@ -42,4 +42,3 @@ pub fn statement_csv(statement: &Statement) -> String {
     }
     out
 }
-

@@ -444,14 +444,21 @@ impl Store {
         today: NaiveDate,
     ) -> StoreResult<Statement> {
         let opening = match from.and_then(|d| d.pred_opt()) {
-            Some(before) => self.employer_balance(employer_id, Some(before)).await?.total,
+            Some(before) => {
+                self.employer_balance(employer_id, Some(before))
+                    .await?
+                    .total
+            }
             None => Amount::ZERO,
         };
         let since = from.map(|d| d.to_string());
         let mut balance = opening.centimes();
         let mut lines = Vec::new();
         for entry in self.ledger_entries(employer_id).await? {
-            if since.as_deref().is_some_and(|s| entry.entry_date.as_str() < s) {
+            if since
+                .as_deref()
+                .is_some_and(|s| entry.entry_date.as_str() < s)
+            {
                 continue;
             }
             balance = balance.saturating_add(entry.amount.centimes());

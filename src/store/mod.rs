@@ -86,7 +86,6 @@ pub use ledger::{
     Aging, Balance, EntryKind, LEDGER_CHECK_LIMIT, LedgerCheck, LedgerDifference, LedgerEntry,
     Statement, StatementLine,
 };
-pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use mandates::{MandateRecord, NewMandate, SignMandate, consent_text_sha256};
 pub use notice_events::NoticeKind;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
@@ -97,6 +96,7 @@ pub use notices::facts::{
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
 pub use password_resets::ResetRequest;
+pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;

@@ -102,15 +102,24 @@ async fn render(
         affiliation: employer.affiliation_number.clone(),
         balance: vec![
             (l.paid_leave, money(balance.paid_leave, lang)),
-            (l.bad_weather_employer, money(balance.bad_weather_employer, lang)),
-            (l.bad_weather_employee, money(balance.bad_weather_employee, lang)),
+            (
+                l.bad_weather_employer,
+                money(balance.bad_weather_employer, lang),
+            ),
+            (
+                l.bad_weather_employee,
+                money(balance.bad_weather_employee, lang),
+            ),
             (l.unallocated, money(balance.unallocated, lang)),
             (l.total, money(balance.total, lang)),
         ],
         aging: vec![
             (l.up_to_30, money(statement.aging.up_to_30, lang)),
             (l.from_31_to_90, money(statement.aging.from_31_to_90, lang)),
-            (l.from_91_to_180, money(statement.aging.from_91_to_180, lang)),
+            (
+                l.from_91_to_180,
+                money(statement.aging.from_91_to_180, lang),
+            ),
             (l.over_180, money(statement.aging.over_180, lang)),
         ],
         entries: statement
@@ -152,11 +161,7 @@ async fn render(
     viewer.page(status, &page)
 }
 
-async fn account(
-    State(state): State<WebState>,
-    viewer: Viewer,
-    Path(id): Path<i64>,
-) -> PageResult {
+async fn account(State(state): State<WebState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
     viewer.staff()?;
     render(&state, &viewer, StatusCode::OK, id, Vec::new(), None).await
 }
@@ -294,7 +299,11 @@ fn describe(outcome: &PaymentOutcome, lang: crate::locale::Lang) -> Vec<String> 
         ),
     ];
     if !outcome.debits_reduced.is_empty() {
-        out.push(format!("{} {}", l.debits_reduced, ids(&outcome.debits_reduced)));
+        out.push(format!(
+            "{} {}",
+            l.debits_reduced,
+            ids(&outcome.debits_reduced)
+        ));
     }
     if !outcome.debits_cancelled.is_empty() {
         out.push(format!(
@@ -304,7 +313,11 @@ fn describe(outcome: &PaymentOutcome, lang: crate::locale::Lang) -> Vec<String> 
         ));
     }
     if outcome.unallocated > Amount::ZERO {
-        out.push(format!("{} {}", l.credit_kept, money(outcome.unallocated, lang)));
+        out.push(format!(
+            "{} {}",
+            l.credit_kept,
+            money(outcome.unallocated, lang)
+        ));
     }
     out
 }

@@ -3,15 +3,18 @@
 //! returned), the settlement window, payments by other channels — checked after every
 //! step: every employer's ledger balance equals what `ledger check` recomputes from the
 //! source records, and no declaration line is both paid by a payment and in a live debit.
-//! Each case runs on a fresh database: 8 cases on SQLite, 3 on PostgreSQL (a fresh
-//! PostgreSQL database costs about a second), so the whole stays within a few seconds.
+//! Each case runs on a fresh database, both employers declared first: 16 cases of 8 to 20
+//! steps on SQLite (about 6 s), 4 on PostgreSQL (a fresh PostgreSQL database costs about a
+//! second).
 
 use chrono::NaiveDate;
 use mandates::Amount;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use tahsil::clock::Clock;
-use tahsil::store::{Effect, NewDeclaration, NewDeclarationLine, NewPayment, PaymentChannel, Store};
+use tahsil::store::{
+    Effect, NewDeclaration, NewDeclarationLine, NewPayment, PaymentChannel, Store,
+};
 
 use super::{CCP, RIB, policy};
 use crate::harness::fixtures::{actor, d, employer_with_worksites, scalar, signed_mandate};
@@ -57,9 +60,9 @@ fn step() -> impl Strategy<Value = Step> {
     prop_oneof![
         3 => (0..2usize, 0..3usize, prop::collection::vec(0..400_000u32, 1..=2))
             .prop_map(|(employer, period, wages)| Step::Declare { employer, period, wages }),
-        2 => (0..2usize).prop_map(|date| Step::Plan { date }),
-        2 => (0..2usize).prop_map(|date| Step::Run { date }),
-        2 => (0..4usize, 0..3usize).prop_map(|(pick, effect)| Step::Report { pick, effect }),
+        3 => (0..2usize).prop_map(|date| Step::Plan { date }),
+        3 => (0..2usize).prop_map(|date| Step::Run { date }),
+        4 => (0..4usize, 0..3usize).prop_map(|(pick, effect)| Step::Report { pick, effect }),
         1 => (0..2usize).prop_map(|date| Step::SettleWindow { date }),
         3 => (0..2usize, 0..3usize).prop_map(|(employer, how)| Step::Pay { employer, how }),
     ]
@@ -79,7 +82,13 @@ async fn check(store: &Store, steps: &[Step], at: usize) -> Result<(), TestCaseE
          ON cl.declaration_line_id = a.declaration_line_id AND cl.live = 1",
     )
     .await;
-    prop_assert_eq!(both, 0, "a line paid and collectable after step {} of {:?}", at, steps);
+    prop_assert_eq!(
+        both,
+        0,
+        "a line paid and collectable after step {} of {:?}",
+        at,
+        steps
+    );
     Ok(())
 }
 
@@ -93,6 +102,13 @@ async fn run_case(db: TestDb, steps: Vec<Step>) -> Result<(), TestCaseError> {
     ];
     signed_mandate(&store, employers[0], RIB, None).await;
     signed_mandate(&store, employers[1], CCP, None).await;
+    // Both start with a declaration, so most sequences have something to collect.
+    let opening = [0, 1].map(|employer| Step::Declare {
+        employer,
+        period: 0,
+        wages: vec![120_000, 45_000],
+    });
+    let steps: Vec<Step> = opening.into_iter().chain(steps).collect();
     for (at, step) in steps.iter().enumerate() {
         match step {
             Step::Declare {
@@ -124,7 +140,10 @@ async fn run_case(db: TestDb, steps: Vec<Step>) -> Result<(), TestCaseError> {
             Step::Plan { date } => {
                 let date = dates()[*date];
                 let noticed = date.checked_sub_days(chrono::Days::new(20)).unwrap();
-                store.plan_collections(&actor(), date, noticed).await.unwrap();
+                store
+                    .plan_collections(&actor(), date, noticed)
+                    .await
+                    .unwrap();
             }
             Step::Run { date } => {
                 // A date already run, or with nothing to run, refuses or does nothing.
@@ -219,7 +238,7 @@ where
         failure_persistence: None,
         ..Config::default()
     });
-    let result = runner.run(&prop::collection::vec(step(), 4..14), |steps| {
+    let result = runner.run(&prop::collection::vec(step(), 8..20), |steps| {
         tokio::task::block_in_place(|| {
             handle.block_on(async {
                 match fresh().await {
@@ -236,10 +255,10 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_sequences_keep_every_balance_equal_to_its_recomputation_sqlite() {
-    run_property(8, || async { Some(TestDb::sqlite().await) });
+    run_property(16, || async { Some(TestDb::sqlite().await) });
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn random_sequences_keep_every_balance_equal_to_its_recomputation_postgres() {
-    run_property(3, TestDb::postgres);
+    run_property(4, TestDb::postgres);
 }
