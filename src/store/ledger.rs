@@ -81,6 +81,21 @@ pub struct LedgerDifference {
     pub sources: Balance,
 }
 
+/// One employer's sums by the source records (`pl`…) and by its ledger (`xpl`…).
+#[derive(FromRow)]
+struct DifferenceRow {
+    employer_id: i64,
+    affiliation_number: String,
+    pl: i64,
+    bwr: i64,
+    bwe: i64,
+    un: i64,
+    xpl: i64,
+    xbwr: i64,
+    xbwe: i64,
+    xun: i64,
+}
+
 /// What `ledger check` found.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct LedgerCheck {
@@ -222,16 +237,15 @@ impl Store {
         let columns = ["pl", "bwr", "bwe", "un", "xpl", "xbwr", "xbwe", "xun"]
             .map(sum)
             .join(", ");
-        let rows: Vec<(i64, String, i64, i64, i64, i64, i64, i64, i64, i64)> =
-            sqlx::query_as(sqlx::AssertSqlSafe(format!(
-                "SELECT g.e, m.affiliation_number, g.pl, g.bwr, g.bwe, g.un, g.xpl, g.xbwr, g.xbwe, g.xun \
-                 FROM (SELECT e, {columns} FROM ({sources}) s GROUP BY e) g \
-                 JOIN employers m ON m.id = g.e \
-                 WHERE g.pl <> g.xpl OR g.bwr <> g.xbwr OR g.bwe <> g.xbwe OR g.un <> g.xun \
-                 ORDER BY g.e LIMIT {LEDGER_CHECK_LIMIT}"
-            )))
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query_as::<_, DifferenceRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT g.e AS employer_id, m.affiliation_number, g.pl, g.bwr, g.bwe, g.un, g.xpl, g.xbwr, g.xbwe, g.xun \
+             FROM (SELECT e, {columns} FROM ({sources}) s GROUP BY e) g \
+             JOIN employers m ON m.id = g.e \
+             WHERE g.pl <> g.xpl OR g.bwr <> g.xbwr OR g.bwe <> g.xbwe OR g.un <> g.xun \
+             ORDER BY g.e LIMIT {LEDGER_CHECK_LIMIT}"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
         let (employers, entries): (i64, i64) = sqlx::query_as(
             "SELECT (SELECT COUNT(DISTINCT employer_id) FROM ledger_entries), (SELECT COUNT(*) FROM ledger_entries)",
         )
@@ -243,16 +257,12 @@ impl Store {
             entries: u64::try_from(entries).unwrap_or(0),
             differences: rows
                 .into_iter()
-                .map(
-                    |(employer_id, affiliation_number, pl, bwr, bwe, un, xpl, xbwr, xbwe, xun)| {
-                        LedgerDifference {
-                            employer_id,
-                            affiliation_number,
-                            sources: balance(pl, bwr, bwe, un),
-                            ledger: balance(xpl, xbwr, xbwe, xun),
-                        }
-                    },
-                )
+                .map(|r| LedgerDifference {
+                    employer_id: r.employer_id,
+                    affiliation_number: r.affiliation_number,
+                    sources: balance(r.pl, r.bwr, r.bwe, r.un),
+                    ledger: balance(r.xpl, r.xbwr, r.xbwe, r.xun),
+                })
                 .collect(),
         })
     }
