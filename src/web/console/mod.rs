@@ -2,7 +2,8 @@
 //! [`dashboard`] with its [`charts`], [`runs`] and their [`files`] (with download, and the
 //! quarantined reports), imported [`reports`], [`exceptions`] with an audited resolution
 //! (a note, or a staff action on its debit: [`debits`]),
-//! [`employers`] (search and a full view), the [`calendar`] (changes re-plan debits and
+//! [`employers`] (search and a full view) and an employer's [`account`] (balance, entries,
+//! payments by other channels), the [`calendar`] (changes re-plan debits and
 //! say what moved), dated contribution [`rates`] (administrators add them), the
 //! scheduler's [`jobs`] (failed ones put back in the queue) and [`users`] (administrators
 //! only). The disputes queue is in [`super::disputes`].
