@@ -111,5 +111,5 @@ JOIN declaration_lines l ON l.id = cl.declaration_line_id
 WHERE c.status = 'settled' GROUP BY c.id, c.employer_id, c.collection_date, c.report_id, c.updated_at;
 INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, memo_centimes,
     collection_id, report_id, recorded_at)
-SELECT c.employer_id, 'rejected', 'failed:' || c.id, c.collection_date, 0, c.amount_centimes, c.id, c.report_id, c.updated_at
+SELECT c.employer_id, CASE c.status WHEN 'returned' THEN 'returned' ELSE 'rejected' END, 'failed:' || c.id, c.collection_date, 0, c.amount_centimes, c.id, c.report_id, c.updated_at
 FROM collections c WHERE c.status IN ('rejected', 'returned', 'retry_planned') AND c.bank_file_id IS NOT NULL;

@@ -712,3 +712,101 @@ both_backends!(
         assert_balanced(store).await;
     }
 );
+
+both_backends!(
+    ledger_check_passes_after_the_demo_fund_s_whole_cycle,
+    |db: TestDb| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let demo = std::process::Command::new(env!("CARGO_BIN_EXE_tahsil"))
+            .arg("--database-url")
+            .arg(&db.url)
+            .args(["demo", "--employers", "40", "--dir"])
+            .arg(dir.path())
+            .env_remove("TAHSIL_DATABASE_URL")
+            .env("TAHSIL_ENCRYPTION_KEY", crate::harness::test_key_base64())
+            .env("TAHSIL_CLOCK", "2026-12-01T10:00:00+01:00")
+            .output()
+            .unwrap();
+        assert!(demo.status.success(), "{demo:?}");
+        let check = tahsil(&db, &["ledger", "check"]);
+        assert!(check.status.success(), "{check:?}");
+        let store = db.store().await;
+        // The demo's cycle wrote every kind of its events: dues, debits presented, settled,
+        // and failures.
+        for kind in ["due", "debit_presented", "settled"] {
+            let count = scalar(
+                &store,
+                &format!("SELECT COUNT(*) FROM ledger_entries WHERE kind = '{kind}'"),
+            )
+            .await;
+            assert!(count > 0, "{kind}");
+        }
+    }
+);
+
+both_backends!(
+    the_migration_writes_the_ledger_of_what_happened_before_it,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let store = &app.store;
+        one_cycle(&app).await;
+        let before: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT entry_key, kind, amount_centimes FROM ledger_entries ORDER BY entry_key",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        // The ledger as a database migrated from 0017 would have it: empty, then the
+        // migration's own statements for what came before.
+        let (off, on) = match db.backend {
+            "sqlite" => (
+                "DROP TRIGGER ledger_entries_no_delete",
+                "CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries \
+                 BEGIN SELECT RAISE(ABORT, 'ledger_entries is append-only'); END",
+            ),
+            _ => (
+                "ALTER TABLE ledger_entries DISABLE TRIGGER ledger_entries_append_only",
+                "ALTER TABLE ledger_entries ENABLE TRIGGER ledger_entries_append_only",
+            ),
+        };
+        let mut conn = store.pool().acquire().await.unwrap();
+        sqlx::query(off).execute(&mut *conn).await.unwrap();
+        sqlx::query("DELETE FROM ledger_entries")
+            .execute(&mut *conn)
+            .await
+            .unwrap();
+        sqlx::query(on).execute(&mut *conn).await.unwrap();
+        let migration = std::fs::read_to_string(format!(
+            "{}/migrations/{}/0018_ledger.sql",
+            env!("CARGO_MANIFEST_DIR"),
+            db.backend
+        ))
+        .unwrap();
+        let backfill = migration
+            .split_once("-- What happened before this migration")
+            .unwrap()
+            .1;
+        let backfill = backfill.split_once('\n').unwrap().1;
+        for statement in backfill.split(';').filter(|s| s.contains("INSERT")) {
+            let statement = statement
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("--"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            sqlx::query(sqlx::AssertSqlSafe(statement))
+                .execute(&mut *conn)
+                .await
+                .unwrap();
+        }
+        drop(conn);
+        assert_balanced(store).await;
+        let after: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT entry_key, kind, amount_centimes FROM ledger_entries ORDER BY entry_key",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        // The same entries as the events wrote (B's rejected debit included).
+        assert_eq!(after, before);
+    }
+);
