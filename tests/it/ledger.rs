@@ -658,6 +658,27 @@ both_backends!(
             .unwrap();
         assert_eq!(nobody.status(), reqwest::StatusCode::UNAUTHORIZED);
 
+        let statement: serde_json::Value = client
+            .get(app.url(&format!("/api/v1/employers/{a}/statement")))
+            .bearer_auth("admin-test-token")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let owed = store.employer_balance(a, None).await.unwrap().total;
+        assert_eq!(
+            statement["closing"],
+            owed.to_string().as_str(),
+            "{statement}"
+        );
+        assert_eq!(statement["unallocated"], "-1000.00", "{statement}");
+        assert_eq!(
+            statement["lines"][2]["entry"]["kind"], "payment_received",
+            "{statement}"
+        );
+
         add_user(store, "finance@fund.dz", Role::Finance, &[]).await;
         let staff = app.signed_in("finance@fund.dz").await;
         let (status, page) = staff.get(&format!("/console/employers/{a}")).await;

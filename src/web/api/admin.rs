@@ -20,7 +20,7 @@ use super::{ApiError, ApiResult};
 use crate::store::{
     ActionOutcome, Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration,
     NewEmployer, NewMandate, NewPayment, NewWorksite, PaymentChannel, PaymentOutcome, SignMandate,
-    Worksite,
+    Statement, Worksite,
 };
 use crate::web::client::{ClientAddr, forwarded, peer};
 use crate::web::consent;
@@ -56,6 +56,7 @@ pub(super) fn router(state: WebState) -> Router<WebState> {
         .route("/collections/{id}/cancel", post(cancel_collection))
         .route("/collections/{id}/represent", post(represent_collection))
         .route("/payments", post(record_payment))
+        .route("/employers/{id}/statement", get(employer_statement))
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -353,6 +354,26 @@ async fn record_payment(
         )
         .await?;
     Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+/// `?from=YYYY-MM-DD` of a statement: entries before it make the opening balance.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatementQuery {
+    #[serde(default)]
+    from: Option<chrono::NaiveDate>,
+}
+
+/// The employer's account: opening balance, entries with the running balance, what is
+/// owed by age (as `tahsil statement`).
+async fn employer_statement(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(query): Query<StatementQuery>,
+) -> ApiResult<Json<Statement>> {
+    state.store.employer(id).await?;
+    let today = state.store.clock().today();
+    Ok(Json(state.store.statement(id, query.from, today).await?))
 }
 
 /// The body of `PUT /api/v1/mandates/{id}/ceiling`: `{"ceiling": "500000.00"}`, or
