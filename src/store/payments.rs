@@ -399,8 +399,10 @@ async fn take_paid_lines_out(
     now: &str,
 ) -> StoreResult<(Vec<i64>, Vec<i64>)> {
     let ids = id_list(touched);
+    // Out of the debit altogether (not merely no longer live): a later attempt of it — an
+    // automatic retry, a re-presentation — copies its lines, and must never copy these.
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "UPDATE collection_lines SET live = 0 WHERE live <> 0 AND collection_id IN ({ids}) \
+        "DELETE FROM collection_lines WHERE collection_id IN ({ids}) \
          AND declaration_line_id IN (SELECT declaration_line_id FROM payment_allocations WHERE payment_id = $1)"
     )))
     .bind(payment_id)

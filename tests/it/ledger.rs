@@ -831,3 +831,77 @@ both_backends!(
         assert_eq!(after, before);
     }
 );
+
+both_backends!(
+    a_line_paid_by_another_channel_is_never_in_a_later_attempt_of_its_debit,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, b) = two_employers(store).await;
+        let date = d(2026, 12, 15);
+        store
+            .plan_collections(&actor(), date, d(2026, 12, 1))
+            .await
+            .unwrap();
+        let totals = line_totals(store, a).await;
+        // A pays its first line while its debit is planned; the debit goes out for the
+        // second and is rejected for insufficient funds: the retry takes the second alone.
+        pay(store, a, Amount::from_centimes(totals[0]), "VIR-1").await;
+        tahsil::cycle::run::run_date(store, &app.settings, &actor(), date, "test")
+            .await
+            .unwrap();
+        let filed = store.collections_on(date).await.unwrap();
+        let (fa, fb) = (
+            of(&filed, a).unwrap().clone(),
+            of(&filed, b).unwrap().clone(),
+        );
+        let mut rejected = report("d", &[(&fa, Effect::Reject), (&fb, Effect::Reject)]);
+        // B's reject needs staff: no automatic retry.
+        rejected.items[1].retry_class = Some(RetryClass::NeedsStaff);
+        store
+            .apply_report(&actor(), &rejected, policy(date))
+            .await
+            .unwrap();
+        let retry = store.collections_on(d(2027, 1, 5)).await.unwrap();
+        let ra = of(&retry, a).unwrap();
+        assert_eq!(ra.amount.centimes(), totals[1]);
+        assert_eq!(
+            scalar(
+                store,
+                &format!(
+                    "SELECT COUNT(*) FROM collection_lines WHERE collection_id = {}",
+                    ra.id
+                )
+            )
+            .await,
+            1
+        );
+        // B pays what it owes after the reject; staff then cannot present the debit again.
+        let owed_b = store.employer_balance(b, None).await.unwrap().total;
+        let outcome = pay(store, b, owed_b, "GUICHET-1").await;
+        assert_eq!(outcome.lines_paid, 1);
+        let again = store
+            .act_on_debit(
+                &actor(),
+                fb.id,
+                mandates::DebitAction::Represent,
+                "paid at the counter, checking",
+                &mandates::ChannelPolicy::default(),
+            )
+            .await;
+        assert!(
+            matches!(&again, Err(StoreError::Conflict(m)) if m.contains("nothing left")),
+            "{again:?}"
+        );
+        assert_eq!(
+            scalar(
+                store,
+                "SELECT COUNT(*) FROM payment_allocations a JOIN collection_lines cl \
+                 ON cl.declaration_line_id = a.declaration_line_id AND cl.live = 1"
+            )
+            .await,
+            0
+        );
+        assert_balanced(store).await;
+    }
+);
