@@ -23,6 +23,7 @@ mod debits;
 pub mod demo;
 mod files;
 mod jobs;
+mod ledger;
 mod notices;
 mod people;
 mod seed;
@@ -183,6 +184,28 @@ enum Command {
         /// counted afresh.
         #[arg(long, value_name = "ID")]
         retry: Option<i64>,
+    },
+    /// The employers' ledger: check every balance against the source records.
+    Ledger {
+        #[command(subcommand)]
+        command: ledger::LedgerCommand,
+    },
+    /// Payments received by other channels (transfer, cheque, counter).
+    Payments {
+        #[command(subcommand)]
+        command: ledger::PaymentsCommand,
+    },
+    /// An employer's account: entries, running balance, amounts owed by age.
+    Statement {
+        /// The employer's affiliation number.
+        #[arg(long, value_name = "AFFILIATION")]
+        employer: String,
+        /// List entries from this day on (those before make the opening balance).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: Option<chrono::NaiveDate>,
+        /// CSV for a spreadsheet (UTF-8 with BOM, `;`, decimal commas).
+        #[arg(long)]
+        csv: bool,
     },
     /// The audit trail's hash chain: check it, or print its head.
     Audit {
@@ -349,6 +372,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs { failed, retry } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(jobs::jobs(config, failed, retry))
+        }
+        Command::Ledger { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(ledger::ledger(config, command))
+        }
+        Command::Payments { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(ledger::payments(config, command))
+        }
+        Command::Statement {
+            employer,
+            from,
+            csv,
+        } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(ledger::statement(config, employer, from, csv))
         }
         Command::Audit { command } => {
             telemetry::init(config.log_format, &config.log_filter);

@@ -16,6 +16,7 @@ use mandates::Amount;
 pub mod actors;
 pub mod audit;
 pub mod report_items;
+pub mod statement;
 pub mod words;
 
 pub use actors::actor_word;

@@ -13,8 +13,9 @@ use mandates::{
 
 use super::Lang;
 use crate::store::{
-    CalendarAction, DeclarationStatus, DisputeOutcome, DisputeReason, DisputeState, ExceptionKind,
-    Institution, JobStatus, MessageAuthor, NoticeKind, NoticeStatus, Role, RunStatus,
+    CalendarAction, DeclarationStatus, DisputeOutcome, DisputeReason, DisputeState, EntryKind,
+    ExceptionKind, Institution, JobStatus, MessageAuthor, NoticeKind, NoticeStatus, PaymentChannel,
+    Role, RunStatus,
 };
 
 /// The word for a state in each language.
@@ -256,6 +257,27 @@ words! {
         DisputeReason::DuplicateDebit => ("Prélèvement en double", "اقتطاع مكرر"),
         DisputeReason::Other => ("Autre motif", "سبب آخر"),
     }
+    PaymentChannel {
+        PaymentChannel::Transfer => ("Virement", "تحويل"),
+        PaymentChannel::Cheque => ("Chèque", "صك"),
+        PaymentChannel::Counter => ("Guichet", "شباك"),
+        PaymentChannel::Other => ("Autre moyen", "وسيلة أخرى"),
+    }
+    EntryKind {
+        EntryKind::Due => ("Cotisations déclarées", "اشتراكات مصرّح بها"),
+        EntryKind::DueWithdrawn => ("Déclaration corrigée (annulation)", "تصريح مصحَّح (إلغاء)"),
+        EntryKind::DebitPresented => ("Prélèvement présenté", "اقتطاع مقدَّم"),
+        EntryKind::Settled => ("Prélèvement payé", "اقتطاع مدفوع"),
+        EntryKind::Rejected => ("Prélèvement rejeté", "اقتطاع مرفوض"),
+        EntryKind::Returned => ("Prélèvement retourné", "اقتطاع مُرجَع"),
+        EntryKind::PaymentReceived => ("Paiement reçu", "دفع مستلَم"),
+        EntryKind::Allocation => ("Paiement imputé", "دفع مخصَّص"),
+        EntryKind::Refund => ("Remboursement", "استرداد"),
+        EntryKind::Credit => ("Crédit en faveur de l'employeur", "رصيد دائن لصالح المؤسسة"),
+        EntryKind::WriteOff => ("Passé en perte", "شطب"),
+        EntryKind::Surcharge => ("Majoration", "زيادة تأخير"),
+        EntryKind::Waiver => ("Remise", "إعفاء"),
+    }
     DisputeOutcome {
         DisputeOutcome::Upheld => ("Fondée", "مؤسَّس"),
         DisputeOutcome::Rejected => ("Non retenue", "غير مقبول"),
@@ -294,6 +316,8 @@ pub fn cancel_reason_word(code: &str, lang: Lang) -> Option<&'static str> {
         ("staff_cancelled", Lang::Ar) => "ألغاه الصندوق",
         ("held_past_its_date", Lang::Fr) => "suspendu au-delà de sa date",
         ("held_past_its_date", Lang::Ar) => "موقوف إلى ما بعد تاريخه",
+        ("paid_otherwise", Lang::Fr) => "payé par un autre moyen",
+        ("paid_otherwise", Lang::Ar) => "دُفع بوسيلة أخرى",
         _ => return None,
     })
 }

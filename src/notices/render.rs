@@ -412,6 +412,12 @@ fn cancel_reason(code: &str, lang: Lang) -> &'static str {
         ("held_past_its_date", Lang::Ar) => {
             "أوقفه الصندوق إلى ما بعد تاريخه؛ تبقى المبالغ مستحقة وتُقتطع في أجل لاحق"
         }
+        ("paid_otherwise", Lang::Fr) => {
+            "les montants qu'il devait prélever ont été payés par un autre moyen (virement, chèque ou guichet)"
+        }
+        ("paid_otherwise", Lang::Ar) => {
+            "المبالغ التي كان سيقتطعها دُفعت بوسيلة أخرى (تحويل أو صك أو شباك)"
+        }
         (_, Lang::Fr) => "une vérification avant l'envoi à la banque l'a écarté",
         (_, Lang::Ar) => "استُبعد عند التحقق قبل الإرسال إلى البنك",
     }

@@ -25,10 +25,12 @@ mod disputes;
 mod employers;
 mod exceptions;
 mod jobs;
+mod ledger;
 mod mandates;
 mod notice_events;
 mod notices;
 mod password_resets;
+mod payments;
 mod quarantine;
 mod rates;
 mod receipts;
@@ -80,6 +82,10 @@ pub use disputes::{
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
 pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};
+pub use ledger::{
+    Aging, Balance, EntryKind, LEDGER_CHECK_LIMIT, LedgerCheck, LedgerDifference, LedgerEntry,
+    Statement, StatementLine,
+};
 pub use mandates::{MandateRecord, NewMandate, SignMandate, consent_text_sha256};
 pub use notice_events::NoticeKind;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
@@ -90,6 +96,7 @@ pub use notices::facts::{
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
 pub use password_resets::ResetRequest;
+pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;

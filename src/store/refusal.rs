@@ -53,6 +53,16 @@ pub enum Refusal {
     /// A declaration without any worksite line.
     DeclarationEmpty,
     DeclarationTotalTooLarge,
+    /// A payment without its reference (or one too long).
+    PaymentReference,
+    /// A payment's note too long.
+    PaymentNote,
+    /// A payment of zero or less.
+    PaymentAmount,
+    /// A payment dated after today.
+    PaymentInFuture,
+    /// The same reference again for the same employer and channel.
+    PaymentDuplicate,
 }
 
 impl Refusal {
@@ -85,6 +95,11 @@ impl Refusal {
             Refusal::PeriodKindMismatch => "period_kind_mismatch",
             Refusal::DeclarationEmpty => "declaration_empty",
             Refusal::DeclarationTotalTooLarge => "declaration_total_too_large",
+            Refusal::PaymentReference => "payment_reference",
+            Refusal::PaymentNote => "payment_note",
+            Refusal::PaymentAmount => "payment_amount",
+            Refusal::PaymentInFuture => "payment_in_future",
+            Refusal::PaymentDuplicate => "payment_duplicate",
         }
     }
 
@@ -102,6 +117,7 @@ impl Refusal {
                 | Refusal::RateOutOfOrder
                 | Refusal::ExceptionAlreadyResolved
                 | Refusal::JobNotFailed
+                | Refusal::PaymentDuplicate
         )
     }
 }

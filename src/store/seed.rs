@@ -5,7 +5,7 @@
 use mandates::{AccountId, Amount, LineBases, NoticeLanguage, Period, Scheme, compute_line};
 use serde_json::json;
 
-use super::{Actor, Store, StoreError, StoreResult, audit::Audit};
+use super::{Actor, Bind, Store, StoreError, StoreResult, audit::Audit};
 
 /// One generated employer with everything it needs to be collected.
 #[derive(Clone, Debug)]
@@ -364,6 +364,16 @@ impl Store {
         )
         .await?;
 
+        // Their dues in the ledger, as a declaration submitted through the portal writes them.
+        let first_declaration = declarations.iter().map(|(d, _)| *d).min().unwrap_or(0);
+        let last_declaration = declarations.iter().map(|(d, _)| *d).max().unwrap_or(0);
+        super::ledger::record_dues(
+            &mut tx,
+            "d.id >= $1 AND d.id <= $2",
+            &[Bind::Int(first_declaration), Bind::Int(last_declaration)],
+            &now,
+        )
+        .await?;
         let counts = SeedCounts {
             employers: employers.len() as u64,
             worksites: lines.len() as u64,

@@ -15,6 +15,7 @@ mod cycle;
 mod files;
 mod inputs;
 mod jobs;
+mod ledger;
 mod matching;
 mod meaning;
 mod months;

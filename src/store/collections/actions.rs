@@ -243,11 +243,14 @@ impl Store {
                          the employer must sign a new mandate (its lines stay owed)"
                     )));
                 }
-                // The lines of the failed debit still owed and in no other live debit.
+                // The lines of the failed debit still owed (not paid by another channel
+                // since) and in no other live debit.
                 let owed = "FROM collection_lines cl \
                      JOIN declaration_lines l ON l.id = cl.declaration_line_id AND l.status = 'submitted' \
                      WHERE cl.collection_id = $1 AND NOT EXISTS (SELECT 1 FROM collection_lines x \
-                       WHERE x.declaration_line_id = cl.declaration_line_id AND x.live = 1)";
+                       WHERE x.declaration_line_id = cl.declaration_line_id AND x.live = 1) \
+                     AND NOT EXISTS (SELECT 1 FROM payment_allocations pa \
+                       WHERE pa.declaration_line_id = cl.declaration_line_id)";
                 let amount: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
                     "SELECT CAST(SUM(cl.amount_centimes) AS BIGINT) {owed}"
                 )))

@@ -54,7 +54,7 @@ pub struct PlanSummary {
 }
 
 /// The lines an employer's active mandate can collect on `$1`: submitted declarations due
-/// by then, lines not yet paid and not in a live collection, of employers with no
+/// by then, lines not yet paid (by a debit or another channel) and not in a live collection, of employers with no
 /// collection on that date yet, with a planned one of the same mandate (amended) or one of
 /// the same mandate planning cancelled for the ceiling (revived, see the module).
 const COLLECTIBLE: &str = "FROM mandates m \
@@ -62,6 +62,7 @@ const COLLECTIBLE: &str = "FROM mandates m \
      JOIN declaration_lines l ON l.declaration_id = d.id AND l.status = 'submitted' \
      WHERE m.status = 'active' \
        AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
+       AND NOT EXISTS (SELECT 1 FROM payment_allocations pa WHERE pa.declaration_line_id = l.id) \
        AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = m.employer_id AND c.collection_date = $1 \
                        AND (c.mandate_id <> m.id OR NOT (c.status = 'planned' OR (c.status = 'cancelled' \
                             AND c.reason_code = 'over_ceiling' AND c.retry_of IS NULL))))";

@@ -14,7 +14,9 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::{Actor, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique};
+use super::{
+    Actor, Bind, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique, ledger,
+};
 
 pub(super) mod plausibility;
 
@@ -219,6 +221,7 @@ impl Store {
             })
         })?;
         insert_lines(&mut tx, declaration_id, &prepared).await?;
+        ledger::record_dues(&mut tx, "d.id = $1", &[Bind::Int(declaration_id)], &now).await?;
         let total = Amount::checked_sum(prepared.iter().map(|l| l.total)).ok_or_else(|| {
             StoreError::refused(
                 Refusal::DeclarationTotalTooLarge,
@@ -275,6 +278,12 @@ impl Store {
         if let Some(date) = planned_into(&mut tx, declaration_id, &open_from).await? {
             return Err(locked(&period, &date));
         }
+        if let Some(paid) = paid_otherwise(&mut tx, declaration_id).await? {
+            return Err(StoreError::Conflict(format!(
+                "the declaration for {period} can no longer be corrected: {paid} of its lines \
+                 were paid by another channel; contact the fund"
+            )));
+        }
         detach_from_open_collections(&mut tx, declaration_id, &now).await?;
         let old_total: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(SUM(total_centimes) AS BIGINT) FROM declaration_lines WHERE declaration_id = $1",
@@ -283,11 +292,14 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let replaced = async {
+            let which = "l.declaration_id = $1";
+            ledger::withdraw_dues(&mut tx, which, &[Bind::Int(declaration_id)], &now).await?;
             sqlx::query("DELETE FROM declaration_lines WHERE declaration_id = $1")
                 .bind(declaration_id)
                 .execute(&mut *tx)
                 .await?;
-            insert_lines(&mut tx, declaration_id, &prepared).await
+            insert_lines(&mut tx, declaration_id, &prepared).await?;
+            ledger::record_dues(&mut tx, "d.id = $1", &[Bind::Int(declaration_id)], &now).await
         }
         .await;
         if let Err(err) = replaced {
@@ -435,6 +447,21 @@ fn locked(period: &Period, date: &str) -> StoreError {
         "the declaration for {period} can no longer be corrected: it is in the debit{when}, \
          announced to you with its amount; if it is wrong, open a dispute or contact the fund"
     ))
+}
+
+/// How many lines of the declaration a payment by another channel paid (`None`: none).
+async fn paid_otherwise(
+    conn: &mut sqlx::AnyConnection,
+    declaration_id: i64,
+) -> StoreResult<Option<i64>> {
+    let paid: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM payment_allocations a JOIN declaration_lines l ON l.id = a.declaration_line_id \
+         WHERE l.declaration_id = $1",
+    )
+    .bind(declaration_id)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((paid > 0).then_some(paid))
 }
 
 /// The date of the earliest collection holding a line of the declaration that can no

@@ -119,7 +119,8 @@ pub(super) async fn plan_retries(
              JOIN collection_lines cl ON cl.collection_id = n.retry_of \
              JOIN declaration_lines l ON l.id = cl.declaration_line_id AND l.status = 'submitted' \
              WHERE {new_retries} \
-             AND NOT EXISTS (SELECT 1 FROM collection_lines x WHERE x.declaration_line_id = cl.declaration_line_id AND x.live = 1)"
+             AND NOT EXISTS (SELECT 1 FROM collection_lines x WHERE x.declaration_line_id = cl.declaration_line_id AND x.live = 1) \
+             AND NOT EXISTS (SELECT 1 FROM payment_allocations pa WHERE pa.declaration_line_id = cl.declaration_line_id)"
         )))
         .bind(report_id)
         .bind(&retry_text)

@@ -42,7 +42,7 @@ use super::audit::{AuditRows, detail_sql};
 use super::notice_events::{NoticeEvents, NoticeKind};
 use super::{
     Actor, Bind, Institution, OptionalCode, Store, StoreError, StoreResult, audit::Audit,
-    conflict_on_unique,
+    conflict_on_unique, ledger,
 };
 
 mod credits;
@@ -297,6 +297,7 @@ impl Store {
         step("matched");
         // 3. Settlements, dated by their entries' booking dates.
         let settled = settle(&mut tx, report_id, &today, &now).await?;
+        ledger::record_settled(&mut tx, "c.report_id = $1", &[Bind::Int(report_id)], &now).await?;
         step("settled");
         // 3b. Booked credits that are not ours, kept for the ledger.
         let incoming_credits =
@@ -305,6 +306,7 @@ impl Store {
         // 4. The failures, rejected or returned, their lines owed again.
         failures::record(&mut tx, report_id).await?;
         let (rejected, returned) = failures::apply(&mut tx, report_id, &now).await?;
+        ledger::record_failures(&mut tx, report_id, &today, &now).await?;
         step("failures applied");
         // 5. Retries of retryable failures, while attempts remain and the mandate is active.
         // A retry is announced today: debited no earlier than the notice period from now.
@@ -387,6 +389,13 @@ impl Store {
             let just = "collections c \
                  WHERE c.status = 'settled' AND c.updated_at = $1 AND c.report_id IS NULL";
             let binds = [Bind::Text(&now)];
+            ledger::record_settled(
+                &mut tx,
+                "c.updated_at = $1 AND c.report_id IS NULL",
+                &binds,
+                &now,
+            )
+            .await?;
             NoticeEvents::new(NoticeKind::Receipt, "c", just)
                 .record(&mut tx, &now, &binds)
                 .await?;

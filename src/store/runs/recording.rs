@@ -189,6 +189,17 @@ impl FileRecording {
                 self.files.len()
             )));
         }
+        // Each debit handed to the bank, in the employer's ledger (a memo: nothing is paid
+        // until it settles).
+        crate::store::ledger::record_presented(
+            &mut self.tx,
+            "collections c JOIN bank_files f ON f.id = c.bank_file_id \
+             WHERE c.bank_file_id IS NOT NULL AND f.run_id = $1 AND c.updated_at = $2 \
+             AND c.status = 'submitted'",
+            &[Bind::Int(self.run_id), Bind::Text(&self.now)],
+            &self.now,
+        )
+        .await?;
         AuditRows {
             action: "'collection.submitted'",
             entity: "collection",

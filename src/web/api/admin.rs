@@ -19,7 +19,8 @@ use serde::Deserialize;
 use super::{ApiError, ApiResult};
 use crate::store::{
     ActionOutcome, Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration,
-    NewEmployer, NewMandate, NewWorksite, SignMandate, Worksite,
+    NewEmployer, NewMandate, NewPayment, NewWorksite, PaymentChannel, PaymentOutcome, SignMandate,
+    Statement, Worksite,
 };
 use crate::web::client::{ClientAddr, forwarded, peer};
 use crate::web::consent;
@@ -54,6 +55,8 @@ pub(super) fn router(state: WebState) -> Router<WebState> {
         .route("/collections/{id}/release", post(release_collection))
         .route("/collections/{id}/cancel", post(cancel_collection))
         .route("/collections/{id}/represent", post(represent_collection))
+        .route("/payments", post(record_payment))
+        .route("/employers/{id}/statement", get(employer_statement))
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -302,6 +305,75 @@ async fn revoke_mandate(
             .revoke_mandate(&actor(), id, &request.reason)
             .await?,
     ))
+}
+
+/// The body of `POST /api/v1/payments`: a payment received by another channel.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PaymentRequest {
+    /// The employer's affiliation number.
+    employer: String,
+    amount: Amount,
+    /// The day it was received, `YYYY-MM-DD`.
+    date: chrono::NaiveDate,
+    /// transfer, cheque, counter or other.
+    channel: String,
+    reference: String,
+    #[serde(default)]
+    note: Option<String>,
+}
+
+/// Records a payment and allocates it (the oldest owed lines first), through the same
+/// store method as the CLI and the console ([`crate::store::Store::record_payment`]): 201
+/// with what it paid, 409 for a reference already recorded for the employer and channel.
+async fn record_payment(
+    State(state): State<AppState>,
+    payload: Result<Json<PaymentRequest>, JsonRejection>,
+) -> ApiResult<(StatusCode, Json<PaymentOutcome>)> {
+    let request = body(payload)?;
+    let channel: PaymentChannel = request
+        .channel
+        .parse()
+        .map_err(|e: mandates::UnknownCode| ApiError::invalid(format!("channel: {e}")))?;
+    let employer_id = state
+        .store
+        .employer_id_by_affiliation(&request.employer)
+        .await?;
+    let outcome = state
+        .store
+        .record_payment(
+            &actor(),
+            NewPayment {
+                employer_id,
+                amount: request.amount,
+                received_on: request.date,
+                channel,
+                reference: request.reference,
+                note: request.note,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(outcome)))
+}
+
+/// `?from=YYYY-MM-DD` of a statement: entries before it make the opening balance.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct StatementQuery {
+    #[serde(default)]
+    from: Option<chrono::NaiveDate>,
+}
+
+/// The employer's account: opening balance, entries with the running balance, what is
+/// owed by age (as `tahsil statement`).
+async fn employer_statement(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(query): Query<StatementQuery>,
+) -> ApiResult<Json<Statement>> {
+    state.store.employer(id).await?;
+    let today = state.store.clock().today();
+    Ok(Json(state.store.statement(id, query.from, today).await?))
 }
 
 /// The body of `PUT /api/v1/mandates/{id}/ceiling`: `{"ceiling": "500000.00"}`, or

@@ -10,9 +10,9 @@ use axum::routing::get;
 
 use super::{PAGE, PageQuery, actor_words, amount, nav, paged, query_part};
 use crate::locale::{Lang, Word, audit_action, audit_entity, page_moment};
-use crate::store::AuditEntry;
+use crate::store::{AuditEntry, PaymentChannel};
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, PageTexts, ScreenTexts, employer_name, money};
+use crate::web::i18n::{ConsoleTexts, LedgerTexts, PageTexts, ScreenTexts, employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
@@ -149,6 +149,12 @@ struct EmployerPage {
     /// The audit chain's head (`SEQ:HASH`) as the page was made: this page is the
     /// employer's evidence (signatures and trail), and the head anchors it.
     audit_head: String,
+    /// The account: its balance, and the payment form (`payment_form.html`).
+    id: i64,
+    l: &'static LedgerTexts,
+    balance: String,
+    channels: Vec<(&'static str, &'static str)>,
+    today: String,
 }
 
 async fn employer(
@@ -277,6 +283,7 @@ async fn employer(
         })
         .collect();
     let audit_head = store.audit_head().await.map_err(fail)?.to_string();
+    let balance = store.employer_balance(id, None).await.map_err(fail)?.total;
     let (name, name_other) = match lang {
         Lang::Ar => (
             employer_name(&employer, lang),
@@ -313,6 +320,14 @@ async fn employer(
         notices,
         audit,
         audit_head,
+        id,
+        l: LedgerTexts::of(lang),
+        balance: money(balance, lang),
+        channels: PaymentChannel::ALL
+            .iter()
+            .map(|c| (c.as_str(), c.word(lang)))
+            .collect(),
+        today: store.clock().today().to_string(),
     };
     viewer.page(StatusCode::OK, &page)
 }

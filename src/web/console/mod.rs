@@ -2,7 +2,8 @@
 //! [`dashboard`] with its [`charts`], [`runs`] and their [`files`] (with download, and the
 //! quarantined reports), imported [`reports`], [`exceptions`] with an audited resolution
 //! (a note, or a staff action on its debit: [`debits`]),
-//! [`employers`] (search and a full view), the [`calendar`] (changes re-plan debits and
+//! [`employers`] (search and a full view) and an employer's [`account`] (balance, entries,
+//! payments by other channels), the [`calendar`] (changes re-plan debits and
 //! say what moved), dated contribution [`rates`] (administrators add them), the
 //! scheduler's [`jobs`] (failed ones put back in the queue) and [`users`] (administrators
 //! only). The disputes queue is in [`super::disputes`].
@@ -12,6 +13,7 @@
 //! none uses another, but for the dashboard drawing its [`charts`]. Nothing here knows the
 //! portal.
 
+mod account;
 mod calendar;
 mod charts;
 mod dashboard;
@@ -47,6 +49,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(runs::router())
         .merge(reports::router())
         .merge(employers::router())
+        .merge(account::router())
         .merge(calendar::router())
         .merge(rates::router())
         .merge(jobs::router())

@@ -19,6 +19,7 @@ mod ceilings;
 mod console;
 mod debits;
 mod declarations;
+mod ledger;
 mod portal;
 pub mod refusals;
 mod screens;
@@ -27,6 +28,7 @@ pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
 pub use debits::DebitTexts;
 pub use declarations::{DeclarationTexts, Place};
+pub use ledger::LedgerTexts;
 pub use portal::PortalTexts;
 pub use screens::ScreenTexts;
 

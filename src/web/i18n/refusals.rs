@@ -109,6 +109,19 @@ fn fr(refusal: Refusal) -> &'static str {
         Refusal::DeclarationTotalTooLarge => {
             "Le total de la déclaration est trop grand : vérifiez les montants."
         }
+        Refusal::PaymentReference => {
+            "Indiquez la référence du paiement (numéro du virement, du chèque ou du reçu), 70 caractères au plus."
+        }
+        Refusal::PaymentNote => "La note dépasse 500 caractères : raccourcissez-la.",
+        Refusal::PaymentAmount => {
+            "Le montant d'un paiement doit être supérieur à zéro (par exemple 1234,50)."
+        }
+        Refusal::PaymentInFuture => {
+            "La date du paiement est postérieure à aujourd'hui : enregistrez un paiement une fois reçu."
+        }
+        Refusal::PaymentDuplicate => {
+            "Un paiement de ce canal avec cette référence est déjà enregistré pour cet employeur : rien n'a été enregistré. Vérifiez la référence ou le relevé de l'employeur."
+        }
     }
 }
 
@@ -164,6 +177,15 @@ fn ar(refusal: Refusal) -> &'static str {
         Refusal::PeriodKindMismatch => "هذه الفترة لا توافق دورية تصريح المؤسسة (شهرية أو ثلاثية).",
         Refusal::DeclarationEmpty => "يجب أن يتضمّن التصريح سطر ورشة واحدًا على الأقل.",
         Refusal::DeclarationTotalTooLarge => "مجموع التصريح كبير جدًا: تحقّق من المبالغ.",
+        Refusal::PaymentReference => {
+            "اذكروا مرجع الدفع (رقم التحويل أو الصك أو الوصل)، 70 حرفًا على الأكثر."
+        }
+        Refusal::PaymentNote => "الملاحظة تتجاوز 500 حرف: اختصروها.",
+        Refusal::PaymentAmount => "يجب أن يكون مبلغ الدفع أكبر من الصفر (مثلا 1234,50).",
+        Refusal::PaymentInFuture => "تاريخ الدفع لاحق لتاريخ اليوم: سجّلوا الدفع بعد استلامه.",
+        Refusal::PaymentDuplicate => {
+            "دفع بهذه القناة وهذا المرجع مسجّل من قبل لهذه المؤسسة: لم يُسجَّل شيء. تحقّقوا من المرجع أو من كشف حساب المؤسسة."
+        }
     }
 }
 

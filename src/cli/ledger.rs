@@ -1,0 +1,237 @@
+//! The employer's account on the command line: `tahsil ledger check` (every balance
+//! recomputed from the source records; exit 1 naming the first differences), `tahsil
+//! payments record` (a payment received by another channel, allocated at once) and `tahsil
+//! statement` (entries, running balance, aging; `--csv` for a spreadsheet). The
+//! computations are `crate::store`'s.
+
+use std::process::ExitCode;
+
+use chrono::NaiveDate;
+use clap::Subcommand;
+use mandates::{Amount, Lang};
+
+use crate::app;
+use crate::config::Config;
+use crate::locale::Word;
+use crate::store::{Actor, Balance, NewPayment, PaymentChannel, Statement};
+
+#[derive(Debug, Subcommand)]
+pub(super) enum LedgerCommand {
+    /// Recompute every employer's balance from declarations, debits and payments and
+    /// compare it with its ledger; exit 1 naming the first differences.
+    Check,
+}
+
+#[derive(Debug, Subcommand)]
+pub(super) enum PaymentsCommand {
+    /// Record a payment received by another channel; it pays the oldest owed lines first.
+    Record {
+        /// The employer's affiliation number.
+        #[arg(long, value_name = "AFFILIATION")]
+        employer: String,
+        /// The amount received, in dinars with a decimal point (1234.50).
+        #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+        amount: Amount,
+        /// The day the fund received it.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        date: NaiveDate,
+        /// transfer, cheque, counter or other.
+        #[arg(long, value_name = "CHANNEL", value_parser = parse_channel)]
+        channel: PaymentChannel,
+        /// The transfer, cheque or receipt number (unique per employer and channel).
+        #[arg(long, value_name = "REF")]
+        reference: String,
+        /// A note for staff (optional).
+        #[arg(long, value_name = "TEXT")]
+        note: Option<String>,
+    },
+}
+
+fn parse_amount(text: &str) -> Result<Amount, String> {
+    Amount::parse(text).map_err(|err| {
+        format!("{err}: write the amount in dinars with a decimal point, like 1234.50")
+    })
+}
+
+fn parse_channel(text: &str) -> Result<PaymentChannel, String> {
+    text.parse()
+        .map_err(|err: mandates::UnknownCode| err.to_string())
+}
+
+pub(super) async fn ledger(config: Config, command: LedgerCommand) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let LedgerCommand::Check = command;
+    let checked = store.check_ledger().await;
+    store.close().await;
+    let checked = checked?;
+    if checked.differences.is_empty() {
+        println!(
+            "ledger balanced: {} entries of {} employers agree with the declarations, debits and payments",
+            checked.entries, checked.employers
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!(
+        "ledger differs from the source records for {}{} employer(s); the first:",
+        checked.differences.len(),
+        if checked.differences.len() as i64 >= crate::store::LEDGER_CHECK_LIMIT {
+            " or more"
+        } else {
+            ""
+        }
+    );
+    for difference in checked.differences.iter().take(10) {
+        eprintln!(
+            "  employer {} (id {}): ledger {}, sources {}",
+            difference.affiliation_number,
+            difference.employer_id,
+            describe(&difference.ledger),
+            describe(&difference.sources)
+        );
+    }
+    Ok(ExitCode::FAILURE)
+}
+
+/// A balance in one line: the total and its parts.
+fn describe(balance: &Balance) -> String {
+    format!(
+        "{} DZD (paid leave {}, bad weather employer {}, bad weather employee {}, unallocated {})",
+        balance.total,
+        balance.paid_leave,
+        balance.bad_weather_employer,
+        balance.bad_weather_employee,
+        balance.unallocated
+    )
+}
+
+pub(super) async fn payments(config: Config, command: PaymentsCommand) -> anyhow::Result<ExitCode> {
+    let PaymentsCommand::Record {
+        employer,
+        amount,
+        date,
+        channel,
+        reference,
+        note,
+    } = command;
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let recorded = async {
+        let employer_id = store.employer_id_by_affiliation(&employer).await?;
+        store
+            .record_payment(
+                &Actor::new("cli"),
+                NewPayment {
+                    employer_id,
+                    amount,
+                    received_on: date,
+                    channel,
+                    reference,
+                    note,
+                },
+            )
+            .await
+    }
+    .await;
+    store.close().await;
+    let outcome = recorded?;
+    println!(
+        "payment #{} recorded for employer {employer}: {} DZD by {} on {}",
+        outcome.payment.id,
+        outcome.payment.amount,
+        channel.word(Lang::Fr).to_lowercase(),
+        outcome.payment.received_on
+    );
+    println!(
+        "it pays {} declared line(s) for {} DZD",
+        outcome.lines_paid, outcome.allocated
+    );
+    for id in &outcome.debits_reduced {
+        println!(
+            "planned debit {id} reduced by the lines paid; the employer gets a revised advance notice"
+        );
+    }
+    for id in &outcome.debits_cancelled {
+        println!("planned debit {id} cancelled: every line it held is paid");
+    }
+    if outcome.unallocated > Amount::ZERO {
+        println!(
+            "{} DZD not allocated: kept as the employer's credit",
+            outcome.unallocated
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) async fn statement(
+    config: Config,
+    employer: String,
+    from: Option<NaiveDate>,
+    csv: bool,
+) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let today = store.clock().today();
+    let result = async {
+        let employer_id = store.employer_id_by_affiliation(&employer).await?;
+        store.statement(employer_id, from, today).await
+    }
+    .await;
+    store.close().await;
+    let statement = result?;
+    let text = if csv {
+        crate::locale::statement::statement_csv(&statement)
+    } else {
+        statement_text(&employer, &statement, today)
+    };
+    use std::io::Write;
+    std::io::stdout().write_all(text.as_bytes())?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn statement_text(employer: &str, statement: &Statement, today: NaiveDate) -> String {
+    let mut out = format!(
+        "statement of employer {employer} on {today} (positive: owed to the fund; negative: in credit)\n"
+    );
+    out.push_str(&format!(
+        "{:<10}  {:<36}  {:>16}  {:>16}\n",
+        "date", "entry", "amount DZD", "balance DZD"
+    ));
+    out.push_str(&format!(
+        "{:<10}  {:<36}  {:>16}  {:>16}\n",
+        statement.from.as_deref().unwrap_or(""),
+        "opening balance",
+        "",
+        statement.opening.to_string()
+    ));
+    for line in &statement.lines {
+        let e = &line.entry;
+        let mut label = e.kind.word(Lang::Fr).to_owned();
+        if let Some(period) = &e.period {
+            label.push_str(&format!(" {period}"));
+        }
+        if e.memo != Amount::ZERO {
+            label.push_str(&format!(" ({})", e.memo));
+        }
+        out.push_str(&format!(
+            "{:<10}  {:<36}  {:>16}  {:>16}\n",
+            e.entry_date,
+            label,
+            e.amount.to_string(),
+            line.balance.to_string()
+        ));
+    }
+    out.push_str(&format!("closing balance: {} DZD\n", statement.closing));
+    if statement.unallocated != Amount::ZERO {
+        out.push_str(&format!(
+            "received and not allocated to a line: {} DZD\n",
+            statement.unallocated
+        ));
+    }
+    let a = &statement.aging;
+    out.push_str(&format!(
+        "owed by age: 0-30 days {} / 31-90 days {} / 91-180 days {} / over 180 days {}\n",
+        a.up_to_30, a.from_31_to_90, a.from_91_to_180, a.over_180
+    ));
+    out
+}

@@ -1,0 +1,469 @@
+//! Payments received by another channel (transfer, cheque, counter, other) and their
+//! allocation to what the employer owes, in one transaction with their ledger entries.
+//!
+//! Allocation rule: the money the employer has received and not yet allocated (this
+//! payment and any earlier credit) pays its owed lines **whole, oldest first** — by the day
+//! their declaration became due, then its period, then the line — and stops at the first
+//! line it cannot pay whole (a line is never part-paid: a debit collects whole lines). The
+//! three schemes of a line are paid together, so no order between schemes is needed. A
+//! line can be paid this way while it is owed and not in a file: never collected
+//! (`submitted`), owed again after a failure (`unpaid`), or in a debit still `planned`.
+//! A line so paid leaves every plan: a planned debit holding it loses it — reduced and
+//! announced again (`advance_notice:ID:vN`, the unsent previous notice withdrawn; its date
+//! and earliest debit date stay: a smaller amount needs no new notice period) or, with no
+//! line left, cancelled (`paid_otherwise`) and the employer told. Lines already in a file
+//! are the bank's: what is left of the payment stays unallocated, a credit (`credit` memo
+//! entry), and once those debits settle the employer's balance is below zero.
+//!
+//! Must not know: how the payment arrived (CLI, API or console call the same method).
+
+use chrono::NaiveDate;
+use mandates::Amount;
+use serde::Serialize;
+use serde_json::json;
+use sqlx::FromRow;
+
+use super::audit::DetailValue::{Number, Text};
+use super::audit::{Audit, AuditRows, detail_sql};
+use super::notice_events::{
+    NoticeEvents, NoticeKind, notify_cancelled_debits, withdraw_unsent_advance_notices,
+};
+use super::{Actor, Bind, Refusal, Store, StoreError, StoreResult, refused_on_unique};
+
+::mandates::stored_codes! {
+    /// How a payment reached the fund, other than a direct debit.
+    pub enum PaymentChannel("payment channel") {
+        Transfer = "transfer",
+        Cheque = "cheque",
+        Counter = "counter",
+        Other = "other",
+    }
+}
+
+/// The longest reference and note kept.
+pub const PAYMENT_REFERENCE_MAX: usize = 70;
+pub const PAYMENT_NOTE_MAX: usize = 500;
+
+/// A payment to record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewPayment {
+    pub employer_id: i64,
+    pub amount: Amount,
+    pub received_on: NaiveDate,
+    pub channel: PaymentChannel,
+    pub reference: String,
+    pub note: Option<String>,
+}
+
+/// A payment as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PaymentRecord {
+    pub id: i64,
+    pub employer_id: i64,
+    pub channel: PaymentChannel,
+    pub reference: String,
+    pub amount: Amount,
+    pub received_on: String,
+    pub note: Option<String>,
+    pub recorded_by: String,
+    pub created_at: String,
+}
+
+/// What recording a payment did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct PaymentOutcome {
+    pub payment: PaymentRecord,
+    /// Lines paid by it (whole), and their sum.
+    pub lines_paid: u64,
+    pub allocated: Amount,
+    /// Planned debits that lost lines: reduced (and announced again) or cancelled.
+    pub debits_reduced: Vec<i64>,
+    pub debits_cancelled: Vec<i64>,
+    /// What the employer has received and not allocated after it: its credit.
+    pub unallocated: Amount,
+}
+
+#[derive(FromRow)]
+struct PaymentRow {
+    id: i64,
+    employer_id: i64,
+    #[sqlx(try_from = "String")]
+    channel: PaymentChannel,
+    reference: String,
+    amount_centimes: i64,
+    received_on: String,
+    note: Option<String>,
+    recorded_by: String,
+    created_at: String,
+}
+
+impl From<PaymentRow> for PaymentRecord {
+    fn from(r: PaymentRow) -> PaymentRecord {
+        PaymentRecord {
+            id: r.id,
+            employer_id: r.employer_id,
+            channel: r.channel,
+            reference: r.reference,
+            amount: Amount::from_centimes(r.amount_centimes),
+            received_on: r.received_on,
+            note: r.note,
+            recorded_by: r.recorded_by,
+            created_at: r.created_at,
+        }
+    }
+}
+
+/// An owed line a payment may pay.
+#[derive(FromRow)]
+struct OwedLine {
+    id: i64,
+    total: i64,
+    collection_id: Option<i64>,
+}
+
+const PAYMENT_COLUMNS: &str = "id, employer_id, channel, reference, amount_centimes, received_on, note, \
+     recorded_by, created_at";
+
+impl Store {
+    /// Records a payment received by another channel and allocates it (see the module):
+    /// the payment, its ledger entries, the lines it pays, the planned debits it reduces or
+    /// cancels with their notices, then the audit entries — one transaction. The same
+    /// reference twice for the same employer and channel is refused.
+    pub async fn record_payment(
+        &self,
+        actor: &Actor,
+        new: NewPayment,
+    ) -> StoreResult<PaymentOutcome> {
+        let reference = new.reference.trim().to_owned();
+        if reference.is_empty() || reference.chars().count() > PAYMENT_REFERENCE_MAX {
+            return Err(StoreError::refused(
+                Refusal::PaymentReference,
+                format!(
+                    "a payment needs its reference (the transfer, cheque or receipt number), at most {PAYMENT_REFERENCE_MAX} characters"
+                ),
+            ));
+        }
+        let note = new
+            .note
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(str::to_owned);
+        if note
+            .as_deref()
+            .is_some_and(|n| n.chars().count() > PAYMENT_NOTE_MAX)
+        {
+            return Err(StoreError::refused(
+                Refusal::PaymentNote,
+                format!("the note is longer than {PAYMENT_NOTE_MAX} characters"),
+            ));
+        }
+        if new.amount <= Amount::ZERO {
+            return Err(StoreError::refused(
+                Refusal::PaymentAmount,
+                "the amount of a payment must be above zero (for example 1234.50)",
+            ));
+        }
+        let today = self.clock.today();
+        if new.received_on > today {
+            return Err(StoreError::refused(
+                Refusal::PaymentInFuture,
+                format!(
+                    "the payment date {} is after today ({today}): record a payment once it is received",
+                    new.received_on
+                ),
+            ));
+        }
+        let employer = self.employer(new.employer_id).await?;
+        let now = self.now_text();
+        let received_on = new.received_on.to_string();
+        let mut tx = self.begin_write().await?;
+        // Planning and payments take turns (PostgreSQL; SQLite has one writer): a line is
+        // never planned by one while the other pays it.
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
+        let payment_id: i64 = sqlx::query_scalar(
+            "INSERT INTO payments (employer_id, channel, reference, amount_centimes, received_on, note, \
+             recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(new.employer_id)
+        .bind(new.channel.as_str())
+        .bind(&reference)
+        .bind(new.amount.centimes())
+        .bind(&received_on)
+        .bind(note.clone())
+        .bind(actor.as_str())
+        .bind(&now)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(|e| {
+            refused_on_unique(e, Refusal::PaymentDuplicate, || {
+                format!(
+                    "a {} payment with reference {reference} is already recorded for employer {}; nothing recorded \
+                     (check the reference, or look at the employer's statement)",
+                    new.channel, employer.affiliation_number
+                )
+            })
+        })?;
+        sqlx::query(
+            "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+             unallocated_centimes, payment_id, recorded_at) \
+             VALUES ($1, 'payment_received', $2, $3, $4, $4, $5, $6)",
+        )
+        .bind(new.employer_id)
+        .bind(format!("payment:{payment_id}"))
+        .bind(&received_on)
+        .bind(-new.amount.centimes())
+        .bind(payment_id)
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+
+        // What the employer has received and not allocated (this payment and earlier credit).
+        let unallocated: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(unallocated_centimes), 0) AS BIGINT) FROM ledger_entries WHERE employer_id = $1",
+        )
+        .bind(new.employer_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        let lock_rows = self.backend.lock_rows();
+        let owed: Vec<OwedLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT l.id, l.total_centimes AS total, c.id AS collection_id \
+             FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
+             LEFT JOIN collection_lines cl ON cl.declaration_line_id = l.id AND cl.live = 1 \
+             LEFT JOIN collections c ON c.id = cl.collection_id \
+             WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status = 'submitted' \
+             AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
+             AND (c.id IS NULL OR c.status = 'planned') \
+             ORDER BY d.due_from, d.period, l.id{}",
+            if lock_rows.is_empty() {
+                String::new()
+            } else {
+                format!("{lock_rows} OF l")
+            }
+        )))
+        .bind(new.employer_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut available = unallocated.saturating_neg();
+        let mut paid: Vec<&OwedLine> = Vec::new();
+        for line in &owed {
+            if line.total > available {
+                break;
+            }
+            available -= line.total;
+            paid.push(line);
+        }
+        let allocated: i64 = paid.iter().map(|l| l.total).sum();
+        for line in &paid {
+            sqlx::query(
+                "INSERT INTO payment_allocations (payment_id, declaration_line_id, amount_centimes) VALUES ($1, $2, $3)",
+            )
+            .bind(payment_id)
+            .bind(line.id)
+            .bind(line.total)
+            .execute(&mut *tx)
+            .await?;
+        }
+        if !paid.is_empty() {
+            // The lines paid, in the ledger: moved from unallocated to their schemes.
+            sqlx::query(
+                "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+                 paid_leave_centimes, bad_weather_employer_centimes, bad_weather_employee_centimes, \
+                 unallocated_centimes, declaration_line_id, payment_id, recorded_at) \
+                 SELECT $1, 'allocation', 'allocation:' || CAST(a.payment_id AS TEXT) || ':' || CAST(l.id AS TEXT), $2, 0, \
+                 -l.paid_leave_centimes, -l.bad_weather_employer_centimes, -l.bad_weather_employee_centimes, \
+                 l.paid_leave_centimes + l.bad_weather_employer_centimes + l.bad_weather_employee_centimes, \
+                 l.id, a.payment_id, $3 \
+                 FROM payment_allocations a JOIN declaration_lines l ON l.id = a.declaration_line_id \
+                 WHERE a.payment_id = $4",
+            )
+            .bind(new.employer_id)
+            .bind(&received_on)
+            .bind(&now)
+            .bind(payment_id)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // Planned debits that held paid lines lose them.
+        let mut touched: Vec<i64> = paid.iter().filter_map(|l| l.collection_id).collect();
+        touched.sort_unstable();
+        touched.dedup();
+        let (reduced, cancelled) = if touched.is_empty() {
+            (Vec::new(), Vec::new())
+        } else {
+            take_paid_lines_out(&mut tx, payment_id, &touched, &now).await?
+        };
+        let remaining = unallocated.saturating_add(allocated);
+        if remaining < 0 {
+            // Kept as a credit: for a debit already in a file (the employer ends in credit
+            // once it settles), or until more is owed.
+            sqlx::query(
+                "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+                 memo_centimes, payment_id, recorded_at) VALUES ($1, 'credit', $2, $3, 0, $4, $5, $6)",
+            )
+            .bind(new.employer_id)
+            .bind(format!("credit:{payment_id}"))
+            .bind(&received_on)
+            .bind(remaining.saturating_neg())
+            .bind(payment_id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?;
+        }
+
+        // The audit trail, last (it holds the chain's head until the commit).
+        if !touched.is_empty() {
+            let ids = id_list(&touched);
+            AuditRows {
+                action: "CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' ELSE 'collection.amended' END",
+                entity: "collection",
+                id: "c.id",
+                detail: &detail_sql(&[
+                    ("collection_date", Text("c.collection_date")),
+                    ("amount_centimes", Number("c.amount_centimes")),
+                    ("notice_version", Number("c.notice_version")),
+                    ("payment_id", Number("$1")),
+                ]),
+                from: &format!("collections c WHERE c.id IN ({ids})"),
+            }
+            .record(&mut tx, &now, actor, &[Bind::Int(payment_id)])
+            .await?;
+        }
+        Audit::new(actor, "payment.recorded")
+            .on("employer", new.employer_id)
+            .detail(json!({
+                "payment_id": payment_id,
+                "channel": new.channel.as_str(),
+                "amount_centimes": new.amount.centimes(),
+                "received_on": received_on,
+                "lines_paid": paid.len(),
+                "allocated_centimes": allocated,
+                "debits_reduced": reduced,
+                "debits_cancelled": cancelled,
+            }))
+            .record(&mut tx, &now)
+            .await?;
+        tx.commit().await?;
+        Ok(PaymentOutcome {
+            payment: self.payment(payment_id).await?,
+            lines_paid: paid.len() as u64,
+            allocated: Amount::from_centimes(allocated),
+            debits_reduced: reduced,
+            debits_cancelled: cancelled,
+            unallocated: Amount::from_centimes(remaining.saturating_neg()),
+        })
+    }
+
+    pub async fn payment(&self, id: i64) -> StoreResult<PaymentRecord> {
+        sqlx::query_as::<_, PaymentRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .map(PaymentRecord::from)
+        .ok_or_else(|| StoreError::not_found("payment", id))
+    }
+
+    /// The employer's payments by other channels, newest first.
+    pub async fn employer_payments(&self, employer_id: i64) -> StoreResult<Vec<PaymentRecord>> {
+        Ok(sqlx::query_as::<_, PaymentRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {PAYMENT_COLUMNS} FROM payments WHERE employer_id = $1 ORDER BY received_on DESC, id DESC"
+        )))
+        .bind(employer_id)
+        .fetch_all(&self.pool)
+        .await?
+        .into_iter()
+        .map(PaymentRecord::from)
+        .collect())
+    }
+}
+
+fn id_list(ids: &[i64]) -> String {
+    ids.iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The lines payment `payment_id` paid taken out of the planned debits `touched`: each is
+/// reduced to its remaining lines and announced again, or cancelled when none is left
+/// (`paid_otherwise`, the employer told if its notice went out). Returns (reduced,
+/// cancelled).
+async fn take_paid_lines_out(
+    tx: &mut sqlx::AnyConnection,
+    payment_id: i64,
+    touched: &[i64],
+    now: &str,
+) -> StoreResult<(Vec<i64>, Vec<i64>)> {
+    let ids = id_list(touched);
+    // Out of the debit altogether (not merely no longer live): a later attempt of it — an
+    // automatic retry, a re-presentation — copies its lines, and must never copy these.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DELETE FROM collection_lines WHERE collection_id IN ({ids}) \
+         AND declaration_line_id IN (SELECT declaration_line_id FROM payment_allocations WHERE payment_id = $1)"
+    )))
+    .bind(payment_id)
+    .execute(&mut *tx)
+    .await?;
+    let live = "(SELECT COALESCE(CAST(SUM(cl.amount_centimes) AS BIGINT), 0) FROM collection_lines cl \
+         WHERE cl.collection_id = collections.id AND cl.live <> 0)";
+    let which = format!("c.id IN ({ids}) AND c.status = 'planned' AND $1 <> ''");
+    withdraw_unsent_advance_notices(tx, &which, now).await?;
+    let cancelled: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "UPDATE collections SET status = 'cancelled', reason_code = 'paid_otherwise', updated_at = $1 \
+         WHERE id IN ({ids}) AND status = 'planned' AND {live} = 0 RETURNING id"
+    )))
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !cancelled.is_empty() {
+        notify_cancelled_debits(
+            tx,
+            &format!(
+                "c.id IN ({}) AND c.status = 'cancelled' AND $1 <> ''",
+                id_list(&cancelled)
+            ),
+            now,
+            now,
+        )
+        .await?;
+    }
+    // Reduced: a smaller amount on the same date needs no new notice period, so the
+    // earliest debit date stays; the employer is told the new amount (`vN`).
+    let reduced: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "UPDATE collections SET amount_centimes = {live}, announced_centimes = {live}, \
+         notice_version = notice_version + 1, updated_at = $1 \
+         WHERE id IN ({ids}) AND status = 'planned' AND {live} > 0 RETURNING id"
+    )))
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    if !reduced.is_empty() {
+        NoticeEvents::new(
+            NoticeKind::AdvanceNotice,
+            "c",
+            &format!(
+                "collections c WHERE c.id IN ({}) AND c.status = 'planned' AND $1 <> ''",
+                id_list(&reduced)
+            ),
+        )
+        .again("'v' || CAST(c.notice_version AS TEXT)")
+        .record(tx, now, &[Bind::Text(now)])
+        .await?;
+    }
+    Ok((reduced, cancelled))
+}
+
+impl Store {
+    /// The id of the employer with this affiliation number.
+    pub async fn employer_id_by_affiliation(&self, affiliation: &str) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT id FROM employers WHERE affiliation_number = $1")
+            .bind(affiliation.trim())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("employer with affiliation number", affiliation))
+    }
+}
