@@ -17,6 +17,7 @@ use crate::store::Employer;
 
 mod ceilings;
 mod console;
+mod debit_list;
 mod debits;
 mod declarations;
 mod portal;
@@ -24,6 +25,7 @@ pub mod refusals;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
+pub use debit_list::DebitListTexts;
 pub use debits::DebitTexts;
 pub use declarations::{DeclarationTexts, Place};
 pub use portal::PortalTexts;

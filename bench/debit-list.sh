@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The console's list of every debit at national scale (issue 15, item 7): one fund of
+# EMPLOYERS employers after one cycle (seeded, its date run, the simulated bank's reports
+# imported: settled, rejected, returned), then `tahsil serve` on it, a finance user signed
+# in, and each page timed with curl: the first page, filtered pages, a page deep in the
+# list, the CSV export of a filter, a debit's page with its timeline. Also prints the
+# query plans (EXPLAIN) of the first page and of filtered pages.
+#
+#   cargo build --release
+#   bench/debit-list.sh prepare            # SQLite: seed, run, answer, import (1M: ~10 min)
+#   bench/debit-list.sh measure [N]        # N timings of each page (default 5)
+#   bench/debit-list.sh prepare-pg | measure-pg [N]    # the same on PostgreSQL (database bench_debits)
+#
+# Environment: TAHSIL_BIN (default target/release/tahsil or $CARGO_TARGET_DIR/release/tahsil),
+# BENCH_DIR (default /tmp/tahsil-debits), EMPLOYERS (1000000), WORKSITES (1: the list reads
+# no worksite; 5 only lengthens the seeding), PG (postgres://postgres@127.0.0.1:5432), PORT
+# (18090). Needs curl, sqlite3, GNU time and, for PostgreSQL, psql.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=$(realpath "${TAHSIL_BIN:-${CARGO_TARGET_DIR:-target}/release/tahsil}")
+DIR=${BENCH_DIR:-/tmp/tahsil-debits}
+EMPLOYERS=${EMPLOYERS:-1000000}
+WORKSITES=${WORKSITES:-1}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+PORT=${PORT:-18090}
+BASE="http://127.0.0.1:$PORT"
+DATE=2026-12-15
+PASSWORD=bench-password-debits-1
+[ -x "$BIN" ] || { echo "no $BIN: cargo build --release first" >&2; exit 1; }
+mkdir -p "$DIR"
+[ -f "$DIR/key" ] || head -c32 /dev/urandom | base64 >"$DIR/key"
+export TAHSIL_ENCRYPTION_KEY
+TAHSIL_ENCRYPTION_KEY=$(cat "$DIR/key")
+
+# One cycle on URL: seed, run the date, the bank's answers imported.
+prepare() { # URL EXCHANGE-DIR
+    rm -rf "$2"
+    /usr/bin/time -f "seed: %e s %M KB" "$BIN" --database-url "$1" seed --employers "$EMPLOYERS" --worksites "$WORKSITES"
+    TAHSIL_MAX_PER_FILE=200000 TAHSIL_EXCHANGE_DIR="$2" /usr/bin/time -f "run: %e s %M KB" \
+        "$BIN" --database-url "$1" run --date $DATE
+    for institution in bank poste; do
+        [ -d "$2/$institution/outbox" ] || continue
+        "$BIN" bank-sim --outbox "$2/$institution/outbox" --inbox "$2/$institution/inbox" \
+            --reject-per-mille 40 --return-per-mille 15
+    done
+    TAHSIL_MAX_REPORT_BYTES=2000000000 TAHSIL_EXCHANGE_DIR="$2" /usr/bin/time -f "import: %e s %M KB" \
+        "$BIN" --database-url "$1" import --today $DATE "$2"/*/inbox/*
+    printf '%s\n' "$PASSWORD" | "$BIN" --database-url "$1" users add --role finance \
+        --email bench-finance@fund.dz --name "Bench Finance" >/dev/null
+}
+
+# The list's queries as the store writes them (src/store/collections/list.rs), for EXPLAIN.
+page_sql() { # WHERE-CLAUSE (may be empty)
+    local where=${1:+WHERE $1}
+    echo "SELECT c.id, e.affiliation_number, a.masked, f.file_name FROM (SELECT c.* FROM collections c $where \
+ORDER BY c.collection_date DESC, c.id DESC LIMIT 51) c JOIN employers e ON e.id = c.employer_id \
+JOIN mandates m ON m.id = c.mandate_id JOIN accounts a ON a.id = m.account_id \
+LEFT JOIN bank_files f ON f.id = c.bank_file_id ORDER BY c.collection_date DESC, c.id DESC"
+}
+totals_sql() { # WHERE-CLAUSE
+    local where=${1:+WHERE $1}
+    echo "SELECT COUNT(*), CAST(COALESCE(SUM(c.amount_centimes), 0) AS BIGINT) FROM collections c $where"
+}
+FILTERS=(
+    ""
+    "c.channel = 'postal'"
+    "c.reason_category = 'insufficient_funds'"
+    "c.collection_date >= '$DATE' AND c.collection_date <= '$DATE' AND c.amount_centimes >= 1000000 AND c.amount_centimes <= 2000000"
+)
+
+explain() { # sqlite|pg URL
+    for filter in "${FILTERS[@]}"; do
+        echo "== ${filter:-no filter}"
+        if [ "$1" = sqlite ]; then
+            sqlite3 "$2" "EXPLAIN QUERY PLAN $(page_sql "$filter")" "EXPLAIN QUERY PLAN $(totals_sql "$filter")"
+        else
+            psql "$2" -q -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $(page_sql "$filter")" \
+                -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $(totals_sql "$filter")"
+        fi
+    done
+}
+
+measure() { # URL
+    TAHSIL_EXCHANGE_DIR="$DIR/serve-exchange" TAHSIL_LOG=warn "$BIN" --database-url "$1" \
+        serve --listen "127.0.0.1:$PORT" 2>"$DIR/serve.log" &
+    SERVE=$!
+    trap 'kill "$SERVE" 2>/dev/null || true' EXIT
+    for _ in $(seq 1 300); do
+        curl -fs "$BASE/healthz" >/dev/null 2>&1 && break
+        sleep 0.2
+    done
+    JAR="$DIR/cookies.txt"
+    rm -f "$JAR"
+    CSRF=$(curl -fs -c "$JAR" -b "$JAR" "$BASE/login" | grep -o 'name="csrf" value="[^"]*"' | head -n 1 | sed 's/.*value="//; s/"$//')
+    curl -fs -o /dev/null -c "$JAR" -b "$JAR" --data-urlencode "csrf=$CSRF" \
+        --data-urlencode "email=bench-finance@fund.dz" --data-urlencode "password=$PASSWORD" "$BASE/login"
+    local first affiliation middle debit
+    first=$(curl -fs -b "$JAR" "$BASE/console/debits")
+    echo "$first" | grep -o '<p id="totals"><strong>[^<]*' | sed 's/.*<strong>/first page totals: /'
+    affiliation=$(echo "$first" | grep -o '<td><a href="/console/employers/[0-9]*"><bdi>[^<]*' | head -n 1 | sed 's/.*<bdi>//')
+    debit=$(echo "$first" | grep -o 'tr id="debit-[0-9]*"' | head -n 1 | grep -o '[0-9]*')
+    middle=$((debit / 2))
+    uptime
+    local pages=(
+        "/console/debits"
+        "/console/debits?channel=postal"
+        "/console/debits?reason=insufficient_funds"
+        "/console/debits?status=returned"
+        "/console/debits?status=rejected&channel=postal"
+        "/console/debits?employer=$affiliation"
+        "/console/debits?from=$DATE&to=$DATE&min=10000&max=20000"
+        "/console/debits?after_date=$DATE&after_id=$middle"
+        "/console/debits?employer=travaux"
+        "/console/debits.csv?reason=insufficient_funds"
+        "/console/debits/$debit"
+    )
+    for page in "${pages[@]}"; do
+        local times=()
+        for _ in $(seq "$REPEAT"); do
+            times+=("$(curl -fs -o "$DIR/page.out" -b "$JAR" -w '%{time_total}' "$BASE$page")")
+        done
+        printf '%-62s %8s bytes  %s s\n' "$page" "$(wc -c <"$DIR/page.out")" "${times[*]}"
+    done
+    uptime
+    kill "$SERVE"
+    wait "$SERVE" 2>/dev/null || true
+    trap - EXIT
+}
+
+REPEAT=${2:-5}
+case "${1:-}" in
+prepare)
+    rm -f "$DIR"/debits.db*
+    prepare "sqlite://$DIR/debits.db" "$DIR/exchange"
+    sqlite3 "$DIR/debits.db" "ANALYZE"
+    ;;
+measure)
+    explain sqlite "$DIR/debits.db"
+    measure "sqlite://$DIR/debits.db"
+    ;;
+prepare-pg)
+    psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS bench_debits" -c "CREATE DATABASE bench_debits"
+    prepare "$PG/bench_debits" "$DIR/pg-exchange"
+    psql "$PG/bench_debits" -q -c "VACUUM ANALYZE"
+    ;;
+measure-pg)
+    explain pg "$PG/bench_debits"
+    measure "$PG/bench_debits"
+    ;;
+*)
+    sed -n '2,18p' "$0" >&2
+    exit 2
+    ;;
+esac
