@@ -417,3 +417,41 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    the_list_its_csv_and_a_timeline_read_in_arabic,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let cycle = one_cycle(&app).await;
+        add_user(&app.store, "malika@fund.dz", Role::Finance, &[]).await;
+        let reader = app.signed_in("malika@fund.dz").await;
+        let (status, _, _) = reader
+            .post("/language", &[("lang", "ar"), ("back", "/console")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (status, page) = reader.get("/console/debits?status=settled").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("dir=\"rtl\""));
+        assert!(page.contains("جميع الاقتطاعات"), "{page}");
+        assert!(page.contains("1 اقتطاع، بمبلغ إجمالي قدره"), "{page}");
+        assert!(page.contains("<td>مسوّى</td>"), "{page}");
+        assert_eq!(rows(&page), vec![cycle.a_settled]);
+        let (status, text) = reader.get("/console/debits.csv").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            text.starts_with("\u{feff}الرقم;تاريخ الاقتطاع;رقم الانتساب;"),
+            "{text}"
+        );
+        assert!(text.contains(";رصيد غير كاف;AM04;"), "{text}");
+        let (_, page) = reader
+            .get(&format!("/console/debits/{}", cycle.b_rejected))
+            .await;
+        assert!(page.contains("السجل"));
+        assert!(
+            page.contains("إشعار مسبق أُرسل إلى المستخدِم (النسخة 1)"),
+            "{page}"
+        );
+        assert!(page.contains("تقرير البنك report.xml"), "{page}");
+        assert!(page.contains("الخدمة (آلياً)"));
+    }
+);
