@@ -84,7 +84,7 @@ fn totals_line(count: i64, sum: i64) -> String {
     let count = count.to_string();
     let mut grouped = String::new();
     for (i, c) in count.chars().enumerate() {
-        if i > 0 && (count.len() - i) % 3 == 0 {
+        if i > 0 && (count.len() - i).is_multiple_of(3) {
             grouped.push('\u{a0}');
         }
         grouped.push(c);
