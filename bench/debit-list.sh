@@ -10,6 +10,7 @@
 #   bench/debit-list.sh prepare            # SQLite: seed, run, answer, import (1M: ~10 min)
 #   bench/debit-list.sh measure [N]        # N timings of each page (default 5)
 #   bench/debit-list.sh prepare-pg | measure-pg [N]    # the same on PostgreSQL (database bench_debits)
+#   bench/debit-list.sh synth | synth-pg   # instead of prepare: the same shape written by SQL (see synth_sql)
 #
 # Environment: TAHSIL_BIN (default target/release/tahsil or $CARGO_TARGET_DIR/release/tahsil),
 # BENCH_DIR (default /tmp/tahsil-debits), EMPLOYERS (1000000), WORKSITES (1: the list reads
@@ -47,6 +48,72 @@ prepare() { # URL EXCHANGE-DIR
         "$BIN" --database-url "$1" import --today $DATE "$2"/*/inbox/*
     printf '%s\n' "$PASSWORD" | "$BIN" --database-url "$1" users add --role finance \
         --email bench-finance@fund.dz --name "Bench Finance" >/dev/null
+}
+
+# The same shape of fund written by SQL alone, in a minute instead of the cycle's ten (the
+# list reads only employers, accounts, mandates, files and collections): EMPLOYERS employers
+# (a quarter on CCP), one active mandate each, one debit each on $DATE in 20 files, 4 %
+# rejected and 1.5 % returned (reasons in the taxonomy's proportions below; insufficient
+# funds re-presented on 2026-12-22), the rest settled. The amounts and statuses are spread
+# by multiplicative hashes of the id, so the same EMPLOYERS gives the same database.
+synth_sql() { # sqlite|pg
+    local seq fmt8 fmt4 least
+    if [ "$1" = sqlite ]; then
+        seq="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $EMPLOYERS)"
+        fmt8="printf('16%08d', i)"; fmt4="printf('%04d', id % 10000)"; least=min
+    else
+        seq="WITH n(i) AS (SELECT generate_series(1, $EMPLOYERS)::bigint)"
+        fmt8="'16' || lpad(i::text, 8, '0')"; fmt4="lpad((id % 10000)::text, 4, '0')"; least=LEAST
+    fi
+    cat <<SQL
+BEGIN;
+$seq
+INSERT INTO employers (id, affiliation_number, name, name_ar, email, created_at)
+SELECT i, $fmt8,
+  (CASE i % 4 WHEN 0 THEN 'SARL' WHEN 1 THEN 'EURL' WHEN 2 THEN 'SPA' ELSE 'ETS' END) || ' ' ||
+  (CASE i % 5 WHEN 0 THEN 'Travaux Publics' WHEN 1 THEN 'Bâtiment' WHEN 2 THEN 'Hydraulique'
+   WHEN 3 THEN 'Génie Civil' ELSE 'Construction' END) || ' ' ||
+  (CASE i % 7 WHEN 0 THEN 'Benali' WHEN 1 THEN 'Haddad' WHEN 2 THEN 'Saidi' WHEN 3 THEN 'Mansouri'
+   WHEN 4 THEN 'Belkacem' WHEN 5 THEN 'Ziani' ELSE 'Kaci' END) || ' ' || i,
+  'مؤسسة ' || i, 'e' || i || '@example.dz', '2026-10-01T08:00:00Z'
+FROM n;
+INSERT INTO accounts (id, employer_id, kind, bank_code, number_encrypted, number_index, masked, created_at)
+SELECT id, id, CASE WHEN id % 4 = 0 THEN 'postal' ELSE 'bank' END, CASE WHEN id % 4 = 0 THEN '007' ELSE '004' END,
+  'x', 'idx' || id, '****************' || $fmt4, created_at FROM employers;
+INSERT INTO mandates (id, employer_id, account_id, reference, status, signed_at, created_at, updated_at)
+SELECT id, id, id, 'UMR' || id, 'active', created_at, created_at, created_at FROM employers;
+INSERT INTO runs (id, collection_date, status, holder, lease_until, started_at, finished_at)
+VALUES (1, '$DATE', 'complete', 'bench', '2026-12-08T10:00:00Z', '2026-12-08T09:00:00Z', '2026-12-08T09:05:00Z');
+INSERT INTO bank_files (id, run_id, institution, channel, sequence, file_name, format, message_id,
+  collection_date, created_at, transactions, control_sum_centimes, sha256, size_bytes)
+SELECT k, 1, CASE WHEN k <= 15 THEN 'bank' ELSE 'poste' END, CASE WHEN k <= 15 THEN 'bank' ELSE 'postal' END,
+  k, 'file-' || k, CASE WHEN k <= 15 THEN 'pain.008.001.08' ELSE 'ccp-debit' END, 'MSG' || k, '$DATE',
+  '2026-12-08T10:00:00', 50000, 0, 'h', 0
+FROM (SELECT id AS k FROM employers WHERE id <= 20) f;
+INSERT INTO collections (id, employer_id, mandate_id, channel, collection_date, amount_centimes, status,
+  attempt, end_to_end_id, noticed_on, reason_code, reason_category, created_at, updated_at,
+  bank_file_id, settled_on, announced_centimes, earliest_debit_date)
+SELECT id, id, id, kind, '$DATE', amount,
+  CASE WHEN h >= 55 THEN 'settled' WHEN r < 60 THEN 'retry_planned' WHEN h < 40 THEN 'rejected' ELSE 'returned' END,
+  1, 'T20261215M' || id, '2026-12-01',
+  CASE WHEN h >= 55 THEN NULL WHEN r < 60 THEN 'AM04' WHEN r < 75 THEN 'AC04' WHEN r < 85 THEN 'AC06'
+    WHEN r < 90 THEN 'MD01' WHEN r < 95 THEN 'FF01' ELSE 'MS03' END,
+  CASE WHEN h >= 55 THEN NULL WHEN r < 60 THEN 'insufficient_funds' WHEN r < 75 THEN 'account_closed'
+    WHEN r < 85 THEN 'account_blocked' WHEN r < 90 THEN 'no_or_invalid_mandate'
+    WHEN r < 95 THEN 'technical_or_format' ELSE 'other' END,
+  '2026-12-01T08:00:00Z', '2026-12-16T08:00:00Z',
+  CASE WHEN kind = 'bank' THEN 1 + $least(14, (id * 3 / 4) / 50000) ELSE 16 + $least(4, (id / 4) / 50000) END,
+  CASE WHEN h >= 55 THEN '$DATE' END, amount, '2026-12-06'
+FROM (SELECT a.id, a.kind, ((a.id * 7919) % 49500000) + 500000 AS amount,
+        (a.id * 2654435761) % 1000 AS h, (a.id * 40503) % 100 AS r FROM accounts a) x;
+INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, status, attempt,
+  retry_of, end_to_end_id, noticed_on, created_at, updated_at, announced_centimes, earliest_debit_date)
+SELECT employer_id, mandate_id, channel, '2026-12-22', amount_centimes, 'planned', 2, id,
+  'T20261222M' || mandate_id, '2026-12-16', '2026-12-16T08:00:00Z', '2026-12-16T08:00:00Z',
+  amount_centimes, '2026-12-21'
+FROM collections WHERE status = 'retry_planned';
+COMMIT;
+SQL
 }
 
 # The list's queries as the store writes them (src/store/collections/list.rs), for EXPLAIN.
@@ -137,6 +204,22 @@ prepare)
 measure)
     explain sqlite "$DIR/debits.db"
     measure "sqlite://$DIR/debits.db"
+    ;;
+synth)
+    rm -f "$DIR"/debits.db*
+    "$BIN" --database-url "sqlite://$DIR/debits.db" migrate
+    synth_sql sqlite | /usr/bin/time -f "synth: %e s" sqlite3 "$DIR/debits.db"
+    printf '%s\n' "$PASSWORD" | "$BIN" --database-url "sqlite://$DIR/debits.db" users add --role finance \
+        --email bench-finance@fund.dz --name "Bench Finance" >/dev/null
+    sqlite3 "$DIR/debits.db" "ANALYZE"
+    ;;
+synth-pg)
+    psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS bench_debits" -c "CREATE DATABASE bench_debits"
+    "$BIN" --database-url "$PG/bench_debits" migrate
+    synth_sql pg | /usr/bin/time -f "synth: %e s" psql "$PG/bench_debits" -q -v ON_ERROR_STOP=1
+    printf '%s\n' "$PASSWORD" | "$BIN" --database-url "$PG/bench_debits" users add --role finance \
+        --email bench-finance@fund.dz --name "Bench Finance" >/dev/null
+    psql "$PG/bench_debits" -q -c "VACUUM ANALYZE"
     ;;
 prepare-pg)
     psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS bench_debits" -c "CREATE DATABASE bench_debits"

@@ -4,11 +4,12 @@
 //! count and sum of everything the filter takes. The console's list and its CSV export
 //! read the same pages, so the export streams at the same cost per row.
 //!
-//! Which index answers what (migration 0019, with the plans in its comments): the order
-//! is `collections (collection_date, id)`; the totals of a date range and a channel are
-//! read from an index that carries the channel and the amount; a failure reason from a
-//! partial index of the failed debits only (the state column has no index: a settlement
-//! would move every settled debit in it, see migration 0011).
+//! Which index answers what (migration 0019, with the plans in BENCHMARKS.md): the order is
+//! `collections_date` (collection_date, id, …); the totals of a date range, a channel and an
+//! amount range are read from that index alone; a failure reason, or a state of failure or
+//! cancellation, from partial indexes of those few debits. The states most debits are in
+//! (planned, submitted, settled) have no index of their own — a settlement would move every
+//! settled debit in it (migration 0011) — so their totals read the table.
 //!
 //! Must not know: how pages or files show a debit.
 
@@ -18,7 +19,7 @@ use mandates::{Amount, Channel, CollectionStatus};
 use serde::Serialize;
 use sqlx::{FromRow, Row};
 
-use crate::store::{Bind, OptionalCode, Store, StoreResult, like_escaped};
+use crate::store::{Bind, OptionalCode, Store, StoreResult, like_escaped, sql_literal};
 
 /// What the debit list shows; every field empty means every debit.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -111,6 +112,15 @@ struct ItemRow {
     masked: String,
 }
 
+/// The states of `collections_failed` (migration 0019), a partial index of the few debits
+/// that failed or were cancelled.
+const FAILED_OR_CANCELLED: [CollectionStatus; 4] = [
+    CollectionStatus::Rejected,
+    CollectionStatus::Returned,
+    CollectionStatus::RetryPlanned,
+    CollectionStatus::Cancelled,
+];
+
 /// The most rows one page may ask for (the CSV export reads pages of this size).
 pub const DEBIT_PAGE_MAX: i64 = 1_000;
 
@@ -124,27 +134,41 @@ impl Store {
         limit: i64,
     ) -> StoreResult<Vec<DebitListItem>> {
         let mut sql = Where::of(filter);
-        if let Some(after) = after {
-            // A row value: both engines read it as one range of the (date, id) order.
-            let date = sql.text(&after.collection_date);
-            let id = sql.int(after.id);
-            sql.clauses
-                .push(format!("(c.collection_date, c.id) < ({date}, {id})"));
-        }
         let limit = sql.int(limit.clamp(1, DEBIT_PAGE_MAX));
-        // The page is picked from `collections` alone, by the (date, id) order, then
-        // joined: so neither engine is tempted to start from a joined table.
+        let order = "ORDER BY c.collection_date DESC, c.id DESC";
+        // The page is picked from `collections` alone, in the (date, id) order, then
+        // joined: so neither engine is tempted to start from a joined table. After a
+        // cursor it is two seeks of that order — the rest of the cursor's date, then the
+        // dates before it — because SQLite reads a row-value range `(date, id) < (?, ?)`
+        // as a range of the date alone and would walk that whole date first.
+        let picked = match after {
+            None => format!(
+                "SELECT c.* FROM collections c{} {order} LIMIT {limit}",
+                sql.where_clause(&[])
+            ),
+            Some(after) => {
+                let date = sql.text(&after.collection_date);
+                let id = sql.int(after.id);
+                format!(
+                    "SELECT * FROM (SELECT c.* FROM collections c{} {order} LIMIT {limit}) same_day \
+                     UNION ALL SELECT * FROM (SELECT c.* FROM collections c{} {order} LIMIT {limit}) earlier",
+                    sql.where_clause(&[
+                        format!("c.collection_date = {date}"),
+                        format!("c.id < {id}")
+                    ]),
+                    sql.where_clause(&[format!("c.collection_date < {date}")]),
+                )
+            }
+        };
         let query = format!(
             "SELECT c.id, c.employer_id, e.affiliation_number, e.name, e.name_ar, c.channel, \
              c.collection_date, c.amount_centimes, c.status, c.held_at, c.attempt, c.reason_code, \
              c.reason_category, f.file_name, a.masked \
-             FROM (SELECT c.* FROM collections c{} \
-                   ORDER BY c.collection_date DESC, c.id DESC LIMIT {limit}) c \
+             FROM ({picked}) c \
              JOIN employers e ON e.id = c.employer_id \
              JOIN mandates m ON m.id = c.mandate_id JOIN accounts a ON a.id = m.account_id \
              LEFT JOIN bank_files f ON f.id = c.bank_file_id \
-             ORDER BY c.collection_date DESC, c.id DESC",
-            sql.where_clause()
+             {order} LIMIT {limit}"
         );
         let rows = Bind::all(
             sqlx::query(sqlx::AssertSqlSafe(query)),
@@ -182,7 +206,7 @@ impl Store {
         let query = format!(
             "SELECT COUNT(*), CAST(COALESCE(SUM(c.amount_centimes), 0) AS BIGINT) \
              FROM collections c{}",
-            sql.where_clause()
+            sql.where_clause(&[])
         );
         let row = Bind::all(
             sqlx::query(sqlx::AssertSqlSafe(query)),
@@ -233,17 +257,33 @@ impl Where {
             let p = sql.text(&to.to_string());
             sql.clauses.push(format!("c.collection_date <= {p}"));
         }
+        // The closed sets are written as literals (their codes, never typed text): a
+        // planner sees which partial index a value lies in only from a literal.
         if let Some(channel) = filter.channel {
-            let p = sql.text(channel.as_str());
-            sql.clauses.push(format!("c.channel = {p}"));
+            sql.clauses
+                .push(format!("c.channel = {}", sql_literal(channel.as_str())));
         }
         if let Some(status) = filter.status {
-            let p = sql.text(status.as_str());
-            sql.clauses.push(format!("c.status = {p}"));
+            sql.clauses
+                .push(format!("c.status = {}", sql_literal(status.as_str())));
+            if FAILED_OR_CANCELLED.contains(&status) {
+                // The predicate of `collections_failed`, said outright: SQLite does not
+                // infer it from the equality.
+                sql.clauses.push(format!(
+                    "c.status IN ({})",
+                    FAILED_OR_CANCELLED
+                        .iter()
+                        .map(|s| sql_literal(s.as_str()))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
         }
         if let Some(reason) = filter.reason {
-            let p = sql.text(reason.as_str());
-            sql.clauses.push(format!("c.reason_category = {p}"));
+            sql.clauses.push(format!(
+                "c.reason_category = {}",
+                sql_literal(reason.as_str())
+            ));
         }
         if let Some(min) = filter.min_amount {
             let p = sql.int(min.centimes());
@@ -260,6 +300,14 @@ impl Where {
                 let p = sql.text(number);
                 sql.clauses.push(format!(
                     "c.employer_id IN (SELECT x.id FROM employers x WHERE x.affiliation_number = {p})"
+                ));
+            }
+            // Latin letters are looked for in the registered name; other text (Arabic) in
+            // both names.
+            Some(name) if name.is_ascii() => {
+                let p = sql.text(&format!("%{}%", like_escaped(&name.to_lowercase())));
+                sql.clauses.push(format!(
+                    "c.employer_id IN (SELECT x.id FROM employers x WHERE LOWER(x.name) LIKE {p} ESCAPE '\\')"
                 ));
             }
             Some(name) => {
@@ -283,11 +331,18 @@ impl Where {
         format!("${}", self.binds.len())
     }
 
-    fn where_clause(&self) -> String {
-        if self.clauses.is_empty() {
+    /// ` WHERE …` of the filter and `more` (nothing when both are empty).
+    fn where_clause(&self, more: &[String]) -> String {
+        let all: Vec<&str> = self
+            .clauses
+            .iter()
+            .chain(more)
+            .map(String::as_str)
+            .collect();
+        if all.is_empty() {
             String::new()
         } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
+            format!(" WHERE {}", all.join(" AND "))
         }
     }
 }
