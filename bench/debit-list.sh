@@ -57,13 +57,17 @@ prepare() { # URL EXCHANGE-DIR
 # funds re-presented on 2026-12-22), the rest settled. The amounts and statuses are spread
 # by multiplicative hashes of the id, so the same EMPLOYERS gives the same database.
 synth_sql() { # sqlite|pg
-    local seq fmt8 fmt4 least
+    local seq fmt8 fmt4 least sequences=""
     if [ "$1" = sqlite ]; then
         seq="WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < $EMPLOYERS)"
         fmt8="printf('16%08d', i)"; fmt4="printf('%04d', id % 10000)"; least=min
     else
         seq="WITH n(i) AS (SELECT generate_series(1, $EMPLOYERS)::bigint)"
         fmt8="'16' || lpad(i::text, 8, '0')"; fmt4="lpad((id % 10000)::text, 4, '0')"; least=LEAST
+        # Rows were written with their ids: each id sequence moves past them.
+        for table in employers accounts mandates runs bank_files collections; do
+            sequences+="SELECT setval(pg_get_serial_sequence('$table', 'id'), (SELECT MAX(id) FROM $table));"$'\n'
+        done
     fi
     cat <<SQL
 BEGIN;
@@ -106,6 +110,7 @@ SELECT id, id, id, kind, '$DATE', amount,
   CASE WHEN h >= 55 THEN '$DATE' END, amount, '2026-12-06'
 FROM (SELECT a.id, a.kind, ((a.id * 7919) % 49500000) + 500000 AS amount,
         (a.id * 2654435761) % 1000 AS h, (a.id * 40503) % 100 AS r FROM accounts a) x;
+$sequences
 INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, status, attempt,
   retry_of, end_to_end_id, noticed_on, created_at, updated_at, announced_centimes, earliest_debit_date)
 SELECT employer_id, mandate_id, channel, '2026-12-22', amount_centimes, 'planned', 2, id,
@@ -181,12 +186,20 @@ measure() { # URL
         "/console/debits.csv?reason=insufficient_funds"
         "/console/debits/$debit"
     )
+    # Each page: its wall times (s), and the CPU the server process spent on it per request
+    # (user + system, from /proc; with SQLite that includes the database's work, with
+    # PostgreSQL not), which a busy machine does not inflate the way it does wall times.
+    local tick
+    tick=$(getconf CLK_TCK)
     for page in "${pages[@]}"; do
-        local times=()
+        local times=() before after
+        before=$(awk '{ print $14 + $15 }' "/proc/$SERVE/stat")
         for _ in $(seq "$REPEAT"); do
             times+=("$(curl -fs -o "$DIR/page.out" -b "$JAR" -w '%{time_total}' "$BASE$page")")
         done
-        printf '%-62s %8s bytes  %s s\n' "$page" "$(wc -c <"$DIR/page.out")" "${times[*]}"
+        after=$(awk '{ print $14 + $15 }' "/proc/$SERVE/stat")
+        printf '%-62s %8s bytes  %s s  cpu %s ms/request\n' "$page" "$(wc -c <"$DIR/page.out")" \
+            "${times[*]}" "$(( (after - before) * 1000 / tick / REPEAT ))"
     done
     uptime
     kill "$SERVE"

@@ -455,3 +455,54 @@ both_backends!(
         assert!(page.contains("الخدمة (آلياً)"));
     }
 );
+
+both_backends!(
+    small_pages_cross_dates_and_a_debit_added_meanwhile_shifts_nothing,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        whole_cycle(&app, 60).await;
+        let (want, _, _) = expected(&app, "1 = 1").await;
+        let dates: std::collections::HashSet<String> =
+            sqlx::query_scalar("SELECT DISTINCT collection_date FROM collections")
+                .fetch_all(app.store.pool())
+                .await
+                .unwrap()
+                .into_iter()
+                .collect();
+        assert!(dates.len() >= 2, "debits on several dates: {dates:?}");
+        let filter = tahsil::store::DebitFilter::default();
+        let mut seen = Vec::new();
+        let mut after = None;
+        let mut pages = 0;
+        loop {
+            let page = app
+                .store
+                .list_debits(&filter, after.as_ref(), 7)
+                .await
+                .unwrap();
+            if page.is_empty() {
+                break;
+            }
+            pages += 1;
+            if pages == 2 {
+                // A debit planned meanwhile on a later date: it belongs before the pages
+                // already read, so the pages that follow neither repeat nor skip a row.
+                sqlx::query(
+                    "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, \
+                     amount_centimes, status, attempt, end_to_end_id, noticed_on, created_at, updated_at, \
+                     announced_centimes, earliest_debit_date) \
+                     SELECT employer_id, mandate_id, channel, '2027-01-15', amount_centimes, 'planned', 1, \
+                     'T20270115M' || CAST(mandate_id AS TEXT), '2027-01-05', created_at, updated_at, \
+                     amount_centimes, '2027-01-10' FROM collections WHERE id = $1",
+                )
+                .bind(want[want.len() / 2])
+                .execute(app.store.pool())
+                .await
+                .unwrap();
+            }
+            after = page.last().map(|d| d.cursor());
+            seen.extend(page.iter().map(|d| d.id));
+        }
+        assert_eq!(seen, want);
+    }
+);
