@@ -140,7 +140,21 @@ FILTERS=(
     "c.collection_date >= '$DATE' AND c.collection_date <= '$DATE' AND c.amount_centimes >= 1000000 AND c.amount_centimes <= 2000000"
 )
 
+# A page after a cursor (2026-12-15, 516500): two seeks of the order (see list_debits).
+cursor_sql() {
+    local order="ORDER BY c.collection_date DESC, c.id DESC"
+    echo "SELECT * FROM (SELECT c.* FROM collections c WHERE c.collection_date = '$DATE' AND c.id < 516500 \
+$order LIMIT 51) same_day UNION ALL SELECT * FROM (SELECT c.* FROM collections c \
+WHERE c.collection_date < '$DATE' $order LIMIT 51) earlier"
+}
+
 explain() { # sqlite|pg URL
+    echo "== a page after a cursor"
+    if [ "$1" = sqlite ]; then
+        sqlite3 "$2" "EXPLAIN QUERY PLAN $(cursor_sql)"
+    else
+        psql "$2" -q -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $(cursor_sql)"
+    fi
     for filter in "${FILTERS[@]}"; do
         echo "== ${filter:-no filter}"
         if [ "$1" = sqlite ]; then
