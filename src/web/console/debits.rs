@@ -19,7 +19,7 @@ use crate::locale::words::cancel_reason_word;
 use crate::locale::{Lang, Word, page_time, stored_algiers_time};
 use crate::store::{StoreError, TimelineEntry, TimelineEvent, Who};
 use crate::web::WebState;
-use crate::web::i18n::{DebitListTexts, DebitTexts, money, refusals};
+use crate::web::i18n::{DebitListTexts, DebitTexts, employer_name, money, refusals};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -35,6 +35,8 @@ struct DebitPage {
     d: &'static DebitTexts,
     id: i64,
     employer_id: i64,
+    /// The employer's affiliation number and name, as staff look for it.
+    employer: String,
     date: String,
     amount: String,
     status: &'static str,
@@ -183,6 +185,11 @@ async fn render(
         .debit_timeline(id)
         .await
         .map_err(|e| viewer.fail(e))?;
+    let employer = state
+        .store()
+        .employer(debit.employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let page = DebitPage {
         l: DebitListTexts::of(viewer.lang),
         timeline: moments(timeline, viewer.lang),
@@ -190,6 +197,11 @@ async fn render(
         d: DebitTexts::of(viewer.lang),
         id: debit.id,
         employer_id: debit.employer_id,
+        employer: format!(
+            "{} — {}",
+            employer.affiliation_number,
+            employer_name(&employer, viewer.lang)
+        ),
         date: debit.collection_date.clone(),
         amount: money(debit.amount, viewer.lang),
         status: debit.status.word(viewer.lang),

@@ -356,6 +356,10 @@ both_backends!(
             .get(&format!("/console/debits/{}", cycle.b_rejected))
             .await;
         assert_eq!(status, StatusCode::OK);
+        assert!(
+            page.contains("id=\"debit-employer\"><bdi>16000002 — "),
+            "the employer by number and name: {page}"
+        );
         let timeline = &page[page.find("id=\"timeline\"").expect("a timeline")..];
         let order = [
             "Planifié",
