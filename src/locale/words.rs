@@ -13,9 +13,9 @@ use mandates::{
 
 use super::Lang;
 use crate::store::{
-    CalendarAction, DeclarationStatus, DisputeOutcome, DisputeReason, DisputeState, EntryKind,
-    ExceptionKind, Institution, JobStatus, MessageAuthor, NoticeKind, NoticeStatus, PaymentChannel,
-    Role, RunStatus,
+    CalendarAction, DebitChange, DeclarationStatus, DisputeOutcome, DisputeReason, DisputeState,
+    Effect, EntryKind, ExceptionKind, Institution, ItemOutcome, JobStatus, MessageAuthor,
+    NoticeKind, NoticeStatus, PaymentChannel, Role, RunStatus,
 };
 
 /// The word for a state in each language.
@@ -290,6 +290,40 @@ words! {
     MessageAuthor {
         MessageAuthor::Employer => ("Employeur", "صاحب العمل"),
         MessageAuthor::Fund => ("Caisse", "الصندوق"),
+    }
+}
+
+// A debit's timeline (the console's debit page): its audited changes, and what a bank
+// report's item said of it and did.
+words! {
+    DebitChange {
+        DebitChange::Planned => ("Planifié", "برمجة"),
+        DebitChange::Amended => ("Montant modifié", "تعديل المبلغ"),
+        DebitChange::Rescheduled => ("Date déplacée (calendrier)", "نقل التاريخ (الرزنامة)"),
+        DebitChange::Submitted => ("Présenté à la banque", "تقديم إلى البنك"),
+        DebitChange::Settled => ("Réglé", "تسوية"),
+        DebitChange::Rejected => ("Rejeté", "رفض"),
+        DebitChange::Returned => ("Retourné", "إرجاع"),
+        DebitChange::RetryPlanned => ("Échec, nouvelle tentative prévue", "إخفاق، محاولة جديدة مبرمجة"),
+        DebitChange::Cancelled => ("Annulé", "إلغاء"),
+        DebitChange::Held => ("Suspendu", "تعليق"),
+        DebitChange::Released => ("Suspension levée", "رفع التعليق"),
+        DebitChange::Represented => ("Représenté", "إعادة التقديم"),
+        DebitChange::OverCeiling => ("Au-delà du plafond", "تجاوز السقف"),
+    }
+    Effect {
+        Effect::Settle => ("Réglé", "مسوّى"),
+        Effect::Reject => ("Rejeté", "مرفوض"),
+        Effect::Return => ("Retourné", "مرتجع"),
+        Effect::Info => ("Pour information", "للعلم"),
+    }
+    ItemOutcome {
+        ItemOutcome::Applied => ("appliqué", "طُبِّق"),
+        ItemOutcome::Info => ("sans effet", "دون أثر"),
+        ItemOutcome::Unmatched => ("non rapproché", "غير مطابَق"),
+        ItemOutcome::AmountMismatch => ("montant différent (exception)", "مبلغ مختلف (استثناء)"),
+        ItemOutcome::Duplicate => ("doublon (exception)", "تكرار (استثناء)"),
+        ItemOutcome::Conflict => ("contraire à l'état (exception)", "مخالف للحالة (استثناء)"),
     }
 }
 

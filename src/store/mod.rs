@@ -68,8 +68,10 @@ pub use calendar::{
 pub use collections::CollectionRecord;
 pub use collections::actions::{ACTION_REASON_MAX, ActionOutcome, DebitRecord};
 pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};
+pub use collections::list::{DEBIT_PAGE_MAX, DebitCursor, DebitFilter, DebitListItem, DebitTotals};
 pub use collections::planning::PlanSummary;
 pub use collections::shortfalls::CeilingShortfall;
+pub use collections::timeline::{DebitChange, ItemOutcome, TimelineEntry, TimelineEvent, Who};
 pub use collections::upcoming::{UpcomingDebit, UpcomingLine};
 pub use day_summary::DaySummary;
 pub use declarations::{

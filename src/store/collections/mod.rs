@@ -3,7 +3,8 @@
 //! out over their ceiling (`shortfalls`), an employer's next debit (`upcoming`) and what
 //! the employer sees of them (`history`) are beside this file, which
 //! holds the plain read by date. Staff actions on one debit (hold, release, cancel,
-//! re-present) are `actions`.
+//! re-present) are `actions`; finance staff's list of every debit (filtered, paged by
+//! keyset, with its totals) is `list`, and one debit's whole story `timeline`.
 //!
 //! Must not know: files and reports (`runs`, `reconcile` move collections through their
 //! states).
@@ -17,8 +18,10 @@ use super::{Store, StoreResult};
 
 pub(super) mod actions;
 pub(super) mod history;
+pub(super) mod list;
 pub(super) mod planning;
 pub(super) mod shortfalls;
+pub(super) mod timeline;
 pub(super) mod upcoming;
 
 /// A planned collection as shown to staff and employers.

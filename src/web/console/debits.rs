@@ -1,7 +1,10 @@
 //! The debit page (`/console/debits/{id}`): one debit's state, where it went, its attempts,
 //! and a form per action its state allows (hold, release, cancel, re-present), each with
 //! its required reason, audited as the staff member. The exceptions page posts the same
-//! forms (`from=exceptions` brings it back there).
+//! forms (`from=exceptions` brings it back there). Below them, the debit's timeline:
+//! planned, each advance notice, the file it went out in, what the banks' reports said,
+//! settled or failed, the notices sent, and every staff action with who made it, at
+//! Algiers time.
 
 use askama::Template;
 use axum::Router;
@@ -12,10 +15,11 @@ use mandates::DebitAction;
 use serde::Deserialize;
 
 use super::{ActionButton, actor, buttons, nav};
-use crate::locale::Word;
-use crate::store::StoreError;
+use crate::locale::words::cancel_reason_word;
+use crate::locale::{Lang, Word, page_time, stored_algiers_time};
+use crate::store::{StoreError, TimelineEntry, TimelineEvent, Who};
 use crate::web::WebState;
-use crate::web::i18n::{DebitTexts, money, refusals};
+use crate::web::i18n::{DebitListTexts, DebitTexts, employer_name, money, refusals};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -31,7 +35,7 @@ struct DebitPage {
     d: &'static DebitTexts,
     id: i64,
     employer_id: i64,
-    /// The employer as staff know it: affiliation number and name.
+    /// The employer's affiliation number and name, as staff look for it.
     employer: String,
     date: String,
     amount: String,
@@ -44,6 +48,116 @@ struct DebitPage {
     buttons: Vec<ActionButton>,
     notice: Option<String>,
     error: Option<String>,
+    l: &'static DebitListTexts,
+    timeline: Vec<Moment>,
+}
+
+/// One line of the timeline as the page shows it.
+struct Moment {
+    /// Algiers time, `2026-12-16 10:30`.
+    when: String,
+    what: String,
+    detail: String,
+    /// A link beside the detail (the file's download), with its text.
+    link: Option<(String, String)>,
+    by: String,
+}
+
+/// A stored UTC timestamp as the pages write a moment (Algiers time).
+fn algiers(at: &str) -> String {
+    stored_algiers_time(at).map_or_else(|| at.to_owned(), page_time)
+}
+
+fn moments(entries: Vec<TimelineEntry>, lang: Lang) -> Vec<Moment> {
+    let l = DebitListTexts::of(lang);
+    let sent = |status: crate::store::NoticeStatus, sent_at: Option<String>| match sent_at {
+        Some(at) => format!("{} — {} {}", status.word(lang), l.sent_at, algiers(&at)),
+        None => status.word(lang).to_owned(),
+    };
+    entries
+        .into_iter()
+        .map(|entry| {
+            let when = algiers(&entry.at);
+            let service = l.service.to_owned();
+            let (what, detail, link, by) = match entry.event {
+                TimelineEvent::Changed {
+                    change,
+                    who,
+                    reason,
+                } => (
+                    change.map_or(l.other_change, |c| c.word(lang)).to_owned(),
+                    reason
+                        .map(|r| cancel_reason_word(&r, lang).map_or(r, str::to_owned))
+                        .unwrap_or_default(),
+                    None,
+                    match who {
+                        Who::Person(name) => name,
+                        Who::Service => service,
+                    },
+                ),
+                TimelineEvent::Announced {
+                    version,
+                    status,
+                    sent_at,
+                } => (
+                    version.map_or_else(|| l.announced_moved.to_owned(), |v| l.announced(v)),
+                    sent(status, sent_at),
+                    None,
+                    service,
+                ),
+                TimelineEvent::Notice {
+                    kind,
+                    status,
+                    sent_at,
+                } => (
+                    kind.word(lang).to_owned(),
+                    sent(status, sent_at),
+                    None,
+                    service,
+                ),
+                TimelineEvent::InFile {
+                    file_id,
+                    file_name,
+                    sequence,
+                    ..
+                } => (
+                    l.in_file(sequence),
+                    String::new(),
+                    Some((format!("/console/files/{file_id}/download"), file_name)),
+                    service,
+                ),
+                TimelineEvent::Reported {
+                    report_file,
+                    effect,
+                    reason_code,
+                    reason_category,
+                    outcome,
+                    ..
+                } => {
+                    let mut detail = effect.word(lang).to_owned();
+                    if let Some(category) = reason_category {
+                        detail.push_str(" — ");
+                        detail.push_str(category.word(lang));
+                    }
+                    if let Some(code) = reason_code {
+                        detail.push_str(&format!(" ({code})"));
+                    }
+                    if let Some(outcome) = outcome {
+                        detail.push_str(", ");
+                        detail.push_str(outcome.word(lang));
+                    }
+                    (l.reported(&report_file), detail, None, service)
+                }
+            };
+            Moment {
+                when,
+                what,
+                detail,
+                link,
+                by,
+            }
+        })
+        .collect()
 }
 
 /// `?done=ACTION` after an action (`&missed=1` when a release came too late).
@@ -66,20 +180,27 @@ async fn render(
         Err(StoreError::NotFound { .. }) => return Err(viewer.refuse(Refusal::NotFound)),
         Err(err) => return Err(viewer.fail(err)),
     };
+    let timeline = state
+        .store()
+        .debit_timeline(id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let employer = state
         .store()
         .employer(debit.employer_id)
         .await
         .map_err(|e| viewer.fail(e))?;
     let page = DebitPage {
-        c: viewer.chrome(nav(viewer, "exceptions")),
+        l: DebitListTexts::of(viewer.lang),
+        timeline: moments(timeline, viewer.lang),
+        c: viewer.chrome(nav(viewer, "debits")),
         d: DebitTexts::of(viewer.lang),
         id: debit.id,
         employer_id: debit.employer_id,
         employer: format!(
             "{} — {}",
             employer.affiliation_number,
-            crate::web::i18n::employer_name(&employer, viewer.lang)
+            employer_name(&employer, viewer.lang)
         ),
         date: debit.collection_date.clone(),
         amount: money(debit.amount, viewer.lang),

@@ -1,7 +1,8 @@
 //! The finance console (`/console`, finance staff and administrators only): the
 //! [`dashboard`] with its [`charts`], [`runs`] and their [`files`] (with download, and the
 //! quarantined reports), imported [`reports`], [`exceptions`] with an audited resolution
-//! (a note, or a staff action on its debit: [`debits`]),
+//! (a note, or a staff action on its debit: [`debits`]), every debit filtered, totalled,
+//! paged and exported as CSV ([`debit_list`]),
 //! [`employers`] (search and a full view) and an employer's [`account`] (balance, entries,
 //! payments by other channels), the [`calendar`] (changes re-plan debits and
 //! say what moved), dated contribution [`rates`] (administrators add them), the
@@ -17,6 +18,7 @@ mod account;
 mod calendar;
 mod charts;
 mod dashboard;
+mod debit_list;
 mod debits;
 mod employers;
 mod exceptions;
@@ -45,6 +47,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(dashboard::router())
         .merge(files::router())
         .merge(exceptions::router())
+        .merge(debit_list::router())
         .merge(debits::router())
         .merge(runs::router())
         .merge(reports::router())
@@ -64,6 +67,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
         ("dashboard", "/console", t.dashboard),
         ("files", "/console/files", t.runs_files),
         ("exceptions", "/console/exceptions", t.exceptions),
+        (
+            "debits",
+            "/console/debits",
+            super::i18n::DebitListTexts::of(viewer.lang).nav,
+        ),
         ("quarantine", "/console/quarantine", t.quarantine),
         ("disputes", "/console/disputes", t.disputes),
         ("runs", "/console/runs", k.nav_runs),

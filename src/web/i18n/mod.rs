@@ -17,6 +17,7 @@ use crate::store::Employer;
 
 mod ceilings;
 mod console;
+mod debit_list;
 mod debits;
 mod declarations;
 mod ledger;
@@ -26,6 +27,7 @@ mod screens;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
+pub use debit_list::DebitListTexts;
 pub use debits::DebitTexts;
 pub use declarations::{DeclarationTexts, Place};
 pub use ledger::LedgerTexts;

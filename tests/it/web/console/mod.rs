@@ -4,6 +4,7 @@
 
 mod calendar;
 mod dashboard;
+mod debits;
 mod employers;
 mod exceptions;
 mod jobs;
