@@ -63,7 +63,7 @@ pub struct EntryTransaction {
 }
 
 fn kind_of(root_child: &str) -> Option<CamtKind> {
-    match root_child {
+    match super::unversioned(root_child) {
         "BkToCstmrAcctRpt" => Some(CamtKind::AccountReport),
         "BkToCstmrStmt" => Some(CamtKind::Statement),
         "BkToCstmrDbtCdtNtfctn" => Some(CamtKind::Notification),
