@@ -113,7 +113,7 @@ def main():
             note = f" ({facts['note']})" if facts.get("note") else ""
             rows.append(
                 f"| {src.get('repo', '?')} | `{src.get('path', name)}` | "
-                f"`{src.get('commit', '?')[:12]}` | {fmt} | {result}{note} |"
+                f"`{src.get('commit', '?')}` | {fmt} | {result}{note} |"
             )
         else:
             print(f"{'OK  ' if not diffs else 'DIFF'} {name}" + ("" if not diffs else f": {result}"))
