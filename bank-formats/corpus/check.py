@@ -20,11 +20,13 @@ by whoever gathers them. Facts keys (all optional except where said):
                    each must match one transaction shown on every key given
     "note":        free text, shown in the table
 
+Each file read is also given to `tahsil files validate`, which must name the same format.
 Exit status 0 when every file reads as its facts say, 1 otherwise, 2 on bad usage.
 Standard library only.
 """
 import argparse
 import json
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -81,6 +83,19 @@ def compare(facts, code, out, err):
     return diffs
 
 
+def validate_agrees(tahsil, file, format_read):
+    """`files validate` must name the format `inspect` read (its problems are not judged here:
+    third parties' test files need not be valid)."""
+    run = subprocess.run(
+        [tahsil, "files", "validate", str(file)], capture_output=True, text=True, check=False
+    )
+    first = run.stdout.splitlines()[0] if run.stdout else ""
+    said = re.search(r": (?:valid|\d+ problem\(s\) in) (\S+)$", first)
+    if said is None or said.group(1) != format_read:
+        return [f"validate says {first!r}, inspect read {format_read}"]
+    return []
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path)
@@ -105,6 +120,8 @@ def main():
                 capture_output=True, text=True, check=False,
             )
             diffs = compare(facts, run.returncode, run.stdout, run.stderr)
+            if run.returncode == 0 and "error" not in facts:
+                diffs += validate_agrees(args.tahsil, file, json.loads(run.stdout)["format"])
         failures += bool(diffs)
         result = "read right" if not diffs else "; ".join(diffs)
         if args.markdown:

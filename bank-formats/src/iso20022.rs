@@ -68,7 +68,11 @@ impl Identified {
 /// A message element's name without the version suffix the first versions carried
 /// (`BkToCstmrAcctRptV01` in camt.052.001.01, `BkToCstmrStmtV01`, …): `BkToCstmrAcctRpt`.
 pub(crate) fn unversioned(element: &str) -> &str {
-    match element.len().checked_sub(3).and_then(|at| element.split_at_checked(at)) {
+    match element
+        .len()
+        .checked_sub(3)
+        .and_then(|at| element.split_at_checked(at))
+    {
         Some((name, suffix))
             if suffix.starts_with('V') && suffix[1..].bytes().all(|b| b.is_ascii_digit()) =>
         {
