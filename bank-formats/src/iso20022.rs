@@ -65,8 +65,25 @@ impl Identified {
 }
 
 /// The family of a message element.
+/// A message element's name without the version suffix the first versions carried
+/// (`BkToCstmrAcctRptV01` in camt.052.001.01, `BkToCstmrStmtV01`, …): `BkToCstmrAcctRpt`.
+pub(crate) fn unversioned(element: &str) -> &str {
+    match element
+        .len()
+        .checked_sub(3)
+        .and_then(|at| element.split_at_checked(at))
+    {
+        Some((name, suffix))
+            if suffix.starts_with('V') && suffix[1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            name
+        }
+        _ => element,
+    }
+}
+
 fn family_of(element: &str) -> Option<&'static str> {
-    Some(match element {
+    Some(match unversioned(element) {
         "CstmrDrctDbtInitn" => "pain.008",
         "CstmrPmtStsRpt" | "PmtStsRpt" => "pain.002",
         "CstmrCdtTrfInitn" => "pain.001",
@@ -169,5 +186,17 @@ mod tests {
             Some("pain.002.001.03")
         );
         assert_eq!(version_from_namespace("urn:other"), None);
+    }
+
+    #[test]
+    fn a_first_versions_message_element_loses_only_its_version() {
+        use super::unversioned;
+        assert_eq!(unversioned("BkToCstmrAcctRptV01"), "BkToCstmrAcctRpt");
+        assert_eq!(unversioned("BkToCstmrStmtV02"), "BkToCstmrStmt");
+        assert_eq!(unversioned("BkToCstmrStmt"), "BkToCstmrStmt");
+        assert_eq!(unversioned("Rpt"), "Rpt");
+        assert_eq!(unversioned("V01"), "");
+        assert_eq!(unversioned("NtryVx1"), "NtryVx1");
+        assert_eq!(unversioned("ÉtatV1"), "ÉtatV1");
     }
 }

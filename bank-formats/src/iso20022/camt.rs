@@ -153,7 +153,7 @@ fn append(to: &mut Option<String>, text: &str) {
 }
 
 fn kind_of(root_child: &str) -> Option<CamtKind> {
-    match root_child {
+    match super::unversioned(root_child) {
         "BkToCstmrAcctRpt" => Some(CamtKind::AccountReport),
         "BkToCstmrStmt" => Some(CamtKind::Statement),
         "BkToCstmrDbtCdtNtfctn" => Some(CamtKind::Notification),

@@ -128,6 +128,12 @@ write("pain002-six-ch02.xml",
 # not from tahsil's output; `error` names what the refusal must say instead.
 import json
 
+# 11. The first versions named the message element with its version (camt.052.001.01's
+# BkToCstmrAcctRptV01, seen in a parser's real test data): known by its name without it.
+write("camt052-v01-message-element.xml",
+      declared("UTF-8", camt053(f' xmlns="{ISO}camt.052.001.01"', "RPT-V01-1", plain_entry).split("\n", 1)[1]
+               .replace("BkToCstmrStmt", "BkToCstmrAcctRptV01").replace("<Stmt>", "<Rpt>").replace("</Stmt>", "</Rpt>")))
+
 
 def report(fmt, msg_id, e2e=("E2E-1", "E2E-2")):
     return {
@@ -170,6 +176,8 @@ FACTS = {
                                           entry("E2E-3", "3.00", "EUR", "MD-3"),
                                           entry("E2E-4", "400.00", "DZD", None),
                                       ]},
+    "camt052-v01-message-element.xml": {"format": "camt.052.001.01", "message_id": "RPT-V01-1",
+                                        "transactions": [entry("E2E-1", "1500.00", "DZD", "MD-1")]},
     # The unpaired surrogate's two bytes: 2 (mark) + 2 × the characters before them.
     "broken-utf-16le-unpaired-surrogate.xml": {"error": f"byte {at} starts 2 byte(s) that are not UTF-16LE"},
     "broken-unknown-encoding.xml": {"error": "names the encoding \"X-TAHSIL-UNKNOWN\", which tahsil does not know"},
