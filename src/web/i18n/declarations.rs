@@ -5,7 +5,7 @@
 //! [`super::Texts`], so a missing translation is a compile error.
 
 use mandates::declaration::PlausibilityWarning;
-use mandates::{LineProblem, ProblemKind};
+use mandates::{LineProblem, Period, ProblemKind};
 
 use super::{Lang, money};
 
@@ -35,7 +35,6 @@ pub struct DeclarationTexts {
     pub rates: &'static str,
     pub choose_file: &'static str,
     pub file_too_big: &'static str,
-    pub not_utf8: &'static str,
     pub bad_period: &'static str,
     pub monthly_only: &'static str,
     pub quarterly_only: &'static str,
@@ -62,6 +61,15 @@ pub struct DeclarationTexts {
     pub plausibility_title: &'static str,
     pub plausibility_line: &'static str,
     pub plausibility_hint: &'static str,
+    // The period picker and the CSV template.
+    pub period_choice: &'static str,
+    pub months: [&'static str; 12],
+    /// `{year}`: the quarters' names.
+    pub quarters: [&'static str; 4],
+    pub template_link: &'static str,
+    pub template_hint: &'static str,
+    /// The template's header row (the upload recognises any header).
+    pub template_header: [&'static str; 4],
 }
 
 pub static FR: DeclarationTexts = DeclarationTexts {
@@ -87,7 +95,6 @@ pub static FR: DeclarationTexts = DeclarationTexts {
     rates: "les cotisations ne peuvent pas être calculées (aucun taux en vigueur pour cette période) ; contactez la caisse",
     choose_file: "Fichier : choisissez le fichier CSV à déposer.",
     file_too_big: "Fichier : {max} octets au plus ; déposez la déclaration en plusieurs périodes ou contactez la caisse.",
-    not_utf8: "Fichier : ce n'est pas du texte UTF-8 ; enregistrez le CSV en UTF-8.",
     bad_period: "Période : « {text} » n'est ni un mois comme 2026-10 ni un trimestre comme 2026-Q3.",
     monthly_only: "Période : cet employeur déclare chaque mois (par exemple 2026-10), pas par trimestre.",
     quarterly_only: "Période : cet employeur déclare chaque trimestre (par exemple 2026-Q3), pas par mois.",
@@ -112,6 +119,35 @@ pub static FR: DeclarationTexts = DeclarationTexts {
     plausibility_title: "Montants à vérifier",
     plausibility_line: "Chantier {worksite}, période {period} : {amount} déclarés, contre {average} en moyenne sur les {count} période(s) précédente(s).",
     plausibility_hint: "Ce n'est pas un refus : si le montant est juste, il n'y a rien à faire ; sinon corrigez-le en déposant à nouveau le fichier de cette période avant sa mise en prélèvement.",
+    period_choice: "Période à déclarer",
+    months: [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    quarters: [
+        "1er trimestre {year}",
+        "2e trimestre {year}",
+        "3e trimestre {year}",
+        "4e trimestre {year}",
+    ],
+    template_link: "Télécharger le modèle CSV avec vos chantiers",
+    template_hint: "Remplissez le modèle dans Excel (ou un autre tableur) et déposez-le tel quel : les enregistrements CSV d'Excel en français (Windows-1252), en arabe (Windows-1256) ou en UTF-8, séparés par « ; », « , » ou tabulation, sont acceptés. Un chantier laissé vide n'est pas déclaré pour la période.",
+    template_header: [
+        "code_chantier",
+        "effectif",
+        "masse_salariale",
+        "assiette_intemperies",
+    ],
 };
 
 pub static AR: DeclarationTexts = DeclarationTexts {
@@ -137,7 +173,6 @@ pub static AR: DeclarationTexts = DeclarationTexts {
     rates: "تعذّر حساب الاشتراكات (لا توجد نسبة سارية لهذه الفترة)؛ اتصلوا بالصندوق",
     choose_file: "الملف: اختاروا ملف CSV المراد إيداعه.",
     file_too_big: "الملف: {max} بايت على الأكثر؛ قسّموا التصريح أو اتصلوا بالصندوق.",
-    not_utf8: "الملف: ليس نصا بترميز UTF-8؛ احفظوا ملف CSV بترميز UTF-8.",
     bad_period: "الفترة: «{text}» ليست شهرا مثل 2026-10 ولا ثلاثيا مثل 2026-Q3.",
     monthly_only: "الفترة: يصرّح صاحب العمل هذا كل شهر (مثلا 2026-10)، لا كل ثلاثي.",
     quarterly_only: "الفترة: يصرّح صاحب العمل هذا كل ثلاثي (مثلا 2026-Q3)، لا كل شهر.",
@@ -162,6 +197,35 @@ pub static AR: DeclarationTexts = DeclarationTexts {
     plausibility_title: "مبالغ يجب التحقق منها",
     plausibility_line: "الورشة {worksite}، الفترة {period}: صُرّح بمبلغ {amount}، مقابل متوسط {average} في الفترات السابقة ({count}).",
     plausibility_hint: "هذا ليس رفضا: إذا كان المبلغ صحيحا فلا شيء عليكم؛ وإلا فصحّحوه بإيداع ملف هذه الفترة من جديد قبل إدراجه في اقتطاع.",
+    period_choice: "الفترة المراد التصريح بها",
+    months: [
+        "جانفي",
+        "فيفري",
+        "مارس",
+        "أفريل",
+        "ماي",
+        "جوان",
+        "جويلية",
+        "أوت",
+        "سبتمبر",
+        "أكتوبر",
+        "نوفمبر",
+        "ديسمبر",
+    ],
+    quarters: [
+        "الثلاثي الأول {year}",
+        "الثلاثي الثاني {year}",
+        "الثلاثي الثالث {year}",
+        "الثلاثي الرابع {year}",
+    ],
+    template_link: "تنزيل نموذج CSV بورشاتكم",
+    template_hint: "املؤوا النموذج في Excel (أو أي جدول آخر) وأودعوه كما هو: تُقبل ملفات CSV التي يحفظها Excel بالفرنسية (Windows-1252) أو بالعربية (Windows-1256) أو بـ UTF-8، مفصولة بـ « ; » أو « , » أو علامة الجدولة. الورشة المتروكة فارغة لا يُصرَّح بها لهذه الفترة.",
+    template_header: [
+        "رمز_الورشة",
+        "عدد_العمال",
+        "كتلة_الأجور",
+        "وعاء_البطالة_الجوية",
+    ],
 };
 
 impl DeclarationTexts {
@@ -265,6 +329,29 @@ impl DeclarationTexts {
             .replace("{count}", &warning.previous_periods.to_string())
     }
 
+    /// A period named for people, its code beside it: `novembre 2026 (2026-11)`. The code
+    /// is isolated (U+2066…U+2069) so an Arabic line does not turn `2026-Q4` into
+    /// `Q4-2026`; the text goes where no `<bdi>` can (an `<option>`, an e-mail subject).
+    pub fn period_name(&self, period: Period) -> String {
+        let name = match period {
+            Period::Month { year, month } => {
+                let month = self
+                    .months
+                    .get(month.saturating_sub(1) as usize)
+                    .copied()
+                    .unwrap_or_default();
+                format!("{month} {year}")
+            }
+            Period::Quarter { year, quarter } => self
+                .quarters
+                .get(quarter.saturating_sub(1) as usize)
+                .copied()
+                .unwrap_or_default()
+                .replace("{year}", &year.to_string()),
+        };
+        format!("{name} (\u{2066}{period}\u{2069})")
+    }
+
     /// The whole message: place, then what is wrong.
     pub fn problem(&self, place: &Place<'_>, problem: &LineProblem) -> String {
         let at = self.problem_place(place, problem);
@@ -304,6 +391,20 @@ mod tests {
         assert_eq!(
             problem.to_string(),
             "line 2, field headcount: \"douze\" is not a whole number of workers"
+        );
+    }
+
+    #[test]
+    fn periods_are_named_with_their_code_isolated() {
+        let q4 = Period::parse("2026-Q4").unwrap();
+        assert_eq!(
+            AR.period_name(q4),
+            "الثلاثي الرابع 2026 (\u{2066}2026-Q4\u{2069})"
+        );
+        let november = Period::parse("2026-11").unwrap();
+        assert_eq!(
+            FR.period_name(november),
+            "novembre 2026 (\u{2066}2026-11\u{2069})"
         );
     }
 }
