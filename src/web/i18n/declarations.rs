@@ -66,6 +66,8 @@ pub struct DeclarationTexts {
     pub months: [&'static str; 12],
     /// `{year}`: the quarters' names.
     pub quarters: [&'static str; 4],
+    /// `{name}` and `{code}`: a period in the picker.
+    pub period_label: &'static str,
     pub template_link: &'static str,
     pub template_hint: &'static str,
     /// The template's header row (the upload recognises any header).
@@ -140,6 +142,7 @@ pub static FR: DeclarationTexts = DeclarationTexts {
         "3e trimestre {year}",
         "4e trimestre {year}",
     ],
+    period_label: "{name} ({code})",
     template_link: "Télécharger le modèle CSV avec vos chantiers",
     template_hint: "Remplissez le modèle dans Excel (ou un autre tableur) et déposez-le tel quel : les enregistrements CSV d'Excel en français (Windows-1252), en arabe (Windows-1256) ou en UTF-8, séparés par « ; », « , » ou tabulation, sont acceptés. Un chantier laissé vide n'est pas déclaré pour la période.",
     template_header: [
@@ -218,6 +221,7 @@ pub static AR: DeclarationTexts = DeclarationTexts {
         "الثلاثي الثالث {year}",
         "الثلاثي الرابع {year}",
     ],
+    period_label: "{name}",
     template_link: "تنزيل نموذج CSV بورشاتكم",
     template_hint: "املؤوا النموذج في Excel (أو أي جدول آخر) وأودعوه كما هو: تُقبل ملفات CSV التي يحفظها Excel بالفرنسية (Windows-1252) أو بالعربية (Windows-1256) أو بـ UTF-8، مفصولة بـ « ; » أو « , » أو علامة الجدولة. الورشة المتروكة فارغة لا يُصرَّح بها لهذه الفترة.",
     template_header: [
@@ -329,9 +333,12 @@ impl DeclarationTexts {
             .replace("{count}", &warning.previous_periods.to_string())
     }
 
-    /// A period named for people, its code beside it: `novembre 2026 (2026-11)`. The code
-    /// is isolated (U+2066…U+2069) so an Arabic line does not turn `2026-Q4` into
-    /// `Q4-2026`; the text goes where no `<bdi>` can (an `<option>`, an e-mail subject).
+    /// A period named for people: `novembre 2026 (2026-11)` in French, `نوفمبر 2026` in
+    /// Arabic. The Arabic name goes without its code: where it is shown (an `<option>`)
+    /// no `<bdi>` can isolate it, and after an Arabic word the digits of `2026-11` count as
+    /// Arabic numbers that the hyphen splits, so it would read `11-2026` — neither the
+    /// isolates U+2066…U+2069 nor a mark U+200E change that in Chromium's `<select>`
+    /// (seen in the browser test's screenshots). The code stays the option's value.
     pub fn period_name(&self, period: Period) -> String {
         let name = match period {
             Period::Month { year, month } => {
@@ -349,7 +356,9 @@ impl DeclarationTexts {
                 .unwrap_or_default()
                 .replace("{year}", &year.to_string()),
         };
-        format!("{name} (\u{2066}{period}\u{2069})")
+        self.period_label
+            .replace("{name}", &name)
+            .replace("{code}", &period.to_string())
     }
 
     /// The whole message: place, then what is wrong.
@@ -395,16 +404,10 @@ mod tests {
     }
 
     #[test]
-    fn periods_are_named_with_their_code_isolated() {
+    fn periods_are_named_in_each_language() {
         let q4 = Period::parse("2026-Q4").unwrap();
-        assert_eq!(
-            AR.period_name(q4),
-            "الثلاثي الرابع 2026 (\u{2066}2026-Q4\u{2069})"
-        );
+        assert_eq!(AR.period_name(q4), "الثلاثي الرابع 2026");
         let november = Period::parse("2026-11").unwrap();
-        assert_eq!(
-            FR.period_name(november),
-            "novembre 2026 (\u{2066}2026-11\u{2069})"
-        );
+        assert_eq!(FR.period_name(november), "novembre 2026 (2026-11)");
     }
 }

@@ -276,7 +276,7 @@ both_backends!(
             listed[0],
             (
                 "2026-11".to_owned(),
-                "novembre 2026 (\u{2066}2026-11\u{2069})".to_owned(),
+                "novembre 2026 (2026-11)".to_owned(),
                 true
             )
         );
@@ -332,18 +332,15 @@ both_backends!(
         assert!(page.contains("id=\"locked\""), "{page}");
         assert!(options(&page, "period").contains(&(
             "2026-10".to_owned(),
-            "octobre 2026 (\u{2066}2026-10\u{2069})".to_owned(),
+            "octobre 2026 (2026-10)".to_owned(),
             true
         )));
 
-        // In Arabic: the month's Algerian name, the code isolated so it reads left to right.
+        // In Arabic: the month's Algerian name (no code beside it: it would read reversed).
         browser
             .post("/language", &[("lang", "ar"), ("back", "/")])
             .await;
         let (_, page) = browser.get(&format!("/portal/{a}/declarations/form")).await;
-        assert_eq!(
-            options(&page, "period")[0].1,
-            "نوفمبر 2026 (\u{2066}2026-11\u{2069})"
-        );
+        assert_eq!(options(&page, "period")[0].1, "نوفمبر 2026");
     }
 );
