@@ -57,6 +57,12 @@ pub fn parse_declaration_csv(text: &str, worksites: &HashSet<String>) -> ParsedC
     out
 }
 
+/// Whether `bytes` are a spreadsheet workbook rather than text: a zip (.xlsx, .ods) or an
+/// OLE compound file (.xls) — sent by mistake instead of the CSV saved from it.
+pub fn is_workbook(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")
+}
+
 /// The text of a file and the encoding it was read in: the one its byte order mark names
 /// (UTF-8, UTF-16); else UTF-8 when it is valid UTF-8; else Windows-1256 when read so it
 /// is mostly Arabic words, Windows-1252 otherwise. Never fails: every byte means something

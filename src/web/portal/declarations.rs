@@ -12,7 +12,7 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use mandates::declaration::plausibility;
 
-use super::declaration_csv::{parse_declaration_file, template};
+use super::declaration_csv::{is_workbook, parse_declaration_file, template};
 use super::{
     DoneQuery, Feedback, PeriodChoice, Submission, check_period, employer_for, nav, period_choices,
     submit_declaration,
@@ -218,6 +218,9 @@ async fn upload_declaration(
             d.file_too_big.replace("{max}", &MAX_CSV_BYTES.to_string()),
         ])
         .await;
+    }
+    if is_workbook(&bytes) {
+        return refused(vec![d.workbook.to_owned()]).await;
     }
     let checked_period = check_period(&employer, &period, viewer.lang);
     let worksites = state

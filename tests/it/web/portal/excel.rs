@@ -171,6 +171,17 @@ both_backends!(
                 .is_none()
         );
 
+        // A workbook sent instead of its CSV: said so, with how to save the CSV.
+        let mut xlsx = b"PK\x03\x04".to_vec();
+        xlsx.extend_from_slice(&[0x14, 0, 0, 0, 8, 0, 0xff, 0xfe]);
+        let (status, page, _) = upload(&browser, &app, a, "2026-07", xlsx).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.contains("c&#39;est un classeur") || page.contains("c'est un classeur"),
+            "{page}"
+        );
+        assert_eq!(page.matches("<li dir=\"auto\">").count(), 1, "{page}");
+
         // The template: offered beside the upload, the employer's worksites pre-filled,
         // UTF-8 with a byte order mark and `;`; filled in and sent back as it is.
         let (_, page) = browser.get(&format!("/portal/{a}/declarations")).await;
