@@ -5,7 +5,7 @@
 //! [`super::Texts`], so a missing translation is a compile error.
 
 use mandates::declaration::PlausibilityWarning;
-use mandates::{LineProblem, ProblemKind};
+use mandates::{LineProblem, Period, ProblemKind};
 
 use super::{Lang, money};
 
@@ -35,7 +35,8 @@ pub struct DeclarationTexts {
     pub rates: &'static str,
     pub choose_file: &'static str,
     pub file_too_big: &'static str,
-    pub not_utf8: &'static str,
+    /// A workbook (.xlsx, .xls, .ods) sent instead of its CSV.
+    pub workbook: &'static str,
     pub bad_period: &'static str,
     pub monthly_only: &'static str,
     pub quarterly_only: &'static str,
@@ -62,6 +63,17 @@ pub struct DeclarationTexts {
     pub plausibility_title: &'static str,
     pub plausibility_line: &'static str,
     pub plausibility_hint: &'static str,
+    // The period picker and the CSV template.
+    pub period_choice: &'static str,
+    pub months: [&'static str; 12],
+    /// `{year}`: the quarters' names.
+    pub quarters: [&'static str; 4],
+    /// `{name}` and `{code}`: a period in the picker.
+    pub period_label: &'static str,
+    pub template_link: &'static str,
+    pub template_hint: &'static str,
+    /// The template's header row (the upload recognises any header).
+    pub template_header: [&'static str; 4],
 }
 
 pub static FR: DeclarationTexts = DeclarationTexts {
@@ -86,8 +98,8 @@ pub static FR: DeclarationTexts = DeclarationTexts {
     no_lines: "aucune ligne de chantier : déclarez au moins un chantier",
     rates: "les cotisations ne peuvent pas être calculées (aucun taux en vigueur pour cette période) ; contactez la caisse",
     choose_file: "Fichier : choisissez le fichier CSV à déposer.",
+    workbook: "Fichier : c'est un classeur (Excel ou autre), pas un CSV ; dans Excel, « Enregistrer sous » puis « CSV (séparateur : point-virgule) » ou « CSV UTF-8 », et déposez ce fichier.",
     file_too_big: "Fichier : {max} octets au plus ; déposez la déclaration en plusieurs périodes ou contactez la caisse.",
-    not_utf8: "Fichier : ce n'est pas du texte UTF-8 ; enregistrez le CSV en UTF-8.",
     bad_period: "Période : « {text} » n'est ni un mois comme 2026-10 ni un trimestre comme 2026-Q3.",
     monthly_only: "Période : cet employeur déclare chaque mois (par exemple 2026-10), pas par trimestre.",
     quarterly_only: "Période : cet employeur déclare chaque trimestre (par exemple 2026-Q3), pas par mois.",
@@ -112,6 +124,36 @@ pub static FR: DeclarationTexts = DeclarationTexts {
     plausibility_title: "Montants à vérifier",
     plausibility_line: "Chantier {worksite}, période {period} : {amount} déclarés, contre {average} en moyenne sur les {count} période(s) précédente(s).",
     plausibility_hint: "Ce n'est pas un refus : si le montant est juste, il n'y a rien à faire ; sinon corrigez-le en déposant à nouveau le fichier de cette période avant sa mise en prélèvement.",
+    period_choice: "Période à déclarer",
+    months: [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+    quarters: [
+        "1er trimestre {year}",
+        "2e trimestre {year}",
+        "3e trimestre {year}",
+        "4e trimestre {year}",
+    ],
+    period_label: "{name} ({code})",
+    template_link: "Télécharger le modèle CSV avec vos chantiers",
+    template_hint: "Remplissez le modèle dans Excel (ou un autre tableur) et déposez-le tel quel : les enregistrements CSV d'Excel en français (Windows-1252), en arabe (Windows-1256) ou en UTF-8, séparés par « ; », « , » ou tabulation, sont acceptés. Un chantier laissé vide n'est pas déclaré pour la période.",
+    template_header: [
+        "code_chantier",
+        "effectif",
+        "masse_salariale",
+        "assiette_intemperies",
+    ],
 };
 
 pub static AR: DeclarationTexts = DeclarationTexts {
@@ -136,8 +178,8 @@ pub static AR: DeclarationTexts = DeclarationTexts {
     no_lines: "لا يوجد أي سطر ورشة: صرّحوا بورشة واحدة على الأقل",
     rates: "تعذّر حساب الاشتراكات (لا توجد نسبة سارية لهذه الفترة)؛ اتصلوا بالصندوق",
     choose_file: "الملف: اختاروا ملف CSV المراد إيداعه.",
+    workbook: "الملف: هذا مصنّف (Excel أو غيره) وليس ملف CSV؛ في Excel اختاروا «حفظ باسم» ثم «CSV (محدد بفواصل)» أو «CSV UTF-8»، وأودعوا ذلك الملف.",
     file_too_big: "الملف: {max} بايت على الأكثر؛ قسّموا التصريح أو اتصلوا بالصندوق.",
-    not_utf8: "الملف: ليس نصا بترميز UTF-8؛ احفظوا ملف CSV بترميز UTF-8.",
     bad_period: "الفترة: «{text}» ليست شهرا مثل 2026-10 ولا ثلاثيا مثل 2026-Q3.",
     monthly_only: "الفترة: يصرّح صاحب العمل هذا كل شهر (مثلا 2026-10)، لا كل ثلاثي.",
     quarterly_only: "الفترة: يصرّح صاحب العمل هذا كل ثلاثي (مثلا 2026-Q3)، لا كل شهر.",
@@ -162,6 +204,36 @@ pub static AR: DeclarationTexts = DeclarationTexts {
     plausibility_title: "مبالغ يجب التحقق منها",
     plausibility_line: "الورشة {worksite}، الفترة {period}: صُرّح بمبلغ {amount}، مقابل متوسط {average} في الفترات السابقة ({count}).",
     plausibility_hint: "هذا ليس رفضا: إذا كان المبلغ صحيحا فلا شيء عليكم؛ وإلا فصحّحوه بإيداع ملف هذه الفترة من جديد قبل إدراجه في اقتطاع.",
+    period_choice: "الفترة المراد التصريح بها",
+    months: [
+        "جانفي",
+        "فيفري",
+        "مارس",
+        "أفريل",
+        "ماي",
+        "جوان",
+        "جويلية",
+        "أوت",
+        "سبتمبر",
+        "أكتوبر",
+        "نوفمبر",
+        "ديسمبر",
+    ],
+    quarters: [
+        "الثلاثي الأول {year}",
+        "الثلاثي الثاني {year}",
+        "الثلاثي الثالث {year}",
+        "الثلاثي الرابع {year}",
+    ],
+    period_label: "{name}",
+    template_link: "تنزيل نموذج CSV بورشاتكم",
+    template_hint: "املؤوا النموذج في Excel (أو أي جدول آخر) وأودعوه كما هو: تُقبل ملفات CSV التي يحفظها Excel بالفرنسية (Windows-1252) أو بالعربية (Windows-1256) أو بـ UTF-8، مفصولة بـ « ; » أو « , » أو علامة الجدولة. الورشة المتروكة فارغة لا يُصرَّح بها لهذه الفترة.",
+    template_header: [
+        "رمز_الورشة",
+        "عدد_العمال",
+        "كتلة_الأجور",
+        "وعاء_البطالة_الجوية",
+    ],
 };
 
 impl DeclarationTexts {
@@ -265,6 +337,34 @@ impl DeclarationTexts {
             .replace("{count}", &warning.previous_periods.to_string())
     }
 
+    /// A period named for people: `novembre 2026 (2026-11)` in French, `نوفمبر 2026` in
+    /// Arabic. The Arabic name goes without its code: where it is shown (an `<option>`)
+    /// no `<bdi>` can isolate it, and after an Arabic word the digits of `2026-11` count as
+    /// Arabic numbers that the hyphen splits, so it would read `11-2026` — neither the
+    /// isolates U+2066…U+2069 nor a mark U+200E change that in Chromium's `<select>`
+    /// (seen in the browser test's screenshots). The code stays the option's value.
+    pub fn period_name(&self, period: Period) -> String {
+        let name = match period {
+            Period::Month { year, month } => {
+                let month = self
+                    .months
+                    .get(month.saturating_sub(1) as usize)
+                    .copied()
+                    .unwrap_or_default();
+                format!("{month} {year}")
+            }
+            Period::Quarter { year, quarter } => self
+                .quarters
+                .get(quarter.saturating_sub(1) as usize)
+                .copied()
+                .unwrap_or_default()
+                .replace("{year}", &year.to_string()),
+        };
+        self.period_label
+            .replace("{name}", &name)
+            .replace("{code}", &period.to_string())
+    }
+
     /// The whole message: place, then what is wrong.
     pub fn problem(&self, place: &Place<'_>, problem: &LineProblem) -> String {
         let at = self.problem_place(place, problem);
@@ -305,5 +405,13 @@ mod tests {
             problem.to_string(),
             "line 2, field headcount: \"douze\" is not a whole number of workers"
         );
+    }
+
+    #[test]
+    fn periods_are_named_in_each_language() {
+        let q4 = Period::parse("2026-Q4").unwrap();
+        assert_eq!(AR.period_name(q4), "الثلاثي الرابع 2026");
+        let november = Period::parse("2026-11").unwrap();
+        assert_eq!(FR.period_name(november), "novembre 2026 (2026-11)");
     }
 }

@@ -20,8 +20,8 @@ use mandates::{LineProblem, Period};
 use serde::Deserialize;
 
 use super::{
-    Blank, Submission, check_period, conflict_message, employer_for, locked_text, nav,
-    read_figures, submit_declaration,
+    Blank, PeriodChoice, Submission, check_period, conflict_message, employer_for, locked_text,
+    nav, period_choices, read_figures, submit_declaration,
 };
 use crate::store::{Employer, NewDeclaration, Session};
 use crate::web::WebState;
@@ -66,6 +66,8 @@ struct FormPage {
     period: String,
     /// The period could be read: the rows are shown.
     period_ok: bool,
+    /// The picker's periods: those open to declaration (and the one shown).
+    periods: Vec<PeriodChoice>,
     rows: Vec<FormRow>,
     errors: Vec<String>,
     /// The errors are fields to correct (not a refusal of the whole declaration).
@@ -180,8 +182,10 @@ async fn render(state: &WebState, viewer: &Viewer, view: View<'_>) -> PageResult
             rows.push(row);
         }
     }
+    let periods = period_choices(state, viewer, view.employer, view.period).await?;
     let page = FormPage {
         c: viewer.chrome(nav(viewer, view.session, employer_id, "declarations")),
+        periods,
         d,
         employer_id,
         period: view

@@ -3,30 +3,72 @@
 //! every bad line and field reported at once, nothing half-recorded; a period already
 //! declared is corrected (replaced) until it is planned into a debit.
 
-use std::collections::HashSet;
-
 use askama::Template;
 use axum::Router;
+use axum::body::Body;
 use axum::extract::{Multipart, Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
 use axum::routing::get;
-use mandates::declaration::{LineInput, line_problems, merge_problems, plausibility};
-use mandates::{LineProblem, NewDeclarationLine, ProblemKind};
+use mandates::declaration::plausibility;
 
+use super::declaration_csv::{is_workbook, parse_declaration_file, template};
 use super::{
-    Blank, DoneQuery, Feedback, Submission, check_period, employer_for, nav, read_figures,
+    DoneQuery, Feedback, PeriodChoice, Submission, check_period, employer_for, nav, period_choices,
     submit_declaration,
 };
-use crate::store::{NewDeclaration, Session};
+use crate::store::{Employer, NewDeclaration, Session};
 use crate::web::WebState;
 use crate::web::i18n::{DeclarationTexts, PageTexts, Place, money};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
-    Router::new().route(
-        "/portal/{employer}/declarations",
-        get(declarations_page).post(upload_declaration),
-    )
+    Router::new()
+        .route(
+            "/portal/{employer}/declarations",
+            get(declarations_page).post(upload_declaration),
+        )
+        .route(
+            "/portal/{employer}/declarations/template.csv",
+            get(download_template),
+        )
+}
+
+/// The declaration template: the employer's worksites, one per row, the figures to fill
+/// in; UTF-8 with a byte order mark and `;` (what French Excel opens as it is), the header
+/// in the viewer's language. The upload reads it back as it comes.
+async fn download_template(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(employer_id): Path<i64>,
+) -> PageResult {
+    let (_, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let worksites = state
+        .store()
+        .list_worksites(employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let codes: Vec<String> = worksites.into_iter().map(|w| w.code).collect();
+    let bytes = template(viewer.lang.declarations().template_header, &codes);
+    let mut response = Body::from(bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    // The affiliation number is the fund's (digits): safe in a header.
+    let name: String = employer
+        .affiliation_number
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    if let Ok(value) =
+        HeaderValue::from_str(&format!("attachment; filename=\"declaration-{name}.csv\""))
+    {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
 }
 
 struct DeclarationRow {
@@ -47,7 +89,8 @@ struct DeclarationsPage {
     declarations: Vec<DeclarationRow>,
     /// Plausibility warnings of the declarations still open to correction.
     warnings: Vec<String>,
-    period: String,
+    /// The pickers' periods: those open to declaration (and the one just sent).
+    periods: Vec<PeriodChoice>,
     errors: Vec<String>,
     /// The errors are lines to correct (not a refusal of the whole declaration).
     line_errors: bool,
@@ -58,9 +101,12 @@ async fn render_declarations(
     state: &WebState,
     viewer: &Viewer,
     session: &Session,
-    employer_id: i64,
+    employer: &Employer,
     feedback: Feedback,
 ) -> PageResult {
+    let employer_id = employer.id;
+    let sent = mandates::Period::parse(&feedback.value).ok();
+    let periods = period_choices(state, viewer, employer, sent).await?;
     let store = state.store();
     let declarations = store
         .list_declarations(employer_id)
@@ -106,7 +152,7 @@ async fn render_declarations(
         declarations: rows,
         warnings,
         line_errors: feedback.status != StatusCode::CONFLICT,
-        period: feedback.value,
+        periods,
         errors: feedback.errors,
         notice: feedback.notice,
     };
@@ -119,13 +165,13 @@ async fn declarations_page(
     Path(employer_id): Path<i64>,
     Query(query): Query<DoneQuery>,
 ) -> PageResult {
-    let (session, _) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
     let notice = match query.done.as_deref() {
         Some("recorded") => Some(viewer.texts().declaration_recorded),
         Some("corrected") => Some(viewer.lang.declarations().declaration_corrected),
         _ => None,
     };
-    render_declarations(&state, &viewer, &session, employer_id, Feedback::ok(notice)).await
+    render_declarations(&state, &viewer, &session, &employer, Feedback::ok(notice)).await
 }
 
 /// Largest CSV accepted (hundreds of worksites are a few tens of kilobytes).
@@ -160,7 +206,7 @@ async fn upload_declaration(
             &state,
             &viewer,
             &session,
-            employer_id,
+            &employer,
             Feedback::refused(StatusCode::UNPROCESSABLE_ENTITY, period.clone(), errors),
         )
     };
@@ -173,16 +219,16 @@ async fn upload_declaration(
         ])
         .await;
     }
-    let Ok(text) = String::from_utf8(bytes) else {
-        return refused(vec![d.not_utf8.to_owned()]).await;
-    };
+    if is_workbook(&bytes) {
+        return refused(vec![d.workbook.to_owned()]).await;
+    }
     let checked_period = check_period(&employer, &period, viewer.lang);
     let worksites = state
         .store()
         .worksite_codes(employer_id)
         .await
         .map_err(|e| viewer.fail(e))?;
-    let parsed = parse_declaration_csv(&text, &worksites);
+    let parsed = parse_declaration_file(&bytes, &worksites);
     let place = Place::Csv(&parsed.file_lines);
     let checked_period = match checked_period {
         Ok(p) if parsed.errors.is_empty() => p,
@@ -210,7 +256,7 @@ async fn upload_declaration(
                 &state,
                 &viewer,
                 &session,
-                employer_id,
+                &employer,
                 Feedback::refused(StatusCode::CONFLICT, period.clone(), vec![message]),
             )
             .await
@@ -219,136 +265,5 @@ async fn upload_declaration(
             refused(lines.iter().map(|l| d.problem(&place, l)).collect()).await
         }
         Submission::Refused(message) => refused(vec![message]).await,
-    }
-}
-
-/// A declaration CSV read and checked: its right lines (with the file line each came
-/// from), and every problem of the file, its reading's and the rules'.
-#[derive(Debug, Default)]
-pub struct ParsedCsv {
-    pub lines: Vec<NewDeclarationLine>,
-    /// `file_lines[i]` is the line of the file `lines[i]` came from.
-    pub file_lines: Vec<usize>,
-    pub errors: Vec<LineProblem>,
-}
-
-/// Reads `worksite_code;headcount;wage_bill;bad_weather_base` lines (`;` with decimal
-/// commas, or `,` with decimal points; an optional header) and checks them by the
-/// declaration rules (all but the contributions, which need the period's rates): every
-/// problem with its file line and field.
-pub fn parse_declaration_csv(text: &str, worksites: &HashSet<String>) -> ParsedCsv {
-    let (inputs, reading) = read_csv(text, worksites);
-    let errors = merge_problems(reading, line_problems(worksites, &inputs));
-    let wrong: HashSet<usize> = errors.iter().map(|p| p.line).collect();
-    let mut out = ParsedCsv {
-        errors,
-        ..ParsedCsv::default()
-    };
-    for input in inputs.iter().filter(|i| !wrong.contains(&i.line)) {
-        if let Some(line) = input.complete() {
-            out.lines.push(line);
-            out.file_lines.push(input.line);
-        }
-    }
-    out
-}
-
-/// The file's lines as typed (numbered as in the file), and the problems of reading them.
-fn read_csv(text: &str, worksites: &HashSet<String>) -> (Vec<LineInput>, Vec<LineProblem>) {
-    let text = text.trim_start_matches('\u{feff}');
-    let separator = match text.lines().find(|l| !l.trim().is_empty()) {
-        Some(first) if first.contains(';') => ';',
-        _ => ',',
-    };
-    let decimal = if separator == ';' { ',' } else { '.' };
-    let mut inputs = Vec::new();
-    let mut problems = Vec::new();
-    let mut first_content = true;
-    for (index, raw) in text.lines().enumerate() {
-        let number = index + 1;
-        if raw.trim().is_empty() {
-            continue;
-        }
-        let fields: Vec<String> = raw
-            .split(separator)
-            .map(|f| f.trim().trim_matches('"').trim().to_owned())
-            .collect();
-        if first_content {
-            first_content = false;
-            let header = fields
-                .get(1)
-                .is_some_and(|f| !f.is_empty() && !f.bytes().all(|b| b.is_ascii_digit()))
-                && fields.first().is_some_and(|f| !worksites.contains(f));
-            if header {
-                continue;
-            }
-        }
-        if !(3..=4).contains(&fields.len()) {
-            problems.push(LineProblem::new(
-                number,
-                None,
-                ProblemKind::FieldCount {
-                    found: fields.len(),
-                    separator,
-                },
-            ));
-            inputs.push(LineInput::new(number));
-            continue;
-        }
-        let mut input = LineInput::new(number);
-        if fields[0].is_empty() {
-            problems.push(LineProblem::new(
-                number,
-                Some("worksite_code"),
-                ProblemKind::Empty,
-            ));
-        } else {
-            input.worksite_code = Some(fields[0].clone());
-        }
-        let bad_weather_base = fields.get(3).map(String::as_str).unwrap_or("");
-        let figures = [fields[1].as_str(), fields[2].as_str(), bad_weather_base];
-        read_figures(&mut input, figures, decimal, Blank::Text, &mut problems);
-        inputs.push(input);
-    }
-    (inputs, problems)
-}
-
-#[cfg(test)]
-mod tests {
-    use mandates::Amount;
-
-    use super::*;
-
-    fn sites() -> HashSet<String> {
-        ["W1", "W2", "W3"].iter().map(|s| (*s).to_owned()).collect()
-    }
-
-    #[test]
-    fn every_bad_line_and_field_is_reported_at_once() {
-        let csv =
-            "code;effectif;masse;intemperies\nW1;4;125 000,50;1000\nW9;x;12,345;\nW1;2;-5;0\n";
-        let parsed = parse_declaration_csv(csv, &sites());
-        assert_eq!(parsed.lines.len(), 1);
-        assert_eq!(parsed.lines[0].wage_bill.centimes(), 12_500_050);
-        let errors: Vec<String> = parsed.errors.iter().map(ToString::to_string).collect();
-        assert_eq!(
-            errors,
-            vec![
-                "line 3, field worksite_code: \"W9\" is not a worksite of this employer",
-                "line 3, field headcount: \"x\" is not a whole number of workers",
-                "line 3, field wage_bill: \"12,345\" is not an amount in dinars (like 125000,50)",
-                "line 4, field worksite_code: W1 is already declared on line 2",
-                "line 4, field wage_bill: must not be negative",
-            ]
-        );
-    }
-
-    #[test]
-    fn comma_files_use_decimal_points_and_need_no_header() {
-        let parsed = parse_declaration_csv("W2,3,1000.5\nW3,0,0,0\n", &sites());
-        assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
-        assert_eq!(parsed.lines.len(), 2);
-        assert_eq!(parsed.file_lines, vec![1, 2]);
-        assert_eq!(parsed.lines[0].bad_weather_base, Amount::ZERO);
     }
 }

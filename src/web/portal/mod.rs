@@ -17,6 +17,7 @@
 
 mod api_access;
 mod dashboard;
+mod declaration_csv;
 mod declaration_form;
 mod declarations;
 mod history;
@@ -160,6 +161,72 @@ fn check_period(employer: &Employer, text: &str, lang: Lang) -> Result<Period, S
         }
         .to_owned()
     })
+}
+
+/// How many ended periods back the period picker offers: a year of months or of quarters.
+const PICKER_YEARS: i32 = 1;
+
+/// One choice of the period picker: the period's code (the value posted) and its name in
+/// the page's language.
+struct PeriodChoice {
+    value: String,
+    label: String,
+    selected: bool,
+}
+
+/// The periods open to declaration, newest first: the employer's periods that have ended
+/// in the last year, less those whose declaration is planned into a debit (locked). The
+/// `current` period (as typed or linked to) is kept in the list, selected, even when it is
+/// not open, so the page shows what it is about; the store's checks stay the ones that
+/// decide.
+async fn period_choices(
+    state: &WebState,
+    viewer: &Viewer,
+    employer: &Employer,
+    current: Option<Period>,
+) -> Result<Vec<PeriodChoice>, PageError> {
+    let store = state.store();
+    let today = store.clock().today();
+    let per_year = match employer.period_kind {
+        mandates::PeriodKind::Monthly => 12,
+        mandates::PeriodKind::Quarterly => 4,
+    };
+    let mut open = Vec::new();
+    let mut period = Period::containing(employer.period_kind, today);
+    for _ in 0..per_year * PICKER_YEARS {
+        period = period.previous();
+        let declared = store
+            .declaration_for_period(employer.id, &period.to_string())
+            .await
+            .map_err(|e| viewer.fail(e))?;
+        let locked = match declared {
+            Some(declaration) => store
+                .declaration_locked_by(declaration.id)
+                .await
+                .map_err(|e| viewer.fail(e))?
+                .is_some(),
+            None => false,
+        };
+        if !locked {
+            open.push(period);
+        }
+    }
+    if let Some(current) = current
+        && !open.contains(&current)
+    {
+        open.push(current);
+        open.sort_by(|a, b| b.cmp(a));
+    }
+    let selected = current.or_else(|| open.first().copied());
+    let d = viewer.lang.declarations();
+    Ok(open
+        .into_iter()
+        .map(|p| PeriodChoice {
+            value: p.to_string(),
+            label: d.period_name(p),
+            selected: Some(p) == selected,
+        })
+        .collect())
 }
 
 /// How the store took a declaration sent from the CSV upload or the form.

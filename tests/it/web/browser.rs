@@ -22,6 +22,7 @@ use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
+use tahsil::clock::Clock;
 use tahsil::store::{Actor, Role};
 
 use crate::harness::fixtures::{add_user, employer_with_worksites};
@@ -212,6 +213,11 @@ impl Chrome {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Chooses the option of a `<select>` whose value is `value`.
+    async fn choose(&self, css: &str, value: &str) {
+        self.find(css).await.select_by_value(value).await.unwrap();
+    }
+
     async fn click(&self, css: &str) {
         self.find(css).await.click().await.unwrap();
     }
@@ -274,6 +280,10 @@ fn kill_group(child: &mut Child) {
 /// before the currency) come back as plain spaces.
 fn visible(text: &str) -> String {
     text.replace('\u{a0}', " ")
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).unwrap()
 }
 
 /// A CSV file for the file input (a browser uploads files from disk).
@@ -420,7 +430,8 @@ async fn browser_an_employer_signs_a_mandate() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn browser_an_employer_fixes_a_csv_and_sees_the_upcoming_debit() {
     let db = TestDb::sqlite().await;
-    let app = WebApp::spawn(&db).await;
+    // 7 December 2026: October is among the periods the picker offers.
+    let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(day(2026, 12, 7))).await;
     let a = employer_with_worksites(&app.store, "16000001", &["W1", "W2"]).await;
     add_user(&app.store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
     // An active mandate, so that the declaration can be planned for a debit.
@@ -468,7 +479,7 @@ async fn browser_an_employer_fixes_a_csv_and_sees_the_upcoming_debit() {
 
     // One bad line: the line and the field are shown, nothing is recorded.
     let bad = "code;effectif;masse_salariale;intemperies\nW1;12;1 250 000,00;600 000\nW2;douze;80000,5;0\n";
-    chrome.type_into("#period", "2026-10").await;
+    chrome.choose("#period", "2026-10").await;
     chrome
         .find("#file")
         .await
@@ -493,7 +504,7 @@ async fn browser_an_employer_fixes_a_csv_and_sees_the_upcoming_debit() {
 
     // Fixed and uploaded again: recorded.
     let good = bad.replace("douze", "12");
-    chrome.type_into("#period", "2026-10").await;
+    chrome.choose("#period", "2026-10").await;
     chrome
         .find("#file")
         .await
@@ -767,6 +778,113 @@ async fn browser_pages_render_right_to_left_in_arabic_and_the_switch_works() {
     chrome.wait_for("html[lang=ar]").await;
     assert_eq!(chrome.path().await, format!("/portal/{a}/history"));
     assert_eq!(layout(&chrome).await, arabic);
+    chrome.finish().await;
+}
+
+/// Issue 20: the period picker and CSV files as Excel saves them, in Arabic then French —
+/// a Windows-1256 file from Arabic Windows and a Windows-1252 one from French Excel, each
+/// with the trailing empty row Excel leaves, chosen in the file input and recorded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_the_period_picker_and_excel_csv_files_in_arabic_and_french() {
+    let db = TestDb::sqlite().await;
+    let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(day(2026, 12, 7))).await;
+    let a = employer_with_worksites(&app.store, "16000001", &["W1", "W2"]).await;
+    add_user(&app.store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
+    let files = tempfile::tempdir().unwrap();
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+    chrome.sign_in(&app, "gerant@a.dz").await;
+
+    // Arabic: the picker names the month (its code is the value); no free text.
+    chrome
+        .goto(&app, &format!("/portal/{a}/declarations/form"))
+        .await;
+    chrome.wait_for("select#period").await;
+    let picked = chrome
+        .script("const s = document.getElementById('period'); return [s.value, s.options[s.selectedIndex].text, s.options.length];")
+        .await;
+    assert_eq!(picked, json!(["2026-11", "نوفمبر 2026", 12]));
+    assert_eq!(chrome.count("input#period").await, 0);
+    chrome.screenshot("period_picker_ar").await;
+
+    // A Windows-1256 file (Arabic header) with a trailing empty row, lower-case codes.
+    let (bytes, _, _) = encoding_rs::WINDOWS_1256
+        .encode("رمز الورشة;عدد العمال;كتلة الأجور;وعاء البطالة الجوية\r\nw1;4;100 000,00;0\r\nw2;2;50 000,50;\r\n;;;\r\n");
+    let path = files.path().join("declaration-ar.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    chrome
+        .click(&format!("nav a[href='/portal/{a}/declarations']"))
+        .await;
+    chrome.wait_for("#file").await;
+    assert!(
+        chrome.count("a#template").await == 1,
+        "the template beside the upload"
+    );
+    chrome.choose("#period", "2026-11").await;
+    chrome
+        .find("#file")
+        .await
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    chrome.click("#upload").await;
+    chrome.wait_for("#declarations").await;
+    assert_eq!(chrome.count("#errors").await, 0);
+    let november = app
+        .store
+        .declaration_for_period(a, "2026-11")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(november.lines.len(), 2);
+    assert_eq!(november.lines[1].wage_bill.centimes(), 5_000_050);
+    chrome.screenshot("declaration_csv_windows_1256_ar").await;
+
+    // French: the same picker in French, then a Windows-1252 file.
+    chrome.click("#switch-language").await;
+    chrome.wait_for("html[lang=fr]").await;
+    chrome
+        .goto(
+            &app,
+            &format!("/portal/{a}/declarations/form?period=2026-10"),
+        )
+        .await;
+    chrome.wait_for("select#period").await;
+    let picked = chrome
+        .script(
+            "const s = document.getElementById('period'); return s.options[s.selectedIndex].text;",
+        )
+        .await;
+    assert_eq!(picked, json!("octobre 2026 (2026-10)"));
+    chrome.screenshot("period_picker_fr").await;
+    let (bytes, _, _) = encoding_rs::WINDOWS_1252.encode(
+        "Code chantier;Effectif;Masse salariale;Assiette intempéries\r\nW1;3;\"90 000,00\";1 000\r\n;;;\r\n;;;\r\n",
+    );
+    let path = files.path().join("declaration-fr.csv");
+    std::fs::write(&path, &bytes).unwrap();
+    chrome
+        .click(&format!("nav a[href='/portal/{a}/declarations']"))
+        .await;
+    chrome.wait_for("#file").await;
+    chrome.choose("#period", "2026-10").await;
+    chrome
+        .find("#file")
+        .await
+        .send_keys(&path.display().to_string())
+        .await
+        .unwrap();
+    chrome.click("#upload").await;
+    chrome.wait_for("#declarations").await;
+    assert_eq!(chrome.count("#errors").await, 0);
+    let october = app
+        .store
+        .declaration_for_period(a, "2026-10")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(october.lines[0].bad_weather_base.centimes(), 100_000);
+    chrome.screenshot("declaration_csv_windows_1252_fr").await;
     chrome.finish().await;
 }
 

@@ -5,6 +5,7 @@
 mod api_access;
 mod declaration_form;
 mod declarations;
+mod excel;
 mod receipts;
 
 use chrono::NaiveDate;
