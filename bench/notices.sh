@@ -39,7 +39,7 @@ tahsil_send() { # WHO BINARY
     fresh_copy
     local out
     out=$(TAHSIL_MAIL_CONNECTIONS=$CONNECTIONS TAHSIL_SMTP_URL=smtp://127.0.0.1:$PORT \
-        "$2" --database-url "sqlite://$DIR/copy.db" notices --send | head -1)
+        "$2" --database-url "sqlite://$DIR/copy.db" notices --send | sed -n 1p)
     # "sent 10000 notices to smtp://127.0.0.1:2599 in 4.21s (2375 per second); …"
     echo "$out" | sed -E "s/^sent ([0-9]+) notices to [^ ]+ in ([0-9.]+)(m?s) \(([0-9]+) per second\).*$/$1 \1 \2\3 \4\/s/"
 }
@@ -71,7 +71,7 @@ prepare)
     "$BIN" --database-url "sqlite://$DIR/notices.db" seed --employers 10000 --worksites 2 >/dev/null
     TAHSIL_EXCHANGE_DIR="$DIR/ex" "$BIN" --database-url "sqlite://$DIR/notices.db" run --date 2026-12-15 >/dev/null
     fresh_copy
-    TAHSIL_MAIL_DIR="$DIR/eml" "$BIN" --database-url "sqlite://$DIR/copy.db" notices --send | head -1
+    TAHSIL_MAIL_DIR="$DIR/eml" "$BIN" --database-url "sqlite://$DIR/copy.db" notices --send | sed -n 1p
     ls "$DIR/eml" | wc -l
     ;;
 compare)
