@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
+use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::smtp::SmtpPool;
 
 use super::render::RenderedNotice;
 use crate::config::Config;
@@ -16,9 +17,9 @@ use crate::config::Config;
 /// Where notices go.
 #[derive(Clone)]
 pub enum Transport {
-    /// An SMTP server (relay or submission), connections pooled.
+    /// An SMTP server (relay or submission), connections pooled ([`SmtpPool`]).
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        transport: std::sync::Arc<SmtpPool>,
         /// The URL without its password, for messages.
         display: String,
     },
@@ -188,7 +189,7 @@ impl Mailer {
     /// Hands an email over. `file_stem` names the `.eml` file in the folder transport.
     pub async fn send(&self, email: &Message, file_stem: &str) -> Result<(), SendError> {
         match &self.transport {
-            Transport::Smtp { transport, .. } => match transport.send(email.clone()).await {
+            Transport::Smtp { transport, .. } => match transport.send(email).await {
                 Ok(_) => Ok(()),
                 Err(err) if err.is_permanent() => Err(SendError::Permanent(super::scrub(
                     &format!("the mail server refused the notice: {err}"),
@@ -231,17 +232,16 @@ fn smtp_transport(url: &str, connections: u32) -> anyhow::Result<Transport> {
              smtp://HOST:587?tls=required or smtps://USER:PASSWORD@HOST"
         );
     }
-    let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "TAHSIL_SMTP_URL {display:?} cannot be used ({e}): write it like smtp://127.0.0.1:2525, \
-                 smtp://HOST:587?tls=required or smtps://USER:PASSWORD@HOST"
-            )
-        })?
-        .timeout(Some(Duration::from_secs(30)))
-        .pool_config(PoolConfig::new().max_size(connections.max(1)))
-        .build();
-    Ok(Transport::Smtp { transport, display })
+    let pool = SmtpPool::from_url(url, connections.max(1), Duration::from_secs(30)).map_err(|e| {
+        anyhow::anyhow!(
+            "TAHSIL_SMTP_URL {display:?} cannot be used ({e}): write it like smtp://127.0.0.1:2525, \
+             smtp://HOST:587?tls=required or smtps://USER:PASSWORD@HOST"
+        )
+    })?;
+    Ok(Transport::Smtp {
+        transport: std::sync::Arc::new(pool),
+        display,
+    })
 }
 
 /// Writes a file whole or not at all: a temporary name, fsync, then rename. The folder

@@ -12,6 +12,7 @@
 pub mod mailer;
 pub mod password_reset;
 pub mod render;
+pub mod smtp;
 pub mod worker;
 
 pub use mailer::{Mailer, SendError, Transport};

@@ -6,13 +6,18 @@
 //! server accepted it. A worker never starts sending a claimed notice once its lock is
 //! close to expiring (another worker could take it over): it gives the rest back.
 //!
-//! The remaining window: a crash (or a lost database) after the server accepted a message
-//! and before the mark commits leaves the notice pending; it is sent again, with the same
+//! The marks are group-committed: the notices whose server answered while the previous
+//! marking transaction ran are marked together in the next one (one commit for many), and
+//! each sender waits for its notice's mark before it sends another. So the window is what
+//! it was with one transaction per notice: a crash (or a lost database) after the server
+//! accepted a message and before its mark commits leaves the notice pending — at most one
+//! notice per connection, `concurrency` in all — and it is sent again, with the same
 //! Message-ID, when its lock expires. See the README (Notices).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinSet;
 
 use super::mailer::{Mailer, SendError};
@@ -113,11 +118,13 @@ pub async fn deliver_batch(
     // Start nothing in the last quarter of the lock: a send started then could still be
     // running when another worker takes the notice over.
     let start_by = claimed_at + (lock - lock / 4);
+    let (marks, marker) = Marks::start(store.clone(), settings.concurrency.max(1));
     let shared = Arc::new((
         store.clone(),
         mailer.clone(),
         settings.clone(),
         worker.to_owned(),
+        marks,
     ));
     let mut running = JoinSet::new();
     let mut unstarted = Vec::new();
@@ -132,12 +139,17 @@ pub async fn deliver_batch(
         }
         let shared = Arc::clone(&shared);
         running.spawn(async move {
-            let (store, mailer, settings, worker) = &*shared;
-            deliver_one(store, mailer, settings, worker, notice).await
+            let (store, mailer, settings, worker, marks) = &*shared;
+            deliver_one(store, mailer, settings, worker, marks, notice).await
         });
     }
     while let Some(done) = running.join_next().await {
         collect(Some(done), &mut report, &mut first_error);
+    }
+    // Every sender is done: the marker's queue closes and it ends.
+    drop(shared);
+    if let Err(err) = marker.await {
+        first_error.get_or_insert(anyhow::anyhow!("the notice marker died: {err}"));
     }
     if !unstarted.is_empty() {
         report.released = unstarted.len() as u64;
@@ -186,6 +198,7 @@ async fn deliver_one(
     mailer: &Mailer,
     settings: &NoticeSettings,
     worker: &str,
+    marks: &Marks,
     notice: ClaimedNotice,
 ) -> anyhow::Result<Outcome> {
     let (id, kind, attempts) = (notice.id, notice.kind.as_str(), notice.attempts + 1);
@@ -254,23 +267,12 @@ async fn deliver_one(
         transport: mailer.transport().kind().to_owned(),
     };
     // The server has the message: the mark must land, or the notice would be sent again.
-    // A database that hiccups gets a few chances before this worker gives up.
-    let mut tries = 0;
-    loop {
-        match store.mark_notice_sent(notice.id, &sent).await {
-            Ok(_) => break,
-            Err(err) if tries < 5 => {
-                tries += 1;
-                tracing::warn!(notice = notice.id, error = %err, "marking a sent notice failed; retrying");
-                tokio::time::sleep(Duration::from_millis(200 * tries)).await;
-            }
-            Err(err) => {
-                return Err(anyhow::Error::new(err).context(format!(
-                    "notice {} was accepted by the mail server but could not be marked sent; it will be sent again",
-                    notice.id
-                )));
-            }
-        }
+    // This sender waits for it (group-committed with the others' marks, see `Marks`).
+    if let Err(err) = marks.mark(notice.id, sent).await {
+        return Err(anyhow::anyhow!(
+            "notice {} was accepted by the mail server but could not be marked sent ({err}); it will be sent again",
+            notice.id
+        ));
     }
     tracing::debug!(
         notice = notice.id,
@@ -278,6 +280,71 @@ async fn deliver_one(
         "notice sent"
     );
     Ok(Outcome::Sent)
+}
+
+/// Most marks committed in one transaction.
+const MARK_GROUP: usize = 256;
+
+/// The sent marks of one batch, committed by one task in groups: each transaction marks
+/// every notice whose server answered while the one before ran (a group commit, no
+/// waiting for a group to fill). A sender waits for its own mark.
+struct Marks {
+    queue: mpsc::Sender<PendingMark>,
+}
+
+struct PendingMark {
+    id: i64,
+    sent: SentNotice,
+    done: oneshot::Sender<Result<(), String>>,
+}
+
+impl Marks {
+    fn start(store: Store, senders: usize) -> (Marks, tokio::task::JoinHandle<()>) {
+        let (queue, received) = mpsc::channel(senders.max(1));
+        (Marks { queue }, tokio::spawn(mark_groups(store, received)))
+    }
+
+    /// Marks the notice sent; returns once the mark is committed.
+    async fn mark(&self, id: i64, sent: SentNotice) -> Result<(), String> {
+        let (done, committed) = oneshot::channel();
+        self.queue
+            .send(PendingMark { id, sent, done })
+            .await
+            .map_err(|_| "the marker stopped".to_owned())?;
+        committed
+            .await
+            .unwrap_or_else(|_| Err("the marker stopped".to_owned()))
+    }
+}
+
+async fn mark_groups(store: Store, mut received: mpsc::Receiver<PendingMark>) {
+    while let Some(first) = received.recv().await {
+        let mut group = vec![first];
+        while group.len() < MARK_GROUP {
+            match received.try_recv() {
+                Ok(next) => group.push(next),
+                Err(_) => break,
+            }
+        }
+        let notices: Vec<(i64, SentNotice)> =
+            group.iter().map(|m| (m.id, m.sent.clone())).collect();
+        // A database that hiccups gets a few chances before the senders give up.
+        let mut tries = 0;
+        let result = loop {
+            match store.mark_notices_sent(&notices).await {
+                Ok(_) => break Ok(()),
+                Err(err) if tries < 5 => {
+                    tries += 1;
+                    tracing::warn!(notices = notices.len(), error = %err, "marking sent notices failed; retrying");
+                    tokio::time::sleep(Duration::from_millis(200 * tries)).await;
+                }
+                Err(err) => break Err(err.to_string()),
+            }
+        };
+        for mark in group {
+            let _ = mark.done.send(result.clone());
+        }
+    }
 }
 
 /// Delivers until nothing is pending, waiting for retries that fall due within `max_wait`.

@@ -408,6 +408,9 @@ async fn move_date(
     .bind(now)
     .execute(&mut *tx)
     .await?;
+    // Both dates' totals counted again (`collection_totals`), before any audit entry.
+    super::collection_totals::recount_date(&mut *tx, &from_text).await?;
+    super::collection_totals::recount_date(&mut *tx, &to_text).await?;
     Ok(MovedRun {
         from: from_text,
         to: to_text,

@@ -17,6 +17,7 @@ mod audit;
 mod audit_verify;
 mod bank_files;
 mod calendar;
+mod collection_totals;
 mod collections;
 mod day_summary;
 mod declarations;
@@ -65,6 +66,7 @@ pub use bank_files::{BankFileRecord, FileTransaction, Institution};
 pub use calendar::{
     CalendarAction, CalendarChange, CalendarHistoryEntry, CalendarOutcome, MovedRun,
 };
+pub use collection_totals::CollectionTotal;
 pub use collections::CollectionRecord;
 pub use collections::actions::{ACTION_REASON_MAX, ActionOutcome, DebitRecord};
 pub use collections::history::{CollectionDetail, CollectionView, CollectionWorksite, NextAttempt};

@@ -399,6 +399,10 @@ async fn take_paid_lines_out(
     now: &str,
 ) -> StoreResult<(Vec<i64>, Vec<i64>)> {
     let ids = id_list(touched);
+    // The console's totals: these debits taken away as they are, added back as they end up.
+    let counted = format!("collections c WHERE c.id IN ({ids})");
+    super::collection_totals::shift(tx, super::collection_totals::Shift::Remove, &counted, &[])
+        .await?;
     // Out of the debit altogether (not merely no longer live): a later attempt of it — an
     // automatic retry, a re-presentation — copies its lines, and must never copy these.
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -454,6 +458,8 @@ async fn take_paid_lines_out(
         .record(tx, now, &[Bind::Text(now)])
         .await?;
     }
+    super::collection_totals::shift(tx, super::collection_totals::Shift::Add, &counted, &[])
+        .await?;
     Ok((reduced, cancelled))
 }
 

@@ -3,6 +3,9 @@
 //! debits by state, imported reports with what matched, and counts of collections and
 //! notices by state. Reads only.
 //!
+//! The counts of debits by date, channel and state come from the totals kept per date
+//! (`collection_totals.rs`): a few rows per date, whatever the number of debits.
+//!
 //! Must not know: how a chart or a page shows them.
 
 use bank_formats::reasons::ReasonCategory;
@@ -141,11 +144,11 @@ impl Store {
     /// Planned debits by date and channel, for the first `dates` dates with any.
     pub async fn next_runs(&self, dates: i64) -> StoreResult<Vec<NextRun>> {
         Ok(sqlx::query_as::<_, NextRun>(
-            "SELECT collection_date, channel, COUNT(*) AS count, \
-             CAST(SUM(amount_centimes) AS BIGINT) AS amount_centimes FROM collections \
+            "SELECT collection_date, channel, CAST(SUM(debits) AS BIGINT) AS count, \
+             CAST(SUM(amount_centimes) AS BIGINT) AS amount_centimes FROM collection_totals \
              WHERE status = 'planned' AND collection_date IN (SELECT DISTINCT collection_date \
-             FROM collections WHERE status = 'planned' ORDER BY collection_date LIMIT $1) \
-             GROUP BY collection_date, channel ORDER BY collection_date, channel",
+             FROM collection_totals WHERE status = 'planned' AND debits <> 0 ORDER BY collection_date LIMIT $1) \
+             GROUP BY collection_date, channel HAVING SUM(debits) <> 0 ORDER BY collection_date, channel",
         )
         .bind(dates)
         .fetch_all(&self.pool)
@@ -156,14 +159,14 @@ impl Store {
     /// run (and had debits in a file), oldest first. Only those dates are read, by index.
     pub async fn date_outcomes(&self, dates: i64) -> StoreResult<Vec<DateOutcome>> {
         let mut rows = sqlx::query_as::<_, DateOutcome>(
-            "SELECT collection_date, COUNT(*) AS presented, \
-             CAST(SUM(CASE WHEN status = 'settled' THEN 1 ELSE 0 END) AS BIGINT) AS settled, \
-             CAST(SUM(CASE WHEN status IN ('rejected', 'returned', 'retry_planned') THEN 1 ELSE 0 END) AS BIGINT) AS failed, \
+            "SELECT collection_date, CAST(SUM(debits) AS BIGINT) AS presented, \
+             CAST(SUM(CASE WHEN status = 'settled' THEN debits ELSE 0 END) AS BIGINT) AS settled, \
+             CAST(SUM(CASE WHEN status IN ('rejected', 'returned', 'retry_planned') THEN debits ELSE 0 END) AS BIGINT) AS failed, \
              CAST(SUM(amount_centimes) AS BIGINT) AS presented_centimes, \
              CAST(SUM(CASE WHEN status = 'settled' THEN amount_centimes ELSE 0 END) AS BIGINT) AS settled_centimes \
-             FROM collections WHERE bank_file_id IS NOT NULL AND collection_date IN \
+             FROM collection_totals WHERE presented = 1 AND collection_date IN \
              (SELECT collection_date FROM runs ORDER BY collection_date DESC LIMIT $1) \
-             GROUP BY collection_date ORDER BY collection_date DESC",
+             GROUP BY collection_date HAVING SUM(debits) <> 0 ORDER BY collection_date DESC",
         )
         .bind(dates)
         .fetch_all(&self.pool)
@@ -175,11 +178,12 @@ impl Store {
     /// Failed debits by date and reason category, for dates from `since` on.
     pub async fn failures_by_reason(&self, since: &str) -> StoreResult<Vec<FailureCount>> {
         Ok(sqlx::query_as::<_, FailureCount>(
-            "SELECT collection_date, COALESCE(reason_category, 'other') AS category, COUNT(*) AS count \
-             FROM collections WHERE status IN ('rejected', 'returned', 'retry_planned') \
-             AND collection_date >= $1 \
-             GROUP BY collection_date, COALESCE(reason_category, 'other') \
-             ORDER BY collection_date, COALESCE(reason_category, 'other')",
+            "SELECT collection_date, category, CAST(SUM(debits) AS BIGINT) AS count FROM \
+             (SELECT collection_date, CASE WHEN reason_category = '' THEN 'other' ELSE reason_category END \
+               AS category, debits FROM collection_totals \
+               WHERE status IN ('rejected', 'returned', 'retry_planned') AND collection_date >= $1) t \
+             GROUP BY collection_date, category HAVING SUM(debits) <> 0 \
+             ORDER BY collection_date, category",
         )
         .bind(since)
         .fetch_all(&self.pool)
@@ -253,8 +257,10 @@ impl Store {
         date: Option<NaiveDate>,
     ) -> StoreResult<Vec<CollectionCount>> {
         Ok(sqlx::query_as(
-            "SELECT channel, status, COUNT(*) AS count, CAST(SUM(amount_centimes) AS BIGINT) AS amount_centimes FROM collections \
-             WHERE ($1 = '' OR collection_date = $1) GROUP BY channel, status ORDER BY channel, status",
+            "SELECT channel, status, CAST(SUM(debits) AS BIGINT) AS count, \
+             CAST(SUM(amount_centimes) AS BIGINT) AS amount_centimes FROM collection_totals \
+             WHERE ($1 = '' OR collection_date = $1) GROUP BY channel, status \
+             HAVING SUM(debits) <> 0 ORDER BY channel, status",
         )
         .bind(date.map(|d| d.to_string()).unwrap_or_default())
         .fetch_all(&self.pool)

@@ -8,7 +8,7 @@ use mandates::{Calendar, Holiday, HolidayKind, estimated_lunar_holidays};
 use tahsil::store::{CALENDAR_YEARS_AHEAD, CalendarChange, Store};
 
 use crate::both_backends;
-use crate::harness::fixtures::{actor, d, scalar};
+use crate::harness::fixtures::{actor, assert_totals_kept, d, scalar};
 use crate::harness::{TestDb, settings};
 
 const FITR: &str = "Aïd el-Fitr (1) / عيد الفطر";
@@ -292,6 +292,7 @@ both_backends!(
             &actions[..2],
             ["calendar.years_loaded", "collections.rescheduled"]
         );
+        assert_totals_kept(&store).await;
     }
 );
 

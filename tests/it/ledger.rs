@@ -66,6 +66,12 @@ async fn line_totals(store: &Store, employer: i64) -> Vec<i64> {
 pub async fn assert_balanced(store: &Store) {
     let checked = store.check_ledger().await.unwrap();
     assert!(checked.differences.is_empty(), "{:#?}", checked.differences);
+    // And the console's totals (migration 0022) kept through payments' changes to debits.
+    assert_eq!(
+        store.collection_totals().await.unwrap(),
+        store.recounted_collection_totals().await.unwrap(),
+        "the kept totals differ from a count of the debits"
+    );
 }
 
 /// Two employers declared for 2026-10: A (two worksites, a RIB), B (one, a CCP).

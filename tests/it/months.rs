@@ -26,7 +26,7 @@ use tahsil::store::{
 };
 
 use crate::both_backends;
-use crate::harness::fixtures::{actor, add_user, d, scalar, signed_mandate};
+use crate::harness::fixtures::{actor, add_user, assert_totals_kept, d, scalar, signed_mandate};
 use crate::harness::fund::{
     EndState, Fund, check_days, check_debits, check_emails, check_lines, end_state,
 };
@@ -122,6 +122,9 @@ async fn scenario(db: &TestDb, instances: usize) -> Option<EndState> {
     }
 
     check_story(&fund, &e).await;
+    // After the three dates, their returns, retries, the settlement window, the calendar
+    // move, the corrections and staff's actions: the totals kept per date are exact.
+    assert_totals_kept(&fund.store).await;
     check_lines(&fund).await;
     let debits = check_debits(&fund).await;
     assert!(debits >= 20, "{debits} debits in the files");

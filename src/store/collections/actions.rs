@@ -19,10 +19,11 @@ use sqlx::FromRow;
 
 use super::release_lines;
 use crate::store::audit::Audit;
+use crate::store::collection_totals::{Shift, shift};
 use crate::store::notice_events::{
     NoticeEvent, NoticeKind, notify_cancelled_debits, withdraw_unsent_advance_notices,
 };
-use crate::store::{Actor, Refusal, Store, StoreError, StoreResult, parse_date};
+use crate::store::{Actor, Bind, Refusal, Store, StoreError, StoreResult, parse_date};
 
 /// The longest reason kept for an action (it is in the audit trail and on the pages).
 pub const ACTION_REASON_MAX: usize = 500;
@@ -191,6 +192,9 @@ impl Store {
                 },
             ));
         }
+        // The debit's totals taken away, added back as it ends up (`collection_totals`).
+        let this_debit = "collections c WHERE c.id = $1";
+        shift(&mut tx, Shift::Remove, this_debit, &[Bind::Int(id)]).await?;
         let mut missed_its_date = false;
         let mut next_attempt = None;
         // The `collection.planned` detail of a re-presentation, audited at the end.
@@ -349,6 +353,10 @@ impl Store {
             .fetch_all(&mut *tx)
             .await?
         };
+        shift(&mut tx, Shift::Add, this_debit, &[Bind::Int(id)]).await?;
+        if let Some(new_id) = next_attempt {
+            shift(&mut tx, Shift::Add, this_debit, &[Bind::Int(new_id)]).await?;
+        }
         // The audit entries last, after every row write: each takes the chain's head and
         // holds it until commit, so a row locked after one could deadlock (PostgreSQL)
         // with a transaction that holds that row and waits for the head

@@ -279,6 +279,10 @@ impl Store {
         )
         .await?;
 
+        // 4 bis. The date's totals counted again (`collection_totals`).
+        crate::store::collection_totals::recount_date(&mut tx, &date).await?;
+        step("totals counted");
+
         // 5. The audit entries, last: each takes the audit chain's head, held until the
         // commit, so no row lock is taken after it (on PostgreSQL another transaction
         // holding such a row and waiting for the head would deadlock with this one).

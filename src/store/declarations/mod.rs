@@ -518,12 +518,28 @@ async fn detach_from_open_collections(
         .join(", ");
     let live = "(SELECT COALESCE(CAST(SUM(cl.amount_centimes) AS BIGINT), 0) FROM collection_lines cl \
          WHERE cl.collection_id = collections.id AND cl.live <> 0)";
+    // Their totals taken away and added back at their new amounts (`collection_totals`).
+    let these = format!("collections c WHERE c.id IN ({ids})");
+    crate::store::collection_totals::shift(
+        tx,
+        crate::store::collection_totals::Shift::Remove,
+        &these,
+        &[],
+    )
+    .await?;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "UPDATE collections SET amount_centimes = {live}, updated_at = $1 \
          WHERE status = 'planned' AND id IN ({ids}) AND {live} > 0"
     )))
     .bind(now)
     .execute(&mut *tx)
+    .await?;
+    crate::store::collection_totals::shift(
+        tx,
+        crate::store::collection_totals::Shift::Add,
+        &these,
+        &[],
+    )
     .await?;
     Ok(())
 }

@@ -128,43 +128,62 @@ impl Store {
     /// Marks a notice sent and records what was sent, in one transaction. False when it
     /// was not pending any more (nothing is changed then).
     pub async fn mark_notice_sent(&self, event_id: i64, sent: &SentNotice) -> StoreResult<bool> {
+        let marked = self
+            .mark_notices_sent(std::slice::from_ref(&(event_id, sent.clone())))
+            .await?;
+        Ok(marked.first().copied().unwrap_or(false))
+    }
+
+    /// Marks several notices sent, each with what was sent, in one transaction (the
+    /// delivery worker's group commit). For each, false when it was not pending any more
+    /// (nothing is changed for it then).
+    pub async fn mark_notices_sent(&self, sent: &[(i64, SentNotice)]) -> StoreResult<Vec<bool>> {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
-        let updated = sqlx::query(
-            "UPDATE notice_events SET status = 'sent', sent_at = $2, attempts = attempts + 1, \
-             last_error = NULL, next_attempt_at = NULL, locked_by = NULL, locked_until = NULL \
-             WHERE id = $1 AND status = 'pending'",
-        )
-        .bind(event_id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if updated != 1 {
-            return Ok(false);
-        }
-        sqlx::query(
-            "INSERT INTO notice_messages (event_id, employer_id, message_id, recipient, subject, language, \
-             body_text, transport, sent_at) \
-             SELECT id, employer_id, $2, $3, $4, $5, $6, $7, $8 FROM notice_events WHERE id = $1",
-        )
-        .bind(event_id)
-        .bind(&sent.message_id)
-        .bind(&sent.recipient)
-        .bind(&sent.subject)
-        .bind(sent.language.as_str())
-        .bind(&sent.body_text)
-        .bind(&sent.transport)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-        Audit::new(&Actor::new("notices"), "notice.sent")
-            .on("notice_event", event_id)
-            .detail(json!({ "message_id": sent.message_id, "transport": sent.transport }))
-            .record(&mut tx, &now)
+        let mut marked = Vec::with_capacity(sent.len());
+        for (event_id, sent) in sent {
+            let updated = sqlx::query(
+                "UPDATE notice_events SET status = 'sent', sent_at = $2, attempts = attempts + 1, \
+                 last_error = NULL, next_attempt_at = NULL, locked_by = NULL, locked_until = NULL \
+                 WHERE id = $1 AND status = 'pending'",
+            )
+            .bind(event_id)
+            .bind(&now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            marked.push(updated == 1);
+            if updated != 1 {
+                continue;
+            }
+            sqlx::query(
+                "INSERT INTO notice_messages (event_id, employer_id, message_id, recipient, subject, language, \
+                 body_text, transport, sent_at) \
+                 SELECT id, employer_id, $2, $3, $4, $5, $6, $7, $8 FROM notice_events WHERE id = $1",
+            )
+            .bind(event_id)
+            .bind(&sent.message_id)
+            .bind(&sent.recipient)
+            .bind(&sent.subject)
+            .bind(sent.language.as_str())
+            .bind(&sent.body_text)
+            .bind(&sent.transport)
+            .bind(&now)
+            .execute(&mut *tx)
             .await?;
+        }
+        // The audit entries last, after every row write (the chain's head is held to commit).
+        for ((event_id, sent), marked) in sent.iter().zip(&marked) {
+            if *marked {
+                Audit::new(&Actor::new("notices"), "notice.sent")
+                    .on("notice_event", *event_id)
+                    .detail(json!({ "message_id": sent.message_id, "transport": sent.transport }))
+                    .record(&mut tx, &now)
+                    .await?;
+            }
+        }
         tx.commit().await?;
-        Ok(true)
+        Ok(marked)
     }
 
     /// A failed attempt to retry later (server down, or a 4xx answer): unlocked, due again

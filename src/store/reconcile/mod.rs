@@ -39,6 +39,7 @@ use sqlx::{AnyConnection, FromRow};
 
 use super::audit::DetailValue::{Fixed, Number, Text};
 use super::audit::{AuditRows, detail_sql};
+use super::collection_totals::{Shift, shift};
 use super::notice_events::{NoticeEvents, NoticeKind};
 use super::{
     Actor, Bind, Institution, OptionalCode, Store, StoreError, StoreResult, audit::Audit,
@@ -224,6 +225,12 @@ pub struct ReportRecord {
     pub imported_by: String,
 }
 
+/// The debits a report names (its matched items), and those created after id `$1` (the
+/// retries it planned): what its import changes, for `collection_totals::shift`.
+const NAMED_BY_REPORT: &str = "collections c WHERE c.id IN (SELECT i.collection_id FROM report_items i \
+     WHERE i.report_id = $1 AND i.collection_id IS NOT NULL)";
+const CREATED_AFTER: &str = "collections c WHERE c.id > $1";
+
 impl Store {
     /// Applies a report once: see the module docs.
     pub async fn apply_report(
@@ -295,7 +302,14 @@ impl Store {
             )));
         }
         step("matched");
-        // 3. Settlements, dated by their entries' booking dates.
+        // 3. Settlements, dated by their entries' booking dates. (The totals of the debits the report names are taken away first,
+        // and added back with the retries it plans before the audit: `collection_totals`.)
+        let before: i64 =
+            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM collections")
+                .fetch_one(&mut *tx)
+                .await?;
+        let named = [Bind::Int(report_id)];
+        shift(&mut tx, Shift::Remove, NAMED_BY_REPORT, &named).await?;
         let settled = settle(&mut tx, report_id, &today, &now).await?;
         ledger::record_settled(&mut tx, "c.report_id = $1", &[Bind::Int(report_id)], &now).await?;
         step("settled");
@@ -337,6 +351,9 @@ impl Store {
         // 8. Exceptions: what did not apply cleanly, and failures for staff.
         let exceptions = raise_exceptions(&mut tx, report_id, &now).await?;
         step("exceptions recorded");
+        shift(&mut tx, Shift::Add, NAMED_BY_REPORT, &named).await?;
+        shift(&mut tx, Shift::Add, CREATED_AFTER, &[Bind::Int(before)]).await?;
+        step("totals kept");
         // 9. The audit trail: every collection the report changed, and the report itself.
         let counts = Counts {
             settled,
@@ -375,6 +392,9 @@ impl Store {
     ) -> StoreResult<u64> {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
+        let due = "collections c WHERE c.status = 'submitted' AND c.collection_date <= $1";
+        let last_text = last_settled_date.to_string();
+        shift(&mut tx, Shift::Remove, due, &[Bind::Text(&last_text)]).await?;
         let settled = sqlx::query(
             "UPDATE collections SET status = 'settled', settled_on = $2, updated_at = $3 \
              WHERE status = 'submitted' AND collection_date <= $1",
@@ -396,6 +416,7 @@ impl Store {
                 &now,
             )
             .await?;
+            shift(&mut tx, Shift::Add, just, &binds).await?;
             NoticeEvents::new(NoticeKind::Receipt, "c", just)
                 .record(&mut tx, &now, &binds)
                 .await?;

@@ -100,6 +100,9 @@ impl Store {
         .bind(&date_text)
         .execute(&mut *tx)
         .await?;
+        if summary.mandate_inactive + summary.over_ceiling + summary.notice_late > 0 {
+            crate::store::collection_totals::recount_date(&mut tx, &date_text).await?;
+        }
         // The audit entries last, after every row write: each takes the chain's head and
         // holds it until commit, so a row written after one could deadlock (PostgreSQL)
         // with a transaction that holds that row and waits for the head.

@@ -148,6 +148,7 @@ impl Store {
         // change then waits for, so not while the files are being written.
         Ok(FileRecording {
             store: self.clone(),
+            collection_date: date_text,
             tx,
             actor: actor.clone(),
             now,
@@ -161,6 +162,7 @@ impl Store {
 /// written (see [`Store::begin_recording`]).
 pub struct FileRecording {
     store: Store,
+    collection_date: String,
     tx: sqlx::Transaction<'static, sqlx::Any>,
     actor: Actor,
     now: String,
@@ -200,6 +202,9 @@ impl FileRecording {
             &self.now,
         )
         .await?;
+        // The date's totals counted again, like the audit entries at the end (on
+        // PostgreSQL their rows stay locked until the commit).
+        crate::store::collection_totals::recount_date(&mut self.tx, &self.collection_date).await?;
         AuditRows {
             action: "'collection.submitted'",
             entity: "collection",

@@ -18,7 +18,7 @@ mod deadlock;
 mod surfaces;
 
 use crate::both_backends;
-use crate::harness::fixtures::{actor, d, planned, scalar};
+use crate::harness::fixtures::{actor, assert_totals_kept, d, planned, scalar};
 use crate::harness::{TestDb, settings};
 
 const DATE: (i32, u32, u32) = (2026, 12, 15);
@@ -210,6 +210,7 @@ both_backends!(
             "{:?}",
             held_entry.detail
         );
+        assert_totals_kept(&store).await;
     }
 );
 
@@ -298,6 +299,7 @@ both_backends!(
                 .map(|x| (x.employer_id, x.amount))
                 .collect::<Vec<_>>()
         );
+        assert_totals_kept(&store).await;
     }
 );
 
@@ -320,6 +322,7 @@ both_backends!(
             "{message}"
         );
         assert!(message.contains("submitted"), "{message}");
+        assert_totals_kept(&store).await;
     }
 );
 
@@ -392,6 +395,7 @@ both_backends!(
         // The new attempt goes out on its date like any planned debit.
         run(&store, &settings, expected).await;
         assert_eq!(collection(&store, next.id).await.0, "submitted");
+        assert_totals_kept(&store).await;
     }
 );
 
@@ -477,6 +481,7 @@ both_backends!(
         }
         assert_eq!(won, 1);
         assert_eq!(next_attempts(c[1].id).await, 1);
+        assert_totals_kept(&store).await;
     }
 );
 
@@ -526,5 +531,6 @@ both_backends!(
             .await,
             0
         );
+        assert_totals_kept(&store).await;
     }
 );

@@ -136,6 +136,18 @@ pub async fn planned(store: &Store, employers: u64) -> u64 {
     plan.planned
 }
 
+/// The totals kept per date (`collection_totals`) are those a count of every debit gives,
+/// and there are some: what a test calls after the changes it makes.
+pub async fn assert_totals_kept(store: &Store) {
+    let kept = store.collection_totals().await.unwrap();
+    let counted = store.recounted_collection_totals().await.unwrap();
+    assert!(!counted.is_empty(), "no debit to count");
+    assert_eq!(
+        kept, counted,
+        "the kept totals differ from a count of the debits"
+    );
+}
+
 /// The one integer a query selects.
 pub async fn scalar(store: &Store, sql: &str) -> i64 {
     sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.to_owned()))

@@ -70,6 +70,15 @@ fn step() -> impl Strategy<Value = Step> {
 
 /// What must hold after every step.
 async fn check(store: &Store, steps: &[Step], at: usize) -> Result<(), TestCaseError> {
+    let kept = store.collection_totals().await.unwrap();
+    let counted = store.recounted_collection_totals().await.unwrap();
+    prop_assert_eq!(
+        kept,
+        counted,
+        "the console's totals differ from a count after step {} of {:?}",
+        at,
+        steps
+    );
     let checked = store.check_ledger().await.unwrap();
     prop_assert!(
         checked.differences.is_empty(),
