@@ -25,6 +25,7 @@ mod files;
 mod jobs;
 mod notices;
 mod people;
+mod receipts;
 mod seed;
 pub mod serve;
 
@@ -175,6 +176,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: audit::AuditCommand,
+    },
+    /// Receipts of settled debits: as a PDF in Arabic and French.
+    Receipts {
+        #[command(subcommand)]
+        command: receipts::ReceiptsCommand,
     },
     /// Bank files: inspect or validate.
     Files {
@@ -332,6 +338,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Jobs { failed, retry } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(jobs::jobs(config, failed, retry))
+        }
+        Command::Receipts { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(receipts::receipts(config, command))
         }
         Command::Audit { command } => {
             telemetry::init(config.log_format, &config.log_filter);
