@@ -78,7 +78,7 @@ fn pdf(worksites: usize) -> Vec<u8> {
 
 fn pages(pdf: &[u8]) -> usize {
     let text = String::from_utf8_lossy(pdf);
-    text.matches("/Type /Page").count() - text.matches("/Type /Pages").count()
+    text.matches("/Type/Page").count() - text.matches("/Type/Pages").count()
 }
 
 #[test]

@@ -95,26 +95,27 @@ both_backends!(
 
         let Some(text) = pdf_text(&out) else { return };
         let collection = &receipt.collection;
-        // The Arabic name in logical order (as typed), the French one, the numbers.
-        for expected in [
-            "شركة البناء الجنوبية",
-            "SARL Bâtiment du Sud",
-            "16000001",
-            receipt.number.as_str(),
-            "150 000,00",
-            "100 000,00",
-            "50 000,00",
-            "وصل رقم",
-            "Reçu n°",
-            "المجموع",
-            "****0486",
-        ] {
-            assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+        let amount = |a| tahsil::locale::digits(a).replace('\u{a0}', " ");
+        let mut expected = vec![
+            // The Arabic name in logical order (as typed), the French one, the numbers.
+            "شركة البناء الجنوبية".to_owned(),
+            "SARL Bâtiment du Sud".to_owned(),
+            "16000001".to_owned(),
+            receipt.number.clone(),
+            format!("{} DA", amount(collection.amount)),
+            "وصل رقم".to_owned(),
+            "Reçu n°".to_owned(),
+            "المجموع".to_owned(),
+            "0486".to_owned(),
+        ];
+        assert_eq!(collection.worksites.len(), 2);
+        for w in &collection.worksites {
+            expected.push(amount(w.amount));
+            expected.push(format!("{} — {}", w.worksite_code, w.worksite_name));
         }
-        assert_eq!(
-            tahsil::locale::digits(collection.amount).replace('\u{a0}', " "),
-            "150 000,00"
-        );
+        for expected in expected {
+            assert!(text.contains(&expected), "{expected:?} missing from:\n{text}");
+        }
         assert!(!text.contains("4010010504"), "the account number in clear:\n{text}");
 
         // Every font embedded (and subset), none left to the reader's machine.
