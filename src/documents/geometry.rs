@@ -42,7 +42,12 @@ pub(super) fn page_size() -> (f32, f32) {
 }
 
 /// A filled rectangle's path.
-pub(super) fn rectangle(left: Cpt, top: Cpt, width: Cpt, height: Cpt) -> Option<krilla::geom::Path> {
+pub(super) fn rectangle(
+    left: Cpt,
+    top: Cpt,
+    width: Cpt,
+    height: Cpt,
+) -> Option<krilla::geom::Path> {
     let rect = Rect::from_xywh(to_f32(left), to_f32(top), to_f32(width), to_f32(height))?;
     let mut builder = PathBuilder::new();
     builder.push_rect(rect);

@@ -5,13 +5,13 @@
 //! portal's receipt page; the account masked as everywhere but the bank files.
 
 use krilla::Document;
+use krilla::SerializeSettings;
 use krilla::color::rgb;
 use krilla::metadata::Metadata;
 use krilla::num::NormalizedF32;
 use krilla::page::PageSettings;
 use krilla::paint::Fill;
 use krilla::surface::Surface;
-use krilla::SerializeSettings;
 use mandates::{AccountKind, Lang};
 
 use super::DocumentError;
@@ -70,11 +70,7 @@ pub fn receipt_pdf(facts: &ReceiptFacts<'_>) -> Result<Vec<u8>, DocumentError> {
         if done {
             layout.draw_tail(&mut surface, y)?;
         }
-        let footer = Line::new(
-            &format!("{number} · {page_number}"),
-            SMALL,
-            Direction::Ltr,
-        )?;
+        let footer = Line::new(&format!("{number} · {page_number}"), SMALL, Direction::Ltr)?;
         footer.draw(&mut surface, LEFT, RIGHT, FOOTER_BASELINE, Align::Center)?;
         surface.finish();
         page.finish();
@@ -231,13 +227,14 @@ impl Layout {
                 .map(|line| (line, Align::Center))
                 .collect())
         };
-        let fact = |fr: &str, ar: &str, values: Vec<(Line, Align)>| -> Result<Fact, DocumentError> {
-            Ok(Fact {
-                label_fr: wrap(fr, BODY, Direction::Ltr, LABEL_FR_END - LEFT)?,
-                values,
-                label_ar: wrap(ar, BODY, Direction::Rtl, RIGHT - LABEL_AR_START)?,
-            })
-        };
+        let fact =
+            |fr: &str, ar: &str, values: Vec<(Line, Align)>| -> Result<Fact, DocumentError> {
+                Ok(Fact {
+                    label_fr: wrap(fr, BODY, Direction::Ltr, LABEL_FR_END - LEFT)?,
+                    values,
+                    label_ar: wrap(ar, BODY, Direction::Rtl, RIGHT - LABEL_AR_START)?,
+                })
+            };
 
         let mut names = value(&employer.name, BODY_BOLD)?;
         if let Some(name_ar) = employer.name_ar.as_deref().filter(|n| !n.trim().is_empty()) {
@@ -269,7 +266,11 @@ impl Layout {
         let paid_on = written_day_of(c.settled_on.as_deref().unwrap_or(&c.collection_date));
         let facts_rows = vec![
             fact(FR.employer, AR.employer, names)?,
-            fact(FR.affiliation, AR.affiliation, value(&employer.affiliation_number, BODY)?)?,
+            fact(
+                FR.affiliation,
+                AR.affiliation,
+                value(&employer.affiliation_number, BODY)?,
+            )?,
             fact(FR.paid_on, AR.paid_on, value(&paid_on, BODY)?)?,
             fact(
                 FR.collection_date,
@@ -279,7 +280,11 @@ impl Layout {
             fact(FR.amount, AR.amount, amounts)?,
             fact(FR.account, AR.account, account)?,
             fact(FR.mandate, AR.mandate, value(&c.mandate_reference, BODY)?)?,
-            fact(FR.issued_on, AR.issued_on, value(&written_day_of(&receipt.issued_at), BODY)?)?,
+            fact(
+                FR.issued_on,
+                AR.issued_on,
+                value(&written_day_of(&receipt.issued_at), BODY)?,
+            )?,
         ];
 
         let worksite_width = PERIOD_LEFT - LEFT - 2 * CELL_PAD;
@@ -313,7 +318,11 @@ impl Layout {
             Ok([
                 Line::new(t.worksite, BODY_BOLD, direction)?,
                 Line::new(t.period, BODY_BOLD, direction)?,
-                Line::new(&format!("{} ({})", t.amount, t.currency), BODY_BOLD, direction)?,
+                Line::new(
+                    &format!("{} ({})", t.amount, t.currency),
+                    BODY_BOLD,
+                    direction,
+                )?,
             ])
         };
         let half = (RIGHT - LEFT) / 2 - pt(8);
@@ -347,8 +356,24 @@ impl Layout {
         self.fund.draw(surface, LEFT, RIGHT, y, Align::Center)?;
         y += leading(FUND);
         let middle = (LEFT + RIGHT) / 2;
-        draw_lines(surface, &self.fund_fr, LEFT, middle - pt(8), y, leading(SMALL), Align::Start)?;
-        draw_lines(surface, &self.fund_ar, middle + pt(8), RIGHT, y, leading(SMALL), Align::Start)?;
+        draw_lines(
+            surface,
+            &self.fund_fr,
+            LEFT,
+            middle - pt(8),
+            y,
+            leading(SMALL),
+            Align::Start,
+        )?;
+        draw_lines(
+            surface,
+            &self.fund_ar,
+            middle + pt(8),
+            RIGHT,
+            y,
+            leading(SMALL),
+            Align::Start,
+        )?;
         y += leading(SMALL) * lines(self.fund_fr.len().max(self.fund_ar.len())) - pt(4);
         rule(surface, y, pt(1));
         y += pt(30);
@@ -356,8 +381,24 @@ impl Layout {
         self.title_ar.draw(surface, LEFT, RIGHT, y, Align::Start)?;
         y += pt(28);
         for fact in &self.facts {
-            draw_lines(surface, &fact.label_fr, LEFT, LABEL_FR_END, y, leading(BODY), Align::Start)?;
-            draw_lines(surface, &fact.label_ar, LABEL_AR_START, RIGHT, y, leading(BODY), Align::Start)?;
+            draw_lines(
+                surface,
+                &fact.label_fr,
+                LEFT,
+                LABEL_FR_END,
+                y,
+                leading(BODY),
+                Align::Start,
+            )?;
+            draw_lines(
+                surface,
+                &fact.label_ar,
+                LABEL_AR_START,
+                RIGHT,
+                y,
+                leading(BODY),
+                Align::Start,
+            )?;
             let mut value_y = y;
             for (line, align) in &fact.values {
                 line.draw(surface, VALUE_LEFT, VALUE_RIGHT, value_y, *align)?;
@@ -384,7 +425,8 @@ impl Layout {
             (PERIOD_LEFT + CELL_PAD, AMOUNT_LEFT - CELL_PAD),
             (AMOUNT_LEFT + CELL_PAD, RIGHT - CELL_PAD),
         ];
-        for ((left, right), (fr, ar)) in columns.iter().zip(self.head_fr.iter().zip(&self.head_ar)) {
+        for ((left, right), (fr, ar)) in columns.iter().zip(self.head_fr.iter().zip(&self.head_ar))
+        {
             fr.draw(surface, *left, *right, first, Align::Center)?;
             ar.draw(surface, *left, *right, second, Align::Center)?;
         }
@@ -403,9 +445,25 @@ impl Layout {
         rule(surface, top, pt(1) / 2);
         let mut y = self.total.draw(surface, top + pt(4))?;
         y += pt(16);
-        y = draw_lines(surface, &self.keep_fr, LEFT, RIGHT, y, leading(BODY), Align::Start)?;
+        y = draw_lines(
+            surface,
+            &self.keep_fr,
+            LEFT,
+            RIGHT,
+            y,
+            leading(BODY),
+            Align::Start,
+        )?;
         y += pt(8);
-        draw_lines(surface, &self.keep_ar, LEFT, RIGHT, y, leading(BODY), Align::Start)?;
+        draw_lines(
+            surface,
+            &self.keep_ar,
+            LEFT,
+            RIGHT,
+            y,
+            leading(BODY),
+            Align::Start,
+        )?;
         Ok(())
     }
 }
@@ -430,8 +488,13 @@ impl Row {
             baseline,
             Align::Center,
         )?;
-        self.amount
-            .draw(surface, AMOUNT_LEFT + CELL_PAD, RIGHT - CELL_PAD, baseline, Align::End)?;
+        self.amount.draw(
+            surface,
+            AMOUNT_LEFT + CELL_PAD,
+            RIGHT - CELL_PAD,
+            baseline,
+            Align::End,
+        )?;
         Ok(top + self.height)
     }
 }

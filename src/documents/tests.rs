@@ -84,7 +84,11 @@ fn pages(pdf: &[u8]) -> usize {
 #[test]
 fn the_same_receipt_gives_the_same_bytes() {
     let first = pdf(3);
-    assert!(first.starts_with(b"%PDF-") && first.len() > 5_000, "{}", first.len());
+    assert!(
+        first.starts_with(b"%PDF-") && first.len() > 5_000,
+        "{}",
+        first.len()
+    );
     assert_eq!(first, pdf(3), "no clock, no randomness in a document");
 }
 
@@ -101,8 +105,12 @@ fn a_date_after_arabic_words_keeps_its_order_when_isolated() {
     // numbers around a separator and shows 11-2026 (as a browser would without <bdi>).
     let bare = Line::new("الفترة 2026-11", BODY, Direction::Rtl).unwrap();
     assert_eq!(bare.visual_texts(), ["11", "-", "2026", "الفترة "]);
-    let isolated = Line::new(&format!("الفترة {}", isolate_ltr("2026-11")), BODY, Direction::Rtl)
-        .unwrap();
+    let isolated = Line::new(
+        &format!("الفترة {}", isolate_ltr("2026-11")),
+        BODY,
+        Direction::Rtl,
+    )
+    .unwrap();
     assert_eq!(isolated.visual_texts(), ["2026-11", "الفترة "]);
 }
 
@@ -117,7 +125,13 @@ fn latin_and_numbers_inside_arabic_read_left_to_right_in_their_place() {
     // Visual order, left to right: the end of the sentence first.
     assert_eq!(
         line.visual_texts(),
-        [" د.ج", "1\u{a0}234,56", " البناء، المبلغ ", "SARL", "المستخدم: شركة "]
+        [
+            " د.ج",
+            "1\u{a0}234,56",
+            " البناء، المبلغ ",
+            "SARL",
+            "المستخدم: شركة "
+        ]
     );
 }
 
@@ -128,15 +142,28 @@ fn arabic_letters_are_joined_not_drawn_in_isolated_forms() {
     let joined = Line::new("شركة", BODY, Direction::Rtl).unwrap();
     let isolated: Vec<u32> = "شركة"
         .chars()
-        .map(|c| Line::new(&c.to_string(), BODY, Direction::Rtl).unwrap().glyph_ids()[0])
+        .map(|c| {
+            Line::new(&c.to_string(), BODY, Direction::Rtl)
+                .unwrap()
+                .glyph_ids()[0]
+        })
         .collect();
     let mut shaped = joined.glyph_ids();
     shaped.reverse(); // visual order → logical order
     assert_eq!(shaped.len(), 4);
     assert_ne!(shaped, isolated, "the letters must take their joined forms");
-    assert!(shaped.iter().all(|&g| g != 0), "every letter has a glyph in the font");
+    assert!(
+        shaped.iter().all(|&g| g != 0),
+        "every letter has a glyph in the font"
+    );
     // The lam-alef ligature: two letters, one glyph.
-    assert_eq!(Line::new("لا", BODY, Direction::Rtl).unwrap().glyph_ids().len(), 1);
+    assert_eq!(
+        Line::new("لا", BODY, Direction::Rtl)
+            .unwrap()
+            .glyph_ids()
+            .len(),
+        1
+    );
 }
 
 #[test]

@@ -68,7 +68,7 @@ impl Face {
     fn load(bytes: &'static [u8]) -> Result<Face, super::DocumentError> {
         let shaper = rustybuzz::Face::from_slice(bytes, 0).ok_or(super::DocumentError::Font)?;
         let pdf = Font::new(bytes.into(), 0).ok_or(super::DocumentError::Font)?;
-        let units_per_em = i32::from(shaper.units_per_em());
+        let units_per_em = shaper.units_per_em();
         Ok(Face {
             pdf,
             shaper,
@@ -137,7 +137,11 @@ pub(super) struct Line {
 
 impl Line {
     /// `text` on one line (no wrapping), in `direction`.
-    pub(super) fn new(text: &str, style: Style, direction: Direction) -> Result<Line, super::DocumentError> {
+    pub(super) fn new(
+        text: &str,
+        style: Style,
+        direction: Direction,
+    ) -> Result<Line, super::DocumentError> {
         let face = face(style.weight)?;
         let base = match direction {
             Direction::Ltr => Some(Level::ltr()),
@@ -152,7 +156,10 @@ impl Line {
             for range in visual {
                 let level = levels[range.start];
                 // The isolates and marks that steered the ordering are not drawn.
-                let piece: String = text[range].chars().filter(|c| !is_bidi_control(*c)).collect();
+                let piece: String = text[range]
+                    .chars()
+                    .filter(|c| !is_bidi_control(*c))
+                    .collect();
                 if !piece.is_empty() {
                     runs.push(shape(face, &piece, level.is_rtl()));
                 }
@@ -178,7 +185,10 @@ impl Line {
     /// The glyphs in visual order.
     #[cfg(test)]
     pub(super) fn glyph_ids(&self) -> Vec<u32> {
-        self.runs.iter().flat_map(|r| r.glyphs.iter().map(|g| g.id)).collect()
+        self.runs
+            .iter()
+            .flat_map(|r| r.glyphs.iter().map(|g| g.id))
+            .collect()
     }
 
     /// The text the line was made from.

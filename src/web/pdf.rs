@@ -24,7 +24,10 @@ pub(crate) async fn receipt_download(
         .receipt(employer_id, collection_id)
         .await
         .map_err(|e| viewer.fail(e))?;
-    let employer = store.employer(employer_id).await.map_err(|e| viewer.fail(e))?;
+    let employer = store
+        .employer(employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
     let bank_name = store
         .banks()
         .name(&receipt.collection.bank_code)

@@ -45,7 +45,11 @@ fn poppler(tool: &str) -> Option<Command> {
 fn pdf_text(pdf: &Path) -> Option<String> {
     let output = poppler("pdftotext")?.arg(pdf).arg("-").output().unwrap();
     assert!(output.status.success(), "{output:?}");
-    Some(String::from_utf8(output.stdout).unwrap().replace('\u{a0}', " "))
+    Some(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .replace('\u{a0}', " "),
+    )
 }
 
 /// Where the tests keep what a person may want to look at.
@@ -66,11 +70,20 @@ both_backends!(
 
         let output = tahsil(
             &db,
-            &["receipts", "pdf", &receipt.number, "--out", out.to_str().unwrap()],
+            &[
+                "receipts",
+                "pdf",
+                &receipt.number,
+                "--out",
+                out.to_str().unwrap(),
+            ],
         );
         assert!(output.status.success(), "{output:?}");
         let said = String::from_utf8_lossy(&output.stdout);
-        assert!(said.contains(&receipt.number) && said.contains("16000001"), "{said}");
+        assert!(
+            said.contains(&receipt.number) && said.contains("16000001"),
+            "{said}"
+        );
         let bytes = std::fs::read(&out).unwrap();
         assert!(bytes.starts_with(b"%PDF-"), "not a PDF");
         #[cfg(unix)]
@@ -84,7 +97,13 @@ both_backends!(
         let missing = out_dir.path().join("missing.pdf");
         let output = tahsil(
             &db,
-            &["receipts", "pdf", "RC-2026-99999999", "--out", missing.to_str().unwrap()],
+            &[
+                "receipts",
+                "pdf",
+                "RC-2026-99999999",
+                "--out",
+                missing.to_str().unwrap(),
+            ],
         );
         assert_eq!(output.status.code(), Some(1), "{output:?}");
         assert!(
@@ -114,9 +133,15 @@ both_backends!(
             expected.push(format!("{} — {}", w.worksite_code, w.worksite_name));
         }
         for expected in expected {
-            assert!(text.contains(&expected), "{expected:?} missing from:\n{text}");
+            assert!(
+                text.contains(&expected),
+                "{expected:?} missing from:\n{text}"
+            );
         }
-        assert!(!text.contains("4010010504"), "the account number in clear:\n{text}");
+        assert!(
+            !text.contains("4010010504"),
+            "the account number in clear:\n{text}"
+        );
 
         // Every font embedded (and subset), none left to the reader's machine.
         let fonts = poppler("pdffonts").map(|mut c| c.arg(&out).output().unwrap());
@@ -128,7 +153,11 @@ both_backends!(
                 let columns: Vec<&str> = row.split_whitespace().collect();
                 let n = columns.len();
                 assert!(n >= 5, "{listing}");
-                assert_eq!(&columns[n - 5..n - 2], ["yes", "yes", "yes"], "emb sub uni: {listing}");
+                assert_eq!(
+                    &columns[n - 5..n - 2],
+                    ["yes", "yes", "yes"],
+                    "emb sub uni: {listing}"
+                );
             }
         }
 
@@ -193,9 +222,18 @@ both_backends!(
         // Nobody else's, and none for a debit not settled.
         for (who, path) in [
             (&user_b, pdf_path.clone()),
-            (&user_b, format!("/portal/{b}/receipts/{}/pdf", cycle.a_settled)),
-            (&user_b, format!("/portal/{b}/receipts/{}/pdf", cycle.b_rejected)),
-            (&user_a, format!("/portal/{a}/receipts/{}/pdf", cycle.b_rejected)),
+            (
+                &user_b,
+                format!("/portal/{b}/receipts/{}/pdf", cycle.a_settled),
+            ),
+            (
+                &user_b,
+                format!("/portal/{b}/receipts/{}/pdf", cycle.b_rejected),
+            ),
+            (
+                &user_a,
+                format!("/portal/{a}/receipts/{}/pdf", cycle.b_rejected),
+            ),
         ] {
             let (status, headers, body) = fetch(&who.client, path.clone()).await;
             assert_eq!(status, StatusCode::NOT_FOUND, "{path}");

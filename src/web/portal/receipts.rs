@@ -19,7 +19,10 @@ use crate::web::session::{Chrome, PageResult, Viewer};
 pub(super) fn router() -> Router<WebState> {
     Router::new()
         .route("/portal/{employer}/receipts/{collection}", get(receipt))
-        .route("/portal/{employer}/receipts/{collection}/pdf", get(receipt_pdf))
+        .route(
+            "/portal/{employer}/receipts/{collection}/pdf",
+            get(receipt_pdf),
+        )
 }
 
 /// The same receipt as a PDF in Arabic and French, for the employer's own debits only.
