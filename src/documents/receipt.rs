@@ -16,7 +16,7 @@ use mandates::{AccountKind, Lang};
 
 use super::DocumentError;
 use super::geometry::{Cpt, PAGE_WIDTH, page_size, pt, rectangle};
-use super::text::{Align, Direction, Line, Style, Weight, isolate_ltr, wrap};
+use super::text::{Align, Direction, Line, Style, Weight, isolate_ltr, wrap, wrap_fixed};
 use crate::locale::{Word, digits, written_day_of};
 use crate::store::{Employer, Institution, Receipt};
 
@@ -135,6 +135,8 @@ struct Texts {
     paid_on: &'static str,
     collection_date: &'static str,
     amount: &'static str,
+    /// The breakdown's amount column, with its currency.
+    amount_head: &'static str,
     currency: &'static str,
     account: &'static str,
     mandate: &'static str,
@@ -153,6 +155,7 @@ static FR: Texts = Texts {
     paid_on: "Payé le",
     collection_date: "Date du prélèvement",
     amount: "Montant",
+    amount_head: "Montant (DA)",
     currency: "DA",
     account: "Compte débité",
     mandate: "Autorisation de prélèvement",
@@ -171,6 +174,7 @@ static AR: Texts = Texts {
     paid_on: "تاريخ الدفع",
     collection_date: "تاريخ الاقتطاع",
     amount: "المبلغ",
+    amount_head: "المبلغ (د.ج)",
     currency: "د.ج",
     account: "الحساب المقتطع منه",
     mandate: "ترخيص الاقتطاع",
@@ -185,25 +189,25 @@ static AR: Texts = Texts {
 #[derive(Debug)]
 struct Layout {
     fund: Line,
-    fund_fr: Vec<Line>,
-    fund_ar: Vec<Line>,
+    fund_fr: &'static [Line],
+    fund_ar: &'static [Line],
     title_fr: Line,
     title_ar: Line,
     facts: Vec<Fact>,
-    head_fr: [Line; 3],
-    head_ar: [Line; 3],
+    head_fr: [&'static [Line]; 3],
+    head_ar: [&'static [Line]; 3],
     rows: Vec<Row>,
     total: Row,
-    keep_fr: Vec<Line>,
-    keep_ar: Vec<Line>,
+    keep_fr: &'static [Line],
+    keep_ar: &'static [Line],
 }
 
 /// One fact: its French label, its value (one or more lines), its Arabic label.
 #[derive(Debug)]
 struct Fact {
-    label_fr: Vec<Line>,
+    label_fr: &'static [Line],
     values: Vec<(Line, Align)>,
-    label_ar: Vec<Line>,
+    label_ar: &'static [Line],
 }
 
 /// One line of the breakdown.
@@ -227,14 +231,16 @@ impl Layout {
                 .map(|line| (line, Align::Center))
                 .collect())
         };
-        let fact =
-            |fr: &str, ar: &str, values: Vec<(Line, Align)>| -> Result<Fact, DocumentError> {
-                Ok(Fact {
-                    label_fr: wrap(fr, BODY, Direction::Ltr, LABEL_FR_END - LEFT)?,
-                    values,
-                    label_ar: wrap(ar, BODY, Direction::Rtl, RIGHT - LABEL_AR_START)?,
-                })
-            };
+        let fact = |fr: &'static str,
+                    ar: &'static str,
+                    values: Vec<(Line, Align)>|
+         -> Result<Fact, DocumentError> {
+            Ok(Fact {
+                label_fr: wrap_fixed(fr, BODY, Direction::Ltr, LABEL_FR_END - LEFT)?,
+                values,
+                label_ar: wrap_fixed(ar, BODY, Direction::Rtl, RIGHT - LABEL_AR_START)?,
+            })
+        };
 
         let mut names = value(&employer.name, BODY_BOLD)?;
         if let Some(name_ar) = employer.name_ar.as_deref().filter(|n| !n.trim().is_empty()) {
@@ -314,22 +320,20 @@ impl Layout {
             amount: Line::new(&amount, BODY_BOLD, Direction::Ltr)?,
             height: leading(BODY) + pt(6),
         };
-        let head = |t: &Texts, direction: Direction| -> Result<[Line; 3], DocumentError> {
+        let head = |t: &'static Texts,
+                    direction: Direction|
+         -> Result<[&'static [Line]; 3], DocumentError> {
             Ok([
-                Line::new(t.worksite, BODY_BOLD, direction)?,
-                Line::new(t.period, BODY_BOLD, direction)?,
-                Line::new(
-                    &format!("{} ({})", t.amount, t.currency),
-                    BODY_BOLD,
-                    direction,
-                )?,
+                wrap_fixed(t.worksite, BODY_BOLD, direction, Cpt::MAX)?,
+                wrap_fixed(t.period, BODY_BOLD, direction, Cpt::MAX)?,
+                wrap_fixed(t.amount_head, BODY_BOLD, direction, Cpt::MAX)?,
             ])
         };
         let half = (RIGHT - LEFT) / 2 - pt(8);
         Ok(Layout {
             fund: Line::new(facts.fund, FUND, Direction::Auto)?,
-            fund_fr: wrap(FR.fund_long, SMALL, Direction::Ltr, half)?,
-            fund_ar: wrap(AR.fund_long, SMALL, Direction::Rtl, half)?,
+            fund_fr: wrap_fixed(FR.fund_long, SMALL, Direction::Ltr, half)?,
+            fund_ar: wrap_fixed(AR.fund_long, SMALL, Direction::Rtl, half)?,
             title_fr: Line::new(
                 &format!("{} {}", FR.receipt, receipt.number),
                 TITLE,
@@ -345,8 +349,8 @@ impl Layout {
             head_ar: head(&AR, Direction::Rtl)?,
             rows,
             total,
-            keep_fr: wrap(FR.keep, BODY, Direction::Ltr, RIGHT - LEFT)?,
-            keep_ar: wrap(AR.keep, BODY, Direction::Rtl, RIGHT - LEFT)?,
+            keep_fr: wrap_fixed(FR.keep, BODY, Direction::Ltr, RIGHT - LEFT)?,
+            keep_ar: wrap_fixed(AR.keep, BODY, Direction::Rtl, RIGHT - LEFT)?,
         })
     }
 
@@ -358,7 +362,7 @@ impl Layout {
         let middle = (LEFT + RIGHT) / 2;
         draw_lines(
             surface,
-            &self.fund_fr,
+            self.fund_fr,
             LEFT,
             middle - pt(8),
             y,
@@ -367,7 +371,7 @@ impl Layout {
         )?;
         draw_lines(
             surface,
-            &self.fund_ar,
+            self.fund_ar,
             middle + pt(8),
             RIGHT,
             y,
@@ -383,7 +387,7 @@ impl Layout {
         for fact in &self.facts {
             draw_lines(
                 surface,
-                &fact.label_fr,
+                fact.label_fr,
                 LEFT,
                 LABEL_FR_END,
                 y,
@@ -392,7 +396,7 @@ impl Layout {
             )?;
             draw_lines(
                 surface,
-                &fact.label_ar,
+                fact.label_ar,
                 LABEL_AR_START,
                 RIGHT,
                 y,
@@ -427,8 +431,8 @@ impl Layout {
         ];
         for ((left, right), (fr, ar)) in columns.iter().zip(self.head_fr.iter().zip(&self.head_ar))
         {
-            fr.draw(surface, *left, *right, first, Align::Center)?;
-            ar.draw(surface, *left, *right, second, Align::Center)?;
+            draw_lines(surface, fr, *left, *right, first, 0, Align::Center)?;
+            draw_lines(surface, ar, *left, *right, second, 0, Align::Center)?;
         }
         Ok(top + height + pt(4))
     }
@@ -447,7 +451,7 @@ impl Layout {
         y += pt(16);
         y = draw_lines(
             surface,
-            &self.keep_fr,
+            self.keep_fr,
             LEFT,
             RIGHT,
             y,
@@ -457,7 +461,7 @@ impl Layout {
         y += pt(8);
         draw_lines(
             surface,
-            &self.keep_ar,
+            self.keep_ar,
             LEFT,
             RIGHT,
             y,

@@ -8,8 +8,9 @@
 //! Latin, the Arabic block and its OpenType joining features, so a line mixing both needs no
 //! fallback, and no font is read from the disk or fetched at run time.
 
+use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 use krilla::surface::Surface;
 use krilla::text::{Font, GlyphId, KrillaGlyph};
@@ -18,7 +19,7 @@ use unicode_bidi::{Level, ParagraphBidiInfo};
 use super::geometry::{Cpt, em_fraction, point};
 
 /// The weight of a piece of text.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Weight {
     Regular,
     Bold,
@@ -26,7 +27,7 @@ pub(super) enum Weight {
 
 /// A paragraph's direction: which side its lines start from, and the bidi algorithm's base
 /// level. `Auto` takes it from the first strong letter (a name may be Arabic or Latin).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub(super) enum Direction {
     Ltr,
     Rtl,
@@ -292,6 +293,31 @@ pub(super) fn isolate_ltr(text: &str) -> String {
 /// The invisible characters that steer the bidi algorithm.
 fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+}
+
+/// [`wrap`] for the documents' own fixed texts (labels, headings, the fund's name, what a
+/// receipt proves): laid out once per process and shared by every document after, so a
+/// receipt shapes only what is its own.
+pub(super) fn wrap_fixed(
+    text: &'static str,
+    style: Style,
+    direction: Direction,
+    width: Cpt,
+) -> Result<&'static [Line], super::DocumentError> {
+    type Key = (&'static str, Weight, Cpt, Direction, Cpt);
+    static DONE: OnceLock<Mutex<HashMap<Key, &'static [Line]>>> = OnceLock::new();
+    let key = (text, style.weight, style.size, direction, width);
+    let mut done = DONE
+        .get_or_init(Mutex::default)
+        .lock()
+        .map_err(|_| super::DocumentError::Pdf("the fixed texts' cache".to_owned()))?;
+    if let Some(lines) = done.get(&key) {
+        return Ok(lines);
+    }
+    // Leaked once per fixed text and style: a bounded set, kept for the process's life.
+    let lines: &'static [Line] = Box::leak(wrap(text, style, direction, width)?.into_boxed_slice());
+    done.insert(key, lines);
+    Ok(lines)
 }
 
 /// Shapes one directional run; rustybuzz returns right-to-left runs already in visual
