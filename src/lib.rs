@@ -10,6 +10,7 @@ pub mod clock;
 pub mod config;
 pub mod crypto;
 pub mod cycle;
+pub mod documents;
 pub mod locale;
 pub mod notices;
 pub mod private;

@@ -26,6 +26,7 @@ mod jobs;
 mod ledger;
 mod notices;
 mod people;
+mod receipts;
 mod seed;
 pub mod serve;
 
@@ -212,6 +213,11 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// Receipts of settled debits: as a PDF in Arabic and French.
+    Receipts {
+        #[command(subcommand)]
+        command: receipts::ReceiptsCommand,
+    },
     /// Bank files: inspect or validate.
     Files {
         #[command(subcommand)]
@@ -388,6 +394,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(ledger::statement(config, employer, from, csv))
+        }
+        Command::Receipts { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(receipts::receipts(config, command))
         }
         Command::Audit { command } => {
             telemetry::init(config.log_format, &config.log_filter);

@@ -51,6 +51,24 @@ impl Store {
         })
     }
 
+    /// The receipt that bears `number` (`RC-2026-00000001`), for staff and the command
+    /// line; `None` when no receipt has that number. An employer's own pages go through
+    /// [`Store::receipt`], which checks the employer.
+    pub async fn receipt_by_number(&self, number: &str) -> StoreResult<Option<Receipt>> {
+        let found: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT c.employer_id, c.id FROM receipts r JOIN collections c ON c.id = r.collection_id WHERE r.number = $1",
+        )
+        .bind(number.trim())
+        .fetch_optional(&self.pool)
+        .await?;
+        match found {
+            Some((employer_id, collection_id)) => {
+                Ok(Some(self.receipt(employer_id, collection_id).await?))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// The receipt number of a settled collection, given once: `RC-<year>-<8 digits>`
     /// from the receipts table's id, so unique across the fund and stable on a resend.
     pub(super) async fn receipt_number(

@@ -25,6 +25,7 @@ mod console;
 mod disputes;
 mod i18n;
 mod metrics;
+mod pdf;
 mod portal;
 mod redact;
 mod session;

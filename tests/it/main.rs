@@ -12,6 +12,7 @@ mod cli;
 mod clock;
 mod crash;
 mod cycle;
+mod documents;
 mod files;
 mod inputs;
 mod jobs;

@@ -11,7 +11,7 @@ use axum::Router;
 use axum::extract::{Form, Path, Query, State};
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use mandates::DebitAction;
+use mandates::{CollectionStatus, DebitAction};
 use serde::Deserialize;
 
 use super::{ActionButton, actor, buttons, nav};
@@ -25,6 +25,7 @@ use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
 pub(super) fn router() -> Router<WebState> {
     Router::new()
         .route("/console/debits/{id}", get(debit))
+        .route("/console/debits/{id}/receipt.pdf", get(receipt_pdf))
         .route("/console/debits/{id}/{action}", post(act))
 }
 
@@ -45,6 +46,8 @@ struct DebitPage {
     bank_file: Option<String>,
     retry_of: Option<i64>,
     next_attempt: Option<i64>,
+    /// A settled debit's receipt as a PDF.
+    receipt_pdf: Option<String>,
     buttons: Vec<ActionButton>,
     notice: Option<String>,
     error: Option<String>,
@@ -210,6 +213,8 @@ async fn render(
         bank_file: debit.bank_file.clone(),
         retry_of: debit.retry_of,
         next_attempt: debit.next_attempt,
+        receipt_pdf: (debit.status == CollectionStatus::Settled)
+            .then(|| format!("/console/debits/{}/receipt.pdf", debit.id)),
         buttons: buttons(&debit, viewer, true),
         notice,
         error,
@@ -236,6 +241,17 @@ async fn debit(
             }
         });
     render(&state, &viewer, StatusCode::OK, id, notice, None).await
+}
+
+/// A settled debit's receipt as a PDF, for staff (any employer's).
+async fn receipt_pdf(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
+    viewer.staff()?;
+    let debit = state.store().debit(id).await.map_err(|e| viewer.fail(e))?;
+    crate::web::pdf::receipt_download(&state, &viewer, debit.employer_id, id).await
 }
 
 #[derive(Deserialize)]

@@ -29,6 +29,8 @@ pub struct DebitTexts {
     /// After an action (`{action}`: its word).
     done: &'static str,
     pub missed_its_date: &'static str,
+    /// A settled debit's receipt, as a PDF.
+    pub receipt_pdf: &'static str,
 }
 
 impl DebitTexts {
@@ -63,6 +65,7 @@ pub static FR: DebitTexts = DebitTexts {
     open_debit: "Voir le prélèvement",
     done: "Action effectuée : {action}.",
     missed_its_date: "Les fichiers de sa date étaient déjà remis : le prélèvement est annulé et ses lignes restent dues pour la prochaine échéance.",
+    receipt_pdf: "Reçu (PDF, arabe et français)",
 };
 
 pub static AR: DebitTexts = DebitTexts {
@@ -85,4 +88,5 @@ pub static AR: DebitTexts = DebitTexts {
     open_debit: "عرض الاقتطاع",
     done: "تم الإجراء: {action}.",
     missed_its_date: "كانت ملفات تاريخه قد أُرسلت: أُلغي الاقتطاع وتبقى سطوره مستحقة للأجل القادم.",
+    receipt_pdf: "الوصل (PDF، بالعربية والفرنسية)",
 };

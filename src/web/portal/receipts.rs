@@ -17,7 +17,22 @@ use crate::web::i18n::{PageTexts, PortalTexts, employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
-    Router::new().route("/portal/{employer}/receipts/{collection}", get(receipt))
+    Router::new()
+        .route("/portal/{employer}/receipts/{collection}", get(receipt))
+        .route(
+            "/portal/{employer}/receipts/{collection}/pdf",
+            get(receipt_pdf),
+        )
+}
+
+/// The same receipt as a PDF in Arabic and French, for the employer's own debits only.
+async fn receipt_pdf(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path((employer_id, collection_id)): Path<(i64, i64)>,
+) -> PageResult {
+    employer_for(&state, &viewer, employer_id).await?;
+    crate::web::pdf::receipt_download(&state, &viewer, employer_id, collection_id).await
 }
 
 struct ReceiptRow {
@@ -43,6 +58,7 @@ struct ReceiptPage {
     mandate: String,
     issued_on: String,
     rows: Vec<ReceiptRow>,
+    pdf: String,
 }
 
 /// The receipt of a settled debit, printable (the stylesheet's `@media print` leaves only
@@ -85,6 +101,7 @@ async fn receipt(
         institution,
         mandate: c.mandate_reference.clone(),
         issued_on: written_day_of(&receipt.issued_at),
+        pdf: format!("/portal/{employer_id}/receipts/{collection_id}/pdf"),
         rows: c
             .worksites
             .iter()

@@ -1,0 +1,29 @@
+//! Documents as PDF, made in-process: the receipt of a settled debit, in Arabic and French
+//! on one page (more pages for a long list of worksites).
+//!
+//! The stack (compared in ARCHITECTURE.md): krilla writes the PDF — fonts embedded and
+//! subset, each glyph mapped back to its text —, unicode-bidi orders each line, rustybuzz
+//! shapes each directional run, and the font (DejaVu Sans, Latin and Arabic) is compiled in
+//! from the `dejavu` crate. Positions are integer hundredths of a point (`geometry`), so the
+//! same receipt always gives the same bytes.
+//!
+//! Must not know: SQL, HTTP or e-mail. It takes the store's records and returns bytes.
+
+mod geometry;
+mod receipt;
+mod text;
+
+pub use receipt::{ReceiptFacts, receipt_pdf};
+
+/// Why a document could not be made. Neither happens with the fonts compiled in; they are
+/// errors rather than panics so that a server answers 500 instead of dying.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("the document font could not be read")]
+    Font,
+    #[error("the PDF could not be written: {0}")]
+    Pdf(String),
+}
+
+#[cfg(test)]
+mod tests;
