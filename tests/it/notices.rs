@@ -281,10 +281,10 @@ both_backends!(
         assert!(advance.html.contains(r#"dir="rtl" lang="ar""#));
         assert!(advance.html.contains(r#"dir="ltr" lang="fr""#));
         // In the Arabic part, amounts and dates are isolated left to right (issue 20):
-        // `1 234,56 دج` would otherwise show its digit groups in reverse order.
+        // `1 234,56 د.ج` would otherwise show its digit groups in reverse order.
         assert!(
             advance.html.contains(&format!(
-                "<strong><span dir=\"ltr\">{total_text}\u{a0}دج</span></strong> بتاريخ <strong><span dir=\"ltr\">15/12/2026</span></strong>"
+                "<strong><span dir=\"ltr\">{total_text}\u{a0}د.ج</span></strong> بتاريخ <strong><span dir=\"ltr\">15/12/2026</span></strong>"
             )),
             "{}",
             advance.html
