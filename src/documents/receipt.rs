@@ -289,7 +289,10 @@ impl Layout {
             fact(
                 FR.issued_on,
                 AR.issued_on,
-                value(&written_day_of(&receipt.issued_at), BODY)?,
+                value(
+                    &crate::locale::written_day_of_moment(&receipt.issued_at),
+                    BODY,
+                )?,
             )?,
         ];
 

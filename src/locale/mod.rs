@@ -117,6 +117,13 @@ pub fn written_day_of(iso: &str) -> String {
     }
 }
 
+/// A stored UTC timestamp as the Algiers day it was, written out (`2026-12-15T23:30:00Z` is
+/// `16/12/2026`); text that is no timestamp goes through [`written_day_of`].
+pub fn written_day_of_moment(timestamp: &str) -> String {
+    stored_algiers_time(timestamp)
+        .map_or_else(|| written_day_of(timestamp), |at| written_day(at.date()))
+}
+
 /// A time of day written out for readers: `11:05`.
 pub fn clock(at: NaiveDateTime) -> String {
     at.format("%H:%M").to_string()
@@ -245,5 +252,8 @@ mod tests {
         assert_eq!(page_moment("2026-12-02T18:28:55Z"), "2026-12-02 19:28");
         assert_eq!(page_moment("2026-12-02"), "2026-12-02");
         assert_eq!(written_day_of("soon"), "soon");
+        // Algiers is UTC+1: late evening in UTC is the next day there.
+        assert_eq!(written_day_of_moment("2026-12-15T23:30:00Z"), "16/12/2026");
+        assert_eq!(written_day_of_moment("2026-12-15T08:00:00Z"), "15/12/2026");
     }
 }

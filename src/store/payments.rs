@@ -293,7 +293,7 @@ impl Store {
         let (reduced, cancelled) = if touched.is_empty() {
             (Vec::new(), Vec::new())
         } else {
-            take_paid_lines_out(&mut tx, payment_id, &touched, &now).await?
+            take_paid_lines_out(&mut tx, payment_id, &touched, &now, lock_rows).await?
         };
         let remaining = unallocated.saturating_add(allocated);
         if remaining < 0 {
@@ -397,8 +397,23 @@ async fn take_paid_lines_out(
     payment_id: i64,
     touched: &[i64],
     now: &str,
+    lock_rows: &str,
 ) -> StoreResult<(Vec<i64>, Vec<i64>)> {
     let ids = id_list(touched);
+    // The debits themselves, still planned, held until the commit (PostgreSQL): a run
+    // recording them meanwhile has to finish first, and a debit it put in a file is then no
+    // longer planned — its lines are the bank's, and paying them here would pay them twice.
+    let still_planned: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM collections WHERE id IN ({ids}) AND status = 'planned' ORDER BY id{lock_rows}"
+    )))
+    .fetch_all(&mut *tx)
+    .await?;
+    if still_planned.len() != touched.len() {
+        return Err(StoreError::Conflict(
+            "a debit holding these lines was put in a bank file meanwhile; record the payment again"
+                .to_owned(),
+        ));
+    }
     // The console's totals: these debits taken away as they are, added back as they end up.
     let counted = format!("collections c WHERE c.id IN ({ids})");
     super::collection_totals::shift(tx, super::collection_totals::Shift::Remove, &counted, &[])
@@ -457,6 +472,11 @@ async fn take_paid_lines_out(
         .again("'v' || CAST(c.notice_version AS TEXT)")
         .record(tx, now, &[Bind::Text(now)])
         .await?;
+    }
+    if reduced.len() + cancelled.len() != touched.len() {
+        return Err(StoreError::Conflict(
+            "a debit holding these lines changed meanwhile; record the payment again".to_owned(),
+        ));
     }
     super::collection_totals::shift(tx, super::collection_totals::Shift::Add, &counted, &[])
         .await?;

@@ -229,7 +229,10 @@ pub struct ReportRecord {
 /// retries it planned): what its import changes, for `collection_totals::shift`.
 const NAMED_BY_REPORT: &str = "collections c WHERE c.id IN (SELECT i.collection_id FROM report_items i \
      WHERE i.report_id = $1 AND i.collection_id IS NOT NULL)";
-const CREATED_AFTER: &str = "collections c WHERE c.id > $1";
+/// The retries this report planned: new since it began, and each the next attempt of one
+/// of its debits (a debit another transaction planned meanwhile is counted by its own).
+const CREATED_AFTER: &str = "collections c WHERE c.id > $1 AND c.retry_of IN \
+     (SELECT i.collection_id FROM report_items i WHERE i.report_id = $2 AND i.collection_id IS NOT NULL)";
 
 impl Store {
     /// Applies a report once: see the module docs.
@@ -352,7 +355,13 @@ impl Store {
         let exceptions = raise_exceptions(&mut tx, report_id, &now).await?;
         step("exceptions recorded");
         shift(&mut tx, Shift::Add, NAMED_BY_REPORT, &named).await?;
-        shift(&mut tx, Shift::Add, CREATED_AFTER, &[Bind::Int(before)]).await?;
+        shift(
+            &mut tx,
+            Shift::Add,
+            CREATED_AFTER,
+            &[Bind::Int(before), Bind::Int(report_id)],
+        )
+        .await?;
         step("totals kept");
         // 9. The audit trail: every collection the report changed, and the report itself.
         let counts = Counts {

@@ -100,7 +100,7 @@ async fn receipt(
         account: c.account_masked.clone(),
         institution,
         mandate: c.mandate_reference.clone(),
-        issued_on: written_day_of(&receipt.issued_at),
+        issued_on: crate::locale::written_day_of_moment(&receipt.issued_at),
         pdf: format!("/portal/{employer_id}/receipts/{collection_id}/pdf"),
         rows: c
             .worksites
