@@ -70,22 +70,8 @@ pub(super) fn inspect_command(
     } else {
         inspection.to_table()
     };
-    write_out(&text)?;
+    super::write_out(&text)?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes a command's whole answer to standard output. A reader that stops early (`| head`)
-/// closes the pipe: that ends the answer quietly, as with other command-line tools, where
-/// `print!` would panic.
-fn write_out(text: &str) -> anyhow::Result<()> {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(anyhow::anyhow!("cannot write to standard output: {e}"))
-        }
-        _ => Ok(()),
-    }
 }
 
 /// `tahsil files validate`: exit 1 listing every problem.

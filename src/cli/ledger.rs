@@ -184,8 +184,7 @@ pub(super) async fn statement(
     } else {
         statement_text(&employer, &statement, today)
     };
-    use std::io::Write;
-    std::io::stdout().write_all(text.as_bytes())?;
+    super::write_out(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

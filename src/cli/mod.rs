@@ -450,3 +450,17 @@ fn previous_month(today: chrono::NaiveDate) -> String {
         .previous()
         .to_string()
 }
+
+/// Writes a command's whole answer to standard output. A reader that stops early (`| head`)
+/// closes the pipe: that ends the answer quietly, as with other command-line tools, where
+/// `print!` would panic.
+pub(super) fn write_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
+    }
+}

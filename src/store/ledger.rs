@@ -311,8 +311,7 @@ pub(super) async fn withdraw_dues(
     let now_n = binds.len() + 1;
     let query = format!(
         "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, {SPLIT}, declaration_line_id, recorded_at) \
-         SELECT d.employer_id, 'due_withdrawn', 'withdrawn:' || CAST(l.id AS TEXT) || ':' || CAST(1 + (SELECT COUNT(*) \
-           FROM ledger_entries x WHERE x.declaration_line_id = l.id AND x.kind = 'due_withdrawn') AS TEXT), d.due_from, \
+         SELECT d.employer_id, 'due_withdrawn', 'withdrawn:' || CAST(l.id AS TEXT) || ':' || CAST(1 + {WITHDRAWN} AS TEXT), d.due_from, \
          -({LINE_TOTAL}), -l.paid_leave_centimes, -l.bad_weather_employer_centimes, -l.bad_weather_employee_centimes, 0, \
          l.id, ${now_n} \
          FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \

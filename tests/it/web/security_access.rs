@@ -10,7 +10,7 @@ use reqwest::StatusCode;
 use serde_json::json;
 use tahsil::clock::Clock;
 use tahsil::config::{IpRange, Secret};
-use tahsil::store::{Actor, NewMandate, Role};
+use tahsil::store::{Actor, MandateRecord, NewMandate, Role};
 
 use crate::both_backends;
 use crate::harness::fixtures::{add_user, employer_with_worksites, user_token};
@@ -252,6 +252,38 @@ async fn signed_in_through_proxy(
     (client, csrf)
 }
 
+/// An employer signs a mandate through a client saying it is forwarded for `client_ip`
+/// (`X-Forwarded-For`): the mandate as signed.
+async fn sign_a_mandate_forwarded_for(app: &WebApp, client_ip: &str) -> MandateRecord {
+    let a = employer_with_worksites(&app.store, "16000001", &["W1"]).await;
+    add_user(&app.store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
+    let mandate = app
+        .store
+        .create_mandate(
+            &Actor::new("test"),
+            a,
+            NewMandate {
+                account: mandates::AccountId::parse("004 00174 4010010504 86").unwrap(),
+                ceiling: None,
+            },
+        )
+        .await
+        .unwrap();
+    let (client, csrf) = signed_in_through_proxy(app, "gerant@a.dz", client_ip).await;
+    let response = client
+        .post(app.url(&format!("/portal/{a}/mandate/{}/sign", mandate.id)))
+        .form(&[
+            ("csrf", csrf.as_str()),
+            ("consent", "yes"),
+            ("signer", "Karim Benali, gérant"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    app.store.mandate(mandate.id).await.unwrap()
+}
+
 both_backends!(
     signature_evidence_records_the_client_behind_a_trusted_proxy_not_the_proxy,
     |db: TestDb| async move {
@@ -259,33 +291,7 @@ both_backends!(
             options.trusted_proxies = vec![IpRange::parse("127.0.0.1").unwrap()];
         })
         .await;
-        let a = employer_with_worksites(&app.store, "16000001", &["W1"]).await;
-        add_user(&app.store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
-        let mandate = app
-            .store
-            .create_mandate(
-                &Actor::new("test"),
-                a,
-                NewMandate {
-                    account: mandates::AccountId::parse("004 00174 4010010504 86").unwrap(),
-                    ceiling: None,
-                },
-            )
-            .await
-            .unwrap();
-        let (client, csrf) = signed_in_through_proxy(&app, "gerant@a.dz", "198.51.100.23").await;
-        let response = client
-            .post(app.url(&format!("/portal/{a}/mandate/{}/sign", mandate.id)))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("consent", "yes"),
-                ("signer", "Karim Benali, gérant"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let signed = app.store.mandate(mandate.id).await.unwrap();
+        let signed = sign_a_mandate_forwarded_for(&app, "198.51.100.23").await;
         assert_eq!(signed.signature_ip.as_deref(), Some("198.51.100.23"));
     }
 );
@@ -295,33 +301,7 @@ both_backends!(
     |db: TestDb| async move {
         // No trusted proxy: what a client writes in X-Forwarded-For is its own word.
         let app = WebApp::spawn(&db).await;
-        let a = employer_with_worksites(&app.store, "16000001", &["W1"]).await;
-        add_user(&app.store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
-        let mandate = app
-            .store
-            .create_mandate(
-                &Actor::new("test"),
-                a,
-                NewMandate {
-                    account: mandates::AccountId::parse("004 00174 4010010504 86").unwrap(),
-                    ceiling: None,
-                },
-            )
-            .await
-            .unwrap();
-        let (client, csrf) = signed_in_through_proxy(&app, "gerant@a.dz", "198.51.100.23").await;
-        let response = client
-            .post(app.url(&format!("/portal/{a}/mandate/{}/sign", mandate.id)))
-            .form(&[
-                ("csrf", csrf.as_str()),
-                ("consent", "yes"),
-                ("signer", "Karim Benali, gérant"),
-            ])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER);
-        let signed = app.store.mandate(mandate.id).await.unwrap();
+        let signed = sign_a_mandate_forwarded_for(&app, "198.51.100.23").await;
         assert_eq!(signed.signature_ip.as_deref(), Some("127.0.0.1"));
     }
 );
