@@ -223,7 +223,7 @@ pub(super) async fn exceptions(
                 "#{} {}{links}: {}",
                 e.id,
                 e.kind.as_str().replace('_', " "),
-                e.detail
+                crate::locale::report_item_detail(&e.detail, crate::locale::Lang::Fr)
             );
         }
     }

@@ -301,6 +301,27 @@ pub fn reset_demo_database(dir: &Path) -> anyhow::Result<PathBuf> {
                 .with_context(|| format!("cannot remove the old demo file {}", path.display()))?;
         }
     }
+    // A folder configured by hand is not the demo's to reset.
+    let config_file = dir.join("tahsil.toml");
+    if let Ok(text) = std::fs::read_to_string(&config_file)
+        && !text.starts_with(DEMO_CONFIG_HEADER)
+    {
+        anyhow::bail!(
+            "{} holds a configuration not written by the demo; give `demo --dir` a folder of its own",
+            config_file.display()
+        );
+    }
+    // The previous demo's files go with its database: a second demo's bank answers would
+    // otherwise be taken for files already answered.
+    let exchange = dir.join("exchange");
+    if exchange.exists() {
+        std::fs::remove_dir_all(&exchange).with_context(|| {
+            format!(
+                "cannot remove the old demo exchange folder {}",
+                exchange.display()
+            )
+        })?;
+    }
     // The previous demo's notices go with its database.
     if let Ok(entries) = std::fs::read_dir(dir.join("mail")) {
         for entry in entries.flatten() {
@@ -467,13 +488,18 @@ pub(super) async fn demo(
         println!(
             "    {:<7} {:<14} {:>6}  {} DZD",
             c.channel,
-            c.status,
+            words(&c.status),
             c.count,
             mandates::Amount::from_centimes(c.amount_centimes)
         );
     }
     for r in &reasons {
-        println!("    {} because {}: {}", r.status, r.category, r.count);
+        println!(
+            "    {} because {}: {}",
+            words(&r.status),
+            words(&r.category),
+            r.count
+        );
     }
     println!("  retries planned: {retries} debits re-presented later (insufficient funds)");
     println!("  exceptions for finance staff: {}", exceptions.len());
@@ -493,7 +519,12 @@ pub(super) async fn demo(
         ),
     }
     for c in &notices {
-        println!("    {:<18} {:<8} {:>6}", c.kind, c.status, c.count);
+        println!(
+            "    {:<18} {:<8} {:>6}",
+            words(&c.kind),
+            words(&c.status),
+            c.count
+        );
     }
     let undelivered: i64 = notices
         .iter()
@@ -505,13 +536,25 @@ pub(super) async fn demo(
             "    ({undelivered} not delivered: `tahsil notices --failed` lists them; `tahsil serve` retries the pending ones)"
         );
     }
+    let config_file = write_demo_config(&dir, &config, explicit_database)?;
+    let run_with = match &config_file {
+        Some(file) => format!("--config {}", file.display()),
+        None => format!("--database-url {url}"),
+    };
     println!("browse it:");
-    println!("  cargo run --release -- --database-url {url} serve");
-    println!(
-        "  (with TAHSIL_EXCHANGE_DIR={} for file downloads), then http://127.0.0.1:8080/login — password {} for every demo login:",
-        dir.join("exchange").display(),
-        DEMO_PASSWORD
-    );
+    println!("  cargo run --release -- {run_with} serve");
+    match &config_file {
+        Some(file) => println!(
+            "  ({} holds the demo's database, exchange and mail folders), then http://127.0.0.1:8080/login — password {} for every demo login:",
+            file.display(),
+            DEMO_PASSWORD
+        ),
+        None => println!(
+            "  (with TAHSIL_EXCHANGE_DIR={} for file downloads), then http://127.0.0.1:8080/login — password {} for every demo login:",
+            dir.join("exchange").display(),
+            DEMO_PASSWORD
+        ),
+    }
     for (email, role, sees) in &logins {
         println!("    {email:<28} {role:<9} {sees}");
     }
@@ -521,8 +564,61 @@ pub(super) async fn demo(
     println!(
         "  curl -H \"Authorization: Bearer $TAHSIL_ADMIN_TOKEN\" http://127.0.0.1:8080/api/v1/employers"
     );
-    println!("  cargo run --release -- --database-url {url} exceptions");
+    println!("  cargo run --release -- {run_with} exceptions");
     Ok(ExitCode::SUCCESS)
+}
+
+/// The first line of the demo's own configuration file: what `demo` may reset.
+const DEMO_CONFIG_HEADER: &str =
+    "# Written by `tahsil demo`: the demo fund's database and folders.";
+
+/// A code as words for the summary (`retry_planned` → `retry planned`).
+fn words(code: &impl std::fmt::Display) -> String {
+    code.to_string().replace('_', " ")
+}
+
+/// The demo's own configuration, `DIR/tahsil.toml` (0600): its database, exchange and mail
+/// folders as absolute paths, so `serve --config DIR/tahsil.toml` (and every command the
+/// summary suggests) finds the files the demo wrote wherever it is started from. Not
+/// written when the database was given on the command line (its URL may hold a password
+/// and is the caller's to keep); `None` then.
+fn write_demo_config(
+    dir: &Path,
+    config: &Config,
+    explicit_database: bool,
+) -> anyhow::Result<Option<PathBuf>> {
+    #[derive(serde::Serialize)]
+    struct DemoConfig {
+        database_url: String,
+        exchange_dir: PathBuf,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        mail_dir: Option<PathBuf>,
+    }
+    if explicit_database {
+        return Ok(None);
+    }
+    let absolute = |path: &Path| {
+        std::path::absolute(path)
+            .with_context(|| format!("cannot resolve the demo path {}", path.display()))
+    };
+    let database = absolute(&dir.join("tahsil.db"))?;
+    let wanted = DemoConfig {
+        database_url: format!("sqlite://{}", database.display()),
+        exchange_dir: absolute(&config.exchange_dir)?,
+        mail_dir: config.mail_dir.as_deref().map(absolute).transpose()?,
+    };
+    let path = absolute(&dir.join("tahsil.toml"))?;
+    let text = format!(
+        "{DEMO_CONFIG_HEADER}\n# Use it with `tahsil --config {} serve`.\n{}",
+        path.display(),
+        toml::to_string(&wanted).context("cannot write the demo configuration")?
+    );
+    let mut file = crate::private::Access::PRIVATE
+        .create(&path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    std::io::Write::write_all(&mut file, text.as_bytes())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Some(path))
 }
 
 #[cfg(test)]

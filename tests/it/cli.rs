@@ -339,3 +339,69 @@ fn serve_refuses_a_clock_that_is_not_an_instant_and_shows_one() {
         "{text}"
     );
 }
+
+/// The demo leaves its own configuration beside its database (private), and every command it
+/// suggests runs from any folder on the demo's database and exchange folders: `serve` finds
+/// the files the demo wrote without an undocumented environment variable.
+#[test]
+fn the_demo_writes_a_configuration_that_finds_its_database_and_folders() {
+    let dir = tempfile::tempdir().unwrap();
+    let demo = || {
+        let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+            .args(["demo", "--employers", "6", "--dir"])
+            .arg(dir.path())
+            .env_remove("TAHSIL_DATABASE_URL")
+            .env_remove("TAHSIL_ENCRYPTION_KEY")
+            .env_remove("TAHSIL_MAIL_DIR")
+            .env_remove("TAHSIL_SMTP_URL")
+            .env_remove("TAHSIL_EXCHANGE_DIR")
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{output:?}");
+        stdout(&output)
+    };
+    let first = demo();
+    assert!(first.contains("report #1 applied"), "{first}");
+    // A second demo in the same folder starts afresh, its files answered like the first's.
+    let summary = demo();
+    assert!(summary.contains("report #1 applied"), "{summary}");
+    let file = dir.path().join("tahsil.toml");
+    let absolute = std::path::absolute(&file).unwrap();
+    assert!(
+        summary.contains(&format!("--config {} serve", absolute.display()))
+            || summary.contains(&format!("--config {} serve", file.display())),
+        "{summary}"
+    );
+    assert!(!summary.contains("TAHSIL_EXCHANGE_DIR"), "{summary}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{}", file.display());
+    }
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(text.contains("exchange_dir"), "{text}");
+    // From another folder, the configuration alone reaches the demo's fund: its six
+    // employers' ledgers are checked (an empty database would check none).
+    let elsewhere = tempfile::tempdir().unwrap();
+    let check = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .arg("--config")
+        .arg(&absolute)
+        .args(["ledger", "check"])
+        .current_dir(elsewhere.path())
+        .env_remove("TAHSIL_DATABASE_URL")
+        .env_remove("TAHSIL_ENCRYPTION_KEY")
+        .env_remove("TAHSIL_EXCHANGE_DIR")
+        .output()
+        .unwrap();
+    assert!(check.status.success(), "{check:?}");
+    let checked = stdout(&check);
+    assert!(checked.contains("6 employer"), "{checked}");
+    assert!(
+        std::fs::read_dir(elsewhere.path())
+            .unwrap()
+            .next()
+            .is_none(),
+        "nothing written into the current folder"
+    );
+}
