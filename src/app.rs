@@ -84,15 +84,50 @@ pub fn clock(config: &Config) -> Clock {
     }
 }
 
-/// Opens the store described by the configuration (without migrating), on the
-/// configured clock.
+/// Opens the store of an existing database (without migrating), on the configured clock.
+/// A SQLite file that is not there is refused (a mistyped `--database-url` must not become
+/// an empty database answering "nothing to do"): only `migrate`, `demo`, `serve` and `seed`
+/// create one ([`create_or_open_store`]).
 pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     open_store_with_clock(config, clock(config)).await
 }
 
-/// Opens the store described by the configuration on `clock` (a command's own, a test's).
-/// A simulated clock is logged: nobody should take its dates for the real ones.
+/// [`open_store`] on `clock` (a command's own, a test's).
 pub async fn open_store_with_clock(config: &Config, clock: Clock) -> anyhow::Result<Store> {
+    require_existing_database(config)?;
+    create_or_open_store_with_clock(config, clock).await
+}
+
+/// Opens the store, creating the SQLite file when missing: for the commands that set a
+/// database up (`migrate`, `demo`, `serve`, `seed`).
+pub async fn create_or_open_store(config: &Config) -> anyhow::Result<Store> {
+    create_or_open_store_with_clock(config, clock(config)).await
+}
+
+/// The SQLite file must exist; PostgreSQL refuses a database that does not by itself.
+fn require_existing_database(config: &Config) -> anyhow::Result<()> {
+    if Backend::of_url(&config.database_url)? != Backend::Sqlite {
+        return Ok(());
+    }
+    let Some(path) = sqlite_path(&config.database_url) else {
+        return Ok(());
+    };
+    if path.as_os_str() != ":memory:" && !path.exists() {
+        bail!(
+            "there is no database at {}: check --database-url (or TAHSIL_DATABASE_URL, `database_url` in tahsil.toml); \
+             to create one, run `tahsil migrate` (or `tahsil demo` for a demo fund)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Opens (creating a missing SQLite file) on `clock`. A simulated clock is logged: nobody
+/// should take its dates for the real ones.
+pub async fn create_or_open_store_with_clock(
+    config: &Config,
+    clock: Clock,
+) -> anyhow::Result<Store> {
     let cipher = account_cipher(config)?;
     let banks = bank_table(config)?;
     if clock.is_simulated() {

@@ -362,7 +362,7 @@ pub(super) async fn demo(
         config.key_file = None;
         config.encryption_key = None;
     }
-    let store = app::open_store(&config).await?;
+    let store = app::create_or_open_store(&config).await?;
     store.migrate().await?;
     let today = store.clock().today();
     let period = previous_month(today);

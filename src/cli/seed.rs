@@ -19,7 +19,7 @@ pub(super) async fn seed(
         anyhow::bail!("--employers must be at least 1");
     }
     mandates::Period::parse(&period).map_err(anyhow::Error::msg)?;
-    let store = app::open_store(&config).await?;
+    let store = app::create_or_open_store(&config).await?;
     store.migrate().await?;
     let started = std::time::Instant::now();
     // Progress only on a terminal; scripts and logs get the summary alone.

@@ -15,7 +15,7 @@ use super::instance_name;
 
 /// Applies the migrations (and the default reference data) and says to which database.
 pub(super) async fn migrate(config: Config) -> anyhow::Result<ExitCode> {
-    let store = app::open_store(&config).await?;
+    let store = app::create_or_open_store(&config).await?;
     store.migrate().await?;
     println!(
         "migrations applied to the {} database",
@@ -88,7 +88,7 @@ pub async fn serve_with(
         poll: options.notice_poll,
         ..crate::notices::settings_from_config(&config, &mailer)
     };
-    let store = app::open_store_with_clock(&config, options.clock)
+    let store = app::create_or_open_store_with_clock(&config, options.clock)
         .await?
         .with_password_gate(crate::store::PasswordGate::new(
             config.login_concurrency,

@@ -405,3 +405,37 @@ fn the_demo_writes_a_configuration_that_finds_its_database_and_folders() {
         "nothing written into the current folder"
     );
 }
+
+/// A mistyped SQLite path is refused by every command that reads the fund, saying what to
+/// do, and creates nothing; `migrate` creates the database.
+#[test]
+fn a_missing_sqlite_database_is_refused_not_created() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("typo.db");
+    let url = format!("sqlite://{}", path.display());
+    for args in [
+        vec!["exceptions"],
+        vec!["ledger", "check"],
+        vec!["run", "--date", "2026-12-15"],
+    ] {
+        let mut all = vec!["--database-url", &url];
+        all.extend(args.iter().copied());
+        let output = tahsil(&all);
+        assert!(!output.status.success(), "{args:?}: {output:?}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            err.contains("there is no database at") && err.contains("tahsil migrate"),
+            "{args:?}: {err}"
+        );
+        assert!(!path.exists(), "{args:?} created {}", path.display());
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "{args:?} left a file (a key?) beside the missing database"
+        );
+    }
+    let migrated = tahsil(&["--database-url", &url, "migrate"]);
+    assert!(migrated.status.success(), "{migrated:?}");
+    assert!(path.exists());
+    let listed = tahsil(&["--database-url", &url, "exceptions"]);
+    assert!(listed.status.success(), "{listed:?}");
+}

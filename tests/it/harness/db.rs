@@ -59,7 +59,11 @@ pub struct TestDb {
 impl TestDb {
     pub async fn sqlite() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("tahsil.db").display());
+        let path = dir.path().join("tahsil.db");
+        // The database exists, empty, as a created PostgreSQL database does: commands
+        // other than `migrate`/`demo`/`serve`/`seed` refuse a SQLite file that is not there.
+        std::fs::File::create(&path).expect("create the test database file");
+        let url = format!("sqlite://{}", path.display());
         TestDb {
             url,
             backend: "sqlite",
