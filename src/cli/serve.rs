@@ -159,6 +159,21 @@ pub async fn serve_with(
             );
         }
     }
+    // Before bank profiles, an ISO `bank_format` alone wrote SEPA's codes (service level
+    // SEPA, local instrument CORE); it now takes the default profile's, which has none.
+    if config.bank_profile == example.bank_profile
+        && config
+            .bank_format
+            .as_deref()
+            .is_some_and(|format| format.starts_with("pain.008"))
+    {
+        tracing::warn!(
+            "bank_format is set without bank_profile: debit files follow the {} profile (no SEPA \
+             service level or local instrument codes); if the bank expects SEPA's codes as files \
+             before bank profiles carried them, set bank_profile = \"sepa\"",
+            config.bank_profile
+        );
+    }
     if config.metrics_token.is_none() {
         tracing::info!("no TAHSIL_METRICS_TOKEN: /metrics is off (404)");
     }

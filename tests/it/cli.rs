@@ -439,3 +439,53 @@ fn a_missing_sqlite_database_is_refused_not_created() {
     let listed = tahsil(&["--database-url", &url, "exceptions"]);
     assert!(listed.status.success(), "{listed:?}");
 }
+
+/// A deployment upgraded with an ISO `bank_format` and no `bank_profile` is told at start
+/// that its files no longer carry SEPA's codes, and how to keep them; naming the profile
+/// silences it.
+#[test]
+fn serve_warns_when_a_bank_format_is_set_without_a_profile() {
+    use std::io::{BufRead, BufReader, Read};
+    let started = |profile: Option<&str>| {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tahsil"));
+        command
+            .args(["--database-url", &url, "serve", "--listen", "127.0.0.1:0"])
+            .env_remove("TAHSIL_ENCRYPTION_KEY")
+            .env_remove("TAHSIL_BANK_PROFILE")
+            .env("TAHSIL_BANK_FORMAT", "pain.008.001.02")
+            .env("TAHSIL_EXCHANGE_DIR", dir.path().join("exchange"))
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        if let Some(profile) = profile {
+            command.env("TAHSIL_BANK_PROFILE", profile);
+        }
+        let mut child = command.spawn().expect("start serve");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        assert!(line.contains("http://"), "{line:?}");
+        Command::new("kill")
+            .arg(child.id().to_string())
+            .status()
+            .unwrap();
+        let mut log = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut log)
+            .unwrap();
+        child.wait().unwrap();
+        log
+    };
+    let log = started(None);
+    assert!(
+        log.contains("bank_format is set without bank_profile") && log.contains("sepa"),
+        "{log}"
+    );
+    let log = started(Some("sepa"));
+    assert!(!log.contains("without bank_profile"), "{log}");
+}
