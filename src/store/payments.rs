@@ -529,7 +529,8 @@ pub(super) async fn audit_debits_amended(
         from: &format!("collections c WHERE c.id IN ({ids})"),
     }
     .record(tx, now, actor, &[Bind::Int(payment_id)])
-    .await
+    .await?;
+    Ok(())
 }
 
 /// A credit used: an employer's earlier money, not yet allocated, paying lines.
