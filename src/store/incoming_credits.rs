@@ -117,7 +117,9 @@ impl CreditRow {
 /// Words without a digit are left out.
 fn candidate_words(remittance: &str) -> Vec<String> {
     let mut words = Vec::new();
-    for word in remittance.split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '+')) {
+    for word in remittance
+        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '+'))
+    {
         let word = word.trim_matches(|c: char| !c.is_alphanumeric());
         if word.len() < 4 || !word.chars().any(|c| c.is_ascii_digit()) {
             continue;
@@ -473,11 +475,15 @@ mod tests {
 
     #[test]
     fn remittance_words_keep_references_and_join_affiliation_numbers() {
-        let words = candidate_words("Cotisations oct. affiliation 16-000456, réf: TAHSIL-M-00012 (solde)");
+        let words =
+            candidate_words("Cotisations oct. affiliation 16-000456, réf: TAHSIL-M-00012 (solde)");
         assert!(words.contains(&"16-000456".to_owned()), "{words:?}");
         assert!(words.contains(&"16000456".to_owned()), "{words:?}");
         assert!(words.contains(&"TAHSIL-M-00012".to_owned()), "{words:?}");
-        assert!(!words.iter().any(|w| w.contains("COTISATIONS")), "{words:?}");
+        assert!(
+            !words.iter().any(|w| w.contains("COTISATIONS")),
+            "{words:?}"
+        );
         assert!(candidate_words("SARL Bâtiment du Sahel").is_empty());
     }
 }

@@ -438,31 +438,43 @@ impl Store {
     ) -> StoreResult<u64> {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
-        let due = "collections c WHERE c.status = 'submitted' AND c.collection_date <= $1";
+        // The debits this pass settles, by id: what it changes is exactly them (by
+        // `updated_at` alone, a second pass at the same instant — a fixed clock — counted
+        // the first one's debits again in the console's totals).
+        sqlx::query("CREATE TEMP TABLE settle_window (id BIGINT PRIMARY KEY)")
+            .execute(&mut *tx)
+            .await?;
         let last_text = last_settled_date.to_string();
-        shift(&mut tx, Shift::Remove, due, &[Bind::Text(&last_text)]).await?;
-        let settled = sqlx::query(
-            "UPDATE collections SET status = 'settled', settled_on = $2, updated_at = $3 \
+        sqlx::query(
+            "INSERT INTO settle_window (id) SELECT id FROM collections \
              WHERE status = 'submitted' AND collection_date <= $1",
         )
-        .bind(last_settled_date.to_string())
+        .bind(&last_text)
+        .execute(&mut *tx)
+        .await?;
+        let due = "collections c WHERE c.id IN (SELECT w.id FROM settle_window w) AND $1 <> ''";
+        shift(&mut tx, Shift::Remove, due, &[Bind::Text(&now)]).await?;
+        let settled = sqlx::query(
+            "UPDATE collections SET status = 'settled', settled_on = $1, updated_at = $2 \
+             WHERE status = 'submitted' AND id IN (SELECT w.id FROM settle_window w)",
+        )
         .bind(today.to_string())
         .bind(&now)
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        shift(&mut tx, Shift::Add, due, &[Bind::Text(&now)]).await?;
         if settled > 0 {
-            let just = "collections c \
-                 WHERE c.status = 'settled' AND c.updated_at = $1 AND c.report_id IS NULL";
+            let just = "collections c WHERE c.id IN (SELECT w.id FROM settle_window w) \
+                 AND c.status = 'settled' AND c.updated_at = $1 AND c.report_id IS NULL";
             let binds = [Bind::Text(&now)];
             ledger::record_settled(
                 &mut tx,
-                "c.updated_at = $1 AND c.report_id IS NULL",
+                "c.id IN (SELECT w.id FROM settle_window w) AND c.updated_at = $1 AND c.report_id IS NULL",
                 &binds,
                 &now,
             )
             .await?;
-            shift(&mut tx, Shift::Add, just, &binds).await?;
             NoticeEvents::new(NoticeKind::Receipt, "c", just)
                 .record(&mut tx, &now, &binds)
                 .await?;
@@ -476,6 +488,9 @@ impl Store {
             .record(&mut tx, &now, actor, &binds)
             .await?;
         }
+        sqlx::query("DROP TABLE settle_window")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(settled)
     }

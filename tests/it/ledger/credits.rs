@@ -221,10 +221,7 @@ both_backends!(
                 .centimes(),
             totals[3]
         );
-        assert_eq!(
-            store.employer_balance(a, None).await.unwrap(),
-            balance
-        );
+        assert_eq!(store.employer_balance(a, None).await.unwrap(), balance);
         assert_balanced(store).await;
         let _ = b;
     }

@@ -11,8 +11,8 @@ use tahsil::store::{
 
 use super::{assert_balanced, policy, two_employers};
 use crate::both_backends;
-use crate::harness::fixtures::{actor, d, scalar};
 use crate::harness::TestDb;
+use crate::harness::fixtures::{actor, d, scalar};
 
 /// A booked credit in dinars, not one of our collections.
 fn credit(key: &str, amount: &str, name: &str, remittance: &str) -> ReportItem {
@@ -73,14 +73,23 @@ both_backends!(
                 "BK-1",
                 &owed_a.to_string(),
                 "Quelqu'un",
-                &format!("Cotisations oct. affiliation 16-000001"),
+                "Cotisations oct. affiliation 16-000001",
             ),
-            credit("BK-2", "5000.00", "Autre payeur", &format!("prelevement {reference_b} solde")),
+            credit(
+                "BK-2",
+                "5000.00",
+                "Autre payeur",
+                &format!("prelevement {reference_b} solde"),
+            ),
             // The payer's name is A's, exactly: not enough.
             credit("BK-3", "777.00", &name_a, "facture 2026/118"),
         ];
         let summary = store
-            .apply_report(&actor(), &statement("a1", items.clone()), policy(d(2026, 12, 16)))
+            .apply_report(
+                &actor(),
+                &statement("a1", items.clone()),
+                policy(d(2026, 12, 16)),
+            )
             .await
             .unwrap();
         assert_eq!(
@@ -112,12 +121,19 @@ both_backends!(
         assert_eq!(w.remittance.as_deref(), Some("facture 2026/118"));
         assert_eq!(w.booked_on.as_deref(), Some("2026-12-16"));
         let masked = w.account_masked.clone().unwrap();
-        assert!(masked.ends_with("6789") && !masked.contains("0079"), "{masked}");
+        assert!(
+            masked.ends_with("6789") && !masked.contains("0079"),
+            "{masked}"
+        );
 
         // The same statement again changes nothing (refused by its bytes), nor do the same
         // entries in another report (an intraday one, then the day's statement).
         let again = store
-            .apply_report(&actor(), &statement("a1", items.clone()), policy(d(2026, 12, 16)))
+            .apply_report(
+                &actor(),
+                &statement("a1", items.clone()),
+                policy(d(2026, 12, 16)),
+            )
             .await
             .unwrap();
         assert!(again.already_imported);
@@ -136,11 +152,22 @@ both_backends!(
         // Staff: setting it aside needs a reason; allocating it to B records B's payment.
         let no_reason = store.dismiss_incoming_credit(&actor(), w.id, "  ").await;
         assert!(
-            matches!(no_reason, Err(StoreError::Refused { refusal: Refusal::IncomingCreditReason, .. })),
+            matches!(
+                no_reason,
+                Err(StoreError::Refused {
+                    refusal: Refusal::IncomingCreditReason,
+                    ..
+                })
+            ),
             "{no_reason:?}"
         );
-        let unknown = store.allocate_incoming_credit(&actor(), w.id, "99999999").await;
-        assert!(matches!(unknown, Err(StoreError::NotFound { .. })), "{unknown:?}");
+        let unknown = store
+            .allocate_incoming_credit(&actor(), w.id, "99999999")
+            .await;
+        assert!(
+            matches!(unknown, Err(StoreError::NotFound { .. })),
+            "{unknown:?}"
+        );
         let outcome = store
             .allocate_incoming_credit(&actor(), w.id, "16000002")
             .await
@@ -150,12 +177,22 @@ both_backends!(
         assert!(store.waiting_credits(100).await.unwrap().is_empty());
         assert_eq!(store.employer_payments(b).await.unwrap().len(), 2);
         // Handled once: a second allocation or a dismissal is refused, nothing recorded.
-        let twice = store.allocate_incoming_credit(&actor(), w.id, "16000002").await;
+        let twice = store
+            .allocate_incoming_credit(&actor(), w.id, "16000002")
+            .await;
         assert!(
-            matches!(twice, Err(StoreError::Refused { refusal: Refusal::IncomingCreditHandled, .. })),
+            matches!(
+                twice,
+                Err(StoreError::Refused {
+                    refusal: Refusal::IncomingCreditHandled,
+                    ..
+                })
+            ),
             "{twice:?}"
         );
-        let dismissed = store.dismiss_incoming_credit(&actor(), w.id, "erreur").await;
+        let dismissed = store
+            .dismiss_incoming_credit(&actor(), w.id, "erreur")
+            .await;
         assert!(dismissed.is_err(), "{dismissed:?}");
         assert_eq!(scalar(&store, "SELECT COUNT(*) FROM payments").await, 3);
         assert_eq!(
@@ -167,7 +204,11 @@ both_backends!(
             3
         );
         assert_eq!(
-            scalar(&store, "SELECT COUNT(*) FROM incoming_credits WHERE payment_id IS NOT NULL").await,
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM incoming_credits WHERE payment_id IS NOT NULL"
+            )
+            .await,
             3
         );
         assert_balanced(&store).await;
@@ -182,7 +223,10 @@ both_backends!(
         let summary = store
             .apply_report(
                 &actor(),
-                &statement("c3", vec![credit("BK-9", "120.00", "Banque", "frais 2026-12")]),
+                &statement(
+                    "c3",
+                    vec![credit("BK-9", "120.00", "Banque", "frais 2026-12")],
+                ),
                 policy(d(2026, 12, 16)),
             )
             .await
@@ -194,19 +238,22 @@ both_backends!(
             .await
             .unwrap();
         assert!(store.waiting_credits(100).await.unwrap().is_empty());
-        let (status, reason): (String, String) = sqlx::query_as(
-            "SELECT status, dismissed_reason FROM incoming_credits",
-        )
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+        let (status, reason): (String, String) =
+            sqlx::query_as("SELECT status, dismissed_reason FROM incoming_credits")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
         assert_eq!(
             (status.as_str(), reason.as_str()),
             ("dismissed", "remboursement de frais bancaires")
         );
         assert_eq!(scalar(&store, "SELECT COUNT(*) FROM payments").await, 0);
         assert_eq!(
-            scalar(&store, "SELECT COUNT(*) FROM audit_log WHERE action = 'incoming_credit.dismissed'").await,
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM audit_log WHERE action = 'incoming_credit.dismissed'"
+            )
+            .await,
             1
         );
     }
@@ -215,8 +262,8 @@ both_backends!(
 both_backends!(
     staff_allocate_a_waiting_credit_in_the_console,
     |db: TestDb| async move {
-        let app = crate::harness::WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 16)))
-            .await;
+        let app =
+            crate::harness::WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 16))).await;
         let store = &app.store;
         let (_, b) = two_employers(store).await;
         store
@@ -235,39 +282,65 @@ both_backends!(
             .unwrap();
         let waiting = store.waiting_credits(100).await.unwrap();
         let (first, second) = (waiting[0].id, waiting[1].id);
-        crate::harness::fixtures::add_user(store, "finance@fund.dz", tahsil::store::Role::Finance, &[])
-            .await;
+        crate::harness::fixtures::add_user(
+            store,
+            "finance@fund.dz",
+            tahsil::store::Role::Finance,
+            &[],
+        )
+        .await;
         let staff = app.signed_in("finance@fund.dz").await;
         let (status, page) = staff.get("/console/credits").await;
         assert_eq!(status, reqwest::StatusCode::OK);
         assert!(page.contains(&format!("id=\"credit-{first}\"")), "{page}");
-        assert!(page.contains("Payeur Inconnu") && page.contains("cotisation novembre"), "{page}");
-        assert!(page.contains("****") && !page.contains("0079 9999"), "{page}");
+        assert!(
+            page.contains("Payeur Inconnu") && page.contains("cotisation novembre"),
+            "{page}"
+        );
+        assert!(
+            page.contains("****") && !page.contains("0079 9999"),
+            "{page}"
+        );
         // An unknown affiliation number: said so, nothing recorded.
         let (status, page, _) = staff
-            .post(&format!("/console/credits/{first}/allocate"), &[("affiliation", "12345678")])
+            .post(
+                &format!("/console/credits/{first}/allocate"),
+                &[("affiliation", "12345678")],
+            )
             .await;
         assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.contains("id=\"error\""), "{page}");
         assert_eq!(scalar(store, "SELECT COUNT(*) FROM payments").await, 0);
         // Allocated to B: B's payment, then the list without it (POST, redirect, GET).
         let (status, _, location) = staff
-            .post(&format!("/console/credits/{first}/allocate"), &[("affiliation", "16000002")])
+            .post(
+                &format!("/console/credits/{first}/allocate"),
+                &[("affiliation", "16000002")],
+            )
             .await;
         assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
         assert_eq!(location.as_deref(), Some("/console/credits?done=allocated"));
         assert_eq!(store.employer_payments(b).await.unwrap().len(), 1);
         // Set aside without a reason: refused; with one: gone from the list.
         let (status, _, _) = staff
-            .post(&format!("/console/credits/{second}/dismiss"), &[("reason", "")])
+            .post(
+                &format!("/console/credits/{second}/dismiss"),
+                &[("reason", "")],
+            )
             .await;
         assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY);
         let (status, _, location) = staff
-            .post(&format!("/console/credits/{second}/dismiss"), &[("reason", "frais bancaires")])
+            .post(
+                &format!("/console/credits/{second}/dismiss"),
+                &[("reason", "frais bancaires")],
+            )
             .await;
         assert_eq!(status, reqwest::StatusCode::SEE_OTHER);
         let (_, page) = staff.get(location.as_deref().unwrap()).await;
-        assert!(page.contains("id=\"notice\"") && page.contains("id=\"no-credits\""), "{page}");
+        assert!(
+            page.contains("id=\"notice\"") && page.contains("id=\"no-credits\""),
+            "{page}"
+        );
         // Without the CSRF token: refused.
         let refused = staff
             .client
