@@ -343,7 +343,9 @@ pub(super) async fn record_presented(
 }
 
 /// A `settled` entry for each settled collection matching `which` (SQL over `c`, binds
-/// given): the money received, split over the schemes of its lines, on its collection date.
+/// given): the money received, split over the schemes of its lines, on the day it settled
+/// (`settled_on`: the entry's booking date, else the day the settlement window closed on
+/// it; the collection date only for a debit settled before that was kept).
 pub(super) async fn record_settled(
     tx: &mut sqlx::AnyConnection,
     which: &str,
@@ -354,12 +356,12 @@ pub(super) async fn record_settled(
     let neg = |c: &str| format!("-CAST(SUM(l.{c}) AS BIGINT)");
     let query = format!(
         "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, {SPLIT}, collection_id, report_id, recorded_at) \
-         SELECT c.employer_id, 'settled', 'settled:' || CAST(c.id AS TEXT), c.collection_date, \
+         SELECT c.employer_id, 'settled', 'settled:' || CAST(c.id AS TEXT), COALESCE(c.settled_on, c.collection_date), \
          -CAST(SUM({LINE_TOTAL}) AS BIGINT), {pl}, {bwr}, {bwe}, 0, c.id, c.report_id, ${now_n} \
          FROM collections c JOIN collection_lines cl ON cl.collection_id = c.id AND cl.live <> 0 \
          JOIN declaration_lines l ON l.id = cl.declaration_line_id \
          WHERE c.status = 'settled' AND {which} \
-         GROUP BY c.id, c.employer_id, c.collection_date, c.report_id \
+         GROUP BY c.id, c.employer_id, c.settled_on, c.collection_date, c.report_id \
          ON CONFLICT (entry_key) DO NOTHING",
         pl = neg("paid_leave_centimes"),
         bwr = neg("bad_weather_employer_centimes"),

@@ -25,6 +25,7 @@ mod dialect;
 mod disputes;
 mod employers;
 mod exceptions;
+mod incoming_credits;
 mod jobs;
 mod ledger;
 mod mandates;
@@ -85,6 +86,7 @@ pub use disputes::{
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
+pub use incoming_credits::WaitingCredit;
 pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};
 pub use ledger::{
     Aging, Balance, EntryKind, LEDGER_CHECK_LIMIT, LedgerCheck, LedgerDifference, LedgerEntry,

@@ -28,7 +28,7 @@ use super::audit::{Audit, AuditRows, detail_sql};
 use super::notice_events::{
     NoticeEvents, NoticeKind, notify_cancelled_debits, withdraw_unsent_advance_notices,
 };
-use super::{Actor, Bind, Refusal, Store, StoreError, StoreResult, refused_on_unique};
+use super::{Actor, Bind, Refusal, Store, StoreError, StoreResult};
 
 ::mandates::stored_codes! {
     /// How a payment reached the fund, other than a direct debit.
@@ -176,179 +176,50 @@ impl Store {
         }
         let employer = self.employer(new.employer_id).await?;
         let now = self.now_text();
-        let received_on = new.received_on.to_string();
         let mut tx = self.begin_write().await?;
         // Planning and payments take turns (PostgreSQL; SQLite has one writer): a line is
         // never planned by one while the other pays it.
         if let Some(lock) = self.backend.planning_lock() {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
-        let payment_id: i64 = sqlx::query_scalar(
-            "INSERT INTO payments (employer_id, channel, reference, amount_centimes, received_on, note, \
-             recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        let written = write_payment(
+            &mut tx,
+            self.backend.lock_rows(),
+            actor,
+            &new,
+            &reference,
+            note.as_deref(),
+            &now,
         )
-        .bind(new.employer_id)
-        .bind(new.channel.as_str())
-        .bind(&reference)
-        .bind(new.amount.centimes())
-        .bind(&received_on)
-        .bind(note.clone())
-        .bind(actor.as_str())
-        .bind(&now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            refused_on_unique(e, Refusal::PaymentDuplicate, || {
+        .await?;
+        let Some(written) = written else {
+            return Err(StoreError::refused(
+                Refusal::PaymentDuplicate,
                 format!(
                     "a {} payment with reference {reference} is already recorded for employer {}; nothing recorded \
                      (check the reference, or look at the employer's statement)",
                     new.channel, employer.affiliation_number
-                )
-            })
-        })?;
-        sqlx::query(
-            "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
-             unallocated_centimes, payment_id, recorded_at) \
-             VALUES ($1, 'payment_received', $2, $3, $4, $4, $5, $6)",
-        )
-        .bind(new.employer_id)
-        .bind(format!("payment:{payment_id}"))
-        .bind(&received_on)
-        .bind(-new.amount.centimes())
-        .bind(payment_id)
-        .bind(&now)
-        .execute(&mut *tx)
-        .await?;
-
-        // What the employer has received and not allocated (this payment and earlier credit).
-        let unallocated: i64 = sqlx::query_scalar(
-            "SELECT CAST(COALESCE(SUM(unallocated_centimes), 0) AS BIGINT) FROM ledger_entries WHERE employer_id = $1",
-        )
-        .bind(new.employer_id)
-        .fetch_one(&mut *tx)
-        .await?;
-        let lock_rows = self.backend.lock_rows();
-        let owed: Vec<OwedLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT l.id, l.total_centimes AS total, c.id AS collection_id \
-             FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
-             LEFT JOIN collection_lines cl ON cl.declaration_line_id = l.id AND cl.live = 1 \
-             LEFT JOIN collections c ON c.id = cl.collection_id \
-             WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status = 'submitted' \
-             AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
-             AND (c.id IS NULL OR c.status = 'planned') \
-             ORDER BY d.due_from, d.period, l.id{}",
-            if lock_rows.is_empty() {
-                String::new()
-            } else {
-                format!("{lock_rows} OF l")
-            }
-        )))
-        .bind(new.employer_id)
-        .fetch_all(&mut *tx)
-        .await?;
-        let mut available = unallocated.saturating_neg();
-        let mut paid: Vec<&OwedLine> = Vec::new();
-        for line in &owed {
-            if line.total > available {
-                break;
-            }
-            available -= line.total;
-            paid.push(line);
-        }
-        let allocated: i64 = paid.iter().map(|l| l.total).sum();
-        for line in &paid {
-            sqlx::query(
-                "INSERT INTO payment_allocations (payment_id, declaration_line_id, amount_centimes) VALUES ($1, $2, $3)",
-            )
-            .bind(payment_id)
-            .bind(line.id)
-            .bind(line.total)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if !paid.is_empty() {
-            // The lines paid, in the ledger: moved from unallocated to their schemes.
-            sqlx::query(
-                "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
-                 paid_leave_centimes, bad_weather_employer_centimes, bad_weather_employee_centimes, \
-                 unallocated_centimes, declaration_line_id, payment_id, recorded_at) \
-                 SELECT $1, 'allocation', 'allocation:' || CAST(a.payment_id AS TEXT) || ':' || CAST(l.id AS TEXT), $2, 0, \
-                 -l.paid_leave_centimes, -l.bad_weather_employer_centimes, -l.bad_weather_employee_centimes, \
-                 l.paid_leave_centimes + l.bad_weather_employer_centimes + l.bad_weather_employee_centimes, \
-                 l.id, a.payment_id, $3 \
-                 FROM payment_allocations a JOIN declaration_lines l ON l.id = a.declaration_line_id \
-                 WHERE a.payment_id = $4",
-            )
-            .bind(new.employer_id)
-            .bind(&received_on)
-            .bind(&now)
-            .bind(payment_id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        // Planned debits that held paid lines lose them.
-        let mut touched: Vec<i64> = paid.iter().filter_map(|l| l.collection_id).collect();
-        touched.sort_unstable();
-        touched.dedup();
-        let (reduced, cancelled) = if touched.is_empty() {
-            (Vec::new(), Vec::new())
-        } else {
-            take_paid_lines_out(&mut tx, payment_id, &touched, &now, lock_rows).await?
+                ),
+            ));
         };
-        let remaining = unallocated.saturating_add(allocated);
-        if remaining < 0 {
-            // Kept as a credit: for a debit already in a file (the employer ends in credit
-            // once it settles), or until more is owed.
-            sqlx::query(
-                "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
-                 memo_centimes, payment_id, recorded_at) VALUES ($1, 'credit', $2, $3, 0, $4, $5, $6)",
-            )
-            .bind(new.employer_id)
-            .bind(format!("credit:{payment_id}"))
-            .bind(&received_on)
-            .bind(remaining.saturating_neg())
-            .bind(payment_id)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?;
-        }
-
+        let WrittenPayment {
+            payment_id,
+            done:
+                Allocated {
+                    lines_paid,
+                    allocated,
+                    reduced,
+                    cancelled,
+                    touched: _,
+                    unallocated: remaining,
+                },
+        } = written.clone();
         // The audit trail, last (it holds the chain's head until the commit).
-        if !touched.is_empty() {
-            let ids = id_list(&touched);
-            AuditRows {
-                action: "CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' ELSE 'collection.amended' END",
-                entity: "collection",
-                id: "c.id",
-                detail: &detail_sql(&[
-                    ("collection_date", Text("c.collection_date")),
-                    ("amount_centimes", Number("c.amount_centimes")),
-                    ("notice_version", Number("c.notice_version")),
-                    ("payment_id", Number("$1")),
-                ]),
-                from: &format!("collections c WHERE c.id IN ({ids})"),
-            }
-            .record(&mut tx, &now, actor, &[Bind::Int(payment_id)])
-            .await?;
-        }
-        Audit::new(actor, "payment.recorded")
-            .on("employer", new.employer_id)
-            .detail(json!({
-                "payment_id": payment_id,
-                "channel": new.channel.as_str(),
-                "amount_centimes": new.amount.centimes(),
-                "received_on": received_on,
-                "lines_paid": paid.len(),
-                "allocated_centimes": allocated,
-                "debits_reduced": reduced,
-                "debits_cancelled": cancelled,
-            }))
-            .record(&mut tx, &now)
-            .await?;
+        audit_payment(&mut tx, actor, &new, &written, &now).await?;
         tx.commit().await?;
         Ok(PaymentOutcome {
             payment: self.payment(payment_id).await?,
-            lines_paid: paid.len() as u64,
+            lines_paid,
             allocated: Amount::from_centimes(allocated),
             debits_reduced: reduced,
             debits_cancelled: cancelled,
@@ -381,6 +252,372 @@ impl Store {
     }
 }
 
+/// A payment written by [`write_payment`], and what its allocation did.
+#[derive(Clone, Debug)]
+pub(super) struct WrittenPayment {
+    pub payment_id: i64,
+    pub done: Allocated,
+}
+
+/// The core of recording a payment, in the caller's transaction (the console, CLI and API
+/// through [`Store::record_payment`]; a matched incoming credit at import): the payment
+/// (`reference` trimmed and checked), its `payment_received` entry, its allocation
+/// ([`allocate_unallocated`]) and the credit memo for what is left. `None`: a payment with
+/// this reference is already recorded for the employer and channel (nothing written).
+/// Audit with [`audit_payment`], last.
+pub(super) async fn write_payment(
+    tx: &mut sqlx::AnyConnection,
+    lock_rows: &str,
+    actor: &Actor,
+    new: &NewPayment,
+    reference: &str,
+    note: Option<&str>,
+    now: &str,
+) -> StoreResult<Option<WrittenPayment>> {
+    let received_on = new.received_on.to_string();
+    let payment_id: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO payments (employer_id, channel, reference, amount_centimes, received_on, note, \
+         recorded_by, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (employer_id, channel, reference) DO NOTHING RETURNING id",
+    )
+    .bind(new.employer_id)
+    .bind(new.channel.as_str())
+    .bind(reference)
+    .bind(new.amount.centimes())
+    .bind(&received_on)
+    .bind(note.map(str::to_owned))
+    .bind(actor.as_str())
+    .bind(now)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(payment_id) = payment_id else {
+        return Ok(None);
+    };
+    sqlx::query(
+        "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+         unallocated_centimes, payment_id, recorded_at) \
+         VALUES ($1, 'payment_received', $2, $3, $4, $4, $5, $6)",
+    )
+    .bind(new.employer_id)
+    .bind(format!("payment:{payment_id}"))
+    .bind(&received_on)
+    .bind(-new.amount.centimes())
+    .bind(payment_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let done = allocate_unallocated(
+        &mut *tx,
+        lock_rows,
+        Allocate {
+            employer_id: new.employer_id,
+            payment_id,
+            entry_date: &received_on,
+            now,
+        },
+    )
+    .await?;
+    if done.unallocated < 0 {
+        // Kept as a credit: for a debit already in a file (the employer ends in credit
+        // once it settles), or until more is owed.
+        sqlx::query(
+            "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+             memo_centimes, payment_id, recorded_at) VALUES ($1, 'credit', $2, $3, 0, $4, $5, $6)",
+        )
+        .bind(new.employer_id)
+        .bind(format!("credit:{payment_id}"))
+        .bind(&received_on)
+        .bind(done.unallocated.saturating_neg())
+        .bind(payment_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(Some(WrittenPayment { payment_id, done }))
+}
+
+/// The audit entries of a payment written by [`write_payment`]: the debits it amended and
+/// `payment.recorded`.
+pub(super) async fn audit_payment(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    new: &NewPayment,
+    written: &WrittenPayment,
+    now: &str,
+) -> StoreResult<()> {
+    let WrittenPayment { payment_id, done } = written;
+    audit_debits_amended(&mut *tx, actor, *payment_id, &done.touched, now).await?;
+    Audit::new(actor, "payment.recorded")
+        .on("employer", new.employer_id)
+        .detail(json!({
+            "payment_id": payment_id,
+            "channel": new.channel.as_str(),
+            "amount_centimes": new.amount.centimes(),
+            "received_on": new.received_on.to_string(),
+            "lines_paid": done.lines_paid,
+            "allocated_centimes": done.allocated,
+            "debits_reduced": done.reduced,
+            "debits_cancelled": done.cancelled,
+        }))
+        .record(tx, now)
+        .await
+}
+
+/// Who is allocated, and how the entries are dated.
+pub(super) struct Allocate<'a> {
+    pub employer_id: i64,
+    /// The payment the allocations are recorded against: the one just received, or, when
+    /// an earlier credit is used, the employer's latest payment.
+    pub payment_id: i64,
+    /// The day the allocation entries are dated: the payment's, or the day a credit is used.
+    pub entry_date: &'a str,
+    pub now: &'a str,
+}
+
+/// What [`allocate_unallocated`] did.
+#[derive(Clone, Debug, Default)]
+pub(super) struct Allocated {
+    pub lines_paid: u64,
+    pub allocated: i64,
+    pub reduced: Vec<i64>,
+    pub cancelled: Vec<i64>,
+    /// The planned debits that lost lines (reduced or cancelled), for the audit trail.
+    pub touched: Vec<i64>,
+    /// The employer's unallocated balance after (negative: a credit left).
+    pub unallocated: i64,
+}
+
+/// The allocation core (see the module): what the employer has received and not
+/// allocated pays its owed lines, whole, oldest first, stopping at the first it cannot
+/// pay; the planned debits holding them are reduced or cancelled with their notices. Takes
+/// no audit entry (the caller writes them last: [`audit_debits_amended`]). The employer's
+/// row is held first (PostgreSQL), so two transactions never spend the same credit.
+pub(super) async fn allocate_unallocated(
+    tx: &mut sqlx::AnyConnection,
+    lock_rows: &str,
+    who: Allocate<'_>,
+) -> StoreResult<Allocated> {
+    let Allocate {
+        employer_id,
+        payment_id,
+        entry_date,
+        now,
+    } = who;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM employers WHERE id = $1{lock_rows}"
+    )))
+    .bind(employer_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let unallocated: i64 = sqlx::query_scalar(
+        "SELECT CAST(COALESCE(SUM(unallocated_centimes), 0) AS BIGINT) FROM ledger_entries WHERE employer_id = $1",
+    )
+    .bind(employer_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    if unallocated >= 0 {
+        return Ok(Allocated {
+            unallocated,
+            ..Allocated::default()
+        });
+    }
+    let owed: Vec<OwedLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT l.id, l.total_centimes AS total, c.id AS collection_id \
+         FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
+         LEFT JOIN collection_lines cl ON cl.declaration_line_id = l.id AND cl.live = 1 \
+         LEFT JOIN collections c ON c.id = cl.collection_id \
+         WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status = 'submitted' \
+         AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
+         AND (c.id IS NULL OR c.status = 'planned') \
+         ORDER BY d.due_from, d.period, l.id{}",
+        if lock_rows.is_empty() {
+            String::new()
+        } else {
+            format!("{lock_rows} OF l")
+        }
+    )))
+    .bind(employer_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut available = unallocated.saturating_neg();
+    let mut paid: Vec<&OwedLine> = Vec::new();
+    for line in &owed {
+        if line.total > available {
+            break;
+        }
+        available -= line.total;
+        paid.push(line);
+    }
+    if paid.is_empty() {
+        return Ok(Allocated {
+            unallocated,
+            ..Allocated::default()
+        });
+    }
+    let allocated: i64 = paid.iter().map(|l| l.total).sum();
+    for line in &paid {
+        sqlx::query(
+            "INSERT INTO payment_allocations (payment_id, declaration_line_id, amount_centimes) VALUES ($1, $2, $3)",
+        )
+        .bind(payment_id)
+        .bind(line.id)
+        .bind(line.total)
+        .execute(&mut *tx)
+        .await?;
+    }
+    let lines = id_list(&paid.iter().map(|l| l.id).collect::<Vec<_>>());
+    // The lines paid, in the ledger: moved from unallocated to their schemes.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+         paid_leave_centimes, bad_weather_employer_centimes, bad_weather_employee_centimes, \
+         unallocated_centimes, declaration_line_id, payment_id, recorded_at) \
+         SELECT $1, 'allocation', 'allocation:' || CAST(a.payment_id AS TEXT) || ':' || CAST(l.id AS TEXT), $2, 0, \
+         -l.paid_leave_centimes, -l.bad_weather_employer_centimes, -l.bad_weather_employee_centimes, \
+         l.paid_leave_centimes + l.bad_weather_employer_centimes + l.bad_weather_employee_centimes, \
+         l.id, a.payment_id, $3 \
+         FROM payment_allocations a JOIN declaration_lines l ON l.id = a.declaration_line_id \
+         WHERE a.payment_id = $4 AND l.id IN ({lines})"
+    )))
+    .bind(employer_id)
+    .bind(entry_date)
+    .bind(now)
+    .bind(payment_id)
+    .execute(&mut *tx)
+    .await?;
+    // Planned debits that held paid lines lose them.
+    let mut touched: Vec<i64> = paid.iter().filter_map(|l| l.collection_id).collect();
+    touched.sort_unstable();
+    touched.dedup();
+    let (reduced, cancelled) = if touched.is_empty() {
+        (Vec::new(), Vec::new())
+    } else {
+        take_paid_lines_out(&mut *tx, &lines, &touched, now, lock_rows).await?
+    };
+    Ok(Allocated {
+        lines_paid: paid.len() as u64,
+        allocated,
+        reduced,
+        cancelled,
+        touched,
+        unallocated: unallocated.saturating_add(allocated),
+    })
+}
+
+/// An audit entry for each planned debit an allocation reduced or cancelled (`touched`),
+/// naming the payment. Written last by the caller: it takes the audit chain's head.
+pub(super) async fn audit_debits_amended(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    payment_id: i64,
+    touched: &[i64],
+    now: &str,
+) -> StoreResult<()> {
+    if touched.is_empty() {
+        return Ok(());
+    }
+    let ids = id_list(touched);
+    AuditRows {
+        action: "CASE WHEN c.status = 'cancelled' THEN 'collection.cancelled' ELSE 'collection.amended' END",
+        entity: "collection",
+        id: "c.id",
+        detail: &detail_sql(&[
+            ("collection_date", Text("c.collection_date")),
+            ("amount_centimes", Number("c.amount_centimes")),
+            ("notice_version", Number("c.notice_version")),
+            ("payment_id", Number("$1")),
+        ]),
+        from: &format!("collections c WHERE c.id IN ({ids})"),
+    }
+    .record(tx, now, actor, &[Bind::Int(payment_id)])
+    .await?;
+    Ok(())
+}
+
+/// A credit used: an employer's earlier money, not yet allocated, paying lines.
+#[derive(Clone, Debug)]
+pub(super) struct CreditUsed {
+    pub employer_id: i64,
+    pub payment_id: i64,
+    done: Allocated,
+}
+
+/// Uses the credit of every employer in credit among the payers matching `which` (SQL
+/// over `p`, a row of `payments`, binds given): each pays its owed lines as a payment
+/// would ([`allocate_unallocated`], dated `today`). Called where lines become owed or
+/// collectible — a failure applied, before a retry is planned; a date planned — so a
+/// credit is never left beside a debit of the lines it could pay. Only employers that
+/// ever paid by another channel are read: cheap at national scale. Audit with
+/// [`audit_credits_used`], last.
+pub(super) async fn use_credits(
+    tx: &mut sqlx::AnyConnection,
+    lock_rows: &str,
+    which: &str,
+    binds: &[Bind<'_>],
+    today: &str,
+    now: &str,
+) -> StoreResult<Vec<CreditUsed>> {
+    let query = format!(
+        "SELECT e.employer_id, CAST(MAX(e.payment_id) AS BIGINT) FROM ledger_entries e \
+         WHERE e.employer_id IN (SELECT p.employer_id FROM payments p WHERE {which}) \
+         GROUP BY e.employer_id HAVING SUM(e.unallocated_centimes) < 0 ORDER BY e.employer_id"
+    );
+    let mut select = sqlx::query_as::<_, (i64, i64)>(sqlx::AssertSqlSafe(query));
+    for bind in binds {
+        select = match *bind {
+            Bind::Int(value) => select.bind(value),
+            Bind::Text(value) => select.bind(value),
+        };
+    }
+    let in_credit = select.fetch_all(&mut *tx).await?;
+    let mut used = Vec::new();
+    for (employer_id, payment_id) in in_credit {
+        let done = allocate_unallocated(
+            &mut *tx,
+            lock_rows,
+            Allocate {
+                employer_id,
+                payment_id,
+                entry_date: today,
+                now,
+            },
+        )
+        .await?;
+        if done.lines_paid > 0 {
+            used.push(CreditUsed {
+                employer_id,
+                payment_id,
+                done,
+            });
+        }
+    }
+    Ok(used)
+}
+
+/// The audit entries of credits used: the debits amended, and `credit.used` per employer.
+pub(super) async fn audit_credits_used(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    used: &[CreditUsed],
+    now: &str,
+) -> StoreResult<()> {
+    for credit in used {
+        audit_debits_amended(tx, actor, credit.payment_id, &credit.done.touched, now).await?;
+        Audit::new(actor, "credit.used")
+            .on("employer", credit.employer_id)
+            .detail(json!({
+                "payment_id": credit.payment_id,
+                "lines_paid": credit.done.lines_paid,
+                "allocated_centimes": credit.done.allocated,
+                "debits_reduced": credit.done.reduced,
+                "debits_cancelled": credit.done.cancelled,
+                "unallocated_centimes": credit.done.unallocated,
+            }))
+            .record(tx, now)
+            .await?;
+    }
+    Ok(())
+}
+
 fn id_list(ids: &[i64]) -> String {
     ids.iter()
         .map(i64::to_string)
@@ -388,13 +625,13 @@ fn id_list(ids: &[i64]) -> String {
         .join(", ")
 }
 
-/// The lines payment `payment_id` paid taken out of the planned debits `touched`: each is
+/// The lines just paid (`lines`, ids) taken out of the planned debits `touched`: each is
 /// reduced to its remaining lines and announced again, or cancelled when none is left
 /// (`paid_otherwise`, the employer told if its notice went out). Returns (reduced,
 /// cancelled).
 async fn take_paid_lines_out(
     tx: &mut sqlx::AnyConnection,
-    payment_id: i64,
+    lines: &str,
     touched: &[i64],
     now: &str,
     lock_rows: &str,
@@ -421,10 +658,8 @@ async fn take_paid_lines_out(
     // Out of the debit altogether (not merely no longer live): a later attempt of it — an
     // automatic retry, a re-presentation — copies its lines, and must never copy these.
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "DELETE FROM collection_lines WHERE collection_id IN ({ids}) \
-         AND declaration_line_id IN (SELECT declaration_line_id FROM payment_allocations WHERE payment_id = $1)"
+        "DELETE FROM collection_lines WHERE collection_id IN ({ids}) AND declaration_line_id IN ({lines})"
     )))
-    .bind(payment_id)
     .execute(&mut *tx)
     .await?;
     let live = "(SELECT COALESCE(CAST(SUM(cl.amount_centimes) AS BIGINT), 0) FROM collection_lines cl \

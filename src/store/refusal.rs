@@ -63,6 +63,12 @@ pub enum Refusal {
     PaymentInFuture,
     /// The same reference again for the same employer and channel.
     PaymentDuplicate,
+    /// Allocating or setting aside an incoming credit already handled.
+    IncomingCreditHandled,
+    /// Allocating an incoming credit that is not an amount in dinars.
+    IncomingCreditNotDinars,
+    /// Setting an incoming credit aside without the reason (or one too long).
+    IncomingCreditReason,
 }
 
 impl Refusal {
@@ -100,6 +106,9 @@ impl Refusal {
             Refusal::PaymentAmount => "payment_amount",
             Refusal::PaymentInFuture => "payment_in_future",
             Refusal::PaymentDuplicate => "payment_duplicate",
+            Refusal::IncomingCreditHandled => "incoming_credit_handled",
+            Refusal::IncomingCreditNotDinars => "incoming_credit_not_dinars",
+            Refusal::IncomingCreditReason => "incoming_credit_reason",
         }
     }
 
@@ -118,6 +127,7 @@ impl Refusal {
                 | Refusal::ExceptionAlreadyResolved
                 | Refusal::JobNotFailed
                 | Refusal::PaymentDuplicate
+                | Refusal::IncomingCreditHandled
         )
     }
 }

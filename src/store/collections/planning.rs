@@ -105,6 +105,18 @@ impl Store {
         if let Some(lock) = self.backend.planning_lock() {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
+        // An employer in credit (paid by another channel) has it pay its owed lines first,
+        // as a payment would: they leave this plan, and a debit already planned that holds
+        // them is reduced or cancelled (`payments::use_credits`; only payers are read).
+        let credits_used = crate::store::payments::use_credits(
+            &mut tx,
+            self.backend.lock_rows(),
+            "1 = 1",
+            &[],
+            &self.clock.today().to_string(),
+            &now,
+        )
+        .await?;
         // This pass's collections are those above the highest id before it (ids only grow).
         let before: i64 =
             sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM collections")
@@ -287,6 +299,7 @@ impl Store {
         // commit, so no row lock is taken after it (on PostgreSQL another transaction
         // holding such a row and waiting for the head would deadlock with this one).
         audit_shortfalls(&mut tx, actor, &now, &shortfalls_changed).await?;
+        crate::store::payments::audit_credits_used(&mut tx, actor, &credits_used, &now).await?;
         if !revived.is_empty() {
             AuditRows {
                 action: "'collection.planned'",

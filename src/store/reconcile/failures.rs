@@ -69,7 +69,8 @@ pub(super) async fn apply(
 }
 
 /// Step 5: a new attempt for each retryable failure on the policy's retry date, while
-/// attempts remain and the mandate is active; the lines move to it, the failed one is
+/// attempts remain, the mandate is active and some of its lines are still owed (not paid
+/// meanwhile by another channel or by the employer's credit); those lines move to it, the failed one is
 /// `retry_planned`, and the employer gets an advance notice. Returns how many.
 /// The day a retry is announced on, and the earliest day it may then be debited (written
 /// with it: `announced_centimes` and `earliest_debit_date`, see migration 0013).
@@ -98,7 +99,11 @@ pub(super) async fn plan_retries(
          WHERE f.report_id = $1 AND f.retry_class = 'retry_later' AND c.attempt < $6 \
          AND EXISTS (SELECT 1 FROM mandates m WHERE m.id = c.mandate_id AND m.status = 'active') \
          AND NOT EXISTS (SELECT 1 FROM collections o WHERE o.employer_id = c.employer_id AND o.collection_date = $2) \
-         AND NOT EXISTS (SELECT 1 FROM collections r WHERE r.retry_of = c.id)",
+         AND NOT EXISTS (SELECT 1 FROM collections r WHERE r.retry_of = c.id) \
+         AND EXISTS (SELECT 1 FROM collection_lines cl \
+           JOIN declaration_lines l ON l.id = cl.declaration_line_id AND l.status = 'submitted' \
+           WHERE cl.collection_id = c.id \
+           AND NOT EXISTS (SELECT 1 FROM payment_allocations pa WHERE pa.declaration_line_id = l.id))",
     )
     .bind(report_id)
     .bind(&retry_text)

@@ -43,7 +43,7 @@ use super::collection_totals::{Shift, shift};
 use super::notice_events::{NoticeEvents, NoticeKind};
 use super::{
     Actor, Bind, Institution, OptionalCode, Store, StoreError, StoreResult, audit::Audit,
-    conflict_on_unique, ledger,
+    conflict_on_unique, incoming_credits, ledger, payments,
 };
 
 mod credits;
@@ -202,6 +202,8 @@ pub struct ImportSummary {
     /// Booked credits that are not our collections, kept for the ledger (a credit already
     /// kept from an earlier report is not counted again).
     pub incoming_credits: u64,
+    /// Of those, how many named one employer and were recorded as its payment.
+    pub incoming_credits_matched: u64,
     pub retries_planned: u64,
     pub mandates_suspended: u64,
     pub exceptions: u64,
@@ -245,6 +247,11 @@ impl Store {
         let now = self.now_text();
         let today = policy.today.to_string();
         let mut tx = self.begin_write().await?;
+        // Planning, payments and imports take turns (PostgreSQL): an import may record
+        // payments (matched credits) and use credits, which must never race a plan.
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         if let Some(report_id) = imported_before(&mut tx, report).await? {
             return Ok(ImportSummary {
                 report_id,
@@ -320,11 +327,38 @@ impl Store {
         let incoming_credits =
             credits::record(&mut tx, &self.cipher, self.backend, report, report_id, &now).await?;
         step("incoming credits kept");
+        // 3c. Those naming one employer (affiliation number, mandate reference) paid as
+        // its transfers (`incoming_credits`); the rest wait for staff.
+        let credits_paid = incoming_credits::match_report(
+            &mut tx,
+            &self.cipher,
+            self.backend.lock_rows(),
+            actor,
+            report_id,
+            policy.today,
+            &now,
+        )
+        .await?;
+        step("incoming credits matched");
         // 4. The failures, rejected or returned, their lines owed again.
         failures::record(&mut tx, report_id).await?;
         let (rejected, returned) = failures::apply(&mut tx, report_id, &now).await?;
         ledger::record_failures(&mut tx, report_id, &today, &now).await?;
         step("failures applied");
+        // 4c. An employer in credit (paid by another channel while its debit was with the
+        // bank) has it pay the lines the failure made owed again, before a retry copies
+        // them: a retry is never presented for lines the employer has already paid.
+        let credits_used = payments::use_credits(
+            &mut tx,
+            self.backend.lock_rows(),
+            "p.employer_id IN (SELECT c.employer_id FROM report_failures f \
+             JOIN collections c ON c.id = f.collection_id WHERE f.report_id = CAST($1 AS BIGINT))",
+            &[Bind::Int(report_id)],
+            &today,
+            &now,
+        )
+        .await?;
+        step("credits used");
         // 5. Retries of retryable failures, while attempts remain and the mandate is active.
         // A retry is announced today: debited no earlier than the notice period from now.
         let earliest = policy
@@ -372,6 +406,8 @@ impl Store {
             incoming_credits,
         };
         let informational = audit_report(&mut tx, actor, report, report_id, &now, counts).await?;
+        incoming_credits::audit_paid(&mut tx, actor, &credits_paid, &now).await?;
+        payments::audit_credits_used(&mut tx, actor, &credits_used, &now).await?;
         step("audited");
         tx.commit().await?;
         step("committed");
@@ -385,6 +421,7 @@ impl Store {
             returned,
             informational,
             incoming_credits,
+            incoming_credits_matched: credits_paid.len() as u64,
             retries_planned: retries,
             mandates_suspended: suspended,
             exceptions,
@@ -401,31 +438,43 @@ impl Store {
     ) -> StoreResult<u64> {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
-        let due = "collections c WHERE c.status = 'submitted' AND c.collection_date <= $1";
+        // The debits this pass settles, by id: what it changes is exactly them (by
+        // `updated_at` alone, a second pass at the same instant — a fixed clock — counted
+        // the first one's debits again in the console's totals).
+        sqlx::query("CREATE TEMP TABLE settle_window (id BIGINT PRIMARY KEY)")
+            .execute(&mut *tx)
+            .await?;
         let last_text = last_settled_date.to_string();
-        shift(&mut tx, Shift::Remove, due, &[Bind::Text(&last_text)]).await?;
-        let settled = sqlx::query(
-            "UPDATE collections SET status = 'settled', settled_on = $2, updated_at = $3 \
+        sqlx::query(
+            "INSERT INTO settle_window (id) SELECT id FROM collections \
              WHERE status = 'submitted' AND collection_date <= $1",
         )
-        .bind(last_settled_date.to_string())
+        .bind(&last_text)
+        .execute(&mut *tx)
+        .await?;
+        let due = "collections c WHERE c.id IN (SELECT w.id FROM settle_window w) AND $1 <> ''";
+        shift(&mut tx, Shift::Remove, due, &[Bind::Text(&now)]).await?;
+        let settled = sqlx::query(
+            "UPDATE collections SET status = 'settled', settled_on = $1, updated_at = $2 \
+             WHERE status = 'submitted' AND id IN (SELECT w.id FROM settle_window w)",
+        )
         .bind(today.to_string())
         .bind(&now)
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        shift(&mut tx, Shift::Add, due, &[Bind::Text(&now)]).await?;
         if settled > 0 {
-            let just = "collections c \
-                 WHERE c.status = 'settled' AND c.updated_at = $1 AND c.report_id IS NULL";
+            let just = "collections c WHERE c.id IN (SELECT w.id FROM settle_window w) \
+                 AND c.status = 'settled' AND c.updated_at = $1 AND c.report_id IS NULL";
             let binds = [Bind::Text(&now)];
             ledger::record_settled(
                 &mut tx,
-                "c.updated_at = $1 AND c.report_id IS NULL",
+                "c.id IN (SELECT w.id FROM settle_window w) AND c.updated_at = $1 AND c.report_id IS NULL",
                 &binds,
                 &now,
             )
             .await?;
-            shift(&mut tx, Shift::Add, just, &binds).await?;
             NoticeEvents::new(NoticeKind::Receipt, "c", just)
                 .record(&mut tx, &now, &binds)
                 .await?;
@@ -439,6 +488,9 @@ impl Store {
             .record(&mut tx, &now, actor, &binds)
             .await?;
         }
+        sqlx::query("DROP TABLE settle_window")
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(settled)
     }

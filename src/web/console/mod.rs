@@ -4,7 +4,7 @@
 //! (a note, or a staff action on its debit: [`debits`]), every debit filtered, totalled,
 //! paged and exported as CSV ([`debit_list`]),
 //! [`employers`] (search and a full view) and an employer's [`account`] (balance, entries,
-//! payments by other channels), the [`calendar`] (changes re-plan debits and
+//! payments by other channels), the incoming [`credits`] waiting for staff, the [`calendar`] (changes re-plan debits and
 //! say what moved), dated contribution [`rates`] (administrators add them), the
 //! scheduler's [`jobs`] (failed ones put back in the queue) and [`users`] (administrators
 //! only). The disputes queue is in [`super::disputes`].
@@ -17,6 +17,7 @@
 mod account;
 mod calendar;
 mod charts;
+mod credits;
 mod dashboard;
 mod debit_list;
 mod debits;
@@ -53,6 +54,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(reports::router())
         .merge(employers::router())
         .merge(account::router())
+        .merge(credits::router())
         .merge(calendar::router())
         .merge(rates::router())
         .merge(jobs::router())
@@ -76,6 +78,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
         ("disputes", "/console/disputes", t.disputes),
         ("runs", "/console/runs", k.nav_runs),
         ("reports", "/console/reports", k.nav_reports),
+        (
+            "credits",
+            "/console/credits",
+            super::i18n::CreditTexts::of(viewer.lang).nav,
+        ),
         ("employers", "/console/employers", k.nav_employers),
         ("calendar", "/console/calendar", k.nav_calendar),
         ("rates", "/console/rates", k.nav_rates),

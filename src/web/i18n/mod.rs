@@ -17,6 +17,7 @@ use crate::store::Employer;
 
 mod ceilings;
 mod console;
+mod credits;
 mod debit_list;
 mod debits;
 mod declarations;
@@ -27,6 +28,7 @@ mod screens;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
+pub use credits::CreditTexts;
 pub use debit_list::DebitListTexts;
 pub use debits::DebitTexts;
 pub use declarations::{DeclarationTexts, Place};

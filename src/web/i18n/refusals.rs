@@ -122,6 +122,15 @@ fn fr(refusal: Refusal) -> &'static str {
         Refusal::PaymentDuplicate => {
             "Un paiement de ce canal avec cette référence est déjà enregistré pour cet employeur : rien n'a été enregistré. Vérifiez la référence ou le relevé de l'employeur."
         }
+        Refusal::IncomingCreditHandled => {
+            "Ce virement reçu a déjà été traité (rapproché, affecté ou écarté) : rien n'a changé. Rechargez la liste."
+        }
+        Refusal::IncomingCreditNotDinars => {
+            "Ce virement n'est pas un montant en dinars : il ne peut pas payer de cotisations. Écartez-le en indiquant le motif."
+        }
+        Refusal::IncomingCreditReason => {
+            "Indiquez pourquoi ce virement n'est pas pour la caisse (500 caractères au plus)."
+        }
     }
 }
 
@@ -185,6 +194,15 @@ fn ar(refusal: Refusal) -> &'static str {
         Refusal::PaymentInFuture => "تاريخ الدفع لاحق لتاريخ اليوم: سجّلوا الدفع بعد استلامه.",
         Refusal::PaymentDuplicate => {
             "دفع بهذه القناة وهذا المرجع مسجّل من قبل لهذه المؤسسة: لم يُسجَّل شيء. تحقّقوا من المرجع أو من كشف حساب المؤسسة."
+        }
+        Refusal::IncomingCreditHandled => {
+            "سبق أن عولج هذا التحويل الوارد (طوبق أو خُصّص أو استُبعد): لم يتغيّر شيء. أعيدوا تحميل القائمة."
+        }
+        Refusal::IncomingCreditNotDinars => {
+            "هذا التحويل ليس مبلغًا بالدينار: لا يمكنه تسديد الاشتراكات. استبعدوه مع ذكر السبب."
+        }
+        Refusal::IncomingCreditReason => {
+            "اذكروا سبب كون هذا التحويل ليس للصندوق (500 حرف على الأكثر)."
         }
     }
 }

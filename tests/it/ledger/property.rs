@@ -2,7 +2,8 @@
 //! declarations and corrections, planning, runs, bank reports (settled, rejected,
 //! returned), the settlement window, payments by other channels — checked after every
 //! step: every employer's ledger balance equals what `ledger check` recomputes from the
-//! source records, and no declaration line is both paid by a payment and in a live debit.
+//! source records, no declaration line is both paid by a payment and in a live debit, and
+//! no employer's credit sits beside a planned debit of the line it would pay first.
 //! Each case runs on a fresh database, both employers declared first: 16 cases of 8 to 20
 //! steps on SQLite (about 6 s), 4 on PostgreSQL (a fresh PostgreSQL database costs about a
 //! second).
@@ -95,6 +96,33 @@ async fn check(store: &Store, steps: &[Step], at: usize) -> Result<(), TestCaseE
         both,
         0,
         "a line paid and collectable after step {} of {:?}",
+        at,
+        steps
+    );
+    // A credit is never left beside a planned debit of a line it could pay: an employer
+    // in credit whose oldest owed line (the one allocation would pay first) sits in a
+    // planned debit has a credit smaller than that line.
+    let idle = scalar(
+        store,
+        "SELECT COUNT(*) FROM (SELECT e.employer_id, -SUM(e.unallocated_centimes) AS credit \
+           FROM ledger_entries e GROUP BY e.employer_id HAVING SUM(e.unallocated_centimes) < 0) k \
+         JOIN declaration_lines l ON l.id = (SELECT o.id FROM declaration_lines o \
+             JOIN declarations od ON od.id = o.declaration_id \
+             LEFT JOIN collection_lines ocl ON ocl.declaration_line_id = o.id AND ocl.live = 1 \
+             LEFT JOIN collections oc ON oc.id = ocl.collection_id \
+             WHERE od.employer_id = k.employer_id AND od.status = 'submitted' AND o.status = 'submitted' \
+             AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = o.id) \
+             AND (oc.id IS NULL OR oc.status = 'planned') \
+             ORDER BY od.due_from, od.period, o.id LIMIT 1) \
+         JOIN collection_lines cl ON cl.declaration_line_id = l.id AND cl.live = 1 \
+         JOIN collections c ON c.id = cl.collection_id AND c.status = 'planned' \
+         WHERE l.total_centimes <= k.credit",
+    )
+    .await;
+    prop_assert_eq!(
+        idle,
+        0,
+        "a credit left beside a planned debit it could pay, after step {} of {:?}",
         at,
         steps
     );

@@ -167,6 +167,7 @@ both_backends!(
             "/console/calendar".to_owned(),
             "/console/rates".to_owned(),
             "/console/jobs".to_owned(),
+            "/console/credits".to_owned(),
         ];
 
         // Employer A's user: its own pages yes; B's pages look nonexistent; console forbidden.
