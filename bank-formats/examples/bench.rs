@@ -24,8 +24,8 @@ use std::io::{BufReader, BufWriter, Write};
 use std::time::Instant;
 
 use bank_formats::iso20022::{
-    AccountIdentifier, Agent, CharsetPolicy, clean_text, DirectDebit, Entry, EntryTransaction, GroupHeader,
-    Pain008Version, Pain008Writer, PaymentInfo, SequenceType, for_each_camt_entry,
+    AccountIdentifier, Agent, CharsetPolicy, DirectDebit, Entry, EntryTransaction, GroupHeader,
+    Pain008Version, Pain008Writer, PaymentInfo, SequenceType, clean_text, for_each_camt_entry,
     for_each_camt_entry_in,
 };
 use chrono::NaiveDate;
@@ -128,7 +128,12 @@ fn write_quick_xml(count: u64) -> Result<(), Box<dyn std::error::Error + Send + 
     fn newline<W: Write>(w: &mut Writer<W>) -> std::io::Result<()> {
         w.write_event(Event::Text(BytesText::from_escaped("\n")))
     }
-    fn othr_id<W: Write>(w: &mut Writer<W>, tag: &str, inner: &str, id: &str) -> std::io::Result<()> {
+    fn othr_id<W: Write>(
+        w: &mut Writer<W>,
+        tag: &str,
+        inner: &str,
+        id: &str,
+    ) -> std::io::Result<()> {
         open(w, tag)?;
         open(w, inner)?;
         open(w, "Othr")?;
@@ -148,7 +153,15 @@ fn write_quick_xml(count: u64) -> Result<(), Box<dyn std::error::Error + Send + 
     newline(&mut w)?;
     open(&mut w, "GrpHdr")?;
     leaf(&mut w, "MsgId", "TSL-BENCH-0001")?;
-    leaf(&mut w, "CreDtTm", &date.and_hms_opt(8, 0, 0).expect("time").format("%Y-%m-%dT%H:%M:%S").to_string())?;
+    leaf(
+        &mut w,
+        "CreDtTm",
+        &date
+            .and_hms_opt(8, 0, 0)
+            .expect("time")
+            .format("%Y-%m-%dT%H:%M:%S")
+            .to_string(),
+    )?;
     leaf(&mut w, "NbOfTxs", &count.to_string())?;
     leaf(&mut w, "CtrlSum", &total.to_string())?;
     open(&mut w, "InitgPty")?;
@@ -422,7 +435,11 @@ fn read(count: u64, mode: Mode, message: Message) -> std::io::Result<()> {
             out,
             "<Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:{name}\"><{root}><GrpHdr><MsgId>BENCH-{}</MsgId><CreDtTm>2026-12-16T06:00:00</CreDtTm></GrpHdr><{report}><Id>N1</Id><CreDtTm>2026-12-16T06:00:00</CreDtTm><Acct><Id><Othr><Id>00100123012345678935</Id></Othr></Id></Acct>{}",
             &name[5..8],
-            if message == Message::Camt053 { balance("OPBD") } else { String::new() }
+            if message == Message::Camt053 {
+                balance("OPBD")
+            } else {
+                String::new()
+            }
         )?;
         for i in 0..count {
             let returned = i % 10 == 0;

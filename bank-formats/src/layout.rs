@@ -52,7 +52,8 @@ pub use return_file::{
     read_return_stream, write_return_file,
 };
 pub use shipped::{
-    InspectedTransaction, example_batched_layout, LayoutInspection, detect, detect_among, inspect, shipped, shipped_layout,
+    InspectedTransaction, LayoutInspection, detect, detect_among, example_batched_layout, inspect,
+    shipped, shipped_layout,
 };
 pub use write::{LayoutWriter, WrittenTotals};
 

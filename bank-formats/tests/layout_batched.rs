@@ -46,7 +46,10 @@ fn write_example() -> (Vec<u8>, BatchedTotals, Vec<BatchedTotals>) {
                 .detail(
                     "debit",
                     &Record::new(RecordRole::Detail)
-                        .with("account", Value::digits(format!("{bank}00174401001050{n:03}")))
+                        .with(
+                            "account",
+                            Value::digits(format!("{bank}00174401001050{n:03}")),
+                        )
                         .with("debtor_name", Value::text(format!("Entreprise Sétif {n}")))
                         .with("amount", Value::Amount(Amount::from_centimes(*centimes)))
                         .with("end_to_end_id", Value::text(format!("TAH-0001-{n:05}"))),
@@ -55,7 +58,10 @@ fn write_example() -> (Vec<u8>, BatchedTotals, Vec<BatchedTotals>) {
             let mut reference = Record::new(RecordRole::Detail)
                 .with("mandate_reference", Value::text(format!("CACO-16-{n:07}")));
             if i != 1 {
-                reference.set("remittance", Value::text(format!("cotisations 2026-02 avis {n}")));
+                reference.set(
+                    "remittance",
+                    Value::text(format!("cotisations 2026-02 avis {n}")),
+                );
             }
             writer.detail("reference", &reference).unwrap();
         }
@@ -86,7 +92,10 @@ fn lines(bytes: &[u8]) -> Vec<String> {
 }
 
 fn join(lines: &[String]) -> Vec<u8> {
-    lines.iter().flat_map(|l| format!("{l}\r\n").into_bytes()).collect()
+    lines
+        .iter()
+        .flat_map(|l| format!("{l}\r\n").into_bytes())
+        .collect()
 }
 
 /// Puts `value` (right-aligned, zero-padded to the field) into field `field` of the
@@ -115,25 +124,55 @@ fn a_batched_file_round_trips_with_its_totals_computed() {
         (totals.batches, totals.details, totals.records),
         (2, 10, 16)
     );
-    assert_eq!(totals.sum("amount"), Amount::from_centimes(150_000 + 2_500_075 + 99 + 1_234_500 + 7));
+    assert_eq!(
+        totals.sum("amount"),
+        Amount::from_centimes(150_000 + 2_500_075 + 99 + 1_234_500 + 7)
+    );
     assert_eq!((batches[0].details, batches[0].records), (6, 8));
     assert_eq!(batches[0].sum("amount"), Amount::from_centimes(2_650_174));
     assert_eq!(batches[1].sum("amount"), Amount::from_centimes(1_234_507));
     // The totals are where the layout puts them.
     assert_eq!(&file[8][..39], "190040000000600000008000000000002650174");
-    assert_eq!(&file[15][37..77], "0000020000001000000016000000000003884681");
-    assert!(layout.validate(&bytes).is_empty(), "{:?}", describe(&layout.validate(&bytes)));
+    assert_eq!(
+        &file[15][37..77],
+        "0000020000001000000016000000000003884681"
+    );
+    assert!(
+        layout.validate(&bytes).is_empty(),
+        "{:?}",
+        describe(&layout.validate(&bytes))
+    );
 
     let read = layout.read(&bytes).unwrap();
     assert_eq!(read.batches.len(), 2);
     assert_eq!(read.batches[0].header.text("debtor_bank"), Some("004"));
     assert_eq!(read.batches[1].details.len(), 4);
-    let kinds: Vec<&str> = read.batches[0].details.iter().map(|d| d.kind.as_str()).collect();
-    assert_eq!(kinds, ["debit", "reference", "debit", "reference", "debit", "reference"]);
+    let kinds: Vec<&str> = read.batches[0]
+        .details
+        .iter()
+        .map(|d| d.kind.as_str())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "debit",
+            "reference",
+            "debit",
+            "reference",
+            "debit",
+            "reference"
+        ]
+    );
     let second = &read.batches[0].details[2].record;
-    assert_eq!(second.amount("amount"), Some(Amount::from_centimes(2_500_075)));
+    assert_eq!(
+        second.amount("amount"),
+        Some(Amount::from_centimes(2_500_075))
+    );
     assert_eq!(second.text("debtor_name"), Some("ENTREPRISE SETIF 2"));
-    assert_eq!(read.batches[0].details[3].record.get("remittance"), Some(&Value::Empty));
+    assert_eq!(
+        read.batches[0].details[3].record.get("remittance"),
+        Some(&Value::Empty)
+    );
     assert_eq!(
         read.batches[1].trailer.amount("batch_total"),
         Some(Amount::from_centimes(1_234_507))
@@ -162,20 +201,66 @@ fn each_trailer_mismatch_is_reported_at_its_record_and_field() {
     let (bytes, _, _) = write_example();
     // (line, record type, field, wrong value, what the problem says)
     let cases: [(usize, &str, &str, &str, &str); 7] = [
-        (9, "batch_trailer", "detail_count", "7", "count '00000007' but the batch has 6 detail records"),
-        (9, "batch_trailer", "record_count", "9", "count '00000009' but the batch has 8 records"),
-        (9, "batch_trailer", "batch_total", "2650175", "control sum 26501.75 but the batch's `amount` amounts add up to 26501.74"),
-        (16, "file_trailer", "batch_count", "3", "count '000003' but the file has 2 batches"),
-        (16, "file_trailer", "detail_count", "11", "count '00000011' but the file has 10 detail records"),
-        (16, "file_trailer", "record_count", "15", "count '00000015' but the file has 16 records"),
-        (16, "file_trailer", "total_amount", "1", "control sum 0.01 but the file's `amount` amounts add up to 38846.81"),
+        (
+            9,
+            "batch_trailer",
+            "detail_count",
+            "7",
+            "count '00000007' but the batch has 6 detail records",
+        ),
+        (
+            9,
+            "batch_trailer",
+            "record_count",
+            "9",
+            "count '00000009' but the batch has 8 records",
+        ),
+        (
+            9,
+            "batch_trailer",
+            "batch_total",
+            "2650175",
+            "control sum 26501.75 but the batch's `amount` amounts add up to 26501.74",
+        ),
+        (
+            16,
+            "file_trailer",
+            "batch_count",
+            "3",
+            "count '000003' but the file has 2 batches",
+        ),
+        (
+            16,
+            "file_trailer",
+            "detail_count",
+            "11",
+            "count '00000011' but the file has 10 detail records",
+        ),
+        (
+            16,
+            "file_trailer",
+            "record_count",
+            "15",
+            "count '00000015' but the file has 16 records",
+        ),
+        (
+            16,
+            "file_trailer",
+            "total_amount",
+            "1",
+            "control sum 0.01 but the file's `amount` amounts add up to 38846.81",
+        ),
     ];
     for (line, kind, field, value, says) in cases {
         let mut file = lines(&bytes);
         set_field(&mut file, line, kind, field, value);
         let changed = join(&file);
         let expected = format!("line {line}, field {field}: {says}");
-        assert_eq!(describe(&layout.validate(&changed)), [expected.clone()], "{kind}.{field}");
+        assert_eq!(
+            describe(&layout.validate(&changed)),
+            [expected.clone()],
+            "{kind}.{field}"
+        );
         let streamed: Vec<_> = layout.records(&changed[..]).collect();
         let error = streamed.last().unwrap().as_ref().unwrap_err();
         assert_eq!(error.to_string(), expected, "{kind}.{field}, streamed");
@@ -186,7 +271,9 @@ fn each_trailer_mismatch_is_reported_at_its_record_and_field() {
     set_field(&mut file, 15, "batch_trailer", "batch_total", "2650174");
     assert_eq!(
         describe(&layout.validate(&join(&file))),
-        ["line 15, field batch_total: control sum 26501.74 but the batch's `amount` amounts add up to 12345.07"]
+        [
+            "line 15, field batch_total: control sum 26501.74 but the batch's `amount` amounts add up to 12345.07"
+        ]
     );
 }
 
@@ -213,8 +300,8 @@ fn one_problem_per_record_and_no_cascade() {
     set_field(&mut file, 5, "debit", "amount", "12X4");
     set_field(&mut file, 5, "debit", "account", "ABC");
     let mut changed = join(&file);
-    let at = changed.iter().position(|&b| b == b'X').unwrap();
-    changed[at + 40] = 0xE9;
+    // Line 5 starts after four records of 120 characters and CRLF.
+    changed[4 * 122 + 40] = 0xE9;
     let problems = describe(&layout.validate(&changed));
     assert_eq!(problems.len(), 1, "{problems:?}");
     assert!(problems[0].starts_with("line 5: byte 0xE9"), "{problems:?}");
@@ -243,7 +330,10 @@ fn one_problem_per_record_and_no_cascade() {
     let debit = file[2].clone();
     file.insert(9, debit);
     let problems = describe(&layout.validate(&join(&file)));
-    assert!(problems[0].starts_with("line 10: a debit record outside a batch"), "{problems:?}");
+    assert!(
+        problems[0].starts_with("line 10: a debit record outside a batch"),
+        "{problems:?}"
+    );
     let mut file = lines(&bytes);
     let header = file[1].clone();
     file.push(header);
@@ -255,7 +345,9 @@ fn one_problem_per_record_and_no_cascade() {
     let problems = describe(&layout.validate(&join(&file[..12])));
     assert_eq!(
         problems,
-        ["file: the batch opened at line 10 has no batch trailer and the file no file trailer (the file may be truncated)"]
+        [
+            "file: the batch opened at line 10 has no batch trailer and the file no file trailer (the file may be truncated)"
+        ]
     );
 }
 
@@ -284,9 +376,15 @@ fn the_writer_refuses_what_the_structure_does_not_allow() {
         )
         .unwrap();
     let err = writer.detail("reference", &detail).unwrap_err().to_string();
-    assert!(err.contains("a reference record comes straight after a debit record"), "{err}");
+    assert!(
+        err.contains("a reference record comes straight after a debit record"),
+        "{err}"
+    );
     let err = writer.detail("addenda", &detail).unwrap_err().to_string();
-    assert!(err.contains("no detail kind \"addenda\" (it has debit, reference)"), "{err}");
+    assert!(
+        err.contains("no detail kind \"addenda\" (it has debit, reference)"),
+        "{err}"
+    );
     let err = writer
         .end_batch(
             &Record::new(RecordRole::Trailer)
@@ -322,9 +420,21 @@ fn batched_descriptions_are_checked_when_loaded() {
             r#"of = "debtor_name" },"#,
             "must name an amount field of a detail record",
         ),
-        (r#"code = "22""#, r#"code = "21""#, "the same record-type code"),
-        (r#"follows = "debit""#, r#"follows = "credit""#, "must name a detail kind"),
-        (r#"name = "reference""#, r#"name = "debit""#, "detail debit is listed twice"),
+        (
+            r#"code = "22""#,
+            r#"code = "21""#,
+            "the same record-type code",
+        ),
+        (
+            r#"follows = "debit""#,
+            r#"follows = "credit""#,
+            "must name a detail kind",
+        ),
+        (
+            r#"name = "reference""#,
+            r#"name = "debit""#,
+            "detail debit is listed twice",
+        ),
     ];
     assert!(BatchedLayout::from_toml(example).is_ok());
     for (from, to, says) in cases {
@@ -340,14 +450,20 @@ fn batched_descriptions_are_checked_when_loaded() {
         r#"type = "count", of = "batches""#,
     );
     let err = Layout::from_toml(&single).unwrap_err().to_string();
-    assert!(err.contains(r#"a count is `of = "details"`, `"records"`, not "batches""#), "{err}");
+    assert!(
+        err.contains(r#"a count is `of = "details"`, `"records"`, not "batches""#),
+        "{err}"
+    );
 }
 
 #[test]
 fn the_example_is_documented_in_step_with_its_description() {
     let layout = example_batched_layout();
     let doc = include_str!("../layouts/example-batched-debit.md");
-    assert!(doc.contains("an example"), "the doc must say it is an example");
+    assert!(
+        doc.contains("an example"),
+        "the doc must say it is an example"
+    );
     assert!(
         doc.contains(&layout.fields_markdown()),
         "example-batched-debit.md: the field tables differ from the description; paste BatchedLayout::fields_markdown()"

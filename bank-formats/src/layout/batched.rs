@@ -307,9 +307,8 @@ impl Checker {
                         CountOf::Records => "records",
                         CountOf::Batches => "batches",
                     };
-                    (digits.parse::<u64>().ok() != Some(expected)).then(|| {
-                        format!("count '{digits}' but the {scope} has {expected} {what}")
-                    })
+                    (digits.parse::<u64>().ok() != Some(expected))
+                        .then(|| format!("count '{digits}' but the {scope} has {expected} {what}"))
                 }
                 (FieldKind::Sum { of }, Some(Value::Amount(declared))) => {
                     match tally.sum(&self.sources, of) {
@@ -590,7 +589,10 @@ impl<'l, W: Write> BatchedWriter<'l, W> {
 
     pub fn file_header(&mut self, record: &Record) -> Result<(), LayoutError> {
         if self.state != State::Start {
-            return Err(order("file header", "the file header is written once, first"));
+            return Err(order(
+                "file header",
+                "the file header is written once, first",
+            ));
         }
         let layout = self.layout;
         self.write(layout.single(Part::FileHeader), record, "file header", None)?;
@@ -701,7 +703,12 @@ impl<'l, W: Write> BatchedWriter<'l, W> {
         }
         self.file.records += 1;
         let layout = self.layout;
-        self.write(layout.single(Part::FileTrailer), record, "file trailer", None)?;
+        self.write(
+            layout.single(Part::FileTrailer),
+            record,
+            "file trailer",
+            None,
+        )?;
         self.out.flush()?;
         Ok((self.file.totals(&self.sources), self.out))
     }
@@ -720,10 +727,13 @@ impl<'l, W: Write> BatchedWriter<'l, W> {
         let sources = &self.sources;
         let line = encode_record(self.layout, t.def(), record, label, sequence, &|field| {
             let text = match field.kind() {
-                FieldKind::Count { of } => digits_into(&tally.count(*of).to_string(), field.width(), false),
-                FieldKind::Sum { of } => {
-                    amount_into(tally.sum(sources, of).unwrap_or(Amount::ZERO), field.width())
+                FieldKind::Count { of } => {
+                    digits_into(&tally.count(*of).to_string(), field.width(), false)
                 }
+                FieldKind::Sum { of } => amount_into(
+                    tally.sum(sources, of).unwrap_or(Amount::ZERO),
+                    field.width(),
+                ),
                 _ => Ok(String::new()),
             };
             text.map_err(|problem| LayoutError::Write {

@@ -433,7 +433,12 @@ impl Layout {
 
 /// One record type's Markdown table (its title, code, description, and every field in
 /// position order, the record-type code included), for a layout's documentation.
-pub(crate) fn record_markdown(frame: &impl Frame, title: &str, record: &RecordDef, out: &mut String) {
+pub(crate) fn record_markdown(
+    frame: &impl Frame,
+    title: &str,
+    record: &RecordDef,
+    out: &mut String,
+) {
     let (rt_start, rt_width) = frame.record_type_position();
     out.push_str(&format!(
         "### {title} (`{}`)\n\n{}\n\n| positions | width | name | type | meaning |\n|---|---|---|---|---|\n",

@@ -6,9 +6,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use mandates::Amount;
 
-use super::{
-    BatchedLayout, FileKind, Layout, LayoutError, LineEnding, RecordRole, ReturnStatus,
-};
+use super::{BatchedLayout, FileKind, Layout, LayoutError, LineEnding, RecordRole, ReturnStatus};
 
 const SHIPPED_SOURCES: [(&str, &str); 4] = [
     (

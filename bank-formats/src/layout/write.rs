@@ -341,7 +341,6 @@ pub(super) fn encode_record(
     Ok(chars.into_iter().collect())
 }
 
-
 /// Writes one encoded line in the layout's encoding, with its line ending, through the
 /// reused buffer `bytes`.
 pub(super) fn emit_line<W: Write>(

@@ -91,7 +91,12 @@ struct RawDetail {
     fields: Vec<RawField>,
 }
 
-const PART_NAMES: [&str; 4] = ["file_header", "batch_header", "batch_trailer", "file_trailer"];
+const PART_NAMES: [&str; 4] = [
+    "file_header",
+    "batch_header",
+    "batch_trailer",
+    "file_trailer",
+];
 
 impl RawBatchedLayout {
     fn check(self) -> Result<BatchedLayout, LayoutError> {
@@ -194,7 +199,10 @@ impl RawBatchedLayout {
                         t.name, field.name
                     )));
                 }
-                if field.kind == (FieldKind::Count { of: CountOf::Batches })
+                if field.kind
+                    == (FieldKind::Count {
+                        of: CountOf::Batches,
+                    })
                     && t.part != Part::FileTrailer
                 {
                     return Err(bad(format!(
