@@ -258,7 +258,7 @@ fn each_trailer_mismatch_is_reported_at_its_record_and_field() {
         let expected = format!("line {line}, field {field}: {says}");
         assert_eq!(
             describe(&layout.validate(&changed)),
-            [expected.clone()],
+            std::slice::from_ref(&expected),
             "{kind}.{field}"
         );
         let streamed: Vec<_> = layout.records(&changed[..]).collect();
