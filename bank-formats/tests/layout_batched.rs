@@ -393,7 +393,10 @@ fn the_writer_refuses_what_the_structure_does_not_allow() {
         )
         .unwrap_err()
         .to_string();
-    assert!(err.contains("given 3 but the file's total is"), "{err}");
+    assert!(
+        err.starts_with("batch 1 trailer, field detail_count: given 3 but the computed total is 0"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -403,7 +406,7 @@ fn batched_descriptions_are_checked_when_loaded() {
         (
             r#"{ name = "sequence", start = 3, width = 7, type = "sequence", description = "detail number in the file (every kind)" },"#,
             r#"{ name = "sequence", start = 3, width = 7, type = "count", of = "batches" },"#,
-            "counts belong in the header or trailer",
+            "reference field sequence: counts belong in the header or trailer",
         ),
         (
             r#"{ name = "detail_count", start = 6, width = 8, type = "count", of = "details", description = "number of detail records of the batch (both kinds)" },"#,

@@ -295,8 +295,11 @@ pub(super) fn encode_record(
                         return Err(error(
                             field.name(),
                             format!(
-                                "given {v} but the file's total is {}",
-                                text.trim_start_matches('0')
+                                "given {v} but the computed total is {}",
+                                match text.trim_start_matches('0') {
+                                    "" => "0",
+                                    digits => digits,
+                                }
                             ),
                         ));
                     }

@@ -116,13 +116,13 @@ impl RawBatchedLayout {
         let mut types = vec![RecordType {
             part: Part::FileHeader,
             name: "file_header".into(),
-            def: ctx.record(RecordRole::Header, self.file_header)?,
+            def: ctx.record(RecordRole::Header, "file_header", self.file_header)?,
             follows: None,
         }];
         types.push(RecordType {
             part: Part::BatchHeader,
             name: "batch_header".into(),
-            def: ctx.record(RecordRole::Header, self.batch_header)?,
+            def: ctx.record(RecordRole::Header, "batch_header", self.batch_header)?,
             follows: None,
         });
         for raw in self.details {
@@ -144,6 +144,7 @@ impl RawBatchedLayout {
             }
             let def = ctx.record(
                 RecordRole::Detail,
+                &detail_name,
                 RawRecord {
                     code: raw.code,
                     description: raw.description,
@@ -160,13 +161,13 @@ impl RawBatchedLayout {
         types.push(RecordType {
             part: Part::BatchTrailer,
             name: "batch_trailer".into(),
-            def: ctx.record(RecordRole::Trailer, self.batch_trailer)?,
+            def: ctx.record(RecordRole::Trailer, "batch_trailer", self.batch_trailer)?,
             follows: None,
         });
         types.push(RecordType {
             part: Part::FileTrailer,
             name: "file_trailer".into(),
-            def: ctx.record(RecordRole::Trailer, self.file_trailer)?,
+            def: ctx.record(RecordRole::Trailer, "file_trailer", self.file_trailer)?,
             follows: None,
         });
         for t in &types {
@@ -330,9 +331,9 @@ impl RawLayout {
             &self.record_type,
             false,
         )?;
-        let header = ctx.record(RecordRole::Header, self.header)?;
-        let detail = ctx.record(RecordRole::Detail, self.detail)?;
-        let trailer = ctx.record(RecordRole::Trailer, self.trailer)?;
+        let header = ctx.record(RecordRole::Header, "header", self.header)?;
+        let detail = ctx.record(RecordRole::Detail, "detail", self.detail)?;
+        let trailer = ctx.record(RecordRole::Trailer, "trailer", self.trailer)?;
         if header.code == detail.code || header.code == trailer.code || detail.code == trailer.code
         {
             return Err(bad(
@@ -506,8 +507,14 @@ struct Ctx {
 }
 
 impl Ctx {
-    fn record(&self, role: RecordRole, raw: RawRecord) -> Result<RecordDef, LayoutError> {
-        let where_ = role.as_str();
+    /// Checks one record type; `where_` names it in errors (`header`, `batch_header`, a
+    /// detail kind's name…).
+    fn record(
+        &self,
+        role: RecordRole,
+        where_: &str,
+        raw: RawRecord,
+    ) -> Result<RecordDef, LayoutError> {
         if raw.code.chars().count() != self.rt_width {
             return Err(bad(format!(
                 "{where_} code {:?} must be {} characters (the record_type width)",
@@ -516,7 +523,7 @@ impl Ctx {
         }
         let mut fields = Vec::with_capacity(raw.fields.len());
         for raw_field in raw.fields {
-            fields.push(self.field(role, raw_field)?);
+            fields.push(self.field(role, where_, raw_field)?);
         }
         fields.sort_by_key(|f: &FieldDef| f.start);
         // Names are unique; nothing overlaps another field or the record type.
@@ -564,10 +571,15 @@ impl Ctx {
         })
     }
 
-    fn field(&self, role: RecordRole, raw: RawField) -> Result<FieldDef, LayoutError> {
-        let at = format!("{} field {}", role.as_str(), raw.name);
+    fn field(
+        &self,
+        role: RecordRole,
+        where_: &str,
+        raw: RawField,
+    ) -> Result<FieldDef, LayoutError> {
+        let at = format!("{where_} field {}", raw.name);
         if raw.name.trim().is_empty() {
-            return Err(bad(format!("a {} field has no name", role.as_str())));
+            return Err(bad(format!("a {where_} field has no name")));
         }
         if raw.start == 0 || raw.width == 0 {
             return Err(bad(format!("{at}: start and width begin at 1")));
