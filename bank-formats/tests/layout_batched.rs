@@ -473,3 +473,144 @@ fn the_example_is_documented_in_step_with_its_description() {
     );
     assert!(doc.contains("## Example"));
 }
+
+/// A debit to write: amount in centimes, a name, and whether it has a remittance line.
+type Debit = (i64, String, bool);
+
+fn write_batches(batches: &[(String, Vec<Debit>)]) -> (Vec<u8>, BatchedTotals) {
+    let layout = example_batched_layout();
+    let mut writer = BatchedWriter::new(layout, Vec::new());
+    writer
+        .file_header(
+            &Record::new(RecordRole::Header)
+                .with("file_reference", Value::text("F-PROP"))
+                .with("creation_date", Value::Date(date(2026, 3, 10)))
+                .with("creditor_account", Value::digits("00400174401001050486"))
+                .with("creditor_name", Value::text("CACOBATPH")),
+        )
+        .unwrap();
+    let mut n = 0;
+    for (bank, debits) in batches {
+        writer
+            .begin_batch(
+                &Record::new(RecordRole::Header)
+                    .with("debtor_bank", Value::digits(bank.as_str()))
+                    .with("batch_reference", Value::text(format!("B-{bank}")))
+                    .with("collection_date", Value::Date(date(2026, 3, 15))),
+            )
+            .unwrap();
+        for (centimes, name, remittance) in debits {
+            n += 1;
+            writer
+                .detail(
+                    "debit",
+                    &Record::new(RecordRole::Detail)
+                        .with("account", Value::digits(format!("{bank}{n:017}")))
+                        .with("debtor_name", Value::text(name.as_str()))
+                        .with("amount", Value::Amount(Amount::from_centimes(*centimes)))
+                        .with("end_to_end_id", Value::text(format!("E{n}"))),
+                )
+                .unwrap();
+            let mut reference = Record::new(RecordRole::Detail)
+                .with("mandate_reference", Value::text(format!("M{n}")));
+            if *remittance {
+                reference.set("remittance", Value::text(format!("avis {n}")));
+            }
+            writer.detail("reference", &reference).unwrap();
+        }
+        writer
+            .end_batch(
+                &Record::new(RecordRole::Trailer).with("debtor_bank", Value::digits(bank.as_str())),
+            )
+            .unwrap();
+    }
+    writer
+        .finish_into(
+            &Record::new(RecordRole::Trailer).with("file_reference", Value::text("F-PROP")),
+        )
+        .map(|(totals, bytes)| (bytes, totals))
+        .unwrap()
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+
+    /// Any batched file the writer writes validates, reads back to what was written
+    /// (amounts, kinds, totals in the trailers) and writes the same bytes again; changing
+    /// one digit of one amount is exactly two problems: at its batch trailer and at the
+    /// file trailer.
+    #[test]
+    fn any_written_batched_file_round_trips_and_a_changed_amount_shows_in_two_trailers(
+        batches in proptest::collection::vec(
+            (
+                "[0-9]{3}",
+                proptest::collection::vec(
+                    (1i64..1_000_000_000_000, "[A-Za-zé ]{1,40}", proptest::bool::ANY),
+                    0..5,
+                ),
+            ),
+            0..4,
+        ),
+        pick in proptest::prelude::any::<proptest::sample::Index>(),
+        digit in 0u8..9,
+    ) {
+        let layout = example_batched_layout();
+        let (bytes, totals) = write_batches(&batches);
+        proptest::prop_assert!(layout.validate(&bytes).is_empty());
+        let read = layout.read(&bytes).unwrap();
+        proptest::prop_assert_eq!(read.batches.len(), batches.len());
+        let expected_total: i64 = batches.iter().flat_map(|(_, d)| d.iter().map(|x| x.0)).sum();
+        proptest::prop_assert_eq!(totals.sum("amount"), Amount::from_centimes(expected_total));
+        proptest::prop_assert_eq!(
+            read.file_trailer.amount("total_amount"),
+            Some(Amount::from_centimes(expected_total))
+        );
+        for ((bank, debits), batch) in batches.iter().zip(&read.batches) {
+            proptest::prop_assert_eq!(batch.header.text("debtor_bank"), Some(bank.as_str()));
+            proptest::prop_assert_eq!(batch.details.len(), 2 * debits.len());
+            let amounts: Vec<Option<Amount>> = batch
+                .details
+                .iter()
+                .filter(|d| d.kind == "debit")
+                .map(|d| d.record.amount("amount"))
+                .collect();
+            let written: Vec<Option<Amount>> =
+                debits.iter().map(|d| Some(Amount::from_centimes(d.0))).collect();
+            proptest::prop_assert_eq!(amounts, written);
+            proptest::prop_assert_eq!(
+                batch.trailer.text("detail_count").and_then(|c| c.parse::<usize>().ok()),
+                Some(2 * debits.len())
+            );
+        }
+        let mut again = Vec::new();
+        layout.write_file(&read, &mut again).unwrap();
+        proptest::prop_assert_eq!(&again, &bytes);
+
+        // One digit of one debit's amount changed.
+        let mut file = lines(&bytes);
+        let debit_lines: Vec<usize> = (0..file.len()).filter(|&i| file[i].starts_with("21")).collect();
+        if !debit_lines.is_empty() {
+            let line = debit_lines[pick.index(debit_lines.len())];
+            let column = 64 + pick.index(16);
+            let old = file[line].as_bytes()[column];
+            let new = if digit + b'0' >= old { digit + b'1' } else { digit + b'0' };
+            file[line].replace_range(column..=column, &char::from(new).to_string());
+            let problems = layout.validate(&join(&file));
+            let batch_trailer = (line..file.len()).find(|&i| file[i].starts_with("19")).unwrap();
+            let at: Vec<(usize, String)> = problems
+                .iter()
+                .map(|p| match p {
+                    LayoutError::Field { line, field, .. } => (*line, field.clone()),
+                    other => (0, other.to_string()),
+                })
+                .collect();
+            proptest::prop_assert_eq!(
+                at,
+                vec![
+                    (batch_trailer + 1, "batch_total".to_owned()),
+                    (file.len(), "total_amount".to_owned()),
+                ]
+            );
+        }
+    }
+}
