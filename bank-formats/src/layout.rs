@@ -23,6 +23,7 @@
 //!
 //! Errors say where: "line 12, field amount: 'ABC' is not a number (amount in centimes)".
 
+mod batched;
 mod charset;
 mod codec;
 mod debit_file;
@@ -33,6 +34,7 @@ mod return_file;
 mod shipped;
 mod write;
 
+pub use batched::{Batch, BatchedFile, BatchedReader, BatchedRecord, BatchedTotals, BatchedWriter};
 pub use charset::{fit_text, is_restricted, transliterate_char};
 pub use codec::{DateFormat, Value};
 pub use debit_file::{
@@ -40,8 +42,8 @@ pub use debit_file::{
     write_debit_file,
 };
 pub use description::{
-    Charset, CountOf, Encoding, FieldDef, FieldKind, FileKind, Layout, LineEnding, RecordDef,
-    RecordRole, ReturnCodeDef, ReturnStatus,
+    BatchedLayout, Charset, CountOf, Encoding, FieldDef, FieldKind, FileKind, Layout, LineEnding,
+    Part, RecordDef, RecordRole, RecordType, ReturnCodeDef, ReturnStatus,
 };
 pub use model::FileTotals;
 pub use read::RecordReader;
@@ -50,7 +52,8 @@ pub use return_file::{
     read_return_stream, write_return_file,
 };
 pub use shipped::{
-    InspectedTransaction, LayoutInspection, detect, detect_among, inspect, shipped, shipped_layout,
+    InspectedTransaction, LayoutInspection, detect, detect_among, example_batched_layout, inspect,
+    shipped, shipped_layout,
 };
 pub use write::{LayoutWriter, WrittenTotals};
 

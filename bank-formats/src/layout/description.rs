@@ -8,7 +8,10 @@ use serde::Deserialize;
 use super::codec::DateFormat;
 use crate::reasons::{ReasonCategory, RetryClass};
 
+mod batched;
 mod load;
+
+pub use batched::{BatchedLayout, Part, RecordType};
 
 /// A checked fixed-width layout: one header record type, one detail record type, one
 /// trailer record type, all of the same length, told apart by a code at a fixed position.
@@ -257,6 +260,9 @@ impl FieldKind {
             FieldKind::Count {
                 of: CountOf::Records,
             } => "count of records".into(),
+            FieldKind::Count {
+                of: CountOf::Batches,
+            } => "count of batches".into(),
             FieldKind::Sum { of } => format!("sum of `{of}`"),
             FieldKind::Sequence => "sequence number".into(),
             FieldKind::Status => "status code".into(),
@@ -269,8 +275,62 @@ impl FieldKind {
 #[serde(rename_all = "snake_case")]
 pub enum CountOf {
     Details,
-    /// Header, details and trailer.
+    /// Header, details and trailer (in a batched layout: every record of the scope,
+    /// the batch's own header and trailer, or the whole file's).
     Records,
+    /// Batches of a batched layout's file (file trailer only; see
+    /// [`super::BatchedLayout`]). A single-batch layout never has this count.
+    Batches,
+}
+
+/// What the line reader, the field decoder and the record encoder need to know of a
+/// layout, whatever its structure: shared by [`Layout`] (header, detail, trailer) and
+/// [`super::BatchedLayout`] (file and batch headers and trailers, several detail kinds).
+pub(crate) trait Frame {
+    fn record_length(&self) -> usize;
+    fn line_ending(&self) -> LineEnding;
+    fn encoding(&self) -> Encoding;
+    fn charset(&self) -> Charset;
+    /// 1-based start and width of the record-type code.
+    fn record_type_position(&self) -> (usize, usize);
+    /// Every record type, in description order.
+    fn record_defs(&self) -> Vec<&RecordDef>;
+    fn statuses(&self) -> &[(String, ReturnStatus)];
+
+    fn record_for_code(&self, code: &str) -> Option<&RecordDef>;
+    fn status_for_code(&self, code: &str) -> Option<ReturnStatus> {
+        self.statuses()
+            .iter()
+            .find(|(c, _)| c == code)
+            .map(|(_, s)| *s)
+    }
+}
+
+impl Frame for Layout {
+    fn record_length(&self) -> usize {
+        self.record_length
+    }
+    fn line_ending(&self) -> LineEnding {
+        self.line_ending
+    }
+    fn encoding(&self) -> Encoding {
+        self.encoding
+    }
+    fn charset(&self) -> Charset {
+        self.charset
+    }
+    fn record_type_position(&self) -> (usize, usize) {
+        (self.record_type_start, self.record_type_width)
+    }
+    fn record_defs(&self) -> Vec<&RecordDef> {
+        vec![&self.header, &self.detail, &self.trailer]
+    }
+    fn record_for_code(&self, code: &str) -> Option<&RecordDef> {
+        Layout::record_for_code(self, code)
+    }
+    fn statuses(&self) -> &[(String, ReturnStatus)] {
+        &self.statuses
+    }
 }
 
 /// One return code of a return layout and the internal reason it maps to.
@@ -364,46 +424,57 @@ impl Layout {
     pub fn fields_markdown(&self) -> String {
         let mut out = String::new();
         for record in [&self.header, &self.detail, &self.trailer] {
-            out.push_str(&format!(
-                "### {} record (`{}`)\n\n{}\n\n| positions | width | name | type | meaning |\n|---|---|---|---|---|\n",
-                capitalise(record.role.as_str()),
-                record.code,
-                record.description,
-            ));
-            let mut rows: Vec<(usize, String)> = vec![(
-                self.record_type_start,
-                format!(
-                    "| {}–{} | {} | record_type | constant `{}` | record type |\n",
-                    self.record_type_start,
-                    self.record_type_start + self.record_type_width - 1,
-                    self.record_type_width,
-                    record.code
-                ),
-            )];
-            for field in &record.fields {
-                let optional = if field.optional { " (optional)" } else { "" };
-                rows.push((
-                    field.start,
-                    format!(
-                        "| {}–{} | {} | {} | {}{} | {} |\n",
-                        field.start,
-                        field.end(),
-                        field.width,
-                        field.name,
-                        field.kind.label(),
-                        optional,
-                        field.description
-                    ),
-                ));
-            }
-            rows.sort_by_key(|(start, _)| *start);
-            for (_, row) in rows {
-                out.push_str(&row);
-            }
-            out.push('\n');
+            let title = format!("{} record", capitalise(record.role.as_str()));
+            record_markdown(self, &title, record, &mut out);
         }
         out
     }
+}
+
+/// One record type's Markdown table (its title, code, description, and every field in
+/// position order, the record-type code included), for a layout's documentation.
+pub(crate) fn record_markdown(
+    frame: &impl Frame,
+    title: &str,
+    record: &RecordDef,
+    out: &mut String,
+) {
+    let (rt_start, rt_width) = frame.record_type_position();
+    out.push_str(&format!(
+        "### {title} (`{}`)\n\n{}\n\n| positions | width | name | type | meaning |\n|---|---|---|---|---|\n",
+        record.code, record.description,
+    ));
+    let mut rows: Vec<(usize, String)> = vec![(
+        rt_start,
+        format!(
+            "| {}–{} | {} | record_type | constant `{}` | record type |\n",
+            rt_start,
+            rt_start + rt_width - 1,
+            rt_width,
+            record.code
+        ),
+    )];
+    for field in &record.fields {
+        let optional = if field.optional { " (optional)" } else { "" };
+        rows.push((
+            field.start,
+            format!(
+                "| {}–{} | {} | {} | {}{} | {} |\n",
+                field.start,
+                field.end(),
+                field.width,
+                field.name,
+                field.kind.label(),
+                optional,
+                field.description
+            ),
+        ));
+    }
+    rows.sort_by_key(|(start, _)| *start);
+    for (_, row) in rows {
+        out.push_str(&row);
+    }
+    out.push('\n');
 }
 
 fn capitalise(word: &str) -> String {

@@ -6,9 +6,10 @@ use std::io::{BufRead, ErrorKind};
 use mandates::Amount;
 
 use super::codec::{decode, outside_restricted};
+use super::description::Frame;
 use super::{
     Charset, CountOf, Encoding, FieldKind, Layout, LayoutError, LayoutFile, LineEnding, Record,
-    RecordRole, Value,
+    RecordDef, RecordRole, Value,
 };
 
 /// The most problems [`Layout::validate`] lists before giving up.
@@ -111,12 +112,12 @@ impl Layout {
             let (record, errors) = parse_line(self, &line, true);
             let mut first = errors.into_iter().next();
             match record {
-                Some(record) => {
+                Some((_, record)) => {
                     if let Err(e) = checker.observe(&record) {
                         first.get_or_insert(e);
                     }
                 }
-                None => checker.unreadable(role_of_raw(self, &line.bytes)),
+                None => checker.unreadable(def_of_raw(self, &line.bytes).map(RecordDef::role)),
             }
             problems.extend(first);
         }
@@ -158,7 +159,7 @@ impl<R: BufRead> Iterator for RecordReader<'_, R> {
             Some(Ok(line)) => {
                 let (record, mut errors) = parse_line(self.layout, &line, self.strict);
                 match record {
-                    Some(record) if errors.is_empty() => match self.checker.observe(&record) {
+                    Some((_, record)) if errors.is_empty() => match self.checker.observe(&record) {
                         Ok(()) => Ok(record),
                         Err(e) => Err(e),
                     },
@@ -182,7 +183,7 @@ impl<R: BufRead> Iterator for RecordReader<'_, R> {
 
 /// How a line ended in the bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Seen {
+pub(super) enum Seen {
     CrLf,
     Lf,
     /// End of input (last line without an ending, or fixed-length records).
@@ -192,15 +193,15 @@ enum Seen {
 }
 
 #[derive(Debug)]
-struct RawLine {
-    number: usize,
-    bytes: Vec<u8>,
-    seen: Seen,
+pub(super) struct RawLine {
+    pub(super) number: usize,
+    pub(super) bytes: Vec<u8>,
+    pub(super) seen: Seen,
 }
 
 /// Splits input into records, never holding more than one (bounded) record.
 #[derive(Debug)]
-struct LineSource<R> {
+pub(super) struct LineSource<R> {
     reader: R,
     ending: LineEnding,
     record_bytes: usize,
@@ -208,11 +209,11 @@ struct LineSource<R> {
     number: usize,
     failed: bool,
     /// `validate`: a DOS end-of-file mark after the last record is a problem.
-    strict: bool,
+    pub(super) strict: bool,
 }
 
 impl<R: BufRead> LineSource<R> {
-    fn new(layout: &Layout, reader: R) -> Self {
+    pub(super) fn new(layout: &impl Frame, reader: R) -> Self {
         let per_char = match layout.encoding() {
             Encoding::Utf8 => 4,
             Encoding::Ascii | Encoding::Latin1 => 1,
@@ -228,7 +229,7 @@ impl<R: BufRead> LineSource<R> {
         }
     }
 
-    fn next_line(&mut self) -> Option<Result<RawLine, LayoutError>> {
+    pub(super) fn next_line(&mut self) -> Option<Result<RawLine, LayoutError>> {
         if self.failed {
             return None;
         }
@@ -351,8 +352,8 @@ impl<R> LineSource<R> {
     }
 }
 
-/// The role of a record that could not be read, from its record type code (as ASCII).
-fn role_of_raw(layout: &Layout, bytes: &[u8]) -> Option<RecordRole> {
+/// The type of a record that could not be read, from its record type code (as ASCII).
+pub(super) fn def_of_raw<'f>(layout: &'f impl Frame, bytes: &[u8]) -> Option<&'f RecordDef> {
     let (start, width) = layout.record_type_position();
     let code: String = bytes
         .iter()
@@ -360,7 +361,7 @@ fn role_of_raw(layout: &Layout, bytes: &[u8]) -> Option<RecordRole> {
         .take(width)
         .map(|&b| if b.is_ascii() { b as char } else { '?' })
         .collect();
-    layout.record_for_code(&code).map(|def| def.role())
+    layout.record_for_code(&code)
 }
 
 /// What may trail a file harmlessly: nothing, a stray line ending, a DOS end-of-file mark.
@@ -368,9 +369,13 @@ fn is_end_noise(bytes: &[u8]) -> bool {
     bytes.iter().all(|b| matches!(b, b'\r' | b'\n' | 0x1A))
 }
 
-/// Decodes a line and reads its fields. Returns the record (with unreadable fields left
-/// out) when its type is known, and every problem found.
-fn parse_line(layout: &Layout, line: &RawLine, strict: bool) -> (Option<Record>, Vec<LayoutError>) {
+/// Decodes a line and reads its fields. Returns the record type and the record (with
+/// unreadable fields left out) when its type is known, and every problem found.
+pub(super) fn parse_line<'f>(
+    layout: &'f impl Frame,
+    line: &RawLine,
+    strict: bool,
+) -> (Option<(&'f RecordDef, Record)>, Vec<LayoutError>) {
     let n = line.number;
     let at_line = |problem: String| LayoutError::Line { line: n, problem };
     let mut errors = Vec::new();
@@ -437,7 +442,8 @@ fn parse_line(layout: &Layout, line: &RawLine, strict: bool) -> (Option<Record>,
         .iter()
         .collect();
     let Some(def) = layout.record_for_code(&code) else {
-        let known = [layout.header(), layout.detail(), layout.trailer()]
+        let known = layout
+            .record_defs()
             .iter()
             .map(|r| format!("'{}'", r.code()))
             .collect::<Vec<_>>()
@@ -488,7 +494,7 @@ fn parse_line(layout: &Layout, line: &RawLine, strict: bool) -> (Option<Record>,
             Err(problem) => errors.push(field_error(problem)),
         }
     }
-    (Some(Record::read(def.role(), n, values)), errors)
+    (Some((def, Record::read(def.role(), n, values))), errors)
 }
 
 fn decode_bytes(bytes: &[u8], encoding: Encoding) -> Result<String, String> {
@@ -673,10 +679,13 @@ impl Checker {
                     let expected = match of {
                         CountOf::Details => self.details,
                         CountOf::Records => self.details + 2,
+                        // Refused when loading a single-batch layout; its file is one batch.
+                        CountOf::Batches => 1,
                     };
                     let what = match of {
                         CountOf::Details => "detail records",
                         CountOf::Records => "records",
+                        CountOf::Batches => "batches",
                     };
                     (digits.parse::<u64>().ok() != Some(expected))
                         .then(|| format!("count '{digits}' but the file has {expected} {what}"))

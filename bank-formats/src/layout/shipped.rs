@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 use chrono::NaiveDate;
 use mandates::Amount;
 
-use super::{FileKind, Layout, LayoutError, LineEnding, RecordRole, ReturnStatus};
+use super::{BatchedLayout, FileKind, Layout, LayoutError, LineEnding, RecordRole, ReturnStatus};
 
 const SHIPPED_SOURCES: [(&str, &str); 4] = [
     (
@@ -42,6 +42,21 @@ static SHIPPED: LazyLock<Vec<Layout>> = LazyLock::new(|| {
 /// `interbank-return`.
 pub fn shipped() -> &'static [Layout] {
     &SHIPPED
+}
+
+static EXAMPLE_BATCHED: LazyLock<BatchedLayout> = LazyLock::new(|| {
+    match BatchedLayout::from_toml(include_str!("../../layouts/example-batched-debit.toml")) {
+        Ok(layout) => layout,
+        // Checked by the crate's tests.
+        Err(e) => panic!("layout example-batched-debit is invalid: {e}"),
+    }
+});
+
+/// The example of a batched layout, `example-batched-debit`: what a multi-record
+/// interbank debit file looks like described as data (an illustration, not a bank's
+/// format; not among [`shipped`], and never detected).
+pub fn example_batched_layout() -> &'static BatchedLayout {
+    &EXAMPLE_BATCHED
 }
 
 /// A shipped layout by name.

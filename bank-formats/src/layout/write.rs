@@ -5,9 +5,10 @@ use std::io::Write;
 use mandates::Amount;
 
 use super::codec::{amount_into, digits_into, encode};
+use super::description::Frame;
 use super::{
-    CountOf, Encoding, FieldKind, Layout, LayoutError, LayoutFile, LineEnding, Record, RecordDef,
-    RecordRole, Value,
+    CountOf, Encoding, FieldDef, FieldKind, Layout, LayoutError, LayoutFile, LineEnding, Record,
+    RecordDef, RecordRole, Value,
 };
 
 /// Writes a file record by record: [`write_header`](LayoutWriter::write_header) once, then
@@ -146,6 +147,9 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
                             FieldKind::Count {
                                 of: CountOf::Records,
                             } => (self.details + 2).to_string(),
+                            FieldKind::Count {
+                                of: CountOf::Batches,
+                            } => "1".to_owned(),
                             _ => self.sum_for(field.kind()).to_string(),
                         }
                     ),
@@ -187,6 +191,8 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
                 let n = match of {
                     CountOf::Details => self.details,
                     CountOf::Records => self.details + 2,
+                    // Refused when loading a single-batch layout; its file is one batch.
+                    CountOf::Batches => 1,
                 };
                 digits_into(&n.to_string(), width, false)
             }
@@ -207,144 +213,174 @@ impl<'l, W: Write> LayoutWriter<'l, W> {
         label: String,
         sequence: Option<u64>,
     ) -> Result<String, LayoutError> {
-        let layout = self.layout;
-        let error = |field: &str, problem: String| LayoutError::Write {
-            record: label.clone(),
-            field: field.to_owned(),
-            problem,
-        };
-        if record.role() != def.role() {
-            return Err(error(
-                "record_type",
-                format!("a {} record was given", record.role().as_str()),
-            ));
-        }
-        for (name, _) in record.fields() {
-            if !def.has_field(name) {
-                return Err(error(name, "this record type has no such field".into()));
-            }
-        }
-        let mut chars = vec![' '; layout.record_length()];
-        let (rt_start, _) = layout.record_type_position();
-        for (i, c) in def.code().chars().enumerate() {
-            chars[rt_start - 1 + i] = c;
-        }
-        for field in def.fields() {
-            let given = record.get(field.name());
-            let text = match field.kind() {
-                FieldKind::Constant(value) => {
-                    if let Some(v) = given
-                        && v.as_text() != Some(value.as_str())
-                    {
-                        return Err(error(
-                            field.name(),
-                            format!("is the constant {value:?}, not {v:?}"),
-                        ));
-                    }
-                    value.clone()
-                }
-                FieldKind::Filler(c) => c.to_string().repeat(field.width()),
-                FieldKind::Sequence => {
-                    let n = sequence.unwrap_or(0);
-                    let text = digits_into(&n.to_string(), field.width(), false)
-                        .map_err(|p| error(field.name(), p))?;
-                    if let Some(v) = given
-                        && v.as_u64() != Some(n)
-                    {
-                        return Err(error(
-                            field.name(),
-                            format!("given {v} but this is detail number {n}"),
-                        ));
-                    }
-                    text
-                }
-                FieldKind::Count { .. } | FieldKind::Sum { .. }
-                    if def.role() == RecordRole::Trailer =>
-                {
-                    let text = self.computed(field.kind(), field.width(), &label, field.name())?;
-                    if let Some(v) = given {
-                        let declared = encode_total(v, field.width(), &label, field.name())?;
-                        if declared != text {
-                            return Err(error(
-                                field.name(),
-                                format!(
-                                    "given {v} but the file's total is {}",
-                                    text.trim_start_matches('0')
-                                ),
-                            ));
-                        }
-                    }
-                    text
-                }
-                FieldKind::Count { .. } | FieldKind::Sum { .. } => match given {
-                    Some(v) => encode_total(v, field.width(), &label, field.name())?,
-                    None => {
-                        return Err(error(
-                            field.name(),
-                            "the header carries this total: supply it (a streaming writer cannot compute it before the details)".into(),
-                        ));
-                    }
-                },
-                FieldKind::Status => {
-                    let code = given.and_then(Value::as_text).unwrap_or_default();
-                    if layout.status_for_code(code).is_none() {
-                        return Err(error(
-                            field.name(),
-                            format!("'{code}' is not a status code of this layout"),
-                        ));
-                    }
-                    code.to_owned()
-                }
-                _ => encode(field, given, layout.charset(), layout.encoding())
-                    .map_err(|p| error(field.name(), p))?,
-            };
-            let start = field.start() - 1;
-            let mut count = 0;
-            for (i, c) in text.chars().enumerate().take(field.width()) {
-                chars[start + i] = c;
-                count += 1;
-            }
-            if count != field.width() {
-                return Err(error(
-                    field.name(),
-                    format!("encoded to {count} characters instead of {}", field.width()),
-                ));
-            }
-        }
-        Ok(chars.into_iter().collect())
+        encode_record(self.layout, def, record, &label, sequence, &|field| {
+            self.computed(field.kind(), field.width(), &label, field.name())
+        })
     }
 
     fn emit(&mut self, line: &str) -> Result<(), LayoutError> {
-        self.bytes.clear();
-        match self.layout.encoding() {
-            Encoding::Utf8 => self.bytes.extend_from_slice(line.as_bytes()),
-            Encoding::Ascii | Encoding::Latin1 => {
-                let limit = if self.layout.encoding() == Encoding::Ascii {
-                    0x7F
-                } else {
-                    0xFF
-                };
-                for (i, c) in line.chars().enumerate() {
-                    let code = c as u32;
-                    if code > limit {
-                        return Err(LayoutError::Write {
-                            record: "record".into(),
-                            field: format!("position {}", i + 1),
-                            problem: format!("{c:?} cannot be written in the layout's encoding"),
-                        });
-                    }
-                    self.bytes.push(code as u8);
+        emit_line(self.layout, line, &mut self.bytes, &mut self.out)
+    }
+}
+
+/// One record as a line of characters: the record-type code, then every field of `def`
+/// from `record` (constants and fillers put in, sequence number `sequence`, a trailer's
+/// counts and sums from `computed` and checked against any value given; a header's
+/// given); `label` names the record in errors ("detail 3").
+pub(super) fn encode_record(
+    layout: &impl Frame,
+    def: &RecordDef,
+    record: &Record,
+    label: &str,
+    sequence: Option<u64>,
+    computed: &dyn Fn(&FieldDef) -> Result<String, LayoutError>,
+) -> Result<String, LayoutError> {
+    let error = |field: &str, problem: String| LayoutError::Write {
+        record: label.to_owned(),
+        field: field.to_owned(),
+        problem,
+    };
+    if record.role() != def.role() {
+        return Err(error(
+            "record_type",
+            format!("a {} record was given", record.role().as_str()),
+        ));
+    }
+    for (name, _) in record.fields() {
+        if !def.has_field(name) {
+            return Err(error(name, "this record type has no such field".into()));
+        }
+    }
+    let mut chars = vec![' '; layout.record_length()];
+    let (rt_start, _) = layout.record_type_position();
+    for (i, c) in def.code().chars().enumerate() {
+        chars[rt_start - 1 + i] = c;
+    }
+    for field in def.fields() {
+        let given = record.get(field.name());
+        let text = match field.kind() {
+            FieldKind::Constant(value) => {
+                if let Some(v) = given
+                    && v.as_text() != Some(value.as_str())
+                {
+                    return Err(error(
+                        field.name(),
+                        format!("is the constant {value:?}, not {v:?}"),
+                    ));
                 }
+                value.clone()
+            }
+            FieldKind::Filler(c) => c.to_string().repeat(field.width()),
+            FieldKind::Sequence => {
+                let n = sequence.unwrap_or(0);
+                let text = digits_into(&n.to_string(), field.width(), false)
+                    .map_err(|p| error(field.name(), p))?;
+                if let Some(v) = given
+                    && v.as_u64() != Some(n)
+                {
+                    return Err(error(
+                        field.name(),
+                        format!("given {v} but this is detail number {n}"),
+                    ));
+                }
+                text
+            }
+            FieldKind::Count { .. } | FieldKind::Sum { .. }
+                if def.role() == RecordRole::Trailer =>
+            {
+                let text = computed(field)?;
+                if let Some(v) = given {
+                    let declared = encode_total(v, field.width(), label, field.name())?;
+                    if declared != text {
+                        return Err(error(
+                            field.name(),
+                            format!(
+                                "given {v} but the computed total is {}",
+                                match text.trim_start_matches('0') {
+                                    "" => "0",
+                                    digits => digits,
+                                }
+                            ),
+                        ));
+                    }
+                }
+                text
+            }
+            FieldKind::Count { .. } | FieldKind::Sum { .. } => match given {
+                Some(v) => encode_total(v, field.width(), label, field.name())?,
+                None => {
+                    return Err(error(
+                        field.name(),
+                        "the header carries this total: supply it (a streaming writer cannot compute it before the details)".into(),
+                    ));
+                }
+            },
+            FieldKind::Status => {
+                let code = given.and_then(Value::as_text).unwrap_or_default();
+                if layout.status_for_code(code).is_none() {
+                    return Err(error(
+                        field.name(),
+                        format!("'{code}' is not a status code of this layout"),
+                    ));
+                }
+                code.to_owned()
+            }
+            _ => encode(field, given, layout.charset(), layout.encoding())
+                .map_err(|p| error(field.name(), p))?,
+        };
+        let start = field.start() - 1;
+        let mut count = 0;
+        for (i, c) in text.chars().enumerate().take(field.width()) {
+            chars[start + i] = c;
+            count += 1;
+        }
+        if count != field.width() {
+            return Err(error(
+                field.name(),
+                format!("encoded to {count} characters instead of {}", field.width()),
+            ));
+        }
+    }
+    Ok(chars.into_iter().collect())
+}
+
+/// Writes one encoded line in the layout's encoding, with its line ending, through the
+/// reused buffer `bytes`.
+pub(super) fn emit_line<W: Write>(
+    layout: &impl Frame,
+    line: &str,
+    bytes: &mut Vec<u8>,
+    out: &mut W,
+) -> Result<(), LayoutError> {
+    bytes.clear();
+    match layout.encoding() {
+        Encoding::Utf8 => bytes.extend_from_slice(line.as_bytes()),
+        Encoding::Ascii | Encoding::Latin1 => {
+            let limit = if layout.encoding() == Encoding::Ascii {
+                0x7F
+            } else {
+                0xFF
+            };
+            for (i, c) in line.chars().enumerate() {
+                let code = c as u32;
+                if code > limit {
+                    return Err(LayoutError::Write {
+                        record: "record".into(),
+                        field: format!("position {}", i + 1),
+                        problem: format!("{c:?} cannot be written in the layout's encoding"),
+                    });
+                }
+                bytes.push(code as u8);
             }
         }
-        match self.layout.line_ending() {
-            LineEnding::CrLf => self.bytes.extend_from_slice(b"\r\n"),
-            LineEnding::Lf => self.bytes.push(b'\n'),
-            LineEnding::None => {}
-        }
-        self.out.write_all(&self.bytes)?;
-        Ok(())
     }
+    match layout.line_ending() {
+        LineEnding::CrLf => bytes.extend_from_slice(b"\r\n"),
+        LineEnding::Lf => bytes.push(b'\n'),
+        LineEnding::None => {}
+    }
+    out.write_all(bytes)?;
+    Ok(())
 }
 
 fn encode_total(
