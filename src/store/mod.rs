@@ -35,6 +35,7 @@ mod payments;
 mod quarantine;
 mod rates;
 mod receipts;
+mod receivables;
 mod reconcile;
 mod reference;
 mod refusal;
@@ -104,6 +105,9 @@ pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
+pub use receivables::{
+    AgeBuckets, EmployerOwing, JournalEntry, JournalTotal, OWING_PAGE_MAX, Receivables,
+};
 pub use reconcile::{
     Effect, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport, ReconcilePolicy,
     ReportItem, ReportRecord,

@@ -25,6 +25,7 @@ mod exceptions;
 mod files;
 mod jobs;
 mod rates;
+mod receivables;
 mod reports;
 mod runs;
 mod users;
@@ -53,6 +54,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(reports::router())
         .merge(employers::router())
         .merge(account::router())
+        .merge(receivables::router())
         .merge(calendar::router())
         .merge(rates::router())
         .merge(jobs::router())
@@ -77,6 +79,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
         ("runs", "/console/runs", k.nav_runs),
         ("reports", "/console/reports", k.nav_reports),
         ("employers", "/console/employers", k.nav_employers),
+        (
+            "receivables",
+            "/console/receivables",
+            super::i18n::StatementTexts::of(viewer.lang).receivables,
+        ),
         ("calendar", "/console/calendar", k.nav_calendar),
         ("rates", "/console/rates", k.nav_rates),
         ("jobs", "/console/jobs", k.nav_jobs),
