@@ -490,7 +490,7 @@ both_backends!(
                 "كشف الحساب".to_owned(),
                 "16000001".to_owned(),
                 "Cotisations déclarées 2026-04".to_owned(),
-                "اشتراكات مصرّح بها".to_owned(),
+                "الرصيد الختامي".to_owned(),
                 "Plus de 180 jours".to_owned(),
                 tahsil::locale::digits(total).replace('\u{a0}', " "),
             ] {
