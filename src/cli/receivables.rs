@@ -22,9 +22,7 @@ pub(super) async fn receivables(config: Config, csv: bool) -> anyhow::Result<Exi
         let mut employers = Vec::new();
         let mut after = None;
         loop {
-            let page = store
-                .employers_owing(today, after, OWING_PAGE_MAX)
-                .await?;
+            let page = store.employers_owing(today, after, OWING_PAGE_MAX).await?;
             after = page.last().map(|e| e.employer_id);
             let done = (page.len() as i64) < OWING_PAGE_MAX;
             employers.extend(page);

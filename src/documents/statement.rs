@@ -145,7 +145,11 @@ pub fn statement_pdf(facts: &StatementFacts<'_>) -> Result<Vec<u8>, DocumentErro
             date: Line::new(date, BODY, Direction::Ltr)?,
             label_fr,
             label_ar,
-            amount: Line::new(&amount.map(digits).unwrap_or_default(), style, Direction::Ltr)?,
+            amount: Line::new(
+                &amount.map(digits).unwrap_or_default(),
+                style,
+                Direction::Ltr,
+            )?,
             balance: Line::new(&digits(balance), style, Direction::Ltr)?,
             height: leading(BODY) * count + pt(5),
         })
@@ -179,14 +183,20 @@ pub fn statement_pdf(facts: &StatementFacts<'_>) -> Result<Vec<u8>, DocumentErro
     rows.push(row(&to, FR.closing, AR.closing, None, s.closing, true)?);
 
     let value_width = VALUE_RIGHT - VALUE_LEFT;
-    let fact = |fr: &'static str, ar: &'static str, values: Vec<Line>| -> Result<Fact, DocumentError> {
-        Ok(Fact {
-            label_fr: wrap_fixed(fr, BODY, Direction::Ltr, LABEL_FR_END - LEFT)?,
-            values,
-            label_ar: wrap_fixed(ar, BODY, Direction::Rtl, RIGHT - LABEL_AR_START)?,
-        })
-    };
-    let mut names = wrap(&facts.employer.name, BODY_BOLD, Direction::Auto, value_width)?;
+    let fact =
+        |fr: &'static str, ar: &'static str, values: Vec<Line>| -> Result<Fact, DocumentError> {
+            Ok(Fact {
+                label_fr: wrap_fixed(fr, BODY, Direction::Ltr, LABEL_FR_END - LEFT)?,
+                values,
+                label_ar: wrap_fixed(ar, BODY, Direction::Rtl, RIGHT - LABEL_AR_START)?,
+            })
+        };
+    let mut names = wrap(
+        &facts.employer.name,
+        BODY_BOLD,
+        Direction::Auto,
+        value_width,
+    )?;
     if let Some(name_ar) = facts
         .employer
         .name_ar
@@ -238,7 +248,11 @@ pub fn statement_pdf(facts: &StatementFacts<'_>) -> Result<Vec<u8>, DocumentErro
         tail_facts.push(fact(
             FR.buckets[i],
             AR.buckets[i],
-            vec![Line::new(&format!("{} DA", digits(amount)), BODY, Direction::Ltr)?],
+            vec![Line::new(
+                &format!("{} DA", digits(amount)),
+                BODY,
+                Direction::Ltr,
+            )?],
         )?);
     }
     if s.unallocated != Amount::ZERO {
@@ -350,8 +364,24 @@ impl Layout {
         y += leading(FUND);
         let middle = (LEFT + RIGHT) / 2;
         let step = leading(SMALL);
-        draw_lines(surface, self.fund_fr, LEFT, middle - pt(8), y, step, Align::Start)?;
-        draw_lines(surface, self.fund_ar, middle + pt(8), RIGHT, y, step, Align::Start)?;
+        draw_lines(
+            surface,
+            self.fund_fr,
+            LEFT,
+            middle - pt(8),
+            y,
+            step,
+            Align::Start,
+        )?;
+        draw_lines(
+            surface,
+            self.fund_ar,
+            middle + pt(8),
+            RIGHT,
+            y,
+            step,
+            Align::Start,
+        )?;
         y += step * lines(self.fund_fr.len().max(self.fund_ar.len())) - pt(4);
         rule(surface, y, pt(1));
         y += pt(30);
@@ -383,8 +413,24 @@ impl Layout {
         y += leading(BODY_BOLD);
         y = draw_facts(surface, &self.tail_facts, y)?;
         y += pt(6);
-        y = draw_lines(surface, self.sign_fr, LEFT, RIGHT, y, leading(SMALL), Align::Start)?;
-        draw_lines(surface, self.sign_ar, LEFT, RIGHT, y, leading(SMALL), Align::Start)?;
+        y = draw_lines(
+            surface,
+            self.sign_fr,
+            LEFT,
+            RIGHT,
+            y,
+            leading(SMALL),
+            Align::Start,
+        )?;
+        draw_lines(
+            surface,
+            self.sign_ar,
+            LEFT,
+            RIGHT,
+            y,
+            leading(SMALL),
+            Align::Start,
+        )?;
         Ok(())
     }
 }
@@ -394,9 +440,33 @@ fn draw_facts(surface: &mut Surface<'_>, facts: &[Fact], top: Cpt) -> Result<Cpt
     let mut y = top;
     for fact in facts {
         let step = leading(BODY);
-        draw_lines(surface, fact.label_fr, LEFT, LABEL_FR_END, y, step, Align::Start)?;
-        draw_lines(surface, fact.label_ar, LABEL_AR_START, RIGHT, y, step, Align::Start)?;
-        draw_lines(surface, &fact.values, VALUE_LEFT, VALUE_RIGHT, y, step, Align::Center)?;
+        draw_lines(
+            surface,
+            fact.label_fr,
+            LEFT,
+            LABEL_FR_END,
+            y,
+            step,
+            Align::Start,
+        )?;
+        draw_lines(
+            surface,
+            fact.label_ar,
+            LABEL_AR_START,
+            RIGHT,
+            y,
+            step,
+            Align::Start,
+        )?;
+        draw_lines(
+            surface,
+            &fact.values,
+            VALUE_LEFT,
+            VALUE_RIGHT,
+            y,
+            step,
+            Align::Center,
+        )?;
         let tallest = fact
             .values
             .len()
@@ -441,7 +511,15 @@ impl Row {
             Align::Start,
         )?;
         let (left, right) = (LABEL_LEFT + CELL_PAD, AMOUNT_LEFT - CELL_PAD);
-        let y = draw_lines(surface, &self.label_fr, left, right, baseline, step, Align::Start)?;
+        let y = draw_lines(
+            surface,
+            &self.label_fr,
+            left,
+            right,
+            baseline,
+            step,
+            Align::Start,
+        )?;
         draw_lines(surface, &self.label_ar, left, right, y, step, Align::Start)?;
         self.amount.draw(
             surface,

@@ -455,8 +455,7 @@ impl Store {
         from: Option<NaiveDate>,
         today: NaiveDate,
     ) -> StoreResult<Statement> {
-        self.statement_between(employer_id, from, None, today)
-            .await
+        self.statement_between(employer_id, from, None, today).await
     }
 
     /// The employer's statement on `today` for the period `from`–`to` (both included, each

@@ -80,6 +80,10 @@ impl PeriodQuery {
 pub(crate) struct StatementRow {
     pub date: String,
     pub label: String,
+    /// The declared period the entry is about (shown in `<bdi>`), or empty.
+    pub period: String,
+    /// A memo entry's amount (shown in `<bdi>`), or empty.
+    pub memo: String,
     pub amount: String,
     pub balance: String,
 }
@@ -96,21 +100,22 @@ pub(crate) fn statement_rows(statement: &Statement, lang: Lang) -> Vec<Statement
             .map(written_day_of)
             .unwrap_or_default(),
         label: t.opening.to_owned(),
+        period: String::new(),
+        memo: String::new(),
         amount: String::new(),
         balance: money(statement.opening, lang),
     });
     for line in &statement.lines {
         let e = &line.entry;
-        let mut label = e.kind.word(lang).to_owned();
-        if let Some(period) = &e.period {
-            label.push_str(&format!(" \u{2066}{period}\u{2069}"));
-        }
-        if e.memo != Amount::ZERO {
-            label.push_str(&format!(" ({})", money(e.memo, lang)));
-        }
         rows.push(StatementRow {
             date: written_day_of(&e.entry_date),
-            label,
+            label: e.kind.word(lang).to_owned(),
+            period: e.period.clone().unwrap_or_default(),
+            memo: if e.memo == Amount::ZERO {
+                String::new()
+            } else {
+                money(e.memo, lang)
+            },
             amount: money(e.amount, lang),
             balance: money(line.balance, lang),
         });
@@ -122,6 +127,8 @@ pub(crate) fn statement_rows(statement: &Statement, lang: Lang) -> Vec<Statement
             .map(written_day_of)
             .unwrap_or_default(),
         label: t.closing.to_owned(),
+        period: String::new(),
+        memo: String::new(),
         amount: String::new(),
         balance: money(statement.closing, lang),
     });
@@ -168,7 +175,11 @@ fn attachment(body: Body, content_type: &'static str, name: &str) -> Response {
 }
 
 /// The statement as CSV, as an attachment.
-pub(crate) fn csv_download(employer: &Employer, statement: &Statement, today: NaiveDate) -> Response {
+pub(crate) fn csv_download(
+    employer: &Employer,
+    statement: &Statement,
+    today: NaiveDate,
+) -> Response {
     attachment(
         Body::from(crate::locale::statement::statement_csv(statement)),
         "text/csv; charset=utf-8",

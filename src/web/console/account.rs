@@ -171,8 +171,10 @@ async fn employer_statement(
     viewer: &Viewer,
     id: i64,
     q: &PeriodQuery,
-) -> Result<(crate::store::Employer, crate::store::Statement, NaiveDate), crate::web::session::PageError>
-{
+) -> Result<
+    (crate::store::Employer, crate::store::Statement, NaiveDate),
+    crate::web::session::PageError,
+> {
     viewer.staff()?;
     let store = state.store();
     let employer = match store.employer(id).await {
