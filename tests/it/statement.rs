@@ -716,7 +716,7 @@ fn read_by_libreoffice(csv: &str, name: &str) -> Option<Vec<Vec<String>>> {
     assert!(output.status.success(), "{output:?}");
     let text = std::fs::read_to_string(Path::new(&out).join(format!("{name}.csv")))
         .unwrap_or_else(|e| panic!("LibreOffice wrote nothing ({e}): {output:?}"));
-    Some(text.lines().map(|line| split_comma_csv(line)).collect())
+    Some(text.lines().map(split_comma_csv).collect())
 }
 
 /// One line of a `,`-separated CSV with `"` quoting.
