@@ -167,6 +167,7 @@ pub(super) async fn statement(
     config: Config,
     employer: String,
     from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
     csv: bool,
 ) -> anyhow::Result<ExitCode> {
     let store = app::open_store(&config).await?;
@@ -174,7 +175,7 @@ pub(super) async fn statement(
     let today = store.clock().today();
     let result = async {
         let employer_id = store.employer_id_by_affiliation(&employer).await?;
-        store.statement(employer_id, from, today).await
+        store.statement_between(employer_id, from, to, today).await
     }
     .await;
     store.close().await;

@@ -27,6 +27,7 @@ mod ledger;
 mod notices;
 mod people;
 mod receipts;
+mod receivables;
 mod seed;
 pub mod serve;
 
@@ -204,9 +205,35 @@ enum Command {
         /// List entries from this day on (those before make the opening balance).
         #[arg(long, value_name = "YYYY-MM-DD")]
         from: Option<chrono::NaiveDate>,
+        /// List entries up to this day (those after are left out).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: Option<chrono::NaiveDate>,
         /// CSV for a spreadsheet (UTF-8 with BOM, `;`, decimal commas).
         #[arg(long)]
         csv: bool,
+    },
+    /// What the fund is owed: by days since due (0-30, 31-90, 91-180, over 180), in total
+    /// and per scheme, then each employer owing.
+    Receivables {
+        /// CSV for a spreadsheet (UTF-8 with BOM, `;`, decimal commas): one line per
+        /// employer owing, then the total.
+        #[arg(long)]
+        csv: bool,
+    },
+    /// The accounting journal: one CSV line per ledger entry dated in the range.
+    Journal {
+        /// The first day (included).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        from: chrono::NaiveDate,
+        /// The last day (included).
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        to: chrono::NaiveDate,
+        /// Totals per day and kind of entry instead of one line per entry.
+        #[arg(long)]
+        totals: bool,
+        /// Write to this file (readable by its owner alone) instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
     /// The audit trail's hash chain: check it, or print its head.
     Audit {
@@ -390,10 +417,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Statement {
             employer,
             from,
+            to,
             csv,
         } => {
             telemetry::init(config.log_format, &config.log_filter);
-            runtime()?.block_on(ledger::statement(config, employer, from, csv))
+            runtime()?.block_on(ledger::statement(config, employer, from, to, csv))
+        }
+        Command::Receivables { csv } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(receivables::receivables(config, csv))
+        }
+        Command::Journal {
+            from,
+            to,
+            totals,
+            out,
+        } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(receivables::journal(config, from, to, totals, out))
         }
         Command::Receipts { command } => {
             telemetry::init(config.log_format, &config.log_filter);

@@ -1,5 +1,6 @@
 //! Documents as PDF, made in-process: the receipt of a settled debit, in Arabic and French
-//! on one page (more pages for a long list of worksites).
+//! on one page (more pages for a long list of worksites), and an employer's statement of
+//! account (`statement`).
 //!
 //! The stack (compared in ARCHITECTURE.md): krilla writes the PDF — fonts embedded and
 //! subset, each glyph mapped back to its text —, unicode-bidi orders each line, rustybuzz
@@ -11,9 +12,11 @@
 
 mod geometry;
 mod receipt;
+mod statement;
 mod text;
 
 pub use receipt::{ReceiptFacts, receipt_pdf};
+pub use statement::{StatementFacts, statement_pdf};
 
 /// Why a document could not be made. Neither happens with the fonts compiled in; they are
 /// errors rather than panics so that a server answers 500 instead of dying.

@@ -84,51 +84,51 @@ pub fn receipt_pdf(facts: &ReceiptFacts<'_>) -> Result<Vec<u8>, DocumentError> {
         .map_err(|err| DocumentError::Pdf(format!("{err:?}")))
 }
 
-const LEFT: Cpt = pt(40);
-const RIGHT: Cpt = PAGE_WIDTH - pt(40);
-const TOP: Cpt = pt(48);
-const TABLE_BOTTOM: Cpt = pt(790);
-const FOOTER_BASELINE: Cpt = pt(815);
+pub(super) const LEFT: Cpt = pt(40);
+pub(super) const RIGHT: Cpt = PAGE_WIDTH - pt(40);
+pub(super) const TOP: Cpt = pt(48);
+pub(super) const TABLE_BOTTOM: Cpt = pt(790);
+pub(super) const FOOTER_BASELINE: Cpt = pt(815);
 /// The facts' three columns: French label, value, Arabic label.
-const LABEL_FR_END: Cpt = pt(180);
-const VALUE_LEFT: Cpt = pt(186);
-const VALUE_RIGHT: Cpt = pt(409);
-const LABEL_AR_START: Cpt = pt(415);
+pub(super) const LABEL_FR_END: Cpt = pt(180);
+pub(super) const VALUE_LEFT: Cpt = pt(186);
+pub(super) const VALUE_RIGHT: Cpt = pt(409);
+pub(super) const LABEL_AR_START: Cpt = pt(415);
 /// The breakdown's columns: worksite, period, amount.
 const PERIOD_LEFT: Cpt = pt(345);
 const AMOUNT_LEFT: Cpt = pt(435);
-const CELL_PAD: Cpt = pt(4);
+pub(super) const CELL_PAD: Cpt = pt(4);
 
-const BODY: Style = Style {
+pub(super) const BODY: Style = Style {
     weight: Weight::Regular,
     size: 1000,
 };
-const BODY_BOLD: Style = Style {
+pub(super) const BODY_BOLD: Style = Style {
     weight: Weight::Bold,
     size: 1000,
 };
-const SMALL: Style = Style {
+pub(super) const SMALL: Style = Style {
     weight: Weight::Regular,
     size: 800,
 };
-const TITLE: Style = Style {
+pub(super) const TITLE: Style = Style {
     weight: Weight::Bold,
     size: 1500,
 };
-const FUND: Style = Style {
+pub(super) const FUND: Style = Style {
     weight: Weight::Bold,
     size: 1400,
 };
 
 /// The height of a line of `style`.
-const fn leading(style: Style) -> Cpt {
+pub(super) const fn leading(style: Style) -> Cpt {
     style.size * 140 / 100
 }
 
 /// The receipt's own words, in one language.
 #[derive(Debug)]
-struct Texts {
-    fund_long: &'static str,
+pub(super) struct Texts {
+    pub(super) fund_long: &'static str,
     receipt: &'static str,
     employer: &'static str,
     affiliation: &'static str,
@@ -147,7 +147,7 @@ struct Texts {
     keep: &'static str,
 }
 
-static FR: Texts = Texts {
+pub(super) static FR: Texts = Texts {
     fund_long: "Caisse nationale des congés payés et du chômage-intempéries des secteurs du bâtiment, des travaux publics et de l'hydraulique",
     receipt: "Reçu n°",
     employer: "Employeur",
@@ -166,7 +166,7 @@ static FR: Texts = Texts {
     keep: "Ce reçu atteste le paiement des cotisations détaillées ci-dessus, prélevées en vertu de votre autorisation de prélèvement. Conservez-le.",
 };
 
-static AR: Texts = Texts {
+pub(super) static AR: Texts = Texts {
     fund_long: "الصندوق الوطني للعطل المدفوعة الأجر والبطالة الناجمة عن سوء الأحوال الجوية لقطاعات البناء والأشغال العمومية والري",
     receipt: "وصل رقم",
     employer: "صاحب العمل",
@@ -515,7 +515,7 @@ fn value_rtl(text: &str, style: Style, width: Cpt) -> Result<Vec<(Line, Align)>,
 }
 
 /// Lines one under the other from the baseline `first`; returns the baseline after them.
-fn draw_lines(
+pub(super) fn draw_lines(
     surface: &mut Surface<'_>,
     lines: &[Line],
     left: Cpt,
@@ -532,12 +532,12 @@ fn draw_lines(
     Ok(y)
 }
 
-fn lines(count: usize) -> Cpt {
+pub(super) fn lines(count: usize) -> Cpt {
     Cpt::try_from(count).unwrap_or(Cpt::MAX / 1000)
 }
 
 /// A horizontal rule across the text width.
-fn rule(surface: &mut Surface<'_>, y: Cpt, thickness: Cpt) {
+pub(super) fn rule(surface: &mut Surface<'_>, y: Cpt, thickness: Cpt) {
     if let Some(path) = rectangle(LEFT, y, RIGHT - LEFT, thickness) {
         surface.set_fill(Some(Fill::default()));
         surface.draw_path(&path);
@@ -545,7 +545,7 @@ fn rule(surface: &mut Surface<'_>, y: Cpt, thickness: Cpt) {
 }
 
 /// A light grey band behind the breakdown's header.
-fn band(surface: &mut Surface<'_>, top: Cpt, height: Cpt) {
+pub(super) fn band(surface: &mut Surface<'_>, top: Cpt, height: Cpt) {
     if let Some(path) = rectangle(LEFT, top, RIGHT - LEFT, height) {
         surface.set_fill(Some(Fill {
             paint: rgb::Color::new(232, 236, 240).into(),

@@ -42,3 +42,136 @@ pub fn statement_csv(statement: &Statement) -> String {
     }
     out
 }
+
+/// A text cell: quoted (quotes doubled) when it holds `;`, a quote or a line break, and
+/// prefixed with `'` when a spreadsheet would take it for a formula — a name is never run.
+/// Amounts are written by [`csv_amount`], never through this (a negative amount must stay
+/// a number).
+fn cell(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{text}")
+    } else {
+        text.to_owned()
+    };
+    if text.contains([';', '"', '\n', '\r']) {
+        format!("\"{}\"", text.replace('"', "\"\""))
+    } else {
+        text
+    }
+}
+
+/// The columns of [`receivables_csv`], in order (documented in README: columns keep their
+/// meaning; new ones are added at the end).
+pub const RECEIVABLES_COLUMNS: &str = "n° d'affiliation;employeur;صاحب العمل;lignes dues;\
+     0-30 jours;31-90 jours;91-180 jours;plus de 180 jours;total dû";
+
+/// The employers owing as CSV (same conventions as [`statement_csv`]), each with what it
+/// owes by age, then a total line for the whole fund.
+pub fn receivables_csv(
+    receivables: &crate::store::Receivables,
+    employers: &[crate::store::EmployerOwing],
+) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(RECEIVABLES_COLUMNS);
+    out.push_str("\r\n");
+    let buckets = |b: &crate::store::AgeBuckets| {
+        [
+            b.up_to_30,
+            b.from_31_to_90,
+            b.from_91_to_180,
+            b.over_180,
+            b.total,
+        ]
+        .map(csv_amount)
+        .join(";")
+    };
+    for e in employers {
+        out.push_str(&format!(
+            "{};{};{};{};{}\r\n",
+            cell(&e.affiliation_number),
+            cell(&e.name),
+            cell(e.name_ar.as_deref().unwrap_or("")),
+            e.lines,
+            buckets(&e.owed)
+        ));
+    }
+    out.push_str(&format!(
+        "Total;{} employeurs;المجموع;{};{}\r\n",
+        receivables.employers,
+        receivables.lines,
+        buckets(&receivables.total)
+    ));
+    out
+}
+
+/// The columns of [`journal_csv`], in order (documented in README).
+pub const JOURNAL_COLUMNS: &str = "date;écriture n°;n° d'affiliation;nature;طبيعة القيد;montant;\
+     congés payés;intempéries part employeur;intempéries part salarié;non affecté;\
+     montant concerné (mémo);référence";
+
+/// The ledger's entries as the accounting journal: one line per entry (same conventions as
+/// [`statement_csv`]; amounts signed as the ledger signs them — positive, owed more).
+pub fn journal_csv(entries: &[crate::store::JournalEntry]) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(JOURNAL_COLUMNS);
+    out.push_str("\r\n");
+    for e in entries {
+        out.push_str(&format!(
+            "{};{};{};{};{};{};{};{};{};{};{};{}\r\n",
+            e.entry_date,
+            e.id,
+            cell(&e.affiliation_number),
+            e.kind.word(Lang::Fr),
+            e.kind.word(Lang::Ar),
+            csv_amount(e.amount),
+            csv_amount(e.paid_leave),
+            csv_amount(e.bad_weather_employer),
+            csv_amount(e.bad_weather_employee),
+            csv_amount(e.unallocated),
+            csv_amount(e.memo),
+            cell(&e.reference),
+        ));
+    }
+    out
+}
+
+/// The columns of [`journal_totals_csv`], in order (documented in README).
+pub const JOURNAL_TOTALS_COLUMNS: &str = "date;nature;طبيعة القيد;écritures;montant;congés payés;\
+     intempéries part employeur;intempéries part salarié;non affecté;montant concerné (mémo)";
+
+/// The journal's totals per day and kind, what the fund's accounting posts.
+pub fn journal_totals_csv(totals: &[crate::store::JournalTotal]) -> String {
+    let mut out = String::from("\u{feff}");
+    out.push_str(JOURNAL_TOTALS_COLUMNS);
+    out.push_str("\r\n");
+    for t in totals {
+        out.push_str(&format!(
+            "{};{};{};{};{};{};{};{};{};{}\r\n",
+            t.entry_date,
+            t.kind.word(Lang::Fr),
+            t.kind.word(Lang::Ar),
+            t.entries,
+            csv_amount(t.amount),
+            csv_amount(t.paid_leave),
+            csv_amount(t.bad_weather_employer),
+            csv_amount(t.bad_weather_employee),
+            csv_amount(t.unallocated),
+            csv_amount(t.memo),
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_quoted_never_formulas_and_amounts_stay_numbers() {
+        assert_eq!(cell("a;b"), "\"a;b\"");
+        assert_eq!(cell("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(cell("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_amount(Amount::from_centimes(-123_456)), "-1234,56");
+        assert_eq!(csv_amount(Amount::from_centimes(5)), "0,05");
+    }
+}

@@ -421,6 +421,8 @@ pub struct Statement {
     /// Entries dated on or after this day are listed; those before make the opening
     /// balance (`None`: from the first entry, opening at zero).
     pub from: Option<String>,
+    /// Entries dated after this day are left out (`None`: up to the last entry).
+    pub to: Option<String>,
     pub opening: Amount,
     pub lines: Vec<StatementLine>,
     pub closing: Amount,
@@ -437,7 +439,8 @@ pub struct StatementLine {
 }
 
 /// What is owed by age — declared lines not paid by a settled debit or another payment,
-/// by the days since their declaration became due (on the statement's day).
+/// by the days since their due date (the day their declaration became due) on the
+/// statement's day; a line not yet due counts in the first bucket.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Aging {
     pub up_to_30: Amount,
@@ -454,6 +457,20 @@ impl Store {
         from: Option<NaiveDate>,
         today: NaiveDate,
     ) -> StoreResult<Statement> {
+        self.statement_between(employer_id, from, None, today).await
+    }
+
+    /// The employer's statement on `today` for the period `from`–`to` (both included, each
+    /// optional): the balance before `from` opens it, entries after `to` are left out, and
+    /// what is owed by age is on `today`.
+    pub async fn statement_between(
+        &self,
+        employer_id: i64,
+        from: Option<NaiveDate>,
+        to: Option<NaiveDate>,
+        today: NaiveDate,
+    ) -> StoreResult<Statement> {
+        let until = to.map(|d| d.to_string());
         let opening = match from.and_then(|d| d.pred_opt()) {
             Some(before) => {
                 self.employer_balance(employer_id, Some(before))
@@ -469,6 +486,9 @@ impl Store {
             if since
                 .as_deref()
                 .is_some_and(|s| entry.entry_date.as_str() < s)
+                || until
+                    .as_deref()
+                    .is_some_and(|u| entry.entry_date.as_str() > u)
             {
                 continue;
             }
@@ -505,6 +525,7 @@ impl Store {
         Ok(Statement {
             employer_id,
             from: since,
+            to: until,
             opening,
             lines,
             closing: Amount::from_centimes(balance),

@@ -36,6 +36,7 @@ mod payments;
 mod quarantine;
 mod rates;
 mod receipts;
+mod receivables;
 mod reconcile;
 mod reference;
 mod refusal;
@@ -106,6 +107,9 @@ pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
+pub use receivables::{
+    AgeBuckets, EmployerOwing, JournalEntry, JournalTotal, OWING_PAGE_MAX, Receivables,
+};
 pub use reconcile::{
     Effect, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport, ReconcilePolicy,
     ReportItem, ReportRecord,

@@ -29,6 +29,7 @@ mod pdf;
 mod portal;
 mod redact;
 mod session;
+mod statement;
 
 use std::net::SocketAddr;
 use std::sync::Arc;

@@ -25,5 +25,6 @@ mod planning;
 mod profiles;
 mod run;
 mod scale;
+mod statement;
 mod store;
 mod web;

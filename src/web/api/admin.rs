@@ -57,6 +57,7 @@ pub(super) fn router(state: WebState) -> Router<WebState> {
         .route("/collections/{id}/represent", post(represent_collection))
         .route("/payments", post(record_payment))
         .route("/employers/{id}/statement", get(employer_statement))
+        .route("/statement", get(fund_statement))
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -362,6 +363,8 @@ async fn record_payment(
 struct StatementQuery {
     #[serde(default)]
     from: Option<chrono::NaiveDate>,
+    #[serde(default)]
+    to: Option<chrono::NaiveDate>,
 }
 
 /// The employer's account: opening balance, entries with the running balance, what is
@@ -373,7 +376,63 @@ async fn employer_statement(
 ) -> ApiResult<Json<Statement>> {
     state.store.employer(id).await?;
     let today = state.store.clock().today();
-    Ok(Json(state.store.statement(id, query.from, today).await?))
+    Ok(Json(
+        state
+            .store
+            .statement_between(id, query.from, query.to, today)
+            .await?,
+    ))
+}
+
+/// `?after=ID&limit=N` of the fund-wide statement: the page of employers owing after
+/// employer id `after` (keyset), at most `limit` (default 100, at most 1000).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct OwingQuery {
+    #[serde(default)]
+    after: Option<i64>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+/// What the whole fund is owed today: by age in total and per scheme, and one page of
+/// the employers owing.
+#[derive(serde::Serialize)]
+struct FundStatement {
+    receivables: crate::store::Receivables,
+    employers: Vec<crate::store::EmployerOwing>,
+    /// The `after` of the next page, when this one is full.
+    next_after: Option<i64>,
+}
+
+/// `GET /api/v1/statement`: the fund-wide receivables and aging (as `tahsil receivables`).
+async fn fund_statement(
+    State(state): State<AppState>,
+    Query(query): Query<OwingQuery>,
+) -> ApiResult<Json<FundStatement>> {
+    let limit = query.limit.unwrap_or(100);
+    if !(1..=crate::store::OWING_PAGE_MAX).contains(&limit) {
+        return Err(ApiError::invalid(format!(
+            "limit: {limit} is out of range; give 1 to {}",
+            crate::store::OWING_PAGE_MAX
+        )));
+    }
+    let today = state.store.clock().today();
+    let receivables = state.store.receivables(today).await?;
+    let employers = state
+        .store
+        .employers_owing(today, query.after, limit)
+        .await?;
+    let next_after = if employers.len() as i64 == limit {
+        employers.last().map(|e| e.employer_id)
+    } else {
+        None
+    };
+    Ok(Json(FundStatement {
+        receivables,
+        employers,
+        next_after,
+    }))
 }
 
 /// The body of `PUT /api/v1/mandates/{id}/ceiling`: `{"ceiling": "500000.00"}`, or

@@ -1,14 +1,15 @@
-//! An employer's account (`/console/employers/{id}/account`): its balance by scheme, what
-//! it owes by age, its ledger entries with the running balance, its payments by other
-//! channels, the statement as CSV, and the form that records a payment (finance staff and
+//! An employer's account (`/console/employers/{id}/account`): its balance by scheme, its
+//! statement for a period (entries with the running balance, what it owes by age; the
+//! portal's, shared through `crate::web::statement`) with its CSV and PDF downloads, its
+//! payments by other channels, and the form that records a payment (finance staff and
 //! administrators; the employer page carries the same form). Recording goes through
 //! [`crate::store::Store::record_payment`], audited as the staff member.
 
 use askama::Template;
 use axum::Router;
-use axum::extract::{Form, Path, State};
-use axum::http::{StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::extract::{Form, Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::Response;
 use axum::routing::{get, post};
 use chrono::NaiveDate;
 use mandates::Amount;
@@ -18,23 +19,18 @@ use super::{actor, nav};
 use crate::locale::Word;
 use crate::store::{NewPayment, PaymentChannel, PaymentOutcome, StoreError};
 use crate::web::WebState;
-use crate::web::i18n::{LedgerTexts, employer_name, money, refusals};
+use crate::web::i18n::{LedgerTexts, StatementTexts, employer_name, money, refusals};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer};
+use crate::web::statement::{
+    PeriodQuery, StatementRow, aging_rows, csv_download, pdf_download, statement_rows,
+};
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
         .route("/console/employers/{id}/account", get(account))
         .route("/console/employers/{id}/statement.csv", get(statement_csv))
+        .route("/console/employers/{id}/statement.pdf", get(statement_pdf))
         .route("/console/employers/{id}/payments", post(record))
-}
-
-struct EntryRow {
-    date: String,
-    label: String,
-    period: String,
-    presented: String,
-    amount: String,
-    balance: String,
 }
 
 struct PaymentRow {
@@ -50,13 +46,20 @@ struct PaymentRow {
 struct AccountPage {
     c: Chrome,
     l: &'static LedgerTexts,
+    s: &'static StatementTexts,
     id: i64,
     name: String,
     affiliation: String,
     /// (label, amount) per scheme, then unallocated and the total.
     balance: Vec<(&'static str, String)>,
     aging: Vec<(&'static str, String)>,
-    entries: Vec<EntryRow>,
+    /// The statement's period filter and lines (`web/partials/statement.html`).
+    action: String,
+    download: String,
+    q: PeriodQuery,
+    links: String,
+    rows: Vec<StatementRow>,
+    period_error: Option<&'static str>,
     payments: Vec<PaymentRow>,
     /// The channels of the form: (code, word).
     channels: Vec<(&'static str, &'static str)>,
@@ -72,8 +75,17 @@ async fn render(
     id: i64,
     notice: Vec<String>,
     error: Option<String>,
+    q: PeriodQuery,
 ) -> PageResult {
     let lang = viewer.lang;
+    let (period, period_error, status) = match q.read(lang) {
+        Ok(period) => (period, None, status),
+        Err(problem) => (
+            Default::default(),
+            Some(problem),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
     let l = LedgerTexts::of(lang);
     let store = state.store();
     let employer = match store.employer(id).await {
@@ -83,7 +95,7 @@ async fn render(
     };
     let today = store.clock().today();
     let statement = store
-        .statement(id, None, today)
+        .statement_between(id, period.from, period.to, today)
         .await
         .map_err(|e| viewer.fail(e))?;
     let balance = store
@@ -97,6 +109,7 @@ async fn render(
     let page = AccountPage {
         c: viewer.chrome(nav(viewer, "employers")),
         l,
+        s: StatementTexts::of(lang),
         id,
         name: employer_name(&employer, lang),
         affiliation: employer.affiliation_number.clone(),
@@ -113,33 +126,13 @@ async fn render(
             (l.unallocated, money(balance.unallocated, lang)),
             (l.total, money(balance.total, lang)),
         ],
-        aging: vec![
-            (l.up_to_30, money(statement.aging.up_to_30, lang)),
-            (l.from_31_to_90, money(statement.aging.from_31_to_90, lang)),
-            (
-                l.from_91_to_180,
-                money(statement.aging.from_91_to_180, lang),
-            ),
-            (l.over_180, money(statement.aging.over_180, lang)),
-        ],
-        entries: statement
-            .lines
-            .iter()
-            .rev()
-            .take(500)
-            .map(|line| EntryRow {
-                date: line.entry.entry_date.clone(),
-                label: line.entry.kind.word(lang).to_owned(),
-                period: line.entry.period.clone().unwrap_or_default(),
-                presented: if line.entry.memo == Amount::ZERO {
-                    String::new()
-                } else {
-                    money(line.entry.memo, lang)
-                },
-                amount: money(line.entry.amount, lang),
-                balance: money(line.balance, lang),
-            })
-            .collect(),
+        aging: aging_rows(&statement, lang),
+        action: format!("/console/employers/{id}/account"),
+        download: format!("/console/employers/{id}/statement"),
+        links: q.link(&period),
+        q,
+        rows: statement_rows(&statement, lang),
+        period_error,
         payments: payments
             .into_iter()
             .map(|p| PaymentRow {
@@ -161,17 +154,27 @@ async fn render(
     viewer.page(status, &page)
 }
 
-async fn account(State(state): State<WebState>, viewer: Viewer, Path(id): Path<i64>) -> PageResult {
-    viewer.staff()?;
-    render(&state, &viewer, StatusCode::OK, id, Vec::new(), None).await
-}
-
-/// The statement as CSV (see `crate::locale::statement`), as an attachment.
-async fn statement_csv(
+async fn account(
     State(state): State<WebState>,
     viewer: Viewer,
     Path(id): Path<i64>,
-) -> Result<Response, crate::web::session::PageError> {
+    Query(q): Query<PeriodQuery>,
+) -> PageResult {
+    viewer.staff()?;
+    render(&state, &viewer, StatusCode::OK, id, Vec::new(), None, q).await
+}
+
+/// The employer and its statement for the period asked (an unreadable period: the whole
+/// statement, as the page says).
+async fn employer_statement(
+    state: &WebState,
+    viewer: &Viewer,
+    id: i64,
+    q: &PeriodQuery,
+) -> Result<
+    (crate::store::Employer, crate::store::Statement, NaiveDate),
+    crate::web::session::PageError,
+> {
     viewer.staff()?;
     let store = state.store();
     let employer = match store.employer(id).await {
@@ -179,28 +182,35 @@ async fn statement_csv(
         Err(StoreError::NotFound { .. }) => return Err(viewer.refuse(Refusal::NotFound)),
         Err(err) => return Err(viewer.fail(err)),
     };
+    let period = q.read(viewer.lang).unwrap_or_default();
     let today = store.clock().today();
     let statement = store
-        .statement(id, None, today)
+        .statement_between(id, period.from, period.to, today)
         .await
         .map_err(|e| viewer.fail(e))?;
-    let body = crate::locale::statement::statement_csv(&statement);
-    let name = format!(
-        "attachment; filename=\"releve-{}-{today}.csv\"",
-        employer
-            .affiliation_number
-            .chars()
-            .filter(char::is_ascii_alphanumeric)
-            .collect::<String>()
-    );
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (header::CONTENT_DISPOSITION, name),
-        ],
-        body,
-    )
-        .into_response())
+    Ok((employer, statement, today))
+}
+
+/// The statement as CSV (see `crate::locale::statement`), as an attachment.
+async fn statement_csv(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, crate::web::session::PageError> {
+    let (employer, statement, today) = employer_statement(&state, &viewer, id, &q).await?;
+    Ok(csv_download(&employer, &statement, today))
+}
+
+/// The statement as a PDF in French and Arabic, as an attachment.
+async fn statement_pdf(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Query(q): Query<PeriodQuery>,
+) -> Result<Response, crate::web::session::PageError> {
+    let (employer, statement, today) = employer_statement(&state, &viewer, id, &q).await?;
+    pdf_download(&state, &viewer, employer, statement, today).await
 }
 
 #[derive(Deserialize)]
@@ -266,7 +276,16 @@ async fn record(
             match recorded {
                 Ok(outcome) => {
                     let notice = describe(&outcome, viewer.lang);
-                    return render(&state, &viewer, StatusCode::OK, id, notice, None).await;
+                    return render(
+                        &state,
+                        &viewer,
+                        StatusCode::OK,
+                        id,
+                        notice,
+                        None,
+                        PeriodQuery::default(),
+                    )
+                    .await;
                 }
                 Err(StoreError::NotFound { .. }) => return Err(viewer.refuse(Refusal::NotFound)),
                 Err(err) => match refusals::refusal_message(viewer.lang, &err) {
@@ -277,7 +296,16 @@ async fn record(
         }
     };
     let status = StatusCode::UNPROCESSABLE_ENTITY;
-    render(&state, &viewer, status, id, Vec::new(), problem).await
+    render(
+        &state,
+        &viewer,
+        status,
+        id,
+        Vec::new(),
+        problem,
+        PeriodQuery::default(),
+    )
+    .await
 }
 
 /// What a recorded payment did, in sentences.

@@ -26,6 +26,7 @@ mod exceptions;
 mod files;
 mod jobs;
 mod rates;
+mod receivables;
 mod reports;
 mod runs;
 mod users;
@@ -55,6 +56,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(employers::router())
         .merge(account::router())
         .merge(credits::router())
+        .merge(receivables::router())
         .merge(calendar::router())
         .merge(rates::router())
         .merge(jobs::router())
@@ -84,6 +86,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
             super::i18n::CreditTexts::of(viewer.lang).nav,
         ),
         ("employers", "/console/employers", k.nav_employers),
+        (
+            "receivables",
+            "/console/receivables",
+            super::i18n::StatementTexts::of(viewer.lang).receivables,
+        ),
         ("calendar", "/console/calendar", k.nav_calendar),
         ("rates", "/console/rates", k.nav_rates),
         ("jobs", "/console/jobs", k.nav_jobs),

@@ -25,6 +25,7 @@ mod ledger;
 mod portal;
 pub mod refusals;
 mod screens;
+mod statement;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
@@ -35,6 +36,7 @@ pub use declarations::{DeclarationTexts, Place};
 pub use ledger::LedgerTexts;
 pub use portal::PortalTexts;
 pub use screens::ScreenTexts;
+pub use statement::StatementTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
 /// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).

@@ -25,6 +25,7 @@ mod mandate;
 mod notices;
 mod receipts;
 mod revoke;
+mod statement;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -50,6 +51,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(notices::router())
         .merge(api_access::router())
         .merge(revoke::router())
+        .merge(statement::router())
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
@@ -92,6 +94,11 @@ pub(super) fn nav(
         ("mandate", "/mandate".to_owned(), t.mandate),
         ("declarations", "/declarations".to_owned(), t.declarations),
         ("history", "/history".to_owned(), t.history),
+        (
+            "statement",
+            "/statement".to_owned(),
+            super::i18n::StatementTexts::of(viewer.lang).title,
+        ),
         ("disputes", "/disputes".to_owned(), t.disputes),
         ("notices", "/notices".to_owned(), p.notices),
         ("api-access", "/api-access".to_owned(), p.api_access),

@@ -1,0 +1,340 @@
+//! What the fund is owed, fund-wide and by age, and the accounting journal of the ledger's
+//! movements (issue 15 points 6 and 8).
+//!
+//! Owed: a declared line (declaration and line submitted) that no settled debit and no
+//! payment by another channel has paid — the same lines as an employer's statement counts
+//! by age ([`Store::statement`]). Its age on a day is the number of days since its due date
+//! (the day its declaration became due, `declarations.due_from`); a line not yet due is
+//! 0 days old. Buckets: 0–30, 31–90, 91–180 and over 180 days. Every figure is one
+//! set-based query grouped in SQL (the dates compared as `YYYY-MM-DD` text against cut-off
+//! days computed once), so it stays fast at 100 000 employers; the employers owing page by
+//! keyset on their id.
+//!
+//! The journal lists the ledger's entries dated within a range, one per entry, with what
+//! they change per scheme, and their totals per day and kind; migration 0025 indexes the
+//! entries by date for it.
+
+use chrono::{Days, NaiveDate};
+use mandates::Amount;
+use serde::Serialize;
+use sqlx::FromRow;
+
+use super::ledger::EntryKind;
+use super::{Store, StoreResult};
+
+/// Owed amounts by age, split by scheme.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AgeBuckets {
+    pub up_to_30: Amount,
+    pub from_31_to_90: Amount,
+    pub from_91_to_180: Amount,
+    pub over_180: Amount,
+    pub total: Amount,
+}
+
+impl AgeBuckets {
+    fn of(b: [i64; 4]) -> AgeBuckets {
+        AgeBuckets {
+            up_to_30: Amount::from_centimes(b[0]),
+            from_31_to_90: Amount::from_centimes(b[1]),
+            from_91_to_180: Amount::from_centimes(b[2]),
+            over_180: Amount::from_centimes(b[3]),
+            total: Amount::from_centimes(b.iter().fold(0i64, |t, x| t.saturating_add(*x))),
+        }
+    }
+}
+
+/// What the whole fund is owed on a day: by age in total and per scheme.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Receivables {
+    pub on: String,
+    /// Employers owing at least one line.
+    pub employers: u64,
+    pub lines: u64,
+    pub total: AgeBuckets,
+    pub paid_leave: AgeBuckets,
+    pub bad_weather_employer: AgeBuckets,
+    pub bad_weather_employee: AgeBuckets,
+}
+
+/// One employer owing, by age.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EmployerOwing {
+    pub employer_id: i64,
+    pub affiliation_number: String,
+    pub name: String,
+    pub name_ar: Option<String>,
+    pub lines: u64,
+    pub owed: AgeBuckets,
+}
+
+/// At most this many employers in one page of [`Store::employers_owing`].
+pub const OWING_PAGE_MAX: i64 = 1000;
+
+/// One ledger entry in the accounting journal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub entry_date: String,
+    pub affiliation_number: String,
+    pub kind: EntryKind,
+    pub amount: Amount,
+    pub paid_leave: Amount,
+    pub bad_weather_employer: Amount,
+    pub bad_weather_employee: Amount,
+    pub unallocated: Amount,
+    /// The amount a memo entry is about (a debit presented, rejected before settlement).
+    pub memo: Amount,
+    /// What it is about: the debit's end-to-end reference, the payment's reference, or the
+    /// declared period of the line.
+    pub reference: String,
+}
+
+/// The journal's totals for one day and kind.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct JournalTotal {
+    pub entry_date: String,
+    pub kind: EntryKind,
+    pub entries: u64,
+    pub amount: Amount,
+    pub paid_leave: Amount,
+    pub bad_weather_employer: Amount,
+    pub bad_weather_employee: Amount,
+    pub unallocated: Amount,
+    pub memo: Amount,
+}
+
+#[derive(FromRow)]
+struct JournalRow {
+    id: i64,
+    entry_date: String,
+    affiliation_number: String,
+    #[sqlx(try_from = "String")]
+    kind: EntryKind,
+    amount_centimes: i64,
+    paid_leave_centimes: i64,
+    bad_weather_employer_centimes: i64,
+    bad_weather_employee_centimes: i64,
+    unallocated_centimes: i64,
+    memo_centimes: i64,
+    reference: Option<String>,
+}
+
+#[derive(FromRow)]
+struct TotalRow {
+    entry_date: String,
+    #[sqlx(try_from = "String")]
+    kind: EntryKind,
+    entries: i64,
+    amount_centimes: i64,
+    paid_leave_centimes: i64,
+    bad_weather_employer_centimes: i64,
+    bad_weather_employee_centimes: i64,
+    unallocated_centimes: i64,
+    memo_centimes: i64,
+}
+
+/// The owed lines (over `l` and its declaration `d`): submitted, paid by no settled debit
+/// and by no payment.
+const OWED: &str = "d.status = 'submitted' AND l.status = 'submitted' \
+     AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
+     AND NOT EXISTS (SELECT 1 FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
+                     WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status = 'settled')";
+
+/// The bucket (0 to 3) of a line's due date `d.due_from`, against the cut-off days `$1`
+/// (30 days before the day), `$2` (90) and `$3` (180).
+const BUCKET: &str = "CASE WHEN d.due_from >= $1 THEN 0 WHEN d.due_from >= $2 THEN 1 \
+     WHEN d.due_from >= $3 THEN 2 ELSE 3 END";
+
+/// The cut-off days of the buckets on `on`: a line due on or after the first is at most 30
+/// days old, and so on.
+fn cutoffs(on: NaiveDate) -> [String; 3] {
+    [30, 90, 180].map(|n| {
+        on.checked_sub_days(Days::new(n))
+            .unwrap_or(NaiveDate::MIN)
+            .to_string()
+    })
+}
+
+/// The sum of `column` over the lines of bucket `n`.
+fn in_bucket(column: &str, n: u8) -> String {
+    format!("CAST(COALESCE(SUM(CASE WHEN {BUCKET} = {n} THEN {column} ELSE 0 END), 0) AS BIGINT)")
+}
+
+const SCHEMES: [&str; 3] = [
+    "l.paid_leave_centimes",
+    "l.bad_weather_employer_centimes",
+    "l.bad_weather_employee_centimes",
+];
+
+impl Store {
+    /// What the fund is owed on `on`, by age, in total and per scheme (one grouped query).
+    pub async fn receivables(&self, on: NaiveDate) -> StoreResult<Receivables> {
+        let mut columns = Vec::new();
+        for scheme in SCHEMES {
+            for n in 0..4 {
+                columns.push(in_bucket(scheme, n));
+            }
+        }
+        let query = format!(
+            "SELECT COUNT(DISTINCT d.employer_id), COUNT(*), {} \
+             FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id WHERE {OWED}",
+            columns.join(", ")
+        );
+        let [c30, c90, c180] = cutoffs(on);
+        let row = sqlx::query(sqlx::AssertSqlSafe(query))
+            .bind(c30)
+            .bind(c90)
+            .bind(c180)
+            .fetch_one(&self.pool)
+            .await?;
+        use sqlx::Row;
+        let employers: i64 = row.try_get(0)?;
+        let lines: i64 = row.try_get(1)?;
+        let mut schemes = [[0i64; 4]; 3];
+        for (s, buckets) in schemes.iter_mut().enumerate() {
+            for (n, cell) in buckets.iter_mut().enumerate() {
+                *cell = row.try_get(2 + s * 4 + n)?;
+            }
+        }
+        let mut total = [0i64; 4];
+        for buckets in &schemes {
+            for (t, x) in total.iter_mut().zip(buckets) {
+                *t = t.saturating_add(*x);
+            }
+        }
+        Ok(Receivables {
+            on: on.to_string(),
+            employers: u64::try_from(employers).unwrap_or(0),
+            lines: u64::try_from(lines).unwrap_or(0),
+            total: AgeBuckets::of(total),
+            paid_leave: AgeBuckets::of(schemes[0]),
+            bad_weather_employer: AgeBuckets::of(schemes[1]),
+            bad_weather_employee: AgeBuckets::of(schemes[2]),
+        })
+    }
+
+    /// The employers owing on `on`, by id after `after` (keyset), at most `limit` (capped
+    /// at [`OWING_PAGE_MAX`]), each with what it owes by age.
+    pub async fn employers_owing(
+        &self,
+        on: NaiveDate,
+        after: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<EmployerOwing>> {
+        let total = SCHEMES.join(" + ");
+        let columns = (0..4)
+            .map(|n| format!("{} AS b{n}", in_bucket(&format!("({total})"), n)))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let query = format!(
+            "SELECT g.employer_id, e.affiliation_number, e.name, e.name_ar, g.lines, g.b0, g.b1, g.b2, g.b3 \
+             FROM (SELECT d.employer_id, COUNT(*) AS lines, {columns} \
+                   FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
+                   WHERE d.employer_id > $4 AND {OWED} \
+                   GROUP BY d.employer_id ORDER BY d.employer_id LIMIT $5) g \
+             JOIN employers e ON e.id = g.employer_id ORDER BY g.employer_id"
+        );
+        let [c30, c90, c180] = cutoffs(on);
+        type Row = (i64, String, String, Option<String>, i64, i64, i64, i64, i64);
+        let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(query))
+            .bind(c30)
+            .bind(c90)
+            .bind(c180)
+            .bind(after.unwrap_or(0))
+            .bind(limit.clamp(1, OWING_PAGE_MAX))
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .into_iter()
+            .map(
+                |(employer_id, affiliation_number, name, name_ar, lines, b0, b1, b2, b3)| {
+                    EmployerOwing {
+                        employer_id,
+                        affiliation_number,
+                        name,
+                        name_ar,
+                        lines: u64::try_from(lines).unwrap_or(0),
+                        owed: AgeBuckets::of([b0, b1, b2, b3]),
+                    }
+                },
+            )
+            .collect())
+    }
+
+    /// The ledger's entries dated from `from` to `to` (both included), by date then as
+    /// written, each with its employer's affiliation number and what it is about.
+    pub async fn journal(&self, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<JournalEntry>> {
+        let rows = sqlx::query_as::<_, JournalRow>(
+            "SELECT x.id, x.entry_date, e.affiliation_number, x.kind, x.amount_centimes, x.paid_leave_centimes, \
+             x.bad_weather_employer_centimes, x.bad_weather_employee_centimes, x.unallocated_centimes, \
+             x.memo_centimes, \
+             COALESCE(c.end_to_end_id, p.reference, \
+               (SELECT d.period FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
+                WHERE l.id = x.declaration_line_id AND d.employer_id = x.employer_id)) AS reference \
+             FROM ledger_entries x JOIN employers e ON e.id = x.employer_id \
+             LEFT JOIN collections c ON c.id = x.collection_id \
+             LEFT JOIN payments p ON p.id = x.payment_id \
+             WHERE x.entry_date >= $1 AND x.entry_date <= $2 ORDER BY x.entry_date, x.id",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let a = Amount::from_centimes;
+        Ok(rows
+            .into_iter()
+            .map(|r| JournalEntry {
+                id: r.id,
+                entry_date: r.entry_date,
+                affiliation_number: r.affiliation_number,
+                kind: r.kind,
+                amount: a(r.amount_centimes),
+                paid_leave: a(r.paid_leave_centimes),
+                bad_weather_employer: a(r.bad_weather_employer_centimes),
+                bad_weather_employee: a(r.bad_weather_employee_centimes),
+                unallocated: a(r.unallocated_centimes),
+                memo: a(r.memo_centimes),
+                reference: r.reference.unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    /// The journal's totals per day and kind from `from` to `to` (one grouped query).
+    pub async fn journal_totals(
+        &self,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<JournalTotal>> {
+        let rows = sqlx::query_as::<_, TotalRow>(
+            "SELECT entry_date, kind, COUNT(*) AS entries, \
+             CAST(SUM(amount_centimes) AS BIGINT) AS amount_centimes, \
+             CAST(SUM(paid_leave_centimes) AS BIGINT) AS paid_leave_centimes, \
+             CAST(SUM(bad_weather_employer_centimes) AS BIGINT) AS bad_weather_employer_centimes, \
+             CAST(SUM(bad_weather_employee_centimes) AS BIGINT) AS bad_weather_employee_centimes, \
+             CAST(SUM(unallocated_centimes) AS BIGINT) AS unallocated_centimes, \
+             CAST(SUM(memo_centimes) AS BIGINT) AS memo_centimes \
+             FROM ledger_entries WHERE entry_date >= $1 AND entry_date <= $2 \
+             GROUP BY entry_date, kind ORDER BY entry_date, kind",
+        )
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        let a = Amount::from_centimes;
+        Ok(rows
+            .into_iter()
+            .map(|r| JournalTotal {
+                entry_date: r.entry_date,
+                kind: r.kind,
+                entries: u64::try_from(r.entries).unwrap_or(0),
+                amount: a(r.amount_centimes),
+                paid_leave: a(r.paid_leave_centimes),
+                bad_weather_employer: a(r.bad_weather_employer_centimes),
+                bad_weather_employee: a(r.bad_weather_employee_centimes),
+                unallocated: a(r.unallocated_centimes),
+                memo: a(r.memo_centimes),
+            })
+            .collect())
+    }
+}
