@@ -39,6 +39,7 @@ mod reconcile;
 mod reference;
 mod refusal;
 mod runs;
+mod search;
 mod secrets;
 mod seed;
 mod sessions;
@@ -46,6 +47,7 @@ mod statistics;
 mod throttle;
 mod tokens;
 mod users;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -114,6 +116,7 @@ pub use runs::debits::{DebitDetail, FileBlock};
 pub use runs::recheck::RecheckSummary;
 pub use runs::recording::{FileRecording, NewBankFile};
 pub use runs::{RunLock, RunStatus, UnfinishedRun};
+pub use search::{DebitHit, MandateHit, SEARCH_HITS_MAX, SearchHits, UserHit};
 pub use secrets::{PasswordGate, random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 pub use sessions::{
@@ -128,6 +131,11 @@ pub use tokens::{
     ApiClient, ApiTokenRecord, ApiUser, NewToken, USER_TOKEN_PREFIX, UserApiTokenRecord,
 };
 pub use users::{NewUser, Role, User, UserOverview};
+pub use webhooks::{
+    ClaimedWebhook, WEBHOOK_ENDPOINTS_MAX, WEBHOOK_URL_MAX, WebhookAttempt, WebhookDelivery,
+    WebhookEndpoint, WebhookOutcome, WebhookStatus, WebhookTargets, WebhookUrlProblem,
+    is_public_ip, webhook_url_problem,
+};
 
 use ::mandates::LineProblem;
 
@@ -318,6 +326,8 @@ pub struct Store {
     notice_days: u32,
     /// The bounded room where passwords are checked (argon2 costs ~19 MiB a check).
     password_gate: secrets::PasswordGate,
+    /// Which webhook endpoints are accepted and reached (`webhooks`).
+    webhook_targets: webhooks::WebhookTargets,
 }
 
 impl std::fmt::Debug for Store {
@@ -368,6 +378,7 @@ impl Store {
             clock: Clock::system(),
             notice_days: ::mandates::ChannelPolicy::default().notice_days,
             password_gate: secrets::PasswordGate::default(),
+            webhook_targets: webhooks::WebhookTargets::default(),
         })
     }
 

@@ -27,3 +27,4 @@ mod run;
 mod scale;
 mod store;
 mod web;
+mod webhooks;

@@ -27,6 +27,7 @@ mod jobs;
 mod rates;
 mod reports;
 mod runs;
+mod search;
 mod users;
 
 use axum::Router;
@@ -57,6 +58,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(rates::router())
         .merge(jobs::router())
         .merge(users::router())
+        .merge(search::router())
 }
 
 /// The console's navigation, the `current` screen marked (users: administrators only).

@@ -24,6 +24,8 @@ mod ledger;
 mod portal;
 pub mod refusals;
 mod screens;
+mod search;
+mod webhooks;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
@@ -33,6 +35,8 @@ pub use declarations::{DeclarationTexts, Place};
 pub use ledger::LedgerTexts;
 pub use portal::PortalTexts;
 pub use screens::ScreenTexts;
+pub use search::{ApiDocsTexts, SearchTexts};
+pub use webhooks::WebhookTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
 /// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).
