@@ -148,7 +148,7 @@ impl<'a> NoticeEvents<'a> {
         let now_n = binds.len() + 1;
         let from = from.map(|from| format!(" FROM {from}")).unwrap_or_default();
         // Each new event also gets its webhook deliveries, in this transaction.
-        let before = super::webhooks::last_event_id(conn).await?;
+        let before = super::webhooks::last_event_id(&mut *conn).await?;
         let sql = format!(
             "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
              SELECT {employer}, {kind}, {subject}, {key}, ${now_n}{from} \

@@ -311,8 +311,8 @@ pub fn is_public_ip(ip: std::net::IpAddr) -> bool {
                 || v6.is_multicast()
                 || (first & 0xfe00) == 0xfc00
                 || (first & 0xffc0) == 0xfe80
-                || first == 0x2001 && v6.segments()[1] == 0x0db8
-                || first == 0x0064 && v6.segments()[1] == 0xff9b)
+                || (first == 0x2001 && v6.segments()[1] == 0x0db8)
+                || (first == 0x0064 && v6.segments()[1] == 0xff9b))
         }
     }
 }
@@ -688,7 +688,7 @@ impl Store {
         .bind(worker)
         .bind(status.as_str())
         .bind(code.map(i64::from))
-        .bind(error)
+        .bind(error.map(str::to_owned))
         .bind(next)
         .bind(delivered_at)
         .execute(&mut *tx)
@@ -704,7 +704,7 @@ impl Store {
         .bind(delivery_id)
         .bind(&at)
         .bind(code.map(i64::from))
-        .bind(error)
+        .bind(error.map(str::to_owned))
         .bind(duration_ms)
         .execute(&mut *tx)
         .await?;

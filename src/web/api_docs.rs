@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::WebState;
 use super::api::OPENAPI_JSON;
-use super::i18n::{ApiDocsTexts, PageTexts};
+use super::i18n::ApiDocsTexts;
 use super::session::{Chrome, NavLink, PageResult, Viewer};
 
 pub(super) fn router() -> Router<WebState> {
