@@ -17,10 +17,8 @@ use tahsil::webhooks::{SIGNATURE_HEADER, WebhookSettings, deliver_batch, verify}
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::both_backends;
-use crate::harness::app::sign_in;
 use crate::harness::fixtures::{add_user, d, employer_with_worksites, one_cycle, signed_mandate};
-use crate::harness::serve::{Served, wait_until};
-use crate::harness::{TestDb, WebApp};
+use crate::harness::{Served, TestDb, WebApp, sign_in, wait_until};
 
 /// What the receiver got: the request's headers (names lower-cased) and its body.
 #[derive(Clone, Debug)]
