@@ -218,6 +218,17 @@ mod tests {
     }
 
     #[test]
+    fn a_webhook_secret_and_an_account_number_cannot_stand_for_each_other() {
+        let cipher = AccountCipher::from_key(&[3u8; 32]);
+        let secret = cipher.encrypt_webhook_secret("whsec_abc");
+        assert!(!secret.contains("whsec_abc"));
+        assert_eq!(cipher.decrypt_webhook_secret(&secret).unwrap(), "whsec_abc");
+        assert!(cipher.decrypt(&secret).is_err(), "not an account number");
+        let account = cipher.encrypt("00400174401001050486");
+        assert!(cipher.decrypt_webhook_secret(&account).is_err());
+    }
+
+    #[test]
     fn blind_index_is_stable_per_key() {
         let one = AccountCipher::from_key(&[1u8; 32]);
         let two = AccountCipher::from_key(&[2u8; 32]);
