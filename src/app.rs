@@ -141,5 +141,10 @@ pub async fn create_or_open_store_with_clock(
     )
     .await?
     .with_clock(clock)
-    .with_notice_days(config.notice_days))
+    .with_notice_days(config.notice_days)
+    .with_webhook_targets(if config.webhooks_allow_loopback {
+        crate::store::WebhookTargets::AllowLoopback
+    } else {
+        crate::store::WebhookTargets::PublicOnly
+    }))
 }

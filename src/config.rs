@@ -160,6 +160,9 @@ pub struct Config {
     /// Trials and training: the instant the service starts believing it is, running on
     /// from there (`serve --clock`); `None` is the real time.
     pub clock: Option<DateTime<FixedOffset>>,
+    /// Development and tests only: webhooks may go to `http://` loopback addresses
+    /// (`127.0.0.1`, `localhost`). Off, endpoints must be public `https://` addresses.
+    pub webhooks_allow_loopback: bool,
 }
 
 impl Default for Config {
@@ -209,6 +212,7 @@ impl Default for Config {
             portal_url: None,
             mail_connections: 8,
             clock: None,
+            webhooks_allow_loopback: false,
         }
     }
 }
@@ -266,6 +270,7 @@ struct FileConfig {
     portal_url: Option<String>,
     mail_connections: Option<u32>,
     clock: Option<String>,
+    webhooks_allow_loopback: Option<bool>,
 }
 
 /// The environment variables read, in the order they are documented in the README.
@@ -313,6 +318,7 @@ pub const ENVIRONMENT_VARIABLES: &[&str] = &[
     "TAHSIL_PORTAL_URL",
     "TAHSIL_MAIL_CONNECTIONS",
     "TAHSIL_CLOCK",
+    "TAHSIL_WEBHOOKS_ALLOW_LOOPBACK",
 ];
 
 /// The 15th of every month.
@@ -425,7 +431,8 @@ impl Config {
             mail_connections,
             insecure_open_admin_api_on_loopback,
             login_concurrency,
-            login_queue_ms
+            login_queue_ms,
+            webhooks_allow_loopback
         );
         if file.smtp_url.is_some() {
             self.smtp_url = file.smtp_url;
@@ -586,6 +593,10 @@ impl Config {
             (
                 "TAHSIL_INSECURE_OPEN_ADMIN_API_ON_LOOPBACK",
                 &mut self.insecure_open_admin_api_on_loopback,
+            ),
+            (
+                "TAHSIL_WEBHOOKS_ALLOW_LOOPBACK",
+                &mut self.webhooks_allow_loopback,
             ),
         ] {
             if let Some(v) = get(name) {

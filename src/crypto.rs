@@ -17,6 +17,7 @@ use rand::RngCore;
 use sha2::Sha256;
 
 const ACCOUNT_CONTEXT: &[u8] = b"tahsil.account-number.v1";
+const WEBHOOK_SECRET_CONTEXT: &[u8] = b"tahsil.webhook-secret.v1";
 const PREFIX: &str = "v1:";
 
 /// Encrypts and decrypts account numbers. `Debug` never shows key material.
@@ -82,6 +83,24 @@ impl AccountCipher {
     }
 
     pub fn encrypt(&self, plaintext: &str) -> String {
+        self.seal(plaintext, ACCOUNT_CONTEXT)
+    }
+
+    pub fn decrypt(&self, stored: &str) -> anyhow::Result<String> {
+        self.open(stored, ACCOUNT_CONTEXT)
+    }
+
+    /// A webhook endpoint's signing secret, encrypted for its own purpose (it cannot be
+    /// moved into an account column and decrypt there, nor the reverse).
+    pub fn encrypt_webhook_secret(&self, secret: &str) -> String {
+        self.seal(secret, WEBHOOK_SECRET_CONTEXT)
+    }
+
+    pub fn decrypt_webhook_secret(&self, stored: &str) -> anyhow::Result<String> {
+        self.open(stored, WEBHOOK_SECRET_CONTEXT)
+    }
+
+    fn seal(&self, plaintext: &str, aad: &[u8]) -> String {
         let mut nonce = [0u8; 12];
         rand::rng().fill_bytes(&mut nonce);
         let ciphertext = self
@@ -90,7 +109,7 @@ impl AccountCipher {
                 Nonce::from_slice(&nonce),
                 Payload {
                     msg: plaintext.as_bytes(),
-                    aad: ACCOUNT_CONTEXT,
+                    aad,
                 },
             )
             .expect("AES-GCM encryption of a short value cannot fail");
@@ -100,7 +119,7 @@ impl AccountCipher {
         format!("{PREFIX}{}", BASE64.encode(out))
     }
 
-    pub fn decrypt(&self, stored: &str) -> anyhow::Result<String> {
+    fn open(&self, stored: &str, aad: &[u8]) -> anyhow::Result<String> {
         let Some(body) = stored.strip_prefix(PREFIX) else {
             bail!("encrypted value has an unknown format version");
         };
@@ -117,15 +136,15 @@ impl AccountCipher {
                 Nonce::from_slice(nonce),
                 Payload {
                     msg: ciphertext,
-                    aad: ACCOUNT_CONTEXT,
+                    aad,
                 },
             )
             .map_err(|_| {
                 anyhow::anyhow!(
-                    "cannot decrypt an account number: wrong encryption key, or the value was altered"
+                    "cannot decrypt a stored secret value: wrong encryption key, or the value was altered"
                 )
             })?;
-        String::from_utf8(plaintext).context("decrypted account number is not text")
+        String::from_utf8(plaintext).context("a decrypted value is not text")
     }
 
     /// A deterministic keyed fingerprint of the account digits (hex), for uniqueness and
@@ -196,6 +215,17 @@ mod tests {
                 .decrypt(&altered)
                 .is_err()
         );
+    }
+
+    #[test]
+    fn a_webhook_secret_and_an_account_number_cannot_stand_for_each_other() {
+        let cipher = AccountCipher::from_key(&[3u8; 32]);
+        let secret = cipher.encrypt_webhook_secret("whsec_abc");
+        assert!(!secret.contains("whsec_abc"));
+        assert_eq!(cipher.decrypt_webhook_secret(&secret).unwrap(), "whsec_abc");
+        assert!(cipher.decrypt(&secret).is_err(), "not an account number");
+        let account = cipher.encrypt("00400174401001050486");
+        assert!(cipher.decrypt_webhook_secret(&account).is_err());
     }
 
     #[test]

@@ -18,6 +18,7 @@ pub mod progress;
 pub mod store;
 pub mod telemetry;
 pub mod web;
+pub mod webhooks;
 
 /// The demo fund's generator (`tahsil demo`, `tahsil seed`), also seeded by the tests.
 pub use cli::demo;

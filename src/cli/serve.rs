@@ -1,5 +1,5 @@
 //! `tahsil serve` and `tahsil migrate`: the long-running service (web surface, scheduler,
-//! notice worker) until a signal stops it, and the database migrations on their own.
+//! notice worker, webhook worker) until a signal stops it, and the database migrations on their own.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -113,6 +113,12 @@ pub async fn serve_with(
         options.tick,
         stopped.clone(),
     ));
+    let webhooks = tokio::spawn(crate::webhooks::run_loop(
+        store.clone(),
+        crate::webhooks::WebhookSettings::default(),
+        format!("{}:webhooks", options.instance),
+        stopped.clone(),
+    ));
     let notices = tokio::spawn(crate::notices::run_loop(
         store.clone(),
         mailer,
@@ -187,6 +193,7 @@ pub async fn serve_with(
     let _ = stop_scheduler.send(true);
     let _ = scheduler.await;
     let _ = notices.await;
+    let _ = webhooks.await;
     store.close().await;
     served
 }

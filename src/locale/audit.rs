@@ -31,6 +31,10 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
         "notice.sent" => ("Avis envoyé", "إرسال إشعار"),
         "notice.failed" => ("Avis non envoyé", "تعذّر إرسال إشعار"),
         "notice.requeued" => ("Avis remis en file", "إعادة إشعار إلى الانتظار"),
+        "webhook.endpoint_added" => ("Webhook ajouté", "إضافة عنوان إشعار آلي (webhook)"),
+        "webhook.endpoint_removed" => ("Webhook retiré", "حذف عنوان إشعار آلي (webhook)"),
+        "webhook.secret_rotated" => ("Secret de webhook renouvelé", "تجديد سرّ الإشعار الآلي"),
+        "webhook.redelivery_requested" => ("Webhook renvoyé", "إعادة إرسال إشعار آلي"),
         "dispute.opened" => ("Contestation ouverte", "فتح اعتراض"),
         "dispute.message" => ("Message de contestation", "رسالة اعتراض"),
         "dispute.answered" => ("Contestation tranchée", "الفصل في اعتراض"),
@@ -81,6 +85,8 @@ pub fn audit_entity(entity: &str, lang: Lang) -> &'static str {
         "report" => ("Relevé bancaire", "الكشف البنكي"),
         "user" => ("Utilisateur", "المستخدم"),
         "job" => ("Tâche", "المهمة"),
+        "webhook_endpoint" => ("Webhook", "عنوان الإشعار الآلي"),
+        "webhook_delivery" => ("Envoi de webhook", "إرسال إشعار آلي"),
         _ => ("Autre", "أخرى"),
     };
     lang.pick(fr, ar)

@@ -15,7 +15,7 @@ use super::Lang;
 use crate::store::{
     CalendarAction, DebitChange, DeclarationStatus, DisputeOutcome, DisputeReason, DisputeState,
     Effect, EntryKind, ExceptionKind, Institution, ItemOutcome, JobStatus, MessageAuthor,
-    NoticeKind, NoticeStatus, PaymentChannel, Role, RunStatus,
+    NoticeKind, NoticeStatus, PaymentChannel, Role, RunStatus, WebhookStatus,
 };
 
 /// The word for a state in each language.
@@ -185,6 +185,11 @@ words! {
         NoticeStatus::Pending => ("En attente", "قيد الانتظار"),
         NoticeStatus::Sent => ("Envoyé", "مُرسَل"),
         NoticeStatus::Failed => ("Échec d'envoi", "فشل الإرسال"),
+    }
+    WebhookStatus {
+        WebhookStatus::Pending => ("En attente d'envoi", "في انتظار الإرسال"),
+        WebhookStatus::Delivered => ("Livré", "تم التسليم"),
+        WebhookStatus::Failed => ("Non livré", "لم يُسلَّم"),
     }
     JobStatus {
         JobStatus::Queued => ("En attente", "في الانتظار"),

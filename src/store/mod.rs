@@ -41,6 +41,7 @@ mod reconcile;
 mod reference;
 mod refusal;
 mod runs;
+mod search;
 mod secrets;
 mod seed;
 mod sessions;
@@ -48,6 +49,7 @@ mod statistics;
 mod throttle;
 mod tokens;
 mod users;
+mod webhooks;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -120,6 +122,7 @@ pub use runs::debits::{DebitDetail, FileBlock};
 pub use runs::recheck::RecheckSummary;
 pub use runs::recording::{FileRecording, NewBankFile};
 pub use runs::{RunLock, RunStatus, UnfinishedRun};
+pub use search::{DebitHit, MandateHit, SEARCH_HITS_MAX, SearchHits, UserHit};
 pub use secrets::{PasswordGate, random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 pub use sessions::{
@@ -134,6 +137,11 @@ pub use tokens::{
     ApiClient, ApiTokenRecord, ApiUser, NewToken, USER_TOKEN_PREFIX, UserApiTokenRecord,
 };
 pub use users::{NewUser, Role, User, UserOverview};
+pub use webhooks::{
+    ClaimedWebhook, WEBHOOK_ENDPOINTS_MAX, WEBHOOK_URL_MAX, WebhookAttempt, WebhookDelivery,
+    WebhookEndpoint, WebhookOutcome, WebhookStatus, WebhookTargets, WebhookUrlProblem,
+    is_public_ip, webhook_url_problem,
+};
 
 use ::mandates::LineProblem;
 
@@ -324,6 +332,8 @@ pub struct Store {
     notice_days: u32,
     /// The bounded room where passwords are checked (argon2 costs ~19 MiB a check).
     password_gate: secrets::PasswordGate,
+    /// Which webhook endpoints are accepted and reached (`webhooks`).
+    webhook_targets: webhooks::WebhookTargets,
 }
 
 impl std::fmt::Debug for Store {
@@ -374,6 +384,7 @@ impl Store {
             clock: Clock::system(),
             notice_days: ::mandates::ChannelPolicy::default().notice_days,
             password_gate: secrets::PasswordGate::default(),
+            webhook_targets: webhooks::WebhookTargets::default(),
         })
     }
 

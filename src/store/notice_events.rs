@@ -147,16 +147,22 @@ impl<'a> NoticeEvents<'a> {
         let key = dedupe_key(&kind, &subject, again);
         let now_n = binds.len() + 1;
         let from = from.map(|from| format!(" FROM {from}")).unwrap_or_default();
+        // Each new event also gets its webhook deliveries, in this transaction.
+        let before = super::webhooks::last_event_id(&mut *conn).await?;
         let sql = format!(
             "INSERT INTO notice_events (employer_id, kind, subject_id, dedupe_key, created_at) \
              SELECT {employer}, {kind}, {subject}, {key}, ${now_n}{from} \
              ON CONFLICT (dedupe_key) DO NOTHING"
         );
-        Ok(Bind::all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
+        let recorded = Bind::all(sqlx::query(sqlx::AssertSqlSafe(sql)), binds)
             .bind(now)
-            .execute(conn)
+            .execute(&mut *conn)
             .await?
-            .rows_affected())
+            .rows_affected();
+        if recorded > 0 {
+            super::webhooks::record_deliveries(conn, before, now).await?;
+        }
+        Ok(recorded)
     }
 }
 
@@ -203,6 +209,11 @@ pub(super) async fn withdraw_unsent_advance_notices(
     which: &str,
     param: &str,
 ) -> StoreResult<u64> {
+    let withdrawn = format!(
+        "SELECT id FROM notice_events WHERE kind = 'advance_notice' AND status = 'pending' \
+         AND locked_by IS NULL AND subject_id IN (SELECT c.id FROM collections c WHERE {which})"
+    );
+    super::webhooks::withdraw_unsent_deliveries(&mut *tx, &withdrawn, param).await?;
     Ok(sqlx::query(sqlx::AssertSqlSafe(format!(
         "DELETE FROM notice_events WHERE kind = 'advance_notice' AND status = 'pending' \
          AND locked_by IS NULL AND subject_id IN (SELECT c.id FROM collections c WHERE {which})"

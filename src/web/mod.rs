@@ -19,6 +19,7 @@
 
 mod account;
 mod api;
+mod api_docs;
 mod client;
 mod consent;
 mod console;
@@ -143,6 +144,7 @@ fn pages() -> Router<WebState> {
         .merge(portal::router())
         .merge(console::router())
         .merge(disputes::router())
+        .merge(api_docs::router())
         .method_not_allowed_fallback(session::method_not_allowed_page)
         .fallback(session::not_found_page)
 }

@@ -192,6 +192,8 @@ pub struct Chrome {
     pub csrf: String,
     pub back: String,
     pub nav: Vec<NavLink>,
+    /// The console's search box in the header (staff only).
+    pub search: Option<&'static super::i18n::SearchTexts>,
 }
 
 /// Why a page is not shown.
@@ -295,6 +297,7 @@ impl IntoResponse for PageError {
                     label: t.dashboard,
                     current: false,
                 }],
+                search: None,
             },
             title,
             text,
@@ -384,6 +387,11 @@ impl Viewer {
             csrf: self.csrf.clone(),
             back: self.path.clone(),
             nav,
+            search: self
+                .session
+                .as_ref()
+                .filter(|s| s.user.role.is_staff())
+                .map(|_| super::i18n::SearchTexts::of(self.lang)),
         }
     }
 

@@ -28,3 +28,4 @@ mod scale;
 mod statement;
 mod store;
 mod web;
+mod webhooks;

@@ -16,6 +16,7 @@ use axum::http::StatusCode;
 use axum::routing::get;
 
 pub use error::ApiError;
+pub use openapi::OPENAPI_JSON;
 
 use super::WebState;
 

@@ -29,6 +29,7 @@ mod rates;
 mod receivables;
 mod reports;
 mod runs;
+mod search;
 mod users;
 
 use axum::Router;
@@ -61,6 +62,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(rates::router())
         .merge(jobs::router())
         .merge(users::router())
+        .merge(search::router())
 }
 
 /// The console's navigation, the `current` screen marked (users: administrators only).

@@ -26,6 +26,8 @@ mod portal;
 pub mod refusals;
 mod screens;
 mod statement;
+mod search;
+mod webhooks;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
@@ -37,6 +39,8 @@ pub use ledger::LedgerTexts;
 pub use portal::PortalTexts;
 pub use screens::ScreenTexts;
 pub use statement::StatementTexts;
+pub use search::{ApiDocsTexts, SearchTexts};
+pub use webhooks::WebhookTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
 /// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).

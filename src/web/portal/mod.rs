@@ -2,7 +2,8 @@
 //! debit ([`dashboard`]), its mandate ([`mandate`]), its declarations by CSV
 //! ([`declarations`]) or online form ([`declaration_form`]), its history of debits
 //! ([`history`]) with their receipts ([`receipts`]), the notices sent to it ([`notices`]),
-//! and the user's personal API tokens ([`api_access`]). The disputes pages are in
+//! the user's personal API tokens ([`api_access`]) and the employer's webhooks
+//! ([`webhooks`]: endpoints, signing secret, delivery log). The disputes pages are in
 //! [`super::disputes`].
 //!
 //! Access: every route takes the employer id from the path and goes through
@@ -26,6 +27,7 @@ mod notices;
 mod receipts;
 mod revoke;
 mod statement;
+mod webhooks;
 
 use axum::Router;
 use axum::http::StatusCode;
@@ -52,6 +54,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(api_access::router())
         .merge(revoke::router())
         .merge(statement::router())
+        .merge(webhooks::router())
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
@@ -102,6 +105,11 @@ pub(super) fn nav(
         ("disputes", "/disputes".to_owned(), t.disputes),
         ("notices", "/notices".to_owned(), p.notices),
         ("api-access", "/api-access".to_owned(), p.api_access),
+        (
+            "webhooks",
+            "/webhooks".to_owned(),
+            super::i18n::WebhookTexts::of(viewer.lang).title,
+        ),
     ] {
         links.push(NavLink {
             href: format!("/portal/{employer_id}{path}"),

@@ -889,3 +889,4 @@ async fn browser_the_period_picker_and_excel_csv_files_in_arabic_and_french() {
 }
 
 mod screens;
+mod webhooks;

@@ -18,7 +18,7 @@ use crate::harness::{TestDb, WebApp};
 
 /// The page's visible text must not show internals, and the page must not scroll sideways
 /// at 1280 px; then a screenshot of the whole page.
-async fn look_at(chrome: &Chrome, name: &str) {
+pub(super) async fn look_at(chrome: &Chrome, name: &str) {
     let text = chrome
         .script("return document.body.innerText")
         .await
@@ -50,7 +50,7 @@ async fn look_at(chrome: &Chrome, name: &str) {
 
 /// Each page in Arabic (the default), then in French through the language switch, then
 /// back to Arabic for the next.
-async fn both_languages(chrome: &Chrome, app: &WebApp, path: &str, name: &str) {
+pub(super) async fn both_languages(chrome: &Chrome, app: &WebApp, path: &str, name: &str) {
     chrome.goto(app, path).await;
     chrome.wait_for("html[lang=ar]").await;
     look_at(chrome, &format!("{name}_ar")).await;
