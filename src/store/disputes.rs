@@ -20,14 +20,19 @@
 
 use chrono::NaiveDate;
 use mandates::dispute::{DisputeRefusal, check_room, deadline_after, dispute_message, is_past};
-use mandates::{Amount, CollectionStatus, algiers_time};
+use mandates::{Amount, ChannelPolicy, CollectionStatus, DebitAction, algiers_time};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
+use super::collection_totals::{Shift, shift};
 use super::notice_events::{NoticeEvent, NoticeKind};
 use super::notices::facts::DisputeFacts;
-use super::{Actor, OptionalCode, Store, StoreError, StoreResult, audit::Audit, parse_timestamp};
+use super::refunds::{RefundRequester, request_refund_in};
+use super::{
+    Actor, Bind, OptionalCode, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique,
+    parse_timestamp,
+};
 
 ::mandates::stored_codes! {
     /// Why an employer contests a collection.
@@ -46,6 +51,21 @@ use super::{Actor, OptionalCode, Store, StoreError, StoreResult, audit::Audit, p
         /// The employer is right (the debit is corrected or refunded).
         Upheld = "upheld",
         Rejected = "rejected",
+    }
+}
+
+::mandates::stored_codes! {
+    /// What an upheld answer does about the money (issue 15 point 5).
+    pub enum DisputeAction("dispute action") {
+        /// The disputed amount credited to the employer and refunded (approved by the
+        /// answerer; sent with the next refund file).
+        Refund = "refund",
+        /// The disputed amount credited to the employer, kept for its next due dates.
+        Credit = "credit",
+        /// The planned debit cancelled (its lines owed again).
+        CancelDebit = "cancel_debit",
+        /// The planned debit kept out of the files until staff release it.
+        HoldDebit = "hold_debit",
     }
 }
 
@@ -340,6 +360,11 @@ impl Store {
             }))
             .record(&mut tx, &now)
             .await?;
+        // A case open on a planned debit holds it until answered (ARCHITECTURE, "Disputes
+        // with money effects"): kept out of the files, released or acted on by the answer.
+        if status == CollectionStatus::Planned {
+            hold_for_dispute(&mut tx, actor, collection_id, case.id, &now).await?;
+        }
         // Opening and reopening are acknowledged by email with the answer date; a message
         // added to an open case is not (it changes no date), the page shows it.
         if matches!(kind, ContestKind::Opened | ContestKind::Reopened) {
@@ -358,12 +383,21 @@ impl Store {
     /// The fund answers an open case with an outcome and a message; the employer may
     /// write again for [`DISPUTE_DAYS`](mandates::dispute::DISPUTE_DAYS) days. Audited,
     /// with its `dispute_answered` notice.
+    ///
+    /// An upheld answer may take one `action` that fits the case's debit
+    /// ([`Store::dispute_actions`]): a refund (the disputed amount credited and an
+    /// approved refund of it, by the answerer) or a credit, in this transaction; cancelling
+    /// or holding the planned debit, as staff's debit actions right after it. A debit the
+    /// case held is released by any other answer (`policy`: its channel's timing, as for
+    /// a release by staff).
     pub async fn answer_dispute(
         &self,
         actor: &Actor,
         dispute_id: i64,
         outcome: &str,
         message: &str,
+        action: Option<DisputeAction>,
+        policy: &ChannelPolicy,
     ) -> StoreResult<Result<DisputeRecord, DisputeRefusal>> {
         let Ok(outcome) = DisputeOutcome::parse(outcome.trim()) else {
             return Ok(Err(DisputeRefusal::UnknownOutcome));
@@ -431,8 +465,46 @@ impl Store {
         NoticeEvent::new(NoticeKind::DisputeAnswered, employer_id, message_id)
             .record(&mut tx, &now)
             .await?;
+        let debit = answer_effects(
+            &mut tx,
+            actor,
+            (dispute_id, &case_number, employer_id),
+            outcome,
+            action,
+            &now,
+        )
+        .await?;
         tx.commit().await?;
+        // The planned debit: cancelled, held, or released when the case held it — staff's
+        // debit actions, each audited, with the case as their reason.
+        let reason = format!("dispute {case_number} answered");
+        let debit_action = match (action, debit.held_by_case) {
+            (Some(DisputeAction::CancelDebit), _) => Some(DebitAction::Cancel),
+            (Some(DisputeAction::HoldDebit), false) => Some(DebitAction::Hold),
+            (Some(DisputeAction::HoldDebit), true) => None,
+            (_, true) => Some(DebitAction::Release),
+            (_, false) => None,
+        };
+        if let Some(debit_action) = debit_action
+            && debit.planned
+        {
+            self.act_on_debit(actor, debit.collection_id, debit_action, &reason, policy)
+                .await?;
+        }
         self.dispute(dispute_id).await.map(Ok)
+    }
+
+    /// The actions an upheld answer can take on the case, from its debit's state: a
+    /// settled debit can be refunded or credited; a planned one cancelled or held.
+    pub async fn dispute_actions(&self, dispute_id: i64) -> StoreResult<Vec<DisputeAction>> {
+        let status: Option<String> = sqlx::query_scalar(
+            "SELECT c.status FROM disputes d JOIN collections c ON c.id = d.collection_id WHERE d.id = $1",
+        )
+        .bind(dispute_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let status = status.ok_or_else(|| StoreError::not_found("dispute", dispute_id))?;
+        Ok(actions_for(CollectionStatus::parse(&status)?))
     }
 
     /// One case.
@@ -591,4 +663,175 @@ mod tests {
         );
         assert_eq!(algiers_day("2026-12-31T23:30:00Z"), "2027-01-01");
     }
+}
+
+/// The actions that fit a debit in `status` (see [`Store::dispute_actions`]).
+fn actions_for(status: CollectionStatus) -> Vec<DisputeAction> {
+    match status {
+        CollectionStatus::Settled => vec![DisputeAction::Refund, DisputeAction::Credit],
+        CollectionStatus::Planned => vec![DisputeAction::CancelDebit, DisputeAction::HoldDebit],
+        _ => Vec::new(),
+    }
+}
+
+/// A planned debit held by the case opened on it (kept out of the files until the
+/// answer), unless already held; the console's totals follow.
+async fn hold_for_dispute(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    collection_id: i64,
+    dispute_id: i64,
+    now: &str,
+) -> StoreResult<()> {
+    let this = "collections c WHERE c.id = $1";
+    shift(&mut *tx, Shift::Remove, this, &[Bind::Int(collection_id)]).await?;
+    let held = sqlx::query(
+        "UPDATE collections SET held_at = $2, updated_at = $2 \
+         WHERE id = $1 AND status = 'planned' AND held_at IS NULL",
+    )
+    .bind(collection_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    shift(&mut *tx, Shift::Add, this, &[Bind::Int(collection_id)]).await?;
+    if held == 1 {
+        sqlx::query("UPDATE disputes SET held_debit = 1 WHERE id = $1")
+            .bind(dispute_id)
+            .execute(&mut *tx)
+            .await?;
+        Audit::new(actor, "collection.held")
+            .on("collection", collection_id)
+            .detail(json!({ "reason": "dispute", "dispute_id": dispute_id }))
+            .record(&mut *tx, now)
+            .await?;
+    }
+    Ok(())
+}
+
+/// The case's debit as the answer found it.
+struct AnsweredDebit {
+    collection_id: i64,
+    planned: bool,
+    /// Held by the case (not by staff) and still held.
+    held_by_case: bool,
+}
+
+/// The money effects of an answer, in its transaction: the action checked (upheld only,
+/// one that fits the debit) and recorded; a credit (`account_credits`, a `credit` ledger
+/// entry of the disputed amount into `unallocated`), and for a refund its request,
+/// approved by the answerer.
+async fn answer_effects(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    (dispute_id, case_number, employer_id): (i64, &str, i64),
+    outcome: DisputeOutcome,
+    action: Option<DisputeAction>,
+    now: &str,
+) -> StoreResult<AnsweredDebit> {
+    let (collection_id, amount, status, held_debit, held_at): (
+        i64,
+        i64,
+        String,
+        i64,
+        Option<String>,
+    ) = sqlx::query_as(
+        "SELECT c.id, c.amount_centimes, c.status, d.held_debit, c.held_at FROM disputes d \
+             JOIN collections c ON c.id = d.collection_id WHERE d.id = $1",
+    )
+    .bind(dispute_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    let status = CollectionStatus::parse(&status)?;
+    let debit = AnsweredDebit {
+        collection_id,
+        planned: status == CollectionStatus::Planned,
+        held_by_case: held_debit != 0 && held_at.is_some(),
+    };
+    if debit.held_by_case {
+        sqlx::query("UPDATE disputes SET held_debit = 0 WHERE id = $1")
+            .bind(dispute_id)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let Some(action) = action else {
+        return Ok(debit);
+    };
+    if outcome != DisputeOutcome::Upheld {
+        return Err(StoreError::Invalid(format!(
+            "case {case_number}: only an upheld answer takes an action ({action}); answer without one"
+        )));
+    }
+    let fits = actions_for(status);
+    if !fits.contains(&action) {
+        return Err(StoreError::Conflict(format!(
+            "case {case_number}: {action} does not fit a {status} debit (possible: {}); nothing recorded",
+            if fits.is_empty() {
+                "none".to_owned()
+            } else {
+                fits.iter()
+                    .map(|a| a.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }
+        )));
+    }
+    sqlx::query("UPDATE disputes SET action = $2 WHERE id = $1")
+        .bind(dispute_id)
+        .bind(action.as_str())
+        .execute(&mut *tx)
+        .await?;
+    if matches!(action, DisputeAction::Refund | DisputeAction::Credit) {
+        sqlx::query(
+            "INSERT INTO account_credits (employer_id, dispute_id, amount_centimes, granted_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(employer_id)
+        .bind(dispute_id)
+        .bind(amount)
+        .bind(actor.as_str())
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| {
+            conflict_on_unique(e, || {
+                format!("case {case_number} already credited the employer; nothing recorded")
+            })
+        })?;
+        let today = algiers_day(now);
+        sqlx::query(
+            "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+             unallocated_centimes, collection_id, recorded_at) \
+             VALUES ($1, 'credit', $2, $3, $4, $4, $5, $6)",
+        )
+        .bind(employer_id)
+        .bind(format!("dispute_credit:{dispute_id}"))
+        .bind(&today)
+        .bind(amount.saturating_neg())
+        .bind(collection_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        Audit::new(actor, "dispute.credited")
+            .on("dispute", dispute_id)
+            .detail(json!({
+                "case_number": case_number,
+                "collection_id": collection_id,
+                "amount_centimes": amount,
+            }))
+            .record(&mut *tx, now)
+            .await?;
+        if action == DisputeAction::Refund {
+            request_refund_in(
+                tx,
+                actor,
+                employer_id,
+                Some(Amount::from_centimes(amount)),
+                RefundRequester::DisputeAnswer(dispute_id),
+                now,
+            )
+            .await?;
+        }
+    }
+    Ok(debit)
 }

@@ -37,6 +37,7 @@ mod rates;
 mod receipts;
 mod reconcile;
 mod reference;
+mod refunds;
 mod refusal;
 mod runs;
 mod secrets;
@@ -80,8 +81,8 @@ pub use declarations::{
     Declaration, DeclarationLine, DeclarationStatus, LineState, NewDeclaration,
 };
 pub use disputes::{
-    ContestKind, Contested, DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord,
-    DisputeState, DisputeStatus, MessageAuthor,
+    ContestKind, Contested, DisputeAction, DisputeMessage, DisputeOutcome, DisputeReason,
+    DisputeRecord, DisputeState, DisputeStatus, MessageAuthor,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
@@ -109,6 +110,11 @@ pub use reconcile::{
     ReportItem, ReportRecord,
 };
 pub use reference::{CALENDAR_YEARS_AHEAD, CalendarYearsLoaded};
+pub use refunds::{
+    NewRefundFile, REFUND_NOTE_MAX, RefundAnswer, RefundAnswerItem, RefundAnswerSummary,
+    RefundFileRecord, RefundRecord, RefundRequester, RefundStatus, RefundToSend, RefundsSent,
+    refund_end_to_end_id,
+};
 pub use refusal::Refusal;
 pub use runs::debits::{DebitDetail, FileBlock};
 pub use runs::recheck::RecheckSummary;

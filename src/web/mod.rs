@@ -28,6 +28,7 @@ mod metrics;
 mod pdf;
 mod portal;
 mod redact;
+mod refunds;
 mod session;
 
 use std::net::SocketAddr;
@@ -142,6 +143,7 @@ fn pages() -> Router<WebState> {
         .merge(portal::router())
         .merge(console::router())
         .merge(disputes::router())
+        .merge(refunds::router())
         .method_not_allowed_fallback(session::method_not_allowed_page)
         .fallback(session::not_found_page)
 }

@@ -75,7 +75,7 @@ pub async fn assert_balanced(store: &Store) {
 }
 
 /// Two employers declared for 2026-10: A (two worksites, a RIB), B (one, a CCP).
-async fn two_employers(store: &Store) -> (i64, i64) {
+pub async fn two_employers(store: &Store) -> (i64, i64) {
     let a = employer_with_worksites(store, "16000001", &["W1", "W2"]).await;
     let b = employer_with_worksites(store, "16000002", &["S1"]).await;
     signed_mandate(store, a, RIB, None).await;
@@ -96,7 +96,7 @@ fn of(collections: &[CollectionRecord], employer: i64) -> Option<&CollectionReco
 }
 
 /// A report settling (or failing) `collections`, each by its EndToEndId.
-fn report(sha: &str, items: &[(&CollectionRecord, Effect)]) -> NewReport {
+pub fn report(sha: &str, items: &[(&CollectionRecord, Effect)]) -> NewReport {
     NewReport {
         institution: None,
         file_name: format!("{sha}.xml"),

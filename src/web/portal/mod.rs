@@ -93,6 +93,11 @@ pub(super) fn nav(
         ("declarations", "/declarations".to_owned(), t.declarations),
         ("history", "/history".to_owned(), t.history),
         ("disputes", "/disputes".to_owned(), t.disputes),
+        (
+            "refunds",
+            "/refunds".to_owned(),
+            super::i18n::RefundTexts::of(viewer.lang).nav,
+        ),
         ("notices", "/notices".to_owned(), p.notices),
         ("api-access", "/api-access".to_owned(), p.api_access),
     ] {
