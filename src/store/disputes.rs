@@ -344,6 +344,19 @@ impl Store {
         .bind(&now)
         .fetch_one(&mut *tx)
         .await?;
+        // A case open on a planned debit holds it until answered (ARCHITECTURE, "Refunds,
+        // and disputes with money effects"): kept out of the files, released or acted on
+        // by the answer. Before the audit entries (the console's totals first).
+        if status == CollectionStatus::Planned {
+            hold_for_dispute(
+                &mut tx,
+                actor,
+                (collection_id, case.id),
+                &now,
+                self.backend.lock_rows(),
+            )
+            .await?;
+        }
         let action = match kind {
             ContestKind::Opened => "dispute.opened",
             ContestKind::Reopened => "dispute.reopened",
@@ -360,11 +373,6 @@ impl Store {
             }))
             .record(&mut tx, &now)
             .await?;
-        // A case open on a planned debit holds it until answered (ARCHITECTURE, "Disputes
-        // with money effects"): kept out of the files, released or acted on by the answer.
-        if status == CollectionStatus::Planned {
-            hold_for_dispute(&mut tx, actor, collection_id, case.id, &now).await?;
-        }
         // Opening and reopening are acknowledged by email with the answer date; a message
         // added to an open case is not (it changes no date), the page shows it.
         if matches!(kind, ContestKind::Opened | ContestKind::Reopened) {
@@ -679,10 +687,21 @@ fn actions_for(status: CollectionStatus) -> Vec<DisputeAction> {
 async fn hold_for_dispute(
     tx: &mut sqlx::AnyConnection,
     actor: &Actor,
-    collection_id: i64,
-    dispute_id: i64,
+    (collection_id, dispute_id): (i64, i64),
     now: &str,
+    lock_rows: &str,
 ) -> StoreResult<()> {
+    // The row locked until the end (PostgreSQL): a run filing it meanwhile wins, and
+    // then there is nothing to hold.
+    let planned: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM collections WHERE id = $1 AND status = 'planned' AND held_at IS NULL{lock_rows}"
+    )))
+    .bind(collection_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if planned.is_none() {
+        return Ok(());
+    }
     let this = "collections c WHERE c.id = $1";
     shift(&mut *tx, Shift::Remove, this, &[Bind::Int(collection_id)]).await?;
     let held = sqlx::query(

@@ -647,3 +647,78 @@ both_backends!(
         assert_balanced(store).await;
     }
 );
+
+both_backends!(
+    the_portal_choice_and_the_console_decision_over_http,
+    |db: TestDb| async move {
+        use reqwest::StatusCode;
+        use tahsil::store::Role;
+
+        use crate::harness::fixtures::add_user;
+
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, _, fa, _) = credit_after_settlement(&app).await;
+        add_user(store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
+        let finance = add_user(store, "finance@fund.dz", Role::Finance, &[]).await;
+        let employer = app.signed_in("gerant@a.dz").await;
+        let (status, _, _) = employer
+            .post("/language", &[("lang", "fr"), ("back", "/")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let page_path = format!("/portal/{a}/refunds");
+        let (status, page) = employer.get(&page_path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("id=\"credit\""), "{page}");
+        assert!(page.contains("Me le rembourser sur mon compte"), "{page}");
+        assert!(
+            page.contains(&format!("href=\"{page_path}\"")),
+            "in the nav"
+        );
+
+        // Refund, then keep (the request withdrawn), then refund again: each a redirect.
+        for (choice, done) in [("refund", "asked"), ("keep", "kept"), ("refund", "asked")] {
+            let (status, _, location) = employer.post(&page_path, &[("choice", choice)]).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{choice}");
+            assert_eq!(location.unwrap(), format!("{page_path}?done={done}"));
+        }
+        let (_, page) = employer.get(&format!("{page_path}?done=asked")).await;
+        assert!(page.contains("id=\"notice\""), "{page}");
+        assert!(page.contains("Demandé, en attente de validation"), "{page}");
+        // Refunding twice is refused in words, nothing recorded.
+        let (status, page, _) = employer.post(&page_path, &[("choice", "refund")]).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(page.contains("id=\"error\""), "{page}");
+        let waiting = store
+            .refunds(Some(a), Some(RefundStatus::Requested))
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].amount, fa.amount);
+
+        // Staff approve it on the console (Arabic by default), once.
+        let staff = app.signed_in("finance@fund.dz").await;
+        let (status, page) = staff.get("/console/refunds").await;
+        assert_eq!(status, StatusCode::OK);
+        let id = waiting[0].id;
+        assert!(page.contains(&format!("id=\"approve-{id}\"")), "{page}");
+        assert!(page.contains("موافقة"), "{page}");
+        let approve = format!("/console/refunds/{id}/approve");
+        let (status, _, location) = staff.post(&approve, &[]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location.unwrap(), "/console/refunds?done=approved");
+        let (status, page, _) = staff.post(&approve, &[]).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(page.contains("id=\"error\""), "{page}");
+        let approved = store.refund(id).await.unwrap();
+        assert_eq!(approved.status, RefundStatus::Approved);
+        assert_eq!(
+            approved.decided_by.as_deref(),
+            Some(format!("user:{finance}").as_str())
+        );
+        // The employer cannot reach the console's decision.
+        let (status, _, _) = employer.post(&approve, &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_balanced(store).await;
+    }
+);
