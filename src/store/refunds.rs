@@ -589,7 +589,7 @@ impl Store {
              ON CONFLICT (entry_key) DO NOTHING",
         )
         .bind(file_id)
-        .bind(file.execution_date.to_string())
+        .bind(execution_date.to_string())
         .bind(&now)
         .execute(&mut *tx)
         .await?;
