@@ -724,3 +724,70 @@ both_backends!(
         assert_balanced(store).await;
     }
 );
+
+/// `tahsil` on `db` as staff run it, believing it is 1 December 2026, with `exchange` as
+/// its exchange folder.
+fn tahsil_on(db: &TestDb, exchange: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(args)
+        .env_remove("TAHSIL_DATABASE_URL")
+        .env("TAHSIL_ENCRYPTION_KEY", crate::harness::test_key_base64())
+        .env("TAHSIL_CLOCK", "2026-12-01T10:00:00+01:00")
+        .env("TAHSIL_EXCHANGE_DIR", exchange)
+        .output()
+        .expect("run tahsil");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+both_backends!(
+    the_command_line_requests_approves_and_sends_a_refund_once,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let (_, _, fa, _) = credit_after_settlement(&app).await;
+        let exchange = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| tahsil_on(&db, exchange.path(), args);
+        let (code, out, err) = run(&[
+            "refunds",
+            "request",
+            "--employer",
+            "16000001",
+            "--by",
+            "alice",
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains(&fa.amount.to_string()), "{out}");
+        let id = app.store.refunds(None, None).await.unwrap()[0]
+            .id
+            .to_string();
+        let (code, _, err) = run(&["refunds", "approve", &id, "--by", "alice"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("another member of staff"), "{err}");
+        let (code, out, err) = run(&["refunds", "approve", &id, "--by", "bob"]);
+        assert_eq!(code, 0, "{out}{err}");
+        let (code, out, err) = run(&["refunds", "send", "--date", "2026-12-15"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains("bank-refund-20261215-000001.xml written to its outbox: 1 transfer(s)"),
+            "{out}"
+        );
+        assert!(
+            exchange
+                .path()
+                .join("bank/outbox/bank-refund-20261215-000001.xml")
+                .exists()
+        );
+        let (code, out, _) = run(&["refunds", "send", "--date", "2026-12-15"]);
+        assert_eq!((code, out.as_str()), (0, "no approved refund to send\n"));
+        let (code, out, _) = run(&["refunds", "list", "--employer", "16000001"]);
+        assert_eq!(code, 0);
+        assert!(out.contains(", sent, end-to-end id TSL-RF-"), "{out}");
+        let (code, out, _) = run(&["ledger", "check"]);
+        assert_eq!(code, 0, "{out}");
+    }
+);
