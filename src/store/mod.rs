@@ -22,6 +22,7 @@ mod collections;
 mod day_summary;
 mod declarations;
 mod dialect;
+mod dispute_effects;
 mod disputes;
 mod employers;
 mod exceptions;
@@ -37,6 +38,7 @@ mod rates;
 mod receipts;
 mod reconcile;
 mod reference;
+mod refund_answers;
 mod refunds;
 mod refusal;
 mod runs;
@@ -110,10 +112,10 @@ pub use reconcile::{
     ReportItem, ReportRecord,
 };
 pub use reference::{CALENDAR_YEARS_AHEAD, CalendarYearsLoaded};
+pub use refund_answers::{RefundAnswer, RefundAnswerItem, RefundAnswerSummary};
 pub use refunds::{
-    NewRefundFile, REFUND_NOTE_MAX, RefundAnswer, RefundAnswerItem, RefundAnswerSummary,
-    RefundFileRecord, RefundRecord, RefundRequester, RefundStatus, RefundToSend, RefundsSent,
-    refund_end_to_end_id,
+    NewRefundFile, REFUND_NOTE_MAX, RefundFileRecord, RefundRecord, RefundRequester, RefundStatus,
+    RefundToSend, RefundsSent, refund_end_to_end_id,
 };
 pub use refusal::Refusal;
 pub use runs::debits::{DebitDetail, FileBlock};
