@@ -47,7 +47,7 @@ pub(super) enum PaymentsCommand {
     },
 }
 
-fn parse_amount(text: &str) -> Result<Amount, String> {
+pub(super) fn parse_amount(text: &str) -> Result<Amount, String> {
     Amount::parse(text).map_err(|err| {
         format!("{err}: write the amount in dinars with a decimal point, like 1234.50")
     })

@@ -28,6 +28,7 @@ mod notices;
 mod people;
 mod receipts;
 mod receivables;
+mod refunds;
 mod seed;
 pub mod serve;
 
@@ -196,6 +197,12 @@ enum Command {
     Payments {
         #[command(subcommand)]
         command: ledger::PaymentsCommand,
+    },
+    /// Refunds of employers' credit: list, request, approve or refuse (staff), and send
+    /// the approved ones as refund files (pain.001) to the institutions' outboxes.
+    Refunds {
+        #[command(subcommand)]
+        command: refunds::RefundsCommand,
     },
     /// An employer's account: entries, running balance, amounts owed by age.
     Statement {
@@ -413,6 +420,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Payments { command } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(ledger::payments(config, command))
+        }
+        Command::Refunds { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(refunds::refunds(config, command))
         }
         Command::Statement {
             employer,

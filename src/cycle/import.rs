@@ -447,6 +447,22 @@ pub async fn import_file(
         Ok(inspection) => inspection,
         Err(err) => return refused(format!("cannot read it: {err}")).await,
     };
+    if is_refund_answer(&inspection) {
+        return import_refund_answer(
+            store,
+            settings,
+            actor,
+            path,
+            institution,
+            today,
+            RefundFile {
+                file_name,
+                sha256,
+                inspection,
+            },
+        )
+        .await;
+    }
     let mut items = match classify(&inspection, settings) {
         Ok(items) => items,
         Err(err) => return refused(err).await,
@@ -506,6 +522,14 @@ pub async fn import_file(
             })
         }
         Ok(summary) => {
+            // A statement booking one of our refund transfers (a debit of the fund's
+            // account with its end-to-end id) settles that refund.
+            let refunds = store
+                .settle_booked_refunds(actor, summary.report_id)
+                .await?;
+            if refunds > 0 {
+                tracing::info!(refunds, "refunds settled by a statement's booking");
+            }
             if let Some(institution) = institution {
                 archive(
                     path,
@@ -521,6 +545,106 @@ pub async fn import_file(
         Err(StoreError::Invalid(message)) => refused(message).await,
         Err(err) => Err(err.into()),
     }
+}
+
+/// A bank's answer to one of our refund files: a pain.002 on a pain.001.
+fn is_refund_answer(inspection: &Inspection) -> bool {
+    inspection.format.starts_with("pain.002")
+        && inspection
+            .original_message_name
+            .as_deref()
+            .is_some_and(|name| name.starts_with("pain.001"))
+}
+
+/// A refund answer read, with what identifies its file.
+struct RefundFile {
+    file_name: String,
+    sha256: String,
+    inspection: Inspection,
+}
+
+/// Applies a bank's answer to a refund file to the refunds it names (`ACSC` settles,
+/// `RJCT` rejects and puts the credit back; `Store::apply_refund_answer`), never to debits,
+/// then archives it like a report. A transaction with an amount that cannot be read is
+/// refused whole (quarantined), nothing applied.
+async fn import_refund_answer(
+    store: &Store,
+    settings: &CycleSettings,
+    actor: &Actor,
+    path: &Path,
+    institution: Option<crate::store::Institution>,
+    today: NaiveDate,
+    file: RefundFile,
+) -> anyhow::Result<ImportOutcome> {
+    let RefundFile {
+        file_name,
+        sha256,
+        inspection,
+    } = file;
+    let mut items = Vec::with_capacity(inspection.transactions.len());
+    for (n, tx) in inspection.transactions.iter().enumerate() {
+        let amount = match tx.amount.as_deref().map(Amount::parse) {
+            None => None,
+            Some(Ok(amount)) => Some(amount),
+            Some(Err(e)) => {
+                let error = format!(
+                    "transaction {}: amount {:?} is not valid: {e}",
+                    n + 1,
+                    tx.amount.as_deref().unwrap_or_default()
+                );
+                return quarantine(
+                    store,
+                    settings,
+                    path,
+                    institution,
+                    &file_name,
+                    &sha256,
+                    &error,
+                )
+                .await;
+            }
+        };
+        items.push(crate::store::RefundAnswerItem {
+            end_to_end_id: tx.end_to_end_id.clone(),
+            amount,
+            status: tx.status.clone(),
+            reason_code: tx.reason.clone(),
+        });
+    }
+    let answer = crate::store::RefundAnswer {
+        institution,
+        file_name: file_name.clone(),
+        sha256,
+        format: inspection.format,
+        message_id: inspection.message_id,
+        original_message_id: inspection.original_message_id.flatten(),
+        items,
+    };
+    let applied = store.apply_refund_answer(actor, &answer, today).await?;
+    if let Some(institution) = institution {
+        archive(
+            path,
+            &settings.folder(institution.as_str(), Folder::Archive),
+            settings.access,
+        )?;
+    }
+    if applied.already_imported {
+        return Ok(ImportOutcome::AlreadyImported {
+            file: file_name,
+            report_id: applied.report_id,
+        });
+    }
+    Ok(ImportOutcome::Applied {
+        file: file_name,
+        summary: ImportSummary {
+            report_id: applied.report_id,
+            items: applied.items,
+            settled: applied.settled,
+            rejected: applied.rejected,
+            informational: applied.items - applied.settled - applied.rejected,
+            ..ImportSummary::default()
+        },
+    })
 }
 
 /// The file's bytes when it has at most `max` of them; else `Err(size)`, having read no

@@ -95,3 +95,102 @@ pub fn stage_refund_file(
         control_sum,
     })
 }
+
+/// What one institution's refund step did.
+#[derive(Clone, Debug)]
+pub struct RefundStep {
+    pub institution: crate::store::Institution,
+    /// The file written and published, if any refund was approved.
+    pub file: Option<crate::store::RefundFileRecord>,
+    /// Refunds whose credit was used meanwhile (lapsed, nothing sent).
+    pub lapsed: Vec<i64>,
+    /// Approved refunds left waiting: this institution's profile takes no refund file.
+    pub waiting: u64,
+}
+
+/// The refund step of the cycle (`tahsil refunds send`, and the scheduler's daily step):
+/// for each institution, its approved refunds in one pain.001 file to its outbox,
+/// recorded with their ledger entries in one transaction (`Store::send_refunds`), then
+/// published. An institution whose profile takes no refund file (Algérie Poste's) keeps
+/// its refunds approved, and says how many wait. Running it again sends nothing twice.
+pub async fn send_refunds(
+    store: &crate::store::Store,
+    settings: &CycleSettings,
+    actor: &crate::store::Actor,
+    execution_date: NaiveDate,
+) -> anyhow::Result<Vec<RefundStep>> {
+    use crate::store::NewRefundFile;
+
+    let mut steps = Vec::new();
+    let created_at = crate::locale::algiers_time(store.clock().now());
+    for target in &settings.institutions {
+        let institution = target.name;
+        let waiting = store
+            .approved_refunds_for(institution)
+            .await
+            .context("cannot count the approved refunds")?;
+        if waiting == 0 || target.profile.credit_transfer().is_none() {
+            steps.push(RefundStep {
+                institution,
+                file: None,
+                lapsed: Vec::new(),
+                waiting,
+            });
+            continue;
+        }
+        let sent = store
+            .send_refunds(actor, institution, execution_date, |sequence, refunds| {
+                let batch = RefundBatch {
+                    sequence,
+                    execution_date,
+                    created_at,
+                    transfers: refunds
+                        .iter()
+                        .map(|r| CreditTransfer {
+                            end_to_end_id: r.end_to_end_id.clone(),
+                            amount: r.amount,
+                            creditor_name: r.creditor_name.clone(),
+                            creditor_account: AccountIdentifier::from(&r.account),
+                            creditor_agent: Agent::Code(r.account.bank_code().to_owned()),
+                            remittance: format!("Remboursement {}", r.affiliation_number),
+                        })
+                        .collect(),
+                };
+                let staged = stage_refund_file(settings, institution, &batch)?;
+                Ok((
+                    NewRefundFile {
+                        file_name: staged.file_name.clone(),
+                        format: staged.format.clone(),
+                        message_id: staged.message_id.clone(),
+                        execution_date,
+                        transactions: staged.transactions,
+                        control_sum: staged.control_sum,
+                        sha256: staged.file.sha256.clone(),
+                        size_bytes: staged.file.size_bytes,
+                    },
+                    staged.file,
+                ))
+            })
+            .await
+            .with_context(|| format!("cannot send {institution}'s refunds"))?;
+        let file = match sent.file {
+            Some((record, staged)) => {
+                staged.publish(settings.access).with_context(|| {
+                    format!(
+                        "refund file {} is recorded but could not be published",
+                        record.file_name
+                    )
+                })?;
+                Some(record)
+            }
+            None => None,
+        };
+        steps.push(RefundStep {
+            institution,
+            file,
+            lapsed: sent.lapsed,
+            waiting: 0,
+        });
+    }
+    Ok(steps)
+}

@@ -246,6 +246,18 @@ pub async fn pass(
             let keys: Vec<String> = queued.iter().map(Job::dedupe_key).collect();
             tracing::info!(jobs = ?keys, "scheduled");
         }
+        // Approved refunds go out on the next pass, one file per institution (sending is
+        // idempotent: what was sent is never sent again).
+        for step in
+            super::refund::send_refunds(store, settings, &Actor::new("scheduler"), today).await?
+        {
+            if let Some(file) = &step.file {
+                tracing::info!(file = %file.file_name, transfers = file.transactions, "refund file written");
+            }
+            if !step.lapsed.is_empty() {
+                tracing::warn!(refunds = ?step.lapsed, "refunds lapsed: the credit was used meanwhile");
+            }
+        }
     }
     for outcome in
         super::import::import_inboxes(store, settings, &Actor::new("inbox"), today).await?

@@ -60,6 +60,18 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
         "calendar.holiday_removed" => ("Jour férié retiré", "حذف عطلة"),
         "calendar.holiday_shifted" => ("Jour férié déplacé", "نقل عطلة"),
         "calendar.years_loaded" => ("Années du calendrier chargées", "تحميل سنوات التقويم"),
+        "refund.requested" => ("Remboursement demandé", "طلب إرجاع"),
+        "refund.approved" => ("Remboursement validé", "الموافقة على إرجاع"),
+        "refund.refused" => ("Remboursement refusé", "رفض إرجاع"),
+        "refund.withdrawn" => ("Demande de remboursement retirée", "سحب طلب إرجاع"),
+        "refund.lapsed" => ("Remboursement caduc", "إلغاء إرجاع لاستعمال الرصيد"),
+        "refund.settled" => ("Remboursement réglé", "تسوية إرجاع"),
+        "refund.rejected" => ("Remboursement rejeté par la banque", "رفض البنك لإرجاع"),
+        "refund_file.written" => ("Fichier de remboursements écrit", "كتابة ملف إرجاع"),
+        "dispute.credited" => (
+            "Contestation : montant crédité",
+            "اعتراض: تسجيل المبلغ لصالح صاحب العمل",
+        ),
         _ => return None,
     };
     Some(lang.pick(fr, ar))
@@ -87,6 +99,8 @@ pub fn audit_entity(entity: &str, lang: Lang) -> &'static str {
         "job" => ("Tâche", "المهمة"),
         "webhook_endpoint" => ("Webhook", "عنوان الإشعار الآلي"),
         "webhook_delivery" => ("Envoi de webhook", "إرسال إشعار آلي"),
+        "refund" => ("Remboursement", "الإرجاع"),
+        "refund_file" => ("Fichier de remboursements", "ملف الإرجاع"),
         _ => ("Autre", "أخرى"),
     };
     lang.pick(fr, ar)

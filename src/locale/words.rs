@@ -13,9 +13,10 @@ use mandates::{
 
 use super::Lang;
 use crate::store::{
-    CalendarAction, DebitChange, DeclarationStatus, DisputeOutcome, DisputeReason, DisputeState,
-    Effect, EntryKind, ExceptionKind, Institution, ItemOutcome, JobStatus, MessageAuthor,
-    NoticeKind, NoticeStatus, PaymentChannel, Role, RunStatus, WebhookStatus,
+    CalendarAction, DebitChange, DeclarationStatus, DisputeAction, DisputeOutcome, DisputeReason,
+    DisputeState, Effect, EntryKind, ExceptionKind, Institution, ItemOutcome, JobStatus,
+    MessageAuthor, NoticeKind, NoticeStatus, PaymentChannel, RefundStatus, Role, RunStatus,
+    WebhookStatus,
 };
 
 /// The word for a state in each language.
@@ -295,6 +296,22 @@ words! {
     MessageAuthor {
         MessageAuthor::Employer => ("Employeur", "صاحب العمل"),
         MessageAuthor::Fund => ("Caisse", "الصندوق"),
+    }
+    DisputeAction {
+        DisputeAction::Refund => ("Rembourser le montant contesté", "إرجاع المبلغ المعترض عليه"),
+        DisputeAction::Credit => ("Porter le montant au crédit de l'employeur", "تسجيل المبلغ لصالح صاحب العمل"),
+        DisputeAction::CancelDebit => ("Annuler le prélèvement prévu", "إلغاء الاقتطاع المبرمج"),
+        DisputeAction::HoldDebit => ("Suspendre le prélèvement prévu", "تعليق الاقتطاع المبرمج"),
+    }
+    RefundStatus {
+        RefundStatus::Requested => ("Demandé, en attente de validation", "مطلوب، في انتظار الموافقة"),
+        RefundStatus::Approved => ("Validé, à virer", "تمت الموافقة، في انتظار التحويل"),
+        RefundStatus::Refused => ("Refusé", "مرفوض"),
+        RefundStatus::Withdrawn => ("Retiré (crédit conservé)", "مسحوب (الرصيد محفوظ)"),
+        RefundStatus::Sent => ("Virement transmis à la banque", "أُرسل التحويل إلى البنك"),
+        RefundStatus::Lapsed => ("Caduc : crédit déjà utilisé", "ملغى: الرصيد استُعمل"),
+        RefundStatus::Settled => ("Remboursé", "تم الإرجاع"),
+        RefundStatus::Rejected => ("Rejeté par la banque, crédit rétabli", "رفضه البنك، أُعيد الرصيد"),
     }
 }
 

@@ -20,11 +20,12 @@
 
 use chrono::NaiveDate;
 use mandates::dispute::{DisputeRefusal, check_room, deadline_after, dispute_message, is_past};
-use mandates::{Amount, CollectionStatus, algiers_time};
+use mandates::{Amount, ChannelPolicy, CollectionStatus, DebitAction, algiers_time};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
+use super::dispute_effects::{actions_for, answer_effects, hold_for_dispute};
 use super::notice_events::{NoticeEvent, NoticeKind};
 use super::notices::facts::DisputeFacts;
 use super::{Actor, OptionalCode, Store, StoreError, StoreResult, audit::Audit, parse_timestamp};
@@ -46,6 +47,21 @@ use super::{Actor, OptionalCode, Store, StoreError, StoreResult, audit::Audit, p
         /// The employer is right (the debit is corrected or refunded).
         Upheld = "upheld",
         Rejected = "rejected",
+    }
+}
+
+::mandates::stored_codes! {
+    /// What an upheld answer does about the money (issue 15 point 5).
+    pub enum DisputeAction("dispute action") {
+        /// The disputed amount credited to the employer and refunded (approved by the
+        /// answerer; sent with the next refund file).
+        Refund = "refund",
+        /// The disputed amount credited to the employer, kept for its next due dates.
+        Credit = "credit",
+        /// The planned debit cancelled (its lines owed again).
+        CancelDebit = "cancel_debit",
+        /// The planned debit kept out of the files until staff release it.
+        HoldDebit = "hold_debit",
     }
 }
 
@@ -182,7 +198,7 @@ struct FactsRow {
 }
 
 /// The Algiers day of a stored UTC timestamp, as `YYYY-MM-DD`.
-fn algiers_day(timestamp: &str) -> String {
+pub(super) fn algiers_day(timestamp: &str) -> String {
     parse_timestamp(timestamp).map_or_else(
         || timestamp.get(..10).unwrap_or(timestamp).to_owned(),
         |t| algiers_time(t).date().to_string(),
@@ -324,6 +340,19 @@ impl Store {
         .bind(&now)
         .fetch_one(&mut *tx)
         .await?;
+        // A case open on a planned debit holds it until answered (ARCHITECTURE, "Refunds,
+        // and disputes with money effects"): kept out of the files, released or acted on
+        // by the answer. Before the audit entries (the console's totals first).
+        if status == CollectionStatus::Planned {
+            hold_for_dispute(
+                &mut tx,
+                actor,
+                (collection_id, case.id),
+                &now,
+                self.backend.lock_rows(),
+            )
+            .await?;
+        }
         let action = match kind {
             ContestKind::Opened => "dispute.opened",
             ContestKind::Reopened => "dispute.reopened",
@@ -358,12 +387,21 @@ impl Store {
     /// The fund answers an open case with an outcome and a message; the employer may
     /// write again for [`DISPUTE_DAYS`](mandates::dispute::DISPUTE_DAYS) days. Audited,
     /// with its `dispute_answered` notice.
+    ///
+    /// An upheld answer may take one `action` that fits the case's debit
+    /// ([`Store::dispute_actions`]): a refund (the disputed amount credited and an
+    /// approved refund of it, by the answerer) or a credit, in this transaction; cancelling
+    /// or holding the planned debit, as staff's debit actions right after it. A debit the
+    /// case held is released by any other answer (`policy`: its channel's timing, as for
+    /// a release by staff).
     pub async fn answer_dispute(
         &self,
         actor: &Actor,
         dispute_id: i64,
         outcome: &str,
         message: &str,
+        action: Option<DisputeAction>,
+        policy: &ChannelPolicy,
     ) -> StoreResult<Result<DisputeRecord, DisputeRefusal>> {
         let Ok(outcome) = DisputeOutcome::parse(outcome.trim()) else {
             return Ok(Err(DisputeRefusal::UnknownOutcome));
@@ -431,8 +469,46 @@ impl Store {
         NoticeEvent::new(NoticeKind::DisputeAnswered, employer_id, message_id)
             .record(&mut tx, &now)
             .await?;
+        let debit = answer_effects(
+            &mut tx,
+            actor,
+            (dispute_id, &case_number, employer_id),
+            outcome,
+            action,
+            &now,
+        )
+        .await?;
         tx.commit().await?;
+        // The planned debit: cancelled, held, or released when the case held it — staff's
+        // debit actions, each audited, with the case as their reason.
+        let reason = format!("dispute {case_number} answered");
+        let debit_action = match (action, debit.held_by_case) {
+            (Some(DisputeAction::CancelDebit), _) => Some(DebitAction::Cancel),
+            (Some(DisputeAction::HoldDebit), false) => Some(DebitAction::Hold),
+            (Some(DisputeAction::HoldDebit), true) => None,
+            (_, true) => Some(DebitAction::Release),
+            (_, false) => None,
+        };
+        if let Some(debit_action) = debit_action
+            && debit.planned
+        {
+            self.act_on_debit(actor, debit.collection_id, debit_action, &reason, policy)
+                .await?;
+        }
         self.dispute(dispute_id).await.map(Ok)
+    }
+
+    /// The actions an upheld answer can take on the case, from its debit's state: a
+    /// settled debit can be refunded or credited; a planned one cancelled or held.
+    pub async fn dispute_actions(&self, dispute_id: i64) -> StoreResult<Vec<DisputeAction>> {
+        let status: Option<String> = sqlx::query_scalar(
+            "SELECT c.status FROM disputes d JOIN collections c ON c.id = d.collection_id WHERE d.id = $1",
+        )
+        .bind(dispute_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let status = status.ok_or_else(|| StoreError::not_found("dispute", dispute_id))?;
+        Ok(actions_for(CollectionStatus::parse(&status)?))
     }
 
     /// One case.

@@ -209,7 +209,8 @@ impl Store {
     }
 
     /// Recomputes what every employer owes from the source tables — declared lines (dues),
-    /// the lines of settled debits, payments and the lines they paid — and compares it,
+    /// the lines of settled debits, payments and the lines they paid, refunds sent and
+    /// not rejected, credits granted by upheld disputes — and compares it,
     /// scheme by scheme, with the sum of its ledger entries. Reads only.
     pub async fn check_ledger(&self) -> StoreResult<LedgerCheck> {
         let sources = format!(
@@ -229,6 +230,14 @@ impl Store {
                -l.bad_weather_employee_centimes, {LINE_TOTAL}, 0, 0, 0, 0 \
              FROM payment_allocations a JOIN payments p ON p.id = a.payment_id \
              JOIN declaration_lines l ON l.id = a.declaration_line_id \
+             UNION ALL \
+             SELECT r.employer_id, 0, 0, 0, r.amount_centimes, 0, 0, 0, 0 FROM refunds r \
+             WHERE r.refund_file_id IS NOT NULL \
+             UNION ALL \
+             SELECT r.employer_id, 0, 0, 0, -r.amount_centimes, 0, 0, 0, 0 FROM refunds r \
+             WHERE r.status = 'rejected' \
+             UNION ALL \
+             SELECT k.employer_id, 0, 0, 0, -k.amount_centimes, 0, 0, 0, 0 FROM account_credits k \
              UNION ALL \
              SELECT employer_id, 0, 0, 0, 0, paid_leave_centimes, bad_weather_employer_centimes, \
                bad_weather_employee_centimes, unallocated_centimes FROM ledger_entries"

@@ -22,6 +22,7 @@ mod collections;
 mod day_summary;
 mod declarations;
 mod dialect;
+mod dispute_effects;
 mod disputes;
 mod employers;
 mod exceptions;
@@ -39,6 +40,8 @@ mod receipts;
 mod receivables;
 mod reconcile;
 mod reference;
+mod refund_answers;
+mod refunds;
 mod refusal;
 mod runs;
 mod search;
@@ -84,8 +87,8 @@ pub use declarations::{
     Declaration, DeclarationLine, DeclarationStatus, LineState, NewDeclaration,
 };
 pub use disputes::{
-    ContestKind, Contested, DisputeMessage, DisputeOutcome, DisputeReason, DisputeRecord,
-    DisputeState, DisputeStatus, MessageAuthor,
+    ContestKind, Contested, DisputeAction, DisputeMessage, DisputeOutcome, DisputeReason,
+    DisputeRecord, DisputeState, DisputeStatus, MessageAuthor,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
@@ -117,6 +120,11 @@ pub use reconcile::{
     ReportItem, ReportRecord,
 };
 pub use reference::{CALENDAR_YEARS_AHEAD, CalendarYearsLoaded};
+pub use refund_answers::{RefundAnswer, RefundAnswerItem, RefundAnswerSummary};
+pub use refunds::{
+    NewRefundFile, REFUND_NOTE_MAX, RefundFileRecord, RefundRecord, RefundRequester, RefundStatus,
+    RefundToSend, RefundsSent, refund_end_to_end_id,
+};
 pub use refusal::Refusal;
 pub use runs::debits::{DebitDetail, FileBlock};
 pub use runs::recheck::RecheckSummary;

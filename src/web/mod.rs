@@ -29,6 +29,7 @@ mod metrics;
 mod pdf;
 mod portal;
 mod redact;
+mod refunds;
 mod session;
 mod statement;
 
@@ -145,6 +146,7 @@ fn pages() -> Router<WebState> {
         .merge(console::router())
         .merge(disputes::router())
         .merge(api_docs::router())
+        .merge(refunds::router())
         .method_not_allowed_fallback(session::method_not_allowed_page)
         .fallback(session::not_found_page)
 }

@@ -23,6 +23,7 @@ mod months;
 mod notices;
 mod planning;
 mod profiles;
+mod refunds;
 mod run;
 mod scale;
 mod statement;

@@ -35,7 +35,7 @@ fn settings_with(exchange: &Path, bank_profile: &str) -> CycleSettings {
 }
 
 /// `xmllint` against the official schema, or why it cannot run (a failure under CI=true).
-fn schema_check(file: &Path, schema: &str) {
+pub fn schema_check(file: &Path, schema: &str) {
     let xsd = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../shared/iso20022/xsd")
         .join(format!("{schema}.xsd"));

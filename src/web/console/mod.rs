@@ -80,6 +80,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
         ),
         ("quarantine", "/console/quarantine", t.quarantine),
         ("disputes", "/console/disputes", t.disputes),
+        (
+            "refunds",
+            "/console/refunds",
+            super::i18n::RefundTexts::of(viewer.lang).queue_title,
+        ),
         ("runs", "/console/runs", k.nav_runs),
         ("reports", "/console/reports", k.nav_reports),
         (

@@ -13,10 +13,10 @@ use super::{
     CaseView, MessageForm, MessageView, Options, case_view, message_views, outcome_options, refusal,
 };
 use crate::locale::{Word, last4};
-use crate::store::Actor;
+use crate::store::{Actor, DisputeAction, StoreError};
 use crate::web::WebState;
 use crate::web::console::nav;
-use crate::web::i18n::money;
+use crate::web::i18n::{RefundTexts, money};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -82,6 +82,9 @@ struct ConsoleCasePage {
     error: Option<String>,
     outcomes: Options,
     message: String,
+    r: &'static RefundTexts,
+    /// What an upheld answer may do about the money (those that fit the debit).
+    actions: Options,
 }
 
 async fn render_console_case(
@@ -134,7 +137,16 @@ async fn render_console_case(
             })
             .collect(),
     };
-    let (outcome, message) = form.map(|f| (f.outcome, f.message)).unwrap_or_default();
+    let (outcome, message, action) = form
+        .map(|f| (f.outcome, f.message, f.action))
+        .unwrap_or_default();
+    let actions = store
+        .dispute_actions(dispute_id)
+        .await
+        .map_err(|e| viewer.fail(e))?
+        .into_iter()
+        .map(|a| (a.as_str(), a.word(viewer.lang), a.as_str() == action))
+        .collect();
     let page = ConsoleCasePage {
         c: viewer.chrome(nav(viewer, "disputes")),
         case: case_view(viewer, &case, store.clock().today()),
@@ -144,6 +156,8 @@ async fn render_console_case(
         error,
         outcomes: outcome_options(viewer.lang, &outcome),
         message,
+        r: RefundTexts::of(viewer.lang),
+        actions,
     };
     viewer.page(status, &page)
 }
@@ -180,11 +194,41 @@ async fn answer(
     let session = viewer.staff()?;
     viewer.check_csrf(&form.csrf)?;
     let actor = Actor::new(format!("user:{}", session.user.id));
+    let action = match form.action.trim() {
+        "" => None,
+        text => Some(DisputeAction::parse(text).map_err(|_| {
+            viewer.fail(StoreError::Invalid(format!(
+                "unknown action {text:?}: choose one of the actions offered"
+            )))
+        })?),
+    };
     let result = state
         .store()
-        .answer_dispute(&actor, dispute_id, &form.outcome, &form.message)
-        .await
-        .map_err(|e| viewer.fail(e))?;
+        .answer_dispute(
+            &actor,
+            dispute_id,
+            &form.outcome,
+            &form.message,
+            action,
+            &state.channel_policy(),
+        )
+        .await;
+    let result = match result {
+        Err(StoreError::Conflict(_) | StoreError::Invalid(_)) => {
+            let text = RefundTexts::of(viewer.lang).action_refused.to_owned();
+            return render_console_case(
+                &state,
+                &viewer,
+                dispute_id,
+                StatusCode::CONFLICT,
+                None,
+                Some(text),
+                Some(form),
+            )
+            .await;
+        }
+        other => other.map_err(|e| viewer.fail(e))?,
+    };
     match result {
         Ok(_) => Ok(see_other(&format!(
             "/console/disputes/{dispute_id}?done=answered"

@@ -185,4 +185,7 @@ struct MessageForm {
     outcome: String,
     #[serde(default)]
     message: String,
+    /// Staff's answer: what an upheld answer does about the money (empty: nothing).
+    #[serde(default)]
+    action: String,
 }

@@ -23,6 +23,7 @@ mod debits;
 mod declarations;
 mod ledger;
 mod portal;
+mod refunds;
 pub mod refusals;
 mod screens;
 mod statement;
@@ -37,6 +38,7 @@ pub use debits::DebitTexts;
 pub use declarations::{DeclarationTexts, Place};
 pub use ledger::LedgerTexts;
 pub use portal::PortalTexts;
+pub use refunds::RefundTexts;
 pub use screens::ScreenTexts;
 pub use statement::StatementTexts;
 pub use search::{ApiDocsTexts, SearchTexts};
@@ -329,7 +331,7 @@ pub static FR: Texts = Texts {
     exchanges: "Échanges",
     no_disputes: "Aucune réclamation.",
     contest_how: "Pour contester un prélèvement, choisissez « Contester » sur sa ligne de l'historique. Un prélèvement annulé, qui n'a jamais été présenté, ne peut pas être contesté.",
-    dispute_does_not_stop: "Une réclamation n'arrête pas le prélèvement à elle seule : la caisse l'examine et vous répond avant l'échéance.",
+    dispute_does_not_stop: "Une réclamation sur un prélèvement encore prévu (pas encore transmis à la banque) le suspend jusqu'à la réponse de la caisse ; un prélèvement déjà transmis suit son cours. La caisse vous répond avant l'échéance.",
     existing_case: "Ce prélèvement fait déjà l'objet d'un dossier : votre message y sera ajouté.",
     dispute_opened: "Réclamation enregistrée. Votre numéro de dossier :",
     dispute_joined: "Votre message a été ajouté au dossier déjà ouvert pour ce prélèvement :",
@@ -466,7 +468,7 @@ pub static AR: Texts = Texts {
     exchanges: "المراسلات",
     no_disputes: "لا توجد اعتراضات.",
     contest_how: "للاعتراض على اقتطاع، اختاروا « اعتراض » في سطره من السجل. لا يمكن الاعتراض على اقتطاع ملغى لم يُقدَّم أبدا.",
-    dispute_does_not_stop: "الاعتراض لا يوقف الاقتطاع بحد ذاته: يدرسه الصندوق ويرد عليكم قبل الأجل.",
+    dispute_does_not_stop: "الاعتراض على اقتطاع مبرمج لم يُرسل بعد إلى البنك يوقفه إلى غاية رد الصندوق؛ أما الاقتطاع المرسل فيتبع مساره. يرد عليكم الصندوق قبل الأجل.",
     existing_case: "هذا الاقتطاع موضوع ملف قائم: ستضاف رسالتكم إليه.",
     dispute_opened: "تم تسجيل الاعتراض. رقم ملفكم:",
     dispute_joined: "أضيفت رسالتكم إلى الملف المفتوح مسبقا لهذا الاقتطاع:",

@@ -103,6 +103,11 @@ pub(super) fn nav(
             super::i18n::StatementTexts::of(viewer.lang).title,
         ),
         ("disputes", "/disputes".to_owned(), t.disputes),
+        (
+            "refunds",
+            "/refunds".to_owned(),
+            super::i18n::RefundTexts::of(viewer.lang).nav,
+        ),
         ("notices", "/notices".to_owned(), p.notices),
         ("api-access", "/api-access".to_owned(), p.api_access),
         (

@@ -1,9 +1,11 @@
 //! A property over random sequences of what happens to two employers' accounts —
 //! declarations and corrections, planning, runs, bank reports (settled, rejected,
-//! returned), the settlement window, payments by other channels — checked after every
+//! returned), the settlement window, payments by other channels, refunds of a credit
+//! (asked, approved, sent in a file, settled or rejected by the bank) — checked after every
 //! step: every employer's ledger balance equals what `ledger check` recomputes from the
 //! source records, no declaration line is both paid by a payment and in a live debit, and
-//! no employer's credit sits beside a planned debit of the line it would pay first.
+//! no employer's credit sits beside a planned debit of the line it would pay first,
+//! and no employer's unallocated money is ever above zero (no credit refunded or spent twice).
 //! Each case runs on a fresh database, both employers declared first: 16 cases of 8 to 20
 //! steps on SQLite (about 6 s), 4 on PostgreSQL (a fresh PostgreSQL database costs about a
 //! second).
@@ -14,7 +16,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use tahsil::clock::Clock;
 use tahsil::store::{
-    Effect, NewDeclaration, NewDeclarationLine, NewPayment, PaymentChannel, Store,
+    Actor, Effect, NewDeclaration, NewDeclarationLine, NewPayment, PaymentChannel, RefundAnswer,
+    RefundAnswerItem, RefundRequester, RefundStatus, Store,
 };
 
 use super::{CCP, RIB, policy};
@@ -48,6 +51,12 @@ enum Step {
         employer: usize,
         how: usize,
     },
+    /// A refund of the employer's whole credit (when it has one), approved and sent, then
+    /// settled or rejected by the bank's answer.
+    Refund {
+        employer: usize,
+        reject: bool,
+    },
 }
 
 const PERIODS: [&str; 3] = ["2026-09", "2026-10", "2026-11"];
@@ -66,6 +75,7 @@ fn step() -> impl Strategy<Value = Step> {
         4 => (0..4usize, 0..3usize).prop_map(|(pick, effect)| Step::Report { pick, effect }),
         1 => (0..2usize).prop_map(|date| Step::SettleWindow { date }),
         3 => (0..2usize, 0..3usize).prop_map(|(employer, how)| Step::Pay { employer, how }),
+        2 => (0..2usize, any::<bool>()).prop_map(|(employer, reject)| Step::Refund { employer, reject }),
     ]
 }
 
@@ -123,6 +133,19 @@ async fn check(store: &Store, steps: &[Step], at: usize) -> Result<(), TestCaseE
         idle,
         0,
         "a credit left beside a planned debit it could pay, after step {} of {:?}",
+        at,
+        steps
+    );
+    let overspent = scalar(
+        store,
+        "SELECT COUNT(*) FROM (SELECT employer_id FROM ledger_entries GROUP BY employer_id \
+         HAVING SUM(unallocated_centimes) > 0) x",
+    )
+    .await;
+    prop_assert_eq!(
+        overspent,
+        0,
+        "unallocated money above zero after step {} of {:?}",
         at,
         steps
     );
@@ -250,6 +273,49 @@ async fn run_case(db: TestDb, steps: Vec<Step>) -> Result<(), TestCaseError> {
                     )
                     .await
                     .unwrap();
+            }
+            Step::Refund { employer, reject } => {
+                let id = employers[*employer];
+                // No credit, or a request already open: refused, nothing recorded.
+                if let Ok(asked) = store
+                    .request_refund(&actor(), id, None, RefundRequester::Staff)
+                    .await
+                {
+                    store
+                        .decide_refund(&Actor::new("approver"), asked.id, true, None)
+                        .await
+                        .unwrap();
+                }
+                tahsil::cycle::refund::send_refunds(&store, &settings, &actor(), d(2027, 2, 1))
+                    .await
+                    .unwrap();
+                let sent = store
+                    .refunds(Some(id), Some(RefundStatus::Sent))
+                    .await
+                    .unwrap();
+                if !sent.is_empty() {
+                    let answer = RefundAnswer {
+                        institution: None,
+                        file_name: format!("answer-{at}.xml"),
+                        sha256: format!("ff{at:062x}"),
+                        format: "pain.002.001.03".to_owned(),
+                        message_id: None,
+                        original_message_id: None,
+                        items: sent
+                            .iter()
+                            .map(|r| RefundAnswerItem {
+                                end_to_end_id: r.end_to_end_id.clone(),
+                                amount: Some(r.amount),
+                                status: Some(if *reject { "RJCT" } else { "ACSC" }.to_owned()),
+                                reason_code: reject.then(|| "AC04".to_owned()),
+                            })
+                            .collect(),
+                    };
+                    store
+                        .apply_refund_answer(&actor(), &answer, d(2027, 2, 1))
+                        .await
+                        .unwrap();
+                }
             }
         }
         check(&store, &steps, at).await?;

@@ -1,0 +1,793 @@
+//! Refunds of an employer's credit and disputes with money effects (issue 15 points 4 and
+//! 5): a payment after submission leaves a credit once the debit settles; the employer
+//! asks for a refund, staff approve it, the refund step writes one pain.001 per
+//! institution (XSD-valid, read back by `files inspect --json`), the simulated bank
+//! answers it and the answer settles or rejects the refund (the credit back). Double
+//! approval, double send and a payment racing the send make one transfer; an upheld
+//! dispute refunds, credits, cancels or holds; a dispute holds a planned debit until
+//! answered. `ledger check` stays clean throughout. On both databases.
+
+use std::path::{Path, PathBuf};
+
+use mandates::Amount;
+use tahsil::clock::Clock;
+use tahsil::cycle::banksim::BankSim;
+use tahsil::cycle::exchange::Folder;
+use tahsil::cycle::import::{ImportOutcome, import_file};
+use tahsil::cycle::refund::send_refunds;
+use tahsil::store::{
+    Actor, CollectionRecord, DisputeAction, Effect, Institution, RefundRequester, RefundStatus,
+    StoreError,
+};
+
+use crate::both_backends;
+use crate::harness::fixtures::{actor, d, declare, scalar};
+use crate::harness::{TestDb, WebApp};
+use crate::ledger::{assert_balanced, pay, policy, report, two_employers};
+use crate::profiles::schema_check;
+
+const DATE: (i32, u32, u32) = (2026, 12, 15);
+
+fn employer_user() -> Actor {
+    Actor::new("user:7")
+}
+
+fn staff(n: u32) -> Actor {
+    Actor::new(format!("user:10{n}"))
+}
+
+/// Employer A's debit of 15 December 2026 in a file, paid again by transfer, then settled:
+/// A is in credit by the debit's amount. Returns (A, B, A's debit, B's debit).
+async fn credit_after_settlement(app: &WebApp) -> (i64, i64, CollectionRecord, CollectionRecord) {
+    let store = &app.store;
+    let (a, b) = two_employers(store).await;
+    let date = d(DATE.0, DATE.1, DATE.2);
+    store
+        .plan_collections(&actor(), date, d(2026, 12, 1))
+        .await
+        .unwrap();
+    tahsil::cycle::run::run_date(store, &app.settings, &actor(), date, "test")
+        .await
+        .unwrap();
+    let filed = store.collections_on(date).await.unwrap();
+    let fa = filed.iter().find(|c| c.employer_id == a).unwrap().clone();
+    let fb = filed.iter().find(|c| c.employer_id == b).unwrap().clone();
+    pay(store, a, fa.amount, "VIR-TWICE").await;
+    // Paid twice, the debit still with the bank: nothing refundable yet (it may fail).
+    assert_eq!(store.refundable_credit(a).await.unwrap(), Amount::ZERO);
+    let refused = store
+        .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+        .await
+        .unwrap_err();
+    assert!(
+        refused.to_string().contains("no credit to refund"),
+        "{refused}"
+    );
+    store
+        .apply_report(
+            &actor(),
+            &report("s", &[(&fa, Effect::Settle)]),
+            policy(date),
+        )
+        .await
+        .unwrap();
+    assert_eq!(store.refundable_credit(a).await.unwrap(), fa.amount);
+    assert_balanced(store).await;
+    (a, b, fa, fb)
+}
+
+/// The files the simulated bank wrote answering the refund files in the bank's outbox.
+fn bank_answers(app: &WebApp, reject_per_mille: u64) -> Vec<PathBuf> {
+    let sim = BankSim {
+        reject_per_mille: 0,
+        return_per_mille: 0,
+        transfer_reject_per_mille: reject_per_mille,
+        seed: 7,
+        today: d(2026, 12, 16),
+        layouts: app.settings.layouts,
+    };
+    let written = sim
+        .answer(
+            &app.settings.folder("bank", Folder::Outbox),
+            &app.settings.folder("bank", Folder::Inbox),
+        )
+        .unwrap();
+    written
+        .into_iter()
+        .filter(|p| p.to_string_lossy().contains("refund"))
+        .collect()
+}
+
+async fn import_answer(app: &WebApp, path: &Path) -> ImportOutcome {
+    import_file(
+        &app.store,
+        &app.settings,
+        &actor(),
+        path,
+        Some(Institution::Bank),
+        d(2026, 12, 16),
+    )
+    .await
+    .unwrap()
+}
+
+/// Approved refunds sent; returns the bank's file (its path) when one was written.
+async fn send(app: &WebApp) -> Option<PathBuf> {
+    let steps = send_refunds(&app.store, &app.settings, &actor(), d(2026, 12, 15))
+        .await
+        .unwrap();
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    let poste = steps
+        .iter()
+        .find(|s| s.institution == Institution::Poste)
+        .unwrap();
+    assert!(poste.file.is_none(), "Algérie Poste takes no refund file");
+    let bank = steps
+        .iter()
+        .find(|s| s.institution == Institution::Bank)
+        .unwrap();
+    bank.file.as_ref().map(|f| {
+        app.settings
+            .folder("bank", Folder::Outbox)
+            .join(&f.file_name)
+    })
+}
+
+fn tahsil(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .args(args)
+        .env_remove("TAHSIL_DATABASE_URL")
+        .output()
+        .expect("run tahsil")
+}
+
+both_backends!(
+    a_credit_is_refunded_by_a_pain001_file_that_the_banks_answer_settles,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, _, fa, _) = credit_after_settlement(&app).await;
+
+        // The employer chooses "refund to my account": the whole credit, waiting for staff.
+        let asked = store
+            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+            .await
+            .unwrap();
+        assert_eq!(
+            (asked.status, asked.amount),
+            (RefundStatus::Requested, fa.amount)
+        );
+        // One open request per employer.
+        let twice = store
+            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+            .await
+            .unwrap_err();
+        assert!(matches!(twice, StoreError::Conflict(_)), "{twice}");
+        // More than the credit is refused, saying the credit.
+        let withdrawn = store
+            .withdraw_refund(&employer_user(), asked.id)
+            .await
+            .unwrap();
+        assert_eq!(withdrawn.status, RefundStatus::Withdrawn);
+        let above = store
+            .request_refund(
+                &employer_user(),
+                a,
+                Some(Amount::from_centimes(fa.amount.centimes() + 1)),
+                RefundRequester::Employer,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            above.to_string().contains("at most the employer's credit"),
+            "{above}"
+        );
+        // Refusing needs a reason; staff asking cannot approve their own request.
+        let by_staff = store
+            .request_refund(&staff(1), a, None, RefundRequester::Staff)
+            .await
+            .unwrap();
+        let own = store
+            .decide_refund(&staff(1), by_staff.id, true, None)
+            .await
+            .unwrap_err();
+        assert!(own.to_string().contains("another member of staff"), "{own}");
+        let no_reason = store
+            .decide_refund(&staff(2), by_staff.id, false, Some("  "))
+            .await
+            .unwrap_err();
+        assert!(matches!(no_reason, StoreError::Invalid(_)), "{no_reason}");
+        // Approved once; the second click decides nothing.
+        let approved = store
+            .decide_refund(&staff(2), by_staff.id, true, None)
+            .await
+            .unwrap();
+        assert_eq!(approved.status, RefundStatus::Approved);
+        let again = store
+            .decide_refund(&staff(3), by_staff.id, true, None)
+            .await
+            .unwrap_err();
+        assert!(again.to_string().contains("already approved"), "{again}");
+        assert_eq!(
+            scalar(
+                store,
+                "SELECT COUNT(*) FROM audit_log WHERE action IN ('refund.requested', 'refund.approved')"
+            )
+            .await,
+            3,
+            "two requests (the employer's, then staff's) and one approval"
+        );
+
+        // The refund step: one file, XSD-valid, read back; sending again sends nothing.
+        let file = send(&app).await.expect("a refund file");
+        assert!(file.exists(), "{}", file.display());
+        assert!(send(&app).await.is_none(), "sent once");
+        let sent = store.refund(by_staff.id).await.unwrap();
+        assert_eq!(sent.status, RefundStatus::Sent);
+        let e2e = sent.end_to_end_id.clone().unwrap();
+        assert_eq!(
+            scalar(store, "SELECT COUNT(*) FROM refund_files").await,
+            1,
+            "one file"
+        );
+        assert_eq!(
+            scalar(
+                store,
+                "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'refund'"
+            )
+            .await,
+            1
+        );
+        // Refunded: the employer's account is back to zero.
+        let balance = store.employer_balance(a, None).await.unwrap();
+        assert_eq!(
+            (balance.total, balance.unallocated),
+            (Amount::ZERO, Amount::ZERO)
+        );
+        assert_eq!(store.refundable_credit(a).await.unwrap(), Amount::ZERO);
+        assert_balanced(store).await;
+        schema_check(&file, "pain.001.001.03");
+        let read =
+            bank_formats::iso20022::read_pain001_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let transfers: Vec<_> = read.payments.iter().flat_map(|p| &p.transfers).collect();
+        assert_eq!(transfers.len(), 1);
+        assert_eq!(transfers[0].end_to_end_id, e2e);
+        assert_eq!(transfers[0].amount, Some(fa.amount));
+        let inspected = tahsil(&["files", "inspect", "--json", file.to_str().unwrap()]);
+        assert!(inspected.status.success(), "{inspected:?}");
+        let json: serde_json::Value = serde_json::from_slice(&inspected.stdout).unwrap();
+        assert_eq!(json["format"], "pain.001.001.03", "{json}");
+        assert!(json.to_string().contains(&e2e), "{json}");
+
+        // The bank accepts it: the refund is settled, nothing else moves.
+        let answers = bank_answers(&app, 0);
+        assert_eq!(answers.len(), 1, "{answers:?}");
+        let outcome = import_answer(&app, &answers[0]).await;
+        let ImportOutcome::Applied { summary, .. } = &outcome else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!((summary.settled, summary.rejected), (1, 0), "{summary:?}");
+        assert_eq!(
+            store.refund(sent.id).await.unwrap().status,
+            RefundStatus::Settled
+        );
+        assert_eq!(
+            store.employer_balance(a, None).await.unwrap().total,
+            Amount::ZERO
+        );
+        assert_eq!(
+            scalar(
+                store,
+                "SELECT COUNT(*) FROM collections WHERE status = 'settled'"
+            )
+            .await,
+            1,
+            "the refund's answer touches no debit"
+        );
+        assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    a_refund_the_bank_rejects_puts_the_credit_back,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, _, fa, _) = credit_after_settlement(&app).await;
+        let asked = store
+            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+            .await
+            .unwrap();
+        store
+            .decide_refund(&staff(1), asked.id, true, None)
+            .await
+            .unwrap();
+        send(&app).await.expect("a refund file");
+        assert_eq!(store.refundable_credit(a).await.unwrap(), Amount::ZERO);
+        let answers = bank_answers(&app, 1000);
+        let bytes = std::fs::read(&answers[0]).unwrap();
+        let outcome = import_answer(&app, &answers[0]).await;
+        let ImportOutcome::Applied { summary, .. } = &outcome else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!((summary.settled, summary.rejected), (0, 1), "{summary:?}");
+        let rejected = store.refund(asked.id).await.unwrap();
+        assert_eq!(rejected.status, RefundStatus::Rejected);
+        assert!(rejected.reason_code.is_some());
+        // The credit is back, with its ledger entry; the same answer again changes nothing.
+        assert_eq!(store.refundable_credit(a).await.unwrap(), fa.amount);
+        let balance = store.employer_balance(a, None).await.unwrap();
+        assert_eq!(balance.unallocated.centimes(), -fa.amount.centimes());
+        assert_balanced(store).await;
+        let copy = answers[0].with_file_name("again-pain002.xml");
+        std::fs::write(&copy, &bytes).unwrap();
+        let again = import_answer(&app, &copy).await;
+        assert!(
+            matches!(again, ImportOutcome::AlreadyImported { .. }),
+            "{again:?}"
+        );
+        assert_eq!(
+            scalar(
+                store,
+                "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'refund'"
+            )
+            .await,
+            2
+        );
+        // The employer may ask again.
+        store
+            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+            .await
+            .unwrap();
+    }
+);
+
+both_backends!(
+    a_payment_and_two_refund_steps_racing_send_one_transfer,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, _, fa, _) = credit_after_settlement(&app).await;
+        let asked = store
+            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+            .await
+            .unwrap();
+        store
+            .decide_refund(&staff(1), asked.id, true, None)
+            .await
+            .unwrap();
+        // Owed again meanwhile: November's lines, less than the credit.
+        declare(store, a, "2026-11", &[("W1", "10000.00")]).await;
+        let step_actor = actor();
+        let send_once = || send_refunds(store, &app.settings, &step_actor, d(2026, 12, 15));
+        let small = Amount::from_centimes(100);
+        let (one, two, paid) = tokio::join!(send_once(), send_once(), async {
+            pay(store, a, small, "VIR-RACE").await
+        });
+        let files = [one.unwrap(), two.unwrap()]
+            .iter()
+            .flatten()
+            .filter(|s| s.file.is_some())
+            .count();
+        let refund = store.refund(asked.id).await.unwrap();
+        // The credit shrank to below the approved amount: the refund lapses, never sent
+        // beyond what the employer has; and never sent twice.
+        match refund.status {
+            RefundStatus::Lapsed => assert_eq!(files, 0),
+            RefundStatus::Sent => assert_eq!(files, 1),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            refund.status,
+            RefundStatus::Lapsed,
+            "the credit ({}) was partly owed again (November): the approved {} no longer fits",
+            fa.amount,
+            refund.amount
+        );
+        assert!(paid.payment.id > 0);
+        let balance = store.employer_balance(a, None).await.unwrap();
+        assert!(
+            balance.unallocated <= Amount::ZERO,
+            "no credit spent twice: {balance:?}"
+        );
+        assert_balanced(store).await;
+        // Asked again, for what is left: sent once, whichever step runs it.
+        let left = store.refundable_credit(a).await.unwrap();
+        assert!(left > Amount::ZERO);
+        let again = store
+            .request_refund(&staff(1), a, None, RefundRequester::Staff)
+            .await
+            .unwrap();
+        assert_eq!(again.amount, left);
+        store
+            .decide_refund(&staff(2), again.id, true, None)
+            .await
+            .unwrap();
+        let (one, two, _) = tokio::join!(send_once(), send_once(), async {
+            pay(store, a, small, "VIR-RACE-2").await
+        });
+        let files = [one.unwrap(), two.unwrap()]
+            .iter()
+            .flatten()
+            .filter(|s| s.file.is_some())
+            .count();
+        assert_eq!(files, 1, "one transfer");
+        assert_eq!(
+            store.refund(again.id).await.unwrap().status,
+            RefundStatus::Sent
+        );
+        let balance = store.employer_balance(a, None).await.unwrap();
+        assert!(balance.unallocated <= Amount::ZERO, "{balance:?}");
+        assert!(balance.total <= Amount::ZERO, "{balance:?}");
+        assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    an_upheld_dispute_refunds_the_settled_debit,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, b) = two_employers(store).await;
+        let date = d(DATE.0, DATE.1, DATE.2);
+        store
+            .plan_collections(&actor(), date, d(2026, 12, 1))
+            .await
+            .unwrap();
+        tahsil::cycle::run::run_date(store, &app.settings, &actor(), date, "test")
+            .await
+            .unwrap();
+        let filed = store.collections_on(date).await.unwrap();
+        let fa = filed.iter().find(|c| c.employer_id == a).unwrap().clone();
+        let fb = filed.iter().find(|c| c.employer_id == b).unwrap().clone();
+        store
+            .apply_report(
+                &actor(),
+                &report("s", &[(&fa, Effect::Settle), (&fb, Effect::Settle)]),
+                policy(date),
+            )
+            .await
+            .unwrap();
+        let case = store
+            .contest_collection(
+                &employer_user(),
+                a,
+                fa.id,
+                "duplicate_debit",
+                "Déjà payé par virement.",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            store.dispute_actions(case.dispute_id).await.unwrap(),
+            vec![DisputeAction::Refund, DisputeAction::Credit]
+        );
+        let policy = app.settings.policy;
+        // An action that does not fit, or on a rejected answer, is refused: nothing recorded.
+        let wrong = store
+            .answer_dispute(
+                &staff(1),
+                case.dispute_id,
+                "upheld",
+                "Vous avez raison.",
+                Some(DisputeAction::CancelDebit),
+                &policy,
+            )
+            .await
+            .unwrap_err();
+        assert!(wrong.to_string().contains("does not fit"), "{wrong}");
+        let not_upheld = store
+            .answer_dispute(
+                &staff(1),
+                case.dispute_id,
+                "rejected",
+                "Non.",
+                Some(DisputeAction::Refund),
+                &policy,
+            )
+            .await
+            .unwrap_err();
+        assert!(
+            not_upheld.to_string().contains("only an upheld"),
+            "{not_upheld}"
+        );
+        assert_eq!(
+            scalar(
+                store,
+                "SELECT COUNT(*) FROM dispute_messages WHERE author = 'fund'"
+            )
+            .await,
+            0
+        );
+        store
+            .answer_dispute(
+                &staff(1),
+                case.dispute_id,
+                "upheld",
+                "Vous avez raison : nous vous remboursons.",
+                Some(DisputeAction::Refund),
+                &policy,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let refunds = store.refunds(Some(a), None).await.unwrap();
+        assert_eq!(refunds.len(), 1);
+        let refund = &refunds[0];
+        assert_eq!(
+            (refund.status, refund.amount, refund.dispute_id),
+            (RefundStatus::Approved, fa.amount, Some(case.dispute_id))
+        );
+        assert_eq!(refund.decided_by.as_deref(), Some(staff(1).as_str()));
+        assert_eq!(store.refundable_credit(a).await.unwrap(), fa.amount);
+        assert_balanced(store).await;
+        let file = send(&app).await.expect("a refund file");
+        schema_check(&file, "pain.001.001.03");
+        assert_eq!(
+            store.employer_balance(a, None).await.unwrap().total,
+            Amount::ZERO
+        );
+        assert_balanced(store).await;
+
+        // B's upheld case credits it instead: kept for its next due dates.
+        let case_b = store
+            .contest_collection(
+                &employer_user(),
+                b,
+                fb.id,
+                "amount_wrong",
+                "Montant erroné.",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        store
+            .answer_dispute(
+                &staff(1),
+                case_b.dispute_id,
+                "upheld",
+                "Crédité.",
+                Some(DisputeAction::Credit),
+                &policy,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.refundable_credit(b).await.unwrap(), fb.amount);
+        assert!(store.refunds(Some(b), None).await.unwrap().is_empty());
+        assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    a_dispute_holds_the_planned_debit_until_answered,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, b) = two_employers(store).await;
+        let date = d(DATE.0, DATE.1, DATE.2);
+        store
+            .plan_collections(&actor(), date, d(2026, 12, 1))
+            .await
+            .unwrap();
+        let planned = store.collections_on(date).await.unwrap();
+        let pa = planned.iter().find(|c| c.employer_id == a).unwrap().clone();
+        let pb = planned.iter().find(|c| c.employer_id == b).unwrap().clone();
+        let held = |id: i64| {
+            format!("SELECT COUNT(*) FROM collections WHERE id = {id} AND held_at IS NOT NULL")
+        };
+        for (employer, debit) in [(a, &pa), (b, &pb)] {
+            let case = store
+                .contest_collection(
+                    &employer_user(),
+                    employer,
+                    debit.id,
+                    "amount_wrong",
+                    "Erreur.",
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(scalar(store, &held(debit.id)).await, 1, "held while open");
+            assert_eq!(
+                store.dispute_actions(case.dispute_id).await.unwrap(),
+                vec![DisputeAction::CancelDebit, DisputeAction::HoldDebit]
+            );
+        }
+        let policy = app.settings.policy;
+        let case_a = store.collection_dispute(pa.id).await.unwrap().unwrap();
+        let case_b = store.collection_dispute(pb.id).await.unwrap().unwrap();
+        // Upheld, cancel: A's debit cancelled, its lines owed again.
+        store
+            .answer_dispute(
+                &staff(1),
+                case_a.id,
+                "upheld",
+                "Annulé.",
+                Some(DisputeAction::CancelDebit),
+                &policy,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            scalar(
+                store,
+                &format!(
+                    "SELECT COUNT(*) FROM collections WHERE id = {} AND status = 'cancelled'",
+                    pa.id
+                )
+            )
+            .await,
+            1
+        );
+        // Rejected: B's debit released, and it goes in the file.
+        store
+            .answer_dispute(
+                &staff(1),
+                case_b.id,
+                "rejected",
+                "Le montant est juste.",
+                None,
+                &policy,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            scalar(store, &held(pb.id)).await,
+            0,
+            "released by the answer"
+        );
+        tahsil::cycle::run::run_date(store, &app.settings, &actor(), date, "test")
+            .await
+            .unwrap();
+        let filed = store.collections_on(date).await.unwrap();
+        let fb = filed.iter().find(|c| c.id == pb.id).unwrap();
+        assert_eq!(fb.status.as_str(), "submitted");
+        assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    the_portal_choice_and_the_console_decision_over_http,
+    |db: TestDb| async move {
+        use reqwest::StatusCode;
+        use tahsil::store::Role;
+
+        use crate::harness::fixtures::add_user;
+
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, _, fa, _) = credit_after_settlement(&app).await;
+        add_user(store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
+        let finance = add_user(store, "finance@fund.dz", Role::Finance, &[]).await;
+        let employer = app.signed_in("gerant@a.dz").await;
+        let (status, _, _) = employer
+            .post("/language", &[("lang", "fr"), ("back", "/")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let page_path = format!("/portal/{a}/refunds");
+        let (status, page) = employer.get(&page_path).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(page.contains("id=\"credit\""), "{page}");
+        assert!(page.contains("Me le rembourser sur mon compte"), "{page}");
+        assert!(
+            page.contains(&format!("href=\"{page_path}\"")),
+            "in the nav"
+        );
+
+        // Refund, then keep (the request withdrawn), then refund again: each a redirect.
+        for (choice, done) in [("refund", "asked"), ("keep", "kept"), ("refund", "asked")] {
+            let (status, _, location) = employer.post(&page_path, &[("choice", choice)]).await;
+            assert_eq!(status, StatusCode::SEE_OTHER, "{choice}");
+            assert_eq!(location.unwrap(), format!("{page_path}?done={done}"));
+        }
+        let (_, page) = employer.get(&format!("{page_path}?done=asked")).await;
+        assert!(page.contains("id=\"notice\""), "{page}");
+        assert!(page.contains("Demandé, en attente de validation"), "{page}");
+        // Refunding twice is refused in words, nothing recorded.
+        let (status, page, _) = employer.post(&page_path, &[("choice", "refund")]).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(page.contains("id=\"error\""), "{page}");
+        let waiting = store
+            .refunds(Some(a), Some(RefundStatus::Requested))
+            .await
+            .unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(waiting[0].amount, fa.amount);
+
+        // Staff approve it on the console (Arabic by default), once.
+        let staff = app.signed_in("finance@fund.dz").await;
+        let (status, page) = staff.get("/console/refunds").await;
+        assert_eq!(status, StatusCode::OK);
+        let id = waiting[0].id;
+        assert!(page.contains(&format!("id=\"approve-{id}\"")), "{page}");
+        assert!(page.contains("موافقة"), "{page}");
+        let approve = format!("/console/refunds/{id}/approve");
+        let (status, _, location) = staff.post(&approve, &[]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location.unwrap(), "/console/refunds?done=approved");
+        let (status, page, _) = staff.post(&approve, &[]).await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        assert!(page.contains("id=\"error\""), "{page}");
+        let approved = store.refund(id).await.unwrap();
+        assert_eq!(approved.status, RefundStatus::Approved);
+        assert_eq!(
+            approved.decided_by.as_deref(),
+            Some(format!("user:{finance}").as_str())
+        );
+        // The employer cannot reach the console's decision.
+        let (status, _, _) = employer.post(&approve, &[]).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert_balanced(store).await;
+    }
+);
+
+/// `tahsil` on `db` as staff run it, believing it is 1 December 2026, with `exchange` as
+/// its exchange folder.
+fn tahsil_on(db: &TestDb, exchange: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .arg("--database-url")
+        .arg(&db.url)
+        .args(args)
+        .env_remove("TAHSIL_DATABASE_URL")
+        .env("TAHSIL_ENCRYPTION_KEY", crate::harness::test_key_base64())
+        .env("TAHSIL_CLOCK", "2026-12-01T10:00:00+01:00")
+        .env("TAHSIL_EXCHANGE_DIR", exchange)
+        .output()
+        .expect("run tahsil");
+    (
+        output.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+both_backends!(
+    the_command_line_requests_approves_and_sends_a_refund_once,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let (_, _, fa, _) = credit_after_settlement(&app).await;
+        let exchange = tempfile::tempdir().unwrap();
+        let run = |args: &[&str]| tahsil_on(&db, exchange.path(), args);
+        let (code, out, err) = run(&[
+            "refunds",
+            "request",
+            "--employer",
+            "16000001",
+            "--by",
+            "alice",
+        ]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(out.contains(&fa.amount.to_string()), "{out}");
+        let id = app.store.refunds(None, None).await.unwrap()[0]
+            .id
+            .to_string();
+        let (code, _, err) = run(&["refunds", "approve", &id, "--by", "alice"]);
+        assert_eq!(code, 2, "{err}");
+        assert!(err.contains("another member of staff"), "{err}");
+        let (code, out, err) = run(&["refunds", "approve", &id, "--by", "bob"]);
+        assert_eq!(code, 0, "{out}{err}");
+        let (code, out, err) = run(&["refunds", "send", "--date", "2026-12-15"]);
+        assert_eq!(code, 0, "{out}{err}");
+        assert!(
+            out.contains("bank-refund-20261215-000001.xml written to its outbox: 1 transfer(s)"),
+            "{out}"
+        );
+        assert!(
+            exchange
+                .path()
+                .join("bank/outbox/bank-refund-20261215-000001.xml")
+                .exists()
+        );
+        let (code, out, _) = run(&["refunds", "send", "--date", "2026-12-15"]);
+        assert_eq!((code, out.as_str()), (0, "no approved refund to send\n"));
+        let (code, out, _) = run(&["refunds", "list", "--employer", "16000001"]);
+        assert_eq!(code, 0);
+        assert!(out.contains(", sent, end-to-end id TSL-RF-"), "{out}");
+        let (code, out, _) = run(&["ledger", "check"]);
+        assert_eq!(code, 0, "{out}");
+    }
+);
