@@ -63,7 +63,7 @@ pub(super) async fn receipts(config: Config, command: ReceiptsCommand) -> anyhow
 }
 
 /// `bytes` into `path`, readable by its owner alone.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut file = Access::PRIVATE
         .create(path)
         .with_context(|| format!("cannot create {}", path.display()))?;

@@ -1,5 +1,6 @@
 //! Documents as PDF, made in-process: the receipt of a settled debit, in Arabic and French
-//! on one page (more pages for a long list of worksites).
+//! on one page (more pages for a long list of worksites), and the certificate of being up
+//! to date with its QR code.
 //!
 //! The stack (compared in ARCHITECTURE.md): krilla writes the PDF — fonts embedded and
 //! subset, each glyph mapped back to its text —, unicode-bidi orders each line, rustybuzz
@@ -9,10 +10,12 @@
 //!
 //! Must not know: SQL, HTTP or e-mail. It takes the store's records and returns bytes.
 
+mod attestation;
 mod geometry;
 mod receipt;
 mod text;
 
+pub use attestation::{AttestationFacts, attestation_pdf, verify_url};
 pub use receipt::{ReceiptFacts, receipt_pdf};
 
 /// Why a document could not be made. Neither happens with the fonts compiled in; they are

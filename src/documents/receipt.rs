@@ -84,44 +84,44 @@ pub fn receipt_pdf(facts: &ReceiptFacts<'_>) -> Result<Vec<u8>, DocumentError> {
         .map_err(|err| DocumentError::Pdf(format!("{err:?}")))
 }
 
-const LEFT: Cpt = pt(40);
-const RIGHT: Cpt = PAGE_WIDTH - pt(40);
-const TOP: Cpt = pt(48);
+pub(super) const LEFT: Cpt = pt(40);
+pub(super) const RIGHT: Cpt = PAGE_WIDTH - pt(40);
+pub(super) const TOP: Cpt = pt(48);
 const TABLE_BOTTOM: Cpt = pt(790);
-const FOOTER_BASELINE: Cpt = pt(815);
+pub(super) const FOOTER_BASELINE: Cpt = pt(815);
 /// The facts' three columns: French label, value, Arabic label.
-const LABEL_FR_END: Cpt = pt(180);
-const VALUE_LEFT: Cpt = pt(186);
-const VALUE_RIGHT: Cpt = pt(409);
-const LABEL_AR_START: Cpt = pt(415);
+pub(super) const LABEL_FR_END: Cpt = pt(180);
+pub(super) const VALUE_LEFT: Cpt = pt(186);
+pub(super) const VALUE_RIGHT: Cpt = pt(409);
+pub(super) const LABEL_AR_START: Cpt = pt(415);
 /// The breakdown's columns: worksite, period, amount.
 const PERIOD_LEFT: Cpt = pt(345);
 const AMOUNT_LEFT: Cpt = pt(435);
 const CELL_PAD: Cpt = pt(4);
 
-const BODY: Style = Style {
+pub(super) const BODY: Style = Style {
     weight: Weight::Regular,
     size: 1000,
 };
-const BODY_BOLD: Style = Style {
+pub(super) const BODY_BOLD: Style = Style {
     weight: Weight::Bold,
     size: 1000,
 };
-const SMALL: Style = Style {
+pub(super) const SMALL: Style = Style {
     weight: Weight::Regular,
     size: 800,
 };
-const TITLE: Style = Style {
+pub(super) const TITLE: Style = Style {
     weight: Weight::Bold,
     size: 1500,
 };
-const FUND: Style = Style {
+pub(super) const FUND: Style = Style {
     weight: Weight::Bold,
     size: 1400,
 };
 
 /// The height of a line of `style`.
-const fn leading(style: Style) -> Cpt {
+pub(super) const fn leading(style: Style) -> Cpt {
     style.size * 140 / 100
 }
 
@@ -184,6 +184,11 @@ static AR: Texts = Texts {
     total: "المجموع",
     keep: "يشهد هذا الوصل بتسديد الاشتراكات المفصلة أعلاه، المقتطعة بموجب ترخيص الاقتطاع الخاص بكم. احتفظوا به.",
 };
+
+/// The fund's full name in French and in Arabic, for the other documents' heads.
+pub(super) fn fund_long() -> (&'static str, &'static str) {
+    (FR.fund_long, AR.fund_long)
+}
 
 /// Everything measured before the first page is drawn.
 #[derive(Debug)]
@@ -507,7 +512,7 @@ impl Row {
 }
 
 /// A value written right to left (an Arabic word, or an amount with its Arabic currency).
-fn value_rtl(text: &str, style: Style, width: Cpt) -> Result<Vec<(Line, Align)>, DocumentError> {
+pub(super) fn value_rtl(text: &str, style: Style, width: Cpt) -> Result<Vec<(Line, Align)>, DocumentError> {
     Ok(wrap(text, style, Direction::Rtl, width)?
         .into_iter()
         .map(|line| (line, Align::Center))
@@ -515,7 +520,7 @@ fn value_rtl(text: &str, style: Style, width: Cpt) -> Result<Vec<(Line, Align)>,
 }
 
 /// Lines one under the other from the baseline `first`; returns the baseline after them.
-fn draw_lines(
+pub(super) fn draw_lines(
     surface: &mut Surface<'_>,
     lines: &[Line],
     left: Cpt,
@@ -532,12 +537,12 @@ fn draw_lines(
     Ok(y)
 }
 
-fn lines(count: usize) -> Cpt {
+pub(super) fn lines(count: usize) -> Cpt {
     Cpt::try_from(count).unwrap_or(Cpt::MAX / 1000)
 }
 
 /// A horizontal rule across the text width.
-fn rule(surface: &mut Surface<'_>, y: Cpt, thickness: Cpt) {
+pub(super) fn rule(surface: &mut Surface<'_>, y: Cpt, thickness: Cpt) {
     if let Some(path) = rectangle(LEFT, y, RIGHT - LEFT, thickness) {
         surface.set_fill(Some(Fill::default()));
         surface.draw_path(&path);

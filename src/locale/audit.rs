@@ -56,6 +56,8 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
         "calendar.holiday_removed" => ("Jour férié retiré", "حذف عطلة"),
         "calendar.holiday_shifted" => ("Jour férié déplacé", "نقل عطلة"),
         "calendar.years_loaded" => ("Années du calendrier chargées", "تحميل سنوات التقويم"),
+        "attestation.issued" => ("Attestation de mise à jour délivrée", "إصدار شهادة أداء الاشتراكات"),
+        "attestation.revoked" => ("Attestation de mise à jour révoquée", "إلغاء شهادة أداء الاشتراكات"),
         _ => return None,
     };
     Some(lang.pick(fr, ar))
@@ -81,6 +83,7 @@ pub fn audit_entity(entity: &str, lang: Lang) -> &'static str {
         "report" => ("Relevé bancaire", "الكشف البنكي"),
         "user" => ("Utilisateur", "المستخدم"),
         "job" => ("Tâche", "المهمة"),
+        "attestation" => ("Attestation", "الشهادة"),
         _ => ("Autre", "أخرى"),
     };
     lang.pick(fr, ar)

@@ -13,6 +13,7 @@
 //!
 //! Must not know: HTTP, HTML, email or the command line.
 
+mod attestations;
 mod audit;
 mod audit_verify;
 mod bank_files;
@@ -104,6 +105,11 @@ pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
+pub use attestations::{
+    Attestation, AttestationPolicy, AttestationState, Issuance,
+    MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Revocation, VERIFY_WINDOW_MINUTES, Verification,
+    normalized_code,
+};
 pub use reconcile::{
     Effect, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport, ReconcilePolicy,
     ReportItem, ReportRecord,

@@ -19,6 +19,7 @@
 
 mod account;
 mod api;
+mod attestations;
 mod client;
 mod consent;
 mod console;
@@ -29,6 +30,7 @@ mod pdf;
 mod portal;
 mod redact;
 mod session;
+mod verify;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -75,6 +77,11 @@ pub struct WebOptions {
     pub open_admin_api_on_loopback: bool,
     /// The proxies whose forwarding headers are believed (see [`client`]).
     pub trusted_proxies: Vec<crate::config::IpRange>,
+    /// The portal's public address, for the certificates' verification links and QR codes
+    /// (`{portal_url}/verify/CODE`).
+    pub portal_url: Option<String>,
+    /// How long a certificate of being up to date is valid.
+    pub attestations: crate::store::AttestationPolicy,
 }
 
 /// The router's state: the shared [`AppState`] and the web options.
@@ -142,6 +149,7 @@ fn pages() -> Router<WebState> {
         .merge(portal::router())
         .merge(console::router())
         .merge(disputes::router())
+        .merge(verify::router())
         .method_not_allowed_fallback(session::method_not_allowed_page)
         .fallback(session::not_found_page)
 }

@@ -155,6 +155,8 @@ struct EmployerPage {
     balance: String,
     channels: Vec<(&'static str, &'static str)>,
     today: String,
+    /// The link to the employer's certificates of being up to date.
+    at: &'static crate::web::i18n::AttestationTexts,
 }
 
 async fn employer(
@@ -328,6 +330,7 @@ async fn employer(
             .map(|c| (c.as_str(), c.word(lang)))
             .collect(),
         today: store.clock().today().to_string(),
+        at: crate::web::i18n::AttestationTexts::of(lang),
     };
     viewer.page(StatusCode::OK, &page)
 }

@@ -15,6 +15,7 @@
 //! portal.
 
 mod account;
+mod attestations;
 mod calendar;
 mod charts;
 mod dashboard;
@@ -57,6 +58,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(rates::router())
         .merge(jobs::router())
         .merge(users::router())
+        .merge(attestations::router())
 }
 
 /// The console's navigation, the `current` screen marked (users: administrators only).

@@ -15,6 +15,7 @@ use mandates::Amount;
 use crate::locale::{self, Lang, Medium};
 use crate::store::Employer;
 
+mod attestations;
 mod ceilings;
 mod console;
 mod debit_list;
@@ -25,6 +26,7 @@ mod portal;
 pub mod refusals;
 mod screens;
 
+pub use attestations::AttestationTexts;
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
 pub use debit_list::DebitListTexts;

@@ -16,6 +16,7 @@
 //! knows the console.
 
 mod api_access;
+mod attestations;
 mod dashboard;
 mod declaration_csv;
 mod declaration_form;
@@ -50,6 +51,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(notices::router())
         .merge(api_access::router())
         .merge(revoke::router())
+        .merge(attestations::router())
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
@@ -95,6 +97,11 @@ pub(super) fn nav(
         ("disputes", "/disputes".to_owned(), t.disputes),
         ("notices", "/notices".to_owned(), p.notices),
         ("api-access", "/api-access".to_owned(), p.api_access),
+        (
+            "attestations",
+            "/attestations".to_owned(),
+            super::i18n::AttestationTexts::of(viewer.lang).nav,
+        ),
     ] {
         links.push(NavLink {
             href: format!("/portal/{employer_id}{path}"),
