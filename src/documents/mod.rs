@@ -1,6 +1,6 @@
 //! Documents as PDF, made in-process: the receipt of a settled debit, in Arabic and French
 //! on one page (more pages for a long list of worksites), and the certificate of being up
-//! to date with its QR code.
+//! to date with its QR code, and a mandate with its signature evidence and consent text.
 //!
 //! The stack (compared in ARCHITECTURE.md): krilla writes the PDF — fonts embedded and
 //! subset, each glyph mapped back to its text —, unicode-bidi orders each line, rustybuzz
@@ -12,10 +12,12 @@
 
 mod attestation;
 mod geometry;
+mod mandate;
 mod receipt;
 mod text;
 
 pub use attestation::{AttestationFacts, attestation_pdf, verify_url};
+pub use mandate::{MandateFacts, mandate_pdf};
 pub use receipt::{ReceiptFacts, receipt_pdf};
 
 /// Why a document could not be made. Neither happens with the fonts compiled in; they are

@@ -8,9 +8,10 @@ use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 
 use crate::documents::{
-    AttestationFacts, DocumentError, ReceiptFacts, attestation_pdf, receipt_pdf, verify_url,
+    AttestationFacts, DocumentError, MandateFacts, ReceiptFacts, attestation_pdf, mandate_pdf,
+    receipt_pdf, verify_url,
 };
-use crate::store::Attestation;
+use crate::store::{Attestation, MandateRecord};
 use crate::web::WebState;
 use crate::web::session::{PageResult, Refusal, Viewer};
 
@@ -70,6 +71,39 @@ pub(crate) async fn attestation_download(
             attestation: &attestation,
             employer: &employer,
             verify_url: &url,
+        })
+    })
+    .await;
+    pdf_response(viewer, made, &file_name, id)
+}
+
+/// The mandate `mandate` with its signature evidence and consent text as a PDF (the caller
+/// has checked who may ask for it).
+pub(crate) async fn mandate_download(
+    state: &WebState,
+    viewer: &Viewer,
+    mandate: MandateRecord,
+) -> PageResult {
+    let employer = state
+        .store()
+        .employer(mandate.employer_id)
+        .await
+        .map_err(|e| viewer.fail(e))?;
+    let fund = fund_name(state);
+    let file_name = format!(
+        "mandat-{}.pdf",
+        mandate
+            .reference
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .collect::<String>()
+    );
+    let id = mandate.id;
+    let made = tokio::task::spawn_blocking(move || {
+        mandate_pdf(&MandateFacts {
+            fund: &fund,
+            mandate: &mandate,
+            employer: &employer,
         })
     })
     .await;
