@@ -25,6 +25,7 @@ mod declarations;
 mod dialect;
 mod disputes;
 mod employers;
+mod evidence;
 mod exceptions;
 mod jobs;
 mod ledger;
@@ -105,6 +106,7 @@ pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
+pub use evidence::{EmployerReportItem, EvidenceRecords, PresentedDebit};
 pub use attestations::{
     Attestation, AttestationPolicy, AttestationState, Issuance,
     MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Revocation, VERIFY_WINDOW_MINUTES, Verification,

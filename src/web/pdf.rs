@@ -47,7 +47,7 @@ pub(crate) async fn receipt_download(
         })
     })
     .await;
-    pdf_response(viewer, made, &file_name, collection_id)
+    download_response(viewer, made, &file_name, "application/pdf", collection_id)
 }
 
 /// The certificate `attestation` as a PDF (the caller has checked who may ask for it).
@@ -74,7 +74,7 @@ pub(crate) async fn attestation_download(
         })
     })
     .await;
-    pdf_response(viewer, made, &file_name, id)
+    download_response(viewer, made, &file_name, "application/pdf", id)
 }
 
 /// The mandate `mandate` with its signature evidence and consent text as a PDF (the caller
@@ -107,11 +107,11 @@ pub(crate) async fn mandate_download(
         })
     })
     .await;
-    pdf_response(viewer, made, &file_name, id)
+    download_response(viewer, made, &file_name, "application/pdf", id)
 }
 
 /// The fund's short name as its documents print it: the creditor's name.
-fn fund_name(state: &WebState) -> String {
+pub(crate) fn fund_name(state: &WebState) -> String {
     state
         .options
         .cycle
@@ -119,22 +119,23 @@ fn fund_name(state: &WebState) -> String {
         .map_or_else(|| "CACOBATPH".to_owned(), |s| s.creditor.name.clone())
 }
 
-/// The PDF a blocking task made, as an attachment that is not stored by caches; a 500 page
-/// when it could not be made.
-fn pdf_response(
+/// The document a blocking task made (a PDF, the evidence pack's ZIP), as an attachment
+/// that caches do not keep; a 500 page when it could not be made.
+pub(crate) fn download_response(
     viewer: &Viewer,
     made: Result<Result<Vec<u8>, DocumentError>, tokio::task::JoinError>,
     file_name: &str,
+    content_type: &'static str,
     id: i64,
 ) -> PageResult {
     let bytes = match made {
         Ok(Ok(bytes)) => bytes,
         Ok(Err(err)) => {
-            tracing::error!(id, error = %err, "a PDF could not be made");
+            tracing::error!(id, error = %err, "a document could not be made");
             return Err(viewer.refuse(Refusal::Internal));
         }
         Err(err) => {
-            tracing::error!(id, error = %err, "the PDF task failed");
+            tracing::error!(id, error = %err, "the document task failed");
             return Err(viewer.refuse(Refusal::Internal));
         }
     };
@@ -142,7 +143,7 @@ fn pdf_response(
     let headers = response.headers_mut();
     headers.insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/pdf"),
+        HeaderValue::from_static(content_type),
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {

@@ -22,6 +22,7 @@ mod dashboard;
 mod debit_list;
 mod debits;
 mod employers;
+mod evidence;
 mod exceptions;
 mod files;
 mod jobs;
@@ -59,6 +60,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(jobs::router())
         .merge(users::router())
         .merge(attestations::router())
+        .merge(evidence::router())
 }
 
 /// The console's navigation, the `current` screen marked (users: administrators only).

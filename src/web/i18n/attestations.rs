@@ -1,5 +1,6 @@
 //! The words of the certificates of being up to date: the portal's and the console's list
-//! with the request, issue and revoke forms, and the public verification page.
+//! with the request, issue and revoke forms, and the public verification page; and the
+//! console's evidence pack button.
 
 use crate::locale::Lang;
 use crate::store::AttestationState;
@@ -39,6 +40,9 @@ pub struct AttestationTexts {
     pub employer: &'static str,
     pub affiliation: &'static str,
     pub verify_hint: &'static str,
+    /// The console's evidence pack of an employer (a ZIP download).
+    pub evidence_pack: &'static str,
+    pub evidence_pack_hint: &'static str,
 }
 
 impl AttestationTexts {
@@ -89,6 +93,8 @@ static FR: AttestationTexts = AttestationTexts {
     employer: "Employeur",
     affiliation: "N° d'affiliation",
     verify_hint: "Cette page indique seulement l'état de l'attestation, l'employeur et sa date de fin de validité.",
+    evidence_pack: "Télécharger le dossier de preuves (ZIP)",
+    evidence_pack_hint: "Mandats, avis envoyés, lignes bancaires, reçus, relevé, journal d'audit et empreintes SHA-256. Le téléchargement est inscrit au journal d'audit.",
 };
 
 static AR: AttestationTexts = AttestationTexts {
@@ -123,4 +129,6 @@ static AR: AttestationTexts = AttestationTexts {
     employer: "صاحب العمل",
     affiliation: "رقم الانخراط",
     verify_hint: "تبين هذه الصفحة حالة الشهادة وصاحب العمل وتاريخ نهاية صلاحيتها فقط.",
+    evidence_pack: "تحميل ملف الإثبات (ZIP)",
+    evidence_pack_hint: "التفويضات والإشعارات المرسلة والأسطر البنكية والوصولات وكشف الحساب وسجل التدقيق وبصمات SHA-256. يُسجَّل التحميل في سجل التدقيق.",
 };
