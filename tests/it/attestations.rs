@@ -11,7 +11,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use chrono::{Duration, TimeZone, Utc};
+use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use reqwest::StatusCode;
 use tahsil::clock::Clock;
 use tahsil::store::{Actor, AttestationPolicy, Issuance, MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Role};
@@ -26,6 +26,10 @@ const NOW: &str = "2026-12-16T10:00:00+01:00";
 
 fn clock() -> Clock {
     Clock::fixed(Utc.with_ymd_and_hms(2026, 12, 16, 9, 0, 0).unwrap())
+}
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
 fn tahsil(db: &TestDb, args: &[&str]) -> Output {
@@ -447,6 +451,195 @@ both_backends!(
                 .output()
                 .unwrap();
             assert!(output.status.success(), "{output:?}");
+        }
+    }
+);
+
+/// Every entry of a ZIP, unpacked with the system's `unzip` (or `None`, skipped).
+fn unzip(zip: &Path, into: &Path) -> Option<Vec<PathBuf>> {
+    let Ok(output) = Command::new("unzip")
+        .arg("-q")
+        .arg(zip)
+        .arg("-d")
+        .arg(into)
+        .output()
+    else {
+        skip("unzip is not installed (Debian: apt-get install unzip); the evidence pack is not opened");
+        return None;
+    };
+    assert!(output.status.success(), "{output:?}");
+    let mut files = Vec::new();
+    let mut dirs = vec![into.to_path_buf()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    Some(files)
+}
+
+both_backends!(
+    an_evidence_pack_holds_one_employers_evidence_with_a_manifest_of_its_hashes,
+    |db: TestDb| async move {
+        use sha2::Digest;
+        let app = WebApp::spawn_with_clock(&db, clock()).await;
+        let cycle = one_cycle(&app).await;
+        let (a, b) = (cycle.a, cycle.b);
+        // Send what is queued (mandate signatures, the outcomes) to a folder.
+        let mail = tempfile::tempdir().unwrap();
+        let mailer = tahsil::notices::Mailer::new(
+            tahsil::notices::Transport::Folder(mail.path().to_path_buf()),
+            "CACOBATPH <avis@cacobatph.dz>",
+            None,
+        )
+        .unwrap();
+        tahsil::notices::deliver_all(
+            &app.store,
+            &mailer,
+            &tahsil::notices::NoticeSettings::default(),
+            "test",
+            std::time::Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+        let sent_a: Vec<_> = app
+            .store
+            .notices_for_employer(a, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|n| n.message_id.is_some())
+            .collect();
+        assert!(!sent_a.is_empty());
+        let sent_b: Vec<String> = app
+            .store
+            .notices_for_employer(b, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter_map(|n| n.message_id)
+            .collect();
+        assert!(!sent_b.is_empty());
+
+        add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+        add_user(&app.store, "a@a.dz", Role::Employer, &["16000001"]).await;
+        let finance = app.signed_in("finance@fund.dz").await;
+        let user_a = app.signed_in("a@a.dz").await;
+        let (_, page) = finance.get(&format!("/console/employers/{a}")).await;
+        let path = format!("/console/employers/{a}/evidence.zip");
+        assert!(page.contains(&format!("action=\"{path}\"")), "{page}");
+        // Staff only, and only by the form (its CSRF token).
+        let (status, _, _) = user_a.post(&path, &[]).await;
+        assert_ne!(status, StatusCode::OK);
+        let response = finance
+            .client
+            .post(app.url(&path))
+            .form(&[("csrf", "wrong")])
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(response.status(), StatusCode::OK);
+
+        let response = finance
+            .client
+            .post(app.url(&path))
+            .form(&[("csrf", finance.csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        assert_eq!(response.headers()["content-type"], "application/zip");
+        let bytes = response.bytes().await.unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let zip = dir.path().join("pack.zip");
+        std::fs::write(&zip, &bytes).unwrap();
+        std::fs::copy(&zip, artefacts().join(format!("evidence-{}.zip", db.backend))).unwrap();
+        let audit = app.store.employer_audit(a, 100).await.unwrap();
+        assert!(
+            audit
+                .iter()
+                .any(|e| e.action == "employer.evidence_pack" && e.actor.starts_with("user:")),
+            "{audit:?}"
+        );
+
+        let root = dir.path().join("pack");
+        let Some(files) = unzip(&zip, &root) else { return };
+        let name = |p: &PathBuf| p.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let names: Vec<String> = files.iter().map(name).collect();
+        let mandate = app.store.list_mandates(a).await.unwrap().remove(0);
+        let receipt = app.store.receipt(a, cycle.a_settled).await.unwrap();
+        for expected in [
+            "manifest-sha256.txt".to_owned(),
+            "releve-de-compte.csv".to_owned(),
+            "journal-d-audit.csv".to_owned(),
+            "banque/prelevements-presentes.csv".to_owned(),
+            "banque/elements-des-releves.csv".to_owned(),
+            format!("mandats/{}.pdf", mandate.reference),
+            format!("mandats/{}-texte-signe.txt", mandate.reference),
+            format!("mandats/{}-preuve-signature.txt", mandate.reference),
+            format!("recus/{}.pdf", receipt.number),
+        ] {
+            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+        }
+        let emls: Vec<&String> = names.iter().filter(|n| n.ends_with(".eml")).collect();
+        assert_eq!(emls.len(), sent_a.len(), "{names:?}");
+
+        // The manifest names every other file once, with its SHA-256.
+        let manifest = std::fs::read_to_string(root.join("manifest-sha256.txt")).unwrap();
+        let mut listed = Vec::new();
+        for line in manifest.lines() {
+            let (hash, file) = line.split_once("  ").unwrap();
+            let bytes = std::fs::read(root.join(file)).unwrap();
+            assert_eq!(hash, hex::encode(sha2::Sha256::digest(&bytes)), "{file}");
+            listed.push(file.to_owned());
+        }
+        listed.sort();
+        let mut others: Vec<String> = names
+            .iter()
+            .filter(|n| n.as_str() != "manifest-sha256.txt")
+            .cloned()
+            .collect();
+        others.sort();
+        assert_eq!(listed, others);
+
+        // Its own data, and nothing of B's.
+        let mut every = app.store.collections_on(d(2026, 12, 15)).await.unwrap();
+        every.extend(app.store.collections_on(d(2026, 12, 22)).await.unwrap());
+        let collections = |e: i64| {
+            every
+                .iter()
+                .filter(|c| c.employer_id == e)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let debits = std::fs::read_to_string(root.join("banque/prelevements-presentes.csv")).unwrap();
+        assert!(!collections(a).is_empty() && !collections(b).is_empty());
+        for c in collections(a) {
+            assert!(debits.contains(&c.end_to_end_id), "{debits}");
+        }
+        let items = std::fs::read_to_string(root.join("banque/elements-des-releves.csv")).unwrap();
+        assert_eq!(items.lines().count(), 2, "the header and A's settlement: {items}");
+        let b_mandate = app.store.list_mandates(b).await.unwrap().remove(0);
+        let mut foreign: Vec<String> = vec!["16000002".to_owned(), b_mandate.reference];
+        foreign.extend(collections(b).into_iter().map(|c| c.end_to_end_id));
+        foreign.extend(sent_b);
+        for file in &files {
+            let text = if file.extension().is_some_and(|e| e == "pdf") {
+                let Some(mut pdftotext) = poppler("pdftotext") else { continue };
+                String::from_utf8(pdftotext.arg(file).arg("-").output().unwrap().stdout).unwrap()
+            } else {
+                String::from_utf8(std::fs::read(file).unwrap()).unwrap()
+            };
+            for other in &foreign {
+                assert!(!text.contains(other.as_str()), "{other} in {}", name(file));
+            }
+            assert!(!text.contains("4010010504"), "an account in clear in {}", name(file));
         }
     }
 );
