@@ -28,8 +28,8 @@ pub struct EvidenceFacts<'a> {
     /// The fund's short name (the creditor's name).
     pub fund: &'a str,
     pub records: &'a EvidenceRecords,
-    /// A bank's name by its code, for the receipts.
-    pub bank_name: &'a dyn Fn(&str) -> Option<String>,
+    /// The banks' names by code, for the receipts (a code missing: the receipt shows it).
+    pub bank_names: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// The name of the manifest inside the pack.
@@ -80,14 +80,14 @@ pub fn evidence_zip(facts: &EvidenceFacts<'_>) -> Result<Vec<u8>, DocumentError>
     files.push(("banque/prelevements-presentes.csv".to_owned(), debits_csv(r)));
     files.push(("banque/elements-des-releves.csv".to_owned(), report_items_csv(r)));
     for receipt in &r.receipts {
-        let bank_name = (facts.bank_name)(&receipt.collection.bank_code);
+        let bank_name = facts.bank_names.get(&receipt.collection.bank_code);
         files.push((
             format!("recus/{}.pdf", safe(&receipt.number)),
             receipt_pdf(&ReceiptFacts {
                 fund: facts.fund,
                 receipt,
                 employer: &r.employer,
-                bank_name: bank_name.as_deref(),
+                bank_name: bank_name.map(String::as_str),
             })?,
         ));
     }

@@ -41,7 +41,14 @@ async fn evidence(
         Err(err) => return Err(viewer.fail(err)),
     };
     let fund = fund_name(&state);
-    let banks = store.banks().clone();
+    let bank_names: std::collections::BTreeMap<String, String> = records
+        .receipts
+        .iter()
+        .filter_map(|r| {
+            let code = &r.collection.bank_code;
+            Some((code.clone(), store.banks().name(code)?.to_owned()))
+        })
+        .collect();
     let file_name = format!(
         "preuves-{}-{}.zip",
         records
@@ -53,11 +60,10 @@ async fn evidence(
         store.clock().today()
     );
     let made = tokio::task::spawn_blocking(move || {
-        let bank_name = |code: &str| banks.name(code).map(str::to_owned);
         evidence_zip(&EvidenceFacts {
             fund: &fund,
             records: &records,
-            bank_name: &bank_name,
+            bank_names: &bank_names,
         })
     })
     .await;
