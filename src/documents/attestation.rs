@@ -10,7 +10,6 @@ use krilla::SerializeSettings;
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
 use krilla::paint::Fill;
-use krilla::surface::Surface;
 use qrcode::{Color, EcLevel, QrCode};
 
 use super::DocumentError;
@@ -74,8 +73,24 @@ pub fn attestation_pdf(facts: &AttestationFacts<'_>) -> Result<Vec<u8>, Document
     y += leading(FUND);
     let fr = wrap(fund_fr, SMALL, Direction::Ltr, half)?;
     let ar = wrap(fund_ar, SMALL, Direction::Rtl, half)?;
-    draw_lines(&mut surface, &fr, LEFT, middle - pt(8), y, leading(SMALL), Align::Start)?;
-    draw_lines(&mut surface, &ar, middle + pt(8), RIGHT, y, leading(SMALL), Align::Start)?;
+    draw_lines(
+        &mut surface,
+        &fr,
+        LEFT,
+        middle - pt(8),
+        y,
+        leading(SMALL),
+        Align::Start,
+    )?;
+    draw_lines(
+        &mut surface,
+        &ar,
+        middle + pt(8),
+        RIGHT,
+        y,
+        leading(SMALL),
+        Align::Start,
+    )?;
     y += leading(SMALL) * lines(fr.len().max(ar.len())) - pt(4);
     rule(&mut surface, y, pt(1));
 
@@ -88,13 +103,12 @@ pub fn attestation_pdf(facts: &AttestationFacts<'_>) -> Result<Vec<u8>, Document
         y += leading(TITLE);
     }
     y += pt(4);
-    Line::new(&format!("{} {}", FR.number, a.number), BODY_BOLD, Direction::Ltr)?.draw(
-        &mut surface,
-        LEFT,
-        RIGHT,
-        y,
-        Align::Start,
-    )?;
+    Line::new(
+        &format!("{} {}", FR.number, a.number),
+        BODY_BOLD,
+        Direction::Ltr,
+    )?
+    .draw(&mut surface, LEFT, RIGHT, y, Align::Start)?;
     Line::new(
         &format!("{} {}", AR.number, isolate_ltr(&a.number)),
         BODY_BOLD,
@@ -109,7 +123,11 @@ pub fn attestation_pdf(facts: &AttestationFacts<'_>) -> Result<Vec<u8>, Document
     };
     let mut names = value(&employer.name, BODY_BOLD)?;
     if let Some(name_ar) = employer.name_ar.as_deref().filter(|n| !n.trim().is_empty()) {
-        names.extend(value_rtl(name_ar, BODY_BOLD, value_width)?.into_iter().map(|(l, _)| l));
+        names.extend(
+            value_rtl(name_ar, BODY_BOLD, value_width)?
+                .into_iter()
+                .map(|(l, _)| l),
+        );
     }
     let issued_on = written_day_of(&a.issued_on);
     let valid_until = written_day_of(&a.valid_until);
@@ -121,15 +139,43 @@ pub fn attestation_pdf(facts: &AttestationFacts<'_>) -> Result<Vec<u8>, Document
             value(&employer.affiliation_number, BODY)?,
         ),
         (FR.issued_on, AR.issued_on, value(&issued_on, BODY)?),
-        (FR.valid_until, AR.valid_until, value(&valid_until, BODY_BOLD)?),
+        (
+            FR.valid_until,
+            AR.valid_until,
+            value(&valid_until, BODY_BOLD)?,
+        ),
         (FR.code, AR.code, value(&grouped(&a.code), BODY_BOLD)?),
     ];
     for (label_fr, label_ar, values) in &rows {
         let label_fr = wrap(label_fr, BODY, Direction::Ltr, LABEL_FR_END - LEFT)?;
         let label_ar = wrap(label_ar, BODY, Direction::Rtl, RIGHT - LABEL_AR_START)?;
-        draw_lines(&mut surface, &label_fr, LEFT, LABEL_FR_END, y, leading(BODY), Align::Start)?;
-        draw_lines(&mut surface, &label_ar, LABEL_AR_START, RIGHT, y, leading(BODY), Align::Start)?;
-        draw_lines(&mut surface, values, VALUE_LEFT, VALUE_RIGHT, y, leading(BODY), Align::Center)?;
+        draw_lines(
+            &mut surface,
+            &label_fr,
+            LEFT,
+            LABEL_FR_END,
+            y,
+            leading(BODY),
+            Align::Start,
+        )?;
+        draw_lines(
+            &mut surface,
+            &label_ar,
+            LABEL_AR_START,
+            RIGHT,
+            y,
+            leading(BODY),
+            Align::Start,
+        )?;
+        draw_lines(
+            &mut surface,
+            values,
+            VALUE_LEFT,
+            VALUE_RIGHT,
+            y,
+            leading(BODY),
+            Align::Center,
+        )?;
         let tallest = values.len().max(label_fr.len()).max(label_ar.len());
         y += leading(BODY) * lines(tallest) + pt(6);
     }
@@ -151,7 +197,15 @@ pub fn attestation_pdf(facts: &AttestationFacts<'_>) -> Result<Vec<u8>, Document
         (AR.verify, Direction::Rtl),
     ] {
         let paragraph = wrap(text, BODY, direction, full_width)?;
-        y = draw_lines(&mut surface, &paragraph, LEFT, RIGHT, y, leading(BODY), Align::Start)?;
+        y = draw_lines(
+            &mut surface,
+            &paragraph,
+            LEFT,
+            RIGHT,
+            y,
+            leading(BODY),
+            Align::Start,
+        )?;
         y += pt(8);
     }
 

@@ -57,7 +57,10 @@ pub fn evidence_zip(facts: &EvidenceFacts<'_>) -> Result<Vec<u8>, DocumentError>
             ("reference", Some(m.reference.clone())),
             ("etat", Some(m.status.word(Lang::Fr).to_owned())),
             ("compte (masque)", Some(m.account_masked.clone())),
-            ("banque", Some(m.bank_name.clone().unwrap_or(m.bank_code.clone()))),
+            (
+                "banque",
+                Some(m.bank_name.clone().unwrap_or(m.bank_code.clone())),
+            ),
             ("cree_le", Some(m.created_at.clone())),
             ("signe_le", m.signed_at.clone()),
             ("signataire", m.signed_by.clone()),
@@ -69,7 +72,10 @@ pub fn evidence_zip(facts: &EvidenceFacts<'_>) -> Result<Vec<u8>, DocumentError>
         .iter()
         .map(|(key, value)| format!("{key}: {}\r\n", value.as_deref().unwrap_or("")))
         .collect::<String>();
-        files.push((format!("{stem}-preuve-signature.txt"), evidence.into_bytes()));
+        files.push((
+            format!("{stem}-preuve-signature.txt"),
+            evidence.into_bytes(),
+        ));
     }
     for n in &r.notices {
         files.push((
@@ -77,8 +83,14 @@ pub fn evidence_zip(facts: &EvidenceFacts<'_>) -> Result<Vec<u8>, DocumentError>
             eml(n).into_bytes(),
         ));
     }
-    files.push(("banque/prelevements-presentes.csv".to_owned(), debits_csv(r)));
-    files.push(("banque/elements-des-releves.csv".to_owned(), report_items_csv(r)));
+    files.push((
+        "banque/prelevements-presentes.csv".to_owned(),
+        debits_csv(r),
+    ));
+    files.push((
+        "banque/elements-des-releves.csv".to_owned(),
+        report_items_csv(r),
+    ));
     for receipt in &r.receipts {
         let bank_name = facts.bank_names.get(&receipt.collection.bank_code);
         files.push((
@@ -112,7 +124,13 @@ pub fn evidence_zip(facts: &EvidenceFacts<'_>) -> Result<Vec<u8>, DocumentError>
 /// A reference or number as a file name: letters, digits, `-` and `_` only.
 fn safe(text: &str) -> String {
     text.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -259,7 +277,9 @@ fn report_items_csv(r: &EvidenceRecords) -> Vec<u8> {
 
 fn audit_csv(r: &EvidenceRecords) -> Vec<u8> {
     csv(
-        &["id", "moment", "acteur", "action", "objet", "objet_id", "detail"],
+        &[
+            "id", "moment", "acteur", "action", "objet", "objet_id", "detail",
+        ],
         r.audit
             .iter()
             .map(|a| {
@@ -349,7 +369,8 @@ impl ZipWriter {
         self.out.extend_from_slice(name.as_bytes());
         self.out.extend_from_slice(&deflated);
 
-        self.central.extend_from_slice(&0x0201_4b50u32.to_le_bytes());
+        self.central
+            .extend_from_slice(&0x0201_4b50u32.to_le_bytes());
         // Made by: version 2.0 on Unix (so the permissions below are read).
         self.central.extend_from_slice(&0x0314u16.to_le_bytes());
         common(&mut self.central);

@@ -53,8 +53,7 @@ impl Block {
                 values,
                 label_ar,
             } => {
-                leading(BODY) * lines(values.len().max(label_fr.len()).max(label_ar.len()))
-                    + pt(6)
+                leading(BODY) * lines(values.len().max(label_fr.len()).max(label_ar.len())) + pt(6)
             }
             Block::Paragraph(paragraph) => leading(BODY) * lines(paragraph.len()) + pt(8),
             Block::Rule => pt(16),
@@ -71,10 +70,26 @@ impl Block {
                 let l = leading(BODY);
                 draw_lines(surface, label_fr, LEFT, LABEL_FR_END, y, l, Align::Start)?;
                 draw_lines(surface, label_ar, LABEL_AR_START, RIGHT, y, l, Align::Start)?;
-                draw_lines(surface, values, VALUE_LEFT, VALUE_RIGHT, y, l, Align::Center)?;
+                draw_lines(
+                    surface,
+                    values,
+                    VALUE_LEFT,
+                    VALUE_RIGHT,
+                    y,
+                    l,
+                    Align::Center,
+                )?;
             }
             Block::Paragraph(paragraph) => {
-                draw_lines(surface, paragraph, LEFT, RIGHT, y, leading(BODY), Align::Start)?;
+                draw_lines(
+                    surface,
+                    paragraph,
+                    LEFT,
+                    RIGHT,
+                    y,
+                    leading(BODY),
+                    Align::Start,
+                )?;
             }
             Block::Rule => rule(surface, y - pt(6), pt(1) / 2),
         }
@@ -147,8 +162,24 @@ fn head(surface: &mut Surface<'_>, facts: &MandateFacts<'_>) -> Result<Cpt, Docu
     y += leading(FUND);
     let fr = wrap(fund_fr, SMALL, Direction::Ltr, half)?;
     let ar = wrap(fund_ar, SMALL, Direction::Rtl, half)?;
-    draw_lines(surface, &fr, LEFT, middle - pt(8), y, leading(SMALL), Align::Start)?;
-    draw_lines(surface, &ar, middle + pt(8), RIGHT, y, leading(SMALL), Align::Start)?;
+    draw_lines(
+        surface,
+        &fr,
+        LEFT,
+        middle - pt(8),
+        y,
+        leading(SMALL),
+        Align::Start,
+    )?;
+    draw_lines(
+        surface,
+        &ar,
+        middle + pt(8),
+        RIGHT,
+        y,
+        leading(SMALL),
+        Align::Start,
+    )?;
     y += leading(SMALL) * lines(fr.len().max(ar.len())) - pt(4);
     rule(surface, y, pt(1));
     y += pt(32);
@@ -196,7 +227,11 @@ fn blocks(facts: &MandateFacts<'_>) -> Result<Vec<Block>, DocumentError> {
     }
     let institution = match m.account_kind {
         AccountKind::Postal => both(
-            &format!("{} — {}", m.account_masked, Institution::Poste.word(Lang::Fr)),
+            &format!(
+                "{} — {}",
+                m.account_masked,
+                Institution::Poste.word(Lang::Fr)
+            ),
             &format!(
                 "{} — {}",
                 isolate_ltr(&m.account_masked),
@@ -242,7 +277,11 @@ fn blocks(facts: &MandateFacts<'_>) -> Result<Vec<Block>, DocumentError> {
     blocks.push(Block::Rule);
     let signed = m.signed_at.is_some();
     let evidence: [(&str, &str, Option<String>); 6] = [
-        (FR.signed_at, AR.signed_at, m.signed_at.as_deref().map(page_moment)),
+        (
+            FR.signed_at,
+            AR.signed_at,
+            m.signed_at.as_deref().map(page_moment),
+        ),
         (
             FR.signer,
             AR.signer,

@@ -512,7 +512,11 @@ impl Row {
 }
 
 /// A value written right to left (an Arabic word, or an amount with its Arabic currency).
-pub(super) fn value_rtl(text: &str, style: Style, width: Cpt) -> Result<Vec<(Line, Align)>, DocumentError> {
+pub(super) fn value_rtl(
+    text: &str,
+    style: Style,
+    width: Cpt,
+) -> Result<Vec<(Line, Align)>, DocumentError> {
     Ok(wrap(text, style, Direction::Rtl, width)?
         .into_iter()
         .map(|line| (line, Align::Center))

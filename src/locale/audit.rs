@@ -56,8 +56,14 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
         "calendar.holiday_removed" => ("Jour férié retiré", "حذف عطلة"),
         "calendar.holiday_shifted" => ("Jour férié déplacé", "نقل عطلة"),
         "calendar.years_loaded" => ("Années du calendrier chargées", "تحميل سنوات التقويم"),
-        "attestation.issued" => ("Attestation de mise à jour délivrée", "إصدار شهادة أداء الاشتراكات"),
-        "attestation.revoked" => ("Attestation de mise à jour révoquée", "إلغاء شهادة أداء الاشتراكات"),
+        "attestation.issued" => (
+            "Attestation de mise à jour délivrée",
+            "إصدار شهادة أداء الاشتراكات",
+        ),
+        "attestation.revoked" => (
+            "Attestation de mise à jour révoquée",
+            "إلغاء شهادة أداء الاشتراكات",
+        ),
         "employer.evidence_pack" => ("Dossier de preuves téléchargé", "تحميل ملف الإثبات"),
         _ => return None,
     };

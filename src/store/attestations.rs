@@ -90,7 +90,9 @@ impl Attestation {
 pub enum Issuance {
     Issued(Attestation),
     /// The employer owes `owed` fallen due: no certificate.
-    NotUpToDate { owed: Amount },
+    NotUpToDate {
+        owed: Amount,
+    },
 }
 
 /// What revoking gave.
@@ -228,13 +230,15 @@ impl Store {
 
     /// The employer's certificates, newest first.
     pub async fn employer_attestations(&self, employer_id: i64) -> StoreResult<Vec<Attestation>> {
-        Ok(sqlx::query_as::<_, Attestation>(sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM attestations WHERE employer_id = $1 AND number IS NOT NULL \
+        Ok(
+            sqlx::query_as::<_, Attestation>(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM attestations WHERE employer_id = $1 AND number IS NOT NULL \
              ORDER BY id DESC"
-        )))
-        .bind(employer_id)
-        .fetch_all(&self.pool)
-        .await?)
+            )))
+            .bind(employer_id)
+            .fetch_all(&self.pool)
+            .await?,
+        )
     }
 
     /// Revokes certificate `id` for `reason` (required), audited as `actor`.
@@ -300,7 +304,8 @@ impl Store {
             tx.commit().await?;
             return Ok(Verification::Throttled);
         }
-        let found: Option<i64> = if code.len() == 24 && code.chars().all(|c| c.is_ascii_alphanumeric())
+        let found: Option<i64> = if code.len() == 24
+            && code.chars().all(|c| c.is_ascii_alphanumeric())
         {
             sqlx::query_scalar("SELECT id FROM attestations WHERE code = $1 AND number IS NOT NULL")
                 .bind(&code)
@@ -328,7 +333,10 @@ impl Store {
     }
 
     /// The employer whose affiliation number is `affiliation`, if any.
-    pub async fn employer_by_affiliation(&self, affiliation: &str) -> StoreResult<Option<Employer>> {
+    pub async fn employer_by_affiliation(
+        &self,
+        affiliation: &str,
+    ) -> StoreResult<Option<Employer>> {
         let id: Option<i64> =
             sqlx::query_scalar("SELECT id FROM employers WHERE affiliation_number = $1")
                 .bind(affiliation.trim())

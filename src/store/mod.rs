@@ -62,6 +62,11 @@ use crate::clock::Clock;
 
 pub use ::mandates::NewDeclarationLine;
 pub use ::mandates::dispute::DisputeRefusal;
+pub use attestations::{
+    Attestation, AttestationPolicy, AttestationState, Issuance,
+    MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Revocation, VERIFY_WINDOW_MINUTES, Verification,
+    normalized_code,
+};
 pub use audit::{AuditEntry, AuditHead};
 pub use audit_verify::{AuditBreak, AuditVerification};
 pub use bank_files::{BankFileRecord, FileTransaction, Institution};
@@ -86,6 +91,7 @@ pub use disputes::{
     DisputeState, DisputeStatus, MessageAuthor,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
+pub use evidence::{EmployerReportItem, EvidenceRecords, PresentedDebit};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
 pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};
 pub use ledger::{
@@ -106,12 +112,6 @@ pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
-pub use evidence::{EmployerReportItem, EvidenceRecords, PresentedDebit};
-pub use attestations::{
-    Attestation, AttestationPolicy, AttestationState, Issuance,
-    MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Revocation, VERIFY_WINDOW_MINUTES, Verification,
-    normalized_code,
-};
 pub use reconcile::{
     Effect, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport, ReconcilePolicy,
     ReportItem, ReportRecord,

@@ -14,7 +14,9 @@ use std::process::{Command, Output};
 use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use reqwest::StatusCode;
 use tahsil::clock::Clock;
-use tahsil::store::{Actor, AttestationPolicy, Issuance, MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Role};
+use tahsil::store::{
+    Actor, AttestationPolicy, Issuance, MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Role,
+};
 
 use crate::both_backends;
 use crate::harness::fixtures::{add_user, one_cycle};
@@ -101,8 +103,7 @@ both_backends!(
             ],
         );
         assert_eq!(output.status.code(), Some(1), "{output:?}");
-        let said = String::from_utf8_lossy(&output.stdout)
-            .replace(['\u{a0}', '\u{202f}'], " ");
+        let said = String::from_utf8_lossy(&output.stdout).replace(['\u{a0}', '\u{202f}'], " ");
         assert!(
             said.contains("not up to date")
                 && said.contains(&tahsil::locale::digits(owed_b).replace('\u{a0}', " ")),
@@ -150,7 +151,10 @@ both_backends!(
         assert_eq!(issued.len(), 1);
         let a = &issued[0];
         assert_eq!(a.number, format!("AT-2026-{:08}", a.id));
-        assert_eq!((a.issued_on.as_str(), a.valid_until.as_str()), ("2026-12-16", "2027-03-16"));
+        assert_eq!(
+            (a.issued_on.as_str(), a.valid_until.as_str()),
+            ("2026-12-16", "2027-03-16")
+        );
         assert_eq!(a.code.len(), 24);
         let url = format!("https://portail.example.dz/verify/{}", a.code);
         let said = String::from_utf8_lossy(&output.stdout);
@@ -165,13 +169,19 @@ both_backends!(
         }
         let audit = app.store.employer_audit(cycle.a, 50).await.unwrap();
         assert!(
-            audit.iter().any(|e| e.action == "attestation.issued" && e.actor == "cli"),
+            audit
+                .iter()
+                .any(|e| e.action == "attestation.issued" && e.actor == "cli"),
             "{audit:?}"
         );
 
-        let Some(mut pdftotext) = poppler("pdftotext") else { return };
+        let Some(mut pdftotext) = poppler("pdftotext") else {
+            return;
+        };
         let text = pdftotext.arg(&out).arg("-").output().unwrap();
-        let text = String::from_utf8(text.stdout).unwrap().replace('\u{a0}', " ");
+        let text = String::from_utf8(text.stdout)
+            .unwrap()
+            .replace('\u{a0}', " ");
         let grouped: Vec<String> = a
             .code
             .as_bytes()
@@ -191,7 +201,10 @@ both_backends!(
             &grouped.join("-"),
             &url,
         ] {
-            assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+            assert!(
+                text.contains(expected),
+                "{expected:?} missing from:\n{text}"
+            );
         }
         if let Some(mut pdftoppm) = poppler("pdftoppm") {
             let prefix = artefacts().join(format!("attestation-{}", db.backend));
@@ -242,12 +255,20 @@ both_backends!(
         // Valid: the state, the employer's names and affiliation number, the last day.
         let (status, page) = verify(first.code.clone()).await;
         assert_eq!(status, StatusCode::OK);
-        for expected in ["verdict-valid", "16000001", "SARL Bâtiment du Sud", "16/03/2027"] {
+        for expected in [
+            "verdict-valid",
+            "16000001",
+            "SARL Bâtiment du Sud",
+            "16/03/2027",
+        ] {
             assert!(page.contains(expected), "{expected} missing: {page}");
         }
         let employer = app.store.employer(cycle.a).await.unwrap();
         assert!(!page.contains(&employer.email), "{page}");
-        assert!(!page.contains("0486") && !page.contains("150 000"), "{page}");
+        assert!(
+            !page.contains("0486") && !page.contains("150 000"),
+            "{page}"
+        );
         // As read out from the paper: lower case, in groups.
         let typed = first
             .code
@@ -266,7 +287,10 @@ both_backends!(
             .get(&format!("/console/employers/{}/attestations", cycle.a))
             .await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains(&first.number) && page.contains(&second.number), "{page}");
+        assert!(
+            page.contains(&first.number) && page.contains(&second.number),
+            "{page}"
+        );
         let revoke = format!("/console/attestations/{}/revoke", first.id);
         let (status, page, _) = finance.post(&revoke, &[("reason", "  ")]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
@@ -282,7 +306,10 @@ both_backends!(
         let (status, page) = verify(first.code.clone()).await;
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("verdict-revoked"), "{page}");
-        assert!(!page.contains("Chèque impayé"), "the reason is the fund's: {page}");
+        assert!(
+            !page.contains("Chèque impayé"),
+            "the reason is the fund's: {page}"
+        );
         let (status, _, _) = finance.post(&revoke, &[("reason", "again")]).await;
         assert_eq!(status, StatusCode::CONFLICT);
         let audit = app.store.employer_audit(cycle.a, 50).await.unwrap();
@@ -297,18 +324,29 @@ both_backends!(
         // The second one is valid through its last day, expired the day after.
         clock.advance(Duration::days(90));
         assert_eq!(app.store.clock().today().to_string(), "2027-03-16");
-        assert!(verify(second.code.clone()).await.1.contains("verdict-valid"));
+        assert!(
+            verify(second.code.clone())
+                .await
+                .1
+                .contains("verdict-valid")
+        );
         clock.advance(Duration::days(1));
         let (status, page) = verify(second.code.clone()).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("verdict-expired") && page.contains("16000001"), "{page}");
+        assert!(
+            page.contains("verdict-expired") && page.contains("16000001"),
+            "{page}"
+        );
 
         // Unknown: "unknown" and nothing else.
         for code in ["0000000000000000000000000".to_owned(), "x".to_owned()] {
             let (status, page) = verify(code).await;
             assert_eq!(status, StatusCode::NOT_FOUND);
             assert!(page.contains("verdict-unknown"), "{page}");
-            assert!(!page.contains("16000001") && !page.contains("id=\"certificate\""), "{page}");
+            assert!(
+                !page.contains("16000001") && !page.contains("id=\"certificate\""),
+                "{page}"
+            );
         }
 
         // Trying codes in bulk from one address stops being answered, even a good code.
@@ -333,22 +371,16 @@ both_backends!(
         let user_b = app.signed_in("b@b.dz").await;
 
         // B owes: refused, with the amount, nothing issued.
-        let (status, page, _) = user_b
-            .post(&format!("/portal/{b}/attestations"), &[])
-            .await;
+        let (status, page, _) = user_b.post(&format!("/portal/{b}/attestations"), &[]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{page}");
         assert!(page.contains("id=\"error\""), "{page}");
         assert!(app.store.employer_attestations(b).await.unwrap().is_empty());
         // Nor may B ask for A.
-        let (status, _, _) = user_b
-            .post(&format!("/portal/{a}/attestations"), &[])
-            .await;
+        let (status, _, _) = user_b.post(&format!("/portal/{a}/attestations"), &[]).await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(app.store.employer_attestations(a).await.unwrap().is_empty());
 
-        let (status, _, location) = user_a
-            .post(&format!("/portal/{a}/attestations"), &[])
-            .await;
+        let (status, _, location) = user_a.post(&format!("/portal/{a}/attestations"), &[]).await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let location = location.unwrap();
         let (status, page) = user_a.get(&location).await;
@@ -358,7 +390,10 @@ both_backends!(
         let pdf = format!("/portal/{a}/attestations/{}/pdf", issued[0].id);
         assert!(page.contains(&format!("href=\"{pdf}\"")), "{page}");
         assert!(page.contains(&issued[0].number), "{page}");
-        assert!(!page.contains(&issued[0].code), "the code is on the paper only: {page}");
+        assert!(
+            !page.contains(&issued[0].code),
+            "the code is on the paper only: {page}"
+        );
 
         let response = user_a.client.get(app.url(&pdf)).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -422,9 +457,13 @@ both_backends!(
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("mandate.pdf");
         std::fs::write(&file, &portal_pdf).unwrap();
-        let Some(mut pdftotext) = poppler("pdftotext") else { return };
+        let Some(mut pdftotext) = poppler("pdftotext") else {
+            return;
+        };
         let text = pdftotext.arg(&file).arg("-").output().unwrap();
-        let text = String::from_utf8(text.stdout).unwrap().replace('\u{a0}', " ");
+        let text = String::from_utf8(text.stdout)
+            .unwrap()
+            .replace('\u{a0}', " ");
         let sha = mandate.consent_text_sha256.clone().unwrap();
         for expected in [
             mandate.reference.as_str(),
@@ -439,9 +478,15 @@ both_backends!(
             "Le texte du mandat signé dans ce test.",
             mandate.account_masked.as_str(),
         ] {
-            assert!(text.contains(expected), "{expected:?} missing from:\n{text}");
+            assert!(
+                text.contains(expected),
+                "{expected:?} missing from:\n{text}"
+            );
         }
-        assert!(!text.contains("4010010504"), "the account in clear:\n{text}");
+        assert!(
+            !text.contains("4010010504"),
+            "the account in clear:\n{text}"
+        );
         if let Some(mut pdftoppm) = poppler("pdftoppm") {
             let prefix = artefacts().join(format!("mandate-{}", db.backend));
             let output = pdftoppm
@@ -464,7 +509,9 @@ fn unzip(zip: &Path, into: &Path) -> Option<Vec<PathBuf>> {
         .arg(into)
         .output()
     else {
-        skip("unzip is not installed (Debian: apt-get install unzip); the evidence pack is not opened");
+        skip(
+            "unzip is not installed (Debian: apt-get install unzip); the evidence pack is not opened",
+        );
         return None;
     };
     assert!(output.status.success(), "{output:?}");
@@ -559,7 +606,11 @@ both_backends!(
         let dir = tempfile::tempdir().unwrap();
         let zip = dir.path().join("pack.zip");
         std::fs::write(&zip, &bytes).unwrap();
-        std::fs::copy(&zip, artefacts().join(format!("evidence-{}.zip", db.backend))).unwrap();
+        std::fs::copy(
+            &zip,
+            artefacts().join(format!("evidence-{}.zip", db.backend)),
+        )
+        .unwrap();
         let audit = app.store.employer_audit(a, 100).await.unwrap();
         assert!(
             audit
@@ -569,8 +620,15 @@ both_backends!(
         );
 
         let root = dir.path().join("pack");
-        let Some(files) = unzip(&zip, &root) else { return };
-        let name = |p: &PathBuf| p.strip_prefix(&root).unwrap().to_string_lossy().into_owned();
+        let Some(files) = unzip(&zip, &root) else {
+            return;
+        };
+        let name = |p: &PathBuf| {
+            p.strip_prefix(&root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned()
+        };
         let names: Vec<String> = files.iter().map(name).collect();
         let mandate = app.store.list_mandates(a).await.unwrap().remove(0);
         let receipt = app.store.receipt(a, cycle.a_settled).await.unwrap();
@@ -585,7 +643,10 @@ both_backends!(
             format!("mandats/{}-preuve-signature.txt", mandate.reference),
             format!("recus/{}.pdf", receipt.number),
         ] {
-            assert!(names.contains(&expected), "{expected} missing from {names:?}");
+            assert!(
+                names.contains(&expected),
+                "{expected} missing from {names:?}"
+            );
         }
         let emls: Vec<&String> = names.iter().filter(|n| n.ends_with(".eml")).collect();
         assert_eq!(emls.len(), sent_a.len(), "{names:?}");
@@ -618,20 +679,27 @@ both_backends!(
                 .cloned()
                 .collect::<Vec<_>>()
         };
-        let debits = std::fs::read_to_string(root.join("banque/prelevements-presentes.csv")).unwrap();
+        let debits =
+            std::fs::read_to_string(root.join("banque/prelevements-presentes.csv")).unwrap();
         assert!(!collections(a).is_empty() && !collections(b).is_empty());
         for c in collections(a) {
             assert!(debits.contains(&c.end_to_end_id), "{debits}");
         }
         let items = std::fs::read_to_string(root.join("banque/elements-des-releves.csv")).unwrap();
-        assert_eq!(items.lines().count(), 2, "the header and A's settlement: {items}");
+        assert_eq!(
+            items.lines().count(),
+            2,
+            "the header and A's settlement: {items}"
+        );
         let b_mandate = app.store.list_mandates(b).await.unwrap().remove(0);
         let mut foreign: Vec<String> = vec!["16000002".to_owned(), b_mandate.reference];
         foreign.extend(collections(b).into_iter().map(|c| c.end_to_end_id));
         foreign.extend(sent_b);
         for file in &files {
             let text = if file.extension().is_some_and(|e| e == "pdf") {
-                let Some(mut pdftotext) = poppler("pdftotext") else { continue };
+                let Some(mut pdftotext) = poppler("pdftotext") else {
+                    continue;
+                };
                 String::from_utf8(pdftotext.arg(file).arg("-").output().unwrap().stdout).unwrap()
             } else {
                 String::from_utf8(std::fs::read(file).unwrap()).unwrap()
@@ -639,7 +707,11 @@ both_backends!(
             for other in &foreign {
                 assert!(!text.contains(other.as_str()), "{other} in {}", name(file));
             }
-            assert!(!text.contains("4010010504"), "an account in clear in {}", name(file));
+            assert!(
+                !text.contains("4010010504"),
+                "an account in clear in {}",
+                name(file)
+            );
         }
     }
 );

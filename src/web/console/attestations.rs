@@ -175,7 +175,15 @@ async fn revoke(
         }
         Revocation::AlreadyRevoked(_) => {
             let error = Some(a.already_revoked.to_owned());
-            render(&state, &viewer, employer_id, StatusCode::CONFLICT, None, error).await
+            render(
+                &state,
+                &viewer,
+                employer_id,
+                StatusCode::CONFLICT,
+                None,
+                error,
+            )
+            .await
         }
     }
 }
