@@ -49,7 +49,7 @@ pub(super) async fn attestation(
         .await;
     store.close().await;
     let attestation = match issued? {
-        Issuance::Issued(attestation) => attestation,
+        Issuance::Issued(attestation) => *attestation,
         Issuance::NotUpToDate { owed } => {
             println!(
                 "employer {} is not up to date: it owes {} DA fallen due (its statement: tahsil statement --employer {}); no certificate was issued",

@@ -88,7 +88,7 @@ impl Attestation {
 /// What asking for a certificate gave.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Issuance {
-    Issued(Attestation),
+    Issued(Box<Attestation>),
     /// The employer owes `owed` fallen due: no certificate.
     NotUpToDate {
         owed: Amount,
@@ -219,7 +219,7 @@ impl Store {
             .await?;
         let attestation = fetch(&mut tx, id).await?;
         tx.commit().await?;
-        Ok(Issuance::Issued(attestation))
+        Ok(Issuance::Issued(Box::new(attestation)))
     }
 
     /// The certificate `id`; "not found" when there is none.

@@ -235,7 +235,7 @@ both_backends!(
                 .await
                 .unwrap()
             {
-                Issuance::Issued(a) => a,
+                Issuance::Issued(a) => *a,
                 other => panic!("{other:?}"),
             }
         };
