@@ -19,7 +19,10 @@ use sha2::{Digest, Sha256};
 
 use super::{DocumentError, MandateFacts, ReceiptFacts, mandate_pdf, receipt_pdf};
 use crate::locale::statement::{csv_amount, statement_csv};
-use crate::locale::{Lang, Word};
+use bank_formats::reasons::ReasonCategory;
+
+use crate::locale::report_items::effect_word;
+use crate::locale::{Lang, Word, audit_action, audit_entity, page_moment};
 use crate::store::EvidenceRecords;
 
 /// What the pack is made from beyond the store's records.
@@ -61,8 +64,8 @@ pub fn evidence_zip(facts: &EvidenceFacts<'_>) -> Result<Vec<u8>, DocumentError>
                 "banque",
                 Some(m.bank_name.clone().unwrap_or(m.bank_code.clone())),
             ),
-            ("cree_le", Some(m.created_at.clone())),
-            ("signe_le", m.signed_at.clone()),
+            ("cree_le", Some(page_moment(&m.created_at))),
+            ("signe_le", m.signed_at.as_deref().map(page_moment)),
             ("signataire", m.signed_by.clone()),
             ("adresse_ip", m.signature_ip.clone()),
             ("navigateur", m.signature_user_agent.clone()),
@@ -151,7 +154,7 @@ fn readme(facts: &EvidenceFacts<'_>) -> String {
         name = e.name,
         name_ar = e.name_ar.as_deref().unwrap_or(&e.name),
         aff = e.affiliation_number,
-        at = crate::locale::page_moment(&facts.records.made_at),
+        at = page_moment(&facts.records.made_at),
         manifest = MANIFEST,
     )
 }
@@ -220,13 +223,15 @@ fn debits_csv(r: &EvidenceRecords) -> Vec<u8> {
                     d.attempt.to_string(),
                     d.end_to_end_id.clone(),
                     csv_amount(d.amount()),
-                    d.status.clone(),
+                    d.status
+                        .parse::<mandates::CollectionStatus>()
+                        .map_or_else(|_| d.status.clone(), |s| s.word(Lang::Fr).to_owned()),
                     d.sequence_type.clone().unwrap_or_default(),
                     d.mandate_reference.clone(),
                     d.file_name.clone(),
                     d.file_message_id.clone(),
                     d.file_sha256.clone(),
-                    d.file_created_at.clone(),
+                    page_moment(&d.file_created_at),
                 ]
             })
             .collect(),
@@ -244,11 +249,10 @@ fn report_items_csv(r: &EvidenceRecords) -> Vec<u8> {
             "end_to_end_id",
             "mandat",
             "montant",
-            "statut",
+            "statut_bancaire",
             "code_motif",
-            "categorie_motif",
+            "motif",
             "effet",
-            "resultat",
         ],
         r.report_items
             .iter()
@@ -256,7 +260,7 @@ fn report_items_csv(r: &EvidenceRecords) -> Vec<u8> {
                 vec![
                     i.report_file_name.clone(),
                     i.report_sha256.clone(),
-                    i.imported_at.clone(),
+                    page_moment(&i.imported_at),
                     i.item.to_string(),
                     i.collection_id.to_string(),
                     i.end_to_end_id.clone().unwrap_or_default(),
@@ -266,9 +270,14 @@ fn report_items_csv(r: &EvidenceRecords) -> Vec<u8> {
                         .unwrap_or_default(),
                     i.status.clone().unwrap_or_default(),
                     i.reason_code.clone().unwrap_or_default(),
-                    i.reason_category.clone().unwrap_or_default(),
-                    i.effect.clone(),
-                    i.outcome.clone().unwrap_or_default(),
+                    i.reason_category
+                        .as_deref()
+                        .map(|c| {
+                            c.parse::<ReasonCategory>()
+                                .map_or_else(|_| c.to_owned(), |r| r.word(Lang::Fr).to_owned())
+                        })
+                        .unwrap_or_default(),
+                    effect_word(&i.effect, Lang::Fr).to_owned(),
                 ]
             })
             .collect(),
@@ -285,10 +294,11 @@ fn audit_csv(r: &EvidenceRecords) -> Vec<u8> {
             .map(|a| {
                 vec![
                     a.id.to_string(),
-                    a.at.clone(),
+                    page_moment(&a.at),
                     a.actor.clone(),
+                    audit_action(&a.action, Lang::Fr).to_owned(),
                     a.action.clone(),
-                    a.entity.clone(),
+                    audit_entity(&a.entity, Lang::Fr).to_owned(),
                     a.entity_id.clone(),
                     a.detail.clone(),
                 ]
