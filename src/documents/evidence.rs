@@ -88,11 +88,11 @@ pub fn evidence_zip(facts: &EvidenceFacts<'_>) -> Result<Vec<u8>, DocumentError>
     }
     files.push((
         "banque/prelevements-presentes.csv".to_owned(),
-        debits_csv(r),
+        debits_csv(r)?,
     ));
     files.push((
         "banque/elements-des-releves.csv".to_owned(),
-        report_items_csv(r),
+        report_items_csv(r)?,
     ));
     for receipt in &r.receipts {
         let bank_name = facts.bank_names.get(&receipt.collection.bank_code);
@@ -110,7 +110,7 @@ pub fn evidence_zip(facts: &EvidenceFacts<'_>) -> Result<Vec<u8>, DocumentError>
         "releve-de-compte.csv".to_owned(),
         statement_csv(&r.statement).into_bytes(),
     ));
-    files.push(("journal-d-audit.csv".to_owned(), audit_csv(r)));
+    files.push(("journal-d-audit.csv".to_owned(), audit_csv(r)?));
 
     let mut manifest = String::new();
     for (name, bytes) in &files {
@@ -186,19 +186,21 @@ fn eml(n: &crate::store::NoticeRecord) -> String {
 }
 
 /// Rows as CSV for a spreadsheet (a byte-order mark, `;`), like the statement.
-fn csv(header: &[&str], rows: Vec<Vec<String>>) -> Vec<u8> {
+/// Every row must have the header's fields: a mismatch is an error, not a broken file.
+fn csv(header: &[&str], rows: Vec<Vec<String>>) -> Result<Vec<u8>, DocumentError> {
+    let failed = |e: &dyn std::fmt::Display| DocumentError::Pdf(format!("CSV: {e}"));
     let mut writer = csv::WriterBuilder::new()
         .delimiter(b';')
         .terminator(csv::Terminator::CRLF)
         .from_writer(b"\xef\xbb\xbf".to_vec());
-    let _ = writer.write_record(header);
+    writer.write_record(header).map_err(|e| failed(&e))?;
     for row in rows {
-        let _ = writer.write_record(&row);
+        writer.write_record(&row).map_err(|e| failed(&e))?;
     }
-    writer.into_inner().unwrap_or_default()
+    writer.into_inner().map_err(|e| failed(&e))
 }
 
-fn debits_csv(r: &EvidenceRecords) -> Vec<u8> {
+fn debits_csv(r: &EvidenceRecords) -> Result<Vec<u8>, DocumentError> {
     csv(
         &[
             "prelevement",
@@ -238,7 +240,7 @@ fn debits_csv(r: &EvidenceRecords) -> Vec<u8> {
     )
 }
 
-fn report_items_csv(r: &EvidenceRecords) -> Vec<u8> {
+fn report_items_csv(r: &EvidenceRecords) -> Result<Vec<u8>, DocumentError> {
     csv(
         &[
             "releve",
@@ -284,10 +286,17 @@ fn report_items_csv(r: &EvidenceRecords) -> Vec<u8> {
     )
 }
 
-fn audit_csv(r: &EvidenceRecords) -> Vec<u8> {
+fn audit_csv(r: &EvidenceRecords) -> Result<Vec<u8>, DocumentError> {
     csv(
         &[
-            "id", "moment", "acteur", "action", "objet", "objet_id", "detail",
+            "id",
+            "moment (heure d'Alger)",
+            "acteur",
+            "action",
+            "code_action",
+            "objet",
+            "objet_id",
+            "detail",
         ],
         r.audit
             .iter()

@@ -669,6 +669,27 @@ both_backends!(
         others.sort();
         assert_eq!(listed, others);
 
+        // Every CSV reads back whole: each row with its header's fields.
+        for file in files
+            .iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "csv"))
+        {
+            let mut reader = csv::ReaderBuilder::new()
+                .delimiter(b';')
+                .from_path(file)
+                .unwrap();
+            let width = reader.headers().unwrap().len();
+            let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+            assert!(rows.iter().all(|r| r.len() == width), "{}", name(file));
+        }
+        let audit_csv = std::fs::read_to_string(root.join("journal-d-audit.csv")).unwrap();
+        let taken = audit_csv
+            .lines()
+            .find(|l| l.contains("employer.evidence_pack"))
+            .unwrap_or_else(|| panic!("{audit_csv}"));
+        assert!(taken.contains("Dossier de preuves téléchargé"), "{taken}");
+        assert!(!audit_csv.contains("Z;"), "UTC moments: {audit_csv}");
+
         // Its own data, and nothing of B's.
         let mut every = app.store.collections_on(d(2026, 12, 15)).await.unwrap();
         every.extend(app.store.collections_on(d(2026, 12, 22)).await.unwrap());
