@@ -36,6 +36,9 @@ impl FromStr for LogFormat {
     }
 }
 
+/// How many months a certificate of being up to date is valid unless configured.
+pub const DEFAULT_ATTESTATION_MONTHS: u32 = 3;
+
 /// A secret string whose `Debug` never shows the value.
 #[derive(Clone, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -155,6 +158,8 @@ pub struct Config {
     pub mail_reply_to: Option<String>,
     /// The employer portal's address, shown in notices (never with a token or an id).
     pub portal_url: Option<String>,
+    /// How many months a certificate of being up to date is valid (default 3).
+    pub attestation_validity_months: u32,
     /// Notices in flight at once, and SMTP connections kept open for them.
     pub mail_connections: u32,
     /// Trials and training: the instant the service starts believing it is, running on
@@ -210,6 +215,7 @@ impl Default for Config {
             mail_from: DEFAULT_MAIL_FROM.to_owned(),
             mail_reply_to: None,
             portal_url: None,
+            attestation_validity_months: DEFAULT_ATTESTATION_MONTHS,
             mail_connections: 8,
             clock: None,
             webhooks_allow_loopback: false,
@@ -268,6 +274,7 @@ struct FileConfig {
     mail_from: Option<String>,
     mail_reply_to: Option<String>,
     portal_url: Option<String>,
+    attestation_validity_months: Option<u32>,
     mail_connections: Option<u32>,
     clock: Option<String>,
     webhooks_allow_loopback: Option<bool>,
@@ -426,6 +433,7 @@ impl Config {
             creditor_id,
             creditor_postal_account,
             run_lease_seconds,
+            attestation_validity_months,
             cookie_secure,
             mail_from,
             mail_connections,
@@ -574,6 +582,10 @@ impl Config {
             ),
             ("TAHSIL_NOTICE_DAYS", &mut self.notice_days),
             ("TAHSIL_RUN_LEASE_SECONDS", &mut self.run_lease_seconds),
+            (
+                "TAHSIL_ATTESTATION_VALIDITY_MONTHS",
+                &mut self.attestation_validity_months,
+            ),
             ("TAHSIL_MAIL_CONNECTIONS", &mut self.mail_connections),
             (
                 "TAHSIL_MAX_CONCURRENT_UPLOADS",
@@ -606,6 +618,11 @@ impl Config {
                     _ => bail!("environment variable {name}: {v:?} is not true or false"),
                 };
             }
+        }
+        if !(1..=24).contains(&self.attestation_validity_months) {
+            bail!(
+                "attestation_validity_months must be between 1 and 24 (months a certificate of being up to date is valid)"
+            );
         }
         if self.login_concurrency == 0 {
             bail!("login_concurrency must be at least 1 (password checks at once)");

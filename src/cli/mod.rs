@@ -16,6 +16,7 @@ use clap::{Parser, Subcommand};
 use crate::config::{Config, LogFormat};
 use crate::{app, telemetry};
 
+mod attestation;
 mod audit;
 mod calendar;
 mod cycle;
@@ -247,6 +248,11 @@ enum Command {
         #[command(subcommand)]
         command: audit::AuditCommand,
     },
+    /// Certificates of being up to date: issue one as a PDF in Arabic and French.
+    Attestation {
+        #[command(subcommand)]
+        command: attestation::AttestationCommand,
+    },
     /// Receipts of settled debits: as a PDF in Arabic and French.
     Receipts {
         #[command(subcommand)]
@@ -446,6 +452,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(receivables::journal(config, from, to, totals, out))
+        }
+        Command::Attestation { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(attestation::attestation(config, command))
         }
         Command::Receipts { command } => {
             telemetry::init(config.log_format, &config.log_filter);

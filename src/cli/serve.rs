@@ -103,6 +103,10 @@ pub async fn serve_with(
         open_admin_api_on_loopback: config.insecure_open_admin_api_on_loopback
             && config.admin_token.is_none(),
         trusted_proxies: config.trusted_proxies.clone(),
+        portal_url: config.portal_url.clone(),
+        attestations: crate::store::AttestationPolicy {
+            validity_months: config.attestation_validity_months,
+        },
     };
     let (stop_scheduler, stopped) = tokio::sync::watch::channel(false);
     let scheduler = tokio::spawn(crate::cycle::scheduler::run_loop(

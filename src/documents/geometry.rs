@@ -54,6 +54,20 @@ pub(super) fn rectangle(
     builder.finish()
 }
 
+/// Filled rectangles `(left, top, width, height)` as one path (a QR code's dark modules).
+pub(super) fn rectangles(rects: &[(Cpt, Cpt, Cpt, Cpt)]) -> Option<krilla::geom::Path> {
+    let mut builder = PathBuilder::new();
+    for &(left, top, width, height) in rects {
+        builder.push_rect(Rect::from_xywh(
+            to_f32(left),
+            to_f32(top),
+            to_f32(width),
+            to_f32(height),
+        )?);
+    }
+    builder.finish()
+}
+
 fn to_f32(value: Cpt) -> f32 {
     value as f32 / 100.0
 }

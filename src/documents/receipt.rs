@@ -185,6 +185,11 @@ pub(super) static AR: Texts = Texts {
     keep: "يشهد هذا الوصل بتسديد الاشتراكات المفصلة أعلاه، المقتطعة بموجب ترخيص الاقتطاع الخاص بكم. احتفظوا به.",
 };
 
+/// The fund's full name in French and in Arabic, for the other documents' heads.
+pub(super) fn fund_long() -> (&'static str, &'static str) {
+    (FR.fund_long, AR.fund_long)
+}
+
 /// Everything measured before the first page is drawn.
 #[derive(Debug)]
 struct Layout {
@@ -507,7 +512,11 @@ impl Row {
 }
 
 /// A value written right to left (an Arabic word, or an amount with its Arabic currency).
-fn value_rtl(text: &str, style: Style, width: Cpt) -> Result<Vec<(Line, Align)>, DocumentError> {
+pub(super) fn value_rtl(
+    text: &str,
+    style: Style,
+    width: Cpt,
+) -> Result<Vec<(Line, Align)>, DocumentError> {
     Ok(wrap(text, style, Direction::Rtl, width)?
         .into_iter()
         .map(|line| (line, Align::Center))

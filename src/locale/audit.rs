@@ -72,6 +72,15 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
             "Contestation : montant crédité",
             "اعتراض: تسجيل المبلغ لصالح صاحب العمل",
         ),
+        "attestation.issued" => (
+            "Attestation de mise à jour délivrée",
+            "إصدار شهادة أداء الاشتراكات",
+        ),
+        "attestation.revoked" => (
+            "Attestation de mise à jour révoquée",
+            "إلغاء شهادة أداء الاشتراكات",
+        ),
+        "employer.evidence_pack" => ("Dossier de preuves téléchargé", "تحميل ملف الإثبات"),
         _ => return None,
     };
     Some(lang.pick(fr, ar))
@@ -101,6 +110,7 @@ pub fn audit_entity(entity: &str, lang: Lang) -> &'static str {
         "webhook_delivery" => ("Envoi de webhook", "إرسال إشعار آلي"),
         "refund" => ("Remboursement", "الإرجاع"),
         "refund_file" => ("Fichier de remboursements", "ملف الإرجاع"),
+        "attestation" => ("Attestation", "الشهادة"),
         _ => ("Autre", "أخرى"),
     };
     lang.pick(fr, ar)

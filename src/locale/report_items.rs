@@ -40,6 +40,17 @@ fn parse(detail: &str) -> Option<Item<'_>> {
     })
 }
 
+/// What a report item did (`settle`, `reject`, `return`, `info`) in words.
+pub fn effect_word(effect: &str, lang: Lang) -> &'static str {
+    match effect {
+        "settle" => lang.pick("règlement", "تسوية"),
+        "reject" => lang.pick("rejet", "رفض"),
+        "return" => lang.pick("retour (impayé)", "إرجاع (غير مدفوع)"),
+        "info" => lang.pick("information seulement", "للعلم فقط"),
+        _ => lang.pick("autre", "أخرى"),
+    }
+}
+
 fn words(item: &Item<'_>, lang: Lang) -> String {
     let none = lang.pick("aucun", "لا يوجد");
     let code = |text: &str| {
@@ -49,13 +60,7 @@ fn words(item: &Item<'_>, lang: Lang) -> String {
             text.to_owned()
         }
     };
-    let effect = match item.effect {
-        "settle" => lang.pick("règlement", "تسوية"),
-        "reject" => lang.pick("rejet", "رفض"),
-        "return" => lang.pick("retour (impayé)", "إرجاع (غير مدفوع)"),
-        "info" => lang.pick("information seulement", "للعلم فقط"),
-        _ => lang.pick("autre", "أخرى"),
-    };
+    let effect = effect_word(item.effect, lang);
     let amount = item.centimes.map_or_else(
         || none.to_owned(),
         |c| money(Amount::from_centimes(c), lang, Medium::Page),

@@ -9,7 +9,7 @@ use super::{Lang, Word};
 use crate::store::Statement;
 
 /// An amount as a French-locale spreadsheet reads it: `-1234,50`.
-fn csv_amount(amount: Amount) -> String {
+pub fn csv_amount(amount: Amount) -> String {
     amount.to_string().replace('.', ",")
 }
 

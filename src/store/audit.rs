@@ -516,11 +516,12 @@ impl Store {
         };
         let sql = format!(
             "SELECT * FROM (SELECT {columns} FROM audit_log a WHERE a.entity = 'employer' AND a.entity_id = $1 \
-             UNION ALL {} UNION ALL {} UNION ALL {} UNION ALL {}) t ORDER BY id DESC LIMIT $3",
+             UNION ALL {} UNION ALL {} UNION ALL {} UNION ALL {} UNION ALL {}) t ORDER BY id DESC LIMIT $3",
             owned("worksite", "worksites"),
             owned("mandate", "mandates"),
             owned("declaration", "declarations"),
             owned("notice_event", "notice_events"),
+            owned("attestation", "attestations"),
         );
         Ok(sqlx::query_as::<_, AuditEntry>(sqlx::AssertSqlSafe(sql))
             .bind(employer_id.to_string())

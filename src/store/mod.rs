@@ -13,6 +13,7 @@
 //!
 //! Must not know: HTTP, HTML, email or the command line.
 
+mod attestations;
 mod audit;
 mod audit_verify;
 mod bank_files;
@@ -25,6 +26,7 @@ mod dialect;
 mod dispute_effects;
 mod disputes;
 mod employers;
+mod evidence;
 mod exceptions;
 mod incoming_credits;
 mod jobs;
@@ -67,6 +69,11 @@ use crate::clock::Clock;
 
 pub use ::mandates::NewDeclarationLine;
 pub use ::mandates::dispute::DisputeRefusal;
+pub use attestations::{
+    Attestation, AttestationPolicy, AttestationState, Issuance,
+    MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Revocation, VERIFY_WINDOW_MINUTES, Verification,
+    normalized_code,
+};
 pub use audit::{AuditEntry, AuditHead};
 pub use audit_verify::{AuditBreak, AuditVerification};
 pub use bank_files::{BankFileRecord, FileTransaction, Institution};
@@ -91,6 +98,7 @@ pub use disputes::{
     DisputeRecord, DisputeState, DisputeStatus, MessageAuthor,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
+pub use evidence::{EmployerReportItem, EvidenceRecords, PresentedDebit};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
 pub use incoming_credits::WaitingCredit;
 pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};

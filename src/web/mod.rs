@@ -20,6 +20,7 @@
 mod account;
 mod api;
 mod api_docs;
+mod attestations;
 mod client;
 mod consent;
 mod console;
@@ -32,6 +33,7 @@ mod redact;
 mod refunds;
 mod session;
 mod statement;
+mod verify;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -78,6 +80,11 @@ pub struct WebOptions {
     pub open_admin_api_on_loopback: bool,
     /// The proxies whose forwarding headers are believed (see [`client`]).
     pub trusted_proxies: Vec<crate::config::IpRange>,
+    /// The portal's public address, for the certificates' verification links and QR codes
+    /// (`{portal_url}/verify/CODE`).
+    pub portal_url: Option<String>,
+    /// How long a certificate of being up to date is valid.
+    pub attestations: crate::store::AttestationPolicy,
 }
 
 /// The router's state: the shared [`AppState`] and the web options.
@@ -147,6 +154,7 @@ fn pages() -> Router<WebState> {
         .merge(disputes::router())
         .merge(api_docs::router())
         .merge(refunds::router())
+        .merge(verify::router())
         .method_not_allowed_fallback(session::method_not_allowed_page)
         .fallback(session::not_found_page)
 }

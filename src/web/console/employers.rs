@@ -19,6 +19,7 @@ pub(super) fn router() -> Router<WebState> {
     Router::new()
         .route("/console/employers", get(employers))
         .route("/console/employers/{id}", get(employer))
+        .route("/console/mandates/{id}/pdf", get(mandate_pdf))
 }
 
 #[derive(Template)]
@@ -73,6 +74,8 @@ async fn employers(
 }
 
 struct MandateView {
+    /// For the link to its PDF.
+    id: i64,
     reference: String,
     status: String,
     account: String,
@@ -155,6 +158,8 @@ struct EmployerPage {
     balance: String,
     channels: Vec<(&'static str, &'static str)>,
     today: String,
+    /// The link to the employer's certificates of being up to date.
+    at: &'static crate::web::i18n::AttestationTexts,
 }
 
 async fn employer(
@@ -187,6 +192,7 @@ async fn employer(
     let mandates = mandates
         .into_iter()
         .map(|m| MandateView {
+            id: m.id,
             reference: m.reference,
             status: m.status.word(lang).to_owned(),
             account: m.account_masked,
@@ -328,6 +334,24 @@ async fn employer(
             .map(|c| (c.as_str(), c.word(lang)))
             .collect(),
         today: store.clock().today().to_string(),
+        at: crate::web::i18n::AttestationTexts::of(lang),
     };
     viewer.page(StatusCode::OK, &page)
+}
+
+/// Any employer's mandate as a PDF with its signature evidence and consent text, for staff.
+async fn mandate_pdf(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+) -> PageResult {
+    viewer.staff()?;
+    let mandate = match state.store().mandate(id).await {
+        Ok(m) => m,
+        Err(crate::store::StoreError::NotFound { .. }) => {
+            return Err(viewer.refuse(crate::web::session::Refusal::NotFound));
+        }
+        Err(err) => return Err(viewer.fail(err)),
+    };
+    crate::web::pdf::mandate_download(&state, &viewer, mandate).await
 }

@@ -15,6 +15,7 @@
 //! portal.
 
 mod account;
+mod attestations;
 mod calendar;
 mod charts;
 mod credits;
@@ -22,6 +23,7 @@ mod dashboard;
 mod debit_list;
 mod debits;
 mod employers;
+mod evidence;
 mod exceptions;
 mod files;
 mod jobs;
@@ -63,6 +65,8 @@ pub(super) fn router() -> Router<WebState> {
         .merge(jobs::router())
         .merge(users::router())
         .merge(search::router())
+        .merge(attestations::router())
+        .merge(evidence::router())
 }
 
 /// The console's navigation, the `current` screen marked (users: administrators only).

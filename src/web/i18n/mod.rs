@@ -15,6 +15,7 @@ use mandates::Amount;
 use crate::locale::{self, Lang, Medium};
 use crate::store::Employer;
 
+mod attestations;
 mod ceilings;
 mod console;
 mod credits;
@@ -30,6 +31,7 @@ mod statement;
 mod search;
 mod webhooks;
 
+pub use attestations::AttestationTexts;
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
 pub use credits::CreditTexts;

@@ -26,6 +26,7 @@ pub(super) fn router() -> Router<WebState> {
             get(mandate_page).post(new_mandate),
         )
         .route("/portal/{employer}/mandate/{mandate}/sign", post(sign))
+        .route("/portal/{employer}/mandate/{mandate}/pdf", get(mandate_pdf))
         .route(
             "/portal/{employer}/mandate/{mandate}/ceiling",
             post(ceiling),
@@ -358,4 +359,22 @@ async fn ceiling(
             None => Err(viewer.fail(err)),
         },
     }
+}
+
+/// One of the employer's own mandates as a PDF, with its signature evidence and the text
+/// signed; another employer's is "not found".
+async fn mandate_pdf(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path((employer_id, mandate_id)): Path<(i64, i64)>,
+) -> PageResult {
+    employer_for(&state, &viewer, employer_id).await?;
+    let mandate = match state.store().mandate(mandate_id).await {
+        Ok(m) if m.employer_id == employer_id => m,
+        Ok(_) | Err(crate::store::StoreError::NotFound { .. }) => {
+            return Err(viewer.refuse(Refusal::NotFound));
+        }
+        Err(err) => return Err(viewer.fail(err)),
+    };
+    crate::web::pdf::mandate_download(&state, &viewer, mandate).await
 }

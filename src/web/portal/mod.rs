@@ -17,6 +17,7 @@
 //! knows the console.
 
 mod api_access;
+mod attestations;
 mod dashboard;
 mod declaration_csv;
 mod declaration_form;
@@ -53,8 +54,14 @@ pub(super) fn router() -> Router<WebState> {
         .merge(notices::router())
         .merge(api_access::router())
         .merge(revoke::router())
-        .merge(statement::router())
-        .merge(webhooks::router())
+            "webhooks",
+            "/webhooks".to_owned(),
+            super::i18n::WebhookTexts::of(viewer.lang).title,
+        ),
+        (
+            "attestations",
+            "/attestations".to_owned(),
+            super::i18n::AttestationTexts::of(viewer.lang).nav,
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
@@ -114,6 +121,9 @@ pub(super) fn nav(
             "webhooks",
             "/webhooks".to_owned(),
             super::i18n::WebhookTexts::of(viewer.lang).title,
+            "attestations",
+            "/attestations".to_owned(),
+            super::i18n::AttestationTexts::of(viewer.lang).nav,
         ),
     ] {
         links.push(NavLink {
