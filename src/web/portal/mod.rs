@@ -54,14 +54,9 @@ pub(super) fn router() -> Router<WebState> {
         .merge(notices::router())
         .merge(api_access::router())
         .merge(revoke::router())
-            "webhooks",
-            "/webhooks".to_owned(),
-            super::i18n::WebhookTexts::of(viewer.lang).title,
-        ),
-        (
-            "attestations",
-            "/attestations".to_owned(),
-            super::i18n::AttestationTexts::of(viewer.lang).nav,
+        .merge(statement::router())
+        .merge(webhooks::router())
+        .merge(attestations::router())
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
@@ -121,6 +116,8 @@ pub(super) fn nav(
             "webhooks",
             "/webhooks".to_owned(),
             super::i18n::WebhookTexts::of(viewer.lang).title,
+        ),
+        (
             "attestations",
             "/attestations".to_owned(),
             super::i18n::AttestationTexts::of(viewer.lang).nav,
