@@ -24,6 +24,7 @@ pub mod demo;
 mod files;
 mod jobs;
 mod ledger;
+mod surcharges;
 mod notices;
 mod people;
 mod receipts;
@@ -195,6 +196,11 @@ enum Command {
     Payments {
         #[command(subcommand)]
         command: ledger::PaymentsCommand,
+    },
+    /// Surcharges: dated rules, the fund's policy, the daily computation, waivers, amnesties.
+    Surcharges {
+        #[command(subcommand)]
+        command: surcharges::SurchargesCommand,
     },
     /// An employer's account: entries, running balance, amounts owed by age.
     Statement {
@@ -386,6 +392,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Payments { command } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(ledger::payments(config, command))
+        }
+        Command::Surcharges { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(surcharges::surcharges(config, command))
         }
         Command::Statement {
             employer,

@@ -43,6 +43,7 @@ mod secrets;
 mod seed;
 mod sessions;
 mod statistics;
+mod surcharges;
 mod throttle;
 mod tokens;
 mod users;
@@ -92,6 +93,11 @@ pub use ledger::{
 };
 pub use mandates::{MandateRecord, NewMandate, SignMandate, consent_text_sha256};
 pub use notice_events::NoticeKind;
+pub use surcharges::{
+    AccrualSummary, AmnestyPreview, AmnestyStatus, NewAmnesty, NewSurchargeRule, SurchargeKind,
+    SurchargeFacts, SurchargePolicy, SurchargeRecord, SurchargeRule, WAIVER_REASON_MAX, WaiverRecord,
+    WaiverStatus,
+};
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{
     BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,

@@ -129,7 +129,7 @@ async fn render(
             .take(500)
             .map(|line| EntryRow {
                 date: line.entry.entry_date.clone(),
-                label: line.entry.kind.word(lang).to_owned(),
+                label: crate::locale::statement::entry_label(&line.entry, lang),
                 period: line.entry.period.clone().unwrap_or_default(),
                 presented: if line.entry.memo == Amount::ZERO {
                     String::new()
