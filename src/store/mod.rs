@@ -101,7 +101,7 @@ pub use surcharges::{
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{
     BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,
-    NoticeSubject, ReplacedMandate, ShortfallFacts,
+    NoticeSubject, ReplacedMandate, ShortfallFacts, SurchargeNoticeFacts,
 };
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;

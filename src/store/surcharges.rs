@@ -51,6 +51,8 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::audit::Audit;
+use super::notice_events::{NoticeEvent, NoticeKind};
+use super::notices::facts::SurchargeNoticeFacts;
 use super::{Actor, Store, StoreError, StoreResult, parse_date};
 
 ::mandates::stored_codes! {
@@ -716,6 +718,10 @@ impl Store {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+            // The employer is told, once per surcharge, through the notices outbox.
+            NoticeEvent::new(NoticeKind::SurchargeNotice, c.employer_id, id)
+                .record(&mut tx, &now)
+                .await?;
             summary.surcharges += 1;
             summary.amount = Amount::from_centimes(summary.amount.centimes().saturating_add(amount));
             employers.insert(c.employer_id);
@@ -766,6 +772,41 @@ impl Store {
                 waiver_id: r.waiver_id,
             })
             .collect())
+    }
+
+    /// The facts of a surcharge's notice, and the employer it belongs to.
+    pub(super) async fn surcharge_notice_facts(
+        &self,
+        id: i64,
+    ) -> StoreResult<(i64, SurchargeNoticeFacts)> {
+        let row = sqlx::query_as::<_, SurchargeRow>(
+            "SELECT s.id, s.employer_id, s.rule_id, s.kind, d.period, s.worksite_id, s.declaration_line_id, s.month, \
+             s.base_centimes, s.rate_bp, s.amount_centimes, s.deadline, s.accrued_on, s.days_late, r.source, \
+             CAST(NULL AS BIGINT) AS waiver_id \
+             FROM surcharges s JOIN declarations d ON d.id = s.declaration_id JOIN surcharge_rules r ON r.id = s.rule_id \
+             WHERE s.id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| StoreError::not_found("surcharge", id))?;
+        Ok((
+            row.employer_id,
+            SurchargeNoticeFacts {
+                amount: Amount::from_centimes(row.amount_centimes),
+                accrued_on: row.accrued_on,
+                facts: SurchargeFacts {
+                    kind: row.kind,
+                    month: row.month,
+                    base: Amount::from_centimes(row.base_centimes),
+                    rate_bp: row.rate_bp,
+                    deadline: row.deadline,
+                    days_late: row.days_late,
+                    period: row.period,
+                    rule_source: row.source,
+                },
+            },
+        ))
     }
 
     /// A waiver as recorded.

@@ -26,4 +26,5 @@ mod profiles;
 mod run;
 mod scale;
 mod store;
+mod surcharges;
 mod web;
