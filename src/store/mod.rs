@@ -94,7 +94,7 @@ pub use ledger::{
 pub use mandates::{MandateRecord, NewMandate, SignMandate, consent_text_sha256};
 pub use notice_events::NoticeKind;
 pub use surcharges::{
-    AccrualSummary, AmnestyPreview, AmnestyStatus, NewAmnesty, NewSurchargeRule, SurchargeKind,
+    AccrualSummary, AmnestyPreview, AmnestyRecord, AmnestyStatus, NewAmnesty, NewSurchargeRule, SurchargeKind,
     SurchargeFacts, SurchargePolicy, SurchargeRecord, SurchargeRule, WAIVER_REASON_MAX, WaiverRecord,
     WaiverStatus,
 };

@@ -219,6 +219,18 @@ pub struct WaiverRecord {
     pub approved_by: Option<String>,
 }
 
+/// An amnesty as recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
+pub struct AmnestyRecord {
+    pub id: i64,
+    pub name: String,
+    pub accrued_from: String,
+    pub accrued_to: String,
+    pub principal_paid_by: String,
+    #[sqlx(try_from = "String")]
+    pub status: AmnestyStatus,
+}
+
 /// A new amnesty.
 #[derive(Clone, Debug)]
 pub struct NewAmnesty {
@@ -807,6 +819,31 @@ impl Store {
                 },
             },
         ))
+    }
+
+    /// The waivers waiting for a second member of staff, oldest first, with the
+    /// employer's affiliation number.
+    pub async fn pending_waivers(&self) -> StoreResult<Vec<(WaiverRecord, String)>> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT w.id, m.affiliation_number FROM surcharge_waivers w JOIN employers m ON m.id = w.employer_id \
+             WHERE w.status = 'pending' ORDER BY w.id LIMIT 200",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, affiliation) in rows {
+            out.push((self.waiver(id).await?, affiliation));
+        }
+        Ok(out)
+    }
+
+    /// Every amnesty, newest first.
+    pub async fn amnesties(&self) -> StoreResult<Vec<AmnestyRecord>> {
+        Ok(sqlx::query_as::<_, AmnestyRecord>(
+            "SELECT id, name, accrued_from, accrued_to, principal_paid_by, status FROM amnesties ORDER BY id DESC LIMIT 100",
+        )
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     /// A waiver as recorded.
