@@ -24,12 +24,12 @@ pub mod demo;
 mod files;
 mod jobs;
 mod ledger;
-mod surcharges;
 mod notices;
 mod people;
 mod receipts;
 mod seed;
 pub mod serve;
+mod surcharges;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -199,7 +199,9 @@ fn preview_text(p: &AmnestyPreview) -> String {
         p.amnesty_id, p.employers, p.surcharges, p.amount
     );
     for (_, affiliation, count, amount) in &p.by_employer {
-        out.push_str(&format!("  {affiliation}: {count} surcharge(s), {amount} DZD\n"));
+        out.push_str(&format!(
+            "  {affiliation}: {count} surcharge(s), {amount} DZD\n"
+        ));
     }
     out
 }
@@ -222,7 +224,8 @@ async fn run(store: &Store, command: SurchargesCommand, out: &mut String) -> any
                     r.valid_to.as_deref().unwrap_or("(open)"),
                     match &r.confirmed_by {
                         Some(by) => format!("confirmed by {by}"),
-                        None => "PROVISIONAL, computes nothing until the fund confirms it".to_owned(),
+                        None =>
+                            "PROVISIONAL, computes nothing until the fund confirms it".to_owned(),
                     },
                     r.source
                 ));
@@ -288,9 +291,7 @@ async fn run(store: &Store, command: SurchargesCommand, out: &mut String) -> any
         }
         SurchargesCommand::Accrue => {
             let today = store.clock().today();
-            let s = store
-                .accrue_surcharges(&Actor::new("cli"), today)
-                .await?;
+            let s = store.accrue_surcharges(&Actor::new("cli"), today).await?;
             out.push_str(&format!(
                 "{} surcharge(s) recorded for {} employer(s), {} DZD\n",
                 s.surcharges, s.employers, s.amount
@@ -333,7 +334,10 @@ async fn run(store: &Store, command: SurchargesCommand, out: &mut String) -> any
                 .await?;
             out.push_str(&waiver_line(&waiver));
         }
-        SurchargesCommand::Approve { waiver, staff: name } => {
+        SurchargesCommand::Approve {
+            waiver,
+            staff: name,
+        } => {
             let waiver = store.approve_waiver(&staff(&name)?, waiver).await?;
             out.push_str(&waiver_line(&waiver));
         }

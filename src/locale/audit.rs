@@ -56,7 +56,10 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
         "surcharges.accrued" => ("Majorations calculées", "حساب الزيادات"),
         "surcharge_waiver.requested" => ("Remise de majorations demandée", "طلب إعفاء من الزيادات"),
         "surcharge_waiver.applied" => ("Remise de majorations accordée", "منح إعفاء من الزيادات"),
-        "surcharge_waiver.approved" => ("Remise de majorations approuvée", "الموافقة على إعفاء من الزيادات"),
+        "surcharge_waiver.approved" => (
+            "Remise de majorations approuvée",
+            "الموافقة على إعفاء من الزيادات",
+        ),
         "surcharge_waiver.refused" => ("Remise de majorations refusée", "رفض إعفاء من الزيادات"),
         "amnesty.created" => ("Amnistie préparée", "إعداد عفو"),
         "amnesty.applied" => ("Amnistie appliquée", "تطبيق عفو"),

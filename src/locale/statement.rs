@@ -88,9 +88,9 @@ pub fn surcharge_explanation(f: &SurchargeFacts, lang: Lang) -> String {
         (SurchargeKind::ProvisionalAssessment, Lang::Fr) => format!(
             "Majoration de taxation provisoire : {rate} de {base} (période {period} ; règle : {source})"
         ),
-        (SurchargeKind::ProvisionalAssessment, Lang::Ar) => format!(
-            "زيادة التقدير المؤقت: {rate} من {base} (الفترة {period}؛ القاعدة: {source})"
-        ),
+        (SurchargeKind::ProvisionalAssessment, Lang::Ar) => {
+            format!("زيادة التقدير المؤقت: {rate} من {base} (الفترة {period}؛ القاعدة: {source})")
+        }
     }
 }
 

@@ -93,11 +93,6 @@ pub use ledger::{
 };
 pub use mandates::{MandateRecord, NewMandate, SignMandate, consent_text_sha256};
 pub use notice_events::NoticeKind;
-pub use surcharges::{
-    AccrualSummary, AmnestyPreview, AmnestyRecord, AmnestyStatus, NewAmnesty, NewSurchargeRule, SurchargeKind,
-    SurchargeFacts, SurchargePolicy, SurchargeRecord, SurchargeRule, WAIVER_REASON_MAX, WaiverRecord,
-    WaiverStatus,
-};
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{
     BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,
@@ -129,6 +124,11 @@ pub use sessions::{
 pub use statistics::{
     CollectionCount, DateOutcome, FailureCount, FailureReason, NextRun, NoticeCount,
     ReportOverview, RunHeader, RunLine, RunOutcome,
+};
+pub use surcharges::{
+    AccrualSummary, AmnestyPreview, AmnestyRecord, AmnestyStatus, NewAmnesty, NewSurchargeRule,
+    SurchargeFacts, SurchargeKind, SurchargePolicy, SurchargeRecord, SurchargeRule,
+    WAIVER_REASON_MAX, WaiverRecord, WaiverStatus,
 };
 pub use tokens::{
     ApiClient, ApiTokenRecord, ApiUser, NewToken, USER_TOKEN_PREFIX, UserApiTokenRecord,

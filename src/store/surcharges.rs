@@ -342,7 +342,11 @@ fn late_payment(
         let Some(rule) = rule_for(rules, SurchargeKind::LatePayment, start) else {
             continue;
         };
-        let bp = if k == 1 { rule.first_bp } else { rule.monthly_bp };
+        let bp = if k == 1 {
+            rule.first_bp
+        } else {
+            rule.monthly_bp
+        };
         let split = [line.pl, line.bwr, line.bwe].map(|c| apply_bp(c, bp));
         if split.iter().all(|c| *c == 0) {
             continue;
@@ -400,7 +404,8 @@ fn late_declaration(
     })
 }
 
-const RULE_COLUMNS: &str = "id, kind, first_bp, monthly_bp, valid_from, valid_to, source, confirmed_by, confirmed_at";
+const RULE_COLUMNS: &str =
+    "id, kind, first_bp, monthly_bp, valid_from, valid_to, source, confirmed_by, confirmed_at";
 
 fn bp_checked(what: &str, bp: i64) -> StoreResult<()> {
     if (0..=10_000).contains(&bp) {
@@ -444,11 +449,13 @@ fn earliest(a: Option<&str>, b: Option<&str>) -> StoreResult<Option<NaiveDate>> 
 impl Store {
     /// Every rule, by kind then start.
     pub async fn surcharge_rules(&self) -> StoreResult<Vec<SurchargeRule>> {
-        Ok(sqlx::query_as::<_, SurchargeRule>(sqlx::AssertSqlSafe(format!(
-            "SELECT {RULE_COLUMNS} FROM surcharge_rules ORDER BY kind, valid_from"
-        )))
-        .fetch_all(&self.pool)
-        .await?)
+        Ok(
+            sqlx::query_as::<_, SurchargeRule>(sqlx::AssertSqlSafe(format!(
+                "SELECT {RULE_COLUMNS} FROM surcharge_rules ORDER BY kind, valid_from"
+            )))
+            .fetch_all(&self.pool)
+            .await?,
+        )
     }
 
     /// Adds a dated rule; the rule of its kind in force then ends the day before. Audited.
@@ -474,12 +481,11 @@ impl Store {
         let now = self.now_text();
         let from = new.valid_from.to_string();
         let mut tx = self.begin_write().await?;
-        let latest: Option<String> = sqlx::query_scalar(
-            "SELECT MAX(valid_from) FROM surcharge_rules WHERE kind = $1",
-        )
-        .bind(new.kind.as_str())
-        .fetch_one(&mut *tx)
-        .await?;
+        let latest: Option<String> =
+            sqlx::query_scalar("SELECT MAX(valid_from) FROM surcharge_rules WHERE kind = $1")
+                .bind(new.kind.as_str())
+                .fetch_one(&mut *tx)
+                .await?;
         if latest.as_deref().is_some_and(|l| l >= from.as_str()) {
             return Err(StoreError::Invalid(format!(
                 "a {} rule already starts on or after {from}: a new rule must start after the latest one",
@@ -656,11 +662,10 @@ impl Store {
         .bind(&cutoff)
         .fetch_all(&mut *tx)
         .await?;
-        let existing: Vec<(i64, i64, String, i64)> = sqlx::query_as(
-            "SELECT declaration_id, worksite_id, kind, month FROM surcharges",
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        let existing: Vec<(i64, i64, String, i64)> =
+            sqlx::query_as("SELECT declaration_id, worksite_id, kind, month FROM surcharges")
+                .fetch_all(&mut *tx)
+                .await?;
         let existing: HashSet<(i64, i64, String, i64)> = existing.into_iter().collect();
         let mut computed = Vec::new();
         for line in &lines {
@@ -735,15 +740,18 @@ impl Store {
                 .record(&mut tx, &now)
                 .await?;
             summary.surcharges += 1;
-            summary.amount = Amount::from_centimes(summary.amount.centimes().saturating_add(amount));
+            summary.amount =
+                Amount::from_centimes(summary.amount.centimes().saturating_add(amount));
             employers.insert(c.employer_id);
         }
         summary.employers = employers.len() as u64;
         if summary.surcharges > 0 {
             Audit::new(actor, "surcharges.accrued")
                 .on("surcharge_run", today.num_days_from_ce().into())
-                .detail(json!({"day": today.to_string(), "surcharges": summary.surcharges,
-                    "employers": summary.employers, "amount_centimes": summary.amount.centimes()}))
+                .detail(
+                    json!({"day": today.to_string(), "surcharges": summary.surcharges,
+                    "employers": summary.employers, "amount_centimes": summary.amount.centimes()}),
+                )
                 .record(&mut tx, &now)
                 .await?;
         }
@@ -931,16 +939,18 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         for (surcharge, _) in &chosen {
-            sqlx::query("INSERT INTO surcharge_waiver_items (waiver_id, surcharge_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(surcharge)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| {
-                    super::conflict_on_unique(e, || {
-                        format!("surcharge {surcharge} was waived meanwhile: nothing waived")
-                    })
-                })?;
+            sqlx::query(
+                "INSERT INTO surcharge_waiver_items (waiver_id, surcharge_id) VALUES ($1, $2)",
+            )
+            .bind(id)
+            .bind(surcharge)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| {
+                super::conflict_on_unique(e, || {
+                    format!("surcharge {surcharge} was waived meanwhile: nothing waived")
+                })
+            })?;
         }
         if applied {
             write_waiver_entries(&mut tx, id, false, &today, &now).await?;
@@ -954,9 +964,11 @@ impl Store {
             },
         )
         .on("surcharge_waiver", id)
-        .detail(json!({"employer_id": employer_id, "amount_centimes": amount,
+        .detail(
+            json!({"employer_id": employer_id, "amount_centimes": amount,
             "surcharges": chosen.len(), "reason": reason,
-            "four_eyes_centimes": policy.four_eyes.centimes()}))
+            "four_eyes_centimes": policy.four_eyes.centimes()}),
+        )
         .record(&mut tx, &now)
         .await?;
         tx.commit().await?;
@@ -1066,9 +1078,11 @@ impl Store {
         .await?;
         Audit::new(actor, "amnesty.created")
             .on("amnesty", id)
-            .detail(json!({"name": name, "accrued_from": new.accrued_from.to_string(),
+            .detail(
+                json!({"name": name, "accrued_from": new.accrued_from.to_string(),
                 "accrued_to": new.accrued_to.to_string(),
-                "principal_paid_by": new.principal_paid_by.to_string()}))
+                "principal_paid_by": new.principal_paid_by.to_string()}),
+            )
             .record(&mut tx, &now)
             .await?;
         tx.commit().await?;
@@ -1138,8 +1152,10 @@ impl Store {
         .await?;
         Audit::new(actor, "amnesty.applied")
             .on("amnesty", id)
-            .detail(json!({"employers": preview.employers, "surcharges": preview.surcharges,
-                "amount_centimes": preview.amount.centimes()}))
+            .detail(
+                json!({"employers": preview.employers, "surcharges": preview.surcharges,
+                "amount_centimes": preview.amount.centimes()}),
+            )
             .record(&mut tx, &now)
             .await?;
         tx.commit().await?;
@@ -1148,12 +1164,7 @@ impl Store {
 
     /// Reverses an applied amnesty in one transaction: each of its waivers reversed (the
     /// opposite `waiver` entries; the surcharges owed again and waivable again). Audited.
-    pub async fn reverse_amnesty(
-        &self,
-        actor: &Actor,
-        id: i64,
-        reason: &str,
-    ) -> StoreResult<u64> {
+    pub async fn reverse_amnesty(&self, actor: &Actor, id: i64, reason: &str) -> StoreResult<u64> {
         let reason = reason_checked(reason)?;
         let now = self.now_text();
         let today = self.clock.today().to_string();
@@ -1165,7 +1176,8 @@ impl Store {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        let status = AmnestyStatus::parse(&status.ok_or_else(|| StoreError::not_found("amnesty", id))?)?;
+        let status =
+            AmnestyStatus::parse(&status.ok_or_else(|| StoreError::not_found("amnesty", id))?)?;
         if status != AmnestyStatus::Applied {
             return Err(StoreError::Conflict(format!(
                 "amnesty {id} is {status}: only an applied amnesty can be reversed"

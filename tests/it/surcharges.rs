@@ -125,7 +125,12 @@ both_backends!(
         assert_eq!(accrue_on(&store, d(2027, 4, 1)).await, 0);
         assert_eq!(accrue_on(&store, d(2027, 6, 1)).await, 0);
         assert_eq!(
-            store.employer_balance(a, None).await.unwrap().total.centimes(),
+            store
+                .employer_balance(a, None)
+                .await
+                .unwrap()
+                .total
+                .centimes(),
             85_470
         );
         assert_balanced(&store).await;
@@ -140,13 +145,24 @@ both_backends!(
             .collect();
         assert_eq!(explained.len(), 3);
         assert!(
-            explained[1].starts_with("Majoration — Retard de paiement, mois 2 : 1,00\u{a0}% de 12\u{a0}210,00\u{a0}DA"),
+            explained[1].starts_with(
+                "Majoration — Retard de paiement, mois 2 : 1,00\u{a0}% de 12\u{a0}210,00\u{a0}DA"
+            ),
             "{}",
             explained[1]
         );
-        assert!(explained[1].contains("31/12/2026, 32 jours de retard"), "{}", explained[1]);
+        assert!(
+            explained[1].contains("31/12/2026, 32 jours de retard"),
+            "{}",
+            explained[1]
+        );
         let arabic = tahsil::locale::statement::entry_label(
-            &statement.lines.iter().find(|l| l.entry.surcharge.is_some()).unwrap().entry,
+            &statement
+                .lines
+                .iter()
+                .find(|l| l.entry.surcharge.is_some())
+                .unwrap()
+                .entry,
             mandates::Lang::Ar,
         );
         assert!(arabic.contains("تأخر في الدفع"), "{arabic}");
@@ -155,10 +171,21 @@ both_backends!(
 
         // A second pass over the same days writes nothing: one entry per surcharge.
         for day in [d(2027, 1, 16), d(2027, 2, 1), d(2027, 3, 1)] {
-            assert_eq!(store.accrue_surcharges(&actor(), day).await.unwrap().surcharges, 0);
+            assert_eq!(
+                store
+                    .accrue_surcharges(&actor(), day)
+                    .await
+                    .unwrap()
+                    .surcharges,
+                0
+            );
         }
         assert_eq!(
-            scalar(&store, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'surcharge'").await,
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'surcharge'"
+            )
+            .await,
             3
         );
         // One notice per surcharge, through the outbox (kept once by its dedupe key).
@@ -171,7 +198,11 @@ both_backends!(
             3
         );
         assert_eq!(
-            scalar(&store, "SELECT COUNT(*) FROM notice_events WHERE kind = 'surcharge_notice'").await,
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM notice_events WHERE kind = 'surcharge_notice'"
+            )
+            .await,
             3
         );
     }
@@ -321,7 +352,12 @@ both_backends!(
             .unwrap();
         assert_eq!(small.status, WaiverStatus::Applied);
         assert_eq!(
-            store.employer_balance(a, None).await.unwrap().total.centimes(),
+            store
+                .employer_balance(a, None)
+                .await
+                .unwrap()
+                .total
+                .centimes(),
             PRINCIPAL + 85_470 - 12_210
         );
         assert_balanced(&store).await;
@@ -343,7 +379,12 @@ both_backends!(
         assert_eq!(big.status, WaiverStatus::Pending);
         assert_eq!(big.amount_centimes, 73_260);
         assert_eq!(
-            store.employer_balance(a, None).await.unwrap().total.centimes(),
+            store
+                .employer_balance(a, None)
+                .await
+                .unwrap()
+                .total
+                .centimes(),
             PRINCIPAL + 85_470 - 12_210,
             "nothing written before approval"
         );
@@ -354,7 +395,12 @@ both_backends!(
         assert_eq!(approved.status, WaiverStatus::Applied);
         assert_eq!(approved.approved_by.as_deref(), Some("cli:karim"));
         assert_eq!(
-            store.employer_balance(a, None).await.unwrap().total.centimes(),
+            store
+                .employer_balance(a, None)
+                .await
+                .unwrap()
+                .total
+                .centimes(),
             PRINCIPAL
         );
         assert!(matches!(
@@ -376,7 +422,11 @@ both_backends!(
             ]
         );
         assert_eq!(
-            scalar(&store, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'waiver'").await,
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'waiver'"
+            )
+            .await,
             3
         );
 
@@ -393,7 +443,12 @@ both_backends!(
             .unwrap();
         assert_eq!(refused.status, WaiverStatus::Refused);
         assert_eq!(
-            store.employer_balance(b, None).await.unwrap().total.centimes(),
+            store
+                .employer_balance(b, None)
+                .await
+                .unwrap()
+                .total
+                .centimes(),
             PRINCIPAL + 85_470
         );
         assert_eq!(
@@ -429,7 +484,10 @@ both_backends!(
             plan_requested_by: Some(d(2027, 3, 31)),
         };
         let no_plans = store.create_amnesty(&staff, amnesty.clone()).await;
-        assert!(matches!(no_plans, Err(StoreError::Invalid(_))), "{no_plans:?}");
+        assert!(
+            matches!(no_plans, Err(StoreError::Invalid(_))),
+            "{no_plans:?}"
+        );
         let id = store
             .create_amnesty(
                 &staff,
@@ -443,7 +501,11 @@ both_backends!(
         let before = scalar(&store, "SELECT COUNT(*) FROM ledger_entries").await;
         let preview = store.preview_amnesty(id).await.unwrap();
         assert_eq!(
-            (preview.employers, preview.surcharges, preview.amount.centimes()),
+            (
+                preview.employers,
+                preview.surcharges,
+                preview.amount.centimes()
+            ),
             (1, 3, 85_470)
         );
         assert_eq!(preview.by_employer[0].1, "16000001");
@@ -455,9 +517,17 @@ both_backends!(
 
         let applied = store.apply_amnesty(&staff, id).await.unwrap();
         assert_eq!(applied, preview);
-        assert_eq!(store.employer_balance(a, None).await.unwrap().total, Amount::ZERO);
         assert_eq!(
-            store.employer_balance(b, None).await.unwrap().total.centimes(),
+            store.employer_balance(a, None).await.unwrap().total,
+            Amount::ZERO
+        );
+        assert_eq!(
+            store
+                .employer_balance(b, None)
+                .await
+                .unwrap()
+                .total
+                .centimes(),
             PRINCIPAL + 85_470
         );
         assert_balanced(&store).await;
@@ -474,13 +544,22 @@ both_backends!(
             1
         );
         assert_eq!(
-            store.employer_balance(a, None).await.unwrap().total.centimes(),
+            store
+                .employer_balance(a, None)
+                .await
+                .unwrap()
+                .total
+                .centimes(),
             85_470
         );
         assert_balanced(&store).await;
         // Append-only: three waivers and their three reversals.
         assert_eq!(
-            scalar(&store, "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'waiver'").await,
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM ledger_entries WHERE kind = 'waiver'"
+            )
+            .await,
             6
         );
         assert!(matches!(

@@ -27,6 +27,7 @@ mod jobs;
 mod rates;
 mod reports;
 mod runs;
+mod surcharges;
 mod users;
 
 use axum::Router;
@@ -55,6 +56,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(account::router())
         .merge(calendar::router())
         .merge(rates::router())
+        .merge(surcharges::router())
         .merge(jobs::router())
         .merge(users::router())
 }
@@ -79,6 +81,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
         ("employers", "/console/employers", k.nav_employers),
         ("calendar", "/console/calendar", k.nav_calendar),
         ("rates", "/console/rates", k.nav_rates),
+        (
+            "surcharges",
+            "/console/surcharges",
+            viewer.lang.pick("Majorations", "الزيادات"),
+        ),
         ("jobs", "/console/jobs", k.nav_jobs),
     ];
     if is_admin(viewer) {

@@ -32,7 +32,10 @@ pub(super) fn router() -> Router<WebState> {
         .route("/console/surcharges/waivers/{id}/approve", post(approve))
         .route("/console/surcharges/waivers/{id}/refuse", post(refuse))
         .route("/console/surcharges/amnesties", post(create_amnesty))
-        .route("/console/surcharges/amnesties/{id}/apply", post(apply_amnesty))
+        .route(
+            "/console/surcharges/amnesties/{id}/apply",
+            post(apply_amnesty),
+        )
         .route(
             "/console/surcharges/amnesties/{id}/reverse",
             post(reverse_amnesty),
@@ -358,11 +361,7 @@ async fn page(
 
 /// What a refused change says to staff, in their language: the store's own words for a
 /// refusal it explains (invalid input, a conflict), else a server error.
-async fn outcome(
-    state: &WebState,
-    viewer: &Viewer,
-    result: Result<(), StoreError>,
-) -> PageResult {
+async fn outcome(state: &WebState, viewer: &Viewer, result: Result<(), StoreError>) -> PageResult {
     match result {
         Ok(()) => Ok(see_other("/console/surcharges?done=1")),
         Err(err) => {
