@@ -307,11 +307,11 @@ pub fn delay_month_start(deadline: NaiveDate, k: u32) -> NaiveDate {
         .unwrap_or(NaiveDate::MAX)
 }
 
-fn rule_for<'a>(
-    rules: &'a [SurchargeRule],
+fn rule_for(
+    rules: &[SurchargeRule],
     kind: SurchargeKind,
     day: NaiveDate,
-) -> Option<&'a SurchargeRule> {
+) -> Option<&SurchargeRule> {
     let day = day.to_string();
     rules
         .iter()
