@@ -207,6 +207,10 @@ fn statement_text(employer: &str, statement: &Statement, today: NaiveDate) -> St
     for line in &statement.lines {
         let e = &line.entry;
         let mut label = e.kind.word(Lang::Fr).to_owned();
+        let explained = e
+            .surcharge
+            .as_ref()
+            .map(|f| crate::locale::statement::surcharge_explanation(f, Lang::Fr));
         if let Some(period) = &e.period {
             label.push_str(&format!(" {period}"));
         }
@@ -220,6 +224,9 @@ fn statement_text(employer: &str, statement: &Statement, today: NaiveDate) -> St
             e.amount.to_string(),
             line.balance.to_string()
         ));
+        if let Some(explained) = explained {
+            out.push_str(&format!("{:<10}  {explained}\n", ""));
+        }
     }
     out.push_str(&format!("closing balance: {} DZD\n", statement.closing));
     if statement.unallocated != Amount::ZERO {

@@ -32,6 +32,7 @@ mod receivables;
 mod refunds;
 mod seed;
 pub mod serve;
+mod surcharges;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -204,6 +205,11 @@ enum Command {
     Refunds {
         #[command(subcommand)]
         command: refunds::RefundsCommand,
+    },
+    /// Surcharges: dated rules, the fund's policy, the daily computation, waivers, amnesties.
+    Surcharges {
+        #[command(subcommand)]
+        command: surcharges::SurchargesCommand,
     },
     /// An employer's account: entries, running balance, amounts owed by age.
     Statement {
@@ -430,6 +436,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Refunds { command } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(refunds::refunds(config, command))
+        }
+        Command::Surcharges { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(surcharges::surcharges(config, command))
         }
         Command::Statement {
             employer,

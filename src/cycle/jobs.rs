@@ -28,6 +28,7 @@ mandates::stored_codes! {
         Run = "run",
         Settle = "settle",
         Summary = "summary",
+        Surcharges = "surcharges",
     }
 }
 
@@ -44,6 +45,9 @@ pub enum Job {
     Settle { day: NaiveDate },
     /// Record and log what happened on a `day` that has ended (counts only).
     Summary { day: NaiveDate },
+    /// Compute the surcharges due by a `day` into the ledger (idempotent: a month of delay
+    /// is surcharged once however often it runs).
+    Surcharges { day: NaiveDate },
 }
 
 /// A stored job that [`Job::parse`] cannot read.
@@ -63,6 +67,7 @@ impl Job {
             Job::Run { .. } => JobKind::Run,
             Job::Settle { .. } => JobKind::Settle,
             Job::Summary { .. } => JobKind::Summary,
+            Job::Surcharges { .. } => JobKind::Surcharges,
         }
     }
 
@@ -70,7 +75,7 @@ impl Job {
     fn date(&self) -> NaiveDate {
         match *self {
             Job::Plan { date } | Job::Run { date } => date,
-            Job::Settle { day } | Job::Summary { day } => day,
+            Job::Settle { day } | Job::Summary { day } | Job::Surcharges { day } => day,
         }
     }
 
@@ -97,6 +102,7 @@ impl Job {
             JobKind::Run => Job::Run { date },
             JobKind::Settle => Job::Settle { day: date },
             JobKind::Summary => Job::Summary { day: date },
+            JobKind::Surcharges => Job::Surcharges { day: date },
         })
     }
 
@@ -145,6 +151,11 @@ mod tests {
             (Job::Run { date }, "run", "run:2026-12-15"),
             (Job::Settle { day: date }, "settle", "settle:2026-12-15"),
             (Job::Summary { day: date }, "summary", "summary:2026-12-15"),
+            (
+                Job::Surcharges { day: date },
+                "surcharges",
+                "surcharges:2026-12-15",
+            ),
         ] {
             assert_eq!(job.kind().as_str(), kind);
             assert_eq!(job.dedupe_key(), key);

@@ -96,6 +96,7 @@ pub async fn schedule(
         }
     }
     due.push(Job::Settle { day: today });
+    due.push(Job::Surcharges { day: today });
     for job in due {
         if job.enqueue(store).await? {
             queued.push(job);
@@ -162,6 +163,13 @@ pub async fn execute(
                 calendar.business_days_before(today, settings.policy.settlement_business_days);
             let settled = store.settle_elapsed(&actor, last, today).await?;
             Ok(format!("{settled} settled by the window"))
+        }
+        Job::Surcharges { day } => {
+            let accrued = store.accrue_surcharges(&actor, day.max(today)).await?;
+            Ok(format!(
+                "{} surcharges recorded for {} employers",
+                accrued.surcharges, accrued.employers
+            ))
         }
         Job::Summary { day } => {
             let (summary, recorded) = store.record_day_summary(&actor, day).await?;

@@ -159,8 +159,8 @@ pub fn statement_pdf(facts: &StatementFacts<'_>) -> Result<Vec<u8>, DocumentErro
     rows.push(row(&from, FR.opening, AR.opening, None, s.opening, true)?);
     for line in &s.lines {
         let e = &line.entry;
-        let mut fr = e.kind.word(Lang::Fr).to_owned();
-        let mut ar = e.kind.word(Lang::Ar).to_owned();
+        let mut fr = crate::locale::statement::entry_label(e, Lang::Fr);
+        let mut ar = crate::locale::statement::entry_label(e, Lang::Ar);
         if let Some(period) = &e.period {
             fr.push_str(&format!(" {period}"));
             ar.push_str(&format!(" {}", isolate_ltr(period)));

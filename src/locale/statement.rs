@@ -5,8 +5,8 @@
 
 use mandates::Amount;
 
-use super::{Lang, Word};
-use crate::store::Statement;
+use super::{Lang, Medium, Word, money, written_day_of};
+use crate::store::{LedgerEntry, Statement, SurchargeFacts, SurchargeKind};
 
 /// An amount as a French-locale spreadsheet reads it: `-1234,50`.
 pub fn csv_amount(amount: Amount) -> String {
@@ -28,8 +28,8 @@ pub fn statement_csv(statement: &Statement) -> String {
         out.push_str(&format!(
             "{};{};{};{};{};{};{}\r\n",
             e.entry_date,
-            e.kind.word(Lang::Fr),
-            e.kind.word(Lang::Ar),
+            cell(&entry_label(e, Lang::Fr)),
+            cell(&entry_label(e, Lang::Ar)),
             e.period.as_deref().unwrap_or(""),
             if e.memo == Amount::ZERO {
                 String::new()
@@ -41,6 +41,61 @@ pub fn statement_csv(statement: &Statement) -> String {
         ));
     }
     out
+}
+
+/// A rate in basis points for readers: `500` is `5,00 %`.
+pub fn rate_words(bp: i64) -> String {
+    format!("{},{:02}\u{a0}%", bp / 100, (bp % 100).abs())
+}
+
+/// What a surcharge is, in a sentence for the statement and the employer's notice: its
+/// kind, the month of delay, the rate and base, the period, the deadline and the days late,
+/// and the rule's source.
+pub fn surcharge_explanation(f: &SurchargeFacts, lang: Lang) -> String {
+    let rate = rate_words(f.rate_bp);
+    let base = money(f.base, lang, Medium::Page);
+    let deadline = written_day_of(&f.deadline);
+    let days = f.days_late;
+    let month = f.month;
+    let period = &f.period;
+    let source = &f.rule_source;
+    match (f.kind, lang) {
+        (SurchargeKind::LatePayment, Lang::Fr) => format!(
+            "Retard de paiement, mois {month} : {rate} de {base} (période {period}, à payer au plus tard le \
+             {deadline}, {days} jours de retard ; règle : {source})"
+        ),
+        (SurchargeKind::LatePayment, Lang::Ar) => format!(
+            "تأخر في الدفع، الشهر {month}: {rate} من {base} (الفترة {period}، آخر أجل للدفع {deadline}، \
+             {days} يوم تأخير؛ القاعدة: {source})"
+        ),
+        (SurchargeKind::LateDeclaration, Lang::Fr) => format!(
+            "Déclaration tardive : {rate} de {base} (période {period}, à déclarer au plus tard le {deadline}, \
+             {days} jours de retard ; règle : {source})"
+        ),
+        (SurchargeKind::LateDeclaration, Lang::Ar) => format!(
+            "تصريح متأخر: {rate} من {base} (الفترة {period}، آخر أجل للتصريح {deadline}، {days} يوم تأخير؛ \
+             القاعدة: {source})"
+        ),
+        (SurchargeKind::ProvisionalAssessment, Lang::Fr) => format!(
+            "Majoration de taxation provisoire : {rate} de {base} (période {period} ; règle : {source})"
+        ),
+        (SurchargeKind::ProvisionalAssessment, Lang::Ar) => {
+            format!("زيادة التقدير المؤقت: {rate} من {base} (الفترة {period}؛ القاعدة: {source})")
+        }
+    }
+}
+
+/// An entry's label on a statement: its kind in words, and for a surcharge or a waiver
+/// what explains it.
+pub fn entry_label(entry: &LedgerEntry, lang: Lang) -> String {
+    match &entry.surcharge {
+        Some(facts) => format!(
+            "{} — {}",
+            entry.kind.word(lang),
+            surcharge_explanation(facts, lang)
+        ),
+        None => entry.kind.word(lang).to_owned(),
+    }
 }
 
 /// A text cell: quoted (quotes doubled) when it holds `;`, a quote or a line break, and

@@ -100,6 +100,10 @@ fn notice_kind(kind: NoticeKind) -> [(&'static str, &'static str); 2] {
             ("Prélèvement annulé", "إلغاء اقتطاع"),
             ("Prélèvement annulé", "إلغاء اقتطاع"),
         ],
+        NoticeKind::SurchargeNotice => [
+            ("Majoration de retard", "زيادة تأخير"),
+            ("Majoration de retard", "زيادة تأخير"),
+        ],
         NoticeKind::OverCeiling => [
             ("Plafond dépassé", "تجاوز السقف"),
             (

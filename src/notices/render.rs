@@ -13,7 +13,7 @@ use crate::locale::words::reason_explanation;
 use crate::locale::{self, Lang, Medium, NoticeLanguage, last4, written_day, written_day_of};
 use crate::store::{
     BreakdownLine, CollectionFacts, DisputeFacts, DisputeOutcome, MandateFacts, NoticeFacts,
-    NoticeKind, NoticeSubject, ShortfallFacts,
+    NoticeKind, NoticeSubject, ShortfallFacts, SurchargeNoticeFacts,
 };
 
 /// A notice ready to send.
@@ -180,6 +180,8 @@ struct View {
     opened_on: String,
     upheld: bool,
     answer: String,
+    // Surcharges: what it is and how it is computed, in a sentence.
+    explanation: String,
 }
 
 impl View {
@@ -218,12 +220,14 @@ impl View {
             opened_on: String::new(),
             upheld: false,
             answer: String::new(),
+            explanation: String::new(),
         };
         match &facts.subject {
             NoticeSubject::Collection(c) => view.collection(c, lang),
             NoticeSubject::Mandate(m) => view.mandate(m, lang),
             NoticeSubject::Dispute(d) => view.dispute(d, lang),
             NoticeSubject::Shortfall(s) => view.shortfall(s, lang),
+            NoticeSubject::Surcharge(s) => view.surcharge(s, lang),
         }
         view
     }
@@ -278,6 +282,13 @@ impl View {
             .suspension_reason
             .unwrap_or(ReasonCategory::AccountClosed);
         self.reason = reason_explanation(category, lang).to_owned();
+    }
+
+    fn surcharge(&mut self, s: &SurchargeNoticeFacts, lang: Lang) {
+        self.amount = money(s.amount, lang);
+        self.date = written_day_of(&s.accrued_on);
+        self.deadline = written_day_of(&s.facts.deadline);
+        self.explanation = locale::statement::surcharge_explanation(&s.facts, lang);
     }
 
     fn shortfall(&mut self, s: &ShortfallFacts, lang: Lang) {
@@ -376,6 +387,12 @@ fn subject(n: &View, lang: Lang) -> String {
         ),
         (Lang::Ar, NoticeKind::OverCeiling) => {
             format!("لن يُقدَّم اقتطاع {}: {} يتجاوز سقفكم", n.date, n.amount)
+        }
+        (Lang::Fr, NoticeKind::SurchargeNotice) => {
+            format!("Majoration de retard : {} au {}", n.amount, n.date)
+        }
+        (Lang::Ar, NoticeKind::SurchargeNotice) => {
+            format!("زيادة تأخير: {} بتاريخ {}", n.amount, n.date)
         }
     }
 }

@@ -14,8 +14,9 @@
 //! Every writer here is set-based (one `INSERT … SELECT` for a whole run or report) and
 //! idempotent: each entry has a unique key naming its event (`due:LINE:N`,
 //! `presented:COLLECTION`, `settled:COLLECTION`, `failed:COLLECTION`, `payment:P`,
-//! `allocation:P:LINE`, `credit:P`), and `ON CONFLICT DO NOTHING` makes a replay write
-//! nothing.
+//! `allocation:P:LINE`, `credit:P`; surcharges and their waivers, `surcharges.rs`:
+//! `surcharge:S`, `waiver:W:S`, `waiver_reversed:W:S`), and `ON CONFLICT DO NOTHING` makes
+//! a replay write nothing.
 //!
 //! Must not know: who calls (declarations, runs, reconciliation, payments own their
 //! transactions and call these writers inside them).
@@ -141,6 +142,8 @@ pub struct LedgerEntry {
     pub payment_id: Option<i64>,
     /// The period of the line it is about, when it is about a line still declared.
     pub period: Option<String>,
+    /// What explains a `surcharge` or `waiver` entry: the surcharge it is about.
+    pub surcharge: Option<super::surcharges::SurchargeFacts>,
 }
 
 #[derive(FromRow)]
@@ -155,6 +158,14 @@ struct EntryRow {
     collection_id: Option<i64>,
     payment_id: Option<i64>,
     period: Option<String>,
+    s_kind: Option<String>,
+    s_month: Option<i64>,
+    s_base: Option<i64>,
+    s_rate_bp: Option<i64>,
+    s_deadline: Option<String>,
+    s_days_late: Option<i64>,
+    s_period: Option<String>,
+    s_source: Option<String>,
 }
 
 impl Store {
@@ -186,31 +197,55 @@ impl Store {
             "SELECT e.id, e.kind, e.entry_date, e.amount_centimes, e.memo_centimes, e.declaration_line_id, \
              e.collection_id, e.payment_id, \
              (SELECT d.period FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
-              WHERE l.id = e.declaration_line_id AND d.employer_id = e.employer_id) AS period \
-             FROM ledger_entries e WHERE e.employer_id = $1 ORDER BY e.entry_date, e.id",
+              WHERE l.id = e.declaration_line_id AND d.employer_id = e.employer_id) AS period, \
+             s.kind AS s_kind, s.month AS s_month, s.base_centimes AS s_base, s.rate_bp AS s_rate_bp, \
+             s.deadline AS s_deadline, s.days_late AS s_days_late, sd.period AS s_period, r.source AS s_source \
+             FROM ledger_entries e LEFT JOIN surcharges s ON s.id = e.surcharge_id \
+             LEFT JOIN declarations sd ON sd.id = s.declaration_id \
+             LEFT JOIN surcharge_rules r ON r.id = s.rule_id \
+             WHERE e.employer_id = $1 ORDER BY e.entry_date, e.id",
         )
         .bind(employer_id)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| LedgerEntry {
-                id: r.id,
-                kind: r.kind,
-                entry_date: r.entry_date,
-                amount: Amount::from_centimes(r.amount_centimes),
-                memo: Amount::from_centimes(r.memo_centimes),
-                declaration_line_id: r.declaration_line_id,
-                collection_id: r.collection_id,
-                payment_id: r.payment_id,
-                period: r.period,
+        rows.into_iter()
+            .map(|r| {
+                let surcharge = match (r.s_kind, r.s_month, r.s_base, r.s_rate_bp) {
+                    (Some(kind), Some(month), Some(base), Some(rate_bp)) => {
+                        Some(super::surcharges::SurchargeFacts {
+                            kind: kind.parse()?,
+                            month,
+                            base: Amount::from_centimes(base),
+                            rate_bp,
+                            deadline: r.s_deadline.unwrap_or_default(),
+                            days_late: r.s_days_late.unwrap_or_default(),
+                            period: r.s_period.unwrap_or_default(),
+                            rule_source: r.s_source.unwrap_or_default(),
+                        })
+                    }
+                    _ => None,
+                };
+                Ok(LedgerEntry {
+                    id: r.id,
+                    kind: r.kind,
+                    entry_date: r.entry_date,
+                    amount: Amount::from_centimes(r.amount_centimes),
+                    memo: Amount::from_centimes(r.memo_centimes),
+                    declaration_line_id: r.declaration_line_id,
+                    collection_id: r.collection_id,
+                    payment_id: r.payment_id,
+                    period: r.period,
+                    surcharge,
+                })
             })
-            .collect())
+            .collect()
     }
 
     /// Recomputes what every employer owes from the source tables — declared lines (dues),
     /// the lines of settled debits, payments and the lines they paid, refunds sent and
-    /// not rejected, credits granted by upheld disputes — and compares it,
+    /// not rejected, credits granted by upheld disputes, surcharges (`surcharges`) and
+    /// applied waivers of them (`surcharge_waiver_items`; a reversed waiver nets to
+    /// nothing) — and compares it,
     /// scheme by scheme, with the sum of its ledger entries. Reads only.
     pub async fn check_ledger(&self) -> StoreResult<LedgerCheck> {
         let sources = format!(
@@ -238,6 +273,14 @@ impl Store {
              WHERE r.status = 'rejected' \
              UNION ALL \
              SELECT k.employer_id, 0, 0, 0, -k.amount_centimes, 0, 0, 0, 0 FROM account_credits k \
+             UNION ALL \
+             SELECT employer_id, paid_leave_centimes, bad_weather_employer_centimes, \
+               bad_weather_employee_centimes, 0, 0, 0, 0, 0 FROM surcharges \
+             UNION ALL \
+             SELECT s.employer_id, -s.paid_leave_centimes, -s.bad_weather_employer_centimes, \
+               -s.bad_weather_employee_centimes, 0, 0, 0, 0, 0 \
+             FROM surcharge_waiver_items i JOIN surcharge_waivers w ON w.id = i.waiver_id \
+             JOIN surcharges s ON s.id = i.surcharge_id WHERE w.status = 'applied' \
              UNION ALL \
              SELECT employer_id, 0, 0, 0, 0, paid_leave_centimes, bad_weather_employer_centimes, \
                bad_weather_employee_centimes, unallocated_centimes FROM ledger_entries"

@@ -51,6 +51,7 @@ mod secrets;
 mod seed;
 mod sessions;
 mod statistics;
+mod surcharges;
 mod throttle;
 mod tokens;
 mod users;
@@ -111,7 +112,7 @@ pub use notice_events::NoticeKind;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{
     BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,
-    NoticeSubject, ReplacedMandate, ShortfallFacts,
+    NoticeSubject, ReplacedMandate, ShortfallFacts, SurchargeNoticeFacts,
 };
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
@@ -148,6 +149,11 @@ pub use sessions::{
 pub use statistics::{
     CollectionCount, DateOutcome, FailureCount, FailureReason, NextRun, NoticeCount,
     ReportOverview, RunHeader, RunLine, RunOutcome,
+};
+pub use surcharges::{
+    AccrualSummary, AmnestyPreview, AmnestyRecord, AmnestyStatus, NewAmnesty, NewSurchargeRule,
+    SurchargeFacts, SurchargeKind, SurchargePolicy, SurchargeRecord, SurchargeRule,
+    WAIVER_REASON_MAX, WaiverRecord, WaiverStatus,
 };
 pub use tokens::{
     ApiClient, ApiTokenRecord, ApiUser, NewToken, USER_TOKEN_PREFIX, UserApiTokenRecord,

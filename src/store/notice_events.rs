@@ -38,6 +38,9 @@ use super::{Bind, StoreResult, sql_literal};
         /// nothing is debited; raise the ceiling before the deadline, or pay another way.
         /// `subject_id` = the `ceiling_shortfalls` row (one per employer and date).
         OverCeiling = "over_ceiling",
+        /// A surcharge recorded by the daily job: what it is for and how it is computed
+        /// (base, rate, period, deadline, days late, rule). `subject_id` = the surcharge.
+        SurchargeNotice = "surcharge_notice",
     }
 }
 

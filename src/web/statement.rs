@@ -109,7 +109,7 @@ pub(crate) fn statement_rows(statement: &Statement, lang: Lang) -> Vec<Statement
         let e = &line.entry;
         rows.push(StatementRow {
             date: written_day_of(&e.entry_date),
-            label: e.kind.word(lang).to_owned(),
+            label: crate::locale::statement::entry_label(e, lang),
             period: e.period.clone().unwrap_or_default(),
             memo: if e.memo == Amount::ZERO {
                 String::new()

@@ -29,5 +29,6 @@ mod run;
 mod scale;
 mod statement;
 mod store;
+mod surcharges;
 mod web;
 mod webhooks;

@@ -346,6 +346,7 @@ fn every_kind_has_a_subject_in_both_languages() {
                 }))
             }
             NoticeKind::OverCeiling => NoticeSubject::Shortfall(Box::new(shortfall())),
+            NoticeKind::SurchargeNotice => NoticeSubject::Surcharge(Box::new(surcharge())),
             _ => NoticeSubject::Mandate(Box::new(mandate())),
         };
         let notice = render(&facts(kind, NoticeLanguage::Both, subject), &context()).unwrap();
@@ -359,6 +360,50 @@ fn every_kind_has_a_subject_in_both_languages() {
             "{kind:?}"
         );
         assert!(!notice.text.contains("00400174401001050486"));
+    }
+}
+
+fn surcharge() -> crate::store::SurchargeNoticeFacts {
+    crate::store::SurchargeNoticeFacts {
+        amount: a("122.10"),
+        accrued_on: "2027-02-01".to_owned(),
+        facts: crate::store::SurchargeFacts {
+            kind: crate::store::SurchargeKind::LatePayment,
+            month: 2,
+            base: a("12210.00"),
+            rate_bp: 100,
+            deadline: "2026-12-31".to_owned(),
+            days_late: 32,
+            period: "2026-10".to_owned(),
+            rule_source: "loi 00-00 art. 0".to_owned(),
+        },
+    }
+}
+
+#[test]
+fn a_surcharge_notice_says_what_it_is_for_and_how_it_is_computed() {
+    for (language, lang, words) in [
+        (NoticeLanguage::Fr, Lang::Fr, "Retard de paiement, mois 2"),
+        (NoticeLanguage::Ar, Lang::Ar, "تأخر في الدفع، الشهر 2"),
+    ] {
+        let subject = NoticeSubject::Surcharge(Box::new(surcharge()));
+        let notice = render(
+            &facts(NoticeKind::SurchargeNotice, language, subject),
+            &context(),
+        )
+        .unwrap();
+        let amount = money(a("122.10"), lang);
+        let base = money(a("12210.00"), lang);
+        for text in [&notice.text, &notice.html] {
+            assert!(text.contains(&amount), "{lang:?}: {text}");
+            assert!(text.contains(&base), "{lang:?}: {text}");
+            assert!(text.contains(words), "{lang:?}: {text}");
+            assert!(text.contains("1,00"), "{lang:?}: {text}");
+            assert!(text.contains("32"), "{lang:?}: {text}");
+            assert!(text.contains("loi 00-00 art. 0"), "{lang:?}: {text}");
+            assert!(text.contains(&written_day_of("2026-12-31")), "{text}");
+        }
+        assert!(notice.subject.contains(&amount), "{}", notice.subject);
     }
 }
 

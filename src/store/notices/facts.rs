@@ -111,10 +111,19 @@ pub struct ShortfallFacts {
     pub mandate_reference: String,
 }
 
+/// A surcharge, as its notice says it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SurchargeNoticeFacts {
+    pub amount: Amount,
+    pub accrued_on: String,
+    pub facts: crate::store::SurchargeFacts,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoticeSubject {
     Collection(Box<CollectionFacts>),
     Shortfall(Box<ShortfallFacts>),
+    Surcharge(Box<SurchargeNoticeFacts>),
     Mandate(Box<MandateFacts>),
     Dispute(Box<DisputeFacts>),
 }
@@ -219,6 +228,10 @@ impl Store {
             NoticeKind::OverCeiling => {
                 let (owner, facts) = self.shortfall_facts(notice.subject_id).await?;
                 (NoticeSubject::Shortfall(Box::new(facts)), owner)
+            }
+            NoticeKind::SurchargeNotice => {
+                let (owner, facts) = self.surcharge_notice_facts(notice.subject_id).await?;
+                (NoticeSubject::Surcharge(Box::new(facts)), owner)
             }
         };
         // A notice is only ever written to the employer its subject belongs to.

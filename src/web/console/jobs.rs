@@ -43,6 +43,7 @@ impl Word for JobKind {
                 "تسوية الاقتطاعات المستحقة",
             ),
             JobKind::Summary => ("Bilan de la journée écoulée", "حصيلة اليوم المنقضي"),
+            JobKind::Surcharges => ("Calcul des majorations de retard", "حساب زيادات التأخير"),
         };
         lang.pick(fr, ar)
     }

@@ -32,6 +32,7 @@ mod receivables;
 mod reports;
 mod runs;
 mod search;
+mod surcharges;
 mod users;
 
 use axum::Router;
@@ -62,6 +63,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(receivables::router())
         .merge(calendar::router())
         .merge(rates::router())
+        .merge(surcharges::router())
         .merge(jobs::router())
         .merge(users::router())
         .merge(search::router())
@@ -104,6 +106,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
         ),
         ("calendar", "/console/calendar", k.nav_calendar),
         ("rates", "/console/rates", k.nav_rates),
+        (
+            "surcharges",
+            "/console/surcharges",
+            viewer.lang.pick("Majorations", "الزيادات"),
+        ),
         ("jobs", "/console/jobs", k.nav_jobs),
     ];
     if is_admin(viewer) {

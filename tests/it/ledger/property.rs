@@ -1,7 +1,8 @@
 //! A property over random sequences of what happens to two employers' accounts —
 //! declarations and corrections, planning, runs, bank reports (settled, rejected,
 //! returned), the settlement window, payments by other channels, refunds of a credit
-//! (asked, approved, sent in a file, settled or rejected by the bank) — checked after every
+//! (asked, approved, sent in a file, settled or rejected by the bank), the daily surcharge
+//! job and waivers of surcharges — checked after every
 //! step: every employer's ledger balance equals what `ledger check` recomputes from the
 //! source records, no declaration line is both paid by a payment and in a live debit, and
 //! no employer's credit sits beside a planned debit of the line it would pay first,
@@ -57,7 +58,18 @@ enum Step {
         employer: usize,
         reject: bool,
     },
+    /// The daily surcharge job on one of [`ACCRUAL_DAYS`].
+    Accrue {
+        day: usize,
+    },
+    /// A waiver of every surcharge of an employer not yet waived (approved by a second
+    /// person when above the four-eyes amount).
+    Waive {
+        employer: usize,
+    },
 }
+
+const ACCRUAL_DAYS: [(i32, u32, u32); 3] = [(2027, 1, 20), (2027, 3, 1), (2027, 6, 1)];
 
 const PERIODS: [&str; 3] = ["2026-09", "2026-10", "2026-11"];
 const EFFECTS: [Effect; 3] = [Effect::Settle, Effect::Reject, Effect::Return];
@@ -76,6 +88,8 @@ fn step() -> impl Strategy<Value = Step> {
         1 => (0..2usize).prop_map(|date| Step::SettleWindow { date }),
         3 => (0..2usize, 0..3usize).prop_map(|(employer, how)| Step::Pay { employer, how }),
         2 => (0..2usize, any::<bool>()).prop_map(|(employer, reject)| Step::Refund { employer, reject }),
+        2 => (0..3usize).prop_map(|day| Step::Accrue { day }),
+        1 => (0..2usize).prop_map(|employer| Step::Waive { employer }),
     ]
 }
 
@@ -162,6 +176,15 @@ async fn run_case(db: TestDb, steps: Vec<Step>) -> Result<(), TestCaseError> {
     ];
     signed_mandate(&store, employers[0], RIB, None).await;
     signed_mandate(&store, employers[1], CCP, None).await;
+    // Surcharges: the late-payment and late-declaration rules confirmed.
+    for rule in store.surcharge_rules().await.unwrap() {
+        if rule.kind != tahsil::store::SurchargeKind::ProvisionalAssessment {
+            store
+                .confirm_surcharge_rule(&actor(), rule.id)
+                .await
+                .unwrap();
+        }
+    }
     // Both start with a declaration, so most sequences have something to collect.
     let opening = [0, 1].map(|employer| Step::Declare {
         employer,
@@ -313,6 +336,26 @@ async fn run_case(db: TestDb, steps: Vec<Step>) -> Result<(), TestCaseError> {
                     };
                     store
                         .apply_refund_answer(&actor(), &answer, d(2027, 2, 1))
+                        .await
+                        .unwrap();
+                }
+            }
+            Step::Accrue { day } => {
+                let (y, m, dd) = ACCRUAL_DAYS[*day];
+                store
+                    .accrue_surcharges(&actor(), d(y, m, dd))
+                    .await
+                    .unwrap();
+            }
+            Step::Waive { employer } => {
+                // Nothing left to waive is refused: fine.
+                if let Ok(waiver) = store
+                    .request_waiver(&actor(), employers[*employer], &[], "prop")
+                    .await
+                    && waiver.status == tahsil::store::WaiverStatus::Pending
+                {
+                    store
+                        .approve_waiver(&tahsil::store::Actor::new("second"), waiver.id)
                         .await
                         .unwrap();
                 }

@@ -10,6 +10,7 @@ mod exceptions;
 mod jobs;
 mod rates;
 mod runs;
+mod surcharges;
 mod users;
 
 use reqwest::StatusCode;
