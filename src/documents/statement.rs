@@ -19,7 +19,7 @@ use super::receipt::{
     VALUE_RIGHT, band, draw_lines, leading, lines, rule,
 };
 use super::text::{Align, Direction, Line, isolate_ltr, wrap, wrap_fixed};
-use crate::locale::{Word, digits, written_day, written_day_of};
+use crate::locale::{digits, written_day, written_day_of};
 use crate::store::{Employer, Statement};
 
 /// What a statement PDF is made from.

@@ -12,7 +12,7 @@ use mandates::Amount;
 use serde::Deserialize;
 
 use crate::documents::{StatementFacts, statement_pdf};
-use crate::locale::{Lang, Word, written_day_of};
+use crate::locale::{Lang, written_day_of};
 use crate::store::{Employer, Statement};
 use crate::web::WebState;
 use crate::web::i18n::{StatementTexts, money};

@@ -144,5 +144,22 @@ fn data(subject: &NoticeSubject) -> Value {
             money("ceiling", s.ceiling, &mut out);
             Value::Object(out)
         }
+        NoticeSubject::Surcharge(s) => {
+            let f = &s.facts;
+            let mut out = object(json!({
+                "object": "surcharge",
+                "kind": f.kind.as_str(),
+                "accrued_on": s.accrued_on,
+                "period": f.period,
+                "month_of_delay": f.month,
+                "rate_basis_points": f.rate_bp,
+                "deadline": f.deadline,
+                "days_late": f.days_late,
+                "rule_source": f.rule_source,
+            }));
+            money("amount", s.amount, &mut out);
+            money("base", f.base, &mut out);
+            Value::Object(out)
+        }
     }
 }
