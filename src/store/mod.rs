@@ -17,6 +17,7 @@ mod audit;
 mod audit_verify;
 mod bank_files;
 mod calendar;
+mod colleagues;
 mod collection_totals;
 mod collections;
 mod day_summary;
@@ -24,6 +25,7 @@ mod declarations;
 mod dialect;
 mod disputes;
 mod employers;
+mod enrolment;
 mod exceptions;
 mod jobs;
 mod ledger;
@@ -32,6 +34,7 @@ mod notice_events;
 mod notices;
 mod password_resets;
 mod payments;
+mod profile;
 mod quarantine;
 mod rates;
 mod receipts;
@@ -45,6 +48,7 @@ mod sessions;
 mod statistics;
 mod throttle;
 mod tokens;
+mod two_factor;
 mod users;
 
 use std::path::PathBuf;
@@ -127,7 +131,14 @@ pub use statistics::{
 pub use tokens::{
     ApiClient, ApiTokenRecord, ApiUser, NewToken, USER_TOKEN_PREFIX, UserApiTokenRecord,
 };
-pub use users::{NewUser, Role, User, UserOverview};
+pub use users::{Grant, NewUser, Role, User, UserOverview};
+pub use colleagues::{Capacity, Colleague, Duty};
+pub use enrolment::{
+    ENROLMENT_CODE_DAYS, ENROLMENT_WINDOW_MINUTES, Enrolment, IssuedCode,
+    MAX_ENROLMENTS_PER_EMPLOYER,
+};
+pub use profile::EMAIL_CHANGE_HOURS;
+pub use two_factor::{CHALLENGE_MINUTES, SecondFactor, TotpSetup};
 
 use ::mandates::LineProblem;
 

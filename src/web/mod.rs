@@ -28,6 +28,7 @@ mod metrics;
 mod pdf;
 mod portal;
 mod redact;
+mod self_service;
 mod session;
 
 use std::net::SocketAddr;
@@ -139,6 +140,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
 fn pages() -> Router<WebState> {
     Router::new()
         .merge(account::router())
+        .merge(self_service::router())
         .merge(portal::router())
         .merge(console::router())
         .merge(disputes::router())

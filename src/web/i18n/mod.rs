@@ -24,6 +24,7 @@ mod ledger;
 mod portal;
 pub mod refusals;
 mod screens;
+mod self_service;
 
 pub use ceilings::CeilingTexts;
 pub use console::ConsoleTexts;
@@ -33,6 +34,7 @@ pub use declarations::{DeclarationTexts, Place};
 pub use ledger::LedgerTexts;
 pub use portal::PortalTexts;
 pub use screens::ScreenTexts;
+pub use self_service::SelfServiceTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
 /// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).
