@@ -112,7 +112,9 @@ pub fn from_base32(text: &str) -> Option<Vec<u8>> {
 
 /// The `otpauth://` address an authenticator app reads (typed in, as no QR code is drawn).
 pub fn otpauth_uri(issuer: &str, account: &str, secret: &[u8]) -> String {
-    let enc = |s: &str| percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string();
+    let enc = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
     format!(
         "otpauth://totp/{}:{}?secret={}&issuer={}&digits={DIGITS}&period={STEP_SECONDS}",
         enc(issuer),

@@ -144,13 +144,12 @@ impl Store {
         let existing = self.user_by_email(email).await?;
         match existing {
             None => {
-                let affiliation: String = sqlx::query_scalar(
-                    "SELECT affiliation_number FROM employers WHERE id = $1",
-                )
-                .bind(employer_id)
-                .fetch_optional(&self.pool)
-                .await?
-                .ok_or_else(|| StoreError::not_found("employer", employer_id))?;
+                let affiliation: String =
+                    sqlx::query_scalar("SELECT affiliation_number FROM employers WHERE id = $1")
+                        .bind(employer_id)
+                        .fetch_optional(&self.pool)
+                        .await?
+                        .ok_or_else(|| StoreError::not_found("employer", employer_id))?;
                 let new = NewUser {
                     email: email.to_owned(),
                     display_name: String::new(),

@@ -70,6 +70,7 @@ pub use bank_files::{BankFileRecord, FileTransaction, Institution};
 pub use calendar::{
     CalendarAction, CalendarChange, CalendarHistoryEntry, CalendarOutcome, MovedRun,
 };
+pub use colleagues::{Capacity, Colleague, Duty};
 pub use collection_totals::CollectionTotal;
 pub use collections::CollectionRecord;
 pub use collections::actions::{ACTION_REASON_MAX, ActionOutcome, DebitRecord};
@@ -88,6 +89,10 @@ pub use disputes::{
     DisputeState, DisputeStatus, MessageAuthor,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
+pub use enrolment::{
+    ENROLMENT_CODE_DAYS, ENROLMENT_WINDOW_MINUTES, Enrolment, IssuedCode,
+    MAX_ENROLMENTS_PER_EMPLOYER,
+};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
 pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};
 pub use ledger::{
@@ -105,6 +110,7 @@ pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
 pub use password_resets::ResetRequest;
 pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
+pub use profile::EMAIL_CHANGE_HOURS;
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
@@ -131,14 +137,8 @@ pub use statistics::{
 pub use tokens::{
     ApiClient, ApiTokenRecord, ApiUser, NewToken, USER_TOKEN_PREFIX, UserApiTokenRecord,
 };
-pub use users::{Grant, NewUser, Role, User, UserOverview};
-pub use colleagues::{Capacity, Colleague, Duty};
-pub use enrolment::{
-    ENROLMENT_CODE_DAYS, ENROLMENT_WINDOW_MINUTES, Enrolment, IssuedCode,
-    MAX_ENROLMENTS_PER_EMPLOYER,
-};
-pub use profile::EMAIL_CHANGE_HOURS;
 pub use two_factor::{CHALLENGE_MINUTES, SecondFactor, TotpSetup};
+pub use users::{Grant, NewUser, Role, User, UserOverview};
 
 use ::mandates::LineProblem;
 

@@ -88,10 +88,13 @@ impl Store {
             .bind(keep_session)
             .execute(&mut *tx)
             .await?;
-        Audit::new(&Actor::new(format!("user:{user_id}")), "user.password_changed")
-            .on("user", user_id)
-            .record(&mut tx, &now_text)
-            .await?;
+        Audit::new(
+            &Actor::new(format!("user:{user_id}")),
+            "user.password_changed",
+        )
+        .on("user", user_id)
+        .record(&mut tx, &now_text)
+        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -8,7 +8,6 @@
 //! Must not know: pages or cookies; only the records.
 
 use chrono::{DateTime, Duration, Utc};
-use serde_json::json;
 
 use super::secrets::{random_token, token_hash};
 use super::sessions::open_session;
@@ -101,9 +100,9 @@ impl Store {
             None => Ok(None),
             Some(encrypted) => {
                 let text = self.cipher.decrypt(&encrypted)?;
-                totp::from_base32(&text)
-                    .map(Some)
-                    .ok_or_else(|| StoreError::Other(anyhow::anyhow!("a stored TOTP secret is not base32")))
+                totp::from_base32(&text).map(Some).ok_or_else(|| {
+                    StoreError::Other(anyhow::anyhow!("a stored TOTP secret is not base32"))
+                })
             }
         }
     }
@@ -114,14 +113,13 @@ impl Store {
         let secret = totp::new_secret();
         let text = totp::base32(&secret);
         let mut tx = self.begin_write().await?;
-        let changed = sqlx::query(
-            "UPDATE users SET totp_secret = $2 WHERE id = $1 AND totp_enabled = 0",
-        )
-        .bind(user_id)
-        .bind(self.cipher.encrypt(&text))
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
+        let changed =
+            sqlx::query("UPDATE users SET totp_secret = $2 WHERE id = $1 AND totp_enabled = 0")
+                .bind(user_id)
+                .bind(self.cipher.encrypt(&text))
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
         tx.commit().await?;
         if changed == 0 {
             return Err(StoreError::refused(
@@ -137,7 +135,11 @@ impl Store {
 
     /// The TOTP secret being set up for `user_id`, to show again (`None` when there is
     /// none or it is already enabled).
-    pub async fn pending_totp(&self, user_id: i64, account: &str) -> StoreResult<Option<TotpSetup>> {
+    pub async fn pending_totp(
+        &self,
+        user_id: i64,
+        account: &str,
+    ) -> StoreResult<Option<TotpSetup>> {
         let enabled: i64 = sqlx::query_scalar("SELECT totp_enabled FROM users WHERE id = $1")
             .bind(user_id)
             .fetch_one(&self.pool)
@@ -230,8 +232,13 @@ impl Store {
         };
         let bucket = throttle::bucket("totp:user", &user_id.to_string());
         let mut tx = self.begin_write().await?;
-        let attempts =
-            throttle::bump(&mut tx, &bucket, now, Duration::minutes(CODE_WINDOW_MINUTES)).await?;
+        let attempts = throttle::bump(
+            &mut tx,
+            &bucket,
+            now,
+            Duration::minutes(CODE_WINDOW_MINUTES),
+        )
+        .await?;
         tx.commit().await?;
         if attempts > MAX_WRONG_CODES {
             return Ok(SecondFactor::Throttled);

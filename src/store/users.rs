@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
-use super::secrets::{check_password, hash_password, random_token, token_hash};
 use super::colleagues::{Capacity, Duty};
+use super::secrets::{check_password, hash_password, random_token, token_hash};
 use super::{
     Actor, OptionalCode, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique,
     like_escaped, timestamp,
@@ -248,7 +248,11 @@ impl Store {
 
     /// Checks a user to create (its address, name, password unless invited, employers)
     /// and hashes its password: everything done before the transaction that inserts it.
-    pub(super) async fn prepare_user(&self, new: NewUser, invite: bool) -> StoreResult<PreparedUser> {
+    pub(super) async fn prepare_user(
+        &self,
+        new: NewUser,
+        invite: bool,
+    ) -> StoreResult<PreparedUser> {
         // Checked as typed (a trailing line break is refused, not trimmed away): the
         // address and the name go into e-mail headers.
         if let Err(e) = ::mandates::parse_email(&new.email) {

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::WebState;
 use super::i18n::refusals;
 use super::session::{
-    CHALLENGE_COOKIE, Chrome, CsrfForm, DEVICE_COOKIE, LANG_COOKIE, PageResult, Refusal, SESSION_COOKIE, Viewer,
-    cookie, see_other,
+    CHALLENGE_COOKIE, Chrome, CsrfForm, DEVICE_COOKIE, LANG_COOKIE, PageResult, Refusal,
+    SESSION_COOKIE, Viewer, cookie, see_other,
 };
 use crate::locale::Lang;
 use crate::store::{DEVICE_DAYS, ResetRequest, SESSION_HOURS, SignIn, SignInAttempt};
@@ -88,7 +88,9 @@ async fn login_page(viewer: Viewer, Query(query): Query<LoginQuery>) -> PageResu
         notice: match (query.reset, query.enrolled, query.email) {
             (Some(_), _, _) => Some(viewer.texts().reset_done),
             (None, Some(_), _) => Some(super::i18n::SelfServiceTexts::of(viewer.lang).enrol_done),
-            (None, None, Some(_)) => Some(super::i18n::SelfServiceTexts::of(viewer.lang).email_done),
+            (None, None, Some(_)) => {
+                Some(super::i18n::SelfServiceTexts::of(viewer.lang).email_done)
+            }
             (None, None, None) => None,
         },
     };

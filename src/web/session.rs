@@ -181,7 +181,12 @@ async fn current_employer(
     path: &str,
     lang: Lang,
 ) -> Option<String> {
-    let id: i64 = path.strip_prefix("/portal/")?.split('/').next()?.parse().ok()?;
+    let id: i64 = path
+        .strip_prefix("/portal/")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()?;
     if !session.user.may_act_for(id) {
         return None;
     }

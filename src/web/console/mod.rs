@@ -21,6 +21,7 @@ mod dashboard;
 mod debit_list;
 mod debits;
 mod employers;
+mod enrolment;
 mod exceptions;
 mod files;
 mod jobs;
@@ -52,6 +53,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(runs::router())
         .merge(reports::router())
         .merge(employers::router())
+        .merge(enrolment::router())
         .merge(account::router())
         .merge(calendar::router())
         .merge(rates::router())
@@ -84,6 +86,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
     if is_admin(viewer) {
         entries.push(("users", "/console/users", k.nav_users));
     }
+    entries.push((
+        "profile",
+        "/account",
+        super::i18n::SelfServiceTexts::of(viewer.lang).profile,
+    ));
     entries
         .into_iter()
         .map(|(key, href, label)| NavLink {

@@ -152,9 +152,7 @@ fn fr(refusal: Refusal) -> &'static str {
         Refusal::TotpCodeWrong => {
             "Ce code n'est pas celui que l'application affiche maintenant : saisissez le code actuel."
         }
-        Refusal::TotpAlreadyOn => {
-            "La connexion en deux étapes est déjà activée pour ce compte."
-        }
+        Refusal::TotpAlreadyOn => "La connexion en deux étapes est déjà activée pour ce compte.",
     }
 }
 
@@ -219,39 +217,25 @@ fn ar(refusal: Refusal) -> &'static str {
         Refusal::PaymentDuplicate => {
             "دفع بهذه القناة وهذا المرجع مسجّل من قبل لهذه المؤسسة: لم يُسجَّل شيء. تحقّقوا من المرجع أو من كشف حساب المؤسسة."
         }
-        Refusal::OwnerOnly => {
-            "لا يدير المتعاونين ولغة الإشعارات إلا صاحب حساب المؤسسة."
-        }
+        Refusal::OwnerOnly => "لا يدير المتعاونين ولغة الإشعارات إلا صاحب حساب المؤسسة.",
         Refusal::ColleagueAlready => {
             "هذا الشخص يعمل لحساب هذه المؤسسة من قبل: لتغيير دوره اسحبوا صلاحيته ثم ادعوه من جديد."
         }
-        Refusal::ColleagueNotEmployerUser => {
-            "هذا العنوان لأحد أعوان الصندوق: ادعوا عنوانًا آخر."
-        }
-        Refusal::OwnerNotRevocable => {
-            "لا يمكن سحب صلاحية صاحب الحساب هنا: اتصلوا بالصندوق."
-        }
+        Refusal::ColleagueNotEmployerUser => "هذا العنوان لأحد أعوان الصندوق: ادعوا عنوانًا آخر.",
+        Refusal::OwnerNotRevocable => "لا يمكن سحب صلاحية صاحب الحساب هنا: اتصلوا بالصندوق.",
         Refusal::EnrolmentCodeInvalid => {
             "رقم الانخراط ورمز التفعيل هذان لا يوافقان أي رمز صالح (خاطئ أو مستعمل أو منتهي الصلاحية): تحقّقوا منهما أو اطلبوا رمزًا جديدًا من الصندوق."
         }
         Refusal::EnrolmentThrottled => {
             "محاولات تسجيل كثيرة جدًا: انتظروا ربع ساعة ثم أعيدوا المحاولة."
         }
-        Refusal::CurrentPasswordWrong => {
-            "كلمة المرور الحالية غير صحيحة: أعيدوا كتابتها."
-        }
-        Refusal::EmailTaken => {
-            "هذا العنوان مستعمل لحساب آخر: اختاروا عنوانًا آخر."
-        }
-        Refusal::EmailLinkInvalid => {
-            "رابط التأكيد هذا لم يعد صالحًا: اطلبوا تغيير العنوان من جديد."
-        }
+        Refusal::CurrentPasswordWrong => "كلمة المرور الحالية غير صحيحة: أعيدوا كتابتها.",
+        Refusal::EmailTaken => "هذا العنوان مستعمل لحساب آخر: اختاروا عنوانًا آخر.",
+        Refusal::EmailLinkInvalid => "رابط التأكيد هذا لم يعد صالحًا: اطلبوا تغيير العنوان من جديد.",
         Refusal::TotpCodeWrong => {
             "هذا الرمز ليس الرمز الذي يعرضه التطبيق الآن: اكتبوا الرمز الحالي."
         }
-        Refusal::TotpAlreadyOn => {
-            "تسجيل الدخول بخطوتين مفعّل من قبل لهذا الحساب."
-        }
+        Refusal::TotpAlreadyOn => "تسجيل الدخول بخطوتين مفعّل من قبل لهذا الحساب.",
     }
 }
 

@@ -63,7 +63,6 @@ pub struct SelfServiceTexts {
     pub notice_language_section: &'static str,
     pub notice_language_submit: &'static str,
     pub notice_language_done: &'static str,
-    pub capacity_not_allowed: &'static str,
     pub issue_code: &'static str,
     pub code_issued_title: &'static str,
     pub code_issued_text: &'static str,
@@ -162,7 +161,6 @@ pub static FR: SelfServiceTexts = SelfServiceTexts {
     notice_language_section: "Langue des avis de cet employeur",
     notice_language_submit: "Enregistrer la langue des avis",
     notice_language_done: "La langue des avis est enregistrée.",
-    capacity_not_allowed: "Votre rôle pour cet employeur ne permet pas cette action : demandez-la au titulaire du compte.",
     issue_code: "Émettre un code d'activation",
     code_issued_title: "Code d'activation",
     code_issued_text: "Code à imprimer sur la lettre à l'employeur (il n'est affiché qu'une fois ; un nouveau code n'annule pas les précédents) :",
@@ -226,10 +224,21 @@ pub static AR: SelfServiceTexts = SelfServiceTexts {
     notice_language_section: "لغة إشعارات هذه المؤسسة",
     notice_language_submit: "حفظ لغة الإشعارات",
     notice_language_done: "حُفظت لغة الإشعارات.",
-    capacity_not_allowed: "دوركم في هذه المؤسسة لا يسمح بهذا العمل: اطلبوه من صاحب الحساب.",
     issue_code: "إصدار رمز تفعيل",
     code_issued_title: "رمز التفعيل",
     code_issued_text: "الرمز الذي يُطبع في الرسالة إلى المؤسسة (يُعرض مرة واحدة فقط؛ الرمز الجديد لا يلغي السابقة):",
     code_expires: "صالح إلى غاية",
     back_to_employer: "العودة إلى المؤسسة",
 };
+
+impl super::Texts {
+    /// The self-service words in the language of these texts (for a page that has only
+    /// its frame's texts at hand).
+    pub fn self_service(&self) -> &'static SelfServiceTexts {
+        if std::ptr::eq(self, &super::FR) {
+            &FR
+        } else {
+            &AR
+        }
+    }
+}

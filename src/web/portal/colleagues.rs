@@ -24,10 +24,7 @@ pub(super) fn router() -> Router<WebState> {
             "/portal/{employer}/colleagues",
             get(colleagues_page).post(invite),
         )
-        .route(
-            "/portal/{employer}/colleagues/{user}/revoke",
-            post(revoke),
-        )
+        .route("/portal/{employer}/colleagues/{user}/revoke", post(revoke))
         .route("/portal/{employer}/notice-language", post(notice_language))
 }
 
@@ -173,8 +170,8 @@ async fn invite(
             "/portal/{employer_id}/colleagues?done=invited"
         ))),
         Err(err) => {
-            let error = refusals::refusal_message(viewer.lang, &err)
-                .ok_or_else(|| viewer.fail(err))?;
+            let error =
+                refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
             render(
                 &state,
                 &viewer,
@@ -207,8 +204,8 @@ async fn revoke(
             "/portal/{employer_id}/colleagues?done=revoked"
         ))),
         Err(err) => {
-            let error = refusals::refusal_message(viewer.lang, &err)
-                .ok_or_else(|| viewer.fail(err))?;
+            let error =
+                refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
             render(
                 &state,
                 &viewer,
@@ -256,8 +253,8 @@ async fn notice_language(
             "/portal/{employer_id}/colleagues?done=language"
         ))),
         Err(err) => {
-            let error = refusals::refusal_message(viewer.lang, &err)
-                .ok_or_else(|| viewer.fail(err))?;
+            let error =
+                refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
             render(
                 &state,
                 &viewer,

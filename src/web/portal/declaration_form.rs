@@ -21,8 +21,8 @@ use mandates::{LineProblem, Period};
 use serde::Deserialize;
 
 use super::{
-    Blank, PeriodChoice, Submission, check_period, conflict_message, employer_to, locked_text,
-    nav, period_choices, read_figures, submit_declaration,
+    Blank, PeriodChoice, Submission, check_period, conflict_message, employer_to, locked_text, nav,
+    period_choices, read_figures, submit_declaration,
 };
 use crate::store::{Employer, NewDeclaration, Session};
 use crate::web::WebState;

@@ -15,8 +15,8 @@ use mandates::declaration::plausibility;
 
 use super::declaration_csv::{is_workbook, parse_declaration_file, template};
 use super::{
-    DoneQuery, Feedback, PeriodChoice, Submission, check_period, employer_for, employer_to, nav, period_choices,
-    submit_declaration,
+    DoneQuery, Feedback, PeriodChoice, Submission, check_period, employer_for, employer_to, nav,
+    period_choices, submit_declaration,
 };
 use crate::store::{Employer, NewDeclaration, Session};
 use crate::web::WebState;
