@@ -53,16 +53,27 @@ struct ColleaguesPage {
     error: Option<String>,
 }
 
+/// What the page says back: its status, a notice or an error, the address typed.
+struct Said {
+    status: StatusCode,
+    notice: Option<&'static str>,
+    error: Option<String>,
+    email: String,
+}
+
 async fn render(
     state: &WebState,
     viewer: &Viewer,
     session: &Session,
     employer: &Employer,
-    status: StatusCode,
-    notice: Option<&'static str>,
-    error: Option<String>,
-    email: String,
+    said: Said,
 ) -> PageResult {
+    let Said {
+        status,
+        notice,
+        error,
+        email,
+    } = said;
     let s = SelfServiceTexts::of(viewer.lang);
     let colleagues = state
         .store()
@@ -125,10 +136,12 @@ async fn colleagues_page(
         &viewer,
         &session,
         &employer,
-        StatusCode::OK,
-        notice,
-        None,
-        String::new(),
+        Said {
+            status: StatusCode::OK,
+            notice,
+            error: None,
+            email: String::new(),
+        },
     )
     .await
 }
@@ -177,10 +190,12 @@ async fn invite(
                 &viewer,
                 &session,
                 &employer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-                form.email.trim().chars().take(254).collect(),
+                Said {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    notice: None,
+                    error: Some(error),
+                    email: form.email.trim().chars().take(254).collect(),
+                },
             )
             .await
         }
@@ -211,10 +226,12 @@ async fn revoke(
                 &viewer,
                 &session,
                 &employer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-                String::new(),
+                Said {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    notice: None,
+                    error: Some(error),
+                    email: String::new(),
+                },
             )
             .await
         }
@@ -260,10 +277,12 @@ async fn notice_language(
                 &viewer,
                 &session,
                 &employer,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                None,
-                Some(error),
-                String::new(),
+                Said {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    notice: None,
+                    error: Some(error),
+                    email: String::new(),
+                },
             )
             .await
         }
