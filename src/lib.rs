@@ -17,6 +17,7 @@ pub mod private;
 pub mod progress;
 pub mod store;
 pub mod telemetry;
+pub mod totp;
 pub mod web;
 pub mod webhooks;
 

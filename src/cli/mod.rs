@@ -279,6 +279,11 @@ enum Command {
         #[command(subcommand)]
         command: people::UsersCommand,
     },
+    /// Activation codes with which an employer enrols itself on the portal.
+    Enrolment {
+        #[command(subcommand)]
+        command: people::EnrolmentCommand,
+    },
     /// API tokens: bank clients' (per institution) and employer users' personal ones.
     Tokens {
         #[command(subcommand)]
@@ -408,6 +413,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Users { command } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(people::users(config, command))
+        }
+        Command::Enrolment { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(people::enrolment(config, command))
         }
         Command::Tokens { command } => {
             telemetry::init(config.log_format, &config.log_filter);

@@ -63,6 +63,40 @@ pub(super) enum TokensCommand {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub(super) enum EnrolmentCommand {
+    /// Issue an activation code for an employer and print it, for a paper letter: with
+    /// its affiliation number, whoever holds it creates the employer's first account on
+    /// the portal (`/enrol`). Kept hashed; works once, until it expires.
+    Codes {
+        /// The employer's affiliation number.
+        #[arg(long = "employer", value_name = "AFFILIATION")]
+        employer: String,
+    },
+}
+
+/// `tahsil enrolment codes`.
+pub(super) async fn enrolment(
+    config: Config,
+    command: EnrolmentCommand,
+) -> anyhow::Result<ExitCode> {
+    let store = app::open_store(&config).await?;
+    store.migrate().await?;
+    let actor = crate::store::Actor::new("cli");
+    match command {
+        EnrolmentCommand::Codes { employer } => {
+            let issued = store.issue_enrolment_code(&actor, &employer).await?;
+            println!(
+                "activation code for employer {}: {}\nvalid until {} (Algiers time), once; enrol at /enrol on the portal",
+                issued.affiliation_number,
+                issued.code,
+                crate::locale::page_moment(&issued.expires_at)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 /// Reads a password from standard input: one line, without its line ending.
 fn read_password() -> anyhow::Result<String> {
     use std::io::{BufRead, IsTerminal};

@@ -56,6 +56,27 @@ const AR: LangTexts = LangTexts {
     ignore: "إذا لم تطلبوا ذلك، تجاهلوا هذه الرسالة: تبقى كلمة المرور دون تغيير. لا نطلب منكم أبدا كلمة المرور عبر البريد الإلكتروني.",
 };
 
+/// The link confirming a new address (sent to that address).
+const CONFIRM_FR: LangTexts = LangTexts {
+    lang: Lang::Fr,
+    subject: "Confirmez votre nouvelle adresse e-mail",
+    intro: "Vous avez demandé que cette adresse devienne celle de votre compte sur l'espace employeur de la CACOBATPH.",
+    action: "Confirmer cette adresse",
+    no_link: "Ouvrez cette adresse sur le site de l'espace employeur pour confirmer la nouvelle adresse :",
+    validity: "Ce lien ne sert qu'une fois et expire à {time} (heure d'Alger) le {date}.",
+    ignore: "Si vous n'avez rien demandé, ignorez ce message : l'adresse du compte reste inchangée.",
+};
+
+const CONFIRM_AR: LangTexts = LangTexts {
+    lang: Lang::Ar,
+    subject: "أكّدوا عنوان بريدكم الإلكتروني الجديد",
+    intro: "طلبتم أن يصبح هذا العنوان عنوان حسابكم في فضاء المستخدِمين لدى كاكوباث.",
+    action: "تأكيد هذا العنوان",
+    no_link: "افتحوا هذا العنوان في موقع فضاء المستخدِمين لتأكيد العنوان الجديد:",
+    validity: "يُستعمل هذا الرابط مرة واحدة وتنتهي صلاحيته على الساعة {time} (بتوقيت الجزائر) يوم {date}.",
+    ignore: "إذا لم تطلبوا ذلك، تجاهلوا هذه الرسالة: يبقى عنوان الحساب دون تغيير.",
+};
+
 struct Section {
     lang: &'static str,
     dir: &'static str,
@@ -91,13 +112,21 @@ pub fn render_reset(
     email: &PasswordResetEmail,
     portal_url: Option<&str>,
 ) -> anyhow::Result<RenderedNotice> {
-    let path = format!("/password/reset?token={}", email.token);
+    let (path, fr, ar) = if email.confirms_email {
+        (
+            format!("/account/email/confirm?token={}", email.token),
+            &CONFIRM_FR,
+            &CONFIRM_AR,
+        )
+    } else {
+        (format!("/password/reset?token={}", email.token), &FR, &AR)
+    };
     let link = portal_url.map(|base| format!("{}{path}", base.trim_end_matches('/')));
     let language = NoticeLanguage::of(email.language);
     let langs: Vec<&LangTexts> = language
         .langs()
         .iter()
-        .map(|lang| lang.pick(&FR, &AR))
+        .map(|lang| lang.pick(fr, ar))
         .collect();
     let (time, date) = algiers_time(&email.expires_at);
     let sections: Vec<Section> = langs
@@ -227,7 +256,28 @@ mod tests {
             language,
             token: "abc_DEF-123".to_owned(),
             expires_at: "2026-11-27T10:05:00Z".to_owned(),
+            confirms_email: false,
         }
+    }
+
+    #[test]
+    fn a_new_address_is_confirmed_by_its_own_link_and_words() {
+        let mut confirm = email(Some(Lang::Fr));
+        confirm.confirms_email = true;
+        let rendered = render_reset(&confirm, Some("https://portail.example.dz")).unwrap();
+        assert!(
+            rendered
+                .text
+                .contains("https://portail.example.dz/account/email/confirm?token=abc_DEF-123"),
+            "{}",
+            rendered.text
+        );
+        assert!(!rendered.text.contains("/password/reset"));
+        assert!(
+            rendered.subject.contains("nouvelle adresse"),
+            "{}",
+            rendered.subject
+        );
     }
 
     #[test]

@@ -18,6 +18,7 @@ mod audit;
 mod audit_verify;
 mod bank_files;
 mod calendar;
+mod colleagues;
 mod collection_totals;
 mod collections;
 mod day_summary;
@@ -27,6 +28,7 @@ mod dispute_effects;
 mod disputes;
 mod employers;
 mod evidence;
+mod enrolment;
 mod exceptions;
 mod incoming_credits;
 mod jobs;
@@ -36,6 +38,7 @@ mod notice_events;
 mod notices;
 mod password_resets;
 mod payments;
+mod profile;
 mod quarantine;
 mod rates;
 mod receipts;
@@ -54,6 +57,7 @@ mod statistics;
 mod surcharges;
 mod throttle;
 mod tokens;
+mod two_factor;
 mod users;
 mod webhooks;
 
@@ -81,6 +85,7 @@ pub use bank_files::{BankFileRecord, FileTransaction, Institution};
 pub use calendar::{
     CalendarAction, CalendarChange, CalendarHistoryEntry, CalendarOutcome, MovedRun,
 };
+pub use colleagues::{Capacity, Colleague, Duty};
 pub use collection_totals::CollectionTotal;
 pub use collections::CollectionRecord;
 pub use collections::actions::{ACTION_REASON_MAX, ActionOutcome, DebitRecord};
@@ -100,6 +105,10 @@ pub use disputes::{
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
 pub use evidence::{EmployerReportItem, EvidenceRecords, PresentedDebit};
+pub use enrolment::{
+    ENROLMENT_CODE_DAYS, ENROLMENT_WINDOW_MINUTES, Enrolment, IssuedCode,
+    MAX_ENROLMENTS_PER_EMPLOYER,
+};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
 pub use incoming_credits::WaitingCredit;
 pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};
@@ -118,6 +127,7 @@ pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
 pub use password_resets::ResetRequest;
 pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
+pub use profile::EMAIL_CHANGE_HOURS;
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
@@ -164,6 +174,8 @@ pub use webhooks::{
     WebhookEndpoint, WebhookOutcome, WebhookStatus, WebhookTargets, WebhookUrlProblem,
     is_public_ip, webhook_url_problem,
 };
+pub use two_factor::{CHALLENGE_MINUTES, SecondFactor, TotpSetup};
+pub use users::{Grant, NewUser, Role, User, UserOverview};
 
 use ::mandates::LineProblem;
 

@@ -27,6 +27,9 @@ pub struct PasswordResetEmail {
     /// The token to put in the link (`/password/reset?token=…`).
     pub token: String,
     pub expires_at: String,
+    /// A link confirming this new address (sent to it, `email` is then that address)
+    /// rather than a reset.
+    pub confirms_email: bool,
 }
 
 impl std::fmt::Debug for PasswordResetEmail {
@@ -66,6 +69,7 @@ struct ResetRow {
     language: Option<Lang>,
     token_encrypted: Option<String>,
     expires_at: String,
+    confirms_email: i64,
 }
 
 impl Store {
@@ -142,7 +146,7 @@ impl Store {
         // One live link at a time: older ones stop working.
         sqlx::query(
             "UPDATE password_resets SET status = 'expired', token_encrypted = NULL \
-             WHERE user_id = $1 AND status IN ('pending', 'sent')",
+             WHERE user_id = $1 AND new_email IS NULL AND status IN ('pending', 'sent')",
         )
         .bind(user_id)
         .execute(&mut **tx)
@@ -169,7 +173,8 @@ impl Store {
     /// Reset emails waiting to be sent, oldest first, with their tokens decrypted.
     pub async fn password_reset_emails(&self) -> StoreResult<Vec<PasswordResetEmail>> {
         let rows: Vec<ResetRow> = sqlx::query_as(
-            "SELECT r.id, r.user_id, u.email, u.language, r.token_encrypted, r.expires_at \
+            "SELECT r.id, r.user_id, COALESCE(r.new_email, u.email) AS email, u.language, r.token_encrypted, r.expires_at, \
+                 CAST(CASE WHEN r.new_email IS NULL THEN 0 ELSE 1 END AS BIGINT) AS confirms_email \
                  FROM password_resets r JOIN users u ON u.id = r.user_id \
                  WHERE r.status = 'pending' ORDER BY r.id",
         )
@@ -187,6 +192,7 @@ impl Store {
                 language: row.language,
                 token: self.cipher.decrypt(&encrypted)?,
                 expires_at: row.expires_at,
+                confirms_email: row.confirms_email != 0,
             });
         }
         Ok(out)
@@ -252,7 +258,8 @@ impl Store {
         check_password(new_password)?;
         let now_text = self.now_text();
         let found: Option<(i64, i64, String, String)> = sqlx::query_as(
-            "SELECT id, user_id, status, expires_at FROM password_resets WHERE token_sha256 = $1",
+            "SELECT id, user_id, status, expires_at FROM password_resets \
+             WHERE token_sha256 = $1 AND new_email IS NULL",
         )
         .bind(token_hash(token))
         .fetch_optional(&self.pool)

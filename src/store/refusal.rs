@@ -69,6 +69,28 @@ pub enum Refusal {
     IncomingCreditNotDinars,
     /// Setting an incoming credit aside without the reason (or one too long).
     IncomingCreditReason,
+    /// Managing colleagues or the notice language without being the employer's owner.
+    OwnerOnly,
+    /// Inviting someone who already acts for the employer.
+    ColleagueAlready,
+    /// Inviting the address of a staff account.
+    ColleagueNotEmployerUser,
+    /// Revoking an owner (only staff can).
+    OwnerNotRevocable,
+    /// An activation code that is wrong, used, expired or of another employer.
+    EnrolmentCodeInvalid,
+    /// Too many enrolment attempts.
+    EnrolmentThrottled,
+    /// Changing a password without the right current one.
+    CurrentPasswordWrong,
+    /// A new address that is already an account's.
+    EmailTaken,
+    /// A link confirming an address that is unknown, used or expired.
+    EmailLinkInvalid,
+    /// A TOTP code that is not the current one.
+    TotpCodeWrong,
+    /// Setting up TOTP again while it is on.
+    TotpAlreadyOn,
 }
 
 impl Refusal {
@@ -109,6 +131,17 @@ impl Refusal {
             Refusal::IncomingCreditHandled => "incoming_credit_handled",
             Refusal::IncomingCreditNotDinars => "incoming_credit_not_dinars",
             Refusal::IncomingCreditReason => "incoming_credit_reason",
+            Refusal::OwnerOnly => "owner_only",
+            Refusal::ColleagueAlready => "colleague_already",
+            Refusal::ColleagueNotEmployerUser => "colleague_not_employer_user",
+            Refusal::OwnerNotRevocable => "owner_not_revocable",
+            Refusal::EnrolmentCodeInvalid => "enrolment_code_invalid",
+            Refusal::EnrolmentThrottled => "enrolment_throttled",
+            Refusal::CurrentPasswordWrong => "current_password_wrong",
+            Refusal::EmailTaken => "email_taken",
+            Refusal::EmailLinkInvalid => "email_link_invalid",
+            Refusal::TotpCodeWrong => "totp_code_wrong",
+            Refusal::TotpAlreadyOn => "totp_already_on",
         }
     }
 
@@ -128,6 +161,8 @@ impl Refusal {
                 | Refusal::JobNotFailed
                 | Refusal::PaymentDuplicate
                 | Refusal::IncomingCreditHandled
+                | Refusal::ColleagueAlready
+                | Refusal::TotpAlreadyOn
         )
     }
 }

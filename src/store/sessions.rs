@@ -48,6 +48,13 @@ pub enum SignIn {
         session: Session,
         device: Option<String>,
     },
+    /// Right password for a user who signs in with a second factor: no session yet; the
+    /// challenge's token (for a short-lived cookie) awaits the code
+    /// ([`Store::complete_second_factor`]). `device` as for `Accepted`.
+    SecondFactor {
+        challenge: String,
+        device: Option<String>,
+    },
     /// Wrong email or password (the same answer for both).
     Refused,
     /// Too many recent failures for this account (from unknown devices), this device or
@@ -76,6 +83,39 @@ struct SessionRow {
     user_id: i64,
     csrf_token: String,
     expires_at: String,
+}
+
+/// Opens a session for `user_id` in `tx` (expired ones dropped) with its audit entry:
+/// the cookie's token.
+pub(super) async fn open_session(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: i64,
+    now: chrono::DateTime<chrono::Utc>,
+) -> StoreResult<String> {
+    let token = random_token();
+    let csrf = random_token();
+    let now_text = timestamp(now);
+    let expires_at = timestamp(now + Duration::hours(SESSION_HOURS));
+    sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+        .bind(&now_text)
+        .execute(&mut **tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO sessions (token_sha256, user_id, csrf_token, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(token_hash(&token))
+    .bind(user_id)
+    .bind(&csrf)
+    .bind(&now_text)
+    .bind(&expires_at)
+    .execute(&mut **tx)
+    .await?;
+    Audit::new(&Actor::new(format!("user:{user_id}")), "user.signed_in")
+        .on("user", user_id)
+        .record(tx, &now_text)
+        .await?;
+    Ok(token)
 }
 
 impl Store {
@@ -111,14 +151,15 @@ impl Store {
         let ip_key = token_hash(&format!("ip:{}", attempt.address));
         let now = self.now();
         let window = Duration::minutes(FAILURE_WINDOW_MINUTES);
-        let stored: Option<(i64, Option<String>, i64)> =
-            sqlx::query_as("SELECT id, password_hash, disabled FROM users WHERE email = $1")
-                .bind(&email)
-                .fetch_optional(&self.pool)
-                .await?;
-        let (user_id, hash, disabled) = match stored {
-            Some((id, hash, disabled)) => (Some(id), hash, disabled != 0),
-            None => (None, None, false),
+        let stored: Option<(i64, Option<String>, i64, i64)> = sqlx::query_as(
+            "SELECT id, password_hash, disabled, totp_enabled FROM users WHERE email = $1",
+        )
+        .bind(&email)
+        .fetch_optional(&self.pool)
+        .await?;
+        let (user_id, hash, disabled, second_factor) = match stored {
+            Some((id, hash, disabled, totp)) => (Some(id), hash, disabled != 0, totp != 0),
+            None => (None, None, false, false),
         };
         // A device is known only to the user it signed in as (the same query either way).
         let device_hash = attempt.device.map(token_hash);
@@ -173,9 +214,6 @@ impl Store {
                 return Ok(SignIn::Refused);
             }
         };
-        let token = random_token();
-        let csrf = random_token();
-        let expires_at = timestamp(now + Duration::hours(SESSION_HOURS));
         let mut tx = self.begin_write().await?;
         // The right password: this attempt was no failure. An account's count starts
         // again only when it signed in from no known device (a known device's success
@@ -215,25 +253,19 @@ impl Store {
             .bind(timestamp(now - Duration::days(DEVICE_DAYS)))
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-            .bind(&now_text)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(
-            "INSERT INTO sessions (token_sha256, user_id, csrf_token, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5)",
-        )
-        .bind(token_hash(&token))
-        .bind(user_id)
-        .bind(&csrf)
-        .bind(&now_text)
-        .bind(&expires_at)
-        .execute(&mut *tx)
-        .await?;
-        Audit::new(&Actor::new(format!("user:{user_id}")), "user.signed_in")
+        if second_factor {
+            let challenge = super::two_factor::open_challenge(&mut tx, user_id, now).await?;
+            Audit::new(
+                &Actor::new(format!("user:{user_id}")),
+                "user.password_accepted",
+            )
             .on("user", user_id)
             .record(&mut tx, &now_text)
             .await?;
+            tx.commit().await?;
+            return Ok(SignIn::SecondFactor { challenge, device });
+        }
+        let token = open_session(&mut tx, user_id, now).await?;
         tx.commit().await?;
         let session = self
             .session(&token)

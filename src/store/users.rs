@@ -11,6 +11,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::FromRow;
 
+use super::colleagues::{Capacity, Duty};
 use super::secrets::{check_password, hash_password, random_token, token_hash};
 use super::{
     Actor, OptionalCode, Refusal, Store, StoreError, StoreResult, audit::Audit, conflict_on_unique,
@@ -48,6 +49,17 @@ pub struct User {
     pub disabled: bool,
     /// The employers an employer user acts for (empty for staff).
     pub employer_ids: Vec<i64>,
+    /// What the user may do for each of them (the same employers, in the same order).
+    pub grants: Vec<Grant>,
+    /// Signs in with a second factor (TOTP) after the password.
+    pub totp_enabled: bool,
+}
+
+/// What one employer user may do for one employer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Grant {
+    pub employer_id: i64,
+    pub capacity: Capacity,
 }
 
 impl std::fmt::Debug for User {
@@ -68,6 +80,24 @@ impl User {
             Role::Finance | Role::Admin => false,
         }
     }
+
+    /// What this user may do for `employer_id`, if anything.
+    pub fn capacity_for(&self, employer_id: i64) -> Option<Capacity> {
+        match self.role {
+            Role::Employer => self
+                .grants
+                .iter()
+                .find(|g| g.employer_id == employer_id)
+                .map(|g| g.capacity),
+            Role::Finance | Role::Admin => None,
+        }
+    }
+
+    /// True when this user may do `duty` for `employer_id`.
+    pub fn may(&self, employer_id: i64, duty: Duty) -> bool {
+        self.capacity_for(employer_id)
+            .is_some_and(|capacity| capacity.allows(duty))
+    }
 }
 
 /// A user to create.
@@ -87,6 +117,15 @@ impl std::fmt::Debug for NewUser {
             .field("role", &self.role)
             .finish_non_exhaustive()
     }
+}
+
+/// A user checked and ready to insert ([`Store::prepare_user`]).
+pub(super) struct PreparedUser {
+    email: String,
+    display_name: String,
+    role: Role,
+    password_hash: Option<String>,
+    employer_ids: Vec<i64>,
 }
 
 /// A user as administrators list them.
@@ -116,6 +155,14 @@ struct UserRow {
     #[sqlx(try_from = "OptionalCode")]
     language: Option<Lang>,
     disabled: i64,
+    totp_enabled: i64,
+}
+
+#[derive(FromRow)]
+struct GrantRow {
+    employer_id: i64,
+    #[sqlx(try_from = "String")]
+    capacity: Capacity,
 }
 
 #[derive(FromRow)]
@@ -130,14 +177,14 @@ struct UserOverviewRow {
     last_sign_in: Option<String>,
 }
 
-const USER_COLUMNS: &str = "id, email, display_name, role, language, disabled";
+const USER_COLUMNS: &str = "id, email, display_name, role, language, disabled, totp_enabled";
 
 pub(super) fn normalise_email(email: &str) -> String {
     email.trim().to_lowercase()
 }
 
 impl Store {
-    fn user_from_row(row: UserRow, employer_ids: Vec<i64>) -> StoreResult<User> {
+    fn user_from_row(row: UserRow, grants: Vec<Grant>) -> StoreResult<User> {
         Ok(User {
             id: row.id,
             email: row.email,
@@ -145,39 +192,67 @@ impl Store {
             role: row.role,
             language: row.language,
             disabled: row.disabled != 0,
-            employer_ids,
+            employer_ids: grants.iter().map(|g| g.employer_id).collect(),
+            grants,
+            totp_enabled: row.totp_enabled != 0,
         })
     }
 
     async fn load_user(&self, row: UserRow) -> StoreResult<User> {
-        let employer_ids: Vec<i64> = sqlx::query_scalar(
-            "SELECT employer_id FROM user_employers WHERE user_id = $1 ORDER BY employer_id",
+        let grants: Vec<GrantRow> = sqlx::query_as(
+            "SELECT employer_id, capacity FROM user_employers WHERE user_id = $1 ORDER BY employer_id",
         )
         .bind(row.id)
         .fetch_all(&self.pool)
         .await?;
-        Self::user_from_row(row, employer_ids)
+        let grants = grants
+            .into_iter()
+            .map(|g| Grant {
+                employer_id: g.employer_id,
+                capacity: g.capacity,
+            })
+            .collect();
+        Self::user_from_row(row, grants)
     }
 
     /// Creates a user. Employer users need at least one employer (by affiliation number);
     /// staff have none.
     pub async fn create_user(&self, actor: &Actor, new: NewUser) -> StoreResult<User> {
-        Ok(self.add_user(actor, new, false).await?.0)
+        Ok(self.add_user(actor, new, false, Capacity::Owner).await?.0)
     }
 
     /// Creates a user without a password (`new.password` is ignored): a reset link valid
     /// [`INVITE_HOURS`] is queued for the mailer ([`Store::password_reset_emails`]), with
     /// which the person chooses one. Audited like [`Store::create_user`].
     pub async fn invite_user(&self, actor: &Actor, new: NewUser) -> StoreResult<User> {
-        Ok(self.add_user(actor, new, true).await?.0)
+        Ok(self.add_user(actor, new, true, Capacity::Owner).await?.0)
     }
 
-    async fn add_user(
+    /// Creates a user (invited: no password, a link to choose one) acting for its
+    /// employers with `capacity`, in one transaction with its audit entry.
+    pub(super) async fn add_user(
         &self,
         actor: &Actor,
         new: NewUser,
         invite: bool,
+        capacity: Capacity,
     ) -> StoreResult<(User, Option<i64>)> {
+        let prepared = self.prepare_user(new, invite).await?;
+        let mut tx = self.begin_write().await?;
+        let (id, reset_id) = self
+            .insert_user(&mut tx, actor, &prepared, invite, capacity)
+            .await?;
+        tx.commit().await?;
+        Ok((self.user(id).await?, reset_id))
+    }
+
+    /// Checks a user to create (its address, name, password unless invited, employers)
+    /// and hashes its password: everything done before the transaction that inserts it.
+    pub(super) async fn prepare_user(
+        &self,
+        new: NewUser,
+        invite: bool,
+    ) -> StoreResult<PreparedUser> {
         // Checked as typed (a trailing line break is refused, not trimmed away): the
         // address and the name go into e-mail headers.
         if let Err(e) = ::mandates::parse_email(&new.email) {
@@ -232,29 +307,57 @@ impl Store {
             false => Some(hash_password(new.password).await?),
             true => None,
         };
+        Ok(PreparedUser {
+            email,
+            display_name,
+            role: new.role,
+            password_hash,
+            employer_ids,
+        })
+    }
+
+    /// Inserts a prepared user, its employers with `capacity`, its invitation link when
+    /// invited and its audit entry, in `tx`: its id and the link's.
+    pub(super) async fn insert_user(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        actor: &Actor,
+        prepared: &PreparedUser,
+        invite: bool,
+        capacity: Capacity,
+    ) -> StoreResult<(i64, Option<i64>)> {
+        let PreparedUser {
+            email,
+            display_name,
+            role,
+            password_hash,
+            employer_ids,
+        } = prepared;
         let now = self.now();
         let now_text = timestamp(now);
-        let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO users (email, display_name, role, password_hash, created_at) \
              VALUES ($1, $2, $3, $4, $5) RETURNING id",
         )
-        .bind(&email)
-        .bind(&display_name)
-        .bind(new.role.as_str())
-        .bind(&password_hash)
+        .bind(email)
+        .bind(display_name)
+        .bind(role.as_str())
+        .bind(password_hash)
         .bind(&now_text)
-        .fetch_one(&mut *tx)
+        .fetch_one(&mut **tx)
         .await
         .map_err(|e| {
             conflict_on_unique(e, || "a user with this email already exists".to_owned())
         })?;
-        for employer_id in &employer_ids {
-            sqlx::query("INSERT INTO user_employers (user_id, employer_id) VALUES ($1, $2)")
-                .bind(id)
-                .bind(employer_id)
-                .execute(&mut *tx)
-                .await?;
+        for employer_id in employer_ids {
+            sqlx::query(
+                "INSERT INTO user_employers (user_id, employer_id, capacity) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(employer_id)
+            .bind(capacity.as_str())
+            .execute(&mut **tx)
+            .await?;
         }
         let reset_id = if invite {
             let token = random_token();
@@ -268,15 +371,14 @@ impl Store {
                 .bind(self.cipher.encrypt(&token))
                 .bind(&now_text)
                 .bind(timestamp(now + Duration::hours(INVITE_HOURS)))
-                .fetch_one(&mut *tx)
+                .fetch_one(&mut **tx)
                 .await?,
             )
         } else {
             None
         };
-        Audit::new(actor, "user.created").on("user", id).detail(json!({ "role": new.role.as_str(), "employer_ids": employer_ids, "invited": invite, "reset_id": reset_id })).record(&mut tx, &now_text).await?;
-        tx.commit().await?;
-        Ok((self.user(id).await?, reset_id))
+        Audit::new(actor, "user.created").on("user", id).detail(json!({ "role": role.as_str(), "employer_ids": employer_ids, "invited": invite, "reset_id": reset_id, "capacity": capacity.as_str() })).record(tx, &now_text).await?;
+        Ok((id, reset_id))
     }
 
     pub async fn user(&self, id: i64) -> StoreResult<User> {

@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::WebState;
 use super::i18n::refusals;
 use super::session::{
-    Chrome, CsrfForm, DEVICE_COOKIE, LANG_COOKIE, PageResult, Refusal, SESSION_COOKIE, Viewer,
-    cookie, see_other,
+    CHALLENGE_COOKIE, Chrome, CsrfForm, DEVICE_COOKIE, LANG_COOKIE, PageResult, Refusal,
+    SESSION_COOKIE, Viewer, cookie, see_other,
 };
 use crate::locale::Lang;
 use crate::store::{DEVICE_DAYS, ResetRequest, SESSION_HOURS, SignIn, SignInAttempt};
@@ -60,6 +60,7 @@ async fn home(viewer: Viewer) -> PageResult {
 #[template(path = "web/account/login.html")]
 struct LoginPage {
     c: Chrome,
+    s: &'static super::i18n::SelfServiceTexts,
     email: String,
     error: Option<&'static str>,
     notice: Option<&'static str>,
@@ -69,6 +70,10 @@ struct LoginPage {
 struct LoginQuery {
     #[serde(default)]
     reset: Option<String>,
+    #[serde(default)]
+    enrolled: Option<String>,
+    #[serde(default)]
+    email: Option<String>,
 }
 
 async fn login_page(viewer: Viewer, Query(query): Query<LoginQuery>) -> PageResult {
@@ -77,9 +82,17 @@ async fn login_page(viewer: Viewer, Query(query): Query<LoginQuery>) -> PageResu
     }
     let page = LoginPage {
         c: viewer.chrome(Vec::new()),
+        s: super::i18n::SelfServiceTexts::of(viewer.lang),
         email: String::new(),
         error: None,
-        notice: query.reset.map(|_| viewer.texts().reset_done),
+        notice: match (query.reset, query.enrolled, query.email) {
+            (Some(_), _, _) => Some(viewer.texts().reset_done),
+            (None, Some(_), _) => Some(super::i18n::SelfServiceTexts::of(viewer.lang).enrol_done),
+            (None, None, Some(_)) => {
+                Some(super::i18n::SelfServiceTexts::of(viewer.lang).email_done)
+            }
+            (None, None, None) => None,
+        },
     };
     viewer.page(StatusCode::OK, &page)
 }
@@ -136,6 +149,24 @@ async fn login(
             tracing::info!(user_id = session.user.id, "signed in");
             return Ok(response);
         }
+        SignIn::SecondFactor { challenge, device } => {
+            let mut response = see_other("/login/code");
+            viewer.set_cookie(
+                response.headers_mut(),
+                CHALLENGE_COOKIE,
+                &challenge,
+                Some(super::self_service::CHALLENGE_SECONDS),
+            );
+            if let Some(device) = device {
+                viewer.set_cookie(
+                    response.headers_mut(),
+                    DEVICE_COOKIE,
+                    &device,
+                    Some(DEVICE_DAYS * 24 * 3600),
+                );
+            }
+            return Ok(response);
+        }
         SignIn::Refused => (StatusCode::UNAUTHORIZED, viewer.texts().sign_in_refused),
         SignIn::Throttled => (
             StatusCode::TOO_MANY_REQUESTS,
@@ -144,6 +175,7 @@ async fn login(
         SignIn::Busy => {
             let page = LoginPage {
                 c: viewer.chrome(Vec::new()),
+                s: super::i18n::SelfServiceTexts::of(viewer.lang),
                 email: form.email.trim().chars().take(254).collect(),
                 error: Some(viewer.texts().sign_in_busy),
                 notice: None,
@@ -157,6 +189,7 @@ async fn login(
     };
     let page = LoginPage {
         c: viewer.chrome(Vec::new()),
+        s: super::i18n::SelfServiceTexts::of(viewer.lang),
         email: form.email.trim().chars().take(254).collect(),
         error: Some(error),
         notice: None,

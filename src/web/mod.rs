@@ -31,6 +31,7 @@ mod pdf;
 mod portal;
 mod redact;
 mod refunds;
+mod self_service;
 mod session;
 mod statement;
 mod verify;
@@ -149,6 +150,7 @@ pub fn router_with(state: AppState, options: WebOptions) -> Router {
 fn pages() -> Router<WebState> {
     Router::new()
         .merge(account::router())
+        .merge(self_service::router())
         .merge(portal::router())
         .merge(console::router())
         .merge(disputes::router())

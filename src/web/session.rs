@@ -22,6 +22,8 @@ pub const PRESESSION_COOKIE: &str = "tahsil_presession";
 pub const LANG_COOKIE: &str = "tahsil_lang";
 /// A browser that signed in before (see `store::sessions`: it passes an account's lockout).
 pub const DEVICE_COOKIE: &str = "tahsil_device";
+/// Right password, second factor awaited (see `store::two_factor`): the challenge's token.
+pub const CHALLENGE_COOKIE: &str = "tahsil_challenge";
 
 /// The request's visitor: signed in or not, language, CSRF token, address and browser.
 #[derive(Debug)]
@@ -39,6 +41,9 @@ pub struct Viewer {
     pub user_agent: String,
     /// Path and query of this request (for the language switch to come back to).
     pub path: String,
+    /// On a portal page of a user acting for several employers (an accountant): the
+    /// employer the page is about, named in the header.
+    pub current_employer: Option<String>,
 }
 
 /// A cookie's name as sent: under `cookie_secure`, with the `__Host-` prefix (browsers
@@ -147,7 +152,14 @@ impl FromRequestParts<WebState> for Viewer {
         } else {
             referer_path(headers).unwrap_or_else(|| "/".to_owned())
         };
+        let current_employer = match &session {
+            Some(session) if session.user.employer_ids.len() > 1 => {
+                current_employer(state, session, parts.uri.path(), lang).await
+            }
+            _ => None,
+        };
         Ok(Viewer {
+            current_employer,
             session,
             session_token,
             lang,
@@ -159,6 +171,31 @@ impl FromRequestParts<WebState> for Viewer {
             path,
         })
     }
+}
+
+/// "Current employer: name (affiliation)" for a portal path `/portal/{id}/…` of an
+/// employer the user acts for.
+async fn current_employer(
+    state: &WebState,
+    session: &Session,
+    path: &str,
+    lang: Lang,
+) -> Option<String> {
+    let id: i64 = path
+        .strip_prefix("/portal/")?
+        .split('/')
+        .next()?
+        .parse()
+        .ok()?;
+    if !session.user.may_act_for(id) {
+        return None;
+    }
+    let employer = state.store().employer(id).await.ok()?;
+    Some(format!(
+        "{} {}",
+        super::i18n::employer_name(&employer, lang),
+        employer.affiliation_number
+    ))
 }
 
 /// The path and query of a same-origin `Referer` (its host is the request's `Host`).
@@ -194,6 +231,8 @@ pub struct Chrome {
     pub nav: Vec<NavLink>,
     /// The console's search box in the header (staff only).
     pub search: Option<&'static super::i18n::SearchTexts>,
+    /// The label and the name of the current employer ([`Viewer::current_employer`]).
+    pub current_employer: Option<(&'static str, String)>,
 }
 
 /// Why a page is not shown.
@@ -203,6 +242,8 @@ pub enum Refusal {
     SignInNeeded,
     /// Signed in, but this role may not open the page.
     Forbidden,
+    /// An administrator without a second factor: sent to set it up before anything else.
+    SecondFactorNeeded,
     /// No such thing — or not this user's (the same answer, so nothing leaks).
     NotFound,
     /// The form's CSRF token is missing or wrong.
@@ -239,7 +280,7 @@ fn refusal_words(refusal: &Refusal, lang: Lang) -> (StatusCode, &'static str, &'
     let t = lang.texts();
     let s = super::i18n::ScreenTexts::of(lang);
     match refusal {
-        Refusal::SignInNeeded | Refusal::Forbidden => {
+        Refusal::SignInNeeded | Refusal::Forbidden | Refusal::SecondFactorNeeded => {
             (StatusCode::FORBIDDEN, t.forbidden_title, t.forbidden_text)
         }
         Refusal::NotFound => (StatusCode::NOT_FOUND, t.not_found_title, t.not_found_text),
@@ -274,6 +315,9 @@ impl IntoResponse for PageError {
         if let Refusal::SignInNeeded = self.refusal {
             return Redirect::to("/login").into_response();
         }
+        if let Refusal::SecondFactorNeeded = self.refusal {
+            return Redirect::to("/account?two_factor=required").into_response();
+        }
         let t = self.lang.texts();
         let (status, title, text) = refusal_words(&self.refusal, self.lang);
         let other =
@@ -298,6 +342,7 @@ impl IntoResponse for PageError {
                     current: false,
                 }],
                 search: None,
+                current_employer: None,
             },
             title,
             text,
@@ -347,9 +392,13 @@ impl Viewer {
             .ok_or_else(|| self.refuse(Refusal::SignInNeeded))
     }
 
-    /// A staff session (finance or admin), or a refusal.
+    /// A staff session (finance or admin), or a refusal. An administrator without a
+    /// second factor is sent to set it up first (`/account`).
     pub fn staff(&self) -> Result<&Session, PageError> {
         let session = self.signed_in()?;
+        if session.user.role == Role::Admin && !session.user.totp_enabled {
+            return Err(self.refuse(Refusal::SecondFactorNeeded));
+        }
         if session.user.role.is_staff() {
             Ok(session)
         } else {
@@ -392,6 +441,12 @@ impl Viewer {
                 .as_ref()
                 .filter(|s| s.user.role.is_staff())
                 .map(|_| super::i18n::SearchTexts::of(self.lang)),
+            current_employer: self.current_employer.clone().map(|name| {
+                (
+                    super::i18n::SelfServiceTexts::of(self.lang).current_employer,
+                    name,
+                )
+            }),
         }
     }
 

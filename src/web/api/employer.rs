@@ -277,6 +277,17 @@ async fn submit_declaration(
             ));
         }
     };
+    // The token acts with its user's capacity: a view-only (or sign-only) colleague's
+    // token reads, it does not declare.
+    if !user.user.may(employer_id, crate::store::Duty::Declare) {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "your role for employer {employer_id} does not allow declaring: ask the employer's owner for the declare role"
+            ),
+        ));
+    }
     let worksites = state.store().worksite_codes(employer_id).await?;
     let (lines, problems) = parse_lines(&body.lines, &worksites);
     match problems.as_slice() {

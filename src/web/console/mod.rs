@@ -24,6 +24,7 @@ mod debit_list;
 mod debits;
 mod employers;
 mod evidence;
+mod enrolment;
 mod exceptions;
 mod files;
 mod jobs;
@@ -58,6 +59,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(runs::router())
         .merge(reports::router())
         .merge(employers::router())
+        .merge(enrolment::router())
         .merge(account::router())
         .merge(credits::router())
         .merge(receivables::router())
@@ -116,6 +118,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
     if is_admin(viewer) {
         entries.push(("users", "/console/users", k.nav_users));
     }
+    entries.push((
+        "profile",
+        "/account",
+        super::i18n::SelfServiceTexts::of(viewer.lang).profile,
+    ));
     entries
         .into_iter()
         .map(|(key, href, label)| NavLink {

@@ -4,6 +4,7 @@
 //! to the case's page with its number (post/redirect/get), and a case followed and
 //! written to again.
 
+use crate::store::Duty;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -19,7 +20,7 @@ use crate::locale::EmployerWord;
 use crate::store::{Actor, ContestKind, DisputeState};
 use crate::web::WebState;
 use crate::web::i18n::money;
-use crate::web::portal::{employer_for, nav};
+use crate::web::portal::{employer_for, employer_to, nav};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -157,7 +158,7 @@ async fn contest(
     Path((employer_id, collection_id)): Path<(i64, i64)>,
     Form(form): Form<MessageForm>,
 ) -> PageResult {
-    let (session, _) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, _) = employer_to(&state, &viewer, employer_id, Duty::Declare).await?;
     viewer.check_csrf(&form.csrf)?;
     let actor = Actor::new(format!("user:{}", session.user.id));
     let result = state

@@ -30,6 +30,7 @@ mod screens;
 mod statement;
 mod search;
 mod webhooks;
+mod self_service;
 
 pub use attestations::AttestationTexts;
 pub use ceilings::CeilingTexts;
@@ -45,6 +46,7 @@ pub use screens::ScreenTexts;
 pub use statement::StatementTexts;
 pub use search::{ApiDocsTexts, SearchTexts};
 pub use webhooks::WebhookTexts;
+pub use self_service::SelfServiceTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
 /// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).

@@ -131,6 +131,37 @@ fn fr(refusal: Refusal) -> &'static str {
         Refusal::IncomingCreditReason => {
             "Indiquez pourquoi ce virement n'est pas pour la caisse (500 caractères au plus)."
         }
+        Refusal::OwnerOnly => {
+            "Seul le titulaire du compte de l'employeur peut gérer ses collaborateurs et la langue de ses avis."
+        }
+        Refusal::ColleagueAlready => {
+            "Cette personne agit déjà pour cet employeur : pour changer son rôle, retirez-la puis invitez-la à nouveau."
+        }
+        Refusal::ColleagueNotEmployerUser => {
+            "Cette adresse est celle d'un agent de la caisse : invitez une autre adresse."
+        }
+        Refusal::OwnerNotRevocable => {
+            "Un titulaire ne peut pas être retiré ici : adressez-vous à la caisse."
+        }
+        Refusal::EnrolmentCodeInvalid => {
+            "Ce numéro d'affiliation et ce code d'activation ne correspondent à aucun code valable (erroné, déjà utilisé ou expiré) : vérifiez les deux, ou demandez un nouveau code à la caisse."
+        }
+        Refusal::EnrolmentThrottled => {
+            "Trop de tentatives d'inscription : attendez un quart d'heure puis réessayez."
+        }
+        Refusal::CurrentPasswordWrong => {
+            "Le mot de passe actuel n'est pas le bon : saisissez-le à nouveau."
+        }
+        Refusal::EmailTaken => {
+            "Cette adresse est déjà celle d'un compte : choisissez-en une autre."
+        }
+        Refusal::EmailLinkInvalid => {
+            "Ce lien de confirmation n'est plus valable : demandez à nouveau le changement d'adresse."
+        }
+        Refusal::TotpCodeWrong => {
+            "Ce code n'est pas celui que l'application affiche maintenant : saisissez le code actuel."
+        }
+        Refusal::TotpAlreadyOn => "La connexion en deux étapes est déjà activée pour ce compte.",
     }
 }
 
@@ -204,6 +235,25 @@ fn ar(refusal: Refusal) -> &'static str {
         Refusal::IncomingCreditReason => {
             "اذكروا سبب كون هذا التحويل ليس للصندوق (500 حرف على الأكثر)."
         }
+        Refusal::OwnerOnly => "لا يدير المتعاونين ولغة الإشعارات إلا صاحب حساب المؤسسة.",
+        Refusal::ColleagueAlready => {
+            "هذا الشخص يعمل لحساب هذه المؤسسة من قبل: لتغيير دوره اسحبوا صلاحيته ثم ادعوه من جديد."
+        }
+        Refusal::ColleagueNotEmployerUser => "هذا العنوان لأحد أعوان الصندوق: ادعوا عنوانًا آخر.",
+        Refusal::OwnerNotRevocable => "لا يمكن سحب صلاحية صاحب الحساب هنا: اتصلوا بالصندوق.",
+        Refusal::EnrolmentCodeInvalid => {
+            "رقم الانخراط ورمز التفعيل هذان لا يوافقان أي رمز صالح (خاطئ أو مستعمل أو منتهي الصلاحية): تحقّقوا منهما أو اطلبوا رمزًا جديدًا من الصندوق."
+        }
+        Refusal::EnrolmentThrottled => {
+            "محاولات تسجيل كثيرة جدًا: انتظروا ربع ساعة ثم أعيدوا المحاولة."
+        }
+        Refusal::CurrentPasswordWrong => "كلمة المرور الحالية غير صحيحة: أعيدوا كتابتها.",
+        Refusal::EmailTaken => "هذا العنوان مستعمل لحساب آخر: اختاروا عنوانًا آخر.",
+        Refusal::EmailLinkInvalid => "رابط التأكيد هذا لم يعد صالحًا: اطلبوا تغيير العنوان من جديد.",
+        Refusal::TotpCodeWrong => {
+            "هذا الرمز ليس الرمز الذي يعرضه التطبيق الآن: اكتبوا الرمز الحالي."
+        }
+        Refusal::TotpAlreadyOn => "تسجيل الدخول بخطوتين مفعّل من قبل لهذا الحساب.",
     }
 }
 

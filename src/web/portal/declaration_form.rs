@@ -8,6 +8,7 @@
 //! [`submit_or_correct_declaration`](crate::store::Store::submit_or_correct_declaration),
 //! the path of the CSV upload and the API.
 
+use crate::store::Duty;
 use std::collections::HashMap;
 
 use askama::Template;
@@ -20,8 +21,8 @@ use mandates::{LineProblem, Period};
 use serde::Deserialize;
 
 use super::{
-    Blank, PeriodChoice, Submission, check_period, conflict_message, employer_for, locked_text,
-    nav, period_choices, read_figures, submit_declaration,
+    Blank, PeriodChoice, Submission, check_period, conflict_message, employer_to, locked_text, nav,
+    period_choices, read_figures, submit_declaration,
 };
 use crate::store::{Employer, NewDeclaration, Session};
 use crate::web::WebState;
@@ -219,7 +220,7 @@ async fn form_page(
     Path(employer_id): Path<i64>,
     Query(query): Query<FormQuery>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_to(&state, &viewer, employer_id, Duty::Declare).await?;
     let period_text = query
         .period
         .filter(|p| !p.trim().is_empty())
@@ -270,7 +271,7 @@ async fn submit_form(
     Path(employer_id): Path<i64>,
     Form(fields): Form<Vec<(String, String)>>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_to(&state, &viewer, employer_id, Duty::Declare).await?;
     let field = |name: &str| {
         fields
             .iter()

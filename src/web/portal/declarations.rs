@@ -3,6 +3,7 @@
 //! every bad line and field reported at once, nothing half-recorded; a period already
 //! declared is corrected (replaced) until it is planned into a debit.
 
+use crate::store::Duty;
 use askama::Template;
 use axum::Router;
 use axum::body::Body;
@@ -14,8 +15,8 @@ use mandates::declaration::plausibility;
 
 use super::declaration_csv::{is_workbook, parse_declaration_file, template};
 use super::{
-    DoneQuery, Feedback, PeriodChoice, Submission, check_period, employer_for, nav, period_choices,
-    submit_declaration,
+    DoneQuery, Feedback, PeriodChoice, Submission, check_period, employer_for, employer_to, nav,
+    period_choices, submit_declaration,
 };
 use crate::store::{Employer, NewDeclaration, Session};
 use crate::web::WebState;
@@ -183,7 +184,7 @@ async fn upload_declaration(
     Path(employer_id): Path<i64>,
     mut multipart: Multipart,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_to(&state, &viewer, employer_id, Duty::Declare).await?;
     let mut csrf = String::new();
     let mut period = String::new();
     let mut csv: Option<Vec<u8>> = None;

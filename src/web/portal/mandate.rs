@@ -3,6 +3,7 @@
 //! kept with its SHA-256), set, raise or remove the ceiling per debit, revoke. The consent
 //! text itself is in `web::consent`.
 
+use crate::store::Duty;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, Query, State};
@@ -11,7 +12,7 @@ use axum::routing::{get, post};
 use mandates::{AccountId, MandateStatus};
 use serde::Deserialize;
 
-use super::{DoneQuery, Feedback, employer_for, nav, parse_amount};
+use super::{DoneQuery, Feedback, employer_for, employer_to, nav, parse_amount};
 use crate::locale::{Lang, Word};
 use crate::store::{Actor, Employer, MandateRecord, NewMandate, Session, SignMandate};
 use crate::web::WebState;
@@ -162,7 +163,7 @@ async fn new_mandate(
     Path(employer_id): Path<i64>,
     Form(form): Form<AccountForm>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_to(&state, &viewer, employer_id, Duty::Sign).await?;
     viewer.check_csrf(&form.csrf)?;
     let refused = |message: String| {
         render_mandate_page(
@@ -237,7 +238,7 @@ async fn sign(
     Path((employer_id, mandate_id)): Path<(i64, i64)>,
     Form(form): Form<SignForm>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_to(&state, &viewer, employer_id, Duty::Sign).await?;
     viewer.check_csrf(&form.csrf)?;
     let mandate = own_mandate(&state, &viewer, employer_id, mandate_id).await?;
     let signer = form.signer.trim();
@@ -318,7 +319,7 @@ async fn ceiling(
     Path((employer_id, mandate_id)): Path<(i64, i64)>,
     Form(form): Form<CeilingForm>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_to(&state, &viewer, employer_id, Duty::Sign).await?;
     viewer.check_csrf(&form.csrf)?;
     own_mandate(&state, &viewer, employer_id, mandate_id).await?;
     let refused = |message: String| {

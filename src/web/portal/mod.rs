@@ -18,6 +18,7 @@
 
 mod api_access;
 mod attestations;
+mod colleagues;
 mod dashboard;
 mod declaration_csv;
 mod declaration_form;
@@ -40,7 +41,7 @@ use super::WebState;
 use super::i18n::{PageTexts, refusals};
 use super::session::{NavLink, PageError, Refusal, Viewer};
 use crate::locale::Lang;
-use crate::store::{Actor, Employer, NewDeclaration, Session, StoreError};
+use crate::store::{Actor, Duty, Employer, NewDeclaration, Session, StoreError};
 
 /// Every portal page's routes.
 pub(super) fn router() -> Router<WebState> {
@@ -57,6 +58,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(statement::router())
         .merge(webhooks::router())
         .merge(attestations::router())
+        .merge(colleagues::router())
 }
 
 /// The employer `employer_id` if the signed-in user acts for it; "not found" otherwise.
@@ -77,6 +79,22 @@ pub(super) async fn employer_for(
     Ok((session, employer))
 }
 
+/// [`employer_for`], and the user's capacity there must cover `duty` (a view-only
+/// colleague cannot declare; only who may sign signs or revokes a mandate): refused
+/// otherwise, on the page and on its form alike.
+pub(super) async fn employer_to(
+    state: &WebState,
+    viewer: &Viewer,
+    employer_id: i64,
+    duty: Duty,
+) -> Result<(Session, Employer), PageError> {
+    let (session, employer) = employer_for(state, viewer, employer_id).await?;
+    if !session.user.may(employer_id, duty) {
+        return Err(viewer.refuse(Refusal::Forbidden));
+    }
+    Ok((session, employer))
+}
+
 /// The portal's navigation for one employer, the `current` page marked.
 pub(super) fn nav(
     viewer: &Viewer,
@@ -94,6 +112,11 @@ pub(super) fn nav(
             current: current == "home",
         });
     }
+    let profile = NavLink {
+        href: "/account".to_owned(),
+        label: super::i18n::SelfServiceTexts::of(viewer.lang).profile,
+        current: false,
+    };
     for (key, path, label) in [
         ("dashboard", String::new(), t.dashboard),
         ("mandate", "/mandate".to_owned(), t.mandate),
@@ -122,6 +145,11 @@ pub(super) fn nav(
             "/attestations".to_owned(),
             super::i18n::AttestationTexts::of(viewer.lang).nav,
         ),
+        (
+            "colleagues",
+            "/colleagues".to_owned(),
+            super::i18n::SelfServiceTexts::of(viewer.lang).colleagues,
+        ),
     ] {
         links.push(NavLink {
             href: format!("/portal/{employer_id}{path}"),
@@ -129,6 +157,7 @@ pub(super) fn nav(
             current: key == current,
         });
     }
+    links.push(profile);
     links
 }
 

@@ -2,6 +2,7 @@
 //! which planned debits will not be presented, a reason to choose, and a destructive
 //! button apart from everything else — never one click beside "check the account".
 
+use crate::store::Duty;
 use askama::Template;
 use axum::Router;
 use axum::extract::{Form, Path, State};
@@ -10,7 +11,7 @@ use axum::routing::get;
 use mandates::{Amount, CollectionStatus, MandateStatus};
 use serde::Deserialize;
 
-use super::{employer_for, nav};
+use super::{employer_to, nav};
 use crate::locale::Word;
 use crate::store::{Actor, Employer, LineState, MandateRecord, Session};
 use crate::web::WebState;
@@ -144,7 +145,7 @@ async fn revoke_page(
     viewer: Viewer,
     Path((employer_id, mandate_id)): Path<(i64, i64)>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_to(&state, &viewer, employer_id, Duty::Sign).await?;
     let mandate = own_mandate(&state, &viewer, employer_id, mandate_id).await?;
     if mandate.status != MandateStatus::Active {
         // Nothing to revoke (already ended, or not signed): the mandate page says why.
@@ -176,7 +177,7 @@ async fn revoke(
     Path((employer_id, mandate_id)): Path<(i64, i64)>,
     Form(form): Form<RevokeForm>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    let (session, employer) = employer_to(&state, &viewer, employer_id, Duty::Sign).await?;
     viewer.check_csrf(&form.csrf)?;
     // Whatever its state: the store refuses one that ended, in words.
     let mandate = own_mandate(&state, &viewer, employer_id, mandate_id).await?;

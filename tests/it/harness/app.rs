@@ -214,6 +214,65 @@ pub async fn sign_in(base: &str, email: &str) -> Browser {
         StatusCode::SEE_OTHER,
         "sign-in of {email}"
     );
+    let key = format!("{base} {email}");
+    if response.headers()["location"] == "/login/code" {
+        // Signed in before with a second factor (an administrator): one of the recovery
+        // codes kept when it was set up.
+        let code = RECOVERY
+            .lock()
+            .unwrap()
+            .get_mut(&key)
+            .and_then(Vec::pop)
+            .expect("a recovery code kept for this user");
+        let csrf = csrf_of(&get_text(&client, &url("/login/code")).await.1);
+        let response = client
+            .post(url("/login/code"))
+            .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::SEE_OTHER,
+            "second step of {email}"
+        );
+    }
+    // An administrator without a second factor is sent to set it up first: done here as a
+    // person would, the code computed from the secret on the page, the recovery codes kept.
+    let response = client.get(url("/console")).send().await.unwrap();
+    if response
+        .headers()
+        .get("location")
+        .is_some_and(|l| l == "/account?two_factor=required")
+    {
+        let (_, page) = get_text(&client, &url("/account")).await;
+        let csrf = csrf_of(&page);
+        let response = client
+            .post(url("/account/two-factor"))
+            .form(&[("csrf", csrf.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        let (_, page) = get_text(&client, &url("/account")).await;
+        let secret = text_of_id(&page, "totp-secret");
+        let code = totp_now(&secret);
+        let response = client
+            .post(url("/account/two-factor/confirm"))
+            .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let page = response.text().await.unwrap();
+        let codes: Vec<String> = page
+            .split("<li><code>")
+            .skip(1)
+            .map(|rest| rest.split('<').next().unwrap().to_owned())
+            .collect();
+        assert_eq!(codes.len(), 10, "recovery codes shown");
+        RECOVERY.lock().unwrap().insert(key, codes);
+    }
     // The session's own CSRF token, from any page with a form.
     let (_, page) = get_text(&client, &url("/password/forgot")).await;
     Browser {
@@ -221,6 +280,32 @@ pub async fn sign_in(base: &str, email: &str) -> Browser {
         csrf: csrf_of(&page),
         base: base.to_owned(),
     }
+}
+
+/// The recovery codes of the administrators [`sign_in`] set a second factor up for, by
+/// service and e-mail.
+static RECOVERY: std::sync::LazyLock<
+    std::sync::Mutex<std::collections::HashMap<String, Vec<String>>>,
+> = std::sync::LazyLock::new(Default::default);
+
+/// The text of the element with this `id` (up to its first tag end).
+pub fn text_of_id(html: &str, id: &str) -> String {
+    let marker = format!("id=\"{id}\"");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no #{id} in {html}"));
+    let after = &html[start..];
+    let open = after.find('>').unwrap() + 1;
+    let close = after[open..].find('<').unwrap();
+    after[open..open + close].to_owned()
+}
+
+/// The TOTP code of a base32 secret now (the system clock: the service under test runs on
+/// it unless given its own).
+pub fn totp_now(secret: &str) -> String {
+    let bytes = tahsil::totp::from_base32(secret).expect("a base32 secret");
+    let now = chrono::Utc::now().timestamp();
+    tahsil::totp::code_at(&bytes, tahsil::totp::step_of(now))
 }
 
 impl Drop for WebApp {

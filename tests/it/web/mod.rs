@@ -21,6 +21,7 @@ mod readable;
 mod rough_edges;
 mod security_access;
 mod security_throttle;
+mod self_service;
 
 use std::time::Duration;
 
