@@ -27,8 +27,8 @@ mod dialect;
 mod dispute_effects;
 mod disputes;
 mod employers;
-mod evidence;
 mod enrolment;
+mod evidence;
 mod exceptions;
 mod incoming_credits;
 mod jobs;
@@ -104,11 +104,11 @@ pub use disputes::{
     DisputeRecord, DisputeState, DisputeStatus, MessageAuthor,
 };
 pub use employers::{Employer, NewEmployer, NewWorksite, Worksite};
-pub use evidence::{EmployerReportItem, EvidenceRecords, PresentedDebit};
 pub use enrolment::{
     ENROLMENT_CODE_DAYS, ENROLMENT_WINDOW_MINUTES, Enrolment, IssuedCode,
     MAX_ENROLMENTS_PER_EMPLOYER,
 };
+pub use evidence::{EmployerReportItem, EvidenceRecords, PresentedDebit};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
 pub use incoming_credits::WaitingCredit;
 pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};
@@ -168,14 +168,13 @@ pub use surcharges::{
 pub use tokens::{
     ApiClient, ApiTokenRecord, ApiUser, NewToken, USER_TOKEN_PREFIX, UserApiTokenRecord,
 };
-pub use users::{NewUser, Role, User, UserOverview};
+pub use two_factor::{CHALLENGE_MINUTES, SecondFactor, TotpSetup};
+pub use users::{Grant, NewUser, Role, User, UserOverview};
 pub use webhooks::{
     ClaimedWebhook, WEBHOOK_ENDPOINTS_MAX, WEBHOOK_URL_MAX, WebhookAttempt, WebhookDelivery,
     WebhookEndpoint, WebhookOutcome, WebhookStatus, WebhookTargets, WebhookUrlProblem,
     is_public_ip, webhook_url_problem,
 };
-pub use two_factor::{CHALLENGE_MINUTES, SecondFactor, TotpSetup};
-pub use users::{Grant, NewUser, Role, User, UserOverview};
 
 use ::mandates::LineProblem;
 

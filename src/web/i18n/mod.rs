@@ -27,10 +27,10 @@ mod portal;
 mod refunds;
 pub mod refusals;
 mod screens;
-mod statement;
 mod search;
-mod webhooks;
 mod self_service;
+mod statement;
+mod webhooks;
 
 pub use attestations::AttestationTexts;
 pub use ceilings::CeilingTexts;
@@ -43,10 +43,10 @@ pub use ledger::LedgerTexts;
 pub use portal::PortalTexts;
 pub use refunds::RefundTexts;
 pub use screens::ScreenTexts;
-pub use statement::StatementTexts;
 pub use search::{ApiDocsTexts, SearchTexts};
-pub use webhooks::WebhookTexts;
 pub use self_service::SelfServiceTexts;
+pub use statement::StatementTexts;
+pub use webhooks::WebhookTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
 /// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).
