@@ -58,7 +58,7 @@ pub fn institution_layouts(config: &Config) -> anyhow::Result<Vec<Layout>> {
     Ok(institution_layout_files(config)?
         .into_iter()
         .filter_map(|layout| match layout {
-            AnyLayout::Single(layout) => Some(layout),
+            AnyLayout::Single(layout) => Some(*layout),
             AnyLayout::Batched(_) => None,
         })
         .collect())

@@ -62,7 +62,7 @@ impl BatchedLayout {
 /// single-batch one (each then checked by its own loader, whose errors it keeps).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AnyLayout {
-    Single(Layout),
+    Single(Box<Layout>),
     Batched(BatchedLayout),
 }
 
@@ -73,7 +73,7 @@ impl AnyLayout {
         if table.contains_key("batch_header") || table.contains_key("file_header") {
             BatchedLayout::from_toml(text).map(AnyLayout::Batched)
         } else {
-            Layout::from_toml(text).map(AnyLayout::Single)
+            Layout::from_toml(text).map(|layout| AnyLayout::Single(Box::new(layout)))
         }
     }
 
