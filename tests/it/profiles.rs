@@ -419,6 +419,17 @@ both_backends!(
             assert_eq!(validation.problems, Vec::<String>::new());
             let view = inspect_among(&bytes, &[], slice).unwrap();
             assert_eq!(view.transactions.len() as i64, file.transactions);
+            // Dropped into an inbox, it is a debit file, never a report (nor the example's).
+            let refused = tahsil::cycle::import::classify(&view, &settings).unwrap_err();
+            assert!(
+                refused.contains("this is a debit file (bna-batched), not a report"),
+                "{refused}"
+            );
+            let example = bank_formats::inspect::Inspection {
+                format: "example-batched-debit".to_owned(),
+                ..view.clone()
+            };
+            assert!(tahsil::cycle::import::classify(&example, &settings).is_err());
             // One batch per debtor bank, banks in ascending order, each debit in its bank's.
             let read = layout.read(&bytes).unwrap();
             let codes: Vec<String> = read
