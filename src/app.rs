@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use bank_formats::layout::Layout;
+use bank_formats::layout::{AnyLayout, BatchedLayout, Layout};
 use mandates::BankTable;
 
 use crate::clock::Clock;
@@ -52,8 +52,32 @@ pub fn bank_table(config: &Config) -> anyhow::Result<BankTable> {
 }
 
 /// The institutions' own fixed-width layouts: every `*.toml` in `layouts_dir`, in name
-/// order. A description that does not load stops startup, naming its file.
+/// order, single-batch ones (see [`institution_batched_layouts`] for the batched ones). A
+/// description that does not load stops startup, naming its file.
 pub fn institution_layouts(config: &Config) -> anyhow::Result<Vec<Layout>> {
+    Ok(institution_layout_files(config)?
+        .into_iter()
+        .filter_map(|layout| match layout {
+            AnyLayout::Single(layout) => Some(*layout),
+            AnyLayout::Batched(_) => None,
+        })
+        .collect())
+}
+
+/// The institutions' own batched layouts (a `[batch_header]` in their description), from
+/// the same folder as [`institution_layouts`].
+pub fn institution_batched_layouts(config: &Config) -> anyhow::Result<Vec<BatchedLayout>> {
+    Ok(institution_layout_files(config)?
+        .into_iter()
+        .filter_map(|layout| match layout {
+            AnyLayout::Batched(layout) => Some(layout),
+            AnyLayout::Single(_) => None,
+        })
+        .collect())
+}
+
+/// Every description in `layouts_dir`, in name order, of either structure.
+fn institution_layout_files(config: &Config) -> anyhow::Result<Vec<AnyLayout>> {
     let Some(dir) = &config.layouts_dir else {
         return Ok(Vec::new());
     };
@@ -68,7 +92,7 @@ pub fn institution_layouts(config: &Config) -> anyhow::Result<Vec<Layout>> {
         .map(|path| {
             let text = std::fs::read_to_string(path)
                 .with_context(|| format!("cannot read the layout {}", path.display()))?;
-            Layout::from_toml(&text)
+            AnyLayout::from_toml(&text)
                 .map_err(|e| anyhow::anyhow!("{e}"))
                 .with_context(|| format!("the layout {} is not valid", path.display()))
         })

@@ -120,7 +120,8 @@ pub struct Config {
     /// The postal channel's profile (default: the shipped `dz-postal`).
     pub postal_profile: String,
     /// Overrides the bank profile's debit format: `pain.008.001.02`, `pain.008.001.08`,
-    /// or a fixed-width debit layout's name (shipped or in `layouts_dir`).
+    /// or a fixed-width debit layout's name (shipped or in `layouts_dir`; a batched one
+    /// writes a batch per debtor bank).
     pub bank_format: Option<String>,
     /// Overrides the postal profile's debit format.
     pub postal_format: Option<String>,

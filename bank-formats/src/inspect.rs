@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
-use crate::layout::Layout;
+use crate::layout::{BatchedLayout, Layout};
 
 use crate::iso20022::{
     CamtMessage, EntryTransaction, Identified, Pain001Document, Pain008Document, StatusReport,
@@ -126,6 +126,22 @@ pub struct Inspection {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub payments: Option<Vec<InspectedPayment>>,
     pub transactions: Vec<InspectedTransaction>,
+    /// A batched fixed-width file only: its batches in file order (an addition to the
+    /// contract: absent for every other format).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub batches: Option<Vec<InspectedBatch>>,
+}
+
+/// One batch of a batched fixed-width file: its debtor bank, reference, date, and how
+/// many transactions for how much (the sum of its amounts, as the batch trailer says).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct InspectedBatch {
+    pub debtor_bank: Option<String>,
+    pub reference: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub collection_date: Option<String>,
+    pub transactions: u64,
+    pub amount: String,
 }
 
 /// What an XML document is, by its message element (never by a name it refers to).
@@ -156,9 +172,25 @@ pub fn inspect(bytes: &[u8]) -> Result<Inspection, InspectError> {
     inspect_with(bytes, &[])
 }
 
-/// The layout that recognises `bytes`: an institution's own first, then the shipped ones.
-fn layout_for<'a>(bytes: &[u8], institution_layouts: &'a [Layout]) -> Option<&'a Layout> {
+/// The fixed-width layout that recognises `bytes`: an institution's own first (single-
+/// batch, then batched), then the shipped ones, then the example batched layout.
+enum Recognised<'a> {
+    Single(&'a Layout),
+    Batched(&'a BatchedLayout),
+}
+
+fn layout_for<'a>(
+    bytes: &[u8],
+    institution_layouts: &'a [Layout],
+    institution_batched: &'a [BatchedLayout],
+) -> Option<Recognised<'a>> {
     crate::layout::detect_among(institution_layouts, bytes)
+        .map(Recognised::Single)
+        .or_else(|| {
+            crate::layout::detect_batched_among(institution_batched, bytes).map(Recognised::Batched)
+        })
+        .or_else(|| crate::layout::detect(bytes).map(Recognised::Single))
+        .or_else(|| crate::layout::detect_batched(bytes).map(Recognised::Batched))
 }
 
 /// As [`inspect`], also recognising the institutions' own fixed-width layouts.
@@ -166,13 +198,22 @@ pub fn inspect_with(
     bytes: &[u8],
     institution_layouts: &[Layout],
 ) -> Result<Inspection, InspectError> {
+    inspect_among(bytes, institution_layouts, &[])
+}
+
+/// As [`inspect_with`], also recognising the institutions' own batched layouts.
+pub fn inspect_among(
+    bytes: &[u8],
+    institution_layouts: &[Layout],
+    institution_batched: &[BatchedLayout],
+) -> Result<Inspection, InspectError> {
     if bytes.iter().all(|b| b.is_ascii_whitespace()) {
         return Err(InspectError::Empty);
     }
-    if let Some(layout) =
-        layout_for(bytes, institution_layouts).or_else(|| crate::layout::detect(bytes))
-    {
-        return Ok(from_layout(layout.inspect(bytes)?));
+    match layout_for(bytes, institution_layouts, institution_batched) {
+        Some(Recognised::Single(layout)) => return Ok(from_layout(layout.inspect(bytes)?)),
+        Some(Recognised::Batched(layout)) => return Ok(from_layout(layout.inspect(bytes)?)),
+        None => {}
     }
     let identified = detect(bytes)?;
     match identified.family {
@@ -206,6 +247,17 @@ fn from_layout(file: crate::layout::LayoutInspection) -> Inspection {
             entry: None,
         })
         .collect();
+    let batches = file
+        .batches
+        .iter()
+        .map(|b| InspectedBatch {
+            debtor_bank: b.debtor_bank.clone(),
+            reference: b.reference.clone(),
+            collection_date: b.collection_date.map(|d| d.format("%Y-%m-%d").to_string()),
+            transactions: b.transaction_count,
+            amount: b.control_sum.to_string(),
+        })
+        .collect::<Vec<_>>();
     Inspection {
         format: file.format,
         message_id: file.message_id,
@@ -215,6 +267,7 @@ fn from_layout(file: crate::layout::LayoutInspection) -> Inspection {
         original_message_name: None,
         payments: None,
         transactions,
+        batches: Some(batches).filter(|b| !b.is_empty()),
     }
 }
 
@@ -243,6 +296,7 @@ fn from_pain008(doc: Pain008Document) -> Inspection {
         original_message_name: None,
         payments: None,
         transactions,
+        batches: None,
     }
 }
 
@@ -273,6 +327,7 @@ fn from_pain001(doc: Pain001Document) -> Inspection {
         original_message_name: None,
         payments: None,
         transactions,
+        batches: None,
     }
 }
 
@@ -315,6 +370,7 @@ fn from_pain002(report: StatusReport) -> Inspection {
         original_message_name: report.original_message_name.clone(),
         payments: Some(payments),
         transactions,
+        batches: None,
     }
 }
 
@@ -419,6 +475,7 @@ fn from_camt(message: CamtMessage) -> Inspection {
         original_message_name: None,
         payments: None,
         transactions,
+        batches: None,
     }
 }
 
@@ -454,6 +511,17 @@ impl Inspection {
                         .unwrap_or_default()
                 );
             }
+        }
+        for b in self.batches.iter().flatten() {
+            let _ = writeln!(
+                out,
+                "batch:       bank {} {} {} — {} transaction(s), {}",
+                dash(&b.debtor_bank),
+                dash(&b.reference),
+                dash(&b.collection_date),
+                b.transactions,
+                b.amount
+            );
         }
         let _ = writeln!(out, "transactions: {}", self.transactions.len());
         let _ = writeln!(
@@ -502,16 +570,24 @@ pub fn validate(bytes: &[u8]) -> Validation {
 
 /// As [`validate`], also recognising the institutions' own fixed-width layouts.
 pub fn validate_with(bytes: &[u8], institution_layouts: &[Layout]) -> Validation {
-    if let Some(layout) =
-        layout_for(bytes, institution_layouts).or_else(|| crate::layout::detect(bytes))
-    {
+    validate_among(bytes, institution_layouts, &[])
+}
+
+/// As [`validate_with`], also recognising the institutions' own batched layouts.
+pub fn validate_among(
+    bytes: &[u8],
+    institution_layouts: &[Layout],
+    institution_batched: &[BatchedLayout],
+) -> Validation {
+    let fixed_width = match layout_for(bytes, institution_layouts, institution_batched) {
+        Some(Recognised::Single(layout)) => Some((layout.name(), layout.validate(bytes))),
+        Some(Recognised::Batched(layout)) => Some((layout.name(), layout.validate(bytes))),
+        None => None,
+    };
+    if let Some((name, problems)) = fixed_width {
         return Validation {
-            format: Some(layout.name().to_owned()),
-            problems: layout
-                .validate(bytes)
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
+            format: Some(name.to_owned()),
+            problems: problems.iter().map(ToString::to_string).collect(),
             schema: None,
             readable: true,
         };

@@ -24,6 +24,7 @@
 //! Errors say where: "line 12, field amount: 'ABC' is not a number (amount in centimes)".
 
 mod batched;
+mod batched_debit;
 mod charset;
 mod codec;
 mod debit_file;
@@ -35,6 +36,7 @@ mod shipped;
 mod write;
 
 pub use batched::{Batch, BatchedFile, BatchedReader, BatchedRecord, BatchedTotals, BatchedWriter};
+pub use batched_debit::BatchedDebitWriter;
 pub use charset::{fit_text, is_restricted, transliterate_char};
 pub use codec::{DateFormat, Value};
 pub use debit_file::{
@@ -42,8 +44,8 @@ pub use debit_file::{
     write_debit_file,
 };
 pub use description::{
-    BatchedLayout, Charset, CountOf, Encoding, FieldDef, FieldKind, FileKind, Layout, LineEnding,
-    Part, RecordDef, RecordRole, RecordType, ReturnCodeDef, ReturnStatus,
+    AnyLayout, BatchedLayout, Charset, CountOf, Encoding, FieldDef, FieldKind, FileKind, Layout,
+    LineEnding, Part, RecordDef, RecordRole, RecordType, ReturnCodeDef, ReturnStatus,
 };
 pub use model::FileTotals;
 pub use read::RecordReader;
@@ -52,8 +54,8 @@ pub use return_file::{
     read_return_stream, write_return_file,
 };
 pub use shipped::{
-    InspectedTransaction, LayoutInspection, detect, detect_among, example_batched_layout, inspect,
-    shipped, shipped_layout,
+    InspectedBatch, InspectedTransaction, LayoutInspection, detect, detect_among, detect_batched,
+    detect_batched_among, example_batched_layout, inspect, shipped, shipped_layout,
 };
 pub use write::{LayoutWriter, WrittenTotals};
 

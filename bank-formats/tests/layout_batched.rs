@@ -614,3 +614,269 @@ proptest::proptest! {
         }
     }
 }
+
+/// `files inspect` and `files validate` (the library's `inspect` and `validate`) recognise a
+/// file of the example batched layout and give it the same format; `inspect` lists each debit
+/// once (its reference record completing it with the mandate), masked accounts, and each
+/// batch with its bank, count and sum, as the batch trailers say.
+#[test]
+fn inspect_and_validate_recognise_a_batched_file_and_agree_on_its_format() {
+    use bank_formats::inspect::{inspect, validate};
+    let (bytes, _, _) = write_example();
+    let view = inspect(&bytes).unwrap();
+    assert_eq!(view.format, "example-batched-debit");
+    assert_eq!(view.message_id.as_deref(), Some("TAH-20260315-0001"));
+    let ids: Vec<_> = view
+        .transactions
+        .iter()
+        .map(|t| t.end_to_end_id.clone().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        (1..=5)
+            .map(|n| format!("TAH-0001-{n:05}"))
+            .collect::<Vec<_>>()
+    );
+    let amounts: Vec<_> = view
+        .transactions
+        .iter()
+        .map(|t| t.amount.clone().unwrap())
+        .collect();
+    assert_eq!(amounts, ["1500.00", "25000.75", "0.99", "12345.00", "0.07"]);
+    let mandates: Vec<_> = view
+        .transactions
+        .iter()
+        .map(|t| t.mandate_id.clone().flatten().unwrap())
+        .collect();
+    assert_eq!(
+        mandates,
+        (1..=5)
+            .map(|n| format!("CACO-16-{n:07}"))
+            .collect::<Vec<_>>()
+    );
+    assert!(view.transactions.iter().all(|t| t.status.is_none()));
+    let batches = view.batches.clone().unwrap();
+    let summary: Vec<_> = batches
+        .iter()
+        .map(|b| {
+            (
+                b.debtor_bank.clone().unwrap(),
+                b.reference.clone().unwrap(),
+                b.collection_date.clone().unwrap(),
+                b.transactions,
+                b.amount.clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (
+                "004".to_owned(),
+                "TAH-0001-004".to_owned(),
+                "2026-03-15".to_owned(),
+                3,
+                "26501.74".to_owned()
+            ),
+            (
+                "010".to_owned(),
+                "TAH-0001-010".to_owned(),
+                "2026-03-15".to_owned(),
+                2,
+                "12345.07".to_owned()
+            ),
+        ]
+    );
+    // The JSON contract is extended, not changed: the same keys, plus `batches`.
+    let json = serde_json::to_value(&view).unwrap();
+    assert_eq!(json["format"], "example-batched-debit");
+    assert_eq!(json["transactions"][1]["amount"], "25000.75");
+    assert_eq!(json["batches"][1]["debtor_bank"], "010");
+    assert_eq!(json["batches"][1]["transactions"], 2);
+    let single = bank_formats::inspect::inspect(&debit_file_of("interbank-debit")).unwrap();
+    let single_json = serde_json::to_value(&single).unwrap();
+    assert!(single_json.get("batches").is_none(), "{single_json}");
+    // The table shows the batches and never a whole account number.
+    let table = view.to_table();
+    assert!(
+        table.contains("batch:       bank 004 TAH-0001-004"),
+        "{table}"
+    );
+    assert!(!table.contains("00400174401001050001"), "{table}");
+
+    let validation = validate(&bytes);
+    assert_eq!(validation.format.as_deref(), Some("example-batched-debit"));
+    assert_eq!(validation.problems, Vec::<String>::new());
+    assert!(validation.readable);
+
+    // A changed amount: still the same format, and the problems at the trailers.
+    let mut file = lines(&bytes);
+    set_field(&mut file, 3, "debit", "amount", "150001");
+    let validation = validate(&join(&file));
+    assert_eq!(validation.format.as_deref(), Some("example-batched-debit"));
+    assert_eq!(validation.problems.len(), 2, "{:?}", validation.problems);
+    assert!(inspect(&join(&file)).is_err());
+}
+
+/// A debit file of a shipped single-batch layout, for comparison.
+fn debit_file_of(name: &str) -> Vec<u8> {
+    let layout = shipped_layout(name).unwrap();
+    let header = DebitFileHeader {
+        file_reference: "TAH-20260315-0001".to_owned(),
+        creation_date: date(2026, 3, 10),
+        collection_date: date(2026, 3, 15),
+        creditor_name: "CACOBATPH".to_owned(),
+        creditor_account: "00400174401001050486".to_owned(),
+        creditor_id: "000123".to_owned(),
+    };
+    let debit = DebitInstruction {
+        end_to_end_id: "TAH-0001-00001".to_owned(),
+        account_digits: "00400174401001050001".to_owned(),
+        debtor_name: "SARL".to_owned(),
+        amount: Amount::from_centimes(150_000),
+        mandate_reference: "CACO-16-0000001".to_owned(),
+        collection_date: date(2026, 3, 15),
+    };
+    let mut bytes = Vec::new();
+    write_debit_file(layout, &header, &[debit], &mut bytes).unwrap();
+    bytes
+}
+
+/// An institution's own batched layout (a description with `[batch_header]`, as found in
+/// `layouts_dir`) loads as one, and its files are recognised by `inspect_among` /
+/// `validate_among` under its own name — not without it.
+#[test]
+fn an_institutions_batched_layout_is_recognised_under_its_own_name() {
+    use bank_formats::inspect::{inspect, inspect_among, validate, validate_among};
+    let description = include_str!("../layouts/example-batched-debit.toml")
+        .replace(
+            "name = \"example-batched-debit\"",
+            "name = \"bank-x-batched\"",
+        )
+        .replace("value = \"EXAMPLEBAT\"", "value = \"BANKXBATCH\"");
+    let AnyLayout::Batched(own) = AnyLayout::from_toml(&description).unwrap() else {
+        panic!("a description with [batch_header] is a batched layout");
+    };
+    assert_eq!(own.name(), "bank-x-batched");
+    let single = AnyLayout::from_toml(include_str!("../layouts/interbank-debit.toml")).unwrap();
+    assert!(matches!(single, AnyLayout::Single(ref l) if l.name() == "interbank-debit"));
+    // A broken batched description keeps the batched loader's error.
+    let broken = description.replace("[batch_trailer]", "[batch_trailr]");
+    let error = AnyLayout::from_toml(&broken).unwrap_err().to_string();
+    assert!(error.contains("batch_tr"), "{error}");
+
+    // The example file, rewritten in the institution's layout (its own format id).
+    let (bytes, _, _) = write_example();
+    let mut file = example_batched_layout().read(&bytes).unwrap();
+    let mut header = Record::new(RecordRole::Header);
+    for (name, value) in file.file_header.fields() {
+        if name != "format_id" && name != "currency" {
+            header.set(name, value.clone());
+        }
+    }
+    file.file_header = header;
+    let mut own_bytes = Vec::new();
+    own.write_file(&file, &mut own_bytes).unwrap();
+    assert_eq!(&own_bytes[2..12], b"BANKXBATCH");
+
+    assert!(inspect(&own_bytes).is_err());
+    assert_eq!(validate(&own_bytes).format, None);
+    let view = inspect_among(&own_bytes, &[], std::slice::from_ref(&own)).unwrap();
+    assert_eq!(view.format, "bank-x-batched");
+    assert_eq!(view.transactions.len(), 5);
+    assert_eq!(view.batches.map(|b| b.len()), Some(2));
+    let validation = validate_among(&own_bytes, &[], std::slice::from_ref(&own));
+    assert_eq!(validation.format.as_deref(), Some("bank-x-batched"));
+    assert_eq!(validation.problems, Vec::<String>::new());
+}
+
+/// The typed debit writer groups debits into one batch per debtor bank (codes ascending,
+/// each bank's debits in the order added), writes a file that validates and reads back to
+/// the same debits, and gives the same bytes for the same debits; it refuses a debit for
+/// another day than the file.
+#[test]
+fn debits_are_written_in_a_batch_per_debtor_bank() {
+    let layout = example_batched_layout();
+    let header = DebitFileHeader {
+        file_reference: "TAH-20260315-0002".to_owned(),
+        creation_date: date(2026, 3, 10),
+        collection_date: date(2026, 3, 15),
+        creditor_name: "CACOBATPH".to_owned(),
+        creditor_account: "00400174401001050486".to_owned(),
+        creditor_id: "000123".to_owned(),
+    };
+    let debit = |n: u32, bank: &str, centimes: i64| DebitInstruction {
+        end_to_end_id: format!("T20260315E{n:010}"),
+        account_digits: format!("{bank}0017440100105{n:04}"),
+        debtor_name: format!("Entreprise {n}"),
+        amount: Amount::from_centimes(centimes),
+        mandate_reference: format!("TSL-{n:08}"),
+        collection_date: date(2026, 3, 15),
+    };
+    let debits = [
+        debit(1, "010", 500),
+        debit(2, "002", 1_000),
+        debit(3, "010", 7),
+        debit(4, "007", 250_000),
+        debit(5, "002", 3),
+    ];
+    let write = || {
+        let mut writer = BatchedDebitWriter::new(layout, &header, Vec::new()).unwrap();
+        for d in &debits {
+            writer.add(d).unwrap();
+        }
+        writer.finish_into().unwrap()
+    };
+    let (totals, bytes) = write();
+    assert_eq!(totals.count, 5);
+    assert_eq!(totals.total, Amount::from_centimes(251_510));
+    assert_eq!(write().1, bytes, "the same debits give the same bytes");
+    assert_eq!(layout.validate(&bytes), vec![]);
+    let file = layout.read(&bytes).unwrap();
+    let batches: Vec<(String, Vec<String>)> = file
+        .batches
+        .iter()
+        .map(|b| {
+            (
+                b.header.text("debtor_bank").unwrap().to_owned(),
+                b.details
+                    .iter()
+                    .filter(|d| d.kind == "debit")
+                    .map(|d| d.record.text("end_to_end_id").unwrap().to_owned())
+                    .collect(),
+            )
+        })
+        .collect();
+    let e2e = |n: u32| format!("T20260315E{n:010}");
+    assert_eq!(
+        batches,
+        [
+            ("002".to_owned(), vec![e2e(2), e2e(5)]),
+            ("007".to_owned(), vec![e2e(4)]),
+            ("010".to_owned(), vec![e2e(1), e2e(3)]),
+        ]
+    );
+    // Each debit's reference record carries its mandate; the batch its date.
+    let second = &file.batches[0].details;
+    assert_eq!(second[1].kind, "reference");
+    assert_eq!(
+        second[1].record.text("mandate_reference"),
+        Some("TSL-00000002")
+    );
+    assert_eq!(
+        file.batches[2].header.date("collection_date"),
+        Some(date(2026, 3, 15))
+    );
+    assert_eq!(
+        file.batches[0].header.text("batch_reference"),
+        Some("TAH-20260315-0002-002")
+    );
+
+    let mut writer = BatchedDebitWriter::new(layout, &header, Vec::new()).unwrap();
+    let other_day = DebitInstruction {
+        collection_date: date(2026, 3, 16),
+        ..debit(6, "002", 1)
+    };
+    let error = writer.add(&other_day).unwrap_err().to_string();
+    assert!(error.contains("collection_date"), "{error}");
+}

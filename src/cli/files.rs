@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::Context;
-use bank_formats::inspect::{inspect_with, validate_with};
-use bank_formats::layout::Layout;
+use bank_formats::inspect::{inspect_among, validate_among};
+use bank_formats::layout::{BatchedLayout, Layout};
 use clap::Subcommand;
 use mandates::{AccountId, AccountKind, BankTable};
 
@@ -57,9 +57,10 @@ pub(super) fn inspect_command(
     path: &Path,
     json: bool,
     layouts: &[Layout],
+    batched: &[BatchedLayout],
 ) -> anyhow::Result<ExitCode> {
     let bytes = read(path)?;
-    let inspection = inspect_with(&bytes, layouts).map_err(|e| {
+    let inspection = inspect_among(&bytes, layouts, batched).map_err(|e| {
         anyhow::anyhow!("{} is not a bank file tahsil can read: {e}", path.display())
     })?;
     let text = if json {
@@ -79,9 +80,10 @@ pub(super) fn validate_command(
     path: &Path,
     xsd_dir: Option<&Path>,
     layouts: &[Layout],
+    batched: &[BatchedLayout],
 ) -> anyhow::Result<ExitCode> {
     let bytes = read(path)?;
-    let validation = validate_with(&bytes, layouts);
+    let validation = validate_among(&bytes, layouts, batched);
     let mut problems = validation.problems.clone();
     let mut notes = Vec::new();
     if validation.format.is_some() && !validation.readable {

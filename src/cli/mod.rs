@@ -330,13 +330,19 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Files {
             command: files::FilesCommand::Inspect { file, json },
-        } => files::inspect_command(&file, json, &app::institution_layouts(&config)?),
+        } => files::inspect_command(
+            &file,
+            json,
+            &app::institution_layouts(&config)?,
+            &app::institution_batched_layouts(&config)?,
+        ),
         Command::Files {
             command: files::FilesCommand::Validate { file },
         } => files::validate_command(
             &file,
             config.xsd_dir.as_deref(),
             &app::institution_layouts(&config)?,
+            &app::institution_batched_layouts(&config)?,
         ),
         Command::Migrate => {
             telemetry::init(config.log_format, &config.log_filter);

@@ -122,8 +122,15 @@ pub fn classify(
                 .to_owned(),
         );
     }
-    if let Some(layout) = layout
-        && layout.kind() == bank_formats::layout::FileKind::Debit
+    // A batched debit layout (the example, or one an institution's profile names).
+    let batched_debit = std::iter::once(bank_formats::layout::example_batched_layout())
+        .chain(settings.institutions.iter().filter_map(|i| match i.format {
+            super::DebitFormat::Batched(layout) => Some(layout),
+            _ => None,
+        }))
+        .any(|l| l.name() == format && l.kind() == bank_formats::layout::FileKind::Debit);
+    if batched_debit
+        || layout.is_some_and(|layout| layout.kind() == bank_formats::layout::FileKind::Debit)
     {
         return Err(format!(
             "this is a debit file ({format}), not a report: nothing to import"

@@ -16,7 +16,9 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use bank_formats::iso20022::{CharsetPolicy, DebitRules, Pain008Version};
-use bank_formats::layout::{FileKind, Layout, shipped_layout};
+use bank_formats::layout::{
+    BatchedLayout, FileKind, Layout, example_batched_layout, shipped_layout,
+};
 use bank_formats::profile::{BankProfile, DebitProfile, shipped_profile};
 use mandates::{AccountId, AccountKind, ChannelPolicy};
 
@@ -27,6 +29,8 @@ use crate::config::Config;
 pub enum DebitFormat {
     Iso(Pain008Version, CharsetPolicy, DebitRules),
     Layout(&'static Layout),
+    /// A batched layout: a batch per debtor bank.
+    Batched(&'static BatchedLayout),
 }
 
 impl DebitFormat {
@@ -34,12 +38,13 @@ impl DebitFormat {
         match self {
             DebitFormat::Iso(version, ..) => version.name().to_owned(),
             DebitFormat::Layout(layout) => layout.name().to_owned(),
+            DebitFormat::Batched(layout) => layout.name().to_owned(),
         }
     }
     pub fn extension(&self) -> &'static str {
         match self {
             DebitFormat::Iso(..) => "xml",
-            DebitFormat::Layout(_) => "txt",
+            DebitFormat::Layout(_) | DebitFormat::Batched(_) => "txt",
         }
     }
 }
@@ -95,12 +100,27 @@ impl CycleSettings {
         // Loaded once per process and kept for its lifetime (layouts are borrowed by writers).
         let layouts: &'static [Layout] =
             Box::leak(crate::app::institution_layouts(config)?.into_boxed_slice());
+        let batched: &'static [BatchedLayout] =
+            Box::leak(crate::app::institution_batched_layouts(config)?.into_boxed_slice());
         let format = |key: &str, profile: &BankProfile| -> anyhow::Result<DebitFormat> {
             match profile.debit() {
                 DebitProfile::Iso { version, rules } => {
                     Ok(DebitFormat::Iso(*version, profile.charset(), rules.clone()))
                 }
                 DebitProfile::Layout(name) => {
+                    // A batched layout: an institution's own, or the example.
+                    let batched_layout = batched
+                        .iter()
+                        .find(|l| l.name() == name.as_str())
+                        .or_else(|| {
+                            Some(example_batched_layout()).filter(|l| l.name() == name.as_str())
+                        });
+                    if let Some(layout) = batched_layout {
+                        if layout.kind() != FileKind::Debit {
+                            bail!("{key}: {name:?} is a return layout, not a debit layout");
+                        }
+                        return Ok(DebitFormat::Batched(layout));
+                    }
                     let layout = layouts
                         .iter()
                         .find(|l| l.name() == name.as_str())

@@ -11,7 +11,9 @@ use anyhow::{Context, bail};
 use bank_formats::iso20022::{
     AccountIdentifier, Agent, DirectDebit, GroupHeader, Pain008Writer, PaymentInfo, SequenceType,
 };
-use bank_formats::layout::{DebitFileHeader, DebitFileWriter, DebitInstruction};
+use bank_formats::layout::{
+    BatchedDebitWriter, DebitFileHeader, DebitFileWriter, DebitInstruction,
+};
 use chrono::{NaiveDate, NaiveDateTime};
 use mandates::{Amount, Channel};
 use serde::Serialize;
@@ -329,6 +331,7 @@ async fn write_file(
 enum Output {
     Iso(Box<Pain008Writer<HashingWriter<BufWriter<File>>>>),
     Layout(Box<DebitFileWriter<'static, HashingWriter<BufWriter<File>>>>),
+    Batched(Box<BatchedDebitWriter<'static, HashingWriter<BufWriter<File>>>>),
 }
 
 /// One file being written under its temporary name.
@@ -381,14 +384,12 @@ impl FileBuilder {
             }
             DebitFormat::Layout(layout) => Output::Layout(Box::new(DebitFileWriter::new(
                 layout,
-                &DebitFileHeader {
-                    file_reference: plan.message_id.clone(),
-                    creation_date: plan.created_at.date(),
-                    collection_date: date,
-                    creditor_name: creditor.name.clone(),
-                    creditor_account: creditor.account.digits().to_owned(),
-                    creditor_id: creditor.id.clone(),
-                },
+                &layout_header(plan, date, creditor),
+                out,
+            )?)),
+            DebitFormat::Batched(layout) => Output::Batched(Box::new(BatchedDebitWriter::new(
+                layout,
+                &layout_header(plan, date, creditor),
                 out,
             )?)),
         };
@@ -456,14 +457,8 @@ impl FileBuilder {
                     remittance: remittance(detail, self.date),
                 })?;
             }
-            Output::Layout(writer) => writer.add(&DebitInstruction {
-                end_to_end_id: detail.end_to_end_id.clone(),
-                account_digits: detail.account.digits().to_owned(),
-                debtor_name: detail.debtor_name.clone(),
-                amount: detail.amount,
-                mandate_reference: detail.mandate_reference.clone(),
-                collection_date: self.date,
-            })?,
+            Output::Layout(writer) => writer.add(&instruction(detail, self.date))?,
+            Output::Batched(writer) => writer.add(&instruction(detail, self.date))?,
         }
         Ok(())
     }
@@ -485,28 +480,57 @@ impl FileBuilder {
         }
         let hashing = match self.output {
             Output::Iso(writer) => (*writer).finish()?,
-            Output::Layout(writer) => {
-                // The trailer's count and sum are computed from what was written.
-                let (totals, hashing) = (*writer).finish_into()?;
-                let new_file = &self.new_file;
-                if totals.count != new_file.transactions || totals.total != new_file.control_sum {
-                    bail!(
-                        "{}: wrote {} debits for {} but planned {} for {}",
-                        new_file.file_name,
-                        totals.count,
-                        totals.total,
-                        new_file.transactions,
-                        new_file.control_sum
-                    );
-                }
-                hashing
-            }
+            // The trailer's count and sum are computed from what was written.
+            Output::Layout(writer) => planned_totals(&self.new_file, (*writer).finish_into()?)?,
+            Output::Batched(writer) => planned_totals(&self.new_file, (*writer).finish_into()?)?,
         };
         let (buffered, sha256, size) = hashing.finish();
         exchange::sync_temporary(buffered)?;
         self.new_file.sha256 = sha256;
         self.new_file.size_bytes = size;
         Ok((self.new_file, self.path))
+    }
+}
+
+/// The output of a fixed-width file, once its written count and sum are the planned ones.
+fn planned_totals<W>(
+    new_file: &NewBankFile,
+    (totals, out): (bank_formats::layout::FileTotals, W),
+) -> anyhow::Result<W> {
+    if totals.count != new_file.transactions || totals.total != new_file.control_sum {
+        bail!(
+            "{}: wrote {} debits for {} but planned {} for {}",
+            new_file.file_name,
+            totals.count,
+            totals.total,
+            new_file.transactions,
+            new_file.control_sum
+        );
+    }
+    Ok(out)
+}
+
+/// The header of a fixed-width debit file (single-batch or batched) of `plan`.
+fn layout_header(plan: &FilePlan, date: NaiveDate, creditor: &super::Creditor) -> DebitFileHeader {
+    DebitFileHeader {
+        file_reference: plan.message_id.clone(),
+        creation_date: plan.created_at.date(),
+        collection_date: date,
+        creditor_name: creditor.name.clone(),
+        creditor_account: creditor.account.digits().to_owned(),
+        creditor_id: creditor.id.clone(),
+    }
+}
+
+/// One debit as the fixed-width layouts write it.
+fn instruction(detail: &DebitDetail, date: NaiveDate) -> DebitInstruction {
+    DebitInstruction {
+        end_to_end_id: detail.end_to_end_id.clone(),
+        account_digits: detail.account.digits().to_owned(),
+        debtor_name: detail.debtor_name.clone(),
+        amount: detail.amount,
+        mandate_reference: detail.mandate_reference.clone(),
+        collection_date: date,
     }
 }
 

@@ -258,6 +258,188 @@ fn an_institutions_own_layout_is_recognised_from_the_layouts_folder() {
     assert!(text.contains("broken.toml"), "{text}");
 }
 
+/// A batched layout in the layouts folder (next to a single-batch one) loads, and `files
+/// inspect` / `files validate` recognise its files under its own name, the example's without
+/// any folder; `--json` keeps the contract's keys and adds the batches.
+#[test]
+fn batched_files_inspect_and_validate_from_the_layouts_folder_and_the_example() {
+    use bank_formats::layout::Value as Field;
+    use bank_formats::layout::{AnyLayout, Record, RecordRole, example_batched_layout};
+    use chrono::NaiveDate;
+    use mandates::Amount;
+    let example = include_str!("../../bank-formats/layouts/example-batched-debit.toml");
+    let own = example
+        .replace("name = \"example-batched-debit\"", "name = \"bna-batched\"")
+        .replace("value = \"EXAMPLEBAT\"", "value = \"BNABATCHED\"");
+    let Ok(AnyLayout::Batched(layout)) = AnyLayout::from_toml(&own) else {
+        panic!("the institution's batched layout loads as one");
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let layouts = dir.path().join("layouts");
+    std::fs::create_dir(&layouts).unwrap();
+    std::fs::write(layouts.join("bna-batched.toml"), &own).unwrap();
+    std::fs::write(
+        layouts.join("interbank-copy.toml"),
+        include_str!("../../bank-formats/layouts/interbank-debit.toml")
+            .replace("name = \"interbank-debit\"", "name = \"interbank-copy\""),
+    )
+    .unwrap();
+
+    // Two batches (banks 002 and 010) of one and two debits, in each layout.
+    let write = |layout: &bank_formats::layout::BatchedLayout| {
+        let date = NaiveDate::from_ymd_opt(2026, 12, 15).unwrap();
+        let mut writer = bank_formats::layout::BatchedWriter::new(layout, Vec::new());
+        writer
+            .file_header(
+                &Record::new(RecordRole::Header)
+                    .with("file_reference", Field::text("TAH-20261215-0007"))
+                    .with("creation_date", Field::Date(date))
+                    .with("creditor_account", Field::digits("00400174401001050486"))
+                    .with("creditor_name", Field::text("CACOBATPH")),
+            )
+            .unwrap();
+        let mut n = 0;
+        for (bank, amounts) in [("002", &["10.00"][..]), ("010", &["20.05", "0.01"][..])] {
+            writer
+                .begin_batch(
+                    &Record::new(RecordRole::Header)
+                        .with("debtor_bank", Field::digits(bank))
+                        .with("batch_reference", Field::text(format!("B-{bank}")))
+                        .with("collection_date", Field::Date(date)),
+                )
+                .unwrap();
+            for amount in amounts {
+                n += 1;
+                writer
+                    .detail(
+                        "debit",
+                        &Record::new(RecordRole::Detail)
+                            .with(
+                                "account",
+                                Field::digits(format!("{bank}0017440100105{n:04}")),
+                            )
+                            .with("debtor_name", Field::text("ETB Oran"))
+                            .with("amount", Field::Amount(Amount::parse(amount).unwrap()))
+                            .with("end_to_end_id", Field::text(format!("T20261215E{n:010}"))),
+                    )
+                    .unwrap();
+                writer
+                    .detail(
+                        "reference",
+                        &Record::new(RecordRole::Detail)
+                            .with("mandate_reference", Field::text(format!("TSL-{n:08}"))),
+                    )
+                    .unwrap();
+            }
+            writer
+                .end_batch(
+                    &Record::new(RecordRole::Trailer).with("debtor_bank", Field::digits(bank)),
+                )
+                .unwrap();
+        }
+        let (_, bytes) = writer
+            .finish_into(
+                &Record::new(RecordRole::Trailer)
+                    .with("file_reference", Field::text("TAH-20261215-0007")),
+            )
+            .unwrap();
+        bytes
+    };
+    let own_file = dir.path().join("bna.txt");
+    std::fs::write(&own_file, write(&layout)).unwrap();
+    let example_file = dir.path().join("example.txt");
+    std::fs::write(&example_file, write(example_batched_layout())).unwrap();
+
+    let run = |args: &[&str], folder: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tahsil"));
+        command.args(args);
+        if folder {
+            command.env("TAHSIL_LAYOUTS_DIR", &layouts);
+        }
+        command.output().unwrap()
+    };
+    let own_path = own_file.to_str().unwrap();
+    let example_path = example_file.to_str().unwrap();
+
+    // Without the folder, the institution's file is nobody's; the example's always reads.
+    assert!(
+        !run(&["files", "inspect", "--json", own_path], false)
+            .status
+            .success()
+    );
+    for (path, format, folder) in [
+        (own_path, "bna-batched", true),
+        (example_path, "example-batched-debit", false),
+        (example_path, "example-batched-debit", true),
+    ] {
+        let output = run(&["files", "inspect", "--json", path], folder);
+        assert!(output.status.success(), "{output:?}");
+        let json: Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(json["format"], format);
+        assert_eq!(json["message_id"], "TAH-20261215-0007");
+        let transactions = json["transactions"].as_array().unwrap();
+        let got: Vec<(&str, &str, &str)> = transactions
+            .iter()
+            .map(|t| {
+                (
+                    t["end_to_end_id"].as_str().unwrap(),
+                    t["amount"].as_str().unwrap(),
+                    t["mandate_id"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("T20261215E0000000001", "10.00", "TSL-00000001"),
+                ("T20261215E0000000002", "20.05", "TSL-00000002"),
+                ("T20261215E0000000003", "0.01", "TSL-00000003"),
+            ]
+        );
+        for t in transactions {
+            for key in ["end_to_end_id", "amount", "status", "reason"] {
+                assert!(t.get(key).is_some(), "missing {key} in {t}");
+            }
+        }
+        let batches: Vec<(&str, u64, &str)> = json["batches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| {
+                (
+                    b["debtor_bank"].as_str().unwrap(),
+                    b["transactions"].as_u64().unwrap(),
+                    b["amount"].as_str().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(batches, [("002", 1, "10.00"), ("010", 2, "20.06")]);
+
+        let table = run(&["files", "inspect", path], folder);
+        let text = String::from_utf8_lossy(&table.stdout);
+        assert!(text.contains("transactions: 3"), "{text}");
+        assert!(
+            !text.contains("01000174401001050002"),
+            "no account in clear: {text}"
+        );
+
+        let valid = run(&["files", "validate", path], folder);
+        assert!(valid.status.success(), "{valid:?}");
+        let text = String::from_utf8_lossy(&valid.stdout);
+        assert!(text.contains(&format!("valid {format}")), "{text}");
+    }
+
+    // One changed amount digit: both trailers disagree, under the same format name.
+    let broken = String::from_utf8(std::fs::read(&own_file).unwrap())
+        .unwrap()
+        .replacen("0000000000002005", "0000000000002006", 1);
+    std::fs::write(&own_file, broken).unwrap();
+    let invalid = run(&["files", "validate", own_path], true);
+    assert_eq!(invalid.status.code(), Some(1), "{invalid:?}");
+    let text = String::from_utf8_lossy(&invalid.stdout);
+    assert!(text.contains("2 problem(s) in bna-batched"), "{text}");
+}
+
 /// The files `bank-formats/tests/reading/make.py` wrote: shapes real banks send.
 fn reading(name: &str) -> PathBuf {
     PathBuf::from(concat!(

@@ -368,3 +368,133 @@ fn a_refund_file_is_staged_in_the_banks_outbox_from_the_funds_account() {
     );
     assert!(waiting_files(&settings.folder("poste", Folder::Outbox)).is_empty());
 }
+
+both_backends!(
+    a_bank_profile_naming_a_batched_layout_gets_a_batch_per_debtor_bank,
+    |db: TestDb| async move {
+        use bank_formats::inspect::{inspect_among, validate_among};
+        use bank_formats::layout::{AnyLayout, Part};
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        // The institution's own batched layout, in the layouts folder, named by the profile.
+        let own = include_str!("../../bank-formats/layouts/example-batched-debit.toml")
+            .replace("name = \"example-batched-debit\"", "name = \"bna-batched\"")
+            .replace("value = \"EXAMPLEBAT\"", "value = \"BNABATCHED\"");
+        let Ok(AnyLayout::Batched(layout)) = AnyLayout::from_toml(&own) else {
+            panic!("the batched layout loads");
+        };
+        let layouts = exchange.path().join("layouts");
+        std::fs::create_dir(&layouts).unwrap();
+        std::fs::write(layouts.join("bna-batched.toml"), &own).unwrap();
+        let settings = CycleSettings::from_config(&Config {
+            exchange_dir: exchange.path().to_path_buf(),
+            layouts_dir: Some(layouts),
+            bank_format: Some("bna-batched".to_owned()),
+            ..Config::default()
+        })
+        .unwrap();
+        assert_eq!(planned(&store, 24).await, 24);
+        let run = run_date(&store, &settings, &actor(), date(), "batched")
+            .await
+            .unwrap();
+        let bank: Vec<_> = run
+            .files
+            .iter()
+            .filter(|f| f.channel.as_str() == "bank")
+            .collect();
+        assert!(!bank.is_empty(), "{:?}", run.files);
+        let mut written = 0;
+        let mut banks_seen = std::collections::BTreeSet::new();
+        for file in bank {
+            assert_eq!(file.format, "bna-batched");
+            let bytes = std::fs::read(&file.path).unwrap();
+            // Renamed into place whole, with its hash.
+            assert!(!tahsil::cycle::exchange::temporary_path(&file.path).exists());
+            let sum_line =
+                std::fs::read_to_string(format!("{}.sha256", file.path.display())).unwrap();
+            assert!(sum_line.starts_with(&file.sha256));
+            let slice = std::slice::from_ref(&layout);
+            let validation = validate_among(&bytes, &[], slice);
+            assert_eq!(validation.format.as_deref(), Some("bna-batched"));
+            assert_eq!(validation.problems, Vec::<String>::new());
+            let view = inspect_among(&bytes, &[], slice).unwrap();
+            assert_eq!(view.transactions.len() as i64, file.transactions);
+            // Dropped into an inbox, it is a debit file, never a report (nor the example's).
+            let refused = tahsil::cycle::import::classify(&view, &settings).unwrap_err();
+            assert!(
+                refused.contains("this is a debit file (bna-batched), not a report"),
+                "{refused}"
+            );
+            let example = bank_formats::inspect::Inspection {
+                format: "example-batched-debit".to_owned(),
+                ..view.clone()
+            };
+            assert!(tahsil::cycle::import::classify(&example, &settings).is_err());
+            // One batch per debtor bank, banks in ascending order, each debit in its bank's.
+            let read = layout.read(&bytes).unwrap();
+            let codes: Vec<String> = read
+                .batches
+                .iter()
+                .map(|b| b.header.text("debtor_bank").unwrap().to_owned())
+                .collect();
+            let mut sorted = codes.clone();
+            sorted.sort();
+            sorted.dedup();
+            assert_eq!(codes, sorted, "one batch per bank, in code order");
+            let mut total = Amount::ZERO;
+            for batch in &read.batches {
+                let code = batch.header.text("debtor_bank").unwrap();
+                banks_seen.insert(code.to_owned());
+                assert_eq!(batch.header.date("collection_date"), Some(date()));
+                for detail in &batch.details {
+                    if detail.kind == "debit" {
+                        written += 1;
+                        let account = detail.record.text("account").unwrap();
+                        assert!(account.starts_with(code), "{account} in batch {code}");
+                        total = total
+                            .checked_add(detail.record.amount("amount").unwrap())
+                            .unwrap();
+                    } else {
+                        assert_eq!(detail.kind, "reference");
+                        assert!(detail.record.text("mandate_reference").is_some());
+                    }
+                }
+            }
+            assert_eq!(total, file.control_sum);
+            assert_eq!(
+                read.file_trailer.amount("total_amount"),
+                Some(file.control_sum)
+            );
+            assert!(
+                layout
+                    .single(Part::FileHeader)
+                    .def()
+                    .has_field("file_reference")
+            );
+        }
+        assert_eq!(written, run.transactions(mandates::Channel::Bank));
+        let bank_collections: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM collections WHERE channel = 'bank' AND collection_date = $1",
+        )
+        .bind(date().format("%Y-%m-%d").to_string())
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(written, bank_collections);
+        // Nothing to tell batches apart if the fixtures used one bank only.
+        assert!(banks_seen.len() > 1, "debtor banks: {banks_seen:?}");
+
+        // Lost after recording (a crash before the rename), the files are written again
+        // byte for byte: the batches come out in the same order.
+        let paths: Vec<PathBuf> = run.files.iter().map(|f| f.path.clone()).collect();
+        let originals = crate::run::lose_files_after_recording(&store, &paths).await;
+        let again = run_date(&store, &settings, &actor(), date(), "batched-2")
+            .await
+            .unwrap();
+        assert!(again.files.is_empty(), "{:?}", again.files);
+        assert_eq!(again.recovered as usize, originals.len());
+        for (path, bytes) in paths.iter().zip(&originals) {
+            assert_eq!(&std::fs::read(path).unwrap(), bytes, "{}", path.display());
+        }
+    }
+);

@@ -614,7 +614,7 @@ both_backends!(
 /// Simulates a crash after a run recorded its files and before it renamed them: the files
 /// (and their `.sha256`) are gone and the run is still building, its lease expired. Returns
 /// the files' bytes, in the order given.
-async fn lose_files_after_recording(store: &Store, paths: &[PathBuf]) -> Vec<Vec<u8>> {
+pub(crate) async fn lose_files_after_recording(store: &Store, paths: &[PathBuf]) -> Vec<Vec<u8>> {
     let mut originals = Vec::with_capacity(paths.len());
     for path in paths {
         originals.push(std::fs::read(path).unwrap());

@@ -12,6 +12,7 @@ mod batched;
 mod load;
 
 pub use batched::{BatchedLayout, Part, RecordType};
+pub use load::AnyLayout;
 
 /// A checked fixed-width layout: one header record type, one detail record type, one
 /// trailer record type, all of the same length, told apart by a code at a fixed position.

@@ -57,6 +57,34 @@ impl BatchedLayout {
     }
 }
 
+/// A layout description of either structure, as found in a folder of institutions'
+/// layouts: a batched one when it has a `[batch_header]` or a `[file_header]`, else a
+/// single-batch one (each then checked by its own loader, whose errors it keeps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AnyLayout {
+    Single(Box<Layout>),
+    Batched(BatchedLayout),
+}
+
+impl AnyLayout {
+    pub fn from_toml(text: &str) -> Result<AnyLayout, LayoutError> {
+        let table: toml::Table = toml::from_str(text)
+            .map_err(|e| LayoutError::Description(e.message().trim().to_owned()))?;
+        if table.contains_key("batch_header") || table.contains_key("file_header") {
+            BatchedLayout::from_toml(text).map(AnyLayout::Batched)
+        } else {
+            Layout::from_toml(text).map(|layout| AnyLayout::Single(Box::new(layout)))
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        match self {
+            AnyLayout::Single(layout) => layout.name(),
+            AnyLayout::Batched(layout) => layout.name(),
+        }
+    }
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawBatchedLayout {
