@@ -359,6 +359,7 @@ impl Store {
              JOIN collections c ON c.id = f.collection_id WHERE f.report_id = CAST($1 AS BIGINT))",
             &[Bind::Int(report_id)],
             &today,
+            &today,
             &now,
         )
         .await?;
