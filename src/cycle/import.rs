@@ -276,6 +276,7 @@ fn camt_meaning(tx: &InspectedTransaction, our_creditor_id: &str) -> (Option<Amo
         incoming_credit: kept_as_credit.then(|| IncomingCredit {
             entry_key: entry.account_servicer_reference.clone(),
             entry_reference: entry.entry_reference.clone(),
+            end_to_end_id: tx.end_to_end_id.clone(),
             debtor_name: entry.debtor_name.clone(),
             debtor_account: entry.debtor_account.as_ref().map(|a| a.0.clone()),
             remittance: entry.remittance.clone(),

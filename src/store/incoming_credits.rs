@@ -2,17 +2,22 @@
 //! collections) found their employer (migration 0023).
 //!
 //! Matching, in the import's transaction ([`match_report`]): a credit in dinars whose
-//! remittance information names exactly one employer — by its affiliation number (written
-//! with or without `-`, `.`, `/` or spaces inside one word: `16-000456`) or by the
-//! reference of one of its mandates — is recorded as that employer's payment by transfer
+//! remittance information names exactly one employer — by affiliation number and by
+//! mandate reference together, over every word ([`candidate_words`]: only those shapes,
+//! never a date or an amount) — is recorded as that employer's payment by transfer
 //! through the payments' own core (`payments::write_payment`: allocated oldest line
-//! first, planned debits reduced or cancelled), with the entry's reference (`NtryRef`,
-//! else the bank's `AcctSvcrRef`) as the payment's reference, dated by its booking date.
-//! The payer's name is never enough, nor is its account. A credit naming no employer, or
-//! two, or whose reference the employer already has as a transfer (recorded by hand
-//! first), waits. Idempotent: a credit is matched once (`status`, and a unique key on its
-//! `payment_id`); the same statement twice is refused by hash, and an entry reported again
-//! in another report is kept once (migration 0021), so never paid twice.
+//! first, planned debits reduced or cancelled), its reference the credit's own
+//! (`CRDT-{id}`), the bank's `NtryRef`/`AcctSvcrRef` in its note, dated by its booking
+//! date. The payer's name is never enough, nor is its account. A credit naming no
+//! employer, or two, waits; so does one the employer may already have ([`why_wait`]: a
+//! transfer of the same amount within 10 days recorded by hand; or, without any
+//! reference, the same day, amount and account in another report), with the reason shown
+//! to staff. Idempotent: a credit is matched once (`status`, and a unique key on its
+//! `payment_id`); the same statement twice is refused by hash, and a transfer reported
+//! again in another report (an intraday camt.052, then the camt.053) is kept once — by
+//! `AcctSvcrRef` (migration 0021) or by its `dedupe_key` (migration 0023: day, amount,
+//! `AcctSvcrRef` else EndToEndId, payer's account) — so never paid twice. Credits kept
+//! before 0023 are `before_matching`: neither matched nor offered to staff.
 //!
 //! Staff then see the waiting credits (amount, date, payer's name and remittance text,
 //! masked account) and allocate one to an employer by affiliation (a payment, the same
@@ -28,14 +33,25 @@ use sqlx::FromRow;
 
 use super::audit::Audit;
 use super::payments::{
-    NewPayment, PAYMENT_NOTE_MAX, PAYMENT_REFERENCE_MAX, PaymentChannel, PaymentOutcome,
-    WrittenPayment, audit_payment, write_payment,
+    NewPayment, PAYMENT_NOTE_MAX, PaymentChannel, PaymentOutcome, WrittenPayment, audit_payment,
+    write_payment,
 };
 use super::{Actor, Refusal, Store, StoreError, StoreResult};
 use crate::crypto::AccountCipher;
 
-/// At most this many words of a remittance text are looked up.
-const MAX_WORDS: usize = 24;
+/// Words looked up in one query (both dialects' bind limits are far above).
+const WORDS_PER_QUERY: usize = 100;
+
+/// A credit kept waiting by the import although its remittance names one employer, and
+/// why (`incoming_credits.waiting_reason`).
+pub const WAITING_TRANSFER_RECORDED: &str = "transfer_already_recorded";
+/// ... or because the same transfer (day, amount, payer's account), without a reference
+/// of the bank's or the payer's, is already in another report.
+pub const WAITING_POSSIBLE_REPEAT: &str = "possible_repeat";
+
+/// A hand-recorded transfer of the same amount this many days either side of a credit's
+/// booking date makes the credit wait: it may be the same money.
+const SAME_TRANSFER_DAYS: u64 = 10;
 
 /// A credit waiting for staff, as the console lists it (personal data decrypted).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -50,13 +66,15 @@ pub struct WaitingCredit {
     pub remittance: Option<String>,
     pub account_masked: Option<String>,
     pub entry_reference: Option<String>,
+    /// Why the import did not record it although it names an employer
+    /// ([`WAITING_TRANSFER_RECORDED`], [`WAITING_POSSIBLE_REPEAT`]); `None`: it names none.
+    pub waiting_reason: Option<String>,
 }
 
 #[derive(FromRow)]
 struct CreditRow {
     id: i64,
     report_id: i64,
-    item: i64,
     amount_centimes: Option<i64>,
     amount_text: String,
     currency: Option<String>,
@@ -67,12 +85,15 @@ struct CreditRow {
     debtor_name_encrypted: Option<String>,
     remittance_encrypted: Option<String>,
     debtor_account_masked: Option<String>,
+    debtor_account_index: Option<String>,
+    dedupe_key: Option<String>,
     status: String,
+    waiting_reason: Option<String>,
 }
 
-const CREDIT_COLUMNS: &str = "id, report_id, item, amount_centimes, amount_text, currency, booked_on, \
+const CREDIT_COLUMNS: &str = "id, report_id, amount_centimes, amount_text, currency, booked_on, \
      value_date, entry_reference, entry_key, debtor_name_encrypted, remittance_encrypted, \
-     debtor_account_masked, status";
+     debtor_account_masked, debtor_account_index, dedupe_key, status, waiting_reason";
 
 impl CreditRow {
     /// In dinars, with an amount: what can be recorded as a payment.
@@ -86,19 +107,25 @@ impl CreditRow {
             .map(Amount::from_centimes)
     }
 
-    /// The payment's reference: the entry's own, else the bank's, else its place in the
-    /// report; at most [`PAYMENT_REFERENCE_MAX`] characters.
+    /// The payment's reference: the credit's own (`CRDT-{id}`), unique however the bank
+    /// numbers its entries (an `NtryRef` restarts in every report).
     fn reference(&self) -> String {
-        let reference = [&self.entry_reference, &self.entry_key]
-            .into_iter()
-            .flatten()
-            .map(|r| r.trim())
-            .find(|r| !r.is_empty())
-            .map_or_else(
-                || format!("CRDT-{}-{}", self.report_id, self.item),
-                str::to_owned,
-            );
-        reference.chars().take(PAYMENT_REFERENCE_MAX).collect()
+        format!("CRDT-{}", self.id)
+    }
+
+    /// The payment's note: the bank's references of the entry, as the statement gave them.
+    fn note(&self) -> Option<String> {
+        let refs: Vec<String> = [
+            ("NtryRef", &self.entry_reference),
+            ("AcctSvcrRef", &self.entry_key),
+        ]
+        .into_iter()
+        .filter_map(|(name, r)| {
+            let r = r.as_deref()?.trim();
+            (!r.is_empty()).then(|| format!("{name} {r}"))
+        })
+        .collect();
+        (!refs.is_empty()).then(|| refs.join(", ").chars().take(PAYMENT_NOTE_MAX).collect())
     }
 
     /// The day the money was received: its booking date, else value date, never after today.
@@ -112,71 +139,88 @@ impl CreditRow {
 }
 
 /// The words of a remittance text that may be an affiliation number or a mandate
-/// reference, in capitals: each word as written (a mandate reference keeps its `-`), and
-/// without the separators `-`, `.`, `/` (an affiliation number written `16-000456`).
-/// Words without a digit are left out.
+/// reference, in capitals, each once. Only their own shapes are taken: a word with a
+/// letter and a digit, as written (a mandate reference, `TAHSIL-M-00012`, or an
+/// affiliation number with letters), a word of digits only (`16000456`), and an
+/// affiliation number written `NN-NNNNNN` or `NN NNNNNN` (taken joined, `16000456`).
+/// Never a date or an amount: digits with `/`, `.` or `,` inside (`16/10/2026`,
+/// `16.000.456,00`), or joined by `-` in any other shape (`2026-12-16`, `2026-12`). Words
+/// without a digit are left out. No cap: every word is looked up.
 fn candidate_words(remittance: &str) -> Vec<String> {
-    let mut words = Vec::new();
-    for word in remittance
-        .split(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | ':' | '(' | ')' | '+'))
-    {
-        let word = word.trim_matches(|c: char| !c.is_alphanumeric());
+    let mut words: Vec<String> = Vec::new();
+    let mut push = |w: String| {
+        if !words.contains(&w) {
+            words.push(w);
+        }
+    };
+    let digits = |w: &str, n: usize| w.len() == n && w.chars().all(|c| c.is_ascii_digit());
+    // Not split at `,` or `.`: an amount (`16000456,00`) stays one word, then left out.
+    let tokens: Vec<&str> = remittance
+        .split(|c: char| c.is_whitespace() || matches!(c, ';' | ':' | '(' | ')' | '+'))
+        .map(|w| w.trim_matches(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+        .collect();
+    for (n, word) in tokens.iter().enumerate() {
+        // `NN NNNNNN`: two words.
+        if digits(word, 2) && tokens.get(n + 1).is_some_and(|next| digits(next, 6)) {
+            push(format!("{word}{}", tokens[n + 1]));
+        }
         if word.len() < 4 || !word.chars().any(|c| c.is_ascii_digit()) {
             continue;
         }
-        let upper = word.to_uppercase();
-        let bare: String = upper
-            .chars()
-            .filter(|c| !matches!(c, '-' | '.' | '/'))
-            .collect();
-        for w in [upper, bare] {
-            if !words.contains(&w) {
-                words.push(w);
-            }
-        }
-        if words.len() >= MAX_WORDS {
-            break;
+        if word.chars().any(char::is_alphabetic) {
+            // An affiliation number with letters, or a mandate reference, as written.
+            push(word.to_uppercase());
+        } else if word.chars().all(|c| c.is_ascii_digit()) {
+            push((*word).to_owned());
+        } else if let Some((head, tail)) = word.split_once('-')
+            && digits(head, 2)
+            && digits(tail, 6)
+        {
+            push(format!("{head}{tail}"));
         }
     }
-    words.truncate(MAX_WORDS);
     words
 }
 
-/// The one employer `words` name (by affiliation number, else by mandate reference), and
-/// how; `None` when they name none, or more than one.
+/// The one employer `words` name — by affiliation number or by mandate reference, both
+/// looked up over every word — and how; `None` when they name none, or more than one
+/// (together: an affiliation number of one and a mandate reference of another is two).
 async fn employer_named(
     tx: &mut sqlx::AnyConnection,
     words: &[String],
 ) -> StoreResult<Option<(i64, &'static str)>> {
-    if words.is_empty() {
-        return Ok(None);
-    }
-    let list = (1..=words.len())
-        .map(|n| format!("${n}"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    for (how, query) in [
-        (
-            "affiliation",
-            format!("SELECT DISTINCT id FROM employers WHERE affiliation_number IN ({list})"),
-        ),
-        (
-            "reference",
-            format!("SELECT DISTINCT employer_id FROM mandates WHERE reference IN ({list})"),
-        ),
-    ] {
-        let mut select = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(query));
-        for word in words {
-            select = select.bind(word.clone());
+    let mut named: Vec<(i64, &'static str)> = Vec::new();
+    for chunk in words.chunks(WORDS_PER_QUERY) {
+        let list = (1..=chunk.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        for (how, query) in [
+            (
+                "affiliation",
+                format!("SELECT DISTINCT id FROM employers WHERE affiliation_number IN ({list})"),
+            ),
+            (
+                "reference",
+                format!("SELECT DISTINCT employer_id FROM mandates WHERE reference IN ({list})"),
+            ),
+        ] {
+            let mut select = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(query));
+            for word in chunk {
+                select = select.bind(word.clone());
+            }
+            for id in select.fetch_all(&mut *tx).await? {
+                if !named.iter().any(|(known, _)| *known == id) {
+                    named.push((id, how));
+                }
+            }
         }
-        let found = select.fetch_all(&mut *tx).await?;
-        match found.as_slice() {
-            [one] => return Ok(Some((*one, how))),
-            [] => continue,
-            _ => return Ok(None),
-        }
     }
-    Ok(None)
+    Ok(match named.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    })
 }
 
 /// A credit recorded as a payment, for the audit trail (written last by the caller).
@@ -189,8 +233,9 @@ pub(super) struct CreditPaid {
 }
 
 /// Records credit `row` as the employer's payment by transfer and marks it `status`
-/// (`matched` or `allocated`). `None`: the employer already has a transfer with this
-/// reference (nothing written; the credit keeps waiting).
+/// (`matched` or `allocated`), the payment's reference the credit's own (`CRDT-{id}`) and
+/// its note the bank's references. `None`: not in dinars, or already recorded (nothing
+/// written).
 async fn pay_credit(
     tx: &mut sqlx::AnyConnection,
     lock_rows: &str,
@@ -210,10 +255,18 @@ async fn pay_credit(
         received_on: row.received_on(today),
         channel: PaymentChannel::Transfer,
         reference: row.reference(),
-        note: None,
+        note: row.note(),
     };
-    let Some(written) =
-        write_payment(tx, lock_rows, actor, &new, &new.reference, None, now).await?
+    let Some(written) = write_payment(
+        tx,
+        lock_rows,
+        actor,
+        &new,
+        &new.reference,
+        new.note.as_deref(),
+        now,
+    )
+    .await?
     else {
         return Ok(None);
     };
@@ -224,7 +277,7 @@ async fn pay_credit(
     };
     sqlx::query(
         "UPDATE incoming_credits SET status = $2, payment_id = $3, employer_id = $4, matched_by = $5, \
-         handled_by = $6, handled_at = $7 WHERE id = $1 AND status = 'waiting'",
+         handled_by = $6, handled_at = $7, waiting_reason = NULL WHERE id = $1 AND status = 'waiting'",
     )
     .bind(row.id)
     .bind(status)
@@ -273,11 +326,70 @@ pub(super) async fn match_report(
         let Some(to) = employer_named(&mut *tx, &words).await? else {
             continue;
         };
+        if let Some(reason) = why_wait(&mut *tx, &row, to.0, today).await? {
+            sqlx::query("UPDATE incoming_credits SET waiting_reason = $2 WHERE id = $1")
+                .bind(row.id)
+                .bind(reason)
+                .execute(&mut *tx)
+                .await?;
+            continue;
+        }
         if let Some(done) = pay_credit(&mut *tx, lock_rows, actor, &row, to, today, now).await? {
             paid.push(done);
         }
     }
     Ok(paid)
+}
+
+/// Why credit `row`, naming `employer_id`, waits for staff instead of being recorded:
+/// - the employer already has a payment by transfer of the same amount received within
+///   [`SAME_TRANSFER_DAYS`] days of the credit, not recorded from an incoming credit — a
+///   transfer entered by hand (with the staff's reference) may be this same money;
+/// - the credit has no reference of the bank's or the payer's (no dedupe key, migration
+///   0023) and another report already has a credit of the same day, amount and payer's
+///   account — an intraday camt.052 and the day's camt.053 may report it twice.
+async fn why_wait(
+    tx: &mut sqlx::AnyConnection,
+    row: &CreditRow,
+    employer_id: i64,
+    today: NaiveDate,
+) -> StoreResult<Option<&'static str>> {
+    let received = row.received_on(today);
+    let window = chrono::Days::new(SAME_TRANSFER_DAYS);
+    let from = received.checked_sub_days(window).unwrap_or(received);
+    let to = received.checked_add_days(window).unwrap_or(received);
+    let recorded: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM payments p WHERE p.employer_id = $1 AND p.channel = 'transfer' \
+         AND p.amount_centimes = $2 AND p.received_on BETWEEN $3 AND $4 \
+         AND NOT EXISTS (SELECT 1 FROM incoming_credits k WHERE k.payment_id = p.id)",
+    )
+    .bind(employer_id)
+    .bind(row.amount_centimes)
+    .bind(from.to_string())
+    .bind(to.to_string())
+    .fetch_one(&mut *tx)
+    .await?;
+    if recorded > 0 {
+        return Ok(Some(WAITING_TRANSFER_RECORDED));
+    }
+    if row.dedupe_key.is_none() {
+        let day = row.booked_on.clone().or_else(|| row.value_date.clone());
+        let repeats: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM incoming_credits k WHERE k.report_id <> $1 \
+             AND k.amount_centimes = $2 AND COALESCE(k.booked_on, k.value_date) = $3 \
+             AND COALESCE(k.debtor_account_index, '') = $4",
+        )
+        .bind(row.report_id)
+        .bind(row.amount_centimes)
+        .bind(day.unwrap_or_default())
+        .bind(row.debtor_account_index.clone().unwrap_or_default())
+        .fetch_one(&mut *tx)
+        .await?;
+        if repeats > 0 {
+            return Ok(Some(WAITING_POSSIBLE_REPEAT));
+        }
+    }
+    Ok(None)
 }
 
 /// The audit entries of credits recorded as payments: each payment's, and the credit's.
@@ -337,6 +449,7 @@ impl Store {
                     remittance: open(&r.remittance_encrypted)?,
                     account_masked: r.debtor_account_masked.clone(),
                     entry_reference: r.entry_reference.clone().or_else(|| r.entry_key.clone()),
+                    waiting_reason: r.waiting_reason.clone(),
                 })
             })
             .collect()
@@ -411,7 +524,7 @@ impl Store {
             return Err(StoreError::refused(
                 Refusal::PaymentDuplicate,
                 format!(
-                    "a transfer with reference {} is already recorded for employer {affiliation}; nothing recorded",
+                    "this credit is already recorded as transfer {} for employer {affiliation}; nothing recorded",
                     row.reference()
                 ),
             ));
@@ -475,15 +588,35 @@ mod tests {
 
     #[test]
     fn remittance_words_keep_references_and_join_affiliation_numbers() {
-        let words =
-            candidate_words("Cotisations oct. affiliation 16-000456, réf: TAHSIL-M-00012 (solde)");
-        assert!(words.contains(&"16-000456".to_owned()), "{words:?}");
-        assert!(words.contains(&"16000456".to_owned()), "{words:?}");
-        assert!(words.contains(&"TAHSIL-M-00012".to_owned()), "{words:?}");
+        let words = candidate_words(
+            "Cotisations oct. affiliation 16-000456, réf: TAHSIL-M-00012 (solde) 16 000457",
+        );
+        for word in ["16000456", "TAHSIL-M-00012", "16000457"] {
+            assert!(words.contains(&word.to_owned()), "{words:?}");
+        }
         assert!(
-            !words.iter().any(|w| w.contains("COTISATIONS")),
+            !words
+                .iter()
+                .any(|w| w.contains("COTISATIONS") || w.contains('-') && !w.starts_with("TAHSIL")),
             "{words:?}"
         );
         assert!(candidate_words("SARL Bâtiment du Sahel").is_empty());
+    }
+
+    #[test]
+    fn dates_and_amounts_are_never_candidates() {
+        for text in [
+            "Cotisations du 16/10/2026",
+            "montant 16.000.456,00 DA",
+            "periode 2026-12-16 mois 2026-12",
+            "16000456,00",
+            "16/000456",
+        ] {
+            assert!(
+                candidate_words(text).is_empty(),
+                "{text}: {:?}",
+                candidate_words(text)
+            );
+        }
     }
 }

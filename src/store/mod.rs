@@ -110,7 +110,7 @@ pub use enrolment::{
 };
 pub use evidence::{EmployerReportItem, EvidenceRecords, PresentedDebit};
 pub use exceptions::{ExceptionKind, ExceptionRecord, ExceptionStatus};
-pub use incoming_credits::WaitingCredit;
+pub use incoming_credits::{WAITING_POSSIBLE_REPEAT, WAITING_TRANSFER_RECORDED, WaitingCredit};
 pub use jobs::{ClaimedJob, JobCount, JobRecord, JobStatus, scrub_error};
 pub use ledger::{
     Aging, Balance, EntryKind, LEDGER_CHECK_LIMIT, LedgerCheck, LedgerDifference, LedgerEntry,

@@ -313,6 +313,7 @@ pub(super) async fn write_payment(
             employer_id: new.employer_id,
             payment_id,
             entry_date: &received_on,
+            due_by: None,
             now,
         },
     )
@@ -371,6 +372,10 @@ pub(super) struct Allocate<'a> {
     pub payment_id: i64,
     /// The day the allocation entries are dated: the payment's, or the day a credit is used.
     pub entry_date: &'a str,
+    /// Only lines due by this day (their declaration's `due_from`), when given: a credit
+    /// used never pays a declaration for a period not yet due (submitted early), which
+    /// would lock it against correction. `None`: a payment received pays any owed line.
+    pub due_by: Option<&'a str>,
     pub now: &'a str,
 }
 
@@ -401,6 +406,7 @@ pub(super) async fn allocate_unallocated(
         employer_id,
         payment_id,
         entry_date,
+        due_by,
         now,
     } = who;
     sqlx::query(sqlx::AssertSqlSafe(format!(
@@ -421,22 +427,30 @@ pub(super) async fn allocate_unallocated(
             ..Allocated::default()
         });
     }
-    let owed: Vec<OwedLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+    let owed = sqlx::query_as::<_, OwedLine>(sqlx::AssertSqlSafe(format!(
         "SELECT l.id, l.total_centimes AS total, c.id AS collection_id \
          FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
          LEFT JOIN collection_lines cl ON cl.declaration_line_id = l.id AND cl.live = 1 \
          LEFT JOIN collections c ON c.id = cl.collection_id \
          WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status = 'submitted' \
          AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
-         AND (c.id IS NULL OR c.status = 'planned') \
+         AND (c.id IS NULL OR c.status = 'planned'){} \
          ORDER BY d.due_from, d.period, l.id{}",
+        if due_by.is_some() {
+            " AND d.due_from <= $2"
+        } else {
+            ""
+        },
         if lock_rows.is_empty() {
             String::new()
         } else {
             format!("{lock_rows} OF l")
         }
-    )))
-    .bind(employer_id)
+    )));
+    let owed: Vec<OwedLine> = match due_by {
+        Some(day) => owed.bind(employer_id).bind(day),
+        None => owed.bind(employer_id),
+    }
     .fetch_all(&mut *tx)
     .await?;
     let mut available = unallocated.saturating_neg();
@@ -543,7 +557,8 @@ pub(super) struct CreditUsed {
 
 /// Uses the credit of every employer in credit among the payers matching `which` (SQL
 /// over `p`, a row of `payments`, binds given): each pays its owed lines as a payment
-/// would ([`allocate_unallocated`], dated `today`). Called where lines become owed or
+/// would ([`allocate_unallocated`], dated `today`), only lines due by `due_by` (today, or
+/// the date being planned). Called where lines become owed or
 /// collectible — a failure applied, before a retry is planned; a date planned — so a
 /// credit is never left beside a debit of the lines it could pay. Only employers that
 /// ever paid by another channel are read: cheap at national scale. Audit with
@@ -554,6 +569,7 @@ pub(super) async fn use_credits(
     which: &str,
     binds: &[Bind<'_>],
     today: &str,
+    due_by: &str,
     now: &str,
 ) -> StoreResult<Vec<CreditUsed>> {
     let query = format!(
@@ -578,6 +594,7 @@ pub(super) async fn use_credits(
                 employer_id,
                 payment_id,
                 entry_date: today,
+                due_by: Some(due_by),
                 now,
             },
         )

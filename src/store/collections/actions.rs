@@ -162,6 +162,12 @@ impl Store {
         let today = self.clock().today();
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
+        // Planning, payments, imports and debit actions take turns (PostgreSQL; SQLite has
+        // one writer), first, before any row lock: a re-presentation never copies lines a
+        // payment or a credit is paying, nor plans beside a plan of the same lines.
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         // The row locked until the end (PostgreSQL): a run recording it waits for us, or
         // we for it and then see it in its file.
         let locked: Option<(String, Option<String>)> =

@@ -114,6 +114,8 @@ impl Store {
             "1 = 1",
             &[],
             &self.clock.today().to_string(),
+            // Only lines this plan would collect (due by its date).
+            &date,
             &now,
         )
         .await?;

@@ -48,6 +48,25 @@ pub(super) async fn record(
                 .clone()
                 .or_else(|| item.amount.map(|a| a.to_string()))
                 .unwrap_or_default();
+            // One transfer reported twice is kept once (migration 0023): its day, amount,
+            // the bank's reference else the payer's, and the payer's account.
+            let index = account.map(|a| cipher.blind_index(a));
+            let day = item.facts.booked_on.or(item.facts.value_date);
+            let reference = nonblank(credit.entry_key.as_deref())
+                .map(|r| format!("acct:{r}"))
+                .or_else(|| {
+                    nonblank(credit.end_to_end_id.as_deref())
+                        .filter(|r| !r.eq_ignore_ascii_case("NOTPROVIDED"))
+                        .map(|r| format!("e2e:{r}"))
+                });
+            let dedupe_key = match (day, item.amount, reference) {
+                (Some(day), Some(amount), Some(reference)) => Some(format!(
+                    "{day}|{}|{reference}|{}",
+                    amount.centimes(),
+                    index.as_deref().unwrap_or("")
+                )),
+                _ => None,
+            };
             Some((
                 n as i64 + 1,
                 credit.entry_key.clone(),
@@ -60,8 +79,9 @@ pub(super) async fn record(
                 credit.debtor_name.as_deref().map(|n| cipher.encrypt(n)),
                 credit.remittance.as_deref().map(|r| cipher.encrypt(r)),
                 account.map(|a| cipher.encrypt(a)),
-                account.map(|a| cipher.blind_index(a)),
+                index,
                 account.map(mandates::mask_digits),
+                dedupe_key,
             ))
         })
         .collect();
@@ -73,10 +93,10 @@ pub(super) async fn record(
     let inserted = sqlx::query(sqlx::AssertSqlSafe(format!(
         "INSERT INTO incoming_credits (report_id, item, source, entry_key, amount_centimes, amount_text, \
          currency, booked_on, value_date, entry_reference, debtor_name_encrypted, remittance_encrypted, \
-         debtor_account_encrypted, debtor_account_index, debtor_account_masked, created_at) \
+         debtor_account_encrypted, debtor_account_index, debtor_account_masked, dedupe_key, created_at) \
          SELECT $1, CAST(j.value ->> 0 AS BIGINT), $3, j.value ->> 1, CAST(j.value ->> 2 AS BIGINT), \
          j.value ->> 3, j.value ->> 4, j.value ->> 5, j.value ->> 6, j.value ->> 7, j.value ->> 8, \
-         j.value ->> 9, j.value ->> 10, j.value ->> 11, j.value ->> 12, $4 FROM {source} \
+         j.value ->> 9, j.value ->> 10, j.value ->> 11, j.value ->> 12, j.value ->> 13, $4 FROM {source} \
          WHERE EXISTS (SELECT 1 FROM report_items i WHERE i.report_id = $1 \
            AND i.item = CAST(j.value ->> 0 AS BIGINT) AND i.outcome = 'info') \
          ON CONFLICT DO NOTHING"
@@ -89,4 +109,9 @@ pub(super) async fn record(
     .await?
     .rows_affected();
     Ok(inserted)
+}
+
+/// `value` trimmed, when not empty.
+fn nonblank(value: Option<&str>) -> Option<&str> {
+    value.map(str::trim).filter(|v| !v.is_empty())
 }

@@ -131,6 +131,10 @@ pub struct IncomingCredit {
     /// kept once.
     pub entry_key: Option<String>,
     pub entry_reference: Option<String>,
+    /// The payer's reference of the transfer (`EndToEndId`), when it gave one: with the
+    /// day, amount and account, what finds the same transfer reported again without an
+    /// `AcctSvcrRef` (migration 0023's `dedupe_key`).
+    pub end_to_end_id: Option<String>,
     pub debtor_name: Option<String>,
     pub debtor_account: Option<String>,
     pub remittance: Option<String>,
@@ -354,6 +358,7 @@ impl Store {
             "p.employer_id IN (SELECT c.employer_id FROM report_failures f \
              JOIN collections c ON c.id = f.collection_id WHERE f.report_id = CAST($1 AS BIGINT))",
             &[Bind::Int(report_id)],
+            &today,
             &today,
             &now,
         )

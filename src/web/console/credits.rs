@@ -36,6 +36,8 @@ struct CreditRow {
     remittance: String,
     account: String,
     reference: String,
+    /// Why the import left it although it names an employer.
+    why: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -80,6 +82,11 @@ async fn render(
             remittance: w.remittance.unwrap_or_default(),
             account: w.account_masked.unwrap_or_default(),
             reference: w.entry_reference.unwrap_or_default(),
+            why: match w.waiting_reason.as_deref() {
+                Some(crate::store::WAITING_TRANSFER_RECORDED) => Some(k.transfer_recorded),
+                Some(crate::store::WAITING_POSSIBLE_REPEAT) => Some(k.possible_repeat),
+                _ => None,
+            },
         })
         .collect();
     let page = CreditsPage {

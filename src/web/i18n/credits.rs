@@ -22,6 +22,8 @@ pub struct CreditTexts {
     pub allocated: &'static str,
     pub dismissed: &'static str,
     pub unknown_employer: &'static str,
+    pub transfer_recorded: &'static str,
+    pub possible_repeat: &'static str,
 }
 
 impl CreditTexts {
@@ -50,6 +52,8 @@ pub static FR: CreditTexts = CreditTexts {
     allocated: "Le virement a été enregistré comme paiement de l'employeur.",
     dismissed: "Le virement a été écarté, avec son motif.",
     unknown_employer: "Aucun employeur n'a ce numéro d'affiliation : vérifiez-le.",
+    transfer_recorded: "Un virement de ce montant est déjà enregistré pour cet employeur : vérifiez qu'il ne s'agit pas du même avant de l'affecter.",
+    possible_repeat: "Un virement du même jour, du même montant et du même compte figure déjà dans un autre relevé : vérifiez qu'il ne s'agit pas du même.",
 };
 
 pub static AR: CreditTexts = CreditTexts {
@@ -71,4 +75,6 @@ pub static AR: CreditTexts = CreditTexts {
     allocated: "سُجّل التحويل دفعًا للمؤسسة.",
     dismissed: "استُبعد التحويل مع سببه.",
     unknown_employer: "لا توجد مؤسسة بهذا الرقم للانتساب: تحقّقوا منه.",
+    transfer_recorded: "سبق تسجيل تحويل بهذا المبلغ لهذه المؤسسة: تحقّقوا من أنه ليس التحويل نفسه قبل تخصيصه.",
+    possible_repeat: "يوجد في كشف آخر تحويل بنفس اليوم والمبلغ والحساب: تحقّقوا من أنه ليس التحويل نفسه.",
 };

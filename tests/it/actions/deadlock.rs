@@ -100,3 +100,78 @@ async fn an_action_and_a_resolution_of_its_exception_at_once_do_not_deadlock() {
         "{refused}"
     );
 }
+
+/// Presenting a debit again takes planning's turn (PostgreSQL's planning lock), like a
+/// payment: a payment of the failed debit's lines queued first goes first, and the
+/// re-presentation then finds nothing left to present — it never copies lines a payment
+/// is paying. SQLite has one writer: nothing to interleave.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn presenting_again_waits_for_a_payment_of_the_same_lines() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let clock = first_of_december();
+    let store = db.store_with_clock(clock.clone()).await;
+    let exchange = tempfile::tempdir().unwrap();
+    let settings = settings(exchange.path(), 50_000);
+    planned(&store, 1).await;
+    let failed = store.collections_on(date()).await.unwrap().remove(0);
+    run(&store, &settings, date()).await;
+    let today = d(2026, 12, 16);
+    set_day(&clock, today);
+    reject(&store, &failed, RetryClass::NeedsStaff, "technical", today).await;
+    let (failed_id, employer_id, amount) = (failed.id, failed.employer_id, failed.amount);
+
+    // Planning's turn held elsewhere: the payment, then the action, queue behind it.
+    let mut holder = PgConnection::connect(&db.url).await.unwrap();
+    holder.execute("BEGIN").await.unwrap();
+    holder
+        .execute("SELECT pg_advisory_xact_lock(7268657)")
+        .await
+        .unwrap();
+    let payment = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .record_payment(
+                    &actor(),
+                    tahsil::store::NewPayment {
+                        employer_id,
+                        amount,
+                        received_on: today,
+                        channel: tahsil::store::PaymentChannel::Transfer,
+                        reference: "VIR-RACE".to_owned(),
+                        note: None,
+                    },
+                )
+                .await
+        }
+    });
+    until_waiting(&store, 1).await;
+    let action = tokio::spawn({
+        let store = store.clone();
+        async move { act(&store, failed_id, DebitAction::Represent, "file fixed").await }
+    });
+    until_waiting(&store, 2).await;
+    holder.execute("COMMIT").await.unwrap();
+
+    let limit = Duration::from_secs(20);
+    let paid = tokio::time::timeout(limit, payment)
+        .await
+        .unwrap()
+        .unwrap()
+        .expect("the payment is recorded");
+    assert!(paid.lines_paid > 0, "{paid:?}");
+    let action = tokio::time::timeout(limit, action).await.unwrap().unwrap();
+    let refused = action.expect_err("the lines were paid first");
+    assert!(
+        refused.to_string().contains("nothing left to present"),
+        "{refused}"
+    );
+    let retries: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM collections WHERE retry_of = $1")
+        .bind(failed_id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(retries, 0);
+}

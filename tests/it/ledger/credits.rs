@@ -226,3 +226,61 @@ both_backends!(
         let _ = b;
     }
 );
+
+both_backends!(
+    a_credit_never_pays_a_declaration_not_yet_due,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, _) = two_employers(store).await;
+        // A pays its October lines and 5000.00 more: a credit.
+        let owed = store.employer_balance(a, None).await.unwrap().total;
+        let extra = Amount::parse("5000.00").unwrap();
+        let outcome = pay(
+            store,
+            a,
+            Amount::from_centimes(owed.centimes() + extra.centimes()),
+            "VIR-AHEAD",
+        )
+        .await;
+        assert_eq!(outcome.unallocated, extra);
+        // Today A declares December (due from 1 January) early, a small line the credit
+        // could pay; planning 15 December must not use the credit on it (it stays open to
+        // correction), nor plan it.
+        declare(store, a, "2026-12", &[("W1", "1000.00")]).await;
+        let totals = line_totals(store, a).await;
+        assert!(*totals.last().unwrap() <= extra.centimes(), "{totals:?}");
+        store
+            .plan_collections(&actor(), d(2026, 12, 15), d(2026, 12, 1))
+            .await
+            .unwrap();
+        let paid_december = scalar(
+            store,
+            &format!(
+                "SELECT COUNT(*) FROM payment_allocations p JOIN declaration_lines l ON l.id = p.declaration_line_id \
+                 JOIN declarations d ON d.id = l.declaration_id WHERE d.employer_id = {a} AND d.period = '2026-12'"
+            ),
+        )
+        .await;
+        assert_eq!(paid_december, 0);
+        assert_eq!(
+            store.employer_balance(a, None).await.unwrap().unallocated,
+            Amount::from_centimes(-extra.centimes())
+        );
+        // Once due (planning 14 January), the credit pays it.
+        store
+            .plan_collections(&actor(), d(2027, 1, 14), d(2026, 12, 1))
+            .await
+            .unwrap();
+        let paid_december = scalar(
+            store,
+            &format!(
+                "SELECT COUNT(*) FROM payment_allocations p JOIN declaration_lines l ON l.id = p.declaration_line_id \
+                 JOIN declarations d ON d.id = l.declaration_id WHERE d.employer_id = {a} AND d.period = '2026-12'"
+            ),
+        )
+        .await;
+        assert_eq!(paid_december, 1);
+        assert_balanced(store).await;
+    }
+);

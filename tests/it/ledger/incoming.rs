@@ -6,13 +6,14 @@
 use mandates::Amount;
 use tahsil::clock::Clock;
 use tahsil::store::{
-    Effect, IncomingCredit, ItemFacts, Meaning, NewReport, Refusal, ReportItem, StoreError,
+    Effect, IncomingCredit, ItemFacts, Meaning, NewPayment, NewReport, PaymentChannel, Refusal,
+    ReportItem, Store, StoreError, WAITING_POSSIBLE_REPEAT, WAITING_TRANSFER_RECORDED,
 };
 
 use super::{assert_balanced, policy, two_employers};
 use crate::both_backends;
 use crate::harness::TestDb;
-use crate::harness::fixtures::{actor, d, scalar};
+use crate::harness::fixtures::{actor, d, employer_with_worksites, scalar};
 
 /// A booked credit in dinars, not one of our collections.
 fn credit(key: &str, amount: &str, name: &str, remittance: &str) -> ReportItem {
@@ -35,6 +36,7 @@ fn credit(key: &str, amount: &str, name: &str, remittance: &str) -> ReportItem {
             incoming_credit: Some(IncomingCredit {
                 entry_key: Some(key.to_owned()),
                 entry_reference: Some(format!("N-{key}")),
+                end_to_end_id: None,
                 debtor_name: Some(name.to_owned()),
                 debtor_account: Some("0079 9999 0001 2345 6789".to_owned()),
                 remittance: Some(remittance.to_owned()),
@@ -100,7 +102,16 @@ both_backends!(
         // A's transfer paid its lines; B's is a credit (nothing declared beyond its line).
         let payments_a = store.employer_payments(a).await.unwrap();
         assert_eq!(payments_a.len(), 1);
-        assert_eq!(payments_a[0].reference, "N-BK-1");
+        // Its reference is the credit's own; the bank's are kept in the note.
+        assert!(
+            payments_a[0].reference.starts_with("CRDT-"),
+            "{:?}",
+            payments_a[0]
+        );
+        assert_eq!(
+            payments_a[0].note.as_deref(),
+            Some("NtryRef N-BK-1, AcctSvcrRef BK-1")
+        );
         assert_eq!(payments_a[0].received_on, "2026-12-16");
         assert_eq!(payments_a[0].channel.as_str(), "transfer");
         assert_eq!(
@@ -173,7 +184,7 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(outcome.payment.employer_id, b);
-        assert_eq!(outcome.payment.reference, "N-BK-3");
+        assert_eq!(outcome.payment.reference, format!("CRDT-{}", w.id));
         assert!(store.waiting_credits(100).await.unwrap().is_empty());
         assert_eq!(store.employer_payments(b).await.unwrap().len(), 2);
         // Handled once: a second allocation or a dismissal is refused, nothing recorded.
@@ -351,5 +362,206 @@ both_backends!(
             .unwrap();
         assert!(refused.status().is_client_error(), "{}", refused.status());
         assert_balanced(store).await;
+    }
+);
+
+/// The reference of employer `employer`'s mandate.
+async fn mandate_reference(store: &Store, employer: i64) -> String {
+    sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT reference FROM mandates WHERE employer_id = {employer}"
+    )))
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+/// The waiting reason of the credit the bank referenced `key`.
+async fn waiting_reason(store: &Store, key: &str) -> (String, Option<String>) {
+    sqlx::query_as(
+        "SELECT status, waiting_reason FROM incoming_credits WHERE entry_reference = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(key)
+    .fetch_one(store.pool())
+    .await
+    .unwrap()
+}
+
+both_backends!(
+    a_date_or_an_amount_in_the_remittance_never_names_an_employer_nor_do_two_employers,
+    |db: TestDb| async move {
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 12, 16))).await;
+        let (a, b) = two_employers(&store).await;
+        // Employers whose affiliation numbers read like a date and an amount.
+        employer_with_worksites(&store, "16102026", &["X1"]).await;
+        employer_with_worksites(&store, "16000456", &["X2"]).await;
+        let reference_b = mandate_reference(&store, b).await;
+        // Many words before the real number: all are looked up (no cap).
+        let padding: String = (10..60).map(|n| format!("LOT{n} ")).collect();
+        let items = vec![
+            credit("BK-D", "300.00", "Payeur", "Cotisations du 16/10/2026"),
+            credit("BK-M", "400.00", "Payeur", "montant 16.000.456,00 DA"),
+            credit(
+                "BK-Y",
+                "450.00",
+                "Payeur",
+                "periode 2026-12-16 et 16000456,00",
+            ),
+            // A's affiliation number and B's mandate reference: two employers, waits.
+            credit(
+                "BK-2",
+                "500.00",
+                "Payeur",
+                &format!("AFF 16000001 mandat {reference_b}"),
+            ),
+            credit(
+                "BK-S",
+                "600.00",
+                "Payeur",
+                &format!("{padding}affiliation 16 000002 novembre"),
+            ),
+            credit("BK-H", "650.00", "Payeur", "cotisations 16-000001."),
+        ];
+        let summary = store
+            .apply_report(&actor(), &statement("e1", items), policy(d(2026, 12, 16)))
+            .await
+            .unwrap();
+        assert_eq!(
+            (summary.incoming_credits, summary.incoming_credits_matched),
+            (6, 2),
+            "{summary:?}"
+        );
+        for key in ["N-BK-D", "N-BK-M", "N-BK-Y", "N-BK-2"] {
+            assert_eq!(
+                waiting_reason(&store, key).await,
+                ("waiting".to_owned(), None),
+                "{key}"
+            );
+        }
+        let paid_b = store.employer_payments(b).await.unwrap();
+        assert_eq!(paid_b.len(), 1);
+        assert_eq!(paid_b[0].amount, Amount::parse("600.00").unwrap());
+        let paid_a = store.employer_payments(a).await.unwrap();
+        assert_eq!(paid_a.len(), 1);
+        assert_eq!(paid_a[0].amount, Amount::parse("650.00").unwrap());
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM payments").await, 2);
+        assert_balanced(&store).await;
+    }
+);
+
+both_backends!(
+    a_transfer_recorded_by_hand_makes_the_same_money_on_the_statement_wait,
+    |db: TestDb| async move {
+        let app =
+            crate::harness::WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 16))).await;
+        let store = &app.store;
+        let (a, _) = two_employers(store).await;
+        let by_hand = |amount: &str, on| NewPayment {
+            employer_id: a,
+            amount: Amount::parse(amount).unwrap(),
+            received_on: on,
+            channel: PaymentChannel::Transfer,
+            reference: format!("VIR-STAFF-{amount}"),
+            note: None,
+        };
+        // Staff record a transfer of 1234.00 received on the 10th (six days before the
+        // booking), and one of 999.00 received on the 1st (fifteen days before).
+        store
+            .record_payment(&actor(), by_hand("1234.00", d(2026, 12, 10)))
+            .await
+            .unwrap();
+        store
+            .record_payment(&actor(), by_hand("999.00", d(2026, 12, 1)))
+            .await
+            .unwrap();
+        let items = vec![
+            credit("BK-R", "1234.00", "Payeur", "affiliation 16000001"),
+            credit("BK-F", "999.00", "Payeur", "affiliation 16000001"),
+        ];
+        let summary = store
+            .apply_report(&actor(), &statement("f2", items), policy(d(2026, 12, 16)))
+            .await
+            .unwrap();
+        assert_eq!(summary.incoming_credits_matched, 1, "{summary:?}");
+        assert_eq!(
+            waiting_reason(store, "N-BK-R").await,
+            (
+                "waiting".to_owned(),
+                Some(WAITING_TRANSFER_RECORDED.to_owned())
+            )
+        );
+        assert_eq!(waiting_reason(store, "N-BK-F").await.0, "matched");
+        assert_eq!(store.employer_payments(a).await.unwrap().len(), 3);
+        // The console says why it waits.
+        crate::harness::fixtures::add_user(
+            store,
+            "finance@fund.dz",
+            tahsil::store::Role::Finance,
+            &[],
+        )
+        .await;
+        let staff = app.signed_in("finance@fund.dz").await;
+        let (_, page) = staff.get("/console/credits").await;
+        let waiting = store.waiting_credits(100).await.unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert!(
+            page.contains(&format!("id=\"why-{}\"", waiting[0].id))
+                && (page.contains("Un virement de ce montant est déjà enregistré")
+                    || page.contains("سبق تسجيل تحويل بهذا المبلغ")),
+            "{page}"
+        );
+        assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    the_same_transfer_in_an_intraday_report_and_the_day_statement_is_paid_once,
+    |db: TestDb| async move {
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 12, 16))).await;
+        let (_, b) = two_employers(&store).await;
+        // No AcctSvcrRef, the payer's EndToEndId; the bank numbers entries per report.
+        let mut e2e = credit("unused", "700.00", "Payeur", "affiliation 16000002");
+        let c = e2e.facts.incoming_credit.as_mut().unwrap();
+        c.entry_key = None;
+        c.entry_reference = Some("1".to_owned());
+        c.end_to_end_id = Some("E2E-77".to_owned());
+        // No reference at all.
+        let mut bare = credit("unused", "800.00", "Payeur", "affiliation 16000002");
+        let c = bare.facts.incoming_credit.as_mut().unwrap();
+        c.entry_key = None;
+        c.entry_reference = Some("2".to_owned());
+        let intraday = store
+            .apply_report(
+                &actor(),
+                &statement("a5", vec![e2e.clone(), bare.clone()]),
+                policy(d(2026, 12, 16)),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            (intraday.incoming_credits, intraday.incoming_credits_matched),
+            (2, 2)
+        );
+        let day = store
+            .apply_report(
+                &actor(),
+                &statement("b6", vec![e2e, bare]),
+                policy(d(2026, 12, 17)),
+            )
+            .await
+            .unwrap();
+        // The first is the same transfer (kept once); the second may be: staff decide.
+        assert_eq!(
+            (day.incoming_credits, day.incoming_credits_matched),
+            (1, 0),
+            "{day:?}"
+        );
+        assert_eq!(store.employer_payments(b).await.unwrap().len(), 2);
+        let waiting = store.waiting_credits(100).await.unwrap();
+        assert_eq!(waiting.len(), 1);
+        assert_eq!(
+            waiting[0].waiting_reason.as_deref(),
+            Some(WAITING_POSSIBLE_REPEAT)
+        );
+        assert_balanced(&store).await;
     }
 );
