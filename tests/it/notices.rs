@@ -618,9 +618,12 @@ fn notice_counts(summary: &str) -> BTreeMap<String, i64> {
         .skip_while(|l| !l.trim_start().starts_with("notices:"))
         .skip(1)
         .map_while(|l| {
+            // `failure notice     sent     3`: the kind in words, its status, the count.
             let parts: Vec<&str> = l.split_whitespace().collect();
             match parts.as_slice() {
-                [kind, "sent", n] => Some(((*kind).to_owned(), n.parse().unwrap())),
+                [kind @ .., "sent", n] if !kind.is_empty() => {
+                    Some((kind.join("_"), n.parse().unwrap()))
+                }
                 _ => None,
             }
         })
