@@ -131,13 +131,13 @@ impl Store {
                     }
                     continue;
                 }
-                if let (Some(debit), Some(status)) = (line.collection_id, &line.collection_status) {
-                    if status != "planned" {
-                        return Err(StoreError::Conflict(format!(
-                            "line {id} is held by debit {debit}, in a bank file or waiting for its outcome: \
-                             it is the bank's until then; nothing written off — write it off once the debit fails"
-                        )));
-                    }
+                if let (Some(debit), Some(status)) = (line.collection_id, &line.collection_status)
+                    && status != "planned"
+                {
+                    return Err(StoreError::Conflict(format!(
+                        "line {id} is held by debit {debit}, in a bank file or waiting for its outcome: \
+                         it is the bank's until then; nothing written off — write it off once the debit fails"
+                    )));
                 }
                 if !chosen.iter().any(|l| l.id == *id) {
                     chosen.push(line);
