@@ -13,13 +13,30 @@ use mandates::{Amount, Lang};
 use crate::app;
 use crate::config::Config;
 use crate::locale::Word;
-use crate::store::{Actor, Balance, NewPayment, PaymentChannel, Statement};
+use crate::store::{Actor, Balance, NewPayment, NewWriteOff, PaymentChannel, Statement};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum LedgerCommand {
     /// Recompute every employer's balance from declarations, debits and payments and
     /// compare it with its ledger; exit 1 naming the first differences.
     Check,
+    /// Write off owed declaration lines of an employer (uncollectable debt): they are no
+    /// longer owed and never collected; a line in a bank file is refused.
+    WriteOff {
+        /// The employer's affiliation number.
+        #[arg(long, value_name = "AFFILIATION")]
+        employer: String,
+        /// A declaration line to write off (repeat for several); none: every owed line
+        /// not in a bank file.
+        #[arg(long = "line", value_name = "ID")]
+        lines: Vec<i64>,
+        /// Why the debt cannot be collected.
+        #[arg(long, value_name = "TEXT")]
+        reason: String,
+        /// The staff member who decided it.
+        #[arg(long, value_name = "NAME")]
+        by: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,7 +78,15 @@ fn parse_channel(text: &str) -> Result<PaymentChannel, String> {
 pub(super) async fn ledger(config: Config, command: LedgerCommand) -> anyhow::Result<ExitCode> {
     let store = app::open_store(&config).await?;
     store.migrate().await?;
-    let LedgerCommand::Check = command;
+    if let LedgerCommand::WriteOff {
+        employer,
+        lines,
+        reason,
+        by,
+    } = command
+    {
+        return write_off(&store, employer, lines, reason, by).await;
+    }
     let checked = store.check_ledger().await;
     store.close().await;
     let checked = checked?;
@@ -103,6 +128,49 @@ fn describe(balance: &Balance) -> String {
         balance.bad_weather_employee,
         balance.unallocated
     )
+}
+
+async fn write_off(
+    store: &crate::store::Store,
+    employer: String,
+    lines: Vec<i64>,
+    reason: String,
+    by: String,
+) -> anyhow::Result<ExitCode> {
+    let done = async {
+        let employer_id = store.employer_id_by_affiliation(&employer).await?;
+        store
+            .write_off_lines(
+                &Actor::new(format!("cli:{}", by.trim())),
+                NewWriteOff {
+                    employer_id,
+                    lines,
+                    reason,
+                    by,
+                },
+            )
+            .await
+    }
+    .await;
+    store.close().await;
+    let done = done?;
+    println!(
+        "{} declared line(s) of employer {employer} written off for {} DZD",
+        done.written_off.len(),
+        Amount::from_centimes(done.amount_centimes)
+    );
+    for id in &done.already {
+        println!("line {id} was already written off: nothing written again");
+    }
+    for id in &done.debits_reduced {
+        println!(
+            "planned debit {id} reduced by the lines written off; the employer gets a revised advance notice"
+        );
+    }
+    for id in &done.debits_cancelled {
+        println!("planned debit {id} cancelled: every line it held is written off");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub(super) async fn payments(config: Config, command: PaymentsCommand) -> anyhow::Result<ExitCode> {

@@ -242,7 +242,8 @@ impl Store {
     }
 
     /// Recomputes what every employer owes from the source tables — declared lines (dues),
-    /// the lines of settled debits, payments and the lines they paid, refunds sent and
+    /// the lines of settled debits, payments and the lines they paid, lines written off
+    /// (`line_write_offs`), refunds sent and
     /// not rejected, credits granted by upheld disputes, surcharges (`surcharges`) and
     /// applied waivers of them (`surcharge_waiver_items`; a reversed waiver nets to
     /// nothing) — and compares it,
@@ -265,6 +266,10 @@ impl Store {
                -l.bad_weather_employee_centimes, {LINE_TOTAL}, 0, 0, 0, 0 \
              FROM payment_allocations a JOIN payments p ON p.id = a.payment_id \
              JOIN declaration_lines l ON l.id = a.declaration_line_id \
+             UNION ALL \
+             SELECT w.employer_id, -l.paid_leave_centimes, -l.bad_weather_employer_centimes, \
+               -l.bad_weather_employee_centimes, 0, 0, 0, 0, 0 \
+             FROM line_write_offs w JOIN declaration_lines l ON l.id = w.declaration_line_id \
              UNION ALL \
              SELECT r.employer_id, 0, 0, 0, r.amount_centimes, 0, 0, 0, 0 FROM refunds r \
              WHERE r.refund_file_id IS NOT NULL \
@@ -556,6 +561,7 @@ impl Store {
              JOIN declarations d ON d.id = l.declaration_id \
              WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status = 'submitted' \
              AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
+             AND NOT EXISTS (SELECT 1 FROM line_write_offs wo WHERE wo.declaration_line_id = l.id) \
              AND NOT EXISTS (SELECT 1 FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
                              WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status = 'settled')",
         )

@@ -60,6 +60,7 @@ mod tokens;
 mod two_factor;
 mod users;
 mod webhooks;
+mod write_offs;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -175,6 +176,7 @@ pub use webhooks::{
     WebhookEndpoint, WebhookOutcome, WebhookStatus, WebhookTargets, WebhookUrlProblem,
     is_public_ip, webhook_url_problem,
 };
+pub use write_offs::{NewWriteOff, WriteOffOutcome};
 
 use ::mandates::LineProblem;
 

@@ -434,6 +434,7 @@ pub(super) async fn allocate_unallocated(
          LEFT JOIN collections c ON c.id = cl.collection_id \
          WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status = 'submitted' \
          AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
+         AND NOT EXISTS (SELECT 1 FROM line_write_offs wo WHERE wo.declaration_line_id = l.id) \
          AND (c.id IS NULL OR c.status = 'planned'){} \
          ORDER BY d.due_from, d.period, l.id{}",
         if due_by.is_some() {
@@ -635,7 +636,7 @@ pub(super) async fn audit_credits_used(
     Ok(())
 }
 
-fn id_list(ids: &[i64]) -> String {
+pub(super) fn id_list(ids: &[i64]) -> String {
     ids.iter()
         .map(i64::to_string)
         .collect::<Vec<_>>()
@@ -646,7 +647,7 @@ fn id_list(ids: &[i64]) -> String {
 /// reduced to its remaining lines and announced again, or cancelled when none is left
 /// (`paid_otherwise`, the employer told if its notice went out). Returns (reduced,
 /// cancelled).
-async fn take_paid_lines_out(
+pub(super) async fn take_paid_lines_out(
     tx: &mut sqlx::AnyConnection,
     lines: &str,
     touched: &[i64],

@@ -138,6 +138,7 @@ struct TotalRow {
 /// and by no payment.
 const OWED: &str = "d.status = 'submitted' AND l.status = 'submitted' \
      AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
+     AND NOT EXISTS (SELECT 1 FROM line_write_offs wo WHERE wo.declaration_line_id = l.id) \
      AND NOT EXISTS (SELECT 1 FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
                      WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status = 'settled')";
 

@@ -21,6 +21,7 @@ use crate::harness::{TestDb, WebApp};
 mod credits;
 mod incoming;
 mod property;
+mod write_offs;
 
 pub const RIB: &str = "004 00174 4010010504 86";
 pub const CCP: &str = "200 12";
@@ -522,7 +523,7 @@ both_backends!(
 );
 
 /// `tahsil` on `db` as a user runs it, believing it is 1 December 2026.
-fn tahsil(db: &TestDb, args: &[&str]) -> std::process::Output {
+pub fn tahsil(db: &TestDb, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_tahsil"))
         .arg("--database-url")
         .arg(&db.url)

@@ -63,6 +63,7 @@ const COLLECTIBLE: &str = "FROM mandates m \
      WHERE m.status = 'active' \
        AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
        AND NOT EXISTS (SELECT 1 FROM payment_allocations pa WHERE pa.declaration_line_id = l.id) \
+       AND NOT EXISTS (SELECT 1 FROM line_write_offs wo WHERE wo.declaration_line_id = l.id) \
        AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = m.employer_id AND c.collection_date = $1 \
                        AND (c.mandate_id <> m.id OR NOT (c.status = 'planned' OR (c.status = 'cancelled' \
                             AND c.reason_code = 'over_ceiling' AND c.retry_of IS NULL))))";

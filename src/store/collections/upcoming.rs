@@ -79,6 +79,7 @@ impl Store {
              WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status = 'submitted' \
              AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
              AND NOT EXISTS (SELECT 1 FROM payment_allocations pa WHERE pa.declaration_line_id = l.id) \
+             AND NOT EXISTS (SELECT 1 FROM line_write_offs wo WHERE wo.declaration_line_id = l.id) \
              ORDER BY d.period, w.code",
         )
         .bind(employer_id)

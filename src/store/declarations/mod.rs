@@ -93,13 +93,15 @@ struct LineRow {
 
 ::mandates::stored_codes! {
     /// What became of a declaration line's amount: declared, taken into a planned debit,
-    /// paid, owed again after a failed debit, or withdrawn by a correction.
+    /// paid, owed again after a failed debit, withdrawn by a correction, or written off.
     pub enum LineState("declaration line state") {
         Submitted = "submitted",
         Scheduled = "scheduled",
         Paid = "paid",
         Unpaid = "unpaid",
         Cancelled = "cancelled",
+        /// Written off by staff (uncollectable debt): no longer owed.
+        WrittenOff = "written_off",
     }
 }
 
@@ -282,6 +284,19 @@ impl Store {
             return Err(StoreError::Conflict(format!(
                 "the declaration for {period} can no longer be corrected: {paid} of its lines \
                  were paid by another channel; contact the fund"
+            )));
+        }
+        let written_off: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM line_write_offs w JOIN declaration_lines l ON l.id = w.declaration_line_id \
+             WHERE l.declaration_id = $1",
+        )
+        .bind(declaration_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if written_off > 0 {
+            return Err(StoreError::Conflict(format!(
+                "the declaration for {period} can no longer be corrected: {written_off} of its lines \
+                 were written off by the fund; contact the fund"
             )));
         }
         detach_from_open_collections(&mut tx, declaration_id, &now).await?;

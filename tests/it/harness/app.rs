@@ -185,13 +185,19 @@ impl WebApp {
 
     /// A signed-in browser for `email` (password [`PASSWORD`]).
     pub async fn signed_in(&self, email: &str) -> Browser {
-        sign_in(&self.url(""), email).await
+        sign_in_at(&self.url(""), email, self.store.clock().now().timestamp()).await
     }
 }
 
 /// A browser signed in as `email` (password [`PASSWORD`]) on the service at `base`
 /// (`http://address`): keeps cookies, does not follow redirects.
 pub async fn sign_in(base: &str, email: &str) -> Browser {
+    sign_in_at(base, email, chrono::Utc::now().timestamp()).await
+}
+
+/// [`sign_in`] to a service whose clock reads `now` (Unix seconds): an administrator's
+/// second factor is set up with the code of the service's time, not the system's.
+pub async fn sign_in_at(base: &str, email: &str, now: i64) -> Browser {
     let url = |path: &str| format!("{base}{path}");
     let client = reqwest::Client::builder()
         .cookie_store(true)
@@ -256,7 +262,7 @@ pub async fn sign_in(base: &str, email: &str) -> Browser {
         assert_eq!(response.status(), StatusCode::SEE_OTHER);
         let (_, page) = get_text(&client, &url("/account")).await;
         let secret = text_of_id(&page, "totp-secret");
-        let code = totp_now(&secret);
+        let code = totp_at(&secret, now);
         let response = client
             .post(url("/account/two-factor/confirm"))
             .form(&[("csrf", csrf.as_str()), ("code", code.as_str())])
@@ -303,8 +309,12 @@ pub fn text_of_id(html: &str, id: &str) -> String {
 /// The TOTP code of a base32 secret now (the system clock: the service under test runs on
 /// it unless given its own).
 pub fn totp_now(secret: &str) -> String {
+    totp_at(secret, chrono::Utc::now().timestamp())
+}
+
+/// The TOTP code of a base32 secret at `now` (Unix seconds).
+pub fn totp_at(secret: &str, now: i64) -> String {
     let bytes = tahsil::totp::from_base32(secret).expect("a base32 secret");
-    let now = chrono::Utc::now().timestamp();
     tahsil::totp::code_at(&bytes, tahsil::totp::step_of(now))
 }
 

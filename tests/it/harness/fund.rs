@@ -29,7 +29,7 @@ pub use checks::{EndState, check_days, check_debits, check_emails, check_lines, 
 
 use super::fixtures::scalar;
 use super::smtp::SmtpServer;
-use super::{Browser, Served, TestDb, sign_in, wait_until};
+use super::{Browser, Served, TestDb, sign_in_at, wait_until};
 
 /// The hour of the day (Africa/Algiers) the fund's day starts at in these tests.
 const MORNING: i64 = 8;
@@ -284,7 +284,7 @@ impl Fund {
     /// last instance, reading French.
     pub async fn signed_in(&self, email: &str) -> Browser {
         let base = self.instances.last().unwrap().url("");
-        let browser = sign_in(&base, email).await;
+        let browser = sign_in_at(&base, email, self.clock.now().timestamp()).await;
         let (status, _, _) = browser
             .post("/language", &[("lang", "fr"), ("back", "/")])
             .await;

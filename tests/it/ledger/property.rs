@@ -2,9 +2,10 @@
 //! declarations and corrections, planning, runs, bank reports (settled, rejected,
 //! returned), the settlement window, payments by other channels, refunds of a credit
 //! (asked, approved, sent in a file, settled or rejected by the bank), the daily surcharge
-//! job and waivers of surcharges — checked after every
+//! job, waivers of surcharges and write-offs of lines — checked after every
 //! step: every employer's ledger balance equals what `ledger check` recomputes from the
-//! source records, no declaration line is both paid by a payment and in a live debit, and
+//! source records, no declaration line is both paid (by a payment) or written off and in a
+//! live debit, none both paid and written off, and
 //! no employer's credit sits beside a planned debit of the line it would pay first,
 //! and no employer's unallocated money is ever above zero (no credit refunded or spent twice).
 //! Each case runs on a fresh database, both employers declared first: 16 cases of 8 to 20
@@ -67,6 +68,12 @@ enum Step {
     Waive {
         employer: usize,
     },
+    /// A write-off of one of the employer's lines (the `pick`-th of its declared lines,
+    /// modulo how many): refused when it is not owed or is in a bank file.
+    WriteOff {
+        employer: usize,
+        pick: usize,
+    },
 }
 
 const ACCRUAL_DAYS: [(i32, u32, u32); 3] = [(2027, 1, 20), (2027, 3, 1), (2027, 6, 1)];
@@ -90,6 +97,7 @@ fn step() -> impl Strategy<Value = Step> {
         2 => (0..2usize, any::<bool>()).prop_map(|(employer, reject)| Step::Refund { employer, reject }),
         2 => (0..3usize).prop_map(|day| Step::Accrue { day }),
         1 => (0..2usize).prop_map(|employer| Step::Waive { employer }),
+        2 => (0..2usize, 0..6usize).prop_map(|(employer, pick)| Step::WriteOff { employer, pick }),
     ]
 }
 
@@ -110,12 +118,25 @@ async fn check(store: &Store, steps: &[Step], at: usize) -> Result<(), TestCaseE
         "after step {at} of {steps:?}: {:#?}",
         checked.differences
     );
+    // Paid by a payment or written off, and still collectable: never.
     let both = scalar(
         store,
         "SELECT COUNT(*) FROM payment_allocations a JOIN collection_lines cl \
          ON cl.declaration_line_id = a.declaration_line_id AND cl.live = 1",
     )
-    .await;
+    .await
+        + scalar(
+            store,
+            "SELECT COUNT(*) FROM line_write_offs w JOIN collection_lines cl \
+             ON cl.declaration_line_id = w.declaration_line_id AND cl.live = 1",
+        )
+        .await
+        + scalar(
+            store,
+            "SELECT COUNT(*) FROM line_write_offs w JOIN payment_allocations a \
+             ON a.declaration_line_id = w.declaration_line_id",
+        )
+        .await;
     prop_assert_eq!(
         both,
         0,
@@ -136,6 +157,7 @@ async fn check(store: &Store, steps: &[Step], at: usize) -> Result<(), TestCaseE
              LEFT JOIN collections oc ON oc.id = ocl.collection_id \
              WHERE od.employer_id = k.employer_id AND od.status = 'submitted' AND o.status = 'submitted' \
              AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = o.id) \
+             AND NOT EXISTS (SELECT 1 FROM line_write_offs w WHERE w.declaration_line_id = o.id) \
              AND (oc.id IS NULL OR oc.status = 'planned') \
              ORDER BY od.due_from, od.period, o.id LIMIT 1) \
          JOIN collection_lines cl ON cl.declaration_line_id = l.id AND cl.live = 1 \
@@ -358,6 +380,30 @@ async fn run_case(db: TestDb, steps: Vec<Step>) -> Result<(), TestCaseError> {
                         .approve_waiver(&tahsil::store::Actor::new("second"), waiver.id)
                         .await
                         .unwrap();
+                }
+            }
+            Step::WriteOff { employer, pick } => {
+                let id = employers[*employer];
+                let lines: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                    "SELECT l.id FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
+                     WHERE d.employer_id = {id} ORDER BY d.due_from, d.period, l.id"
+                )))
+                .fetch_all(store.pool())
+                .await
+                .unwrap();
+                if !lines.is_empty() {
+                    // A line paid, cancelled or in a file is refused, nothing written: fine.
+                    let _ = store
+                        .write_off_lines(
+                            &actor(),
+                            tahsil::store::NewWriteOff {
+                                employer_id: id,
+                                lines: vec![lines[pick % lines.len()]],
+                                reason: "prop".to_owned(),
+                                by: "prop".to_owned(),
+                            },
+                        )
+                        .await;
                 }
             }
         }
