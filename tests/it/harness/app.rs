@@ -306,12 +306,6 @@ pub fn text_of_id(html: &str, id: &str) -> String {
     after[open..open + close].to_owned()
 }
 
-/// The TOTP code of a base32 secret now (the system clock: the service under test runs on
-/// it unless given its own).
-pub fn totp_now(secret: &str) -> String {
-    totp_at(secret, chrono::Utc::now().timestamp())
-}
-
 /// The TOTP code of a base32 secret at `now` (Unix seconds).
 pub fn totp_at(secret: &str, now: i64) -> String {
     let bytes = tahsil::totp::from_base32(secret).expect("a base32 secret");
