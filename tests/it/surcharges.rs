@@ -5,12 +5,12 @@
 
 use chrono::{Duration, NaiveDate};
 use mandates::Amount;
-use tahsil::clock::{Clock, start_of_algiers_day};
 use mandates::{ChannelPolicy, DebitAction};
+use tahsil::clock::{Clock, start_of_algiers_day};
 use tahsil::store::{
     Actor, Effect, NewAmnesty, NewDeclaration, NewDeclarationLine, NewPayment, NewReport,
-    PaymentChannel, ReconcilePolicy, ReportItem, Store, StoreError, SurchargeKind,
-    SurchargePolicy, WaiverStatus,
+    PaymentChannel, ReconcilePolicy, ReportItem, Store, StoreError, SurchargeKind, SurchargePolicy,
+    WaiverStatus,
 };
 
 use crate::both_backends;
