@@ -117,16 +117,17 @@ both_backends!(
         assert!(page.contains("0 employeur(s), 0 majoration(s)"), "{page}");
         let amnesty = store.amnesties().await.unwrap()[0].id;
         let apply = format!("/console/surcharges/amnesties/{amnesty}/apply");
-        // Its creator cannot apply it: a second administrator does.
+        // Its creator cannot apply it: a second member of staff does.
         let (status, page, _) = admin.post(&apply, &[]).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(
             page.contains("une autre personne doit l&#39;appliquer"),
             "{page}"
         );
-        let (_, second) = french(&app, "admin2@fund.dz", Role::Admin).await;
-        let (status, _, _) = second.post(&apply, &[]).await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
+        store
+            .apply_amnesty(&tahsil::store::Actor::new("cli:karim"), amnesty)
+            .await
+            .unwrap();
         let (_, page) = admin.get("/console/surcharges").await;
         assert!(page.contains("Appliquée"), "{page}");
         assert_balanced(store).await;
