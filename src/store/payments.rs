@@ -472,11 +472,13 @@ pub(super) async fn allocate_unallocated(
     let allocated: i64 = paid.iter().map(|l| l.total).sum();
     for line in &paid {
         sqlx::query(
-            "INSERT INTO payment_allocations (payment_id, declaration_line_id, amount_centimes) VALUES ($1, $2, $3)",
+            "INSERT INTO payment_allocations (payment_id, declaration_line_id, amount_centimes, allocated_on) \
+             VALUES ($1, $2, $3, $4)",
         )
         .bind(payment_id)
         .bind(line.id)
         .bind(line.total)
+        .bind(entry_date)
         .execute(&mut *tx)
         .await?;
     }

@@ -53,7 +53,7 @@ use sqlx::FromRow;
 use super::audit::Audit;
 use super::notice_events::{NoticeEvent, NoticeKind};
 use super::notices::facts::SurchargeNoticeFacts;
-use super::{Actor, Store, StoreError, StoreResult, parse_date};
+use super::{Actor, Store, StoreError, StoreResult, parse_date, timestamp};
 
 ::mandates::stored_codes! {
     /// What a surcharge rule penalises.
@@ -87,6 +87,8 @@ use super::{Actor, Store, StoreError, StoreResult, parse_date};
 pub const WAIVER_REASON_MAX: usize = 500;
 /// The most months of delay computed for one line (ten years).
 const MAX_MONTHS: u32 = 120;
+/// The window over which an employer's waivers count together against the four-eyes limit.
+const FOUR_EYES_WINDOW_DAYS: i64 = 30;
 
 /// A stored rule.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
@@ -264,7 +266,10 @@ struct CandidateLine {
     worksite_id: i64,
     employer_id: i64,
     due_from: String,
+    /// The first submission (a correction does not move it).
     submitted_at: Option<String>,
+    /// While the fund holds a planned debit of the line: when it started holding it.
+    held_at: Option<String>,
     pl: i64,
     bwr: i64,
     bwe: i64,
@@ -431,8 +436,15 @@ fn reason_checked(reason: &str) -> StoreResult<String> {
 /// settled or filed debit's collection date and a payment's day (SQL over `l`).
 const DEBIT_DAY: &str = "(SELECT MIN(c.collection_date) FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
      WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status IN ('submitted', 'settled'))";
-const PAYMENT_DAY: &str = "(SELECT MIN(p.received_on) FROM payment_allocations a JOIN payments p ON p.id = a.payment_id \
+/// A line paid by a payment is paid on the later of the payment's day and the day it was
+/// allocated (a credit used later pays on the day it is used).
+const PAYMENT_DAY: &str = "(SELECT MIN(CASE WHEN a.allocated_on IS NOT NULL AND a.allocated_on > p.received_on \
+     THEN a.allocated_on ELSE p.received_on END) FROM payment_allocations a JOIN payments p ON p.id = a.payment_id \
      WHERE a.declaration_line_id = l.id)";
+/// The moment the fund held a planned debit of the line (a dispute open, a "hold" answer
+/// upheld), while it holds it: no late-payment month starts while the fund holds the money.
+const HELD_AT: &str = "(SELECT MIN(c.held_at) FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
+     WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status = 'planned' AND c.held_at IS NOT NULL)";
 /// The day a line was paid, settled only (for an amnesty's condition).
 const SETTLED_DAY: &str = "(SELECT MIN(c.collection_date) FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
      WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status = 'settled')";
@@ -652,7 +664,8 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
         let lines: Vec<CandidateLine> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-            "SELECT l.id AS line_id, d.id AS declaration_id, l.worksite_id, d.employer_id, d.due_from, d.submitted_at, \
+            "SELECT l.id AS line_id, d.id AS declaration_id, l.worksite_id, d.employer_id, d.due_from, \
+             COALESCE(d.first_submitted_at, d.submitted_at) AS submitted_at, {HELD_AT} AS held_at, \
              l.paid_leave_centimes AS pl, l.bad_weather_employer_centimes AS bwr, l.bad_weather_employee_centimes AS bwe, \
              {DEBIT_DAY} AS debit_day, {PAYMENT_DAY} AS payment_day \
              FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
@@ -671,6 +684,16 @@ impl Store {
         for line in &lines {
             let due_from = parse_date("due_from", &line.due_from)?;
             let paid_on = earliest(line.debit_day.as_deref(), line.payment_day.as_deref())?;
+            // Held by the fund: the delay stops counting on the day of the hold, as if paid.
+            let held_on = line
+                .held_at
+                .as_deref()
+                .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+                .map(|t| mandates::today_in_algiers(t.to_utc()));
+            let paid_on = match (paid_on, held_on) {
+                (Some(p), Some(h)) => Some(p.min(h)),
+                (p, h) => p.or(h),
+            };
             computed.extend(late_declaration(line, due_from, &policy, &rules));
             computed.extend(late_payment(
                 line, due_from, paid_on, &policy, &rules, today,
@@ -919,7 +942,18 @@ impl Store {
             )));
         }
         let amount: i64 = chosen.iter().map(|(_, a)| a).sum();
-        let applied = amount <= policy.four_eyes.centimes();
+        // The limit holds for the employer's waivers of the last 30 days together: splitting
+        // a waiver in small ones does not avoid the second person.
+        let since = timestamp(self.now() - chrono::Duration::days(FOUR_EYES_WINDOW_DAYS));
+        let recent: i64 = sqlx::query_scalar(
+            "SELECT CAST(COALESCE(SUM(amount_centimes), 0) AS BIGINT) FROM surcharge_waivers \
+             WHERE employer_id = $1 AND amnesty_id IS NULL AND status IN ('pending', 'applied') AND requested_at >= $2",
+        )
+        .bind(employer_id)
+        .bind(&since)
+        .fetch_one(&mut *tx)
+        .await?;
+        let applied = amount.saturating_add(recent) <= policy.four_eyes.centimes();
         let status = if applied {
             WaiverStatus::Applied
         } else {
@@ -1113,10 +1147,16 @@ impl Store {
                 "amnesty {id} is {status}: it can be applied once, from a draft"
             )));
         }
-        let name: String = sqlx::query_scalar("SELECT name FROM amnesties WHERE id = $1")
-            .bind(id)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (name, created_by): (String, String) =
+            sqlx::query_as("SELECT name, created_by FROM amnesties WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx)
+                .await?;
+        if created_by == actor.as_str() {
+            return Err(StoreError::Invalid(format!(
+                "amnesty {id} was created by you: another member of staff must apply it"
+            )));
+        }
         let preview = preview_of(id, &eligible);
         for (employer_id, _, _, amount) in &preview.by_employer {
             let waiver: i64 = sqlx::query_scalar(

@@ -5,14 +5,18 @@
 
 use chrono::{Duration, NaiveDate};
 use mandates::Amount;
+use mandates::{ChannelPolicy, DebitAction};
 use tahsil::clock::{Clock, start_of_algiers_day};
 use tahsil::store::{
-    Actor, Effect, NewAmnesty, NewPayment, NewReport, PaymentChannel, ReconcilePolicy, ReportItem,
-    Store, StoreError, SurchargeKind, SurchargePolicy, WaiverStatus,
+    Actor, Effect, NewAmnesty, NewDeclaration, NewDeclarationLine, NewPayment, NewReport,
+    PaymentChannel, ReconcilePolicy, ReportItem, Store, StoreError, SurchargeKind, SurchargePolicy,
+    WaiverStatus,
 };
 
 use crate::both_backends;
-use crate::harness::fixtures::{actor, d, declare, employer_with_worksites, one_cycle, scalar};
+use crate::harness::fixtures::{
+    actor, d, declare, employer_with_worksites, one_cycle, planned, scalar,
+};
 use crate::harness::{TestDb, WebApp};
 use crate::ledger::assert_balanced;
 
@@ -515,7 +519,13 @@ both_backends!(
             "a preview writes nothing"
         );
 
-        let applied = store.apply_amnesty(&staff, id).await.unwrap();
+        // Four eyes: its creator cannot apply it; a second member of staff does.
+        let own = store.apply_amnesty(&staff, id).await;
+        assert!(matches!(own, Err(StoreError::Invalid(_))), "{own:?}");
+        let applied = store
+            .apply_amnesty(&Actor::new("cli:karim"), id)
+            .await
+            .unwrap();
         assert_eq!(applied, preview);
         assert_eq!(
             store.employer_balance(a, None).await.unwrap().total,
@@ -572,6 +582,166 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(waiver.status, WaiverStatus::Applied);
+        assert_balanced(&store).await;
+    }
+);
+
+both_backends!(
+    a_declaration_filed_in_time_and_corrected_later_is_not_late,
+    |db: TestDb| async move {
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 12, 1))).await;
+        confirm(&store, SurchargeKind::LateDeclaration).await;
+        // Filed on 1 December (in time), corrected on 10 December (after the deadline).
+        let a = late_employer(&store, "16000001").await;
+        on(&store, d(2026, 12, 10));
+        let (declaration, replaced) = store
+            .submit_or_correct_declaration(
+                &actor(),
+                a,
+                NewDeclaration {
+                    period: "2026-10".parse().unwrap(),
+                    lines: vec![NewDeclarationLine {
+                        worksite_code: "W1".to_owned(),
+                        headcount: 5,
+                        wage_bill: Amount::parse("120000.00").unwrap(),
+                        bad_weather_base: Amount::ZERO,
+                    }],
+                },
+            )
+            .await
+            .unwrap();
+        assert!(replaced);
+        assert!(
+            declaration
+                .submitted_at
+                .as_deref()
+                .is_some_and(|t| t.starts_with("2026-12-10")),
+            "the correction is recorded: {:?}",
+            declaration.submitted_at
+        );
+        assert_eq!(accrue_on(&store, d(2026, 12, 11)).await, 0);
+        assert!(surcharges_of(&store, a).await.is_empty());
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM declarations WHERE first_submitted_at LIKE '2026-12-01%'"
+            )
+            .await,
+            1,
+            "the first submission is kept"
+        );
+        assert_balanced(&store).await;
+    }
+);
+
+both_backends!(
+    the_lines_of_a_debit_the_fund_holds_are_not_surcharged_while_held,
+    |db: TestDb| async move {
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 12, 1))).await;
+        // Two employers declared for 2026-10, planned for 15 December; the fund holds the
+        // first one's debit on 1 December (a dispute, a "hold" answer).
+        assert_eq!(planned(&store, 2).await, 2);
+        let c = store.collections_on(d(2026, 12, 15)).await.unwrap();
+        let (held, other) = (&c[0], &c[1]);
+        store
+            .act_on_debit(
+                &actor(),
+                held.id,
+                DebitAction::Hold,
+                "dispute open",
+                &ChannelPolicy::default(),
+            )
+            .await
+            .unwrap();
+        confirm(&store, SurchargeKind::LatePayment).await;
+        assert!(accrue_on(&store, d(2027, 3, 1)).await > 0);
+        assert!(
+            surcharges_of(&store, held.employer_id).await.is_empty(),
+            "held by the fund: no surcharge"
+        );
+        // The same lines unpaid without a hold are surcharged, three months of them.
+        let others = surcharges_of(&store, other.employer_id).await;
+        assert!(!others.is_empty());
+        assert!(others.iter().any(|s| s.0 == 3), "{others:?}");
+        assert_balanced(&store).await;
+    }
+);
+
+both_backends!(
+    a_line_paid_by_a_credit_is_paid_on_the_day_the_credit_is_used,
+    |db: TestDb| async move {
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 11, 20))).await;
+        confirm(&store, SurchargeKind::LatePayment).await;
+        // Paid on 20 November before anything was declared: a credit.
+        let a = employer_with_worksites(&store, "16000001", &["W1"]).await;
+        pay_on(&store, a, d(2026, 11, 20), PRINCIPAL, "VIR-1").await;
+        on(&store, d(2026, 12, 1));
+        declare(&store, a, "2026-10", &[("W1", "100000.00")]).await;
+        // The credit is not used until a planning pass on 1 March 2027: month 1 accrues.
+        assert_eq!(accrue_on(&store, d(2027, 1, 16)).await, 1);
+        on(&store, d(2027, 3, 1));
+        store
+            .plan_collections(&actor(), d(2027, 3, 20), d(2027, 3, 1))
+            .await
+            .unwrap();
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM payment_allocations WHERE allocated_on = '2027-03-01'"
+            )
+            .await,
+            1
+        );
+        // Paid on 1 March (not 20 November): months 2 and 3 accrue, no month 4.
+        assert_eq!(accrue_on(&store, d(2027, 3, 1)).await, 2);
+        assert_eq!(accrue_on(&store, d(2027, 4, 1)).await, 0);
+        let months: Vec<i64> = surcharges_of(&store, a).await.iter().map(|s| s.0).collect();
+        assert_eq!(months, [1, 2, 3]);
+        assert_balanced(&store).await;
+    }
+);
+
+both_backends!(
+    waivers_of_the_last_30_days_count_together_against_the_four_eyes_limit,
+    |db: TestDb| async move {
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 12, 1))).await;
+        confirm(&store, SurchargeKind::LatePayment).await;
+        let a = surcharged(&store, "16000001").await;
+        let fund = Actor::new("fund");
+        let mut policy = store.surcharge_policy().await.unwrap();
+        policy.four_eyes = Amount::from_centimes(20_000);
+        store.set_surcharge_policy(&fund, policy).await.unwrap();
+        let ids: Vec<i64> = store
+            .employer_surcharges(a)
+            .await
+            .unwrap()
+            .iter()
+            .map(|s| s.id)
+            .collect();
+        let (amina, karim) = (Actor::new("cli:amina"), Actor::new("cli:karim"));
+        // 122.10 DA, below 200.00 DA: applied.
+        let first = store
+            .request_waiver(&amina, a, &[ids[1]], "calendar error")
+            .await
+            .unwrap();
+        assert_eq!(first.status, WaiverStatus::Applied);
+        // Another 122.10 DA the same month: 244.20 DA together, above: a second person.
+        let second = store
+            .request_waiver(&amina, a, &[ids[2]], "calendar error, again")
+            .await
+            .unwrap();
+        assert_eq!(second.status, WaiverStatus::Pending);
+        store
+            .refuse_waiver(&karim, second.id, "ask once")
+            .await
+            .unwrap();
+        // 31 days later the first no longer counts.
+        on(&store, d(2027, 4, 2));
+        let later = store
+            .request_waiver(&amina, a, &[ids[2]], "calendar error, proven")
+            .await
+            .unwrap();
+        assert_eq!(later.status, WaiverStatus::Applied);
         assert_balanced(&store).await;
     }
 );

@@ -208,8 +208,8 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
         let declaration_id: i64 = sqlx::query_scalar(
-            "INSERT INTO declarations (employer_id, period, due_from, status, submitted_at, created_at) \
-             VALUES ($1, $2, $3, 'submitted', $4, $4) RETURNING id",
+            "INSERT INTO declarations (employer_id, period, due_from, status, submitted_at, first_submitted_at, created_at) \
+             VALUES ($1, $2, $3, 'submitted', $4, $4, $4) RETURNING id",
         )
         .bind(employer_id)
         .bind(period.to_string())
@@ -332,7 +332,9 @@ impl Store {
             });
         }
         sqlx::query(
-            "UPDATE declarations SET status = 'submitted', submitted_at = $2 WHERE id = $1",
+            // The first submission stays: a correction is not a late declaration.
+            "UPDATE declarations SET status = 'submitted', submitted_at = $2, \
+             first_submitted_at = COALESCE(first_submitted_at, submitted_at, $2) WHERE id = $1",
         )
         .bind(declaration_id)
         .bind(&now)

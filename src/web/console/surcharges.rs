@@ -395,6 +395,10 @@ fn refused_words(err: &StoreError, lang: Lang) -> Option<String> {
             "Vous avez demandé cette remise : une autre personne doit l'approuver.",
             "أنتم من طلب هذا الإعفاء: يجب أن يوافق عليه شخص آخر.",
         ),
+        StoreError::Invalid(message) if message.contains("another member of staff must apply") => (
+            "Vous avez créé cette amnistie : une autre personne doit l'appliquer.",
+            "أنتم من أنشأ هذا العفو: يجب أن يطبقه شخص آخر.",
+        ),
         StoreError::Invalid(message) if message.contains("no surcharge left") => (
             "Cet employeur n'a aucune majoration à remettre.",
             "لا توجد لدى هذا المستخدِم زيادات للإعفاء.",

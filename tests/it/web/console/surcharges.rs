@@ -116,13 +116,18 @@ both_backends!(
         let (_, page) = admin.get("/console/surcharges").await;
         assert!(page.contains("0 employeur(s), 0 majoration(s)"), "{page}");
         let amnesty = store.amnesties().await.unwrap()[0].id;
-        let (status, _, _) = admin
-            .post(
-                &format!("/console/surcharges/amnesties/{amnesty}/apply"),
-                &[],
-            )
-            .await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
+        let apply = format!("/console/surcharges/amnesties/{amnesty}/apply");
+        // Its creator cannot apply it: a second member of staff does.
+        let (status, page, _) = admin.post(&apply, &[]).await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(
+            page.contains("une autre personne doit l&#39;appliquer"),
+            "{page}"
+        );
+        store
+            .apply_amnesty(&tahsil::store::Actor::new("cli:karim"), amnesty)
+            .await
+            .unwrap();
         let (_, page) = admin.get("/console/surcharges").await;
         assert!(page.contains("Appliquée"), "{page}");
         assert_balanced(store).await;
