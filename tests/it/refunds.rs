@@ -824,8 +824,9 @@ both_backends!(
             .await
             .unwrap();
         let policy_web = app.settings.policy;
-        // B's case refunds, and the refund is sent; A's is refunded, approved, not sent yet.
-        for (employer, debit) in [(b, &fb), (a, &fa)] {
+        // A's case refunds, and the refund is sent; B's is refunded and approved, not sent
+        // (Algérie Poste takes no refund file).
+        for (employer, debit) in [(a, &fa), (b, &fb)] {
             let case = store
                 .contest_collection(
                     &employer_user(),
@@ -849,8 +850,8 @@ both_backends!(
                 .await
                 .unwrap()
                 .unwrap();
-            if employer == b {
-                send(&app).await.expect("B's refund file");
+            if employer == a {
+                send(&app).await.expect("A's refund file");
             }
         }
         assert_balanced(store).await;
@@ -863,29 +864,29 @@ both_backends!(
             )
             .await
             .unwrap();
-        // A: the credit is undone (its lines are owed again, nothing pays them), the
+        // B: the credit is undone (its lines are owed again, nothing pays them), the
         // approved refund lapses and is never sent.
-        assert_eq!(store.refundable_credit(a).await.unwrap(), Amount::ZERO);
+        assert_eq!(store.refundable_credit(b).await.unwrap(), Amount::ZERO);
         assert_eq!(
-            store.employer_balance(a, None).await.unwrap().total,
-            fa.amount
+            store.employer_balance(b, None).await.unwrap().total,
+            fb.amount
         );
-        let refunds_a = store.refunds(Some(a), None).await.unwrap();
-        assert_eq!(refunds_a.len(), 1);
-        assert_eq!(refunds_a[0].status, RefundStatus::Lapsed);
+        let refunds_b = store.refunds(Some(b), None).await.unwrap();
+        assert_eq!(refunds_b.len(), 1);
+        assert_eq!(refunds_b[0].status, RefundStatus::Lapsed);
         assert!(
             send(&app).await.is_none(),
             "no refund file after the return"
         );
-        // B: its refund had left; the credit is undone too and staff get an exception.
-        assert_eq!(store.refundable_credit(b).await.unwrap(), Amount::ZERO);
+        // A: its refund had left; the credit is undone too and staff get an exception.
+        assert_eq!(store.refundable_credit(a).await.unwrap(), Amount::ZERO);
         assert_eq!(
             scalar(
                 store,
                 &format!(
                     "SELECT COUNT(*) FROM exceptions WHERE kind = 'needs_staff' AND status = 'open' \
                      AND collection_id = {} AND detail LIKE '%paid back twice%'",
-                    fb.id
+                    fa.id
                 )
             )
             .await,
