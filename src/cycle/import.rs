@@ -301,6 +301,34 @@ fn entry_day(text: &str) -> Option<NaiveDate> {
         .and_then(|day| NaiveDate::parse_from_str(day, "%Y-%m-%d").ok())
 }
 
+/// What a pain.002 rejects above its transactions: the whole message (group status
+/// `RJCT`, with its reason), and the payment blocks with status `RJCT` (the last part of
+/// their id, the sequence type of a debit file, with their reason).
+struct BlockRejects {
+    group_rejected: bool,
+    group_reason: Option<String>,
+    rejected_blocks: Vec<(String, Option<String>)>,
+}
+
+fn block_rejects(inspection: &Inspection) -> BlockRejects {
+    BlockRejects {
+        group_rejected: matches!(&inspection.status, Some(Some(s)) if s == "RJCT"),
+        group_reason: inspection.reason.clone().flatten(),
+        rejected_blocks: inspection
+            .payments
+            .iter()
+            .flatten()
+            .filter(|p| p.status.as_deref() == Some("RJCT"))
+            .filter_map(|p| {
+                p.payment_id
+                    .as_deref()
+                    .and_then(|id| id.rsplit('-').next())
+                    .map(|seq| (seq.to_owned(), p.reason.clone()))
+            })
+            .collect(),
+    }
+}
+
 /// Adds items for debits a group- or payment-level reject covers without listing them.
 async fn expand_block_rejects(
     store: &Store,
@@ -316,20 +344,11 @@ async fn expand_block_rejects(
     let Some(file) = store.bank_file_by_message_id(original).await? else {
         return Ok(());
     };
-    let group_rejected = matches!(&inspection.status, Some(Some(s)) if s == "RJCT");
-    let group_reason = inspection.reason.clone().flatten();
-    let rejected_blocks: Vec<(String, Option<String>)> = inspection
-        .payments
-        .iter()
-        .flatten()
-        .filter(|p| p.status.as_deref() == Some("RJCT"))
-        .filter_map(|p| {
-            p.payment_id
-                .as_deref()
-                .and_then(|id| id.rsplit('-').next())
-                .map(|seq| (seq.to_owned(), p.reason.clone()))
-        })
-        .collect();
+    let BlockRejects {
+        group_rejected,
+        group_reason,
+        rejected_blocks,
+    } = block_rejects(inspection);
     if !group_rejected && rejected_blocks.is_empty() {
         return Ok(());
     }
@@ -618,6 +637,51 @@ async fn import_refund_answer(
             status: tx.status.clone(),
             reason_code: tx.reason.clone(),
         });
+    }
+    // A refund file rejected as a whole (group or payment block, a refund file has one),
+    // its transactions not listed: every refund of the file it answers is rejected.
+    let rejects = block_rejects(&inspection);
+    if rejects.group_rejected || !rejects.rejected_blocks.is_empty() {
+        let original = inspection.original_message_id.clone().flatten();
+        let refunds = match original.as_deref() {
+            Some(message_id) => store.refunds_of_file_message(message_id).await?,
+            None => None,
+        };
+        let Some(refunds) = refunds else {
+            let error = format!(
+                "this answer rejects a refund file as a whole, but names {} as the file it answers, \
+                 none of our refund files: check with the bank which file it answers",
+                original.as_deref().unwrap_or("no message")
+            );
+            return quarantine(
+                store,
+                settings,
+                path,
+                institution,
+                &file_name,
+                &sha256,
+                &error,
+            )
+            .await;
+        };
+        let reason = rejects
+            .group_reason
+            .clone()
+            .or_else(|| rejects.rejected_blocks.iter().find_map(|(_, r)| r.clone()));
+        for (end_to_end_id, amount) in refunds {
+            if items
+                .iter()
+                .any(|i| i.end_to_end_id.as_deref() == Some(end_to_end_id.as_str()))
+            {
+                continue;
+            }
+            items.push(crate::store::RefundAnswerItem {
+                end_to_end_id: Some(end_to_end_id),
+                amount: Some(amount),
+                status: Some("RJCT".to_owned()),
+                reason_code: reason.clone(),
+            });
+        }
     }
     let answer = crate::store::RefundAnswer {
         institution,

@@ -106,6 +106,9 @@ pub struct RefundStep {
     pub lapsed: Vec<i64>,
     /// Approved refunds left waiting: this institution's profile takes no refund file.
     pub waiting: u64,
+    /// Refund files recorded by an earlier step but not published (it stopped between
+    /// the two), published now.
+    pub republished: Vec<String>,
 }
 
 /// The refund step of the cycle (`tahsil refunds send`, and the scheduler's daily step):
@@ -119,78 +122,168 @@ pub async fn send_refunds(
     actor: &crate::store::Actor,
     execution_date: NaiveDate,
 ) -> anyhow::Result<Vec<RefundStep>> {
-    use crate::store::NewRefundFile;
-
     let mut steps = Vec::new();
+    let mut failures = Vec::new();
     let created_at = crate::locale::algiers_time(store.clock().now());
+    // One institution failing (its folder, its profile) does not stop the others.
     for target in &settings.institutions {
-        let institution = target.name;
-        let waiting = store
-            .approved_refunds_for(institution)
-            .await
-            .context("cannot count the approved refunds")?;
-        if waiting == 0 || target.profile.credit_transfer().is_none() {
-            steps.push(RefundStep {
-                institution,
-                file: None,
-                lapsed: Vec::new(),
-                waiting,
-            });
-            continue;
-        }
-        let sent = store
-            .send_refunds(actor, institution, execution_date, |sequence, refunds| {
-                let batch = RefundBatch {
-                    sequence,
-                    execution_date,
-                    created_at,
-                    transfers: refunds
-                        .iter()
-                        .map(|r| CreditTransfer {
-                            end_to_end_id: r.end_to_end_id.clone(),
-                            amount: r.amount,
-                            creditor_name: r.creditor_name.clone(),
-                            creditor_account: AccountIdentifier::from(&r.account),
-                            creditor_agent: Agent::Code(r.account.bank_code().to_owned()),
-                            remittance: format!("Remboursement {}", r.affiliation_number),
-                        })
-                        .collect(),
-                };
-                let staged = stage_refund_file(settings, institution, &batch)?;
-                Ok((
-                    NewRefundFile {
-                        file_name: staged.file_name.clone(),
-                        format: staged.format.clone(),
-                        message_id: staged.message_id.clone(),
-                        execution_date,
-                        transactions: staged.transactions,
-                        control_sum: staged.control_sum,
-                        sha256: staged.file.sha256.clone(),
-                        size_bytes: staged.file.size_bytes,
-                    },
-                    staged.file,
-                ))
-            })
-            .await
-            .with_context(|| format!("cannot send {institution}'s refunds"))?;
-        let file = match sent.file {
-            Some((record, staged)) => {
-                staged.publish(settings.access).with_context(|| {
-                    format!(
-                        "refund file {} is recorded but could not be published",
-                        record.file_name
-                    )
-                })?;
-                Some(record)
+        match send_for(store, settings, actor, execution_date, created_at, target).await {
+            Ok(step) => steps.push(step),
+            Err(err) => {
+                tracing::error!(institution = %target.name, error = %format!("{err:#}"), "refund step failed");
+                failures.push(format!("{}: {err:#}", target.name));
             }
-            None => None,
-        };
-        steps.push(RefundStep {
-            institution,
-            file,
-            lapsed: sent.lapsed,
-            waiting: 0,
-        });
+        }
+    }
+    if !failures.is_empty() {
+        anyhow::bail!(
+            "the refund step failed for {} (the other institutions were done): {}",
+            if failures.len() == 1 {
+                "one institution"
+            } else {
+                "some institutions"
+            },
+            failures.join("; ")
+        );
     }
     Ok(steps)
+}
+
+/// One institution's refund step (see [`send_refunds`]): first the refund files recorded
+/// but never published (a crash between the store's commit and the publish), then its
+/// approved refunds.
+async fn send_for(
+    store: &crate::store::Store,
+    settings: &CycleSettings,
+    actor: &crate::store::Actor,
+    execution_date: NaiveDate,
+    created_at: NaiveDateTime,
+    target: &super::Institution,
+) -> anyhow::Result<RefundStep> {
+    use crate::store::NewRefundFile;
+
+    let institution = target.name;
+    let republished = republish_recorded(store, settings, institution).await?;
+    let waiting = store
+        .approved_refunds_for(institution)
+        .await
+        .context("cannot count the approved refunds")?;
+    if waiting == 0 || target.profile.credit_transfer().is_none() {
+        return Ok(RefundStep {
+            institution,
+            file: None,
+            lapsed: Vec::new(),
+            waiting,
+            republished,
+        });
+    }
+    let sent = store
+        .send_refunds(actor, institution, execution_date, |sequence, refunds| {
+            let batch = RefundBatch {
+                sequence,
+                execution_date,
+                created_at,
+                transfers: refunds
+                    .iter()
+                    .map(|r| CreditTransfer {
+                        end_to_end_id: r.end_to_end_id.clone(),
+                        amount: r.amount,
+                        creditor_name: r.creditor_name.clone(),
+                        creditor_account: AccountIdentifier::from(&r.account),
+                        creditor_agent: Agent::Code(r.account.bank_code().to_owned()),
+                        remittance: format!("Remboursement {}", r.affiliation_number),
+                    })
+                    .collect(),
+            };
+            let staged = stage_refund_file(settings, institution, &batch)?;
+            Ok((
+                NewRefundFile {
+                    file_name: staged.file_name.clone(),
+                    format: staged.format.clone(),
+                    message_id: staged.message_id.clone(),
+                    execution_date,
+                    transactions: staged.transactions,
+                    control_sum: staged.control_sum,
+                    sha256: staged.file.sha256.clone(),
+                    size_bytes: staged.file.size_bytes,
+                },
+                staged.file,
+            ))
+        })
+        .await
+        .with_context(|| format!("cannot send {institution}'s refunds"))?;
+    let file = match sent.file {
+        Some((record, staged)) => {
+            staged.publish(settings.access).with_context(|| {
+                format!(
+                    "refund file {} is recorded but could not be published: the next refund step \
+                     publishes it",
+                    record.file_name
+                )
+            })?;
+            Some(record)
+        }
+        None => None,
+    };
+    Ok(RefundStep {
+        institution,
+        file,
+        lapsed: sent.lapsed,
+        waiting: 0,
+        republished,
+    })
+}
+
+/// `institution`'s refund files recorded but not in its outbox (the process died between
+/// the store's commit and the publish): the staged copy, if its SHA-256 is the recorded
+/// one, is published; a file in place without its `.sha256` gets it (hash checked). A
+/// staged copy missing or different is an error for staff (the file was recorded: its
+/// refunds are sent in the store, and must not be written again under another name).
+/// Returns the names of the files published.
+async fn republish_recorded(
+    store: &crate::store::Store,
+    settings: &CycleSettings,
+    institution: crate::store::Institution,
+) -> anyhow::Result<Vec<String>> {
+    let outbox = settings.folder(institution.as_str(), Folder::Outbox);
+    let mut republished = Vec::new();
+    for record in store
+        .refund_files_of(institution)
+        .await
+        .context("cannot read the recorded refund files")?
+    {
+        let path = outbox.join(&record.file_name);
+        let sum_path = path.with_file_name(format!("{}.sha256", record.file_name));
+        if path.exists() && sum_path.exists() {
+            continue;
+        }
+        let candidate = if path.exists() {
+            path.clone()
+        } else {
+            exchange::temporary_path(&path)
+        };
+        if !candidate.exists() {
+            // Fetched by the institution meanwhile (moved away), nothing to publish.
+            continue;
+        }
+        if exchange::sha256_of(&candidate)? != record.sha256 {
+            anyhow::bail!(
+                "refund file {} does not match its recorded SHA-256: it was changed after it was \
+                 written; check it with the bank before sending it by hand",
+                record.file_name
+            );
+        }
+        if path.exists() {
+            exchange::write_atomically(
+                &sum_path,
+                format!("{}  {}\n", record.sha256, record.file_name).as_bytes(),
+                settings.access,
+            )?;
+        } else {
+            exchange::publish(&path, &record.sha256, settings.access)?;
+        }
+        tracing::warn!(file = %record.file_name, "recorded refund file published again");
+        republished.push(record.file_name);
+    }
+    Ok(republished)
 }

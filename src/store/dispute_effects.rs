@@ -87,17 +87,21 @@ pub(super) async fn answer_effects(
     outcome: DisputeOutcome,
     action: Option<DisputeAction>,
     now: &str,
+    lock_rows: &str,
 ) -> StoreResult<AnsweredDebit> {
+    // The debit's row locked until the end (PostgreSQL): a report returning it meanwhile
+    // waits, then finds the credit and reverses it (`reverse_for_failures`); a report
+    // that returned it first makes a credit no longer fit.
     let (collection_id, amount, status, held_debit, held_at): (
         i64,
         i64,
         String,
         i64,
         Option<String>,
-    ) = sqlx::query_as(
+    ) = sqlx::query_as(sqlx::AssertSqlSafe(format!(
         "SELECT c.id, c.amount_centimes, c.status, d.held_debit, c.held_at FROM disputes d \
-             JOIN collections c ON c.id = d.collection_id WHERE d.id = $1",
-    )
+             JOIN collections c ON c.id = d.collection_id WHERE d.id = $1{lock_rows}"
+    )))
     .bind(dispute_id)
     .fetch_one(&mut *tx)
     .await?;
@@ -193,4 +197,98 @@ pub(super) async fn answer_effects(
         }
     }
     Ok(debit)
+}
+
+/// A dispute credit on a debit the report failed after settlement (a return, or a reject
+/// of a settled debit), undone in the report's transaction, before the employer's credit
+/// pays anything: a `credit` ledger entry of the opposite sign (`dispute_credit_reversed:`,
+/// counted by `check_ledger` from the debit's status), so the returned lines are owed
+/// again in full. The case's refund, if only approved, lapses; if already sent, staff get
+/// an exception (the money left twice). Reads `report_failures` of `report_id`.
+pub(super) async fn reverse_for_failures(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    report_id: i64,
+    today: &str,
+    now: &str,
+) -> StoreResult<u64> {
+    let credited: Vec<(i64, i64, String, i64, i64)> = sqlx::query_as(
+        "SELECT k.dispute_id, k.employer_id, d.case_number, k.amount_centimes, c.id \
+         FROM report_failures f JOIN collections c ON c.id = f.collection_id \
+         JOIN disputes d ON d.collection_id = c.id JOIN account_credits k ON k.dispute_id = d.id \
+         WHERE f.report_id = $1 AND c.status IN ('rejected', 'returned') ORDER BY k.dispute_id",
+    )
+    .bind(report_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    let mut reversed = 0;
+    for (dispute_id, employer_id, case_number, amount, collection_id) in credited {
+        let written = sqlx::query(
+            "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+             unallocated_centimes, collection_id, recorded_at) \
+             VALUES ($1, 'credit', $2, $3, $4, $4, $5, $6) ON CONFLICT (entry_key) DO NOTHING",
+        )
+        .bind(employer_id)
+        .bind(format!("dispute_credit_reversed:{dispute_id}"))
+        .bind(today)
+        .bind(amount)
+        .bind(collection_id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if written == 0 {
+            continue;
+        }
+        reversed += 1;
+        let lapsed: Vec<i64> = sqlx::query_scalar(
+            "UPDATE refunds SET status = 'lapsed', reason_code = 'debit_returned', updated_at = $2 \
+             WHERE dispute_id = $1 AND status IN ('requested', 'approved') RETURNING id",
+        )
+        .bind(dispute_id)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        for refund_id in &lapsed {
+            Audit::new(actor, "refund.lapsed")
+                .on("refund", *refund_id)
+                .detail(json!({ "reason": "debit_returned", "dispute_id": dispute_id }))
+                .record(&mut *tx, now)
+                .await?;
+        }
+        let sent: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT id, status FROM refunds WHERE dispute_id = $1 AND status IN ('sent', 'settled') ORDER BY id",
+        )
+        .bind(dispute_id)
+        .fetch_all(&mut *tx)
+        .await?;
+        for (refund_id, _) in &sent {
+            sqlx::query(
+                "INSERT INTO exceptions (kind, report_id, item, collection_id, detail, created_at) \
+                 VALUES ('needs_staff', $1, NULL, $2, $3, $4)",
+            )
+            .bind(report_id)
+            .bind(collection_id)
+            .bind(format!(
+                "case {case_number}: the disputed debit was returned after its refund {refund_id} \
+                 was sent ({amount} centimes paid back twice): recover it from the employer"
+            ))
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Audit::new(actor, "dispute.credit_reversed")
+            .on("dispute", dispute_id)
+            .detail(json!({
+                "case_number": case_number,
+                "collection_id": collection_id,
+                "amount_centimes": amount,
+                "report_id": report_id,
+                "refunds_lapsed": lapsed,
+                "refunds_already_sent": sent.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+            }))
+            .record(&mut *tx, now)
+            .await?;
+    }
+    Ok(reversed)
 }

@@ -476,6 +476,7 @@ impl Store {
             outcome,
             action,
             &now,
+            self.backend.lock_rows(),
         )
         .await?;
         tx.commit().await?;

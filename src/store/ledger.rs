@@ -243,8 +243,8 @@ impl Store {
 
     /// Recomputes what every employer owes from the source tables — declared lines (dues),
     /// the lines of settled debits, payments and the lines they paid, lines written off
-    /// (`line_write_offs`), refunds sent and
-    /// not rejected, credits granted by upheld disputes, surcharges (`surcharges`) and
+    /// (`line_write_offs`), refunds sent and not rejected, credits granted by upheld
+    /// disputes (undone when their debit failed afterwards), surcharges (`surcharges`) and
     /// applied waivers of them (`surcharge_waiver_items`; a reversed waiver nets to
     /// nothing) — and compares it,
     /// scheme by scheme, with the sum of its ledger entries. Reads only.
@@ -278,6 +278,10 @@ impl Store {
              WHERE r.status = 'rejected' \
              UNION ALL \
              SELECT k.employer_id, 0, 0, 0, -k.amount_centimes, 0, 0, 0, 0 FROM account_credits k \
+             UNION ALL \
+             SELECT k.employer_id, 0, 0, 0, k.amount_centimes, 0, 0, 0, 0 FROM account_credits k \
+             JOIN disputes d ON d.id = k.dispute_id JOIN collections c ON c.id = d.collection_id \
+             WHERE c.status IN ('rejected', 'returned', 'retry_planned') \
              UNION ALL \
              SELECT employer_id, paid_leave_centimes, bad_weather_employer_centimes, \
                bad_weather_employee_centimes, 0, 0, 0, 0, 0 FROM surcharges \

@@ -187,6 +187,33 @@ impl Store {
 }
 
 impl Store {
+    /// The refunds (end-to-end id, amount) of the refund file whose message id is
+    /// `message_id`, in the file's order; None when no refund file has it.
+    pub async fn refunds_of_file_message(
+        &self,
+        message_id: &str,
+    ) -> StoreResult<Option<Vec<(String, Amount)>>> {
+        let file: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM refund_files WHERE message_id = $1")
+                .bind(message_id)
+                .fetch_optional(&self.pool)
+                .await?;
+        let Some(file_id) = file else {
+            return Ok(None);
+        };
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT end_to_end_id, amount_centimes FROM refunds WHERE refund_file_id = $1 ORDER BY id",
+        )
+        .bind(file_id)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(Some(
+            rows.into_iter()
+                .map(|(e2e, amount)| (e2e, Amount::from_centimes(amount)))
+                .collect(),
+        ))
+    }
+
     /// The refunds a bank statement shows leaving the fund's account: a booked debit entry
     /// (`DBIT`) of report `report_id` carrying a sent refund's end-to-end id settles it.
     /// Returns how many; a refund already settled or rejected is not touched.

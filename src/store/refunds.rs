@@ -202,6 +202,12 @@ pub(super) async fn refundable_credit(
         .max(0))
 }
 
+/// The account refund `r` goes to: its employer's active mandate's (the newest); none
+/// without an active mandate, and then the refund waits (an account of a revoked or
+/// suspended mandate may be closed or no longer the employer's).
+const REFUND_ACCOUNT: &str = "(SELECT m.account_id FROM mandates m WHERE m.employer_id = r.employer_id \
+     AND m.status = 'active' ORDER BY m.id DESC LIMIT 1)";
+
 /// A refund's end-to-end id: unique, from its id (`TSL-RF-` and ten digits).
 pub fn refund_end_to_end_id(refund_id: i64) -> String {
     format!("TSL-RF-{refund_id:010}")
@@ -397,18 +403,51 @@ impl Store {
         .collect())
     }
 
+    /// Where a refund of `employer_id` would go, masked (the account of its active
+    /// mandate); None while it has no active mandate (an approved refund then waits).
+    pub async fn refund_destination(&self, employer_id: i64) -> StoreResult<Option<String>> {
+        let encrypted: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT a.number_encrypted FROM (SELECT CAST($1 AS BIGINT) AS employer_id) r \
+             JOIN accounts a ON a.id = {REFUND_ACCOUNT}"
+        )))
+        .bind(employer_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        let Some(encrypted) = encrypted else {
+            return Ok(None);
+        };
+        let digits = self.cipher.decrypt(&encrypted)?;
+        let account = AccountId::parse(&digits)
+            .map_err(|e| StoreError::Invalid(format!("stored account is invalid: {e}")))?;
+        Ok(Some(account.masked()))
+    }
+
     /// How many approved refunds wait for a file to `institution` (to an account of its
     /// channel).
     pub async fn approved_refunds_for(&self, institution: Institution) -> StoreResult<u64> {
-        let count: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM refunds r JOIN accounts a ON a.id = (SELECT m.account_id FROM mandates m \
-             WHERE m.employer_id = r.employer_id ORDER BY CASE m.status WHEN 'active' THEN 0 ELSE 1 END, m.id DESC LIMIT 1) \
-             WHERE r.status = 'approved' AND a.kind = $1",
-        )
+        let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM refunds r JOIN accounts a ON a.id = {REFUND_ACCOUNT} \
+                 WHERE r.status = 'approved' AND a.kind = $1"
+        )))
         .bind(institution.channel().as_str())
         .fetch_one(&self.pool)
         .await?;
         Ok(u64::try_from(count).unwrap_or(0))
+    }
+
+    /// `institution`'s refund files, oldest first.
+    pub async fn refund_files_of(
+        &self,
+        institution: Institution,
+    ) -> StoreResult<Vec<RefundFileRecord>> {
+        Ok(sqlx::query_as::<_, RefundFileRecord>(
+            "SELECT id, institution, sequence, file_name, format, message_id, execution_date, transactions, \
+             control_sum_centimes, sha256, size_bytes, created_at FROM refund_files WHERE institution = $1 \
+             ORDER BY sequence",
+        )
+        .bind(institution.as_str())
+        .fetch_all(&self.pool)
+        .await?)
     }
 
     pub async fn refund_file(&self, id: i64) -> StoreResult<RefundFileRecord> {
@@ -445,8 +484,7 @@ impl Store {
         let rows: Vec<SendRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT r.id, r.employer_id, r.amount_centimes, e.affiliation_number, e.name, a.number_encrypted \
              FROM refunds r JOIN employers e ON e.id = r.employer_id \
-             JOIN accounts a ON a.id = (SELECT m.account_id FROM mandates m WHERE m.employer_id = r.employer_id \
-               ORDER BY CASE m.status WHEN 'active' THEN 0 ELSE 1 END, m.id DESC LIMIT 1) \
+             JOIN accounts a ON a.id = {REFUND_ACCOUNT} \
              WHERE r.status = 'approved' AND a.kind = $1 ORDER BY r.id{}",
             if lock_rows.is_empty() {
                 String::new()

@@ -12,10 +12,11 @@ use axum::routing::{get, post};
 use serde::Deserialize;
 
 use crate::locale::{Word, page_moment};
+use crate::store::Duty;
 use crate::store::{Actor, RefundRecord, RefundRequester, RefundStatus, StoreError};
 use crate::web::WebState;
 use crate::web::i18n::{RefundTexts, money};
-use crate::web::portal::{employer_for, nav as portal_nav};
+use crate::web::portal::{employer_for, employer_to, nav as portal_nav};
 use crate::web::session::{Chrome, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -41,6 +42,9 @@ struct RefundRow {
     status: &'static str,
     requested_by: &'static str,
     note: String,
+    /// The console's waiting requests: the masked account the refund would go to, or why
+    /// it would wait.
+    destination: String,
 }
 
 fn row(viewer: &Viewer, r: &RefundRecord, employer: String) -> RefundRow {
@@ -57,6 +61,7 @@ fn row(viewer: &Viewer, r: &RefundRecord, employer: String) -> RefundRow {
             (None, false) => t.by_employer,
         },
         note: r.decision_note.clone().unwrap_or_default(),
+        destination: String::new(),
     }
 }
 
@@ -151,7 +156,9 @@ async fn portal_choice(
     Path(employer_id): Path<i64>,
     Form(form): Form<ChoiceForm>,
 ) -> PageResult {
-    let (session, _) = employer_for(&state, &viewer, employer_id).await?;
+    // Asking for money to leave, or withdrawing the request: who may sign the mandate (a
+    // view-only colleague is refused).
+    let (session, _) = employer_to(&state, &viewer, employer_id, Duty::Sign).await?;
     viewer.check_csrf(&form.csrf)?;
     let actor = Actor::new(format!("user:{}", session.user.id));
     let store = state.store();
@@ -227,12 +234,17 @@ async fn render_console(
             .employer(refund.employer_id)
             .await
             .map_err(|e| viewer.fail(e))?;
-        let shown = row(
+        let mut shown = row(
             viewer,
             refund,
             format!("{} ({})", employer.name, employer.affiliation_number),
         );
         if is_waiting {
+            shown.destination = store
+                .refund_destination(refund.employer_id)
+                .await
+                .map_err(|e| viewer.fail(e))?
+                .unwrap_or_else(|| RefundTexts::of(viewer.lang).no_destination.to_owned());
             waiting.push(shown);
         } else {
             recent.push(shown);

@@ -704,6 +704,12 @@ both_backends!(
         assert_eq!(status, StatusCode::OK);
         let id = waiting[0].id;
         assert!(page.contains(&format!("id=\"approve-{id}\"")), "{page}");
+        // Where it would go: the active mandate's account, masked.
+        let masked = store.refund_destination(a).await.unwrap().unwrap();
+        assert!(
+            page.contains(&format!("id=\"destination-{id}\"><bdi>{masked}</bdi>")),
+            "{page}"
+        );
         assert!(page.contains("موافقة"), "{page}");
         let approve = format!("/console/refunds/{id}/approve");
         let (status, _, location) = staff.post(&approve, &[]).await;
@@ -789,5 +795,276 @@ both_backends!(
         assert!(out.contains(", sent, end-to-end id TSL-RF-"), "{out}");
         let (code, out, _) = run(&["ledger", "check"]);
         assert_eq!(code, 0, "{out}");
+    }
+);
+
+both_backends!(
+    a_return_after_an_upheld_dispute_undoes_its_credit,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, b) = two_employers(store).await;
+        let date = d(DATE.0, DATE.1, DATE.2);
+        store
+            .plan_collections(&actor(), date, d(2026, 12, 1))
+            .await
+            .unwrap();
+        tahsil::cycle::run::run_date(store, &app.settings, &actor(), date, "test")
+            .await
+            .unwrap();
+        let filed = store.collections_on(date).await.unwrap();
+        let fa = filed.iter().find(|c| c.employer_id == a).unwrap().clone();
+        let fb = filed.iter().find(|c| c.employer_id == b).unwrap().clone();
+        store
+            .apply_report(
+                &actor(),
+                &report("s", &[(&fa, Effect::Settle), (&fb, Effect::Settle)]),
+                policy(date),
+            )
+            .await
+            .unwrap();
+        let policy_web = app.settings.policy;
+        // A's case refunds, and the refund is sent; B's is refunded and approved, not sent
+        // (Algérie Poste takes no refund file).
+        for (employer, debit) in [(a, &fa), (b, &fb)] {
+            let case = store
+                .contest_collection(
+                    &employer_user(),
+                    employer,
+                    debit.id,
+                    "duplicate_debit",
+                    "Déjà payé.",
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            store
+                .answer_dispute(
+                    &staff(1),
+                    case.dispute_id,
+                    "upheld",
+                    "Remboursé.",
+                    Some(DisputeAction::Refund),
+                    &policy_web,
+                )
+                .await
+                .unwrap()
+                .unwrap();
+            if employer == a {
+                send(&app).await.expect("A's refund file");
+            }
+        }
+        assert_balanced(store).await;
+        // Both debits come back from the bank after settlement.
+        store
+            .apply_report(
+                &actor(),
+                &report("r", &[(&fa, Effect::Return), (&fb, Effect::Return)]),
+                policy(date),
+            )
+            .await
+            .unwrap();
+        // B: the credit is undone (its lines are owed again, nothing pays them), the
+        // approved refund lapses and is never sent.
+        assert_eq!(store.refundable_credit(b).await.unwrap(), Amount::ZERO);
+        assert_eq!(
+            store.employer_balance(b, None).await.unwrap().total,
+            fb.amount
+        );
+        let refunds_b = store.refunds(Some(b), None).await.unwrap();
+        assert_eq!(refunds_b.len(), 1);
+        assert_eq!(refunds_b[0].status, RefundStatus::Lapsed);
+        assert!(
+            send(&app).await.is_none(),
+            "no refund file after the return"
+        );
+        // A: its refund had left; the credit is undone too and staff get an exception.
+        assert_eq!(store.refundable_credit(a).await.unwrap(), Amount::ZERO);
+        assert_eq!(
+            scalar(
+                store,
+                &format!(
+                    "SELECT COUNT(*) FROM exceptions WHERE kind = 'needs_staff' AND status = 'open' \
+                     AND collection_id = {} AND detail LIKE '%paid back twice%'",
+                    fa.id
+                )
+            )
+            .await,
+            1
+        );
+        assert_eq!(
+            scalar(
+                store,
+                "SELECT COUNT(*) FROM ledger_entries WHERE entry_key LIKE 'dispute_credit_reversed:%'"
+            )
+            .await,
+            2
+        );
+        assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    a_refund_file_rejected_as_a_whole_puts_every_credit_back,
+    |db: TestDb| async move {
+        use bank_formats::iso20022::{StatusReport, read_pain001_slice, write_pain002};
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, _, fa, _) = credit_after_settlement(&app).await;
+        let asked = store
+            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+            .await
+            .unwrap();
+        store
+            .decide_refund(&staff(1), asked.id, true, None)
+            .await
+            .unwrap();
+        let file = send(&app).await.expect("a refund file");
+        let sent = read_pain001_slice(&std::fs::read(&file).unwrap()).unwrap();
+        let inbox = app.settings.folder("bank", Folder::Inbox);
+        let created = d(2026, 12, 16).and_hms_opt(9, 0, 0).unwrap();
+        // The bank rejects the whole file at group level, listing no transaction.
+        let whole = |message_id: &str, original: &str| {
+            let report = StatusReport {
+                version: "pain.002.001.03".to_owned(),
+                message_id: message_id.to_owned(),
+                original_message_id: Some(original.to_owned()),
+                original_message_name: Some(sent.version.clone()),
+                group_status: Some("RJCT".to_owned()),
+                group_reasons: vec!["AM05".to_owned()],
+                payments: Vec::new(),
+            };
+            write_pain002(Vec::new(), &report, created, "Banque").unwrap()
+        };
+        // One naming none of our refund files is quarantined, nothing applied.
+        std::fs::create_dir_all(&inbox).unwrap();
+        let stray = inbox.join("stray-pain002.xml");
+        std::fs::write(&stray, whole("BANK-STRAY", "NOT-OURS-1")).unwrap();
+        let outcome = import_answer(&app, &stray).await;
+        assert!(
+            matches!(outcome, ImportOutcome::Quarantined { .. }),
+            "{outcome:?}"
+        );
+        assert_eq!(
+            store.refund(asked.id).await.unwrap().status,
+            RefundStatus::Sent
+        );
+        let answer = inbox.join("whole-pain002.xml");
+        std::fs::write(&answer, whole("BANK-WHOLE", &sent.message_id)).unwrap();
+        let outcome = import_answer(&app, &answer).await;
+        let ImportOutcome::Applied { summary, .. } = &outcome else {
+            panic!("{outcome:?}");
+        };
+        assert_eq!(summary.rejected, 1, "{summary:?}");
+        let rejected = store.refund(asked.id).await.unwrap();
+        assert_eq!(rejected.status, RefundStatus::Rejected);
+        assert_eq!(rejected.reason_code.as_deref(), Some("AM05"));
+        assert_eq!(store.refundable_credit(a).await.unwrap(), fa.amount);
+        assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    a_refund_goes_only_to_an_active_mandates_account,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, _, _, _) = credit_after_settlement(&app).await;
+        let masked = store
+            .refund_destination(a)
+            .await
+            .unwrap()
+            .expect("an active mandate");
+        assert!(
+            masked.starts_with("****") && !masked.ends_with('*'),
+            "{masked}"
+        );
+        let asked = store
+            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+            .await
+            .unwrap();
+        store
+            .decide_refund(&staff(1), asked.id, true, None)
+            .await
+            .unwrap();
+        // The mandate revoked meanwhile: its account may be closed; the refund waits.
+        for mandate in store.list_mandates(a).await.unwrap() {
+            if mandate.status.as_str() != "active" {
+                continue;
+            }
+            store
+                .revoke_mandate(&actor(), mandate.id, "test")
+                .await
+                .unwrap();
+        }
+        assert_eq!(store.refund_destination(a).await.unwrap(), None);
+        assert_eq!(
+            store.approved_refunds_for(Institution::Bank).await.unwrap(),
+            0
+        );
+        assert!(
+            send(&app).await.is_none(),
+            "no file to a revoked mandate's account"
+        );
+        assert_eq!(
+            store.refund(asked.id).await.unwrap().status,
+            RefundStatus::Approved
+        );
+        assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    a_refund_file_recorded_but_not_published_is_published_by_the_next_step,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, _, _, _) = credit_after_settlement(&app).await;
+        let asked = store
+            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+            .await
+            .unwrap();
+        store
+            .decide_refund(&staff(1), asked.id, true, None)
+            .await
+            .unwrap();
+        let file = send(&app).await.expect("a refund file");
+        let bytes = std::fs::read(&file).unwrap();
+        // As if the step had died after the store's commit, before the publish: the file
+        // still under its hidden staged name, no .sha256.
+        let name = file.file_name().unwrap().to_string_lossy().into_owned();
+        let staged = file.with_file_name(format!(".{name}.tmp"));
+        let sum = file.with_file_name(format!("{name}.sha256"));
+        std::fs::rename(&file, &staged).unwrap();
+        std::fs::remove_file(&sum).unwrap();
+        let steps = send_refunds(store, &app.settings, &actor(), d(2026, 12, 16))
+            .await
+            .unwrap();
+        let bank = steps
+            .iter()
+            .find(|s| s.institution == Institution::Bank)
+            .unwrap();
+        assert_eq!(bank.republished, vec![name.clone()]);
+        assert!(bank.file.is_none(), "nothing sent twice");
+        assert_eq!(std::fs::read(&file).unwrap(), bytes);
+        assert!(sum.exists() && !staged.exists());
+        // Once: the next step finds it in place.
+        let steps = send_refunds(store, &app.settings, &actor(), d(2026, 12, 16))
+            .await
+            .unwrap();
+        assert!(steps.iter().all(|s| s.republished.is_empty()));
+        // A staged copy that is not what was recorded is never published.
+        std::fs::rename(&file, &staged).unwrap();
+        std::fs::remove_file(&sum).unwrap();
+        std::fs::write(&staged, b"<changed/>").unwrap();
+        let err = send_refunds(store, &app.settings, &actor(), d(2026, 12, 16))
+            .await
+            .unwrap_err();
+        assert!(
+            format!("{err:#}").contains("does not match its recorded SHA-256"),
+            "{err:#}"
+        );
+        assert!(!file.exists());
+        assert_balanced(store).await;
     }
 );

@@ -43,7 +43,7 @@ use super::collection_totals::{Shift, shift};
 use super::notice_events::{NoticeEvents, NoticeKind};
 use super::{
     Actor, Bind, Institution, OptionalCode, Store, StoreError, StoreResult, audit::Audit,
-    conflict_on_unique, incoming_credits, ledger, payments,
+    conflict_on_unique, dispute_effects, incoming_credits, ledger, payments,
 };
 
 mod credits;
@@ -348,6 +348,8 @@ impl Store {
         failures::record(&mut tx, report_id).await?;
         let (rejected, returned) = failures::apply(&mut tx, report_id, &now).await?;
         ledger::record_failures(&mut tx, report_id, &today, &now).await?;
+        // 4b. A dispute credit on a debit now failed is undone, before the credit pays.
+        dispute_effects::reverse_for_failures(&mut tx, actor, report_id, &today, &now).await?;
         step("failures applied");
         // 4c. An employer in credit (paid by another channel while its debit was with the
         // bank) has it pay the lines the failure made owed again, before a retry copies

@@ -40,6 +40,9 @@ pub struct RefundTexts {
     pub refused: &'static str,
     pub decision_refused: &'static str,
     pub recent: &'static str,
+    /// Where the refund goes (the account of the active mandate, masked), or why it waits.
+    pub destination: &'static str,
+    pub no_destination: &'static str,
     /// The dispute answer.
     pub action: &'static str,
     pub no_action: &'static str,
@@ -89,6 +92,8 @@ pub static FR: RefundTexts = RefundTexts {
     refused: "Remboursement refusé.",
     decision_refused: "Décision non enregistrée : le remboursement a déjà été traité, le crédit de l'employeur a changé, ou vous l'avez demandé vous-même.",
     recent: "Derniers remboursements",
+    destination: "Compte de destination",
+    no_destination: "Aucun mandat actif : le remboursement attendra un mandat actif",
     action: "Suite donnée (si fondée)",
     no_action: "Aucune",
     action_hint: "Seulement avec une réponse « fondée » : remboursement ou crédit pour un prélèvement réglé ; annulation ou suspension pour un prélèvement prévu.",
@@ -130,6 +135,8 @@ pub static AR: RefundTexts = RefundTexts {
     refused: "تم رفض الإرجاع.",
     decision_refused: "لم يُسجل القرار: سبق معالجة الإرجاع، أو تغير رصيد صاحب العمل، أو أنتم من طلبه.",
     recent: "آخر عمليات الإرجاع",
+    destination: "حساب الوجهة",
+    no_destination: "لا يوجد تفويض ساري المفعول: سينتظر الإرجاع تفويضا ساريا",
     action: "الإجراء المتخذ (إن كان مؤسسا)",
     no_action: "لا شيء",
     action_hint: "فقط مع رد «مؤسس»: إرجاع أو رصيد لاقتطاع تمت تسويته؛ إلغاء أو تعليق لاقتطاع مبرمج.",

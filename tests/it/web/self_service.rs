@@ -210,6 +210,16 @@ both_backends!(
             .get(&format!("/portal/{employer}/declarations/form"))
             .await;
         assert_eq!(status, StatusCode::FORBIDDEN);
+        // Nor ask for a refund, nor withdraw one: money leaving is for who may sign.
+        for choice in ["refund", "keep"] {
+            let (status, _, _) = cabinet
+                .post(
+                    &format!("/portal/{employer}/refunds"),
+                    &[("choice", choice)],
+                )
+                .await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "{choice}");
+        }
         // For its own client it still does everything.
         let (status, _, _) =
             upload_csv(&cabinet, &app, other, "2026-10", "W1;4;100000,00;0\n").await;
