@@ -559,6 +559,9 @@ pub(super) async fn demo(
         println!("    {email:<28} {role:<9} {sees}");
     }
     println!(
+        "  (administrators sign in in two steps: the admin login first sets it up with an authenticator app, on its account page)"
+    );
+    println!(
         "  the JSON API needs the admin token: start serve with TAHSIL_ADMIN_TOKEN=<a long random secret>, then"
     );
     println!(
