@@ -118,7 +118,7 @@ pub(super) enum AmnestyCommand {
         /// Condition: the employer's surcharged contributions paid by this day.
         #[arg(long, value_name = "YYYY-MM-DD")]
         principal_paid_by: NaiveDate,
-        /// Condition: a payment plan requested by this day (not available: no payment plans yet).
+        /// Condition (or): a payment plan requested by this day, not refused, withdrawn, broken or cancelled.
         #[arg(long, value_name = "YYYY-MM-DD")]
         plan_requested_by: Option<NaiveDate>,
         #[arg(long, value_name = "NAME")]

@@ -95,6 +95,13 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
             "إلغاء شهادة أداء الاشتراكات",
         ),
         "employer.evidence_pack" => ("Dossier de preuves téléchargé", "تحميل ملف الإثبات"),
+        "payment_plan.requested" => ("Échéancier demandé", "طلب جدول تقسيط"),
+        "payment_plan.set" => ("Échéancier accordé", "منح جدول تقسيط"),
+        "payment_plan.refused" => ("Échéancier refusé", "رفض جدول تقسيط"),
+        "payment_plan.withdrawn" => ("Demande d'échéancier retirée", "سحب طلب جدول تقسيط"),
+        "payment_plan.cancelled" => ("Échéancier annulé", "إلغاء جدول تقسيط"),
+        "payment_plan.broken" => ("Échéancier rompu", "إخلال بجدول التقسيط"),
+        "payment_plan.completed" => ("Échéancier soldé", "استيفاء جدول التقسيط"),
         _ => return None,
     };
     Some(lang.pick(fr, ar))
@@ -129,6 +136,7 @@ pub fn audit_entity(entity: &str, lang: Lang) -> &'static str {
         "surcharge_run" => ("Calcul des majorations", "حساب الزيادات"),
         "surcharge_waiver" => ("Remise de majorations", "الإعفاء من الزيادات"),
         "amnesty" => ("Amnistie", "العفو"),
+        "payment_plan" => ("Échéancier", "جدول التقسيط"),
         _ => ("Autre", "أخرى"),
     };
     lang.pick(fr, ar)

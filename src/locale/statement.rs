@@ -88,13 +88,20 @@ pub fn surcharge_explanation(f: &SurchargeFacts, lang: Lang) -> String {
 /// An entry's label on a statement: its kind in words, and for a surcharge or a waiver
 /// what explains it.
 pub fn entry_label(entry: &LedgerEntry, lang: Lang) -> String {
-    match &entry.surcharge {
-        Some(facts) => format!(
+    match (&entry.surcharge, entry.plan_instalment) {
+        (Some(facts), _) => format!(
             "{} — {}",
             entry.kind.word(lang),
             surcharge_explanation(facts, lang)
         ),
-        None => entry.kind.word(lang).to_owned(),
+        // A debit collecting a payment plan's instalment says so.
+        (None, Some((plan, number))) => format!(
+            "{} — {} {number} {} {plan}",
+            entry.kind.word(lang),
+            lang.pick("échéance", "القسط"),
+            lang.pick("de l'échéancier n°", "من جدول التقسيط رقم"),
+        ),
+        (None, None) => entry.kind.word(lang).to_owned(),
     }
 }
 

@@ -9,8 +9,10 @@
 //! ledger balance counting the entries dated today or before is zero or below — every
 //! contribution whose due day has come is paid (by a settled debit or another payment), a
 //! debit still in the bank's hands counting only once it settles. Contributions not yet
-//! due do not count. tahsil has no payment plans yet: when they exist, a plan honoured
-//! will count as paid; until then an employer in arrears is not up to date.
+//! due do not count. **A payment plan honoured counts as paid**: the lines of the
+//! employer's plan in force (set, no instalment missed past the grace) still unpaid are
+//! taken out of that balance (`payment_plans::planned_unpaid`); surcharges and any other
+//! arrears are not. A broken or cancelled plan covers nothing.
 //!
 //! Must not know: how a certificate is drawn (`crate::documents`), HTTP or the CLI.
 
@@ -182,6 +184,8 @@ impl Store {
         .bind(today.to_string())
         .fetch_one(&mut *tx)
         .await?;
+        let planned = super::payment_plans::planned_unpaid(&mut tx, employer_id).await?;
+        let owed = owed.saturating_sub(planned.centimes());
         if owed > 0 {
             tx.rollback().await?;
             return Ok(Issuance::NotUpToDate {

@@ -144,6 +144,9 @@ pub struct LedgerEntry {
     pub period: Option<String>,
     /// What explains a `surcharge` or `waiver` entry: the surcharge it is about.
     pub surcharge: Option<super::surcharges::SurchargeFacts>,
+    /// A debit's entry collecting instalments of a payment plan: the plan and its first
+    /// instalment among the debit's lines.
+    pub plan_instalment: Option<(i64, i64)>,
 }
 
 #[derive(FromRow)]
@@ -166,6 +169,8 @@ struct EntryRow {
     s_days_late: Option<i64>,
     s_period: Option<String>,
     s_source: Option<String>,
+    plan_id: Option<i64>,
+    plan_number: Option<i64>,
 }
 
 impl Store {
@@ -199,7 +204,11 @@ impl Store {
              (SELECT d.period FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
               WHERE l.id = e.declaration_line_id AND d.employer_id = e.employer_id) AS period, \
              s.kind AS s_kind, s.month AS s_month, s.base_centimes AS s_base, s.rate_bp AS s_rate_bp, \
-             s.deadline AS s_deadline, s.days_late AS s_days_late, sd.period AS s_period, r.source AS s_source \
+             s.deadline AS s_deadline, s.days_late AS s_days_late, sd.period AS s_period, r.source AS s_source, \
+             (SELECT MIN(ppl.plan_id) FROM collection_lines cl JOIN payment_plan_lines ppl \
+              ON ppl.declaration_line_id = cl.declaration_line_id WHERE cl.collection_id = e.collection_id) AS plan_id, \
+             (SELECT MIN(ppl.number) FROM collection_lines cl JOIN payment_plan_lines ppl \
+              ON ppl.declaration_line_id = cl.declaration_line_id WHERE cl.collection_id = e.collection_id) AS plan_number \
              FROM ledger_entries e LEFT JOIN surcharges s ON s.id = e.surcharge_id \
              LEFT JOIN declarations sd ON sd.id = s.declaration_id \
              LEFT JOIN surcharge_rules r ON r.id = s.rule_id \
@@ -236,6 +245,7 @@ impl Store {
                     payment_id: r.payment_id,
                     period: r.period,
                     surcharge,
+                    plan_instalment: r.plan_id.zip(r.plan_number),
                 })
             })
             .collect()

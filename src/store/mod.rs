@@ -37,6 +37,7 @@ mod mandates;
 mod notice_events;
 mod notices;
 mod password_resets;
+mod payment_plans;
 mod payments;
 mod profile;
 mod quarantine;
@@ -127,6 +128,10 @@ pub use notices::facts::{
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;
 pub use password_resets::ResetRequest;
+pub use payment_plans::{
+    ArrearLine, PLAN_MAX_INSTALMENTS, PLAN_NOTE_MAX, PaymentPlan, PlanInstalment, PlanReview,
+    PlanStatus, SetPlan, split_into_instalments,
+};
 pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use profile::EMAIL_CHANGE_HOURS;
 pub use quarantine::QuarantinedFile;

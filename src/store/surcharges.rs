@@ -37,8 +37,16 @@
 //! surcharge is waived at most once at a time (unique live item). **Amnesties** are
 //! rules: surcharges recorded in a date range, for employers whose every surcharged line
 //! was paid by a date; preview, then apply in one transaction (one waiver per employer),
-//! reversible (opposite `waiver` entries — the ledger is append-only). The condition "a
-//! payment plan requested by D" is stored but refused: tahsil has no payment plans yet.
+//! reversible (opposite `waiver` entries — the ledger is append-only). With the condition
+//! "a payment plan requested by D", an employer also qualifies, principal unpaid, when it
+//! asked for a payment plan on or before D that was set and is honoured (or still waits
+//! for staff) — as ordonnance 21-12 did.
+//!
+//! **Payment plans** (`payment_plans.rs`): no late-payment month starts while a plan
+//! covering the line is honoured (from the day it was set); once the plan is broken or
+//! cancelled the months starting from that day accrue again, and month 1, if the plan
+//! began before it, is recorded on that day. The job reviews the plans first
+//! (`Store::review_payment_plans`), so a plan broken today counts today.
 //!
 //! Must not know: how a line is paid (it reads the paid day from debits and payments).
 
@@ -243,7 +251,8 @@ pub struct NewAmnesty {
     pub accrued_to: NaiveDate,
     /// Condition: every surcharged line of the employer paid on or before this day.
     pub principal_paid_by: NaiveDate,
-    /// Condition "a payment plan requested by this day": refused, no plans exist yet.
+    /// Condition "a payment plan requested by this day" (an alternative to the principal
+    /// paid: see the module).
     pub plan_requested_by: Option<NaiveDate>,
 }
 
@@ -275,6 +284,25 @@ struct CandidateLine {
     bwe: i64,
     debit_day: Option<String>,
     payment_day: Option<String>,
+    /// The day the latest payment plan covering the line was set, if any…
+    plan_from: Option<String>,
+    /// …and the day it was broken or cancelled (none while honoured).
+    plan_until: Option<String>,
+}
+
+/// The days no late-payment month starts: while a payment plan covering the line is
+/// honoured, from the day it was set to the day it was broken or cancelled (none: open).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PlanPause {
+    pub from: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+impl PlanPause {
+    fn covers(&self, day: NaiveDate) -> bool {
+        self.from
+            .is_some_and(|from| from <= day && self.until.is_none_or(|until| day < until))
+    }
 }
 
 /// One surcharge computed, before it is written.
@@ -328,6 +356,7 @@ fn late_payment(
     line: &CandidateLine,
     due_from: NaiveDate,
     paid_on: Option<NaiveDate>,
+    pause: PlanPause,
     policy: &SurchargePolicy,
     rules: &[SurchargeRule],
     today: NaiveDate,
@@ -343,6 +372,17 @@ fn late_payment(
         let start = delay_month_start(deadline, k);
         if k > 1 && (start > today || paid_on.is_some_and(|p| p < start)) {
             break;
+        }
+        // A month starting while a payment plan is honoured is not charged; month 1 of a
+        // plan that began before it is charged on the day the plan ended, if it did.
+        let mut accrued_on = start.max(first_day);
+        if pause.covers(accrued_on) {
+            match pause.until {
+                Some(until) if k == 1 && until <= today && paid_on.is_none_or(|p| p >= until) => {
+                    accrued_on = until;
+                }
+                _ => continue,
+            }
         }
         let Some(rule) = rule_for(rules, SurchargeKind::LatePayment, start) else {
             continue;
@@ -368,7 +408,7 @@ fn late_payment(
             rate_bp: bp,
             split,
             deadline,
-            accrued_on: start.max(first_day),
+            accrued_on,
         });
     }
     out
@@ -645,6 +685,8 @@ impl Store {
         actor: &Actor,
         today: NaiveDate,
     ) -> StoreResult<AccrualSummary> {
+        // Plans broken by today stop covering their lines first.
+        self.review_payment_plans(actor, today).await?;
         let rules: Vec<SurchargeRule> = self
             .surcharge_rules()
             .await?
@@ -667,7 +709,12 @@ impl Store {
             "SELECT l.id AS line_id, d.id AS declaration_id, l.worksite_id, d.employer_id, d.due_from, \
              COALESCE(d.first_submitted_at, d.submitted_at) AS submitted_at, {HELD_AT} AS held_at, \
              l.paid_leave_centimes AS pl, l.bad_weather_employer_centimes AS bwr, l.bad_weather_employee_centimes AS bwe, \
-             {DEBIT_DAY} AS debit_day, {PAYMENT_DAY} AS payment_day \
+             {DEBIT_DAY} AS debit_day, {PAYMENT_DAY} AS payment_day, \
+             (SELECT p.started_on FROM payment_plan_lines ppl JOIN payment_plans p ON p.id = ppl.plan_id \
+               WHERE ppl.declaration_line_id = l.id AND p.started_on IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS plan_from, \
+             (SELECT CASE WHEN p.status IN ('broken', 'cancelled') THEN p.ended_on END FROM payment_plan_lines ppl \
+               JOIN payment_plans p ON p.id = ppl.plan_id WHERE ppl.declaration_line_id = l.id \
+               AND p.started_on IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS plan_until \
              FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
              WHERE d.status = 'submitted' AND l.status = 'submitted' AND d.due_from < $1 \
              ORDER BY d.employer_id, d.due_from, l.id"
@@ -695,8 +742,20 @@ impl Store {
                 (p, h) => p.or(h),
             };
             computed.extend(late_declaration(line, due_from, &policy, &rules));
+            let pause = PlanPause {
+                from: line
+                    .plan_from
+                    .as_deref()
+                    .map(|t| parse_date("plan start", t))
+                    .transpose()?,
+                until: line
+                    .plan_until
+                    .as_deref()
+                    .map(|t| parse_date("plan end", t))
+                    .transpose()?,
+            };
             computed.extend(late_payment(
-                line, due_from, paid_on, &policy, &rules, today,
+                line, due_from, paid_on, pause, &policy, &rules, today,
             ));
         }
         let mut summary = AccrualSummary::default();
@@ -1083,13 +1142,6 @@ impl Store {
     /// Records an amnesty (a draft: nothing waived until it is applied). Audited.
     pub async fn create_amnesty(&self, actor: &Actor, new: NewAmnesty) -> StoreResult<i64> {
         let name = reason_checked(&new.name)?;
-        if new.plan_requested_by.is_some() {
-            return Err(StoreError::Invalid(
-                "the condition \"payment plan requested by\" cannot be used yet: tahsil has no payment plans; \
-                 leave it out (the amnesty then needs the principal paid)"
-                    .to_owned(),
-            ));
-        }
         if new.accrued_to < new.accrued_from {
             return Err(StoreError::Invalid(format!(
                 "the amnesty's range ends ({}) before it starts ({})",
@@ -1099,8 +1151,8 @@ impl Store {
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
         let id: i64 = sqlx::query_scalar(
-            "INSERT INTO amnesties (name, accrued_from, accrued_to, principal_paid_by, status, created_by, created_at) \
-             VALUES ($1, $2, $3, $4, 'draft', $5, $6) RETURNING id",
+            "INSERT INTO amnesties (name, accrued_from, accrued_to, principal_paid_by, status, created_by, created_at, \
+             plan_requested_by) VALUES ($1, $2, $3, $4, 'draft', $5, $6, $7) RETURNING id",
         )
         .bind(&name)
         .bind(new.accrued_from.to_string())
@@ -1108,6 +1160,7 @@ impl Store {
         .bind(new.principal_paid_by.to_string())
         .bind(actor.as_str())
         .bind(&now)
+        .bind(new.plan_requested_by.map(|d| d.to_string()))
         .fetch_one(&mut *tx)
         .await?;
         Audit::new(actor, "amnesty.created")
@@ -1115,7 +1168,8 @@ impl Store {
             .detail(
                 json!({"name": name, "accrued_from": new.accrued_from.to_string(),
                 "accrued_to": new.accrued_to.to_string(),
-                "principal_paid_by": new.principal_paid_by.to_string()}),
+                "principal_paid_by": new.principal_paid_by.to_string(),
+                "plan_requested_by": new.plan_requested_by.map(|d| d.to_string())}),
             )
             .record(&mut tx, &now)
             .await?;
@@ -1327,13 +1381,14 @@ async fn amnesty_eligible(
     id: i64,
     lock: &str,
 ) -> StoreResult<(AmnestyStatus, Vec<Eligible>)> {
-    let row: Option<(String, String, String, String)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
-        "SELECT status, accrued_from, accrued_to, principal_paid_by FROM amnesties WHERE id = $1{lock}"
+    let row: Option<(String, String, String, String, Option<String>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "SELECT status, accrued_from, accrued_to, principal_paid_by, plan_requested_by FROM amnesties WHERE id = $1{lock}"
     )))
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    let (status, from, to, paid_by) = row.ok_or_else(|| StoreError::not_found("amnesty", id))?;
+    let (status, from, to, paid_by, plan_by) =
+        row.ok_or_else(|| StoreError::not_found("amnesty", id))?;
     let status = AmnestyStatus::parse(&status)?;
     // A surcharge's line is the line now declared for its declaration and worksite.
     let in_range = "s.accrued_on >= $1 AND s.accrued_on <= $2 \
@@ -1344,14 +1399,19 @@ async fn amnesty_eligible(
          WHERE x.employer_id = s.employer_id AND x.accrued_on >= $1 AND x.accrued_on <= $2 \
          AND NOT (COALESCE({SETTLED_DAY}, '9999-12-31') <= $3 OR COALESCE({PAYMENT_DAY}, '9999-12-31') <= $3))"
     );
+    // Or (when the amnesty says so) a payment plan asked for by its day, set and honoured or
+    // still waiting for staff.
+    let planned = "EXISTS (SELECT 1 FROM payment_plans p WHERE p.employer_id = s.employer_id \
+         AND p.requested_on <= $4 AND p.status IN ('requested', 'active', 'completed'))";
     let eligible = sqlx::query_as::<_, Eligible>(sqlx::AssertSqlSafe(format!(
         "SELECT s.employer_id, m.affiliation_number, s.id AS surcharge_id, s.amount_centimes \
          FROM surcharges s JOIN employers m ON m.id = s.employer_id \
-         WHERE {in_range} AND NOT {unpaid} ORDER BY s.employer_id, s.id"
+         WHERE {in_range} AND (NOT {unpaid} OR ($4 <> '' AND {planned})) ORDER BY s.employer_id, s.id"
     )))
     .bind(&from)
     .bind(&to)
     .bind(&paid_by)
+    .bind(plan_by.unwrap_or_default())
     .fetch_all(&mut *conn)
     .await?;
     Ok((status, eligible))

@@ -28,6 +28,7 @@ mod disputes;
 mod i18n;
 mod metrics;
 mod pdf;
+mod plans;
 mod portal;
 mod redact;
 mod refunds;

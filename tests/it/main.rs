@@ -23,6 +23,7 @@ mod meaning;
 mod months;
 mod notices;
 mod planning;
+mod plans;
 mod profiles;
 mod refunds;
 mod run;

@@ -80,9 +80,12 @@ impl Store {
              AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
              AND NOT EXISTS (SELECT 1 FROM payment_allocations pa WHERE pa.declaration_line_id = l.id) \
              AND NOT EXISTS (SELECT 1 FROM line_write_offs wo WHERE wo.declaration_line_id = l.id) \
+             AND NOT EXISTS (SELECT 1 FROM payment_plan_lines ppl JOIN payment_plans pp ON pp.id = ppl.plan_id \
+                             WHERE ppl.declaration_line_id = l.id AND pp.status = 'active' AND ppl.due_on > $2) \
              ORDER BY d.period, w.code",
         )
         .bind(employer_id)
+        .bind(today.to_string())
         .fetch_all(&self.pool)
         .await?;
         if lines.is_empty() {

@@ -299,6 +299,19 @@ impl Store {
                  were written off by the fund; contact the fund"
             )));
         }
+        let in_plan: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM payment_plan_lines ppl JOIN declaration_lines l ON l.id = ppl.declaration_line_id \
+             WHERE l.declaration_id = $1",
+        )
+        .bind(declaration_id)
+        .fetch_one(&mut *tx)
+        .await?;
+        if in_plan > 0 {
+            return Err(StoreError::Conflict(format!(
+                "the declaration for {period} can no longer be corrected: {in_plan} of its lines \
+                 are in a payment plan; contact the fund"
+            )));
+        }
         detach_from_open_collections(&mut tx, declaration_id, &now).await?;
         let old_total: Option<i64> = sqlx::query_scalar(
             "SELECT CAST(SUM(total_centimes) AS BIGINT) FROM declaration_lines WHERE declaration_id = $1",

@@ -28,6 +28,7 @@ mod evidence;
 mod exceptions;
 mod files;
 mod jobs;
+mod plans;
 mod rates;
 mod receivables;
 mod reports;
@@ -66,6 +67,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(calendar::router())
         .merge(rates::router())
         .merge(surcharges::router())
+        .merge(plans::router())
         .merge(jobs::router())
         .merge(users::router())
         .merge(search::router())
@@ -112,6 +114,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
             "surcharges",
             "/console/surcharges",
             viewer.lang.pick("Majorations", "الزيادات"),
+        ),
+        (
+            "plans",
+            "/console/plans",
+            super::i18n::PlanTexts::of(viewer.lang).title,
         ),
         ("jobs", "/console/jobs", k.nav_jobs),
     ];

@@ -78,6 +78,7 @@ struct Texts {
     accrued_from: &'static str,
     accrued_to: &'static str,
     paid_by: &'static str,
+    plan_by: &'static str,
     create: &'static str,
     preview: &'static str,
     apply: &'static str,
@@ -121,6 +122,7 @@ const FR: Texts = Texts {
     accrued_from: "Majorations du",
     accrued_to: "au",
     paid_by: "Principal payé au plus tard le",
+    plan_by: "Ou échéancier demandé au plus tard le (facultatif)",
     create: "Préparer l'amnistie",
     preview: "Aperçu",
     apply: "Appliquer",
@@ -164,6 +166,7 @@ const AR: Texts = Texts {
     accrued_from: "الزيادات من",
     accrued_to: "إلى",
     paid_by: "الأصل مدفوع قبل",
+    plan_by: "أو جدول تقسيط مطلوب قبل (اختياري)",
     create: "إعداد العفو",
     preview: "معاينة",
     apply: "تطبيق",
@@ -403,10 +406,6 @@ fn refused_words(err: &StoreError, lang: Lang) -> Option<String> {
             "Cet employeur n'a aucune majoration à remettre.",
             "لا توجد لدى هذا المستخدِم زيادات للإعفاء.",
         ),
-        StoreError::Invalid(message) if message.contains("payment plan") => (
-            "La condition « échéancier demandé » n'est pas encore disponible.",
-            "شرط «طلب جدول دفع» غير متاح بعد.",
-        ),
         StoreError::Invalid(message) if message.contains("start after the latest") => (
             "Une nouvelle règle doit commencer après la dernière de sa nature.",
             "يجب أن تبدأ القاعدة الجديدة بعد آخر قاعدة من نوعها.",
@@ -628,6 +627,8 @@ struct AmnestyForm {
     accrued_to: String,
     #[serde(default)]
     principal_paid_by: String,
+    #[serde(default)]
+    plan_requested_by: String,
 }
 
 async fn create_amnesty(
@@ -637,6 +638,10 @@ async fn create_amnesty(
 ) -> PageResult {
     let session = admin(&viewer)?;
     viewer.check_csrf(&form.csrf)?;
+    let plan_requested_by = form_date(&form.plan_requested_by);
+    if plan_requested_by.is_none() && !form.plan_requested_by.trim().is_empty() {
+        return outcome(&state, &viewer, Err(invalid())).await;
+    }
     let new = match (
         form_date(&form.accrued_from),
         form_date(&form.accrued_to),
@@ -647,7 +652,7 @@ async fn create_amnesty(
             accrued_from,
             accrued_to,
             principal_paid_by,
-            plan_requested_by: None,
+            plan_requested_by,
         },
         _ => return outcome(&state, &viewer, Err(invalid())).await,
     };

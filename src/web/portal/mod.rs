@@ -26,6 +26,7 @@ mod declarations;
 mod history;
 mod mandate;
 mod notices;
+mod plans;
 mod receipts;
 mod revoke;
 mod statement;
@@ -58,6 +59,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(statement::router())
         .merge(webhooks::router())
         .merge(attestations::router())
+        .merge(plans::router())
         .merge(colleagues::router())
 }
 
@@ -144,6 +146,11 @@ pub(super) fn nav(
             "attestations",
             "/attestations".to_owned(),
             super::i18n::AttestationTexts::of(viewer.lang).nav,
+        ),
+        (
+            "plans",
+            "/plans".to_owned(),
+            super::i18n::PlanTexts::of(viewer.lang).nav,
         ),
         (
             "colleagues",
