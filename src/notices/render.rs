@@ -174,6 +174,9 @@ struct View {
     since: String,
     old_reference: String,
     old_account: String,
+    /// The debits announced on the replaced mandate that the new one presents: (date,
+    /// amount), formatted.
+    handed_over: Vec<(String, String)>,
     // Disputes.
     case_number: String,
     deadline: String,
@@ -215,6 +218,7 @@ impl View {
             since: String::new(),
             old_reference: String::new(),
             old_account: String::new(),
+            handed_over: Vec::new(),
             case_number: String::new(),
             deadline: String::new(),
             opened_on: String::new(),
@@ -277,6 +281,11 @@ impl View {
         if let Some(replaced) = &facts.replaced {
             self.old_reference = replaced.reference.clone();
             self.old_account = last4(&replaced.account_masked);
+            self.handed_over = replaced
+                .handed_over
+                .iter()
+                .map(|d| (written_day_of(&d.collection_date), money(d.amount, lang)))
+                .collect();
         }
         let category = facts
             .suspension_reason

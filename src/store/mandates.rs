@@ -331,6 +331,12 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        let handed_over = match previous_active {
+            Some(previous) => {
+                hand_over_planned_debits(&mut tx, previous, mandate_id, row.kind, &now_text).await?
+            }
+            None => Vec::new(),
+        };
         // The text itself, once per text: a second signature of the same text keeps the
         // first record (the table refuses changes).
         sqlx::query(
@@ -384,7 +390,10 @@ impl Store {
         if let Some(previous) = previous_active {
             Audit::new(actor, "mandate.superseded")
                 .on("mandate", previous)
-                .detail(json!({ "superseded_by": mandate_id }))
+                .detail(json!({
+                    "superseded_by": mandate_id,
+                    "debits_handed_over": handed_over,
+                }))
                 .record(&mut tx, &now_text)
                 .await?;
         }
@@ -556,4 +565,34 @@ impl Store {
             signed_at,
         ))
     }
+}
+
+/// The debits planned on a replaced mandate and not yet in a file follow the mandate that
+/// replaces it (issue 20 point 1): same date, same amount, the advance notice already sent
+/// still valid — only the account changes, which the replacement notice says, debit by
+/// debit. Their channel becomes the new account's; the totals move with them. Returns
+/// their ids (in the `mandate.superseded` audit entry).
+async fn hand_over_planned_debits(
+    tx: &mut AnyConnection,
+    previous: i64,
+    replacement: i64,
+    kind: AccountKind,
+    now: &str,
+) -> StoreResult<Vec<i64>> {
+    use super::Bind;
+    use super::collection_totals::{Shift, shift};
+    let planned = "collections c WHERE c.mandate_id = $1 AND c.status = 'planned'";
+    shift(&mut *tx, Shift::Remove, planned, &[Bind::Int(previous)]).await?;
+    let moved: Vec<i64> = sqlx::query_scalar(
+        "UPDATE collections SET mandate_id = $2, channel = $3, updated_at = $4 \
+         WHERE mandate_id = $1 AND status = 'planned' RETURNING id",
+    )
+    .bind(previous)
+    .bind(replacement)
+    .bind(kind.as_str())
+    .bind(now)
+    .fetch_all(&mut *tx)
+    .await?;
+    shift(&mut *tx, Shift::Add, planned, &[Bind::Int(replacement)]).await?;
+    Ok(moved)
 }

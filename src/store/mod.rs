@@ -122,8 +122,8 @@ pub use mandates::{MandateRecord, NewMandate, SignMandate, consent_text_sha256};
 pub use notice_events::NoticeKind;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{
-    BreakdownLine, CollectionFacts, DisputeFacts, MandateFacts, NoticeFacts, NoticeRecipient,
-    NoticeSubject, ReplacedMandate, ShortfallFacts, SurchargeNoticeFacts,
+    BreakdownLine, CollectionFacts, DisputeFacts, HandedOverDebit, MandateFacts, NoticeFacts,
+    NoticeRecipient, NoticeSubject, ReplacedMandate, ShortfallFacts, SurchargeNoticeFacts,
 };
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;

@@ -110,6 +110,11 @@ fn data(subject: &NoticeSubject) -> Value {
                 "replaced": m.replaced.as_ref().map(|r| json!({
                     "reference": r.reference,
                     "account_masked": crate::locale::last4(&r.account_masked),
+                    "debits_handed_over": r.handed_over.iter().map(|d| {
+                        let mut debit = object(json!({ "collection_date": d.collection_date }));
+                        money("amount", d.amount, &mut debit);
+                        Value::Object(debit)
+                    }).collect::<Vec<_>>(),
                 })),
             }));
             match mandate.ceiling {

@@ -15,6 +15,7 @@ mod crash;
 mod cycle;
 mod documents;
 mod files;
+mod handover;
 mod inputs;
 mod jobs;
 mod ledger;

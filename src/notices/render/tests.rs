@@ -4,7 +4,9 @@
 use mandates::{Channel, CollectionStatus};
 
 use super::*;
-use crate::store::{MandateRecord, NextAttempt, NoticeRecipient, NoticeSubject, ReplacedMandate};
+use crate::store::{
+    HandedOverDebit, MandateRecord, NextAttempt, NoticeRecipient, NoticeSubject, ReplacedMandate,
+};
 
 fn a(text: &str) -> Amount {
     Amount::parse(text).unwrap()
@@ -248,6 +250,10 @@ fn mandate() -> MandateFacts {
         replaced: Some(ReplacedMandate {
             reference: "CACOBATPH-16100001-0001".to_owned(),
             account_masked: "****************0486".to_owned(),
+            handed_over: vec![HandedOverDebit {
+                collection_date: "2026-12-15".to_owned(),
+                amount: a("13431.50"),
+            }],
         }),
         suspension_reason: None,
     }
@@ -282,6 +288,26 @@ fn every_mandate_notice_renders_in_both_languages() {
         assert!(notice.html.contains(r#"lang="ar""#) && notice.html.contains(r#"lang="fr""#));
         if kind == NoticeKind::MandateReplaced {
             assert!(notice.text.contains("****0486") && notice.text.contains("0001"));
+            // The debit announced on the old account follows the new one, and says so.
+            assert!(
+                notice.text.contains(
+                    "Le prélèvement du 15/12/2026 (13\u{a0}431,50\u{a0}DA), déjà annoncé, sera présenté sur ce nouveau compte"
+                ),
+                "{}",
+                notice.text
+            );
+            assert!(
+                notice
+                    .text
+                    .contains("اقتطاع 15/12/2026 (13\u{a0}431,50\u{a0}د.ج)"),
+                "{}",
+                notice.text
+            );
+            assert!(notice.html.contains(
+                "<span dir=\"ltr\">15/12/2026</span> (<span dir=\"ltr\">13\u{a0}431,50\u{a0}د.ج</span>)"
+            ));
+        } else {
+            assert!(!notice.text.contains("15/12/2026"), "{kind:?}");
         }
         if kind == NoticeKind::MandateSigned {
             assert!(notice.text.contains("500\u{a0}000,00"));

@@ -76,12 +76,23 @@ pub struct MandateFacts {
     pub suspension_reason: Option<ReasonCategory>,
 }
 
-/// The mandate a newly signed one superseded: its reference and masked account.
+/// The mandate a newly signed one superseded: its reference and masked account, and the
+/// debits planned on it that the new one took over (`Store::sign_mandate`).
 #[derive(Clone, Debug, PartialEq, Eq, FromRow)]
 pub struct ReplacedMandate {
     pub reference: String,
     #[sqlx(rename = "masked")]
     pub account_masked: String,
+    #[sqlx(skip)]
+    pub handed_over: Vec<HandedOverDebit>,
+}
+
+/// A debit announced on the replaced mandate, presented on the new account instead: same
+/// date, same amount.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HandedOverDebit {
+    pub collection_date: String,
+    pub amount: Amount,
 }
 
 /// A dispute as its notices describe it, from the case message the notice is about.
@@ -355,6 +366,29 @@ impl Store {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
+        let replaced = match replaced {
+            Some(mut replaced) => {
+                // Planned before the signing (so announced on the old account), still to
+                // be presented or in a file: the debits the new mandate took over.
+                let debits: Vec<(String, i64)> = sqlx::query_as(
+                    "SELECT collection_date, amount_centimes FROM collections WHERE mandate_id = $1 \
+                     AND status IN ('planned', 'submitted') AND created_at <= $2 ORDER BY collection_date",
+                )
+                .bind(id)
+                .bind(mandate.signed_at.as_deref().unwrap_or(&mandate.updated_at))
+                .fetch_all(&self.pool)
+                .await?;
+                replaced.handed_over = debits
+                    .into_iter()
+                    .map(|(collection_date, amount)| HandedOverDebit {
+                        collection_date,
+                        amount: Amount::from_centimes(amount),
+                    })
+                    .collect();
+                Some(replaced)
+            }
+            None => None,
+        };
         let suspension_reason: Option<String> = sqlx::query_scalar(
             "SELECT reason_category FROM collections WHERE mandate_id = $1 AND reason_category IS NOT NULL \
              ORDER BY id DESC LIMIT 1",
