@@ -183,6 +183,9 @@ impl Rip {
     }
 }
 
+/// How a masked postal account begins ([`Ccp::masked`]).
+pub const CCP_MASK_PREFIX: &str = "CCP ";
+
 /// A CCP number with its clé, as printed on a postal chequebook (`200 12`).
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Ccp {
@@ -237,6 +240,18 @@ impl Ccp {
     }
     pub fn key(&self) -> u8 {
         self.key
+    }
+
+    /// `CCP ****07 clé 32`: the number's last 2 digits and the clé (see
+    /// [`AccountId::masked`]); the prefix `CCP ` marks this form wherever a masked
+    /// account is shortened for display.
+    pub fn masked(&self) -> String {
+        let number = format!("{:02}", self.number);
+        format!(
+            "{CCP_MASK_PREFIX}****{} clé {:02}",
+            &number[number.len() - 2..],
+            self.key
+        )
     }
 
     /// The RIP of this postal account.
@@ -317,9 +332,15 @@ impl AccountId {
         &self.digits()[0..3]
     }
 
-    /// All but the last 4 digits hidden, for display anywhere.
+    /// Hidden but recognisable, for display anywhere: a RIB with all but its last 4
+    /// digits hidden; a postal account as its owner knows it — the CCP number of the
+    /// chequebook with all but its last 2 digits hidden, and its clé (`CCP ****07 clé 32`),
+    /// never digits of the RIP, which the owner does not see.
     pub fn masked(&self) -> String {
-        mask_digits(self.digits())
+        match self {
+            AccountId::Bank(rib) => mask_digits(rib.digits()),
+            AccountId::Postal(rip) => rip.to_ccp().masked(),
+        }
     }
 
     /// `004 00174 4010010504 86`.
@@ -574,6 +595,21 @@ mod tests {
         assert_eq!(account.masked(), "****************0486");
         let debug = format!("{account:?}");
         assert!(!debug.contains("4010010504"), "{debug}");
+    }
+
+    #[test]
+    fn a_postal_account_is_masked_as_its_ccp_and_cle_not_its_rip() {
+        // Typed as a CCP or as its RIP: the same chequebook form, no RIP digits
+        // (the RIP's last four are 0797: two of the CCP's and the RIP's own key).
+        for typed in ["23115007 32", "00799999002311500797"] {
+            let account = AccountId::parse(typed).unwrap();
+            assert_eq!(account.masked(), "CCP ****07 clé 32", "{typed}");
+        }
+        assert_eq!(
+            AccountId::parse("200/12").unwrap().masked(),
+            "CCP ****00 clé 12"
+        );
+        assert_eq!(Ccp::from_number(7).unwrap().masked(), "CCP ****07 clé 28");
     }
 
     #[test]

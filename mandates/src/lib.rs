@@ -22,8 +22,8 @@ pub mod rates;
 pub mod schedule;
 
 pub use account::{
-    AccountError, AccountId, AccountKind, BankEntry, BankTable, BankTableError, Ccp, Rib, Rip,
-    ccp_key, mask_digits, rib_key,
+    AccountError, AccountId, AccountKind, BankEntry, BankTable, BankTableError, CCP_MASK_PREFIX,
+    Ccp, Rib, Rip, ccp_key, mask_digits, rib_key,
 };
 pub use amount::{Amount, AmountError};
 pub use calendar::{Calendar, Holiday, HolidayKind, algiers_time, today_in_algiers};

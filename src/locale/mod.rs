@@ -142,8 +142,12 @@ pub fn page_moment(stored: &str) -> String {
 }
 
 /// `****************0486` → `****0486`: a stored masked account shortened to its last 4
-/// digits and nothing else (the digits never pass through here).
+/// digits and nothing else (the digits never pass through here). A postal account masked
+/// as its CCP (`CCP ****07 clé 32`) is already short, and stays as its owner knows it.
 pub fn last4(masked: &str) -> String {
+    if masked.starts_with(mandates::CCP_MASK_PREFIX) {
+        return masked.to_owned();
+    }
     let tail: String = masked
         .chars()
         .rev()
@@ -235,6 +239,7 @@ mod tests {
     fn masks_keep_only_the_last_four_digits() {
         assert_eq!(last4("****************0486"), "****0486");
         assert_eq!(last4("**********1244"), "****1244");
+        assert_eq!(last4("CCP ****07 clé 32"), "CCP ****07 clé 32");
     }
 
     #[test]

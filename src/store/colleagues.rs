@@ -98,6 +98,24 @@ fn owner_only(by: &User, employer_id: i64) -> StoreResult<()> {
     }
 }
 
+/// What `user_id` may do for `employer_id`, read in `tx`; "not found" when nothing.
+async fn colleague_capacity(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    employer_id: i64,
+    user_id: i64,
+) -> StoreResult<Capacity> {
+    let capacity: Option<String> = sqlx::query_scalar(
+        "SELECT capacity FROM user_employers WHERE user_id = $1 AND employer_id = $2",
+    )
+    .bind(user_id)
+    .bind(employer_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    capacity
+        .and_then(|c| Capacity::parse(&c).ok())
+        .ok_or_else(|| StoreError::not_found("colleague", user_id))
+}
+
 impl Store {
     /// The people acting for an employer, owners first, then by address.
     pub async fn colleagues(&self, employer_id: i64) -> StoreResult<Vec<Colleague>> {
@@ -194,6 +212,60 @@ impl Store {
         }
     }
 
+    /// The owner `by` changes, in place, what the colleague `user_id` may do for
+    /// `employer_id` (view, declare or sign; at once: the next page that person opens
+    /// follows it). An owner's capacity is not changed, nor anyone made owner, this way.
+    /// Audited with the capacity before and after; the same capacity again changes nothing.
+    pub async fn change_colleague_capacity(
+        &self,
+        by: &User,
+        employer_id: i64,
+        user_id: i64,
+        capacity: Capacity,
+    ) -> StoreResult<()> {
+        owner_only(by, employer_id)?;
+        let fixed = || {
+            StoreError::refused(
+                Refusal::OwnerCapacityFixed,
+                "an owner's capacity is not changed here, nor an owner made: ask the fund",
+            )
+        };
+        if !Capacity::INVITABLE.contains(&capacity) {
+            return Err(fixed());
+        }
+        let now = self.now_text();
+        let mut tx = self.begin_write().await?;
+        let before = colleague_capacity(&mut tx, employer_id, user_id).await?;
+        if before == Capacity::Owner {
+            return Err(fixed());
+        }
+        if before == capacity {
+            return Ok(());
+        }
+        sqlx::query(
+            "UPDATE user_employers SET capacity = $3 WHERE user_id = $1 AND employer_id = $2",
+        )
+        .bind(user_id)
+        .bind(employer_id)
+        .bind(capacity.as_str())
+        .execute(&mut *tx)
+        .await?;
+        Audit::new(
+            &Actor::new(format!("user:{}", by.id)),
+            "colleague.capacity_changed",
+        )
+        .on("user", user_id)
+        .detail(json!({
+            "employer_id": employer_id,
+            "from": before.as_str(),
+            "to": capacity.as_str(),
+        }))
+        .record(&mut tx, &now)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The owner `by` revokes what `user_id` may do for `employer_id` (at once: the next
     /// page that person opens for it is refused). Owners are not revoked this way.
     pub async fn revoke_colleague(
@@ -205,22 +277,12 @@ impl Store {
         owner_only(by, employer_id)?;
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
-        let capacity: Option<String> = sqlx::query_scalar(
-            "SELECT capacity FROM user_employers WHERE user_id = $1 AND employer_id = $2",
-        )
-        .bind(user_id)
-        .bind(employer_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        match capacity.as_deref() {
-            None => return Err(StoreError::not_found("colleague", user_id)),
-            Some("owner") => {
-                return Err(StoreError::refused(
-                    Refusal::OwnerNotRevocable,
-                    "an owner is not revoked here: ask the fund",
-                ));
-            }
-            Some(_) => {}
+        let capacity = colleague_capacity(&mut tx, employer_id, user_id).await?;
+        if capacity == Capacity::Owner {
+            return Err(StoreError::refused(
+                Refusal::OwnerNotRevocable,
+                "an owner is not revoked here: ask the fund",
+            ));
         }
         sqlx::query("DELETE FROM user_employers WHERE user_id = $1 AND employer_id = $2")
             .bind(user_id)
@@ -229,7 +291,7 @@ impl Store {
             .await?;
         Audit::new(&Actor::new(format!("user:{}", by.id)), "colleague.revoked")
             .on("user", user_id)
-            .detail(json!({ "employer_id": employer_id, "capacity": capacity }))
+            .detail(json!({ "employer_id": employer_id, "capacity": capacity.as_str() }))
             .record(&mut tx, &now)
             .await?;
         tx.commit().await?;

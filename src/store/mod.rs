@@ -155,7 +155,7 @@ pub use runs::debits::{DebitDetail, FileBlock};
 pub use runs::recheck::RecheckSummary;
 pub use runs::recording::{FileRecording, NewBankFile};
 pub use runs::{RunLock, RunStatus, UnfinishedRun};
-pub use search::{DebitHit, MandateHit, SEARCH_HITS_MAX, SearchHits, UserHit};
+pub use search::{DebitHit, MandateHit, SEARCH_HITS_MAX, SearchHits, SearchTotals, UserHit};
 pub use secrets::{PasswordGate, random_token, token_hash};
 pub use seed::{SeedCounts, SeedEmployer, SeedWorksite};
 pub use sessions::{

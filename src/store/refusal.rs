@@ -91,6 +91,14 @@ pub enum Refusal {
     TotpCodeWrong,
     /// Setting up TOTP again while it is on.
     TotpAlreadyOn,
+    /// An administrator turning their own TOTP off (required for administrators).
+    TotpRequired,
+    /// Turning off or resetting TOTP that is not on.
+    TotpNotOn,
+    /// An administrator resetting their own TOTP (another administrator does it).
+    TotpResetSelf,
+    /// Changing the capacity of an owner, or giving one (only staff make owners).
+    OwnerCapacityFixed,
 }
 
 impl Refusal {
@@ -142,6 +150,10 @@ impl Refusal {
             Refusal::EmailLinkInvalid => "email_link_invalid",
             Refusal::TotpCodeWrong => "totp_code_wrong",
             Refusal::TotpAlreadyOn => "totp_already_on",
+            Refusal::TotpRequired => "totp_required",
+            Refusal::TotpNotOn => "totp_not_on",
+            Refusal::TotpResetSelf => "totp_reset_self",
+            Refusal::OwnerCapacityFixed => "owner_capacity_fixed",
         }
     }
 
@@ -163,6 +175,7 @@ impl Refusal {
                 | Refusal::IncomingCreditHandled
                 | Refusal::ColleagueAlready
                 | Refusal::TotpAlreadyOn
+                | Refusal::TotpNotOn
         )
     }
 }

@@ -11,7 +11,7 @@ use sqlx::FromRow;
 
 use super::{Employer, Role, Store, StoreResult, like_escaped};
 
-/// Most hits of each kind.
+/// Hits of each kind on one page of results.
 pub const SEARCH_HITS_MAX: i64 = 25;
 
 /// A debit found.
@@ -41,7 +41,7 @@ pub struct MandateHit {
     pub reference: String,
     #[sqlx(try_from = "String")]
     pub status: MandateStatus,
-    /// All but the last 4 digits hidden.
+    /// Masked (`AccountId::masked`).
     pub account_masked: String,
 }
 
@@ -55,22 +55,47 @@ pub struct UserHit {
     pub role: Role,
 }
 
-/// What a search found, by kind.
+/// How many of each kind a search found in all (its pages together).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SearchTotals {
+    pub debits: i64,
+    pub mandates: i64,
+    pub employers: i64,
+    pub users: i64,
+}
+
+impl SearchTotals {
+    /// The pages a search has: enough for its most numerous kind (at least one).
+    pub fn pages(&self) -> i64 {
+        let most = self
+            .debits
+            .max(self.mandates)
+            .max(self.employers)
+            .max(self.users);
+        ((most + SEARCH_HITS_MAX - 1) / SEARCH_HITS_MAX).max(1)
+    }
+}
+
+/// What a search found, by kind: one page of each, and the totals.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SearchHits {
     pub debits: Vec<DebitHit>,
     pub mandates: Vec<MandateHit>,
     pub employers: Vec<Employer>,
     pub users: Vec<UserHit>,
+    pub totals: SearchTotals,
 }
 
 impl SearchHits {
     pub fn is_empty(&self) -> bool {
-        self.debits.is_empty()
-            && self.mandates.is_empty()
-            && self.employers.is_empty()
-            && self.users.is_empty()
+        self.totals == SearchTotals::default()
     }
+}
+
+/// An argument of a search's statement.
+enum Arg {
+    Int(i64),
+    Text(String),
 }
 
 const DEBIT_COLUMNS: &str =
@@ -78,26 +103,76 @@ const DEBIT_COLUMNS: &str =
 const MANDATE_COLUMNS: &str =
     "m.id, m.employer_id, e.affiliation_number, m.reference, m.status, a.masked AS account_masked";
 
+const EMPLOYER_COLUMNS: &str =
+    "id, affiliation_number, name, name_ar, email, language, period_kind, created_at";
+
 impl Store {
-    /// Everything `query` names (see the module). An empty query finds nothing.
-    pub async fn search_everything(&self, query: &str) -> StoreResult<SearchHits> {
+    /// One kind's page of hits and how many there are in all: `SELECT {columns}
+    /// {from_where} ORDER BY {order}` from `offset`, and its `COUNT(*)`, with the same
+    /// arguments.
+    async fn search_page<T>(
+        &self,
+        columns: &str,
+        from_where: &str,
+        order: &str,
+        args: &[Arg],
+        offset: i64,
+    ) -> StoreResult<(Vec<T>, i64)>
+    where
+        T: for<'r> FromRow<'r, sqlx::any::AnyRow> + Send + Unpin,
+    {
+        let n = args.len();
+        let mut rows = sqlx::query_as::<_, T>(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns} {from_where} ORDER BY {order} LIMIT ${} OFFSET ${}",
+            n + 1,
+            n + 2
+        )));
+        let mut count = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+            "SELECT COUNT(*) {from_where}"
+        )));
+        for arg in args {
+            (rows, count) = match arg {
+                Arg::Int(value) => (rows.bind(*value), count.bind(*value)),
+                Arg::Text(value) => (rows.bind(value.clone()), count.bind(value.clone())),
+            };
+        }
+        let found = rows
+            .bind(SEARCH_HITS_MAX)
+            .bind(offset)
+            .fetch_all(&self.pool)
+            .await?;
+        let total = count.fetch_one(&self.pool).await?;
+        Ok((found, total))
+    }
+
+    /// Everything `query` names (see the module): page `page` (from 1) of each kind —
+    /// [`SEARCH_HITS_MAX`] at most — and how many of each there are. An empty query finds
+    /// nothing.
+    pub async fn search_everything(&self, query: &str, page: i64) -> StoreResult<SearchHits> {
         let query = query.trim();
         let mut hits = SearchHits::default();
         if query.is_empty() {
             return Ok(hits);
         }
-        let digits = !query.is_empty() && query.bytes().all(|b| b.is_ascii_digit());
+        let offset = (page.max(1) - 1).saturating_mul(SEARCH_HITS_MAX);
+        let digits = query.bytes().all(|b| b.is_ascii_digit());
+        let email = if query.contains('@') {
+            query.to_lowercase()
+        } else {
+            String::new()
+        };
         // Debits: by id, or by the end-to-end reference the bank files carry.
         let id: Option<i64> = query.parse().ok();
-        hits.debits = sqlx::query_as::<_, DebitHit>(sqlx::AssertSqlSafe(format!(
-            "SELECT {DEBIT_COLUMNS} FROM collections c JOIN employers e ON e.id = c.employer_id \
-             WHERE c.id = $1 OR c.end_to_end_id = $2 ORDER BY c.id LIMIT $3"
-        )))
-        .bind(id.unwrap_or(-1))
-        .bind(query)
-        .bind(SEARCH_HITS_MAX)
-        .fetch_all(&self.pool)
-        .await?;
+        (hits.debits, hits.totals.debits) = self
+            .search_page(
+                DEBIT_COLUMNS,
+                "FROM collections c JOIN employers e ON e.id = c.employer_id \
+                 WHERE c.id = $1 OR c.end_to_end_id = $2",
+                "c.id",
+                &[Arg::Int(id.unwrap_or(-1)), Arg::Text(query.to_owned())],
+                offset,
+            )
+            .await?;
         // Mandates: by reference (its beginning, any case), or by the account — its last
         // digits against the masked form, the whole number by its blind index.
         let reference = format!("{}%", like_escaped(&query.to_uppercase()));
@@ -106,49 +181,83 @@ impl Store {
         } else {
             String::new()
         };
+        // A postal account is masked as its CCP, of which it shows the last 2 digits.
+        let ccp_digits = if digits && query.len() == 2 {
+            format!("{}****{query} clé %", mandates::CCP_MASK_PREFIX)
+        } else {
+            String::new()
+        };
         let index = if digits && query.len() >= 10 {
             self.cipher.blind_index(query)
         } else {
             String::new()
         };
-        hits.mandates = sqlx::query_as::<_, MandateHit>(sqlx::AssertSqlSafe(format!(
-            "SELECT {MANDATE_COLUMNS} FROM mandates m JOIN accounts a ON a.id = m.account_id \
-             JOIN employers e ON e.id = m.employer_id \
-             WHERE UPPER(m.reference) LIKE $1 ESCAPE '\\' OR ($2 <> '' AND a.masked LIKE $2) \
-             OR ($3 <> '' AND a.number_index = $3) ORDER BY m.id DESC LIMIT $4"
-        )))
-        .bind(reference)
-        .bind(last_digits)
-        .bind(index)
-        .bind(SEARCH_HITS_MAX)
-        .fetch_all(&self.pool)
-        .await?;
-        // Employers: affiliation number or name (the employers list's search), or e-mail.
-        let mut employers = self.search_employers(query, 0, SEARCH_HITS_MAX).await?;
-        if query.contains('@') {
-            let by_email = sqlx::query_as::<_, Employer>(
-                "SELECT id, affiliation_number, name, name_ar, email, language, period_kind, created_at \
-                 FROM employers WHERE LOWER(email) = $1 ORDER BY id LIMIT $2",
+        (hits.mandates, hits.totals.mandates) = self
+            .search_page(
+                MANDATE_COLUMNS,
+                "FROM mandates m JOIN accounts a ON a.id = m.account_id \
+                 JOIN employers e ON e.id = m.employer_id \
+                 WHERE UPPER(m.reference) LIKE $1 ESCAPE '\\' OR ($2 <> '' AND a.masked LIKE $2) \
+                 OR ($3 <> '' AND a.number_index = $3) OR ($4 <> '' AND a.masked LIKE $4)",
+                "m.id DESC",
+                &[
+                    Arg::Text(reference),
+                    Arg::Text(last_digits),
+                    Arg::Text(index),
+                    Arg::Text(ccp_digits),
+                ],
+                offset,
             )
-            .bind(query.to_lowercase())
-            .bind(SEARCH_HITS_MAX)
-            .fetch_all(&self.pool)
             .await?;
-            for employer in by_email {
-                if !employers.iter().any(|e| e.id == employer.id) {
-                    employers.push(employer);
-                }
-            }
-            hits.users = sqlx::query_as::<_, UserHit>(
-                "SELECT id, email, display_name, role FROM users WHERE LOWER(email) = $1 \
-                 ORDER BY id LIMIT $2",
+        // Employers: affiliation number (its beginning) or name (the employers list's
+        // search), or e-mail.
+        (hits.employers, hits.totals.employers) = self
+            .search_page(
+                EMPLOYER_COLUMNS,
+                "FROM employers WHERE affiliation_number LIKE $1 ESCAPE '\\' \
+                 OR LOWER(name) LIKE $2 ESCAPE '\\' OR COALESCE(name_ar, '') LIKE $2 ESCAPE '\\' \
+                 OR ($3 <> '' AND LOWER(email) = $3)",
+                "id",
+                &[
+                    Arg::Text(format!("{}%", like_escaped(query))),
+                    Arg::Text(format!("%{}%", like_escaped(&query.to_lowercase()))),
+                    Arg::Text(email.clone()),
+                ],
+                offset,
             )
-            .bind(query.to_lowercase())
-            .bind(SEARCH_HITS_MAX)
-            .fetch_all(&self.pool)
             .await?;
-        }
-        hits.employers = employers;
+        // Users: by e-mail address.
+        (hits.users, hits.totals.users) = self
+            .search_page(
+                "id, email, display_name, role",
+                "FROM users WHERE $1 <> '' AND LOWER(email) = $1",
+                "id",
+                &[Arg::Text(email)],
+                offset,
+            )
+            .await?;
         Ok(hits)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{SEARCH_HITS_MAX, SearchTotals};
+
+    #[test]
+    fn a_search_has_the_pages_of_its_most_numerous_kind() {
+        assert_eq!(SearchTotals::default().pages(), 1);
+        let totals = SearchTotals {
+            debits: 1,
+            mandates: SEARCH_HITS_MAX + 1,
+            employers: 3,
+            users: 0,
+        };
+        assert_eq!(totals.pages(), 2);
+        let exact = SearchTotals {
+            employers: 2 * SEARCH_HITS_MAX,
+            ..SearchTotals::default()
+        };
+        assert_eq!(exact.pages(), 2);
     }
 }

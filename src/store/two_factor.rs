@@ -12,7 +12,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::secrets::{random_token, token_hash};
 use super::sessions::open_session;
 use super::{
-    Actor, Refusal, Session, Store, StoreError, StoreResult, audit::Audit, throttle, timestamp,
+    Actor, Refusal, Role, Session, Store, StoreError, StoreResult, User, audit::Audit, throttle,
+    timestamp,
 };
 use crate::totp;
 
@@ -72,6 +73,44 @@ pub(super) async fn open_challenge(
     .execute(&mut **tx)
     .await?;
     Ok(token)
+}
+
+/// Erases `user_id`'s second factor in `tx` when it is on: the secret, the last step, the
+/// recovery codes and any challenge awaiting a code. Whether it was on.
+async fn erase_second_factor(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    user_id: i64,
+    later_than_step: Option<i64>,
+) -> StoreResult<bool> {
+    // With a step (a code typed by the user), only a code later than the last accepted one
+    // counts: the code that opened the session does not turn the second factor off.
+    let changed = sqlx::query(
+        "UPDATE users SET totp_enabled = 0, totp_secret = NULL, totp_last_step = NULL \
+         WHERE id = $1 AND totp_enabled = 1 \
+         AND ($2 < 0 OR totp_last_step IS NULL OR totp_last_step < $2)",
+    )
+    .bind(user_id)
+    .bind(later_than_step.unwrap_or(-1))
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    if changed == 0 {
+        return Ok(false);
+    }
+    for erase in [
+        "DELETE FROM recovery_codes WHERE user_id = $1",
+        "DELETE FROM sign_in_challenges WHERE user_id = $1",
+    ] {
+        sqlx::query(erase).bind(user_id).execute(&mut **tx).await?;
+    }
+    Ok(true)
+}
+
+fn totp_not_on() -> StoreError {
+    StoreError::refused(
+        Refusal::TotpNotOn,
+        "two-step sign-in is not on for this account: there is nothing to turn off",
+    )
 }
 
 /// A recovery code as typed, in its stored form.
@@ -207,6 +246,80 @@ impl Store {
             .await?;
         tx.commit().await?;
         Ok(codes)
+    }
+
+    /// `user` turns its own two-step sign-in off with a current code of its application
+    /// (a code later than the last one accepted: the one that opened the session is not
+    /// enough). Optional for finance staff only: an administrator's is required and stays
+    /// on. The secret, the recovery codes and any waiting challenge are erased. Audited.
+    pub async fn disable_own_totp(&self, user: &User, code: &str) -> StoreResult<()> {
+        if user.role == Role::Admin {
+            return Err(StoreError::refused(
+                Refusal::TotpRequired,
+                "administrators must keep two-step sign-in: it cannot be turned off",
+            ));
+        }
+        if !self.user(user.id).await?.totp_enabled {
+            return Err(totp_not_on());
+        }
+        let wrong = || {
+            StoreError::refused(
+                Refusal::TotpCodeWrong,
+                "this code is not the one the application shows now: type the current code",
+            )
+        };
+        let step = self
+            .totp_secret(user.id)
+            .await?
+            .and_then(|secret| totp::matching_step(&secret, code, self.totp_step()))
+            .ok_or_else(wrong)?;
+        let now = self.now_text();
+        let mut tx = self.begin_write().await?;
+        if !erase_second_factor(&mut tx, user.id, Some(step)).await? {
+            return Err(wrong());
+        }
+        Audit::new(
+            &Actor::new(format!("user:{}", user.id)),
+            "user.totp_disabled",
+        )
+        .on("user", user.id)
+        .record(&mut tx, &now)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The administrator `by` resets the two-step sign-in of another user (a lost phone):
+    /// the secret and recovery codes erased, so the user signs in with the password and
+    /// sets it up again (at once for an administrator, who is sent to do so). Never one's
+    /// own. Audited with the administrator as actor.
+    pub async fn reset_totp(&self, by: &User, user_id: i64) -> StoreResult<()> {
+        if by.role != Role::Admin {
+            return Err(StoreError::Invalid(
+                "only an administrator resets another user's two-step sign-in".to_owned(),
+            ));
+        }
+        if by.id == user_id {
+            return Err(StoreError::refused(
+                Refusal::TotpResetSelf,
+                "an administrator does not reset their own two-step sign-in: ask another administrator",
+            ));
+        }
+        if !self.user(user_id).await?.totp_enabled {
+            return Err(totp_not_on());
+        }
+        let now = self.now_text();
+        let mut tx = self.begin_write().await?;
+        if !erase_second_factor(&mut tx, user_id, None).await? {
+            // Turned off meanwhile.
+            return Err(totp_not_on());
+        }
+        Audit::new(&Actor::new(format!("user:{}", by.id)), "user.totp_reset")
+            .on("user", user_id)
+            .record(&mut tx, &now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// The code given after the password, for the challenge `challenge`: a TOTP code of

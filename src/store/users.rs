@@ -140,6 +140,8 @@ pub struct UserOverview {
     pub last_sign_in: Option<String>,
     /// Affiliation numbers of the employers an employer user acts for.
     pub employers: Vec<String>,
+    /// Signs in with a second factor (an administrator may reset it).
+    pub totp_enabled: bool,
 }
 
 /// An invitation's link (a new user choosing a password) works this long.
@@ -175,6 +177,7 @@ struct UserOverviewRow {
     disabled: i64,
     created_at: String,
     last_sign_in: Option<String>,
+    totp_enabled: i64,
 }
 
 const USER_COLUMNS: &str = "id, email, display_name, role, language, disabled, totp_enabled";
@@ -440,7 +443,7 @@ impl Store {
     ) -> StoreResult<Vec<UserOverview>> {
         let contains = format!("%{}%", like_escaped(&query.trim().to_lowercase()));
         let rows = sqlx::query_as::<_, UserOverviewRow>(
-            "SELECT u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, \
+            "SELECT u.id, u.email, u.display_name, u.role, u.disabled, u.created_at, u.totp_enabled, \
              (SELECT MAX(a.at) FROM audit_log a WHERE a.entity = 'user' AND a.entity_id = CAST(u.id AS TEXT) \
               AND a.action = 'user.signed_in') AS last_sign_in \
              FROM users u WHERE u.id > $1 AND (u.email LIKE $2 ESCAPE '\\' OR LOWER(u.display_name) LIKE $2 ESCAPE '\\') \
@@ -469,6 +472,7 @@ impl Store {
                 created_at: row.created_at,
                 last_sign_in: row.last_sign_in,
                 employers,
+                totp_enabled: row.totp_enabled != 0,
             });
         }
         Ok(out)

@@ -1,7 +1,8 @@
 //! Self-service pages anyone signed in (or about to be) reaches: enrolment of an employer
 //! with its activation code (`/enrol`), the second step of a sign-in (`/login/code`), and
 //! the profile (`/account`: password, e-mail with confirmation, language, two-step
-//! sign-in). Throttled in the store like sign-ins; every form carries CSRF and answers
+//! sign-in — set up, or turned off with a current code by finance staff; an
+//! administrator's stays on). Throttled in the store like sign-ins; every form carries CSRF and answers
 //! with a redirect (POST/redirect/GET) or the form again with what was wrong.
 
 use askama::Template;
@@ -33,6 +34,7 @@ pub(super) fn router() -> Router<WebState> {
         .route("/account/language", post(set_language))
         .route("/account/two-factor", post(start_two_factor))
         .route("/account/two-factor/confirm", post(confirm_two_factor))
+        .route("/account/two-factor/disable", post(disable_two_factor))
 }
 
 /// A refusal of the store in the viewer's words, or the error page.
@@ -205,6 +207,7 @@ struct ProfilePage {
     s: &'static SelfServiceTexts,
     email: String,
     is_staff: bool,
+    is_admin: bool,
     two_factor_on: bool,
     two_factor_required: bool,
     setup: Option<TotpSetup>,
@@ -274,6 +277,7 @@ async fn render_profile(
         s,
         email: user.email.clone(),
         is_staff: user.role.is_staff(),
+        is_admin: user.role == crate::store::Role::Admin,
         two_factor_on: user.totp_enabled,
         two_factor_required: feedback.required,
         setup,
@@ -300,6 +304,7 @@ async fn profile(
         Some("email-sent") => Some(s.email_sent),
         Some("email") => Some(s.email_done),
         Some("language") => Some(s.language_done),
+        Some("two-factor-off") => Some(s.two_factor_disabled),
         _ => None,
     };
     let required = query.two_factor.is_some()
@@ -489,6 +494,28 @@ async fn confirm_two_factor(
                 required: false,
             };
             render_profile(&state, &viewer, &session, feedback).await
+        }
+        Err(err) => profile_refused(&state, &viewer, session, err).await,
+    }
+}
+
+/// A finance officer turns their own two-step sign-in off with the current code (the
+/// store refuses an administrator, a wrong or replayed code).
+async fn disable_two_factor(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Form(form): Form<CodeForm>,
+) -> PageResult {
+    let session = viewer.signed_in()?;
+    viewer.check_csrf(&form.csrf)?;
+    match state
+        .store()
+        .disable_own_totp(&session.user, &form.code)
+        .await
+    {
+        Ok(()) => {
+            tracing::info!(user_id = session.user.id, "two-step sign-in turned off");
+            Ok(see_other("/account?done=two-factor-off"))
         }
         Err(err) => profile_refused(&state, &viewer, session, err).await,
     }

@@ -2,8 +2,9 @@
 //! test, answering what the test says) gets each notice as signed JSON; the test checks the
 //! signature as an employer's software would, reads the delivery log in the portal, drives
 //! the clock through the retries of a failing receiver until the worker gives up, and
-//! restarts `serve` to see that a delivered webhook is not sent again. Also the console's
-//! search by each kind of id.
+//! restarts `serve` to see that a delivered webhook is not sent again. Endpoints managed
+//! through the JSON API too. Also the console's search by each kind of id, paged with
+//! its totals.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU16, Ordering};
@@ -17,8 +18,10 @@ use tahsil::webhooks::{SIGNATURE_HEADER, WebhookSettings, deliver_batch, verify}
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use crate::both_backends;
-use crate::harness::fixtures::{add_user, d, employer_with_worksites, one_cycle, signed_mandate};
-use crate::harness::{Served, TestDb, WebApp, sign_in, wait_until};
+use crate::harness::fixtures::{
+    add_user, d, employer_with_worksites, one_cycle, signed_mandate, user_token,
+};
+use crate::harness::{Served, TestDb, WebApp, call, get, get_text, sign_in, wait_until};
 
 /// What the receiver got: the request's headers (names lower-cased) and its body.
 #[derive(Clone, Debug)]
@@ -519,3 +522,176 @@ async fn the_api_documentation_is_a_page_linked_from_the_api_access_page() {
     }
     assert!(!docs.contains("<script"), "no script");
 }
+
+/// A DELETE with a bearer token: the status and the body (empty on 204).
+async fn delete(app: &WebApp, path: &str, token: &str) -> (StatusCode, String) {
+    let response = reqwest::Client::new()
+        .delete(app.url(path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    (response.status(), response.text().await.unwrap())
+}
+
+both_backends!(
+    employer_software_lists_adds_and_deletes_its_webhook_endpoints_through_the_json_api,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let a = employer_with_worksites(&app.store, "16000001", &["W1"]).await;
+        let b = employer_with_worksites(&app.store, "16000002", &["W1"]).await;
+        let (_, token_a) = user_token(&app, "a@a.dz", &["16000001"]).await;
+        let (_, token_b) = user_token(&app, "b@b.dz", &["16000002"]).await;
+        let post = |token: &str, body: serde_json::Value| {
+            let token = token.to_owned();
+            let app = &app;
+            async move {
+                call(
+                    app,
+                    reqwest::Method::POST,
+                    "/api/v1/webhooks",
+                    Some(&token),
+                    Some(body),
+                )
+                .await
+            }
+        };
+
+        // Refused addresses, with the reason: not http(s), loopback on a public deployment.
+        for url in ["ftp://paie.example.dz/", "http://127.0.0.1:9/hook", ""] {
+            let (status, body) = post(&token_a, serde_json::json!({ "url": url })).await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{url}: {body}");
+            assert_eq!(body["error"]["code"], "invalid");
+        }
+        // Another employer's id: 404, as for the other routes.
+        let (status, _) = post(
+            &token_a,
+            serde_json::json!({ "url": "https://paie.example.dz/tahsil", "employer": b }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+
+        // Added: 201 with the secret that signs the deliveries (the one the worker uses).
+        let url = "https://paie.example.dz/tahsil";
+        let (status, added) = post(&token_a, serde_json::json!({ "url": url })).await;
+        assert_eq!(status, StatusCode::CREATED, "{added}");
+        let id = added["id"].as_i64().unwrap();
+        assert_eq!(added["employer_id"], a);
+        assert_eq!(added["url"], url);
+        let secret = added["secret"].as_str().unwrap();
+        assert!(secret.starts_with("whsec_"), "{secret}");
+        assert_eq!(app.store.webhook_secret(a, id).await.unwrap(), secret);
+        // The same address again: a conflict.
+        let (status, body) = post(&token_a, serde_json::json!({ "url": url })).await;
+        assert_eq!(status, StatusCode::CONFLICT, "{body}");
+
+        // Listed for its employer only, never with the secret.
+        let (status, list) = get(&app, "/api/v1/webhooks", &token_a).await;
+        assert_eq!(status, StatusCode::OK);
+        let list = list.as_array().unwrap();
+        assert_eq!(list.len(), 1);
+        assert_eq!(list[0]["id"], id);
+        assert!(list[0].get("secret").is_none(), "{list:?}");
+        let (_, other) = get(&app, "/api/v1/webhooks", &token_b).await;
+        assert_eq!(other, serde_json::json!([]));
+        let (status, _) = get(&app, &format!("/api/v1/webhooks?employer={b}"), &token_a).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        // The admin token acts for no employer here.
+        let (status, _) = get(&app, "/api/v1/webhooks", "admin-test-token").await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // Another employer's token cannot delete it; its own does, once (audited).
+        let path = format!("/api/v1/webhooks/{id}");
+        let (status, _) = delete(&app, &path, &token_b).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(app.store.webhook_endpoints(a).await.unwrap().len(), 1);
+        let (status, body) = delete(&app, &path, &token_a).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+        assert!(app.store.webhook_endpoints(a).await.unwrap().is_empty());
+        let (status, _) = delete(&app, &path, &token_a).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        let trail = app.store.audit_trail("webhook_endpoint", id).await.unwrap();
+        let actions: Vec<&str> = trail.iter().map(|e| e.action.as_str()).collect();
+        assert_eq!(
+            actions,
+            ["webhook.endpoint_added", "webhook.endpoint_removed"]
+        );
+        assert!(trail.iter().all(|e| e.actor.starts_with("api-user:")));
+
+        // The human-readable documentation shows them.
+        let (status, docs) = get_text(&reqwest::Client::new(), &app.url("/api/docs")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            docs.contains("/api/v1/webhooks") && docs.contains("/api/v1/webhooks/{id}"),
+            "{docs}"
+        );
+    }
+);
+
+/// The ids of the employers a search page lists.
+fn employers_listed(page: &str) -> Vec<i64> {
+    let Some(start) = page.find("id=\"found-employers\"") else {
+        return Vec::new();
+    };
+    let table = &page[start..start + page[start..].find("</table>").unwrap()];
+    table
+        .split("href=\"/console/employers/")
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+both_backends!(
+    the_console_search_pages_through_many_hits_and_says_how_many_there_are,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let mut created = Vec::new();
+        for n in 1..=30 {
+            created.push(employer_with_worksites(&app.store, &format!("161{n:05}"), &["W1"]).await);
+        }
+        add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+        let staff = app.signed_in("finance@fund.dz").await;
+        staff
+            .post("/language", &[("lang", "fr"), ("back", "/console")])
+            .await;
+
+        // The first page: 25 of the 30, the total said, a link to the next page.
+        let (status, first) = staff.get("/console/search?q=161").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(first.contains("id=\"page-of\">Page 1 sur 2<"), "{first}");
+        assert!(first.contains("1–25 sur 30"), "{first}");
+        assert!(
+            first.contains("href=\"/console/search?q=161&amp;page=2\" id=\"next-page\""),
+            "{first}"
+        );
+        assert!(!first.contains("id=\"previous-page\""));
+        let mut seen = employers_listed(&first);
+        assert_eq!(seen.len(), 25);
+
+        // The second: the other 5, a way back, no further page.
+        let (_, second) = staff.get("/console/search?q=161&page=2").await;
+        assert!(second.contains("Page 2 sur 2"), "{second}");
+        assert!(second.contains("26–30 sur 30"), "{second}");
+        assert!(second.contains("id=\"previous-page\""), "{second}");
+        assert!(!second.contains("id=\"next-page\""), "{second}");
+        seen.extend(employers_listed(&second));
+        seen.sort_unstable();
+        assert_eq!(seen, created, "each employer once over the two pages");
+
+        // A page number that is not one reads the first page; past the last, nothing
+        // listed but the way back.
+        let (_, odd) = staff.get("/console/search?q=161&page=zero").await;
+        assert_eq!(employers_listed(&odd).len(), 25);
+        let (_, past) = staff.get("/console/search?q=161&page=9").await;
+        assert!(employers_listed(&past).is_empty());
+        assert!(
+            past.contains("href=\"/console/search?q=161&amp;page=2\" id=\"previous-page\""),
+            "{past}"
+        );
+        // One page only: no page line, no links.
+        let (_, one) = staff.get("/console/search?q=16100001").await;
+        assert_eq!(employers_listed(&one).len(), 1);
+        assert!(one.contains("1 sur 1"), "{one}");
+        assert!(!one.contains("id=\"page-of\"") && !one.contains("id=\"next-page\""));
+    }
+);

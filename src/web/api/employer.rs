@@ -12,6 +12,8 @@
 //!   (409 after); `warnings` names worksites far from their previous periods.
 //! - `GET  /api/v1/collections` — debits with their per-worksite breakdown, state, the
 //!   bank's reason in plain words when one failed, the next attempt, the receipt number.
+//! - `GET|POST /api/v1/webhooks`, `DELETE /api/v1/webhooks/{id}` — the employer's webhook
+//!   endpoints (handlers in [`super::webhooks`]).
 //!
 //! The admin token has no employer: on these routes it gets 403, as a personal token
 //! does on the admin routes (see `admin::require_token`).
@@ -23,7 +25,7 @@ use axum::extract::{Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
-use axum::routing::get;
+use axum::routing::{delete, get};
 use axum::{Extension, Json, Router};
 use mandates::declaration::{
     FIELDS, LineInput, PlausibilityWarning, field_position, line_problems,
@@ -46,6 +48,11 @@ pub(super) fn router(state: WebState) -> Router<WebState> {
         .route("/mandates", get(mandates))
         .route("/declarations", get(declarations).post(submit_declaration))
         .route("/collections", get(collections))
+        .route(
+            "/webhooks",
+            get(super::webhooks::list).post(super::webhooks::add),
+        )
+        .route("/webhooks/{id}", delete(super::webhooks::delete))
         .layer(middleware::from_fn_with_state(state, require_user))
 }
 
@@ -90,14 +97,14 @@ async fn require_user(
 }
 
 #[derive(Debug, Default, Deserialize)]
-struct Filter {
+pub(super) struct Filter {
     #[serde(default)]
-    employer: Option<String>,
+    pub(super) employer: Option<String>,
     #[serde(default)]
     period: Option<String>,
 }
 
-fn filter(query: Result<Query<Filter>, QueryRejection>) -> ApiResult<Filter> {
+pub(super) fn filter(query: Result<Query<Filter>, QueryRejection>) -> ApiResult<Filter> {
     query
         .map(|Query(f)| f)
         .map_err(|rejection| ApiError::invalid(rejection.body_text()))
@@ -113,9 +120,22 @@ fn not_yours(id: &str) -> ApiError {
     )
 }
 
+/// The one employer a request that changes something acts for: the one named in its body
+/// (when the user acts for it), or the user's only one.
+pub(super) fn one_employer(user: &ApiUser, employer: Option<i64>) -> ApiResult<i64> {
+    match (employer, user.user.employer_ids.as_slice()) {
+        (Some(id), _) if user.user.may_act_for(id) => Ok(id),
+        (Some(id), _) => Err(not_yours(&id.to_string())),
+        (None, [only]) => Ok(*only),
+        (None, _) => Err(ApiError::invalid(
+            "employer: this token acts for several employers; say which one (GET /api/v1/me lists them)",
+        )),
+    }
+}
+
 /// The employers a request covers: the one asked for (when the user acts for it) or all
 /// of the user's.
-fn scope(user: &ApiUser, employer: Option<&str>) -> ApiResult<Vec<i64>> {
+pub(super) fn scope(user: &ApiUser, employer: Option<&str>) -> ApiResult<Vec<i64>> {
     match employer.map(str::trim) {
         None | Some("") => Ok(user.user.employer_ids.clone()),
         Some(text) => match text.parse::<i64>() {
@@ -267,16 +287,7 @@ async fn submit_declaration(
     let body = payload
         .map(|Json(b)| b)
         .map_err(|rejection| ApiError::invalid(rejection.body_text()))?;
-    let employer_id = match (body.employer, user.user.employer_ids.as_slice()) {
-        (Some(id), _) if user.user.may_act_for(id) => id,
-        (Some(id), _) => return Err(not_yours(&id.to_string())),
-        (None, [only]) => *only,
-        (None, _) => {
-            return Err(ApiError::invalid(
-                "employer: this token acts for several employers; say which one (GET /api/v1/me lists them)",
-            ));
-        }
-    };
+    let employer_id = one_employer(&user, body.employer)?;
     // The token acts with its user's capacity: a view-only (or sign-only) colleague's
     // token reads, it does not declare.
     if !user.user.may(employer_id, crate::store::Duty::Declare) {

@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`, one file per audience, each behind its own bearer token:
 //! [`admin`] (the admin token: employers, worksites, mandates, declarations, audit),
-//! [`employer`] (an employer user's personal token: its own employers only) and [`bank`]
+//! [`employer`] (an employer user's personal token: its own employers only, and their
+//! webhook endpoints through [`webhooks`]) and [`bank`]
 //! (an institution's token: its own files and reports); [`openapi`] serves the document
 //! that describes them all, [`error`] is their one error type. JSON only: no page, no
 //! cookie (the tokens are read with `session::bearer_token`).
@@ -10,6 +11,7 @@ mod bank;
 mod employer;
 mod error;
 mod openapi;
+mod webhooks;
 
 use axum::Router;
 use axum::http::StatusCode;

@@ -1,6 +1,6 @@
 //! User management (administrators only): the users with their role, employers and last
 //! sign-in (searched, paged); invite one (an email to set the password); disable and
-//! enable (never oneself).
+//! enable (never oneself); reset another user's two-step sign-in (a lost phone; audited).
 
 use askama::Template;
 use axum::Router;
@@ -13,7 +13,7 @@ use super::{PAGE, PageQuery, actor, admin, nav, paged, query_part};
 use crate::locale::Word;
 use crate::store::{NewUser, Role, StoreError};
 use crate::web::WebState;
-use crate::web::i18n::{ConsoleTexts, PageTexts, refusals};
+use crate::web::i18n::{ConsoleTexts, PageTexts, SelfServiceTexts, refusals};
 use crate::web::session::{Chrome, CsrfForm, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
@@ -21,6 +21,10 @@ pub(super) fn router() -> Router<WebState> {
         .route("/console/users", get(users).post(create_user))
         .route("/console/users/{id}/disable", post(disable_user))
         .route("/console/users/{id}/enable", post(enable_user))
+        .route(
+            "/console/users/{id}/two-factor/reset",
+            post(reset_two_factor),
+        )
 }
 
 struct UserRow {
@@ -33,6 +37,8 @@ struct UserRow {
     disabled: bool,
     state: String,
     is_self: bool,
+    /// Signs in with a second factor: another administrator may reset it.
+    two_factor: bool,
 }
 
 #[derive(Clone, Default, Deserialize)]
@@ -54,6 +60,7 @@ struct UserForm {
 struct UsersPage {
     c: Chrome,
     k: &'static ConsoleTexts,
+    s: &'static SelfServiceTexts,
     q: String,
     rows: Vec<UserRow>,
     next: Option<String>,
@@ -72,6 +79,7 @@ async fn render_users(
     status: StatusCode,
     error: Option<String>,
     form: UserForm,
+    notice: Option<&'static str>,
 ) -> PageResult {
     let session = admin(viewer)?;
     let k = viewer.lang.console();
@@ -88,6 +96,7 @@ async fn render_users(
         .into_iter()
         .map(|u| UserRow {
             is_self: u.id == session.user.id,
+            two_factor: u.totp_enabled,
             id: u.id,
             email: u.email,
             name: u.display_name,
@@ -109,6 +118,7 @@ async fn render_users(
     let page = UsersPage {
         c: viewer.chrome(nav(viewer, "users")),
         k,
+        s: SelfServiceTexts::of(viewer.lang),
         first: (query.after > 0).then(|| format!("/console/users?q={}", query_part(&q))),
         q,
         rows,
@@ -118,7 +128,7 @@ async fn render_users(
             .map(|r| (r.as_str(), r.word(viewer.lang)))
             .collect(),
         error,
-        notice: query.created.as_ref().map(|_| k.user_created),
+        notice: notice.or_else(|| query.created.as_ref().map(|_| k.user_created)),
         form,
     };
     viewer.page(status, &page)
@@ -135,12 +145,21 @@ fn no_query() -> PageQuery {
     }
 }
 
+#[derive(Deserialize)]
+struct UsersDone {
+    #[serde(default)]
+    done: Option<String>,
+}
+
 async fn users(
     State(state): State<WebState>,
     viewer: Viewer,
     Query(query): Query<PageQuery>,
+    Query(done): Query<UsersDone>,
 ) -> PageResult {
     admin(&viewer)?;
+    let notice = (done.done.as_deref() == Some("two-factor-reset"))
+        .then(|| SelfServiceTexts::of(viewer.lang).two_factor_reset_done);
     render_users(
         &state,
         &viewer,
@@ -148,6 +167,7 @@ async fn users(
         StatusCode::OK,
         None,
         UserForm::default(),
+        notice,
     )
     .await
 }
@@ -195,6 +215,7 @@ async fn create_user(
             StatusCode::UNPROCESSABLE_ENTITY,
             problem,
             kept,
+            None,
         )
         .await;
     };
@@ -213,6 +234,7 @@ async fn create_user(
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(message),
             kept.clone(),
+            None,
         )
     };
     match state.store().invite_user(&actor(session), new).await {
@@ -247,6 +269,7 @@ async fn set_disabled(
             StatusCode::UNPROCESSABLE_ENTITY,
             Some(k.cannot_disable_self.to_owned()),
             UserForm::default(),
+            None,
         )
         .await;
     }
@@ -274,4 +297,33 @@ async fn enable_user(
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
     set_disabled(&state, &viewer, id, &form, false).await
+}
+
+/// An administrator resets another user's two-step sign-in (a lost phone): the user signs
+/// in with the password and sets it up again. The store refuses one's own and audits it.
+async fn reset_two_factor(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path(id): Path<i64>,
+    Form(form): Form<CsrfForm>,
+) -> PageResult {
+    let session = admin(&viewer)?;
+    viewer.check_csrf(&form.csrf)?;
+    match state.store().reset_totp(&session.user, id).await {
+        Ok(()) => Ok(see_other("/console/users?done=two-factor-reset")),
+        Err(err) => {
+            let message =
+                refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
+            render_users(
+                &state,
+                &viewer,
+                &no_query(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(message),
+                UserForm::default(),
+                None,
+            )
+            .await
+        }
+    }
 }

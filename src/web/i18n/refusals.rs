@@ -162,6 +162,18 @@ fn fr(refusal: Refusal) -> &'static str {
             "Ce code n'est pas celui que l'application affiche maintenant : saisissez le code actuel."
         }
         Refusal::TotpAlreadyOn => "La connexion en deux étapes est déjà activée pour ce compte.",
+        Refusal::TotpRequired => {
+            "Les administrateurs gardent la connexion en deux étapes : elle ne peut pas être désactivée. Téléphone perdu ? Un autre administrateur la réinitialise."
+        }
+        Refusal::TotpNotOn => {
+            "La connexion en deux étapes n'est pas activée pour ce compte : il n'y a rien à désactiver."
+        }
+        Refusal::TotpResetSelf => {
+            "Vous ne réinitialisez pas votre propre connexion en deux étapes : demandez-le à un autre administrateur."
+        }
+        Refusal::OwnerCapacityFixed => {
+            "Le rôle d'un titulaire ne se change pas ici, et on ne nomme pas de titulaire : adressez-vous à la caisse."
+        }
     }
 }
 
@@ -254,6 +266,16 @@ fn ar(refusal: Refusal) -> &'static str {
             "هذا الرمز ليس الرمز الذي يعرضه التطبيق الآن: اكتبوا الرمز الحالي."
         }
         Refusal::TotpAlreadyOn => "تسجيل الدخول بخطوتين مفعّل من قبل لهذا الحساب.",
+        Refusal::TotpRequired => {
+            "يحتفظ المديرون بتسجيل الدخول بخطوتين: لا يمكن تعطيله. ضاع الهاتف؟ يعيد مدير آخر ضبطه."
+        }
+        Refusal::TotpNotOn => "تسجيل الدخول بخطوتين غير مفعّل لهذا الحساب: لا شيء لتعطيله.",
+        Refusal::TotpResetSelf => {
+            "لا تعيدون ضبط تسجيل الدخول بخطوتين لحسابكم بأنفسكم: اطلبوا ذلك من مدير آخر."
+        }
+        Refusal::OwnerCapacityFixed => {
+            "دور صاحب الحساب لا يُغيَّر هنا، ولا يُعيَّن صاحب حساب من هنا: اتصلوا بالصندوق."
+        }
     }
 }
 

@@ -25,11 +25,41 @@ pub struct SearchTexts {
     pub name: &'static str,
     pub email: &'static str,
     pub role: &'static str,
+    pub pages: &'static str,
+    pub previous_page: &'static str,
+    pub next_page: &'static str,
 }
 
 impl SearchTexts {
     pub fn of(lang: Lang) -> &'static SearchTexts {
         lang.pick(&FR, &AR)
+    }
+
+    fn fr(&self) -> bool {
+        std::ptr::eq(self, &FR)
+    }
+
+    /// Which of a kind's results this page shows: `26–50 sur 61` (or `3 sur 3`).
+    pub fn shown(&self, first: i64, last: i64, total: i64) -> String {
+        let range = if first == last {
+            first.to_string()
+        } else {
+            format!("{first}–{last}")
+        };
+        if self.fr() {
+            format!("{range} sur {total}")
+        } else {
+            format!("{range} من {total}")
+        }
+    }
+
+    /// `Page 2 sur 3`.
+    pub fn page_of(&self, page: i64, pages: i64) -> String {
+        if self.fr() {
+            format!("Page {page} sur {pages}")
+        } else {
+            format!("الصفحة {page} من {pages}")
+        }
     }
 }
 
@@ -54,6 +84,9 @@ pub static FR: SearchTexts = SearchTexts {
     name: "Nom",
     email: "E-mail",
     role: "Rôle",
+    pages: "Pages de résultats",
+    previous_page: "Page précédente",
+    next_page: "Page suivante",
 };
 
 pub static AR: SearchTexts = SearchTexts {
@@ -77,6 +110,9 @@ pub static AR: SearchTexts = SearchTexts {
     name: "الاسم",
     email: "البريد الإلكتروني",
     role: "الدور",
+    pages: "صفحات النتائج",
+    previous_page: "الصفحة السابقة",
+    next_page: "الصفحة التالية",
 };
 
 #[derive(Debug)]

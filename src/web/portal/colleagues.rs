@@ -1,6 +1,6 @@
 //! The "colleagues" page: who acts for the employer and with what capacity; its owner
 //! invites a colleague by e-mail with a capacity (view only, declare, sign mandates),
-//! revokes one, and chooses the language of the employer's notices. Everyone who acts
+//! changes a colleague's capacity in place, revokes one, and chooses the language of the employer's notices. Everyone who acts
 //! for the employer sees the list; only the owner sees the forms (the store refuses the
 //! others anyway).
 
@@ -25,6 +25,10 @@ pub(super) fn router() -> Router<WebState> {
             get(colleagues_page).post(invite),
         )
         .route("/portal/{employer}/colleagues/{user}/revoke", post(revoke))
+        .route(
+            "/portal/{employer}/colleagues/{user}/capacity",
+            post(change_capacity),
+        )
         .route("/portal/{employer}/notice-language", post(notice_language))
 }
 
@@ -33,6 +37,8 @@ struct Row {
     name: String,
     email: String,
     capacity: &'static str,
+    /// The capacity's code (the one selected in the row's form).
+    code: &'static str,
     invited: bool,
     revocable: bool,
 }
@@ -98,6 +104,7 @@ async fn render(
                 name: c.display_name,
                 email: c.email,
                 capacity: s.capacity(c.capacity),
+                code: c.capacity.as_str(),
                 invited: c.invited,
                 revocable: owner && c.capacity != Capacity::Owner,
             })
@@ -128,6 +135,7 @@ async fn colleagues_page(
     let notice = match query.done.as_deref() {
         Some("invited") => Some(s.invited_done),
         Some("revoked") => Some(s.revoked_done),
+        Some("capacity") => Some(s.capacity_done),
         Some("language") => Some(s.notice_language_done),
         _ => None,
     };
@@ -178,26 +186,39 @@ async fn invite(
             "choose a role: view, declare or sign".to_owned(),
         )),
     };
+    let typed = form.email.trim().chars().take(254).collect();
+    answer(
+        &state, &viewer, &session, &employer, outcome, "invited", typed,
+    )
+    .await
+}
+
+/// What a form of this page answers: back to the page saying `done`, or the page again
+/// with the refusal in the viewer's words (and the address typed, when there was one).
+async fn answer(
+    state: &WebState,
+    viewer: &Viewer,
+    session: &Session,
+    employer: &Employer,
+    outcome: Result<(), StoreError>,
+    done: &str,
+    email: String,
+) -> PageResult {
     match outcome {
         Ok(()) => Ok(see_other(&format!(
-            "/portal/{employer_id}/colleagues?done=invited"
+            "/portal/{}/colleagues?done={done}",
+            employer.id
         ))),
         Err(err) => {
             let error =
                 refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
-            render(
-                &state,
-                &viewer,
-                &session,
-                &employer,
-                Said {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    notice: None,
-                    error: Some(error),
-                    email: form.email.trim().chars().take(254).collect(),
-                },
-            )
-            .await
+            let said = Said {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                notice: None,
+                error: Some(error),
+                email,
+            };
+            render(state, viewer, session, employer, said).await
         }
     }
 }
@@ -210,32 +231,60 @@ async fn revoke(
 ) -> PageResult {
     let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
     viewer.check_csrf(&form.csrf)?;
-    match state
+    let outcome = state
         .store()
         .revoke_colleague(&session.user, employer_id, user_id)
-        .await
-    {
-        Ok(()) => Ok(see_other(&format!(
-            "/portal/{employer_id}/colleagues?done=revoked"
-        ))),
-        Err(err) => {
-            let error =
-                refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
-            render(
-                &state,
-                &viewer,
-                &session,
-                &employer,
-                Said {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    notice: None,
-                    error: Some(error),
-                    email: String::new(),
-                },
-            )
-            .await
+        .await;
+    answer(
+        &state,
+        &viewer,
+        &session,
+        &employer,
+        outcome,
+        "revoked",
+        String::new(),
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct CapacityForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    capacity: String,
+}
+
+/// The owner changes a colleague's capacity in place (view, declare, sign).
+async fn change_capacity(
+    State(state): State<WebState>,
+    viewer: Viewer,
+    Path((employer_id, user_id)): Path<(i64, i64)>,
+    Form(form): Form<CapacityForm>,
+) -> PageResult {
+    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
+    viewer.check_csrf(&form.csrf)?;
+    let outcome = match Capacity::parse(form.capacity.trim()) {
+        Ok(capacity) => {
+            state
+                .store()
+                .change_colleague_capacity(&session.user, employer_id, user_id, capacity)
+                .await
         }
-    }
+        Err(_) => Err(StoreError::Invalid(
+            "choose a role: view, declare or sign".to_owned(),
+        )),
+    };
+    answer(
+        &state,
+        &viewer,
+        &session,
+        &employer,
+        outcome,
+        "capacity",
+        String::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -265,26 +314,14 @@ async fn notice_language(
             "choose the language of the notices".to_owned(),
         )),
     };
-    match outcome {
-        Ok(()) => Ok(see_other(&format!(
-            "/portal/{employer_id}/colleagues?done=language"
-        ))),
-        Err(err) => {
-            let error =
-                refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
-            render(
-                &state,
-                &viewer,
-                &session,
-                &employer,
-                Said {
-                    status: StatusCode::UNPROCESSABLE_ENTITY,
-                    notice: None,
-                    error: Some(error),
-                    email: String::new(),
-                },
-            )
-            .await
-        }
-    }
+    answer(
+        &state,
+        &viewer,
+        &session,
+        &employer,
+        outcome,
+        "language",
+        String::new(),
+    )
+    .await
 }

@@ -1,9 +1,11 @@
 //! Self-service over real HTTP, on both databases (issue 20 point 3): an employer enrols
 //! with the activation code the fund issued (a wrong, expired or reused code refused, the
 //! attempts throttled); its owner invites colleagues with a capacity that every portal
-//! action checks; the profile changes the password and the e-mail address (confirmed by a
-//! link first); staff sign in with a TOTP second step, required for administrators, a code
-//! never accepted twice.
+//! action checks, and changes a colleague's capacity in place; the profile changes the
+//! password and the e-mail address (confirmed by a link first); staff sign in with a TOTP
+//! second step, required for administrators, a code never accepted twice; finance staff
+//! turn theirs off with a fresh code, administrators cannot, and reset another user's
+//! (audited).
 
 use chrono::{Duration, TimeZone, Utc};
 use reqwest::StatusCode;
@@ -11,8 +13,10 @@ use tahsil::clock::Clock;
 use tahsil::store::{Actor, MAX_ENROLMENTS_PER_EMPLOYER, Role};
 
 use crate::both_backends;
-use crate::harness::fixtures::{add_user, employer_with_worksites};
-use crate::harness::{PASSWORD, TestDb, WebApp, csrf_of, get_text, text_of_id, upload_csv};
+use crate::harness::fixtures::{add_user, employer_with_worksites, one_cycle};
+use crate::harness::{
+    Browser, PASSWORD, TestDb, WebApp, csrf_of, get_text, text_of_id, upload_csv,
+};
 
 /// Posts the enrolment form from a fresh browser: status, page and redirect.
 async fn enrol(
@@ -484,5 +488,289 @@ both_backends!(
         assert_eq!(password_step(&finance, &app, "finance@fund.dz").await, "/");
         let response = finance.get(app.url("/console")).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
+    }
+);
+
+both_backends!(
+    an_owner_changes_a_colleagues_role_in_place_and_it_applies_at_once,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        let employer = employer_with_worksites(&app.store, "16000001", &["W1"]).await;
+        let owner_id = add_user(&app.store, "owner@a.dz", Role::Employer, &["16000001"]).await;
+        let owner = app.signed_in("owner@a.dz").await;
+        owner
+            .post("/language", &[("lang", "fr"), ("back", "/account")])
+            .await;
+        let colleagues = format!("/portal/{employer}/colleagues");
+        let (status, _, _) = owner
+            .post(&colleagues, &[("email", "aide@a.dz"), ("capacity", "view")])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        let (token, _) = queued_token(&app, "aide@a.dz").await;
+        app.store.reset_password(&token, PASSWORD).await.unwrap();
+        let aide = app.signed_in("aide@a.dz").await;
+        let aide_id = app
+            .store
+            .user_by_email("aide@a.dz")
+            .await
+            .unwrap()
+            .unwrap()
+            .id;
+        let csv = "W1;4;100000,00;0\n";
+        // View only: no declaration.
+        let (status, _, _) = upload_csv(&aide, &app, employer, "2026-10", csv).await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+
+        // The owner's page offers the change on the colleague's row, its role selected;
+        // the owner's own row has none.
+        let (_, page) = owner.get(&colleagues).await;
+        let row = page
+            .split(&format!("id=\"colleague-{aide_id}\""))
+            .nth(1)
+            .unwrap()
+            .split("</tr>")
+            .next()
+            .unwrap();
+        assert!(row.contains(&format!("id=\"capacity-{aide_id}\"")), "{row}");
+        assert!(row.contains("<option value=\"view\" selected>"), "{row}");
+        assert!(!page.contains(&format!("id=\"capacity-{owner_id}\"")));
+
+        // Changed to declare: the colleague's same session declares at once.
+        let change = format!("{colleagues}/{aide_id}/capacity");
+        let (status, _, location) = owner.post(&change, &[("capacity", "declare")]).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            location.as_deref(),
+            Some(format!("{colleagues}?done=capacity").as_str())
+        );
+        let (_, page) = owner.get(&format!("{colleagues}?done=capacity")).await;
+        assert!(page.contains("id=\"notice\""), "{page}");
+        let (status, _, _) = upload_csv(&aide, &app, employer, "2026-10", csv).await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            app.store.list_declarations(employer).await.unwrap().len(),
+            1
+        );
+        // Audited, with the role before and after and who changed it.
+        let trail = app.store.audit_trail("user", aide_id).await.unwrap();
+        let changed = trail
+            .iter()
+            .find(|e| e.action == "colleague.capacity_changed")
+            .expect("the change is audited");
+        assert_eq!(changed.actor, format!("user:{owner_id}"));
+        assert!(
+            changed.detail.contains("\"from\":\"view\"")
+                && changed.detail.contains("\"to\":\"declare\""),
+            "{}",
+            changed.detail
+        );
+
+        // Nobody is made owner, the owner's role does not change, a colleague does not
+        // change roles: each refused with words, the role unchanged.
+        for (who, path, capacity) in [
+            (&owner, change.clone(), "owner"),
+            (&owner, format!("{colleagues}/{owner_id}/capacity"), "view"),
+            (&aide, change.clone(), "sign"),
+            (&owner, change.clone(), "nonsense"),
+        ] {
+            let (status, page, _) = who.post(&path, &[("capacity", capacity)]).await;
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{path} {capacity}"
+            );
+            assert!(page.contains("id=\"error\""), "{page}");
+        }
+        let kept: Vec<_> = app
+            .store
+            .colleagues(employer)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.user_id, c.capacity))
+            .collect();
+        assert!(kept.contains(&(aide_id, tahsil::store::Capacity::Declare)));
+        assert!(kept.contains(&(owner_id, tahsil::store::Capacity::Owner)));
+    }
+);
+
+/// Sets up a second factor for the signed-in `browser` as a person would (the secret
+/// read from the profile, the code of the service's time `now`): the secret.
+async fn set_up_two_factor(browser: &Browser, now: i64) -> String {
+    let (status, _, _) = browser.post("/account/two-factor", &[]).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    let (_, page) = browser.get("/account").await;
+    let secret = text_of_id(&page, "totp-secret");
+    let code = totp_at(&secret, now);
+    let (status, _, _) = browser
+        .post("/account/two-factor/confirm", &[("code", code.as_str())])
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    secret
+}
+
+/// The code of a base32 secret at `now` (Unix seconds).
+fn totp_at(secret: &str, now: i64) -> String {
+    let bytes = tahsil::totp::from_base32(secret).unwrap();
+    tahsil::totp::code_at(&bytes, tahsil::totp::step_of(now))
+}
+
+async fn totp_on(app: &WebApp, user_id: i64) -> bool {
+    app.store.user(user_id).await.unwrap().totp_enabled
+}
+
+both_backends!(
+    finance_staff_turn_their_second_factor_off_with_a_fresh_code_and_an_administrator_resets_anothers,
+    |db: TestDb| async move {
+        let clock = Clock::fixed(Utc.with_ymd_and_hms(2026, 12, 7, 9, 0, 10).unwrap());
+        let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
+        let finance_id = add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+        let admin_id = add_user(&app.store, "admin@fund.dz", Role::Admin, &[]).await;
+        let other_id = add_user(&app.store, "other@fund.dz", Role::Admin, &[]).await;
+
+        // A finance officer sets it up, then turns it off from the profile.
+        let finance = app.signed_in("finance@fund.dz").await;
+        finance
+            .post("/language", &[("lang", "fr"), ("back", "/account")])
+            .await;
+        let secret = set_up_two_factor(&finance, clock.now().timestamp()).await;
+        assert!(totp_on(&app, finance_id).await);
+        let (_, page) = finance.get("/account").await;
+        assert!(page.contains("id=\"disable-two-factor\""), "{page}");
+        let code_now = || totp_at(&secret, clock.now().timestamp());
+        // The code that turned it on (same time step) does not turn it off, nor a wrong one.
+        let wrong = if code_now() == "000000" { "111111" } else { "000000" };
+        for code in [code_now(), wrong.to_owned()] {
+            let (status, page, _) = finance
+                .post("/account/two-factor/disable", &[("code", code.as_str())])
+                .await;
+            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+            assert!(page.contains("code actuel"), "{page}");
+        }
+        assert!(totp_on(&app, finance_id).await);
+        clock.advance(Duration::seconds(30));
+        let (status, _, location) = finance
+            .post("/account/two-factor/disable", &[("code", code_now().as_str())])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(location.as_deref(), Some("/account?done=two-factor-off"));
+        assert!(!totp_on(&app, finance_id).await);
+        let (_, page) = finance.get("/account?done=two-factor-off").await;
+        assert!(page.contains("id=\"start-two-factor\""), "{page}");
+        assert!(page.contains("id=\"notice\""), "{page}");
+        // The password alone signs in again; the recovery codes are gone; audited.
+        assert_eq!(
+            password_step(&app.browser(), &app, "finance@fund.dz").await,
+            "/"
+        );
+        let left: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1")
+                .bind(finance_id)
+                .fetch_one(app.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(left, 0);
+        let trail = app.store.audit_trail("user", finance_id).await.unwrap();
+        assert!(trail.iter().any(|e| e.action == "user.totp_disabled"));
+        // Off already: nothing to turn off.
+        let (status, _, _) = finance
+            .post("/account/two-factor/disable", &[("code", code_now().as_str())])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+        // An administrator cannot turn theirs off: no form, and the post is refused.
+        let admin = app.signed_in("admin@fund.dz").await;
+        let other = app.signed_in("other@fund.dz").await;
+        drop(other);
+        admin
+            .post("/language", &[("lang", "fr"), ("back", "/account")])
+            .await;
+        let (_, page) = admin.get("/account").await;
+        assert!(page.contains("id=\"two-factor-kept\""), "{page}");
+        assert!(!page.contains("id=\"disable-two-factor\""), "{page}");
+        clock.advance(Duration::seconds(30));
+        let (status, page, _) = admin
+            .post("/account/two-factor/disable", &[("code", "123456")])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("autre administrateur"), "{page}");
+        assert!(totp_on(&app, admin_id).await);
+
+        // It resets another's (not its own), audited; that one signs in with the password
+        // and is sent to set it up again.
+        let (_, page) = admin.get("/console/users").await;
+        assert!(page.contains(&format!("id=\"reset-two-factor-{other_id}\"")));
+        assert!(!page.contains(&format!("id=\"reset-two-factor-{admin_id}\"")));
+        assert!(!page.contains(&format!("id=\"reset-two-factor-{finance_id}\"")));
+        let (status, page, _) = admin
+            .post(&format!("/console/users/{admin_id}/two-factor/reset"), &[])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(page.contains("id=\"error\""), "{page}");
+        assert!(totp_on(&app, admin_id).await);
+        let (status, _, location) = admin
+            .post(&format!("/console/users/{other_id}/two-factor/reset"), &[])
+            .await;
+        assert_eq!(status, StatusCode::SEE_OTHER);
+        assert_eq!(
+            location.as_deref(),
+            Some("/console/users?done=two-factor-reset")
+        );
+        let (_, page) = admin.get("/console/users?done=two-factor-reset").await;
+        assert!(page.contains("id=\"notice\""), "{page}");
+        assert!(!totp_on(&app, other_id).await);
+        let trail = app.store.audit_trail("user", other_id).await.unwrap();
+        let reset = trail
+            .iter()
+            .find(|e| e.action == "user.totp_reset")
+            .expect("the reset is audited");
+        assert_eq!(reset.actor, format!("user:{admin_id}"));
+        let again = app.browser();
+        assert_eq!(password_step(&again, &app, "other@fund.dz").await, "/");
+        let response = again.get(app.url("/console")).send().await.unwrap();
+        assert_eq!(
+            response.headers()["location"],
+            "/account?two_factor=required"
+        );
+        // Nothing to reset any more; and finance staff reset nobody's.
+        let (status, _, _) = admin
+            .post(&format!("/console/users/{other_id}/two-factor/reset"), &[])
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        let finance = app.signed_in("finance@fund.dz").await;
+        let (status, _, _) = finance
+            .post(&format!("/console/users/{admin_id}/two-factor/reset"), &[])
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN);
+        assert!(totp_on(&app, admin_id).await);
+    }
+);
+
+both_backends!(
+    a_postal_account_shows_as_the_ccp_and_cle_its_owner_knows_never_digits_of_its_rip,
+    |db: TestDb| async move {
+        let app = WebApp::spawn(&db).await;
+        // B's mandate was given as the CCP "200 12", whose RIP is 00799999000000020091.
+        let cycle = one_cycle(&app).await;
+        let mandate = app.store.list_mandates(cycle.b).await.unwrap().remove(0);
+        assert_eq!(mandate.account_masked, "CCP ****00 clé 12");
+        add_user(&app.store, "gerant@b.dz", Role::Employer, &["16000002"]).await;
+        let owner = app.signed_in("gerant@b.dz").await;
+        for path in [
+            format!("/portal/{}/mandate", cycle.b),
+            format!("/portal/{}", cycle.b),
+        ] {
+            let (status, page) = owner.get(&path).await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+            assert!(page.contains("CCP ****00 clé 12"), "{path}: {page}");
+            assert!(!page.contains("0091"), "no RIP digits on {path}: {page}");
+        }
+        // Staff find it by the CCP's last two digits, shown the same way.
+        add_user(&app.store, "finance@fund.dz", Role::Finance, &[]).await;
+        let staff = app.signed_in("finance@fund.dz").await;
+        let (_, page) = staff.get("/console/search?q=00").await;
+        assert!(page.contains(&mandate.reference), "{page}");
+        assert!(page.contains("CCP ****00 clé 12"), "{page}");
+        assert!(!page.contains("0091"), "{page}");
     }
 );
