@@ -91,6 +91,20 @@ pub enum Refusal {
     TotpCodeWrong,
     /// Setting up TOTP again while it is on.
     TotpAlreadyOn,
+    /// A write-off without its reason (or one too long).
+    WriteOffReason,
+    /// A write-off without the name of the staff member who decided it.
+    WriteOffBy,
+    /// Writing off a line that is not an owed line of the employer.
+    WriteOffLineNotOwed,
+    /// Writing off a line held by a debit in a bank file.
+    WriteOffLineInFile,
+    /// Writing off "every owed line" of an employer that has none outside a bank file.
+    WriteOffNothingOwed,
+    /// Approving a write-off request one asked for oneself.
+    WriteOffSamePerson,
+    /// Approving or refusing a write-off request already decided.
+    WriteOffNotPending,
 }
 
 impl Refusal {
@@ -142,6 +156,13 @@ impl Refusal {
             Refusal::EmailLinkInvalid => "email_link_invalid",
             Refusal::TotpCodeWrong => "totp_code_wrong",
             Refusal::TotpAlreadyOn => "totp_already_on",
+            Refusal::WriteOffReason => "write_off_reason",
+            Refusal::WriteOffBy => "write_off_by",
+            Refusal::WriteOffLineNotOwed => "write_off_line_not_owed",
+            Refusal::WriteOffLineInFile => "write_off_line_in_file",
+            Refusal::WriteOffNothingOwed => "write_off_nothing_owed",
+            Refusal::WriteOffSamePerson => "write_off_same_person",
+            Refusal::WriteOffNotPending => "write_off_not_pending",
         }
     }
 
@@ -163,6 +184,8 @@ impl Refusal {
                 | Refusal::IncomingCreditHandled
                 | Refusal::ColleagueAlready
                 | Refusal::TotpAlreadyOn
+                | Refusal::WriteOffLineInFile
+                | Refusal::WriteOffNotPending
         )
     }
 }

@@ -162,6 +162,27 @@ fn fr(refusal: Refusal) -> &'static str {
             "Ce code n'est pas celui que l'application affiche maintenant : saisissez le code actuel."
         }
         Refusal::TotpAlreadyOn => "La connexion en deux étapes est déjà activée pour ce compte.",
+        Refusal::WriteOffReason => {
+            "Indiquez pourquoi la dette ne peut pas être recouvrée (1 à 500 caractères) : rien n'a été passé en perte."
+        }
+        Refusal::WriteOffBy => {
+            "Indiquez le nom de l'agent qui décide la mise en non-valeur : rien n'a été passé en perte."
+        }
+        Refusal::WriteOffLineNotOwed => {
+            "Une des lignes choisies n'est plus due par cet employeur (payée, annulée, corrigée ou d'un autre employeur) : rien n'a été passé en perte. Rechargez le compte de l'employeur."
+        }
+        Refusal::WriteOffLineInFile => {
+            "Une des lignes choisies est dans un prélèvement déjà remis à la banque : elle lui appartient jusqu'à son résultat. Rien n'a été passé en perte ; recommencez si le prélèvement échoue."
+        }
+        Refusal::WriteOffNothingOwed => {
+            "Cet employeur n'a aucune ligne due hors d'un fichier bancaire : il n'y a rien à passer en perte."
+        }
+        Refusal::WriteOffSamePerson => {
+            "Vous avez demandé cette mise en non-valeur : un autre membre du personnel doit l'approuver."
+        }
+        Refusal::WriteOffNotPending => {
+            "Cette demande de mise en non-valeur a déjà été approuvée ou refusée : rien n'a changé. Rechargez la page."
+        }
     }
 }
 
@@ -254,6 +275,21 @@ fn ar(refusal: Refusal) -> &'static str {
             "هذا الرمز ليس الرمز الذي يعرضه التطبيق الآن: اكتبوا الرمز الحالي."
         }
         Refusal::TotpAlreadyOn => "تسجيل الدخول بخطوتين مفعّل من قبل لهذا الحساب.",
+        Refusal::WriteOffReason => "اذكروا سبب تعذّر تحصيل الدين (من 1 إلى 500 حرف): لم يُشطب شيء.",
+        Refusal::WriteOffBy => "اذكروا اسم العون الذي قرّر الشطب: لم يُشطب شيء.",
+        Refusal::WriteOffLineNotOwed => {
+            "أحد الأسطر المختارة لم يعد مستحقًا على هذه المؤسسة (مسدَّد أو ملغى أو مصحَّح أو لمؤسسة أخرى): لم يُشطب شيء. أعيدوا تحميل حساب المؤسسة."
+        }
+        Refusal::WriteOffLineInFile => {
+            "أحد الأسطر المختارة في اقتطاع سُلّم إلى البنك: يبقى للبنك إلى حين نتيجته. لم يُشطب شيء؛ أعيدوا المحاولة إن فشل الاقتطاع."
+        }
+        Refusal::WriteOffNothingOwed => {
+            "ليس على هذه المؤسسة أي سطر مستحق خارج ملف بنكي: لا شيء للشطب."
+        }
+        Refusal::WriteOffSamePerson => "أنتم من طلب هذا الشطب: يجب أن يوافق عليه عون آخر.",
+        Refusal::WriteOffNotPending => {
+            "سبقت الموافقة على طلب الشطب هذا أو رفضه: لم يتغيّر شيء. أعيدوا تحميل الصفحة."
+        }
     }
 }
 
