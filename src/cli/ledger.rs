@@ -37,6 +37,14 @@ pub(super) enum LedgerCommand {
         #[arg(long, value_name = "NAME")]
         by: String,
     },
+    /// Set the amount above which a write-off waits for a second member of staff (who
+    /// approves it on the employer's write-off page); the employer's write-offs of the
+    /// last 30 days count together.
+    WriteOffFourEyes {
+        /// The amount in dinars with a decimal point (100000.00); 0: every write-off.
+        #[arg(long, value_name = "AMOUNT", value_parser = parse_amount)]
+        amount: Amount,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -86,6 +94,15 @@ pub(super) async fn ledger(config: Config, command: LedgerCommand) -> anyhow::Re
     } = command
     {
         return write_off(&store, employer, lines, reason, by).await;
+    }
+    if let LedgerCommand::WriteOffFourEyes { amount } = command {
+        let set = store
+            .set_write_off_four_eyes(&Actor::new("cli"), amount)
+            .await;
+        store.close().await;
+        set?;
+        println!("write-offs above {amount} DZD now wait for a second member of staff");
+        return Ok(ExitCode::SUCCESS);
     }
     let checked = store.check_ledger().await;
     store.close().await;
@@ -154,6 +171,14 @@ async fn write_off(
     .await;
     store.close().await;
     let done = done?;
+    if let Some(request) = done.pending_request {
+        println!(
+            "write-off of {} DZD for employer {employer} is above the four-eyes amount: nothing written off yet; \
+             request {request} waits for a second member of staff (console, the employer's write-offs)",
+            Amount::from_centimes(done.amount_centimes)
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     println!(
         "{} declared line(s) of employer {employer} written off for {} DZD",
         done.written_off.len(),

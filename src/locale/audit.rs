@@ -65,6 +65,17 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
             "الموافقة على إعفاء من الزيادات",
         ),
         "surcharge_waiver.refused" => ("Remise de majorations refusée", "رفض إعفاء من الزيادات"),
+        "ledger.write_off" => ("Dette passée en non-valeur", "شطب دين"),
+        "ledger.write_off_requested" => (
+            "Mise en non-valeur demandée (à approuver)",
+            "طلب شطب دين (في انتظار الموافقة)",
+        ),
+        "ledger.write_off_approved" => ("Mise en non-valeur approuvée", "الموافقة على شطب دين"),
+        "ledger.write_off_refused" => ("Mise en non-valeur refusée", "رفض شطب دين"),
+        "write_off_policy.updated" => (
+            "Seuil de double validation des mises en non-valeur modifié",
+            "تعديل سقف الموافقة المزدوجة على شطب الديون",
+        ),
         "amnesty.created" => ("Amnistie préparée", "إعداد عفو"),
         "amnesty.applied" => ("Amnistie appliquée", "تطبيق عفو"),
         "amnesty.reversed" => ("Amnistie annulée", "إلغاء عفو"),
@@ -137,6 +148,8 @@ pub fn audit_entity(entity: &str, lang: Lang) -> &'static str {
         "surcharge_waiver" => ("Remise de majorations", "الإعفاء من الزيادات"),
         "amnesty" => ("Amnistie", "العفو"),
         "payment_plan" => ("Échéancier", "جدول التقسيط"),
+        "write_off_request" => ("Demande de mise en non-valeur", "طلب شطب دين"),
+        "write_off_policy" => ("Règle des mises en non-valeur", "قاعدة شطب الديون"),
         _ => ("Autre", "أخرى"),
     };
     lang.pick(fr, ar)

@@ -378,6 +378,8 @@ pub fn cancel_reason_word(code: &str, lang: Lang) -> Option<&'static str> {
         ("held_past_its_date", Lang::Ar) => "موقوف إلى ما بعد تاريخه",
         ("paid_otherwise", Lang::Fr) => "payé par un autre moyen",
         ("paid_otherwise", Lang::Ar) => "دُفع بوسيلة أخرى",
+        ("written_off", Lang::Fr) => "admis en non-valeur par la caisse",
+        ("written_off", Lang::Ar) => "شطبه الصندوق من الديون",
         _ => return None,
     })
 }

@@ -167,6 +167,8 @@ struct View {
     reason_code: String,
     /// Why an announced debit was cancelled (`debit_cancelled`), in plain words.
     cancel_reason: String,
+    /// What becomes of its contributions (still owed, paid, no longer claimed).
+    cancel_consequence: String,
     next_date: String,
     next_amount: String,
     // Mandates.
@@ -212,6 +214,7 @@ impl View {
             reason: String::new(),
             reason_code: String::new(),
             cancel_reason: String::new(),
+            cancel_consequence: String::new(),
             next_date: String::new(),
             next_amount: String::new(),
             ceiling: String::new(),
@@ -262,6 +265,7 @@ impl View {
         self.reason = reason_explanation(category, lang).to_owned();
         self.reason_code = c.reason_code.clone().unwrap_or_default();
         self.cancel_reason = cancel_reason(&self.reason_code, lang).to_owned();
+        self.cancel_consequence = cancel_consequence(&self.reason_code, lang).to_owned();
         if let Some(next) = &c.next_attempt {
             self.next_date = written_day_of(&next.collection_date);
             self.next_amount = money(next.amount, lang);
@@ -406,6 +410,27 @@ fn subject(n: &View, lang: Lang) -> String {
     }
 }
 
+/// What becomes of the contributions of a cancelled debit: still owed (the debit's reason
+/// left them owed), paid by another means, or no longer claimed (written off).
+fn cancel_consequence(code: &str, lang: Lang) -> &'static str {
+    match (code, lang) {
+        ("paid_otherwise", Lang::Fr) => {
+            "Les cotisations ci-dessous sont réglées : vous n'avez plus rien à payer pour elles."
+        }
+        ("paid_otherwise", Lang::Ar) => "الاشتراكات أدناه مسدَّدة: لم يعد عليكم دفع أي شيء مقابلها.",
+        ("written_off", Lang::Fr) => {
+            "La caisse ne vous réclame plus les cotisations ci-dessous : elles ne seront plus prélevées."
+        }
+        ("written_off", Lang::Ar) => "لم يعد الصندوق يطالبكم بالاشتراكات أدناه: لن تُقتطع بعد الآن.",
+        (_, Lang::Fr) => {
+            "Les cotisations ci-dessous restent dues. Elles seront reprises dans un prochain prélèvement, annoncé par un nouvel avis, ou vous pouvez les régler par un autre moyen (virement ou guichet de votre agence CACOBATPH)."
+        }
+        (_, Lang::Ar) => {
+            "تبقى الاشتراكات أدناه مستحقة. ستُدرج في اقتطاع لاحق يُعلن عنه بإشعار جديد، أو يمكنكم تسديدها بوسيلة أخرى (تحويل أو شباك وكالة CACOBATPH)."
+        }
+    }
+}
+
 /// Why the run's re-check, a calendar change or staff cancelled a planned debit (the codes
 /// `Store::recheck_planned`, `Store::change_calendar` and `Store::act_on_debit` write).
 fn cancel_reason(code: &str, lang: Lang) -> &'static str {
@@ -443,6 +468,12 @@ fn cancel_reason(code: &str, lang: Lang) -> &'static str {
         }
         ("paid_otherwise", Lang::Ar) => {
             "المبالغ التي كان سيقتطعها دُفعت بوسيلة أخرى (تحويل أو صك أو شباك)"
+        }
+        ("written_off", Lang::Fr) => {
+            "la caisse a renoncé à recouvrer les montants qu'il devait prélever (admis en non-valeur)"
+        }
+        ("written_off", Lang::Ar) => {
+            "تخلّى الصندوق عن تحصيل المبالغ التي كان سيقتطعها (شُطبت من الديون)"
         }
         (_, Lang::Fr) => "une vérification avant l'envoi à la banque l'a écarté",
         (_, Lang::Ar) => "استُبعد عند التحقق قبل الإرسال إلى البنك",

@@ -181,7 +181,9 @@ pub use webhooks::{
     WebhookEndpoint, WebhookOutcome, WebhookStatus, WebhookTargets, WebhookUrlProblem,
     is_public_ip, webhook_url_problem,
 };
-pub use write_offs::{NewWriteOff, WriteOffOutcome};
+pub use write_offs::{
+    NewWriteOff, WRITE_OFF_REASON_MAX, WriteOffCandidate, WriteOffOutcome, WriteOffRequest,
+};
 
 use ::mandates::LineProblem;
 

@@ -508,7 +508,15 @@ pub(super) async fn allocate_unallocated(
     let (reduced, cancelled) = if touched.is_empty() {
         (Vec::new(), Vec::new())
     } else {
-        take_paid_lines_out(&mut *tx, &lines, &touched, now, lock_rows).await?
+        take_paid_lines_out(
+            &mut *tx,
+            &lines,
+            &touched,
+            LinesTakenOut::Paid,
+            now,
+            lock_rows,
+        )
+        .await?
     };
     Ok(Allocated {
         lines_paid: paid.len() as u64,
@@ -645,14 +653,34 @@ pub(super) fn id_list(ids: &[i64]) -> String {
         .join(", ")
 }
 
-/// The lines just paid (`lines`, ids) taken out of the planned debits `touched`: each is
-/// reduced to its remaining lines and announced again, or cancelled when none is left
-/// (`paid_otherwise`, the employer told if its notice went out). Returns (reduced,
-/// cancelled).
+/// Why lines left the planned debits holding them: the reason code a debit left without
+/// any line is cancelled with (the employer's cancellation notice says it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum LinesTakenOut {
+    /// Paid by a payment or a credit (`paid_otherwise`).
+    Paid,
+    /// Written off by staff (`written_off`).
+    WrittenOff,
+}
+
+impl LinesTakenOut {
+    fn reason_code(self) -> &'static str {
+        match self {
+            LinesTakenOut::Paid => "paid_otherwise",
+            LinesTakenOut::WrittenOff => "written_off",
+        }
+    }
+}
+
+/// The lines just paid or written off (`lines`, ids) taken out of the planned debits
+/// `touched`: each is reduced to its remaining lines and announced again, or cancelled when
+/// none is left (`why`'s reason code, the employer told if its notice went out). Returns
+/// (reduced, cancelled).
 pub(super) async fn take_paid_lines_out(
     tx: &mut sqlx::AnyConnection,
     lines: &str,
     touched: &[i64],
+    why: LinesTakenOut,
     now: &str,
     lock_rows: &str,
 ) -> StoreResult<(Vec<i64>, Vec<i64>)> {
@@ -687,10 +715,11 @@ pub(super) async fn take_paid_lines_out(
     let which = format!("c.id IN ({ids}) AND c.status = 'planned' AND $1 <> ''");
     withdraw_unsent_advance_notices(tx, &which, now).await?;
     let cancelled: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-        "UPDATE collections SET status = 'cancelled', reason_code = 'paid_otherwise', updated_at = $1 \
+        "UPDATE collections SET status = 'cancelled', reason_code = $2, updated_at = $1 \
          WHERE id IN ({ids}) AND status = 'planned' AND {live} = 0 RETURNING id"
     )))
     .bind(now)
+    .bind(why.reason_code())
     .fetch_all(&mut *tx)
     .await?;
     if !cancelled.is_empty() {

@@ -99,6 +99,20 @@ pub enum Refusal {
     TotpResetSelf,
     /// Changing the capacity of an owner, or giving one (only staff make owners).
     OwnerCapacityFixed,
+    /// A write-off without its reason (or one too long).
+    WriteOffReason,
+    /// A write-off without the name of the staff member who decided it.
+    WriteOffBy,
+    /// Writing off a line that is not an owed line of the employer.
+    WriteOffLineNotOwed,
+    /// Writing off a line held by a debit in a bank file.
+    WriteOffLineInFile,
+    /// Writing off "every owed line" of an employer that has none outside a bank file.
+    WriteOffNothingOwed,
+    /// Approving a write-off request one asked for oneself.
+    WriteOffSamePerson,
+    /// Approving or refusing a write-off request already decided.
+    WriteOffNotPending,
 }
 
 impl Refusal {
@@ -154,6 +168,13 @@ impl Refusal {
             Refusal::TotpNotOn => "totp_not_on",
             Refusal::TotpResetSelf => "totp_reset_self",
             Refusal::OwnerCapacityFixed => "owner_capacity_fixed",
+            Refusal::WriteOffReason => "write_off_reason",
+            Refusal::WriteOffBy => "write_off_by",
+            Refusal::WriteOffLineNotOwed => "write_off_line_not_owed",
+            Refusal::WriteOffLineInFile => "write_off_line_in_file",
+            Refusal::WriteOffNothingOwed => "write_off_nothing_owed",
+            Refusal::WriteOffSamePerson => "write_off_same_person",
+            Refusal::WriteOffNotPending => "write_off_not_pending",
         }
     }
 
@@ -176,6 +197,8 @@ impl Refusal {
                 | Refusal::ColleagueAlready
                 | Refusal::TotpAlreadyOn
                 | Refusal::TotpNotOn
+                | Refusal::WriteOffLineInFile
+                | Refusal::WriteOffNotPending
         )
     }
 }

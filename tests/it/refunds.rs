@@ -21,8 +21,8 @@ use tahsil::store::{
 };
 
 use crate::both_backends;
-use crate::harness::fixtures::{actor, d, declare, scalar};
-use crate::harness::{TestDb, WebApp};
+use crate::harness::fixtures::{actor, d, declare, scalar, user_token};
+use crate::harness::{TestDb, WebApp, get as api_get};
 use crate::ledger::{assert_balanced, pay, policy, report, two_employers};
 use crate::profiles::schema_check;
 
@@ -1066,5 +1066,82 @@ both_backends!(
         );
         assert!(!file.exists());
         assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    the_json_api_lists_refunds_for_staff_and_for_the_employer_s_own_token,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        let (a, b, fa, _) = credit_after_settlement(&app).await;
+        let asked = store
+            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+            .await
+            .unwrap();
+        let admin = "admin-test-token";
+        let amount = fa.amount.to_string();
+
+        // Staff: the employer's refunds as recorded, filtered by state.
+        let (status, list) = api_get(&app, &format!("/api/v1/employers/{a}/refunds"), admin).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{list}");
+        assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+        assert_eq!(list[0]["id"], asked.id, "{list}");
+        assert_eq!(list[0]["amount"], amount.as_str(), "{list}");
+        assert_eq!(list[0]["status"], "requested", "{list}");
+        assert_eq!(list[0]["requested_by"], "user:7", "{list}");
+        let (_, none) = api_get(
+            &app,
+            &format!("/api/v1/employers/{a}/refunds?status=approved"),
+            admin,
+        )
+        .await;
+        assert_eq!(none, serde_json::json!([]));
+        let (status, wrong) = api_get(
+            &app,
+            &format!("/api/v1/employers/{a}/refunds?status=paid"),
+            admin,
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::UNPROCESSABLE_ENTITY, "{wrong}");
+        assert!(wrong.to_string().contains("requested"), "{wrong}");
+        let one = format!("/api/v1/employers/{a}/refunds/{}", asked.id);
+        let (status, refund) = api_get(&app, &one, admin).await;
+        assert_eq!(
+            (status, &refund["id"]),
+            (reqwest::StatusCode::OK, &serde_json::json!(asked.id))
+        );
+        let (status, _) = api_get(
+            &app,
+            &format!("/api/v1/employers/{b}/refunds/{}", asked.id),
+            admin,
+        )
+        .await;
+        assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+
+        // The employer's own token: its refunds, who asked as a kind, no staff names.
+        let (_, token_a) = user_token(&app, "compta@a.dz", &["16000001"]).await;
+        let (_, token_b) = user_token(&app, "compta@b.dz", &["16000002"]).await;
+        let (status, mine) = api_get(&app, "/api/v1/refunds", &token_a).await;
+        assert_eq!(status, reqwest::StatusCode::OK, "{mine}");
+        assert_eq!(mine.as_array().map(Vec::len), Some(1), "{mine}");
+        assert_eq!(mine[0]["asked_by"], "employer", "{mine}");
+        assert_eq!(mine[0]["amount"], amount.as_str(), "{mine}");
+        assert!(mine[0].get("requested_by").is_none(), "{mine}");
+        let own = format!("/api/v1/refunds/{}", asked.id);
+        let (status, _) = api_get(&app, &own, &token_a).await;
+        assert_eq!(status, reqwest::StatusCode::OK);
+        // Another employer's: nothing listed, and the same 404 as an unknown refund.
+        let (_, theirs) = api_get(&app, "/api/v1/refunds", &token_b).await;
+        assert_eq!(theirs, serde_json::json!([]));
+        let (status, _) = api_get(&app, &own, &token_b).await;
+        assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+        let (status, _) = api_get(&app, "/api/v1/refunds/999999", &token_a).await;
+        assert_eq!(status, reqwest::StatusCode::NOT_FOUND);
+        // Each token on its own routes only.
+        let (status, _) = api_get(&app, "/api/v1/refunds", admin).await;
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
+        let (status, _) = api_get(&app, &one, &token_a).await;
+        assert_eq!(status, reqwest::StatusCode::FORBIDDEN);
     }
 );

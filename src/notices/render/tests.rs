@@ -513,3 +513,56 @@ fn an_advance_notice_announced_again_says_it_replaces_the_previous_one() {
         assert!(again.html.contains(phrase), "{}", again.html);
     }
 }
+
+#[test]
+fn a_cancellation_says_why_and_whether_the_contributions_are_still_owed() {
+    let cancelled = |code: &str| {
+        let mut c = collection();
+        c.status = CollectionStatus::Cancelled;
+        c.reason_code = Some(code.to_owned());
+        render(
+            &facts(
+                NoticeKind::DebitCancelled,
+                NoticeLanguage::Both,
+                NoticeSubject::Collection(Box::new(c)),
+            ),
+            &context(),
+        )
+        .unwrap()
+    };
+    let still_owed = ["restent dues", "تبقى الاشتراكات أدناه مستحقة"];
+    let paid = [
+        "payés par un autre moyen",
+        "sont réglées",
+        "دُفعت بوسيلة أخرى",
+    ];
+    let written_off = [
+        "renoncé à recouvrer",
+        "ne vous réclame plus",
+        "تخلّى الصندوق عن تحصيل",
+        "لم يعد الصندوق يطالبكم",
+    ];
+    // Written off: the fund gave up those contributions; never "paid", never "still owed".
+    let notice = cancelled("written_off");
+    for phrase in written_off {
+        assert!(notice.text.contains(phrase), "{phrase}: {}", notice.text);
+        assert!(notice.html.contains(phrase), "{phrase}: {}", notice.html);
+    }
+    for phrase in paid.iter().chain(&still_owed) {
+        assert!(!notice.text.contains(phrase), "{phrase}: {}", notice.text);
+    }
+    // Paid by another means: paid, not still owed.
+    let notice = cancelled("paid_otherwise");
+    for phrase in paid {
+        assert!(notice.text.contains(phrase), "{phrase}: {}", notice.text);
+    }
+    for phrase in written_off.iter().chain(&still_owed) {
+        assert!(!notice.text.contains(phrase), "{phrase}: {}", notice.text);
+    }
+    // Cancelled by staff: still owed.
+    let notice = cancelled("staff_cancelled");
+    for phrase in still_owed {
+        assert!(notice.text.contains(phrase), "{phrase}: {}", notice.text);
+        assert!(notice.html.contains(phrase), "{phrase}: {}", notice.html);
+    }
+}

@@ -1,5 +1,5 @@
 //! The admin API under `/api/v1` (behind the admin token): employers, worksites, mandates,
-//! declarations, a mandate's ceiling, the audit trail, and staff actions on a debit (hold, release, cancel,
+//! declarations, a mandate's ceiling, the audit trail, an employer's refunds, and staff actions on a debit (hold, release, cancel,
 //! re-present, each with `{"reason": …}`: 404 unknown, 409 when its state does not allow
 //! it, saying the state and what is possible). Amounts travel as decimal strings ("1234.50"), never
 //! as JSON numbers. Knows nothing of the employer users' or the banks' tokens beyond
@@ -19,8 +19,8 @@ use serde::Deserialize;
 use super::{ApiError, ApiResult};
 use crate::store::{
     ActionOutcome, Actor, AuditEntry, Declaration, Employer, MandateRecord, NewDeclaration,
-    NewEmployer, NewMandate, NewPayment, NewWorksite, PaymentChannel, PaymentOutcome, SignMandate,
-    Statement, Worksite,
+    NewEmployer, NewMandate, NewPayment, NewWorksite, PaymentChannel, PaymentOutcome, RefundRecord,
+    SignMandate, Statement, Worksite,
 };
 use crate::web::client::{ClientAddr, forwarded, peer};
 use crate::web::consent;
@@ -58,6 +58,8 @@ pub(super) fn router(state: WebState) -> Router<WebState> {
         .route("/payments", post(record_payment))
         .route("/employers/{id}/statement", get(employer_statement))
         .route("/statement", get(fund_statement))
+        .route("/employers/{id}/refunds", get(employer_refunds))
+        .route("/employers/{id}/refunds/{refund}", get(employer_refund))
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 
@@ -87,7 +89,7 @@ async fn require_token(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 "an employer user's token reaches only /api/v1/me, /api/v1/mandates, \
-                 /api/v1/declarations and /api/v1/collections",
+                 /api/v1/declarations, /api/v1/collections and /api/v1/refunds",
             ),
             None => ApiError::unauthorized(),
         });
@@ -583,4 +585,40 @@ mod tests {
         assert!(!constant_time_eq(b"abc", b"abd"));
         assert!(!constant_time_eq(b"abc", b"abcd"));
     }
+}
+
+/// `?status=` of an employer's refunds.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundQuery {
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// `GET /api/v1/employers/{id}/refunds`: the employer's refunds, newest first, as
+/// recorded (who asked and decided included).
+async fn employer_refunds(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(query): Query<RefundQuery>,
+) -> ApiResult<Json<Vec<RefundRecord>>> {
+    state.store.employer(id).await?;
+    let status = super::employer::refund_status(query.status.as_deref())?;
+    Ok(Json(state.store.refunds(Some(id), status).await?))
+}
+
+/// `GET /api/v1/employers/{id}/refunds/{refund}`: one refund of the employer.
+async fn employer_refund(
+    State(state): State<AppState>,
+    Path((id, refund)): Path<(i64, i64)>,
+) -> ApiResult<Json<RefundRecord>> {
+    let found = state.store.refund(refund).await?;
+    if found.employer_id != id {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("refund {refund} is not one of employer {id}'s"),
+        ));
+    }
+    Ok(Json(found))
 }

@@ -14,6 +14,9 @@
 //!   bank's reason in plain words when one failed, the next attempt, the receipt number.
 //! - `GET|POST /api/v1/webhooks`, `DELETE /api/v1/webhooks/{id}` — the employer's webhook
 //!   endpoints (handlers in [`super::webhooks`]).
+//! - `GET  /api/v1/refunds` (`?status=`), `GET /api/v1/refunds/{id}` — refunds of the
+//!   employer's credit: amount, state, who asked (the employer, staff or a dispute's answer),
+//!   the decision's note, the transfer's end-to-end id once sent; never staff's names.
 //!
 //! The admin token has no employer: on these routes it gets 403, as a personal token
 //! does on the admin routes (see `admin::require_token`).
@@ -21,7 +24,7 @@
 use std::collections::HashSet;
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
-use axum::extract::{Query, Request, State};
+use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -39,7 +42,10 @@ use serde_json::Value;
 use super::{ApiError, ApiResult};
 use crate::locale::Lang;
 use crate::locale::words::reason_explanation;
-use crate::store::{Actor, ApiUser, CollectionDetail, Declaration, MandateRecord, NewDeclaration};
+use crate::store::{
+    Actor, ApiUser, CollectionDetail, Declaration, MandateRecord, NewDeclaration, RefundRecord,
+    RefundStatus,
+};
 use crate::web::WebState;
 
 pub(super) fn router(state: WebState) -> Router<WebState> {
@@ -53,6 +59,8 @@ pub(super) fn router(state: WebState) -> Router<WebState> {
             get(super::webhooks::list).post(super::webhooks::add),
         )
         .route("/webhooks/{id}", delete(super::webhooks::delete))
+        .route("/refunds", get(refunds))
+        .route("/refunds/{id}", get(refund))
         .layer(middleware::from_fn_with_state(state, require_user))
 }
 
@@ -495,6 +503,117 @@ async fn collections(
         }
     }
     Ok(Json(out))
+}
+
+/// `?employer=ID&status=` of the refunds.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundFilter {
+    #[serde(default)]
+    employer: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+}
+
+/// A refund as its employer sees it: who asked as a kind, never a staff member's name.
+#[derive(Serialize)]
+struct RefundOut {
+    id: i64,
+    employer_id: i64,
+    amount: Amount,
+    status: &'static str,
+    /// `employer`, `staff` or `dispute` (an upheld dispute's answer).
+    asked_by: &'static str,
+    requested_at: String,
+    dispute_id: Option<i64>,
+    decided_at: Option<String>,
+    /// Why staff refused it, or their note.
+    decision_note: Option<String>,
+    /// The credit transfer's end-to-end id, once in a file.
+    end_to_end_id: Option<String>,
+    /// The bank's reason when it rejected the transfer, or why it lapsed.
+    reason_code: Option<String>,
+    updated_at: String,
+}
+
+impl From<RefundRecord> for RefundOut {
+    fn from(r: RefundRecord) -> RefundOut {
+        RefundOut {
+            id: r.id,
+            employer_id: r.employer_id,
+            amount: r.amount,
+            status: r.status.as_str(),
+            asked_by: match (r.dispute_id, r.requested_by_staff) {
+                (Some(_), _) => "dispute",
+                (None, true) => "staff",
+                (None, false) => "employer",
+            },
+            requested_at: r.requested_at,
+            dispute_id: r.dispute_id,
+            decided_at: r.decided_at,
+            decision_note: r.decision_note,
+            end_to_end_id: r.end_to_end_id,
+            reason_code: r.reason_code,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// The refund state asked for (`?status=`), or a 422 listing the states.
+pub(super) fn refund_status(status: Option<&str>) -> ApiResult<Option<RefundStatus>> {
+    match status.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => RefundStatus::parse(text).map(Some).map_err(|_| {
+            ApiError::invalid(format!(
+                "status: {text:?} is not a refund state; give one of {}",
+                RefundStatus::ALL.map(RefundStatus::as_str).join(", ")
+            ))
+        }),
+    }
+}
+
+/// `GET /api/v1/refunds`: the refunds of the token's employers (or the one asked for),
+/// newest first.
+async fn refunds(
+    State(state): State<WebState>,
+    Extension(user): Extension<ApiUser>,
+    query: Result<Query<RefundFilter>, QueryRejection>,
+) -> ApiResult<Json<Vec<RefundOut>>> {
+    let filter = query
+        .map(|Query(f)| f)
+        .map_err(|rejection| ApiError::invalid(rejection.body_text()))?;
+    let status = refund_status(filter.status.as_deref())?;
+    let mut out = Vec::new();
+    for id in scope(&user, filter.employer.as_deref())? {
+        out.extend(
+            state
+                .store()
+                .refunds(Some(id), status)
+                .await?
+                .into_iter()
+                .map(RefundOut::from),
+        );
+    }
+    out.sort_by_key(|r| std::cmp::Reverse(r.id));
+    Ok(Json(out))
+}
+
+/// `GET /api/v1/refunds/{id}`: one refund of the token's employers (another's: 404, as an
+/// unknown one).
+async fn refund(
+    State(state): State<WebState>,
+    Extension(user): Extension<ApiUser>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<RefundOut>> {
+    let refund = state.store().refund(id).await?;
+    if !user.user.may_act_for(refund.employer_id) {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("refund {id} does not exist"),
+        ));
+    }
+    Ok(Json(RefundOut::from(refund)))
 }
 
 #[cfg(test)]

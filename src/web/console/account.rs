@@ -19,7 +19,9 @@ use super::{actor, nav};
 use crate::locale::Word;
 use crate::store::{NewPayment, PaymentChannel, PaymentOutcome, StoreError};
 use crate::web::WebState;
-use crate::web::i18n::{LedgerTexts, StatementTexts, employer_name, money, refusals};
+use crate::web::i18n::{
+    LedgerTexts, StatementTexts, WriteOffTexts, employer_name, money, refusals,
+};
 use crate::web::session::{Chrome, PageResult, Refusal, Viewer};
 use crate::web::statement::{
     PeriodQuery, StatementRow, aging_rows, csv_download, pdf_download, statement_rows,
@@ -47,6 +49,8 @@ struct AccountPage {
     c: Chrome,
     l: &'static LedgerTexts,
     s: &'static StatementTexts,
+    /// The write-offs page's link.
+    w: &'static WriteOffTexts,
     id: i64,
     name: String,
     affiliation: String,
@@ -110,6 +114,7 @@ async fn render(
         c: viewer.chrome(nav(viewer, "employers")),
         l,
         s: StatementTexts::of(lang),
+        w: WriteOffTexts::of(lang),
         id,
         name: employer_name(&employer, lang),
         affiliation: employer.affiliation_number.clone(),

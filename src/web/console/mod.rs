@@ -4,7 +4,7 @@
 //! (a note, or a staff action on its debit: [`debits`]), every debit filtered, totalled,
 //! paged and exported as CSV ([`debit_list`]),
 //! [`employers`] (search and a full view) and an employer's [`account`] (balance, entries,
-//! payments by other channels), the incoming [`credits`] waiting for staff, the [`calendar`] (changes re-plan debits and
+//! payments by other channels) and its [`write_offs`] (four eyes above an amount), the incoming [`credits`] waiting for staff, the [`calendar`] (changes re-plan debits and
 //! say what moved), dated contribution [`rates`] (administrators add them), the
 //! scheduler's [`jobs`] (failed ones put back in the queue) and [`users`] (administrators
 //! only). The disputes queue is in [`super::disputes`].
@@ -36,6 +36,7 @@ mod runs;
 mod search;
 mod surcharges;
 mod users;
+mod write_offs;
 
 use axum::Router;
 use chrono::NaiveDate;
@@ -62,6 +63,7 @@ pub(super) fn router() -> Router<WebState> {
         .merge(employers::router())
         .merge(enrolment::router())
         .merge(account::router())
+        .merge(write_offs::router())
         .merge(credits::router())
         .merge(receivables::router())
         .merge(calendar::router())

@@ -32,6 +32,7 @@ mod search;
 mod self_service;
 mod statement;
 mod webhooks;
+mod write_offs;
 
 pub use attestations::AttestationTexts;
 pub use ceilings::CeilingTexts;
@@ -49,6 +50,7 @@ pub use search::{ApiDocsTexts, SearchTexts};
 pub use self_service::SelfServiceTexts;
 pub use statement::StatementTexts;
 pub use webhooks::WebhookTexts;
+pub use write_offs::WriteOffTexts;
 
 /// The texts of each family of pages in a language: `viewer.lang.texts()`,
 /// `lang.console()`, … (the `Lang` is the domain's, so its page texts come through this).
