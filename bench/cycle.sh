@@ -10,20 +10,26 @@
 #   bench/cycle.sh import [N]           # N timed imports of the camt.054
 #   bench/cycle.sh prepare-pg           # the same on PostgreSQL (databases bench_run, bench_imp)
 #   bench/cycle.sh run-pg [N] | import-pg [N]
+#   bench/cycle.sh prepare-run-pg       # only the run's database (bench_run)
 #   bench/cycle.sh million              # seed 1,000,000 employers x 5 (SQLite, ~3 min, 1.7 GB) and time one run
 #   bench/cycle.sh million-run [N]      # N more timed runs on that seeded database
 #
 # Each timed line is "<seconds> s <peak RSS> KB" (GNU time) followed by the stage timings
 # from the debug log (`plan_collections step=…`, `run: …`, `apply_report step=…`).
 # Environment: TAHSIL_BIN (default target/release/tahsil), BENCH_DIR (default
-# /tmp/tahsil-bench), PG (default postgres://postgres@127.0.0.1:5432). Needs GNU time
-# (/usr/bin/time) and, for PostgreSQL, psql.
+# /tmp/tahsil-bench), PG (default postgres://postgres@127.0.0.1:5432), PGDB (the prefix of
+# the PostgreSQL databases, default `bench`: bench_run, bench_imp, bench_copy; give each
+# person or session sharing a server its own). On PostgreSQL each timed line also says the
+# WAL the command wrote (`pg_current_wal_lsn()` before and after, in bytes: the server's
+# whole WAL, so nothing else should write meanwhile). Needs GNU time (/usr/bin/time) and,
+# for PostgreSQL, psql.
 set -euo pipefail
 SELF=$(realpath "$0")
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${TAHSIL_BIN:-${CARGO_TARGET_DIR:-target}/release/tahsil}")
 DIR=${BENCH_DIR:-/tmp/tahsil-bench}
 PG=${PG:-postgres://postgres@127.0.0.1:5432}
+PGDB=${PGDB:-bench}
 DATE=2026-12-15
 [ -x "$BIN" ] || { echo "no $BIN: cargo build --release first" >&2; exit 1; }
 [ -x /usr/bin/time ] || { echo "GNU time is missing: apt-get install -y time" >&2; exit 1; }
@@ -48,10 +54,27 @@ sqlite_copy() { # SOURCE -> $DIR/copy.db
 
 psql_admin() { psql "$PG/postgres" -q -v ON_ERROR_STOP=1 -c "$1"; }
 
-pg_copy() { # SOURCE database -> bench_copy
-    psql_admin "DROP DATABASE IF EXISTS bench_copy"
-    psql_admin "CREATE DATABASE bench_copy TEMPLATE $1 STRATEGY FILE_COPY"
+pg_copy() { # SOURCE database -> ${PGDB}_copy
+    psql_admin "DROP DATABASE IF EXISTS ${PGDB}_copy"
+    psql_admin "CREATE DATABASE ${PGDB}_copy TEMPLATE $1 STRATEGY FILE_COPY"
     psql_admin "CHECKPOINT"
+}
+
+wal_lsn() { psql "$PG/postgres" -Atc "SELECT pg_current_wal_lsn()"; }
+
+# Runs "$@" like `timed`, then prints the WAL bytes written meanwhile.
+pg_timed() {
+    local before
+    before=$(wal_lsn)
+    timed "$@"
+    psql "$PG/postgres" -Atc "SELECT '    WAL ' || pg_wal_lsn_diff(pg_current_wal_lsn(), '$before') || ' bytes'"
+}
+
+prepare_run_pg() {
+    psql_admin "DROP DATABASE IF EXISTS ${PGDB}_run"
+    psql_admin "CREATE DATABASE ${PGDB}_run"
+    "$BIN" --database-url "$PG/${PGDB}_run" seed --employers 100000 --worksites 5
+    psql "$PG/${PGDB}_run" -q -c "VACUUM ANALYZE"
 }
 
 # Seeds 140,000 employers, runs the date into one bank file, answers it with the simulated
@@ -85,26 +108,26 @@ import)
     done
     ;;
 prepare-pg)
-    for db in bench_run bench_imp; do
-        psql_admin "DROP DATABASE IF EXISTS $db"
-        psql_admin "CREATE DATABASE $db"
-    done
-    "$BIN" --database-url "$PG/bench_run" seed --employers 100000 --worksites 5
-    psql "$PG/bench_run" -q -c "VACUUM ANALYZE"
-    prepare_import "$PG/bench_imp" "$DIR/pg-imp-exchange"
-    psql "$PG/bench_imp" -q -c "VACUUM ANALYZE"
+    prepare_run_pg
+    psql_admin "DROP DATABASE IF EXISTS ${PGDB}_imp"
+    psql_admin "CREATE DATABASE ${PGDB}_imp"
+    prepare_import "$PG/${PGDB}_imp" "$DIR/pg-imp-exchange"
+    psql "$PG/${PGDB}_imp" -q -c "VACUUM ANALYZE"
+    ;;
+prepare-run-pg)
+    prepare_run_pg
     ;;
 run-pg)
     for _ in $(seq "$repeat"); do
-        pg_copy bench_run
+        pg_copy "${PGDB}_run"
         rm -rf "$DIR/pg-run-exchange"
-        TAHSIL_EXCHANGE_DIR="$DIR/pg-run-exchange" timed "$BIN" --database-url "$PG/bench_copy" run --date $DATE
+        TAHSIL_EXCHANGE_DIR="$DIR/pg-run-exchange" pg_timed "$BIN" --database-url "$PG/${PGDB}_copy" run --date $DATE
     done
     ;;
 import-pg)
     for _ in $(seq "$repeat"); do
-        pg_copy bench_imp
-        timed "$BIN" --database-url "$PG/bench_copy" import --today $DATE "$DIR"/pg-imp-exchange/bank/inbox/*camt054*.xml
+        pg_copy "${PGDB}_imp"
+        pg_timed "$BIN" --database-url "$PG/${PGDB}_copy" import --today $DATE "$DIR"/pg-imp-exchange/bank/inbox/*camt054*.xml
     done
     ;;
 million)

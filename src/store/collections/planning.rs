@@ -162,21 +162,26 @@ impl Store {
 
         // Per employer (one active mandate each): the debit's amount — its new lines and
         // those already in its planned collection of the date —, its channel and
-        // ceiling, and its sequence type as the run's re-check would stamp it (FRST until
+        // ceiling, its sequence type as the run's re-check would stamp it (FRST until
         // a debit of the mandate has settled), so that the re-check rewrites only the
-        // collections whose type changed since.
+        // collections whose type changed since, and whether it has no collection on the
+        // date yet (`fresh`: step 1 inserts those, without reading `collections` while it
+        // writes them).
         sqlx::query(
             "CREATE TEMP TABLE plan_debits (employer_id BIGINT NOT NULL, mandate_id BIGINT NOT NULL, \
-             channel TEXT NOT NULL, ceiling_centimes BIGINT, amount_centimes BIGINT NOT NULL, sequence_type TEXT NOT NULL)",
+             channel TEXT NOT NULL, ceiling_centimes BIGINT, amount_centimes BIGINT NOT NULL, sequence_type TEXT NOT NULL, \
+             fresh INTEGER NOT NULL)",
         )
         .execute(&mut *tx)
         .await?;
         sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO plan_debits (employer_id, mandate_id, channel, ceiling_centimes, amount_centimes, sequence_type) \
+            "INSERT INTO plan_debits (employer_id, mandate_id, channel, ceiling_centimes, amount_centimes, sequence_type, fresh) \
              SELECT g.employer_id, g.mandate_id, a.kind, m.ceiling_centimes, g.amount + COALESCE((SELECT {LIVE_SUM} \
                FROM collections c WHERE c.employer_id = g.employer_id AND c.collection_date = $1 AND c.status = 'planned'), 0), \
              CASE WHEN EXISTS (SELECT 1 FROM collections p WHERE p.mandate_id = g.mandate_id \
-               AND p.status = 'settled') THEN 'RCUR' ELSE 'FRST' END \
+               AND p.status = 'settled') THEN 'RCUR' ELSE 'FRST' END, \
+             CASE WHEN EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = g.employer_id \
+               AND c.collection_date = $1) THEN 0 ELSE 1 END \
              FROM (SELECT employer_id, mandate_id, CAST(SUM(total_centimes) AS BIGINT) AS amount \
                    FROM plan_source GROUP BY employer_id, mandate_id) g \
              JOIN mandates m ON m.id = g.mandate_id JOIN accounts a ON a.id = m.account_id"
@@ -192,15 +197,18 @@ impl Store {
         step("over ceiling recorded");
 
         // 1. One collection per eligible employer (one active mandate each) without one on
-        // the date, for the sum of its collectible lines, announced for it.
+        // the date, for the sum of its collectible lines, announced for it. The statement
+        // reads only `plan_debits`: an anti-join against `collections` in the statement
+        // that fills it was planned by PostgreSQL, on a database with no collection yet,
+        // as a nested loop scanning `collections` once per employer — the table it was
+        // growing (quadratic: 100,000 employers ran over 13 minutes and were cancelled).
         let planned = sqlx::query(
             "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, \
              status, attempt, end_to_end_id, noticed_on, created_at, updated_at, sequence_type, \
              announced_centimes, earliest_debit_date, notice_version) \
              SELECT d.employer_id, d.mandate_id, d.channel, $1, d.amount_centimes, 'planned', 1, \
              'T' || $2 || 'M' || CAST(d.mandate_id AS TEXT), $3, $4, $4, d.sequence_type, \
-             d.amount_centimes, $5, 1 FROM plan_debits d WHERE d.amount_centimes > 0 \
-             AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = d.employer_id AND c.collection_date = $1)",
+             d.amount_centimes, $5, 1 FROM plan_debits d WHERE d.amount_centimes > 0 AND d.fresh = 1",
         )
         .bind(&date)
         .bind(&compact)
@@ -237,18 +245,42 @@ impl Store {
         // collection of the date (new, or amended). (A line made live elsewhere since 0
         // fails the partial unique index and with it the whole plan, rather than being
         // collected twice. A line once in a revived debit is made live there again.)
-        let lines = sqlx::query(
-            "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live) \
-             SELECT c.id, p.line_id, p.total_centimes, 1 FROM plan_source p CROSS JOIN collections c \
+        // The collections of this pass have no line yet: theirs are plain inserts (on
+        // PostgreSQL an `ON CONFLICT` insert is speculative — a probe of the key and a
+        // second WAL record per row). Only the debits planned before (amended, revived)
+        // take the upsert, and only when the date has any.
+        let select_lines = "SELECT c.id, p.line_id, p.total_centimes, 1 FROM plan_source p CROSS JOIN collections c \
              WHERE c.employer_id = p.employer_id AND c.collection_date = $1 AND c.status = 'planned' \
-             AND c.mandate_id = p.mandate_id \
-             ON CONFLICT (collection_id, declaration_line_id) DO UPDATE SET live = 1, \
-             amount_centimes = excluded.amount_centimes",
-        )
+             AND c.mandate_id = p.mandate_id";
+        let insert_lines = "INSERT INTO collection_lines (collection_id, declaration_line_id, amount_centimes, live)";
+        let mut lines = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "{insert_lines} {select_lines} AND c.id > $2"
+        )))
         .bind(&date)
+        .bind(before)
         .execute(&mut *tx)
         .await?
         .rows_affected();
+        let planned_before: i64 = sqlx::query_scalar(
+            "SELECT CAST(CASE WHEN EXISTS (SELECT 1 FROM collections WHERE collection_date = $1 \
+             AND status = 'planned' AND id <= $2) THEN 1 ELSE 0 END AS BIGINT)",
+        )
+        .bind(&date)
+        .bind(before)
+        .fetch_one(&mut *tx)
+        .await?;
+        if planned_before != 0 {
+            lines += sqlx::query(sqlx::AssertSqlSafe(format!(
+                "{insert_lines} {select_lines} AND c.id <= $2 \
+                 ON CONFLICT (collection_id, declaration_line_id) DO UPDATE SET live = 1, \
+                 amount_centimes = excluded.amount_centimes"
+            )))
+            .bind(&date)
+            .bind(before)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
         sqlx::query("DROP TABLE plan_source")
             .execute(&mut *tx)
             .await?;
