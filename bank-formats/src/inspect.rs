@@ -9,8 +9,8 @@ use serde::Serialize;
 use crate::layout::{BatchedLayout, Layout};
 
 use crate::iso20022::{
-    CamtMessage, EntryTransaction, Identified, Pain001Document, Pain008Document, StatusReport,
-    XmlError, identify, read_camt_slice, read_pain001_slice, read_pain002_slice,
+    CamtMessage, Entry, EntryTransaction, Identified, Pain001Document, Pain008Document,
+    StatusReport, XmlError, identify, read_camt_slice, read_pain001_slice, read_pain002_slice,
     read_pain008_slice,
 };
 
@@ -377,94 +377,7 @@ fn from_pain002(report: StatusReport) -> Inspection {
 fn from_camt(message: CamtMessage) -> Inspection {
     let mut transactions = Vec::new();
     for entry in &message.entries {
-        // RvslInd is set by some banks and not others: a return is also known by its
-        // bank transaction code (unpaid or reversed direct debit) or a return reason.
-        let returned = entry.reversal
-            || matches!(
-                entry.bank_transaction_code.as_deref(),
-                Some("UPDD" | "PRDD")
-            );
-        let entry_amount = entry
-            .amount
-            .map(|a| a.to_string())
-            .or_else(|| entry.amount_text.clone());
-        let facts = |t: Option<&EntryTransaction>| {
-            let account = t.and_then(|t| t.debtor_account.clone());
-            Some(Box::new(EntryFacts {
-                credit_debit: t
-                    .and_then(|t| t.credit_debit.clone())
-                    .or_else(|| entry.credit_debit.clone()),
-                currency: t
-                    .and_then(|t| t.currency.clone())
-                    .or_else(|| entry.currency.clone()),
-                amount_as_written: None,
-                booking_date: entry.booking_date.clone(),
-                value_date: entry.value_date.clone(),
-                entry_reference: entry.reference.clone(),
-                account_servicer_reference: entry.account_servicer_reference.clone(),
-                bank_transaction_domain: entry.bank_transaction_domain.clone(),
-                bank_transaction_family: entry.bank_transaction_family.clone(),
-                bank_transaction_code: entry.bank_transaction_code.clone(),
-                creditor_id: t.and_then(|t| t.creditor_id.clone()),
-                debtor_name: t.and_then(|t| t.debtor_name.clone()),
-                remittance: t
-                    .and_then(|t| t.remittance.clone())
-                    .or_else(|| entry.additional_info.clone()),
-                debtor_account_masked: account.as_deref().map(mandates::mask_digits),
-                debtor_account: account.map(ClearAccount),
-            }))
-        };
-        if entry.transactions.is_empty() {
-            let mut facts = facts(None);
-            if let Some(f) = facts.as_mut() {
-                f.amount_as_written = entry.amount_text.clone();
-            }
-            transactions.push(InspectedTransaction {
-                end_to_end_id: None,
-                amount: entry_amount.clone(),
-                status: entry.status.clone(),
-                reason: None,
-                reversal: Some(returned),
-                mandate_id: Some(None),
-                currency: Some(entry.currency.clone()),
-                entry: facts,
-            });
-        }
-        let single = entry.transactions.len() == 1;
-        for t in &entry.transactions {
-            // The transaction's own amount (the precedence's, with its currency), else the
-            // entry's when it is the entry's only transaction.
-            let own = t
-                .amount
-                .map(|a| a.to_string())
-                .or_else(|| t.amount_text.clone());
-            let (amount, written, currency) = match own {
-                Some(text) => (Some(text), t.amount_text.clone(), t.currency.clone()),
-                None if single => (
-                    entry_amount.clone(),
-                    entry.amount_text.clone(),
-                    entry.currency.clone(),
-                ),
-                None => (None, None, None),
-            };
-            let mut facts = facts(Some(t));
-            if let Some(f) = facts.as_mut() {
-                f.amount_as_written = written;
-                if t.amount.is_none() && t.amount_text.is_none() {
-                    f.currency = entry.currency.clone();
-                }
-            }
-            transactions.push(InspectedTransaction {
-                end_to_end_id: t.end_to_end_id.clone(),
-                amount,
-                currency: Some(currency),
-                status: entry.status.clone(),
-                reason: t.return_reason.clone(),
-                reversal: Some(returned || t.return_reason.is_some()),
-                mandate_id: Some(t.mandate_id.clone()),
-                entry: facts,
-            });
-        }
+        camt_entry_transactions(entry, &mut transactions);
     }
     Inspection {
         format: message.version,
@@ -476,6 +389,101 @@ fn from_camt(message: CamtMessage) -> Inspection {
         payments: None,
         transactions,
         batches: None,
+    }
+}
+
+/// The transactions of one camt entry as the contract shows them, appended to `out`: what
+/// [`inspect`] gives for each entry, for a reader that streams the entries
+/// ([`crate::iso20022::for_each_camt_entry`]) instead of holding the whole report.
+pub fn camt_entry_transactions(entry: &Entry, out: &mut Vec<InspectedTransaction>) {
+    let transactions = out;
+    // RvslInd is set by some banks and not others: a return is also known by its
+    // bank transaction code (unpaid or reversed direct debit) or a return reason.
+    let returned = entry.reversal
+        || matches!(
+            entry.bank_transaction_code.as_deref(),
+            Some("UPDD" | "PRDD")
+        );
+    let entry_amount = entry
+        .amount
+        .map(|a| a.to_string())
+        .or_else(|| entry.amount_text.clone());
+    let facts = |t: Option<&EntryTransaction>| {
+        let account = t.and_then(|t| t.debtor_account.clone());
+        Some(Box::new(EntryFacts {
+            credit_debit: t
+                .and_then(|t| t.credit_debit.clone())
+                .or_else(|| entry.credit_debit.clone()),
+            currency: t
+                .and_then(|t| t.currency.clone())
+                .or_else(|| entry.currency.clone()),
+            amount_as_written: None,
+            booking_date: entry.booking_date.clone(),
+            value_date: entry.value_date.clone(),
+            entry_reference: entry.reference.clone(),
+            account_servicer_reference: entry.account_servicer_reference.clone(),
+            bank_transaction_domain: entry.bank_transaction_domain.clone(),
+            bank_transaction_family: entry.bank_transaction_family.clone(),
+            bank_transaction_code: entry.bank_transaction_code.clone(),
+            creditor_id: t.and_then(|t| t.creditor_id.clone()),
+            debtor_name: t.and_then(|t| t.debtor_name.clone()),
+            remittance: t
+                .and_then(|t| t.remittance.clone())
+                .or_else(|| entry.additional_info.clone()),
+            debtor_account_masked: account.as_deref().map(mandates::mask_digits),
+            debtor_account: account.map(ClearAccount),
+        }))
+    };
+    if entry.transactions.is_empty() {
+        let mut facts = facts(None);
+        if let Some(f) = facts.as_mut() {
+            f.amount_as_written = entry.amount_text.clone();
+        }
+        transactions.push(InspectedTransaction {
+            end_to_end_id: None,
+            amount: entry_amount.clone(),
+            status: entry.status.clone(),
+            reason: None,
+            reversal: Some(returned),
+            mandate_id: Some(None),
+            currency: Some(entry.currency.clone()),
+            entry: facts,
+        });
+    }
+    let single = entry.transactions.len() == 1;
+    for t in &entry.transactions {
+        // The transaction's own amount (the precedence's, with its currency), else the
+        // entry's when it is the entry's only transaction.
+        let own = t
+            .amount
+            .map(|a| a.to_string())
+            .or_else(|| t.amount_text.clone());
+        let (amount, written, currency) = match own {
+            Some(text) => (Some(text), t.amount_text.clone(), t.currency.clone()),
+            None if single => (
+                entry_amount.clone(),
+                entry.amount_text.clone(),
+                entry.currency.clone(),
+            ),
+            None => (None, None, None),
+        };
+        let mut facts = facts(Some(t));
+        if let Some(f) = facts.as_mut() {
+            f.amount_as_written = written;
+            if t.amount.is_none() && t.amount_text.is_none() {
+                f.currency = entry.currency.clone();
+            }
+        }
+        transactions.push(InspectedTransaction {
+            end_to_end_id: t.end_to_end_id.clone(),
+            amount,
+            currency: Some(currency),
+            status: entry.status.clone(),
+            reason: t.return_reason.clone(),
+            reversal: Some(returned || t.return_reason.is_some()),
+            mandate_id: Some(t.mandate_id.clone()),
+            entry: facts,
+        });
     }
 }
 

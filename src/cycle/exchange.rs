@@ -206,6 +206,51 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
+/// A reader that hashes (SHA-256) and counts every byte it hands on: a file hashed while
+/// it is read, never held whole.
+pub struct Hashing<R> {
+    inner: R,
+    hasher: Sha256,
+    read: u64,
+}
+
+impl<R> Hashing<R> {
+    pub fn new(inner: R) -> Hashing<R> {
+        Hashing {
+            inner,
+            hasher: Sha256::new(),
+            read: 0,
+        }
+    }
+
+    /// How many bytes were read so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.read
+    }
+
+    /// The hash of the bytes read, in hexadecimal.
+    pub fn hex(self) -> String {
+        hex::encode(self.hasher.finalize())
+    }
+}
+
+impl<R> std::fmt::Debug for Hashing<R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hashing")
+            .field("read", &self.read)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<R: io::Read> io::Read for Hashing<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.read += n as u64;
+        Ok(n)
+    }
+}
+
 /// Removes temporary files left by a run that died before recording (their names start
 /// with `.PREFIX` and end with `.tmp`).
 pub fn remove_temporaries(dir: &Path, prefix: &str) -> anyhow::Result<u64> {

@@ -17,6 +17,8 @@ use serde::Serialize;
 
 use super::CycleSettings;
 use super::exchange::{self, Folder};
+
+mod stream;
 use crate::store::{
     Actor, Effect, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport, ReconcilePolicy,
     ReportItem, Store, StoreError,
@@ -97,7 +99,6 @@ pub fn classify(
         .iter()
         .find(|l| l.name() == format)
         .or_else(|| shipped_layout(format));
-    let is_layout = layout.is_some();
     if format.starts_with("pain.008") {
         return Err("this is a debit file (pain.008), not a report: nothing to import".to_owned());
     }
@@ -137,62 +138,98 @@ pub fn classify(
         ));
     }
     let camt = format.starts_with("camt.");
-    let mut items = Vec::with_capacity(inspection.transactions.len());
-    for (n, tx) in inspection.transactions.iter().enumerate() {
-        let status = tx.status.as_deref();
-        let reversal = tx.reversal.unwrap_or(false);
-        let (amount, effect, facts) = if camt {
-            let (amount, facts) = camt_meaning(tx, &settings.creditor.id);
-            let effect = match facts.meaning {
-                Some(meaning) if meaning.is_informational() => Effect::Info,
-                Some(Meaning::ReversedDebit) => Effect::Info,
-                _ if reversal || facts.credit_debit.as_deref() == Some("DBIT") => Effect::Return,
-                _ => Effect::Settle,
-            };
-            (amount, effect, facts)
-        } else {
-            let amount = match tx.amount.as_deref() {
-                None => None,
-                Some(text) => Some(Amount::parse(text).map_err(|e| {
-                    format!("transaction {}: amount {text:?} is not valid: {e}", n + 1)
-                })?),
-            };
-            // pain.002 and return layouts (whose statuses are given as ISO ones).
-            let effect = match status {
-                Some("RJCT") => Effect::Reject,
-                Some("BOOK") if reversal => Effect::Return,
-                Some("ACSC") => Effect::Settle,
-                _ => Effect::Info,
-            };
-            (amount, effect, ItemFacts::default())
-        };
-        let (reason_category, retry_class) = match (&tx.reason, effect) {
-            (Some(code), Effect::Reject | Effect::Return) => {
-                let reason = match layout {
-                    Some(layout) if is_layout => classify_with_layout(layout, code),
-                    _ => classify_iso(code),
-                };
-                let (c, r) = taxonomy(&reason);
-                (Some(c), Some(r))
-            }
-            (None, Effect::Reject | Effect::Return) => {
-                (Some(ReasonCategory::Other), Some(RetryClass::NeedsStaff))
-            }
-            _ => (None, None),
-        };
-        items.push(ReportItem {
-            end_to_end_id: tx.end_to_end_id.clone(),
-            mandate_reference: tx.mandate_id.clone().flatten(),
-            amount,
-            status: tx.status.clone(),
-            reason_code: tx.reason.clone(),
-            reason_category,
-            retry_class,
-            effect,
-            facts,
-        });
+    inspection
+        .transactions
+        .iter()
+        .enumerate()
+        .map(|(n, tx)| classify_transaction(n, tx, camt, layout, &settings.creditor.id))
+        .collect()
+}
+
+/// Classifies the `n`th transaction (from 0) of a report: a camt entry's (`camt`), or a
+/// status report's or a return layout's (whose reason codes `layout` knows).
+fn classify_transaction(
+    n: usize,
+    tx: &InspectedTransaction,
+    camt: bool,
+    layout: Option<&bank_formats::layout::Layout>,
+    creditor_id: &str,
+) -> Result<ReportItem, String> {
+    if camt {
+        return Ok(camt_item(tx, creditor_id));
     }
-    Ok(items)
+    let amount = match tx.amount.as_deref() {
+        None => None,
+        Some(text) => Some(
+            Amount::parse(text)
+                .map_err(|e| format!("transaction {}: amount {text:?} is not valid: {e}", n + 1))?,
+        ),
+    };
+    // pain.002 and return layouts (whose statuses are given as ISO ones).
+    let effect = match tx.status.as_deref() {
+        Some("RJCT") => Effect::Reject,
+        Some("BOOK") if tx.reversal.unwrap_or(false) => Effect::Return,
+        Some("ACSC") => Effect::Settle,
+        _ => Effect::Info,
+    };
+    Ok(report_item(
+        tx,
+        amount,
+        effect,
+        ItemFacts::default(),
+        layout,
+    ))
+}
+
+/// A camt entry's transaction, classified (whatever it says, it is something: what is not
+/// a collection of ours is informational).
+fn camt_item(tx: &InspectedTransaction, creditor_id: &str) -> ReportItem {
+    let (amount, facts) = camt_meaning(tx, creditor_id);
+    let effect = match facts.meaning {
+        Some(meaning) if meaning.is_informational() => Effect::Info,
+        Some(Meaning::ReversedDebit) => Effect::Info,
+        _ if tx.reversal.unwrap_or(false) || facts.credit_debit.as_deref() == Some("DBIT") => {
+            Effect::Return
+        }
+        _ => Effect::Settle,
+    };
+    report_item(tx, amount, effect, facts, None)
+}
+
+/// The item of a transaction, its failure placed in the reason taxonomy (by `layout`'s
+/// return codes, else ISO's).
+fn report_item(
+    tx: &InspectedTransaction,
+    amount: Option<Amount>,
+    effect: Effect,
+    facts: ItemFacts,
+    layout: Option<&bank_formats::layout::Layout>,
+) -> ReportItem {
+    let (reason_category, retry_class) = match (&tx.reason, effect) {
+        (Some(code), Effect::Reject | Effect::Return) => {
+            let reason = match layout {
+                Some(layout) => classify_with_layout(layout, code),
+                _ => classify_iso(code),
+            };
+            let (c, r) = taxonomy(&reason);
+            (Some(c), Some(r))
+        }
+        (None, Effect::Reject | Effect::Return) => {
+            (Some(ReasonCategory::Other), Some(RetryClass::NeedsStaff))
+        }
+        _ => (None, None),
+    };
+    ReportItem {
+        end_to_end_id: tx.end_to_end_id.clone(),
+        mandate_reference: tx.mandate_id.clone().flatten(),
+        amount,
+        status: tx.status.clone(),
+        reason_code: tx.reason.clone(),
+        reason_category,
+        retry_class,
+        effect,
+        facts,
+    }
 }
 
 /// What a camt entry means, from what it says (issue 18), in this order:
@@ -402,6 +439,20 @@ pub fn retry_date(
     date
 }
 
+/// The dates and limits a report imported `today` is applied with.
+async fn reconcile_policy(
+    store: &Store,
+    settings: &CycleSettings,
+    today: NaiveDate,
+) -> anyhow::Result<ReconcilePolicy> {
+    let calendar = store.calendar().await?;
+    Ok(ReconcilePolicy {
+        today,
+        retry_date: retry_date(today, settings, &calendar),
+        max_attempts: settings.max_attempts,
+    })
+}
+
 /// Imports one file. `institution` is the inbox it came from (None for `tahsil import`).
 /// Files from an inbox are moved to `archive` or `quarantine`; files given on the command
 /// line are left where they are (and copied to quarantine when refused).
@@ -418,16 +469,26 @@ pub async fn import_file(
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| path.display().to_string());
     let started = std::time::Instant::now();
+    let size = std::fs::metadata(path)
+        .with_context(|| format!("cannot read {}", path.display()))?
+        .len();
+    if size <= settings.max_report_bytes
+        && let Some(format) = stream::streamed_format(path)?
+    {
+        let file = ImportedFile {
+            path,
+            institution,
+            file_name,
+            sha256: String::new(),
+        };
+        return stream::import_streamed(store, settings, actor, file, format, today).await;
+    }
     let bytes = match read_bounded(path, settings.max_report_bytes)? {
         Ok(bytes) => bytes,
         Err(size) => {
             // Never held in memory: hashed as it streams by, then quarantined whole.
             let sha256 = exchange::sha256_of(path)?;
-            let error = format!(
-                "the file is {size} bytes; reports may be at most {} bytes (max_report_bytes): \
-                 nothing was read or applied — ask the bank to split it, or raise max_report_bytes",
-                settings.max_report_bytes
-            );
+            let error = too_large(size, settings.max_report_bytes);
             return quarantine(
                 store,
                 settings,
@@ -495,7 +556,7 @@ pub async fn import_file(
         Err(err) => return refused(err).await,
     };
     expand_block_rejects(store, &inspection, &mut items).await?;
-    let calendar = store.calendar().await?;
+    let policy = reconcile_policy(store, settings, today).await?;
     tracing::debug!(elapsed = ?started.elapsed(), "import_file: classified");
     let Inspection {
         format,
@@ -516,12 +577,40 @@ pub async fn import_file(
         original_message_id,
         items,
     };
-    let policy = ReconcilePolicy {
-        today,
-        retry_date: retry_date(today, settings, &calendar),
-        max_attempts: settings.max_attempts,
+    let applied = store.apply_report(actor, &report, policy).await;
+    let file = ImportedFile {
+        path,
+        institution,
+        file_name,
+        sha256,
     };
-    match store.apply_report(actor, &report, policy).await {
+    conclude(store, settings, actor, file, applied).await
+}
+
+/// The file a report was read from, and what identifies it.
+struct ImportedFile<'a> {
+    path: &'a Path,
+    institution: Option<crate::store::Institution>,
+    file_name: String,
+    sha256: String,
+}
+
+/// What became of a report once applied (or refused by the store): an inbox file is
+/// archived, or quarantined with the reason it was refused.
+async fn conclude(
+    store: &Store,
+    settings: &CycleSettings,
+    actor: &Actor,
+    file: ImportedFile<'_>,
+    applied: Result<ImportSummary, StoreError>,
+) -> anyhow::Result<ImportOutcome> {
+    let ImportedFile {
+        path,
+        institution,
+        file_name,
+        sha256,
+    } = file;
+    match applied {
         Ok(summary) if summary.empty => {
             if let Some(institution) = institution {
                 archive(
@@ -569,7 +658,18 @@ pub async fn import_file(
                 summary,
             })
         }
-        Err(StoreError::Invalid(message)) => refused(message).await,
+        Err(StoreError::Invalid(message)) => {
+            quarantine(
+                store,
+                settings,
+                path,
+                institution,
+                &file_name,
+                &sha256,
+                &message,
+            )
+            .await
+        }
         Err(err) => Err(err.into()),
     }
 }
@@ -717,6 +817,14 @@ async fn import_refund_answer(
             ..ImportSummary::default()
         },
     })
+}
+
+/// Why a file over `max_report_bytes` is refused.
+fn too_large(size: u64, max: u64) -> String {
+    format!(
+        "the file is {size} bytes; reports may be at most {max} bytes (max_report_bytes): \
+         nothing was read or applied — ask the bank to split it, or raise max_report_bytes"
+    )
 }
 
 /// The file's bytes when it has at most `max` of them; else `Err(size)`, having read no

@@ -141,8 +141,8 @@ pub use receivables::{
     AgeBuckets, EmployerOwing, JournalEntry, JournalTotal, OWING_PAGE_MAX, Receivables,
 };
 pub use reconcile::{
-    Effect, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport, ReconcilePolicy,
-    ReportItem, ReportRecord,
+    Effect, ITEM_CHUNK, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport,
+    ReconcilePolicy, ReportApplication, ReportHead, ReportItem, ReportRecord, ReportStart,
 };
 pub use reference::{CALENDAR_YEARS_AHEAD, CalendarYearsLoaded};
 pub use refund_answers::{RefundAnswer, RefundAnswerItem, RefundAnswerSummary};

@@ -312,3 +312,196 @@ both_backends!(
         );
     }
 );
+
+// Streamed import (issue 19): a camt report is read as it streams by and its items go to
+// the database `ITEM_CHUNK` at a time, in the report's one transaction.
+
+/// A camt.053 crediting our debits `ours` around `transfers` transfers received (another
+/// bank transaction family: informational, kept as incoming credits): the first of ours
+/// first, the others after every transfer, so the report spans several chunks.
+fn long_statement(ours: &[(i64, String, i64)], transfers: usize) -> String {
+    let ours_entry = |(_, end_to_end_id, amount): &(i64, String, i64)| {
+        format!(
+            "<Ntry><Amt Ccy=\"DZD\">{}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2026-12-16</Dt></BookgDt>\
+             <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>IDDT</Cd><SubFmlyCd>ESDD</SubFmlyCd></Fmly></Domn></BkTxCd>\
+             <NtryDtls><TxDtls><Refs><EndToEndId>{end_to_end_id}</EndToEndId></Refs></TxDtls></NtryDtls></Ntry>\n",
+            decimal(*amount)
+        )
+    };
+    let transfer = |n: usize| {
+        format!(
+            "<Ntry><Amt Ccy=\"DZD\">{}.00</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>\
+             <BookgDt><Dt>2026-12-16</Dt></BookgDt><AcctSvcrRef>TRF-{n:06}</AcctSvcrRef>\
+             <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>DMCT</SubFmlyCd></Fmly></Domn></BkTxCd></Ntry>\n",
+            100 + n
+        )
+    };
+    let mut text = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <Document xmlns=\"urn:iso:std:iso:20022:tech:xsd:camt.053.001.02\"><BkToCstmrStmt>\n\
+         <GrpHdr><MsgId>STMT-LONG-1</MsgId><CreDtTm>2026-12-17T06:00:00</CreDtTm></GrpHdr>\n\
+         <Stmt><Id>STMT-LONG-1</Id><CreDtTm>2026-12-17T06:00:00</CreDtTm>\n",
+    );
+    text.push_str(&ours_entry(&ours[0]));
+    (0..transfers).for_each(|n| text.push_str(&transfer(n)));
+    ours[1..].iter().for_each(|o| text.push_str(&ours_entry(o)));
+    text.push_str("</Stmt></BkToCstmrStmt></Document>\n");
+    text
+}
+
+fn sha256_of(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+both_backends!(
+    a_report_longer_than_a_chunk_is_applied_whole_and_once,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 1000);
+        planned(&store, 3).await;
+        run_date(&store, &settings, &actor(), collection_date(), "t")
+            .await
+            .unwrap();
+        let ours = submitted(&store).await;
+        assert!(ours.len() >= 2, "{ours:?}");
+        let transfers = tahsil::store::ITEM_CHUNK + 10;
+        let statement = long_statement(&ours, transfers);
+        let path = exchange.path().join("long.xml");
+        std::fs::write(&path, &statement).unwrap();
+        let total = (transfers + ours.len()) as i64;
+
+        let outcome = import(&store, &settings, &path).await;
+        let ImportOutcome::Applied { summary, .. } = &outcome else {
+            panic!("{outcome:?}")
+        };
+        assert_eq!(summary.items, total as u64);
+        assert_eq!(summary.settled, ours.len() as u64, "{summary:?}");
+        assert_eq!(
+            (summary.informational, summary.incoming_credits),
+            (transfers as u64, transfers as u64)
+        );
+        // Numbered 1..=total across the chunks, each once; ours where the file has them.
+        let numbering: (i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT COUNT(*), COUNT(DISTINCT item), MIN(item), MAX(item) FROM report_items WHERE report_id = $1",
+        )
+        .bind(summary.report_id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(numbering, (total, total, 1, total));
+        let applied: Vec<i64> = sqlx::query_scalar(
+            "SELECT item FROM report_items WHERE report_id = $1 AND outcome = 'applied' ORDER BY item",
+        )
+        .bind(summary.report_id)
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+        let expected: Vec<i64> = std::iter::once(1)
+            .chain((transfers as i64 + 2)..=total)
+            .collect();
+        assert_eq!(applied, expected);
+        // Each transfer kept under its own item: the last one, in the last chunk, too.
+        let kept = scalar(
+            &store,
+            "SELECT COUNT(*) FROM incoming_credits c JOIN report_items i \
+             ON i.report_id = c.report_id AND i.item = c.item WHERE i.outcome = 'info'",
+        )
+        .await;
+        assert_eq!(kept, transfers as i64);
+        let last: Option<String> =
+            sqlx::query_scalar("SELECT entry_key FROM incoming_credits WHERE item = $1")
+                .bind(transfers as i64 + 1)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(last, Some(format!("TRF-{:06}", transfers - 1)));
+        // The report's row: its count, its message, the hash of the file's bytes.
+        let row: (i64, Option<String>, String) =
+            sqlx::query_as("SELECT items, message_id, sha256 FROM reports WHERE id = $1")
+                .bind(summary.report_id)
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(
+            row,
+            (
+                total,
+                Some("STMT-LONG-1".to_owned()),
+                sha256_of(statement.as_bytes())
+            )
+        );
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM collections WHERE status = 'submitted'"
+            )
+            .await,
+            0
+        );
+
+        // The same bytes again: recognised once read, nothing applied twice.
+        let again = import(&store, &settings, &path).await;
+        let ImportOutcome::AlreadyImported { report_id, .. } = again else {
+            panic!("{again:?}")
+        };
+        assert_eq!(report_id, summary.report_id);
+        assert_eq!(scalar(&store, "SELECT COUNT(*) FROM reports").await, 1);
+        assert_eq!(
+            scalar(&store, "SELECT COUNT(*) FROM report_items").await,
+            total
+        );
+        assert_eq!(
+            scalar(&store, "SELECT COUNT(*) FROM incoming_credits").await,
+            transfers as i64
+        );
+    }
+);
+
+both_backends!(
+    a_report_unreadable_after_its_first_chunks_leaves_nothing,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let exchange = tempfile::tempdir().unwrap();
+        let settings = settings(exchange.path(), 1000);
+        planned(&store, 3).await;
+        run_date(&store, &settings, &actor(), collection_date(), "t")
+            .await
+            .unwrap();
+        let ours = submitted(&store).await;
+        let statement = long_statement(&ours, 2 * tahsil::store::ITEM_CHUNK + 10);
+        // Cut off in its last entry: thousands of items were recorded before the walker
+        // finds the document broken.
+        let cut = &statement[..statement.len() - 60];
+        let path = exchange.path().join("cut.xml");
+        std::fs::write(&path, cut).unwrap();
+
+        let outcome = import(&store, &settings, &path).await;
+        let ImportOutcome::Quarantined { error, .. } = &outcome else {
+            panic!("{outcome:?}")
+        };
+        assert!(error.starts_with("cannot read it:"), "{error}");
+        for table in ["reports", "report_items", "incoming_credits", "exceptions"] {
+            assert_eq!(
+                scalar(&store, &format!("SELECT COUNT(*) FROM {table}")).await,
+                0,
+                "{table}"
+            );
+        }
+        assert_eq!(
+            scalar(
+                &store,
+                "SELECT COUNT(*) FROM collections WHERE status = 'submitted'"
+            )
+            .await,
+            ours.len() as i64
+        );
+        let kept: String = sqlx::query_scalar("SELECT sha256 FROM quarantined_files")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        assert_eq!(kept, sha256_of(cut.as_bytes()));
+    }
+);

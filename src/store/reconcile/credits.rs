@@ -9,22 +9,36 @@
 
 use sqlx::AnyConnection;
 
-use super::NewReport;
+use super::ReportItem;
 use crate::crypto::AccountCipher;
 use crate::store::dialect::JsonArrayRows;
-use crate::store::{Backend, StoreResult};
+use crate::store::{Backend, Institution, StoreResult};
 
-/// Keeps the report's incoming credits; returns how many were new.
+/// Items of a report just recorded: numbered from `first + 1`.
+pub(super) struct Batch<'a> {
+    pub institution: Option<Institution>,
+    pub report_id: i64,
+    pub first: u64,
+    pub items: &'a [ReportItem],
+}
+
+/// Keeps the incoming credits among a batch of the report's items (recorded already, and
+/// judged `info`); returns how many were new.
 pub(super) async fn record(
     tx: &mut AnyConnection,
     cipher: &AccountCipher,
     backend: Backend,
-    report: &NewReport,
-    report_id: i64,
+    batch: Batch<'_>,
     now: &str,
 ) -> StoreResult<u64> {
-    let rows: Vec<_> = report
-        .items
+    let Batch {
+        institution,
+        report_id,
+        first,
+        items,
+    } = batch;
+    let first = i64::try_from(first).unwrap_or(i64::MAX);
+    let rows: Vec<_> = items
         .iter()
         .enumerate()
         .filter_map(|(n, item)| {
@@ -68,7 +82,7 @@ pub(super) async fn record(
                 _ => None,
             };
             Some((
-                n as i64 + 1,
+                first + n as i64 + 1,
                 credit.entry_key.clone(),
                 item.amount.map(|a| a.centimes()),
                 amount_text,
@@ -103,7 +117,7 @@ pub(super) async fn record(
     )))
     .bind(report_id)
     .bind(rows)
-    .bind(report.institution.map_or("", |i| i.as_str()))
+    .bind(institution.map_or("", |i| i.as_str()))
     .bind(now)
     .execute(&mut *tx)
     .await?

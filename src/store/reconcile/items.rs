@@ -8,9 +8,9 @@
 use chrono::NaiveDate;
 use sqlx::AnyConnection;
 
-use super::{Meaning, NewReport, ReportItem};
+use super::{Meaning, ReportItem};
 use crate::store::dialect::JsonArrayRows;
-use crate::store::{Backend, StoreResult};
+use crate::store::{Backend, Institution, StoreResult};
 
 /// What an item does, judged against its collection's state before the report: SQL over
 /// the item's columns (`amount_centimes`, `effect`, `meaning`, prefixed by `item`) and the
@@ -65,8 +65,8 @@ pub(super) fn items_json(items: &[ReportItem]) -> String {
 /// A report that came from an institution (its drop folder, its API token) matches only
 /// debits that institution was sent: SQL to add to a match on `collections c`, `$1` being
 /// the report's id.
-pub(super) fn institution_scope(report: &NewReport) -> &'static str {
-    if report.institution.is_some() {
+pub(super) fn institution_scope(institution: Option<Institution>) -> &'static str {
+    if institution.is_some() {
         " AND c.bank_file_id IN (SELECT f.id FROM bank_files f \
            WHERE f.institution = (SELECT r.institution FROM reports r WHERE r.id = $1))"
     } else {
@@ -74,16 +74,18 @@ pub(super) fn institution_scope(report: &NewReport) -> &'static str {
     }
 }
 
-/// Step 1: every item recorded, matched by EndToEndId and judged. The items travel as one
-/// JSON array (`items`, from [`items_json`]) bound once and unpacked by the database
-/// ([`Backend::json_array_rows`]): a 100,000-item report is one statement instead of a
-/// thousand multi-row INSERTs with 400,000 bound values. Each item's fields are extracted
+/// Step 1: items recorded, matched by EndToEndId and judged, numbered from `first + 1` (a
+/// report's items come a chunk at a time: `ReportApplication::add_items`). The chunk
+/// travels as one JSON array (`items`, from [`items_json`]) bound once and unpacked by the
+/// database ([`Backend::json_array_rows`]): thousands of items are one statement instead
+/// of multi-row INSERTs with four bound values an item. Each item's fields are extracted
 /// once into a materialized table (left to the planner, SQLite would parse an item again
 /// for every use of a field).
 pub(super) async fn record_items(
     tx: &mut AnyConnection,
     backend: Backend,
     report_id: i64,
+    first: u64,
     items: String,
     scope: &str,
 ) -> StoreResult<()> {
@@ -93,7 +95,7 @@ pub(super) async fn record_items(
     } = backend.json_array_rows();
     let outcome = outcome_of("i.", "c.id", "c.status", "c.amount_centimes");
     sqlx::query(sqlx::AssertSqlSafe(format!(
-        "WITH i AS MATERIALIZED (SELECT {first_item} AS item, j.value ->> 0 AS end_to_end_id, \
+        "WITH i AS MATERIALIZED (SELECT CAST($3 AS BIGINT) + {first_item} AS item, j.value ->> 0 AS end_to_end_id, \
            j.value ->> 1 AS mandate_reference, CAST(j.value ->> 2 AS BIGINT) AS amount_centimes, \
            j.value ->> 3 AS status, j.value ->> 4 AS reason_code, j.value ->> 5 AS reason_category, \
            j.value ->> 6 AS retry_class, j.value ->> 7 AS effect, j.value ->> 8 AS meaning, \
@@ -109,6 +111,7 @@ pub(super) async fn record_items(
     )))
     .bind(report_id)
     .bind(items)
+    .bind(i64::try_from(first).unwrap_or(i64::MAX))
     .execute(&mut *tx)
     .await?;
     Ok(())

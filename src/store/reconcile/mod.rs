@@ -26,7 +26,10 @@
 //! `apply_report` below reads as its steps, each a function taking the one transaction:
 //! the report recorded, its items recorded, matched and judged (`items`), settlements,
 //! incoming credits (`credits`), failures, retries and suspensions (`failures`), notices,
-//! exceptions, the audit trail.
+//! exceptions, the audit trail. The items arrive a chunk at a time
+//! ([`ReportApplication::add_items`], steps 1 and 3b), so a report streamed from its file
+//! (`crate::cycle::import`) is never held whole; the steps after them run once, set-based,
+//! in [`ReportApplication::finish`].
 //!
 //! Must not know: report formats (`bank-formats` reads them, `crate::cycle::import`
 //! classifies the items).
@@ -240,6 +243,55 @@ const NAMED_BY_REPORT: &str = "collections c WHERE c.id IN (SELECT i.collection_
 const CREATED_AFTER: &str = "collections c WHERE c.id > $1 AND c.retry_of IN \
      (SELECT i.collection_id FROM report_items i WHERE i.report_id = $2 AND i.collection_id IS NOT NULL)";
 
+/// What names a report, besides its items and the hash of its bytes.
+#[derive(Clone, Debug)]
+pub struct ReportHead {
+    /// The institution it came from (its drop folder, its API token), when known.
+    pub institution: Option<Institution>,
+    pub file_name: String,
+    pub format: String,
+    pub message_id: Option<String>,
+    pub original_message_id: Option<String>,
+}
+
+/// How many items are recorded by one statement: a report's items go to the database this
+/// many at a time, so what an import holds does not grow with the report.
+pub const ITEM_CHUNK: usize = 4_096;
+
+/// A report being applied, in its one transaction: its row recorded, its items added a
+/// chunk at a time ([`ReportApplication::add_items`]), then matched, settled, failed,
+/// noticed and audited at once ([`ReportApplication::finish`]). Dropped before `finish`,
+/// nothing of it is kept (its transaction rolls back).
+pub struct ReportApplication<'s> {
+    store: &'s Store,
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    head: ReportHead,
+    report_id: i64,
+    now: String,
+    /// Items recorded so far (the next one is numbered `items + 1`).
+    items: u64,
+    /// Whether some item says it is not a collection (see `finish`).
+    informational_by_nature: bool,
+    incoming_credits: u64,
+}
+
+impl std::fmt::Debug for ReportApplication<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ReportApplication")
+            .field("report_id", &self.report_id)
+            .field("file_name", &self.head.file_name)
+            .field("items", &self.items)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A report begun, or found imported before (by the hash of its bytes).
+#[derive(Debug)]
+pub enum ReportStart<'s> {
+    AlreadyImported(i64),
+    Begun(ReportApplication<'s>),
+}
+
 impl Store {
     /// Applies a report once: see the module docs.
     pub async fn apply_report(
@@ -248,191 +300,67 @@ impl Store {
         report: &NewReport,
         policy: ReconcilePolicy,
     ) -> StoreResult<ImportSummary> {
+        let head = ReportHead {
+            institution: report.institution,
+            file_name: report.file_name.clone(),
+            format: report.format.clone(),
+            message_id: report.message_id.clone(),
+            original_message_id: report.original_message_id.clone(),
+        };
+        let mut application = match self.begin_report(actor, head, Some(&report.sha256)).await? {
+            ReportStart::AlreadyImported(report_id) => {
+                return Ok(ImportSummary {
+                    report_id,
+                    already_imported: true,
+                    ..ImportSummary::default()
+                });
+            }
+            ReportStart::Begun(application) => application,
+        };
+        for chunk in report.items.chunks(ITEM_CHUNK) {
+            application.add_items(chunk).await?;
+        }
+        application.finish(actor, policy).await
+    }
+
+    /// Begins applying a report: its transaction, its row. With the hash of its bytes
+    /// (`sha256`), a report imported before is found at once; a report still being read
+    /// (streamed, hashed as it goes) is named by its hash at the end
+    /// ([`ReportApplication::identify`]).
+    pub async fn begin_report(
+        &self,
+        actor: &Actor,
+        head: ReportHead,
+        sha256: Option<&str>,
+    ) -> StoreResult<ReportStart<'_>> {
         let now = self.now_text();
-        let today = policy.today.to_string();
         let mut tx = self.begin_write().await?;
         // Planning, payments and imports take turns (PostgreSQL): an import may record
         // payments (matched credits) and use credits, which must never race a plan.
         if let Some(lock) = self.backend.planning_lock() {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
-        if let Some(report_id) = imported_before(&mut tx, report).await? {
-            return Ok(ImportSummary {
-                report_id,
-                already_imported: true,
-                ..ImportSummary::default()
-            });
-        }
-        let report_id = record_report(&mut tx, actor, report, &now).await?;
-        if report.items.is_empty() {
-            // Nothing to apply: recorded as an empty report (its bytes are known, so the
-            // same file again is recognised), never counted as applied.
-            Audit::new(actor, "report.empty")
-                .on("report", report_id)
-                .detail(serde_json::json!({
-                    "file_name": report.file_name,
-                    "format": report.format,
-                    "items": 0,
-                }))
-                .record(&mut tx, &now)
-                .await?;
-            tx.commit().await?;
-            return Ok(ImportSummary {
-                report_id,
-                empty: true,
-                ..ImportSummary::default()
-            });
-        }
-
-        let started = std::time::Instant::now();
-        let step =
-            |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "apply_report");
-        // 1. What the report said, item by item, matched by EndToEndId on the way in and
-        // judged against the collection's state before the report.
-        let items = items::items_json(&report.items);
-        step("json");
-        let scope = items::institution_scope(report);
-        items::record_items(&mut tx, self.backend, report_id, items, scope).await?;
-        step("items recorded");
-        // 2. The rest matched by mandate + amount among debits in flight, judged the same way.
-        items::match_by_mandate(&mut tx, report_id, scope, policy.today).await?;
-        items::mark_repeats(&mut tx, report_id).await?;
-        // A report none of whose items is ours is refused — unless it says of some items
-        // that they are not collections (a statement of the fund's account on a day with
-        // no collection booked): those are kept, informational.
-        let informational_by_nature = report
-            .items
-            .iter()
-            .any(|i| i.facts.meaning.is_some_and(Meaning::is_informational));
-        if items::matched(&mut tx, report_id).await? == 0
-            && !report.items.is_empty()
-            && !informational_by_nature
-        {
-            tx.rollback().await?;
-            return Err(StoreError::Invalid(format!(
-                "none of its {} transactions matches a debit tahsil sent (by EndToEndId, or mandate and amount): \
-                 check it is meant for this fund",
-                report.items.len()
-            )));
-        }
-        step("matched");
-        // 3. Settlements, dated by their entries' booking dates. (The totals of the debits the report names are taken away first,
-        // and added back with the retries it plans before the audit: `collection_totals`.)
-        let before: i64 =
-            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM collections")
-                .fetch_one(&mut *tx)
-                .await?;
-        let named = [Bind::Int(report_id)];
-        shift(&mut tx, Shift::Remove, NAMED_BY_REPORT, &named).await?;
-        let settled = settle(&mut tx, report_id, &today, &now).await?;
-        ledger::record_settled(&mut tx, "c.report_id = $1", &[Bind::Int(report_id)], &now).await?;
-        step("settled");
-        // 3b. Booked credits that are not ours, kept for the ledger.
-        let incoming_credits =
-            credits::record(&mut tx, &self.cipher, self.backend, report, report_id, &now).await?;
-        step("incoming credits kept");
-        // 3c. Those naming one employer (affiliation number, mandate reference) paid as
-        // its transfers (`incoming_credits`); the rest wait for staff.
-        let credits_paid = incoming_credits::match_report(
-            &mut tx,
-            &self.cipher,
-            self.backend.lock_rows(),
-            actor,
-            report_id,
-            policy.today,
-            &now,
-        )
-        .await?;
-        step("incoming credits matched");
-        // 4. The failures, rejected or returned, their lines owed again.
-        failures::record(&mut tx, report_id).await?;
-        let (rejected, returned) = failures::apply(&mut tx, report_id, &now).await?;
-        ledger::record_failures(&mut tx, report_id, &today, &now).await?;
-        // 4b. A dispute credit on a debit now failed is undone, before the credit pays.
-        dispute_effects::reverse_for_failures(&mut tx, actor, report_id, &today, &now).await?;
-        step("failures applied");
-        // 4c. An employer in credit (paid by another channel while its debit was with the
-        // bank) has it pay the lines the failure made owed again, before a retry copies
-        // them: a retry is never presented for lines the employer has already paid.
-        let credits_used = payments::use_credits(
-            &mut tx,
-            self.backend.lock_rows(),
-            "p.employer_id IN (SELECT c.employer_id FROM report_failures f \
-             JOIN collections c ON c.id = f.collection_id WHERE f.report_id = CAST($1 AS BIGINT))",
-            &[Bind::Int(report_id)],
-            &today,
-            &today,
-            &now,
-        )
-        .await?;
-        step("credits used");
-        // 5. Retries of retryable failures, while attempts remain and the mandate is active.
-        // A retry is announced today: debited no earlier than the notice period from now.
-        let earliest = policy
-            .today
-            .checked_add_days(chrono::Days::new(u64::from(self.notice_days)))
-            .unwrap_or(chrono::NaiveDate::MAX)
-            .to_string();
-        let retries = failures::plan_retries(
-            &mut tx,
-            report_id,
-            &policy,
-            failures::Announced {
-                today: &today,
-                earliest: &earliest,
-            },
-            &now,
-        )
-        .await?;
-        step("retries planned");
-        // 6. Failures that need a new account or mandate: the mandate is suspended.
-        let suspended = failures::suspend_mandates(&mut tx, actor, report_id, &now).await?;
-        failures::forget(&mut tx).await?;
-        step("mandates suspended");
-        // 7. Notices: receipts and failure notices, once per collection.
-        record_notices(&mut tx, report_id, &now).await?;
-        step("notices recorded");
-        // 8. Exceptions: what did not apply cleanly, and failures for staff.
-        let exceptions = raise_exceptions(&mut tx, report_id, &now).await?;
-        step("exceptions recorded");
-        shift(&mut tx, Shift::Add, NAMED_BY_REPORT, &named).await?;
-        shift(
-            &mut tx,
-            Shift::Add,
-            CREATED_AFTER,
-            &[Bind::Int(before), Bind::Int(report_id)],
-        )
-        .await?;
-        step("totals kept");
-        // 9. The audit trail: every collection the report changed, and the report itself.
-        let counts = Counts {
-            settled,
-            rejected,
-            returned,
-            exceptions,
-            incoming_credits,
+        let sha256 = match sha256 {
+            Some(sha256) => {
+                if let Some(report_id) = imported_before(&mut tx, sha256).await? {
+                    return Ok(ReportStart::AlreadyImported(report_id));
+                }
+                sha256.to_owned()
+            }
+            // Unique until `identify` replaces it; never committed.
+            None => format!("reading {}", super::secrets::random_token()),
         };
-        let informational = audit_report(&mut tx, actor, report, report_id, &now, counts).await?;
-        incoming_credits::audit_paid(&mut tx, actor, &credits_paid, &now).await?;
-        payments::audit_credits_used(&mut tx, actor, &credits_used, &now).await?;
-        step("audited");
-        tx.commit().await?;
-        step("committed");
-        Ok(ImportSummary {
+        let report_id = record_report(&mut tx, actor, &head, &sha256, &now).await?;
+        Ok(ReportStart::Begun(ReportApplication {
+            store: self,
+            tx,
+            head,
             report_id,
-            already_imported: false,
-            empty: false,
-            items: report.items.len() as u64,
-            settled,
-            rejected,
-            returned,
-            informational,
-            incoming_credits,
-            incoming_credits_matched: credits_paid.len() as u64,
-            retries_planned: retries,
-            mandates_suspended: suspended,
-            exceptions,
-        })
+            now,
+            items: 0,
+            informational_by_nature: false,
+            incoming_credits: 0,
+        }))
     }
 
     /// Debits with no reject by their settlement date count as settled: every submitted
@@ -512,22 +440,272 @@ impl Store {
     }
 }
 
+impl ReportApplication<'_> {
+    /// Records the next items of the report, matched by EndToEndId and judged (step 1),
+    /// and keeps those of them that are booked credits not ours (step 3b).
+    pub async fn add_items(&mut self, items: &[ReportItem]) -> StoreResult<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let backend = self.store.backend;
+        let scope = items::institution_scope(self.head.institution);
+        let first = self.items;
+        items::record_items(
+            &mut self.tx,
+            backend,
+            self.report_id,
+            first,
+            items::items_json(items),
+            scope,
+        )
+        .await?;
+        // Step 3b on the way in: an item judged `info` here stays so (the later steps
+        // change only matched or unmatched items), so its credit is kept as it would be
+        // after the settlements.
+        self.incoming_credits += credits::record(
+            &mut self.tx,
+            &self.store.cipher,
+            backend,
+            credits::Batch {
+                institution: self.head.institution,
+                report_id: self.report_id,
+                first,
+                items,
+            },
+            &self.now,
+        )
+        .await?;
+        self.items += items.len() as u64;
+        self.informational_by_nature |= items
+            .iter()
+            .any(|i| i.facts.meaning.is_some_and(Meaning::is_informational));
+        Ok(())
+    }
+
+    /// Names a report that was streamed by the hash of its bytes and its message id, once
+    /// read: the id of the report imported before with the same bytes, if any (then drop
+    /// this one: nothing of it is kept).
+    pub async fn identify(
+        &mut self,
+        sha256: &str,
+        message_id: Option<String>,
+    ) -> StoreResult<Option<i64>> {
+        if let Some(report_id) = imported_before(&mut self.tx, sha256).await? {
+            return Ok(Some(report_id));
+        }
+        sqlx::query("UPDATE reports SET sha256 = $2, message_id = $3 WHERE id = $1")
+            .bind(self.report_id)
+            .bind(sha256)
+            .bind(message_id.clone())
+            .execute(&mut *self.tx)
+            .await
+            .map_err(|e| {
+                conflict_on_unique(e, || {
+                    "this report is being imported by another instance".to_owned()
+                })
+            })?;
+        self.head.message_id = message_id;
+        Ok(None)
+    }
+
+    /// How many items were recorded.
+    pub fn items(&self) -> u64 {
+        self.items
+    }
+
+    /// Applies the items recorded (steps 2 to 9) and commits: see the module docs.
+    pub async fn finish(
+        self,
+        actor: &Actor,
+        policy: ReconcilePolicy,
+    ) -> StoreResult<ImportSummary> {
+        let ReportApplication {
+            store,
+            mut tx,
+            head,
+            report_id,
+            now,
+            items: item_count,
+            informational_by_nature,
+            incoming_credits,
+        } = self;
+        let today = policy.today.to_string();
+        if item_count == 0 {
+            // Nothing to apply: recorded as an empty report (its bytes are known, so the
+            // same file again is recognised), never counted as applied.
+            Audit::new(actor, "report.empty")
+                .on("report", report_id)
+                .detail(serde_json::json!({
+                    "file_name": head.file_name,
+                    "format": head.format,
+                    "items": 0,
+                }))
+                .record(&mut tx, &now)
+                .await?;
+            tx.commit().await?;
+            return Ok(ImportSummary {
+                report_id,
+                empty: true,
+                ..ImportSummary::default()
+            });
+        }
+        let started = std::time::Instant::now();
+        let step =
+            |name: &str| tracing::debug!(step = name, elapsed = ?started.elapsed(), "apply_report");
+        // 1. What the report said, item by item, was recorded as it was read (`add_items`),
+        // matched by EndToEndId on the way in and judged against the collection's state
+        // before the report.
+        let scope = items::institution_scope(head.institution);
+        // 2. The rest matched by mandate + amount among debits in flight, judged the same way.
+        items::match_by_mandate(&mut tx, report_id, scope, policy.today).await?;
+        items::mark_repeats(&mut tx, report_id).await?;
+        // A report none of whose items is ours is refused — unless it says of some items
+        // that they are not collections (a statement of the fund's account on a day with
+        // no collection booked): those are kept, informational.
+        if items::matched(&mut tx, report_id).await? == 0 && !informational_by_nature {
+            tx.rollback().await?;
+            return Err(StoreError::Invalid(format!(
+                "none of its {} transactions matches a debit tahsil sent (by EndToEndId, or mandate and amount): \
+                 check it is meant for this fund",
+                item_count
+            )));
+        }
+        step("matched");
+        // 3. Settlements, dated by their entries' booking dates. (The totals of the debits the report names are taken away first,
+        // and added back with the retries it plans before the audit: `collection_totals`.)
+        let before: i64 =
+            sqlx::query_scalar("SELECT CAST(COALESCE(MAX(id), 0) AS BIGINT) FROM collections")
+                .fetch_one(&mut *tx)
+                .await?;
+        let named = [Bind::Int(report_id)];
+        shift(&mut tx, Shift::Remove, NAMED_BY_REPORT, &named).await?;
+        let settled = settle(&mut tx, report_id, &today, &now).await?;
+        ledger::record_settled(&mut tx, "c.report_id = $1", &[Bind::Int(report_id)], &now).await?;
+        step("settled");
+        // 3b. Booked credits that are not ours were kept for the ledger as they came.
+        // 3c. Those naming one employer (affiliation number, mandate reference) paid as
+        // its transfers (`incoming_credits`); the rest wait for staff.
+        let credits_paid = incoming_credits::match_report(
+            &mut tx,
+            &store.cipher,
+            store.backend.lock_rows(),
+            actor,
+            report_id,
+            policy.today,
+            &now,
+        )
+        .await?;
+        step("incoming credits matched");
+        // 4. The failures, rejected or returned, their lines owed again.
+        failures::record(&mut tx, report_id).await?;
+        let (rejected, returned) = failures::apply(&mut tx, report_id, &now).await?;
+        ledger::record_failures(&mut tx, report_id, &today, &now).await?;
+        // 4b. A dispute credit on a debit now failed is undone, before the credit pays.
+        dispute_effects::reverse_for_failures(&mut tx, actor, report_id, &today, &now).await?;
+        step("failures applied");
+        // 4c. An employer in credit (paid by another channel while its debit was with the
+        // bank) has it pay the lines the failure made owed again, before a retry copies
+        // them: a retry is never presented for lines the employer has already paid.
+        let credits_used = payments::use_credits(
+            &mut tx,
+            store.backend.lock_rows(),
+            "p.employer_id IN (SELECT c.employer_id FROM report_failures f \
+             JOIN collections c ON c.id = f.collection_id WHERE f.report_id = CAST($1 AS BIGINT))",
+            &[Bind::Int(report_id)],
+            &today,
+            &today,
+            &now,
+        )
+        .await?;
+        step("credits used");
+        // 5. Retries of retryable failures, while attempts remain and the mandate is active.
+        // A retry is announced today: debited no earlier than the notice period from now.
+        let earliest = policy
+            .today
+            .checked_add_days(chrono::Days::new(u64::from(store.notice_days)))
+            .unwrap_or(chrono::NaiveDate::MAX)
+            .to_string();
+        let retries = failures::plan_retries(
+            &mut tx,
+            report_id,
+            &policy,
+            failures::Announced {
+                today: &today,
+                earliest: &earliest,
+            },
+            &now,
+        )
+        .await?;
+        step("retries planned");
+        // 6. Failures that need a new account or mandate: the mandate is suspended.
+        let suspended = failures::suspend_mandates(&mut tx, actor, report_id, &now).await?;
+        failures::forget(&mut tx).await?;
+        step("mandates suspended");
+        // 7. Notices: receipts and failure notices, once per collection.
+        record_notices(&mut tx, report_id, &now).await?;
+        step("notices recorded");
+        // 8. Exceptions: what did not apply cleanly, and failures for staff.
+        let exceptions = raise_exceptions(&mut tx, report_id, &now).await?;
+        step("exceptions recorded");
+        shift(&mut tx, Shift::Add, NAMED_BY_REPORT, &named).await?;
+        shift(
+            &mut tx,
+            Shift::Add,
+            CREATED_AFTER,
+            &[Bind::Int(before), Bind::Int(report_id)],
+        )
+        .await?;
+        step("totals kept");
+        // 9. The audit trail: every collection the report changed, and the report itself.
+        let counts = Counts {
+            settled,
+            rejected,
+            returned,
+            exceptions,
+            incoming_credits,
+        };
+        let informational =
+            audit_report(&mut tx, actor, &head, report_id, item_count, &now, counts).await?;
+        incoming_credits::audit_paid(&mut tx, actor, &credits_paid, &now).await?;
+        payments::audit_credits_used(&mut tx, actor, &credits_used, &now).await?;
+        step("audited");
+        tx.commit().await?;
+        step("committed");
+        Ok(ImportSummary {
+            report_id,
+            already_imported: false,
+            empty: false,
+            items: item_count,
+            settled,
+            rejected,
+            returned,
+            informational,
+            incoming_credits,
+            incoming_credits_matched: credits_paid.len() as u64,
+            retries_planned: retries,
+            mandates_suspended: suspended,
+            exceptions,
+        })
+    }
+}
+
 /// The report already imported with the same bytes (by hash), if any.
-async fn imported_before(tx: &mut AnyConnection, report: &NewReport) -> StoreResult<Option<i64>> {
+async fn imported_before(tx: &mut AnyConnection, sha256: &str) -> StoreResult<Option<i64>> {
     Ok(
         sqlx::query_scalar("SELECT id FROM reports WHERE sha256 = $1")
-            .bind(&report.sha256)
+            .bind(sha256)
             .fetch_optional(&mut *tx)
             .await?,
     )
 }
 
-/// The report's row; another instance importing the same bytes at the same moment makes
-/// this a conflict.
+/// The report's row (its item count set at the end, by `audit_report`); another instance
+/// importing the same bytes at the same moment makes this a conflict.
 async fn record_report(
     tx: &mut AnyConnection,
     actor: &Actor,
-    report: &NewReport,
+    report: &ReportHead,
+    sha256: &str,
     now: &str,
 ) -> StoreResult<i64> {
     sqlx::query_scalar(
@@ -536,11 +714,11 @@ async fn record_report(
     )
     .bind(report.institution.map(Institution::as_str))
     .bind(&report.file_name)
-    .bind(&report.sha256)
+    .bind(sha256)
     .bind(&report.format)
     .bind(report.message_id.clone())
     .bind(report.original_message_id.clone())
-    .bind(report.items.len() as i64)
+    .bind(0_i64)
     .bind(now)
     .bind(actor.as_str())
     .fetch_one(&mut *tx)
@@ -621,8 +799,9 @@ struct Counts {
 async fn audit_report(
     tx: &mut AnyConnection,
     actor: &Actor,
-    report: &NewReport,
+    report: &ReportHead,
     report_id: i64,
+    items: u64,
     now: &str,
     counts: Counts,
 ) -> StoreResult<u64> {
@@ -652,10 +831,11 @@ async fn audit_report(
         incoming_credits,
     } = counts;
     let applied = settled + rejected + returned;
-    sqlx::query("UPDATE reports SET applied = $2, exceptions = $3 WHERE id = $1")
+    sqlx::query("UPDATE reports SET applied = $2, exceptions = $3, items = $4 WHERE id = $1")
         .bind(report_id)
         .bind(applied as i64)
         .bind(exceptions as i64)
+        .bind(items as i64)
         .execute(&mut *tx)
         .await?;
     Audit::new(actor, "report.imported")
@@ -663,7 +843,7 @@ async fn audit_report(
         .detail(serde_json::json!({
             "file_name": report.file_name,
             "format": report.format,
-            "items": report.items.len(),
+            "items": items,
             "settled": settled,
             "rejected": rejected,
             "returned": returned,
