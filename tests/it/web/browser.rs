@@ -888,5 +888,6 @@ async fn browser_the_period_picker_and_excel_csv_files_in_arabic_and_french() {
     chrome.finish().await;
 }
 
+mod accessibility;
 mod screens;
 mod webhooks;
