@@ -889,5 +889,6 @@ async fn browser_the_period_picker_and_excel_csv_files_in_arabic_and_french() {
 }
 
 mod flows;
+mod accessibility;
 mod screens;
 mod webhooks;

@@ -23,7 +23,7 @@ const PER_SHAPE: usize = 12;
 const PER_LOGIN: usize = 400;
 
 /// `tahsil demo` into `dir`: its summary.
-fn demo(dir: &Path) -> String {
+pub(crate) fn demo(dir: &Path) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
         .args(["demo", "--dir"])
         .arg(dir)
@@ -97,8 +97,9 @@ fn links(html: &str) -> Vec<String> {
         .collect()
 }
 
-/// `/console/debits/17?x=2` → `/console/debits/N?x=N`.
-fn shape(path: &str) -> String {
+/// `/console/debits/17?year=2025` → `/console/debits/N?year` (pages of one template).
+pub(crate) fn shape(path: &str) -> String {
+    let (path, query) = path.split_once('?').unwrap_or((path, ""));
     let mut out = String::new();
     let mut digits = false;
     for c in path.chars() {
@@ -112,19 +113,71 @@ fn shape(path: &str) -> String {
             out.push(c);
         }
     }
-    out
+    let mut keys: Vec<&str> = query
+        .split('&')
+        .filter_map(|pair| pair.split('=').next())
+        .filter(|key| !key.is_empty())
+        .collect();
+    keys.sort_unstable();
+    format!("{out}?{}", keys.join("&"))
+}
+
+/// The logins of the demo fund, one per kind of person.
+pub(crate) const DEMO_LOGINS: [&str; 5] = [
+    "finance@demo.tahsil.dz",
+    "admin@demo.tahsil.dz",
+    "employeur1@demo.tahsil.dz",
+    "employeur2@demo.tahsil.dz",
+    "cabinet@demo.tahsil.dz",
+];
+
+/// Serves the demo fund of `demo_dir` on a free loopback port: its base URL.
+pub(crate) async fn serve_demo(demo_dir: &Path) -> String {
+    let store = Store::connect(
+        &format!("sqlite://{}", demo_dir.join("tahsil.db").display()),
+        2,
+        tahsil::crypto::AccountCipher::from_key_file(&demo_dir.join("tahsil.db.key")).unwrap(),
+        mandates::BankTable::algeria_default(),
+    )
+    .await
+    .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let state = tahsil::web::AppState {
+        store,
+        admin_token: None,
+    };
+    tokio::spawn(tahsil::web::serve(listener, state, std::future::pending()));
+    base
+}
+
+/// One page a crawl read: its path and status, and its HTML.
+pub(crate) struct CrawledPage {
+    pub path: String,
+    pub status: StatusCode,
+    pub html: Option<String>,
+}
+
+/// A crawl of the pages one login reaches: its cookies (the session, to hand to a
+/// browser) and the pages read.
+pub(crate) struct Crawl {
+    pub cookies: std::sync::Arc<reqwest::cookie::Jar>,
+    pub pages: Vec<CrawledPage>,
 }
 
 /// Signs in as `email`, reading `lang`, and reads every page reachable from the first
-/// one: how many, and per page the internals found (only pages with some). Pages
-/// answering 5xx are reported too.
-async fn read_every_page(
+/// one, at most `per_shape` of each shape and `per_login` in all. Pages that are not
+/// HTML (downloads) come with no `html`.
+pub(crate) async fn crawl(
     base: &str,
     email: &str,
     lang: &str,
-) -> (usize, BTreeMap<String, Vec<String>>) {
+    per_shape: usize,
+    per_login: usize,
+) -> Crawl {
+    let cookies = std::sync::Arc::new(reqwest::cookie::Jar::default());
     let client = reqwest::Client::builder()
-        .cookie_store(true)
+        .cookie_provider(cookies.clone())
         .build()
         .unwrap();
     let login = client
@@ -162,17 +215,17 @@ async fn read_every_page(
     let mut queue = VecDeque::from([first]);
     let mut seen = HashSet::new();
     let mut shapes: BTreeMap<String, usize> = BTreeMap::new();
-    let mut found = BTreeMap::new();
+    let mut pages = Vec::new();
     let mut read = 0;
     while let Some(path) = queue.pop_front() {
-        if !seen.insert(path.clone()) || read >= PER_LOGIN {
+        if !seen.insert(path.clone()) || read >= per_login {
             continue;
         }
-        let per_shape = shapes.entry(shape(&path)).or_default();
-        if *per_shape >= PER_SHAPE {
+        let per = shapes.entry(shape(&path)).or_default();
+        if *per >= per_shape {
             continue;
         }
-        *per_shape += 1;
+        *per += 1;
         let response = client.get(format!("{base}{path}")).send().await.unwrap();
         let status = response.status();
         let html_page = response
@@ -181,19 +234,38 @@ async fn read_every_page(
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("text/html"));
         let body = response.text().await.unwrap();
-        if status.is_server_error() {
-            found.insert(path.clone(), vec![format!("answered {status}")]);
+        let html = (html_page && !status.is_server_error()).then_some(body);
+        if let Some(html) = &html {
+            read += 1;
+            queue.extend(links(html));
+        }
+        pages.push(CrawledPage { path, status, html });
+    }
+    Crawl { cookies, pages }
+}
+
+/// Signs in as `email`, reading `lang`, and reads every page reachable from the first
+/// one: how many, and per page the internals found (only pages with some). Pages
+/// answering 5xx are reported too.
+async fn read_every_page(
+    base: &str,
+    email: &str,
+    lang: &str,
+) -> (usize, BTreeMap<String, Vec<String>>) {
+    let crawl = crawl(base, email, lang, PER_SHAPE, PER_LOGIN).await;
+    let mut found = BTreeMap::new();
+    let mut read = 0;
+    for page in crawl.pages {
+        if page.status.is_server_error() {
+            found.insert(page.path, vec![format!("answered {}", page.status)]);
             continue;
         }
-        if !html_page {
-            continue;
-        }
+        let Some(html) = page.html else { continue };
         read += 1;
-        let problems = visible_internals(&visible_text(&body));
+        let problems = visible_internals(&visible_text(&html));
         if !problems.is_empty() {
-            found.insert(path.clone(), problems);
+            found.insert(page.path, problems);
         }
-        queue.extend(links(&body));
     }
     (read, found)
 }
@@ -206,32 +278,11 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
     for debug in ["Some(", "None", "Ok(", "Err(", "{\""] {
         assert!(!summary.contains(debug), "debug text {debug:?}: {summary}");
     }
-
-    let store = Store::connect(
-        &format!("sqlite://{}", demo_dir.join("tahsil.db").display()),
-        2,
-        tahsil::crypto::AccountCipher::from_key_file(&demo_dir.join("tahsil.db.key")).unwrap(),
-        mandates::BankTable::algeria_default(),
-    )
-    .await
-    .unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = tahsil::web::AppState {
-        store,
-        admin_token: None,
-    };
-    tokio::spawn(tahsil::web::serve(listener, state, std::future::pending()));
+    let base = serve_demo(&demo_dir).await;
 
     let mut everything = BTreeMap::new();
     let mut pages = 0;
-    for email in [
-        "finance@demo.tahsil.dz",
-        "admin@demo.tahsil.dz",
-        "employeur1@demo.tahsil.dz",
-        "employeur2@demo.tahsil.dz",
-        "cabinet@demo.tahsil.dz",
-    ] {
+    for email in DEMO_LOGINS {
         for lang in ["ar", "fr"] {
             let (read, found) = read_every_page(&base, email, lang).await;
             pages += read;
