@@ -295,6 +295,12 @@ impl Store {
         let now = self.now();
         let now_text = timestamp(now);
         let mut tx = self.begin_write().await?;
+        // A replacement takes over planned debits: it takes turns with planning, payments,
+        // debit actions and imports (PostgreSQL; SQLite has one writer), first, before any
+        // row lock.
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         let row = Self::mandate_row(&mut tx, mandate_id).await?;
         let mut mandate = self.domain_mandate(&row)?;
         mandate
@@ -570,7 +576,10 @@ impl Store {
 /// The debits planned on a replaced mandate and not yet in a file follow the mandate that
 /// replaces it (issue 20 point 1): same date, same amount, the advance notice already sent
 /// still valid — only the account changes, which the replacement notice says, debit by
-/// debit. Their channel becomes the new account's; the totals move with them. Returns
+/// debit. Their channel becomes the new account's, and a sequence type already stamped
+/// `FRST` (the new mandate has never been debited); the totals move with them. A run
+/// writing them at that moment finds them changed when it records its file and records
+/// nothing (run again). Returns
 /// their ids (in the `mandate.superseded` audit entry).
 async fn hand_over_planned_debits(
     tx: &mut AnyConnection,
@@ -584,7 +593,8 @@ async fn hand_over_planned_debits(
     let planned = "collections c WHERE c.mandate_id = $1 AND c.status = 'planned'";
     shift(&mut *tx, Shift::Remove, planned, &[Bind::Int(previous)]).await?;
     let moved: Vec<i64> = sqlx::query_scalar(
-        "UPDATE collections SET mandate_id = $2, channel = $3, updated_at = $4 \
+        "UPDATE collections SET mandate_id = $2, channel = $3, updated_at = $4, \
+         sequence_type = CASE WHEN sequence_type IS NULL THEN NULL ELSE 'FRST' END \
          WHERE mandate_id = $1 AND status = 'planned' RETURNING id",
     )
     .bind(previous)
