@@ -20,6 +20,7 @@ mod mandate;
 mod receipt;
 mod statement;
 mod text;
+mod unhinted;
 
 pub use attestation::{AttestationFacts, attestation_pdf, verify_url};
 pub use evidence::{EvidenceFacts, MANIFEST, evidence_zip};

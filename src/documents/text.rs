@@ -66,9 +66,11 @@ impl std::fmt::Debug for Face {
 }
 
 impl Face {
+    /// Shapes with the font as it is; embeds its copy without hinting (`unhinted.rs`).
     fn load(bytes: &'static [u8]) -> Result<Face, super::DocumentError> {
         let shaper = rustybuzz::Face::from_slice(bytes, 0).ok_or(super::DocumentError::Font)?;
-        let pdf = Font::new(bytes.into(), 0).ok_or(super::DocumentError::Font)?;
+        let embedded = super::unhinted::without_hinting(bytes).ok_or(super::DocumentError::Font)?;
+        let pdf = Font::new(embedded.into(), 0).ok_or(super::DocumentError::Font)?;
         let units_per_em = shaper.units_per_em();
         Ok(Face {
             pdf,

@@ -32,6 +32,7 @@ mod evidence;
 mod exceptions;
 mod incoming_credits;
 mod jobs;
+mod leases;
 mod ledger;
 mod mandates;
 mod notice_events;

@@ -140,34 +140,52 @@ impl Store {
         let Some((user_id, 0)) = user else {
             return Ok(false);
         };
-        let token = random_token();
         let now = self.now();
         let now_text = timestamp(now);
-        // One live link at a time: older ones stop working.
-        sqlx::query(
-            "UPDATE password_resets SET status = 'expired', token_encrypted = NULL \
-             WHERE user_id = $1 AND new_email IS NULL AND status IN ('pending', 'sent')",
-        )
-        .bind(user_id)
-        .execute(&mut **tx)
-        .await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO password_resets (user_id, token_sha256, token_encrypted, status, created_at, expires_at) \
-             VALUES ($1, $2, $3, 'pending', $4, $5) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(token_hash(&token))
-        .bind(self.cipher.encrypt(&token))
-        .bind(&now_text)
-        .bind(timestamp(now + Duration::minutes(RESET_MINUTES)))
-        .fetch_one(&mut **tx)
-        .await?;
+        let expires_at = timestamp(now + Duration::minutes(RESET_MINUTES));
+        let id = self
+            .queue_link(tx, user_id, None, &now_text, expires_at)
+            .await?;
         Audit::new(&Actor::new("web"), "user.password_reset_requested")
             .on("user", user_id)
             .detail(json!({ "reset_id": id }))
             .record(tx, &now_text)
             .await?;
         Ok(true)
+    }
+
+    /// Queues a link for `user_id` in `tx`, with a new token, working until `expires_at`:
+    /// a password reset, or with `new_email` the confirmation of that address. The user's
+    /// live link of the same kind stops working (one at a time). Returns the link's id.
+    pub(super) async fn queue_link(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        user_id: i64,
+        new_email: Option<&str>,
+        now_text: &str,
+        expires_at: String,
+    ) -> StoreResult<i64> {
+        let older = if new_email.is_some() {
+            "UPDATE password_resets SET status = 'expired', token_encrypted = NULL \
+             WHERE user_id = $1 AND new_email IS NOT NULL AND status IN ('pending', 'sent')"
+        } else {
+            "UPDATE password_resets SET status = 'expired', token_encrypted = NULL \
+             WHERE user_id = $1 AND new_email IS NULL AND status IN ('pending', 'sent')"
+        };
+        sqlx::query(older).bind(user_id).execute(&mut **tx).await?;
+        let token = random_token();
+        Ok(sqlx::query_scalar(
+            "INSERT INTO password_resets (user_id, token_sha256, token_encrypted, status, created_at, expires_at, new_email) \
+             VALUES ($1, $2, $3, 'pending', $4, $5, $6) RETURNING id",
+        )
+        .bind(user_id)
+        .bind(token_hash(&token))
+        .bind(self.cipher.encrypt(&token))
+        .bind(now_text)
+        .bind(expires_at)
+        .bind(new_email)
+        .fetch_one(&mut **tx)
+        .await?)
     }
 
     /// Reset emails waiting to be sent, oldest first, with their tokens decrypted.
@@ -278,16 +296,7 @@ impl Store {
         }
         let hash = hash_password(new_password.to_owned()).await?;
         let mut tx = self.begin_write().await?;
-        let used = sqlx::query(
-            "UPDATE password_resets SET status = 'used', used_at = $2, token_encrypted = NULL \
-             WHERE id = $1 AND status IN ('pending', 'sent')",
-        )
-        .bind(reset_id)
-        .bind(&now_text)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if used == 0 {
+        if !use_link(&mut tx, reset_id, &now_text).await? {
             return Err(invalid());
         }
         sqlx::query("UPDATE users SET password_hash = $2 WHERE id = $1")
@@ -310,4 +319,23 @@ impl Store {
         tx.commit().await?;
         self.user(user_id).await
     }
+}
+
+/// Uses the link `link_id` at `now_text` (its token forgotten, so it works once); false
+/// when it was used or replaced meanwhile.
+pub(super) async fn use_link(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    link_id: i64,
+    now_text: &str,
+) -> StoreResult<bool> {
+    let used = sqlx::query(
+        "UPDATE password_resets SET status = 'used', used_at = $2, token_encrypted = NULL \
+         WHERE id = $1 AND status IN ('pending', 'sent')",
+    )
+    .bind(link_id)
+    .bind(now_text)
+    .execute(&mut **tx)
+    .await?
+    .rows_affected();
+    Ok(used == 1)
 }

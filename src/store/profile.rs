@@ -10,7 +10,8 @@ use mandates::NoticeLanguage;
 use serde_json::json;
 
 use super::colleagues::Duty;
-use super::secrets::{check_password, hash_password, random_token, token_hash};
+use super::password_resets::use_link;
+use super::secrets::{check_password, hash_password, token_hash};
 use super::users::normalise_email;
 use super::{
     Actor, Refusal, Store, StoreError, StoreResult, User, audit::Audit, refused_on_unique,
@@ -120,29 +121,13 @@ impl Store {
                 "this address is already the address of an account",
             ));
         }
-        let token = random_token();
         let now = self.now();
         let now_text = timestamp(now);
+        let expires_at = timestamp(now + Duration::hours(EMAIL_CHANGE_HOURS));
         let mut tx = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE password_resets SET status = 'expired', token_encrypted = NULL \
-             WHERE user_id = $1 AND new_email IS NOT NULL AND status IN ('pending', 'sent')",
-        )
-        .bind(user_id)
-        .execute(&mut *tx)
-        .await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO password_resets (user_id, token_sha256, token_encrypted, status, created_at, expires_at, new_email) \
-             VALUES ($1, $2, $3, 'pending', $4, $5, $6) RETURNING id",
-        )
-        .bind(user_id)
-        .bind(token_hash(&token))
-        .bind(self.cipher.encrypt(&token))
-        .bind(&now_text)
-        .bind(timestamp(now + Duration::hours(EMAIL_CHANGE_HOURS)))
-        .bind(&email)
-        .fetch_one(&mut *tx)
-        .await?;
+        let id = self
+            .queue_link(&mut tx, user_id, Some(&email), &now_text, expires_at)
+            .await?;
         Audit::new(
             &Actor::new(format!("user:{user_id}")),
             "user.email_change_requested",
@@ -178,16 +163,7 @@ impl Store {
             return Err(invalid());
         };
         let mut tx = self.begin_write().await?;
-        let used = sqlx::query(
-            "UPDATE password_resets SET status = 'used', used_at = $2, token_encrypted = NULL \
-             WHERE id = $1 AND status IN ('pending', 'sent')",
-        )
-        .bind(link_id)
-        .bind(&now_text)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if used == 0 {
+        if !use_link(&mut tx, link_id, &now_text).await? {
             return Err(invalid());
         }
         sqlx::query("UPDATE users SET email = $2 WHERE id = $1")

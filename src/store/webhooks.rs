@@ -19,6 +19,7 @@ use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, FromRow};
 
+use super::leases::Queue;
 use super::secrets::random_token;
 use super::{
     Actor, ClaimedNotice, NoticeFacts, NoticeKind, Store, StoreError, StoreResult, audit::Audit,
@@ -581,26 +582,11 @@ impl Store {
         lock: Duration,
         limit: i64,
     ) -> StoreResult<Vec<ClaimedWebhook>> {
-        let now = self.now();
-        let now_text = lease_timestamp(now);
-        let until = lease_timestamp(now + lock);
-        let ready = "status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
-                     AND (locked_until IS NULL OR locked_until < $3)";
-        let skip_locked = self.backend.skip_locked_rows();
-        let claimed: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
-            "WITH picked AS MATERIALIZED \
-             (SELECT id FROM webhook_deliveries WHERE {ready} ORDER BY id LIMIT $4{skip_locked}) \
-             UPDATE webhook_deliveries SET locked_by = $1, locked_until = $2 \
-             WHERE id IN (SELECT id FROM picked) AND {ready} RETURNING id"
-        )))
-        .bind(worker)
-        .bind(&until)
-        .bind(&now_text)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let claimed: Vec<(i64,)> = self
+            .claim_ready(Queue::Webhooks, "id", worker, lock, limit)
+            .await?;
         let mut out = Vec::with_capacity(claimed.len());
-        for id in claimed {
+        for (id,) in claimed {
             let row = sqlx::query_as::<_, ClaimedRow>(
                 "SELECT d.id, d.endpoint_id, d.employer_id, d.event_id, d.kind, d.subject_id, d.attempts, \
                  COALESCE(n.created_at, d.created_at) AS created_at, w.url, w.secret_encrypted \
@@ -714,17 +700,7 @@ impl Store {
 
     /// Gives back claimed deliveries not attempted (the worker stops).
     pub async fn release_webhooks(&self, worker: &str, ids: &[i64]) -> StoreResult<()> {
-        for id in ids {
-            sqlx::query(
-                "UPDATE webhook_deliveries SET locked_by = NULL, locked_until = NULL \
-                 WHERE id = $1 AND locked_by = $2 AND status = 'pending'",
-            )
-            .bind(id)
-            .bind(worker)
-            .execute(&self.pool)
-            .await?;
-        }
-        Ok(())
+        self.release_claimed(Queue::Webhooks, worker, ids).await
     }
 }
 

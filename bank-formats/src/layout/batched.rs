@@ -9,12 +9,11 @@ use std::io::{BufRead, Write};
 use mandates::Amount;
 
 use super::codec::{amount_into, digits_into};
-use super::read::{LineSource, def_of_raw, parse_line};
+use super::read::{LineSource, Structure, parse_line, validate_strictly};
 use super::write::{emit_line, encode_record};
-use super::{BatchedLayout, CountOf, FieldKind, LayoutError, Part, Record, RecordType, Value};
-
-/// The most problems [`BatchedLayout::validate`] lists before giving up.
-const MAX_PROBLEMS: usize = 1000;
+use super::{
+    BatchedLayout, CountOf, FieldKind, LayoutError, Part, Record, RecordDef, RecordType, Value,
+};
 
 /// One record read from a batched file: where it sits, its record type's name
 /// (`file_header`, `batch_header`, a detail kind, `batch_trailer`, `file_trailer`) and
@@ -350,6 +349,31 @@ impl Checker {
     }
 }
 
+/// The checker with the layout that gives each record's type, for [`validate_strictly`].
+struct Strict<'l> {
+    layout: &'l BatchedLayout,
+    checker: Checker,
+}
+
+impl Structure for Strict<'_> {
+    fn line(
+        &mut self,
+        def: Option<&RecordDef>,
+        line: usize,
+        record: Option<&Record>,
+        clean: bool,
+    ) -> Result<(), LayoutError> {
+        match def.and_then(|def| self.layout.type_for_code(def.code())) {
+            Some(t) => self.checker.observe(t, line, record.filter(|_| clean)),
+            None => Ok(()),
+        }
+    }
+
+    fn end(&self) -> Result<(), LayoutError> {
+        self.checker.finish()
+    }
+}
+
 /// The streaming reader returned by [`BatchedLayout::records`].
 #[derive(Debug)]
 pub struct BatchedReader<'l, R> {
@@ -486,47 +510,11 @@ impl BatchedLayout {
     /// still takes its place in the structure, so it does not make the records after it
     /// wrong.
     pub fn validate(&self, bytes: &[u8]) -> Vec<LayoutError> {
-        let mut problems = Vec::new();
-        let mut lines = LineSource::new(self, bytes);
-        lines.strict = true;
-        let mut checker = Checker::new(self);
-        while let Some(line) = lines.next_line() {
-            if problems.len() >= MAX_PROBLEMS {
-                problems.push(LayoutError::File(format!(
-                    "stopped after {MAX_PROBLEMS} problems"
-                )));
-                return problems;
-            }
-            let line = match line {
-                Ok(line) => line,
-                Err(e) => {
-                    problems.push(e);
-                    break;
-                }
-            };
-            let (record, errors) = parse_line(self, &line, true);
-            let mut first = errors.into_iter().next();
-            let (t, record) = match &record {
-                Some((def, record)) => (self.type_for_code(def.code()), Some(record)),
-                None => (
-                    def_of_raw(self, &line.bytes).and_then(|def| self.type_for_code(def.code())),
-                    None,
-                ),
-            };
-            // A record with a bad field still counts, but its values are not to be
-            // trusted for the totals.
-            let record = record.filter(|_| first.is_none());
-            if let Some(t) = t
-                && let Err(e) = checker.observe(t, line.number, record)
-            {
-                first.get_or_insert(e);
-            }
-            problems.extend(first);
-        }
-        if let Err(e) = checker.finish() {
-            problems.push(e);
-        }
-        problems
+        let mut structure = Strict {
+            layout: self,
+            checker: Checker::new(self),
+        };
+        validate_strictly(self, bytes, &mut structure)
     }
 
     /// Writes a whole [`BatchedFile`] (e.g. one read earlier) to `out`; returns the file's

@@ -8,14 +8,12 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 
+use super::debit_file::{another_day, fill_detail, header_record};
 use super::model::put;
 use super::{
     BatchedLayout, BatchedWriter, DebitFileHeader, DebitInstruction, FileKind, FileTotals,
     LayoutError, Part, Record, RecordDef, RecordRole, Value,
 };
-
-/// The currency written where a layout has a `currency` field: amounts are dinars.
-const CURRENCY: &str = "DZD";
 
 /// Collects a file's debits by debtor bank, then writes the whole file with
 /// [`finish_into`](BatchedDebitWriter::finish_into) (a batch's header cannot be written
@@ -77,14 +75,12 @@ impl<'l, W: Write> BatchedDebitWriter<'l, W> {
             .detail_kinds()
             .any(|t| t.def().has_field("collection_date"));
         if !date_per_detail && instruction.collection_date != self.header.collection_date {
-            return Err(LayoutError::Write {
-                record: format!("detail {added}"),
-                field: "collection_date".into(),
-                problem: format!(
-                    "{} differs from the file's collection date {} and this layout has one date per batch",
-                    instruction.collection_date, self.header.collection_date
-                ),
-            });
+            return Err(another_day(
+                added,
+                instruction.collection_date,
+                self.header.collection_date,
+                "batch",
+            ));
         }
         let Some(bank) = instruction.account_digits.get(..3) else {
             return Err(LayoutError::Write {
@@ -106,46 +102,10 @@ impl<'l, W: Write> BatchedDebitWriter<'l, W> {
         let layout = self.layout;
         let header = &self.header;
         let mut writer = BatchedWriter::new(layout, self.out);
-        let def = layout.single(Part::FileHeader).def();
-        let mut record = Record::new(RecordRole::Header);
-        put(
-            &mut record,
-            def,
-            "file_reference",
-            Value::text(&header.file_reference),
-        );
-        put(
-            &mut record,
-            def,
-            "creation_date",
-            Value::Date(header.creation_date),
-        );
-        put(
-            &mut record,
-            def,
-            "collection_date",
-            Value::Date(header.collection_date),
-        );
-        put(
-            &mut record,
-            def,
-            "creditor_name",
-            Value::text(&header.creditor_name),
-        );
-        put(
-            &mut record,
-            def,
-            "creditor_account",
-            Value::digits(&header.creditor_account),
-        );
-        put(
-            &mut record,
-            def,
-            "creditor_id",
-            Value::text(&header.creditor_id),
-        );
-        put(&mut record, def, "currency", Value::text(CURRENCY));
-        writer.file_header(&record)?;
+        writer.file_header(&header_record(
+            layout.single(Part::FileHeader).def(),
+            header,
+        ))?;
         let mut totals = FileTotals::default();
         for (bank, debits) in &self.banks {
             let def = layout.single(Part::BatchHeader).def();
@@ -200,36 +160,6 @@ impl<'l, W: Write> BatchedDebitWriter<'l, W> {
 /// One detail record of kind `def` for `debit`: the well-known fields it has.
 fn detail(def: &RecordDef, debit: &DebitInstruction) -> Record {
     let mut record = Record::new(RecordRole::Detail);
-    put(
-        &mut record,
-        def,
-        "end_to_end_id",
-        Value::text(&debit.end_to_end_id),
-    );
-    put(
-        &mut record,
-        def,
-        "account",
-        Value::digits(&debit.account_digits),
-    );
-    put(
-        &mut record,
-        def,
-        "debtor_name",
-        Value::text(&debit.debtor_name),
-    );
-    put(&mut record, def, "amount", Value::Amount(debit.amount));
-    put(
-        &mut record,
-        def,
-        "mandate_reference",
-        Value::text(&debit.mandate_reference),
-    );
-    put(
-        &mut record,
-        def,
-        "collection_date",
-        Value::Date(debit.collection_date),
-    );
+    fill_detail(&mut record, def, debit);
     record
 }

@@ -13,7 +13,9 @@ use mandates::Amount;
 use super::model::{
     amount, date, finish_with_trailer, model_error, put, require_fields, require_kind, text,
 };
-use super::{FileKind, FileTotals, Layout, LayoutError, LayoutWriter, Record, RecordRole, Value};
+use super::{
+    FileKind, FileTotals, Layout, LayoutError, LayoutWriter, Record, RecordDef, RecordRole, Value,
+};
 
 /// What a debit file's header says about the file as a whole.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,45 +97,7 @@ impl<'l, W: Write> DebitFileWriter<'l, W> {
             ));
         }
         let mut writer = LayoutWriter::new(layout, out);
-        let def = layout.header();
-        let mut record = Record::new(RecordRole::Header);
-        put(
-            &mut record,
-            def,
-            "file_reference",
-            Value::text(&header.file_reference),
-        );
-        put(
-            &mut record,
-            def,
-            "creation_date",
-            Value::Date(header.creation_date),
-        );
-        put(
-            &mut record,
-            def,
-            "collection_date",
-            Value::Date(header.collection_date),
-        );
-        put(
-            &mut record,
-            def,
-            "creditor_name",
-            Value::text(&header.creditor_name),
-        );
-        put(
-            &mut record,
-            def,
-            "creditor_account",
-            Value::digits(&header.creditor_account),
-        );
-        put(
-            &mut record,
-            def,
-            "creditor_id",
-            Value::text(&header.creditor_id),
-        );
-        put(&mut record, def, "currency", Value::text(CURRENCY));
+        let record = header_record(layout.header(), header);
         writer.write_header(&record)?;
         Ok(DebitFileWriter {
             writer,
@@ -149,48 +113,14 @@ impl<'l, W: Write> DebitFileWriter<'l, W> {
     pub fn add(&mut self, instruction: &DebitInstruction) -> Result<(), LayoutError> {
         self.added += 1;
         if !self.detail_has_date && instruction.collection_date != self.collection_date {
-            return Err(LayoutError::Write {
-                record: format!("detail {}", self.added),
-                field: "collection_date".into(),
-                problem: format!(
-                    "{} differs from the file's collection date {} and this layout has one date per file",
-                    instruction.collection_date, self.collection_date
-                ),
-            });
+            return Err(another_day(
+                self.added,
+                instruction.collection_date,
+                self.collection_date,
+                "file",
+            ));
         }
-        let def = self.writer.layout().detail();
-        let record = &mut self.detail;
-        put(
-            record,
-            def,
-            "end_to_end_id",
-            Value::text(&instruction.end_to_end_id),
-        );
-        put(
-            record,
-            def,
-            "account",
-            Value::digits(&instruction.account_digits),
-        );
-        put(
-            record,
-            def,
-            "debtor_name",
-            Value::text(&instruction.debtor_name),
-        );
-        put(record, def, "amount", Value::Amount(instruction.amount));
-        put(
-            record,
-            def,
-            "mandate_reference",
-            Value::text(&instruction.mandate_reference),
-        );
-        put(
-            record,
-            def,
-            "collection_date",
-            Value::Date(instruction.collection_date),
-        );
+        fill_detail(&mut self.detail, self.writer.layout().detail(), instruction);
         self.writer.write_detail(&self.detail)
     }
 
@@ -204,6 +134,91 @@ impl<'l, W: Write> DebitFileWriter<'l, W> {
     /// caller that must sync or hash it).
     pub fn finish_into(self) -> Result<(FileTotals, W), LayoutError> {
         finish_with_trailer(self.writer, &self.file_reference)
+    }
+}
+
+/// The file header record of `def`'s kind for `header`: the well-known fields it has.
+pub(super) fn header_record(def: &RecordDef, header: &DebitFileHeader) -> Record {
+    let mut record = Record::new(RecordRole::Header);
+    put(
+        &mut record,
+        def,
+        "file_reference",
+        Value::text(&header.file_reference),
+    );
+    put(
+        &mut record,
+        def,
+        "creation_date",
+        Value::Date(header.creation_date),
+    );
+    put(
+        &mut record,
+        def,
+        "collection_date",
+        Value::Date(header.collection_date),
+    );
+    put(
+        &mut record,
+        def,
+        "creditor_name",
+        Value::text(&header.creditor_name),
+    );
+    put(
+        &mut record,
+        def,
+        "creditor_account",
+        Value::digits(&header.creditor_account),
+    );
+    put(
+        &mut record,
+        def,
+        "creditor_id",
+        Value::text(&header.creditor_id),
+    );
+    put(&mut record, def, "currency", Value::text(CURRENCY));
+    record
+}
+
+/// Sets the well-known fields of `debit` that the detail record `def` has.
+pub(super) fn fill_detail(record: &mut Record, def: &RecordDef, debit: &DebitInstruction) {
+    put(
+        record,
+        def,
+        "end_to_end_id",
+        Value::text(&debit.end_to_end_id),
+    );
+    put(record, def, "account", Value::digits(&debit.account_digits));
+    put(record, def, "debtor_name", Value::text(&debit.debtor_name));
+    put(record, def, "amount", Value::Amount(debit.amount));
+    put(
+        record,
+        def,
+        "mandate_reference",
+        Value::text(&debit.mandate_reference),
+    );
+    put(
+        record,
+        def,
+        "collection_date",
+        Value::Date(debit.collection_date),
+    );
+}
+
+/// The error for the `added`-th debit, due on `date`, in a layout with one collection date
+/// (`file`'s) per `per` ("file" or "batch").
+pub(super) fn another_day(
+    added: impl std::fmt::Display,
+    date: NaiveDate,
+    file: NaiveDate,
+    per: &str,
+) -> LayoutError {
+    LayoutError::Write {
+        record: format!("detail {added}"),
+        field: "collection_date".into(),
+        problem: format!(
+            "{date} differs from the file's collection date {file} and this layout has one date per {per}"
+        ),
     }
 }
 

@@ -12,7 +12,7 @@ use super::{
     RecordDef, RecordRole, Value,
 };
 
-/// The most problems [`Layout::validate`] lists before giving up.
+/// The most problems a strict validation lists before giving up.
 const MAX_PROBLEMS: usize = 1000;
 
 impl Layout {
@@ -88,43 +88,92 @@ impl Layout {
     /// ending the layout declares on every record, the exact record length, and alpha
     /// fields within the layout's charset.
     pub fn validate(&self, bytes: &[u8]) -> Vec<LayoutError> {
-        let mut problems = Vec::new();
-        let mut lines = LineSource::new(self, bytes);
-        lines.strict = true;
-        let mut checker = Checker::new(self);
-        while let Some(line) = lines.next_line() {
-            if problems.len() >= MAX_PROBLEMS {
-                problems.push(LayoutError::File(format!(
-                    "stopped after {MAX_PROBLEMS} problems"
-                )));
-                return problems;
-            }
-            let line = match line {
-                Ok(line) => line,
-                Err(e) => {
-                    problems.push(e);
-                    break;
-                }
-            };
-            // The first problem of each record only: one bad byte is one problem, and an
-            // unreadable record still counts in the file's structure (its sequence
-            // numbers, counts and totals), so it does not make every record after it wrong.
-            let (record, errors) = parse_line(self, &line, true);
-            let mut first = errors.into_iter().next();
-            match record {
-                Some((_, record)) => {
-                    if let Err(e) = checker.observe(&record) {
-                        first.get_or_insert(e);
-                    }
-                }
-                None => checker.unreadable(def_of_raw(self, &line.bytes).map(RecordDef::role)),
-            }
-            problems.extend(first);
+        validate_strictly(self, bytes, &mut Checker::new(self))
+    }
+}
+
+/// The structure and totals a strict validation follows as the records go by (a
+/// single-batch or a batched file's), beyond each record's own fields.
+pub(super) trait Structure {
+    /// Takes in the record at `line`, of type `def` (`None`: unknown). `record` is `None`
+    /// when the line could not be read (already reported), and `clean` is false when one
+    /// of its fields could not (its values are then not to be trusted for the totals).
+    fn line(
+        &mut self,
+        def: Option<&RecordDef>,
+        line: usize,
+        record: Option<&Record>,
+        clean: bool,
+    ) -> Result<(), LayoutError>;
+
+    /// The problem of a file that ends here, if any.
+    fn end(&self) -> Result<(), LayoutError>;
+}
+
+/// Checks a file strictly, as our own output must be, following `structure`: every
+/// problem, one per entry, in file order (empty means valid), at most [`MAX_PROBLEMS`].
+pub(super) fn validate_strictly(
+    layout: &impl Frame,
+    bytes: &[u8],
+    structure: &mut impl Structure,
+) -> Vec<LayoutError> {
+    let mut problems = Vec::new();
+    let mut lines = LineSource::new(layout, bytes);
+    lines.strict = true;
+    while let Some(line) = lines.next_line() {
+        if problems.len() >= MAX_PROBLEMS {
+            problems.push(LayoutError::File(format!(
+                "stopped after {MAX_PROBLEMS} problems"
+            )));
+            return problems;
         }
-        if let Err(e) = checker.finish() {
-            problems.push(e);
+        let line = match line {
+            Ok(line) => line,
+            Err(e) => {
+                problems.push(e);
+                break;
+            }
+        };
+        // The first problem of each record only: one bad byte is one problem, and an
+        // unreadable record still counts in the file's structure (its sequence
+        // numbers, counts and totals), so it does not make every record after it wrong.
+        let (record, errors) = parse_line(layout, &line, true);
+        let mut first = errors.into_iter().next();
+        let clean = first.is_none();
+        let taken = match &record {
+            Some((def, record)) => structure.line(Some(def), line.number, Some(record), clean),
+            None => structure.line(def_of_raw(layout, &line.bytes), line.number, None, clean),
+        };
+        if let Err(e) = taken {
+            first.get_or_insert(e);
         }
-        problems
+        problems.extend(first);
+    }
+    if let Err(e) = structure.end() {
+        problems.push(e);
+    }
+    problems
+}
+
+impl Structure for Checker {
+    fn line(
+        &mut self,
+        def: Option<&RecordDef>,
+        _line: usize,
+        record: Option<&Record>,
+        _clean: bool,
+    ) -> Result<(), LayoutError> {
+        match record {
+            Some(record) => self.observe(record),
+            None => {
+                self.unreadable(def.map(RecordDef::role));
+                Ok(())
+            }
+        }
+    }
+
+    fn end(&self) -> Result<(), LayoutError> {
+        self.finish()
     }
 }
 

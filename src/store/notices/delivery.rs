@@ -17,6 +17,7 @@ use sqlx::FromRow;
 use mandates::NoticeLanguage;
 
 use super::NoticeStatus;
+use crate::store::leases::Queue;
 use crate::store::{
     Actor, NoticeKind, Store, StoreError, StoreResult, audit::Audit, lease_timestamp,
 };
@@ -84,45 +85,16 @@ impl Store {
         lock: Duration,
         limit: i64,
     ) -> StoreResult<Vec<ClaimedNotice>> {
-        let now = self.now();
-        let now_text = lease_timestamp(now);
-        let until = lease_timestamp(now + lock);
-        let ready = "status = 'pending' AND (next_attempt_at IS NULL OR next_attempt_at <= $3) \
-                     AND (locked_until IS NULL OR locked_until < $3)";
-        // Concurrent workers skip each other's rows (`Backend::skip_locked_rows`). The outer
-        // condition is what guarantees a row is claimed once (re-checked on the locked
-        // row). The pick is a materialised CTE: as `id IN (SELECT … LIMIT n FOR UPDATE)`
-        // PostgreSQL may rescan the subquery per row and claim every ready row at once.
-        let skip_locked = self.backend.skip_locked_rows();
-        let mut claimed = sqlx::query_as::<_, ClaimedNotice>(sqlx::AssertSqlSafe(format!(
-            "WITH picked AS MATERIALIZED \
-             (SELECT id FROM notice_events WHERE {ready} ORDER BY id LIMIT $4{skip_locked}) \
-             UPDATE notice_events SET locked_by = $1, locked_until = $2 \
-             WHERE id IN (SELECT id FROM picked) AND {ready} RETURNING {CLAIMED_COLUMNS}"
-        )))
-        .bind(worker)
-        .bind(&until)
-        .bind(&now_text)
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
+        let mut claimed: Vec<ClaimedNotice> = self
+            .claim_ready(Queue::Notices, CLAIMED_COLUMNS, worker, lock, limit)
+            .await?;
         claimed.sort_by_key(|n| n.id);
         Ok(claimed)
     }
 
     /// Gives back claimed notices not attempted (the worker stops, or its lock runs short).
     pub async fn release_notices(&self, worker: &str, ids: &[i64]) -> StoreResult<()> {
-        for id in ids {
-            sqlx::query(
-                "UPDATE notice_events SET locked_by = NULL, locked_until = NULL \
-                 WHERE id = $1 AND locked_by = $2 AND status = 'pending'",
-            )
-            .bind(id)
-            .bind(worker)
-            .execute(&self.pool)
-            .await?;
-        }
-        Ok(())
+        self.release_claimed(Queue::Notices, worker, ids).await
     }
 
     /// Marks a notice sent and records what was sent, in one transaction. False when it
