@@ -159,7 +159,7 @@ pub fn split_into_instalments(amounts: &[i64], n: usize) -> Vec<usize> {
     let mut sum = 0i64;
     for (i, amount) in amounts.iter().enumerate() {
         let left_after = amounts.len() - i;
-        let must_move = sum > 0 && current + 1 < n && left_after <= n - current - 1;
+        let must_move = sum > 0 && current + 1 < n && left_after < n - current;
         let full = sum > 0 && sum + amount > target && current + 1 < n;
         if must_move || full {
             current += 1;
