@@ -79,7 +79,7 @@ pub(super) async fn import_streamed(
         original_message_id: None,
     };
     let mut application = match store.begin_report(actor, head, None).await? {
-        ReportStart::Begun(application) => application,
+        ReportStart::Begun(application) => *application,
         ReportStart::AlreadyImported(report_id) => {
             // Never without a hash to look for; the same outcome as with one.
             let summary = ImportSummary {

@@ -289,7 +289,8 @@ impl std::fmt::Debug for ReportApplication<'_> {
 #[derive(Debug)]
 pub enum ReportStart<'s> {
     AlreadyImported(i64),
-    Begun(ReportApplication<'s>),
+    /// Boxed: the application holds its transaction (a few hundred bytes).
+    Begun(Box<ReportApplication<'s>>),
 }
 
 impl Store {
@@ -315,7 +316,7 @@ impl Store {
                     ..ImportSummary::default()
                 });
             }
-            ReportStart::Begun(application) => application,
+            ReportStart::Begun(application) => *application,
         };
         for chunk in report.items.chunks(ITEM_CHUNK) {
             application.add_items(chunk).await?;
@@ -351,7 +352,7 @@ impl Store {
             None => format!("reading {}", super::secrets::random_token()),
         };
         let report_id = record_report(&mut tx, actor, &head, &sha256, &now).await?;
-        Ok(ReportStart::Begun(ReportApplication {
+        Ok(ReportStart::Begun(Box::new(ReportApplication {
             store: self,
             tx,
             head,
@@ -360,7 +361,7 @@ impl Store {
             items: 0,
             informational_by_nature: false,
             incoming_credits: 0,
-        }))
+        })))
     }
 
     /// Debits with no reject by their settlement date count as settled: every submitted
