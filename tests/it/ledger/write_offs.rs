@@ -406,7 +406,9 @@ both_backends!(
         .fetch_one(store.pool())
         .await
         .unwrap();
-        assert_eq!(written_by, "recouvrement@fund.dz");
+        // Decided by the signed-in staff member, by name.
+        let name = store.user(first).await.unwrap().display_name;
+        assert_eq!(written_by, name);
 
         // The second line: with the first (last 30 days) above the amount, it waits.
         let second_line = ids[1].to_string();
@@ -458,7 +460,7 @@ both_backends!(
             .fetch_one(store.pool())
             .await
             .unwrap();
-        assert_eq!(by, "recouvrement@fund.dz");
+        assert_eq!(by, name);
         assert_eq!(approved_by, Some(format!("user:{second}")));
         assert_eq!(from, Some(request));
         let (asked_by, reviewed_by): (String, Option<String>) =
