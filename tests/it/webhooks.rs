@@ -661,7 +661,7 @@ both_backends!(
         assert!(first.contains("id=\"page-of\">Page 1 sur 2<"), "{first}");
         assert!(first.contains("1–25 sur 30"), "{first}");
         assert!(
-            first.contains("href=\"/console/search?q=161&amp;page=2\" id=\"next-page\""),
+            first.contains("href=\"/console/search?q=161&#38;page=2\" id=\"next-page\""),
             "{first}"
         );
         assert!(!first.contains("id=\"previous-page\""));
@@ -685,7 +685,7 @@ both_backends!(
         let (_, past) = staff.get("/console/search?q=161&page=9").await;
         assert!(employers_listed(&past).is_empty());
         assert!(
-            past.contains("href=\"/console/search?q=161&amp;page=2\" id=\"previous-page\""),
+            past.contains("href=\"/console/search?q=161&#38;page=2\" id=\"previous-page\""),
             "{past}"
         );
         // One page only: no page line, no links.

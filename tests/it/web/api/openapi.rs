@@ -42,6 +42,7 @@ both_backends!(
                     "get" => client.get(&url),
                     "post" => client.post(&url).json(&serde_json::json!({})),
                     "put" => client.put(&url).json(&serde_json::json!({})),
+                    "delete" => client.delete(&url),
                     other => panic!("{other} {path}: add it to this test"),
                 };
                 let response = request.header("authorization", ADMIN).send().await.unwrap();
