@@ -17,8 +17,10 @@
 //!
 //! **Honoured, broken, completed** ([`Store::review_payment_plans`], run first by the
 //! daily surcharge job): an instalment with a line neither paid (settled debit, payment,
-//! write-off) nor in the bank's hands `grace_days` (the surcharge policy's grace) after
-//! its day breaks the plan, dated the first day after that grace; a plan whose lines are
+//! write-off) nor in a live debit (planned — held or not — or in a file) `grace_days` (the
+//! surcharge policy's grace) after its day breaks the plan, dated the first day after that
+//! grace: a line waiting for the schedule date after its day (planned for it, the review
+//! sees a `planned` debit) is on its way, not missed; a plan whose lines are
 //! all paid is completed. While a plan is honoured its lines accrue no late-payment month;
 //! once broken or cancelled by staff, the months starting from that day accrue again (and
 //! the first month's surcharge, if the plan began before it, on that day). An honoured
@@ -486,12 +488,18 @@ impl Store {
         let grace = self.surcharge_policy().await?.grace_days;
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
+        // Planning, payments and plans take turns (PostgreSQL; SQLite has one writer).
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         // Per line of a plan in force: its plan, its instalment's day, whether it is paid
-        // for good, and whether it is in the bank's hands (a debit in a file).
+        // for good, and whether it is on its way (a live debit, planned — held or not — or
+        // in a file).
         let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
             "SELECT p.id, ppl.due_on, CASE WHEN {LINE_PAID} THEN 1 ELSE 0 END, \
              CASE WHEN EXISTS (SELECT 1 FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
-               WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status = 'submitted') THEN 1 ELSE 0 END \
+               WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status IN ('planned', 'submitted')) \
+               THEN 1 ELSE 0 END \
              FROM payment_plans p JOIN payment_plan_lines ppl ON ppl.plan_id = p.id \
              JOIN declaration_lines l ON l.id = ppl.declaration_line_id \
              WHERE p.status = 'active' ORDER BY p.id, ppl.due_on"
@@ -506,8 +514,8 @@ impl Store {
             let lines: Vec<&(i64, String, i64, i64)> =
                 rows.iter().filter(|r| r.0 == plan).collect();
             let mut missed: Option<NaiveDate> = None;
-            for (_, due_on, paid, in_bank) in &lines {
-                if *paid != 0 || *in_bank != 0 {
+            for (_, due_on, paid, on_its_way) in &lines {
+                if *paid != 0 || *on_its_way != 0 {
                     continue;
                 }
                 let due = parse_date("instalment day", due_on)?;
@@ -524,19 +532,26 @@ impl Store {
                 review.completed.push(plan);
             }
         }
-        for (plan, day) in &breaks {
-            sqlx::query(
+        // Only the plans this review broke are reported and audited.
+        let mut broke = Vec::with_capacity(breaks.len());
+        for (plan, day) in breaks {
+            let updated = sqlx::query(
                 "UPDATE payment_plans SET status = 'broken', ended_on = $2, ended_by = $3, \
                  end_reason = 'instalment_missed', updated_at = $4 WHERE id = $1 AND status = 'active'",
             )
-            .bind(*plan)
+            .bind(plan)
             .bind(day.to_string())
             .bind(actor.as_str())
             .bind(&now)
             .execute(&mut *tx)
-            .await?;
-            review.broken.push(*plan);
+            .await?
+            .rows_affected();
+            if updated == 1 {
+                review.broken.push(plan);
+                broke.push((plan, day));
+            }
         }
+        let breaks = broke;
         if !review.completed.is_empty() {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "UPDATE payment_plans SET status = 'completed', ended_on = $1, updated_at = $2 \

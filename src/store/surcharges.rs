@@ -38,19 +38,21 @@
 //! rules: surcharges recorded in a date range, for employers whose every surcharged line
 //! was paid by a date; preview, then apply in one transaction (one waiver per employer),
 //! reversible (opposite `waiver` entries — the ledger is append-only). With the condition
-//! "a payment plan requested by D", an employer also qualifies, principal unpaid, when it
-//! asked for a payment plan on or before D that was set and is honoured (or still waits
-//! for staff) — as ordonnance 21-12 did.
+//! "a payment plan requested by D", an employer's surcharges on the lines of a payment
+//! plan it asked for on or before D also qualify, principal unpaid, when that plan is set
+//! and honoured (active or completed) at apply time — as ordonnance 21-12 did. A plan
+//! broken later does not undo the amnesty: staff reverse it if they choose.
 //!
 //! **Payment plans** (`payment_plans.rs`): no late-payment month starts while a plan
-//! covering the line is honoured (from the day it was set); once the plan is broken or
-//! cancelled the months starting from that day accrue again, and month 1, if the plan
-//! began before it, is recorded on that day. The job reviews the plans first
+//! covering the line is honoured (from the day it was set) — any plan ever set for the
+//! line, not only the latest: a month paused by a plan since broken is never charged
+//! later; once the plan is broken or cancelled the months starting from that day accrue
+//! again, and month 1, if the plan began before it, is recorded on that day. The job reviews the plans first
 //! (`Store::review_payment_plans`), so a plan broken today counts today.
 //!
 //! Must not know: how a line is paid (it reads the paid day from debits and payments).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use mandates::Amount;
@@ -284,24 +286,30 @@ struct CandidateLine {
     bwe: i64,
     debit_day: Option<String>,
     payment_day: Option<String>,
-    /// The day the latest payment plan covering the line was set, if any…
-    plan_from: Option<String>,
-    /// …and the day it was broken or cancelled (none while honoured).
-    plan_until: Option<String>,
 }
 
-/// The days no late-payment month starts: while a payment plan covering the line is
-/// honoured, from the day it was set to the day it was broken or cancelled (none: open).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The days no late-payment month starts: while any payment plan covering the line was
+/// honoured — the union of every set plan's days, from the day it was set to the day it
+/// was broken or cancelled (none: open, while active or once completed).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PlanPause {
-    pub from: Option<NaiveDate>,
-    pub until: Option<NaiveDate>,
+    pub spans: Vec<(NaiveDate, Option<NaiveDate>)>,
 }
 
 impl PlanPause {
-    fn covers(&self, day: NaiveDate) -> bool {
-        self.from
-            .is_some_and(|from| from <= day && self.until.is_none_or(|until| day < until))
+    /// Whether a plan covers `day`: then the furthest end of the plans covering it
+    /// (`None`: open).
+    fn covering(&self, day: NaiveDate) -> Option<Option<NaiveDate>> {
+        let mut found: Option<Option<NaiveDate>> = None;
+        for (from, until) in &self.spans {
+            if *from <= day && until.is_none_or(|until| day < until) {
+                found = Some(match found {
+                    None => *until,
+                    Some(end) => end.zip(*until).map(|(a, b)| a.max(b)),
+                });
+            }
+        }
+        found
     }
 }
 
@@ -356,7 +364,7 @@ fn late_payment(
     line: &CandidateLine,
     due_from: NaiveDate,
     paid_on: Option<NaiveDate>,
-    pause: PlanPause,
+    pause: &PlanPause,
     policy: &SurchargePolicy,
     rules: &[SurchargeRule],
     today: NaiveDate,
@@ -374,15 +382,24 @@ fn late_payment(
             break;
         }
         // A month starting while a payment plan is honoured is not charged; month 1 of a
-        // plan that began before it is charged on the day the plan ended, if it did.
+        // plan that began before it is charged on the day the plans covering it ended, if
+        // they did.
         let mut accrued_on = start.max(first_day);
-        if pause.covers(accrued_on) {
-            match pause.until {
+        let mut paused = false;
+        while let Some(end) = pause.covering(accrued_on) {
+            match end {
+                // `until` is after `accrued_on`: the loop ends.
                 Some(until) if k == 1 && until <= today && paid_on.is_none_or(|p| p >= until) => {
                     accrued_on = until;
                 }
-                _ => continue,
+                _ => {
+                    paused = true;
+                    break;
+                }
             }
+        }
+        if paused {
+            continue;
         }
         let Some(rule) = rule_for(rules, SurchargeKind::LatePayment, start) else {
             continue;
@@ -709,12 +726,7 @@ impl Store {
             "SELECT l.id AS line_id, d.id AS declaration_id, l.worksite_id, d.employer_id, d.due_from, \
              COALESCE(d.first_submitted_at, d.submitted_at) AS submitted_at, {HELD_AT} AS held_at, \
              l.paid_leave_centimes AS pl, l.bad_weather_employer_centimes AS bwr, l.bad_weather_employee_centimes AS bwe, \
-             {DEBIT_DAY} AS debit_day, {PAYMENT_DAY} AS payment_day, \
-             (SELECT p.started_on FROM payment_plan_lines ppl JOIN payment_plans p ON p.id = ppl.plan_id \
-               WHERE ppl.declaration_line_id = l.id AND p.started_on IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS plan_from, \
-             (SELECT CASE WHEN p.status IN ('broken', 'cancelled') THEN p.ended_on END FROM payment_plan_lines ppl \
-               JOIN payment_plans p ON p.id = ppl.plan_id WHERE ppl.declaration_line_id = l.id \
-               AND p.started_on IS NOT NULL ORDER BY p.id DESC LIMIT 1) AS plan_until \
+             {DEBIT_DAY} AS debit_day, {PAYMENT_DAY} AS payment_day \
              FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
              WHERE d.status = 'submitted' AND l.status = 'submitted' AND d.due_from < $1 \
              ORDER BY d.employer_id, d.due_from, l.id"
@@ -727,6 +739,26 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
         let existing: HashSet<(i64, i64, String, i64)> = existing.into_iter().collect();
+        // Every plan ever set, per line: the days it paused the line (all of them, not only
+        // the latest plan's: a month paused by a plan since broken stays paused).
+        let spans: Vec<(i64, String, Option<String>)> = sqlx::query_as(
+            "SELECT ppl.declaration_line_id, p.started_on, \
+             CASE WHEN p.status IN ('broken', 'cancelled') THEN p.ended_on END \
+             FROM payment_plan_lines ppl JOIN payment_plans p ON p.id = ppl.plan_id \
+             WHERE p.started_on IS NOT NULL",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        let mut pauses: HashMap<i64, PlanPause> = HashMap::new();
+        for (line_id, from, until) in spans {
+            let from = parse_date("plan start", &from)?;
+            let until = until
+                .as_deref()
+                .map(|t| parse_date("plan end", t))
+                .transpose()?;
+            pauses.entry(line_id).or_default().spans.push((from, until));
+        }
+        let no_pause = PlanPause::default();
         let mut computed = Vec::new();
         for line in &lines {
             let due_from = parse_date("due_from", &line.due_from)?;
@@ -742,18 +774,7 @@ impl Store {
                 (p, h) => p.or(h),
             };
             computed.extend(late_declaration(line, due_from, &policy, &rules));
-            let pause = PlanPause {
-                from: line
-                    .plan_from
-                    .as_deref()
-                    .map(|t| parse_date("plan start", t))
-                    .transpose()?,
-                until: line
-                    .plan_until
-                    .as_deref()
-                    .map(|t| parse_date("plan end", t))
-                    .transpose()?,
-            };
+            let pause = pauses.get(&line.line_id).unwrap_or(&no_pause);
             computed.extend(late_payment(
                 line, due_from, paid_on, pause, &policy, &rules, today,
             ));
@@ -1399,10 +1420,13 @@ async fn amnesty_eligible(
          WHERE x.employer_id = s.employer_id AND x.accrued_on >= $1 AND x.accrued_on <= $2 \
          AND NOT (COALESCE({SETTLED_DAY}, '9999-12-31') <= $3 OR COALESCE({PAYMENT_DAY}, '9999-12-31') <= $3))"
     );
-    // Or (when the amnesty says so) a payment plan asked for by its day, set and honoured or
-    // still waiting for staff.
-    let planned = "EXISTS (SELECT 1 FROM payment_plans p WHERE p.employer_id = s.employer_id \
-         AND p.requested_on <= $4 AND p.status IN ('requested', 'active', 'completed'))";
+    // Or (when the amnesty says so) the surcharge's line is in a payment plan asked for by
+    // its day and, when the amnesty is applied, set and honoured (active or completed): a
+    // plan only requested, or refused, withdrawn, broken or cancelled, does not count.
+    let planned = "EXISTS (SELECT 1 FROM payment_plans p JOIN payment_plan_lines ppl ON ppl.plan_id = p.id \
+         JOIN declaration_lines pl ON pl.id = ppl.declaration_line_id \
+         WHERE p.employer_id = s.employer_id AND p.requested_on <= $4 AND p.status IN ('active', 'completed') \
+         AND pl.declaration_id = s.declaration_id AND pl.worksite_id = s.worksite_id)";
     let eligible = sqlx::query_as::<_, Eligible>(sqlx::AssertSqlSafe(format!(
         "SELECT s.employer_id, m.affiliation_number, s.id AS surcharge_id, s.amount_centimes \
          FROM surcharges s JOIN employers m ON m.id = s.employer_id \

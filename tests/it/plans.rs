@@ -7,6 +7,7 @@
 //! page only) and the console's setting of the plan.
 
 use chrono::NaiveDate;
+use mandates::DebitAction;
 use reqwest::StatusCode;
 use tahsil::clock::Clock;
 use tahsil::store::{
@@ -43,13 +44,23 @@ const LINES: [i64; 3] = [1_221_000, 610_500, 244_200];
 /// Plans `date` with today's notice, runs it, and answers its one debit with `effect`
 /// (no retry: one attempt only). Returns the debit's amount in centimes.
 async fn debit_on(app: &WebApp, date: NaiveDate, noticed: NaiveDate, effect: Effect) -> i64 {
-    let store = &app.store;
+    plan_one(&app.store, date, noticed).await;
+    run_and_answer(app, date, effect).await
+}
+
+/// Plans `date` with the notice recorded on `noticed`: one debit.
+async fn plan_one(store: &Store, date: NaiveDate, noticed: NaiveDate) {
     on(store, noticed);
     let plan = store
         .plan_collections(&actor(), date, noticed)
         .await
         .unwrap();
     assert_eq!(plan.planned, 1, "one debit planned on {date}");
+}
+
+/// Runs the planned `date` and answers its one debit with `effect` (see [`debit_on`]).
+async fn run_and_answer(app: &WebApp, date: NaiveDate, effect: Effect) -> i64 {
+    let store = &app.store;
     on(store, date);
     tahsil::cycle::run::run_date(store, &app.settings, &actor(), date, "test")
         .await
@@ -75,6 +86,126 @@ async fn debit_on(app: &WebApp, date: NaiveDate, noticed: NaiveDate, effect: Eff
 async fn status_of(store: &Store, plan: i64) -> PlanStatus {
     store.payment_plan(plan).await.unwrap().status
 }
+
+/// Requests a plan for `employer` today and sets it on all its arrears with `dates`.
+async fn plan_for(store: &Store, employer: i64, dates: &[NaiveDate]) -> i64 {
+    let staff = Actor::new("user:staff");
+    let plan = store
+        .request_payment_plan(&staff, employer, None)
+        .await
+        .unwrap();
+    let plan = store
+        .set_payment_plan(
+            &staff,
+            plan.id,
+            SetPlan {
+                lines: Vec::new(),
+                due_dates: dates.to_vec(),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(plan.status, PlanStatus::Active);
+    plan.id
+}
+
+both_backends!(
+    an_instalment_planned_for_the_next_date_after_the_grace_does_not_break_the_plan,
+    |db: TestDb| async move {
+        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let store = &app.store;
+        confirm(store, SurchargeKind::LatePayment).await;
+        let a = in_arrears(store, "16000001").await;
+        on(store, d(2026, 12, 10));
+        // One instalment on 20 January; the next collection date after it is 10 February,
+        // past the grace (the 15 days end on 4 February).
+        let plan = plan_for(store, a, &[d(2027, 1, 20)]).await;
+        signed_mandate(store, a, "004 00174 4010010504 86", None).await;
+        plan_one(store, d(2027, 2, 10), d(2027, 1, 27)).await;
+        // Planned, not yet in a file, held by staff the day the grace ends: on its way,
+        // not missed.
+        on(store, d(2027, 2, 5));
+        let debit = store.collections_on(d(2027, 2, 10)).await.unwrap()[0].id;
+        let policy = &app.settings.policy;
+        store
+            .act_on_debit(&actor(), debit, DebitAction::Hold, "vérification", policy)
+            .await
+            .unwrap();
+        accrue_on(store, d(2027, 2, 5)).await;
+        assert_eq!(status_of(store, plan).await, PlanStatus::Active);
+        on(store, d(2027, 2, 6));
+        store
+            .act_on_debit(&actor(), debit, DebitAction::Release, "vérifié", policy)
+            .await
+            .unwrap();
+        accrue_on(store, d(2027, 2, 9)).await;
+        assert_eq!(status_of(store, plan).await, PlanStatus::Active);
+        assert!(surcharges_of(store, a).await.is_empty());
+        let amount = run_and_answer(&app, d(2027, 2, 10), Effect::Settle).await;
+        assert_eq!(amount, LINES.iter().sum::<i64>());
+        accrue_on(store, d(2027, 2, 11)).await;
+        assert_eq!(status_of(store, plan).await, PlanStatus::Completed);
+        assert!(surcharges_of(store, a).await.is_empty());
+        // Reviewed again: nothing more, one audit entry for the plan's end.
+        accrue_on(store, d(2027, 2, 12)).await;
+        assert_eq!(
+            scalar(
+                store,
+                "SELECT COUNT(*) FROM audit_log WHERE action IN ('payment_plan.broken', 'payment_plan.completed')"
+            )
+            .await,
+            1
+        );
+        assert_balanced(store).await;
+    }
+);
+
+both_backends!(
+    a_month_paused_by_a_broken_plan_is_not_charged_once_a_later_plan_is_set,
+    |db: TestDb| async move {
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 12, 1))).await;
+        confirm(&store, SurchargeKind::LatePayment).await;
+        // Three lines whose months of delay start on 16 January, 1 February, 1 March...
+        let a = in_arrears(&store, "16000001").await;
+        // Plan A from 10 December, never paid (no mandate): broken on 5 March.
+        on(&store, d(2026, 12, 10));
+        let first = plan_for(&store, a, &[d(2027, 2, 17)]).await;
+        for day in [d(2027, 1, 16), d(2027, 2, 1), d(2027, 3, 1)] {
+            accrue_on(&store, day).await;
+        }
+        assert!(surcharges_of(&store, a).await.is_empty());
+        accrue_on(&store, d(2027, 3, 5)).await;
+        assert_eq!(status_of(&store, first).await, PlanStatus::Broken);
+        accrue_on(&store, d(2027, 4, 1)).await;
+        let months = |s: Vec<(i64, i64, String, i64)>| -> Vec<(i64, String)> {
+            s.into_iter().map(|(m, _, on, _)| (m, on)).collect()
+        };
+        // Month 1 on the day A broke, month 4 on its day; months 2 and 3 paused by A.
+        let charged = months(surcharges_of(&store, a).await);
+        let mut expected = Vec::new();
+        for _ in LINES {
+            expected.push((1, "2027-03-05".to_owned()));
+            expected.push((4, "2027-04-01".to_owned()));
+        }
+        let sorted = |mut v: Vec<(i64, String)>| {
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(charged), sorted(expected.clone()));
+        // Plan B from 10 April on the same lines: months 2 and 3 stay paused (A's), and
+        // month 5 is paused by B.
+        on(&store, d(2027, 4, 10));
+        let second = plan_for(&store, a, &[d(2027, 6, 16)]).await;
+        accrue_on(&store, d(2027, 4, 11)).await;
+        accrue_on(&store, d(2027, 5, 1)).await;
+        assert_eq!(status_of(&store, second).await, PlanStatus::Active);
+        assert_eq!(
+            sorted(months(surcharges_of(&store, a).await)),
+            sorted(expected)
+        );
+        assert_balanced(&store).await;
+    }
+);
 
 both_backends!(
     instalments_are_debited_on_their_dates_and_a_missed_one_breaks_the_plan,
@@ -242,6 +373,15 @@ both_backends!(
             .request_payment_plan(&Actor::new("user:1"), a, None)
             .await
             .unwrap();
+        // B asks too, and withdraws.
+        let withdrawn = store
+            .request_payment_plan(&Actor::new("user:2"), b, None)
+            .await
+            .unwrap();
+        store
+            .end_payment_plan(&Actor::new("user:2"), withdrawn.id, "Payé autrement", true)
+            .await
+            .unwrap();
         let staff = Actor::new("user:staff");
         let amnesty = NewAmnesty {
             name: "Ordonnance".to_owned(),
@@ -251,6 +391,22 @@ both_backends!(
             plan_requested_by: Some(d(2027, 3, 15)),
         };
         let id = store.create_amnesty(&staff, amnesty).await.unwrap();
+        // Only requested, not set: nothing to waive yet (nor for B's withdrawn request).
+        let preview = store.preview_amnesty(id).await.unwrap();
+        assert_eq!((preview.employers, preview.surcharges), (0, 0));
+        // Set (in force) after D: A's surcharges on the plan's line qualify.
+        let plan = store
+            .set_payment_plan(
+                &staff,
+                plan.id,
+                SetPlan {
+                    lines: Vec::new(),
+                    due_dates: vec![d(2027, 4, 14)],
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(plan.status, PlanStatus::Active);
         let preview = store.preview_amnesty(id).await.unwrap();
         assert_eq!(
             (
@@ -268,20 +424,8 @@ both_backends!(
             .unwrap();
         assert_balanced(&store).await;
 
-        // Set, then cancelled by staff (a reason needed): the plan covers nothing more,
-        // the lines are surcharged again from the day it ended.
-        let plan = store
-            .set_payment_plan(
-                &staff,
-                plan.id,
-                SetPlan {
-                    lines: Vec::new(),
-                    due_dates: vec![d(2027, 4, 14)],
-                },
-            )
-            .await
-            .unwrap();
-        assert_eq!(plan.status, PlanStatus::Active);
+        // Cancelled by staff (a reason needed): the plan covers nothing more, the lines
+        // are surcharged again from the day it ended.
         assert_eq!(accrue_on(&store, d(2027, 4, 1)).await, 1, "B only");
         on(&store, d(2027, 4, 5));
         assert!(matches!(
