@@ -12,8 +12,8 @@ use mandates::{AccountKind, Amount, MandateStatus};
 use crate::locale::words::reason_explanation;
 use crate::locale::{self, Lang, Medium, NoticeLanguage, last4, written_day, written_day_of};
 use crate::store::{
-    BreakdownLine, CollectionFacts, DisputeFacts, DisputeOutcome, MandateFacts, NoticeFacts,
-    NoticeKind, NoticeSubject, ShortfallFacts, SurchargeNoticeFacts,
+    BreakdownLine, CollectionFacts, DisputeFacts, DisputeOutcome, HandedOverDebit, MandateFacts,
+    NoticeFacts, NoticeKind, NoticeSubject, ShortfallFacts, SurchargeNoticeFacts,
 };
 
 /// A notice ready to send.
@@ -179,6 +179,8 @@ struct View {
     /// The debits announced on the replaced mandate that the new one presents: (date,
     /// amount), formatted.
     handed_over: Vec<(String, String)>,
+    /// Those it does not present (too close to their date to be announced again): cancelled.
+    not_handed_over: Vec<(String, String)>,
     // Disputes.
     case_number: String,
     deadline: String,
@@ -222,6 +224,7 @@ impl View {
             old_reference: String::new(),
             old_account: String::new(),
             handed_over: Vec::new(),
+            not_handed_over: Vec::new(),
             case_number: String::new(),
             deadline: String::new(),
             opened_on: String::new(),
@@ -285,11 +288,14 @@ impl View {
         if let Some(replaced) = &facts.replaced {
             self.old_reference = replaced.reference.clone();
             self.old_account = last4(&replaced.account_masked);
-            self.handed_over = replaced
-                .handed_over
-                .iter()
-                .map(|d| (written_day_of(&d.collection_date), money(d.amount, lang)))
-                .collect();
+            let listed = |debits: &[HandedOverDebit]| -> Vec<(String, String)> {
+                debits
+                    .iter()
+                    .map(|d| (written_day_of(&d.collection_date), money(d.amount, lang)))
+                    .collect()
+            };
+            self.handed_over = listed(&replaced.handed_over);
+            self.not_handed_over = listed(&replaced.not_handed_over);
         }
         let category = facts
             .suspension_reason

@@ -339,7 +339,10 @@ impl Store {
         }
         let handed_over = match previous_active {
             Some(previous) => {
-                hand_over_planned_debits(&mut tx, previous, mandate_id, row.kind, &now_text).await?
+                let (today, open_from) = (self.clock.today().to_string(), self.open_from());
+                let days = (today.as_str(), open_from.as_str());
+                hand_over_planned_debits(&mut tx, previous, mandate_id, row.kind, days, &now_text)
+                    .await?
             }
             None => Vec::new(),
         };
@@ -574,35 +577,70 @@ impl Store {
 }
 
 /// The debits planned on a replaced mandate and not yet in a file follow the mandate that
-/// replaces it (issue 20 point 1): same date, same amount, the advance notice already sent
-/// still valid — only the account changes, which the replacement notice says, debit by
-/// debit. Their channel becomes the new account's, and a sequence type already stamped
-/// `FRST` (the new mandate has never been debited); the totals move with them. A run
-/// writing them at that moment finds them changed when it records its file and records
-/// nothing (run again). Returns
-/// their ids (in the `mandate.superseded` audit entry).
+/// replaces it (issue 20 point 1; review 1 findings 2 and 3) when they can still be
+/// announced for the new account: same date, same amount, a collection date at least the
+/// notice period away (`open_from`), and no run of that date being built (its file streams
+/// may already have read the old account; `lock_run` takes turns with this through the
+/// planning lock). Each is announced again for the new account — a new advance notice
+/// (`notice_version` + 1, today's notice, its earliest debit date today + the notice
+/// period), the unsent previous one withdrawn. Their channel becomes the new account's,
+/// and a sequence type already stamped `FRST` (the new mandate has never been debited);
+/// the totals move with them. The others stay on the replaced mandate, where the run's
+/// re-check cancels them (`mandate_inactive`) and gives their lines back; the replacement
+/// notice says which debit went which way. Returns the ids of those handed over (in the
+/// `mandate.superseded` audit entry).
 async fn hand_over_planned_debits(
     tx: &mut AnyConnection,
     previous: i64,
     replacement: i64,
     kind: AccountKind,
+    (today, open_from): (&str, &str),
     now: &str,
 ) -> StoreResult<Vec<i64>> {
     use super::Bind;
     use super::collection_totals::{Shift, shift};
-    let planned = "collections c WHERE c.mandate_id = $1 AND c.status = 'planned'";
-    shift(&mut *tx, Shift::Remove, planned, &[Bind::Int(previous)]).await?;
-    let moved: Vec<i64> = sqlx::query_scalar(
+    use super::notice_events::{NoticeEvents, withdraw_unsent_advance_notices};
+    let planned = "collections c WHERE c.mandate_id = $1 AND c.status = 'planned' AND c.collection_date >= $2 \
+         AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.collection_date = c.collection_date AND r.status = 'building')";
+    let ids: Vec<i64> =
+        sqlx::query_scalar(sqlx::AssertSqlSafe(format!("SELECT c.id FROM {planned}")))
+            .bind(previous)
+            .bind(open_from)
+            .fetch_all(&mut *tx)
+            .await?;
+    if ids.is_empty() {
+        return Ok(ids);
+    }
+    let list = ids
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    // (The ids come from the database; `$1` is the earliest date, so the statements bind it.)
+    let these = format!("c.collection_date >= $1 AND c.id IN ({list})");
+    let binds = [Bind::Text(open_from)];
+    let from = format!("collections c WHERE {these}");
+    withdraw_unsent_advance_notices(&mut *tx, &these, open_from).await?;
+    shift(&mut *tx, Shift::Remove, &from, &binds).await?;
+    let moved: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
         "UPDATE collections SET mandate_id = $2, channel = $3, updated_at = $4, \
-         sequence_type = CASE WHEN sequence_type IS NULL THEN NULL ELSE 'FRST' END \
-         WHERE mandate_id = $1 AND status = 'planned' RETURNING id",
-    )
-    .bind(previous)
+         sequence_type = CASE WHEN sequence_type IS NULL THEN NULL ELSE 'FRST' END, \
+         announced_centimes = amount_centimes, earliest_debit_date = $1, noticed_on = $5, \
+         notice_version = notice_version + 1 \
+         WHERE status = 'planned' AND collection_date >= $1 AND id IN ({list}) RETURNING id"
+    )))
+    .bind(open_from)
     .bind(replacement)
     .bind(kind.as_str())
     .bind(now)
+    .bind(today)
     .fetch_all(&mut *tx)
     .await?;
-    shift(&mut *tx, Shift::Add, planned, &[Bind::Int(replacement)]).await?;
+    shift(&mut *tx, Shift::Add, &from, &binds).await?;
+    // Announcement n > 1: dedupe key `advance_notice:ID:vN`, like an amended debit.
+    NoticeEvents::new(NoticeKind::AdvanceNotice, "c", &from)
+        .again("'v' || CAST(c.notice_version AS TEXT)")
+        .record(&mut *tx, now, &binds)
+        .await?;
     Ok(moved)
 }

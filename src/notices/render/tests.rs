@@ -254,6 +254,10 @@ fn mandate() -> MandateFacts {
                 collection_date: "2026-12-15".to_owned(),
                 amount: a("13431.50"),
             }],
+            not_handed_over: vec![HandedOverDebit {
+                collection_date: "2026-12-03".to_owned(),
+                amount: a("2500.00"),
+            }],
         }),
         suspension_reason: None,
     }
@@ -288,6 +292,14 @@ fn every_mandate_notice_renders_in_both_languages() {
         assert!(notice.html.contains(r#"lang="ar""#) && notice.html.contains(r#"lang="fr""#));
         if kind == NoticeKind::MandateReplaced {
             assert!(notice.text.contains("****0486") && notice.text.contains("0001"));
+            // A debit too close to its date for a new notice is cancelled, and says so.
+            assert!(
+                notice.text.contains(
+                    "Le prélèvement du 03/12/2026 (2\u{a0}500,00\u{a0}DA), annoncé sur l'ancien compte, est annulé"
+                ) && notice.text.contains("أُلغي اقتطاع 03/12/2026 (2\u{a0}500,00\u{a0}د.ج)"),
+                "{}",
+                notice.text
+            );
             // The debit announced on the old account follows the new one, and says so.
             assert!(
                 notice.text.contains(

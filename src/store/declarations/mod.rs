@@ -383,7 +383,7 @@ impl Store {
 
     /// The first collection date still open today: a notice recorded today reaches the
     /// employer in time for a debit on that date or later (today + the notice period).
-    fn open_from(&self) -> String {
+    pub(super) fn open_from(&self) -> String {
         self.clock
             .today()
             .checked_add_days(chrono::Days::new(u64::from(self.notice_days)))

@@ -85,10 +85,13 @@ pub struct ReplacedMandate {
     pub account_masked: String,
     #[sqlx(skip)]
     pub handed_over: Vec<HandedOverDebit>,
+    /// The debits announced on it too close to their date to be announced again for the
+    /// new account: not presented on either (cancelled, their contributions still owed).
+    #[sqlx(skip)]
+    pub not_handed_over: Vec<HandedOverDebit>,
 }
 
-/// A debit announced on the replaced mandate, presented on the new account instead: same
-/// date, same amount.
+/// A debit announced on the replaced mandate: its date and amount.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HandedOverDebit {
     pub collection_date: String,
@@ -357,6 +360,30 @@ impl Store {
         ))
     }
 
+    /// The debits of a replacement notice: `which` binds the new mandate ($1) and its
+    /// signing time ($2).
+    async fn replaced_debits(
+        &self,
+        which: &str,
+        mandate_id: i64,
+        signed: &str,
+    ) -> StoreResult<Vec<HandedOverDebit>> {
+        let debits: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT collection_date, amount_centimes FROM collections WHERE {which} ORDER BY collection_date"
+        )))
+        .bind(mandate_id)
+        .bind(signed)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(debits
+            .into_iter()
+            .map(|(collection_date, amount)| HandedOverDebit {
+                collection_date,
+                amount: Amount::from_centimes(amount),
+            })
+            .collect())
+    }
+
     async fn mandate_facts(&self, id: i64) -> StoreResult<MandateFacts> {
         let mandate = self.mandate(id).await?;
         let replaced = sqlx::query_as::<_, ReplacedMandate>(
@@ -370,21 +397,25 @@ impl Store {
             Some(mut replaced) => {
                 // Planned before the signing (so announced on the old account), still to
                 // be presented or in a file: the debits the new mandate took over.
-                let debits: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT collection_date, amount_centimes FROM collections WHERE mandate_id = $1 \
-                     AND status IN ('planned', 'submitted') AND created_at <= $2 ORDER BY collection_date",
-                )
-                .bind(id)
-                .bind(mandate.signed_at.as_deref().unwrap_or(&mandate.updated_at))
-                .fetch_all(&self.pool)
-                .await?;
-                replaced.handed_over = debits
-                    .into_iter()
-                    .map(|(collection_date, amount)| HandedOverDebit {
-                        collection_date,
-                        amount: Amount::from_centimes(amount),
-                    })
-                    .collect();
+                let signed = mandate.signed_at.as_deref().unwrap_or(&mandate.updated_at);
+                replaced.handed_over = self
+                    .replaced_debits(
+                        "mandate_id = $1 AND status IN ('planned', 'submitted') AND created_at <= $2",
+                        id,
+                        signed,
+                    )
+                    .await?;
+                // Left on the replaced mandate: waiting for the run's re-check, or cancelled
+                // by it since.
+                replaced.not_handed_over = self
+                    .replaced_debits(
+                        "mandate_id = (SELECT m.id FROM mandates m WHERE m.superseded_by = $1 \
+                         AND m.signed_at IS NOT NULL ORDER BY m.id DESC LIMIT 1) AND created_at <= $2 \
+                         AND (status = 'planned' OR (status = 'cancelled' AND reason_code = 'mandate_inactive'))",
+                        id,
+                        signed,
+                    )
+                    .await?;
                 Some(replaced)
             }
             None => None,

@@ -71,6 +71,12 @@ impl Store {
         let now_text = super::lease_timestamp(now);
         let date_text = date.to_string();
         let mut tx = self.begin_write().await?;
+        // Takes turns with a replacement mandate's hand-over of planned debits (PostgreSQL;
+        // SQLite has one writer): a hand-over committed first is what the file streams
+        // read; one after sees the run `building` and leaves the date's debits alone.
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         let previous: Option<String> =
             sqlx::query_scalar("SELECT status FROM runs WHERE collection_date = $1")
                 .bind(&date_text)
