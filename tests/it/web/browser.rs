@@ -888,7 +888,7 @@ async fn browser_the_period_picker_and_excel_csv_files_in_arabic_and_french() {
     chrome.finish().await;
 }
 
-mod flows;
 mod accessibility;
+mod flows;
 mod screens;
 mod webhooks;
