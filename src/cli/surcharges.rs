@@ -1,6 +1,6 @@
 //! Surcharges on the command line (`tahsil surcharges …`): the dated rules (list, add,
-//! confirm), the fund's policy (deadlines, grace, four-eyes amount), a pass of the daily
-//! job, an employer's surcharges, waivers (ask, approve, refuse) and amnesties (create,
+//! confirm), the fund's policy (deadlines, grace, four-eyes amount), the order in which
+//! payments pay lines and surcharges, a pass of the daily job, an employer's surcharges, waivers (ask, approve, refuse) and amnesties (create,
 //! preview, apply, reverse). Staff name themselves with `--staff` so that the audit trail
 //! says who, and a second person can approve. The computations are `crate::store`'s.
 
@@ -14,7 +14,7 @@ use crate::app;
 use crate::config::Config;
 use crate::locale::statement::{rate_words, surcharge_explanation};
 use crate::store::{
-    Actor, AmnestyPreview, NewAmnesty, NewSurchargeRule, Store, SurchargeFacts, SurchargeKind,
+    Actor, AllocationOrder, AmnestyPreview, NewAmnesty, NewSurchargeRule, Store, SurchargeFacts, SurchargeKind,
     SurchargePolicy, WaiverRecord,
 };
 
@@ -64,7 +64,16 @@ pub(super) enum SurchargesCommand {
         #[arg(long, value_name = "NAME")]
         staff: Option<String>,
     },
-    /// Run the daily computation now (the scheduler runs it every day).
+    /// Show the order in which money received pays lines and surcharges, or change it
+    /// (principal_first, oldest_first or surcharges_first).
+    AllocationOrder {
+        #[arg(long, value_parser = parse_order)]
+        set: Option<AllocationOrder>,
+        #[arg(long, value_name = "NAME")]
+        staff: Option<String>,
+    },
+    /// Run the daily computation now (the scheduler runs it every day): surcharges, then
+    /// provisional assessments of declarations missing past their deadline.
     Accrue,
     /// An employer's surcharges, each with what explains it.
     List {
@@ -145,6 +154,12 @@ pub(super) enum AmnestyCommand {
 fn parse_kind(text: &str) -> Result<SurchargeKind, String> {
     text.parse().map_err(|err: mandates::UnknownCode| {
         format!("{err}: use late_declaration, late_payment or provisional_assessment")
+    })
+}
+
+fn parse_order(text: &str) -> Result<AllocationOrder, String> {
+    text.parse().map_err(|err: mandates::UnknownCode| {
+        format!("{err}: use principal_first, oldest_first or surcharges_first")
     })
 }
 
@@ -289,12 +304,31 @@ async fn run(store: &Store, command: SurchargesCommand, out: &mut String) -> any
                 policy.payment_days, policy.declaration_days, policy.grace_days, policy.four_eyes
             ));
         }
+        SurchargesCommand::AllocationOrder { set, staff: name } => {
+            if let Some(order) = set {
+                let name = name.ok_or_else(|| {
+                    anyhow::anyhow!("--staff needs your name to change the allocation order")
+                })?;
+                store.set_allocation_order(&staff(&name)?, order).await?;
+            }
+            out.push_str(&format!(
+                "payments pay owed lines and surcharges in the order {}\n",
+                store.allocation_order().await?
+            ));
+        }
         SurchargesCommand::Accrue => {
             let today = store.clock().today();
             let s = store.accrue_surcharges(&Actor::new("cli"), today).await?;
             out.push_str(&format!(
                 "{} surcharge(s) recorded for {} employer(s), {} DZD\n",
                 s.surcharges, s.employers, s.amount
+            ));
+            let a = store
+                .assess_missing_declarations(&Actor::new("cli"), today)
+                .await?;
+            out.push_str(&format!(
+                "{} provisional assessment(s) of missing declarations for {} employer(s), {} DZD\n",
+                a.assessments, a.employers, a.amount
             ));
         }
         SurchargesCommand::List { employer } => {

@@ -166,9 +166,13 @@ pub async fn execute(
         }
         Job::Surcharges { day } => {
             let accrued = store.accrue_surcharges(&actor, day.max(today)).await?;
+            // Declarations missing past their deadline are assessed provisionally.
+            let assessed = store
+                .assess_missing_declarations(&actor, day.max(today))
+                .await?;
             Ok(format!(
-                "{} surcharges recorded for {} employers",
-                accrued.surcharges, accrued.employers
+                "{} surcharges recorded for {} employers; {} provisional assessments",
+                accrued.surcharges, accrued.employers, assessed.assessments
             ))
         }
         Job::Summary { day } => {

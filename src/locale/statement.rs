@@ -85,9 +85,55 @@ pub fn surcharge_explanation(f: &SurchargeFacts, lang: Lang) -> String {
     }
 }
 
+/// What a provisional assessment's due is (or its reversal, `replaced`), in a sentence for
+/// the statement and the employer's notice: the period, the base and where it comes from,
+/// the deadline missed, the increase's rate and rule.
+pub fn provisional_explanation(f: &SurchargeFacts, replaced: bool, lang: Lang) -> String {
+    let rate = rate_words(f.rate_bp);
+    let base = money(f.base, lang, Medium::Page);
+    let deadline = written_day_of(&f.deadline);
+    let period = &f.period;
+    let source = &f.rule_source;
+    match (replaced, lang) {
+        (false, Lang::Fr) => format!(
+            "Taxation provisoire de la période {period} (déclaration non reçue au {deadline}) : {base} \
+             (cotisations de votre dernière déclaration), majorées de {rate} (règle : {source}) ; \
+             remplacée par vos cotisations déclarées dès que vous déclarez cette période"
+        ),
+        (false, Lang::Ar) => format!(
+            "تقدير مؤقت للفترة {period} (لم يصل التصريح في أجل {deadline}): {base} (اشتراكات آخر تصريح لكم)، \
+             مع زيادة {rate} (القاعدة: {source})؛ يُستبدل باشتراكاتكم المصرح بها عند تصريحكم بهذه الفترة"
+        ),
+        (true, Lang::Fr) => format!(
+            "Taxation provisoire de la période {period} annulée : remplacée par votre déclaration"
+        ),
+        (true, Lang::Ar) => {
+            format!("إلغاء التقدير المؤقت للفترة {period}: استُبدل بتصريحكم")
+        }
+    }
+}
+
 /// An entry's label on a statement: its kind in words, and for a surcharge or a waiver
 /// what explains it.
 pub fn entry_label(entry: &LedgerEntry, lang: Lang) -> String {
+    use crate::store::EntryKind;
+    if let Some(facts) = entry
+        .surcharge
+        .as_ref()
+        .filter(|f| f.kind == SurchargeKind::ProvisionalAssessment)
+    {
+        // A provisional assessment's due and its reversal (its increase is a surcharge).
+        match entry.kind {
+            EntryKind::Due | EntryKind::DueWithdrawn => {
+                return format!(
+                    "{} — {}",
+                    entry.kind.word(lang),
+                    provisional_explanation(facts, entry.kind == EntryKind::DueWithdrawn, lang)
+                );
+            }
+            _ => {}
+        }
+    }
     match (&entry.surcharge, entry.plan_instalment) {
         (Some(facts), _) => format!(
             "{} — {}",

@@ -104,6 +104,10 @@ fn notice_kind(kind: NoticeKind) -> [(&'static str, &'static str); 2] {
             ("Majoration de retard", "زيادة تأخير"),
             ("Majoration de retard", "زيادة تأخير"),
         ],
+        NoticeKind::ProvisionalAssessment => [
+            ("Taxation provisoire", "تقدير مؤقت"),
+            ("Taxation provisoire", "تقدير مؤقت"),
+        ],
         NoticeKind::OverCeiling => [
             ("Plafond dépassé", "تجاوز السقف"),
             (

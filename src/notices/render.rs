@@ -307,7 +307,11 @@ impl View {
         self.amount = money(s.amount, lang);
         self.date = written_day_of(&s.accrued_on);
         self.deadline = written_day_of(&s.facts.deadline);
-        self.explanation = locale::statement::surcharge_explanation(&s.facts, lang);
+        self.explanation = if s.facts.kind == crate::store::SurchargeKind::ProvisionalAssessment {
+            locale::statement::provisional_explanation(&s.facts, false, lang)
+        } else {
+            locale::statement::surcharge_explanation(&s.facts, lang)
+        };
     }
 
     fn shortfall(&mut self, s: &ShortfallFacts, lang: Lang) {
@@ -412,6 +416,12 @@ fn subject(n: &View, lang: Lang) -> String {
         }
         (Lang::Ar, NoticeKind::SurchargeNotice) => {
             format!("زيادة تأخير: {} بتاريخ {}", n.amount, n.date)
+        }
+        (Lang::Fr, NoticeKind::ProvisionalAssessment) => {
+            format!("Taxation provisoire : {} au {}", n.amount, n.date)
+        }
+        (Lang::Ar, NoticeKind::ProvisionalAssessment) => {
+            format!("تقدير مؤقت: {} بتاريخ {}", n.amount, n.date)
         }
     }
 }

@@ -15,7 +15,9 @@
 //! idempotent: each entry has a unique key naming its event (`due:LINE:N`,
 //! `presented:COLLECTION`, `settled:COLLECTION`, `failed:COLLECTION`, `payment:P`,
 //! `allocation:P:LINE`, `credit:P`; surcharges and their waivers, `surcharges.rs`:
-//! `surcharge:S`, `waiver:W:S`, `waiver_reversed:W:S`), and `ON CONFLICT DO NOTHING` makes
+//! `surcharge:S`, `waiver:W:S`, `waiver_reversed:W:S`; a surcharge paid,
+//! `allocation:P:surcharge:S`; provisional assessments, `assessments.rs`: `provisional:A`,
+//! `provisional_increase:A`, `provisional_replaced:A`), and `ON CONFLICT DO NOTHING` makes
 //! a replay write nothing.
 //!
 //! Must not know: who calls (declarations, runs, reconciliation, payments own their
@@ -36,6 +38,14 @@ const SPLIT: &str = "amount_centimes, paid_leave_centimes, bad_weather_employer_
 /// scheme, the total is their sum).
 const LINE_TOTAL: &str =
     "l.paid_leave_centimes + l.bad_weather_employer_centimes + l.bad_weather_employee_centimes";
+
+/// What a provisional assessment adds to each scheme: its base and its increase (SQL over
+/// a row of `provisional_assessments`).
+const ASSESSED_PL: &str = "base_paid_leave_centimes + increase_paid_leave_centimes";
+const ASSESSED_BWR: &str =
+    "base_bad_weather_employer_centimes + increase_bad_weather_employer_centimes";
+const ASSESSED_BWE: &str =
+    "base_bad_weather_employee_centimes + increase_bad_weather_employee_centimes";
 
 /// What the employer owes, split as the ledger splits it. Positive: owed; negative: in
 /// credit.
@@ -201,10 +211,14 @@ impl Store {
         let rows = sqlx::query_as::<_, EntryRow>(
             "SELECT e.id, e.kind, e.entry_date, e.amount_centimes, e.memo_centimes, e.declaration_line_id, \
              e.collection_id, e.payment_id, \
-             (SELECT d.period FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
-              WHERE l.id = e.declaration_line_id AND d.employer_id = e.employer_id) AS period, \
-             s.kind AS s_kind, s.month AS s_month, s.base_centimes AS s_base, s.rate_bp AS s_rate_bp, \
-             s.deadline AS s_deadline, s.days_late AS s_days_late, sd.period AS s_period, r.source AS s_source, \
+             COALESCE((SELECT d.period FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
+              WHERE l.id = e.declaration_line_id AND d.employer_id = e.employer_id), pa.period) AS period, \
+             COALESCE(s.kind, CASE WHEN pa.id IS NOT NULL THEN 'provisional_assessment' END) AS s_kind, \
+             COALESCE(s.month, CASE WHEN pa.id IS NOT NULL THEN 1 END) AS s_month, \
+             COALESCE(s.base_centimes, pa.base_centimes) AS s_base, COALESCE(s.rate_bp, pa.rate_bp) AS s_rate_bp, \
+             COALESCE(s.deadline, pa.deadline) AS s_deadline, \
+             COALESCE(s.days_late, CASE WHEN pa.id IS NOT NULL THEN 0 END) AS s_days_late, \
+             COALESCE(sd.period, pa.period) AS s_period, COALESCE(r.source, pr.source) AS s_source, \
              (SELECT MIN(ppl.plan_id) FROM collection_lines cl JOIN payment_plan_lines ppl \
               ON ppl.declaration_line_id = cl.declaration_line_id WHERE cl.collection_id = e.collection_id) AS plan_id, \
              (SELECT MIN(ppl.number) FROM collection_lines cl JOIN payment_plan_lines ppl \
@@ -212,6 +226,8 @@ impl Store {
              FROM ledger_entries e LEFT JOIN surcharges s ON s.id = e.surcharge_id \
              LEFT JOIN declarations sd ON sd.id = s.declaration_id \
              LEFT JOIN surcharge_rules r ON r.id = s.rule_id \
+             LEFT JOIN provisional_assessments pa ON pa.id = e.assessment_id \
+             LEFT JOIN surcharge_rules pr ON pr.id = pa.rule_id \
              WHERE e.employer_id = $1 ORDER BY e.entry_date, e.id",
         )
         .bind(employer_id)
@@ -256,7 +272,9 @@ impl Store {
     /// (`line_write_offs`), refunds sent and not rejected, credits granted by upheld
     /// disputes (undone when their debit failed afterwards), surcharges (`surcharges`) and
     /// applied waivers of them (`surcharge_waiver_items`; a reversed waiver nets to
-    /// nothing) — and compares it,
+    /// nothing), the surcharges payments paid (`surcharge_allocations`), provisional
+    /// assessments (base and increase) and their reversal once replaced by the declaration
+    /// (`provisional_assessments`) — and compares it,
     /// scheme by scheme, with the sum of its ledger entries. Reads only.
     pub async fn check_ledger(&self) -> StoreResult<LedgerCheck> {
         let sources = format!(
@@ -300,6 +318,17 @@ impl Store {
                -s.bad_weather_employee_centimes, 0, 0, 0, 0, 0 \
              FROM surcharge_waiver_items i JOIN surcharge_waivers w ON w.id = i.waiver_id \
              JOIN surcharges s ON s.id = i.surcharge_id WHERE w.status = 'applied' \
+             UNION ALL \
+             SELECT p.employer_id, -s.paid_leave_centimes, -s.bad_weather_employer_centimes, \
+               -s.bad_weather_employee_centimes, s.amount_centimes, 0, 0, 0, 0 \
+             FROM surcharge_allocations a JOIN payments p ON p.id = a.payment_id \
+             JOIN surcharges s ON s.id = a.surcharge_id \
+             UNION ALL \
+             SELECT employer_id, {ASSESSED_PL}, {ASSESSED_BWR}, {ASSESSED_BWE}, 0, 0, 0, 0, 0 \
+             FROM provisional_assessments \
+             UNION ALL \
+             SELECT employer_id, -({ASSESSED_PL}), -({ASSESSED_BWR}), -({ASSESSED_BWE}), 0, 0, 0, 0, 0 \
+             FROM provisional_assessments WHERE status = 'replaced' \
              UNION ALL \
              SELECT employer_id, 0, 0, 0, 0, paid_leave_centimes, bad_weather_employer_centimes, \
                bad_weather_employee_centimes, unallocated_centimes FROM ledger_entries"
@@ -511,7 +540,10 @@ pub struct StatementLine {
 
 /// What is owed by age — declared lines not paid by a settled debit or another payment,
 /// by the days since their due date (the day their declaration became due) on the
-/// statement's day; a line not yet due counts in the first bucket.
+/// statement's day; a line not yet due counts in the first bucket. Surcharges owed (not
+/// waived, not paid) count from the day they were recorded, a provisional assessment not
+/// yet replaced by its declaration from the day its period became due. (The fund-wide
+/// receivables count lines only.)
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Aging {
     pub up_to_30: Amount,
@@ -582,8 +614,23 @@ impl Store {
         .bind(employer_id)
         .fetch_all(&self.pool)
         .await?;
+        // Surcharges owed (not waived by an applied waiver, not paid) by the day they were
+        // recorded, and provisional assessments not yet replaced by their declaration by
+        // the day the period became due.
+        let others: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT s.accrued_on, s.amount_centimes FROM surcharges s WHERE s.employer_id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM surcharge_waiver_items i JOIN surcharge_waivers w ON w.id = i.waiver_id \
+                             WHERE i.surcharge_id = s.id AND i.live = 1 AND w.status = 'applied') \
+             AND NOT EXISTS (SELECT 1 FROM surcharge_allocations a WHERE a.surcharge_id = s.id) \
+             UNION ALL \
+             SELECT due_from, base_centimes + increase_centimes FROM provisional_assessments \
+             WHERE employer_id = $1 AND status = 'assessed'",
+        )
+        .bind(employer_id)
+        .fetch_all(&self.pool)
+        .await?;
         let mut aging = [0i64; 4];
-        for (due_from, total) in owed {
+        for (due_from, total) in owed.into_iter().chain(others) {
             let due = super::parse_date("due date", &due_from)?;
             let days = (today - due).num_days();
             let slot = match days {

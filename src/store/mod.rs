@@ -13,6 +13,7 @@
 //!
 //! Must not know: HTTP, HTML, email or the command line.
 
+mod assessments;
 mod attestations;
 mod audit;
 mod audit_verify;
@@ -77,6 +78,7 @@ use crate::clock::Clock;
 
 pub use ::mandates::NewDeclarationLine;
 pub use ::mandates::dispute::DisputeRefusal;
+pub use assessments::{AssessmentSummary, ProvisionalAssessment};
 pub use attestations::{
     Attestation, AttestationPolicy, AttestationState, Issuance,
     MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Revocation, VERIFY_WINDOW_MINUTES, Verification,
@@ -133,7 +135,7 @@ pub use payment_plans::{
     ArrearLine, PLAN_MAX_INSTALMENTS, PLAN_NOTE_MAX, PaymentPlan, PlanInstalment, PlanReview,
     PlanStatus, SetPlan, split_into_instalments,
 };
-pub use payments::{NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
+pub use payments::{AllocationOrder, NewPayment, PaymentChannel, PaymentOutcome, PaymentRecord};
 pub use profile::EMAIL_CHANGE_HOURS;
 pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};

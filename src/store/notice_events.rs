@@ -41,6 +41,10 @@ use super::{Bind, StoreResult, sql_literal};
         /// A surcharge recorded by the daily job: what it is for and how it is computed
         /// (base, rate, period, deadline, days late, rule). `subject_id` = the surcharge.
         SurchargeNotice = "surcharge_notice",
+        /// A provisional assessment of a period whose declaration is missing: the base
+        /// (the last declaration's contributions), the increase, the rule, and that the
+        /// declaration replaces it. `subject_id` = the `provisional_assessments` row.
+        ProvisionalAssessment = "provisional_assessment",
     }
 }
 

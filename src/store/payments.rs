@@ -3,8 +3,14 @@
 //!
 //! Allocation rule: the money the employer has received and not yet allocated (this
 //! payment and any earlier credit) pays its owed lines **whole, oldest first** — by the day
-//! their declaration became due, then its period, then the line — and stops at the first
-//! line it cannot pay whole (a line is never part-paid: a debit collects whole lines). The
+//! their declaration became due, then its period, then the line — and its owed surcharges
+//! (recorded, not waived nor awaiting a waiver's approval, not paid; oldest first by the
+//! day recorded), in the fund's stored order (`allocation_policy`, [`AllocationOrder`]:
+//! shipped `principal_first` — every line before any surcharge, so the principal stops
+//! further months of delay first; or `oldest_first`, or `surcharges_first`), and stops at
+//! the first item it cannot pay whole (a line is never part-paid: a debit collects whole
+//! lines; a surcharge neither). A surcharge paid is in `surcharge_allocations` with its
+//! `allocation` entry (`allocation:P:surcharge:S`, its schemes from `unallocated`). The
 //! three schemes of a line are paid together, so no order between schemes is needed. A
 //! line can be paid this way while it is owed and not in a file: never collected
 //! (`submitted`), owed again after a failure (`unpaid`), or in a debit still `planned`.
@@ -119,6 +125,73 @@ struct OwedLine {
     id: i64,
     total: i64,
     collection_id: Option<i64>,
+    due_from: String,
+}
+
+/// An owed surcharge a payment may pay: recorded, not waived (nor awaiting a waiver's
+/// approval), not paid.
+#[derive(FromRow)]
+struct OwedSurcharge {
+    id: i64,
+    total: i64,
+    accrued_on: String,
+}
+
+::mandates::stored_codes! {
+    /// In which order money received pays what is owed (`allocation_policy`, data the
+    /// fund can change).
+    pub enum AllocationOrder("allocation order") {
+        /// Contribution lines oldest first, then surcharges oldest first (shipped).
+        PrincipalFirst = "principal_first",
+        /// Lines (by their due day) and surcharges (by the day recorded) together, oldest
+        /// first; a line before a surcharge of the same day.
+        OldestFirst = "oldest_first",
+        /// Surcharges oldest first, then lines oldest first.
+        SurchargesFirst = "surcharges_first",
+    }
+}
+
+/// One thing owed, in the order it is paid.
+enum Owed<'a> {
+    Line(&'a OwedLine),
+    Surcharge(&'a OwedSurcharge),
+}
+
+impl Owed<'_> {
+    fn total(&self) -> i64 {
+        match self {
+            Owed::Line(l) => l.total,
+            Owed::Surcharge(s) => s.total,
+        }
+    }
+}
+
+/// The owed lines (in their order) and surcharges (in theirs) merged in `order`. Money
+/// pays them whole in this order and stops at the first it cannot pay.
+fn in_order<'a>(
+    order: AllocationOrder,
+    lines: &'a [OwedLine],
+    surcharges: &'a [OwedSurcharge],
+) -> Vec<Owed<'a>> {
+    let lines = lines.iter().enumerate().map(|(n, l)| {
+        let key = match order {
+            AllocationOrder::PrincipalFirst => (0, String::new(), 0, n),
+            AllocationOrder::SurchargesFirst => (1, String::new(), 0, n),
+            AllocationOrder::OldestFirst => (0, l.due_from.clone(), 0, n),
+        };
+        (key, Owed::Line(l))
+    });
+    let surcharges = surcharges.iter().enumerate().map(|(n, s)| {
+        let key = match order {
+            AllocationOrder::PrincipalFirst => (1, String::new(), 1, n),
+            AllocationOrder::SurchargesFirst => (0, String::new(), 1, n),
+            AllocationOrder::OldestFirst => (0, s.accrued_on.clone(), 1, n),
+        };
+        (key, Owed::Surcharge(s))
+    });
+    let mut all: Vec<_> = lines.chain(surcharges).collect();
+    all.sort_by(|a, b| a.0.cmp(&b.0));
+    all.into_iter().map(|(_, owed)| owed).collect()
 }
 
 const PAYMENT_COLUMNS: &str = "id, employer_id, channel, reference, amount_centimes, received_on, note, \
@@ -212,6 +285,7 @@ impl Store {
                     cancelled,
                     touched: _,
                     unallocated: remaining,
+                    ..
                 },
         } = written.clone();
         // The audit trail, last (it holds the chain's head until the commit).
@@ -356,6 +430,7 @@ pub(super) async fn audit_payment(
             "amount_centimes": new.amount.centimes(),
             "received_on": new.received_on.to_string(),
             "lines_paid": done.lines_paid,
+            "surcharges_paid": done.surcharges_paid,
             "allocated_centimes": done.allocated,
             "debits_reduced": done.reduced,
             "debits_cancelled": done.cancelled,
@@ -383,6 +458,9 @@ pub(super) struct Allocate<'a> {
 #[derive(Clone, Debug, Default)]
 pub(super) struct Allocated {
     pub lines_paid: u64,
+    /// Surcharges paid by it (whole).
+    pub surcharges_paid: u64,
+    /// What it paid: the lines and the surcharges.
     pub allocated: i64,
     pub reduced: Vec<i64>,
     pub cancelled: Vec<i64>,
@@ -428,7 +506,7 @@ pub(super) async fn allocate_unallocated(
         });
     }
     let owed = sqlx::query_as::<_, OwedLine>(sqlx::AssertSqlSafe(format!(
-        "SELECT l.id, l.total_centimes AS total, c.id AS collection_id \
+        "SELECT l.id, l.total_centimes AS total, c.id AS collection_id, d.due_from \
          FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
          LEFT JOIN collection_lines cl ON cl.declaration_line_id = l.id AND cl.live = 1 \
          LEFT JOIN collections c ON c.id = cl.collection_id \
@@ -454,18 +532,81 @@ pub(super) async fn allocate_unallocated(
     }
     .fetch_all(&mut *tx)
     .await?;
+    // Surcharges recorded (by `due_by` when given), not waived nor awaiting a waiver's
+    // approval, not paid; held (PostgreSQL) so a waiver never waives one being paid.
+    let surcharges = sqlx::query_as::<_, OwedSurcharge>(sqlx::AssertSqlSafe(format!(
+        "SELECT s.id, s.amount_centimes AS total, s.accrued_on FROM surcharges s \
+         WHERE s.employer_id = $1 AND s.accrued_on <= $2 \
+         AND NOT EXISTS (SELECT 1 FROM surcharge_waiver_items i WHERE i.surcharge_id = s.id AND i.live = 1) \
+         AND NOT EXISTS (SELECT 1 FROM surcharge_allocations sa WHERE sa.surcharge_id = s.id) \
+         ORDER BY s.accrued_on, s.id{lock_rows}"
+    )))
+    .bind(employer_id)
+    .bind(due_by.unwrap_or("9999-12-31"))
+    .fetch_all(&mut *tx)
+    .await?;
+    let order: String =
+        sqlx::query_scalar("SELECT surcharge_order FROM allocation_policy WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+    let order = AllocationOrder::parse(&order)?;
     let mut available = unallocated.saturating_neg();
     let mut paid: Vec<&OwedLine> = Vec::new();
-    for line in &owed {
-        if line.total > available {
+    let mut paid_surcharges: Vec<&OwedSurcharge> = Vec::new();
+    for item in in_order(order, &owed, &surcharges) {
+        if item.total() > available {
             break;
         }
-        available -= line.total;
-        paid.push(line);
+        available -= item.total();
+        match item {
+            Owed::Line(line) => paid.push(line),
+            Owed::Surcharge(s) => paid_surcharges.push(s),
+        }
+    }
+    if paid.is_empty() && paid_surcharges.is_empty() {
+        return Ok(Allocated {
+            unallocated,
+            ..Allocated::default()
+        });
+    }
+    let surcharges_allocated: i64 = paid_surcharges.iter().map(|s| s.total).sum();
+    if !paid_surcharges.is_empty() {
+        for s in &paid_surcharges {
+            sqlx::query(
+                "INSERT INTO surcharge_allocations (payment_id, surcharge_id, amount_centimes, allocated_on) \
+                 VALUES ($1, $2, $3, $4)",
+            )
+            .bind(payment_id)
+            .bind(s.id)
+            .bind(s.total)
+            .bind(entry_date)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let ids = id_list(&paid_surcharges.iter().map(|s| s.id).collect::<Vec<_>>());
+        // The surcharges paid, in the ledger: moved from unallocated to their schemes.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+             paid_leave_centimes, bad_weather_employer_centimes, bad_weather_employee_centimes, \
+             unallocated_centimes, payment_id, surcharge_id, recorded_at) \
+             SELECT $1, 'allocation', 'allocation:' || CAST(a.payment_id AS TEXT) || ':surcharge:' || CAST(s.id AS TEXT), \
+             $2, 0, -s.paid_leave_centimes, -s.bad_weather_employer_centimes, -s.bad_weather_employee_centimes, \
+             s.amount_centimes, a.payment_id, s.id, $3 \
+             FROM surcharge_allocations a JOIN surcharges s ON s.id = a.surcharge_id \
+             WHERE a.payment_id = $4 AND s.id IN ({ids})"
+        )))
+        .bind(employer_id)
+        .bind(entry_date)
+        .bind(now)
+        .bind(payment_id)
+        .execute(&mut *tx)
+        .await?;
     }
     if paid.is_empty() {
         return Ok(Allocated {
-            unallocated,
+            surcharges_paid: paid_surcharges.len() as u64,
+            allocated: surcharges_allocated,
+            unallocated: unallocated.saturating_add(surcharges_allocated),
             ..Allocated::default()
         });
     }
@@ -518,8 +659,10 @@ pub(super) async fn allocate_unallocated(
         )
         .await?
     };
+    let allocated = allocated.saturating_add(surcharges_allocated);
     Ok(Allocated {
         lines_paid: paid.len() as u64,
+        surcharges_paid: paid_surcharges.len() as u64,
         allocated,
         reduced,
         cancelled,
@@ -610,7 +753,7 @@ pub(super) async fn use_credits(
             },
         )
         .await?;
-        if done.lines_paid > 0 {
+        if done.lines_paid > 0 || done.surcharges_paid > 0 {
             used.push(CreditUsed {
                 employer_id,
                 payment_id,
@@ -635,6 +778,7 @@ pub(super) async fn audit_credits_used(
             .detail(json!({
                 "payment_id": credit.payment_id,
                 "lines_paid": credit.done.lines_paid,
+                "surcharges_paid": credit.done.surcharges_paid,
                 "allocated_centimes": credit.done.allocated,
                 "debits_reduced": credit.done.reduced,
                 "debits_cancelled": credit.done.cancelled,
@@ -768,6 +912,41 @@ pub(super) async fn take_paid_lines_out(
 }
 
 impl Store {
+    /// The order in which money received pays lines and surcharges (`allocation_policy`).
+    pub async fn allocation_order(&self) -> StoreResult<AllocationOrder> {
+        let order: String =
+            sqlx::query_scalar("SELECT surcharge_order FROM allocation_policy WHERE id = 1")
+                .fetch_one(&self.pool)
+                .await?;
+        Ok(AllocationOrder::parse(&order)?)
+    }
+
+    /// Changes the allocation order, for every allocation from now on (what is already
+    /// allocated stays). Audited.
+    pub async fn set_allocation_order(
+        &self,
+        actor: &Actor,
+        order: AllocationOrder,
+    ) -> StoreResult<()> {
+        let now = self.now_text();
+        let mut tx = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE allocation_policy SET surcharge_order = $1, updated_by = $2, updated_at = $3 WHERE id = 1",
+        )
+        .bind(order.as_str())
+        .bind(actor.as_str())
+        .bind(&now)
+        .execute(&mut *tx)
+        .await?;
+        Audit::new(actor, "allocation_policy.changed")
+            .on("allocation_policy", 1)
+            .detail(json!({"surcharge_order": order.as_str()}))
+            .record(&mut tx, &now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// The id of the employer with this affiliation number.
     pub async fn employer_id_by_affiliation(&self, affiliation: &str) -> StoreResult<i64> {
         sqlx::query_scalar("SELECT id FROM employers WHERE affiliation_number = $1")

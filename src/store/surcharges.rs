@@ -21,8 +21,8 @@
 //! Month 1 is recorded on the first day after the grace (`deadline + grace_days + 1`),
 //! month *k* ≥ 2 on its first day. **Late declaration**: a declaration submitted after its
 //! deadline costs `first_bp` of each of its lines once, on the day it was submitted.
-//! **Provisional assessment**: the rule is kept as data; there is no provisional
-//! assessment in tahsil yet, so nothing computes it (extension point).
+//! **Provisional assessment**: its rule's `first_bp` is the increase of a provisional
+//! assessment of a missing declaration (`assessments.rs`, migration 0035).
 //!
 //! **Rounding**: each surcharge is computed per scheme of the line, `⌊centimes × bp /
 //! 10000⌋` (down, in the employer's favour), and its amount is the sum of its schemes —
@@ -49,6 +49,10 @@
 //! later; once the plan is broken or cancelled the months starting from that day accrue
 //! again, and month 1, if the plan began before it, is recorded on that day. The job reviews the plans first
 //! (`Store::review_payment_plans`), so a plan broken today counts today.
+//!
+//! **Paid by a payment** (migration 0035): money received pays surcharges too, whole, in
+//! the fund's allocation order (`payments.rs`, `surcharge_allocations`). A surcharge paid
+//! is not waivable (nor taken by an amnesty); one waived or awaiting approval is not paid.
 //!
 //! Must not know: how a line is paid (it reads the paid day from debits and payments).
 
@@ -986,9 +990,20 @@ impl Store {
         let now = self.now_text();
         let today = self.clock.today().to_string();
         let mut tx = self.begin_write().await?;
+        // The employer's row held (PostgreSQL), as an allocation holds it: a surcharge is
+        // never waived while a payment pays it.
+        sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM employers WHERE id = $1{}",
+            self.backend.lock_rows()
+        )))
+        .bind(employer_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        // A surcharge paid (`surcharge_allocations`) is no longer waivable.
         let open: Vec<(i64, i64)> = sqlx::query_as(
             "SELECT s.id, s.amount_centimes FROM surcharges s WHERE s.employer_id = $1 \
              AND NOT EXISTS (SELECT 1 FROM surcharge_waiver_items i WHERE i.surcharge_id = s.id AND i.live = 1) \
+             AND NOT EXISTS (SELECT 1 FROM surcharge_allocations sa WHERE sa.surcharge_id = s.id) \
              ORDER BY s.id",
         )
         .bind(employer_id)
@@ -1004,7 +1019,7 @@ impl Store {
                 .collect();
             if !missing.is_empty() {
                 return Err(StoreError::Invalid(format!(
-                    "surcharge(s) {} of employer {} are unknown, already waived or awaiting approval: nothing waived \
+                    "surcharge(s) {} of employer {} are unknown, already waived, awaiting approval or paid: nothing waived \
                      (list them with `tahsil surcharges list --employer {}`)",
                     missing.join(", "),
                     employer.affiliation_number,
@@ -1413,7 +1428,8 @@ async fn amnesty_eligible(
     let status = AmnestyStatus::parse(&status)?;
     // A surcharge's line is the line now declared for its declaration and worksite.
     let in_range = "s.accrued_on >= $1 AND s.accrued_on <= $2 \
-         AND NOT EXISTS (SELECT 1 FROM surcharge_waiver_items i WHERE i.surcharge_id = s.id AND i.live = 1)";
+         AND NOT EXISTS (SELECT 1 FROM surcharge_waiver_items i WHERE i.surcharge_id = s.id AND i.live = 1) \
+         AND NOT EXISTS (SELECT 1 FROM surcharge_allocations sa WHERE sa.surcharge_id = s.id)";
     let unpaid = format!(
         "EXISTS (SELECT 1 FROM surcharges x JOIN declaration_lines l ON l.declaration_id = x.declaration_id \
            AND l.worksite_id = x.worksite_id AND l.status = 'submitted' \

@@ -6,6 +6,7 @@
 mod harness;
 
 mod actions;
+mod assessments;
 mod attestations;
 mod audit;
 mod calendar;

@@ -384,7 +384,9 @@ fn every_kind_has_a_subject_in_both_languages() {
                 }))
             }
             NoticeKind::OverCeiling => NoticeSubject::Shortfall(Box::new(shortfall())),
-            NoticeKind::SurchargeNotice => NoticeSubject::Surcharge(Box::new(surcharge())),
+            NoticeKind::SurchargeNotice | NoticeKind::ProvisionalAssessment => {
+                NoticeSubject::Surcharge(Box::new(surcharge()))
+            }
             _ => NoticeSubject::Mandate(Box::new(mandate())),
         };
         let notice = render(&facts(kind, NoticeLanguage::Both, subject), &context()).unwrap();

@@ -224,6 +224,19 @@ impl Store {
         })?;
         insert_lines(&mut tx, declaration_id, &prepared).await?;
         ledger::record_dues(&mut tx, "d.id = $1", &[Bind::Int(declaration_id)], &now).await?;
+        // A provisional assessment of this period is replaced by the declaration.
+        let today = self.clock.today().to_string();
+        let period_text = period.to_string();
+        super::assessments::replace_assessment(
+            &mut tx,
+            actor,
+            employer_id,
+            &period_text,
+            declaration_id,
+            &today,
+            &now,
+        )
+        .await?;
         let total = Amount::checked_sum(prepared.iter().map(|l| l.total)).ok_or_else(|| {
             StoreError::refused(
                 Refusal::DeclarationTotalTooLarge,
@@ -344,6 +357,18 @@ impl Store {
                 _ => err,
             });
         }
+        let today = self.clock.today().to_string();
+        let period_text = period.to_string();
+        super::assessments::replace_assessment(
+            &mut tx,
+            actor,
+            employer_id,
+            &period_text,
+            declaration_id,
+            &today,
+            &now,
+        )
+        .await?;
         sqlx::query(
             // The first submission stays: a correction is not a late declaration.
             "UPDATE declarations SET status = 'submitted', submitted_at = $2, \

@@ -247,6 +247,10 @@ impl Store {
                 let (owner, facts) = self.surcharge_notice_facts(notice.subject_id).await?;
                 (NoticeSubject::Surcharge(Box::new(facts)), owner)
             }
+            NoticeKind::ProvisionalAssessment => {
+                let (owner, facts) = self.assessment_notice_facts(notice.subject_id).await?;
+                (NoticeSubject::Surcharge(Box::new(facts)), owner)
+            }
         };
         // A notice is only ever written to the employer its subject belongs to.
         if owner != notice.employer_id {

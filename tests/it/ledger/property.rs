@@ -1,8 +1,8 @@
 //! A property over random sequences of what happens to two employers' accounts —
 //! declarations and corrections, planning, runs, bank reports (settled, rejected,
-//! returned), the settlement window, payments by other channels, refunds of a credit
-//! (asked, approved, sent in a file, settled or rejected by the bank), the daily surcharge
-//! job, waivers of surcharges and write-offs of lines — checked after every
+//! returned), the settlement window, payments by other channels (paying lines and
+//! surcharges), refunds of a credit (asked, approved, sent in a file, settled or rejected
+//! by the bank), the daily surcharge job and its provisional assessments, waivers of surcharges and write-offs of lines — checked after every
 //! step: every employer's ledger balance equals what `ledger check` recomputes from the
 //! source records, no declaration line is both paid (by a payment) or written off and in a
 //! live debit, none both paid and written off, and
@@ -198,14 +198,13 @@ async fn run_case(db: TestDb, steps: Vec<Step>) -> Result<(), TestCaseError> {
     ];
     signed_mandate(&store, employers[0], RIB, None).await;
     signed_mandate(&store, employers[1], CCP, None).await;
-    // Surcharges: the late-payment and late-declaration rules confirmed.
+    // Surcharges: every rule confirmed (late payment, late declaration, provisional
+    // assessment of a period not declared).
     for rule in store.surcharge_rules().await.unwrap() {
-        if rule.kind != tahsil::store::SurchargeKind::ProvisionalAssessment {
-            store
-                .confirm_surcharge_rule(&actor(), rule.id)
-                .await
-                .unwrap();
-        }
+        store
+            .confirm_surcharge_rule(&actor(), rule.id)
+            .await
+            .unwrap();
     }
     // Both start with a declaration, so most sequences have something to collect.
     let opening = [0, 1].map(|employer| Step::Declare {
@@ -366,6 +365,10 @@ async fn run_case(db: TestDb, steps: Vec<Step>) -> Result<(), TestCaseError> {
                 let (y, m, dd) = ACCRUAL_DAYS[*day];
                 store
                     .accrue_surcharges(&actor(), d(y, m, dd))
+                    .await
+                    .unwrap();
+                store
+                    .assess_missing_declarations(&actor(), d(y, m, dd))
                     .await
                     .unwrap();
             }
