@@ -123,15 +123,12 @@ pub fn entry_label(entry: &LedgerEntry, lang: Lang) -> String {
         .filter(|f| f.kind == SurchargeKind::ProvisionalAssessment)
     {
         // A provisional assessment's due and its reversal (its increase is a surcharge).
-        match entry.kind {
-            EntryKind::Due | EntryKind::DueWithdrawn => {
-                return format!(
-                    "{} — {}",
-                    entry.kind.word(lang),
-                    provisional_explanation(facts, entry.kind == EntryKind::DueWithdrawn, lang)
-                );
-            }
-            _ => {}
+        if matches!(entry.kind, EntryKind::Due | EntryKind::DueWithdrawn) {
+            return format!(
+                "{} — {}",
+                entry.kind.word(lang),
+                provisional_explanation(facts, entry.kind == EntryKind::DueWithdrawn, lang)
+            );
         }
     }
     match (&entry.surcharge, entry.plan_instalment) {

@@ -50,7 +50,8 @@ use super::notices::facts::SurchargeNoticeFacts;
 use super::surcharges::{SurchargeFacts, SurchargeKind, apply_bp};
 use super::{Actor, Store, StoreError, StoreResult};
 
-/// The most periods one employer is assessed for in one pass (ten years of months).
+/// The most periods one employer is assessed for in one pass (ten years of months; the
+/// next pass assesses the rest).
 const MAX_PERIODS: usize = 120;
 
 /// What one pass of the job assessed.
@@ -153,10 +154,9 @@ impl Store {
                 continue;
             };
             let mut period = first.next();
-            let mut walked = 0;
+            let mut found = 0;
             // Missing from the day after its deadline.
-            while deadline_of(period) < today && walked < MAX_PERIODS {
-                walked += 1;
+            while deadline_of(period) < today && found < MAX_PERIODS {
                 if let Some(&id) = declared.get(&period) {
                     base = id;
                 } else if !existing.contains(&(employer_id, period.to_string())) {
@@ -169,6 +169,7 @@ impl Store {
                                 .is_none_or(|to| missing_from.as_str() <= to)
                     });
                     if let Some(rule) = rule {
+                        found += 1;
                         to_assess.push(ToAssess {
                             employer_id,
                             period,

@@ -956,3 +956,55 @@ impl Store {
             .ok_or_else(|| StoreError::not_found("employer with affiliation number", affiliation))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(id: i64, due_from: &str) -> OwedLine {
+        OwedLine {
+            id,
+            total: 100,
+            collection_id: None,
+            due_from: due_from.to_owned(),
+        }
+    }
+
+    fn surcharge(id: i64, accrued_on: &str) -> OwedSurcharge {
+        OwedSurcharge {
+            id,
+            total: 10,
+            accrued_on: accrued_on.to_owned(),
+        }
+    }
+
+    fn ids(items: &[Owed<'_>]) -> Vec<String> {
+        items
+            .iter()
+            .map(|o| match o {
+                Owed::Line(l) => format!("L{}", l.id),
+                Owed::Surcharge(s) => format!("S{}", s.id),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_stored_order_decides_between_lines_and_surcharges() {
+        // Lines come sorted by due day (the query's order); surcharges by the day recorded.
+        let lines = [line(1, "2026-11-01"), line(2, "2027-02-01")];
+        let surcharges = [surcharge(7, "2027-01-16"), surcharge(8, "2027-02-01")];
+        assert_eq!(
+            ids(&in_order(AllocationOrder::PrincipalFirst, &lines, &surcharges)),
+            ["L1", "L2", "S7", "S8"]
+        );
+        assert_eq!(
+            ids(&in_order(AllocationOrder::SurchargesFirst, &lines, &surcharges)),
+            ["S7", "S8", "L1", "L2"]
+        );
+        // Oldest first: a line before a surcharge of the same day.
+        assert_eq!(
+            ids(&in_order(AllocationOrder::OldestFirst, &lines, &surcharges)),
+            ["L1", "S7", "L2", "S8"]
+        );
+    }
+}
