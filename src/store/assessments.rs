@@ -29,8 +29,9 @@
 //! confirmation step for an assessment, so none is debited before a person looked at it.
 //! They count in the balance (the certificate is refused) and in the statement's aging.
 //!
-//! **Replaced**: when the employer declares the period, in the declaration's transaction,
-//! both entries are reversed by one `due_withdrawn` entry (`provisional_replaced:A`, dated
+//! **Replaced**: when the employer declares the period, in the declaration's transaction
+//! (or, for a declaration that arrived while the job was assessing it, by the job's next
+//! pass), both entries are reversed by one `due_withdrawn` entry (`provisional_replaced:A`, dated
 //! that day) and the assessment is `replaced` by that declaration; the declared lines are
 //! the dues from then on, and the late-declaration penalty applies to them by its rule.
 //!
@@ -117,6 +118,27 @@ impl Store {
         let now = self.now_text();
         let assessed_on = today.to_string();
         let mut tx = self.begin_write().await?;
+        // An assessment whose declaration arrived while it was being written (PostgreSQL:
+        // two transactions at once) is replaced now.
+        let stale: Vec<(i64, String, i64)> = sqlx::query_as(
+            "SELECT a.employer_id, a.period, d.id FROM provisional_assessments a \
+             JOIN declarations d ON d.employer_id = a.employer_id AND d.period = a.period AND d.status = 'submitted' \
+             WHERE a.status = 'assessed' ORDER BY a.id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        for (employer_id, period, declaration_id) in stale {
+            replace_assessment(
+                &mut tx,
+                actor,
+                employer_id,
+                &period,
+                declaration_id,
+                &assessed_on,
+                &now,
+            )
+            .await?;
+        }
         let declared: Vec<(i64, i64, String)> = sqlx::query_as(
             "SELECT employer_id, id, period FROM declarations WHERE status = 'submitted' ORDER BY employer_id, id",
         )
