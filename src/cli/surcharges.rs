@@ -14,8 +14,8 @@ use crate::app;
 use crate::config::Config;
 use crate::locale::statement::{rate_words, surcharge_explanation};
 use crate::store::{
-    Actor, AllocationOrder, AmnestyPreview, NewAmnesty, NewSurchargeRule, Store, SurchargeFacts, SurchargeKind,
-    SurchargePolicy, WaiverRecord,
+    Actor, AllocationOrder, AmnestyPreview, NewAmnesty, NewSurchargeRule, Store, SurchargeFacts,
+    SurchargeKind, SurchargePolicy, WaiverRecord,
 };
 
 #[derive(Debug, Subcommand)]

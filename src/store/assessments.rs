@@ -310,8 +310,10 @@ impl Store {
         if summary.assessments > 0 {
             Audit::new(actor, "provisional_assessments.assessed")
                 .on("assessment_run", today.num_days_from_ce().into())
-                .detail(json!({"day": assessed_on, "assessments": summary.assessments,
-                    "employers": summary.employers, "amount_centimes": summary.amount.centimes()}))
+                .detail(
+                    json!({"day": assessed_on, "assessments": summary.assessments,
+                    "employers": summary.employers, "amount_centimes": summary.amount.centimes()}),
+                )
                 .record(&mut tx, &now)
                 .await?;
         }
@@ -424,7 +426,9 @@ pub(super) async fn replace_assessment(
     .await?;
     Audit::new(actor, "provisional_assessment.replaced")
         .on("provisional_assessment", id)
-        .detail(json!({"employer_id": employer_id, "period": period, "declaration_id": declaration_id}))
+        .detail(
+            json!({"employer_id": employer_id, "period": period, "declaration_id": declaration_id}),
+        )
         .record(tx, now)
         .await?;
     Ok(true)

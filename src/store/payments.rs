@@ -994,11 +994,19 @@ mod tests {
         let lines = [line(1, "2026-11-01"), line(2, "2027-02-01")];
         let surcharges = [surcharge(7, "2027-01-16"), surcharge(8, "2027-02-01")];
         assert_eq!(
-            ids(&in_order(AllocationOrder::PrincipalFirst, &lines, &surcharges)),
+            ids(&in_order(
+                AllocationOrder::PrincipalFirst,
+                &lines,
+                &surcharges
+            )),
             ["L1", "L2", "S7", "S8"]
         );
         assert_eq!(
-            ids(&in_order(AllocationOrder::SurchargesFirst, &lines, &surcharges)),
+            ids(&in_order(
+                AllocationOrder::SurchargesFirst,
+                &lines,
+                &surcharges
+            )),
             ["S7", "S8", "L1", "L2"]
         );
         // Oldest first: a line before a surcharge of the same day.

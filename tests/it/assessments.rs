@@ -68,7 +68,15 @@ both_backends!(
                 first.increase_centimes,
                 first.status.as_str()
             ),
-            ("2026-11", "2026-12-31", "2027-01-01", OCTOBER, 500, 61_050, "assessed")
+            (
+                "2026-11",
+                "2026-12-31",
+                "2027-01-01",
+                OCTOBER,
+                500,
+                61_050,
+                "assessed"
+            )
         );
         assert_eq!(total(&store, a).await, OCTOBER + OCTOBER + 61_050);
         assert_balanced(&store).await;
@@ -80,14 +88,17 @@ both_backends!(
             .map(|l| tahsil::locale::statement::entry_label(&l.entry, Lang::Fr))
             .collect();
         assert!(
-            labels.iter().any(|l| l.contains("Taxation provisoire de la période 2026-11")
-                && l.contains("12\u{a0}210,00\u{a0}DA")),
+            labels
+                .iter()
+                .any(|l| l.contains("Taxation provisoire de la période 2026-11")
+                    && l.contains("12\u{a0}210,00\u{a0}DA")),
             "{labels:#?}"
         );
         assert!(
             labels
                 .iter()
-                .any(|l| l.contains("Majoration de taxation provisoire : 5,00\u{a0}% de 12\u{a0}210,00")),
+                .any(|l| l
+                    .contains("Majoration de taxation provisoire : 5,00\u{a0}% de 12\u{a0}210,00")),
             "{labels:#?}"
         );
         assert_eq!(
@@ -131,7 +142,11 @@ both_backends!(
         );
         assert_eq!(total(&store, a).await, OCTOBER + NOVEMBER);
         assert_balanced(&store).await;
-        assert_eq!(accrue_on(&store, d(2027, 1, 10)).await, 1, "late declaration");
+        assert_eq!(
+            accrue_on(&store, d(2027, 1, 10)).await,
+            1,
+            "late declaration"
+        );
         assert_eq!(
             total(&store, a).await,
             OCTOBER + NOVEMBER + 146_520,
@@ -209,7 +224,11 @@ both_backends!(
         pay(&store, a, d(2027, 2, 10), OCTOBER + 61_050 + 5_000, "VIR-A").await;
         let balance = store.employer_balance(a, None).await.unwrap();
         assert_eq!(balance.paid_leave.centimes(), 12_210, "month 2 still owed");
-        assert_eq!(balance.unallocated.centimes(), -5_000, "the rest is a credit");
+        assert_eq!(
+            balance.unallocated.centimes(),
+            -5_000,
+            "the rest is a credit"
+        );
         assert_eq!(balance.total.centimes(), 7_210);
         assert_eq!(
             scalar(&store, "SELECT COUNT(*) FROM surcharge_allocations").await,
