@@ -16,7 +16,11 @@
 //! so splitting a write-off does not avoid it — nothing is written off: a
 //! `write_off_requests` row waits for another member of staff, who approves it (the lines
 //! written off then, checked again, in the approval's transaction) or refuses it with a
-//! reason. Each step audited.
+//! reason. Each step audited. While a request waits, its lines are held out of bank files
+//! (migration 0037): the planned debits carrying them are held (`held_at`, as a dispute
+//! holds one; listed in `write_off_requests.held_debits`) and planning leaves them out of
+//! new debits; the decision releases the debits it held (a debit still carrying a line of
+//! another waiting request passes to that request).
 
 use chrono::NaiveDate;
 use mandates::Amount;
@@ -406,6 +410,17 @@ impl Store {
             .bind(&now)
             .fetch_one(&mut *tx)
             .await?;
+            // The planned debits carrying its lines are held until the decision: they go
+            // in no bank file meanwhile (planning leaves its other lines out, see
+            // `collections::planning`).
+            let held = hold_debits(&mut tx, &chosen, &now, lock_rows).await?;
+            if !held.is_empty() {
+                sqlx::query("UPDATE write_off_requests SET held_debits = $1 WHERE id = $2")
+                    .bind(id_list(&held))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             Audit::new(actor, "ledger.write_off_requested")
                 .on("write_off_request", id)
                 .detail(json!({
@@ -415,6 +430,7 @@ impl Store {
                     "reason": reason,
                     "by": by,
                     "four_eyes_centimes": four_eyes,
+                    "debits_held": held,
                 }))
                 .record(&mut tx, &now)
                 .await?;
@@ -586,6 +602,7 @@ impl Store {
             lock_rows,
         )
         .await?;
+        release_debits(&mut tx, id, &now).await?;
         Audit::new(actor, "ledger.write_off_approved")
             .on("write_off_request", id)
             .detail(
@@ -616,6 +633,7 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        release_debits(&mut tx, id, &now).await?;
         Audit::new(actor, "ledger.write_off_refused")
             .on("write_off_request", id)
             .detail(json!({"reason": reason}))
@@ -624,6 +642,91 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Holds (`held_at`) the planned debits carrying `lines` that no one holds yet, each row
+/// locked first (PostgreSQL); returns them.
+async fn hold_debits(
+    tx: &mut sqlx::AnyConnection,
+    lines: &[OwedLine],
+    now: &str,
+    lock_rows: &str,
+) -> StoreResult<Vec<i64>> {
+    let mut debits: Vec<i64> = lines.iter().filter_map(|l| l.collection_id).collect();
+    debits.sort_unstable();
+    debits.dedup();
+    if debits.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = id_list(&debits);
+    let free: Vec<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+        "SELECT id FROM collections WHERE id IN ({ids}) AND status = 'planned' AND held_at IS NULL \
+         ORDER BY id{lock_rows}"
+    )))
+    .fetch_all(&mut *tx)
+    .await?;
+    if free.is_empty() {
+        return Ok(free);
+    }
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE collections SET held_at = $1, updated_at = $1 WHERE id IN ({}) AND status = 'planned' \
+         AND held_at IS NULL",
+        id_list(&free)
+    )))
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    Ok(free)
+}
+
+/// A request decided: the debits it held are released (`held_at` cleared, still planned),
+/// except one carrying a line of another request still waiting, which that request holds
+/// from now on.
+async fn release_debits(tx: &mut sqlx::AnyConnection, request: i64, now: &str) -> StoreResult<()> {
+    let held: Option<String> =
+        sqlx::query_scalar("SELECT held_debits FROM write_off_requests WHERE id = $1")
+            .bind(request)
+            .fetch_one(&mut *tx)
+            .await?;
+    let held: Vec<i64> = held
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect();
+    for debit in held {
+        let other: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT r.id, r.held_debits FROM write_off_requests r JOIN collections c ON c.employer_id = r.employer_id \
+             WHERE c.id = $1 AND r.status = 'pending' AND r.id <> $2 AND EXISTS (SELECT 1 FROM collection_lines cl \
+               WHERE cl.collection_id = c.id AND cl.live = 1 \
+               AND ',' || r.line_ids || ',' LIKE '%,' || CAST(cl.declaration_line_id AS TEXT) || ',%') \
+             ORDER BY r.id LIMIT 1",
+        )
+        .bind(debit)
+        .bind(request)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((other, other_held)) = other {
+            let list = match other_held.filter(|h| !h.is_empty()) {
+                Some(h) => format!("{h},{debit}"),
+                None => debit.to_string(),
+            };
+            sqlx::query("UPDATE write_off_requests SET held_debits = $1 WHERE id = $2")
+                .bind(list)
+                .bind(other)
+                .execute(&mut *tx)
+                .await?;
+            continue;
+        }
+        sqlx::query(
+            "UPDATE collections SET held_at = NULL, updated_at = $2 WHERE id = $1 AND status = 'planned' \
+             AND held_at IS NOT NULL",
+        )
+        .bind(debit)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
 }
 
 async fn lock_request(

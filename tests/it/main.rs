@@ -6,6 +6,7 @@
 mod harness;
 
 mod actions;
+mod aging;
 mod attestations;
 mod audit;
 mod calendar;
@@ -27,6 +28,7 @@ mod planning;
 mod plans;
 mod profiles;
 mod refunds;
+mod refunds_postal;
 mod run;
 mod scale;
 mod statement;
@@ -34,3 +36,4 @@ mod store;
 mod surcharges;
 mod web;
 mod webhooks;
+mod write_off_hold;
