@@ -206,8 +206,9 @@ async fn send_for(
             republished,
         });
     }
+    let route = (institution, kinds.as_slice());
     let sent = store
-        .send_refunds_to(actor, institution, &kinds, execution_date, |sequence, refunds| {
+        .send_refunds_to(actor, route, execution_date, |sequence, refunds| {
             let batch = RefundBatch {
                 sequence,
                 execution_date,

@@ -493,25 +493,19 @@ impl Store {
         execution_date: NaiveDate,
         write: impl FnOnce(i64, &[RefundToSend]) -> anyhow::Result<(NewRefundFile, T)>,
     ) -> StoreResult<RefundsSent<T>> {
-        self.send_refunds_to(
-            actor,
-            institution,
-            &[institution.channel()],
-            execution_date,
-            write,
-        )
-        .await
+        let route = (institution, &[institution.channel()][..]);
+        self.send_refunds_to(actor, route, execution_date, write)
+            .await
     }
 
     /// As [`Store::send_refunds`], for the approved refunds to accounts of the kinds
-    /// `kinds`, in `institution`'s file: the fund's bank also carries the refunds to
+    /// `kinds`, in `institution`'s file (`route`: both): the fund's bank also carries the refunds to
     /// postal accounts (RIP, bank code 007) when Algérie Poste takes no refund file (the
     /// cycle decides: `cycle::refund`).
     pub async fn send_refunds_to<T>(
         &self,
         actor: &Actor,
-        institution: Institution,
-        kinds: &[Channel],
+        (institution, kinds): (Institution, &[Channel]),
         execution_date: NaiveDate,
         write: impl FnOnce(i64, &[RefundToSend]) -> anyhow::Result<(NewRefundFile, T)>,
     ) -> StoreResult<RefundsSent<T>> {

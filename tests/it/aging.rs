@@ -43,12 +43,18 @@ both_backends!(
         assert_exact(&store, &days).await;
         let (a, b) = two_employers(&store).await;
         declare(&store, a, "2026-04", &[("W1", "80000.00")]).await;
-        declare(&store, a, "2026-07", &[("W1", "60000.00"), ("W2", "1000.00")]).await;
+        declare(
+            &store,
+            a,
+            "2026-07",
+            &[("W1", "60000.00"), ("W2", "1000.00")],
+        )
+        .await;
         declare(&store, b, "2026-09", &[("S1", "30000.00")]).await;
         assert_exact(&store, &days).await;
         let summary = store.receivables(d(2027, 1, 15)).await.unwrap();
         assert_eq!((summary.employers, summary.lines), (2, 7), "{summary:?}");
-        // Lines in every bucket on 2027-01-15: due 2026-11-01 (75 days), 2026-10-01,
+        // Lines in the three older buckets on 2027-01-15: due 2026-11-01 (75 days), 2026-10-01,
         // 2026-08-01 (167 days) and 2026-05-01 (over 180).
         assert!(summary.total.from_31_to_90 > Amount::ZERO, "{summary:?}");
         assert!(summary.total.from_91_to_180 > Amount::ZERO, "{summary:?}");
@@ -111,8 +117,12 @@ both_backends!(
         let totals = line_totals(&store, a).await;
         pay(&store, a, Amount::from_centimes(totals[0]), "VIR-AGING").await;
         assert_exact(&store, &days).await;
+        // B's lines are all in its filed debit: a new month, not planned, is written off.
+        declare(&store, b, "2026-11", &[("S1", "5000.00")]).await;
+        assert_exact(&store, &days).await;
         let b_line: i64 = sqlx::query_scalar(
-            "SELECT MIN(declaration_line_id) FROM owed_lines WHERE employer_id = $1",
+            "SELECT l.id FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
+             WHERE d.employer_id = $1 AND d.period = '2026-11'",
         )
         .bind(b)
         .fetch_one(store.pool())
@@ -158,7 +168,10 @@ both_backends!(
         let check = tahsil(&db, &["ledger", "check"]);
         assert_eq!(check.status.code(), Some(1), "{check:?}");
         let said = String::from_utf8_lossy(&check.stderr);
-        assert!(said.contains("receivables kept") && said.contains("due 20"), "{said}");
+        assert!(
+            said.contains("receivables kept") && said.contains("due 20"),
+            "{said}"
+        );
         assert_eq!(store.check_receivables().await.unwrap().len(), 1);
     }
 );

@@ -15,6 +15,7 @@ mod clock;
 mod crash;
 mod cycle;
 mod documents;
+mod exports;
 mod files;
 mod handover;
 mod inputs;

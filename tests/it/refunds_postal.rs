@@ -40,7 +40,11 @@ both_backends!(
         // Paid again by transfer, then the postal debit settles: B is in credit.
         pay(store, b, fb.amount, "VIR-CCP-TWICE").await;
         store
-            .apply_report(&actor(), &report("p", &[(&fb, Effect::Settle)]), policy(date))
+            .apply_report(
+                &actor(),
+                &report("p", &[(&fb, Effect::Settle)]),
+                policy(date),
+            )
             .await
             .unwrap();
         assert_eq!(store.refundable_credit(b).await.unwrap(), fb.amount);
@@ -64,7 +68,9 @@ both_backends!(
             .decide_refund(&Actor::new("user:102"), asked.id, true, None)
             .await
             .unwrap();
-        let steps = send_refunds(store, &app.settings, &actor(), date).await.unwrap();
+        let steps = send_refunds(store, &app.settings, &actor(), date)
+            .await
+            .unwrap();
         let poste = steps
             .iter()
             .find(|s| s.institution == Institution::Poste)
@@ -83,7 +89,9 @@ both_backends!(
         assert_eq!(sent.status, RefundStatus::Sent);
         let e2e = sent.end_to_end_id.clone().unwrap();
         // Sending again sends nothing.
-        let again = send_refunds(store, &app.settings, &actor(), date).await.unwrap();
+        let again = send_refunds(store, &app.settings, &actor(), date)
+            .await
+            .unwrap();
         assert!(again.iter().all(|s| s.file.is_none()), "{again:?}");
         assert_eq!(scalar(store, "SELECT COUNT(*) FROM refund_files").await, 1);
 
