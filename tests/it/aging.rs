@@ -7,7 +7,7 @@
 
 use mandates::Amount;
 use tahsil::clock::Clock;
-use tahsil::store::{Effect, NewWriteOff, Store};
+use tahsil::store::{Effect, NewDeclaration, NewDeclarationLine, NewWriteOff, Store};
 
 use crate::both_backends;
 use crate::harness::fixtures::{actor, d, declare};
@@ -61,7 +61,23 @@ both_backends!(
         assert!(summary.total.over_180 > Amount::ZERO, "{summary:?}");
 
         // A correction replaces B's September lines.
-        declare(&store, b, "2026-09", &[("S1", "35000.00")]).await;
+        let (_, replaced) = store
+            .submit_or_correct_declaration(
+                &actor(),
+                b,
+                NewDeclaration {
+                    period: "2026-09".parse().unwrap(),
+                    lines: vec![NewDeclarationLine {
+                        worksite_code: "S1".to_owned(),
+                        headcount: 3,
+                        wage_bill: Amount::parse("35000.00").unwrap(),
+                        bad_weather_base: Amount::ZERO,
+                    }],
+                },
+            )
+            .await
+            .unwrap();
+        assert!(replaced);
         assert_exact(&store, &days).await;
 
         // Planned and filed: still owed until the bank settles.
