@@ -114,8 +114,10 @@ pub struct RefundStep {
 /// The refund step of the cycle (`tahsil refunds send`, and the scheduler's daily step):
 /// for each institution, its approved refunds in one pain.001 file to its outbox,
 /// recorded with their ledger entries in one transaction (`Store::send_refunds`), then
-/// published. An institution whose profile takes no refund file (Algérie Poste's) keeps
-/// its refunds approved, and says how many wait. Running it again sends nothing twice.
+/// published. Refunds to postal accounts go in the fund's bank's file when Algérie Poste's
+/// profile takes no refund file ([`refund_route`]); an institution whose profile takes
+/// none keeps the refunds it would carry approved, and says how many wait. Running it
+/// again sends nothing twice.
 pub async fn send_refunds(
     store: &crate::store::Store,
     settings: &CycleSettings,
@@ -149,6 +151,32 @@ pub async fn send_refunds(
     Ok(steps)
 }
 
+/// The kinds of account whose refunds go in `institution`'s refund files. A refund to a
+/// postal account (CCP) is an interbank credit transfer to its RIP (`007 99999` + the CCP
+/// number on 10 digits + key; creditor agent: bank code 007, Algérie Poste): when Algérie
+/// Poste's profile takes no refund file (the shipped one) and the fund's bank's does, the
+/// bank's file carries them, from the fund's bank account, as any other transfer. An
+/// Algérie Poste profile with `[credit_transfer]` takes its own; with neither, they wait.
+pub fn refund_route(
+    settings: &CycleSettings,
+    institution: crate::store::Institution,
+) -> Vec<mandates::Channel> {
+    use crate::store::Institution::{Bank, Poste};
+    use mandates::Channel;
+    let takes = |name| {
+        settings
+            .institutions
+            .iter()
+            .any(|i| i.name == name && i.profile.credit_transfer().is_some())
+    };
+    match institution {
+        Bank if takes(Bank) && !takes(Poste) => vec![Channel::Bank, Channel::Postal],
+        Bank => vec![Channel::Bank],
+        Poste if takes(Bank) && !takes(Poste) => Vec::new(),
+        Poste => vec![Channel::Postal],
+    }
+}
+
 /// One institution's refund step (see [`send_refunds`]): first the refund files recorded
 /// but never published (a crash between the store's commit and the publish), then its
 /// approved refunds.
@@ -164,8 +192,9 @@ async fn send_for(
 
     let institution = target.name;
     let republished = republish_recorded(store, settings, institution).await?;
+    let kinds = refund_route(settings, institution);
     let waiting = store
-        .approved_refunds_for(institution)
+        .approved_refunds_to(&kinds)
         .await
         .context("cannot count the approved refunds")?;
     if waiting == 0 || target.profile.credit_transfer().is_none() {
@@ -177,8 +206,9 @@ async fn send_for(
             republished,
         });
     }
+    let route = (institution, kinds.as_slice());
     let sent = store
-        .send_refunds(actor, institution, execution_date, |sequence, refunds| {
+        .send_refunds_to(actor, route, execution_date, |sequence, refunds| {
             let batch = RefundBatch {
                 sequence,
                 execution_date,

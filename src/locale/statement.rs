@@ -171,25 +171,38 @@ pub const RECEIVABLES_COLUMNS: &str = "n° d'affiliation;employeur;صاحب ال
      0-30 jours;31-90 jours;91-180 jours;plus de 180 jours;total dû";
 
 /// The employers owing as CSV (same conventions as [`statement_csv`]), each with what it
-/// owes by age, then a total line for the whole fund.
+/// owes by age, then a total line for the whole fund: [`receivables_csv_head`], the rows
+/// of every page ([`receivables_csv_rows`]) and [`receivables_csv_total`] (the exports
+/// write them as they read the pages).
 pub fn receivables_csv(
     receivables: &crate::store::Receivables,
     employers: &[crate::store::EmployerOwing],
 ) -> String {
-    let mut out = String::from("\u{feff}");
-    out.push_str(RECEIVABLES_COLUMNS);
-    out.push_str("\r\n");
-    let buckets = |b: &crate::store::AgeBuckets| {
-        [
-            b.up_to_30,
-            b.from_31_to_90,
-            b.from_91_to_180,
-            b.over_180,
-            b.total,
-        ]
-        .map(csv_amount)
-        .join(";")
-    };
+    let mut out = receivables_csv_head();
+    receivables_csv_rows(&mut out, employers);
+    out.push_str(&receivables_csv_total(receivables));
+    out
+}
+
+/// The byte-order mark and the header line of [`receivables_csv`].
+pub fn receivables_csv_head() -> String {
+    format!("\u{feff}{RECEIVABLES_COLUMNS}\r\n")
+}
+
+fn bucket_cells(b: &crate::store::AgeBuckets) -> String {
+    [
+        b.up_to_30,
+        b.from_31_to_90,
+        b.from_91_to_180,
+        b.over_180,
+        b.total,
+    ]
+    .map(csv_amount)
+    .join(";")
+}
+
+/// One line per employer owing, appended to `out`.
+pub fn receivables_csv_rows(out: &mut String, employers: &[crate::store::EmployerOwing]) {
     for e in employers {
         out.push_str(&format!(
             "{};{};{};{};{}\r\n",
@@ -197,16 +210,19 @@ pub fn receivables_csv(
             cell(&e.name),
             cell(e.name_ar.as_deref().unwrap_or("")),
             e.lines,
-            buckets(&e.owed)
+            bucket_cells(&e.owed)
         ));
     }
-    out.push_str(&format!(
+}
+
+/// The last line of [`receivables_csv`]: the whole fund.
+pub fn receivables_csv_total(receivables: &crate::store::Receivables) -> String {
+    format!(
         "Total;{} employeurs;المجموع;{};{}\r\n",
         receivables.employers,
         receivables.lines,
-        buckets(&receivables.total)
-    ));
-    out
+        bucket_cells(&receivables.total)
+    )
 }
 
 /// The columns of [`journal_csv`], in order (documented in README).
@@ -217,9 +233,18 @@ pub const JOURNAL_COLUMNS: &str = "date;écriture n°;n° d'affiliation;nature;�
 /// The ledger's entries as the accounting journal: one line per entry (same conventions as
 /// [`statement_csv`]; amounts signed as the ledger signs them — positive, owed more).
 pub fn journal_csv(entries: &[crate::store::JournalEntry]) -> String {
-    let mut out = String::from("\u{feff}");
-    out.push_str(JOURNAL_COLUMNS);
-    out.push_str("\r\n");
+    let mut out = journal_csv_head();
+    journal_csv_rows(&mut out, entries);
+    out
+}
+
+/// The byte-order mark and the header line of [`journal_csv`].
+pub fn journal_csv_head() -> String {
+    format!("\u{feff}{JOURNAL_COLUMNS}\r\n")
+}
+
+/// One line per entry, appended to `out` (the exports write a page at a time).
+pub fn journal_csv_rows(out: &mut String, entries: &[crate::store::JournalEntry]) {
     for e in entries {
         out.push_str(&format!(
             "{};{};{};{};{};{};{};{};{};{};{};{}\r\n",
@@ -237,7 +262,6 @@ pub fn journal_csv(entries: &[crate::store::JournalEntry]) -> String {
             cell(&e.reference),
         ));
     }
-    out
 }
 
 /// The columns of [`journal_totals_csv`], in order (documented in README).

@@ -141,7 +141,8 @@ pub use quarantine::QuarantinedFile;
 pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
 pub use receivables::{
-    AgeBuckets, EmployerOwing, JournalEntry, JournalTotal, OWING_PAGE_MAX, Receivables,
+    AgeBuckets, EmployerOwing, JOURNAL_PAGE, JournalEntry, JournalTotal, OWING_PAGE_MAX,
+    RECEIVABLES_CHECK_LIMIT, Receivables, ReceivablesDifference,
 };
 pub use reconcile::{
     Effect, ITEM_CHUNK, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport,

@@ -18,7 +18,7 @@
 //! Must not know: the bytes of a refund file (`cycle::refund` writes them).
 
 use chrono::NaiveDate;
-use mandates::{AccountId, Amount};
+use mandates::{AccountId, Amount, Channel};
 use serde::Serialize;
 use serde_json::json;
 use sqlx::{AnyConnection, FromRow};
@@ -207,6 +207,15 @@ pub(super) async fn refundable_credit(
 /// suspended mandate may be closed or no longer the employer's).
 const REFUND_ACCOUNT: &str = "(SELECT m.account_id FROM mandates m WHERE m.employer_id = r.employer_id \
      AND m.status = 'active' ORDER BY m.id DESC LIMIT 1)";
+
+/// `kinds` as an SQL list of their stored codes (fixed words, never input).
+fn kinds_list(kinds: &[Channel]) -> String {
+    kinds
+        .iter()
+        .map(|k| format!("'{}'", k.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 /// A refund's end-to-end id: unique, from its id (`TSL-RF-` and ten digits).
 pub fn refund_end_to_end_id(refund_id: i64) -> String {
@@ -425,11 +434,20 @@ impl Store {
     /// How many approved refunds wait for a file to `institution` (to an account of its
     /// channel).
     pub async fn approved_refunds_for(&self, institution: Institution) -> StoreResult<u64> {
+        self.approved_refunds_to(&[institution.channel()]).await
+    }
+
+    /// How many approved refunds wait for a file, to accounts of the kinds `kinds` (a bank
+    /// RIB, a postal RIP).
+    pub async fn approved_refunds_to(&self, kinds: &[Channel]) -> StoreResult<u64> {
+        if kinds.is_empty() {
+            return Ok(0);
+        }
         let count: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT COUNT(*) FROM refunds r JOIN accounts a ON a.id = {REFUND_ACCOUNT} \
-                 WHERE r.status = 'approved' AND a.kind = $1"
+                 WHERE r.status = 'approved' AND a.kind IN ({})",
+            kinds_list(kinds)
         )))
-        .bind(institution.channel().as_str())
         .fetch_one(&self.pool)
         .await?;
         Ok(u64::try_from(count).unwrap_or(0))
@@ -475,6 +493,28 @@ impl Store {
         execution_date: NaiveDate,
         write: impl FnOnce(i64, &[RefundToSend]) -> anyhow::Result<(NewRefundFile, T)>,
     ) -> StoreResult<RefundsSent<T>> {
+        let route = (institution, &[institution.channel()][..]);
+        self.send_refunds_to(actor, route, execution_date, write)
+            .await
+    }
+
+    /// As [`Store::send_refunds`], for the approved refunds to accounts of the kinds
+    /// `kinds`, in `institution`'s file (`route`: both): the fund's bank also carries the refunds to
+    /// postal accounts (RIP, bank code 007) when Algérie Poste takes no refund file (the
+    /// cycle decides: `cycle::refund`).
+    pub async fn send_refunds_to<T>(
+        &self,
+        actor: &Actor,
+        (institution, kinds): (Institution, &[Channel]),
+        execution_date: NaiveDate,
+        write: impl FnOnce(i64, &[RefundToSend]) -> anyhow::Result<(NewRefundFile, T)>,
+    ) -> StoreResult<RefundsSent<T>> {
+        if kinds.is_empty() {
+            return Ok(RefundsSent {
+                file: None,
+                lapsed: Vec::new(),
+            });
+        }
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
         if let Some(lock) = self.backend.planning_lock() {
@@ -485,14 +525,14 @@ impl Store {
             "SELECT r.id, r.employer_id, r.amount_centimes, e.affiliation_number, e.name, a.number_encrypted \
              FROM refunds r JOIN employers e ON e.id = r.employer_id \
              JOIN accounts a ON a.id = {REFUND_ACCOUNT} \
-             WHERE r.status = 'approved' AND a.kind = $1 ORDER BY r.id{}",
+             WHERE r.status = 'approved' AND a.kind IN ({}) ORDER BY r.id{}",
+            kinds_list(kinds),
             if lock_rows.is_empty() {
                 String::new()
             } else {
                 format!("{lock_rows} OF r")
             }
         )))
-        .bind(institution.channel().as_str())
         .fetch_all(&mut *tx)
         .await?;
         let mut lapsed = Vec::new();

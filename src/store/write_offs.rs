@@ -16,7 +16,11 @@
 //! so splitting a write-off does not avoid it — nothing is written off: a
 //! `write_off_requests` row waits for another member of staff, who approves it (the lines
 //! written off then, checked again, in the approval's transaction) or refuses it with a
-//! reason. Each step audited.
+//! reason. Each step audited. While a request waits, its lines are held out of bank files
+//! (migration 0037): the planned debits carrying them are held (`held_at`, as a dispute
+//! holds one; listed in `write_off_requests.held_debits`) and planning leaves them out of
+//! new debits; the decision releases the debits it held (a debit still carrying a line of
+//! another waiting request passes to that request).
 
 use chrono::NaiveDate;
 use mandates::Amount;
@@ -25,8 +29,9 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::audit::Audit;
+use super::collection_totals::{Shift, shift};
 use super::payments::{LinesTakenOut, id_list, take_paid_lines_out};
-use super::{Actor, Employer, Refusal, Store, StoreError, StoreResult, timestamp};
+use super::{Actor, Bind, Employer, Refusal, Store, StoreError, StoreResult, timestamp};
 
 /// The longest reason kept.
 pub const WRITE_OFF_REASON_MAX: usize = 500;
@@ -406,6 +411,17 @@ impl Store {
             .bind(&now)
             .fetch_one(&mut *tx)
             .await?;
+            // The planned debits carrying its lines are held until the decision: they go
+            // in no bank file meanwhile (planning leaves its other lines out, see
+            // `collections::planning`).
+            let held = hold_debits(&mut tx, &chosen, &now, lock_rows).await?;
+            if !held.is_empty() {
+                sqlx::query("UPDATE write_off_requests SET held_debits = $1 WHERE id = $2")
+                    .bind(id_list(&held))
+                    .bind(id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             Audit::new(actor, "ledger.write_off_requested")
                 .on("write_off_request", id)
                 .detail(json!({
@@ -415,9 +431,11 @@ impl Store {
                     "reason": reason,
                     "by": by,
                     "four_eyes_centimes": four_eyes,
+                    "debits_held": held,
                 }))
                 .record(&mut tx, &now)
                 .await?;
+            audit_debits(&mut tx, actor, id, &held, "collection.held", &now).await?;
             tx.commit().await?;
             return Ok(WriteOffOutcome {
                 amount_centimes: amount,
@@ -568,6 +586,8 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        // Its debits released first: rows written before the audit entries.
+        let released = release_debits(&mut tx, id, &now).await?;
         let who = Deciders {
             by: &request.decided_by_name,
             approved_by: Some(actor.as_str()),
@@ -593,6 +613,7 @@ impl Store {
             )
             .record(&mut tx, &now)
             .await?;
+        audit_debits(&mut tx, actor, id, &released, "collection.released", &now).await?;
         tx.commit().await?;
         Ok(outcome)
     }
@@ -602,6 +623,10 @@ impl Store {
         let reason = reason_checked(reason)?;
         let now = self.now_text();
         let mut tx = self.begin_write().await?;
+        // Releasing the debits it held takes turns with planning and runs (PostgreSQL).
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
         let (status, _) = lock_request(&mut tx, self.backend.lock_rows(), id).await?;
         if status != "pending" {
             return Err(not_pending(id, &status));
@@ -616,14 +641,147 @@ impl Store {
         .bind(id)
         .execute(&mut *tx)
         .await?;
+        let released = release_debits(&mut tx, id, &now).await?;
         Audit::new(actor, "ledger.write_off_refused")
             .on("write_off_request", id)
             .detail(json!({"reason": reason}))
             .record(&mut tx, &now)
             .await?;
+        audit_debits(&mut tx, actor, id, &released, "collection.released", &now).await?;
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// Holds (`held_at`) the planned debits carrying `lines` that no one holds yet, each row
+/// locked first (PostgreSQL), the console's totals following; returns them (the caller
+/// audits them, last).
+async fn hold_debits(
+    tx: &mut sqlx::AnyConnection,
+    lines: &[OwedLine],
+    now: &str,
+    lock_rows: &str,
+) -> StoreResult<Vec<i64>> {
+    let mut debits: Vec<i64> = lines.iter().filter_map(|l| l.collection_id).collect();
+    debits.sort_unstable();
+    debits.dedup();
+    let mut held = Vec::new();
+    for debit in debits {
+        let planned: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM collections WHERE id = $1 AND status = 'planned' AND held_at IS NULL{lock_rows}"
+        )))
+        .bind(debit)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if planned.is_none() {
+            continue;
+        }
+        let this = "collections c WHERE c.id = $1";
+        shift(&mut *tx, Shift::Remove, this, &[Bind::Int(debit)]).await?;
+        sqlx::query(
+            "UPDATE collections SET held_at = $2, updated_at = $2 \
+             WHERE id = $1 AND status = 'planned' AND held_at IS NULL",
+        )
+        .bind(debit)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        shift(&mut *tx, Shift::Add, this, &[Bind::Int(debit)]).await?;
+        held.push(debit);
+    }
+    Ok(held)
+}
+
+/// A request decided: the debits it held are released (`held_at` cleared, still planned;
+/// the console's totals following; returned for the caller to audit, last) — except one still carrying a line of another
+/// request waiting, which that request holds from now on, and one whose date's run has
+/// already been (it missed its date): that one stays held for staff, whose release
+/// cancels it and gives its lines back, as after a dispute.
+async fn release_debits(
+    tx: &mut sqlx::AnyConnection,
+    request: i64,
+    now: &str,
+) -> StoreResult<Vec<i64>> {
+    let mut released = Vec::new();
+    let held: Option<String> =
+        sqlx::query_scalar("SELECT held_debits FROM write_off_requests WHERE id = $1")
+            .bind(request)
+            .fetch_one(&mut *tx)
+            .await?;
+    let held: Vec<i64> = held
+        .unwrap_or_default()
+        .split(',')
+        .filter_map(|id| id.trim().parse().ok())
+        .collect();
+    for debit in held {
+        let other: Option<(i64, Option<String>)> = sqlx::query_as(
+            "SELECT r.id, r.held_debits FROM write_off_requests r JOIN collections c ON c.employer_id = r.employer_id \
+             WHERE c.id = $1 AND r.status = 'pending' AND r.id <> $2 AND EXISTS (SELECT 1 FROM collection_lines cl \
+               WHERE cl.collection_id = c.id AND cl.live = 1 \
+               AND ',' || r.line_ids || ',' LIKE '%,' || CAST(cl.declaration_line_id AS TEXT) || ',%') \
+             ORDER BY r.id LIMIT 1",
+        )
+        .bind(debit)
+        .bind(request)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if let Some((other, other_held)) = other {
+            let list = match other_held.filter(|h| !h.is_empty()) {
+                Some(h) => format!("{h},{debit}"),
+                None => debit.to_string(),
+            };
+            sqlx::query("UPDATE write_off_requests SET held_debits = $1 WHERE id = $2")
+                .bind(list)
+                .bind(other)
+                .execute(&mut *tx)
+                .await?;
+            continue;
+        }
+        let releasable: Option<i64> = sqlx::query_scalar(
+            "SELECT c.id FROM collections c WHERE c.id = $1 AND c.status = 'planned' \
+             AND c.held_at IS NOT NULL \
+             AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.collection_date = c.collection_date)",
+        )
+        .bind(debit)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if releasable.is_none() {
+            continue;
+        }
+        let this = "collections c WHERE c.id = $1";
+        shift(&mut *tx, Shift::Remove, this, &[Bind::Int(debit)]).await?;
+        sqlx::query(
+            "UPDATE collections SET held_at = NULL, updated_at = $2 WHERE id = $1 AND status = 'planned'",
+        )
+        .bind(debit)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        shift(&mut *tx, Shift::Add, this, &[Bind::Int(debit)]).await?;
+        released.push(debit);
+    }
+    Ok(released)
+}
+
+/// The audit entries of the debits a request held (`collection.held`) or released
+/// (`collection.released`), written last by the caller (the audit chain's head is held
+/// until the commit).
+async fn audit_debits(
+    tx: &mut sqlx::AnyConnection,
+    actor: &Actor,
+    request: i64,
+    debits: &[i64],
+    action: &'static str,
+    now: &str,
+) -> StoreResult<()> {
+    for debit in debits {
+        Audit::new(actor, action)
+            .on("collection", *debit)
+            .detail(json!({ "reason": "write_off_request", "write_off_request": request }))
+            .record(&mut *tx, now)
+            .await?;
+    }
+    Ok(())
 }
 
 async fn lock_request(

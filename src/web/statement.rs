@@ -163,7 +163,7 @@ fn file_name(employer: &Employer, today: NaiveDate, ext: &str) -> String {
     format!("releve-{number}-{today}.{ext}")
 }
 
-fn attachment(body: Body, content_type: &'static str, name: &str) -> Response {
+pub(crate) fn attachment(body: Body, content_type: &'static str, name: &str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));

@@ -6,6 +6,7 @@
 mod harness;
 
 mod actions;
+mod aging;
 mod assessments;
 mod attestations;
 mod audit;
@@ -15,6 +16,7 @@ mod clock;
 mod crash;
 mod cycle;
 mod documents;
+mod exports;
 mod files;
 mod handover;
 mod inputs;
@@ -28,6 +30,7 @@ mod planning;
 mod plans;
 mod profiles;
 mod refunds;
+mod refunds_postal;
 mod run;
 mod scale;
 mod statement;
@@ -35,3 +38,4 @@ mod store;
 mod surcharges;
 mod web;
 mod webhooks;
+mod write_off_hold;

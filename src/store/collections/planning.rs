@@ -54,7 +54,8 @@ pub struct PlanSummary {
 }
 
 /// The lines an employer's active mandate can collect on `$1`: submitted declarations due
-/// by then, lines not yet paid (by a debit or another channel), not in a live collection and,
+/// by then, lines not yet paid (by a debit or another channel), not written off nor asked
+/// for by a write-off request still waiting (`write_offs`), not in a live collection and,
 /// in a payment plan in force, not before their instalment's day, of employers with no
 /// collection on that date yet, with a planned one of the same mandate (amended) or one of
 /// the same mandate planning cancelled for the ceiling (revived, see the module).
@@ -65,6 +66,9 @@ const COLLECTIBLE: &str = "FROM mandates m \
        AND NOT EXISTS (SELECT 1 FROM collection_lines cl WHERE cl.declaration_line_id = l.id AND cl.live = 1) \
        AND NOT EXISTS (SELECT 1 FROM payment_allocations pa WHERE pa.declaration_line_id = l.id) \
        AND NOT EXISTS (SELECT 1 FROM line_write_offs wo WHERE wo.declaration_line_id = l.id) \
+       AND NOT EXISTS (SELECT 1 FROM write_off_requests r WHERE r.employer_id = d.employer_id \
+                       AND r.status = 'pending' \
+                       AND ',' || r.line_ids || ',' LIKE '%,' || CAST(l.id AS TEXT) || ',%') \
        AND NOT EXISTS (SELECT 1 FROM payment_plan_lines ppl JOIN payment_plans pp ON pp.id = ppl.plan_id \
                        WHERE ppl.declaration_line_id = l.id AND pp.status = 'active' AND ppl.due_on > $1) \
        AND NOT EXISTS (SELECT 1 FROM collections c WHERE c.employer_id = m.employer_id AND c.collection_date = $1 \

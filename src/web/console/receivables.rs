@@ -6,18 +6,20 @@
 
 use askama::Template;
 use axum::Router;
+use axum::body::{Body, Bytes};
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum::routing::get;
+use chrono::NaiveDate;
 use serde::Deserialize;
 
 use super::nav;
-use crate::store::{AgeBuckets, OWING_PAGE_MAX, StoreError};
+use crate::store::{AgeBuckets, JOURNAL_PAGE, OWING_PAGE_MAX, Store, StoreError};
 use crate::web::WebState;
 use crate::web::i18n::{StatementTexts, money};
 use crate::web::session::{Chrome, PageError, PageResult, Viewer};
-use crate::web::statement::{PeriodQuery, csv_attachment};
+use crate::web::statement::{PeriodQuery, attachment, csv_attachment};
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -152,32 +154,141 @@ async fn page(
     render(&state, &viewer, query.after, PeriodQuery::default(), None).await
 }
 
-/// Every employer owing as CSV, then the fund's total.
+/// Every employer owing as CSV, then the fund's total, written as the pages are read
+/// (one page of employers held at a time).
 async fn csv(State(state): State<WebState>, viewer: Viewer) -> Result<Response, PageError> {
     viewer.staff()?;
-    let store = state.store();
+    let store = state.store().clone();
     let today = store.clock().today();
-    let all = async {
-        let summary = store.receivables(today).await?;
-        let mut employers = Vec::new();
-        let mut after = None;
-        loop {
-            let page = store.employers_owing(today, after, OWING_PAGE_MAX).await?;
-            after = page.last().map(|e| e.employer_id);
-            let done = (page.len() as i64) < OWING_PAGE_MAX;
-            employers.extend(page);
-            if done {
-                break;
+    let summary = store.receivables(today).await.map_err(|e| viewer.fail(e))?;
+    let total = crate::locale::statement::receivables_csv_total(&summary);
+    let first = Export::Receivables {
+        head: Some(crate::locale::statement::receivables_csv_head()),
+        after: None,
+        total,
+    };
+    Ok(csv_stream(store, first, &format!("creances-{today}.csv")))
+}
+
+/// A CSV attachment written as `first` and the steps after it produce it.
+fn csv_stream(store: Store, first: Export, name: &str) -> Response {
+    let stream = futures_util::stream::unfold(first, move |step| {
+        let store = store.clone();
+        async move { step.next(&store).await }
+    });
+    attachment(Body::from_stream(stream), "text/csv; charset=utf-8", name)
+}
+
+/// Where a streamed export is: its header (sent first), then the pages after a cursor,
+/// then its last line, if any.
+enum Export {
+    Receivables {
+        head: Option<String>,
+        after: Option<i64>,
+        /// The fund's total, the last line.
+        total: String,
+    },
+    Journal {
+        head: Option<String>,
+        from: NaiveDate,
+        to: NaiveDate,
+        after: Option<(String, i64)>,
+    },
+    Last(String),
+    Done,
+}
+
+impl Export {
+    /// The next piece of the file and what follows it; `None` at the end. A failure ends
+    /// the download with an error (the browser shows it incomplete), logged once here.
+    async fn next(self, store: &Store) -> Option<(Result<Bytes, std::io::Error>, Export)> {
+        let failed = |err: StoreError| {
+            tracing::error!(error = %err, "a CSV export failed");
+            Some((
+                Err(std::io::Error::other("the export failed")),
+                Export::Done,
+            ))
+        };
+        match self {
+            Export::Receivables {
+                head: Some(head),
+                after,
+                total,
+            } => Some((
+                Ok(Bytes::from(head)),
+                Export::Receivables {
+                    head: None,
+                    after,
+                    total,
+                },
+            )),
+            Export::Receivables {
+                head: None,
+                after,
+                total,
+            } => {
+                let today = store.clock().today();
+                let page = match store.employers_owing(today, after, OWING_PAGE_MAX).await {
+                    Ok(page) => page,
+                    Err(err) => return failed(err),
+                };
+                let mut out = String::with_capacity(page.len() * 120);
+                crate::locale::statement::receivables_csv_rows(&mut out, &page);
+                let following = match page.last() {
+                    Some(last) if page.len() as i64 >= OWING_PAGE_MAX => Export::Receivables {
+                        head: None,
+                        after: Some(last.employer_id),
+                        total,
+                    },
+                    _ => Export::Last(total),
+                };
+                Some((Ok(Bytes::from(out)), following))
             }
+            Export::Journal {
+                head: Some(head),
+                from,
+                to,
+                after,
+            } => Some((
+                Ok(Bytes::from(head)),
+                Export::Journal {
+                    head: None,
+                    from,
+                    to,
+                    after,
+                },
+            )),
+            Export::Journal {
+                head: None,
+                from,
+                to,
+                after,
+            } => {
+                let cursor = after.as_ref().map(|(d, id)| (d.as_str(), *id));
+                let page = match store.journal_page(from, to, cursor, JOURNAL_PAGE).await {
+                    Ok(page) => page,
+                    Err(err) => return failed(err),
+                };
+                if page.is_empty() {
+                    return None;
+                }
+                let mut out = String::with_capacity(page.len() * 160);
+                crate::locale::statement::journal_csv_rows(&mut out, &page);
+                let following = match page.last() {
+                    Some(last) if page.len() as i64 >= JOURNAL_PAGE => Export::Journal {
+                        head: None,
+                        from,
+                        to,
+                        after: Some((last.entry_date.clone(), last.id)),
+                    },
+                    _ => Export::Done,
+                };
+                Some((Ok(Bytes::from(out)), following))
+            }
+            Export::Last(text) => Some((Ok(Bytes::from(text)), Export::Done)),
+            Export::Done => None,
         }
-        Ok::<_, StoreError>((summary, employers))
     }
-    .await;
-    let (summary, employers) = all.map_err(|e| viewer.fail(e))?;
-    Ok(csv_attachment(
-        crate::locale::statement::receivables_csv(&summary, &employers),
-        &format!("creances-{today}.csv"),
-    ))
 }
 
 /// The journal's range: both days needed, the first not after the last.
@@ -209,13 +320,15 @@ async fn journal(
         Ok(range) => range,
         Err(page) => return Ok(page),
     };
-    let entries = state
-        .store()
-        .journal(from, to)
-        .await
-        .map_err(|e| viewer.fail(e))?;
-    Ok(csv_attachment(
-        crate::locale::statement::journal_csv(&entries),
+    let first = Export::Journal {
+        head: Some(crate::locale::statement::journal_csv_head()),
+        from,
+        to,
+        after: None,
+    };
+    Ok(csv_stream(
+        state.store().clone(),
+        first,
         &format!("journal-{from}-{to}.csv"),
     ))
 }
