@@ -20,6 +20,7 @@ use crate::harness::fixtures::{
 use crate::harness::{Served, TestDb, WebApp, wait_until};
 
 mod ceilings;
+mod references;
 
 /// One pass of the scheduler as the lease holder `a` (queue what is due, work the queue).
 async fn pass(app: &WebApp) {
