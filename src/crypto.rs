@@ -18,6 +18,7 @@ use sha2::Sha256;
 
 const ACCOUNT_CONTEXT: &[u8] = b"tahsil.account-number.v1";
 const WEBHOOK_SECRET_CONTEXT: &[u8] = b"tahsil.webhook-secret.v1";
+const MANDATE_PROPOSAL_CONTEXT: &[u8] = b"tahsil.mandate-proposal.v1";
 const PREFIX: &str = "v1:";
 
 /// Encrypts and decrypts account numbers. `Debug` never shows key material.
@@ -98,6 +99,17 @@ impl AccountCipher {
 
     pub fn decrypt_webhook_secret(&self, stored: &str) -> anyhow::Result<String> {
         self.open(stored, WEBHOOK_SECRET_CONTEXT)
+    }
+
+    /// A mandate proposal ("check the account": the account, the reference the mandate will
+    /// get) sealed for the signing form's hidden field: the browser carries it without
+    /// reading the digits, and any change to it fails to open.
+    pub fn seal_mandate_proposal(&self, proposal: &str) -> String {
+        self.seal(proposal, MANDATE_PROPOSAL_CONTEXT)
+    }
+
+    pub fn open_mandate_proposal(&self, sealed: &str) -> anyhow::Result<String> {
+        self.open(sealed, MANDATE_PROPOSAL_CONTEXT)
     }
 
     fn seal(&self, plaintext: &str, aad: &[u8]) -> String {

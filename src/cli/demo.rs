@@ -362,9 +362,12 @@ pub(super) async fn demo(
         config.key_file = None;
         config.encryption_key = None;
     }
-    let store = app::create_or_open_store(&config).await?;
+    // The demo's one clock (`clock`, TAHSIL_CLOCK, else the real time): it moves to the
+    // collection date for the bank's answers, so nothing is paid after the demo's today.
+    let clock = app::clock(&config);
+    let store = app::create_or_open_store_with_clock(&config, clock.clone()).await?;
     store.migrate().await?;
-    let today = store.clock().today();
+    let today = clock.today();
     let period = previous_month(today);
     let started = std::time::Instant::now();
     let summary = seed(&store, employers, worksites, &period, 2026, |_| {}).await?;
@@ -394,7 +397,15 @@ pub(super) async fn demo(
     let Planning::Planned(plan) = planning else {
         anyhow::bail!("{date} is too close for the advance notice: nothing was planned");
     };
-    // The simulated bank answers on the collection date; its reports are imported then.
+    // The simulated bank answers on the collection date; its reports are imported then:
+    // the demo's clock goes there first (the evening, after the bank wrote its reports at
+    // 18:00), and the demo's fund lives on that day from then on — its configuration
+    // carries the instant, so `serve` and the commands it suggests agree with the reports.
+    if date > clock.today() {
+        clock.set(
+            crate::clock::start_of_algiers_day(date) + chrono::Duration::minutes(18 * 60 + 30),
+        );
+    }
     let sim = crate::cycle::banksim::BankSim {
         reject_per_mille: 50,
         return_per_mille: 20,
@@ -536,22 +547,24 @@ pub(super) async fn demo(
             "    ({undelivered} not delivered: `tahsil notices --failed` lists them; `tahsil serve` retries the pending ones)"
         );
     }
-    let config_file = write_demo_config(&dir, &config, explicit_database)?;
+    let config_file = write_demo_config(&dir, &config, &clock, explicit_database)?;
     let run_with = match &config_file {
         Some(file) => format!("--config {}", file.display()),
         None => format!("--database-url {url}"),
     };
+    let demo_day = clock.today();
     println!("browse it:");
     println!("  cargo run --release -- {run_with} serve");
     match &config_file {
         Some(file) => println!(
-            "  ({} holds the demo's database, exchange and mail folders), then http://127.0.0.1:8080/login — password {} for every demo login:",
+            "  ({} holds the demo's database, exchange and mail folders, and its clock: the demo fund's today is {demo_day}), then http://127.0.0.1:8080/login — password {} for every demo login:",
             file.display(),
             DEMO_PASSWORD
         ),
         None => println!(
-            "  (with TAHSIL_EXCHANGE_DIR={} for file downloads), then http://127.0.0.1:8080/login — password {} for every demo login:",
+            "  (with TAHSIL_EXCHANGE_DIR={} for file downloads, and TAHSIL_CLOCK={} for the demo fund's today, {demo_day}), then http://127.0.0.1:8080/login — password {} for every demo login:",
             dir.join("exchange").display(),
+            demo_instant(&clock),
             DEMO_PASSWORD
         ),
     }
@@ -585,9 +598,29 @@ fn words(code: &impl std::fmt::Display) -> String {
 /// summary suggests) finds the files the demo wrote wherever it is started from. Not
 /// written when the database was given on the command line (its URL may hold a password
 /// and is the caller's to keep); `None` then.
+/// The demo clock's instant as `clock` and TAHSIL_CLOCK take it (RFC 3339, its offset).
+fn demo_instant(clock: &crate::clock::Clock) -> String {
+    let now = clock.now();
+    let offset = (mandates::algiers_time(now) - now.naive_utc()).num_seconds();
+    let algiers = i32::try_from(offset)
+        .ok()
+        .and_then(chrono::FixedOffset::east_opt);
+    match algiers {
+        Some(zone) => now
+            .with_timezone(&zone)
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, false),
+        None => now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    }
+}
+
+/// The demo's own configuration also carries its clock (`clock`): the instant the demo
+/// ended on, whose day is the collection date the simulated bank answered on, so the
+/// reports are never dated after the fund's today. Without a clock set before the demo,
+/// that is the real time when the collection date is today.
 fn write_demo_config(
     dir: &Path,
     config: &Config,
+    clock: &crate::clock::Clock,
     explicit_database: bool,
 ) -> anyhow::Result<Option<PathBuf>> {
     #[derive(serde::Serialize)]
@@ -596,6 +629,7 @@ fn write_demo_config(
         exchange_dir: PathBuf,
         #[serde(skip_serializing_if = "Option::is_none")]
         mail_dir: Option<PathBuf>,
+        clock: String,
     }
     if explicit_database {
         return Ok(None);
@@ -609,6 +643,7 @@ fn write_demo_config(
         database_url: format!("sqlite://{}", database.display()),
         exchange_dir: absolute(&config.exchange_dir)?,
         mail_dir: config.mail_dir.as_deref().map(absolute).transpose()?,
+        clock: demo_instant(clock),
     };
     let path = absolute(&dir.join("tahsil.toml"))?;
     let text = format!(

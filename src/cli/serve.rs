@@ -52,8 +52,29 @@ impl ServeOptions {
     }
 }
 
+/// The shortest admin token `serve` accepts: a machine credential, at least 32 characters
+/// (`openssl rand -base64 32` gives 44).
+pub const ADMIN_TOKEN_MIN_CHARS: usize = 32;
+
+/// Refuses an admin token too short to be a random secret: it guards every employer and
+/// mandate through the admin API, which has no second factor (ARCHITECTURE.md, *Security*).
+pub fn check_admin_token(config: &Config) -> anyhow::Result<()> {
+    if let Some(token) = &config.admin_token {
+        let length = token.expose().trim().chars().count();
+        if length < ADMIN_TOKEN_MIN_CHARS {
+            anyhow::bail!(
+                "the admin token (admin_token, TAHSIL_ADMIN_TOKEN) has {length} characters: it must \
+                 have at least {ADMIN_TOKEN_MIN_CHARS}; set a random one, e.g. the output of \
+                 `openssl rand -base64 32`, and give it only to the systems that call the admin API"
+            );
+        }
+    }
+    Ok(())
+}
+
 /// `tahsil serve`: the web surface, the scheduler and the notice worker, until a signal.
 pub(super) async fn serve(config: Config) -> anyhow::Result<ExitCode> {
+    check_admin_token(&config)?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -223,4 +244,29 @@ async fn shutdown_signal() {
         () = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Secret;
+
+    #[test]
+    fn an_admin_token_needs_32_characters() {
+        let with = |token: Option<String>| Config {
+            admin_token: token.map(Secret::new),
+            ..Config::default()
+        };
+        assert!(
+            check_admin_token(&with(None)).is_ok(),
+            "no token: the API answers 401"
+        );
+        assert!(check_admin_token(&with(Some("x".repeat(32)))).is_ok());
+        let error = check_admin_token(&with(Some("x".repeat(31))))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("has 31 characters"), "{error}");
+        assert!(!error.contains("xxx"), "never the token: {error}");
+        assert!(check_admin_token(&with(Some(format!(" {} ", "x".repeat(31))))).is_err());
+    }
 }

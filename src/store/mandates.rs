@@ -162,7 +162,7 @@ impl Store {
         employer_id: i64,
         new: NewMandate,
     ) -> StoreResult<MandateRecord> {
-        let employer = self.employer(employer_id).await?;
+        self.employer(employer_id).await?;
         self.banks
             .check(&new.account)
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
@@ -175,10 +175,53 @@ impl Store {
             ));
         }
         let now = self.now_text();
+        let mut tx = self.begin_write().await?;
+        let inserted = self
+            .insert_pending_mandate(&mut tx, employer_id, &new, None, &now)
+            .await
+            .map_err(|e| {
+                conflict_on_unique(e, || {
+                    "another mandate was being created for this employer at the same time; try again"
+                        .to_owned()
+                })
+            })?;
+        inserted
+            .audit(actor, employer_id, &new, &mut tx, &now)
+            .await?;
+        let row = Self::mandate_row(&mut tx, inserted.id).await?;
+        tx.commit().await?;
+        Ok(self.mandate_record(row))
+    }
+
+    /// The reference the employer's next mandate gets (its affiliation number and the
+    /// count of its mandates so far, plus one). Reads only: "check the account" shows it in
+    /// the consent text before anything is recorded.
+    pub async fn next_mandate_reference(&self, employer_id: i64) -> StoreResult<String> {
+        let employer = self.employer(employer_id).await?;
+        let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mandates WHERE employer_id = $1")
+            .bind(employer_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(
+            MandateReference::generate(&employer.affiliation_number, next_sequence(count))
+                .as_str()
+                .to_owned(),
+        )
+    }
+
+    /// Writes the account (once per employer and number) and a pending mandate on it, with
+    /// `reference` or the employer's next one, superseding the employer's pending one.
+    /// Row writes only: the caller records the audit entries last ([`InsertedMandate::audit`]).
+    async fn insert_pending_mandate(
+        &self,
+        tx: &mut AnyConnection,
+        employer_id: i64,
+        new: &NewMandate,
+        reference: Option<&str>,
+        now: &str,
+    ) -> Result<InsertedMandate, sqlx::Error> {
         let digits = new.account.digits();
         let index = self.cipher.blind_index(digits);
-        let mut tx = self.begin_write().await?;
-
         let existing_account: Option<i64> = sqlx::query_scalar(
             "SELECT id FROM accounts WHERE employer_id = $1 AND number_index = $2",
         )
@@ -199,7 +242,7 @@ impl Store {
                 .bind(self.cipher.encrypt(digits))
                 .bind(&index)
                 .bind(new.account.masked())
-                .bind(&now)
+                .bind(now)
                 .fetch_one(&mut *tx)
                 .await?
             }
@@ -218,62 +261,52 @@ impl Store {
             )
             .bind(previous)
             .bind("replaced by a newer unsigned mandate")
-            .bind(&now)
+            .bind(now)
             .execute(&mut *tx)
             .await?;
         }
 
-        let sequence: i64 =
-            sqlx::query_scalar("SELECT COUNT(*) FROM mandates WHERE employer_id = $1")
-                .bind(employer_id)
-                .fetch_one(&mut *tx)
-                .await?;
-        let reference = MandateReference::generate(
-            &employer.affiliation_number,
-            u64::try_from(sequence + 1).unwrap_or(1),
-        );
-        let mandate_id: i64 = sqlx::query_scalar(
+        let reference = match reference {
+            Some(reference) => reference.to_owned(),
+            None => {
+                let affiliation: String =
+                    sqlx::query_scalar("SELECT affiliation_number FROM employers WHERE id = $1")
+                        .bind(employer_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                let count: i64 =
+                    sqlx::query_scalar("SELECT COUNT(*) FROM mandates WHERE employer_id = $1")
+                        .bind(employer_id)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                MandateReference::generate(&affiliation, next_sequence(count))
+                    .as_str()
+                    .to_owned()
+            }
+        };
+        let id: i64 = sqlx::query_scalar(
             "INSERT INTO mandates (employer_id, account_id, reference, status, ceiling_centimes, created_at, updated_at) \
              VALUES ($1, $2, $3, 'pending', $4, $5, $5) RETURNING id",
         )
         .bind(employer_id)
         .bind(account_id)
-        .bind(reference.as_str())
+        .bind(&reference)
         .bind(new.ceiling.map(Amount::centimes))
-        .bind(&now)
+        .bind(now)
         .fetch_one(&mut *tx)
-        .await
-        .map_err(|e| {
-            conflict_on_unique(e, || {
-                "another mandate was being created for this employer at the same time; try again"
-                    .to_owned()
-            })
-        })?;
+        .await?;
         if let Some(previous) = previous_pending {
             sqlx::query("UPDATE mandates SET superseded_by = $2 WHERE id = $1")
                 .bind(previous)
-                .bind(mandate_id)
+                .bind(id)
                 .execute(&mut *tx)
                 .await?;
-            Audit::new(actor, "mandate.superseded")
-                .on("mandate", previous)
-                .detail(json!({ "superseded_by": mandate_id }))
-                .record(&mut tx, &now)
-                .await?;
         }
-        Audit::new(actor, "mandate.created")
-            .on("mandate", mandate_id)
-            .detail(json!({
-                "employer_id": employer_id,
-                "reference": reference.as_str(),
-                "account": new.account.masked(),
-                "ceiling": new.ceiling.map(|c| c.to_string()),
-            }))
-            .record(&mut tx, &now)
-            .await?;
-        let row = Self::mandate_row(&mut tx, mandate_id).await?;
-        tx.commit().await?;
-        Ok(self.mandate_record(row))
+        Ok(InsertedMandate {
+            id,
+            reference,
+            previous_pending,
+        })
     }
 
     /// Signs a pending mandate with its evidence; the employer's previously active mandate,
@@ -284,16 +317,8 @@ impl Store {
         mandate_id: i64,
         evidence: SignMandate,
     ) -> StoreResult<MandateRecord> {
-        let version = evidence.consent_version.trim();
-        if version.is_empty() || version.chars().count() > 40 || evidence.consent_text.is_empty() {
-            return Err(StoreError::refused(
-                Refusal::MandateEvidence,
-                "a signature needs the consent version and the exact consent text shown",
-            ));
-        }
-        let consent_sha256 = consent_text_sha256(&evidence.consent_text);
+        let (version, consent_sha256) = checked_evidence(&evidence)?;
         let now = self.now();
-        let now_text = timestamp(now);
         let mut tx = self.begin_write().await?;
         // A replacement takes over planned debits: it takes turns with planning, payments,
         // debit actions and imports (PostgreSQL; SQLite has one writer), first, before any
@@ -301,7 +326,125 @@ impl Store {
         if let Some(lock) = self.backend.planning_lock() {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
+        let signed = self
+            .sign_pending_mandate(
+                &mut tx,
+                mandate_id,
+                &evidence,
+                &version,
+                &consent_sha256,
+                now,
+            )
+            .await?;
+        signed
+            .audit(
+                actor,
+                mandate_id,
+                &evidence,
+                &version,
+                &consent_sha256,
+                &mut tx,
+                &timestamp(now),
+            )
+            .await?;
         let row = Self::mandate_row(&mut tx, mandate_id).await?;
+        tx.commit().await?;
+        Ok(self.mandate_record(row))
+    }
+
+    /// Records and signs, in one transaction, the mandate that "check the account"
+    /// proposed: the account, the reference shown in the consent text, the evidence. Until
+    /// this, nothing was recorded; a second submission of the same form (back button,
+    /// double click) finds the reference taken and is refused, so exactly one mandate is
+    /// recorded. An active mandate is superseded and hands over its planned debits as in
+    /// [`Store::sign_mandate`]; a pending one (made by staff) is superseded.
+    pub async fn sign_new_mandate(
+        &self,
+        actor: &Actor,
+        employer_id: i64,
+        new: NewMandate,
+        reference: &str,
+        evidence: SignMandate,
+    ) -> StoreResult<MandateRecord> {
+        let (version, consent_sha256) = checked_evidence(&evidence)?;
+        self.employer(employer_id).await?;
+        self.banks
+            .check(&new.account)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        MandateReference::parse(reference)
+            .map_err(|e| StoreError::Invalid(format!("the mandate reference is invalid: {e}")))?;
+        let now = self.now();
+        let now_text = timestamp(now);
+        let mut tx = self.begin_write().await?;
+        if let Some(lock) = self.backend.planning_lock() {
+            sqlx::query(lock).execute(&mut *tx).await?;
+        }
+        let taken: Option<i64> = sqlx::query_scalar("SELECT id FROM mandates WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if taken.is_some() {
+            return Err(StoreError::refused(
+                Refusal::MandateNotPending,
+                format!(
+                    "the mandate {reference} is no longer waiting for a signature: it was signed \
+                     already (the form was sent twice) or another mandate took its reference; \
+                     reload the page and check the account again if needed"
+                ),
+            ));
+        }
+        let inserted = self
+            .insert_pending_mandate(&mut tx, employer_id, &new, Some(reference), &now_text)
+            .await
+            .map_err(|e| {
+                refused_on_unique(e, Refusal::MandateSignedMeanwhile, || {
+                    "another mandate of this employer was signed at the same time; reload and try again"
+                        .to_owned()
+                })
+            })?;
+        let signed = self
+            .sign_pending_mandate(
+                &mut tx,
+                inserted.id,
+                &evidence,
+                &version,
+                &consent_sha256,
+                now,
+            )
+            .await?;
+        inserted
+            .audit(actor, employer_id, &new, &mut tx, &now_text)
+            .await?;
+        signed
+            .audit(
+                actor,
+                inserted.id,
+                &evidence,
+                &version,
+                &consent_sha256,
+                &mut tx,
+                &now_text,
+            )
+            .await?;
+        let row = Self::mandate_row(&mut tx, inserted.id).await?;
+        tx.commit().await?;
+        Ok(self.mandate_record(row))
+    }
+
+    /// The row writes of a signature (the mandate active with its evidence, the text kept,
+    /// the previous active mandate superseded with its planned debits handed over, the
+    /// notice); the caller holds the planning lock and records the audit entries after.
+    async fn sign_pending_mandate(
+        &self,
+        tx: &mut AnyConnection,
+        mandate_id: i64,
+        evidence: &SignMandate,
+        version: &str,
+        consent_sha256: &str,
+        now: DateTime<Utc>,
+    ) -> StoreResult<SignedMandate> {
+        let now_text = timestamp(now);
+        let row = Self::mandate_row(&mut *tx, mandate_id).await?;
         let mut mandate = self.domain_mandate(&row)?;
         mandate
             .sign(SignatureEvidence {
@@ -309,7 +452,7 @@ impl Store {
                 signed_at: now.naive_utc(),
                 ip: evidence.ip.clone(),
                 user_agent: evidence.user_agent.clone(),
-                consent_text_sha256: consent_sha256.clone(),
+                consent_text_sha256: consent_sha256.to_owned(),
             })
             .map_err(|e| {
                 let refusal = match e {
@@ -341,7 +484,7 @@ impl Store {
             Some(previous) => {
                 let (today, open_from) = (self.clock.today().to_string(), self.open_from());
                 let days = (today.as_str(), open_from.as_str());
-                hand_over_planned_debits(&mut tx, previous, mandate_id, row.kind, days, &now_text)
+                hand_over_planned_debits(&mut *tx, previous, mandate_id, row.kind, days, &now_text)
                     .await?
             }
             None => Vec::new(),
@@ -352,7 +495,7 @@ impl Store {
             "INSERT INTO consent_texts (hash, version, text, published_at) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (hash) DO NOTHING",
         )
-        .bind(&consent_sha256)
+        .bind(consent_sha256)
         .bind(version)
         .bind(&evidence.consent_text)
         .bind(&now_text)
@@ -369,7 +512,7 @@ impl Store {
         .bind(&evidence.ip)
         .bind(&evidence.user_agent)
         .bind(version)
-        .bind(&consent_sha256)
+        .bind(consent_sha256)
         .execute(&mut *tx)
         .await
         .map_err(|e| {
@@ -392,33 +535,12 @@ impl Store {
             NoticeKind::MandateSigned
         };
         NoticeEvent::new(kind, row.employer_id, mandate_id)
-            .record(&mut tx, &now_text)
+            .record(&mut *tx, &now_text)
             .await?;
-        // The audit entries last, after every row write: each takes the chain's head and
-        // holds it until commit (a row locked after one could deadlock on PostgreSQL).
-        if let Some(previous) = previous_active {
-            Audit::new(actor, "mandate.superseded")
-                .on("mandate", previous)
-                .detail(json!({
-                    "superseded_by": mandate_id,
-                    "debits_handed_over": handed_over,
-                }))
-                .record(&mut tx, &now_text)
-                .await?;
-        }
-        Audit::new(actor, "mandate.signed")
-            .on("mandate", mandate_id)
-            .detail(json!({
-                "signer": evidence.signer,
-                "ip": evidence.ip,
-                "consent_version": version,
-                "consent_text_sha256": consent_sha256,
-            }))
-            .record(&mut tx, &now_text)
-            .await?;
-        let row = Self::mandate_row(&mut tx, mandate_id).await?;
-        tx.commit().await?;
-        Ok(self.mandate_record(row))
+        Ok(SignedMandate {
+            previous_active,
+            handed_over,
+        })
     }
 
     /// Sets, raises, lowers or removes (`None`) the ceiling per debit of a live (pending or
@@ -573,6 +695,240 @@ impl Store {
             row.ceiling_centimes.map(Amount::from_centimes),
             signed_at,
         ))
+    }
+}
+
+/// How long the signing form of a "check the account" stays valid.
+const PROPOSAL_HOURS: i64 = 24;
+
+/// What "check the account" shows to sign, with nothing recorded: the reference the
+/// mandate will get, the account masked, the bank, and `sealed`, the hidden field that
+/// carries the proposal to the signature (encrypted and authenticated with the store's
+/// key, bound to the employer and the user, valid [`PROPOSAL_HOURS`]).
+#[derive(Clone, Debug)]
+pub struct MandateProposal {
+    pub reference: String,
+    pub account_masked: String,
+    pub bank_code: String,
+    pub bank_name: Option<String>,
+    pub sealed: String,
+}
+
+/// A proposal opened at signing time: what it proposed, unchanged.
+#[derive(Clone, Debug)]
+pub struct OpenedProposal {
+    pub account: AccountId,
+    pub reference: String,
+    /// The language the consent text was shown in.
+    pub lang: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ProposalBody {
+    employer: i64,
+    user: i64,
+    account: String,
+    reference: String,
+    lang: String,
+    at: String,
+}
+
+/// A debit planned on the employer's active mandate, and what a replacement signed now
+/// would do with it: follow the new account (`follows`), or stay on the old mandate and be
+/// cancelled because it is too close to announce again (the hand-over rule).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedDebitFate {
+    pub collection_id: i64,
+    pub collection_date: String,
+    pub amount: Amount,
+    pub follows: bool,
+}
+
+impl Store {
+    /// Proposes a mandate on a checked account: nothing is written, the reference is the
+    /// employer's next one. The bank code must be in the bank table.
+    pub async fn propose_mandate(
+        &self,
+        employer_id: i64,
+        user_id: i64,
+        account: &AccountId,
+        lang: &str,
+    ) -> StoreResult<MandateProposal> {
+        self.banks
+            .check(account)
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let reference = self.next_mandate_reference(employer_id).await?;
+        let body = ProposalBody {
+            employer: employer_id,
+            user: user_id,
+            account: account.digits().to_owned(),
+            reference: reference.clone(),
+            lang: lang.to_owned(),
+            at: self.now_text(),
+        };
+        let text = serde_json::to_string(&body)
+            .map_err(|e| StoreError::Invalid(format!("cannot write a mandate proposal: {e}")))?;
+        Ok(MandateProposal {
+            reference,
+            account_masked: account.masked(),
+            bank_code: account.bank_code().to_owned(),
+            bank_name: self.banks.name(account.bank_code()).map(str::to_owned),
+            sealed: self.cipher.seal_mandate_proposal(&text),
+        })
+    }
+
+    /// Opens a proposal's hidden field for `employer_id` and `user_id`: `None` when it was
+    /// altered, made for another employer or user, or is older than [`PROPOSAL_HOURS`].
+    pub fn open_mandate_proposal(
+        &self,
+        sealed: &str,
+        employer_id: i64,
+        user_id: i64,
+    ) -> Option<OpenedProposal> {
+        let text = self.cipher.open_mandate_proposal(sealed.trim()).ok()?;
+        let body: ProposalBody = serde_json::from_str(&text).ok()?;
+        if body.employer != employer_id || body.user != user_id {
+            return None;
+        }
+        let at = DateTime::parse_from_rfc3339(&body.at)
+            .ok()?
+            .with_timezone(&Utc);
+        let age = self.now().signed_duration_since(at);
+        if age < chrono::Duration::zero() || age > chrono::Duration::hours(PROPOSAL_HOURS) {
+            return None;
+        }
+        Some(OpenedProposal {
+            account: AccountId::parse(&body.account).ok()?,
+            reference: body.reference,
+            lang: body.lang,
+        })
+    }
+
+    /// The debits planned on the employer's active mandate, by date, each with what a
+    /// replacement signed now would do with it (the rule of the hand-over at signing: a
+    /// date at least the notice period away, no run of that date being built).
+    pub async fn replacement_fates(&self, employer_id: i64) -> StoreResult<Vec<PlannedDebitFate>> {
+        let rows: Vec<(i64, String, i64, i64)> = sqlx::query_as(
+            "SELECT c.id, c.collection_date, c.amount_centimes, \
+             CAST(CASE WHEN c.collection_date >= $2 AND NOT EXISTS (SELECT 1 FROM runs r \
+             WHERE r.collection_date = c.collection_date AND r.status = 'building') THEN 1 ELSE 0 END AS BIGINT) \
+             FROM collections c JOIN mandates m ON m.id = c.mandate_id \
+             WHERE m.employer_id = $1 AND m.status = 'active' AND c.status = 'planned' \
+             ORDER BY c.collection_date, c.id",
+        )
+        .bind(employer_id)
+        .bind(self.open_from())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, date, centimes, follows)| PlannedDebitFate {
+                collection_id: id,
+                collection_date: date,
+                amount: Amount::from_centimes(centimes),
+                follows: follows == 1,
+            })
+            .collect())
+    }
+}
+
+/// The sequence number of an employer's next mandate reference, after `count` mandates.
+fn next_sequence(count: i64) -> u64 {
+    u64::try_from(count + 1).unwrap_or(1)
+}
+
+/// The consent version (trimmed) and the SHA-256 of the text of a signature's evidence, or
+/// the refusal when either is missing.
+fn checked_evidence(evidence: &SignMandate) -> StoreResult<(String, String)> {
+    let version = evidence.consent_version.trim();
+    if version.is_empty() || version.chars().count() > 40 || evidence.consent_text.is_empty() {
+        return Err(StoreError::refused(
+            Refusal::MandateEvidence,
+            "a signature needs the consent version and the exact consent text shown",
+        ));
+    }
+    Ok((
+        version.to_owned(),
+        consent_text_sha256(&evidence.consent_text),
+    ))
+}
+
+/// A pending mandate just written, with what its audit entries say.
+struct InsertedMandate {
+    id: i64,
+    reference: String,
+    previous_pending: Option<i64>,
+}
+
+impl InsertedMandate {
+    async fn audit(
+        &self,
+        actor: &Actor,
+        employer_id: i64,
+        new: &NewMandate,
+        conn: &mut AnyConnection,
+        now: &str,
+    ) -> StoreResult<()> {
+        if let Some(previous) = self.previous_pending {
+            Audit::new(actor, "mandate.superseded")
+                .on("mandate", previous)
+                .detail(json!({ "superseded_by": self.id }))
+                .record(&mut *conn, now)
+                .await?;
+        }
+        Audit::new(actor, "mandate.created")
+            .on("mandate", self.id)
+            .detail(json!({
+                "employer_id": employer_id,
+                "reference": self.reference,
+                "account": new.account.masked(),
+                "ceiling": new.ceiling.map(|c| c.to_string()),
+            }))
+            .record(&mut *conn, now)
+            .await
+    }
+}
+
+/// A signature's row writes done, with what its audit entries say.
+struct SignedMandate {
+    previous_active: Option<i64>,
+    handed_over: Vec<i64>,
+}
+
+impl SignedMandate {
+    #[allow(clippy::too_many_arguments)]
+    async fn audit(
+        &self,
+        actor: &Actor,
+        mandate_id: i64,
+        evidence: &SignMandate,
+        version: &str,
+        consent_sha256: &str,
+        conn: &mut AnyConnection,
+        now: &str,
+    ) -> StoreResult<()> {
+        // The audit entries last, after every row write: each takes the chain's head and
+        // holds it until commit (a row locked after one could deadlock on PostgreSQL).
+        if let Some(previous) = self.previous_active {
+            Audit::new(actor, "mandate.superseded")
+                .on("mandate", previous)
+                .detail(json!({
+                    "superseded_by": mandate_id,
+                    "debits_handed_over": self.handed_over,
+                }))
+                .record(&mut *conn, now)
+                .await?;
+        }
+        Audit::new(actor, "mandate.signed")
+            .on("mandate", mandate_id)
+            .detail(json!({
+                "signer": evidence.signer,
+                "ip": evidence.ip,
+                "consent_version": version,
+                "consent_text_sha256": consent_sha256,
+            }))
+            .record(&mut *conn, now)
+            .await
     }
 }
 

@@ -121,7 +121,10 @@ pub use ledger::{
     Aging, Balance, EntryKind, LEDGER_CHECK_LIMIT, LedgerCheck, LedgerDifference, LedgerEntry,
     Statement, StatementLine,
 };
-pub use mandates::{MandateRecord, NewMandate, SignMandate, consent_text_sha256};
+pub use mandates::{
+    MandateProposal, MandateRecord, NewMandate, OpenedProposal, PlannedDebitFate, SignMandate,
+    consent_text_sha256,
+};
 pub use notice_events::NoticeKind;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{

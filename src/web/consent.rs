@@ -17,6 +17,25 @@ pub fn consent_text(lang: Lang, employer: &str, mandate: &MandateRecord) -> Stri
         .bank_name
         .clone()
         .unwrap_or_else(|| mandate.bank_code.clone());
+    consent_text_of(
+        lang,
+        employer,
+        &mandate.reference,
+        &mandate.account_masked,
+        &bank,
+    )
+}
+
+/// The consent text of a mandate not yet recorded: the reference it will get, the account
+/// masked as the mandate will show it, the bank's name. The same text as
+/// [`consent_text`] gives once the mandate exists with these.
+pub fn consent_text_of(
+    lang: Lang,
+    employer: &str,
+    reference: &str,
+    account_masked: &str,
+    bank: &str,
+) -> String {
     match lang {
         Lang::Fr => format!(
             "En signant ce mandat (référence {reference}), {employer} autorise la CACOBATPH à présenter \
@@ -25,8 +44,7 @@ pub fn consent_text(lang: Lang, employer: &str, mandate: &MandateRecord) -> Stri
              compte. Chaque prélèvement est annoncé au moins cinq jours à l'avance, avec sa date et son \
              montant. Le mandat peut être révoqué à tout moment depuis cet espace ; une contestation peut \
              être formée auprès de la caisse. (Texte version {CONSENT_VERSION})",
-            reference = mandate.reference,
-            account = mandate.account_masked,
+            account = account_masked,
         ),
         Lang::Ar => format!(
             "بتوقيع هذا التفويض (المرجع {reference})، ترخّص {employer} للصندوق الوطني للعطل المدفوعة الأجر \
@@ -34,8 +52,7 @@ pub fn consent_text(lang: Lang, employer: &str, mandate: &MandateRecord) -> Stri
              لتسديد الاشتراكات التي تصرّح بها، وترخّص لبنكها أو لبريد الجزائر بخصم هذا الحساب. يُعلَن عن كل \
              اقتطاع قبل خمسة أيام على الأقل بتاريخه ومبلغه. يمكن إلغاء التفويض في أي وقت من هذا الفضاء، \
              ويمكن تقديم اعتراض لدى الصندوق. (نص الإصدار {CONSENT_VERSION})",
-            reference = mandate.reference,
-            account = mandate.account_masked,
+            account = account_masked,
         ),
     }
 }

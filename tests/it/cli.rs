@@ -205,6 +205,37 @@ fn serve_refuses_the_open_admin_api_flag_on_a_public_address() {
     );
 }
 
+#[test]
+fn serve_refuses_an_admin_token_shorter_than_32_characters() {
+    let run = |token: &str| {
+        Command::new(env!("CARGO_BIN_EXE_tahsil"))
+            .args([
+                "--database-url",
+                "sqlite::memory:",
+                "serve",
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .env("TAHSIL_ADMIN_TOKEN", token)
+            .output()
+            .unwrap()
+    };
+    let output = run("admin-test-token-of-31-characte");
+    assert!(!output.status.success());
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        text.contains("TAHSIL_ADMIN_TOKEN")
+            && text.contains("has 31 characters")
+            && text.contains("at least 32")
+            && text.contains("openssl rand"),
+        "says what is wrong and what to do: {text}"
+    );
+    assert!(
+        !text.contains("admin-test-token"),
+        "never the token: {text}"
+    );
+}
+
 #[tokio::test]
 async fn seed_generates_employers_ready_to_collect_and_refuses_to_seed_twice() {
     let db = TestDb::sqlite().await;
@@ -381,6 +412,30 @@ fn the_demo_writes_a_configuration_that_finds_its_database_and_folders() {
     }
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(text.contains("exchange_dir"), "{text}");
+    // The demo's clock ends on the collection date the bank answered on, and its
+    // configuration keeps it: nothing is paid after the demo fund's today.
+    let instant = text
+        .lines()
+        .find_map(|line| line.strip_prefix("clock = "))
+        .unwrap_or_else(|| panic!("a clock in {text}"))
+        .trim_matches('"');
+    let today = chrono::DateTime::parse_from_rfc3339(instant)
+        .unwrap()
+        .date_naive();
+    let collected = summary
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("outcome on "))
+        .unwrap_or_else(|| panic!("an outcome in {summary}"))
+        .trim_end_matches(':');
+    let collected = chrono::NaiveDate::parse_from_str(collected, "%Y-%m-%d").unwrap();
+    assert!(
+        collected <= today,
+        "paid on {collected}, the demo's today {today}"
+    );
+    assert!(
+        summary.contains(&format!("the demo fund's today is {today}")),
+        "{summary}"
+    );
     // From another folder, the configuration alone reaches the demo's fund: its six
     // employers' ledgers are checked (an empty database would check none).
     let elsewhere = tempfile::tempdir().unwrap();

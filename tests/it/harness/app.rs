@@ -374,6 +374,56 @@ pub fn csrf_of(html: &str) -> String {
     html[start..start + end].to_owned()
 }
 
+/// The sealed mandate proposal in a page "check the account" answered (the signing form's
+/// hidden `proposal` field), unescaped; `None` when the page has nothing to sign.
+pub fn proposal_of(html: &str) -> Option<String> {
+    let marker = "name=\"proposal\" value=\"";
+    let start = html.find(marker)? + marker.len();
+    let end = html[start..].find('"')?;
+    let mut value = html[start..start + end].to_owned();
+    for (entity, text) in [
+        ("&#x2f;", "/"),
+        ("&#x2F;", "/"),
+        ("&#47;", "/"),
+        ("&#x2b;", "+"),
+        ("&#43;", "+"),
+        ("&#x3d;", "="),
+        ("&#61;", "="),
+        ("&amp;", "&"),
+    ] {
+        value = value.replace(entity, text);
+    }
+    Some(value)
+}
+
+impl Browser {
+    /// "Check the account" on the employer's mandate page, then sign what it proposes with
+    /// `fields` (`consent`, `signer`): the check's status and page, and the signature's
+    /// status and page (`None` when the check proposed nothing).
+    pub async fn check_and_sign(
+        &self,
+        employer: i64,
+        account: &str,
+        fields: &[(&str, &str)],
+    ) -> (StatusCode, String, Option<(StatusCode, String)>) {
+        let (status, page, _) = self
+            .post(
+                &format!("/portal/{employer}/mandate"),
+                &[("account", account)],
+            )
+            .await;
+        let Some(proposal) = proposal_of(&page) else {
+            return (status, page, None);
+        };
+        let mut form = vec![("proposal", proposal.as_str())];
+        form.extend_from_slice(fields);
+        let (signed, answer, _) = self
+            .post(&format!("/portal/{employer}/mandate/sign"), &form)
+            .await;
+        (status, page, Some((signed, answer)))
+    }
+}
+
 /// Posts a declaration CSV as the portal's form does (multipart): status, body and the
 /// redirect's location, if any.
 pub async fn upload_csv(

@@ -13,8 +13,8 @@ mod serve;
 pub mod smtp;
 
 pub use app::{
-    Browser, METRICS_TOKEN, PASSWORD, TestApp, WebApp, call, csrf_of, get, get_text, settings,
-    sign_in, sign_in_at, text_of_id, upload_csv,
+    Browser, METRICS_TOKEN, PASSWORD, TestApp, WebApp, call, csrf_of, get, get_text, proposal_of,
+    settings, sign_in, sign_in_at, text_of_id, upload_csv,
 };
 pub use db::{TestDb, in_ci, skip, test_key_base64};
 pub use serve::{Served, wait_until};

@@ -107,20 +107,16 @@ both_backends!(
         add_user(&app.store, "admin@fund.dz", Role::Admin, &[]).await;
         // B has an active mandate and a declaration.
         let accountant = app.signed_in("acct@cabinet.dz").await;
-        accountant
-            .post(
-                &format!("/portal/{b}/mandate"),
-                &[("account", "004 00174 4010010504 86")],
-            )
-            .await;
-        let mb = app.store.list_mandates(b).await.unwrap()[0].id;
-        let (status, _, _) = accountant
-            .post(
-                &format!("/portal/{b}/mandate/{mb}/sign"),
+        let (_, _, signed) = accountant
+            .check_and_sign(
+                b,
+                "004 00174 4010010504 86",
                 &[("consent", "yes"), ("signer", "Comptable")],
             )
             .await;
+        let (status, _) = signed.expect("a proposal to sign");
         assert_eq!(status, StatusCode::SEE_OTHER, "the accountant acts for B");
+        let mb = app.store.list_mandates(b).await.unwrap()[0].id;
         let (status, _, _) = upload_csv(&accountant, &app, b, "2026-10", "W1;3;90000,00;0\n").await;
         assert_eq!(status, StatusCode::SEE_OTHER);
         let (status, page) = accountant.get("/portal").await;
@@ -219,6 +215,10 @@ both_backends!(
             (
                 format!("/portal/{a}/mandate/{mb}/sign"),
                 vec![("consent", "yes"), ("signer", "x")],
+            ),
+            (
+                format!("/portal/{b}/mandate/sign"),
+                vec![("proposal", "x"), ("consent", "yes"), ("signer", "x")],
             ),
         ] {
             let (status, _, _) = a_user.post(&path, &fields).await;

@@ -118,18 +118,23 @@ both_backends!(
                 lang,
             )
             .await;
-            let (status, _, _) = browser
+            let (status, page, _) = browser
                 .post(
                     &format!("/portal/{e}/mandate"),
                     &[("account", "004 00174 4010010504 86")],
                 )
                 .await;
-            assert_eq!(status, StatusCode::SEE_OTHER);
-            let mandate = app.store.list_mandates(e).await.unwrap().remove(0);
-            let sign = format!("/portal/{e}/mandate/{}/sign", mandate.id);
-            let form = [("consent", "yes"), ("signer", "Karim Benali")];
+            assert_eq!(status, StatusCode::OK);
+            let proposal = crate::harness::proposal_of(&page).expect("a form to sign");
+            let sign = format!("/portal/{e}/mandate/sign");
+            let form = [
+                ("proposal", proposal.as_str()),
+                ("consent", "yes"),
+                ("signer", "Karim Benali"),
+            ];
             let (status, _, _) = browser.post(&sign, &form).await;
             assert_eq!(status, StatusCode::SEE_OTHER);
+            let mandate = app.store.list_mandates(e).await.unwrap().remove(0);
 
             // The same form posted again (back button, double click): refused, translated.
             let (status, page, _) = browser.post(&sign, &form).await;
@@ -151,6 +156,12 @@ both_backends!(
             no_english(&page);
             // Signing the revoked mandate: the same refusal as signing twice.
             let (status, page, _) = browser.post(&sign, &form).await;
+            assert_eq!(status, StatusCode::CONFLICT);
+            assert!(page.contains(signed_twice), "{lang}: {page}");
+            let by_id = format!("/portal/{e}/mandate/{}/sign", mandate.id);
+            let (status, page, _) = browser
+                .post(&by_id, &[("consent", "yes"), ("signer", "Karim Benali")])
+                .await;
             assert_eq!(status, StatusCode::CONFLICT);
             assert!(page.contains(signed_twice), "{lang}: {page}");
             assert_eq!(

@@ -288,6 +288,8 @@ async fn browser_an_account_change_takes_the_planned_debit_along_and_says_so() {
         .await;
     chrome.click("#check-account").await;
     chrome.wait_for("#consent-text").await;
+    // Before signing, the page says the planned debit follows the new account.
+    assert_eq!(chrome.count("#handover-follow tbody tr").await, 1);
     chrome.click("#consent").await;
     chrome.type_into("#signer", "Karim Benali, gérant").await;
     chrome.click("#sign").await;

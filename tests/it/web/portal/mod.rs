@@ -6,6 +6,7 @@ mod api_access;
 mod declaration_form;
 mod declarations;
 mod excel;
+mod mandate_check;
 mod receipts;
 
 use chrono::NaiveDate;
@@ -15,7 +16,7 @@ use tahsil::store::{Actor, Role};
 
 use crate::both_backends;
 use crate::harness::fixtures::{add_user, employer_with_worksites};
-use crate::harness::{TestDb, WebApp, upload_csv};
+use crate::harness::{TestDb, WebApp, proposal_of, upload_csv};
 
 both_backends!(
     an_employer_signs_a_mandate_declares_by_csv_and_sees_the_upcoming_debit,
@@ -55,17 +56,21 @@ both_backends!(
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
         assert!(page.contains("id=\"error\""), "{page}");
         assert!(app.store.list_mandates(a).await.unwrap().is_empty());
-        let (status, _, _) = browser
+        // The right key: the bank named and the consent text shown, nothing recorded.
+        let (status, page, _) = browser
             .post(
                 &format!("/portal/{a}/mandate"),
                 &[("account", "004 00174 4010010504 86")],
             )
             .await;
-        assert_eq!(status, StatusCode::SEE_OTHER);
-        let (_, page) = browser.get(&format!("/portal/{a}/mandate")).await;
-        let mandate = app.store.list_mandates(a).await.unwrap().remove(0);
-        assert_eq!(mandate.status.as_str(), "pending");
-        let bank = mandate.bank_name.clone().unwrap();
+        assert_eq!(status, StatusCode::OK);
+        assert!(app.store.list_mandates(a).await.unwrap().is_empty());
+        let bank = app
+            .store
+            .banks()
+            .name("004")
+            .expect("the bank table names 004")
+            .to_owned();
         assert!(
             page.contains(&format!("id=\"pending-bank\">{bank}<")),
             "bank named: {page}"
@@ -74,19 +79,36 @@ both_backends!(
             page.contains("****************0486") && !page.contains("4010010504"),
             "masked"
         );
+        let proposal = proposal_of(&page).expect("a form to sign");
+        assert!(!proposal.contains("4010010504"), "the digits sealed");
         // Signing needs the consent box ticked.
-        let sign = format!("/portal/{a}/mandate/{}/sign", mandate.id);
-        let (status, _, _) = browser
-            .post(&sign, &[("signer", "Karim Benali, gérant")])
+        let sign = format!("/portal/{a}/mandate/sign");
+        let (status, page, _) = browser
+            .post(
+                &sign,
+                &[
+                    ("proposal", proposal.as_str()),
+                    ("signer", "Karim Benali, gérant"),
+                ],
+            )
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert!(proposal_of(&page).is_some(), "still there to sign");
+        assert!(app.store.list_mandates(a).await.unwrap().is_empty());
         let (status, _, _) = browser
             .post(
                 &sign,
-                &[("consent", "yes"), ("signer", "Karim Benali, gérant")],
+                &[
+                    ("proposal", proposal.as_str()),
+                    ("consent", "yes"),
+                    ("signer", "Karim Benali, gérant"),
+                ],
             )
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
+        let mut mandates = app.store.list_mandates(a).await.unwrap();
+        assert_eq!(mandates.len(), 1, "signing records exactly one mandate");
+        let mandate = mandates.remove(0);
         let signed = app.store.mandate(mandate.id).await.unwrap();
         assert_eq!(signed.status.as_str(), "active");
         assert_eq!(
