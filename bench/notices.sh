@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Notices to a loopback SMTP server (issue 19; figures in BENCHMARKS.md): tahsil's
 # `notices --send` against Python's `smtplib` sending the same messages on one connection,
-# to the same aiosmtpd server with a sink handler (it parses every message and drops it),
-# side by side, interleaved, N rounds.
+# to the same server, side by side, interleaved, N rounds. The server (SERVER): aiosmtpd
+# with its sink handler (one Python process; it parses every message and drops it), or
+# Postfix's `smtp-sink` (C, one process, event-driven; it drops every message; Debian's
+# `postfix` package: stop its daemon with `postfix stop` if it started).
 #
 #   cargo build --release
 #   bench/notices.sh prepare            # 10,000 advance notices in a SQLite database, and
@@ -13,7 +15,8 @@
 # target/release/tahsil), OLD_BIN (a build of other code, run in each round too),
 # BENCH_DIR (default /tmp/tahsil-notices), PORT (2599), CONNECTIONS (tahsil's
 # TAHSIL_MAIL_CONNECTIONS, default 8), PYTHON (default /usr/bin/python3, with aiosmtpd:
-# Debian's python3-aiosmtpd).
+# Debian's python3-aiosmtpd), SERVER (`aiosmtpd`, the default, or `smtp-sink`), SMTP_SINK
+# (default /usr/sbin/smtp-sink; run as `nobody` when started by root).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=$(realpath "${TAHSIL_BIN:-${CARGO_TARGET_DIR:-target}/release/tahsil}")
@@ -21,6 +24,8 @@ DIR=${BENCH_DIR:-/tmp/tahsil-notices}
 PORT=${PORT:-2599}
 CONNECTIONS=${CONNECTIONS:-8}
 PYTHON=${PYTHON:-/usr/bin/python3}
+SERVER=${SERVER:-aiosmtpd}
+SMTP_SINK=${SMTP_SINK:-/usr/sbin/smtp-sink}
 [ -x "$BIN" ] || { echo "no $BIN: cargo build --release first" >&2; exit 1; }
 mkdir -p "$DIR"
 [ -f "$DIR/key" ] || head -c32 /dev/urandom | base64 >"$DIR/key"
@@ -75,10 +80,16 @@ prepare)
     ls "$DIR/eml" | wc -l
     ;;
 compare)
-    "$PYTHON" -m aiosmtpd -n -l "127.0.0.1:$PORT" -c aiosmtpd.handlers.Sink &
-    SERVER=$!
-    trap 'kill $SERVER' EXIT
+    case "$SERVER" in
+    aiosmtpd) "$PYTHON" -m aiosmtpd -n -l "127.0.0.1:$PORT" -c aiosmtpd.handlers.Sink & ;;
+    # A backlog of 1,000; up to 256 sessions at once (its default).
+    smtp-sink) "$SMTP_SINK" $([ "$(id -u)" = 0 ] && echo -u nobody) "127.0.0.1:$PORT" 1000 & ;;
+    *) echo "SERVER is aiosmtpd or smtp-sink, not $SERVER" >&2; exit 2 ;;
+    esac
+    SERVER_PID=$!
+    trap 'kill $SERVER_PID' EXIT
     sleep 1
+    echo "server: $SERVER"
     uptime
     for _ in $(seq "${2:-3}"); do
         tahsil_send tahsil "$BIN"
@@ -88,7 +99,7 @@ compare)
     uptime
     ;;
 *)
-    sed -n '2,18p' "$0"
+    sed -n '2,22p' "$0"
     exit 2
     ;;
 esac

@@ -3,7 +3,7 @@
 
 use mandates::{AccountKind, Amount, CollectionStatus, NoticeLanguage, PeriodKind};
 
-use super::text::{Direction, Line, Style, Weight, isolate_ltr, wrap};
+use super::text::{Direction, Line, Style, Weight, isolate_ltr, shaped, wrap};
 use super::{ReceiptFacts, receipt_pdf};
 use crate::store::{CollectionDetail, CollectionWorksite, Employer, Receipt};
 
@@ -174,4 +174,30 @@ fn long_text_wraps_within_its_width() {
     assert!(lines.iter().all(|l| l.width() <= 20_000));
     let rejoined: Vec<String> = lines.iter().map(Line::logical_text).collect();
     assert_eq!(rejoined.join(" "), text);
+}
+
+#[test]
+fn the_kept_shape_plans_shape_as_a_fresh_plan_does() {
+    let texts = [
+        "شركة البناء الجنوبية 1234",
+        "لا إله — (أ) [ب]",
+        "SARL Bâtiment du Sud — fiĺ ffi",
+        "2026-12-15 12 345,67 DA",
+        "RC-2026-00000007",
+        "",
+    ];
+    // Twice: the second pass shapes with the plans the first pass kept.
+    for _ in 0..2 {
+        for text in texts {
+            for weight in [Weight::Regular, Weight::Bold] {
+                for rtl in [false, true] {
+                    assert_eq!(
+                        shaped(text, weight, rtl, false).unwrap(),
+                        shaped(text, weight, rtl, true).unwrap(),
+                        "{text:?} {weight:?} rtl {rtl}"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use krilla::surface::Surface;
 use krilla::text::{Font, GlyphId, KrillaGlyph};
@@ -55,7 +55,14 @@ struct Face {
     pdf: Font,
     shaper: rustybuzz::Face<'static>,
     units_per_em: i32,
+    /// rustybuzz's shape plans, made once per direction and script (`rustybuzz::shape`
+    /// makes one for every run: a twentieth of a receipt's CPU, issue 16).
+    plans: Mutex<HashMap<PlanKey, Arc<rustybuzz::ShapePlan>>>,
 }
+
+/// What a shape plan depends on besides the face: the direction and the script (the
+/// language is never set, the features are the font's defaults).
+type PlanKey = (bool, Option<rustybuzz::Script>);
 
 impl std::fmt::Debug for Face {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -76,7 +83,38 @@ impl Face {
             pdf,
             shaper,
             units_per_em,
+            plans: Mutex::default(),
         })
+    }
+
+    /// The plan for runs in `rtl` direction of `script`, made on first use.
+    fn plan(
+        &self,
+        rtl: bool,
+        script: Option<rustybuzz::Script>,
+    ) -> Result<Arc<rustybuzz::ShapePlan>, super::DocumentError> {
+        let mut plans = self
+            .plans
+            .lock()
+            .map_err(|_| super::DocumentError::Pdf("the shape plans' cache".to_owned()))?;
+        let plan = plans.entry((rtl, script)).or_insert_with(|| {
+            Arc::new(rustybuzz::ShapePlan::new(
+                &self.shaper,
+                direction(rtl),
+                script,
+                None,
+                &[],
+            ))
+        });
+        Ok(Arc::clone(plan))
+    }
+}
+
+fn direction(rtl: bool) -> rustybuzz::Direction {
+    if rtl {
+        rustybuzz::Direction::RightToLeft
+    } else {
+        rustybuzz::Direction::LeftToRight
     }
 }
 
@@ -164,7 +202,7 @@ impl Line {
                     .filter(|c| !is_bidi_control(*c))
                     .collect();
                 if !piece.is_empty() {
-                    runs.push(shape(face, &piece, level.is_rtl()));
+                    runs.push(shape(face, &piece, level.is_rtl())?);
                 }
             }
         }
@@ -323,17 +361,17 @@ pub(super) fn wrap_fixed(
 }
 
 /// Shapes one directional run; rustybuzz returns right-to-left runs already in visual
-/// order, which is the order krilla draws in.
-fn shape(face: &Face, text: &str, rtl: bool) -> Run {
+/// order, which is the order krilla draws in. What `rustybuzz::shape` does, with the face's
+/// kept plan for the run's direction and script.
+fn shape(face: &Face, text: &str, rtl: bool) -> Result<Run, super::DocumentError> {
     let mut buffer = rustybuzz::UnicodeBuffer::new();
     buffer.push_str(text);
     buffer.guess_segment_properties();
-    buffer.set_direction(if rtl {
-        rustybuzz::Direction::RightToLeft
-    } else {
-        rustybuzz::Direction::LeftToRight
-    });
-    let shaped = rustybuzz::shape(&face.shaper, &[], buffer);
+    buffer.set_direction(direction(rtl));
+    // The guess leaves no script for a run of digits and punctuation (`UNKNOWN` here).
+    let script = Some(buffer.script()).filter(|s| *s != rustybuzz::script::UNKNOWN);
+    let plan = face.plan(rtl, script)?;
+    let shaped = rustybuzz::shape_with_plan(&face.shaper, &plan, buffer);
     let infos = shaped.glyph_infos();
     let positions = shaped.glyph_positions();
     // A cluster ends where the next cluster (in the text's order) begins.
@@ -359,11 +397,44 @@ fn shape(face: &Face, text: &str, rtl: bool) -> Run {
             }
         })
         .collect::<Vec<_>>();
-    Run {
+    Ok(Run {
         text: text.to_owned(),
         advance: glyphs.iter().map(|g| g.x_advance).sum(),
         glyphs,
+    })
+}
+
+/// One run shaped through the face's kept plans (`fresh: false`) or by `rustybuzz::shape`
+/// with a plan of its own (`fresh: true`): glyph, advance and offsets of each glyph.
+#[cfg(test)]
+pub(super) fn shaped(
+    text: &str,
+    weight: Weight,
+    rtl: bool,
+    fresh: bool,
+) -> Result<Vec<(u32, i32, i32, i32, u32)>, super::DocumentError> {
+    let face = face(weight)?;
+    if !fresh {
+        return Ok(shape(face, text, rtl)?
+            .glyphs
+            .iter()
+            .map(|g| {
+                let cluster = u32::try_from(g.cluster.start).unwrap_or(u32::MAX);
+                (g.id, g.x_advance, g.x_offset, g.y_offset, cluster)
+            })
+            .collect());
     }
+    let mut buffer = rustybuzz::UnicodeBuffer::new();
+    buffer.push_str(text);
+    buffer.guess_segment_properties();
+    buffer.set_direction(direction(rtl));
+    let shaped = rustybuzz::shape(&face.shaper, &[], buffer);
+    Ok(shaped
+        .glyph_infos()
+        .iter()
+        .zip(shaped.glyph_positions())
+        .map(|(i, p)| (i.glyph_id, p.x_advance, p.x_offset, p.y_offset, i.cluster))
+        .collect())
 }
 
 /// Font units at `size` (hundredths of a point) as hundredths of a point.
