@@ -27,6 +27,7 @@ mod jobs;
 mod ledger;
 mod notices;
 mod people;
+mod plans;
 mod receipts;
 mod receivables;
 mod refunds;
@@ -210,6 +211,11 @@ enum Command {
     Surcharges {
         #[command(subcommand)]
         command: surcharges::SurchargesCommand,
+    },
+    /// Payment plans (échéanciers): list them, or show one with its instalments.
+    Plans {
+        #[command(subcommand)]
+        command: plans::PlansCommand,
     },
     /// An employer's account: entries, running balance, amounts owed by age.
     Statement {
@@ -455,6 +461,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Surcharges { command } => {
             telemetry::init(config.log_format, &config.log_filter);
             runtime()?.block_on(surcharges::surcharges(config, command))
+        }
+        Command::Plans { command } => {
+            telemetry::init(config.log_format, &config.log_filter);
+            runtime()?.block_on(plans::plans(config, command))
         }
         Command::Statement {
             employer,

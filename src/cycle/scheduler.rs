@@ -96,7 +96,14 @@ pub async fn schedule(
         }
     }
     due.push(Job::Settle { day: today });
-    due.push(Job::Surcharges { day: today });
+    // The daily surcharge job: each day after its watermark, in order (a service stopped
+    // for days catches up day by day).
+    let last = store.daily_job_last_day(SURCHARGE_JOB).await?;
+    due.extend(
+        days_to_catch_up(last, today)
+            .into_iter()
+            .map(|day| Job::Surcharges { day }),
+    );
     for job in due {
         if job.enqueue(store).await? {
             queued.push(job);
@@ -120,6 +127,60 @@ fn days_to_summarise(last: Option<NaiveDate>, today: NaiveDate) -> Vec<NaiveDate
         .iter_days()
         .take_while(|day| *day <= yesterday)
         .collect()
+}
+
+/// The daily job whose watermark (`Store::daily_job_last_day`) the surcharge jobs keep.
+pub const SURCHARGE_JOB: &str = "surcharges";
+
+/// The most days a daily job catches up after a stop: a year.
+pub const CATCH_UP_DAYS: u64 = 366;
+
+/// The days a daily job still has to do, oldest first: each day after the last it
+/// completed up to `today` (at most [`CATCH_UP_DAYS`] back); only today when it never ran
+/// (a new fund, or the first run of a version keeping the watermark).
+pub fn days_to_catch_up(last: Option<NaiveDate>, today: NaiveDate) -> Vec<NaiveDate> {
+    let oldest = today
+        .checked_sub_days(Days::new(CATCH_UP_DAYS - 1))
+        .unwrap_or(today);
+    let first = last
+        .and_then(|day| day.succ_opt())
+        .unwrap_or(today)
+        .max(oldest);
+    first.iter_days().take_while(|day| *day <= today).collect()
+}
+
+/// The daily surcharge job of `day`: the plans' review, then the surcharges, for each day
+/// after the watermark up to `day` (never past `today`), in order, the watermark moving
+/// after each. A day at or before the watermark is done: nothing is redone.
+async fn surcharge_days(
+    store: &Store,
+    actor: &Actor,
+    day: NaiveDate,
+    today: NaiveDate,
+) -> anyhow::Result<String> {
+    let last = store.daily_job_last_day(SURCHARGE_JOB).await?;
+    let days = days_to_catch_up(last, day.min(today));
+    if days.is_empty() {
+        return Ok(format!("{day} already done"));
+    }
+    let (mut surcharges, mut employers, mut assessments) = (0, 0, 0);
+    for one in &days {
+        let accrued = store.accrue_surcharges(actor, *one).await?;
+        surcharges += accrued.surcharges;
+        employers += accrued.employers;
+        // Declarations missing past their deadline are assessed provisionally.
+        assessments += store
+            .assess_missing_declarations(actor, *one)
+            .await?
+            .assessments;
+        store.record_daily_job_day(SURCHARGE_JOB, *one).await?;
+    }
+    Ok(format!(
+        "{surcharges} surcharges recorded for {employers} employers, \
+         {assessments} provisional assessments ({} day(s) to {})",
+        days.len(),
+        days[days.len() - 1]
+    ))
 }
 
 /// Executes one claimed job.
@@ -164,17 +225,7 @@ pub async fn execute(
             let settled = store.settle_elapsed(&actor, last, today).await?;
             Ok(format!("{settled} settled by the window"))
         }
-        Job::Surcharges { day } => {
-            let accrued = store.accrue_surcharges(&actor, day.max(today)).await?;
-            // Declarations missing past their deadline are assessed provisionally.
-            let assessed = store
-                .assess_missing_declarations(&actor, day.max(today))
-                .await?;
-            Ok(format!(
-                "{} surcharges recorded for {} employers; {} provisional assessments",
-                accrued.surcharges, accrued.employers, assessed.assessments
-            ))
-        }
+        Job::Surcharges { day } => surcharge_days(store, &actor, day, today).await,
         Job::Summary { day } => {
             let (summary, recorded) = store.record_day_summary(&actor, day).await?;
             if recorded {
@@ -344,5 +395,20 @@ mod tests {
         assert_eq!(long_ago.last(), Some(&d(2026, 12, 9)));
         // A clock set back: nothing again.
         assert_eq!(days_to_summarise(Some(d(2026, 12, 20)), today), vec![]);
+    }
+
+    #[test]
+    fn the_daily_job_catches_up_each_day_after_its_watermark_once_in_order() {
+        let today = d(2026, 12, 10);
+        assert_eq!(days_to_catch_up(None, today), vec![today]);
+        assert_eq!(days_to_catch_up(Some(today), today), vec![]);
+        assert_eq!(days_to_catch_up(Some(d(2026, 12, 20)), today), vec![]);
+        assert_eq!(
+            days_to_catch_up(Some(d(2026, 12, 7)), today),
+            vec![d(2026, 12, 8), d(2026, 12, 9), today]
+        );
+        let long_ago = days_to_catch_up(Some(d(2024, 1, 1)), today);
+        assert_eq!(long_ago.len(), 366);
+        assert_eq!(long_ago.last(), Some(&today));
     }
 }

@@ -108,6 +108,26 @@ fn notice_kind(kind: NoticeKind) -> [(&'static str, &'static str); 2] {
             ("Taxation provisoire", "تقدير مؤقت"),
             ("Taxation provisoire", "تقدير مؤقت"),
         ],
+        NoticeKind::PlanSet => [
+            ("Échéancier accordé", "منح جدول التقسيط"),
+            ("Échéancier accordé", "منح جدول التقسيط"),
+        ],
+        NoticeKind::PlanRefused => [
+            ("Échéancier refusé", "رفض جدول التقسيط"),
+            ("Demande d'échéancier refusée", "رفض طلب جدول التقسيط"),
+        ],
+        NoticeKind::PlanBroken => [
+            ("Échéancier rompu", "فسخ جدول التقسيط"),
+            ("Échéancier rompu", "فسخ جدول التقسيط"),
+        ],
+        NoticeKind::PlanCancelled => [
+            ("Échéancier annulé", "إلغاء جدول التقسيط"),
+            ("Échéancier annulé", "إلغاء جدول التقسيط"),
+        ],
+        NoticeKind::PlanCompleted => [
+            ("Échéancier soldé", "استيفاء جدول التقسيط"),
+            ("Échéancier soldé", "استيفاء جدول التقسيط"),
+        ],
         NoticeKind::OverCeiling => [
             ("Plafond dépassé", "تجاوز السقف"),
             (

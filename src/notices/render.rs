@@ -13,7 +13,7 @@ use crate::locale::words::reason_explanation;
 use crate::locale::{self, Lang, Medium, NoticeLanguage, last4, written_day, written_day_of};
 use crate::store::{
     BreakdownLine, CollectionFacts, DisputeFacts, DisputeOutcome, HandedOverDebit, MandateFacts,
-    NoticeFacts, NoticeKind, NoticeSubject, ShortfallFacts, SurchargeNoticeFacts,
+    NoticeFacts, NoticeKind, NoticeSubject, PlanNoticeFacts, ShortfallFacts, SurchargeNoticeFacts,
 };
 
 /// A notice ready to send.
@@ -134,6 +134,16 @@ struct LineView {
     amount: String,
 }
 
+/// One instalment of a payment plan, formatted.
+struct InstalmentView {
+    number: i64,
+    date: String,
+    amount: String,
+    paid: String,
+    /// Not paid in full.
+    unpaid: bool,
+}
+
 /// One scheme's part of a breakdown, formatted.
 struct SchemeView {
     label: &'static str,
@@ -189,6 +199,12 @@ struct View {
     answer: String,
     // Surcharges: what it is and how it is computed, in a sentence.
     explanation: String,
+    // Payment plans: the plan's number, its instalments, the staff's reason (refused,
+    // cancelled), the fund's grace in days.
+    plan_id: i64,
+    instalments: Vec<InstalmentView>,
+    plan_reason: String,
+    grace_days: u32,
 }
 
 impl View {
@@ -231,6 +247,10 @@ impl View {
             upheld: false,
             answer: String::new(),
             explanation: String::new(),
+            plan_id: 0,
+            instalments: Vec::new(),
+            plan_reason: String::new(),
+            grace_days: 0,
         };
         match &facts.subject {
             NoticeSubject::Collection(c) => view.collection(c, lang),
@@ -238,6 +258,7 @@ impl View {
             NoticeSubject::Dispute(d) => view.dispute(d, lang),
             NoticeSubject::Shortfall(s) => view.shortfall(s, lang),
             NoticeSubject::Surcharge(s) => view.surcharge(s, lang),
+            NoticeSubject::Plan(p) => view.plan(p, lang),
         }
         view
     }
@@ -311,6 +332,36 @@ impl View {
             locale::statement::provisional_explanation(&s.facts, false, lang)
         } else {
             locale::statement::surcharge_explanation(&s.facts, lang)
+        };
+    }
+
+    /// A payment plan: its total (`amount`), the day it was set (`since`) or ended
+    /// (`date`), its instalments, the staff's reason.
+    fn plan(&mut self, p: &PlanNoticeFacts, lang: Lang) {
+        self.plan_id = p.plan_id;
+        self.amount = p.total.map(|t| money(t, lang)).unwrap_or_default();
+        self.since = p
+            .started_on
+            .as_deref()
+            .map(written_day_of)
+            .unwrap_or_default();
+        self.date = written_day_of(p.ended_on.as_deref().unwrap_or(&p.requested_on));
+        self.grace_days = p.grace_days;
+        self.instalments = p
+            .instalments
+            .iter()
+            .map(|i| InstalmentView {
+                number: i.number,
+                date: written_day_of(&i.due_on),
+                amount: money(Amount::from_centimes(i.amount_centimes), lang),
+                paid: money(Amount::from_centimes(i.paid_centimes), lang),
+                unpaid: i.paid_centimes < i.amount_centimes,
+            })
+            .collect();
+        // The staff's words as they wrote them; a broken plan's code is the template's.
+        self.plan_reason = match p.end_reason.as_deref() {
+            Some("instalment_missed") | None => String::new(),
+            Some(reason) => reason.to_owned(),
         };
     }
 
@@ -422,6 +473,42 @@ fn subject(n: &View, lang: Lang) -> String {
         }
         (Lang::Ar, NoticeKind::ProvisionalAssessment) => {
             format!("تقدير مؤقت: {} بتاريخ {}", n.amount, n.date)
+        }
+        (Lang::Fr, NoticeKind::PlanSet) => format!(
+            "Échéancier n° {} accordé : {} en {} échéance(s)",
+            n.plan_id,
+            n.amount,
+            n.instalments.len()
+        ),
+        (Lang::Ar, NoticeKind::PlanSet) => format!(
+            "منح جدول التقسيط رقم {}: {} على {} قسط",
+            n.plan_id,
+            n.amount,
+            n.instalments.len()
+        ),
+        (Lang::Fr, NoticeKind::PlanRefused) => {
+            format!("Demande d'échéancier n° {} refusée", n.plan_id)
+        }
+        (Lang::Ar, NoticeKind::PlanRefused) => {
+            format!("رفض طلب جدول التقسيط رقم {}", n.plan_id)
+        }
+        (Lang::Fr, NoticeKind::PlanBroken) => {
+            format!("Échéancier n° {} rompu : échéance impayée", n.plan_id)
+        }
+        (Lang::Ar, NoticeKind::PlanBroken) => {
+            format!("فسخ جدول التقسيط رقم {}: قسط غير مدفوع", n.plan_id)
+        }
+        (Lang::Fr, NoticeKind::PlanCancelled) => {
+            format!("Échéancier n° {} annulé par la Caisse", n.plan_id)
+        }
+        (Lang::Ar, NoticeKind::PlanCancelled) => {
+            format!("ألغى الصندوق جدول التقسيط رقم {}", n.plan_id)
+        }
+        (Lang::Fr, NoticeKind::PlanCompleted) => {
+            format!("Échéancier n° {} soldé", n.plan_id)
+        }
+        (Lang::Ar, NoticeKind::PlanCompleted) => {
+            format!("استيفاء جدول التقسيط رقم {}", n.plan_id)
         }
     }
 }

@@ -22,6 +22,7 @@ mod calendar;
 mod colleagues;
 mod collection_totals;
 mod collections;
+mod daily_jobs;
 mod day_summary;
 mod declarations;
 mod dialect;
@@ -129,7 +130,8 @@ pub use notice_events::NoticeKind;
 pub use notices::delivery::{ClaimedNotice, NoticeFailure, PendingNotices, SentNotice};
 pub use notices::facts::{
     BreakdownLine, CollectionFacts, DisputeFacts, HandedOverDebit, MandateFacts, NoticeFacts,
-    NoticeRecipient, NoticeSubject, ReplacedMandate, ShortfallFacts, SurchargeNoticeFacts,
+    NoticeRecipient, NoticeSubject, PlanNoticeFacts, ReplacedMandate, ShortfallFacts,
+    SurchargeNoticeFacts,
 };
 pub use notices::{NoticeRecord, NoticeStatus};
 pub use password_resets::PasswordResetEmail;

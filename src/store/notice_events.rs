@@ -45,6 +45,17 @@ use super::{Bind, StoreResult, sql_literal};
         /// (the last declaration's contributions), the increase, the rule, and that the
         /// declaration replaces it. `subject_id` = the `provisional_assessments` row.
         ProvisionalAssessment = "provisional_assessment",
+        /// A payment plan set by staff: its instalments (days, amounts). `subject_id` = the
+        /// plan; one notice per plan and event (`plan_set:PLAN`).
+        PlanSet = "plan_set",
+        /// A plan request refused by staff, with their reason.
+        PlanRefused = "plan_refused",
+        /// A plan broken by the daily review: an instalment unpaid past the grace.
+        PlanBroken = "plan_broken",
+        /// A plan in force cancelled by staff, with their reason.
+        PlanCancelled = "plan_cancelled",
+        /// A plan whose every line is paid.
+        PlanCompleted = "plan_completed",
     }
 }
 

@@ -35,6 +35,8 @@ use serde_json::json;
 use sqlx::FromRow;
 
 use super::audit::Audit;
+use super::notice_events::{NoticeEvent, NoticeEvents, NoticeKind};
+use super::notices::facts::PlanNoticeFacts;
 use super::payments::id_list;
 use super::{Actor, Store, StoreError, StoreResult, parse_date};
 
@@ -401,6 +403,10 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        // The employer is told of its instalments, once.
+        NoticeEvent::new(NoticeKind::PlanSet, plan.employer_id, plan_id)
+            .record(&mut tx, &now)
+            .await?;
         let line_ids: Vec<i64> = chosen.iter().map(|l| l.line_id).collect();
         Audit::new(actor, "payment_plan.set")
             .on("payment_plan", plan_id)
@@ -433,14 +439,14 @@ impl Store {
         if let Some(lock) = self.backend.planning_lock() {
             sqlx::query(lock).execute(&mut *tx).await?;
         }
-        let status: Option<String> =
-            sqlx::query_scalar("SELECT status FROM payment_plans WHERE id = $1")
+        let found: Option<(String, i64)> =
+            sqlx::query_as("SELECT status, employer_id FROM payment_plans WHERE id = $1")
                 .bind(plan_id)
                 .fetch_optional(&mut *tx)
                 .await?;
-        let status = PlanStatus::parse(
-            &status.ok_or_else(|| StoreError::not_found("payment plan", plan_id))?,
-        )?;
+        let (status, employer_id) =
+            found.ok_or_else(|| StoreError::not_found("payment plan", plan_id))?;
+        let status = PlanStatus::parse(&status)?;
         let (next, action) = match (status, withdraw) {
             (PlanStatus::Requested, true) => (PlanStatus::Withdrawn, "payment_plan.withdrawn"),
             (PlanStatus::Requested, false) => (PlanStatus::Refused, "payment_plan.refused"),
@@ -469,6 +475,17 @@ impl Store {
         .bind(&now)
         .execute(&mut *tx)
         .await?;
+        // Refused or cancelled: the employer is told why, once (a withdrawal is its own).
+        let notice = match next {
+            PlanStatus::Refused => Some(NoticeKind::PlanRefused),
+            PlanStatus::Cancelled => Some(NoticeKind::PlanCancelled),
+            _ => None,
+        };
+        if let Some(kind) = notice {
+            NoticeEvent::new(kind, employer_id, plan_id)
+                .record(&mut tx, &now)
+                .await?;
+        }
         Audit::new(actor, action)
             .on("payment_plan", plan_id)
             .detail(json!({"reason": reason}))
@@ -563,6 +580,18 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
+        // Each plan broken or completed now is told of, once (`plan_broken:PLAN`).
+        for (kind, plans) in [
+            (NoticeKind::PlanBroken, &review.broken),
+            (NoticeKind::PlanCompleted, &review.completed),
+        ] {
+            if !plans.is_empty() {
+                let from = format!("payment_plans p WHERE p.id IN ({})", id_list(plans));
+                NoticeEvents::new(kind, "p", &from)
+                    .record(&mut tx, &now, &[])
+                    .await?;
+            }
+        }
         for (plan, day) in &breaks {
             Audit::new(actor, "payment_plan.broken")
                 .on("payment_plan", *plan)
@@ -579,6 +608,29 @@ impl Store {
         }
         tx.commit().await?;
         Ok(review)
+    }
+}
+
+impl Store {
+    /// The facts of a plan's notice, and the employer it belongs to.
+    pub(super) async fn plan_notice_facts(&self, id: i64) -> StoreResult<(i64, PlanNoticeFacts)> {
+        let plan = self.payment_plan(id).await?;
+        let instalments = self.plan_instalments(id).await?;
+        let grace_days = self.surcharge_policy().await?.grace_days;
+        Ok((
+            plan.employer_id,
+            PlanNoticeFacts {
+                plan_id: plan.id,
+                status: plan.status,
+                requested_on: plan.requested_on,
+                started_on: plan.started_on,
+                ended_on: plan.ended_on,
+                total: plan.total_centimes.map(Amount::from_centimes),
+                end_reason: plan.end_reason,
+                instalments,
+                grace_days,
+            },
+        ))
     }
 }
 

@@ -166,5 +166,36 @@ fn data(subject: &NoticeSubject) -> Value {
             money("base", f.base, &mut out);
             Value::Object(out)
         }
+        NoticeSubject::Plan(p) => {
+            let mut out = object(json!({
+                "object": "payment_plan",
+                "plan_id": p.plan_id,
+                "status": p.status.as_str(),
+                "requested_on": p.requested_on,
+                "started_on": p.started_on,
+                "ended_on": p.ended_on,
+                "end_reason": p.end_reason,
+                "grace_days": p.grace_days,
+            }));
+            match p.total {
+                Some(total) => money("total", total, &mut out),
+                None => {
+                    out.insert("total".to_owned(), Value::Null);
+                    out.insert("total_centimes".to_owned(), Value::Null);
+                }
+            }
+            let instalments: Vec<Value> = p
+                .instalments
+                .iter()
+                .map(|i| {
+                    let mut one = object(json!({ "number": i.number, "due_on": i.due_on }));
+                    money("amount", Amount::from_centimes(i.amount_centimes), &mut one);
+                    money("paid", Amount::from_centimes(i.paid_centimes), &mut one);
+                    Value::Object(one)
+                })
+                .collect();
+            out.insert("instalments".to_owned(), Value::Array(instalments));
+            Value::Object(out)
+        }
     }
 }

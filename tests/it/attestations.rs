@@ -218,8 +218,51 @@ both_backends!(
             let png = prefix.with_extension("png");
             assert!(std::fs::metadata(&png).unwrap().len() > 10_000, "{png:?}");
         }
+        // The QR code, decoded from a rendering of the page, points to /verify/CODE.
+        if let Some(decoded) = qr_of(&out, &format!("attestation-qr-{}", db.backend)) {
+            assert_eq!(decoded, [url.clone()], "the QR code says where to verify");
+        }
     }
 );
+
+/// The QR codes of a PDF's first page: rendered to PNG (`pdftoppm`, 200 dpi, kept beside
+/// the other artefacts as `NAME.png`) and decoded (`zbarimg`, Debian `zbar-tools`), one
+/// string per code found. `None` when a tool is absent (skipped; a failure under CI=true).
+fn qr_of(pdf: &Path, name: &str) -> Option<Vec<String>> {
+    if Command::new("zbarimg").arg("--version").output().is_err() {
+        skip(
+            "zbarimg is not installed (Debian: apt-get install zbar-tools); the certificate's QR code is not decoded",
+        );
+        return None;
+    }
+    let mut pdftoppm = poppler("pdftoppm")?;
+    let prefix = artefacts().join(name);
+    let output = pdftoppm
+        .args(["-png", "-r", "200", "-singlefile", "-f", "1", "-l", "1"])
+        .arg(pdf)
+        .arg(&prefix)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let png = prefix.with_extension("png");
+    let output = Command::new("zbarimg")
+        .args(["--quiet", "--raw", "-Sdisable", "-Sqrcode.enable"])
+        .arg(&png)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "zbarimg found no QR code in {png:?}: {output:?}"
+    );
+    Some(
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_owned)
+            .filter(|l| !l.is_empty())
+            .collect(),
+    )
+}
 
 both_backends!(
     verify_says_valid_revoked_expired_or_only_unknown,

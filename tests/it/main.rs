@@ -28,6 +28,7 @@ mod months;
 mod notices;
 mod planning;
 mod plans;
+mod plans_service;
 mod profiles;
 mod refunds;
 mod refunds_postal;

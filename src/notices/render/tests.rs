@@ -387,6 +387,13 @@ fn every_kind_has_a_subject_in_both_languages() {
             NoticeKind::SurchargeNotice | NoticeKind::ProvisionalAssessment => {
                 NoticeSubject::Surcharge(Box::new(surcharge()))
             }
+            NoticeKind::PlanSet
+            | NoticeKind::PlanRefused
+            | NoticeKind::PlanBroken
+            | NoticeKind::PlanCancelled
+            | NoticeKind::PlanCompleted => {
+                NoticeSubject::Plan(Box::new(plan(crate::store::PlanStatus::Active, None)))
+            }
             _ => NoticeSubject::Mandate(Box::new(mandate())),
         };
         let notice = render(&facts(kind, NoticeLanguage::Both, subject), &context()).unwrap();
@@ -444,6 +451,88 @@ fn a_surcharge_notice_says_what_it_is_for_and_how_it_is_computed() {
             assert!(text.contains(&written_day_of("2026-12-31")), "{text}");
         }
         assert!(notice.subject.contains(&amount), "{}", notice.subject);
+    }
+}
+
+/// A plan of two instalments (the first paid), in `status`, ended for `reason`.
+fn plan(status: crate::store::PlanStatus, reason: Option<&str>) -> crate::store::PlanNoticeFacts {
+    let instalment = |number, due_on: &str, amount, paid| crate::store::PlanInstalment {
+        number,
+        due_on: due_on.to_owned(),
+        amount_centimes: amount,
+        paid_centimes: paid,
+        lines: 1,
+    };
+    crate::store::PlanNoticeFacts {
+        plan_id: 42,
+        status,
+        requested_on: "2026-12-01".to_owned(),
+        started_on: Some("2026-12-10".to_owned()),
+        ended_on: reason.map(|_| "2027-03-05".to_owned()),
+        total: Some(a("18315.00")),
+        end_reason: reason.map(str::to_owned),
+        instalments: vec![
+            instalment(1, "2027-01-20", 1_221_000, 1_221_000),
+            instalment(2, "2027-02-17", 610_500, 0),
+        ],
+        grace_days: 15,
+    }
+}
+
+#[test]
+fn plan_notices_give_the_instalments_or_the_reason_in_both_languages() {
+    use crate::store::PlanStatus;
+    for (language, lang) in [
+        (NoticeLanguage::Fr, Lang::Fr),
+        (NoticeLanguage::Ar, Lang::Ar),
+    ] {
+        let first = money(a("12210.00"), lang);
+        let second = money(a("6105.00"), lang);
+        let render_kind = |kind, status, reason| {
+            let subject = NoticeSubject::Plan(Box::new(plan(status, reason)));
+            render(&facts(kind, language, subject), &context()).unwrap()
+        };
+        // Set: every instalment, its day and amount, and the total.
+        let set = render_kind(NoticeKind::PlanSet, PlanStatus::Active, None);
+        for text in [&set.text, &set.html] {
+            for expected in [
+                first.clone(),
+                second.clone(),
+                money(a("18315.00"), lang),
+                written_day_of("2027-01-20"),
+                written_day_of("2027-02-17"),
+                "15".to_owned(),
+            ] {
+                assert!(text.contains(&expected), "{lang:?} {expected}: {text}");
+            }
+        }
+        assert!(set.subject.contains("42"), "{}", set.subject);
+        // Broken: the instalment unpaid, not the one paid.
+        let broken = render_kind(
+            NoticeKind::PlanBroken,
+            PlanStatus::Broken,
+            Some("instalment_missed"),
+        );
+        for text in [&broken.text, &broken.html] {
+            assert!(text.contains(&second), "{lang:?}: {text}");
+            assert!(text.contains(&written_day_of("2027-02-17")), "{text}");
+            assert!(!text.contains(&written_day_of("2027-01-20")), "{text}");
+            assert!(text.contains(&written_day_of("2027-03-05")), "{text}");
+            assert!(!text.contains("instalment_missed"), "{text}");
+        }
+        // Refused and cancelled: the staff's reason, as written (escaped in HTML).
+        for kind in [NoticeKind::PlanRefused, NoticeKind::PlanCancelled] {
+            let ended = render_kind(kind, PlanStatus::Refused, Some("dossier <incomplet>"));
+            assert!(ended.text.contains("dossier <incomplet>"), "{}", ended.text);
+            assert!(
+                ended.html.contains("dossier &#60;incomplet&#62;")
+                    || ended.html.contains("dossier &lt;incomplet&gt;"),
+                "{}",
+                ended.html
+            );
+        }
+        let completed = render_kind(NoticeKind::PlanCompleted, PlanStatus::Completed, Some(""));
+        assert!(completed.text.contains(&first) && completed.text.contains(&second));
     }
 }
 

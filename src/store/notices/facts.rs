@@ -133,11 +133,30 @@ pub struct SurchargeNoticeFacts {
     pub facts: crate::store::SurchargeFacts,
 }
 
+/// A payment plan, as its notices say it: its instalments (days, amounts, what paid
+/// them) or the staff's reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlanNoticeFacts {
+    pub plan_id: i64,
+    pub status: crate::store::PlanStatus,
+    pub requested_on: String,
+    pub started_on: Option<String>,
+    pub ended_on: Option<String>,
+    /// The arrears it covers (a plan set).
+    pub total: Option<Amount>,
+    /// The staff's reason (refused, cancelled); `instalment_missed` for a broken plan.
+    pub end_reason: Option<String>,
+    pub instalments: Vec<crate::store::PlanInstalment>,
+    /// The fund's grace after an instalment's day (the surcharge policy's).
+    pub grace_days: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum NoticeSubject {
     Collection(Box<CollectionFacts>),
     Shortfall(Box<ShortfallFacts>),
     Surcharge(Box<SurchargeNoticeFacts>),
+    Plan(Box<PlanNoticeFacts>),
     Mandate(Box<MandateFacts>),
     Dispute(Box<DisputeFacts>),
 }
@@ -250,6 +269,14 @@ impl Store {
             NoticeKind::ProvisionalAssessment => {
                 let (owner, facts) = self.assessment_notice_facts(notice.subject_id).await?;
                 (NoticeSubject::Surcharge(Box::new(facts)), owner)
+            }
+            NoticeKind::PlanSet
+            | NoticeKind::PlanRefused
+            | NoticeKind::PlanBroken
+            | NoticeKind::PlanCancelled
+            | NoticeKind::PlanCompleted => {
+                let (owner, facts) = self.plan_notice_facts(notice.subject_id).await?;
+                (NoticeSubject::Plan(Box::new(facts)), owner)
             }
         };
         // A notice is only ever written to the employer its subject belongs to.

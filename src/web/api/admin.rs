@@ -60,6 +60,11 @@ pub(super) fn router(state: WebState) -> Router<WebState> {
         .route("/statement", get(fund_statement))
         .route("/employers/{id}/refunds", get(employer_refunds))
         .route("/employers/{id}/refunds/{refund}", get(employer_refund))
+        .route("/employers/{id}/plans", get(super::plans::employer_plans))
+        .route(
+            "/employers/{id}/plans/{plan}",
+            get(super::plans::employer_plan),
+        )
         .layer(middleware::from_fn_with_state(state, require_token))
 }
 

@@ -14,6 +14,8 @@
 //!   bank's reason in plain words when one failed, the next attempt, the receipt number.
 //! - `GET|POST /api/v1/webhooks`, `DELETE /api/v1/webhooks/{id}` — the employer's webhook
 //!   endpoints (handlers in [`super::webhooks`]).
+//! - `GET  /api/v1/plans` (`?status=`), `GET /api/v1/plans/{id}` — payment plans with their
+//!   instalments (handlers in [`super::plans`]).
 //! - `GET  /api/v1/refunds` (`?status=`), `GET /api/v1/refunds/{id}` — refunds of the
 //!   employer's credit: amount, state, who asked (the employer, staff or a dispute's answer),
 //!   the decision's note, the transfer's end-to-end id once sent; never staff's names.
@@ -61,6 +63,8 @@ pub(super) fn router(state: WebState) -> Router<WebState> {
         .route("/webhooks/{id}", delete(super::webhooks::delete))
         .route("/refunds", get(refunds))
         .route("/refunds/{id}", get(refund))
+        .route("/plans", get(super::plans::my_plans))
+        .route("/plans/{id}", get(super::plans::my_plan))
         .layer(middleware::from_fn_with_state(state, require_user))
 }
 

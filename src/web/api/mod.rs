@@ -11,6 +11,7 @@ mod bank;
 mod employer;
 mod error;
 mod openapi;
+mod plans;
 mod webhooks;
 
 use axum::Router;

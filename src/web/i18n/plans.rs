@@ -57,6 +57,15 @@ pub struct PlanTexts {
     pub unknown_employer: &'static str,
     pub already_done: &'static str,
     pub view: &'static str,
+    // Withdrawing a request (the portal).
+    pub pending: &'static str,
+    pub withdraw: &'static str,
+    pub withdraw_title: &'static str,
+    pub withdraw_intro: &'static str,
+    pub withdraw_keep: &'static str,
+    pub withdraw_confirm: &'static str,
+    pub withdrawn_done: &'static str,
+    pub not_withdrawable: &'static str,
 }
 
 impl PlanTexts {
@@ -129,6 +138,14 @@ static FR: PlanTexts = PlanTexts {
     unknown_employer: "Aucun employeur avec ce numéro d'affiliation.",
     already_done: "Déjà traité, ou un échéancier est déjà en cours : rien n'a été changé. Rechargez la page.",
     view: "Voir",
+    pending: "Votre demande attend la réponse de la Caisse.",
+    withdraw: "Retirer la demande",
+    withdraw_title: "Retirer la demande d'échéancier",
+    withdraw_intro: "Si vous retirez cette demande, la Caisse ne fixera pas d'échéances : les cotisations échues restent dues, seront reprises dans vos prochains prélèvements et des majorations de retard peuvent s'appliquer. Vous pourrez présenter une nouvelle demande plus tard.",
+    withdraw_keep: "Garder la demande",
+    withdraw_confirm: "Oui, retirer la demande",
+    withdrawn_done: "Demande retirée.",
+    not_withdrawable: "Cette demande n'attend plus de réponse (accordée, refusée ou déjà retirée) : elle ne peut plus être retirée.",
 };
 
 static AR: PlanTexts = PlanTexts {
@@ -181,4 +198,12 @@ static AR: PlanTexts = PlanTexts {
     unknown_employer: "لا يوجد صاحب عمل بهذا الرقم.",
     already_done: "تمت المعالجة من قبل، أو يوجد جدول تقسيط جارٍ: لم يتغير شيء. أعيدوا تحميل الصفحة.",
     view: "عرض",
+    pending: "طلبكم في انتظار رد الصندوق.",
+    withdraw: "سحب الطلب",
+    withdraw_title: "سحب طلب جدول التقسيط",
+    withdraw_intro: "إذا سحبتم هذا الطلب، لن يحدد الصندوق أقساطًا: تبقى الاشتراكات المستحقة واجبة الدفع، وتُدرج في اقتطاعاتكم القادمة، وقد تُطبَّق زيادات التأخير. يمكنكم تقديم طلب جديد لاحقًا.",
+    withdraw_keep: "الإبقاء على الطلب",
+    withdraw_confirm: "نعم، سحب الطلب",
+    withdrawn_done: "سُحب الطلب.",
+    not_withdrawable: "لم يعد هذا الطلب في انتظار الرد (مُنح أو رُفض أو سُحب من قبل): لا يمكن سحبه.",
 };
