@@ -8,6 +8,7 @@ use std::process::ExitCode;
 
 use crate::app;
 use crate::config::Config;
+use crate::locale::written_day;
 use crate::cycle::collect::{NextWork, Planning, next_date_with_work, plan_and_run};
 
 use super::instance_name;
@@ -33,17 +34,22 @@ pub(super) async fn run(
                 Some(next) => {
                     match next {
                         NextWork::ToPlan { date, debits } => println!(
-                            "next collection date with work: {date} ({debits} employers to debit, planned now)"
+                            "next collection date with work: {} ({debits} employers to debit, planned now)",
+                            written_day(date)
                         ),
                         NextWork::Planned { date } => {
-                            println!("next collection date with work: {date} (debits planned)")
+                            println!(
+                                "next collection date with work: {} (debits planned)",
+                                written_day(date)
+                            )
                         }
                     }
                     next.date()
                 }
                 None => {
                     println!(
-                        "nothing to run: no collectible declaration for a date the advance notice still allows, and no collection planned from {today} on (use --date to run a date)"
+                        "nothing to run: no collectible declaration for a date the advance notice still allows, and no collection planned from {} on (use --date to run a date)",
+                        written_day(today)
                     );
                     store.close().await;
                     return Ok(ExitCode::SUCCESS);
@@ -53,6 +59,8 @@ pub(super) async fn run(
     };
     let progress = crate::progress::Progress::new();
     let display = crate::progress::Display::start(&progress);
+    // People read days one way (`15/12/2026`); `--date` takes them as ISO.
+    let day = written_day(date);
     let outcome = plan_and_run(
         &store,
         &settings,
@@ -66,7 +74,7 @@ pub(super) async fn run(
                 if plan.planned > 0 {
                     display.clear_line();
                     println!(
-                        "planned {} collections for {date} ({} DZD) in {:.2?}, advance notices recorded",
+                        "planned {} collections for {day} ({} DZD) in {:.2?}, advance notices recorded",
                         plan.planned,
                         plan.amount,
                         started.elapsed()
@@ -75,20 +83,20 @@ pub(super) async fn run(
                 if plan.amended > 0 {
                     display.clear_line();
                     println!(
-                        "amended {} collections planned before for {date} (lines declared or corrected since), announced again",
+                        "amended {} collections planned before for {day} (lines declared or corrected since), announced again",
                         plan.amended
                     );
                 }
                 if plan.over_ceiling > 0 {
                     display.clear_line();
                     println!(
-                        "{} employers owe more than their mandate's ceiling for {date}: not debited, told by notice",
+                        "{} employers owe more than their mandate's ceiling for {day}: not debited, told by notice",
                         plan.over_ceiling
                     );
                 }
             }
             Planning::TooLateToNotice { notice_days } => println!(
-                "{date} is less than {notice_days} days away: no new collection can be planned for it (advance notice); running what is planned"
+                "{day} is less than {notice_days} days away: no new collection can be planned for it (advance notice); running what is planned"
             ),
         },
     )

@@ -61,15 +61,15 @@ pub(super) async fn debits(config: Config, command: DebitsCommand) -> anyhow::Re
     match action {
         DebitAction::Hold => println!(
             "debit {id} ({}, {} DZD) is held: it stays out of the files until released",
-            debit.collection_date, debit.amount
+            crate::locale::written_day_of(&debit.collection_date), debit.amount
         ),
         DebitAction::Release if outcome.missed_its_date => println!(
             "debit {id} was released after the files of {} were built: it is cancelled, its lines are owed again for the next date",
-            debit.collection_date
+            crate::locale::written_day_of(&debit.collection_date)
         ),
         DebitAction::Release => println!(
             "debit {id} is released: it goes out on {} as planned",
-            debit.collection_date
+            crate::locale::written_day_of(&debit.collection_date)
         ),
         DebitAction::Cancel => println!(
             "debit {id} is cancelled: its lines are owed again and will be collected at the next date"
@@ -78,7 +78,10 @@ pub(super) async fn debits(config: Config, command: DebitsCommand) -> anyhow::Re
             if let Some(next) = &outcome.next_attempt {
                 println!(
                     "debit {id} is presented again as #{} on {} for {} DZD (attempt {}), the employer notified in advance",
-                    next.id, next.collection_date, next.amount, next.attempt
+                    next.id,
+                    crate::locale::written_day_of(&next.collection_date),
+                    next.amount,
+                    next.attempt
                 );
             }
         }

@@ -471,7 +471,10 @@ pub(super) async fn demo(
     );
     println!(
         "  collection:    {} debits on {} (due {}), {} DZD: one per employer for all its worksites",
-        plan.planned, date, due.nominal, plan.amount
+        plan.planned,
+        crate::locale::written_day(date),
+        crate::locale::written_day(due.nominal),
+        plan.amount
     );
     for channel in mandates::Channel::ALL {
         println!(
@@ -494,7 +497,7 @@ pub(super) async fn demo(
     for outcome in &imports {
         println!("    {}", outcome.line());
     }
-    println!("  outcome on {date}:");
+    println!("  outcome on {}:", crate::locale::written_day(date));
     for c in &counts {
         println!(
             "    {:<7} {:<14} {:>6}  {} DZD",

@@ -102,8 +102,10 @@ pub fn stored_algiers_time(timestamp: &str) -> Option<NaiveDateTime> {
     crate::store::parse_timestamp(timestamp).map(algiers_time)
 }
 
-/// A day written out for readers, in both languages: `15/12/2026` (notices, emails,
-/// receipts and the pages' sentences; the pages' tables show `2026-12-15`, as stored).
+/// A day written out for readers, in both languages and everywhere people read one:
+/// `15/12/2026` (pages, tables and sentences alike, notices, e-mails, PDFs, the command
+/// line's summaries). ISO `2026-12-15` stays only in machine text: bank files, the JSON
+/// API, webhooks, CSV columns documented as ISO (issue 20: four date styles).
 pub fn written_day(day: NaiveDate) -> String {
     day.format("%d/%m/%Y").to_string()
 }
@@ -129,9 +131,10 @@ pub fn clock(at: NaiveDateTime) -> String {
     at.format("%H:%M").to_string()
 }
 
-/// A moment as the pages' tables write it: `2026-12-16 10:30` (Algiers time).
+/// A moment as people read it: `16/12/2026 10:30` (Algiers time; the day as
+/// [`written_day`] writes it).
 pub fn page_time(at: NaiveDateTime) -> String {
-    at.format("%Y-%m-%d %H:%M").to_string()
+    at.format("%d/%m/%Y %H:%M").to_string()
 }
 
 /// A stored UTC timestamp (`2026-12-16T09:30:00Z`) as the pages show it: the Algiers time
@@ -158,6 +161,59 @@ pub fn last4(masked: &str) -> String {
         .rev()
         .collect();
     format!("****{tail}")
+}
+
+/// Left-to-right isolate: opens a run of Latin letters or digits in Arabic plain text.
+pub const LRI: char = '\u{2066}';
+/// Pop directional isolate: closes what [`LRI`] opened.
+pub const PDI: char = '\u{2069}';
+
+/// Arabic plain text (a notice's text part) with every run of Latin letters and digits —
+/// an amount's digits (`31 746,00`), a masked account (`****0486`, `CCP ****07 clé 32`), a
+/// reference, a date, an address — between [`LRI`] and [`PDI`], so that a right-to-left
+/// reader shows it in its own order: without them an amount's digit groups and a mask's
+/// stars come out reversed (issue 20). Where HTML can say it, the pages and the HTML part
+/// use `<bdi dir="ltr">`/`dir="ltr"` instead. A run ends before trailing punctuation (the
+/// sentence's, not the run's); text already isolated is left as it is.
+pub fn isolate_ltr_runs(text: &str) -> String {
+    if text.contains(LRI) {
+        return text.to_owned();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let starts = |c: char| c.is_ascii_alphanumeric() || c == '*' || latin_letter(c);
+    // Inside a run: these join two parts of it (`TSL-E2E-9`, `31 746,00`, `15/12/2026`).
+    let joins = |c: char| "*.,:/-_@+'\u{a0} ".contains(c);
+    let mut out = String::with_capacity(text.len() + 16);
+    let mut i = 0;
+    while i < chars.len() {
+        if !starts(chars[i]) {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // The run: from here to its last Latin letter, digit or star, over joiners
+        // that are followed by more of it.
+        let mut end = i + 1;
+        let mut k = i + 1;
+        while k < chars.len() && (starts(chars[k]) || joins(chars[k])) {
+            if starts(chars[k]) {
+                end = k + 1;
+            } else if chars[k] == ' ' && !chars.get(k + 1).copied().is_some_and(starts) {
+                break;
+            }
+            k += 1;
+        }
+        out.push(LRI);
+        out.extend(&chars[i..end]);
+        out.push(PDI);
+        i = end;
+    }
+    out
+}
+
+/// A Latin letter outside ASCII (`é` in `clé`).
+fn latin_letter(c: char) -> bool {
+    c.is_alphabetic() && ('\u{c0}'..='\u{24f}').contains(&c)
 }
 
 /// An employer's name as a reader of `lang` sees it: its Arabic name for Arabic readers
@@ -243,6 +299,24 @@ mod tests {
     }
 
     #[test]
+    fn latin_and_digit_runs_are_isolated_in_arabic_text() {
+        let (l, p) = (LRI, PDI);
+        assert_eq!(
+            isolate_ltr_runs("مبلغ 31\u{a0}746,00\u{a0}د.ج بتاريخ 15/12/2026 من الحساب ****0486."),
+            format!(
+                "مبلغ {l}31\u{a0}746,00{p}\u{a0}د.ج بتاريخ {l}15/12/2026{p} من الحساب {l}****0486{p}."
+            )
+        );
+        assert_eq!(
+            isolate_ltr_runs("الحساب CCP ****07 clé 32، (الترخيص TSL-E2E-9)"),
+            format!("الحساب {l}CCP ****07 clé 32{p}، (الترخيص {l}TSL-E2E-9{p})")
+        );
+        assert_eq!(isolate_ltr_runs("بدون أرقام"), "بدون أرقام");
+        let once = isolate_ltr_runs("مبلغ 12,00");
+        assert_eq!(isolate_ltr_runs(&once), once);
+    }
+
+    #[test]
     fn algiers_times_are_written_per_medium() {
         let reset = stored_algiers_time("2026-11-27T10:05:00Z").unwrap();
         assert_eq!(
@@ -251,10 +325,10 @@ mod tests {
         );
         assert_eq!(
             page_time(stored_algiers_time("2026-12-16T09:30:00Z").unwrap()),
-            "2026-12-16 10:30"
+            "16/12/2026 10:30"
         );
         assert_eq!(written_day_of("2026-12-15T08:00:00Z"), "15/12/2026");
-        assert_eq!(page_moment("2026-12-02T18:28:55Z"), "2026-12-02 19:28");
+        assert_eq!(page_moment("2026-12-02T18:28:55Z"), "02/12/2026 19:28");
         assert_eq!(page_moment("2026-12-02"), "2026-12-02");
         assert_eq!(written_day_of("soon"), "soon");
         // Algiers is UTC+1: late evening in UTC is the next day there.

@@ -48,7 +48,8 @@ pub fn render(facts: &NoticeFacts, context: &RenderContext) -> anyhow::Result<Re
         subjects.push(subject(&view, lang));
         match lang {
             Lang::Ar => {
-                texts.push(ArText { n: &view }.render()?);
+                // Plain text cannot say `dir="ltr"`: its Latin and digit runs are isolated.
+                texts.push(locale::isolate_ltr_runs(&ArText { n: &view }.render()?));
                 sections.push(Section {
                     lang: lang.as_str(),
                     dir: lang.dir(),

@@ -24,6 +24,7 @@ mod attestations;
 mod client;
 mod consent;
 mod console;
+mod display;
 mod disputes;
 mod i18n;
 mod metrics;

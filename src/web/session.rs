@@ -456,6 +456,7 @@ impl Viewer {
             tracing::error!(error = %err, "rendering a page failed");
             self.refuse(Refusal::Internal)
         })?;
+        let html = super::display::written_days(&html);
         let mut response = (status, Html(html)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -319,11 +319,11 @@ async fn run_without_a_date_plans_and_runs_the_next_date_with_work_after_seed() 
     assert!(ran.status.success(), "{ran:?}");
     let text = stdout(&ran);
     assert!(
-        text.contains("next collection date with work: 2026-12-15 (30 employers to debit"),
+        text.contains("next collection date with work: 15/12/2026 (30 employers to debit"),
         "{text}"
     );
     assert!(
-        text.contains("planned 30 collections for 2026-12-15"),
+        text.contains("planned 30 collections for 15/12/2026"),
         "{text}"
     );
     let stderr = String::from_utf8_lossy(&ran.stderr);

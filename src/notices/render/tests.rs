@@ -8,6 +8,40 @@ use crate::store::{
     HandedOverDebit, MandateRecord, NextAttempt, NoticeRecipient, NoticeSubject, ReplacedMandate,
 };
 
+/// [`super::render`], the Arabic text's isolates (U+2066 … U+2069) taken out so that the
+/// tests below read the words; [`arabic_text_isolates_its_latin_and_digit_runs`] checks
+/// that they are there.
+fn render(facts: &NoticeFacts, context: &RenderContext) -> anyhow::Result<RenderedNotice> {
+    let mut notice = super::render(facts, context)?;
+    notice.text = notice
+        .text
+        .replace([locale::LRI, locale::PDI], "");
+    Ok(notice)
+}
+
+#[test]
+fn arabic_text_isolates_its_latin_and_digit_runs() {
+    let notice = super::render(
+        &facts(
+            NoticeKind::AdvanceNotice,
+            NoticeLanguage::Both,
+            NoticeSubject::Collection(Box::new(collection())),
+        ),
+        &context(),
+    )
+    .unwrap();
+    let (l, p) = (locale::LRI, locale::PDI);
+    let (ar, fr) = notice.text.split_once("----------").unwrap();
+    assert!(!fr.contains(l), "the French text needs none: {fr}");
+    assert!(
+        ar.contains(&format!("{l}13\u{a0}431,50{p}\u{a0}د.ج"))
+            && ar.contains(&format!("{l}15/12/2026{p}"))
+            && ar.contains(&format!("{l}****0486{p}")),
+        "{ar}"
+    );
+    assert_eq!(ar.matches(l).count(), ar.matches(p).count());
+}
+
 fn a(text: &str) -> Amount {
     Amount::parse(text).unwrap()
 }

@@ -40,7 +40,7 @@ struct DebitPage {
     employer: String,
     date: String,
     amount: String,
-    status: &'static str,
+    status: crate::web::display::DebitBadge,
     held: bool,
     attempt: i64,
     bank_file: Option<String>,
@@ -57,7 +57,7 @@ struct DebitPage {
 
 /// One line of the timeline as the page shows it.
 struct Moment {
-    /// Algiers time, `2026-12-16 10:30`.
+    /// Algiers time, `16/12/2026 10:30`.
     when: String,
     what: String,
     detail: String,
@@ -207,7 +207,7 @@ async fn render(
         ),
         date: debit.collection_date.clone(),
         amount: money(debit.amount, viewer.lang),
-        status: debit.status.word(viewer.lang),
+        status: crate::web::display::DebitBadge::staff(debit.status, viewer.lang),
         held: debit.held,
         attempt: debit.attempt,
         bank_file: debit.bank_file.clone(),

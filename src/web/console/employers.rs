@@ -105,7 +105,7 @@ struct CollectionRow {
     date: String,
     channel: String,
     amount: String,
-    status: String,
+    status: crate::web::display::DebitBadge,
     attempt: i64,
     reason: String,
     settled_on: String,
@@ -250,7 +250,7 @@ async fn employer(
             date: c.collection_date,
             channel: c.channel.word(lang).to_owned(),
             amount: amount(c.amount_centimes, lang),
-            status: c.status.word(lang).to_owned(),
+            status: crate::web::display::DebitBadge::staff(c.status, lang),
             attempt: c.attempt,
             reason: match (c.reason_category, c.reason_code) {
                 (Some(category), Some(code)) => {

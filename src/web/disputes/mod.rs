@@ -68,7 +68,7 @@ fn refusal(t: &Texts, refusal: &DisputeRefusal) -> (StatusCode, String) {
     }
 }
 
-/// `2026-12-16T09:30:00Z` → `2026-12-16 10:30` (Africa/Algiers).
+/// `2026-12-16T09:30:00Z` → `16/12/2026 10:30` (Africa/Algiers).
 fn algiers_time(timestamp: &str) -> String {
     stored_algiers_time(timestamp).map_or_else(|| timestamp.to_owned(), page_time)
 }

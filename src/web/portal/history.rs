@@ -12,7 +12,7 @@ use axum::routing::get;
 
 use super::{employer_for, nav};
 use crate::locale::words::reason_explanation;
-use crate::locale::{EmployerWord, written_day_of};
+use crate::locale::written_day_of;
 use crate::web::WebState;
 use crate::web::i18n::{PageTexts, PortalTexts, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
@@ -28,7 +28,7 @@ struct HistoryRow {
     contest: Option<i64>,
     date: String,
     amount: String,
-    status: &'static str,
+    status: crate::web::display::DebitBadge,
     attempt: i64,
     /// A failed debit: the taxonomy's plain words (what happened, what to do)…
     reason: String,
@@ -93,7 +93,7 @@ async fn history(
                 contest: (c.status != CollectionStatus::Cancelled).then_some(c.id),
                 date: c.collection_date,
                 amount: money(c.amount, viewer.lang),
-                status: c.status.employer_word(viewer.lang),
+                status: crate::web::display::DebitBadge::employer(c.status, viewer.lang),
                 attempt: c.attempt,
                 reason,
                 reason_code: if failed {

@@ -126,7 +126,7 @@ async fn render(
         mandate_id: mandate.id,
         reference: mandate.reference,
         bank: mandate.bank_name.unwrap_or(mandate.bank_code),
-        account: mandate.account_masked,
+        account: crate::locale::last4(&mandate.account_masked),
         owed: if owed.is_positive() {
             money(owed, lang)
         } else {

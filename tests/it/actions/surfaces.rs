@@ -296,7 +296,7 @@ both_backends!(
         );
         let released = tahsil(&["debits", "release", &id, "--reason", "agreed"]);
         assert!(released.status.success(), "{released:?}");
-        assert!(String::from_utf8_lossy(&released.stdout).contains("goes out on 2026-12-15"));
+        assert!(String::from_utf8_lossy(&released.stdout).contains("goes out on 15/12/2026"));
         let unknown = tahsil(&["debits", "cancel", "999999", "--reason", "x"]);
         assert!(!unknown.status.success());
         assert!(

@@ -42,11 +42,11 @@ both_backends!(
         let staff = app.signed_in("finance@fund.dz").await;
         let (_, page) = staff.get("/console").await;
         assert!(page.contains("id=\"over-ceiling-count\">1<"), "{page}");
-        assert!(page.contains("2026-12-10"), "{page}");
+        assert!(page.contains("10/12/2026"), "{page}");
         let employer = app.signed_in("gerant@c.dz").await;
         let (_, page) = employer.get(&format!("/portal/{c}")).await;
         assert_eq!(page.matches("id=\"over-ceiling\"").count(), 1, "{page}");
-        assert!(page.contains("2026-12-15"), "{page}");
+        assert!(page.contains("15/12/2026"), "{page}");
 
         // The day after: the 15th can no longer be made, its shortfall is no longer shown;
         // the amounts wait for January, whose plan records a shortfall of its own.
@@ -71,13 +71,19 @@ both_backends!(
         let staff = app.signed_in("finance@fund.dz").await;
         let (_, page) = staff.get("/console").await;
         assert!(page.contains("id=\"over-ceiling-count\">1<"), "{page}");
-        assert!(!page.contains("2026-12-10"), "the missed deadline: {page}");
-        assert!(page.contains(&open[0].1), "January's deadline: {page}");
+        assert!(!page.contains("10/12/2026"), "the missed deadline: {page}");
+        assert!(
+            page.contains(&tahsil::locale::written_day_of(&open[0].1)),
+            "January's deadline: {page}"
+        );
         let employer = app.signed_in("gerant@c.dz").await;
         let (_, page) = employer.get(&format!("/portal/{c}")).await;
         assert_eq!(page.matches("id=\"over-ceiling\"").count(), 1, "{page}");
-        assert!(!page.contains("2026-12-10"), "{page}");
-        assert!(page.contains(&open[0].0), "{page}");
+        assert!(!page.contains("10/12/2026"), "{page}");
+        assert!(
+            page.contains(&tahsil::locale::written_day_of(&open[0].0)),
+            "{page}"
+        );
         assert_eq!(
             debit(s, c, "2026-12-15").await,
             None,

@@ -138,7 +138,7 @@ both_backends!(
         assert!(page.contains(&format!("href=\"{contest}\"")), "{page}");
         let (status, page) = browser.get(&contest).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("2099-01-15") && page.contains("id=\"send-dispute\""));
+        assert!(page.contains("15/01/2099") && page.contains("id=\"send-dispute\""));
         assert!(page.contains("Prélèvement en double"), "reasons in French");
 
         // Opening: the answer leads to the case page (post/redirect/get), with its number.

@@ -1,8 +1,11 @@
 //! Issue 20, "Done when": a whole demo fund — `tahsil demo` run as a person runs it —
 //! then every page its logins reach (following every link, as each of them) and every
 //! e-mail it sent, read for what a person must never see: a raw state code, a UTC
-//! timestamp, an internal actor, audit JSON, Rust debug text. The demo's own summary (the
-//! command line, read by people) must carry no debug text either.
+//! timestamp, an internal actor, audit JSON, Rust debug text, a day written the machines'
+//! way (`2026-12-15`); on Arabic pages an account mask not isolated left to right; a
+//! debit's state that is not a badge. Payment plans are added to the demo fund first, so
+//! the plan pages are read with plans on them. The demo's own summary (the command line,
+//! read by people) must carry no debug text either.
 //!
 //! SQLite only: what is checked is the words on screens, the same on both databases.
 
@@ -133,14 +136,7 @@ pub(crate) const DEMO_LOGINS: [&str; 5] = [
 
 /// Serves the demo fund of `demo_dir` on a free loopback port: its base URL.
 pub(crate) async fn serve_demo(demo_dir: &Path) -> String {
-    let store = Store::connect(
-        &format!("sqlite://{}", demo_dir.join("tahsil.db").display()),
-        2,
-        tahsil::crypto::AccountCipher::from_key_file(&demo_dir.join("tahsil.db.key")).unwrap(),
-        mandates::BankTable::algeria_default(),
-    )
-    .await
-    .unwrap();
+    let store = demo_store(demo_dir).await;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let state = tahsil::web::AppState {
@@ -262,12 +258,174 @@ async fn read_every_page(
         }
         let Some(html) = page.html else { continue };
         read += 1;
-        let problems = visible_internals(&visible_text(&html));
+        let mut problems = visible_internals(&visible_text(&html));
+        problems.extend(iso_days(&visible_text(&html)));
+        if lang == "ar" {
+            problems.extend(unisolated_masks(&html));
+        }
+        problems.extend(debit_rows_without_badge(&html));
         if !problems.is_empty() {
             found.insert(page.path, problems);
         }
     }
     (read, found)
+}
+
+/// Payment plans on the demo fund (the demo makes none), so that the plan pages of the
+/// portal and the console are read with something on them: a plan requested by every
+/// employer, set with two instalments where the employer owes something.
+async fn with_payment_plans(demo_dir: &Path) {
+    let store = demo_store(demo_dir).await;
+    let staff = tahsil::store::Actor::new("user:1");
+    let today = tahsil::clock::Clock::system().today();
+    let (mut requested, mut set) = (0, 0);
+    for employer in store.list_employers(0, 100).await.unwrap() {
+        let Ok(plan) = store
+            .request_payment_plan(&staff, employer.id, Some("Trésorerie tendue"))
+            .await
+        else {
+            continue;
+        };
+        requested += 1;
+        let plan = store
+            .set_payment_plan(
+                &staff,
+                plan.id,
+                tahsil::store::SetPlan {
+                    lines: Vec::new(),
+                    due_dates: vec![
+                        today + chrono::Duration::days(40),
+                        today + chrono::Duration::days(70),
+                    ],
+                },
+            )
+            .await;
+        // Every other employer keeps its plan requested: both states are read.
+        if plan.is_ok() {
+            set += 1;
+            if set >= 3 {
+                break;
+            }
+        }
+    }
+    assert!(requested > 3 && set > 0, "{requested} plans requested, {set} set");
+}
+
+/// The demo fund's store (its database and key in `demo_dir`).
+async fn demo_store(demo_dir: &Path) -> Store {
+    Store::connect(
+        &format!("sqlite://{}", demo_dir.join("tahsil.db").display()),
+        2,
+        tahsil::crypto::AccountCipher::from_key_file(&demo_dir.join("tahsil.db.key")).unwrap(),
+        mandates::BankTable::algeria_default(),
+    )
+    .await
+    .unwrap()
+}
+
+/// Days written the machines' way (`2026-12-15`) in text a person reads: pages and
+/// e-mails write `15/12/2026` in both languages (issue 20, one date style). A date glued
+/// to a name (`run:2026-12-15`, `releve-…-2026-12-01.csv`) is part of that name.
+pub(crate) fn iso_days(text: &str) -> Vec<String> {
+    let bytes = text.as_bytes();
+    let mut found = Vec::new();
+    for at in 0..bytes.len().saturating_sub(9) {
+        let w = &bytes[at..at + 10];
+        let digits = |r: std::ops::Range<usize>| r.into_iter().all(|k| w[k].is_ascii_digit());
+        if !(digits(0..4) && w[4] == b'-' && digits(5..7) && w[7] == b'-' && digits(8..10)) {
+            continue;
+        }
+        let glued_before = at
+            .checked_sub(1)
+            .is_some_and(|k| bytes[k].is_ascii_alphanumeric() || b"-_:/.#=".contains(&bytes[k]));
+        let glued_after = bytes.get(at + 10).is_some_and(|&b| {
+            b.is_ascii_alphanumeric()
+                || b"-_:/".contains(&b)
+                || (b == b'.' && bytes.get(at + 11).is_some_and(u8::is_ascii_alphanumeric))
+        });
+        if !glued_before && !glued_after {
+            let from = (0..=at.saturating_sub(30))
+                .rev()
+                .find(|&k| text.is_char_boundary(k))
+                .unwrap_or(0);
+            found.push(format!("ISO day: …{}…", &text[from..at + 10]));
+        }
+    }
+    found
+}
+
+/// Masked accounts (`****0486`) in an Arabic page's text that are not isolated left to
+/// right — the innermost element around them without `dir="ltr"`, and no U+2066 before
+/// them — and so read reversed (`0486****`) in right-to-left text (issue 20).
+pub(crate) fn unisolated_masks(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut from = 0;
+    while let Some(offset) = html[from..].find("****") {
+        let at = from + offset;
+        let run_end = at + html[at..].find(|c: char| c != '*').unwrap_or(html.len() - at);
+        from = run_end;
+        let before = &html[..at];
+        let (Some(open), close) = (before.rfind('<'), before.rfind('>')) else {
+            continue;
+        };
+        if close.is_none_or(|close| close < open) {
+            continue; // Inside a tag: an attribute, not text.
+        }
+        let tag = &before[open..];
+        let text = &before[close.unwrap_or(open) + 1..];
+        let in_ltr = !tag.starts_with("</") && tag.contains("dir=\"ltr\"");
+        let isolated = text.matches('\u{2066}').count() > text.matches('\u{2069}').count();
+        if !in_ltr && !isolated {
+            let end = (run_end + 12..=html.len())
+                .find(|&k| html.is_char_boundary(k))
+                .unwrap_or(html.len());
+            found.push(format!("account mask not isolated: …{}…", &html[open..end]));
+        }
+    }
+    found
+}
+
+/// Rows listing a debit (`<tr id="collection-N">`, `<tr id="debit-N">`, or with the
+/// `#debit-N` link) and the debit page's state whose state is not a badge (issue 20).
+pub(crate) fn debit_rows_without_badge(html: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for row in html.split("<tr").skip(1) {
+        let row = row.split("</tr>").next().unwrap_or_default();
+        let lists_debit = ["id=\"collection-", "id=\"debit-"].iter().any(|id| {
+            row.split(id)
+                .skip(1)
+                .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
+        });
+        if (lists_debit || row.contains("id=\"debit-status\""))
+            && !row.contains("class=\"badge ")
+        {
+            found.push(format!(
+                "debit state without a badge: <tr{}",
+                row.chars().take(160).collect::<String>()
+            ));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_readers_checks_can_fail() {
+    assert_eq!(iso_days("le 2026-12-15 à 10:30").len(), 1);
+    assert!(iso_days("le 15/12/2026, run:2026-12-15, releve-1-2026-12-01.csv, 2026-11").is_empty());
+    assert_eq!(unisolated_masks("<td><bdi>****0486</bdi></td>").len(), 1);
+    assert!(unisolated_masks(r#"<td><bdi dir="ltr">****0486</bdi></td>"#).is_empty());
+    assert!(unisolated_masks("<pre>الحساب \u{2066}****0486\u{2069}</pre>").is_empty());
+    assert!(unisolated_masks(r#"<input value="****0486">"#).is_empty());
+    assert_eq!(
+        debit_rows_without_badge(r#"<tr id="collection-4"><td>Payé</td></tr>"#).len(),
+        1
+    );
+    assert!(
+        debit_rows_without_badge(
+            r#"<tr id="debit-4"><td><span class="badge good">Payé</span></td></tr><tr id="debit-filters"></tr>"#
+        )
+        .is_empty()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -279,6 +437,7 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
         assert!(!summary.contains(debug), "debug text {debug:?}: {summary}");
     }
     let base = serve_demo(&demo_dir).await;
+    with_payment_plans(&demo_dir).await;
 
     let mut everything = BTreeMap::new();
     let mut pages = 0;
@@ -306,7 +465,8 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
         text.push_str(&message.body_text(0).unwrap_or_default());
         text.push('\n');
         text.push_str(&visible_text(&message.body_html(0).unwrap_or_default()));
-        let problems = visible_internals(&text);
+        let mut problems = visible_internals(&text);
+        problems.extend(iso_days(&text));
         if !problems.is_empty() {
             everything.insert(path.display().to_string(), problems);
         }

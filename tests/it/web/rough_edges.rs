@@ -41,7 +41,7 @@ both_backends!(
             .nth(1)
             .expect("the planned debits listed");
         assert!(
-            planned.contains("<bdi>2026-12-22</bdi>") && planned.contains(&amount),
+            planned.contains("<bdi>22/12/2026</bdi>") && planned.contains(&amount),
             "{page}"
         );
         assert!(

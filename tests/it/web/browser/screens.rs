@@ -2,9 +2,11 @@
 //! employers act on — one debit and its staff actions, the exceptions with their action
 //! forms, the dashboard's over-ceiling list, an employer's page with the audit head, the
 //! portal's over-ceiling warning and ceiling form, a revocation's confirmation — each
-//! kept as a whole-page screenshot under `<target>/screenshots/screen_<page>_<lang>.png`,
-//! and each checked for what a person must never read there: a raw state code, a UTC
-//! timestamp, an internal actor (`user:4`), horizontal overflow.
+//! kept as a whole-page screenshot under `<target>/screenshots/screen_<page>_<lang>.png`
+//! (and `…_360.png`, on a phone), and each checked for what a person must never read
+//! there: a raw state code, a UTC timestamp, an internal actor (`user:4`), horizontal
+//! overflow at 1280 px and at 360 px. Then the payment plans, a write-off page, the paged
+//! search and the form that turns the second factor off, the same way.
 
 use chrono::Duration;
 use tahsil::clock::Clock;
@@ -45,7 +47,48 @@ pub(super) async fn look_at(chrome: &Chrome, name: &str) {
         .set_window_size(1280, u32::try_from(height).unwrap_or(900) + 140)
         .await;
     chrome.screenshot(&format!("screen_{name}")).await;
+    on_a_phone(chrome, name).await;
     let _ = chrome.client.set_window_size(1280, 900).await;
+}
+
+/// The page on a phone (360 px wide, issue 20): a wide table scrolls inside itself, the
+/// page never sideways; then a screenshot `screen_<name>_360`.
+async fn on_a_phone(chrome: &Chrome, name: &str) {
+    let _ = chrome.client.set_window_size(360, 800).await;
+    let width = chrome.script("return window.innerWidth").await.as_u64();
+    assert!(
+        width.is_some_and(|w| w <= 400),
+        "{name}: the window is {width:?} px wide, not a phone's"
+    );
+    // What sticks out of the screen, outside the tables (which scroll on their own).
+    let wider = chrome
+        .script(
+            "const w = document.documentElement.clientWidth; const out = []; \
+             for (const e of document.querySelectorAll('body *')) { \
+               if (e.parentElement && e.parentElement.closest('table')) continue; \
+               const r = e.getBoundingClientRect(); \
+               if (r.right > w + 1 || r.left < -1) \
+                 out.push(e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(r.left) + '..' + Math.round(r.right)); \
+             } \
+             return document.documentElement.scrollWidth > window.innerWidth ? out.slice(0, 8).join(' | ') || 'the page' : '';",
+        )
+        .await;
+    assert_eq!(
+        wider.as_str().unwrap_or_default(),
+        "",
+        "{name} scrolls sideways at 360 px"
+    );
+    let height = chrome
+        .script("return document.documentElement.scrollHeight")
+        .await
+        .as_u64()
+        .unwrap_or(800)
+        .clamp(600, 6000);
+    let _ = chrome
+        .client
+        .set_window_size(360, u32::try_from(height).unwrap_or(800) + 140)
+        .await;
+    chrome.screenshot(&format!("screen_{name}_360")).await;
 }
 
 /// Each page in Arabic (the default), then in French through the language switch, then
@@ -188,6 +231,89 @@ async fn browser_screens_staff_and_employers_act_on() {
     chrome.wait_for("#home").await;
     assert!(chrome.text("main").await.contains("لا تُفتح هذه الصفحة"));
     look_at(&chrome, "method_not_allowed").await;
+    chrome.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn browser_screens_plans_write_offs_search_and_second_factor() {
+    let db = TestDb::sqlite().await;
+    let clock = Clock::fixed_on(d(2026, 12, 1));
+    let app = WebApp::spawn_with_clock(&db, clock.clone()).await;
+    let s = &app.store;
+    // Three employers owing 2026-10 on three worksites: one with a plan set, one with a
+    // plan requested, one with a mandate (its account found by its last digits); 25 more
+    // of the same name, so the search by name has two pages.
+    let lines = [("W1", "100000.00"), ("W2", "50000.00"), ("W3", "20000.00")];
+    let mut owing = Vec::new();
+    for affiliation in ["16000001", "16000002", "16000003"] {
+        let e = employer_with_worksites(s, affiliation, &["W1", "W2", "W3"]).await;
+        declare(s, e, "2026-10", &lines).await;
+        owing.push(e);
+    }
+    for n in 0..25 {
+        employer_with_worksites(s, &format!("161{n:05}"), &["W1"]).await;
+    }
+    signed_mandate(s, owing[2], "004 00174 4010010504 86", None).await;
+    let finance = add_user(s, "finance@fund.dz", Role::Finance, &[]).await;
+    add_user(s, "gerant@a.dz", Role::Employer, &["16000001"]).await;
+    let staff = tahsil::store::Actor::new(format!("user:{finance}"));
+    let set = s
+        .request_payment_plan(&staff, owing[0], Some("Trésorerie tendue"))
+        .await
+        .unwrap();
+    s.set_payment_plan(
+        &staff,
+        set.id,
+        tahsil::store::SetPlan {
+            lines: Vec::new(),
+            due_dates: vec![d(2027, 1, 20), d(2027, 2, 20), d(2027, 3, 20)],
+        },
+    )
+    .await
+    .unwrap();
+    s.request_payment_plan(&staff, owing[1], None).await.unwrap();
+    let Some(chrome) = Chrome::start().await else {
+        return;
+    };
+
+    chrome.sign_in(&app, "finance@fund.dz").await;
+    both_languages(&chrome, &app, "/console/plans", "console_plans").await;
+    let plan = format!("/console/plans/{}", set.id);
+    both_languages(&chrome, &app, &plan, "console_plan").await;
+    let write_offs = format!("/console/employers/{}/write-offs", owing[2]);
+    both_languages(&chrome, &app, &write_offs, "console_write_offs").await;
+    both_languages(&chrome, &app, "/console/search?q=Sud", "console_search").await;
+    assert_eq!(chrome.count("#found-employers tbody tr").await, 25);
+    both_languages(
+        &chrome,
+        &app,
+        "/console/search?q=Sud&page=2",
+        "console_search_page_2",
+    )
+    .await;
+    chrome.goto(&app, "/console/search?q=0486").await;
+    chrome.wait_for("#found-mandates").await;
+    let source = chrome.client.source().await.unwrap();
+    let masks = crate::web::readable::unisolated_masks(&source);
+    assert!(masks.is_empty(), "{masks:?}");
+    look_at(&chrome, "console_search_account_ar").await;
+    // The second factor on, as a person sets it up; then the form that turns it off.
+    chrome.goto(&app, "/account").await;
+    chrome.click("#start-two-factor").await;
+    let secret = chrome.text("#totp-secret").await;
+    let bytes = tahsil::totp::from_base32(&secret).unwrap();
+    let code =
+        tahsil::totp::code_at(&bytes, tahsil::totp::step_of(clock.now().timestamp()));
+    chrome.type_into("#totp-code", &code).await;
+    chrome.click("#confirm-two-factor").await;
+    chrome.wait_for("#totp-off-code").await;
+    both_languages(&chrome, &app, "/account", "account_second_factor_off").await;
+    assert_eq!(chrome.count("#disable-two-factor").await, 1);
+    chrome.click("#sign-out").await;
+
+    chrome.sign_in(&app, "gerant@a.dz").await;
+    let plans = format!("/portal/{}/plans", owing[0]);
+    both_languages(&chrome, &app, &plans, "portal_plans").await;
     chrome.finish().await;
 }
 

@@ -49,7 +49,7 @@ both_backends!(
         let (status, page) = finance.get("/console/calendar?year=2026").await;
         assert_eq!(status, StatusCode::OK);
         assert!(
-            page.contains("<td><bdi>2026-07-05</bdi></td>"),
+            page.contains("<td><bdi>05/07/2026</bdi></td>"),
             "Independence Day: {page}"
         );
 
@@ -67,7 +67,7 @@ both_backends!(
         // Post/redirect/get: the result is a page of its own, safe to refresh.
         let page = after_change(&finance, status, page, location).await;
         assert!(
-            page.contains("<li>5 prélèvement(s) planifié(s) déplacé(s) du <bdi>2026-12-15</bdi> au <bdi>2026-12-16</bdi></li>"),
+            page.contains("<li>5 prélèvement(s) planifié(s) déplacé(s) du <bdi>15/12/2026</bdi> au <bdi>16/12/2026</bdi></li>"),
             "{page}"
         );
         assert_eq!(
@@ -88,7 +88,7 @@ both_backends!(
                 .all(|e| e.actor == format!("user:{finance_id}"))
         );
         // The history says it in words.
-        assert!(page.contains("<td>Prélèvements déplacés</td><td>5 prélèvement(s) planifié(s) déplacé(s) du 2026-12-15 au 2026-12-16</td>"), "{page}");
+        assert!(page.contains("<td>Prélèvements déplacés</td><td>5 prélèvement(s) planifié(s) déplacé(s) du 15/12/2026 au 16/12/2026</td>"), "{page}");
 
         // Confirmed, then shifted onto the new date: the debits move again, to the 17th.
         let (status, page, location) = finance
@@ -110,7 +110,7 @@ both_backends!(
             )
             .await;
         let page = after_change(&finance, status, page, location).await;
-        assert!(page.contains("<li>5 prélèvement(s) planifié(s) déplacé(s) du <bdi>2026-12-16</bdi> au <bdi>2026-12-17</bdi></li>"), "{page}");
+        assert!(page.contains("<li>5 prélèvement(s) planifié(s) déplacé(s) du <bdi>16/12/2026</bdi> au <bdi>17/12/2026</bdi></li>"), "{page}");
         assert_eq!(planned_on(&app.store, "2026-12-17").await, 5);
         // Removing it asks first, on a page of its own; then moves nothing back (later
         // dates keep their notice valid).

@@ -95,10 +95,10 @@ both_backends!(
         let declaration = app.store.list_declarations(a).await.unwrap().remove(0);
         assert!(page.contains(&money(declaration.total.centimes())));
         assert!(
-            page.contains("<td><bdi>2026-12-15</bdi></td><td>Banque</td>"),
+            page.contains("<td><bdi>15/12/2026</bdi></td><td>Banque</td>"),
             "{page}"
         );
-        assert!(page.contains("<td>Planifié</td>"));
+        assert!(page.contains("<td><span class=\"badge plain\">Planifié</span></td>"));
         assert!(
             page.contains("<td>Préavis</td><td>En attente</td>"),
             "{page}"

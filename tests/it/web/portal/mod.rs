@@ -173,6 +173,6 @@ both_backends!(
         }
         let (status, page) = browser.get(&format!("/portal/{a}/history")).await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("2099-01-15") && page.contains("Prévu"));
+        assert!(page.contains("15/01/2099") && page.contains("Prévu"));
     }
 );
