@@ -291,6 +291,9 @@ both_backends!(
                         // A booking and its reversal stay a pair (a return), not a repeat.
                         item(Some(&b.1), None, b.2, Effect::Settle),
                         item(Some(&b.1), None, b.2, Effect::Return),
+                        // A third booking of a is a repeat too; a repeated reversal of b is.
+                        item(Some(&a.1), None, a.2, Effect::Settle),
+                        item(Some(&b.1), None, b.2, Effect::Return),
                     ],
                 ),
                 policy(date()),
@@ -299,18 +302,32 @@ both_backends!(
             .unwrap();
         assert_eq!(
             outcomes(&store, "repeats").await,
-            ["applied", "duplicate", "applied", "applied"]
+            [
+                "applied",
+                "duplicate",
+                "applied",
+                "applied",
+                "duplicate",
+                "duplicate"
+            ]
         );
         // a settled once; b booked then returned.
         assert_eq!((summary.settled, summary.returned), (2, 1), "{summary:?}");
-        assert_eq!(summary.exceptions, 1, "{summary:?}");
+        assert_eq!(summary.exceptions, 3, "{summary:?}");
         let kinds: Vec<(String, i64)> = sqlx::query_as(
             "SELECT kind, item FROM exceptions WHERE kind = 'duplicate' ORDER BY item",
         )
         .fetch_all(store.pool())
         .await
         .unwrap();
-        assert_eq!(kinds, [("duplicate".to_owned(), 2)]);
+        assert_eq!(
+            kinds,
+            [
+                ("duplicate".to_owned(), 2),
+                ("duplicate".to_owned(), 5),
+                ("duplicate".to_owned(), 6)
+            ]
+        );
     }
 );
 

@@ -188,12 +188,19 @@ pub(super) async fn matched(tx: &mut AnyConnection, report_id: i64) -> StoreResu
 /// to the same debit (the same EndToEndId, or mandate and amount, with the same effect) is
 /// a `duplicate`, so it becomes an exception instead of being applied twice or silently
 /// dropped. A booking and its reversal have different effects: they stay a pair.
+///
+/// The repeats are found by numbering the applied items per debit and effect (one sort of
+/// the report's items), not by looking for an earlier item from each item: PostgreSQL,
+/// whose statistics know nothing of the items this transaction just added, planned that
+/// look-up as a scan of every earlier item of the report per item — quadratic, minutes
+/// for a camt.054 of 51,000 entries (BENCHMARKS.md).
 pub(super) async fn mark_repeats(tx: &mut AnyConnection, report_id: i64) -> StoreResult<u64> {
     Ok(sqlx::query(
         "UPDATE report_items SET outcome = 'duplicate' \
-         WHERE report_id = $1 AND outcome = 'applied' AND EXISTS (SELECT 1 FROM report_items p \
-           WHERE p.report_id = $1 AND p.collection_id = report_items.collection_id \
-           AND p.effect = report_items.effect AND p.outcome = 'applied' AND p.item < report_items.item)",
+         WHERE report_id = $1 AND item IN (SELECT item FROM (SELECT item, \
+             ROW_NUMBER() OVER (PARTITION BY collection_id, effect ORDER BY item) AS n \
+           FROM report_items WHERE report_id = $1 AND outcome = 'applied' \
+             AND collection_id IS NOT NULL) ranked WHERE n > 1)",
     )
     .bind(report_id)
     .execute(&mut *tx)
