@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use crate::app;
 use crate::config::Config;
-use crate::locale::written_day;
 use crate::cycle::collect::{NextWork, Planning, next_date_with_work, plan_and_run};
+use crate::locale::written_day;
 
 use super::instance_name;
 

@@ -61,7 +61,8 @@ pub(super) async fn debits(config: Config, command: DebitsCommand) -> anyhow::Re
     match action {
         DebitAction::Hold => println!(
             "debit {id} ({}, {} DZD) is held: it stays out of the files until released",
-            crate::locale::written_day_of(&debit.collection_date), debit.amount
+            crate::locale::written_day_of(&debit.collection_date),
+            debit.amount
         ),
         DebitAction::Release if outcome.missed_its_date => println!(
             "debit {id} was released after the files of {} were built: it is cancelled, its lines are owed again for the next date",

@@ -45,11 +45,6 @@ impl DebitBadge {
             tone: tone(status),
         }
     }
-
-    /// The word alone (for text that is no page: a CSV, a sentence).
-    pub fn word(self) -> &'static str {
-        self.word
-    }
 }
 
 fn tone(status: CollectionStatus) -> &'static str {

@@ -13,9 +13,7 @@ use crate::store::{
 /// that they are there.
 fn render(facts: &NoticeFacts, context: &RenderContext) -> anyhow::Result<RenderedNotice> {
     let mut notice = super::render(facts, context)?;
-    notice.text = notice
-        .text
-        .replace([locale::LRI, locale::PDI], "");
+    notice.text = notice.text.replace([locale::LRI, locale::PDI], "");
     Ok(notice)
 }
 

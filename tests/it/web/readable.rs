@@ -3,8 +3,8 @@
 //! e-mail it sent, read for what a person must never see: a raw state code, a UTC
 //! timestamp, an internal actor, audit JSON, Rust debug text, a day written the machines'
 //! way (`2026-12-15`); on Arabic pages an account mask not isolated left to right; a
-//! debit's state that is not a badge. Payment plans are added to the demo fund first, so
-//! the plan pages are read with plans on them. The demo's own summary (the command line,
+//! debit's state that is not a badge. Payment plans are requested on the demo fund first,
+//! so the plan pages are read with plans on them. The demo's own summary (the command line,
 //! read by people) must carry no debug text either.
 //!
 //! SQLite only: what is checked is the words on screens, the same on both databases.
@@ -272,43 +272,21 @@ async fn read_every_page(
 }
 
 /// Payment plans on the demo fund (the demo makes none), so that the plan pages of the
-/// portal and the console are read with something on them: a plan requested by every
-/// employer, set with two instalments where the employer owes something.
+/// portal and the console are read with plans on them: one requested by every employer.
+/// (The demo's employers owe nothing outside a debit, so none can be set; the plan set
+/// with its instalments is looked at in `browser/screens.rs`.)
 async fn with_payment_plans(demo_dir: &Path) {
     let store = demo_store(demo_dir).await;
     let staff = tahsil::store::Actor::new("user:1");
-    let today = tahsil::clock::Clock::system().today();
-    let (mut requested, mut set) = (0, 0);
+    let mut requested = 0;
     for employer in store.list_employers(0, 100).await.unwrap() {
-        let Ok(plan) = store
+        store
             .request_payment_plan(&staff, employer.id, Some("Trésorerie tendue"))
             .await
-        else {
-            continue;
-        };
+            .unwrap();
         requested += 1;
-        let plan = store
-            .set_payment_plan(
-                &staff,
-                plan.id,
-                tahsil::store::SetPlan {
-                    lines: Vec::new(),
-                    due_dates: vec![
-                        today + chrono::Duration::days(40),
-                        today + chrono::Duration::days(70),
-                    ],
-                },
-            )
-            .await;
-        // Every other employer keeps its plan requested: both states are read.
-        if plan.is_ok() {
-            set += 1;
-            if set >= 3 {
-                break;
-            }
-        }
     }
-    assert!(requested > 3 && set > 0, "{requested} plans requested, {set} set");
+    assert!(requested > 3, "{requested} plans requested");
 }
 
 /// The demo fund's store (its database and key in `demo_dir`).
@@ -362,7 +340,10 @@ pub(crate) fn unisolated_masks(html: &str) -> Vec<String> {
     let mut from = 0;
     while let Some(offset) = html[from..].find("****") {
         let at = from + offset;
-        let run_end = at + html[at..].find(|c: char| c != '*').unwrap_or(html.len() - at);
+        let run_end = at
+            + html[at..]
+                .find(|c: char| c != '*')
+                .unwrap_or(html.len() - at);
         from = run_end;
         let before = &html[..at];
         let (Some(open), close) = (before.rfind('<'), before.rfind('>')) else {
@@ -396,9 +377,7 @@ pub(crate) fn debit_rows_without_badge(html: &str) -> Vec<String> {
                 .skip(1)
                 .any(|rest| rest.starts_with(|c: char| c.is_ascii_digit()))
         });
-        if (lists_debit || row.contains("id=\"debit-status\""))
-            && !row.contains("class=\"badge ")
-        {
+        if (lists_debit || row.contains("id=\"debit-status\"")) && !row.contains("class=\"badge ") {
             found.push(format!(
                 "debit state without a badge: <tr{}",
                 row.chars().take(160).collect::<String>()

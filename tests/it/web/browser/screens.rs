@@ -271,7 +271,9 @@ async fn browser_screens_plans_write_offs_search_and_second_factor() {
     )
     .await
     .unwrap();
-    s.request_payment_plan(&staff, owing[1], None).await.unwrap();
+    s.request_payment_plan(&staff, owing[1], None)
+        .await
+        .unwrap();
     let Some(chrome) = Chrome::start().await else {
         return;
     };
@@ -302,8 +304,7 @@ async fn browser_screens_plans_write_offs_search_and_second_factor() {
     chrome.click("#start-two-factor").await;
     let secret = chrome.text("#totp-secret").await;
     let bytes = tahsil::totp::from_base32(&secret).unwrap();
-    let code =
-        tahsil::totp::code_at(&bytes, tahsil::totp::step_of(clock.now().timestamp()));
+    let code = tahsil::totp::code_at(&bytes, tahsil::totp::step_of(clock.now().timestamp()));
     chrome.type_into("#totp-code", &code).await;
     chrome.click("#confirm-two-factor").await;
     chrome.wait_for("#totp-off-code").await;
