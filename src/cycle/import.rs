@@ -472,33 +472,26 @@ pub async fn import_file(
     let size = std::fs::metadata(path)
         .with_context(|| format!("cannot read {}", path.display()))?
         .len();
+    let mut file = ImportedFile {
+        path,
+        institution,
+        file_name,
+        sha256: String::new(),
+    };
     if size <= settings.max_report_bytes
         && let Some(format) = stream::streamed_format(path)?
     {
-        let file = ImportedFile {
-            path,
-            institution,
-            file_name,
-            sha256: String::new(),
-        };
         return stream::import_streamed(store, settings, actor, file, format, today).await;
     }
+    // Read whole: the reports that are not streamed (pain.002, fixed-width returns, a camt
+    // report whose message element is not found in its first bytes), and the refused.
     let bytes = match read_bounded(path, settings.max_report_bytes)? {
         Ok(bytes) => bytes,
         Err(size) => {
             // Never held in memory: hashed as it streams by, then quarantined whole.
-            let sha256 = exchange::sha256_of(path)?;
+            file.sha256 = exchange::sha256_of(path)?;
             let error = too_large(size, settings.max_report_bytes);
-            return quarantine(
-                store,
-                settings,
-                path,
-                institution,
-                &file_name,
-                &sha256,
-                &error,
-            )
-            .await;
+            return file.quarantine(store, settings, &error).await;
         }
     };
     // The hash (which identifies the report) and the reading are independent: on a
@@ -511,49 +504,24 @@ pub async fn import_file(
             inspected,
         )
     });
+    file.sha256 = sha256;
     // What is kept of the file from here on is its items (a 45 MB report is not held
     // three times over while it is applied).
     drop(bytes);
     tracing::debug!(elapsed = ?started.elapsed(), "import_file: read");
-    let refused = |error: String| {
-        let file_name = file_name.clone();
-        let sha256 = sha256.clone();
-        async move {
-            quarantine(
-                store,
-                settings,
-                path,
-                institution,
-                &file_name,
-                &sha256,
-                &error,
-            )
-            .await
-        }
-    };
     let inspection = match inspected {
         Ok(inspection) => inspection,
-        Err(err) => return refused(format!("cannot read it: {err}")).await,
+        Err(err) => {
+            let error = format!("cannot read it: {err}");
+            return file.quarantine(store, settings, &error).await;
+        }
     };
     if is_refund_answer(&inspection) {
-        return import_refund_answer(
-            store,
-            settings,
-            actor,
-            path,
-            institution,
-            today,
-            RefundFile {
-                file_name,
-                sha256,
-                inspection,
-            },
-        )
-        .await;
+        return import_refund_answer(store, settings, actor, file, inspection, today).await;
     }
     let mut items = match classify(&inspection, settings) {
         Ok(items) => items,
-        Err(err) => return refused(err).await,
+        Err(error) => return file.quarantine(store, settings, &error).await,
     };
     expand_block_rejects(store, &inspection, &mut items).await?;
     let policy = reconcile_policy(store, settings, today).await?;
@@ -570,20 +538,14 @@ pub async fn import_file(
     let original_message_id = original_message_id.flatten();
     let report = NewReport {
         institution,
-        file_name: file_name.clone(),
-        sha256: sha256.clone(),
+        file_name: file.file_name.clone(),
+        sha256: file.sha256.clone(),
         format,
         message_id,
         original_message_id,
         items,
     };
     let applied = store.apply_report(actor, &report, policy).await;
-    let file = ImportedFile {
-        path,
-        institution,
-        file_name,
-        sha256,
-    };
     conclude(store, settings, actor, file, applied).await
 }
 
@@ -595,6 +557,40 @@ struct ImportedFile<'a> {
     sha256: String,
 }
 
+impl ImportedFile<'_> {
+    /// Refuses the file: kept in quarantine with `error` (see [`quarantine`]).
+    async fn quarantine(
+        &self,
+        store: &Store,
+        settings: &CycleSettings,
+        error: &str,
+    ) -> anyhow::Result<ImportOutcome> {
+        quarantine(
+            store,
+            settings,
+            self.path,
+            self.institution,
+            &self.file_name,
+            &self.sha256,
+            error,
+        )
+        .await
+    }
+
+    /// Moves a file taken from an inbox into its institution's archive; a file given on
+    /// the command line stays where it is.
+    fn archive(&self, settings: &CycleSettings) -> anyhow::Result<()> {
+        if let Some(institution) = self.institution {
+            archive(
+                self.path,
+                &settings.folder(institution.as_str(), Folder::Archive),
+                settings.access,
+            )?;
+        }
+        Ok(())
+    }
+}
+
 /// What became of a report once applied (or refused by the store): an inbox file is
 /// archived, or quarantined with the reason it was refused.
 async fn conclude(
@@ -604,36 +600,18 @@ async fn conclude(
     file: ImportedFile<'_>,
     applied: Result<ImportSummary, StoreError>,
 ) -> anyhow::Result<ImportOutcome> {
-    let ImportedFile {
-        path,
-        institution,
-        file_name,
-        sha256,
-    } = file;
     match applied {
         Ok(summary) if summary.empty => {
-            if let Some(institution) = institution {
-                archive(
-                    path,
-                    &settings.folder(institution.as_str(), Folder::Archive),
-                    settings.access,
-                )?;
-            }
+            file.archive(settings)?;
             Ok(ImportOutcome::Empty {
-                file: file_name,
+                file: file.file_name,
                 report_id: summary.report_id,
             })
         }
         Ok(summary) if summary.already_imported => {
-            if institution.is_some() {
-                let folder = settings.folder(
-                    institution.map_or("", crate::store::Institution::as_str),
-                    Folder::Archive,
-                );
-                archive(path, &folder, settings.access)?;
-            }
+            file.archive(settings)?;
             Ok(ImportOutcome::AlreadyImported {
-                file: file_name,
+                file: file.file_name,
                 report_id: summary.report_id,
             })
         }
@@ -646,30 +624,13 @@ async fn conclude(
             if refunds > 0 {
                 tracing::info!(refunds, "refunds settled by a statement's booking");
             }
-            if let Some(institution) = institution {
-                archive(
-                    path,
-                    &settings.folder(institution.as_str(), Folder::Archive),
-                    settings.access,
-                )?;
-            }
+            file.archive(settings)?;
             Ok(ImportOutcome::Applied {
-                file: file_name,
+                file: file.file_name,
                 summary,
             })
         }
-        Err(StoreError::Invalid(message)) => {
-            quarantine(
-                store,
-                settings,
-                path,
-                institution,
-                &file_name,
-                &sha256,
-                &message,
-            )
-            .await
-        }
+        Err(StoreError::Invalid(message)) => file.quarantine(store, settings, &message).await,
         Err(err) => Err(err.into()),
     }
 }
@@ -683,13 +644,6 @@ fn is_refund_answer(inspection: &Inspection) -> bool {
             .is_some_and(|name| name.starts_with("pain.001"))
 }
 
-/// A refund answer read, with what identifies its file.
-struct RefundFile {
-    file_name: String,
-    sha256: String,
-    inspection: Inspection,
-}
-
 /// Applies a bank's answer to a refund file to the refunds it names (`ACSC` settles,
 /// `RJCT` rejects and puts the credit back; `Store::apply_refund_answer`), never to debits,
 /// then archives it like a report. A transaction with an amount that cannot be read is
@@ -698,16 +652,10 @@ async fn import_refund_answer(
     store: &Store,
     settings: &CycleSettings,
     actor: &Actor,
-    path: &Path,
-    institution: Option<crate::store::Institution>,
+    file: ImportedFile<'_>,
+    inspection: Inspection,
     today: NaiveDate,
-    file: RefundFile,
 ) -> anyhow::Result<ImportOutcome> {
-    let RefundFile {
-        file_name,
-        sha256,
-        inspection,
-    } = file;
     let mut items = Vec::with_capacity(inspection.transactions.len());
     for (n, tx) in inspection.transactions.iter().enumerate() {
         let amount = match tx.amount.as_deref().map(Amount::parse) {
@@ -719,16 +667,7 @@ async fn import_refund_answer(
                     n + 1,
                     tx.amount.as_deref().unwrap_or_default()
                 );
-                return quarantine(
-                    store,
-                    settings,
-                    path,
-                    institution,
-                    &file_name,
-                    &sha256,
-                    &error,
-                )
-                .await;
+                return file.quarantine(store, settings, &error).await;
             }
         };
         items.push(crate::store::RefundAnswerItem {
@@ -753,16 +692,7 @@ async fn import_refund_answer(
                  none of our refund files: check with the bank which file it answers",
                 original.as_deref().unwrap_or("no message")
             );
-            return quarantine(
-                store,
-                settings,
-                path,
-                institution,
-                &file_name,
-                &sha256,
-                &error,
-            )
-            .await;
+            return file.quarantine(store, settings, &error).await;
         };
         let reason = rejects
             .group_reason
@@ -784,30 +714,24 @@ async fn import_refund_answer(
         }
     }
     let answer = crate::store::RefundAnswer {
-        institution,
-        file_name: file_name.clone(),
-        sha256,
+        institution: file.institution,
+        file_name: file.file_name.clone(),
+        sha256: file.sha256.clone(),
         format: inspection.format,
         message_id: inspection.message_id,
         original_message_id: inspection.original_message_id.flatten(),
         items,
     };
     let applied = store.apply_refund_answer(actor, &answer, today).await?;
-    if let Some(institution) = institution {
-        archive(
-            path,
-            &settings.folder(institution.as_str(), Folder::Archive),
-            settings.access,
-        )?;
-    }
+    file.archive(settings)?;
     if applied.already_imported {
         return Ok(ImportOutcome::AlreadyImported {
-            file: file_name,
+            file: file.file_name,
             report_id: applied.report_id,
         });
     }
     Ok(ImportOutcome::Applied {
-        file: file_name,
+        file: file.file_name,
         summary: ImportSummary {
             report_id: applied.report_id,
             items: applied.items,

@@ -69,6 +69,20 @@ async fn submitted(store: &Store) -> Vec<(i64, String, i64)> {
     .unwrap()
 }
 
+/// `employers` employers' debits planned, then run into the banks' files: the debits
+/// submitted (see [`submitted`]).
+async fn submitted_after_run(
+    store: &Store,
+    settings: &CycleSettings,
+    employers: u64,
+) -> Vec<(i64, String, i64)> {
+    planned(store, employers).await;
+    run_date(store, settings, &actor(), collection_date(), "t")
+        .await
+        .unwrap();
+    submitted(store).await
+}
+
 async fn text(store: &Store, sql: &str, id: i64) -> Option<String> {
     sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
         .bind(id)
@@ -89,11 +103,7 @@ both_backends!(
         let store = db.store().await;
         let exchange = tempfile::tempdir().unwrap();
         let settings = settings(exchange.path(), 1000);
-        planned(&store, 6).await;
-        run_date(&store, &settings, &actor(), collection_date(), "t")
-            .await
-            .unwrap();
-        let debits = submitted(&store).await;
+        let debits = submitted_after_run(&store, &settings, 6).await;
         let [a, b, c, d, ..] = &debits[..] else {
             panic!("four debits submitted: {debits:?}")
         };
@@ -361,11 +371,7 @@ both_backends!(
         let store = db.store().await;
         let exchange = tempfile::tempdir().unwrap();
         let settings = settings(exchange.path(), 1000);
-        planned(&store, 3).await;
-        run_date(&store, &settings, &actor(), collection_date(), "t")
-            .await
-            .unwrap();
-        let ours = submitted(&store).await;
+        let ours = submitted_after_run(&store, &settings, 3).await;
         assert!(ours.len() >= 2, "{ours:?}");
         let transfers = tahsil::store::ITEM_CHUNK + 10;
         let statement = long_statement(&ours, transfers);
@@ -466,11 +472,7 @@ both_backends!(
         let store = db.store().await;
         let exchange = tempfile::tempdir().unwrap();
         let settings = settings(exchange.path(), 1000);
-        planned(&store, 3).await;
-        run_date(&store, &settings, &actor(), collection_date(), "t")
-            .await
-            .unwrap();
-        let ours = submitted(&store).await;
+        let ours = submitted_after_run(&store, &settings, 3).await;
         let statement = long_statement(&ours, 2 * tahsil::store::ITEM_CHUNK + 10);
         // Cut off in its last entry: thousands of items were recorded before the walker
         // finds the document broken.

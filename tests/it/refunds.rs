@@ -16,8 +16,8 @@ use tahsil::cycle::exchange::Folder;
 use tahsil::cycle::import::{ImportOutcome, import_file};
 use tahsil::cycle::refund::send_refunds;
 use tahsil::store::{
-    Actor, CollectionRecord, DisputeAction, Effect, Institution, RefundRequester, RefundStatus,
-    StoreError,
+    Actor, CollectionRecord, DisputeAction, Effect, Institution, RefundRecord, RefundRequester,
+    RefundStatus, StoreError,
 };
 
 use crate::both_backends;
@@ -36,9 +36,26 @@ fn staff(n: u32) -> Actor {
     Actor::new(format!("user:10{n}"))
 }
 
-/// Employer A's debit of 15 December 2026 in a file, paid again by transfer, then settled:
-/// A is in credit by the debit's amount. Returns (A, B, A's debit, B's debit).
-async fn credit_after_settlement(app: &WebApp) -> (i64, i64, CollectionRecord, CollectionRecord) {
+/// The app of these tests, on a clock fixed at 1 December 2026.
+async fn app_on_1_december(db: &TestDb) -> WebApp {
+    WebApp::spawn_with_clock(db, Clock::fixed_on(d(2026, 12, 1))).await
+}
+
+/// The debits of 15 December 2026 of `a` and of `b` among `debits`.
+fn debits_of(debits: &[CollectionRecord], a: i64, b: i64) -> (CollectionRecord, CollectionRecord) {
+    let of = |employer: i64| {
+        debits
+            .iter()
+            .find(|c| c.employer_id == employer)
+            .unwrap()
+            .clone()
+    };
+    (of(a), of(b))
+}
+
+/// Employers A and B, their debits of 15 December 2026 planned (on 1 December).
+/// Returns (A, B, A's debit, B's debit).
+async fn planned_debits(app: &WebApp) -> (i64, i64, CollectionRecord, CollectionRecord) {
     let store = &app.store;
     let (a, b) = two_employers(store).await;
     let date = d(DATE.0, DATE.1, DATE.2);
@@ -46,12 +63,42 @@ async fn credit_after_settlement(app: &WebApp) -> (i64, i64, CollectionRecord, C
         .plan_collections(&actor(), date, d(2026, 12, 1))
         .await
         .unwrap();
+    let (pa, pb) = debits_of(&store.collections_on(date).await.unwrap(), a, b);
+    (a, b, pa, pb)
+}
+
+/// [`planned_debits`], then run: both debits in a file, with the bank.
+async fn filed_debits(app: &WebApp) -> (i64, i64, CollectionRecord, CollectionRecord) {
+    let store = &app.store;
+    let (a, b, _, _) = planned_debits(app).await;
+    let date = d(DATE.0, DATE.1, DATE.2);
     tahsil::cycle::run::run_date(store, &app.settings, &actor(), date, "test")
         .await
         .unwrap();
-    let filed = store.collections_on(date).await.unwrap();
-    let fa = filed.iter().find(|c| c.employer_id == a).unwrap().clone();
-    let fb = filed.iter().find(|c| c.employer_id == b).unwrap().clone();
+    let (fa, fb) = debits_of(&store.collections_on(date).await.unwrap(), a, b);
+    (a, b, fa, fb)
+}
+
+/// [`filed_debits`], then both settled by the bank's report.
+async fn settled_debits(app: &WebApp) -> (i64, i64, CollectionRecord, CollectionRecord) {
+    let (a, b, fa, fb) = filed_debits(app).await;
+    app.store
+        .apply_report(
+            &actor(),
+            &report("s", &[(&fa, Effect::Settle), (&fb, Effect::Settle)]),
+            policy(d(DATE.0, DATE.1, DATE.2)),
+        )
+        .await
+        .unwrap();
+    (a, b, fa, fb)
+}
+
+/// Employer A's debit of 15 December 2026 in a file, paid again by transfer, then settled:
+/// A is in credit by the debit's amount. Returns (A, B, A's debit, B's debit).
+async fn credit_after_settlement(app: &WebApp) -> (i64, i64, CollectionRecord, CollectionRecord) {
+    let store = &app.store;
+    let (a, b, fa, fb) = filed_debits(app).await;
+    let date = d(DATE.0, DATE.1, DATE.2);
     pay(store, a, fa.amount, "VIR-TWICE").await;
     // Paid twice, the debit still with the bank: nothing refundable yet (it may fail).
     assert_eq!(store.refundable_credit(a).await.unwrap(), Amount::ZERO);
@@ -74,6 +121,19 @@ async fn credit_after_settlement(app: &WebApp) -> (i64, i64, CollectionRecord, C
     assert_eq!(store.refundable_credit(a).await.unwrap(), fa.amount);
     assert_balanced(store).await;
     (a, b, fa, fb)
+}
+
+/// Employer `a`'s refund of its whole credit, asked by the employer, approved by staff.
+async fn approved_refund(app: &WebApp, a: i64) -> RefundRecord {
+    let asked = app
+        .store
+        .request_refund(&employer_user(), a, None, RefundRequester::Employer)
+        .await
+        .unwrap();
+    app.store
+        .decide_refund(&staff(1), asked.id, true, None)
+        .await
+        .unwrap()
 }
 
 /// The files the simulated bank wrote answering the refund files in the bank's outbox.
@@ -144,7 +204,7 @@ fn tahsil(args: &[&str]) -> std::process::Output {
 both_backends!(
     a_credit_is_refunded_by_a_pain001_file_that_the_banks_answer_settles,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
         let (a, _, fa, _) = credit_after_settlement(&app).await;
 
@@ -291,17 +351,10 @@ both_backends!(
 both_backends!(
     a_refund_the_bank_rejects_puts_the_credit_back,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
         let (a, _, fa, _) = credit_after_settlement(&app).await;
-        let asked = store
-            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
-            .await
-            .unwrap();
-        store
-            .decide_refund(&staff(1), asked.id, true, None)
-            .await
-            .unwrap();
+        let asked = approved_refund(&app, a).await;
         send(&app).await.expect("a refund file");
         assert_eq!(store.refundable_credit(a).await.unwrap(), Amount::ZERO);
         let answers = bank_answers(&app, 1000);
@@ -345,17 +398,10 @@ both_backends!(
 both_backends!(
     a_payment_and_two_refund_steps_racing_send_one_transfer,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
         let (a, _, fa, _) = credit_after_settlement(&app).await;
-        let asked = store
-            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
-            .await
-            .unwrap();
-        store
-            .decide_refund(&staff(1), asked.id, true, None)
-            .await
-            .unwrap();
+        let asked = approved_refund(&app, a).await;
         // Owed again meanwhile: November's lines, less than the credit.
         declare(store, a, "2026-11", &[("W1", "10000.00")]).await;
         let step_actor = actor();
@@ -426,28 +472,9 @@ both_backends!(
 both_backends!(
     an_upheld_dispute_refunds_the_settled_debit,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
-        let (a, b) = two_employers(store).await;
-        let date = d(DATE.0, DATE.1, DATE.2);
-        store
-            .plan_collections(&actor(), date, d(2026, 12, 1))
-            .await
-            .unwrap();
-        tahsil::cycle::run::run_date(store, &app.settings, &actor(), date, "test")
-            .await
-            .unwrap();
-        let filed = store.collections_on(date).await.unwrap();
-        let fa = filed.iter().find(|c| c.employer_id == a).unwrap().clone();
-        let fb = filed.iter().find(|c| c.employer_id == b).unwrap().clone();
-        store
-            .apply_report(
-                &actor(),
-                &report("s", &[(&fa, Effect::Settle), (&fb, Effect::Settle)]),
-                policy(date),
-            )
-            .await
-            .unwrap();
+        let (a, b, fa, fb) = settled_debits(&app).await;
         let case = store
             .contest_collection(
                 &employer_user(),
@@ -563,17 +590,10 @@ both_backends!(
 both_backends!(
     a_dispute_holds_the_planned_debit_until_answered,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
-        let (a, b) = two_employers(store).await;
+        let (a, b, pa, pb) = planned_debits(&app).await;
         let date = d(DATE.0, DATE.1, DATE.2);
-        store
-            .plan_collections(&actor(), date, d(2026, 12, 1))
-            .await
-            .unwrap();
-        let planned = store.collections_on(date).await.unwrap();
-        let pa = planned.iter().find(|c| c.employer_id == a).unwrap().clone();
-        let pb = planned.iter().find(|c| c.employer_id == b).unwrap().clone();
         let held = |id: i64| {
             format!("SELECT COUNT(*) FROM collections WHERE id = {id} AND held_at IS NOT NULL")
         };
@@ -658,7 +678,7 @@ both_backends!(
 
         use crate::harness::fixtures::add_user;
 
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
         let (a, _, fa, _) = credit_after_settlement(&app).await;
         add_user(store, "gerant@a.dz", Role::Employer, &["16000001"]).await;
@@ -754,7 +774,7 @@ fn tahsil_on(db: &TestDb, exchange: &Path, args: &[&str]) -> (i32, String, Strin
 both_backends!(
     the_command_line_requests_approves_and_sends_a_refund_once,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let (_, _, fa, _) = credit_after_settlement(&app).await;
         let exchange = tempfile::tempdir().unwrap();
         let run = |args: &[&str]| tahsil_on(&db, exchange.path(), args);
@@ -801,28 +821,10 @@ both_backends!(
 both_backends!(
     a_return_after_an_upheld_dispute_undoes_its_credit,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
-        let (a, b) = two_employers(store).await;
+        let (a, b, fa, fb) = settled_debits(&app).await;
         let date = d(DATE.0, DATE.1, DATE.2);
-        store
-            .plan_collections(&actor(), date, d(2026, 12, 1))
-            .await
-            .unwrap();
-        tahsil::cycle::run::run_date(store, &app.settings, &actor(), date, "test")
-            .await
-            .unwrap();
-        let filed = store.collections_on(date).await.unwrap();
-        let fa = filed.iter().find(|c| c.employer_id == a).unwrap().clone();
-        let fb = filed.iter().find(|c| c.employer_id == b).unwrap().clone();
-        store
-            .apply_report(
-                &actor(),
-                &report("s", &[(&fa, Effect::Settle), (&fb, Effect::Settle)]),
-                policy(date),
-            )
-            .await
-            .unwrap();
         let policy_web = app.settings.policy;
         // A's case refunds, and the refund is sent; B's is refunded and approved, not sent
         // (Algérie Poste takes no refund file).
@@ -908,17 +910,10 @@ both_backends!(
     a_refund_file_rejected_as_a_whole_puts_every_credit_back,
     |db: TestDb| async move {
         use bank_formats::iso20022::{StatusReport, read_pain001_slice, write_pain002};
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
         let (a, _, fa, _) = credit_after_settlement(&app).await;
-        let asked = store
-            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
-            .await
-            .unwrap();
-        store
-            .decide_refund(&staff(1), asked.id, true, None)
-            .await
-            .unwrap();
+        let asked = approved_refund(&app, a).await;
         let file = send(&app).await.expect("a refund file");
         let sent = read_pain001_slice(&std::fs::read(&file).unwrap()).unwrap();
         let inbox = app.settings.folder("bank", Folder::Inbox);
@@ -967,7 +962,7 @@ both_backends!(
 both_backends!(
     a_refund_goes_only_to_an_active_mandates_account,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
         let (a, _, _, _) = credit_after_settlement(&app).await;
         let masked = store
@@ -979,14 +974,7 @@ both_backends!(
             masked.starts_with("****") && !masked.ends_with('*'),
             "{masked}"
         );
-        let asked = store
-            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
-            .await
-            .unwrap();
-        store
-            .decide_refund(&staff(1), asked.id, true, None)
-            .await
-            .unwrap();
+        let asked = approved_refund(&app, a).await;
         // The mandate revoked meanwhile: its account may be closed; the refund waits.
         for mandate in store.list_mandates(a).await.unwrap() {
             if mandate.status.as_str() != "active" {
@@ -1017,17 +1005,10 @@ both_backends!(
 both_backends!(
     a_refund_file_recorded_but_not_published_is_published_by_the_next_step,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
         let (a, _, _, _) = credit_after_settlement(&app).await;
-        let asked = store
-            .request_refund(&employer_user(), a, None, RefundRequester::Employer)
-            .await
-            .unwrap();
-        store
-            .decide_refund(&staff(1), asked.id, true, None)
-            .await
-            .unwrap();
+        approved_refund(&app, a).await;
         let file = send(&app).await.expect("a refund file");
         let bytes = std::fs::read(&file).unwrap();
         // As if the step had died after the store's commit, before the publish: the file
@@ -1072,7 +1053,7 @@ both_backends!(
 both_backends!(
     the_json_api_lists_refunds_for_staff_and_for_the_employer_s_own_token,
     |db: TestDb| async move {
-        let app = WebApp::spawn_with_clock(&db, Clock::fixed_on(d(2026, 12, 1))).await;
+        let app = app_on_1_december(&db).await;
         let store = &app.store;
         let (a, b, fa, _) = credit_after_settlement(&app).await;
         let asked = store

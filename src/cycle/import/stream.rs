@@ -18,8 +18,7 @@ use bank_formats::iso20022::{Position, XmlError, for_each_camt_entry, identify};
 use chrono::NaiveDate;
 
 use super::{
-    CycleSettings, ImportOutcome, ImportedFile, camt_item, conclude, quarantine, reconcile_policy,
-    too_large,
+    CycleSettings, ImportOutcome, ImportedFile, camt_item, conclude, reconcile_policy, too_large,
 };
 use crate::cycle::exchange::{self, Hashing};
 use crate::store::{Actor, ITEM_CHUNK, ImportSummary, ReportHead, ReportItem, ReportStart, Store};
@@ -82,11 +81,7 @@ pub(super) async fn import_streamed(
         ReportStart::Begun(application) => *application,
         ReportStart::AlreadyImported(report_id) => {
             // Never without a hash to look for; the same outcome as with one.
-            let summary = ImportSummary {
-                report_id,
-                already_imported: true,
-                ..ImportSummary::default()
-            };
+            let summary = already_imported(report_id);
             return conclude(store, settings, actor, file, Ok(summary)).await;
         }
     };
@@ -123,31 +118,27 @@ pub(super) async fn import_streamed(
                 }
                 Unread::Stopped => anyhow::bail!("the report reader stopped before its end"),
             };
-            let sha256 = exchange::sha256_of(file.path)?;
-            return quarantine(
-                store,
-                settings,
-                file.path,
-                file.institution,
-                &file.file_name,
-                &sha256,
-                &error,
-            )
-            .await;
+            file.sha256 = exchange::sha256_of(file.path)?;
+            return file.quarantine(store, settings, &error).await;
         }
     };
     file.sha256 = read.sha256;
     if let Some(report_id) = application.identify(&file.sha256, read.message_id).await? {
         drop(application);
-        let summary = ImportSummary {
-            report_id,
-            already_imported: true,
-            ..ImportSummary::default()
-        };
+        let summary = already_imported(report_id);
         return conclude(store, settings, actor, file, Ok(summary)).await;
     }
     let applied = application.finish(actor, policy).await;
     conclude(store, settings, actor, file, applied).await
+}
+
+/// What the store says of a report imported before, as report `report_id`.
+fn already_imported(report_id: i64) -> ImportSummary {
+    ImportSummary {
+        report_id,
+        already_imported: true,
+        ..ImportSummary::default()
+    }
 }
 
 /// Reads a camt report from `input` (at most `max` bytes), hashing every byte, and sends

@@ -134,6 +134,26 @@ async fn render_users(
     viewer.page(status, &page)
 }
 
+/// The first page of users again, refused: `message` says why, above the user form as
+/// it was posted (`form`).
+async fn refused_page(
+    state: &WebState,
+    viewer: &Viewer,
+    message: String,
+    form: UserForm,
+) -> PageResult {
+    render_users(
+        state,
+        viewer,
+        &no_query(),
+        StatusCode::UNPROCESSABLE_ENTITY,
+        Some(message),
+        form,
+        None,
+    )
+    .await
+}
+
 fn no_query() -> PageQuery {
     PageQuery {
         q: String::new(),
@@ -226,17 +246,7 @@ async fn create_user(
         password: String::new(),
         employers,
     };
-    let refused = |message: String| {
-        render_users(
-            &state,
-            &viewer,
-            &query,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(message),
-            kept.clone(),
-            None,
-        )
-    };
+    let refused = |message: String| refused_page(&state, &viewer, message, kept.clone());
     match state.store().invite_user(&actor(session), new).await {
         Ok(user) => Ok(see_other(&format!("/console/users?created={}", user.id))),
         Err(StoreError::NotFound {
@@ -261,17 +271,8 @@ async fn set_disabled(
     let session = admin(viewer)?;
     viewer.check_csrf(&form.csrf)?;
     if disabled && id == session.user.id {
-        let k = viewer.lang.console();
-        return render_users(
-            state,
-            viewer,
-            &no_query(),
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(k.cannot_disable_self.to_owned()),
-            UserForm::default(),
-            None,
-        )
-        .await;
+        let message = viewer.lang.console().cannot_disable_self.to_owned();
+        return refused_page(state, viewer, message, UserForm::default()).await;
     }
     state
         .store()
@@ -314,16 +315,7 @@ async fn reset_two_factor(
         Err(err) => {
             let message =
                 refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
-            render_users(
-                &state,
-                &viewer,
-                &no_query(),
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(message),
-                UserForm::default(),
-                None,
-            )
-            .await
+            refused_page(&state, &viewer, message, UserForm::default()).await
         }
     }
 }

@@ -251,31 +251,20 @@ struct ReviewForm {
     reason: String,
 }
 
+/// What the second member of staff decides on a write-off request.
+#[derive(Clone, Copy)]
+enum Decision {
+    Approve,
+    Refuse,
+}
+
 async fn approve(
     State(state): State<WebState>,
     viewer: Viewer,
     Path(request): Path<i64>,
     Form(form): Form<ReviewForm>,
 ) -> PageResult {
-    let session = viewer.staff()?;
-    viewer.check_csrf(&form.csrf)?;
-    let store = state.store();
-    let employer = match store.write_off_request(request).await {
-        Ok(r) => r.employer_id,
-        Err(StoreError::NotFound { .. }) => return Err(viewer.refuse(Refusal::NotFound)),
-        Err(err) => return Err(viewer.fail(err)),
-    };
-    let result = store
-        .approve_write_off(&actor(session), request)
-        .await
-        .map(|outcome| {
-            describe(
-                &outcome,
-                WriteOffTexts::of(viewer.lang).approved,
-                viewer.lang,
-            )
-        });
-    after(&state, &viewer, employer, result).await
+    review(&state, &viewer, request, &form, Decision::Approve).await
 }
 
 async fn refuse(
@@ -284,6 +273,18 @@ async fn refuse(
     Path(request): Path<i64>,
     Form(form): Form<ReviewForm>,
 ) -> PageResult {
+    review(&state, &viewer, request, &form, Decision::Refuse).await
+}
+
+/// Approves or refuses (with the form's reason) a pending write-off `request`, by the
+/// signed-in staff member; then its employer's page with the outcome.
+async fn review(
+    state: &WebState,
+    viewer: &Viewer,
+    request: i64,
+    form: &ReviewForm,
+    decision: Decision,
+) -> PageResult {
     let session = viewer.staff()?;
     viewer.check_csrf(&form.csrf)?;
     let store = state.store();
@@ -292,9 +293,16 @@ async fn refuse(
         Err(StoreError::NotFound { .. }) => return Err(viewer.refuse(Refusal::NotFound)),
         Err(err) => return Err(viewer.fail(err)),
     };
-    let result = store
-        .refuse_write_off(&actor(session), request, &form.reason)
-        .await
-        .map(|()| vec![WriteOffTexts::of(viewer.lang).refused.to_owned()]);
-    after(&state, &viewer, employer, result).await
+    let t = WriteOffTexts::of(viewer.lang);
+    let result = match decision {
+        Decision::Approve => store
+            .approve_write_off(&actor(session), request)
+            .await
+            .map(|outcome| describe(&outcome, t.approved, viewer.lang)),
+        Decision::Refuse => store
+            .refuse_write_off(&actor(session), request, &form.reason)
+            .await
+            .map(|()| vec![t.refused.to_owned()]),
+    };
+    after(state, viewer, employer, result).await
 }

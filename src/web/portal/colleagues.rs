@@ -16,7 +16,7 @@ use super::{DoneQuery, employer_for, nav};
 use crate::store::{Capacity, Duty, Employer, Session, StoreError};
 use crate::web::WebState;
 use crate::web::i18n::{SelfServiceTexts, employer_name, refusals};
-use crate::web::session::{Chrome, CsrfForm, PageResult, Viewer, see_other};
+use crate::web::session::{Chrome, CsrfForm, PageError, PageResult, Viewer, see_other};
 
 pub(super) fn router() -> Router<WebState> {
     Router::new()
@@ -170,55 +170,86 @@ async fn invite(
     Path(employer_id): Path<i64>,
     Form(form): Form<InviteForm>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
-    viewer.check_csrf(&form.csrf)?;
+    let posted = Posted::checked(&state, &viewer, employer_id, &form.csrf).await?;
     let capacity = Capacity::parse(form.capacity.trim())
         .ok()
         .filter(|c| Capacity::INVITABLE.contains(c));
-    let outcome = match capacity {
-        Some(capacity) => {
+    let outcome = match chosen_capacity(capacity) {
+        Ok(capacity) => {
             state
                 .store()
-                .invite_colleague(&session.user, employer_id, &form.email, capacity)
+                .invite_colleague(&posted.session.user, employer_id, &form.email, capacity)
                 .await
         }
-        None => Err(StoreError::Invalid(
-            "choose a role: view, declare or sign".to_owned(),
-        )),
+        Err(refused) => Err(refused),
     };
     let typed = form.email.trim().chars().take(254).collect();
-    answer(
-        &state, &viewer, &session, &employer, outcome, "invited", typed,
-    )
-    .await
+    posted.answer(outcome, "invited", typed).await
 }
 
-/// What a form of this page answers: back to the page saying `done`, or the page again
-/// with the refusal in the viewer's words (and the address typed, when there was one).
-async fn answer(
-    state: &WebState,
-    viewer: &Viewer,
-    session: &Session,
-    employer: &Employer,
-    outcome: Result<(), StoreError>,
-    done: &str,
-    email: String,
-) -> PageResult {
-    match outcome {
-        Ok(()) => Ok(see_other(&format!(
-            "/portal/{}/colleagues?done={done}",
-            employer.id
-        ))),
-        Err(err) => {
-            let error =
-                refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
-            let said = Said {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                notice: None,
-                error: Some(error),
-                email,
-            };
-            render(state, viewer, session, employer, said).await
+/// The capacity a form chose, or the refusal saying which to choose.
+fn chosen_capacity(capacity: Option<Capacity>) -> Result<Capacity, StoreError> {
+    capacity.ok_or_else(|| StoreError::Invalid("choose a role: view, declare or sign".to_owned()))
+}
+
+/// A form of this page posted for the employer by the signed-in user, its CSRF token
+/// checked: what its answer needs.
+struct Posted<'a> {
+    state: &'a WebState,
+    viewer: &'a Viewer,
+    session: Session,
+    employer: Employer,
+}
+
+impl<'a> Posted<'a> {
+    /// The employer the viewer acts for (refused otherwise), once the form's `csrf` is
+    /// checked.
+    async fn checked(
+        state: &'a WebState,
+        viewer: &'a Viewer,
+        employer_id: i64,
+        csrf: &str,
+    ) -> Result<Posted<'a>, PageError> {
+        let (session, employer) = employer_for(state, viewer, employer_id).await?;
+        viewer.check_csrf(csrf)?;
+        Ok(Posted {
+            state,
+            viewer,
+            session,
+            employer,
+        })
+    }
+
+    /// What the form answers: back to the page saying `done`, or the page again with the
+    /// refusal in the viewer's words (and the address typed, when there was one).
+    async fn answer(
+        &self,
+        outcome: Result<(), StoreError>,
+        done: &str,
+        email: String,
+    ) -> PageResult {
+        let Posted {
+            state,
+            viewer,
+            session,
+            employer,
+        } = self;
+        match outcome {
+            Ok(()) => Ok(see_other(&format!(
+                "/portal/{}/colleagues?done={done}",
+                employer.id
+            ))),
+            Err(err) => {
+                let error =
+                    refusals::refusal_message(viewer.lang, &err).ok_or_else(|| viewer.fail(err))?;
+                let said = Said {
+                    status: StatusCode::UNPROCESSABLE_ENTITY,
+                    notice: None,
+                    error: Some(error),
+                    email,
+                };
+                render(state, viewer, session, employer, said).await
+            }
         }
     }
 }
@@ -229,22 +260,12 @@ async fn revoke(
     Path((employer_id, user_id)): Path<(i64, i64)>,
     Form(form): Form<CsrfForm>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
-    viewer.check_csrf(&form.csrf)?;
+    let posted = Posted::checked(&state, &viewer, employer_id, &form.csrf).await?;
     let outcome = state
         .store()
-        .revoke_colleague(&session.user, employer_id, user_id)
+        .revoke_colleague(&posted.session.user, employer_id, user_id)
         .await;
-    answer(
-        &state,
-        &viewer,
-        &session,
-        &employer,
-        outcome,
-        "revoked",
-        String::new(),
-    )
-    .await
+    posted.answer(outcome, "revoked", String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -262,29 +283,17 @@ async fn change_capacity(
     Path((employer_id, user_id)): Path<(i64, i64)>,
     Form(form): Form<CapacityForm>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
-    viewer.check_csrf(&form.csrf)?;
-    let outcome = match Capacity::parse(form.capacity.trim()) {
+    let posted = Posted::checked(&state, &viewer, employer_id, &form.csrf).await?;
+    let outcome = match chosen_capacity(Capacity::parse(form.capacity.trim()).ok()) {
         Ok(capacity) => {
             state
                 .store()
-                .change_colleague_capacity(&session.user, employer_id, user_id, capacity)
+                .change_colleague_capacity(&posted.session.user, employer_id, user_id, capacity)
                 .await
         }
-        Err(_) => Err(StoreError::Invalid(
-            "choose a role: view, declare or sign".to_owned(),
-        )),
+        Err(refused) => Err(refused),
     };
-    answer(
-        &state,
-        &viewer,
-        &session,
-        &employer,
-        outcome,
-        "capacity",
-        String::new(),
-    )
-    .await
+    posted.answer(outcome, "capacity", String::new()).await
 }
 
 #[derive(Deserialize)]
@@ -301,27 +310,17 @@ async fn notice_language(
     Path(employer_id): Path<i64>,
     Form(form): Form<LanguageForm>,
 ) -> PageResult {
-    let (session, employer) = employer_for(&state, &viewer, employer_id).await?;
-    viewer.check_csrf(&form.csrf)?;
+    let posted = Posted::checked(&state, &viewer, employer_id, &form.csrf).await?;
     let outcome = match NoticeLanguage::parse(form.language.trim()) {
         Ok(language) => {
             state
                 .store()
-                .set_notice_language(&session.user, employer_id, language)
+                .set_notice_language(&posted.session.user, employer_id, language)
                 .await
         }
         Err(_) => Err(StoreError::Invalid(
             "choose the language of the notices".to_owned(),
         )),
     };
-    answer(
-        &state,
-        &viewer,
-        &session,
-        &employer,
-        outcome,
-        "language",
-        String::new(),
-    )
-    .await
+    posted.answer(outcome, "language", String::new()).await
 }
