@@ -10,6 +10,8 @@
 -- (2026-12-15) and the sequence type left FRST (the bench has no settled debit). The last
 -- one is a measurement only: the same insert with the foreign-key triggers off
 -- (`session_replication_role = replica`, superuser), to see what the row-by-row checks cost.
+-- Since migration 0038 the lines' references are statement-level triggers (replica turns
+-- them off too); bench/pg-fk-before.sql puts the foreign keys back on a copy, to compare.
 \timing on
 BEGIN;
 CREATE TEMP TABLE plan_source (employer_id BIGINT NOT NULL, mandate_id BIGINT NOT NULL, line_id BIGINT NOT NULL, total_centimes BIGINT NOT NULL);
