@@ -404,6 +404,10 @@ fn shape(face: &Face, text: &str, rtl: bool) -> Result<Run, super::DocumentError
     })
 }
 
+/// A shaped glyph as the tests compare it: glyph, advance, offsets and cluster start.
+#[cfg(test)]
+pub(super) type GlyphFacts = (u32, i32, i32, i32, u32);
+
 /// One run shaped through the face's kept plans (`fresh: false`) or by `rustybuzz::shape`
 /// with a plan of its own (`fresh: true`): glyph, advance and offsets of each glyph.
 #[cfg(test)]
@@ -412,7 +416,7 @@ pub(super) fn shaped(
     weight: Weight,
     rtl: bool,
     fresh: bool,
-) -> Result<Vec<(u32, i32, i32, i32, u32)>, super::DocumentError> {
+) -> Result<Vec<GlyphFacts>, super::DocumentError> {
     let face = face(weight)?;
     if !fresh {
         return Ok(shape(face, text, rtl)?
