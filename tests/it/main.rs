@@ -6,7 +6,6 @@
 mod harness;
 
 mod actions;
-mod aging;
 mod attestations;
 mod audit;
 mod calendar;
