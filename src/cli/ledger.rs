@@ -105,59 +105,32 @@ pub(super) async fn ledger(config: Config, command: LedgerCommand) -> anyhow::Re
         return Ok(ExitCode::SUCCESS);
     }
     let checked = store.check_ledger().await;
-    let kept = match checked {
-        Ok(_) => store.check_receivables().await.map(Some),
-        Err(_) => Ok(None),
-    };
     store.close().await;
     let checked = checked?;
-    let kept = kept?.unwrap_or_default();
-    if checked.differences.is_empty() && kept.is_empty() {
+    if checked.differences.is_empty() {
         println!(
-            "ledger balanced: {} entries of {} employers agree with the declarations, debits and payments; \
-             the receivables kept per due date and per employer agree with the owed lines",
+            "ledger balanced: {} entries of {} employers agree with the declarations, debits and payments",
             checked.entries, checked.employers
         );
         return Ok(ExitCode::SUCCESS);
     }
-    if !checked.differences.is_empty() {
-        eprintln!(
-            "ledger differs from the source records for {}{} employer(s); the first:",
-            checked.differences.len(),
-            if checked.differences.len() as i64 >= crate::store::LEDGER_CHECK_LIMIT {
-                " or more"
-            } else {
-                ""
-            }
-        );
-        for difference in checked.differences.iter().take(10) {
-            eprintln!(
-                "  employer {} (id {}): ledger {}, sources {}",
-                difference.affiliation_number,
-                difference.employer_id,
-                describe(&difference.ledger),
-                describe(&difference.sources)
-            );
+    eprintln!(
+        "ledger differs from the source records for {}{} employer(s); the first:",
+        checked.differences.len(),
+        if checked.differences.len() as i64 >= crate::store::LEDGER_CHECK_LIMIT {
+            " or more"
+        } else {
+            ""
         }
-    }
-    if !kept.is_empty() {
+    );
+    for difference in checked.differences.iter().take(10) {
         eprintln!(
-            "the receivables kept (migration 0037) differ from the owed lines in {}{} place(s); the first \
-             (lines, paid leave, bad weather employer, bad weather employee, centimes) — report it: the \
-             fund-wide receivables are wrong until the kept totals are rebuilt:",
-            kept.len(),
-            if kept.len() as i64 >= crate::store::RECEIVABLES_CHECK_LIMIT {
-                " or more"
-            } else {
-                ""
-            }
+            "  employer {} (id {}): ledger {}, sources {}",
+            difference.affiliation_number,
+            difference.employer_id,
+            describe(&difference.ledger),
+            describe(&difference.sources)
         );
-        for difference in kept.iter().take(10) {
-            eprintln!(
-                "  {}: kept {:?}, recomputed {:?}",
-                difference.key, difference.kept, difference.recomputed
-            );
-        }
     }
     Ok(ExitCode::FAILURE)
 }

@@ -147,7 +147,7 @@ pub use rates::{NewRate, RateRecord};
 pub use receipts::Receipt;
 pub use receivables::{
     AgeBuckets, EmployerOwing, JOURNAL_PAGE, JournalEntry, JournalTotal, OWING_PAGE_MAX,
-    RECEIVABLES_CHECK_LIMIT, Receivables, ReceivablesDifference,
+    Receivables,
 };
 pub use reconcile::{
     Effect, ITEM_CHUNK, ImportSummary, IncomingCredit, ItemFacts, Meaning, NewReport,

@@ -182,81 +182,9 @@ const SCHEMES: [&str; 3] = [
     "l.bad_weather_employee_centimes",
 ];
 
-/// The summary of `lines` owed by `employers`, split by scheme (`schemes[s][bucket]`).
-fn summary(on: NaiveDate, employers: i64, lines: i64, schemes: [[i64; 4]; 3]) -> Receivables {
-    let mut total = [0i64; 4];
-    for buckets in &schemes {
-        for (t, x) in total.iter_mut().zip(buckets) {
-            *t = t.saturating_add(*x);
-        }
-    }
-    Receivables {
-        on: on.to_string(),
-        employers: u64::try_from(employers).unwrap_or(0),
-        lines: u64::try_from(lines).unwrap_or(0),
-        total: AgeBuckets::of(total),
-        paid_leave: AgeBuckets::of(schemes[0]),
-        bad_weather_employer: AgeBuckets::of(schemes[1]),
-        bad_weather_employee: AgeBuckets::of(schemes[2]),
-    }
-}
-
-/// One place where the kept totals of what is owed (migration 0037: `owed_by_due`,
-/// `owed_by_employer`) differ from the full recomputation over the owed lines.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct ReceivablesDifference {
-    /// `due YYYY-MM-DD` (the totals of one due date) or `employer ID` (its count of lines).
-    pub key: String,
-    /// Lines, paid leave, bad weather employer, bad weather employee (centimes): kept.
-    pub kept: [i64; 4],
-    /// The same, recomputed from the owed lines.
-    pub recomputed: [i64; 4],
-}
-
-/// At most this many differences are listed by [`Store::check_receivables`].
-pub const RECEIVABLES_CHECK_LIMIT: i64 = 50;
-
 impl Store {
-    /// What the fund is owed on `on`, by age, in total and per scheme. Reads the totals
-    /// kept per due date (`owed_by_due`, migration 0037, a row per due date: a few hundred
-    /// at most) and the count of employers owing (`owed_by_employer`), not the lines: the
-    /// buckets are sums over due-date ranges against `on`. Exact: the triggers of 0037
-    /// move them in the transaction of every change, and [`Store::check_receivables`]
-    /// compares them with [`Store::receivables_recomputed`].
+    /// What the fund is owed on `on`, by age, in total and per scheme (one grouped query).
     pub async fn receivables(&self, on: NaiveDate) -> StoreResult<Receivables> {
-        let rows: Vec<(String, i64, i64, i64, i64)> = sqlx::query_as(
-            "SELECT due_from, lines, paid_leave_centimes, bad_weather_employer_centimes, \
-             bad_weather_employee_centimes FROM owed_by_due",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        let employers: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM owed_by_employer")
-            .fetch_one(&self.pool)
-            .await?;
-        let [c30, c90, c180] = cutoffs(on);
-        let mut lines = 0i64;
-        let mut schemes = [[0i64; 4]; 3];
-        for (due_from, n, pl, bwr, bwe) in rows {
-            let bucket = if due_from >= c30 {
-                0
-            } else if due_from >= c90 {
-                1
-            } else if due_from >= c180 {
-                2
-            } else {
-                3
-            };
-            lines = lines.saturating_add(n);
-            for (s, amount) in [pl, bwr, bwe].into_iter().enumerate() {
-                schemes[s][bucket] = schemes[s][bucket].saturating_add(amount);
-            }
-        }
-        Ok(summary(on, employers, lines, schemes))
-    }
-
-    /// What the fund is owed on `on`, recomputed from every owed line (one grouped query
-    /// over the lines: slow at scale; what [`Store::receivables`] must equal).
-    pub async fn receivables_recomputed(&self, on: NaiveDate) -> StoreResult<Receivables> {
         let mut columns = Vec::new();
         for scheme in SCHEMES {
             for n in 0..4 {
@@ -284,55 +212,21 @@ impl Store {
                 *cell = row.try_get(2 + s * 4 + n)?;
             }
         }
-        Ok(summary(on, employers, lines, schemes))
-    }
-
-    /// Compares the kept totals of what is owed (per due date, and the count of lines per
-    /// employer) with the full recomputation over the owed lines; returns where they
-    /// differ (at most [`RECEIVABLES_CHECK_LIMIT`]), empty when they agree. Reads only.
-    pub async fn check_receivables(&self) -> StoreResult<Vec<ReceivablesDifference>> {
-        let by_due = format!(
-            "SELECT 'due ' || k AS k, CAST(SUM(n) AS BIGINT) AS n, CAST(SUM(pl) AS BIGINT) AS pl, \
-             CAST(SUM(bwr) AS BIGINT) AS bwr, CAST(SUM(bwe) AS BIGINT) AS bwe, CAST(SUM(xn) AS BIGINT) AS xn, \
-             CAST(SUM(xpl) AS BIGINT) AS xpl, CAST(SUM(xbwr) AS BIGINT) AS xbwr, CAST(SUM(xbwe) AS BIGINT) AS xbwe \
-             FROM (SELECT due_from AS k, lines AS n, paid_leave_centimes AS pl, \
-                     bad_weather_employer_centimes AS bwr, bad_weather_employee_centimes AS bwe, \
-                     0 AS xn, 0 AS xpl, 0 AS xbwr, 0 AS xbwe FROM owed_by_due \
-                   UNION ALL \
-                   SELECT d.due_from, 0, 0, 0, 0, 1, l.paid_leave_centimes, l.bad_weather_employer_centimes, \
-                     l.bad_weather_employee_centimes \
-                   FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id WHERE {OWED}) s \
-             GROUP BY k HAVING SUM(n) <> SUM(xn) OR SUM(pl) <> SUM(xpl) OR SUM(bwr) <> SUM(xbwr) \
-               OR SUM(bwe) <> SUM(xbwe) \
-             ORDER BY k LIMIT {RECEIVABLES_CHECK_LIMIT}"
-        );
-        let by_employer = format!(
-            "SELECT 'employer ' || CAST(k AS TEXT) AS k, CAST(SUM(n) AS BIGINT) AS n, \
-             CAST(0 AS BIGINT) AS pl, CAST(0 AS BIGINT) AS bwr, CAST(0 AS BIGINT) AS bwe, \
-             CAST(SUM(xn) AS BIGINT) AS xn, CAST(0 AS BIGINT) AS xpl, CAST(0 AS BIGINT) AS xbwr, \
-             CAST(0 AS BIGINT) AS xbwe \
-             FROM (SELECT employer_id AS k, lines AS n, 0 AS xn FROM owed_by_employer \
-                   UNION ALL \
-                   SELECT d.employer_id, 0, 1 \
-                   FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id WHERE {OWED}) s \
-             GROUP BY k HAVING SUM(n) <> SUM(xn) ORDER BY k LIMIT {RECEIVABLES_CHECK_LIMIT}"
-        );
-        type Row = (String, i64, i64, i64, i64, i64, i64, i64, i64);
-        let mut differences = Vec::new();
-        for query in [by_due, by_employer] {
-            let rows: Vec<Row> = sqlx::query_as(sqlx::AssertSqlSafe(query))
-                .fetch_all(&self.pool)
-                .await?;
-            differences.extend(rows.into_iter().map(
-                |(key, n, pl, bwr, bwe, xn, xpl, xbwr, xbwe)| ReceivablesDifference {
-                    key,
-                    kept: [n, pl, bwr, bwe],
-                    recomputed: [xn, xpl, xbwr, xbwe],
-                },
-            ));
+        let mut total = [0i64; 4];
+        for buckets in &schemes {
+            for (t, x) in total.iter_mut().zip(buckets) {
+                *t = t.saturating_add(*x);
+            }
         }
-        differences.truncate(usize::try_from(RECEIVABLES_CHECK_LIMIT).unwrap_or(50));
-        Ok(differences)
+        Ok(Receivables {
+            on: on.to_string(),
+            employers: u64::try_from(employers).unwrap_or(0),
+            lines: u64::try_from(lines).unwrap_or(0),
+            total: AgeBuckets::of(total),
+            paid_leave: AgeBuckets::of(schemes[0]),
+            bad_weather_employer: AgeBuckets::of(schemes[1]),
+            bad_weather_employee: AgeBuckets::of(schemes[2]),
+        })
     }
 
     /// The employers owing on `on`, by id after `after` (keyset), at most `limit` (capped

@@ -13,11 +13,11 @@ use crate::harness::fixtures::{actor, add_user, d, declare};
 use crate::harness::{TestDb, WebApp};
 use crate::ledger::{pay, tahsil, two_employers};
 
-/// The receivables CSV as it was built before: the fund's total recomputed from every
-/// owed line, every employer owing read first.
+/// The receivables CSV as it was built before: the fund's total from one grouped query,
+/// every employer owing read first.
 async fn receivables_as_before(store: &Store) -> String {
     let today = d(2026, 12, 1);
-    let summary = store.receivables_recomputed(today).await.unwrap();
+    let summary = store.receivables(today).await.unwrap();
     let employers = store
         .employers_owing(today, None, OWING_PAGE_MAX)
         .await

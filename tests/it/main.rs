@@ -6,7 +6,6 @@
 mod harness;
 
 mod actions;
-mod aging;
 mod assessments;
 mod attestations;
 mod audit;

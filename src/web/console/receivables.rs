@@ -2,7 +2,8 @@
 //! in total and per scheme, the employers owing (paged by keyset on their id, each linked
 //! to its account), the same as CSV, and the accounting journal's downloads for a range of
 //! days (one line per ledger entry, or totals per day and kind). Staff only. The figures
-//! are `crate::store::receivables`'s, the CSV layouts `crate::locale::statement`'s.
+//! are `crate::store::receivables`'s, the CSV layouts `crate::locale::statement`'s; the
+//! receivables and journal CSVs are streamed, written a page at a time as they are read.
 
 use askama::Template;
 use axum::Router;
