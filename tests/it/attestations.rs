@@ -220,7 +220,7 @@ both_backends!(
         }
         // The QR code, decoded from a rendering of the page, points to /verify/CODE.
         if let Some(decoded) = qr_of(&out, &format!("attestation-qr-{}", db.backend)) {
-            assert_eq!(decoded, [url.clone()], "the QR code says where to verify");
+            assert_eq!(decoded, [url], "the QR code says where to verify");
         }
     }
 );
