@@ -291,9 +291,9 @@ both_backends!(
         assert!(page.contains("dir=\"rtl\""));
         assert!(page.contains("تواريخ قريبة من عيد قمري غير مؤكَّد"), "{page}");
         assert!(
-            page.contains(&format!(
+            page.contains(&written(&format!(
                 "<strong>إرسال الملفات يوم <bdi>{file_date}</bdi></strong> (لاقتطاع يوم <bdi>{planned_on}</bdi>) — <bdi>Fête essai B</bdi> — المقدَّر يوم <bdi>{b}</bdi>"
-            )),
+            ))),
             "{page}"
         );
     }
