@@ -97,7 +97,7 @@ both_backends!(
                 _ => "Autre motif",
             };
             assert!(
-                page.contains(&format!("<title>2026-12-15 — {label}: {n}</title>")),
+                page.contains(&format!("<title>15/12/2026 — {label}: {n}</title>")),
                 "{category} ({label}) × {n}: {page}"
             );
         }
