@@ -120,7 +120,8 @@ both_backends!(
         for (date, ch, n, sum) in &planned {
             assert!(
                 page.contains(&format!(
-                    "<tr><td><bdi>{date}</bdi></td><td>{}</td><td class=\"num\">{n}</td><td class=\"num\"><bdi>{}</bdi></td></tr>",
+                    "<tr><td><bdi>{}</bdi></td><td>{}</td><td class=\"num\">{n}</td><td class=\"num\"><bdi>{}</bdi></td></tr>",
+                    tahsil::locale::written_day_of(date),
                     channel(ch),
                     money(*sum)
                 )),
