@@ -280,7 +280,7 @@ both_backends!(
         assert!(held.status.success(), "{held:?}");
         let text = String::from_utf8_lossy(&held.stdout);
         assert!(
-            text.contains(&format!("debit {id} (2026-12-15,")) && text.contains("is held"),
+            text.contains(&format!("debit {id} (15/12/2026,")) && text.contains("is held"),
             "{text}"
         );
         let again = tahsil(&["debits", "hold", &id, "--reason", "again"]);

@@ -558,7 +558,7 @@ async fn browser_an_employer_fixes_a_csv_and_sees_the_upcoming_debit() {
         .text()
         .await
         .unwrap();
-    assert_eq!(date, "2099-01-15");
+    assert_eq!(date, "15/01/2099");
     assert_eq!(chrome.text("#upcoming-amount").await, total);
     let rows = chrome
         .client

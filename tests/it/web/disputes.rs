@@ -167,7 +167,10 @@ both_backends!(
         assert_eq!(case.reason.as_str(), "amount_wrong");
         let answer_by = (today() + chrono::Duration::days(30)).to_string();
         assert_eq!(case.deadline, answer_by);
-        assert!(page.contains(&format!("id=\"case-deadline\">{answer_by}<")));
+        assert!(page.contains(&format!(
+            "id=\"case-deadline\">{}<",
+            tahsil::locale::written_day_of(&answer_by)
+        )));
         let messages = app.store.dispute_messages(case.id).await.unwrap();
         assert_eq!(messages.len(), 1);
         assert_eq!(

@@ -354,7 +354,14 @@ pub(crate) fn unisolated_masks(html: &str) -> Vec<String> {
         }
         let tag = &before[open..];
         let text = &before[close.unwrap_or(open) + 1..];
-        let in_ltr = !tag.starts_with("</") && tag.contains("dir=\"ltr\"");
+        // `dir="auto"` around text that starts in Latin letters (a French notice) is
+        // left to right too.
+        let starts_latin = text
+            .chars()
+            .find(|c| c.is_alphabetic())
+            .is_some_and(|c| c.is_ascii_alphabetic());
+        let in_ltr = !tag.starts_with("</")
+            && (tag.contains("dir=\"ltr\"") || (tag.contains("dir=\"auto\"") && starts_latin));
         let isolated = text.matches('\u{2066}').count() > text.matches('\u{2069}').count();
         if !in_ltr && !isolated {
             let end = (run_end + 12..=html.len())

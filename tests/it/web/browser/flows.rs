@@ -350,7 +350,9 @@ async fn browser_an_account_change_takes_the_planned_debit_along_and_says_so() {
     chrome
         .goto(&app, &format!("/portal/{a}/notices/{}", sent.id))
         .await;
-    let body = super::visible(&chrome.wait_for("#notice-text").await.text().await.unwrap());
+    // The Arabic text isolates its Latin and digit runs (U+2066 … U+2069): read without.
+    let body = super::visible(&chrome.wait_for("#notice-text").await.text().await.unwrap())
+        .replace(['\u{2066}', '\u{2069}'], "");
     assert!(body.contains(&follows_fr), "{body}");
     assert!(body.contains(&follows_ar), "{body}");
     assert!(
@@ -380,7 +382,8 @@ async fn browser_an_account_change_takes_the_planned_debit_along_and_says_so() {
             continue;
         }
         found = true;
-        let text = super::visible(&message.body_text(0).unwrap());
+        let text =
+            super::visible(&message.body_text(0).unwrap()).replace(['\u{2066}', '\u{2069}'], "");
         assert!(
             text.contains(&follows_fr) && text.contains(&follows_ar),
             "{text}"

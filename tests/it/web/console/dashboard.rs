@@ -97,7 +97,7 @@ both_backends!(
                 _ => "Autre motif",
             };
             assert!(
-                page.contains(&format!("<title>2026-12-15 — {label}: {n}</title>")),
+                page.contains(&format!("<title>15/12/2026 — {label}: {n}</title>")),
                 "{category} ({label}) × {n}: {page}"
             );
         }
@@ -120,7 +120,8 @@ both_backends!(
         for (date, ch, n, sum) in &planned {
             assert!(
                 page.contains(&format!(
-                    "<tr><td><bdi>{date}</bdi></td><td>{}</td><td class=\"num\">{n}</td><td class=\"num\"><bdi>{}</bdi></td></tr>",
+                    "<tr><td><bdi>{}</bdi></td><td>{}</td><td class=\"num\">{n}</td><td class=\"num\"><bdi>{}</bdi></td></tr>",
+                    tahsil::locale::written_day_of(date),
                     channel(ch),
                     money(*sum)
                 )),

@@ -404,7 +404,7 @@ both_backends!(
         .unwrap();
         let utc = chrono::DateTime::parse_from_rfc3339(&held_at).unwrap();
         let algiers = (utc + chrono::Duration::hours(1))
-            .format("%Y-%m-%d %H:%M")
+            .format("%d/%m/%Y %H:%M")
             .to_string();
         let row = timeline
             .split("<tr>")
@@ -438,7 +438,10 @@ both_backends!(
         assert!(page.contains("dir=\"rtl\""));
         assert!(page.contains("جميع الاقتطاعات"), "{page}");
         assert!(page.contains("1 اقتطاع، بمبلغ إجمالي قدره"), "{page}");
-        assert!(page.contains("<td>مسوّى</td>"), "{page}");
+        assert!(
+            page.contains("<td><span class=\"badge good\">مسوّى</span></td>"),
+            "{page}"
+        );
         assert_eq!(rows(&page), vec![cycle.a_settled]);
         let (status, text) = reader.get("/console/debits.csv").await;
         assert_eq!(status, StatusCode::OK);

@@ -87,7 +87,9 @@ both_backends!(
         let (_, page) = admin.get(location.as_deref().unwrap()).await;
         assert!(page.contains("Taux ajouté."));
         assert!(page.contains("<bdi>12,5</bdi>") && page.contains("Décret exécutif test"));
-        let day_before = (from - chrono::Duration::days(1)).to_string();
+        let day_before = (from - chrono::Duration::days(1))
+            .format("%d/%m/%Y")
+            .to_string();
         assert!(
             page.contains(&format!("<td><bdi>{day_before}</bdi></td>")),
             "the old rate ends the day before"

@@ -30,7 +30,7 @@ both_backends!(
         assert_eq!(status, StatusCode::OK);
         assert!(
             page.contains(&format!(
-                "<a href=\"/console/runs/{run_id}\"><bdi>2026-12-15</bdi></a>"
+                "<a href=\"/console/runs/{run_id}\"><bdi>15/12/2026</bdi></a>"
             )),
             "{page}"
         );

@@ -163,7 +163,7 @@ both_backends!(
             .unwrap();
         let (_, page) = browser.get(&format!("/portal/{a}")).await;
         assert!(
-            page.contains("id=\"upcoming-date\"><bdi>2099-01-15</bdi>"),
+            page.contains("id=\"upcoming-date\"><bdi>15/01/2099</bdi>"),
             "{page}"
         );
         assert!(page.contains(&total));
