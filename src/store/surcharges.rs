@@ -1231,11 +1231,38 @@ impl Store {
         let now = self.now_text();
         let today = self.clock.today().to_string();
         let mut tx = self.begin_write().await?;
-        let (status, eligible) = amnesty_eligible(&mut tx, id, self.backend.lock_rows()).await?;
+        let lock = self.backend.lock_rows();
+        let (status, mut eligible) = amnesty_eligible(&mut tx, id, lock).await?;
         if status != AmnestyStatus::Draft {
             return Err(StoreError::Conflict(format!(
                 "amnesty {id} is {status}: it can be applied once, from a draft"
             )));
+        }
+        if !lock.is_empty() {
+            // PostgreSQL: hold each employer concerned, in ascending order, as a payment's
+            // allocation holds its employer before it pays surcharges; then look again. A
+            // payment committed meanwhile has taken its surcharges out of the set; one that
+            // comes later waits for this transaction and then finds them waived. An employer
+            // that became eligible meanwhile is held too, until the set stops changing.
+            let mut held = std::collections::BTreeSet::new();
+            loop {
+                let wanted: std::collections::BTreeSet<i64> =
+                    eligible.iter().map(|e| e.employer_id).collect();
+                let new: Vec<i64> = wanted.difference(&held).copied().collect();
+                if new.is_empty() {
+                    break;
+                }
+                for employer in new {
+                    sqlx::query(sqlx::AssertSqlSafe(format!(
+                        "SELECT id FROM employers WHERE id = $1{lock}"
+                    )))
+                    .bind(employer)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    held.insert(employer);
+                }
+                eligible = amnesty_eligible(&mut tx, id, lock).await?.1;
+            }
         }
         let (name, created_by): (String, String) =
             sqlx::query_as("SELECT name, created_by FROM amnesties WHERE id = $1")

@@ -427,7 +427,7 @@ fn the_demo_writes_a_configuration_that_finds_its_database_and_folders() {
         .find_map(|line| line.trim().strip_prefix("outcome on "))
         .unwrap_or_else(|| panic!("an outcome in {summary}"))
         .trim_end_matches(':');
-    let collected = chrono::NaiveDate::parse_from_str(collected, "%Y-%m-%d").unwrap();
+    let collected = chrono::NaiveDate::parse_from_str(collected, "%d/%m/%Y").unwrap();
     assert!(
         collected <= today,
         "paid on {collected}, the demo's today {today}"

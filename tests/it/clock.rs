@@ -77,7 +77,7 @@ both_backends!(
         let (status, page) = app.signed_in("gerant@a.dz").await.get(&dashboard).await;
         assert_eq!(status, StatusCode::OK);
         assert!(
-            page.contains("id=\"upcoming-date\"><bdi>2026-12-15</bdi>"),
+            page.contains("id=\"upcoming-date\"><bdi>15/12/2026</bdi>"),
             "the 15th is ahead on the 10th: {page}"
         );
 

@@ -101,6 +101,11 @@ async fn replacement_notice(store: &Store, employer: i64) -> String {
         .unwrap()
         .body_text
         .unwrap()
+        // The Arabic text isolates its Latin and digit runs (U+2066 … U+2069): read
+        // without those marks, the sentences are compared as written.
+        .chars()
+        .filter(|c| !('\u{2066}'..='\u{2069}').contains(c))
+        .collect()
 }
 
 /// Not handed over: the debit stays planned on the replaced mandate, the run's re-check

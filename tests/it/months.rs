@@ -327,7 +327,7 @@ async fn on(fund: &Fund, e: &Employers, sims: &Sims, day: NaiveDate) {
             }
             assert!(
                 page.contains(&format!(
-                    "<li>{} prélèvement(s) planifié(s) déplacé(s) du <bdi>2027-05-16</bdi> au <bdi>2027-05-19</bdi></li>",
+                    "<li>{} prélèvement(s) planifié(s) déplacé(s) du <bdi>16/05/2027</bdi> au <bdi>19/05/2027</bdi></li>",
                     planned.len()
                 )),
                 "{page}"
@@ -340,7 +340,7 @@ async fn on(fund: &Fund, e: &Employers, sims: &Sims, day: NaiveDate) {
             let (status, page) = employer.get(&format!("/portal/{}", e.early)).await;
             assert_eq!(status, StatusCode::OK);
             assert!(
-                page.contains("id=\"upcoming-date\"><bdi>2027-05-19</bdi>"),
+                page.contains("id=\"upcoming-date\"><bdi>19/05/2027</bdi>"),
                 "{page}"
             );
         }

@@ -236,7 +236,7 @@ both_backends!(
         let fr = tahsil::web::format_money(plan.amount, "fr").unwrap();
         let follow = &page[page.find("id=\"handover-follow\"").expect("follows")..];
         assert!(
-            follow.contains("2026-12-15") && follow.contains(&fr),
+            follow.contains("15/12/2026") && follow.contains(&fr),
             "{page}"
         );
         assert!(page.contains("passeront sur le nouveau compte"), "{page}");
@@ -253,7 +253,7 @@ both_backends!(
         assert_eq!(status, StatusCode::OK);
         let ar = tahsil::web::format_money(plan.amount, "ar").unwrap();
         let stay = &page[page.find("id=\"handover-stay\"").expect("stays")..];
-        assert!(stay.contains("2026-12-15") && stay.contains(&ar), "{page}");
+        assert!(stay.contains("15/12/2026") && stay.contains(&ar), "{page}");
         assert!(page.contains("قريبة جدًا"), "{page}");
         assert!(!page.contains("id=\"handover-follow\""), "{page}");
         assert_eq!(
