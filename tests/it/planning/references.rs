@@ -283,3 +283,127 @@ async fn a_racing_delete_of_a_referenced_line_is_refused_on_postgres() {
         0
     );
 }
+
+/// The references a run writes hold on both databases (issue 19): on SQLite foreign keys,
+/// on PostgreSQL statement-level checks since migration 0042. A collection or a ledger
+/// entry naming a row that does not exist is refused, inserted or (a collection) updated;
+/// a row a collection or a ledger entry names cannot be deleted or renumbered.
+both_backends!(
+    collections_and_ledger_entries_name_existing_rows,
+    |db: TestDb| async move {
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 12, 1))).await;
+        let s = &store;
+        let a = employer_with_worksites(s, "16000001", &["W1"]).await;
+        let mandate = signed_mandate(s, a, "004 00174 4010010504 86", None).await;
+        let bare = bare_collection(s, a, mandate).await;
+        let missing = 999_999_999;
+        accepted(
+            s,
+            "INSERT INTO runs (collection_date, status, holder, lease_until, started_at) \
+             VALUES ('2027-01-17', 'complete', '', 'x', 'x')",
+        )
+        .await;
+        let run = scalar(s, "SELECT id FROM runs WHERE collection_date = '2027-01-17'").await;
+        accepted(
+            s,
+            &format!(
+                "INSERT INTO bank_files (run_id, institution, channel, sequence, file_name, format, message_id, \
+                 collection_date, created_at, transactions, control_sum_centimes, sha256, size_bytes) \
+                 VALUES ({run}, 'bank', 'bank', 1, 'f', 'pain.008.001.02', 'M', '2027-01-17', 'x', 1, 100, '', 0)"
+            ),
+        )
+        .await;
+        let file = scalar(s, "SELECT id FROM bank_files WHERE file_name = 'f'").await;
+        let collections = "SELECT COUNT(*) FROM collections";
+        let before = scalar(s, collections).await;
+
+        // A collection inserted naming a missing row, each reference in turn: refused.
+        let insert = |employer: i64, mandate: i64, rest: &str, values: &str| {
+            format!(
+                "INSERT INTO collections (employer_id, mandate_id, channel, collection_date, amount_centimes, \
+                 status, attempt, end_to_end_id, noticed_on, created_at, updated_at{rest}) VALUES \
+                 ({employer}, {mandate}, 'bank', '2027-01-18', 100, 'planned', 1, 'REFS2', '2026-12-01', 'x', 'x'{values})"
+            )
+        };
+        refused(s, &insert(missing, mandate, "", "")).await;
+        refused(s, &insert(a, missing, "", "")).await;
+        for column in ["retry_of", "bank_file_id", "report_id"] {
+            refused(s, &insert(a, mandate, &format!(", {column}"), &format!(", {missing}"))).await;
+        }
+        assert_eq!(scalar(s, collections).await, before, "nothing refused stays");
+        // Naming rows that exist: accepted.
+        accepted(
+            s,
+            &insert(a, mandate, ", retry_of, bank_file_id", &format!(", {bare}, {file}")),
+        )
+        .await;
+        let retry = scalar(s, "SELECT id FROM collections WHERE end_to_end_id = 'REFS2'").await;
+
+        // A collection's reference updated to a missing row: refused; to an existing one:
+        // accepted.
+        for column in ["employer_id", "mandate_id", "retry_of", "bank_file_id", "report_id"] {
+            refused(
+                s,
+                &format!("UPDATE collections SET {column} = {missing} WHERE id = {bare}"),
+            )
+            .await;
+        }
+        accepted(
+            s,
+            &format!("UPDATE collections SET bank_file_id = {file} WHERE id = {bare}"),
+        )
+        .await;
+
+        // Ledger entries naming a missing row, each reference in turn: refused.
+        let entry = |column: &str, value: i64| {
+            format!(
+                "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+                 memo_centimes, recorded_at{column}) VALUES \
+                 ({}, 'debit_presented', 'refs:{value}', '2027-01-17', 0, 100, 'x'{})",
+                if column.is_empty() { value } else { a },
+                if column.is_empty() {
+                    String::new()
+                } else {
+                    format!(", {value}")
+                }
+            )
+        };
+        refused(s, &entry("", missing)).await;
+        for column in [
+            "collection_id",
+            "payment_id",
+            "report_id",
+            "surcharge_id",
+            "assessment_id",
+        ] {
+            refused(s, &entry(&format!(", {column}"), missing)).await;
+        }
+        accepted(s, &entry(", collection_id", bare)).await;
+
+        // Rows still named: not deleted, not renumbered.
+        refused(s, &format!("DELETE FROM collections WHERE id = {bare}")).await;
+        refused(
+            s,
+            &format!("UPDATE collections SET id = {missing} WHERE id = {bare}"),
+        )
+        .await;
+        refused(s, &format!("DELETE FROM bank_files WHERE id = {file}")).await;
+        refused(
+            s,
+            &format!("UPDATE bank_files SET id = {missing} WHERE id = {file}"),
+        )
+        .await;
+        refused(s, &format!("DELETE FROM mandates WHERE id = {mandate}")).await;
+        refused(s, &format!("DELETE FROM employers WHERE id = {a}")).await;
+        // The retry names `bare` and `file`; once it is gone, the file is named by `bare`
+        // alone, and once that points elsewhere, the file can go.
+        accepted(s, &format!("DELETE FROM collections WHERE id = {retry}")).await;
+        refused(s, &format!("DELETE FROM bank_files WHERE id = {file}")).await;
+        accepted(
+            s,
+            &format!("UPDATE collections SET bank_file_id = NULL WHERE id = {bare}"),
+        )
+        .await;
+        accepted(s, &format!("DELETE FROM bank_files WHERE id = {file}")).await;
+    }
+);
