@@ -1,23 +1,26 @@
--- The references a due-date run writes, checked once per statement instead of once per row
--- (issue 19), as migration 0038 did for `collection_lines`. On a 100,000-employer run
--- (bench/pg-run-steps.sql, bench/pg-plan-steps.sql; BENCHMARKS.md) the row-by-row checks
--- of the foreign keys were about half the time of three statements: planning's insert of
--- the collections (five checks a row: 5.5 s of 10.0 s), the ledger's `debit_presented`
--- entries (six a row: 6.8 s of 13.0 s) and the collections marked submitted (one a row,
--- its file: 1.6 s of 13.2 s). Each check is a query; a non-empty one also locks the row it
--- names FOR KEY SHARE (a WAL record, and a full-page image after a checkpoint). The same
--- guarantee, per statement, exactly as 0038 gives it:
+-- The references a due-date run writes row by row, checked once per statement instead of
+-- once per row (issue 19), as migration 0038 did for `collection_lines`. On a 100,000-employer
+-- run (bench/pg-plan-steps.sql, bench/pg-run-steps.sql; BENCHMARKS.md) the foreign keys were
+-- about half the time of two statements: planning's insert of the collections (five checks a
+-- row: 5.5 s of 10.0 s) and the ledger's `debit_presented` entries (six a row: 6.8 s of
+-- 13.0 s). A check with a value is a query that also locks the row it names FOR KEY SHARE (a
+-- WAL record, and a full-page image after a checkpoint); an empty one still fires its
+-- trigger. The same guarantee, per statement, as 0038 gives it:
 --
--- - `collections` inserted or updated, `ledger_entries` inserted (the ledger is
---   append-only): every reference they hold names an existing row — checked after the
---   statement, one anti-join per reference over its transition table;
+-- - `collections` and `ledger_entries` inserted (the ledger is append-only): every reference
+--   they hold names an existing row — checked after the statement, in one pass over its
+--   transition table; a collection's employer, mandate or retried debit changed by an
+--   UPDATE (a replacement mandate's hand-over): checked row by row, only where it changed;
 -- - a row still named cannot be deleted, nor its id changed (after the statement, against
 --   the rows it deleted), nor its table truncated while the naming table has rows;
 -- - races: the writers take 0038's advisory lock SHARED, deleting or renumbering a named
 --   row takes it EXCLUSIVE (0038's functions, READ COMMITTED only), so each check runs on
 --   a snapshot that sees what the other side committed. No code path of tahsil deletes or
---   renumbers these rows; the checks are what keeps a hand-written statement honest.
+--   renumbers these rows; the checks keep a hand-written statement honest.
 --
+-- A collection's file and report (`bank_file_id`, `report_id`) stay foreign keys: UPDATEs
+-- set them (the run, the import), and a statement-level check of an UPDATE reads every
+-- updated row of every update of `collections` (a transition table takes no column list).
 -- The errors carry SQLSTATE 23503 (foreign_key_violation), like the constraints they
 -- replace. The other tables' foreign keys to these rows stay. SQLite keeps its foreign
 -- keys. tests/it/planning/references.rs proves each refusal on both databases.

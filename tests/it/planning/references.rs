@@ -284,10 +284,10 @@ async fn a_racing_delete_of_a_referenced_line_is_refused_on_postgres() {
     );
 }
 
-/// The references a run writes hold on both databases (issue 19): on SQLite foreign keys,
-/// on PostgreSQL statement-level checks since migration 0042. A collection or a ledger
-/// entry naming a row that does not exist is refused, inserted or (a collection) updated;
-/// a row a collection or a ledger entry names cannot be deleted or renumbered.
+// The references a run writes hold on both databases (issue 19): on SQLite foreign keys,
+// on PostgreSQL statement-level checks since migration 0042. A collection or a ledger
+// entry naming a row that does not exist is refused, inserted or (a collection) updated;
+// a row a collection or a ledger entry names cannot be deleted or renumbered.
 both_backends!(
     collections_and_ledger_entries_name_existing_rows,
     |db: TestDb| async move {
@@ -303,7 +303,11 @@ both_backends!(
              VALUES ('2027-01-17', 'complete', '', 'x', 'x')",
         )
         .await;
-        let run = scalar(s, "SELECT id FROM runs WHERE collection_date = '2027-01-17'").await;
+        let run = scalar(
+            s,
+            "SELECT id FROM runs WHERE collection_date = '2027-01-17'",
+        )
+        .await;
         accepted(
             s,
             &format!(
@@ -328,20 +332,43 @@ both_backends!(
         refused(s, &insert(missing, mandate, "", "")).await;
         refused(s, &insert(a, missing, "", "")).await;
         for column in ["retry_of", "bank_file_id", "report_id"] {
-            refused(s, &insert(a, mandate, &format!(", {column}"), &format!(", {missing}"))).await;
+            refused(
+                s,
+                &insert(a, mandate, &format!(", {column}"), &format!(", {missing}")),
+            )
+            .await;
         }
-        assert_eq!(scalar(s, collections).await, before, "nothing refused stays");
+        assert_eq!(
+            scalar(s, collections).await,
+            before,
+            "nothing refused stays"
+        );
         // Naming rows that exist: accepted.
         accepted(
             s,
-            &insert(a, mandate, ", retry_of, bank_file_id", &format!(", {bare}, {file}")),
+            &insert(
+                a,
+                mandate,
+                ", retry_of, bank_file_id",
+                &format!(", {bare}, {file}"),
+            ),
         )
         .await;
-        let retry = scalar(s, "SELECT id FROM collections WHERE end_to_end_id = 'REFS2'").await;
+        let retry = scalar(
+            s,
+            "SELECT id FROM collections WHERE end_to_end_id = 'REFS2'",
+        )
+        .await;
 
         // A collection's reference updated to a missing row: refused; to an existing one:
         // accepted.
-        for column in ["employer_id", "mandate_id", "retry_of", "bank_file_id", "report_id"] {
+        for column in [
+            "employer_id",
+            "mandate_id",
+            "retry_of",
+            "bank_file_id",
+            "report_id",
+        ] {
             refused(
                 s,
                 &format!("UPDATE collections SET {column} = {missing} WHERE id = {bare}"),
