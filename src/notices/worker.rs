@@ -164,12 +164,7 @@ pub async fn deliver_batch(
         });
     }
     while let Some(done) = running.join_next().await {
-        collect(
-            Some(done),
-            &mut report,
-            &mut unstarted,
-            &mut first_error,
-        );
+        collect(Some(done), &mut report, &mut unstarted, &mut first_error);
     }
     // Every sender is done: the marker's queue closes, it commits what is left and ends.
     drop(shared);
@@ -398,7 +393,12 @@ impl Marks {
     }
 
     /// Queues the mark of an accepted notice.
-    async fn queue(&self, id: i64, sent: SentNotice, place: OwnedSemaphorePermit) -> Result<(), ()> {
+    async fn queue(
+        &self,
+        id: i64,
+        sent: SentNotice,
+        place: OwnedSemaphorePermit,
+    ) -> Result<(), ()> {
         self.queue
             .send(PendingMark {
                 id,

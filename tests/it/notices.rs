@@ -1039,7 +1039,10 @@ both_backends!(
             .map(|(id, key)| mailer.message_id(*id, key))
             .collect();
         assert_eq!(
-            times.keys().map(|k| (*k).to_owned()).collect::<BTreeSet<_>>(),
+            times
+                .keys()
+                .map(|k| (*k).to_owned())
+                .collect::<BTreeSet<_>>(),
             expected
         );
         // Nothing marked before the crash was sent again; the only repeats are the
@@ -1055,7 +1058,10 @@ both_backends!(
         assert!(repeated.iter().all(|id| times[id.as_str()] == 2));
         assert_eq!(
             repeated,
-            at_kill.difference(&marked).cloned().collect::<BTreeSet<_>>()
+            at_kill
+                .difference(&marked)
+                .cloned()
+                .collect::<BTreeSet<_>>()
         );
         // Each notice's mark is audited once, and the chain holds.
         let audited: i64 =

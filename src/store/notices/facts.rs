@@ -300,8 +300,10 @@ impl Store {
                     .cloned()
                     .ok_or_else(|| StoreError::not_found("collection", notice.subject_id))?;
                 if kind == NoticeKind::Receipt {
-                    facts.receipt_number =
-                        Some(self.receipt_number(facts.id, &facts.collection_date).await?);
+                    facts.receipt_number = Some(
+                        self.receipt_number(facts.id, &facts.collection_date)
+                            .await?,
+                    );
                 }
                 let owner = facts.employer_id;
                 (NoticeSubject::Collection(Box::new(facts)), owner)
@@ -468,7 +470,11 @@ impl Store {
                 )
             })
             .collect();
-        for BatchLineRow { collection_id, line: l } in lines {
+        for BatchLineRow {
+            collection_id,
+            line: l,
+        } in lines
+        {
             if let Some(collection) = facts.get_mut(&collection_id) {
                 collection.lines.push(BreakdownLine {
                     worksite_code: l.code,
