@@ -362,7 +362,7 @@ struct PendingMark {
     id: i64,
     sent: SentNotice,
     /// Given back when the group holding this mark is committed (or given up).
-    _place: OwnedSemaphorePermit,
+    place: OwnedSemaphorePermit,
 }
 
 /// What the marker did.
@@ -400,11 +400,7 @@ impl Marks {
         place: OwnedSemaphorePermit,
     ) -> Result<(), ()> {
         self.queue
-            .send(PendingMark {
-                id,
-                sent,
-                _place: place,
-            })
+            .send(PendingMark { id, sent, place })
             .map_err(|_| ())
     }
 }
@@ -428,8 +424,9 @@ async fn mark_groups(
             done.unmarked += group.len() as u64;
             continue;
         }
-        let notices: Vec<(i64, SentNotice)> =
-            group.iter().map(|m| (m.id, m.sent.clone())).collect();
+        // The group's places are given back once its marks are committed (below).
+        let (notices, places): (Vec<(i64, SentNotice)>, Vec<OwnedSemaphorePermit>) =
+            group.into_iter().map(|m| ((m.id, m.sent), m.place)).unzip();
         // A database that hiccups gets a few chances before the senders give up.
         let mut tries = 0;
         loop {
@@ -452,8 +449,7 @@ async fn mark_groups(
                 }
             }
         }
-        // The group's places are given back here, once its marks are committed.
-        drop(group);
+        drop(places);
     }
     done
 }
