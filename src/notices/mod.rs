@@ -41,9 +41,12 @@ pub fn settings_from_config(config: &crate::config::Config, mailer: &Mailer) -> 
             notice_days: config.notice_days,
         },
         concurrency: usize::try_from(config.mail_connections).unwrap_or(1),
-        // A batch ends when its slowest notice is sent: several rounds per batch keep the
-        // connections busy.
-        batch: i64::from(config.mail_connections).saturating_mul(8).max(50),
+        // A batch ends when its slowest notice is sent and its last marks are committed:
+        // many rounds per batch keep the connections busy, and its facts are read and
+        // its claim made once for all of it.
+        batch: i64::from(config.mail_connections)
+            .saturating_mul(128)
+            .clamp(200, 1000),
         ..NoticeSettings::default()
     }
 }

@@ -2,28 +2,32 @@
 //!
 //! Each notice is sent once: it is claimed by one worker (an expiring lock in the
 //! database), its Message-ID is derived from the event so every attempt carries the same
-//! one, and it is marked sent — with what was sent — in the transaction right after the
-//! server accepted it. A worker never starts sending a claimed notice once its lock is
-//! close to expiring (another worker could take it over): it gives the rest back.
+//! one, and it is marked sent — with what was sent — once the server accepted it. A worker
+//! never starts sending a claimed notice once its lock is close to expiring (another
+//! worker could take it over): it gives the rest back.
 //!
-//! The marks are group-committed: the notices whose server answered while the previous
-//! marking transaction ran are marked together in the next one (one commit for many), and
-//! each sender waits for its notice's mark before it sends another. So the window is what
-//! it was with one transaction per notice: a crash (or a lost database) after the server
-//! accepted a message and before its mark commits leaves the notice pending — at most one
-//! notice per connection, `concurrency` in all — and it is sent again, with the same
-//! Message-ID, when its lock expires. See the README (Notices).
+//! A batch costs the database a few statements, not a few per notice: it is claimed in
+//! one statement, its facts read by one query per table for the whole batch
+//! (`Store::notice_facts_batch`), and the sent marks are group-committed — one set-based
+//! transaction marks every notice whose server answered while the one before ran. A
+//! sender does not wait for its mark: it goes on to its next notice as long as fewer than
+//! [`MARK_WINDOW`] notices are accepted and not yet marked, and waits when that many are.
+//! So the window is bounded as before, only wider: a crash (or a lost database) after
+//! servers accepted messages and before their marks commit leaves at most
+//! [`MARK_WINDOW`] notices pending, and they are sent again, with the same Message-IDs,
+//! when their lock expires; a notice whose mark committed is never sent again, and no
+//! notice is marked before its server accepted it. See the README (Notices).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio::task::JoinSet;
 
 use super::mailer::{Mailer, SendError};
 use super::render::{RenderContext, render};
 use super::scrub;
-use crate::store::{ClaimedNotice, SentNotice, Store, StoreError};
+use crate::store::{ClaimedNotice, NoticeFacts, SentNotice, Store, StoreError};
 
 /// How the worker paces itself.
 #[derive(Clone, Debug)]
@@ -95,9 +99,12 @@ impl DeliveryReport {
 }
 
 enum Outcome {
+    /// Accepted by the server, its mark queued.
     Sent,
     Postponed,
     Failed,
+    /// Not attempted (the marker gave up on the database): given back.
+    NotStarted(i64),
 }
 
 /// Claims one batch and delivers it.
@@ -115,10 +122,18 @@ pub async fn deliver_batch(
         claimed: claimed.len() as u64,
         ..DeliveryReport::default()
     };
+    if claimed.is_empty() {
+        return Ok(report);
+    }
     // Start nothing in the last quarter of the lock: a send started then could still be
     // running when another worker takes the notice over.
     let start_by = claimed_at + (lock - lock / 4);
-    let (marks, marker) = Marks::start(store.clone(), settings.concurrency.max(1));
+    // The batch's facts in a few queries; a database failure postpones each notice.
+    let facts: Vec<Facts> = match store.notice_facts_batch(&claimed).await {
+        Ok(facts) => facts.into_iter().map(Facts::from).collect(),
+        Err(err) => claimed.iter().map(|_| Facts::unread(&err)).collect(),
+    };
+    let (marks, marker) = Marks::start(store.clone());
     let shared = Arc::new((
         store.clone(),
         mailer.clone(),
@@ -129,60 +144,104 @@ pub async fn deliver_batch(
     let mut running = JoinSet::new();
     let mut unstarted = Vec::new();
     let mut first_error = None;
-    for notice in claimed {
-        if store.clock().now() >= start_by {
+    for (notice, facts) in claimed.into_iter().zip(facts) {
+        if store.clock().now() >= start_by || shared.4.broken() {
             unstarted.push(notice.id);
             continue;
         }
         while running.len() >= settings.concurrency.max(1) {
-            collect(running.join_next().await, &mut report, &mut first_error);
+            collect(
+                running.join_next().await,
+                &mut report,
+                &mut unstarted,
+                &mut first_error,
+            );
         }
         let shared = Arc::clone(&shared);
         running.spawn(async move {
             let (store, mailer, settings, worker, marks) = &*shared;
-            deliver_one(store, mailer, settings, worker, marks, notice).await
+            deliver_one(store, mailer, settings, worker, marks, notice, facts).await
         });
     }
     while let Some(done) = running.join_next().await {
-        collect(Some(done), &mut report, &mut first_error);
+        collect(Some(done), &mut report, &mut unstarted, &mut first_error);
     }
-    // Every sender is done: the marker's queue closes and it ends.
+    // Every sender is done: the marker's queue closes, it commits what is left and ends.
     drop(shared);
-    if let Err(err) = marker.await {
-        first_error.get_or_insert(anyhow::anyhow!("the notice marker died: {err}"));
+    match marker.await {
+        Ok(marked) => {
+            report.sent = marked.marked;
+            if let Some(err) = marked.error {
+                first_error.get_or_insert(anyhow::anyhow!(
+                    "{} notices were accepted by the mail server but could not be marked sent ({err}); \
+                     they will be sent again",
+                    marked.unmarked
+                ));
+            }
+        }
+        Err(err) => {
+            first_error.get_or_insert(anyhow::anyhow!("the notice marker died: {err}"));
+        }
     }
     if !unstarted.is_empty() {
         report.released = unstarted.len() as u64;
         store.release_notices(worker, &unstarted).await?;
     }
-    if report.claimed > 0 {
-        // Per batch: debug (a national run is hundreds of batches); failures and
-        // postponements are logged where they happen.
-        tracing::debug!(
-            worker,
-            claimed = report.claimed,
-            sent = report.sent,
-            postponed = report.postponed,
-            failed = report.failed,
-            released = report.released,
-            "notices delivered"
-        );
-    }
+    // Per batch: debug (a national run is hundreds of batches); failures and
+    // postponements are logged where they happen.
+    tracing::debug!(
+        worker,
+        claimed = report.claimed,
+        sent = report.sent,
+        postponed = report.postponed,
+        failed = report.failed,
+        released = report.released,
+        "notices delivered"
+    );
     match first_error {
         Some(err) => Err(err),
         None => Ok(report),
     }
 }
 
+/// A notice's facts as the batch read them.
+enum Facts {
+    Read(Box<NoticeFacts>),
+    /// The database failed: retried later.
+    Unread(String),
+    /// The notice cannot be written (unknown kind, missing subject): failed for good.
+    Unwritable(String),
+}
+
+impl From<Result<NoticeFacts, StoreError>> for Facts {
+    fn from(facts: Result<NoticeFacts, StoreError>) -> Facts {
+        match facts {
+            Ok(facts) => Facts::Read(Box::new(facts)),
+            Err(StoreError::Database(err)) => Facts::unread(&err),
+            Err(err) => Facts::Unwritable(scrub(&format!("the notice cannot be written: {err}"))),
+        }
+    }
+}
+
+impl Facts {
+    /// A database error (the batch's look-ups, or this notice's).
+    fn unread(err: &dyn std::fmt::Display) -> Facts {
+        Facts::Unread(format!("reading the notice's facts failed: {err}"))
+    }
+}
+
 fn collect(
     done: Option<Result<anyhow::Result<Outcome>, tokio::task::JoinError>>,
     report: &mut DeliveryReport,
+    unstarted: &mut Vec<i64>,
     first_error: &mut Option<anyhow::Error>,
 ) {
     match done {
-        Some(Ok(Ok(Outcome::Sent))) => report.sent += 1,
+        // Counted by the marker, once its mark is committed.
+        Some(Ok(Ok(Outcome::Sent))) => {}
         Some(Ok(Ok(Outcome::Postponed))) => report.postponed += 1,
         Some(Ok(Ok(Outcome::Failed))) => report.failed += 1,
+        Some(Ok(Ok(Outcome::NotStarted(id)))) => unstarted.push(id),
         Some(Ok(Err(err))) => {
             first_error.get_or_insert(err);
         }
@@ -200,6 +259,7 @@ async fn deliver_one(
     worker: &str,
     marks: &Marks,
     notice: ClaimedNotice,
+    facts: Facts,
 ) -> anyhow::Result<Outcome> {
     let (id, kind, attempts) = (notice.id, notice.kind.as_str(), notice.attempts + 1);
     let postpone = |error: String| async move {
@@ -228,12 +288,10 @@ async fn deliver_one(
         anyhow::Ok(Outcome::Failed)
     };
 
-    let facts = match store.notice_facts(&notice).await {
-        Ok(facts) => facts,
-        Err(StoreError::Database(err)) => {
-            return postpone(format!("reading the notice's facts failed: {err}")).await;
-        }
-        Err(err) => return fail(scrub(&format!("the notice cannot be written: {err}"))).await,
+    let facts = match facts {
+        Facts::Read(facts) => facts,
+        Facts::Unread(error) => return postpone(error).await,
+        Facts::Unwritable(error) => return fail(error).await,
     };
     let rendered = match render(&facts, &settings.render) {
         Ok(rendered) => rendered,
@@ -252,6 +310,11 @@ async fn deliver_one(
         Ok(email) => email,
         Err(err) => return fail(err.to_string()).await,
     };
+    // A place in the window of accepted, not yet marked notices, held until the mark
+    // commits (see `Marks`).
+    let Some(place) = marks.place().await else {
+        return Ok(Outcome::NotStarted(notice.id));
+    };
     let file_stem = format!("notice-{:08}-{}", notice.id, notice.kind);
     match mailer.send(&email, &file_stem).await {
         Ok(()) => {}
@@ -267,10 +330,10 @@ async fn deliver_one(
         transport: mailer.transport().kind().to_owned(),
     };
     // The server has the message: the mark must land, or the notice would be sent again.
-    // This sender waits for it (group-committed with the others' marks, see `Marks`).
-    if let Err(err) = marks.mark(notice.id, sent).await {
+    // Queued for the marker's next group; the place is given back once it commits.
+    if marks.queue(notice.id, sent, place).await.is_err() {
         return Err(anyhow::anyhow!(
-            "notice {} was accepted by the mail server but could not be marked sent ({err}); it will be sent again",
+            "notice {} was accepted by the mail server but the marker had stopped; it will be sent again",
             notice.id
         ));
     }
@@ -282,69 +345,113 @@ async fn deliver_one(
     Ok(Outcome::Sent)
 }
 
-/// Most marks committed in one transaction.
-const MARK_GROUP: usize = 256;
+/// Most notices accepted by the server and not yet marked sent, across the worker's
+/// connections: what a crash at the worst instant sends twice (with the same Message-ID).
+pub const MARK_WINDOW: usize = 128;
 
 /// The sent marks of one batch, committed by one task in groups: each transaction marks
 /// every notice whose server answered while the one before ran (a group commit, no
-/// waiting for a group to fill). A sender waits for its own mark.
+/// waiting for a group to fill). A sender holds a place in the window from before it
+/// sends until its mark commits; with the window full, senders wait.
 struct Marks {
-    queue: mpsc::Sender<PendingMark>,
+    queue: mpsc::UnboundedSender<PendingMark>,
+    window: Arc<Semaphore>,
 }
 
 struct PendingMark {
     id: i64,
     sent: SentNotice,
-    done: oneshot::Sender<Result<(), String>>,
+    /// Given back when the group holding this mark is committed (or given up).
+    place: OwnedSemaphorePermit,
+}
+
+/// What the marker did.
+struct Marked {
+    /// Notices marked sent (or found not pending any more).
+    marked: u64,
+    /// Accepted by the server but not marked: the marker gave up on the database.
+    unmarked: u64,
+    error: Option<String>,
 }
 
 impl Marks {
-    fn start(store: Store, senders: usize) -> (Marks, tokio::task::JoinHandle<()>) {
-        let (queue, received) = mpsc::channel(senders.max(1));
-        (Marks { queue }, tokio::spawn(mark_groups(store, received)))
+    fn start(store: Store) -> (Marks, tokio::task::JoinHandle<Marked>) {
+        let (queue, received) = mpsc::unbounded_channel();
+        let window = Arc::new(Semaphore::new(MARK_WINDOW));
+        let marker = tokio::spawn(mark_groups(store, received, Arc::clone(&window)));
+        (Marks { queue, window }, marker)
     }
 
-    /// Marks the notice sent; returns once the mark is committed.
-    async fn mark(&self, id: i64, sent: SentNotice) -> Result<(), String> {
-        let (done, committed) = oneshot::channel();
+    /// A place in the window; `None` once the marker gave up (send nothing more).
+    async fn place(&self) -> Option<OwnedSemaphorePermit> {
+        Arc::clone(&self.window).acquire_owned().await.ok()
+    }
+
+    /// Whether the marker gave up on the database: nothing more is sent.
+    fn broken(&self) -> bool {
+        self.window.is_closed()
+    }
+
+    /// Queues the mark of an accepted notice.
+    async fn queue(
+        &self,
+        id: i64,
+        sent: SentNotice,
+        place: OwnedSemaphorePermit,
+    ) -> Result<(), ()> {
         self.queue
-            .send(PendingMark { id, sent, done })
-            .await
-            .map_err(|_| "the marker stopped".to_owned())?;
-        committed
-            .await
-            .unwrap_or_else(|_| Err("the marker stopped".to_owned()))
+            .send(PendingMark { id, sent, place })
+            .map_err(|_| ())
     }
 }
 
-async fn mark_groups(store: Store, mut received: mpsc::Receiver<PendingMark>) {
+async fn mark_groups(
+    store: Store,
+    mut received: mpsc::UnboundedReceiver<PendingMark>,
+    window: Arc<Semaphore>,
+) -> Marked {
+    let mut done = Marked {
+        marked: 0,
+        unmarked: 0,
+        error: None,
+    };
     while let Some(first) = received.recv().await {
         let mut group = vec![first];
-        while group.len() < MARK_GROUP {
-            match received.try_recv() {
-                Ok(next) => group.push(next),
-                Err(_) => break,
-            }
+        while let Ok(next) = received.try_recv() {
+            group.push(next);
         }
-        let notices: Vec<(i64, SentNotice)> =
-            group.iter().map(|m| (m.id, m.sent.clone())).collect();
+        if done.error.is_some() {
+            done.unmarked += group.len() as u64;
+            continue;
+        }
+        // The group's places are given back once its marks are committed (below).
+        let (notices, places): (Vec<(i64, SentNotice)>, Vec<OwnedSemaphorePermit>) =
+            group.into_iter().map(|m| ((m.id, m.sent), m.place)).unzip();
         // A database that hiccups gets a few chances before the senders give up.
         let mut tries = 0;
-        let result = loop {
+        loop {
             match store.mark_notices_sent(&notices).await {
-                Ok(_) => break Ok(()),
+                Ok(_) => {
+                    done.marked += notices.len() as u64;
+                    break;
+                }
                 Err(err) if tries < 5 => {
                     tries += 1;
                     tracing::warn!(notices = notices.len(), error = %err, "marking sent notices failed; retrying");
                     tokio::time::sleep(Duration::from_millis(200 * tries)).await;
                 }
-                Err(err) => break Err(err.to_string()),
+                Err(err) => {
+                    // Nothing more is sent in this batch: the window closes.
+                    window.close();
+                    done.unmarked += notices.len() as u64;
+                    done.error = Some(err.to_string());
+                    break;
+                }
             }
-        };
-        for mark in group {
-            let _ = mark.done.send(result.clone());
         }
+        drop(places);
     }
+    done
 }
 
 /// Delivers until nothing is pending, waiting for retries that fall due within `max_wait`.

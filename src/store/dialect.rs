@@ -142,6 +142,18 @@ impl Backend {
         }
     }
 
+    /// [`Backend::json_array_rows`]' table expression with the array bound as `$1`, for a
+    /// statement whose only parameter it is (PostgreSQL refuses a parameter it cannot type,
+    /// so an unused `$1` is not an option): the notice worker's look-ups of a batch.
+    pub(super) fn json_array_rows_first(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "json_each($1) j",
+            Backend::Postgres => {
+                "jsonb_array_elements(CAST($1 AS jsonb)) WITH ORDINALITY AS j(value, key)"
+            }
+        }
+    }
+
     /// A report's items, bound as one JSON array (`$2`) and unpacked by the database: a
     /// 100,000-item report is one statement instead of a thousand multi-row INSERTs. The
     /// functions differ: SQLite's `json_each` numbers elements from 0, PostgreSQL's

@@ -938,3 +938,138 @@ both_backends!(
             .unwrap();
     }
 );
+
+both_backends!(
+    a_crash_mid_batch_resends_nothing_marked_and_loses_nothing,
+    |db: TestDb| async move {
+        let store = db.store().await;
+        let dir = tempfile::tempdir().unwrap();
+        advance_notices(&store, 300).await;
+        let Some(server) = SmtpServer::start(dir.path(), 0, None) else {
+            return;
+        };
+        // `tahsil notices --send`, killed (SIGKILL) in the middle of its first batch: once
+        // the server holds some of its messages, while marks are being committed.
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+            .args(["--database-url", &db.url, "notices", "--send"])
+            .env("TAHSIL_ENCRYPTION_KEY", crate::harness::test_key_base64())
+            .env("TAHSIL_SMTP_URL", server.url())
+            .env("TAHSIL_MAIL_FROM", "CACOBATPH <avis@cacobatph.dz>")
+            .env("TAHSIL_LOG", "error")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while server.messages().len() < 40 && Instant::now() < deadline {
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "the send ended before the kill"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // A message the dead process was writing is never stored without its 250.
+        std::thread::sleep(Duration::from_millis(300));
+        let received_ids = |server: &SmtpServer| -> Vec<String> {
+            server
+                .messages()
+                .iter()
+                .map(|m| format!("<{}>", parse(m).message_id))
+                .collect()
+        };
+        let at_kill: BTreeSet<String> = received_ids(&server).into_iter().collect();
+        let marked: BTreeSet<String> = sqlx::query_scalar(
+            "SELECT m.message_id FROM notice_events e JOIN notice_messages m ON m.event_id = e.id \
+             WHERE e.status = 'sent'",
+        )
+        .fetch_all(store.pool())
+        .await
+        .unwrap()
+        .into_iter()
+        .collect();
+        assert!(
+            at_kill.len() < 300,
+            "killed mid-way: {} received",
+            at_kill.len()
+        );
+        // No notice is marked sent before its server accepted it.
+        assert!(
+            marked.is_subset(&at_kill),
+            "marked but never received: {:?}",
+            marked.difference(&at_kill).collect::<Vec<_>>()
+        );
+        // Accepted and not marked: what is sent again, at most the marks' window.
+        let unmarked = at_kill.len() - marked.len();
+        assert!(
+            unmarked <= tahsil::notices::worker::MARK_WINDOW,
+            "{unmarked} accepted and not marked"
+        );
+
+        // The dead worker's locks expire; another worker sends the rest.
+        sqlx::query("UPDATE notice_events SET locked_by = NULL, locked_until = NULL")
+            .execute(store.pool())
+            .await
+            .unwrap();
+        let mailer = smtp_mailer(&server.url()).await;
+        let report = tahsil::notices::deliver_all(
+            &store,
+            &mailer,
+            &fast_settings(50),
+            "worker-2",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+        assert_eq!(report.sent as usize, 300 - marked.len(), "{report:?}");
+        assert_eq!(
+            statuses(&store).await,
+            BTreeMap::from([("sent".to_owned(), 300)])
+        );
+        let received = received_ids(&server);
+        let mut times: BTreeMap<&str, usize> = BTreeMap::new();
+        for id in &received {
+            *times.entry(id.as_str()).or_default() += 1;
+        }
+        // Nothing lost: every notice arrived, with its own Message-ID.
+        let expected: BTreeSet<String> = event_ids(&store)
+            .await
+            .iter()
+            .map(|(id, key)| mailer.message_id(*id, key))
+            .collect();
+        assert_eq!(
+            times
+                .keys()
+                .map(|k| (*k).to_owned())
+                .collect::<BTreeSet<_>>(),
+            expected
+        );
+        // Nothing marked before the crash was sent again; the only repeats are the
+        // notices accepted and not yet marked when it died, each repeated once.
+        for id in &marked {
+            assert_eq!(times[id.as_str()], 1, "{id} was marked and sent again");
+        }
+        let repeated: BTreeSet<String> = times
+            .iter()
+            .filter(|(_, n)| **n > 1)
+            .map(|(id, _)| (*id).to_owned())
+            .collect();
+        assert!(repeated.iter().all(|id| times[id.as_str()] == 2));
+        assert_eq!(
+            repeated,
+            at_kill
+                .difference(&marked)
+                .cloned()
+                .collect::<BTreeSet<_>>()
+        );
+        // Each notice's mark is audited once, and the chain holds.
+        let audited: i64 =
+            sqlx::query_scalar("SELECT COUNT(*) FROM audit_log WHERE action = 'notice.sent'")
+                .fetch_one(store.pool())
+                .await
+                .unwrap();
+        assert_eq!(audited, 300);
+        assert!(store.verify_audit(None).await.unwrap().broken.is_none());
+    }
+);

@@ -9,6 +9,8 @@
 //!
 //! Must not know: how a notice is written or sent (`crate::notices`).
 
+use std::collections::HashSet;
+
 use chrono::Duration;
 use serde::Serialize;
 use serde_json::json;
@@ -17,9 +19,12 @@ use sqlx::FromRow;
 use mandates::NoticeLanguage;
 
 use super::NoticeStatus;
+use crate::store::dialect::JsonArrayRows;
 use crate::store::leases::Queue;
 use crate::store::{
-    Actor, NoticeKind, Store, StoreError, StoreResult, audit::Audit, lease_timestamp,
+    Actor, Bind, NoticeKind, Store, StoreError, StoreResult,
+    audit::{Audit, AuditRows},
+    lease_timestamp,
 };
 
 /// A notice event claimed for delivery by one worker until `locked_until`.
@@ -107,55 +112,75 @@ impl Store {
     }
 
     /// Marks several notices sent, each with what was sent, in one transaction (the
-    /// delivery worker's group commit). For each, false when it was not pending any more
-    /// (nothing is changed for it then).
+    /// delivery worker's group commit), set-based: one statement marks them, one records
+    /// what was sent, one batch of audit entries (`notice.sent`), whatever their number.
+    /// For each, false when it was not pending any more (nothing is changed for it then).
     pub async fn mark_notices_sent(&self, sent: &[(i64, SentNotice)]) -> StoreResult<Vec<bool>> {
+        if sent.is_empty() {
+            return Ok(Vec::new());
+        }
         let now = self.now_text();
+        let JsonArrayRows { from: source, .. } = self.backend.json_array_rows();
         let mut tx = self.begin_write().await?;
-        let mut marked = Vec::with_capacity(sent.len());
-        for (event_id, sent) in sent {
-            let updated = sqlx::query(
-                "UPDATE notice_events SET status = 'sent', sent_at = $2, attempts = attempts + 1, \
-                 last_error = NULL, next_attempt_at = NULL, locked_by = NULL, locked_until = NULL \
-                 WHERE id = $1 AND status = 'pending'",
-            )
-            .bind(event_id)
-            .bind(&now)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            marked.push(updated == 1);
-            if updated != 1 {
-                continue;
-            }
-            sqlx::query(
+        let ids: Vec<[i64; 1]> = sent.iter().map(|(id, _)| [*id]).collect();
+        let marked: HashSet<i64> = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(format!(
+            "UPDATE notice_events SET status = 'sent', sent_at = $1, attempts = attempts + 1, \
+             last_error = NULL, next_attempt_at = NULL, locked_by = NULL, locked_until = NULL \
+             WHERE id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM {source}) AND status = 'pending' \
+             RETURNING id"
+        )))
+        .bind(&now)
+        .bind(json_text(&ids)?)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
+        // What was sent, for the notices this transaction marked: [id, message id,
+        // recipient, subject, language, text, transport, the audit entry's detail].
+        let rows: Vec<serde_json::Value> = sent
+            .iter()
+            .filter(|(id, _)| marked.contains(id))
+            .map(|(id, sent)| {
+                let detail = json!({ "message_id": sent.message_id, "transport": sent.transport });
+                json!([
+                    id,
+                    sent.message_id,
+                    sent.recipient,
+                    sent.subject,
+                    sent.language.as_str(),
+                    sent.body_text,
+                    sent.transport,
+                    detail.to_string(),
+                ])
+            })
+            .collect();
+        if !rows.is_empty() {
+            let rows = json_text(&rows)?;
+            sqlx::query(sqlx::AssertSqlSafe(format!(
                 "INSERT INTO notice_messages (event_id, employer_id, message_id, recipient, subject, language, \
                  body_text, transport, sent_at) \
-                 SELECT id, employer_id, $2, $3, $4, $5, $6, $7, $8 FROM notice_events WHERE id = $1",
-            )
-            .bind(event_id)
-            .bind(&sent.message_id)
-            .bind(&sent.recipient)
-            .bind(&sent.subject)
-            .bind(sent.language.as_str())
-            .bind(&sent.body_text)
-            .bind(&sent.transport)
+                 SELECT e.id, e.employer_id, j.value ->> 1, j.value ->> 2, j.value ->> 3, j.value ->> 4, \
+                 j.value ->> 5, j.value ->> 6, $1 \
+                 FROM {source} JOIN notice_events e ON e.id = CAST(j.value ->> 0 AS BIGINT)"
+            )))
             .bind(&now)
+            .bind(&rows)
             .execute(&mut *tx)
             .await?;
-        }
-        // The audit entries last, after every row write (the chain's head is held to commit).
-        for ((event_id, sent), marked) in sent.iter().zip(&marked) {
-            if *marked {
-                Audit::new(&Actor::new("notices"), "notice.sent")
-                    .on("notice_event", *event_id)
-                    .detail(json!({ "message_id": sent.message_id, "transport": sent.transport }))
-                    .record(&mut tx, &now)
-                    .await?;
+            // The audit entries last, after every row write (the chain's head is held to
+            // commit), in the order the notices were given.
+            AuditRows {
+                action: "'notice.sent'",
+                entity: "notice_event",
+                id: "CAST(j.value ->> 0 AS BIGINT)",
+                detail: "j.value ->> 7",
+                from: self.backend.json_array_rows_first(),
             }
+            .record(&mut tx, &now, &Actor::new("notices"), &[Bind::Text(&rows)])
+            .await?;
         }
         tx.commit().await?;
-        Ok(marked)
+        Ok(sent.iter().map(|(id, _)| marked.contains(id)).collect())
     }
 
     /// A failed attempt to retry later (server down, or a 4xx answer): unlocked, due again
@@ -257,4 +282,10 @@ impl Store {
         .fetch_one(&self.pool)
         .await?)
     }
+}
+
+/// Rows as the JSON text a statement unpacks ([`Backend::json_array_rows`](crate::store::Backend)).
+fn json_text<T: Serialize>(rows: &T) -> StoreResult<String> {
+    serde_json::to_string(rows)
+        .map_err(|err| StoreError::Other(anyhow::Error::new(err).context("notices to mark sent")))
 }

@@ -4,6 +4,8 @@
 //!
 //! Must not know: the words of a notice (`crate::notices` writes them).
 
+use std::collections::HashMap;
+
 use bank_formats::reasons::ReasonCategory;
 use mandates::{Amount, Channel, CollectionStatus, NoticeLanguage};
 use sqlx::FromRow;
@@ -214,35 +216,95 @@ struct RecipientRow {
     language: NoticeLanguage,
 }
 
+/// A breakdown line with the collection it belongs to (the lines of a batch are read together).
+#[derive(FromRow)]
+struct BatchLineRow {
+    collection_id: i64,
+    #[sqlx(flatten)]
+    line: LineRow,
+}
+
+/// The notice kinds whose subject is a collection.
+fn about_a_collection(kind: NoticeKind) -> bool {
+    matches!(
+        kind,
+        NoticeKind::AdvanceNotice
+            | NoticeKind::Receipt
+            | NoticeKind::FailureNotice
+            | NoticeKind::DebitCancelled
+    )
+}
+
+/// Ids as one JSON array (`[[7],[9]]`), bound as `$1` and unpacked by the database
+/// ([`Backend::json_array_rows_first`](crate::store::Backend)): a batch's look-up is one
+/// statement whatever its size.
+fn json_ids(ids: &[i64]) -> String {
+    let rows: Vec<[i64; 1]> = ids.iter().map(|id| [*id]).collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".to_owned())
+}
+
 impl Store {
     /// The facts a notice is written from. Receipts get their number here, once.
     /// Errors other than [`StoreError::Database`] mean the notice cannot be written
     /// (unknown kind, missing subject) and will not become writable by waiting.
     pub async fn notice_facts(&self, notice: &ClaimedNotice) -> StoreResult<NoticeFacts> {
+        self.notice_facts_batch(std::slice::from_ref(notice))
+            .await?
+            .pop()
+            .unwrap_or_else(|| Err(StoreError::not_found("notice event", notice.id)))
+    }
+
+    /// The facts of each notice of a batch, in the batch's order (the delivery worker's):
+    /// the recipients, and the collections with their breakdowns and next attempts, read
+    /// by one query each for the whole batch; the other subjects (mandates, disputes,
+    /// plans…, rarer) one notice at a time. The outer error is a database failure of the
+    /// batch's queries; an inner one is that notice's, as [`Store::notice_facts`] says.
+    pub async fn notice_facts_batch(
+        &self,
+        notices: &[ClaimedNotice],
+    ) -> StoreResult<Vec<StoreResult<NoticeFacts>>> {
+        let employers: Vec<i64> = notices.iter().map(|n| n.employer_id).collect();
+        let recipients = self.recipients(&employers).await?;
+        let collections: Vec<i64> = notices
+            .iter()
+            .filter(|n| about_a_collection(n.kind))
+            .map(|n| n.subject_id)
+            .collect();
+        let collections = self.collections_facts(&collections).await?;
+        let mut facts = Vec::with_capacity(notices.len());
+        for notice in notices {
+            facts.push(self.facts_of(notice, &recipients, &collections).await);
+        }
+        Ok(facts)
+    }
+
+    /// One notice's facts, its recipient and collection taken from the batch's look-ups.
+    async fn facts_of(
+        &self,
+        notice: &ClaimedNotice,
+        recipients: &HashMap<i64, NoticeRecipient>,
+        collections: &HashMap<i64, CollectionFacts>,
+    ) -> StoreResult<NoticeFacts> {
         let kind = notice.kind;
-        let recipient = sqlx::query_as::<_, RecipientRow>(
-            "SELECT id, affiliation_number, name, name_ar, email, language FROM employers WHERE id = $1",
-        )
-        .bind(notice.employer_id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::not_found("employer", notice.employer_id))?;
-        let recipient = NoticeRecipient {
-            employer_id: recipient.id,
-            affiliation_number: recipient.affiliation_number,
-            name: recipient.name,
-            name_ar: recipient.name_ar,
-            email: recipient.email,
-            language: recipient.language,
-        };
+        let recipient = recipients
+            .get(&notice.employer_id)
+            .cloned()
+            .ok_or_else(|| StoreError::not_found("employer", notice.employer_id))?;
         let (subject, owner) = match kind {
             NoticeKind::AdvanceNotice
             | NoticeKind::Receipt
             | NoticeKind::FailureNotice
             | NoticeKind::DebitCancelled => {
-                let facts = self
-                    .collection_facts(notice.subject_id, kind == NoticeKind::Receipt)
-                    .await?;
+                let mut facts = collections
+                    .get(&notice.subject_id)
+                    .cloned()
+                    .ok_or_else(|| StoreError::not_found("collection", notice.subject_id))?;
+                if kind == NoticeKind::Receipt {
+                    facts.receipt_number = Some(
+                        self.receipt_number(facts.id, &facts.collection_date)
+                            .await?,
+                    );
+                }
                 let owner = facts.employer_id;
                 (NoticeSubject::Collection(Box::new(facts)), owner)
             }
@@ -295,62 +357,126 @@ impl Store {
         })
     }
 
+    /// The recipients of the employers `ids`, by employer.
+    async fn recipients(&self, ids: &[i64]) -> StoreResult<HashMap<i64, NoticeRecipient>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let rows = sqlx::query_as::<_, RecipientRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT id, affiliation_number, name, name_ar, email, language FROM employers \
+             WHERE id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM {})",
+            self.backend.json_array_rows_first()
+        )))
+        .bind(json_ids(ids))
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| {
+                (
+                    r.id,
+                    NoticeRecipient {
+                        employer_id: r.id,
+                        affiliation_number: r.affiliation_number,
+                        name: r.name,
+                        name_ar: r.name_ar,
+                        email: r.email,
+                        language: r.language,
+                    },
+                )
+            })
+            .collect())
+    }
+
     pub(crate) async fn collection_facts(
         &self,
         id: i64,
         with_receipt: bool,
     ) -> StoreResult<CollectionFacts> {
-        let row = sqlx::query_as::<_, CollectionRow>(
+        let mut facts = self
+            .collections_facts(&[id])
+            .await?
+            .remove(&id)
+            .ok_or_else(|| StoreError::not_found("collection", id))?;
+        if with_receipt {
+            facts.receipt_number = Some(self.receipt_number(id, &facts.collection_date).await?);
+        }
+        Ok(facts)
+    }
+
+    /// The collections `ids` as their notices describe them (no receipt number: that one
+    /// is given by [`Store::receipt_number`], a write), by id; three queries whatever the
+    /// number of ids.
+    async fn collections_facts(&self, ids: &[i64]) -> StoreResult<HashMap<i64, CollectionFacts>> {
+        if ids.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let source = self.backend.json_array_rows_first();
+        let ids = json_ids(ids);
+        let rows = sqlx::query_as::<_, CollectionRow>(sqlx::AssertSqlSafe(format!(
             "SELECT c.id, c.employer_id, c.collection_date, c.amount_centimes, c.attempt, c.notice_version, c.channel, c.status, \
              c.reason_code, c.reason_category, c.settled_on, m.reference, a.bank_code, a.masked \
              FROM collections c JOIN mandates m ON m.id = c.mandate_id JOIN accounts a ON a.id = m.account_id \
-             WHERE c.id = $1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
-        .await?
-        .ok_or_else(|| StoreError::not_found("collection", id))?;
-        let lines = sqlx::query_as::<_, LineRow>(
-            "SELECT w.code, w.name, d.period, cl.amount_centimes, l.paid_leave_centimes, \
+             WHERE c.id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM {source})"
+        )))
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?;
+        let lines = sqlx::query_as::<_, BatchLineRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT cl.collection_id, w.code, w.name, d.period, cl.amount_centimes, l.paid_leave_centimes, \
              l.bad_weather_employer_centimes, l.bad_weather_employee_centimes \
              FROM collection_lines cl JOIN declaration_lines l ON l.id = cl.declaration_line_id \
              JOIN declarations d ON d.id = l.declaration_id JOIN worksites w ON w.id = l.worksite_id \
-             WHERE cl.collection_id = $1 ORDER BY w.code, d.period",
-        )
-        .bind(id)
+             WHERE cl.collection_id IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM {source}) \
+             ORDER BY cl.collection_id, w.code, d.period"
+        )))
+        .bind(&ids)
         .fetch_all(&self.pool)
         .await?;
-        let next_attempt: Option<(i64, String, i64)> = sqlx::query_as(
-            "SELECT id, collection_date, amount_centimes FROM collections WHERE retry_of = $1 \
-             AND status <> 'cancelled' ORDER BY id LIMIT 1",
-        )
-        .bind(id)
-        .fetch_optional(&self.pool)
+        // The next attempt of a failed debit: its retry (one at most, a unique key).
+        let next_attempts: Vec<(i64, i64, String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT retry_of, id, collection_date, amount_centimes FROM collections \
+             WHERE retry_of IS NOT NULL AND retry_of IN (SELECT CAST(j.value ->> 0 AS BIGINT) FROM {source}) \
+             AND status <> 'cancelled' ORDER BY id"
+        )))
+        .bind(&ids)
+        .fetch_all(&self.pool)
         .await?;
-        let receipt_number = if with_receipt {
-            Some(self.receipt_number(id, &row.collection_date).await?)
-        } else {
-            None
-        };
-        Ok(CollectionFacts {
-            id: row.id,
-            employer_id: row.employer_id,
-            collection_date: row.collection_date,
-            amount: Amount::from_centimes(row.amount_centimes),
-            attempt: row.attempt,
-            notice_version: row.notice_version,
-            channel: row.channel,
-            status: row.status,
-            reason_code: row.reason_code,
-            reason_category: row.reason_category,
-            settled_on: row.settled_on,
-            mandate_reference: row.reference,
-            bank_name: self.banks.name(&row.bank_code).map(str::to_owned),
-            bank_code: row.bank_code,
-            account_masked: row.masked,
-            lines: lines
-                .into_iter()
-                .map(|l| BreakdownLine {
+        let mut facts: HashMap<i64, CollectionFacts> = rows
+            .into_iter()
+            .map(|row| {
+                (
+                    row.id,
+                    CollectionFacts {
+                        id: row.id,
+                        employer_id: row.employer_id,
+                        collection_date: row.collection_date,
+                        amount: Amount::from_centimes(row.amount_centimes),
+                        attempt: row.attempt,
+                        notice_version: row.notice_version,
+                        channel: row.channel,
+                        status: row.status,
+                        reason_code: row.reason_code,
+                        reason_category: row.reason_category,
+                        settled_on: row.settled_on,
+                        mandate_reference: row.reference,
+                        bank_name: self.banks.name(&row.bank_code).map(str::to_owned),
+                        bank_code: row.bank_code,
+                        account_masked: row.masked,
+                        lines: Vec::new(),
+                        next_attempt: None,
+                        receipt_number: None,
+                    },
+                )
+            })
+            .collect();
+        for BatchLineRow {
+            collection_id,
+            line: l,
+        } in lines
+        {
+            if let Some(collection) = facts.get_mut(&collection_id) {
+                collection.lines.push(BreakdownLine {
                     worksite_code: l.code,
                     worksite_name: l.name,
                     period: l.period,
@@ -358,15 +484,19 @@ impl Store {
                     paid_leave: Amount::from_centimes(l.paid_leave_centimes),
                     bad_weather_employer: Amount::from_centimes(l.bad_weather_employer_centimes),
                     bad_weather_employee: Amount::from_centimes(l.bad_weather_employee_centimes),
-                })
-                .collect(),
-            next_attempt: next_attempt.map(|(id, date, centimes)| NextAttempt {
-                collection_id: id,
-                collection_date: date,
-                amount: Amount::from_centimes(centimes),
-            }),
-            receipt_number,
-        })
+                });
+            }
+        }
+        for (retry_of, id, date, centimes) in next_attempts {
+            if let Some(collection) = facts.get_mut(&retry_of) {
+                collection.next_attempt.get_or_insert(NextAttempt {
+                    collection_id: id,
+                    collection_date: date,
+                    amount: Amount::from_centimes(centimes),
+                });
+            }
+        }
+        Ok(facts)
     }
 
     async fn shortfall_facts(&self, id: i64) -> StoreResult<(i64, ShortfallFacts)> {
