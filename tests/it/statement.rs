@@ -831,9 +831,13 @@ async fn receivables_add_up(store: &Store, day: chrono::NaiveDate, page: i64) {
     assert_eq!(fund.total.total.centimes(), summed.iter().sum::<i64>());
     assert_eq!(fund.employers, owing.len() as u64, "on {day}");
     // The schemes add up to the total, bucket by bucket.
-    let schemes = [fund.paid_leave, fund.bad_weather_employer, fund.bad_weather_employee];
-    for n in 0..4 {
-        assert_eq!(schemes.iter().map(|s| of(s)[n]).sum::<i64>(), summed[n]);
+    let schemes = [
+        fund.paid_leave,
+        fund.bad_weather_employer,
+        fund.bad_weather_employee,
+    ];
+    for (n, want) in summed.iter().enumerate() {
+        assert_eq!(schemes.iter().map(|s| of(s)[n]).sum::<i64>(), *want);
     }
     // Page after page, the employers owing: each as its statement, and every item once.
     let mut listed = Vec::new();

@@ -50,7 +50,9 @@ pub struct DebitFilter {
 impl DebitFilter {
     /// An employer is looked for (a number or a part of a name, not blank).
     fn employer_named(&self) -> bool {
-        self.employer.as_deref().is_some_and(|e| !e.trim().is_empty())
+        self.employer
+            .as_deref()
+            .is_some_and(|e| !e.trim().is_empty())
     }
 }
 
@@ -219,8 +221,7 @@ impl Store {
     /// rows, whatever the number of debits. One naming an employer or an amount range is
     /// counted over the debits ([`Store::counted_debit_totals`]).
     pub async fn debit_totals(&self, filter: &DebitFilter) -> StoreResult<DebitTotals> {
-        if filter.employer_named() || filter.min_amount.is_some() || filter.max_amount.is_some()
-        {
+        if filter.employer_named() || filter.min_amount.is_some() || filter.max_amount.is_some() {
             return self.counted_debit_totals(filter).await;
         }
         // The kept rows have the columns the filter names (`reason_category` is '' for

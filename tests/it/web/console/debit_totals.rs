@@ -99,10 +99,10 @@ async fn totals_match_a_count(store: &Store, after: &str) -> Vec<CollectionStatu
         let listed = store.debit_totals(&filter).await.unwrap();
         let counted = store.counted_debit_totals(&filter).await.unwrap();
         assert_eq!(listed, counted, "after {after}: {filter:?}");
-        if let (Some(status), true) = (filter.status, counted.count > 0) {
-            if !found.contains(&status) {
-                found.push(status);
-            }
+        if let (Some(status), true) = (filter.status, counted.count > 0)
+            && !found.contains(&status)
+        {
+            found.push(status);
         }
     }
     // And the count itself is that of the debits, asked plainly.
@@ -152,7 +152,13 @@ both_backends!(
         // A hold, then a cancellation.
         let policy = ChannelPolicy::default();
         let held = store
-            .act_on_debit(&actor(), planned[0].0, DebitAction::Hold, "dispute", &policy)
+            .act_on_debit(
+                &actor(),
+                planned[0].0,
+                DebitAction::Hold,
+                "dispute",
+                &policy,
+            )
             .await
             .unwrap();
         assert!(held.debit.held);
@@ -185,14 +191,26 @@ both_backends!(
             ),
         )
         .await;
-        let paid = pay(store, employer, Amount::from_centimes(first_line), "VIR-TOTALS").await;
+        let paid = pay(
+            store,
+            employer,
+            Amount::from_centimes(first_line),
+            "VIR-TOTALS",
+        )
+        .await;
         assert_eq!(paid.debits_reduced, vec![debit], "{paid:?}");
         let after = store.debit(debit).await.unwrap().amount;
         assert_eq!(after.centimes(), before.centimes() - first_line);
         totals_match_a_count(store, "a payment reducing a planned debit").await;
 
         // A holiday on the retries' date moves them to the next business day.
-        let day: NaiveDate = store.debit(planned[3].0).await.unwrap().collection_date.parse().unwrap();
+        let day: NaiveDate = store
+            .debit(planned[3].0)
+            .await
+            .unwrap()
+            .collection_date
+            .parse()
+            .unwrap();
         let moved = store
             .change_calendar(
                 &actor(),
@@ -206,7 +224,13 @@ both_backends!(
             .await
             .unwrap();
         assert!(!moved.moved.is_empty(), "the planned debits moved");
-        let now_on: NaiveDate = store.debit(planned[3].0).await.unwrap().collection_date.parse().unwrap();
+        let now_on: NaiveDate = store
+            .debit(planned[3].0)
+            .await
+            .unwrap()
+            .collection_date
+            .parse()
+            .unwrap();
         assert!(now_on > day, "{now_on} after {day}");
         totals_match_a_count(store, "a moved date").await;
 
@@ -214,11 +238,13 @@ both_backends!(
         // not in a filter naming an employer, still counted over the debits).
         let by_employer = DebitFilter {
             employer: Some(
-                sqlx::query_scalar::<_, String>("SELECT affiliation_number FROM employers WHERE id = $1")
-                    .bind(employer)
-                    .fetch_one(store.pool())
-                    .await
-                    .unwrap(),
+                sqlx::query_scalar::<_, String>(
+                    "SELECT affiliation_number FROM employers WHERE id = $1",
+                )
+                .bind(employer)
+                .fetch_one(store.pool())
+                .await
+                .unwrap(),
             ),
             ..DebitFilter::default()
         };
@@ -232,6 +258,9 @@ both_backends!(
         let listed = store.debit_totals(&all).await.unwrap();
         let counted = store.counted_debit_totals(&all).await.unwrap();
         assert!(listed.count > counted.count, "{listed:?} {counted:?}");
-        assert_eq!(store.debit_totals(&by_employer).await.unwrap(), employer_totals);
+        assert_eq!(
+            store.debit_totals(&by_employer).await.unwrap(),
+            employer_totals
+        );
     }
 );
