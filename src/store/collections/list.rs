@@ -15,7 +15,9 @@
 //! most filtered ones) are not counted over the debits but summed from the totals kept per
 //! date and kind of debit (`collection_totals`, migration 0022, exact in each transaction
 //! that changes a debit: see `collection_totals.rs`). Only a filter naming an employer or
-//! an amount range counts the debits it takes.
+//! an amount range counts the debits it takes — on PostgreSQL at 1,000,000 debits an
+//! amount range over a whole date scans that date (~0.3 s) and a part of a name every
+//! name (~1.3 s); an affiliation number is two index seeks (BENCHMARKS.md).
 //!
 //! Must not know: how pages or files show a debit.
 
