@@ -11,6 +11,7 @@
 #   bench/debit-list.sh measure [N]        # N timings of each page (default 5)
 #   bench/debit-list.sh prepare-pg | measure-pg [N]    # the same on PostgreSQL (database bench_debits)
 #   bench/debit-list.sh synth | synth-pg   # instead of prepare: the same shape written by SQL (see synth_sql)
+#   bench/debit-list.sh compare-pg [N]     # the totals counted over the debits against the kept totals
 #
 # Environment: TAHSIL_BIN (default target/release/tahsil or $CARGO_TARGET_DIR/release/tahsil),
 # BENCH_DIR (default /tmp/tahsil-debits), EMPLOYERS (1000000), WORKSITES (1: the list reads
@@ -117,6 +118,15 @@ SELECT employer_id, mandate_id, channel, '2026-12-22', amount_centimes, 'planned
   'T20261222M' || mandate_id, '2026-12-16', '2026-12-16T08:00:00Z', '2026-12-16T08:00:00Z',
   amount_centimes, '2026-12-21'
 FROM collections WHERE status = 'retry_planned';
+-- The kept totals (migration 0022), counted from the debits as the migration does: the
+-- list's totals of a filter by dates, channel, state and reason read them.
+DELETE FROM collection_totals;
+INSERT INTO collection_totals (collection_date, channel, status, reason_category, presented, held,
+  debits, amount_centimes)
+SELECT collection_date, channel, status, COALESCE(reason_category, ''),
+  CASE WHEN bank_file_id IS NULL THEN 0 ELSE 1 END, CASE WHEN held_at IS NULL THEN 0 ELSE 1 END,
+  COUNT(*), CAST(SUM(amount_centimes) AS BIGINT)
+FROM collections GROUP BY 1, 2, 3, 4, 5, 6;
 COMMIT;
 SQL
 }
@@ -132,6 +142,13 @@ LEFT JOIN bank_files f ON f.id = c.bank_file_id ORDER BY c.collection_date DESC,
 totals_sql() { # WHERE-CLAUSE
     local where=${1:+WHERE $1}
     echo "SELECT COUNT(*), CAST(COALESCE(SUM(c.amount_centimes), 0) AS BIGINT) FROM collections c $where"
+}
+# The same from the kept totals (`collection_totals`), as the store asks it for a filter of
+# dates, channel, state and reason only.
+kept_totals_sql() { # WHERE-CLAUSE
+    local where=${1:+WHERE $1}
+    echo "SELECT CAST(COALESCE(SUM(c.debits), 0) AS BIGINT), CAST(COALESCE(SUM(c.amount_centimes), 0) AS BIGINT) \
+FROM collection_totals c $where"
 }
 FILTERS=(
     ""
@@ -163,6 +180,31 @@ explain() { # sqlite|pg URL
             psql "$2" -q -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $(page_sql "$filter")" \
                 -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $(totals_sql "$filter")"
         fi
+        case "$filter" in
+        *amount_centimes*) ;;
+        *)
+            if [ "$1" = sqlite ]; then
+                sqlite3 "$2" "EXPLAIN QUERY PLAN $(kept_totals_sql "$filter")"
+            else
+                psql "$2" -q -c "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) $(kept_totals_sql "$filter")"
+            fi
+            ;;
+        esac
+    done
+}
+
+# The totals of each filter without an amount range, counted over `collections` (the query
+# before the kept totals answered it) and read from `collection_totals`, interleaved, N
+# rounds: the execution time PostgreSQL reports under EXPLAIN ANALYZE, in ms.
+compare_pg() { # URL
+    local filter old new
+    for _ in $(seq "$REPEAT"); do
+        for filter in "${FILTERS[@]}"; do
+            case "$filter" in *amount_centimes*) continue ;; esac
+            old=$(psql "$1" -qAt -c "EXPLAIN ANALYZE $(totals_sql "$filter")" | sed -n 's/Execution Time: //p')
+            new=$(psql "$1" -qAt -c "EXPLAIN ANALYZE $(kept_totals_sql "$filter")" | sed -n 's/Execution Time: //p')
+            printf '%-45s counted %12s  kept %10s\n' "${filter:-no filter}" "$old" "$new"
+        done
     done
 }
 
@@ -256,6 +298,11 @@ prepare-pg)
 measure-pg)
     explain pg "$PG/bench_debits"
     measure "$PG/bench_debits"
+    ;;
+compare-pg)
+    uptime
+    compare_pg "$PG/bench_debits"
+    uptime
     ;;
 *)
     sed -n '2,18p' "$0" >&2

@@ -542,8 +542,8 @@ pub struct StatementLine {
 /// by the days since their due date (the day their declaration became due) on the
 /// statement's day; a line not yet due counts in the first bucket. Surcharges owed (not
 /// waived, not paid) count from the day they were recorded, a provisional assessment not
-/// yet replaced by its declaration from the day its period became due. (The fund-wide
-/// receivables count lines only.)
+/// yet replaced by its declaration from the day its period became due — the same items as
+/// the fund-wide receivables (`receivables.rs`), so every employer's aging adds up to them.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Aging {
     pub up_to_30: Amount,
@@ -602,35 +602,18 @@ impl Store {
             });
         }
         let whole = self.employer_balance(employer_id, None).await?;
-        let owed: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT d.due_from, l.total_centimes FROM declaration_lines l \
-             JOIN declarations d ON d.id = l.declaration_id \
-             WHERE d.employer_id = $1 AND d.status = 'submitted' AND l.status = 'submitted' \
-             AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
-             AND NOT EXISTS (SELECT 1 FROM line_write_offs wo WHERE wo.declaration_line_id = l.id) \
-             AND NOT EXISTS (SELECT 1 FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
-                             WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status = 'settled')",
-        )
-        .bind(employer_id)
-        .fetch_all(&self.pool)
-        .await?;
-        // Surcharges owed (not waived by an applied waiver, not paid) by the day they were
-        // recorded, and provisional assessments not yet replaced by their declaration by
-        // the day the period became due.
-        let others: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT s.accrued_on, s.amount_centimes FROM surcharges s WHERE s.employer_id = $1 \
-             AND NOT EXISTS (SELECT 1 FROM surcharge_waiver_items i JOIN surcharge_waivers w ON w.id = i.waiver_id \
-                             WHERE i.surcharge_id = s.id AND i.live = 1 AND w.status = 'applied') \
-             AND NOT EXISTS (SELECT 1 FROM surcharge_allocations a WHERE a.surcharge_id = s.id) \
-             UNION ALL \
-             SELECT due_from, base_centimes + increase_centimes FROM provisional_assessments \
-             WHERE employer_id = $1 AND status = 'assessed'",
-        )
+        // What is owed, as the fund-wide receivables count it (`receivables::owed_items`):
+        // declared lines, surcharges and provisional assessments, each by its day.
+        let owed: Vec<(String, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT o.due_on, o.paid_leave_centimes + o.bad_weather_employer_centimes \
+             + o.bad_weather_employee_centimes FROM ({}) o",
+            super::receivables::owed_items(|employer| format!("{employer} = $1"))
+        )))
         .bind(employer_id)
         .fetch_all(&self.pool)
         .await?;
         let mut aging = [0i64; 4];
-        for (due_from, total) in owed.into_iter().chain(others) {
+        for (due_from, total) in owed {
             let due = super::parse_date("due date", &due_from)?;
             let days = (today - due).num_days();
             let slot = match days {

@@ -1,14 +1,18 @@
 //! What the fund is owed, fund-wide and by age, and the accounting journal of the ledger's
 //! movements (issue 15 points 6 and 8).
 //!
-//! Owed: a declared line (declaration and line submitted) that no settled debit and no
-//! payment by another channel has paid — the same lines as an employer's statement counts
-//! by age ([`Store::statement`]). Its age on a day is the number of days since its due date
-//! (the day its declaration became due, `declarations.due_from`); a line not yet due is
-//! 0 days old. Buckets: 0–30, 31–90, 91–180 and over 180 days. Every figure is one
-//! set-based query grouped in SQL (the dates compared as `YYYY-MM-DD` text against cut-off
-//! days computed once), so it stays fast at 100 000 employers; the employers owing page by
-//! keyset on their id.
+//! Owed ([`owed_items`], the one definition an employer's statement ages too,
+//! [`Store::statement`]): a declared line (declaration and line submitted) that no settled
+//! debit, no payment by another channel and no write-off has paid, dated from its due date
+//! (the day its declaration became due, `declarations.due_from`); a surcharge neither
+//! waived by an applied waiver nor paid, dated from the day it was recorded; a provisional
+//! assessment not yet replaced by its declaration (its base and its increase), dated from
+//! the day its period became due. An item's age on a day is the number of days since that
+//! date; one not yet due is 0 days old. Buckets: 0–30, 31–90, 91–180 and over 180 days. So
+//! the fund-wide figures are the sum of every employer's statement aging. Every figure is
+//! one set-based query grouped in SQL (the dates compared as `YYYY-MM-DD` text against
+//! cut-off days computed once), so it stays fast at 100 000 employers; the employers owing
+//! page by keyset on their id.
 //!
 //! The journal lists the ledger's entries dated within a range, one per entry, with what
 //! they change per scheme, and their totals per day and kind; migration 0025 indexes the
@@ -48,8 +52,9 @@ impl AgeBuckets {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Receivables {
     pub on: String,
-    /// Employers owing at least one line.
+    /// Employers owing at least one item.
     pub employers: u64,
+    /// Items owed: declared lines, surcharges and provisional assessments.
     pub lines: u64,
     pub total: AgeBuckets,
     pub paid_leave: AgeBuckets,
@@ -64,6 +69,7 @@ pub struct EmployerOwing {
     pub affiliation_number: String,
     pub name: String,
     pub name_ar: Option<String>,
+    /// Items owed: declared lines, surcharges and provisional assessments.
     pub lines: u64,
     pub owed: AgeBuckets,
 }
@@ -149,20 +155,52 @@ enum Slice<'a> {
 }
 
 /// The owed lines (over `l` and its declaration `d`): submitted, paid by no settled debit
-/// and by no payment.
+/// and by no payment, not written off.
 const OWED: &str = "d.status = 'submitted' AND l.status = 'submitted' \
      AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
      AND NOT EXISTS (SELECT 1 FROM line_write_offs wo WHERE wo.declaration_line_id = l.id) \
      AND NOT EXISTS (SELECT 1 FROM collection_lines cl JOIN collections c ON c.id = cl.collection_id \
                      WHERE cl.declaration_line_id = l.id AND cl.live = 1 AND c.status = 'settled')";
 
-/// The bucket (0 to 3) of a line's due date `d.due_from`, against the cut-off days `$1`
-/// (30 days before the day), `$2` (90) and `$3` (180).
-const BUCKET: &str = "CASE WHEN d.due_from >= $1 THEN 0 WHEN d.due_from >= $2 THEN 1 \
-     WHEN d.due_from >= $3 THEN 2 ELSE 3 END";
+/// Everything owed, one row per item: `employer_id`, `due_on` (the day its age counts
+/// from) and its amount per scheme (`paid_leave_centimes`, `bad_weather_employer_centimes`,
+/// `bad_weather_employee_centimes`) — declared lines ([`OWED`]), surcharges not waived
+/// (by an applied waiver) and not paid, provisional assessments not replaced (base plus
+/// increase). `employers` gives the condition narrowing each part to some employers, on
+/// the employer column it is passed (so each part seeks its own employer index).
+pub(super) fn owed_items(employers: impl Fn(&str) -> String) -> String {
+    format!(
+        "SELECT d.employer_id AS employer_id, d.due_from AS due_on, \
+         l.paid_leave_centimes AS paid_leave_centimes, \
+         l.bad_weather_employer_centimes AS bad_weather_employer_centimes, \
+         l.bad_weather_employee_centimes AS bad_weather_employee_centimes \
+         FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
+         WHERE {lines} AND {OWED} \
+         UNION ALL \
+         SELECT s.employer_id, s.accrued_on, s.paid_leave_centimes, s.bad_weather_employer_centimes, \
+         s.bad_weather_employee_centimes FROM surcharges s WHERE {surcharges} \
+         AND NOT EXISTS (SELECT 1 FROM surcharge_waiver_items i JOIN surcharge_waivers w ON w.id = i.waiver_id \
+                         WHERE i.surcharge_id = s.id AND i.live = 1 AND w.status = 'applied') \
+         AND NOT EXISTS (SELECT 1 FROM surcharge_allocations sa WHERE sa.surcharge_id = s.id) \
+         UNION ALL \
+         SELECT p.employer_id, p.due_from, \
+         p.base_paid_leave_centimes + p.increase_paid_leave_centimes, \
+         p.base_bad_weather_employer_centimes + p.increase_bad_weather_employer_centimes, \
+         p.base_bad_weather_employee_centimes + p.increase_bad_weather_employee_centimes \
+         FROM provisional_assessments p WHERE {assessments} AND p.status = 'assessed'",
+        lines = employers("d.employer_id"),
+        surcharges = employers("s.employer_id"),
+        assessments = employers("p.employer_id"),
+    )
+}
 
-/// The cut-off days of the buckets on `on`: a line due on or after the first is at most 30
-/// days old, and so on.
+/// The bucket (0 to 3) of an item's day `o.due_on`, against the cut-off days `$1` (30
+/// days before the day), `$2` (90) and `$3` (180).
+const BUCKET: &str = "CASE WHEN o.due_on >= $1 THEN 0 WHEN o.due_on >= $2 THEN 1 \
+     WHEN o.due_on >= $3 THEN 2 ELSE 3 END";
+
+/// The cut-off days of the buckets on `on`: an item due on or after the first is at most
+/// 30 days old, and so on.
 fn cutoffs(on: NaiveDate) -> [String; 3] {
     [30, 90, 180].map(|n| {
         on.checked_sub_days(Days::new(n))
@@ -171,15 +209,15 @@ fn cutoffs(on: NaiveDate) -> [String; 3] {
     })
 }
 
-/// The sum of `column` over the lines of bucket `n`.
+/// The sum of `column` over the items of bucket `n`.
 fn in_bucket(column: &str, n: u8) -> String {
     format!("CAST(COALESCE(SUM(CASE WHEN {BUCKET} = {n} THEN {column} ELSE 0 END), 0) AS BIGINT)")
 }
 
 const SCHEMES: [&str; 3] = [
-    "l.paid_leave_centimes",
-    "l.bad_weather_employer_centimes",
-    "l.bad_weather_employee_centimes",
+    "o.paid_leave_centimes",
+    "o.bad_weather_employer_centimes",
+    "o.bad_weather_employee_centimes",
 ];
 
 impl Store {
@@ -192,9 +230,9 @@ impl Store {
             }
         }
         let query = format!(
-            "SELECT COUNT(DISTINCT d.employer_id), COUNT(*), {} \
-             FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id WHERE {OWED}",
-            columns.join(", ")
+            "SELECT COUNT(DISTINCT o.employer_id), COUNT(*), {} FROM ({}) o",
+            columns.join(", "),
+            owed_items(|_| "1 = 1".to_owned())
         );
         let [c30, c90, c180] = cutoffs(on);
         let row = sqlx::query(sqlx::AssertSqlSafe(query))
@@ -230,7 +268,9 @@ impl Store {
     }
 
     /// The employers owing on `on`, by id after `after` (keyset), at most `limit` (capped
-    /// at [`OWING_PAGE_MAX`]), each with what it owes by age.
+    /// at [`OWING_PAGE_MAX`]), each with what it owes by age. The page's employers are
+    /// found walking `employers` by id (each asked whether it owes anything, by its
+    /// indexes); their items are then read as one range of employer ids.
     pub async fn employers_owing(
         &self,
         on: NaiveDate,
@@ -242,12 +282,25 @@ impl Store {
             .map(|n| format!("{} AS b{n}", in_bucket(&format!("({total})"), n)))
             .collect::<Vec<_>>()
             .join(", ");
+        let after = after.unwrap_or(0);
+        // The last employer of the page: the `limit`-th owing anything after `after`.
+        let owes = owed_items(|employer| format!("{employer} = e.id"));
+        let last: Option<i64> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT MAX(page.id) FROM (SELECT e.id FROM employers e WHERE e.id > $1 \
+             AND EXISTS ({owes}) ORDER BY e.id LIMIT $2) page"
+        )))
+        .bind(after)
+        .bind(limit.clamp(1, OWING_PAGE_MAX))
+        .fetch_one(&self.pool)
+        .await?;
+        let Some(last) = last else {
+            return Ok(Vec::new());
+        };
+        let items = owed_items(|employer| format!("{employer} > $4 AND {employer} <= $5"));
         let query = format!(
             "SELECT g.employer_id, e.affiliation_number, e.name, e.name_ar, g.lines, g.b0, g.b1, g.b2, g.b3 \
-             FROM (SELECT d.employer_id, COUNT(*) AS lines, {columns} \
-                   FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
-                   WHERE d.employer_id > $4 AND {OWED} \
-                   GROUP BY d.employer_id ORDER BY d.employer_id LIMIT $5) g \
+             FROM (SELECT o.employer_id, COUNT(*) AS lines, {columns} FROM ({items}) o \
+                   GROUP BY o.employer_id) g \
              JOIN employers e ON e.id = g.employer_id ORDER BY g.employer_id"
         );
         let [c30, c90, c180] = cutoffs(on);
@@ -256,8 +309,8 @@ impl Store {
             .bind(c30)
             .bind(c90)
             .bind(c180)
-            .bind(after.unwrap_or(0))
-            .bind(limit.clamp(1, OWING_PAGE_MAX))
+            .bind(after)
+            .bind(last)
             .fetch_all(&self.pool)
             .await?;
         Ok(rows

@@ -797,3 +797,185 @@ both_backends!(
         let _ = a;
     }
 );
+
+/// The fund's receivables on `day` are the sum of every employer's statement aging, and
+/// each employer owing (read by keyset pages of `page`) owes what its statement ages.
+async fn receivables_add_up(store: &Store, day: chrono::NaiveDate, page: i64) {
+    let fund = store.receivables(day).await.unwrap();
+    let employers: Vec<i64> = sqlx::query_scalar("SELECT id FROM employers ORDER BY id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
+    let mut summed = [0i64; 4];
+    let mut owing = Vec::new();
+    for employer in employers {
+        let aging = store.statement(employer, None, day).await.unwrap().aging;
+        let buckets = [
+            aging.up_to_30,
+            aging.from_31_to_90,
+            aging.from_91_to_180,
+            aging.over_180,
+        ]
+        .map(|a| a.centimes());
+        for (s, b) in summed.iter_mut().zip(buckets) {
+            *s += b;
+        }
+        if buckets.iter().any(|b| *b != 0) {
+            owing.push((employer, buckets));
+        }
+    }
+    let of = |b: &tahsil::store::AgeBuckets| {
+        [b.up_to_30, b.from_31_to_90, b.from_91_to_180, b.over_180].map(|a| a.centimes())
+    };
+    assert_eq!(of(&fund.total), summed, "on {day}");
+    assert_eq!(fund.total.total.centimes(), summed.iter().sum::<i64>());
+    assert_eq!(fund.employers, owing.len() as u64, "on {day}");
+    // The schemes add up to the total, bucket by bucket.
+    let schemes = [
+        fund.paid_leave,
+        fund.bad_weather_employer,
+        fund.bad_weather_employee,
+    ];
+    for (n, want) in summed.iter().enumerate() {
+        assert_eq!(schemes.iter().map(|s| of(s)[n]).sum::<i64>(), *want);
+    }
+    // Page after page, the employers owing: each as its statement, and every item once.
+    let mut listed = Vec::new();
+    let mut items = 0;
+    let mut after = None;
+    loop {
+        let rows = store.employers_owing(day, after, page).await.unwrap();
+        assert!(rows.len() as i64 <= page);
+        let Some(last) = rows.last() else { break };
+        after = Some(last.employer_id);
+        for row in rows {
+            items += row.lines;
+            assert_eq!(row.owed.total.centimes(), of(&row.owed).iter().sum::<i64>());
+            listed.push((row.employer_id, of(&row.owed)));
+        }
+    }
+    assert_eq!(listed, owing, "on {day}");
+    assert_eq!(items, fund.lines, "on {day}");
+}
+
+both_backends!(
+    the_fund_wide_receivables_are_the_sum_of_every_statement_aging_with_surcharges_a_payment_a_write_off_and_a_waiver,
+    |db: TestDb| async move {
+        use crate::surcharges::{accrue_on, confirm, on};
+        use tahsil::store::{NewPayment, NewWriteOff, PaymentChannel, SurchargeKind, WaiverStatus};
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 12, 1))).await;
+        let actor = crate::harness::fixtures::actor();
+        on(&store, d(2026, 12, 1));
+        // A and B: one line of 2026-10 each; C two lines, the first written off; E pays
+        // its line in time; `later` declares 2026-10 once the rules are confirmed.
+        let a = employer_with_worksites(&store, "16000001", &["W1"]).await;
+        let b = employer_with_worksites(&store, "16000002", &["W1"]).await;
+        let c = employer_with_worksites(&store, "16000003", &["W1", "W2"]).await;
+        let e = employer_with_worksites(&store, "16000004", &["W1"]).await;
+        let later = employer_with_worksites(&store, "16000005", &["W1"]).await;
+        for employer in [a, b, e] {
+            declare(&store, employer, "2026-10", &[("W1", "100000.00")]).await;
+        }
+        declare(&store, c, "2026-10", &[("W1", "100000.00"), ("W2", "50000.00")]).await;
+        let e_owed = Amount::from_centimes(owed_of(&store, e, "2026-10").await);
+        pay(&store, e, e_owed, "VIR-E-1").await;
+        let c_first: i64 = scalar(
+            &store,
+            &format!(
+                "SELECT MIN(l.id) FROM declaration_lines l JOIN declarations d ON d.id = l.declaration_id \
+                 WHERE d.employer_id = {c}"
+            ),
+        )
+        .await;
+        store
+            .write_off_lines(
+                &actor,
+                NewWriteOff {
+                    employer_id: c,
+                    lines: vec![c_first],
+                    reason: "entreprise liquidée".to_owned(),
+                    by: "agent recouvrement".to_owned(),
+                },
+            )
+            .await
+            .unwrap();
+        // Receivables before any surcharge: lines only.
+        receivables_add_up(&store, d(2026, 12, 1), 2).await;
+
+        confirm(&store, SurchargeKind::LatePayment).await;
+        confirm(&store, SurchargeKind::ProvisionalAssessment).await;
+        // Nobody declares 2026-11: each employer with a declaration before it is assessed
+        // provisionally on 1 January 2027 (E too), then late-payment surcharges accrue.
+        declare(&store, later, "2026-10", &[("W1", "70000.00")]).await;
+        on(&store, d(2027, 1, 1));
+        let assessed = store
+            .assess_missing_declarations(&actor, d(2027, 1, 1))
+            .await
+            .unwrap()
+            .assessments;
+        assert!(assessed >= 3, "{assessed} assessments");
+        for day in [d(2027, 1, 16), d(2027, 2, 1), d(2027, 3, 1)] {
+            assert!(accrue_on(&store, day).await > 0, "surcharges on {day}");
+        }
+        // A pays its line and its first surcharge; B's first surcharge is waived.
+        let a_line = owed_of(&store, a, "2026-10").await;
+        let a_surcharges = store.employer_surcharges(a).await.unwrap();
+        store
+            .record_payment(
+                &actor,
+                NewPayment {
+                    employer_id: a,
+                    amount: Amount::from_centimes(a_line + a_surcharges[0].amount.centimes()),
+                    received_on: d(2027, 3, 1),
+                    channel: PaymentChannel::Transfer,
+                    reference: "VIR-A-1".to_owned(),
+                    note: None,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            scalar(
+                &store,
+                &format!(
+                    "SELECT COUNT(*) FROM surcharge_allocations WHERE surcharge_id = {}",
+                    a_surcharges[0].id
+                )
+            )
+            .await,
+            1,
+            "the payment paid A's first surcharge"
+        );
+        let b_first = store.employer_surcharges(b).await.unwrap()[0].id;
+        let waiver = store
+            .request_waiver(&actor, b, &[b_first], "error of the fund's calendar")
+            .await
+            .unwrap();
+        assert_eq!(waiver.status, WaiverStatus::Applied);
+        assert_balanced(&store).await;
+
+        // Surcharges and provisional assessments are counted: more than the lines alone.
+        let lines_only = {
+            let fund = store.receivables(d(2027, 3, 1)).await.unwrap();
+            let lines: i64 = scalar(
+                &store,
+                "SELECT CAST(COALESCE(SUM(l.total_centimes), 0) AS BIGINT) FROM declaration_lines l \
+                 JOIN declarations d ON d.id = l.declaration_id WHERE d.status = 'submitted' \
+                 AND NOT EXISTS (SELECT 1 FROM payment_allocations a WHERE a.declaration_line_id = l.id) \
+                 AND NOT EXISTS (SELECT 1 FROM line_write_offs w WHERE w.declaration_line_id = l.id)",
+            )
+            .await;
+            assert!(fund.total.total.centimes() > lines, "{fund:?}");
+            lines
+        };
+        assert!(lines_only > 0);
+        for (day, page) in [
+            (d(2027, 3, 1), 1),
+            (d(2027, 3, 1), 2),
+            (d(2027, 1, 31), 3),
+            (d(2027, 6, 15), 1000),
+        ] {
+            receivables_add_up(&store, day, page).await;
+        }
+    }
+);

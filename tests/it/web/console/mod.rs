@@ -4,6 +4,7 @@
 
 mod calendar;
 mod dashboard;
+mod debit_totals;
 mod debits;
 mod employers;
 mod exceptions;
