@@ -16,7 +16,9 @@ use mandates::{AccountKind, Lang};
 
 use super::DocumentError;
 use super::geometry::{Cpt, PAGE_WIDTH, page_size, pt, rectangle};
-use super::text::{Align, Direction, Line, Style, Weight, isolate_ltr, wrap, wrap_fixed};
+use super::text::{
+    Align, Direction, Line, Style, Weight, isolate_ltr, line_shared, wrap, wrap_fixed, wrap_shared,
+};
 use crate::locale::{Word, digits, written_day_of};
 use crate::store::{Employer, Institution, Receipt};
 
@@ -236,6 +238,13 @@ impl Layout {
                 .map(|line| (line, Align::Center))
                 .collect())
         };
+        // A day, the same on every receipt of a run: laid out once (`wrap_shared`).
+        let shared = |text: &str| -> Result<Vec<(Line, Align)>, DocumentError> {
+            Ok(wrap_shared(text, BODY, Direction::Auto, value_width)?
+                .into_iter()
+                .map(|line| (line, Align::Center))
+                .collect())
+        };
         let fact = |fr: &'static str,
                     ar: &'static str,
                     values: Vec<(Line, Align)>|
@@ -282,11 +291,11 @@ impl Layout {
                 AR.affiliation,
                 value(&employer.affiliation_number, BODY)?,
             )?,
-            fact(FR.paid_on, AR.paid_on, value(&paid_on, BODY)?)?,
+            fact(FR.paid_on, AR.paid_on, shared(&paid_on)?)?,
             fact(
                 FR.collection_date,
                 AR.collection_date,
-                value(&written_day_of(&c.collection_date), BODY)?,
+                shared(&written_day_of(&c.collection_date))?,
             )?,
             fact(FR.amount, AR.amount, amounts)?,
             fact(FR.account, AR.account, account)?,
@@ -294,10 +303,7 @@ impl Layout {
             fact(
                 FR.issued_on,
                 AR.issued_on,
-                value(
-                    &crate::locale::written_day_of_moment(&receipt.issued_at),
-                    BODY,
-                )?,
+                shared(&crate::locale::written_day_of_moment(&receipt.issued_at))?,
             )?,
         ];
 
@@ -313,13 +319,13 @@ impl Layout {
             let height = leading(BODY) * Cpt::try_from(worksite.len()).unwrap_or(1) + pt(4);
             rows.push(Row {
                 worksite,
-                period: Line::new(&w.period, BODY, Direction::Ltr)?,
+                period: line_shared(&w.period, BODY, Direction::Ltr)?,
                 amount: Line::new(&digits(w.amount), BODY, Direction::Ltr)?,
                 height,
             });
         }
         let total = Row {
-            worksite: vec![Line::new(
+            worksite: vec![line_shared(
                 &format!("{} — {}", FR.total, AR.total),
                 BODY_BOLD,
                 Direction::Ltr,
@@ -339,7 +345,7 @@ impl Layout {
         };
         let half = (RIGHT - LEFT) / 2 - pt(8);
         Ok(Layout {
-            fund: Line::new(facts.fund, FUND, Direction::Auto)?,
+            fund: line_shared(facts.fund, FUND, Direction::Auto)?,
             fund_fr: wrap_fixed(FR.fund_long, SMALL, Direction::Ltr, half)?,
             fund_ar: wrap_fixed(AR.fund_long, SMALL, Direction::Rtl, half)?,
             title_fr: Line::new(

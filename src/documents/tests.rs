@@ -3,7 +3,10 @@
 
 use mandates::{AccountKind, Amount, CollectionStatus, NoticeLanguage, PeriodKind};
 
-use super::text::{Direction, Line, Style, Weight, isolate_ltr, shaped, wrap};
+use super::text::{
+    Direction, Line, Style, Weight, isolate_ltr, line_shared, runs_both_ways, shaped, wrap,
+    wrap_shared,
+};
 use super::{ReceiptFacts, receipt_pdf};
 use crate::store::{CollectionDetail, CollectionWorksite, Employer, Receipt};
 
@@ -198,6 +201,71 @@ fn the_kept_shape_plans_shape_as_a_fresh_plan_does() {
                     );
                 }
             }
+        }
+    }
+}
+
+#[test]
+fn text_with_nothing_right_to_left_is_one_run_as_the_bidi_algorithm_says() {
+    let texts = [
+        "",
+        "2026-10",
+        "16/12/2026",
+        "12 345,67 DA",
+        "RC-2026-00000007 · 1",
+        "SARL Bâtiment du Sud (Blida) [n° 3], «ça» — ok",
+        "1.5 + 2,5 = 4 % $ #7 ; / \\ 'x'",
+        "Reçu n° RC-2026-00000007",
+        "TSL-16000001-000001",
+    ];
+    for text in texts {
+        for direction in [Direction::Ltr, Direction::Auto] {
+            let (short_cut, algorithm) = runs_both_ways(text, direction);
+            assert_eq!(short_cut, algorithm, "{text:?} {direction:?}");
+        }
+    }
+    // Not taken for a right-to-left paragraph, nor for Arabic letters or digits: there the
+    // algorithm decides.
+    let (short_cut, algorithm) = runs_both_ways("2026-10", Direction::Rtl);
+    assert_eq!(short_cut, algorithm);
+    let (short_cut, _) = runs_both_ways("المبلغ 12", Direction::Auto);
+    assert!(
+        short_cut.1,
+        "an Arabic first letter makes the paragraph right to left"
+    );
+    assert_eq!(short_cut.0.len(), 2, "{:?}", short_cut.0);
+}
+
+#[test]
+fn a_shared_line_is_the_line_laid_out_afresh() {
+    let bold = Style {
+        weight: Weight::Bold,
+        size: 1000,
+    };
+    for (text, style, direction) in [
+        ("16 décembre 2026", BODY, Direction::Auto),
+        ("2026-10", BODY, Direction::Ltr),
+        ("Total — المجموع", bold, Direction::Ltr),
+        ("CACOBATPH", bold, Direction::Auto),
+    ] {
+        let fresh = Line::new(text, style, direction).unwrap();
+        // The first call lays it out and keeps it, the second copies what was kept.
+        for _ in 0..2 {
+            let shared = line_shared(text, style, direction).unwrap();
+            assert_eq!(shared.glyph_ids(), fresh.glyph_ids(), "{text:?}");
+            assert_eq!(shared.visual_texts(), fresh.visual_texts(), "{text:?}");
+            assert_eq!(shared.width(), fresh.width(), "{text:?}");
+        }
+    }
+    let text =
+        "يشهد هذا الوصل بتسديد الاشتراكات المفصلة أعلاه، المقتطعة بموجب ترخيص الاقتطاع الخاص بكم.";
+    let fresh = wrap(text, BODY, Direction::Rtl, 20_000).unwrap();
+    for _ in 0..2 {
+        let shared = wrap_shared(text, BODY, Direction::Rtl, 20_000).unwrap();
+        assert_eq!(shared.len(), fresh.len());
+        for (a, b) in shared.iter().zip(&fresh) {
+            assert_eq!(a.glyph_ids(), b.glyph_ids());
+            assert_eq!(a.width(), b.width());
         }
     }
 }

@@ -147,7 +147,7 @@ fn face(weight: Weight) -> Result<&'static Face, super::DocumentError> {
 }
 
 /// One directional run of a line, shaped: its glyphs in visual order (left to right).
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 struct Run {
     text: String,
     glyphs: Vec<ShapedGlyph>,
@@ -166,7 +166,7 @@ struct ShapedGlyph {
 }
 
 /// A line ready to draw: runs in visual order, its width, its direction.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub(super) struct Line {
     #[cfg(test)]
     text: String,
@@ -184,27 +184,10 @@ impl Line {
         direction: Direction,
     ) -> Result<Line, super::DocumentError> {
         let face = face(style.weight)?;
-        let base = match direction {
-            Direction::Ltr => Some(Level::ltr()),
-            Direction::Rtl => Some(Level::rtl()),
-            Direction::Auto => None,
-        };
-        let bidi = ParagraphBidiInfo::new(text, base);
-        let rtl = bidi.paragraph_level.is_rtl();
-        let mut runs = Vec::new();
-        if !text.is_empty() {
-            let (levels, visual) = bidi.visual_runs(0..text.len());
-            for range in visual {
-                let level = levels[range.start];
-                // The isolates and marks that steered the ordering are not drawn.
-                let piece: String = text[range]
-                    .chars()
-                    .filter(|c| !is_bidi_control(*c))
-                    .collect();
-                if !piece.is_empty() {
-                    runs.push(shape(face, &piece, level.is_rtl())?);
-                }
-            }
+        let (pieces, rtl) = directional_runs(text, direction);
+        let mut runs = Vec::with_capacity(pieces.len());
+        for (piece, run_rtl) in pieces {
+            runs.push(shape(face, piece, run_rtl)?);
         }
         let advance: i32 = runs.iter().map(|r| r.advance).sum();
         Ok(Line {
@@ -335,6 +318,64 @@ fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{200e}' | '\u{200f}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
 }
 
+/// A line's directional runs in visual order (each with its direction, the controls that
+/// steered the ordering left out), and whether the paragraph is right to left.
+fn directional_runs(text: &str, direction: Direction) -> (Vec<(String, bool)>, bool) {
+    // Below the Hebrew block no character is right to left, Arabic digits or a bidi
+    // control: in a paragraph that is not right to left every such character resolves to
+    // level 0 (digits after the start of a left-to-right paragraph become left to right,
+    // rule W7), so the whole text is one left-to-right run — what the algorithm below gives,
+    // without its per-byte tables (numbers, dates, references, French words).
+    if direction != Direction::Rtl && text.chars().all(|c| c < '\u{0590}') {
+        let runs = if text.is_empty() {
+            Vec::new()
+        } else {
+            vec![(text.to_owned(), false)]
+        };
+        return (runs, false);
+    }
+    bidi_runs(text, direction)
+}
+
+/// [`directional_runs`] by the Unicode bidirectional algorithm, for any text.
+fn bidi_runs(text: &str, direction: Direction) -> (Vec<(String, bool)>, bool) {
+    let base = match direction {
+        Direction::Ltr => Some(Level::ltr()),
+        Direction::Rtl => Some(Level::rtl()),
+        Direction::Auto => None,
+    };
+    let bidi = ParagraphBidiInfo::new(text, base);
+    let rtl = bidi.paragraph_level.is_rtl();
+    let mut runs = Vec::new();
+    if !text.is_empty() {
+        let (levels, visual) = bidi.visual_runs(0..text.len());
+        for range in visual {
+            let level = levels[range.start];
+            // The isolates and marks that steered the ordering are not drawn.
+            let piece: String = text[range]
+                .chars()
+                .filter(|c| !is_bidi_control(*c))
+                .collect();
+            if !piece.is_empty() {
+                runs.push((piece, level.is_rtl()));
+            }
+        }
+    }
+    (runs, rtl)
+}
+
+/// Both ways of finding a line's runs, for the tests: the short cut, then the algorithm.
+#[cfg(test)]
+pub(super) type RunsBothWays = ((Vec<(String, bool)>, bool), (Vec<(String, bool)>, bool));
+
+#[cfg(test)]
+pub(super) fn runs_both_ways(text: &str, direction: Direction) -> RunsBothWays {
+    (
+        directional_runs(text, direction),
+        bidi_runs(text, direction),
+    )
+}
+
 /// [`wrap`] for the documents' own fixed texts (labels, headings, the fund's name, what a
 /// receipt proves): laid out once per process and shared by every document after, so a
 /// receipt shapes only what is its own.
@@ -360,12 +401,52 @@ pub(super) fn wrap_fixed(
     Ok(lines)
 }
 
+/// [`wrap`] for a value that many documents of a day share — a date, a period, the fund's
+/// name, a label with no variable part: laid out once and copied from then on. A bounded
+/// cache (emptied when full), so a long-running server keeps at most a few hundred.
+pub(super) fn wrap_shared(
+    text: &str,
+    style: Style,
+    direction: Direction,
+    width: Cpt,
+) -> Result<Vec<Line>, super::DocumentError> {
+    type Key = (String, Weight, Cpt, Direction, Cpt);
+    const MOST: usize = 512;
+    static DONE: OnceLock<Mutex<HashMap<Key, Vec<Line>>>> = OnceLock::new();
+    let cache = DONE.get_or_init(Mutex::default);
+    let key = (text.to_owned(), style.weight, style.size, direction, width);
+    let poisoned = || super::DocumentError::Pdf("the shared texts' cache".to_owned());
+    if let Some(lines) = cache.lock().map_err(|_| poisoned())?.get(&key) {
+        return Ok(lines.clone());
+    }
+    // Laid out outside the lock: two threads may both lay out a new value once.
+    let lines = wrap(text, style, direction, width)?;
+    let mut done = cache.lock().map_err(|_| poisoned())?;
+    if done.len() >= MOST {
+        done.clear();
+    }
+    done.insert(key, lines.clone());
+    Ok(lines)
+}
+
+/// [`Line::new`] through [`wrap_shared`]'s cache.
+pub(super) fn line_shared(
+    text: &str,
+    style: Style,
+    direction: Direction,
+) -> Result<Line, super::DocumentError> {
+    // Never wrapped at this width: exactly one line.
+    wrap_shared(text, style, direction, Cpt::MAX)?
+        .pop()
+        .ok_or_else(|| super::DocumentError::Pdf("a shared line".to_owned()))
+}
+
 /// Shapes one directional run; rustybuzz returns right-to-left runs already in visual
 /// order, which is the order krilla draws in. What `rustybuzz::shape` does, with the face's
 /// kept plan for the run's direction and script.
-fn shape(face: &Face, text: &str, rtl: bool) -> Result<Run, super::DocumentError> {
+fn shape(face: &Face, text: String, rtl: bool) -> Result<Run, super::DocumentError> {
     let mut buffer = rustybuzz::UnicodeBuffer::new();
-    buffer.push_str(text);
+    buffer.push_str(&text);
     buffer.guess_segment_properties();
     buffer.set_direction(direction(rtl));
     // The guess leaves no script for a run of digits and punctuation (`UNKNOWN` here).
@@ -384,9 +465,8 @@ fn shape(face: &Face, text: &str, rtl: bool) -> Result<Run, super::DocumentError
         .map(|(info, position)| {
             let start = info.cluster as usize;
             let end = starts
-                .iter()
+                .get(starts.partition_point(|&s| s <= start))
                 .copied()
-                .find(|&s| s > start)
                 .unwrap_or(text.len());
             ShapedGlyph {
                 id: info.glyph_id,
@@ -398,8 +478,8 @@ fn shape(face: &Face, text: &str, rtl: bool) -> Result<Run, super::DocumentError
         })
         .collect::<Vec<_>>();
     Ok(Run {
-        text: text.to_owned(),
         advance: glyphs.iter().map(|g| g.x_advance).sum(),
+        text,
         glyphs,
     })
 }
@@ -419,7 +499,7 @@ pub(super) fn shaped(
 ) -> Result<Vec<GlyphFacts>, super::DocumentError> {
     let face = face(weight)?;
     if !fresh {
-        return Ok(shape(face, text, rtl)?
+        return Ok(shape(face, text.to_owned(), rtl)?
             .glyphs
             .iter()
             .map(|g| {

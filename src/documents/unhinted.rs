@@ -2,7 +2,10 @@
 //! the same outlines and metrics, without its TrueType hinting — each glyph's instructions
 //! and the `fpgm`, `prep` and `cvt ` programs they call (with `hdmx`, `LTSH` and `VDMX`,
 //! which only describe hinted sizes). Hinting only steers a rasteriser at small pixel sizes
-//! on screens; PDF viewers and printers draw the outlines without it. Made once per process
+//! on screens; PDF viewers and printers draw the outlines without it. The `post` table
+//! keeps its header but not its glyph names (version 3): a PDF finds a glyph by its id and
+//! its text through the ToUnicode map, never by a PostScript glyph name. The `name` table,
+//! with the licence, is kept whole. Made once per process
 //! (see `text.rs`): every receipt's font subsets are then smaller to write and to deflate,
 //! which is most of the cost of a receipt (issue 16, BENCHMARKS.md). Shaping keeps reading
 //! the original font.
@@ -12,6 +15,9 @@
 
 /// The tables left out: the hinting programs and the tables that only serve hinted sizes.
 const DROPPED: [&[u8; 4]; 6] = [b"cvt ", b"fpgm", b"prep", b"hdmx", b"LTSH", b"VDMX"];
+
+/// The fixed part of a `post` table, before a version 2 table's glyph names.
+const POST_HEADER: usize = 32;
 
 /// A composite glyph's component flags (OpenType `glyf`).
 const ARG_1_AND_2_ARE_WORDS: u16 = 0x0001;
@@ -59,6 +65,12 @@ pub(super) fn without_hinting(font: &[u8]) -> Option<Vec<u8>> {
         .get_mut(50..52)?
         .copy_from_slice(&1u16.to_be_bytes());
     new_head.get_mut(8..12)?.copy_from_slice(&[0; 4]);
+    // `post` version 3.0: the same 32-byte header (italic angle, underline, fixed pitch),
+    // no glyph names.
+    let mut new_post = table(b"post")?.get(..POST_HEADER)?.to_vec();
+    new_post
+        .get_mut(0..4)?
+        .copy_from_slice(&0x0003_0000u32.to_be_bytes());
 
     let kept: Vec<([u8; 4], &[u8])> = tables
         .iter()
@@ -67,6 +79,7 @@ pub(super) fn without_hinting(font: &[u8]) -> Option<Vec<u8>> {
             b"glyf" => (tag, new_glyf.as_slice()),
             b"loca" => (tag, new_loca.as_slice()),
             b"head" => (tag, new_head.as_slice()),
+            b"post" => (tag, new_post.as_slice()),
             _ => (tag, bytes),
         })
         .collect();
@@ -251,9 +264,24 @@ mod tests {
                 assert!(table(original, dropped).is_some());
                 assert!(table(&unhinted, dropped).is_none());
             }
-            for kept in [b"GSUB", b"GPOS", b"cmap", b"hmtx", b"name", b"post"] {
+            for kept in [b"GSUB", b"GPOS", b"cmap", b"hmtx", b"name"] {
                 assert_eq!(table(&unhinted, kept), table(original, kept));
             }
+            // The licence stays in the copy that is embedded.
+            let name = table(&unhinted, b"name").unwrap();
+            let licence: Vec<u8> = "Bitstream Vera Fonts Copyright"
+                .encode_utf16()
+                .flat_map(u16::to_be_bytes)
+                .collect();
+            assert!(name.windows(licence.len()).any(|w| w == licence.as_slice()));
+            // `post` keeps its header (italic angle, underline, fixed pitch), not its names.
+            let (post, original_post) = (
+                table(&unhinted, b"post").unwrap(),
+                table(original, b"post").unwrap(),
+            );
+            assert_eq!(read_u32(original_post, 0), Some(0x0002_0000));
+            assert_eq!(read_u32(post, 0), Some(0x0003_0000));
+            assert_eq!(post[4..], original_post[4..POST_HEADER]);
             assert_eq!(glyph_count(&unhinted), glyph_count(original));
             // The whole file sums to the magic number, as a valid font does.
             assert_eq!(checksum(&unhinted), 0xB1B0_AFBA);
