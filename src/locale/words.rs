@@ -13,10 +13,10 @@ use mandates::{
 
 use super::Lang;
 use crate::store::{
-    AllocationOrder, AssessmentStatus, CalendarAction, DebitChange, DeclarationStatus, DisputeAction, DisputeOutcome, DisputeReason,
-    DisputeState, Effect, EntryKind, ExceptionKind, Institution, ItemOutcome, JobStatus,
-    MessageAuthor, NoticeKind, NoticeStatus, PaymentChannel, RefundStatus, Role, RunStatus,
-    WebhookStatus,
+    AllocationOrder, AssessmentStatus, CalendarAction, DebitChange, DeclarationStatus,
+    DisputeAction, DisputeOutcome, DisputeReason, DisputeState, Effect, EntryKind, ExceptionKind,
+    Institution, ItemOutcome, JobStatus, MessageAuthor, NoticeKind, NoticeStatus, PaymentChannel,
+    RefundStatus, Role, RunStatus, WebhookStatus,
 };
 
 /// The word for a state in each language.

@@ -881,7 +881,10 @@ both_backends!(
                 }
             }
             let by_employer: Vec<i64> = applied.by_employer.iter().map(|e| e.0).collect();
-            assert_eq!(by_employer, waived, "round {round}: the amnesty says what it waived");
+            assert_eq!(
+                by_employer, waived,
+                "round {round}: the amnesty says what it waived"
+            );
             assert_eq!(applied.amount.centimes(), SURCHARGES * waived.len() as i64);
             if !waived.is_empty() && waived.len() < PER_ROUND {
                 split += 1;

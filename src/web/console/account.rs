@@ -117,7 +117,10 @@ async fn render(
         l,
         s: StatementTexts::of(lang),
         w: WriteOffTexts::of(lang),
-        assessments: lang.pick("Taxations provisoires de l'employeur", "التقديرات المؤقتة للمستخدِم"),
+        assessments: lang.pick(
+            "Taxations provisoires de l'employeur",
+            "التقديرات المؤقتة للمستخدِم",
+        ),
         id,
         name: employer_name(&employer, lang),
         affiliation: employer.affiliation_number.clone(),

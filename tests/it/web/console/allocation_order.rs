@@ -39,7 +39,10 @@ both_backends!(
         let (status, page) = finance.get("/console/allocation-order").await;
         assert_eq!(status, StatusCode::OK);
         let text = read(&page);
-        assert!(text.contains("Ordre en vigueur : Le principal d'abord"), "{text}");
+        assert!(
+            text.contains("Ordre en vigueur : Le principal d'abord"),
+            "{text}"
+        );
         for choice in [
             "Toutes les cotisations dues d'abord",
             "Cotisations et majorations ensemble, par date",
@@ -92,14 +95,20 @@ both_backends!(
             .post("/console/allocation-order", &[("order", "newest_first")])
             .await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert!(page.contains("Choisissez l&#39;un des trois ordres"), "{page}");
+        assert!(
+            page.contains("Choisissez l&#39;un des trois ordres"),
+            "{page}"
+        );
 
         // An administrator changes it: audited as them, listed with its day.
         let (status, _, location) = admin
             .post("/console/allocation-order", &[("order", "oldest_first")])
             .await;
         assert_eq!(status, StatusCode::SEE_OTHER);
-        assert_eq!(location.as_deref(), Some("/console/allocation-order?done=1"));
+        assert_eq!(
+            location.as_deref(),
+            Some("/console/allocation-order?done=1")
+        );
         assert_eq!(
             store.allocation_order().await.unwrap(),
             AllocationOrder::OldestFirst
@@ -113,7 +122,10 @@ both_backends!(
         assert_eq!(status, StatusCode::OK);
         let text = read(&page);
         assert!(text.contains("Ordre d'imputation enregistré."), "{text}");
-        assert!(text.contains("Ordre en vigueur : Le plus ancien d'abord"), "{text}");
+        assert!(
+            text.contains("Ordre en vigueur : Le plus ancien d'abord"),
+            "{text}"
+        );
         let history = text.split("Modifications").nth(1).unwrap_or_default();
         // When (15/12/2026 at noon in Algiers), who (the administrator), which order.
         assert!(

@@ -47,7 +47,10 @@ both_backends!(
         // In the navigation; the first page newest first, then the rest by its link.
         let (status, page) = finance.get("/console/assessments").await;
         assert_eq!(status, StatusCode::OK);
-        assert!(page.contains("href=\"/console/assessments\""), "in the navigation");
+        assert!(
+            page.contains("href=\"/console/assessments\""),
+            "in the navigation"
+        );
         assert_eq!(rows(&page), 50);
         let text = read(&page);
         for words in [
@@ -113,7 +116,8 @@ both_backends!(
         assert_eq!(status, StatusCode::OK);
         assert!(page.contains("lang=\"ar\""));
         let text = read(&page);
-        for words in ["التقديرات المؤقتة", "استُبدل بالتصريح", "10/01/2027"] {
+        for words in ["التقديرات المؤقتة", "استُبدل بالتصريح", "10/01/2027"]
+        {
             assert!(text.contains(words), "{words}: {text}");
         }
         for raw in ["2027-01-10", "assessed", "replaced"] {
