@@ -57,6 +57,10 @@ pub fn audit_action_word(action: &str, lang: Lang) -> Option<&'static str> {
         "surcharge_rule.added" => ("Règle de majoration ajoutée", "إضافة قاعدة زيادة"),
         "surcharge_rule.confirmed" => ("Règle de majoration confirmée", "تأكيد قاعدة زيادة"),
         "surcharge_policy.changed" => ("Délais des majorations modifiés", "تعديل آجال الزيادات"),
+        "allocation_policy.changed" => (
+            "Ordre d'imputation des paiements modifié",
+            "تعديل ترتيب تخصيص المدفوعات",
+        ),
         "surcharges.accrued" => ("Majorations calculées", "حساب الزيادات"),
         "surcharge_waiver.requested" => ("Remise de majorations demandée", "طلب إعفاء من الزيادات"),
         "surcharge_waiver.applied" => ("Remise de majorations accordée", "منح إعفاء من الزيادات"),
@@ -144,6 +148,7 @@ pub fn audit_entity(entity: &str, lang: Lang) -> &'static str {
         "refund_file" => ("Fichier de remboursements", "ملف الإرجاع"),
         "attestation" => ("Attestation", "الشهادة"),
         "surcharge_rule" | "surcharge_policy" => ("Règle de majoration", "قاعدة الزيادة"),
+        "allocation_policy" => ("Ordre d'imputation", "ترتيب التخصيص"),
         "surcharge_run" => ("Calcul des majorations", "حساب الزيادات"),
         "surcharge_waiver" => ("Remise de majorations", "الإعفاء من الزيادات"),
         "amnesty" => ("Amnistie", "العفو"),

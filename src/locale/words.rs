@@ -13,10 +13,10 @@ use mandates::{
 
 use super::Lang;
 use crate::store::{
-    CalendarAction, DebitChange, DeclarationStatus, DisputeAction, DisputeOutcome, DisputeReason,
-    DisputeState, Effect, EntryKind, ExceptionKind, Institution, ItemOutcome, JobStatus,
-    MessageAuthor, NoticeKind, NoticeStatus, PaymentChannel, RefundStatus, Role, RunStatus,
-    WebhookStatus,
+    AllocationOrder, AssessmentStatus, CalendarAction, DebitChange, DeclarationStatus,
+    DisputeAction, DisputeOutcome, DisputeReason, DisputeState, Effect, EntryKind, ExceptionKind,
+    Institution, ItemOutcome, JobStatus, MessageAuthor, NoticeKind, NoticeStatus, PaymentChannel,
+    RefundStatus, Role, RunStatus, WebhookStatus,
 };
 
 /// The word for a state in each language.
@@ -290,6 +290,15 @@ words! {
         DisputeReason::NotAuthorised => ("Prélèvement non autorisé", "اقتطاع غير مرخّص به"),
         DisputeReason::DuplicateDebit => ("Prélèvement en double", "اقتطاع مكرر"),
         DisputeReason::Other => ("Autre motif", "سبب آخر"),
+    }
+    AssessmentStatus {
+        AssessmentStatus::Assessed => ("Appliquée", "مطبَّق"),
+        AssessmentStatus::Replaced => ("Remplacée par la déclaration", "استُبدل بالتصريح"),
+    }
+    AllocationOrder {
+        AllocationOrder::PrincipalFirst => ("Le principal d'abord", "الأصل أولاً"),
+        AllocationOrder::OldestFirst => ("Le plus ancien d'abord", "الأقدم أولاً"),
+        AllocationOrder::SurchargesFirst => ("Les majorations d'abord", "الزيادات أولاً"),
     }
     PaymentChannel {
         PaymentChannel::Transfer => ("Virement", "تحويل"),

@@ -64,6 +64,17 @@ pub struct AssessmentSummary {
     pub amount: Amount,
 }
 
+::mandates::stored_codes! {
+    /// Where a provisional assessment stands.
+    pub enum AssessmentStatus("assessment status") {
+        /// In the ledger: owed until the employer declares the period.
+        Assessed = "assessed",
+        /// The employer declared the period: both entries reversed, the declared lines are
+        /// the dues.
+        Replaced = "replaced",
+    }
+}
+
 /// A provisional assessment as recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, FromRow)]
 pub struct ProvisionalAssessment {
@@ -78,10 +89,28 @@ pub struct ProvisionalAssessment {
     pub base_centimes: i64,
     pub increase_centimes: i64,
     pub assessed_on: String,
-    /// `assessed` or `replaced`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: AssessmentStatus,
     pub replaced_by_declaration_id: Option<i64>,
     pub replaced_on: Option<String>,
+}
+
+/// A provisional assessment in the fund-wide list, with who it concerns.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FundAssessment {
+    pub assessment: ProvisionalAssessment,
+    pub affiliation_number: String,
+    pub employer_name: String,
+    pub employer_name_ar: Option<String>,
+}
+
+#[derive(FromRow)]
+struct FundAssessmentRow {
+    #[sqlx(flatten)]
+    assessment: ProvisionalAssessment,
+    affiliation_number: String,
+    employer_name: String,
+    employer_name_ar: Option<String>,
 }
 
 const ASSESSMENT_COLUMNS: &str = "id, employer_id, period, due_from, deadline, base_declaration_id, rule_id, \
@@ -334,6 +363,46 @@ impl Store {
             .fetch_all(&self.pool)
             .await?,
         )
+    }
+
+    /// One page of the fund's provisional assessments, newest first (by id), each with its
+    /// employer's affiliation number and name: only `status` when given, only `employer`'s
+    /// when given, only those before id `before` when given (keyset paging; the caller asks
+    /// for one row more than it shows to know whether a next page exists).
+    pub async fn assessments_page(
+        &self,
+        status: Option<AssessmentStatus>,
+        employer: Option<i64>,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<FundAssessment>> {
+        let columns = ASSESSMENT_COLUMNS
+            .split(", ")
+            .map(|c| format!("a.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        // Absent filters bind values that let every row through ('', 0, the largest id).
+        let rows = sqlx::query_as::<_, FundAssessmentRow>(sqlx::AssertSqlSafe(format!(
+            "SELECT {columns}, m.affiliation_number, m.name AS employer_name, m.name_ar AS employer_name_ar \
+             FROM provisional_assessments a JOIN employers m ON m.id = a.employer_id \
+             WHERE ($1 = '' OR a.status = $1) AND ($2 = 0 OR a.employer_id = $2) AND a.id < $3 \
+             ORDER BY a.id DESC LIMIT $4"
+        )))
+        .bind(status.map_or("", AssessmentStatus::as_str))
+        .bind(employer.unwrap_or(0))
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| FundAssessment {
+                assessment: r.assessment,
+                affiliation_number: r.affiliation_number,
+                employer_name: r.employer_name,
+                employer_name_ar: r.employer_name_ar,
+            })
+            .collect())
     }
 
     /// The facts of an assessment's notice (as a surcharge notice's: the amount is base and

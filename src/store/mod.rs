@@ -79,7 +79,7 @@ use crate::clock::Clock;
 
 pub use ::mandates::NewDeclarationLine;
 pub use ::mandates::dispute::DisputeRefusal;
-pub use assessments::{AssessmentSummary, ProvisionalAssessment};
+pub use assessments::{AssessmentStatus, AssessmentSummary, FundAssessment, ProvisionalAssessment};
 pub use attestations::{
     Attestation, AttestationPolicy, AttestationState, Issuance,
     MAX_UNKNOWN_VERIFICATIONS_PER_ADDRESS, Revocation, VERIFY_WINDOW_MINUTES, Verification,

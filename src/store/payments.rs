@@ -440,6 +440,7 @@ pub(super) async fn audit_payment(
 }
 
 /// Who is allocated, and how the entries are dated.
+#[derive(Clone, Copy)]
 pub(super) struct Allocate<'a> {
     pub employer_id: i64,
     /// The payment the allocations are recorded against: the one just received, or, when
@@ -482,10 +483,8 @@ pub(super) async fn allocate_unallocated(
 ) -> StoreResult<Allocated> {
     let Allocate {
         employer_id,
-        payment_id,
-        entry_date,
         due_by,
-        now,
+        ..
     } = who;
     sqlx::query(sqlx::AssertSqlSafe(format!(
         "SELECT id FROM employers WHERE id = $1{lock_rows}"
@@ -563,55 +562,89 @@ pub(super) async fn allocate_unallocated(
             Owed::Surcharge(s) => paid_surcharges.push(s),
         }
     }
-    if paid.is_empty() && paid_surcharges.is_empty() {
-        return Ok(Allocated {
-            unallocated,
-            ..Allocated::default()
-        });
+    let surcharges_allocated = pay_surcharges(&mut *tx, who, &paid_surcharges).await?;
+    let lines = pay_lines(&mut *tx, lock_rows, who, &paid).await?;
+    let allocated = lines.allocated.saturating_add(surcharges_allocated);
+    Ok(Allocated {
+        lines_paid: paid.len() as u64,
+        surcharges_paid: paid_surcharges.len() as u64,
+        allocated,
+        unallocated: unallocated.saturating_add(allocated),
+        ..lines
+    })
+}
+
+/// The surcharges `paid` (whole) by the allocation of `who`: their allocations and their
+/// `allocation` entries. Returns what they come to (nothing written when none).
+async fn pay_surcharges(
+    tx: &mut sqlx::AnyConnection,
+    who: Allocate<'_>,
+    paid: &[&OwedSurcharge],
+) -> StoreResult<i64> {
+    if paid.is_empty() {
+        return Ok(0);
     }
-    let surcharges_allocated: i64 = paid_surcharges.iter().map(|s| s.total).sum();
-    if !paid_surcharges.is_empty() {
-        for s in &paid_surcharges {
-            sqlx::query(
-                "INSERT INTO surcharge_allocations (payment_id, surcharge_id, amount_centimes, allocated_on) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(payment_id)
-            .bind(s.id)
-            .bind(s.total)
-            .bind(entry_date)
-            .execute(&mut *tx)
-            .await?;
-        }
-        let ids = id_list(&paid_surcharges.iter().map(|s| s.id).collect::<Vec<_>>());
-        // The surcharges paid, in the ledger: moved from unallocated to their schemes.
-        sqlx::query(sqlx::AssertSqlSafe(format!(
-            "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
-             paid_leave_centimes, bad_weather_employer_centimes, bad_weather_employee_centimes, \
-             unallocated_centimes, payment_id, surcharge_id, recorded_at) \
-             SELECT $1, 'allocation', 'allocation:' || CAST(a.payment_id AS TEXT) || ':surcharge:' || CAST(s.id AS TEXT), \
-             $2, 0, -s.paid_leave_centimes, -s.bad_weather_employer_centimes, -s.bad_weather_employee_centimes, \
-             s.amount_centimes, a.payment_id, s.id, $3 \
-             FROM surcharge_allocations a JOIN surcharges s ON s.id = a.surcharge_id \
-             WHERE a.payment_id = $4 AND s.id IN ({ids})"
-        )))
-        .bind(employer_id)
-        .bind(entry_date)
-        .bind(now)
+    let Allocate {
+        employer_id,
+        payment_id,
+        entry_date,
+        now,
+        ..
+    } = who;
+    for s in paid {
+        sqlx::query(
+            "INSERT INTO surcharge_allocations (payment_id, surcharge_id, amount_centimes, allocated_on) \
+             VALUES ($1, $2, $3, $4)",
+        )
         .bind(payment_id)
+        .bind(s.id)
+        .bind(s.total)
+        .bind(entry_date)
         .execute(&mut *tx)
         .await?;
     }
+    let ids = id_list(&paid.iter().map(|s| s.id).collect::<Vec<_>>());
+    // The surcharges paid, in the ledger: moved from unallocated to their schemes.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO ledger_entries (employer_id, kind, entry_key, entry_date, amount_centimes, \
+         paid_leave_centimes, bad_weather_employer_centimes, bad_weather_employee_centimes, \
+         unallocated_centimes, payment_id, surcharge_id, recorded_at) \
+         SELECT $1, 'allocation', 'allocation:' || CAST(a.payment_id AS TEXT) || ':surcharge:' || CAST(s.id AS TEXT), \
+         $2, 0, -s.paid_leave_centimes, -s.bad_weather_employer_centimes, -s.bad_weather_employee_centimes, \
+         s.amount_centimes, a.payment_id, s.id, $3 \
+         FROM surcharge_allocations a JOIN surcharges s ON s.id = a.surcharge_id \
+         WHERE a.payment_id = $4 AND s.id IN ({ids})"
+    )))
+    .bind(employer_id)
+    .bind(entry_date)
+    .bind(now)
+    .bind(payment_id)
+    .execute(&mut *tx)
+    .await?;
+    Ok(paid.iter().map(|s| s.total).sum())
+}
+
+/// The lines `paid` (whole) by the allocation of `who`: their allocations, their
+/// `allocation` entries, and the planned debits that held them reduced or cancelled.
+/// Returns what they come to in `allocated` and the debits in `reduced`, `cancelled` and
+/// `touched` (the rest left at zero; nothing written when none).
+async fn pay_lines(
+    tx: &mut sqlx::AnyConnection,
+    lock_rows: &str,
+    who: Allocate<'_>,
+    paid: &[&OwedLine],
+) -> StoreResult<Allocated> {
     if paid.is_empty() {
-        return Ok(Allocated {
-            surcharges_paid: paid_surcharges.len() as u64,
-            allocated: surcharges_allocated,
-            unallocated: unallocated.saturating_add(surcharges_allocated),
-            ..Allocated::default()
-        });
+        return Ok(Allocated::default());
     }
-    let allocated: i64 = paid.iter().map(|l| l.total).sum();
-    for line in &paid {
+    let Allocate {
+        employer_id,
+        payment_id,
+        entry_date,
+        now,
+        ..
+    } = who;
+    for line in paid {
         sqlx::query(
             "INSERT INTO payment_allocations (payment_id, declaration_line_id, amount_centimes, allocated_on) \
              VALUES ($1, $2, $3, $4)",
@@ -659,15 +692,12 @@ pub(super) async fn allocate_unallocated(
         )
         .await?
     };
-    let allocated = allocated.saturating_add(surcharges_allocated);
     Ok(Allocated {
-        lines_paid: paid.len() as u64,
-        surcharges_paid: paid_surcharges.len() as u64,
-        allocated,
+        allocated: paid.iter().map(|l| l.total).sum(),
         reduced,
         cancelled,
         touched,
-        unallocated: unallocated.saturating_add(allocated),
+        ..Allocated::default()
     })
 }
 

@@ -1240,10 +1240,14 @@ impl Store {
         }
         if !lock.is_empty() {
             // PostgreSQL: hold each employer concerned, in ascending order, as a payment's
-            // allocation holds its employer before it pays surcharges; then look again. A
-            // payment committed meanwhile has taken its surcharges out of the set; one that
-            // comes later waits for this transaction and then finds them waived. An employer
-            // that became eligible meanwhile is held too, until the set stops changing.
+            // allocation and a waiver hold their employer before they read its surcharges;
+            // then look again. A payment committed meanwhile has taken its surcharges out of
+            // the set; one that comes later waits for this transaction and then finds them
+            // waived. An employer that became eligible meanwhile is held too, until the set
+            // stops changing. The surcharges are never held before their employer (the first
+            // look holds nothing but the amnesty), so a payment and an amnesty never wait for
+            // each other both ways (the integration test
+            // `a_payment_and_an_amnesty_racing_never_both_take_one_surcharge` races them).
             let mut held = std::collections::BTreeSet::new();
             loop {
                 let wanted: std::collections::BTreeSet<i64> =
@@ -1438,7 +1442,8 @@ struct Eligible {
 
 /// The amnesty's status and the surcharges it would waive now: recorded in its range,
 /// not waived, of employers none of whose surcharged lines (in the range) is unpaid by
-/// its day (a settled debit or a payment on or before it).
+/// its day (a settled debit or a payment on or before it). `lock` holds the amnesty's row
+/// only: its caller holds the employers concerned, before it looks again.
 async fn amnesty_eligible(
     conn: &mut sqlx::AnyConnection,
     id: i64,

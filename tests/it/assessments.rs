@@ -5,7 +5,7 @@
 //! after each step. On both databases.
 
 use mandates::{Amount, Lang};
-use tahsil::store::{AllocationOrder, Store, StoreError, SurchargeKind};
+use tahsil::store::{AllocationOrder, AssessmentStatus, Store, StoreError, SurchargeKind};
 
 use crate::both_backends;
 use crate::harness::TestDb;
@@ -129,7 +129,7 @@ both_backends!(
         on(&store, d(2027, 1, 10));
         declare(&store, a, "2026-11", &[("W1", "80000.00")]).await;
         let replaced = &store.employer_assessments(a).await.unwrap()[0];
-        assert_eq!(replaced.status, "replaced");
+        assert_eq!(replaced.status, AssessmentStatus::Replaced);
         assert_eq!(replaced.replaced_on.as_deref(), Some("2027-01-10"));
         assert_eq!(
             scalar(

@@ -740,3 +740,161 @@ both_backends!(
         assert_balanced(&store).await;
     }
 );
+
+/// How many surcharges are both waived (a live waiver) and paid (allocated to a payment):
+/// always none.
+async fn waived_and_paid(store: &Store) -> i64 {
+    scalar(
+        store,
+        "SELECT COUNT(*) FROM surcharges s \
+         WHERE EXISTS (SELECT 1 FROM surcharge_waiver_items i WHERE i.surcharge_id = s.id AND i.live = 1) \
+         AND EXISTS (SELECT 1 FROM surcharge_allocations a WHERE a.surcharge_id = s.id)",
+    )
+    .await
+}
+
+both_backends!(
+    a_payment_and_an_amnesty_racing_never_both_take_one_surcharge,
+    |db: TestDb| async move {
+        // Each round: employers whose principal is paid and whose three surcharges are
+        // owed; an amnesty for them applied (on its own pool) at the same instant as a
+        // payment of exactly those surcharges from each of them. Every surcharge ends
+        // either waived (the payment left as a credit) or paid (the amnesty passing the
+        // employer by), never both. On PostgreSQL the payments take turns among
+        // themselves and the amnesty runs beside them, starting a little later each round
+        // to meet them at different points; on SQLite writers take turns.
+        const ROUNDS: u32 = 6;
+        const PER_ROUND: usize = 8;
+        const SURCHARGES: i64 = 85_470;
+        let store = db.store_with_clock(Clock::fixed_on(d(2026, 12, 1))).await;
+        let other = db.store_with_clock(store.clock().clone()).await;
+        confirm(&store, SurchargeKind::LatePayment).await;
+        let mut rounds = Vec::new();
+        for round in 0..ROUNDS {
+            let mut employers = Vec::new();
+            for n in 0..PER_ROUND {
+                let affiliation = format!("1601{round:02}{n:02}");
+                employers.push(late_employer(&store, &affiliation).await);
+            }
+            rounds.push(employers);
+        }
+        for day in [d(2027, 1, 16), d(2027, 2, 1), d(2027, 3, 1)] {
+            assert_eq!(
+                accrue_on(&store, day).await,
+                u64::from(ROUNDS) * PER_ROUND as u64
+            );
+        }
+        // Round r's employers pay their principal on 2 + r March: the amnesty of round r
+        // (principal paid by that day) concerns them alone, the earlier rounds' surcharges
+        // being all waived or paid by then.
+        for (round, employers) in (0..ROUNDS).zip(&rounds) {
+            for (n, employer) in employers.iter().enumerate() {
+                let day = d(2027, 3, 2 + round);
+                pay_on(&store, *employer, day, PRINCIPAL, &format!("P-{round}-{n}")).await;
+            }
+        }
+        on(&store, d(2027, 3, 20));
+        let mut split = 0;
+        for (round, employers) in (0..ROUNDS).zip(&rounds) {
+            let id = store
+                .create_amnesty(
+                    &Actor::new("cli:amina"),
+                    NewAmnesty {
+                        name: format!("Amnesty round {round}"),
+                        accrued_from: d(2027, 1, 1),
+                        accrued_to: d(2027, 12, 31),
+                        principal_paid_by: d(2027, 3, 2 + round),
+                        plan_requested_by: None,
+                    },
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                store.preview_amnesty(id).await.unwrap().employers,
+                PER_ROUND as u64
+            );
+            let start = std::sync::Arc::new(tokio::sync::Barrier::new(PER_ROUND + 1));
+            let mut payments = Vec::new();
+            for (n, employer) in employers.iter().copied().enumerate() {
+                let (store, start) = (store.clone(), start.clone());
+                payments.push(tokio::spawn(async move {
+                    start.wait().await;
+                    store
+                        .record_payment(
+                            &actor(),
+                            NewPayment {
+                                employer_id: employer,
+                                amount: Amount::from_centimes(SURCHARGES),
+                                received_on: d(2027, 3, 20),
+                                channel: PaymentChannel::Transfer,
+                                reference: format!("S-{round}-{n}"),
+                                note: None,
+                            },
+                        )
+                        .await
+                }));
+            }
+            let amnesty = {
+                let (other, start) = (other.clone(), start.clone());
+                tokio::spawn(async move {
+                    start.wait().await;
+                    tokio::time::sleep(std::time::Duration::from_millis(u64::from(round) * 3))
+                        .await;
+                    other.apply_amnesty(&Actor::new("cli:karim"), id).await
+                })
+            };
+            for payment in payments {
+                payment.await.unwrap().unwrap();
+            }
+            let applied = amnesty.await.unwrap().unwrap();
+
+            assert_eq!(waived_and_paid(&store).await, 0, "round {round}");
+            let mut waived = Vec::new();
+            for employer in employers {
+                let of_employer = format!(
+                    "FROM surcharges s WHERE s.employer_id = {employer} AND EXISTS (SELECT 1 FROM"
+                );
+                let by_waiver = scalar(
+                    &store,
+                    &format!("SELECT COUNT(*) {of_employer} surcharge_waiver_items i WHERE i.surcharge_id = s.id AND i.live = 1)"),
+                )
+                .await;
+                let by_payment = scalar(
+                    &store,
+                    &format!("SELECT COUNT(*) {of_employer} surcharge_allocations a WHERE a.surcharge_id = s.id)"),
+                )
+                .await;
+                // All three one way: the payment and the amnesty each take an employer whole.
+                let balance = store
+                    .employer_balance(*employer, None)
+                    .await
+                    .unwrap()
+                    .total
+                    .centimes();
+                match (by_waiver, by_payment) {
+                    (3, 0) => {
+                        assert_eq!(balance, -SURCHARGES, "waived: the payment is a credit");
+                        waived.push(*employer);
+                    }
+                    (0, 3) => assert_eq!(balance, 0, "paid: nothing owed, no credit"),
+                    mixed => panic!("round {round}, employer {employer}: {mixed:?}"),
+                }
+            }
+            let by_employer: Vec<i64> = applied.by_employer.iter().map(|e| e.0).collect();
+            assert_eq!(
+                by_employer, waived,
+                "round {round}: the amnesty says what it waived"
+            );
+            assert_eq!(applied.amount.centimes(), SURCHARGES * waived.len() as i64);
+            if !waived.is_empty() && waived.len() < PER_ROUND {
+                split += 1;
+            }
+            assert_balanced(&store).await;
+        }
+        // How often the two really met (informative: timing decides).
+        eprintln!(
+            "{}: {split} of {ROUNDS} rounds split between the amnesty and the payments",
+            db.backend
+        );
+    }
+);

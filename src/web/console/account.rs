@@ -51,6 +51,8 @@ struct AccountPage {
     s: &'static StatementTexts,
     /// The write-offs page's link.
     w: &'static WriteOffTexts,
+    /// The employer's provisional assessments' link.
+    assessments: &'static str,
     id: i64,
     name: String,
     affiliation: String,
@@ -115,6 +117,10 @@ async fn render(
         l,
         s: StatementTexts::of(lang),
         w: WriteOffTexts::of(lang),
+        assessments: lang.pick(
+            "Taxations provisoires de l'employeur",
+            "التقديرات المؤقتة للمستخدِم",
+        ),
         id,
         name: employer_name(&employer, lang),
         affiliation: employer.affiliation_number.clone(),

@@ -5,8 +5,9 @@
 //! paged and exported as CSV ([`debit_list`]),
 //! [`employers`] (search and a full view) and an employer's [`account`] (balance, entries,
 //! payments by other channels) and its [`write_offs`] (four eyes above an amount), the incoming [`credits`] waiting for staff, the [`calendar`] (changes re-plan debits and
-//! say what moved), dated contribution [`rates`] (administrators add them), the
-//! scheduler's [`jobs`] (failed ones put back in the queue) and [`users`] (administrators
+//! say what moved), dated contribution [`rates`] (administrators add them), [`surcharges`]
+//! and the payment [`allocation_order`] (administrators change it), the provisional
+//! [`assessments`], the scheduler's [`jobs`] (failed ones put back in the queue) and [`users`] (administrators
 //! only). The disputes queue is in [`super::disputes`].
 //!
 //! This file holds what the screens share (the navigation, the staff and administrator
@@ -15,6 +16,8 @@
 //! portal.
 
 mod account;
+mod allocation_order;
+mod assessments;
 mod attestations;
 mod calendar;
 mod charts;
@@ -69,6 +72,8 @@ pub(super) fn router() -> Router<WebState> {
         .merge(calendar::router())
         .merge(rates::router())
         .merge(surcharges::router())
+        .merge(allocation_order::router())
+        .merge(assessments::router())
         .merge(plans::router())
         .merge(jobs::router())
         .merge(users::router())
@@ -116,6 +121,11 @@ pub(super) fn nav(viewer: &Viewer, current: &str) -> Vec<NavLink> {
             "surcharges",
             "/console/surcharges",
             viewer.lang.pick("Majorations", "الزيادات"),
+        ),
+        (
+            "assessments",
+            "/console/assessments",
+            assessments::texts(viewer.lang).title,
         ),
         (
             "plans",

@@ -84,6 +84,7 @@ struct Texts {
     apply: &'static str,
     reverse: &'static str,
     admin_only: &'static str,
+    allocation_order: &'static str,
     done: &'static str,
 }
 
@@ -128,6 +129,7 @@ const FR: Texts = Texts {
     apply: "Appliquer",
     reverse: "Annuler",
     admin_only: "Seuls les administrateurs modifient les règles, les délais et les amnisties.",
+    allocation_order: "Ordre d'imputation des paiements (principal, majorations)",
     done: "Enregistré.",
 };
 
@@ -172,6 +174,7 @@ const AR: Texts = Texts {
     apply: "تطبيق",
     reverse: "إلغاء",
     admin_only: "يعدّل المديرون وحدهم القواعد والآجال والعفو.",
+    allocation_order: "ترتيب تخصيص المدفوعات (الأصل، الزيادات)",
     done: "تم الحفظ.",
 };
 

@@ -62,6 +62,20 @@ fn may_request(session: &Session, employer_id: i64) -> bool {
     session.user.may(employer_id, Duty::Declare) || session.user.may(employer_id, Duty::Sign)
 }
 
+/// The plans page for a user who may not ask for (nor withdraw) a plan: 403, saying so.
+async fn refuse_request(state: &WebState, viewer: &Viewer, employer_id: i64) -> PageResult {
+    let refusal = PlanTexts::of(viewer.lang).may_not_request;
+    render(
+        state,
+        viewer,
+        employer_id,
+        StatusCode::FORBIDDEN,
+        None,
+        Some(refusal),
+    )
+    .await
+}
+
 async fn render(
     state: &WebState,
     viewer: &Viewer,
@@ -142,15 +156,7 @@ async fn request(
         )
     };
     if !may_request(&session, employer_id) {
-        return render(
-            &state,
-            &viewer,
-            employer_id,
-            StatusCode::FORBIDDEN,
-            None,
-            Some(p.may_not_request),
-        )
-        .await;
+        return refuse_request(&state, &viewer, employer_id).await;
     }
     let actor = Actor::new(format!("user:{}", session.user.id));
     let note = form
@@ -195,15 +201,7 @@ async fn withdraw_page(
     let plan = own_plan(&state, &viewer, employer_id, plan_id).await?;
     let p = PlanTexts::of(viewer.lang);
     if !may_request(&session, employer_id) {
-        return render(
-            &state,
-            &viewer,
-            employer_id,
-            StatusCode::FORBIDDEN,
-            None,
-            Some(p.may_not_request),
-        )
-        .await;
+        return refuse_request(&state, &viewer, employer_id).await;
     }
     if plan.status != PlanStatus::Requested {
         // Nothing to withdraw: the plans page shows where it stands.
@@ -239,15 +237,7 @@ async fn withdraw(
     own_plan(&state, &viewer, employer_id, plan_id).await?;
     let p = PlanTexts::of(viewer.lang);
     if !may_request(&session, employer_id) {
-        return render(
-            &state,
-            &viewer,
-            employer_id,
-            StatusCode::FORBIDDEN,
-            None,
-            Some(p.may_not_request),
-        )
-        .await;
+        return refuse_request(&state, &viewer, employer_id).await;
     }
     let actor = Actor::new(format!("user:{}", session.user.id));
     match state

@@ -2,6 +2,8 @@
 //! file per screen as in `src/web/console`. Here: what several screens' tests share — a
 //! staff member reading in French, a whole cycle, amounts as the pages write them.
 
+mod allocation_order;
+mod assessments;
 mod calendar;
 mod dashboard;
 mod debit_totals;
