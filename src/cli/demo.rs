@@ -190,7 +190,7 @@ pub async fn seed(
 }
 
 /// One realistic employer: names in French and Arabic, worksites across wilayas, a RIB or
-/// CCP account, monthly wages of 25,000–120,000 DZD per worker.
+/// CCP account, monthly wages of 25,000–120,000 DA per worker.
 fn generate_employer(rng: &mut DemoRng, index: u64, worksites: u64) -> SeedEmployer {
     let (family, family_ar) = *rng.pick(FAMILY_NAMES);
     let activity = rng.pick(FRENCH_NAMES);
@@ -395,7 +395,10 @@ pub(super) async fn demo(
     .await?;
     // The date was chosen by the same notice rule: it is always planned.
     let Planning::Planned(plan) = planning else {
-        anyhow::bail!("{date} is too close for the advance notice: nothing was planned");
+        anyhow::bail!(
+            "{} is too close for the advance notice: nothing was planned",
+            crate::locale::written_day(date)
+        );
     };
     // The simulated bank answers on the collection date; its reports are imported then:
     // the demo's clock goes there first (the evening, after the bank wrote its reports at
@@ -466,21 +469,23 @@ pub(super) async fn demo(
         summary.employers, summary.worksites, summary.bank_mandates, summary.postal_mandates
     );
     println!(
-        "  declarations:  {} for {}, total {} DZD",
-        summary.declarations, summary.period, summary.declared_total
+        "  declarations:  {} for {}, total {}",
+        summary.declarations,
+        summary.period,
+        super::money(summary.declared_total)
     );
     println!(
-        "  collection:    {} debits on {} (due {}), {} DZD: one per employer for all its worksites",
+        "  collection:    {} debits on {} (due {}), {}: one per employer for all its worksites",
         plan.planned,
         crate::locale::written_day(date),
         crate::locale::written_day(due.nominal),
-        plan.amount
+        super::money(plan.amount)
     );
     for channel in mandates::Channel::ALL {
         println!(
-            "    {channel:<7} {} debits, {} DZD",
+            "    {channel:<7} {} debits, {}",
             run.transactions(channel),
-            run.amount(channel)
+            super::money(run.amount(channel))
         );
     }
     println!("  files written:");
@@ -500,11 +505,11 @@ pub(super) async fn demo(
     println!("  outcome on {}:", crate::locale::written_day(date));
     for c in &counts {
         println!(
-            "    {:<7} {:<14} {:>6}  {} DZD",
+            "    {:<7} {:<14} {:>6}  {}",
             c.channel,
             words(&c.status),
             c.count,
-            mandates::Amount::from_centimes(c.amount_centimes)
+            super::money(mandates::Amount::from_centimes(c.amount_centimes))
         );
     }
     for r in &reasons {
@@ -555,7 +560,7 @@ pub(super) async fn demo(
         Some(file) => format!("--config {}", file.display()),
         None => format!("--database-url {url}"),
     };
-    let demo_day = clock.today();
+    let demo_day = crate::locale::written_day(clock.today());
     println!("browse it:");
     println!("  cargo run --release -- {run_with} serve");
     match &config_file {

@@ -44,7 +44,7 @@ pub(super) async fn jobs(
                 job.id,
                 job.dedupe_key,
                 job.attempts,
-                job.finished_at.unwrap_or_default(),
+                super::moment(&job.finished_at.unwrap_or_default()),
                 job.last_error.unwrap_or_default()
             );
         }

@@ -561,3 +561,31 @@ pub(super) fn write_out(text: &str) -> anyhow::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// A day as the command line writes it for people, `15/12/2026` (issue 20: one date style),
+/// from a stored `2026-12-15` or a `NaiveDate`; `--date` and the other arguments still take
+/// ISO days, and file names and `--json` output keep them.
+pub(super) fn day(stored: impl std::fmt::Display) -> String {
+    crate::locale::written_day_of(&stored.to_string())
+}
+
+/// A stored UTC timestamp as the command line writes it for people: the Algiers time it
+/// was, `16/12/2026 10:30` ([`crate::locale::page_moment`]), never `2026-12-16T09:30:00Z`.
+pub(super) fn moment(stored: &str) -> String {
+    crate::locale::page_moment(stored)
+}
+
+/// An amount as the command line writes it: `1234.50 DA` ([`crate::locale::command_line_money`]).
+pub(super) fn money(amount: mandates::Amount) -> String {
+    crate::locale::command_line_money(amount)
+}
+
+/// Who did something, as the command line writes it: a member of staff acting here by name
+/// (`cli:Amina` → `Amina`), anyone else in words ([`crate::locale::actor_word`]), never the
+/// stored code (`user:4`).
+pub(super) fn who(actor: &str) -> String {
+    match actor.strip_prefix("cli:") {
+        Some(name) if !name.trim().is_empty() => name.trim().to_owned(),
+        _ => crate::locale::actor_word(actor, None, crate::locale::Lang::Fr),
+    }
+}

@@ -71,7 +71,7 @@ pub(super) async fn notices(
                 f.status,
                 f.attempts,
                 f.next_attempt_at
-                    .map(|at| format!(", next at {at}"))
+                    .map(|at| format!(", next at {}", super::moment(&at)))
                     .unwrap_or_default(),
                 f.last_error.unwrap_or_default()
             );

@@ -36,13 +36,13 @@ pub(super) async fn seed(
     }
     store.close().await;
     println!(
-        "seeded {} employers with {} worksites ({} RIB, {} CCP mandates, all active) and their {} declarations ({} DZD) in {:.1?} into {}",
+        "seeded {} employers with {} worksites ({} RIB, {} CCP mandates, all active) and their {} declarations ({}) in {:.1?} into {}",
         summary.employers,
         summary.worksites,
         summary.bank_mandates,
         summary.postal_mandates,
         summary.period,
-        summary.declared_total,
+        super::money(summary.declared_total),
         started.elapsed(),
         crate::store::redact_url(&config.database_url)
     );

@@ -16,7 +16,9 @@ use std::process::Command;
 use reqwest::StatusCode;
 use tahsil::store::Store;
 
-use super::internals::visible_internals;
+use super::internals::{
+    assert_command_line_reads_well, other_currency_spellings, visible_internals,
+};
 use crate::harness::csrf_of;
 
 /// Pages of one shape (digits replaced: `/console/debits/N`) read per login: enough to
@@ -77,6 +79,22 @@ pub fn visible_text(html: &str) -> String {
         .replace("&#34;", "\"")
         .replace("&#60;", "<")
         .replace("&#62;", ">")
+}
+
+/// The attributes a person reads or hears — a tooltip (`title`), an accessible name
+/// (`aria-label`), an image's text (`alt`), a field's hint (`placeholder`) — one a line,
+/// entities decoded. `visible_text` leaves every attribute out.
+pub(crate) fn spoken_attributes(html: &str) -> String {
+    let mut said = String::new();
+    for name in [" title=\"", " aria-label=\"", " alt=\"", " placeholder=\""] {
+        for (at, _) in html.match_indices(name) {
+            let value = &html[at + name.len()..];
+            let value = value.split('"').next().unwrap_or_default();
+            said.push_str(&visible_text(value));
+            said.push('\n');
+        }
+    }
+    said
 }
 
 /// The same-site links of a page worth following (GET pages; not downloads, the API or
@@ -258,8 +276,15 @@ async fn read_every_page(
         }
         let Some(html) = page.html else { continue };
         read += 1;
-        let mut problems = visible_internals(&visible_text(&html));
-        problems.extend(iso_days(&visible_text(&html)));
+        let text = visible_text(&html);
+        let mut problems = visible_internals(&text);
+        problems.extend(iso_days(&text));
+        problems.extend(other_currency_spellings(&text));
+        // What assistive technology and tooltips read out is read too.
+        let said = spoken_attributes(&html);
+        problems.extend(visible_internals(&said));
+        problems.extend(iso_days(&said));
+        problems.extend(other_currency_spellings(&said));
         if lang == "ar" {
             problems.extend(unisolated_masks(&html));
         }
@@ -289,6 +314,42 @@ async fn with_payment_plans(demo_dir: &Path) {
     assert!(requested > 3, "{requested} plans requested");
 }
 
+/// The commands a person runs next on the demo fund (the summary suggests `exceptions`),
+/// through the demo's own configuration: their answers carry no ISO day, no `DZD`, no
+/// debug text (issue 20).
+async fn commands_read_well(demo_dir: &Path) {
+    let store = demo_store(demo_dir).await;
+    let employer = store.list_employers(0, 1).await.unwrap().remove(0);
+    let config = demo_dir.join("tahsil.toml");
+    let affiliation = employer.affiliation_number.as_str();
+    for args in [
+        vec!["exceptions"],
+        vec!["ledger", "check"],
+        vec!["statement", "--employer", affiliation],
+        vec!["receivables"],
+        vec!["plans", "list"],
+        vec!["plans", "show", "1"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .env_remove("TAHSIL_DATABASE_URL")
+            .env_remove("TAHSIL_ENCRYPTION_KEY")
+            .env_remove("TAHSIL_MAIL_DIR")
+            .env_remove("TAHSIL_SMTP_URL")
+            .env_remove("TAHSIL_CLOCK")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "tahsil {args:?}: {stdout}{stderr}");
+        assert!(!stdout.trim().is_empty(), "tahsil {args:?} answers");
+        // Standard output, what the command answers (standard error carries the logs).
+        assert_command_line_reads_well(&format!("$ tahsil {}\n{stdout}", args.join(" ")));
+    }
+}
+
 /// The demo fund's store (its database and key in `demo_dir`).
 async fn demo_store(demo_dir: &Path) -> Store {
     Store::connect(
@@ -316,10 +377,12 @@ pub(crate) fn iso_days(text: &str) -> Vec<String> {
         let glued_before = at
             .checked_sub(1)
             .is_some_and(|k| bytes[k].is_ascii_alphanumeric() || b"-_:/.#=".contains(&bytes[k]));
+        // A colon or a full stop ends a day standing alone (`2026-12-15: 3 réglés`, a
+        // chart's tooltip) unless a name goes on after it (`2026-12-15:3`, `….csv`).
         let glued_after = bytes.get(at + 10).is_some_and(|&b| {
             b.is_ascii_alphanumeric()
-                || b"-_:/".contains(&b)
-                || (b == b'.' && bytes.get(at + 11).is_some_and(u8::is_ascii_alphanumeric))
+                || b"-_/".contains(&b)
+                || (b".:".contains(&b) && bytes.get(at + 11).is_some_and(u8::is_ascii_alphanumeric))
         });
         if !glued_before && !glued_after {
             let from = (0..=at.saturating_sub(30))
@@ -397,6 +460,14 @@ pub(crate) fn debit_rows_without_badge(html: &str) -> Vec<String> {
 #[test]
 fn the_readers_checks_can_fail() {
     assert_eq!(iso_days("le 2026-12-15 à 10:30").len(), 1);
+    assert_eq!(iso_days("2026-12-15: 3 Réglés / 4 Présentés").len(), 1);
+    assert!(iso_days("plan:2026-12-15:3").is_empty());
+    assert_eq!(
+        spoken_attributes(
+            r#"<rect title="2026-12-15 &amp; co"><a aria-label="x" href="/2026-12-15">"#
+        ),
+        "2026-12-15 & co\nx\n"
+    );
     assert!(iso_days("le 15/12/2026, run:2026-12-15, releve-1-2026-12-01.csv, 2026-11").is_empty());
     assert_eq!(unisolated_masks("<td><bdi>****0486</bdi></td>").len(), 1);
     assert!(unisolated_masks(r#"<td><bdi dir="ltr">****0486</bdi></td>"#).is_empty());
@@ -422,8 +493,10 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
     for debug in ["Some(", "None", "Ok(", "Err(", "{\""] {
         assert!(!summary.contains(debug), "debug text {debug:?}: {summary}");
     }
+    assert_command_line_reads_well(&summary);
     let base = serve_demo(&demo_dir).await;
     with_payment_plans(&demo_dir).await;
+    commands_read_well(&demo_dir).await;
 
     let mut everything = BTreeMap::new();
     let mut pages = 0;
@@ -453,6 +526,7 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
         text.push_str(&visible_text(&message.body_html(0).unwrap_or_default()));
         let mut problems = visible_internals(&text);
         problems.extend(iso_days(&text));
+        problems.extend(other_currency_spellings(&text));
         if !problems.is_empty() {
             everything.insert(path.display().to_string(), problems);
         }
