@@ -74,10 +74,10 @@ pub(super) async fn run(
                 if plan.planned > 0 {
                     display.clear_line();
                     println!(
-                        "planned {} collections for {day} ({}) in {:.2?}, advance notices recorded",
+                        "planned {} collections for {day} ({}) in {}, advance notices recorded",
                         plan.planned,
                         command_line_money(plan.amount),
-                        started.elapsed()
+                        super::seconds(started.elapsed())
                     );
                 }
                 if plan.amended > 0 {
@@ -104,7 +104,7 @@ pub(super) async fn run(
     drop(display);
     store.close().await;
     print_run(&outcome.run);
-    println!("done in {:.2?}", started.elapsed());
+    println!("done in {}", super::seconds(started.elapsed()));
     Ok(ExitCode::SUCCESS)
 }
 

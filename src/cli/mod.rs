@@ -589,3 +589,24 @@ pub(super) fn who(actor: &str) -> String {
         _ => crate::locale::actor_word(actor, None, crate::locale::Lang::Fr),
     }
 }
+
+/// A duration as the command line writes it for people: seconds with two decimals,
+/// `0.23 s`, `12.40 s` (issue 20: never Rust's debug form, `231.3ms`). Display only;
+/// no float: whole centiseconds, truncated.
+pub(super) fn seconds(elapsed: std::time::Duration) -> String {
+    let centis = elapsed.as_millis() / 10;
+    format!("{}.{:02} s", centis / 100, centis % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn durations_are_written_in_seconds() {
+        assert_eq!(super::seconds(Duration::from_micros(231_300)), "0.23 s");
+        assert_eq!(super::seconds(Duration::from_millis(12_405)), "12.40 s");
+        assert_eq!(super::seconds(Duration::ZERO), "0.00 s");
+        assert_eq!(super::seconds(Duration::from_secs(125)), "125.00 s");
+    }
+}

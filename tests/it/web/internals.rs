@@ -151,6 +151,36 @@ pub fn command_line_problems(text: &str) -> Vec<String> {
     found
 }
 
+/// The stored codes of the states the command line's tables count (notices: `pending`,
+/// `sent`, `failed`; jobs: `queued`, `running`, `done`, `failed`; debits), beyond
+/// [`STATE_CODES`]: in those tables a person reads each state's word, as on the console.
+const TABLE_STATE_CODES: &[&str] = &["sent", "done"];
+
+/// What [`command_line_problems`] finds, and also any state written as its stored code
+/// (`sent`, `retry_planned`, `advance_notice`): for the command line's tables of states
+/// (`tahsil notices`, `tahsil jobs`, the demo's outcome and notices), whose prose is
+/// worded around those codes. Empty: none.
+pub fn command_table_problems(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = visible_internals(text)
+        .into_iter()
+        .filter(|p| p.starts_with("state code"))
+        .collect();
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if TABLE_STATE_CODES.contains(&word) {
+            found.push(format!("state code {word:?} in: {text}"));
+        }
+    }
+    found.extend(command_line_problems(text));
+    found
+}
+
+/// Panics naming what [`command_table_problems`] finds in `text`.
+#[track_caller]
+pub fn assert_command_table_reads_well(text: &str) {
+    let found = command_table_problems(text);
+    assert!(found.is_empty(), "{found:#?}\nin:\n{text}");
+}
+
 /// Panics naming what [`command_line_problems`] finds in `text`.
 #[track_caller]
 pub fn assert_command_line_reads_well(text: &str) {
@@ -184,6 +214,15 @@ fn other_spellings_of_the_dinar_are_found_and_the_two_right_ones_are_not() {
         "planned 3 for 2026-12-15 (12.00 DZD) report Some(2) at 2026-12-02T18:28:55Z",
     );
     assert_eq!(found.len(), 4, "{found:#?}");
+}
+
+#[test]
+fn state_codes_in_the_command_line_tables_are_found_and_their_words_are_not() {
+    assert_eq!(command_table_problems("receipt   sent   3").len(), 1);
+    assert_eq!(command_table_problems("run      done     2").len(), 1);
+    assert_eq!(command_table_problems("    retry_planned  4").len(), 1);
+    assert_eq!(command_table_problems("advance_notice  failed  1").len(), 2);
+    assert!(command_table_problems("Reçu    Envoyé   3\nrun   Terminé   2").is_empty());
 }
 
 #[test]

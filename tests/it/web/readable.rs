@@ -17,7 +17,8 @@ use reqwest::StatusCode;
 use tahsil::store::Store;
 
 use super::internals::{
-    assert_command_line_reads_well, other_currency_spellings, visible_internals,
+    assert_command_line_reads_well, assert_command_table_reads_well, other_currency_spellings,
+    visible_internals,
 };
 use crate::harness::csrf_of;
 
@@ -314,6 +315,115 @@ async fn with_payment_plans(demo_dir: &Path) {
     assert!(requested > 3, "{requested} plans requested");
 }
 
+/// The e-mails a demo cycle does not send, asked for on the demo fund as people ask for
+/// them, then sent by `tahsil notices --send` into the demo's mail folder with the rest:
+/// a password reset in Arabic (the employer's owner) and in French (finance), a
+/// colleague's invitation (no language chosen yet: both), the confirmation of a new
+/// address (the administrator, in French); and a payment plan's request refused.
+/// Returns the subjects the account e-mails must carry.
+async fn with_account_emails(demo_dir: &Path) -> Vec<&'static str> {
+    // On the demo fund's clock, as `tahsil notices --send` runs (its configuration's): a
+    // link asked for on the machine's day would have expired by then.
+    let config = std::fs::read_to_string(demo_dir.join("tahsil.toml")).unwrap();
+    let instant = config
+        .lines()
+        .find_map(|line| line.strip_prefix("clock = "))
+        .unwrap_or_else(|| panic!("a clock in {config}"))
+        .trim_matches('"');
+    let now = chrono::DateTime::parse_from_rfc3339(instant)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let store = demo_store(demo_dir)
+        .await
+        .with_clock(tahsil::clock::Clock::fixed(now));
+    let mut logins = Vec::new();
+    for email in [
+        "employeur1@demo.tahsil.dz",
+        "finance@demo.tahsil.dz",
+        "admin@demo.tahsil.dz",
+    ] {
+        logins.push(store.user_by_email(email).await.unwrap().unwrap());
+    }
+    let Ok([owner, finance, admin]) = <[_; 3]>::try_from(logins) else {
+        unreachable!("three logins")
+    };
+    store
+        .set_user_language(owner.id, mandates::Lang::Ar)
+        .await
+        .unwrap();
+    store
+        .set_user_language(finance.id, mandates::Lang::Fr)
+        .await
+        .unwrap();
+    store
+        .set_user_language(admin.id, mandates::Lang::Fr)
+        .await
+        .unwrap();
+    for login in [&owner, &finance] {
+        assert!(store.request_password_reset(&login.email).await.unwrap());
+    }
+    store
+        .invite_colleague(
+            &owner,
+            owner.employer_ids[0],
+            "collegue.comptable@exemple.dz",
+            tahsil::store::Capacity::Declare,
+        )
+        .await
+        .unwrap();
+    store
+        .request_email_change(admin.id, "nouvelle.adresse@demo.tahsil.dz")
+        .await
+        .unwrap();
+    // A request for a payment plan refused: its notice, with staff's reason.
+    let plans = store.payment_plans().await.unwrap();
+    let refused = plans.last().expect("plans requested first");
+    store
+        .end_payment_plan(
+            &tahsil::store::Actor::new("user:1"),
+            refused.id,
+            "Dossier incomplet : joindre le dernier relevé bancaire",
+            false,
+        )
+        .await
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .arg("--config")
+        .arg(demo_dir.join("tahsil.toml"))
+        .args(["notices", "--send"])
+        .env_remove("TAHSIL_DATABASE_URL")
+        .env_remove("TAHSIL_ENCRYPTION_KEY")
+        .env_remove("TAHSIL_MAIL_DIR")
+        .env_remove("TAHSIL_SMTP_URL")
+        .env_remove("TAHSIL_CLOCK")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_command_line_reads_well(&format!("$ tahsil notices --send\n{stdout}"));
+    assert!(
+        store.password_reset_emails().await.unwrap().is_empty(),
+        "every account e-mail sent: {stdout}"
+    );
+    let counts = store.notice_counts().await.unwrap();
+    assert!(
+        counts
+            .iter()
+            .any(|c| c.kind == tahsil::store::NoticeKind::PlanRefused
+                && c.status == tahsil::store::NoticeStatus::Sent),
+        "the refusal sent: {counts:?}"
+    );
+    vec![
+        "Réinitialisation de votre mot de passe",
+        "إعادة تعيين كلمة المرور",
+        "Confirmez votre nouvelle adresse e-mail",
+    ]
+}
+
 /// The commands a person runs next on the demo fund (the summary suggests `exceptions`),
 /// through the demo's own configuration: their answers carry no ISO day, no `DZD`, no
 /// debug text (issue 20).
@@ -329,6 +439,8 @@ async fn commands_read_well(demo_dir: &Path) {
         vec!["receivables"],
         vec!["plans", "list"],
         vec!["plans", "show", "1"],
+        vec!["notices", "--failed"],
+        vec!["jobs", "--failed"],
     ] {
         let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
             .arg("--config")
@@ -346,7 +458,13 @@ async fn commands_read_well(demo_dir: &Path) {
         assert!(output.status.success(), "tahsil {args:?}: {stdout}{stderr}");
         assert!(!stdout.trim().is_empty(), "tahsil {args:?} answers");
         // Standard output, what the command answers (standard error carries the logs).
-        assert_command_line_reads_well(&format!("$ tahsil {}\n{stdout}", args.join(" ")));
+        let answer = format!("$ tahsil {}\n{stdout}", args.join(" "));
+        if ["notices", "jobs"].contains(&args[0]) {
+            // Tables of states: each in its word, never its code.
+            assert_command_table_reads_well(&answer);
+        } else {
+            assert_command_line_reads_well(&answer);
+        }
     }
 }
 
@@ -494,9 +612,27 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
         assert!(!summary.contains(debug), "debug text {debug:?}: {summary}");
     }
     assert_command_line_reads_well(&summary);
+    // Its tables of states — the debits' outcome and the notices — write each state's
+    // word, never its code.
+    let tables: String = summary
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("outcome on"))
+        .take_while(|l| !l.trim_start().starts_with("retries planned"))
+        .chain(
+            summary
+                .lines()
+                .skip_while(|l| !l.trim_start().starts_with("notices:"))
+                .skip(1)
+                .take_while(|l| l.starts_with("    ")),
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(tables.lines().count() > 4, "{summary}");
+    assert_command_table_reads_well(&tables);
     let base = serve_demo(&demo_dir).await;
     with_payment_plans(&demo_dir).await;
     commands_read_well(&demo_dir).await;
+    let account_subjects = with_account_emails(&demo_dir).await;
 
     let mut everything = BTreeMap::new();
     let mut pages = 0;
@@ -512,6 +648,7 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
     assert!(pages > 60, "the crawl reached only {pages} pages");
 
     let mut emails = 0;
+    let mut subjects = Vec::new();
     for entry in std::fs::read_dir(demo_dir.join("mail")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "eml") {
@@ -519,6 +656,7 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
         }
         let raw = std::fs::read(&path).unwrap();
         let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        subjects.push(message.subject().unwrap_or_default().to_owned());
         let mut text = message.subject().unwrap_or_default().to_owned();
         text.push('\n');
         text.push_str(&message.body_text(0).unwrap_or_default());
@@ -533,6 +671,20 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
         emails += 1;
     }
     assert!(emails > 12, "the demo sent only {emails} e-mails");
+    // The account e-mails were read too: a password reset in each language, the
+    // invitation in both, the confirmation of a new address.
+    for wanted in account_subjects {
+        assert!(
+            subjects.iter().any(|s| s.contains(wanted)),
+            "no e-mail {wanted:?} among {subjects:#?}"
+        );
+    }
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.contains("Réinitialisation") && s.contains(" / ")),
+        "the invitation, in both languages: {subjects:#?}"
+    );
     assert!(
         everything.is_empty(),
         "internals on {} of {pages} pages and {emails} e-mails:\n{everything:#?}",
