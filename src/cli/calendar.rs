@@ -70,7 +70,8 @@ pub(super) async fn calendar(config: Config, command: CalendarCommand) -> anyhow
                 .iter()
                 .filter(|h| years.contains(&h.date.year()))
             {
-                // Like the holidays' names, in French and Arabic.
+                // Like the holidays' names, in French and Arabic. The day stays ISO: it is
+                // what `calendar confirm|shift|remove --date` take back.
                 let kind = holiday.kind;
                 println!(
                     "{}  {:<40} {} / {}",
@@ -109,12 +110,13 @@ pub(super) async fn calendar(config: Config, command: CalendarCommand) -> anyhow
         println!(
             "moved {} planned debits from {} to {} (new advance notices recorded){}",
             run.moved,
-            run.from,
-            run.to,
+            super::day(&run.from),
+            super::day(&run.to),
             if run.released > 0 {
                 format!(
                     "; {} employers already debited on {}: their lines go to the next planning",
-                    run.released, run.to
+                    run.released,
+                    super::day(&run.to)
                 )
             } else {
                 String::new()

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use crate::app;
 use crate::config::Config;
 use crate::cycle::collect::{NextWork, Planning, next_date_with_work, plan_and_run};
-use crate::locale::written_day;
+use crate::locale::{command_line_money, written_day, written_day_of};
 
 use super::instance_name;
 
@@ -74,10 +74,10 @@ pub(super) async fn run(
                 if plan.planned > 0 {
                     display.clear_line();
                     println!(
-                        "planned {} collections for {day} ({} DZD) in {:.2?}, advance notices recorded",
+                        "planned {} collections for {day} ({}) in {}, advance notices recorded",
                         plan.planned,
-                        plan.amount,
-                        started.elapsed()
+                        command_line_money(plan.amount),
+                        super::seconds(started.elapsed())
                     );
                 }
                 if plan.amended > 0 {
@@ -104,7 +104,7 @@ pub(super) async fn run(
     drop(display);
     store.close().await;
     print_run(&outcome.run);
-    println!("done in {:.2?}", started.elapsed());
+    println!("done in {}", super::seconds(started.elapsed()));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -126,15 +126,15 @@ fn print_run(summary: &crate::cycle::run::RunSummary) {
     if summary.files.is_empty() {
         println!(
             "run of {}: no new debit to file (already run, or nothing planned)",
-            summary.collection_date
+            written_day_of(&summary.collection_date)
         );
     }
     for file in &summary.files {
         println!(
-            "{}  {} debits  {} DZD  {}  sha256 {}",
+            "{}  {} debits  {}  {}  sha256 {}",
             file.path.display(),
             file.transactions,
-            file.control_sum,
+            command_line_money(file.control_sum),
             file.format,
             file.sha256
         );

@@ -60,9 +60,9 @@ pub(super) async fn debits(config: Config, command: DebitsCommand) -> anyhow::Re
     let debit = &outcome.debit;
     match action {
         DebitAction::Hold => println!(
-            "debit {id} ({}, {} DZD) is held: it stays out of the files until released",
+            "debit {id} ({}, {}) is held: it stays out of the files until released",
             crate::locale::written_day_of(&debit.collection_date),
-            debit.amount
+            crate::locale::command_line_money(debit.amount)
         ),
         DebitAction::Release if outcome.missed_its_date => println!(
             "debit {id} was released after the files of {} were built: it is cancelled, its lines are owed again for the next date",
@@ -78,10 +78,10 @@ pub(super) async fn debits(config: Config, command: DebitsCommand) -> anyhow::Re
         DebitAction::Represent => {
             if let Some(next) = &outcome.next_attempt {
                 println!(
-                    "debit {id} is presented again as #{} on {} for {} DZD (attempt {}), the employer notified in advance",
+                    "debit {id} is presented again as #{} on {} for {} (attempt {}), the employer notified in advance",
                     next.id,
                     crate::locale::written_day_of(&next.collection_date),
-                    next.amount,
+                    crate::locale::command_line_money(next.amount),
                     next.attempt
                 );
             }

@@ -15,6 +15,7 @@ use mandates::{
 use crate::app;
 use crate::config::Config;
 use crate::cycle::collect::{PlannedRun, Planning, plan_and_run};
+use crate::locale::{Lang, Word};
 use crate::store::{Actor, NoticeStatus, SeedEmployer, SeedWorksite, Store};
 
 use super::{instance_name, previous_month};
@@ -190,7 +191,7 @@ pub async fn seed(
 }
 
 /// One realistic employer: names in French and Arabic, worksites across wilayas, a RIB or
-/// CCP account, monthly wages of 25,000–120,000 DZD per worker.
+/// CCP account, monthly wages of 25,000–120,000 DA per worker.
 fn generate_employer(rng: &mut DemoRng, index: u64, worksites: u64) -> SeedEmployer {
     let (family, family_ar) = *rng.pick(FAMILY_NAMES);
     let activity = rng.pick(FRENCH_NAMES);
@@ -395,7 +396,10 @@ pub(super) async fn demo(
     .await?;
     // The date was chosen by the same notice rule: it is always planned.
     let Planning::Planned(plan) = planning else {
-        anyhow::bail!("{date} is too close for the advance notice: nothing was planned");
+        anyhow::bail!(
+            "{} is too close for the advance notice: nothing was planned",
+            crate::locale::written_day(date)
+        );
     };
     // The simulated bank answers on the collection date; its reports are imported then:
     // the demo's clock goes there first (the evening, after the bank wrote its reports at
@@ -458,7 +462,10 @@ pub(super) async fn demo(
     store.close().await;
     let url = crate::store::redact_url(&config.database_url);
     println!(
-        "tahsil demo: one collection cycle of a demo fund (seeded in {seeded_in:.1?}, planned in {planned_in:.1?}, filed, answered and reconciled in {cycle_in:.1?})"
+        "tahsil demo: one collection cycle of a demo fund (seeded in {}, planned in {}, filed, answered and reconciled in {})",
+        super::seconds(seeded_in),
+        super::seconds(planned_in),
+        super::seconds(cycle_in)
     );
     println!("  database:      {url}");
     println!(
@@ -466,21 +473,23 @@ pub(super) async fn demo(
         summary.employers, summary.worksites, summary.bank_mandates, summary.postal_mandates
     );
     println!(
-        "  declarations:  {} for {}, total {} DZD",
-        summary.declarations, summary.period, summary.declared_total
+        "  declarations:  {} for {}, total {}",
+        summary.declarations,
+        summary.period,
+        super::money(summary.declared_total)
     );
     println!(
-        "  collection:    {} debits on {} (due {}), {} DZD: one per employer for all its worksites",
+        "  collection:    {} debits on {} (due {}), {}: one per employer for all its worksites",
         plan.planned,
         crate::locale::written_day(date),
         crate::locale::written_day(due.nominal),
-        plan.amount
+        super::money(plan.amount)
     );
     for channel in mandates::Channel::ALL {
         println!(
-            "    {channel:<7} {} debits, {} DZD",
+            "    {channel:<7} {} debits, {}",
             run.transactions(channel),
-            run.amount(channel)
+            super::money(run.amount(channel))
         );
     }
     println!("  files written:");
@@ -500,18 +509,18 @@ pub(super) async fn demo(
     println!("  outcome on {}:", crate::locale::written_day(date));
     for c in &counts {
         println!(
-            "    {:<7} {:<14} {:>6}  {} DZD",
+            "    {:<7} {:<34} {:>6}  {}",
             c.channel,
-            words(&c.status),
+            c.status.word(Lang::Fr),
             c.count,
-            mandates::Amount::from_centimes(c.amount_centimes)
+            super::money(mandates::Amount::from_centimes(c.amount_centimes))
         );
     }
     for r in &reasons {
         println!(
-            "    {} because {}: {}",
-            words(&r.status),
-            words(&r.category),
+            "    {}, {}: {}",
+            r.status.word(Lang::Fr),
+            r.category.word(Lang::Fr).to_lowercase(),
             r.count
         );
     }
@@ -524,19 +533,21 @@ pub(super) async fn demo(
         .sum();
     match mailer.transport() {
         crate::notices::Transport::Smtp { .. } => println!(
-            "  notices:       {sent} sent through {} in {mailed_in:.1?}, by kind:",
-            mailer.transport().describe()
+            "  notices:       {sent} sent through {} in {}, by kind:",
+            mailer.transport().describe(),
+            super::seconds(mailed_in)
         ),
         crate::notices::Transport::Folder(mail_dir) => println!(
-            "  notices:       {sent} written as .eml files into {} in {mailed_in:.1?}, by kind:",
-            mail_dir.display()
+            "  notices:       {sent} written as .eml files into {} in {}, by kind:",
+            mail_dir.display(),
+            super::seconds(mailed_in)
         ),
     }
     for c in &notices {
         println!(
-            "    {:<18} {:<8} {:>6}",
-            words(&c.kind),
-            words(&c.status),
+            "    {:<24} {:<14} {:>6}",
+            c.kind.word(Lang::Fr),
+            c.status.word(Lang::Fr),
             c.count
         );
     }
@@ -555,7 +566,7 @@ pub(super) async fn demo(
         Some(file) => format!("--config {}", file.display()),
         None => format!("--database-url {url}"),
     };
-    let demo_day = clock.today();
+    let demo_day = crate::locale::written_day(clock.today());
     println!("browse it:");
     println!("  cargo run --release -- {run_with} serve");
     match &config_file {
@@ -590,11 +601,6 @@ pub(super) async fn demo(
 /// The first line of the demo's own configuration file: what `demo` may reset.
 const DEMO_CONFIG_HEADER: &str =
     "# Written by `tahsil demo`: the demo fund's database and folders.";
-
-/// A code as words for the summary (`retry_planned` → `retry planned`).
-fn words(code: &impl std::fmt::Display) -> String {
-    code.to_string().replace('_', " ")
-}
 
 /// The demo's own configuration, `DIR/tahsil.toml` (0600): its database, exchange and mail
 /// folders as absolute paths, so `serve --config DIR/tahsil.toml` (and every command the

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use crate::app;
 use crate::config::Config;
+use crate::locale::{Lang, Word};
 use crate::store::Actor;
 
 /// Failed jobs listed at most.
@@ -28,23 +29,31 @@ pub(super) async fn jobs(
     }
     let counts = store.job_counts().await?;
     if counts.is_empty() {
-        println!("no job queued yet");
+        println!("the scheduler's queue is empty: no work recorded yet");
     }
     for c in &counts {
-        println!("{:<8} {:<8} {:>8}", c.kind, c.status, c.count);
+        // The state in the one word the command line uses for it (French, as in the
+        // console), never its stored code (issue 20).
+        println!(
+            "{:<8} {:<12} {:>8}",
+            c.kind,
+            c.status.word(Lang::Fr),
+            c.count
+        );
     }
     if failed {
         let jobs = store.failed_jobs(FAILED_LISTED).await?;
         if jobs.is_empty() {
-            println!("no job failed");
+            println!("no job has given up");
         }
         for job in jobs {
             println!(
-                "#{} {} failed after {} attempts at {}: {}",
+                "#{} {}: {} after {} attempts, at {}: {}",
                 job.id,
                 job.dedupe_key,
+                crate::store::JobStatus::Failed.word(Lang::Fr),
                 job.attempts,
-                job.finished_at.unwrap_or_default(),
+                super::moment(&job.finished_at.unwrap_or_default()),
                 job.last_error.unwrap_or_default()
             );
         }

@@ -101,7 +101,10 @@ pub(super) async fn ledger(config: Config, command: LedgerCommand) -> anyhow::Re
             .await;
         store.close().await;
         set?;
-        println!("write-offs above {amount} DZD now wait for a second member of staff");
+        println!(
+            "write-offs above {} now wait for a second member of staff",
+            super::money(amount)
+        );
         return Ok(ExitCode::SUCCESS);
     }
     let checked = store.check_ledger().await;
@@ -138,8 +141,8 @@ pub(super) async fn ledger(config: Config, command: LedgerCommand) -> anyhow::Re
 /// A balance in one line: the total and its parts.
 fn describe(balance: &Balance) -> String {
     format!(
-        "{} DZD (paid leave {}, bad weather employer {}, bad weather employee {}, unallocated {})",
-        balance.total,
+        "{} (paid leave {}, bad weather employer {}, bad weather employee {}, unallocated {})",
+        super::money(balance.total),
         balance.paid_leave,
         balance.bad_weather_employer,
         balance.bad_weather_employee,
@@ -173,16 +176,16 @@ async fn write_off(
     let done = done?;
     if let Some(request) = done.pending_request {
         println!(
-            "write-off of {} DZD for employer {employer} is above the four-eyes amount: nothing written off yet; \
+            "write-off of {} for employer {employer} is above the four-eyes amount: nothing written off yet; \
              request {request} waits for a second member of staff (console, the employer's write-offs)",
-            Amount::from_centimes(done.amount_centimes)
+            super::money(Amount::from_centimes(done.amount_centimes))
         );
         return Ok(ExitCode::SUCCESS);
     }
     println!(
-        "{} declared line(s) of employer {employer} written off for {} DZD",
+        "{} declared line(s) of employer {employer} written off for {}",
         done.written_off.len(),
-        Amount::from_centimes(done.amount_centimes)
+        super::money(Amount::from_centimes(done.amount_centimes))
     );
     for id in &done.already {
         println!("line {id} was already written off: nothing written again");
@@ -229,15 +232,16 @@ pub(super) async fn payments(config: Config, command: PaymentsCommand) -> anyhow
     store.close().await;
     let outcome = recorded?;
     println!(
-        "payment #{} recorded for employer {employer}: {} DZD by {} on {}",
+        "payment #{} recorded for employer {employer}: {} by {} on {}",
         outcome.payment.id,
-        outcome.payment.amount,
+        super::money(outcome.payment.amount),
         channel.word(Lang::Fr).to_lowercase(),
-        outcome.payment.received_on
+        super::day(&outcome.payment.received_on)
     );
     println!(
-        "it pays {} declared line(s) for {} DZD",
-        outcome.lines_paid, outcome.allocated
+        "it pays {} declared line(s) for {}",
+        outcome.lines_paid,
+        super::money(outcome.allocated)
     );
     for id in &outcome.debits_reduced {
         println!(
@@ -249,8 +253,8 @@ pub(super) async fn payments(config: Config, command: PaymentsCommand) -> anyhow
     }
     if outcome.unallocated > Amount::ZERO {
         println!(
-            "{} DZD not allocated: kept as the employer's credit",
-            outcome.unallocated
+            "{} not allocated: kept as the employer's credit",
+            super::money(outcome.unallocated)
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -284,15 +288,20 @@ pub(super) async fn statement(
 
 fn statement_text(employer: &str, statement: &Statement, today: NaiveDate) -> String {
     let mut out = format!(
-        "statement of employer {employer} on {today} (positive: owed to the fund; negative: in credit)\n"
+        "statement of employer {employer} on {} (positive: owed to the fund; negative: in credit)\n",
+        super::day(today)
     );
     out.push_str(&format!(
         "{:<10}  {:<36}  {:>16}  {:>16}\n",
-        "date", "entry", "amount DZD", "balance DZD"
+        "date", "entry", "amount DA", "balance DA"
     ));
     out.push_str(&format!(
         "{:<10}  {:<36}  {:>16}  {:>16}\n",
-        statement.from.as_deref().unwrap_or(""),
+        statement
+            .from
+            .as_deref()
+            .map(super::day)
+            .unwrap_or_default(),
         "opening balance",
         "",
         statement.opening.to_string()
@@ -312,7 +321,7 @@ fn statement_text(employer: &str, statement: &Statement, today: NaiveDate) -> St
         }
         out.push_str(&format!(
             "{:<10}  {:<36}  {:>16}  {:>16}\n",
-            e.entry_date,
+            super::day(&e.entry_date),
             label,
             e.amount.to_string(),
             line.balance.to_string()
@@ -321,11 +330,14 @@ fn statement_text(employer: &str, statement: &Statement, today: NaiveDate) -> St
             out.push_str(&format!("{:<10}  {explained}\n", ""));
         }
     }
-    out.push_str(&format!("closing balance: {} DZD\n", statement.closing));
+    out.push_str(&format!(
+        "closing balance: {}\n",
+        super::money(statement.closing)
+    ));
     if statement.unallocated != Amount::ZERO {
         out.push_str(&format!(
-            "received and not allocated to a line: {} DZD\n",
-            statement.unallocated
+            "received and not allocated to a line: {}\n",
+            super::money(statement.unallocated)
         ));
     }
     let a = &statement.aging;

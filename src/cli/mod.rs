@@ -561,3 +561,52 @@ pub(super) fn write_out(text: &str) -> anyhow::Result<()> {
         _ => Ok(()),
     }
 }
+
+/// A day as the command line writes it for people, `15/12/2026` (issue 20: one date style),
+/// from a stored `2026-12-15` or a `NaiveDate`; `--date` and the other arguments still take
+/// ISO days, and file names and `--json` output keep them.
+pub(super) fn day(stored: impl std::fmt::Display) -> String {
+    crate::locale::written_day_of(&stored.to_string())
+}
+
+/// A stored UTC timestamp as the command line writes it for people: the Algiers time it
+/// was, `16/12/2026 10:30` ([`crate::locale::page_moment`]), never `2026-12-16T09:30:00Z`.
+pub(super) fn moment(stored: &str) -> String {
+    crate::locale::page_moment(stored)
+}
+
+/// An amount as the command line writes it: `1234.50 DA` ([`crate::locale::command_line_money`]).
+pub(super) fn money(amount: mandates::Amount) -> String {
+    crate::locale::command_line_money(amount)
+}
+
+/// Who did something, as the command line writes it: a member of staff acting here by name
+/// (`cli:Amina` → `Amina`), anyone else in words ([`crate::locale::actor_word`]), never the
+/// stored code (`user:4`).
+pub(super) fn who(actor: &str) -> String {
+    match actor.strip_prefix("cli:") {
+        Some(name) if !name.trim().is_empty() => name.trim().to_owned(),
+        _ => crate::locale::actor_word(actor, None, crate::locale::Lang::Fr),
+    }
+}
+
+/// A duration as the command line writes it for people: seconds with two decimals,
+/// `0.23 s`, `12.40 s` (issue 20: never Rust's debug form, `231.3ms`). Display only;
+/// no float: whole centiseconds, truncated.
+pub(super) fn seconds(elapsed: std::time::Duration) -> String {
+    let centis = elapsed.as_millis() / 10;
+    format!("{}.{:02} s", centis / 100, centis % 100)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    #[test]
+    fn durations_are_written_in_seconds() {
+        assert_eq!(super::seconds(Duration::from_micros(231_300)), "0.23 s");
+        assert_eq!(super::seconds(Duration::from_millis(12_405)), "12.40 s");
+        assert_eq!(super::seconds(Duration::ZERO), "0.00 s");
+        assert_eq!(super::seconds(Duration::from_secs(125)), "125.00 s");
+    }
+}

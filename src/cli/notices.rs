@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use crate::app;
 use crate::config::Config;
+use crate::locale::{Lang, Word};
 
 use super::instance_name;
 
@@ -42,9 +43,10 @@ pub(super) async fn notices(
         .await?;
         let elapsed = started.elapsed();
         println!(
-            "sent {} notices to {} in {elapsed:.2?} ({} per second); {} to retry later, {} failed for good",
+            "sent {} notices to {} in {} ({} per second); {} to retry later, {} given up",
             report.sent,
             mailer.transport().describe(),
+            super::seconds(elapsed),
             per_second(report.sent, elapsed),
             report.postponed,
             report.failed
@@ -55,23 +57,30 @@ pub(super) async fn notices(
         println!("no notice recorded");
     }
     for c in &counts {
-        println!("{:<22} {:<8} {:>8}", c.kind, c.status, c.count);
+        // The state in the one word the command line uses for it (French, as in the
+        // console), never its stored code (issue 20).
+        println!(
+            "{:<24} {:<14} {:>8}",
+            c.kind.word(Lang::Fr),
+            c.status.word(Lang::Fr),
+            c.count
+        );
     }
     if failed {
         let failures = store.notice_failures(false, 1000).await?;
         if failures.is_empty() {
-            println!("no notice failed or waiting for a retry");
+            println!("every notice was delivered: none is waiting for a retry or given up");
         }
         for f in failures {
             println!(
-                "#{} employer {} {} {}: {} attempts{}, {}",
+                "#{} employer {} {} ({}): {} attempts{}, {}",
                 f.id,
                 f.employer_id,
-                f.kind,
-                f.status,
+                f.kind.word(Lang::Fr),
+                f.status.word(Lang::Fr),
                 f.attempts,
                 f.next_attempt_at
-                    .map(|at| format!(", next at {at}"))
+                    .map(|at| format!(", next at {}", super::moment(&at)))
                     .unwrap_or_default(),
                 f.last_error.unwrap_or_default()
             );

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Subcommand;
 
+use super::moment;
 use crate::app;
 use crate::config::Config;
 use crate::store::NewToken;
@@ -51,13 +52,13 @@ pub(super) enum TokensCommand {
         #[arg(long, value_name = "TEXT", default_value = "")]
         label: String,
     },
-    /// List tokens (never the tokens themselves); personal ones are marked `user:ID`.
+    /// List tokens (never the tokens themselves); personal ones are marked `user ID`.
     List,
     /// Revoke a token: it stops working at once.
     Revoke {
         #[arg(value_name = "ID")]
         id: i64,
-        /// ID is an employer user's personal token (`user:…` in the list).
+        /// ID is an employer user's personal token (`user …` in the list).
         #[arg(long)]
         user: bool,
     },
@@ -222,23 +223,27 @@ pub(super) async fn tokens(config: Config, command: TokensCommand) -> anyhow::Re
                     t.id,
                     t.institution,
                     t.label,
-                    t.created_at,
-                    t.last_used_at.as_deref().unwrap_or("never"),
+                    moment(&t.created_at),
+                    t.last_used_at
+                        .as_deref()
+                        .map_or_else(|| "never".to_owned(), moment),
                     t.revoked_at
-                        .map(|at| format!("\trevoked {at}"))
+                        .map(|at| format!("\trevoked {}", moment(&at)))
                         .unwrap_or_default()
                 );
             }
             for t in store.all_user_api_tokens().await? {
                 println!(
-                    "{}\tuser:{}\t{}\tcreated {}\tlast used {}{}",
+                    "{}\tuser {}\t{}\tcreated {}\tlast used {}{}",
                     t.id,
                     t.user_id,
                     t.label,
-                    t.created_at,
-                    t.last_used_at.as_deref().unwrap_or("never"),
+                    moment(&t.created_at),
+                    t.last_used_at
+                        .as_deref()
+                        .map_or_else(|| "never".to_owned(), moment),
                     t.revoked_at
-                        .map(|at| format!("\trevoked {at}"))
+                        .map(|at| format!("\trevoked {}", moment(&at)))
                         .unwrap_or_default()
                 );
             }

@@ -47,7 +47,7 @@ fn state(status: PlanStatus) -> &'static str {
 }
 
 fn amount(centimes: i64) -> String {
-    format!("{} DZD", Amount::from_centimes(centimes))
+    super::money(Amount::from_centimes(centimes))
 }
 
 /// One line of the list.
@@ -57,16 +57,16 @@ fn line(p: &PaymentPlan) -> String {
         p.id,
         p.affiliation_number,
         state(p.status),
-        p.requested_on
+        super::day(&p.requested_on)
     );
     if let (Some(total), Some(n)) = (p.total_centimes, p.instalments) {
         let _ = write!(out, ", {} in {n} instalment(s)", amount(total));
     }
     if let Some(since) = &p.started_on {
-        let _ = write!(out, " from {since}");
+        let _ = write!(out, " from {}", super::day(since));
     }
     if let Some(ended) = &p.ended_on {
-        let _ = write!(out, ", ended on {ended}");
+        let _ = write!(out, ", ended on {}", super::day(ended));
     }
     out
 }
@@ -78,14 +78,14 @@ fn details(p: &PaymentPlan, instalments: &[PlanInstalment]) -> String {
         p.id,
         p.affiliation_number,
         state(p.status),
-        p.requested_on,
-        p.requested_by
+        super::day(&p.requested_on),
+        super::who(&p.requested_by)
     );
     if let Some(note) = &p.request_note {
         let _ = writeln!(out, "note: {note}");
     }
     if let (Some(since), Some(by)) = (&p.started_on, &p.set_by) {
-        let _ = writeln!(out, "set on {since} by {by}");
+        let _ = writeln!(out, "set on {} by {}", super::day(since), super::who(by));
     }
     if let Some(total) = p.total_centimes {
         let _ = writeln!(out, "covers: {}", amount(total));
@@ -96,11 +96,11 @@ fn details(p: &PaymentPlan, instalments: &[PlanInstalment]) -> String {
             "ended{}{}{}",
             p.ended_on
                 .as_deref()
-                .map(|d| format!(" on {d}"))
+                .map(|d| format!(" on {}", super::day(d)))
                 .unwrap_or_default(),
             p.ended_by
                 .as_deref()
-                .map(|b| format!(" by {b}"))
+                .map(|b| format!(" by {}", super::who(b)))
                 .unwrap_or_default(),
             p.end_reason
                 .as_deref()
@@ -117,7 +117,7 @@ fn details(p: &PaymentPlan, instalments: &[PlanInstalment]) -> String {
                 out,
                 "  {}. {}: {}, paid {} ({} line(s))",
                 i.number,
-                i.due_on,
+                super::day(&i.due_on),
                 amount(i.amount_centimes),
                 amount(i.paid_centimes),
                 i.lines

@@ -83,8 +83,10 @@ async fn write_receivables(store: &Store, csv: bool) -> anyhow::Result<()> {
         out.write(&layout::receivables_csv_head())?;
     } else {
         let mut head = format!(
-            "owed to the fund on {today}: {} line(s) of {} employer(s), DZD by days since due\n",
-            summary.lines, summary.employers
+            "owed to the fund on {}: {} line(s) of {} employer(s), in DA by days since due\n",
+            super::day(today),
+            summary.lines,
+            summary.employers
         );
         head.push_str(&format!(
             "{:<28}  {:>16}  {:>16}  {:>16}  {:>16}  {:>16}\n",
@@ -163,7 +165,9 @@ pub(super) async fn journal(
     let lines = lines?;
     if let Some(path) = out {
         eprintln!(
-            "journal from {from} to {to} written to {} ({lines} line(s))",
+            "journal from {} to {} written to {} ({lines} line(s))",
+            super::day(from),
+            super::day(to),
             path.display(),
         );
     }

@@ -74,10 +74,10 @@ fn staff(by: &str) -> anyhow::Result<Actor> {
 
 fn line(r: &RefundRecord) -> String {
     format!(
-        "refund #{} employer id {}: {} DZD, {}{}{}",
+        "refund #{} employer id {}: {}, {}{}{}",
         r.id,
         r.employer_id,
-        r.amount,
+        crate::locale::command_line_money(r.amount),
         r.status,
         r.end_to_end_id
             .as_deref()
@@ -161,11 +161,13 @@ async fn run(
             for step in steps {
                 if let Some(file) = &step.file {
                     out.push_str(&format!(
-                        "{}: refund file {} written to its outbox: {} transfer(s), {} DZD\n",
+                        "{}: refund file {} written to its outbox: {} transfer(s), {}\n",
                         step.institution,
                         file.file_name,
                         file.transactions,
-                        Amount::from_centimes(file.control_sum_centimes)
+                        crate::locale::command_line_money(Amount::from_centimes(
+                            file.control_sum_centimes
+                        ))
                     ));
                 }
                 for id in &step.lapsed {

@@ -36,14 +36,14 @@ pub(super) async fn seed(
     }
     store.close().await;
     println!(
-        "seeded {} employers with {} worksites ({} RIB, {} CCP mandates, all active) and their {} declarations ({} DZD) in {:.1?} into {}",
+        "seeded {} employers with {} worksites ({} RIB, {} CCP mandates, all active) and their {} declarations ({}) in {} into {}",
         summary.employers,
         summary.worksites,
         summary.bank_mandates,
         summary.postal_mandates,
         summary.period,
-        summary.declared_total,
-        started.elapsed(),
+        super::money(summary.declared_total),
+        super::seconds(started.elapsed()),
         crate::store::redact_url(&config.database_url)
     );
     Ok(ExitCode::SUCCESS)

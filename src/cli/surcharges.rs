@@ -202,20 +202,24 @@ fn waiver_line(w: &WaiverRecord) -> String {
         crate::store::WaiverStatus::Reversed => "reversed: the surcharges are owed again",
     };
     format!(
-        "waiver #{} for {} DZD: {state}\n",
+        "waiver #{} for {}: {state}\n",
         w.id,
-        Amount::from_centimes(w.amount_centimes)
+        super::money(Amount::from_centimes(w.amount_centimes))
     )
 }
 
 fn preview_text(p: &AmnestyPreview) -> String {
     let mut out = format!(
-        "amnesty #{}: {} employer(s), {} surcharge(s), {} DZD\n",
-        p.amnesty_id, p.employers, p.surcharges, p.amount
+        "amnesty #{}: {} employer(s), {} surcharge(s), {}\n",
+        p.amnesty_id,
+        p.employers,
+        p.surcharges,
+        super::money(p.amount)
     );
     for (_, affiliation, count, amount) in &p.by_employer {
         out.push_str(&format!(
-            "  {affiliation}: {count} surcharge(s), {amount} DZD\n"
+            "  {affiliation}: {count} surcharge(s), {}\n",
+            super::money(*amount)
         ));
     }
     out
@@ -235,10 +239,12 @@ async fn run(store: &Store, command: SurchargesCommand, out: &mut String) -> any
                     r.id,
                     r.kind,
                     rate_words(r.first_bp),
-                    r.valid_from,
-                    r.valid_to.as_deref().unwrap_or("(open)"),
+                    super::day(&r.valid_from),
+                    r.valid_to
+                        .as_deref()
+                        .map_or_else(|| "(open)".to_owned(), super::day),
                     match &r.confirmed_by {
-                        Some(by) => format!("confirmed by {by}"),
+                        Some(by) => format!("confirmed by {}", super::who(by)),
                         None =>
                             "PROVISIONAL, computes nothing until the fund confirms it".to_owned(),
                     },
@@ -300,8 +306,11 @@ async fn run(store: &Store, command: SurchargesCommand, out: &mut String) -> any
             }
             out.push_str(&format!(
                 "contributions to pay within {} days of falling due, to declare within {} days; \
-                 grace {} days after the payment deadline; waivers above {} DZD need a second member of staff\n",
-                policy.payment_days, policy.declaration_days, policy.grace_days, policy.four_eyes
+                 grace {} days after the payment deadline; waivers above {} need a second member of staff\n",
+                policy.payment_days,
+                policy.declaration_days,
+                policy.grace_days,
+                super::money(policy.four_eyes)
             ));
         }
         SurchargesCommand::AllocationOrder { set, staff: name } => {
@@ -320,15 +329,19 @@ async fn run(store: &Store, command: SurchargesCommand, out: &mut String) -> any
             let today = store.clock().today();
             let s = store.accrue_surcharges(&Actor::new("cli"), today).await?;
             out.push_str(&format!(
-                "{} surcharge(s) recorded for {} employer(s), {} DZD\n",
-                s.surcharges, s.employers, s.amount
+                "{} surcharge(s) recorded for {} employer(s), {}\n",
+                s.surcharges,
+                s.employers,
+                super::money(s.amount)
             ));
             let a = store
                 .assess_missing_declarations(&Actor::new("cli"), today)
                 .await?;
             out.push_str(&format!(
-                "{} provisional assessment(s) of missing declarations for {} employer(s), {} DZD\n",
-                a.assessments, a.employers, a.amount
+                "{} provisional assessment(s) of missing declarations for {} employer(s), {}\n",
+                a.assessments,
+                a.employers,
+                super::money(a.amount)
             ));
         }
         SurchargesCommand::List { employer } => {
@@ -345,10 +358,10 @@ async fn run(store: &Store, command: SurchargesCommand, out: &mut String) -> any
                     rule_source: s.rule_source.clone(),
                 };
                 out.push_str(&format!(
-                    "#{} {} {} DZD{}\n    {}\n",
+                    "#{} {} {}{}\n    {}\n",
                     s.id,
-                    s.accrued_on,
-                    s.amount,
+                    super::day(&s.accrued_on),
+                    super::money(s.amount),
                     s.waiver_id
                         .map(|w| format!(" (waiver #{w})"))
                         .unwrap_or_default(),

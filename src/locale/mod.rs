@@ -74,11 +74,28 @@ pub enum Medium {
 /// spaces, a decimal comma, then the currency as `medium` spells it in `lang`
 /// (`1 234 567,89 DA`). Never through a float.
 pub fn money(amount: Amount, lang: Lang, medium: Medium) -> String {
-    let currency = match (medium, lang) {
-        (Medium::Page | Medium::Notice, Lang::Fr) => "DA",
-        (Medium::Page | Medium::Notice, Lang::Ar) => "د.ج",
+    let currency = match medium {
+        Medium::Page | Medium::Notice => currency(lang),
     };
     format!("{}\u{a0}{currency}", digits(amount))
+}
+
+/// The dinar as a person reads it (issue 20: DA, DZD, د.ج and دج confused readers): `DA`
+/// in French — and on the command line —, `د.ج` in Arabic, as Algerian invoices and the
+/// banks' statements write it. `DZD` (ISO 4217) only in machine formats: the bank files'
+/// `Ccy`, the JSON API, the OpenAPI document, webhooks.
+pub fn currency(lang: Lang) -> &'static str {
+    match lang {
+        Lang::Fr => "DA",
+        Lang::Ar => "د.ج",
+    }
+}
+
+/// An amount on the command line: `1234.50 DA` — the number as the commands take it back
+/// (`--amount 1234.50`: a decimal point, no grouping), the currency as [`currency`] spells
+/// it in French.
+pub fn command_line_money(amount: Amount) -> String {
+    format!("{amount} {}", currency(Lang::Fr))
 }
 
 /// The number part of [`money`]: `1 234 567,89`.
@@ -233,6 +250,13 @@ mod tests {
 
     fn a(text: &str) -> Amount {
         Amount::parse(text).unwrap()
+    }
+
+    #[test]
+    fn the_command_line_spells_the_dinar_as_the_french_pages_do() {
+        assert_eq!(command_line_money(a("-1234.5")), "-1234.50 DA");
+        assert_eq!(currency(Lang::Ar), "د.ج");
+        assert!(money(a("1"), Lang::Fr, Medium::Page).ends_with(currency(Lang::Fr)));
     }
 
     #[test]

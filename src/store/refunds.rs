@@ -307,7 +307,7 @@ impl Store {
             let credit = refundable_credit(&mut tx, refund.employer_id).await?;
             if refund.amount.centimes() > credit {
                 return Err(StoreError::Conflict(format!(
-                    "refund {refund_id} is for {} DZD but the employer's credit is now {} DZD: refuse it \
+                    "refund {refund_id} is for {} DA but the employer's credit is now {} DA: refuse it \
                      (the employer may ask again)",
                     refund.amount,
                     Amount::from_centimes(credit)
@@ -678,7 +678,7 @@ pub(super) async fn request_refund_in(
     }
     if amount <= 0 || amount > credit {
         return Err(StoreError::Invalid(format!(
-            "a refund is above zero and at most the employer's credit, {} DZD",
+            "a refund is above zero and at most the employer's credit, {} DA",
             Amount::from_centimes(credit)
         )));
     }

@@ -148,10 +148,12 @@ fn is_day_at(bytes: &[u8], at: usize) -> bool {
         .checked_sub(1)
         .map(|k| bytes[k])
         .is_some_and(|b| b.is_ascii_alphanumeric() || b"-_:/.#=".contains(&b));
+    // A colon or a full stop after it ends a sentence's day (`2026-12-15: 3 réglés`)
+    // unless a name goes on (`2026-12-15:3`, `2026-12-15.csv`).
     let glued_after = bytes.get(at + 10).is_some_and(|&b| {
         b.is_ascii_alphanumeric()
-            || b"-_:/".contains(&b)
-            || (b == b'.' && bytes.get(at + 11).is_some_and(u8::is_ascii_alphanumeric))
+            || b"-_/".contains(&b)
+            || (b".:".contains(&b) && bytes.get(at + 11).is_some_and(u8::is_ascii_alphanumeric))
     });
     !glued_before && !glued_after
 }
@@ -195,13 +197,17 @@ mod tests {
             r#"<input type="date" name="from" value="2026-12-15">"#,
             r#"<a href="/console/debits?from=2026-12-15">x</a>"#,
             "<code>{\"date\": \"2026-12-15\"}</code><pre>2026-12-15</pre>",
-            "<td>run:2026-12-15</td><td>releve-1-2026-12-01.csv</td>",
+            "<td>run:2026-12-15</td><td>releve-1-2026-12-01.csv</td><td>plan:2026-12-15:3</td>",
             "<td>2026-12-15T08:00:00Z</td><td>2026-11</td><td>2026-13-45</td>"
         );
         assert_eq!(written_days(kept), kept);
         assert_eq!(
             written_days("<option value=\"2026-12-15\">2026-12-15</option>"),
             "<option value=\"2026-12-15\">15/12/2026</option>"
+        );
+        assert_eq!(
+            written_days("<title>2026-12-15: 3 réglés</title>"),
+            "<title>15/12/2026: 3 réglés</title>"
         );
         assert_eq!(
             written_days("<pre>a</pre> 2026-01-02, <code>2026-01-02</code>"),

@@ -433,7 +433,10 @@ fn the_demo_writes_a_configuration_that_finds_its_database_and_folders() {
         "paid on {collected}, the demo's today {today}"
     );
     assert!(
-        summary.contains(&format!("the demo fund's today is {today}")),
+        summary.contains(&format!(
+            "the demo fund's today is {}",
+            today.format("%d/%m/%Y")
+        )),
         "{summary}"
     );
     // From another folder, the configuration alone reaches the demo's fund: its six

@@ -596,7 +596,7 @@ both_backends!(
         let text = String::from_utf8_lossy(&statement.stdout).into_owned();
         let rest = Amount::from_centimes(totals[1]).to_string();
         assert!(
-            text.contains(&format!("closing balance: {rest} DZD")),
+            text.contains(&format!("closing balance: {rest} DA")),
             "{text}"
         );
         assert!(text.contains("Paiement reçu"), "{text}");

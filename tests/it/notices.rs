@@ -584,11 +584,17 @@ both_backends!(
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(output.status.success(), "{stdout}");
         assert!(
-            stdout.contains("mandate_signed") && stdout.contains("failed"),
+            !stdout.contains("mandate_signed") && stdout.contains("Échec d'envoi"),
             "{stdout}"
         );
         assert!(
-            stdout.contains(&format!("employer {refused} mandate_signed failed")),
+            stdout.contains(&format!(
+                "employer {refused} {} (Échec d'envoi)",
+                tahsil::locale::Word::word(
+                    tahsil::store::NoticeKind::MandateSigned,
+                    tahsil::locale::Lang::Fr
+                )
+            )),
             "{stdout}"
         );
         assert!(
@@ -621,6 +627,18 @@ fn demo(dir: &Path, smtp: Option<&str>) -> String {
     stdout
 }
 
+/// The stored code of the notice kind whose word (French, the command line's) is `word`.
+fn notice_code(word: &str) -> String {
+    use tahsil::locale::{Lang, Word};
+    use tahsil::store::NoticeKind;
+    NoticeKind::ALL
+        .iter()
+        .find(|kind| kind.word(Lang::Fr) == word)
+        .unwrap_or_else(|| panic!("no notice kind is called {word:?}"))
+        .as_str()
+        .to_owned()
+}
+
 /// `kind status count` lines of the demo's notice section.
 fn notice_counts(summary: &str) -> BTreeMap<String, i64> {
     summary
@@ -628,11 +646,11 @@ fn notice_counts(summary: &str) -> BTreeMap<String, i64> {
         .skip_while(|l| !l.trim_start().starts_with("notices:"))
         .skip(1)
         .map_while(|l| {
-            // `failure notice     sent     3`: the kind in words, its status, the count.
+            // `Avis d'échec     Envoyé     3`: the kind in its word, its state's, the count.
             let parts: Vec<&str> = l.split_whitespace().collect();
             match parts.as_slice() {
-                [kind @ .., "sent", n] if !kind.is_empty() => {
-                    Some((kind.join("_"), n.parse().unwrap()))
+                [kind @ .., "Envoyé", n] if !kind.is_empty() => {
+                    Some((notice_code(&kind.join(" ")), n.parse().unwrap()))
                 }
                 _ => None,
             }

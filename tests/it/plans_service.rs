@@ -472,7 +472,7 @@ both_backends!(
         );
         assert!(
             listed.contains(&format!(
-                "plan #{plan_a} employer 16000001: in force, honoured, requested on 2026-12-10, 20757.00 DZD in 2 instalment(s) from 2026-12-10"
+                "plan #{plan_a} employer 16000001: in force, honoured, requested on 10/12/2026, 20757.00 DA in 2 instalment(s) from 10/12/2026"
             )),
             "{listed}"
         );
@@ -508,14 +508,17 @@ both_backends!(
         for expected in [
             format!("payment plan #{plan_a} of employer 16000001"),
             "state: in force, honoured".to_owned(),
-            "set on 2026-12-10 by user:staff".to_owned(),
-            "covers: 20757.00 DZD".to_owned(),
-            "1. 2027-01-20: 12210.00 DZD, paid 0.00 DZD (1 line(s))".to_owned(),
-            "2. 2027-02-17: 8547.00 DZD, paid 0.00 DZD (2 line(s))".to_owned(),
+            "set on 10/12/2026 by ".to_owned(),
+            "covers: 20757.00 DA".to_owned(),
+            "1. 20/01/2027: 12210.00 DA, paid 0.00 DA (1 line(s))".to_owned(),
+            "2. 17/02/2027: 8547.00 DA, paid 0.00 DA (2 line(s))".to_owned(),
         ] {
             assert!(shown.contains(&expected), "{expected:?} in:\n{shown}");
         }
         assert!(!shown.contains("PaymentPlan {"), "no debug output: {shown}");
+        // Who set it in words, never the stored actor; days and the dinar as people read them.
+        assert!(!shown.contains("user:"), "{shown}");
+        crate::web::internals::assert_command_line_reads_well(&shown);
         let output = tahsil(&db, &["plans", "show", &plan_b.to_string()]);
         assert!(stdout(&output).contains("note: trois mois"), "{output:?}");
         assert!(stdout(&output).contains("no instalments yet"), "{output:?}");

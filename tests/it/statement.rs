@@ -355,7 +355,7 @@ both_backends!(
         let within = owed_of(store, a, "2026-09").await;
         assert!(
             text.contains(&format!(
-                "closing balance: {} DZD",
+                "closing balance: {} DA",
                 Amount::from_centimes(before + within)
             )),
             "{text}"

@@ -445,6 +445,12 @@ both_backends!(
             page.contains(&format!("href=\"/console/debits/{}\"", cycle.a_settled)),
             "{page}"
         );
+        // Its state is the badge every page listing debits shows (paid: good), not a word.
+        let row_at = page
+            .find(&format!("<tr id=\"debit-{}\">", cycle.a_settled))
+            .expect("the debit's row");
+        let row = &page[row_at..row_at + page[row_at..].find("</tr>").unwrap()];
+        assert!(row.contains("<span class=\"badge good\">"), "{row}");
         let page = search(e2e).await;
         assert!(
             page.contains(&format!("href=\"/console/debits/{}\"", cycle.a_settled)),

@@ -10,7 +10,7 @@ use super::amount;
 use crate::web::WebState;
 use bank_formats::reasons::ReasonCategory;
 
-use crate::locale::{Lang, Word};
+use crate::locale::{Lang, Word, written_day_of};
 use crate::web::i18n::PageTexts;
 use crate::web::session::{PageError, Viewer};
 
@@ -116,8 +116,9 @@ impl Frame {
             .map(|(i, date)| Label {
                 x: self.slot(i as i64).0,
                 y: BASELINE + 18,
-                // Month and day under the bar; the full date is in the titles and table.
-                text: date.get(5..).unwrap_or(date).to_owned(),
+                // Day and month under the bar (`15/12`); the full day is in the titles
+                // and the table.
+                text: written_day_of(date).get(..5).unwrap_or(date).to_owned(),
             })
             .collect();
         Chart {
@@ -229,9 +230,15 @@ pub(super) async fn charts(state: &WebState, viewer: &Viewer) -> Result<Charts, 
                 w: width,
                 h: BASELINE - top,
                 fill: "#0b5394",
+                // Written here, not left to the page's rewriting of days: a tooltip's
+                // `2026-12-15:` is glued to its colon and would stay ISO (issue 20).
                 title: format!(
                     "{}: {} {} / {} {} ({text})",
-                    o.collection_date, o.settled, k.settled, o.presented, k.presented
+                    written_day_of(&o.collection_date),
+                    o.settled,
+                    k.settled,
+                    o.presented,
+                    k.presented
                 ),
             });
             chart.values.push(Label {
@@ -245,7 +252,7 @@ pub(super) async fn charts(state: &WebState, viewer: &Viewer) -> Result<Charts, 
     let outcome_rows = outcomes
         .iter()
         .map(|o| OutcomeRow {
-            date: o.collection_date.clone(),
+            date: written_day_of(&o.collection_date),
             presented: o.presented,
             settled: o.settled,
             failed: o.failed,
@@ -285,7 +292,7 @@ pub(super) async fn charts(state: &WebState, viewer: &Viewer) -> Result<Charts, 
                 }
             }
             FailureRow {
-                date: date.clone(),
+                date: written_day_of(date),
                 total: counts.iter().sum(),
                 counts,
             }

@@ -75,7 +75,14 @@ async fn render(
             id: w.id,
             amount: match w.amount {
                 Some(amount) => money(amount, lang),
-                None => format!("{} {}", w.amount_text, w.currency.unwrap_or_default()),
+                // As the bank wrote it (another currency, or not a whole number of
+                // centimes); the dinar still spelled as the reader's language spells it.
+                None => match w.currency.as_deref() {
+                    Some(c) if c.trim().eq_ignore_ascii_case("DZD") => {
+                        format!("{} {}", w.amount_text, crate::locale::currency(lang))
+                    }
+                    other => format!("{} {}", w.amount_text, other.unwrap_or_default()),
+                },
             },
             date: w.booked_on.unwrap_or_default(),
             payer: w.debtor_name.unwrap_or_default(),

@@ -15,6 +15,7 @@ use super::{nav, query_part};
 use crate::locale::{Word, last4, written_day_of};
 use crate::store::SEARCH_HITS_MAX;
 use crate::web::WebState;
+use crate::web::display::DebitBadge;
 use crate::web::i18n::{SearchTexts, employer_name, money};
 use crate::web::session::{Chrome, PageResult, Viewer};
 
@@ -34,6 +35,9 @@ struct SearchQuery {
 struct Row {
     href: String,
     cells: Vec<String>,
+    /// A debit's state, shown as every page listing debits shows it (a badge); the last
+    /// cell of a debit's row.
+    badge: Option<DebitBadge>,
 }
 
 /// One kind's results on this page: its rows and what the heading says of them
@@ -108,8 +112,8 @@ async fn search(
                 d.affiliation_number.clone(),
                 written_day_of(&d.collection_date),
                 money(d.amount(), lang),
-                d.status.word(lang).to_owned(),
             ],
+            badge: Some(DebitBadge::staff(d.status, lang)),
         })
         .collect();
     let mandates = hits
@@ -123,6 +127,7 @@ async fn search(
                 last4(&m.account_masked),
                 m.status.word(lang).to_owned(),
             ],
+            badge: None,
         })
         .collect();
     let employers = hits
@@ -135,6 +140,7 @@ async fn search(
                 employer_name(e, lang),
                 e.email.clone(),
             ],
+            badge: None,
         })
         .collect();
     // The users list is the administrators'; finance staff see who it is, unlinked.
@@ -153,6 +159,7 @@ async fn search(
                 u.display_name.clone(),
                 u.role.word(lang).to_owned(),
             ],
+            badge: None,
         })
         .collect();
     let page = SearchPage {

@@ -108,6 +108,86 @@ pub fn visible_internals(text: &str) -> Vec<String> {
     found
 }
 
+/// Spellings of the dinar other than the one each language reads (`DA` in French and on
+/// the command line, `د.ج` in Arabic; issue 20: DA, DZD, د.ج and دج confused readers):
+/// `DZD` — ISO 4217, for bank files, the JSON API and webhooks only — `دج`, `د. ج`, `د ج`.
+pub fn other_currency_spellings(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (at, _) in text.match_indices("DZD") {
+        let before = text[..at].chars().next_back();
+        let after = text[at + 3..].chars().next();
+        let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || c == '_');
+        if !glued(before) && !glued(after) {
+            found.push(format!("currency spelled DZD: …{}…", snippet(text, at)));
+        }
+    }
+    for spelling in ["دج", "د. ج", "د ج"] {
+        for (at, _) in text.match_indices(spelling) {
+            // A word of its own, not two letters inside an Arabic word.
+            let before = text[..at].chars().next_back();
+            let after = text[at + spelling.len()..].chars().next();
+            if !before.is_some_and(char::is_alphabetic) && !after.is_some_and(char::is_alphabetic) {
+                found.push(format!(
+                    "currency spelled {spelling}: …{}…",
+                    snippet(text, at)
+                ));
+            }
+        }
+    }
+    found
+}
+
+/// What a person must not read in the command line's answers (issue 20): Rust debug text,
+/// a UTC timestamp, an internal actor, JSON, a day written the machines' way, another
+/// spelling of the dinar. (Its tables of codes — `tahsil notices`, `tahsil jobs` — are
+/// the operator's, so state codes are not looked for here.) Empty: none.
+pub fn command_line_problems(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = visible_internals(text)
+        .into_iter()
+        .filter(|p| !p.starts_with("state code"))
+        .collect();
+    found.extend(crate::web::readable::iso_days(text));
+    found.extend(other_currency_spellings(text));
+    found
+}
+
+/// The stored codes of the states the command line's tables count (notices: `pending`,
+/// `sent`, `failed`; jobs: `queued`, `running`, `done`, `failed`; debits), beyond
+/// [`STATE_CODES`]: in those tables a person reads each state's word, as on the console.
+const TABLE_STATE_CODES: &[&str] = &["sent", "done"];
+
+/// What [`command_line_problems`] finds, and also any state written as its stored code
+/// (`sent`, `retry_planned`, `advance_notice`): for the command line's tables of states
+/// (`tahsil notices`, `tahsil jobs`, the demo's outcome and notices), whose prose is
+/// worded around those codes. Empty: none.
+pub fn command_table_problems(text: &str) -> Vec<String> {
+    let mut found: Vec<String> = visible_internals(text)
+        .into_iter()
+        .filter(|p| p.starts_with("state code"))
+        .collect();
+    for word in text.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if TABLE_STATE_CODES.contains(&word) {
+            found.push(format!("state code {word:?} in: {text}"));
+        }
+    }
+    found.extend(command_line_problems(text));
+    found
+}
+
+/// Panics naming what [`command_table_problems`] finds in `text`.
+#[track_caller]
+pub fn assert_command_table_reads_well(text: &str) {
+    let found = command_table_problems(text);
+    assert!(found.is_empty(), "{found:#?}\nin:\n{text}");
+}
+
+/// Panics naming what [`command_line_problems`] finds in `text`.
+#[track_caller]
+pub fn assert_command_line_reads_well(text: &str) {
+    let found = command_line_problems(text);
+    assert!(found.is_empty(), "{found:#?}\nin:\n{text}");
+}
+
 fn snippet(text: &str, at: usize) -> String {
     let from = (0..=at.saturating_sub(30))
         .rev()
@@ -117,6 +197,32 @@ fn snippet(text: &str, at: usize) -> String {
         .find(|&k| text.is_char_boundary(k))
         .unwrap_or(text.len());
     text[from..to].replace('\n', " ")
+}
+
+#[test]
+fn other_spellings_of_the_dinar_are_found_and_the_two_right_ones_are_not() {
+    assert!(other_currency_spellings("1\u{a0}234,56\u{a0}DA — 1\u{a0}234,56\u{a0}د.ج").is_empty());
+    assert!(other_currency_spellings("ADZDB, dzd_code").is_empty());
+    assert!(
+        other_currency_spellings("مدجج").is_empty(),
+        "inside an Arabic word"
+    );
+    let found = other_currency_spellings("12,00 DZD; 12,00 دج; 12,00 د. ج; (DZD)");
+    assert_eq!(found.len(), 4, "{found:#?}");
+    assert!(command_line_problems("planned 3 collections for 15/12/2026 (12.00 DA)").is_empty());
+    let found = command_line_problems(
+        "planned 3 for 2026-12-15 (12.00 DZD) report Some(2) at 2026-12-02T18:28:55Z",
+    );
+    assert_eq!(found.len(), 4, "{found:#?}");
+}
+
+#[test]
+fn state_codes_in_the_command_line_tables_are_found_and_their_words_are_not() {
+    assert_eq!(command_table_problems("receipt   sent   3").len(), 1);
+    assert_eq!(command_table_problems("run      done     2").len(), 1);
+    assert_eq!(command_table_problems("    retry_planned  4").len(), 1);
+    assert_eq!(command_table_problems("advance_notice  failed  1").len(), 2);
+    assert!(command_table_problems("Reçu    Envoyé   3\nrun   Terminé   2").is_empty());
 }
 
 #[test]

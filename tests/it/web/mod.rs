@@ -14,7 +14,7 @@ mod console;
 mod disputes;
 mod hygiene;
 mod i18n;
-mod internals;
+pub(crate) mod internals;
 mod metrics;
 mod portal;
 mod readable;

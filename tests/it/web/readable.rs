@@ -16,7 +16,10 @@ use std::process::Command;
 use reqwest::StatusCode;
 use tahsil::store::Store;
 
-use super::internals::visible_internals;
+use super::internals::{
+    assert_command_line_reads_well, assert_command_table_reads_well, other_currency_spellings,
+    visible_internals,
+};
 use crate::harness::csrf_of;
 
 /// Pages of one shape (digits replaced: `/console/debits/N`) read per login: enough to
@@ -77,6 +80,22 @@ pub fn visible_text(html: &str) -> String {
         .replace("&#34;", "\"")
         .replace("&#60;", "<")
         .replace("&#62;", ">")
+}
+
+/// The attributes a person reads or hears — a tooltip (`title`), an accessible name
+/// (`aria-label`), an image's text (`alt`), a field's hint (`placeholder`) — one a line,
+/// entities decoded. `visible_text` leaves every attribute out.
+pub(crate) fn spoken_attributes(html: &str) -> String {
+    let mut said = String::new();
+    for name in [" title=\"", " aria-label=\"", " alt=\"", " placeholder=\""] {
+        for (at, _) in html.match_indices(name) {
+            let value = &html[at + name.len()..];
+            let value = value.split('"').next().unwrap_or_default();
+            said.push_str(&visible_text(value));
+            said.push('\n');
+        }
+    }
+    said
 }
 
 /// The same-site links of a page worth following (GET pages; not downloads, the API or
@@ -258,8 +277,15 @@ async fn read_every_page(
         }
         let Some(html) = page.html else { continue };
         read += 1;
-        let mut problems = visible_internals(&visible_text(&html));
-        problems.extend(iso_days(&visible_text(&html)));
+        let text = visible_text(&html);
+        let mut problems = visible_internals(&text);
+        problems.extend(iso_days(&text));
+        problems.extend(other_currency_spellings(&text));
+        // What assistive technology and tooltips read out is read too.
+        let said = spoken_attributes(&html);
+        problems.extend(visible_internals(&said));
+        problems.extend(iso_days(&said));
+        problems.extend(other_currency_spellings(&said));
         if lang == "ar" {
             problems.extend(unisolated_masks(&html));
         }
@@ -289,6 +315,159 @@ async fn with_payment_plans(demo_dir: &Path) {
     assert!(requested > 3, "{requested} plans requested");
 }
 
+/// The e-mails a demo cycle does not send, asked for on the demo fund as people ask for
+/// them, then sent by `tahsil notices --send` into the demo's mail folder with the rest:
+/// a password reset in Arabic (the employer's owner) and in French (finance), a
+/// colleague's invitation (no language chosen yet: both), the confirmation of a new
+/// address (the administrator, in French); and a payment plan's request refused.
+/// Returns the subjects the account e-mails must carry.
+async fn with_account_emails(demo_dir: &Path) -> Vec<&'static str> {
+    // On the demo fund's clock, as `tahsil notices --send` runs (its configuration's): a
+    // link asked for on the machine's day would have expired by then.
+    let config = std::fs::read_to_string(demo_dir.join("tahsil.toml")).unwrap();
+    let instant = config
+        .lines()
+        .find_map(|line| line.strip_prefix("clock = "))
+        .unwrap_or_else(|| panic!("a clock in {config}"))
+        .trim_matches('"');
+    let now = chrono::DateTime::parse_from_rfc3339(instant)
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let store = demo_store(demo_dir)
+        .await
+        .with_clock(tahsil::clock::Clock::fixed(now));
+    let mut logins = Vec::new();
+    for email in [
+        "employeur1@demo.tahsil.dz",
+        "finance@demo.tahsil.dz",
+        "admin@demo.tahsil.dz",
+    ] {
+        logins.push(store.user_by_email(email).await.unwrap().unwrap());
+    }
+    let Ok([owner, finance, admin]) = <[_; 3]>::try_from(logins) else {
+        unreachable!("three logins")
+    };
+    store
+        .set_user_language(owner.id, mandates::Lang::Ar)
+        .await
+        .unwrap();
+    store
+        .set_user_language(finance.id, mandates::Lang::Fr)
+        .await
+        .unwrap();
+    store
+        .set_user_language(admin.id, mandates::Lang::Fr)
+        .await
+        .unwrap();
+    for login in [&owner, &finance] {
+        assert!(store.request_password_reset(&login.email).await.unwrap());
+    }
+    store
+        .invite_colleague(
+            &owner,
+            owner.employer_ids[0],
+            "collegue.comptable@exemple.dz",
+            tahsil::store::Capacity::Declare,
+        )
+        .await
+        .unwrap();
+    store
+        .request_email_change(admin.id, "nouvelle.adresse@demo.tahsil.dz")
+        .await
+        .unwrap();
+    // A request for a payment plan refused: its notice, with staff's reason.
+    let plans = store.payment_plans().await.unwrap();
+    let refused = plans.last().expect("plans requested first");
+    store
+        .end_payment_plan(
+            &tahsil::store::Actor::new("user:1"),
+            refused.id,
+            "Dossier incomplet : joindre le dernier relevé bancaire",
+            false,
+        )
+        .await
+        .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+        .arg("--config")
+        .arg(demo_dir.join("tahsil.toml"))
+        .args(["notices", "--send"])
+        .env_remove("TAHSIL_DATABASE_URL")
+        .env_remove("TAHSIL_ENCRYPTION_KEY")
+        .env_remove("TAHSIL_MAIL_DIR")
+        .env_remove("TAHSIL_SMTP_URL")
+        .env_remove("TAHSIL_CLOCK")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_command_line_reads_well(&format!("$ tahsil notices --send\n{stdout}"));
+    assert!(
+        store.password_reset_emails().await.unwrap().is_empty(),
+        "every account e-mail sent: {stdout}"
+    );
+    let counts = store.notice_counts().await.unwrap();
+    assert!(
+        counts
+            .iter()
+            .any(|c| c.kind == tahsil::store::NoticeKind::PlanRefused
+                && c.status == tahsil::store::NoticeStatus::Sent),
+        "the refusal sent: {counts:?}"
+    );
+    vec![
+        "Réinitialisation de votre mot de passe",
+        "إعادة تعيين كلمة المرور",
+        "Confirmez votre nouvelle adresse e-mail",
+    ]
+}
+
+/// The commands a person runs next on the demo fund (the summary suggests `exceptions`),
+/// through the demo's own configuration: their answers carry no ISO day, no `DZD`, no
+/// debug text (issue 20).
+async fn commands_read_well(demo_dir: &Path) {
+    let store = demo_store(demo_dir).await;
+    let employer = store.list_employers(0, 1).await.unwrap().remove(0);
+    let config = demo_dir.join("tahsil.toml");
+    let affiliation = employer.affiliation_number.as_str();
+    for args in [
+        vec!["exceptions"],
+        vec!["ledger", "check"],
+        vec!["statement", "--employer", affiliation],
+        vec!["receivables"],
+        vec!["plans", "list"],
+        vec!["plans", "show", "1"],
+        vec!["notices", "--failed"],
+        vec!["jobs", "--failed"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_tahsil"))
+            .arg("--config")
+            .arg(&config)
+            .args(&args)
+            .env_remove("TAHSIL_DATABASE_URL")
+            .env_remove("TAHSIL_ENCRYPTION_KEY")
+            .env_remove("TAHSIL_MAIL_DIR")
+            .env_remove("TAHSIL_SMTP_URL")
+            .env_remove("TAHSIL_CLOCK")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "tahsil {args:?}: {stdout}{stderr}");
+        assert!(!stdout.trim().is_empty(), "tahsil {args:?} answers");
+        // Standard output, what the command answers (standard error carries the logs).
+        let answer = format!("$ tahsil {}\n{stdout}", args.join(" "));
+        if ["notices", "jobs"].contains(&args[0]) {
+            // Tables of states: each in its word, never its code.
+            assert_command_table_reads_well(&answer);
+        } else {
+            assert_command_line_reads_well(&answer);
+        }
+    }
+}
+
 /// The demo fund's store (its database and key in `demo_dir`).
 async fn demo_store(demo_dir: &Path) -> Store {
     Store::connect(
@@ -316,10 +495,12 @@ pub(crate) fn iso_days(text: &str) -> Vec<String> {
         let glued_before = at
             .checked_sub(1)
             .is_some_and(|k| bytes[k].is_ascii_alphanumeric() || b"-_:/.#=".contains(&bytes[k]));
+        // A colon or a full stop ends a day standing alone (`2026-12-15: 3 réglés`, a
+        // chart's tooltip) unless a name goes on after it (`2026-12-15:3`, `….csv`).
         let glued_after = bytes.get(at + 10).is_some_and(|&b| {
             b.is_ascii_alphanumeric()
-                || b"-_:/".contains(&b)
-                || (b == b'.' && bytes.get(at + 11).is_some_and(u8::is_ascii_alphanumeric))
+                || b"-_/".contains(&b)
+                || (b".:".contains(&b) && bytes.get(at + 11).is_some_and(u8::is_ascii_alphanumeric))
         });
         if !glued_before && !glued_after {
             let from = (0..=at.saturating_sub(30))
@@ -397,6 +578,14 @@ pub(crate) fn debit_rows_without_badge(html: &str) -> Vec<String> {
 #[test]
 fn the_readers_checks_can_fail() {
     assert_eq!(iso_days("le 2026-12-15 à 10:30").len(), 1);
+    assert_eq!(iso_days("2026-12-15: 3 Réglés / 4 Présentés").len(), 1);
+    assert!(iso_days("plan:2026-12-15:3").is_empty());
+    assert_eq!(
+        spoken_attributes(
+            r#"<rect title="2026-12-15 &amp; co"><a aria-label="x" href="/2026-12-15">"#
+        ),
+        "2026-12-15 & co\nx\n"
+    );
     assert!(iso_days("le 15/12/2026, run:2026-12-15, releve-1-2026-12-01.csv, 2026-11").is_empty());
     assert_eq!(unisolated_masks("<td><bdi>****0486</bdi></td>").len(), 1);
     assert!(unisolated_masks(r#"<td><bdi dir="ltr">****0486</bdi></td>"#).is_empty());
@@ -422,8 +611,28 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
     for debug in ["Some(", "None", "Ok(", "Err(", "{\""] {
         assert!(!summary.contains(debug), "debug text {debug:?}: {summary}");
     }
+    assert_command_line_reads_well(&summary);
+    // Its tables of states — the debits' outcome and the notices — write each state's
+    // word, never its code.
+    let tables: String = summary
+        .lines()
+        .skip_while(|l| !l.trim_start().starts_with("outcome on"))
+        .take_while(|l| !l.trim_start().starts_with("retries planned"))
+        .chain(
+            summary
+                .lines()
+                .skip_while(|l| !l.trim_start().starts_with("notices:"))
+                .skip(1)
+                .take_while(|l| l.starts_with("    ")),
+        )
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(tables.lines().count() > 4, "{summary}");
+    assert_command_table_reads_well(&tables);
     let base = serve_demo(&demo_dir).await;
     with_payment_plans(&demo_dir).await;
+    commands_read_well(&demo_dir).await;
+    let account_subjects = with_account_emails(&demo_dir).await;
 
     let mut everything = BTreeMap::new();
     let mut pages = 0;
@@ -439,6 +648,7 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
     assert!(pages > 60, "the crawl reached only {pages} pages");
 
     let mut emails = 0;
+    let mut subjects = Vec::new();
     for entry in std::fs::read_dir(demo_dir.join("mail")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|e| e != "eml") {
@@ -446,6 +656,7 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
         }
         let raw = std::fs::read(&path).unwrap();
         let message = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        subjects.push(message.subject().unwrap_or_default().to_owned());
         let mut text = message.subject().unwrap_or_default().to_owned();
         text.push('\n');
         text.push_str(&message.body_text(0).unwrap_or_default());
@@ -453,12 +664,27 @@ async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
         text.push_str(&visible_text(&message.body_html(0).unwrap_or_default()));
         let mut problems = visible_internals(&text);
         problems.extend(iso_days(&text));
+        problems.extend(other_currency_spellings(&text));
         if !problems.is_empty() {
             everything.insert(path.display().to_string(), problems);
         }
         emails += 1;
     }
     assert!(emails > 12, "the demo sent only {emails} e-mails");
+    // The account e-mails were read too: a password reset in each language, the
+    // invitation in both, the confirmation of a new address.
+    for wanted in account_subjects {
+        assert!(
+            subjects.iter().any(|s| s.contains(wanted)),
+            "no e-mail {wanted:?} among {subjects:#?}"
+        );
+    }
+    assert!(
+        subjects
+            .iter()
+            .any(|s| s.contains("Réinitialisation") && s.contains(" / ")),
+        "the invitation, in both languages: {subjects:#?}"
+    );
     assert!(
         everything.is_empty(),
         "internals on {} of {pages} pages and {emails} e-mails:\n{everything:#?}",

@@ -375,7 +375,7 @@ async fn tahsil_tokens_add_user_prints_a_personal_token_once() {
     assert_eq!(user.user.email, "a@a.dz");
     let listed = String::from_utf8(tahsil(&["tokens", "list"]).stdout).unwrap();
     assert!(
-        listed.contains(&format!("user:{}\tPaie", user.user.id)),
+        listed.contains(&format!("user {}\tPaie", user.user.id)),
         "{listed}"
     );
     assert!(!listed.contains(&token), "never listed");

@@ -51,10 +51,16 @@ both_backends!(
         ));
         assert!(
             page.contains(&format!(
-                "<title>2026-12-15: {settled} Réglés / {presented} Présentés ({rate})</title>"
+                "<title>15/12/2026: {settled} Réglés / {presented} Présentés ({rate})</title>"
             )),
-            "bar title with {rate}: {page}"
+            "bar title with {rate}, its day written as people read it: {page}"
         );
+        // Under the bar, its day and month the same way (never `12-15`).
+        assert!(
+            page.contains("text-anchor=\"middle\" fill=\"#555555\">15/12</text>"),
+            "{page}"
+        );
+        assert!(!page.contains(">12-15<"), "{page}");
         assert!(page.contains(&format!(
             "text-anchor=\"middle\" fill=\"#1a1a1a\">{rate}</text>"
         )));
@@ -140,7 +146,7 @@ both_backends!(
         assert!(page.contains("direction=\"ltr\""));
         assert!(page.contains("نسبة التحصيل حسب تاريخ الاقتطاع"));
         assert!(page.contains(&format!(
-            "<title>2026-12-15: {settled} المسوّاة / {presented} المقدَّمة"
+            "<title>15/12/2026: {settled} المسوّاة / {presented} المقدَّمة"
         )));
     }
 );

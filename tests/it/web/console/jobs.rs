@@ -94,9 +94,15 @@ both_backends!(
         let output = tahsil_jobs(&db, &["--failed"]);
         assert!(output.status.success(), "{output:?}");
         let text = stdout(&output);
-        assert!(text.contains("run      failed          1"), "{text}");
+        // The state in its word, as on the console, never its code (issue 20).
         assert!(
-            text.contains(&format!("#{id} run:2026-12-15 failed after 5 attempts at ")),
+            text.contains(&format!("{:<8} {:<12} {:>8}", "run", "En échec", 1)),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!(
+                "#{id} run:2026-12-15: En échec after 5 attempts, at "
+            )),
             "{text}"
         );
         assert!(text.contains(&error), "{text}");
