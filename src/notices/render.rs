@@ -643,5 +643,7 @@ fn day_before(iso: &str) -> String {
     }
 }
 
+pub mod samples;
+
 #[cfg(test)]
 mod tests;

@@ -1,12 +1,13 @@
 //! The notices as their readers get them: subjects, both languages, breakdowns, masked
 //! accounts, each kind.
 
-use mandates::{Channel, CollectionStatus};
+use mandates::CollectionStatus;
 
-use super::*;
-use crate::store::{
-    HandedOverDebit, MandateRecord, NextAttempt, NoticeRecipient, NoticeSubject, ReplacedMandate,
+use super::samples::{
+    a, collection, context, every_kind, facts, mandate, plan, shortfall, surcharge,
 };
+use super::*;
+use crate::store::{NextAttempt, NoticeSubject};
 
 /// [`super::render`], the Arabic text's isolates (U+2066 … U+2069) taken out so that the
 /// tests below read the words; [`arabic_text_isolates_its_latin_and_digit_runs`] checks
@@ -38,74 +39,6 @@ fn arabic_text_isolates_its_latin_and_digit_runs() {
         "{ar}"
     );
     assert_eq!(ar.matches(l).count(), ar.matches(p).count());
-}
-
-fn a(text: &str) -> Amount {
-    Amount::parse(text).unwrap()
-}
-
-fn recipient(language: NoticeLanguage) -> NoticeRecipient {
-    NoticeRecipient {
-        employer_id: 7,
-        affiliation_number: "16100001".to_owned(),
-        name: "SARL Bâtiment <du Sud>".to_owned(),
-        name_ar: Some("شركة البناء الجنوبية".to_owned()),
-        email: "compta@example.dz".to_owned(),
-        language,
-    }
-}
-
-fn collection() -> CollectionFacts {
-    let line = |code: &str, total: &str, pl: &str, bwe: &str, bww: &str| BreakdownLine {
-        worksite_code: code.to_owned(),
-        worksite_name: format!("Chantier {code}"),
-        period: "2026-10".to_owned(),
-        amount: a(total),
-        paid_leave: a(pl),
-        bad_weather_employer: a(bwe),
-        bad_weather_employee: a(bww),
-    };
-    CollectionFacts {
-        id: 3,
-        employer_id: 7,
-        collection_date: "2026-12-15".to_owned(),
-        amount: a("13431.50"),
-        attempt: 1,
-        notice_version: 1,
-        channel: Channel::Bank,
-        status: CollectionStatus::Planned,
-        reason_code: None,
-        reason_category: None,
-        settled_on: None,
-        mandate_reference: "CACOBATPH-16100001-0001".to_owned(),
-        bank_code: "004".to_owned(),
-        bank_name: Some("CPA".to_owned()),
-        account_masked: "****************0486".to_owned(),
-        lines: vec![
-            line("W1", "12210.00", "12210.00", "0.00", "0.00"),
-            line("W2", "1221.50", "1000.00", "150.75", "70.75"),
-        ],
-        next_attempt: None,
-        receipt_number: None,
-    }
-}
-
-fn facts(kind: NoticeKind, language: NoticeLanguage, subject: NoticeSubject) -> NoticeFacts {
-    NoticeFacts {
-        event_id: 11,
-        kind,
-        dedupe_key: format!("{}:3", kind.as_str()),
-        recipient: recipient(language),
-        subject,
-    }
-}
-
-fn context() -> RenderContext {
-    RenderContext {
-        portal_url: Some("https://portail.example.dz".to_owned()),
-        reply_to: Some("reclamations@example.dz".to_owned()),
-        notice_days: 5,
-    }
 }
 
 #[test]
@@ -255,46 +188,6 @@ fn a_receipt_carries_its_number() {
     assert!(notice.text.matches("RC-2026-00000042").count() >= 2);
 }
 
-fn mandate() -> MandateFacts {
-    MandateFacts {
-        mandate: MandateRecord {
-            id: 5,
-            employer_id: 7,
-            reference: "CACOBATPH-16100001-0002".to_owned(),
-            status: MandateStatus::Active,
-            status_reason: None,
-            account_kind: AccountKind::Postal,
-            bank_code: "007".to_owned(),
-            bank_name: None,
-            account_masked: "****************1244".to_owned(),
-            ceiling: Some(a("500000.00")),
-            signed_at: Some("2026-11-02T09:00:00Z".to_owned()),
-            signed_by: Some("Gérant".to_owned()),
-            signature_ip: None,
-            signature_user_agent: None,
-            consent_version: Some("2026-01".to_owned()),
-            consent_text_sha256: None,
-            consent_text: None,
-            superseded_by: None,
-            created_at: "2026-11-02T08:00:00Z".to_owned(),
-            updated_at: "2026-11-02T09:00:00Z".to_owned(),
-        },
-        replaced: Some(ReplacedMandate {
-            reference: "CACOBATPH-16100001-0001".to_owned(),
-            account_masked: "****************0486".to_owned(),
-            handed_over: vec![HandedOverDebit {
-                collection_date: "2026-12-15".to_owned(),
-                amount: a("13431.50"),
-            }],
-            not_handed_over: vec![HandedOverDebit {
-                collection_date: "2026-12-03".to_owned(),
-                amount: a("2500.00"),
-            }],
-        }),
-        suspension_reason: None,
-    }
-}
-
 #[test]
 fn every_mandate_notice_renders_in_both_languages() {
     for kind in [
@@ -397,38 +290,9 @@ fn dispute_notices_carry_the_case_number_deadline_and_answer() {
 
 #[test]
 fn every_kind_has_a_subject_in_both_languages() {
-    for kind in NoticeKind::ALL {
-        let subject = match kind {
-            NoticeKind::AdvanceNotice
-            | NoticeKind::Receipt
-            | NoticeKind::FailureNotice
-            | NoticeKind::DebitCancelled => NoticeSubject::Collection(Box::new(collection())),
-            NoticeKind::DisputeAcknowledged | NoticeKind::DisputeAnswered => {
-                NoticeSubject::Dispute(Box::new(DisputeFacts {
-                    case_number: "X".to_owned(),
-                    collection_date: "2026-12-15".to_owned(),
-                    amount: a("1.00"),
-                    opened_on: "2026-12-16".to_owned(),
-                    deadline: "2026-12-31".to_owned(),
-                    outcome: None,
-                    answer_fr: None,
-                    answer_ar: None,
-                }))
-            }
-            NoticeKind::OverCeiling => NoticeSubject::Shortfall(Box::new(shortfall())),
-            NoticeKind::SurchargeNotice | NoticeKind::ProvisionalAssessment => {
-                NoticeSubject::Surcharge(Box::new(surcharge()))
-            }
-            NoticeKind::PlanSet
-            | NoticeKind::PlanRefused
-            | NoticeKind::PlanBroken
-            | NoticeKind::PlanCancelled
-            | NoticeKind::PlanCompleted => {
-                NoticeSubject::Plan(Box::new(plan(crate::store::PlanStatus::Active, None)))
-            }
-            _ => NoticeSubject::Mandate(Box::new(mandate())),
-        };
-        let notice = render(&facts(kind, NoticeLanguage::Both, subject), &context()).unwrap();
+    for facts in every_kind(NoticeLanguage::Both) {
+        let kind = facts.kind;
+        let notice = render(&facts, &context()).unwrap();
         let (ar, fr) = notice.subject.split_once(" / ").unwrap();
         assert!(
             ar.chars().any(|c| ('\u{600}'..='\u{6ff}').contains(&c)),
@@ -439,23 +303,6 @@ fn every_kind_has_a_subject_in_both_languages() {
             "{kind:?}"
         );
         assert!(!notice.text.contains("00400174401001050486"));
-    }
-}
-
-fn surcharge() -> crate::store::SurchargeNoticeFacts {
-    crate::store::SurchargeNoticeFacts {
-        amount: a("122.10"),
-        accrued_on: "2027-02-01".to_owned(),
-        facts: crate::store::SurchargeFacts {
-            kind: crate::store::SurchargeKind::LatePayment,
-            month: 2,
-            base: a("12210.00"),
-            rate_bp: 100,
-            deadline: "2026-12-31".to_owned(),
-            days_late: 32,
-            period: "2026-10".to_owned(),
-            rule_source: "loi 00-00 art. 0".to_owned(),
-        },
     }
 }
 
@@ -483,31 +330,6 @@ fn a_surcharge_notice_says_what_it_is_for_and_how_it_is_computed() {
             assert!(text.contains(&written_day_of("2026-12-31")), "{text}");
         }
         assert!(notice.subject.contains(&amount), "{}", notice.subject);
-    }
-}
-
-/// A plan of two instalments (the first paid), in `status`, ended for `reason`.
-fn plan(status: crate::store::PlanStatus, reason: Option<&str>) -> crate::store::PlanNoticeFacts {
-    let instalment = |number, due_on: &str, amount, paid| crate::store::PlanInstalment {
-        number,
-        due_on: due_on.to_owned(),
-        amount_centimes: amount,
-        paid_centimes: paid,
-        lines: 1,
-    };
-    crate::store::PlanNoticeFacts {
-        plan_id: 42,
-        status,
-        requested_on: "2026-12-01".to_owned(),
-        started_on: Some("2026-12-10".to_owned()),
-        ended_on: reason.map(|_| "2027-03-05".to_owned()),
-        total: Some(a("18315.00")),
-        end_reason: reason.map(str::to_owned),
-        instalments: vec![
-            instalment(1, "2027-01-20", 1_221_000, 1_221_000),
-            instalment(2, "2027-02-17", 610_500, 0),
-        ],
-        grace_days: 15,
     }
 }
 
@@ -565,16 +387,6 @@ fn plan_notices_give_the_instalments_or_the_reason_in_both_languages() {
         }
         let completed = render_kind(NoticeKind::PlanCompleted, PlanStatus::Completed, Some(""));
         assert!(completed.text.contains(&first) && completed.text.contains(&second));
-    }
-}
-
-fn shortfall() -> ShortfallFacts {
-    ShortfallFacts {
-        collection_date: "2026-12-15".to_owned(),
-        amount: a("150000.00"),
-        ceiling: a("100000.00"),
-        deadline: "2026-12-10".to_owned(),
-        mandate_reference: "CACO-M-000042".to_owned(),
     }
 }
 

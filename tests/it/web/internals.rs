@@ -30,6 +30,9 @@ const STATE_CODES: &[&str] = &[
     "represented",
 ];
 
+/// State codes that are also French words: found only alone on their line.
+const FRENCH_HOMOGRAPHS: &[&str] = &["active"];
+
 /// Every internal found in `text` (empty: none), each with a little of its context.
 pub fn visible_internals(text: &str) -> Vec<String> {
     let mut found = Vec::new();
@@ -62,7 +65,21 @@ pub fn visible_internals(text: &str) -> Vec<String> {
                 && word.chars().all(|c| c.is_ascii_lowercase() || c == '_')
                 && !word.starts_with('_')
                 && !word.ends_with('_');
-            if !part_of_name && (is_code || STATE_CODES.contains(&word.as_str())) {
+            // `active` is also French ("est active depuis"): a code only when it stands
+            // alone on its line, as a cell or a badge would show it.
+            let french_word = FRENCH_HOMOGRAPHS.contains(&word.as_str()) && {
+                let line_start = chars[..start]
+                    .iter()
+                    .rposition(|&c| c == '\n')
+                    .map_or(0, |k| k + 1);
+                let line_end = chars[i..]
+                    .iter()
+                    .position(|&c| c == '\n')
+                    .map_or(chars.len(), |k| i + k);
+                !(chars[line_start..start].iter().all(|c| c.is_whitespace())
+                    && chars[i..line_end].iter().all(|c| c.is_whitespace()))
+            };
+            if !part_of_name && !french_word && (is_code || STATE_CODES.contains(&word.as_str())) {
                 found.push(format!(
                     "state code {word:?}: …{}…",
                     context(start, i - start)
@@ -229,6 +246,8 @@ fn state_codes_in_the_command_line_tables_are_found_and_their_words_are_not() {
 fn internals_are_found_and_plain_words_are_not() {
     assert!(visible_internals("Statut : Soumis au fichier le 15/12/2026 à 10:30").is_empty());
     assert!(visible_internals("finance@fund.dz compta_sud@example.dz run.xml").is_empty());
+    assert!(visible_internals("Votre autorisation est active depuis le 02/11/2026.").is_empty());
+    assert_eq!(visible_internals("Mandat\n  active \n15/12/2026").len(), 1);
     let found = visible_internals(
         "état needs_staff, submitted 2026-12-02T18:28:55Z par user:1 (user 4) report Some(2) {\"a\":1}",
     );

@@ -603,6 +603,46 @@ fn the_readers_checks_can_fail() {
     );
 }
 
+/// The notices a demo fund does not send (mandates, disputes, surcharges, a ceiling, plans…)
+/// read as carefully as those it does: every kind, rendered from the shipped sample facts
+/// (`tahsil::notices::render::samples`) in Arabic, French and both, subject, text and
+/// HTML, through the same detectors as the crawl.
+#[test]
+fn every_kind_of_notice_reads_without_internals() {
+    use tahsil::locale::NoticeLanguage;
+    use tahsil::notices::render::samples;
+    use tahsil::store::NoticeKind;
+
+    let mut everything = BTreeMap::new();
+    let mut read = 0;
+    for language in [NoticeLanguage::Ar, NoticeLanguage::Fr, NoticeLanguage::Both] {
+        let all = samples::every_kind(language);
+        assert_eq!(all.len(), NoticeKind::ALL.len());
+        for facts in all {
+            let notice = tahsil::notices::render(&facts, &samples::context()).unwrap();
+            let text = format!(
+                "{}\n{}\n{}",
+                notice.subject,
+                notice.text,
+                visible_text(&notice.html)
+            );
+            let mut problems = visible_internals(&text);
+            problems.extend(iso_days(&text));
+            problems.extend(other_currency_spellings(&text));
+            if !problems.is_empty() {
+                everything.insert(format!("{:?} {:?}", facts.kind, language), problems);
+            }
+            read += 1;
+        }
+    }
+    assert_eq!(read, 3 * NoticeKind::ALL.len());
+    assert!(
+        everything.is_empty(),
+        "internals in {} of {read} notices:\n{everything:#?}",
+        everything.len()
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_page_and_email_of_a_demo_fund_reads_without_internals() {
     let dir = tempfile::tempdir().unwrap();
